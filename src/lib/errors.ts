@@ -1,0 +1,64 @@
+/**
+ * The one error type of StreamNest. Every failure a caller can see carries one of a
+ * closed set of codes; each code knows its HTTP status and whether retrying can help,
+ * so transports (HTTP today, the Kafka protocol later) map errors in one place.
+ */
+export const ERROR_CODES = {
+  INVALID_REQUEST: { status: 400, retriable: false },
+  INVALID_TOPIC_NAME: { status: 400, retriable: false },
+  INVALID_PARTITIONS: { status: 400, retriable: false },
+  INVALID_OFFSET: { status: 400, retriable: false },
+  INVALID_SCHEMA: { status: 400, retriable: false },
+  SCHEMA_VIOLATION: { status: 400, retriable: false },
+  PARTITION_OUT_OF_RANGE: { status: 400, retriable: false },
+  OFFSET_OUT_OF_RANGE: { status: 400, retriable: false },
+  UNAUTHORIZED: { status: 401, retriable: false },
+  NOT_FOUND: { status: 404, retriable: false },
+  TOPIC_NOT_FOUND: { status: 404, retriable: false },
+  SCHEMA_NOT_FOUND: { status: 404, retriable: false },
+  GROUP_NOT_FOUND: { status: 404, retriable: false },
+  UNKNOWN_MEMBER_ID: { status: 400, retriable: false },
+  ILLEGAL_GENERATION: { status: 409, retriable: false },
+  REBALANCE_IN_PROGRESS: { status: 409, retriable: true },
+  TOPIC_EXISTS: { status: 409, retriable: false },
+  MESSAGE_TOO_LARGE: { status: 413, retriable: false },
+  BODY_TOO_LARGE: { status: 413, retriable: false },
+  CORRUPT_RECORD: { status: 500, retriable: false },
+  STORAGE_ERROR: { status: 500, retriable: false },
+  INTERNAL_ERROR: { status: 500, retriable: true },
+  LEADER_UNAVAILABLE: { status: 503, retriable: true },
+  NOT_CONTROLLER: { status: 503, retriable: true },
+  REQUEST_TIMED_OUT: { status: 504, retriable: true },
+} as const satisfies Record<string, { status: number; retriable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class StreamNestError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = "StreamNestError";
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get retriable(): boolean {
+    return ERROR_CODES[this.code].retriable;
+  }
+
+  toJSON(): { error: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { error: this.code, message: this.message }
+      : { error: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+}

@@ -1,0 +1,46 @@
+/** What the partition log stores and hands back; bytes in, bytes out. */
+export interface RecordHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+export interface RecordInput {
+  key: Uint8Array | null;
+  value: Uint8Array;
+  headers: RecordHeader[];
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+}
+
+export interface StoredRecord extends RecordInput {
+  offset: number;
+}
+
+export type FsyncMode = "always" | "interval" | "never";
+
+export interface LogOptions {
+  /** Roll to a new segment once the active one reaches this many bytes. */
+  segmentBytes: number;
+  fsync: FsyncMode;
+  /** With fsync "interval": flush at most this long after an append. */
+  fsyncIntervalMs: number;
+  /** Delete whole segments whose newest record is older than this; undefined keeps forever. */
+  retentionMs?: number;
+  /** Delete oldest whole segments while the log is larger than this; undefined: no limit. */
+  retentionBytes?: number;
+  /** Largest encoded record the log accepts. */
+  maxRecordBytes: number;
+}
+
+export const DEFAULT_LOG_OPTIONS: LogOptions = {
+  segmentBytes: 128 * 1024 * 1024,
+  fsync: "interval",
+  fsyncIntervalMs: 1000,
+  maxRecordBytes: 1024 * 1024 + 64 * 1024,
+};
+
+export interface AppendResult {
+  baseOffset: number;
+  /** Offset of the last record of the batch. */
+  lastOffset: number;
+}

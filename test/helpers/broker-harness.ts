@@ -1,0 +1,224 @@
+import type { Subprocess } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePorts } from "./ports.ts";
+import { streamnestCommand } from "./streamnest-command.ts";
+
+/**
+ * Starts real broker processes on free ports with temporary data dirs, waits until they
+ * answer /health, and stops them after. Every process started here is also killed when
+ * the test process exits, so a failing test never leaves a broker behind.
+ */
+
+export interface BrokerOptions {
+  /** Extra command-line flags for every broker. */
+  args?: string[];
+  env?: Record<string, string>;
+  secret?: string;
+}
+
+const live = new Set<Subprocess>();
+process.on("exit", () => {
+  for (const proc of live) proc.kill("SIGKILL");
+});
+
+export class BrokerProcess {
+  proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+  output = "";
+  private readonly waiters: Array<{ text: string; resolve: () => void }> = [];
+
+  constructor(
+    readonly id: number,
+    readonly port: number,
+    readonly dataDir: string,
+    readonly peers: string[],
+    readonly options: BrokerOptions,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get address(): string {
+    return `localhost:${this.port}`;
+  }
+
+  get args(): string[] {
+    const args = [
+      "broker",
+      `--id=${this.id}`,
+      `--port=${this.port}`,
+      `--data-dir=${this.dataDir}`,
+    ];
+    if (this.peers.length > 0) args.push(`--peers=${this.peers.join(",")}`);
+    if (this.options.secret) args.push(`--cluster-secret=${this.options.secret}`);
+    return [...args, ...(this.options.args ?? [])];
+  }
+
+  /** Starts the process and resolves once it answers GET /health. */
+  async start(timeoutMs = 20_000): Promise<void> {
+    const proc = Bun.spawn([...streamnestCommand(), ...this.args], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1", ...this.options.env },
+    });
+    this.proc = proc;
+    live.add(proc);
+    void this.collect(proc.stdout);
+    void this.collect(proc.stderr);
+    void proc.exited.then(() => live.delete(proc));
+    await this.waitHealthy(timeoutMs);
+  }
+
+  private async collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      this.output += decoder.decode(chunk, { stream: true });
+      for (const w of [...this.waiters]) {
+        if (this.output.includes(w.text)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+    }
+  }
+
+  /** Resolves when the broker's output contains `text`. */
+  waitForOutput(text: string, timeoutMs = 20_000): Promise<void> {
+    if (this.output.includes(text)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`broker ${this.id} never printed ${JSON.stringify(text)}; output:\n${this.output}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        text,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.proc?.exitCode !== null && this.proc?.exitCode !== undefined)
+        throw new Error(`broker ${this.id} exited with ${this.proc.exitCode}; output:\n${this.output}`);
+      try {
+        const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline)
+        throw new Error(`broker ${this.id} did not answer /health within ${timeoutMs} ms; output:\n${this.output}`);
+      await Bun.sleep(50);
+    }
+  }
+
+  /** Clean stop (SIGTERM), waiting for the process to exit. */
+  async stop(): Promise<number | null> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null) return proc?.exitCode ?? null;
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    const code = await proc.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** `kill -9`: no chance to flush or close anything. */
+  async kill9(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null) return;
+    proc.kill("SIGKILL");
+    await proc.exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
+
+export class TestCluster {
+  constructor(
+    readonly brokers: BrokerProcess[],
+    private readonly root: string,
+  ) {}
+
+  broker(id: number): BrokerProcess {
+    const broker = this.brokers.find((b) => b.id === id);
+    if (!broker) throw new Error(`no broker ${id}`);
+    return broker;
+  }
+
+  get urls(): string[] {
+    return this.brokers.map((b) => b.url);
+  }
+
+  /** Stops every broker and removes the data directories. */
+  async stop(): Promise<void> {
+    await Promise.all(this.brokers.map((b) => b.stop().catch(() => b.kill9())));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Starts `count` brokers (ids 1..count) that know each other as peers. */
+export async function startCluster(count: number, options: BrokerOptions = {}): Promise<TestCluster> {
+  const root = mkdtempSync(join(tmpdir(), "streamnest-test-"));
+  const ports = await freePorts(count);
+  const secret = options.secret ?? (count > 1 ? `test-secret-${crypto.randomUUID()}` : undefined);
+  const brokers = ports.map(
+    (port, i) =>
+      new BrokerProcess(
+        i + 1,
+        port,
+        join(root, `broker-${i + 1}`),
+        ports.filter((p) => p !== port).map((p) => `localhost:${p}`),
+        { ...options, secret },
+      ),
+  );
+  const cluster = new TestCluster(brokers, root);
+  try {
+    await Promise.all(brokers.map((b) => b.start()));
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
+}
+
+/** One broker on a free port with its own temporary data dir. */
+export async function startBroker(options: BrokerOptions = {}): Promise<{ broker: BrokerProcess; stop: () => Promise<void> }> {
+  const cluster = await startCluster(1, options);
+  return { broker: cluster.brokers[0], stop: () => cluster.stop() };
+}
+
+/** Runs the StreamNest CLI to completion with the given stdin and returns its output. */
+export async function runCli(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([...streamnestCommand(), ...args], {
+    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+  });
+  live.add(proc);
+  const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  clearTimeout(timer);
+  live.delete(proc);
+  return { exitCode, stdout, stderr };
+}
