@@ -12,6 +12,7 @@ const main = defineCommand({
     broker: () => import("./commands/broker.ts").then((m) => m.default),
     producer: () => import("./commands/producer.ts").then((m) => m.default),
     consumer: () => import("./commands/consumer.ts").then((m) => m.default),
+    topics: () => import("./commands/topics.ts").then((m) => m.default),
   },
 });
 
