@@ -1,0 +1,140 @@
+/**
+ * The offset index: offset -> (segment base, position, length, timestamp) in bun:sqlite.
+ * The offset is the INTEGER PRIMARY KEY (the rowid b-tree itself), so finding any offset
+ * costs one b-tree descent however long the log is.
+ *
+ * It is derived state: the log is the truth and recovery reconciles the two on open, so
+ * the database runs with WAL and synchronous=OFF; a lost index tail is re-read from the log.
+ */
+import { Database, type Statement } from "bun:sqlite";
+import { rmSync } from "node:fs";
+
+export interface IndexEntry {
+  offset: number;
+  segment: number;
+  position: number;
+  length: number;
+  timestamp: number;
+}
+
+export class OffsetIndex {
+  private readonly db: Database;
+  private readonly insertStmt: Statement<unknown, [number, number, number, number, number]>;
+  private readonly rangeStmt: Statement<IndexEntry, [number, number, number]>;
+  private readonly lastStmt: Statement<IndexEntry, []>;
+  private readonly entryStmt: Statement<IndexEntry, [number]>;
+  private readonly insertMany: (entries: IndexEntry[]) => void;
+
+  constructor(path: string) {
+    this.db = new Database(path, { create: true, strict: true });
+    try {
+      this.db.run("PRAGMA journal_mode = WAL");
+      this.db.run("PRAGMA synchronous = OFF");
+      this.db.run(
+        "CREATE TABLE IF NOT EXISTS records (" +
+          "offset INTEGER PRIMARY KEY, segment INTEGER NOT NULL, position INTEGER NOT NULL, " +
+          "length INTEGER NOT NULL, timestamp INTEGER NOT NULL)",
+      );
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.insertStmt = this.db.prepare(
+      "INSERT INTO records (offset, segment, position, length, timestamp) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.rangeStmt = this.db.prepare(
+      "SELECT offset, segment, position, length, timestamp FROM records WHERE offset >= ? AND offset < ? ORDER BY offset LIMIT ?",
+    );
+    this.lastStmt = this.db.prepare(
+      "SELECT offset, segment, position, length, timestamp FROM records ORDER BY offset DESC LIMIT 1",
+    );
+    this.entryStmt = this.db.prepare(
+      "SELECT offset, segment, position, length, timestamp FROM records WHERE offset = ?",
+    );
+    const insert = this.insertStmt;
+    this.insertMany = this.db.transaction((entries: IndexEntry[]) => {
+      for (const e of entries) insert.run(e.offset, e.segment, e.position, e.length, e.timestamp);
+    });
+  }
+
+  /** Adds entries in one transaction. */
+  add(entries: IndexEntry[]): void {
+    if (entries.length > 0) this.insertMany(entries);
+  }
+
+  /** Entries with offsets in [from, to), ascending, at most `limit`. */
+  range(from: number, to: number, limit: number): IndexEntry[] {
+    return this.rangeStmt.all(from, to, limit);
+  }
+
+  get(offset: number): IndexEntry | null {
+    return this.entryStmt.get(offset);
+  }
+
+  last(): IndexEntry | null {
+    return this.lastStmt.get();
+  }
+
+  /** Removes every entry at or above `offset`. */
+  deleteFrom(offset: number): void {
+    this.db.run("DELETE FROM records WHERE offset >= ?", [offset]);
+  }
+
+  /** Removes every entry below `offset`. */
+  deleteBelow(offset: number): void {
+    this.db.run("DELETE FROM records WHERE offset < ?", [offset]);
+  }
+
+  /** The first offset in [from, to) whose record would end past `size` bytes. */
+  firstEndingPast(from: number, to: number, size: number): number | null {
+    const row = this.db
+      .query<{ offset: number | null }, [number, number, number]>(
+        "SELECT MIN(offset) AS offset FROM records WHERE offset >= ? AND offset < ? AND position + length > ?",
+      )
+      .get(from, to, size);
+    return row?.offset ?? null;
+  }
+
+  /** The newest timestamp among offsets [from, to), or null when there are none. */
+  maxTimestamp(from: number, to: number): number | null {
+    const row = this.db
+      .query<{ ts: number | null }, [number, number]>(
+        "SELECT MAX(timestamp) AS ts FROM records WHERE offset >= ? AND offset < ?",
+      )
+      .get(from, to);
+    return row?.ts ?? null;
+  }
+
+  /** Bytes of the database files (main + WAL). */
+  sizeBytes(): number {
+    const row = this.db
+      .query<{ bytes: number }, []>(
+        "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
+      )
+      .get();
+    return row?.bytes ?? 0;
+  }
+
+  close(): void {
+    try {
+      // Fold the WAL back so a cleanly closed partition is one file again.
+      this.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+/**
+ * Opens the index, or starts a new one when the file is not a usable database: the index
+ * is derived from the log, so recovery rebuilds whatever is lost.
+ */
+export function openOffsetIndex(path: string, warn: (message: string) => void): OffsetIndex {
+  try {
+    return new OffsetIndex(path);
+  } catch (error) {
+    warn(`${path} is unusable (${error instanceof Error ? error.message : String(error)}); rebuilding it from the log`);
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+    return new OffsetIndex(path);
+  }
+}

@@ -1,0 +1,452 @@
+/**
+ * The log of one partition: a folder of segment files plus the sqlite offset index.
+ *
+ * Appends arriving in one turn of the event loop are coalesced into one write per
+ * segment and one index transaction (group commit); with fsync "always" one flush to the
+ * device serves every append waiting on it. An append resolves only after its bytes were
+ * handed to the operating system, so kill -9 of the process never loses an acknowledged
+ * record; power loss is covered to the degree the fsync mode promises.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { join, resolve as resolvePath } from "node:path";
+import { StreamNestError } from "../lib/errors.ts";
+import { type IndexEntry, type OffsetIndex, openOffsetIndex } from "./offset-index.ts";
+import { checkFrame, decodeFrame, encodeFrames, type SizedRecord, sizeRecord } from "./record-codec.ts";
+import { recoverLog } from "./recovery.ts";
+import { segmentsToDelete } from "./retention.ts";
+import { Segment } from "./segment.ts";
+import { type AppendResult, DEFAULT_LOG_OPTIONS, type LogOptions, type RecordInput, type StoredRecord } from "./types.ts";
+import { validateLogOptions, validateRecord } from "./validate.ts";
+
+interface PendingAppend {
+  records: SizedRecord[];
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface WrittenAppend {
+  result: AppendResult;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Index rows fetched per query while planning a read. */
+const READ_ROWS_PER_QUERY = 512;
+
+/** Folders open in this process: two logs over one folder would overwrite each other. */
+const openDirs = new Set<string>();
+
+export class PartitionLog {
+  readonly dir: string;
+  private readonly options: LogOptions;
+  private readonly warn: (message: string) => void;
+  private readonly index: OffsetIndex;
+  private segments: Segment[];
+  private readonly segmentByBase = new Map<number, Segment>();
+  /** Newest timestamp per rolled (immutable) segment, for age retention. */
+  private readonly newestTimestamps = new Map<number, number | null>();
+  private end: number;
+  private pending: PendingAppend[] = [];
+  private writeScheduled = false;
+  /** Written appends waiting for the next device flush (fsync "always"). */
+  private awaitingFlush: WrittenAppend[] = [];
+  private flushInFlight: Promise<void> | null = null;
+  private readonly listeners = new Set<(endOffset: number) => void>();
+  private readonly intervalTimer: ReturnType<typeof setInterval> | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(dir: string, options: LogOptions, warn: (message: string) => void) {
+    this.dir = dir;
+    this.options = options;
+    this.warn = warn;
+    mkdirSync(dir, { recursive: true });
+    this.index = openOffsetIndex(join(dir, "index.sqlite"), warn);
+    try {
+      const recovered = recoverLog(dir, this.index, warn);
+      this.segments = recovered.segments;
+      this.end = recovered.endOffset;
+    } catch (error) {
+      this.index.close();
+      throw new StreamNestError("STORAGE_ERROR", `cannot recover partition log ${dir}: ${describe(error)}`);
+    }
+    for (const segment of this.segments) this.segmentByBase.set(segment.baseOffset, segment);
+    if (options.fsync === "interval") {
+      this.intervalTimer = setInterval(() => {
+        this.flushDirty().catch((error: unknown) => this.warn(`${this.dir}: periodic flush failed: ${describe(error)}`));
+      }, options.fsyncIntervalMs);
+      // The timer must not keep an otherwise finished process alive.
+      this.intervalTimer.unref();
+    }
+  }
+
+  /** Opens (creating if missing) the partition folder and recovers it. Synchronous. */
+  static open(dir: string, options: Partial<LogOptions> = {}, warn: (message: string) => void = console.warn): PartitionLog {
+    const full = { ...DEFAULT_LOG_OPTIONS, ...options };
+    validateLogOptions(full);
+    const key = resolvePath(dir);
+    if (openDirs.has(key)) throw new StreamNestError("STORAGE_ERROR", `partition log ${dir} is already open`);
+    const log = new PartitionLog(dir, full, warn);
+    openDirs.add(key);
+    return log;
+  }
+
+  /** First offset still kept (moves forward with retention). */
+  get startOffset(): number {
+    return this.segments[0].baseOffset;
+  }
+
+  /** The next offset to assign (Kafka's log end offset). */
+  get endOffset(): number {
+    return this.end;
+  }
+
+  /** Bytes of all segment files. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.size;
+    return total;
+  }
+
+  /** Bytes of the offset index database. */
+  get indexBytes(): number {
+    return this.index.sizeBytes();
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /**
+   * Appends a batch. Calls made in one turn of the event loop share one write and one
+   * index transaction; the promise resolves once the write returned (and, with fsync
+   * "always", once the flush serving it finished).
+   */
+  append(records: RecordInput[]): Promise<AppendResult> {
+    try {
+      this.assertOpen();
+      if (!Array.isArray(records) || records.length === 0) {
+        throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
+      }
+      const sized: SizedRecord[] = [];
+      for (let i = 0; i < records.length; i++) {
+        validateRecord(records[i], i);
+        const s = sizeRecord(records[i]);
+        if (s.frameBytes > this.options.maxRecordBytes) {
+          throw new StreamNestError(
+            "MESSAGE_TOO_LARGE",
+            `record ${i} takes ${s.frameBytes} bytes encoded; the limit is ${this.options.maxRecordBytes}`,
+          );
+        }
+        sized.push(s);
+      }
+      return new Promise<AppendResult>((resolve, reject) => {
+        this.pending.push({ records: sized, resolve, reject });
+        if (!this.writeScheduled) {
+          this.writeScheduled = true;
+          // setImmediate, not a microtask: appends from every I/O callback of this loop
+          // turn (e.g. several HTTP requests) join the same write.
+          setImmediate(() => this.writePending());
+        }
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Records from `offset` on: at most maxRecords, and stopping before maxBytes (of
+   * encoded frames) would be exceeded, but always at least one record when there is one,
+   * as Kafka's fetch does since KIP-74 so a large record never blocks a consumer.
+   */
+  read(offset: number, maxRecords: number, maxBytes: number): StoredRecord[] {
+    this.assertOpen();
+    if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
+      throw new StreamNestError("INVALID_OFFSET", `offset must be a non-negative integer, got ${String(offset)}`);
+    }
+    if (typeof maxRecords !== "number" || !(Number.isSafeInteger(maxRecords) || maxRecords === Infinity) || maxRecords < 1) {
+      throw new StreamNestError("INVALID_REQUEST", `max records must be an integer of at least 1, got ${String(maxRecords)}`);
+    }
+    if (typeof maxBytes !== "number" || Number.isNaN(maxBytes) || maxBytes < 1) {
+      throw new StreamNestError("INVALID_REQUEST", `max bytes must be at least 1, got ${String(maxBytes)}`);
+    }
+    const start = this.startOffset;
+    if (offset < start || offset > this.end) {
+      throw new StreamNestError(
+        "OFFSET_OUT_OF_RANGE",
+        `offset ${offset} is outside the partition's range [${start}, ${this.end}]`,
+        { startOffset: start, endOffset: this.end },
+      );
+    }
+    if (offset === this.end) return [];
+
+    const plan = this.planRead(offset, maxRecords, maxBytes);
+    if (plan.length === 0) {
+      const message = `record at offset ${offset} of ${this.dir} is unreadable (corrupt data in its segment)`;
+      this.warn(message);
+      throw new StreamNestError("CORRUPT_RECORD", message, { offset });
+    }
+    const out: StoredRecord[] = [];
+    let runStart = 0;
+    while (runStart < plan.length) {
+      // One pread for every record of a contiguous run within one segment.
+      const first = plan[runStart];
+      let runEnd = runStart + 1;
+      let bytes = first.length;
+      while (
+        runEnd < plan.length &&
+        plan[runEnd].segment === first.segment &&
+        plan[runEnd].position === first.position + bytes
+      ) {
+        bytes += plan[runEnd].length;
+        runEnd++;
+      }
+      const segment = this.segmentByBase.get(first.segment);
+      const buf = segment === undefined ? new Uint8Array(0) : segment.read(first.position, bytes);
+      let at = 0;
+      for (let i = runStart; i < runEnd; i++) {
+        const entry = plan[i];
+        const check = checkFrame(buf, at, buf.length);
+        let problem: string | null = null;
+        if (check.kind !== "ok") problem = check.kind === "corrupt" ? check.reason : "frame is cut short";
+        else if (check.offset !== entry.offset) problem = `frame holds offset ${check.offset}`;
+        else if (check.frameBytes !== entry.length) problem = `frame is ${check.frameBytes} bytes, index says ${entry.length}`;
+        if (problem !== null) {
+          const message = `corrupt record at offset ${entry.offset} of ${this.dir} (segment ${entry.segment}, position ${entry.position}): ${problem}`;
+          this.warn(message);
+          if (out.length === 0) throw new StreamNestError("CORRUPT_RECORD", message, { offset: entry.offset });
+          return out;
+        }
+        out.push(decodeFrame(buf, at, entry.length));
+        at += entry.length;
+      }
+      runStart = runEnd;
+    }
+    return out;
+  }
+
+  /** Index entries to read: contiguous offsets from `offset`, within both budgets. */
+  private planRead(offset: number, maxRecords: number, maxBytes: number): IndexEntry[] {
+    const plan: IndexEntry[] = [];
+    let next = offset;
+    let bytes = 0;
+    while (plan.length < maxRecords && next < this.end) {
+      const want = Math.min(maxRecords - plan.length, READ_ROWS_PER_QUERY);
+      const rows = this.index.range(next, this.end, want);
+      for (const row of rows) {
+        // A missing offset is a record recovery found corrupt: stop before it.
+        if (row.offset !== next) return plan;
+        if (plan.length > 0 && bytes + row.length > maxBytes) return plan;
+        plan.push(row);
+        bytes += row.length;
+        next++;
+      }
+      if (rows.length < want) break;
+    }
+    return plan;
+  }
+
+  /** Calls `listener` with the new end offset after each coalesced append is durable per the fsync mode. */
+  onAppend(listener: (endOffset: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Deletes whole old segments past retention (age, bytes); never the active one. */
+  enforceRetention(now: number = Date.now()): number {
+    this.assertOpen();
+    const { retentionMs, retentionBytes } = this.options;
+    if (retentionMs === undefined && retentionBytes === undefined) return 0;
+    const candidates = this.segments.map((segment, i) => ({
+      sizeBytes: segment.size,
+      newestTimestamp: () => this.newestTimestamp(segment, this.segments[i + 1]?.baseOffset ?? this.end),
+    }));
+    const count = segmentsToDelete(candidates, { retentionMs, retentionBytes }, now);
+    if (count === 0) return 0;
+    const doomed = this.segments.slice(0, count);
+    this.segments = this.segments.slice(count);
+    // The file goes first: recovery drops index rows below the first segment left, so a
+    // crash between the two steps leaves nothing inconsistent.
+    for (const segment of doomed) {
+      segment.delete();
+      this.segmentByBase.delete(segment.baseOffset);
+      this.newestTimestamps.delete(segment.baseOffset);
+    }
+    this.index.deleteBelow(this.startOffset);
+    return count;
+  }
+
+  private newestTimestamp(segment: Segment, nextBase: number): number | null {
+    const cached = this.newestTimestamps.get(segment.baseOffset);
+    if (cached !== undefined) return cached;
+    const newest = this.index.maxTimestamp(segment.baseOffset, nextBase);
+    // Only rolled segments are immutable; the active one is never a candidate anyway.
+    if (segment !== this.segments[this.segments.length - 1]) this.newestTimestamps.set(segment.baseOffset, newest);
+    return newest;
+  }
+
+  /** Writes pending appends now and flushes every segment to the device. */
+  async flush(): Promise<void> {
+    this.assertOpen();
+    await this.drain();
+  }
+
+  /** Flushes, then closes the files and the index. Later calls of any other method throw. */
+  close(): Promise<void> {
+    if (this.closing === null) this.closing = this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    try {
+      await this.drain();
+    } finally {
+      if (this.intervalTimer !== null) clearInterval(this.intervalTimer);
+      this.listeners.clear();
+      for (const segment of this.segments) segment.close();
+      this.index.close();
+      openDirs.delete(resolvePath(this.dir));
+    }
+  }
+
+  /** Writes what is pending and waits until everything written is on the device. */
+  private async drain(): Promise<void> {
+    if (this.pending.length > 0) this.writePending();
+    while (this.flushInFlight !== null) await this.flushInFlight;
+    await this.flushDirty();
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== null) throw new StreamNestError("STORAGE_ERROR", `partition log ${this.dir} is closed`);
+  }
+
+  private flushDirty(): Promise<void> {
+    const dirty = this.segments.filter((s) => s.dirty);
+    return dirty.length === 0 ? Promise.resolve() : Promise.all(dirty.map((s) => s.flush())).then(() => undefined);
+  }
+
+  /** One coalesced group: one write per segment touched, one index transaction. */
+  private writePending(): void {
+    this.writeScheduled = false;
+    const group = this.pending;
+    this.pending = [];
+    if (group.length === 0) return;
+
+    const written: WrittenAppend[] = [];
+    const entries: IndexEntry[] = [];
+    let total = 0;
+    for (const append of group) for (const r of append.records) total += r.frameBytes;
+    const buf = new Uint8Array(total);
+
+    // Lay the records out over the active segment and any rolled after it.
+    const chunks: { segment: Segment | null; base: number; from: number; to: number }[] = [];
+    let active = this.segments[this.segments.length - 1];
+    let segmentSize = active.size;
+    let chunk = { segment: active as Segment | null, base: active.baseOffset, from: 0, to: 0 };
+    chunks.push(chunk);
+    let offset = this.end;
+    let bufPos = 0;
+    for (const append of group) {
+      const baseOffset = offset;
+      for (const r of append.records) {
+        if (segmentSize > 0 && segmentSize + r.frameBytes > this.options.segmentBytes) {
+          chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
+          chunks.push(chunk);
+          segmentSize = 0;
+        }
+        entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
+        bufPos = encodeFrames([r], offset, buf, bufPos);
+        chunk.to = bufPos;
+        segmentSize += r.frameBytes;
+        offset++;
+      }
+      written.push({ result: { baseOffset, lastOffset: offset - 1 }, resolve: append.resolve, reject: append.reject });
+    }
+
+    const sizesBefore = new Map<Segment, number>();
+    const created: Segment[] = [];
+    try {
+      for (const c of chunks) {
+        if (c.segment === null) {
+          c.segment = Segment.open(this.dir, c.base);
+          created.push(c.segment);
+        }
+        sizesBefore.set(c.segment, c.segment.size);
+        if (c.to > c.from) c.segment.append(buf.subarray(c.from, c.to));
+      }
+      this.index.add(entries);
+    } catch (error) {
+      this.undoWrite(sizesBefore, created);
+      const failure = new StreamNestError("STORAGE_ERROR", `append to ${this.dir} failed: ${describe(error)}`);
+      for (const w of written) w.reject(failure);
+      return;
+    }
+    for (const segment of created) {
+      this.segments.push(segment);
+      this.segmentByBase.set(segment.baseOffset, segment);
+    }
+    this.end = offset;
+
+    if (this.options.fsync === "always") {
+      for (const w of written) this.awaitingFlush.push(w);
+      this.startGroupFlush();
+    } else {
+      for (const w of written) w.resolve(w.result);
+      this.notify(this.end);
+    }
+  }
+
+  /** Leaves the files as they were before a failed group, so no half-written frame stays. */
+  private undoWrite(sizesBefore: Map<Segment, number>, created: Segment[]): void {
+    try {
+      for (const [segment, size] of sizesBefore) if (segment.size !== size) segment.truncate(size);
+      for (const segment of created) segment.delete();
+    } catch (error) {
+      this.warn(`${this.dir}: could not undo a failed append: ${describe(error)}`);
+    }
+  }
+
+  /** Group commit: one flush serves every append written before it started. */
+  private startGroupFlush(): void {
+    if (this.flushInFlight !== null || this.awaitingFlush.length === 0) return;
+    const served = this.awaitingFlush;
+    this.awaitingFlush = [];
+    this.flushInFlight = this.flushDirty().then(
+      () => {
+        for (const w of served) w.resolve(w.result);
+        // Only what this flush covered is durable; later groups are still waiting.
+        this.notify(served[served.length - 1].result.lastOffset + 1);
+      },
+      (error: unknown) => {
+        // The bytes may or may not have reached the device: the appends are not acknowledged.
+        const failure = new StreamNestError("STORAGE_ERROR", `flush of ${this.dir} failed: ${describe(error)}`);
+        for (const w of served) w.reject(failure);
+      },
+    );
+    this.flushInFlight.finally(() => {
+      this.flushInFlight = null;
+      this.startGroupFlush();
+    });
+  }
+
+  private notify(endOffset: number): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(endOffset);
+      } catch (error) {
+        this.warn(`${this.dir}: append listener failed: ${describe(error)}`);
+      }
+    }
+  }
+}
+
+/** Closes the log, then removes its folder (topic deletion). */
+export async function deletePartitionLog(log: PartitionLog): Promise<void> {
+  await log.close();
+  rmSync(log.dir, { recursive: true, force: true });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,140 @@
+/**
+ * One segment file: records from `baseOffset` on, appended at the end and read by
+ * positioned reads (pread), so no segment is ever held in memory.
+ */
+import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+const NAME = /^(\d{20})\.log$/;
+
+export function segmentFileName(baseOffset: number): string {
+  return `${String(baseOffset).padStart(20, "0")}.log`;
+}
+
+/** Base offsets of the segment files in `dir`, ascending. */
+export function listSegmentBases(dir: string): number[] {
+  const bases: number[] = [];
+  for (const name of readdirSync(dir)) {
+    const match = NAME.exec(name);
+    if (match) bases.push(Number(match[1]));
+  }
+  return bases.sort((a, b) => a - b);
+}
+
+export class Segment {
+  readonly baseOffset: number;
+  readonly path: string;
+  private fd: number;
+  /** Bytes in the file; the next append goes here. */
+  size: number;
+  /** Written since the last flush to the device. */
+  dirty = false;
+  /** Flushes in flight; the file is only closed once they are done. */
+  private syncing = 0;
+  private closeWhenSynced = false;
+  closed = false;
+
+  private constructor(dir: string, baseOffset: number, fd: number, size: number) {
+    this.baseOffset = baseOffset;
+    this.path = join(dir, segmentFileName(baseOffset));
+    this.fd = fd;
+    this.size = size;
+  }
+
+  /** Opens (creating if missing) the segment file for reading and appending. */
+  static open(dir: string, baseOffset: number): Segment {
+    const path = join(dir, segmentFileName(baseOffset));
+    // "a+" would ignore positions on write; "r+" after creating keeps pwrite semantics.
+    let fd: number;
+    try {
+      fd = openSync(path, "r+");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      fd = openSync(path, "w+");
+    }
+    const size = Bun.file(path).size;
+    return new Segment(dir, baseOffset, fd, size);
+  }
+
+  /** Writes `bytes` at the end; returns their position. A short write is retried to the end. */
+  append(bytes: Uint8Array): number {
+    const position = this.size;
+    let done = 0;
+    try {
+      while (done < bytes.length) {
+        done += writeSync(this.fd, bytes, done, bytes.length - done, position + done);
+      }
+    } catch (error) {
+      // Leave no half-written frame behind: the next append starts at a frame boundary.
+      try {
+        ftruncateSync(this.fd, position);
+      } catch {
+        // The write error below is the one worth reporting.
+      }
+      throw error;
+    }
+    this.size += bytes.length;
+    this.dirty = true;
+    return position;
+  }
+
+  /** Reads `length` bytes at `position` into a fresh buffer; fewer if the file is shorter. */
+  read(position: number, length: number): Uint8Array {
+    const buf = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, buf, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === length ? buf : buf.subarray(0, done);
+  }
+
+  truncate(size: number): void {
+    ftruncateSync(this.fd, size);
+    this.size = size;
+    this.dirty = true;
+  }
+
+  flushSync(): void {
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    fdatasyncSync(this.fd);
+  }
+
+  /** Flushes to the device off the event loop (libuv's thread pool). */
+  flush(): Promise<void> {
+    if (!this.dirty || this.closed) return Promise.resolve();
+    this.dirty = false;
+    this.syncing++;
+    return new Promise<void>((resolve, reject) => {
+      fdatasync(this.fd, (error) => {
+        this.syncing--;
+        if (this.closeWhenSynced && this.syncing === 0) this.closeNow();
+        if (error) {
+          this.dirty = true;
+          reject(error);
+        } else resolve();
+      });
+    });
+  }
+
+  /** Closes the file, after any flush in flight. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.syncing > 0) this.closeWhenSynced = true;
+    else this.closeNow();
+  }
+
+  private closeNow(): void {
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Closes and removes the file. */
+  delete(): void {
+    this.close();
+    rmSync(this.path, { force: true });
+  }
+}

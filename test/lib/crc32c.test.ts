@@ -1,0 +1,60 @@
+import { describe, expect, test } from "bun:test";
+import { crc32c } from "../../src/lib/crc32c.ts";
+
+const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe("crc32c", () => {
+  test("the check value of CRC-32C: crc32c('123456789') = 0xE3069283", () => {
+    expect(crc32c(ascii("123456789"))).toBe(0xe3069283);
+  });
+
+  test("empty input is 0", () => {
+    expect(crc32c(new Uint8Array(0))).toBe(0);
+  });
+
+  // RFC 3720 (iSCSI) appendix B.4 test vectors.
+  test("RFC 3720 B.4: 32 bytes of zeros", () => {
+    expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
+  });
+
+  test("RFC 3720 B.4: 32 bytes of 0xFF", () => {
+    expect(crc32c(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
+  });
+
+  test("RFC 3720 B.4: 32 incrementing bytes", () => {
+    expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i))).toBe(0x46dd794e);
+  });
+
+  test("RFC 3720 B.4: 32 decrementing bytes", () => {
+    expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => 31 - i))).toBe(0x113fdb5c);
+  });
+
+  test("RFC 3720 B.4: an iSCSI read command PDU", () => {
+    const pdu = Uint8Array.from([
+      0x01, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18,
+      0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ]);
+    expect(crc32c(pdu)).toBe(0xd9963a56);
+  });
+
+  test("lengths that are not a multiple of 8 take the byte-wise tail", () => {
+    // Inputs shorter than 8 bytes never enter the slicing-by-8 loop.
+    expect(crc32c(ascii("a"))).toBe(0xc1d04330);
+    expect(crc32c(ascii("abc"))).toBe(0x364b3fb7);
+  });
+
+  test("a running checksum over pieces equals the checksum of the whole", () => {
+    const whole = ascii("The quick brown fox jumps over the lazy dog");
+    for (let cut = 0; cut <= whole.length; cut++) {
+      expect(crc32c(whole.subarray(cut), crc32c(whole.subarray(0, cut)))).toBe(crc32c(whole));
+    }
+    expect(crc32c(whole)).toBe(0x22620404);
+  });
+
+  test("one flipped bit changes the checksum", () => {
+    const data = ascii("123456789");
+    data[4] ^= 0x01;
+    expect(crc32c(data)).not.toBe(0xe3069283);
+  });
+});
