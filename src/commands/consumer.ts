@@ -1,9 +1,256 @@
 import { defineCommand } from "citty";
-import { notBuiltYet } from "./not-built.ts";
+import type { RecordView, StreamNestClient } from "../client/index.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import { clientFor, integerFlag, metaArg } from "./cli/args.ts";
+import { describeError, guarded, usageError } from "./cli/fail.ts";
+import { LineReader } from "./cli/line-reader.ts";
+import { exit, log, out } from "./cli/output.ts";
+import { loadSchemaCheck, type SchemaCheck } from "./cli/schema-check.ts";
+import { chooseTarget } from "./cli/target.ts";
+
+/** How long one read may wait at the broker for new records before asking again. */
+const LONG_POLL_MS = 20_000;
+const READ_MAX = 1000;
+/** Backoff while the cluster cannot serve a read (a broker restarting, a leader moving). */
+const RETRY_FIRST_MS = 200;
+const RETRY_MAX_MS = 5000;
+
+type Format = "text" | "json";
+type StartAt = { from: "beginning" } | { from: "latest" } | { from: "offset"; offset: number };
 
 export default defineCommand({
-  meta: { name: "consumer", description: "consumer (not built yet)" },
-  run() {
-    notBuiltYet("consumer");
+  meta: {
+    name: "consumer",
+    description:
+      "Print a topic's messages from the start and follow new ones live: the interactive dialogue, or --topic to skip it",
+  },
+  args: {
+    meta: metaArg,
+    topic: { type: "string", valueHint: "name", description: "topic to read (skips the dialogue)" },
+    partition: { type: "string", valueHint: "N", description: "partition to read (default with --topic: all of them at once)" },
+    "from-beginning": { type: "boolean", description: "start at the oldest message (the default)" },
+    offset: { type: "string", valueHint: "N", description: "start at this offset (in every partition read)" },
+    latest: { type: "boolean", description: "print only messages that arrive from now on" },
+    max: { type: "string", valueHint: "N", description: "stop after this many messages" },
+    format: {
+      type: "enum",
+      options: ["text", "json"],
+      default: "text",
+      description: "text: [Offset N] message; json: one object per line",
+    },
+    group: { type: "string", valueHint: "id", description: "consumer group to join (not available yet)" },
+  },
+  async run({ args }) {
+    await guarded(async () => {
+      const format: Format = args.format === "json" ? "json" : "text";
+      const startAt = parseStart(args);
+      const max = integerFlag("max", args.max, 1);
+      if (args.group !== undefined)
+        throw usageError(
+          `consumer groups are not available yet; read without --group (--topic ${args.topic ?? "<topic>"} --partition <p>)`,
+        );
+      const client = clientFor(args.meta);
+      // Ctrl-C: during the dialogue, leave; while following, finish the print in hand first.
+      let follower: Follower | undefined;
+      const stop = () => (follower ? follower.stop() : void exit(0));
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+      let stdin: LineReader | undefined;
+      const target = await chooseTarget(
+        client,
+        { topic: args.topic, partition: args.partition },
+        () => (stdin ??= new LineReader(Bun.stdin.stream())),
+      );
+      const partitions =
+        target.partition === undefined ? target.partitions.map((p) => p.partition) : [target.partition];
+      const schema = await loadSchemaCheck(client, target.topic);
+      const start = await startOffsets(client, target.topic, partitions, startAt);
+      follower = new Follower(client, target.topic, partitions, {
+        format,
+        max,
+        schema,
+        labelPartitions: partitions.length > 1,
+      });
+      await follower.run(start);
+      await exit(0);
+    });
   },
 });
+
+function parseStart(args: { "from-beginning"?: boolean; offset?: string; latest?: boolean }): StartAt {
+  const given = [args["from-beginning"] === true, args.offset !== undefined, args.latest === true].filter(Boolean);
+  if (given.length > 1) throw usageError("give only one of --from-beginning, --offset and --latest");
+  const offset = integerFlag("offset", args.offset, 0);
+  if (offset !== undefined) return { from: "offset", offset };
+  return args.latest === true ? { from: "latest" } : { from: "beginning" };
+}
+
+async function startOffsets(
+  client: StreamNestClient,
+  topic: string,
+  partitions: number[],
+  startAt: StartAt,
+): Promise<Map<number, number>> {
+  if (startAt.from === "offset") return new Map(partitions.map((p) => [p, startAt.offset]));
+  const bounds = await Promise.all(partitions.map((p) => partitionBounds(client, topic, p)));
+  // The oldest offset may be past 0 once retention has deleted old segments.
+  return new Map(partitions.map((p, i) => [p, startAt.from === "latest" ? bounds[i].end : bounds[i].start]));
+}
+
+/**
+ * A partition's first kept and next offsets, from the broker that leads it (a read
+ * answers with both, wherever the partition lives; a describe knows only its own).
+ */
+async function partitionBounds(
+  client: StreamNestClient,
+  topic: string,
+  partition: number,
+): Promise<{ start: number; end: number }> {
+  try {
+    const read = await client.readRecords(topic, partition, { offset: 0, max: 1 });
+    return { start: read.start_offset, end: read.end_offset };
+  } catch (error) {
+    const range = offsetRange(error);
+    if (range) return range;
+    throw error;
+  }
+}
+
+/** The partition's range carried by an OFFSET_OUT_OF_RANGE refusal. */
+function offsetRange(error: unknown): { start: number; end: number } | undefined {
+  if (!(error instanceof StreamNestError) || error.code !== "OFFSET_OUT_OF_RANGE") return undefined;
+  const details = error.details as { startOffset?: unknown; endOffset?: unknown } | undefined;
+  if (typeof details?.startOffset !== "number" || typeof details.endOffset !== "number") return undefined;
+  return { start: details.startOffset, end: details.endOffset };
+}
+
+interface FollowOptions {
+  format: Format;
+  max: number | undefined;
+  schema: SchemaCheck | undefined;
+  labelPartitions: boolean;
+}
+
+/**
+ * Reads every chosen partition with long polls (the broker answers as soon as a record
+ * arrives, so nothing waits on a timer), prints each record in offset order per
+ * partition, and stops on --max or on stop().
+ */
+class Follower {
+  private readonly abort = new AbortController();
+  private printed = 0;
+  private skipped = 0;
+
+  constructor(
+    private readonly client: StreamNestClient,
+    private readonly topic: string,
+    private readonly partitions: number[],
+    private readonly options: FollowOptions,
+  ) {}
+
+  async run(start: Map<number, number>): Promise<void> {
+    try {
+      await Promise.all(this.partitions.map((p) => this.follow(p, start.get(p) ?? 0)));
+    } finally {
+      this.abort.abort();
+    }
+    if (this.skipped > 0)
+      log.warn(
+        `skipped ${this.skipped} message${this.skipped === 1 ? "" : "s"} that did not match the schema (version ${this.options.schema?.version}) of ${this.topic}`,
+      );
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async follow(partition: number, from: number): Promise<void> {
+    let offset = from;
+    let retryMs = 0;
+    while (!this.stopped) {
+      let records: RecordView[];
+      try {
+        const answer = await this.client.readRecords(this.topic, partition, {
+          offset,
+          max: READ_MAX,
+          timeoutMs: LONG_POLL_MS,
+          signal: this.abort.signal,
+        });
+        records = answer.records;
+        offset = answer.next_offset;
+      } catch (error) {
+        if (this.stopped) return;
+        const range = offsetRange(error);
+        // Retention deleted what was not read yet: go on from the oldest record kept,
+        // as Kafka's auto.offset.reset=earliest does.
+        if (range && offset < range.start) {
+          log.warn(`partition ${partition}: offsets ${offset} to ${range.start - 1} no longer exist; reading on from ${range.start}`);
+          offset = range.start;
+          continue;
+        }
+        if (range)
+          throw new StreamNestError(
+            "OFFSET_OUT_OF_RANGE",
+            `offset ${offset} is past the end of ${this.topic} partition ${partition} (next offset: ${range.end})`,
+          );
+        if (!(error instanceof StreamNestError) || !error.retriable) throw error;
+        // The first failure of a run says why; the retries after it stay quiet.
+        if (retryMs === 0) log.warn(`partition ${partition}: ${describeError(error)}; retrying`);
+        retryMs = Math.min(RETRY_MAX_MS, retryMs === 0 ? RETRY_FIRST_MS : retryMs * 2);
+        await sleepUnlessStopped(retryMs, this.abort.signal);
+        continue;
+      }
+      if (retryMs > 0) log.info(`partition ${partition}: reading again`);
+      retryMs = 0;
+      await this.print(partition, records);
+    }
+  }
+
+  private async print(partition: number, records: RecordView[]): Promise<void> {
+    let text = "";
+    for (const record of records) {
+      if (this.stopped) break;
+      const problem = this.options.schema?.problem(record.message);
+      if (problem !== undefined) {
+        this.skipped++;
+        log.warn(`skipped ${this.topic}/${partition} offset ${record.offset}: does not match the schema (${problem})`);
+        continue;
+      }
+      text += this.format(partition, record);
+      this.printed++;
+      if (this.options.max !== undefined && this.printed >= this.options.max) this.stop();
+    }
+    if (text !== "") await out(text);
+  }
+
+  private format(partition: number, record: RecordView): string {
+    if (this.options.format === "json")
+      return `${JSON.stringify({
+        topic: this.topic,
+        partition,
+        offset: record.offset,
+        key: record.key,
+        message: record.message,
+        headers: record.headers,
+        timestamp: record.timestamp,
+      })}\n`;
+    const label = this.options.labelPartitions ? `[Partition ${partition}] ` : "";
+    return `${label}[Offset ${record.offset}] ${record.message}\n`;
+  }
+}
+
+function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

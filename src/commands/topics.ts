@@ -1,9 +1,116 @@
 import { defineCommand } from "citty";
-import { notBuiltYet } from "./not-built.ts";
+import type { StreamNestClient, TopicDescription } from "../client/index.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import { clientFor, integerFlag, metaArg } from "./cli/args.ts";
+import { guarded } from "./cli/fail.ts";
+import { exit, log, out } from "./cli/output.ts";
 
-export default defineCommand({
-  meta: { name: "topics", description: "topics list|create|describe|delete (not built yet)" },
-  run() {
-    notBuiltYet("topics");
+const formatArg = {
+  type: "enum" as const,
+  options: ["text", "json"],
+  default: "text",
+  description: "text for people, json for scripts",
+};
+
+const nameArg = { type: "positional", description: "topic name", required: true } as const;
+
+const list = defineCommand({
+  meta: { name: "list", description: "List the topics, one a line" },
+  args: { meta: metaArg, format: formatArg },
+  async run({ args }) {
+    await guarded(async () => {
+      const topics = (await clientFor(args.meta).listTopics()).sort();
+      if (args.format === "json") await out(`${JSON.stringify(topics)}\n`);
+      else await out(topics.map((t) => `${t}\n`).join(""));
+      await exit(0);
+    });
   },
 });
+
+const create = defineCommand({
+  meta: { name: "create", description: "Create a topic" },
+  args: {
+    name: nameArg,
+    meta: metaArg,
+    partitions: { type: "string", description: "number of partitions", default: "1" },
+  },
+  async run({ args }) {
+    await guarded(async () => {
+      const partitions = integerFlag("partitions", args.partitions, 1) ?? 1;
+      const result = await clientFor(args.meta).createTopic(args.name, partitions);
+      log.success(
+        result.status === "created"
+          ? `created topic ${args.name} with ${partitions} partition${partitions === 1 ? "" : "s"}`
+          : `topic ${args.name} already exists with ${partitions} partition${partitions === 1 ? "" : "s"}`,
+      );
+      await exit(0);
+    });
+  },
+});
+
+const describe = defineCommand({
+  meta: { name: "describe", description: "Show a topic's partitions, leaders, offsets, sizes and schema version" },
+  args: { name: nameArg, meta: metaArg, format: formatArg },
+  async run({ args }) {
+    await guarded(async () => {
+      const client = clientFor(args.meta);
+      const description = await withTopicList(client, () => client.describeTopic(args.name));
+      if (args.format === "json") await out(`${JSON.stringify(description)}\n`);
+      else await out(renderDescription(description));
+      await exit(0);
+    });
+  },
+});
+
+const remove = defineCommand({
+  meta: { name: "delete", description: "Delete a topic and all its messages" },
+  args: { name: nameArg, meta: metaArg },
+  async run({ args }) {
+    await guarded(async () => {
+      const client = clientFor(args.meta);
+      await withTopicList(client, () => client.deleteTopic(args.name));
+      log.success(`deleted topic ${args.name}`);
+      await exit(0);
+    });
+  },
+});
+
+export default defineCommand({
+  meta: { name: "topics", description: "List, create, describe and delete topics" },
+  subCommands: { list, create, describe, delete: remove },
+});
+
+/** A broker's "no such topic" completed with the topics there are, for the one-line error. */
+async function withTopicList<T>(client: StreamNestClient, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof StreamNestError && error.code === "TOPIC_NOT_FOUND") {
+      const topics = await client.listTopics().catch(() => undefined);
+      throw new StreamNestError(error.code, error.message, topics ? { topics: topics.sort() } : error.details);
+    }
+    throw error;
+  }
+}
+
+export function renderDescription(description: TopicDescription): string {
+  const header = ["PARTITION", "LEADER", "START", "END", "MESSAGES", "BYTES"];
+  // Offsets and sizes come from the broker that leads the partition; "-" where unknown.
+  const known = (n: number | undefined) => (n === undefined ? "-" : String(n));
+  const rows = description.partitions.map((p) => [
+    String(p.partition),
+    p.broker,
+    known(p.start_offset),
+    known(p.end_offset),
+    p.start_offset === undefined || p.end_offset === undefined ? "-" : String(p.end_offset - p.start_offset),
+    known(p.size_bytes),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}\n`;
+  const schema = description.schema_version === null ? "none" : `version ${description.schema_version}`;
+  return (
+    `Topic: ${description.topic}  Partitions: ${description.partitions.length}  Schema: ${schema}\n` +
+    line(header) +
+    rows.map(line).join("")
+  );
+}

@@ -1,0 +1,31 @@
+import { StreamNestError } from "../lib/errors.ts";
+
+/**
+ * Broker addresses as users write them (`host:port`, a comma-separated list of them as
+ * Kafka's bootstrap.servers, or full `http://` URLs), turned into base URLs.
+ */
+export function parseBrokerAddresses(input: string | readonly string[]): string[] {
+  const parts = (typeof input === "string" ? input.split(",") : input).map((s) => s.trim()).filter((s) => s !== "");
+  if (parts.length === 0) throw new StreamNestError("INVALID_REQUEST", "no broker address given (expected host:port)");
+  return parts.map(toBaseUrl);
+}
+
+function toBaseUrl(address: string): string {
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address);
+  const bad = (why: string) => new StreamNestError("INVALID_REQUEST", `"${address}" ${why} (expected host:port)`);
+  // Without a scheme the port must be written: there is no default broker port to guess.
+  if (!hasScheme && !/^(\[[0-9a-f:.]+\]|[^:/\s]+):\d{1,5}$/i.test(address)) throw bad("is not a broker address");
+  let url: URL;
+  try {
+    url = new URL(hasScheme ? address : `http://${address}`);
+  } catch {
+    throw bad("is not a broker address");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw bad("is not an http address");
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+/** `http://localhost:8080` -> `localhost:8080`, the form users typed and read. */
+export function displayAddress(baseUrl: string): string {
+  return baseUrl.replace(/^http:\/\//, "");
+}

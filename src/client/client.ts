@@ -1,0 +1,330 @@
+import { StreamNestError, isErrorCode, type ErrorCode } from "../lib/errors.ts";
+import { displayAddress, parseBrokerAddresses } from "./address.ts";
+import { parseServerSentEvents } from "./sse.ts";
+import type {
+  BatchItemResult,
+  BatchMessage,
+  ConsumeResult,
+  CreateTopicResult,
+  HealthResult,
+  Metadata,
+  PartitionPlacement,
+  ProduceOptions,
+  ProduceResult,
+  ReadOptions,
+  ReadResult,
+  RecordView,
+  SchemasResult,
+  TopicDescription,
+} from "./types.ts";
+
+export interface ClientOptions {
+  /** Longest wait for one answer (long polls get their own wait added). Default 30 s. */
+  timeoutMs?: number;
+}
+
+interface RequestOptions {
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Added to the client's timeout, for requests the broker is allowed to hold. */
+  extraTimeoutMs?: number;
+}
+
+/** Answer statuses that carry no body the caller wants (204 past the end of a log). */
+const NO_CONTENT = 204;
+
+/**
+ * The typed HTTP client of a StreamNest cluster, used by the CLI, the tests and the
+ * benchmark. Any broker answers any route, so the client talks to one address and
+ * moves to the next only when the one it uses cannot be reached. Bun's fetch keeps
+ * connections alive and pools them, so successive calls reuse one socket.
+ */
+export class StreamNestClient {
+  readonly addresses: readonly string[];
+  private current = 0;
+  private readonly timeoutMs: number;
+
+  constructor(brokers: string | readonly string[], options: ClientOptions = {}) {
+    this.addresses = parseBrokerAddresses(brokers);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /** The base URL in use now (`http://host:port`). */
+  get baseUrl(): string {
+    return this.addresses[this.current];
+  }
+
+  createTopic(topic: string, partitions: number): Promise<CreateTopicResult> {
+    return this.json<CreateTopicResult>("POST", "/create-topic", { body: { topic, partitions } });
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.json<{ topics: string[] }>("GET", "/list-topics")).topics;
+  }
+
+  metadata(): Promise<Metadata> {
+    return this.json<Metadata>("GET", "/metadata");
+  }
+
+  /**
+   * The partitions of one topic and where each lives; an unknown topic is a
+   * TOPIC_NOT_FOUND whose details list the topics there are.
+   */
+  async partitionsOf(topic: string): Promise<PartitionPlacement[]> {
+    const metadata = await this.metadata();
+    const entry = Object.hasOwn(metadata.topic_partitions, topic) ? metadata.topic_partitions[topic] : undefined;
+    if (!entry) {
+      const topics = Object.keys(metadata.topic_partitions).sort();
+      throw new StreamNestError(
+        "TOPIC_NOT_FOUND",
+        `topic "${topic}" does not exist on ${displayAddress(this.baseUrl)}`,
+        { topics },
+      );
+    }
+    return [...entry.partitions].sort((a, b) => a.partition - b.partition);
+  }
+
+  registerSchema(topic: string, schema: unknown): Promise<{ status: "schema registered"; version: number }> {
+    return this.json("POST", "/register-schema", { body: { topic, schema } });
+  }
+
+  schemas(topic: string): Promise<SchemasResult> {
+    return this.json<SchemasResult>("GET", `/schemas/${encodeURIComponent(topic)}`);
+  }
+
+  produce(topic: string, message: string, options: ProduceOptions = {}): Promise<ProduceResult> {
+    return this.json<ProduceResult>("POST", "/produce", { body: { topic, message, ...options } });
+  }
+
+  /**
+   * One answer per message, in order: its partition and offset, or its own refusal.
+   * A batch whose every message was refused is an error status on the wire, but it
+   * still lists each message's reason, and so does this answer; a request refused as a
+   * whole (unknown topic, body too large) throws.
+   */
+  async produceBatch(topic: string, messages: readonly BatchMessage[]): Promise<BatchItemResult[]> {
+    try {
+      return (await this.json<{ results: BatchItemResult[] }>("POST", "/produce", { body: { topic, messages } })).results;
+    } catch (error) {
+      const results = perMessageResults(error);
+      if (results && results.length === messages.length) return results;
+      throw error;
+    }
+  }
+
+  /** The seed's one-message read; null past the end of the partition. */
+  consume(
+    topic: string,
+    partition: number,
+    offset: number,
+    options: { max?: number; waitMs?: number; signal?: AbortSignal } = {},
+  ): Promise<ConsumeResult | null> {
+    return this.json<ConsumeResult | null>("GET", "/consume", {
+      query: { topic, partition, offset, max: options.max, wait_ms: options.waitMs },
+      signal: options.signal,
+      extraTimeoutMs: options.waitMs,
+    });
+  }
+
+  /** A batch of records from `offset` on; with `timeoutMs` the broker waits for the first one. */
+  readRecords(topic: string, partition: number, options: ReadOptions): Promise<ReadResult> {
+    return this.json<ReadResult>("GET", `${partitionPath(topic, partition)}/records`, {
+      query: {
+        offset: options.offset,
+        max: options.max,
+        max_bytes: options.maxBytes,
+        timeout_ms: options.timeoutMs,
+      },
+      signal: options.signal,
+      extraTimeoutMs: options.timeoutMs,
+    });
+  }
+
+  /**
+   * Every record of a partition from `offset` on, then each new one as it is appended
+   * (server-sent events), until the signal aborts or the caller stops iterating.
+   */
+  async *stream(
+    topic: string,
+    partition: number,
+    options: { offset: number; signal?: AbortSignal },
+  ): AsyncGenerator<RecordView, void, undefined> {
+    const res = await this.send("GET", `${partitionPath(topic, partition)}/records/stream`, {
+      query: { offset: options.offset },
+      signal: options.signal,
+      // The stream is open-ended: only the caller's signal ends it.
+      extraTimeoutMs: Number.POSITIVE_INFINITY,
+    });
+    if (!res.body) return;
+    for await (const event of parseServerSentEvents(res.body)) {
+      if (event.event === "error") throw errorFromBody(503, event.data, this.baseUrl);
+      if (event.event !== "message" && event.event !== "record") continue;
+      yield JSON.parse(event.data) as RecordView;
+    }
+  }
+
+  describeTopic(topic: string): Promise<TopicDescription> {
+    return this.json<TopicDescription>("GET", `/topics/${encodeURIComponent(topic)}`);
+  }
+
+  deleteTopic(topic: string): Promise<{ status: "deleted"; topic: string }> {
+    return this.json("DELETE", `/topics/${encodeURIComponent(topic)}`);
+  }
+
+  health(): Promise<HealthResult> {
+    return this.json<HealthResult>("GET", "/health");
+  }
+
+  private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, options);
+    if (res.status === NO_CONTENT) return null as T;
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new StreamNestError(
+        "INTERNAL_ERROR",
+        `${displayAddress(this.baseUrl)} answered ${method} ${path} with something that is not JSON`,
+      );
+    }
+  }
+
+  /**
+   * Sends one request; a broker that cannot be reached passes the turn to the next
+   * address. A request that may have reached a broker is not repeated elsewhere unless
+   * it is a read, so a produce is never written twice by the client's own doing.
+   */
+  private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
+    const url = (base: string) => {
+      const query = new URLSearchParams();
+      for (const [name, value] of Object.entries(options.query ?? {}))
+        if (value !== undefined) query.set(name, String(value));
+      const qs = query.toString();
+      return `${base}${path}${qs ? `?${qs}` : ""}`;
+    };
+    const limit = this.timeoutMs + (options.extraTimeoutMs ?? 0);
+    const failures: string[] = [];
+    for (let attempt = 0; attempt < this.addresses.length; attempt++) {
+      const index = (this.current + attempt) % this.addresses.length;
+      const base = this.addresses[index];
+      const signals = [options.signal, Number.isFinite(limit) ? AbortSignal.timeout(limit) : undefined].filter(
+        (s): s is AbortSignal => s !== undefined,
+      );
+      let res: Response;
+      try {
+        res = await fetch(url(base), {
+          method,
+          headers: options.body === undefined ? undefined : { "content-type": "application/json" },
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal: signals.length === 0 ? undefined : AbortSignal.any(signals),
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason ?? error;
+        if (isTimeout(error))
+          throw new StreamNestError(
+            "REQUEST_TIMED_OUT",
+            `${displayAddress(base)} did not answer ${method} ${path} within ${limit} ms`,
+          );
+        failures.push(`${displayAddress(base)} (${networkProblem(error)})`);
+        if (method !== "GET" && !neverConnected(error)) break;
+        continue;
+      }
+      this.current = index;
+      if (res.ok) return res;
+      throw errorFromBody(res.status, await res.text(), base);
+    }
+    throw new StreamNestError(
+      "LEADER_UNAVAILABLE",
+      failures.length === 1
+        ? `cannot reach the broker at ${failures[0]}`
+        : `cannot reach any broker: ${failures.join(", ")}`,
+      { unreachable: this.addresses.map(displayAddress) },
+    );
+  }
+}
+
+function perMessageResults(error: unknown): BatchItemResult[] | undefined {
+  if (!(error instanceof StreamNestError) || typeof error.details !== "object" || error.details === null) return undefined;
+  const results = (error.details as { results?: unknown }).results;
+  return Array.isArray(results) ? (results as BatchItemResult[]) : undefined;
+}
+
+/** True when the error says no broker could be reached at all (as opposed to a refusal). */
+export function isUnreachable(error: unknown): boolean {
+  return (
+    error instanceof StreamNestError &&
+    error.code === "LEADER_UNAVAILABLE" &&
+    typeof error.details === "object" &&
+    error.details !== null &&
+    "unreachable" in error.details
+  );
+}
+
+function partitionPath(topic: string, partition: number): string {
+  return `/topics/${encodeURIComponent(topic)}/partitions/${partition}`;
+}
+
+/** The broker's `{"error","message"}` answer as the StreamNestError it stands for. */
+function errorFromBody(status: number, text: string, base: string): StreamNestError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (typeof body === "object" && body !== null && "error" in body) {
+    const { error, message, results } = body as { error: unknown; message?: unknown; results?: unknown };
+    // A batch refused message by message carries each reason; keep them for the caller.
+    const details = Array.isArray(results) ? { results } : (body as { details?: unknown }).details;
+    const text = typeof message === "string" ? message : String(error);
+    if (isErrorCode(error)) return new StreamNestError(error, text, details);
+    return new StreamNestError(codeForStatus(status), `${String(error)}: ${text}`, details);
+  }
+  const snippet = text.trim().slice(0, 200);
+  return new StreamNestError(
+    codeForStatus(status),
+    `${displayAddress(base)} answered HTTP ${status}${snippet ? `: ${snippet}` : ""}`,
+  );
+}
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return "UNAUTHORIZED";
+  if (status === 404) return "NOT_FOUND";
+  if (status === 413) return "BODY_TOO_LARGE";
+  if (status === 503) return "LEADER_UNAVAILABLE";
+  if (status === 504) return "REQUEST_TIMED_OUT";
+  return status < 500 ? "INVALID_REQUEST" : "INTERNAL_ERROR";
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException ? error.name === "TimeoutError" : errorCode(error) === "ETIMEDOUT";
+}
+
+/** Failures where the request surely never reached a broker, so another may take it. */
+function neverConnected(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ConnectionRefused";
+}
+
+function networkProblem(error: unknown): string {
+  switch (errorCode(error)) {
+    case "ECONNREFUSED":
+    case "ConnectionRefused":
+      return "connection refused";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "host not found";
+    case "ECONNRESET":
+    case "ConnectionClosed":
+      return "connection closed by the broker";
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

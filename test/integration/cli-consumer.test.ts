@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { StreamNestClient } from "../../src/client/index.ts";
+import { runCli, startBroker, type BrokerProcess } from "../helpers/broker-harness.ts";
+import { freePort } from "../helpers/ports.ts";
+import { RunningCli } from "../commands/running-cli.ts";
+
+// Real broker processes on a shared 2-core machine: bun's 5 s default is too tight.
+setDefaultTimeout(60_000);
+
+let broker: BrokerProcess;
+let stop: () => Promise<void>;
+let client: StreamNestClient;
+let meta: string;
+const running: RunningCli[] = [];
+
+beforeAll(async () => {
+  ({ broker, stop } = await startBroker());
+  client = new StreamNestClient(broker.address);
+  meta = `--meta=${broker.address}`;
+});
+
+afterAll(async () => {
+  for (const cli of running) cli.kill();
+  await stop();
+});
+
+function start(args: string[], stdin?: string): RunningCli {
+  const cli = new RunningCli(args, stdin);
+  running.push(cli);
+  return cli;
+}
+
+const noStackTrace = /^\s+at /m;
+
+describe("streamnest consumer: the seed's dialogue", () => {
+  test("prompts, lists the partitions, prints every message from offset 0, follows, and Ctrl-C exits 0", async () => {
+    await client.createTopic("demo", 2);
+    await client.produceBatch("demo", [
+      { message: "hello", partition: 1 },
+      { message: "other partition", partition: 0 },
+      { message: "world", partition: 1 },
+    ]);
+    const consumer = start(["consumer", meta], "demo\n1\n");
+    await consumer.waitForStdout("[Offset 1] world\n");
+    // Produced while the consumer follows: it must appear without any restart.
+    await client.produce("demo", "live", { partition: 1 });
+    await consumer.waitForStdout("[Offset 2] live\n");
+    expect(await consumer.signal("SIGINT")).toBe(0);
+    expect(consumer.stdout).toBe(
+      "Enter topic: " +
+        "Partitions:\n" +
+        `  0 on ${broker.address}\n` +
+        `  1 on ${broker.address}\n` +
+        "Partition?> " +
+        "[Offset 0] hello\n" +
+        "[Offset 1] world\n" +
+        "[Offset 2] live\n",
+    );
+    expect(consumer.stderr).toBe("");
+  });
+
+  test("a bad partition is asked again; --max ends the run", async () => {
+    await client.createTopic("again", 1);
+    await client.produceBatch("again", [{ message: "a" }, { message: "b" }, { message: "c" }]);
+    const { exitCode, stdout, stderr } = await runCli(["consumer", meta, "--max=2"], { stdin: "again\nx\n1\n0\n" });
+    expect(stdout).toBe(
+      `Enter topic: Partitions:\n  0 on ${broker.address}\nPartition?> Partition?> Partition?> [Offset 0] a\n[Offset 1] b\n`,
+    );
+    expect(stderr).toBe(
+      '[error] "x" is not a partition number (the only partition is 0)\n' +
+        "[error] there is no partition 1 (the only partition is 0)\n",
+    );
+    expect(exitCode).toBe(0);
+  });
+
+  test("an unknown topic says so and lists the topics there are", async () => {
+    const { exitCode, stdout, stderr } = await runCli(["consumer", meta], { stdin: "ghost\n" });
+    expect(stdout).toBe("Enter topic: ");
+    const topics = (await client.listTopics()).sort().join(", ");
+    expect(stderr).toBe(`[error] topic "ghost" does not exist on ${broker.address}; topics there are: ${topics}\n`);
+    expect(exitCode).toBe(1);
+  });
+
+  test("input that ends before a partition is given is an error, not a hang", async () => {
+    const { exitCode, stderr } = await runCli(["consumer", meta], { stdin: "demo\n" });
+    expect(stderr).toBe("[error] no partition given: standard input ended\n");
+    expect(exitCode).toBe(1);
+  });
+});
+
+describe("streamnest consumer with flags", () => {
+  test("reads back many piped lines with --max, in order", async () => {
+    await client.createTopic("bulk", 1);
+    const lines = Array.from({ length: 3000 }, (_, i) => `message number ${i}`);
+    const produced = await runCli(["producer", meta, "--topic=bulk"], { stdin: `${lines.join("\n")}\n` });
+    expect(produced.exitCode).toBe(0);
+    const { exitCode, stdout, stderr } = await runCli([
+      "consumer",
+      meta,
+      "--topic=bulk",
+      "--partition=0",
+      `--max=${lines.length}`,
+    ]);
+    expect(stderr).toBe("");
+    expect(stdout).toBe(lines.map((line, offset) => `[Offset ${offset}] ${line}\n`).join(""));
+    expect(exitCode).toBe(0);
+  });
+
+  test("--format json prints one object per record with every field", async () => {
+    await client.createTopic("json", 1);
+    await client.produce("json", '{"a":1}', { key: "k1", headers: { trace: "t-1" } });
+    await client.produce("json", "plain\ttext");
+    const { exitCode, stdout } = await runCli(["consumer", meta, "--topic=json", "--max=2", "--format=json"]);
+    expect(exitCode).toBe(0);
+    const lines = stdout.trimEnd().split("\n");
+    expect(lines.length).toBe(2);
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const record of records) {
+      expect(Object.keys(record)).toEqual(["topic", "partition", "offset", "key", "message", "headers", "timestamp"]);
+      expect(typeof record.timestamp).toBe("number");
+    }
+    expect(records.map(({ timestamp: _, ...rest }) => rest)).toEqual([
+      { topic: "json", partition: 0, offset: 0, key: "k1", message: '{"a":1}', headers: { trace: "t-1" } },
+      { topic: "json", partition: 0, offset: 1, key: null, message: "plain\ttext", headers: {} },
+    ]);
+  });
+
+  test("without --partition every partition is followed, each in offset order", async () => {
+    await client.createTopic("spread", 3);
+    const lines = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    expect((await runCli(["producer", meta, "--topic=spread"], { stdin: `${lines.join("\n")}\n` })).exitCode).toBe(0);
+    const { exitCode, stdout } = await runCli(["consumer", meta, "--topic=spread", "--max=300", "--format=json"]);
+    expect(exitCode).toBe(0);
+    const records = stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { partition: number; offset: number; message: string });
+    expect(records.map((r) => r.message).sort()).toEqual([...lines].sort());
+    const partitions = new Set(records.map((r) => r.partition));
+    expect(partitions.size).toBe(3);
+    for (const p of partitions) {
+      const offsets = records.filter((r) => r.partition === p).map((r) => r.offset);
+      expect(offsets).toEqual(offsets.map((_, i) => i));
+    }
+  });
+
+  test("text output labels the partition when several are followed", async () => {
+    await client.createTopic("labels", 2);
+    await client.produce("labels", "p1", { partition: 1 });
+    const { exitCode, stdout } = await runCli(["consumer", meta, "--topic=labels", "--max=1"]);
+    expect(exitCode).toBe(0);
+    expect(stdout).toBe("[Partition 1] [Offset 0] p1\n");
+  });
+
+  test("--offset starts there; --latest prints only what arrives after the start", async () => {
+    await client.createTopic("starts", 1);
+    await client.produceBatch("starts", [{ message: "s0" }, { message: "s1" }, { message: "s2" }]);
+    const fromOffset = await runCli(["consumer", meta, "--topic=starts", "--partition=0", "--offset=2", "--max=1"]);
+    expect(fromOffset.stdout).toBe("[Offset 2] s2\n");
+    expect(fromOffset.exitCode).toBe(0);
+
+    const latest = start(["consumer", meta, "--topic=starts", "--partition=0", "--latest", "--max=1"]);
+    // The consumer has its start offset once it is waiting; a produce before that would
+    // also be "latest", so keep producing until one arrives.
+    let n = 0;
+    const producing = (async () => {
+      while (!latest.stdout.includes("[Offset")) {
+        await client.produce("starts", `new${n++}`);
+        await Bun.sleep(200);
+      }
+    })();
+    expect(await latest.exited()).toBe(0);
+    await producing;
+    expect(latest.stdout).toMatch(/^\[Offset (\d+)\] new\d+\n$/);
+    const offset = Number(/^\[Offset (\d+)\]/.exec(latest.stdout)?.[1]);
+    expect(offset).toBeGreaterThanOrEqual(3);
+  });
+
+  test("live follow: a message produced while the consumer runs appears", async () => {
+    await client.createTopic("live", 1);
+    const consumer = start(["consumer", meta, "--topic=live", "--partition=0"]);
+    await client.produce("live", "first");
+    await consumer.waitForStdout("[Offset 0] first\n");
+    await client.produce("live", "second");
+    await consumer.waitForStdout("[Offset 1] second\n");
+    expect(await consumer.signal("SIGINT")).toBe(0);
+    expect(consumer.stdout).toBe("[Offset 0] first\n[Offset 1] second\n");
+  });
+
+  test("a schema-aware consumer skips stored messages that fail the topic's schema, with a warning", async () => {
+    await client.createTopic("checked", 1);
+    await client.produceBatch("checked", [{ message: '{"id":1}' }, { message: "not json" }, { message: '{"id":"two"}' }]);
+    await client.registerSchema("checked", {
+      type: "object",
+      required: ["id"],
+      properties: { id: { type: "integer" } },
+    });
+    await client.produce("checked", '{"id":4}');
+    const { exitCode, stdout, stderr } = await runCli(["consumer", meta, "--topic=checked", "--max=2"]);
+    expect(exitCode).toBe(0);
+    expect(stdout).toBe('[Offset 0] {"id":1}\n[Offset 3] {"id":4}\n');
+    expect(stderr).toBe(
+      "[warn] skipped checked/0 offset 1: does not match the schema (not JSON)\n" +
+        "[warn] skipped checked/0 offset 2: does not match the schema (/id must be integer)\n" +
+        "[warn] skipped 2 messages that did not match the schema (version 1) of checked\n",
+    );
+  });
+
+  test("errors with flags: one clear line each, exit 1", async () => {
+    await client.createTopic("errs", 2);
+    const port = await freePort();
+    const cases: Array<[string[], string]> = [
+      [[meta, "--topic=errs", "--partition=two"], '[error] --partition: "two" is not a partition number (partitions are 0 to 1)\n'],
+      [[meta, "--topic=errs", "--partition=2"], "[error] --partition: there is no partition 2 (partitions are 0 to 1)\n"],
+      [[meta, "--topic=errs", "--offset=-1"], '[error] --offset must be a whole number (0 or more), not "-1"\n'],
+      [[meta, "--topic=errs", "--max=0"], '[error] --max must be a whole number of at least 1, not "0"\n'],
+      [[meta, "--topic=errs", "--latest", "--offset=3"], "[error] give only one of --from-beginning, --offset and --latest\n"],
+      [
+        [meta, "--topic=errs", "--group=g1"],
+        "[error] consumer groups are not available yet; read without --group (--topic errs --partition <p>)\n",
+      ],
+      [[`--meta=localhost:${port}`, "--topic=errs"], `[error] cannot reach the broker at localhost:${port} (connection refused)\n`],
+    ];
+    for (const [args, expected] of cases) {
+      const { exitCode, stdout, stderr } = await runCli(["consumer", ...args]);
+      expect(stderr).toBe(expected);
+      expect(stderr).not.toMatch(noStackTrace);
+      expect(stdout).toBe("");
+      expect(exitCode).toBe(1);
+    }
+    // citty itself refuses a value outside an enum flag's options, with the usage.
+    const format = await runCli(["consumer", meta, "--topic=errs", "--format=xml"]);
+    expect(format.stderr.trim()).toBe("Invalid value for argument: --format (xml). Expected one of: text, json.");
+    expect(format.exitCode).toBe(1);
+  });
+});
