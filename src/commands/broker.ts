@@ -1,9 +1,232 @@
 import { defineCommand } from "citty";
-import { notBuiltYet } from "./not-built.ts";
+import { resolve } from "node:path";
+import { Broker } from "../broker/broker.ts";
+import {
+  type BrokerConfig,
+  brokerConfig,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_PARTITIONS,
+} from "../broker/config.ts";
+import { CLUSTER_SECRET_ENV } from "../cluster/cluster-secret.ts";
+import { runLocalCluster } from "../cluster/launcher.ts";
+import { watchParent } from "../cluster/parent-watch.ts";
+import { createApp } from "../http/app.ts";
+import { listen } from "../http/server.ts";
+import type { FsyncMode } from "../storage/types.ts";
+
+/**
+ * `streamnest broker`: one broker (`--id --port`), or with `--count=N` a local cluster
+ * of N brokers run by the launcher.
+ */
+
+class FlagError extends Error {}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const text = String(value).trim();
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new FlagError(`--${name} must be a whole number from ${min} to ${max}, not "${String(value)}"`);
+  return n;
+}
+
+/** Bytes, optionally with a binary unit: 1048576, 1MiB, 64m, 1g. */
+function bytes(name: string, value: unknown, min: number): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(String(value).trim());
+  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined;
+  const n = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new FlagError(`--${name} must be a size in bytes of at least ${min} (e.g. 1048576 or 1MiB), not "${String(value)}"`);
+  return n;
+}
+
+function address(name: string, value: string): string {
+  const trimmed = value.trim();
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(trimmed))
+    throw new FlagError(`--${name} entries must be host:port, not "${value}"`);
+  return trimmed;
+}
+
+interface BrokerFlags {
+  id?: string;
+  port?: string;
+  host?: string;
+  "data-dir"?: string;
+  peers?: string;
+  advertise?: string;
+  "cluster-secret"?: string;
+  fsync?: string;
+  "max-partitions"?: string;
+  "max-message-bytes"?: string;
+  "max-body-bytes"?: string;
+  "segment-bytes"?: string;
+  "retention-ms"?: string;
+  "retention-bytes"?: string;
+}
+
+export function configFromFlags(flags: BrokerFlags, env: Record<string, string | undefined> = process.env): BrokerConfig {
+  if (flags.id === undefined) throw new FlagError("--id is required (a whole number of at least 1), or --count=N for a local cluster");
+  const id = integer("id", flags.id, 1, 2 ** 31 - 1);
+  const port = integer("port", flags.port ?? "8080", 1, 65535);
+  const fsync = flags.fsync ?? "interval";
+  if (fsync !== "always" && fsync !== "interval" && fsync !== "never")
+    throw new FlagError(`--fsync must be always, interval or never, not "${fsync}"`);
+  const peers = (flags.peers ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")
+    .map((p) => address("peers", p));
+  const secret = flags["cluster-secret"] ?? env[CLUSTER_SECRET_ENV];
+  return brokerConfig({
+    id,
+    port,
+    host: flags.host ?? "0.0.0.0",
+    dataDir: resolve(flags["data-dir"] ?? `data/broker-${id}`),
+    advertise: flags.advertise !== undefined ? address("advertise", flags.advertise) : `localhost:${port}`,
+    peers,
+    clusterSecret: secret === undefined || secret === "" ? undefined : secret,
+    maxPartitions: integer("max-partitions", flags["max-partitions"] ?? DEFAULT_MAX_PARTITIONS, 1),
+    maxMessageBytes: bytes("max-message-bytes", flags["max-message-bytes"] ?? DEFAULT_MAX_MESSAGE_BYTES, 1),
+    maxBodyBytes: bytes("max-body-bytes", flags["max-body-bytes"] ?? DEFAULT_MAX_BODY_BYTES, 1),
+    log: {
+      fsync: fsync as FsyncMode,
+      ...(flags["segment-bytes"] !== undefined ? { segmentBytes: bytes("segment-bytes", flags["segment-bytes"], 1024) } : {}),
+      ...(flags["retention-ms"] !== undefined ? { retentionMs: integer("retention-ms", flags["retention-ms"], 0) } : {}),
+      ...(flags["retention-bytes"] !== undefined ? { retentionBytes: bytes("retention-bytes", flags["retention-bytes"], 0) } : {}),
+    },
+  });
+}
+
+/** Runs one broker until SIGINT/SIGTERM (or the launcher's death); returns the exit code. */
+export async function runBroker(config: BrokerConfig): Promise<number> {
+  let broker: Broker;
+  try {
+    broker = Broker.open(config, { warn: (m) => console.warn(`warning: ${m}`) });
+  } catch (error) {
+    console.error(`Error: ${(error as Error).message}`);
+    return 1;
+  }
+  const app = createApp(broker);
+  let server;
+  try {
+    server = listen(app, { host: config.host, port: config.port });
+  } catch (error) {
+    await broker.close();
+    console.error(`Error: ${(error as Error).message}`);
+    return 1;
+  }
+  console.log(`Broker ${config.id} running on :${config.port}`);
+
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((r) => (finish = r));
+  let stopping = false;
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    // Stop taking connections, end long polls and streams, flush and close every log,
+    // then drop whatever connections are left.
+    const draining = server.stop(false);
+    try {
+      await broker.close();
+      await Promise.race([draining, Bun.sleep(2000)]);
+      await server.stop(true);
+      finish(0);
+    } catch (error) {
+      console.error(`Error while stopping: ${(error as Error).message}`);
+      finish(1);
+    }
+  };
+  const onSignal = (): void => void shutdown();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  watchParent(() => void shutdown());
+  const code = await finished;
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  return code;
+}
+
+/** Flags a launched broker gets from the launcher itself, so not passed through. */
+const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers"]);
+
+function passThrough(rawArgs: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i];
+    const match = /^--([^=]+)(=.*)?$/.exec(arg);
+    if (!match) continue;
+    const name = match[1];
+    const inlineValue = match[2] !== undefined;
+    const takesNext = !inlineValue && i + 1 < rawArgs.length && !rawArgs[i + 1].startsWith("--");
+    if (LAUNCHER_FLAGS.has(name)) {
+      if (takesNext) i++;
+      continue;
+    }
+    out.push(arg);
+    if (takesNext) out.push(rawArgs[++i]);
+  }
+  return out;
+}
 
 export default defineCommand({
-  meta: { name: "broker", description: "broker (not built yet)" },
-  run() {
-    notBuiltYet("broker");
+  meta: { name: "broker", description: "Run a broker (--id --port), or a local cluster of N brokers (--count=N)" },
+  args: {
+    id: { type: "string", description: "broker id, a whole number of at least 1", valueHint: "n" },
+    port: { type: "string", description: "HTTP port (default 8080)", valueHint: "port" },
+    host: { type: "string", description: "interface to listen on (default 0.0.0.0)", valueHint: "host" },
+    "data-dir": {
+      type: "string",
+      description: "data folder (default data/broker-<id>; with --count, the parent folder, default data)",
+      valueHint: "dir",
+    },
+    peers: { type: "string", description: "the other brokers, comma-separated", valueHint: "host:port,…" },
+    advertise: { type: "string", description: "address clients are told to use (default localhost:<port>)", valueHint: "host:port" },
+    "cluster-secret": { type: "string", description: `secret guarding /internal/ routes (or $${CLUSTER_SECRET_ENV})` },
+    fsync: { type: "string", description: "flush to the device: always | interval | never (default interval)" },
+    "max-partitions": { type: "string", description: `most partitions of one topic (default ${DEFAULT_MAX_PARTITIONS})` },
+    "max-message-bytes": { type: "string", description: "largest message (default 1MiB)" },
+    "max-body-bytes": { type: "string", description: "largest request body (default 32MiB)" },
+    "segment-bytes": { type: "string", description: "roll log segments at this size (default 128MiB)" },
+    "retention-ms": { type: "string", description: "delete segments older than this (default: keep)" },
+    "retention-bytes": { type: "string", description: "keep at most this many bytes per partition (default: no limit)" },
+    count: { type: "string", description: "run a local cluster of N brokers (ids 1..N)", valueHint: "n" },
+    "base-port": { type: "string", description: "with --count: port of broker 1 (default 8080)", valueHint: "port" },
+  },
+  async run({ args, rawArgs }) {
+    try {
+      if (args.count !== undefined) {
+        const count = integer("count", args.count, 1, 1000);
+        const code = await runLocalCluster({
+          count,
+          basePort: integer("base-port", args["base-port"] ?? "8080", 1, 65535),
+          dataDir: args["data-dir"] ?? "data",
+          host: args.host,
+          brokerArgs: passThrough(rawArgs),
+        });
+        process.exit(code);
+      }
+      const config = configFromFlags(args);
+      process.exit(await runBroker(config));
+    } catch (error) {
+      if (error instanceof FlagError) {
+        console.error(`Error: ${error.message}`);
+        process.exit(1);
+      }
+      throw error;
+    }
   },
 });

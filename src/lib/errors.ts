@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   UNKNOWN_MEMBER_ID: { status: 400, retriable: false },
   ILLEGAL_GENERATION: { status: 409, retriable: false },
   REBALANCE_IN_PROGRESS: { status: 409, retriable: true },
+  NON_EMPTY_GROUP: { status: 409, retriable: false },
   TOPIC_EXISTS: { status: 409, retriable: false },
   MESSAGE_TOO_LARGE: { status: 413, retriable: false },
   BODY_TOO_LARGE: { status: 413, retriable: false },
@@ -28,6 +29,7 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, retriable: true },
   LEADER_UNAVAILABLE: { status: 503, retriable: true },
   NOT_CONTROLLER: { status: 503, retriable: true },
+  NOT_COORDINATOR: { status: 503, retriable: true },
   REQUEST_TIMED_OUT: { status: 504, retriable: true },
 } as const satisfies Record<string, { status: number; retriable: boolean }>;
 

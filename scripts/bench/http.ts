@@ -1,0 +1,353 @@
+/**
+ * The HTTP benchmark: a real broker process started here, load from a separate process
+ * (wrk when installed, else a Bun client run from this same file), and a bare Bun.serve
+ * POST handler measured in the same run as the ceiling.
+ *
+ *   bun scripts/bench.ts http
+ *   BENCH_SECONDS=5 bun scripts/bench.ts http      shorter runs
+ */
+import type { Subprocess } from "bun";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = 50;
+const MESSAGE = "x".repeat(100);
+const BATCH = 1000;
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+interface LoadSpec {
+  url: string;
+  method: "GET" | "POST";
+  body?: string;
+  /** Replace `{offset}` in the URL by a random integer below this. */
+  randomOffsetBelow?: number;
+  connections: number;
+  seconds: number;
+}
+
+// ---- load generators ------------------------------------------------------------------
+
+function luaString(text: string): string {
+  return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+function wrkScript(spec: LoadSpec): string {
+  const url = new URL(spec.url);
+  const path = url.pathname + url.search;
+  const lines = [`wrk.method = "${spec.method}"`, `wrk.headers["Content-Type"] = "application/json"`];
+  if (spec.body !== undefined) lines.push(`wrk.body = ${luaString(spec.body)}`);
+  if (spec.randomOffsetBelow !== undefined) {
+    const [before, after] = decodeURIComponent(path).split("{offset}");
+    lines.push(
+      `math.randomseed(os.time())`,
+      `request = function() return wrk.format(nil, ${luaString(before)} .. math.random(0, ${spec.randomOffsetBelow - 1}) .. ${luaString(after)}) end`,
+    );
+  }
+  // Count non-2xx answers (wrk reports them, but 204 counts as success here too).
+  lines.push(
+    `errors = 0`,
+    `response = function(status, headers, body) if status >= 300 then errors = errors + 1 end end`,
+  );
+  return lines.join("\n");
+}
+
+function wrkDuration(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
+}
+
+async function runWrk(spec: LoadSpec): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), "streamnest-wrk-"));
+  const script = join(dir, "load.lua");
+  writeFileSync(script, wrkScript(spec));
+  try {
+    const threads = Math.min(2, spec.connections);
+    const proc = Bun.spawn(
+      ["wrk", `-t${threads}`, `-c${spec.connections}`, `-d${spec.seconds}s`, "--latency", "-s", script, spec.url.replace("{offset}", "0")],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    await proc.exited;
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    if (!Number.isFinite(rps)) throw new Error(`wrk failed:\n${out}\n${err}`);
+    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+    return {
+      requestsPerSecond: rps,
+      p50Ms: wrkDuration(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
+      p99Ms: wrkDuration(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
+      errors,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The fallback load generator, run as a separate Bun process (this file with `loadgen`). */
+async function loadgen(spec: LoadSpec): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + spec.seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const url = spec.randomOffsetBelow === undefined ? spec.url : spec.url.replace("{offset}", String(Math.floor(Math.random() * spec.randomOffsetBelow)));
+      const started = performance.now();
+      try {
+        const res = await fetch(url, {
+          method: spec.method,
+          body: spec.body,
+          headers: spec.body === undefined ? undefined : { "content-type": "application/json" },
+        });
+        await res.arrayBuffer();
+        if (res.status >= 300) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - started);
+    }
+  };
+  const began = performance.now();
+  await Promise.all(Array.from({ length: spec.connections }, worker));
+  const elapsed = (performance.now() - began) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? Number.NaN,
+    p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
+    errors,
+  };
+}
+
+async function runBunLoad(spec: LoadSpec): Promise<LoadResult> {
+  const proc = Bun.spawn([process.execPath, import.meta.path, "loadgen", JSON.stringify(spec)], { stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  return JSON.parse(out) as LoadResult;
+}
+
+const haveWrk = Bun.which("wrk") !== null;
+function load(spec: LoadSpec): Promise<LoadResult> {
+  return haveWrk ? runWrk(spec) : runBunLoad(spec);
+}
+
+// ---- processes under test -------------------------------------------------------------
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await Bun.sleep(25);
+  }
+  throw new Error(`${url} never answered`);
+}
+
+const BARE_SERVER = `
+const server = Bun.serve({
+  port: Number(process.argv[1]),
+  hostname: "127.0.0.1",
+  async fetch(req) {
+    const body = await req.json();
+    return Response.json({ offset: 0, partition: body.partition ?? 0 });
+  },
+});
+`;
+
+async function startBare(port: number): Promise<Subprocess> {
+  const proc = Bun.spawn([process.execPath, "-e", `${BARE_SERVER}; console.log("up")`, String(port)], { stdout: "pipe", stderr: "inherit" });
+  for (let i = 0; i < 400; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "{}" });
+      return proc;
+    } catch {
+      await Bun.sleep(25);
+    }
+  }
+  throw new Error("the bare Bun.serve server did not start");
+}
+
+async function post(base: string, path: string, body: unknown): Promise<any> {
+  const res = await fetch(`${base}${path}`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Produce-to-SSE latency: one producer paced at `rate`/s, one stream reader, one clock. */
+async function sseLatency(base: string, rate: number, seconds: number): Promise<{ p50: number; p99: number; received: number; sent: number }> {
+  await post(base, "/create-topic", { topic: "bench-sse", partitions: 1 });
+  const controller = new AbortController();
+  const res = await fetch(`${base}/topics/bench-sse/partitions/0/records/stream`, { signal: controller.signal });
+  if (!res.body) throw new Error("no stream");
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const latencies: number[] = [];
+  const total = rate * seconds;
+  let buffer = "";
+  const reading = (async () => {
+    while (latencies.length < total) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const now = performance.now();
+      buffer += decoder.decode(value, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const event = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = event.split("\n").find((l) => l.startsWith("data: "));
+        if (!data) continue;
+        const record = JSON.parse(data.slice(6)) as { message: string };
+        latencies.push(now - Number(record.message.split("|")[0]));
+      }
+    }
+  })();
+  // Warm the connection, then pace the sends against the clock, not with a fixed sleep.
+  const began = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = began + (sent * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await Bun.sleep(wait - 0.5);
+    const message = `${performance.now()}|${"x".repeat(80)}`;
+    await post(base, "/produce", { topic: "bench-sse", message, partition: 0 });
+    sent++;
+  }
+  await Promise.race([reading, Bun.sleep(5000)]);
+  controller.abort();
+  latencies.sort((a, b) => a - b);
+  return {
+    p50: latencies[Math.floor(latencies.length * 0.5)] ?? Number.NaN,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
+    received: latencies.length,
+    sent,
+  };
+}
+
+// ---- the run --------------------------------------------------------------------------
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export async function run(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "streamnest-bench-http-"));
+  const [brokerPort, barePort] = [await freePort(), await freePort()];
+  const base = `http://127.0.0.1:${brokerPort}`;
+  const broker = Bun.spawn(
+    [process.execPath, join(ROOT, "src/main.ts"), "broker", "--id=1", `--port=${brokerPort}`, `--data-dir=${dataDir}`, "--host=127.0.0.1"],
+    { stdout: "ignore", stderr: "inherit", env: { ...process.env, NO_COLOR: "1" } },
+  );
+  let bare: Subprocess | undefined;
+  const rows: [string, string, string][] = [];
+  try {
+    await waitFor(`${base}/health`);
+    console.log(`load generator: ${haveWrk ? "wrk" : "Bun fetch client (wrk not installed)"}, ${SECONDS} s per measurement, ${CONNECTIONS} connections`);
+    await post(base, "/create-topic", { topic: "bench", partitions: 1 });
+    const single = JSON.stringify({ topic: "bench", partition: 0, message: MESSAGE });
+
+    // The ceiling first, on a quiet machine: a bare Bun.serve that parses the same body.
+    bare = await startBare(barePort);
+    const ceiling = await load({ url: `http://127.0.0.1:${barePort}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
+    bare.kill();
+    await bare.exited;
+    bare = undefined;
+
+    const produce = await load({ url: `${base}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
+    const ratio = produce.requestsPerSecond / ceiling.requestsPerSecond;
+    rows.push(["bare Bun.serve POST (ceiling)", `${fmt(ceiling.requestsPerSecond)} req/s`, `p50 ${fmt(ceiling.p50Ms, 2)} ms, p99 ${fmt(ceiling.p99Ms, 2)} ms`]);
+    rows.push([
+      "produce, 1 × 100 B, explicit partition",
+      `${fmt(produce.requestsPerSecond)} req/s`,
+      `p50 ${fmt(produce.p50Ms, 2)} ms, p99 ${fmt(produce.p99Ms, 2)} ms, ${fmt(ratio * 100, 1)}% of ceiling (target ≥ 60%)${produce.errors ? `, ${produce.errors} errors` : ""}`,
+    ]);
+
+    const batchBody = JSON.stringify({ topic: "bench", messages: Array.from({ length: BATCH }, () => ({ message: MESSAGE, partition: 0 })) });
+    const batch = await load({ url: `${base}/produce`, method: "POST", body: batchBody, connections: 4, seconds: SECONDS });
+    rows.push([
+      `batch produce, ${BATCH} × 100 B`,
+      `${fmt(batch.requestsPerSecond * BATCH)} msg/s`,
+      `${fmt(batch.requestsPerSecond)} req/s, p99 ${fmt(batch.p99Ms, 1)} ms (target ≥ 500,000 msg/s)${batch.errors ? `, ${batch.errors} errors` : ""}`,
+    ]);
+
+    const described = (await (await fetch(`${base}/topics/bench`)).json()) as { partitions: { end_offset: number }[] };
+    const end = described.partitions[0].end_offset;
+    const readSize = 1000;
+    const reads = await load({
+      url: `${base}/topics/bench/partitions/0/records?offset={offset}&max=${readSize}`,
+      method: "GET",
+      randomOffsetBelow: Math.max(1, end - readSize),
+      connections: 4,
+      seconds: SECONDS,
+    });
+    rows.push([
+      `batch read, ${readSize} per request, random offsets`,
+      `${fmt(reads.requestsPerSecond * readSize)} msg/s`,
+      `${fmt(reads.requestsPerSecond)} req/s, p99 ${fmt(reads.p99Ms, 1)} ms over ${fmt(end)} records (target ≥ 1,000,000 msg/s)${reads.errors ? `, ${reads.errors} errors` : ""}`,
+    ]);
+
+    const consume = await load({
+      url: `${base}/consume?topic=bench&partition=0&offset={offset}`,
+      method: "GET",
+      randomOffsetBelow: end,
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+    });
+    rows.push([
+      "/consume, 1 message, random offsets",
+      `${fmt(consume.requestsPerSecond)} req/s`,
+      `p50 ${fmt(consume.p50Ms, 2)} ms, p99 ${fmt(consume.p99Ms, 2)} ms${consume.errors ? `, ${consume.errors} errors` : ""}`,
+    ]);
+
+    const sse = await sseLatency(base, 1000, Math.min(5, SECONDS));
+    rows.push([
+      "produce → SSE latency at 1,000 msg/s",
+      `p50 ${fmt(sse.p50, 2)} ms`,
+      `p99 ${fmt(sse.p99, 2)} ms (target < 10 ms), ${fmt(sse.received)} of ${fmt(sse.sent)} delivered`,
+    ]);
+  } finally {
+    bare?.kill();
+    broker.kill("SIGTERM");
+    await broker.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const width2 = Math.max(...rows.map((r) => r[1].length));
+  console.log(`| ${"measurement".padEnd(width)} | ${"result".padEnd(width2)} | detail |`);
+  console.log(`| ${"-".repeat(width)} | ${"-".repeat(width2)} | --- |`);
+  for (const [a, b, c] of rows) console.log(`| ${a.padEnd(width)} | ${b.padEnd(width2)} | ${c} |`);
+}
+
+if (import.meta.main) {
+  if (process.argv[2] === "loadgen") {
+    const result = await loadgen(JSON.parse(process.argv[3] as string) as LoadSpec);
+    process.stdout.write(JSON.stringify(result));
+  } else {
+    await run();
+  }
+}

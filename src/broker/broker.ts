@@ -1,0 +1,652 @@
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { BrokerRef, MetadataDocument, PartitionAssignment, SchemaVersion, TopicMetadata } from "../cluster/metadata.ts";
+import { brokerAddress } from "../cluster/metadata.ts";
+import { placePartitions } from "../cluster/metadata-placement.ts";
+import { LocalMetadataProposer, type MetadataProposer } from "../cluster/metadata-proposer.ts";
+import { MetadataStore } from "../cluster/metadata-store.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import { murmur2 } from "../lib/murmur2.ts";
+import { assertTopicName, topicNameProblem } from "../lib/topic-name.ts";
+import { BrokerMetrics, type PartitionStat, type TopicCounters } from "../metrics/metrics.ts";
+import { compileSchema, SchemaRegistry } from "../schema/registry.ts";
+import { deletePartitionLog, PartitionLog } from "../storage/partition-log.ts";
+import type { LogOptions, RecordInput, StoredRecord } from "../storage/types.ts";
+import { type BrokerDirectory, type Forwarder, noForwarder, singleBrokerDirectory } from "./cluster-seam.ts";
+import type { BrokerConfig } from "./config.ts";
+import { DataDirLock } from "./data-dir-lock.ts";
+import { toRecord } from "./produce-record.ts";
+import type {
+  BrokerHealth,
+  ClusterMetadataView,
+  FetchRequest,
+  FetchResult,
+  ProduceAck,
+  ProduceMessage,
+  ProduceOutcome,
+  Tail,
+  TailRequest,
+  TopicDescription,
+} from "./types.ts";
+import { waitForAppend } from "./wait-for-append.ts";
+
+/** Fetch bounds (Kafka's fetch.max.bytes defaults to 50 MiB, max.partition.fetch.bytes to 1 MiB). */
+export const DEFAULT_FETCH_MAX_RECORDS = 500;
+export const FETCH_MAX_RECORDS_LIMIT = 10_000;
+export const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
+export const FETCH_MAX_BYTES_LIMIT = 64 * 1024 * 1024;
+export const FETCH_TIMEOUT_LIMIT_MS = 300_000;
+/** Records per step of a live tail. */
+const TAIL_BATCH_RECORDS = 1000;
+const TAIL_BATCH_BYTES = 1024 * 1024;
+
+interface PartitionState {
+  readonly partition: number;
+  assignment: PartitionAssignment;
+  readonly dir: string;
+  /** Opened on first use: a 10,000-partition topic costs nothing until written. */
+  log: PartitionLog | undefined;
+}
+
+interface TopicState {
+  meta: TopicMetadata;
+  partitions: PartitionState[];
+  /** Next partition for a message with neither key nor partition. */
+  roundRobin: number;
+  counters: TopicCounters;
+  /** Aborted when the topic is deleted: wakes its long polls and ends its tails. */
+  readonly lifetime: AbortController;
+}
+
+export interface BrokerDeps {
+  metrics?: BrokerMetrics;
+  directory?: BrokerDirectory;
+  forwarder?: Forwarder;
+  /** Builds the proposer over the broker's store; default applies changes locally. */
+  proposer?: (store: MetadataStore) => MetadataProposer;
+  warn?: (message: string) => void;
+}
+
+/**
+ * The broker, free of any transport: topics, schemas, produce, fetch and live tails
+ * over the partition logs under `<dataDir>/<topic>-<partition>/`. Metadata changes go
+ * through the proposer (the cluster's controller later); the broker applies whatever
+ * lands in its metadata store, whoever proposed it. Every partition call first asks
+ * whether this broker leads the partition and otherwise hands it to the forwarder.
+ */
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly metrics: BrokerMetrics;
+  readonly metadata: MetadataStore;
+  readonly directory: BrokerDirectory;
+  private readonly proposer: MetadataProposer;
+  private readonly forwarder: Forwarder;
+  private readonly warn: (message: string) => void;
+  private readonly schemas = new SchemaRegistry();
+  private readonly topics = new Map<string, TopicState>();
+  private readonly deletingDirs = new Set<string>();
+  private readonly deletions = new Set<Promise<void>>();
+  private readonly lifetime = new AbortController();
+  private readonly logOptions: Partial<LogOptions>;
+  private readonly unsubscribe: () => void;
+  private readonly retentionTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly lock: DataDirLock;
+  private closing: Promise<void> | undefined;
+
+  private constructor(config: BrokerConfig, deps: BrokerDeps) {
+    this.config = config;
+    this.metrics = deps.metrics ?? new BrokerMetrics();
+    this.warn = deps.warn ?? ((m) => console.warn(m));
+    this.directory = deps.directory ?? singleBrokerDirectory({ id: config.id, address: config.advertise });
+    this.forwarder = deps.forwarder ?? noForwarder;
+    // A message of maxMessageBytes must fit in one record, with room for its framing.
+    this.logOptions = { ...config.log, maxRecordBytes: config.maxMessageBytes + 64 * 1024 };
+    this.lock = DataDirLock.acquire(config.dataDir);
+    try {
+      this.metadata = MetadataStore.open(join(config.dataDir, "meta"), this.directory.brokers());
+    } catch (error) {
+      this.lock.release();
+      throw error;
+    }
+    this.proposer = deps.proposer ? deps.proposer(this.metadata) : new LocalMetadataProposer(this.metadata);
+    for (const meta of this.metadata.current.topics.values()) this.topics.set(meta.name, this.newTopicState(meta));
+    this.removeOrphanPartitions();
+    this.unsubscribe = this.metadata.onChange((doc) => this.onMetadata(doc));
+    this.metrics.setPartitionSource(() => this.partitionStats());
+    const { retentionMs, retentionBytes } = config.log;
+    if (retentionMs !== undefined || retentionBytes !== undefined) {
+      this.retentionTimer = setInterval(() => this.enforceRetention(), config.retentionCheckMs);
+      this.retentionTimer.unref();
+    }
+  }
+
+  /** Opens the broker over its data dir: metadata is read, partitions open lazily. */
+  static open(config: BrokerConfig, deps: BrokerDeps = {}): Broker {
+    return new Broker(config, deps);
+  }
+
+  get self(): BrokerRef {
+    return this.directory.self;
+  }
+
+  // ---- topics ---------------------------------------------------------------------
+
+  /** "created", or "exists" when the topic is already there with this partition count. */
+  async createTopic(topic: unknown, partitions: unknown): Promise<"created" | "exists"> {
+    assertTopicName(topic);
+    const max = this.config.maxPartitions;
+    if (typeof partitions !== "number" || !Number.isInteger(partitions) || partitions < 1 || partitions > max)
+      throw new StreamNestError(
+        "INVALID_PARTITIONS",
+        `partitions must be an integer from 1 to ${max}, got ${JSON.stringify(partitions) ?? String(partitions)}`,
+      );
+    const existing = this.metadata.topic(topic);
+    if (existing) {
+      if (existing.partitions.length === partitions) return "exists";
+      throw new StreamNestError(
+        "TOPIC_EXISTS",
+        `topic "${topic}" already exists with ${existing.partitions.length} partitions, not ${partitions}`,
+      );
+    }
+    // A topic of the same name being deleted must be gone from disk first.
+    await this.settleDeletions();
+    const { changed } = await this.proposer.propose({
+      type: "create-topic",
+      topic,
+      topicId: crypto.randomUUID(),
+      partitions: placePartitions(this.directory.brokers(), partitions),
+      createdAt: Date.now(),
+    });
+    return changed ? "created" : "exists";
+  }
+
+  /** Removes the topic, its schemas and every local partition's data. */
+  async deleteTopic(topic: unknown): Promise<void> {
+    this.topicState(topic);
+    await this.proposer.propose({ type: "delete-topic", topic: topic as string });
+    await this.settleDeletions();
+  }
+
+  listTopics(): string[] {
+    return [...this.topics.keys()].sort();
+  }
+
+  describeTopic(topic: unknown): TopicDescription {
+    const state = this.topicState(topic);
+    const doc = this.metadata.current;
+    return {
+      topic: state.meta.name,
+      createdAt: state.meta.createdAt,
+      schemaVersion: state.meta.schemas.at(-1)?.version ?? null,
+      partitions: state.partitions.map((ps) => {
+        const { leader, replicas, leaderEpoch } = ps.assignment;
+        const base = { partition: ps.partition, leader, replicas: [...replicas], leaderEpoch, broker: this.addressOf(leader, doc) };
+        if (leader !== this.self.id) return base;
+        // A partition never written has no folder yet; reading it must not create one.
+        const log = ps.log ?? (existsSync(ps.dir) ? this.openLog(ps) : undefined);
+        if (!log) return { ...base, startOffset: 0, endOffset: 0, sizeBytes: 0 };
+        return { ...base, startOffset: log.startOffset, endOffset: log.endOffset, sizeBytes: log.sizeBytes };
+      }),
+    };
+  }
+
+  clusterMetadata(): ClusterMetadataView {
+    const doc = this.metadata.current;
+    return {
+      version: doc.version,
+      brokers: this.brokerList(doc),
+      topics: this.listTopics().map((name) => {
+        const state = this.topics.get(name) as TopicState;
+        return {
+          topic: name,
+          partitions: state.partitions.map((ps) => ({
+            partition: ps.partition,
+            leader: ps.assignment.leader,
+            broker: this.addressOf(ps.assignment.leader, doc),
+          })),
+        };
+      }),
+    };
+  }
+
+  // ---- schemas --------------------------------------------------------------------
+
+  /** Adds a schema version (the new newest); returns its version number. */
+  async registerSchema(topic: unknown, schema: unknown): Promise<number> {
+    this.topicState(topic);
+    const name = topic as string;
+    // Compile before proposing: a schema that does not compile never reaches metadata.
+    compileSchema(schema, 0);
+    await this.proposer.propose({
+      type: "register-schema",
+      topic: name,
+      schema: schema as Record<string, unknown>,
+      registeredAt: Date.now(),
+    });
+    const versions = this.metadata.topic(name)?.schemas;
+    if (!versions || versions.length === 0) throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${name}" was deleted meanwhile`);
+    return versions[versions.length - 1].version;
+  }
+
+  /** Every schema version of the topic, oldest first. */
+  schemaVersions(topic: unknown): SchemaVersion[] {
+    return [...this.topicState(topic).meta.schemas];
+  }
+
+  // ---- produce --------------------------------------------------------------------
+
+  /** One message; throws the reason when it is refused. */
+  async produce(topic: unknown, msg: ProduceMessage): Promise<ProduceAck> {
+    this.assertRunning();
+    const state = this.topicState(topic);
+    const record = this.record(state, msg, Date.now(), "message");
+    const partition = this.choosePartition(state, msg, record);
+    const ps = state.partitions[partition];
+    if (ps.assignment.leader !== this.self.id) {
+      const [outcome] = await this.forwarder.produce(this.leaderRef(ps), state.meta.name, partition, [
+        { ...msg, partition },
+      ]);
+      if ("error" in outcome) throw new StreamNestError(outcome.error, outcome.message, outcome.details);
+      return outcome;
+    }
+    const started = performance.now();
+    const { baseOffset } = await this.openLog(ps).append([record]);
+    this.metrics.produceLatency.observe((performance.now() - started) / 1000);
+    state.counters.produced++;
+    state.counters.bytesIn += recordBytes(record);
+    return { partition, offset: baseOffset };
+  }
+
+  /**
+   * A batch: each message is checked on its own (a refused one gets its error, the
+   * others go on), then one append per partition. Outcomes come back in order.
+   */
+  async produceBatch(topic: unknown, messages: readonly ProduceMessage[]): Promise<ProduceOutcome[]> {
+    this.assertRunning();
+    const state = this.topicState(topic);
+    if (!Array.isArray(messages) || messages.length === 0)
+      throw new StreamNestError("INVALID_REQUEST", "messages must be a non-empty array");
+    const outcomes: ProduceOutcome[] = new Array(messages.length);
+    const groups = new Map<number, { indexes: number[]; records: RecordInput[]; messages: ProduceMessage[] }>();
+    const now = Date.now();
+    for (let i = 0; i < messages.length; i++) {
+      try {
+        const record = this.record(state, messages[i], now, `messages[${i}].message`);
+        const partition = this.choosePartition(state, messages[i], record);
+        let group = groups.get(partition);
+        if (!group) groups.set(partition, (group = { indexes: [], records: [], messages: [] }));
+        group.indexes.push(i);
+        group.records.push(record);
+        group.messages.push(messages[i]);
+      } catch (error) {
+        outcomes[i] = failure(error);
+      }
+    }
+    await Promise.all(
+      [...groups].map(async ([partition, group]) => {
+        const ps = state.partitions[partition];
+        try {
+          if (ps.assignment.leader !== this.self.id) {
+            const forwarded = await this.forwarder.produce(
+              this.leaderRef(ps),
+              state.meta.name,
+              partition,
+              group.messages.map((m) => ({ ...m, partition })),
+            );
+            group.indexes.forEach((index, j) => (outcomes[index] = forwarded[j]));
+            return;
+          }
+          const started = performance.now();
+          const { baseOffset } = await this.openLog(ps).append(group.records);
+          this.metrics.produceLatency.observe((performance.now() - started) / 1000);
+          let bytes = 0;
+          for (const r of group.records) bytes += recordBytes(r);
+          state.counters.produced += group.records.length;
+          state.counters.bytesIn += bytes;
+          group.indexes.forEach((index, j) => (outcomes[index] = { partition, offset: baseOffset + j }));
+        } catch (error) {
+          const outcome = failure(error);
+          for (const index of group.indexes) outcomes[index] = outcome;
+        }
+      }),
+    );
+    return outcomes;
+  }
+
+  private record(state: TopicState, msg: ProduceMessage, now: number, field: string): RecordInput {
+    return toRecord(msg, state.meta.name, this.config.maxMessageBytes, this.schemas.latest(state.meta.schemas), now, field);
+  }
+
+  /** Explicit partition, else Kafka's murmur2 of the key, else round-robin. */
+  private choosePartition(state: TopicState, msg: ProduceMessage, record: RecordInput): number {
+    const count = state.partitions.length;
+    const explicit = msg.partition;
+    if (explicit !== undefined && explicit !== null) {
+      if (typeof explicit !== "number" || !Number.isInteger(explicit))
+        throw new StreamNestError("INVALID_REQUEST", "partition must be an integer");
+      if (explicit < 0 || explicit >= count)
+        throw new StreamNestError(
+          "PARTITION_OUT_OF_RANGE",
+          `topic "${state.meta.name}" has partitions 0 to ${count - 1}; there is no partition ${explicit}`,
+        );
+      return explicit;
+    }
+    if (record.key !== null) return (murmur2(record.key) & 0x7fffffff) % count;
+    const p = state.roundRobin;
+    state.roundRobin = p + 1 >= count ? 0 : p + 1;
+    return p;
+  }
+
+  // ---- fetch ----------------------------------------------------------------------
+
+  /**
+   * Records from `offset`. With none there and `timeoutMs`, waits for an append (a long
+   * poll, like Kafka's fetch.max.wait.ms). `allowPastEnd` turns an offset beyond the end
+   * into an empty answer instead of OFFSET_OUT_OF_RANGE (the seed's /consume answers 204).
+   */
+  async fetch(request: FetchRequest & { allowPastEnd?: boolean }): Promise<FetchResult> {
+    const state = this.topicState(request.topic);
+    const ps = this.partitionState(state, request.partition);
+    const offset = checkOffset(request.offset);
+    const maxRecords = bounded("max", request.maxRecords, DEFAULT_FETCH_MAX_RECORDS, 1, FETCH_MAX_RECORDS_LIMIT);
+    const maxBytes = bounded("max_bytes", request.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1, FETCH_MAX_BYTES_LIMIT);
+    const timeoutMs = bounded("timeout_ms", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
+    if (ps.assignment.leader !== this.self.id)
+      return this.forwarder.fetch(this.leaderRef(ps), { ...request, offset, maxRecords, maxBytes, timeoutMs });
+    const log = this.openLog(ps);
+    const pastEnd = request.allowPastEnd === true && offset > log.endOffset;
+    let records = pastEnd ? [] : this.read(state, log, offset, maxRecords, maxBytes);
+    if (records.length === 0 && timeoutMs > 0) {
+      this.metrics.waitingFetches.inc();
+      try {
+        await waitForAppend(log, offset, timeoutMs, [request.signal, state.lifetime.signal, this.lifetime.signal]);
+      } finally {
+        this.metrics.waitingFetches.dec();
+      }
+      if (state.lifetime.signal.aborted) throw topicGone(state.meta.name);
+      if (!this.lifetime.signal.aborted && log.endOffset > offset) records = this.read(state, log, offset, maxRecords, maxBytes);
+    }
+    return {
+      records,
+      nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
+      startOffset: log.startOffset,
+      endOffset: log.endOffset,
+    };
+  }
+
+  private read(state: TopicState, log: PartitionLog, offset: number, maxRecords: number, maxBytes: number): StoredRecord[] {
+    const started = performance.now();
+    const records = log.read(offset, maxRecords, maxBytes);
+    this.metrics.readLatency.observe((performance.now() - started) / 1000);
+    if (records.length > 0) this.countConsumed(state, records);
+    return records;
+  }
+
+  private countConsumed(state: TopicState, records: StoredRecord[]): void {
+    let bytes = 0;
+    for (const r of records) bytes += recordBytes(r);
+    state.counters.consumed += records.length;
+    state.counters.bytesOut += bytes;
+  }
+
+  /**
+   * A live tail: every record from `offset` (default: the end) on, then each new one as
+   * it is appended, until the signal aborts, the topic is deleted or the broker closes.
+   * The range is checked before anything is returned, so a bad offset is an error and
+   * not an empty stream.
+   */
+  async tail(request: TailRequest): Promise<Tail> {
+    const state = this.topicState(request.topic);
+    const ps = this.partitionState(state, request.partition);
+    const requested = request.offset === undefined ? undefined : checkOffset(request.offset);
+    if (ps.assignment.leader !== this.self.id)
+      return this.forwarder.tail(this.leaderRef(ps), { ...request, offset: requested });
+    const log = this.openLog(ps);
+    const start = requested ?? log.endOffset;
+    if (start < log.startOffset || start > log.endOffset)
+      throw new StreamNestError(
+        "OFFSET_OUT_OF_RANGE",
+        `offset ${start} is outside the partition's range [${log.startOffset}, ${log.endOffset}]`,
+        { startOffset: log.startOffset, endOffset: log.endOffset },
+      );
+    const closed = new AbortController();
+    const signals = [request.signal, state.lifetime.signal, this.lifetime.signal, closed.signal];
+    // Counted from now, not from the first read: a stream nobody reads still holds a slot.
+    this.metrics.activeStreams.inc();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      for (const s of signals) s.removeEventListener("abort", release);
+      closed.abort();
+      this.metrics.activeStreams.dec();
+    };
+    const self = this;
+    async function* records(): AsyncGenerator<StoredRecord[]> {
+      try {
+        let next = start;
+        while (!signals.some((s) => s.aborted)) {
+          const batch = log.read(next, TAIL_BATCH_RECORDS, TAIL_BATCH_BYTES);
+          if (batch.length > 0) {
+            next = batch[batch.length - 1].offset + 1;
+            self.countConsumed(state, batch);
+            yield batch;
+            continue;
+          }
+          await waitForAppend(log, next, Infinity, signals);
+        }
+      } finally {
+        release();
+      }
+    }
+    for (const s of signals) s.addEventListener("abort", release, { once: true });
+    if (signals.some((s) => s.aborted)) release();
+    return { startOffset: start, records: records(), close: release };
+  }
+
+  // ---- health and lifecycle -------------------------------------------------------
+
+  health(): BrokerHealth {
+    return {
+      status: "ok",
+      id: this.self.id,
+      address: this.self.address,
+      metadataVersion: this.metadata.version,
+      topics: this.topics.size,
+    };
+  }
+
+  /** Ends long polls and tails, then flushes and closes every log. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    this.lifetime.abort();
+    this.unsubscribe();
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    const closes: Promise<void>[] = [];
+    for (const state of this.topics.values())
+      for (const ps of state.partitions) if (ps.log) closes.push(ps.log.close());
+    await Promise.all(closes);
+    await this.settleDeletions();
+    this.lock.release();
+  }
+
+  // ---- internals ------------------------------------------------------------------
+
+  private assertRunning(): void {
+    if (this.lifetime.signal.aborted) throw new StreamNestError("LEADER_UNAVAILABLE", "the broker is shutting down");
+  }
+
+  private topicState(topic: unknown): TopicState {
+    const state = typeof topic === "string" ? this.topics.get(topic) : undefined;
+    if (state) return state;
+    assertTopicName(topic);
+    throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" does not exist`);
+  }
+
+  private partitionState(state: TopicState, partition: unknown): PartitionState {
+    if (typeof partition !== "number" || !Number.isInteger(partition))
+      throw new StreamNestError("INVALID_REQUEST", "partition must be an integer");
+    const ps = state.partitions[partition];
+    if (!ps)
+      throw new StreamNestError(
+        "PARTITION_OUT_OF_RANGE",
+        `topic "${state.meta.name}" has partitions 0 to ${state.partitions.length - 1}; there is no partition ${partition}`,
+      );
+    return ps;
+  }
+
+  private openLog(ps: PartitionState): PartitionLog {
+    if (ps.log) return ps.log;
+    if (this.lifetime.signal.aborted) throw new StreamNestError("LEADER_UNAVAILABLE", "the broker is shutting down");
+    if (this.deletingDirs.has(ps.dir))
+      throw new StreamNestError("LEADER_UNAVAILABLE", `the previous data of ${ps.dir} is still being deleted; retry`);
+    ps.log = PartitionLog.open(ps.dir, this.logOptions, this.warn);
+    return ps.log;
+  }
+
+  private newTopicState(meta: TopicMetadata): TopicState {
+    return {
+      meta,
+      partitions: meta.partitions.map((assignment) => ({
+        partition: assignment.partition,
+        assignment,
+        dir: join(this.config.dataDir, `${meta.name}-${assignment.partition}`),
+        log: undefined,
+      })),
+      roundRobin: 0,
+      counters: this.metrics.topic(meta.name),
+      lifetime: new AbortController(),
+    };
+  }
+
+  /** Brings the topic states in line with a new metadata document, whoever changed it. */
+  private onMetadata(doc: MetadataDocument): void {
+    for (const [name, state] of [...this.topics]) {
+      const meta = doc.topics.get(name);
+      if (!meta || meta.id !== state.meta.id) this.dropTopic(name, state);
+      else if (meta !== state.meta) {
+        state.meta = meta;
+        for (const ps of state.partitions) ps.assignment = meta.partitions[ps.partition];
+      }
+    }
+    for (const meta of doc.topics.values()) if (!this.topics.has(meta.name)) this.topics.set(meta.name, this.newTopicState(meta));
+  }
+
+  private dropTopic(name: string, state: TopicState): void {
+    this.topics.delete(name);
+    state.lifetime.abort();
+    this.metrics.forgetTopic(name);
+    for (const ps of state.partitions) {
+      const log = ps.log;
+      ps.log = undefined;
+      this.deletingDirs.add(ps.dir);
+      const done = (log ? deletePartitionLog(log) : Promise.resolve(rmSync(ps.dir, { recursive: true, force: true })))
+        .catch((error: unknown) => this.warn(`could not delete ${ps.dir}: ${(error as Error).message}`))
+        .finally(() => {
+          this.deletingDirs.delete(ps.dir);
+          this.deletions.delete(done);
+        });
+      this.deletions.add(done);
+    }
+  }
+
+  private async settleDeletions(): Promise<void> {
+    while (this.deletions.size > 0) await Promise.all([...this.deletions]);
+  }
+
+  /**
+   * Partition folders that metadata no longer knows (a topic deleted just before a
+   * crash) are removed on start, so a topic created again under that name starts
+   * empty. Only folders that look like partition logs are touched.
+   */
+  private removeOrphanPartitions(): void {
+    let entries: string[];
+    try {
+      entries = readdirSync(this.config.dataDir);
+    } catch {
+      return;
+    }
+    const wanted = new Set<string>();
+    for (const state of this.topics.values()) for (const ps of state.partitions) wanted.add(ps.dir);
+    for (const entry of entries) {
+      const match = /^(.+)-(\d+)$/.exec(entry);
+      if (!match || topicNameProblem(match[1]) !== undefined) continue;
+      const dir = join(this.config.dataDir, entry);
+      if (wanted.has(dir)) continue;
+      try {
+        if (!statSync(dir).isDirectory() || !readdirSync(dir).every((f) => /\.log$|^index\.sqlite/.test(f))) continue;
+      } catch {
+        continue;
+      }
+      this.warn(`removing ${dir}: its topic is no longer in the metadata`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private enforceRetention(): void {
+    for (const state of this.topics.values())
+      for (const ps of state.partitions) {
+        if (!ps.log) continue;
+        try {
+          ps.log.enforceRetention();
+        } catch (error) {
+          this.warn(`retention of ${ps.dir} failed: ${(error as Error).message}`);
+        }
+      }
+  }
+
+  private *partitionStats(): Iterable<PartitionStat> {
+    for (const state of this.topics.values())
+      for (const ps of state.partitions)
+        if (ps.log) yield { topic: state.meta.name, partition: ps.partition, endOffset: ps.log.endOffset, sizeBytes: ps.log.sizeBytes };
+  }
+
+  private brokerList(doc: MetadataDocument): BrokerRef[] {
+    const byId = new Map<number, BrokerRef>();
+    for (const b of doc.brokers) byId.set(b.id, b);
+    for (const b of this.directory.brokers()) byId.set(b.id, b);
+    return [...byId.values()].sort((a, b) => a.id - b.id);
+  }
+
+  private addressOf(id: number, doc: MetadataDocument): string {
+    if (id === this.self.id) return this.self.address;
+    return this.directory.brokers().find((b) => b.id === id)?.address ?? brokerAddress(doc, id) ?? `broker-${id}`;
+  }
+
+  private leaderRef(ps: PartitionState): BrokerRef {
+    const id = ps.assignment.leader;
+    return { id, address: this.addressOf(id, this.metadata.current) };
+  }
+}
+
+function recordBytes(record: RecordInput): number {
+  let bytes = record.value.length + (record.key?.length ?? 0);
+  for (const h of record.headers) bytes += h.key.length + (h.value?.length ?? 0);
+  return bytes;
+}
+
+function failure(error: unknown): ProduceOutcome {
+  if (error instanceof StreamNestError) return error.toJSON();
+  return { error: "INTERNAL_ERROR", message: error instanceof Error ? error.message : String(error) };
+}
+
+function topicGone(topic: string): StreamNestError {
+  return new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" was deleted`);
+}
+
+function checkOffset(offset: unknown): number {
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0)
+    throw new StreamNestError("INVALID_OFFSET", `offset must be a non-negative integer, got ${String(offset)}`);
+  return offset;
+}
+
+function bounded(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+    throw new StreamNestError("INVALID_REQUEST", `${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  return value;
+}

@@ -1,0 +1,219 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Forwarder as LeaderCalls } from "../cluster/forwarder.ts";
+import { errorFromAnswer, isTimeout } from "../cluster/peer-client.ts";
+import type { BrokerRef } from "../cluster/metadata.ts";
+import { isErrorCode, StreamNestError } from "../lib/errors.ts";
+import type { StoredRecord } from "../storage/types.ts";
+import type { Forwarder } from "./cluster-seam.ts";
+import {
+  decodeFetch,
+  decodeRecord,
+  FETCH_PATH,
+  type FetchAnswer,
+  type FetchCall,
+  malformed,
+  PRODUCE_PATH,
+  type ProduceBatchAnswer,
+  type ProduceBatchCall,
+  type ProduceCall,
+  TAIL_PATH,
+  type TailBatch,
+  type TailStart,
+} from "./partition-wire.ts";
+import type { FetchRequest, FetchResult, ProduceMessage, ProduceOutcome, Tail, TailRequest } from "./types.ts";
+
+/**
+ * The broker's Forwarder in a cluster: a produce, fetch or tail for a partition led by
+ * another broker is sent to that leader (/internal/partitions/…) and its answer handed
+ * back in the broker's own types, so the HTTP layer renders it exactly as a local one.
+ *
+ * A forwarded call is served where it lands, never forwarded again: if the leader's
+ * metadata names yet another leader (brokers briefly disagreeing after a topic was
+ * deleted and created again), the call fails with LEADER_UNAVAILABLE instead of
+ * bouncing between brokers.
+ */
+
+/** Set while a broker serves a call another broker forwarded to it (value: the sender's id). */
+export const forwardedCall = new AsyncLocalStorage<number | null>();
+
+export function partitionName(topic: string, partition: number): string {
+  return `partition ${partition} of topic "${topic}"`;
+}
+
+export class ClusterForwarder implements Forwarder {
+  constructor(private readonly leaders: LeaderCalls) {}
+
+  /**
+   * Produce calls for partitions of one leader that arrive in the same turn of the event
+   * loop travel as one request, as a Kafka producer batches per broker: the hop then
+   * costs one round trip per turn instead of one per message, and the leader appends
+   * them in the order they came. Each call still gets its own outcomes.
+   */
+  produce(leader: BrokerRef, topic: string, partition: number, messages: ProduceMessage[]): Promise<ProduceOutcome[]> {
+    this.refuseSecondHop(leader, topic, partition);
+    return new Promise<ProduceOutcome[]>((resolve, reject) => {
+      let queue = this.pendingProduce.get(leader.id);
+      if (!queue) {
+        queue = { leader, calls: [] };
+        this.pendingProduce.set(leader.id, queue);
+        setImmediate(() => this.flushProduce(leader.id));
+      }
+      queue.calls.push({ call: { topic, partition, messages }, resolve, reject });
+    });
+  }
+
+  private readonly pendingProduce = new Map<number, { leader: BrokerRef; calls: PendingProduce[] }>();
+
+  private async flushProduce(leaderId: number): Promise<void> {
+    const queue = this.pendingProduce.get(leaderId);
+    this.pendingProduce.delete(leaderId);
+    if (!queue) return;
+    const { leader, calls } = queue;
+    const body: ProduceBatchCall = { calls: calls.map((c) => c.call) };
+    const first = calls[0].call;
+    const what =
+      calls.every((c) => c.call.topic === first.topic && c.call.partition === first.partition)
+        ? partitionName(first.topic, first.partition)
+        : `partitions ${[...new Set(calls.map((c) => `${c.call.partition} of topic "${c.call.topic}"`))].join(", ")}`;
+    let answer: ProduceBatchAnswer;
+    try {
+      answer = await this.leaders.json<ProduceBatchAnswer>(leader, {
+        method: "POST",
+        path: PRODUCE_PATH,
+        body: JSON.stringify(body),
+        what,
+      });
+      if (!answer || !Array.isArray(answer.results) || answer.results.length !== calls.length) throw malformed("produce");
+    } catch (error) {
+      for (const c of calls) c.reject(produceFailure(error, c.call.messages.length));
+      return;
+    }
+    calls.forEach((c, i) => {
+      const result = answer.results[i];
+      if (result && "outcomes" in result && Array.isArray(result.outcomes) && result.outcomes.length === c.call.messages.length)
+        c.resolve(result.outcomes);
+      else if (result && "error" in result && isErrorCode(result.error))
+        c.reject(new StreamNestError(result.error, result.message, result.details));
+      else c.reject(malformed("produce"));
+    });
+  }
+
+  async fetch(leader: BrokerRef, request: FetchRequest): Promise<FetchResult> {
+    this.refuseSecondHop(leader, request.topic, request.partition);
+    const body: FetchCall = {
+      topic: request.topic,
+      partition: request.partition,
+      offset: request.offset,
+      maxRecords: request.maxRecords,
+      maxBytes: request.maxBytes,
+      timeoutMs: request.timeoutMs,
+      allowPastEnd: (request as FetchRequest & { allowPastEnd?: boolean }).allowPastEnd === true,
+    };
+    const answer = await this.leaders.json<FetchAnswer>(leader, {
+      method: "POST",
+      path: FETCH_PATH,
+      body: JSON.stringify(body),
+      signal: request.signal,
+      waitMs: request.timeoutMs,
+      what: partitionName(request.topic, request.partition),
+    });
+    return decodeFetch(answer);
+  }
+
+  async tail(leader: BrokerRef, request: TailRequest & { offset: number | undefined }): Promise<Tail> {
+    this.refuseSecondHop(leader, request.topic, request.partition);
+    const query = new URLSearchParams({ topic: request.topic, partition: String(request.partition) });
+    if (request.offset !== undefined) query.set("offset", String(request.offset));
+    const what = partitionName(request.topic, request.partition);
+    // Closing the tail ends the call to the leader, which frees the leader's tail too.
+    const closed = new AbortController();
+    const signal = AbortSignal.any([request.signal, closed.signal]);
+    const response = await this.leaders.send(leader, {
+      method: "GET",
+      path: `${TAIL_PATH}?${query}`,
+      signal,
+      what,
+    });
+    if (!response.ok) throw await errorFromAnswer(response, `${what}: broker ${leader.id} (${leader.address})`, leader.address);
+    if (!response.body) throw malformed("tail");
+    const lines = jsonLines(response.body, signal);
+    const first = await lines.next();
+    const start = first.done ? undefined : (first.value as TailStart);
+    if (!start || typeof start.startOffset !== "number") {
+      closed.abort();
+      await lines.return(undefined);
+      throw malformed("tail");
+    }
+    return {
+      startOffset: start.startOffset,
+      records: batches(lines),
+      close: () => {
+        if (closed.signal.aborted) return;
+        closed.abort();
+        void lines.return(undefined);
+      },
+    };
+  }
+
+  private refuseSecondHop(leader: BrokerRef, topic: string, partition: number): void {
+    const sender = forwardedCall.getStore();
+    if (sender === undefined) return;
+    throw new StreamNestError(
+      "LEADER_UNAVAILABLE",
+      `${partitionName(topic, partition)} was forwarded here${sender === null ? "" : ` by broker ${sender}`}, but this broker's metadata says broker ${leader.id} (${leader.address}) leads it; the brokers' metadata disagree for a moment, retry`,
+      { leader: leader.id, broker: leader.address },
+    );
+  }
+}
+
+interface PendingProduce {
+  call: ProduceCall;
+  resolve: (outcomes: ProduceOutcome[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** As with a Kafka producer's request timeout, a produce that timed out has an unknown outcome; say so. */
+function produceFailure(error: unknown, count: number): unknown {
+  if (isTimeout(error) && error instanceof StreamNestError)
+    return new StreamNestError(
+      "LEADER_UNAVAILABLE",
+      `${error.message}; the leader may still write ${count === 1 ? "the message" : "the messages"}`,
+      error.details,
+    );
+  return error;
+}
+
+async function* batches(lines: AsyncGenerator<unknown>): AsyncGenerator<StoredRecord[]> {
+  for await (const line of lines) {
+    const batch = line as TailBatch;
+    if (!batch || !Array.isArray(batch.records)) throw malformed("tail");
+    yield batch.records.map(decodeRecord);
+  }
+}
+
+/** Parses a stream of newline-delimited JSON; ends (and releases the stream) when the caller stops. */
+async function* jsonLines(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<unknown> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  try {
+    while (!signal.aborted) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line !== "") yield JSON.parse(line) as unknown;
+        newline = buffered.indexOf("\n");
+      }
+    }
+  } catch (error) {
+    // Closed on purpose: the tail simply ends, nobody is left to hear of it.
+    if (signal.aborted) return;
+    throw error;
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}

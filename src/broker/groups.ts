@@ -1,0 +1,406 @@
+import type { BrokerRef } from "../cluster/metadata.ts";
+import type { MetadataStore } from "../cluster/metadata-store.ts";
+import { GroupCoordinator } from "../groups/group-coordinator.ts";
+import { assertGroupId } from "../groups/group-id.ts";
+import { DEFAULT_OFFSETS_PARTITIONS, isInternalTopic, OFFSETS_TOPIC, offsetsPartitionFor } from "../groups/offsets-topic.ts";
+import type {
+  AutoOffsetReset,
+  CommitRequest,
+  CommittedOffset,
+  GroupDescription,
+  GroupSummary,
+  HeartbeatResult,
+  JoinRequest,
+  JoinResult,
+  TopicPartition,
+} from "../groups/types.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import type { GroupStat } from "../metrics/group-metrics.ts";
+import type { PartitionLog } from "../storage/partition-log.ts";
+import { type GroupCall, type GroupCallSender, noGroupCallSender } from "./groups-seam.ts";
+import type { TopicDescription } from "./types.ts";
+
+/**
+ * Consumer groups inside the broker: finds a group's coordinator (the leader of its
+ * `__consumer_offsets` partition, the topic created on first use), runs the call on the
+ * local GroupCoordinator when that is this broker, and otherwise sends it to the
+ * coordinator through the cluster. Adds what only the broker knows: where a member
+ * should start reading (committed offset, or the `auto_offset_reset` position) and each
+ * partition's lag.
+ */
+
+/** What the group service needs of the broker. */
+export interface GroupHost {
+  readonly self: BrokerRef;
+  readonly metadata: MetadataStore;
+  /** Every broker of the cluster, self included. */
+  brokers(): BrokerRef[];
+  createTopic(topic: string, partitions: number): Promise<"created" | "exists">;
+  describeTopic(topic: string): TopicDescription;
+  /** The open log of a partition this broker leads. */
+  localLog(topic: string, partition: number): PartitionLog;
+}
+
+export interface GroupServiceOptions {
+  /** Partition count for `__consumer_offsets` when this broker creates it. */
+  offsetsPartitions?: number;
+  sender?: GroupCallSender;
+  warn?: (message: string) => void;
+  /** How often the coordinator looks for expired sessions (ms). */
+  expiryCheckMs?: number;
+}
+
+export interface AssignedPartition extends TopicPartition {
+  committedOffset: number | null;
+  /** Where the member starts reading: the committed offset, else the reset position. */
+  offset: number;
+}
+
+export interface JoinAnswer extends Omit<JoinResult, "assignments"> {
+  assignments: AssignedPartition[];
+  coordinator: BrokerRef;
+}
+
+export interface PartitionLag extends TopicPartition {
+  /** The member that owns the partition in the current generation. */
+  memberId: string | null;
+  committedOffset: number | null;
+  endOffset: number | null;
+  /** endOffset - committedOffset; null without both. */
+  lag: number | null;
+}
+
+export interface GroupView extends GroupDescription {
+  coordinator: BrokerRef;
+  partitions: PartitionLag[];
+}
+
+export interface GroupList {
+  groups: Array<GroupSummary & { coordinator: number }>;
+  /** Brokers that could not be asked (their groups are missing from the list). */
+  unreachable: number[];
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  startOffset: number;
+  endOffset: number;
+}
+
+/** How long a forwarded join may be held beyond the normal call timeout. */
+const DEFAULT_JOIN_WAIT_MS = 5_000;
+
+export class GroupService {
+  private coordinator: GroupCoordinator | undefined;
+  private offsetsTopicId: string | undefined;
+  private readonly sender: GroupCallSender;
+  private readonly warn: (message: string) => void;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(
+    private readonly host: GroupHost,
+    private readonly options: GroupServiceOptions = {},
+  ) {
+    this.sender = options.sender ?? noGroupCallSender;
+    this.warn = options.warn ?? ((m) => console.warn(m));
+    this.unsubscribe = host.metadata.onChange(() => this.reconcile());
+    this.reconcile();
+  }
+
+  // ---- calls from clients, routed to the coordinator ------------------------------
+
+  async join(group: string, request: JoinRequest): Promise<JoinAnswer> {
+    const waitMs = request.waitMs ?? DEFAULT_JOIN_WAIT_MS;
+    return this.route<JoinAnswer>(group, { op: "join", group, request: { ...request, waitMs } }, waitMs);
+  }
+
+  heartbeat(group: string, memberId: string, generation: number): Promise<HeartbeatResult> {
+    return this.route(group, { op: "heartbeat", group, memberId, generation });
+  }
+
+  async leave(group: string, memberId: string): Promise<void> {
+    await this.route(group, { op: "leave", group, memberId });
+  }
+
+  commit(group: string, request: CommitRequest): Promise<CommittedOffset[]> {
+    return this.route(group, { op: "commit", group, request });
+  }
+
+  offsets(group: string, topic?: string): Promise<CommittedOffset[]> {
+    return this.route(group, { op: "offsets", group, topic });
+  }
+
+  deleteOffsets(group: string, topics?: string[]): Promise<TopicPartition[]> {
+    return this.route(group, { op: "delete-offsets", group, topics });
+  }
+
+  describe(group: string): Promise<GroupView> {
+    return this.route(group, { op: "describe", group });
+  }
+
+  /** Every group of the cluster: each broker lists those it coordinates. */
+  async list(): Promise<GroupList> {
+    const unreachable: number[] = [];
+    const lists = await Promise.all(
+      this.host.brokers().map(async (broker) => {
+        try {
+          const groups =
+            broker.id === this.host.self.id
+              ? this.localList()
+              : await this.sender.send<GroupSummary[]>(broker, { op: "list" }, 0);
+          return groups.map((g) => ({ ...g, coordinator: broker.id }));
+        } catch (error) {
+          unreachable.push(broker.id);
+          this.warn(`listing groups: broker ${broker.id} (${broker.address}): ${messageOf(error)}`);
+          return [];
+        }
+      }),
+    );
+    return {
+      groups: lists.flat().sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0)),
+      unreachable: unreachable.sort((a, b) => a - b),
+    };
+  }
+
+  // ---- the coordinator's side -----------------------------------------------------
+
+  /**
+   * Runs a call here, never forwarding it (the /internal/groups route): a group this
+   * broker does not coordinate is NOT_COORDINATOR.
+   */
+  async handle(call: GroupCall): Promise<unknown> {
+    switch (call.op) {
+      case "list":
+        return this.localList();
+      case "partition-offsets":
+        return this.localPartitionOffsets(call.topic);
+    }
+    const c = this.localCoordinator(call.group);
+    switch (call.op) {
+      case "join":
+        return this.joinHere(c, call.group, call.request);
+      case "heartbeat":
+        return c.heartbeat(call.group, call.memberId, call.generation);
+      case "leave":
+        c.leave(call.group, call.memberId);
+        return { status: "left" };
+      case "commit":
+        return c.commit(call.group, call.request);
+      case "offsets":
+        return c.offsets(call.group, call.topic);
+      case "delete-offsets":
+        return c.deleteOffsets(call.group, call.topics);
+      case "describe":
+        return this.describeHere(c, call.group);
+    }
+  }
+
+  /** The groups coordinated here with their lag, for /metrics. */
+  async metricsSnapshot(): Promise<GroupStat[]> {
+    const c = this.reconcile();
+    if (!c) return [];
+    const views = await Promise.all(c.listGroups().map((g) => this.describeHere(c, g.group).catch(() => undefined)));
+    return views
+      .filter((v): v is GroupView => v !== undefined)
+      .map((v) => ({
+        group: v.group,
+        members: v.members.length,
+        generation: v.generation,
+        partitions: v.partitions.map(({ topic, partition, committedOffset, lag }) => ({ topic, partition, committedOffset, lag })),
+      }));
+  }
+
+  /** End offsets of `topic`'s partitions, asking their leaders; unknown ones are missing. */
+  async endOffsets(topic: string): Promise<Map<number, PartitionOffsets>> {
+    const meta = this.host.metadata.topic(topic);
+    const out = new Map<number, PartitionOffsets>();
+    if (!meta) return out;
+    const leaders = [...new Set(meta.partitions.map((p) => p.leader))];
+    const answers = await Promise.all(
+      leaders.map(async (id) => {
+        if (id === this.host.self.id) return this.localPartitionOffsets(topic);
+        try {
+          return await this.sender.send<PartitionOffsets[]>(this.brokerRef(id), { op: "partition-offsets", topic }, 0);
+        } catch (error) {
+          this.warn(`offsets of ${topic} from broker ${id}: ${messageOf(error)}`);
+          return [];
+        }
+      }),
+    );
+    for (const list of answers) for (const p of list) out.set(p.partition, p);
+    return out;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    this.coordinator?.close();
+    this.coordinator = undefined;
+  }
+
+  // ---- internals ------------------------------------------------------------------
+
+  private async route<T>(group: string, call: GroupCall, waitMs = 0): Promise<T> {
+    assertGroupId(group);
+    const leader = await this.coordinatorOf(group);
+    if (leader === this.host.self.id) return (await this.handle(call)) as T;
+    return this.sender.send<T>(this.brokerRef(leader), call, waitMs);
+  }
+
+  /** The id of the broker that coordinates `group`, creating `__consumer_offsets` if need be. */
+  private async coordinatorOf(group: string): Promise<number> {
+    let meta = this.host.metadata.topic(OFFSETS_TOPIC);
+    if (!meta) {
+      await this.host.createTopic(OFFSETS_TOPIC, this.options.offsetsPartitions ?? DEFAULT_OFFSETS_PARTITIONS);
+      meta = this.host.metadata.topic(OFFSETS_TOPIC);
+      if (!meta)
+        throw new StreamNestError("NOT_COORDINATOR", `${OFFSETS_TOPIC} is being created; retry in a moment`);
+    }
+    const partition = offsetsPartitionFor(group, meta.partitions.length);
+    return meta.partitions[partition].leader;
+  }
+
+  private localCoordinator(group: string): GroupCoordinator {
+    const c = this.reconcile();
+    if (!c || !c.isCoordinatorFor(group))
+      throw new StreamNestError(
+        "NOT_COORDINATOR",
+        `broker ${this.host.self.id} is not the coordinator of group "${group}"; ask any broker again`,
+      );
+    return c;
+  }
+
+  /**
+   * Brings the coordinator in line with metadata: one per incarnation of
+   * `__consumer_offsets`, holding exactly the partitions this broker leads (loaded from
+   * their logs, which rebuilds their groups' offsets).
+   */
+  private reconcile(): GroupCoordinator | undefined {
+    if (this.closed) return undefined;
+    const meta = this.host.metadata.topic(OFFSETS_TOPIC);
+    if (!meta) {
+      this.coordinator?.close();
+      this.coordinator = undefined;
+      this.offsetsTopicId = undefined;
+      return undefined;
+    }
+    if (!this.coordinator || this.offsetsTopicId !== meta.id) {
+      this.coordinator?.close();
+      this.offsetsTopicId = meta.id;
+      this.coordinator = new GroupCoordinator({
+        offsetsPartitions: meta.partitions.length,
+        partitionsOf: (topic) => (isInternalTopic(topic) ? undefined : this.host.metadata.topic(topic)?.partitions.length),
+        expiryCheckMs: this.options.expiryCheckMs,
+        warn: this.warn,
+      });
+    }
+    const c = this.coordinator;
+    const loaded = new Set(c.loadedPartitions());
+    for (const assignment of meta.partitions) {
+      const mine = assignment.leader === this.host.self.id;
+      if (mine && !loaded.has(assignment.partition)) {
+        try {
+          c.loadPartition(assignment.partition, this.host.localLog(OFFSETS_TOPIC, assignment.partition));
+        } catch (error) {
+          this.warn(`cannot load ${OFFSETS_TOPIC}-${assignment.partition}: ${messageOf(error)}`);
+        }
+      } else if (!mine && loaded.has(assignment.partition)) c.unloadPartition(assignment.partition);
+    }
+    return c;
+  }
+
+  private localList(): GroupSummary[] {
+    return this.reconcile()?.listGroups() ?? [];
+  }
+
+  private localPartitionOffsets(topic: string): PartitionOffsets[] {
+    let description: TopicDescription;
+    try {
+      description = this.host.describeTopic(topic);
+    } catch {
+      return [];
+    }
+    const out: PartitionOffsets[] = [];
+    for (const p of description.partitions)
+      if (p.startOffset !== undefined && p.endOffset !== undefined)
+        out.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset });
+    return out;
+  }
+
+  private async joinHere(c: GroupCoordinator, group: string, request: JoinRequest): Promise<JoinAnswer> {
+    const result = await c.join(group, request);
+    const committed = new Map(c.offsets(group).map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
+    const topics = [...new Set(result.assignments.map((a) => a.topic))];
+    const ranges = new Map(await Promise.all(topics.map(async (t) => [t, await this.endOffsets(t)] as const)));
+    const assignments = result.assignments.map((a) => {
+      const commit = committed.get(`${a.topic}\u0000${a.partition}`);
+      const range = ranges.get(a.topic)?.get(a.partition);
+      return {
+        ...a,
+        committedOffset: commit ?? null,
+        offset: startingOffset(commit, range, result.autoOffsetReset),
+      };
+    });
+    return { ...result, assignments, coordinator: this.host.self };
+  }
+
+  private async describeHere(c: GroupCoordinator, group: string): Promise<GroupView> {
+    const description = c.describe(group);
+    const owners = new Map<string, string>();
+    for (const m of description.members) for (const a of m.assignments) owners.set(`${a.topic}\u0000${a.partition}`, m.memberId);
+    const committed = new Map(description.offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
+    const subscribed = new Set(description.members.flatMap((m) => m.topics));
+    const topics = [...new Set([...subscribed, ...description.offsets.map((o) => o.topic)])].sort();
+    const partitions: PartitionLag[] = [];
+    for (const topic of topics) {
+      const ends = await this.endOffsets(topic);
+      const count = this.host.metadata.topic(topic)?.partitions.length ?? 0;
+      const shown = new Set<number>();
+      if (subscribed.has(topic)) for (let p = 0; p < count; p++) shown.add(p);
+      for (const o of description.offsets) if (o.topic === topic) shown.add(o.partition);
+      for (const partition of [...shown].sort((a, b) => a - b)) {
+        const key = `${topic}\u0000${partition}`;
+        const commit = committed.get(key) ?? null;
+        const end = ends.get(partition)?.endOffset ?? null;
+        partitions.push({
+          topic,
+          partition,
+          memberId: owners.get(key) ?? null,
+          committedOffset: commit,
+          endOffset: end,
+          lag: commit !== null && end !== null ? Math.max(0, end - commit) : null,
+        });
+      }
+    }
+    return { ...description, coordinator: this.host.self, partitions };
+  }
+
+  private brokerRef(id: number): BrokerRef {
+    const known = this.host.brokers().find((b) => b.id === id);
+    return known ?? { id, address: this.host.metadata.current.brokers.find((b) => b.id === id)?.address ?? `broker-${id}` };
+  }
+}
+
+/**
+ * Kafka's rule: the committed offset when there is one still in the log, else
+ * `auto.offset.reset` (earliest: the log start; latest: its end). A partition whose
+ * range is unknown (its leader unreachable) starts at 0 for earliest.
+ */
+export function startingOffset(
+  committed: number | undefined,
+  range: { startOffset: number; endOffset: number } | undefined,
+  reset: AutoOffsetReset,
+): number {
+  if (committed !== undefined && (range === undefined || (committed >= range.startOffset && committed <= range.endOffset)))
+    return committed;
+  if (range === undefined) {
+    if (reset === "earliest") return 0;
+    throw new StreamNestError("LEADER_UNAVAILABLE", "the end of a partition is unknown: its leader cannot be reached; rejoin");
+  }
+  return reset === "earliest" ? range.startOffset : range.endOffset;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

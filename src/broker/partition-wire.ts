@@ -1,0 +1,159 @@
+import { StreamNestError } from "../lib/errors.ts";
+import type { StoredRecord } from "../storage/types.ts";
+import type { FetchResult, ProduceFailure, ProduceMessage, ProduceOutcome } from "./types.ts";
+
+/**
+ * The wire form of partition calls forwarded between brokers (/internal/partitions/…).
+ * Record bytes travel as base64, so keys, values and headers arrive byte for byte
+ * whatever they contain; everything else is the broker's own types as JSON.
+ */
+
+export const PARTITIONS_PATH = "/internal/partitions";
+export const PRODUCE_PATH = `${PARTITIONS_PATH}/produce`;
+export const FETCH_PATH = `${PARTITIONS_PATH}/fetch`;
+export const TAIL_PATH = `${PARTITIONS_PATH}/tail`;
+
+export interface ProduceCall {
+  topic: string;
+  partition: number;
+  messages: ProduceMessage[];
+}
+
+export interface ProduceAnswer {
+  outcomes: ProduceOutcome[];
+}
+
+/** Produce calls to one leader that arrived together, sent as one request. */
+export interface ProduceBatchCall {
+  calls: ProduceCall[];
+}
+
+/** One answer per call, in order: its outcomes, or why the whole call failed (e.g. topic gone). */
+export interface ProduceBatchAnswer {
+  results: Array<ProduceAnswer | ProduceFailure>;
+}
+
+export interface FetchCall {
+  topic: string;
+  partition: number;
+  offset: number;
+  maxRecords?: number;
+  maxBytes?: number;
+  timeoutMs?: number;
+  allowPastEnd?: boolean;
+}
+
+export interface WireRecord {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string;
+  headers: Array<{ key: string; value: string | null }>;
+}
+
+export interface FetchAnswer {
+  records: WireRecord[];
+  nextOffset: number;
+  startOffset: number;
+  endOffset: number;
+}
+
+/** The first line of a forwarded tail; each following line is a TailBatch. */
+export interface TailStart {
+  startOffset: number;
+}
+
+export interface TailBatch {
+  records: WireRecord[];
+}
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+const unb64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "base64"));
+
+export function encodeRecord(r: StoredRecord): WireRecord {
+  return {
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key === null ? null : b64(r.key),
+    value: b64(r.value),
+    headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : b64(h.value) })),
+  };
+}
+
+export function decodeRecord(w: WireRecord): StoredRecord {
+  return {
+    offset: w.offset,
+    timestamp: w.timestamp,
+    key: w.key === null ? null : unb64(w.key),
+    value: unb64(w.value),
+    headers: w.headers.map((h) => ({ key: h.key, value: h.value === null ? null : unb64(h.value) })),
+  };
+}
+
+export function encodeFetch(result: FetchResult): FetchAnswer {
+  return {
+    records: result.records.map(encodeRecord),
+    nextOffset: result.nextOffset,
+    startOffset: result.startOffset,
+    endOffset: result.endOffset,
+  };
+}
+
+export function decodeFetch(answer: FetchAnswer): FetchResult {
+  if (!answer || !Array.isArray(answer.records)) throw malformed("fetch");
+  return {
+    records: answer.records.map(decodeRecord),
+    nextOffset: answer.nextOffset,
+    startOffset: answer.startOffset,
+    endOffset: answer.endOffset,
+  };
+}
+
+export function malformed(what: string): StreamNestError {
+  return new StreamNestError("INTERNAL_ERROR", `the leader's answer to a forwarded ${what} is malformed`);
+}
+
+function object(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new StreamNestError("INVALID_REQUEST", "expected a JSON object");
+  return value as Record<string, unknown>;
+}
+
+/** Checks a batch of forwarded produces; the broker then checks each message as it would any. */
+export function parseProduceBatch(value: unknown): ProduceBatchCall {
+  const v = object(value);
+  if (!Array.isArray(v.calls)) throw new StreamNestError("INVALID_REQUEST", "calls must be an array");
+  return { calls: v.calls.map(parseProduceCall) };
+}
+
+export function parseProduceCall(value: unknown): ProduceCall {
+  const v = object(value);
+  if (typeof v.topic !== "string") throw new StreamNestError("INVALID_REQUEST", "topic must be a string");
+  if (typeof v.partition !== "number") throw new StreamNestError("INVALID_REQUEST", "partition must be a number");
+  if (!Array.isArray(v.messages)) throw new StreamNestError("INVALID_REQUEST", "messages must be an array");
+  // Every forwarded message names the partition its sender chose.
+  const messages = (v.messages as ProduceMessage[]).map((m) =>
+    m !== null && typeof m === "object" ? { ...m, partition: v.partition as number } : m,
+  );
+  return { topic: v.topic, partition: v.partition, messages };
+}
+
+export function parseFetchCall(value: unknown): FetchCall {
+  const v = object(value);
+  if (typeof v.topic !== "string") throw new StreamNestError("INVALID_REQUEST", "topic must be a string");
+  const optionalNumber = (name: string): number | undefined => {
+    const x = v[name];
+    if (x === undefined) return undefined;
+    if (typeof x !== "number") throw new StreamNestError("INVALID_REQUEST", `${name} must be a number`);
+    return x;
+  };
+  return {
+    topic: v.topic,
+    partition: v.partition as number,
+    offset: v.offset as number,
+    maxRecords: optionalNumber("maxRecords"),
+    maxBytes: optionalNumber("maxBytes"),
+    timeoutMs: optionalNumber("timeoutMs"),
+    allowPastEnd: v.allowPastEnd === true,
+  };
+}

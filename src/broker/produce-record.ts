@@ -1,0 +1,56 @@
+import { StreamNestError } from "../lib/errors.ts";
+import type { CompiledSchema } from "../schema/registry.ts";
+import type { RecordHeader, RecordInput } from "../storage/types.ts";
+import type { ProduceMessage } from "./types.ts";
+
+const encoder = new TextEncoder();
+const NO_HEADERS: RecordHeader[] = [];
+
+/**
+ * Turns one produced message into a log record, or throws the reason it is refused.
+ * Checks run cheapest first; the schema (JSON parse + ajv) runs last.
+ */
+export function toRecord(
+  msg: ProduceMessage,
+  topic: string,
+  maxMessageBytes: number,
+  schema: CompiledSchema | undefined,
+  timestamp: number,
+  field = "message",
+): RecordInput {
+  if (typeof msg !== "object" || msg === null) throw new StreamNestError("INVALID_REQUEST", `${field} must be an object`);
+  const message = msg.message;
+  if (typeof message !== "string") throw new StreamNestError("INVALID_REQUEST", `${field} must be a string`);
+  const key = msg.key;
+  if (key !== undefined && key !== null && typeof key !== "string")
+    throw new StreamNestError("INVALID_REQUEST", `key must be a string`);
+
+  const value = encoder.encode(message);
+  let size = value.length;
+  const keyBytes = typeof key === "string" ? encoder.encode(key) : null;
+  if (keyBytes) size += keyBytes.length;
+  let headers = NO_HEADERS;
+  if (msg.headers !== undefined) {
+    headers = toHeaders(msg.headers);
+    for (const h of headers) size += h.key.length + (h.value?.length ?? 0);
+  }
+  if (size > maxMessageBytes)
+    throw new StreamNestError(
+      "MESSAGE_TOO_LARGE",
+      `the message takes ${size} bytes (value, key and headers); the limit is ${maxMessageBytes}`,
+    );
+  schema?.check(message, topic);
+  return { key: keyBytes, value, headers, timestamp };
+}
+
+function toHeaders(headers: unknown): RecordHeader[] {
+  if (typeof headers !== "object" || headers === null || Array.isArray(headers))
+    throw new StreamNestError("INVALID_REQUEST", "headers must be an object of string values");
+  const out: RecordHeader[] = [];
+  for (const [key, value] of Object.entries(headers)) {
+    if (typeof value !== "string")
+      throw new StreamNestError("INVALID_REQUEST", `header "${key}" must have a string value`);
+    out.push({ key, value: encoder.encode(value) });
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+import type { ErrorCode } from "../lib/errors.ts";
+import type { StoredRecord } from "../storage/types.ts";
+
+/** The broker's calls in transport-neutral terms (HTTP today, the Kafka protocol later). */
+
+export interface ProduceMessage {
+  message: string;
+  key?: string | null;
+  /** Explicit partition; wins over the key. */
+  partition?: number;
+  headers?: Record<string, string>;
+}
+
+export interface ProduceAck {
+  partition: number;
+  offset: number;
+}
+
+export interface ProduceFailure {
+  error: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+export type ProduceOutcome = ProduceAck | ProduceFailure;
+
+export function isProduceFailure(outcome: ProduceOutcome): outcome is ProduceFailure {
+  return (outcome as ProduceFailure).error !== undefined;
+}
+
+export interface FetchRequest {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** At most this many records (default 500). */
+  maxRecords?: number;
+  /** At most about this many bytes, but always one record if there is one (default 1 MiB). */
+  maxBytes?: number;
+  /** With nothing to return, wait this long for an append (0: answer at once). */
+  timeoutMs?: number;
+  /** Aborts a waiting fetch (the client went away). */
+  signal?: AbortSignal;
+}
+
+export interface FetchResult {
+  records: StoredRecord[];
+  /** Offset to ask for next. */
+  nextOffset: number;
+  /** First offset still kept. */
+  startOffset: number;
+  /** Next offset to be written (Kafka's high watermark). */
+  endOffset: number;
+}
+
+export interface TailRequest {
+  topic: string;
+  partition: number;
+  /** First offset to deliver; default: the end (only new records). */
+  offset?: number;
+  /** Ends the tail (the client went away); its listeners are freed. */
+  signal: AbortSignal;
+}
+
+export interface Tail {
+  /** The first offset the tail delivers. */
+  startOffset: number;
+  records: AsyncIterable<StoredRecord[]>;
+  /** Ends the tail and frees what it holds, whether or not it was ever read. Idempotent. */
+  close(): void;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  leaderEpoch: number;
+  /** host:port of the leader. */
+  broker: string;
+  /** Undefined for a partition led by another broker. */
+  startOffset?: number;
+  endOffset?: number;
+  sizeBytes?: number;
+}
+
+export interface TopicDescription {
+  topic: string;
+  createdAt: number;
+  partitions: PartitionDescription[];
+  /** Newest schema version, or null without a schema. */
+  schemaVersion: number | null;
+}
+
+export interface ClusterMetadataView {
+  version: number;
+  brokers: { id: number; address: string }[];
+  topics: { topic: string; partitions: { partition: number; leader: number; broker: string }[] }[];
+}
+
+export interface BrokerHealth {
+  status: "ok";
+  id: number;
+  address: string;
+  metadataVersion: number;
+  topics: number;
+}

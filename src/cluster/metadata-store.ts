@@ -1,0 +1,182 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { StreamNestError } from "../lib/errors.ts";
+import { topicNameProblem } from "../lib/topic-name.ts";
+import {
+  applyChange,
+  emptyMetadata,
+  sortBrokers,
+  type ApplyResult,
+  type BrokerRef,
+  type MetadataChange,
+  type MetadataDocument,
+  type TopicMetadata,
+} from "./metadata.ts";
+
+/**
+ * The broker's copy of the cluster metadata, kept in `<dataDir>/meta/metadata.json`.
+ * Every change goes through `apply` (or, for a whole newer document pulled from a peer,
+ * `adopt`): it is persisted atomically (write a temporary file, fsync, rename, fsync
+ * the folder) before anyone is told, so a crash leaves either the old or the new
+ * document, never half of one.
+ */
+
+export const METADATA_FILE = "metadata.json";
+const FORMAT = 1;
+
+export type MetadataListener = (document: MetadataDocument, change: MetadataChange | undefined, previous: MetadataDocument) => void;
+
+interface PersistedMetadata {
+  format: number;
+  version: number;
+  brokers: BrokerRef[];
+  topics: TopicMetadata[];
+}
+
+export class MetadataStore {
+  private doc: MetadataDocument;
+  private readonly listeners = new Set<MetadataListener>();
+
+  private constructor(
+    readonly dir: string,
+    doc: MetadataDocument,
+  ) {
+    this.doc = doc;
+  }
+
+  /** Reads the persisted document, or starts an empty one knowing `brokers`. */
+  static open(dir: string, brokers: BrokerRef[] = []): MetadataStore {
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, METADATA_FILE);
+    rmSync(`${file}.tmp`, { force: true });
+    if (!existsSync(file)) return new MetadataStore(dir, emptyMetadata(brokers));
+    return new MetadataStore(dir, decodeMetadata(readFileSync(file, "utf8"), file));
+  }
+
+  get current(): MetadataDocument {
+    return this.doc;
+  }
+
+  get version(): number {
+    return this.doc.version;
+  }
+
+  topic(name: string): TopicMetadata | undefined {
+    return this.doc.topics.get(name);
+  }
+
+  /** Applies, persists, then notifies. Throws (changing nothing) if the change conflicts. */
+  apply(change: MetadataChange): ApplyResult {
+    const previous = this.doc;
+    const result = applyChange(previous, change);
+    if (!result.changed) return result;
+    this.persist(result.document);
+    this.doc = result.document;
+    this.notify(change, previous);
+    return result;
+  }
+
+  /**
+   * Replaces the document with a newer one (e.g. pulled from a peer on start). Older or
+   * equal versions are ignored; returns whether it was adopted.
+   */
+  adopt(document: MetadataDocument): boolean {
+    if (document.version <= this.doc.version) return false;
+    const previous = this.doc;
+    this.persist(document);
+    this.doc = document;
+    this.notify(undefined, previous);
+    return true;
+  }
+
+  /** Called after every persisted change; `change` is undefined for `adopt`. */
+  onChange(listener: MetadataListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(change: MetadataChange | undefined, previous: MetadataDocument): void {
+    for (const listener of this.listeners) listener(this.doc, change, previous);
+  }
+
+  private persist(document: MetadataDocument): void {
+    const file = join(this.dir, METADATA_FILE);
+    const tmp = `${file}.tmp`;
+    try {
+      const fd = openSync(tmp, "w");
+      try {
+        writeSync(fd, encodeMetadata(document));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
+      syncDir(this.dir);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw new StreamNestError("STORAGE_ERROR", `could not write ${file}: ${(error as Error).message}`);
+    }
+  }
+}
+
+export function encodeMetadata(document: MetadataDocument): string {
+  const persisted: PersistedMetadata = {
+    format: FORMAT,
+    version: document.version,
+    brokers: [...document.brokers],
+    topics: [...document.topics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+  return JSON.stringify(persisted);
+}
+
+export function decodeMetadata(text: string, source = "metadata"): MetadataDocument {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StreamNestError("STORAGE_ERROR", `${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isPersisted(parsed)) throw new StreamNestError("STORAGE_ERROR", `${source} is not a StreamNest metadata document`);
+  if (parsed.format !== FORMAT)
+    throw new StreamNestError("STORAGE_ERROR", `${source} has format ${parsed.format}; this build reads format ${FORMAT}`);
+  const topics = new Map<string, TopicMetadata>();
+  for (const topic of parsed.topics) {
+    // A name read from disk still becomes a folder name: check it like any input.
+    const problem = topicNameProblem(topic.name);
+    if (problem) throw new StreamNestError("STORAGE_ERROR", `${source} holds an illegal topic name: ${problem}`);
+    topics.set(topic.name, topic);
+  }
+  return { version: parsed.version, brokers: sortBrokers(parsed.brokers), topics };
+}
+
+function isPersisted(value: unknown): value is PersistedMetadata {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.format === "number" &&
+    typeof v.version === "number" &&
+    Array.isArray(v.brokers) &&
+    Array.isArray(v.topics) &&
+    v.topics.every(
+      (t: unknown) =>
+        typeof t === "object" &&
+        t !== null &&
+        typeof (t as TopicMetadata).name === "string" &&
+        Array.isArray((t as TopicMetadata).partitions) &&
+        Array.isArray((t as TopicMetadata).schemas),
+    )
+  );
+}
+
+/** Makes a rename durable: the folder entry itself must reach the device. */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // some platforms cannot open or fsync a folder; the rename is still atomic there
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -1,0 +1,66 @@
+import { swagger } from "@elysiajs/swagger";
+import { Elysia } from "elysia";
+import type { Broker } from "../broker/broker.ts";
+import { VERSION } from "../lib/version.ts";
+import { jsonBodyParser } from "./body.ts";
+import type { RouteContext } from "./context.ts";
+import { consumeRoutes } from "./consume.ts";
+import { errorAnswer } from "./errors.ts";
+import { healthRoutes } from "./health.ts";
+import { metadataRoutes } from "./metadata.ts";
+import { metricsRoutes } from "./metrics.ts";
+import { produceRoutes } from "./produce.ts";
+import { recordRoutes } from "./records.ts";
+import { RequestCounter } from "./respond.ts";
+import { schemaRoutes } from "./schemas.ts";
+import { topicRoutes } from "./topics.ts";
+
+export interface HttpOptions {
+  /** Largest request body; default: the broker's maxBodyBytes. */
+  maxBodyBytes?: number;
+  /** Where unexpected (5xx) errors are reported. */
+  logError?: (message: string) => void;
+}
+
+/**
+ * The Elysia adapter over a broker. Use `app.handle(new Request(...))` in process, or
+ * `listen` (server.ts) for a socket.
+ */
+export function createApp(broker: Broker, options: HttpOptions = {}) {
+  const limit = options.maxBodyBytes ?? broker.config.maxBodyBytes;
+  const logError = options.logError ?? ((m: string) => console.error(m));
+  const context: RouteContext = { broker, requests: new RequestCounter(broker.metrics) };
+  return new Elysia({ normalize: false })
+    .use(
+      swagger({
+        path: "/swagger",
+        documentation: {
+          info: {
+            title: "StreamNest",
+            version: VERSION,
+            description:
+              'A Kafka-inspired message streaming broker over HTTP. Every error is `{"error": CODE, "message": TEXT}`.',
+          },
+        },
+      }),
+    )
+    .onParse(jsonBodyParser(limit))
+    .onError(({ error, code, request, route }) => {
+      const url = new URL(request.url);
+      const answer = errorAnswer(error, code, request.method, url.pathname);
+      if (answer.status >= 500)
+        logError(`${request.method} ${url.pathname}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      context.requests.count(request.method, typeof route === "string" && route !== "" ? route : "unmatched", answer.status);
+      return Response.json(answer.body, { status: answer.status });
+    })
+    .use(topicRoutes(context))
+    .use(metadataRoutes(context))
+    .use(schemaRoutes(context))
+    .use(produceRoutes(context))
+    .use(consumeRoutes(context))
+    .use(recordRoutes(context))
+    .use(healthRoutes(context))
+    .use(metricsRoutes(context));
+}
+
+export type StreamNestApp = ReturnType<typeof createApp>;

@@ -1,0 +1,44 @@
+import { Elysia, t } from "elysia";
+import type { ClusterLink, ClusterStatus } from "../broker/cluster-link.ts";
+import type { RouteContext } from "./context.ts";
+import { json } from "./respond.ts";
+
+const ClusterAnswer = t.Object({
+  broker: t.Integer({ description: "Id of the broker that answered" }),
+  controller: t.Integer({ description: "Id of the controller (the lowest alive id)" }),
+  metadata_version: t.Integer({ description: "Metadata version this broker holds" }),
+  brokers: t.Array(
+    t.Object({
+      id: t.Union([t.Integer(), t.Null()], { description: "Null until the peer has answered once" }),
+      address: t.String({ description: "host:port clients use" }),
+      alive: t.Boolean({ description: "Heartbeats arrive" }),
+      controller: t.Boolean(),
+      self: t.Boolean(),
+      metadata_version: t.Union([t.Integer(), t.Null()], { description: "Last version the broker reported" }),
+      last_heartbeat_ms: t.Union([t.Integer(), t.Null()], { description: "Milliseconds since its last heartbeat" }),
+    }),
+  ),
+});
+
+/** GET /cluster: every broker, whether it is alive, which one is controller, metadata versions. */
+export function clusterRoutes({ broker, requests }: RouteContext, link: ClusterLink | undefined) {
+  return new Elysia().get(
+    "/cluster",
+    () => {
+      requests.count("GET", "/cluster", 200);
+      if (link) return json(link.status());
+      const self = broker.self;
+      const version = broker.metadata.version;
+      const alone: ClusterStatus = {
+        broker: self.id,
+        controller: self.id,
+        metadata_version: version,
+        brokers: [
+          { id: self.id, address: self.address, alive: true, controller: true, self: true, metadata_version: version, last_heartbeat_ms: 0 },
+        ],
+      };
+      return json(alone);
+    },
+    { response: { 200: ClusterAnswer }, detail: { tags: ["cluster"], summary: "Brokers, liveness, controller and metadata versions" } },
+  );
+}

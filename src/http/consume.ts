@@ -1,0 +1,62 @@
+import { Elysia, t } from "elysia";
+import type { RouteContext } from "./context.ts";
+import { ErrorBody, integerField, RecordBody } from "./models.ts";
+import { messageText, recordsJson } from "./record-json.ts";
+import { jsonText } from "./respond.ts";
+import { FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/broker.ts";
+
+/**
+ * The seed's GET /consume: one message at an offset, 204 when there is none (yet).
+ * `max` asks for several (the first stays at the top level, all are in `messages`);
+ * `wait_ms` long-polls for the offset to be written.
+ */
+export function consumeRoutes({ broker, requests }: RouteContext) {
+  return new Elysia().get(
+    "/consume",
+    async ({ query, request, server }) => {
+      if (query.wait_ms !== undefined && query.wait_ms > 0) server?.timeout(request, 0);
+      const result = await broker.fetch({
+        topic: query.topic,
+        partition: query.partition,
+        offset: query.offset,
+        maxRecords: query.max ?? 1,
+        timeoutMs: query.wait_ms ?? 0,
+        signal: request.signal,
+        allowPastEnd: true,
+      });
+      const records = result.records;
+      if (records.length === 0) {
+        requests.count("GET", "/consume", 204);
+        return new Response(null, { status: 204 });
+      }
+      requests.count("GET", "/consume", 200);
+      const first = `{"offset":${records[0].offset},"message":${JSON.stringify(messageText(records[0]))}`;
+      if (query.max === undefined) return jsonText(`${first}}`);
+      return jsonText(`${first},"messages":${recordsJson(records)},"next_offset":${result.nextOffset}}`);
+    },
+    {
+      query: t.Object(
+        {
+          topic: t.String({ error: "topic must be a string" }),
+          partition: integerField("partition"),
+          offset: integerField("offset", { description: "0 or more" }),
+          max: t.Optional(integerField("max", { minimum: 1, maximum: FETCH_MAX_RECORDS_LIMIT })),
+          wait_ms: t.Optional(integerField("wait_ms", { minimum: 0, maximum: FETCH_TIMEOUT_LIMIT_MS })),
+        },
+        { additionalProperties: true },
+      ),
+      response: {
+        200: t.Object({
+          offset: t.Integer(),
+          message: t.String(),
+          messages: t.Optional(t.Array(RecordBody)),
+          next_offset: t.Optional(t.Integer()),
+        }),
+        204: t.Void({ description: "No message at that offset (yet)" }),
+        400: ErrorBody,
+        404: ErrorBody,
+      },
+      detail: { tags: ["consume"], summary: "Read one message (or `max`) at an offset; 204 past the end" },
+    },
+  );
+}

@@ -1,0 +1,47 @@
+import { ParseError, ValidationError } from "elysia";
+import { type ErrorCode, StreamNestError } from "../lib/errors.ts";
+
+/**
+ * The one place where anything thrown while answering becomes an HTTP answer:
+ * `{"error": CODE, "message": TEXT}` with the code's status. Elysia's own errors
+ * (validation, unknown route, unreadable body) are mapped to StreamNest codes here too,
+ * so a client never sees Elysia's default shapes.
+ */
+
+export interface ErrorAnswer {
+  status: number;
+  body: { error: ErrorCode; message: string; details?: unknown };
+}
+
+export function errorAnswer(error: unknown, elysiaCode: unknown, method: string, path: string): ErrorAnswer {
+  const cause = error instanceof ParseError && error.cause !== undefined ? error.cause : error;
+  if (cause instanceof StreamNestError) return { status: cause.status, body: cause.toJSON() };
+  if (error instanceof ValidationError) return { status: 400, body: { error: "INVALID_REQUEST", message: describeValidation(error) } };
+  // Validating (or describing the failure of) absurdly nested JSON overflows the stack:
+  // that is the client's input, not a broker fault.
+  if (error instanceof RangeError && /call stack/i.test(error.message))
+    return { status: 400, body: { error: "INVALID_REQUEST", message: "the request is nested too deeply" } };
+  if (elysiaCode === "NOT_FOUND") return { status: 404, body: { error: "NOT_FOUND", message: `no route ${method} ${path}` } };
+  if (elysiaCode === "PARSE")
+    return { status: 400, body: { error: "INVALID_REQUEST", message: "the request body could not be read as JSON" } };
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === "number" && status >= 400 && status < 500)
+    return { status, body: { error: "INVALID_REQUEST", message: (error as Error).message ?? String(error) } };
+  return { status: 500, body: { error: "INTERNAL_ERROR", message: "internal error; see the broker's log" } };
+}
+
+/** "messages[1].message: expected string, got 3" from Elysia's first validation error. */
+function describeValidation(error: ValidationError): string {
+  const first = error.all[0] as { path?: string; message?: string; value?: unknown } | undefined;
+  if (typeof error.customError === "string")
+    return first !== undefined && first.value === undefined ? `${error.customError} (it is missing)` : error.customError;
+  const where = error.type === "body" ? "body" : error.type;
+  if (!first) return `invalid ${where}`;
+  const field = (first.path ?? "")
+    .slice(1)
+    .replace(/\/(\d+)(?=\/|$)/g, "[$1]")
+    .replace(/\//g, ".");
+  const expected = (first.message ?? "is invalid").replace(/^Expected/, "expected");
+  const found = first.value === undefined ? "nothing" : JSON.stringify(first.value)?.slice(0, 80) ?? String(first.value);
+  return field === "" ? `${where}: ${expected}, got ${found}` : `${where === "body" ? "" : `${where} `}${field}: ${expected}, got ${found}`;
+}

@@ -1,0 +1,83 @@
+import { Elysia, t } from "elysia";
+import { type ClusterLink, INTERNAL_ROUTES, isInternalPath } from "../broker/cluster-link.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import type { RouteContext } from "./context.ts";
+import { json } from "./respond.ts";
+
+/**
+ * The broker-to-broker routes, all under /internal/. A guard runs on every request
+ * before routing and body parsing, so a request under /internal/ without the cluster
+ * secret (or with a wrong one) is refused with 401 whatever its path, method or body,
+ * and nothing is read or changed. Without a cluster link (an in-process broker) every
+ * internal request is refused the same way.
+ */
+
+const doc = (summary: string) => ({
+  tags: ["internal"],
+  summary,
+  description: "Broker to broker; needs the cluster secret in the x-streamnest-cluster-secret header (else 401).",
+});
+
+export function internalRoutes({ requests }: RouteContext, link: ClusterLink | undefined) {
+  const answer = (method: string, route: string, body: unknown): Response => {
+    requests.count(method, route, 200);
+    return json(body);
+  };
+  const guard = new Elysia({ name: "streamnest-internal-guard" }).onRequest(({ request }) => {
+    const { pathname } = new URL(request.url);
+    if (!isInternalPath(pathname)) return;
+    try {
+      if (!link)
+        throw new StreamNestError("UNAUTHORIZED", "this broker runs without a cluster and accepts no internal calls");
+      link.authorize(request.headers);
+    } catch (error) {
+      if (error instanceof StreamNestError) {
+        requests.count(request.method, "/internal/*", error.status);
+        return Response.json(error.toJSON(), { status: error.status });
+      }
+      throw error;
+    }
+  });
+  if (!link) return guard;
+  return guard
+    .post(INTERNAL_ROUTES.heartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.heartbeat, link.heartbeat(body)), {
+      body: t.Unknown(),
+      detail: doc("Heartbeat: who I am, my metadata version, whom I know"),
+    })
+    .get(INTERNAL_ROUTES.metadata, () => answer("GET", INTERNAL_ROUTES.metadata, link.metadata()), { detail: doc("This broker's metadata snapshot") })
+    .post(INTERNAL_ROUTES.metadata, async ({ body }) => answer("POST", INTERNAL_ROUTES.metadata, await link.receiveMetadata(body)), {
+      body: t.Unknown(),
+      detail: doc("Adopt a newer metadata snapshot (pushed by the controller)"),
+    })
+    .post(INTERNAL_ROUTES.controller, async ({ body }) => answer("POST", INTERNAL_ROUTES.controller, await link.controllerChange(body)), {
+      body: t.Unknown(),
+      detail: doc("Apply a metadata change as the controller"),
+    })
+    .post(
+      INTERNAL_ROUTES.produce,
+      async ({ body, request }) => answer("POST", INTERNAL_ROUTES.produce, await link.produce(body, link.callerId(request.headers))),
+      { body: t.Unknown(), detail: doc("Produce to a partition this broker leads (forwarded)") },
+    )
+    .post(
+      INTERNAL_ROUTES.fetch,
+      async ({ body, request, server }) => {
+        // A long poll may outlast the server's idle timeout.
+        server?.timeout(request, 0);
+        return answer("POST", INTERNAL_ROUTES.fetch, await link.fetch(body, link.callerId(request.headers), request.signal));
+      },
+      { body: t.Unknown(), detail: doc("Read a partition this broker leads (forwarded)") },
+    )
+    .get(
+      INTERNAL_ROUTES.tail,
+      async ({ query, request, server }) => {
+        server?.timeout(request, 0);
+        const stream = await link.tail(query, link.callerId(request.headers), request.signal);
+        requests.count("GET", INTERNAL_ROUTES.tail, 200);
+        return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-cache" } });
+      },
+      {
+        query: t.Object({ topic: t.String(), partition: t.String(), offset: t.Optional(t.String()) }),
+        detail: doc("Live tail of a partition this broker leads, as newline-delimited JSON (forwarded)"),
+      },
+    );
+}

@@ -1,0 +1,99 @@
+import { t } from "elysia";
+
+/**
+ * Request and answer schemas of every route. Elysia validates requests with them and
+ * the OpenAPI page (/swagger) is generated from them. Numeric fields carry their own
+ * error text: Elysia coerces numbers from strings and would otherwise report an
+ * unhelpful "expected union value".
+ */
+
+export const ErrorBody = t.Object(
+  {
+    error: t.String({ description: "A StreamNest error code, e.g. TOPIC_NOT_FOUND" }),
+    message: t.String(),
+    details: t.Optional(t.Unknown()),
+  },
+  { description: "Every error answer" },
+);
+
+export const TopicName = t.String({
+  description: "1 to 249 of [a-zA-Z0-9._-], not '.' or '..' (Kafka's rule)",
+  error: "topic must be a string",
+});
+
+export const Status = t.Object({ status: t.String() });
+
+export const Headers = t.Record(t.String(), t.String(), {
+  description: "Header names to string values",
+  error: "headers must be an object of string values",
+});
+
+export function integerField(
+  name: string,
+  options: { minimum?: number; maximum?: number; description?: string } = {},
+): ReturnType<typeof t.Integer> {
+  const range =
+    options.minimum !== undefined && options.maximum !== undefined
+      ? ` from ${options.minimum} to ${options.maximum}`
+      : options.minimum !== undefined
+        ? ` of at least ${options.minimum}`
+        : "";
+  return t.Integer({ ...options, error: `${name} must be an integer${range}` });
+}
+
+/**
+ * An integer inside a JSON body. Elysia's t.Integer accepts numeric strings through a
+ * transform, and decoding that transform over a 1,000-message batch costs more than the
+ * rest of validation; a body is JSON, so a number must be a number.
+ */
+export function bodyInteger(name: string, description?: string): ReturnType<typeof t.Number> {
+  return t.Number({ multipleOf: 1, description, error: `${name} must be an integer` });
+}
+
+export const ProduceItem = t.Object(
+  {
+    message: t.String({ description: "The message (with a schema: a JSON document)" }),
+    key: t.Optional(t.String({ description: "Picks the partition with Kafka's murmur2 partitioner" })),
+    partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
+    headers: t.Optional(Headers),
+  },
+  { additionalProperties: true },
+);
+
+export const ProduceBody = t.Object(
+  {
+    topic: TopicName,
+    message: t.Optional(t.String({ description: "One message (or use `messages`)" })),
+    key: t.Optional(t.String()),
+    partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
+    headers: t.Optional(Headers),
+    messages: t.Optional(t.Array(ProduceItem, { description: "A batch: one append per partition, answers in order" })),
+  },
+  { additionalProperties: true },
+);
+
+export const ProduceAck = t.Object({ offset: t.Integer(), partition: t.Integer() });
+
+export const ProduceBatchAnswer = t.Object({
+  results: t.Array(
+    t.Union([ProduceAck, t.Object({ error: t.String(), message: t.String(), details: t.Optional(t.Unknown()) })]),
+    { description: "One per message, in order" },
+  ),
+});
+
+export const RecordBody = t.Object({
+  offset: t.Integer(),
+  key: t.Union([t.String(), t.Null()]),
+  message: t.String(),
+  headers: t.Record(t.String(), t.String()),
+  timestamp: t.Integer({ description: "Milliseconds since the epoch" }),
+});
+
+export const RecordsAnswer = t.Object({
+  topic: t.String(),
+  partition: t.Integer(),
+  records: t.Array(RecordBody),
+  next_offset: t.Integer({ description: "Offset to ask for next" }),
+  start_offset: t.Integer(),
+  end_offset: t.Integer({ description: "Next offset to be written (high watermark)" }),
+});

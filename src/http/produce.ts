@@ -1,0 +1,52 @@
+import { Elysia, t } from "elysia";
+import { isProduceFailure } from "../broker/types.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import type { RouteContext } from "./context.ts";
+import { ErrorBody, ProduceAck, ProduceBatchAnswer, ProduceBody } from "./models.ts";
+import { json, jsonText } from "./respond.ts";
+
+/** POST /produce: one message (the seed's shape) or a batch in `messages`. */
+export function produceRoutes({ broker, requests }: RouteContext) {
+  return new Elysia().post(
+    "/produce",
+    async ({ body }) => {
+      if (body.messages === undefined) {
+        if (body.message === undefined)
+          throw new StreamNestError("INVALID_REQUEST", "message is required (a string), or messages (an array) for a batch");
+        const ack = await broker.produce(body.topic, {
+          message: body.message,
+          key: body.key,
+          partition: body.partition,
+          headers: body.headers,
+        });
+        requests.count("POST", "/produce", 200);
+        return jsonText(`{"offset":${ack.offset},"partition":${ack.partition}}`);
+      }
+      if (body.message !== undefined)
+        throw new StreamNestError("INVALID_REQUEST", "give either message or messages, not both");
+      const results = await broker.produceBatch(body.topic, body.messages);
+      const firstFailure = results.find(isProduceFailure);
+      // A batch where nothing was written failed as a whole, and says so by its status.
+      if (firstFailure && results.every(isProduceFailure)) {
+        const status = new StreamNestError(firstFailure.error, firstFailure.message).status;
+        requests.count("POST", "/produce", status);
+        return json({ error: firstFailure.error, message: `no message was written: ${firstFailure.message}`, results }, status);
+      }
+      requests.count("POST", "/produce", 200);
+      return json({ results });
+    },
+    {
+      body: ProduceBody,
+      response: { 200: t.Union([ProduceAck, ProduceBatchAnswer]), 400: ErrorBody, 404: ErrorBody, 413: ErrorBody },
+      detail: {
+        tags: ["produce"],
+        summary: "Produce one message or a batch",
+        description:
+          'One message: `{"topic","message","key"?,"partition"?,"headers"?}` answered with `{"offset","partition"}`. ' +
+          'A batch: `{"topic","messages":[{"message","key"?,"partition"?,"headers"?}]}` answered with `{"results":[…]}`, one ' +
+          "`{partition, offset}` or `{error, message}` per message in order (200 when at least one was written). " +
+          "Partition: explicit, else murmur2 of the key (Kafka's default partitioner), else round-robin.",
+      },
+    },
+  );
+}

@@ -1,0 +1,104 @@
+import { Elysia, t } from "elysia";
+import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/broker.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import type { RouteContext } from "./context.ts";
+import { ErrorBody, integerField, RecordsAnswer } from "./models.ts";
+import { recordsJson } from "./record-json.ts";
+import { jsonText } from "./respond.ts";
+import { sseStream } from "./sse.ts";
+
+const PartitionParams = t.Object({
+  topic: t.String(),
+  partition: integerField("partition"),
+});
+
+/**
+ * Reads of one partition: batches with long polling, and a live tail as server-sent
+ * events, resource style like Redpanda's HTTP proxy.
+ */
+export function recordRoutes({ broker, requests }: RouteContext) {
+  return new Elysia()
+    .get(
+      "/topics/:topic/partitions/:partition/records",
+      async ({ params, query, request, server }) => {
+        if (query.timeout_ms !== undefined && query.timeout_ms > 0) server?.timeout(request, 0);
+        const result = await broker.fetch({
+          topic: params.topic,
+          partition: params.partition,
+          offset: query.offset,
+          maxRecords: query.max,
+          maxBytes: query.max_bytes,
+          timeoutMs: query.timeout_ms,
+          signal: request.signal,
+        });
+        requests.count("GET", "/topics/:topic/partitions/:partition/records", 200);
+        return jsonText(
+          `{"topic":${JSON.stringify(params.topic)},"partition":${params.partition},"records":${recordsJson(result.records)},` +
+            `"next_offset":${result.nextOffset},"start_offset":${result.startOffset},"end_offset":${result.endOffset}}`,
+        );
+      },
+      {
+        params: PartitionParams,
+        query: t.Object(
+          {
+            offset: integerField("offset", { description: "First offset to read (0 or more)" }),
+            max: t.Optional(integerField("max", { minimum: 1, maximum: FETCH_MAX_RECORDS_LIMIT, description: "Most records (default 500)" })),
+            max_bytes: t.Optional(
+              integerField("max_bytes", { minimum: 1, maximum: FETCH_MAX_BYTES_LIMIT, description: "About this many bytes at most (default 1 MiB); at least one record" }),
+            ),
+            timeout_ms: t.Optional(
+              integerField("timeout_ms", { minimum: 0, maximum: FETCH_TIMEOUT_LIMIT_MS, description: "Wait this long for records when there are none (default 0)" }),
+            ),
+          },
+          { additionalProperties: true },
+        ),
+        response: { 200: RecordsAnswer, 400: ErrorBody, 404: ErrorBody },
+        detail: {
+          tags: ["consume"],
+          summary: "Read records from an offset, with long polling",
+          description: "An offset below the start or beyond the end is 400 OFFSET_OUT_OF_RANGE; at the end, the answer waits up to `timeout_ms` for an append.",
+        },
+      },
+    )
+    .get(
+      "/topics/:topic/partitions/:partition/records/stream",
+      async ({ params, query, request, headers, server }) => {
+        const offset = query.offset ?? resumeOffset(headers["last-event-id"]);
+        const controller = new AbortController();
+        const tail = await broker.tail({ topic: params.topic, partition: params.partition, offset, signal: controller.signal });
+        server?.timeout(request, 0);
+        const onAbort = (): void => controller.abort();
+        request.signal.addEventListener("abort", onAbort, { once: true });
+        const body = sseStream(tail, controller, () => request.signal.removeEventListener("abort", onAbort));
+        requests.count("GET", "/topics/:topic/partitions/:partition/records/stream", 200);
+        return new Response(body, {
+          headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+        });
+      },
+      {
+        params: PartitionParams,
+        query: t.Object(
+          { offset: t.Optional(integerField("offset", { description: "First offset to send; default: only new records" })) },
+          { additionalProperties: true },
+        ),
+        response: {
+          200: t.String({ description: "text/event-stream: `record` events with the record as JSON data and its offset as id" }),
+          400: ErrorBody,
+          404: ErrorBody,
+        },
+        detail: {
+          tags: ["consume"],
+          summary: "Live tail of a partition (server-sent events)",
+          description: "Every record from `offset` (or after Last-Event-ID), then each new one as it is appended, until the client disconnects.",
+        },
+      },
+    );
+}
+
+function resumeOffset(lastEventId: string | undefined): number | undefined {
+  if (lastEventId === undefined) return undefined;
+  const last = Number(lastEventId);
+  if (!Number.isSafeInteger(last) || last < 0)
+    throw new StreamNestError("INVALID_OFFSET", `Last-Event-ID must be a record offset, got ${JSON.stringify(lastEventId)}`);
+  return last + 1;
+}

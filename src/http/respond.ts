@@ -1,0 +1,34 @@
+import type { Counter } from "prom-client";
+import { BrokerMetrics } from "../metrics/metrics.ts";
+
+/**
+ * Counts answers per route. Counting here, in the handlers and the error mapper, costs
+ * one map lookup per request; a global after-response hook would run on every request
+ * of every route.
+ */
+export class RequestCounter {
+  private readonly metrics: BrokerMetrics | undefined;
+  private readonly counter: Counter<"method" | "route" | "status"> | undefined;
+
+  /** Prefer the BrokerMetrics (plain-number cells); a bare Counter is still accepted. */
+  constructor(target: BrokerMetrics | Counter<"method" | "route" | "status">) {
+    if (target instanceof BrokerMetrics) this.metrics = target;
+    else this.counter = target;
+  }
+
+  count(method: string, route: string, status: number): void {
+    if (this.metrics) this.metrics.httpRequest(method, route, status);
+    else this.counter?.inc({ method, route, status: String(status) });
+  }
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** A JSON answer from text already encoded. */
+export function jsonText(text: string, status = 200): Response {
+  return new Response(text, { status, headers: JSON_HEADERS });
+}
+
+export function json(body: unknown, status = 200): Response {
+  return Response.json(body, { status });
+}

@@ -1,0 +1,105 @@
+import { Elysia, t } from "elysia";
+import type { RouteContext } from "./context.ts";
+import { bodyInteger, ErrorBody, Status, TopicName } from "./models.ts";
+import { json } from "./respond.ts";
+
+const TopicList = t.Object({ topics: t.Array(t.String()) });
+
+const PartitionDescription = t.Object({
+  partition: t.Integer(),
+  leader: t.Integer({ description: "Broker id of the leader" }),
+  replicas: t.Array(t.Integer()),
+  leader_epoch: t.Integer(),
+  broker: t.String({ description: "host:port of the leader" }),
+  start_offset: t.Optional(t.Integer({ description: "First offset still kept (local partitions)" })),
+  end_offset: t.Optional(t.Integer({ description: "Next offset to be written (local partitions)" })),
+  size_bytes: t.Optional(t.Integer({ description: "Bytes on disk (local partitions)" })),
+});
+
+const TopicDescription = t.Object({
+  topic: t.String(),
+  created_at: t.Integer(),
+  schema_version: t.Union([t.Integer(), t.Null()]),
+  partitions: t.Array(PartitionDescription),
+});
+
+/** Topics: the seed's /create-topic and /list-topics, and the /topics/:topic resource. */
+export function topicRoutes({ broker, requests }: RouteContext) {
+  return new Elysia()
+    .post(
+      "/create-topic",
+      async ({ body }) => {
+        const status = await broker.createTopic(body.topic, body.partitions);
+        requests.count("POST", "/create-topic", 200);
+        return json({ status });
+      },
+      {
+        body: t.Object(
+          { topic: TopicName, partitions: bodyInteger("partitions", "1 to --max-partitions") },
+          { additionalProperties: true },
+        ),
+        response: { 200: Status, 400: ErrorBody, 409: ErrorBody },
+        detail: {
+          tags: ["topics"],
+          summary: "Create a topic",
+          description: '`{"status":"created"}`, or `{"status":"exists"}` when it exists with this partition count; 409 TOPIC_EXISTS with another count.',
+        },
+      },
+    )
+    .get(
+      "/list-topics",
+      () => {
+        requests.count("GET", "/list-topics", 200);
+        return json({ topics: broker.listTopics() });
+      },
+      { response: { 200: TopicList }, detail: { tags: ["topics"], summary: "List topic names" } },
+    )
+    .get(
+      "/topics",
+      () => {
+        requests.count("GET", "/topics", 200);
+        return json({ topics: broker.listTopics() });
+      },
+      { response: { 200: TopicList }, detail: { tags: ["topics"], summary: "List topic names" } },
+    )
+    .get(
+      "/topics/:topic",
+      ({ params }) => {
+        const d = broker.describeTopic(params.topic);
+        requests.count("GET", "/topics/:topic", 200);
+        return json({
+          topic: d.topic,
+          created_at: d.createdAt,
+          schema_version: d.schemaVersion,
+          partitions: d.partitions.map((p) => ({
+            partition: p.partition,
+            leader: p.leader,
+            replicas: p.replicas,
+            leader_epoch: p.leaderEpoch,
+            broker: p.broker,
+            start_offset: p.startOffset,
+            end_offset: p.endOffset,
+            size_bytes: p.sizeBytes,
+          })),
+        });
+      },
+      {
+        params: t.Object({ topic: t.String() }),
+        response: { 200: TopicDescription, 400: ErrorBody, 404: ErrorBody },
+        detail: { tags: ["topics"], summary: "Describe a topic: partitions, offsets, sizes, schema version" },
+      },
+    )
+    .delete(
+      "/topics/:topic",
+      async ({ params }) => {
+        await broker.deleteTopic(params.topic);
+        requests.count("DELETE", "/topics/:topic", 200);
+        return json({ status: "deleted", topic: params.topic });
+      },
+      {
+        params: t.Object({ topic: t.String() }),
+        response: { 200: t.Object({ status: t.String(), topic: t.String() }), 400: ErrorBody, 404: ErrorBody },
+        detail: { tags: ["topics"], summary: "Delete a topic with its data and schemas" },
+      },
+    );
+}

@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Server } from "bun";
+import { Broker } from "../../src/broker/broker.ts";
+import { ClusterLink } from "../../src/broker/cluster-link.ts";
+import { brokerConfig } from "../../src/broker/config.ts";
+import { createApp, type StreamNestApp } from "../../src/http/app.ts";
+import { clusterRoutes } from "../../src/http/cluster.ts";
+import { internalRoutes } from "../../src/http/internal.ts";
+import { RequestCounter } from "../../src/http/respond.ts";
+import { listen } from "../../src/http/server.ts";
+import { StreamNestError } from "../../src/lib/errors.ts";
+import type { StoredRecord } from "../../src/storage/types.ts";
+import { freePorts } from "../helpers/ports.ts";
+
+/**
+ * Two real brokers in this process, each with its cluster link and HTTP app on a real
+ * socket: the broker side of forwarding, seen from the broker's own API.
+ */
+
+interface Node {
+  broker: Broker;
+  link: ClusterLink;
+  server: Server<unknown>;
+  url: string;
+}
+
+const SECRET = "link-test-secret";
+const root = mkdtempSync(join(tmpdir(), "streamnest-link-"));
+const nodes: Node[] = [];
+
+beforeAll(async () => {
+  const ports = await freePorts(2);
+  for (const [i, port] of ports.entries()) {
+    const config = brokerConfig({
+      id: i + 1,
+      dataDir: join(root, `broker-${i + 1}`),
+      host: "127.0.0.1",
+      port,
+      advertise: `localhost:${port}`,
+      peers: ports.filter((p) => p !== port).map((p) => `localhost:${p}`),
+      clusterSecret: SECRET,
+    });
+    const link = new ClusterLink(config, { heartbeatIntervalMs: 50 });
+    const broker = Broker.open(config, { ...link.brokerDeps(), warn: () => {} });
+    link.attach(broker);
+    await link.catchUp();
+    const context = { broker, requests: new RequestCounter(broker.metrics.httpRequests) };
+    const app = createApp(broker).use(internalRoutes(context, link)).use(clusterRoutes(context, link));
+    const server = listen(app as unknown as StreamNestApp, { host: "127.0.0.1", port });
+    link.start();
+    nodes.push({ broker, link, server, url: `http://127.0.0.1:${port}` });
+  }
+  await Promise.all(nodes.map((n) => n.link.node.membership.heartbeatRound()));
+  expect(await nodes[1].broker.createTopic("t", 2)).toBe("created");
+});
+
+afterAll(async () => {
+  for (const n of nodes) {
+    n.link.stop();
+    await n.broker.close();
+    n.server.stop(true);
+  }
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function internalProduceRequests(node: Node): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find((l) => l.startsWith("streamnest_http_requests_total{") && l.includes('route="/internal/partitions/produce"') && l.includes('status="200"'));
+  return line === undefined ? 0 : Number(line.split(" ").at(-1));
+}
+
+describe("ClusterLink", () => {
+  test("the topic created through broker 2 is placed round-robin and known to both", () => {
+    for (const n of nodes) {
+      expect(n.broker.clusterMetadata().topics).toEqual([
+        {
+          topic: "t",
+          partitions: [
+            { partition: 0, leader: 1, broker: nodes[0].link.node.address },
+            { partition: 1, leader: 2, broker: nodes[1].link.node.address },
+          ],
+        },
+      ]);
+    }
+  });
+
+  test("produce calls for one leader in the same turn travel as one request, each with its own outcome", async () => {
+    const before = await internalProduceRequests(nodes[0]);
+    const acks = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => nodes[1].broker.produce("t", { message: `m${i}`, partition: 0 })),
+    );
+    expect(acks.map((a) => a.partition)).toEqual(Array(50).fill(0));
+    expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(await internalProduceRequests(nodes[0])).toBe(before + 1);
+    const read = await nodes[0].broker.fetch({ topic: "t", partition: 0, offset: 0, maxRecords: 100 });
+    expect(read.records.map((r) => new TextDecoder().decode(r.value))).toEqual(acks.map((_, i) => `m${i}`));
+  });
+
+  test("in one forwarded batch, a call the leader refuses fails alone", async () => {
+    const leader = { id: 1, address: nodes[0].link.node.address };
+    const [good, bad] = await Promise.allSettled([
+      nodes[1].link.forwarder.produce(leader, "t", 0, [{ message: "fine", partition: 0 }]),
+      nodes[1].link.forwarder.produce(leader, "no-such-topic", 0, [{ message: "lost", partition: 0 }]),
+    ]);
+    expect(good).toEqual({ status: "fulfilled", value: [{ partition: 0, offset: 50 }] });
+    expect(bad.status).toBe("rejected");
+    const error = (bad as PromiseRejectedResult).reason as StreamNestError;
+    expect(error).toBeInstanceOf(StreamNestError);
+    expect(error.code).toBe("TOPIC_NOT_FOUND");
+  });
+
+  test("a forwarded call is never forwarded again: a broker that does not lead the partition refuses it", async () => {
+    const res = await fetch(`${nodes[0].url}/internal/partitions/produce`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-streamnest-cluster-secret": SECRET, "x-streamnest-from": "7" },
+      body: JSON.stringify({ calls: [{ topic: "t", partition: 1, messages: [{ message: "bounce" }] }] }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { results: Array<{ outcomes: Array<{ error: string; message: string }> }> };
+    expect(body.results[0].outcomes[0].error).toBe("LEADER_UNAVAILABLE");
+    expect(body.results[0].outcomes[0].message).toContain("was forwarded here by broker 7");
+    expect((await nodes[1].broker.fetch({ topic: "t", partition: 1, offset: 0 })).records).toEqual([]);
+  });
+
+  test("a long poll through the forwarder waits at the leader and returns the record when it arrives", async () => {
+    const polling = nodes[1].broker.fetch({ topic: "t", partition: 0, offset: 51, timeoutMs: 10_000 });
+    await Bun.sleep(50);
+    await nodes[0].broker.produce("t", { message: "awaited", partition: 0 });
+    const result = await polling;
+    expect(result.records.map((r) => [r.offset, new TextDecoder().decode(r.value)])).toEqual([[51, "awaited"]]);
+    expect(result.nextOffset).toBe(52);
+  });
+
+  test("a tail through the forwarder delivers records and, once closed, frees the leader's tail", async () => {
+    const abort = new AbortController();
+    const tail = await nodes[1].broker.tail({ topic: "t", partition: 0, offset: 50, signal: abort.signal });
+    expect(tail.startOffset).toBe(50);
+    const iterator = tail.records[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.done).toBe(false);
+    expect((first.value as StoredRecord[]).map((r) => r.offset)).toEqual([50, 51]);
+    const activeOnLeader = async (): Promise<number> => (await nodes[0].broker.metrics.activeStreams.get()).values[0]?.value ?? 0;
+    expect(await activeOnLeader()).toBe(1);
+    tail.close();
+    for (let i = 0; i < 200 && (await activeOnLeader()) !== 0; i++) await Bun.sleep(10);
+    expect(await activeOnLeader()).toBe(0);
+  });
+
+  test("a tail from an offset past the end is refused before streaming, with the leader's error", async () => {
+    const error = (await nodes[1].broker
+      .tail({ topic: "t", partition: 0, offset: 999, signal: new AbortController().signal })
+      .catch((e: unknown) => e)) as StreamNestError;
+    expect(error).toBeInstanceOf(StreamNestError);
+    expect(error.code).toBe("OFFSET_OUT_OF_RANGE");
+  });
+
+  test("/cluster lists both brokers, alive, with broker 1 controlling", async () => {
+    const status = (await (await fetch(`${nodes[1].url}/cluster`)).json()) as { controller: number; brokers: Array<{ id: number; alive: boolean }> };
+    expect(status.controller).toBe(1);
+    expect(status.brokers.map((b) => [b.id, b.alive])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+  });
+});

@@ -1,0 +1,21 @@
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { VERSION } from "../../src/lib/version.ts";
+import { appFixture, type AppFixture } from "./fixture.ts";
+
+let f: AppFixture;
+beforeEach(async () => {
+  f = await appFixture({ id: 7, advertise: "broker7.example:8087" });
+});
+afterEach(async () => {
+  await f.close();
+});
+
+test("GET /health says ok with id, address, version and metadata version", async () => {
+  expect(await f.call("GET", "/health")).toEqual({
+    status: 200,
+    body: { status: "ok", id: 7, address: "broker7.example:8087", version: VERSION, metadata_version: 0, topics: 0 },
+  });
+  await f.call("POST", "/create-topic", { topic: "a", partitions: 1 });
+  const after = await f.call("GET", "/health");
+  expect([after.body.metadata_version, after.body.topics]).toEqual([1, 1]);
+});

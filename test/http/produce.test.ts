@@ -1,0 +1,214 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { partitionForKey } from "../../src/lib/murmur2.ts";
+import { appFixture, type AppFixture } from "./fixture.ts";
+
+let f: AppFixture;
+beforeEach(async () => {
+  f = await appFixture({ maxMessageBytes: 1000, maxBodyBytes: 64 * 1024 });
+  await f.call("POST", "/create-topic", { topic: "demo", partitions: 3 });
+});
+afterEach(async () => {
+  await f.close();
+});
+
+async function messagesOf(partition: number): Promise<string[]> {
+  const res = await f.call("GET", `/topics/demo/partitions/${partition}/records?offset=0&max=1000`);
+  return res.body.records.map((r: { message: string }) => r.message);
+}
+
+describe("POST /produce, one message", () => {
+  test("explicit partition answers {offset, partition} and stores the message", async () => {
+    expect(await f.call("POST", "/produce", { topic: "demo", message: "m0", partition: 2 })).toEqual({
+      status: 200,
+      body: { offset: 0, partition: 2 },
+    });
+    expect(await f.call("POST", "/produce", { topic: "demo", message: "m1", partition: 2 })).toEqual({
+      status: 200,
+      body: { offset: 1, partition: 2 },
+    });
+    expect(await messagesOf(2)).toEqual(["m0", "m1"]);
+  });
+
+  test("a key picks Kafka's partition and is stored", async () => {
+    for (const key of ["alpha", "beta", "gamma", "delta", "epsilon"]) {
+      const res = await f.call("POST", "/produce", { topic: "demo", message: `for ${key}`, key });
+      expect(res.status).toBe(200);
+      expect(res.body.partition).toBe(partitionForKey(key, 3));
+    }
+    const records = await f.call("GET", `/topics/demo/partitions/${partitionForKey("alpha", 3)}/records?offset=0`);
+    expect(records.body.records.find((r: { key: string }) => r.key === "alpha").message).toBe("for alpha");
+  });
+
+  test("an explicit partition wins over the key", async () => {
+    const key = "alpha";
+    const other = (partitionForKey(key, 3) + 1) % 3;
+    expect((await f.call("POST", "/produce", { topic: "demo", message: "x", key, partition: other })).body.partition).toBe(other);
+  });
+
+  test("no key and no partition go round-robin", async () => {
+    const partitions: number[] = [];
+    for (let i = 0; i < 6; i++) partitions.push((await f.call("POST", "/produce", { topic: "demo", message: `m${i}` })).body.partition);
+    expect(partitions).toEqual([0, 1, 2, 0, 1, 2]);
+  });
+
+  test("headers are stored and read back", async () => {
+    await f.call("POST", "/produce", { topic: "demo", message: "h", partition: 0, headers: { trace: "abc", empty: "" } });
+    const res = await f.call("GET", "/topics/demo/partitions/0/records?offset=0");
+    expect(res.body.records[0].headers).toEqual({ trace: "abc", empty: "" });
+  });
+
+  test("unicode and JSON-looking text are stored byte for byte", async () => {
+    const message = 'ünïcödé 🚀 "quoted" \\ back\nslash {"a":1}';
+    await f.call("POST", "/produce", { topic: "demo", message, partition: 1 });
+    expect(await messagesOf(1)).toEqual([message]);
+  });
+});
+
+describe("POST /produce, bad input: 4xx, named field, nothing written", () => {
+  const cases: [string, unknown, number, string, string][] = [
+    ["message a number", { topic: "demo", message: 5 }, 400, "INVALID_REQUEST", "message"],
+    ["message an object", { topic: "demo", message: { a: 1 } }, 400, "INVALID_REQUEST", "message"],
+    ["message null", { topic: "demo", message: null }, 400, "INVALID_REQUEST", "message"],
+    ["message missing", { topic: "demo" }, 400, "INVALID_REQUEST", "message"],
+    ["key a number", { topic: "demo", message: "x", key: 5 }, 400, "INVALID_REQUEST", "key"],
+    ["key an object", { topic: "demo", message: "x", key: {} }, 400, "INVALID_REQUEST", "key"],
+    ["partition a word", { topic: "demo", message: "x", partition: "one" }, 400, "INVALID_REQUEST", "partition"],
+    ["partition fractional", { topic: "demo", message: "x", partition: 1.5 }, 400, "INVALID_REQUEST", "partition"],
+    ["partition out of range", { topic: "demo", message: "x", partition: 3 }, 400, "PARTITION_OUT_OF_RANGE", "partition 3"],
+    ["partition negative", { topic: "demo", message: "x", partition: -1 }, 400, "PARTITION_OUT_OF_RANGE", "partition -1"],
+    ["headers not strings", { topic: "demo", message: "x", headers: { a: 1 } }, 400, "INVALID_REQUEST", "headers"],
+    ["topic missing", { message: "x" }, 400, "INVALID_REQUEST", "topic"],
+    ["topic a number", { topic: 1, message: "x" }, 400, "INVALID_REQUEST", "topic"],
+    ["topic ../x", { topic: "../x", message: "x" }, 400, "INVALID_TOPIC_NAME", "../x"],
+    ["topic a/b", { topic: "a/b", message: "x" }, 400, "INVALID_TOPIC_NAME", "a/b"],
+    ["topic empty", { topic: "", message: "x" }, 400, "INVALID_TOPIC_NAME", "empty"],
+    ["topic ..", { topic: "..", message: "x" }, 400, "INVALID_TOPIC_NAME", ".."],
+    ["topic 250 chars", { topic: "t".repeat(250), message: "x" }, 400, "INVALID_TOPIC_NAME", "249"],
+    ["topic non-ASCII", { topic: "démo", message: "x" }, 400, "INVALID_TOPIC_NAME", "ASCII"],
+    ["unknown topic", { topic: "nope", message: "x" }, 404, "TOPIC_NOT_FOUND", "nope"],
+    ["message over --max-message-bytes", { topic: "demo", message: "x".repeat(1001), partition: 0 }, 413, "MESSAGE_TOO_LARGE", "1000"],
+    ["key and headers count toward the limit", { topic: "demo", message: "x".repeat(990), key: "k".repeat(20) }, 413, "MESSAGE_TOO_LARGE", "1010"],
+    ["both message and messages", { topic: "demo", message: "x", messages: [{ message: "y" }] }, 400, "INVALID_REQUEST", "either"],
+    ["messages empty", { topic: "demo", messages: [] }, 400, "INVALID_REQUEST", "messages"],
+    ["messages not an array", { topic: "demo", messages: "x" }, 400, "INVALID_REQUEST", "messages"],
+    ["a batch item mistyped", { topic: "demo", messages: [{ message: "ok" }, { message: 7 }] }, 400, "INVALID_REQUEST", "messages[1].message"],
+  ];
+  for (const [label, body, status, code, mention] of cases)
+    test(label, async () => {
+      const before = f.snapshot();
+      const res = await f.call("POST", "/produce", body);
+      expect(res.status).toBe(status);
+      expect(res.body.error).toBe(code);
+      expect(res.body.message).toContain(mention);
+      expect(f.snapshot()).toEqual(before);
+    });
+
+  test("a message of exactly --max-message-bytes is accepted", async () => {
+    expect((await f.call("POST", "/produce", { topic: "demo", message: "x".repeat(1000), partition: 0 })).status).toBe(200);
+  });
+
+  test("invalid JSON is 400 and writes nothing", async () => {
+    const before = f.snapshot();
+    const res = await f.request("POST", "/produce", '{"topic":"demo","message":"x"');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("INVALID_REQUEST");
+    expect(f.snapshot()).toEqual(before);
+  });
+
+  test("a body over the limit is 413 BODY_TOO_LARGE, with or without Content-Length", async () => {
+    const before = f.snapshot();
+    const big = JSON.stringify({ topic: "demo", messages: Array.from({ length: 1000 }, () => ({ message: "y".repeat(100) })) });
+    expect(big.length).toBeGreaterThan(64 * 1024);
+    const declared = await f.request("POST", "/produce", big);
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as { error: string }).error).toBe("BODY_TOO_LARGE");
+    // A chunked body declares no length: the limit is enforced while reading.
+    const bytes = new TextEncoder().encode(big);
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 8192) c.enqueue(bytes.subarray(i, i + 8192));
+        c.close();
+      },
+    });
+    const chunked = await f.app.handle(
+      new Request("http://localhost/produce", { method: "POST", body: stream, headers: { "content-type": "application/json" } }),
+    );
+    expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as { error: string }).error).toBe("BODY_TOO_LARGE");
+    expect(f.snapshot()).toEqual(before);
+  });
+});
+
+describe("POST /produce, batch", () => {
+  test("answers per message in order, one append per partition", async () => {
+    const res = await f.call("POST", "/produce", {
+      topic: "demo",
+      messages: [
+        { message: "a", partition: 1 },
+        { message: "b", partition: 0 },
+        { message: "c", partition: 1 },
+        { message: "d", key: "alpha" },
+        { message: "e" },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const alpha = partitionForKey("alpha", 3);
+    const expected = [
+      { partition: 1, offset: 0 },
+      { partition: 0, offset: 0 },
+      { partition: 1, offset: 1 },
+    ];
+    expect(res.body.results.slice(0, 3)).toEqual(expected);
+    expect(res.body.results[3].partition).toBe(alpha);
+    expect(res.body.results[4].partition).toBe(0);
+    expect(await messagesOf(1)).toEqual(alpha === 1 ? ["a", "c", "d"] : ["a", "c"]);
+  });
+
+  test("a refused message gets its own error; the others are written", async () => {
+    const res = await f.call("POST", "/produce", {
+      topic: "demo",
+      messages: [
+        { message: "ok-1", partition: 0 },
+        { message: "bad", partition: 7 },
+        { message: "x".repeat(1001), partition: 0 },
+        { message: "ok-2", partition: 0 },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.results[0]).toEqual({ partition: 0, offset: 0 });
+    expect(res.body.results[1].error).toBe("PARTITION_OUT_OF_RANGE");
+    expect(res.body.results[2].error).toBe("MESSAGE_TOO_LARGE");
+    expect(res.body.results[3]).toEqual({ partition: 0, offset: 1 });
+    expect(await messagesOf(0)).toEqual(["ok-1", "ok-2"]);
+  });
+
+  test("a batch where every message is refused is not a 200", async () => {
+    const before = f.snapshot();
+    const res = await f.call("POST", "/produce", {
+      topic: "demo",
+      messages: [
+        { message: "a", partition: 9 },
+        { message: "b", partition: 10 },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe("PARTITION_OUT_OF_RANGE");
+    expect(res.body.results).toHaveLength(2);
+    expect(f.snapshot()).toEqual(before);
+  });
+
+  test("a batch to an unknown topic is 404", async () => {
+    const res = await f.call("POST", "/produce", { topic: "nope", messages: [{ message: "a" }] });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe("TOPIC_NOT_FOUND");
+  });
+
+  test("offsets of a large batch are contiguous per partition", async () => {
+    const messages = Array.from({ length: 300 }, (_, i) => ({ message: `m${i}`, partition: i % 3 }));
+    const res = await f.call("POST", "/produce", { topic: "demo", messages });
+    expect(res.body.results.map((r: { partition: number; offset: number }) => `${r.partition}:${r.offset}`)).toEqual(
+      messages.map((_, i) => `${i % 3}:${Math.floor(i / 3)}`),
+    );
+    expect(await messagesOf(2)).toEqual(messages.filter((_, i) => i % 3 === 2).map((m) => m.message));
+  });
+});
