@@ -1,6 +1,13 @@
+import { resolve } from "node:path";
+import { clusterSecret, CLUSTER_SECRET_ENV } from "./cluster-secret.ts";
+import { describePortProblem, portProblems } from "./port-check.ts";
+import { selfCommand } from "./self-command.ts";
+import { BrokerSupervisor, DEFAULT_RESTART_POLICY, type RestartPolicy, type SupervisorOutput } from "./supervisor.ts";
+
 /**
- * `streamnest broker --count=N`: the local supervisor that spawns N brokers.
- * (Being built under the cluster issue; this signature is what commands/broker.ts calls.)
+ * `streamnest broker --count=N`: the local supervisor. It checks every port first, then
+ * runs N brokers of this same executable as one cluster, keeps them running, and stops
+ * them all on Ctrl-C or SIGTERM.
  */
 export interface LocalClusterOptions {
   count: number;
@@ -10,9 +17,162 @@ export interface LocalClusterOptions {
   host?: string;
   /** Flags passed through to every broker (e.g. --fsync=always). */
   brokerArgs: string[];
+  /** The cluster secret; default STREAMNEST_CLUSTER_SECRET, else a fresh random one. */
+  clusterSecret?: string;
+  restartPolicy?: Partial<RestartPolicy>;
+}
+
+const WILDCARD_HOSTS = new Set(["", "0.0.0.0", "::", "[::]"]);
+
+/** ANSI colours for the `[broker N]` prefixes, so interleaved output stays readable. */
+const PREFIX_COLOURS = [36, 35, 33, 32, 34, 91, 96, 95];
+
+function useColour(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR;
+}
+
+function prefixFor(id: number, colour: boolean): string {
+  const text = `[broker ${id}]`;
+  if (!colour) return text;
+  return `\x1b[${PREFIX_COLOURS[(id - 1) % PREFIX_COLOURS.length]}m${text}\x1b[0m`;
+}
+
+function writeLine(stream: "stdout" | "stderr", line: string): void {
+  (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
+}
+
+function outputFor(id: number, colour: boolean): SupervisorOutput {
+  const prefix = prefixFor(id, colour);
+  return {
+    relay: (line, stream) => writeLine(stream, `${prefix} ${line}`),
+    notice: (line) => writeLine("stdout", line),
+    warn: (line) => writeLine("stderr", line),
+  };
+}
+
+function validate(options: LocalClusterOptions): string | undefined {
+  const { count, basePort } = options;
+  if (!Number.isInteger(count) || count < 1) return `--count must be a whole number of at least 1 (got ${count})`;
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort + count - 1 > 65535)
+    return `--base-port must leave room for ${count} consecutive port${count === 1 ? "" : "s"} between 1 and 65535 (got ${basePort})`;
+  return undefined;
 }
 
 export async function runLocalCluster(options: LocalClusterOptions): Promise<number> {
-  void options;
-  throw new Error("the local cluster launcher is not built yet");
+  const invalid = validate(options);
+  if (invalid) {
+    writeLine("stderr", `Error: ${invalid}`);
+    return 1;
+  }
+  const { count, basePort, host } = options;
+  const ports = Array.from({ length: count }, (_, i) => basePort + i);
+
+  const problems = portProblems(ports, host);
+  if (problems.length > 0) {
+    for (const problem of problems) writeLine("stderr", `Error: ${describePortProblem(problem)}`);
+    writeLine(
+      "stderr",
+      `No broker was started. Free ${problems.length === 1 ? "that port" : "those ports"} or choose other ports with --base-port.`,
+    );
+    return 1;
+  }
+
+  const dataDir = resolve(options.dataDir);
+  const secret = options.clusterSecret ?? clusterSecret();
+  const policy: RestartPolicy = { ...DEFAULT_RESTART_POLICY, ...options.restartPolicy };
+  const wildcard = host === undefined || WILDCARD_HOSTS.has(host);
+  const healthHost = wildcard ? "127.0.0.1" : host.replace(/^\[(.*)\]$/, "$1");
+  const urlHost = wildcard ? "localhost" : healthHost.includes(":") ? `[${healthHost}]` : healthHost;
+  const colour = useColour();
+  // The secret goes by environment, not argv, so other users cannot read it from `ps`.
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    [CLUSTER_SECRET_ENV]: secret,
+    ...(colour && !process.env.FORCE_COLOR ? { FORCE_COLOR: "1" } : {}),
+  };
+
+  const supervisors = ports.map((port, i) => {
+    const id = i + 1;
+    const peers = ports.filter((p) => p !== port).map((p) => `localhost:${p}`);
+    const argv = [
+      ...selfCommand(),
+      "broker",
+      `--id=${id}`,
+      `--port=${port}`,
+      `--data-dir=${resolve(dataDir, `broker-${id}`)}`,
+      ...(peers.length > 0 ? [`--peers=${peers.join(",")}`] : []),
+      ...(host !== undefined ? [`--host=${host}`] : []),
+      ...options.brokerArgs,
+    ];
+    return {
+      peers,
+      supervisor: new BrokerSupervisor({ id, port, bindHost: host, healthHost, argv, env }, outputFor(id, colour), policy),
+    };
+  });
+
+  let stopping = false;
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+
+  const stopAll = async (code: number, done?: string): Promise<void> => {
+    await Promise.all(supervisors.map(({ supervisor }) => supervisor.stop()));
+    if (done) writeLine("stdout", done);
+    finish(code);
+  };
+
+  let stopRequestedAt = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // Only a person pressing Ctrl-C again forces the issue. One stop request often
+      // arrives twice at once (`timeout` and service managers signal both the process
+      // and its group), and that must not turn a clean stop into SIGKILL.
+      if (signal !== "SIGINT" || performance.now() - stopRequestedAt < 500) return;
+      writeLine("stderr", "Ctrl-C again: killing the brokers now");
+      for (const { supervisor } of supervisors) supervisor.kill();
+      return;
+    }
+    stopping = true;
+    stopRequestedAt = performance.now();
+    const hint = signal === "SIGINT" ? " (press Ctrl-C again to kill them now)" : "";
+    writeLine("stdout", `\n${signal} received: stopping ${count} broker${count === 1 ? "" : "s"}${hint}`);
+    void stopAll(0, "All brokers stopped.");
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, onSignal);
+
+  for (const { supervisor, peers } of supervisors) {
+    writeLine("stdout", `Starting broker ${supervisor.spec.id} on port ${supervisor.spec.port} with peers: ${peers.join(",")}`);
+    supervisor.start();
+  }
+
+  void Promise.all(supervisors.map(({ supervisor }) => supervisor.whenFirstUp())).then((ups) => {
+    if (stopping) return;
+    if (ups.every(Boolean)) {
+      writeLine("stdout", `Cluster of ${count} up, data in ${dataDir}:`);
+      for (const { supervisor } of supervisors)
+        writeLine("stdout", `  broker ${supervisor.spec.id}  http://${urlHost}:${supervisor.spec.port}  pid ${supervisor.pid}`);
+      writeLine("stdout", "Press Ctrl-C to stop.");
+    }
+  });
+
+  // A broker that never came up at all means the cluster cannot form; and once every
+  // broker has been given up, there is nothing left to supervise.
+  for (const { supervisor } of supervisors) {
+    void supervisor.whenFirstUp().then((up) => {
+      if (up || stopping) return;
+      stopping = true;
+      writeLine("stderr", `Stopping the cluster because broker ${supervisor.spec.id} could not start.`);
+      void stopAll(1);
+    });
+  }
+  void Promise.all(supervisors.map(({ supervisor }) => supervisor.whenGivenUp())).then(() => {
+    if (stopping) return;
+    stopping = true;
+    writeLine("stderr", "Every broker has been given up; the launcher exits.");
+    finish(1);
+  });
+
+  const code = await finished;
+  for (const signal of signals) process.off(signal, onSignal);
+  return code;
 }

@@ -1,0 +1,196 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { INTERNAL_ROUTES } from "../../src/broker/cluster-link.ts";
+import { CLUSTER_SECRET_HEADER } from "../../src/cluster/internal-auth.ts";
+import { portProblem } from "../../src/cluster/port-check.ts";
+import { runCli } from "../helpers/broker-harness.ts";
+import { healthStatus, LauncherProcess, processAlive, waitGone } from "../helpers/launcher-process.ts";
+import { freePortRange } from "../helpers/port-range.ts";
+
+/** `streamnest broker --count=N`, run as users run it, with real broker processes. */
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "streamnest-launcher-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function launch(count: number, base: number, dataDir: string, env: Record<string, string> = {}): LauncherProcess {
+  const launcher = LauncherProcess.start([`--count=${count}`, `--base-port=${base}`, `--data-dir=${dataDir}`], env);
+  cleanups.push(async () => {
+    if (launcher.proc.exitCode === null) {
+      launcher.kill("SIGKILL");
+      await launcher.exited;
+    }
+  });
+  return launcher;
+}
+
+/** GET of an internal route with `secret` in the header: status and error message. */
+async function internalCall(port: number, secret: string): Promise<{ status: number; message: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${INTERNAL_ROUTES.metadata}`, { headers: { [CLUSTER_SECRET_HEADER]: secret } });
+  const body = (await res.json()) as { message?: string };
+  return { status: res.status, message: body.message ?? "" };
+}
+
+/** A TCP server that answers "ping" with "pong", standing in for someone else's service. */
+function holdPort(port: number): { ping: () => Promise<string>; stop: () => void } {
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(socket, data) {
+        if (data.toString() === "ping") socket.write("pong");
+      },
+    },
+  });
+  return {
+    stop: () => server.stop(true),
+    ping: () =>
+      new Promise((resolve, reject) => {
+        let answer = "";
+        void Bun.connect({
+          hostname: "127.0.0.1",
+          port,
+          socket: {
+            open(socket) {
+              socket.write("ping");
+            },
+            data(socket, data) {
+              answer += data.toString();
+              if (answer === "pong") {
+                socket.end();
+                resolve(answer);
+              }
+            },
+            error(_socket, error) {
+              reject(error);
+            },
+            connectError(_socket, error) {
+              reject(error);
+            },
+          },
+        });
+      }),
+  };
+}
+
+describe("broker --count=N (the local cluster launcher)", () => {
+  test("refuses a port in use, names it, starts nothing and leaves the holder alone", async () => {
+    const base = freePortRange(3);
+    const holder = holdPort(base + 1);
+    cleanups.push(holder.stop);
+    const dataDir = join(tempDir(), "data");
+
+    const { exitCode, stdout, stderr } = await runCli(["broker", "--count=3", `--base-port=${base}`, `--data-dir=${dataDir}`]);
+
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain(`port ${base + 1} is already in use`);
+    expect(stderr).not.toContain(`port ${base} `);
+    expect(stderr).not.toContain(`port ${base + 2} `);
+    expect(stdout).not.toContain("Starting broker");
+    expect(existsSync(dataDir)).toBe(false);
+    expect(portProblem(base)).toBeUndefined();
+    expect(portProblem(base + 2)).toBeUndefined();
+    expect(await holder.ping()).toBe("pong");
+  });
+
+  test("starts N brokers that all answer, prints the seed's lines, and stops them all on Ctrl-C", async () => {
+    const base = freePortRange(3);
+    const dataDir = tempDir();
+    const launcher = launch(3, base, dataDir);
+
+    const pids = await launcher.waitUp(3);
+
+    const ports = [base, base + 1, base + 2];
+    for (const [i, port] of ports.entries()) {
+      const id = i + 1;
+      const peers = ports.filter((p) => p !== port).map((p) => `localhost:${p}`).join(",");
+      expect(launcher.output).toContain(`Starting broker ${id} on port ${port} with peers: ${peers}\n`);
+      expect(launcher.output).toContain(`[broker ${id}] Broker ${id} running on :${port}`);
+      expect(await healthStatus(port)).toBe(200);
+      expect(existsSync(join(dataDir, `broker-${id}`))).toBe(true);
+    }
+    expect([...pids.keys()].sort()).toEqual([1, 2, 3]);
+    for (const pid of pids.values()) expect(processAlive(pid)).toBe(true);
+
+    launcher.kill("SIGINT");
+    expect(await launcher.exited).toBe(0);
+    expect(launcher.output).toContain("All brokers stopped.");
+    expect(await waitGone([...pids.values()])).toEqual([]);
+    for (const port of ports) expect(portProblem(port)).toBeUndefined();
+  });
+
+  test("restarts a broker that was killed, on the same port", async () => {
+    const base = freePortRange(2);
+    const launcher = launch(2, base, tempDir());
+    const pids = await launcher.waitUp(2);
+    const victim = pids.get(2);
+    if (victim === undefined) throw new Error(`no pid for broker 2 in:\n${launcher.output}`);
+
+    const mark = launcher.output.length;
+    process.kill(victim, "SIGKILL");
+
+    await launcher.waitFor(`Broker 2 (pid ${victim}) was killed by SIGKILL unexpectedly; restarting it in`, 30_000, mark);
+    const [, newPid] = await launcher.waitFor(/Broker 2 is back up \(pid (\d+)\)/, 60_000, mark);
+    expect(Number(newPid)).not.toBe(victim);
+    expect(processAlive(Number(newPid))).toBe(true);
+    expect(await healthStatus(base + 1)).toBe(200);
+    expect(await healthStatus(base)).toBe(200);
+    expect(processAlive(pids.get(1) ?? -1)).toBe(true);
+
+    launcher.kill("SIGTERM");
+    expect(await launcher.exited).toBe(0);
+    expect(await waitGone([Number(newPid), pids.get(1) ?? -1])).toEqual([]);
+  });
+
+  test("hands every broker the cluster secret: the operator's STREAMNEST_CLUSTER_SECRET, else a generated one", async () => {
+    const secret = `secret-${crypto.randomUUID()}`;
+    const given = freePortRange(2);
+    const withSecret = launch(2, given, tempDir(), { STREAMNEST_CLUSTER_SECRET: secret });
+    await withSecret.waitUp(2);
+    for (const port of [given, given + 1]) expect((await internalCall(port, secret)).status).toBe(200);
+
+    const generated = freePortRange(2);
+    const withoutSecret = launch(2, generated, tempDir(), { STREAMNEST_CLUSTER_SECRET: "" });
+    await withoutSecret.waitUp(2);
+    // a broker that has a secret calls a wrong one wrong (one without any refuses differently)
+    for (const port of [generated, generated + 1])
+      expect(await internalCall(port, secret)).toEqual({ status: 401, message: "wrong cluster secret" });
+  });
+
+  test("no broker outlives a launcher killed with SIGKILL", async () => {
+    const base = freePortRange(2);
+    const launcher = launch(2, base, tempDir());
+    const pids = [...(await launcher.waitUp(2)).values()];
+    expect(pids.length).toBe(2);
+
+    launcher.kill("SIGKILL");
+    await launcher.exited;
+
+    expect(await waitGone(pids)).toEqual([]);
+    expect(portProblem(base)).toBeUndefined();
+    expect(portProblem(base + 1)).toBeUndefined();
+  });
+
+  test("a broker that cannot start stops the launch with an error", async () => {
+    const base = freePortRange(2);
+    const dir = tempDir();
+    // The data dir's parent is a file, so no broker can create its folder.
+    const blocked = join(dir, "not-a-folder");
+    await Bun.write(blocked, "x");
+    const { exitCode, stderr } = await runCli(["broker", "--count=2", `--base-port=${base}`, `--data-dir=${blocked}`]);
+    expect(exitCode).toBe(1);
+    expect(stderr).toMatch(/Broker [12] \(pid \d+\) exited with code 1 before it was up; see its output above/);
+    expect(stderr).toMatch(/Stopping the cluster because broker [12] could not start\./);
+    expect(portProblem(base)).toBeUndefined();
+    expect(portProblem(base + 1)).toBeUndefined();
+  });
+});
