@@ -5,9 +5,11 @@ import { brokerAddress } from "../cluster/metadata.ts";
 import { placePartitions } from "../cluster/metadata-placement.ts";
 import { LocalMetadataProposer, type MetadataProposer } from "../cluster/metadata-proposer.ts";
 import { MetadataStore } from "../cluster/metadata-store.ts";
+import { isInternalTopic, OFFSETS_TOPIC } from "../groups/offsets-topic.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { murmur2 } from "../lib/murmur2.ts";
 import { assertTopicName, topicNameProblem } from "../lib/topic-name.ts";
+import { registerGroupMetrics } from "../metrics/group-metrics.ts";
 import { BrokerMetrics, type PartitionStat, type TopicCounters } from "../metrics/metrics.ts";
 import { compileSchema, SchemaRegistry } from "../schema/registry.ts";
 import { deletePartitionLog, PartitionLog } from "../storage/partition-log.ts";
@@ -15,6 +17,8 @@ import type { LogOptions, RecordInput, StoredRecord } from "../storage/types.ts"
 import { type BrokerDirectory, type Forwarder, noForwarder, singleBrokerDirectory } from "./cluster-seam.ts";
 import type { BrokerConfig } from "./config.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
+import { GroupService } from "./groups.ts";
+import type { GroupCallSender } from "./groups-seam.ts";
 import { toRecord } from "./produce-record.ts";
 import type {
   BrokerHealth,
@@ -65,6 +69,10 @@ export interface BrokerDeps {
   /** Builds the proposer over the broker's store; default applies changes locally. */
   proposer?: (store: MetadataStore) => MetadataProposer;
   warn?: (message: string) => void;
+  /** Carries group calls to their coordinator (the cluster's); default: none. */
+  groupSender?: GroupCallSender;
+  /** Partition count of `__consumer_offsets` if this broker creates it. */
+  offsetsPartitions?: number;
 }
 
 /**
@@ -79,6 +87,8 @@ export class Broker {
   readonly metrics: BrokerMetrics;
   readonly metadata: MetadataStore;
   readonly directory: BrokerDirectory;
+  /** Consumer groups: coordinator of the groups of the `__consumer_offsets` partitions led here. */
+  readonly groups: GroupService;
   private readonly proposer: MetadataProposer;
   private readonly forwarder: Forwarder;
   private readonly warn: (message: string) => void;
@@ -118,6 +128,18 @@ export class Broker {
       this.retentionTimer = setInterval(() => this.enforceRetention(), config.retentionCheckMs);
       this.retentionTimer.unref();
     }
+    this.groups = new GroupService(
+      {
+        self: this.self,
+        metadata: this.metadata,
+        brokers: () => this.directory.brokers(),
+        createTopic: (topic, partitions) => this.createTopic(topic, partitions),
+        describeTopic: (topic) => this.describeTopic(topic),
+        localLog: (topic, partition) => this.leaderLog(topic, partition),
+      },
+      { sender: deps.groupSender, offsetsPartitions: deps.offsetsPartitions, warn: this.warn },
+    );
+    registerGroupMetrics(this.metrics.registry, () => this.groups.metricsSnapshot());
   }
 
   /** Opens the broker over its data dir: metadata is read, partitions open lazily. */
@@ -163,12 +185,15 @@ export class Broker {
   /** Removes the topic, its schemas and every local partition's data. */
   async deleteTopic(topic: unknown): Promise<void> {
     this.topicState(topic);
+    if (isInternalTopic(topic as string))
+      throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} holds every group's committed offsets and cannot be deleted`);
     await this.proposer.propose({ type: "delete-topic", topic: topic as string });
     await this.settleDeletions();
   }
 
-  listTopics(): string[] {
-    return [...this.topics.keys()].sort();
+  /** Topic names; internal ones (`__consumer_offsets`) only when asked. */
+  listTopics(includeInternal = false): string[] {
+    return [...this.topics.keys()].filter((t) => includeInternal || !isInternalTopic(t)).sort();
   }
 
   describeTopic(topic: unknown): TopicDescription {
@@ -464,6 +489,7 @@ export class Broker {
 
   private async closeNow(): Promise<void> {
     this.lifetime.abort();
+    this.groups.close();
     this.unsubscribe();
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     const closes: Promise<void>[] = [];
@@ -475,6 +501,14 @@ export class Broker {
   }
 
   // ---- internals ------------------------------------------------------------------
+
+  /** The log of a partition led here (the group coordinator's `__consumer_offsets`). */
+  private leaderLog(topic: string, partition: number): PartitionLog {
+    const ps = this.partitionState(this.topicState(topic), partition);
+    if (ps.assignment.leader !== this.self.id)
+      throw new StreamNestError("NOT_COORDINATOR", `partition ${partition} of "${topic}" is led by broker ${ps.assignment.leader}`);
+    return this.openLog(ps);
+  }
 
   private assertRunning(): void {
     if (this.lifetime.signal.aborted) throw new StreamNestError("LEADER_UNAVAILABLE", "the broker is shutting down");
@@ -590,7 +624,8 @@ export class Broker {
   private enforceRetention(): void {
     for (const state of this.topics.values())
       for (const ps of state.partitions) {
-        if (!ps.log) continue;
+        // Committed offsets are kept until their group deletes them, whatever the retention.
+        if (!ps.log || isInternalTopic(state.meta.name)) continue;
         try {
           ps.log.enforceRetention();
         } catch (error) {

@@ -71,10 +71,10 @@ export class ClusterForwarder implements Forwarder {
     const { leader, calls } = queue;
     const body: ProduceBatchCall = { calls: calls.map((c) => c.call) };
     const first = calls[0].call;
-    const what =
-      calls.every((c) => c.call.topic === first.topic && c.call.partition === first.partition)
-        ? partitionName(first.topic, first.partition)
-        : `partitions ${[...new Set(calls.map((c) => `${c.call.partition} of topic "${c.call.topic}"`))].join(", ")}`;
+    const one = calls.every((c) => c.call.topic === first.topic && c.call.partition === first.partition);
+    const what = one
+      ? partitionName(first.topic, first.partition)
+      : `partitions ${[...new Set(calls.map((c) => `${c.call.partition} of topic "${c.call.topic}"`))].join(", ")}`;
     let answer: ProduceBatchAnswer;
     try {
       answer = await this.leaders.json<ProduceBatchAnswer>(leader, {
@@ -82,6 +82,7 @@ export class ClusterForwarder implements Forwarder {
         path: PRODUCE_PATH,
         body: JSON.stringify(body),
         what,
+        role: one ? "is led by" : "are led by",
       });
       if (!answer || !Array.isArray(answer.results) || answer.results.length !== calls.length) throw malformed("produce");
     } catch (error) {

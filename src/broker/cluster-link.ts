@@ -15,6 +15,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import type { StoredRecord } from "../storage/types.ts";
 import type { Broker } from "./broker.ts";
 import type { BrokerDirectory } from "./cluster-seam.ts";
+import type { GroupCall, GroupCallSender } from "./groups-seam.ts";
 import { ClusterForwarder, forwardedCall } from "./cluster-forwarder.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { ProduceFailure } from "./types.ts";
@@ -35,6 +36,9 @@ import {
 
 export { isInternalPath };
 export type { ClusterStatus };
+
+/** Where a consumer-group call is run on its coordinator (the route is the groups' own, http/groups.ts). */
+export const GROUPS_PATH = "/internal/groups";
 
 /** Every broker-to-broker route; all need the cluster secret. */
 export const INTERNAL_ROUTES = {
@@ -108,11 +112,48 @@ export class ClusterLink {
     this.forwarder = new ClusterForwarder(this.node.forwarder);
   }
 
+  /**
+   * Carries a consumer-group call to its coordinator's /internal/groups route (the
+   * coordinator runs it there and never forwards it again). A coordinator that cannot be
+   * reached is NOT_COORDINATOR naming it, as Kafka's COORDINATOR_NOT_AVAILABLE: the
+   * client retries once the group has a reachable coordinator.
+   */
+  readonly groupSender: GroupCallSender = {
+    send: async <T>(target: BrokerRef, call: GroupCall, waitMs: number): Promise<T> => {
+      const [what, role] =
+        "group" in call
+          ? [`group "${call.group}"`, "is coordinated by"]
+          : call.op === "list"
+            ? ["some groups", "are coordinated by"]
+            : [`partitions of topic "${call.topic}"`, "are led by"];
+      try {
+        return await this.node.forwarder.json<T>(target, {
+          method: "POST",
+          path: GROUPS_PATH,
+          body: JSON.stringify(call),
+          waitMs,
+          what,
+          role,
+        });
+      } catch (error) {
+        if (error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE")
+          throw new StreamNestError("NOT_COORDINATOR", error.message, error.details);
+        throw error;
+      }
+    },
+  };
+
   /** The seams Broker.open takes. */
-  brokerDeps(): { directory: BrokerDirectory; forwarder: ClusterForwarder; proposer: (store: MetadataStore) => MetadataProposer } {
+  brokerDeps(): {
+    directory: BrokerDirectory;
+    forwarder: ClusterForwarder;
+    groupSender: GroupCallSender;
+    proposer: (store: MetadataStore) => MetadataProposer;
+  } {
     return {
       directory: this.directory,
       forwarder: this.forwarder,
+      groupSender: this.groupSender,
       proposer: (store) => {
         this.store = store;
         this.state.bind(store);

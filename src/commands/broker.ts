@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { Broker } from "../broker/broker.ts";
+import { ClusterLink } from "../broker/cluster-link.ts";
 import {
   type BrokerConfig,
   brokerConfig,
@@ -114,13 +115,19 @@ export function configFromFlags(flags: BrokerFlags, env: Record<string, string |
 /** Runs one broker until SIGINT/SIGTERM (or the launcher's death); returns the exit code. */
 export async function runBroker(config: BrokerConfig): Promise<number> {
   let broker: Broker;
+  let link: ClusterLink;
   try {
-    broker = Broker.open(config, { warn: (m) => console.warn(`warning: ${m}`) });
+    link = new ClusterLink(config, { log: (line) => console.log(line) });
+    broker = Broker.open(config, { ...link.brokerDeps(), warn: (m) => console.warn(`warning: ${m}`) });
+    link.attach(broker);
   } catch (error) {
     console.error(`Error: ${(error as Error).message}`);
     return 1;
   }
-  const app = createApp(broker);
+  // Newest metadata from the peers before serving, so a restarted broker never answers
+  // with what it knew before it went down.
+  await link.catchUp();
+  const app = createApp(broker, { cluster: link });
   let server;
   try {
     server = listen(app, { host: config.host, port: config.port });
@@ -129,6 +136,7 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
     console.error(`Error: ${(error as Error).message}`);
     return 1;
   }
+  link.start();
   console.log(`Broker ${config.id} running on :${config.port}`);
 
   let finish: (code: number) => void = () => {};
@@ -140,6 +148,7 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
     // Stop taking connections, end long polls and streams, flush and close every log,
     // then drop whatever connections are left.
     const draining = server.stop(false);
+    link.stop();
     try {
       await broker.close();
       await Promise.race([draining, Bun.sleep(2000)]);

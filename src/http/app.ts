@@ -1,14 +1,17 @@
-import { swagger } from "@elysiajs/swagger";
 import { Elysia } from "elysia";
 import type { Broker } from "../broker/broker.ts";
-import { VERSION } from "../lib/version.ts";
+import type { ClusterLink } from "../broker/cluster-link.ts";
 import { jsonBodyParser } from "./body.ts";
 import type { RouteContext } from "./context.ts";
+import { clusterRoutes } from "./cluster.ts";
 import { consumeRoutes } from "./consume.ts";
 import { errorAnswer } from "./errors.ts";
+import { groupRoutes } from "./groups.ts";
 import { healthRoutes } from "./health.ts";
+import { internalRoutes } from "./internal.ts";
 import { metadataRoutes } from "./metadata.ts";
 import { metricsRoutes } from "./metrics.ts";
+import { openApiRoutes } from "./openapi.ts";
 import { produceRoutes } from "./produce.ts";
 import { recordRoutes } from "./records.ts";
 import { RequestCounter } from "./respond.ts";
@@ -20,6 +23,8 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** Where unexpected (5xx) errors are reported. */
   logError?: (message: string) => void;
+  /** The broker's cluster link: serves /internal/ (else every internal call is 401) and /cluster. */
+  cluster?: ClusterLink;
 }
 
 /**
@@ -31,19 +36,6 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
   const logError = options.logError ?? ((m: string) => console.error(m));
   const context: RouteContext = { broker, requests: new RequestCounter(broker.metrics) };
   return new Elysia({ normalize: false })
-    .use(
-      swagger({
-        path: "/swagger",
-        documentation: {
-          info: {
-            title: "StreamNest",
-            version: VERSION,
-            description:
-              'A Kafka-inspired message streaming broker over HTTP. Every error is `{"error": CODE, "message": TEXT}`.',
-          },
-        },
-      }),
-    )
     .onParse(jsonBodyParser(limit))
     .onError(({ error, code, request, route }) => {
       const url = new URL(request.url);
@@ -53,14 +45,18 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
       context.requests.count(request.method, typeof route === "string" && route !== "" ? route : "unmatched", answer.status);
       return Response.json(answer.body, { status: answer.status });
     })
+    .use(openApiRoutes())
     .use(topicRoutes(context))
     .use(metadataRoutes(context))
     .use(schemaRoutes(context))
     .use(produceRoutes(context))
     .use(consumeRoutes(context))
     .use(recordRoutes(context))
+    .use(groupRoutes(context))
     .use(healthRoutes(context))
-    .use(metricsRoutes(context));
+    .use(metricsRoutes(context))
+    .use(clusterRoutes(context, options.cluster))
+    .use(internalRoutes(context, options.cluster));
 }
 
 export type StreamNestApp = ReturnType<typeof createApp>;

@@ -2,6 +2,7 @@ import { Elysia, t } from "elysia";
 import { type ClusterLink, INTERNAL_ROUTES, isInternalPath } from "../broker/cluster-link.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
+import { internalGroupRoutes } from "./groups.ts";
 import { json } from "./respond.ts";
 
 /**
@@ -18,7 +19,8 @@ const doc = (summary: string) => ({
   description: "Broker to broker; needs the cluster secret in the x-streamnest-cluster-secret header (else 401).",
 });
 
-export function internalRoutes({ requests }: RouteContext, link: ClusterLink | undefined) {
+export function internalRoutes(context: RouteContext, link: ClusterLink | undefined) {
+  const { requests } = context;
   const answer = (method: string, route: string, body: unknown): Response => {
     requests.count(method, route, 200);
     return json(body);
@@ -40,6 +42,7 @@ export function internalRoutes({ requests }: RouteContext, link: ClusterLink | u
   });
   if (!link) return guard;
   return guard
+    .use(internalGroupRoutes(context, (headers) => link.authorize(headers)))
     .post(INTERNAL_ROUTES.heartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.heartbeat, link.heartbeat(body)), {
       body: t.Unknown(),
       detail: doc("Heartbeat: who I am, my metadata version, whom I know"),

@@ -6,10 +6,7 @@ import type { Server } from "bun";
 import { Broker } from "../../src/broker/broker.ts";
 import { ClusterLink } from "../../src/broker/cluster-link.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
-import { createApp, type StreamNestApp } from "../../src/http/app.ts";
-import { clusterRoutes } from "../../src/http/cluster.ts";
-import { internalRoutes } from "../../src/http/internal.ts";
-import { RequestCounter } from "../../src/http/respond.ts";
+import { createApp } from "../../src/http/app.ts";
 import { listen } from "../../src/http/server.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import type { StoredRecord } from "../../src/storage/types.ts";
@@ -47,9 +44,7 @@ beforeAll(async () => {
     const broker = Broker.open(config, { ...link.brokerDeps(), warn: () => {} });
     link.attach(broker);
     await link.catchUp();
-    const context = { broker, requests: new RequestCounter(broker.metrics.httpRequests) };
-    const app = createApp(broker).use(internalRoutes(context, link)).use(clusterRoutes(context, link));
-    const server = listen(app as unknown as StreamNestApp, { host: "127.0.0.1", port });
+    const server = listen(createApp(broker, { cluster: link }), { host: "127.0.0.1", port });
     link.start();
     nodes.push({ broker, link, server, url: `http://127.0.0.1:${port}` });
   }
@@ -157,6 +152,18 @@ describe("ClusterLink", () => {
       .catch((e: unknown) => e)) as StreamNestError;
     expect(error).toBeInstanceOf(StreamNestError);
     expect(error.code).toBe("OFFSET_OUT_OF_RANGE");
+  });
+
+  test("a group call reaches its coordinator's /internal/groups; an unreachable one is NOT_COORDINATOR naming it", async () => {
+    const leader = { id: 1, address: nodes[0].link.node.address };
+    const answer = await nodes[1].link.groupSender.send<unknown>(leader, { op: "list" }, 0);
+    expect(answer).toEqual(JSON.parse(JSON.stringify(await nodes[0].broker.groups.handle({ op: "list" }))));
+    const error = (await nodes[1].link.groupSender
+      .send({ id: 9, address: "localhost:1" }, { op: "describe", group: "g" }, 0)
+      .catch((e: unknown) => e)) as StreamNestError;
+    expect(error).toBeInstanceOf(StreamNestError);
+    expect(error.code).toBe("NOT_COORDINATOR");
+    expect(error.message).toStartWith('group "g" is coordinated by broker 9 (localhost:1), which cannot be reached');
   });
 
   test("/cluster lists both brokers, alive, with broker 1 controlling", async () => {

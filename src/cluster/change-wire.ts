@@ -1,0 +1,80 @@
+import { StreamNestError } from "../lib/errors.ts";
+import { topicNameProblem } from "../lib/topic-name.ts";
+import type { BrokerRef, MetadataChange, PartitionAssignment } from "./metadata.ts";
+
+/**
+ * Checks a metadata change that arrived from another broker before the controller
+ * applies it: a malformed one is refused with 400 and never reaches the store.
+ */
+export function parseMetadataChange(value: unknown): MetadataChange {
+  const v = record(value, "change");
+  switch (v.type) {
+    case "create-topic": {
+      if (typeof v.topicId !== "string" || v.topicId === "") throw invalid("create-topic needs a topicId");
+      if (!Array.isArray(v.partitions) || v.partitions.length === 0) throw invalid("create-topic needs partitions");
+      const partitions = v.partitions.map((p, i) => partition(p, i));
+      return { type: "create-topic", topic: topic(v.topic), topicId: v.topicId, partitions, createdAt: time(v.createdAt) };
+    }
+    case "delete-topic":
+      return { type: "delete-topic", topic: topic(v.topic) };
+    case "register-schema": {
+      if (v.schema === null || typeof v.schema !== "object" || Array.isArray(v.schema))
+        throw invalid("register-schema needs a schema object");
+      return {
+        type: "register-schema",
+        topic: topic(v.topic),
+        schema: v.schema as Record<string, unknown>,
+        registeredAt: time(v.registeredAt),
+      };
+    }
+    case "set-brokers": {
+      if (!Array.isArray(v.brokers)) throw invalid("set-brokers needs brokers");
+      return { type: "set-brokers", brokers: v.brokers.map(broker) };
+    }
+    default:
+      throw invalid(`unknown change type ${JSON.stringify(v.type)}`);
+  }
+}
+
+function invalid(message: string): StreamNestError {
+  return new StreamNestError("INVALID_REQUEST", `malformed metadata change: ${message}`);
+}
+
+function record(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalid(`${what} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function topic(value: unknown): string {
+  const problem = topicNameProblem(value);
+  if (problem !== undefined) throw new StreamNestError("INVALID_TOPIC_NAME", problem);
+  return value as string;
+}
+
+function time(value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw invalid("timestamps must be numbers");
+  return value;
+}
+
+function brokerId(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw invalid("broker ids must be integers ≥ 0");
+  return value;
+}
+
+function partition(value: unknown, index: number): PartitionAssignment {
+  const p = record(value, `partitions[${index}]`);
+  if (p.partition !== index) throw invalid(`partitions[${index}] must be partition ${index}`);
+  if (!Array.isArray(p.replicas) || p.replicas.length === 0) throw invalid(`partitions[${index}] needs replicas`);
+  const replicas = p.replicas.map(brokerId);
+  const leader = brokerId(p.leader);
+  if (!replicas.includes(leader)) throw invalid(`partitions[${index}]: the leader must be a replica`);
+  if (typeof p.leaderEpoch !== "number" || !Number.isSafeInteger(p.leaderEpoch) || p.leaderEpoch < 0)
+    throw invalid(`partitions[${index}] needs a leaderEpoch`);
+  return { partition: index, replicas, leader, leaderEpoch: p.leaderEpoch };
+}
+
+function broker(value: unknown, index: number): BrokerRef {
+  const b = record(value, `brokers[${index}]`);
+  if (typeof b.address !== "string" || b.address === "") throw invalid(`brokers[${index}] needs an address`);
+  return { id: brokerId(b.id), address: b.address };
+}

@@ -1,0 +1,197 @@
+import { join } from "node:path";
+import { StreamNestError } from "../lib/errors.ts";
+import { Controller } from "./controller.ts";
+import { Forwarder } from "./forwarder.ts";
+import { assertInternalAuth } from "./internal-auth.ts";
+import { type BrokerIdentity, type Heartbeat, isAddress, Membership, normalizeAddress } from "./membership.ts";
+import { MetadataSync } from "./metadata-sync.ts";
+import { PeerClient } from "./peer-client.ts";
+import type { VersionedState } from "./shared-state.ts";
+
+/**
+ * One broker's part in the cluster: membership and heartbeats, the controller path for
+ * metadata changes, metadata catch-up, and forwarding to partition leaders, wired
+ * together over one keep-alive peer client. The broker hands it its metadata store (as a
+ * VersionedState) and the function that applies a change; transports call the handle*
+ * methods for the /internal/ routes.
+ */
+
+export interface ClusterNodeOptions<C, R, S extends { version: number }> {
+  id: number;
+  /** host:port others and clients use for this broker (--advertise; default localhost:<port>). */
+  address: string;
+  /** --peers, as host:port. */
+  peers: string[];
+  secret: string | undefined;
+  /** The broker's data folder; learned member ids are kept in <dataDir>/meta/. */
+  dataDir: string | undefined;
+  state: VersionedState<S>;
+  apply: (change: C) => Promise<R> | R;
+  parseChange: (value: unknown) => C;
+  log?: (line: string) => void;
+  timeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  deadAfterMs?: number;
+  syncIntervalMs?: number;
+}
+
+export interface ClusterBrokerStatus {
+  id: number | null;
+  address: string;
+  alive: boolean;
+  controller: boolean;
+  self: boolean;
+  metadata_version: number | null;
+  last_heartbeat_ms: number | null;
+}
+
+/** GET /cluster. */
+export interface ClusterStatus {
+  broker: number;
+  controller: number;
+  metadata_version: number;
+  brokers: ClusterBrokerStatus[];
+}
+
+export const MEMBERS_FILE = "cluster-members.json";
+
+export class ClusterNode<C, R, S extends { version: number }> {
+  readonly client: PeerClient;
+  readonly membership: Membership;
+  readonly sync: MetadataSync<S>;
+  readonly controller: Controller<C, R, S>;
+  readonly forwarder: Forwarder;
+  readonly secret: string | undefined;
+
+  constructor(private readonly options: ClusterNodeOptions<C, R, S>) {
+    for (const peer of options.peers)
+      if (!isAddress(peer))
+        throw new StreamNestError("INVALID_REQUEST", `peer "${peer}" is not host:port (e.g. --peers=localhost:8081,localhost:8082)`);
+    if (options.peers.length > 0 && options.secret === undefined)
+      throw new StreamNestError(
+        "INVALID_REQUEST",
+        "brokers with --peers need a shared cluster secret (--cluster-secret=… or STREAMNEST_CLUSTER_SECRET), or they refuse each other's calls",
+      );
+    if (!isAddress(options.address))
+      throw new StreamNestError("INVALID_REQUEST", `advertised address "${options.address}" is not host:port`);
+    this.secret = options.secret;
+    this.client = new PeerClient({ secret: options.secret, timeoutMs: options.timeoutMs, selfId: options.id });
+    this.sync = new MetadataSync<S>({
+      state: options.state,
+      peers: () => this.membership.peerDialAddresses(),
+      client: this.client,
+      intervalMs: options.syncIntervalMs,
+      log: options.log,
+    });
+    this.membership = new Membership({
+      self: { id: options.id, address: normalizeAddress(options.address) },
+      peers: options.peers,
+      client: this.client,
+      metadataVersion: () => options.state.version(),
+      onPeerVersion: (member, version) => this.sync.noteVersion(member.dialAddress, version),
+      statePath: options.dataDir === undefined ? undefined : join(options.dataDir, "meta", MEMBERS_FILE),
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      deadAfterMs: options.deadAfterMs,
+      log: options.log,
+    });
+    this.controller = new Controller<C, R, S>({
+      membership: this.membership,
+      client: this.client,
+      state: options.state,
+      sync: this.sync,
+      apply: options.apply,
+      parseChange: options.parseChange,
+      log: options.log,
+    });
+    this.forwarder = new Forwarder({ membership: this.membership, client: this.client });
+  }
+
+  get id(): number {
+    return this.membership.self.id;
+  }
+
+  get address(): string {
+    return this.membership.self.address;
+  }
+
+  /** True when there is anyone to cluster with. */
+  get clustered(): boolean {
+    return this.membership.peerDialAddresses().length > 0;
+  }
+
+  /**
+   * Pulls the newest metadata from the peers, bounded by the peer timeout (so a dead
+   * peer delays start by at most that). Run it before serving, so a restarted broker
+   * never answers with the metadata it had before it went down.
+   */
+  async catchUp(): Promise<void> {
+    await this.sync.catchUp();
+  }
+
+  /**
+   * Starts heartbeats and periodic pulls. Run it once listening: the first heartbeat
+   * round then tells every peer this broker is up, and they can call back at once.
+   */
+  start(): void {
+    this.membership.start();
+    this.sync.start();
+  }
+
+  stop(): void {
+    this.membership.stop();
+    this.sync.stop();
+  }
+
+  /** Placement's input: every configured or learned broker id, ascending. */
+  brokerIds(): number[] {
+    return this.membership.brokerIds();
+  }
+
+  /** Throws UNAUTHORIZED unless the request carries the cluster secret. */
+  authorize(headers: Headers): void {
+    assertInternalAuth(headers, this.secret);
+  }
+
+  handleHeartbeat(body: unknown): Heartbeat {
+    return this.membership.receiveHeartbeat(body as Heartbeat);
+  }
+
+  handleMetadataGet(): S {
+    return this.sync.serve();
+  }
+
+  handleMetadataPush(body: unknown): Promise<{ version: number; installed: boolean }> {
+    return this.sync.receivePush(body);
+  }
+
+  handleControllerChange(body: unknown): Promise<{ result: R; metadata: S }> {
+    return this.controller.receive(body);
+  }
+
+  /** Runs a metadata change through the controller. */
+  submit(change: C): Promise<R> {
+    return this.controller.submit(change);
+  }
+
+  identities(): BrokerIdentity[] {
+    return this.membership.knownIdentities();
+  }
+
+  status(): ClusterStatus {
+    const controller = this.membership.controllerId();
+    return {
+      broker: this.id,
+      controller,
+      metadata_version: this.options.state.version(),
+      brokers: this.membership.view().map((m) => ({
+        id: m.id ?? null,
+        address: m.address,
+        alive: m.alive,
+        controller: m.id === controller,
+        self: m.self,
+        metadata_version: m.metadataVersion ?? null,
+        last_heartbeat_ms: m.lastHeartbeatAgoMs ?? null,
+      })),
+    };
+  }
+}

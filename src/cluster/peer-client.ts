@@ -1,0 +1,182 @@
+import { isErrorCode, StreamNestError } from "../lib/errors.ts";
+import { CLUSTER_SECRET_HEADER } from "./internal-auth.ts";
+
+/**
+ * HTTP calls from this broker to another. Bun's fetch pools keep-alive connections per
+ * origin, so steady traffic to a peer reuses sockets instead of paying a TCP handshake
+ * per call. Every call is bounded: a peer that does not answer within the timeout (2 s
+ * by default), refuses the connection, or cannot be resolved is reported as
+ * LEADER_UNAVAILABLE naming its address, so a caller never waits on a dead broker.
+ */
+
+export const DEFAULT_PEER_TIMEOUT_MS = 2_000;
+
+export interface PeerRequest {
+  method?: string;
+  /** Path and query, e.g. "/internal/metadata" or "/consume?topic=a&partition=0". */
+  path: string;
+  headers?: Headers | Record<string, string>;
+  body?: string | Uint8Array | ArrayBuffer | null;
+  /** The caller's own abort (e.g. the client of a forwarded stream went away). */
+  signal?: AbortSignal;
+  /** Bound on the wait for the answer's status and headers (and, for json(), its body). */
+  timeoutMs?: number;
+  /** How the peer is named in errors, e.g. "broker 3 (localhost:8082)"; default its address. */
+  label?: string;
+}
+
+export interface PeerClientOptions {
+  secret?: string;
+  timeoutMs?: number;
+  /** Sent as x-streamnest-from so a peer's logs can say who called. */
+  selfId?: number;
+}
+
+export const FROM_HEADER = "x-streamnest-from";
+
+class PeerTimeout extends Error {}
+
+export class PeerClient {
+  readonly timeoutMs: number;
+
+  constructor(private readonly options: PeerClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+  }
+
+  /**
+   * Sends one request and resolves with the peer's Response as soon as its headers
+   * arrive; the body is left to the caller and may stream for as long as the peer
+   * keeps it open (server-sent events). Only failing to get an answer throws.
+   */
+  async send(address: string, request: PeerRequest): Promise<Response> {
+    const { response, release } = await this.open(address, request);
+    release();
+    return response;
+  }
+
+  /**
+   * Sends one request and reads a JSON answer, all within the timeout. A peer's error
+   * answer (`{"error","message"}`) is rethrown as the same StreamNestError, so the
+   * caller's client sees what the peer said.
+   */
+  async json<T>(address: string, request: PeerRequest): Promise<T> {
+    const label = request.label ?? address;
+    const { response, release, timedOut } = await this.open(address, request);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw unavailable(label, address, timedOut() ? new PeerTimeout() : error, request.timeoutMs ?? this.timeoutMs);
+    } finally {
+      release();
+    }
+    const body = parseJson(text);
+    if (response.ok) {
+      if (body === undefined && text !== "")
+        throw new StreamNestError("INTERNAL_ERROR", `${label} answered ${request.path} with a body that is not JSON`);
+      return body as T;
+    }
+    throw peerError(label, address, response.status, body, text);
+  }
+
+  private async open(
+    address: string,
+    request: PeerRequest,
+  ): Promise<{ response: Response; release: () => void; timedOut: () => boolean }> {
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const label = request.label ?? address;
+    const abort = new AbortController();
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      abort.abort(new PeerTimeout());
+    }, timeoutMs);
+    const onCallerAbort = (): void => abort.abort(request.signal?.reason);
+    if (request.signal) {
+      if (request.signal.aborted) abort.abort(request.signal.reason);
+      else request.signal.addEventListener("abort", onCallerAbort, { once: true });
+    }
+    const headers = new Headers(request.headers);
+    if (this.options.secret !== undefined) headers.set(CLUSTER_SECRET_HEADER, this.options.secret);
+    if (this.options.selfId !== undefined) headers.set(FROM_HEADER, String(this.options.selfId));
+    const release = (): void => clearTimeout(timer);
+    try {
+      const response = await fetch(`http://${address}${request.path}`, {
+        method: request.method ?? "GET",
+        headers,
+        body: request.body ?? undefined,
+        signal: abort.signal,
+        redirect: "manual",
+      });
+      return { response, release, timedOut: () => expired };
+    } catch (error) {
+      release();
+      if (request.signal?.aborted && !expired) throw error;
+      throw unavailable(label, address, expired ? new PeerTimeout() : error, timeoutMs);
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function unavailable(label: string, address: string, cause: unknown, timeoutMs: number): StreamNestError {
+  const why =
+    cause instanceof PeerTimeout
+      ? `did not answer within ${timeoutMs} ms`
+      : `cannot be reached (${describeCause(cause)})`;
+  // A call that timed out may still have been carried out; callers that change state say so.
+  return new StreamNestError(
+    "LEADER_UNAVAILABLE",
+    `${label} ${why}`,
+    cause instanceof PeerTimeout ? { broker: address, timedOut: true } : { broker: address },
+  );
+}
+
+/** True for a LEADER_UNAVAILABLE that came from a timeout (the peer may have acted anyway). */
+export function isTimeout(error: unknown): boolean {
+  if (!(error instanceof StreamNestError) || error.code !== "LEADER_UNAVAILABLE") return false;
+  const details = error.details as { timedOut?: unknown } | undefined;
+  return details?.timedOut === true;
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as Error & { code?: unknown }).code;
+    return typeof code === "string" && code !== "" ? code : cause.message;
+  }
+  return String(cause);
+}
+
+/** Reads a peer's non-2xx answer (e.g. from send()) into the error the peer meant. */
+export async function errorFromAnswer(response: Response, label: string, address: string): Promise<StreamNestError> {
+  const text = await response.text().catch(() => "");
+  return peerError(label, address, response.status, parseJson(text), text);
+}
+
+/** Turns a peer's non-2xx answer into the error the peer meant. */
+function peerError(label: string, address: string, status: number, body: unknown, text: string): StreamNestError {
+  if (body !== null && typeof body === "object" && "error" in body && isErrorCode(body.error)) {
+    const message = "message" in body && typeof body.message === "string" ? body.message : body.error;
+    const details = "details" in body ? body.details : undefined;
+    if (body.error === "UNAUTHORIZED")
+      // Our secret was refused: a configuration fault between brokers, not the caller's.
+      return new StreamNestError(
+        "LEADER_UNAVAILABLE",
+        `${label} refused this broker's cluster secret (start every broker with the same --cluster-secret)`,
+        { broker: address },
+      );
+    return new StreamNestError(body.error, message, details);
+  }
+  return new StreamNestError(
+    "INTERNAL_ERROR",
+    `${label} answered ${status}${text === "" ? "" : `: ${text.slice(0, 200)}`}`,
+    { broker: address },
+  );
+}

@@ -1,0 +1,49 @@
+import { describe, expect, test } from "bun:test";
+import { parseMetadataChange } from "../../src/cluster/change-wire.ts";
+import type { MetadataChange } from "../../src/cluster/metadata.ts";
+import { StreamNestError } from "../../src/lib/errors.ts";
+
+const create: MetadataChange = {
+  type: "create-topic",
+  topic: "demo",
+  topicId: "id-1",
+  partitions: [
+    { partition: 0, replicas: [1], leader: 1, leaderEpoch: 0 },
+    { partition: 1, replicas: [2], leader: 2, leaderEpoch: 0 },
+  ],
+  createdAt: 5,
+};
+
+function code(value: unknown): string | undefined {
+  try {
+    parseMetadataChange(value);
+    return undefined;
+  } catch (error) {
+    return error instanceof StreamNestError ? error.code : String(error);
+  }
+}
+
+describe("parseMetadataChange", () => {
+  test("every well-formed change passes unchanged", () => {
+    const changes: MetadataChange[] = [
+      create,
+      { type: "delete-topic", topic: "demo" },
+      { type: "register-schema", topic: "demo", schema: { type: "object" }, registeredAt: 9 },
+      { type: "set-brokers", brokers: [{ id: 1, address: "localhost:1" }] },
+    ];
+    for (const change of changes) expect(parseMetadataChange(JSON.parse(JSON.stringify(change)))).toEqual(change);
+  });
+
+  test("malformed changes are refused before they reach a store", () => {
+    expect(code(null)).toBe("INVALID_REQUEST");
+    expect(code({ type: "drop-everything" })).toBe("INVALID_REQUEST");
+    expect(code({ ...create, topic: "../etc" })).toBe("INVALID_TOPIC_NAME");
+    expect(code({ ...create, topicId: "" })).toBe("INVALID_REQUEST");
+    expect(code({ ...create, partitions: [] })).toBe("INVALID_REQUEST");
+    expect(code({ ...create, partitions: [{ partition: 1, replicas: [1], leader: 1, leaderEpoch: 0 }] })).toBe("INVALID_REQUEST");
+    expect(code({ ...create, partitions: [{ partition: 0, replicas: [1], leader: 2, leaderEpoch: 0 }] })).toBe("INVALID_REQUEST");
+    expect(code({ ...create, createdAt: "now" })).toBe("INVALID_REQUEST");
+    expect(code({ type: "register-schema", topic: "demo", schema: [1], registeredAt: 0 })).toBe("INVALID_REQUEST");
+    expect(code({ type: "set-brokers", brokers: [{ id: -1, address: "x:1" }] })).toBe("INVALID_REQUEST");
+  });
+});

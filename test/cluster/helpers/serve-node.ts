@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Server } from "bun";
+import { ClusterNode } from "../../../src/cluster/cluster-node.ts";
+import { CONTROLLER_PATH } from "../../../src/cluster/controller.ts";
+import { isInternalPath } from "../../../src/cluster/internal-auth.ts";
+import { HEARTBEAT_PATH } from "../../../src/cluster/membership.ts";
+import { METADATA_PATH } from "../../../src/cluster/metadata-sync.ts";
+import { StreamNestError } from "../../../src/lib/errors.ts";
+import { freePorts } from "../../helpers/ports.ts";
+import { parseMetadataChange } from "../../../src/cluster/change-wire.ts";
+import { applyToStore, type ChangeOutcome } from "../../../src/cluster/controller-proposer.ts";
+import type { MetadataChange } from "../../../src/cluster/metadata.ts";
+import { MetadataStore } from "../../../src/cluster/metadata-store.ts";
+import { type MetadataWire, StoreState } from "../../../src/cluster/store-state.ts";
+
+/**
+ * Real cluster nodes in this process, each with the broker's real metadata store in its
+ * own data dir and behind its own Bun.serve, with the internal routes dispatched as the
+ * broker's HTTP adapter does. A restart reopens the store from disk.
+ */
+export type TestNode = ClusterNode<MetadataChange, ChangeOutcome, MetadataWire>;
+
+export interface ServedNode {
+  id: number;
+  port: number;
+  address: string;
+  dataDir: string;
+  store: MetadataStore;
+  node: TestNode;
+  server: Server<undefined> | undefined;
+  logs: string[];
+  /** Answers forwarded partition calls (/internal/partitions/…) as the leader would. */
+  local: (req: Request, path: string) => Response | Promise<Response>;
+  start(): Promise<void>;
+  stop(): void;
+  /** Topic name -> partition count, as this node's store holds it. */
+  topics(): Record<string, number>;
+  version(): number;
+}
+
+export interface NodeSetOptions {
+  secret?: string;
+  heartbeatIntervalMs?: number;
+  deadAfterMs?: number;
+  timeoutMs?: number;
+}
+
+export class NodeSet {
+  readonly root = mkdtempSync(join(tmpdir(), "streamnest-cluster-unit-"));
+  readonly nodes: ServedNode[] = [];
+
+  static async create(count: number, options: NodeSetOptions = {}): Promise<NodeSet> {
+    const set = new NodeSet();
+    const ports = await freePorts(count);
+    ports.forEach((port, i) => set.add(i + 1, port, ports.filter((p) => p !== port).map((p) => `localhost:${p}`), options));
+    return set;
+  }
+
+  add(id: number, port: number, peers: string[], options: NodeSetOptions = {}): ServedNode {
+    const dataDir = join(this.root, `broker-${id}`);
+    const logs: string[] = [];
+    const make = (): { store: MetadataStore; node: TestNode } => {
+      const store = MetadataStore.open(join(dataDir, "meta"));
+      const state = new StoreState();
+      state.bind(store);
+      const node: TestNode = new ClusterNode({
+        id,
+        address: `localhost:${port}`,
+        peers,
+        secret: options.secret ?? "unit-secret",
+        dataDir,
+        state,
+        apply: (change) => applyToStore(store, change),
+        parseChange: parseMetadataChange,
+        log: (line) => logs.push(line),
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? 50,
+        deadAfterMs: options.deadAfterMs ?? 400,
+        timeoutMs: options.timeoutMs ?? 500,
+        syncIntervalMs: 200,
+      });
+      return { store, node };
+    };
+    const first = make();
+    const served: ServedNode = {
+      id,
+      port,
+      address: `localhost:${port}`,
+      dataDir,
+      store: first.store,
+      node: first.node,
+      server: undefined,
+      logs,
+      local: () => Response.json({ servedBy: id }),
+      async start() {
+        const made = make();
+        served.store = made.store;
+        served.node = made.node;
+        await served.node.catchUp();
+        served.server = Bun.serve({ port, fetch: (req) => dispatch(served, req) });
+        served.node.start();
+      },
+      stop() {
+        served.node.stop();
+        served.server?.stop(true);
+        served.server = undefined;
+      },
+      topics() {
+        const out: Record<string, number> = {};
+        for (const [name, t] of served.store.current.topics) out[name] = t.partitions.length;
+        return out;
+      },
+      version() {
+        return served.store.version;
+      },
+    };
+    this.nodes.push(served);
+    return served;
+  }
+
+  get(id: number): ServedNode {
+    const node = this.nodes.find((n) => n.id === id);
+    if (!node) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  async startAll(): Promise<void> {
+    for (const n of this.nodes) await n.start();
+    await Promise.all(this.nodes.map((n) => n.node.membership.heartbeatRound()));
+  }
+
+  stopAll(): void {
+    for (const n of this.nodes) n.stop();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+async function dispatch(served: ServedNode, req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  const { node } = served;
+  try {
+    if (!isInternalPath(url.pathname)) return Response.json({ error: "NOT_FOUND", message: "no route" }, { status: 404 });
+    node.authorize(req.headers);
+    if (url.pathname.startsWith("/internal/partitions/")) return await served.local(req, url.pathname + url.search);
+    if (url.pathname === HEARTBEAT_PATH) return Response.json(node.handleHeartbeat(await req.json()));
+    if (url.pathname === METADATA_PATH && req.method === "GET") return Response.json(node.handleMetadataGet());
+    if (url.pathname === METADATA_PATH) return Response.json(await node.handleMetadataPush(await req.json()));
+    if (url.pathname === CONTROLLER_PATH) return Response.json(await node.handleControllerChange(await req.json()));
+    return Response.json({ error: "NOT_FOUND", message: "no route" }, { status: 404 });
+  } catch (error) {
+    if (error instanceof StreamNestError) return Response.json(error.toJSON(), { status: error.status });
+    throw error;
+  }
+}
+
+/** Polls `check` until it holds; the test's own timeout bounds it. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** A create-topic change as a broker proposes it (the test placement: all on broker 1). */
+export function createTopic(topic: string, partitions: number): MetadataChange {
+  return {
+    type: "create-topic",
+    topic,
+    topicId: crypto.randomUUID(),
+    partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, replicas: [1], leader: 1, leaderEpoch: 0 })),
+    createdAt: 0,
+  };
+}
+
+/** "created" or "exists", as the broker words the outcome of a create. */
+export async function create(node: TestNode, topic: string, partitions: number): Promise<"created" | "exists"> {
+  return (await node.submit(createTopic(topic, partitions))).changed ? "created" : "exists";
+}

@@ -1,0 +1,60 @@
+import { describe, expect, test } from "bun:test";
+import {
+  assertInternalAuth,
+  CLUSTER_SECRET_HEADER,
+  isInternalPath,
+  resolveClusterSecret,
+  secretMatches,
+} from "../../src/cluster/internal-auth.ts";
+import { StreamNestError } from "../../src/lib/errors.ts";
+
+function refusal(headers: Record<string, string>, secret: string | undefined): StreamNestError | undefined {
+  try {
+    assertInternalAuth(new Headers(headers), secret);
+    return undefined;
+  } catch (error) {
+    if (error instanceof StreamNestError) return error;
+    throw error;
+  }
+}
+
+describe("internal auth", () => {
+  test("the flag wins over the environment, empty counts as unset", () => {
+    expect(resolveClusterSecret("flag", { STREAMNEST_CLUSTER_SECRET: "env" })).toBe("flag");
+    expect(resolveClusterSecret(undefined, { STREAMNEST_CLUSTER_SECRET: "env" })).toBe("env");
+    expect(resolveClusterSecret("", { STREAMNEST_CLUSTER_SECRET: "env" })).toBe("env");
+    expect(resolveClusterSecret(undefined, { STREAMNEST_CLUSTER_SECRET: "" })).toBeUndefined();
+    expect(resolveClusterSecret(undefined, {})).toBeUndefined();
+  });
+
+  test("only paths under /internal are internal", () => {
+    expect(isInternalPath("/internal/heartbeat")).toBe(true);
+    expect(isInternalPath("/internal")).toBe(true);
+    expect(isInternalPath("/internals")).toBe(false);
+    expect(isInternalPath("/produce")).toBe(false);
+  });
+
+  test("secrets compare exactly", () => {
+    expect(secretMatches("s3cret", "s3cret")).toBe(true);
+    expect(secretMatches("s3cret", "s3cre")).toBe(false);
+    expect(secretMatches("s3cret", "s3creT")).toBe(false);
+    expect(secretMatches("s3cret", null)).toBe(false);
+  });
+
+  test("the right secret passes; a missing or wrong one is UNAUTHORIZED (401)", () => {
+    expect(refusal({ [CLUSTER_SECRET_HEADER]: "abc" }, "abc")).toBeUndefined();
+    const missing = refusal({}, "abc");
+    expect(missing?.code).toBe("UNAUTHORIZED");
+    expect(missing?.status).toBe(401);
+    expect(missing?.message).toContain(CLUSTER_SECRET_HEADER);
+    const wrong = refusal({ [CLUSTER_SECRET_HEADER]: "abd" }, "abc");
+    expect(wrong?.code).toBe("UNAUTHORIZED");
+    expect(wrong?.message).toBe("wrong cluster secret");
+  });
+
+  test("a broker without a secret accepts no internal call at all", () => {
+    const error = refusal({ [CLUSTER_SECRET_HEADER]: "anything" }, undefined);
+    expect(error?.code).toBe("UNAUTHORIZED");
+    expect(error?.message).toContain("no cluster secret");
+  });
+});

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { isAddress, normalizeAddress } from "../../src/cluster/membership.ts";
+import { StreamNestError } from "../../src/lib/errors.ts";
+import { freePort } from "../helpers/ports.ts";
+import { eventually, NodeSet } from "./helpers/serve-node.ts";
+
+let set: NodeSet | undefined;
+afterEach(() => {
+  set?.stopAll();
+  set = undefined;
+});
+
+describe("Membership", () => {
+  test("brokers learn each other's ids from heartbeats; the lowest id is controller", async () => {
+    set = await NodeSet.create(3);
+    await set.startAll();
+    for (const n of set.nodes) {
+      expect(n.node.brokerIds()).toEqual([1, 2, 3]);
+      expect(n.node.membership.controllerId()).toBe(1);
+      expect(n.node.identities()).toEqual(set.nodes.map((m) => ({ id: m.id, address: m.address })));
+    }
+    const status = set.get(2).node.status();
+    expect(status.broker).toBe(2);
+    expect(status.controller).toBe(1);
+    expect(status.brokers.map((b) => [b.id, b.address, b.alive, b.controller, b.self])).toEqual([
+      [1, set.get(1).address, true, true, false],
+      [2, set.get(2).address, true, false, true],
+      [3, set.get(3).address, true, false, false],
+    ]);
+  });
+
+  test("a stopped broker is declared dead and the next lowest id takes over; it is back when it returns", async () => {
+    set = await NodeSet.create(3);
+    await set.startAll();
+    const [one, two, three] = set.nodes;
+    one.stop();
+    await eventually(() => !two.node.membership.isAlive(1) && !three.node.membership.isAlive(1), "broker 1 dead");
+    expect(two.node.membership.controllerId()).toBe(2);
+    expect(three.node.membership.controllerId()).toBe(2);
+    // Placement still counts the dead broker: it is configured, just down.
+    expect(two.node.brokerIds()).toEqual([1, 2, 3]);
+    expect(two.logs.some((l) => l.startsWith(`Broker 1 at ${one.address} is unreachable`))).toBe(true);
+    await one.start();
+    await eventually(() => two.node.membership.controllerId() === 1 && three.node.membership.controllerId() === 1, "broker 1 back");
+    expect(one.node.membership.controllerId()).toBe(1);
+  });
+
+  test("a broker that names one member as its peer is learned by all, and learns all", async () => {
+    set = await NodeSet.create(3);
+    await set.startAll();
+    const port = await freePort();
+    const four = set.add(4, port, [set.get(3).address]);
+    await four.start();
+    await eventually(() => set!.nodes.every((n) => n.node.brokerIds().join() === "1,2,3,4"), "everyone knows 1..4");
+    expect(four.node.membership.addressOf(1)).toBe(set.get(1).address);
+    expect(set.get(1).node.membership.addressOf(4)).toBe(four.address);
+    await eventually(() => set!.get(1).node.membership.isAlive(4), "broker 1 hears from 4");
+  });
+
+  test("learned ids survive a restart while the peer is down", async () => {
+    set = await NodeSet.create(3);
+    await set.startAll();
+    set.get(3).stop();
+    const two = set.get(2);
+    two.stop();
+    await two.start();
+    expect(two.node.brokerIds()).toEqual([1, 2, 3]);
+    expect(two.node.membership.isAlive(3)).toBe(false);
+    expect(two.node.membership.addressOf(3)).toBe(set.get(3).address);
+  });
+
+  test("a heartbeat claiming this broker's id from another address is refused", async () => {
+    set = await NodeSet.create(1);
+    await set.startAll();
+    const error = (() => {
+      try {
+        set.get(1).node.handleHeartbeat({ id: 1, address: "elsewhere:1", metadataVersion: 0, members: [] });
+      } catch (e) {
+        return e;
+      }
+    })() as StreamNestError;
+    expect(error.code).toBe("INVALID_REQUEST");
+    expect(error.message).toContain("broker id 1 is already taken");
+  });
+
+  test("brokers with different secrets never count each other alive", async () => {
+    set = await NodeSet.create(2);
+    const [one, two] = set.nodes;
+    set.nodes.splice(1, 1);
+    const other = set.add(2, two.port, [one.address], { secret: "another-secret" });
+    await set.startAll();
+    expect(one.node.membership.isAlive(2)).toBe(false);
+    expect(other.node.membership.isAlive(1)).toBe(false);
+    expect(other.node.membership.controllerId()).toBe(2);
+  });
+
+  test("addresses normalise and validate", () => {
+    expect(normalizeAddress("http://LocalHost:8080/")).toBe("localhost:8080");
+    expect(isAddress("localhost:8080")).toBe(true);
+    expect(isAddress("10.0.0.5:1")).toBe(true);
+    expect(isAddress("localhost")).toBe(false);
+    expect(isAddress("localhost:0")).toBe(false);
+    expect(isAddress("localhost:70000")).toBe(false);
+  });
+});

@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyChange } from "../../src/cluster/metadata.ts";
+import { placePartitions } from "../../src/cluster/metadata-placement.ts";
+import { LocalMetadataProposer } from "../../src/cluster/metadata-proposer.ts";
+import { METADATA_FILE, MetadataStore } from "../../src/cluster/metadata-store.ts";
+import { StreamNestError } from "../../src/lib/errors.ts";
+
+const SELF = [{ id: 1, address: "localhost:1" }];
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "streamnest-meta-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const create = (topic: string, n = 2) =>
+  ({ type: "create-topic", topic, topicId: `${topic}-id`, partitions: placePartitions(SELF, n), createdAt: 7 }) as const;
+
+describe("MetadataStore", () => {
+  test("starts empty without writing, persists every change, reopens to the same document", () => {
+    const store = MetadataStore.open(dir, SELF);
+    expect(store.version).toBe(0);
+    expect(existsSync(join(dir, METADATA_FILE))).toBe(false);
+    store.apply(create("a"));
+    store.apply({ type: "register-schema", topic: "a", schema: { type: "object" }, registeredAt: 9 });
+    const reopened = MetadataStore.open(dir, []);
+    expect(reopened.version).toBe(2);
+    expect(reopened.topic("a")).toEqual(store.topic("a"));
+    expect(reopened.current.brokers).toEqual(SELF);
+    // Only the document itself is left behind: the temporary file was renamed over it.
+    expect(readdirSync(dir)).toEqual([METADATA_FILE]);
+  });
+
+  test("listeners hear every persisted change, after it is on disk", () => {
+    const store = MetadataStore.open(dir, SELF);
+    const heard: number[] = [];
+    const off = store.onChange((doc) => {
+      heard.push(doc.version);
+      expect(JSON.parse(readFileSync(join(dir, METADATA_FILE), "utf8")).version).toBe(doc.version);
+    });
+    store.apply(create("a"));
+    store.apply(create("a"));
+    store.apply({ type: "delete-topic", topic: "a" });
+    off();
+    store.apply(create("b"));
+    expect(heard).toEqual([1, 2]);
+  });
+
+  test("a refused change writes nothing", () => {
+    const store = MetadataStore.open(dir, SELF);
+    store.apply(create("a", 2));
+    const before = readFileSync(join(dir, METADATA_FILE), "utf8");
+    expect(() => store.apply(create("a", 3))).toThrow(StreamNestError);
+    expect(readFileSync(join(dir, METADATA_FILE), "utf8")).toBe(before);
+    expect(store.version).toBe(1);
+  });
+
+  test("a leftover temporary file from a crash is ignored and removed", () => {
+    const store = MetadataStore.open(dir, SELF);
+    store.apply(create("a"));
+    writeFileSync(join(dir, `${METADATA_FILE}.tmp`), '{"half":');
+    const reopened = MetadataStore.open(dir, SELF);
+    expect(reopened.version).toBe(1);
+    expect(existsSync(join(dir, `${METADATA_FILE}.tmp`))).toBe(false);
+  });
+
+  test("a damaged document is a clear STORAGE_ERROR, never silently emptied", () => {
+    writeFileSync(join(dir, METADATA_FILE), "{not json");
+    expect(() => MetadataStore.open(dir, SELF)).toThrow(/not valid JSON/);
+    writeFileSync(join(dir, METADATA_FILE), '{"something":"else"}');
+    expect(() => MetadataStore.open(dir, SELF)).toThrow(/not a StreamNest metadata document/);
+  });
+
+  test("adopt takes only a newer document, persists it and notifies", () => {
+    const store = MetadataStore.open(dir, SELF);
+    store.apply(create("a"));
+    let heard = 0;
+    store.onChange(() => heard++);
+    const newer = applyChange(applyChange(store.current, create("b")).document, create("c")).document;
+    expect(store.adopt(newer)).toBe(true);
+    expect(store.adopt(store.current)).toBe(false);
+    expect(heard).toBe(1);
+    expect([...MetadataStore.open(dir, SELF).current.topics.keys()].sort()).toEqual(["a", "b", "c"]);
+  });
+
+  test("the local proposer applies through the store", async () => {
+    const store = MetadataStore.open(dir, SELF);
+    const proposer = new LocalMetadataProposer(store);
+    expect((await proposer.propose(create("a"))).changed).toBe(true);
+    expect((await proposer.propose(create("a"))).changed).toBe(false);
+    expect(store.version).toBe(1);
+  });
+});
+
+test("a document naming an illegal topic is refused on load", () => {
+  const dir = mkdtempSync(join(tmpdir(), "streamnest-meta-"));
+  try {
+    writeFileSync(
+      join(dir, METADATA_FILE),
+      JSON.stringify({ format: 1, version: 1, brokers: [], topics: [{ name: "../escape", id: "x", partitions: [], schemas: [], createdAt: 0 }] }),
+    );
+    expect(() => MetadataStore.open(dir, SELF)).toThrow(/illegal topic name/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,87 @@
+import { describe, expect, test } from "bun:test";
+import { applyChange, emptyMetadata, type MetadataChange, type MetadataDocument } from "../../src/cluster/metadata.ts";
+import { placePartitions } from "../../src/cluster/metadata-placement.ts";
+import { StreamNestError } from "../../src/lib/errors.ts";
+
+const BROKERS = [
+  { id: 3, address: "c:3" },
+  { id: 1, address: "a:1" },
+  { id: 2, address: "b:2" },
+];
+
+function create(topic: string, count: number): Extract<MetadataChange, { type: "create-topic" }> {
+  return { type: "create-topic", topic, topicId: `${topic}-id`, partitions: placePartitions(BROKERS, count), createdAt: 1 };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof StreamNestError ? error.code : "not a StreamNestError";
+  }
+  return undefined;
+}
+
+describe("placePartitions", () => {
+  test("partition p goes to position p mod N of the brokers sorted by id", () => {
+    expect(placePartitions(BROKERS, 7).map((p) => p.leader)).toEqual([1, 2, 3, 1, 2, 3, 1]);
+    expect(placePartitions(BROKERS, 2)).toEqual([
+      { partition: 0, replicas: [1], leader: 1, leaderEpoch: 0 },
+      { partition: 1, replicas: [2], leader: 2, leaderEpoch: 0 },
+    ]);
+  });
+
+  test("a single broker leads everything; the input order does not matter", () => {
+    expect(placePartitions([{ id: 9, address: "x:1" }], 3).map((p) => p.leader)).toEqual([9, 9, 9]);
+    expect(placePartitions([...BROKERS].reverse(), 5)).toEqual(placePartitions(BROKERS, 5));
+  });
+});
+
+describe("applyChange", () => {
+  test("each change bumps the version; the input document is never modified", () => {
+    const empty = emptyMetadata(BROKERS);
+    const { document: one, changed } = applyChange(empty, create("a", 3));
+    expect(changed).toBe(true);
+    expect(one.version).toBe(1);
+    expect(empty.topics.size).toBe(0);
+    expect(one.topics.get("a")?.partitions.map((p) => p.leader)).toEqual([1, 2, 3]);
+    expect(one.topics.get("a")?.id).toBe("a-id");
+    const { document: two } = applyChange(one, { type: "register-schema", topic: "a", schema: { type: "string" }, registeredAt: 5 });
+    expect(two.version).toBe(2);
+    expect(two.topics.get("a")?.schemas).toEqual([{ version: 1, schema: { type: "string" }, registeredAt: 5 }]);
+    expect(one.topics.get("a")?.schemas).toEqual([]);
+    const { document: three } = applyChange(two, { type: "register-schema", topic: "a", schema: { type: "number" }, registeredAt: 6 });
+    expect(three.topics.get("a")?.schemas.map((s) => s.version)).toEqual([1, 2]);
+    const { document: four } = applyChange(three, { type: "delete-topic", topic: "a" });
+    expect([four.version, four.topics.has("a")]).toEqual([4, false]);
+  });
+
+  test("replays are harmless; conflicts throw and change nothing", () => {
+    const { document: one } = applyChange(emptyMetadata(), create("a", 3));
+    const again = applyChange(one, create("a", 3));
+    expect([again.changed, again.document]).toEqual([false, one]);
+    expect(codeOf(() => applyChange(one, create("a", 4)))).toBe("TOPIC_EXISTS");
+    expect(applyChange(one, { type: "delete-topic", topic: "zzz" })).toEqual({ document: one, changed: false });
+    expect(codeOf(() => applyChange(one, { type: "register-schema", topic: "zzz", schema: {}, registeredAt: 0 }))).toBe("TOPIC_NOT_FOUND");
+  });
+
+  test("set-brokers sorts by id and is a no-op when nothing changed", () => {
+    const doc: MetadataDocument = emptyMetadata();
+    const { document: one } = applyChange(doc, { type: "set-brokers", brokers: BROKERS });
+    expect(one.brokers.map((b) => b.id)).toEqual([1, 2, 3]);
+    expect(applyChange(one, { type: "set-brokers", brokers: [...BROKERS].reverse() }).changed).toBe(false);
+  });
+
+  test("a topic named __proto__ is an ordinary topic", () => {
+    const { document } = applyChange(emptyMetadata(), create("__proto__", 1));
+    expect([...document.topics.keys()]).toEqual(["__proto__"]);
+    expect(({} as Record<string, unknown>).partitions).toBeUndefined();
+  });
+});
+
+test("a create-topic change with an illegal name or a gap in partitions is refused", () => {
+  expect(codeOf(() => applyChange(emptyMetadata(), { ...create("a", 1), topic: "../x" }))).toBe("INVALID_TOPIC_NAME");
+  expect(codeOf(() => applyChange(emptyMetadata(), { ...create("a", 2), partitions: placePartitions(BROKERS, 2).reverse() }))).toBe(
+    "INVALID_PARTITIONS",
+  );
+});

@@ -1,0 +1,73 @@
+import type { BrokerProcess, TestCluster } from "./broker-harness.ts";
+
+/** Small HTTP helpers for the cluster integration tests. */
+
+export interface Answer<T = unknown> {
+  status: number;
+  body: T;
+}
+
+export async function call<T = unknown>(
+  broker: BrokerProcess | string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer<T>> {
+  const base = typeof broker === "string" ? broker : broker.url;
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed as T };
+}
+
+export const get = <T = unknown>(broker: BrokerProcess | string, path: string, headers?: Record<string, string>) =>
+  call<T>(broker, "GET", path, undefined, headers);
+export const post = <T = unknown>(broker: BrokerProcess | string, path: string, body: unknown, headers?: Record<string, string>) =>
+  call<T>(broker, "POST", path, body, headers);
+
+export interface MetadataAnswer {
+  topic_partitions: Record<string, { partitions: Array<{ partition: number; broker: string; leader: number }> }>;
+  brokers: Array<{ id: number; address: string }>;
+  version: number;
+}
+
+export interface ClusterAnswer {
+  broker: number;
+  controller: number;
+  metadata_version: number;
+  brokers: Array<{ id: number | null; address: string; alive: boolean; controller: boolean; self: boolean; metadata_version: number | null }>;
+}
+
+/** Polls until `check` holds; the test's own timeout bounds the wait. */
+export async function eventually(check: () => Promise<boolean> | boolean, what: string, limitMs = 20_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+/** Waits until every broker of the cluster counts every other alive (heartbeats both ways). */
+export async function allAlive(cluster: TestCluster): Promise<void> {
+  await eventually(async () => {
+    for (const b of cluster.brokers) {
+      const { body } = await get<ClusterAnswer>(b, "/cluster");
+      const ids = body.brokers.filter((x) => x.alive).map((x) => x.id);
+      if (ids.length !== cluster.brokers.length) return false;
+    }
+    return true;
+  }, "every broker sees every other alive");
+}
+
+/** The broker id that leads `partition` under round-robin over ids 1..n. */
+export const roundRobinLeader = (partition: number, n: number): number => (partition % n) + 1;

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
+import { allAlive, type ClusterAnswer, call, get, type MetadataAnswer, post } from "../helpers/cluster-http.ts";
+
+/** Every broker-to-broker route needs the cluster secret; without it: 401, and nothing changes. */
+
+const SECRET_HEADER = "x-streamnest-cluster-secret";
+let cluster: TestCluster;
+let secret: string;
+
+beforeAll(async () => {
+  cluster = await startCluster(3);
+  secret = cluster.broker(1).options.secret ?? "";
+  await allAlive(cluster);
+  expect((await post(cluster.broker(1), "/create-topic", { topic: "guarded", partitions: 3 })).status).toBe(200);
+  expect((await post(cluster.broker(1), "/produce", { topic: "guarded", message: "only", partition: 0 })).status).toBe(200);
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const evilMetadata = {
+  format: 1,
+  version: 999,
+  brokers: [{ id: 9, address: "evil:1" }],
+  topics: [{ name: "evil", id: "x", partitions: [{ partition: 0, replicas: [9], leader: 9, leaderEpoch: 0 }], schemas: [], createdAt: 0 }],
+};
+
+const ATTEMPTS: Array<[string, string, unknown]> = [
+  ["POST", "/internal/heartbeat", { id: 9, address: "evil:1", metadataVersion: 999, members: [] }],
+  ["POST", "/internal/metadata", evilMetadata],
+  ["GET", "/internal/metadata", undefined],
+  [
+    "POST",
+    "/internal/controller",
+    { change: { type: "create-topic", topic: "evil", topicId: "x", partitions: [{ partition: 0, replicas: [1], leader: 1, leaderEpoch: 0 }], createdAt: 0 } },
+  ],
+  ["POST", "/internal/controller", { change: { type: "delete-topic", topic: "guarded" } }],
+  ["POST", "/internal/partitions/produce", { calls: [{ topic: "guarded", partition: 0, messages: [{ message: "evil" }] }] }],
+  ["POST", "/internal/partitions/fetch", { topic: "guarded", partition: 0, offset: 0 }],
+  ["GET", "/internal/partitions/tail?topic=guarded&partition=0&offset=0", undefined],
+  ["DELETE", "/internal/metadata", undefined],
+  ["GET", "/internal/no-such-route", undefined],
+  ["POST", "/internal", "{not json"],
+];
+
+async function state(): Promise<unknown[]> {
+  return Promise.all(
+    cluster.brokers.map(async (b) => ({
+      metadata: (await get<MetadataAnswer>(b, "/metadata")).body,
+      topics: (await get(b, "/list-topics")).body,
+      partition0: (await get(b, "/topics/guarded/partitions/0/records?offset=0")).body,
+      brokers: (await get<ClusterAnswer>(b, "/cluster")).body.brokers.map((x) => [x.id, x.address]),
+    })),
+  );
+}
+
+describe("the /internal/ routes", () => {
+  test("without the secret or with a wrong one every internal call is 401 and changes nothing", async () => {
+    const before = await state();
+    const wrongs: Array<Record<string, string>> = [{}, { [SECRET_HEADER]: "wrong" }, { [SECRET_HEADER]: `${secret}x` }, { [SECRET_HEADER]: "" }];
+    for (const headers of wrongs) {
+      for (const b of cluster.brokers) {
+        for (const [method, path, body] of ATTEMPTS) {
+          const answer = await call<{ error: string; message: string }>(b, method, path, body, headers);
+          expect({ method, path, status: answer.status, error: answer.body.error }).toEqual({
+            method,
+            path,
+            status: 401,
+            error: "UNAUTHORIZED",
+          });
+        }
+      }
+    }
+    expect(await state()).toEqual(before);
+  });
+
+  test("with the secret, the same guard lets a broker's call through", async () => {
+    const metadata = await get<{ version: number }>(cluster.broker(2), "/internal/metadata", { [SECRET_HEADER]: secret });
+    expect(metadata.status).toBe(200);
+    expect(metadata.body.version).toBe((await get<MetadataAnswer>(cluster.broker(2), "/metadata")).body.version);
+  });
+});

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BrokerProcess, startCluster, type TestCluster } from "../helpers/broker-harness.ts";
+import { allAlive, type ClusterAnswer, eventually, get, type MetadataAnswer, post } from "../helpers/cluster-http.ts";
+import { freePort } from "../helpers/ports.ts";
+
+/**
+ * A broker started elsewhere with --peers naming one member joins the cluster the same
+ * way; --advertise sets the address the others and the clients are given for it.
+ */
+
+let cluster: TestCluster;
+let four: BrokerProcess;
+let dataDir: string;
+
+beforeAll(async () => {
+  cluster = await startCluster(3);
+  await allAlive(cluster);
+  dataDir = mkdtempSync(join(tmpdir(), "streamnest-join-"));
+  const port = await freePort();
+  four = new BrokerProcess(4, port, join(dataDir, "broker-4"), [cluster.broker(1).address], {
+    secret: cluster.broker(1).options.secret,
+    args: [`--advertise=127.0.0.1:${port}`],
+  });
+  await four.start();
+});
+
+afterAll(async () => {
+  await four?.stop();
+  await cluster?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("joining a running cluster", () => {
+  test("every member learns the newcomer and its advertised address, and it learns every member", async () => {
+    const advertised = `127.0.0.1:${four.port}`;
+    await eventually(async () => {
+      for (const b of [...cluster.brokers, four]) {
+        const view = (await get<ClusterAnswer>(b, "/cluster")).body;
+        if (view.brokers.filter((x) => x.alive).length !== 4) return false;
+      }
+      return true;
+    }, "all four alive everywhere");
+    const view = (await get<ClusterAnswer>(cluster.broker(2), "/cluster")).body;
+    expect(view.brokers.map((b) => [b.id, b.address])).toEqual([
+      ...cluster.brokers.map((b) => [b.id, b.address]),
+      [4, advertised],
+    ]);
+    expect(view.controller).toBe(1);
+  });
+
+  test("new topics are placed round-robin over all four, and calls through the newcomer reach every leader", async () => {
+    expect((await post(four, "/create-topic", { topic: "wider", partitions: 4 })).status).toBe(200);
+    const answers = await Promise.all([...cluster.brokers, four].map((b) => get<MetadataAnswer>(b, "/metadata")));
+    for (const a of answers) expect(a.body).toEqual(answers[0].body);
+    expect(answers[0].body.topic_partitions.wider.partitions).toEqual([
+      { partition: 0, broker: cluster.broker(1).address, leader: 1 },
+      { partition: 1, broker: cluster.broker(2).address, leader: 2 },
+      { partition: 2, broker: cluster.broker(3).address, leader: 3 },
+      { partition: 3, broker: `127.0.0.1:${four.port}`, leader: 4 },
+    ]);
+    for (let p = 0; p < 4; p++) {
+      expect(await post(four, "/produce", { topic: "wider", message: `to ${p}`, partition: p })).toEqual({
+        status: 200,
+        body: { offset: 0, partition: p },
+      });
+      expect(await get(cluster.broker(((p + 1) % 3) + 1), `/consume?topic=wider&partition=${p}&offset=0`)).toEqual({
+        status: 200,
+        body: { offset: 0, message: `to ${p}` },
+      });
+    }
+  });
+});
