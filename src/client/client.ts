@@ -23,7 +23,7 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-interface RequestOptions {
+export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   signal?: AbortSignal;
@@ -176,7 +176,8 @@ export class StreamNestClient {
     return this.json<HealthResult>("GET", "/health");
   }
 
-  private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  /** One request with a JSON answer (null for 204); also how src/client/groups.ts reaches the group routes. */
+  async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, path, options);
     if (res.status === NO_CONTENT) return null as T;
     const text = await res.text();

@@ -7,6 +7,7 @@ import { LineReader } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
 import { loadSchemaCheck, type SchemaCheck } from "./cli/schema-check.ts";
 import { chooseTarget } from "./cli/target.ts";
+import { runGroupConsumer } from "./consumer-group.ts";
 
 /** How long one read may wait at the broker for new records before asking again. */
 const LONG_POLL_MS = 20_000;
@@ -38,17 +39,17 @@ export default defineCommand({
       default: "text",
       description: "text: [Offset N] message; json: one object per line",
     },
-    group: { type: "string", valueHint: "id", description: "consumer group to join (not available yet)" },
+    group: { type: "string", valueHint: "id", description: "join this consumer group: read the partitions it assigns, commit as you go" },
   },
   async run({ args }) {
     await guarded(async () => {
       const format: Format = args.format === "json" ? "json" : "text";
       const startAt = parseStart(args);
       const max = integerFlag("max", args.max, 1);
-      if (args.group !== undefined)
-        throw usageError(
-          `consumer groups are not available yet; read without --group (--topic ${args.topic ?? "<topic>"} --partition <p>)`,
-        );
+      if (args.group !== undefined) {
+        await runGroupConsumer({ ...args, group: args.group, format, max });
+        return exit(0);
+      }
       const client = clientFor(args.meta);
       // Ctrl-C: during the dialogue, leave; while following, finish the print in hand first.
       let follower: Follower | undefined;

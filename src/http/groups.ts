@@ -1,10 +1,10 @@
 import { Elysia, t } from "elysia";
 import { parseGroupCall } from "../broker/groups-seam.ts";
-import type { GroupService, GroupView, JoinAnswer } from "../broker/groups.ts";
+import type { GroupView, JoinAnswer } from "../broker/groups.ts";
+import { GROUPS_PATH as GROUPS_INTERNAL_PATH } from "../broker/cluster-link.ts";
 import { MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../groups/group-coordinator.ts";
-import { StreamNestError } from "../lib/errors.ts";
 import { ErrorBody, integerField, TopicName } from "./models.ts";
-import type { RequestCounter } from "./respond.ts";
+import type { RouteContext } from "./context.ts";
 import { json } from "./respond.ts";
 
 /**
@@ -16,10 +16,6 @@ import { json } from "./respond.ts";
  * LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups, ListGroups and DeleteGroups.
  */
 
-export interface GroupRouteOptions {
-  /** Throws UNAUTHORIZED unless the request carries the cluster secret (/internal/ routes). */
-  authorizeInternal?: (headers: Headers) => void;
-}
 
 const GroupParams = t.Object({ group: t.String({ description: "Group id: 1 to 249 of [a-zA-Z0-9._-]" }) });
 const MemberParams = t.Object({ group: t.String(), member: t.String({ description: "The member id the join answered" }) });
@@ -132,7 +128,8 @@ function viewJson(v: GroupView) {
 
 const tags = ["groups"];
 
-export function groupRoutes(groups: GroupService, requests: RequestCounter, options: GroupRouteOptions = {}) {
+export function groupRoutes({ broker, requests }: RouteContext) {
+  const groups = broker.groups;
   return new Elysia()
     .get(
       "/groups",
@@ -367,20 +364,32 @@ export function groupRoutes(groups: GroupService, requests: RequestCounter, opti
           description: "409 NON_EMPTY_GROUP while members consume the topics. Deleting all offsets of a group without members deletes the group.",
         },
       },
-    )
-    .post(
-      "/internal/groups",
-      async ({ body, request }) => {
-        // The secret is checked before the body is looked at: a call without it changes nothing.
-        if (!options.authorizeInternal) throw new StreamNestError("UNAUTHORIZED", "this broker accepts no internal calls");
-        options.authorizeInternal(request.headers);
-        const answer = await groups.handle(parseGroupCall(body));
-        requests.count("POST", "/internal/groups", 200);
-        return json(answer ?? null);
-      },
-      {
-        body: t.Unknown({ description: "A group call: {op, group, ...} (see src/broker/groups-seam.ts)" }),
-        detail: { tags: ["internal"], summary: "A group call from another broker, run on this coordinator (cluster secret required)" },
-      },
     );
+}
+
+/**
+ * The coordinator's side: a group call another broker sent here, run locally and never
+ * forwarded again. Registered with the cluster's internal routes, behind their guard;
+ * it checks the secret itself too, before it looks at the body.
+ */
+export function internalGroupRoutes({ broker, requests }: RouteContext, authorize: (headers: Headers) => void) {
+  return new Elysia().post(
+    GROUPS_INTERNAL_PATH,
+    async ({ body, request, server }) => {
+      authorize(request.headers);
+      // A join may wait for the rest of its group.
+      server?.timeout(request, 0);
+      const answer = await broker.groups.handle(parseGroupCall(body));
+      requests.count("POST", GROUPS_INTERNAL_PATH, 200);
+      return json(answer ?? null);
+    },
+    {
+      body: t.Unknown({ description: "A group call: {op, group, ...} (src/broker/groups-seam.ts)" }),
+      detail: {
+        tags: ["internal"],
+        summary: "A group call from another broker, run on this coordinator",
+        description: "Broker to broker; needs the cluster secret in the x-streamnest-cluster-secret header (else 401).",
+      },
+    },
+  );
 }

@@ -48,11 +48,17 @@ export function topicRoutes({ broker, requests }: RouteContext) {
     )
     .get(
       "/list-topics",
-      () => {
+      ({ query }) => {
         requests.count("GET", "/list-topics", 200);
-        return json({ topics: broker.listTopics() });
+        return json({ topics: broker.listTopics(query.internal === "true") });
       },
-      { response: { 200: TopicList }, detail: { tags: ["topics"], summary: "List topic names" } },
+      {
+        query: t.Object({
+          internal: t.Optional(t.String({ description: "true: include internal topics (__consumer_offsets)" })),
+        }),
+        response: { 200: TopicList },
+        detail: { tags: ["topics"], summary: "List topic names" },
+      },
     )
     .get(
       "/topics",

@@ -216,8 +216,8 @@ describe("streamnest consumer with flags", () => {
       [[meta, "--topic=errs", "--max=0"], '[error] --max must be a whole number of at least 1, not "0"\n'],
       [[meta, "--topic=errs", "--latest", "--offset=3"], "[error] give only one of --from-beginning, --offset and --latest\n"],
       [
-        [meta, "--topic=errs", "--group=g1"],
-        "[error] consumer groups are not available yet; read without --group (--topic errs --partition <p>)\n",
+        [meta, "--topic=errs", "--group=g1", "--partition=0"],
+        "[error] --partition cannot be used with --group: the group assigns the partitions\n",
       ],
       [[`--meta=localhost:${port}`, "--topic=errs"], `[error] cannot reach the broker at localhost:${port} (connection refused)\n`],
     ];

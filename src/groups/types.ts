@@ -1,0 +1,90 @@
+/** Shapes shared by the consumer-group core; transport-free, so HTTP and (later) the Kafka protocol map onto them. */
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/**
+ * Kafka's classic group states (KIP-848 keeps the same names). There is no
+ * CompletingRebalance: the coordinator computes the assignment itself, so a rebalance
+ * ends the moment the last member has rejoined.
+ */
+export type GroupState = "Empty" | "PreparingRebalance" | "Stable";
+
+export type AutoOffsetReset = "earliest" | "latest";
+
+export interface CommittedOffset extends TopicPartition {
+  offset: number;
+  metadata: string;
+  /** Milliseconds since the epoch, when the coordinator accepted the commit. */
+  commitTimestamp: number;
+}
+
+export interface JoinRequest {
+  /** Absent for a first join; the id the coordinator gave, to rejoin. */
+  memberId?: string;
+  clientId?: string;
+  topics: string[];
+  /** Assignor name; the group keeps the one its first member chose. */
+  assignor?: string;
+  sessionTimeoutMs?: number;
+  /** How long the others wait for this member to rejoin once a rebalance starts. */
+  rebalanceTimeoutMs?: number;
+  autoOffsetReset?: AutoOffsetReset;
+  /** Long-poll: wait up to this long for a pending rebalance to complete. */
+  waitMs?: number;
+}
+
+export interface JoinResult {
+  memberId: string;
+  generation: number;
+  state: GroupState;
+  assignor: string;
+  /** Empty while the rebalance is still waiting for other members: rejoin to get them. */
+  assignments: TopicPartition[];
+  heartbeatIntervalMs: number;
+  sessionTimeoutMs: number;
+  autoOffsetReset: AutoOffsetReset;
+}
+
+export interface HeartbeatResult {
+  generation: number;
+  state: GroupState;
+  heartbeatIntervalMs: number;
+}
+
+export interface CommitRequest {
+  /** Absent only for an admin commit to a group without members (Kafka's "simple" commit). */
+  memberId?: string;
+  generation?: number;
+  offsets: Array<TopicPartition & { offset: number; metadata?: string }>;
+}
+
+export interface MemberDescription {
+  memberId: string;
+  clientId: string;
+  topics: string[];
+  sessionTimeoutMs: number;
+  autoOffsetReset: AutoOffsetReset;
+  /** Partitions this member owns in the current generation (empty until it rejoins). */
+  assignments: TopicPartition[];
+  /** Milliseconds since the epoch of the last request from this member. */
+  lastSeen: number;
+}
+
+export interface GroupDescription {
+  group: string;
+  state: GroupState;
+  generation: number;
+  assignor: string | null;
+  members: MemberDescription[];
+  offsets: CommittedOffset[];
+}
+
+export interface GroupSummary {
+  group: string;
+  state: GroupState;
+  generation: number;
+  members: number;
+}
