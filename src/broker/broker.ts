@@ -196,6 +196,23 @@ export class Broker {
     return [...this.topics.keys()].filter((t) => includeInternal || !isInternalTopic(t)).sort();
   }
 
+  /**
+   * The description with offsets and sizes of every partition, asking each leader for
+   * its own; a partition whose leader cannot be reached is left without them.
+   */
+  async describeTopicAcrossCluster(topic: unknown): Promise<TopicDescription> {
+    const local = this.describeTopic(topic);
+    if (local.partitions.every((p) => p.endOffset !== undefined)) return local;
+    const remote = await this.groups.endOffsets(local.topic);
+    return {
+      ...local,
+      partitions: local.partitions.map((p) => {
+        const r = p.endOffset === undefined ? remote.get(p.partition) : undefined;
+        return r ? { ...p, startOffset: r.startOffset, endOffset: r.endOffset, sizeBytes: r.sizeBytes } : p;
+      }),
+    };
+  }
+
   describeTopic(topic: unknown): TopicDescription {
     const state = this.topicState(topic);
     const doc = this.metadata.current;
@@ -551,7 +568,9 @@ export class Broker {
         dir: join(this.config.dataDir, `${meta.name}-${assignment.partition}`),
         log: undefined,
       })),
-      roundRobin: 0,
+      // Each broker starts its round-robin one partition further than the broker before
+      // it, so producers spread over the brokers also spread over the partitions.
+      roundRobin: meta.partitions.length > 0 ? (this.config.id - 1) % meta.partitions.length : 0,
       counters: this.metrics.topic(meta.name),
       lifetime: new AbortController(),
     };

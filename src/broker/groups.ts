@@ -85,6 +85,7 @@ export interface PartitionOffsets {
   partition: number;
   startOffset: number;
   endOffset: number;
+  sizeBytes?: number;
 }
 
 /** How long a forwarded join may be held beyond the normal call timeout. */
@@ -324,7 +325,7 @@ export class GroupService {
     const out: PartitionOffsets[] = [];
     for (const p of description.partitions)
       if (p.startOffset !== undefined && p.endOffset !== undefined)
-        out.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset });
+        out.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes });
     return out;
   }
 

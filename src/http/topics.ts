@@ -70,8 +70,8 @@ export function topicRoutes({ broker, requests }: RouteContext) {
     )
     .get(
       "/topics/:topic",
-      ({ params }) => {
-        const d = broker.describeTopic(params.topic);
+      async ({ params }) => {
+        const d = await broker.describeTopicAcrossCluster(params.topic);
         requests.count("GET", "/topics/:topic", 200);
         return json({
           topic: d.topic,
