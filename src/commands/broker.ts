@@ -15,6 +15,7 @@ import { watchParent } from "../cluster/parent-watch.ts";
 import { createApp } from "../http/app.ts";
 import { listen } from "../http/server.ts";
 import type { FsyncMode } from "../storage/types.ts";
+import { dataDirProblem } from "./data-dir.ts";
 
 /**
  * `streamnest broker`: one broker (`--id --port`), or with `--count=N` a local cluster
@@ -116,6 +117,11 @@ export function configFromFlags(flags: BrokerFlags, env: Record<string, string |
 export async function runBroker(config: BrokerConfig): Promise<number> {
   let broker: Broker;
   let link: ClusterLink;
+  const dataDir = dataDirProblem(config.dataDir);
+  if (dataDir !== undefined) {
+    console.error(`Error: ${dataDir}`);
+    return 1;
+  }
   try {
     link = new ClusterLink(config, { log: (line) => console.log(line) });
     broker = Broker.open(config, { ...link.brokerDeps(), warn: (m) => console.warn(`warning: ${m}`) });

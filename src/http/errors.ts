@@ -33,14 +33,18 @@ export function errorAnswer(error: unknown, elysiaCode: unknown, method: string,
 /** "messages[1].message: expected string, got 3" from Elysia's first validation error. */
 function describeValidation(error: ValidationError): string {
   const first = error.all[0] as { path?: string; message?: string; value?: unknown } | undefined;
-  if (typeof error.customError === "string")
-    return first !== undefined && first.value === undefined ? `${error.customError} (it is missing)` : error.customError;
+  const path = (first?.path ?? "").slice(1).split("/");
+  const fieldOf = (segments: string[]): string => segments.join(".").replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+  if (typeof error.customError === "string") {
+    // A custom text names the field itself; inside an array it also needs the item:
+    // "messages[3]: key must be a string or null", "topics[1]: topic must be a string".
+    const where = fieldOf(/^\d+$/.test(path[path.length - 1]) ? path : path.slice(0, -1));
+    const text = where === "" ? error.customError : `${where}: ${error.customError}`;
+    return first !== undefined && first.value === undefined ? `${text} (it is missing)` : text;
+  }
   const where = error.type === "body" ? "body" : error.type;
   if (!first) return `invalid ${where}`;
-  const field = (first.path ?? "")
-    .slice(1)
-    .replace(/\/(\d+)(?=\/|$)/g, "[$1]")
-    .replace(/\//g, ".");
+  const field = fieldOf(path);
   const expected = (first.message ?? "is invalid").replace(/^Expected/, "expected");
   const found = first.value === undefined ? "nothing" : JSON.stringify(first.value)?.slice(0, 80) ?? String(first.value);
   return field === "" ? `${where}: ${expected}, got ${found}` : `${where === "body" ? "" : `${where} `}${field}: ${expected}, got ${found}`;

@@ -50,10 +50,16 @@ export function bodyInteger(name: string, description?: string): ReturnType<type
   return t.Number({ multipleOf: 1, description, error: `${name} must be an integer` });
 }
 
+/** null is "no key", as in Kafka's records, so JSON clients may send it either way. */
+export const MessageKey = t.Union([t.String(), t.Null()], {
+  description: "Picks the partition with Kafka's murmur2 partitioner; null or absent: no key",
+  error: "key must be a string or null",
+});
+
 export const ProduceItem = t.Object(
   {
     message: t.String({ description: "The message (with a schema: a JSON document)" }),
-    key: t.Optional(t.String({ description: "Picks the partition with Kafka's murmur2 partitioner" })),
+    key: t.Optional(MessageKey),
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
   },
@@ -64,7 +70,7 @@ export const ProduceBody = t.Object(
   {
     topic: TopicName,
     message: t.Optional(t.String({ description: "One message (or use `messages`)" })),
-    key: t.Optional(t.String()),
+    key: t.Optional(MessageKey),
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
     messages: t.Optional(t.Array(ProduceItem, { description: "A batch: one append per partition, answers in order" })),

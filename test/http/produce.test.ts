@@ -51,6 +51,26 @@ describe("POST /produce, one message", () => {
     expect(partitions).toEqual([0, 1, 2, 0, 1, 2]);
   });
 
+  test("a null key is no key: round-robin, or the explicit partition, stored as null", async () => {
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await f.call("POST", "/produce", { topic: "demo", message: `n${i}`, key: null }));
+    expect(answers).toEqual([
+      { status: 200, body: { offset: 0, partition: 0 } },
+      { status: 200, body: { offset: 0, partition: 1 } },
+      { status: 200, body: { offset: 0, partition: 2 } },
+      { status: 200, body: { offset: 1, partition: 0 } },
+    ]);
+    expect(await f.call("POST", "/produce", { topic: "demo", message: "p", key: null, partition: 2 })).toEqual({
+      status: 200,
+      body: { offset: 1, partition: 2 },
+    });
+    const records = await f.call("GET", "/topics/demo/partitions/2/records?offset=0");
+    expect(records.body.records.map((r: { key: unknown; message: string }) => [r.key, r.message])).toEqual([
+      [null, "n2"],
+      [null, "p"],
+    ]);
+  });
+
   test("headers are stored and read back", async () => {
     await f.call("POST", "/produce", { topic: "demo", message: "h", partition: 0, headers: { trace: "abc", empty: "" } });
     const res = await f.call("GET", "/topics/demo/partitions/0/records?offset=0");
@@ -70,13 +90,22 @@ describe("POST /produce, bad input: 4xx, named field, nothing written", () => {
     ["message an object", { topic: "demo", message: { a: 1 } }, 400, "INVALID_REQUEST", "message"],
     ["message null", { topic: "demo", message: null }, 400, "INVALID_REQUEST", "message"],
     ["message missing", { topic: "demo" }, 400, "INVALID_REQUEST", "message"],
-    ["key a number", { topic: "demo", message: "x", key: 5 }, 400, "INVALID_REQUEST", "key"],
-    ["key an object", { topic: "demo", message: "x", key: {} }, 400, "INVALID_REQUEST", "key"],
+    ["key a number", { topic: "demo", message: "x", key: 5 }, 400, "INVALID_REQUEST", "key must be a string or null"],
+    ["key an object", { topic: "demo", message: "x", key: {} }, 400, "INVALID_REQUEST", "key must be a string or null"],
     ["partition a word", { topic: "demo", message: "x", partition: "one" }, 400, "INVALID_REQUEST", "partition"],
     ["partition fractional", { topic: "demo", message: "x", partition: 1.5 }, 400, "INVALID_REQUEST", "partition"],
     ["partition out of range", { topic: "demo", message: "x", partition: 3 }, 400, "PARTITION_OUT_OF_RANGE", "partition 3"],
     ["partition negative", { topic: "demo", message: "x", partition: -1 }, 400, "PARTITION_OUT_OF_RANGE", "partition -1"],
     ["headers not strings", { topic: "demo", message: "x", headers: { a: 1 } }, 400, "INVALID_REQUEST", "headers"],
+    ["headers a string", { topic: "demo", message: "x", headers: "trace=1" }, 400, "INVALID_REQUEST", "headers must be an object of string values"],
+    ["headers an array", { topic: "demo", message: "x", headers: ["trace"] }, 400, "INVALID_REQUEST", "headers must be an object of string values"],
+    ["headers null", { topic: "demo", message: "x", headers: null }, 400, "INVALID_REQUEST", "headers must be an object of string values"],
+    ["headers a number", { topic: "demo", message: "x", headers: 1 }, 400, "INVALID_REQUEST", "headers must be an object of string values"],
+    ["a header value null", { topic: "demo", message: "x", headers: { a: null } }, 400, "INVALID_REQUEST", "headers.a: expected string, got null"],
+    ["a header value an object", { topic: "demo", message: "x", headers: { a: { b: "c" } } }, 400, "INVALID_REQUEST", "headers.a: expected string"],
+    ["a batch item's headers a string", { topic: "demo", messages: [{ message: "a" }, { message: "b", headers: "x" }] }, 400, "INVALID_REQUEST", "messages[1]: headers must be an object of string values"],
+    ["a batch item's header value a number", { topic: "demo", messages: [{ message: "a", headers: { a: 1 } }] }, 400, "INVALID_REQUEST", "messages[0].headers.a: expected string, got 1"],
+    ["a batch item's key a number", { topic: "demo", messages: [{ message: "a" }, { message: "b", key: 7 }] }, 400, "INVALID_REQUEST", "messages[1]: key must be a string or null"],
     ["topic missing", { message: "x" }, 400, "INVALID_REQUEST", "topic"],
     ["topic a number", { topic: 1, message: "x" }, 400, "INVALID_REQUEST", "topic"],
     ["topic ../x", { topic: "../x", message: "x" }, 400, "INVALID_TOPIC_NAME", "../x"],
@@ -162,6 +191,33 @@ describe("POST /produce, batch", () => {
     expect(res.body.results[3].partition).toBe(alpha);
     expect(res.body.results[4].partition).toBe(0);
     expect(await messagesOf(1)).toEqual(alpha === 1 ? ["a", "c", "d"] : ["a", "c"]);
+  });
+
+  test("null keys in a batch are no key: round-robin or the explicit partition", async () => {
+    const res = await f.call("POST", "/produce", {
+      topic: "demo",
+      messages: [
+        { message: "a", key: null },
+        { message: "b", key: null, partition: 2 },
+        { message: "c", key: null },
+        { message: "d", key: "alpha" },
+      ],
+    });
+    const alpha = partitionForKey("alpha", 3);
+    expect(res).toEqual({
+      status: 200,
+      body: {
+        results: [
+          { partition: 0, offset: 0 },
+          { partition: 2, offset: 0 },
+          { partition: 1, offset: 0 },
+          // every partition already has one message from this batch
+          { partition: alpha, offset: 1 },
+        ],
+      },
+    });
+    const keys = await f.call("GET", "/topics/demo/partitions/0/records?offset=0");
+    expect(keys.body.records[0]).toMatchObject({ key: null, message: "a" });
   });
 
   test("a refused message gets its own error; the others are written", async () => {

@@ -86,7 +86,25 @@ describe(compiled ? `the compiled binary (${binEnv}) alone in an empty folder` :
       const page = await fetch(`http://127.0.0.1:${base}/swagger`);
       expect(page.status).toBe(200);
       expect(page.headers.get("content-type")).toContain("text/html");
-      expect(await page.text()).toContain("<html");
+      const html = await page.text();
+      expect(html).toContain("<html");
+      // every asset of the page comes from the broker itself (embedded in the binary): it
+      // works offline
+      expect(html).not.toMatch(/https?:\/\//);
+      const assets = [...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
+      expect(assets.length).toBe(4);
+      const contentTypes: Record<string, string> = {
+        css: "text/css; charset=utf-8",
+        js: "text/javascript; charset=utf-8",
+        png: "image/png",
+      };
+      for (const asset of assets) {
+        expect(asset).toStartWith("/swagger/assets/");
+        const res = await fetch(`http://127.0.0.1:${base}${asset}`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toBe(contentTypes[asset.slice(asset.lastIndexOf(".") + 1)]);
+        expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      }
       const spec = await fetch(`http://127.0.0.1:${base}/swagger/json`);
       expect(spec.status).toBe(200);
       const doc = (await spec.json()) as { openapi?: string; paths?: Record<string, unknown> };

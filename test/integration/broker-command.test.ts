@@ -1,8 +1,9 @@
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli, startBroker } from "../helpers/broker-harness.ts";
+import { freePortRange } from "../helpers/port-range.ts";
 
 /** The `streamnest broker` command: flags, a taken port, signals. */
 let stop: (() => Promise<void>) | undefined;
@@ -34,6 +35,28 @@ test("a data dir in use by another broker is an error, exit 1", async () => {
   expect(result.exitCode).toBe(1);
   expect(result.stderr).toContain("in use by another broker");
   expect((await fetch(`${started.broker.url}/health`)).status).toBe(200);
+});
+
+test("a data dir that cannot be a folder is one line naming it and why, exit 1", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "streamnest-cmd-"));
+  try {
+    const file = join(dir, "file");
+    writeFileSync(file, "not a folder");
+    for (const [dataDir, reason] of [
+      [file, "it is a file, not a folder"],
+      [join(file, "sub", "deeper"), `${file} is a file, not a folder`],
+    ]) {
+      const result = await runCli(["broker", "--id=1", `--port=${freePortRange(1)}`, `--data-dir=${dataDir}`]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toBe(`Error: cannot use data dir ${dataDir}: ${reason}\n`);
+      expect(result.stdout).toBe("");
+    }
+    // nothing was made beside the file
+    expect(readdirSync(dir)).toEqual(["file"]);
+    expect(readFileSync(file, "utf8")).toBe("not a folder");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("bad flags are errors naming the flag, exit 1", async () => {

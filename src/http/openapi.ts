@@ -1,0 +1,108 @@
+import { swagger } from "@elysiajs/swagger";
+import { Elysia } from "elysia";
+// `type: "file"` makes `bun build --compile` embed these files in the executable (the
+// import is then a path inside the binary's own file system), so the page works without
+// node_modules and without internet.
+import swaggerUiBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import swaggerUiCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
+import swaggerUiFavicon from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
+import swaggerUiPackage from "swagger-ui-dist/package.json" with { type: "json" };
+import { StreamNestError } from "../lib/errors.ts";
+import { VERSION } from "../lib/version.ts";
+
+export const OPENAPI_PAGE_PATH = "/swagger";
+export const OPENAPI_SPEC_PATH = "/swagger/json";
+export const OPENAPI_ASSETS_PATH = "/swagger/assets";
+
+/** Starts Swagger UI on the spec. A file, not an inline script, so a strict CSP can allow it. */
+const INIT_SCRIPT = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: ${JSON.stringify(OPENAPI_SPEC_PATH)},
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    // the default validator is an online service (validator.swagger.io): no call out
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout"
+  });
+};
+`;
+
+interface Asset {
+  contentType: string;
+  body: () => Blob | string;
+}
+
+// The URLs carry the swagger-ui version so a browser never mixes a cached old bundle with
+// a new page after an upgrade; that is what makes a long cache lifetime safe.
+const ASSET_VERSION = swaggerUiPackage.version;
+const ASSETS: Record<string, Asset> = {
+  "swagger-ui-bundle.js": { contentType: "text/javascript; charset=utf-8", body: () => Bun.file(swaggerUiBundle) },
+  "swagger-ui.css": { contentType: "text/css; charset=utf-8", body: () => Bun.file(swaggerUiCss) },
+  "favicon-32x32.png": { contentType: "image/png", body: () => Bun.file(swaggerUiFavicon) },
+  "swagger-initializer.js": { contentType: "text/javascript; charset=utf-8", body: () => INIT_SCRIPT },
+};
+
+function assetUrl(name: string): string {
+  return `${OPENAPI_ASSETS_PATH}/${ASSET_VERSION}/${name}`;
+}
+
+const PAGE = `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <meta name="viewport" content="width=device-width, initial-scale=1" />
+  <title>StreamNest API ${VERSION}</title>
+  <link rel="stylesheet" href="${assetUrl("swagger-ui.css")}" />
+  <link rel="icon" type="image/png" sizes="32x32" href="${assetUrl("favicon-32x32.png")}" />
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="${assetUrl("swagger-ui-bundle.js")}" charset="utf-8"></script>
+  <script src="${assetUrl("swagger-initializer.js")}" charset="utf-8"></script>
+</body>
+</html>
+`;
+
+/**
+ * The OpenAPI spec at /swagger/json and a Swagger UI page at /swagger whose every asset is
+ * served by the broker from inside its executable (@elysiajs/swagger's own page loads its
+ * UI from a CDN: blank offline).
+ */
+export function openApiRoutes() {
+  // hidden: the page and its assets are not part of the API the spec describes
+  const hidden = { detail: { hide: true } };
+  return (
+    new Elysia({ name: "streamnest-openapi" })
+      // @elysiajs/swagger always registers a page at `path`, one that loads its UI from a
+      // CDN. Pointing `path` at the spec path makes the plugin's spec route (registered
+      // after its page) replace that page, so the plugin contributes only the spec.
+      .use(
+        swagger({
+          path: OPENAPI_SPEC_PATH,
+          specPath: OPENAPI_SPEC_PATH,
+          documentation: {
+            info: {
+              title: "StreamNest",
+              version: VERSION,
+              description:
+                'A Kafka-inspired message streaming broker over HTTP. Every error is `{"error": CODE, "message": TEXT}`.',
+            },
+          },
+        }),
+      )
+      .get(OPENAPI_PAGE_PATH, () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }), hidden)
+      .get(
+        `${OPENAPI_ASSETS_PATH}/:version/:name`,
+        ({ params, request }) => {
+          const asset = params.version === ASSET_VERSION && Object.hasOwn(ASSETS, params.name) ? ASSETS[params.name] : undefined;
+          if (asset === undefined)
+            throw new StreamNestError("NOT_FOUND", `no route GET ${new URL(request.url).pathname}`);
+          return new Response(asset.body(), {
+            headers: { "content-type": asset.contentType, "cache-control": "public, max-age=31536000, immutable" },
+          });
+        },
+        hidden,
+      )
+  );
+}
