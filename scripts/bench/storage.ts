@@ -1,9 +1,10 @@
 /**
  * Storage benchmark: the partition log alone, no HTTP.
  *   bun scripts/bench.ts storage
- * Append throughput per record size, batch size and fsync mode; read latency at random
- * offsets in a small and a 10,000,000-record partition; open time of the large one after a
- * clean close and after kill -9; peak RSS; index bytes per record.
+ * Append throughput per record size, batch size and fsync mode; read latency, single-read
+ * rate and 1000-record batch-read rate at random offsets in a small and a 10,000,000-record
+ * partition; open time of the large one after a clean close and after kill -9; peak RSS;
+ * index bytes per record.
  *
  * Run directly with `--child <dir>` it is the process that gets killed: it opens the
  * partition and appends until it dies.
@@ -18,6 +19,9 @@ const APPEND_RUN_MS = 1000;
 const BIG_RECORDS = Number(process.env.STREAMNEST_BENCH_BIG_RECORDS ?? 10_000_000);
 const BIG_BATCH = 10_000;
 const READ_SAMPLES = 20_000;
+/** Records per read in the batch-read row, as the HTTP benchmark's batch reads ask for. */
+const BATCH_READ = 1000;
+const READ_RUN_MS = 2000;
 
 function records(count: number, valueBytes: number): RecordInput[] {
   const value = new Uint8Array(valueBytes).fill(0x61);
@@ -83,6 +87,41 @@ function readLatency(log: PartitionLog): { p50: number; p99: number } {
   }
   samples.sort();
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+/** Records/s of `size`-record reads at uniformly random offsets, for about `ms`. */
+function batchReadRate(log: PartitionLog, size: number, ms: number): number {
+  const span = log.endOffset - log.startOffset - size;
+  let records = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    for (let i = 0; i < 10; i++) {
+      const offset = log.startOffset + Math.floor(Math.random() * span);
+      const batch = log.read(offset, size, 1024 * 1024);
+      if (batch.length !== size || batch[size - 1].offset !== offset + size - 1) throw new Error(`read ${offset} returned ${batch.length} records`);
+      records += batch.length;
+    }
+    elapsed = performance.now() - started;
+  }
+  return records / (elapsed / 1000);
+}
+
+/** Single-record reads/s at uniformly random offsets, one after another, for about `ms`. */
+function singleReadRate(log: PartitionLog, ms: number): number {
+  const span = log.endOffset - log.startOffset;
+  let reads = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    for (let i = 0; i < 100; i++) {
+      const offset = log.startOffset + Math.floor(Math.random() * span);
+      if (log.read(offset, 1, 1024 * 1024)[0].offset !== offset) throw new Error(`read ${offset} returned another record`);
+    }
+    reads += 100;
+    elapsed = performance.now() - started;
+  }
+  return reads / (elapsed / 1000);
 }
 
 async function fill(log: PartitionLog, count: number, valueBytes: number, batch: number): Promise<void> {
@@ -164,6 +203,8 @@ export async function run(): Promise<void> {
   const small = PartitionLog.open(join(smallRoot, "p"), { fsync: "never" }, () => {});
   await fill(small, 10_000, 100, 1000);
   const smallLatency = readLatency(small);
+  const smallBatchRate = batchReadRate(small, BATCH_READ, READ_RUN_MS);
+  const smallSingleRate = singleReadRate(small, READ_RUN_MS);
   await small.close();
   rmSync(smallRoot, { recursive: true, force: true });
 
@@ -177,6 +218,8 @@ export async function run(): Promise<void> {
     await fill(log, BIG_RECORDS, 16, BIG_BATCH);
     const buildSeconds = (performance.now() - t0) / 1000;
     const bigLatency = readLatency(log);
+    const bigBatchRate = batchReadRate(log, BATCH_READ, READ_RUN_MS);
+    const bigSingleRate = singleReadRate(log, READ_RUN_MS);
     const logBytes = log.sizeBytes;
     await log.close();
     const indexBytes = statSync(join(bigDir, "index.sqlite")).size;
@@ -206,6 +249,10 @@ export async function run(): Promise<void> {
       ["read p50 / p99, 10,000 records", `${fmt(smallLatency.p50, 1)} µs / ${fmt(smallLatency.p99, 1)} µs`],
       [`read p50 / p99, ${big} records`, `${fmt(bigLatency.p50, 1)} µs / ${fmt(bigLatency.p99, 1)} µs`],
       [`read p50 / p99, ${big} records, right after reopen`, `${fmt(cleanLatency.p50, 1)} µs / ${fmt(cleanLatency.p99, 1)} µs`],
+      [`single-record reads/s, 10,000 records`, fmt(smallSingleRate)],
+      [`single-record reads/s, ${big} records`, fmt(bigSingleRate)],
+      [`batch read records/s (${fmt(BATCH_READ)} per read), 10,000 records`, fmt(smallBatchRate)],
+      [`batch read records/s (${fmt(BATCH_READ)} per read), ${big} records`, fmt(bigBatchRate)],
       [`open ${big}-record partition after clean close`, `${fmt(clean.ms, 1)} ms`],
       [`open ${big}-record partition after kill -9 of an appender (${fmt(acks)} acked batches)`, `${fmt(afterKill.ms, 1)} ms (end offset ${fmt(endAfterKill)})`],
       [`open ${big}-record partition with index.sqlite deleted (full rebuild)`, `${fmt(rebuilt.ms / 1000, 1)} s`],
@@ -214,7 +261,7 @@ export async function run(): Promise<void> {
     rmSync(bigRoot, { recursive: true, force: true });
   }
   results.push(["peak RSS of this process", `${fmt(process.resourceUsage().maxRSS / 1024)} MB`]);
-  console.log("\nReads, open time, memory (single-record reads at uniformly random offsets)\n");
+  console.log("\nReads, open time, memory (reads at uniformly random offsets, one after another; 16 B values in the large partition, 100 B in the small)\n");
   console.log(table(["measure", "value"], results));
 }
 

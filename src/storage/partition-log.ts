@@ -11,10 +11,11 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { type IndexEntry, type OffsetIndex, openOffsetIndex } from "./offset-index.ts";
-import { checkFrame, decodeFrame, encodeFrames, type SizedRecord, sizeRecord } from "./record-codec.ts";
+import { encodeFrames, type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { recoverLog } from "./recovery.ts";
 import { segmentsToDelete } from "./retention.ts";
 import { Segment } from "./segment.ts";
+import { type ReadProgress, walkSegment } from "./segment-reader.ts";
 import { type AppendResult, DEFAULT_LOG_OPTIONS, type LogOptions, type RecordInput, type StoredRecord } from "./types.ts";
 import { validateLogOptions, validateRecord } from "./validate.ts";
 
@@ -30,9 +31,6 @@ interface WrittenAppend {
   reject: (error: unknown) => void;
 }
 
-/** Index rows fetched per query while planning a read. */
-const READ_ROWS_PER_QUERY = 512;
-
 /** Folders open in this process: two logs over one folder would overwrite each other. */
 const openDirs = new Set<string>();
 
@@ -42,7 +40,6 @@ export class PartitionLog {
   private readonly warn: (message: string) => void;
   private readonly index: OffsetIndex;
   private segments: Segment[];
-  private readonly segmentByBase = new Map<number, Segment>();
   /** Newest timestamp per rolled (immutable) segment, for age retention. */
   private readonly newestTimestamps = new Map<number, number | null>();
   private end: number;
@@ -69,7 +66,6 @@ export class PartitionLog {
       this.index.close();
       throw new StreamNestError("STORAGE_ERROR", `cannot recover partition log ${dir}: ${describe(error)}`);
     }
-    for (const segment of this.segments) this.segmentByBase.set(segment.baseOffset, segment);
     if (options.fsync === "interval") {
       this.intervalTimer = setInterval(() => {
         this.flushDirty().catch((error: unknown) => this.warn(`${this.dir}: periodic flush failed: ${describe(error)}`));
@@ -179,70 +175,67 @@ export class PartitionLog {
     }
     if (offset === this.end) return [];
 
-    const plan = this.planRead(offset, maxRecords, maxBytes);
-    if (plan.length === 0) {
+    // One point lookup where the read starts; the frames after it are walked in place.
+    const first = this.index.get(offset);
+    if (first === null) {
+      // Recovery indexes every record it can read: a missing offset is one it found corrupt.
       const message = `record at offset ${offset} of ${this.dir} is unreadable (corrupt data in its segment)`;
       this.warn(message);
       throw new StreamNestError("CORRUPT_RECORD", message, { offset });
     }
-    const out: StoredRecord[] = [];
-    let runStart = 0;
-    while (runStart < plan.length) {
-      // One pread for every record of a contiguous run within one segment.
-      const first = plan[runStart];
-      let runEnd = runStart + 1;
-      let bytes = first.length;
-      while (
-        runEnd < plan.length &&
-        plan[runEnd].segment === first.segment &&
-        plan[runEnd].position === first.position + bytes
-      ) {
-        bytes += plan[runEnd].length;
-        runEnd++;
+    const budget = { maxRecords, maxBytes };
+    const progress: ReadProgress = { offset, bytes: 0, out: [] };
+    let i = this.segmentPosition(first.segment);
+    if (i < 0) return this.stopRead(progress, first.segment, first.position, `segment ${first.segment} is missing`);
+    let position = first.position;
+    let indexedLength: number | null = first.length;
+    for (;;) {
+      const segment = this.segments[i];
+      const next = this.segments[i + 1];
+      const stopOffset = next === undefined ? this.end : Math.min(this.end, next.baseOffset);
+      const stop = walkSegment(segment, position, indexedLength, stopOffset, budget, progress);
+      if (stop.kind === "bad") return this.stopRead(progress, segment.baseOffset, stop.position, stop.reason);
+      if (progress.out.length >= maxRecords || progress.offset >= this.end) return progress.out;
+      const intoNext = next !== undefined && next.baseOffset === progress.offset;
+      // A walk that is done short of the next segment spent a budget.
+      if (stop.kind === "done" && !intoNext) return progress.out;
+      if (!intoNext) {
+        // The segment ended before the next one begins: offsets recovery found missing.
+        return this.stopRead(progress, segment.baseOffset, segment.size, `offsets from ${progress.offset} are missing`);
       }
-      const segment = this.segmentByBase.get(first.segment);
-      const buf = segment === undefined ? new Uint8Array(0) : segment.read(first.position, bytes);
-      let at = 0;
-      for (let i = runStart; i < runEnd; i++) {
-        const entry = plan[i];
-        const check = checkFrame(buf, at, buf.length);
-        let problem: string | null = null;
-        if (check.kind !== "ok") problem = check.kind === "corrupt" ? check.reason : "frame is cut short";
-        else if (check.offset !== entry.offset) problem = `frame holds offset ${check.offset}`;
-        else if (check.frameBytes !== entry.length) problem = `frame is ${check.frameBytes} bytes, index says ${entry.length}`;
-        if (problem !== null) {
-          const message = `corrupt record at offset ${entry.offset} of ${this.dir} (segment ${entry.segment}, position ${entry.position}): ${problem}`;
-          this.warn(message);
-          if (out.length === 0) throw new StreamNestError("CORRUPT_RECORD", message, { offset: entry.offset });
-          return out;
-        }
-        out.push(decodeFrame(buf, at, entry.length));
-        at += entry.length;
-      }
-      runStart = runEnd;
+      i++;
+      position = 0;
+      indexedLength = null;
     }
-    return out;
   }
 
-  /** Index entries to read: contiguous offsets from `offset`, within both budgets. */
-  private planRead(offset: number, maxRecords: number, maxBytes: number): IndexEntry[] {
-    const plan: IndexEntry[] = [];
-    let next = offset;
-    let bytes = 0;
-    while (plan.length < maxRecords && next < this.end) {
-      const want = Math.min(maxRecords - plan.length, READ_ROWS_PER_QUERY);
-      const rows = this.index.range(next, this.end, want);
-      for (const row of rows) {
-        // A missing offset is a record recovery found corrupt: stop before it.
-        if (row.offset !== next) return plan;
-        if (plan.length > 0 && bytes + row.length > maxBytes) return plan;
-        plan.push(row);
-        bytes += row.length;
-        next++;
-      }
-      if (rows.length < want) break;
+  /**
+   * Ends a read at a frame that cannot be returned: an error when nothing was read yet;
+   * otherwise the records before it, with a warning unless the index also lacks the
+   * offset (a gap recovery already reported, which every read running into it would repeat).
+   */
+  private stopRead(progress: ReadProgress, segment: number, position: number, problem: string): StoredRecord[] {
+    const message = `corrupt record at offset ${progress.offset} of ${this.dir} (segment ${segment}, position ${position}): ${problem}`;
+    if (progress.out.length === 0) {
+      this.warn(message);
+      throw new StreamNestError("CORRUPT_RECORD", message, { offset: progress.offset });
     }
-    return plan;
+    if (this.index.get(progress.offset) !== null) this.warn(message);
+    return progress.out;
+  }
+
+  /** Position in `segments` of the segment with this base offset, or -1. */
+  private segmentPosition(base: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const b = this.segments[mid].baseOffset;
+      if (b === base) return mid;
+      if (b < base) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   /** Calls `listener` with the new end offset after each coalesced append is durable per the fsync mode. */
@@ -270,7 +263,6 @@ export class PartitionLog {
     // crash between the two steps leaves nothing inconsistent.
     for (const segment of doomed) {
       segment.delete();
-      this.segmentByBase.delete(segment.baseOffset);
       this.newestTimestamps.delete(segment.baseOffset);
     }
     this.index.deleteBelow(this.startOffset);
@@ -371,6 +363,9 @@ export class PartitionLog {
         if (c.segment === null) {
           c.segment = Segment.open(this.dir, c.base);
           created.push(c.segment);
+          // Only a failed append whose undo could not delete its file leaves one here, and
+          // nobody was acknowledged for its frames: reads walk a segment from its start.
+          if (c.segment.size > 0) c.segment.truncate(0);
         }
         sizesBefore.set(c.segment, c.segment.size);
         if (c.to > c.from) c.segment.append(buf.subarray(c.from, c.to));
@@ -384,7 +379,6 @@ export class PartitionLog {
     }
     for (const segment of created) {
       this.segments.push(segment);
-      this.segmentByBase.set(segment.baseOffset, segment);
     }
     this.end = offset;
 
@@ -399,11 +393,23 @@ export class PartitionLog {
 
   /** Leaves the files as they were before a failed group, so no half-written frame stays. */
   private undoWrite(sizesBefore: Map<Segment, number>, created: Segment[]): void {
-    try {
-      for (const [segment, size] of sizesBefore) if (segment.size !== size) segment.truncate(size);
-      for (const segment of created) segment.delete();
-    } catch (error) {
-      this.warn(`${this.dir}: could not undo a failed append: ${describe(error)}`);
+    for (const [segment, size] of sizesBefore) {
+      if (segment.size === size) continue;
+      try {
+        segment.truncate(size);
+      } catch (error) {
+        // Reads walk a segment's frames up to its size, so the unacknowledged bytes must
+        // not count even if the file keeps them; the next append overwrites them.
+        segment.size = size;
+        this.warn(`${this.dir}: could not undo a failed append: ${describe(error)}`);
+      }
+    }
+    for (const segment of created) {
+      try {
+        segment.delete();
+      } catch (error) {
+        this.warn(`${this.dir}: could not undo a failed append: ${describe(error)}`);
+      }
     }
   }
 

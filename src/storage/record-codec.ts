@@ -17,7 +17,7 @@
  * Fixed-width lengths rather than Kafka's varints: a frame is found and checked with a
  * couple of reads, and the few bytes saved per record do not matter next to the index.
  */
-import { crc32c } from "../lib/crc32c.ts";
+import { crc32cRange } from "../lib/crc32c.ts";
 import type { RecordHeader, RecordInput, StoredRecord } from "./types.ts";
 
 export const MAGIC = 1;
@@ -66,7 +66,7 @@ function readInt64(view: DataView, at: number): number {
  * `at`; `out` must have room for the sum of their frameBytes. Returns the end position.
  */
 export function encodeFrames(records: SizedRecord[], firstOffset: number, out: Uint8Array, at: number): number {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const view = viewOf(out);
   let pos = at;
   for (let i = 0; i < records.length; i++) {
     const { record, headerKeys, frameBytes } = records[i];
@@ -107,7 +107,7 @@ export function encodeFrames(records: SizedRecord[], firstOffset: number, out: U
         pos += 4 + value.length;
       }
     }
-    view.setUint32(start + 4, crc32c(out.subarray(start + FRAME_PREFIX_BYTES, pos)), true);
+    view.setUint32(start + 4, crc32cRange(view, start + FRAME_PREFIX_BYTES, pos), true);
   }
   return pos;
 }
@@ -128,14 +128,19 @@ export type FrameCheck =
   /** A whole frame whose length, CRC, magic or layout is wrong. */
   | { kind: "corrupt"; frameBytes: number; reason: string };
 
+/** A DataView over all of `buf`: build one per buffer and pass it to every frame call. */
+export function viewOf(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 /**
  * Checks the frame at `at` of `buf` (whose valid bytes end at `end`) without decoding
  * its payload: length, CRC and magic. `frameBytes` of a corrupt frame is only a guess
- * from its (possibly damaged) length field, or 0 when that field is impossible.
+ * from its (possibly damaged) length field, or 0 when that field is impossible. `view`
+ * must cover the same bytes as `buf`.
  */
-export function checkFrame(buf: Uint8Array, at: number, end: number): FrameCheck {
+export function checkFrame(buf: Uint8Array, at: number, end: number, view: DataView = viewOf(buf)): FrameCheck {
   if (end - at < FRAME_PREFIX_BYTES) return { kind: "partial", needBytes: FRAME_PREFIX_BYTES };
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const length = view.getUint32(at, true);
   const frameBytes = length + 4;
   if (frameBytes < MIN_FRAME_BYTES) return { kind: "corrupt", frameBytes: 0, reason: `impossible frame length ${length}` };
@@ -143,7 +148,7 @@ export function checkFrame(buf: Uint8Array, at: number, end: number): FrameCheck
   const bodyStart = at + FRAME_PREFIX_BYTES;
   const bodyEnd = at + frameBytes;
   const stored = view.getUint32(at + 4, true);
-  const actual = crc32c(buf.subarray(bodyStart, bodyEnd));
+  const actual = crc32cRange(view, bodyStart, bodyEnd);
   if (stored !== actual) {
     return { kind: "corrupt", frameBytes, reason: `CRC32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})` };
   }
@@ -160,45 +165,60 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, "0")}`;
 }
 
+function overrun(at: number): never {
+  throw new RangeError(`frame at ${at} overruns its length`);
+}
+
 /**
  * Decodes a frame already checked by checkFrame. Keys, values and header values are
  * copies, so a caller may keep them after the read buffer is reused. Throws a RangeError
  * if the (CRC-valid) body does not fit its own layout, which only a bug could produce.
+ * `view` must cover the same bytes as `buf`.
  */
-export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number): StoredRecord {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, view: DataView = viewOf(buf)): StoredRecord {
   const end = at + frameBytes;
   let pos = at + FRAME_PREFIX_BYTES + 1;
   const offset = readInt64(view, pos);
   const timestamp = readInt64(view, pos + 8);
   pos += 16;
-  const take = (n: number): Uint8Array => {
-    if (n < 0 || pos + n > end) throw new RangeError(`frame at ${at} overruns its length`);
-    const bytes = buf.slice(pos, pos + n);
-    pos += n;
-    return bytes;
-  };
-  const u32 = (): number => {
-    if (pos + 4 > end) throw new RangeError(`frame at ${at} overruns its length`);
-    const v = view.getUint32(pos, true);
-    pos += 4;
-    return v;
-  };
-  const i32 = (): number => {
-    if (pos + 4 > end) throw new RangeError(`frame at ${at} overruns its length`);
-    const v = view.getInt32(pos, true);
-    pos += 4;
-    return v;
-  };
-  const keyLength = i32();
-  const key = keyLength === -1 ? null : take(keyLength);
-  const value = take(u32());
-  const headerCount = u32();
+  // Every length is checked against the frame's end before it is used: the CRC proves
+  // the bytes are as written, not that a writer laid them out right.
+  if (pos + 4 > end) overrun(at);
+  const keyLength = view.getInt32(pos, true);
+  pos += 4;
+  let key: Uint8Array | null = null;
+  if (keyLength !== -1) {
+    if (keyLength < 0 || pos + keyLength > end) overrun(at);
+    key = buf.slice(pos, pos + keyLength);
+    pos += keyLength;
+  }
+  if (pos + 4 > end) overrun(at);
+  const valueLength = view.getUint32(pos, true);
+  pos += 4;
+  if (pos + valueLength > end) overrun(at);
+  const value = buf.slice(pos, pos + valueLength);
+  pos += valueLength;
+  if (pos + 4 > end) overrun(at);
+  const headerCount = view.getUint32(pos, true);
+  pos += 4;
   const headers: RecordHeader[] = [];
   for (let h = 0; h < headerCount; h++) {
-    const headerKey = utf8Decoder.decode(take(u32()));
-    const valueLength = i32();
-    headers.push({ key: headerKey, value: valueLength === -1 ? null : take(valueLength) });
+    if (pos + 4 > end) overrun(at);
+    const keyBytes = view.getUint32(pos, true);
+    pos += 4;
+    if (pos + keyBytes > end) overrun(at);
+    const headerKey = utf8Decoder.decode(buf.subarray(pos, pos + keyBytes));
+    pos += keyBytes;
+    if (pos + 4 > end) overrun(at);
+    const headerValueLength = view.getInt32(pos, true);
+    pos += 4;
+    let headerValue: Uint8Array | null = null;
+    if (headerValueLength !== -1) {
+      if (headerValueLength < 0 || pos + headerValueLength > end) overrun(at);
+      headerValue = buf.slice(pos, pos + headerValueLength);
+      pos += headerValueLength;
+    }
+    headers.push({ key: headerKey, value: headerValue });
   }
   if (pos !== end) throw new RangeError(`frame at ${at} has ${end - pos} trailing bytes`);
   return { offset, timestamp, key, value, headers };

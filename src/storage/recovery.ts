@@ -12,7 +12,7 @@
  *    data exists, it is corruption in the middle of the log: it is reported, never
  *    truncated away, and reads stop at it.
  */
-import { checkFrame, FRAME_PREFIX_BYTES } from "./record-codec.ts";
+import { checkFrame, FRAME_PREFIX_BYTES, viewOf } from "./record-codec.ts";
 import type { IndexEntry, OffsetIndex } from "./offset-index.ts";
 import { listSegmentBases, Segment } from "./segment.ts";
 
@@ -114,11 +114,13 @@ function scanSegment(
   let expected = firstOffset;
   let position = start;
   let buf: Uint8Array = new Uint8Array(0);
+  let view = viewOf(buf);
   let bufStart = start;
   let result: ScanResult | null = null;
 
   const load = (at: number, atLeast: number): void => {
     buf = segment.read(at, Math.min(Math.max(SCAN_CHUNK_BYTES, atLeast), segment.size - at));
+    view = viewOf(buf);
     bufStart = at;
   };
 
@@ -128,7 +130,7 @@ function scanSegment(
       break;
     }
     let at = position - bufStart;
-    let check = checkFrame(buf, at, buf.length);
+    let check = checkFrame(buf, at, buf.length, view);
     if (check.kind === "partial") {
       if (position + check.needBytes > segment.size) {
         result = { nextOffset: expected, stoppedAt: position, reason: `partial frame (needs ${check.needBytes} bytes)` };
@@ -136,7 +138,7 @@ function scanSegment(
       }
       load(position, check.needBytes);
       at = 0;
-      check = checkFrame(buf, at, buf.length);
+      check = checkFrame(buf, at, buf.length, view);
     }
     let problem: string | null = null;
     if (check.kind === "ok") {

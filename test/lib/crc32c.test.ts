@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { crc32c } from "../../src/lib/crc32c.ts";
+import { crc32c, crc32cRange } from "../../src/lib/crc32c.ts";
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -56,5 +56,28 @@ describe("crc32c", () => {
     const data = ascii("123456789");
     data[4] ^= 0x01;
     expect(crc32c(data)).not.toBe(0xe3069283);
+  });
+});
+
+describe("crc32cRange", () => {
+  test("equals crc32c of the same bytes for every range of an unaligned view", () => {
+    const backing = Uint8Array.from({ length: 80 }, (_, i) => (i * 193 + 7) & 0xff);
+    // A view starting at an odd byte, so word reads are unaligned.
+    const bytes = backing.subarray(3, 70);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let start = 0; start <= bytes.length; start++) {
+      for (let end = start; end <= bytes.length; end++) {
+        expect(crc32cRange(view, start, end)).toBe(crc32c(bytes.subarray(start, end)));
+      }
+    }
+    expect(crc32cRange(new DataView(ascii("123456789").buffer), 0, 9)).toBe(0xe3069283);
+  });
+
+  test("continues a running checksum", () => {
+    const whole = ascii("The quick brown fox jumps over the lazy dog");
+    const view = new DataView(whole.buffer);
+    for (let cut = 0; cut <= whole.length; cut++) {
+      expect(crc32cRange(view, cut, whole.length, crc32cRange(view, 0, cut))).toBe(0x22620404);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { deletePartitionLog, PartitionLog } from "../../src/storage/index.ts";
@@ -290,6 +290,48 @@ describe("PartitionLog bad input", () => {
     const again = PartitionLog.open(path, {});
     expect(again.endOffset).toBe(1);
     await again.close();
+  });
+
+  test("a folder open in another process is refused and its index left alone", async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const path = join(dir.path, "p");
+    const fixture = join(import.meta.dir, "fixtures", "append-loop.ts");
+    const child = Bun.spawn([process.execPath, fixture, path, "never"], { stdout: "pipe", stderr: "pipe" });
+    cleanups.push(async () => {
+      child.kill("SIGKILL");
+      await child.exited;
+    });
+    // Wait for the child's first acknowledged append: its index is open and written.
+    const reader = child.stdout.getReader();
+    let text = "";
+    while (!text.includes("ack ")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the appending child exited early");
+      text += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+    const indexInode = statSync(join(path, "index.sqlite")).ino;
+    const warnings: string[] = [];
+    let caught: unknown;
+    try {
+      PartitionLog.open(path, {}, (m) => warnings.push(m));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StreamNestError);
+    expect((caught as StreamNestError).code).toBe("STORAGE_ERROR");
+    expect((caught as StreamNestError).message).toContain("another process has this partition open");
+    expect(warnings).toEqual([]);
+    expect(statSync(join(path, "index.sqlite")).ino).toBe(indexInode);
+    child.kill("SIGKILL");
+    await child.exited;
+    // Once the holder is gone (even by kill -9) the folder opens, with every acknowledged record.
+    const acked = Math.max(...[...text.matchAll(/ack (\d+)/g)].map((m) => Number(m[1])));
+    const log = PartitionLog.open(path, {}, () => {});
+    cleanups.push(() => log.close());
+    expect(log.endOffset).toBeGreaterThan(acked);
+    expect(log.read(acked, 1, 1)).toEqual([expectedAt(acked)]);
   });
 
   test("appends made before close are written by close", async () => {

@@ -1,0 +1,113 @@
+/**
+ * Reads the contiguous frames of one segment from a known position: the offset index is
+ * asked only where a read starts, and the frames after it are found by their own length
+ * fields, since a segment holds consecutive offsets back to back. Bytes come in bounded
+ * preads sized from what the read may still return, so a read never holds more than
+ * READ_CHUNK_BYTES of the file (or one frame, if a single frame is larger).
+ */
+import { checkFrame, decodeFrame, FRAME_PREFIX_BYTES, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
+import type { Segment } from "./segment.ts";
+import type { StoredRecord } from "./types.ts";
+
+/** Largest pread of one read-ahead. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+export interface ReadBudget {
+  maxRecords: number;
+  /** Frame bytes; the first record of a read is returned even when it alone is larger (KIP-74). */
+  maxBytes: number;
+}
+
+/** Progress of one read across segments. */
+export interface ReadProgress {
+  /** The offset the next frame must hold. */
+  offset: number;
+  /** Frame bytes of the records returned so far. */
+  bytes: number;
+  out: StoredRecord[];
+}
+
+export type WalkStop =
+  /** A budget is spent, `stopOffset` was reached, or the next frame is left to the next read. */
+  | { kind: "done" }
+  /** The frames of this segment are all read (the file ends on a frame boundary). */
+  | { kind: "segment-end" }
+  /** The frame at `position` is missing, cut short, fails its CRC or holds another offset. */
+  | { kind: "bad"; position: number; reason: string };
+
+const DONE: WalkStop = { kind: "done" };
+const SEGMENT_END: WalkStop = { kind: "segment-end" };
+const EMPTY: Uint8Array = new Uint8Array(0);
+const EMPTY_VIEW = viewOf(EMPTY);
+
+/**
+ * Appends to `progress.out` the records of `segment` from byte `position` on, starting
+ * with offset `progress.offset`, until a budget is spent, `stopOffset` is reached, the
+ * segment ends, or a frame does not check out. `indexedLength` is the index's length of
+ * the first frame (null when the walk starts at a segment's beginning without a lookup);
+ * it sizes the first pread and must match the frame found.
+ */
+export function walkSegment(
+  segment: Segment,
+  position: number,
+  indexedLength: number | null,
+  stopOffset: number,
+  budget: ReadBudget,
+  progress: ReadProgress,
+): WalkStop {
+  const { out } = progress;
+  const end = segment.size;
+  let buf: Uint8Array = EMPTY;
+  let view = EMPTY_VIEW;
+  let bufStart = position;
+  const load = (need: number): void => {
+    // Size the pread from what may still be returned: the records left times the frame
+    // size seen so far, within the bytes left; never less than the frame at hand.
+    const average = out.length > 0 ? progress.bytes / out.length : (indexedLength ?? MIN_FRAME_BYTES);
+    const wanted = Math.min((budget.maxRecords - out.length) * average, budget.maxBytes - progress.bytes, READ_CHUNK_BYTES);
+    buf = segment.read(position, Math.min(end - position, Math.max(need, Math.ceil(wanted))));
+    view = viewOf(buf);
+    bufStart = position;
+  };
+
+  for (;;) {
+    if (out.length >= budget.maxRecords || progress.offset >= stopOffset) return DONE;
+    if (out.length > 0 && progress.bytes + MIN_FRAME_BYTES > budget.maxBytes) return DONE;
+    if (position >= end) return out.length === 0 ? bad(position, "frame is past the end of its segment") : SEGMENT_END;
+
+    let at = position - bufStart;
+    if (buf.length - at < FRAME_PREFIX_BYTES) {
+      load(out.length === 0 && indexedLength !== null ? Math.max(indexedLength, FRAME_PREFIX_BYTES) : FRAME_PREFIX_BYTES);
+      at = 0;
+    }
+    if (buf.length - at >= FRAME_PREFIX_BYTES) {
+      // The length field decides the budget before any CRC work on a frame not returned.
+      const frameBytes = view.getUint32(at, true) + 4;
+      if (out.length === 0 && indexedLength !== null && frameBytes !== indexedLength) {
+        return bad(position, `frame is ${frameBytes} bytes, index says ${indexedLength}`);
+      }
+      if (out.length > 0 && progress.bytes + frameBytes > budget.maxBytes) return DONE;
+      if (buf.length - at < frameBytes && bufStart + buf.length < end) {
+        // A length field is only trusted for what the index vouched for: a frame larger
+        // than a chunk is left to the next read, which sizes its pread from the index,
+        // so a damaged length can never make a read pull in the rest of the segment.
+        if (out.length > 0 && frameBytes > READ_CHUNK_BYTES) return DONE;
+        load(Math.min(frameBytes, end - position));
+        at = 0;
+      }
+    }
+
+    const check = checkFrame(buf, at, buf.length, view);
+    if (check.kind === "partial") return bad(position, "frame is cut short");
+    if (check.kind === "corrupt") return bad(position, check.reason);
+    if (check.offset !== progress.offset) return bad(position, `frame holds offset ${check.offset}`);
+    out.push(decodeFrame(buf, at, check.frameBytes, view));
+    progress.offset++;
+    progress.bytes += check.frameBytes;
+    position += check.frameBytes;
+  }
+}
+
+function bad(position: number, reason: string): WalkStop {
+  return { kind: "bad", position, reason };
+}
