@@ -6,6 +6,7 @@ import { clientFor } from "./cli/args.ts";
 import { describeError, usageError } from "./cli/fail.ts";
 import { LineReader } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
+import { recordLine } from "./cli/record-line.ts";
 import { loadSchemaCheck, type SchemaCheck } from "./cli/schema-check.ts";
 
 /**
@@ -222,7 +223,7 @@ export class GroupConsumer {
         log.warn(`skipped ${this.options.topic}/${partition} offset ${record.offset}: does not match the schema (${problem})`);
         continue;
       }
-      text += this.format(partition, record);
+      text += recordLine(this.options.topic, partition, record, this.options.format, this.options.labelPartitions);
       this.printed++;
     }
     if (text !== "") await out(text);
@@ -258,21 +259,6 @@ export class GroupConsumer {
       // The session will expire by itself; the group carries on either way.
       if (!FENCED.has(codeOf(error) ?? "")) log.warn(`leaving group ${this.options.group}: ${describeError(error)}`);
     }
-  }
-
-  private format(partition: number, record: RecordView): string {
-    if (this.options.format === "json")
-      return `${JSON.stringify({
-        topic: this.options.topic,
-        partition,
-        offset: record.offset,
-        key: record.key,
-        message: record.message,
-        headers: record.headers,
-        timestamp: record.timestamp,
-      })}\n`;
-    const label = this.options.labelPartitions ? `[Partition ${partition}] ` : "";
-    return `${label}[Offset ${record.offset}] ${record.message}\n`;
   }
 }
 

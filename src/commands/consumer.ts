@@ -5,6 +5,7 @@ import { clientFor, integerFlag, metaArg } from "./cli/args.ts";
 import { describeError, guarded, usageError } from "./cli/fail.ts";
 import { LineReader } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
+import { recordLine } from "./cli/record-line.ts";
 import { loadSchemaCheck, type SchemaCheck } from "./cli/schema-check.ts";
 import { chooseTarget } from "./cli/target.ts";
 import { runGroupConsumer } from "./consumer-group.ts";
@@ -51,9 +52,15 @@ export default defineCommand({
         return exit(0);
       }
       const client = clientFor(args.meta);
-      // Ctrl-C: during the dialogue, leave; while following, finish the print in hand first.
+      // Ctrl-C: during the dialogue, leave (interrupted, as the producer does); while
+      // following, finish the print in hand first and end normally. On a terminal the
+      // echoed ^C is followed by a line break, so the shell's prompt starts a line.
       let follower: Follower | undefined;
-      const stop = () => (follower ? follower.stop() : void exit(0));
+      const stop = (signal: NodeJS.Signals) => {
+        if (process.stdin.isTTY && process.stdout.isTTY) void out("\n");
+        if (follower) follower.stop();
+        else void exit(signal === "SIGINT" ? 130 : 143);
+      };
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
       let stdin: LineReader | undefined;
@@ -221,26 +228,11 @@ class Follower {
         log.warn(`skipped ${this.topic}/${partition} offset ${record.offset}: does not match the schema (${problem})`);
         continue;
       }
-      text += this.format(partition, record);
+      text += recordLine(this.topic, partition, record, this.options.format, this.options.labelPartitions);
       this.printed++;
       if (this.options.max !== undefined && this.printed >= this.options.max) this.stop();
     }
     if (text !== "") await out(text);
-  }
-
-  private format(partition: number, record: RecordView): string {
-    if (this.options.format === "json")
-      return `${JSON.stringify({
-        topic: this.topic,
-        partition,
-        offset: record.offset,
-        key: record.key,
-        message: record.message,
-        headers: record.headers,
-        timestamp: record.timestamp,
-      })}\n`;
-    const label = this.options.labelPartitions ? `[Partition ${partition}] ` : "";
-    return `${label}[Offset ${record.offset}] ${record.message}\n`;
   }
 }
 
