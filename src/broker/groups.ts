@@ -30,6 +30,9 @@ import type { TopicDescription } from "./types.ts";
  */
 
 /** What the group service needs of the broker. */
+/** Limits a transport validates group calls against. */
+export { MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../groups/group-coordinator.ts";
+
 export interface GroupHost {
   readonly self: BrokerRef;
   readonly metadata: MetadataStore;

@@ -1,6 +1,9 @@
 import type { ErrorCode } from "../lib/errors.ts";
 import type { StoredRecord } from "../storage/types.ts";
 
+// What a transport renders comes from the broker, never from storage directly.
+export type { RecordHeader, StoredRecord } from "../storage/types.ts";
+
 /** The broker's calls in transport-neutral terms (HTTP today, the Kafka protocol later). */
 
 export interface ProduceMessage {

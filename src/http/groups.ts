@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { parseGroupCall } from "../broker/groups-seam.ts";
 import type { GroupView, JoinAnswer } from "../broker/groups.ts";
 import { GROUPS_PATH as GROUPS_INTERNAL_PATH } from "../broker/cluster-link.ts";
-import { MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../groups/group-coordinator.ts";
+import { MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../broker/groups.ts";
 import { ErrorBody, integerField, TopicName } from "./models.ts";
 import type { RouteContext } from "./context.ts";
 import { json } from "./respond.ts";

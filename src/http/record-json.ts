@@ -1,4 +1,4 @@
-import type { RecordHeader, StoredRecord } from "../storage/types.ts";
+import type { RecordHeader, StoredRecord } from "../broker/types.ts";
 
 /**
  * Records as JSON text, built by hand: a batch read of thousands of records is

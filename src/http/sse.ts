@@ -1,5 +1,5 @@
 import { StreamNestError } from "../lib/errors.ts";
-import type { StoredRecord } from "../storage/types.ts";
+import type { StoredRecord } from "../broker/types.ts";
 import type { Tail } from "../broker/types.ts";
 import { recordJson } from "./record-json.ts";
 
