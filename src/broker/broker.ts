@@ -11,7 +11,7 @@ import { murmur2 } from "../lib/murmur2.ts";
 import { assertTopicName, topicNameProblem } from "../lib/topic-name.ts";
 import { registerGroupMetrics } from "../metrics/group-metrics.ts";
 import { BrokerMetrics, type PartitionStat, type TopicCounters } from "../metrics/metrics.ts";
-import { compileSchema, SchemaRegistry } from "../schema/registry.ts";
+import { checkNewSchema, SchemaRegistry } from "../schema/registry.ts";
 import { deletePartitionLog, PartitionLog } from "../storage/partition-log.ts";
 import type { LogOptions, RecordInput, StoredRecord } from "../storage/types.ts";
 import { type BrokerDirectory, type Forwarder, noForwarder, singleBrokerDirectory } from "./cluster-seam.ts";
@@ -121,7 +121,7 @@ export class Broker {
     this.proposer = deps.proposer ? deps.proposer(this.metadata) : new LocalMetadataProposer(this.metadata);
     for (const meta of this.metadata.current.topics.values()) this.topics.set(meta.name, this.newTopicState(meta));
     this.removeOrphanPartitions();
-    this.unsubscribe = this.metadata.onChange((doc) => this.onMetadata(doc));
+    this.unsubscribe = this.metadata.onChange((doc, change) => this.onMetadata(doc, change === undefined));
     this.metrics.setPartitionSource(() => this.partitionStats());
     const { retentionMs, retentionBytes } = config.log;
     if (retentionMs !== undefined || retentionBytes !== undefined) {
@@ -257,8 +257,8 @@ export class Broker {
   async registerSchema(topic: unknown, schema: unknown): Promise<number> {
     this.topicState(topic);
     const name = topic as string;
-    // Compile before proposing: a schema that does not compile never reaches metadata.
-    compileSchema(schema, 0);
+    // Checked before proposing: a schema that is too costly or does not compile never reaches metadata.
+    checkNewSchema(schema);
     await this.proposer.propose({
       type: "register-schema",
       topic: name,
@@ -456,6 +456,7 @@ export class Broker {
     // Counted from now, not from the first read: a stream nobody reads still holds a slot.
     this.metrics.activeStreams.inc();
     let released = false;
+    let closedByCaller = false;
     const release = (): void => {
       if (released) return;
       released = true;
@@ -477,13 +478,20 @@ export class Broker {
           }
           await waitForAppend(log, next, Infinity, signals);
         }
+        // A reader still there is told why its stream ends, rather than seeing it just stop.
+        if (state.lifetime.signal.aborted && !closedByCaller && !request.signal.aborted && !self.lifetime.signal.aborted)
+          throw topicGone(state.meta.name);
       } finally {
         release();
       }
     }
     for (const s of signals) s.addEventListener("abort", release, { once: true });
     if (signals.some((s) => s.aborted)) release();
-    return { startOffset: start, records: records(), close: release };
+    const close = (): void => {
+      closedByCaller = true;
+      release();
+    };
+    return { startOffset: start, records: records(), close };
   }
 
   // ---- health and lifecycle -------------------------------------------------------
@@ -576,12 +584,21 @@ export class Broker {
     };
   }
 
-  /** Brings the topic states in line with a new metadata document, whoever changed it. */
-  private onMetadata(doc: MetadataDocument): void {
+  /**
+   * Brings the topic states in line with a new metadata document, whoever changed it.
+   * `adopted`: a whole document taken from a peer (catching up), whose deletions this
+   * broker did not see happen, so removing their data here is said in the log.
+   */
+  private onMetadata(doc: MetadataDocument, adopted = false): void {
     for (const [name, state] of [...this.topics]) {
       const meta = doc.topics.get(name);
-      if (!meta || meta.id !== state.meta.id) this.dropTopic(name, state);
-      else if (meta !== state.meta) {
+      if (!meta || meta.id !== state.meta.id) {
+        if (adopted && state.partitions.some((ps) => existsSync(ps.dir)))
+          this.warn(
+            `topic "${name}" ${meta ? "was deleted and created again" : "is no longer"} in metadata version ${doc.version}: removing its partitions here`,
+          );
+        this.dropTopic(name, state);
+      } else if (meta !== state.meta) {
         state.meta = meta;
         for (const ps of state.partitions) ps.assignment = meta.partitions[ps.partition];
       }
@@ -679,7 +696,7 @@ export class Broker {
 
 function recordBytes(record: RecordInput): number {
   let bytes = record.value.length + (record.key?.length ?? 0);
-  for (const h of record.headers) bytes += h.key.length + (h.value?.length ?? 0);
+  for (const h of record.headers) bytes += Buffer.byteLength(h.key) + (h.value?.length ?? 0);
   return bytes;
 }
 

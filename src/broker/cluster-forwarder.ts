@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Forwarder as LeaderCalls } from "../cluster/forwarder.ts";
-import { errorFromAnswer, isTimeout } from "../cluster/peer-client.ts";
+import { errorFromAnswer, isTimeout, mayHaveArrived } from "../cluster/peer-client.ts";
 import type { BrokerRef } from "../cluster/metadata.ts";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
 import type { StoredRecord } from "../storage/types.ts";
@@ -18,6 +18,7 @@ import {
   type ProduceCall,
   TAIL_PATH,
   type TailBatch,
+  type TailError,
   type TailStart,
 } from "./partition-wire.ts";
 import type { FetchRequest, FetchResult, ProduceMessage, ProduceOutcome, Tail, TailRequest } from "./types.ts";
@@ -38,6 +39,32 @@ export const forwardedCall = new AsyncLocalStorage<number | null>();
 
 export function partitionName(topic: string, partition: number): string {
   return `partition ${partition} of topic "${topic}"`;
+}
+
+const NAMED_PARTITIONS = 5;
+const NAMED_TOPICS = 3;
+
+/**
+ * `partitions 1, 4 and 7 of topic "a"`, naming a few: one flush may carry thousands of
+ * partitions, and this text goes into every message's error of a batch (listing 3,000
+ * partitions once made a 20,000-message batch answer 1 GB).
+ */
+export function partitionsName(parts: readonly { topic: string; partition: number }[]): string {
+  const byTopic = new Map<string, Set<number>>();
+  for (const { topic, partition } of parts) {
+    let set = byTopic.get(topic);
+    if (!set) byTopic.set(topic, (set = new Set()));
+    set.add(partition);
+  }
+  const named = [...byTopic].slice(0, NAMED_TOPICS).map(([topic, set]) => {
+    const partitions = [...set];
+    const shown = partitions.slice(0, NAMED_PARTITIONS).join(", ");
+    const rest = partitions.length - NAMED_PARTITIONS;
+    const list = rest > 0 ? `${shown} and ${rest} more` : shown.replace(/, (\d+)$/, " and $1");
+    return `${partitions.length === 1 ? "partition" : "partitions"} ${list} of topic "${topic}"`;
+  });
+  const restTopics = byTopic.size - NAMED_TOPICS;
+  return restTopics > 0 ? `${named.join("; ")}; and partitions of ${restTopics} more topics` : named.join("; ");
 }
 
 export class ClusterForwarder implements Forwarder {
@@ -72,9 +99,7 @@ export class ClusterForwarder implements Forwarder {
     const body: ProduceBatchCall = { calls: calls.map((c) => c.call) };
     const first = calls[0].call;
     const one = calls.every((c) => c.call.topic === first.topic && c.call.partition === first.partition);
-    const what = one
-      ? partitionName(first.topic, first.partition)
-      : `partitions ${[...new Set(calls.map((c) => `${c.call.partition} of topic "${c.call.topic}"`))].join(", ")}`;
+    const what = one ? partitionName(first.topic, first.partition) : partitionsName(calls.map((c) => c.call));
     let answer: ProduceBatchAnswer;
     try {
       answer = await this.leaders.json<ProduceBatchAnswer>(leader, {
@@ -137,7 +162,14 @@ export class ClusterForwarder implements Forwarder {
     });
     if (!response.ok) throw await errorFromAnswer(response, `${what}: broker ${leader.id} (${leader.address})`, leader.address);
     if (!response.body) throw malformed("tail");
-    const lines = jsonLines(response.body, signal);
+    const lines = jsonLines(response.body, signal, (cause) => {
+      const code = (cause as { code?: unknown } | null)?.code;
+      return new StreamNestError(
+        "LEADER_UNAVAILABLE",
+        `${what} is led by broker ${leader.id} (${leader.address}), which broke off the stream${typeof code === "string" && code !== "" ? ` (${code})` : ""}; read again from the next offset`,
+        { leader: leader.id, broker: leader.address },
+      );
+    });
     const first = await lines.next();
     const start = first.done ? undefined : (first.value as TailStart);
     if (!start || typeof start.startOffset !== "number") {
@@ -173,12 +205,18 @@ interface PendingProduce {
   reject: (error: unknown) => void;
 }
 
-/** As with a Kafka producer's request timeout, a produce that timed out has an unknown outcome; say so. */
+/**
+ * As with a Kafka producer's request timeout (or its NetworkException), a produce that
+ * timed out, or whose connection broke once sent, has an unknown outcome; say so.
+ */
 function produceFailure(error: unknown, count: number): unknown {
+  const what = count === 1 ? "the message" : "the messages";
   if (isTimeout(error) && error instanceof StreamNestError)
+    return new StreamNestError("LEADER_UNAVAILABLE", `${error.message}; the leader may still write ${what}`, error.details);
+  if (mayHaveArrived(error) && error instanceof StreamNestError)
     return new StreamNestError(
       "LEADER_UNAVAILABLE",
-      `${error.message}; the leader may still write ${count === 1 ? "the message" : "the messages"}`,
+      `${error.message}; the leader may have written ${what} before the connection broke`,
       error.details,
     );
   return error;
@@ -186,14 +224,25 @@ function produceFailure(error: unknown, count: number): unknown {
 
 async function* batches(lines: AsyncGenerator<unknown>): AsyncGenerator<StoredRecord[]> {
   for await (const line of lines) {
+    const ended = line as TailError;
+    if (ended && isErrorCode(ended.error) && typeof ended.message === "string")
+      throw new StreamNestError(ended.error, ended.message, ended.details);
     const batch = line as TailBatch;
     if (!batch || !Array.isArray(batch.records)) throw malformed("tail");
     yield batch.records.map(decodeRecord);
   }
 }
 
-/** Parses a stream of newline-delimited JSON; ends (and releases the stream) when the caller stops. */
-async function* jsonLines(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<unknown> {
+/**
+ * Parses a stream of newline-delimited JSON; ends (and releases the stream) when the
+ * caller stops. A stream that breaks (the leader killed) is `broken`'s error, not the
+ * socket's raw one.
+ */
+async function* jsonLines(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+  broken: (cause: unknown) => StreamNestError,
+): AsyncGenerator<unknown> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffered = "";
@@ -213,7 +262,8 @@ async function* jsonLines(body: ReadableStream<Uint8Array>, signal: AbortSignal)
   } catch (error) {
     // Closed on purpose: the tail simply ends, nobody is left to hear of it.
     if (signal.aborted) return;
-    throw error;
+    if (error instanceof SyntaxError) throw malformed("tail");
+    throw broken(error);
   } finally {
     await reader.cancel().catch(() => undefined);
   }

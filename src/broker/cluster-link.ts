@@ -31,6 +31,7 @@ import {
   type ProduceBatchAnswer,
   TAIL_PATH,
   type TailBatch,
+  type TailError,
   type TailStart,
 } from "./partition-wire.ts";
 
@@ -315,7 +316,15 @@ export class ClusterLink {
             const batch: TailBatch = { records: next.value.map(encodeRecord) };
             controller.enqueue(encoder.encode(`${JSON.stringify(batch)}\n`));
           } catch (error) {
-            controller.error(error);
+            // The broker's own refusal (the topic was deleted) travels as a line, so the
+            // forwarding broker can tell its client why the stream ended.
+            if (!(error instanceof StreamNestError)) {
+              controller.error(error);
+              return;
+            }
+            const line: TailError = error.toJSON();
+            controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+            controller.close();
           } finally {
             clearTimeout(timer);
           }

@@ -58,13 +58,20 @@ export interface FetchAnswer {
   endOffset: number;
 }
 
-/** The first line of a forwarded tail; each following line is a TailBatch. */
+/** The first line of a forwarded tail; each following line is a TailBatch, the last may be a TailError. */
 export interface TailStart {
   startOffset: number;
 }
 
 export interface TailBatch {
   records: WireRecord[];
+}
+
+/** Why the leader ended a forwarded tail (e.g. TOPIC_NOT_FOUND: the topic was deleted). */
+export interface TailError {
+  error: string;
+  message: string;
+  details?: unknown;
 }
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");

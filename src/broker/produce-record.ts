@@ -32,7 +32,8 @@ export function toRecord(
   let headers = NO_HEADERS;
   if (msg.headers !== undefined) {
     headers = toHeaders(msg.headers);
-    for (const h of headers) size += h.key.length + (h.value?.length ?? 0);
+    // Header names are stored as UTF-8: count their bytes, not their UTF-16 units.
+    for (const h of headers) size += Buffer.byteLength(h.key) + (h.value?.length ?? 0);
   }
   if (size > maxMessageBytes)
     throw new StreamNestError(

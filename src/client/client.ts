@@ -39,15 +39,24 @@ const NO_CONTENT = 204;
  * benchmark. Any broker answers any route, so the client talks to one address and
  * moves to the next only when the one it uses cannot be reached. Bun's fetch keeps
  * connections alive and pools them, so successive calls reuse one socket.
+ *
+ * As Kafka's bootstrap.servers, the addresses given are where to start: every metadata
+ * answer adds the cluster's other brokers after them, so a client started against one
+ * broker carries on through the others when that one goes down.
  */
 export class StreamNestClient {
-  readonly addresses: readonly string[];
+  private readonly list: string[];
   private current = 0;
   private readonly timeoutMs: number;
 
   constructor(brokers: string | readonly string[], options: ClientOptions = {}) {
-    this.addresses = parseBrokerAddresses(brokers);
+    this.list = parseBrokerAddresses(brokers);
     this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /** Base URLs this client may use: the ones given, then the ones metadata named. */
+  get addresses(): readonly string[] {
+    return this.list;
   }
 
   /** The base URL in use now (`http://host:port`). */
@@ -63,8 +72,30 @@ export class StreamNestClient {
     return (await this.json<{ topics: string[] }>("GET", "/list-topics")).topics;
   }
 
-  metadata(): Promise<Metadata> {
-    return this.json<Metadata>("GET", "/metadata");
+  async metadata(): Promise<Metadata> {
+    const metadata = await this.json<Metadata>("GET", "/metadata");
+    this.learn(metadata.brokers);
+    return metadata;
+  }
+
+  /**
+   * Adds the brokers a metadata answer names. A broker that advertises a loopback
+   * address (the default, localhost:<port>) is only learned from a broker reached on
+   * loopback too: from another machine that address would name this machine instead.
+   */
+  private learn(brokers: Metadata["brokers"]): void {
+    if (!Array.isArray(brokers)) return;
+    const fromLoopback = isLoopback(this.baseUrl);
+    for (const broker of brokers) {
+      let base: string;
+      try {
+        [base] = parseBrokerAddresses(String(broker?.address ?? ""));
+      } catch {
+        continue;
+      }
+      if (isLoopback(base) && !fromLoopback) continue;
+      if (!this.list.some((known) => sameBroker(known, base))) this.list.push(base);
+    }
   }
 
   /**
@@ -206,6 +237,7 @@ export class StreamNestClient {
     };
     const limit = this.timeoutMs + (options.extraTimeoutMs ?? 0);
     const failures: string[] = [];
+    let mayHaveArrived = false;
     for (let attempt = 0; attempt < this.addresses.length; attempt++) {
       const index = (this.current + attempt) % this.addresses.length;
       const base = this.addresses[index];
@@ -228,6 +260,7 @@ export class StreamNestClient {
             `${displayAddress(base)} did not answer ${method} ${path} within ${limit} ms`,
           );
         failures.push(`${displayAddress(base)} (${networkProblem(error)})`);
+        if (!neverConnected(error)) mayHaveArrived = true;
         if (method !== "GET" && !neverConnected(error)) break;
         continue;
       }
@@ -240,9 +273,30 @@ export class StreamNestClient {
       failures.length === 1
         ? `cannot reach the broker at ${failures[0]}`
         : `cannot reach any broker: ${failures.join(", ")}`,
-      { unreachable: this.addresses.map(displayAddress) },
+      // mayHaveArrived: a connection broke after the request went, so a write may have been made.
+      { unreachable: this.addresses.map(displayAddress), ...(mayHaveArrived ? { mayHaveArrived: true } : {}) },
     );
   }
+}
+
+function hostOf(base: string): string {
+  try {
+    return new URL(base).hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  } catch {
+    return "";
+  }
+}
+
+function isLoopback(base: string): boolean {
+  const host = hostOf(base);
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** localhost:8080 and 127.0.0.1:8080 are one broker. */
+function sameBroker(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [ua, ub] = [new URL(a), new URL(b)];
+  return ua.port === ub.port && ua.protocol === ub.protocol && isLoopback(a) && isLoopback(b);
 }
 
 function perMessageResults(error: unknown): BatchItemResult[] | undefined {

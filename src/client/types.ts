@@ -19,6 +19,8 @@ export interface PartitionPlacement {
 
 export interface Metadata {
   topic_partitions: Record<string, { partitions: PartitionPlacement[] }>;
+  /** Every broker of the cluster (beyond the seed's shape). */
+  brokers?: Array<{ id: number; address: string }>;
 }
 
 export interface ProduceOptions {

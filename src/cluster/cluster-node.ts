@@ -88,7 +88,9 @@ export class ClusterNode<C, R, S extends { version: number }> {
       peers: options.peers,
       client: this.client,
       metadataVersion: () => options.state.version(),
-      onPeerVersion: (member, version) => this.sync.noteVersion(member.dialAddress, version),
+      // Before the broker's store is open there is nothing to compare.
+      metadataFingerprint: () => (options.state.version() === 0 ? undefined : options.state.fingerprint()),
+      onPeerVersion: (member, version, fingerprint) => this.sync.noteVersion(member.dialAddress, version, fingerprint),
       statePath: options.dataDir === undefined ? undefined : join(options.dataDir, "meta", MEMBERS_FILE),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       deadAfterMs: options.deadAfterMs,

@@ -14,6 +14,12 @@ import type { VersionedState } from "./shared-state.ts";
  * existing. Each applied change gets the next version from the store, is persisted by it,
  * then pushed to every peer before the caller is answered, so what the caller sees next on
  * any live broker already includes it.
+ *
+ * The controller makes a change only while a majority of the brokers is alive, and only
+ * once it holds the newest metadata any alive broker reports. A broker left on its own
+ * (the others down or cut off) therefore refuses changes instead of numbering its own
+ * version N while the others number a different one: two histories under one number
+ * would otherwise meet later, and one side's topics would silently vanish.
  */
 
 export const CONTROLLER_PATH = "/internal/controller";
@@ -63,6 +69,8 @@ export class Controller<C, R, S extends { version: number }> {
           // It may have taken the change and still be working on it: another controller
           // taking it too would number two changes alike, so the caller hears the doubt.
           throw new StreamNestError("LEADER_UNAVAILABLE", `${error.message}; the change may still be made`, error.details);
+        // The controller refused for want of a majority: trying elsewhere cannot help.
+        if (error.code === "NOT_CONTROLLER" && isQuorumRefusal(error)) throw error;
         if (error.code === "LEADER_UNAVAILABLE") {
           tried.add(controllerId);
           membership.markUnreachable(controllerId, error.message);
@@ -123,10 +131,9 @@ export class Controller<C, R, S extends { version: number }> {
   }
 
   private async applyAndPush(change: C): Promise<R> {
-    const { state, sync } = this.options;
-    // A broker that just became controller may hold older metadata than a peer; numbering
-    // a change from there would reuse a version, so it first catches up.
-    await sync.catchUpIfBehind();
+    const { state } = this.options;
+    await this.assertMajority();
+    await this.assertNewest();
     const before = state.version();
     try {
       return await this.options.apply(change);
@@ -134,6 +141,44 @@ export class Controller<C, R, S extends { version: number }> {
       // apply may have made a change before it failed (e.g. recording a new broker).
       if (state.version() !== before) await this.pushToPeers();
     }
+  }
+
+  /**
+   * Refuses the change unless a majority of the brokers is alive right now: the ones
+   * counted alive are asked first (one that died a moment ago would receive nothing),
+   * and if too few answer, every broker is asked once more.
+   */
+  private async assertMajority(): Promise<void> {
+    const { membership } = this.options;
+    await membership.confirmAlive();
+    let quorum = membership.quorum();
+    if (quorum.alive >= quorum.needed) return;
+    await membership.heartbeatRound();
+    quorum = membership.quorum();
+    if (quorum.alive >= quorum.needed) return;
+    throw new StreamNestError(
+      "NOT_CONTROLLER",
+      `only ${quorum.alive} of the cluster's ${quorum.brokers} brokers can be reached (down: ${quorum.down.join(", ")}); ` +
+        `creating or deleting topics and registering schemas needs a majority (${quorum.needed}) up, so that brokers cut off from each other never make conflicting changes`,
+      { alive: quorum.alive, brokers: quorum.brokers, needed: quorum.needed },
+    );
+  }
+
+  /**
+   * A broker that just became controller may hold older metadata than an alive peer;
+   * numbering a change from there would reuse a version, so it first catches up, and
+   * refuses if it cannot.
+   */
+  private async assertNewest(): Promise<void> {
+    const { membership, state, sync } = this.options;
+    const newest = membership.newestAliveVersion();
+    if (newest <= state.version()) return;
+    await sync.catchUp();
+    if (state.version() >= newest) return;
+    throw new StreamNestError(
+      "NOT_CONTROLLER",
+      `the controller, broker ${membership.self.id}, holds metadata version ${state.version()} but a peer reports version ${newest}, which it could not fetch yet; retry`,
+    );
   }
 
   /**
@@ -161,4 +206,10 @@ export class Controller<C, R, S extends { version: number }> {
       }),
     );
   }
+}
+
+/** True for the controller's refusal for want of a majority (it carries the counts). */
+function isQuorumRefusal(error: StreamNestError): boolean {
+  const details = error.details as { needed?: unknown } | undefined;
+  return typeof details?.needed === "number";
 }

@@ -1,6 +1,6 @@
 import { StreamNestError } from "../lib/errors.ts";
 import type { Membership } from "./membership.ts";
-import { isTimeout, type PeerClient, type PeerRequest } from "./peer-client.ts";
+import { isTimeout, mayHaveArrived, type PeerClient, type PeerRequest } from "./peer-client.ts";
 
 /**
  * Calls to the leader of a partition this broker does not lead. Every call goes over
@@ -75,7 +75,7 @@ export class Forwarder {
         throw new StreamNestError("LEADER_UNAVAILABLE", error.message, {
           leader: leader.id,
           broker: membership.addressOf(leader.id) ?? leader.address,
-          ...(isTimeout(error) ? { timedOut: true } : {}),
+          ...(isTimeout(error) ? { timedOut: true } : mayHaveArrived(error) ? { interrupted: true } : {}),
         });
       }
       throw error;

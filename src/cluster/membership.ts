@@ -30,6 +30,8 @@ export interface BrokerIdentity {
 /** The heartbeat body, the same in both directions. */
 export interface Heartbeat extends BrokerIdentity {
   metadataVersion: number;
+  /** Digest of the sender's metadata, so equal versions with different content are noticed. */
+  metadataFingerprint?: string;
   members: BrokerIdentity[];
 }
 
@@ -54,8 +56,10 @@ export interface MembershipOptions {
   client: PeerClient;
   /** This broker's metadata version, sent in every heartbeat. */
   metadataVersion: () => number;
+  /** Digest of this broker's metadata, sent in every heartbeat. */
+  metadataFingerprint?: () => string | undefined;
   /** Called when a member reports its metadata version (to pull newer metadata). */
-  onPeerVersion?: (member: BrokerIdentity & { dialAddress: string }, version: number) => void;
+  onPeerVersion?: (member: BrokerIdentity & { dialAddress: string }, version: number, fingerprint: string | undefined) => void;
   /** Called when the set of known ids or anyone's liveness changes. */
   onChange?: () => void;
   /** Where learned ids are kept across restarts. */
@@ -133,6 +137,14 @@ export class Membership {
     await Promise.all(this.members.map((m) => this.heartbeatTo(m)));
   }
 
+  /**
+   * One heartbeat to every member counted alive, to confirm it still is right now (one
+   * that died a moment ago still looks alive until its heartbeats are overdue).
+   */
+  async confirmAlive(): Promise<void> {
+    await Promise.all(this.members.filter((m) => this.isMemberAlive(m)).map((m) => this.heartbeatTo(m)));
+  }
+
   /** A heartbeat already on its way to `member` is shared, not doubled. */
   private heartbeatTo(member: Member): Promise<void> {
     if (member.inFlight) return member.inFlight;
@@ -153,6 +165,14 @@ export class Membership {
         label: describe(member),
       });
       if (!isHeartbeat(answer)) throw new StreamNestError("INTERNAL_ERROR", `${describe(member)} sent a malformed heartbeat`);
+      if (this.isSelf(answer)) {
+        // A --peers entry that names this broker under another name (127.0.0.1 for localhost).
+        this.members.splice(this.members.indexOf(member), 1);
+        this.options.log?.(`Peer ${member.dialAddress} is this broker itself; leaving it out`);
+        this.persist();
+        this.options.onChange?.();
+        return;
+      }
       this.absorb(answer, member);
     } catch (error) {
       if (member.lastSeen !== 0 || member.reportedAlive === undefined) {
@@ -170,15 +190,22 @@ export class Membership {
         "INVALID_REQUEST",
         `broker id ${heartbeat.id} is already taken by ${this.self.address}; give ${heartbeat.address} another --id`,
       );
-    this.absorb(heartbeat, undefined);
+    // Our own heartbeat, come back through a --peers entry naming this broker: not a member.
+    if (!this.isSelf(heartbeat)) this.absorb(heartbeat, undefined);
     return this.heartbeat();
   }
 
+  private isSelf(heartbeat: Heartbeat): boolean {
+    return heartbeat.id === this.self.id && normalizeAddress(heartbeat.address) === normalizeAddress(this.self.address);
+  }
+
   heartbeat(): Heartbeat {
+    const fingerprint = this.options.metadataFingerprint?.();
     return {
       id: this.self.id,
       address: this.self.address,
       metadataVersion: this.options.metadataVersion(),
+      ...(fingerprint === undefined ? {} : { metadataFingerprint: fingerprint }),
       members: this.knownIdentities(),
     };
   }
@@ -198,6 +225,7 @@ export class Membership {
     this.options.onPeerVersion?.(
       { id: heartbeat.id, address: sender.address, dialAddress: sender.dialAddress },
       heartbeat.metadataVersion,
+      typeof heartbeat.metadataFingerprint === "string" ? heartbeat.metadataFingerprint : undefined,
     );
   }
 
@@ -303,6 +331,28 @@ export class Membership {
 
   isController(): boolean {
     return this.controllerId() === this.self.id;
+  }
+
+  /**
+   * How many brokers the cluster has (every configured or learned one, this one
+   * included), how many are alive, and how many make a majority. Metadata changes need
+   * a majority alive: two sides of a cluster cut apart can then never both make changes
+   * (as a KRaft quorum needs a majority of its voters).
+   */
+  quorum(): { brokers: number; alive: number; needed: number; down: string[] } {
+    // A --peers entry that turned out to be this broker under another name is not another broker.
+    const others = this.members.filter((m) => m.id !== this.self.id);
+    const down = others.filter((m) => !this.isMemberAlive(m)).map((m) => describe(m));
+    const brokers = others.length + 1;
+    return { brokers, alive: brokers - down.length, needed: Math.floor(brokers / 2) + 1, down };
+  }
+
+  /** The newest metadata version an alive member has reported (0 if none). */
+  newestAliveVersion(): number {
+    let newest = 0;
+    for (const m of this.members)
+      if (this.isMemberAlive(m) && m.metadataVersion !== undefined && m.metadataVersion > newest) newest = m.metadataVersion;
+    return newest;
   }
 
   describe(id: number): string {

@@ -77,11 +77,12 @@ export class MetadataStore {
   }
 
   /**
-   * Replaces the document with a newer one (e.g. pulled from a peer on start). Older or
-   * equal versions are ignored; returns whether it was adopted.
+   * Replaces the document with a newer one (e.g. pulled from a peer on start). Older
+   * versions are ignored, and so are equal ones unless `replaceEqual` (a peer's document
+   * of the same version that won the tie-break); returns whether it was adopted.
    */
-  adopt(document: MetadataDocument): boolean {
-    if (document.version <= this.doc.version) return false;
+  adopt(document: MetadataDocument, replaceEqual = false): boolean {
+    if (document.version < this.doc.version || (document.version === this.doc.version && !replaceEqual)) return false;
     const previous = this.doc;
     this.persist(document);
     this.doc = document;

@@ -8,6 +8,12 @@ import type { VersionedState } from "./shared-state.ts";
  * reports a newer version (heartbeats carry versions both ways), and periodically while
  * any peer is known to hold a newer one. Only a newer version is ever adopted, so the
  * versions a broker serves only go up.
+ *
+ * Two brokers can still hold different documents under one version number (a controller
+ * made a change that reached nobody, then another controller numbered a different
+ * change alike). Heartbeats carry a digest of the document, and of two equal versions
+ * the one with the greater digest wins on every broker, so the cluster always settles
+ * on one truth instead of staying split.
  */
 
 export const METADATA_PATH = "/internal/metadata";
@@ -56,10 +62,20 @@ export class MetadataSync<S extends { version: number }> {
     return this.options.state.version();
   }
 
-  /** Heartbeats report versions; a newer one than ours means a change we missed. */
-  noteVersion(dialAddress: string, version: number): void {
+  /**
+   * Heartbeats report versions; a newer one than ours means a change we missed, and an
+   * equal one with a greater digest is the document this broker must settle on.
+   */
+  noteVersion(dialAddress: string, version: number, fingerprint?: string): void {
     if (version > this.newestSeen) this.newestSeen = version;
-    if (version > this.options.state.version()) void this.pullFrom(dialAddress);
+    const own = this.options.state.version();
+    if (version > own) void this.pullFrom(dialAddress);
+    else if (version === own && fingerprint !== undefined && this.winsTieBreak(fingerprint))
+      void this.pullFrom(dialAddress, true);
+  }
+
+  private winsTieBreak(fingerprint: string): boolean {
+    return fingerprint > this.options.state.fingerprint();
   }
 
   /** Pulls until no peer is known to hold a newer version than ours (bounded by peer timeouts). */
@@ -67,16 +83,19 @@ export class MetadataSync<S extends { version: number }> {
     if (this.newestSeen > this.options.state.version()) await this.catchUp();
   }
 
-  /** One pull from one peer; concurrent pulls from the same peer share one request. */
-  pullFrom(dialAddress: string): Promise<boolean> {
+  /**
+   * One pull from one peer; concurrent pulls from the same peer share one request.
+   * `settleTie`: also adopt the peer's document at our own version if it wins the tie-break.
+   */
+  pullFrom(dialAddress: string, settleTie = false): Promise<boolean> {
     const running = this.pulling.get(dialAddress);
     if (running) return running;
-    const pull = this.fetchAndInstall(dialAddress).finally(() => this.pulling.delete(dialAddress));
+    const pull = this.fetchAndInstall(dialAddress, settleTie).finally(() => this.pulling.delete(dialAddress));
     this.pulling.set(dialAddress, pull);
     return pull;
   }
 
-  private async fetchAndInstall(dialAddress: string): Promise<boolean> {
+  private async fetchAndInstall(dialAddress: string, settleTie: boolean): Promise<boolean> {
     let snapshot: S;
     try {
       const body = await this.options.client.json<unknown>(dialAddress, { path: METADATA_PATH });
@@ -85,7 +104,7 @@ export class MetadataSync<S extends { version: number }> {
       // An unreachable peer is the heartbeat's news to report; the next pull retries.
       return false;
     }
-    return this.adopt(snapshot, `broker at ${dialAddress}`);
+    return this.adopt(snapshot, `broker at ${dialAddress}`, settleTie);
   }
 
   /** Handles a snapshot the controller pushed (POST /internal/metadata). */
@@ -96,11 +115,21 @@ export class MetadataSync<S extends { version: number }> {
   }
 
   /** Adopts a snapshot obtained any way (e.g. returned by the controller with its answer). */
-  async adopt(snapshot: S, from: string): Promise<boolean> {
+  async adopt(snapshot: S, from: string, settleTie = false): Promise<boolean> {
+    const { state } = this.options;
     if (snapshot.version > this.newestSeen) this.newestSeen = snapshot.version;
-    const before = this.options.state.version();
-    if (snapshot.version <= before) return false;
-    const installed = await this.options.state.install(snapshot);
+    const before = state.version();
+    if (snapshot.version < before) return false;
+    if (snapshot.version === before) {
+      if (!settleTie || !this.winsTieBreak(state.fingerprint(snapshot))) return false;
+      const installed = await state.install(snapshot, true);
+      if (installed)
+        this.options.log?.(
+          `Metadata version ${before} here differed from the version ${before} of the ${from}: adopted that one, so that every broker holds the same metadata`,
+        );
+      return installed;
+    }
+    const installed = await state.install(snapshot);
     if (installed) this.options.log?.(`Metadata version ${before} -> ${snapshot.version} (from ${from})`);
     return installed;
   }

@@ -131,12 +131,33 @@ function unavailable(label: string, address: string, cause: unknown, timeoutMs: 
     cause instanceof PeerTimeout
       ? `did not answer within ${timeoutMs} ms`
       : `cannot be reached (${describeCause(cause)})`;
-  // A call that timed out may still have been carried out; callers that change state say so.
+  // A call that timed out, or whose connection broke after it was sent, may still have
+  // been carried out; callers that change state say so.
   return new StreamNestError(
     "LEADER_UNAVAILABLE",
     `${label} ${why}`,
-    cause instanceof PeerTimeout ? { broker: address, timedOut: true } : { broker: address },
+    cause instanceof PeerTimeout
+      ? { broker: address, timedOut: true }
+      : neverSent(cause)
+        ? { broker: address }
+        : { broker: address, interrupted: true },
   );
+}
+
+/** Failures where the request surely never reached the peer (nothing to be unsure of). */
+function neverSent(cause: unknown): boolean {
+  const code = cause instanceof Error ? (cause as Error & { code?: unknown }).code : undefined;
+  return code === "ECONNREFUSED" || code === "ConnectionRefused" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "FailedToOpenSocket";
+}
+
+/**
+ * True for a LEADER_UNAVAILABLE whose call may have been carried out by the peer: it
+ * timed out, or the connection broke after the request went (e.g. the peer was killed).
+ */
+export function mayHaveArrived(error: unknown): boolean {
+  if (!(error instanceof StreamNestError) || error.code !== "LEADER_UNAVAILABLE") return false;
+  const details = error.details as { timedOut?: unknown; interrupted?: unknown } | undefined;
+  return details?.timedOut === true || details?.interrupted === true;
 }
 
 /** True for a LEADER_UNAVAILABLE that came from a timeout (the peer may have acted anyway). */

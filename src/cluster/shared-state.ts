@@ -12,8 +12,15 @@ export interface VersionedState<S extends { version: number }> {
   parse(value: unknown): S;
   /**
    * Adopts `snapshot` if its version is newer than the one held, persisting it first;
-   * answers whether it was adopted. An older or equal version is ignored, so a broker
-   * never goes back to older metadata once it has seen a newer one.
+   * answers whether it was adopted. An older version is ignored, so a broker never goes
+   * back to older metadata once it has seen a newer one; an equal version is adopted
+   * only with `replaceEqual` (two brokers that numbered different changes alike settle
+   * on one of them, see MetadataSync).
    */
-  install(snapshot: S): Promise<boolean> | boolean;
+  install(snapshot: S, replaceEqual?: boolean): Promise<boolean> | boolean;
+  /**
+   * A digest of the held metadata (or of `snapshot`): equal versions with different
+   * digests are two histories, and every broker must end up holding the same one.
+   */
+  fingerprint(snapshot?: S): string;
 }

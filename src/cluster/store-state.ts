@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { StreamNestError } from "../lib/errors.ts";
 import type { MetadataDocument } from "./metadata.ts";
 import { decodeMetadata, encodeMetadata, type MetadataStore } from "./metadata-store.ts";
@@ -17,7 +18,7 @@ export interface MetadataWire {
 
 export class StoreState implements VersionedState<MetadataWire> {
   private store: MetadataStore | undefined;
-  private cached: { doc: MetadataDocument; wire: MetadataWire } | undefined;
+  private cached: { doc: MetadataDocument; wire: MetadataWire; fingerprint: string } | undefined;
 
   /** The store exists only once the broker has opened its data dir. */
   bind(store: MetadataStore): void {
@@ -34,9 +35,21 @@ export class StoreState implements VersionedState<MetadataWire> {
   }
 
   snapshot(): MetadataWire {
+    return this.current().wire;
+  }
+
+  fingerprint(snapshot?: MetadataWire): string {
+    if (snapshot === undefined) return this.current().fingerprint;
+    return digest(encodeMetadata(decodeWire(snapshot)));
+  }
+
+  private current(): { wire: MetadataWire; fingerprint: string } {
     const doc = this.bound.current;
-    if (this.cached?.doc !== doc) this.cached = { doc, wire: JSON.parse(encodeMetadata(doc)) as MetadataWire };
-    return this.cached.wire;
+    if (this.cached?.doc !== doc) {
+      const text = encodeMetadata(doc);
+      this.cached = { doc, wire: JSON.parse(text) as MetadataWire, fingerprint: digest(text) };
+    }
+    return this.cached;
   }
 
   parse(value: unknown): MetadataWire {
@@ -44,9 +57,13 @@ export class StoreState implements VersionedState<MetadataWire> {
     return value as MetadataWire;
   }
 
-  install(snapshot: MetadataWire): boolean {
-    return this.bound.adopt(decodeWire(snapshot));
+  install(snapshot: MetadataWire, replaceEqual = false): boolean {
+    return this.bound.adopt(decodeWire(snapshot), replaceEqual);
   }
+}
+
+function digest(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 function decodeWire(value: unknown): MetadataDocument {

@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
+import { closeSync, openSync, statSync } from "node:fs";
 import { defineCommand } from "citty";
 import { isBatchItemError, isUnreachable, type BatchMessage, type StreamNestClient } from "../client/index.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { clientFor, metaArg } from "./cli/args.ts";
-import { describeError, guarded, usageError } from "./cli/fail.ts";
+import { describeError, guarded, surelyNotStored, usageError } from "./cli/fail.ts";
 import { LineReader } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
 import { chooseTarget, type Target } from "./cli/target.ts";
@@ -29,7 +29,7 @@ export default defineCommand({
   async run({ args }) {
     await guarded(async () => {
       if (args.file !== undefined && args.topic === undefined) throw usageError("--file needs --topic");
-      if (args.file !== undefined && !existsSync(args.file)) throw usageError(`cannot read ${args.file}: no such file`);
+      if (args.file !== undefined) checkReadable(args.file);
       const client = clientFor(args.meta);
       let stdin: LineReader | undefined;
       const input = () => (stdin ??= new LineReader(Bun.stdin.stream()));
@@ -51,6 +51,19 @@ export default defineCommand({
     });
   },
 });
+
+/** Refuses a --file that is missing, a folder or unreadable, in one line naming it. */
+function checkReadable(path: string): void {
+  try {
+    if (statSync(path).isDirectory()) throw usageError(`cannot read ${path}: it is a folder, not a file`);
+    closeSync(openSync(path, "r"));
+  } catch (error) {
+    if (error instanceof StreamNestError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : (error as Error).message;
+    throw usageError(`cannot read ${path}: ${why}`);
+  }
+}
 
 /** The seed's dialogue: `> ` for each message, `offset: N` once the broker has it. */
 async function dialogue(client: StreamNestClient, target: Target, key: string | undefined, input: LineReader) {
@@ -90,9 +103,12 @@ async function sendLines(
 ) {
   const progress = process.stderr.isTTY ? new Progress(totalBytes) : undefined;
   const count = { lines: 0, sent: 0, refused: 0 };
+  let inFlight = 0;
   try {
     for (let batch = await nextBatch(input, target.partition, key); batch.length > 0; ) {
+      inFlight = batch.length;
       await sendBatch(client, target.topic, batch, count);
+      inFlight = 0;
       progress?.update(count.sent, input.bytesRead);
       batch = await nextBatch(input, target.partition, key);
     }
@@ -100,6 +116,12 @@ async function sendLines(
     progress?.done();
     // Say how far it got, so that a script knows which lines to send again.
     if (count.lines > 0) log.info(`lines 1-${count.lines} were answered before the error (${count.sent} stored)`);
+    // A batch whose answer never came (the broker died, the connection broke) may be
+    // stored or not: say which lines, rather than let them pass for unsent.
+    if (inFlight > 0 && !surelyNotStored(error))
+      log.warn(
+        `lines ${count.lines + 1}-${count.lines + inFlight} were sent but not answered: they may or may not be stored (check before sending them again)`,
+      );
     throw error;
   }
   progress?.done();

@@ -166,6 +166,11 @@ export class ConsumerGroup {
     }
     const member = this.requireMember(memberId);
     member.lastSeen = now;
+    if (generation === undefined)
+      throw new StreamNestError(
+        "INVALID_REQUEST",
+        `a commit from member ${memberId} needs the generation its join answered (the group is at generation ${this.generation})`,
+      );
     if (generation !== this.generation)
       throw new StreamNestError(
         "ILLEGAL_GENERATION",

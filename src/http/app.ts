@@ -41,8 +41,9 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
       const url = new URL(request.url);
       const answer = errorAnswer(error, code, request.method, url.pathname);
       // A client that went away (e.g. a consumer aborting its long poll on a rebalance)
-      // leaves nobody to answer; that is not a broker fault worth a stack trace.
-      if (answer.status >= 500 && !request.signal.aborted)
+      // leaves nobody to answer; that is not a broker fault worth a stack trace. Nor is
+      // a 503/504 (a leader down): the broker logs that once, not once per request.
+      if (answer.status === 500 && !request.signal.aborted)
         logError(`${request.method} ${url.pathname}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       context.requests.count(request.method, typeof route === "string" && route !== "" ? route : "unmatched", answer.status);
       return Response.json(answer.body, { status: answer.status });

@@ -3,6 +3,7 @@ import type { RouteContext } from "./context.ts";
 import { ErrorBody, integerField, RecordBody } from "./models.ts";
 import { messageText, recordsJson } from "./record-json.ts";
 import { jsonText } from "./respond.ts";
+import { strictFields } from "./strict-fields.ts";
 import { FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/broker.ts";
 
 /**
@@ -35,6 +36,15 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
       return jsonText(`${first},"messages":${recordsJson(records)},"next_offset":${result.nextOffset}}`);
     },
     {
+      transform: strictFields({
+        query: {
+          partition: {},
+          offset: { minimum: 0, code: "INVALID_OFFSET" },
+          max: { minimum: 1, maximum: FETCH_MAX_RECORDS_LIMIT },
+          wait_ms: { minimum: 0, maximum: FETCH_TIMEOUT_LIMIT_MS },
+        },
+        once: ["topic"],
+      }),
       query: t.Object(
         {
           topic: t.String({ error: "topic must be a string" }),

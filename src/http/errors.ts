@@ -40,12 +40,25 @@ function describeValidation(error: ValidationError): string {
     // "messages[3]: key must be a string or null", "topics[1]: topic must be a string".
     const where = fieldOf(/^\d+$/.test(path[path.length - 1]) ? path : path.slice(0, -1));
     const text = where === "" ? error.customError : `${where}: ${error.customError}`;
-    return first !== undefined && first.value === undefined ? `${text} (it is missing)` : text;
+    if (first === undefined) return text;
+    return first.value === undefined ? `${text} (it is missing)` : `${text}, got ${shown(first.value)}`;
   }
   const where = error.type === "body" ? "body" : error.type;
   if (!first) return `invalid ${where}`;
   const field = fieldOf(path);
+  // The body parser answers an empty body with null (a literal null is refused there).
+  if (where === "body" && field === "" && (first.value === null || first.value === undefined))
+    return "the request body is empty; expected a JSON object";
+  if (first.value === undefined && /required property/i.test(first.message ?? ""))
+    return `${where === "body" ? "" : `${where} `}${field} is required (it is missing)`;
   const expected = (first.message ?? "is invalid").replace(/^Expected/, "expected");
-  const found = first.value === undefined ? "nothing" : JSON.stringify(first.value)?.slice(0, 80) ?? String(first.value);
+  const found = first.value === undefined ? "nothing" : shown(first.value);
   return field === "" ? `${where}: ${expected}, got ${found}` : `${where === "body" ? "" : `${where} `}${field}: ${expected}, got ${found}`;
+}
+
+/** A value as the client sent it, short; 1e400 parses to Infinity, which JSON would show as null. */
+function shown(value: unknown): string {
+  if (typeof value === "number") return String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

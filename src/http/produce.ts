@@ -30,7 +30,11 @@ export function produceRoutes({ broker, requests }: RouteContext) {
       if (firstFailure && results.every(isProduceFailure)) {
         const status = new StreamNestError(firstFailure.error, firstFailure.message).status;
         requests.count("POST", "/produce", status);
-        return json({ error: firstFailure.error, message: `no message was written: ${firstFailure.message}`, results }, status);
+        // A leader that timed out (or whose connection broke) may still write: claiming
+        // nothing was written would be wrong, only that nothing was acknowledged.
+        const unknown = results.some((r) => isProduceFailure(r) && outcomeUnknown(r.details));
+        const lead = unknown ? "no message was acknowledged" : "no message was written";
+        return json({ error: firstFailure.error, message: `${lead}: ${firstFailure.message}`, results }, status);
       }
       requests.count("POST", "/produce", 200);
       return json({ results });
@@ -49,4 +53,11 @@ export function produceRoutes({ broker, requests }: RouteContext) {
       },
     },
   );
+}
+
+/** Details of a forwarded produce whose outcome is unknown (see cluster/forwarder.ts). */
+function outcomeUnknown(details: unknown): boolean {
+  if (typeof details !== "object" || details === null) return false;
+  const d = details as { timedOut?: unknown; interrupted?: unknown };
+  return d.timedOut === true || d.interrupted === true;
 }

@@ -6,6 +6,7 @@ import { ErrorBody, integerField, RecordsAnswer } from "./models.ts";
 import { recordsJson } from "./record-json.ts";
 import { jsonText } from "./respond.ts";
 import { sseStream } from "./sse.ts";
+import { strictFields } from "./strict-fields.ts";
 
 const PartitionParams = t.Object({
   topic: t.String(),
@@ -38,6 +39,16 @@ export function recordRoutes({ broker, requests }: RouteContext) {
         );
       },
       {
+        transform: strictFields({
+          topicParam: "topic",
+          params: { partition: {} },
+          query: {
+            offset: { minimum: 0, code: "INVALID_OFFSET" },
+            max: { minimum: 1, maximum: FETCH_MAX_RECORDS_LIMIT },
+            max_bytes: { minimum: 1, maximum: FETCH_MAX_BYTES_LIMIT },
+            timeout_ms: { minimum: 0, maximum: FETCH_TIMEOUT_LIMIT_MS },
+          },
+        }),
         params: PartitionParams,
         query: t.Object(
           {
@@ -76,6 +87,11 @@ export function recordRoutes({ broker, requests }: RouteContext) {
         });
       },
       {
+        transform: strictFields({
+          topicParam: "topic",
+          params: { partition: {} },
+          query: { offset: { minimum: 0, code: "INVALID_OFFSET" } },
+        }),
         params: PartitionParams,
         query: t.Object(
           { offset: t.Optional(integerField("offset", { description: "First offset to send; default: only new records" })) },

@@ -2,6 +2,7 @@ import { Elysia, t } from "elysia";
 import type { RouteContext } from "./context.ts";
 import { ErrorBody, TopicName } from "./models.ts";
 import { json } from "./respond.ts";
+import { strictFields } from "./strict-fields.ts";
 
 /** Per-topic JSON Schemas: the seed's /register-schema and the version list. */
 export function schemaRoutes({ broker, requests }: RouteContext) {
@@ -40,6 +41,7 @@ export function schemaRoutes({ broker, requests }: RouteContext) {
         });
       },
       {
+        transform: strictFields({ topicParam: "topic" }),
         params: t.Object({ topic: t.String() }),
         response: {
           200: t.Object({

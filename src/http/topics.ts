@@ -1,7 +1,10 @@
 import { Elysia, t } from "elysia";
+import { StreamNestError } from "../lib/errors.ts";
+import { assertTopicName } from "../lib/topic-name.ts";
 import type { RouteContext } from "./context.ts";
 import { bodyInteger, ErrorBody, Status, TopicName } from "./models.ts";
 import { json } from "./respond.ts";
+import { strictFields } from "./strict-fields.ts";
 
 const TopicList = t.Object({ topics: t.Array(t.String()) });
 
@@ -34,6 +37,19 @@ export function topicRoutes({ broker, requests }: RouteContext) {
         return json({ status });
       },
       {
+        // Any bad partition count is INVALID_PARTITIONS, whether its type or its range is
+        // wrong (the broker checks the range); the name is checked first, as the broker does.
+        transform({ body }) {
+          const fields = body as { topic?: unknown; partitions?: unknown } | null;
+          if (typeof fields?.topic !== "string") return;
+          assertTopicName(fields.topic);
+          const partitions = fields.partitions;
+          if (partitions !== undefined && !(typeof partitions === "number" && Number.isInteger(partitions)))
+            throw new StreamNestError(
+              "INVALID_PARTITIONS",
+              `partitions must be an integer from 1 to ${broker.config.maxPartitions}, got ${typeof partitions === "number" ? String(partitions) : JSON.stringify(partitions)}`,
+            );
+        },
         body: t.Object(
           { topic: TopicName, partitions: bodyInteger("partitions", "1 to --max-partitions") },
           { additionalProperties: true },
@@ -90,6 +106,7 @@ export function topicRoutes({ broker, requests }: RouteContext) {
         });
       },
       {
+        transform: strictFields({ topicParam: "topic" }),
         params: t.Object({ topic: t.String() }),
         response: { 200: TopicDescription, 400: ErrorBody, 404: ErrorBody },
         detail: { tags: ["topics"], summary: "Describe a topic: partitions, offsets, sizes, schema version" },
@@ -103,6 +120,7 @@ export function topicRoutes({ broker, requests }: RouteContext) {
         return json({ status: "deleted", topic: params.topic });
       },
       {
+        transform: strictFields({ topicParam: "topic" }),
         params: t.Object({ topic: t.String() }),
         response: { 200: t.Object({ status: t.String(), topic: t.String() }), 400: ErrorBody, 404: ErrorBody },
         detail: { tags: ["topics"], summary: "Delete a topic with its data and schemas" },

@@ -3,10 +3,12 @@ import Ajv2019 from "ajv/dist/2019";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { StreamNestError } from "../lib/errors.ts";
+import { assertSchemaLimits } from "./limits.ts";
 
 /**
  * Compiles per-topic JSON Schemas with ajv. The dialect follows the schema's `$schema`
- * (draft-07 when absent). One ajv instance per dialect serves every topic:
+ * (draft-07 when absent). An ajv instance per dialect serves every topic (renewed now
+ * and then, see COMPILES_PER_INSTANCE):
  * `addUsedSchema: false` keeps two topics (or two versions) that share an `$id` from
  * colliding, and no loader is configured, so a `$ref` to a remote URL fails to compile
  * instead of making the broker fetch anything.
@@ -26,22 +28,68 @@ export interface CompiledSchema {
   check(message: string, topic: string): void;
 }
 
-const OPTIONS = { allErrors: true, strict: false, addUsedSchema: false } as const;
-
 type AnyAjv = Ajv | Ajv2019 | Ajv2020;
-const instances = new Map<string, AnyAjv>();
+type Dialect = "draft-07" | "2019-09" | "2020-12";
 
-function instance(dialect: "draft-07" | "2019-09" | "2020-12"): AnyAjv {
-  let ajv = instances.get(dialect);
-  if (!ajv) {
-    ajv = dialect === "2020-12" ? new Ajv2020(OPTIONS) : dialect === "2019-09" ? new Ajv2019(OPTIONS) : new Ajv(OPTIONS);
+/**
+ * ajv keeps every schema it compiled for as long as the instance lives, so an instance
+ * is replaced after this many compiles: registering schemas in a loop must not grow
+ * the broker's memory. Validators compiled earlier keep working (each holds what it needs).
+ */
+const COMPILES_PER_INSTANCE = 64;
+const instances = new Map<string, { ajv: AnyAjv; compiles: number }>();
+
+/**
+ * `strictFormats`: an unknown `format` fails to compile, as by ajv's default, instead of
+ * being ignored with a line in the broker's log (a client could fill the log, and a typo
+ * like "emial" would silently check nothing). Only new registrations are strict; a
+ * schema already stored keeps compiling as it did when it was accepted.
+ */
+function instance(dialect: Dialect, strictFormats: boolean): AnyAjv {
+  const key = `${dialect}:${strictFormats}`;
+  let entry = instances.get(key);
+  if (!entry || entry.compiles >= COMPILES_PER_INSTANCE) {
+    const options = {
+      allErrors: true,
+      strict: false,
+      addUsedSchema: false,
+      logger: {
+        log: () => undefined,
+        error: () => undefined,
+        warn: (message: unknown) => {
+          if (strictFormats && /^unknown format/.test(String(message)))
+            throw new Error(`${String(message).replace(" ignored", "")}; known formats: ${formatNames()}`);
+        },
+      },
+    };
+    const ajv = dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
     addFormats(ajv);
-    instances.set(dialect, ajv);
+    entry = { ajv, compiles: 0 };
+    instances.set(key, entry);
   }
-  return ajv;
+  entry.compiles++;
+  return entry.ajv;
 }
 
-function dialectOf(schema: Record<string, unknown>): "draft-07" | "2019-09" | "2020-12" {
+let knownFormats: string | undefined;
+
+function formatNames(): string {
+  if (knownFormats === undefined) {
+    const probe = new Ajv({ logger: false });
+    addFormats(probe);
+    knownFormats = Object.keys(probe.formats).join(", ");
+  }
+  return knownFormats;
+}
+
+/** Schemas every dialect instance has cached (for tests: it must stay bounded). */
+export function cachedSchemaCount(): number {
+  let count = 0;
+  for (const { ajv } of instances.values()) count += (ajv as unknown as { _cache: Map<unknown, unknown> })._cache.size;
+  return count;
+}
+
+function dialectOf(schema: Record<string, unknown>): Dialect {
   const declared = schema.$schema;
   if (declared === undefined) return "draft-07";
   if (typeof declared !== "string") throw new StreamNestError("INVALID_SCHEMA", "$schema must be a string");
@@ -63,15 +111,20 @@ export function assertSchemaObject(schema: unknown): asserts schema is Record<st
     );
 }
 
+/**
+ * Checks a schema a client registers: an object, within the limits (limits.ts), that
+ * compiles with every `format` known. Throws INVALID_SCHEMA saying why not.
+ */
+export function checkNewSchema(schema: unknown): void {
+  assertSchemaObject(schema);
+  assertSchemaLimits(schema);
+  compileWith(schema, true);
+}
+
+/** A stored schema version's validator (compiled as leniently as when it was accepted). */
 export function compileSchema(schema: unknown, version: number): CompiledSchema {
   assertSchemaObject(schema);
-  let validate: ValidateFunction;
-  try {
-    validate = instance(dialectOf(schema)).compile(schema);
-  } catch (error) {
-    if (error instanceof StreamNestError) throw error;
-    throw new StreamNestError("INVALID_SCHEMA", `schema does not compile: ${(error as Error).message}`);
-  }
+  const validate = compileWith(schema, false);
   return {
     version,
     check(message: string, topic: string): void {
@@ -94,6 +147,18 @@ export function compileSchema(schema: unknown, version: number): CompiledSchema 
       );
     },
   };
+}
+
+function compileWith(schema: Record<string, unknown>, strictFormats: boolean): ValidateFunction {
+  try {
+    return instance(dialectOf(schema), strictFormats).compile(schema);
+  } catch (error) {
+    if (error instanceof StreamNestError) throw error;
+    // A $ref that leads back to itself without a keyword in between recurses in ajv.
+    if (error instanceof RangeError)
+      throw new StreamNestError("INVALID_SCHEMA", "schema does not compile: a $ref leads back to itself (or it is nested too deeply)");
+    throw new StreamNestError("INVALID_SCHEMA", `schema does not compile: ${(error as Error).message}`);
+  }
 }
 
 function toViolation(error: ErrorObject): SchemaViolation {

@@ -27,4 +27,4 @@ export class SchemaRegistry {
   }
 }
 
-export { assertSchemaObject, compileSchema, type CompiledSchema, type SchemaViolation } from "./compile.ts";
+export { assertSchemaObject, checkNewSchema, compileSchema, type CompiledSchema, type SchemaViolation } from "./compile.ts";

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { StreamNestClient, isBatchItemError, isUnreachable, type RecordView } from "../../src/client/index.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
-import { startBroker, type BrokerProcess } from "../helpers/broker-harness.ts";
+import { startBroker, startCluster, type BrokerProcess } from "../helpers/broker-harness.ts";
+import { networkInterfaces } from "node:os";
 import { freePort } from "../helpers/ports.ts";
 
 // Real broker processes on a shared 2-core machine: bun's 5 s default is too tight.
@@ -161,5 +162,49 @@ describe("StreamNestClient against a real broker", () => {
     const failover = new StreamNestClient(`localhost:${port},${broker.address}`);
     expect(await failover.listTopics()).toContain("orders");
     expect(failover.baseUrl).toBe(`http://${broker.address}`);
+  });
+});
+
+describe("StreamNestClient against a cluster", () => {
+  test("metadata names the other brokers, and the client carries on through them when its own goes down", async () => {
+    const cluster = await startCluster(3);
+    try {
+      const [one, two, three] = cluster.brokers;
+      const started = new StreamNestClient(one.address);
+      expect(await started.createTopic("spread", 3)).toEqual({ status: "created" });
+      expect(started.addresses).toEqual([`http://${one.address}`]);
+      await started.partitionsOf("spread");
+      expect(started.addresses).toEqual([one, two, three].map((b) => `http://${b.address}`));
+      expect(await started.produce("spread", "on two", { partition: 1 })).toEqual({ offset: 0, partition: 1 });
+      await one.kill9();
+      // Broker 1 is gone: reads and writes of what the others lead go through them.
+      expect((await started.readRecords("spread", 1, { offset: 0 })).records.map((r) => r.message)).toEqual(["on two"]);
+      expect(started.baseUrl).toBe(`http://${two.address}`);
+      expect(await started.produce("spread", "after", { partition: 2 })).toEqual({ offset: 0, partition: 2 });
+      // What broker 1 led is unavailable, and the answer says so.
+      const down = await caught(started.readRecords("spread", 0, { offset: 0 }));
+      expect(down.code).toBe("LEADER_UNAVAILABLE");
+      expect(down.message).toContain(`broker 1 (${one.address})`);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test("a broker advertising a loopback address is not learned through a broker reached by another name", async () => {
+    const cluster = await startCluster(2);
+    try {
+      const [one] = cluster.brokers;
+      // Reached at this machine's network address rather than localhost, as a remote
+      // client would reach it.
+      const host = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i !== undefined && i.family === "IPv4" && !i.internal)?.address;
+      expect(host).toBeDefined();
+      const remote = new StreamNestClient(`${host}:${one.port}`);
+      expect((await remote.metadata()).brokers?.map((b) => b.address)).toEqual(cluster.brokers.map((b) => b.address));
+      expect(remote.addresses).toEqual([`http://${host}:${one.port}`]);
+    } finally {
+      await cluster.stop();
+    }
   });
 });

@@ -58,7 +58,8 @@ describe("Controller", () => {
   });
 
   test("a broker whose listener was down while running catches up by itself", async () => {
-    set = await NodeSet.create(2);
+    // Three brokers, so that the other two are a majority and take the change.
+    set = await NodeSet.create(3);
     await set.startAll();
     const two = set.get(2);
     two.server?.stop(true);
@@ -87,6 +88,68 @@ describe("Controller", () => {
       expect(n.version()).toBe(3);
       expect(n.topics()).toEqual({ a: 1, b: 1, c: 1 });
     }
+  });
+
+  test("a broker left without a majority refuses changes, so it never numbers a version the others number too", async () => {
+    set = await NodeSet.create(3);
+    await set.startAll();
+    expect(await create(set.get(1).node, "before", 1)).toBe("created");
+    set.get(2).stop();
+    set.get(3).stop();
+    const error = (await create(set.get(1).node, "alone", 1).catch((e: unknown) => e)) as StreamNestError;
+    expect(error).toBeInstanceOf(StreamNestError);
+    expect(error.code).toBe("NOT_CONTROLLER");
+    expect(error.message).toStartWith("only 1 of the cluster's 3 brokers can be reached (down: broker 2 (");
+    expect(error.message).toContain("needs a majority (2) up");
+    expect(error.details).toEqual({ alive: 1, brokers: 3, needed: 2 });
+    expect(set.get(1).version()).toBe(1);
+    expect(set.get(1).topics()).toEqual({ before: 1 });
+    // With one of the others back there is a majority again; the change goes through
+    // once, and the third learns it when it returns.
+    await set.get(2).start();
+    await eventually(() => set!.get(1).node.membership.isAlive(2), "broker 1 hears from 2");
+    expect(await create(set.get(1).node, "two-up", 1)).toBe("created");
+    await set.get(3).start();
+    for (const n of set.nodes) expect(n.topics()).toEqual({ before: 1, "two-up": 1 });
+  });
+
+  test("a change sent by a broker to a controller without a majority gets the controller's reason", async () => {
+    set = await NodeSet.create(3);
+    await set.startAll();
+    set.get(3).stop();
+    await eventually(() => !set!.get(1).node.membership.isAlive(3), "broker 1 counts 3 dead");
+    // Broker 1 now sees only itself and 2, then 2 goes too: 2's change reaches 1, which refuses.
+    const two = set.get(2);
+    two.server?.stop(true);
+    await eventually(() => !set!.get(1).node.membership.isAlive(2), "broker 1 counts 2 dead");
+    const error = (await create(two.node, "x", 1).catch((e: unknown) => e)) as StreamNestError;
+    expect(error.code).toBe("NOT_CONTROLLER");
+    expect(error.message).toStartWith("only 1 of the cluster's 3 brokers can be reached");
+    for (const n of set.nodes) expect(n.version()).toBe(0);
+  });
+
+  test("two brokers holding different metadata under one version settle on the same one", async () => {
+    set = await NodeSet.create(2);
+    await set.startAll();
+    // What two controllers cut off from each other could have done: each numbered its own
+    // change version 1.
+    set.get(1).store.apply(createTopic("left", 1));
+    set.get(2).store.apply(createTopic("right", 2));
+    expect(set.get(1).version()).toBe(1);
+    expect(set.get(2).version()).toBe(1);
+    await eventually(
+      () => encodeMetadata(set!.get(1).store.current) === encodeMetadata(set!.get(2).store.current),
+      "both hold one document",
+    );
+    const topics = set.get(1).topics();
+    expect([{ left: 1 }, { right: 2 }] as Record<string, number>[]).toContainEqual(topics);
+    expect(set.get(2).topics()).toEqual(topics);
+    expect(set.get(1).version()).toBe(1);
+    const loser = topics.left === 1 ? set.get(2) : set.get(1);
+    expect(loser.logs.some((l) => l.startsWith("Metadata version 1 here differed from the version 1 of the broker at"))).toBe(true);
+    // And it stays settled: the next change is numbered 2 everywhere.
+    expect(await create(set.get(2).node, "next", 1)).toBe("created");
+    for (const n of set.nodes) expect(n.topics()).toEqual({ ...topics, next: 1 });
   });
 
   test("an older or equal snapshot is never installed; a malformed one is refused", async () => {

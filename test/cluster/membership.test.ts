@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { isAddress, normalizeAddress } from "../../src/cluster/membership.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
-import { eventually, NodeSet } from "./helpers/serve-node.ts";
+import { create, eventually, NodeSet } from "./helpers/serve-node.ts";
 
 let set: NodeSet | undefined;
 afterEach(() => {
@@ -81,6 +81,20 @@ describe("Membership", () => {
     })() as StreamNestError;
     expect(error.code).toBe("INVALID_REQUEST");
     expect(error.message).toContain("broker id 1 is already taken");
+  });
+
+  test("a --peers entry naming this broker under another name is left out, not counted as a second broker", async () => {
+    set = await NodeSet.create(1);
+    const port = set.get(1).port;
+    set.nodes.splice(0, 1);
+    const alone = set.add(1, port, [`127.0.0.1:${port}`]);
+    await set.startAll();
+    await alone.node.membership.heartbeatRound();
+    expect(alone.node.status().brokers.map((b) => [b.id, b.self])).toEqual([[1, true]]);
+    expect(alone.node.membership.quorum()).toEqual({ brokers: 1, alive: 1, needed: 1, down: [] });
+    expect(alone.logs).toContain(`Peer 127.0.0.1:${port} is this broker itself; leaving it out`);
+    expect(alone.logs.some((l) => l.startsWith("Learned of broker"))).toBe(false);
+    expect(await create(alone.node, "solo", 1)).toBe("created");
   });
 
   test("brokers with different secrets never count each other alive", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { CLUSTER_SECRET_HEADER } from "../../src/cluster/internal-auth.ts";
-import { FROM_HEADER, PeerClient } from "../../src/cluster/peer-client.ts";
+import { FROM_HEADER, mayHaveArrived, PeerClient } from "../../src/cluster/peer-client.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
 
@@ -96,6 +96,31 @@ describe("PeerClient", () => {
     expect(error.status).toBe(503);
     expect(error.message).toStartWith("broker 3 (x) cannot be reached");
     expect(error.details).toEqual({ broker: closed });
+  });
+
+  test("a closed port means the call never arrived; a connection that breaks after the request may have", async () => {
+    const closed = `localhost:${await freePort()}`;
+    const refused = await client.json(closed, { path: "/ok" }).catch((e: unknown) => e);
+    expect(mayHaveArrived(refused)).toBe(false);
+    // A peer that reads the request and dies before answering (kill -9 mid-call).
+    const dying = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: { data: (socket) => socket.terminate() },
+    });
+    try {
+      const error = (await client
+        .json(`127.0.0.1:${dying.port}`, { method: "POST", path: "/x", body: "{}", label: "broker 2 (y)" })
+        .catch((e: unknown) => e)) as StreamNestError;
+      expect(error.code).toBe("LEADER_UNAVAILABLE");
+      expect(error.message).toStartWith("broker 2 (y) cannot be reached (");
+      expect(error.details).toEqual({ broker: `127.0.0.1:${dying.port}`, interrupted: true });
+      expect(mayHaveArrived(error)).toBe(true);
+    } finally {
+      dying.stop(true);
+    }
+    const timedOut = await client.json(address, { path: "/hang" }).catch((e: unknown) => e);
+    expect(mayHaveArrived(timedOut)).toBe(true);
   });
 
   test("a peer that never answers is LEADER_UNAVAILABLE after the timeout", async () => {

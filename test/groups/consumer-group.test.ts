@@ -163,6 +163,16 @@ describe("ConsumerGroup state machine", () => {
     expect(codeOf(() => group.checkCommit("m2", 2, [{ topic: "t", partition: 0 }], 0))).toBe("ILLEGAL_GENERATION");
     expect(codeOf(() => group.checkCommit("m2", 2, [{ topic: "u", partition: 0 }], 0))).toBe("ILLEGAL_GENERATION");
     group.checkCommit("m2", 2, [{ topic: "t", partition: 3 }, { topic: "t", partition: 4 }], 0);
+    // A member that leaves out its generation is told to send it, not "generation undefined".
+    let missing: unknown;
+    try {
+      group.checkCommit("m2", undefined, [{ topic: "t", partition: 3 }], 0);
+    } catch (error) {
+      missing = error;
+    }
+    expect(missing).toBeInstanceOf(StreamNestError);
+    expect((missing as StreamNestError).code).toBe("INVALID_REQUEST");
+    expect((missing as StreamNestError).message).toBe("a commit from member m2 needs the generation its join answered (the group is at generation 2)");
   });
 
   test("no partition is ever owned twice in one generation, through many joins and leaves", () => {

@@ -54,9 +54,9 @@ describe("GET /consume", () => {
 
   const bad: [string, number, string, string][] = [
     ["partition=0&offset=-1", 400, "INVALID_OFFSET", "offset"],
-    ["partition=0&offset=abc", 400, "INVALID_REQUEST", "offset"],
-    ["partition=0&offset=1.5", 400, "INVALID_REQUEST", "offset"],
-    ["partition=0&offset=", 400, "INVALID_REQUEST", "offset"],
+    ["partition=0&offset=abc", 400, "INVALID_OFFSET", "offset"],
+    ["partition=0&offset=1.5", 400, "INVALID_OFFSET", "offset"],
+    ["partition=0&offset=", 400, "INVALID_OFFSET", "offset"],
     ["partition=0", 400, "INVALID_REQUEST", "offset"],
     ["partition=x&offset=0", 400, "INVALID_REQUEST", "partition"],
     ["partition=2&offset=0", 400, "PARTITION_OUT_OF_RANGE", "partition 2"],

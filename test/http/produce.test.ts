@@ -117,6 +117,8 @@ describe("POST /produce, bad input: 4xx, named field, nothing written", () => {
     ["unknown topic", { topic: "nope", message: "x" }, 404, "TOPIC_NOT_FOUND", "nope"],
     ["message over --max-message-bytes", { topic: "demo", message: "x".repeat(1001), partition: 0 }, 413, "MESSAGE_TOO_LARGE", "1000"],
     ["key and headers count toward the limit", { topic: "demo", message: "x".repeat(990), key: "k".repeat(20) }, 413, "MESSAGE_TOO_LARGE", "1010"],
+    // 600 characters, 1,200 bytes in UTF-8: once counted as 600 and let through.
+    ["header names count in UTF-8 bytes", { topic: "demo", message: "x", headers: { ["é".repeat(600)]: "v" } }, 413, "MESSAGE_TOO_LARGE", "takes 1202 bytes"],
     ["both message and messages", { topic: "demo", message: "x", messages: [{ message: "y" }] }, 400, "INVALID_REQUEST", "either"],
     ["messages empty", { topic: "demo", messages: [] }, 400, "INVALID_REQUEST", "messages"],
     ["messages not an array", { topic: "demo", messages: "x" }, 400, "INVALID_REQUEST", "messages"],

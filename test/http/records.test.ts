@@ -97,7 +97,7 @@ describe("GET /topics/:topic/partitions/:partition/records", () => {
   const bad: [string, string, number, string, string][] = [
     ["offset beyond the end", `${RECORDS}?offset=11`, 400, "OFFSET_OUT_OF_RANGE", "11"],
     ["negative offset", `${RECORDS}?offset=-1`, 400, "INVALID_OFFSET", "offset"],
-    ["non-numeric offset", `${RECORDS}?offset=x`, 400, "INVALID_REQUEST", "offset"],
+    ["non-numeric offset", `${RECORDS}?offset=x`, 400, "INVALID_OFFSET", "offset"],
     ["missing offset", RECORDS, 400, "INVALID_REQUEST", "offset"],
     ["max 0", `${RECORDS}?offset=0&max=0`, 400, "INVALID_REQUEST", "max"],
     ["max too large", `${RECORDS}?offset=0&max=10001`, 400, "INVALID_REQUEST", "max"],
@@ -164,10 +164,11 @@ describe("GET /topics/:topic/partitions/:partition/records/stream", () => {
     await again.sse.cancel();
   });
 
-  test("deleting the topic ends the stream", async () => {
+  test("deleting the topic ends the stream with an error event saying so", async () => {
     const { sse } = await open("?offset=10");
     await until(async () => (await gaugeValue(f.broker.metrics.activeStreams)) === 1);
     await f.call("DELETE", "/topics/demo");
+    expect(await sse.next()).toEqual({ event: "error", data: JSON.stringify({ error: "TOPIC_NOT_FOUND", message: 'topic "demo" was deleted' }) });
     expect(await sse.next()).toBeUndefined();
     expect(await gaugeValue(f.broker.metrics.activeStreams)).toBe(0);
   });
@@ -175,7 +176,7 @@ describe("GET /topics/:topic/partitions/:partition/records/stream", () => {
   const bad: [string, string, number, string][] = [
     ["offset beyond the end", `${RECORDS}/stream?offset=11`, 400, "OFFSET_OUT_OF_RANGE"],
     ["negative offset", `${RECORDS}/stream?offset=-3`, 400, "INVALID_OFFSET"],
-    ["non-numeric offset", `${RECORDS}/stream?offset=abc`, 400, "INVALID_REQUEST"],
+    ["non-numeric offset", `${RECORDS}/stream?offset=abc`, 400, "INVALID_OFFSET"],
     ["unknown partition", "/topics/demo/partitions/5/records/stream", 400, "PARTITION_OUT_OF_RANGE"],
     ["unknown topic", "/topics/nope/partitions/0/records/stream", 404, "TOPIC_NOT_FOUND"],
   ];

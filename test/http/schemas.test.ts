@@ -119,6 +119,18 @@ describe("POST /register-schema", () => {
     ["a bad $ref", { $ref: "http://example.com/remote.json" }, "resolve reference"],
     ["an unsupported $schema", { $schema: "http://json-schema.org/draft-04/schema#", type: "string" }, "unsupported"],
     ["bad keyword values", { type: "string", minLength: -1 }, "minLength"],
+    ["an unknown format", { type: "string", format: "emial" }, 'unknown format "emial"'],
+    ["a $ref to itself", { definitions: { a: { $ref: "#/definitions/a" } }, $ref: "#/definitions/a" }, "leads back to itself"],
+    ["over 64 KiB", { type: "object", properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, { type: "string", pattern: `^a+b${i}$` }])) }, "the limit is 65536"],
+    ["nested 5,000 deep", JSON.parse(`${'{"items":'.repeat(5000)}{}${"}".repeat(5000)}`), "nested more than 64 levels"],
+    [
+      "2^30 checks per message by doubling $refs",
+      {
+        definitions: Object.fromEntries([["d0", { type: "string" }], ...Array.from({ length: 30 }, (_, i) => [`d${i + 1}`, { allOf: [{ $ref: `#/definitions/d${i}` }, { $ref: `#/definitions/d${i}` }] }])]),
+        $ref: "#/definitions/d30",
+      },
+      "checks per message",
+    ],
   ];
   for (const [label, schema, mention] of bad)
     test(`a schema that is ${label} is 400 INVALID_SCHEMA and stores nothing`, async () => {

@@ -61,9 +61,12 @@ describe("POST /create-topic", () => {
     ["0", 0, "INVALID_PARTITIONS"],
     ["-1", -1, "INVALID_PARTITIONS"],
     ["above --max-partitions", 17, "INVALID_PARTITIONS"],
-    ["fractional", 1.5, "INVALID_REQUEST"],
-    ["a word", "three", "INVALID_REQUEST"],
-    ["null", null, "INVALID_REQUEST"],
+    ["fractional", 1.5, "INVALID_PARTITIONS"],
+    ["a word", "three", "INVALID_PARTITIONS"],
+    ["a numeric string", "3", "INVALID_PARTITIONS"],
+    ["true", true, "INVALID_PARTITIONS"],
+    ["an array", [3], "INVALID_PARTITIONS"],
+    ["null", null, "INVALID_PARTITIONS"],
     ["missing", undefined, "INVALID_REQUEST"],
   ];
   for (const [label, partitions, code] of BAD_COUNTS)

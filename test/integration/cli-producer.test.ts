@@ -172,6 +172,7 @@ describe("streamnest producer with flags", () => {
       [[meta, "--topic=../x"], `[error] topic name "../x" may contain only ASCII letters, digits, '.', '_' and '-'\n`],
       [[meta, "--file=/nonexistent/file"], "[error] --file needs --topic\n"],
       [[meta, "--topic=flags", "--file=/nonexistent/file"], "[error] cannot read /nonexistent/file: no such file\n"],
+      [[meta, "--topic=flags", `--file=${tmpdir()}`], `[error] cannot read ${tmpdir()}: it is a folder, not a file\n`],
       [["--meta=nohostport", "--topic=flags"], '[error] "nohostport" is not a broker address (expected host:port)\n'],
     ];
     for (const [args, expected] of cases) {

@@ -29,6 +29,19 @@ function topicsThere(details: unknown): string {
   return `topics there are: ${topics.join(", ")}`;
 }
 
+/**
+ * True when the error shows a write was surely not stored: refused, no broker took
+ * the connection, or the leader could not be reached. A timeout or a connection that
+ * broke after sending leaves it unknown.
+ */
+export function surelyNotStored(error: unknown): boolean {
+  if (!(error instanceof StreamNestError)) return false;
+  if (error.status < 500) return true;
+  if (error.code !== "LEADER_UNAVAILABLE") return false;
+  const details = error.details as { mayHaveArrived?: unknown; timedOut?: unknown; interrupted?: unknown } | undefined;
+  return details?.mayHaveArrived !== true && details?.timedOut !== true && details?.interrupted !== true;
+}
+
 /** Logs the error in one line and exits 1. */
 export async function fail(error: unknown): Promise<never> {
   log.error(describeError(error));

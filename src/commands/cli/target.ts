@@ -1,6 +1,7 @@
 import type { PartitionPlacement, StreamNestClient } from "../../client/index.ts";
+import { StreamNestError } from "../../lib/errors.ts";
 import { topicNameProblem } from "../../lib/topic-name.ts";
-import { usageError } from "./fail.ts";
+import { describeError, usageError } from "./fail.ts";
 import type { LineReader } from "./line-reader.ts";
 import { log, out } from "./output.ts";
 
@@ -15,24 +16,43 @@ export interface Target {
 /**
  * The seed's first three steps — `Enter topic: `, the partition list, `Partition?> ` —
  * with any answer given as a flag skipping its question. A bad partition typed in the
- * dialogue is asked again; a bad flag is an error.
+ * dialogue is asked again; so is a topic that does not exist, when a person types the
+ * answers (on a pipe, the next line is not an answer to that question). A bad flag is
+ * an error.
  */
 export async function chooseTarget(
   client: StreamNestClient,
   flags: { topic?: string; partition?: string },
   input: () => LineReader,
+  interactive = process.stdin.isTTY === true,
 ): Promise<Target> {
   const dialogue = flags.topic === undefined;
-  let topic = flags.topic;
-  if (topic === undefined) {
-    await out("Enter topic: ");
-    const answer = await input().next();
-    if (answer === undefined) throw usageError("no topic given: standard input ended");
-    topic = answer.trim();
+  // Ctrl-D at a prompt: end the prompt's line, so that what follows starts a line.
+  const ended = async (what: string): Promise<never> => {
+    if (interactive) await out("\n");
+    throw usageError(`no ${what} given: standard input ended`);
+  };
+  let topic: string;
+  let partitions: PartitionPlacement[];
+  for (;;) {
+    if (flags.topic === undefined) {
+      await out("Enter topic: ");
+      const answer = await input().next();
+      if (answer === undefined) return ended("topic");
+      topic = answer.trim();
+    } else topic = flags.topic;
+    try {
+      const problem = topicNameProblem(topic);
+      if (problem) throw usageError(problem);
+      partitions = await client.partitionsOf(topic);
+      break;
+    } catch (error) {
+      const wrongAnswer =
+        error instanceof StreamNestError && (error.code === "TOPIC_NOT_FOUND" || error.code === "INVALID_REQUEST");
+      if (!dialogue || !interactive || !wrongAnswer) throw error;
+      log.error(describeError(error));
+    }
   }
-  const problem = topicNameProblem(topic);
-  if (problem) throw usageError(problem);
-  const partitions = await client.partitionsOf(topic);
 
   if (flags.partition !== undefined) {
     const partition = parsePartition(flags.partition, partitions);
@@ -46,7 +66,7 @@ export async function chooseTarget(
   for (;;) {
     await out("Partition?> ");
     const answer = await input().next();
-    if (answer === undefined) throw usageError("no partition given: standard input ended");
+    if (answer === undefined) return ended("partition");
     const partition = parsePartition(answer, partitions);
     if (typeof partition === "number") return { topic, partitions, partition };
     log.error(partition);

@@ -1,0 +1,48 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { appFixture, type AppFixture } from "./fixture.ts";
+
+let f: AppFixture;
+beforeEach(async () => {
+  f = await appFixture({ maxPartitions: 100 });
+  await f.call("POST", "/create-topic", { topic: "demo", partitions: 3 });
+});
+afterEach(async () => {
+  await f.close();
+});
+
+/** Sends a raw body; answers [status, code, message] and checks nothing changed on disk. */
+async function refused(path: string, raw: string): Promise<[number, string, string]> {
+  const before = f.snapshot();
+  const res = await f.request("POST", path, raw);
+  const body = (await res.json()) as { error: string; message: string };
+  expect(f.snapshot()).toEqual(before);
+  return [res.status, body.error, body.message];
+}
+
+describe("refusals say what was wrong and what was sent", () => {
+  const cases: [string, string, string, string][] = [
+    ["/create-topic", "", "INVALID_REQUEST", "the request body is empty; expected a JSON object"],
+    ["/produce", "", "INVALID_REQUEST", "the request body is empty; expected a JSON object"],
+    ["/register-schema", "", "INVALID_REQUEST", "the request body is empty; expected a JSON object"],
+    ["/create-topic", '{"topic":"t","partitions":"3"}', "INVALID_PARTITIONS", 'partitions must be an integer from 1 to 100, got "3"'],
+    // 1e400 parses to Infinity; JSON would print it as null.
+    ["/create-topic", '{"topic":"t","partitions":1e400}', "INVALID_PARTITIONS", "partitions must be an integer from 1 to 100, got Infinity"],
+    ["/create-topic", '{"topic":"t","partitions":true}', "INVALID_PARTITIONS", "partitions must be an integer from 1 to 100, got true"],
+    ["/create-topic", '{"topic":"t","partitions":101}', "INVALID_PARTITIONS", "partitions must be an integer from 1 to 100, got 101"],
+    // The name is checked before the count, as the broker does.
+    ["/create-topic", '{"topic":"../x","partitions":"3"}', "INVALID_TOPIC_NAME", "topic name \"../x\" may contain only ASCII letters, digits, '.', '_' and '-'"],
+    ["/create-topic", '{"topic":5,"partitions":1}', "INVALID_REQUEST", "topic must be a string, got 5"],
+    ["/create-topic", '{"partitions":1}', "INVALID_REQUEST", "topic must be a string (it is missing)"],
+    ["/register-schema", '{"topic":"demo"}', "INVALID_REQUEST", "schema is required (it is missing)"],
+    ["/produce", '{"topic":"demo","message":"x","partition":"0"}', "INVALID_REQUEST", 'partition must be an integer, got "0"'],
+    ["/produce", '{"topic":"demo","message":"x","key":3}', "INVALID_REQUEST", "key must be a string or null, got 3"],
+    ["/produce", '{"topic":"demo","messages":[{"message":"x"},{"message":"y","key":[1]}]}', "INVALID_REQUEST", "messages[1]: key must be a string or null, got [1]"],
+    ["/produce", '{"topic":"demo","message":"x","headers":["a"]}', "INVALID_REQUEST", 'headers must be an object of string values, got ["a"]'],
+    ["/produce", '{"topic":"demo","message":"x","headers":{"a":{"b":1}}}', "INVALID_REQUEST", 'headers.a: expected string, got {"b":1}'],
+    ["/produce", `{"topic":"demo","message":"x","key":${JSON.stringify([..."k".repeat(500)])}}`, "INVALID_REQUEST", `key must be a string or null, got ${JSON.stringify([..."k".repeat(500)]).slice(0, 80)}…`],
+  ];
+  for (const [path, raw, code, message] of cases)
+    test(`${path} ${raw.slice(0, 60) || "(empty)"}`, async () => {
+      expect(await refused(path, raw)).toEqual([400, code, message]);
+    });
+});
