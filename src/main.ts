@@ -1,4 +1,6 @@
 #!/usr/bin/env bun
+// Must stay the first import: it decides on colours before citty is loaded.
+import "./commands/plain-when-piped.ts";
 import { defineCommand, runMain } from "citty";
 import { COMMIT, VERSION } from "./lib/version.ts";
 

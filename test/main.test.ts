@@ -14,4 +14,12 @@ describe("streamnest root command", () => {
     expect(exitCode).toBe(0);
     for (const sub of ["broker", "producer", "consumer"]) expect(stdout).toContain(sub);
   });
+
+  test("--help into a pipe carries no colour codes", async () => {
+    // Clear what would turn colours off anyway, so only the piped stdout decides.
+    const { exitCode, stdout } = await runCli(["--help"], { env: { NO_COLOR: "", CI: "", TEST: "", FORCE_COLOR: "" } });
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain("USAGE streamnest broker|producer|consumer|topics");
+    expect(stdout.includes("\u001b[")).toBe(false);
+  });
 });
