@@ -40,6 +40,8 @@ export const FETCH_MAX_RECORDS_LIMIT = 10_000;
 export const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
 export const FETCH_MAX_BYTES_LIMIT = 64 * 1024 * 1024;
 export const FETCH_TIMEOUT_LIMIT_MS = 300_000;
+/** Longest file name most file systems allow (NAME_MAX on Linux and macOS, NTFS's limit). */
+const MAX_FOLDER_NAME = 255;
 /** Records per step of a live tail. */
 const TAIL_BATCH_RECORDS = 1000;
 const TAIL_BATCH_BYTES = 1024 * 1024;
@@ -162,6 +164,14 @@ export class Broker {
         "INVALID_PARTITIONS",
         `partitions must be an integer from 1 to ${max}, got ${JSON.stringify(partitions) ?? String(partitions)}`,
       );
+    // Each partition is a folder "<topic>-<p>"; file systems allow 255 bytes per name, so
+    // a long name leaves room for fewer partitions (249 characters: up to 10,000).
+    const longest = `${topic}-${partitions - 1}`.length;
+    if (longest > MAX_FOLDER_NAME)
+      throw new StreamNestError(
+        "INVALID_PARTITIONS",
+        `a topic named with ${topic.length} characters can have at most ${10 ** (MAX_FOLDER_NAME - topic.length - 1)} partitions (its folders "<topic>-<partition>" must fit in ${MAX_FOLDER_NAME} characters), not ${partitions}`,
+      );
     const existing = this.metadata.topic(topic);
     if (existing) {
       if (existing.partitions.length === partitions) return "exists";
@@ -170,6 +180,15 @@ export class Broker {
         `topic "${topic}" already exists with ${existing.partitions.length} partitions, not ${partitions}`,
       );
     }
+    // Partition folders are named after the topic, and macOS and Windows file systems
+    // ignore case: "Demo" and "demo" would share (and delete) each other's logs there.
+    const lower = topic.toLowerCase();
+    for (const other of this.metadata.current.topics.keys())
+      if (other.toLowerCase() === lower)
+        throw new StreamNestError(
+          "INVALID_TOPIC_NAME",
+          `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
+        );
     // A topic of the same name being deleted must be gone from disk first.
     await this.settleDeletions();
     const { changed } = await this.proposer.propose({
@@ -225,7 +244,7 @@ export class Broker {
         const base = { partition: ps.partition, leader, replicas: [...replicas], leaderEpoch, broker: this.addressOf(leader, doc) };
         if (leader !== this.self.id) return base;
         // A partition never written has no folder yet; reading it must not create one.
-        const log = ps.log ?? (existsSync(ps.dir) ? this.openLog(ps) : undefined);
+        const log = this.writtenLog(ps);
         if (!log) return { ...base, startOffset: 0, endOffset: 0, sizeBytes: 0 };
         return { ...base, startOffset: log.startOffset, endOffset: log.endOffset, sizeBytes: log.sizeBytes };
       }),
@@ -257,6 +276,8 @@ export class Broker {
   async registerSchema(topic: unknown, schema: unknown): Promise<number> {
     this.topicState(topic);
     const name = topic as string;
+    if (isInternalTopic(name))
+      throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is written by the group coordinators only and takes no schema`);
     // Checked before proposing: a schema that is too costly or does not compile never reaches metadata.
     checkNewSchema(schema);
     await this.proposer.propose({
@@ -281,6 +302,7 @@ export class Broker {
   async produce(topic: unknown, msg: ProduceMessage): Promise<ProduceAck> {
     this.assertRunning();
     const state = this.topicState(topic);
+    assertWritable(state.meta.name);
     const record = this.record(state, msg, Date.now(), "message");
     const partition = this.choosePartition(state, msg, record);
     const ps = state.partitions[partition];
@@ -306,6 +328,7 @@ export class Broker {
   async produceBatch(topic: unknown, messages: readonly ProduceMessage[]): Promise<ProduceOutcome[]> {
     this.assertRunning();
     const state = this.topicState(topic);
+    assertWritable(state.meta.name);
     if (!Array.isArray(messages) || messages.length === 0)
       throw new StreamNestError("INVALID_REQUEST", "messages must be a non-empty array");
     const outcomes: ProduceOutcome[] = new Array(messages.length);
@@ -395,7 +418,15 @@ export class Broker {
     const timeoutMs = bounded("timeout_ms", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
     if (ps.assignment.leader !== this.self.id)
       return this.forwarder.fetch(this.leaderRef(ps), { ...request, offset, maxRecords, maxBytes, timeoutMs });
-    const log = this.openLog(ps);
+    const written = this.writtenLog(ps);
+    if (!written) {
+      // Never written: answered as the empty log it is, without creating its folder
+      // (a scan of a 10,000-partition topic, or a refused read, must not write to disk).
+      if (offset > 0 && request.allowPastEnd !== true) throw outOfRange(offset, 0, 0);
+      if (timeoutMs === 0) return { records: [], nextOffset: offset, startOffset: 0, endOffset: 0 };
+    }
+    // Waiting needs the log to hear of appends.
+    const log = written ?? this.openLog(ps);
     const pastEnd = request.allowPastEnd === true && offset > log.endOffset;
     let records = pastEnd ? [] : this.read(state, log, offset, maxRecords, maxBytes);
     if (records.length === 0 && timeoutMs > 0) {
@@ -443,14 +474,12 @@ export class Broker {
     const requested = request.offset === undefined ? undefined : checkOffset(request.offset);
     if (ps.assignment.leader !== this.self.id)
       return this.forwarder.tail(this.leaderRef(ps), { ...request, offset: requested });
-    const log = this.openLog(ps);
+    // The range is checked before a never-written partition's folder is created.
+    const written = this.writtenLog(ps);
+    if (!written && requested !== undefined && requested > 0) throw outOfRange(requested, 0, 0);
+    const log = written ?? this.openLog(ps);
     const start = requested ?? log.endOffset;
-    if (start < log.startOffset || start > log.endOffset)
-      throw new StreamNestError(
-        "OFFSET_OUT_OF_RANGE",
-        `offset ${start} is outside the partition's range [${log.startOffset}, ${log.endOffset}]`,
-        { startOffset: log.startOffset, endOffset: log.endOffset },
-      );
+    if (start < log.startOffset || start > log.endOffset) throw outOfRange(start, log.startOffset, log.endOffset);
     const closed = new AbortController();
     const signals = [request.signal, state.lifetime.signal, this.lifetime.signal, closed.signal];
     // Counted from now, not from the first read: a stream nobody reads still holds a slot.
@@ -556,6 +585,11 @@ export class Broker {
         `topic "${state.meta.name}" has partitions 0 to ${state.partitions.length - 1}; there is no partition ${partition}`,
       );
     return ps;
+  }
+
+  /** The log if the partition was ever written (its folder exists), else undefined. */
+  private writtenLog(ps: PartitionState): PartitionLog | undefined {
+    return ps.log ?? (existsSync(ps.dir) ? this.openLog(ps) : undefined);
   }
 
   private openLog(ps: PartitionState): PartitionLog {
@@ -703,6 +737,25 @@ function recordBytes(record: RecordInput): number {
 function failure(error: unknown): ProduceOutcome {
   if (error instanceof StreamNestError) return error.toJSON();
   return { error: "INTERNAL_ERROR", message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Clients never write to an internal topic (Kafka refuses them too): a record forged in
+ * `__consumer_offsets` would move any group's committed offsets past its generation checks.
+ */
+function assertWritable(topic: string): void {
+  if (isInternalTopic(topic))
+    throw new StreamNestError(
+      "INVALID_REQUEST",
+      `${topic} is an internal topic written by the group coordinators only; commit offsets with POST /groups/:group/offsets`,
+    );
+}
+
+function outOfRange(offset: number, startOffset: number, endOffset: number): StreamNestError {
+  return new StreamNestError("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside the partition's range [${startOffset}, ${endOffset}]`, {
+    startOffset,
+    endOffset,
+  });
 }
 
 function topicGone(topic: string): StreamNestError {

@@ -15,6 +15,7 @@ import type {
   TopicPartition,
 } from "../groups/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import { assertTopicName } from "../lib/topic-name.ts";
 import type { GroupStat } from "../metrics/group-metrics.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import { type GroupCall, type GroupCallSender, noGroupCallSender } from "./groups-seam.ts";
@@ -115,6 +116,8 @@ export class GroupService {
   // ---- calls from clients, routed to the coordinator ------------------------------
 
   async join(group: string, request: JoinRequest): Promise<JoinAnswer> {
+    // A name that cannot be a topic is a bad request, not a topic that does not exist.
+    if (Array.isArray(request.topics)) for (const topic of request.topics) assertTopicName(topic);
     const waitMs = request.waitMs ?? DEFAULT_JOIN_WAIT_MS;
     return this.route<JoinAnswer>(group, { op: "join", group, request: { ...request, waitMs } }, waitMs);
   }
@@ -128,14 +131,17 @@ export class GroupService {
   }
 
   commit(group: string, request: CommitRequest): Promise<CommittedOffset[]> {
+    if (Array.isArray(request.offsets)) for (const o of request.offsets) assertTopicName((o as { topic?: unknown } | null)?.topic);
     return this.route(group, { op: "commit", group, request });
   }
 
   offsets(group: string, topic?: string): Promise<CommittedOffset[]> {
+    if (topic !== undefined) assertTopicName(topic);
     return this.route(group, { op: "offsets", group, topic });
   }
 
   deleteOffsets(group: string, topics?: string[]): Promise<TopicPartition[]> {
+    for (const topic of topics ?? []) assertTopicName(topic);
     return this.route(group, { op: "delete-offsets", group, topics });
   }
 

@@ -25,6 +25,9 @@ export function toRecord(
   if (key !== undefined && key !== null && typeof key !== "string")
     throw new StreamNestError("INVALID_REQUEST", `key must be a string`);
 
+  assertWellFormed(message, field);
+  if (typeof key === "string") assertWellFormed(key, field === "message" ? "key" : field.replace(/message$/, "key"));
+
   const value = encoder.encode(message);
   let size = value.length;
   const keyBytes = typeof key === "string" ? encoder.encode(key) : null;
@@ -44,6 +47,31 @@ export function toRecord(
   return { key: keyBytes, value, headers, timestamp };
 }
 
+/**
+ * JSON may carry a lone UTF-16 surrogate ("\ud800"); UTF-8 cannot, so it would be stored
+ * as U+FFFD and read back different from what was acknowledged. Refused instead.
+ */
+function assertWellFormed(text: string, field: string): void {
+  if (text.isWellFormed()) return;
+  let at = 0;
+  for (; at < text.length; at++) {
+    const unit = text.charCodeAt(at);
+    if (unit >= 0xd800 && unit <= 0xdbff && at + 1 < text.length) {
+      const next = text.charCodeAt(at + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        at++;
+        continue;
+      }
+    }
+    if (unit >= 0xd800 && unit <= 0xdfff) break;
+  }
+  const unit = text.charCodeAt(at).toString(16);
+  throw new StreamNestError(
+    "INVALID_REQUEST",
+    `${field} is not valid Unicode: a lone surrogate \\u${unit} at character ${at} (a "\\u${unit}" escape needs its pair)`,
+  );
+}
+
 function toHeaders(headers: unknown): RecordHeader[] {
   if (typeof headers !== "object" || headers === null || Array.isArray(headers))
     throw new StreamNestError("INVALID_REQUEST", "headers must be an object of string values");
@@ -51,6 +79,8 @@ function toHeaders(headers: unknown): RecordHeader[] {
   for (const [key, value] of Object.entries(headers)) {
     if (typeof value !== "string")
       throw new StreamNestError("INVALID_REQUEST", `header "${key}" must have a string value`);
+    assertWellFormed(key, "a header name");
+    assertWellFormed(value, `header "${key}"`);
     out.push({ key, value: encoder.encode(value) });
   }
   return out;

@@ -49,6 +49,8 @@ function describeValidation(error: ValidationError): string {
   // The body parser answers an empty body with null (a literal null is refused there).
   if (where === "body" && field === "" && (first.value === null || first.value === undefined))
     return "the request body is empty; expected a JSON object";
+  if (/^Unexpected property/i.test(first.message ?? ""))
+    return `${where} field "${field}" is not known here`;
   if (first.value === undefined && /required property/i.test(first.message ?? ""))
     return `${where === "body" ? "" : `${where} `}${field} is required (it is missing)`;
   const expected = (first.message ?? "is invalid").replace(/^Expected/, "expected");
@@ -56,9 +58,28 @@ function describeValidation(error: ValidationError): string {
   return field === "" ? `${where}: ${expected}, got ${found}` : `${where === "body" ? "" : `${where} `}${field}: ${expected}, got ${found}`;
 }
 
-/** A value as the client sent it, short; 1e400 parses to Infinity, which JSON would show as null. */
+const SHOWN_MAX = 80;
+
+/**
+ * A value as the client sent it, short, built without serializing all of it (a 30 MB
+ * array in the wrong field must not cost 30 MB again). 1e400 parses to Infinity, which
+ * JSON would show as null.
+ */
 function shown(value: unknown): string {
+  const text = preview(value, SHOWN_MAX + 1);
+  return text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX)}…` : text;
+}
+
+function preview(value: unknown, budget: number): string {
   if (typeof value === "number") return String(value);
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  if (typeof value === "string") return JSON.stringify(value.length > budget ? value.slice(0, budget) : value);
+  if (typeof value !== "object" || value === null) return JSON.stringify(value) ?? String(value);
+  const array = Array.isArray(value);
+  let out = array ? "[" : "{";
+  for (const [key, item] of array ? value.entries() : Object.entries(value)) {
+    if (out.length > budget) break;
+    if (out.length > 1) out += ",";
+    out += (array ? "" : `${JSON.stringify(key)}:`) + preview(item, budget - out.length);
+  }
+  return out.length > budget ? out : out + (array ? "]" : "}");
 }

@@ -3,9 +3,10 @@ import { parseGroupCall } from "../broker/groups-seam.ts";
 import type { GroupView, JoinAnswer } from "../broker/groups.ts";
 import { GROUPS_PATH as GROUPS_INTERNAL_PATH } from "../broker/cluster-link.ts";
 import { MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../broker/groups.ts";
-import { ErrorBody, integerField, TopicName } from "./models.ts";
+import { bodyIntegerField, ErrorBody, TopicName } from "./models.ts";
 import type { RouteContext } from "./context.ts";
 import { json } from "./respond.ts";
+import { strictFields } from "./strict-fields.ts";
 
 /**
  * Consumer groups, resource style and stateless for the client: any broker answers any
@@ -202,14 +203,14 @@ export function groupRoutes({ broker, requests }: RouteContext) {
               }),
             ),
             session_timeout_ms: t.Optional(
-              integerField("session_timeout_ms", {
+              bodyIntegerField("session_timeout_ms", {
                 minimum: MIN_SESSION_TIMEOUT_MS,
                 maximum: MAX_SESSION_TIMEOUT_MS,
                 description: "Removed from the group after this long without a heartbeat (default 10000)",
               }),
             ),
             rebalance_timeout_ms: t.Optional(
-              integerField("rebalance_timeout_ms", {
+              bodyIntegerField("rebalance_timeout_ms", {
                 minimum: MIN_SESSION_TIMEOUT_MS,
                 maximum: MAX_SESSION_TIMEOUT_MS,
                 description: "How long a rebalance waits for this member to rejoin (default: the session timeout)",
@@ -222,7 +223,7 @@ export function groupRoutes({ broker, requests }: RouteContext) {
               }),
             ),
             wait_ms: t.Optional(
-              integerField("wait_ms", {
+              bodyIntegerField("wait_ms", {
                 minimum: 0,
                 maximum: MAX_JOIN_WAIT_MS,
                 description: "Wait this long for a rebalance to complete before answering PreparingRebalance (default 5000)",
@@ -249,7 +250,7 @@ export function groupRoutes({ broker, requests }: RouteContext) {
       },
       {
         params: MemberParams,
-        body: t.Object({ generation: integerField("generation") }, { additionalProperties: true }),
+        body: t.Object({ generation: bodyIntegerField("generation") }, { additionalProperties: true }),
         response: {
           200: t.Object({ generation: t.Integer(), state: t.String(), heartbeat_interval_ms: t.Integer() }),
           400: ErrorBody,
@@ -293,13 +294,13 @@ export function groupRoutes({ broker, requests }: RouteContext) {
         body: t.Object(
           {
             member_id: t.Optional(t.String({ description: "The committing member (omit only for a group without members)" })),
-            generation: t.Optional(integerField("generation")),
+            generation: t.Optional(bodyIntegerField("generation")),
             offsets: t.Array(
               t.Object(
                 {
                   topic: t.String(),
-                  partition: integerField("partition"),
-                  offset: integerField("offset", { description: "The next offset to read (last processed + 1), as in Kafka" }),
+                  partition: bodyIntegerField("partition"),
+                  offset: bodyIntegerField("offset", { description: "The next offset to read (last processed + 1), as in Kafka" }),
                   metadata: t.Optional(t.String()),
                 },
                 { additionalProperties: true },
@@ -341,8 +342,9 @@ export function groupRoutes({ broker, requests }: RouteContext) {
         });
       },
       {
+        transform: strictFields({ once: ["topic"] }),
         params: GroupParams,
-        query: t.Object({ topic: t.Optional(t.String({ description: "Only this topic's offsets" })) }),
+        query: t.Object({ topic: t.Optional(t.String({ description: "Only this topic's offsets" })) }, { additionalProperties: true }),
         response: { 200: t.Object({ group: t.String(), offsets: t.Array(CommittedBody) }), 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
         detail: { tags, summary: "Committed offsets of a group" },
       },
@@ -355,8 +357,12 @@ export function groupRoutes({ broker, requests }: RouteContext) {
         return json({ deleted });
       },
       {
+        transform: strictFields({ once: ["topic"] }),
         params: GroupParams,
-        query: t.Object({ topic: t.Optional(t.String({ description: "Only this topic's offsets; default all (and the group)" })) }),
+        query: t.Object(
+          { topic: t.Optional(t.String({ description: "Only this topic's offsets; default all (and the group)" })) },
+          { additionalProperties: true },
+        ),
         response: { 200: t.Object({ deleted: t.Array(TopicPartitionBody) }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
         detail: {
           tags,

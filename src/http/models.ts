@@ -50,6 +50,14 @@ export function bodyInteger(name: string, description?: string): ReturnType<type
   return t.Number({ multipleOf: 1, description, error: `${name} must be an integer` });
 }
 
+/** bodyInteger with a range, named in its error ("must be an integer from 1000 to 1800000"). */
+export function bodyIntegerField(
+  name: string,
+  options: { minimum?: number; maximum?: number; description?: string } = {},
+): ReturnType<typeof t.Number> {
+  return t.Number({ ...options, multipleOf: 1, error: integerField(name, options).error as string });
+}
+
 /** null is "no key", as in Kafka's records, so JSON clients may send it either way. */
 export const MessageKey = t.Union([t.String(), t.Null()], {
   description: "Picks the partition with Kafka's murmur2 partitioner; null or absent: no key",
@@ -66,6 +74,9 @@ export const ProduceItem = t.Object(
   { additionalProperties: true },
 );
 
+/** Most messages in one batch (Kafka bounds a produce request by bytes; here a message costs far more than its bytes). */
+export const MAX_BATCH_MESSAGES = 100_000;
+
 export const ProduceBody = t.Object(
   {
     topic: TopicName,
@@ -73,7 +84,9 @@ export const ProduceBody = t.Object(
     key: t.Optional(MessageKey),
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
-    messages: t.Optional(t.Array(ProduceItem, { description: "A batch: one append per partition, answers in order" })),
+    messages: t.Optional(
+      t.Array(ProduceItem, { maxItems: MAX_BATCH_MESSAGES, description: "A batch: one append per partition, answers in order" }),
+    ),
   },
   { additionalProperties: true },
 );

@@ -6,7 +6,7 @@ import { ErrorBody, integerField, RecordsAnswer } from "./models.ts";
 import { recordsJson } from "./record-json.ts";
 import { jsonText } from "./respond.ts";
 import { sseStream } from "./sse.ts";
-import { strictFields } from "./strict-fields.ts";
+import { quote, strictFields } from "./strict-fields.ts";
 
 const PartitionParams = t.Object({
   topic: t.String(),
@@ -113,8 +113,9 @@ export function recordRoutes({ broker, requests }: RouteContext) {
 
 function resumeOffset(lastEventId: string | undefined): number | undefined {
   if (lastEventId === undefined) return undefined;
-  const last = Number(lastEventId);
-  if (!Number.isSafeInteger(last) || last < 0)
-    throw new StreamNestError("INVALID_OFFSET", `Last-Event-ID must be a record offset, got ${JSON.stringify(lastEventId)}`);
+  // Plain digits only, as for ?offset: Number() would read "0x10" as 16.
+  const last = /^[0-9]+$/.test(lastEventId) ? Number(lastEventId) : Number.NaN;
+  if (!Number.isSafeInteger(last))
+    throw new StreamNestError("INVALID_OFFSET", `Last-Event-ID must be a record offset, got ${quote(lastEventId)}`);
   return last + 1;
 }

@@ -69,9 +69,12 @@ export function topicRoutes({ broker, requests }: RouteContext) {
         return json({ topics: broker.listTopics(query.internal === "true") });
       },
       {
-        query: t.Object({
-          internal: t.Optional(t.String({ description: "true: include internal topics (__consumer_offsets)" })),
-        }),
+        transform: strictFields({ once: ["internal"] }),
+        // Unknown query fields are ignored here as on every route (a cache buster, say).
+        query: t.Object(
+          { internal: t.Optional(t.String({ description: "true: include internal topics (__consumer_offsets)" })) },
+          { additionalProperties: true },
+        ),
         response: { 200: TopicList },
         detail: { tags: ["topics"], summary: "List topic names" },
       },

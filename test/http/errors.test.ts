@@ -46,3 +46,51 @@ describe("refusals say what was wrong and what was sent", () => {
       expect(await refused(path, raw)).toEqual([400, code, message]);
     });
 });
+
+describe("big bodies are refused cheaply and clearly", () => {
+  test("a batch over 100,000 messages is 413 before anything is validated or written", async () => {
+    const raw = `{"topic":"demo","messages":[${Array.from({ length: 100_001 }, () => '{"message":""}').join(",")}]}`;
+    const before = f.snapshot();
+    const res = await f.request("POST", "/produce", raw);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({
+      error: "BODY_TOO_LARGE",
+      message: "the batch has 100001 messages; the limit is 100000 per request, split it",
+      details: { limit: 100_000 },
+    });
+    expect(f.snapshot()).toEqual(before);
+  });
+
+  test("a batch of exactly 100,000 messages is written, one answer each, in order", async () => {
+    const messages = Array.from({ length: 100_000 }, (_, i) => ({ message: `m${i}`, partition: i % 3 }));
+    const res = await f.call("POST", "/produce", { topic: "demo", messages });
+    expect(res.status).toBe(200);
+    expect(res.body.results).toHaveLength(100_000);
+    expect(res.body.results[99_999]).toEqual({ partition: 0, offset: 33_333 });
+    const described = await f.call("GET", "/topics/demo");
+    expect(described.body.partitions.map((p: { end_offset: number }) => p.end_offset)).toEqual([33_334, 33_333, 33_333]);
+  });
+
+  test("a huge value in the wrong field is quoted in 80 characters, not serialized whole", async () => {
+    const huge = JSON.stringify({ nested: Array.from({ length: 200_000 }, (_, i) => i) });
+    const [status, code, message] = await refused("/produce", `{"topic":"demo","messages":${huge}}`);
+    expect([status, code]).toEqual([400, "INVALID_REQUEST"]);
+    expect(message).toBe(`messages: expected array, got ${huge.slice(0, 80)}…`);
+  });
+});
+
+test("unknown query fields are ignored on every route; a repeated one is refused", async () => {
+  expect(await f.call("GET", "/list-topics?_=1700000000")).toEqual({ status: 200, body: { topics: ["demo"] } });
+  expect(await f.call("GET", "/list-topics?internal=true&internal=false")).toEqual({
+    status: 400,
+    body: { error: "INVALID_REQUEST", message: "internal is given 2 times; give it once" },
+  });
+});
+
+test("group body integers are numbers, not numeric strings", async () => {
+  expect(await refused("/groups/g/members", '{"topics":["demo"],"session_timeout_ms":"10000"}')).toEqual([
+    400,
+    "INVALID_REQUEST",
+    'session_timeout_ms must be an integer from 1000 to 1800000, got "10000"',
+  ]);
+});

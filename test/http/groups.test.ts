@@ -133,6 +133,15 @@ describe("group routes", () => {
       ["POST", "/groups/g/offsets", { ...base, member_id: "ghost", offsets: [{ topic: "t", partition: 0, offset: 5 }] }, 400, "UNKNOWN_MEMBER_ID"],
       ["POST", "/groups/g/offsets", { offsets: [{ topic: "t", partition: 0, offset: 5 }] }, 409, "NON_EMPTY_GROUP"],
       ["POST", "/groups/none/offsets", { member_id: "ghost", generation: 1, offsets: [{ topic: "t", partition: 0, offset: 5 }] }, 404, "GROUP_NOT_FOUND"],
+      ["POST", "/groups/g/members", { topics: ["../x"] }, 400, "INVALID_TOPIC_NAME"],
+      ["POST", "/groups/g/members", { topics: ["t"], session_timeout_ms: "10000" }, 400, "INVALID_REQUEST"],
+      ["POST", "/groups/g/members", { topics: ["t"], wait_ms: "0" }, 400, "INVALID_REQUEST"],
+      ["POST", `/groups/g/members/${a.member_id}/heartbeat`, { generation: "1" }, 400, "INVALID_REQUEST"],
+      ["POST", "/groups/g/offsets", { ...base, offsets: [{ topic: "a/b", partition: 0, offset: 5 }] }, 400, "INVALID_TOPIC_NAME"],
+      ["POST", "/groups/g/offsets", { ...base, offsets: [{ topic: "t", partition: "0", offset: 5 }] }, 400, "INVALID_REQUEST"],
+      ["GET", "/groups/g/offsets?topic=..", undefined, 400, "INVALID_TOPIC_NAME"],
+      ["GET", "/groups/g/offsets?topic=t&topic=u", undefined, 400, "INVALID_REQUEST"],
+      ["DELETE", "/groups/g/offsets?topic=a%2Fb", undefined, 400, "INVALID_TOPIC_NAME"],
       ["POST", "/internal/groups", { op: "list" }, 401, "UNAUTHORIZED"],
       ["DELETE", "/topics/__consumer_offsets", undefined, 400, "INVALID_REQUEST"],
     ];
@@ -177,6 +186,27 @@ describe("group routes", () => {
     const after = await f.call("GET", "/groups/g");
     expect(after.body).toMatchObject({ state: "Empty", generation: 1, members: [] });
     expect(after.body.partitions).toEqual([{ topic: "t", partition: 0, member_id: null, committed_offset: 3, end_offset: 3, lag: 0 }]);
+  });
+
+  test("clients cannot write to __consumer_offsets: a forged record would move a group's offsets", async () => {
+    const a = await join();
+    await f.call("POST", "/groups/g/offsets", { member_id: a.member_id, generation: 1, offsets: [{ topic: "t", partition: 0, offset: 3 }] });
+    const before = f.snapshot();
+    const refusal = {
+      error: "INVALID_REQUEST",
+      message: "__consumer_offsets is an internal topic written by the group coordinators only; commit offsets with POST /groups/:group/offsets",
+    };
+    expect(await f.call("POST", "/produce", { topic: "__consumer_offsets", message: "{}", key: "g" })).toEqual({ status: 400, body: refusal });
+    expect(await f.call("POST", "/produce", { topic: "__consumer_offsets", message: "{}", partition: 0 })).toEqual({ status: 400, body: refusal });
+    expect(await f.call("POST", "/produce", { topic: "__consumer_offsets", messages: [{ message: "{}" }] })).toEqual({ status: 400, body: refusal });
+    expect(await f.call("POST", "/register-schema", { topic: "__consumer_offsets", schema: { type: "string" } })).toEqual({
+      status: 400,
+      body: { error: "INVALID_REQUEST", message: "__consumer_offsets is written by the group coordinators only and takes no schema" },
+    });
+    expect(f.snapshot()).toEqual(before);
+    // Commits still work, and the topic can still be read.
+    expect((await f.call("POST", "/groups/g/offsets", { member_id: a.member_id, generation: 1, offsets: [{ topic: "t", partition: 0, offset: 4 }] })).status).toBe(200);
+    expect((await f.call("GET", "/groups/g/offsets")).body.offsets.map((o: { offset: number }) => o.offset)).toEqual([4]);
   });
 
   test("every group route is on the OpenAPI page", async () => {

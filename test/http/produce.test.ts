@@ -119,6 +119,11 @@ describe("POST /produce, bad input: 4xx, named field, nothing written", () => {
     ["key and headers count toward the limit", { topic: "demo", message: "x".repeat(990), key: "k".repeat(20) }, 413, "MESSAGE_TOO_LARGE", "1010"],
     // 600 characters, 1,200 bytes in UTF-8: once counted as 600 and let through.
     ["header names count in UTF-8 bytes", { topic: "demo", message: "x", headers: { ["é".repeat(600)]: "v" } }, 413, "MESSAGE_TOO_LARGE", "takes 1202 bytes"],
+    // A lone surrogate cannot be UTF-8: it was stored as U+FFFD, not as acknowledged.
+    ["message with a lone surrogate", { topic: "demo", message: "a\ud800b" }, 400, "INVALID_REQUEST", 'message is not valid Unicode: a lone surrogate \\ud800 at character 1 (a "\\ud800" escape needs its pair)'],
+    ["key with a lone surrogate", { topic: "demo", message: "x", key: "😀\udfff" }, 400, "INVALID_REQUEST", "key is not valid Unicode: a lone surrogate \\udfff at character 2"],
+    ["header value with a lone surrogate", { topic: "demo", message: "x", headers: { h: "\udc00" } }, 400, "INVALID_REQUEST", 'header "h" is not valid Unicode'],
+    ["batch item with a lone surrogate", { topic: "demo", messages: [{ message: "\ud83d" }] }, 400, "INVALID_REQUEST", "messages[0].message is not valid Unicode"],
     ["both message and messages", { topic: "demo", message: "x", messages: [{ message: "y" }] }, 400, "INVALID_REQUEST", "either"],
     ["messages empty", { topic: "demo", messages: [] }, 400, "INVALID_REQUEST", "messages"],
     ["messages not an array", { topic: "demo", messages: "x" }, 400, "INVALID_REQUEST", "messages"],

@@ -193,3 +193,31 @@ describe("GET /topics/:topic/partitions/:partition/records/stream", () => {
     expect(((await res.json()) as { error: string }).error).toBe("INVALID_OFFSET");
   });
 });
+
+describe("a partition never written", () => {
+  test("is read as the empty log it is, and no read (refused or not) creates its folder", async () => {
+    await f.call("POST", "/create-topic", { topic: "fresh", partitions: 3 });
+    const before = f.snapshot();
+    expect(await f.call("GET", "/topics/fresh/partitions/0/records?offset=0")).toEqual({
+      status: 200,
+      body: { topic: "fresh", partition: 0, records: [], next_offset: 0, start_offset: 0, end_offset: 0 },
+    });
+    expect(await f.call("GET", "/topics/fresh/partitions/1/records?offset=5")).toEqual({
+      status: 400,
+      body: { error: "OFFSET_OUT_OF_RANGE", message: "offset 5 is outside the partition's range [0, 0]", details: { startOffset: 0, endOffset: 0 } },
+    });
+    expect((await f.request("GET", "/consume?topic=fresh&partition=2&offset=0")).status).toBe(204);
+    expect((await f.request("GET", "/consume?topic=fresh&partition=2&offset=7")).status).toBe(204);
+    expect((await f.call("GET", "/topics/fresh/partitions/2/records/stream?offset=3")).body.error).toBe("OFFSET_OUT_OF_RANGE");
+    expect((await f.call("GET", "/topics/fresh")).body.partitions.map((p: { end_offset: number }) => p.end_offset)).toEqual([0, 0, 0]);
+    expect(f.snapshot()).toEqual(before);
+  });
+
+  test("a long poll on it still wakes up on the first append", async () => {
+    await f.call("POST", "/create-topic", { topic: "fresh", partitions: 1 });
+    const waiting = f.call("GET", "/topics/fresh/partitions/0/records?offset=0&timeout_ms=60000");
+    await until(async () => (await gaugeValue(f.broker.metrics.waitingFetches)) === 1);
+    await f.call("POST", "/produce", { topic: "fresh", message: "first" });
+    expect((await waiting).body.records.map((r: { message: string }) => r.message)).toEqual(["first"]);
+  });
+});

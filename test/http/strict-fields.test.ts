@@ -102,6 +102,13 @@ describe("integers in the query are plain decimal digits", () => {
   });
 });
 
+test("Last-Event-ID is plain digits too", async () => {
+  // (Header values arrive trimmed, so " 1" is 1.)
+  for (const id of ["0x1", "1e0", "-1", "9007199254740993", "1, 2"])
+    expect(await refused(`${RECORDS}/stream`, { "last-event-id": id })).toEqual([400, "INVALID_OFFSET", `Last-Event-ID must be a record offset, got ${JSON.stringify(id)}`]);
+  expect(await f.broker.metrics.activeStreams.get()).toMatchObject({ values: [{ value: 0 }] });
+});
+
 describe("a field given twice is refused, not silently the last one", () => {
   const twice: [string, string][] = [
     [`${RECORDS}?offset=0&offset=2`, "offset is given 2 times; give it once"],

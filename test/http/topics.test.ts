@@ -199,3 +199,48 @@ describe("GET|DELETE /topics/:topic", () => {
     }
   });
 });
+
+describe("topic names that differ only in case", () => {
+  test("are refused: their folders would be one on macOS and Windows", async () => {
+    expect((await f.call("POST", "/create-topic", { topic: "orders", partitions: 2 })).body).toEqual({ status: "created" });
+    await f.call("POST", "/produce", { topic: "orders", message: "kept", partition: 0 });
+    const before = f.snapshot();
+    for (const name of ["Orders", "ORDERS", "oRdErS"]) {
+      const res = await f.call("POST", "/create-topic", { topic: name, partitions: 2 });
+      expect(res).toEqual({
+        status: 400,
+        body: {
+          error: "INVALID_TOPIC_NAME",
+          message: `topic "${name}" differs from the existing topic "orders" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
+        },
+      });
+    }
+    expect(f.snapshot()).toEqual(before);
+    expect((await f.call("GET", "/list-topics")).body).toEqual({ topics: ["orders"] });
+    // Once the first is gone, the name is free in any case.
+    expect((await f.call("DELETE", "/topics/orders")).status).toBe(200);
+    expect((await f.call("POST", "/create-topic", { topic: "Orders", partitions: 1 })).body).toEqual({ status: "created" });
+  });
+});
+
+test("a long name with more partitions than its folder names can hold is refused, not a 500 on first write", async () => {
+  const big = await appFixture({ maxPartitions: 1_000_000 });
+  try {
+    const name = "a".repeat(249);
+    const before = big.snapshot();
+    expect(await big.call("POST", "/create-topic", { topic: name, partitions: 100_001 })).toEqual({
+      status: 400,
+      body: {
+        error: "INVALID_PARTITIONS",
+        message: 'a topic named with 249 characters can have at most 100000 partitions (its folders "<topic>-<partition>" must fit in 255 characters), not 100001',
+      },
+    });
+    expect(big.snapshot()).toEqual(before);
+    // The largest that fits is written and read back.
+    expect((await big.call("POST", "/create-topic", { topic: name, partitions: 100_000 })).status).toBe(200);
+    expect(await big.call("POST", "/produce", { topic: name, message: "x", partition: 99_999 })).toEqual({ status: 200, body: { offset: 0, partition: 99_999 } });
+    expect(await big.call("GET", `/consume?topic=${name}&partition=99999&offset=0`)).toEqual({ status: 200, body: { offset: 0, message: "x" } });
+  } finally {
+    await big.close();
+  }
+});

@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import type { PartitionLog } from "../../src/storage/partition-log.ts";
+import { appFixture, type AppFixture, gaugeValue, until } from "./fixture.ts";
+import { SseReader } from "./sse-reader.ts";
+
+let f: AppFixture;
+beforeEach(async () => {
+  f = await appFixture();
+  await f.call("POST", "/create-topic", { topic: "demo", partitions: 1 });
+  await f.call("POST", "/produce", { topic: "demo", message: "m0", partition: 0 });
+});
+afterEach(async () => {
+  await f.close();
+});
+
+/** Append listeners of partition 0's log: each waiting reader or stream holds one. */
+function appendListeners(): number {
+  const broker = f.broker as unknown as { topics: Map<string, { partitions: { log: PartitionLog | undefined }[] }> };
+  const log = broker.topics.get("demo")?.partitions[0].log as unknown as { listeners: Set<unknown> };
+  return log.listeners.size;
+}
+
+test("hundreds of streams and long polls dropped by their clients free every slot and listener", async () => {
+  const clients = Array.from({ length: 200 }, () => new AbortController());
+  const streams = await Promise.all(
+    clients.slice(0, 100).map(async (c) => {
+      const res = await f.app.handle(new Request("http://localhost/topics/demo/partitions/0/records/stream?offset=1", { signal: c.signal }));
+      expect(res.status).toBe(200);
+      return new SseReader(res.body as ReadableStream<Uint8Array>);
+    }),
+  );
+  // Each stream parks on the log once it is read.
+  const firstReads = streams.map((s) => s.next());
+  const polls = clients
+    .slice(100)
+    .map((c) => f.app.handle(new Request("http://localhost/topics/demo/partitions/0/records?offset=1&timeout_ms=300000", { signal: c.signal })));
+  await until(async () => (await gaugeValue(f.broker.metrics.waitingFetches)) === 100 && appendListeners() === 200);
+  expect(await gaugeValue(f.broker.metrics.activeStreams)).toBe(100);
+  for (const c of clients) c.abort();
+  await Promise.allSettled(polls);
+  await Promise.all(streams.map((s) => s.cancel()));
+  await Promise.allSettled(firstReads);
+  await until(async () => (await gaugeValue(f.broker.metrics.activeStreams)) === 0 && (await gaugeValue(f.broker.metrics.waitingFetches)) === 0);
+  expect(appendListeners()).toBe(0);
+  // The partition still serves: a new stream gets the next record.
+  const res = await f.request("GET", "/topics/demo/partitions/0/records/stream?offset=1");
+  const sse = new SseReader(res.body as ReadableStream<Uint8Array>);
+  await f.call("POST", "/produce", { topic: "demo", message: "m1", partition: 0 });
+  expect((await sse.records(1))[0].message).toBe("m1");
+  await sse.cancel();
+});
