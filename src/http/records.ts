@@ -3,8 +3,8 @@ import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS 
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { ErrorBody, integerField, RecordsAnswer } from "./models.ts";
-import { recordsJson } from "./record-json.ts";
-import { jsonText } from "./respond.ts";
+import { recordsJsonBytes } from "./record-json.ts";
+import { jsonBytes } from "./respond.ts";
 import { sseStream } from "./sse.ts";
 import { quote, strictFields } from "./strict-fields.ts";
 
@@ -33,9 +33,12 @@ export function recordRoutes({ broker, requests }: RouteContext) {
           signal: request.signal,
         });
         requests.count("GET", "/topics/:topic/partitions/:partition/records", 200);
-        return jsonText(
-          `{"topic":${JSON.stringify(params.topic)},"partition":${params.partition},"records":${recordsJson(result.records)},` +
-            `"next_offset":${result.nextOffset},"start_offset":${result.startOffset},"end_offset":${result.endOffset}}`,
+        return jsonBytes(
+          recordsJsonBytes(
+            `{"topic":${JSON.stringify(params.topic)},"partition":${params.partition},"records":`,
+            result.records,
+            `,"next_offset":${result.nextOffset},"start_offset":${result.startOffset},"end_offset":${result.endOffset}}`,
+          ),
         );
       },
       {

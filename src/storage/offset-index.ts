@@ -11,6 +11,9 @@ import { Database, SQLiteError, type Statement } from "bun:sqlite";
 import { StreamNestError } from "../lib/errors.ts";
 import { rmSync } from "node:fs";
 
+/** Rows per multi-row INSERT, largest first (5 parameters a row, far below SQLite's limit of 32,766). */
+const INSERT_BLOCK_ROWS = [64, 8];
+
 export interface IndexEntry {
   offset: number;
   segment: number;
@@ -22,6 +25,7 @@ export interface IndexEntry {
 export class OffsetIndex {
   private readonly db: Database;
   private readonly insertStmt: Statement<unknown, [number, number, number, number, number]>;
+  private readonly blockStatements: Statement<unknown, number[]>[];
   private readonly rangeStmt: Statement<IndexEntry, [number, number, number]>;
   private readonly lastStmt: Statement<IndexEntry, []>;
   private readonly entryStmt: Statement<IndexEntry, [number]>;
@@ -58,9 +62,39 @@ export class OffsetIndex {
     this.entryStmt = this.db.prepare(
       "SELECT offset, segment, position, length, timestamp FROM records WHERE offset = ?",
     );
+    // Rows go in blocks of 64, then 8, to one statement: each run() is a round trip
+    // through the binding, and one per row made the index half of a 1,000-message batch
+    // produce (measured 0.49 ms per 1,000 rows one by one, 0.30 ms 64 at a time).
+    const blocks = INSERT_BLOCK_ROWS.map((rows) => ({
+      rows,
+      statement: this.db.prepare<unknown, number[]>(
+        "INSERT INTO records (offset, segment, position, length, timestamp) VALUES " +
+          Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", "),
+      ),
+      params: new Array<number>(rows * 5).fill(0),
+    }));
+    this.blockStatements = blocks.map((b) => b.statement);
     const insert = this.insertStmt;
     this.insertMany = this.db.transaction((entries: IndexEntry[]) => {
-      for (const e of entries) insert.run(e.offset, e.segment, e.position, e.length, e.timestamp);
+      let i = 0;
+      for (const { rows, statement, params } of blocks) {
+        for (; entries.length - i >= rows; i += rows) {
+          for (let j = 0; j < rows; j++) {
+            const e = entries[i + j];
+            const k = j * 5;
+            params[k] = e.offset;
+            params[k + 1] = e.segment;
+            params[k + 2] = e.position;
+            params[k + 3] = e.length;
+            params[k + 4] = e.timestamp;
+          }
+          statement.run(...params);
+        }
+      }
+      for (; i < entries.length; i++) {
+        const e = entries[i];
+        insert.run(e.offset, e.segment, e.position, e.length, e.timestamp);
+      }
     });
   }
 
@@ -129,7 +163,8 @@ export class OffsetIndex {
     } finally {
       // A statement left unfinalized keeps the connection, and with it the exclusive
       // lock, alive after close: reopening the folder in this process would find it locked.
-      for (const statement of [this.insertStmt, this.rangeStmt, this.lastStmt, this.entryStmt]) statement.finalize();
+      for (const statement of [this.insertStmt, ...this.blockStatements, this.rangeStmt, this.lastStmt, this.entryStmt])
+        statement.finalize();
       this.db.close();
     }
   }

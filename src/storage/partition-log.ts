@@ -11,7 +11,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { type IndexEntry, type OffsetIndex, openOffsetIndex } from "./offset-index.ts";
-import { encodeFrames, type SizedRecord, sizeRecord } from "./record-codec.ts";
+import { encodeFrame, type SizedRecord, sizeRecord, viewOf } from "./record-codec.ts";
 import { recoverLog } from "./recovery.ts";
 import { segmentsToDelete } from "./retention.ts";
 import { Segment } from "./segment.ts";
@@ -330,6 +330,7 @@ export class PartitionLog {
     let total = 0;
     for (const append of group) for (const r of append.records) total += r.frameBytes;
     const buf = new Uint8Array(total);
+    const view = viewOf(buf);
 
     // Lay the records out over the active segment and any rolled after it.
     const chunks: { segment: Segment | null; base: number; from: number; to: number }[] = [];
@@ -348,7 +349,7 @@ export class PartitionLog {
           segmentSize = 0;
         }
         entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
-        bufPos = encodeFrames([r], offset, buf, bufPos);
+        bufPos = encodeFrame(r, offset, buf, bufPos, view);
         chunk.to = bufPos;
         segmentSize += r.frameBytes;
         offset++;

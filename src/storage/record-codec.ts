@@ -17,7 +17,7 @@
  * Fixed-width lengths rather than Kafka's varints: a frame is found and checked with a
  * couple of reads, and the few bytes saved per record do not matter next to the index.
  */
-import { crc32cRange } from "../lib/crc32c.ts";
+import { crc32cRangeInt32 } from "../lib/crc32c.ts";
 import type { RecordHeader, RecordInput, StoredRecord } from "./types.ts";
 
 export const MAGIC = 1;
@@ -30,7 +30,8 @@ export const MIN_FRAME_BYTES = FRAME_PREFIX_BYTES + FIXED_BODY_BYTES;
 
 const TWO_POW_32 = 4294967296;
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
+// ignoreBOM: a header name that starts with U+FEFF keeps it.
+const utf8Decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /** Encoded header keys, computed once per record while sizing and reused while writing. */
 export interface SizedRecord {
@@ -68,47 +69,56 @@ function readInt64(view: DataView, at: number): number {
 export function encodeFrames(records: SizedRecord[], firstOffset: number, out: Uint8Array, at: number): number {
   const view = viewOf(out);
   let pos = at;
-  for (let i = 0; i < records.length; i++) {
-    const { record, headerKeys, frameBytes } = records[i];
-    const start = pos;
-    view.setUint32(pos, frameBytes - 4, true);
-    pos += FRAME_PREFIX_BYTES;
-    out[pos] = MAGIC;
-    pos += 1;
-    writeInt64(view, pos, firstOffset + i);
-    pos += 8;
-    writeInt64(view, pos, record.timestamp);
-    pos += 8;
-    if (record.key === null) {
+  for (let i = 0; i < records.length; i++) pos = encodeFrame(records[i], firstOffset + i, out, pos, view);
+  return pos;
+}
+
+/**
+ * Writes one frame with offset `offset` into `out` at `at`, through `view` (covering the
+ * same bytes as `out`, built once per buffer: a DataView per record cost 5% of a batch
+ * produce). Returns the end position.
+ */
+export function encodeFrame(sized: SizedRecord, offset: number, out: Uint8Array, at: number, view: DataView): number {
+  const { record, headerKeys, frameBytes } = sized;
+  const start = at;
+  let pos = at;
+  view.setUint32(pos, frameBytes - 4, true);
+  pos += FRAME_PREFIX_BYTES;
+  out[pos] = MAGIC;
+  pos += 1;
+  writeInt64(view, pos, offset);
+  pos += 8;
+  writeInt64(view, pos, record.timestamp);
+  pos += 8;
+  if (record.key === null) {
+    view.setInt32(pos, -1, true);
+    pos += 4;
+  } else {
+    view.setInt32(pos, record.key.length, true);
+    out.set(record.key, pos + 4);
+    pos += 4 + record.key.length;
+  }
+  view.setUint32(pos, record.value.length, true);
+  out.set(record.value, pos + 4);
+  pos += 4 + record.value.length;
+  view.setUint32(pos, record.headers.length, true);
+  pos += 4;
+  for (let h = 0; h < record.headers.length; h++) {
+    const key = headerKeys[h];
+    const value = record.headers[h].value;
+    view.setUint32(pos, key.length, true);
+    out.set(key, pos + 4);
+    pos += 4 + key.length;
+    if (value === null) {
       view.setInt32(pos, -1, true);
       pos += 4;
     } else {
-      view.setInt32(pos, record.key.length, true);
-      out.set(record.key, pos + 4);
-      pos += 4 + record.key.length;
+      view.setInt32(pos, value.length, true);
+      out.set(value, pos + 4);
+      pos += 4 + value.length;
     }
-    view.setUint32(pos, record.value.length, true);
-    out.set(record.value, pos + 4);
-    pos += 4 + record.value.length;
-    view.setUint32(pos, record.headers.length, true);
-    pos += 4;
-    for (let h = 0; h < record.headers.length; h++) {
-      const key = headerKeys[h];
-      const value = record.headers[h].value;
-      view.setUint32(pos, key.length, true);
-      out.set(key, pos + 4);
-      pos += 4 + key.length;
-      if (value === null) {
-        view.setInt32(pos, -1, true);
-        pos += 4;
-      } else {
-        view.setInt32(pos, value.length, true);
-        out.set(value, pos + 4);
-        pos += 4 + value.length;
-      }
-    }
-    view.setUint32(start + 4, crc32cRange(view, start + FRAME_PREFIX_BYTES, pos), true);
   }
+  view.setInt32(start + 4, crc32cRangeInt32(view, start + FRAME_PREFIX_BYTES, pos), true);
   return pos;
 }
 
@@ -147,10 +157,11 @@ export function checkFrame(buf: Uint8Array, at: number, end: number, view: DataV
   if (end - at < frameBytes) return { kind: "partial", needBytes: frameBytes };
   const bodyStart = at + FRAME_PREFIX_BYTES;
   const bodyEnd = at + frameBytes;
-  const stored = view.getUint32(at + 4, true);
-  const actual = crc32cRange(view, bodyStart, bodyEnd);
+  // Signed on both sides: see crc32cRangeInt32.
+  const stored = view.getInt32(at + 4, true);
+  const actual = crc32cRangeInt32(view, bodyStart, bodyEnd);
   if (stored !== actual) {
-    return { kind: "corrupt", frameBytes, reason: `CRC32C mismatch (stored ${hex(stored)}, computed ${hex(actual)})` };
+    return { kind: "corrupt", frameBytes, reason: `CRC32C mismatch (stored ${hex(stored >>> 0)}, computed ${hex(actual >>> 0)})` };
   }
   if (buf[bodyStart] !== MAGIC) return { kind: "corrupt", frameBytes, reason: `unknown magic ${buf[bodyStart]}` };
   return {
@@ -171,7 +182,9 @@ function overrun(at: number): never {
 
 /**
  * Decodes a frame already checked by checkFrame. Keys, values and header values are
- * copies, so a caller may keep them after the read buffer is reused. Throws a RangeError
+ * views into `buf`, not copies (a copy per field cost ~10% of a 1,000-record read): pass
+ * a buffer nothing will overwrite, as the segment reader does with a fresh buffer per
+ * pread; a record kept keeps that buffer alive. Throws a RangeError
  * if the (CRC-valid) body does not fit its own layout, which only a bug could produce.
  * `view` must cover the same bytes as `buf`.
  */
@@ -189,14 +202,14 @@ export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, vie
   let key: Uint8Array | null = null;
   if (keyLength !== -1) {
     if (keyLength < 0 || pos + keyLength > end) overrun(at);
-    key = buf.slice(pos, pos + keyLength);
+    key = buf.subarray(pos, pos + keyLength);
     pos += keyLength;
   }
   if (pos + 4 > end) overrun(at);
   const valueLength = view.getUint32(pos, true);
   pos += 4;
   if (pos + valueLength > end) overrun(at);
-  const value = buf.slice(pos, pos + valueLength);
+  const value = buf.subarray(pos, pos + valueLength);
   pos += valueLength;
   if (pos + 4 > end) overrun(at);
   const headerCount = view.getUint32(pos, true);
@@ -215,7 +228,7 @@ export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, vie
     let headerValue: Uint8Array | null = null;
     if (headerValueLength !== -1) {
       if (headerValueLength < 0 || pos + headerValueLength > end) overrun(at);
-      headerValue = buf.slice(pos, pos + headerValueLength);
+      headerValue = buf.subarray(pos, pos + headerValueLength);
       pos += headerValueLength;
     }
     headers.push({ key: headerKey, value: headerValue });

@@ -62,4 +62,17 @@ describe("OffsetIndex", () => {
     // The failed transaction left nothing behind.
     expect(index.last()).toEqual(entry(1, 0, 0));
   });
+
+  test("a large add is written in multi-row statements, all or nothing", () => {
+    const index = openIndex();
+    const entries = Array.from({ length: 300 }, (_, o) => entry(o, 0, o * 45));
+    index.add(entries);
+    expect(index.range(0, 1000, 1000)).toEqual(entries);
+    // A duplicate in the second block of rows: the rows of the first block are undone too.
+    const more = Array.from({ length: 200 }, (_, i) => entry(300 + i, 0, (300 + i) * 45));
+    more[100] = entry(299, 0, 0);
+    expect(() => index.add(more)).toThrow();
+    expect(index.last()).toEqual(entries[299]);
+    expect(index.range(300, 1000, 1000)).toEqual([]);
+  });
 });

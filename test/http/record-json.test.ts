@@ -1,0 +1,67 @@
+import { describe, expect, test } from "bun:test";
+import type { StoredRecord } from "../../src/broker/types.ts";
+import { recordJson, recordsJson, recordsJsonBytes } from "../../src/http/record-json.ts";
+
+const utf8 = new TextEncoder();
+const text = new TextDecoder("utf-8", { ignoreBOM: true });
+
+function record(offset: number, value: Uint8Array, key: Uint8Array | null = null, headers: StoredRecord["headers"] = []): StoredRecord {
+  return { offset, timestamp: 1_700_000_000_000 + offset, key, value, headers };
+}
+
+/** The bytes answer must be exactly the text answer, encoded. */
+function bytesMatchText(records: StoredRecord[]): void {
+  const bytes = recordsJsonBytes('{"a":"é",', records, ',"z":1}');
+  expect(text.decode(bytes)).toBe(`{"a":"é",${recordsJson(records)},"z":1}`);
+}
+
+describe("recordsJsonBytes", () => {
+  test("plain ASCII, escapes, control characters, DEL and non-ASCII read as JSON.stringify writes them", () => {
+    const values = [
+      "",
+      "x".repeat(100),
+      '{"json":"doc","n":[1,2]}',
+      "back\\slash",
+      "tab\there\nnew\r\f\b",
+      "\u0000\u0001\u001f\u007f",
+      "café ☕ 𝄞 \u2028\u2029",
+      "\uFEFFstarts with a byte order mark",
+    ];
+    const records = values.map((v, i) => record(i, utf8.encode(v), i % 2 ? utf8.encode(`k"${v}`) : null));
+    bytesMatchText(records);
+    const parsed = JSON.parse(text.decode(recordsJsonBytes("", records, "")));
+    expect(parsed.map((r: { message: string }) => r.message)).toEqual(values);
+    expect(parsed.map((r: { key: string | null }) => r.key)).toEqual(values.map((v, i) => (i % 2 ? `k"${v}` : null)));
+  });
+
+  test("bytes that are not valid UTF-8 read as the decoder reads them (U+FFFD)", () => {
+    const broken = [
+      new Uint8Array([0xff]),
+      new Uint8Array([0x61, 0xc3]),
+      new Uint8Array([0xed, 0xa0, 0x80]),
+      new Uint8Array([0xc0, 0xaf, 0x22]),
+    ];
+    bytesMatchText(broken.map((v, i) => record(i, v, v)));
+    expect(JSON.parse(text.decode(recordsJsonBytes("", [record(0, broken[1])], ""))) [0].message).toBe("a\uFFFD");
+  });
+
+  test("headers (the last of a repeated name wins), no records, and every byte value", () => {
+    const headers = [
+      { key: "h", value: utf8.encode("one") },
+      { key: "e\"mpty", value: null },
+      { key: "h", value: utf8.encode("two\n") },
+    ];
+    bytesMatchText([record(5, utf8.encode("v"), null, headers)]);
+    bytesMatchText([]);
+    expect(text.decode(recordsJsonBytes("<", [], ">"))).toBe("<[]>");
+    const every = Uint8Array.from({ length: 128 }, (_, i) => i);
+    bytesMatchText([record(0, every), record(1, utf8.encode("ok"))]);
+    expect(JSON.parse(recordJson(record(0, every))).message).toBe(String.fromCharCode(...every));
+  });
+
+  test("an answer larger than its first size estimate grows without losing bytes", () => {
+    const escaped = utf8.encode("\u0001".repeat(5000));
+    const records = Array.from({ length: 20 }, (_, i) => record(i, escaped, escaped));
+    bytesMatchText(records);
+  });
+});
