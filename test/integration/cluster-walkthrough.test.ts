@@ -62,6 +62,25 @@ describe("a 3-broker cluster walkthrough", () => {
     for (const b of cluster.brokers) expect(await get(b, "/list-topics")).toEqual({ status: 200, body: { topics: ["demo"] } });
   });
 
+  test("any broker describes the topic with every partition's offsets and size, asked of its leader", async () => {
+    await post(cluster.broker(1), "/create-topic", { topic: "described", partitions: 3 });
+    for (let p = 0; p < 3; p++)
+      for (let i = 0; i <= p; i++)
+        expect((await post(cluster.broker(1), "/produce", { topic: "described", message: "m", partition: p })).status).toBe(200);
+    type Described = { partitions: Array<{ partition: number; leader: number; start_offset?: number; end_offset?: number; size_bytes?: number }> };
+    const answers = await Promise.all(cluster.brokers.map((b) => get<Described>(b, "/topics/described")));
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(a.body.partitions.map((p) => [p.partition, p.leader, p.start_offset, p.end_offset])).toEqual(
+        [0, 1, 2].map((p) => [p, roundRobinLeader(p, 3), 0, p + 1]),
+      );
+      for (const p of a.body.partitions) expect(p.size_bytes).toBeGreaterThan(0);
+      expect(a.body).toEqual(answers[0].body);
+    }
+    // Later steps expect "demo" alone.
+    expect((await call(cluster.broker(2), "DELETE", "/topics/described")).status).toBe(200);
+  });
+
   test("messages produced through non-leaders are read back byte for byte through non-leaders", async () => {
     for (let p = 0; p < 3; p++) {
       const leader = roundRobinLeader(p, 3);
