@@ -16,7 +16,10 @@ export class Terminal {
   private readonly reading: Promise<void>;
 
   constructor(args: string[]) {
-    const command = [...streamnestCommand(), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    // `exec`: script runs the command through $SHELL -c, and a shell left in between
+    // (dash keeps one) would take the terminal's Ctrl-C itself and die of it (130).
+    const words = [...streamnestCommand(), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`);
+    const command = `exec ${words.join(" ")}`;
     this.proc = Bun.spawn(["script", "-qefc", command, "/dev/null"], {
       stdin: "pipe",
       stdout: "pipe",
