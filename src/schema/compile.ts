@@ -4,6 +4,7 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { StreamNestError } from "../lib/errors.ts";
 import { assertSchemaLimits } from "./limits.ts";
+import { linearRegExp, linearRegExpOrNative } from "./linear-regexp.ts";
 
 /**
  * Compiles per-topic JSON Schemas with ajv. The dialect follows the schema's `$schema`
@@ -42,8 +43,9 @@ const instances = new Map<string, { ajv: AnyAjv; compiles: number }>();
 /**
  * `strictFormats`: an unknown `format` fails to compile, as by ajv's default, instead of
  * being ignored with a line in the broker's log (a client could fill the log, and a typo
- * like "emial" would silently check nothing). Only new registrations are strict; a
- * schema already stored keeps compiling as it did when it was accepted.
+ * like "emial" would silently check nothing); and a pattern RE2 cannot match in linear
+ * time is refused (linear-regexp.ts). Only new registrations are strict; a schema already
+ * stored keeps compiling as it did when it was accepted.
  */
 function instance(dialect: Dialect, strictFormats: boolean): AnyAjv {
   const key = `${dialect}:${strictFormats}`;
@@ -53,6 +55,7 @@ function instance(dialect: Dialect, strictFormats: boolean): AnyAjv {
       allErrors: true,
       strict: false,
       addUsedSchema: false,
+      code: { regExp: strictFormats ? linearRegExp : linearRegExpOrNative },
       logger: {
         log: () => undefined,
         error: () => undefined,
