@@ -1,4 +1,4 @@
-import type { RegExpEngine, RegExpLike } from "ajv";
+import type { RegExpEngine, RegExpLike } from "ajv/dist/types";
 import { RE2JS } from "re2js";
 
 /**
