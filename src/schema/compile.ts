@@ -152,9 +152,16 @@ export function compileSchema(schema: unknown, version: number): CompiledSchema 
   };
 }
 
+/** Gives each compiled schema without an `$id` a base URI of its own (see compileWith). */
+let anonymousSchemas = 0;
+
 function compileWith(schema: Record<string, unknown>, strictFormats: boolean): ValidateFunction {
+  // With `addUsedSchema: false` ajv resolves `"$ref": "#"` (a recursive schema, such as a
+  // tree) only against a root that has an `$id`; a unique one, on a copy, keeps the
+  // stored schema as the client sent it and two topics' schemas apart.
+  const rooted = schema.$id === undefined ? { ...schema, $id: `urn:streamnest:schema:${++anonymousSchemas}` } : schema;
   try {
-    return instance(dialectOf(schema), strictFormats).compile(schema);
+    return instance(dialectOf(schema), strictFormats).compile(rooted);
   } catch (error) {
     if (error instanceof StreamNestError) throw error;
     // A $ref that leads back to itself without a keyword in between recurses in ajv.

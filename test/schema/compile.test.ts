@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { assertSchemaObject, compileSchema } from "../../src/schema/compile.ts";
+import { assertSchemaObject, checkNewSchema, compileSchema } from "../../src/schema/compile.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 function refusal(fn: () => unknown): StreamNestError {
@@ -82,6 +82,23 @@ describe("compileSchema", () => {
       expect(error.code).toBe("INVALID_SCHEMA");
       expect(error.message).toContain(mention);
     });
+
+  test('a recursive schema ("$ref": "#", a tree) compiles and checks every level, with or without $id, in every dialect', () => {
+    const tree = {
+      type: "object",
+      required: ["name"],
+      properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#" } } },
+    };
+    for (const schema of [tree, { ...tree, $id: "https://example.com/tree" }, { ...tree, $schema: "https://json-schema.org/draft/2020-12/schema" }]) {
+      checkNewSchema(schema);
+      const compiled = compileSchema(schema, 1);
+      compiled.check(JSON.stringify({ name: "a", children: [{ name: "b", children: [{ name: "c" }] }] }), "t");
+      const error = refusal(() => compiled.check(JSON.stringify({ name: "a", children: [{ name: "b", children: [{ name: 3 }] }] }), "t"));
+      expect(error.message).toBe('message does not match schema version 1 of topic "t": /children/0/children/0/name must be string');
+    }
+    // The schema handed in is not changed (no $id added to what is stored).
+    expect(Object.keys(tree)).toEqual(["type", "required", "properties"]);
+  });
 
   test("assertSchemaObject accepts objects only", () => {
     expect(() => assertSchemaObject({})).not.toThrow();
