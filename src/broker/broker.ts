@@ -408,8 +408,9 @@ export class Broker {
    * Records from `offset`. With none there and `timeoutMs`, waits for an append (a long
    * poll, like Kafka's fetch.max.wait.ms). `allowPastEnd` turns an offset beyond the end
    * into an empty answer instead of OFFSET_OUT_OF_RANGE (the seed's /consume answers 204).
+   * `uncounted` reads without counting the records as consumed (an HTTP HEAD).
    */
-  async fetch(request: FetchRequest & { allowPastEnd?: boolean }): Promise<FetchResult> {
+  async fetch(request: FetchRequest & { allowPastEnd?: boolean; uncounted?: boolean }): Promise<FetchResult> {
     const state = this.topicState(request.topic);
     const ps = this.partitionState(state, request.partition);
     const offset = checkOffset(request.offset);
@@ -428,7 +429,8 @@ export class Broker {
     // Waiting needs the log to hear of appends.
     const log = written ?? this.openLog(ps);
     const pastEnd = request.allowPastEnd === true && offset > log.endOffset;
-    let records = pastEnd ? [] : this.read(state, log, offset, maxRecords, maxBytes);
+    const counted = request.uncounted !== true;
+    let records = pastEnd ? [] : this.read(state, log, offset, maxRecords, maxBytes, counted);
     if (records.length === 0 && timeoutMs > 0) {
       this.metrics.waitingFetches.inc();
       try {
@@ -437,7 +439,7 @@ export class Broker {
         this.metrics.waitingFetches.dec();
       }
       if (state.lifetime.signal.aborted) throw topicGone(state.meta.name);
-      if (!this.lifetime.signal.aborted && log.endOffset > offset) records = this.read(state, log, offset, maxRecords, maxBytes);
+      if (!this.lifetime.signal.aborted && log.endOffset > offset) records = this.read(state, log, offset, maxRecords, maxBytes, counted);
     }
     return {
       records,
@@ -447,11 +449,11 @@ export class Broker {
     };
   }
 
-  private read(state: TopicState, log: PartitionLog, offset: number, maxRecords: number, maxBytes: number): StoredRecord[] {
+  private read(state: TopicState, log: PartitionLog, offset: number, maxRecords: number, maxBytes: number, counted: boolean): StoredRecord[] {
     const started = performance.now();
     const records = log.read(offset, maxRecords, maxBytes);
     this.metrics.readLatency.observe((performance.now() - started) / 1000);
-    if (records.length > 0) this.countConsumed(state, records);
+    if (counted && records.length > 0) this.countConsumed(state, records);
     return records;
   }
 
@@ -521,6 +523,11 @@ export class Broker {
       release();
     };
     return { startOffset: start, records: records(), close };
+  }
+
+  /** Throws as a read of it would when the topic or the partition does not exist. */
+  assertPartition(topic: unknown, partition: unknown): void {
+    this.partitionState(this.topicState(topic), partition);
   }
 
   // ---- health and lifecycle -------------------------------------------------------

@@ -134,6 +134,7 @@ export class ClusterForwarder implements Forwarder {
       maxBytes: request.maxBytes,
       timeoutMs: request.timeoutMs,
       allowPastEnd: (request as FetchRequest & { allowPastEnd?: boolean }).allowPastEnd === true,
+      uncounted: (request as FetchRequest & { uncounted?: boolean }).uncounted === true,
     };
     const answer = await this.leaders.json<FetchAnswer>(leader, {
       method: "POST",

@@ -41,6 +41,8 @@ export interface FetchCall {
   maxBytes?: number;
   timeoutMs?: number;
   allowPastEnd?: boolean;
+  /** Read without counting the records as consumed (an HTTP HEAD). */
+  uncounted?: boolean;
 }
 
 export interface WireRecord {
@@ -162,5 +164,6 @@ export function parseFetchCall(value: unknown): FetchCall {
     maxBytes: optionalNumber("maxBytes"),
     timeoutMs: optionalNumber("timeoutMs"),
     allowPastEnd: v.allowPastEnd === true,
+    uncounted: v.uncounted === true,
   };
 }

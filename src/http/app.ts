@@ -5,7 +5,7 @@ import { jsonBodyParser } from "./body.ts";
 import type { RouteContext } from "./context.ts";
 import { clusterRoutes } from "./cluster.ts";
 import { consumeRoutes } from "./consume.ts";
-import { errorAnswer } from "./errors.ts";
+import { errorAnswer, routeMethods } from "./errors.ts";
 import { groupRoutes } from "./groups.ts";
 import { healthRoutes } from "./health.ts";
 import { internalRoutes } from "./internal.ts";
@@ -35,18 +35,20 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
   const limit = options.maxBodyBytes ?? broker.config.maxBodyBytes;
   const logError = options.logError ?? ((m: string) => console.error(m));
   const context: RouteContext = { broker, requests: new RequestCounter(broker.metrics) };
-  return new Elysia({ normalize: false })
+  // Built from the routes once they are all added (below), on the first wrong method.
+  let allowed: ((path: string) => string[]) | undefined;
+  const app = new Elysia({ normalize: false })
     .onParse(jsonBodyParser(limit))
     .onError(({ error, code, request, route }) => {
       const url = new URL(request.url);
-      const answer = errorAnswer(error, code, request.method, url.pathname);
+      const answer = errorAnswer(error, code, request.method, url.pathname, (path) => (allowed ??= routeMethods(app.routes))(path));
       // A client that went away (e.g. a consumer aborting its long poll on a rebalance)
       // leaves nobody to answer; that is not a broker fault worth a stack trace. Nor is
       // a 503/504 (a leader down): the broker logs that once, not once per request.
       if (answer.status === 500 && !request.signal.aborted)
         logError(`${request.method} ${url.pathname}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       context.requests.count(request.method, typeof route === "string" && route !== "" ? route : "unmatched", answer.status);
-      return Response.json(answer.body, { status: answer.status });
+      return Response.json(answer.body, { status: answer.status, headers: answer.allow === undefined ? undefined : { allow: answer.allow } });
     })
     .use(openApiRoutes())
     .use(topicRoutes(context))
@@ -60,6 +62,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(metricsRoutes(context))
     .use(clusterRoutes(context, options.cluster))
     .use(internalRoutes(context, options.cluster));
+  return app;
 }
 
 export type StreamNestApp = ReturnType<typeof createApp>;

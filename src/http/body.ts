@@ -1,4 +1,8 @@
+import { isUtf8 } from "node:buffer";
 import { StreamNestError } from "../lib/errors.ts";
+
+// Drops a leading byte order mark, which some editors write and JSON.parse refuses.
+const decoder = new TextDecoder("utf-8");
 
 /**
  * The body parser of every route: the size limit first (413 before reading a byte when
@@ -8,16 +12,25 @@ import { StreamNestError } from "../lib/errors.ts";
 export function jsonBodyParser(limit: number) {
   return async ({ request }: { request: Request }): Promise<unknown> => {
     const declared = request.headers.get("content-length");
-    let text: string;
+    let bytes: Uint8Array;
     if (declared !== null) {
       const length = Number(declared);
       if (length > limit) throw tooLarge(length, limit);
-      text = await request.text();
+      bytes = new Uint8Array(await request.arrayBuffer());
     } else {
-      text = await readLimited(request, limit);
+      bytes = await readLimited(request, limit);
     }
     // No body at all (a DELETE, say) is null, so routes that need one fail validation.
-    if (text === "") return null;
+    if (bytes.length === 0) return null;
+    // JSON is UTF-8 (RFC 8259). Decoding anything else would store U+FFFD in place of
+    // the bytes sent (a Latin-1 file, say), and acknowledge a message that reads back
+    // different from what was produced.
+    if (!isUtf8(bytes))
+      throw new StreamNestError(
+        "INVALID_REQUEST",
+        `the request body is not valid UTF-8 (first bad byte at position ${firstInvalidByte(bytes)}); JSON must be sent as UTF-8`,
+      );
+    const text = decoder.decode(bytes);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -35,8 +48,8 @@ export function jsonBodyParser(limit: number) {
   };
 }
 
-async function readLimited(request: Request, limit: number): Promise<string> {
-  if (!request.body) return "";
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = request.body.getReader();
@@ -50,7 +63,22 @@ async function readLimited(request: Request, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+/** Where the first byte that breaks UTF-8 is (RFC 3629: no overlongs, no surrogates, at most U+10FFFF). */
+function firstInvalidByte(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    for (let k = 1; k < length; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
+    const second = bytes[i + 1];
+    if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f)) return i;
+    i += length;
+  }
+  return i;
 }
 
 function tooLarge(length: number, limit: number): StreamNestError {

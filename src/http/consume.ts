@@ -9,12 +9,15 @@ import { FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/broke
 /**
  * The seed's GET /consume: one message at an offset, 204 when there is none (yet).
  * `max` asks for several (the first stays at the top level, all are in `messages`);
- * `wait_ms` long-polls for the offset to be written.
+ * `wait_ms` long-polls for the offset to be written. A HEAD, which Elysia and Bun hand
+ * to this handler and answer without the body, counts nothing as consumed: it reads
+ * nothing out.
  */
 export function consumeRoutes({ broker, requests }: RouteContext) {
   return new Elysia().get(
     "/consume",
     async ({ query, request, server }) => {
+      const method = request.method === "HEAD" ? "HEAD" : "GET";
       if (query.wait_ms !== undefined && query.wait_ms > 0) server?.timeout(request, 0);
       const result = await broker.fetch({
         topic: query.topic,
@@ -24,13 +27,14 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
         timeoutMs: query.wait_ms ?? 0,
         signal: request.signal,
         allowPastEnd: true,
+        uncounted: method === "HEAD",
       });
       const records = result.records;
       if (records.length === 0) {
-        requests.count("GET", "/consume", 204);
+        requests.count(method, "/consume", 204);
         return new Response(null, { status: 204 });
       }
-      requests.count("GET", "/consume", 200);
+      requests.count(method, "/consume", 200);
       const first = `{"offset":${records[0].offset},"message":${JSON.stringify(messageText(records[0]))}`;
       if (query.max === undefined) return jsonText(`${first}}`);
       return jsonText(`${first},"messages":${recordsJson(records)},"next_offset":${result.nextOffset}}`);
@@ -66,7 +70,11 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
         400: ErrorBody,
         404: ErrorBody,
       },
-      detail: { tags: ["consume"], summary: "Read one message (or `max`) at an offset; 204 past the end" },
+      detail: {
+        tags: ["consume"],
+        summary: "Read one message (or `max`) at an offset; 204 past the end",
+        description: "HEAD answers with GET's status and headers and counts nothing as consumed.",
+      },
     },
   );
 }

@@ -11,9 +11,21 @@ import { type ErrorCode, StreamNestError } from "../lib/errors.ts";
 export interface ErrorAnswer {
   status: number;
   body: { error: ErrorCode; message: string; details?: unknown };
+  /** The methods the path answers, for a 405 (RFC 9110, 15.5.6). */
+  allow?: string;
 }
 
-export function errorAnswer(error: unknown, elysiaCode: unknown, method: string, path: string): ErrorAnswer {
+/**
+ * `allowed(path)`: the methods of the routes matching the path, so that a path that
+ * exists asked with another method is a 405 naming the right ones, not a 404.
+ */
+export function errorAnswer(
+  error: unknown,
+  elysiaCode: unknown,
+  method: string,
+  path: string,
+  allowed: (path: string) => string[] = () => [],
+): ErrorAnswer {
   const cause = error instanceof ParseError && error.cause !== undefined ? error.cause : error;
   if (cause instanceof StreamNestError) return { status: cause.status, body: cause.toJSON() };
   if (error instanceof ValidationError) return { status: 400, body: { error: "INVALID_REQUEST", message: describeValidation(error) } };
@@ -21,7 +33,12 @@ export function errorAnswer(error: unknown, elysiaCode: unknown, method: string,
   // that is the client's input, not a broker fault.
   if (error instanceof RangeError && /call stack/i.test(error.message))
     return { status: 400, body: { error: "INVALID_REQUEST", message: "the request is nested too deeply" } };
-  if (elysiaCode === "NOT_FOUND") return { status: 404, body: { error: "NOT_FOUND", message: `no route ${method} ${path}` } };
+  if (elysiaCode === "NOT_FOUND") {
+    const methods = allowed(path);
+    if (methods.length === 0) return { status: 404, body: { error: "NOT_FOUND", message: `no route ${method} ${path}` } };
+    const allow = methods.join(", ");
+    return { status: 405, allow, body: { error: "METHOD_NOT_ALLOWED", message: `${path} does not answer ${method}; it answers ${allow}` } };
+  }
   if (elysiaCode === "PARSE")
     return { status: 400, body: { error: "INVALID_REQUEST", message: "the request body could not be read as JSON" } };
   const status = (error as { status?: unknown } | null)?.status;
@@ -82,4 +99,28 @@ function preview(value: unknown, budget: number): string {
     out += (array ? "" : `${JSON.stringify(key)}:`) + preview(item, budget - out.length);
   }
   return out.length > budget ? out : out + (array ? "]" : "}");
+}
+
+/** Methods per path, from the app's routes (`:param` matches one segment, `*` the rest). */
+export function routeMethods(routes: readonly { method: string; path: string }[]): (path: string) => string[] {
+  const patterns = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const route of routes) {
+    let entry = patterns.get(route.path);
+    if (!entry) {
+      const source = route.path
+        .split("/")
+        .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment === "*" ? ".*" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+        .join("/");
+      entry = { pattern: new RegExp(`^${source}/?$`), methods: new Set() };
+      patterns.set(route.path, entry);
+    }
+    entry.methods.add(route.method);
+    // Elysia and Bun answer HEAD with the GET handler.
+    if (route.method === "GET") entry.methods.add("HEAD");
+  }
+  return (path) => {
+    const methods = new Set<string>();
+    for (const { pattern, methods: m } of patterns.values()) if (pattern.test(path)) for (const x of m) methods.add(x);
+    return [...methods].sort();
+  };
 }

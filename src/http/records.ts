@@ -13,6 +13,8 @@ const PartitionParams = t.Object({
   partition: integerField("partition"),
 });
 
+const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } as const;
+
 /**
  * Reads of one partition: batches with long polling, and a live tail as server-sent
  * events, resource style like Redpanda's HTTP proxy.
@@ -22,6 +24,7 @@ export function recordRoutes({ broker, requests }: RouteContext) {
     .get(
       "/topics/:topic/partitions/:partition/records",
       async ({ params, query, request, server }) => {
+        const method = request.method === "HEAD" ? "HEAD" : "GET";
         if (query.timeout_ms !== undefined && query.timeout_ms > 0) server?.timeout(request, 0);
         const result = await broker.fetch({
           topic: params.topic,
@@ -31,8 +34,9 @@ export function recordRoutes({ broker, requests }: RouteContext) {
           maxBytes: query.max_bytes,
           timeoutMs: query.timeout_ms,
           signal: request.signal,
+          uncounted: method === "HEAD",
         });
-        requests.count("GET", "/topics/:topic/partitions/:partition/records", 200);
+        requests.count(method, "/topics/:topic/partitions/:partition/records", 200);
         return jsonBytes(
           recordsJsonBytes(
             `{"topic":${JSON.stringify(params.topic)},"partition":${params.partition},"records":`,
@@ -70,7 +74,9 @@ export function recordRoutes({ broker, requests }: RouteContext) {
         detail: {
           tags: ["consume"],
           summary: "Read records from an offset, with long polling",
-          description: "An offset below the start or beyond the end is 400 OFFSET_OUT_OF_RANGE; at the end, the answer waits up to `timeout_ms` for an append.",
+          description:
+            "An offset below the start or beyond the end is 400 OFFSET_OUT_OF_RANGE; at the end, the answer waits up to `timeout_ms` for an append. " +
+            "HEAD answers with GET's status and headers and counts nothing as consumed.",
         },
       },
     )
@@ -78,6 +84,15 @@ export function recordRoutes({ broker, requests }: RouteContext) {
       "/topics/:topic/partitions/:partition/records/stream",
       async ({ params, query, request, headers, server }) => {
         const offset = query.offset ?? resumeOffset(headers["last-event-id"]);
+        if (request.method === "HEAD") {
+          // Checked as a GET is (topic, partition, offset in range) without opening a tail,
+          // which would read records out (on the leader, for a forwarded one), nor a
+          // stream: Elysia measures a HEAD's answer by reading its body to the end.
+          if (offset === undefined) broker.assertPartition(params.topic, params.partition);
+          else await broker.fetch({ topic: params.topic, partition: params.partition, offset, maxRecords: 1, maxBytes: 1, uncounted: true });
+          requests.count("HEAD", "/topics/:topic/partitions/:partition/records/stream", 200);
+          return new Response(null, { headers: SSE_HEADERS });
+        }
         const controller = new AbortController();
         const tail = await broker.tail({ topic: params.topic, partition: params.partition, offset, signal: controller.signal });
         server?.timeout(request, 0);
@@ -85,9 +100,7 @@ export function recordRoutes({ broker, requests }: RouteContext) {
         request.signal.addEventListener("abort", onAbort, { once: true });
         const body = sseStream(tail, controller, () => request.signal.removeEventListener("abort", onAbort));
         requests.count("GET", "/topics/:topic/partitions/:partition/records/stream", 200);
-        return new Response(body, {
-          headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
-        });
+        return new Response(body, { headers: SSE_HEADERS });
       },
       {
         transform: strictFields({

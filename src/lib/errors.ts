@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   TOPIC_NOT_FOUND: { status: 404, retriable: false },
   SCHEMA_NOT_FOUND: { status: 404, retriable: false },
   GROUP_NOT_FOUND: { status: 404, retriable: false },
+  METHOD_NOT_ALLOWED: { status: 405, retriable: false },
   UNKNOWN_MEMBER_ID: { status: 400, retriable: false },
   ILLEGAL_GENERATION: { status: 409, retriable: false },
   REBALANCE_IN_PROGRESS: { status: 409, retriable: true },

@@ -16,6 +16,7 @@ export const MAX_SCHEMA_CHECKS = 100_000;
 const REF_KEYWORDS = ["$ref", "$dynamicRef", "$recursiveRef"] as const;
 
 export function assertSchemaLimits(schema: Record<string, unknown>): void {
+  assertSynchronous(schema);
   // Depth first, without recursion: serializing a 100,000-deep document overflows too.
   const depth = depthOf(schema);
   if (depth > MAX_SCHEMA_DEPTH)
@@ -35,6 +36,30 @@ export function assertSchemaLimits(schema: Record<string, unknown>): void {
       "INVALID_SCHEMA",
       `schema expands to more than ${MAX_SCHEMA_CHECKS} checks per message once its $refs are followed; the limit is ${MAX_SCHEMA_CHECKS}`,
     );
+}
+
+/**
+ * ajv compiles a schema whose root has a truthy `$async` into a validator that answers
+ * with a Promise: every message would pass unchecked, and one that fails rejects where
+ * nobody awaits it, which ended the broker's process. ajv itself refuses `$async` below
+ * a root without it.
+ */
+function assertSynchronous(schema: Record<string, unknown>): void {
+  if (!Object.hasOwn(schema, "$async") || schema.$async === false) return;
+  throw new StreamNestError(
+    "INVALID_SCHEMA",
+    `"$async" is not supported (got ${JSON.stringify(schema.$async) ?? String(schema.$async)}): every message is checked as it is produced; remove it`,
+  );
+}
+
+/**
+ * A stored schema as it can be compiled: one registered before `$async` was refused
+ * loses it, which checks every message exactly as the schema says, synchronously.
+ */
+export function withoutAsync(schema: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(schema, "$async") || schema.$async === false) return schema;
+  const { $async: _ignored, ...rest } = schema;
+  return rest;
 }
 
 function depthOf(root: unknown): number {

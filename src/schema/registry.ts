@@ -1,4 +1,5 @@
 import { compileSchema, type CompiledSchema } from "./compile.ts";
+import { withoutAsync } from "./limits.ts";
 
 /** A schema version as the metadata stores it. */
 export interface StoredSchema {
@@ -20,7 +21,7 @@ export class SchemaRegistry {
     if (!newest) return undefined;
     let compiled = this.compiled.get(newest);
     if (!compiled) {
-      compiled = compileSchema(newest.schema, newest.version);
+      compiled = compileSchema(withoutAsync(newest.schema), newest.version);
       this.compiled.set(newest, compiled);
     }
     return compiled;

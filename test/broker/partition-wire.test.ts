@@ -50,6 +50,10 @@ describe("partition wire", () => {
       maxBytes: undefined,
       timeoutMs: 100,
       allowPastEnd: false,
+      uncounted: false,
     });
+    // A HEAD forwarded to the leader reads without counting there either.
+    expect(parseFetchCall({ topic: "t", partition: 1, offset: 4, uncounted: true }).uncounted).toBe(true);
+    expect(parseFetchCall({ topic: "t", partition: 1, offset: 4, uncounted: "yes" }).uncounted).toBe(false);
   });
 });

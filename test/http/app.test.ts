@@ -12,9 +12,9 @@ afterEach(async () => {
 test("unknown routes are a JSON 404 NOT_FOUND", async () => {
   for (const [method, path] of [
     ["GET", "/nope"],
-    ["POST", "/topics"],
-    ["PUT", "/produce"],
     ["GET", "/topics/a/b/c"],
+    ["DELETE", "/topics/a/partitions/0"],
+    ["GET", "/"],
   ]) {
     const res = await f.request(method, path);
     expect(res.status).toBe(404);
@@ -22,6 +22,29 @@ test("unknown routes are a JSON 404 NOT_FOUND", async () => {
     const body = (await res.json()) as { error: string; message: string };
     expect(body.error).toBe("NOT_FOUND");
     expect(body.message).toContain(path);
+  }
+});
+
+test("a route asked with a method it does not answer is a JSON 405 naming the methods it does, in Allow too", async () => {
+  for (const [method, path, allow] of [
+    ["GET", "/produce", "POST"],
+    ["PUT", "/produce", "POST"],
+    ["OPTIONS", "/create-topic", "POST"],
+    ["POST", "/topics", "GET, HEAD"],
+    ["POST", "/health", "GET, HEAD"],
+    ["DELETE", "/consume", "GET, HEAD"],
+    ["PATCH", "/topics/demo", "DELETE, GET, HEAD"],
+    ["POST", "/topics/demo/partitions/0/records", "GET, HEAD"],
+    ["PUT", "/topics/demo/partitions/0/records/stream/", "GET, HEAD"],
+    ["GET", "/groups/g/members", "POST"],
+  ]) {
+    const before = f.snapshot();
+    const res = await f.request(method, path);
+    expect([method, path, res.status]).toEqual([method, path, 405]);
+    expect(res.headers.get("allow")).toBe(allow);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(await res.json()).toEqual({ error: "METHOD_NOT_ALLOWED", message: `${path} does not answer ${method}; it answers ${allow}` });
+    expect(f.snapshot()).toEqual(before);
   }
 });
 

@@ -94,3 +94,37 @@ test("group body integers are numbers, not numeric strings", async () => {
     'session_timeout_ms must be an integer from 1000 to 1800000, got "10000"',
   ]);
 });
+
+describe("the body is UTF-8 JSON", () => {
+  const bytes = (...parts: (string | number[])[]): Uint8Array =>
+    Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))));
+
+  test("bytes that are not UTF-8 are 400, saying where, and nothing is written", async () => {
+    for (const [body, position] of [
+      // Latin-1 "café": once stored as "caf\uFFFD" and acknowledged.
+      [bytes('{"topic":"demo","message":"caf', [0xe9], '"}'), 30],
+      [bytes('{"topic":"demo","message":"', [0xff, 0xfe], '"}'), 27],
+      // An encoded surrogate (CESU-8) and an overlong "/" are not UTF-8 either.
+      [bytes('{"topic":"demo","message":"', [0xed, 0xa0, 0x80], '"}'), 27],
+      [bytes('{"topic":"demo","message":"', [0xc0, 0xaf], '"}'), 27],
+      [bytes('{"topic":"demo","message":"x"}', [0xe2, 0x82]), 30],
+    ] as const) {
+      const before = f.snapshot();
+      const res = await f.request("POST", "/produce", body);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: "INVALID_REQUEST",
+        message: `the request body is not valid UTF-8 (first bad byte at position ${position}); JSON must be sent as UTF-8`,
+      });
+      expect(f.snapshot()).toEqual(before);
+    }
+    expect((await f.call("GET", "/topics/demo")).body.partitions.map((p: { end_offset: number }) => p.end_offset)).toEqual([0, 0, 0]);
+  });
+
+  test("UTF-8 of every length, and a leading byte order mark, are read as sent", async () => {
+    const message = "é€😀\u0000";
+    const res = await f.request("POST", "/produce", bytes([0xef, 0xbb, 0xbf], JSON.stringify({ topic: "demo", message, partition: 1 })));
+    expect(await res.json()).toEqual({ offset: 0, partition: 1 });
+    expect(await f.call("GET", "/consume?topic=demo&partition=1&offset=0")).toEqual({ status: 200, body: { offset: 0, message } });
+  });
+});

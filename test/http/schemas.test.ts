@@ -120,6 +120,8 @@ describe("POST /register-schema", () => {
     ["an unsupported $schema", { $schema: "http://json-schema.org/draft-04/schema#", type: "string" }, "unsupported"],
     ["bad keyword values", { type: "string", minLength: -1 }, "minLength"],
     ["an unknown format", { type: "string", format: "emial" }, 'unknown format "emial"'],
+    ["$async (ajv would answer with a Promise and check nothing)", { $async: true, type: "object", required: ["id"] }, '"$async" is not supported'],
+    ["$async at a nested schema", { type: "object", properties: { a: { $async: true, type: "string" } } }, "async schema"],
     ["a $ref to itself", { definitions: { a: { $ref: "#/definitions/a" } }, $ref: "#/definitions/a" }, "leads back to itself"],
     ["over 64 KiB", { type: "object", properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, { type: "string", pattern: `^a+b${i}$` }])) }, "the limit is 65536"],
     ["nested 5,000 deep", JSON.parse(`${'{"items":'.repeat(5000)}{}${"}".repeat(5000)}`), "nested more than 64 levels"],

@@ -76,6 +76,18 @@ describe("assertSchemaLimits", () => {
     expect(refusal(() => assertSchemaLimits(byAnchor)).message).toBe(expansion);
   });
 
+  test("$async at the root is refused (ajv would validate with a Promise); false is fine", () => {
+    for (const value of [true, "yes", 1]) {
+      const error = refusal(() => assertSchemaLimits({ $async: value, type: "object" }));
+      expect([error.code, error.message]).toEqual([
+        "INVALID_SCHEMA",
+        `"$async" is not supported (got ${JSON.stringify(value)}): every message is checked as it is produced; remove it`,
+      ]);
+    }
+    expect(() => assertSchemaLimits({ $async: false, type: "object" })).not.toThrow();
+    expect(() => assertSchemaLimits({ type: "object", properties: { $async: { type: "boolean" } } })).not.toThrow();
+  });
+
   test("a little doubling, and recursive schemas (trees), are fine", () => {
     expect(() => assertSchemaLimits({ definitions: doubling(8, (i) => `#/definitions/d${i}`), $ref: "#/definitions/d8" })).not.toThrow();
     const tree = { type: "object", properties: { value: { type: "integer" }, children: { type: "array", items: { $ref: "#" } } } };

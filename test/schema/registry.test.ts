@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { StreamNestError } from "../../src/lib/errors.ts";
 import { SchemaRegistry } from "../../src/schema/registry.ts";
 
 test("latest() compiles the newest version once and keys by the stored version itself", () => {
@@ -18,4 +19,22 @@ test("latest() compiles the newest version once and keys by the stored version i
   const third = registry.latest([recreated]);
   expect(third).not.toBe(first as NonNullable<typeof first>);
   third?.check("true", "t");
+});
+
+test("a stored schema with $async (accepted by older versions) checks every message synchronously", () => {
+  const registry = new SchemaRegistry();
+  const stored = { version: 1, schema: { $async: true, type: "object", required: ["id"] } };
+  const compiled = registry.latest([stored]);
+  expect(compiled?.check('{"id":1}', "t")).toBeUndefined();
+  let refused: unknown;
+  try {
+    compiled?.check("{}", "t");
+  } catch (error) {
+    refused = error;
+  }
+  expect(refused).toBeInstanceOf(StreamNestError);
+  expect((refused as StreamNestError).code).toBe("SCHEMA_VIOLATION");
+  expect((refused as StreamNestError).message).toBe(`message does not match schema version 1 of topic "t": message must have required property 'id'`);
+  // What the metadata holds is left as it was registered.
+  expect(stored.schema.$async).toBe(true);
 });
