@@ -106,7 +106,8 @@ export class MetadataStore {
     try {
       const fd = openSync(tmp, "w");
       try {
-        writeSync(fd, encodeMetadata(document));
+        // A write may take only part of the bytes (a nearly full disk): the rest is written, or its error thrown, before the rename.
+        for (let data = Buffer.from(encodeMetadata(document)), done = 0; done < data.length; ) done += writeSync(fd, data, done);
         fsyncSync(fd);
       } finally {
         closeSync(fd);

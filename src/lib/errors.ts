@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: { status: 413, retriable: false },
   CORRUPT_RECORD: { status: 500, retriable: false },
   STORAGE_ERROR: { status: 500, retriable: false },
+  // The disk (or quota) is full: nothing was written, and the same call succeeds once
+  // space is freed (RFC 4918's 507 Insufficient Storage).
+  STORAGE_FULL: { status: 507, retriable: true },
   INTERNAL_ERROR: { status: 500, retriable: true },
   LEADER_UNAVAILABLE: { status: 503, retriable: true },
   NOT_CONTROLLER: { status: 503, retriable: true },

@@ -10,6 +10,7 @@
 import { Database, SQLiteError, type Statement } from "bun:sqlite";
 import { StreamNestError } from "../lib/errors.ts";
 import { rmSync } from "node:fs";
+import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
 
 /** Rows per multi-row INSERT, largest first (5 parameters a row, far below SQLite's limit of 32,766). */
 const INSERT_BLOCK_ROWS = [64, 8];
@@ -30,6 +31,8 @@ export class OffsetIndex {
   private readonly lastStmt: Statement<IndexEntry, []>;
   private readonly entryStmt: Statement<IndexEntry, [number]>;
   private readonly insertMany: (entries: IndexEntry[]) => void;
+  /** The file held no index (it was missing or empty): every record must be re-read from the log. */
+  readonly fresh: boolean;
 
   constructor(path: string) {
     this.db = new Database(path, { create: true, strict: true });
@@ -41,6 +44,9 @@ export class OffsetIndex {
       this.db.run("PRAGMA locking_mode = EXCLUSIVE");
       this.db.run("PRAGMA journal_mode = WAL");
       this.db.run("PRAGMA synchronous = OFF");
+      const tableCheck = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'");
+      this.fresh = tableCheck.get() === null;
+      tableCheck.finalize();
       this.db.run(
         "CREATE TABLE IF NOT EXISTS records (" +
           "offset INTEGER PRIMARY KEY, segment INTEGER NOT NULL, position INTEGER NOT NULL, " +
@@ -156,10 +162,16 @@ export class OffsetIndex {
     return row?.bytes ?? 0;
   }
 
+  /**
+   * Closes the database. Never throws: a checkpoint that fails (a full disk, a damaged
+   * file) leaves the WAL, which the next open replays, and the index is derived state anyway.
+   */
   close(): void {
     try {
       // Fold the WAL back so a cleanly closed partition is one file again.
       this.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch {
+      // See above: nothing is lost, and a close must still release the file.
     } finally {
       // A statement left unfinalized keeps the connection, and with it the exclusive
       // lock, alive after close: reopening the folder in this process would find it locked.
@@ -172,19 +184,35 @@ export class OffsetIndex {
 
 /**
  * Opens the index, or starts a new one when the file is not a usable database: the index
- * is derived from the log, so recovery rebuilds whatever is lost.
+ * is derived from the log, so recovery rebuilds whatever is lost. `logHasRecords` says
+ * whether a new, empty index means a rebuild worth a line in the log (a slow start).
+ * A file that cannot be opened for another reason (a full disk, no permission) is an
+ * error, not a reason to delete it.
  */
-export function openOffsetIndex(path: string, warn: (message: string) => void): OffsetIndex {
+export function openOffsetIndex(path: string, warn: (message: string) => void, logHasRecords: () => boolean): OffsetIndex {
+  let index: OffsetIndex;
   try {
-    return new OffsetIndex(path);
+    index = new OffsetIndex(path);
   } catch (error) {
     // Locked means another process has this partition open (say, a second broker given
     // the same data dir): its index is in use, not broken, and must not be replaced.
     if (error instanceof SQLiteError && error.code === "SQLITE_BUSY") {
       throw new StreamNestError("STORAGE_ERROR", `${path} is locked: another process has this partition open`);
     }
+    if (!isIndexCorrupt(error)) throw storageFailure(error, `opening ${path}`);
     warn(`${path} is unusable (${error instanceof Error ? error.message : String(error)}); rebuilding it from the log`);
+    return replaceOffsetIndex(path);
+  }
+  if (index.fresh && logHasRecords()) warn(`${path} was missing or empty; rebuilding it from the log`);
+  return index;
+}
+
+/** Deletes the index files at `path` and starts an empty index there. */
+export function replaceOffsetIndex(path: string): OffsetIndex {
+  try {
     for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
     return new OffsetIndex(path);
+  } catch (error) {
+    throw storageFailure(error, `rebuilding ${path}`);
   }
 }

@@ -10,11 +10,12 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
-import { type IndexEntry, type OffsetIndex, openOffsetIndex } from "./offset-index.ts";
+import { type IndexEntry, type OffsetIndex, openOffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
 import { encodeFrame, type SizedRecord, sizeRecord, viewOf } from "./record-codec.ts";
-import { recoverLog } from "./recovery.ts";
+import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { segmentsToDelete } from "./retention.ts";
-import { Segment } from "./segment.ts";
+import { listSegmentBases, Segment, segmentFileName } from "./segment.ts";
+import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
 import { type ReadProgress, walkSegment } from "./segment-reader.ts";
 import { type AppendResult, DEFAULT_LOG_OPTIONS, type LogOptions, type RecordInput, type StoredRecord } from "./types.ts";
 import { validateLogOptions, validateRecord } from "./validate.ts";
@@ -38,7 +39,8 @@ export class PartitionLog {
   readonly dir: string;
   private readonly options: LogOptions;
   private readonly warn: (message: string) => void;
-  private readonly index: OffsetIndex;
+  /** Replaced by a rebuilt one when sqlite finds the file damaged while the log runs. */
+  private index: OffsetIndex;
   private segments: Segment[];
   /** Newest timestamp per rolled (immutable) segment, for age retention. */
   private readonly newestTimestamps = new Map<number, number | null>();
@@ -51,20 +53,25 @@ export class PartitionLog {
   private readonly listeners = new Set<(endOffset: number) => void>();
   private readonly intervalTimer: ReturnType<typeof setInterval> | null = null;
   private closing: Promise<void> | null = null;
+  /** The last append failed for want of space: said once in the log, and once when appends resume. */
+  private full = false;
 
   private constructor(dir: string, options: LogOptions, warn: (message: string) => void) {
     this.dir = dir;
     this.options = options;
     this.warn = warn;
-    mkdirSync(dir, { recursive: true });
-    this.index = openOffsetIndex(join(dir, "index.sqlite"), warn);
+    let created: string | undefined;
     try {
-      const recovered = recoverLog(dir, this.index, warn);
-      this.segments = recovered.segments;
-      this.end = recovered.endOffset;
+      created = mkdirSync(dir, { recursive: true });
+      const opened = openAndRecover(dir, warn);
+      this.index = opened.index;
+      this.segments = opened.recovered.segments;
+      this.end = opened.recovered.endOffset;
     } catch (error) {
-      this.index.close();
-      throw new StreamNestError("STORAGE_ERROR", `cannot recover partition log ${dir}: ${describe(error)}`);
+      // A folder made by this open holds nothing worth keeping; left behind (say, by a
+      // full disk) it would make the partition look written, and every describe trip on it.
+      if (created !== undefined) rmSync(created, { recursive: true, force: true });
+      throw storageFailure(error, `opening partition log ${dir}`);
     }
     if (options.fsync === "interval") {
       this.intervalTimer = setInterval(() => {
@@ -174,7 +181,20 @@ export class PartitionLog {
       );
     }
     if (offset === this.end) return [];
+    try {
+      return this.readFrom(offset, maxRecords, maxBytes);
+    } catch (error) {
+      if (!isIndexCorrupt(error)) throw storageFailure(error, `reading ${this.dir} at offset ${offset}`);
+      try {
+        this.rebuildIndex(error);
+        return this.readFrom(offset, maxRecords, maxBytes);
+      } catch (again) {
+        throw storageFailure(again, `reading ${this.dir} at offset ${offset}`);
+      }
+    }
+  }
 
+  private readFrom(offset: number, maxRecords: number, maxBytes: number): StoredRecord[] {
     // One point lookup where the read starts; the frames after it are walked in place.
     const first = this.index.get(offset);
     if (first === null) {
@@ -325,6 +345,55 @@ export class PartitionLog {
     this.pending = [];
     if (group.length === 0) return;
 
+    let written: WrittenAppend[];
+    try {
+      written = this.writeGroup(group);
+    } catch (error) {
+      if (!isIndexCorrupt(error)) return this.refuse(group, error);
+      // The write was undone; with the index rebuilt from the log the group goes in again.
+      try {
+        this.rebuildIndex(error);
+        written = this.writeGroup(group);
+      } catch (again) {
+        return this.refuse(group, again);
+      }
+    }
+    if (this.full) {
+      this.full = false;
+      this.warn(`${this.dir}: appends resumed; the disk has room again`);
+    }
+    if (this.options.fsync === "always") {
+      for (const w of written) this.awaitingFlush.push(w);
+      this.startGroupFlush();
+    } else {
+      for (const w of written) w.resolve(w.result);
+      this.notify(this.end);
+    }
+  }
+
+  /** Answers every append of a group that could not be written with why. */
+  private refuse(group: PendingAppend[], error: unknown): void {
+    const failure = storageFailure(error, `append to ${this.dir}`);
+    // Every refused produce is answered with the reason; the log says it once, not per request.
+    if (failure.code === "STORAGE_FULL" && !this.full) {
+      this.full = true;
+      this.warn(`${this.dir}: the disk is full; appends are refused (${failure.code}) until space is freed`);
+    }
+    for (const append of group) append.reject(failure);
+  }
+
+  /**
+   * Writes a group and indexes it, or throws having left files and index as they were.
+   * Returns the appends written, with their offsets, not yet answered.
+   */
+  private writeGroup(group: PendingAppend[]): WrittenAppend[] {
+    // Checked before every write rather than trusted: see Segment.tampered.
+    const problem = this.segments[this.segments.length - 1].tampered();
+    if (problem !== null)
+      throw new StreamNestError(
+        "STORAGE_ERROR",
+        `${problem}; appends to this partition are refused until the broker is restarted, which recovers it from what is left on disk`,
+      );
     const written: WrittenAppend[] = [];
     const entries: IndexEntry[] = [];
     let total = 0;
@@ -374,22 +443,28 @@ export class PartitionLog {
       this.index.add(entries);
     } catch (error) {
       this.undoWrite(sizesBefore, created);
-      const failure = new StreamNestError("STORAGE_ERROR", `append to ${this.dir} failed: ${describe(error)}`);
-      for (const w of written) w.reject(failure);
-      return;
+      throw error;
     }
     for (const segment of created) {
       this.segments.push(segment);
     }
     this.end = offset;
+    return written;
+  }
 
-    if (this.options.fsync === "always") {
-      for (const w of written) this.awaitingFlush.push(w);
-      this.startGroupFlush();
-    } else {
-      for (const w of written) w.resolve(w.result);
-      this.notify(this.end);
-    }
+  /**
+   * Replaces an index sqlite found damaged with one rebuilt from the segments, which are
+   * the truth: a rare, full scan of the log instead of failing every call until a restart.
+   */
+  private rebuildIndex(cause: unknown): void {
+    const path = join(this.dir, "index.sqlite");
+    this.warn(`${path} is corrupt (${describe(cause)}); rebuilding it from the log`);
+    this.index.close();
+    this.index = replaceOffsetIndex(path);
+    const recovered = recoverLog(this.dir, this.index, this.warn, this.segments);
+    this.segments = recovered.segments;
+    this.end = recovered.endOffset;
+    this.newestTimestamps.clear();
   }
 
   /** Leaves the files as they were before a failed group, so no half-written frame stays. */
@@ -427,7 +502,7 @@ export class PartitionLog {
       },
       (error: unknown) => {
         // The bytes may or may not have reached the device: the appends are not acknowledged.
-        const failure = new StreamNestError("STORAGE_ERROR", `flush of ${this.dir} failed: ${describe(error)}`);
+        const failure = storageFailure(error, `flush of ${this.dir}`);
         for (const w of served) w.reject(failure);
       },
     );
@@ -456,4 +531,31 @@ export async function deletePartitionLog(log: PartitionLog): Promise<void> {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Opens the index and recovers the log against it; a damaged index is rebuilt, once. */
+function openAndRecover(dir: string, warn: (message: string) => void): { index: OffsetIndex; recovered: RecoveredLog } {
+  const path = join(dir, "index.sqlite");
+  let index = openOffsetIndex(path, warn, () => segmentsHoldData(dir));
+  let damage: unknown;
+  try {
+    return { index, recovered: recoverLog(dir, index, warn) };
+  } catch (error) {
+    index.close();
+    if (!isIndexCorrupt(error)) throw error;
+    damage = error;
+  }
+  // sqlite reads the pages of a file whose header is intact only when a query needs them.
+  warn(`${path} is corrupt (${describe(damage)}); rebuilding it from the log`);
+  index = replaceOffsetIndex(path);
+  try {
+    return { index, recovered: recoverLog(dir, index, warn) };
+  } catch (error) {
+    index.close();
+    throw error;
+  }
+}
+
+function segmentsHoldData(dir: string): boolean {
+  return listSegmentBases(dir).some((base) => Bun.file(join(dir, segmentFileName(base))).size > 0);
 }

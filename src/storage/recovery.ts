@@ -26,8 +26,23 @@ export interface RecoveredLog {
   endOffset: number;
 }
 
-export function recoverLog(dir: string, index: OffsetIndex, warn: (message: string) => void): RecoveredLog {
-  const segments = listSegmentBases(dir).map((base) => Segment.open(dir, base));
+/**
+ * `open`: the segments already open (an index rebuilt while the log runs); without it the
+ * segment files of `dir` are opened, and closed again if recovery fails.
+ */
+export function recoverLog(dir: string, index: OffsetIndex, warn: (message: string) => void, open?: Segment[]): RecoveredLog {
+  if (open !== undefined) return reconcile(dir, index, warn, open);
+  const segments: Segment[] = [];
+  try {
+    for (const base of listSegmentBases(dir)) segments.push(Segment.open(dir, base));
+    return reconcile(dir, index, warn, segments);
+  } catch (error) {
+    for (const segment of segments) segment.close();
+    throw error;
+  }
+}
+
+function reconcile(dir: string, index: OffsetIndex, warn: (message: string) => void, segments: Segment[]): RecoveredLog {
   if (segments.length === 0) {
     index.deleteFrom(Number.MIN_SAFE_INTEGER);
     segments.push(Segment.open(dir, 0));

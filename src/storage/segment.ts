@@ -2,7 +2,7 @@
  * One segment file: records from `baseOffset` on, appended at the end and read by
  * positioned reads (pread), so no segment is ever held in memory.
  */
-import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 const NAME = /^(\d{20})\.log$/;
@@ -76,6 +76,19 @@ export class Segment {
     this.size += bytes.length;
     this.dirty = true;
     return position;
+  }
+
+  /**
+   * What is wrong with the file if something other than this process deleted it (its
+   * folder, say) or cut it shorter than what was written; null when it is intact. An
+   * append to a deleted file would be acknowledged and lost with the process, and one past
+   * a cut would leave a hole of zeros before it.
+   */
+  tampered(): string | null {
+    const stat = fstatSync(this.fd);
+    if (stat.nlink === 0) return `${this.path} was deleted while the broker had it open`;
+    if (stat.size < this.size) return `${this.path} was cut to ${stat.size} bytes while the broker had written ${this.size}`;
+    return null;
   }
 
   /** Reads `length` bytes at `position` into a fresh buffer; fewer if the file is shorter. */

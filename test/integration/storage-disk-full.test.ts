@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BrokerProcess } from "../helpers/broker-harness.ts";
+import { get, post } from "../helpers/cluster-http.ts";
+import { freePort } from "../helpers/ports.ts";
+import { canMountSmallDisk, fillDisk, fillDiskLeaving, freeDisk, mountSmallDisk } from "../storage/fixtures/small-disk.ts";
+
+/**
+ * A real broker whose data dir is a 2 MB tmpfs, run out of space: a produce that could
+ * not be written is refused with 507 STORAGE_FULL and never acknowledged, reads go on,
+ * space freed means the next produce gets the next offset, and kill -9 in that state
+ * loses no acknowledged record.
+ */
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  // Every cleanup runs even if one fails: a tmpfs left mounted would outlive the test run.
+  let failure: unknown;
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure !== undefined) throw failure;
+});
+
+interface Page {
+  records: { offset: number; message: string }[];
+  next_offset: number;
+}
+
+async function readAll(broker: BrokerProcess, topic: string, partition: number): Promise<string[]> {
+  const messages: string[] = [];
+  for (let offset = 0; ; ) {
+    const page = await get<Page>(broker, `/topics/${topic}/partitions/${partition}/records?offset=${offset}&max=1000`);
+    expect(page.status).toBe(200);
+    if (page.body.records.length === 0) return messages;
+    for (const r of page.body.records) {
+      expect(r.offset).toBe(messages.length);
+      messages.push(r.message);
+    }
+    offset = page.body.next_offset;
+  }
+}
+
+const big = (i: number): string => `${i}:${"x".repeat(20_000)}`;
+
+describe.skipIf(!canMountSmallDisk)("a broker on a full disk (tmpfs; needs permission to mount)", () => {
+  test("refuses with 507 STORAGE_FULL, keeps serving, resumes at the next offset, and kill -9 loses nothing acknowledged", async () => {
+    const disk = mountSmallDisk(2 * 1024 * 1024);
+    if (disk === null) throw new Error("mounting a tmpfs failed after it had worked");
+    cleanups.push(disk.unmount);
+    const broker = new BrokerProcess(1, await freePort(), join(disk.path, "data"), [], {});
+    await broker.start();
+    cleanups.push(() => broker.kill9());
+
+    expect((await post(broker, "/create-topic", { topic: "t", partitions: 2 })).body).toEqual({ status: "created" });
+    expect((await post(broker, "/create-topic", { topic: "never", partitions: 1 })).body).toEqual({ status: "created" });
+    expect((await post(broker, "/produce", { topic: "t", message: "other", partition: 1 })).body).toEqual({ offset: 0, partition: 1 });
+    const acked: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const answer = await post(broker, "/produce", { topic: "t", message: big(i), partition: 0 });
+      expect(answer.body).toEqual({ offset: i, partition: 0 });
+      acked.push(big(i));
+    }
+    const filler = fillDisk(disk.path);
+
+    const refused = await post<{ error: string; message: string }>(broker, "/produce", { topic: "t", message: big(99), partition: 0 });
+    expect(refused.status).toBe(507);
+    expect(refused.body.error).toBe("STORAGE_FULL");
+    expect(refused.body.message).toBe(
+      `append to ${join(disk.path, "data", "t-0")} failed: the disk is full (ENOSPC: no space left on device, write); free space on it and retry`,
+    );
+    const batch = await post<{ error: string; results: { error: string }[] }>(broker, "/produce", {
+      topic: "t",
+      messages: [{ message: big(100), partition: 0 }, { message: big(101), partition: 0 }],
+    });
+    expect(batch.status).toBe(507);
+    expect(batch.body.error).toBe("STORAGE_FULL");
+    expect(batch.body.results.map((r) => r.error)).toEqual(["STORAGE_FULL", "STORAGE_FULL"]);
+    // A partition never written cannot be made either; it is refused the same way and left as it was.
+    const fresh = await post<{ error: string }>(broker, "/produce", { topic: "never", message: "m", partition: 0 });
+    expect(fresh.status).toBe(507);
+    expect(fresh.body.error).toBe("STORAGE_FULL");
+    expect(existsSync(join(disk.path, "data", "never-0"))).toBe(false);
+
+    // Still up and serving reads of every partition, with no trace of the refused records.
+    expect((await get(broker, "/health")).status).toBe(200);
+    expect(await readAll(broker, "t", 0)).toEqual(acked);
+    expect(await readAll(broker, "t", 1)).toEqual(["other"]);
+    const described = await get<{ partitions: { end_offset: number }[] }>(broker, "/topics/t");
+    expect(described.body.partitions.map((p) => p.end_offset)).toEqual([10, 1]);
+    expect((await get<{ partitions: { end_offset: number }[] }>(broker, "/topics/never")).body.partitions[0].end_offset).toBe(0);
+    // Said once in the log, however many produces were refused.
+    expect(broker.output.split("the disk is full; appends are refused").length - 1).toBe(1);
+    expect(broker.output).not.toContain("INTERNAL_ERROR");
+
+    freeDisk(filler);
+    expect((await post(broker, "/produce", { topic: "t", message: big(10), partition: 0 })).body).toEqual({ offset: 10, partition: 0 });
+    acked.push(big(10));
+    expect((await post(broker, "/produce", { topic: "never", message: "m", partition: 0 })).body).toEqual({ offset: 0, partition: 0 });
+    await broker.waitForOutput("appends resumed; the disk has room again");
+
+    // Full again, then kill -9: a restart still has every acknowledged record.
+    const again = fillDisk(disk.path);
+    expect((await post(broker, "/produce", { topic: "t", message: big(98), partition: 0 })).status).toBe(507);
+    await broker.kill9();
+    freeDisk(again);
+    await broker.start();
+    expect(await readAll(broker, "t", 0)).toEqual(acked);
+    expect(await readAll(broker, "t", 1)).toEqual(["other"]);
+    expect(await readAll(broker, "never", 0)).toEqual(["m"]);
+    expect((await post(broker, "/produce", { topic: "t", message: "after", partition: 0 })).body).toEqual({ offset: 11, partition: 0 });
+  }, 60_000);
+
+  test("a metadata change that only partly fits is refused and leaves meta/metadata.json whole", async () => {
+    const disk = mountSmallDisk(2 * 1024 * 1024);
+    if (disk === null) throw new Error("mounting a tmpfs failed after it had worked");
+    cleanups.push(disk.unmount);
+    const broker = new BrokerProcess(1, await freePort(), join(disk.path, "data"), [], {});
+    await broker.start();
+    cleanups.push(() => broker.kill9());
+    const names = Array.from({ length: 60 }, (_, i) => `a-topic-with-a-rather-long-name-${i}`);
+    for (const topic of names) expect((await post(broker, "/create-topic", { topic, partitions: 3 })).status).toBe(200);
+    const file = join(disk.path, "data", "meta", "metadata.json");
+    const before = await Bun.file(file).text();
+    expect(before.length).toBeGreaterThan(12_000);
+    // Room for two pages of a document of four or more: the write is cut short.
+    const filler = fillDiskLeaving(disk.path, 8192);
+    const refused = await post<{ error: string; message: string }>(broker, "/create-topic", { topic: "one-more", partitions: 1 });
+    expect(refused.status).toBe(500);
+    expect(refused.body.error).toBe("STORAGE_ERROR");
+    expect(refused.body.message).toBe(`could not write ${file}: ENOSPC: no space left on device, write`);
+    expect(await Bun.file(file).text()).toBe(before);
+    freeDisk(filler);
+    await broker.stop();
+    await broker.start();
+    const listed = await get<{ topics: string[] }>(broker, "/list-topics");
+    expect(listed.body.topics.sort()).toEqual([...names].sort());
+  }, 60_000);
+});
