@@ -109,8 +109,9 @@ export class GroupService {
   ) {
     this.sender = options.sender ?? noGroupCallSender;
     this.warn = options.warn ?? ((m) => console.warn(m));
-    this.unsubscribe = host.metadata.onChange(() => this.reconcile());
-    this.reconcile();
+    const changed = (): void => this.reconcile()?.topicsChanged();
+    this.unsubscribe = host.metadata.onChange(changed);
+    changed();
   }
 
   // ---- calls from clients, routed to the coordinator ------------------------------
@@ -242,6 +243,49 @@ export class GroupService {
     return out;
   }
 
+  /**
+   * Refuses an offset past a partition's end: a committed offset is the next one to
+   * read, so one beyond the end was never read, and it would hide the lag and be
+   * dropped (reset) by the next member that joins. A partition whose leader cannot be
+   * asked is let through: its end is unknown, not exceeded.
+   */
+  private async checkCommitWithinLog(offsets: ReadonlyArray<TopicPartition & { offset: number }>): Promise<void> {
+    const byLeader = new Map<number, Set<string>>();
+    for (const o of offsets) {
+      const leader = this.host.metadata.topic(o.topic)?.partitions[o.partition]?.leader;
+      if (leader === undefined || isInternalTopic(o.topic)) continue;
+      let topics = byLeader.get(leader);
+      if (!topics) byLeader.set(leader, (topics = new Set()));
+      topics.add(o.topic);
+    }
+    const ends = new Map<string, number>();
+    await Promise.all(
+      [...byLeader].flatMap(([leader, topics]) =>
+        [...topics].map(async (topic) => {
+          let answer: PartitionOffsets[];
+          try {
+            answer =
+              leader === this.host.self.id
+                ? this.localPartitionOffsets(topic)
+                : await this.sender.send<PartitionOffsets[]>(this.brokerRef(leader), { op: "partition-offsets", topic }, 0);
+          } catch {
+            return;
+          }
+          for (const p of answer) ends.set(`${topic}\u0000${p.partition}`, p.endOffset);
+        }),
+      ),
+    );
+    for (const o of offsets) {
+      const end = ends.get(`${o.topic}\u0000${o.partition}`);
+      if (end !== undefined && Number.isSafeInteger(o.offset) && o.offset > end)
+        throw new StreamNestError(
+          "OFFSET_OUT_OF_RANGE",
+          `offset ${o.offset} is past the end of ${o.topic}/${o.partition}, whose next offset is ${end}; commit the offset after the last record read`,
+          { topic: o.topic, partition: o.partition, endOffset: end },
+        );
+    }
+  }
+
   close(): void {
     this.closed = true;
     this.unsubscribe();
@@ -301,6 +345,8 @@ export class GroupService {
       this.coordinator = new GroupCoordinator({
         offsetsPartitions: meta.partitions.length,
         partitionsOf: (topic) => (isInternalTopic(topic) ? undefined : this.host.metadata.topic(topic)?.partitions.length),
+        topicIdOf: (topic) => (isInternalTopic(topic) ? undefined : this.host.metadata.topic(topic)?.id),
+        checkCommitOffsets: (offsets) => this.checkCommitWithinLog(offsets),
         expiryCheckMs: this.options.expiryCheckMs,
         warn: this.warn,
       });

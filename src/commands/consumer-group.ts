@@ -50,6 +50,12 @@ export class GroupConsumer {
   private readonly groups: GroupClient;
   private readonly stopping = new AbortController();
   private memberId: string | undefined;
+  /**
+   * Per partition: the group's committed offset as this consumer last knew it, and the
+   * offset after the last record it printed. They differ while a commit has not got
+   * through (the coordinator down or restarting); see settlePending.
+   */
+  private readonly progress = new Map<string, { committed: number | null; printed: number }>();
   private printed = 0;
   private skipped = 0;
 
@@ -97,10 +103,14 @@ export class GroupConsumer {
           sessionTimeoutMs: this.options.sessionTimeoutMs,
           autoOffsetReset: this.options.autoOffsetReset,
           waitMs: JOIN_WAIT_MS,
-          signal: this.stopping.signal,
+          // Not cut short by Ctrl-C: the coordinator has already counted this member in
+          // and deals it partitions, so the answer's member id is needed to leave, or
+          // those partitions would sit unread until the session times out.
         });
         this.memberId = answer.member_id;
+        if (this.stopped) return undefined;
         if (answer.state !== "Stable") continue;
+        await this.settlePending(answer);
         const parts = answer.assignments.map((a) => a.partition).sort((a, b) => a - b);
         log.info(
           `group ${this.options.group}: generation ${answer.generation}, ${parts.length === 0 ? "no partitions (more members than partitions)" : `partitions ${parts.join(", ")}`} of ${this.options.topic}`,
@@ -119,6 +129,41 @@ export class GroupConsumer {
       }
     }
     return undefined;
+  }
+
+  /**
+   * A commit that could not get through (its coordinator was down, then came back
+   * without this member) would make the partition's next reader print those records
+   * again. When the partition comes back to this consumer and nobody has committed it
+   * since, the consumer commits what it printed before reading on, so each record is
+   * printed once. Updates the assignments' start offsets accordingly.
+   */
+  private async settlePending(answer: GroupJoinResult): Promise<void> {
+    const known = new Map(this.progress);
+    this.progress.clear();
+    for (const a of answer.assignments) {
+      const key = partitionKey(a.topic, a.partition);
+      const before = known.get(key);
+      if (
+        before !== undefined &&
+        before.committed === a.committed_offset &&
+        (a.committed_offset === null || before.printed > a.committed_offset) &&
+        before.printed !== a.offset
+      ) {
+        try {
+          await this.groups.commit(this.options.group, [{ topic: a.topic, partition: a.partition, offset: before.printed }], {
+            memberId: answer.member_id,
+            generation: answer.generation,
+          });
+          log.info(`group ${this.options.group}: committed ${a.topic}/${a.partition} at ${before.printed}, printed before the coordinator could record it`);
+          a.committed_offset = before.printed;
+          a.offset = before.printed;
+        } catch (error) {
+          log.warn(`group ${this.options.group}: could not commit ${a.topic}/${a.partition} at ${before.printed}: ${describeError(error)}`);
+        }
+      }
+      this.progress.set(key, { committed: a.committed_offset, printed: a.offset });
+    }
   }
 
   /** One generation: read and commit the assigned partitions until a rebalance or stop. */
@@ -194,6 +239,7 @@ export class GroupConsumer {
         await sleep(retryMs, generation.signal);
         continue;
       }
+      if (retryMs > 0) log.info(`partition ${partition}: reading again`);
       retryMs = 0;
       // A read that lands after the rebalance began is dropped unprinted: its records
       // belong to whoever owns the partition next, from the committed offset.
@@ -201,7 +247,7 @@ export class GroupConsumer {
       const handled = await this.print(partition, records);
       if (handled > 0) {
         offset = handled === records.length ? next : records[handled - 1].offset + 1;
-        await this.commit(joined, topic, partition, offset, generation);
+        await this.commitPrinted(joined, topic, partition, offset, generation);
       }
       if (this.options.max !== undefined && this.printed >= this.options.max) {
         this.stop();
@@ -230,22 +276,51 @@ export class GroupConsumer {
     return handled;
   }
 
-  /** Commits after printing; a refusal means the partition was handed over, so reading stops. */
-  private async commit(joined: GroupJoinResult, topic: string, partition: number, offset: number, generation: AbortController): Promise<void> {
-    try {
-      await this.groups.commit(this.options.group, [{ topic, partition, offset }], {
-        memberId: joined.member_id,
-        generation: joined.generation,
-      });
-    } catch (error) {
-      const code = codeOf(error) ?? "";
-      if (REJOIN.has(code) || FENCED.has(code)) {
-        if (FENCED.has(code)) this.memberId = undefined;
-        log.warn(`group ${this.options.group}: commit of ${topic}/${partition} at ${offset} refused: ${describeError(error)}`);
-        generation.abort();
+  /**
+   * Commits after printing; a refusal means the partition was handed over, so reading
+   * stops. While the coordinator cannot be reached the partition is not read further:
+   * the commit is retried until it gets through or the generation ends, so at most one
+   * batch is ever printed but not committed.
+   */
+  private async commitPrinted(
+    joined: GroupJoinResult,
+    topic: string,
+    partition: number,
+    offset: number,
+    generation: AbortController,
+  ): Promise<void> {
+    const progress = this.progress.get(partitionKey(topic, partition));
+    if (progress) progress.printed = offset;
+    let retryMs = 0;
+    for (;;) {
+      try {
+        await this.groups.commit(this.options.group, [{ topic, partition, offset }], {
+          memberId: joined.member_id,
+          generation: joined.generation,
+        });
+        if (progress) progress.committed = offset;
+        if (retryMs > 0) log.info(`group ${this.options.group}: committed ${topic}/${partition} at ${offset}`);
         return;
+      } catch (error) {
+        const code = codeOf(error) ?? "";
+        if (REJOIN.has(code) || FENCED.has(code)) {
+          if (FENCED.has(code)) this.memberId = undefined;
+          log.warn(`group ${this.options.group}: commit of ${topic}/${partition} at ${offset} refused: ${describeError(error)}`);
+          generation.abort();
+          return;
+        }
+        const retriable = error instanceof StreamNestError && error.retriable;
+        if (!retriable || generation.signal.aborted) {
+          log.warn(`group ${this.options.group}: commit of ${topic}/${partition} at ${offset} failed: ${describeError(error)}`);
+          return;
+        }
+        if (retryMs === 0)
+          log.warn(`group ${this.options.group}: commit of ${topic}/${partition} at ${offset} failed: ${describeError(error)}; retrying`);
+        retryMs = Math.min(RETRY_MAX_MS, retryMs === 0 ? RETRY_FIRST_MS : retryMs * 2);
+        await sleep(retryMs, generation.signal);
+        // Ended meanwhile: the next join commits it if the partition comes back here.
+        if (generation.signal.aborted) return;
       }
-      log.warn(`group ${this.options.group}: commit of ${topic}/${partition} at ${offset} failed: ${describeError(error)}`);
     }
   }
 
@@ -260,6 +335,10 @@ export class GroupConsumer {
       if (!FENCED.has(codeOf(error) ?? "")) log.warn(`leaving group ${this.options.group}: ${describeError(error)}`);
     }
   }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

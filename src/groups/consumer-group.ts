@@ -54,6 +54,8 @@ export type RemovalReason = "left" | "session timeout" | "rebalance timeout";
 export interface GroupHooks {
   /** Partition count of a topic, undefined when it no longer exists. */
   partitionsOf(topic: string): number | undefined;
+  /** Id of the topic's current incarnation (a topic deleted and created again gets a new one). */
+  topicIdOf?(topic: string): string | undefined;
   /** Called each time a generation is completed (to persist it). */
   onGeneration?(group: ConsumerGroup): void;
   onRemoved?(group: ConsumerGroup, memberId: string, reason: RemovalReason): void;
@@ -69,6 +71,8 @@ export class ConsumerGroup {
   /** While preparing: members that have not rejoined by then are dropped. */
   rebalanceDeadline = 0;
   private readonly waiters = new Set<() => void>();
+  /** Per subscribed topic, what it was (incarnation and partition count) when the generation was dealt. */
+  private dealtTopics = new Map<string, string>();
 
   constructor(
     readonly id: string,
@@ -184,6 +188,14 @@ export class ConsumerGroup {
           "ILLEGAL_GENERATION",
           `partition ${tp.topic}/${tp.partition} is not assigned to member ${memberId} in generation ${this.generation}`,
         );
+    // An offset read from a topic since deleted (and maybe created again) must not land
+    // on the new incarnation, where it would skip records nobody has read.
+    for (const tp of partitions)
+      if (this.topicShape(tp.topic) !== this.dealtTopics.get(tp.topic))
+        throw new StreamNestError(
+          "REBALANCE_IN_PROGRESS",
+          `topic "${tp.topic}" was deleted or created again since generation ${this.generation} was assigned; rejoin`,
+        );
   }
 
   /** Drops members whose session or rebalance time ran out; returns how many. */
@@ -200,6 +212,36 @@ export class ConsumerGroup {
     }
     if (removed > 0) this.membershipChanged(now);
     return removed;
+  }
+
+  /**
+   * Starts a rebalance when a subscribed topic was deleted, created again or resized
+   * since the generation was dealt (Kafka's consumers rejoin on such a metadata change),
+   * so nobody keeps partitions that no longer exist and new ones get an owner. Returns
+   * whether it did.
+   */
+  topicsChanged(now: number): boolean {
+    if (this.state !== "Stable" || this.members.size === 0) return false;
+    const current = this.topicShapes();
+    const same = current.size === this.dealtTopics.size && [...current].every(([topic, shape]) => this.dealtTopics.get(topic) === shape);
+    if (same) return false;
+    this.prepareRebalance(now, undefined);
+    return true;
+  }
+
+  /** "id/count" of every subscribed topic ("-" for one that does not exist). */
+  private topicShapes(): Map<string, string> {
+    const shapes = new Map<string, string>();
+    for (const member of this.members.values())
+      for (const topic of member.topics) {
+        if (!shapes.has(topic)) shapes.set(topic, this.topicShape(topic));
+      }
+    return shapes;
+  }
+
+  private topicShape(topic: string): string {
+    const count = this.hooks.partitionsOf(topic);
+    return count === undefined ? "-" : `${this.hooks.topicIdOf?.(topic) ?? ""}/${count}`;
   }
 
   /** Resolves when the next generation completes, or after `timeoutMs`. */
@@ -279,6 +321,7 @@ export class ConsumerGroup {
           if (count !== undefined) partitionsPerTopic.set(topic, count);
         }
       const assignment = assignorByName(this.assignor ?? "range")(members, partitionsPerTopic);
+      this.dealtTopics = this.topicShapes();
       for (const member of this.members.values()) {
         member.assignments = assignment.get(member.memberId) ?? [];
         member.generation = this.generation;

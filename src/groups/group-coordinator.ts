@@ -43,6 +43,13 @@ export interface GroupCoordinatorOptions {
   offsetsPartitions: number;
   /** Partition count of a topic, undefined when there is no such topic. */
   partitionsOf(topic: string): number | undefined;
+  /** Id of the topic's current incarnation; offsets committed for another one are void. */
+  topicIdOf?(topic: string): string | undefined;
+  /**
+   * Checks the offsets of a commit the group has accepted against the partitions' logs
+   * (which only the broker can see), before it is written; throws to refuse it.
+   */
+  checkCommitOffsets?(offsets: ReadonlyArray<TopicPartition & { offset: number }>): Promise<void>;
   now?: () => number;
   /** How often to look for expired sessions; 0 leaves it to `expireMembers()` calls. */
   expiryCheckMs?: number;
@@ -125,6 +132,7 @@ export class GroupCoordinator {
   private newGroup(shard: Shard, id: string, generation: number, assignor: string | null): ConsumerGroup {
     const hooks: GroupHooks = {
       partitionsOf: (topic) => this.options.partitionsOf(topic),
+      topicIdOf: (topic) => this.options.topicIdOf?.(topic),
       onGeneration: (group) => {
         // Kafka persists the group's metadata on every generation; here it keeps
         // generations increasing across coordinator restarts.
@@ -164,6 +172,11 @@ export class GroupCoordinator {
     const group = this.existing(shard, groupId);
     if (!group) throw new StreamNestError("GROUP_NOT_FOUND", `there is no consumer group "${groupId}"`);
     return group;
+  }
+
+  /** A topic named by the caller; offsets of one that was deleted went with it. */
+  private requireTopic(topic: string): void {
+    if (this.options.partitionsOf(topic) === undefined) throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" does not exist`);
   }
 
   private checkTopicPartition(topic: string, partition: number): void {
@@ -213,7 +226,8 @@ export class GroupCoordinator {
     if (clientId.length > 255 || !/^[\x21-\x7e]*$/.test(clientId))
       throw new StreamNestError("INVALID_REQUEST", "client_id must be at most 255 printable ASCII characters without spaces");
     return {
-      memberId: req.memberId,
+      // Kafka's first JoinGroup carries an empty member id: a client may send one too.
+      memberId: req.memberId === "" ? undefined : req.memberId,
       newMemberId: () => `${clientId || "consumer"}-${crypto.randomUUID()}`,
       clientId,
       topics,
@@ -299,9 +313,20 @@ export class GroupCoordinator {
       if (!group) shard.groups.set(groupId, (group = this.newGroup(shard, groupId, 0, null)));
     }
     group.checkCommit(req.memberId, req.generation, req.offsets, this.now());
+    if (this.options.checkCommitOffsets) {
+      await this.options.checkCommitOffsets(req.offsets);
+      // The group may have moved on while the logs were asked.
+      group.checkCommit(req.memberId, req.generation, req.offsets, this.now());
+    }
     return shard.store.commit(
       groupId,
-      req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? "" })),
+      req.offsets.map((o) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+        metadata: o.metadata ?? "",
+        topicId: this.options.topicIdOf?.(o.topic),
+      })),
       this.now(),
     );
   }
@@ -310,8 +335,42 @@ export class GroupCoordinator {
   offsets(groupId: string, topic?: string): CommittedOffset[] {
     const shard = this.shardFor(groupId);
     this.requireGroup(shard, groupId);
-    const all = shard.store.offsetsOf(groupId);
+    if (topic !== undefined) this.requireTopic(topic);
+    const all = this.liveOffsets(shard, groupId);
     return topic === undefined ? all : all.filter((o) => o.topic === topic);
+  }
+
+  /**
+   * Committed offsets that still point into a topic that exists: those of a deleted
+   * topic, or of an earlier incarnation of a topic created again, are void (Kafka's
+   * coordinator deletes them when the topic goes), so a new log is read from its start.
+   */
+  private liveOffsets(shard: Shard, groupId: string): CommittedOffset[] {
+    return shard.store.offsetsOf(groupId).filter((o) => this.isLive(o));
+  }
+
+  private isLive(o: CommittedOffset): boolean {
+    const count = this.options.partitionsOf(o.topic);
+    if (count === undefined || o.partition >= count) return false;
+    return o.topicId === undefined || this.options.topicIdOf === undefined || this.options.topicIdOf(o.topic) === o.topicId;
+  }
+
+  /**
+   * Topic metadata changed: groups subscribed to a topic that was deleted, created
+   * again or resized rebalance, and offsets of topics that are gone are deleted.
+   */
+  topicsChanged(): void {
+    const now = this.now();
+    for (const shard of this.shards.values()) {
+      for (const group of shard.groups.values()) group.topicsChanged(now);
+      for (const groupId of shard.store.groupIds()) {
+        const stale = shard.store.offsetsOf(groupId).filter((o) => !this.isLive(o));
+        if (stale.length === 0) continue;
+        shard.pending = shard.pending
+          .then(() => shard.store.deletePartitions(groupId, stale, now))
+          .catch((error: unknown) => this.warn(`group ${groupId}: could not delete offsets of deleted topics: ${String(error)}`));
+      }
+    }
   }
 
   /**
@@ -322,6 +381,7 @@ export class GroupCoordinator {
   async deleteOffsets(groupId: string, topics?: readonly string[]): Promise<TopicPartition[]> {
     const shard = this.shardFor(groupId);
     const group = this.requireGroup(shard, groupId);
+    for (const topic of topics ?? []) this.requireTopic(topic);
     if (group.members.size > 0) {
       const busy = [...group.members.values()].flatMap((m) => m.topics).filter((t) => topics === undefined || topics.includes(t));
       if (busy.length > 0)
@@ -367,7 +427,7 @@ export class GroupCoordinator {
       generation: group.generation,
       assignor: group.assignor,
       members,
-      offsets: shard.store.offsetsOf(groupId),
+      offsets: this.liveOffsets(shard, groupId),
     };
   }
 

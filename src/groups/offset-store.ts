@@ -23,6 +23,8 @@ export type Warn = (message: string) => void;
 export interface CommitEntry extends TopicPartition {
   offset: number;
   metadata: string;
+  /** The topic incarnation the offset belongs to (see OffsetValue.topicId). */
+  topicId?: string;
 }
 
 const REPLAY_BATCH_RECORDS = 1000;
@@ -151,7 +153,7 @@ export class OffsetStore {
       group,
       topic: e.topic,
       partition: e.partition,
-      value: { offset: e.offset, metadata: e.metadata, commitTimestamp: now },
+      value: { offset: e.offset, metadata: e.metadata, commitTimestamp: now, ...(e.topicId === undefined ? {} : { topicId: e.topicId }) },
     }));
     await this.write(applied, now);
     return entries.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.offset, metadata: e.metadata, commitTimestamp: now }));
@@ -173,6 +175,12 @@ export class OffsetStore {
     if (metadataToo && this.metadataOf(group) !== undefined) tombstones.push({ kind: "group", group, value: null });
     await this.write(tombstones, now);
     return doomed;
+  }
+
+  /** Writes tombstones for exactly these partitions' offsets of `group` (those it has). */
+  async deletePartitions(group: string, partitions: readonly TopicPartition[], now: number): Promise<void> {
+    const doomed = partitions.filter((tp) => this.committed(group, tp.topic, tp.partition) !== undefined);
+    await this.write(doomed.map((tp) => ({ kind: "offset", group, topic: tp.topic, partition: tp.partition, value: null })), now);
   }
 
   private async write(entries: OffsetsEntry[], now: number): Promise<void> {

@@ -13,6 +13,12 @@ export interface OffsetValue {
   offset: number;
   metadata: string;
   commitTimestamp: number;
+  /**
+   * Id of the topic incarnation the offset was committed for: a topic deleted and
+   * created again under the same name is another log, where the old offsets mean
+   * nothing. Absent in records written before it was kept.
+   */
+  topicId?: string;
 }
 
 export interface GroupMetadataValue {
@@ -34,8 +40,8 @@ export function encodeOffsetsEntry(entry: OffsetsEntry, timestamp: number): Reco
       : { v: RECORD_VERSION, kind: entry.kind, group: entry.group };
   let value: Uint8Array = new Uint8Array(0);
   if (entry.kind === "offset" && entry.value !== null) {
-    const { offset, metadata, commitTimestamp } = entry.value;
-    value = encoder.encode(JSON.stringify({ v: RECORD_VERSION, offset, metadata, commit_timestamp: commitTimestamp }));
+    const { offset, metadata, commitTimestamp, topicId } = entry.value;
+    value = encoder.encode(JSON.stringify({ v: RECORD_VERSION, offset, metadata, commit_timestamp: commitTimestamp, topic_id: topicId }));
   } else if (entry.kind === "group" && entry.value !== null) {
     const { generation, assignor } = entry.value;
     value = encoder.encode(JSON.stringify({ v: RECORD_VERSION, generation, assignor }));
@@ -77,6 +83,7 @@ export function decodeOffsetsRecord(record: StoredRecord): OffsetsEntry | string
         offset: value.offset,
         metadata: typeof value.metadata === "string" ? value.metadata : "",
         commitTimestamp: value.commit_timestamp,
+        ...(typeof value.topic_id === "string" ? { topicId: value.topic_id } : {}),
       },
     };
   }

@@ -19,6 +19,8 @@ export interface CommittedOffset extends TopicPartition {
   metadata: string;
   /** Milliseconds since the epoch, when the coordinator accepted the commit. */
   commitTimestamp: number;
+  /** Id of the topic incarnation it was committed for; absent in older records. */
+  topicId?: string;
 }
 
 export interface JoinRequest {

@@ -67,6 +67,14 @@ describe("GroupCoordinator", () => {
     expect(c.heartbeat("g", b.memberId, 2)).toEqual({ generation: 2, state: "Stable", heartbeatIntervalMs: 1000 });
   });
 
+  test("an empty member id is a first join, as Kafka's is", async () => {
+    logs = new TempLogs();
+    const { c } = coordinator();
+    const a = await c.join("g", { topics: ["orders"], memberId: "" });
+    expect(a).toMatchObject({ generation: 1, state: "Stable" });
+    expect(a.memberId).toMatch(/^consumer-[0-9a-f-]{36}$/);
+  });
+
   test("a join that is not answered in its wait comes back PreparingRebalance with no partitions", async () => {
     logs = new TempLogs();
     const { c } = coordinator();
@@ -284,5 +292,71 @@ describe("GroupCoordinator", () => {
     while (removed === "") await Bun.sleep(5);
     expect(removed).toBe(a.memberId);
     expect(c.describe("g").state).toBe("Empty");
+  });
+
+  test("a topic deleted and created again: the group rebalances, old offsets are void and deleted, a late commit is refused", async () => {
+    logs = new TempLogs();
+    const shapes = new Map([["orders", { id: "orders-1", partitions: 2 }]]);
+    const options: Partial<GroupCoordinatorOptions> = {
+      partitionsOf: (t) => shapes.get(t)?.partitions,
+      topicIdOf: (t) => shapes.get(t)?.id,
+    };
+    const first = coordinator(options);
+    const a = await first.c.join("g", { topics: ["orders"] });
+    await first.c.commit("g", { memberId: a.memberId, generation: 1, offsets: [{ topic: "orders", partition: 0, offset: 4 }] });
+    first.c.topicsChanged();
+    expect(first.c.heartbeat("g", a.memberId, 1).state).toBe("Stable");
+
+    // Deleted, then created again with more partitions (a new incarnation, a new id).
+    shapes.set("orders", { id: "orders-2", partitions: 3 });
+    first.c.topicsChanged();
+    expect(first.c.offsets("g")).toEqual([]);
+    expect(first.c.describe("g").offsets).toEqual([]);
+    expect(await codeOf(() => first.c.heartbeat("g", a.memberId, 1))).toBe("REBALANCE_IN_PROGRESS");
+    // Offset 4 was read from the old log: on the new one it would skip unread records.
+    expect(
+      await codeOf(() => first.c.commit("g", { memberId: a.memberId, generation: 1, offsets: [{ topic: "orders", partition: 0, offset: 4 }] })),
+    ).toBe("REBALANCE_IN_PROGRESS");
+    const again = await first.c.join("g", { topics: ["orders"], memberId: a.memberId });
+    expect(again).toMatchObject({ generation: 2, state: "Stable" });
+    expect(again.assignments.map((x) => x.partition)).toEqual([0, 1, 2]);
+    await first.c.commit("g", { memberId: a.memberId, generation: 2, offsets: [{ topic: "orders", partition: 2, offset: 1 }] });
+    await first.c.flush();
+    first.c.close();
+    for (const log of first.open) await logs.close(log);
+
+    // The tombstones are in the log: replayed by a coordinator blind to topic ids, only the new offset is left.
+    const blind = coordinator({ partitionsOf: (t) => (t === "orders" ? 3 : undefined) });
+    expect(blind.c.offsets("g").map(({ topic, partition, offset, topicId }) => ({ topic, partition, offset, topicId }))).toEqual([
+      { topic: "orders", partition: 2, offset: 1, topicId: "orders-2" },
+    ]);
+    blind.c.close();
+    for (const log of blind.open) await logs.close(log);
+    const second = coordinator(options);
+    expect(second.c.offsets("g").map((o) => [o.partition, o.offset])).toEqual([[2, 1]]);
+    // Deleted for good: a group subscribed to it rebalances and its offsets go.
+    shapes.delete("orders");
+    second.c.topicsChanged();
+    expect(second.c.offsets("g")).toEqual([]);
+  });
+
+  test("offsets committed for an earlier incarnation are void even before they are cleaned up", async () => {
+    logs = new TempLogs();
+    const shapes = new Map([["orders", { id: "old", partitions: 2 }]]);
+    const options: Partial<GroupCoordinatorOptions> = {
+      partitionsOf: (t) => shapes.get(t)?.partitions,
+      topicIdOf: (t) => shapes.get(t)?.id,
+    };
+    const first = coordinator(options);
+    await first.c.commit("g", { offsets: [{ topic: "orders", partition: 1, offset: 7 }] });
+    await first.c.flush();
+    first.c.close();
+    for (const log of first.open) await logs.close(log);
+    // The topic was deleted and created again while this coordinator was down.
+    shapes.set("orders", { id: "new", partitions: 2 });
+    const second = coordinator(options);
+    expect(second.c.offsets("g")).toEqual([]);
+    const joined = await second.c.join("g", { topics: ["orders"] });
+    expect(joined.assignments.map((x) => x.partition)).toEqual([0, 1]);
   });
 });

@@ -27,6 +27,19 @@ describe("__consumer_offsets records", () => {
     expect(decodeOffsetsRecord({ ...record, offset: 0 })).toEqual(entry);
   });
 
+  test("the topic incarnation a commit was made for round-trips", () => {
+    const entry: OffsetsEntry = {
+      kind: "offset",
+      group: "g",
+      topic: "orders",
+      partition: 1,
+      value: { offset: 3, metadata: "", commitTimestamp: 5, topicId: "9f1c" },
+    };
+    const record = encodeOffsetsEntry(entry, 5);
+    expect(new TextDecoder().decode(record.value)).toBe('{"v":1,"offset":3,"metadata":"","commit_timestamp":5,"topic_id":"9f1c"}');
+    expect(decodeOffsetsRecord({ ...record, offset: 0 })).toEqual(entry);
+  });
+
   test("a tombstone has an empty value and decodes to value null", () => {
     const entry: OffsetsEntry = { kind: "offset", group: "g", topic: "t", partition: 0, value: null };
     const record = encodeOffsetsEntry(entry, 1);

@@ -129,6 +129,8 @@ describe("group routes", () => {
       ["POST", "/groups/g/offsets", { ...base, offsets: [{ topic: "t", partition: 0, offset: -5 }] }, 400, "INVALID_OFFSET"],
       ["POST", "/groups/g/offsets", { ...base, offsets: [{ topic: "t", partition: 3, offset: 5 }] }, 400, "PARTITION_OUT_OF_RANGE"],
       ["POST", "/groups/g/offsets", { ...base, offsets: [{ topic: "u", partition: 0, offset: 5 }] }, 404, "TOPIC_NOT_FOUND"],
+      // Partition 0 holds offsets 0..2: 3 is "all read", 4 was never there to read.
+      ["POST", "/groups/g/offsets", { ...base, offsets: [{ topic: "t", partition: 0, offset: 4 }] }, 400, "OFFSET_OUT_OF_RANGE"],
       ["POST", "/groups/g/offsets", { ...base, generation: 7, offsets: [{ topic: "t", partition: 0, offset: 5 }] }, 409, "ILLEGAL_GENERATION"],
       ["POST", "/groups/g/offsets", { ...base, member_id: "ghost", offsets: [{ topic: "t", partition: 0, offset: 5 }] }, 400, "UNKNOWN_MEMBER_ID"],
       ["POST", "/groups/g/offsets", { offsets: [{ topic: "t", partition: 0, offset: 5 }] }, 409, "NON_EMPTY_GROUP"],
@@ -166,7 +168,13 @@ describe("group routes", () => {
     expect(read.body.offsets).toEqual([
       { topic: "t", partition: 2, offset: 3, metadata: "batch 7", commit_timestamp: read.body.offsets[0].commit_timestamp },
     ]);
+    await f.call("POST", "/create-topic", { topic: "other", partitions: 1 });
     expect((await f.call("GET", "/groups/g/offsets?topic=other")).body.offsets).toEqual([]);
+    expect(await f.call("GET", "/groups/g/offsets?topic=nope")).toEqual({
+      status: 404,
+      body: { error: "TOPIC_NOT_FOUND", message: 'topic "nope" does not exist' },
+    });
+    expect((await f.call("DELETE", "/groups/g/offsets?topic=nope")).body.error).toBe("TOPIC_NOT_FOUND");
     expect(await f.call("DELETE", `/groups/g/members/${a.member_id}`)).toEqual({ status: 200, body: { status: "left" } });
     expect(await f.call("DELETE", "/groups/g/offsets?topic=t")).toEqual({ status: 200, body: { deleted: [{ topic: "t", partition: 2 }] } });
     expect((await f.call("GET", "/groups/g")).body.state).toBe("Empty");
@@ -190,7 +198,7 @@ describe("group routes", () => {
 
   test("clients cannot write to __consumer_offsets: a forged record would move a group's offsets", async () => {
     const a = await join();
-    await f.call("POST", "/groups/g/offsets", { member_id: a.member_id, generation: 1, offsets: [{ topic: "t", partition: 0, offset: 3 }] });
+    await f.call("POST", "/groups/g/offsets", { member_id: a.member_id, generation: 1, offsets: [{ topic: "t", partition: 0, offset: 2 }] });
     const before = f.snapshot();
     const refusal = {
       error: "INVALID_REQUEST",
@@ -205,8 +213,24 @@ describe("group routes", () => {
     });
     expect(f.snapshot()).toEqual(before);
     // Commits still work, and the topic can still be read.
-    expect((await f.call("POST", "/groups/g/offsets", { member_id: a.member_id, generation: 1, offsets: [{ topic: "t", partition: 0, offset: 4 }] })).status).toBe(200);
-    expect((await f.call("GET", "/groups/g/offsets")).body.offsets.map((o: { offset: number }) => o.offset)).toEqual([4]);
+    expect((await f.call("POST", "/groups/g/offsets", { member_id: a.member_id, generation: 1, offsets: [{ topic: "t", partition: 0, offset: 3 }] })).status).toBe(200);
+    expect((await f.call("GET", "/groups/g/offsets")).body.offsets.map((o: { offset: number }) => o.offset)).toEqual([3]);
+  });
+
+  test("a topic deleted and created again starts from scratch: its old offsets do not skip the new records", async () => {
+    const a = await join();
+    await f.call("POST", "/groups/g/offsets", { member_id: a.member_id, generation: 1, offsets: [{ topic: "t", partition: 0, offset: 3 }] });
+    expect((await f.call("DELETE", "/topics/t")).status).toBe(200);
+    expect((await f.call("POST", "/create-topic", { topic: "t", partitions: 4 })).status).toBe(200);
+    await f.call("POST", "/produce", { topic: "t", messages: Array.from({ length: 5 }, (_, i) => ({ message: `new${i}`, partition: 0 })) });
+    expect((await f.call("GET", "/groups/g/offsets")).body.offsets).toEqual([]);
+    const beat = await f.call("POST", `/groups/g/members/${a.member_id}/heartbeat`, { generation: 1 });
+    expect(beat).toMatchObject({ status: 409, body: { error: "REBALANCE_IN_PROGRESS" } });
+    const again = await join({ member_id: a.member_id });
+    expect(again.generation).toBe(2);
+    expect(again.assignments).toEqual([0, 1, 2, 3].map((partition) => ({ topic: "t", partition, offset: 0, committed_offset: null })));
+    const described = (await f.call("GET", "/groups/g")).body;
+    expect(described.partitions[0]).toEqual({ topic: "t", partition: 0, member_id: a.member_id, committed_offset: null, end_offset: 5, lag: null });
   });
 
   test("every group route is on the OpenAPI page", async () => {
