@@ -154,12 +154,16 @@ export function compileSchema(schema: unknown, version: number): CompiledSchema 
 
 /** Gives each compiled schema without an `$id` a base URI of its own (see compileWith). */
 let anonymousSchemas = 0;
+const ANONYMOUS_BASE = "https://schemas.streamnest.invalid/";
+/** Our invented base, as ajv names it in messages (" from id …"), which the client never wrote. */
+const ANONYMOUS_ID_IN_MESSAGE = / from id https:\/\/schemas\.streamnest\.invalid\/\d+\.json/g;
 
 function compileWith(schema: Record<string, unknown>, strictFormats: boolean): ValidateFunction {
   // With `addUsedSchema: false` ajv resolves `"$ref": "#"` (a recursive schema, such as a
   // tree) only against a root that has an `$id`; a unique one, on a copy, keeps the
   // stored schema as the client sent it and two topics' schemas apart.
-  const rooted = schema.$id === undefined ? { ...schema, $id: `urn:streamnest:schema:${++anonymousSchemas}` } : schema;
+  // The base is a URL (not a URN) so that a relative `$id` inside the schema resolves.
+  const rooted = schema.$id === undefined ? { ...schema, $id: `${ANONYMOUS_BASE}${++anonymousSchemas}.json` } : schema;
   try {
     return instance(dialectOf(schema), strictFormats).compile(rooted);
   } catch (error) {
@@ -167,7 +171,8 @@ function compileWith(schema: Record<string, unknown>, strictFormats: boolean): V
     // A $ref that leads back to itself without a keyword in between recurses in ajv.
     if (error instanceof RangeError)
       throw new StreamNestError("INVALID_SCHEMA", "schema does not compile: a $ref leads back to itself (or it is nested too deeply)");
-    throw new StreamNestError("INVALID_SCHEMA", `schema does not compile: ${(error as Error).message}`);
+    const reason = (error as Error).message.replace(ANONYMOUS_ID_IN_MESSAGE, "");
+    throw new StreamNestError("INVALID_SCHEMA", `schema does not compile: ${reason}`);
   }
 }
 

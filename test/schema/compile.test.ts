@@ -96,6 +96,14 @@ describe("compileSchema", () => {
       const error = refusal(() => compiled.check(JSON.stringify({ name: "a", children: [{ name: "b", children: [{ name: 3 }] }] }), "t"));
       expect(error.message).toBe('message does not match schema version 1 of topic "t": /children/0/children/0/name must be string');
     }
+    // A relative $id inside resolves against the root, and "#" there means that subschema.
+    const nested = { type: "object", properties: { a: { $id: "sub.json", type: "object", properties: { b: { $ref: "#" }, n: { type: "integer" } } } } };
+    checkNewSchema(nested);
+    expect(refusal(() => compileSchema(nested, 2).check('{"a":{"b":{"n":"x"}}}', "t")).message).toBe(
+      'message does not match schema version 2 of topic "t": /a/b/n must be integer',
+    );
+    // An unresolvable $ref names only what the client wrote.
+    expect(refusal(() => checkNewSchema({ $ref: "other.json" })).message).toBe("schema does not compile: can't resolve reference other.json");
     // The schema handed in is not changed (no $id added to what is stored).
     expect(Object.keys(tree)).toEqual(["type", "required", "properties"]);
   });
