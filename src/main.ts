@@ -2,12 +2,16 @@
 // Must stay the first import: it decides on colours before citty is loaded.
 import "./commands/plain-when-piped.ts";
 import { defineCommand, runMain } from "citty";
+import { commandLineProblem, HELP_FLAGS, helpTarget, usageText } from "./commands/cli/command-line.ts";
+import { exit, log, out } from "./commands/cli/output.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
+
+const VERSION_TEXT = `${VERSION} (${COMMIT})`;
 
 const main = defineCommand({
   meta: {
     name: "streamnest",
-    version: `${VERSION} (${COMMIT})`,
+    version: VERSION_TEXT,
     description: "A Kafka-inspired, clustered message streaming system in one executable",
   },
   subCommands: {
@@ -18,4 +22,16 @@ const main = defineCommand({
   },
 });
 
-runMain(main);
+const rawArgs = process.argv.slice(2);
+if (rawArgs.some((arg) => HELP_FLAGS.includes(arg))) {
+  await out(`${await usageText(await helpTarget(main, rawArgs), VERSION_TEXT)}\n\n`);
+  await exit(0);
+}
+// A mistake on the command line is one line naming it, exit 1, before anything runs.
+const problem = await commandLineProblem(main, rawArgs);
+if (problem) {
+  if (problem.usage) await out(`${await usageText(problem.usage, VERSION_TEXT)}\n\n`);
+  log.error(problem.message);
+  await exit(1);
+}
+await runMain(main, { rawArgs });

@@ -14,7 +14,12 @@ function toBaseUrl(address: string): string {
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address);
   const bad = (why: string) => new StreamNestError("INVALID_REQUEST", `"${address}" ${why} (expected host:port)`);
   // Without a scheme the port must be written: there is no default broker port to guess.
-  if (!hasScheme && !/^(\[[0-9a-f:.]+\]|[^:/\s]+):\d{1,5}$/i.test(address)) throw bad("is not a broker address");
+  // A trailing slash (`localhost:8080/`, as copied from a browser) changes nothing.
+  const hostPort = /^(\[[0-9a-f:.]+\]|[^:/\s]+):(\d+)\/?$/i.exec(address);
+  if (!hasScheme && !hostPort) throw bad("is not a broker address");
+  const port = hostPort ? Number(hostPort[2]) : undefined;
+  if (port !== undefined && (port < 1 || port > 65535))
+    throw new StreamNestError("INVALID_REQUEST", `"${address}": the port must be from 1 to 65535`);
   let url: URL;
   try {
     url = new URL(hasScheme ? address : `http://${address}`);

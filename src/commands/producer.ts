@@ -1,12 +1,22 @@
-import { closeSync, openSync, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, statSync } from "node:fs";
+import { Readable } from "node:stream";
 import { defineCommand } from "citty";
-import { isBatchItemError, isUnreachable, type BatchMessage, type StreamNestClient } from "../client/index.ts";
+import {
+  isBatchItemError,
+  isUnreachable,
+  type BatchItemResult,
+  type BatchMessage,
+  type StreamNestClient,
+} from "../client/index.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { clientFor, metaArg } from "./cli/args.ts";
 import { describeError, guarded, surelyNotStored, usageError } from "./cli/fail.ts";
-import { LineReader } from "./cli/line-reader.ts";
+import { LineReader, NotTextLine } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
 import { chooseTarget, type Target } from "./cli/target.ts";
+
+/** Set while lines are being sent: says, on Ctrl-C, which lines were stored. */
+let interrupted: (() => void) | undefined;
 
 /** Lines per batch request: big enough to amortise a request, small enough to stream. */
 const BATCH_MESSAGES = 1000;
@@ -33,9 +43,11 @@ export default defineCommand({
       const client = clientFor(args.meta);
       let stdin: LineReader | undefined;
       const input = () => (stdin ??= new LineReader(Bun.stdin.stream()));
-      // Ctrl-C: leave at once; what the broker acknowledged is already stored.
+      // Ctrl-C: leave at once; what the broker acknowledged is already stored, and a run
+      // of lines says how far it got.
       process.on("SIGINT", () => {
         if (process.stdin.isTTY) void out("\n");
+        interrupted?.();
         void exit(130);
       });
       const target = await chooseTarget(client, { topic: args.topic, partition: args.partition }, input);
@@ -45,8 +57,8 @@ export default defineCommand({
           client,
           target,
           args.key,
-          args.file === undefined ? input() : new LineReader(Bun.file(args.file).stream()),
-          args.file === undefined ? undefined : Bun.file(args.file).size,
+          args.file === undefined ? input() : new LineReader(fileStream(args.file)),
+          args.file === undefined ? undefined : fileSize(args.file),
         );
     });
   },
@@ -65,12 +77,34 @@ function checkReadable(path: string): void {
   }
 }
 
+/**
+ * The file's bytes. Bun.file streams a regular file or a pipe (`--file=<(cmd)`) but
+ * fails on a character device such as /dev/null; node's stream reads any of them.
+ */
+function fileStream(path: string): ReadableStream<Uint8Array> {
+  if (statSync(path).isFile()) return Bun.file(path).stream();
+  return Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+}
+
+/** The size of a regular file, for the progress line; a pipe's is not known. */
+function fileSize(path: string): number | undefined {
+  const stat = statSync(path);
+  return stat.isFile() ? stat.size : undefined;
+}
+
 /** The seed's dialogue: `> ` for each message, `offset: N` once the broker has it. */
 async function dialogue(client: StreamNestClient, target: Target, key: string | undefined, input: LineReader) {
   await out("Type messages (or 'exit'):\n");
   for (;;) {
     await out("> ");
-    const line = await input.next();
+    let line: string | undefined;
+    try {
+      line = await input.next();
+    } catch (error) {
+      if (!(error instanceof NotTextLine)) throw error;
+      log.error(`refused: ${error.message}`);
+      continue;
+    }
     if (line === undefined) {
       // End of input (Ctrl-D on a terminal): end the prompt's line as Enter would have.
       if (process.stdin.isTTY) await out("\n");
@@ -104,6 +138,16 @@ async function sendLines(
   const progress = process.stderr.isTTY ? new Progress(totalBytes) : undefined;
   const count = { lines: 0, sent: 0, refused: 0 };
   let inFlight = 0;
+  // A script that resends after Ctrl-C needs to know where to start, as after an error.
+  interrupted = () => {
+    // At a terminal the SIGINT handler has already ended the progress line.
+    if (!process.stdin.isTTY) progress?.done();
+    if (count.lines > 0)
+      log.info(
+        `interrupted: ${count.lines === 1 ? "line 1 was" : `lines 1-${count.lines} were`} answered (${count.sent} stored)`,
+      );
+    if (inFlight > 0) log.warn(unanswered(count.lines, inFlight));
+  };
   try {
     for (let batch = await nextBatch(input, target.partition, key); batch.length > 0; ) {
       inFlight = batch.length;
@@ -118,11 +162,10 @@ async function sendLines(
     if (count.lines > 0) log.info(`lines 1-${count.lines} were answered before the error (${count.sent} stored)`);
     // A batch whose answer never came (the broker died, the connection broke) may be
     // stored or not: say which lines, rather than let them pass for unsent.
-    if (inFlight > 0 && !surelyNotStored(error))
-      log.warn(
-        `lines ${count.lines + 1}-${count.lines + inFlight} were sent but not answered: they may or may not be stored (check before sending them again)`,
-      );
+    if (inFlight > 0 && !surelyNotStored(error)) log.warn(unanswered(count.lines, inFlight));
     throw error;
+  } finally {
+    interrupted = undefined;
   }
   progress?.done();
   const where = target.partition === undefined ? target.topic : `${target.topic} partition ${target.partition}`;
@@ -134,14 +177,31 @@ async function sendLines(
   await exit(0);
 }
 
+function unanswered(answered: number, inFlight: number): string {
+  if (inFlight === 1)
+    return `line ${answered + 1} was sent but not answered: it may or may not be stored (check before sending it again)`;
+  return `lines ${answered + 1}-${answered + inFlight} were sent but not answered: they may or may not be stored (check before sending them again)`;
+}
+
+/** One line of input in a batch: a message to send, or a line that cannot be one. */
+type Slot = BatchMessage | NotTextLine;
+
 /** The next line, waited for, and every line already read after it, up to a batch. */
-async function nextBatch(input: LineReader, partition: number | undefined, key: string | undefined) {
-  const batch: BatchMessage[] = [];
+async function nextBatch(input: LineReader, partition: number | undefined, key: string | undefined): Promise<Slot[]> {
+  const batch: Slot[] = [];
   let bytes = 0;
-  for (let line = await input.next(); line !== undefined; line = input.nextBuffered()) {
+  for (let first = true; batch.length < BATCH_MESSAGES && bytes < BATCH_BYTES; first = false) {
+    let line: string | undefined;
+    try {
+      line = first ? await input.next() : input.nextBuffered();
+    } catch (error) {
+      if (!(error instanceof NotTextLine)) throw error;
+      batch.push(error);
+      continue;
+    }
+    if (line === undefined) break;
     batch.push({ message: line, partition, key });
     bytes += line.length + 64;
-    if (batch.length >= BATCH_MESSAGES || bytes >= BATCH_BYTES) break;
   }
   return batch;
 }
@@ -149,13 +209,14 @@ async function nextBatch(input: LineReader, partition: number | undefined, key: 
 async function sendBatch(
   client: StreamNestClient,
   topic: string,
-  batch: BatchMessage[],
+  batch: Slot[],
   count: { lines: number; sent: number; refused: number },
 ): Promise<void> {
   const firstLine = count.lines + 1;
-  let results;
+  const messages = batch.filter((slot): slot is BatchMessage => !(slot instanceof NotTextLine));
+  let results: BatchItemResult[] = [];
   try {
-    results = await client.produceBatch(topic, batch);
+    if (messages.length > 0) results = await client.produceBatch(topic, messages);
   } catch (error) {
     // A request refused as a whole (a line over the body limit, say) refuses its lines;
     // the broker being gone or failing ends the run.
@@ -165,10 +226,12 @@ async function sendBatch(
     count.refused += batch.length;
     return;
   }
-  results.forEach((result, i) => {
-    if (isBatchItemError(result)) {
+  let answered = 0;
+  batch.forEach((slot, i) => {
+    const result = slot instanceof NotTextLine ? slot : results[answered++];
+    if (result instanceof NotTextLine || isBatchItemError(result)) {
       count.refused++;
-      log.error(`line ${firstLine + i} refused: ${result.message}`);
+      log.error(`line ${firstLine + i} refused: ${result instanceof NotTextLine ? NotTextLine.reason : result.message}`);
     } else count.sent++;
   });
   count.lines += batch.length;
@@ -184,8 +247,8 @@ class Progress {
     if (now - this.last < 200) return;
     this.last = now;
     const percent =
-      this.totalBytes && this.totalBytes > 0 ? ` (${Math.min(100, Math.floor((bytesRead / this.totalBytes) * 100))}%)` : "";
-    process.stderr.write(`\rsent ${sent} messages${percent}`);
+      this.totalBytes !== undefined && Number.isFinite(this.totalBytes) && this.totalBytes > 0 ? ` (${Math.min(100, Math.floor((bytesRead / this.totalBytes) * 100))}%)` : "";
+    process.stderr.write(`\rsent ${sent} message${sent === 1 ? "" : "s"}${percent}`);
   }
 
   done(): void {

@@ -13,12 +13,21 @@ describe("parseBrokerAddresses", () => {
     expect(parseBrokerAddresses("[::1]:8080")).toEqual(["http://[::1]:8080"]);
   });
 
+  test("a trailing slash, as copied from a browser's address bar, changes nothing", () => {
+    expect(parseBrokerAddresses("localhost:8080/")).toEqual(["http://localhost:8080"]);
+    expect(parseBrokerAddresses("[::1]:8080/,b:2/")).toEqual(["http://[::1]:8080", "http://b:2"]);
+  });
+
   test("an address without a port or with a foreign scheme is refused with a clear message", () => {
     for (const [input, text] of [
       ["localhost", '"localhost" is not a broker address (expected host:port)'],
       ["", "no broker address given (expected host:port)"],
       ["ftp://x:1", '"ftp://x:1" is not an http address (expected host:port)'],
       ["host:port", '"host:port" is not a broker address (expected host:port)'],
+      ["localhost:99999", '"localhost:99999": the port must be from 1 to 65535'],
+      ["localhost:0", '"localhost:0": the port must be from 1 to 65535'],
+      [":8080", '":8080" is not a broker address (expected host:port)'],
+      ["localhost:8080//", '"localhost:8080//" is not a broker address (expected host:port)'],
     ] as const) {
       let caught: unknown;
       try {

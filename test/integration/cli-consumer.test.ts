@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { StreamNestClient } from "../../src/client/index.ts";
 import { runCli, startBroker, type BrokerProcess } from "../helpers/broker-harness.ts";
 import { freePort } from "../helpers/ports.ts";
+import { streamnestCommand } from "../helpers/streamnest-command.ts";
 import { RunningCli } from "../commands/running-cli.ts";
 
 // Real broker processes on a shared 2-core machine: bun's 5 s default is too tight.
@@ -228,9 +230,55 @@ describe("streamnest consumer with flags", () => {
       expect(stdout).toBe("");
       expect(exitCode).toBe(1);
     }
-    // citty itself refuses a value outside an enum flag's options, with the usage.
-    const format = await runCli(["consumer", meta, "--topic=errs", "--format=xml"]);
-    expect(format.stderr.trim()).toBe("Invalid value for argument: --format (xml). Expected one of: text, json.");
-    expect(format.exitCode).toBe(1);
+  });
+
+  test("flags citty would take wrongly are one clear line, exit 1, before anything runs", async () => {
+    const cases: Array<[string[], string]> = [
+      [[meta, "--topic=errs", "--format=xml"], '[error] --format must be one of text, json, not "xml"\n'],
+      [[meta, "--topic=errs", "--form-beginning"], "[error] unknown option --form-beginning for streamnest consumer (did you mean --from-beginning?)\n"],
+      [[meta, "--topic=errs", "--offset"], "[error] --offset needs a value: --offset=<N>\n"],
+      [[meta, "--topic=errs", "--latest=yes"], '[error] --latest is a switch and takes no value, not "yes"\n'],
+      [[meta, "errs"], '[error] unexpected argument "errs": streamnest consumer takes only options (see streamnest consumer --help)\n'],
+    ];
+    for (const [args, expected] of cases) {
+      const { exitCode, stdout, stderr } = await runCli(["consumer", ...args]);
+      expect(stderr).toBe(expected);
+      expect(stdout).toBe("");
+      expect(exitCode).toBe(1);
+    }
+  });
+});
+
+describe("streamnest consumer: where its output goes", () => {
+  /** Runs a bash script in which CLI stands for the streamnest command line; answers what it printed. */
+  async function shell(script: string, args: string[]): Promise<{ exitCode: number; output: string }> {
+    const quoted = [...streamnestCommand(), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const proc = Bun.spawn(["bash", "-c", script.replace("CLI", quoted)], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    const [stdout, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    return { exitCode, output: stdout };
+  }
+
+  test("piped into `head -n 3`, it ends quietly with exit 0 once head has gone", async () => {
+    // More than a pipe holds (64 KiB), so a write must meet the closed pipe.
+    await client.createTopic("headed", 1);
+    await client.produceBatch("headed", Array.from({ length: 400 }, (_, i) => ({ message: `${i} ${"x".repeat(1000)}` })));
+    const { exitCode, output } = await shell(
+      'CLI 2>&1 | head -n 3 | cut -c1-5; echo "consumer exit ${PIPESTATUS[0]}"',
+      ["consumer", meta, "--topic=headed"],
+    );
+    expect(output).toBe("[Offs\n[Offs\n[Offs\nconsumer exit 0\n");
+    expect(exitCode).toBe(0);
+  });
+
+  test.skipIf(!existsSync("/dev/full"))("output that cannot be written (a full disk) is an error, exit 1, not a success", async () => {
+    await client.createTopic("full", 1);
+    await client.produce("full", "lost");
+    const { exitCode, output } = await shell('CLI 2>&1 >/dev/full; echo "exit $?"', ["consumer", meta, "--topic=full", "--max=1"]);
+    expect(output).toBe("[error] cannot write to standard output: ENOSPC: no space left on device, write\nexit 1\n");
+    expect(exitCode).toBe(0);
   });
 });

@@ -150,6 +150,44 @@ describe("streamnest producer with flags", () => {
     expect(await messagesOf("keyed", where.partition)).toEqual(["a", "b", "c", "probe"]);
   });
 
+  test("a line that is not UTF-8 text is refused by number, never stored mangled; the text lines are stored", async () => {
+    await client.createTopic("bytes", 1);
+    const dir = mkdtempSync(join(tmpdir(), "streamnest-cli-"));
+    try {
+      const file = join(dir, "mixed.bin");
+      // A BOM first (dropped), a text line, a binary line, a text line, a last line cut inside a character.
+      writeFileSync(
+        file,
+        Buffer.concat([
+          Buffer.from([0xef, 0xbb, 0xbf]),
+          Buffer.from("zoë\n"),
+          Buffer.from([0xff, 0xfe, 0x00, 0x0a]),
+          Buffer.from("after\r\n"),
+          Buffer.from([0x61, 0xc3]),
+        ]),
+      );
+      const { exitCode, stdout, stderr } = await runCli(["producer", meta, "--topic=bytes", `--file=${file}`]);
+      expect(stdout).toBe("");
+      expect(stderr).toBe(
+        "[error] line 2 refused: not UTF-8 text (messages are text; encode binary data, e.g. as base64)\n" +
+          "[error] line 4 refused: not UTF-8 text (messages are text; encode binary data, e.g. as base64)\n" +
+          "[success] sent 2 messages to bytes\n" +
+          "[error] 2 of 4 lines refused\n",
+      );
+      expect(exitCode).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(await messagesOf("bytes", 0)).toEqual(["zoë", "after"]);
+  });
+
+  test("--file reads a device or a pipe as well as a file", async () => {
+    await client.createTopic("devices", 1);
+    const { exitCode, stderr } = await runCli(["producer", meta, "--topic=devices", "--file=/dev/null"]);
+    expect(stderr).toBe("[success] sent 0 messages to devices\n");
+    expect(exitCode).toBe(0);
+  });
+
   test("refused lines are reported by number, the others are stored, and the exit code is 1", async () => {
     await client.createTopic("strict", 1);
     await client.registerSchema("strict", { type: "object", required: ["n"] });
@@ -174,6 +212,9 @@ describe("streamnest producer with flags", () => {
       [[meta, "--topic=flags", "--file=/nonexistent/file"], "[error] cannot read /nonexistent/file: no such file\n"],
       [[meta, "--topic=flags", `--file=${tmpdir()}`], `[error] cannot read ${tmpdir()}: it is a folder, not a file\n`],
       [["--meta=nohostport", "--topic=flags"], '[error] "nohostport" is not a broker address (expected host:port)\n'],
+      // A misspelt flag must not be ignored: the line would go round-robin instead.
+      [[meta, "--topic=flags", "--partiton=1"], "[error] unknown option --partiton for streamnest producer (did you mean --partition?)\n"],
+      [[meta, "--topic", "--partition=1"], "[error] --topic needs a value: --topic=<name>\n"],
     ];
     for (const [args, expected] of cases) {
       const { exitCode, stdout, stderr } = await runCli(["producer", ...args], { stdin: "m\n" });

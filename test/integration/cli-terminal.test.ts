@@ -81,6 +81,20 @@ describe.skipIf(!Terminal.available)("the dialogues at a terminal", () => {
     }
   });
 
+  test("Ctrl-C while the producer sends typed lines: exit 130, saying which lines were stored", async () => {
+    const client = new StreamNestClient(broker.address);
+    await client.createTopic("interrupted", 1);
+    const term = new Terminal(["producer", `--meta=${broker.address}`, "--topic=interrupted"]);
+    term.type("first\n");
+    // The progress line on the terminal's stderr shows once the broker has answered.
+    const at = await term.waitFor("sent 1 message");
+    term.type("\x03");
+    expect(await term.exited()).toBe(130);
+    expect(after(term, at)).toBe("^C\n[info] interrupted: line 1 was answered (1 stored)\n");
+    const read = await client.readRecords("interrupted", 0, { offset: 0 });
+    expect(read.records.map((r) => r.message)).toEqual(["first"]);
+  });
+
   test("Ctrl-C while the consumer follows: it ends normally, on a fresh line", async () => {
     await new StreamNestClient(broker.address).produce("typed", "follow me", { partition: 0 });
     const term = new Terminal(["consumer", `--meta=${broker.address}`, "--topic=typed", "--partition=0"]);

@@ -19,19 +19,23 @@ export const log = createConsola(options);
 let pending: Promise<void> = Promise.resolve();
 let closed = false;
 
-// A reader that went away (`consumer … | head`) is a normal end, not a crash.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") {
-    closed = true;
-    process.exit(0);
-  }
-});
+// A reader that went away (`consumer … | head`) is a normal end, not a crash. Any other
+// failure to write (a full disk, `> /dev/full`) loses output: say so and exit 1 rather
+// than report success.
+function writeFailed(error: NodeJS.ErrnoException): never {
+  closed = true;
+  if (error.code === "EPIPE") process.exit(0);
+  log.error(`cannot write to standard output: ${error.message}`);
+  process.exit(1);
+}
+process.stdout.on("error", writeFailed);
 
 /** Writes to standard output; resolves once the text has been handed to the OS. */
 export function out(text: string): Promise<void> {
   if (closed) return pending;
   pending = new Promise((resolve) => {
-    process.stdout.write(text, () => resolve());
+    // A failed write ends the process here: resolving would let exit(0) win the race.
+    process.stdout.write(text, (error) => (error ? writeFailed(error) : resolve()));
   });
   return pending;
 }

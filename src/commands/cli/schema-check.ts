@@ -4,6 +4,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { isUnreachable, type StreamNestClient } from "../../client/index.ts";
 import { StreamNestError } from "../../lib/errors.ts";
+import { log } from "./output.ts";
 
 /**
  * The consumer's check of stored messages against the topic's newest schema: messages
@@ -30,7 +31,17 @@ export async function loadSchemaCheck(client: StreamNestClient, topic: string): 
   }
   const newest = versions.at(-1);
   if (!newest) return undefined;
-  const validate = compile(newest.schema);
+  let validate: ValidateFunction;
+  try {
+    validate = compile(newest.schema);
+  } catch (error) {
+    // The broker accepted it, so the messages are checked there; a schema this side
+    // cannot compile must not keep the topic from being read.
+    log.warn(
+      `cannot check messages against schema version ${newest.version} of ${topic} (${error instanceof Error ? error.message : String(error)}): printing every message`,
+    );
+    return undefined;
+  }
   return {
     version: newest.version,
     problem(message) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LineReader } from "../../../src/commands/cli/line-reader.ts";
+import { LineReader, NotTextLine } from "../../../src/commands/cli/line-reader.ts";
 
 function chunked(...chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -49,5 +49,35 @@ describe("LineReader", () => {
       },
     });
     expect(await all(new LineReader(stream))).toEqual(["zoë", "日本"]);
+  });
+
+  test("a line that is not UTF-8 is refused by number, not mangled; the lines around it are read", async () => {
+    const bytes = (...parts: Array<string | number[]>) =>
+      parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : new Uint8Array(p)));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        // "zoë" split inside its ë, then an invalid line, then a last line cut inside a character.
+        for (const chunk of bytes("ok\nzo", [0xc3], [0xab, 0x0a, 0xff, 0xfe], " bad\r\nnext\n", [0x6c, 0xc3]))
+          controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const reader = new LineReader(stream);
+    const seen: Array<string | number> = [];
+    for (;;) {
+      try {
+        const line = await reader.next();
+        if (line === undefined) break;
+        seen.push(line);
+      } catch (error) {
+        if (!(error instanceof NotTextLine)) throw error;
+        seen.push(error.line);
+      }
+    }
+    expect(seen).toEqual(["ok", "zoë", 3, "next", 5]);
+  });
+
+  test("a byte order mark at the very start is dropped; one further on is kept", async () => {
+    expect(await all(new LineReader(chunked("\uFEFFfirst\r\n\uFEFFsecond\n")))).toEqual(["first", "\uFEFFsecond"]);
   });
 });
