@@ -14,7 +14,7 @@ import { BrokerMetrics, type PartitionStat, type TopicCounters } from "../metric
 import { checkNewSchema, SchemaRegistry } from "../schema/registry.ts";
 import { deletePartitionLog, PartitionLog } from "../storage/partition-log.ts";
 import type { LogOptions, RecordInput, StoredRecord } from "../storage/types.ts";
-import { type BrokerDirectory, type Forwarder, noForwarder, singleBrokerDirectory } from "./cluster-seam.ts";
+import { type BrokerDirectory, type Forwarder, noForwarder, type PartitionRange, singleBrokerDirectory } from "./cluster-seam.ts";
 import type { BrokerConfig } from "./config.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { GroupService } from "./groups.ts";
@@ -222,7 +222,16 @@ export class Broker {
   async describeTopicAcrossCluster(topic: unknown): Promise<TopicDescription> {
     const local = this.describeTopic(topic);
     if (local.partitions.every((p) => p.endOffset !== undefined)) return local;
-    const remote = await this.groups.endOffsets(local.topic);
+    const leaders = new Map<number, BrokerRef>();
+    for (const p of local.partitions) if (p.endOffset === undefined) leaders.set(p.leader, { id: p.leader, address: p.broker });
+    const remote = new Map<number, PartitionRange>();
+    await Promise.all(
+      [...leaders.values()].map(async (leader) => {
+        const ranges = await this.forwarder.offsets?.(leader, local.topic).catch(() => []);
+        // Only what it leads by this broker's metadata: brokers may disagree for a moment.
+        for (const r of ranges ?? []) if (local.partitions[r.partition]?.leader === leader.id) remote.set(r.partition, r);
+      }),
+    );
     return {
       ...local,
       partitions: local.partitions.map((p) => {
@@ -683,6 +692,7 @@ export class Broker {
     }
     const wanted = new Set<string>();
     for (const state of this.topics.values()) for (const ps of state.partitions) wanted.add(ps.dir);
+    const orphans: string[] = [];
     for (const entry of entries) {
       const match = /^(.+)-(\d+)$/.exec(entry);
       if (!match || topicNameProblem(match[1]) !== undefined) continue;
@@ -693,6 +703,16 @@ export class Broker {
       } catch {
         continue;
       }
+      orphans.push(dir);
+    }
+    // No metadata at all (meta/ lost or deleted, not a topic deleted): these folders may be
+    // every record the broker holds, so they are kept for their topics to be created again.
+    if (this.metadata.version === 0) {
+      if (orphans.length > 0)
+        this.warn(`no metadata names the partition folders ${orphans.join(", ")}: kept; create their topics again to serve them, or delete the folders`);
+      return;
+    }
+    for (const dir of orphans) {
       this.warn(`removing ${dir}: its topic is no longer in the metadata`);
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@ import { errorFromAnswer, isTimeout, mayHaveArrived } from "../cluster/peer-clie
 import type { BrokerRef } from "../cluster/metadata.ts";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
 import type { StoredRecord } from "../storage/types.ts";
-import type { Forwarder } from "./cluster-seam.ts";
+import type { Forwarder, PartitionRange } from "./cluster-seam.ts";
 import {
   decodeFetch,
   decodeRecord,
@@ -33,6 +33,15 @@ import type { FetchRequest, FetchResult, ProduceMessage, ProduceOutcome, Tail, T
  * deleted and created again), the call fails with LEADER_UNAVAILABLE instead of
  * bouncing between brokers.
  */
+
+/** Where a leader reports the ranges of the partitions of a topic it leads (`?topic=`). */
+export const OFFSETS_PATH = "/internal/partitions/offsets";
+
+/** The answer of OFFSETS_PATH: only partitions the answering broker leads. */
+export interface OffsetsAnswer {
+  topic: string;
+  partitions: PartitionRange[];
+}
 
 /** Set while a broker serves a call another broker forwarded to it (value: the sender's id). */
 export const forwardedCall = new AsyncLocalStorage<number | null>();
@@ -187,6 +196,21 @@ export class ClusterForwarder implements Forwarder {
         void lines.return(undefined);
       },
     };
+  }
+
+  /** The leader's own ranges of the partitions of `topic` it leads (GET /internal/partitions/offsets). */
+  async offsets(leader: BrokerRef, topic: string): Promise<PartitionRange[]> {
+    const answer = await this.leaders.json<OffsetsAnswer>(leader, {
+      method: "GET",
+      path: `${OFFSETS_PATH}?${new URLSearchParams({ topic })}`,
+      what: `partitions of topic "${topic}"`,
+      role: "are led by",
+    });
+    if (!answer || !Array.isArray(answer.partitions)) throw malformed("offsets");
+    return answer.partitions.map((p) => {
+      if (![p.partition, p.startOffset, p.endOffset, p.sizeBytes].every((n) => Number.isSafeInteger(n))) throw malformed("offsets");
+      return { partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes };
+    });
   }
 
   private refuseSecondHop(leader: BrokerRef, topic: string, partition: number): void {

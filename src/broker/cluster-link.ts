@@ -16,7 +16,7 @@ import type { StoredRecord } from "../storage/types.ts";
 import type { Broker } from "./broker.ts";
 import type { BrokerDirectory } from "./cluster-seam.ts";
 import type { GroupCall, GroupCallSender } from "./groups-seam.ts";
-import { ClusterForwarder, forwardedCall } from "./cluster-forwarder.ts";
+import { ClusterForwarder, forwardedCall, OFFSETS_PATH, type OffsetsAnswer } from "./cluster-forwarder.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { ProduceFailure } from "./types.ts";
 import {
@@ -49,6 +49,7 @@ export const INTERNAL_ROUTES = {
   produce: PRODUCE_PATH,
   fetch: FETCH_PATH,
   tail: TAIL_PATH,
+  offsets: OFFSETS_PATH,
 } as const;
 
 /**
@@ -336,6 +337,21 @@ export class ClusterLink {
       },
       { highWaterMark: 0 },
     );
+  }
+
+  /**
+   * The ranges of the partitions of `topic` this broker leads, for another broker
+   * describing the topic; partitions led elsewhere are left out, as this broker does not
+   * hold them.
+   */
+  offsets(topic: string): OffsetsAnswer {
+    const broker = this.boundBroker();
+    const description = broker.describeTopic(topic);
+    const partitions = [];
+    for (const p of description.partitions)
+      if (p.leader === broker.self.id && p.startOffset !== undefined && p.endOffset !== undefined)
+        partitions.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes ?? 0 });
+    return { topic: description.topic, partitions };
   }
 
   /** GET /cluster. */

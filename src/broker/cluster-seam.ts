@@ -21,11 +21,24 @@ export function singleBrokerDirectory(self: BrokerRef): BrokerDirectory {
   return { self, brokers: () => [self] };
 }
 
+/** Where one partition's log starts and ends on its leader. */
+export interface PartitionRange {
+  partition: number;
+  startOffset: number;
+  endOffset: number;
+  sizeBytes: number;
+}
+
 export interface Forwarder {
   /** Produces `messages` (each with its partition set) on the leader of `partition`. */
   produce(leader: BrokerRef, topic: string, partition: number, messages: ProduceMessage[]): Promise<ProduceOutcome[]>;
   fetch(leader: BrokerRef, request: FetchRequest): Promise<FetchResult>;
   tail(leader: BrokerRef, request: TailRequest & { offset: number | undefined }): Promise<Tail>;
+  /**
+   * The ranges of the partitions of `topic` that `leader` leads, as it reports them (for
+   * describing a topic). A forwarder without it leaves other leaders' ranges unknown.
+   */
+  offsets?(leader: BrokerRef, topic: string): Promise<PartitionRange[]>;
 }
 
 function unavailable(leader: BrokerRef, topic: string, partition: number): StreamNestError {

@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   /** The cluster secret; default STREAMNEST_CLUSTER_SECRET, else a fresh random one. */
   clusterSecret?: string;
   restartPolicy?: Partial<RestartPolicy>;
+  /** Makes the data folder ready once the ports are known free; returns why it cannot be, if so. */
+  prepareDataDir?: (dir: string) => string | undefined;
 }
 
 const WILDCARD_HOSTS = new Set(["", "0.0.0.0", "::", "[::]"]);
@@ -37,8 +39,20 @@ function prefixFor(id: number, colour: boolean): string {
   return `\x1b[${PREFIX_COLOURS[(id - 1) % PREFIX_COLOURS.length]}m${text}\x1b[0m`;
 }
 
+/**
+ * Output with nowhere to go (piped into `head`, its terminal closed) must not crash the
+ * launcher with an EPIPE or EIO stack trace: a write that fails at once is dropped, and
+ * one that fails later ends in the process's own handler (the CLI's exits as on
+ * SIGPIPE; the brokers then see their launcher gone and stop cleanly).
+ */
 function writeLine(stream: "stdout" | "stderr", line: string): void {
-  (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
+  const out = stream === "stdout" ? process.stdout : process.stderr;
+  if (out.listenerCount("error") === 0) out.on("error", () => {});
+  try {
+    out.write(`${line}\n`);
+  } catch {
+    // the reader is gone; see above
+  }
 }
 
 function outputFor(id: number, colour: boolean): SupervisorOutput {
@@ -78,6 +92,11 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
   }
 
   const dataDir = resolve(options.dataDir);
+  const dataDirError = options.prepareDataDir?.(dataDir);
+  if (dataDirError !== undefined) {
+    writeLine("stderr", `Error: ${dataDirError}`);
+    return 1;
+  }
   const secret = options.clusterSecret ?? clusterSecret();
   const policy: RestartPolicy = { ...DEFAULT_RESTART_POLICY, ...options.restartPolicy };
   const wildcard = host === undefined || WILDCARD_HOSTS.has(host);
@@ -86,6 +105,8 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
   const colour = useColour();
   // The secret goes by environment, not argv, so other users cannot read it from `ps`.
   const env: Record<string, string | undefined> = {
+    // Bun's fetch holds at most 256 requests at once, process-wide: 256 forwarded streams or long polls would starve every call to a peer (read at start only).
+    BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
     ...process.env,
     [CLUSTER_SECRET_ENV]: secret,
     ...(colour && !process.env.FORCE_COLOR ? { FORCE_COLOR: "1" } : {}),

@@ -13,9 +13,10 @@ import { CLUSTER_SECRET_ENV } from "../cluster/cluster-secret.ts";
 import { runLocalCluster } from "../cluster/launcher.ts";
 import { watchParent } from "../cluster/parent-watch.ts";
 import { createApp } from "../http/app.ts";
+import { StreamNestError } from "../lib/errors.ts";
 import { listen } from "../http/server.ts";
 import type { FsyncMode } from "../storage/types.ts";
-import { dataDirProblem } from "./data-dir.ts";
+import { claimDataDir, dataDirProblem } from "./data-dir.ts";
 
 /**
  * `streamnest broker`: one broker (`--id --port`), or with `--count=N` a local cluster
@@ -113,11 +114,11 @@ export function configFromFlags(flags: BrokerFlags, env: Record<string, string |
   });
 }
 
-/** Runs one broker until SIGINT/SIGTERM (or the launcher's death); returns the exit code. */
+/** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
 export async function runBroker(config: BrokerConfig): Promise<number> {
   let broker: Broker;
   let link: ClusterLink;
-  const dataDir = dataDirProblem(config.dataDir);
+  const dataDir = dataDirProblem(config.dataDir, config.id);
   if (dataDir !== undefined) {
     console.error(`Error: ${dataDir}`);
     return 1;
@@ -130,6 +131,12 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
     console.error(`Error: ${(error as Error).message}`);
     return 1;
   }
+  const claimed = claimDataDir(config.dataDir, config.id);
+  if (claimed !== undefined) {
+    await broker.close();
+    console.error(`Error: ${claimed}`);
+    return 1;
+  }
   // Newest metadata from the peers before serving, so a restarted broker never answers
   // with what it knew before it went down.
   await link.catchUp();
@@ -139,7 +146,9 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
     server = listen(app, { host: config.host, port: config.port });
   } catch (error) {
     await broker.close();
-    console.error(`Error: ${(error as Error).message}`);
+    // Bun names only the errno (e.g. EINVAL for a --host that is no address of this machine).
+    const message = error instanceof StreamNestError ? error.message : `cannot listen on ${config.host} port ${config.port}: ${(error as Error).message}`;
+    console.error(`Error: ${message}`);
     return 1;
   }
   link.start();
@@ -166,17 +175,20 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
     }
   };
   const onSignal = (): void => void shutdown();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // SIGHUP too: a broker run in a terminal that is closed stops as cleanly as on Ctrl-C.
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const signal of signals) process.on(signal, onSignal);
   watchParent(() => void shutdown());
   const code = await finished;
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  for (const signal of signals) process.off(signal, onSignal);
   return code;
 }
 
 /** Flags a launched broker gets from the launcher itself, so not passed through. */
-const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers"]);
+const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers", "cluster-secret"]);
+
+/** Flags of one broker that the launcher decides itself for each broker it runs. */
+const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise"] as const;
 
 function passThrough(rawArgs: string[]): string[] {
   const out: string[] = [];
@@ -225,15 +237,30 @@ export default defineCommand({
     try {
       if (args.count !== undefined) {
         const count = integer("count", args.count, 1, 1000);
+        const basePort = integer("base-port", args["base-port"] ?? "8080", 1, 65535);
+        const single = SINGLE_BROKER_FLAGS.filter((name) => args[name] !== undefined);
+        if (single.length > 0)
+          throw new FlagError(
+            `--count starts brokers 1..N on ports from --base-port, each told the others as peers, so it takes no ${single.map((n) => `--${n}`).join(", ")} (those run one broker: --id --port --peers)`,
+          );
+        // Every broker would refuse a bad flag the same way: say it once, start nothing.
+        configFromFlags({ ...args, id: "1", port: String(basePort), "data-dir": undefined, peers: undefined, "cluster-secret": undefined });
+        const secret = args["cluster-secret"];
         const code = await runLocalCluster({
           count,
-          basePort: integer("base-port", args["base-port"] ?? "8080", 1, 65535),
+          basePort,
           dataDir: args["data-dir"] ?? "data",
+          // One line for an unusable folder, rather than every broker failing on it.
+          prepareDataDir: (dir) => dataDirProblem(dir),
           host: args.host,
           brokerArgs: passThrough(rawArgs),
+          // By environment, as the launcher hands over a generated one: argv is public in `ps`.
+          ...(secret !== undefined && secret !== "" ? { clusterSecret: secret } : {}),
         });
         process.exit(code);
       }
+      if (args["base-port"] !== undefined)
+        throw new FlagError("--base-port goes with --count (a local cluster); one broker takes --port");
       const config = configFromFlags(args);
       process.exit(await runBroker(config));
     } catch (error) {

@@ -78,6 +78,14 @@ export function internalRoutes(context: RouteContext, link: ClusterLink | undefi
       { body: t.Unknown(), detail: doc("Read a partition this broker leads (forwarded)") },
     )
     .get(
+      INTERNAL_ROUTES.offsets,
+      ({ query }) => answer("GET", INTERNAL_ROUTES.offsets, link.offsets(query.topic)),
+      {
+        query: t.Object({ topic: t.String() }),
+        detail: doc("Start and end offsets and sizes of the partitions of a topic this broker leads (to describe the topic)"),
+      },
+    )
+    .get(
       INTERNAL_ROUTES.tail,
       async ({ query, request, server }) => {
         server?.timeout(request, 0);

@@ -18,13 +18,27 @@ export function sseEvents(records: readonly StoredRecord[]): Uint8Array {
   return encoder.encode(text);
 }
 
+type Step = { ok: true; result: IteratorResult<StoredRecord[]> } | { ok: false; error: unknown };
+
 /**
  * A stream over a tail. The tail ends (and frees its listener) when the client goes
  * away: the stream is cancelled, which aborts `controller`.
+ *
+ * The tail's next batch is asked for once and handled by one callback, however many
+ * heartbeats pass before it comes: racing the same promise against a fresh heartbeat
+ * on every pull would add a reaction to it per heartbeat, so an idle stream would grow
+ * for as long as it stays open (~60 bytes a heartbeat, per stream).
  */
-export function sseStream(tail: Tail, controller: AbortController, onEnd: () => void): ReadableStream<Uint8Array> {
+export function sseStream(
+  tail: Tail,
+  controller: AbortController,
+  onEnd: () => void,
+  heartbeatMs: number = HEARTBEAT_MS,
+): ReadableStream<Uint8Array> {
   const iterator = tail.records[Symbol.asyncIterator]();
-  let pending: Promise<IteratorResult<StoredRecord[]>> | undefined;
+  let asked = false;
+  let step: Step | undefined;
+  let wake: (() => void) | undefined;
   let ended = false;
   const end = (): void => {
     if (ended) return;
@@ -34,31 +48,43 @@ export function sseStream(tail: Tail, controller: AbortController, onEnd: () => 
     void iterator.return?.(undefined);
     onEnd();
   };
+  const settle = (next: Step): void => {
+    step = next;
+    wake?.();
+  };
   return new ReadableStream<Uint8Array>(
     {
       start(stream) {
         stream.enqueue(encoder.encode(`: streaming from offset ${tail.startOffset}\nretry: 1000\n\n`));
       },
       async pull(stream) {
-        pending ??= iterator.next();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const heartbeat = new Promise<"heartbeat">((resolve) => {
-          timer = setTimeout(() => resolve("heartbeat"), HEARTBEAT_MS);
-        });
-        try {
-          const next = await Promise.race([pending, heartbeat]);
-          if (next === "heartbeat") {
-            stream.enqueue(encoder.encode(": heartbeat\n\n"));
-            return;
-          }
-          pending = undefined;
-          if (next.done) {
-            end();
-            stream.close();
-            return;
-          }
-          stream.enqueue(sseEvents(next.value));
-        } catch (error) {
+        if (!asked) {
+          asked = true;
+          iterator.next().then(
+            (result) => settle({ ok: true, result }),
+            (error: unknown) => settle({ ok: false, error }),
+          );
+        }
+        if (step === undefined) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            timer = setTimeout(resolve, heartbeatMs);
+          });
+          wake = undefined;
+          clearTimeout(timer);
+          // Cancelled while waiting: the stream is gone, nothing may be enqueued.
+          if (ended) return;
+        }
+        const next = step;
+        if (next === undefined) {
+          stream.enqueue(encoder.encode(": heartbeat\n\n"));
+          return;
+        }
+        step = undefined;
+        asked = false;
+        if (!next.ok) {
+          const error = next.error;
           const body =
             error instanceof StreamNestError
               ? error.toJSON()
@@ -66,9 +92,14 @@ export function sseStream(tail: Tail, controller: AbortController, onEnd: () => 
           stream.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`));
           end();
           stream.close();
-        } finally {
-          clearTimeout(timer);
+          return;
         }
+        if (next.result.done) {
+          end();
+          stream.close();
+          return;
+        }
+        stream.enqueue(sseEvents(next.result.value));
       },
       cancel() {
         end();

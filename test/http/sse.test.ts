@@ -2,6 +2,8 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { PartitionLog } from "../../src/storage/partition-log.ts";
 import { appFixture, type AppFixture, gaugeValue, until } from "./fixture.ts";
 import { SseReader } from "./sse-reader.ts";
+import type { StoredRecord, Tail } from "../../src/broker/types.ts";
+import { sseStream } from "../../src/http/sse.ts";
 
 let f: AppFixture;
 beforeEach(async () => {
@@ -48,4 +50,37 @@ test("hundreds of streams and long polls dropped by their clients free every slo
   await f.call("POST", "/produce", { topic: "demo", message: "m1", partition: 0 });
   expect((await sse.records(1))[0].message).toBe("m1");
   await sse.cancel();
+});
+
+test("an idle stream's heartbeats do not pile up reactions on the tail's pending read", async () => {
+  // A read that never completes: the stream only ever sends heartbeats.
+  let reactions = 0;
+  const never = new Promise<IteratorResult<StoredRecord[]>>(() => {});
+  const then = never.then.bind(never);
+  Object.defineProperty(never, "then", {
+    value: (...args: Parameters<typeof never.then>) => {
+      reactions++;
+      return then(...args);
+    },
+  });
+  let closed = 0;
+  const tail: Tail = {
+    startOffset: 0,
+    records: { [Symbol.asyncIterator]: () => ({ next: () => never, return: async () => ({ done: true, value: undefined }) }) },
+    close: () => closed++,
+  };
+  const stream = sseStream(tail, new AbortController(), () => {}, 1);
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let heartbeats = 0;
+  let text = "";
+  while (heartbeats < 50) {
+    const { value } = await reader.read();
+    text = decoder.decode(value);
+    if (text === ": heartbeat\n\n") heartbeats++;
+  }
+  expect(heartbeats).toBe(50);
+  expect(reactions).toBe(1);
+  await reader.cancel();
+  expect(closed).toBe(1);
 });

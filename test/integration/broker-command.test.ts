@@ -31,7 +31,7 @@ test("a port in use is an error naming the port, exit 1", async () => {
 test("a data dir in use by another broker is an error, exit 1", async () => {
   const started = await startBroker();
   stop = started.stop;
-  const result = await runCli(["broker", "--id=2", `--port=${started.broker.port}`, `--data-dir=${started.broker.dataDir}`]);
+  const result = await runCli(["broker", "--id=1", `--port=${started.broker.port}`, `--data-dir=${started.broker.dataDir}`]);
   expect(result.exitCode).toBe(1);
   expect(result.stderr).toContain("in use by another broker");
   expect((await fetch(`${started.broker.url}/health`)).status).toBe(200);

@@ -39,6 +39,8 @@ const ATTEMPTS: Array<[string, string, unknown]> = [
   ["POST", "/internal/partitions/produce", { calls: [{ topic: "guarded", partition: 0, messages: [{ message: "evil" }] }] }],
   ["POST", "/internal/partitions/fetch", { topic: "guarded", partition: 0, offset: 0 }],
   ["GET", "/internal/partitions/tail?topic=guarded&partition=0&offset=0", undefined],
+  ["GET", "/internal/partitions/offsets?topic=guarded", undefined],
+  ["GET", `/internal/partitions/offsets?topic=guarded&${SECRET_HEADER}=x`, undefined],
   ["DELETE", "/internal/metadata", undefined],
   ["GET", "/internal/no-such-route", undefined],
   ["POST", "/internal", "{not json"],
@@ -79,5 +81,24 @@ describe("the /internal/ routes", () => {
     const metadata = await get<{ version: number }>(cluster.broker(2), "/internal/metadata", { [SECRET_HEADER]: secret });
     expect(metadata.status).toBe(200);
     expect(metadata.body.version).toBe((await get<MetadataAnswer>(cluster.broker(2), "/metadata")).body.version);
+  });
+
+  test("a leader reports the ranges of the partitions of a topic it leads, and only those", async () => {
+    const described = await get<{ partitions: Array<{ partition: number; size_bytes: number }> }>(cluster.broker(3), "/topics/guarded");
+    const size0 = described.body.partitions[0].size_bytes;
+    expect(size0).toBeGreaterThan(0);
+    const offsets = (b: number, topic: string) => get(cluster.broker(b), `/internal/partitions/offsets?topic=${topic}`, { [SECRET_HEADER]: secret });
+    expect(await offsets(1, "guarded")).toEqual({
+      status: 200,
+      body: { topic: "guarded", partitions: [{ partition: 0, startOffset: 0, endOffset: 1, sizeBytes: size0 }] },
+    });
+    expect(await offsets(2, "guarded")).toEqual({
+      status: 200,
+      body: { topic: "guarded", partitions: [{ partition: 1, startOffset: 0, endOffset: 0, sizeBytes: 0 }] },
+    });
+    const missing = await offsets(1, "no-such-topic");
+    expect([missing.status, (missing.body as { error: string }).error]).toEqual([404, "TOPIC_NOT_FOUND"]);
+    const noTopic = await get<{ error: string }>(cluster.broker(1), "/internal/partitions/offsets", { [SECRET_HEADER]: secret });
+    expect([noTopic.status, noTopic.body.error]).toEqual([400, "INVALID_REQUEST"]);
   });
 });

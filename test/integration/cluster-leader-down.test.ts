@@ -73,6 +73,14 @@ describe("a leader that cannot be reached", () => {
         body: { offset: 0, message: `ok ${p}` },
       });
     }
+    // Describe still answers: each reachable leader's ranges, none for the dead one's partition.
+    const described = await get<{ partitions: Array<{ partition: number; end_offset?: number }> }>(cluster.broker(1), "/topics/fragile");
+    expect(described.status).toBe(200);
+    expect(described.body.partitions.map((p) => [p.partition, p.end_offset])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, undefined],
+    ]);
     await eventually(async () => {
       const view = (await get<ClusterAnswer>(cluster.broker(1), "/cluster")).body;
       return view.brokers.find((b) => b.id === 3)?.alive === false;

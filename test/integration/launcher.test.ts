@@ -183,13 +183,13 @@ describe("broker --count=N (the local cluster launcher)", () => {
   test("a broker that cannot start stops the launch with an error", async () => {
     const base = freePortRange(2);
     const dir = tempDir();
-    // The data dir's parent is a file, so no broker can create its folder.
-    const blocked = join(dir, "not-a-folder");
-    await Bun.write(blocked, "x");
-    const { exitCode, stderr } = await runCli(["broker", "--count=2", `--base-port=${base}`, `--data-dir=${blocked}`]);
+    // Broker 2's own folder is a file, so broker 2 alone cannot start.
+    await Bun.write(join(dir, "broker-2"), "x");
+    const { exitCode, stderr } = await runCli(["broker", "--count=2", `--base-port=${base}`, `--data-dir=${dir}`]);
     expect(exitCode).toBe(1);
-    expect(stderr).toMatch(/Broker [12] \(pid \d+\) exited with code 1 before it was up; see its output above/);
-    expect(stderr).toMatch(/Stopping the cluster because broker [12] could not start\./);
+    expect(stderr).toContain(`[broker 2] Error: cannot use data dir ${join(dir, "broker-2")}: it is a file, not a folder`);
+    expect(stderr).toMatch(/Broker 2 \(pid \d+\) exited with code 1 before it was up; see its output above/);
+    expect(stderr).toContain("Stopping the cluster because broker 2 could not start.");
     expect(portProblem(base)).toBeUndefined();
     expect(portProblem(base + 1)).toBeUndefined();
   });
