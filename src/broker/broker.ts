@@ -135,7 +135,7 @@ export class Broker {
         self: this.self,
         metadata: this.metadata,
         brokers: () => this.directory.brokers(),
-        createTopic: (topic, partitions) => this.createTopic(topic, partitions),
+        createTopic: (topic, partitions) => this.addTopic(topic, partitions),
         describeTopic: (topic) => this.describeTopic(topic),
         localLog: (topic, partition) => this.leaderLog(topic, partition),
       },
@@ -157,6 +157,14 @@ export class Broker {
 
   /** "created", or "exists" when the topic is already there with this partition count. */
   async createTopic(topic: unknown, partitions: unknown): Promise<"created" | "exists"> {
+    // The group coordinators create it on first use, with the partition count every
+    // broker derives a group's coordinator from; a client's count would break that.
+    if (typeof topic === "string" && isInternalTopic(topic))
+      throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is internal: the brokers create it when a consumer group first needs it`);
+    return this.addTopic(topic, partitions);
+  }
+
+  private async addTopic(topic: unknown, partitions: unknown): Promise<"created" | "exists"> {
     assertTopicName(topic);
     const max = this.config.maxPartitions;
     if (typeof partitions !== "number" || !Number.isInteger(partitions) || partitions < 1 || partitions > max)

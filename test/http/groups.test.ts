@@ -184,6 +184,11 @@ describe("group routes", () => {
   });
 
   test("__consumer_offsets is created on first use, hidden from the topic list unless asked, and survives a restart", async () => {
+    // A client cannot create it first with a partition count of its own choosing.
+    expect(await f.call("POST", "/create-topic", { topic: "__consumer_offsets", partitions: 1 })).toEqual({
+      status: 400,
+      body: { error: "INVALID_REQUEST", message: "__consumer_offsets is internal: the brokers create it when a consumer group first needs it" },
+    });
     expect((await f.call("GET", "/list-topics")).body).toEqual({ topics: ["t"] });
     const a = await join();
     await f.call("POST", "/groups/g/offsets", { member_id: a.member_id, generation: 1, offsets: [{ topic: "t", partition: 0, offset: 3 }] });
