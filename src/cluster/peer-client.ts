@@ -1,12 +1,16 @@
+import type { IncomingMessage } from "node:http";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
 import { CLUSTER_SECRET_HEADER } from "./internal-auth.ts";
+import { exchange, type PeerExchange, peerAgent, readText, toResponse } from "./peer-http.ts";
 
 /**
- * HTTP calls from this broker to another. Bun's fetch pools keep-alive connections per
- * origin, so steady traffic to a peer reuses sockets instead of paying a TCP handshake
- * per call. Every call is bounded: a peer that does not answer within the timeout (2 s
- * by default), refuses the connection, or cannot be resolved is reported as
- * LEADER_UNAVAILABLE naming its address, so a caller never waits on a dead broker.
+ * HTTP calls from this broker to another, over node:http with a keep-alive agent (see
+ * peer-http.ts for why not fetch): steady traffic to a peer reuses sockets instead of
+ * paying a TCP handshake per call, and any number of calls run at once, so forwarded
+ * long polls and live tails, however many, never make another call wait. Every call is
+ * bounded: a peer that does not answer within the timeout (2 s by default), refuses the
+ * connection, or cannot be resolved is reported as LEADER_UNAVAILABLE naming its
+ * address, so a caller never waits on a dead broker.
  */
 
 export const DEFAULT_PEER_TIMEOUT_MS = 2_000;
@@ -38,6 +42,7 @@ class PeerTimeout extends Error {}
 
 export class PeerClient {
   readonly timeoutMs: number;
+  private readonly agent = peerAgent();
 
   constructor(private readonly options: PeerClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
@@ -49,9 +54,10 @@ export class PeerClient {
    * keeps it open (server-sent events). Only failing to get an answer throws.
    */
   async send(address: string, request: PeerRequest): Promise<Response> {
-    const { response, release } = await this.open(address, request);
+    const method = request.method ?? "GET";
+    const { head, ex, release } = await this.open(address, request);
     release();
-    return response;
+    return toResponse(head, ex, method);
   }
 
   /**
@@ -61,59 +67,71 @@ export class PeerClient {
    */
   async json<T>(address: string, request: PeerRequest): Promise<T> {
     const label = request.label ?? address;
-    const { response, release, timedOut } = await this.open(address, request);
+    const { head, ex, release, timedOut } = await this.open(address, request);
     let text: string;
     try {
-      text = await response.text();
+      text = await readText(head, ex);
     } catch (error) {
+      if (request.signal?.aborted && !timedOut()) throw error;
       throw unavailable(label, address, timedOut() ? new PeerTimeout() : error, request.timeoutMs ?? this.timeoutMs);
     } finally {
       release();
     }
     const body = parseJson(text);
-    if (response.ok) {
+    const status = head.statusCode ?? 0;
+    if (status >= 200 && status < 300) {
       if (body === undefined && text !== "")
         throw new StreamNestError("INTERNAL_ERROR", `${label} answered ${request.path} with a body that is not JSON`);
       return body as T;
     }
-    throw peerError(label, address, response.status, body, text);
+    throw peerError(label, address, status, body, text);
   }
 
+  /**
+   * Starts the exchange and waits for the answer's head. The caller's abort ends the
+   * exchange at any point, the body included; the timeout only until release().
+   */
   private async open(
     address: string,
     request: PeerRequest,
-  ): Promise<{ response: Response; release: () => void; timedOut: () => boolean }> {
+  ): Promise<{ head: IncomingMessage; ex: PeerExchange; release: () => void; timedOut: () => boolean }> {
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
     const label = request.label ?? address;
-    const abort = new AbortController();
+    const headers: Record<string, string> = {};
+    new Headers(request.headers).forEach((value, name) => {
+      headers[name] = value;
+    });
+    if (this.options.secret !== undefined) headers[CLUSTER_SECRET_HEADER] = this.options.secret;
+    if (this.options.selfId !== undefined) headers[FROM_HEADER] = String(this.options.selfId);
+    let ex: PeerExchange;
+    try {
+      if (request.signal?.aborted) throw request.signal.reason;
+      ex = exchange(this.agent, address, { method: request.method ?? "GET", path: request.path, headers, body: request.body });
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      throw unavailable(label, address, error, timeoutMs);
+    }
     let expired = false;
     const timer = setTimeout(() => {
       expired = true;
-      abort.abort(new PeerTimeout());
+      ex.cancel(new PeerTimeout());
     }, timeoutMs);
-    const onCallerAbort = (): void => abort.abort(request.signal?.reason);
-    if (request.signal) {
-      if (request.signal.aborted) abort.abort(request.signal.reason);
-      else request.signal.addEventListener("abort", onCallerAbort, { once: true });
-    }
-    const headers = new Headers(request.headers);
-    if (this.options.secret !== undefined) headers.set(CLUSTER_SECRET_HEADER, this.options.secret);
-    if (this.options.selfId !== undefined) headers.set(FROM_HEADER, String(this.options.selfId));
+    const signal = request.signal;
+    const onCallerAbort = (): void => ex.cancel(signal?.reason);
+    signal?.addEventListener("abort", onCallerAbort, { once: true });
     const release = (): void => clearTimeout(timer);
+    let head: IncomingMessage;
     try {
-      const response = await fetch(`http://${address}${request.path}`, {
-        method: request.method ?? "GET",
-        headers,
-        body: request.body ?? undefined,
-        signal: abort.signal,
-        redirect: "manual",
-      });
-      return { response, release, timedOut: () => expired };
+      head = await ex.head;
     } catch (error) {
       release();
-      if (request.signal?.aborted && !expired) throw error;
+      signal?.removeEventListener("abort", onCallerAbort);
+      if (signal?.aborted && !expired) throw error;
       throw unavailable(label, address, expired ? new PeerTimeout() : error, timeoutMs);
     }
+    // The caller's abort matters until the answer is over, not a moment longer.
+    head.once("close", () => signal?.removeEventListener("abort", onCallerAbort));
+    return { head, ex, release, timedOut: () => expired };
   }
 }
 

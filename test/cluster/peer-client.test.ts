@@ -4,8 +4,18 @@ import { FROM_HEADER, mayHaveArrived, PeerClient } from "../../src/cluster/peer-
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
 
+async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("the condition never held");
+    await Bun.sleep(10);
+  }
+}
+
 const seen: Array<{ path: string; secret: string | null; from: string | null; body: string }> = [];
 const hung: Array<() => void> = [];
+/** Streams still open at the peer, by path; a stream leaves when its client is gone. */
+const openStreams = new Map<string, number>();
 
 // A real peer: answers some paths, hangs on one, streams slowly on another.
 const server = Bun.serve({
@@ -29,6 +39,21 @@ const server = Bun.serve({
         return new Response("<html>", { status: 502 });
       case "/hang":
         return new Promise<Response>((resolve) => hung.push(() => resolve(new Response("late"))));
+      case "/open-stream": {
+        // Headers and one line at once, then nothing until the client leaves.
+        const key = url.search;
+        openStreams.set(key, (openStreams.get(key) ?? 0) + 1);
+        const left = (): void => {
+          openStreams.set(key, (openStreams.get(key) ?? 0) - 1);
+        };
+        req.signal.addEventListener("abort", left, { once: true });
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode("started\n"));
+          },
+        });
+        return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+      }
       case "/slow-stream": {
         // Headers at once, then three chunks spaced wider than the client's timeout.
         const stream = new ReadableStream<Uint8Array>({
@@ -135,6 +160,59 @@ describe("PeerClient", () => {
     const response = await client.send(address, { path: "/slow-stream" });
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     expect(await response.text()).toBe("abc");
+  });
+
+  test("more calls at once than fetch would run (256) all reach the peer, and a short call still answers", async () => {
+    // Long-lived calls as forwarded long polls and live tails hold them: waiting for an
+    // answer, or reading an answer that stays open.
+    const waiting = Array.from({ length: 300 }, () => client.send(address, { path: "/hang", timeoutMs: 30_000 }));
+    for (const w of waiting) w.catch(() => undefined);
+    const abort = new AbortController();
+    const streams = await Promise.all(
+      Array.from({ length: 300 }, () => client.send(address, { path: "/open-stream?many", signal: abort.signal, timeoutMs: 5_000 })),
+    );
+    expect(openStreams.get("?many")).toBe(300);
+    expect(await client.json<{ hello: string }>(address, { path: "/ok", timeoutMs: 5_000 })).toEqual({ hello: "world" });
+    // Every stream reads what the peer sent, and ends at the peer when its caller leaves.
+    const decoder = new TextDecoder();
+    for (const response of streams) {
+      const first = await response.body?.getReader().read();
+      expect(decoder.decode(first?.value)).toBe("started\n");
+    }
+    abort.abort(new Error("the clients went away"));
+    await eventually(() => openStreams.get("?many") === 0);
+    for (const release of hung.splice(0)) release();
+    for (const response of await Promise.all(waiting)) expect(await response.text()).toBe("late");
+  }, 15_000);
+
+  test("cancelling an answer's body ends the call at the peer", async () => {
+    const response = await client.send(address, { path: "/open-stream?cancel" });
+    expect(openStreams.get("?cancel")).toBe(1);
+    await response.body?.cancel();
+    await eventually(() => openStreams.get("?cancel") === 0);
+  });
+
+  test("a stream the peer breaks off errors with ECONNRESET, not a clean end", async () => {
+    const dying = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket) {
+          socket.write("HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{}\r\n\r\n");
+          setTimeout(() => socket.terminate(), 50);
+        },
+      },
+    });
+    try {
+      const response = await client.send(`127.0.0.1:${dying.port}`, { path: "/tail" });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("application/x-ndjson");
+      const error = (await response.text().catch((e: unknown) => e)) as Error & { code?: string };
+      expect(error).toBeInstanceOf(Error);
+      expect(error.code).toBe("ECONNRESET");
+    } finally {
+      dying.stop(true);
+    }
   });
 
   test("the caller's abort ends the call without calling it a peer failure", async () => {
