@@ -13,11 +13,14 @@ import { registerGroupMetrics } from "../metrics/group-metrics.ts";
 import { BrokerMetrics, type PartitionStat, type TopicCounters } from "../metrics/metrics.ts";
 import { checkNewSchema, SchemaRegistry } from "../schema/registry.ts";
 import { deletePartitionLog, PartitionLog } from "../storage/partition-log.ts";
+import { listSegmentBases } from "../storage/segment.ts";
+import { isOutOfFiles } from "../storage/storage-failure.ts";
 import type { LogOptions, RecordInput, StoredRecord } from "../storage/types.ts";
 import { type BrokerDirectory, type Forwarder, noForwarder, type PartitionRange, singleBrokerDirectory } from "./cluster-seam.ts";
 import type { BrokerConfig } from "./config.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { GroupService } from "./groups.ts";
+import { type LogLease, OpenLogs } from "./open-logs.ts";
 import type { GroupCallSender } from "./groups-seam.ts";
 import { toRecord } from "./produce-record.ts";
 import type {
@@ -42,6 +45,8 @@ export const FETCH_MAX_BYTES_LIMIT = 64 * 1024 * 1024;
 export const FETCH_TIMEOUT_LIMIT_MS = 300_000;
 /** Longest file name most file systems allow (NAME_MAX on Linux and macOS, NTFS's limit). */
 const MAX_FOLDER_NAME = 255;
+/** Partitions looked at per turn of the event loop by a retention pass. */
+const RETENTION_STEP_PARTITIONS = 100;
 /** Records per step of a live tail. */
 const TAIL_BATCH_RECORDS = 1000;
 const TAIL_BATCH_BYTES = 1024 * 1024;
@@ -50,8 +55,29 @@ interface PartitionState {
   readonly partition: number;
   assignment: PartitionAssignment;
   readonly dir: string;
-  /** Opened on first use: a 10,000-partition topic costs nothing until written. */
-  log: PartitionLog | undefined;
+  /** Its log stays open for good once opened: a group coordinator holds it (`__consumer_offsets`). */
+  readonly keepOpen: boolean;
+  /**
+   * What its log showed when it was last closed: a closed log does not change, so
+   * describe and metrics answer from this without opening it again.
+   */
+  closed: LogStats | undefined;
+  /** Segment files its folder held when looked at before its log was ever opened (retention). */
+  unopenedSegments: number | undefined;
+}
+
+interface LogStats {
+  startOffset: number;
+  endOffset: number;
+  sizeBytes: number;
+  segmentCount: number;
+}
+
+/** The messages of one batch produce bound for one partition. */
+interface BatchGroup {
+  indexes: number[];
+  records: RecordInput[];
+  messages: ProduceMessage[];
 }
 
 interface TopicState {
@@ -102,6 +128,13 @@ export class Broker {
   private readonly logOptions: Partial<LogOptions>;
   private readonly unsubscribe: () => void;
   private readonly retentionTimer: ReturnType<typeof setInterval> | undefined;
+  private retentionRun: Promise<void> | undefined;
+  /**
+   * The partition logs open now, at most config.maxOpenPartitions of those nobody is
+   * using: opened on first use (a 10,000-partition topic costs nothing until written),
+   * the least recently used idle one closed when another must open.
+   */
+  private readonly logs: OpenLogs<PartitionState>;
   private readonly lock: DataDirLock;
   private closing: Promise<void> | undefined;
 
@@ -113,6 +146,10 @@ export class Broker {
     this.forwarder = deps.forwarder ?? noForwarder;
     // A message of maxMessageBytes must fit in one record, with room for its framing.
     this.logOptions = { ...config.log, maxRecordBytes: config.maxMessageBytes + 64 * 1024 };
+    this.logs = new OpenLogs<PartitionState>(config.maxOpenPartitions, {
+      warn: this.warn,
+      evicting: (ps, log) => (ps.closed = statsOf(log)),
+    });
     this.lock = DataDirLock.acquire(config.dataDir);
     try {
       this.metadata = MetadataStore.open(join(config.dataDir, "meta"), this.directory.brokers());
@@ -261,9 +298,9 @@ export class Broker {
         const base = { partition: ps.partition, leader, replicas: [...replicas], leaderEpoch, broker: this.addressOf(leader, doc) };
         if (leader !== this.self.id) return base;
         // A partition never written has no folder yet; reading it must not create one.
-        const log = this.writtenLog(ps);
-        if (!log) return { ...base, startOffset: 0, endOffset: 0, sizeBytes: 0 };
-        return { ...base, startOffset: log.startOffset, endOffset: log.endOffset, sizeBytes: log.sizeBytes };
+        const stats = this.logStats(ps);
+        if (!stats) return { ...base, startOffset: 0, endOffset: 0, sizeBytes: 0 };
+        return { ...base, startOffset: stats.startOffset, endOffset: stats.endOffset, sizeBytes: stats.sizeBytes };
       }),
     };
   }
@@ -331,7 +368,13 @@ export class Broker {
       return outcome;
     }
     const started = performance.now();
-    const { baseOffset } = await this.openLog(ps).append([record]);
+    const lease = await this.leaseLog(ps);
+    let baseOffset: number;
+    try {
+      ({ baseOffset } = await lease.log.append([record]));
+    } finally {
+      lease.release();
+    }
     this.metrics.produceLatency.observe((performance.now() - started) / 1000);
     state.counters.produced++;
     state.counters.bytesIn += recordBytes(record);
@@ -349,7 +392,7 @@ export class Broker {
     if (!Array.isArray(messages) || messages.length === 0)
       throw new StreamNestError("INVALID_REQUEST", "messages must be a non-empty array");
     const outcomes: ProduceOutcome[] = new Array(messages.length);
-    const groups = new Map<number, { indexes: number[]; records: RecordInput[]; messages: ProduceMessage[] }>();
+    const groups = new Map<number, BatchGroup>();
     const now = Date.now();
     for (let i = 0; i < messages.length; i++) {
       try {
@@ -364,34 +407,46 @@ export class Broker {
         outcomes[i] = failure(error);
       }
     }
-    await Promise.all(
-      [...groups].map(async ([partition, group]) => {
-        const ps = state.partitions[partition];
-        try {
-          if (ps.assignment.leader !== this.self.id) {
-            const forwarded = await this.forwarder.produce(
-              this.leaderRef(ps),
-              state.meta.name,
-              partition,
-              group.messages.map((m) => ({ ...m, partition })),
-            );
-            group.indexes.forEach((index, j) => (outcomes[index] = forwarded[j]));
-            return;
-          }
-          const started = performance.now();
-          const { baseOffset } = await this.openLog(ps).append(group.records);
-          this.metrics.produceLatency.observe((performance.now() - started) / 1000);
-          let bytes = 0;
-          for (const r of group.records) bytes += recordBytes(r);
-          state.counters.produced += group.records.length;
-          state.counters.bytesIn += bytes;
-          group.indexes.forEach((index, j) => (outcomes[index] = { partition, offset: baseOffset + j }));
-        } catch (error) {
-          const outcome = failure(error);
-          for (const index of group.indexes) outcomes[index] = outcome;
+    const run = async ([partition, group]: [number, BatchGroup]): Promise<void> => {
+      const ps = state.partitions[partition];
+      try {
+        if (ps.assignment.leader !== this.self.id) {
+          const forwarded = await this.forwarder.produce(
+            this.leaderRef(ps),
+            state.meta.name,
+            partition,
+            group.messages.map((m) => ({ ...m, partition })),
+          );
+          group.indexes.forEach((index, j) => (outcomes[index] = forwarded[j]));
+          return;
         }
-      }),
-    );
+        const started = performance.now();
+        const lease = await this.leaseLog(ps);
+        let baseOffset: number;
+        try {
+          ({ baseOffset } = await lease.log.append(group.records));
+        } finally {
+          lease.release();
+        }
+        this.metrics.produceLatency.observe((performance.now() - started) / 1000);
+        let bytes = 0;
+        for (const r of group.records) bytes += recordBytes(r);
+        state.counters.produced += group.records.length;
+        state.counters.bytesIn += bytes;
+        group.indexes.forEach((index, j) => (outcomes[index] = { partition, offset: baseOffset + j }));
+      } catch (error) {
+        const outcome = failure(error);
+        for (const index of group.indexes) outcomes[index] = outcome;
+      }
+    };
+    const local = [...groups].filter(([partition]) => state.partitions[partition].assignment.leader === this.self.id);
+    const forwarded = [...groups].filter(([partition]) => state.partitions[partition].assignment.leader !== this.self.id);
+    // A batch spread over thousands of partitions (round-robin over a large topic) holds
+    // every log it appends to until written: in waves of the open-log limit, not all at once.
+    const waves = async (): Promise<void> => {
+      for (let i = 0; i < local.length; i += this.logs.limit) await Promise.all(local.slice(i, i + this.logs.limit).map(run));
+    };
+    await Promise.all([...forwarded.map(run), waves()]);
     return outcomes;
   }
 
@@ -436,15 +491,31 @@ export class Broker {
     const timeoutMs = bounded("timeout_ms", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
     if (ps.assignment.leader !== this.self.id)
       return this.forwarder.fetch(this.leaderRef(ps), { ...request, offset, maxRecords, maxBytes, timeoutMs });
-    const written = this.writtenLog(ps);
+    const written = await this.leaseWritten(ps);
     if (!written) {
       // Never written: answered as the empty log it is, without creating its folder
       // (a scan of a 10,000-partition topic, or a refused read, must not write to disk).
       if (offset > 0 && request.allowPastEnd !== true) throw outOfRange(offset, 0, 0);
       if (timeoutMs === 0) return { records: [], nextOffset: offset, startOffset: 0, endOffset: 0 };
     }
-    // Waiting needs the log to hear of appends.
-    const log = written ?? this.openLog(ps);
+    // Waiting needs the log to hear of appends; the lease keeps it open meanwhile.
+    const lease = written ?? (await this.leaseLog(ps));
+    try {
+      return await this.fetchFrom(state, lease.log, offset, maxRecords, maxBytes, timeoutMs, request);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async fetchFrom(
+    state: TopicState,
+    log: PartitionLog,
+    offset: number,
+    maxRecords: number,
+    maxBytes: number,
+    timeoutMs: number,
+    request: FetchRequest & { allowPastEnd?: boolean; uncounted?: boolean },
+  ): Promise<FetchResult> {
     const pastEnd = request.allowPastEnd === true && offset > log.endOffset;
     const counted = request.uncounted !== true;
     let records = pastEnd ? [] : this.read(state, log, offset, maxRecords, maxBytes, counted);
@@ -494,11 +565,16 @@ export class Broker {
     if (ps.assignment.leader !== this.self.id)
       return this.forwarder.tail(this.leaderRef(ps), { ...request, offset: requested });
     // The range is checked before a never-written partition's folder is created.
-    const written = this.writtenLog(ps);
+    const written = await this.leaseWritten(ps);
     if (!written && requested !== undefined && requested > 0) throw outOfRange(requested, 0, 0);
-    const log = written ?? this.openLog(ps);
+    // Held until the tail ends: its log is never closed under it.
+    const lease = written ?? (await this.leaseLog(ps));
+    const log = lease.log;
     const start = requested ?? log.endOffset;
-    if (start < log.startOffset || start > log.endOffset) throw outOfRange(start, log.startOffset, log.endOffset);
+    if (start < log.startOffset || start > log.endOffset) {
+      lease.release();
+      throw outOfRange(start, log.startOffset, log.endOffset);
+    }
     const closed = new AbortController();
     const signals = [request.signal, state.lifetime.signal, this.lifetime.signal, closed.signal];
     // Counted from now, not from the first read: a stream nobody reads still holds a slot.
@@ -511,6 +587,7 @@ export class Broker {
       for (const s of signals) s.removeEventListener("abort", release);
       closed.abort();
       this.metrics.activeStreams.dec();
+      lease.release();
     };
     const self = this;
     async function* records(): AsyncGenerator<StoredRecord[]> {
@@ -570,10 +647,8 @@ export class Broker {
     this.groups.close();
     this.unsubscribe();
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    const closes: Promise<void>[] = [];
-    for (const state of this.topics.values())
-      for (const ps of state.partitions) if (ps.log) closes.push(ps.log.close());
-    await Promise.all(closes);
+    await this.retentionRun;
+    await this.logs.closeAll();
     await this.settleDeletions();
     this.lock.release();
   }
@@ -585,7 +660,8 @@ export class Broker {
     const ps = this.partitionState(this.topicState(topic), partition);
     if (ps.assignment.leader !== this.self.id)
       throw new StreamNestError("NOT_COORDINATOR", `partition ${partition} of "${topic}" is led by broker ${ps.assignment.leader}`);
-    return this.openLog(ps);
+    // The coordinator keeps the log (the lease is never given back): it stays open for good.
+    return this.logs.acquireNow(ps.dir, ps, () => this.openLog(ps), { keep: true }).log;
   }
 
   private assertRunning(): void {
@@ -611,18 +687,52 @@ export class Broker {
     return ps;
   }
 
-  /** The log if the partition was ever written (its folder exists), else undefined. */
-  private writtenLog(ps: PartitionState): PartitionLog | undefined {
-    return ps.log ?? (existsSync(ps.dir) ? this.openLog(ps) : undefined);
+  /** Whether the partition was ever written: its log is open, was, or its folder exists. */
+  private isWritten(ps: PartitionState): boolean {
+    return this.logs.get(ps.dir) !== undefined || ps.closed !== undefined || existsSync(ps.dir);
   }
 
+  /** A lease on the partition's log, opening it (and creating its folder) if need be. */
+  private leaseLog(ps: PartitionState): Promise<LogLease> {
+    return this.logs.acquire(ps.dir, ps, () => this.openLog(ps), { keep: ps.keepOpen });
+  }
+
+  /** A lease on the log if the partition was ever written, else undefined. */
+  private async leaseWritten(ps: PartitionState): Promise<LogLease | undefined> {
+    return this.isWritten(ps) ? this.leaseLog(ps) : undefined;
+  }
+
+  /**
+   * Start and end offsets and size, without opening a closed log; a log written before
+   * this start and not opened since is opened for the look and closed again.
+   */
+  private logStats(ps: PartitionState): LogStats | undefined {
+    const open = this.logs.get(ps.dir);
+    if (open) return statsOf(open);
+    if (ps.closed) return ps.closed;
+    if (!existsSync(ps.dir)) return undefined;
+    const lease = this.logs.acquireNow(ps.dir, ps, () => this.openLog(ps), { keep: ps.keepOpen, passing: true });
+    try {
+      return statsOf(lease.log);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Only through `logs`, which keeps the count of open logs and never opens a folder twice. */
   private openLog(ps: PartitionState): PartitionLog {
-    if (ps.log) return ps.log;
     if (this.lifetime.signal.aborted) throw new StreamNestError("LEADER_UNAVAILABLE", "the broker is shutting down");
     if (this.deletingDirs.has(ps.dir))
       throw new StreamNestError("LEADER_UNAVAILABLE", `the previous data of ${ps.dir} is still being deleted; retry`);
-    ps.log = PartitionLog.open(ps.dir, this.logOptions, this.warn);
-    return ps.log;
+    try {
+      return PartitionLog.open(ps.dir, this.logOptions, this.warn);
+    } catch (error) {
+      if (!isOutOfFiles(error)) throw error;
+      throw new StreamNestError(
+        "STORAGE_ERROR",
+        `${(error as Error).message}, or lower --max-open-partitions (now ${this.logs.limit}, with ${this.logs.size} partition logs open)`,
+      );
+    }
   }
 
   private newTopicState(meta: TopicMetadata): TopicState {
@@ -632,7 +742,9 @@ export class Broker {
         partition: assignment.partition,
         assignment,
         dir: join(this.config.dataDir, `${meta.name}-${assignment.partition}`),
-        log: undefined,
+        keepOpen: isInternalTopic(meta.name),
+        closed: undefined,
+        unopenedSegments: undefined,
       })),
       // Each broker starts its round-robin one partition further than the broker before
       // it, so producers spread over the brokers also spread over the partitions.
@@ -669,10 +781,16 @@ export class Broker {
     state.lifetime.abort();
     this.metrics.forgetTopic(name);
     for (const ps of state.partitions) {
-      const log = ps.log;
-      ps.log = undefined;
+      const log = this.logs.detach(ps.dir);
+      // A log evicted just before still has its close running: the folder goes after it.
+      const closing = this.logs.closing(ps.dir);
       this.deletingDirs.add(ps.dir);
-      const done = (log ? deletePartitionLog(log) : Promise.resolve(rmSync(ps.dir, { recursive: true, force: true })))
+      const removal = log
+        ? deletePartitionLog(log)
+        : closing
+          ? closing.then(() => rmSync(ps.dir, { recursive: true, force: true }))
+          : Promise.resolve(rmSync(ps.dir, { recursive: true, force: true }));
+      const done = removal
         .catch((error: unknown) => this.warn(`could not delete ${ps.dir}: ${(error as Error).message}`))
         .finally(() => {
           this.deletingDirs.delete(ps.dir);
@@ -727,22 +845,64 @@ export class Broker {
   }
 
   private enforceRetention(): void {
-    for (const state of this.topics.values())
+    // A pass over many closed logs can outlast the interval: one pass at a time.
+    if (this.retentionRun) return;
+    this.retentionRun = this.retentionPass().finally(() => (this.retentionRun = undefined));
+  }
+
+  /**
+   * Every partition with data here, open or not: a closed log is opened in turn for it
+   * (and closed again) when it has a rolled segment that retention could delete.
+   */
+  private async retentionPass(): Promise<void> {
+    let step = 0;
+    for (const state of [...this.topics.values()]) {
+      // Committed offsets are kept until their group deletes them, whatever the retention.
+      if (isInternalTopic(state.meta.name)) continue;
       for (const ps of state.partitions) {
-        // Committed offsets are kept until their group deletes them, whatever the retention.
-        if (!ps.log || isInternalTopic(state.meta.name)) continue;
+        if (this.lifetime.signal.aborted) return;
+        if (state.lifetime.signal.aborted) break;
+        if (++step % RETENTION_STEP_PARTITIONS === 0) await new Promise((resolve) => setImmediate(resolve));
+        const open = this.logs.get(ps.dir);
+        if (!open && !this.hasRolledSegments(ps)) continue;
+        let lease: LogLease | undefined;
         try {
-          ps.log.enforceRetention();
+          lease = open ? undefined : await this.logs.acquire(ps.dir, ps, () => this.openLog(ps), { passing: true });
+          (lease?.log ?? open)?.enforceRetention();
         } catch (error) {
-          this.warn(`retention of ${ps.dir} failed: ${(error as Error).message}`);
+          if (!state.lifetime.signal.aborted && !this.lifetime.signal.aborted)
+            this.warn(`retention of ${ps.dir} failed: ${(error as Error).message}`);
+        } finally {
+          lease?.release();
         }
       }
+    }
+  }
+
+  /**
+   * Whether a closed log has more than its active segment: only then can retention delete
+   * any. A folder changes only while its log is open, so what was seen is kept.
+   */
+  private hasRolledSegments(ps: PartitionState): boolean {
+    if (ps.closed) return ps.closed.segmentCount > 1;
+    if (ps.unopenedSegments === undefined) {
+      try {
+        ps.unopenedSegments = listSegmentBases(ps.dir).length;
+      } catch {
+        // No folder: never written.
+        ps.unopenedSegments = 0;
+      }
+    }
+    return ps.unopenedSegments > 1;
   }
 
   private *partitionStats(): Iterable<PartitionStat> {
     for (const state of this.topics.values())
-      for (const ps of state.partitions)
-        if (ps.log) yield { topic: state.meta.name, partition: ps.partition, endOffset: ps.log.endOffset, sizeBytes: ps.log.sizeBytes };
+      for (const ps of state.partitions) {
+        const open = this.logs.get(ps.dir);
+        const stats = open ? statsOf(open) : ps.closed;
+        if (stats) yield { topic: state.meta.name, partition: ps.partition, endOffset: stats.endOffset, sizeBytes: stats.sizeBytes };
+      }
   }
 
   private brokerList(doc: MetadataDocument): BrokerRef[] {
@@ -761,6 +921,10 @@ export class Broker {
     const id = ps.assignment.leader;
     return { id, address: this.addressOf(id, this.metadata.current) };
   }
+}
+
+function statsOf(log: PartitionLog): LogStats {
+  return { startOffset: log.startOffset, endOffset: log.endOffset, sizeBytes: log.sizeBytes, segmentCount: log.segmentCount };
 }
 
 function recordBytes(record: RecordInput): number {

@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_PARTITIONS,
+  defaultMaxOpenPartitions,
 } from "../broker/config.ts";
 import { CLUSTER_SECRET_ENV } from "../cluster/cluster-secret.ts";
 import { runLocalCluster } from "../cluster/launcher.ts";
@@ -74,6 +75,7 @@ interface BrokerFlags {
   "cluster-secret"?: string;
   fsync?: string;
   "max-partitions"?: string;
+  "max-open-partitions"?: string;
   "max-message-bytes"?: string;
   "max-body-bytes"?: string;
   "segment-bytes"?: string;
@@ -103,6 +105,7 @@ export function configFromFlags(flags: BrokerFlags, env: Record<string, string |
     peers,
     clusterSecret: secret === undefined || secret === "" ? undefined : secret,
     maxPartitions: integer("max-partitions", flags["max-partitions"] ?? DEFAULT_MAX_PARTITIONS, 1),
+    maxOpenPartitions: integer("max-open-partitions", flags["max-open-partitions"] ?? defaultMaxOpenPartitions(), 1),
     maxMessageBytes: bytes("max-message-bytes", flags["max-message-bytes"] ?? DEFAULT_MAX_MESSAGE_BYTES, 1),
     maxBodyBytes: bytes("max-body-bytes", flags["max-body-bytes"] ?? DEFAULT_MAX_BODY_BYTES, 1),
     log: {
@@ -225,6 +228,10 @@ export default defineCommand({
     "cluster-secret": { type: "string", description: `secret guarding /internal/ routes (or $${CLUSTER_SECRET_ENV})` },
     fsync: { type: "string", description: "flush to the device: always | interval | never (default interval)" },
     "max-partitions": { type: "string", description: `most partitions of one topic (default ${DEFAULT_MAX_PARTITIONS})` },
+    "max-open-partitions": {
+      type: "string",
+      description: `most partition logs kept open when idle, ~3 open files each (default from ulimit -n: ${defaultMaxOpenPartitions()})`,
+    },
     "max-message-bytes": { type: "string", description: "largest message (default 1MiB)" },
     "max-body-bytes": { type: "string", description: "largest request body (default 32MiB)" },
     "segment-bytes": { type: "string", description: "roll log segments at this size (default 128MiB)" },

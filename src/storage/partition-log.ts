@@ -70,7 +70,7 @@ export class PartitionLog {
     } catch (error) {
       // A folder made by this open holds nothing worth keeping; left behind (say, by a
       // full disk) it would make the partition look written, and every describe trip on it.
-      if (created !== undefined) rmSync(created, { recursive: true, force: true });
+      if (created !== undefined) removeQuietly(created);
       throw storageFailure(error, `opening partition log ${dir}`);
     }
     if (options.fsync === "interval") {
@@ -310,16 +310,35 @@ export class PartitionLog {
     return this.closing;
   }
 
+  /**
+   * Closes at once when nothing is left to write or flush (no append pending or awaiting
+   * its flush, no segment written since its last flush) and returns true; otherwise
+   * returns false, still open, and close() is the way. A log given up only to free its
+   * files is closed this way without a turn of the event loop, so it can be reopened at once.
+   */
+  closeIfIdle(): boolean {
+    if (this.closing !== null) return false;
+    if (this.pending.length > 0 || this.awaitingFlush.length > 0 || this.flushInFlight !== null) return false;
+    if (this.segments.some((s) => s.dirty)) return false;
+    this.closing = Promise.resolve();
+    this.release();
+    return true;
+  }
+
   private async closeNow(): Promise<void> {
     try {
       await this.drain();
     } finally {
-      if (this.intervalTimer !== null) clearInterval(this.intervalTimer);
-      this.listeners.clear();
-      for (const segment of this.segments) segment.close();
-      this.index.close();
-      openDirs.delete(resolvePath(this.dir));
+      this.release();
     }
+  }
+
+  private release(): void {
+    if (this.intervalTimer !== null) clearInterval(this.intervalTimer);
+    this.listeners.clear();
+    for (const segment of this.segments) segment.close();
+    this.index.close();
+    openDirs.delete(resolvePath(this.dir));
   }
 
   /** Writes what is pending and waits until everything written is on the device. */
@@ -494,22 +513,24 @@ export class PartitionLog {
     if (this.flushInFlight !== null || this.awaitingFlush.length === 0) return;
     const served = this.awaitingFlush;
     this.awaitingFlush = [];
+    // Marked done before anyone is answered: an answered log with nothing else pending
+    // is idle at once (closeIfIdle), not one turn later.
     this.flushInFlight = this.flushDirty().then(
       () => {
+        this.flushInFlight = null;
         for (const w of served) w.resolve(w.result);
         // Only what this flush covered is durable; later groups are still waiting.
         this.notify(served[served.length - 1].result.lastOffset + 1);
+        this.startGroupFlush();
       },
       (error: unknown) => {
+        this.flushInFlight = null;
         // The bytes may or may not have reached the device: the appends are not acknowledged.
         const failure = storageFailure(error, `flush of ${this.dir}`);
         for (const w of served) w.reject(failure);
+        this.startGroupFlush();
       },
     );
-    this.flushInFlight.finally(() => {
-      this.flushInFlight = null;
-      this.startGroupFlush();
-    });
   }
 
   private notify(endOffset: number): void {
@@ -527,6 +548,19 @@ export class PartitionLog {
 export async function deletePartitionLog(log: PartitionLog): Promise<void> {
   await log.close();
   rmSync(log.dir, { recursive: true, force: true });
+}
+
+/**
+ * Removes a folder this open just made, or leaves it: with no file descriptor left (the
+ * likeliest reason the open failed) the removal fails too, and the open's own error is
+ * the one to report.
+ */
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // See above.
+  }
 }
 
 function describe(error: unknown): string {

@@ -17,8 +17,11 @@ afterEach(async () => {
 
 /** Append listeners of partition 0's log: each waiting reader or stream holds one. */
 function appendListeners(): number {
-  const broker = f.broker as unknown as { topics: Map<string, { partitions: { log: PartitionLog | undefined }[] }> };
-  const log = broker.topics.get("demo")?.partitions[0].log as unknown as { listeners: Set<unknown> };
+  const broker = f.broker as unknown as {
+    topics: Map<string, { partitions: { dir: string }[] }>;
+    logs: { get(dir: string): PartitionLog | undefined };
+  };
+  const log = broker.logs.get(broker.topics.get("demo")?.partitions[0].dir ?? "") as unknown as { listeners: Set<unknown> };
   return log.listeners.size;
 }
 
