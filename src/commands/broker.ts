@@ -6,6 +6,7 @@ import {
   type BrokerConfig,
   brokerConfig,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RETENTION_CHECK_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_PARTITIONS,
   defaultMaxOpenPartitions,
@@ -81,6 +82,7 @@ interface BrokerFlags {
   "segment-bytes"?: string;
   "retention-ms"?: string;
   "retention-bytes"?: string;
+  "retention-check-ms"?: string;
 }
 
 export function configFromFlags(flags: BrokerFlags, env: Record<string, string | undefined> = process.env): BrokerConfig {
@@ -108,6 +110,9 @@ export function configFromFlags(flags: BrokerFlags, env: Record<string, string |
     maxOpenPartitions: integer("max-open-partitions", flags["max-open-partitions"] ?? defaultMaxOpenPartitions(), 1),
     maxMessageBytes: bytes("max-message-bytes", flags["max-message-bytes"] ?? DEFAULT_MAX_MESSAGE_BYTES, 1),
     maxBodyBytes: bytes("max-body-bytes", flags["max-body-bytes"] ?? DEFAULT_MAX_BODY_BYTES, 1),
+    ...(flags["retention-check-ms"] !== undefined
+      ? { retentionCheckMs: integer("retention-check-ms", flags["retention-check-ms"], 100, 2 ** 31 - 1) }
+      : {}),
     log: {
       fsync: fsync as FsyncMode,
       ...(flags["segment-bytes"] !== undefined ? { segmentBytes: bytes("segment-bytes", flags["segment-bytes"], 1024) } : {}),
@@ -237,6 +242,10 @@ export default defineCommand({
     "segment-bytes": { type: "string", description: "roll log segments at this size (default 128MiB)" },
     "retention-ms": { type: "string", description: "delete segments older than this (default: keep)" },
     "retention-bytes": { type: "string", description: "keep at most this many bytes per partition (default: no limit)" },
+    "retention-check-ms": {
+      type: "string",
+      description: `how often segments are checked against retention (default ${DEFAULT_RETENTION_CHECK_MS})`,
+    },
     count: { type: "string", description: "run a local cluster of N brokers (ids 1..N)", valueHint: "n" },
     "base-port": { type: "string", description: "with --count: port of broker 1 (default 8080)", valueHint: "port" },
   },
