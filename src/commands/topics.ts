@@ -32,7 +32,7 @@ const create = defineCommand({
   args: {
     name: nameArg,
     meta: metaArg,
-    partitions: { type: "string", description: "number of partitions", default: "1" },
+    partitions: { type: "string", description: "number of partitions", default: "1", valueHint: "N" },
   },
   async run({ args }) {
     await guarded(async () => {

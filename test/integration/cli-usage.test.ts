@@ -41,7 +41,13 @@ describe("streamnest: the command line itself", () => {
     const nested = await runCli(["topics", "create", "--help"]);
     expect(nested.stdout).toStartWith("Create a topic (streamnest topics create v");
     expect(nested.stdout).toContain("USAGE streamnest topics create [OPTIONS] <NAME>");
+    expect(nested.stdout).toContain("--partitions=<N>");
     expect(nested.exitCode).toBe(0);
+    // Without a valueHint citty prints the flag's own name in snake case: --fsync=<fsync>.
+    const broker = await runCli(["broker", "--help"]);
+    expect(broker.stdout).toContain("--cluster-secret=<secret>");
+    expect(broker.stdout).toContain("--max-message-bytes=<bytes>");
+    expect(broker.stdout.match(/=<[a-z_]+_[a-z_]*>|--fsync=<fsync>/g)).toBeNull();
     const version = await runCli(["--version"]);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+ \(.+\)\n$/);
     expect(version.exitCode).toBe(0);
