@@ -222,7 +222,7 @@ export class Broker {
       if (existing.partitions.length === partitions) return "exists";
       throw new StreamNestError(
         "TOPIC_EXISTS",
-        `topic "${topic}" already exists with ${existing.partitions.length} partitions, not ${partitions}`,
+        `topic "${topic}" already exists with ${existing.partitions.length} partition${existing.partitions.length === 1 ? "" : "s"}, not ${partitions}`,
       );
     }
     // Partition folders are named after the topic, and macOS and Windows file systems
@@ -632,7 +632,8 @@ export class Broker {
       id: this.self.id,
       address: this.self.address,
       metadataVersion: this.metadata.version,
-      topics: this.topics.size,
+      // As /list-topics counts them: __consumer_offsets is the brokers' own.
+      topics: this.listTopics().length,
     };
   }
 

@@ -91,7 +91,7 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
         if (existing.partitions.length === change.partitions.length) return { document: doc, changed: false };
         throw new StreamNestError(
           "TOPIC_EXISTS",
-          `topic "${change.topic}" already exists with ${existing.partitions.length} partitions`,
+          `topic "${change.topic}" already exists with ${existing.partitions.length} partition${existing.partitions.length === 1 ? "" : "s"}`,
         );
       }
       const topics = new Map(doc.topics);

@@ -113,7 +113,7 @@ export class GroupConsumer {
         await this.settlePending(answer);
         const parts = answer.assignments.map((a) => a.partition).sort((a, b) => a - b);
         log.info(
-          `group ${this.options.group}: generation ${answer.generation}, ${parts.length === 0 ? "no partitions (more members than partitions)" : `partitions ${parts.join(", ")}`} of ${this.options.topic}`,
+          `group ${this.options.group}: generation ${answer.generation}, ${parts.length === 0 ? "no partitions (more members than partitions)" : `partition${parts.length === 1 ? "" : "s"} ${parts.join(", ")}`} of ${this.options.topic}`,
         );
         return answer;
       } catch (error) {
