@@ -3,6 +3,7 @@ import { GroupClient, type GroupDescriptionView } from "../../src/client/groups.
 import { StreamNestClient } from "../../src/client/index.ts";
 import { RunningCli } from "../commands/running-cli.ts";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
+import { until } from "../helpers/until.ts";
 
 /**
  * The CLI group consumer when things go wrong around it, on three real brokers: Ctrl-C
@@ -32,23 +33,6 @@ function start(args: string[]): RunningCli {
   return cli;
 }
 
-/** Polls `check` until it holds; fails with `what` (and the last state seen) if it never does. */
-async function until<T>(what: string, probe: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (check(last)) return last;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} never happened; last seen: ${JSON.stringify(last)} ${lastError ? String(lastError) : ""}`);
-    await Bun.sleep(100);
-  }
-}
 
 const committedOf = (d: GroupDescriptionView, partition: number) => d.partitions.find((p) => p.partition === partition)?.committed_offset;
 

@@ -1,6 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import http from "node:http";
 import { type BrokerProcess, startCluster, type TestCluster } from "../helpers/broker-harness.ts";
+import { untilTrue } from "../helpers/until.ts";
 
 /**
  * Hundreds of readers parked on a broker that does not lead their partition, on brokers
@@ -73,13 +74,6 @@ async function gauges(broker: BrokerProcess): Promise<{ fetches: number; streams
   return { fetches: value("streamnest_waiting_fetches"), streams: value("streamnest_active_streams") };
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 test(
   `${POLLS} forwarded long polls and ${STREAMS} forwarded live tails leave the forwarding broker's other peer calls working`,
@@ -98,20 +92,20 @@ test(
     );
     for (const r of [...polls, ...streams]) r.answer.catch(() => undefined);
     // More than fetch's old cap already holds the forwarding broker's calls to the leader.
-    await until(async () => {
+    await untilTrue("256 forwarded reads parked on the leader", async () => {
       const g = await gauges(leader);
       return g.fetches + g.streams >= 256;
-    }, "256 forwarded reads parked on the leader");
+    });
 
     // Forwarded to the third broker, which none of the parked readers involve.
     expect(await post(proxy, "/produce", { topic: "s", message: "to the third", partition: 2 })).toEqual({
       status: 200,
       body: { offset: 0, partition: 2 },
     });
-    await until(async () => {
+    await untilTrue(`all ${POLLS} polls and ${STREAMS} tails parked on the leader`, async () => {
       const g = await gauges(leader);
       return g.fetches === POLLS && g.streams === STREAMS;
-    }, `all ${POLLS} polls and ${STREAMS} tails parked on the leader`);
+    });
     // Forwarded to the controller (broker 1) while every reader is parked there.
     expect(await post(proxy, "/create-topic", { topic: "later", partitions: 1 })).toEqual({ status: 200, body: { status: "created" } });
 
@@ -140,16 +134,16 @@ test(
       expect([data.offset, data.message]).toEqual([0, "wake"]);
     }
     // Every tail's client is gone: the leader frees its readers.
-    await until(async () => (await gauges(leader)).streams === 0, "the leader's tails to close");
+    await untilTrue("the leader's tails to close", async () => (await gauges(leader)).streams === 0);
     expect(await gauges(leader)).toEqual({ fetches: 0, streams: 0 });
     expect(await gauges(proxy)).toEqual({ fetches: 0, streams: 0 });
 
     // Long polls whose clients leave before any record comes free the leader's readers too.
     const leaving = Array.from({ length: POLLS }, () => get(proxy, "/topics/s/partitions/0/records?offset=1&timeout_ms=30000"));
     for (const r of leaving) r.answer.catch(() => undefined);
-    await until(async () => (await gauges(leader)).fetches === POLLS, `${POLLS} new polls parked on the leader`);
+    await untilTrue(`${POLLS} new polls parked on the leader`, async () => (await gauges(leader)).fetches === POLLS);
     for (const r of leaving) r.abort();
-    await until(async () => (await gauges(leader)).fetches === 0, "the leader's polls to be released");
+    await untilTrue("the leader's polls to be released", async () => (await gauges(leader)).fetches === 0);
     expect(await gauges(leader)).toEqual({ fetches: 0, streams: 0 });
     expect(await gauges(proxy)).toEqual({ fetches: 0, streams: 0 });
   },

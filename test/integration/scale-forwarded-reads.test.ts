@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LauncherProcess } from "../helpers/launcher-process.ts";
 import { freePortRange } from "../helpers/port-range.ts";
+import { untilTrue } from "../helpers/until.ts";
 
 /**
  * Many readers parked on a broker that does not lead their partition: each forwarded
@@ -47,13 +48,6 @@ async function gauge(port: number, name: string): Promise<number> {
   return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 test(
   `${READERS} long polls forwarded through one broker leave its calls to every peer working`,
@@ -86,7 +80,7 @@ test(
       }),
     );
     // At least as many as the old cap: the rest may still be on their way, and find the record.
-    await until(async () => (await gauge(leader, "streamnest_waiting_fetches")) >= 256, "256 polls parked on the leader");
+    await untilTrue("256 polls parked on the leader", async () => (await gauge(leader, "streamnest_waiting_fetches")) >= 256);
 
     // Forwarded by the same broker to the two other leaders while every poll is parked.
     expect(await post(proxy, "/produce", { topic: "busy", message: "to the third", partition: 2 })).toEqual({

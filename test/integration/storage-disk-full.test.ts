@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BrokerProcess } from "../helpers/broker-harness.ts";
 import { get, post } from "../helpers/cluster-http.ts";
 import { freePort } from "../helpers/ports.ts";
 import { canMountSmallDisk, fillDisk, fillDiskLeaving, freeDisk, mountSmallDisk } from "../storage/fixtures/small-disk.ts";
+import { cleanupsAfterEach } from "../helpers/cleanups.ts";
 
 /**
  * A real broker whose data dir is a 2 MB tmpfs, run out of space: a produce that could
@@ -13,19 +14,7 @@ import { canMountSmallDisk, fillDisk, fillDiskLeaving, freeDisk, mountSmallDisk 
  * loses no acknowledged record.
  */
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  // Every cleanup runs even if one fails: a tmpfs left mounted would outlive the test run.
-  let failure: unknown;
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      await cleanup();
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
-});
+const cleanups = cleanupsAfterEach();
 
 interface Page {
   records: { offset: number; message: string }[];

@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BrokerProcess, runCli } from "../helpers/broker-harness.ts";
 import { get, post } from "../helpers/cluster-http.ts";
 import { freePort } from "../helpers/ports.ts";
+import { cleanupsAfterEach } from "../helpers/cleanups.ts";
 
 /**
  * Files of a broker's data dir changed by hand, between runs or under a running broker:
@@ -12,19 +13,7 @@ import { freePort } from "../helpers/ports.ts";
  * crash, or an acknowledged record lost that the files still hold.
  */
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  // Every cleanup runs even if one fails: a tmpfs left mounted would outlive the test run.
-  let failure: unknown;
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      await cleanup();
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
-});
+const cleanups = cleanupsAfterEach();
 
 async function startedBroker(): Promise<BrokerProcess> {
   const root = mkdtempSync(join(tmpdir(), "streamnest-tamper-"));

@@ -1,16 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { assertSchemaObject, checkNewSchema, compileSchema } from "../../src/schema/compile.ts";
-import { StreamNestError } from "../../src/lib/errors.ts";
+import { refusal } from "../helpers/refusal.ts";
 
-function refusal(fn: () => unknown): StreamNestError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof StreamNestError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("compileSchema", () => {
   test("draft-07 by default: every violation is listed (allErrors)", () => {

@@ -1,17 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { StreamNestError } from "../../src/lib/errors.ts";
 import { checkNewSchema } from "../../src/schema/compile.ts";
 import { assertSchemaLimits, MAX_SCHEMA_BYTES, MAX_SCHEMA_CHECKS, MAX_SCHEMA_DEPTH } from "../../src/schema/limits.ts";
+import { refusal } from "../helpers/refusal.ts";
 
-function refusal(fn: () => unknown): StreamNestError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof StreamNestError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 /** d_i = allOf [d_(i-1), d_(i-1)]: 2^n checks per message from a few hundred bytes. */
 function doubling(levels: number, ref: (i: number) => string, wrap: (i: number, body: Record<string, unknown>) => Record<string, unknown> = (_, b) => b) {

@@ -1,16 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { StreamNestError } from "../../src/lib/errors.ts";
 import { checkNewSchema, compileSchema } from "../../src/schema/compile.ts";
+import { refusal } from "../helpers/refusal.ts";
 
-function refusal(fn: () => unknown): StreamNestError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof StreamNestError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 /**
  * Patterns in schemas are matched by RE2 (linear time), so a pattern that makes a

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestError } from "../../src/lib/errors.ts";
@@ -7,20 +7,9 @@ import { sizeRecord } from "../../src/storage/record-codec.ts";
 import { segmentFileName } from "../../src/storage/segment.ts";
 import { canMountSmallDisk, fillDisk, freeDisk, mountSmallDisk } from "./fixtures/small-disk.ts";
 import { expectedAt, recordFor, tempDir } from "./fixtures/records.ts";
+import { cleanupsAfterEach } from "../helpers/cleanups.ts";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  // Every cleanup runs even if one fails: a tmpfs left mounted would outlive the test run.
-  let failure: unknown;
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      await cleanup();
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
-});
+const cleanups = cleanupsAfterEach();
 
 function workDir(): string {
   const dir = tempDir("streamnest-storage-failure-");
