@@ -11,7 +11,7 @@ export const ErrorBody = t.Object(
   {
     error: t.String({ description: "A StreamNest error code, e.g. TOPIC_NOT_FOUND" }),
     message: t.String(),
-    details: t.Optional(t.Unknown()),
+    details: t.Optional(t.Unknown({ description: "Facts a program can act on, when there are any (e.g. the `limit` a 413 passed)" })),
   },
   { description: "Every error answer" },
 );

@@ -9,6 +9,8 @@ import swaggerUiFavicon from "swagger-ui-dist/favicon-32x32.png" with { type: "f
 import swaggerUiPackage from "swagger-ui-dist/package.json" with { type: "json" };
 import { StreamNestError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
+import { ErrorBody } from "./models.ts";
+import { type JsonObject, toOpenApi30 } from "./openapi-document.ts";
 
 export const OPENAPI_PAGE_PATH = "/swagger";
 export const OPENAPI_SPEC_PATH = "/swagger/json";
@@ -64,6 +66,37 @@ const PAGE = `<!DOCTYPE html>
 </html>
 `;
 
+const DESCRIPTION = [
+  'A Kafka-inspired message streaming broker over HTTP. Every error is `{"error": CODE, "message": TEXT}`.',
+  "Every GET route also answers HEAD (GET's status and headers, no body); a method a path does not answer is " +
+    "405 METHOD_NOT_ALLOWED with an `Allow` header naming the methods it does.",
+].join("\n\n");
+
+// A route lists the errors its own logic gives; any route may also answer 405, 413 (a
+// body over the limit), 500, or 503/504 (a partition leader down), all in this shape.
+const OTHER_ERRORS: JsonObject = {
+  description: "Any other error, e.g. 405 (wrong method), 413 (body too large), 503 (leader unavailable)",
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+};
+
+/**
+ * ErrorBody as plain JSON (no TypeBox symbols). Without `additionalProperties`: Elysia
+ * sets it to false on a response schema it compiles with `normalize`, and an error may
+ * carry more (a failed batch's `results`).
+ */
+function errorSchema(): JsonObject {
+  const { additionalProperties: _, ...schema } = JSON.parse(JSON.stringify(ErrorBody)) as JsonObject;
+  return schema;
+}
+
+/** The plugin's spec generator: its GET route at `specPath`, a handler that takes no context. */
+function specGenerator(plugin: { routes: ReadonlyArray<{ method: string; path: string; handler: unknown }> }): () => JsonObject {
+  const route = plugin.routes.find((r) => r.method === "GET" && r.path === OPENAPI_SPEC_PATH);
+  const handler: unknown = route?.handler;
+  if (typeof handler !== "function") throw new Error(`@elysiajs/swagger registered no GET ${OPENAPI_SPEC_PATH}`);
+  return handler as () => JsonObject;
+}
+
 /**
  * The OpenAPI spec at /swagger/json and a Swagger UI page at /swagger whose every asset is
  * served by the broker from inside its executable (@elysiajs/swagger's own page loads its
@@ -72,25 +105,24 @@ const PAGE = `<!DOCTYPE html>
 export function openApiRoutes() {
   // hidden: the page and its assets are not part of the API the spec describes
   const hidden = { detail: { hide: true } };
+  // @elysiajs/swagger always registers a page at `path`, one that loads its UI from a
+  // CDN. Pointing `path` at the spec path makes the plugin's spec route (registered
+  // after its page) replace that page, so the plugin contributes only the spec.
+  const plugin = swagger({
+    path: OPENAPI_SPEC_PATH,
+    specPath: OPENAPI_SPEC_PATH,
+    documentation: {
+      info: { title: "StreamNest", version: VERSION, description: DESCRIPTION },
+      components: { schemas: { Error: errorSchema() } },
+    },
+  });
+  const generate = specGenerator(plugin);
   return (
     new Elysia({ name: "streamnest-openapi" })
-      // @elysiajs/swagger always registers a page at `path`, one that loads its UI from a
-      // CDN. Pointing `path` at the spec path makes the plugin's spec route (registered
-      // after its page) replace that page, so the plugin contributes only the spec.
-      .use(
-        swagger({
-          path: OPENAPI_SPEC_PATH,
-          specPath: OPENAPI_SPEC_PATH,
-          documentation: {
-            info: {
-              title: "StreamNest",
-              version: VERSION,
-              description:
-                'A Kafka-inspired message streaming broker over HTTP. Every error is `{"error": CODE, "message": TEXT}`.',
-            },
-          },
-        }),
-      )
+      .use(plugin)
+      // Replaces the plugin's spec route in turn: its document is not valid OpenAPI 3.0
+      // (see openapi-document.ts), so this route serves it converted.
+      .get(OPENAPI_SPEC_PATH, () => toOpenApi30(generate(), OTHER_ERRORS), hidden)
       .get(OPENAPI_PAGE_PATH, () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }), hidden)
       .get(
         `${OPENAPI_ASSETS_PATH}/:version/:name`,

@@ -114,7 +114,10 @@ export function recordRoutes({ broker, requests }: RouteContext) {
           { additionalProperties: true },
         ),
         response: {
-          200: t.String({ description: "text/event-stream: `record` events with the record as JSON data and its offset as id" }),
+          200: t.String({
+            contentMediaType: "text/event-stream",
+            description: "`record` events with the record as JSON data and its offset as id",
+          }),
           400: ErrorBody,
           404: ErrorBody,
         },

