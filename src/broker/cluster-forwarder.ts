@@ -14,7 +14,6 @@ import {
   malformed,
   PRODUCE_PATH,
   type ProduceBatchAnswer,
-  type ProduceBatchCall,
   type ProduceCall,
   TAIL_PATH,
   type TailBatch,
@@ -77,7 +76,14 @@ export function partitionsName(parts: readonly { topic: string; partition: numbe
 }
 
 export class ClusterForwarder implements Forwarder {
-  constructor(private readonly leaders: LeaderCalls) {}
+  /**
+   * `maxRequestBytes`: the largest body a leader accepts (its --max-body-bytes; brokers
+   * of one cluster share the setting), which coalesced produce calls must stay under.
+   */
+  constructor(
+    private readonly leaders: LeaderCalls,
+    private readonly maxRequestBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   /**
    * Produce calls for partitions of one leader that arrive in the same turn of the event
@@ -100,12 +106,30 @@ export class ClusterForwarder implements Forwarder {
 
   private readonly pendingProduce = new Map<number, { leader: BrokerRef; calls: PendingProduce[] }>();
 
+  /**
+   * Sends the calls of one turn in as few requests as the leader's body limit allows:
+   * requests that each fit alone would otherwise, coalesced, be refused together as too
+   * large. A call over the limit by itself still goes, alone, for the leader to refuse.
+   */
   private async flushProduce(leaderId: number): Promise<void> {
     const queue = this.pendingProduce.get(leaderId);
     this.pendingProduce.delete(leaderId);
     if (!queue) return;
-    const { leader, calls } = queue;
-    const body: ProduceBatchCall = { calls: calls.map((c) => c.call) };
+    const requests: Array<{ calls: PendingProduce[]; parts: string[]; bytes: number }> = [];
+    for (const pending of queue.calls) {
+      const part = JSON.stringify(pending.call);
+      const bytes = Buffer.byteLength(part) + 1;
+      const last = requests.at(-1);
+      if (last && last.bytes + bytes <= this.maxRequestBytes) {
+        last.calls.push(pending);
+        last.parts.push(part);
+        last.bytes += bytes;
+      } else requests.push({ calls: [pending], parts: [part], bytes: ENVELOPE_BYTES + bytes });
+    }
+    await Promise.all(requests.map((r) => this.sendProduce(queue.leader, r.calls, `{"calls":[${r.parts.join(",")}]}`)));
+  }
+
+  private async sendProduce(leader: BrokerRef, calls: PendingProduce[], body: string): Promise<void> {
     const first = calls[0].call;
     const one = calls.every((c) => c.call.topic === first.topic && c.call.partition === first.partition);
     const what = one ? partitionName(first.topic, first.partition) : partitionsName(calls.map((c) => c.call));
@@ -114,7 +138,7 @@ export class ClusterForwarder implements Forwarder {
       answer = await this.leaders.json<ProduceBatchAnswer>(leader, {
         method: "POST",
         path: PRODUCE_PATH,
-        body: JSON.stringify(body),
+        body,
         what,
         role: one ? "is led by" : "are led by",
       });
@@ -223,6 +247,9 @@ export class ClusterForwarder implements Forwarder {
     );
   }
 }
+
+/** The bytes of a produce request around its calls: `{"calls":[` and `]}`. */
+const ENVELOPE_BYTES = '{"calls":[]}'.length;
 
 interface PendingProduce {
   call: ProduceCall;

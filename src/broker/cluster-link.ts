@@ -111,7 +111,7 @@ export class ClusterLink {
     });
     const membership = this.node.membership;
     this.directory = { self: membership.self, brokers: () => this.knownBrokers() };
-    this.forwarder = new ClusterForwarder(this.node.forwarder);
+    this.forwarder = new ClusterForwarder(this.node.forwarder, config.maxBodyBytes);
   }
 
   /**

@@ -25,6 +25,8 @@ interface Node {
 }
 
 const SECRET = "link-test-secret";
+/** Small, so that a few forwarded produces of one turn outgrow it together. */
+const MAX_BODY_BYTES = 64 * 1024;
 const root = mkdtempSync(join(tmpdir(), "streamnest-link-"));
 const nodes: Node[] = [];
 
@@ -39,6 +41,7 @@ beforeAll(async () => {
       advertise: `localhost:${port}`,
       peers: ports.filter((p) => p !== port).map((p) => `localhost:${p}`),
       clusterSecret: SECRET,
+      maxBodyBytes: MAX_BODY_BYTES,
     });
     const link = new ClusterLink(config, { heartbeatIntervalMs: 50 });
     const broker = Broker.open(config, { ...link.brokerDeps(), warn: () => {} });
@@ -94,6 +97,22 @@ describe("ClusterLink", () => {
     expect(await internalProduceRequests(nodes[0])).toBe(before + 1);
     const read = await nodes[0].broker.fetch({ topic: "t", partition: 0, offset: 0, maxRecords: 100 });
     expect(read.records.map((r) => new TextDecoder().decode(r.value))).toEqual(acks.map((_, i) => `m${i}`));
+  });
+
+  test("produces of one turn that each fit the body limit, but not together, are all written", async () => {
+    expect(await nodes[1].broker.createTopic("big", 2)).toBe("created");
+    const partition = nodes[1].broker.clusterMetadata().topics.find((t) => t.topic === "big")?.partitions.find((p) => p.leader === 1)?.partition;
+    if (partition === undefined) throw new Error("broker 1 leads no partition of topic big");
+    const before = await internalProduceRequests(nodes[0]);
+    const big = (i: number): string => String(i).repeat(30_000);
+    // 3 x 30 kB: each fits the leader's 64 KiB limit, two fit together, all three would not.
+    const acks = await Promise.all([0, 1, 2].map((i) => nodes[1].broker.produce("big", { message: big(i), partition })));
+    expect(acks.map((a) => a.partition)).toEqual([partition, partition, partition]);
+    expect(acks.map((a) => a.offset).sort((a, b) => a - b)).toEqual([0, 1, 2]);
+    expect(await internalProduceRequests(nodes[0])).toBe(before + 2);
+    const read = await nodes[0].broker.fetch({ topic: "big", partition, offset: 0, maxRecords: 10 });
+    const byOffset = new Map(read.records.map((r) => [r.offset, new TextDecoder().decode(r.value)]));
+    expect(acks.map((a) => byOffset.get(a.offset))).toEqual([big(0), big(1), big(2)]);
   });
 
   test("in one forwarded batch, a call the leader refuses fails alone", async () => {
