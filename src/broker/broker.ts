@@ -361,9 +361,9 @@ export class Broker {
     const partition = this.choosePartition(state, msg, record);
     const ps = state.partitions[partition];
     if (ps.assignment.leader !== this.self.id) {
-      const [outcome] = await this.forwarder.produce(this.leaderRef(ps), state.meta.name, partition, [
-        { ...msg, partition },
-      ]);
+      // The call names the partition for all its messages: repeating it per message would
+      // make the forwarded body larger than the one this broker accepted under its limit.
+      const [outcome] = await this.forwarder.produce(this.leaderRef(ps), state.meta.name, partition, [msg]);
       if ("error" in outcome) throw new StreamNestError(outcome.error, outcome.message, outcome.details);
       return outcome;
     }
@@ -411,12 +411,7 @@ export class Broker {
       const ps = state.partitions[partition];
       try {
         if (ps.assignment.leader !== this.self.id) {
-          const forwarded = await this.forwarder.produce(
-            this.leaderRef(ps),
-            state.meta.name,
-            partition,
-            group.messages.map((m) => ({ ...m, partition })),
-          );
+          const forwarded = await this.forwarder.produce(this.leaderRef(ps), state.meta.name, partition, group.messages);
           group.indexes.forEach((index, j) => (outcomes[index] = forwarded[j]));
           return;
         }

@@ -139,6 +139,13 @@ export class ClusterForwarder implements Forwarder {
         method: "POST",
         path: PRODUCE_PATH,
         body,
+        // Coalesced, calls share one request and one timeout, while the leader's work
+        // grows with them (a first write to a partition creates its log): 150 calls to
+        // fresh partitions once took a busy leader past the 2 s peer timeout, answering a
+        // produce that was being written as "may still write" and marking the leader down.
+        // Capped low: a leader that does not answer at all must still be reported within
+        // seconds (a 1,000-partition batch to a frozen leader: 7 s, not a hang).
+        waitMs: Math.min((calls.length - 1) * PRODUCE_CALL_WAIT_MS, PRODUCE_MAX_EXTRA_WAIT_MS),
         what,
         role: one ? "is led by" : "are led by",
       });
@@ -247,6 +254,19 @@ export class ClusterForwarder implements Forwarder {
     );
   }
 }
+
+/**
+ * What forwarding may add to a produce request that fit the entry broker's body limit,
+ * which leaders allow on internal routes beyond that limit: a call over the limit goes
+ * alone, and is the request's messages (each as the client sent it, or shorter) for one
+ * partition wrapped in `{"calls":[{"topic","partition","messages":[…]}]}`. Without the
+ * room, a request just under the limit was refused (413) through any broker but its leader.
+ */
+export const FORWARDED_CALL_OVERHEAD_BYTES = 1024;
+
+/** Time a leader may take per produce call beyond the first in one request. */
+const PRODUCE_CALL_WAIT_MS = 20;
+const PRODUCE_MAX_EXTRA_WAIT_MS = 5_000;
 
 /** The bytes of a produce request around its calls: `{"calls":[` and `]}`. */
 const ENVELOPE_BYTES = '{"calls":[]}'.length;

@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import { isInternalPath } from "../broker/cluster-link.ts";
 import { StreamNestError } from "../lib/errors.ts";
 
 // Drops a leading byte order mark, which some editors write and JSON.parse refuses.
@@ -9,8 +10,11 @@ const decoder = new TextDecoder("utf-8");
  * Content-Length says too much, or as soon as a chunked body passes it), then JSON
  * whatever the Content-Type, since `curl -d` sends form encoding by default.
  */
-export function jsonBodyParser(limit: number) {
+export function jsonBodyParser(publicLimit: number, internalLimit: number = publicLimit) {
   return async ({ request }: { request: Request }): Promise<unknown> => {
+    // A call from another broker (already past the secret check) wraps a request that
+    // broker accepted under the same limit, so it gets room for the wrapping.
+    const limit = internalLimit !== publicLimit && isInternalRequest(request.url) ? internalLimit : publicLimit;
     const declared = request.headers.get("content-length");
     let bytes: Uint8Array;
     if (declared !== null) {
@@ -83,4 +87,8 @@ function firstInvalidByte(bytes: Uint8Array): number {
 
 function tooLarge(length: number, limit: number): StreamNestError {
   return new StreamNestError("BODY_TOO_LARGE", `the request body is over ${limit} bytes (at least ${length})`, { limit });
+}
+
+function isInternalRequest(url: string): boolean {
+  return url.includes("/internal") && isInternalPath(new URL(url).pathname);
 }

@@ -115,6 +115,28 @@ describe("ClusterLink", () => {
     expect(acks.map((a) => byOffset.get(a.offset))).toEqual([big(0), big(1), big(2)]);
   });
 
+  test("a produce whose body is exactly at the limit is written through a broker that does not lead its partition", async () => {
+    expect(await nodes[1].broker.createTopic("edge", 1)).toBe("created");
+    const sizedTo = (build: (message: string) => object): string => {
+      const bare = JSON.stringify(build(""));
+      return JSON.stringify(build("z".repeat(MAX_BODY_BYTES - bare.length)));
+    };
+    // Partition 0 is led by broker 1; both go through broker 2.
+    const single = sizedTo((message) => ({ topic: "edge", partition: 0, message }));
+    const batch = sizedTo((message) => ({ topic: "edge", messages: [{ partition: 0, message }] }));
+    expect([single.length, batch.length]).toEqual([MAX_BODY_BYTES, MAX_BODY_BYTES]);
+    const post = (body: string) => fetch(`${nodes[1].url}/produce`, { method: "POST", body });
+    const first = await post(single);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ offset: 0, partition: 0 });
+    const second = await post(batch);
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual({ results: [{ partition: 0, offset: 1 }] });
+    const read = await nodes[0].broker.fetch({ topic: "edge", partition: 0, offset: 0, maxRecords: 2 });
+    const expected = [JSON.parse(single).message, JSON.parse(batch).messages[0].message];
+    expect(read.records.map((r) => new TextDecoder().decode(r.value))).toEqual(expected);
+  });
+
   test("in one forwarded batch, a call the leader refuses fails alone", async () => {
     const leader = { id: 1, address: nodes[0].link.node.address };
     const [good, bad] = await Promise.allSettled([
