@@ -14,7 +14,6 @@ export class FaultPipe {
   delivered = 0;
   private readonly queue: { chunk: Buffer; due: number }[] = [];
   private queuedBytes = 0;
-  private lastDue = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private held = false;
   private awaitingDrain = false;
@@ -61,10 +60,9 @@ export class FaultPipe {
 
   private push(chunk: Buffer): void {
     if (this.finished) return;
-    // Never due before an earlier chunk: a delay lowered mid-stream must not reorder.
-    const due = Math.max(performance.now() + this.delayMs(), this.lastDue);
-    this.lastDue = due;
-    this.queue.push({ chunk, due });
+    // The queue is delivered strictly from its head, so a delay lowered mid-stream makes
+    // a later chunk wait for the earlier ones rather than overtake them.
+    this.queue.push({ chunk, due: performance.now() + this.delayMs() });
     this.queuedBytes += chunk.length;
     this.pump();
   }
