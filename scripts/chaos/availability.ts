@@ -74,7 +74,6 @@ export function longestQuietWindows(input: AvailabilityInput): Availability {
     for (let i = 1; i < bounds.length; i++) {
       const from = bounds[i - 1];
       const to = bounds[i];
-      if (to <= from) continue;
       const window = { ...id, from, to, ms: to - from };
       // Overlap on an open interval: a write completing at the very moment a fault starts
       // or ends does not make the quiet window before or after it the fault's.
@@ -83,10 +82,7 @@ export function longestQuietWindows(input: AvailabilityInput): Availability {
         if (outsideFaults === null || window.ms > outsideFaults.ms) outsideFaults = window;
         continue;
       }
-      const kinds = new Set<string>();
       for (const { fault } of overlapping) {
-        if (kinds.has(fault.kind)) continue;
-        kinds.add(fault.kind);
         const best = byKind[fault.kind];
         if (best === undefined || window.ms > best.ms) byKind[fault.kind] = { ...window, fault };
       }

@@ -60,6 +60,23 @@ test("a window that only touches a fault's start or end is not the fault's", () 
   });
 });
 
+test("a window ending as a fault starts, or starting as it ends, is outside it", () => {
+  const result = longestQuietWindows({ run: { start: 0, end: 100 }, partitions: [p0], faults: [kill], acks: acks(0, [20, 30, 40]) });
+  expect(result).toEqual({
+    byKind: { kill: { ...p0, from: 20, to: 30, ms: 10, fault: kill } },
+    outsideFaults: { ...p0, from: 40, to: 100, ms: 60 },
+  });
+});
+
+test("a fault never healed covers the rest of the run", () => {
+  const since50: FaultEvent = { kind: "pause", start: 50 };
+  const result = longestQuietWindows({ run: { start: 0, end: 100 }, partitions: [p0], faults: [since50], acks: acks(0, [10, 45, 55]) });
+  expect(result).toEqual({
+    byKind: { pause: { ...p0, from: 55, to: 100, ms: 45, fault: since50 } },
+    outsideFaults: { ...p0, from: 10, to: 45, ms: 35 },
+  });
+});
+
 test("with no partition there is nothing to report, faults or not", () => {
   expect(longestQuietWindows({ run: { start: 0, end: 10 }, partitions: [], faults: [kill], acks: [] })).toEqual({ byKind: {}, outsideFaults: null });
 });
