@@ -26,8 +26,11 @@ export class FaultPipe {
     private readonly to: Socket,
     private readonly delayMs: () => number,
     /** Above this many queued bytes the source is no longer read (memory stays bounded). */
+    /** Bytes read from `from` before this pipe existed, to be delivered first. */
+    initial: Buffer[] = [],
     private readonly highWaterBytes = 1 << 20,
   ) {
+    for (const chunk of initial) this.push(chunk);
     from.on("data", (chunk: Buffer) => this.push(chunk));
     from.on("end", () => {
       this.sourceEnded = true;

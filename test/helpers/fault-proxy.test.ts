@@ -93,6 +93,17 @@ describe("a healthy link", () => {
     expect(client.text).toBe("last words");
     expect(server.receivedText(0)).toBe("last words");
   });
+
+  test("passes the target's close through and forgets the connection", async () => {
+    const { proxy, server } = await echoBehindProxy({ echo: false, greeting: "hi;" });
+    const client = await dial(proxy.port);
+    await client.waitForBytes(3);
+    server.connections[0].socket.end("bye");
+    await client.waitClosed();
+    expect(client.text).toBe("hi;bye");
+    expect(client.errorCode).toBeUndefined();
+    await untilTrue("the proxy forgot the connection", async () => proxy.stats().open === 0, 5_000);
+  });
 });
 
 describe("cut (reset)", () => {
@@ -162,6 +173,40 @@ describe("cut (blackhole)", () => {
     // What the blackhole held arrives late, in order, like bytes TCP retransmits.
     expect((await open.waitForBytes(10)).toString()).toBe("beforeheld");
     expect((await fresh.waitForBytes(9)).toString()).toBe("also held");
+  });
+
+  test("a client that gives up during the blackhole never reaches the target", async () => {
+    const { proxy, server } = await echoBehindProxy();
+    proxy.cut("blackhole");
+    const abandoned = await dial(proxy.port);
+    abandoned.socket.end("given up");
+    const patient = await dial(proxy.port);
+    patient.socket.write("waited");
+    await untilTrue("the proxy dropped the abandoned connection", async () => proxy.stats().open === 1, 5_000);
+    proxy.heal();
+    expect((await patient.waitForBytes(6)).toString()).toBe("waited");
+    expect(server.connections.map((_, i) => server.receivedText(i))).toEqual(["waited"]);
+    expect(proxy.stats()).toEqual({ accepted: 2, open: 1, bytesToTarget: 6, bytesToClient: 6 });
+  });
+
+  test("stops reading, so senders back up, and delivers all of it after the heal", async () => {
+    const { proxy } = await echoBehindProxy();
+    const open = await dial(proxy.port);
+    expect(await roundTrip(open, "before")).toBe("before");
+    proxy.cut("blackhole");
+    const fresh = await dial(proxy.port);
+    const payloads = [randomBytes(16 * 1024 * 1024), randomBytes(16 * 1024 * 1024)];
+    open.socket.write(payloads[0]);
+    fresh.socket.write(payloads[1]);
+    // More than the kernel's socket buffers hold: the rest waits in the senders.
+    await untilTrue("both senders backed up", async () => open.socket.writableLength > 0 && fresh.socket.writableLength > 0, 5_000);
+    await Bun.sleep(QUIET_MS);
+    expect(open.socket.writableLength).toBeGreaterThan(0);
+    expect(fresh.socket.writableLength).toBeGreaterThan(0);
+    expect(proxy.stats().bytesToTarget).toBe(6);
+    proxy.heal();
+    expect((await open.waitForBytes(6 + payloads[0].length, 30_000)).subarray(6).equals(payloads[0])).toBe(true);
+    expect((await fresh.waitForBytes(payloads[1].length, 30_000)).equals(payloads[1])).toBe(true);
   });
 
   test("a reset cut after a blackhole drops the held connections", async () => {

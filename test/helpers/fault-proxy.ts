@@ -14,7 +14,9 @@ import { FaultPipe } from "./fault-pipe.ts";
  *   listener keeps its port, so a heal can never lose it to another process.
  * - `cut("blackhole")`: connections stay open and new ones are accepted, but no byte
  *   moves in either direction and the target is not even dialled, so callers hang
- *   until their own timeouts fire, as when packets are silently dropped.
+ *   until their own timeouts fire, as when packets are silently dropped. A connection
+ *   accepted during the blackhole whose client gives up before the heal is dropped
+ *   unseen by the target (its handshake would never have arrived).
  * - `oneWay("toTarget" | "toClient")`: only that direction delivers; the other is held.
  * - `delay(ms)`: every chunk, both directions, is delivered `ms` after it was read,
  *   order preserved.
@@ -156,6 +158,8 @@ export class FaultProxy {
   }
 }
 
+const EARLY_BYTES_LIMIT = 1 << 20;
+
 /** A client connection and, once the link lets bytes through, its connection to the target. */
 class ProxiedConnection {
   private upstream: Socket | null = null;
@@ -163,6 +167,19 @@ class ProxiedConnection {
   private toClient: FaultPipe | null = null;
   private gone = false;
   private closedSides = 0;
+  /** What the client sent while the link kept it from the target (a blackhole since it connected). */
+  private readonly early: Buffer[] = [];
+  private earlyBytes = 0;
+  private readonly onEarlyData = (chunk: Buffer): void => {
+    this.early.push(chunk);
+    this.earlyBytes += chunk.length;
+    if (this.earlyBytes >= EARLY_BYTES_LIMIT) this.client.pause();
+  };
+  /**
+   * A client that gives up before the link let its connection through is dropped, and
+   * the target never hears of it: in a real partition its handshake never arrived.
+   */
+  private readonly onEarlyEnd = (): void => this.reset();
 
   constructor(
     private readonly client: Socket,
@@ -172,6 +189,8 @@ class ProxiedConnection {
   ) {
     client.on("error", () => this.reset());
     client.on("close", () => this.sideClosed());
+    client.on("data", this.onEarlyData);
+    client.on("end", this.onEarlyEnd);
   }
 
   delivered(direction: Direction): number {
@@ -187,6 +206,8 @@ class ProxiedConnection {
     if (state.cut === "blackhole") {
       this.toTarget?.hold();
       this.toClient?.hold();
+      // Not dialled yet: read (into memory, bounded) only to notice a client giving up.
+      if (this.upstream === null && this.earlyBytes < EARLY_BYTES_LIMIT) this.client.resume();
       return;
     }
     this.dial();
@@ -214,7 +235,9 @@ class ProxiedConnection {
     this.upstream = upstream;
     upstream.on("error", () => this.reset());
     upstream.on("close", () => this.sideClosed());
-    this.toTarget = new FaultPipe(this.client, upstream, this.delayMs);
+    this.client.off("data", this.onEarlyData);
+    this.client.off("end", this.onEarlyEnd);
+    this.toTarget = new FaultPipe(this.client, upstream, this.delayMs, this.early.splice(0));
     this.toClient = new FaultPipe(upstream, this.client, this.delayMs);
     this.client.resume();
   }

@@ -88,7 +88,7 @@ export class TestClient {
 
   /** Connects to 127.0.0.1:`port`; resolves once connected or once the attempt failed. */
   static async dial(port: number): Promise<TestClient> {
-    const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    const socket = connect({ host: "127.0.0.1", port });
     const client = new TestClient(socket);
     await Promise.race([new Promise((resolve) => socket.once("connect", resolve)), client.ended]);
     return client;
