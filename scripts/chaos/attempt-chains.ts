@@ -32,6 +32,7 @@ export function validateAttempts(attempts: ProduceAttempt[]): { byValue: Map<str
   }
 
   for (const [value, group] of byValue) {
+    if (group.length === 1) continue;
     const roots = new Set(group.map((attempt) => root(attempt, byId)));
     if (roots.size > 1) {
       invalid(`${JSON.stringify(value)} is produced by ${roots.size} independent attempts, not one chain of retries`, group.map((a) => a.id));
@@ -42,6 +43,7 @@ export function validateAttempts(attempts: ProduceAttempt[]): { byValue: Map<str
 
 /** The first attempt of a retry chain (a cycle or a broken link ends the walk where it is). */
 function root(attempt: ProduceAttempt, byId: Map<string, ProduceAttempt>): string {
+  if (attempt.retryOf === undefined) return attempt.id;
   const visited = new Set<string>();
   let current = attempt;
   while (current.retryOf !== undefined && !visited.has(current.id)) {

@@ -1,4 +1,5 @@
 import { partitionKey, type History, type Place, type ProduceAttempt } from "./history.ts";
+import { checkOffsets } from "./offsets.ts";
 import { checkReplicas, type PartitionLog } from "./replicas.ts";
 import { validateAttempts } from "./attempt-chains.ts";
 import { placesText, placeText, VIOLATION_KINDS, type Violation, type ViolationKind } from "./violations.ts";
@@ -160,22 +161,23 @@ function checkCopies(byValue: Map<string, ProduceAttempt[]>, located: Map<string
       violations.push({ kind: "unexpected-value", message: `${shown} at ${placesText(copies)} was never produced`, value, copies });
       continue;
     }
-    const ids = attempts.map((a) => a.id);
+    const ids = (): string[] => attempts.map((a) => a.id);
     for (const place of copies) {
       if (attempts.some((a) => a.topic === place.topic && (a.partition === undefined || a.partition === place.partition))) continue;
-      violations.push({ kind: "misplaced", message: `${shown} at ${placeText(place)}, where none of ${ids.join(", ")} produced it`, value, at: place, attempts: ids });
+      violations.push({ kind: "misplaced", message: `${shown} at ${placeText(place)}, where none of ${ids().join(", ")} produced it`, value, at: place, attempts: ids() });
     }
+    let allowed = 0;
+    for (const attempt of attempts) if (attempt.outcome.type !== "failed") allowed++;
+    if (copies.length <= allowed) continue;
     const okAttempts = attempts.filter((a) => a.outcome.type === "ok").map((a) => a.id);
     const unknownAttempts = attempts.filter((a) => a.outcome.type === "unknown").map((a) => a.id);
-    const allowed = okAttempts.length + unknownAttempts.length;
-    if (copies.length <= allowed) continue;
     if (allowed === 0) {
       violations.push({
         kind: "failed-write-present",
-        message: `${shown} is at ${placesText(copies)} although every attempt (${ids.join(", ")}) failed`,
+        message: `${shown} is at ${placesText(copies)} although every attempt (${ids().join(", ")}) failed`,
         value,
         copies,
-        attempts: ids,
+        attempts: ids(),
       });
     } else {
       violations.push({
@@ -187,36 +189,6 @@ function checkCopies(byValue: Map<string, ProduceAttempt[]>, located: Map<string
         unknownAttempts,
       });
     }
-  }
-  return violations;
-}
-
-/** No offset may ever be seen with two values, whoever saw it: an ack, a read during the run, or the final log. */
-function checkOffsets(history: History, logs: Map<string, PartitionLog>): Violation[] {
-  const seen = new Map<string, { place: Place; values: Map<string, string[]> }>();
-  const observe = (place: Place, value: string, by: string): void => {
-    const key = placeText(place);
-    const entry = seen.get(key) ?? { place, values: new Map<string, string[]>() };
-    entry.values.set(value, [...(entry.values.get(value) ?? []), by]);
-    seen.set(key, entry);
-  };
-  for (const a of history.attempts) {
-    if (a.outcome.type === "ok") observe({ topic: a.topic, partition: a.outcome.partition, offset: a.outcome.offset }, a.value, `ack of ${a.id}`);
-  }
-  for (const r of history.reads) observe(r, r.value, `read at ${r.at}${r.broker === undefined ? "" : ` from broker ${r.broker}`}`);
-  for (const log of logs.values()) {
-    for (const [offset, value] of log.committed) observe({ topic: log.topic, partition: log.partition, offset }, value, `final log of broker ${log.reference}`);
-  }
-  const violations: Violation[] = [];
-  for (const { place, values } of seen.values()) {
-    if (values.size < 2) continue;
-    const listed = [...values].map(([value, seenBy]) => ({ value, seenBy }));
-    violations.push({
-      kind: "inconsistent-offset",
-      message: `${placeText(place)} held ${listed.map((v) => `${JSON.stringify(v.value)} (${v.seenBy.join(", ")})`).join(" and ")}`,
-      place,
-      values: listed,
-    });
   }
   return violations;
 }
