@@ -50,10 +50,11 @@ export interface FaultState {
 }
 
 export class FaultProxy {
+  readonly host = "127.0.0.1";
   private readonly connections = new Set<ProxiedConnection>();
   private readonly state: FaultState = { cut: null, oneWay: null, delayMs: 0 };
   private accepted = 0;
-  private bytesOfClosed = { toTarget: 0, toClient: 0 };
+  private readonly bytesOfClosed = { toTarget: 0, toClient: 0 };
   private closed = false;
 
   private constructor(
@@ -79,8 +80,6 @@ export class FaultProxy {
     return proxy;
   }
 
-  readonly host = "127.0.0.1";
-
   /** `127.0.0.1:<port>`: the address to give the client instead of the target's. */
   get address(): string {
     return `${this.host}:${this.port}`;
@@ -105,6 +104,7 @@ export class FaultProxy {
     this.apply();
   }
 
+  /** Applies to chunks read from now on; those already waiting keep their time. */
   delay(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`delay must be a finite number of ms >= 0, got ${ms}`);
     this.state.delayMs = ms;
@@ -245,8 +245,9 @@ class ProxiedConnection {
   private sideClosed(): void {
     if (this.gone) return;
     this.closedSides++;
-    // One side gone for good: what was meant for it can never arrive, so the other
-    // side is closed too (gracefully if the first went gracefully, after its pipe ends).
+    // Forgotten once both sides have closed: each pipe passes its side's end on, so a
+    // graceful close of one side leads to the other's. A client leaving before the
+    // target was dialled has no other side.
     if (this.upstream === null || this.closedSides === 2) {
       this.gone = true;
       this.toTarget?.stop();
