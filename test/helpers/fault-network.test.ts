@@ -1,10 +1,13 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { cleanupsAfterEach } from "./cleanups.ts";
 import { FaultNetwork } from "./fault-network.ts";
 import { RecordingServer, TestClient } from "./tcp-endpoints.ts";
 import { untilTrue } from "./until.ts";
 
 const cleanups = cleanupsAfterEach();
+// Megabytes through real sockets on a shared 2-core machine: give each test room when
+// the file is run alone (`npm test` passes a longer timeout anyway).
+setDefaultTimeout(60_000);
 const QUIET_MS = 300;
 
 /** Three "brokers": servers that say who they are on connect and echo what they get. */
