@@ -1,0 +1,171 @@
+import * as zlib from "node:zlib";
+import * as lz4 from "lz4js";
+import * as snappy from "snappyjs";
+import { StreamNestError } from "../../lib/errors.ts";
+import { protocolError } from "./error-codes.ts";
+
+/**
+ * The record-batch compression codecs (KIP-98 attributes bits 0–2) and their choices:
+ * - gzip: node:zlib, built into Bun.
+ * - zstd: node:zlib's zstd, built into Bun 1.4 (KIP-110); no package needed.
+ * - snappy: `snappyjs`, a pure-JS port of Google's snappy (3M downloads a month, no
+ *   native build, so `bun build --compile` bundles it for every platform). Kafka's Java
+ *   client frames snappy the xerial way (snappy-java's SnappyOutputStream) and librdkafka,
+ *   kafkajs-snappy and kafka-python all read that framing, so batches are encoded with it;
+ *   both xerial-framed and raw snappy are decoded, as librdkafka does.
+ * - lz4: `lz4js`, a pure-JS LZ4 frame-format codec (1M downloads a month; the native
+ *   `lz4`/`lz4-napi` packages need a compiler or per-platform binaries). Kafka uses the
+ *   standard LZ4 frame format since KIP-57. Its decoder trusts the frame's sizes, so the
+ *   frame is walked and bounded here first.
+ * Every decoder is capped at `maxBytes` of output, so a small "bomb" cannot allocate more.
+ */
+export const COMPRESSION = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+export type CompressionName = keyof typeof COMPRESSION;
+export type CompressionCodec = (typeof COMPRESSION)[CompressionName];
+
+export function compressionName(codec: number): CompressionName {
+  const name = (Object.keys(COMPRESSION) as CompressionName[]).find((k) => COMPRESSION[k] === codec);
+  if (!name) {
+    throw protocolError("CORRUPT_RECORD", "UNSUPPORTED_COMPRESSION_TYPE", `unknown compression codec ${codec}`);
+  }
+  return name;
+}
+
+export function compress(codec: CompressionCodec, data: Uint8Array): Uint8Array {
+  switch (codec) {
+    case COMPRESSION.none:
+      return data;
+    case COMPRESSION.gzip:
+      return zlib.gzipSync(data);
+    case COMPRESSION.snappy:
+      return xerialSnappyEncode(data);
+    case COMPRESSION.lz4:
+      return lz4.compress(data);
+    case COMPRESSION.zstd:
+      return zlib.zstdCompressSync(data);
+  }
+}
+
+export function decompress(codec: CompressionCodec, data: Uint8Array, maxBytes: number): Uint8Array {
+  const name = compressionName(codec);
+  try {
+    switch (codec) {
+      case COMPRESSION.none:
+        return data;
+      case COMPRESSION.gzip:
+        return zlib.gunzipSync(data, { maxOutputLength: maxBytes });
+      case COMPRESSION.snappy:
+        return snappyDecode(data, maxBytes);
+      case COMPRESSION.lz4:
+        return lz4.decompress(data, lz4FrameBound(data, maxBytes));
+      case COMPRESSION.zstd:
+        return zlib.zstdDecompressSync(data, { maxOutputLength: maxBytes });
+    }
+  } catch (e) {
+    if (e instanceof StreamNestError) throw e;
+    throw protocolError(
+      "CORRUPT_RECORD",
+      "CORRUPT_MESSAGE",
+      `${name} payload does not decompress (limit ${maxBytes} bytes): ${(e as Error).message}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------- snappy
+
+// snappy-java's stream header: 0x82 "SNAPPY" 0x00, then version and compatible version.
+const XERIAL_MAGIC = new Uint8Array([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const XERIAL_BLOCK = 32 * 1024;
+
+function xerialSnappyEncode(data: Uint8Array): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  let total = 16;
+  for (let at = 0; at < data.length; at += XERIAL_BLOCK) {
+    const block = snappy.compress(data.subarray(at, Math.min(at + XERIAL_BLOCK, data.length)));
+    blocks.push(block);
+    total += 4 + block.length;
+  }
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set(XERIAL_MAGIC, 0);
+  view.setInt32(8, 1); // version
+  view.setInt32(12, 1); // minimum compatible version
+  let pos = 16;
+  for (const block of blocks) {
+    view.setInt32(pos, block.length);
+    out.set(block, pos + 4);
+    pos += 4 + block.length;
+  }
+  return out;
+}
+
+function isXerial(data: Uint8Array): boolean {
+  return data.length >= 16 && XERIAL_MAGIC.every((b, i) => data[i] === b);
+}
+
+function snappyDecode(data: Uint8Array, maxBytes: number): Uint8Array {
+  if (!isXerial(data)) return snappy.uncompress(data, maxBytes);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let pos = 16;
+  while (pos < data.length) {
+    if (data.length - pos < 4) throw corrupt("snappy: truncated xerial block length");
+    const len = view.getInt32(pos);
+    pos += 4;
+    if (len < 0 || len > data.length - pos) throw corrupt(`snappy: xerial block of ${len} bytes overruns the payload`);
+    const part = snappy.uncompress(data.subarray(pos, pos + len), maxBytes - total);
+    total += part.length;
+    parts.push(part);
+    pos += len;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- lz4
+
+const LZ4_MAGIC = 0x184d2204;
+const LZ4_BLOCK_SIZES: Record<number, number> = { 4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20 };
+
+/**
+ * Walks an LZ4 frame (LZ4 frame format spec: magic, FLG, BD, optional content size,
+ * header checksum, blocks, end mark, optional content checksum) checking that every block
+ * lies inside the payload, and returns an upper bound of the decompressed size, refused
+ * above `maxBytes`. lz4js would otherwise read past the end or size its output buffer
+ * from an untrusted 64-bit field.
+ */
+function lz4FrameBound(data: Uint8Array, maxBytes: number): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.length < 7 || view.getUint32(0, true) !== LZ4_MAGIC) throw corrupt("lz4: not an LZ4 frame");
+  const flg = data[4];
+  const blockMax = LZ4_BLOCK_SIZES[(data[5] >> 4) & 7];
+  if ((flg >> 6) !== 1 || blockMax === undefined) throw corrupt("lz4: unsupported frame descriptor");
+  const blockChecksum = (flg & 0x10) !== 0;
+  const contentSize = (flg & 0x08) !== 0;
+  let pos = 6 + (contentSize ? 8 : 0) + 1;
+  let bound = 0;
+  for (;;) {
+    if (data.length - pos < 4) throw corrupt("lz4: truncated frame");
+    const word = view.getUint32(pos, true);
+    pos += 4;
+    if (word === 0) break;
+    const size = word & 0x7fffffff;
+    const uncompressed = (word & 0x80000000) !== 0;
+    if (size > data.length - pos) throw corrupt("lz4: block overruns the payload");
+    if (size > blockMax && uncompressed) throw corrupt("lz4: block larger than the frame's block size");
+    bound += uncompressed ? size : blockMax;
+    pos += size + (blockChecksum ? 4 : 0);
+  }
+  if (bound > maxBytes) throw corrupt(`lz4: frame may hold ${bound} bytes, over the ${maxBytes}-byte limit`);
+  return bound;
+}
+
+function corrupt(message: string): Error {
+  return protocolError("CORRUPT_RECORD", "CORRUPT_MESSAGE", message);
+}
