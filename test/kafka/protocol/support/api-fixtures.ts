@@ -10,6 +10,7 @@ import {
   type ResponseBody,
 } from "../../../../src/kafka/protocol/messages.ts";
 import type { EncodeInput } from "../../../../src/kafka/protocol/schema.ts";
+import { COMMITTED_HEX } from "./committed-hex.ts";
 import { kafkajsRequestBytes, type KafkajsRequest } from "./kafkajs.ts";
 import { project } from "./project.ts";
 import { type Bytes, cat, type Dialect, dialect, hex, i16, i32, text, uv } from "./wire.ts";
@@ -19,8 +20,8 @@ import { type Bytes, cat, type Dialect, dialect, hex, i16, i32, text, uv } from 
  * version, and the layout of each as the Kafka protocol guide spells it (written with the
  * independent wire helpers). For every declared version the codec must encode the sample
  * to exactly those bytes and decode them back to the sample as that version sees it;
- * where kafkajs has the version, its encoder must produce the same request bytes; and
- * the committed hex of flexible versions must still match.
+ * where kafkajs has the version, its encoder must produce the same request bytes; where
+ * it has not, the committed hex (committed-hex.ts) must still match.
  */
 export interface ApiFixture<K extends ApiName> {
   api: K;
@@ -30,8 +31,6 @@ export interface ApiFixture<K extends ApiName> {
   responseLayout(version: number, d: Dialect): Bytes;
   /** kafkajs's request for the same sample, per version kafkajs implements. */
   kafkajs?: Record<number, () => KafkajsRequest>;
-  /** Committed request/response body hex for versions kafkajs lacks (hand-checked). */
-  hex?: { request?: Record<number, string>; response?: Record<number, string> };
 }
 
 const CORRELATION_ID = 0x01020304;
@@ -93,13 +92,13 @@ export function describeApi<K extends ApiName>(f: ApiFixture<K>): void {
         });
       }
 
-      const requestHex = f.hex?.request?.[v];
+      const requestHex = COMMITTED_HEX[f.api]?.request[v];
       if (requestHex !== undefined) {
         test(`v${v} request matches its committed hex fixture`, () => {
           expect(hex(f.requestLayout(v, d))).toBe(requestHex);
         });
       }
-      const responseHex = f.hex?.response?.[v];
+      const responseHex = COMMITTED_HEX[f.api]?.response[v];
       if (responseHex !== undefined) {
         test(`v${v} response matches its committed hex fixture`, () => {
           expect(hex(f.responseLayout(v, d))).toBe(responseHex);
