@@ -176,6 +176,7 @@ export function decodeRecordBatches(data: Uint8Array, options: DecodeOptions & {
       throw corrupt(`${left} bytes after the last batch are not a batch header`);
     }
     const length = new DataView(data.buffer, data.byteOffset + pos + 8, 4).getInt32(0);
+    if (left > 16) checkMagic(data[pos + 16]);
     if (length < BATCH_HEADER_BYTES - 12) throw corrupt(`batch length ${length} is below the batch header's size`);
     if (length > left - 12) {
       if (options.allowPartialTail) break;
@@ -192,17 +193,12 @@ export function decodeRecordBatch(data: Uint8Array, options: DecodeOptions = {})
   const r = new Reader(data);
   const baseOffset = r.int64();
   const batchLength = r.int32();
-  if (batchLength < BATCH_HEADER_BYTES - 12 || batchLength !== r.remaining) {
-    throw corrupt(`batch length ${batchLength} does not match the ${r.remaining} bytes after it`);
-  }
   const partitionLeaderEpoch = r.int32();
-  const magic = r.int8();
-  if (magic !== 2) {
-    throw protocolError(
-      "CORRUPT_RECORD",
-      "UNSUPPORTED_FOR_MESSAGE_FORMAT",
-      `message format v${magic} (magic ${magic}) is not supported: StreamNest speaks record batch v2 only (Produce v3+, Fetch v4+)`,
-    );
+  // The magic byte sits at the same place in legacy message sets, so it is checked
+  // first: an old client's MessageSet gets a clear answer, not a length complaint.
+  checkMagic(r.int8());
+  if (batchLength < BATCH_HEADER_BYTES - 12 || batchLength !== data.length - 12) {
+    throw corrupt(`batch length ${batchLength} does not match the ${data.length - 12} bytes after it`);
   }
   const crc = r.uint32();
   const actual = crc32c(data.subarray(CRC_START));
@@ -246,6 +242,15 @@ export function decodeRecordBatch(data: Uint8Array, options: DecodeOptions = {})
     baseSequence,
     records,
   };
+}
+
+function checkMagic(magic: number): void {
+  if (magic === 2) return;
+  throw protocolError(
+    "CORRUPT_RECORD",
+    "UNSUPPORTED_FOR_MESSAGE_FORMAT",
+    `message format v${magic} (magic ${magic}) is not supported: StreamNest speaks record batch v2 only (Produce v3+, Fetch v4+)`,
+  );
 }
 
 function readRecord(batch: Reader, baseOffset: bigint, baseTimestamp: bigint): KafkaRecord {

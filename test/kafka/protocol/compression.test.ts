@@ -1,0 +1,141 @@
+import { describe, expect, test } from "bun:test";
+import * as zlib from "node:zlib";
+import * as snappy from "snappyjs";
+import { StreamNestError } from "../../../src/lib/errors.ts";
+import { COMPRESSION, type CompressionName, compress, compressionName, decompress } from "../../../src/kafka/protocol/compression.ts";
+import { hex } from "./support/wire.ts";
+
+const LIMIT = 64 * 1024 * 1024;
+const text = new TextEncoder().encode("StreamNest speaks Kafka. ".repeat(4000));
+
+function caught(fn: () => unknown): StreamNestError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(StreamNestError);
+    return e as StreamNestError;
+  }
+  throw new Error("nothing was thrown");
+}
+
+describe("codecs round-trip", () => {
+  for (const name of Object.keys(COMPRESSION) as CompressionName[]) {
+    const codec = COMPRESSION[name];
+    test(`${name}: 100 KB of text, one byte and nothing`, () => {
+      for (const data of [text, Uint8Array.of(7), new Uint8Array(0)]) {
+        const packed = compress(codec, data);
+        if (name !== "none" && data.length > 1000) expect(packed.length).toBeLessThan(data.length / 10);
+        expect(Buffer.compare(Buffer.from(decompress(codec, packed, LIMIT)), Buffer.from(data))).toBe(0);
+      }
+    });
+  }
+
+  test("codec numbers follow KIP-98's attribute bits", () => {
+    expect(COMPRESSION).toEqual({ none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 });
+    expect(compressionName(3)).toBe("lz4");
+    expect(() => compressionName(7)).toThrow("unknown compression codec 7");
+  });
+});
+
+describe("snappy framing", () => {
+  test("encodes the xerial framing Kafka's Java client writes (magic, version 1, compatible 1, sized blocks)", () => {
+    const data = new Uint8Array(70_000).map((_, i) => i % 13);
+    const packed = compress(COMPRESSION.snappy, data);
+    expect(hex(packed.subarray(0, 16))).toBe("82534e415050590000000001" + "00000001");
+    // 70,000 bytes make three 32 KiB blocks, each a raw snappy block behind its int32 size.
+    const view = new DataView(packed.buffer, packed.byteOffset);
+    let pos = 16;
+    let blocks = 0;
+    let total = 0;
+    while (pos < packed.length) {
+      const len = view.getInt32(pos);
+      total += snappy.uncompress(packed.subarray(pos + 4, pos + 4 + len)).length;
+      pos += 4 + len;
+      blocks++;
+    }
+    expect([blocks, total, pos]).toEqual([3, 70_000, packed.length]);
+  });
+
+  test("decodes raw (unframed) snappy as librdkafka may send it", () => {
+    const raw = snappy.compress(text);
+    expect(Buffer.from(decompress(COMPRESSION.snappy, raw, LIMIT)).toString()).toBe(Buffer.from(text).toString());
+  });
+
+  test("a xerial block that overruns the payload is refused", () => {
+    const packed = compress(COMPRESSION.snappy, text);
+    new DataView(packed.buffer, packed.byteOffset).setInt32(16, 1_000_000);
+    expect(caught(() => decompress(COMPRESSION.snappy, packed, LIMIT)).message).toBe(
+      "snappy: xerial block of 1000000 bytes overruns the payload",
+    );
+  });
+
+  test("a raw snappy block declaring more than the limit is refused", () => {
+    const raw = snappy.compress(new Uint8Array(100_000));
+    expect(caught(() => decompress(COMPRESSION.snappy, raw, 1000)).message).toContain("snappy payload does not decompress");
+  });
+});
+
+describe("lz4 frames", () => {
+  test("decodes a frame with content size, block checksums and a content checksum (flags lz4js does not write)", () => {
+    const data = new TextEncoder().encode("uncompressed block");
+    const frame = new Uint8Array([
+      0x04, 0x22, 0x4d, 0x18, // magic
+      0x40 | 0x10 | 0x08 | 0x04, // FLG: version 01, block checksum, content size, content checksum
+      0x40, // BD: 64 KiB blocks
+      ...new Uint8Array([data.length, 0, 0, 0, 0, 0, 0, 0]), // content size (little-endian)
+      0x00, // header checksum (not verified: the batch CRC covers the payload)
+      data.length, 0, 0, 0x80, // block size with the "uncompressed" bit
+      ...data,
+      1, 2, 3, 4, // block checksum
+      0, 0, 0, 0, // end mark
+      5, 6, 7, 8, // content checksum
+    ]);
+    expect(Buffer.from(decompress(COMPRESSION.lz4, frame, LIMIT)).toString()).toBe("uncompressed block");
+  });
+
+  test("a truncated frame is refused", () => {
+    const packed = compress(COMPRESSION.lz4, text);
+    expect(caught(() => decompress(COMPRESSION.lz4, packed.subarray(0, packed.length - 10), LIMIT)).message).toMatch(
+      /^lz4: (truncated frame|block overruns the payload)$/,
+    );
+  });
+
+  test("a frame whose blocks could exceed the limit is refused before allocating", () => {
+    // 100 one-byte compressed blocks of a 4 MiB-block frame could expand to 400 MiB.
+    const blocks = Array.from({ length: 100 }, () => [1, 0, 0, 0, 0x00]).flat();
+    const frame = new Uint8Array([0x04, 0x22, 0x4d, 0x18, 0x40, 0x70, 0x00, ...blocks, 0, 0, 0, 0]);
+    expect(caught(() => decompress(COMPRESSION.lz4, frame, LIMIT)).message).toContain(
+      "lz4: frame may hold more than the 67108864-byte limit",
+    );
+  });
+
+  test("not an lz4 frame is refused", () => {
+    expect(caught(() => decompress(COMPRESSION.lz4, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), LIMIT)).message).toContain(
+      "lz4: not an LZ4 frame",
+    );
+  });
+});
+
+describe("gzip and zstd", () => {
+  test("a corrupt gzip payload is CORRUPT_RECORD", () => {
+    const packed = zlib.gzipSync(text);
+    const e = caught(() => decompress(COMPRESSION.gzip, packed.subarray(0, 30), LIMIT));
+    expect(e.code).toBe("CORRUPT_RECORD");
+    expect(e.message).toStartWith("gzip payload does not decompress");
+  });
+
+  test("a corrupt zstd payload is CORRUPT_RECORD", () => {
+    const e = caught(() => decompress(COMPRESSION.zstd, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9), LIMIT));
+    expect(e.code).toBe("CORRUPT_RECORD");
+    expect(e.message).toStartWith("zstd payload does not decompress");
+  });
+
+  test("a gzip or zstd bomb stops at the limit", () => {
+    const zeros = new Uint8Array(10_000_000);
+    for (const codec of [COMPRESSION.gzip, COMPRESSION.zstd] as const) {
+      const packed = compress(codec, zeros);
+      expect(packed.length).toBeLessThan(20_000);
+      expect(caught(() => decompress(codec, packed, 1_000_000)).message).toContain("limit 1000000 bytes");
+    }
+  });
+});
