@@ -156,6 +156,7 @@ function encodeValue(w: Writer, type: KType<unknown>, v: unknown, version: numbe
       }
       return encodeNull(w, type.inner, flexible);
     case "array": {
+      if (!Array.isArray(v)) throw badValue("an array", v);
       const items = v as readonly unknown[];
       if (flexible) w.uvarint(items.length + 1);
       else w.int32(items.length);
@@ -167,22 +168,23 @@ function encodeValue(w: Writer, type: KType<unknown>, v: unknown, version: numbe
     case "primitive":
       switch (type.name) {
         case "int8":
-          w.int8(v as number);
+          w.int8(integer(v, -0x80, 0x7f));
           return;
         case "int16":
-          w.int16(v as number);
+          w.int16(integer(v, -0x8000, 0x7fff));
           return;
         case "int32":
-          w.int32(v as number);
+          w.int32(integer(v, -0x80000000, 0x7fffffff));
           return;
         case "uint16":
-          w.uint16(v as number);
+          w.uint16(integer(v, 0, 0xffff));
           return;
         case "uint32":
-          w.uint32(v as number);
+          w.uint32(integer(v, 0, 0xffffffff));
           return;
         case "int64":
-          w.int64(typeof v === "bigint" ? v : BigInt(v as number));
+          if (typeof v === "bigint") w.int64(v);
+          else w.int64(BigInt(integer(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)));
           return;
         case "float64":
           w.float64(v as number);
@@ -194,7 +196,8 @@ function encodeValue(w: Writer, type: KType<unknown>, v: unknown, version: numbe
           w.uuid(v as string);
           return;
         case "string": {
-          const bytes = utf8(v as string);
+          if (typeof v !== "string") throw badValue("a string", v);
+          const bytes = utf8(v);
           if (flexible) w.uvarint(bytes.length + 1);
           else if (bytes.length > 0x7fff) {
             throw protocolError("INVALID_REQUEST", "INVALID_REQUEST", `string of ${bytes.length} bytes exceeds int16`);
@@ -203,7 +206,8 @@ function encodeValue(w: Writer, type: KType<unknown>, v: unknown, version: numbe
           return;
         }
         case "bytes": {
-          const bytes = v as Uint8Array;
+          if (!(v instanceof Uint8Array)) throw badValue("bytes (a Uint8Array)", v);
+          const bytes = v;
           if (flexible) w.uvarint(bytes.length + 1);
           else w.int32(bytes.length);
           w.bytes(bytes);
@@ -211,6 +215,22 @@ function encodeValue(w: Writer, type: KType<unknown>, v: unknown, version: numbe
         }
       }
   }
+}
+
+/**
+ * A handler's value of the wrong type or range is refused with its field path rather
+ * than wrapped silently by a DataView (70000 as an int16 would go out as 4464).
+ */
+function integer(v: unknown, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw badValue(`an integer in [${min}, ${max}]`, v);
+  }
+  return v;
+}
+
+function badValue(expected: string, v: unknown): Error {
+  const shown = typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? "a Uint8Array" : JSON.stringify(v);
+  return protocolError("INVALID_REQUEST", "INVALID_REQUEST", `expected ${expected}, got ${shown}`);
 }
 
 function encodeNull(w: Writer, inner: KType<unknown>, flexible: boolean): void {

@@ -96,3 +96,23 @@ describe("derived codec", () => {
     expect(a).not.toBe(b);
   });
 });
+
+describe("encoding refuses values of the wrong type or range", () => {
+  const S = struct(
+    field("small", int32, "0+"),
+    field("list", array(int32), "0+"),
+    field("text", string, "0+"),
+  );
+  const enc = (v: Record<string, unknown>) => encodeStruct(new Writer(), S, v as never, 0, false);
+
+  test("an int32 out of range or not an integer", () => {
+    expect(() => enc({ small: 2 ** 31 })).toThrow("small > expected an integer in [-2147483648, 2147483647], got 2147483648");
+    expect(() => enc({ small: 1.5 })).toThrow("small > expected an integer in [-2147483648, 2147483647], got 1.5");
+    expect(() => enc({ small: 1n })).toThrow("small > expected an integer in [-2147483648, 2147483647], got 1n");
+  });
+
+  test("a non-array for an array and a non-string for a string", () => {
+    expect(() => enc({ list: null })).toThrow("list > expected an array, got null");
+    expect(() => enc({ text: 5 })).toThrow("text > expected a string, got 5");
+  });
+});
