@@ -132,8 +132,16 @@ export class Reader {
 
   /** Zigzag-encoded signed 64-bit varint (record timestamp deltas). */
   varlong(): bigint {
-    let result = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
+    // Fast path: values of up to 49 bits (7 bytes; every realistic timestamp delta) are
+    // assembled as a double, exactly, and only the result becomes a BigInt.
+    let u = 0;
+    for (let i = 0; i < 7; i++) {
+      const b = this.uint8();
+      u += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) return BigInt(u % 2 === 0 ? u / 2 : -(u + 1) / 2);
+    }
+    let result = BigInt(u);
+    for (let shift = 49n; shift < 70n; shift += 7n) {
       const b = this.uint8();
       result |= BigInt(b & 0x7f) << shift;
       if ((b & 0x80) === 0) {

@@ -120,22 +120,52 @@ export function encodeRecordBatch(batch: BatchInput): Uint8Array {
   return out;
 }
 
+/**
+ * Writes one record straight into the batch body: its length prefix is computed first
+ * (as KIP-98's varint-framed records need) instead of encoding it into a scratch buffer.
+ */
 function writeRecord(w: Writer, rec: RecordInput, offsetDelta: number, timestampDelta: bigint): void {
-  const r = new Writer(32 + (rec.value?.length ?? 0) + (rec.key?.length ?? 0));
-  r.int8(0);
-  r.varlong(timestampDelta);
-  r.varint(offsetDelta);
-  writeVarBytes(r, rec.key ?? null);
-  writeVarBytes(r, rec.value);
-  const headers = rec.headers ?? [];
-  r.varint(headers.length);
+  const key = rec.key ?? null;
+  const headers = (rec.headers ?? []).map((h) => ({ key: utf8(h.key), value: h.value }));
+  let size = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + varBytesSize(key) + varBytesSize(rec.value);
+  size += varintSize(headers.length);
+  for (const h of headers) size += varBytesSize(h.key) + varBytesSize(h.value);
+  w.varint(size);
+  w.int8(0);
+  w.varlong(timestampDelta);
+  w.varint(offsetDelta);
+  writeVarBytes(w, key);
+  writeVarBytes(w, rec.value);
+  w.varint(headers.length);
   for (const h of headers) {
-    writeVarBytes(r, utf8(h.key));
-    writeVarBytes(r, h.value);
+    writeVarBytes(w, h.key);
+    writeVarBytes(w, h.value);
   }
-  const bytes = r.finish();
-  w.varint(bytes.length);
-  w.bytes(bytes);
+}
+
+function varintSize(v: number): number {
+  let u = ((v << 1) ^ (v >> 31)) >>> 0;
+  let n = 1;
+  while (u >= 0x80) {
+    u >>>= 7;
+    n++;
+  }
+  return n;
+}
+
+function varlongSize(v: bigint): number {
+  if (v >= -0x80000000n && v <= 0x7fffffffn) return varintSize(Number(v));
+  let u = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+  let n = 1;
+  while (u >= 0x80n) {
+    u >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+function varBytesSize(b: Uint8Array | null): number {
+  return b === null ? 1 : varintSize(b.length) + b.length;
 }
 
 function writeVarBytes(w: Writer, b: Uint8Array | null): void {

@@ -120,6 +120,8 @@ export class Writer {
 
   /** Zigzag signed 64-bit varint. */
   varlong(v: bigint): this {
+    // A value that fits 32 bits has the same zigzag bytes at either width: skip BigInt math.
+    if (v >= -0x80000000n && v <= 0x7fffffffn) return this.varint(Number(v));
     let u = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
     this.ensure(10);
     while (u >= 0x80n) {

@@ -53,3 +53,22 @@ describe("Writer", () => {
     expect(hex(w.finish())).toBe("000000020007");
   });
 });
+
+describe("varlong across the fast-path boundaries", () => {
+  test("values around 2^31, 2^48, 2^49 and 2^63 round-trip with the same bytes as the plain zigzag", () => {
+    const edges = [0n, 1n, -1n, 2n ** 31n - 1n, -(2n ** 31n), 2n ** 31n, -(2n ** 31n) - 1n, 2n ** 48n - 1n, 2n ** 48n, -(2n ** 48n), 2n ** 49n, -(2n ** 49n) - 1n, 2n ** 63n - 1n, -(2n ** 63n)];
+    for (const v of edges) {
+      const w = new Writer();
+      w.varlong(v);
+      // Reference: zigzag then LEB128, all in BigInt.
+      let u = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+      const expected: number[] = [];
+      do {
+        expected.push(Number(u & 0x7fn) | (u >= 0x80n ? 0x80 : 0));
+        u >>= 7n;
+      } while (u > 0n);
+      expect([...w.finish()]).toEqual(expected);
+      expect(new Reader(w.finish()).varlong()).toBe(v);
+    }
+  });
+});
