@@ -3,7 +3,8 @@ import * as zlib from "node:zlib";
 import * as snappy from "snappyjs";
 import { StreamNestError } from "../../../src/lib/errors.ts";
 import { COMPRESSION, type CompressionName, compress, compressionName, decompress } from "../../../src/kafka/protocol/compression.ts";
-import { hex } from "./support/wire.ts";
+import { LZ4_DEFAULT_HEX, LZ4_LINKED_HEX, lz4Input } from "./fixtures/lz4-reference-frames.ts";
+import { fromHex, hex } from "./support/wire.ts";
 
 const LIMIT = 64 * 1024 * 1024;
 const text = new TextEncoder().encode("StreamNest speaks Kafka. ".repeat(4000));
@@ -76,6 +77,15 @@ describe("snappy framing", () => {
 });
 
 describe("lz4 frames", () => {
+  test("decodes the reference tool's frames: linked blocks with checksums, and its defaults", () => {
+    const input = lz4Input();
+    for (const frame of [LZ4_LINKED_HEX, LZ4_DEFAULT_HEX]) {
+      const out = decompress(COMPRESSION.lz4, fromHex(frame), LIMIT);
+      expect(out.length).toBe(150_000);
+      expect(Buffer.compare(Buffer.from(out), Buffer.from(input))).toBe(0);
+    }
+  });
+
   test("decodes a frame with content size, block checksums and a content checksum (flags lz4js does not write)", () => {
     const data = new TextEncoder().encode("uncompressed block");
     const frame = new Uint8Array([
@@ -117,6 +127,11 @@ describe("lz4 frames", () => {
 });
 
 describe("gzip and zstd", () => {
+  test("decodes a frame of the reference zstd tool (v1.5.4, level 19, content size and checksum)", () => {
+    const frame = fromHex("28b52ffd64e8020d0100c853747265616d4e65737420737065616b73204b61666b612e20010031e76a8e01de0e1d8d");
+    expect(Buffer.from(decompress(COMPRESSION.zstd, frame, LIMIT)).toString()).toBe("StreamNest speaks Kafka. ".repeat(40));
+  });
+
   test("a corrupt gzip payload is CORRUPT_RECORD", () => {
     const packed = zlib.gzipSync(text);
     const e = caught(() => decompress(COMPRESSION.gzip, packed.subarray(0, 30), LIMIT));
