@@ -152,6 +152,7 @@ function lz4Decode(data: Uint8Array, maxBytes: number): Uint8Array {
       out.set(data.subarray(b.start, b.start + b.size), at);
       at += b.size;
     } else {
+      checkLz4Block(data, b.start, b.size, at, blocks.blockMax);
       at = lz4.decompressBlock(data, out, b.start, b.size, at);
     }
   }
@@ -184,7 +185,54 @@ function lz4Blocks(data: Uint8Array, maxBytes: number) {
     list.push({ start: pos, size, uncompressed });
     pos += size + (blockChecksum ? 4 : 0);
   }
-  return { bound, list };
+  return { bound, list, blockMax };
+}
+
+/**
+ * Walks one compressed block's sequences (LZ4 block format: token, literal length,
+ * literals, 2-byte offset, match length) without copying anything, and refuses a block
+ * whose literals overrun it, whose match reaches before the start of the output, or that
+ * would expand past the frame's block size. lz4js's decoder trusts all three, so an
+ * adversarial block of 0xff length bytes could otherwise spin through billions of
+ * iterations writing nowhere.
+ */
+function checkLz4Block(src: Uint8Array, start: number, size: number, outputBefore: number, blockMax: number): void {
+  const end = start + size;
+  let i = start;
+  let produced = 0;
+  const fail = (why: string) => corrupt(`lz4: malformed block: ${why}`);
+  while (i < end) {
+    const token = src[i++];
+    let literals = token >> 4;
+    if (literals === 15) {
+      let b: number;
+      do {
+        if (i >= end) throw fail("literal length runs past the block");
+        b = src[i++];
+        literals += b;
+      } while (b === 255);
+    }
+    if (literals > end - i) throw fail("literals run past the block");
+    i += literals;
+    produced += literals;
+    if (i >= end) break;
+    if (end - i < 2) throw fail("match offset runs past the block");
+    const offset = src[i] | (src[i + 1] << 8);
+    i += 2;
+    if (offset === 0 || offset > outputBefore + produced) throw fail(`match offset ${offset} reaches before the output`);
+    let match = (token & 15) + 4;
+    if ((token & 15) === 15) {
+      let b: number;
+      do {
+        if (i >= end) throw fail("match length runs past the block");
+        b = src[i++];
+        match += b;
+      } while (b === 255);
+    }
+    produced += match;
+    if (produced > blockMax) throw fail(`it expands past the ${blockMax}-byte block size`);
+  }
+  if (produced > blockMax) throw fail(`it expands past the ${blockMax}-byte block size`);
 }
 
 function corrupt(message: string): Error {

@@ -154,3 +154,33 @@ describe("gzip and zstd", () => {
     }
   });
 });
+
+describe("lz4 blocks are checked before lz4js decodes them", () => {
+  const frameOf = (block: number[]) =>
+    new Uint8Array([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x00, block.length & 0xff, block.length >> 8, 0, 0, ...block, 0, 0, 0, 0]);
+
+  test("a literal length of 0xff bytes that would spin through billions of copies is refused", () => {
+    const block = [0xf0, ...new Array(4000).fill(0xff), 0x00];
+    expect(caught(() => decompress(COMPRESSION.lz4, frameOf(block), LIMIT)).message).toBe(
+      "lz4: malformed block: literals run past the block",
+    );
+  });
+
+  test("a match length expanding past the block size is refused", () => {
+    const block = [0x1f, 0x41, 0x01, 0x00, ...new Array(300).fill(0xff), 0x00];
+    expect(caught(() => decompress(COMPRESSION.lz4, frameOf(block), LIMIT)).message).toBe(
+      "lz4: malformed block: it expands past the 65536-byte block size",
+    );
+  });
+
+  test("a match offset reaching before the output is refused", () => {
+    expect(caught(() => decompress(COMPRESSION.lz4, frameOf([0x10, 0x41, 0x05, 0x00]), LIMIT)).message).toBe(
+      "lz4: malformed block: match offset 5 reaches before the output",
+    );
+  });
+
+  test("a valid hand-made block decodes: literal 'A' then a 7-byte match at offset 1", () => {
+    const out = decompress(COMPRESSION.lz4, frameOf([0x13, 0x41, 0x01, 0x00]), LIMIT);
+    expect(Buffer.from(out).toString()).toBe("AAAAAAAA");
+  });
+});
