@@ -58,6 +58,17 @@ export function defaultOf(def: FieldDef): unknown {
   return def.default !== undefined ? def.default : typeDefault(def.type);
 }
 
+/**
+ * The value written for a field the caller left out. A nullable field's null default is
+ * replaced by its type's empty value in the versions where null cannot be sent (Metadata
+ * v0's topic list, JoinGroup's protocol name before v7), as Kafka's generated code does.
+ */
+function encodeDefault(def: FieldDef, version: number): unknown {
+  const d = defaultOf(def);
+  if (d === null && def.type.kind === "nullable" && !inRange(def.type.versions, version)) return typeDefault(def.type.inner);
+  return d;
+}
+
 function typeDefault(type: KType<unknown>): unknown {
   switch (type.kind) {
     case "nullable":
@@ -127,7 +138,7 @@ export function encodeStruct<T>(
     if (mode !== "wire") continue;
     const v = obj[def.name];
     try {
-      encodeValue(w, def.type, v === undefined ? defaultOf(def) : v, version, flexible);
+      encodeValue(w, def.type, v === undefined ? encodeDefault(def, version) : v, version, flexible);
     } catch (e) {
       throw withPath(e, def.name);
     }

@@ -116,3 +116,16 @@ describe("encoding refuses values of the wrong type or range", () => {
     expect(() => enc({ text: 5 })).toThrow("text > expected a string, got 5");
   });
 });
+
+describe("left-out nullable fields", () => {
+  test("are written as null where null is allowed and as the empty value where it is not", () => {
+    const S = struct(field("topics", nullable(array(int32), "1+"), "0+"));
+    const at = (v: number) => {
+      const w = new Writer();
+      encodeStruct(w, S, {}, v, false);
+      return hex(w.finish());
+    };
+    expect(at(0)).toBe("00000000");
+    expect(at(1)).toBe("ffffffff");
+  });
+});
