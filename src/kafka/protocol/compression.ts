@@ -15,8 +15,9 @@ import { protocolError } from "./error-codes.ts";
  *   both xerial-framed and raw snappy are decoded, as librdkafka does.
  * - lz4: `lz4js`, a pure-JS LZ4 frame-format codec (1M downloads a month; the native
  *   `lz4`/`lz4-napi` packages need a compiler or per-platform binaries). Kafka uses the
- *   standard LZ4 frame format since KIP-57. lz4js writes the frames; for reading only its
- *   block decoder is used, and the frame itself is walked and bounded here (lz4Decode).
+ *   standard LZ4 frame format since KIP-57. Only lz4js's block coder is used: frames are
+ *   assembled here as Kafka's Java client writes them (lz4Encode) and walked and bounded
+ *   here when read (lz4Decode).
  * Every decoder is capped at `maxBytes` of output, so a small "bomb" cannot allocate more.
  */
 export const COMPRESSION = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
@@ -40,7 +41,7 @@ export function compress(codec: CompressionCodec, data: Uint8Array): Uint8Array 
     case COMPRESSION.snappy:
       return xerialSnappyEncode(data);
     case COMPRESSION.lz4:
-      return lz4.compress(data);
+      return lz4Encode(data);
     case COMPRESSION.zstd:
       return zlib.zstdCompressSync(data);
   }
@@ -131,6 +132,45 @@ function snappyDecode(data: Uint8Array, maxBytes: number): Uint8Array {
 // ---------------------------------------------------------------- lz4
 
 const LZ4_MAGIC = 0x184d2204;
+const LZ4_BLOCK = 64 * 1024;
+/**
+ * Magic, FLG 0x60 (version 01, independent blocks, no checksums), BD 0x40 (64 KiB blocks)
+ * and the header checksum (second byte of xxh32 of FLG and BD, 0x82): exactly the header
+ * of Kafka's Java KafkaLZ4BlockOutputStream. The reference lz4 tool writes the same bytes
+ * for `-B4 -BI --no-frame-crc`.
+ */
+const LZ4_HEADER = [0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82];
+
+/**
+ * Independent 64 KiB blocks, each compressed with a fresh hash table so that no block
+ * refers into another: Kafka's Java consumer decodes every block on its own, so frames
+ * with linked blocks (lz4js's own frame writer makes them) would fail there once a batch
+ * outgrows one block. A block that does not shrink is stored uncompressed.
+ */
+function lz4Encode(data: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [Uint8Array.from(LZ4_HEADER)];
+  let total = LZ4_HEADER.length + 4;
+  const scratch = new Uint8Array(lz4.compressBound(LZ4_BLOCK));
+  const table = new Uint32Array(1 << 16);
+  for (let at = 0; at < data.length; at += LZ4_BLOCK) {
+    const chunk = data.subarray(at, Math.min(at + LZ4_BLOCK, data.length));
+    table.fill(0);
+    const size = lz4.compressBlock(chunk, scratch, 0, chunk.length, table);
+    const stored = size > 0 && size < chunk.length;
+    const block = new Uint8Array(4 + (stored ? size : chunk.length));
+    new DataView(block.buffer).setUint32(0, stored ? size : (chunk.length | 0x80000000) >>> 0, true);
+    block.set(stored ? scratch.subarray(0, size) : chunk, 4);
+    parts.push(block);
+    total += block.length;
+  }
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out; // the last 4 bytes stay 0: the end mark
+}
 const LZ4_BLOCK_SIZES: Record<number, number> = { 4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20 };
 
 /**

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as zlib from "node:zlib";
+import { createRequire } from "node:module";
+import * as lz4 from "lz4js";
 import * as snappy from "snappyjs";
 import { StreamNestError } from "../../../src/lib/errors.ts";
 import { COMPRESSION, type CompressionName, compress, compressionName, decompress } from "../../../src/kafka/protocol/compression.ts";
@@ -77,6 +79,30 @@ describe("snappy framing", () => {
 });
 
 describe("lz4 frames", () => {
+  test("are written as Kafka's Java client writes them: 64 KiB independent blocks, checked header", () => {
+    const packed = compress(COMPRESSION.lz4, lz4Input());
+    expect(hex(packed.subarray(0, 7))).toBe("04224d18604082");
+    const xxh32 = (createRequire(import.meta.url)("lz4js/xxh32.js") as { hash(seed: number, src: Uint8Array, i: number, n: number): number }).hash;
+    expect((xxh32(0, packed, 4, 2) >>> 8) & 0xff).toBe(0x82);
+    // Every block decodes on its own into an empty buffer: none refers into another.
+    const view = new DataView(packed.buffer, packed.byteOffset);
+    const decoded: number[] = [];
+    let pos = 7;
+    let blocks = 0;
+    for (let word = view.getUint32(pos, true); word !== 0; word = view.getUint32(pos, true)) {
+      const size = word & 0x7fffffff;
+      const own = new Uint8Array(64 * 1024);
+      const n = word & 0x80000000 ? (own.set(packed.subarray(pos + 4, pos + 4 + size)), size) : lz4.decompressBlock(packed, own, pos + 4, size, 0);
+      expect(n).toBeLessThanOrEqual(64 * 1024);
+      decoded.push(...own.subarray(0, n));
+      pos += 4 + size;
+      blocks++;
+    }
+    expect(blocks).toBe(3);
+    expect(pos + 4).toBe(packed.length);
+    expect(Buffer.compare(Buffer.from(decoded), Buffer.from(lz4Input()))).toBe(0);
+  });
+
   test("decodes the reference tool's frames: linked blocks with checksums, and its defaults", () => {
     const input = lz4Input();
     for (const frame of [LZ4_LINKED_HEX, LZ4_DEFAULT_HEX]) {
