@@ -1,0 +1,89 @@
+import { protocolError } from "./error-codes.ts";
+
+/** Kafka's socket.request.max.bytes default: 100 MiB. */
+export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+
+/**
+ * Splits a TCP byte stream into Kafka frames: each is a 4-byte big-endian size followed
+ * by that many bytes (protocol guide, "Common Request and Response Structure"). Pure:
+ * no socket, no timers; feed it chunks as they arrive and it returns the frames they
+ * complete (without their size prefix).
+ *
+ * A size that is negative or above the limit is refused as soon as its 4 bytes are in,
+ * before anything of that size is allocated; after such an error the stream cannot be
+ * re-synchronised, so the caller closes the connection. Chunks are kept as they arrive
+ * and copied once into the frame when it is complete, so a large frame costs one copy
+ * and a frame never shares memory with a chunk the transport may reuse.
+ */
+export class FrameSplitter {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  /** Size of the frame being collected, or -1 while its prefix is incomplete. */
+  private need = -1;
+  private failed = false;
+
+  constructor(private readonly maxFrameBytes = DEFAULT_MAX_REQUEST_BYTES) {}
+
+  /** Bytes held for a frame not yet complete. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.failed) {
+      throw protocolError("INVALID_REQUEST", "INVALID_REQUEST", "the stream already failed framing; close the connection");
+    }
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    const frames: Uint8Array[] = [];
+    for (;;) {
+      if (this.need === -1) {
+        if (this.buffered < 4) break;
+        const size = new DataView(this.take(4).buffer).getInt32(0);
+        if (size < 0 || size > this.maxFrameBytes) {
+          this.failed = true;
+          throw protocolError(
+            size < 0 ? "INVALID_REQUEST" : "BODY_TOO_LARGE",
+            "INVALID_REQUEST",
+            size < 0
+              ? `negative frame size ${size}`
+              : `frame of ${size} bytes exceeds the ${this.maxFrameBytes}-byte request limit`,
+          );
+        }
+        this.need = size;
+      }
+      if (this.buffered < this.need) break;
+      frames.push(this.take(this.need));
+      this.need = -1;
+    }
+    return frames;
+  }
+
+  /** Removes the first `n` buffered bytes (n <= buffered) as one contiguous array. */
+  private take(n: number): Uint8Array {
+    const first = this.chunks[0];
+    if (first !== undefined && first.length >= n) {
+      // The frame lies in one chunk. It is copied all the same: a transport may reuse
+      // the chunk's memory after its data callback, and decoded values are views of it.
+      const out = first.slice(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0];
+      const part = Math.min(c.length, n - at);
+      out.set(c.subarray(0, part), at);
+      at += part;
+      if (part === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(part);
+    }
+    this.buffered -= n;
+    return out;
+  }
+}

@@ -1,0 +1,26 @@
+import { describe, expect, test } from "bun:test";
+import { defineApi, isFlexible } from "../../../src/kafka/protocol/api.ts";
+import { APIS } from "../../../src/kafka/protocol/apis/index.ts";
+import { struct } from "../../../src/kafka/protocol/schema.ts";
+
+describe("API declarations", () => {
+  test("flexibility starts at the declared first flexible version", () => {
+    expect(isFlexible(APIS.Metadata, 8)).toBe(false);
+    expect(isFlexible(APIS.Metadata, 9)).toBe(true);
+    expect(isFlexible(APIS.Fetch, 11)).toBe(false);
+    expect(isFlexible(APIS.Fetch, 12)).toBe(true);
+  });
+
+  test("an empty version range is refused", () => {
+    expect(() =>
+      defineApi({ key: 99, name: "X", minVersion: 2, maxVersion: 1, flexibleFrom: 9, request: struct(), response: struct() }),
+    ).toThrow("X: empty version range");
+  });
+
+  test("every API reaches a flexible version (KIP-482), so modern clients get modern versions", () => {
+    for (const api of Object.values(APIS)) {
+      expect(api.flexibleFrom).toBeGreaterThanOrEqual(api.minVersion);
+      expect(api.flexibleFrom).toBeLessThanOrEqual(api.maxVersion);
+    }
+  });
+});
