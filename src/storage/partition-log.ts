@@ -7,9 +7,12 @@
  * handed to the operating system, so kill -9 of the process never loses an acknowledged
  * record; power loss is covered to the degree the fsync mode promises.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
+import { isCheckpointTemp, syncDir } from "./checkpoint-file.ts";
+import { HighWatermark } from "./high-watermark.ts";
+import { type EpochEndOffset, type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { type IndexEntry, type OffsetIndex, openOffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
 import { encodeFrame, type SizedRecord, sizeRecord, viewOf } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
@@ -17,11 +20,27 @@ import { segmentsToDelete } from "./retention.ts";
 import { listSegmentBases, Segment, segmentFileName } from "./segment.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
 import { type ReadProgress, walkSegment } from "./segment-reader.ts";
-import { type AppendResult, DEFAULT_LOG_OPTIONS, type LogOptions, type RecordInput, type StoredRecord } from "./types.ts";
-import { validateLogOptions, validateRecord } from "./validate.ts";
+import {
+  clearTruncationIntent,
+  redoInterruptedTruncation,
+  type TruncationIntent,
+  writeTruncationIntent,
+} from "./truncation.ts";
+import {
+  type AppendResult,
+  DEFAULT_LOG_OPTIONS,
+  type HighWatermarkMode,
+  type LogOptions,
+  type ReadOptions,
+  type RecordInput,
+  type StoredRecord,
+} from "./types.ts";
+import { validateLogOptions, validateOffset, validateRecord } from "./validate.ts";
 
 interface PendingAppend {
   records: SizedRecord[];
+  /** appendAt: the offset its first record must get. */
+  at: number | null;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
@@ -45,12 +64,19 @@ export class PartitionLog {
   /** Newest timestamp per rolled (immutable) segment, for age retention. */
   private readonly newestTimestamps = new Map<number, number | null>();
   private end: number;
+  private readonly hw: HighWatermark;
+  private readonly epochs: LeaderEpochCache;
   private pending: PendingAppend[] = [];
+  /** Records in `pending`: the log end offset once they are written. */
+  private pendingRecords = 0;
   private writeScheduled = false;
   /** Written appends waiting for the next device flush (fsync "always"). */
   private awaitingFlush: WrittenAppend[] = [];
   private flushInFlight: Promise<void> | null = null;
   private readonly listeners = new Set<(endOffset: number) => void>();
+  private readonly hwListeners = new Set<(highWatermark: number) => void>();
+  /** A truncation failed half-way: appends are refused until a restart finishes it. */
+  private broken: StreamNestError | null = null;
   private readonly intervalTimer: ReturnType<typeof setInterval> | null = null;
   private closing: Promise<void> | null = null;
   /** The last append failed for want of space: said once in the log, and once when appends resume. */
@@ -61,13 +87,26 @@ export class PartitionLog {
     this.options = options;
     this.warn = warn;
     let created: string | undefined;
+    let opened: { index: OffsetIndex; recovered: RecoveredLog; intent: TruncationIntent | null } | undefined;
     try {
       created = mkdirSync(dir, { recursive: true });
-      const opened = openAndRecover(dir, warn);
+      opened = openAndRecover(dir, warn);
       this.index = opened.index;
       this.segments = opened.recovered.segments;
       this.end = opened.recovered.endOffset;
+      this.epochs = LeaderEpochCache.load(dir);
+      // Epochs starting past the end began with records a crash lost; those from an
+      // interrupted truncation's offset on went with the truncated records.
+      this.epochs.truncateFromEnd(Math.min(opened.intent?.offset ?? Number.MAX_SAFE_INTEGER, this.end + 1));
+      this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn);
+      // Last: until the epochs and the high watermark are down, the next open must redo it.
+      if (opened.intent !== null) clearTruncationIntent(dir);
+      removeCheckpointTemps(dir);
     } catch (error) {
+      if (opened !== undefined) {
+        for (const segment of opened.recovered.segments) segment.close();
+        opened.index.close();
+      }
       // A folder made by this open holds nothing worth keeping; left behind (say, by a
       // full disk) it would make the partition look written, and every describe trip on it.
       if (created !== undefined) removeQuietly(created);
@@ -98,9 +137,129 @@ export class PartitionLog {
     return this.segments[0].baseOffset;
   }
 
-  /** The next offset to assign (Kafka's log end offset). */
+  /** The log end offset (LEO): the offset the next record written gets. */
+  get logEndOffset(): number {
+    return this.end;
+  }
+
+  // alias of logEndOffset; removed when callers move
   get endOffset(): number {
     return this.end;
+  }
+
+  /** Records below the high watermark are committed: the ones consumers may read. */
+  get highWatermark(): number {
+    return this.hw.value;
+  }
+
+  get highWatermarkMode(): HighWatermarkMode {
+    return this.hw.mode;
+  }
+
+  /**
+   * The replication layer's word that records below `offset` are committed. The high
+   * watermark never moves backward (a lower value is ignored: false) and never passes the
+   * log end offset (refused). Returns whether it moved.
+   */
+  setHighWatermark(offset: number): boolean {
+    this.assertOpen();
+    validateOffset(offset, "a high watermark");
+    if (offset > this.end) {
+      throw new StreamNestError(
+        "OFFSET_OUT_OF_RANGE",
+        `high watermark ${offset} would pass the log end offset ${this.end}`,
+        { logEndOffset: this.end, highWatermark: this.hw.value },
+      );
+    }
+    if (!this.hw.advance(offset)) return false;
+    this.notifyHighWatermark();
+    return true;
+  }
+
+  /**
+   * "log-end": the high watermark follows every append (and jumps to the end now);
+   * "explicit": only setHighWatermark moves it. See high-watermark.ts for what a log that
+   * may hold uncommitted records must be opened with.
+   */
+  setHighWatermarkMode(mode: HighWatermarkMode): void {
+    this.assertOpen();
+    if (mode !== "log-end" && mode !== "explicit") {
+      throw new StreamNestError("INVALID_REQUEST", `high watermark mode must be log-end or explicit, got ${String(mode)}`);
+    }
+    const before = this.hw.value;
+    try {
+      this.hw.setMode(mode, this.end);
+    } catch (error) {
+      throw storageFailure(error, `checkpointing the high watermark of ${this.dir}`);
+    }
+    if (this.hw.value !== before) this.notifyHighWatermark();
+  }
+
+  /** Writes the high-watermark checkpoint now if it is behind (explicit mode); resolves once durable. */
+  checkpointHighWatermark(): Promise<void> {
+    this.assertOpen();
+    return this.hw.checkpoint().catch((error: unknown) => {
+      throw storageFailure(error, `checkpointing the high watermark of ${this.dir}`);
+    });
+  }
+
+  /** Calls `listener` with the high watermark each time it moves up. */
+  onHighWatermark(listener: (highWatermark: number) => void): () => void {
+    this.hwListeners.add(listener);
+    return () => {
+      this.hwListeners.delete(listener);
+    };
+  }
+
+  /** The leader-epoch entries, oldest first (Kafka's leader-epoch-checkpoint). */
+  get leaderEpochs(): readonly EpochEntry[] {
+    return this.epochs.all;
+  }
+
+  /** The epoch of the newest entry, or null before any epoch was assigned. */
+  get latestEpoch(): number | null {
+    return this.epochs.latest?.epoch ?? null;
+  }
+
+  /**
+   * Records that leader epoch `epoch` begins at `startOffset`, which must be the log end
+   * offset (counting appends not yet written); durable before it returns. Returns false
+   * when `epoch` already is the latest; an older epoch is refused.
+   */
+  assignEpoch(epoch: number, startOffset: number): boolean {
+    this.assertWritable();
+    validateOffset(startOffset, "an epoch's start offset");
+    const end = this.end + this.pendingRecords;
+    if (startOffset !== end) {
+      throw new StreamNestError(
+        "OFFSET_OUT_OF_RANGE",
+        `leader epoch ${epoch} cannot start at offset ${startOffset}: a new epoch starts at the log end offset, ${end}`,
+        { logEndOffset: end },
+      );
+    }
+    try {
+      return this.epochs.assign(epoch, startOffset);
+    } catch (error) {
+      throw storageFailure(error, `assigning leader epoch ${epoch} in ${this.dir}`);
+    }
+  }
+
+  /** The leader epoch under which `offset` was written, or null when no entry covers it. */
+  epochForOffset(offset: number): number | null {
+    this.assertOpen();
+    validateOffset(offset, "an offset");
+    return this.epochs.epochForOffset(offset);
+  }
+
+  /**
+   * Kafka's OffsetsForLeaderEpoch: the largest epoch not above `epoch` and the offset where
+   * it ends here (the next epoch's start, or the log end offset); null when `epoch` is
+   * above every epoch this log knows (Kafka's UNDEFINED_EPOCH_OFFSET).
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset | null {
+    this.assertOpen();
+    validateOffset(epoch, "a leader epoch");
+    return this.epochs.endOffsetFor(epoch, this.end);
   }
 
   /** Bytes of all segment files. */
@@ -126,42 +285,94 @@ export class PartitionLog {
    */
   append(records: RecordInput[]): Promise<AppendResult> {
     try {
-      this.assertOpen();
-      if (!Array.isArray(records) || records.length === 0) {
-        throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
-      }
-      const sized: SizedRecord[] = [];
-      for (let i = 0; i < records.length; i++) {
-        validateRecord(records[i], i);
-        const s = sizeRecord(records[i]);
-        if (s.frameBytes > this.options.maxRecordBytes) {
-          throw new StreamNestError(
-            "MESSAGE_TOO_LARGE",
-            `record ${i} takes ${s.frameBytes} bytes encoded; the limit is ${this.options.maxRecordBytes}`,
-          );
-        }
-        sized.push(s);
-      }
-      return new Promise<AppendResult>((resolve, reject) => {
-        this.pending.push({ records: sized, resolve, reject });
-        if (!this.writeScheduled) {
-          this.writeScheduled = true;
-          // setImmediate, not a microtask: appends from every I/O callback of this loop
-          // turn (e.g. several HTTP requests) join the same write.
-          setImmediate(() => this.writePending());
-        }
-      });
+      this.assertWritable();
+      return this.enqueue(this.sizeAll(records), null);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /**
+   * Appends records at the offsets they had on the leader: `offset` must be exactly the
+   * log end offset (counting appends not yet written), and a record that carries an
+   * `offset` (a StoredRecord read from the leader) must hold offset + its position.
+   * Timestamps, keys, values and headers are kept as given. With `leaderEpoch`, the batch
+   * is stamped with it: a newer epoch is assigned at `offset` (durably, before the records
+   * are written), the latest one is a no-op, an older one is refused. Calls made in one
+   * turn are written together, as appends are.
+   */
+  appendAt(offset: number, records: RecordInput[], leaderEpoch?: number): Promise<AppendResult> {
+    try {
+      this.assertWritable();
+      validateOffset(offset, "an append offset");
+      const end = this.end + this.pendingRecords;
+      if (offset !== end) {
+        throw new StreamNestError(
+          "OFFSET_OUT_OF_RANGE",
+          `append at offset ${offset} refused: the log end offset is ${end}, and records are only appended there`,
+          { logEndOffset: end },
+        );
+      }
+      const sized = this.sizeAll(records);
+      for (let i = 0; i < records.length; i++) {
+        const given = (records[i] as Partial<StoredRecord>).offset;
+        if (given !== undefined && given !== offset + i) {
+          throw new StreamNestError(
+            "INVALID_REQUEST",
+            `record ${i} of an append at offset ${offset} holds offset ${String(given)}, not ${offset + i}`,
+          );
+        }
+      }
+      if (leaderEpoch !== undefined) this.assignEpoch(leaderEpoch, offset);
+      return this.enqueue(sized, offset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private sizeAll(records: RecordInput[]): SizedRecord[] {
+    if (!Array.isArray(records) || records.length === 0) {
+      throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
+    }
+    const sized: SizedRecord[] = [];
+    for (let i = 0; i < records.length; i++) {
+      validateRecord(records[i], i);
+      const s = sizeRecord(records[i]);
+      if (s.frameBytes > this.options.maxRecordBytes) {
+        throw new StreamNestError(
+          "MESSAGE_TOO_LARGE",
+          `record ${i} takes ${s.frameBytes} bytes encoded; the limit is ${this.options.maxRecordBytes}`,
+        );
+      }
+      sized.push(s);
+    }
+    return sized;
+  }
+
+  private enqueue(records: SizedRecord[], at: number | null): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ records, at, resolve, reject });
+      this.pendingRecords += records.length;
+      if (!this.writeScheduled) {
+        this.writeScheduled = true;
+        // setImmediate, not a microtask: appends from every I/O callback of this loop
+        // turn (e.g. several HTTP requests) join the same write.
+        setImmediate(() => this.writePending());
+      }
+    });
+  }
+
+  /**
    * Records from `offset` on: at most maxRecords, and stopping before maxBytes (of
    * encoded frames) would be exceeded, but always at least one record when there is one,
    * as Kafka's fetch does since KIP-74 so a large record never blocks a consumer.
+   *
+   * A read stops at the high watermark (what consumers may see) unless `upTo` is
+   * "log-end" (a follower's fetch). Any offset up to the log end offset is in range: one
+   * at or past the bound reads nothing, as Kafka's fetch answers an offset between the
+   * high watermark and the log end.
    */
-  read(offset: number, maxRecords: number, maxBytes: number): StoredRecord[] {
+  read(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}): StoredRecord[] {
     this.assertOpen();
     if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
       throw new StreamNestError("INVALID_OFFSET", `offset must be a non-negative integer, got ${String(offset)}`);
@@ -180,21 +391,26 @@ export class PartitionLog {
         { startOffset: start, endOffset: this.end },
       );
     }
-    if (offset === this.end) return [];
+    const upTo = options.upTo ?? "high-watermark";
+    if (upTo !== "high-watermark" && upTo !== "log-end") {
+      throw new StreamNestError("INVALID_REQUEST", `a read goes up to the high-watermark or the log-end, got ${String(upTo)}`);
+    }
+    if (offset >= (upTo === "log-end" ? this.end : this.hw.value)) return [];
     try {
-      return this.readFrom(offset, maxRecords, maxBytes);
+      return this.readFrom(offset, maxRecords, maxBytes, upTo);
     } catch (error) {
       if (!isIndexCorrupt(error)) throw storageFailure(error, `reading ${this.dir} at offset ${offset}`);
       try {
         this.rebuildIndex(error);
-        return this.readFrom(offset, maxRecords, maxBytes);
+        return this.readFrom(offset, maxRecords, maxBytes, upTo);
       } catch (again) {
         throw storageFailure(again, `reading ${this.dir} at offset ${offset}`);
       }
     }
   }
 
-  private readFrom(offset: number, maxRecords: number, maxBytes: number): StoredRecord[] {
+  private readFrom(offset: number, maxRecords: number, maxBytes: number, upTo: "high-watermark" | "log-end"): StoredRecord[] {
+    const bound = upTo === "log-end" ? this.end : this.hw.value;
     // One point lookup where the read starts; the frames after it are walked in place.
     const first = this.index.get(offset);
     if (first === null) {
@@ -212,10 +428,10 @@ export class PartitionLog {
     for (;;) {
       const segment = this.segments[i];
       const next = this.segments[i + 1];
-      const stopOffset = next === undefined ? this.end : Math.min(this.end, next.baseOffset);
+      const stopOffset = next === undefined ? bound : Math.min(bound, next.baseOffset);
       const stop = walkSegment(segment, position, indexedLength, stopOffset, budget, progress);
       if (stop.kind === "bad") return this.stopRead(progress, segment.baseOffset, stop.position, stop.reason);
-      if (progress.out.length >= maxRecords || progress.offset >= this.end) return progress.out;
+      if (progress.out.length >= maxRecords || progress.offset >= bound) return progress.out;
       const intoNext = next !== undefined && next.baseOffset === progress.offset;
       // A walk that is done short of the next segment spent a budget.
       if (stop.kind === "done" && !intoNext) return progress.out;
@@ -275,7 +491,11 @@ export class PartitionLog {
       sizeBytes: segment.size,
       newestTimestamp: () => this.newestTimestamp(segment, this.segments[i + 1]?.baseOffset ?? this.end),
     }));
-    const count = segmentsToDelete(candidates, { retentionMs, retentionBytes }, now);
+    // Only segments wholly below the high watermark: an uncommitted record is not the
+    // log's to drop, and the log start never passes the high watermark (as in Kafka).
+    let committed = 0;
+    while (committed < this.segments.length - 1 && this.segments[committed + 1].baseOffset <= this.hw.value) committed++;
+    const count = Math.min(committed, segmentsToDelete(candidates, { retentionMs, retentionBytes }, now));
     if (count === 0) return 0;
     const doomed = this.segments.slice(0, count);
     this.segments = this.segments.slice(count);
@@ -286,7 +506,92 @@ export class PartitionLog {
       this.newestTimestamps.delete(segment.baseOffset);
     }
     this.index.deleteBelow(this.startOffset);
+    try {
+      this.epochs.truncateFromStart(this.startOffset);
+    } catch (error) {
+      // The entries below the start only describe records that are gone; the next
+      // retention pass tries again.
+      this.warn(`${this.dir}: could not rewrite the leader-epoch checkpoint after retention: ${describe(error)}`);
+    }
     return count;
+  }
+
+  /**
+   * Removes every record at and after `offset` (a follower dropping a tail that diverged
+   * from its leader): later segments are deleted, the one holding `offset` is cut, their
+   * index rows go, epochs starting at or after `offset` go, and the high watermark comes
+   * down to `offset` if it was above. Appends not yet written are written first, so the
+   * truncation applies to everything appended before the call. Synchronous, and durable
+   * when it returns; crash-safe as truncation.ts explains (a kill -9 at any point leaves
+   * the old end or the new one after recovery). `offset` must lie in [log start, LEO];
+   * the LEO itself changes nothing.
+   */
+  truncateTo(offset: number): void {
+    this.assertWritable();
+    validateOffset(offset, "a truncation offset");
+    if (this.pending.length > 0) this.writePending();
+    if (offset < this.startOffset || offset > this.end) {
+      throw new StreamNestError(
+        "OFFSET_OUT_OF_RANGE",
+        `truncation to offset ${offset} refused: the log holds offsets [${this.startOffset}, ${this.end}), and only an offset from its start to its end can be its new end`,
+        { startOffset: this.startOffset, logEndOffset: this.end },
+      );
+    }
+    if (offset === this.end) return;
+    const intent = this.locate(offset);
+    const holder = this.segmentPosition(intent.segment);
+    try {
+      writeTruncationIntent(this.dir, intent);
+    } catch (error) {
+      // Nothing was changed: the log keeps its end and stays usable.
+      throw storageFailure(error, `truncating ${this.dir} to offset ${offset}`);
+    }
+    // From here on the truncation is decided: reads stop at the new end at once.
+    this.end = offset;
+    try {
+      this.index.deleteFrom(offset);
+      for (const doomed of this.segments.splice(holder + 1).reverse()) {
+        doomed.delete();
+        this.newestTimestamps.delete(doomed.baseOffset);
+      }
+      const segment = this.segments[holder];
+      // The holder is the active segment now: its newest timestamp is no longer fixed.
+      this.newestTimestamps.delete(segment.baseOffset);
+      if (segment.size > intent.position) segment.truncate(intent.position);
+      segment.dirty = true;
+      segment.flushSync();
+      syncDir(this.dir);
+      this.epochs.truncateFromEnd(offset);
+      this.hw.lowerTo(offset);
+      clearTruncationIntent(this.dir);
+    } catch (error) {
+      this.hw.lowerTo(offset);
+      this.broken = storageFailure(
+        error,
+        `truncating ${this.dir} to offset ${offset} (appends are refused until a restart finishes the truncation)`,
+      );
+      throw this.broken;
+    }
+  }
+
+  /** Where the frame of `offset` (a record of this log, or its end) begins. */
+  private locate(offset: number): TruncationIntent {
+    let i = this.segments.length - 1;
+    while (i > 0 && this.segments[i].baseOffset > offset) i--;
+    const segment = this.segments[i];
+    if (offset === segment.baseOffset) return { offset, segment: segment.baseOffset, position: 0 };
+    const row = this.index.get(offset);
+    if (row !== null && row.segment === segment.baseOffset) return { offset, segment: row.segment, position: row.position };
+    // The record at `offset` may be one recovery found corrupt: its predecessor ends where it began.
+    const before = this.index.get(offset - 1);
+    if (before !== null && before.segment === segment.baseOffset) {
+      return { offset, segment: before.segment, position: before.position + before.length };
+    }
+    throw new StreamNestError(
+      "CORRUPT_RECORD",
+      `truncation to offset ${offset} of ${this.dir} refused: neither that record nor the one before it is readable`,
+      { offset },
+    );
   }
 
   private newestTimestamp(segment: Segment, nextBase: number): number | null {
@@ -302,6 +607,7 @@ export class PartitionLog {
   async flush(): Promise<void> {
     this.assertOpen();
     await this.drain();
+    await this.checkpointHighWatermark();
   }
 
   /** Flushes, then closes the files and the index. Later calls of any other method throw. */
@@ -335,7 +641,9 @@ export class PartitionLog {
 
   private release(): void {
     if (this.intervalTimer !== null) clearInterval(this.intervalTimer);
+    this.hw.closeSync();
     this.listeners.clear();
+    this.hwListeners.clear();
     for (const segment of this.segments) segment.close();
     this.index.close();
     openDirs.delete(resolvePath(this.dir));
@@ -352,6 +660,11 @@ export class PartitionLog {
     if (this.closing !== null) throw new StreamNestError("STORAGE_ERROR", `partition log ${this.dir} is closed`);
   }
 
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.broken !== null) throw this.broken;
+  }
+
   private flushDirty(): Promise<void> {
     const dirty = this.segments.filter((s) => s.dirty);
     return dirty.length === 0 ? Promise.resolve() : Promise.all(dirty.map((s) => s.flush())).then(() => undefined);
@@ -362,6 +675,7 @@ export class PartitionLog {
     this.writeScheduled = false;
     const group = this.pending;
     this.pending = [];
+    this.pendingRecords = 0;
     if (group.length === 0) return;
 
     let written: WrittenAppend[];
@@ -430,6 +744,11 @@ export class PartitionLog {
     let bufPos = 0;
     for (const append of group) {
       const baseOffset = offset;
+      // appendAt checked its offset against the end it would be written at; only a bug
+      // could break that, and a record at the wrong offset must never reach the file.
+      if (append.at !== null && append.at !== offset) {
+        throw new StreamNestError("STORAGE_ERROR", `append at offset ${append.at} of ${this.dir} would land at ${offset}`);
+      }
       for (const r of append.records) {
         if (segmentSize > 0 && segmentSize + r.frameBytes > this.options.segmentBytes) {
           chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
@@ -468,6 +787,7 @@ export class PartitionLog {
       this.segments.push(segment);
     }
     this.end = offset;
+    if (this.hw.mode === "log-end") this.hw.advance(offset);
     return written;
   }
 
@@ -484,6 +804,10 @@ export class PartitionLog {
     this.segments = recovered.segments;
     this.end = recovered.endOffset;
     this.newestTimestamps.clear();
+    // The segments were intact when the index broke, so the end should not move; if a
+    // scan found less, nothing past it may stay committed or keep an epoch.
+    this.hw.lowerTo(this.end);
+    this.epochs.truncateFromEnd(this.end + 1);
   }
 
   /** Leaves the files as they were before a failed group, so no half-written frame stays. */
@@ -533,12 +857,25 @@ export class PartitionLog {
     );
   }
 
-  private notify(endOffset: number): void {
+  private notify(written: number): void {
+    // A truncation may have come between the write and the flush that announces it.
+    const endOffset = Math.min(written, this.end);
     for (const listener of this.listeners) {
       try {
         listener(endOffset);
       } catch (error) {
         this.warn(`${this.dir}: append listener failed: ${describe(error)}`);
+      }
+    }
+    if (this.hw.mode === "log-end") this.notifyHighWatermark(endOffset);
+  }
+
+  private notifyHighWatermark(value: number = this.hw.value): void {
+    for (const listener of this.hwListeners) {
+      try {
+        listener(Math.min(value, this.hw.value));
+      } catch (error) {
+        this.warn(`${this.dir}: high-watermark listener failed: ${describe(error)}`);
       }
     }
   }
@@ -567,13 +904,21 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Opens the index and recovers the log against it; a damaged index is rebuilt, once. */
-function openAndRecover(dir: string, warn: (message: string) => void): { index: OffsetIndex; recovered: RecoveredLog } {
+/**
+ * Opens the index and recovers the log against it; a damaged index is rebuilt, once. A
+ * truncation a crash interrupted is finished first (truncation.ts), so recovery reconciles
+ * the files as the truncation left them.
+ */
+function openAndRecover(
+  dir: string,
+  warn: (message: string) => void,
+): { index: OffsetIndex; recovered: RecoveredLog; intent: TruncationIntent | null } {
   const path = join(dir, "index.sqlite");
   let index = openOffsetIndex(path, warn, () => segmentsHoldData(dir));
   let damage: unknown;
   try {
-    return { index, recovered: recoverLog(dir, index, warn) };
+    const intent = redoInterruptedTruncation(dir, index, warn);
+    return { index, recovered: recoverLog(dir, index, warn), intent };
   } catch (error) {
     index.close();
     if (!isIndexCorrupt(error)) throw error;
@@ -583,11 +928,17 @@ function openAndRecover(dir: string, warn: (message: string) => void): { index: 
   warn(`${path} is corrupt (${describe(damage)}); rebuilding it from the log`);
   index = replaceOffsetIndex(path);
   try {
-    return { index, recovered: recoverLog(dir, index, warn) };
+    const intent = redoInterruptedTruncation(dir, index, () => {});
+    return { index, recovered: recoverLog(dir, index, warn), intent };
   } catch (error) {
     index.close();
     throw error;
   }
+}
+
+/** Temporary files of checkpoint writes a crash cut short: never renamed, so never read. */
+function removeCheckpointTemps(dir: string): void {
+  for (const name of readdirSync(dir)) if (isCheckpointTemp(name)) rmSync(join(dir, name), { force: true });
 }
 
 function segmentsHoldData(dir: string): boolean {
