@@ -7,25 +7,22 @@
  * handed to the operating system, so kill -9 of the process never loses an acknowledged
  * record; power loss is covered to the degree the fsync mode promises.
  */
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
-import { isCheckpointTemp, syncDir } from "./checkpoint-file.ts";
+import { syncDir } from "./checkpoint-file.ts";
+import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
 import { HighWatermark } from "./high-watermark.ts";
 import { type EpochEndOffset, type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
-import { type IndexEntry, type OffsetIndex, openOffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
-import { encodeFrame, type SizedRecord, sizeRecord, viewOf } from "./record-codec.ts";
+import { openAndRecover, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
+import { type ReadSource, readRange, segmentPosition } from "./log-read.ts";
+import { type OffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
+import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { segmentsToDelete } from "./retention.ts";
-import { listSegmentBases, Segment, segmentFileName } from "./segment.ts";
+import type { Segment } from "./segment.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
-import { type ReadProgress, walkSegment } from "./segment-reader.ts";
-import {
-  clearTruncationIntent,
-  redoInterruptedTruncation,
-  type TruncationIntent,
-  writeTruncationIntent,
-} from "./truncation.ts";
+import { clearTruncationIntent, locateTruncation, type TruncationIntent, writeTruncationIntent } from "./truncation.ts";
 import {
   type AppendResult,
   DEFAULT_LOG_OPTIONS,
@@ -36,20 +33,6 @@ import {
   type StoredRecord,
 } from "./types.ts";
 import { validateLogOptions, validateOffset, validateRecord } from "./validate.ts";
-
-interface PendingAppend {
-  records: SizedRecord[];
-  /** appendAt: the offset its first record must get. */
-  at: number | null;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
-}
-
-interface WrittenAppend {
-  result: AppendResult;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
-}
 
 /** Folders open in this process: two logs over one folder would overwrite each other. */
 const openDirs = new Set<string>();
@@ -397,81 +380,20 @@ export class PartitionLog {
     }
     if (offset >= (upTo === "log-end" ? this.end : this.hw.value)) return [];
     try {
-      return this.readFrom(offset, maxRecords, maxBytes, upTo);
+      return readRange(this.readSource(), offset, upTo === "log-end" ? this.end : this.hw.value, maxRecords, maxBytes);
     } catch (error) {
       if (!isIndexCorrupt(error)) throw storageFailure(error, `reading ${this.dir} at offset ${offset}`);
       try {
         this.rebuildIndex(error);
-        return this.readFrom(offset, maxRecords, maxBytes, upTo);
+        return readRange(this.readSource(), offset, upTo === "log-end" ? this.end : this.hw.value, maxRecords, maxBytes);
       } catch (again) {
         throw storageFailure(again, `reading ${this.dir} at offset ${offset}`);
       }
     }
   }
 
-  private readFrom(offset: number, maxRecords: number, maxBytes: number, upTo: "high-watermark" | "log-end"): StoredRecord[] {
-    const bound = upTo === "log-end" ? this.end : this.hw.value;
-    // One point lookup where the read starts; the frames after it are walked in place.
-    const first = this.index.get(offset);
-    if (first === null) {
-      // Recovery indexes every record it can read: a missing offset is one it found corrupt.
-      const message = `record at offset ${offset} of ${this.dir} is unreadable (corrupt data in its segment)`;
-      this.warn(message);
-      throw new StreamNestError("CORRUPT_RECORD", message, { offset });
-    }
-    const budget = { maxRecords, maxBytes };
-    const progress: ReadProgress = { offset, bytes: 0, out: [] };
-    let i = this.segmentPosition(first.segment);
-    if (i < 0) return this.stopRead(progress, first.segment, first.position, `segment ${first.segment} is missing`);
-    let position = first.position;
-    let indexedLength: number | null = first.length;
-    for (;;) {
-      const segment = this.segments[i];
-      const next = this.segments[i + 1];
-      const stopOffset = next === undefined ? bound : Math.min(bound, next.baseOffset);
-      const stop = walkSegment(segment, position, indexedLength, stopOffset, budget, progress);
-      if (stop.kind === "bad") return this.stopRead(progress, segment.baseOffset, stop.position, stop.reason);
-      if (progress.out.length >= maxRecords || progress.offset >= bound) return progress.out;
-      const intoNext = next !== undefined && next.baseOffset === progress.offset;
-      // A walk that is done short of the next segment spent a budget.
-      if (stop.kind === "done" && !intoNext) return progress.out;
-      if (!intoNext) {
-        // The segment ended before the next one begins: offsets recovery found missing.
-        return this.stopRead(progress, segment.baseOffset, segment.size, `offsets from ${progress.offset} are missing`);
-      }
-      i++;
-      position = 0;
-      indexedLength = null;
-    }
-  }
-
-  /**
-   * Ends a read at a frame that cannot be returned: an error when nothing was read yet;
-   * otherwise the records before it, with a warning unless the index also lacks the
-   * offset (a gap recovery already reported, which every read running into it would repeat).
-   */
-  private stopRead(progress: ReadProgress, segment: number, position: number, problem: string): StoredRecord[] {
-    const message = `corrupt record at offset ${progress.offset} of ${this.dir} (segment ${segment}, position ${position}): ${problem}`;
-    if (progress.out.length === 0) {
-      this.warn(message);
-      throw new StreamNestError("CORRUPT_RECORD", message, { offset: progress.offset });
-    }
-    if (this.index.get(progress.offset) !== null) this.warn(message);
-    return progress.out;
-  }
-
-  /** Position in `segments` of the segment with this base offset, or -1. */
-  private segmentPosition(base: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const b = this.segments[mid].baseOffset;
-      if (b === base) return mid;
-      if (b < base) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+  private readSource(): ReadSource {
+    return { dir: this.dir, segments: this.segments, index: this.index, warn: this.warn };
   }
 
   /** Calls `listener` with the new end offset after each coalesced append is durable per the fsync mode. */
@@ -538,8 +460,8 @@ export class PartitionLog {
       );
     }
     if (offset === this.end) return;
-    const intent = this.locate(offset);
-    const holder = this.segmentPosition(intent.segment);
+    const intent = locateTruncation(this.dir, this.segments, this.index, offset);
+    const holder = segmentPosition(this.segments, intent.segment);
     try {
       writeTruncationIntent(this.dir, intent);
     } catch (error) {
@@ -572,26 +494,6 @@ export class PartitionLog {
       );
       throw this.broken;
     }
-  }
-
-  /** Where the frame of `offset` (a record of this log, or its end) begins. */
-  private locate(offset: number): TruncationIntent {
-    let i = this.segments.length - 1;
-    while (i > 0 && this.segments[i].baseOffset > offset) i--;
-    const segment = this.segments[i];
-    if (offset === segment.baseOffset) return { offset, segment: segment.baseOffset, position: 0 };
-    const row = this.index.get(offset);
-    if (row !== null && row.segment === segment.baseOffset) return { offset, segment: row.segment, position: row.position };
-    // The record at `offset` may be one recovery found corrupt: its predecessor ends where it began.
-    const before = this.index.get(offset - 1);
-    if (before !== null && before.segment === segment.baseOffset) {
-      return { offset, segment: before.segment, position: before.position + before.length };
-    }
-    throw new StreamNestError(
-      "CORRUPT_RECORD",
-      `truncation to offset ${offset} of ${this.dir} refused: neither that record nor the one before it is readable`,
-      { offset },
-    );
   }
 
   private newestTimestamp(segment: Segment, nextBase: number): number | null {
@@ -680,13 +582,13 @@ export class PartitionLog {
 
     let written: WrittenAppend[];
     try {
-      written = this.writeGroup(group);
+      written = this.writeGroupNow(group);
     } catch (error) {
       if (!isIndexCorrupt(error)) return this.refuse(group, error);
       // The write was undone; with the index rebuilt from the log the group goes in again.
       try {
         this.rebuildIndex(error);
-        written = this.writeGroup(group);
+        written = this.writeGroupNow(group);
       } catch (again) {
         return this.refuse(group, again);
       }
@@ -715,79 +617,14 @@ export class PartitionLog {
     for (const append of group) append.reject(failure);
   }
 
-  /**
-   * Writes a group and indexes it, or throws having left files and index as they were.
-   * Returns the appends written, with their offsets, not yet answered.
-   */
-  private writeGroup(group: PendingAppend[]): WrittenAppend[] {
-    // Checked before every write rather than trusted: see Segment.tampered.
-    const problem = this.segments[this.segments.length - 1].tampered();
-    if (problem !== null)
-      throw new StreamNestError(
-        "STORAGE_ERROR",
-        `${problem}; appends to this partition are refused until the broker is restarted, which recovers it from what is left on disk`,
-      );
-    const written: WrittenAppend[] = [];
-    const entries: IndexEntry[] = [];
-    let total = 0;
-    for (const append of group) for (const r of append.records) total += r.frameBytes;
-    const buf = new Uint8Array(total);
-    const view = viewOf(buf);
-
-    // Lay the records out over the active segment and any rolled after it.
-    const chunks: { segment: Segment | null; base: number; from: number; to: number }[] = [];
-    let active = this.segments[this.segments.length - 1];
-    let segmentSize = active.size;
-    let chunk = { segment: active as Segment | null, base: active.baseOffset, from: 0, to: 0 };
-    chunks.push(chunk);
-    let offset = this.end;
-    let bufPos = 0;
-    for (const append of group) {
-      const baseOffset = offset;
-      // appendAt checked its offset against the end it would be written at; only a bug
-      // could break that, and a record at the wrong offset must never reach the file.
-      if (append.at !== null && append.at !== offset) {
-        throw new StreamNestError("STORAGE_ERROR", `append at offset ${append.at} of ${this.dir} would land at ${offset}`);
-      }
-      for (const r of append.records) {
-        if (segmentSize > 0 && segmentSize + r.frameBytes > this.options.segmentBytes) {
-          chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
-          chunks.push(chunk);
-          segmentSize = 0;
-        }
-        entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
-        bufPos = encodeFrame(r, offset, buf, bufPos, view);
-        chunk.to = bufPos;
-        segmentSize += r.frameBytes;
-        offset++;
-      }
-      written.push({ result: { baseOffset, lastOffset: offset - 1 }, resolve: append.resolve, reject: append.reject });
-    }
-
-    const sizesBefore = new Map<Segment, number>();
-    const created: Segment[] = [];
-    try {
-      for (const c of chunks) {
-        if (c.segment === null) {
-          c.segment = Segment.open(this.dir, c.base);
-          created.push(c.segment);
-          // Only a failed append whose undo could not delete its file leaves one here, and
-          // nobody was acknowledged for its frames: reads walk a segment from its start.
-          if (c.segment.size > 0) c.segment.truncate(0);
-        }
-        sizesBefore.set(c.segment, c.segment.size);
-        if (c.to > c.from) c.segment.append(buf.subarray(c.from, c.to));
-      }
-      this.index.add(entries);
-    } catch (error) {
-      this.undoWrite(sizesBefore, created);
-      throw error;
-    }
-    for (const segment of created) {
-      this.segments.push(segment);
-    }
-    this.end = offset;
-    if (this.hw.mode === "log-end") this.hw.advance(offset);
+  private writeGroupNow(group: PendingAppend[]): WrittenAppend[] {
+    const { written, created, end } = writeGroup(
+      { dir: this.dir, segments: this.segments, end: this.end, index: this.index, segmentBytes: this.options.segmentBytes, warn: this.warn },
+      group,
+    );
+    for (const segment of created) this.segments.push(segment);
+    this.end = end;
+    if (this.hw.mode === "log-end") this.hw.advance(end);
     return written;
   }
 
@@ -808,28 +645,6 @@ export class PartitionLog {
     // scan found less, nothing past it may stay committed or keep an epoch.
     this.hw.lowerTo(this.end);
     this.epochs.truncateFromEnd(this.end + 1);
-  }
-
-  /** Leaves the files as they were before a failed group, so no half-written frame stays. */
-  private undoWrite(sizesBefore: Map<Segment, number>, created: Segment[]): void {
-    for (const [segment, size] of sizesBefore) {
-      if (segment.size === size) continue;
-      try {
-        segment.truncate(size);
-      } catch (error) {
-        // Reads walk a segment's frames up to its size, so the unacknowledged bytes must
-        // not count even if the file keeps them; the next append overwrites them.
-        segment.size = size;
-        this.warn(`${this.dir}: could not undo a failed append: ${describe(error)}`);
-      }
-    }
-    for (const segment of created) {
-      try {
-        segment.delete();
-      } catch (error) {
-        this.warn(`${this.dir}: could not undo a failed append: ${describe(error)}`);
-      }
-    }
   }
 
   /** Group commit: one flush serves every append written before it started. */
@@ -887,60 +702,6 @@ export async function deletePartitionLog(log: PartitionLog): Promise<void> {
   rmSync(log.dir, { recursive: true, force: true });
 }
 
-/**
- * Removes a folder this open just made, or leaves it: with no file descriptor left (the
- * likeliest reason the open failed) the removal fails too, and the open's own error is
- * the one to report.
- */
-function removeQuietly(dir: string): void {
-  try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch {
-    // See above.
-  }
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Opens the index and recovers the log against it; a damaged index is rebuilt, once. A
- * truncation a crash interrupted is finished first (truncation.ts), so recovery reconciles
- * the files as the truncation left them.
- */
-function openAndRecover(
-  dir: string,
-  warn: (message: string) => void,
-): { index: OffsetIndex; recovered: RecoveredLog; intent: TruncationIntent | null } {
-  const path = join(dir, "index.sqlite");
-  let index = openOffsetIndex(path, warn, () => segmentsHoldData(dir));
-  let damage: unknown;
-  try {
-    const intent = redoInterruptedTruncation(dir, index, warn);
-    return { index, recovered: recoverLog(dir, index, warn), intent };
-  } catch (error) {
-    index.close();
-    if (!isIndexCorrupt(error)) throw error;
-    damage = error;
-  }
-  // sqlite reads the pages of a file whose header is intact only when a query needs them.
-  warn(`${path} is corrupt (${describe(damage)}); rebuilding it from the log`);
-  index = replaceOffsetIndex(path);
-  try {
-    const intent = redoInterruptedTruncation(dir, index, () => {});
-    return { index, recovered: recoverLog(dir, index, warn), intent };
-  } catch (error) {
-    index.close();
-    throw error;
-  }
-}
-
-/** Temporary files of checkpoint writes a crash cut short: never renamed, so never read. */
-function removeCheckpointTemps(dir: string): void {
-  for (const name of readdirSync(dir)) if (isCheckpointTemp(name)) rmSync(join(dir, name), { force: true });
-}
-
-function segmentsHoldData(dir: string): boolean {
-  return listSegmentBases(dir).some((base) => Bun.file(join(dir, segmentFileName(base))).size > 0);
 }

@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { readCheckpoint, removeCheckpointSync, syncDir, writeCheckpointSync } from "./checkpoint-file.ts";
 import type { OffsetIndex } from "./offset-index.ts";
-import { listSegmentBases, segmentFileName } from "./segment.ts";
+import { listSegmentBases, type Segment, segmentFileName } from "./segment.ts";
 
 export const TRUNCATION_FILE = "truncation-checkpoint";
 
@@ -89,4 +89,24 @@ export function redoInterruptedTruncation(dir: string, index: OffsetIndex, warn:
   }
   syncDir(dir);
   return intent;
+}
+
+/** The intent of truncating to `offset`: where its frame begins (a record of the log, below its end). */
+export function locateTruncation(dir: string, segments: readonly Segment[], index: OffsetIndex, offset: number): TruncationIntent {
+  let i = segments.length - 1;
+  while (i > 0 && segments[i].baseOffset > offset) i--;
+  const segment = segments[i];
+  if (offset === segment.baseOffset) return { offset, segment: segment.baseOffset, position: 0 };
+  const row = index.get(offset);
+  if (row !== null && row.segment === segment.baseOffset) return { offset, segment: row.segment, position: row.position };
+  // The record at `offset` may be one recovery found corrupt: its predecessor ends where it began.
+  const before = index.get(offset - 1);
+  if (before !== null && before.segment === segment.baseOffset) {
+    return { offset, segment: before.segment, position: before.position + before.length };
+  }
+  throw new StreamNestError(
+    "CORRUPT_RECORD",
+    `truncation to offset ${offset} of ${dir} refused: neither that record nor the one before it is readable`,
+    { offset },
+  );
 }
