@@ -615,6 +615,16 @@ export class PartitionLog {
       this.warn(`${this.dir}: the disk is full; appends are refused (${failure.code}) until space is freed`);
     }
     for (const append of group) append.reject(failure);
+    // An epoch assigned for records of this group (appendAt with a newer epoch) begins
+    // past the end now: gone, so that the caller's retry can assign it at the real end.
+    if (this.epochs.all.some((e) => e.startOffset > this.end)) {
+      try {
+        this.epochs.truncateFromEnd(this.end + 1);
+      } catch (again) {
+        // A restart drops it as well (entries past the end are dropped on open).
+        this.warn(`${this.dir}: could not drop a leader epoch past the end: ${describe(again)}`);
+      }
+    }
   }
 
   private writeGroupNow(group: PendingAppend[]): WrittenAppend[] {

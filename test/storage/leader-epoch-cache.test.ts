@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { PartitionLog } from "../../src/storage/index.ts";
@@ -161,5 +161,21 @@ describe("leader epochs of a partition log", () => {
     expect(start).toBeGreaterThan(10);
     expect(log.leaderEpochs).toEqual([{ epoch: 2, startOffset: start }]);
     expect(log.endOffsetForEpoch(1)).toEqual({ epoch: 1, endOffset: start });
+  });
+
+  test("an epoch assigned for appends that then fail is dropped, so a retry can assign it at the real end", async () => {
+    const log = open(folder());
+    await fill(log, 0, 10);
+    // Something outside the log deletes its active segment: the next group is refused whole.
+    rmSync(join(log.dir, "00000000000000000000.log"));
+    const outcomes = await Promise.allSettled([
+      log.appendAt(10, [recordFor(10), recordFor(11)], 3),
+      log.appendAt(12, [recordFor(12)], 4),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    expect(log.logEndOffset).toBe(10);
+    // Epoch 3 at the end is an epoch without records yet (harmless); epoch 4 began past it.
+    expect(log.leaderEpochs).toEqual([{ epoch: 3, startOffset: 10 }]);
+    expect(readFileSync(join(log.dir, LEADER_EPOCH_FILE), "utf8")).toBe("0\n1\n3 10\n");
   });
 });

@@ -148,6 +148,26 @@ describe("truncateTo", () => {
     expect(log.read(0, 100, 1e9)).toEqual(range(0, 12));
   });
 
+  test("fsync always: a truncation while a group waits for its flush; listeners never hear of an end past the log's", async () => {
+    const path = join(workDir(), "demo-0");
+    const log = open(path, { fsync: "always" });
+    cleanups.push(() => log.close());
+    await fill(log, 0, 10);
+    const ends: number[] = [];
+    const marks: number[] = [];
+    log.onAppend((end) => ends.push(end));
+    log.onHighWatermark((hw) => marks.push(hw));
+    const pending = log.append([recordFor(10), recordFor(11), recordFor(12)]);
+    log.truncateTo(8);
+    expect(await pending).toEqual({ baseOffset: 10, lastOffset: 12 });
+    expect(ends.every((e) => e <= 8) && marks.every((m) => m <= 8)).toBe(true);
+    expect([log.logEndOffset, log.highWatermark]).toEqual([8, 8]);
+    expect((await log.append([recordFor(8)])).baseOffset).toBe(8);
+    expect(ends[ends.length - 1]).toBe(9);
+    expect(marks[marks.length - 1]).toBe(9);
+    expect(log.read(0, 100, 1e9)).toEqual(range(0, 9));
+  });
+
   test("the high watermark comes down to the new end, and so does its checkpoint; epochs from there go", async () => {
     const path = join(workDir(), "demo-0");
     const log = open(path, { highWatermark: "explicit" });
