@@ -98,7 +98,11 @@ export class HighWatermark {
 
   /** Lowers the HW to `offset` if above it (the log was truncated): durable before it returns. */
   lowerTo(offset: number): void {
-    if (this.current > offset) this.current = offset;
+    if (this.current <= offset) return;
+    this.current = offset;
+    // An async checkpoint in flight may carry a value above `offset` and rename it over the
+    // file after this returns (found by the kill -9 truncation test): it is dropped.
+    this.generation++;
     if (this.checkpointed !== null && this.checkpointed > offset) this.writeSync(offset);
   }
 

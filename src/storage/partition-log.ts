@@ -20,7 +20,7 @@ import { type OffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
 import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { segmentsToDelete } from "./retention.ts";
-import type { Segment } from "./segment.ts";
+import { Segment } from "./segment.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
 import { clearTruncationIntent, locateTruncation, type TruncationIntent, writeTruncationIntent } from "./truncation.ts";
 import {
@@ -80,7 +80,9 @@ export class PartitionLog {
       this.epochs = LeaderEpochCache.load(dir);
       // Epochs starting past the end began with records a crash lost; those from an
       // interrupted truncation's offset on went with the truncated records.
-      this.epochs.truncateFromEnd(Math.min(opened.intent?.offset ?? Number.MAX_SAFE_INTEGER, this.end + 1));
+      const intent = opened.intent;
+      const truncatedFrom = intent === null ? Number.MAX_SAFE_INTEGER : intent.fully ? Number.MIN_SAFE_INTEGER : intent.offset;
+      this.epochs.truncateFromEnd(Math.min(truncatedFrom, this.end + 1));
       this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn);
       // Last: until the epochs and the high watermark are down, the next open must redo it.
       if (opened.intent !== null) clearTruncationIntent(dir);
@@ -494,6 +496,51 @@ export class PartitionLog {
       );
       throw this.broken;
     }
+  }
+
+  /**
+   * Removes every record and starts the log over, empty, at `offset` (Kafka's
+   * truncateFullyAndStartAt: a follower whose log is behind the leader's log start, or a
+   * new replica joining a leader that no longer has offset 0). Every segment is deleted
+   * and one empty segment made at `offset`; the index and the leader epochs are emptied;
+   * the high watermark becomes `offset`. Any offset is allowed. Crash-safe like truncateTo
+   * (the same intent file: a kill -9 leaves the old log or the new empty one).
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    this.assertWritable();
+    validateOffset(offset, "a new log start offset");
+    if (this.pending.length > 0) this.writePending();
+    try {
+      writeTruncationIntent(this.dir, { offset, segment: offset, position: 0, fully: true });
+    } catch (error) {
+      throw storageFailure(error, `emptying ${this.dir} to start at offset ${offset}`);
+    }
+    const before = this.hw.value;
+    this.end = offset;
+    try {
+      this.index.deleteFrom(Number.MIN_SAFE_INTEGER);
+      const kept = this.segments.find((s) => s.baseOffset === offset);
+      for (const doomed of [...this.segments].reverse()) if (doomed !== kept) doomed.delete();
+      this.newestTimestamps.clear();
+      const segment = kept ?? Segment.open(this.dir, offset);
+      this.segments = [segment];
+      if (segment.size > 0) segment.truncate(0);
+      segment.dirty = true;
+      segment.flushSync();
+      syncDir(this.dir);
+      this.epochs.truncateFromEnd(Number.MIN_SAFE_INTEGER);
+      this.hw.lowerTo(offset);
+      this.hw.advance(offset);
+      clearTruncationIntent(this.dir);
+    } catch (error) {
+      this.hw.lowerTo(offset);
+      this.broken = storageFailure(
+        error,
+        `emptying ${this.dir} to start at offset ${offset} (appends are refused until a restart finishes it)`,
+      );
+      throw this.broken;
+    }
+    if (this.hw.value > before) this.notifyHighWatermark();
   }
 
   private newestTimestamp(segment: Segment, nextBase: number): number | null {

@@ -37,6 +37,11 @@ export const TRUNCATION_FILE = "truncation-checkpoint";
 export interface TruncationIntent {
   /** The new log end offset: every record at and after it goes. */
   offset: number;
+  /**
+   * Every record goes, and the log starts over empty at `offset` (Kafka's
+   * truncateFullyAndStartAt); `segment` is then `offset` and `position` 0.
+   */
+  fully: boolean;
   /** Base offset of the segment that holds `offset` (cut, not deleted). */
   segment: number;
   /** Byte position in that segment where the frame of `offset` begins. */
@@ -44,7 +49,7 @@ export interface TruncationIntent {
 }
 
 export function writeTruncationIntent(dir: string, intent: TruncationIntent): void {
-  writeCheckpointSync(join(dir, TRUNCATION_FILE), [[intent.offset, intent.segment, intent.position]]);
+  writeCheckpointSync(join(dir, TRUNCATION_FILE), [[intent.offset, intent.segment, intent.position, intent.fully ? 1 : 0]]);
 }
 
 export function clearTruncationIntent(dir: string): void {
@@ -53,13 +58,14 @@ export function clearTruncationIntent(dir: string): void {
 
 export function readTruncationIntent(dir: string): TruncationIntent | null {
   const path = join(dir, TRUNCATION_FILE);
-  const rows = readCheckpoint(path, 3);
+  const rows = readCheckpoint(path, 4);
   if (rows === null) return null;
   const [row] = rows;
-  if (rows.length !== 1 || row[0] < row[1] || row[2] < 0) {
+  const fully = row?.[3] === 1;
+  if (rows.length !== 1 || row[0] < row[1] || row[2] < 0 || (row[3] !== 0 && !fully) || (fully && (row[1] !== row[0] || row[2] !== 0))) {
     throw new StreamNestError("STORAGE_ERROR", `checkpoint ${path} is damaged: ${JSON.stringify(rows)} is no truncation`);
   }
-  return { offset: row[0], segment: row[1], position: row[2] };
+  return { offset: row[0], segment: row[1], position: row[2], fully };
 }
 
 /**
@@ -70,11 +76,14 @@ export function readTruncationIntent(dir: string): TruncationIntent | null {
 export function redoInterruptedTruncation(dir: string, index: OffsetIndex, warn: (message: string) => void): TruncationIntent | null {
   const intent = readTruncationIntent(dir);
   if (intent === null) return null;
-  warn(`${dir}: finishing a truncation to offset ${intent.offset} that was interrupted`);
-  index.deleteFrom(intent.offset);
+  warn(`${dir}: finishing a truncation to offset ${intent.offset}${intent.fully ? " (the whole log)" : ""} that was interrupted`);
+  index.deleteFrom(intent.fully ? Number.MIN_SAFE_INTEGER : intent.offset);
   for (const base of listSegmentBases(dir)) {
-    if (base > intent.segment) rmSync(join(dir, segmentFileName(base)), { force: true });
+    const doomed = intent.fully ? base !== intent.segment : base > intent.segment;
+    if (doomed) rmSync(join(dir, segmentFileName(base)), { force: true });
   }
+  // The empty segment the log starts over with; it may not have been created yet.
+  if (intent.fully) closeSync(openSync(join(dir, segmentFileName(intent.segment)), "a"));
   const holder = join(dir, segmentFileName(intent.segment));
   if (readdirSync(dir).includes(segmentFileName(intent.segment))) {
     if (statSync(holder).size > intent.position) truncateSync(holder, intent.position);
@@ -96,13 +105,13 @@ export function locateTruncation(dir: string, segments: readonly Segment[], inde
   let i = segments.length - 1;
   while (i > 0 && segments[i].baseOffset > offset) i--;
   const segment = segments[i];
-  if (offset === segment.baseOffset) return { offset, segment: segment.baseOffset, position: 0 };
+  if (offset === segment.baseOffset) return { offset, segment: segment.baseOffset, position: 0, fully: false };
   const row = index.get(offset);
-  if (row !== null && row.segment === segment.baseOffset) return { offset, segment: row.segment, position: row.position };
+  if (row !== null && row.segment === segment.baseOffset) return { offset, segment: row.segment, position: row.position, fully: false };
   // The record at `offset` may be one recovery found corrupt: its predecessor ends where it began.
   const before = index.get(offset - 1);
   if (before !== null && before.segment === segment.baseOffset) {
-    return { offset, segment: before.segment, position: before.position + before.length };
+    return { offset, segment: before.segment, position: before.position + before.length, fully: false };
   }
   throw new StreamNestError(
     "CORRUPT_RECORD",

@@ -182,6 +182,22 @@ describe("high-watermark checkpoint", () => {
     expect(checkpointValue(path)).toBe(5);
   });
 
+  test("a checkpoint in flight when a truncation lowers the high watermark never lands over it", async () => {
+    const path = folder();
+    const log = open(path, { highWatermark: "explicit", highWatermarkCheckpointMs: 60_000 });
+    await fill(log, 0, 12);
+    log.setHighWatermark(9);
+    const inFlight = log.checkpointHighWatermark();
+    log.truncateTo(5);
+    await inFlight;
+    expect(log.highWatermark).toBe(5);
+    expect(checkpointValue(path)).toBeLessThanOrEqual(5);
+    await fill(log, 5, 12);
+    await log.close();
+    const again = open(path, { highWatermark: "explicit" });
+    expect([again.highWatermark, again.logEndOffset]).toEqual([5, 12]);
+  });
+
   test("a checkpoint past the recovered end is clamped to it and rewritten, so later appends stay uncommitted", async () => {
     const path = folder();
     const log = PartitionLog.open(path, { fsync: "never", highWatermark: "explicit" });

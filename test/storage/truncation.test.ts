@@ -238,7 +238,7 @@ describe("truncateTo interrupted at each step", () => {
     cpSync(from, to, { recursive: true });
     const holder = verifyLogFiles(after).segmentBases.pop() ?? 0;
     const position = statSync(join(after, segmentFileName(holder))).size;
-    writeTruncationIntent(to, { offset: target, segment: holder, position });
+    writeTruncationIntent(to, { offset: target, segment: holder, position, fully: false });
   }
 
   function deleteIndexRows(path: string, from: number): void {
@@ -321,4 +321,75 @@ describe("truncateTo interrupted at each step", () => {
     expect(log.read(0, 1000, 1e9, { upTo: "log-end" })).toEqual(range(0, 80));
     await log.close();
   });
+});
+
+describe("truncateFullyAndStartAt", () => {
+  async function withRecords(path: string): Promise<PartitionLog> {
+    const log = open(path, { highWatermark: "explicit" });
+    log.assignEpoch(2, 0);
+    await fill(log, 0, 50);
+    log.setHighWatermark(40);
+    return log;
+  }
+
+  for (const [name, start] of [
+    ["past the end (a follower behind its leader's log start)", 1000],
+    ["at an existing segment's base", -1],
+    ["at 0, below nothing", 0],
+  ] as const) {
+    test(`${name}: an empty log starting there, appends continue, a reopen keeps it`, async () => {
+      const path = join(workDir(), "demo-0");
+      const log = await withRecords(path);
+      const offset = start === -1 ? listSegmentBases(path)[2] : start;
+      const marks: number[] = [];
+      log.onHighWatermark((hw) => marks.push(hw));
+      log.truncateFullyAndStartAt(offset);
+      expect([log.startOffset, log.logEndOffset, log.highWatermark]).toEqual([offset, offset, offset]);
+      expect(marks).toEqual(offset > 40 ? [offset] : []);
+      expect(log.leaderEpochs).toEqual([]);
+      expect(log.read(offset, 10, 1e9, { upTo: "log-end" })).toEqual([]);
+      expect(readdirSync(path).filter((n) => n.endsWith(".log"))).toEqual([segmentFileName(offset)]);
+      expect(existsSync(join(path, TRUNCATION_FILE))).toBe(false);
+      expect(await codeOf(() => log.appendAt(offset + 1, [recordFor(offset + 1)]))).toBe("OFFSET_OUT_OF_RANGE");
+      expect((await log.appendAt(offset, [expectedAt(offset), expectedAt(offset + 1)], 7)).baseOffset).toBe(offset);
+      expect((await log.append([recordFor(offset + 2)])).baseOffset).toBe(offset + 2);
+      expect(log.leaderEpochs).toEqual([{ epoch: 7, startOffset: offset }]);
+      await log.close();
+      expect(verifyLogFiles(path).records).toEqual(range(offset, offset + 3));
+      const again = open(path, { highWatermark: "explicit" });
+      expect([again.startOffset, again.logEndOffset, again.highWatermark]).toEqual([offset, offset + 3, offset]);
+      expect(again.read(offset, 10, 1e9, { upTo: "log-end" })).toEqual(range(offset, offset + 3));
+      await again.close();
+    });
+  }
+
+  for (const [name, damage] of [
+    ["the intent only", (_path: string): void => {}],
+    [
+      "the intent, the index emptied and the newest segments deleted",
+      (path: string): void => {
+        const db = new Database(join(path, "index.sqlite"));
+        db.run("DELETE FROM records");
+        db.close();
+        for (const base of listSegmentBases(path).slice(-3)) rmSync(join(path, segmentFileName(base)));
+      },
+    ],
+  ] as const) {
+    test(`interrupted with ${name}: opens empty at the new start`, async () => {
+      const path = join(workDir(), "demo-0");
+      const log = await withRecords(path);
+      await log.close();
+      writeTruncationIntent(path, { offset: 500, segment: 500, position: 0, fully: true });
+      damage(path);
+      const warnings: string[] = [];
+      const again = open(path, { highWatermark: "explicit" }, warnings);
+      expect(warnings.filter((w) => w.includes("corrupt") || w.includes("missing"))).toEqual([]);
+      expect([again.startOffset, again.logEndOffset, again.highWatermark]).toEqual([500, 500, 500]);
+      expect(again.leaderEpochs).toEqual([]);
+      expect(existsSync(join(path, TRUNCATION_FILE))).toBe(false);
+      await fill(again, 500, 504);
+      await again.close();
+      expect(verifyLogFiles(path).records).toEqual(range(500, 504));
+    });
+  }
 });
