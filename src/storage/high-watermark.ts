@@ -36,11 +36,11 @@ export class HighWatermark {
   private readonly path: string;
   private readonly intervalMs: number;
   private readonly warn: (message: string) => void;
-  mode: HighWatermarkMode;
+  private currentMode: HighWatermarkMode;
   private current: number;
   /** What the file holds; null when there is none. */
   private checkpointed: number | null;
-  /** Bumped by every synchronous write, so a slower async write never lands over it. */
+  /** Bumped by every synchronous write and every lowering, so a slower async write never lands over them. */
   private generation = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private writing: Promise<void> | null = null;
@@ -60,7 +60,7 @@ export class HighWatermark {
     this.path = join(dir, HIGH_WATERMARK_FILE);
     this.intervalMs = intervalMs;
     this.warn = warn;
-    this.mode = mode;
+    this.currentMode = mode;
     const rows = readCheckpoint(this.path, 1);
     this.checkpointed = rows === null ? null : (rows[0]?.[0] ?? null);
     if (rows !== null && rows.length !== 1) {
@@ -80,6 +80,10 @@ export class HighWatermark {
     return this.current;
   }
 
+  get mode(): HighWatermarkMode {
+    return this.currentMode;
+  }
+
   /** Moves the HW up to `offset` (the caller keeps it within the LEO); lower is ignored. */
   advance(offset: number): boolean {
     if (offset <= this.current) return false;
@@ -90,10 +94,10 @@ export class HighWatermark {
 
   /** Switches mode; entering explicit mode checkpoints the HW first (see above). */
   setMode(mode: HighWatermarkMode, logEnd: number): void {
-    if (mode === this.mode) return;
+    if (mode === this.currentMode) return;
     if (mode === "explicit") this.writeSync(this.current);
-    else this.advance(logEnd);
-    this.mode = mode;
+    this.currentMode = mode;
+    if (mode === "log-end") this.advance(logEnd);
   }
 
   /** Lowers the HW to `offset` if above it (the log was truncated): durable before it returns. */

@@ -83,6 +83,8 @@ export class PartitionLog {
       const intent = opened.intent;
       const truncatedFrom = intent === null ? Number.MAX_SAFE_INTEGER : intent.fully ? Number.MIN_SAFE_INTEGER : intent.offset;
       this.epochs.truncateFromEnd(Math.min(truncatedFrom, this.end + 1));
+      // Retention removes segments before it rewrites the epochs: finish that too.
+      this.epochs.truncateFromStart(this.startOffset);
       this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn);
       // Last: until the epochs and the high watermark are down, the next open must redo it.
       if (opened.intent !== null) clearTruncationIntent(dir);

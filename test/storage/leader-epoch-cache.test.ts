@@ -161,6 +161,11 @@ describe("leader epochs of a partition log", () => {
     expect(start).toBeGreaterThan(10);
     expect(log.leaderEpochs).toEqual([{ epoch: 2, startOffset: start }]);
     expect(log.endOffsetForEpoch(1)).toEqual({ epoch: 1, endOffset: start });
+    // A crash between the segment deletion and the checkpoint rewrite: the open finishes it.
+    await log.close();
+    writeFileSync(join(path, LEADER_EPOCH_FILE), "0\n2\n1 0\n2 10\n");
+    const again = open(path);
+    expect(again.leaderEpochs).toEqual([{ epoch: 2, startOffset: start }]);
   });
 
   test("an epoch assigned for appends that then fail is dropped, so a retry can assign it at the real end", async () => {
