@@ -9,6 +9,8 @@
  * because recovery re-indexes whatever frames the segments still hold. So the first step
  * is an intent, `truncation-checkpoint` (offset, base of the segment holding it, byte
  * position of its frame), made durable with write + fsync + rename + fsync of the folder.
+ * Emptying the log to start over at an offset (truncateFullyAndStartAt) is the same intent
+ * with `fully` set: every segment but one empty segment at that offset goes.
  *
  * - Crash before the intent is durable: nothing was changed yet; the log has its old end.
  * - Crash after: on open, before recovery reconciles index and log, the intent is carried
