@@ -3,8 +3,11 @@ export {
   type AppendResult,
   DEFAULT_LOG_OPTIONS,
   type FsyncMode,
+  type HighWatermarkMode,
   type LogOptions,
   type RecordHeader,
+  type ReadOptions,
   type RecordInput,
   type StoredRecord,
 } from "./types.ts";
+export type { EpochEndOffset, EpochEntry } from "./leader-epoch-cache.ts";

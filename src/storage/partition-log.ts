@@ -10,27 +10,29 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
-import { type IndexEntry, type OffsetIndex, openOffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
-import { encodeFrame, type SizedRecord, sizeRecord, viewOf } from "./record-codec.ts";
+import { syncDir } from "./checkpoint-file.ts";
+import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
+import { HighWatermark } from "./high-watermark.ts";
+import { type EpochEndOffset, type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { openAndRecover, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
+import { type ReadSource, readRange, segmentPosition } from "./log-read.ts";
+import { type OffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
+import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { segmentsToDelete } from "./retention.ts";
-import { listSegmentBases, Segment, segmentFileName } from "./segment.ts";
+import { Segment } from "./segment.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
-import { type ReadProgress, walkSegment } from "./segment-reader.ts";
-import { type AppendResult, DEFAULT_LOG_OPTIONS, type LogOptions, type RecordInput, type StoredRecord } from "./types.ts";
-import { validateLogOptions, validateRecord } from "./validate.ts";
-
-interface PendingAppend {
-  records: SizedRecord[];
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
-}
-
-interface WrittenAppend {
-  result: AppendResult;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
-}
+import { clearTruncationIntent, locateTruncation, type TruncationIntent, writeTruncationIntent } from "./truncation.ts";
+import {
+  type AppendResult,
+  DEFAULT_LOG_OPTIONS,
+  type HighWatermarkMode,
+  type LogOptions,
+  type ReadOptions,
+  type RecordInput,
+  type StoredRecord,
+} from "./types.ts";
+import { validateLogOptions, validateOffset, validateRecord } from "./validate.ts";
 
 /** Folders open in this process: two logs over one folder would overwrite each other. */
 const openDirs = new Set<string>();
@@ -45,12 +47,19 @@ export class PartitionLog {
   /** Newest timestamp per rolled (immutable) segment, for age retention. */
   private readonly newestTimestamps = new Map<number, number | null>();
   private end: number;
+  private readonly hw: HighWatermark;
+  private readonly epochs: LeaderEpochCache;
   private pending: PendingAppend[] = [];
+  /** Records in `pending`: the log end offset once they are written. */
+  private pendingRecords = 0;
   private writeScheduled = false;
   /** Written appends waiting for the next device flush (fsync "always"). */
   private awaitingFlush: WrittenAppend[] = [];
   private flushInFlight: Promise<void> | null = null;
   private readonly listeners = new Set<(endOffset: number) => void>();
+  private readonly hwListeners = new Set<(highWatermark: number) => void>();
+  /** A truncation failed half-way: appends are refused until a restart finishes it. */
+  private broken: StreamNestError | null = null;
   private readonly intervalTimer: ReturnType<typeof setInterval> | null = null;
   private closing: Promise<void> | null = null;
   /** The last append failed for want of space: said once in the log, and once when appends resume. */
@@ -61,13 +70,30 @@ export class PartitionLog {
     this.options = options;
     this.warn = warn;
     let created: string | undefined;
+    let opened: { index: OffsetIndex; recovered: RecoveredLog; intent: TruncationIntent | null } | undefined;
     try {
       created = mkdirSync(dir, { recursive: true });
-      const opened = openAndRecover(dir, warn);
+      opened = openAndRecover(dir, warn);
       this.index = opened.index;
       this.segments = opened.recovered.segments;
       this.end = opened.recovered.endOffset;
+      this.epochs = LeaderEpochCache.load(dir);
+      // Epochs starting past the end began with records a crash lost; those from an
+      // interrupted truncation's offset on went with the truncated records.
+      const intent = opened.intent;
+      const truncatedFrom = intent === null ? Number.MAX_SAFE_INTEGER : intent.fully ? Number.MIN_SAFE_INTEGER : intent.offset;
+      this.epochs.truncateFromEnd(Math.min(truncatedFrom, this.end + 1));
+      // Retention removes segments before it rewrites the epochs: finish that too.
+      this.epochs.truncateFromStart(this.startOffset);
+      this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn);
+      // Last: until the epochs and the high watermark are down, the next open must redo it.
+      if (opened.intent !== null) clearTruncationIntent(dir);
+      removeCheckpointTemps(dir);
     } catch (error) {
+      if (opened !== undefined) {
+        for (const segment of opened.recovered.segments) segment.close();
+        opened.index.close();
+      }
       // A folder made by this open holds nothing worth keeping; left behind (say, by a
       // full disk) it would make the partition look written, and every describe trip on it.
       if (created !== undefined) removeQuietly(created);
@@ -98,9 +124,129 @@ export class PartitionLog {
     return this.segments[0].baseOffset;
   }
 
-  /** The next offset to assign (Kafka's log end offset). */
+  /** The log end offset (LEO): the offset the next record written gets. */
+  get logEndOffset(): number {
+    return this.end;
+  }
+
+  // alias of logEndOffset; removed when callers move
   get endOffset(): number {
     return this.end;
+  }
+
+  /** Records below the high watermark are committed: the ones consumers may read. */
+  get highWatermark(): number {
+    return this.hw.value;
+  }
+
+  get highWatermarkMode(): HighWatermarkMode {
+    return this.hw.mode;
+  }
+
+  /**
+   * The replication layer's word that records below `offset` are committed. The high
+   * watermark never moves backward (a lower value is ignored: false) and never passes the
+   * log end offset (refused). Returns whether it moved.
+   */
+  setHighWatermark(offset: number): boolean {
+    this.assertOpen();
+    validateOffset(offset, "a high watermark");
+    if (offset > this.end) {
+      throw new StreamNestError(
+        "OFFSET_OUT_OF_RANGE",
+        `high watermark ${offset} would pass the log end offset ${this.end}`,
+        { logEndOffset: this.end, highWatermark: this.hw.value },
+      );
+    }
+    if (!this.hw.advance(offset)) return false;
+    this.notifyHighWatermark();
+    return true;
+  }
+
+  /**
+   * "log-end": the high watermark follows every append (and jumps to the end now);
+   * "explicit": only setHighWatermark moves it. See high-watermark.ts for what a log that
+   * may hold uncommitted records must be opened with.
+   */
+  setHighWatermarkMode(mode: HighWatermarkMode): void {
+    this.assertOpen();
+    if (mode !== "log-end" && mode !== "explicit") {
+      throw new StreamNestError("INVALID_REQUEST", `high watermark mode must be log-end or explicit, got ${String(mode)}`);
+    }
+    const before = this.hw.value;
+    try {
+      this.hw.setMode(mode, this.end);
+    } catch (error) {
+      throw storageFailure(error, `checkpointing the high watermark of ${this.dir}`);
+    }
+    if (this.hw.value !== before) this.notifyHighWatermark();
+  }
+
+  /** Writes the high-watermark checkpoint now if it is behind (explicit mode); resolves once durable. */
+  checkpointHighWatermark(): Promise<void> {
+    this.assertOpen();
+    return this.hw.checkpoint().catch((error: unknown) => {
+      throw storageFailure(error, `checkpointing the high watermark of ${this.dir}`);
+    });
+  }
+
+  /** Calls `listener` with the high watermark each time it moves up. */
+  onHighWatermark(listener: (highWatermark: number) => void): () => void {
+    this.hwListeners.add(listener);
+    return () => {
+      this.hwListeners.delete(listener);
+    };
+  }
+
+  /** The leader-epoch entries, oldest first (Kafka's leader-epoch-checkpoint). */
+  get leaderEpochs(): readonly EpochEntry[] {
+    return this.epochs.all;
+  }
+
+  /** The epoch of the newest entry, or null before any epoch was assigned. */
+  get latestEpoch(): number | null {
+    return this.epochs.latest?.epoch ?? null;
+  }
+
+  /**
+   * Records that leader epoch `epoch` begins at `startOffset`, which must be the log end
+   * offset (counting appends not yet written); durable before it returns. Returns false
+   * when `epoch` already is the latest; an older epoch is refused.
+   */
+  assignEpoch(epoch: number, startOffset: number): boolean {
+    this.assertWritable();
+    validateOffset(startOffset, "an epoch's start offset");
+    const end = this.end + this.pendingRecords;
+    if (startOffset !== end) {
+      throw new StreamNestError(
+        "OFFSET_OUT_OF_RANGE",
+        `leader epoch ${epoch} cannot start at offset ${startOffset}: a new epoch starts at the log end offset, ${end}`,
+        { logEndOffset: end },
+      );
+    }
+    try {
+      return this.epochs.assign(epoch, startOffset);
+    } catch (error) {
+      throw storageFailure(error, `assigning leader epoch ${epoch} in ${this.dir}`);
+    }
+  }
+
+  /** The leader epoch under which `offset` was written, or null when no entry covers it. */
+  epochForOffset(offset: number): number | null {
+    this.assertOpen();
+    validateOffset(offset, "an offset");
+    return this.epochs.epochForOffset(offset);
+  }
+
+  /**
+   * Kafka's OffsetsForLeaderEpoch: the largest epoch not above `epoch` and the offset where
+   * it ends here (the next epoch's start, or the log end offset); null when `epoch` is
+   * above every epoch this log knows (Kafka's UNDEFINED_EPOCH_OFFSET).
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset | null {
+    this.assertOpen();
+    validateOffset(epoch, "a leader epoch");
+    return this.epochs.endOffsetFor(epoch, this.end);
   }
 
   /** Bytes of all segment files. */
@@ -126,42 +272,94 @@ export class PartitionLog {
    */
   append(records: RecordInput[]): Promise<AppendResult> {
     try {
-      this.assertOpen();
-      if (!Array.isArray(records) || records.length === 0) {
-        throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
-      }
-      const sized: SizedRecord[] = [];
-      for (let i = 0; i < records.length; i++) {
-        validateRecord(records[i], i);
-        const s = sizeRecord(records[i]);
-        if (s.frameBytes > this.options.maxRecordBytes) {
-          throw new StreamNestError(
-            "MESSAGE_TOO_LARGE",
-            `record ${i} takes ${s.frameBytes} bytes encoded; the limit is ${this.options.maxRecordBytes}`,
-          );
-        }
-        sized.push(s);
-      }
-      return new Promise<AppendResult>((resolve, reject) => {
-        this.pending.push({ records: sized, resolve, reject });
-        if (!this.writeScheduled) {
-          this.writeScheduled = true;
-          // setImmediate, not a microtask: appends from every I/O callback of this loop
-          // turn (e.g. several HTTP requests) join the same write.
-          setImmediate(() => this.writePending());
-        }
-      });
+      this.assertWritable();
+      return this.enqueue(this.sizeAll(records), null);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /**
+   * Appends records at the offsets they had on the leader: `offset` must be exactly the
+   * log end offset (counting appends not yet written), and a record that carries an
+   * `offset` (a StoredRecord read from the leader) must hold offset + its position.
+   * Timestamps, keys, values and headers are kept as given. With `leaderEpoch`, the batch
+   * is stamped with it: a newer epoch is assigned at `offset` (durably, before the records
+   * are written), the latest one is a no-op, an older one is refused. Calls made in one
+   * turn are written together, as appends are.
+   */
+  appendAt(offset: number, records: RecordInput[], leaderEpoch?: number): Promise<AppendResult> {
+    try {
+      this.assertWritable();
+      validateOffset(offset, "an append offset");
+      const end = this.end + this.pendingRecords;
+      if (offset !== end) {
+        throw new StreamNestError(
+          "OFFSET_OUT_OF_RANGE",
+          `append at offset ${offset} refused: the log end offset is ${end}, and records are only appended there`,
+          { logEndOffset: end },
+        );
+      }
+      const sized = this.sizeAll(records);
+      for (let i = 0; i < records.length; i++) {
+        const given = (records[i] as Partial<StoredRecord>).offset;
+        if (given !== undefined && given !== offset + i) {
+          throw new StreamNestError(
+            "INVALID_REQUEST",
+            `record ${i} of an append at offset ${offset} holds offset ${String(given)}, not ${offset + i}`,
+          );
+        }
+      }
+      if (leaderEpoch !== undefined) this.assignEpoch(leaderEpoch, offset);
+      return this.enqueue(sized, offset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private sizeAll(records: RecordInput[]): SizedRecord[] {
+    if (!Array.isArray(records) || records.length === 0) {
+      throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
+    }
+    const sized: SizedRecord[] = [];
+    for (let i = 0; i < records.length; i++) {
+      validateRecord(records[i], i);
+      const s = sizeRecord(records[i]);
+      if (s.frameBytes > this.options.maxRecordBytes) {
+        throw new StreamNestError(
+          "MESSAGE_TOO_LARGE",
+          `record ${i} takes ${s.frameBytes} bytes encoded; the limit is ${this.options.maxRecordBytes}`,
+        );
+      }
+      sized.push(s);
+    }
+    return sized;
+  }
+
+  private enqueue(records: SizedRecord[], at: number | null): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ records, at, resolve, reject });
+      this.pendingRecords += records.length;
+      if (!this.writeScheduled) {
+        this.writeScheduled = true;
+        // setImmediate, not a microtask: appends from every I/O callback of this loop
+        // turn (e.g. several HTTP requests) join the same write.
+        setImmediate(() => this.writePending());
+      }
+    });
+  }
+
+  /**
    * Records from `offset` on: at most maxRecords, and stopping before maxBytes (of
    * encoded frames) would be exceeded, but always at least one record when there is one,
    * as Kafka's fetch does since KIP-74 so a large record never blocks a consumer.
+   *
+   * A read stops at the high watermark (what consumers may see) unless `upTo` is
+   * "log-end" (a follower's fetch). Any offset up to the log end offset is in range: one
+   * at or past the bound reads nothing, as Kafka's fetch answers an offset between the
+   * high watermark and the log end.
    */
-  read(offset: number, maxRecords: number, maxBytes: number): StoredRecord[] {
+  read(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}): StoredRecord[] {
     this.assertOpen();
     if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
       throw new StreamNestError("INVALID_OFFSET", `offset must be a non-negative integer, got ${String(offset)}`);
@@ -180,82 +378,26 @@ export class PartitionLog {
         { startOffset: start, endOffset: this.end },
       );
     }
-    if (offset === this.end) return [];
+    const upTo = options.upTo ?? "high-watermark";
+    if (upTo !== "high-watermark" && upTo !== "log-end") {
+      throw new StreamNestError("INVALID_REQUEST", `a read goes up to the high-watermark or the log-end, got ${String(upTo)}`);
+    }
+    if (offset >= (upTo === "log-end" ? this.end : this.hw.value)) return [];
     try {
-      return this.readFrom(offset, maxRecords, maxBytes);
+      return readRange(this.readSource(), offset, upTo === "log-end" ? this.end : this.hw.value, maxRecords, maxBytes);
     } catch (error) {
       if (!isIndexCorrupt(error)) throw storageFailure(error, `reading ${this.dir} at offset ${offset}`);
       try {
         this.rebuildIndex(error);
-        return this.readFrom(offset, maxRecords, maxBytes);
+        return readRange(this.readSource(), offset, upTo === "log-end" ? this.end : this.hw.value, maxRecords, maxBytes);
       } catch (again) {
         throw storageFailure(again, `reading ${this.dir} at offset ${offset}`);
       }
     }
   }
 
-  private readFrom(offset: number, maxRecords: number, maxBytes: number): StoredRecord[] {
-    // One point lookup where the read starts; the frames after it are walked in place.
-    const first = this.index.get(offset);
-    if (first === null) {
-      // Recovery indexes every record it can read: a missing offset is one it found corrupt.
-      const message = `record at offset ${offset} of ${this.dir} is unreadable (corrupt data in its segment)`;
-      this.warn(message);
-      throw new StreamNestError("CORRUPT_RECORD", message, { offset });
-    }
-    const budget = { maxRecords, maxBytes };
-    const progress: ReadProgress = { offset, bytes: 0, out: [] };
-    let i = this.segmentPosition(first.segment);
-    if (i < 0) return this.stopRead(progress, first.segment, first.position, `segment ${first.segment} is missing`);
-    let position = first.position;
-    let indexedLength: number | null = first.length;
-    for (;;) {
-      const segment = this.segments[i];
-      const next = this.segments[i + 1];
-      const stopOffset = next === undefined ? this.end : Math.min(this.end, next.baseOffset);
-      const stop = walkSegment(segment, position, indexedLength, stopOffset, budget, progress);
-      if (stop.kind === "bad") return this.stopRead(progress, segment.baseOffset, stop.position, stop.reason);
-      if (progress.out.length >= maxRecords || progress.offset >= this.end) return progress.out;
-      const intoNext = next !== undefined && next.baseOffset === progress.offset;
-      // A walk that is done short of the next segment spent a budget.
-      if (stop.kind === "done" && !intoNext) return progress.out;
-      if (!intoNext) {
-        // The segment ended before the next one begins: offsets recovery found missing.
-        return this.stopRead(progress, segment.baseOffset, segment.size, `offsets from ${progress.offset} are missing`);
-      }
-      i++;
-      position = 0;
-      indexedLength = null;
-    }
-  }
-
-  /**
-   * Ends a read at a frame that cannot be returned: an error when nothing was read yet;
-   * otherwise the records before it, with a warning unless the index also lacks the
-   * offset (a gap recovery already reported, which every read running into it would repeat).
-   */
-  private stopRead(progress: ReadProgress, segment: number, position: number, problem: string): StoredRecord[] {
-    const message = `corrupt record at offset ${progress.offset} of ${this.dir} (segment ${segment}, position ${position}): ${problem}`;
-    if (progress.out.length === 0) {
-      this.warn(message);
-      throw new StreamNestError("CORRUPT_RECORD", message, { offset: progress.offset });
-    }
-    if (this.index.get(progress.offset) !== null) this.warn(message);
-    return progress.out;
-  }
-
-  /** Position in `segments` of the segment with this base offset, or -1. */
-  private segmentPosition(base: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const b = this.segments[mid].baseOffset;
-      if (b === base) return mid;
-      if (b < base) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+  private readSource(): ReadSource {
+    return { dir: this.dir, segments: this.segments, index: this.index, warn: this.warn };
   }
 
   /** Calls `listener` with the new end offset after each coalesced append is durable per the fsync mode. */
@@ -275,7 +417,11 @@ export class PartitionLog {
       sizeBytes: segment.size,
       newestTimestamp: () => this.newestTimestamp(segment, this.segments[i + 1]?.baseOffset ?? this.end),
     }));
-    const count = segmentsToDelete(candidates, { retentionMs, retentionBytes }, now);
+    // Only segments wholly below the high watermark: an uncommitted record is not the
+    // log's to drop, and the log start never passes the high watermark (as in Kafka).
+    let committed = 0;
+    while (committed < this.segments.length - 1 && this.segments[committed + 1].baseOffset <= this.hw.value) committed++;
+    const count = Math.min(committed, segmentsToDelete(candidates, { retentionMs, retentionBytes }, now));
     if (count === 0) return 0;
     const doomed = this.segments.slice(0, count);
     this.segments = this.segments.slice(count);
@@ -286,7 +432,117 @@ export class PartitionLog {
       this.newestTimestamps.delete(segment.baseOffset);
     }
     this.index.deleteBelow(this.startOffset);
+    try {
+      this.epochs.truncateFromStart(this.startOffset);
+    } catch (error) {
+      // The entries below the start only describe records that are gone; the next
+      // retention pass tries again.
+      this.warn(`${this.dir}: could not rewrite the leader-epoch checkpoint after retention: ${describe(error)}`);
+    }
     return count;
+  }
+
+  /**
+   * Removes every record at and after `offset` (a follower dropping a tail that diverged
+   * from its leader): later segments are deleted, the one holding `offset` is cut, their
+   * index rows go, epochs starting at or after `offset` go, and the high watermark comes
+   * down to `offset` if it was above. Appends not yet written are written first, so the
+   * truncation applies to everything appended before the call. Synchronous, and durable
+   * when it returns; crash-safe as truncation.ts explains (a kill -9 at any point leaves
+   * the old end or the new one after recovery). `offset` must lie in [log start, LEO];
+   * the LEO itself changes nothing.
+   */
+  truncateTo(offset: number): void {
+    this.assertWritable();
+    validateOffset(offset, "a truncation offset");
+    if (this.pending.length > 0) this.writePending();
+    if (offset < this.startOffset || offset > this.end) {
+      throw new StreamNestError(
+        "OFFSET_OUT_OF_RANGE",
+        `truncation to offset ${offset} refused: the log holds offsets [${this.startOffset}, ${this.end}), and only an offset from its start to its end can be its new end`,
+        { startOffset: this.startOffset, logEndOffset: this.end },
+      );
+    }
+    if (offset === this.end) return;
+    const intent = locateTruncation(this.dir, this.segments, this.index, offset);
+    const holder = segmentPosition(this.segments, intent.segment);
+    try {
+      writeTruncationIntent(this.dir, intent);
+    } catch (error) {
+      // Nothing was changed: the log keeps its end and stays usable.
+      throw storageFailure(error, `truncating ${this.dir} to offset ${offset}`);
+    }
+    // From here on the truncation is decided: reads stop at the new end at once.
+    this.end = offset;
+    try {
+      this.index.deleteFrom(offset);
+      for (const doomed of this.segments.splice(holder + 1).reverse()) {
+        doomed.delete();
+        this.newestTimestamps.delete(doomed.baseOffset);
+      }
+      const segment = this.segments[holder];
+      // The holder is the active segment now: its newest timestamp is no longer fixed.
+      this.newestTimestamps.delete(segment.baseOffset);
+      if (segment.size > intent.position) segment.truncate(intent.position);
+      segment.dirty = true;
+      segment.flushSync();
+      syncDir(this.dir);
+      this.epochs.truncateFromEnd(offset);
+      this.hw.lowerTo(offset);
+      clearTruncationIntent(this.dir);
+    } catch (error) {
+      this.hw.lowerTo(offset);
+      this.broken = storageFailure(
+        error,
+        `truncating ${this.dir} to offset ${offset} (appends are refused until a restart finishes the truncation)`,
+      );
+      throw this.broken;
+    }
+  }
+
+  /**
+   * Removes every record and starts the log over, empty, at `offset` (Kafka's
+   * truncateFullyAndStartAt: a follower whose log is behind the leader's log start, or a
+   * new replica joining a leader that no longer has offset 0). Every segment is deleted
+   * and one empty segment made at `offset`; the index and the leader epochs are emptied;
+   * the high watermark becomes `offset`. Any offset is allowed. Crash-safe like truncateTo
+   * (the same intent file: a kill -9 leaves the old log or the new empty one).
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    this.assertWritable();
+    validateOffset(offset, "a new log start offset");
+    if (this.pending.length > 0) this.writePending();
+    try {
+      writeTruncationIntent(this.dir, { offset, segment: offset, position: 0, fully: true });
+    } catch (error) {
+      throw storageFailure(error, `emptying ${this.dir} to start at offset ${offset}`);
+    }
+    const before = this.hw.value;
+    this.end = offset;
+    try {
+      this.index.deleteFrom(Number.MIN_SAFE_INTEGER);
+      const kept = this.segments.find((s) => s.baseOffset === offset);
+      for (const doomed of [...this.segments].reverse()) if (doomed !== kept) doomed.delete();
+      this.newestTimestamps.clear();
+      const segment = kept ?? Segment.open(this.dir, offset);
+      this.segments = [segment];
+      if (segment.size > 0) segment.truncate(0);
+      segment.dirty = true;
+      segment.flushSync();
+      syncDir(this.dir);
+      this.epochs.truncateFromEnd(Number.MIN_SAFE_INTEGER);
+      this.hw.lowerTo(offset);
+      this.hw.advance(offset);
+      clearTruncationIntent(this.dir);
+    } catch (error) {
+      this.hw.lowerTo(offset);
+      this.broken = storageFailure(
+        error,
+        `emptying ${this.dir} to start at offset ${offset} (appends are refused until a restart finishes it)`,
+      );
+      throw this.broken;
+    }
+    if (this.hw.value > before) this.notifyHighWatermark();
   }
 
   private newestTimestamp(segment: Segment, nextBase: number): number | null {
@@ -302,6 +558,7 @@ export class PartitionLog {
   async flush(): Promise<void> {
     this.assertOpen();
     await this.drain();
+    await this.checkpointHighWatermark();
   }
 
   /** Flushes, then closes the files and the index. Later calls of any other method throw. */
@@ -335,7 +592,9 @@ export class PartitionLog {
 
   private release(): void {
     if (this.intervalTimer !== null) clearInterval(this.intervalTimer);
+    this.hw.closeSync();
     this.listeners.clear();
+    this.hwListeners.clear();
     for (const segment of this.segments) segment.close();
     this.index.close();
     openDirs.delete(resolvePath(this.dir));
@@ -352,6 +611,11 @@ export class PartitionLog {
     if (this.closing !== null) throw new StreamNestError("STORAGE_ERROR", `partition log ${this.dir} is closed`);
   }
 
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.broken !== null) throw this.broken;
+  }
+
   private flushDirty(): Promise<void> {
     const dirty = this.segments.filter((s) => s.dirty);
     return dirty.length === 0 ? Promise.resolve() : Promise.all(dirty.map((s) => s.flush())).then(() => undefined);
@@ -362,17 +626,18 @@ export class PartitionLog {
     this.writeScheduled = false;
     const group = this.pending;
     this.pending = [];
+    this.pendingRecords = 0;
     if (group.length === 0) return;
 
     let written: WrittenAppend[];
     try {
-      written = this.writeGroup(group);
+      written = this.writeGroupNow(group);
     } catch (error) {
       if (!isIndexCorrupt(error)) return this.refuse(group, error);
       // The write was undone; with the index rebuilt from the log the group goes in again.
       try {
         this.rebuildIndex(error);
-        written = this.writeGroup(group);
+        written = this.writeGroupNow(group);
       } catch (again) {
         return this.refuse(group, again);
       }
@@ -399,75 +664,26 @@ export class PartitionLog {
       this.warn(`${this.dir}: the disk is full; appends are refused (${failure.code}) until space is freed`);
     }
     for (const append of group) append.reject(failure);
+    // An epoch assigned for records of this group (appendAt with a newer epoch) begins
+    // past the end now: gone, so that the caller's retry can assign it at the real end.
+    if (this.epochs.all.some((e) => e.startOffset > this.end)) {
+      try {
+        this.epochs.truncateFromEnd(this.end + 1);
+      } catch (again) {
+        // A restart drops it as well (entries past the end are dropped on open).
+        this.warn(`${this.dir}: could not drop a leader epoch past the end: ${describe(again)}`);
+      }
+    }
   }
 
-  /**
-   * Writes a group and indexes it, or throws having left files and index as they were.
-   * Returns the appends written, with their offsets, not yet answered.
-   */
-  private writeGroup(group: PendingAppend[]): WrittenAppend[] {
-    // Checked before every write rather than trusted: see Segment.tampered.
-    const problem = this.segments[this.segments.length - 1].tampered();
-    if (problem !== null)
-      throw new StreamNestError(
-        "STORAGE_ERROR",
-        `${problem}; appends to this partition are refused until the broker is restarted, which recovers it from what is left on disk`,
-      );
-    const written: WrittenAppend[] = [];
-    const entries: IndexEntry[] = [];
-    let total = 0;
-    for (const append of group) for (const r of append.records) total += r.frameBytes;
-    const buf = new Uint8Array(total);
-    const view = viewOf(buf);
-
-    // Lay the records out over the active segment and any rolled after it.
-    const chunks: { segment: Segment | null; base: number; from: number; to: number }[] = [];
-    let active = this.segments[this.segments.length - 1];
-    let segmentSize = active.size;
-    let chunk = { segment: active as Segment | null, base: active.baseOffset, from: 0, to: 0 };
-    chunks.push(chunk);
-    let offset = this.end;
-    let bufPos = 0;
-    for (const append of group) {
-      const baseOffset = offset;
-      for (const r of append.records) {
-        if (segmentSize > 0 && segmentSize + r.frameBytes > this.options.segmentBytes) {
-          chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
-          chunks.push(chunk);
-          segmentSize = 0;
-        }
-        entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
-        bufPos = encodeFrame(r, offset, buf, bufPos, view);
-        chunk.to = bufPos;
-        segmentSize += r.frameBytes;
-        offset++;
-      }
-      written.push({ result: { baseOffset, lastOffset: offset - 1 }, resolve: append.resolve, reject: append.reject });
-    }
-
-    const sizesBefore = new Map<Segment, number>();
-    const created: Segment[] = [];
-    try {
-      for (const c of chunks) {
-        if (c.segment === null) {
-          c.segment = Segment.open(this.dir, c.base);
-          created.push(c.segment);
-          // Only a failed append whose undo could not delete its file leaves one here, and
-          // nobody was acknowledged for its frames: reads walk a segment from its start.
-          if (c.segment.size > 0) c.segment.truncate(0);
-        }
-        sizesBefore.set(c.segment, c.segment.size);
-        if (c.to > c.from) c.segment.append(buf.subarray(c.from, c.to));
-      }
-      this.index.add(entries);
-    } catch (error) {
-      this.undoWrite(sizesBefore, created);
-      throw error;
-    }
-    for (const segment of created) {
-      this.segments.push(segment);
-    }
-    this.end = offset;
+  private writeGroupNow(group: PendingAppend[]): WrittenAppend[] {
+    const { written, created, end } = writeGroup(
+      { dir: this.dir, segments: this.segments, end: this.end, index: this.index, segmentBytes: this.options.segmentBytes, warn: this.warn },
+      group,
+    );
+    for (const segment of created) this.segments.push(segment);
+    this.end = end;
+    if (this.hw.mode === "log-end") this.hw.advance(end);
     return written;
   }
 
@@ -484,28 +700,10 @@ export class PartitionLog {
     this.segments = recovered.segments;
     this.end = recovered.endOffset;
     this.newestTimestamps.clear();
-  }
-
-  /** Leaves the files as they were before a failed group, so no half-written frame stays. */
-  private undoWrite(sizesBefore: Map<Segment, number>, created: Segment[]): void {
-    for (const [segment, size] of sizesBefore) {
-      if (segment.size === size) continue;
-      try {
-        segment.truncate(size);
-      } catch (error) {
-        // Reads walk a segment's frames up to its size, so the unacknowledged bytes must
-        // not count even if the file keeps them; the next append overwrites them.
-        segment.size = size;
-        this.warn(`${this.dir}: could not undo a failed append: ${describe(error)}`);
-      }
-    }
-    for (const segment of created) {
-      try {
-        segment.delete();
-      } catch (error) {
-        this.warn(`${this.dir}: could not undo a failed append: ${describe(error)}`);
-      }
-    }
+    // The segments were intact when the index broke, so the end should not move; if a
+    // scan found less, nothing past it may stay committed or keep an epoch.
+    this.hw.lowerTo(this.end);
+    this.epochs.truncateFromEnd(this.end + 1);
   }
 
   /** Group commit: one flush serves every append written before it started. */
@@ -533,12 +731,25 @@ export class PartitionLog {
     );
   }
 
-  private notify(endOffset: number): void {
+  private notify(written: number): void {
+    // A truncation may have come between the write and the flush that announces it.
+    const endOffset = Math.min(written, this.end);
     for (const listener of this.listeners) {
       try {
         listener(endOffset);
       } catch (error) {
         this.warn(`${this.dir}: append listener failed: ${describe(error)}`);
+      }
+    }
+    if (this.hw.mode === "log-end") this.notifyHighWatermark(endOffset);
+  }
+
+  private notifyHighWatermark(value: number = this.hw.value): void {
+    for (const listener of this.hwListeners) {
+      try {
+        listener(Math.min(value, this.hw.value));
+      } catch (error) {
+        this.warn(`${this.dir}: high-watermark listener failed: ${describe(error)}`);
       }
     }
   }
@@ -550,46 +761,6 @@ export async function deletePartitionLog(log: PartitionLog): Promise<void> {
   rmSync(log.dir, { recursive: true, force: true });
 }
 
-/**
- * Removes a folder this open just made, or leaves it: with no file descriptor left (the
- * likeliest reason the open failed) the removal fails too, and the open's own error is
- * the one to report.
- */
-function removeQuietly(dir: string): void {
-  try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch {
-    // See above.
-  }
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Opens the index and recovers the log against it; a damaged index is rebuilt, once. */
-function openAndRecover(dir: string, warn: (message: string) => void): { index: OffsetIndex; recovered: RecoveredLog } {
-  const path = join(dir, "index.sqlite");
-  let index = openOffsetIndex(path, warn, () => segmentsHoldData(dir));
-  let damage: unknown;
-  try {
-    return { index, recovered: recoverLog(dir, index, warn) };
-  } catch (error) {
-    index.close();
-    if (!isIndexCorrupt(error)) throw error;
-    damage = error;
-  }
-  // sqlite reads the pages of a file whose header is intact only when a query needs them.
-  warn(`${path} is corrupt (${describe(damage)}); rebuilding it from the log`);
-  index = replaceOffsetIndex(path);
-  try {
-    return { index, recovered: recoverLog(dir, index, warn) };
-  } catch (error) {
-    index.close();
-    throw error;
-  }
-}
-
-function segmentsHoldData(dir: string): boolean {
-  return listSegmentBases(dir).some((base) => Bun.file(join(dir, segmentFileName(base))).size > 0);
 }

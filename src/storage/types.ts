@@ -18,6 +18,17 @@ export interface StoredRecord extends RecordInput {
 
 export type FsyncMode = "always" | "interval" | "never";
 
+/**
+ * "log-end": the high watermark follows every append (one replica: written is committed).
+ * "explicit": appends leave it alone; the replication layer sets it (see high-watermark.ts).
+ */
+export type HighWatermarkMode = "log-end" | "explicit";
+
+/** How far a read may go: consumers stop at the high watermark, follower fetches at the log end. */
+export interface ReadOptions {
+  upTo?: "high-watermark" | "log-end";
+}
+
 export interface LogOptions {
   /** Roll to a new segment once the active one reaches this many bytes. */
   segmentBytes: number;
@@ -30,6 +41,9 @@ export interface LogOptions {
   retentionBytes?: number;
   /** Largest encoded record the log accepts. */
   maxRecordBytes: number;
+  highWatermark: HighWatermarkMode;
+  /** Explicit mode: checkpoint a moving high watermark at most this often (Kafka: 5 s). */
+  highWatermarkCheckpointMs: number;
 }
 
 export const DEFAULT_LOG_OPTIONS: LogOptions = {
@@ -37,6 +51,8 @@ export const DEFAULT_LOG_OPTIONS: LogOptions = {
   fsync: "interval",
   fsyncIntervalMs: 1000,
   maxRecordBytes: 1024 * 1024 + 64 * 1024,
+  highWatermark: "log-end",
+  highWatermarkCheckpointMs: 5000,
 };
 
 export interface AppendResult {

@@ -24,6 +24,13 @@ export function validateRecord(record: RecordInput, index: number): void {
   }
 }
 
+/** An offset given by code (the core asserts, the adapters validate user input). */
+export function validateOffset(offset: number, what: string): void {
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new StreamNestError("INVALID_OFFSET", `${what} must be a non-negative integer, got ${String(offset)}`);
+  }
+}
+
 export function validateLogOptions(options: LogOptions): void {
   const bad = (what: string): never => {
     throw new StreamNestError("INVALID_REQUEST", `log options: ${what}`);
@@ -36,6 +43,10 @@ export function validateLogOptions(options: LogOptions): void {
   }
   if (!positiveInteger(options.fsyncIntervalMs)) bad("fsyncIntervalMs must be a positive integer");
   if (!positiveInteger(options.maxRecordBytes)) bad("maxRecordBytes must be a positive integer");
+  if (options.highWatermark !== "log-end" && options.highWatermark !== "explicit") {
+    bad(`highWatermark must be log-end or explicit, got ${String(options.highWatermark)}`);
+  }
+  if (!positiveInteger(options.highWatermarkCheckpointMs)) bad("highWatermarkCheckpointMs must be a positive integer");
   if (options.retentionMs !== undefined && !(typeof options.retentionMs === "number" && options.retentionMs >= 0)) {
     bad("retentionMs must be a non-negative number");
   }

@@ -357,3 +357,56 @@ describe("PartitionLog bad input", () => {
     expect(await codeOf(() => log.read(0, 1, 1))).toBe("STORAGE_ERROR");
   });
 });
+
+describe("PartitionLog appendAt (a follower copying its leader)", () => {
+  test("appends only at exactly the log end offset, keeping the offsets given", async () => {
+    const log = openLog();
+    expect(await codeOf(() => log.appendAt(1, [recordFor(1)]))).toBe("OFFSET_OUT_OF_RANGE");
+    expect(await log.appendAt(0, [recordFor(0), recordFor(1), recordFor(2)])).toEqual({ baseOffset: 0, lastOffset: 2 });
+    expect(await codeOf(() => log.appendAt(2, [recordFor(2)]))).toBe("OFFSET_OUT_OF_RANGE");
+    expect(await codeOf(() => log.appendAt(4, [recordFor(4)]))).toBe("OFFSET_OUT_OF_RANGE");
+    expect(await codeOf(() => log.appendAt(-1, [recordFor(0)]))).toBe("INVALID_OFFSET");
+    expect(await codeOf(() => log.appendAt(3, []))).toBe("INVALID_REQUEST");
+    expect(log.logEndOffset).toBe(3);
+    // Records read from a leader carry their offsets: they must be the ones they land at.
+    const fromLeader = [expectedAt(3), expectedAt(4)];
+    expect(await log.appendAt(3, fromLeader)).toEqual({ baseOffset: 3, lastOffset: 4 });
+    expect(await codeOf(() => log.appendAt(5, [expectedAt(6)]))).toBe("INVALID_REQUEST");
+    expect(log.read(0, 100, 1e9)).toEqual(Array.from({ length: 5 }, (_, o) => expectedAt(o)));
+  });
+
+  test("calls of one turn are coalesced, counting the appends not yet written, and normal appends continue after", async () => {
+    const log = openLog({ segmentBytes: 900 });
+    await appendRange(log, 0, 10);
+    const results = await Promise.all([
+      log.appendAt(10, [recordFor(10), recordFor(11)]),
+      log.appendAt(12, [recordFor(12)]),
+      log.appendAt(13, [recordFor(13), recordFor(14), recordFor(15)]),
+    ]);
+    expect(results).toEqual([
+      { baseOffset: 10, lastOffset: 11 },
+      { baseOffset: 12, lastOffset: 12 },
+      { baseOffset: 13, lastOffset: 15 },
+    ]);
+    const mixed = await Promise.all([log.append([recordFor(16)]), log.appendAt(17, [recordFor(17)])]);
+    expect(mixed).toEqual([
+      { baseOffset: 16, lastOffset: 16 },
+      { baseOffset: 17, lastOffset: 17 },
+    ]);
+    expect(await log.append([recordFor(18), recordFor(19)])).toEqual({ baseOffset: 18, lastOffset: 19 });
+    expect(log.read(0, 100, 1e9)).toEqual(Array.from({ length: 20 }, (_, o) => expectedAt(o)));
+  });
+
+  test("records appended at an offset survive a reopen byte for byte", async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const path = join(dir.path, "p");
+    const log = PartitionLog.open(path, { fsync: "always", segmentBytes: 600 });
+    for (let o = 0; o < 40; o += 3) await log.appendAt(o, Array.from({ length: Math.min(3, 40 - o) }, (_, i) => expectedAt(o + i)));
+    await log.close();
+    const again = PartitionLog.open(path, {});
+    cleanups.push(() => again.close());
+    expect(again.logEndOffset).toBe(40);
+    expect(again.read(0, 100, 1e9)).toEqual(Array.from({ length: 40 }, (_, o) => expectedAt(o)));
+  });
+});

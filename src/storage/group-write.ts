@@ -1,0 +1,141 @@
+/**
+ * One coalesced group of appends written to the segments and indexed: the records are
+ * laid out in one buffer over the active segment and any rolled after it, each segment
+ * touched gets one write, and the index one transaction. All or nothing: a failure
+ * leaves files and index as they were.
+ */
+import { StreamNestError } from "../lib/errors.ts";
+import type { IndexEntry, OffsetIndex } from "./offset-index.ts";
+import { encodeFrame, type SizedRecord, viewOf } from "./record-codec.ts";
+import { Segment } from "./segment.ts";
+import type { AppendResult } from "./types.ts";
+
+export interface PendingAppend {
+  records: SizedRecord[];
+  /** appendAt: the offset its first record must get. */
+  at: number | null;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface WrittenAppend {
+  result: AppendResult;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** What a group is written to: the log's current files and end. */
+export interface GroupTarget {
+  dir: string;
+  segments: readonly Segment[];
+  end: number;
+  index: OffsetIndex;
+  segmentBytes: number;
+  warn: (message: string) => void;
+}
+
+export interface GroupWritten {
+  /** The appends written, with their offsets, not yet answered. */
+  written: WrittenAppend[];
+  /** Segments rolled by the group, to add after the log's last. */
+  created: Segment[];
+  /** The log end offset after the group. */
+  end: number;
+}
+
+/**
+ * Writes a group and indexes it, or throws having left files and index as they were.
+ * Returns the appends written, with their offsets, not yet answered.
+ */
+export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritten {
+  // Checked before every write rather than trusted: see Segment.tampered.
+  const problem = log.segments[log.segments.length - 1].tampered();
+  if (problem !== null)
+    throw new StreamNestError(
+      "STORAGE_ERROR",
+      `${problem}; appends to this partition are refused until the broker is restarted, which recovers it from what is left on disk`,
+    );
+  const written: WrittenAppend[] = [];
+  const entries: IndexEntry[] = [];
+  let total = 0;
+  for (const append of group) for (const r of append.records) total += r.frameBytes;
+  const buf = new Uint8Array(total);
+  const view = viewOf(buf);
+
+  // Lay the records out over the active segment and any rolled after it.
+  const chunks: { segment: Segment | null; base: number; from: number; to: number }[] = [];
+  let active = log.segments[log.segments.length - 1];
+  let segmentSize = active.size;
+  let chunk = { segment: active as Segment | null, base: active.baseOffset, from: 0, to: 0 };
+  chunks.push(chunk);
+  let offset = log.end;
+  let bufPos = 0;
+  for (const append of group) {
+    const baseOffset = offset;
+    // appendAt checked its offset against the end it would be written at; only a bug
+    // could break that, and a record at the wrong offset must never reach the file.
+    if (append.at !== null && append.at !== offset) {
+      throw new StreamNestError("STORAGE_ERROR", `append at offset ${append.at} of ${log.dir} would land at ${offset}`);
+    }
+    for (const r of append.records) {
+      if (segmentSize > 0 && segmentSize + r.frameBytes > log.segmentBytes) {
+        chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
+        chunks.push(chunk);
+        segmentSize = 0;
+      }
+      entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
+      bufPos = encodeFrame(r, offset, buf, bufPos, view);
+      chunk.to = bufPos;
+      segmentSize += r.frameBytes;
+      offset++;
+    }
+    written.push({ result: { baseOffset, lastOffset: offset - 1 }, resolve: append.resolve, reject: append.reject });
+  }
+
+  const sizesBefore = new Map<Segment, number>();
+  const created: Segment[] = [];
+  try {
+    for (const c of chunks) {
+      if (c.segment === null) {
+        c.segment = Segment.open(log.dir, c.base);
+        created.push(c.segment);
+        // Only a failed append whose undo could not delete its file leaves one here, and
+        // nobody was acknowledged for its frames: reads walk a segment from its start.
+        if (c.segment.size > 0) c.segment.truncate(0);
+      }
+      sizesBefore.set(c.segment, c.segment.size);
+      if (c.to > c.from) c.segment.append(buf.subarray(c.from, c.to));
+    }
+    log.index.add(entries);
+  } catch (error) {
+    undoWrite(log, sizesBefore, created);
+    throw error;
+  }
+  return { written, created, end: offset };
+}
+
+/** Leaves the files as they were before a failed group, so no half-written frame stays. */
+function undoWrite(log: GroupTarget, sizesBefore: Map<Segment, number>, created: Segment[]): void {
+  for (const [segment, size] of sizesBefore) {
+    if (segment.size === size) continue;
+    try {
+      segment.truncate(size);
+    } catch (error) {
+      // Reads walk a segment's frames up to its size, so the unacknowledged bytes must
+      // not count even if the file keeps them; the next append overwrites them.
+      segment.size = size;
+      log.warn(`${log.dir}: could not undo a failed append: ${describe(error)}`);
+    }
+  }
+  for (const segment of created) {
+    try {
+      segment.delete();
+    } catch (error) {
+      log.warn(`${log.dir}: could not undo a failed append: ${describe(error)}`);
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

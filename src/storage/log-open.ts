@@ -1,0 +1,70 @@
+/**
+ * Opening a partition folder: the index opened (or rebuilt), a truncation a crash
+ * interrupted finished, and the log recovered against the index.
+ */
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { isCheckpointTemp } from "./checkpoint-file.ts";
+import { type OffsetIndex, openOffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
+import { type RecoveredLog, recoverLog } from "./recovery.ts";
+import { listSegmentBases, segmentFileName } from "./segment.ts";
+import { isIndexCorrupt } from "./storage-failure.ts";
+import { redoInterruptedTruncation, type TruncationIntent } from "./truncation.ts";
+
+/**
+ * Removes a folder this open just made, or leaves it: with no file descriptor left (the
+ * likeliest reason the open failed) the removal fails too, and the open's own error is
+ * the one to report.
+ */
+export function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // See above.
+  }
+}
+
+/**
+ * Opens the index and recovers the log against it; a damaged index is rebuilt, once. A
+ * truncation a crash interrupted is finished first (truncation.ts), so recovery reconciles
+ * the files as the truncation left them.
+ */
+export function openAndRecover(
+  dir: string,
+  warn: (message: string) => void,
+): { index: OffsetIndex; recovered: RecoveredLog; intent: TruncationIntent | null } {
+  const path = join(dir, "index.sqlite");
+  let index = openOffsetIndex(path, warn, () => segmentsHoldData(dir));
+  let damage: unknown;
+  try {
+    const intent = redoInterruptedTruncation(dir, index, warn);
+    return { index, recovered: recoverLog(dir, index, warn), intent };
+  } catch (error) {
+    index.close();
+    if (!isIndexCorrupt(error)) throw error;
+    damage = error;
+  }
+  // sqlite reads the pages of a file whose header is intact only when a query needs them.
+  warn(`${path} is corrupt (${describe(damage)}); rebuilding it from the log`);
+  index = replaceOffsetIndex(path);
+  try {
+    const intent = redoInterruptedTruncation(dir, index, () => {});
+    return { index, recovered: recoverLog(dir, index, warn), intent };
+  } catch (error) {
+    index.close();
+    throw error;
+  }
+}
+
+/** Temporary files of checkpoint writes a crash cut short: never renamed, so never read. */
+export function removeCheckpointTemps(dir: string): void {
+  for (const name of readdirSync(dir)) if (isCheckpointTemp(name)) rmSync(join(dir, name), { force: true });
+}
+
+function segmentsHoldData(dir: string): boolean {
+  return listSegmentBases(dir).some((base) => Bun.file(join(dir, segmentFileName(base))).size > 0);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
