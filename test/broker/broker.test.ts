@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.ts";
-import type { BrokerDirectory, Forwarder } from "../../src/broker/cluster-seam.ts";
+import type { BrokerDirectory, Forwarder } from "../../src/broker/peer-transport.ts";
 import { type BrokerConfig, brokerConfig } from "../../src/broker/config.ts";
-import type { MetadataChange } from "../../src/cluster/metadata.ts";
-import type { MetadataStore } from "../../src/cluster/metadata-store.ts";
+import type { MetadataChange } from "../../src/broker/metadata.ts";
+import type { MetadataStore } from "../../src/broker/metadata-store.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { partitionForKey } from "../../src/lib/murmur2.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";

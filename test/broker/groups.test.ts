@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
 import { startingOffset } from "../../src/broker/groups.ts";
-import { parseGroupCall } from "../../src/broker/groups-seam.ts";
+import { parseGroupCall } from "../../src/broker/group-calls.ts";
 import { OFFSETS_TOPIC } from "../../src/groups/offsets-topic.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";

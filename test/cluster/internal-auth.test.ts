@@ -1,16 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import {
-  assertInternalAuth,
-  CLUSTER_SECRET_HEADER,
-  isInternalPath,
-  resolveClusterSecret,
-  secretMatches,
-} from "../../src/cluster/internal-auth.ts";
+import { resolveClusterSecret } from "../../src/cluster/cluster-secret.ts";
+import { assertInternalAuth, secretMatches } from "../../src/cluster/internal-auth.ts";
+import { CLUSTER_SECRET_HEADER, isInternalPath } from "../../src/lib/internal-routes.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 function refusal(headers: Record<string, string>, secret: string | undefined): StreamNestError | undefined {
   try {
-    assertInternalAuth(new Headers(headers), secret);
+    assertInternalAuth(new Headers(headers).get(CLUSTER_SECRET_HEADER), secret);
     return undefined;
   } catch (error) {
     if (error instanceof StreamNestError) return error;

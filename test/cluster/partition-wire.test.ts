@@ -6,7 +6,7 @@ import {
   encodeRecord,
   parseFetchCall,
   parseProduceBatch,
-} from "../../src/broker/partition-wire.ts";
+} from "../../src/cluster/partition-wire.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import type { StoredRecord } from "../../src/storage/types.ts";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { Broker } from "../../src/broker/broker.ts";
-import { ClusterLink } from "../../src/broker/cluster-link.ts";
+import { ClusterLink } from "../../src/cluster/cluster-link.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { listen } from "../../src/http/server.ts";
