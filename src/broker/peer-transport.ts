@@ -1,13 +1,12 @@
-import type { BrokerRef } from "../cluster/metadata.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import type { FetchRequest, FetchResult, ProduceMessage, ProduceOutcome, Tail, TailRequest } from "./types.ts";
+import type { GroupCall } from "./group-calls.ts";
+import type { BrokerRef } from "./metadata.ts";
+import type { FetchRequest, FetchResult, PartitionRange, ProduceOutcome, ProduceRecord, Tail, TailRequest } from "./types.ts";
 
 /**
- * Where the cluster plugs into the broker. The broker asks "am I the leader of this
- * partition?" for every produce, fetch and tail; when it is not, it hands the call to a
- * `Forwarder` with the leader's address. A single broker leads everything, so the
- * default forwarder is never reached; the cluster layer supplies one that calls the
- * leader over keep-alive HTTP and answers 503 LEADER_UNAVAILABLE when it cannot.
+ * Where the cluster plugs into the core: who the brokers are, and how a call reaches
+ * another broker. The core declares these; the cluster implements them (over HTTP today,
+ * see cluster/partition-forwarder.ts), so the core never sees a socket or a route.
  */
 
 /** Who is in the cluster: placement is a pure function of `brokers()`. */
@@ -21,43 +20,51 @@ export function singleBrokerDirectory(self: BrokerRef): BrokerDirectory {
   return { self, brokers: () => [self] };
 }
 
-/** Where one partition's log starts and ends on its leader. */
-export interface PartitionRange {
-  partition: number;
-  startOffset: number;
-  endOffset: number;
-  sizeBytes: number;
-}
-
-export interface Forwarder {
-  /** Produces `messages` (each with its partition set) on the leader of `partition`. */
-  produce(leader: BrokerRef, topic: string, partition: number, messages: ProduceMessage[]): Promise<ProduceOutcome[]>;
+/** Calls from this broker to another one. */
+export interface PeerTransport {
+  /** Appends `records` (each with its partition set) on the leader of `partition`. */
+  produce(leader: BrokerRef, topic: string, partition: number, records: ProduceRecord[]): Promise<ProduceOutcome[]>;
   fetch(leader: BrokerRef, request: FetchRequest): Promise<FetchResult>;
-  tail(leader: BrokerRef, request: TailRequest & { offset: number | undefined }): Promise<Tail>;
+  tail(leader: BrokerRef, request: TailRequest): Promise<Tail>;
+  /** The ranges of the partitions of `topic` that `leader` leads, as it reports them. */
+  partitionRanges(leader: BrokerRef, topic: string): Promise<PartitionRange[]>;
   /**
-   * The ranges of the partitions of `topic` that `leader` leads, as it reports them (for
-   * describing a topic). A forwarder without it leaves other leaders' ranges unknown.
+   * Runs a group call on broker `target` (its coordinator) and resolves with its answer;
+   * the target's refusal comes back as the same StreamNestError. `waitMs` is how long the
+   * target may legitimately hold the call (a join waiting for the rest of its group).
    */
-  offsets?(leader: BrokerRef, topic: string): Promise<PartitionRange[]>;
+  group<T>(target: BrokerRef, call: GroupCall, waitMs: number): Promise<T>;
 }
 
-function unavailable(leader: BrokerRef, topic: string, partition: number): StreamNestError {
+function unreachable(leader: BrokerRef, what: string): StreamNestError {
   return new StreamNestError(
     "LEADER_UNAVAILABLE",
-    `partition ${partition} of topic "${topic}" is led by broker ${leader.id} at ${leader.address}, which this broker cannot reach`,
+    `${what} is led by broker ${leader.id} at ${leader.address}, which this broker cannot reach`,
     { leader: leader.id, address: leader.address },
   );
 }
 
-/** What a broker without cluster support does with a partition it does not lead. */
-export const noForwarder: Forwarder = {
+const partitionOf = (topic: string, partition: number): string => `partition ${partition} of topic "${topic}"`;
+
+/** What a broker without cluster support does with a call for another broker. */
+export const noPeerTransport: PeerTransport = {
   async produce(leader, topic, partition) {
-    throw unavailable(leader, topic, partition);
+    throw unreachable(leader, partitionOf(topic, partition));
   },
   async fetch(leader, request) {
-    throw unavailable(leader, request.topic, request.partition);
+    throw unreachable(leader, partitionOf(request.topic, request.partition));
   },
   async tail(leader, request) {
-    throw unavailable(leader, request.topic, request.partition);
+    throw unreachable(leader, partitionOf(request.topic, request.partition));
+  },
+  async partitionRanges() {
+    return [];
+  },
+  async group(target) {
+    throw new StreamNestError(
+      "NOT_COORDINATOR",
+      `the coordinator is broker ${target.id} at ${target.address}, and this broker has no cluster connection to reach it`,
+      { coordinator: target.id, address: target.address },
+    );
   },
 };

@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
- * Every metric StreamNest exports is declared here, once. A `BrokerMetrics` owns its
+ * Every metric name StreamNest exports is declared here, once (METRIC); the gauges of
+ * consumer groups are built in group-metrics.ts from these names. A `BrokerMetrics` owns its
  * own registry (not prom-client's global one) so several brokers can live in one
  * process, as route tests do. Per-partition gauges are not updated on the hot path:
  * they are read from the broker when /metrics is scraped.
@@ -19,6 +20,10 @@ export const METRIC = {
   partitionLogBytes: "streamnest_partition_log_bytes",
   activeStreams: "streamnest_active_streams",
   waitingFetches: "streamnest_waiting_fetches",
+  groupMembers: "streamnest_group_members",
+  groupGeneration: "streamnest_group_generation",
+  groupCommittedOffset: "streamnest_group_committed_offset",
+  groupLag: "streamnest_group_lag",
 } as const;
 
 export interface PartitionStat {

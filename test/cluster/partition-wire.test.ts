@@ -49,7 +49,6 @@ describe("partition wire", () => {
       maxRecords: undefined,
       maxBytes: undefined,
       timeoutMs: 100,
-      allowPastEnd: false,
       uncounted: false,
     });
     // A HEAD forwarded to the leader reads without counting there either.
