@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
-import { registerGroupMetrics } from "../metrics/group-metrics.ts";
 import { BrokerMetrics } from "../metrics/metrics.ts";
 import { SchemaRegistry } from "../schema/registry.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
@@ -120,7 +119,7 @@ export class Broker {
       },
       { offsetsPartitions: deps.offsetsPartitions, warn },
     );
-    registerGroupMetrics(this.metrics.registry, () => this.groups.metricsSnapshot());
+    this.metrics.setGroupSource(() => this.groups.metricsSnapshot());
   }
 
   /** Opens the broker over its data dir: metadata is read, partitions open lazily. */

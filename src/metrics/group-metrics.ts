@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from "prom-client";
-import { METRIC } from "./metrics.ts";
+import { METRIC } from "./metric-names.ts";
 
 /**
  * Consumer-group metrics (their names are in METRIC with every other one). Each broker
