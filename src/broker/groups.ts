@@ -172,7 +172,7 @@ export class GroupService {
   // ---- the coordinator's side -----------------------------------------------------
 
   /**
-   * Runs a call here, never forwarding it (the /internal/groups route): a group this
+   * Runs a call another broker sent here, never forwarding it again: a group this
    * broker does not coordinate is NOT_COORDINATOR.
    */
   async handle(call: GroupCall): Promise<unknown> {
