@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import {
   decodeFetch,
+  decodeProduceMessage,
   decodeRecord,
+  encodeProduceRecord,
   encodeFetch,
   encodeRecord,
   parseFetchCall,
@@ -54,5 +56,16 @@ describe("partition wire", () => {
     // A HEAD forwarded to the leader reads without counting there either.
     expect(parseFetchCall({ topic: "t", partition: 1, offset: 4, uncounted: true }).uncounted).toBe(true);
     expect(parseFetchCall({ topic: "t", partition: 1, offset: 4, uncounted: "yes" }).uncounted).toBe(false);
+  });
+
+  test("a produced record travels as text when it is UTF-8, else as base64, and arrives byte for byte", () => {
+    const text = { key: new TextEncoder().encode("k"), value: new TextEncoder().encode("héllo"), headers: [{ key: "h", value: null }] };
+    expect(encodeProduceRecord(text)).toEqual({ message: "héllo", key: "k", headers: [{ key: "h", value: null }] });
+    const binary = { key: null, value: new Uint8Array([0xff, 0x00]), headers: [{ key: "h", value: new Uint8Array([0x80]) }] };
+    const wire = JSON.parse(JSON.stringify(encodeProduceRecord(binary)));
+    expect(wire).toEqual({ message: "/wA=", base64: true, headers: [{ key: "h", value: "gA==" }] });
+    expect(decodeProduceMessage(wire, 3)).toEqual({ ...binary, partition: 3 });
+    expect(decodeProduceMessage(JSON.parse(JSON.stringify(encodeProduceRecord(text))), 0)).toEqual({ ...text, partition: 0 });
+    expect(() => decodeProduceMessage({ message: 5 } as unknown as Parameters<typeof decodeProduceMessage>[0], 0)).toThrow(StreamNestError);
   });
 });
