@@ -27,7 +27,7 @@ export async function fetchRecords(ctx: CoreContext, request: FetchRequest, poli
   const maxRecords = within("the most records of a fetch", request.maxRecords, DEFAULT_FETCH_MAX_RECORDS, 1, FETCH_MAX_RECORDS_LIMIT);
   const maxBytes = within("the most bytes of a fetch", request.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1, FETCH_MAX_BYTES_LIMIT);
   const timeoutMs = within("the wait of a fetch", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
-  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, (id) => ctx.brokerRef(id), request.topic, request.partition, policy);
+  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy);
   if (leader) return ctx.peers.fetch(leader, { ...request, offset, maxRecords, maxBytes, timeoutMs });
   const written = await ctx.logs.leaseWritten(ps);
   if (!written) {

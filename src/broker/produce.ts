@@ -29,7 +29,7 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
   const record = toRecord(ctx, state, input, Date.now());
   const partition = choosePartition(state, input, record);
   const ps = state.partitions[partition];
-  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, (id) => ctx.brokerRef(id), topic, partition, policy);
+  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, topic, partition, policy);
   if (leader) {
     const [outcome] = await ctx.peers.produce(leader, state.meta.name, partition, [input]);
     if ("error" in outcome) throw new StreamNestError(outcome.error, outcome.message, outcome.details);
@@ -83,7 +83,7 @@ export async function produceBatch(
   const run = async ([partition, group]: [number, BatchGroup]): Promise<void> => {
     const ps = state.partitions[partition];
     try {
-      const leader = routePartition(self, ps.assignment.leader, (id) => ctx.brokerRef(id), topic, partition, policy);
+      const leader = routePartition(self, ps.assignment.leader, ctx.brokerRef, topic, partition, policy);
       if (leader) {
         const forwarded = await ctx.peers.produce(leader, state.meta.name, partition, group.inputs);
         group.indexes.forEach((index, j) => (outcomes[index] = forwarded[j]));

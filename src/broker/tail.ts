@@ -19,7 +19,7 @@ export async function tailRecords(ctx: CoreContext, request: TailRequest, policy
   const state = ctx.catalog.topic(request.topic);
   const ps = ctx.catalog.partition(state, request.partition);
   const requested = request.offset === undefined ? undefined : assertOffset(request.offset);
-  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, (id) => ctx.brokerRef(id), request.topic, request.partition, policy);
+  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy);
   if (leader) return ctx.peers.tail(leader, { ...request, offset: requested });
   // The range is checked before a never-written partition's folder is created.
   const written = await ctx.logs.leaseWritten(ps);
