@@ -23,14 +23,14 @@ import { TopicCatalog } from "./topic-catalog.ts";
 import type {
   BrokerHealth,
   ClusterMetadataView,
-  FetchRequest,
+  FetchQuery,
   FetchResult,
   PartitionRange,
   ProduceAck,
   ProduceOutcome,
   ProduceRecord,
   Tail,
-  TailRequest,
+  TailQuery,
   TopicDescription,
 } from "./types.ts";
 
@@ -187,11 +187,11 @@ export class Broker {
     return produceBatch(this.ctx, topic, records, policy);
   }
 
-  fetch(request: FetchRequest, policy: RoutingPolicy = FORWARD): Promise<FetchResult> {
+  fetch(request: FetchQuery, policy: RoutingPolicy = FORWARD): Promise<FetchResult> {
     return fetchRecords(this.ctx, request, policy);
   }
 
-  tail(request: TailRequest, policy: RoutingPolicy = FORWARD): Promise<Tail> {
+  tail(request: TailQuery, policy: RoutingPolicy = FORWARD): Promise<Tail> {
     return tailRecords(this.ctx, request, policy);
   }
 

@@ -5,7 +5,7 @@ import type { CoreContext } from "./core-context.ts";
 import { recordBytes } from "./produce.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { TopicState } from "./topic-catalog.ts";
-import type { FetchRequest, FetchResult } from "./types.ts";
+import type { FetchQuery, FetchResult } from "./types.ts";
 import { waitForAppend } from "./wait-for-append.ts";
 
 /** Fetch bounds (Kafka's fetch.max.bytes defaults to 50 MiB, max.partition.fetch.bytes to 1 MiB). */
@@ -20,7 +20,7 @@ export const FETCH_TIMEOUT_LIMIT_MS = 300_000;
  * and `timeoutMs`, waits for an append (a long poll, like Kafka's fetch.max.wait.ms). An
  * offset outside the log is OFFSET_OUT_OF_RANGE with the range in its details.
  */
-export async function fetchRecords(ctx: CoreContext, request: FetchRequest, policy: RoutingPolicy): Promise<FetchResult> {
+export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy: RoutingPolicy): Promise<FetchResult> {
   const state = ctx.catalog.topic(request.topic);
   const ps = ctx.catalog.partition(state, request.partition);
   const offset = assertOffset(request.offset);

@@ -1,5 +1,5 @@
 import type { BrokerRef } from "./metadata.ts";
-import type { CommitRequest, JoinRequest } from "../groups/types.ts";
+import type { CommitParams, JoinParams } from "../groups/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 
 /**
@@ -10,10 +10,10 @@ import { StreamNestError } from "../lib/errors.ts";
  */
 
 export type GroupCall =
-  | { op: "join"; group: string; request: JoinRequest }
+  | { op: "join"; group: string; request: JoinParams }
   | { op: "heartbeat"; group: string; memberId: string; generation: number }
   | { op: "leave"; group: string; memberId: string }
-  | { op: "commit"; group: string; request: CommitRequest }
+  | { op: "commit"; group: string; request: CommitParams }
   | { op: "offsets"; group: string; topic?: string }
   | { op: "delete-offsets"; group: string; topics?: string[] }
   | { op: "describe"; group: string }
@@ -55,7 +55,7 @@ export function parseGroupCall(value: unknown): GroupCall {
       for (const name of ["sessionTimeoutMs", "rebalanceTimeoutMs", "waitMs"] as const)
         if (r[name] !== undefined && typeof r[name] !== "number") throw bad(`request.${name} must be a number`);
       for (const name of ["memberId", "clientId", "assignor", "autoOffsetReset"] as const) optionalString(r[name], `request.${name}`);
-      return { op, group, request: r as unknown as JoinRequest };
+      return { op, group, request: r as unknown as JoinParams };
     }
     case "heartbeat":
     case "leave": {
@@ -72,7 +72,7 @@ export function parseGroupCall(value: unknown): GroupCall {
           throw bad("each offset needs topic, partition and offset");
       optionalString(r.memberId, "request.memberId");
       if (r.generation !== undefined && typeof r.generation !== "number") throw bad("request.generation must be a number");
-      return { op, group, request: r as unknown as CommitRequest };
+      return { op, group, request: r as unknown as CommitParams };
     }
     case "offsets":
       return { op, group, topic: optionalString(value.topic, "topic") };

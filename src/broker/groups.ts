@@ -3,12 +3,12 @@ import { assertGroupId } from "../groups/group-id.ts";
 import { DEFAULT_OFFSETS_PARTITIONS, isInternalTopic, OFFSETS_TOPIC, offsetsPartitionFor } from "../groups/offsets-topic.ts";
 import type {
   AutoOffsetReset,
-  CommitRequest,
+  CommitParams,
   CommittedOffset,
   GroupDescription,
   GroupSummary,
   HeartbeatResult,
-  JoinRequest,
+  JoinParams,
   JoinResult,
   TopicPartition,
 } from "../groups/types.ts";
@@ -111,7 +111,7 @@ export class GroupService {
 
   // ---- calls from clients, routed to the coordinator ------------------------------
 
-  async join(group: string, request: JoinRequest): Promise<JoinAnswer> {
+  async join(group: string, request: JoinParams): Promise<JoinAnswer> {
     // A name that cannot be a topic is a bad request, not a topic that does not exist.
     if (Array.isArray(request.topics)) for (const topic of request.topics) assertTopicName(topic);
     const waitMs = request.waitMs ?? DEFAULT_JOIN_WAIT_MS;
@@ -126,7 +126,7 @@ export class GroupService {
     await this.route(group, { op: "leave", group, memberId });
   }
 
-  commit(group: string, request: CommitRequest): Promise<CommittedOffset[]> {
+  commit(group: string, request: CommitParams): Promise<CommittedOffset[]> {
     if (Array.isArray(request.offsets)) for (const o of request.offsets) assertTopicName((o as { topic?: unknown } | null)?.topic);
     return this.route(group, { op: "commit", group, request });
   }
@@ -326,7 +326,7 @@ export class GroupService {
     return this.reconcile()?.listGroups() ?? [];
   }
 
-  private async joinHere(c: GroupCoordinator, group: string, request: JoinRequest): Promise<JoinAnswer> {
+  private async joinHere(c: GroupCoordinator, group: string, request: JoinParams): Promise<JoinAnswer> {
     const result = await c.join(group, request);
     const committed = new Map(c.offsets(group).map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
     const topics = [...new Set(result.assignments.map((a) => a.topic))];

@@ -1,7 +1,7 @@
 import { StreamNestError } from "../lib/errors.ts";
 import type { GroupCall } from "./group-calls.ts";
 import type { BrokerRef } from "./metadata.ts";
-import type { FetchRequest, FetchResult, PartitionRange, ProduceOutcome, ProduceRecord, Tail, TailRequest } from "./types.ts";
+import type { FetchQuery, FetchResult, PartitionRange, ProduceOutcome, ProduceRecord, Tail, TailQuery } from "./types.ts";
 
 /**
  * Where the cluster plugs into the core: who the brokers are, and how a call reaches
@@ -24,8 +24,8 @@ export function singleBrokerDirectory(self: BrokerRef): BrokerDirectory {
 export interface PeerTransport {
   /** Appends `records` (each with its partition set) on the leader of `partition`. */
   produce(leader: BrokerRef, topic: string, partition: number, records: ProduceRecord[]): Promise<ProduceOutcome[]>;
-  fetch(leader: BrokerRef, request: FetchRequest): Promise<FetchResult>;
-  tail(leader: BrokerRef, request: TailRequest): Promise<Tail>;
+  fetch(leader: BrokerRef, request: FetchQuery): Promise<FetchResult>;
+  tail(leader: BrokerRef, request: TailQuery): Promise<Tail>;
   /** The ranges of the partitions of `topic` that `leader` leads, as it reports them. */
   partitionRanges(leader: BrokerRef, topic: string): Promise<PartitionRange[]>;
   /**

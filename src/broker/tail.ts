@@ -2,7 +2,7 @@ import type { StoredRecord } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { assertOffset, countConsumed, outOfRange, topicGone } from "./fetch.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
-import type { Tail, TailRequest } from "./types.ts";
+import type { Tail, TailQuery } from "./types.ts";
 import { waitForAppend } from "./wait-for-append.ts";
 
 /** Records per step of a live tail. */
@@ -15,7 +15,7 @@ const TAIL_BATCH_BYTES = 1024 * 1024;
  * The range is checked before anything is returned, so a bad offset is an error and
  * not an empty stream.
  */
-export async function tailRecords(ctx: CoreContext, request: TailRequest, policy: RoutingPolicy): Promise<Tail> {
+export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: RoutingPolicy): Promise<Tail> {
   const state = ctx.catalog.topic(request.topic);
   const ps = ctx.catalog.partition(state, request.partition);
   const requested = request.offset === undefined ? undefined : assertOffset(request.offset);

@@ -35,7 +35,7 @@ export function isProduceFailure(outcome: ProduceOutcome): outcome is ProduceFai
   return (outcome as ProduceFailure).error !== undefined;
 }
 
-export interface FetchRequest {
+export interface FetchQuery {
   topic: string;
   partition: number;
   offset: number;
@@ -64,7 +64,7 @@ export interface FetchResult {
   endOffset: number;
 }
 
-export interface TailRequest {
+export interface TailQuery {
   topic: string;
   partition: number;
   /** First offset to deliver; default: the end (only new records). */

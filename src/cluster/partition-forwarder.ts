@@ -3,14 +3,14 @@ import type { GroupCall } from "../broker/group-calls.ts";
 import { partitionName } from "../broker/partition-router.ts";
 import type { PeerTransport } from "../broker/peer-transport.ts";
 import type {
-  FetchRequest,
+  FetchQuery,
   FetchResult,
   PartitionRange,
   ProduceOutcome,
   ProduceRecord,
   StoredRecord,
   Tail,
-  TailRequest,
+  TailQuery,
 } from "../broker/types.ts";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
@@ -159,7 +159,7 @@ export class PeerForwarder implements PeerTransport {
     });
   }
 
-  async fetch(leader: BrokerRef, request: FetchRequest): Promise<FetchResult> {
+  async fetch(leader: BrokerRef, request: FetchQuery): Promise<FetchResult> {
     const body: FetchCall = {
       topic: request.topic,
       partition: request.partition,
@@ -180,7 +180,7 @@ export class PeerForwarder implements PeerTransport {
     return decodeFetch(answer);
   }
 
-  async tail(leader: BrokerRef, request: TailRequest): Promise<Tail> {
+  async tail(leader: BrokerRef, request: TailQuery): Promise<Tail> {
     const query = new URLSearchParams({ topic: request.topic, partition: String(request.partition) });
     if (request.offset !== undefined) query.set("offset", String(request.offset));
     const what = partitionName(request.topic, request.partition);

@@ -18,12 +18,12 @@ import { OffsetStore } from "./offset-store.ts";
 import { isInternalTopic, offsetsPartitionFor } from "./offsets-topic.ts";
 import type {
   AutoOffsetReset,
-  CommitRequest,
+  CommitParams,
   CommittedOffset,
   GroupDescription,
   GroupSummary,
   HeartbeatResult,
-  JoinRequest,
+  JoinParams,
   JoinResult,
   TopicPartition,
 } from "./types.ts";
@@ -189,7 +189,7 @@ export class GroupCoordinator {
       );
   }
 
-  private normalizeJoin(req: JoinRequest): MemberJoin & { waitMs: number } {
+  private normalizeJoin(req: JoinParams): MemberJoin & { waitMs: number } {
     if (!Array.isArray(req.topics) || req.topics.length === 0)
       throw new StreamNestError("INVALID_REQUEST", "a member must subscribe to at least one topic");
     const topics = [...new Set(req.topics)].sort();
@@ -246,7 +246,7 @@ export class GroupCoordinator {
    * waits up to `waitMs`, then answers state PreparingRebalance and no partitions, and
    * the member rejoins.
    */
-  async join(groupId: string, req: JoinRequest): Promise<JoinResult> {
+  async join(groupId: string, req: JoinParams): Promise<JoinResult> {
     const shard = this.shardFor(groupId);
     const join = this.normalizeJoin(req);
     if (join.memberId !== undefined && !this.existing(shard, groupId))
@@ -290,7 +290,7 @@ export class GroupCoordinator {
   }
 
   /** Persists the offsets if the member may commit them (see ConsumerGroup.checkCommit). */
-  async commit(groupId: string, req: CommitRequest): Promise<CommittedOffset[]> {
+  async commit(groupId: string, req: CommitParams): Promise<CommittedOffset[]> {
     const shard = this.shardFor(groupId);
     if (!Array.isArray(req.offsets) || req.offsets.length === 0)
       throw new StreamNestError("INVALID_REQUEST", "offsets must list at least one partition");

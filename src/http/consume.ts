@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { Broker } from "../broker/broker.ts";
 import { FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/fetch.ts";
-import type { FetchRequest, FetchResult } from "../broker/types.ts";
+import type { FetchQuery, FetchResult } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { ErrorBody, integerField, RecordBody } from "./models.ts";
@@ -87,7 +87,7 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
  * the end that delivers nothing), then reads there for what is left of the wait.
  * Undefined: past the end until the wait ran out (or the client left).
  */
-async function readOrPastEnd(broker: Broker, request: FetchRequest & { timeoutMs: number }): Promise<FetchResult | undefined> {
+async function readOrPastEnd(broker: Broker, request: FetchQuery & { timeoutMs: number }): Promise<FetchResult | undefined> {
   let end: number;
   try {
     return await broker.fetch(request);

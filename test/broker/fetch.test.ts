@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
-import type { FetchRequest } from "../../src/broker/types.ts";
+import type { FetchQuery } from "../../src/broker/types.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
 
@@ -21,7 +21,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function failure(request: Partial<FetchRequest>): Promise<[string, string]> {
+async function failure(request: Partial<FetchQuery>): Promise<[string, string]> {
   try {
     await broker.fetch({ topic: "t", partition: 0, offset: 0, ...request });
   } catch (error) {
