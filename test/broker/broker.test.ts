@@ -7,6 +7,7 @@ import type { BrokerDirectory, PeerTransport } from "../../src/broker/peer-trans
 import { type BrokerConfig, brokerConfig } from "../../src/broker/config.ts";
 import type { MetadataChange } from "../../src/broker/metadata.ts";
 import type { MetadataStore } from "../../src/broker/metadata-store.ts";
+import { REFUSE } from "../../src/broker/partition-router.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { partitionForKey } from "../../src/lib/murmur2.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
@@ -275,6 +276,18 @@ describe("the cluster seam", () => {
     expect((first.value as StoredRecord[]).map((r) => text.decode(r.value))).toEqual(["remote", "a"]);
     tail.close();
     expect(forwarded).toEqual(["produce p1 -> 2", "produce p1 -> 2", "fetch p1 -> 2", "tail p1 -> 2"]);
+    // Under REFUSE (a Kafka client's view) nothing is forwarded: the caller is told the leader.
+    expect(await codeOf(one.produce("spread", rec({ message: "refused", partition: 1 }), REFUSE))).toBe("NOT_LEADER_OR_FOLLOWER");
+    expect(await codeOf(one.fetch({ topic: "spread", partition: 1, offset: 0 }, REFUSE))).toBe("NOT_LEADER_OR_FOLLOWER");
+    expect(await one.produceBatch("spread", recs([{ message: "here", partition: 0 }, { message: "there", partition: 1 }]), REFUSE)).toEqual([
+      { partition: 0, offset: 2 },
+      {
+        error: "NOT_LEADER_OR_FOLLOWER",
+        message: 'partition 1 of topic "spread" is led by broker 2 (two:2), not this one',
+        details: { leader: 2, broker: "two:2" },
+      },
+    ]);
+    expect(forwarded).toHaveLength(4);
     // The data lives only on the leader.
     expect(existsSync(join(root, "b2", "spread-1"))).toBe(true);
     expect(existsSync(join(root, "b1", "spread-1"))).toBe(false);
