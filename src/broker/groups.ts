@@ -1,16 +1,14 @@
-import type { BrokerRef } from "../cluster/metadata.ts";
-import type { MetadataStore } from "../cluster/metadata-store.ts";
 import { GroupCoordinator } from "../groups/group-coordinator.ts";
 import { assertGroupId } from "../groups/group-id.ts";
 import { DEFAULT_OFFSETS_PARTITIONS, isInternalTopic, OFFSETS_TOPIC, offsetsPartitionFor } from "../groups/offsets-topic.ts";
 import type {
   AutoOffsetReset,
-  CommitRequest,
+  CommitParams,
   CommittedOffset,
   GroupDescription,
   GroupSummary,
   HeartbeatResult,
-  JoinRequest,
+  JoinParams,
   JoinResult,
   TopicPartition,
 } from "../groups/types.ts";
@@ -18,8 +16,11 @@ import { StreamNestError } from "../lib/errors.ts";
 import { assertTopicName } from "../lib/topic-name.ts";
 import type { GroupStat } from "../metrics/group-metrics.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
-import { type GroupCall, type GroupCallSender, noGroupCallSender } from "./groups-seam.ts";
-import type { TopicDescription } from "./types.ts";
+import type { GroupCall } from "./group-calls.ts";
+import type { BrokerRef } from "./metadata.ts";
+import type { MetadataStore } from "./metadata-store.ts";
+import type { PeerTransport } from "./peer-transport.ts";
+import type { PartitionRange } from "./types.ts";
 
 /**
  * Consumer groups inside the broker: finds a group's coordinator (the leader of its
@@ -40,15 +41,18 @@ export interface GroupHost {
   /** Every broker of the cluster, self included. */
   brokers(): BrokerRef[];
   createTopic(topic: string, partitions: number): Promise<"created" | "exists">;
-  describeTopic(topic: string): TopicDescription;
+  /** The ranges of `topic`'s partitions from their leaders; unreachable ones are missing. */
+  partitionRanges(topic: string): Promise<Map<number, PartitionRange>>;
   /** The open log of a partition this broker leads. */
   localLog(topic: string, partition: number): PartitionLog;
+  brokerRef(id: number): BrokerRef;
+  /** Carries group calls to their coordinator. */
+  readonly peers: PeerTransport;
 }
 
 export interface GroupServiceOptions {
   /** Partition count for `__consumer_offsets` when this broker creates it. */
   offsetsPartitions?: number;
-  sender?: GroupCallSender;
   warn?: (message: string) => void;
   /** How often the coordinator looks for expired sessions (ms). */
   expiryCheckMs?: number;
@@ -85,20 +89,12 @@ export interface GroupList {
   unreachable: number[];
 }
 
-export interface PartitionOffsets {
-  partition: number;
-  startOffset: number;
-  endOffset: number;
-  sizeBytes?: number;
-}
-
 /** How long a forwarded join may be held beyond the normal call timeout. */
 const DEFAULT_JOIN_WAIT_MS = 5_000;
 
 export class GroupService {
   private coordinator: GroupCoordinator | undefined;
   private offsetsTopicId: string | undefined;
-  private readonly sender: GroupCallSender;
   private readonly warn: (message: string) => void;
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -107,7 +103,6 @@ export class GroupService {
     private readonly host: GroupHost,
     private readonly options: GroupServiceOptions = {},
   ) {
-    this.sender = options.sender ?? noGroupCallSender;
     this.warn = options.warn ?? ((m) => console.warn(m));
     const changed = (): void => this.reconcile()?.topicsChanged();
     this.unsubscribe = host.metadata.onChange(changed);
@@ -116,7 +111,7 @@ export class GroupService {
 
   // ---- calls from clients, routed to the coordinator ------------------------------
 
-  async join(group: string, request: JoinRequest): Promise<JoinAnswer> {
+  async join(group: string, request: JoinParams): Promise<JoinAnswer> {
     // A name that cannot be a topic is a bad request, not a topic that does not exist.
     if (Array.isArray(request.topics)) for (const topic of request.topics) assertTopicName(topic);
     const waitMs = request.waitMs ?? DEFAULT_JOIN_WAIT_MS;
@@ -131,7 +126,7 @@ export class GroupService {
     await this.route(group, { op: "leave", group, memberId });
   }
 
-  commit(group: string, request: CommitRequest): Promise<CommittedOffset[]> {
+  commit(group: string, request: CommitParams): Promise<CommittedOffset[]> {
     if (Array.isArray(request.offsets)) for (const o of request.offsets) assertTopicName((o as { topic?: unknown } | null)?.topic);
     return this.route(group, { op: "commit", group, request });
   }
@@ -159,7 +154,7 @@ export class GroupService {
           const groups =
             broker.id === this.host.self.id
               ? this.localList()
-              : await this.sender.send<GroupSummary[]>(broker, { op: "list" }, 0);
+              : await this.host.peers.group<GroupSummary[]>(broker, { op: "list" }, 0);
           return groups.map((g) => ({ ...g, coordinator: broker.id }));
         } catch (error) {
           unreachable.push(broker.id);
@@ -177,15 +172,13 @@ export class GroupService {
   // ---- the coordinator's side -----------------------------------------------------
 
   /**
-   * Runs a call here, never forwarding it (the /internal/groups route): a group this
+   * Runs a call another broker sent here, never forwarding it again: a group this
    * broker does not coordinate is NOT_COORDINATOR.
    */
   async handle(call: GroupCall): Promise<unknown> {
     switch (call.op) {
       case "list":
         return this.localList();
-      case "partition-offsets":
-        return this.localPartitionOffsets(call.topic);
     }
     const c = this.localCoordinator(call.group);
     switch (call.op) {
@@ -222,27 +215,6 @@ export class GroupService {
       }));
   }
 
-  /** End offsets of `topic`'s partitions, asking their leaders; unknown ones are missing. */
-  async endOffsets(topic: string): Promise<Map<number, PartitionOffsets>> {
-    const meta = this.host.metadata.topic(topic);
-    const out = new Map<number, PartitionOffsets>();
-    if (!meta) return out;
-    const leaders = [...new Set(meta.partitions.map((p) => p.leader))];
-    const answers = await Promise.all(
-      leaders.map(async (id) => {
-        if (id === this.host.self.id) return this.localPartitionOffsets(topic);
-        try {
-          return await this.sender.send<PartitionOffsets[]>(this.brokerRef(id), { op: "partition-offsets", topic }, 0);
-        } catch (error) {
-          this.warn(`offsets of ${topic} from broker ${id}: ${messageOf(error)}`);
-          return [];
-        }
-      }),
-    );
-    for (const list of answers) for (const p of list) out.set(p.partition, p);
-    return out;
-  }
-
   /**
    * Refuses an offset past a partition's end: a committed offset is the next one to
    * read, so one beyond the end was never read, and it would hide the lag and be
@@ -250,30 +222,14 @@ export class GroupService {
    * asked is let through: its end is unknown, not exceeded.
    */
   private async checkCommitWithinLog(offsets: ReadonlyArray<TopicPartition & { offset: number }>): Promise<void> {
-    const byLeader = new Map<number, Set<string>>();
-    for (const o of offsets) {
-      const leader = this.host.metadata.topic(o.topic)?.partitions[o.partition]?.leader;
-      if (leader === undefined || isInternalTopic(o.topic)) continue;
-      let topics = byLeader.get(leader);
-      if (!topics) byLeader.set(leader, (topics = new Set()));
-      topics.add(o.topic);
-    }
+    const topics = new Set<string>();
+    for (const o of offsets)
+      if (!isInternalTopic(o.topic) && this.host.metadata.topic(o.topic)?.partitions[o.partition] !== undefined) topics.add(o.topic);
     const ends = new Map<string, number>();
     await Promise.all(
-      [...byLeader].flatMap(([leader, topics]) =>
-        [...topics].map(async (topic) => {
-          let answer: PartitionOffsets[];
-          try {
-            answer =
-              leader === this.host.self.id
-                ? this.localPartitionOffsets(topic)
-                : await this.sender.send<PartitionOffsets[]>(this.brokerRef(leader), { op: "partition-offsets", topic }, 0);
-          } catch {
-            return;
-          }
-          for (const p of answer) ends.set(`${topic}\u0000${p.partition}`, p.endOffset);
-        }),
-      ),
+      [...topics].map(async (topic) => {
+        for (const [partition, range] of await this.host.partitionRanges(topic)) ends.set(`${topic}\u0000${partition}`, range.endOffset);
+      }),
     );
     for (const o of offsets) {
       const end = ends.get(`${o.topic}\u0000${o.partition}`);
@@ -299,7 +255,7 @@ export class GroupService {
     assertGroupId(group);
     const leader = await this.coordinatorOf(group);
     if (leader === this.host.self.id) return (await this.handle(call)) as T;
-    return this.sender.send<T>(this.brokerRef(leader), call, waitMs);
+    return this.host.peers.group<T>(this.host.brokerRef(leader), call, waitMs);
   }
 
   /** The id of the broker that coordinates `group`, creating `__consumer_offsets` if need be. */
@@ -370,25 +326,11 @@ export class GroupService {
     return this.reconcile()?.listGroups() ?? [];
   }
 
-  private localPartitionOffsets(topic: string): PartitionOffsets[] {
-    let description: TopicDescription;
-    try {
-      description = this.host.describeTopic(topic);
-    } catch {
-      return [];
-    }
-    const out: PartitionOffsets[] = [];
-    for (const p of description.partitions)
-      if (p.startOffset !== undefined && p.endOffset !== undefined)
-        out.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes });
-    return out;
-  }
-
-  private async joinHere(c: GroupCoordinator, group: string, request: JoinRequest): Promise<JoinAnswer> {
+  private async joinHere(c: GroupCoordinator, group: string, request: JoinParams): Promise<JoinAnswer> {
     const result = await c.join(group, request);
     const committed = new Map(c.offsets(group).map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
     const topics = [...new Set(result.assignments.map((a) => a.topic))];
-    const ranges = new Map(await Promise.all(topics.map(async (t) => [t, await this.endOffsets(t)] as const)));
+    const ranges = new Map(await Promise.all(topics.map(async (t) => [t, await this.host.partitionRanges(t)] as const)));
     const assignments = result.assignments.map((a) => {
       const commit = committed.get(`${a.topic}\u0000${a.partition}`);
       const range = ranges.get(a.topic)?.get(a.partition);
@@ -410,7 +352,7 @@ export class GroupService {
     const topics = [...new Set([...subscribed, ...description.offsets.map((o) => o.topic)])].sort();
     const partitions: PartitionLag[] = [];
     for (const topic of topics) {
-      const ends = await this.endOffsets(topic);
+      const ends = await this.host.partitionRanges(topic);
       const count = this.host.metadata.topic(topic)?.partitions.length ?? 0;
       const shown = new Set<number>();
       if (subscribed.has(topic)) for (let p = 0; p < count; p++) shown.add(p);
@@ -430,11 +372,6 @@ export class GroupService {
       }
     }
     return { ...description, coordinator: this.host.self, partitions };
-  }
-
-  private brokerRef(id: number): BrokerRef {
-    const known = this.host.brokers().find((b) => b.id === id);
-    return known ?? { id, address: this.host.metadata.current.brokers.find((b) => b.id === id)?.address ?? `broker-${id}` };
   }
 }
 

@@ -1,17 +1,21 @@
 import type { ErrorCode } from "../lib/errors.ts";
-import type { StoredRecord } from "../storage/types.ts";
+import type { RecordHeader, StoredRecord } from "../storage/types.ts";
 
-// What a transport renders comes from the broker, never from storage directly.
+// What an adapter renders comes from the broker, never from storage directly.
 export type { RecordHeader, StoredRecord } from "../storage/types.ts";
 
-/** The broker's calls in transport-neutral terms (HTTP today, the Kafka protocol later). */
+/**
+ * The broker's calls in transport-neutral terms: records are bytes, as the partition
+ * log stores them and as the Kafka protocol carries them; an adapter turns its own
+ * encoding (JSON strings over HTTP) into these and back.
+ */
 
-export interface ProduceMessage {
-  message: string;
-  key?: string | null;
+export interface ProduceRecord {
+  key: Uint8Array | null;
+  value: Uint8Array;
+  headers: RecordHeader[];
   /** Explicit partition; wins over the key. */
   partition?: number;
-  headers?: Record<string, string>;
 }
 
 export interface ProduceAck {
@@ -31,7 +35,7 @@ export function isProduceFailure(outcome: ProduceOutcome): outcome is ProduceFai
   return (outcome as ProduceFailure).error !== undefined;
 }
 
-export interface FetchRequest {
+export interface FetchQuery {
   topic: string;
   partition: number;
   offset: number;
@@ -43,6 +47,11 @@ export interface FetchRequest {
   timeoutMs?: number;
   /** Aborts a waiting fetch (the client went away). */
   signal?: AbortSignal;
+  /**
+   * A look at the records that delivers them to nobody: they are not counted as
+   * consumed (the broker's consumed counters measure what reached consumers).
+   */
+  peek?: boolean;
 }
 
 export interface FetchResult {
@@ -55,7 +64,7 @@ export interface FetchResult {
   endOffset: number;
 }
 
-export interface TailRequest {
+export interface TailQuery {
   topic: string;
   partition: number;
   /** First offset to deliver; default: the end (only new records). */
@@ -70,6 +79,14 @@ export interface Tail {
   records: AsyncIterable<StoredRecord[]>;
   /** Ends the tail and frees what it holds, whether or not it was ever read. Idempotent. */
   close(): void;
+}
+
+/** Where one partition's log starts and ends on its leader, and its size there. */
+export interface PartitionRange {
+  partition: number;
+  startOffset: number;
+  endOffset: number;
+  sizeBytes: number;
 }
 
 export interface PartitionDescription {

@@ -1,6 +1,6 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { topicNameProblem } from "../lib/topic-name.ts";
-import type { BrokerRef, MetadataChange, PartitionAssignment } from "./metadata.ts";
+import type { BrokerRef, MetadataChange, PartitionAssignment } from "../broker/metadata.ts";
 
 /**
  * Checks a metadata change that arrived from another broker before the controller

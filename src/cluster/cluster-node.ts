@@ -1,9 +1,10 @@
 import { join } from "node:path";
+import type { BrokerRef } from "../broker/metadata.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { Controller } from "./controller.ts";
 import { Forwarder } from "./forwarder.ts";
 import { assertInternalAuth } from "./internal-auth.ts";
-import { type BrokerIdentity, type Heartbeat, isAddress, Membership, normalizeAddress } from "./membership.ts";
+import { type Heartbeat, isAddress, Membership, normalizeAddress } from "./membership.ts";
 import { MetadataSync } from "./metadata-sync.ts";
 import { PeerClient } from "./peer-client.ts";
 import type { VersionedState } from "./shared-state.ts";
@@ -149,9 +150,9 @@ export class ClusterNode<C, R, S extends { version: number }> {
     return this.membership.brokerIds();
   }
 
-  /** Throws UNAUTHORIZED unless the request carries the cluster secret. */
-  authorize(headers: Headers): void {
-    assertInternalAuth(headers, this.secret);
+  /** Throws UNAUTHORIZED unless `given` (the secret a call carried) is the cluster secret. */
+  authorize(given: string | null): void {
+    assertInternalAuth(given, this.secret);
   }
 
   handleHeartbeat(body: unknown): Heartbeat {
@@ -175,7 +176,7 @@ export class ClusterNode<C, R, S extends { version: number }> {
     return this.controller.submit(change);
   }
 
-  identities(): BrokerIdentity[] {
+  identities(): BrokerRef[] {
     return this.membership.knownIdentities();
   }
 

@@ -1,6 +1,6 @@
-import type { ApplyResult, MetadataChange } from "./metadata.ts";
-import type { MetadataProposer } from "./metadata-proposer.ts";
-import type { MetadataStore } from "./metadata-store.ts";
+import type { ApplyResult, MetadataChange } from "../broker/metadata.ts";
+import type { MetadataProposer } from "../broker/metadata-proposer.ts";
+import type { MetadataStore } from "../broker/metadata-store.ts";
 
 /**
  * The clustered MetadataProposer: a change goes to the controller (this broker or

@@ -1,3 +1,4 @@
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { Membership } from "./membership.ts";
 import type { MetadataSync } from "./metadata-sync.ts";
@@ -22,7 +23,7 @@ import type { VersionedState } from "./shared-state.ts";
  * would otherwise meet later, and one side's topics would silently vanish.
  */
 
-export const CONTROLLER_PATH = "/internal/controller";
+export const CONTROLLER_PATH = INTERNAL_ROUTES.controller;
 
 export interface ControllerOptions<C, R, S extends { version: number }> {
   membership: Membership;

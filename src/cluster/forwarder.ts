@@ -1,3 +1,4 @@
+import type { BrokerRef } from "../broker/metadata.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { Membership } from "./membership.ts";
 import { isTimeout, mayHaveArrived, type PeerClient, type PeerRequest } from "./peer-client.ts";
@@ -11,12 +12,6 @@ import { isTimeout, mayHaveArrived, type PeerClient, type PeerRequest } from "./
  * A leader's own refusal (topic gone, offset out of range, schema violation) comes back
  * as the same error, as the leader gave it.
  */
-
-export interface LeaderRef {
-  id: number;
-  /** The leader's advertised address, used when this broker has no dial address for it. */
-  address: string;
-}
 
 export interface LeaderCall {
   method: "GET" | "POST";
@@ -42,17 +37,17 @@ export class Forwarder {
   constructor(private readonly options: ForwarderOptions) {}
 
   /** Sends the call and resolves with the leader's answer once its headers arrive (a stream stays open). */
-  send(leader: LeaderRef, call: LeaderCall): Promise<Response> {
+  send(leader: BrokerRef, call: LeaderCall): Promise<Response> {
     return this.guard(leader, call, (address, request) => this.options.client.send(address, request));
   }
 
   /** Sends the call and reads its JSON answer; the leader's error answer is rethrown as is. */
-  json<T>(leader: LeaderRef, call: LeaderCall): Promise<T> {
+  json<T>(leader: BrokerRef, call: LeaderCall): Promise<T> {
     return this.guard(leader, call, (address, request) => this.options.client.json<T>(address, request));
   }
 
   private async guard<T>(
-    leader: LeaderRef,
+    leader: BrokerRef,
     call: LeaderCall,
     run: (address: string, request: PeerRequest) => Promise<T>,
   ): Promise<T> {

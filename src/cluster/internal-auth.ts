@@ -1,28 +1,12 @@
 import { timingSafeEqual } from "node:crypto";
 import { StreamNestError } from "../lib/errors.ts";
-import { CLUSTER_SECRET_ENV } from "./cluster-secret.ts";
+import { CLUSTER_SECRET_HEADER } from "../lib/internal-routes.ts";
 
 /**
  * The guard of the broker-to-broker routes. Every route under /internal/ changes or
  * reveals cluster state, so each request must carry the shared cluster secret; one
  * without it (or with another) is refused with 401 before anything is read or changed.
  */
-
-export const INTERNAL_PREFIX = "/internal/";
-export const CLUSTER_SECRET_HEADER = "x-streamnest-cluster-secret";
-
-/** The flag wins over the environment; an empty value counts as none. */
-export function resolveClusterSecret(
-  flag: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-): string | undefined {
-  const value = flag !== undefined && flag !== "" ? flag : env[CLUSTER_SECRET_ENV];
-  return value !== undefined && value !== "" ? value : undefined;
-}
-
-export function isInternalPath(pathname: string): boolean {
-  return pathname === "/internal" || pathname.startsWith(INTERNAL_PREFIX);
-}
 
 /** Constant-time, so the time to refuse says nothing about how much of a guess matched. */
 export function secretMatches(expected: string, given: string | null | undefined): boolean {
@@ -38,11 +22,11 @@ export function secretMatches(expected: string, given: string | null | undefined
 }
 
 /**
- * Throws UNAUTHORIZED unless `headers` carry the cluster secret. A broker without a
- * secret (a lone broker) has no peers to trust, so it refuses every internal call.
+ * Throws UNAUTHORIZED unless `given` (the secret a call carried, null without one) is
+ * the cluster secret. A broker without a secret (a lone broker) has no peers to trust,
+ * so it refuses every internal call.
  */
-export function assertInternalAuth(headers: Headers, secret: string | undefined): void {
-  const given = headers.get(CLUSTER_SECRET_HEADER);
+export function assertInternalAuth(given: string | null, secret: string | undefined): void {
   if (secret === undefined)
     throw new StreamNestError(
       "UNAUTHORIZED",

@@ -1,3 +1,5 @@
+import type { BrokerRef } from "../broker/metadata.ts";
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
@@ -16,23 +18,16 @@ import type { PeerClient } from "./peer-client.ts";
  * peer's id, and placement stays the round-robin over every configured broker.
  */
 
-export const HEARTBEAT_PATH = "/internal/heartbeat";
+export const HEARTBEAT_PATH = INTERNAL_ROUTES.heartbeat;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
 export const DEFAULT_DEAD_AFTER_MS = 2_000;
 
-/** One broker as the heartbeat names it. */
-export interface BrokerIdentity {
-  id: number;
-  /** host:port that clients and other brokers use to reach it. */
-  address: string;
-}
-
 /** The heartbeat body, the same in both directions. */
-export interface Heartbeat extends BrokerIdentity {
+export interface Heartbeat extends BrokerRef {
   metadataVersion: number;
   /** Digest of the sender's metadata, so equal versions with different content are noticed. */
   metadataFingerprint?: string;
-  members: BrokerIdentity[];
+  members: BrokerRef[];
 }
 
 export interface MemberView {
@@ -50,7 +45,7 @@ export interface MemberView {
 }
 
 export interface MembershipOptions {
-  self: BrokerIdentity;
+  self: BrokerRef;
   /** Dial addresses from --peers (host:port). */
   peers: string[];
   client: PeerClient;
@@ -59,7 +54,7 @@ export interface MembershipOptions {
   /** Digest of this broker's metadata, sent in every heartbeat. */
   metadataFingerprint?: () => string | undefined;
   /** Called when a member reports its metadata version (to pull newer metadata). */
-  onPeerVersion?: (member: BrokerIdentity & { dialAddress: string }, version: number, fingerprint: string | undefined) => void;
+  onPeerVersion?: (member: BrokerRef & { dialAddress: string }, version: number, fingerprint: string | undefined) => void;
   /** Called when the set of known ids or anyone's liveness changes. */
   onChange?: () => void;
   /** Where learned ids are kept across restarts. */
@@ -86,7 +81,7 @@ interface PersistedMembers {
 }
 
 export class Membership {
-  readonly self: BrokerIdentity;
+  readonly self: BrokerRef;
   private readonly members: Member[] = [];
   private readonly interval: number;
   private readonly deadAfter: number;
@@ -294,8 +289,8 @@ export class Membership {
   }
 
   /** Every known broker with its advertised address, ascending by id. */
-  knownIdentities(): BrokerIdentity[] {
-    const list: BrokerIdentity[] = [this.self];
+  knownIdentities(): BrokerRef[] {
+    const list: BrokerRef[] = [this.self];
     for (const m of this.members) if (m.id !== undefined) list.push({ id: m.id, address: m.address });
     return list.sort((a, b) => a.id - b.id);
   }
@@ -459,7 +454,7 @@ export function isAddress(address: string): boolean {
   return port >= 1 && port <= 65_535;
 }
 
-function isIdentity(value: unknown): value is BrokerIdentity {
+function isIdentity(value: unknown): value is BrokerRef {
   if (value === null || typeof value !== "object") return false;
   const v = value as Record<string, unknown>;
   return Number.isSafeInteger(v.id) && typeof v.address === "string" && v.address !== "";

@@ -1,3 +1,4 @@
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import type { PeerClient } from "./peer-client.ts";
 import type { VersionedState } from "./shared-state.ts";
 
@@ -16,7 +17,7 @@ import type { VersionedState } from "./shared-state.ts";
  * on one truth instead of staying split.
  */
 
-export const METADATA_PATH = "/internal/metadata";
+export const METADATA_PATH = INTERNAL_ROUTES.metadata;
 export const DEFAULT_SYNC_INTERVAL_MS = 5_000;
 
 export interface MetadataSyncOptions<S extends { version: number }> {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
-import { CLUSTER_SECRET_HEADER } from "./internal-auth.ts";
+import { CLUSTER_SECRET_HEADER, FROM_HEADER } from "../lib/internal-routes.ts";
 import { exchange, type PeerExchange, peerAgent, readText, toResponse } from "./peer-http.ts";
 
 /**
@@ -36,7 +36,6 @@ export interface PeerClientOptions {
   selfId?: number;
 }
 
-export const FROM_HEADER = "x-streamnest-from";
 
 class PeerTimeout extends Error {}
 

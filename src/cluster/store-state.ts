@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { StreamNestError } from "../lib/errors.ts";
-import type { MetadataDocument } from "./metadata.ts";
-import { decodeMetadata, encodeMetadata, type MetadataStore } from "./metadata-store.ts";
+import type { MetadataDocument } from "../broker/metadata.ts";
+import { decodeMetadata, encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
 import type { VersionedState } from "./shared-state.ts";
 
 /**

@@ -1,23 +1,21 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
-import { Broker } from "../broker/broker.ts";
-import { ClusterLink } from "../broker/cluster-link.ts";
+import { StreamNestError } from "../lib/errors.ts";
 import {
   type BrokerConfig,
   brokerConfig,
+  BrokerNode,
+  CLUSTER_SECRET_ENV,
   DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_RETENTION_CHECK_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_PARTITIONS,
+  DEFAULT_RETENTION_CHECK_MS,
   defaultMaxOpenPartitions,
-} from "../broker/config.ts";
-import { CLUSTER_SECRET_ENV } from "../cluster/cluster-secret.ts";
-import { runLocalCluster } from "../cluster/launcher.ts";
-import { watchParent } from "../cluster/parent-watch.ts";
-import { createApp } from "../http/app.ts";
-import { StreamNestError } from "../lib/errors.ts";
-import { listen } from "../http/server.ts";
-import type { FsyncMode } from "../storage/types.ts";
+  type FsyncMode,
+  resolveClusterSecret,
+  runLocalCluster,
+  watchParent,
+} from "../node/broker-command.ts";
 import { claimDataDir, dataDirProblem } from "./data-dir.ts";
 
 /**
@@ -97,7 +95,6 @@ export function configFromFlags(flags: BrokerFlags, env: Record<string, string |
     .map((p) => p.trim())
     .filter((p) => p !== "")
     .map((p) => address("peers", p));
-  const secret = flags["cluster-secret"] ?? env[CLUSTER_SECRET_ENV];
   return brokerConfig({
     id,
     port,
@@ -105,7 +102,7 @@ export function configFromFlags(flags: BrokerFlags, env: Record<string, string |
     dataDir: resolve(flags["data-dir"] ?? `data/broker-${id}`),
     advertise: flags.advertise !== undefined ? address("advertise", flags.advertise) : `localhost:${port}`,
     peers,
-    clusterSecret: secret === undefined || secret === "" ? undefined : secret,
+    clusterSecret: resolveClusterSecret(flags["cluster-secret"], env),
     maxPartitions: integer("max-partitions", flags["max-partitions"] ?? DEFAULT_MAX_PARTITIONS, 1),
     maxOpenPartitions: integer("max-open-partitions", flags["max-open-partitions"] ?? defaultMaxOpenPartitions(), 1),
     maxMessageBytes: bytes("max-message-bytes", flags["max-message-bytes"] ?? DEFAULT_MAX_MESSAGE_BYTES, 1),
@@ -124,42 +121,33 @@ export function configFromFlags(flags: BrokerFlags, env: Record<string, string |
 
 /** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
 export async function runBroker(config: BrokerConfig): Promise<number> {
-  let broker: Broker;
-  let link: ClusterLink;
+  let node: BrokerNode;
   const dataDir = dataDirProblem(config.dataDir, config.id);
   if (dataDir !== undefined) {
     console.error(`Error: ${dataDir}`);
     return 1;
   }
   try {
-    link = new ClusterLink(config, { log: (line) => console.log(line) });
-    broker = Broker.open(config, { ...link.brokerDeps(), warn: (m) => console.warn(`warning: ${m}`) });
-    link.attach(broker);
+    node = BrokerNode.open(config, { log: (line) => console.log(line), warn: (m) => console.warn(`warning: ${m}`) });
   } catch (error) {
     console.error(`Error: ${(error as Error).message}`);
     return 1;
   }
   const claimed = claimDataDir(config.dataDir, config.id);
   if (claimed !== undefined) {
-    await broker.close();
+    await node.close();
     console.error(`Error: ${claimed}`);
     return 1;
   }
-  // Newest metadata from the peers before serving, so a restarted broker never answers
-  // with what it knew before it went down.
-  await link.catchUp();
-  const app = createApp(broker, { cluster: link });
-  let server;
   try {
-    server = listen(app, { host: config.host, port: config.port });
+    await node.serve();
   } catch (error) {
-    await broker.close();
+    await node.close();
     // Bun names only the errno (e.g. EINVAL for a --host that is no address of this machine).
     const message = error instanceof StreamNestError ? error.message : `cannot listen on ${config.host} port ${config.port}: ${(error as Error).message}`;
     console.error(`Error: ${message}`);
     return 1;
   }
-  link.start();
   console.log(`Broker ${config.id} running on :${config.port}`);
 
   let finish: (code: number) => void = () => {};
@@ -168,14 +156,8 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    // Stop taking connections, end long polls and streams, flush and close every log,
-    // then drop whatever connections are left.
-    const draining = server.stop(false);
-    link.stop();
     try {
-      await broker.close();
-      await Promise.race([draining, Bun.sleep(2000)]);
-      await server.stop(true);
+      await node.close();
       finish(0);
     } catch (error) {
       console.error(`Error while stopping: ${(error as Error).message}`);

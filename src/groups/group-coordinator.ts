@@ -18,12 +18,12 @@ import { OffsetStore } from "./offset-store.ts";
 import { isInternalTopic, offsetsPartitionFor } from "./offsets-topic.ts";
 import type {
   AutoOffsetReset,
-  CommitRequest,
+  CommitParams,
   CommittedOffset,
   GroupDescription,
   GroupSummary,
   HeartbeatResult,
-  JoinRequest,
+  JoinParams,
   JoinResult,
   TopicPartition,
 } from "./types.ts";
@@ -189,7 +189,7 @@ export class GroupCoordinator {
       );
   }
 
-  private normalizeJoin(req: JoinRequest): MemberJoin & { waitMs: number } {
+  private normalizeJoin(req: JoinParams): MemberJoin & { waitMs: number } {
     if (!Array.isArray(req.topics) || req.topics.length === 0)
       throw new StreamNestError("INVALID_REQUEST", "a member must subscribe to at least one topic");
     const topics = [...new Set(req.topics)].sort();
@@ -208,20 +208,20 @@ export class GroupCoordinator {
     if (!Number.isSafeInteger(sessionTimeoutMs) || sessionTimeoutMs < MIN_SESSION_TIMEOUT_MS || sessionTimeoutMs > MAX_SESSION_TIMEOUT_MS)
       throw new StreamNestError(
         "INVALID_REQUEST",
-        `session_timeout_ms must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS}, not ${sessionTimeoutMs}`,
+        `the session timeout (ms) must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS}, not ${sessionTimeoutMs}`,
       );
     const rebalanceTimeoutMs = req.rebalanceTimeoutMs ?? sessionTimeoutMs;
     if (!Number.isSafeInteger(rebalanceTimeoutMs) || rebalanceTimeoutMs < MIN_SESSION_TIMEOUT_MS || rebalanceTimeoutMs > MAX_SESSION_TIMEOUT_MS)
       throw new StreamNestError(
         "INVALID_REQUEST",
-        `rebalance_timeout_ms must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS}, not ${rebalanceTimeoutMs}`,
+        `the rebalance timeout (ms) must be an integer from ${MIN_SESSION_TIMEOUT_MS} to ${MAX_SESSION_TIMEOUT_MS}, not ${rebalanceTimeoutMs}`,
       );
     const autoOffsetReset: AutoOffsetReset = req.autoOffsetReset ?? "earliest";
     if (autoOffsetReset !== "earliest" && autoOffsetReset !== "latest")
-      throw new StreamNestError("INVALID_REQUEST", `auto_offset_reset must be "earliest" or "latest", not "${String(autoOffsetReset)}"`);
+      throw new StreamNestError("INVALID_REQUEST", `the offset reset must be "earliest" or "latest", not "${String(autoOffsetReset)}"`);
     const waitMs = req.waitMs ?? 0;
     if (!Number.isSafeInteger(waitMs) || waitMs < 0)
-      throw new StreamNestError("INVALID_REQUEST", `wait_ms must be a non-negative integer, not ${waitMs}`);
+      throw new StreamNestError("INVALID_REQUEST", `the join wait (ms) must be a non-negative integer, not ${waitMs}`);
     const clientId = req.clientId ?? "consumer";
     if (clientId.length > 255 || !/^[\x21-\x7e]*$/.test(clientId))
       throw new StreamNestError("INVALID_REQUEST", "client_id must be at most 255 printable ASCII characters without spaces");
@@ -246,7 +246,7 @@ export class GroupCoordinator {
    * waits up to `waitMs`, then answers state PreparingRebalance and no partitions, and
    * the member rejoins.
    */
-  async join(groupId: string, req: JoinRequest): Promise<JoinResult> {
+  async join(groupId: string, req: JoinParams): Promise<JoinResult> {
     const shard = this.shardFor(groupId);
     const join = this.normalizeJoin(req);
     if (join.memberId !== undefined && !this.existing(shard, groupId))
@@ -290,7 +290,7 @@ export class GroupCoordinator {
   }
 
   /** Persists the offsets if the member may commit them (see ConsumerGroup.checkCommit). */
-  async commit(groupId: string, req: CommitRequest): Promise<CommittedOffset[]> {
+  async commit(groupId: string, req: CommitParams): Promise<CommittedOffset[]> {
     const shard = this.shardFor(groupId);
     if (!Array.isArray(req.offsets) || req.offsets.length === 0)
       throw new StreamNestError("INVALID_REQUEST", "offsets must list at least one partition");

@@ -4,7 +4,7 @@
  * partition is the group's coordinator, so every broker derives the same coordinator
  * from the group id alone.
  */
-import { murmur2 } from "../lib/murmur2.ts";
+import { partitionForKey } from "../lib/murmur2.ts";
 
 export const OFFSETS_TOPIC = "__consumer_offsets";
 
@@ -14,14 +14,12 @@ export const OFFSETS_TOPIC = "__consumer_offsets";
  */
 export const DEFAULT_OFFSETS_PARTITIONS = 12;
 
-const encoder = new TextEncoder();
-
 /**
  * Kafka's `abs(groupId.hashCode) % offsets.topic.num.partitions`, with murmur2 in place
  * of Java's String.hashCode (the hash StreamNest already uses for keys).
  */
 export function offsetsPartitionFor(groupId: string, partitions: number): number {
-  return (murmur2(encoder.encode(groupId)) & 0x7fffffff) % partitions;
+  return partitionForKey(groupId, partitions);
 }
 
 export function isInternalTopic(topic: string): boolean {

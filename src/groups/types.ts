@@ -23,7 +23,7 @@ export interface CommittedOffset extends TopicPartition {
   topicId?: string;
 }
 
-export interface JoinRequest {
+export interface JoinParams {
   /** Absent for a first join; the id the coordinator gave, to rejoin. */
   memberId?: string;
   clientId?: string;
@@ -56,7 +56,7 @@ export interface HeartbeatResult {
   heartbeatIntervalMs: number;
 }
 
-export interface CommitRequest {
+export interface CommitParams {
   /** Absent only for an admin commit to a group without members (Kafka's "simple" commit). */
   memberId?: string;
   generation?: number;

@@ -1,7 +1,6 @@
 import { Elysia } from "elysia";
 import type { Broker } from "../broker/broker.ts";
-import type { ClusterLink } from "../broker/cluster-link.ts";
-import { FORWARDED_CALL_OVERHEAD_BYTES } from "../broker/cluster-forwarder.ts";
+import { FORWARDED_CALL_OVERHEAD_BYTES } from "../lib/internal-routes.ts";
 import { jsonBodyParser } from "./body.ts";
 import type { RouteContext } from "./context.ts";
 import { clusterRoutes } from "./cluster.ts";
@@ -13,6 +12,7 @@ import { internalRoutes } from "./internal.ts";
 import { metadataRoutes } from "./metadata.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openApiRoutes } from "./openapi.ts";
+import type { PeerEndpoint } from "./peer-endpoint.ts";
 import { produceRoutes } from "./produce.ts";
 import { recordRoutes } from "./records.ts";
 import { RequestCounter } from "./respond.ts";
@@ -24,8 +24,8 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** Where unexpected (5xx) errors are reported. */
   logError?: (message: string) => void;
-  /** The broker's cluster link: serves /internal/ (else every internal call is 401) and /cluster. */
-  cluster?: ClusterLink;
+  /** The cluster's answers to other brokers: serves /internal/ (else every internal call is 401) and /cluster. */
+  cluster?: PeerEndpoint;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { isInternalPath } from "../broker/cluster-link.ts";
+import { isInternalPath } from "../lib/internal-routes.ts";
 import { StreamNestError } from "../lib/errors.ts";
 
 // Drops a leading byte order mark, which some editors write and JSON.parse refuses.

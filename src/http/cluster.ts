@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import type { ClusterLink, ClusterStatus } from "../broker/cluster-link.ts";
+import type { ClusterStatus, PeerEndpoint } from "./peer-endpoint.ts";
 import type { RouteContext } from "./context.ts";
 import { json } from "./respond.ts";
 
@@ -21,7 +21,7 @@ const ClusterAnswer = t.Object({
 });
 
 /** GET /cluster: every broker, whether it is alive, which one is controller, metadata versions. */
-export function clusterRoutes({ broker, requests }: RouteContext, link: ClusterLink | undefined) {
+export function clusterRoutes({ broker, requests }: RouteContext, link: PeerEndpoint | undefined) {
   return new Elysia().get(
     "/cluster",
     () => {

@@ -1,10 +1,13 @@
 import { Elysia, t } from "elysia";
+import type { Broker } from "../broker/broker.ts";
+import { FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/fetch.ts";
+import type { FetchQuery, FetchResult } from "../broker/types.ts";
+import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { ErrorBody, integerField, RecordBody } from "./models.ts";
 import { messageText, recordsJson } from "./record-json.ts";
 import { jsonText } from "./respond.ts";
 import { strictFields } from "./strict-fields.ts";
-import { FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/broker.ts";
 
 /**
  * The seed's GET /consume: one message at an offset, 204 when there is none (yet).
@@ -19,18 +22,17 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
     async ({ query, request, server }) => {
       const method = request.method === "HEAD" ? "HEAD" : "GET";
       if (query.wait_ms !== undefined && query.wait_ms > 0) server?.timeout(request, 0);
-      const result = await broker.fetch({
+      const result = await readOrPastEnd(broker, {
         topic: query.topic,
         partition: query.partition,
         offset: query.offset,
         maxRecords: query.max ?? 1,
         timeoutMs: query.wait_ms ?? 0,
         signal: request.signal,
-        allowPastEnd: true,
-        uncounted: method === "HEAD",
+        peek: method === "HEAD",
       });
-      const records = result.records;
-      if (records.length === 0) {
+      const records = result?.records ?? [];
+      if (result === undefined || records.length === 0) {
         requests.count(method, "/consume", 204);
         return new Response(null, { status: 204 });
       }
@@ -77,4 +79,34 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
       },
     },
   );
+}
+
+/**
+ * The seed's reading of an offset past the end: no message (yet), not an error. With a
+ * wait, the answer waits until the log reaches the offset (each append wakes a look at
+ * the end that delivers nothing), then reads there for what is left of the wait.
+ * Undefined: past the end until the wait ran out (or the client left).
+ */
+async function readOrPastEnd(broker: Broker, request: FetchQuery & { timeoutMs: number }): Promise<FetchResult | undefined> {
+  let end: number;
+  try {
+    return await broker.fetch(request);
+  } catch (error) {
+    end = pastEndOf(error, request.offset);
+  }
+  const deadline = performance.now() + request.timeoutMs;
+  for (;;) {
+    const left = Math.ceil(deadline - performance.now());
+    if (left <= 0 || request.signal?.aborted) return undefined;
+    if (end >= request.offset) return broker.fetch({ ...request, timeoutMs: left });
+    const look = await broker.fetch({ ...request, offset: end, maxRecords: 1, maxBytes: 1, timeoutMs: left, peek: true });
+    end = look.endOffset;
+  }
+}
+
+/** The partition's end when `error` says `offset` is past it; else rethrows it. */
+function pastEndOf(error: unknown, offset: number): number {
+  const end = error instanceof StreamNestError && error.code === "OFFSET_OUT_OF_RANGE" ? (error.details as { endOffset?: unknown } | undefined)?.endOffset : undefined;
+  if (typeof end === "number" && offset > end) return end;
+  throw error;
 }

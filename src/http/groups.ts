@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
-import { parseGroupCall } from "../broker/groups-seam.ts";
+import { parseGroupCall } from "../broker/group-calls.ts";
 import type { GroupView, JoinAnswer } from "../broker/groups.ts";
-import { GROUPS_PATH as GROUPS_INTERNAL_PATH } from "../broker/cluster-link.ts";
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../broker/groups.ts";
 import { bodyIntegerField, ErrorBody, TopicName } from "./models.ts";
 import type { RouteContext } from "./context.ts";
@@ -378,6 +378,8 @@ export function groupRoutes({ broker, requests }: RouteContext) {
  * forwarded again. Registered with the cluster's internal routes, behind their guard;
  * it checks the secret itself too, before it looks at the body.
  */
+const GROUPS_INTERNAL_PATH = INTERNAL_ROUTES.groups;
+
 export function internalGroupRoutes({ broker, requests }: RouteContext, authorize: (headers: Headers) => void) {
   return new Elysia().post(
     GROUPS_INTERNAL_PATH,
@@ -390,7 +392,7 @@ export function internalGroupRoutes({ broker, requests }: RouteContext, authoriz
       return json(answer ?? null);
     },
     {
-      body: t.Unknown({ description: "A group call: {op, group, ...} (src/broker/groups-seam.ts)" }),
+      body: t.Unknown({ description: "A group call: {op, group, ...} (src/broker/group-calls.ts)" }),
       detail: {
         tags: ["internal"],
         summary: "A group call from another broker, run on this coordinator",

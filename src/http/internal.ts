@@ -1,8 +1,9 @@
 import { Elysia, t } from "elysia";
-import { type ClusterLink, INTERNAL_ROUTES, isInternalPath } from "../broker/cluster-link.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import { CLUSTER_SECRET_HEADER, FROM_HEADER, INTERNAL_ROUTES, isInternalPath } from "../lib/internal-routes.ts";
 import type { RouteContext } from "./context.ts";
 import { internalGroupRoutes } from "./groups.ts";
+import type { PeerEndpoint } from "./peer-endpoint.ts";
 import { json } from "./respond.ts";
 
 /**
@@ -21,7 +22,7 @@ const doc = (summary: string) => ({
 
 const CONTROL_IN_URL = /[\t\n\r]/;
 
-export function internalRoutes(context: RouteContext, link: ClusterLink | undefined) {
+export function internalRoutes(context: RouteContext, link: PeerEndpoint | undefined) {
   const { requests } = context;
   const answer = (method: string, route: string, body: unknown): Response => {
     requests.count(method, route, 200);
@@ -38,7 +39,7 @@ export function internalRoutes(context: RouteContext, link: ClusterLink | undefi
     try {
       if (!link)
         throw new StreamNestError("UNAUTHORIZED", "this broker runs without a cluster and accepts no internal calls");
-      link.authorize(request.headers);
+      link.authorize(request.headers.get(CLUSTER_SECRET_HEADER));
     } catch (error) {
       if (error instanceof StreamNestError) {
         requests.count(request.method, "/internal/*", error.status);
@@ -49,7 +50,7 @@ export function internalRoutes(context: RouteContext, link: ClusterLink | undefi
   });
   if (!link) return guard;
   return guard
-    .use(internalGroupRoutes(context, (headers) => link.authorize(headers)))
+    .use(internalGroupRoutes(context, (headers) => link.authorize(headers.get(CLUSTER_SECRET_HEADER))))
     .post(INTERNAL_ROUTES.heartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.heartbeat, link.heartbeat(body)), {
       body: t.Unknown(),
       detail: doc("Heartbeat: who I am, my metadata version, whom I know"),
@@ -65,7 +66,7 @@ export function internalRoutes(context: RouteContext, link: ClusterLink | undefi
     })
     .post(
       INTERNAL_ROUTES.produce,
-      async ({ body, request }) => answer("POST", INTERNAL_ROUTES.produce, await link.produce(body, link.callerId(request.headers))),
+      async ({ body, request }) => answer("POST", INTERNAL_ROUTES.produce, await link.produce(body, callerId(request.headers))),
       { body: t.Unknown(), detail: doc("Produce to a partition this broker leads (forwarded)") },
     )
     .post(
@@ -73,7 +74,7 @@ export function internalRoutes(context: RouteContext, link: ClusterLink | undefi
       async ({ body, request, server }) => {
         // A long poll may outlast the server's idle timeout.
         server?.timeout(request, 0);
-        return answer("POST", INTERNAL_ROUTES.fetch, await link.fetch(body, link.callerId(request.headers), request.signal));
+        return answer("POST", INTERNAL_ROUTES.fetch, await link.fetch(body, callerId(request.headers), request.signal));
       },
       { body: t.Unknown(), detail: doc("Read a partition this broker leads (forwarded)") },
     )
@@ -89,7 +90,7 @@ export function internalRoutes(context: RouteContext, link: ClusterLink | undefi
       INTERNAL_ROUTES.tail,
       async ({ query, request, server }) => {
         server?.timeout(request, 0);
-        const stream = await link.tail(query, link.callerId(request.headers), request.signal);
+        const stream = await link.tail(query, callerId(request.headers), request.signal);
         requests.count("GET", INTERNAL_ROUTES.tail, 200);
         return new Response(stream, { headers: { "content-type": "application/x-ndjson", "cache-control": "no-cache" } });
       },
@@ -98,4 +99,10 @@ export function internalRoutes(context: RouteContext, link: ClusterLink | undefi
         detail: doc("Live tail of a partition this broker leads, as newline-delimited JSON (forwarded)"),
       },
     );
+}
+
+/** The id of the broker that sent an internal call, if it said. */
+function callerId(headers: Headers): number | null {
+  const from = Number(headers.get(FROM_HEADER) ?? Number.NaN);
+  return Number.isSafeInteger(from) ? from : null;
 }

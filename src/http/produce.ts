@@ -1,7 +1,9 @@
 import { Elysia, t } from "elysia";
+import { isInternalTopic, OFFSETS_TOPIC } from "../broker/topic-catalog.ts";
 import { isProduceFailure } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
+import { toProduceBatch, toProduceRecord } from "./produce-records.ts";
 import { ErrorBody, MAX_BATCH_MESSAGES, ProduceAck, ProduceBatchAnswer, ProduceBody } from "./models.ts";
 import { json, jsonText } from "./respond.ts";
 
@@ -10,21 +12,25 @@ export function produceRoutes({ broker, requests }: RouteContext) {
   return new Elysia().post(
     "/produce",
     async ({ body }) => {
+      if (isInternalTopic(body.topic)) {
+        broker.assertTopic(body.topic);
+        refuseInternal();
+      }
       if (body.messages === undefined) {
         if (body.message === undefined)
           throw new StreamNestError("INVALID_REQUEST", "message is required (a string), or messages (an array) for a batch");
-        const ack = await broker.produce(body.topic, {
-          message: body.message,
-          key: body.key,
-          partition: body.partition,
-          headers: body.headers,
-        });
+        const record = toProduceRecord({ message: body.message, key: body.key, partition: body.partition, headers: body.headers });
+        const ack = await broker.produce(body.topic, record);
         requests.count("POST", "/produce", 200);
         return jsonText(`{"offset":${ack.offset},"partition":${ack.partition}}`);
       }
       if (body.message !== undefined)
         throw new StreamNestError("INVALID_REQUEST", "give either message or messages, not both");
-      const results = await broker.produceBatch(body.topic, body.messages);
+      if (body.messages.length === 0) throw new StreamNestError("INVALID_REQUEST", "messages must be a non-empty array");
+      const batch = toProduceBatch(body.messages);
+      // Nothing to append: still refused as an append to a missing topic would be.
+      if (batch.records.length === 0) broker.assertTopic(body.topic);
+      const results = batch.merge(batch.records.length === 0 ? [] : await broker.produceBatch(body.topic, batch.records));
       const firstFailure = results.find(isProduceFailure);
       // A batch where nothing was written failed as a whole, and says so by its status.
       if (firstFailure && results.every(isProduceFailure)) {
@@ -63,6 +69,14 @@ export function produceRoutes({ broker, requests }: RouteContext) {
           "Partition: explicit, else murmur2 of the key (Kafka's default partitioner), else round-robin.",
       },
     },
+  );
+}
+
+/** Clients never write to the internal topic; the broker asserts it too, in words of its own. */
+function refuseInternal(): never {
+  throw new StreamNestError(
+    "INVALID_REQUEST",
+    `${OFFSETS_TOPIC} is an internal topic written by the group coordinators only; commit offsets with POST /groups/:group/offsets`,
   );
 }
 

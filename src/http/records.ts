@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/broker.ts";
+import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/fetch.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { ErrorBody, integerField, RecordsAnswer } from "./models.ts";
@@ -34,7 +34,7 @@ export function recordRoutes({ broker, requests }: RouteContext) {
           maxBytes: query.max_bytes,
           timeoutMs: query.timeout_ms,
           signal: request.signal,
-          uncounted: method === "HEAD",
+          peek: method === "HEAD",
         });
         requests.count(method, "/topics/:topic/partitions/:partition/records", 200);
         return jsonBytes(
@@ -89,7 +89,7 @@ export function recordRoutes({ broker, requests }: RouteContext) {
           // which would read records out (on the leader, for a forwarded one), nor a
           // stream: Elysia measures a HEAD's answer by reading its body to the end.
           if (offset === undefined) broker.assertPartition(params.topic, params.partition);
-          else await broker.fetch({ topic: params.topic, partition: params.partition, offset, maxRecords: 1, maxBytes: 1, uncounted: true });
+          else await broker.fetch({ topic: params.topic, partition: params.partition, offset, maxRecords: 1, maxBytes: 1, peek: true });
           requests.count("HEAD", "/topics/:topic/partitions/:partition/records/stream", 200);
           return new Response(null, { headers: SSE_HEADERS });
         }

@@ -32,6 +32,9 @@ export const ERROR_CODES = {
   STORAGE_FULL: { status: 507, retriable: true },
   INTERNAL_ERROR: { status: 500, retriable: true },
   LEADER_UNAVAILABLE: { status: 503, retriable: true },
+  // This broker does not lead the partition (Kafka's NOT_LEADER_OR_FOLLOWER): the client
+  // refreshes its metadata and asks the leader named in the details.
+  NOT_LEADER_OR_FOLLOWER: { status: 503, retriable: true },
   NOT_CONTROLLER: { status: 503, retriable: true },
   NOT_COORDINATOR: { status: 503, retriable: true },
   REQUEST_TIMED_OUT: { status: 504, retriable: true },

@@ -35,7 +35,10 @@ export function murmur2(data: Uint8Array): number {
 
 const encoder = new TextEncoder();
 
-/** The partition Kafka's default partitioner picks for a string key. */
-export function partitionForKey(key: string, partitions: number): number {
-  return (murmur2(encoder.encode(key)) & 0x7fffffff) % partitions;
+/**
+ * The partition Kafka's default partitioner picks for a key (a string is taken as its
+ * UTF-8 bytes): `toPositive(murmur2(key)) % partitions`. The one place of the formula.
+ */
+export function partitionForKey(key: string | Uint8Array, partitions: number): number {
+  return (murmur2(typeof key === "string" ? encoder.encode(key) : key) & 0x7fffffff) % partitions;
 }

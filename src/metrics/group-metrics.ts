@@ -1,17 +1,12 @@
 import { Gauge, type Registry } from "prom-client";
+import { METRIC } from "./metric-names.ts";
 
 /**
- * Consumer-group metrics. Each broker reports the groups it coordinates (as Kafka's
- * coordinator does), so series from different brokers never overlap. They are read
- * from the group service when /metrics is scraped, never kept up to date on the hot path.
+ * Consumer-group metrics (their names are in METRIC with every other one). Each broker
+ * reports the groups it coordinates (as Kafka's coordinator does), so series from
+ * different brokers never overlap. They are read from the group service when /metrics
+ * is scraped, never kept up to date on the hot path.
  */
-
-export const GROUP_METRIC = {
-  members: "streamnest_group_members",
-  generation: "streamnest_group_generation",
-  committedOffset: "streamnest_group_committed_offset",
-  lag: "streamnest_group_lag",
-} as const;
 
 export interface GroupPartitionStat {
   topic: string;
@@ -39,7 +34,7 @@ export function registerGroupMetrics(registry: Registry, source: () => Promise<G
   };
   const registers = [registry];
   new Gauge({
-    name: GROUP_METRIC.members,
+    name: METRIC.groupMembers,
     help: "Members of each consumer group this broker coordinates.",
     labelNames: ["group"],
     registers,
@@ -49,7 +44,7 @@ export function registerGroupMetrics(registry: Registry, source: () => Promise<G
     },
   });
   new Gauge({
-    name: GROUP_METRIC.generation,
+    name: METRIC.groupGeneration,
     help: "Current generation of each consumer group this broker coordinates.",
     labelNames: ["group"],
     registers,
@@ -59,7 +54,7 @@ export function registerGroupMetrics(registry: Registry, source: () => Promise<G
     },
   });
   new Gauge({
-    name: GROUP_METRIC.committedOffset,
+    name: METRIC.groupCommittedOffset,
     help: "Committed offset of each partition of each consumer group this broker coordinates.",
     labelNames: ["group", "topic", "partition"],
     registers,
@@ -72,7 +67,7 @@ export function registerGroupMetrics(registry: Registry, source: () => Promise<G
     },
   });
   new Gauge({
-    name: GROUP_METRIC.lag,
+    name: METRIC.groupLag,
     help: "Messages between a group's committed offset and the partition's end, per partition.",
     labelNames: ["group", "topic", "partition"],
     registers,

@@ -1,25 +1,16 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { type GroupStat, registerGroupMetrics } from "./group-metrics.ts";
+import { METRIC } from "./metric-names.ts";
 
 /**
- * Every metric StreamNest exports is declared here, once. A `BrokerMetrics` owns its
+ * Every metric StreamNest exports is registered by BrokerMetrics, its name declared once
+ * in metric-names.ts; the consumer-group gauges are built in group-metrics.ts. A `BrokerMetrics` owns its
  * own registry (not prom-client's global one) so several brokers can live in one
  * process, as route tests do. Per-partition gauges are not updated on the hot path:
  * they are read from the broker when /metrics is scraped.
  */
 
-export const METRIC = {
-  messagesProduced: "streamnest_messages_produced_total",
-  messagesConsumed: "streamnest_messages_consumed_total",
-  bytesIn: "streamnest_bytes_in_total",
-  bytesOut: "streamnest_bytes_out_total",
-  produceLatency: "streamnest_produce_latency_seconds",
-  readLatency: "streamnest_read_latency_seconds",
-  httpRequests: "streamnest_http_requests_total",
-  partitionEndOffset: "streamnest_partition_end_offset",
-  partitionLogBytes: "streamnest_partition_log_bytes",
-  activeStreams: "streamnest_active_streams",
-  waitingFetches: "streamnest_waiting_fetches",
-} as const;
+export { METRIC } from "./metric-names.ts";
 
 export interface PartitionStat {
   topic: string;
@@ -78,6 +69,7 @@ export class BrokerMetrics {
   readonly activeStreams: Gauge;
   readonly waitingFetches: Gauge;
   private partitionSource: () => Iterable<PartitionStat> = () => [];
+  private groupSource: () => Promise<GroupStat[]> = async () => [];
   private readonly topics = new Map<string, TopicCounters>();
   private readonly requests = new Map<string, RequestCell>();
   private readonly reported = new Map<string, TopicCounters>();
@@ -183,7 +175,13 @@ export class BrokerMetrics {
         for (const s of source()) this.set({ topic: s.topic, partition: String(s.partition) }, s.sizeBytes);
       },
     });
+    registerGroupMetrics(this.registry, () => this.groupSource());
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the consumer-group gauges read from at scrape time (the groups this broker coordinates). */
+  setGroupSource(source: () => Promise<GroupStat[]>): void {
+    this.groupSource = source;
   }
 
   /** Where the per-partition gauges read from at scrape time. */

@@ -27,6 +27,8 @@ export interface CompiledSchema {
   readonly version: number;
   /** Throws SCHEMA_VIOLATION listing every violation (or saying the message is not JSON). */
   check(message: string, topic: string): void;
+  /** Why a stored message does not fit ("not JSON", "/id must be integer; …"), or undefined when it does. */
+  problem(message: string): string | undefined;
 }
 
 type AnyAjv = Ajv | Ajv2019 | Ajv2020;
@@ -148,6 +150,16 @@ export function compileSchema(schema: unknown, version: number): CompiledSchema 
         `message does not match schema version ${version} of topic "${topic}": ${violations.map(describeViolation).join("; ")}`,
         { schema_version: version, violations },
       );
+    },
+    problem(message: string): string | undefined {
+      let value: unknown;
+      try {
+        value = JSON.parse(message);
+      } catch {
+        return "not JSON";
+      }
+      if (validate(value)) return undefined;
+      return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`).join("; ");
     },
   };
 }

@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
 import { startingOffset } from "../../src/broker/groups.ts";
-import { parseGroupCall } from "../../src/broker/groups-seam.ts";
+import { parseGroupCall } from "../../src/broker/group-calls.ts";
 import { OFFSETS_TOPIC } from "../../src/groups/offsets-topic.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
+import { rec, recs } from "./records.ts";
 
 const dirs: string[] = [];
 const brokers: Broker[] = [];
@@ -78,7 +79,7 @@ describe("GroupService inside a broker", () => {
     // Tiny segments and a tiny byte budget: retention deletes old segments of every other topic.
     const broker = open(dir, { segmentBytes: 200, retentionBytes: 400 }, 20);
     await broker.createTopic("t", 1);
-    await broker.produceBatch("t", Array.from({ length: 40 }, (_, i) => ({ message: `message number ${i}`, partition: 0 })));
+    await broker.produceBatch("t", recs(Array.from({ length: 40 }, (_, i) => ({ message: `message number ${i}`, partition: 0 }))));
     const member = await broker.groups.join("g", { topics: ["t"] });
     expect(broker.metadata.topic(OFFSETS_TOPIC)?.partitions).toHaveLength(3);
     expect(broker.listTopics()).toEqual(["t"]);
@@ -105,7 +106,7 @@ describe("GroupService inside a broker", () => {
   test("group metrics report members, committed offsets and lag of the groups coordinated here", async () => {
     const broker = open(tempDir());
     await broker.createTopic("t", 2);
-    await broker.produceBatch("t", Array.from({ length: 10 }, (_, i) => ({ message: `m${i}`, partition: i % 2 })));
+    await broker.produceBatch("t", recs(Array.from({ length: 10 }, (_, i) => ({ message: `m${i}`, partition: i % 2 }))));
     const m = await broker.groups.join("metered", { topics: ["t"] });
     await broker.groups.commit("metered", { memberId: m.memberId, generation: m.generation, offsets: [{ topic: "t", partition: 1, offset: 2 }] });
     const text = await broker.metrics.text();

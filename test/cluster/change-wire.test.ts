@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseMetadataChange } from "../../src/cluster/change-wire.ts";
-import type { MetadataChange } from "../../src/cluster/metadata.ts";
+import type { MetadataChange } from "../../src/broker/metadata.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 const create: MetadataChange = {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { encodeMetadata } from "../../src/cluster/metadata-store.ts";
+import { encodeMetadata } from "../../src/broker/metadata-store.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { create, createTopic, eventually, NodeSet } from "./helpers/serve-node.ts";
 

@@ -1,16 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import {
-  assertInternalAuth,
-  CLUSTER_SECRET_HEADER,
-  isInternalPath,
-  resolveClusterSecret,
-  secretMatches,
-} from "../../src/cluster/internal-auth.ts";
+import { assertInternalAuth, secretMatches } from "../../src/cluster/internal-auth.ts";
+import { CLUSTER_SECRET_HEADER } from "../../src/lib/internal-routes.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 function refusal(headers: Record<string, string>, secret: string | undefined): StreamNestError | undefined {
   try {
-    assertInternalAuth(new Headers(headers), secret);
+    assertInternalAuth(new Headers(headers).get(CLUSTER_SECRET_HEADER), secret);
     return undefined;
   } catch (error) {
     if (error instanceof StreamNestError) return error;
@@ -19,21 +14,6 @@ function refusal(headers: Record<string, string>, secret: string | undefined): S
 }
 
 describe("internal auth", () => {
-  test("the flag wins over the environment, empty counts as unset", () => {
-    expect(resolveClusterSecret("flag", { STREAMNEST_CLUSTER_SECRET: "env" })).toBe("flag");
-    expect(resolveClusterSecret(undefined, { STREAMNEST_CLUSTER_SECRET: "env" })).toBe("env");
-    expect(resolveClusterSecret("", { STREAMNEST_CLUSTER_SECRET: "env" })).toBe("env");
-    expect(resolveClusterSecret(undefined, { STREAMNEST_CLUSTER_SECRET: "" })).toBeUndefined();
-    expect(resolveClusterSecret(undefined, {})).toBeUndefined();
-  });
-
-  test("only paths under /internal are internal", () => {
-    expect(isInternalPath("/internal/heartbeat")).toBe(true);
-    expect(isInternalPath("/internal")).toBe(true);
-    expect(isInternalPath("/internals")).toBe(false);
-    expect(isInternalPath("/produce")).toBe(false);
-  });
-
   test("secrets compare exactly", () => {
     expect(secretMatches("s3cret", "s3cret")).toBe(true);
     expect(secretMatches("s3cret", "s3cre")).toBe(false);

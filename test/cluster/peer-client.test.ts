@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { CLUSTER_SECRET_HEADER } from "../../src/cluster/internal-auth.ts";
-import { FROM_HEADER, mayHaveArrived, PeerClient } from "../../src/cluster/peer-client.ts";
+import { mayHaveArrived, PeerClient } from "../../src/cluster/peer-client.ts";
+import { CLUSTER_SECRET_HEADER, FROM_HEADER } from "../../src/lib/internal-routes.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
 

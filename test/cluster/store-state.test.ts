@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MetadataStore } from "../../src/cluster/metadata-store.ts";
+import { MetadataStore } from "../../src/broker/metadata-store.ts";
 import { StoreState } from "../../src/cluster/store-state.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 

@@ -47,6 +47,22 @@ describe("GET /consume", () => {
     expect(await gaugeValue(f.broker.metrics.waitingFetches)).toBe(0);
   });
 
+  test("wait_ms past the end is answered once the log reaches that offset, with the record there, counted once", async () => {
+    const consumed = async (): Promise<number> => {
+      await f.broker.metrics.text();
+      return (await f.broker.metrics.messagesConsumed.get()).values[0]?.value ?? 0;
+    };
+    const before = await consumed();
+    const waiting = f.call("GET", "/consume?topic=demo&partition=0&offset=4&wait_ms=60000");
+    await until(async () => (await gaugeValue(f.broker.metrics.waitingFetches)) === 1);
+    await f.call("POST", "/produce", { topic: "demo", message: "three", partition: 0 });
+    // Offset 3 is not yet offset 4: the answer keeps waiting.
+    await until(async () => (await gaugeValue(f.broker.metrics.waitingFetches)) === 1);
+    await f.call("POST", "/produce", { topic: "demo", message: "four", partition: 0 });
+    expect(await waiting).toEqual({ status: 200, body: { offset: 4, message: "four" } });
+    expect(await consumed()).toBe(before + 1);
+  });
+
   test("wait_ms past the end waits for that offset, then 204 when nothing came", async () => {
     const res = await f.request("GET", "/consume?topic=demo&partition=0&offset=3&wait_ms=30");
     expect(res.status).toBe(204);

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import type { PartitionLog } from "../../src/storage/partition-log.ts";
 import { appFixture, type AppFixture, gaugeValue, until } from "./fixture.ts";
 import { SseReader } from "./sse-reader.ts";
 import type { StoredRecord, Tail } from "../../src/broker/types.ts";
 import { sseStream } from "../../src/http/sse.ts";
+import type { CoreContext } from "../../src/broker/core-context.ts";
 
 let f: AppFixture;
 beforeEach(async () => {
@@ -17,11 +17,9 @@ afterEach(async () => {
 
 /** Append listeners of partition 0's log: each waiting reader or stream holds one. */
 function appendListeners(): number {
-  const broker = f.broker as unknown as {
-    topics: Map<string, { partitions: { dir: string }[] }>;
-    logs: { get(dir: string): PartitionLog | undefined };
-  };
-  const log = broker.logs.get(broker.topics.get("demo")?.partitions[0].dir ?? "") as unknown as { listeners: Set<unknown> };
+  const { ctx } = f.broker as unknown as { ctx: CoreContext };
+  const partition = ctx.catalog.get("demo")?.partitions[0];
+  const log = (partition && ctx.logs.get(partition)) as unknown as { listeners: Set<unknown> };
   return log.listeners.size;
 }
 

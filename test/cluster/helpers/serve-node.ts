@@ -4,15 +4,15 @@ import { join } from "node:path";
 import type { Server } from "bun";
 import { ClusterNode } from "../../../src/cluster/cluster-node.ts";
 import { CONTROLLER_PATH } from "../../../src/cluster/controller.ts";
-import { isInternalPath } from "../../../src/cluster/internal-auth.ts";
+import { CLUSTER_SECRET_HEADER, isInternalPath } from "../../../src/lib/internal-routes.ts";
 import { HEARTBEAT_PATH } from "../../../src/cluster/membership.ts";
 import { METADATA_PATH } from "../../../src/cluster/metadata-sync.ts";
 import { StreamNestError } from "../../../src/lib/errors.ts";
 import { freePorts } from "../../helpers/ports.ts";
 import { parseMetadataChange } from "../../../src/cluster/change-wire.ts";
 import { applyToStore, type ChangeOutcome } from "../../../src/cluster/controller-proposer.ts";
-import type { MetadataChange } from "../../../src/cluster/metadata.ts";
-import { MetadataStore } from "../../../src/cluster/metadata-store.ts";
+import type { MetadataChange } from "../../../src/broker/metadata.ts";
+import { MetadataStore } from "../../../src/broker/metadata-store.ts";
 import { type MetadataWire, StoreState } from "../../../src/cluster/store-state.ts";
 
 /**
@@ -141,7 +141,7 @@ async function dispatch(served: ServedNode, req: Request): Promise<Response> {
   const { node } = served;
   try {
     if (!isInternalPath(url.pathname)) return Response.json({ error: "NOT_FOUND", message: "no route" }, { status: 404 });
-    node.authorize(req.headers);
+    node.authorize(req.headers.get(CLUSTER_SECRET_HEADER));
     if (url.pathname.startsWith("/internal/partitions/")) return await served.local(req, url.pathname + url.search);
     if (url.pathname === HEARTBEAT_PATH) return Response.json(node.handleHeartbeat(await req.json()));
     if (url.pathname === METADATA_PATH && req.method === "GET") return Response.json(node.handleMetadataGet());

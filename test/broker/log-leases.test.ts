@@ -6,6 +6,7 @@ import { Broker } from "../../src/broker/broker.ts";
 import { type BrokerConfig, brokerConfig, defaultMaxOpenPartitions } from "../../src/broker/config.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
 import type { StoredRecord } from "../../src/storage/types.ts";
+import { rec, recs } from "./records.ts";
 
 /**
  * The broker keeps at most --max-open-partitions idle partition logs open: everything
@@ -65,8 +66,8 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     const broker = start({ maxOpenPartitions: 4, log: { fsync: "always" } });
     await broker.createTopic("many", 60);
     for (let p = 0; p < 60; p++) {
-      expect(await broker.produce("many", { message: `first-${p}`, partition: p })).toEqual({ partition: p, offset: 0 });
-      expect(await broker.produce("many", { message: `second-${p}`, partition: p })).toEqual({ partition: p, offset: 1 });
+      expect(await broker.produce("many", rec({ message: `first-${p}`, partition: p }))).toEqual({ partition: p, offset: 0 });
+      expect(await broker.produce("many", rec({ message: `second-${p}`, partition: p }))).toEqual({ partition: p, offset: 1 });
     }
     if (process.platform === "linux") expect(openLogFiles()).toBeLessThanOrEqual(4 * 3);
     for (let p = 0; p < 60; p++) expect(await values(broker, "many", p)).toEqual([`first-${p}`, `second-${p}`]);
@@ -81,13 +82,13 @@ describe("a broker with more partitions written than --max-open-partitions", () 
   test("a live tail keeps its log open while others come and go, and sees what is appended later", async () => {
     const broker = start({ maxOpenPartitions: 2 });
     await broker.createTopic("t", 30);
-    await broker.produce("t", { message: "old", partition: 0 });
+    await broker.produce("t", rec({ message: "old", partition: 0 }));
     const tail = await broker.tail({ topic: "t", partition: 0, offset: 0, signal: new AbortController().signal });
     const iterator = tail.records[Symbol.asyncIterator]();
     expect((await iterator.next()).value?.map((r: StoredRecord) => text.decode(r.value))).toEqual(["old"]);
     const next = iterator.next();
-    for (let p = 1; p < 30; p++) await broker.produce("t", { message: `m${p}`, partition: p });
-    await broker.produce("t", { message: "new", partition: 0 });
+    for (let p = 1; p < 30; p++) await broker.produce("t", rec({ message: `m${p}`, partition: p }));
+    await broker.produce("t", rec({ message: "new", partition: 0 }));
     const batch = await next;
     expect(batch.value?.map((r: StoredRecord) => [r.offset, text.decode(r.value)])).toEqual([[1, "new"]]);
     tail.close();
@@ -98,8 +99,8 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     const broker = start({ maxOpenPartitions: 2 });
     await broker.createTopic("t", 30);
     const polling = broker.fetch({ topic: "t", partition: 0, offset: 0, timeoutMs: 300_000 });
-    for (let p = 1; p < 30; p++) await broker.produce("t", { message: `m${p}`, partition: p });
-    await broker.produce("t", { message: "awaited", partition: 0 });
+    for (let p = 1; p < 30; p++) await broker.produce("t", rec({ message: `m${p}`, partition: p }));
+    await broker.produce("t", rec({ message: "awaited", partition: 0 }));
     const result = await polling;
     expect(result.records.map((r) => [r.offset, text.decode(r.value)])).toEqual([[0, "awaited"]]);
     expect(result.endOffset).toBe(1);
@@ -109,7 +110,7 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     const broker = start({ maxOpenPartitions: 3, log: { fsync: "always" } });
     await broker.createTopic("c", 40);
     const acks = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => broker.produce("c", { message: `m${i}`, partition: i % 40 })),
+      Array.from({ length: 200 }, (_, i) => broker.produce("c", rec({ message: `m${i}`, partition: i % 40 }))),
     );
     expect(acks).toEqual(Array.from({ length: 200 }, (_, i) => ({ partition: i % 40, offset: Math.floor(i / 40) })));
     for (let p = 0; p < 40; p++) expect(await values(broker, "c", p)).toEqual([0, 1, 2, 3, 4].map((k) => `m${k * 40 + p}`));
@@ -120,7 +121,7 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     await broker.createTopic("b", 50);
     const outcomes = await broker.produceBatch(
       "b",
-      Array.from({ length: 100 }, (_, i) => ({ message: `m${i}` })),
+      recs(Array.from({ length: 100 }, (_, i) => ({ message: `m${i}` }))),
     );
     // Round-robin from partition 0 (broker id 1): message i lands on partition i % 50.
     expect(outcomes).toEqual(Array.from({ length: 100 }, (_, i) => ({ partition: i % 50, offset: Math.floor(i / 50) })));
@@ -139,7 +140,7 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     await broker.createTopic("r", 6);
     const message = "x".repeat(400);
     for (let p = 0; p < 6; p++)
-      await broker.produceBatch("r", Array.from({ length: 10 }, () => ({ message, partition: p })));
+      await broker.produceBatch("r", recs(Array.from({ length: 10 }, () => ({ message, partition: p }))));
     // Each partition rolled several segments; retention keeps about the last 1 KiB.
     for (;;) {
       const starts = broker.describeTopic("r").partitions.map((d) => d.startOffset ?? 0);
@@ -159,7 +160,7 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     const first = start({ maxOpenPartitions: 2, log: { segmentBytes: 1024 } });
     await first.createTopic("r", 4);
     const message = "x".repeat(400);
-    for (let p = 0; p < 4; p++) await first.produceBatch("r", Array.from({ length: 10 }, () => ({ message, partition: p })));
+    for (let p = 0; p < 4; p++) await first.produceBatch("r", recs(Array.from({ length: 10 }, () => ({ message, partition: p }))));
     await stop(first);
     const segments = (p: number): number => readdirSync(join(root, "b1", `r-${p}`)).filter((f) => f.endsWith(".log")).length;
     expect([0, 1, 2, 3].map(segments)).toEqual([5, 5, 5, 5]);
@@ -172,18 +173,18 @@ describe("a broker with more partitions written than --max-open-partitions", () 
   test("after a restart every partition is intact, including those closed before it", async () => {
     const first = start({ maxOpenPartitions: 3 });
     await first.createTopic("k", 25);
-    for (let p = 0; p < 25; p++) await first.produce("k", { message: `v${p}`, partition: p });
+    for (let p = 0; p < 25; p++) await first.produce("k", rec({ message: `v${p}`, partition: p }));
     await stop(first);
     const second = start({ maxOpenPartitions: 3 });
     expect(second.describeTopic("k").partitions.map((d) => d.endOffset)).toEqual(Array.from({ length: 25 }, () => 1));
     for (let p = 0; p < 25; p++) expect(await values(second, "k", p)).toEqual([`v${p}`]);
-    for (let p = 0; p < 25; p++) expect(await second.produce("k", { message: `w${p}`, partition: p })).toEqual({ partition: p, offset: 1 });
+    for (let p = 0; p < 25; p++) expect(await second.produce("k", rec({ message: `w${p}`, partition: p }))).toEqual({ partition: p, offset: 1 });
   });
 
   test("a topic deleted while its logs are closed, open or closing leaves no folder behind and can be created again", async () => {
     const broker = start({ maxOpenPartitions: 2 });
     await broker.createTopic("d", 10);
-    for (let p = 0; p < 10; p++) await broker.produce("d", { message: `v${p}`, partition: p });
+    for (let p = 0; p < 10; p++) await broker.produce("d", rec({ message: `v${p}`, partition: p }));
     await broker.deleteTopic("d");
     expect(readdirSync(join(root, "b1")).filter((f) => f.startsWith("d-"))).toEqual([]);
     await broker.createTopic("d", 10);

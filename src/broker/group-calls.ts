@@ -1,27 +1,24 @@
-import type { BrokerRef } from "../cluster/metadata.ts";
-import type { CommitRequest, JoinRequest } from "../groups/types.ts";
+import type { BrokerRef } from "./metadata.ts";
+import type { CommitParams, JoinParams } from "../groups/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 
 /**
- * Where the cluster plugs into consumer groups. A group's coordinator is the leader of
- * its `__consumer_offsets` partition; a broker that is not it sends the call to the
- * coordinator as a `GroupCall` (the cluster carries it to the coordinator's
- * /internal/groups route, with the cluster secret), and the coordinator runs it locally
- * and never forwards it again, so a disagreement about leaders cannot loop.
+ * Consumer-group calls between brokers. A group's coordinator is the leader of its
+ * `__consumer_offsets` partition; a broker that is not it sends the call to the
+ * coordinator as a `GroupCall` through the peer transport, and the coordinator runs it
+ * locally and never forwards it again, so a disagreement about leaders cannot loop.
  */
 
 export type GroupCall =
-  | { op: "join"; group: string; request: JoinRequest }
+  | { op: "join"; group: string; request: JoinParams }
   | { op: "heartbeat"; group: string; memberId: string; generation: number }
   | { op: "leave"; group: string; memberId: string }
-  | { op: "commit"; group: string; request: CommitRequest }
+  | { op: "commit"; group: string; request: CommitParams }
   | { op: "offsets"; group: string; topic?: string }
   | { op: "delete-offsets"; group: string; topics?: string[] }
   | { op: "describe"; group: string }
   /** The groups this broker coordinates. */
-  | { op: "list" }
-  /** Start and end offsets of the partitions of `topic` this broker leads. */
-  | { op: "partition-offsets"; topic: string };
+  | { op: "list" };
 
 export const GROUP_CALL_OPS = [
   "join",
@@ -32,28 +29,7 @@ export const GROUP_CALL_OPS = [
   "delete-offsets",
   "describe",
   "list",
-  "partition-offsets",
 ] as const satisfies ReadonlyArray<GroupCall["op"]>;
-
-export interface GroupCallSender {
-  /**
-   * Runs `call` on broker `target` and resolves with its JSON answer; the target's
-   * refusal comes back as the same StreamNestError. `waitMs` is how long the target may
-   * legitimately hold the call (a join waiting for the rest of its group).
-   */
-  send<T>(target: BrokerRef, call: GroupCall, waitMs: number): Promise<T>;
-}
-
-/** A broker without cluster support has no one to send a group call to. */
-export const noGroupCallSender: GroupCallSender = {
-  async send(target) {
-    throw new StreamNestError(
-      "NOT_COORDINATOR",
-      `the coordinator is broker ${target.id} at ${target.address}, and this broker has no cluster connection to reach it`,
-      { coordinator: target.id, address: target.address },
-    );
-  },
-};
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -66,10 +42,6 @@ export function parseGroupCall(value: unknown): GroupCall {
   const op = value.op;
   if (typeof op !== "string" || !(GROUP_CALL_OPS as readonly string[]).includes(op)) throw bad(`unknown op ${JSON.stringify(op)}`);
   if (op === "list") return { op };
-  if (op === "partition-offsets") {
-    if (typeof value.topic !== "string") throw bad("topic must be a string");
-    return { op, topic: value.topic };
-  }
   if (typeof value.group !== "string") throw bad("group must be a string");
   const group = value.group;
   const optionalString = (v: unknown, name: string): string | undefined => {
@@ -83,7 +55,7 @@ export function parseGroupCall(value: unknown): GroupCall {
       for (const name of ["sessionTimeoutMs", "rebalanceTimeoutMs", "waitMs"] as const)
         if (r[name] !== undefined && typeof r[name] !== "number") throw bad(`request.${name} must be a number`);
       for (const name of ["memberId", "clientId", "assignor", "autoOffsetReset"] as const) optionalString(r[name], `request.${name}`);
-      return { op, group, request: r as unknown as JoinRequest };
+      return { op, group, request: r as unknown as JoinParams };
     }
     case "heartbeat":
     case "leave": {
@@ -100,7 +72,7 @@ export function parseGroupCall(value: unknown): GroupCall {
           throw bad("each offset needs topic, partition and offset");
       optionalString(r.memberId, "request.memberId");
       if (r.generation !== undefined && typeof r.generation !== "number") throw bad("request.generation must be a number");
-      return { op, group, request: r as unknown as CommitRequest };
+      return { op, group, request: r as unknown as CommitParams };
     }
     case "offsets":
       return { op, group, topic: optionalString(value.topic, "topic") };

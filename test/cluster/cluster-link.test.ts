@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { Broker } from "../../src/broker/broker.ts";
-import { ClusterLink } from "../../src/broker/cluster-link.ts";
+import { ClusterLink } from "../../src/cluster/cluster-link.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { listen } from "../../src/http/server.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import type { StoredRecord } from "../../src/storage/types.ts";
 import { freePorts } from "../helpers/ports.ts";
+import { rec, recs } from "../broker/records.ts";
 
 /**
  * Two real brokers in this process, each with its cluster link and HTTP app on a real
@@ -90,7 +91,7 @@ describe("ClusterLink", () => {
   test("produce calls for one leader in the same turn travel as one request, each with its own outcome", async () => {
     const before = await internalProduceRequests(nodes[0]);
     const acks = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => nodes[1].broker.produce("t", { message: `m${i}`, partition: 0 })),
+      Array.from({ length: 50 }, (_, i) => nodes[1].broker.produce("t", rec({ message: `m${i}`, partition: 0 }))),
     );
     expect(acks.map((a) => a.partition)).toEqual(Array(50).fill(0));
     expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: 50 }, (_, i) => i));
@@ -106,7 +107,7 @@ describe("ClusterLink", () => {
     const before = await internalProduceRequests(nodes[0]);
     const big = (i: number): string => String(i).repeat(30_000);
     // 3 x 30 kB: each fits the leader's 64 KiB limit, two fit together, all three would not.
-    const acks = await Promise.all([0, 1, 2].map((i) => nodes[1].broker.produce("big", { message: big(i), partition })));
+    const acks = await Promise.all([0, 1, 2].map((i) => nodes[1].broker.produce("big", rec({ message: big(i), partition }))));
     expect(acks.map((a) => a.partition)).toEqual([partition, partition, partition]);
     expect(acks.map((a) => a.offset).sort((a, b) => a - b)).toEqual([0, 1, 2]);
     expect(await internalProduceRequests(nodes[0])).toBe(before + 2);
@@ -140,8 +141,8 @@ describe("ClusterLink", () => {
   test("in one forwarded batch, a call the leader refuses fails alone", async () => {
     const leader = { id: 1, address: nodes[0].link.node.address };
     const [good, bad] = await Promise.allSettled([
-      nodes[1].link.forwarder.produce(leader, "t", 0, [{ message: "fine", partition: 0 }]),
-      nodes[1].link.forwarder.produce(leader, "no-such-topic", 0, [{ message: "lost", partition: 0 }]),
+      nodes[1].link.peers.produce(leader, "t", 0, recs([{ message: "fine", partition: 0 }])),
+      nodes[1].link.peers.produce(leader, "no-such-topic", 0, recs([{ message: "lost", partition: 0 }])),
     ]);
     expect(good).toEqual({ status: "fulfilled", value: [{ partition: 0, offset: 50 }] });
     expect(bad.status).toBe("rejected");
@@ -166,7 +167,7 @@ describe("ClusterLink", () => {
   test("a long poll through the forwarder waits at the leader and returns the record when it arrives", async () => {
     const polling = nodes[1].broker.fetch({ topic: "t", partition: 0, offset: 51, timeoutMs: 10_000 });
     await Bun.sleep(50);
-    await nodes[0].broker.produce("t", { message: "awaited", partition: 0 });
+    await nodes[0].broker.produce("t", rec({ message: "awaited", partition: 0 }));
     const result = await polling;
     expect(result.records.map((r) => [r.offset, new TextDecoder().decode(r.value)])).toEqual([[51, "awaited"]]);
     expect(result.nextOffset).toBe(52);
@@ -197,10 +198,10 @@ describe("ClusterLink", () => {
 
   test("a group call reaches its coordinator's /internal/groups; an unreachable one is NOT_COORDINATOR naming it", async () => {
     const leader = { id: 1, address: nodes[0].link.node.address };
-    const answer = await nodes[1].link.groupSender.send<unknown>(leader, { op: "list" }, 0);
+    const answer = await nodes[1].link.peers.group<unknown>(leader, { op: "list" }, 0);
     expect(answer).toEqual(JSON.parse(JSON.stringify(await nodes[0].broker.groups.handle({ op: "list" }))));
-    const error = (await nodes[1].link.groupSender
-      .send({ id: 9, address: "localhost:1" }, { op: "describe", group: "g" }, 0)
+    const error = (await nodes[1].link.peers
+      .group({ id: 9, address: "localhost:1" }, { op: "describe", group: "g" }, 0)
       .catch((e: unknown) => e)) as StreamNestError;
     expect(error).toBeInstanceOf(StreamNestError);
     expect(error.code).toBe("NOT_COORDINATOR");

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { partitionsName } from "../../src/broker/cluster-forwarder.ts";
+import { partitionsName } from "../../src/cluster/partition-forwarder.ts";
 
 test("partitionsName names a few partitions per topic and counts the rest", () => {
   expect(partitionsName([{ topic: "a", partition: 1 }, { topic: "a", partition: 1 }])).toBe('partition 1 of topic "a"');

@@ -1,52 +1,47 @@
-import { AsyncLocalStorage } from "node:async_hooks";
-import type { Forwarder as LeaderCalls } from "../cluster/forwarder.ts";
-import { errorFromAnswer, isTimeout, mayHaveArrived } from "../cluster/peer-client.ts";
-import type { BrokerRef } from "../cluster/metadata.ts";
+import type { BrokerRef } from "../broker/metadata.ts";
+import type { GroupCall } from "../broker/group-calls.ts";
+import { partitionName } from "../broker/partition-router.ts";
+import type { PeerTransport } from "../broker/peer-transport.ts";
+import type {
+  FetchQuery,
+  FetchResult,
+  PartitionRange,
+  ProduceOutcome,
+  ProduceRecord,
+  StoredRecord,
+  Tail,
+  TailQuery,
+} from "../broker/types.ts";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
-import type { StoredRecord } from "../storage/types.ts";
-import type { Forwarder, PartitionRange } from "./cluster-seam.ts";
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
+import type { Forwarder as LeaderCalls } from "./forwarder.ts";
+import { errorFromAnswer, isTimeout, mayHaveArrived } from "./peer-client.ts";
 import {
   decodeFetch,
   decodeRecord,
-  FETCH_PATH,
+  encodeProduceRecord,
   type FetchAnswer,
   type FetchCall,
   malformed,
-  PRODUCE_PATH,
   type ProduceBatchAnswer,
   type ProduceCall,
-  TAIL_PATH,
   type TailBatch,
   type TailError,
   type TailStart,
 } from "./partition-wire.ts";
-import type { FetchRequest, FetchResult, ProduceMessage, ProduceOutcome, Tail, TailRequest } from "./types.ts";
 
 /**
- * The broker's Forwarder in a cluster: a produce, fetch or tail for a partition led by
- * another broker is sent to that leader (/internal/partitions/…) and its answer handed
- * back in the broker's own types, so the HTTP layer renders it exactly as a local one.
- *
- * A forwarded call is served where it lands, never forwarded again: if the leader's
- * metadata names yet another leader (brokers briefly disagreeing after a topic was
- * deleted and created again), the call fails with LEADER_UNAVAILABLE instead of
- * bouncing between brokers.
+ * The core's PeerTransport over HTTP: a produce, fetch or tail for a partition led by
+ * another broker is sent to that leader (/internal/partitions/…), a group call to its
+ * coordinator (/internal/groups), and the answer handed back in the core's own types,
+ * so an adapter renders it exactly as a local one. The leader serves what it is sent
+ * and never forwards it again (cluster-link.ts serves it with servedForwarded).
  */
 
-/** Where a leader reports the ranges of the partitions of a topic it leads (`?topic=`). */
-export const OFFSETS_PATH = "/internal/partitions/offsets";
-
-/** The answer of OFFSETS_PATH: only partitions the answering broker leads. */
+/** The answer of the offsets route: only partitions the answering broker leads. */
 export interface OffsetsAnswer {
   topic: string;
   partitions: PartitionRange[];
-}
-
-/** Set while a broker serves a call another broker forwarded to it (value: the sender's id). */
-export const forwardedCall = new AsyncLocalStorage<number | null>();
-
-export function partitionName(topic: string, partition: number): string {
-  return `partition ${partition} of topic "${topic}"`;
 }
 
 const NAMED_PARTITIONS = 5;
@@ -75,7 +70,7 @@ export function partitionsName(parts: readonly { topic: string; partition: numbe
   return restTopics > 0 ? `${named.join("; ")}; and partitions of ${restTopics} more topics` : named.join("; ");
 }
 
-export class ClusterForwarder implements Forwarder {
+export class PeerForwarder implements PeerTransport {
   /**
    * `maxRequestBytes`: the largest body a leader accepts (its --max-body-bytes; brokers
    * of one cluster share the setting), which coalesced produce calls must stay under.
@@ -91,8 +86,8 @@ export class ClusterForwarder implements Forwarder {
    * costs one round trip per turn instead of one per message, and the leader appends
    * them in the order they came. Each call still gets its own outcomes.
    */
-  produce(leader: BrokerRef, topic: string, partition: number, messages: ProduceMessage[]): Promise<ProduceOutcome[]> {
-    this.refuseSecondHop(leader, topic, partition);
+  produce(leader: BrokerRef, topic: string, partition: number, records: ProduceRecord[]): Promise<ProduceOutcome[]> {
+    const messages = records.map(encodeProduceRecord);
     return new Promise<ProduceOutcome[]>((resolve, reject) => {
       let queue = this.pendingProduce.get(leader.id);
       if (!queue) {
@@ -137,7 +132,7 @@ export class ClusterForwarder implements Forwarder {
     try {
       answer = await this.leaders.json<ProduceBatchAnswer>(leader, {
         method: "POST",
-        path: PRODUCE_PATH,
+        path: INTERNAL_ROUTES.produce,
         body,
         // Coalesced, calls share one request and one timeout, while the leader's work
         // grows with them (a first write to a partition creates its log): 150 calls to
@@ -164,8 +159,7 @@ export class ClusterForwarder implements Forwarder {
     });
   }
 
-  async fetch(leader: BrokerRef, request: FetchRequest): Promise<FetchResult> {
-    this.refuseSecondHop(leader, request.topic, request.partition);
+  async fetch(leader: BrokerRef, request: FetchQuery): Promise<FetchResult> {
     const body: FetchCall = {
       topic: request.topic,
       partition: request.partition,
@@ -173,12 +167,11 @@ export class ClusterForwarder implements Forwarder {
       maxRecords: request.maxRecords,
       maxBytes: request.maxBytes,
       timeoutMs: request.timeoutMs,
-      allowPastEnd: (request as FetchRequest & { allowPastEnd?: boolean }).allowPastEnd === true,
-      uncounted: (request as FetchRequest & { uncounted?: boolean }).uncounted === true,
+      uncounted: request.peek === true,
     };
     const answer = await this.leaders.json<FetchAnswer>(leader, {
       method: "POST",
-      path: FETCH_PATH,
+      path: INTERNAL_ROUTES.fetch,
       body: JSON.stringify(body),
       signal: request.signal,
       waitMs: request.timeoutMs,
@@ -187,8 +180,7 @@ export class ClusterForwarder implements Forwarder {
     return decodeFetch(answer);
   }
 
-  async tail(leader: BrokerRef, request: TailRequest & { offset: number | undefined }): Promise<Tail> {
-    this.refuseSecondHop(leader, request.topic, request.partition);
+  async tail(leader: BrokerRef, request: TailQuery): Promise<Tail> {
     const query = new URLSearchParams({ topic: request.topic, partition: String(request.partition) });
     if (request.offset !== undefined) query.set("offset", String(request.offset));
     const what = partitionName(request.topic, request.partition);
@@ -197,7 +189,7 @@ export class ClusterForwarder implements Forwarder {
     const signal = AbortSignal.any([request.signal, closed.signal]);
     const response = await this.leaders.send(leader, {
       method: "GET",
-      path: `${TAIL_PATH}?${query}`,
+      path: `${INTERNAL_ROUTES.tail}?${query}`,
       signal,
       what,
     });
@@ -229,11 +221,11 @@ export class ClusterForwarder implements Forwarder {
     };
   }
 
-  /** The leader's own ranges of the partitions of `topic` it leads (GET /internal/partitions/offsets). */
-  async offsets(leader: BrokerRef, topic: string): Promise<PartitionRange[]> {
+  /** The leader's own ranges of the partitions of `topic` it leads. */
+  async partitionRanges(leader: BrokerRef, topic: string): Promise<PartitionRange[]> {
     const answer = await this.leaders.json<OffsetsAnswer>(leader, {
       method: "GET",
-      path: `${OFFSETS_PATH}?${new URLSearchParams({ topic })}`,
+      path: `${INTERNAL_ROUTES.offsets}?${new URLSearchParams({ topic })}`,
       what: `partitions of topic "${topic}"`,
       role: "are led by",
     });
@@ -244,25 +236,31 @@ export class ClusterForwarder implements Forwarder {
     });
   }
 
-  private refuseSecondHop(leader: BrokerRef, topic: string, partition: number): void {
-    const sender = forwardedCall.getStore();
-    if (sender === undefined) return;
-    throw new StreamNestError(
-      "LEADER_UNAVAILABLE",
-      `${partitionName(topic, partition)} was forwarded here${sender === null ? "" : ` by broker ${sender}`}, but this broker's metadata says broker ${leader.id} (${leader.address}) leads it; the brokers' metadata disagree for a moment, retry`,
-      { leader: leader.id, broker: leader.address },
-    );
+  /**
+   * Carries a consumer-group call to its coordinator (which runs it there and never
+   * forwards it again). A coordinator that cannot be reached is NOT_COORDINATOR naming
+   * it, as Kafka's COORDINATOR_NOT_AVAILABLE: the client retries once the group has a
+   * reachable coordinator.
+   */
+  async group<T>(target: BrokerRef, call: GroupCall, waitMs: number): Promise<T> {
+    const [what, role] = "group" in call ? [`group "${call.group}"`, "is coordinated by"] : ["some groups", "are coordinated by"];
+    try {
+      return await this.leaders.json<T>(target, {
+        method: "POST",
+        path: INTERNAL_ROUTES.groups,
+        body: JSON.stringify(call),
+        waitMs,
+        what,
+        role,
+      });
+    } catch (error) {
+      if (error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE")
+        throw new StreamNestError("NOT_COORDINATOR", error.message, error.details);
+      throw error;
+    }
   }
-}
 
-/**
- * What forwarding may add to a produce request that fit the entry broker's body limit,
- * which leaders allow on internal routes beyond that limit: a call over the limit goes
- * alone, and is the request's messages (each as the client sent it, or shorter) for one
- * partition wrapped in `{"calls":[{"topic","partition","messages":[…]}]}`. Without the
- * room, a request just under the limit was refused (413) through any broker but its leader.
- */
-export const FORWARDED_CALL_OVERHEAD_BYTES = 1024;
+}
 
 /** Time a leader may take per produce call beyond the first in one request. */
 const PRODUCE_CALL_WAIT_MS = 20;

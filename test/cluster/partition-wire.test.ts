@@ -1,12 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import {
   decodeFetch,
+  decodeProduceMessage,
   decodeRecord,
+  encodeProduceRecord,
   encodeFetch,
   encodeRecord,
   parseFetchCall,
   parseProduceBatch,
-} from "../../src/broker/partition-wire.ts";
+} from "../../src/cluster/partition-wire.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import type { StoredRecord } from "../../src/storage/types.ts";
 
@@ -49,11 +51,21 @@ describe("partition wire", () => {
       maxRecords: undefined,
       maxBytes: undefined,
       timeoutMs: 100,
-      allowPastEnd: false,
       uncounted: false,
     });
     // A HEAD forwarded to the leader reads without counting there either.
     expect(parseFetchCall({ topic: "t", partition: 1, offset: 4, uncounted: true }).uncounted).toBe(true);
     expect(parseFetchCall({ topic: "t", partition: 1, offset: 4, uncounted: "yes" }).uncounted).toBe(false);
+  });
+
+  test("a produced record travels as text when it is UTF-8, else as base64, and arrives byte for byte", () => {
+    const text = { key: new TextEncoder().encode("k"), value: new TextEncoder().encode("héllo"), headers: [{ key: "h", value: null }] };
+    expect(encodeProduceRecord(text)).toEqual({ message: "héllo", key: "k", headers: [{ key: "h", value: null }] });
+    const binary = { key: null, value: new Uint8Array([0xff, 0x00]), headers: [{ key: "h", value: new Uint8Array([0x80]) }] };
+    const wire = JSON.parse(JSON.stringify(encodeProduceRecord(binary)));
+    expect(wire).toEqual({ message: "/wA=", base64: true, headers: [{ key: "h", value: "gA==" }] });
+    expect(decodeProduceMessage(wire, 3)).toEqual({ ...binary, partition: 3 });
+    expect(decodeProduceMessage(JSON.parse(JSON.stringify(encodeProduceRecord(text))), 0)).toEqual({ ...text, partition: 0 });
+    expect(() => decodeProduceMessage({ message: 5 } as unknown as Parameters<typeof decodeProduceMessage>[0], 0)).toThrow(StreamNestError);
   });
 });

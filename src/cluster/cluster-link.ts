@@ -1,62 +1,40 @@
-import { ClusterNode, type ClusterStatus } from "../cluster/cluster-node.ts";
-import { parseMetadataChange } from "../cluster/change-wire.ts";
-import { applyToStore, type ChangeOutcome, ControllerProposer } from "../cluster/controller-proposer.ts";
-import { CONTROLLER_PATH } from "../cluster/controller.ts";
-import { isInternalPath } from "../cluster/internal-auth.ts";
-import { HEARTBEAT_PATH, type Heartbeat } from "../cluster/membership.ts";
-import { METADATA_PATH } from "../cluster/metadata-sync.ts";
-import { FROM_HEADER } from "../cluster/peer-client.ts";
-import { type BrokerRef, type MetadataChange, sortBrokers } from "../cluster/metadata.ts";
-import { placePartitions } from "../cluster/metadata-placement.ts";
-import type { MetadataProposer } from "../cluster/metadata-proposer.ts";
-import type { MetadataStore } from "../cluster/metadata-store.ts";
-import { type MetadataWire, StoreState } from "../cluster/store-state.ts";
+import type { Broker } from "../broker/broker.ts";
+import type { BrokerConfig } from "../broker/config.ts";
+import { type BrokerRef, type MetadataChange, sortBrokers } from "../broker/metadata.ts";
+import { placePartitions } from "../broker/metadata-placement.ts";
+import type { MetadataProposer } from "../broker/metadata-proposer.ts";
+import type { MetadataStore } from "../broker/metadata-store.ts";
+import { servedForwarded } from "../broker/partition-router.ts";
+import type { BrokerDirectory } from "../broker/peer-transport.ts";
+import type { ProduceFailure, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import type { StoredRecord } from "../storage/types.ts";
-import type { Broker } from "./broker.ts";
-import type { BrokerDirectory } from "./cluster-seam.ts";
-import type { GroupCall, GroupCallSender } from "./groups-seam.ts";
-import { ClusterForwarder, forwardedCall, OFFSETS_PATH, type OffsetsAnswer } from "./cluster-forwarder.ts";
-import type { BrokerConfig } from "./config.ts";
-import type { ProduceFailure } from "./types.ts";
+import { parseMetadataChange } from "./change-wire.ts";
+import { ClusterNode, type ClusterStatus } from "./cluster-node.ts";
+import { applyToStore, type ChangeOutcome, ControllerProposer } from "./controller-proposer.ts";
+import type { Heartbeat } from "./membership.ts";
+import { type OffsetsAnswer, PeerForwarder } from "./partition-forwarder.ts";
 import {
+  decodeProduceMessage,
   encodeFetch,
   encodeRecord,
-  FETCH_PATH,
   type FetchAnswer,
   parseFetchCall,
   parseProduceBatch,
-  PRODUCE_PATH,
   type ProduceAnswer,
   type ProduceBatchAnswer,
-  TAIL_PATH,
   type TailBatch,
   type TailError,
   type TailStart,
 } from "./partition-wire.ts";
+import { type MetadataWire, StoreState } from "./store-state.ts";
 
-export { isInternalPath };
 export type { ClusterStatus };
 
-/** Where a consumer-group call is run on its coordinator (the route is the groups' own, http/groups.ts). */
-export const GROUPS_PATH = "/internal/groups";
-
-/** Every broker-to-broker route; all need the cluster secret. */
-export const INTERNAL_ROUTES = {
-  heartbeat: HEARTBEAT_PATH,
-  metadata: METADATA_PATH,
-  controller: CONTROLLER_PATH,
-  produce: PRODUCE_PATH,
-  fetch: FETCH_PATH,
-  tail: TAIL_PATH,
-  offsets: OFFSETS_PATH,
-} as const;
-
 /**
- * A broker's link to its cluster: it supplies the broker's seams (the directory that
- * placement reads, the forwarder for partitions led elsewhere, the proposer that sends
- * metadata changes to the controller) and serves the broker side of every /internal/
- * call, free of any transport. A lone broker gets one too: it is its own controller and
+ * A broker's link to its cluster: it supplies the core's seams (the directory that
+ * placement reads, the peer transport for calls to other brokers, the proposer that
+ * sends metadata changes to the controller) and answers every call another broker
+ * makes (the HTTP adapter's /internal/ routes hand them here). A lone broker gets one too: it is its own controller and
  * leads everything, and a broker on another machine may still join it later.
  *
  *   const link = new ClusterLink(config);
@@ -88,7 +66,7 @@ export type BrokerClusterNode = ClusterNode<MetadataChange, ChangeOutcome, Metad
 export class ClusterLink {
   readonly node: BrokerClusterNode;
   readonly directory: BrokerDirectory;
-  readonly forwarder: ClusterForwarder;
+  readonly peers: PeerForwarder;
   private readonly state = new StoreState();
   private store: MetadataStore | undefined;
   private broker: Broker | undefined;
@@ -111,51 +89,18 @@ export class ClusterLink {
     });
     const membership = this.node.membership;
     this.directory = { self: membership.self, brokers: () => this.knownBrokers() };
-    this.forwarder = new ClusterForwarder(this.node.forwarder, config.maxBodyBytes);
+    this.peers = new PeerForwarder(this.node.forwarder, config.maxBodyBytes);
   }
-
-  /**
-   * Carries a consumer-group call to its coordinator's /internal/groups route (the
-   * coordinator runs it there and never forwards it again). A coordinator that cannot be
-   * reached is NOT_COORDINATOR naming it, as Kafka's COORDINATOR_NOT_AVAILABLE: the
-   * client retries once the group has a reachable coordinator.
-   */
-  readonly groupSender: GroupCallSender = {
-    send: async <T>(target: BrokerRef, call: GroupCall, waitMs: number): Promise<T> => {
-      const [what, role] =
-        "group" in call
-          ? [`group "${call.group}"`, "is coordinated by"]
-          : call.op === "list"
-            ? ["some groups", "are coordinated by"]
-            : [`partitions of topic "${call.topic}"`, "are led by"];
-      try {
-        return await this.node.forwarder.json<T>(target, {
-          method: "POST",
-          path: GROUPS_PATH,
-          body: JSON.stringify(call),
-          waitMs,
-          what,
-          role,
-        });
-      } catch (error) {
-        if (error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE")
-          throw new StreamNestError("NOT_COORDINATOR", error.message, error.details);
-        throw error;
-      }
-    },
-  };
 
   /** The seams Broker.open takes. */
   brokerDeps(): {
     directory: BrokerDirectory;
-    forwarder: ClusterForwarder;
-    groupSender: GroupCallSender;
+    peers: PeerForwarder;
     proposer: (store: MetadataStore) => MetadataProposer;
   } {
     return {
       directory: this.directory,
-      forwarder: this.forwarder,
-      groupSender: this.groupSender,
+      peers: this.peers,
       proposer: (store) => {
         this.store = store;
         this.state.bind(store);
@@ -216,17 +161,11 @@ export class ClusterLink {
     return this.broker;
   }
 
-  // ---- the broker side of /internal/ (each route checks authorize() first) ------------
+  // ---- calls from other brokers (each checked with authorize() first) --------------
 
-  /** Throws UNAUTHORIZED unless the request carries the cluster secret. */
-  authorize(headers: Headers): void {
-    this.node.authorize(headers);
-  }
-
-  /** The id of the broker that sent an internal call, if it said. */
-  callerId(headers: Headers): number | null {
-    const from = Number(headers.get(FROM_HEADER) ?? Number.NaN);
-    return Number.isSafeInteger(from) ? from : null;
+  /** Throws UNAUTHORIZED unless `given` (the secret the call carried, or null) is the cluster secret. */
+  authorize(given: string | null): void {
+    this.node.authorize(given);
   }
 
   heartbeat(body: unknown): Heartbeat {
@@ -258,27 +197,26 @@ export class ClusterLink {
   async produce(body: unknown, from: number | null): Promise<ProduceBatchAnswer> {
     const { calls } = parseProduceBatch(body);
     const broker = this.boundBroker();
+    const policy = servedForwarded(from);
     const serve = async (call: (typeof calls)[number]): Promise<ProduceAnswer | ProduceFailure> => {
       try {
-        return { outcomes: await broker.produceBatch(call.topic, call.messages) };
+        const records = call.messages.map((m) => decodeProduceMessage(m, call.partition));
+        return { outcomes: await broker.produceBatch(call.topic, records, policy) };
       } catch (error) {
         if (error instanceof StreamNestError) return error.toJSON();
         throw error;
       }
     };
     const wave = broker.config.maxOpenPartitions;
-    const results = await forwardedCall.run(from, async () => {
-      const served: (ProduceAnswer | ProduceFailure)[] = [];
-      for (let i = 0; i < calls.length; i += wave) served.push(...(await Promise.all(calls.slice(i, i + wave).map(serve))));
-      return served;
-    });
+    const results: (ProduceAnswer | ProduceFailure)[] = [];
+    for (let i = 0; i < calls.length; i += wave) results.push(...(await Promise.all(calls.slice(i, i + wave).map(serve))));
     return { results };
   }
 
   async fetch(body: unknown, from: number | null, signal: AbortSignal | undefined): Promise<FetchAnswer> {
-    const call = parseFetchCall(body);
+    const { uncounted, ...call } = parseFetchCall(body);
     const broker = this.boundBroker();
-    const result = await forwardedCall.run(from, () => broker.fetch({ ...call, signal }));
+    const result = await broker.fetch({ ...call, signal, peek: uncounted }, servedForwarded(from));
     return encodeFetch(result);
   }
 
@@ -291,9 +229,7 @@ export class ClusterLink {
     const broker = this.boundBroker();
     const partition = Number(query.partition);
     const offset = query.offset === undefined ? undefined : Number(query.offset);
-    const tail = await forwardedCall.run(from, () =>
-      broker.tail({ topic: query.topic ?? "", partition, offset, signal }),
-    );
+    const tail = await broker.tail({ topic: query.topic ?? "", partition, offset, signal }, servedForwarded(from));
     const encoder = new TextEncoder();
     const iterator = tail.records[Symbol.asyncIterator]();
     const start: TailStart = { startOffset: tail.startOffset };
@@ -352,13 +288,7 @@ export class ClusterLink {
    * hold them.
    */
   offsets(topic: string): OffsetsAnswer {
-    const broker = this.boundBroker();
-    const description = broker.describeTopic(topic);
-    const partitions = [];
-    for (const p of description.partitions)
-      if (p.leader === broker.self.id && p.startOffset !== undefined && p.endOffset !== undefined)
-        partitions.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes ?? 0 });
-    return { topic: description.topic, partitions };
+    return { topic, partitions: this.boundBroker().localPartitionRanges(topic) };
   }
 
   /** GET /cluster. */

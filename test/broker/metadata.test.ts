@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { applyChange, emptyMetadata, type MetadataChange, type MetadataDocument } from "../../src/cluster/metadata.ts";
-import { placePartitions } from "../../src/cluster/metadata-placement.ts";
+import { applyChange, emptyMetadata, type MetadataChange, type MetadataDocument } from "../../src/broker/metadata.ts";
+import { placePartitions } from "../../src/broker/metadata-placement.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 const BROKERS = [

@@ -1,22 +1,30 @@
+import type { FetchResult, ProduceFailure, ProduceOutcome, ProduceRecord, RecordHeader, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import type { StoredRecord } from "../storage/types.ts";
-import type { FetchResult, ProduceFailure, ProduceMessage, ProduceOutcome } from "./types.ts";
 
 /**
  * The wire form of partition calls forwarded between brokers (/internal/partitions/…).
- * Record bytes travel as base64, so keys, values and headers arrive byte for byte
- * whatever they contain; everything else is the broker's own types as JSON.
+ * Stored record bytes travel as base64, so keys, values and headers arrive byte for
+ * byte whatever they contain; everything else is the broker's own types as JSON.
+ *
+ * A produced message travels as text when its bytes are UTF-8 (all of them, from the
+ * HTTP adapter), so a forwarded request is no larger than the client's own and fits the
+ * leader's body limit (see FORWARDED_CALL_OVERHEAD_BYTES); else as base64.
  */
 
-export const PARTITIONS_PATH = "/internal/partitions";
-export const PRODUCE_PATH = `${PARTITIONS_PATH}/produce`;
-export const FETCH_PATH = `${PARTITIONS_PATH}/fetch`;
-export const TAIL_PATH = `${PARTITIONS_PATH}/tail`;
+export interface WireMessage {
+  message: string;
+  key?: string | null;
+  headers?: Array<{ key: string; value: string | null }>;
+  /** Set by the receiver: the call's partition. */
+  partition?: number;
+  /** message, key and header values are base64 (bytes that are not UTF-8). */
+  base64?: boolean;
+}
 
 export interface ProduceCall {
   topic: string;
   partition: number;
-  messages: ProduceMessage[];
+  messages: WireMessage[];
 }
 
 export interface ProduceAnswer {
@@ -40,8 +48,7 @@ export interface FetchCall {
   maxRecords?: number;
   maxBytes?: number;
   timeoutMs?: number;
-  allowPastEnd?: boolean;
-  /** Read without counting the records as consumed (an HTTP HEAD). */
+  /** Read without counting the records as consumed (the core's `peek`: an HTTP HEAD). */
   uncounted?: boolean;
 }
 
@@ -118,6 +125,50 @@ export function decodeFetch(answer: FetchAnswer): FetchResult {
   };
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+class NotText extends Error {}
+
+function text(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new NotText();
+  }
+}
+
+/** A record to produce, as the wire carries it: text when it is UTF-8, else base64. */
+export function encodeProduceRecord(r: ProduceRecord): WireMessage {
+  try {
+    const m: WireMessage = { message: text(r.value) };
+    if (r.key !== null) m.key = text(r.key);
+    if (r.headers.length > 0) m.headers = r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : text(h.value) }));
+    return m;
+  } catch (error) {
+    if (!(error instanceof NotText)) throw error;
+    const m: WireMessage = { message: b64(r.value), base64: true };
+    if (r.key !== null) m.key = b64(r.key);
+    if (r.headers.length > 0) m.headers = r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : b64(h.value) }));
+    return m;
+  }
+}
+
+/** The record a forwarded message carries; INVALID_REQUEST if it is not one. */
+export function decodeProduceMessage(m: WireMessage, partition: number): ProduceRecord {
+  const bad = (): StreamNestError => new StreamNestError("INVALID_REQUEST", "a forwarded message needs message as a string, key as a string or null, headers as a list");
+  if (typeof m !== "object" || m === null || typeof m.message !== "string") throw bad();
+  if (m.key !== undefined && m.key !== null && typeof m.key !== "string") throw bad();
+  if (m.headers !== undefined && !Array.isArray(m.headers)) throw bad();
+  const bytes = m.base64 === true ? unb64 : (t: string): Uint8Array => encoder.encode(t);
+  const headers: RecordHeader[] = [];
+  for (const h of m.headers ?? []) {
+    if (typeof h !== "object" || h === null || typeof h.key !== "string" || (h.value !== null && typeof h.value !== "string")) throw bad();
+    headers.push({ key: h.key, value: h.value === null ? null : bytes(h.value) });
+  }
+  return { key: typeof m.key === "string" ? bytes(m.key) : null, value: bytes(m.message), headers, partition };
+}
+
 export function malformed(what: string): StreamNestError {
   return new StreamNestError("INTERNAL_ERROR", `the leader's answer to a forwarded ${what} is malformed`);
 }
@@ -141,7 +192,7 @@ export function parseProduceCall(value: unknown): ProduceCall {
   if (typeof v.partition !== "number") throw new StreamNestError("INVALID_REQUEST", "partition must be a number");
   if (!Array.isArray(v.messages)) throw new StreamNestError("INVALID_REQUEST", "messages must be an array");
   // Every forwarded message names the partition its sender chose.
-  const messages = (v.messages as ProduceMessage[]).map((m) =>
+  const messages = (v.messages as WireMessage[]).map((m) =>
     m !== null && typeof m === "object" ? { ...m, partition: v.partition as number } : m,
   );
   return { topic: v.topic, partition: v.partition, messages };
@@ -163,7 +214,6 @@ export function parseFetchCall(value: unknown): FetchCall {
     maxRecords: optionalNumber("maxRecords"),
     maxBytes: optionalNumber("maxBytes"),
     timeoutMs: optionalNumber("timeoutMs"),
-    allowPastEnd: v.allowPastEnd === true,
     uncounted: v.uncounted === true,
   };
 }

@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyChange } from "../../src/cluster/metadata.ts";
-import { placePartitions } from "../../src/cluster/metadata-placement.ts";
-import { LocalMetadataProposer } from "../../src/cluster/metadata-proposer.ts";
-import { METADATA_FILE, MetadataStore } from "../../src/cluster/metadata-store.ts";
+import { applyChange } from "../../src/broker/metadata.ts";
+import { placePartitions } from "../../src/broker/metadata-placement.ts";
+import { LocalMetadataProposer } from "../../src/broker/metadata-proposer.ts";
+import { METADATA_FILE, MetadataStore } from "../../src/broker/metadata-store.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 const SELF = [{ id: 1, address: "localhost:1" }];

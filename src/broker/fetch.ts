@@ -1,0 +1,112 @@
+import { StreamNestError } from "../lib/errors.ts";
+import type { PartitionLog } from "../storage/partition-log.ts";
+import type { StoredRecord } from "../storage/types.ts";
+import type { CoreContext } from "./core-context.ts";
+import { recordBytes } from "./produce.ts";
+import { routePartition, type RoutingPolicy } from "./partition-router.ts";
+import type { TopicState } from "./topic-catalog.ts";
+import type { FetchQuery, FetchResult } from "./types.ts";
+import { waitForAppend } from "./wait-for-append.ts";
+
+/** Fetch bounds (Kafka's fetch.max.bytes defaults to 50 MiB, max.partition.fetch.bytes to 1 MiB). */
+export const DEFAULT_FETCH_MAX_RECORDS = 500;
+export const FETCH_MAX_RECORDS_LIMIT = 10_000;
+export const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
+export const FETCH_MAX_BYTES_LIMIT = 64 * 1024 * 1024;
+export const FETCH_TIMEOUT_LIMIT_MS = 300_000;
+
+/**
+ * Records from `offset`, here or from the leader as the policy decides. With none there
+ * and `timeoutMs`, waits for an append (a long poll, like Kafka's fetch.max.wait.ms). An
+ * offset outside the log is OFFSET_OUT_OF_RANGE with the range in its details.
+ */
+export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy: RoutingPolicy): Promise<FetchResult> {
+  const state = ctx.catalog.topic(request.topic);
+  const ps = ctx.catalog.partition(state, request.partition);
+  const offset = assertOffset(request.offset);
+  const maxRecords = within("the most records of a fetch", request.maxRecords, DEFAULT_FETCH_MAX_RECORDS, 1, FETCH_MAX_RECORDS_LIMIT);
+  const maxBytes = within("the most bytes of a fetch", request.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1, FETCH_MAX_BYTES_LIMIT);
+  const timeoutMs = within("the wait of a fetch", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
+  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy);
+  if (leader) return ctx.peers.fetch(leader, { ...request, offset, maxRecords, maxBytes, timeoutMs });
+  const written = await ctx.logs.leaseWritten(ps);
+  if (!written) {
+    // Never written: answered as the empty log it is, without creating its folder
+    // (a scan of a 10,000-partition topic, or a refused read, must not write to disk).
+    if (offset > 0) throw outOfRange(offset, 0, 0);
+    if (timeoutMs === 0) return { records: [], nextOffset: offset, startOffset: 0, endOffset: 0 };
+  }
+  // Waiting needs the log to hear of appends; the lease keeps it open meanwhile.
+  const lease = written ?? (await ctx.logs.lease(ps));
+  try {
+    const log = lease.log;
+    const counted = request.peek !== true;
+    let records = read(ctx, state, log, offset, maxRecords, maxBytes, counted);
+    if (records.length === 0 && timeoutMs > 0) {
+      ctx.metrics.waitingFetches.inc();
+      try {
+        await waitForAppend(log, offset, timeoutMs, [request.signal, state.lifetime.signal, ctx.lifetime]);
+      } finally {
+        ctx.metrics.waitingFetches.dec();
+      }
+      if (state.lifetime.signal.aborted) throw topicGone(state.meta.name);
+      if (!ctx.lifetime.aborted && log.endOffset > offset) records = read(ctx, state, log, offset, maxRecords, maxBytes, counted);
+    }
+    return {
+      records,
+      nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
+      startOffset: log.startOffset,
+      endOffset: log.endOffset,
+    };
+  } finally {
+    lease.release();
+  }
+}
+
+function read(
+  ctx: CoreContext,
+  state: TopicState,
+  log: PartitionLog,
+  offset: number,
+  maxRecords: number,
+  maxBytes: number,
+  counted: boolean,
+): StoredRecord[] {
+  const started = performance.now();
+  const records = log.read(offset, maxRecords, maxBytes);
+  ctx.metrics.readLatency.observe((performance.now() - started) / 1000);
+  if (counted && records.length > 0) countConsumed(state, records);
+  return records;
+}
+
+/** Records handed to a consumer: the topic's consumed counters. */
+export function countConsumed(state: TopicState, records: readonly StoredRecord[]): void {
+  let bytes = 0;
+  for (const r of records) bytes += recordBytes(r);
+  state.counters.consumed += records.length;
+  state.counters.bytesOut += bytes;
+}
+
+export function outOfRange(offset: number, startOffset: number, endOffset: number): StreamNestError {
+  return new StreamNestError("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside the partition's range [${startOffset}, ${endOffset}]`, {
+    startOffset,
+    endOffset,
+  });
+}
+
+export function topicGone(topic: string): StreamNestError {
+  return new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" was deleted`);
+}
+
+export function assertOffset(offset: number): number {
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new StreamNestError("INVALID_OFFSET", `offset must be a non-negative integer, got ${String(offset)}`);
+  return offset;
+}
+
+function within(what: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new StreamNestError("INVALID_REQUEST", `${what} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  return value;
+}

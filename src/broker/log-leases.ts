@@ -1,0 +1,134 @@
+import { existsSync, rmSync } from "node:fs";
+import { StreamNestError } from "../lib/errors.ts";
+import { deletePartitionLog, PartitionLog } from "../storage/partition-log.ts";
+import { isOutOfFiles } from "../storage/storage-failure.ts";
+import type { LogOptions } from "../storage/types.ts";
+import { type LogLease, OpenLogs } from "./open-logs.ts";
+import { type LogStats, type PartitionState, statsOf } from "./topic-catalog.ts";
+
+/**
+ * The partition logs of this broker: opened on first use (a 10,000-partition topic
+ * costs nothing until written), held through leases while something relies on them,
+ * at most `limit` idle ones kept open (the least recently used closed when another
+ * must open), and deleted with their topic.
+ */
+export class LogLeases {
+  private readonly open: OpenLogs<PartitionState>;
+  /** Folders being deleted: not reopened until they are gone. */
+  private readonly deletingDirs = new Set<string>();
+  private readonly deletions = new Set<Promise<void>>();
+
+  constructor(
+    limit: number,
+    private readonly options: Partial<LogOptions>,
+    private readonly lifetime: AbortSignal,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.open = new OpenLogs<PartitionState>(limit, {
+      warn,
+      evicting: (ps, log) => (ps.closed = statsOf(log)),
+    });
+  }
+
+  get limit(): number {
+    return this.open.limit;
+  }
+
+  /** The partition's log if it is open now. */
+  get(ps: PartitionState): PartitionLog | undefined {
+    return this.open.get(ps.dir);
+  }
+
+  /** Whether the partition was ever written: its log is open, was, or its folder exists. */
+  isWritten(ps: PartitionState): boolean {
+    return this.open.get(ps.dir) !== undefined || ps.closed !== undefined || existsSync(ps.dir);
+  }
+
+  /** A lease on the partition's log, opening it (and creating its folder) if need be. */
+  lease(ps: PartitionState): Promise<LogLease> {
+    return this.open.acquire(ps.dir, ps, () => this.openLog(ps), { keep: ps.keepOpen });
+  }
+
+  /** A lease on the log if the partition was ever written, else undefined. */
+  async leaseWritten(ps: PartitionState): Promise<LogLease | undefined> {
+    return this.isWritten(ps) ? this.lease(ps) : undefined;
+  }
+
+  /** A lease for a look only (retention): closed again once released unless used meanwhile. */
+  leasePassing(ps: PartitionState): Promise<LogLease> {
+    return this.open.acquire(ps.dir, ps, () => this.openLog(ps), { passing: true });
+  }
+
+  /** The log, kept open for good (the group coordinator's `__consumer_offsets`). */
+  keep(ps: PartitionState): PartitionLog {
+    return this.open.acquireNow(ps.dir, ps, () => this.openLog(ps), { keep: true }).log;
+  }
+
+  /**
+   * Start and end offsets and size, without opening a closed log; a log written before
+   * this start and not opened since is opened for the look and closed again.
+   */
+  stats(ps: PartitionState): LogStats | undefined {
+    const open = this.open.get(ps.dir);
+    if (open) return statsOf(open);
+    if (ps.closed) return ps.closed;
+    if (!existsSync(ps.dir)) return undefined;
+    const lease = this.open.acquireNow(ps.dir, ps, () => this.openLog(ps), { keep: ps.keepOpen, passing: true });
+    try {
+      return statsOf(lease.log);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Stats of a log open now or seen when it was closed; undefined otherwise (nothing is opened). */
+  knownStats(ps: PartitionState): LogStats | undefined {
+    const open = this.open.get(ps.dir);
+    return open ? statsOf(open) : ps.closed;
+  }
+
+  /** Removes the partition's log and folder, after any close still running on it. */
+  delete(ps: PartitionState): void {
+    const log = this.open.detach(ps.dir);
+    // A log evicted just before still has its close running: the folder goes after it.
+    const closing = this.open.closing(ps.dir);
+    this.deletingDirs.add(ps.dir);
+    const removal = log
+      ? deletePartitionLog(log)
+      : closing
+        ? closing.then(() => rmSync(ps.dir, { recursive: true, force: true }))
+        : Promise.resolve(rmSync(ps.dir, { recursive: true, force: true }));
+    const done = removal
+      .catch((error: unknown) => this.warn(`could not delete ${ps.dir}: ${(error as Error).message}`))
+      .finally(() => {
+        this.deletingDirs.delete(ps.dir);
+        this.deletions.delete(done);
+      });
+    this.deletions.add(done);
+  }
+
+  /** Resolves once every deletion started so far (and any started meanwhile) is done. */
+  async settleDeletions(): Promise<void> {
+    while (this.deletions.size > 0) await Promise.all([...this.deletions]);
+  }
+
+  async closeAll(): Promise<void> {
+    await this.open.closeAll();
+  }
+
+  /** Only through `open`, which keeps the count of open logs and never opens a folder twice. */
+  private openLog(ps: PartitionState): PartitionLog {
+    if (this.lifetime.aborted) throw new StreamNestError("LEADER_UNAVAILABLE", "the broker is shutting down");
+    if (this.deletingDirs.has(ps.dir))
+      throw new StreamNestError("LEADER_UNAVAILABLE", `the previous data of ${ps.dir} is still being deleted; retry`);
+    try {
+      return PartitionLog.open(ps.dir, this.options, this.warn);
+    } catch (error) {
+      if (!isOutOfFiles(error)) throw error;
+      throw new StreamNestError(
+        "STORAGE_ERROR",
+        `${(error as Error).message}, or lower --max-open-partitions (now ${this.open.limit}, with ${this.open.size} partition logs open)`,
+      );
+    }
+  }
+}

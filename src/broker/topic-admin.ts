@@ -1,0 +1,204 @@
+import { StreamNestError } from "../lib/errors.ts";
+import { assertTopicName } from "../lib/topic-name.ts";
+import { checkNewSchema } from "../schema/registry.ts";
+import type { CoreContext } from "./core-context.ts";
+import type { BrokerRef, MetadataDocument, SchemaVersion } from "./metadata.ts";
+import { placePartitions } from "./metadata-placement.ts";
+import { isInternalTopic, OFFSETS_TOPIC } from "./topic-catalog.ts";
+import type { ClusterMetadataView, PartitionRange, TopicDescription } from "./types.ts";
+
+/**
+ * Topics and their schemas: create, delete, describe, list, register a schema. Every
+ * change goes through the metadata proposer; the broker applies whatever lands in its
+ * store (metadata-application.ts), whoever proposed it.
+ */
+
+/** Longest file name most file systems allow (NAME_MAX on Linux and macOS, NTFS's limit). */
+const MAX_FOLDER_NAME = 255;
+
+/** "created", or "exists" when the topic is already there with this partition count. */
+export async function addTopic(ctx: CoreContext, topic: string, partitions: number): Promise<"created" | "exists"> {
+  assertTopicName(topic);
+  const max = ctx.config.maxPartitions;
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > max)
+    throw new StreamNestError("INVALID_PARTITIONS", `partitions must be an integer from 1 to ${max}, got ${String(partitions)}`);
+  // Each partition is a folder "<topic>-<p>"; file systems allow 255 bytes per name, so
+  // a long name leaves room for fewer partitions (249 characters: up to 10,000).
+  const longest = `${topic}-${partitions - 1}`.length;
+  if (longest > MAX_FOLDER_NAME)
+    throw new StreamNestError(
+      "INVALID_PARTITIONS",
+      `a topic named with ${topic.length} characters can have at most ${10 ** (MAX_FOLDER_NAME - topic.length - 1)} partitions (its folders "<topic>-<partition>" must fit in ${MAX_FOLDER_NAME} characters), not ${partitions}`,
+    );
+  const existing = ctx.metadata.topic(topic);
+  if (existing) {
+    if (existing.partitions.length === partitions) return "exists";
+    throw new StreamNestError(
+      "TOPIC_EXISTS",
+      `topic "${topic}" already exists with ${existing.partitions.length} partition${existing.partitions.length === 1 ? "" : "s"}, not ${partitions}`,
+    );
+  }
+  // Partition folders are named after the topic, and macOS and Windows file systems
+  // ignore case: "Demo" and "demo" would share (and delete) each other's logs there.
+  const lower = topic.toLowerCase();
+  for (const other of ctx.metadata.current.topics.keys())
+    if (other.toLowerCase() === lower)
+      throw new StreamNestError(
+        "INVALID_TOPIC_NAME",
+        `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
+      );
+  // A topic of the same name being deleted must be gone from disk first.
+  await ctx.logs.settleDeletions();
+  const { changed } = await ctx.proposer.propose({
+    type: "create-topic",
+    topic,
+    topicId: crypto.randomUUID(),
+    partitions: placePartitions(ctx.directory.brokers(), partitions),
+    createdAt: Date.now(),
+  });
+  return changed ? "created" : "exists";
+}
+
+/** A client's create: the internal topic is the group coordinators' to create. */
+export function createTopic(ctx: CoreContext, topic: string, partitions: number): Promise<"created" | "exists"> {
+  // The group coordinators create it on first use, with the partition count every
+  // broker derives a group's coordinator from; a client's count would break that.
+  if (isInternalTopic(topic))
+    throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is internal: the brokers create it when a consumer group first needs it`);
+  return addTopic(ctx, topic, partitions);
+}
+
+/** Removes the topic, its schemas and every local partition's data. */
+export async function deleteTopic(ctx: CoreContext, topic: string): Promise<void> {
+  ctx.catalog.topic(topic);
+  if (isInternalTopic(topic))
+    throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} holds every group's committed offsets and cannot be deleted`);
+  await ctx.proposer.propose({ type: "delete-topic", topic });
+  await ctx.logs.settleDeletions();
+}
+
+export function describeTopic(ctx: CoreContext, topic: string): TopicDescription {
+  const state = ctx.catalog.topic(topic);
+  const self = ctx.directory.self.id;
+  return {
+    topic: state.meta.name,
+    createdAt: state.meta.createdAt,
+    schemaVersion: state.meta.schemas.at(-1)?.version ?? null,
+    partitions: state.partitions.map((ps) => {
+      const { leader, replicas, leaderEpoch } = ps.assignment;
+      const base = { partition: ps.partition, leader, replicas: [...replicas], leaderEpoch, broker: ctx.brokerRef(leader).address };
+      if (leader !== self) return base;
+      // A partition never written has no folder yet; reading it must not create one.
+      const stats = ctx.logs.stats(ps);
+      if (!stats) return { ...base, startOffset: 0, endOffset: 0, sizeBytes: 0 };
+      return { ...base, startOffset: stats.startOffset, endOffset: stats.endOffset, sizeBytes: stats.sizeBytes };
+    }),
+  };
+}
+
+/** The ranges of the partitions of `topic` this broker leads (what a peer asks of it). */
+export function localPartitionRanges(ctx: CoreContext, topic: string): PartitionRange[] {
+  const out: PartitionRange[] = [];
+  for (const p of describeTopic(ctx, topic).partitions)
+    if (p.leader === ctx.directory.self.id && p.startOffset !== undefined && p.endOffset !== undefined)
+      out.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes ?? 0 });
+  return out;
+}
+
+/**
+ * The ranges of `topic`'s partitions, asking each leader for its own; the ranges of a
+ * leader that cannot be reached are missing.
+ */
+export async function partitionRanges(ctx: CoreContext, topic: string): Promise<Map<number, PartitionRange>> {
+  const out = new Map<number, PartitionRange>();
+  const meta = ctx.metadata.topic(topic);
+  if (!meta) return out;
+  const self = ctx.directory.self.id;
+  const leaders = [...new Set(meta.partitions.map((p) => p.leader))];
+  const answers = await Promise.all(
+    leaders.map(async (id) => {
+      if (id === self) return safeLocalRanges(ctx, topic);
+      try {
+        const ranges = await ctx.peers.partitionRanges(ctx.brokerRef(id), topic);
+        // Only what it leads by this broker's metadata: brokers may disagree for a moment.
+        return ranges.filter((r) => meta.partitions[r.partition]?.leader === id);
+      } catch (error) {
+        ctx.warn(`offsets of ${topic} from broker ${id}: ${error instanceof Error ? error.message : String(error)}`);
+        return [];
+      }
+    }),
+  );
+  for (const list of answers) for (const r of list) out.set(r.partition, r);
+  return out;
+}
+
+function safeLocalRanges(ctx: CoreContext, topic: string): PartitionRange[] {
+  try {
+    return localPartitionRanges(ctx, topic);
+  } catch {
+    return [];
+  }
+}
+
+/** The description with the offsets and sizes of every partition, from each leader. */
+export async function describeTopicAcrossCluster(ctx: CoreContext, topic: string): Promise<TopicDescription> {
+  const local = describeTopic(ctx, topic);
+  if (local.partitions.every((p) => p.endOffset !== undefined)) return local;
+  const remote = new Map<number, PartitionRange>();
+  const leaders = new Map<number, BrokerRef>();
+  for (const p of local.partitions) if (p.endOffset === undefined) leaders.set(p.leader, { id: p.leader, address: p.broker });
+  await Promise.all(
+    [...leaders.values()].map(async (leader) => {
+      const ranges = await ctx.peers.partitionRanges(leader, local.topic).catch(() => []);
+      for (const r of ranges) if (local.partitions[r.partition]?.leader === leader.id) remote.set(r.partition, r);
+    }),
+  );
+  return {
+    ...local,
+    partitions: local.partitions.map((p) => {
+      const r = p.endOffset === undefined ? remote.get(p.partition) : undefined;
+      return r ? { ...p, startOffset: r.startOffset, endOffset: r.endOffset, sizeBytes: r.sizeBytes } : p;
+    }),
+  };
+}
+
+export function clusterMetadata(ctx: CoreContext): ClusterMetadataView {
+  const doc = ctx.metadata.current;
+  return {
+    version: doc.version,
+    brokers: brokerList(ctx, doc),
+    topics: ctx.catalog.names().map((name) => ({
+      topic: name,
+      partitions: ctx.catalog.topic(name).partitions.map((ps) => ({
+        partition: ps.partition,
+        leader: ps.assignment.leader,
+        broker: ctx.brokerRef(ps.assignment.leader).address,
+      })),
+    })),
+  };
+}
+
+function brokerList(ctx: CoreContext, doc: MetadataDocument): BrokerRef[] {
+  const byId = new Map<number, BrokerRef>();
+  for (const b of doc.brokers) byId.set(b.id, b);
+  for (const b of ctx.directory.brokers()) byId.set(b.id, b);
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+/** Adds a schema version (the new newest); returns its version number. */
+export async function registerSchema(ctx: CoreContext, topic: string, schema: unknown): Promise<number> {
+  ctx.catalog.topic(topic);
+  if (isInternalTopic(topic))
+    throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is written by the group coordinators only and takes no schema`);
+  // Checked before proposing: a schema that is too costly or does not compile never reaches metadata.
+  checkNewSchema(schema);
+  await ctx.proposer.propose({ type: "register-schema", topic, schema: schema as Record<string, unknown>, registeredAt: Date.now() });
+  const versions = ctx.metadata.topic(topic)?.schemas;
+  if (!versions || versions.length === 0) throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" was deleted meanwhile`);
+  return versions[versions.length - 1].version;
+}
+
+/** Every schema version of the topic, oldest first. */
+export function schemaVersions(ctx: CoreContext, topic: string): SchemaVersion[] {
+  return [...ctx.catalog.topic(topic).meta.schemas];
+}

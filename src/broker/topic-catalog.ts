@@ -1,0 +1,124 @@
+import { join } from "node:path";
+import { isInternalTopic } from "../groups/offsets-topic.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import { assertTopicName } from "../lib/topic-name.ts";
+import type { BrokerMetrics, TopicCounters } from "../metrics/metrics.ts";
+import type { PartitionLog } from "../storage/partition-log.ts";
+import type { PartitionAssignment, TopicMetadata } from "./metadata.ts";
+
+/**
+ * The topics this broker knows, as metadata describes them, with what the broker keeps
+ * per partition beside its log: the shared state every request kind (produce, fetch,
+ * tail, retention) works on.
+ */
+
+export { isInternalTopic, OFFSETS_TOPIC } from "../groups/offsets-topic.ts";
+
+export interface LogStats {
+  startOffset: number;
+  endOffset: number;
+  sizeBytes: number;
+  segmentCount: number;
+}
+
+export function statsOf(log: PartitionLog): LogStats {
+  return { startOffset: log.startOffset, endOffset: log.endOffset, sizeBytes: log.sizeBytes, segmentCount: log.segmentCount };
+}
+
+export interface PartitionState {
+  readonly partition: number;
+  assignment: PartitionAssignment;
+  readonly dir: string;
+  /** Its log stays open for good once opened: a group coordinator holds it (`__consumer_offsets`). */
+  readonly keepOpen: boolean;
+  /**
+   * What its log showed when it was last closed: a closed log does not change, so
+   * describe and metrics answer from this without opening it again.
+   */
+  closed: LogStats | undefined;
+  /** Segment files its folder held when looked at before its log was ever opened (retention). */
+  unopenedSegments: number | undefined;
+}
+
+export interface TopicState {
+  meta: TopicMetadata;
+  partitions: PartitionState[];
+  /** Next partition for a record with neither key nor partition. */
+  roundRobin: number;
+  counters: TopicCounters;
+  /** Aborted when the topic is deleted: wakes its long polls and ends its tails. */
+  readonly lifetime: AbortController;
+}
+
+export class TopicCatalog {
+  private readonly topics = new Map<string, TopicState>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly brokerId: number,
+    private readonly metrics: BrokerMetrics,
+  ) {}
+
+  /** The topic's state; TOPIC_NOT_FOUND (or INVALID_TOPIC_NAME for a name no topic can have). */
+  topic(topic: string): TopicState {
+    const state = this.topics.get(topic);
+    if (state) return state;
+    assertTopicName(topic);
+    throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" does not exist`);
+  }
+
+  get(topic: string): TopicState | undefined {
+    return this.topics.get(topic);
+  }
+
+  partition(state: TopicState, partition: number): PartitionState {
+    if (!Number.isInteger(partition)) throw new StreamNestError("INVALID_REQUEST", "partition must be an integer");
+    const ps = state.partitions[partition];
+    if (!ps)
+      throw new StreamNestError(
+        "PARTITION_OUT_OF_RANGE",
+        `topic "${state.meta.name}" has partitions 0 to ${state.partitions.length - 1}; there is no partition ${partition}`,
+      );
+    return ps;
+  }
+
+  /** Topic names, sorted; internal ones (`__consumer_offsets`) only when asked. */
+  names(includeInternal = false): string[] {
+    return [...this.topics.keys()].filter((t) => includeInternal || !isInternalTopic(t)).sort();
+  }
+
+  states(): IterableIterator<TopicState> {
+    return this.topics.values();
+  }
+
+  entries(): [string, TopicState][] {
+    return [...this.topics];
+  }
+
+  has(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
+  add(meta: TopicMetadata): void {
+    this.topics.set(meta.name, {
+      meta,
+      partitions: meta.partitions.map((assignment) => ({
+        partition: assignment.partition,
+        assignment,
+        dir: join(this.dataDir, `${meta.name}-${assignment.partition}`),
+        keepOpen: isInternalTopic(meta.name),
+        closed: undefined,
+        unopenedSegments: undefined,
+      })),
+      // Each broker starts its round-robin one partition further than the broker before
+      // it, so producers spread over the brokers also spread over the partitions.
+      roundRobin: meta.partitions.length > 0 ? (this.brokerId - 1) % meta.partitions.length : 0,
+      counters: this.metrics.topic(meta.name),
+      lifetime: new AbortController(),
+    });
+  }
+
+  remove(topic: string): void {
+    this.topics.delete(topic);
+  }
+}

@@ -1,0 +1,94 @@
+import { type ProduceOutcome, type ProduceRecord, type RecordHeader } from "../broker/types.ts";
+import { StreamNestError } from "../lib/errors.ts";
+
+/**
+ * JSON messages of POST /produce as the core's records: text as UTF-8 bytes. Their
+ * types were checked by the route's schema; what JSON can carry but UTF-8 cannot (a
+ * lone surrogate) is refused here, in the request's own field names.
+ */
+
+/** A message as the route's schema let it through. */
+export interface JsonMessage {
+  message: string;
+  key?: string | null;
+  partition?: number;
+  headers?: Record<string, string>;
+}
+
+const encoder = new TextEncoder();
+const NO_HEADERS: RecordHeader[] = [];
+
+/** `field`: how the request names the message ("message", or "messages[3].message"). */
+export function toProduceRecord(msg: JsonMessage, field = "message"): ProduceRecord {
+  const { message, key } = msg;
+  assertWellFormed(message, field);
+  if (typeof key === "string") assertWellFormed(key, field === "message" ? "key" : field.replace(/message$/, "key"));
+  let headers = NO_HEADERS;
+  if (msg.headers !== undefined) {
+    headers = [];
+    for (const name in msg.headers) {
+      const value = msg.headers[name];
+      assertWellFormed(name, "a header name");
+      assertWellFormed(value, `header "${name}"`);
+      headers.push({ key: name, value: encoder.encode(value) });
+    }
+  }
+  const record: ProduceRecord = { key: typeof key === "string" ? encoder.encode(key) : null, value: encoder.encode(message), headers };
+  if (msg.partition !== undefined) record.partition = msg.partition;
+  return record;
+}
+
+/**
+ * A batch: the records of the messages that convert, and the refusal of each one that
+ * does not, at its index. `merge` puts the core's outcomes for the records among them.
+ */
+export function toProduceBatch(messages: readonly JsonMessage[]): {
+  records: ProduceRecord[];
+  merge(outcomes: readonly ProduceOutcome[]): ProduceOutcome[];
+} {
+  const records: ProduceRecord[] = [];
+  let refused: Map<number, ProduceOutcome> | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    try {
+      records.push(toProduceRecord(messages[i], `messages[${i}].message`));
+    } catch (error) {
+      if (!(error instanceof StreamNestError)) throw error;
+      (refused ??= new Map()).set(i, error.toJSON());
+    }
+  }
+  return {
+    records,
+    merge(outcomes) {
+      if (!refused) return [...outcomes];
+      const out: ProduceOutcome[] = [];
+      let next = 0;
+      for (let i = 0; i < messages.length; i++) out.push(refused.get(i) ?? outcomes[next++]);
+      return out;
+    },
+  };
+}
+
+/**
+ * JSON may carry a lone UTF-16 surrogate ("\ud800"); UTF-8 cannot, so it would be stored
+ * as U+FFFD and read back different from what was acknowledged. Refused instead.
+ */
+function assertWellFormed(text: string, field: string): void {
+  if (text.isWellFormed()) return;
+  let at = 0;
+  for (; at < text.length; at++) {
+    const unit = text.charCodeAt(at);
+    if (unit >= 0xd800 && unit <= 0xdbff && at + 1 < text.length) {
+      const next = text.charCodeAt(at + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        at++;
+        continue;
+      }
+    }
+    if (unit >= 0xd800 && unit <= 0xdfff) break;
+  }
+  const unit = text.charCodeAt(at).toString(16);
+  throw new StreamNestError(
+    "INVALID_REQUEST",
+    `${field} is not valid Unicode: a lone surrogate \\u${unit} at character ${at} (a "\\u${unit}" escape needs its pair)`,
+  );
+}

@@ -1,0 +1,38 @@
+/**
+ * The broker-to-broker HTTP contract: every route under /internal/ and the headers its
+ * calls carry. The cluster's HTTP client sends to these paths and the HTTP adapter
+ * serves them, so both read them from here; the broker core knows none of them.
+ */
+
+export const INTERNAL_PREFIX = "/internal/";
+
+export const INTERNAL_ROUTES = {
+  heartbeat: "/internal/heartbeat",
+  metadata: "/internal/metadata",
+  controller: "/internal/controller",
+  produce: "/internal/partitions/produce",
+  fetch: "/internal/partitions/fetch",
+  tail: "/internal/partitions/tail",
+  /** The ranges of the partitions of a topic the answering broker leads (`?topic=`). */
+  offsets: "/internal/partitions/offsets",
+  /** A consumer-group call run on its coordinator. */
+  groups: "/internal/groups",
+} as const;
+
+/** The shared cluster secret (compared in constant time; see cluster/internal-auth.ts). */
+export const CLUSTER_SECRET_HEADER = "x-streamnest-cluster-secret";
+/** The id of the calling broker, so the callee can name it. */
+export const FROM_HEADER = "x-streamnest-from";
+
+export function isInternalPath(pathname: string): boolean {
+  return pathname === "/internal" || pathname.startsWith(INTERNAL_PREFIX);
+}
+
+/**
+ * What forwarding may add to a produce request that fit the entry broker's body limit,
+ * which leaders allow on internal routes beyond that limit: a call over the limit goes
+ * alone, and is the request's messages (each as the client sent it, or shorter) for one
+ * partition wrapped in `{"calls":[{"topic","partition","messages":[…]}]}`. Without the
+ * room, a request just under the limit was refused (413) through any broker but its leader.
+ */
+export const FORWARDED_CALL_OVERHEAD_BYTES = 1024;
