@@ -70,7 +70,7 @@ export function isValidNonce(nonce: string): boolean {
 }
 
 function attribute(part: string | undefined, name: string, which: string): string {
-  if (part === undefined) throw scramFailure("invalid-encoding", `${which} lacks the ${name}= attribute`);
+  if (part === undefined || part === "") throw scramFailure("invalid-encoding", `${which} lacks the ${name}= attribute`);
   if (!part.startsWith(`${name}=`)) {
     const found = /^[A-Za-z]=/.test(part) ? `${part[0]}=` : JSON.stringify(part.slice(0, 16));
     throw scramFailure("invalid-encoding", `${which}: expected ${name}= but found ${found}`);
