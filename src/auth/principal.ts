@@ -62,3 +62,6 @@ export function parsePrincipal(text: unknown, allowWildcard = false): Principal 
 export function principalName(principal: Principal): string {
   return principal.slice(USER_TYPE.length + 1);
 }
+
+/** Who an unauthenticated connection is when authentication is off (Kafka's ANONYMOUS). */
+export const ANONYMOUS: Principal = "User:ANONYMOUS";
