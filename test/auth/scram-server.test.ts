@@ -224,6 +224,11 @@ describe("SCRAM server: unknown user looks like a wrong password", () => {
     expect(saltOf("alice")).toBe(`s=${lookup("alice", "SCRAM-SHA-256")?.salt}`);
   });
 
+  test("unknown users are announced the configured fakeIterations, to match what real users have", () => {
+    const s = new ScramServer({ mechanism: "SCRAM-SHA-512", credentialOf: lookup, fakeCredentialSecret: SECRET, fakeIterations: 8192 });
+    expect(s.clientFirst("n,,n=nobody,r=abc")).toMatch(/,i=8192$/);
+  });
+
   test("a user with only a SHA-512 credential is unknown to SCRAM-SHA-256", () => {
     const s = server("SCRAM-SHA-256", users({ carol: "pw" }, ["SCRAM-SHA-512"]));
     expect(refusal(() => exchange(s, new TestClient("SCRAM-SHA-256", "carol", "pw")))).toEqual(FAILED_256);
