@@ -22,7 +22,6 @@ export function userNameProblem(name: unknown): string | undefined {
   if (name === "*") return `user name cannot be "*" (it is the wildcard of ACL bindings)`;
   if (name.length > MAX_USER_NAME_LENGTH)
     return `user name is ${name.length} characters; the limit is ${MAX_USER_NAME_LENGTH}`;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return "user name contains a control character";
   if (!name.isWellFormed()) return "user name is not well-formed Unicode";
   return undefined;

@@ -130,6 +130,7 @@ export class ScramServer {
       const serverSignature = hmac(mechanism, exchange.credential.serverKey, authMessage);
       this.#principal = `User:${exchange.username}`;
       this.#state = "succeeded";
+      this.#exchange = undefined;
       return { serverFinal: `v=${serverSignature.toString("base64")}`, principal: this.#principal };
     });
   }
