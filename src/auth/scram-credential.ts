@@ -144,3 +144,8 @@ export function scramCredentialProblem(value: unknown): string | undefined {
       return `unknown SCRAM credential field "${key}"`;
   return undefined;
 }
+
+/** One credential per mechanism, each with its own salt: what an admin's "set password" stores. */
+export function scramCredentialsForPassword(password: string, options: { readonly iterations?: number } = {}): ScramCredential[] {
+  return SCRAM_MECHANISMS.map((mechanism) => createScramCredential(mechanism, password, options));
+}

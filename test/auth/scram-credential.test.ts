@@ -7,6 +7,7 @@ import {
   isStrictBase64,
   iterationsProblem,
   passwordMatches,
+  scramCredentialsForPassword,
   scramCredentialProblem,
 } from "../../src/auth/scram-credential.ts";
 
@@ -103,5 +104,15 @@ describe("SCRAM credential", () => {
       "serverKey must be 32 bytes for SCRAM-SHA-256",
     );
     expect(scramCredentialProblem({ ...good, password: "pw" })).toBe('unknown SCRAM credential field "password"');
+  });
+
+  test("credentials for a password: one per mechanism, separate salts, each verifying the password", () => {
+    const credentials = scramCredentialsForPassword("hunter2", { iterations: 4096 });
+    expect(credentials.map((c) => c.mechanism)).toEqual(["SCRAM-SHA-256", "SCRAM-SHA-512"]);
+    expect(credentials[0].salt).not.toBe(credentials[1].salt);
+    for (const c of credentials) {
+      expect(passwordMatches(c, "hunter2")).toBe(true);
+      expect(passwordMatches(c, "hunter3")).toBe(false);
+    }
   });
 });
