@@ -38,6 +38,14 @@ export const ERROR_CODES = {
   NOT_CONTROLLER: { status: 503, retriable: true },
   NOT_COORDINATOR: { status: 503, retriable: true },
   REQUEST_TIMED_OUT: { status: 504, retriable: true },
+  // Security (src/auth): a known principal lacking a permission (Kafka's *_AUTHORIZATION_FAILED).
+  FORBIDDEN: { status: 403, retriable: false },
+  // SASL (RFC 4422) exchange failed: one message for unknown user and wrong password alike.
+  SASL_AUTHENTICATION_FAILED: { status: 401, retriable: false },
+  UNSUPPORTED_SASL_MECHANISM: { status: 400, retriable: false },
+  ILLEGAL_SASL_STATE: { status: 400, retriable: false },
+  USER_NOT_FOUND: { status: 404, retriable: false },
+  USER_EXISTS: { status: 409, retriable: false },
 } as const satisfies Record<string, { status: number; retriable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
