@@ -2,128 +2,72 @@ import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { Broker } from "../broker/broker.ts";
 import { ClusterLink } from "../broker/cluster-link.ts";
-import {
-  type BrokerConfig,
-  brokerConfig,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_RETENTION_CHECK_MS,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_MAX_PARTITIONS,
-  defaultMaxOpenPartitions,
-} from "../broker/config.ts";
-import { CLUSTER_SECRET_ENV } from "../cluster/cluster-secret.ts";
+import { advertisedAddress, type BrokerConfig, brokerConfig } from "../broker/config.ts";
 import { runLocalCluster } from "../cluster/launcher.ts";
 import { watchParent } from "../cluster/parent-watch.ts";
+import { CLUSTER, LAUNCHER } from "../config/cluster.ts";
+import { CORE } from "../config/core.ts";
+import { argsOf } from "../config/help.ts";
+import { HTTP } from "../config/http.ts";
+import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
+import { envName } from "../config/setting.ts";
 import { createApp } from "../http/app.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import { listen } from "../http/server.ts";
-import type { FsyncMode } from "../storage/types.ts";
+import { EarlyListener, listen } from "../http/server.ts";
 import { claimDataDir, dataDirProblem } from "./data-dir.ts";
+import { removePortFile, writePortFile } from "./port-file.ts";
 
 /**
  * `streamnest broker`: one broker (`--id --port`), or with `--count=N` a local cluster
- * of N brokers run by the launcher.
+ * of N brokers run by the launcher. Every flag is declared in src/config/.
  */
 
-class FlagError extends Error {}
-
-const SIZE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3,
-};
-
-function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const text = String(value).trim();
-  const n = Number(text);
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max)
-    throw new FlagError(`--${name} must be a whole number from ${min} to ${max}, not "${String(value)}"`);
-  return n;
+/** What `broker` runs with: the broker's config and where to report its port. */
+export interface BrokerStart {
+  config: BrokerConfig;
+  portFile?: string;
 }
 
-/** Bytes, optionally with a binary unit: 1048576, 1MiB, 64m, 1g. */
-function bytes(name: string, value: unknown, min: number): number {
-  const match = /^(\d+)\s*([a-z]*)$/i.exec(String(value).trim());
-  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined;
-  const n = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min)
-    throw new FlagError(`--${name} must be a size in bytes of at least ${min} (e.g. 1048576 or 1MiB), not "${String(value)}"`);
-  return n;
-}
-
-function address(name: string, value: string): string {
-  const trimmed = value.trim();
-  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(trimmed))
-    throw new FlagError(`--${name} entries must be host:port, not "${value}"`);
-  return trimmed;
-}
-
-interface BrokerFlags {
-  id?: string;
-  port?: string;
-  host?: string;
-  "data-dir"?: string;
-  peers?: string;
-  advertise?: string;
-  "cluster-secret"?: string;
-  fsync?: string;
-  "max-partitions"?: string;
-  "max-open-partitions"?: string;
-  "max-message-bytes"?: string;
-  "max-body-bytes"?: string;
-  "segment-bytes"?: string;
-  "retention-ms"?: string;
-  "retention-bytes"?: string;
-  "retention-check-ms"?: string;
-}
-
-export function configFromFlags(flags: BrokerFlags, env: Record<string, string | undefined> = process.env): BrokerConfig {
-  if (flags.id === undefined) throw new FlagError("--id is required (a whole number of at least 1), or --count=N for a local cluster");
-  const id = integer("id", flags.id, 1, 2 ** 31 - 1);
-  const port = integer("port", flags.port ?? "8080", 1, 65535);
-  const fsync = flags.fsync ?? "interval";
-  if (fsync !== "always" && fsync !== "interval" && fsync !== "never")
-    throw new FlagError(`--fsync must be always, interval or never, not "${fsync}"`);
-  const peers = (flags.peers ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter((p) => p !== "")
-    .map((p) => address("peers", p));
-  const secret = flags["cluster-secret"] ?? env[CLUSTER_SECRET_ENV];
-  return brokerConfig({
-    id,
-    port,
-    host: flags.host ?? "0.0.0.0",
-    dataDir: resolve(flags["data-dir"] ?? `data/broker-${id}`),
-    advertise: flags.advertise !== undefined ? address("advertise", flags.advertise) : `localhost:${port}`,
-    peers,
-    clusterSecret: secret === undefined || secret === "" ? undefined : secret,
-    maxPartitions: integer("max-partitions", flags["max-partitions"] ?? DEFAULT_MAX_PARTITIONS, 1),
-    maxOpenPartitions: integer("max-open-partitions", flags["max-open-partitions"] ?? defaultMaxOpenPartitions(), 1),
-    maxMessageBytes: bytes("max-message-bytes", flags["max-message-bytes"] ?? DEFAULT_MAX_MESSAGE_BYTES, 1),
-    maxBodyBytes: bytes("max-body-bytes", flags["max-body-bytes"] ?? DEFAULT_MAX_BODY_BYTES, 1),
-    ...(flags["retention-check-ms"] !== undefined
-      ? { retentionCheckMs: integer("retention-check-ms", flags["retention-check-ms"], 100, 2 ** 31 - 1) }
-      : {}),
-    log: {
-      fsync: fsync as FsyncMode,
-      ...(flags["segment-bytes"] !== undefined ? { segmentBytes: bytes("segment-bytes", flags["segment-bytes"], 1024) } : {}),
-      ...(flags["retention-ms"] !== undefined ? { retentionMs: integer("retention-ms", flags["retention-ms"], 0) } : {}),
-      ...(flags["retention-bytes"] !== undefined ? { retentionBytes: bytes("retention-bytes", flags["retention-bytes"], 0) } : {}),
-    },
-  });
+export function configFromFlags(flags: Flags, env: Env = process.env): BrokerStart {
+  const core = readSection(CORE, flags, env);
+  const http = readSection(HTTP, flags, env);
+  const cluster = readSection(CLUSTER, flags, env);
+  if (core.id === undefined)
+    throw configError(`--id is required (a whole number of at least 1), or --count=N for a local cluster`);
+  const id = core.id;
+  const port = http.port;
+  if (cluster.advertise !== undefined && /:0+$/.test(cluster.advertise))
+    throw configError(`--advertise must name the port clients use, not 0 (with --port=0 leave it out: the port picked is advertised)`);
+  const secret = cluster.clusterSecret;
+  return {
+    config: brokerConfig({
+      id,
+      port,
+      host: http.host,
+      dataDir: resolve(core.dataDir ?? `data/broker-${id}`),
+      // With --port=0 this says port 0 until the broker has its port (runBroker).
+      advertise: cluster.advertise ?? advertisedAddress(port),
+      peers: cluster.peers,
+      clusterSecret: secret === undefined || secret === "" ? undefined : secret,
+      maxPartitions: core.maxPartitions,
+      maxOpenPartitions: core.maxOpenPartitions,
+      maxMessageBytes: core.maxMessageBytes,
+      maxBodyBytes: http.maxBodyBytes,
+      retentionCheckMs: core.retentionCheckMs,
+      log: {
+        fsync: core.fsync,
+        segmentBytes: core.segmentBytes,
+        ...(core.retentionMs !== undefined ? { retentionMs: core.retentionMs } : {}),
+        ...(core.retentionBytes !== undefined ? { retentionBytes: core.retentionBytes } : {}),
+      },
+    }),
+    ...(http.portFile !== undefined && http.portFile !== "" ? { portFile: resolve(http.portFile) } : {}),
+  };
 }
 
 /** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
-export async function runBroker(config: BrokerConfig): Promise<number> {
+export async function runBroker(start: BrokerStart): Promise<number> {
+  let config = start.config;
   let broker: Broker;
   let link: ClusterLink;
   const dataDir = dataDirProblem(config.dataDir, config.id);
@@ -131,16 +75,31 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
     console.error(`Error: ${dataDir}`);
     return 1;
   }
+  // --port=0: bind first, so the port the system picks is the one advertised to peers
+  // and clients (they are built with it below) and is never let go of in between.
+  let early: EarlyListener | undefined;
+  if (config.port === 0) {
+    try {
+      early = new EarlyListener({ host: config.host, port: 0 });
+    } catch (error) {
+      console.error(`Error: ${listenFailure(error, config)}`);
+      return 1;
+    }
+    const port = early.port;
+    config = { ...config, port, advertise: config.advertise === advertisedAddress(0) ? advertisedAddress(port) : config.advertise };
+  }
   try {
     link = new ClusterLink(config, { log: (line) => console.log(line) });
     broker = Broker.open(config, { ...link.brokerDeps(), warn: (m) => console.warn(`warning: ${m}`) });
     link.attach(broker);
   } catch (error) {
+    await early?.close();
     console.error(`Error: ${(error as Error).message}`);
     return 1;
   }
   const claimed = claimDataDir(config.dataDir, config.id);
   if (claimed !== undefined) {
+    await early?.close();
     await broker.close();
     console.error(`Error: ${claimed}`);
     return 1;
@@ -151,13 +110,20 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
   const app = createApp(broker, { cluster: link });
   let server;
   try {
-    server = listen(app, { host: config.host, port: config.port });
+    server = early ? early.serve(app) : listen(app, { host: config.host, port: config.port });
   } catch (error) {
     await broker.close();
-    // Bun names only the errno (e.g. EINVAL for a --host that is no address of this machine).
-    const message = error instanceof StreamNestError ? error.message : `cannot listen on ${config.host} port ${config.port}: ${(error as Error).message}`;
-    console.error(`Error: ${message}`);
+    console.error(`Error: ${listenFailure(error, config)}`);
     return 1;
+  }
+  if (start.portFile !== undefined) {
+    const problem = writePortFile(start.portFile, config.port);
+    if (problem !== undefined) {
+      await server.stop(true);
+      await broker.close();
+      console.error(`Error: ${problem}`);
+      return 1;
+    }
   }
   link.start();
   console.log(`Broker ${config.id} running on :${config.port}`);
@@ -176,6 +142,7 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
       await broker.close();
       await Promise.race([draining, Bun.sleep(2000)]);
       await server.stop(true);
+      if (start.portFile !== undefined) removePortFile(start.portFile, config.port);
       finish(0);
     } catch (error) {
       console.error(`Error while stopping: ${(error as Error).message}`);
@@ -192,11 +159,20 @@ export async function runBroker(config: BrokerConfig): Promise<number> {
   return code;
 }
 
+/** Bun names only the errno (e.g. EINVAL for a --host that is no address of this machine). */
+function listenFailure(error: unknown, config: BrokerConfig): string {
+  if (error instanceof StreamNestError) return error.message;
+  return `cannot listen on ${config.host} port ${config.port}: ${(error as Error).message}`;
+}
+
 /** Flags a launched broker gets from the launcher itself, so not passed through. */
 const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers", "cluster-secret"]);
 
 /** Flags of one broker that the launcher decides itself for each broker it runs. */
-const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise"] as const;
+const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise", "port-file"] as const;
+
+/** The same, as environment variables: every launched broker would inherit them. */
+const SINGLE_BROKER_SETTINGS = [CORE.id, HTTP.port, CLUSTER.peers, CLUSTER.advertise, HTTP.portFile];
 
 function passThrough(rawArgs: string[]): string[] {
   const out: string[] = [];
@@ -219,58 +195,36 @@ function passThrough(rawArgs: string[]): string[] {
 
 export default defineCommand({
   meta: { name: "broker", description: "Run a broker (--id --port), or a local cluster of N brokers (--count=N)" },
-  args: {
-    id: { type: "string", description: "broker id, a whole number of at least 1", valueHint: "n" },
-    port: { type: "string", description: "HTTP port (default 8080)", valueHint: "port" },
-    host: { type: "string", description: "interface to listen on (default 0.0.0.0)", valueHint: "host" },
-    "data-dir": {
-      type: "string",
-      description: "data folder (default data/broker-<id>; with --count, the parent folder, default data)",
-      valueHint: "dir",
-    },
-    peers: { type: "string", description: "the other brokers, comma-separated", valueHint: "host:port,…" },
-    advertise: { type: "string", description: "address clients are told to use (default localhost:<port>)", valueHint: "host:port" },
-    "cluster-secret": { type: "string", description: `secret guarding /internal/ routes (or $${CLUSTER_SECRET_ENV})`, valueHint: "secret" },
-    fsync: { type: "string", description: "flush to the device: always | interval | never (default interval)", valueHint: "mode" },
-    "max-partitions": { type: "string", description: `most partitions of one topic (default ${DEFAULT_MAX_PARTITIONS})`, valueHint: "n" },
-    "max-open-partitions": {
-      type: "string",
-      description: `most partition logs kept open when idle, ~3 open files each (default from ulimit -n: ${defaultMaxOpenPartitions()})`,
-      valueHint: "n",
-    },
-    "max-message-bytes": { type: "string", description: "largest message (default 1MiB)", valueHint: "bytes" },
-    "max-body-bytes": { type: "string", description: "largest request body (default 32MiB)", valueHint: "bytes" },
-    "segment-bytes": { type: "string", description: "roll log segments at this size (default 128MiB)", valueHint: "bytes" },
-    "retention-ms": { type: "string", description: "delete segments older than this (default: keep)", valueHint: "ms" },
-    "retention-bytes": { type: "string", description: "keep at most this many bytes per partition (default: no limit)", valueHint: "bytes" },
-    "retention-check-ms": {
-      type: "string",
-      description: `how often segments are checked against retention (default ${DEFAULT_RETENTION_CHECK_MS})`,
-      valueHint: "ms",
-    },
-    count: { type: "string", description: "run a local cluster of N brokers (ids 1..N)", valueHint: "n" },
-    "base-port": { type: "string", description: "with --count: port of broker 1 (default 8080)", valueHint: "port" },
-  },
+  args: argsOf(CORE, HTTP, CLUSTER, LAUNCHER),
   async run({ args, rawArgs }) {
     try {
-      if (args.count !== undefined) {
-        const count = integer("count", args.count, 1, 1000);
-        const basePort = integer("base-port", args["base-port"] ?? "8080", 1, 65535);
+      if (args.count !== undefined && args["base-port"] !== undefined && /^\s*0+\s*$/.test(args["base-port"]))
+        throw configError(
+          "--count needs its ports before the brokers start (each is told the others' ports), so --base-port cannot be 0: choose a free --base-port",
+        );
+      const launcher = readSection(LAUNCHER, args);
+      if (launcher.count !== undefined) {
+        const { count, basePort } = launcher;
         const single = SINGLE_BROKER_FLAGS.filter((name) => args[name] !== undefined);
         if (single.length > 0)
-          throw new FlagError(
+          throw configError(
             `--count starts brokers 1..N on ports from --base-port, each told the others as peers, so it takes no ${single.map((n) => `--${n}`).join(", ")} (those run one broker: --id --port --peers)`,
+          );
+        const inherited = SINGLE_BROKER_SETTINGS.map(envName).filter((name) => name !== undefined && (process.env[name] ?? "") !== "");
+        if (inherited.length > 0)
+          throw configError(
+            `--count decides each broker's id, port and peers itself, and every broker it starts would inherit ${inherited.join(", ")}: unset ${inherited.length === 1 ? "it" : "them"}`,
           );
         // Every broker would refuse a bad flag the same way: say it once, start nothing.
         configFromFlags({ ...args, id: "1", port: String(basePort), "data-dir": undefined, peers: undefined, "cluster-secret": undefined });
-        const secret = args["cluster-secret"];
+        const secret = readSection(CLUSTER, args).clusterSecret;
         const code = await runLocalCluster({
           count,
           basePort,
-          dataDir: args["data-dir"] ?? "data",
+          dataDir: readSection(CORE, args).dataDir ?? "data",
           // One line for an unusable folder, rather than every broker failing on it.
           prepareDataDir: (dir) => dataDirProblem(dir),
-          host: args.host,
+          host: readGiven(HTTP.host, args),
           brokerArgs: passThrough(rawArgs),
           // By environment, as the launcher hands over a generated one: argv is public in `ps`.
           ...(secret !== undefined && secret !== "" ? { clusterSecret: secret } : {}),
@@ -278,11 +232,10 @@ export default defineCommand({
         process.exit(code);
       }
       if (args["base-port"] !== undefined)
-        throw new FlagError("--base-port goes with --count (a local cluster); one broker takes --port");
-      const config = configFromFlags(args);
-      process.exit(await runBroker(config));
+        throw configError("--base-port goes with --count (a local cluster); one broker takes --port");
+      process.exit(await runBroker(configFromFlags(args)));
     } catch (error) {
-      if (error instanceof FlagError) {
+      if (error instanceof StreamNestError && error.code === "INVALID_REQUEST") {
         console.error(`Error: ${error.message}`);
         process.exit(1);
       }

@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.ts";
-import { type BrokerConfig, brokerConfig, defaultMaxOpenPartitions } from "../../src/broker/config.ts";
+import { type BrokerConfig, brokerConfig } from "../../src/broker/config.ts";
+import { defaultMaxOpenPartitions } from "../../src/config/core.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
 import type { StoredRecord } from "../../src/storage/types.ts";
 

@@ -1,0 +1,29 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+
+/**
+ * `--port-file`: the port a broker listens on, for whoever started it with `--port=0`.
+ * Written to a temporary file beside it and renamed into place (as nats-server writes
+ * its ports file), so a reader polling for the file never sees it half written.
+ */
+
+/** Writes `port` (and a newline) to `path`; returns why it could not, if so. */
+export function writePortFile(path: string, port: number): string | undefined {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, `${port}\n`);
+    renameSync(temporary, path);
+    return undefined;
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    return `cannot write the port file ${path}: ${(error as Error).message}`;
+  }
+}
+
+/** Removes the file on a clean stop, unless another broker has written its own port there since. */
+export function removePortFile(path: string, port: number): void {
+  try {
+    if (readFileSync(path, "utf8").trim() === String(port)) rmSync(path, { force: true });
+  } catch {
+    // already gone, or never readable: nothing of ours to remove
+  }
+}
