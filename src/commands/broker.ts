@@ -36,8 +36,6 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
     throw configError(`--id is required (a whole number of at least 1), or --count=N for a local cluster`);
   const id = core.id;
   const port = http.port;
-  if (cluster.advertise !== undefined && /:0+$/.test(cluster.advertise))
-    throw configError(`--advertise must name the port clients use, not 0 (with --port=0 leave it out: the port picked is advertised)`);
   const secret = cluster.clusterSecret;
   return {
     config: brokerConfig({
@@ -45,8 +43,9 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       port,
       host: http.host,
       dataDir: resolve(core.dataDir ?? `data/broker-${id}`),
-      // With --port=0 this says port 0 until the broker has its port (runBroker).
-      advertise: cluster.advertise ?? advertisedAddress(port),
+      // Port 0 in it stands for the port listened on: with --port=0 it is replaced once
+      // the broker has its port (runBroker).
+      advertise: withPort(cluster.advertise ?? advertisedAddress(0), port),
       peers: cluster.peers,
       clusterSecret: secret === undefined || secret === "" ? undefined : secret,
       maxPartitions: core.maxPartitions,
@@ -63,6 +62,11 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
     }),
     ...(http.portFile !== undefined && http.portFile !== "" ? { portFile: resolve(http.portFile) } : {}),
   };
+}
+
+/** `host:0` as `host:<port>` (port 0 in an advertised address means "the port listened on"); other addresses as they are. */
+function withPort(address: string, port: number): string {
+  return port === 0 ? address : address.replace(/:0+$/, `:${port}`);
 }
 
 /** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
@@ -86,7 +90,7 @@ export async function runBroker(start: BrokerStart): Promise<number> {
       return 1;
     }
     const port = early.port;
-    config = { ...config, port, advertise: config.advertise === advertisedAddress(0) ? advertisedAddress(port) : config.advertise };
+    config = { ...config, port, advertise: withPort(config.advertise, port) };
   }
   try {
     link = new ClusterLink(config, { log: (line) => console.log(line) });

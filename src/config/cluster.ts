@@ -8,7 +8,7 @@ export const CLUSTER = section({
     flag: "advertise",
     hint: "host:port",
     defaultText: "localhost:<port>",
-    help: "address clients are told to use",
+    help: "address clients are told to use; port 0 in it: the port listened on",
   },
   clusterSecret: {
     kind: "text",

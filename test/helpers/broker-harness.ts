@@ -4,11 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePorts } from "./ports.ts";
 import { streamnestCommand } from "./streamnest-command.ts";
+import { until, untilHealthy } from "./until.ts";
 
 /**
- * Starts real broker processes on free ports with temporary data dirs, waits until they
- * answer /health, and stops them after. Every process started here is also killed when
- * the test process exits, so a failing test never leaves a broker behind.
+ * Starts real broker processes with temporary data dirs, bound to 127.0.0.1, waits until
+ * they answer /health, and stops them after. A broker takes a port it picks itself
+ * (`--port=0`) and reports on its first line; only a cluster, whose brokers are each told
+ * the others' addresses at start, gets ports reserved up front. Every process started
+ * here is also killed when the test process exits, so a failing test never leaves a
+ * broker behind.
  */
 
 export interface BrokerOptions {
@@ -16,7 +20,12 @@ export interface BrokerOptions {
   args?: string[];
   env?: Record<string, string>;
   secret?: string;
+  /** Runs the broker through this command (e.g. a shell that lowers `ulimit -n`, then `exec "$@"`). */
+  wrap?: string[];
 }
+
+/** A broker's first line, naming the port it listens on. */
+const RUNNING = /^Broker \d+ running on :(\d+)$/m;
 
 const live = new Set<Subprocess>();
 process.on("exit", () => {
@@ -27,14 +36,27 @@ export class BrokerProcess {
   proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
   output = "";
   private readonly waiters: Array<{ text: string; resolve: () => void }> = [];
+  private knownPort: number | undefined;
 
+  /**
+   * `port` 0: the broker picks one at its first start (`--port=0`) and keeps it on
+   * restarts, so that what it advertised stays true.
+   */
   constructor(
     readonly id: number,
-    readonly port: number,
+    port: number,
     readonly dataDir: string,
     readonly peers: string[],
     readonly options: BrokerOptions,
-  ) {}
+  ) {
+    this.knownPort = port === 0 ? undefined : port;
+  }
+
+  /** The port it listens on (known once it has started). */
+  get port(): number {
+    if (this.knownPort === undefined) throw new Error(`broker ${this.id} has not reported its port yet`);
+    return this.knownPort;
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -48,7 +70,8 @@ export class BrokerProcess {
     const args = [
       "broker",
       `--id=${this.id}`,
-      `--port=${this.port}`,
+      `--port=${this.knownPort ?? 0}`,
+      "--host=127.0.0.1",
       `--data-dir=${this.dataDir}`,
     ];
     if (this.peers.length > 0) args.push(`--peers=${this.peers.join(",")}`);
@@ -58,7 +81,7 @@ export class BrokerProcess {
 
   /** Starts the process and resolves once it answers GET /health. */
   async start(timeoutMs = 20_000): Promise<void> {
-    const proc = Bun.spawn([...streamnestCommand(), ...this.args], {
+    const proc = Bun.spawn([...(this.options.wrap ?? []), ...streamnestCommand(), ...this.args], {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -104,20 +127,22 @@ export class BrokerProcess {
   }
 
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.proc?.exitCode !== null && this.proc?.exitCode !== undefined)
-        throw new Error(`broker ${this.id} exited with ${this.proc.exitCode}; output:\n${this.output}`);
-      try {
-        const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline)
-        throw new Error(`broker ${this.id} did not answer /health within ${timeoutMs} ms; output:\n${this.output}`);
-      await Bun.sleep(50);
+    const exited = () => {
+      const code = this.proc?.exitCode;
+      return code === null || code === undefined ? undefined : `it exited with ${code}`;
+    };
+    const options = { timeoutMs, hopeless: exited, context: () => `output:\n${this.output}` };
+    if (this.knownPort === undefined) {
+      // The first line names the port; nothing listens there before it is printed.
+      const { port } = await this.reportedPort(options);
+      this.knownPort = port;
     }
+    await untilHealthy(`broker ${this.id}`, this.url, options);
+  }
+
+  private async reportedPort(options: { timeoutMs: number; hopeless: () => string | undefined; context: () => string }) {
+    const line = await until(`broker ${this.id} reporting its port`, async () => RUNNING.exec(this.output), (m) => m !== null, options);
+    return { port: Number(line?.[1]) };
   }
 
   /** Clean stop (SIGTERM), waiting for the process to exit. */
@@ -168,10 +193,18 @@ export class TestCluster {
   }
 }
 
-/** Starts `count` brokers (ids 1..count) that know each other as peers. */
+/**
+ * Starts `count` brokers (ids 1..count) that know each other as peers. One broker picks
+ * its own port. Brokers of a cluster are each given every other's address with
+ * --peers when they start (as the launcher and a real deployment do), so their ports
+ * must be known before any starts: those are reserved here. Starting them one by one
+ * with --port=0 and only the earlier ones as peers would rely on gossip to complete the
+ * membership, and placement (round-robin over the brokers known when a topic is
+ * created) would then depend on how far it had got.
+ */
 export async function startCluster(count: number, options: BrokerOptions = {}): Promise<TestCluster> {
   const root = mkdtempSync(join(tmpdir(), "streamnest-test-"));
-  const ports = await freePorts(count);
+  const ports = count === 1 ? [0] : await freePorts(count);
   const secret = options.secret ?? (count > 1 ? `test-secret-${crypto.randomUUID()}` : undefined);
   const brokers = ports.map(
     (port, i) =>
