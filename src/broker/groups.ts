@@ -20,6 +20,7 @@ import type { GroupStat } from "../metrics/group-metrics.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import { type GroupCall, type GroupCallSender, noGroupCallSender } from "./groups-seam.ts";
 import type { TopicDescription } from "./types.ts";
+import { GROUP_LIMITS } from "../config/core.ts";
 
 /**
  * Consumer groups inside the broker: finds a group's coordinator (the leader of its
@@ -93,7 +94,7 @@ export interface PartitionOffsets {
 }
 
 /** How long a forwarded join may be held beyond the normal call timeout. */
-const DEFAULT_JOIN_WAIT_MS = 5_000;
+const DEFAULT_JOIN_WAIT_MS = GROUP_LIMITS.forwardedJoinExtraWaitMs.value;
 
 export class GroupService {
   private coordinator: GroupCoordinator | undefined;

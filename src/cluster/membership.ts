@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import type { PeerClient } from "./peer-client.ts";
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 
 /**
  * Who is in the cluster and who is alive. A broker starts knowing only its peers'
@@ -17,8 +18,8 @@ import type { PeerClient } from "./peer-client.ts";
  */
 
 export const HEARTBEAT_PATH = "/internal/heartbeat";
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
-export const DEFAULT_DEAD_AFTER_MS = 2_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = CLUSTER_LIMITS.heartbeatIntervalMs.value;
+export const DEFAULT_DEAD_AFTER_MS = CLUSTER_LIMITS.deadAfterMs.value;
 
 /** One broker as the heartbeat names it. */
 export interface BrokerIdentity {

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from "prom-client";
+import { GROUP_LIMITS } from "../config/core.ts";
 
 /**
  * Consumer-group metrics. Each broker reports the groups it coordinates (as Kafka's
@@ -28,7 +29,7 @@ export interface GroupStat {
 }
 
 /** One scrape asks the source once, however many gauges read it. */
-const SNAPSHOT_TTL_MS = 500;
+const SNAPSHOT_TTL_MS = GROUP_LIMITS.metricsSnapshotTtlMs.value;
 
 export function registerGroupMetrics(registry: Registry, source: () => Promise<GroupStat[]>): void {
   let cached: { at: number; stats: Promise<GroupStat[]> } | undefined;
