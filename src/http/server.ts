@@ -81,9 +81,11 @@ export class EarlyListener {
     return this.server;
   }
 
-  /** Gives the port up when the broker fails to start. */
+  /** Gives the port up when the broker fails to start: a request that waited is answered 503. */
   async close(): Promise<void> {
     this.settle(undefined);
+    // New connections are refused at once; those answered 503 close as they finish.
+    await Promise.race([this.server.stop(false), Bun.sleep(1000)]);
     await this.server.stop(true);
   }
 }
