@@ -3,7 +3,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BrokerProcess, runCli, startBroker } from "../helpers/broker-harness.ts";
-import { freePortRange } from "../helpers/port-range.ts";
 
 /** The `streamnest broker` command: flags, a taken port, signals. */
 let stop: (() => Promise<void>) | undefined;
@@ -17,7 +16,7 @@ test("a port in use is an error naming the port, exit 1", async () => {
   stop = started.stop;
   const dir = mkdtempSync(join(tmpdir(), "streamnest-cmd-"));
   try {
-    const result = await runCli(["broker", "--id=2", `--port=${started.broker.port}`, `--data-dir=${dir}`]);
+    const result = await runCli(["broker", "--id=2", `--port=${started.broker.port}`, "--host=127.0.0.1", `--data-dir=${dir}`]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`port ${started.broker.port}`);
     expect(result.stdout).not.toContain("running on");
@@ -31,7 +30,7 @@ test("a port in use is an error naming the port, exit 1", async () => {
 test("a data dir in use by another broker is an error, exit 1", async () => {
   const started = await startBroker();
   stop = started.stop;
-  const result = await runCli(["broker", "--id=1", `--port=${started.broker.port}`, `--data-dir=${started.broker.dataDir}`]);
+  const result = await runCli(["broker", "--id=1", `--port=${started.broker.port}`, "--host=127.0.0.1", `--data-dir=${started.broker.dataDir}`]);
   expect(result.exitCode).toBe(1);
   expect(result.stderr).toContain("in use by another broker");
   expect((await fetch(`${started.broker.url}/health`)).status).toBe(200);
@@ -46,7 +45,7 @@ test("a data dir that cannot be a folder is one line naming it and why, exit 1",
       [file, "it is a file, not a folder"],
       [join(file, "sub", "deeper"), `${file} is a file, not a folder`],
     ]) {
-      const result = await runCli(["broker", "--id=1", `--port=${freePortRange(1)}`, `--data-dir=${dataDir}`]);
+      const result = await runCli(["broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir}`]);
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toBe(`Error: cannot use data dir ${dataDir}: ${reason}\n`);
       expect(result.stdout).toBe("");
