@@ -12,6 +12,8 @@ export const CLIENT = section({
 });
 
 export const CLIENT_LIMITS = {
+  /** Long polls get their own wait added. */
+  requestTimeoutMs: limit(30_000, "longest wait for one answer from a broker", "ms"),
   /** Each read may wait this long at the broker for new records before asking again. */
   longPollMs: limit(20_000, "how long one read may wait at the broker for new records", "ms"),
   consumerReadMax: limit(1000, "records one read of the consumer asks for", "count"),

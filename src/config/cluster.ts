@@ -53,3 +53,12 @@ export const CLUSTER_LIMITS = {
   forwardedProduceCallWaitMs: limit(20, "time a leader may take per produce call beyond the first in one request", "ms"),
   forwardedProduceMaxExtraWaitMs: limit(5_000, "most extra time a leader may take for the calls of one request", "ms"),
 };
+
+/** How the launcher keeps its brokers running (`broker --count=N`). */
+export const LAUNCHER_LIMITS = {
+  quickFailureMs: limit(10_000, "a broker run shorter than this counts as a quick failure", "ms"),
+  maxQuickFailures: limit(5, "consecutive quick failures after which the launcher gives a broker up", "count"),
+  firstBackoffMs: limit(500, "first wait before restarting a broker that failed", "ms"),
+  maxBackoffMs: limit(8_000, "longest wait before restarting a broker that failed", "ms"),
+  stopGraceMs: limit(10_000, "how long a stop waits for SIGTERM to work before SIGKILL", "ms"),
+};

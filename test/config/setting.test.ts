@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { CLUSTER_SECRET_ENV } from "../../src/cluster/cluster-secret.ts";
 import { CLUSTER, LAUNCHER } from "../../src/config/cluster.ts";
 import { CORE } from "../../src/config/core.ts";
 import { envName, limit } from "../../src/config/setting.ts";
@@ -12,6 +13,8 @@ test("variables are STREAMNEST_ and the flag's name", () => {
     "STREAMNEST_DATA_DIR",
   ]);
   expect(envName(LAUNCHER.basePort)).toBeUndefined();
+  // The launcher hands its brokers the secret under the same name.
+  expect(envName(CLUSTER.clusterSecret)).toBe(CLUSTER_SECRET_ENV);
 });
 
 test("a fixed limit keeps its value, unit and reason together", () => {

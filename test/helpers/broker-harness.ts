@@ -22,6 +22,11 @@ export interface BrokerOptions {
   secret?: string;
   /** Runs the broker through this command (e.g. a shell that lowers `ulimit -n`, then `exec "$@"`). */
   wrap?: string[];
+  /**
+   * The one address brokers listen on (default 127.0.0.1; never a wildcard): another
+   * address of this machine when a test must reach a broker by a non-loopback name.
+   */
+  host?: string;
 }
 
 /** A broker's first line, naming the port it listens on. */
@@ -59,7 +64,7 @@ export class BrokerProcess {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.options.host ?? "127.0.0.1"}:${this.port}`;
   }
 
   get address(): string {
@@ -71,7 +76,7 @@ export class BrokerProcess {
       "broker",
       `--id=${this.id}`,
       `--port=${this.knownPort ?? 0}`,
-      "--host=127.0.0.1",
+      `--host=${this.options.host ?? "127.0.0.1"}`,
       `--data-dir=${this.dataDir}`,
     ];
     if (this.peers.length > 0) args.push(`--peers=${this.peers.join(",")}`);
@@ -212,7 +217,7 @@ export async function startCluster(count: number, options: BrokerOptions = {}): 
         i + 1,
         port,
         join(root, `broker-${i + 1}`),
-        ports.filter((p) => p !== port).map((p) => `localhost:${p}`),
+        ports.filter((p) => p !== port).map((p) => `${options.host ?? "localhost"}:${p}`),
         { ...options, secret },
       ),
   );
