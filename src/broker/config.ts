@@ -1,3 +1,4 @@
+import { advertisedAddress } from "../config/broker-settings.ts";
 import { CLUSTER } from "../config/cluster.ts";
 import { CORE, defaultMaxOpenPartitions } from "../config/core.ts";
 import { HTTP } from "../config/http.ts";
@@ -51,9 +52,4 @@ export function brokerConfig(
     maxOpenPartitions: fields.maxOpenPartitions ?? defaultMaxOpenPartitions(),
     ...fields,
   };
-}
-
-/** The address a broker on `port` advertises when --advertise names none. */
-export function advertisedAddress(port: number): string {
-  return `localhost:${port}`;
 }

@@ -2,13 +2,14 @@ import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { Broker } from "../broker/broker.ts";
 import { ClusterLink } from "../broker/cluster-link.ts";
-import { advertisedAddress, type BrokerConfig, brokerConfig } from "../broker/config.ts";
+import { type BrokerConfig, brokerConfig } from "../broker/config.ts";
 import { runLocalCluster } from "../cluster/launcher.ts";
 import { watchParent } from "../cluster/parent-watch.ts";
 import { CLUSTER, LAUNCHER } from "../config/cluster.ts";
 import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
+import { readBrokerSettings, withPort } from "../config/broker-settings.ts";
 import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
 import { envName } from "../config/setting.ts";
 import { createApp } from "../http/app.ts";
@@ -29,25 +30,16 @@ export interface BrokerStart {
 }
 
 export function configFromFlags(flags: Flags, env: Env = process.env): BrokerStart {
-  const core = readSection(CORE, flags, env);
-  const http = readSection(HTTP, flags, env);
-  const cluster = readSection(CLUSTER, flags, env);
-  if (core.id === undefined)
-    throw configError(`--id is required (a whole number of at least 1), or --count=N for a local cluster`);
-  const id = core.id;
-  const port = http.port;
-  const secret = cluster.clusterSecret;
+  const { core, http, cluster } = readBrokerSettings(flags, env);
   return {
     config: brokerConfig({
-      id,
-      port,
+      id: core.id,
+      dataDir: core.dataDir,
       host: http.host,
-      dataDir: resolve(core.dataDir ?? `data/broker-${id}`),
-      // Port 0 in it stands for the port listened on: with --port=0 it is replaced once
-      // the broker has its port (runBroker).
-      advertise: withPort(cluster.advertise ?? advertisedAddress(0), port),
+      port: http.port,
+      advertise: cluster.advertise,
       peers: cluster.peers,
-      clusterSecret: secret === undefined || secret === "" ? undefined : secret,
+      clusterSecret: cluster.clusterSecret,
       maxPartitions: core.maxPartitions,
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,
@@ -60,13 +52,8 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
         ...(core.retentionBytes !== undefined ? { retentionBytes: core.retentionBytes } : {}),
       },
     }),
-    ...(http.portFile !== undefined && http.portFile !== "" ? { portFile: resolve(http.portFile) } : {}),
+    ...(http.portFile !== undefined ? { portFile: http.portFile } : {}),
   };
-}
-
-/** `host:0` as `host:<port>` (port 0 in an advertised address means "the port listened on"); other addresses as they are. */
-function withPort(address: string, port: number): string {
-  return port === 0 ? address : address.replace(/:0+$/, `:${port}`);
 }
 
 /** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
