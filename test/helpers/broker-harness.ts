@@ -2,17 +2,15 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePorts } from "./ports.ts";
 import { streamnestCommand } from "./streamnest-command.ts";
 import { until, untilHealthy } from "./until.ts";
 
 /**
  * Starts real broker processes with temporary data dirs, bound to 127.0.0.1, waits until
- * they answer /health, and stops them after. A broker takes a port it picks itself
- * (`--port=0`) and reports on its first line; only a cluster, whose brokers are each told
- * the others' addresses at start, gets ports reserved up front. Every process started
- * here is also killed when the test process exits, so a failing test never leaves a
- * broker behind.
+ * they answer /health, and stops them after. Every broker takes a port it picks itself
+ * (`--port=0`) and names on its first line; nothing is reserved and handed on, so no
+ * test races another for a port. Every process started here is also killed when the
+ * test process exits, so a failing test never leaves a broker behind.
  */
 
 export interface BrokerOptions {
@@ -51,7 +49,7 @@ export class BrokerProcess {
     readonly id: number,
     port: number,
     readonly dataDir: string,
-    readonly peers: string[],
+    public peers: string[],
     readonly options: BrokerOptions,
   ) {
     this.knownPort = port === 0 ? undefined : port;
@@ -67,8 +65,14 @@ export class BrokerProcess {
     return `http://${this.options.host ?? "127.0.0.1"}:${this.port}`;
   }
 
+  /** The address it advertises (the default, localhost:<port>). */
   get address(): string {
     return `localhost:${this.port}`;
+  }
+
+  /** The address other brokers reach it at: localhost, or the one address it listens on. */
+  get dialAddress(): string {
+    return `${this.options.host ?? "localhost"}:${this.port}`;
   }
 
   get args(): string[] {
@@ -199,36 +203,46 @@ export class TestCluster {
 }
 
 /**
- * Starts `count` brokers (ids 1..count) that know each other as peers. One broker picks
- * its own port. Brokers of a cluster are each given every other's address with
- * --peers when they start (as the launcher and a real deployment do), so their ports
- * must be known before any starts: those are reserved here. Starting them one by one
- * with --port=0 and only the earlier ones as peers would rely on gossip to complete the
- * membership, and placement (round-robin over the brokers known when a topic is
- * created) would then depend on how far it had got.
+ * Starts `count` brokers (ids 1..count) that know each other, each on a port it picks
+ * itself (`--port=0`). Ports are known only once a broker runs, so broker 1 starts
+ * first, the others then with broker 1 as their peer, and the heartbeats (which carry
+ * every member a broker knows) complete the membership; this returns once every broker
+ * counts every other alive, so placement (round-robin over the brokers known) is the
+ * same as if all had been configured. From then on each broker's --peers names all
+ * the others, as the launcher gives them: a restarted broker comes back configured
+ * like one of a real deployment.
  */
 export async function startCluster(count: number, options: BrokerOptions = {}): Promise<TestCluster> {
   const root = mkdtempSync(join(tmpdir(), "streamnest-test-"));
-  const ports = count === 1 ? [0] : await freePorts(count);
   const secret = options.secret ?? (count > 1 ? `test-secret-${crypto.randomUUID()}` : undefined);
-  const brokers = ports.map(
-    (port, i) =>
-      new BrokerProcess(
-        i + 1,
-        port,
-        join(root, `broker-${i + 1}`),
-        ports.filter((p) => p !== port).map((p) => `${options.host ?? "localhost"}:${p}`),
-        { ...options, secret },
-      ),
-  );
+  const brokers = Array.from({ length: count }, (_, i) => new BrokerProcess(i + 1, 0, join(root, `broker-${i + 1}`), [], { ...options, secret }));
   const cluster = new TestCluster(brokers, root);
   try {
-    await Promise.all(brokers.map((b) => b.start()));
+    const [first, ...rest] = brokers;
+    await first.start();
+    for (const b of rest) b.peers = [first.dialAddress];
+    await Promise.all(rest.map((b) => b.start()));
+    for (const b of brokers) b.peers = brokers.filter((other) => other !== b).map((other) => other.dialAddress);
+    if (count > 1) await everyBrokerSeesAll(brokers);
   } catch (error) {
     await cluster.stop();
     throw error;
   }
   return cluster;
+}
+
+async function everyBrokerSeesAll(brokers: BrokerProcess[]): Promise<void> {
+  for (const b of brokers)
+    await until(
+      `broker ${b.id} counting all ${brokers.length} brokers alive`,
+      async () => {
+        const res = await fetch(`${b.url}/cluster`, { signal: AbortSignal.timeout(1000) });
+        const body = (await res.json()) as { brokers: Array<{ alive: boolean }> };
+        return body.brokers.filter((x) => x.alive).length;
+      },
+      (alive) => alive === brokers.length,
+      { timeoutMs: 20_000, context: () => `output:\n${b.output}` },
+    );
 }
 
 /** One broker on a free port with its own temporary data dir. */

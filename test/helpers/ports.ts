@@ -2,9 +2,9 @@ import { createServer } from "node:net";
 
 /**
  * A port the OS says is free right now (bind to 0, read it back, release it). A broker
- * picks its own port (`--port=0`); this is left for what cannot: a port where nothing
- * listens (a client's "connection refused"), and the brokers of a cluster, each told
- * the others' addresses when it starts (see startCluster).
+ * picks its own port (`--port=0`); this is left for a port where nothing listens (a
+ * client's "connection refused") and for in-process cluster nodes (test/cluster/),
+ * which are built knowing each other's addresses.
  */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,11 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { cleanupsAfterEach } from "../helpers/cleanups.ts";
 import { get, post } from "../helpers/cluster-http.ts";
-import { freePorts } from "../helpers/ports.ts";
-import { BrokerProcess } from "../helpers/broker-harness.ts";
+import { startCluster } from "../helpers/broker-harness.ts";
 
 /**
  * A batch spread over many partitions reaches each other leader as one forwarded request
@@ -21,23 +17,13 @@ const LIMIT = 256;
 const PARTITIONS = 300;
 
 async function startLimitedCluster(): Promise<string[]> {
-  const root = mkdtempSync(join(tmpdir(), "streamnest-fanout-"));
-  // Each is told the other's address at start, so the ports are reserved up front.
-  const ports = await freePorts(2);
-  const brokers = ports.map(
-    (port, i) =>
-      new BrokerProcess(i + 1, port, join(root, `b${i + 1}`), ports.filter((p) => p !== port).map((p) => `localhost:${p}`), {
-        secret: "fanout",
-        args: ["--max-open-partitions=16"],
-        wrap: ["sh", "-c", `ulimit -n ${LIMIT} && exec "$@"`, "sh"],
-      }),
-  );
-  cleanups.push(async () => {
-    await Promise.all(brokers.map((b) => b.kill9()));
-    rmSync(root, { recursive: true, force: true });
+  const cluster = await startCluster(2, {
+    secret: "fanout",
+    args: ["--max-open-partitions=16"],
+    wrap: ["sh", "-c", `ulimit -n ${LIMIT} && exec "$@"`, "sh"],
   });
-  await Promise.all(brokers.map((b) => b.start()));
-  return brokers.map((b) => b.url);
+  cleanups.push(() => cluster.stop());
+  return cluster.urls;
 }
 
 describe("a batch over many partitions, forwarded to a leader under a low open-file limit", () => {
