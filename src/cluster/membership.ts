@@ -343,7 +343,11 @@ export class Membership {
   quorum(): { brokers: number; alive: number; needed: number; down: string[] } {
     // A --peers entry that turned out to be this broker under another name is not another broker.
     const others = this.members.filter((m) => m.id !== this.self.id);
-    const down = others.filter((m) => !this.isMemberAlive(m)).map((m) => describe(m));
+    // By id, so that the message does not depend on the order the members were learned in.
+    const down = others
+      .filter((m) => !this.isMemberAlive(m))
+      .sort((a, b) => (a.id ?? Number.MAX_SAFE_INTEGER) - (b.id ?? Number.MAX_SAFE_INTEGER))
+      .map((m) => describe(m));
     const brokers = others.length + 1;
     return { brokers, alive: brokers - down.length, needed: Math.floor(brokers / 2) + 1, down };
   }
