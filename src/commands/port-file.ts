@@ -15,7 +15,7 @@ export function writePortFile(path: string, port: number): string | undefined {
     return undefined;
   } catch (error) {
     rmSync(temporary, { force: true });
-    return `cannot write the port file ${path}: ${(error as Error).message}`;
+    return `cannot write the port file ${path}: ${why(error)}`;
   }
 }
 
@@ -26,4 +26,12 @@ export function removePortFile(path: string, port: number): void {
   } catch {
     // already gone, or never readable: nothing of ours to remove
   }
+}
+
+function why(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "ENOTDIR") return "its folder does not exist";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "it is a folder";
+  return (error as Error).message;
 }

@@ -107,6 +107,15 @@ test("--port=0: the broker binds a port it picks, names it on its first line and
   expect(readdirSync(dir)).toEqual(["data"]);
 });
 
+test("a port file that cannot be written stops the broker before it says it runs: one line, exit 1, data dir unlocked", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "streamnest-cmd-"));
+  stop = async () => rmSync(dir, { recursive: true, force: true });
+  const portFile = join(dir, "missing", "port");
+  const result = await runCli(["broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${join(dir, "data")}`, `--port-file=${portFile}`]);
+  expect(result).toEqual({ exitCode: 1, stdout: "", stderr: `Error: cannot write the port file ${portFile}: its folder does not exist\n` });
+  expect(readdirSync(join(dir, "data"))).not.toContain("broker.lock");
+});
+
 test("settings come from STREAMNEST_* variables too; a flag wins over its variable; a bad variable is named", async () => {
   const dir = mkdtempSync(join(tmpdir(), "streamnest-cmd-"));
   const broker = new BrokerProcess(1, 0, join(dir, "data"), [], {
