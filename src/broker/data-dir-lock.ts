@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSy
 import { uptime } from "node:os";
 import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
+import { CORE_LIMITS } from "../config/core.ts";
 
 /**
  * One broker per data dir: two processes appending to the same segments would corrupt
@@ -16,7 +17,7 @@ import { StreamNestError } from "../lib/errors.ts";
  */
 
 /** How long a start waits for the lock's owner to finish exiting before refusing. */
-const OWNER_EXIT_WAIT_MS = 1000;
+const OWNER_EXIT_WAIT_MS = CORE_LIMITS.dataDirOwnerExitWaitMs.value;
 
 /** Data dirs locked by this process, so a second broker in the same process is refused too. */
 const heldHere = new Set<string>();

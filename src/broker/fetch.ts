@@ -1,3 +1,4 @@
+import { CORE_LIMITS } from "../config/core.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import type { StoredRecord } from "../storage/types.ts";
@@ -9,11 +10,11 @@ import type { FetchQuery, FetchResult } from "./types.ts";
 import { waitForAppend } from "./wait-for-append.ts";
 
 /** Fetch bounds (Kafka's fetch.max.bytes defaults to 50 MiB, max.partition.fetch.bytes to 1 MiB). */
-export const DEFAULT_FETCH_MAX_RECORDS = 500;
-export const FETCH_MAX_RECORDS_LIMIT = 10_000;
-export const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
-export const FETCH_MAX_BYTES_LIMIT = 64 * 1024 * 1024;
-export const FETCH_TIMEOUT_LIMIT_MS = 300_000;
+export const DEFAULT_FETCH_MAX_RECORDS = CORE_LIMITS.fetchMaxRecordsDefault.value;
+export const FETCH_MAX_RECORDS_LIMIT = CORE_LIMITS.fetchMaxRecords.value;
+export const DEFAULT_FETCH_MAX_BYTES = CORE_LIMITS.fetchMaxBytesDefault.value;
+export const FETCH_MAX_BYTES_LIMIT = CORE_LIMITS.fetchMaxBytes.value;
+export const FETCH_TIMEOUT_LIMIT_MS = CORE_LIMITS.fetchTimeoutMs.value;
 
 /**
  * Records from `offset`, here or from the leader as the policy decides. With none there

@@ -21,6 +21,7 @@ import type { BrokerRef } from "./metadata.ts";
 import type { MetadataStore } from "./metadata-store.ts";
 import type { PeerTransport } from "./peer-transport.ts";
 import type { PartitionRange } from "./types.ts";
+import { GROUP_LIMITS } from "../config/core.ts";
 
 /**
  * Consumer groups inside the broker: finds a group's coordinator (the leader of its
@@ -90,7 +91,7 @@ export interface GroupList {
 }
 
 /** How long a forwarded join may be held beyond the normal call timeout. */
-const DEFAULT_JOIN_WAIT_MS = 5_000;
+const DEFAULT_JOIN_WAIT_MS = GROUP_LIMITS.forwardedJoinExtraWaitMs.value;
 
 export class GroupService {
   private coordinator: GroupCoordinator | undefined;

@@ -1,10 +1,11 @@
+import { CORE_LIMITS } from "../config/core.ts";
 import { listSegmentBases } from "../storage/segment.ts";
 import type { CoreContext } from "./core-context.ts";
 import type { LogLease } from "./open-logs.ts";
 import { isInternalTopic, type PartitionState } from "./topic-catalog.ts";
 
 /** Partitions looked at per turn of the event loop by a retention pass. */
-const RETENTION_STEP_PARTITIONS = 100;
+const RETENTION_STEP_PARTITIONS = CORE_LIMITS.retentionStepPartitions.value;
 
 /**
  * Retention by age and size, run every retentionCheckMs (Kafka's

@@ -1,3 +1,4 @@
+import { CORE_LIMITS } from "../config/core.ts";
 import type { StoredRecord } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { assertOffset, countConsumed, outOfRange, topicGone } from "./fetch.ts";
@@ -6,8 +7,8 @@ import type { Tail, TailQuery } from "./types.ts";
 import { waitForAppend } from "./wait-for-append.ts";
 
 /** Records per step of a live tail. */
-const TAIL_BATCH_RECORDS = 1000;
-const TAIL_BATCH_BYTES = 1024 * 1024;
+const TAIL_BATCH_RECORDS = CORE_LIMITS.tailBatchRecords.value;
+const TAIL_BATCH_BYTES = CORE_LIMITS.tailBatchBytes.value;
 
 /**
  * A live tail: every record from `offset` (default: the end) on, then each new one as

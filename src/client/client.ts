@@ -17,6 +17,7 @@ import type {
   SchemasResult,
   TopicDescription,
 } from "./types.ts";
+import { CLIENT_LIMITS } from "../config/client.ts";
 
 export interface ClientOptions {
   /** Longest wait for one answer (long polls get their own wait added). Default 30 s. */
@@ -51,7 +52,7 @@ export class StreamNestClient {
 
   constructor(brokers: string | readonly string[], options: ClientOptions = {}) {
     this.list = parseBrokerAddresses(brokers);
-    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs ?? CLIENT_LIMITS.requestTimeoutMs.value;
   }
 
   /** Base URLs this client may use: the ones given, then the ones metadata named. */

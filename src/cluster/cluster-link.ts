@@ -1,3 +1,4 @@
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { BrokerConfig } from "../broker/config.ts";
 import { type BrokerRef, type MetadataChange, sortBrokers } from "../broker/metadata.ts";
@@ -51,7 +52,7 @@ export type { ClusterStatus };
  */
 
 /** How often an idle forwarded tail sends an empty line. */
-export const TAIL_KEEPALIVE_MS = 15_000;
+export const TAIL_KEEPALIVE_MS = CLUSTER_LIMITS.forwardedTailKeepaliveMs.value;
 
 export interface ClusterLinkOptions {
   log?: (line: string) => void;

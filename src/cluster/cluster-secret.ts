@@ -1,18 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { readClusterSecret } from "../config/broker-settings.ts";
+import { CLUSTER } from "../config/cluster.ts";
+import { envName } from "../config/setting.ts";
 
-export const CLUSTER_SECRET_ENV = "STREAMNEST_CLUSTER_SECRET";
+export const CLUSTER_SECRET_ENV = envName(CLUSTER.clusterSecret) ?? "STREAMNEST_CLUSTER_SECRET";
 
-/**
- * The one lookup of the configured secret: the flag wins over the environment, and an
- * empty value (`--cluster-secret=` or an empty variable) counts as none.
- */
-export function resolveClusterSecret(
-  flag: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-): string | undefined {
-  const value = flag !== undefined && flag !== "" ? flag : env[CLUSTER_SECRET_ENV];
-  return value !== undefined && value !== "" ? value : undefined;
-}
+/** The one lookup of the configured secret (config/broker-settings.ts). */
+export const resolveClusterSecret = readClusterSecret;
 
 /**
  * The secret that guards `/internal/` between the brokers of one launch: the configured

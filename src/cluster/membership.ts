@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import type { PeerClient } from "./peer-client.ts";
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 
 /**
  * Who is in the cluster and who is alive. A broker starts knowing only its peers'
@@ -19,8 +20,8 @@ import type { PeerClient } from "./peer-client.ts";
  */
 
 export const HEARTBEAT_PATH = INTERNAL_ROUTES.heartbeat;
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 500;
-export const DEFAULT_DEAD_AFTER_MS = 2_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = CLUSTER_LIMITS.heartbeatIntervalMs.value;
+export const DEFAULT_DEAD_AFTER_MS = CLUSTER_LIMITS.deadAfterMs.value;
 
 /** The heartbeat body, the same in both directions. */
 export interface Heartbeat extends BrokerRef {
@@ -337,7 +338,11 @@ export class Membership {
   quorum(): { brokers: number; alive: number; needed: number; down: string[] } {
     // A --peers entry that turned out to be this broker under another name is not another broker.
     const others = this.members.filter((m) => m.id !== this.self.id);
-    const down = others.filter((m) => !this.isMemberAlive(m)).map((m) => describe(m));
+    // By id, so that the message does not depend on the order the members were learned in.
+    const down = others
+      .filter((m) => !this.isMemberAlive(m))
+      .sort((a, b) => (a.id ?? Number.MAX_SAFE_INTEGER) - (b.id ?? Number.MAX_SAFE_INTEGER))
+      .map((m) => describe(m));
     const brokers = others.length + 1;
     return { brokers, alive: brokers - down.length, needed: Math.floor(brokers / 2) + 1, down };
   }

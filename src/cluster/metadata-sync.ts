@@ -1,6 +1,7 @@
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import type { PeerClient } from "./peer-client.ts";
 import type { VersionedState } from "./shared-state.ts";
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 
 /**
  * Keeps this broker's metadata as new as the newest any peer holds. The controller
@@ -18,7 +19,7 @@ import type { VersionedState } from "./shared-state.ts";
  */
 
 export const METADATA_PATH = INTERNAL_ROUTES.metadata;
-export const DEFAULT_SYNC_INTERVAL_MS = 5_000;
+export const DEFAULT_SYNC_INTERVAL_MS = CLUSTER_LIMITS.metadataSyncIntervalMs.value;
 
 export interface MetadataSyncOptions<S extends { version: number }> {
   state: VersionedState<S>;

@@ -1,3 +1,4 @@
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import type { BrokerRef } from "../broker/metadata.ts";
 import type { GroupCall } from "../broker/group-calls.ts";
 import { partitionName } from "../broker/partition-router.ts";
@@ -263,8 +264,8 @@ export class PeerForwarder implements PeerTransport {
 }
 
 /** Time a leader may take per produce call beyond the first in one request. */
-const PRODUCE_CALL_WAIT_MS = 20;
-const PRODUCE_MAX_EXTRA_WAIT_MS = 5_000;
+const PRODUCE_CALL_WAIT_MS = CLUSTER_LIMITS.forwardedProduceCallWaitMs.value;
+const PRODUCE_MAX_EXTRA_WAIT_MS = CLUSTER_LIMITS.forwardedProduceMaxExtraWaitMs.value;
 
 /** The bytes of a produce request around its calls: `{"calls":[` and `]}`. */
 const ENVELOPE_BYTES = '{"calls":[]}'.length;

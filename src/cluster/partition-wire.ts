@@ -8,7 +8,7 @@ import { StreamNestError } from "../lib/errors.ts";
  *
  * A produced message travels as text when its bytes are UTF-8 (all of them, from the
  * HTTP adapter), so a forwarded request is no larger than the client's own and fits the
- * leader's body limit (see FORWARDED_CALL_OVERHEAD_BYTES); else as base64.
+ * leader's body limit (see CLUSTER_LIMITS.forwardedCallOverheadBytes); else as base64.
  */
 
 export interface WireMessage {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
 import { CLUSTER_SECRET_HEADER, FROM_HEADER } from "../lib/internal-routes.ts";
 import { exchange, type PeerExchange, peerAgent, readText, toResponse } from "./peer-http.ts";
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 
 /**
  * HTTP calls from this broker to another, over node:http with a keep-alive agent (see
@@ -13,7 +14,7 @@ import { exchange, type PeerExchange, peerAgent, readText, toResponse } from "./
  * address, so a caller never waits on a dead broker.
  */
 
-export const DEFAULT_PEER_TIMEOUT_MS = 2_000;
+export const DEFAULT_PEER_TIMEOUT_MS = CLUSTER_LIMITS.peerTimeoutMs.value;
 
 export interface PeerRequest {
   method?: string;

@@ -1,6 +1,7 @@
 import type { Subprocess } from "bun";
 import { SUPERVISED_ENV } from "./parent-watch.ts";
 import { portProblem } from "./port-check.ts";
+import { LAUNCHER_LIMITS } from "../config/cluster.ts";
 
 /**
  * Keeps one broker process alive for the launcher: spawns it, relays its output under
@@ -39,11 +40,11 @@ export interface RestartPolicy {
 }
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = {
-  quickFailureMs: 10_000,
-  maxQuickFailures: 5,
-  firstBackoffMs: 500,
-  maxBackoffMs: 8_000,
-  stopGraceMs: 10_000,
+  quickFailureMs: LAUNCHER_LIMITS.quickFailureMs.value,
+  maxQuickFailures: LAUNCHER_LIMITS.maxQuickFailures.value,
+  firstBackoffMs: LAUNCHER_LIMITS.firstBackoffMs.value,
+  maxBackoffMs: LAUNCHER_LIMITS.maxBackoffMs.value,
+  stopGraceMs: LAUNCHER_LIMITS.stopGraceMs.value,
 };
 
 export type BrokerState = "starting" | "up" | "backing-off" | "given-up" | "stopping" | "stopped";

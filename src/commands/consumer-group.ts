@@ -8,6 +8,7 @@ import { LineReader } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
 import { recordLine } from "./cli/record-line.ts";
 import { loadSchemaCheck, type SchemaCheck } from "./cli/schema-check.ts";
+import { CLIENT_LIMITS } from "../config/client.ts";
 
 /**
  * `streamnest consumer --group G --topic T`: a member of a consumer group. It joins,
@@ -19,11 +20,11 @@ import { loadSchemaCheck, type SchemaCheck } from "./cli/schema-check.ts";
  * Ctrl-C (or --max) commits, leaves the group (the others take over at once) and exits.
  */
 
-const LONG_POLL_MS = 20_000;
-const READ_MAX = 500;
-const JOIN_WAIT_MS = 5_000;
-const RETRY_FIRST_MS = 200;
-const RETRY_MAX_MS = 5_000;
+const LONG_POLL_MS = CLIENT_LIMITS.longPollMs.value;
+const READ_MAX = CLIENT_LIMITS.groupConsumerReadMax.value;
+const JOIN_WAIT_MS = CLIENT_LIMITS.groupJoinWaitMs.value;
+const RETRY_FIRST_MS = CLIENT_LIMITS.retryFirstMs.value;
+const RETRY_MAX_MS = CLIENT_LIMITS.retryMaxMs.value;
 
 export interface GroupConsumerOptions {
   group: string;
@@ -355,7 +356,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export interface GroupFlags {
-  meta: string;
+  meta: string | undefined;
   group: string;
   topic: string | undefined;
   partition: string | undefined;

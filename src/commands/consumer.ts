@@ -9,13 +9,14 @@ import { recordLine } from "./cli/record-line.ts";
 import { loadSchemaCheck, type SchemaCheck } from "./cli/schema-check.ts";
 import { chooseTarget } from "./cli/target.ts";
 import { runGroupConsumer } from "./consumer-group.ts";
+import { CLIENT_LIMITS } from "../config/client.ts";
 
 /** How long one read may wait at the broker for new records before asking again. */
-const LONG_POLL_MS = 20_000;
-const READ_MAX = 1000;
+const LONG_POLL_MS = CLIENT_LIMITS.longPollMs.value;
+const READ_MAX = CLIENT_LIMITS.consumerReadMax.value;
 /** Backoff while the cluster cannot serve a read (a broker restarting, a leader moving). */
-const RETRY_FIRST_MS = 200;
-const RETRY_MAX_MS = 5000;
+const RETRY_FIRST_MS = CLIENT_LIMITS.retryFirstMs.value;
+const RETRY_MAX_MS = CLIENT_LIMITS.retryMaxMs.value;
 
 type Format = "text" | "json";
 type StartAt = { from: "beginning" } | { from: "latest" } | { from: "offset"; offset: number };

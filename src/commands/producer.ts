@@ -14,14 +14,15 @@ import { describeError, guarded, surelyNotStored, usageError } from "./cli/fail.
 import { LineReader, NotTextLine } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
 import { chooseTarget, type Target } from "./cli/target.ts";
+import { CLIENT_LIMITS } from "../config/client.ts";
 
 /** Set while lines are being sent: says, on Ctrl-C, which lines were stored. */
 let interrupted: (() => void) | undefined;
 
 /** Lines per batch request: big enough to amortise a request, small enough to stream. */
-const BATCH_MESSAGES = 1000;
+const BATCH_MESSAGES = CLIENT_LIMITS.producerBatchMessages.value;
 /** Kept well under the broker's body limit so a batch is never refused for its size. */
-const BATCH_BYTES = 512 * 1024;
+const BATCH_BYTES = CLIENT_LIMITS.producerBatchBytes.value;
 
 export default defineCommand({
   meta: {

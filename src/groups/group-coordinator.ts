@@ -27,16 +27,17 @@ import type {
   JoinResult,
   TopicPartition,
 } from "./types.ts";
+import { GROUP_LIMITS } from "../config/core.ts";
 
-export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+export const DEFAULT_SESSION_TIMEOUT_MS = GROUP_LIMITS.sessionTimeoutDefaultMs.value;
 /** Kafka bounds session timeouts by group.min/max.session.timeout.ms (6 s and 30 min). */
-export const MIN_SESSION_TIMEOUT_MS = 1_000;
-export const MAX_SESSION_TIMEOUT_MS = 30 * 60_000;
+export const MIN_SESSION_TIMEOUT_MS = GROUP_LIMITS.sessionTimeoutMinMs.value;
+export const MAX_SESSION_TIMEOUT_MS = GROUP_LIMITS.sessionTimeoutMaxMs.value;
 /** A join never waits longer than this for the rest of the group. */
-export const MAX_JOIN_WAIT_MS = 10_000;
+export const MAX_JOIN_WAIT_MS = GROUP_LIMITS.joinWaitMaxMs.value;
 /** Kafka's offset.metadata.max.bytes. */
-export const MAX_COMMIT_METADATA_LENGTH = 4096;
-const MAX_HEARTBEAT_INTERVAL_MS = 1_000;
+export const MAX_COMMIT_METADATA_LENGTH = GROUP_LIMITS.commitMetadataMaxLength.value;
+const MAX_HEARTBEAT_INTERVAL_MS = GROUP_LIMITS.heartbeatIntervalMaxMs.value;
 
 export interface GroupCoordinatorOptions {
   /** Partition count of `__consumer_offsets`. */

@@ -9,6 +9,7 @@ import { compareTopicPartitions } from "./assignor.ts";
 import type { GroupMetadataValue, OffsetsEntry, OffsetValue } from "./offsets-records.ts";
 import { decodeOffsetsRecord, encodeOffsetsEntry } from "./offsets-records.ts";
 import type { CommittedOffset, TopicPartition } from "./types.ts";
+import { GROUP_LIMITS } from "../config/core.ts";
 
 /** What the store needs of a partition log (src/storage/partition-log.ts provides it). */
 export interface OffsetsLog {
@@ -27,8 +28,8 @@ export interface CommitEntry extends TopicPartition {
   topicId?: string;
 }
 
-const REPLAY_BATCH_RECORDS = 1000;
-const REPLAY_BATCH_BYTES = 4 * 1024 * 1024;
+const REPLAY_BATCH_RECORDS = GROUP_LIMITS.replayBatchRecords.value;
+const REPLAY_BATCH_BYTES = GROUP_LIMITS.replayBatchBytes.value;
 
 interface GroupOffsets {
   /** topic -> partition -> newest committed value. */

@@ -5,6 +5,7 @@
  * from the group id alone.
  */
 import { partitionForKey } from "../lib/murmur2.ts";
+import { GROUP_LIMITS } from "../config/core.ts";
 
 export const OFFSETS_TOPIC = "__consumer_offsets";
 
@@ -12,7 +13,7 @@ export const OFFSETS_TOPIC = "__consumer_offsets";
  * Kafka defaults `offsets.topic.num.partitions` to 50; a small cluster of one machine
  * gains nothing from that many, and each partition costs a log and an index.
  */
-export const DEFAULT_OFFSETS_PARTITIONS = 12;
+export const DEFAULT_OFFSETS_PARTITIONS = GROUP_LIMITS.offsetsTopicPartitions.value;
 
 /**
  * Kafka's `abs(groupId.hashCode) % offsets.topic.num.partitions`, with murmur2 in place

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { Broker } from "../broker/broker.ts";
-import { FORWARDED_CALL_OVERHEAD_BYTES } from "../lib/internal-routes.ts";
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import { jsonBodyParser } from "./body.ts";
 import type { RouteContext } from "./context.ts";
 import { clusterRoutes } from "./cluster.ts";
@@ -39,7 +39,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
   // Built from the routes once they are all added (below), on the first wrong method.
   let allowed: ((path: string) => string[]) | undefined;
   const app = new Elysia({ normalize: false })
-    .onParse(jsonBodyParser(limit, limit + FORWARDED_CALL_OVERHEAD_BYTES))
+    .onParse(jsonBodyParser(limit, limit + CLUSTER_LIMITS.forwardedCallOverheadBytes.value))
     .onError(({ error, code, request, route }) => {
       const url = new URL(request.url);
       const answer = errorAnswer(error, code, request.method, url.pathname, (path) => (allowed ??= routeMethods(app.routes))(path));

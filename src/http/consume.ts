@@ -1,6 +1,5 @@
 import { Elysia, t } from "elysia";
 import type { Broker } from "../broker/broker.ts";
-import { FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/fetch.ts";
 import type { FetchQuery, FetchResult } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
@@ -8,6 +7,7 @@ import { ErrorBody, integerField, RecordBody } from "./models.ts";
 import { messageText, recordsJson } from "./record-json.ts";
 import { jsonText } from "./respond.ts";
 import { strictFields } from "./strict-fields.ts";
+import { CORE_LIMITS } from "../config/core.ts";
 
 /**
  * The seed's GET /consume: one message at an offset, 204 when there is none (yet).
@@ -46,8 +46,8 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
         query: {
           partition: {},
           offset: { minimum: 0, code: "INVALID_OFFSET" },
-          max: { minimum: 1, maximum: FETCH_MAX_RECORDS_LIMIT },
-          wait_ms: { minimum: 0, maximum: FETCH_TIMEOUT_LIMIT_MS },
+          max: { minimum: 1, maximum: CORE_LIMITS.fetchMaxRecords.value },
+          wait_ms: { minimum: 0, maximum: CORE_LIMITS.fetchTimeoutMs.value },
         },
         once: ["topic"],
       }),
@@ -56,8 +56,8 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
           topic: t.String({ error: "topic must be a string" }),
           partition: integerField("partition"),
           offset: integerField("offset", { description: "0 or more" }),
-          max: t.Optional(integerField("max", { minimum: 1, maximum: FETCH_MAX_RECORDS_LIMIT })),
-          wait_ms: t.Optional(integerField("wait_ms", { minimum: 0, maximum: FETCH_TIMEOUT_LIMIT_MS })),
+          max: t.Optional(integerField("max", { minimum: 1, maximum: CORE_LIMITS.fetchMaxRecords.value })),
+          wait_ms: t.Optional(integerField("wait_ms", { minimum: 0, maximum: CORE_LIMITS.fetchTimeoutMs.value })),
         },
         { additionalProperties: true },
       ),

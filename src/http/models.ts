@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { HTTP_LIMITS } from "../config/http.ts";
 
 /**
  * Request and answer schemas of every route. Elysia validates requests with them and
@@ -75,7 +76,7 @@ export const ProduceItem = t.Object(
 );
 
 /** Most messages in one batch (Kafka bounds a produce request by bytes; here a message costs far more than its bytes). */
-export const MAX_BATCH_MESSAGES = 100_000;
+export const MAX_BATCH_MESSAGES = HTTP_LIMITS.maxBatchMessages.value;
 
 export const ProduceBody = t.Object(
   {

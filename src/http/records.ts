@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT, FETCH_TIMEOUT_LIMIT_MS } from "../broker/fetch.ts";
+import { CORE_LIMITS } from "../config/core.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { ErrorBody, integerField, RecordsAnswer } from "./models.ts";
@@ -51,21 +51,21 @@ export function recordRoutes({ broker, requests }: RouteContext) {
           params: { partition: {} },
           query: {
             offset: { minimum: 0, code: "INVALID_OFFSET" },
-            max: { minimum: 1, maximum: FETCH_MAX_RECORDS_LIMIT },
-            max_bytes: { minimum: 1, maximum: FETCH_MAX_BYTES_LIMIT },
-            timeout_ms: { minimum: 0, maximum: FETCH_TIMEOUT_LIMIT_MS },
+            max: { minimum: 1, maximum: CORE_LIMITS.fetchMaxRecords.value },
+            max_bytes: { minimum: 1, maximum: CORE_LIMITS.fetchMaxBytes.value },
+            timeout_ms: { minimum: 0, maximum: CORE_LIMITS.fetchTimeoutMs.value },
           },
         }),
         params: PartitionParams,
         query: t.Object(
           {
             offset: integerField("offset", { description: "First offset to read (0 or more)" }),
-            max: t.Optional(integerField("max", { minimum: 1, maximum: FETCH_MAX_RECORDS_LIMIT, description: "Most records (default 500)" })),
+            max: t.Optional(integerField("max", { minimum: 1, maximum: CORE_LIMITS.fetchMaxRecords.value, description: `Most records (default ${CORE_LIMITS.fetchMaxRecordsDefault.value})` })),
             max_bytes: t.Optional(
-              integerField("max_bytes", { minimum: 1, maximum: FETCH_MAX_BYTES_LIMIT, description: "About this many bytes at most (default 1 MiB); at least one record" }),
+              integerField("max_bytes", { minimum: 1, maximum: CORE_LIMITS.fetchMaxBytes.value, description: "About this many bytes at most (default 1 MiB); at least one record" }),
             ),
             timeout_ms: t.Optional(
-              integerField("timeout_ms", { minimum: 0, maximum: FETCH_TIMEOUT_LIMIT_MS, description: "Wait this long for records when there are none (default 0)" }),
+              integerField("timeout_ms", { minimum: 0, maximum: CORE_LIMITS.fetchTimeoutMs.value, description: "Wait this long for records when there are none (default 0)" }),
             ),
           },
           { additionalProperties: true },

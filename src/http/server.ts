@@ -1,4 +1,5 @@
 import type { Server } from "bun";
+import { HTTP_LIMITS } from "../config/http.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { StreamNestApp } from "./app.ts";
 
@@ -8,31 +9,92 @@ export interface ListenOptions {
 }
 
 /**
- * Binds the app to a socket. `reusePort` is off (Elysia turns it on): a second broker on
- * a port that is taken must fail loudly, not share the port. Bun's own body limit is
- * lifted because it answers 413 with an empty body; the app's parser enforces the
- * limit with a JSON error instead, without buffering the refused body.
+ * Bun.serve's options for a broker. `reusePort` is off (Elysia turns it on): a second
+ * broker on a port that is taken must fail loudly, not share the port. Bun's own body
+ * limit is lifted because it answers 413 with an empty body; the app's parser enforces
+ * the limit with a JSON error instead, without buffering the refused body.
  */
+function serveOptions(options: ListenOptions) {
+  return {
+    hostname: options.host,
+    port: options.port,
+    reusePort: false,
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    // Long polls and streams lift this per request (server.timeout(request, 0)).
+    idleTimeout: HTTP_LIMITS.idleTimeoutS.value,
+    development: false,
+  };
+}
+
+/** Binds the app to a socket. */
 export function listen(app: StreamNestApp, options: ListenOptions): Server<unknown> {
   try {
-    app.listen({
-      hostname: options.host,
-      port: options.port,
-      reusePort: false,
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      // Long polls and streams lift this per request (server.timeout(request, 0)).
-      idleTimeout: 60,
-      development: false,
-    });
+    app.listen(serveOptions(options));
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === "EADDRINUSE")
-      throw new StreamNestError("INVALID_REQUEST", `port ${options.port} is already in use (on ${options.host})`);
-    if (code === "EACCES")
-      throw new StreamNestError("INVALID_REQUEST", `not allowed to listen on port ${options.port} (on ${options.host})`);
-    throw error;
+    throw listenError(error, options);
   }
   const server = app.server;
   if (!server) throw new Error("the HTTP server did not start");
   return server;
+}
+
+/**
+ * A socket bound before the app that will serve it exists: `--port=0` lets the system
+ * pick the port, and the broker must know it (to advertise it) before it builds the
+ * parts that name it. The port is held from the start, never released and bound
+ * again. Nobody has been told the port before the app is attached, so a request that
+ * arrives early anyway simply waits for it.
+ */
+export class EarlyListener {
+  private readonly server: Server<unknown>;
+  private settle: (app: StreamNestApp | undefined) => void = () => {};
+  private readonly ready = new Promise<StreamNestApp | undefined>((resolve) => (this.settle = resolve));
+
+  constructor(options: ListenOptions) {
+    try {
+      this.server = Bun.serve({
+        ...serveOptions(options),
+        fetch: async (request) => {
+          const app = await this.ready;
+          return app ? app.fetch(request) : new Response(null, { status: 503 });
+        },
+      });
+    } catch (error) {
+      throw listenError(error, options);
+    }
+  }
+
+  /** The port the system chose. */
+  get port(): number {
+    const port = this.server.port;
+    if (port === undefined) throw new Error("the HTTP server has no port");
+    return port;
+  }
+
+  /** Hands the socket to the app: it serves every request from now on, and those that waited. */
+  serve(app: StreamNestApp): Server<unknown> {
+    app.compile();
+    // The app reads the server from here (server.timeout for long polls), as after app.listen.
+    app.server = this.server;
+    this.server.reload({ fetch: (request) => app.fetch(request) });
+    this.settle(app);
+    return this.server;
+  }
+
+  /** Gives the port up when the broker fails to start: a request that waited is answered 503. */
+  async close(): Promise<void> {
+    this.settle(undefined);
+    // New connections are refused at once; those answered 503 close as they finish.
+    await Promise.race([this.server.stop(false), Bun.sleep(1000)]);
+    await this.server.stop(true);
+  }
+}
+
+function listenError(error: unknown, options: ListenOptions): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === "EADDRINUSE")
+    return new StreamNestError("INVALID_REQUEST", `port ${options.port} is already in use (on ${options.host})`);
+  if (code === "EACCES")
+    return new StreamNestError("INVALID_REQUEST", `not allowed to listen on port ${options.port} (on ${options.host})`);
+  return error;
 }

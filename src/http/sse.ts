@@ -2,6 +2,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import type { StoredRecord } from "../broker/types.ts";
 import type { Tail } from "../broker/types.ts";
 import { recordJson } from "./record-json.ts";
+import { HTTP_LIMITS } from "../config/http.ts";
 
 /**
  * Server-sent events (WHATWG HTML, "Server-sent events"): one `record` event per
@@ -9,7 +10,7 @@ import { recordJson } from "./record-json.ts";
  * resumes after it. A comment line every HEARTBEAT_MS keeps proxies from closing an
  * idle stream and lets the server notice a client that vanished.
  */
-export const HEARTBEAT_MS = 15_000;
+export const HEARTBEAT_MS = HTTP_LIMITS.sseHeartbeatMs.value;
 const encoder = new TextEncoder();
 
 export function sseEvents(records: readonly StoredRecord[]): Uint8Array {

@@ -28,11 +28,3 @@ export function isInternalPath(pathname: string): boolean {
   return pathname === "/internal" || pathname.startsWith(INTERNAL_PREFIX);
 }
 
-/**
- * What forwarding may add to a produce request that fit the entry broker's body limit,
- * which leaders allow on internal routes beyond that limit: a call over the limit goes
- * alone, and is the request's messages (each as the client sent it, or shorter) for one
- * partition wrapped in `{"calls":[{"topic","partition","messages":[…]}]}`. Without the
- * room, a request just under the limit was refused (413) through any broker but its leader.
- */
-export const FORWARDED_CALL_OVERHEAD_BYTES = 1024;

@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
 import { METRIC } from "./metric-names.ts";
+import { GROUP_LIMITS } from "../config/core.ts";
 
 /**
  * Consumer-group metrics (their names are in METRIC with every other one). Each broker
@@ -23,7 +24,7 @@ export interface GroupStat {
 }
 
 /** One scrape asks the source once, however many gauges read it. */
-const SNAPSHOT_TTL_MS = 500;
+const SNAPSHOT_TTL_MS = GROUP_LIMITS.metricsSnapshotTtlMs.value;
 
 export function registerGroupMetrics(registry: Registry, source: () => Promise<GroupStat[]>): void {
   let cached: { at: number; stats: Promise<GroupStat[]> } | undefined;

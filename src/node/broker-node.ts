@@ -3,7 +3,8 @@ import { Broker } from "../broker/broker.ts";
 import type { BrokerConfig } from "../broker/config.ts";
 import { ClusterLink } from "../cluster/cluster-link.ts";
 import { createApp } from "../http/app.ts";
-import { listen } from "../http/server.ts";
+import { withPort } from "../config/broker-settings.ts";
+import { EarlyListener, listen } from "../http/server.ts";
 
 /**
  * The composition of one running broker from its config: the core (broker/), its link
@@ -27,21 +28,37 @@ export interface BrokerNodeHooks {
 export class BrokerNode {
   readonly broker: Broker;
   readonly link: ClusterLink;
+  /** With port 0 in the config: the real port here, and in the advertised address when it said 0 or nothing. */
+  readonly config: BrokerConfig;
   private server: Server<unknown> | undefined;
+  private early: EarlyListener | undefined;
   private closing: Promise<void> | undefined;
 
-  private constructor(
-    readonly config: BrokerConfig,
-    hooks: BrokerNodeHooks,
-  ) {
+  private constructor(config: BrokerConfig, hooks: BrokerNodeHooks, early: EarlyListener | undefined) {
+    this.config = config;
+    this.early = early;
     this.link = new ClusterLink(config, { log: hooks.log });
     this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn });
     this.link.attach(this.broker);
   }
 
-  /** Opens the core over its data dir, linked to the cluster; nothing listens yet. */
+  /**
+   * Opens the core over its data dir, linked to the cluster; nothing is served yet. Port
+   * 0 binds at once, so the port the system picks is the one advertised to peers and
+   * clients, and is never let go of in between.
+   */
   static open(config: BrokerConfig, hooks: BrokerNodeHooks = {}): BrokerNode {
-    return new BrokerNode(config, hooks);
+    let early: EarlyListener | undefined;
+    if (config.port === 0) {
+      early = new EarlyListener({ host: config.host, port: 0 });
+      config = { ...config, port: early.port, advertise: withPort(config.advertise, early.port) };
+    }
+    try {
+      return new BrokerNode(config, hooks, early);
+    } catch (error) {
+      void early?.close();
+      throw error;
+    }
   }
 
   /**
@@ -51,7 +68,9 @@ export class BrokerNode {
    */
   async serve(): Promise<void> {
     await this.link.catchUp();
-    this.server = listen(createApp(this.broker, { cluster: this.link }), { host: this.config.host, port: this.config.port });
+    const app = createApp(this.broker, { cluster: this.link });
+    this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
+    this.early = undefined;
     this.link.start();
   }
 
@@ -69,6 +88,7 @@ export class BrokerNode {
     const draining = server?.stop(false);
     this.link.stop();
     await this.broker.close();
+    await this.early?.close();
     if (server) {
       await Promise.race([draining, Bun.sleep(2000)]);
       await server.stop(true);

@@ -5,6 +5,7 @@ import addFormats from "ajv-formats";
 import { StreamNestError } from "../lib/errors.ts";
 import { assertSchemaLimits } from "./limits.ts";
 import { linearRegExp, linearRegExpOrNative } from "./linear-regexp.ts";
+import { SCHEMA_LIMITS } from "../config/core.ts";
 
 /**
  * Compiles per-topic JSON Schemas with ajv. The dialect follows the schema's `$schema`
@@ -39,7 +40,7 @@ type Dialect = "draft-07" | "2019-09" | "2020-12";
  * is replaced after this many compiles: registering schemas in a loop must not grow
  * the broker's memory. Validators compiled earlier keep working (each holds what it needs).
  */
-const COMPILES_PER_INSTANCE = 64;
+const COMPILES_PER_INSTANCE = SCHEMA_LIMITS.compilesPerInstance.value;
 const instances = new Map<string, { ajv: AnyAjv; compiles: number }>();
 
 /**

@@ -1,4 +1,5 @@
 import { StreamNestError } from "../lib/errors.ts";
+import { SCHEMA_LIMITS } from "../config/core.ts";
 
 /**
  * Bounds on a schema a client registers. Compiling and running a schema happen on the
@@ -8,10 +9,10 @@ import { StreamNestError } from "../lib/errors.ts";
  * its recursion, and a few hundred bytes of `$ref`s that each use the previous one twice
  * make every message cost 2^n checks (the "billion laughs" of JSON Schema).
  */
-export const MAX_SCHEMA_BYTES = 64 * 1024;
-export const MAX_SCHEMA_DEPTH = 64;
+export const MAX_SCHEMA_BYTES = SCHEMA_LIMITS.maxSchemaBytes.value;
+export const MAX_SCHEMA_DEPTH = SCHEMA_LIMITS.maxSchemaDepth.value;
 /** Schema nodes one message may be checked against, with every `$ref` expanded. */
-export const MAX_SCHEMA_CHECKS = 100_000;
+export const MAX_SCHEMA_CHECKS = SCHEMA_LIMITS.maxSchemaChecks.value;
 
 const REF_KEYWORDS = ["$ref", "$dynamicRef", "$recursiveRef"] as const;
 

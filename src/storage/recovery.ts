@@ -15,10 +15,11 @@
 import { checkFrame, FRAME_PREFIX_BYTES, viewOf } from "./record-codec.ts";
 import type { IndexEntry, OffsetIndex } from "./offset-index.ts";
 import { listSegmentBases, Segment } from "./segment.ts";
+import { CORE_LIMITS } from "../config/core.ts";
 
-const SCAN_CHUNK_BYTES = 1024 * 1024;
+const SCAN_CHUNK_BYTES = CORE_LIMITS.recoveryScanChunkBytes.value;
 /** Index rows are committed in groups while scanning, so a rebuild holds little in memory. */
-const SCAN_COMMIT_ROWS = 20_000;
+const SCAN_COMMIT_ROWS = CORE_LIMITS.recoveryScanCommitRows.value;
 
 export interface RecoveredLog {
   /** Ascending by base offset; never empty; the last is the active segment. */

@@ -8,9 +8,10 @@
 import { checkFrame, decodeFrame, FRAME_PREFIX_BYTES, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
 import type { Segment } from "./segment.ts";
 import type { StoredRecord } from "./types.ts";
+import { CORE_LIMITS } from "../config/core.ts";
 
 /** Largest pread of one read-ahead. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
+export const READ_CHUNK_BYTES = CORE_LIMITS.readChunkBytes.value;
 
 export interface ReadBudget {
   maxRecords: number;

@@ -7,7 +7,7 @@ import { SQLiteError } from "bun:sqlite";
 import { closeSync, openSync } from "node:fs";
 import { devNull } from "node:os";
 import { StreamNestError } from "../lib/errors.ts";
-import { openFileLimit } from "./open-file-limit.ts";
+import { openFileLimit } from "../lib/open-file-limit.ts";
 
 /** errno codes meaning "no room": the device, or the user's quota, is full. */
 const FULL_ERRNOS = new Set(["ENOSPC", "EDQUOT"]);

@@ -1,3 +1,4 @@
+import { CORE, CORE_LIMITS } from "../config/core.ts";
 /** What the partition log stores and hands back; bytes in, bytes out. */
 export interface RecordHeader {
   key: string;
@@ -47,10 +48,10 @@ export interface LogOptions {
 }
 
 export const DEFAULT_LOG_OPTIONS: LogOptions = {
-  segmentBytes: 128 * 1024 * 1024,
-  fsync: "interval",
-  fsyncIntervalMs: 1000,
-  maxRecordBytes: 1024 * 1024 + 64 * 1024,
+  segmentBytes: CORE.segmentBytes.default,
+  fsync: CORE.fsync.default,
+  fsyncIntervalMs: CORE_LIMITS.fsyncIntervalMs.value,
+  maxRecordBytes: CORE_LIMITS.maxRecordBytes.value,
   highWatermark: "log-end",
   highWatermarkCheckpointMs: 5000,
 };

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.ts";
-import { type BrokerConfig, brokerConfig, defaultMaxOpenPartitions } from "../../src/broker/config.ts";
+import { type BrokerConfig, brokerConfig } from "../../src/broker/config.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
 import type { StoredRecord } from "../../src/storage/types.ts";
 import { rec, recs } from "./records.ts";
@@ -189,14 +189,5 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     expect(readdirSync(join(root, "b1")).filter((f) => f.startsWith("d-"))).toEqual([]);
     await broker.createTopic("d", 10);
     for (let p = 0; p < 10; p++) expect(await values(broker, "d", p)).toEqual([]);
-  });
-});
-
-describe("defaultMaxOpenPartitions", () => {
-  test("follows the open-file limit, within bounds", () => {
-    expect(defaultMaxOpenPartitions(1024)).toBe(96);
-    expect(defaultMaxOpenPartitions(256)).toBe(16);
-    expect(defaultMaxOpenPartitions(1_048_576)).toBe(1000);
-    expect(defaultMaxOpenPartitions(null)).toBe(1000);
   });
 });

@@ -191,15 +191,16 @@ describe("StreamNestClient against a cluster", () => {
   });
 
   test("a broker advertising a loopback address is not learned through a broker reached by another name", async () => {
-    const cluster = await startCluster(2);
+    // Reached at this machine's network address rather than localhost, as a remote
+    // client would reach it: the brokers listen there (and dial each other there), and
+    // advertise localhost.
+    const host = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && i.family === "IPv4" && !i.internal)?.address;
+    expect(host).toBeDefined();
+    const cluster = await startCluster(2, { host });
     try {
       const [one] = cluster.brokers;
-      // Reached at this machine's network address rather than localhost, as a remote
-      // client would reach it.
-      const host = Object.values(networkInterfaces())
-        .flat()
-        .find((i) => i !== undefined && i.family === "IPv4" && !i.internal)?.address;
-      expect(host).toBeDefined();
       const remote = new StreamNestClient(`${host}:${one.port}`);
       expect((await remote.metadata()).brokers?.map((b) => b.address)).toEqual(cluster.brokers.map((b) => b.address));
       expect(remote.addresses).toEqual([`http://${host}:${one.port}`]);

@@ -32,7 +32,7 @@ function supervise(policy: RestartPolicy): { supervisor: BrokerSupervisor; lines
       port,
       bindHost: undefined,
       healthHost: "127.0.0.1",
-      argv: [...selfCommand(), "broker", "--id=1", `--port=${port}`, `--data-dir=${dir}`],
+      argv: [...selfCommand(), "broker", "--id=1", `--port=${port}`, "--host=127.0.0.1", `--data-dir=${dir}`],
       env: { ...process.env, NO_COLOR: "1" },
     },
     { relay: (line, stream) => push(`${stream}: ${line}`), notice: (line) => push(`notice: ${line}`), warn: (line) => push(`warn: ${line}`) },

@@ -2,13 +2,15 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePorts } from "./ports.ts";
 import { streamnestCommand } from "./streamnest-command.ts";
+import { until, untilHealthy } from "./until.ts";
 
 /**
- * Starts real broker processes on free ports with temporary data dirs, waits until they
- * answer /health, and stops them after. Every process started here is also killed when
- * the test process exits, so a failing test never leaves a broker behind.
+ * Starts real broker processes with temporary data dirs, bound to 127.0.0.1, waits until
+ * they answer /health, and stops them after. Every broker takes a port it picks itself
+ * (`--port=0`) and names on its first line; nothing is reserved and handed on, so no
+ * test races another for a port. Every process started here is also killed when the
+ * test process exits, so a failing test never leaves a broker behind.
  */
 
 export interface BrokerOptions {
@@ -16,7 +18,17 @@ export interface BrokerOptions {
   args?: string[];
   env?: Record<string, string>;
   secret?: string;
+  /** Runs the broker through this command (e.g. a shell that lowers `ulimit -n`, then `exec "$@"`). */
+  wrap?: string[];
+  /**
+   * The one address brokers listen on (default 127.0.0.1; never a wildcard): another
+   * address of this machine when a test must reach a broker by a non-loopback name.
+   */
+  host?: string;
 }
+
+/** A broker's first line, naming the port it listens on. */
+const RUNNING = /^Broker \d+ running on :(\d+)$/m;
 
 const live = new Set<Subprocess>();
 process.on("exit", () => {
@@ -27,28 +39,48 @@ export class BrokerProcess {
   proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
   output = "";
   private readonly waiters: Array<{ text: string; resolve: () => void }> = [];
+  private knownPort: number | undefined;
 
+  /**
+   * `port` 0: the broker picks one at its first start (`--port=0`) and keeps it on
+   * restarts, so that what it advertised stays true.
+   */
   constructor(
     readonly id: number,
-    readonly port: number,
+    port: number,
     readonly dataDir: string,
-    readonly peers: string[],
+    public peers: string[],
     readonly options: BrokerOptions,
-  ) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+  ) {
+    this.knownPort = port === 0 ? undefined : port;
   }
 
+  /** The port it listens on (known once it has started). */
+  get port(): number {
+    if (this.knownPort === undefined) throw new Error(`broker ${this.id} has not reported its port yet`);
+    return this.knownPort;
+  }
+
+  get url(): string {
+    return `http://${this.options.host ?? "127.0.0.1"}:${this.port}`;
+  }
+
+  /** The address it advertises (the default, localhost:<port>). */
   get address(): string {
     return `localhost:${this.port}`;
+  }
+
+  /** The address other brokers reach it at: localhost, or the one address it listens on. */
+  get dialAddress(): string {
+    return `${this.options.host ?? "localhost"}:${this.port}`;
   }
 
   get args(): string[] {
     const args = [
       "broker",
       `--id=${this.id}`,
-      `--port=${this.port}`,
+      `--port=${this.knownPort ?? 0}`,
+      `--host=${this.options.host ?? "127.0.0.1"}`,
       `--data-dir=${this.dataDir}`,
     ];
     if (this.peers.length > 0) args.push(`--peers=${this.peers.join(",")}`);
@@ -58,7 +90,7 @@ export class BrokerProcess {
 
   /** Starts the process and resolves once it answers GET /health. */
   async start(timeoutMs = 20_000): Promise<void> {
-    const proc = Bun.spawn([...streamnestCommand(), ...this.args], {
+    const proc = Bun.spawn([...(this.options.wrap ?? []), ...streamnestCommand(), ...this.args], {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -104,20 +136,22 @@ export class BrokerProcess {
   }
 
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.proc?.exitCode !== null && this.proc?.exitCode !== undefined)
-        throw new Error(`broker ${this.id} exited with ${this.proc.exitCode}; output:\n${this.output}`);
-      try {
-        const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline)
-        throw new Error(`broker ${this.id} did not answer /health within ${timeoutMs} ms; output:\n${this.output}`);
-      await Bun.sleep(50);
+    const exited = () => {
+      const code = this.proc?.exitCode;
+      return code === null || code === undefined ? undefined : `it exited with ${code}`;
+    };
+    const options = { timeoutMs, hopeless: exited, context: () => `output:\n${this.output}` };
+    if (this.knownPort === undefined) {
+      // The first line names the port; nothing listens there before it is printed.
+      const { port } = await this.reportedPort(options);
+      this.knownPort = port;
     }
+    await untilHealthy(`broker ${this.id}`, this.url, options);
+  }
+
+  private async reportedPort(options: { timeoutMs: number; hopeless: () => string | undefined; context: () => string }) {
+    const line = await until(`broker ${this.id} reporting its port`, async () => RUNNING.exec(this.output), (m) => m !== null, options);
+    return { port: Number(line?.[1]) };
   }
 
   /** Clean stop (SIGTERM), waiting for the process to exit. */
@@ -168,29 +202,47 @@ export class TestCluster {
   }
 }
 
-/** Starts `count` brokers (ids 1..count) that know each other as peers. */
+/**
+ * Starts `count` brokers (ids 1..count) that know each other, each on a port it picks
+ * itself (`--port=0`). Ports are known only once a broker runs, so broker 1 starts
+ * first, the others then with broker 1 as their peer, and the heartbeats (which carry
+ * every member a broker knows) complete the membership; this returns once every broker
+ * counts every other alive, so placement (round-robin over the brokers known) is the
+ * same as if all had been configured. From then on each broker's --peers names all
+ * the others, as the launcher gives them: a restarted broker comes back configured
+ * like one of a real deployment.
+ */
 export async function startCluster(count: number, options: BrokerOptions = {}): Promise<TestCluster> {
   const root = mkdtempSync(join(tmpdir(), "streamnest-test-"));
-  const ports = await freePorts(count);
   const secret = options.secret ?? (count > 1 ? `test-secret-${crypto.randomUUID()}` : undefined);
-  const brokers = ports.map(
-    (port, i) =>
-      new BrokerProcess(
-        i + 1,
-        port,
-        join(root, `broker-${i + 1}`),
-        ports.filter((p) => p !== port).map((p) => `localhost:${p}`),
-        { ...options, secret },
-      ),
-  );
+  const brokers = Array.from({ length: count }, (_, i) => new BrokerProcess(i + 1, 0, join(root, `broker-${i + 1}`), [], { ...options, secret }));
   const cluster = new TestCluster(brokers, root);
   try {
-    await Promise.all(brokers.map((b) => b.start()));
+    const [first, ...rest] = brokers;
+    await first.start();
+    for (const b of rest) b.peers = [first.dialAddress];
+    await Promise.all(rest.map((b) => b.start()));
+    for (const b of brokers) b.peers = brokers.filter((other) => other !== b).map((other) => other.dialAddress);
+    if (count > 1) await everyBrokerSeesAll(brokers);
   } catch (error) {
     await cluster.stop();
     throw error;
   }
   return cluster;
+}
+
+async function everyBrokerSeesAll(brokers: BrokerProcess[]): Promise<void> {
+  for (const b of brokers)
+    await until(
+      `broker ${b.id} counting all ${brokers.length} brokers alive`,
+      async () => {
+        const res = await fetch(`${b.url}/cluster`, { signal: AbortSignal.timeout(1000) });
+        const body = (await res.json()) as { brokers: Array<{ alive: boolean }> };
+        return body.brokers.filter((x) => x.alive).length;
+      },
+      (alive) => alive === brokers.length,
+      { timeoutMs: 20_000, context: () => `output:\n${b.output}` },
+    );
 }
 
 /** One broker on a free port with its own temporary data dir. */

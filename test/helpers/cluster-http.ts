@@ -1,4 +1,5 @@
 import type { BrokerProcess, TestCluster } from "./broker-harness.ts";
+import { untilTrue } from "./until.ts";
 
 /** Small HTTP helpers for the cluster integration tests. */
 
@@ -48,13 +49,9 @@ export interface ClusterAnswer {
   brokers: Array<{ id: number | null; address: string; alive: boolean; controller: boolean; self: boolean; metadata_version: number | null }>;
 }
 
-/** Polls until `check` holds; the test's own timeout bounds the wait. */
+/** Polls until `check` holds (see until()). */
 export async function eventually(check: () => Promise<boolean> | boolean, what: string, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await Bun.sleep(50);
-  }
+  await untilTrue(what, async () => await check(), limitMs);
 }
 
 /** Waits until every broker of the cluster counts every other alive (heartbeats both ways). */

@@ -1,6 +1,11 @@
 import { createServer } from "node:net";
 
-/** A port the OS says is free right now (bind to 0, read it back, release it). */
+/**
+ * A port the OS says is free right now (bind to 0, read it back, release it). A broker
+ * picks its own port (`--port=0`); this is left for a port where nothing listens (a
+ * client's "connection refused") and for in-process cluster nodes (test/cluster/),
+ * which are built knowing each other's addresses.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -73,7 +73,7 @@ describe(compiled ? `the compiled binary (${binEnv}) alone in an empty folder` :
 
   test("broker --count=3 runs a cluster there, with its data there and the OpenAPI page served", async () => {
     const base = freePortRange(3);
-    const launcher = LauncherProcess.start([`--count=3`, `--base-port=${base}`], BARE_ENV, { command, cwd: folder, cleanEnv: true });
+    const launcher = LauncherProcess.start([`--count=3`, `--base-port=${base}`, "--host=127.0.0.1"], BARE_ENV, { command, cwd: folder, cleanEnv: true });
     try {
       const pids = await launcher.waitUp(3);
       for (const [i, port] of [base, base + 1, base + 2].entries()) {

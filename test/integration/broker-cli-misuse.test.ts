@@ -32,7 +32,7 @@ test("a data dir keeps the id of the broker that first ran on it: another id is 
   await broker.stop();
   const before = readdirSync(broker.dataDir).sort();
 
-  const result = await runCli(["broker", "--id=2", `--port=${broker.port}`, `--data-dir=${broker.dataDir}`]);
+  const result = await runCli(["broker", "--id=2", `--port=${broker.port}`, "--host=127.0.0.1", `--data-dir=${broker.dataDir}`]);
   expect(result).toEqual({
     exitCode: 1,
     stdout: "",

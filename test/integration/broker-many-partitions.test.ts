@@ -1,12 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrokerProcess, startBroker } from "../helpers/broker-harness.ts";
+import { BrokerProcess, startBroker } from "../helpers/broker-harness.ts";
 import { get, post } from "../helpers/cluster-http.ts";
-import { freePort } from "../helpers/ports.ts";
-import { streamnestCommand } from "../helpers/streamnest-command.ts";
 
 /**
  * A broker written to on many more partitions than it keeps logs open: every record
@@ -119,37 +116,15 @@ describe("a broker with --max-open-partitions=16 and 300 partitions written", ()
 });
 
 /** A broker run under `ulimit -n <limit>` (soft and hard), as a user with a low limit has it. */
-async function startLimited(limit: number, args: string[]): Promise<{ url: string; proc: Subprocess; output: () => string }> {
-  const port = await freePort();
+async function startLimited(limit: number, args: string[]): Promise<BrokerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "streamnest-ulimit-"));
-  const proc = Bun.spawn(
-    ["sh", "-c", `ulimit -n ${limit} && exec "$@"`, "sh", ...streamnestCommand(), "broker", "--id=1", `--port=${port}`, `--data-dir=${dataDir}`, ...args],
-    { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } },
-  );
-  let output = "";
-  const collect = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
-    for await (const chunk of stream) output += new TextDecoder().decode(chunk);
-  };
-  void collect(proc.stdout);
-  void collect(proc.stderr);
+  const broker = new BrokerProcess(1, 0, dataDir, [], { args, wrap: ["sh", "-c", `ulimit -n ${limit} && exec "$@"`, "sh"] });
   cleanups.push(async () => {
-    proc.kill("SIGKILL");
-    await proc.exited;
+    await broker.kill9();
     rmSync(dataDir, { recursive: true, force: true });
   });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`broker exited with ${proc.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`broker never answered /health:\n${output}`);
-    await Bun.sleep(50);
-  }
-  return { url, proc, output: () => output };
+  await broker.start();
+  return broker;
 }
 
 describe("a broker under a low open-file limit", () => {
@@ -161,7 +136,8 @@ describe("a broker under a low open-file limit", () => {
   }, 120_000);
 
   test.skipIf(!onUnix)("a bound set higher than the limit allows: the failure names the file limit and both ways out", async () => {
-    const { url, output } = await startLimited(200, ["--max-open-partitions=1000"]);
+    const broker = await startLimited(200, ["--max-open-partitions=1000"]);
+    const { url } = broker;
     expect(await post(url, "/create-topic", { topic: "over", partitions: 200 })).toEqual({ status: 200, body: { status: "created" } });
     let refused: { status: number; body: { error: string; message: string } } | undefined;
     for (let p = 0; p < 200 && refused === undefined; p++) {
@@ -173,6 +149,6 @@ describe("a broker under a low open-file limit", () => {
     expect(refused?.body.message).toContain("the broker has run out of file descriptors");
     expect(refused?.body.message).toContain("its limit is 200 open files");
     expect(refused?.body.message).toContain("raise the limit with `ulimit -n` before starting the broker, or lower --max-open-partitions (now 1000");
-    expect(output()).not.toContain("INTERNAL_ERROR");
+    expect(broker.output).not.toContain("INTERNAL_ERROR");
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { StreamNestClient } from "../../src/client/index.ts";
 import { runCli, startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { RunningCli } from "../commands/running-cli.ts";
+import { until } from "../helpers/until.ts";
 
 // Real broker processes on a shared 2-core machine: bun's 5 s default is too tight.
 setDefaultTimeout(60_000);
@@ -11,11 +12,7 @@ const running: RunningCli[] = [];
 
 /** Waits until the broker behind `client` knows `topic` (metadata reaches peers asynchronously). */
 async function untilKnown(client: StreamNestClient, topic: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await client.listTopics()).includes(topic)) {
-    if (Date.now() > deadline) throw new Error(`${client.baseUrl} never learned of topic ${topic}`);
-    await Bun.sleep(25);
-  }
+  await until(`${client.baseUrl} learning of topic ${topic}`, () => client.listTopics(), (topics) => topics.includes(topic), 20_000);
 }
 
 beforeAll(async () => {

@@ -79,3 +79,17 @@ describe("streamnest topics", () => {
     }
   });
 });
+
+describe("where the cluster is", () => {
+  test("--meta may come from STREAMNEST_META; the flag wins over it", async () => {
+    const closed = `localhost:${await freePort()}`;
+    const listed = (await client.listTopics()).sort().map((t) => `${t}\n`).join("");
+    expect(await runCli(["topics", "list"], { env: { STREAMNEST_META: broker.address } })).toEqual({ exitCode: 0, stdout: listed, stderr: "" });
+    expect(await runCli(["topics", "list", meta], { env: { STREAMNEST_META: closed } })).toEqual({ exitCode: 0, stdout: listed, stderr: "" });
+    expect(await runCli(["topics", "list"], { env: { STREAMNEST_META: closed } })).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: `[error] cannot reach the broker at ${closed} (connection refused)\n`,
+    });
+  });
+});

@@ -1,12 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { cleanupsAfterEach } from "../helpers/cleanups.ts";
 import { get, post } from "../helpers/cluster-http.ts";
-import { freePorts } from "../helpers/ports.ts";
-import { streamnestCommand } from "../helpers/streamnest-command.ts";
+import { startCluster } from "../helpers/broker-harness.ts";
 
 /**
  * A batch spread over many partitions reaches each other leader as one forwarded request
@@ -22,39 +17,13 @@ const LIMIT = 256;
 const PARTITIONS = 300;
 
 async function startLimitedCluster(): Promise<string[]> {
-  const root = mkdtempSync(join(tmpdir(), "streamnest-fanout-"));
-  const ports = await freePorts(2);
-  const procs: Subprocess[] = [];
-  cleanups.push(async () => {
-    for (const p of procs) p.kill("SIGKILL");
-    await Promise.all(procs.map((p) => p.exited));
-    rmSync(root, { recursive: true, force: true });
+  const cluster = await startCluster(2, {
+    secret: "fanout",
+    args: ["--max-open-partitions=16"],
+    wrap: ["sh", "-c", `ulimit -n ${LIMIT} && exec "$@"`, "sh"],
   });
-  ports.forEach((port, i) => {
-    const peers = ports.filter((p) => p !== port).map((p) => `localhost:${p}`);
-    procs.push(
-      Bun.spawn(
-        ["sh", "-c", `ulimit -n ${LIMIT} && exec "$@"`, "sh", ...streamnestCommand(), "broker", `--id=${i + 1}`, `--port=${port}`,
-          `--data-dir=${join(root, `b${i + 1}`)}`, `--peers=${peers.join(",")}`, "--cluster-secret=fanout", "--max-open-partitions=16"],
-        { stdin: "ignore", stdout: "ignore", stderr: "ignore", env: { ...process.env, NO_COLOR: "1" } },
-      ),
-    );
-  });
-  const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-  for (const [i, url] of urls.entries()) {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (procs[i].exitCode !== null) throw new Error(`broker ${i + 1} exited with ${procs[i].exitCode}`);
-      try {
-        if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`broker ${i + 1} never answered /health`);
-      await Bun.sleep(50);
-    }
-  }
-  return urls;
+  cleanups.push(() => cluster.stop());
+  return cluster.urls;
 }
 
 describe("a batch over many partitions, forwarded to a leader under a low open-file limit", () => {

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BrokerProcess, startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { allAlive, type ClusterAnswer, eventually, get, type MetadataAnswer, post } from "../helpers/cluster-http.ts";
-import { freePort } from "../helpers/ports.ts";
 
 /**
  * A broker started elsewhere with --peers naming one member joins the cluster the same
@@ -19,10 +18,10 @@ beforeAll(async () => {
   cluster = await startCluster(3);
   await allAlive(cluster);
   dataDir = mkdtempSync(join(tmpdir(), "streamnest-join-"));
-  const port = await freePort();
-  four = new BrokerProcess(4, port, join(dataDir, "broker-4"), [cluster.broker(1).address], {
+  // Port 0 in --advertise stands for the port the broker picks (--port=0).
+  four = new BrokerProcess(4, 0, join(dataDir, "broker-4"), [cluster.broker(1).address], {
     secret: cluster.broker(1).options.secret,
-    args: [`--advertise=127.0.0.1:${port}`],
+    args: ["--advertise=127.0.0.1:0"],
   });
   await four.start();
 });

@@ -26,7 +26,7 @@ test("a launcher whose standard output was closed neither crashes nor leaves a b
   expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
   const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const writeEnd = openSync(fifo, constants.O_WRONLY);
-  const proc = Bun.spawn([...streamnestCommand(), "broker", "--count=2", `--base-port=${base}`, `--data-dir=${join(dataDir, "data")}`], {
+  const proc = Bun.spawn([...streamnestCommand(), "broker", "--count=2", `--base-port=${base}`, "--host=127.0.0.1", `--data-dir=${join(dataDir, "data")}`], {
     stdin: "ignore",
     stdout: writeEnd,
     stderr: "pipe",

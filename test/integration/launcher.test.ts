@@ -22,7 +22,7 @@ function tempDir(): string {
 }
 
 function launch(count: number, base: number, dataDir: string, env: Record<string, string> = {}): LauncherProcess {
-  const launcher = LauncherProcess.start([`--count=${count}`, `--base-port=${base}`, `--data-dir=${dataDir}`], env);
+  const launcher = LauncherProcess.start([`--count=${count}`, `--base-port=${base}`, "--host=127.0.0.1", `--data-dir=${dataDir}`], env);
   cleanups.push(async () => {
     if (launcher.proc.exitCode === null) {
       launcher.kill("SIGKILL");
@@ -88,7 +88,7 @@ describe("broker --count=N (the local cluster launcher)", () => {
     cleanups.push(holder.stop);
     const dataDir = join(tempDir(), "data");
 
-    const { exitCode, stdout, stderr } = await runCli(["broker", "--count=3", `--base-port=${base}`, `--data-dir=${dataDir}`]);
+    const { exitCode, stdout, stderr } = await runCli(["broker", "--count=3", `--base-port=${base}`, "--host=127.0.0.1", `--data-dir=${dataDir}`]);
 
     expect(exitCode).toBe(1);
     expect(stderr).toContain(`port ${base + 1} is already in use`);
@@ -184,7 +184,7 @@ describe("broker --count=N (the local cluster launcher)", () => {
     const dir = tempDir();
     // Broker 2's own folder is a file, so broker 2 alone cannot start.
     await Bun.write(join(dir, "broker-2"), "x");
-    const { exitCode, stderr } = await runCli(["broker", "--count=2", `--base-port=${base}`, `--data-dir=${dir}`]);
+    const { exitCode, stderr } = await runCli(["broker", "--count=2", `--base-port=${base}`, "--host=127.0.0.1", `--data-dir=${dir}`]);
     expect(exitCode).toBe(1);
     expect(stderr).toContain(`[broker 2] Error: cannot use data dir ${join(dir, "broker-2")}: it is a file, not a folder`);
     expect(stderr).toMatch(/Broker 2 \(pid \d+\) exited with code 1 before it was up; see its output above/);

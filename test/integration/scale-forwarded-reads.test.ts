@@ -55,7 +55,7 @@ test(
     const dataDir = mkdtempSync(join(tmpdir(), "streamnest-scale-"));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const base = freePortRange(3);
-    const launcher = LauncherProcess.start([`--count=3`, `--base-port=${base}`, `--data-dir=${dataDir}`]);
+    const launcher = LauncherProcess.start([`--count=3`, `--base-port=${base}`, "--host=127.0.0.1", `--data-dir=${dataDir}`]);
     cleanups.push(async () => {
       if (launcher.proc.exitCode === null) {
         launcher.kill("SIGKILL");

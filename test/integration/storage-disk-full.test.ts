@@ -3,7 +3,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BrokerProcess } from "../helpers/broker-harness.ts";
 import { get, post } from "../helpers/cluster-http.ts";
-import { freePort } from "../helpers/ports.ts";
 import { canMountSmallDisk, fillDisk, fillDiskLeaving, freeDisk, mountSmallDisk } from "../storage/fixtures/small-disk.ts";
 import { cleanupsAfterEach } from "../helpers/cleanups.ts";
 
@@ -42,7 +41,7 @@ describe.skipIf(!canMountSmallDisk)("a broker on a full disk (tmpfs; needs permi
     const disk = mountSmallDisk(2 * 1024 * 1024);
     if (disk === null) throw new Error("mounting a tmpfs failed after it had worked");
     cleanups.push(disk.unmount);
-    const broker = new BrokerProcess(1, await freePort(), join(disk.path, "data"), [], {});
+    const broker = new BrokerProcess(1, 0, join(disk.path, "data"), [], {});
     await broker.start();
     cleanups.push(() => broker.kill9());
 
@@ -109,7 +108,7 @@ describe.skipIf(!canMountSmallDisk)("a broker on a full disk (tmpfs; needs permi
     const disk = mountSmallDisk(2 * 1024 * 1024);
     if (disk === null) throw new Error("mounting a tmpfs failed after it had worked");
     cleanups.push(disk.unmount);
-    const broker = new BrokerProcess(1, await freePort(), join(disk.path, "data"), [], {});
+    const broker = new BrokerProcess(1, 0, join(disk.path, "data"), [], {});
     await broker.start();
     cleanups.push(() => broker.kill9());
     const names = Array.from({ length: 60 }, (_, i) => `a-topic-with-a-rather-long-name-${i}`);

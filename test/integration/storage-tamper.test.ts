@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BrokerProcess, runCli } from "../helpers/broker-harness.ts";
 import { get, post } from "../helpers/cluster-http.ts";
-import { freePort } from "../helpers/ports.ts";
 import { cleanupsAfterEach } from "../helpers/cleanups.ts";
 
 /**
@@ -18,7 +17,7 @@ const cleanups = cleanupsAfterEach();
 async function startedBroker(): Promise<BrokerProcess> {
   const root = mkdtempSync(join(tmpdir(), "streamnest-tamper-"));
   cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-  const broker = new BrokerProcess(1, await freePort(), join(root, "data"), [], {});
+  const broker = new BrokerProcess(1, 0, join(root, "data"), [], {});
   await broker.start();
   cleanups.push(() => broker.kill9());
   return broker;
@@ -58,7 +57,7 @@ describe("the broker's metadata file damaged between runs", () => {
       await broker.stop();
       const file = join(broker.dataDir, "meta", "metadata.json");
       writeFileSync(file, content);
-      const run = await runCli(["broker", "--id=1", `--port=${broker.port}`, `--data-dir=${broker.dataDir}`]);
+      const run = await runCli(["broker", "--id=1", `--port=${broker.port}`, "--host=127.0.0.1", `--data-dir=${broker.dataDir}`]);
       expect(run.exitCode).toBe(1);
       const lines = run.stderr.trim().split("\n");
       expect(lines.length).toBe(1);
@@ -177,7 +176,7 @@ describe("the data dir holding more than the broker put there", () => {
 
   test("a second broker on the same data dir is refused", async () => {
     const broker = await startedBroker();
-    const run = await runCli(["broker", "--id=1", `--port=${await freePort()}`, `--data-dir=${broker.dataDir}`]);
+    const run = await runCli(["broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${broker.dataDir}`]);
     expect(run.exitCode).toBe(1);
     expect(run.stderr.trim()).toBe(`Error: data dir ${broker.dataDir} is in use by another broker (pid ${broker.proc?.pid})`);
   });

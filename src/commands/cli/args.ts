@@ -1,16 +1,15 @@
 import { StreamNestClient } from "../../client/index.ts";
+import { CLIENT } from "../../config/client.ts";
+import { argOf } from "../../config/help.ts";
+import { readSetting } from "../../config/read.ts";
 import { usageError } from "./fail.ts";
 
-/** The flag every client command takes: where the cluster is. */
-export const metaArg = {
-  type: "string",
-  description: "a broker of the cluster as host:port (any broker answers; several comma-separated)",
-  default: "localhost:8080",
-  valueHint: "host:port",
-} as const;
+/** The flag every client command takes: where the cluster is (--meta, else $STREAMNEST_META). */
+export const metaArg = argOf(CLIENT.meta);
 
-export function clientFor(meta: string): StreamNestClient {
-  return new StreamNestClient(meta);
+/** A client of the cluster that --meta names (else $STREAMNEST_META, else the default). */
+export function clientFor(meta: string | undefined): StreamNestClient {
+  return new StreamNestClient(readSetting(CLIENT.meta, { meta }));
 }
 
 /** A whole number >= min from a flag, or a usage error naming the flag. */

@@ -1,0 +1,29 @@
+import { limit, section } from "./setting.ts";
+
+/** The CLI clients: producer, consumer, topics. */
+export const CLIENT = section({
+  meta: {
+    kind: "text",
+    flag: "meta",
+    hint: "host:port",
+    default: "localhost:8080",
+    help: "a broker of the cluster as host:port (any broker answers; several comma-separated)",
+  },
+});
+
+export const CLIENT_LIMITS = {
+  /** Long polls get their own wait added. */
+  requestTimeoutMs: limit(30_000, "longest wait for one answer from a broker", "ms"),
+  /** Each read may wait this long at the broker for new records before asking again. */
+  longPollMs: limit(20_000, "how long one read may wait at the broker for new records", "ms"),
+  consumerReadMax: limit(1000, "records one read of the consumer asks for", "count"),
+  groupConsumerReadMax: limit(500, "records one read of a group member asks for", "count"),
+  groupJoinWaitMs: limit(5_000, "how long a join waits for the rest of the group", "ms"),
+  /** Backoff while the cluster cannot serve (a broker restarting, a leader moving). */
+  retryFirstMs: limit(200, "first wait before retrying a read the cluster could not serve", "ms"),
+  retryMaxMs: limit(5_000, "longest wait between retries of a read", "ms"),
+  /** Big enough to amortise a request, small enough to stream. */
+  producerBatchMessages: limit(1000, "lines per batch request of the producer", "count"),
+  /** Kept well under the broker's body limit so a batch is never refused for its size. */
+  producerBatchBytes: limit(512 * 1024, "bytes per batch request of the producer", "bytes"),
+};

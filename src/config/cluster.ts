@@ -1,0 +1,64 @@
+import { limit, section } from "./setting.ts";
+
+/** How a broker finds, authenticates and talks to the others; and the local launcher. */
+export const CLUSTER = section({
+  peers: { kind: "addresses", flag: "peers", hint: "host:port,…", default: [], defaultText: "none", help: "the other brokers, comma-separated" },
+  advertise: {
+    kind: "address",
+    flag: "advertise",
+    hint: "host:port",
+    defaultText: "localhost:<port>",
+    help: "address clients are told to use; port 0 in it: the port listened on",
+  },
+  clusterSecret: {
+    kind: "text",
+    flag: "cluster-secret",
+    hint: "secret",
+    defaultText: "none",
+    help: "secret guarding /internal/ routes",
+  },
+});
+
+/**
+ * `broker --count=N`. No environment variables: a launcher's brokers inherit its
+ * environment, and a STREAMNEST_COUNT there would make each of them a launcher too.
+ */
+export const LAUNCHER = section({
+  count: { kind: "integer", flag: "count", env: false, hint: "n", unit: "count", min: 1, max: 1000, help: "run a local cluster of N brokers (ids 1..N)" },
+  basePort: {
+    kind: "integer",
+    flag: "base-port",
+    env: false,
+    hint: "port",
+    unit: "port",
+    min: 1,
+    max: 65535,
+    default: 8080,
+    help: "with --count: port of broker 1",
+  },
+});
+
+export const CLUSTER_LIMITS = {
+  peerTimeoutMs: limit(2_000, "longest wait for a peer's answer to a broker-to-broker call", "ms"),
+  heartbeatIntervalMs: limit(500, "how often a broker tells its peers it is alive", "ms"),
+  deadAfterMs: limit(2_000, "a peer silent this long is counted down", "ms"),
+  metadataSyncIntervalMs: limit(5_000, "how often brokers compare metadata with each other", "ms"),
+  forwardedTailKeepaliveMs: limit(15_000, "how often an idle forwarded tail sends an empty line", "ms"),
+  /**
+   * Room a forwarding broker adds to the leader's body limit for the wrapping of a
+   * forwarded call; without it a request just under the limit was refused (413)
+   * through any broker but its leader.
+   */
+  forwardedCallOverheadBytes: limit(1024, "room for the wrapping of a forwarded produce call", "bytes"),
+  forwardedProduceCallWaitMs: limit(20, "time a leader may take per produce call beyond the first in one request", "ms"),
+  forwardedProduceMaxExtraWaitMs: limit(5_000, "most extra time a leader may take for the calls of one request", "ms"),
+};
+
+/** How the launcher keeps its brokers running (`broker --count=N`). */
+export const LAUNCHER_LIMITS = {
+  quickFailureMs: limit(10_000, "a broker run shorter than this counts as a quick failure", "ms"),
+  maxQuickFailures: limit(5, "consecutive quick failures after which the launcher gives a broker up", "count"),
+  firstBackoffMs: limit(500, "first wait before restarting a broker that failed", "ms"),
+  maxBackoffMs: limit(8_000, "longest wait before restarting a broker that failed", "ms"),
+  stopGraceMs: limit(10_000, "how long a stop waits for SIGTERM to work before SIGKILL", "ms"),
+};

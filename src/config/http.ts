@@ -1,0 +1,41 @@
+import { limit, section } from "./setting.ts";
+
+/** The HTTP listener: where it binds, where it reports its port, how much one request may carry. */
+export const HTTP = section({
+  port: {
+    kind: "integer",
+    flag: "port",
+    hint: "port",
+    unit: "port",
+    min: 0,
+    max: 65535,
+    default: 8080,
+    help: "HTTP port; 0: a free one, shown on the first output line",
+  },
+  host: { kind: "text", flag: "host", hint: "host", default: "0.0.0.0", help: "interface to listen on" },
+  portFile: {
+    kind: "text",
+    flag: "port-file",
+    hint: "path",
+    defaultText: "none",
+    help: "once listening, write the HTTP port to this file (atomically)",
+  },
+  maxBodyBytes: {
+    kind: "bytes",
+    flag: "max-body-bytes",
+    hint: "bytes",
+    unit: "bytes",
+    min: 1,
+    default: 32 * 1024 * 1024,
+    help: "largest request body",
+  },
+});
+
+export const HTTP_LIMITS = {
+  /** A comment line this often keeps proxies from closing an idle stream and shows a vanished client. */
+  sseHeartbeatMs: limit(15_000, "interval of the keep-alive comment on a server-sent event stream", "ms"),
+  /** Kafka bounds a produce request by bytes; here a message costs far more than its bytes. */
+  maxBatchMessages: limit(100_000, "most messages in one batch produce", "count"),
+  /** Long polls and streams lift it per request. */
+  idleTimeoutS: limit(60, "seconds a connection may stay idle before the server closes it", undefined),
+};

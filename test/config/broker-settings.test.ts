@@ -1,0 +1,63 @@
+import { expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { readBrokerSettings, withPort } from "../../src/config/broker-settings.ts";
+import { defaultMaxOpenPartitions } from "../../src/config/core.ts";
+import { StreamNestError } from "../../src/lib/errors.ts";
+
+test("one broker's settings by section, with the defaults that depend on others filled in", () => {
+  expect(readBrokerSettings({ id: "3" }, {})).toEqual({
+    core: {
+      id: 3,
+      dataDir: resolve("data/broker-3"),
+      fsync: "interval",
+      maxPartitions: 10_000,
+      maxOpenPartitions: defaultMaxOpenPartitions(),
+      maxMessageBytes: 1024 * 1024,
+      segmentBytes: 128 * 1024 * 1024,
+      retentionMs: undefined,
+      retentionBytes: undefined,
+      retentionCheckMs: 30_000,
+    },
+    http: { port: 8080, host: "0.0.0.0", maxBodyBytes: 32 * 1024 * 1024 },
+    cluster: { peers: [], advertise: "localhost:8080" },
+  });
+});
+
+test("as Compose would give them: by environment, with flags over variables", () => {
+  const env = {
+    STREAMNEST_ID: "2",
+    STREAMNEST_PEERS: "b1:8080,b3:8080",
+    STREAMNEST_ADVERTISE: "b2:8080",
+    STREAMNEST_DATA_DIR: "/data",
+    STREAMNEST_CLUSTER_SECRET: "s",
+    STREAMNEST_PORT_FILE: "",
+  };
+  const settings = readBrokerSettings({ "data-dir": "/elsewhere" }, env);
+  expect(settings.core.id).toBe(2);
+  expect(settings.core.dataDir).toBe("/elsewhere");
+  expect(settings.cluster).toEqual({ peers: ["b1:8080", "b3:8080"], advertise: "b2:8080", clusterSecret: "s" });
+  expect(settings.http.portFile).toBeUndefined();
+});
+
+test("--port=0 leaves the advertised port to be filled in; port 0 in --advertise is the port listened on", () => {
+  expect(readBrokerSettings({ id: "1", port: "0" }, {}).cluster.advertise).toBe("localhost:0");
+  expect(readBrokerSettings({ id: "1", port: "9000", advertise: "h:0" }, {}).cluster.advertise).toBe("h:9000");
+  expect(readBrokerSettings({ id: "1", port: "9000", advertise: "h:1" }, {}).cluster.advertise).toBe("h:1");
+  expect(withPort("localhost:0", 41234)).toBe("localhost:41234");
+  expect(withPort("localhost:0", 0)).toBe("localhost:0");
+  expect(withPort("[::1]:0", 7)).toBe("[::1]:7");
+  expect(withPort("h:80", 7)).toBe("h:80");
+});
+
+test("no id is one line saying how to give one", () => {
+  let error: unknown;
+  try {
+    readBrokerSettings({}, {});
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(StreamNestError);
+  expect((error as StreamNestError).message).toBe(
+    "--id is required (a whole number of at least 1; or $STREAMNEST_ID), or --count=N for a local cluster",
+  );
+});
