@@ -111,7 +111,7 @@ export class CoreBase {
     this.role = "unattached";
     if (this.isVoter) this.electionDeadline = now + timeoutMs;
     // An observer never stands: it asks the voters who leads until one tells it.
-    else this.session = new FetchSession(now, -Infinity);
+    else this.session = new FetchSession(now);
   }
 
   protected becomeFollower(epoch: number, leaderId: NodeId, now: number): void {
@@ -119,7 +119,7 @@ export class CoreBase {
     else if (this.state.leaderId !== leaderId) this.persist({ ...this.state, leaderId });
     this.clearRole();
     this.role = "follower";
-    this.session = new FetchSession(now, now);
+    this.session = new FetchSession(now);
   }
 
   /** KIP-996: ask for pre-votes in epoch + 1 without changing any state, so that a node

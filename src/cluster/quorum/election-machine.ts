@@ -41,9 +41,15 @@ export class ElectionMachine extends ReplicationMachine {
     }
   }
 
-  private knownLeader(): NodeId | null {
+  /** The leader to name in answers: only one heard from within the fetch timeout, so
+   * that voters do not keep pointing each other at a leader that is gone. */
+  private knownLeader(now: number): NodeId | null {
     if (this.role === "leader") return this.config.nodeId;
-    return this.role === "follower" ? this.state.leaderId : null;
+    return this.leaderAlive(now) ? this.state.leaderId : null;
+  }
+
+  private leaderAlive(now: number): boolean {
+    return this.role === "follower" && this.session !== null && now - this.session.lastContactMs < this.config.fetchTimeoutMs;
   }
 
   private onVoteRequest(request: VoteRequest, now: number): void {
@@ -58,14 +64,12 @@ export class ElectionMachine extends ReplicationMachine {
       (request.voterDirectoryId === null || request.voterDirectoryId === this.config.directoryId);
     const answer = (granted: boolean) =>
       this.reply(request, {
-        type: "vote-response", to: request.from, epoch: this.state.epoch, leaderId: this.knownLeader(), granted, preVote: request.preVote,
+        type: "vote-response", to: request.from, epoch: this.state.epoch, leaderId: this.knownLeader(now), granted, preVote: request.preVote,
       });
     if (request.preVote) {
       // KIP-996: refuse while a leader is known to be alive, so a rejoining voter that
       // was cut off cannot unseat a healthy leader. Nothing changes here either way.
-      const leaderAlive =
-        this.role === "leader" ||
-        (this.role === "follower" && this.session !== null && now - this.session.lastContactMs < this.config.fetchTimeoutMs);
+      const leaderAlive = this.role === "leader" || this.leaderAlive(now);
       return answer(eligible && request.epoch > this.state.epoch && !leaderAlive && logOk);
     }
     if (!eligible) return answer(false);
@@ -108,7 +112,7 @@ export class ElectionMachine extends ReplicationMachine {
     this.observeEpoch(request.epoch, request.leaderId, now);
     const following = this.role === "follower" && this.state.leaderId === request.leaderId && this.state.epoch === request.epoch;
     if (following && this.session) this.session.lastContactMs = now;
-    this.reply(request, { type: "begin-epoch-response", to: request.from, epoch: this.state.epoch, leaderId: this.knownLeader() });
+    this.reply(request, { type: "begin-epoch-response", to: request.from, epoch: this.state.epoch, leaderId: this.knownLeader(now) });
   }
 
   /** The leader resigned: stop following it, and stand soon if it named this voter
@@ -134,7 +138,7 @@ export class ElectionMachine extends ReplicationMachine {
         return;
       }
       case "follower":
-        if (this.session && now - this.session.lastContactMs >= cfg.fetchTimeoutMs) {
+        if (this.session && now >= this.session.fetchTimeoutAt(cfg.fetchTimeoutMs)) {
           if (this.isVoter) this.becomeProspective(now);
           else this.becomeUnattached(this.state.epoch, now);
         }
@@ -165,7 +169,7 @@ export class ElectionMachine extends ReplicationMachine {
       }
       case "follower":
         if (!this.session) return Infinity;
-        return Math.min(this.session.lastContactMs + cfg.fetchTimeoutMs, this.session.dueAt(cfg.requestTimeoutMs));
+        return Math.min(this.session.fetchTimeoutAt(cfg.fetchTimeoutMs), this.session.dueAt(cfg.requestTimeoutMs));
       case "unattached":
         return this.isVoter ? this.electionDeadline : (this.session?.dueAt(cfg.requestTimeoutMs) ?? Infinity);
       case "resigned":

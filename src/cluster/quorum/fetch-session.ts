@@ -14,13 +14,21 @@ export interface InFlight {
 export class FetchSession {
   inFlight: InFlight | null = null;
   nextFetchAt: number;
-  /** Last time the leader answered: drives the fetch timeout and pre-vote refusals. */
+  /** Last time the leader answered (-Infinity before it has): only real contact makes
+   * this node name the leader to others or refuse pre-votes for it. */
   lastContactMs: number;
+  /** When this session began: the fetch timeout runs from here or the last contact. */
+  readonly startedMs: number;
   download: { id: SnapshotId; position: number; chunks: Uint8Array[] } | null = null;
 
-  constructor(now: number, lastContactMs: number) {
+  constructor(now: number) {
     this.nextFetchAt = now;
-    this.lastContactMs = lastContactMs;
+    this.startedMs = now;
+    this.lastContactMs = -Infinity;
+  }
+
+  fetchTimeoutAt(fetchTimeoutMs: number): number {
+    return Math.max(this.lastContactMs, this.startedMs) + fetchTimeoutMs;
   }
 
   due(now: number, requestTimeoutMs: number): boolean {

@@ -113,6 +113,19 @@ export class QuorumCore extends ElectionMachine {
     return this.earliestTimer();
   }
 
+  /** Cheap accessors for drivers and checkers that run after every step. */
+  get currentRole(): QuorumStatus["role"] {
+    return this.role;
+  }
+
+  get currentEpoch(): number {
+    return this.state.epoch;
+  }
+
+  get committedOffset(): number {
+    return this.highWatermark;
+  }
+
   status(): QuorumStatus {
     return {
       nodeId: this.config.nodeId,

@@ -12,7 +12,8 @@ import type { NodeId } from "./types.ts";
 export class ReplicationMachine extends CoreBase {
   protected onFetchRequest(request: FetchRequest, now: number): void {
     const leader = this.leader;
-    const knownLeader = this.role === "follower" ? this.state.leaderId : null;
+    const knownLeader =
+      this.role === "follower" && this.session && now - this.session.lastContactMs < this.config.fetchTimeoutMs ? this.state.leaderId : null;
     const refuse = (error: FetchResponse["error"], leaderId: NodeId | null) =>
       this.reply(request, {
         type: "fetch-response", to: request.from, error, epoch: this.state.epoch, leaderId,
