@@ -8,6 +8,7 @@ import { CoreBase } from "./core-base.ts";
 import { answerFetch } from "./fetch-answer.ts";
 import type { FetchRequest, FetchResponse, FetchSnapshotRequest, FetchSnapshotResponse } from "./messages.ts";
 import type { NodeId } from "./types.ts";
+import { isVoter } from "./vote-rules.ts";
 
 export class ReplicationMachine extends CoreBase {
   protected onFetchRequest(request: FetchRequest, now: number): void {
@@ -24,7 +25,10 @@ export class ReplicationMachine extends CoreBase {
     if (request.epoch > leader.epoch) return refuse("UNKNOWN_LEADER_EPOCH", this.config.nodeId);
     const answer = answerFetch(this.log, request.fetchOffset, request.lastFetchedEpoch, this.config.maxFetchEntries);
     const matched = answer.kind === "entries";
-    leader.recordFetch(request.from, matched ? request.fetchOffset : null, now);
+    // A voter's id fetching from another disk is not that voter (KIP-853): its log
+    // counts towards nothing, neither the high watermark nor check-quorum.
+    const impostor = this.voterIds.includes(request.from) && !isVoter(this.config.voters, request.from, request.replicaDirectoryId);
+    if (!impostor) leader.recordFetch(request.from, matched ? request.fetchOffset : null, now);
     if (matched) this.updateHighWatermark(now);
     const nothingNew =
       answer.kind === "entries" && answer.entries.length === 0 && leader.knowsHighWatermark(request.from, this.highWatermark);

@@ -54,6 +54,8 @@ export interface SimOptions {
 export interface SimNode {
   readonly id: NodeId;
   readonly voter: boolean;
+  /** This node's data directory id (KIP-853); a wiped disk gets a new one. */
+  directoryId: string;
   disk: SimDisk;
   core: QuorumCore | null;
   incarnation: number;
@@ -98,7 +100,7 @@ export class SimCluster {
     for (let id = 1; id <= options.voters; id++) this.voterKeys.push({ id, directoryId: `dir-${id}` });
     for (let id = 1; id <= total; id++) {
       const node: SimNode = {
-        id, voter: id <= options.voters, disk: this.newDisk(id), core: null, incarnation: 0, io: null,
+        id, voter: id <= options.voters, directoryId: `dir-${id}`, disk: this.newDisk(id), core: null, incarnation: 0, io: null,
         tickAt: Infinity, tickToken: 0, machine: new HashStateMachine(), checkedHw: 0,
       };
       this.nodes.push(node);
@@ -136,7 +138,7 @@ export class SimCluster {
     node.tickAt = Infinity;
     const config: QuorumConfig = {
       nodeId: node.id,
-      directoryId: `dir-${node.id}`,
+      directoryId: node.directoryId,
       voters: this.voterKeys,
       ...this.timing,
       testOnlyUnsafe: this.options.unsafe?.skipVoteLogCheck ? { skipVoteLogCheck: true } : undefined,
@@ -277,6 +279,15 @@ export class SimCluster {
     node.incarnation++;
     node.disk.crash(this.random);
     this.trace(() => `node ${id} crashes`);
+  }
+
+  /** Crashes the node and replaces its disk by an empty one with a new directory id. */
+  wipe(id: NodeId): void {
+    const node = this.node(id);
+    this.crash(id);
+    node.disk = this.newDisk(id);
+    node.directoryId = `dir-${id}-wiped-${node.incarnation}`;
+    this.trace(() => `node ${id} loses its disk`);
   }
 
   restart(id: NodeId): void {
