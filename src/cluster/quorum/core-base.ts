@@ -177,7 +177,8 @@ export class CoreBase {
     const marker = new TextEncoder().encode(JSON.stringify({ leaderId: this.config.nodeId, voters: this.voterIds }));
     this.log.append([{ offset: epochStart, epoch: this.state.epoch, kind: "leader-change", payload: marker }]);
     this.needFlush = true;
-    this.leader = new LeaderState(this.config.nodeId, this.state.epoch, epochStart, this.voterIds, now, epochStart);
+    const unsafe = this.config.testOnlyUnsafe?.commitOlderEpochsByCount === true;
+    this.leader = new LeaderState(this.config.nodeId, this.state.epoch, epochStart, this.voterIds, now, epochStart, unsafe);
     this.sendBeginEpoch(now);
   }
 

@@ -38,6 +38,8 @@ export class LeaderState {
     private readonly voterIds: readonly NodeId[],
     now: number,
     flushedEndOffset: number,
+    /** Test-only: drop the rule that only an own-epoch entry commits (Figure 8's bug). */
+    private readonly unsafeCommitByCount = false,
   ) {
     this.flushedEndOffset = flushedEndOffset;
     this.beginEpochPending = new Set(voterIds.filter((id) => id !== selfId));
@@ -76,7 +78,8 @@ export class LeaderState {
     const offsets = this.voterIds.map((id) => (id === this.selfId ? this.flushedEndOffset : (this.progress.get(id)?.endOffset ?? -1)));
     offsets.sort((a, b) => b - a);
     const held = offsets[majorityOf(this.voterIds.length) - 1] ?? -1;
-    return held > this.epochStartOffset && held > current ? held : current;
+    const ownEpochHeld = held > this.epochStartOffset || this.unsafeCommitByCount;
+    return ownEpochHeld && held > current ? held : current;
   }
 
   /** Check-quorum: the time at which fewer than a majority of voters (this leader

@@ -72,7 +72,7 @@ export interface QuorumConfig {
   readonly maxFetchEntries: number;
   readonly snapshotChunkBytes: number;
   /** Test-only: break one safety rule so that the simulation can prove it notices. */
-  readonly testOnlyUnsafe?: { readonly skipVoteLogCheck?: boolean };
+  readonly testOnlyUnsafe?: { readonly skipVoteLogCheck?: boolean; readonly commitOlderEpochsByCount?: boolean };
 }
 
 export const DEFAULT_TIMING = {

@@ -36,6 +36,6 @@ export function logOf(sim: SimCluster, id: NodeId): Entry[] {
   return log.read(log.startOffset(), log.endOffset() - log.startOffset());
 }
 
-export function text(entry: Entry | undefined): string {
+export function text(entry: { readonly payload: Uint8Array } | undefined): string {
   return entry ? new TextDecoder().decode(entry.payload) : "";
 }

@@ -47,7 +47,7 @@ export interface SimOptions {
   /** Snapshot (and trim) once this many applied entries are past the log start; 0: never. */
   snapshotEvery?: number;
   /** Deliberately broken variants, to prove the checker notices. */
-  unsafe?: { skipVoteLogCheck?: boolean; sendBeforePersist?: boolean };
+  unsafe?: { skipVoteLogCheck?: boolean; commitOlderEpochsByCount?: boolean; sendBeforePersist?: boolean };
   trace?: boolean;
 }
 
@@ -83,6 +83,8 @@ export class SimCluster {
   readonly acked: Proposal[] = [];
   failedProposals = 0;
   events = 0;
+  /** How often each interesting path ran, so tests can show the runs reach them. */
+  readonly coverage = { divergences: 0, snapshotRedirects: 0, snapshotChunks: 0, resignations: 0, elections: 0, truncations: 0, crashes: 0 };
   readonly traceLines: string[] = [];
   private pending: Proposal[] = [];
   private readonly queue = new EventQueue();
@@ -125,6 +127,7 @@ export class SimCluster {
       appended: (entry, previousEpoch) => this.checker.appended(id, entry, previousEpoch),
       truncated: (offset) => {
         const node = this.node(id);
+        this.coverage.truncations++;
         if (offset < node.checkedHw) this.checker.fail(`node ${id} truncated its log to ${offset}, below its high watermark ${node.checkedHw}`);
       },
     });
@@ -141,7 +144,7 @@ export class SimCluster {
       directoryId: node.directoryId,
       voters: this.voterKeys,
       ...this.timing,
-      testOnlyUnsafe: this.options.unsafe?.skipVoteLogCheck ? { skipVoteLogCheck: true } : undefined,
+      testOnlyUnsafe: this.options.unsafe,
     };
     const seed = this.random.int(0x7fffffff);
     node.core = new QuorumCore(config, node.disk.durableState, node.disk.log, new SeededRandom(seed), this.now);
@@ -248,8 +251,18 @@ export class SimCluster {
     const node = this.nodes[message.to - 1];
     if (!node?.core || this.blocked.has(`${message.from}>${message.to}`)) return;
     this.trace(() => `${message.from}->${message.to} ${describe(message)}`);
+    this.count(message);
     node.core.step(message, this.now);
     this.afterInput(node);
+  }
+
+  private count(message: QuorumMessage): void {
+    const c = this.coverage;
+    if (message.type === "fetch-response") {
+      if (message.divergingEpoch) c.divergences++;
+      if (message.snapshotId) c.snapshotRedirects++;
+    } else if (message.type === "fetch-snapshot-response" && message.error === "NONE") c.snapshotChunks++;
+    else if (message.type === "end-epoch-request") c.resignations++;
   }
 
   cut(from: NodeId, to: NodeId): void {
@@ -278,6 +291,7 @@ export class SimCluster {
     node.io = null;
     node.incarnation++;
     node.disk.crash(this.random);
+    this.coverage.crashes++;
     this.trace(() => `node ${id} crashes`);
   }
 
@@ -350,6 +364,7 @@ export class SimCluster {
       const core = node.core;
       if (!core) continue;
       if (core.currentRole === "leader" && this.checker.leaderSeen(core.currentEpoch, node.id)) {
+        this.coverage.elections++;
         const log = node.disk.log;
         this.checker.newLeaderHolds(node.id, (o) => (o < log.endOffset() ? (log.read(o, 1)[0] ?? null) : null), log.startOffset());
       }
