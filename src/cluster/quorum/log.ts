@@ -14,7 +14,7 @@ export interface QuorumLog {
   /** Epoch of the entry at endOffset - 1; the snapshot's epoch, or 0, when empty. */
   lastEpoch(): number;
   /** Epoch of the entry at offset, for startOffset - 1 <= offset < endOffset
-   * (startOffset - 1 answers from the snapshot); null outside that range. */
+   * (startOffset - 1 answers from the snapshot, or 0 at offset -1); null outside. */
   epochAt(offset: number): number | null;
   /** Up to max entries from offset (startOffset <= offset <= endOffset). */
   read(offset: number, max: number): Entry[];

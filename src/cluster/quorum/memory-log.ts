@@ -119,8 +119,9 @@ export class MemoryQuorumLog implements QuorumLog {
 
   flush(): void {}
 
+  /** The epoch "before" the first entry: the snapshot's, or 0 for a log from offset 0. */
   private snapshotEpochAtStart(): number | null {
-    if (this.start === 0) return null;
+    if (this.start === 0) return 0;
     const snap = this.latestSnapshot();
     return snap && snap.endOffset === this.start ? snap.epoch : null;
   }
