@@ -16,6 +16,8 @@ import type { ElectionState, Entry, QuorumConfig, QuorumStatus, SnapshotId } fro
 export class QuorumCore extends ElectionMachine {
   constructor(config: QuorumConfig, state: ElectionState, log: QuorumLog, random: Random, now: number) {
     super(config, state, log, random, now);
+    // A follower restarted from its state file fetches from the leader it knew at once.
+    this.pump(now);
   }
 
   /** Delivers one message addressed to this node. */
