@@ -13,66 +13,13 @@ import type { Entry, NodeId, QuorumConfig, VoterKey } from "../../../src/cluster
 import { Checker, sameEntry } from "./checker.ts";
 import { EventQueue } from "./event-queue.ts";
 import { SimDisk } from "./sim-disk.ts";
+import type { NetworkFaults, Proposal, SimNode, SimOptions, Timing } from "./sim-types.ts";
+import { SIM_TIMING } from "./sim-types.ts";
+import { type Coverage, countCoverage, describe, emptyCoverage } from "./sim-trace.ts";
 import { HashStateMachine } from "./state-machine.ts";
 
-export interface NetworkFaults {
-  minDelayMs: number;
-  maxDelayMs: number;
-  dropRate: number;
-  duplicateRate: number;
-}
-
-export type Timing = Pick<
-  QuorumConfig,
-  "electionTimeoutMs" | "fetchTimeoutMs" | "requestTimeoutMs" | "fetchMaxWaitMs" | "retryBackoffMs" | "maxFetchEntries" | "snapshotChunkBytes"
->;
-
-export const SIM_TIMING: Timing = {
-  electionTimeoutMs: 100,
-  fetchTimeoutMs: 200,
-  requestTimeoutMs: 60,
-  fetchMaxWaitMs: 40,
-  retryBackoffMs: 10,
-  maxFetchEntries: 8,
-  snapshotChunkBytes: 16,
-};
-
-export interface SimOptions {
-  seed: number;
-  voters: number;
-  observers?: number;
-  timing?: Partial<Timing>;
-  network?: Partial<NetworkFaults>;
-  diskLatencyMs?: readonly [number, number];
-  /** Snapshot (and trim) once this many applied entries are past the log start; 0: never. */
-  snapshotEvery?: number;
-  /** Deliberately broken variants, to prove the checker notices. */
-  unsafe?: { skipVoteLogCheck?: boolean; commitOlderEpochsByCount?: boolean; sendBeforePersist?: boolean };
-  trace?: boolean;
-}
-
-export interface SimNode {
-  readonly id: NodeId;
-  readonly voter: boolean;
-  /** This node's data directory id (KIP-853); a wiped disk gets a new one. */
-  directoryId: string;
-  disk: SimDisk;
-  core: QuorumCore | null;
-  incarnation: number;
-  io: Ready | null;
-  tickAt: number;
-  tickToken: number;
-  machine: HashStateMachine;
-  checkedHw: number;
-}
-
-export interface Proposal {
-  readonly node: NodeId;
-  readonly offset: number;
-  readonly epoch: number;
-  readonly payload: Uint8Array;
-  readonly at: number;
-}
+export type { NetworkFaults, Proposal, SimNode, SimOptions, Timing } from "./sim-types.ts";
+export { SIM_TIMING } from "./sim-types.ts";
 
 export class SimCluster {
   now = 0;
@@ -84,7 +31,7 @@ export class SimCluster {
   failedProposals = 0;
   events = 0;
   /** How often each interesting path ran, so tests can show the runs reach them. */
-  readonly coverage = { divergences: 0, snapshotRedirects: 0, snapshotChunks: 0, resignations: 0, elections: 0, truncations: 0, crashes: 0 };
+  readonly coverage: Coverage = emptyCoverage();
   readonly traceLines: string[] = [];
   private pending: Proposal[] = [];
   private readonly queue = new EventQueue();
@@ -251,18 +198,9 @@ export class SimCluster {
     const node = this.nodes[message.to - 1];
     if (!node?.core || this.blocked.has(`${message.from}>${message.to}`)) return;
     this.trace(() => `${message.from}->${message.to} ${describe(message)}`);
-    this.count(message);
+    countCoverage(this.coverage, message);
     node.core.step(message, this.now);
     this.afterInput(node);
-  }
-
-  private count(message: QuorumMessage): void {
-    const c = this.coverage;
-    if (message.type === "fetch-response") {
-      if (message.divergingEpoch) c.divergences++;
-      if (message.snapshotId) c.snapshotRedirects++;
-    } else if (message.type === "fetch-snapshot-response" && message.error === "NONE") c.snapshotChunks++;
-    else if (message.type === "end-epoch-request") c.resignations++;
   }
 
   cut(from: NodeId, to: NodeId): void {
@@ -389,20 +327,5 @@ export class SimCluster {
       else this.failedProposals++;
       return false;
     });
-  }
-}
-
-function describe(m: QuorumMessage): string {
-  switch (m.type) {
-    case "vote-request":
-      return `${m.preVote ? "pre-" : ""}vote? e${m.epoch} last ${m.lastEpoch}/${m.lastOffset}`;
-    case "vote-response":
-      return `${m.preVote ? "pre-" : ""}vote ${m.granted ? "yes" : "no"} e${m.epoch}`;
-    case "fetch-request":
-      return `fetch e${m.epoch} @${m.fetchOffset}/${m.lastFetchedEpoch}`;
-    case "fetch-response":
-      return `fetched ${m.error} e${m.epoch} n=${m.entries.length} hw=${m.highWatermark}${m.divergingEpoch ? ` diverge ${m.divergingEpoch.epoch}/${m.divergingEpoch.endOffset}` : ""}${m.snapshotId ? ` snapshot ${m.snapshotId.endOffset}` : ""}`;
-    default:
-      return `${m.type} e${m.epoch}`;
   }
 }
