@@ -19,7 +19,8 @@ interface Seen {
 
 export class Checker {
   private readonly leaders = new Map<number, NodeId>();
-  private readonly entries = new Map<string, Seen>();
+  /** Keyed by offset * 2^20 + epoch (an epoch never reaches 2^20 in a run). */
+  private readonly entries = new Map<number, Seen>();
   /** The committed log, as the union of every node's high watermark. */
   readonly committed: Entry[] = [];
   private readonly appliedHashes = new Map<number, number>();
@@ -44,7 +45,7 @@ export class Checker {
 
   /** Log matching: one entry per (offset, epoch), always after the same epoch. */
   appended(node: NodeId, entry: Entry, previousEpoch: number | null): void {
-    const key = `${entry.offset}:${entry.epoch}`;
+    const key = entry.offset * 1_048_576 + entry.epoch;
     const seen = this.entries.get(key);
     if (!seen) {
       this.entries.set(key, { entry, previousEpoch });
@@ -54,7 +55,7 @@ export class Checker {
       this.fail(`log matching: node ${node} holds a different entry at offset ${entry.offset} epoch ${entry.epoch}`);
     }
     if (previousEpoch !== null && seen.previousEpoch !== null && previousEpoch !== seen.previousEpoch) {
-      this.fail(`log matching: node ${node} has epoch ${previousEpoch} before ${key}, another node has ${seen.previousEpoch}`);
+      this.fail(`log matching: node ${node} has epoch ${previousEpoch} before offset ${entry.offset} epoch ${entry.epoch}, another node has ${seen.previousEpoch}`);
     }
   }
 

@@ -35,7 +35,15 @@ export function randomRun(seed: number, options: RandomRunOptions): RunResult {
     seed,
     voters,
     observers,
-    network: { minDelayMs: 1, maxDelayMs, dropRate: plan.next() * 0.1, duplicateRate: plan.next() * 0.05 },
+    network: {
+      minDelayMs: 1,
+      maxDelayMs,
+      dropRate: plan.next() * 0.1,
+      duplicateRate: plan.next() * 0.05,
+      longDelayRate: plan.next() < 0.5 ? plan.next() * 0.03 : 0,
+      longDelayMs: 300,
+    },
+    diskLatencyMs: plan.next() < 0.3 ? [0, 20] : [0, 3],
     snapshotEvery: plan.next() < 0.5 ? 5 + plan.int(20) : 0,
     unsafe: options.unsafe,
     trace: options.trace,
@@ -104,6 +112,7 @@ function heal(sim: SimCluster, boundMs: number): number {
   sim.heal();
   sim.network.dropRate = 0;
   sim.network.duplicateRate = 0;
+  sim.network.longDelayRate = 0;
   for (const node of sim.nodes) sim.restart(node.id);
   const healedAt = sim.now;
   const ackedBefore = sim.acked.length;

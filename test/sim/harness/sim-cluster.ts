@@ -43,7 +43,7 @@ export class SimCluster {
   constructor(readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
     this.timing = { ...SIM_TIMING, ...options.timing };
-    this.network = { minDelayMs: 1, maxDelayMs: 8, dropRate: 0, duplicateRate: 0, ...options.network };
+    this.network = { minDelayMs: 1, maxDelayMs: 8, dropRate: 0, duplicateRate: 0, longDelayRate: 0, longDelayMs: 0, ...options.network };
     const total = options.voters + (options.observers ?? 0);
     this.voterKeys = [];
     for (let id = 1; id <= options.voters; id++) this.voterKeys.push({ id, directoryId: `dir-${id}` });
@@ -188,8 +188,9 @@ export class SimCluster {
     if (this.random.next() < this.network.dropRate) return;
     const copies = this.random.next() < this.network.duplicateRate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      const { minDelayMs, maxDelayMs } = this.network;
-      const delay = minDelayMs + this.random.int(maxDelayMs - minDelayMs + 1);
+      const { minDelayMs, maxDelayMs, longDelayRate, longDelayMs } = this.network;
+      let delay = minDelayMs + this.random.int(maxDelayMs - minDelayMs + 1);
+      if (longDelayRate > 0 && this.random.next() < longDelayRate) delay += this.random.int(longDelayMs + 1);
       this.queue.push(this.now + delay, () => this.deliver(message));
     }
   }
@@ -315,10 +316,13 @@ export class SimCluster {
         node.checkedHw = hw;
       }
     }
-    if (this.pending.length > 0) this.settleProposals();
+    if (this.pending.length > 0 && this.checker.committed.length !== this.settledAt) this.settleProposals();
   }
 
+  private settledAt = 0;
+
   private settleProposals(): void {
+    this.settledAt = this.checker.committed.length;
     this.pending = this.pending.filter((p) => {
       const committed: Entry | undefined = this.checker.committed[p.offset];
       if (!committed) return true;

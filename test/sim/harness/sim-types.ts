@@ -10,6 +10,9 @@ export interface NetworkFaults {
   maxDelayMs: number;
   dropRate: number;
   duplicateRate: number;
+  /** Share of messages held back for up to longDelayMs (stale arrivals, heavy reordering). */
+  longDelayRate: number;
+  longDelayMs: number;
 }
 
 export type Timing = Pick<
