@@ -4,6 +4,20 @@
  * check-quorum). It owns no timer, socket or file: the driver passes the time into every
  * call, delivers messages with step(), calls tick() at nextDeadline(), and carries out
  * each Ready (persist, flush, send, apply) before advance(). See ready.ts for the order.
+ *
+ * A driver, in outline (test/sim/harness/sim-cluster.ts is a complete one):
+ *   const { file, state } = QuorumStateFile.open(dir, randomUUID);
+ *   const core = new QuorumCore({ nodeId, directoryId: file.directoryId, voters, ...timing },
+ *                               state, log, new SeededRandom(seed), now());
+ *   on message m:        core.step(m, now()); drive();
+ *   at core.nextDeadline(): core.tick(now()); drive();
+ *   to write:            core.propose(bytes, now()); drive();  // then wait for it in committed
+ *   drive(): while (core.hasReady()) { const r = core.ready();
+ *     if (r.persistState) file.write(r.persistState);  if (r.flushLog) log.flush();
+ *     send(r.messages); if (r.applySnapshot) load(r.applySnapshot); apply(r.committed);
+ *     core.advance(r, now()); }
+ * A write is committed when an entry with its offset and epoch comes out in committed;
+ * the same offset with another epoch means it was lost to a new leader (retry it).
  */
 import { StreamNestError } from "../../lib/errors.ts";
 import { ElectionMachine } from "./election-machine.ts";
