@@ -28,7 +28,7 @@ export interface RunResult {
 
 export function randomRun(seed: number, options: RandomRunOptions): RunResult {
   const plan = new SeededRandom(seed ^ 0x5bd1e995);
-  const voters = plan.next() < 0.7 ? 3 : 5;
+  const voters = [1, 2, 3, 3, 3, 3, 4, 5, 5, 5][plan.int(10)]!;
   const observers = plan.int(3);
   const maxDelayMs = 2 + plan.int(14);
   const sim = new SimCluster({

@@ -286,16 +286,17 @@ export class SimCluster {
 
   /** Runs until done() holds (checked after every event) or the limit; the time or null. */
   runUntilTrue(done: () => boolean, limit: number): number | null {
-    while (this.queue.peekTime() <= limit) {
+    for (;;) {
+      // done() may itself add events (a client proposing), so it runs before the peek.
       if (done()) return this.now;
+      if (this.queue.peekTime() > limit) return null;
       const event = this.queue.pop();
-      if (!event) break;
+      if (!event) return null;
       this.now = event.at;
       this.events++;
       event.run();
       this.check();
     }
-    return done() ? this.now : null;
   }
 
   private check(): void {
