@@ -45,3 +45,16 @@ test("a snapshot and the trim it allows are lost together when not flushed", () 
   disk.crash(new SeededRandom(2));
   expect([disk.log.startOffset(), disk.log.endOffset(), disk.log.latestSnapshot()]).toEqual([0, 2, null]);
 });
+
+test("appends that survived one crash are on the device for the next", () => {
+  const random = new SeededRandom(3);
+  const disk = new SimDisk(quiet);
+  let end = 0;
+  for (let round = 0; round < 50; round++) {
+    disk.log.append([entry(end), entry(end + 1)]);
+    disk.crash(random);
+    expect(disk.log.endOffset()).toBeGreaterThanOrEqual(end);
+    end = disk.log.endOffset();
+  }
+  expect(end).toBeGreaterThan(0);
+});

@@ -25,6 +25,8 @@ export class CoreBase {
   protected appliedOffset: number;
   protected pendingSnapshot: SnapshotId | null = null;
   protected pendingState: ElectionState | null = null;
+  /** The epoch of the election state known to be on disk (advance() reports it). */
+  protected durableEpoch: number;
   protected needFlush = false;
   protected outbox: QuorumMessage[] = [];
   protected leader: LeaderState | null = null;
@@ -45,6 +47,7 @@ export class CoreBase {
     now: number,
   ) {
     this.state = state;
+    this.durableEpoch = state.epoch;
     this.isVoter = isVoter(config.voters, config.nodeId, config.directoryId);
     this.voterIds = config.voters.map((v) => v.id);
     const snapshot = log.latestSnapshot();
@@ -144,8 +147,19 @@ export class CoreBase {
     this.role = "candidate";
     this.grants.add(this.config.nodeId);
     this.electionDeadline = now + this.randomElectionTimeout();
-    if (this.grants.size >= this.majority()) return this.becomeLeader(now);
     this.requestVotes(false, now);
+    this.maybeWin(now);
+  }
+
+  /** A candidate with a majority leads, but only once its own epoch is on disk: its
+   * entries of this epoch must never outlive, after a crash, the state that says it
+   * stood in this epoch (or it could stand, win and write the epoch again). With other
+   * voters this already holds, as votes answer requests sent after the write; a lone
+   * voter waits for its own Ready. */
+  protected maybeWin(now: number): void {
+    if (this.role === "candidate" && this.grants.size >= this.majority() && this.durableEpoch >= this.state.epoch) {
+      this.becomeLeader(now);
+    }
   }
 
   protected requestVotes(preVote: boolean, now: number): void {

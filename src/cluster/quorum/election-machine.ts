@@ -102,7 +102,7 @@ export class ElectionMachine extends ReplicationMachine {
     if (this.role !== "candidate" || response.epoch !== this.state.epoch) return;
     if (response.granted) {
       this.grants.add(response.from);
-      if (this.grants.size >= this.majority()) this.becomeLeader(now);
+      this.maybeWin(now);
     } else {
       this.observeEpoch(response.epoch, response.leaderId, now);
     }

@@ -116,6 +116,8 @@ export class QuorumCore extends ElectionMachine {
   /** The driver has done everything the Ready asked. A leader's flushed entries now
    * count towards its own majority. */
   advance(ready: Ready, now: number): void {
+    if (ready.persistState) this.durableEpoch = Math.max(this.durableEpoch, ready.persistState.epoch);
+    this.maybeWin(now);
     const leader = this.leader;
     if (ready.flushLog && leader && this.role === "leader" && ready.epoch === leader.epoch) {
       leader.flushedEndOffset = Math.max(leader.flushedEndOffset, ready.logEndOffset);

@@ -59,14 +59,21 @@ describe("QuorumCore: the driver contract", () => {
     expect(core.ready().committed.map((e) => e.offset)).toEqual([1]);
   });
 
-  test("a single voter elects itself and commits on its own flush", () => {
-    const { core } = makeCore(1, { voters: [{ id: 1, directoryId: "d1" }] });
+  test("a single voter leads once its new epoch is on disk, and commits on its own flush", () => {
+    const { core, log } = makeCore(1, { voters: [{ id: 1, directoryId: "d1" }] });
     const now = core.nextDeadline();
     core.tick(now);
+    // Nothing of epoch 1 may reach the log before the state saying it stood in epoch 1.
+    expect(core.currentRole).toBe("candidate");
+    expect(log.endOffset()).toBe(0);
+    const stood = core.ready();
+    expect(stood.persistState).toEqual({ epoch: 1, leaderId: null, votedId: 1, votedDirectoryId: "d1" });
+    expect(stood.flushLog).toBe(false);
+    core.advance(stood, now);
     expect(core.currentRole).toBe("leader");
     core.propose(bytes("solo"), now);
     const first = drain(core, now);
-    expect(first.persistState?.epoch).toBe(1);
+    expect(first.persistState?.leaderId).toBe(1);
     expect(first.committed).toEqual([]);
     expect(core.ready().committed.map((e) => e.kind)).toEqual(["leader-change", "data"]);
   });

@@ -39,6 +39,8 @@ export class SimDisk {
       const survive = random.int(torn.length + 1);
       for (const entry of torn.slice(0, survive)) recovered.append([entry]);
     }
+    // What survived is on the device now: the next crash starts from it.
+    this.durableLog = recovered.clone();
     this.log = new TrackedLog(recovered, this, this.watcher);
   }
 }
