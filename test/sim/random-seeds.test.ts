@@ -11,9 +11,9 @@ import { randomRun, type RunResult } from "./harness/random-run.ts";
 
 const RUN = { chaosMs: 2000, livenessBoundMs: 3000 };
 const single = process.env.SIM_SEED;
-const seeds = Number(process.env.SIM_SEEDS ?? 2400);
+const seeds = Number(process.env.SIM_SEEDS ?? 4000);
 const base = Number(process.env.SIM_SEED_BASE ?? 1);
-const BATCHES = 8;
+const BATCHES = 10;
 
 function report(failures: RunResult[]): string {
   return failures
