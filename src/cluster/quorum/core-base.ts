@@ -37,7 +37,9 @@ export class CoreBase {
   protected retryAt = Infinity;
   /** Election timeout (voters without a leader), or resignation's wait. */
   protected electionDeadline = Infinity;
-  private nextCorrelationId = 1;
+  /** Starts at a random point, so that answers meant for an earlier incarnation of this
+   * node (still in flight when it restarted) do not match its new requests. */
+  private nextCorrelationId: number;
 
   constructor(
     protected readonly config: QuorumConfig,
@@ -48,6 +50,7 @@ export class CoreBase {
   ) {
     this.state = state;
     this.durableEpoch = state.epoch;
+    this.nextCorrelationId = 1 + random.int(0x3fff_ffff);
     this.isVoter = isVoter(config.voters, config.nodeId, config.directoryId);
     this.voterIds = config.voters.map((v) => v.id);
     const snapshot = log.latestSnapshot();
