@@ -88,6 +88,11 @@ export class CoreBase {
     this.pendingState = next;
   }
 
+  /** Following a leader that answered within the fetch timeout. */
+  protected leaderAlive(now: number): boolean {
+    return this.role === "follower" && this.session !== null && now - this.session.lastContactMs < this.config.fetchTimeoutMs;
+  }
+
   protected randomElectionTimeout(): number {
     return this.config.electionTimeoutMs + this.random.int(this.config.electionTimeoutMs);
   }

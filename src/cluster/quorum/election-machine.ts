@@ -48,9 +48,6 @@ export class ElectionMachine extends ReplicationMachine {
     return this.leaderAlive(now) ? this.state.leaderId : null;
   }
 
-  private leaderAlive(now: number): boolean {
-    return this.role === "follower" && this.session !== null && now - this.session.lastContactMs < this.config.fetchTimeoutMs;
-  }
 
   private onVoteRequest(request: VoteRequest, now: number): void {
     const logOk =

@@ -5,7 +5,7 @@
  * diverged, and installs a snapshot when it is below the leader's log start.
  */
 import { CoreBase } from "./core-base.ts";
-import { answerFetch } from "./fetch-answer.ts";
+import { answerFetch, type FetchAnswer } from "./fetch-answer.ts";
 import type { FetchRequest, FetchResponse, FetchSnapshotRequest, FetchSnapshotResponse } from "./messages.ts";
 import type { NodeId } from "./types.ts";
 import { isVoter } from "./vote-rules.ts";
@@ -13,8 +13,7 @@ import { isVoter } from "./vote-rules.ts";
 export class ReplicationMachine extends CoreBase {
   protected onFetchRequest(request: FetchRequest, now: number): void {
     const leader = this.leader;
-    const knownLeader =
-      this.role === "follower" && this.session && now - this.session.lastContactMs < this.config.fetchTimeoutMs ? this.state.leaderId : null;
+    const knownLeader = this.leaderAlive(now) ? this.state.leaderId : null;
     const refuse = (error: FetchResponse["error"], leaderId: NodeId | null) =>
       this.reply(request, {
         type: "fetch-response", to: request.from, error, epoch: this.state.epoch, leaderId,
@@ -36,13 +35,13 @@ export class ReplicationMachine extends CoreBase {
       leader.parked.push({ request, deadline: now + this.config.fetchMaxWaitMs });
       return;
     }
-    this.answerFetchNow(request);
+    this.answerFetchNow(request, answer);
   }
 
-  private answerFetchNow(request: FetchRequest): void {
+  private answerFetchNow(request: FetchRequest, known?: FetchAnswer): void {
     const leader = this.leader;
     if (!leader) return;
-    const answer = answerFetch(this.log, request.fetchOffset, request.lastFetchedEpoch, this.config.maxFetchEntries);
+    const answer = known ?? answerFetch(this.log, request.fetchOffset, request.lastFetchedEpoch, this.config.maxFetchEntries);
     leader.noteSentHighWatermark(request.from, this.highWatermark);
     this.reply(request, {
       type: "fetch-response",
