@@ -75,6 +75,8 @@ export class SimCluster {
       truncated: (offset) => {
         const node = this.node(id);
         this.coverage.truncations++;
+        // Leader append-only (Figure 3): a leader never removes entries from its log.
+        if (node.core?.currentRole === "leader") this.checker.fail(`leader ${id} truncated its own log to ${offset}`);
         if (offset < node.checkedHw) this.checker.fail(`node ${id} truncated its log to ${offset}, below its high watermark ${node.checkedHw}`);
       },
     });
@@ -309,6 +311,7 @@ export class SimCluster {
         this.checker.newLeaderHolds(node.id, (o) => (o < log.endOffset() ? (log.read(o, 1)[0] ?? null) : null), log.startOffset());
       }
       const hw = core.committedOffset;
+      if (hw > node.disk.log.endOffset()) this.checker.fail(`node ${node.id}'s high watermark ${hw} is past its log end ${node.disk.log.endOffset()}`);
       if (hw < node.checkedHw) this.checker.fail(`node ${node.id}'s high watermark went back from ${node.checkedHw} to ${hw}`);
       if (hw > node.checkedHw) {
         const log = node.disk.log;
