@@ -21,6 +21,11 @@ function report(failures: RunResult[]): string {
     .join("\n");
 }
 
+test("a seed replays exactly: the same events and the same committed log", () => {
+  const digest = (r: RunResult) => [r.events, r.acked, r.sim.checker.committed.map((e) => `${e.offset}/${e.epoch}`).join(",")];
+  for (const seed of [7, 77, 777]) expect(digest(randomRun(seed, RUN))).toEqual(digest(randomRun(seed, RUN)));
+});
+
 if (single !== undefined) {
   test(`replay of seed ${single}`, () => {
     const result = randomRun(Number(single), { ...RUN, trace: true });
