@@ -4,8 +4,9 @@
  */
 import { expect, test } from "bun:test";
 import { SeededRandom } from "../../src/cluster/quorum/prng.ts";
+import { DEFAULT_TIMING } from "../../src/cluster/quorum/types.ts";
 import { awaitLeader } from "./harness/scenario-helpers.ts";
-import { SimCluster } from "./harness/sim-cluster.ts";
+import { SIM_TIMING, SimCluster } from "./harness/sim-cluster.ts";
 
 function crashLoop(voters: number, seed: number): SimCluster {
   const plan = new SeededRandom(seed);
@@ -43,4 +44,35 @@ test("three voters crashed one at a time mid-write keep every commit, then recov
     expect(sim.acked.length).toBeGreaterThan(0);
     awaitLeader(sim, 3000);
   }
+});
+
+test("a leader stopped gracefully is replaced well within the fetch timeout; a crashed one only after it", () => {
+  for (const graceful of [true, false]) {
+    const sim = new SimCluster({ seed: 61, voters: 3, network: { minDelayMs: 1, maxDelayMs: 4 } });
+    const old = awaitLeader(sim, 3000);
+    const stoppedAt = sim.now;
+    if (graceful) sim.stopGracefully(old);
+    else sim.crash(old);
+    const next = awaitLeader(sim, 3000);
+    expect(next).not.toBe(old);
+    const failover = sim.now - stoppedAt;
+    if (graceful) expect(failover).toBeLessThan(SIM_TIMING.fetchTimeoutMs / 2);
+    else expect(failover).toBeGreaterThanOrEqual(SIM_TIMING.fetchTimeoutMs);
+  }
+});
+
+test("with the default timing a crashed leader is replaced, and its successor has committed, within 3 s of simulated time", () => {
+  const failovers: number[] = [];
+  for (let seed = 1; seed <= 60; seed++) {
+    const sim = new SimCluster({ seed, voters: seed % 2 === 0 ? 3 : 5, timing: DEFAULT_TIMING, network: { minDelayMs: 1, maxDelayMs: 4 } });
+    const old = awaitLeader(sim, 30_000);
+    sim.runUntil(sim.now + 500 + seed * 13);
+    const crashedAt = sim.now;
+    sim.crash(old);
+    awaitLeader(sim, 30_000);
+    failovers.push(sim.now - crashedAt);
+  }
+  expect(Math.max(...failovers)).toBeLessThan(3000);
+  // Not faster than the fetch timeout allows: followers must first miss the leader.
+  expect(Math.min(...failovers)).toBeGreaterThanOrEqual(DEFAULT_TIMING.fetchTimeoutMs - DEFAULT_TIMING.fetchMaxWaitMs);
 });

@@ -61,6 +61,13 @@ export class QuorumCore extends ElectionMachine {
     return { offset: entry.offset, epoch: entry.epoch };
   }
 
+  /** Graceful shutdown of a leader (KIP-595): stop leading now and send EndQuorumEpoch
+   * naming the most caught-up voters, so that one of them stands at once instead of
+   * waiting out the fetch timeout. Nothing happens on a node that does not lead. */
+  resignLeadership(now: number): void {
+    if (this.role === "leader") this.resign(now);
+  }
+
   /** The driver stored a snapshot of the applied state at id in the log store: the log
    * prefix it covers is trimmed (KIP-630). Only applied offsets can be snapshotted. */
   snapshotTaken(id: SnapshotId): void {

@@ -8,6 +8,8 @@
  *      it acknowledges (Raft §5.2, KIP-595);
  *   4. applySnapshot: reset the state machine from this snapshot of the log store;
  *   5. committed: apply these entries, in order, to the state machine.
+ * Readys are handled one at a time: take the next only after advance() of the last
+ * (the core may keep taking input meanwhile; it lands in the next Ready).
  */
 import type { QuorumMessage } from "./messages.ts";
 import type { ElectionState, Entry, SnapshotId } from "./types.ts";

@@ -110,6 +110,19 @@ describe("check-quorum and resignation", () => {
     expect(() => core.propose(new Uint8Array([1]), now + 300)).toThrow(/not the quorum leader/);
   });
 
+  test("a leader shutting down resigns at once and names its successors; elsewhere it is a no-op", () => {
+    const { core, now } = leaderOfEpoch1();
+    core.step({ type: "fetch-request", from: 3, to: 1, correlationId: 3, epoch: 1, replicaDirectoryId: "d3", fetchOffset: 1, lastFetchedEpoch: 1 }, now);
+    drain(core, now);
+    core.resignLeadership(now + 1);
+    expect(core.currentRole).toBe("resigned");
+    const ends = ofType(drain(core, now + 1).messages, "end-epoch-request");
+    expect(ends.map((m) => [m.to, m.preferredSuccessors])).toEqual([[2, [3, 2]], [3, [3, 2]]]);
+    const { core: follower } = makeCore(2, { state: { epoch: 1, leaderId: 1, votedId: null, votedDirectoryId: null } });
+    follower.resignLeadership(0);
+    expect(follower.currentRole).toBe("follower");
+  });
+
   test("EndQuorumEpoch makes the first preferred successor stand within a back-off, not an election timeout", () => {
     const { core } = makeCore(2, { state: { epoch: 1, leaderId: 1, votedId: null, votedDirectoryId: null } });
     drain(core, 0);

@@ -236,6 +236,19 @@ export class SimCluster {
     this.trace(() => `node ${id} crashes`);
   }
 
+  /** A clean stop: a leader resigns first (EndQuorumEpoch), its last writes complete,
+   * then the process goes away. */
+  stopGracefully(id: NodeId): void {
+    const node = this.node(id);
+    if (!node.core) return;
+    node.core.resignLeadership(this.now);
+    this.afterInput(node);
+    const incarnation = node.incarnation;
+    this.queue.push(this.now + 30, () => {
+      if (node.incarnation === incarnation) this.crash(id);
+    });
+  }
+
   /** Crashes the node and replaces its disk by an empty one with a new directory id. */
   wipe(id: NodeId): void {
     const node = this.node(id);
