@@ -8,7 +8,7 @@ import { runFigure8 } from "./harness/figure-8-scenario.ts";
 import { randomRun } from "./harness/random-run.ts";
 import type { SimOptions } from "./harness/sim-cluster.ts";
 
-const RUN = { chaosMs: 2000, livenessBoundMs: 3000 };
+const RUN = { chaosMs: 2000, livenessBoundMs: 4000 };
 
 function firstFailure(unsafe: SimOptions["unsafe"], maxSeeds: number): { seed: number; error: string } | null {
   for (let seed = 1; seed <= maxSeeds; seed++) {

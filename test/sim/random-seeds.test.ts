@@ -9,7 +9,7 @@
 import { expect, test } from "bun:test";
 import { randomRun, type RunResult } from "./harness/random-run.ts";
 
-const RUN = { chaosMs: 2000, livenessBoundMs: 3000 };
+const RUN = { chaosMs: 2000, livenessBoundMs: 4000 };
 const single = process.env.SIM_SEED;
 const seeds = Number(process.env.SIM_SEEDS ?? 4000);
 const base = Number(process.env.SIM_SEED_BASE ?? 1);

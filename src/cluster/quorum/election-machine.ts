@@ -48,7 +48,6 @@ export class ElectionMachine extends ReplicationMachine {
     return this.leaderAlive(now) ? this.state.leaderId : null;
   }
 
-
   private onVoteRequest(request: VoteRequest, now: number): void {
     const logOk =
       this.config.testOnlyUnsafe?.skipVoteLogCheck === true ||

@@ -45,6 +45,12 @@ export function randomRun(seed: number, options: RandomRunOptions): RunResult {
     },
     diskLatencyMs: plan.next() < 0.3 ? [0, 20] : [0, 3],
     snapshotEvery: plan.next() < 0.5 ? 5 + plan.int(20) : 0,
+    // Timeouts vary too: KRaft's ratios (long polls near the request timeout) or tight.
+    timing: [
+      {},
+      { requestTimeoutMs: 200, fetchMaxWaitMs: 150, retryBackoffMs: 25 },
+      { electionTimeoutMs: 60, fetchTimeoutMs: 150, requestTimeoutMs: 40, fetchMaxWaitMs: 25 },
+    ].map((t) => ({ ...t, maxFetchEntries: 4 + plan.int(60), snapshotChunkBytes: 4 + plan.int(40) }))[plan.int(3)],
     unsafe: options.unsafe,
     trace: options.trace,
   });
