@@ -23,7 +23,7 @@ describe("parseGroupCall", () => {
     expect(parseGroupCall({ op: "delete-offsets", group: "g" })).toEqual({ op: "delete-offsets", group: "g", topics: undefined });
     const commit = { memberId: "m", generation: 1, offsets: [{ topic: "t", partition: 0, offset: 5 }] };
     expect(parseGroupCall({ op: "commit", group: "g", request: commit })).toEqual({ op: "commit", group: "g", request: commit });
-    const join = { topics: ["t"], memberId: "m", clientId: "c", assignor: "range", autoOffsetReset: "earliest", sessionTimeoutMs: 10, rebalanceTimeoutMs: 20 };
+    const join = { topics: ["t"], memberId: "m", clientId: "c", assignor: "range", autoOffsetReset: "earliest" as const, sessionTimeoutMs: 10, rebalanceTimeoutMs: 20 };
     expect(parseGroupCall({ op: "join", group: "g", request: join })).toEqual({ op: "join", group: "g", request: join });
     expect([...GROUP_CALL_OPS]).toEqual(["join", "heartbeat", "leave", "commit", "offsets", "delete-offsets", "describe", "list"]);
   });

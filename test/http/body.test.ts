@@ -6,7 +6,7 @@ const utf8 = new TextEncoder();
 
 /** The parser's answer, or the code and message of its refusal. */
 async function parse(
-  body: BodyInit | null,
+  body: string | Uint8Array | ReadableStream<Uint8Array> | null,
   options: { limit?: number; internalLimit?: number; path?: string; headers?: Record<string, string> } = {},
 ): Promise<unknown> {
   const parser = jsonBodyParser(options.limit ?? 64, options.internalLimit);
