@@ -53,7 +53,9 @@ export function ProduceForm({ topic, partitions, onProduced }: { topic: string; 
           </label>
         </div>
         <label>
-          Headers (one <code>name: value</code> a line)
+          <span>
+            Headers (one <code>name: value</code> a line)
+          </span>
           <textarea name="headers" rows={2} value={headers} onInput={(e) => setHeaders(e.currentTarget.value)} />
         </label>
         <label>

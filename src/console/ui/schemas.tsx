@@ -37,7 +37,7 @@ function TopicSchemas({ topic }: { topic: string }) {
   return (
     <>
       <h2>
-        <code>{topic}</code>
+        Topic <code>{topic}</code>
       </h2>
       {none ? <p class="muted">No schema registered: any message is accepted.</p> : null}
       {!none ? (
@@ -90,7 +90,9 @@ function Register({ topic, initial, onDone }: { topic: string; initial: string; 
     <form class="panel stack" onSubmit={(e) => void submit(e)} aria-label="Register a schema version">
       <h3>Register a new version</h3>
       <label>
-        JSON Schema (draft-07, or 2019-09 / 2020-12 by <code>$schema</code>)
+        <span>
+          JSON Schema (draft-07, or 2019-09 / 2020-12 by <code>$schema</code>)
+        </span>
         <textarea name="schema" rows={10} class="mono" value={text} onInput={(e) => setText(e.currentTarget.value)} />
       </label>
       <div>
