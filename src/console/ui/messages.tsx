@@ -157,7 +157,7 @@ function Browse({ topic, query, onChange }: { topic: string; query: MessagesQuer
           <>
             <div class="form-row">
               <span class="muted" data-testid="page-range">
-                Offsets {formatCount(p.from)}–{formatCount(Math.max(p.from, p.next - 1))} of {formatCount(p.start)}–{formatCount(Math.max(p.start, p.end - 1))}
+                {pageRange(p)}
                 {query.filter !== "" ? `; ${shown.length} of ${p.records.length} match the filter` : ""}
               </span>
               <button type="button" disabled={p.from <= p.start} onClick={() => onChange({ from: "offset", offset: Math.max(p.start, p.from - PAGE_SIZE) })}>
@@ -170,13 +170,23 @@ function Browse({ topic, query, onChange }: { topic: string; query: MessagesQuer
                 Refresh
               </button>
             </div>
-            {p.records.length === 0 ? <p class="muted">No messages here{p.from >= p.end ? " yet (this is the end of the partition)" : ""}.</p> : null}
-            {shown.length > 0 ? <RecordTable records={shown} partition={query.partition} label="Messages" /> : null}
+            {shown.length > 0 ? (
+              <div class="table-scroll">
+                <RecordTable records={shown} partition={query.partition} label="Messages" />
+              </div>
+            ) : null}
           </>
         );
       }}
     </Loaded>
   );
+}
+
+/** "Offsets 42–91 of 0–2,001", or what the partition holds when the page is empty. */
+function pageRange(p: Page): string {
+  const held = p.end > p.start ? `offsets ${formatCount(p.start)}–${formatCount(p.end - 1)}` : "no records";
+  if (p.records.length === 0) return `Nothing from offset ${formatCount(p.from)}; the partition holds ${held}`;
+  return `Offsets ${formatCount(p.from)}–${formatCount(p.next - 1)} of ${held.replace("offsets ", "")}`;
 }
 
 function LiveTail({ topic, query }: { topic: string; query: MessagesQuery }) {
@@ -234,7 +244,13 @@ function LiveTail({ topic, query }: { topic: string; query: MessagesQuery }) {
         </button>
       </div>
       {error !== null ? <ErrorMessage error={error} what="Live tail" /> : null}
-      {shown.length === 0 ? <p class="muted">Waiting for new messages on partition {query.partition}…</p> : <RecordTable records={shown} partition={query.partition} label="Live messages" />}
+      {shown.length === 0 ? (
+        <p class="muted">Waiting for new messages on partition {query.partition}…</p>
+      ) : (
+        <div class="table-scroll">
+          <RecordTable records={shown} partition={query.partition} label="Live messages" />
+        </div>
+      )}
     </div>
   );
 }

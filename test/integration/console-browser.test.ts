@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
+import { allAlive } from "../helpers/cluster-http.ts";
+import { REPO_ROOT } from "../helpers/streamnest-command.ts";
+import { until, untilTrue } from "../helpers/until.ts";
+
+/**
+ * The web console in Debian's chromium (driven by playwright-core, no browser
+ * download) against a real cluster of 3 broker processes. They are started one by one
+ * (the harness), not by the launcher: the launcher restarts a killed broker within a
+ * second, and the last test needs one to stay down. Each view is saved as a screenshot
+ * in test-output/console/.
+ */
+
+const CHROMIUM = process.env.STREAMNEST_CHROMIUM ?? "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium)
+  console.warn(`console browser tests skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set STREAMNEST_CHROMIUM)`);
+
+const SHOTS = join(REPO_ROOT, "test-output", "console");
+const STEP_MS = 90_000;
+
+let cluster: TestCluster;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+const url = (path: string): string => `${cluster.broker(1).url}${path}`;
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(url(path), {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+const text = async (selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? "").trim();
+
+describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    cluster = await startCluster(3, { args: ["--host=127.0.0.1"] });
+    await allAlive(cluster);
+    // --no-sandbox: CI runs as root, where chromium's sandbox refuses to start
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on("pageerror", (error) => pageErrors.push(String(error)));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await cluster?.stop();
+  }, 60_000);
+
+  test("overview: three brokers alive, the controller, and a first view under 300 KB", async () => {
+    let bytes = 0;
+    const counted: Promise<void>[] = [];
+    const count = (response: import("playwright-core").Response): void => {
+      counted.push(
+        response
+          .request()
+          .sizes()
+          .then((s) => {
+            bytes += s.responseBodySize + s.responseHeadersSize;
+          }),
+      );
+    };
+    page.on("response", count);
+    await page.goto(url("/console"));
+    await page.locator("[data-testid=brokers] [data-state=alive]").nth(2).waitFor();
+    await page.waitForLoadState("networkidle");
+    page.off("response", count);
+    await Promise.all(counted);
+    console.log(`console first view: ${bytes} bytes transferred (assets gzipped, API answers included)`);
+    expect(bytes).toBeLessThan(300 * 1024);
+    expect(await page.locator("[data-testid=brokers] tbody tr").count()).toBe(3);
+    expect(await text("[data-broker='1'] td:nth-child(4)")).toBe("controller");
+    expect(await text("[data-stat='Brokers']")).toBe("3 / 3 alive");
+    await shot("01-overview");
+  }, STEP_MS);
+
+  test("topics: create one from the page, and it is created on the cluster", async () => {
+    await page.goto(url("/console/topics"));
+    await page.getByText("Create a topic").click();
+    await page.getByLabel("Name").fill("orders");
+    await page.getByLabel("Partitions").fill("3");
+    await shot("02-topics-create-form");
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await page.waitForURL((u) => u.pathname === "/console/topics/orders");
+    await page.locator("[data-testid=partitions] tbody tr").nth(2).waitFor();
+    expect(await page.locator("[data-testid=partitions] tbody tr").count()).toBe(3);
+    const topics = await api<{ topics: string[] }>("GET", "/list-topics");
+    expect(topics.topics).toContain("orders");
+    await shot("03-topic-page");
+  }, STEP_MS);
+
+  test("messages: a message produced from the form shows in the live tail", async () => {
+    await page.goto(url("/console/topics/orders?partition=1&live=1"));
+    await page.locator("[data-testid=live-tail] .badge.alive").waitFor();
+    await page.getByText("Produce a message").click();
+    const form = page.getByRole("form", { name: "Produce a message" });
+    await form.getByLabel("Key", { exact: true }).fill("user-42");
+    await form.locator("select[name=partition]").selectOption("1");
+    await form.locator("textarea[name=headers]").fill("trace: abc123");
+    await form.locator("textarea[name=value]").fill('{"id":7,"item":"book"}');
+    await form.getByRole("button", { name: "Produce" }).click();
+    await page.getByText("Written to partition 1 at offset 0").waitFor();
+    const row = page.locator("[data-testid=live-tail] tr[data-offset='0']");
+    await row.waitFor();
+    const rowText = (await row.textContent()) ?? "";
+    expect(rowText).toContain("user-42");
+    expect(rowText).toContain("trace: abc123");
+    expect(await row.locator("pre.value").textContent()).toBe('{\n  "id": 7,\n  "item": "book"\n}');
+    await shot("04-live-tail");
+  }, STEP_MS);
+
+  test("messages: the live tail keeps a bounded number of rows under a burst", async () => {
+    const burst = Array.from({ length: 2000 }, (_, i) => ({ message: `burst ${i}`, partition: 1 }));
+    await api("POST", "/produce", { topic: "orders", messages: burst });
+    await until("the tail to receive the burst", () => text("[data-testid=live-tail] .muted"), (t) => t.startsWith("2,001 received"));
+    await untilTrue("the tail to show the newest", async () => (await page.locator("[data-testid=live-tail] tr[data-offset='2000']").count()) === 1);
+    expect(await page.locator("[data-testid=live-tail] tbody tr").count()).toBe(500);
+    await page.getByRole("button", { name: "Pause" }).click();
+    await api("POST", "/produce", { topic: "orders", message: "while paused", partition: 1 });
+    await until("the paused count", () => text("[data-testid=live-tail] .muted"), (t) => t.includes("1 new not shown"));
+    expect(await page.locator("[data-testid=live-tail] tr[data-offset='2001']").count()).toBe(0);
+    await shot("05-live-tail-paused");
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.locator("[data-testid=live-tail] tr[data-offset='2001']").waitFor();
+  }, STEP_MS);
+
+  test("messages: browse by offset from the address and from the form", async () => {
+    await page.goto(url("/console/topics/orders?partition=1&offset=42"));
+    await page.locator("table[aria-label=Messages] tbody tr").first().waitFor();
+    expect(await page.locator("table[aria-label=Messages] tbody tr").first().getAttribute("data-offset")).toBe("42");
+    expect(await text("[data-testid=page-range]")).toBe("Offsets 42–91 of 0–2,001");
+    await page.locator("select[name=from]").selectOption("offset");
+    await page.locator("input[name=offset]").fill("7");
+    await page.getByRole("button", { name: "Read" }).click();
+    await page.waitForURL((u) => u.search === "?partition=1&offset=7");
+    await untilTrue("offset 7 first", async () => (await page.locator("table[aria-label=Messages] tbody tr").first().getAttribute("data-offset")) === "7");
+    // every word must match the key, value, a header or the offset: "burst 32" is at
+    // offset 33, and "burst 33" at offset 34
+    await page.getByLabel("Filter").fill("burst 33");
+    const offsets = () => page.locator("table[aria-label=Messages] tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-offset")));
+    await until("the filter to apply", offsets, (o) => o.length === 2);
+    expect(await offsets()).toEqual(["33", "34"]);
+    expect(page.url()).toBe(url("/console/topics/orders?partition=1&offset=7&q=burst+33"));
+    await shot("06-messages-by-offset-filtered");
+  }, STEP_MS);
+
+  test("schemas: an invalid schema and a refused message are shown inline", async () => {
+    await page.goto(url("/console/schemas/orders"));
+    const form = page.getByRole("form", { name: "Register a schema version" });
+    await form.locator("textarea").fill('{"type":"objectx"}');
+    await form.getByRole("button", { name: "Register" }).click();
+    await form.locator(".error").getByText("INVALID_SCHEMA").waitFor();
+    await shot("07-schema-invalid");
+    await form.locator("textarea").fill('{"type":"object","required":["id"]}');
+    await form.getByRole("button", { name: "Register" }).click();
+    await form.getByText("Registered as version 1.").waitFor();
+    await shot("08-schema-registered");
+    await page.goto(url("/console/topics/orders?partition=0"));
+    await page.getByText("Produce a message").click();
+    const produce = page.getByRole("form", { name: "Produce a message" });
+    await produce.locator("textarea[name=value]").fill('{"item":"no id"}');
+    await produce.getByRole("button", { name: "Produce" }).click();
+    const refusal = page.locator(".error", { hasText: "SCHEMA_VIOLATION" });
+    await refusal.waitFor();
+    expect(await refusal.locator(".violations li").textContent()).toBe("(message) must have required property 'id'");
+    await refusal.scrollIntoViewIfNeeded();
+    await shot("09-produce-refused-by-schema");
+  }, STEP_MS);
+
+  test("groups: lag changes as a consumer reads and commits", async () => {
+    const join = await api<{ member_id: string; generation: number; assignments: Array<{ topic: string; partition: number }> }>(
+      "POST",
+      "/groups/billing/members",
+      { topics: ["orders"], client_id: "console-test", session_timeout_ms: 60_000 },
+    );
+    expect(join.assignments.length).toBe(3);
+    const commit = (offset: number) =>
+      api("POST", "/groups/billing/offsets", { member_id: join.member_id, generation: join.generation, offsets: [{ topic: "orders", partition: 1, offset }] });
+    await commit(0);
+    await page.goto(url("/console/groups/billing"));
+    const lag = page.locator("[data-partition='orders/1'] [data-lag]");
+    await until("lag of 2,002", async () => lag.getAttribute("data-lag"), (v) => v === "2002");
+    await shot("10-group-before-reading");
+    // the consumer reads 1,000 records and commits the next offset, as a Kafka consumer does
+    const read = await api<{ next_offset: number }>("GET", "/topics/orders/partitions/1/records?offset=0&max=1000");
+    await commit(read.next_offset);
+    await until("lag of 1,002", async () => lag.getAttribute("data-lag"), (v) => v === "1002");
+    expect(await text("[data-testid=group-state]")).toBe("Stable");
+    await shot("11-group-after-reading");
+    await page.goto(url("/console/groups"));
+    await page.locator("[data-group=billing]").waitFor();
+    await shot("12-groups");
+    await api("DELETE", `/groups/billing/members/${join.member_id}`);
+  }, STEP_MS);
+
+  test("overview: a killed broker is marked down, and its partitions are counted offline", async () => {
+    await page.goto(url("/console"));
+    await until("no offline partitions", () => text("[data-stat='Offline partitions']"), (t) => t === "0");
+    await cluster.broker(3).kill9();
+    await page.locator("[data-broker='3'] [data-state=unreachable]").waitFor({ timeout: 60_000 });
+    // broker 3 leads orders' partition 2
+    await until("offline partitions", () => text("[data-stat='Offline partitions']"), (t) => t === "1");
+    expect(await text("[data-stat='Brokers']")).toBe("2 / 3 alive");
+    expect(await text("[data-testid=broker-warnings]")).toContain("Broker 3");
+    await shot("13-overview-broker-down");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shot("14-overview-broker-down-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+  }, STEP_MS);
+
+  test("no script error on any page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
