@@ -48,12 +48,12 @@ export function formatValue(value: string): FormattedValue {
 
 /**
  * Whether a record matches the filter box: every word (case-insensitive) appears in the
- * key, the value, a header name or value, or is the offset.
+ * key, the value, or a header name or value. (Offsets are picked with the offset field.)
  */
 export function matchesFilter(record: ConsoleRecord, filter: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter((w) => w !== "");
   if (words.length === 0) return true;
-  const hay = [record.key ?? "", record.message, ...Object.entries(record.headers).flat(), String(record.offset)]
+  const hay = [record.key ?? "", record.message, ...Object.entries(record.headers).flat()]
     .join("\u0000")
     .toLowerCase();
   return words.every((w) => hay.includes(w));

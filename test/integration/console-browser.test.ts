@@ -150,12 +150,13 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
     await page.getByRole("button", { name: "Read" }).click();
     await page.waitForURL((u) => u.search === "?partition=1&offset=7");
     await untilTrue("offset 7 first", async () => (await page.locator("table[aria-label=Messages] tbody tr").first().getAttribute("data-offset")) === "7");
-    // every word must match the key, value, a header or the offset: "burst 32" is at
-    // offset 33, and "burst 33" at offset 34
+    // every word must be in the key, value or headers: on this page (offsets 7 to 56,
+    // "burst 6" to "burst 55"), "33" is only in "burst 33", at offset 34
     await page.getByLabel("Filter").fill("burst 33");
     const offsets = () => page.locator("table[aria-label=Messages] tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-offset")));
-    await until("the filter to apply", offsets, (o) => o.length === 2);
-    expect(await offsets()).toEqual(["33", "34"]);
+    await until("the filter to apply", offsets, (o) => o.length === 1);
+    expect(await offsets()).toEqual(["34"]);
+    expect(await text("[data-testid=page-range]")).toBe("Offsets 7–56 of 0–2,001; 1 of 50 match the filter");
     expect(page.url()).toBe(url("/console/topics/orders?partition=1&offset=7&q=burst+33"));
     await shot("06-messages-by-offset-filtered");
   }, STEP_MS);
@@ -206,7 +207,36 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
     await page.goto(url("/console/groups"));
     await page.locator("[data-group=billing]").waitFor();
     await shot("12-groups");
+    // once the consumer leaves, the page can reset the group's offsets
     await api("DELETE", `/groups/billing/members/${join.member_id}`);
+    await page.goto(url("/console/groups/billing"));
+    await until("the group to be empty", () => text("[data-testid=group-state]"), (t) => t === "Empty");
+    await page.getByText("Reset offsets", { exact: true }).click();
+    await page.locator("select[name=mode]").selectOption("offset");
+    await page.locator("input[name=offset]").fill("2000");
+    await page.getByRole("button", { name: "Reset every partition" }).click();
+    await page.getByText(/^Committed .*orders\/1 → 2000/).waitFor();
+    await until("lag of 2", async () => lag.getAttribute("data-lag"), (v) => v === "2");
+    const committed = await api<{ offsets: Array<{ topic: string; partition: number; offset: number }> }>("GET", "/groups/billing/offsets");
+    expect(committed.offsets.map((o) => [o.topic, o.partition, o.offset])).toEqual([["orders", 1, 2000]]);
+    await shot("13-group-reset");
+  }, STEP_MS);
+
+  test("topics: delete one after typing its name", async () => {
+    await api("POST", "/create-topic", { topic: "scratch", partitions: 1 });
+    await page.goto(url("/console/topics"));
+    await page.locator("[data-topic=scratch]").waitFor();
+    await shot("14-topics-list");
+    await page.goto(url("/console/topics/scratch"));
+    await page.getByRole("button", { name: "Delete topic…" }).click();
+    const confirm = page.getByRole("button", { name: "Delete scratch" });
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByLabel("Topic name to confirm").fill("scratch");
+    await shot("15-topic-delete-confirm");
+    await confirm.click();
+    await page.waitForURL((u) => u.pathname === "/console/topics");
+    const topics = await api<{ topics: string[] }>("GET", "/list-topics");
+    expect(topics.topics).toEqual(["orders"]);
   }, STEP_MS);
 
   test("overview: a killed broker is marked down, and its partitions are counted offline", async () => {
@@ -218,9 +248,9 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
     await until("offline partitions", () => text("[data-stat='Offline partitions']"), (t) => t === "1");
     expect(await text("[data-stat='Brokers']")).toBe("2 / 3 alive");
     expect(await text("[data-testid=broker-warnings]")).toContain("Broker 3");
-    await shot("13-overview-broker-down");
+    await shot("16-overview-broker-down");
     await page.emulateMedia({ colorScheme: "dark" });
-    await shot("14-overview-broker-down-dark");
+    await shot("17-overview-broker-down-dark");
     await page.emulateMedia({ colorScheme: "light" });
   }, STEP_MS);
 

@@ -66,7 +66,7 @@ export function MessagesPanel({ topic, partitions, query }: { topic: string; par
           <input
             type="search"
             name="filter"
-            placeholder="words in key, value, headers or offset"
+            placeholder="words in key, value or headers"
             value={query.filter}
             onInput={(e) => set({ filter: e.currentTarget.value }, true)}
           />
