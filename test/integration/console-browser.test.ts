@@ -159,6 +159,13 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
     expect(await text("[data-testid=page-range]")).toBe("Offsets 7–56 of 0–2,001; 1 of 50 match the filter");
     expect(page.url()).toBe(url("/console/topics/orders?partition=1&offset=7&q=burst+33"));
     await shot("06-messages-by-offset-filtered");
+    // from the end: the last 50; from a time before the first record: the first
+    await page.goto(url("/console/topics/orders?partition=1&from=end"));
+    await untilTrue("the last page", async () => (await page.locator("table[aria-label=Messages] tbody tr").first().getAttribute("data-offset")) === "1952");
+    await page.goto(url("/console/topics/orders?partition=1&time=2000-01-01T00:00:00.000Z"));
+    await untilTrue("the first page", async () => (await page.locator("table[aria-label=Messages] tbody tr").first().getAttribute("data-offset")) === "0");
+    await page.goto(url(`/console/topics/orders?partition=1&time=${new Date(Date.now() + 3_600_000).toISOString()}`));
+    await page.getByText("Nothing from offset 2,002; the partition holds offsets 0–2,001").waitFor();
   }, STEP_MS);
 
   test("schemas: an invalid schema and a refused message are shown inline", async () => {
@@ -252,6 +259,22 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
     await page.emulateMedia({ colorScheme: "dark" });
     await shot("17-overview-broker-down-dark");
     await page.emulateMedia({ colorScheme: "light" });
+  }, STEP_MS);
+
+  test("keyboard and token: links follow Enter, and a saved token is sent as a bearer header", async () => {
+    await page.goto(url("/console"));
+    await page.getByRole("link", { name: "Topics" }).focus();
+    await page.keyboard.press("Enter");
+    await page.waitForURL((u) => u.pathname === "/console/topics");
+    await page.getByRole("link", { name: "Token" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByLabel("Token", { exact: true }).fill("s3cret");
+    await page.keyboard.press("Enter");
+    await page.getByText("Saved: requests now carry the token.").waitFor();
+    await shot("18-token");
+    const sent = page.waitForRequest((r) => r.url().endsWith("/cluster"));
+    await page.getByRole("link", { name: "Overview" }).click();
+    expect((await sent).headers().authorization).toBe("Bearer s3cret");
   }, STEP_MS);
 
   test("no script error on any page", () => {
