@@ -93,7 +93,7 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
   test("topics: create one from the page, and it is created on the cluster", async () => {
     await page.goto(url("/console/topics"));
     await page.getByText("Create a topic").click();
-    await page.getByLabel("Name").fill("orders");
+    await page.getByLabel("Name", { exact: true }).fill("orders");
     await page.getByLabel("Partitions").fill("3");
     await shot("02-topics-create-form");
     await page.getByRole("button", { name: "Create", exact: true }).click();
@@ -233,7 +233,11 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
     await api("POST", "/create-topic", { topic: "scratch", partitions: 1 });
     await page.goto(url("/console/topics"));
     await page.locator("[data-topic=scratch]").waitFor();
+    await untilTrue("both topics listed", async () => (await text("[data-testid=topics-range]")) === "1–2 of 2");
     await shot("14-topics-list");
+    await page.getByLabel("Topic name contains").fill("scr");
+    await untilTrue("the name filter", async () => (await text("[data-testid=topics-range]")) === "1–1 of 1");
+    expect(await page.locator("[data-testid=topics] tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-topic")))).toEqual(["scratch"]);
     await page.goto(url("/console/topics/scratch"));
     await page.getByRole("button", { name: "Delete topic…" }).click();
     const confirm = page.getByRole("button", { name: "Delete scratch" });

@@ -11,6 +11,8 @@ import { useRates } from "./overview.tsx";
 import { limited, useApi } from "./use-api.ts";
 
 const REFRESH_MS = 5000;
+/** Topics described per page: each costs a describe call (and its leaders' answers) per refresh. */
+export const TOPICS_PER_PAGE = 100;
 
 interface TopicRow {
   name: string;
@@ -21,14 +23,20 @@ interface TopicRow {
 
 interface TopicsData {
   rows: TopicRow[];
+  /** Topics matching the name filter, on every page. */
+  matching: number;
   lag: Map<string, Array<{ group: string; lag: number | null }>>;
   groupsError: ApiFailure | null;
 }
 
-async function loadTopics(signal: AbortSignal) {
+async function loadTopics(signal: AbortSignal, nameFilter: string, page: number) {
   const meta = await api.get<MetadataAnswer>("/metadata", signal);
   if (!meta.ok) return meta;
-  const names = Object.keys(meta.value.topic_partitions).sort();
+  const needle = nameFilter.trim().toLowerCase();
+  const all = Object.keys(meta.value.topic_partitions)
+    .filter((n) => n.toLowerCase().includes(needle))
+    .sort();
+  const names = all.slice(page * TOPICS_PER_PAGE, (page + 1) * TOPICS_PER_PAGE);
   const described = await limited(
     names.map((n) => () => api.get<TopicAnswer>(pathOf("topics", n), signal)),
     6,
@@ -47,7 +55,7 @@ async function loadTopics(signal: AbortSignal) {
     );
     lag = lagByTopic(each.flatMap((g) => (g.ok ? [g.value] : [])));
   } else groupsError = groups.error;
-  return { ok: true as const, value: { rows, lag, groupsError } satisfies TopicsData };
+  return { ok: true as const, value: { rows, matching: all.length, lag, groupsError } satisfies TopicsData };
 }
 
 function totals(t: TopicAnswer | null): { messages: number | null; size: number | null } {
@@ -64,18 +72,45 @@ function totals(t: TopicAnswer | null): { messages: number | null; size: number 
 }
 
 export function TopicsView() {
-  const topics = useApi(loadTopics, "topics", REFRESH_MS);
+  const [nameFilter, setNameFilter] = useState("");
+  const [page, setPage] = useState(0);
+  const topics = useApi((signal) => loadTopics(signal, nameFilter, page), `topics|${nameFilter}|${page}`, REFRESH_MS);
   const live = useRates(REFRESH_MS);
   return (
     <section aria-labelledby="topics-title">
       <h1 id="topics-title">Topics</h1>
       <CreateTopic onCreated={topics.reload} />
+      <div class="form-row">
+        <label class="grow">
+          Topic name contains
+          <input
+            type="search"
+            name="topic-filter"
+            value={nameFilter}
+            onInput={(e) => {
+              setNameFilter(e.currentTarget.value);
+              setPage(0);
+            }}
+          />
+        </label>
+      </div>
       <Loaded result={topics.result} what="the topics">
         {(data) => (
           <>
             {data.groupsError !== null ? <ErrorMessage error={data.groupsError} what="Consumer groups" /> : null}
+            <div class="form-row">
+              <span class="muted" data-testid="topics-range">
+                {data.matching === 0 ? "No topic" : `${page * TOPICS_PER_PAGE + 1}–${page * TOPICS_PER_PAGE + data.rows.length} of ${formatCount(data.matching)}`}
+              </span>
+              <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+                ← Previous
+              </button>
+              <button type="button" disabled={(page + 1) * TOPICS_PER_PAGE >= data.matching} onClick={() => setPage(page + 1)}>
+                Next →
+              </button>
+            </div>
             {data.rows.length === 0 ? (
-              <p class="muted">No topics yet.</p>
+              <p class="muted">{nameFilter === "" ? "No topics yet." : "No topic name contains that."}</p>
             ) : (
               <table class="grid" data-testid="topics">
                 <thead>
