@@ -13,9 +13,11 @@ import { RecordTable } from "./record-row.tsx";
 import { useApi } from "./use-api.ts";
 
 export const PAGE_SIZE = 50;
-/** Rows a live tail keeps: enough to read, few enough to stay smooth at 1,000 msg/s. */
+/** Records a live tail keeps (what pause and the filter work on)… */
 export const TAIL_ROWS = 500;
-const TAIL_FLUSH_MS = 200;
+/** …and the newest of them it shows: few enough to stay smooth at 1,000 msg/s. */
+export const TAIL_SHOWN = 100;
+const TAIL_FLUSH_MS = 250;
 
 interface Page {
   from: number;
@@ -229,14 +231,15 @@ function LiveTail({ topic, query }: { topic: string; query: MessagesQuery }) {
     setPaused(!paused);
     if (paused) setRows(ring.current.rows);
   };
-  const shown = rows.filter((r) => matchesFilter(r, query.filter)).reverse();
+  const shown: ConsoleRecord[] = [];
+  for (let i = rows.length - 1; i >= 0 && shown.length < TAIL_SHOWN; i--) if (matchesFilter(rows[i], query.filter)) shown.push(rows[i]);
   const error: ApiFailure | null = status.error;
   return (
     <div data-testid="live-tail">
       <div class="form-row" aria-live="polite">
         <span class={`badge ${status.connected ? "alive" : "unreachable"}`}>{status.connected ? "live" : "connecting…"}</span>
         <span class="muted">
-          {formatCount(count)} received since opened; newest first, last {TAIL_ROWS} kept
+          {formatCount(count)} received since opened; newest first, last {TAIL_ROWS} kept, {TAIL_SHOWN} shown
           {paused ? ` — paused, ${formatCount(count - countAtPause.current)} new not shown` : ""}
         </span>
         <button type="button" onClick={toggle} aria-pressed={paused}>

@@ -27,7 +27,7 @@ function RecordCells({ record, partition }: RowProps) {
       <td class="num">{record.offset}</td>
       <td class="num">{partition}</td>
       <td>{record.key === null ? <span class="muted">null</span> : <code>{record.key}</code>}</td>
-      <td class="nowrap">{formatTime(record.timestamp)}</td>
+      <td>{formatTime(record.timestamp)}</td>
       <td>
         {headers.length === 0 ? (
           <span class="muted">—</span>
