@@ -18,6 +18,26 @@ const ClusterAnswer = t.Object({
       last_heartbeat_ms: t.Union([t.Integer(), t.Null()], { description: "Milliseconds since its last heartbeat" }),
     }),
   ),
+  quorum: t.Optional(
+    t.Object(
+      {
+        voters: t.Array(t.Integer()),
+        leader: t.Union([t.Integer(), t.Null()]),
+        epoch: t.Integer(),
+        committed_offset: t.Integer({ description: "The metadata log's committed offset as this broker knows it" }),
+        role: t.String(),
+        voter_status: t.Array(
+          t.Object({
+            id: t.Integer(),
+            committed_offset: t.Union([t.Integer(), t.Null()], { description: "On the leader: the voter's fetched log end offset" }),
+            lag: t.Union([t.Integer(), t.Null()], { description: "Entries behind the leader's log end" }),
+            last_fetch_ms_ago: t.Union([t.Integer(), t.Null()]),
+          }),
+        ),
+      },
+      { description: "With --metadata-quorum=raft: the metadata quorum" },
+    ),
+  ),
 });
 
 /** GET /cluster: every broker, whether it is alive, which one is controller, metadata versions. */

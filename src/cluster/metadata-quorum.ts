@@ -1,0 +1,318 @@
+/**
+ * The cluster metadata as a Raft log (issue 11; KIP-500, KIP-595): every metadata
+ * change is an entry of the quorum's log, committed by a majority of the voters, and
+ * applied in order to the MetadataStore of every broker, whose version is then the
+ * committed offset. There is no controller chosen by liveness and no settling of two
+ * histories: there is only ever one history, the log's.
+ *
+ * Writes go through any broker: it hands the change to the quorum leader
+ * (POST /internal/quorum/propose), which appends it and answers once it is committed and
+ * applied; the receiving broker answers its caller once its own store has the change.
+ * Without a leader reachable within WRITE_TIMEOUT_MS the change is refused with
+ * NOT_CONTROLLER (nothing was appended anywhere, or what was is never committed); a
+ * change that was handed over but whose commit was not seen in time is answered with
+ * REQUEST_TIMED_OUT saying the outcome is unknown.
+ */
+import { join } from "node:path";
+import type { ApplyResult, BrokerRef, MetadataChange } from "../broker/metadata.ts";
+import { sortBrokers } from "../broker/metadata.ts";
+import { placePartitions } from "../broker/metadata-placement.ts";
+import { decodeMetadata, encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
+import { parseMetadataChange } from "./change-wire.ts";
+import type { ChangeOutcome } from "./controller-proposer.ts";
+import type { Membership } from "./membership.ts";
+import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
+import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
+import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
+import { chooseVoters, isVoterList, readVoters, writeVoters } from "./quorum-voters.ts";
+import { decodeQuorumMessages, encodeQuorumMessages } from "./quorum-wire.ts";
+import type { QuorumMessage } from "./quorum/messages.ts";
+import type { NodeId } from "./quorum/types.ts";
+
+/** Issue 11: without a majority a write fails within 5 s, never hangs. */
+export const WRITE_TIMEOUT_MS = 4_500;
+const RETRY_MS = 50;
+const FORMATION_RETRY_MS = 200;
+
+export interface MetadataQuorumOptions {
+  id: number;
+  dataDir: string;
+  membership: Membership;
+  client: PeerClient;
+  /** --controller-voters, if given. */
+  voterCount: number | undefined;
+  snapshotEveryEntries: number;
+  /** Every broker known, for placement and the recorded broker list. */
+  knownBrokers: () => BrokerRef[];
+  log?: (line: string) => void;
+}
+
+export interface QuorumStatusView {
+  voters: number[];
+  leader: number | null;
+  epoch: number;
+  committed_offset: number;
+  role: string;
+  voter_status: Array<{ id: number; committed_offset: number | null; lag: number | null; last_fetch_ms_ago: number | null }>;
+}
+
+export class MetadataQuorum {
+  private store: MetadataStore | undefined;
+  private driver: QuorumDriver | undefined;
+  private voters: NodeId[] | null;
+  private forming: Promise<void> | undefined;
+  private stopped = false;
+  private readonly metaDir: string;
+
+  constructor(private readonly options: MetadataQuorumOptions) {
+    this.metaDir = join(options.dataDir, "meta");
+    this.voters = readVoters(this.metaDir);
+  }
+
+  bind(store: MetadataStore): void {
+    this.store = store;
+  }
+
+  /** Forms the voter set (see quorum-voters.ts) and starts the quorum; resolves once running. */
+  start(): Promise<void> {
+    this.forming ??= this.form();
+    return this.forming;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.driver?.stop();
+  }
+
+  private async form(): Promise<void> {
+    while (!this.voters && !this.stopped) {
+      this.voters = await this.askPeersForVoters();
+      if (this.voters) break;
+      const { membership } = this.options;
+      if (!membership.hasUnknownPeers()) {
+        this.voters = chooseVoters(membership.brokerIds(), this.options.voterCount);
+        break;
+      }
+      await membership.heartbeatRound();
+      if (membership.hasUnknownPeers()) await Bun.sleep(FORMATION_RETRY_MS);
+    }
+    if (this.stopped || !this.voters) return;
+    writeVoters(this.metaDir, this.voters);
+    this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
+    const store = this.bound();
+    this.driver = new QuorumDriver({
+      nodeId: this.options.id,
+      voters: this.voters.map((id) => ({ id, directoryId: null })),
+      dir: this.metaDir,
+      logDir: join(this.metaDir, METADATA_LOG_DIR),
+      snapshotEveryEntries: this.options.snapshotEveryEntries,
+      send: (messages) => this.send(messages),
+      log: this.options.log,
+      machine: {
+        loadSnapshot: (id, bytes) => {
+          const doc = decodeMetadata(new TextDecoder().decode(bytes), `metadata snapshot ${id.endOffset}`);
+          store.loadSnapshot({ ...doc, version: id.endOffset });
+        },
+        apply: (entries, endOffset) =>
+          store.applyCommitted(
+            entries.map((e) => (e.kind === "data" ? parseMetadataChange(JSON.parse(new TextDecoder().decode(e.payload))) : null)),
+            endOffset,
+          ),
+        snapshot: () => new TextEncoder().encode(encodeMetadata(store.current)),
+      },
+    });
+    this.driver.start();
+  }
+
+  private async askPeersForVoters(): Promise<NodeId[] | null> {
+    const { membership, client } = this.options;
+    const answers = await Promise.all(
+      membership.peerDialAddresses().map(async (address) => {
+        try {
+          const answer = await client.json<{ voters: unknown }>(address, { path: INTERNAL_ROUTES.quorumVoters, timeoutMs: 1000 });
+          return isVoterList(answer.voters) ? answer.voters : null;
+        } catch {
+          return null;
+        }
+      }),
+    );
+    return answers.find((a) => a !== null) ?? null;
+  }
+
+  private send(messages: readonly QuorumMessage[]): void {
+    const byPeer = new Map<NodeId, QuorumMessage[]>();
+    for (const m of messages) byPeer.set(m.to, [...(byPeer.get(m.to) ?? []), m]);
+    for (const [to, batch] of byPeer) {
+      const address = this.options.membership.dialAddressOf(to);
+      if (address === undefined || to === this.options.id) continue;
+      // Fire and forget: the core retries what matters, and an answer is a message of its own.
+      void this.options.client
+        .json<unknown>(address, {
+          method: "POST",
+          path: INTERNAL_ROUTES.quorum,
+          headers: { "content-type": "application/json" },
+          body: encodeQuorumMessages(batch),
+          timeoutMs: 2_000,
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  // ---- calls from other brokers ----------------------------------------------------
+
+  /** POST /internal/quorum: messages for this broker's core. */
+  receive(body: unknown): { ok: true } {
+    const messages = decodeQuorumMessages(body);
+    this.driver?.receive(messages);
+    return { ok: true };
+  }
+
+  /** GET /internal/quorum/voters. */
+  votersAnswer(): { voters: NodeId[] | null } {
+    return { voters: this.voters };
+  }
+
+  /** POST /internal/quorum/propose: a change for this broker to commit as the leader. */
+  async receivePropose(body: unknown): Promise<{ result: ChangeOutcome }> {
+    if (body === null || typeof body !== "object" || !("change" in body)) throw new StreamNestError("INVALID_REQUEST", "expected {\"change\": …}");
+    const change = parseMetadataChange(body.change);
+    const driver = this.driver;
+    if (!driver || driver.leaderId !== this.options.id) throw this.notLeader();
+    const deadline = Date.now() + WRITE_TIMEOUT_MS;
+    return { result: await this.commitAsLeader(driver, change, deadline) };
+  }
+
+  // ---- writes from this broker -----------------------------------------------------
+
+  /** Commits a change through the quorum leader; resolves once this broker applied it. */
+  async propose(change: MetadataChange): Promise<ApplyResult> {
+    const deadline = Date.now() + WRITE_TIMEOUT_MS;
+    let lastProblem = "";
+    for (;;) {
+      const driver = this.driver;
+      const leader = driver?.leaderId ?? null;
+      try {
+        if (driver && leader === this.options.id) {
+          const outcome = await this.commitAsLeader(driver, change, deadline);
+          return { document: this.bound().current, changed: outcome.changed };
+        }
+        if (leader !== null) {
+          const outcome = await this.forward(leader, change, deadline);
+          await this.waitApplied(outcome.version, deadline);
+          return { document: this.bound().current, changed: outcome.changed };
+        }
+        lastProblem = "no leader is known";
+      } catch (error) {
+        if (!(error instanceof StreamNestError)) throw error;
+        if (error.code === "REQUEST_TIMED_OUT" || mayHaveArrived(error)) {
+          throw error.code === "REQUEST_TIMED_OUT" ? error : unknownOutcome(`the quorum leader, broker ${leader}, did not answer in time (${error.message})`);
+        }
+        if (error.code !== "NOT_CONTROLLER" && error.code !== "LEADER_UNAVAILABLE") throw error;
+        lastProblem = error.message;
+      }
+      if (Date.now() + RETRY_MS >= deadline) throw this.noQuorum(lastProblem);
+      await Bun.sleep(RETRY_MS);
+    }
+  }
+
+  private async forward(leader: NodeId, change: MetadataChange, deadline: number): Promise<ChangeOutcome> {
+    const address = this.options.membership.dialAddressOf(leader);
+    if (address === undefined) throw new StreamNestError("LEADER_UNAVAILABLE", `the quorum leader, broker ${leader}, has no known address`);
+    const answer = await this.options.client.json<{ result: ChangeOutcome }>(address, {
+      method: "POST",
+      path: INTERNAL_ROUTES.quorumPropose,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ change }),
+      timeoutMs: Math.max(100, deadline - Date.now() + 250),
+      label: `the quorum leader, broker ${leader}`,
+    });
+    return answer.result;
+  }
+
+  /** On the leader: places a new topic's partitions, appends, waits for the commit. */
+  private async commitAsLeader(driver: QuorumDriver, change: MetadataChange, deadline: number): Promise<ChangeOutcome> {
+    const store = this.bound();
+    const brokers = this.options.knownBrokers();
+    if (change.type === "create-topic" || change.type === "set-brokers") {
+      if (JSON.stringify(sortBrokers(store.current.brokers)) !== JSON.stringify(brokers))
+        await this.commitOne(driver, { type: "set-brokers", brokers }, deadline);
+      if (change.type === "set-brokers") return { changed: false, version: store.version };
+      return this.commitOne(driver, { ...change, partitions: placePartitions(brokers, change.partitions.length) }, deadline);
+    }
+    return this.commitOne(driver, change, deadline);
+  }
+
+  private async commitOne(driver: QuorumDriver, change: MetadataChange, deadline: number): Promise<ChangeOutcome> {
+    let offset: number;
+    let committed: Promise<unknown>;
+    try {
+      offset = driver.core.status().logEndOffset;
+      committed = driver.propose(new TextEncoder().encode(JSON.stringify(change)));
+    } catch (error) {
+      if (error instanceof StreamNestError && error.code === "NOT_CONTROLLER") throw this.notLeader();
+      throw error;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unknownOutcome(`the change was appended at offset ${offset} but not committed within ${WRITE_TIMEOUT_MS} ms (no majority of the voters answered)`)), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      const result = (await Promise.race([committed, timeout])) as ApplyResult;
+      return { changed: result.changed, version: result.document.version };
+    } catch (error) {
+      driver.abandon(offset);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async waitApplied(version: number, deadline: number): Promise<void> {
+    const store = this.bound();
+    while (store.version < version && Date.now() < deadline) await Bun.sleep(10);
+  }
+
+  private notLeader(): StreamNestError {
+    const leader = this.driver?.leaderId ?? null;
+    return new StreamNestError("NOT_CONTROLLER", `broker ${this.options.id} is not the metadata quorum leader (leader: ${leader ?? "unknown"})`, { leader });
+  }
+
+  private noQuorum(problem: string): StreamNestError {
+    const voters = this.voters ?? [];
+    const needed = Math.floor(voters.length / 2) + 1;
+    return new StreamNestError(
+      "NOT_CONTROLLER",
+      `no metadata quorum leader could be reached within ${WRITE_TIMEOUT_MS} ms (${problem}); creating or deleting topics and registering schemas needs a majority (${needed}) up of the controller voters ${voters.join(", ")}, so that brokers cut off from each other never make conflicting changes`,
+      { voters, needed },
+    );
+  }
+
+  private bound(): MetadataStore {
+    if (!this.store) throw new StreamNestError("LEADER_UNAVAILABLE", "this broker is still starting");
+    return this.store;
+  }
+
+  status(): QuorumStatusView {
+    const s = this.driver?.status();
+    const voters = this.voters ?? [];
+    const byId = new Map((s?.replicas ?? []).map((r) => [r.id, r]));
+    const now = Date.now();
+    const committed = s?.highWatermark ?? 0;
+    return {
+      voters,
+      leader: s?.leaderId ?? null,
+      epoch: s?.epoch ?? 0,
+      committed_offset: committed,
+      role: s?.role ?? "forming",
+      voter_status: voters.map((id) => {
+        if (s && id === this.options.id) return { id, committed_offset: s.logEndOffset, lag: Math.max(0, s.logEndOffset - s.logEndOffset), last_fetch_ms_ago: 0 };
+        const r = byId.get(id);
+        return r
+          ? { id, committed_offset: r.endOffset, lag: Math.max(0, (s?.logEndOffset ?? 0) - r.endOffset), last_fetch_ms_ago: r.lastFetchMs > 0 ? now - r.lastFetchMs : null }
+          : { id, committed_offset: null, lag: null, last_fetch_ms_ago: null };
+      }),
+    };
+  }
+}
