@@ -35,6 +35,8 @@ import type { NodeId } from "./quorum/types.ts";
 export const WRITE_TIMEOUT_MS = 4_500;
 const RETRY_MS = 50;
 const FORMATION_RETRY_MS = 200;
+/** Longest wait of the leader for replicas to fetch a committed change (see waitReplicasFetched). */
+const FOLLOWER_WAIT_MS = 500;
 
 export interface MetadataQuorumOptions {
   id: number;
@@ -244,6 +246,23 @@ export class MetadataQuorum {
     return this.commitOne(driver, change, deadline);
   }
 
+  /**
+   * A caller that changed metadata through one broker expects to read it back through
+   * any other at once (the older controller pushed each change to every broker before
+   * answering). The leader therefore waits, briefly, until every replica fetching from
+   * it has fetched past the change: the answer to that fetch carries the commit, so it
+   * applies it right after. A replica that stopped fetching is not waited for.
+   */
+  private async waitReplicasFetched(driver: QuorumDriver, version: number): Promise<void> {
+    const until = Date.now() + FOLLOWER_WAIT_MS;
+    while (Date.now() < until) {
+      const now = Date.now();
+      const behind = driver.status().replicas.some((r) => r.id !== this.options.id && now - r.lastFetchMs < FOLLOWER_WAIT_MS && r.endOffset < version);
+      if (!behind) return;
+      await Bun.sleep(2);
+    }
+  }
+
   private async commitOne(driver: QuorumDriver, change: MetadataChange, deadline: number): Promise<ChangeOutcome> {
     let offset: number;
     let committed: Promise<unknown>;
@@ -260,6 +279,7 @@ export class MetadataQuorum {
     });
     try {
       const result = (await Promise.race([committed, timeout])) as ApplyResult;
+      await this.waitReplicasFetched(driver, result.document.version);
       return { changed: result.changed, version: result.document.version };
     } catch (error) {
       driver.abandon(offset);
