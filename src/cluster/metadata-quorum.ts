@@ -17,10 +17,12 @@ import { join } from "node:path";
 import type { ApplyResult, BrokerRef, MetadataChange } from "../broker/metadata.ts";
 import { sortBrokers } from "../broker/metadata.ts";
 import { placePartitions } from "../broker/metadata-placement.ts";
-import { decodeMetadata, encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
+import type { MetadataStore } from "../broker/metadata-store.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
+import { randomUUID } from "node:crypto";
 import { parseMetadataChange } from "./change-wire.ts";
+import { encodeEntry, MetadataStateMachine } from "./metadata-entries.ts";
 import type { ChangeOutcome } from "./controller-proposer.ts";
 import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
@@ -103,7 +105,6 @@ export class MetadataQuorum {
     if (this.stopped || !this.voters) return;
     writeVoters(this.metaDir, this.voters);
     this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
-    const store = this.bound();
     this.driver = new QuorumDriver({
       nodeId: this.options.id,
       voters: this.voters.map((id) => ({ id, directoryId: null })),
@@ -112,18 +113,7 @@ export class MetadataQuorum {
       snapshotEveryEntries: this.options.snapshotEveryEntries,
       send: (messages) => this.send(messages),
       log: this.options.log,
-      machine: {
-        loadSnapshot: (id, bytes) => {
-          const doc = decodeMetadata(new TextDecoder().decode(bytes), `metadata snapshot ${id.endOffset}`);
-          store.loadSnapshot({ ...doc, version: id.endOffset });
-        },
-        apply: (entries, endOffset) =>
-          store.applyCommitted(
-            entries.map((e) => (e.kind === "data" ? parseMetadataChange(JSON.parse(new TextDecoder().decode(e.payload))) : null)),
-            endOffset,
-          ),
-        snapshot: () => new TextEncoder().encode(encodeMetadata(store.current)),
-      },
+      machine: new MetadataStateMachine(() => this.bound()),
     });
     this.driver.start();
   }
@@ -180,10 +170,12 @@ export class MetadataQuorum {
   async receivePropose(body: unknown): Promise<{ result: ChangeOutcome }> {
     if (body === null || typeof body !== "object" || !("change" in body)) throw new StreamNestError("INVALID_REQUEST", "expected {\"change\": …}");
     const change = parseMetadataChange(body.change);
+    const fields = body as { id?: unknown; timeoutMs?: unknown };
+    const id = typeof fields.id === "string" && fields.id !== "" ? fields.id : randomUUID();
+    const timeoutMs = typeof fields.timeoutMs === "number" && fields.timeoutMs > 0 ? Math.min(fields.timeoutMs, WRITE_TIMEOUT_MS) : WRITE_TIMEOUT_MS;
     const driver = this.driver;
     if (!driver || driver.leaderId !== this.options.id) throw this.notLeader();
-    const deadline = Date.now() + WRITE_TIMEOUT_MS;
-    return { result: await this.commitAsLeader(driver, change, deadline) };
+    return { result: await this.commitAsLeader(driver, change, id, Date.now() + timeoutMs) };
   }
 
   // ---- writes from this broker -----------------------------------------------------
@@ -191,17 +183,20 @@ export class MetadataQuorum {
   /** Commits a change through the quorum leader; resolves once this broker applied it. */
   async propose(change: MetadataChange): Promise<ApplyResult> {
     const deadline = Date.now() + WRITE_TIMEOUT_MS;
+    // One id for every attempt: an attempt that may have arrived is sent again safely.
+    const id = randomUUID();
     let lastProblem = "";
+    let doubt: StreamNestError | undefined;
     for (;;) {
       const driver = this.driver;
       const leader = driver?.leaderId ?? null;
       try {
         if (driver && leader === this.options.id) {
-          const outcome = await this.commitAsLeader(driver, change, deadline);
+          const outcome = await this.commitAsLeader(driver, change, id, deadline);
           return { document: this.bound().current, changed: outcome.changed };
         }
         if (leader !== null) {
-          const outcome = await this.forward(leader, change, deadline);
+          const outcome = await this.forward(leader, change, id, deadline);
           await this.waitApplied(outcome.version, deadline);
           return { document: this.bound().current, changed: outcome.changed };
         }
@@ -209,41 +204,42 @@ export class MetadataQuorum {
       } catch (error) {
         if (!(error instanceof StreamNestError)) throw error;
         if (error.code === "REQUEST_TIMED_OUT" || mayHaveArrived(error)) {
-          throw error.code === "REQUEST_TIMED_OUT" ? error : unknownOutcome(`the quorum leader, broker ${leader}, did not answer in time (${error.message})`);
+          doubt = error.code === "REQUEST_TIMED_OUT" ? error : unknownOutcome(`the quorum leader, broker ${leader}, did not answer (${error.message})`);
+        } else if (error.code !== "NOT_CONTROLLER" && error.code !== "LEADER_UNAVAILABLE") {
+          throw error;
         }
-        if (error.code !== "NOT_CONTROLLER" && error.code !== "LEADER_UNAVAILABLE") throw error;
         lastProblem = error.message;
       }
-      if (Date.now() + RETRY_MS >= deadline) throw this.noQuorum(lastProblem);
+      if (Date.now() + RETRY_MS >= deadline) throw doubt ?? this.noQuorum(lastProblem);
       await Bun.sleep(RETRY_MS);
     }
   }
 
-  private async forward(leader: NodeId, change: MetadataChange, deadline: number): Promise<ChangeOutcome> {
+  private async forward(leader: NodeId, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
     const address = this.options.membership.dialAddressOf(leader);
     if (address === undefined) throw new StreamNestError("LEADER_UNAVAILABLE", `the quorum leader, broker ${leader}, has no known address`);
     const answer = await this.options.client.json<{ result: ChangeOutcome }>(address, {
       method: "POST",
       path: INTERNAL_ROUTES.quorumPropose,
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ change }),
-      timeoutMs: Math.max(100, deadline - Date.now() + 250),
+      body: JSON.stringify({ change, id, timeoutMs: Math.max(1, deadline - Date.now() - 100) }),
+      timeoutMs: Math.max(100, deadline - Date.now()),
       label: `the quorum leader, broker ${leader}`,
     });
     return answer.result;
   }
 
   /** On the leader: places a new topic's partitions, appends, waits for the commit. */
-  private async commitAsLeader(driver: QuorumDriver, change: MetadataChange, deadline: number): Promise<ChangeOutcome> {
+  private async commitAsLeader(driver: QuorumDriver, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
     const store = this.bound();
     const brokers = this.options.knownBrokers();
     if (change.type === "create-topic" || change.type === "set-brokers") {
       if (JSON.stringify(sortBrokers(store.current.brokers)) !== JSON.stringify(brokers))
-        await this.commitOne(driver, { type: "set-brokers", brokers }, deadline);
+        await this.commitOne(driver, { type: "set-brokers", brokers }, randomUUID(), deadline);
       if (change.type === "set-brokers") return { changed: false, version: store.version };
-      return this.commitOne(driver, { ...change, partitions: placePartitions(brokers, change.partitions.length) }, deadline);
+      return this.commitOne(driver, { ...change, partitions: placePartitions(brokers, change.partitions.length) }, id, deadline);
     }
-    return this.commitOne(driver, change, deadline);
+    return this.commitOne(driver, change, id, deadline);
   }
 
   /**
@@ -263,12 +259,12 @@ export class MetadataQuorum {
     }
   }
 
-  private async commitOne(driver: QuorumDriver, change: MetadataChange, deadline: number): Promise<ChangeOutcome> {
+  private async commitOne(driver: QuorumDriver, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
     let offset: number;
     let committed: Promise<unknown>;
     try {
       offset = driver.core.status().logEndOffset;
-      committed = driver.propose(new TextEncoder().encode(JSON.stringify(change)));
+      committed = driver.propose(encodeEntry(id, change));
     } catch (error) {
       if (error instanceof StreamNestError && error.code === "NOT_CONTROLLER") throw this.notLeader();
       throw error;
