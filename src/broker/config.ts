@@ -21,6 +21,8 @@ export interface BrokerConfig {
   metadataQuorum?: "controller" | "raft";
   /** --controller-voters (raft only); undefined: 3, or 5 from 5 brokers on. */
   controllerVoters?: number;
+  /** A broker silent this long is fenced by the quorum leader (raft only). */
+  sessionTimeoutMs?: number;
   /** Snapshot the metadata every this many committed entries (raft only). */
   metadataSnapshotEntries?: number;
   /** Largest partition count of one topic. */

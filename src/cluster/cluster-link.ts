@@ -104,6 +104,8 @@ export class ClusterLink {
         voterCount: config.controllerVoters,
         snapshotEveryEntries: config.metadataSnapshotEntries ?? 1000,
         knownBrokers: () => this.knownBrokers(),
+        address: config.advertise,
+        sessionTimeoutMs: config.sessionTimeoutMs ?? 3000,
         log: options.log,
       });
     }
@@ -330,6 +332,11 @@ export class ClusterLink {
     return this.boundQuorum().receivePropose(body);
   }
 
+  /** POST /internal/quorum/heartbeat. */
+  quorumHeartbeat(body: unknown): unknown {
+    return this.boundQuorum().receiveHeartbeat(body);
+  }
+
   /** GET /internal/quorum/voters. */
   quorumVoters(): unknown {
     return this.boundQuorum().votersAnswer();
@@ -349,7 +356,10 @@ export class ClusterLink {
       ...status,
       controller: quorum.leader ?? -1,
       metadata_version: this.store?.version ?? 0,
-      brokers: status.brokers.map((b) => ({ ...b, controller: b.id !== null && b.id === quorum.leader })),
+      brokers: status.brokers.map((b) => {
+        const registered = this.store?.current.brokers.find((r) => r.id === b.id);
+        return { ...b, controller: b.id !== null && b.id === quorum.leader, fenced: registered?.fenced ?? null, incarnation: registered?.incarnation ?? null };
+      }),
       quorum,
     };
   }

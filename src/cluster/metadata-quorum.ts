@@ -23,6 +23,7 @@ import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { randomUUID } from "node:crypto";
 import { parseMetadataChange } from "./change-wire.ts";
 import { encodeEntry, MetadataStateMachine } from "./metadata-entries.ts";
+import { type BrokerHeartbeat, BrokerLiveness } from "./broker-liveness.ts";
 import type { ChangeOutcome } from "./controller-proposer.ts";
 import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
@@ -48,8 +49,12 @@ export interface MetadataQuorumOptions {
   /** --controller-voters, if given. */
   voterCount: number | undefined;
   snapshotEveryEntries: number;
-  /** Every broker known, for placement and the recorded broker list. */
+  /** Every broker known from heartbeats and metadata, for placement. */
   knownBrokers: () => BrokerRef[];
+  /** This broker's advertised address, registered with the quorum. */
+  address: string;
+  /** --session-timeout-ms: a broker silent this long is fenced. */
+  sessionTimeoutMs: number;
   log?: (line: string) => void;
 }
 
@@ -69,10 +74,62 @@ export class MetadataQuorum {
   private forming: Promise<void> | undefined;
   private stopped = false;
   private readonly metaDir: string;
+  readonly incarnation = Date.now();
+  readonly liveness: BrokerLiveness;
+  /** The epoch this broker leads and since when (for the fencing grace period). */
+  private leading: { epoch: number; since: number } | null = null;
 
   constructor(private readonly options: MetadataQuorumOptions) {
     this.metaDir = join(options.dataDir, "meta");
     this.voters = readVoters(this.metaDir);
+    this.liveness = new BrokerLiveness({
+      self: { id: options.id, address: options.address, incarnation: this.incarnation },
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      intervalMs: Math.max(50, Math.floor(options.sessionTimeoutMs / 6)),
+      registered: () => this.store?.current.brokers ?? [],
+      leadingSince: () => this.leadingSince(),
+      commit: async (change) => {
+        const driver = this.driver;
+        if (!driver || driver.leaderId !== this.options.id) throw this.notLeader();
+        return this.commitOne(driver, change, randomUUID(), Date.now() + WRITE_TIMEOUT_MS);
+      },
+      sendHeartbeat: (beat) => this.sendHeartbeat(beat),
+      log: options.log,
+    });
+  }
+
+  private leadingSince(): number | null {
+    const status = this.driver?.status();
+    if (!status || status.role !== "leader") {
+      this.leading = null;
+      return null;
+    }
+    if (this.leading?.epoch !== status.epoch) this.leading = { epoch: status.epoch, since: Date.now() };
+    return this.leading.since;
+  }
+
+  private async sendHeartbeat(beat: BrokerHeartbeat): Promise<unknown> {
+    const leader = this.driver?.leaderId ?? null;
+    if (leader === null) return undefined;
+    if (leader === this.options.id) return this.liveness.receive(beat);
+    const address = this.options.membership.dialAddressOf(leader);
+    if (address === undefined) return undefined;
+    return this.options.client.json<unknown>(address, {
+      method: "POST",
+      path: INTERNAL_ROUTES.quorumHeartbeat,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(beat),
+      timeoutMs: Math.max(200, Math.floor(this.options.sessionTimeoutMs / 3)),
+    });
+  }
+
+  /** POST /internal/quorum/heartbeat: a broker's heartbeat, on the leader. */
+  receiveHeartbeat(body: unknown): { registered: boolean } {
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (!Number.isSafeInteger(b.id) || typeof b.address !== "string" || !Number.isSafeInteger(b.incarnation))
+      throw new StreamNestError("INVALID_REQUEST", "expected {\"id\", \"address\", \"incarnation\"}");
+    if (this.driver?.leaderId !== this.options.id) throw this.notLeader();
+    return this.liveness.receive({ id: b.id as number, address: b.address, incarnation: b.incarnation as number });
   }
 
   bind(store: MetadataStore): void {
@@ -87,6 +144,7 @@ export class MetadataQuorum {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.liveness.stop();
     await this.driver?.stop();
   }
 
@@ -116,6 +174,7 @@ export class MetadataQuorum {
       machine: new MetadataStateMachine(() => this.bound()),
     });
     this.driver.start();
+    this.liveness.start();
   }
 
   private async askPeersForVoters(): Promise<NodeId[] | null> {
@@ -170,7 +229,9 @@ export class MetadataQuorum {
   async receivePropose(body: unknown): Promise<{ result: ChangeOutcome }> {
     if (body === null || typeof body !== "object" || !("change" in body)) throw new StreamNestError("INVALID_REQUEST", "expected {\"change\": …}");
     const change = parseMetadataChange(body.change);
-    const fields = body as { id?: unknown; timeoutMs?: unknown };
+    const fields = body as { id?: unknown; timeoutMs?: unknown; from?: unknown; incarnation?: unknown };
+    if (Number.isSafeInteger(fields.from) && Number.isSafeInteger(fields.incarnation))
+      this.liveness.assertCurrent(fields.from as number, fields.incarnation as number);
     const id = typeof fields.id === "string" && fields.id !== "" ? fields.id : randomUUID();
     const timeoutMs = typeof fields.timeoutMs === "number" && fields.timeoutMs > 0 ? Math.min(fields.timeoutMs, WRITE_TIMEOUT_MS) : WRITE_TIMEOUT_MS;
     const driver = this.driver;
@@ -222,7 +283,7 @@ export class MetadataQuorum {
       method: "POST",
       path: INTERNAL_ROUTES.quorumPropose,
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ change, id, timeoutMs: Math.max(1, deadline - Date.now() - 100) }),
+      body: JSON.stringify({ change, id, from: this.options.id, incarnation: this.incarnation, timeoutMs: Math.max(1, deadline - Date.now() - 100) }),
       timeoutMs: Math.max(100, deadline - Date.now()),
       label: `the quorum leader, broker ${leader}`,
     });
@@ -232,14 +293,25 @@ export class MetadataQuorum {
   /** On the leader: places a new topic's partitions, appends, waits for the commit. */
   private async commitAsLeader(driver: QuorumDriver, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
     const store = this.bound();
-    const brokers = this.options.knownBrokers();
-    if (change.type === "create-topic" || change.type === "set-brokers") {
-      if (JSON.stringify(sortBrokers(store.current.brokers)) !== JSON.stringify(brokers))
-        await this.commitOne(driver, { type: "set-brokers", brokers }, randomUUID(), deadline);
-      if (change.type === "set-brokers") return { changed: false, version: store.version };
-      return this.commitOne(driver, { ...change, partitions: placePartitions(brokers, change.partitions.length) }, id, deadline);
-    }
+    // Brokers are recorded by their own registrations (broker-liveness.ts), not by lists.
+    if (change.type === "set-brokers") return { changed: false, version: store.version };
+    if (change.type === "create-topic")
+      return this.commitOne(driver, { ...change, partitions: placePartitions(this.placementBrokers(), change.partitions.length) }, id, deadline);
     return this.commitOne(driver, change, id, deadline);
+  }
+
+  /**
+   * Every broker known but those the quorum fenced: a fenced broker is down, so it gets
+   * no new partitions; one not registered yet (the cluster is forming) still counts, so
+   * that a new cluster places as the seed does, partition p on broker p mod N.
+   */
+  private placementBrokers(): BrokerRef[] {
+    const registered = new Map(this.bound().current.brokers.map((b) => [b.id, b]));
+    const byId = new Map<number, BrokerRef>();
+    for (const b of this.options.knownBrokers()) byId.set(b.id, { id: b.id, address: b.address });
+    for (const b of registered.values()) byId.set(b.id, { id: b.id, address: b.address });
+    const live = [...byId.values()].filter((b) => registered.get(b.id)?.fenced !== true);
+    return sortBrokers(live.length > 0 ? live : [...byId.values()]);
   }
 
   /**

@@ -37,6 +37,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       metadataQuorum: quorum.metadataQuorum,
       ...(quorum.controllerVoters !== undefined ? { controllerVoters: quorum.controllerVoters } : {}),
       metadataSnapshotEntries: quorum.metadataSnapshotEntries,
+      sessionTimeoutMs: quorum.sessionTimeoutMs,
       maxPartitions: core.maxPartitions,
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,

@@ -38,6 +38,15 @@ export const CLUSTER_QUORUM = section({
     defaultText: "3, or 5 from 5 brokers on",
     help: "with --metadata-quorum=raft: how many brokers vote in the metadata quorum, chosen at formation (the lowest ids)",
   },
+  sessionTimeoutMs: {
+    kind: "integer",
+    flag: "session-timeout-ms",
+    hint: "ms",
+    unit: "ms",
+    min: 100,
+    default: 3000,
+    help: "with --metadata-quorum=raft: a broker whose heartbeats the quorum leader misses this long is fenced (Kafka: 9000)",
+  },
   metadataSnapshotEntries: {
     kind: "integer",
     flag: "metadata-snapshot-entries",

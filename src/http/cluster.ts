@@ -16,6 +16,8 @@ const ClusterAnswer = t.Object({
       self: t.Boolean(),
       metadata_version: t.Union([t.Integer(), t.Null()], { description: "Last version the broker reported" }),
       last_heartbeat_ms: t.Union([t.Integer(), t.Null()], { description: "Milliseconds since its last heartbeat" }),
+      fenced: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "With the metadata quorum: fenced for missed heartbeats (null: never registered)" })),
+      incarnation: t.Optional(t.Union([t.Integer(), t.Null()], { description: "With the metadata quorum: the registered incarnation" })),
     }),
   ),
   quorum: t.Optional(

@@ -72,6 +72,10 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
       body: t.Unknown(),
       detail: doc("Commit a metadata change as the quorum leader; answered after commit"),
     })
+    .post(INTERNAL_ROUTES.quorumHeartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.quorumHeartbeat, link.quorumHeartbeat(body)), {
+      body: t.Unknown(),
+      detail: doc("A broker's heartbeat to the metadata quorum leader (registration, fencing)"),
+    })
     .get(INTERNAL_ROUTES.quorumVoters, () => answer("GET", INTERNAL_ROUTES.quorumVoters, link.quorumVoters()), {
       detail: doc("The metadata quorum voters this broker recorded at formation"),
     })

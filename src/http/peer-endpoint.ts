@@ -28,6 +28,7 @@ export interface PeerEndpoint {
   quorumMessages(body: unknown): unknown;
   quorumPropose(body: unknown): Promise<unknown>;
   quorumVoters(): unknown;
+  quorumHeartbeat(body: unknown): unknown;
 }
 
 /** GET /cluster. */

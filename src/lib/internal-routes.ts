@@ -21,6 +21,8 @@ export const INTERNAL_ROUTES = {
   quorum: "/internal/quorum",
   /** A metadata change for the quorum leader to commit. */
   quorumPropose: "/internal/quorum/propose",
+  /** A broker's heartbeat to the quorum leader (registration and fencing). */
+  quorumHeartbeat: "/internal/quorum/heartbeat",
   /** The voters this broker recorded at formation (null before). */
   quorumVoters: "/internal/quorum/voters",
 } as const;
