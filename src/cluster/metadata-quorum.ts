@@ -13,11 +13,12 @@
  * change that was handed over but whose commit was not seen in time is answered with
  * REQUEST_TIMED_OUT saying the outcome is unknown.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ApplyResult, BrokerRef, MetadataChange } from "../broker/metadata.ts";
 import { sortBrokers } from "../broker/metadata.ts";
 import { placePartitions } from "../broker/metadata-placement.ts";
-import type { MetadataStore } from "../broker/metadata-store.ts";
+import { encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { randomUUID } from "node:crypto";
@@ -28,7 +29,7 @@ import type { ChangeOutcome } from "./controller-proposer.ts";
 import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
-import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
+import { METADATA_LOG_DIR, QuorumDiskLog } from "./quorum-disk-log.ts";
 import { chooseVoters, isVoterList, readVoters, writeVoters } from "./quorum-voters.ts";
 import { decodeQuorumMessages, encodeQuorumMessages } from "./quorum-wire.ts";
 import type { QuorumMessage } from "./quorum/messages.ts";
@@ -163,6 +164,7 @@ export class MetadataQuorum {
     if (this.stopped || !this.voters) return;
     writeVoters(this.metaDir, this.voters);
     this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
+    await this.seedFromLegacyMetadata();
     this.driver = new QuorumDriver({
       nodeId: this.options.id,
       voters: this.voters.map((id) => ({ id, directoryId: null })),
@@ -175,6 +177,27 @@ export class MetadataQuorum {
     });
     this.driver.start();
     this.liveness.start();
+  }
+
+  /**
+   * Upgrade from the controller release: a data dir with metadata (meta/metadata.json)
+   * but no metadata log yet starts its log with that document as the first snapshot, at
+   * the document's version, epoch 0. Of the upgraded voters the one with the newest
+   * document wins the first election (a vote needs a log at least as new), and brokers
+   * behind it fetch its snapshot.
+   */
+  private async seedFromLegacyMetadata(): Promise<void> {
+    const store = this.bound();
+    const logDir = join(this.metaDir, METADATA_LOG_DIR);
+    if (existsSync(logDir) || store.version === 0) return;
+    const log = QuorumDiskLog.open(logDir, (m) => this.options.log?.(m));
+    try {
+      log.installSnapshot({ endOffset: store.version, epoch: 0 }, new TextEncoder().encode(encodeMetadata(store.current)));
+      await log.persist();
+      this.options.log?.(`Metadata log started from metadata.json (version ${store.version}) as its first snapshot`);
+    } finally {
+      await log.close();
+    }
   }
 
   private async askPeersForVoters(): Promise<NodeId[] | null> {

@@ -80,12 +80,13 @@ export class QuorumCluster {
   }
 }
 
-export async function startQuorumCluster(count: number, options: BrokerOptions = {}): Promise<QuorumCluster> {
+/** `quorum: false` starts the brokers with the older controller instead (to test an upgrade). */
+export async function startQuorumCluster(count: number, options: BrokerOptions = {}, { quorum = true } = {}): Promise<QuorumCluster> {
   const root = mkdtempSync(join(tmpdir(), "streamnest-quorum-"));
   const secret = `test-secret-${crypto.randomUUID()}`;
   // Proxies first (towards a port nothing listens on); each is pointed at its broker once it runs.
   const network = await FaultNetwork.start(Array.from({ length: count }, (_, i) => ({ id: i + 1, host: "127.0.0.1", port: 1 })));
-  const args = ["--metadata-quorum=raft", ...(options.args ?? [])];
+  const args = [`--metadata-quorum=${quorum ? "raft" : "controller"}`, ...(options.args ?? [])];
   const brokers = Array.from(
     { length: count },
     (_, i) => new BrokerProcess(i + 1, 0, join(root, `broker-${i + 1}`), network.peersOf(i + 1), { ...options, args, secret }),
@@ -93,7 +94,11 @@ export async function startQuorumCluster(count: number, options: BrokerOptions =
   const cluster = new QuorumCluster(brokers, network, root);
   try {
     await Promise.all(brokers.map((b) => cluster.start(b.id)));
-    await cluster.leader();
+    if (quorum) await cluster.leader();
+    else await until("every broker counting every other alive", async () => {
+      const views = await Promise.all(brokers.map(async (b) => (await get<{ brokers: Array<{ alive: boolean }> }>(b, "/cluster")).body.brokers));
+      return views.every((v) => v.filter((x) => x.alive).length === count);
+    }, (ok) => ok, { timeoutMs: 20_000 });
   } catch (error) {
     await cluster.stop();
     throw error;
