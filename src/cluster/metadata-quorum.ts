@@ -13,12 +13,11 @@
  * change that was handed over but whose commit was not seen in time is answered with
  * REQUEST_TIMED_OUT saying the outcome is unknown.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ApplyResult, BrokerRef, MetadataChange } from "../broker/metadata.ts";
 import { sortBrokers } from "../broker/metadata.ts";
 import { placePartitions } from "../broker/metadata-placement.ts";
-import { encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
+import type { MetadataStore } from "../broker/metadata-store.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { randomUUID } from "node:crypto";
@@ -29,8 +28,12 @@ import type { ChangeOutcome } from "./controller-proposer.ts";
 import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
-import { METADATA_LOG_DIR, QuorumDiskLog } from "./quorum-disk-log.ts";
-import { chooseVoters, isVoterList, readVoters, writeVoters } from "./quorum-voters.ts";
+import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
+import { readVoters, writeVoters } from "./quorum-voters.ts";
+import { formVoters, seedLogFromLegacyMetadata } from "./quorum-formation.ts";
+import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
+
+export type { QuorumStatusView };
 import { decodeQuorumMessages, encodeQuorumMessages } from "./quorum-wire.ts";
 import type { QuorumMessage } from "./quorum/messages.ts";
 import type { NodeId } from "./quorum/types.ts";
@@ -38,7 +41,6 @@ import type { NodeId } from "./quorum/types.ts";
 /** Issue 11: without a majority a write fails within 5 s, never hangs. */
 export const WRITE_TIMEOUT_MS = 4_500;
 const RETRY_MS = 50;
-const FORMATION_RETRY_MS = 200;
 /** Longest wait of the leader for replicas to fetch a committed change (see waitReplicasFetched). */
 const FOLLOWER_WAIT_MS = 500;
 
@@ -57,15 +59,6 @@ export interface MetadataQuorumOptions {
   /** --session-timeout-ms: a broker silent this long is fenced. */
   sessionTimeoutMs: number;
   log?: (line: string) => void;
-}
-
-export interface QuorumStatusView {
-  voters: number[];
-  leader: number | null;
-  epoch: number;
-  committed_offset: number;
-  role: string;
-  voter_status: Array<{ id: number; committed_offset: number | null; lag: number | null; last_fetch_ms_ago: number | null }>;
 }
 
 export class MetadataQuorum {
@@ -150,26 +143,17 @@ export class MetadataQuorum {
   }
 
   private async form(): Promise<void> {
-    while (!this.voters && !this.stopped) {
-      this.voters = await this.askPeersForVoters();
-      if (this.voters) break;
-      const { membership } = this.options;
-      if (!membership.hasUnknownPeers()) {
-        this.voters = chooseVoters(membership.brokerIds(), this.options.voterCount);
-        break;
-      }
-      await membership.heartbeatRound();
-      if (membership.hasUnknownPeers()) await Bun.sleep(FORMATION_RETRY_MS);
-    }
+    this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, () => this.stopped);
     if (this.stopped || !this.voters) return;
     writeVoters(this.metaDir, this.voters);
     this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
-    await this.seedFromLegacyMetadata();
+    const logDir = join(this.metaDir, METADATA_LOG_DIR);
+    await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
     this.driver = new QuorumDriver({
       nodeId: this.options.id,
       voters: this.voters.map((id) => ({ id, directoryId: null })),
       dir: this.metaDir,
-      logDir: join(this.metaDir, METADATA_LOG_DIR),
+      logDir,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
       send: (messages) => this.send(messages),
       log: this.options.log,
@@ -177,42 +161,6 @@ export class MetadataQuorum {
     });
     this.driver.start();
     this.liveness.start();
-  }
-
-  /**
-   * Upgrade from the controller release: a data dir with metadata (meta/metadata.json)
-   * but no metadata log yet starts its log with that document as the first snapshot, at
-   * the document's version, epoch 0. Of the upgraded voters the one with the newest
-   * document wins the first election (a vote needs a log at least as new), and brokers
-   * behind it fetch its snapshot.
-   */
-  private async seedFromLegacyMetadata(): Promise<void> {
-    const store = this.bound();
-    const logDir = join(this.metaDir, METADATA_LOG_DIR);
-    if (existsSync(logDir) || store.version === 0) return;
-    const log = QuorumDiskLog.open(logDir, (m) => this.options.log?.(m));
-    try {
-      log.installSnapshot({ endOffset: store.version, epoch: 0 }, new TextEncoder().encode(encodeMetadata(store.current)));
-      await log.persist();
-      this.options.log?.(`Metadata log started from metadata.json (version ${store.version}) as its first snapshot`);
-    } finally {
-      await log.close();
-    }
-  }
-
-  private async askPeersForVoters(): Promise<NodeId[] | null> {
-    const { membership, client } = this.options;
-    const answers = await Promise.all(
-      membership.peerDialAddresses().map(async (address) => {
-        try {
-          const answer = await client.json<{ voters: unknown }>(address, { path: INTERNAL_ROUTES.quorumVoters, timeoutMs: 1000 });
-          return isVoterList(answer.voters) ? answer.voters : null;
-        } catch {
-          return null;
-        }
-      }),
-    );
-    return answers.find((a) => a !== null) ?? null;
   }
 
   private send(messages: readonly QuorumMessage[]): void {
@@ -406,24 +354,6 @@ export class MetadataQuorum {
   }
 
   status(): QuorumStatusView {
-    const s = this.driver?.status();
-    const voters = this.voters ?? [];
-    const byId = new Map((s?.replicas ?? []).map((r) => [r.id, r]));
-    const now = Date.now();
-    const committed = s?.highWatermark ?? 0;
-    return {
-      voters,
-      leader: s?.leaderId ?? null,
-      epoch: s?.epoch ?? 0,
-      committed_offset: committed,
-      role: s?.role ?? "forming",
-      voter_status: voters.map((id) => {
-        if (s && id === this.options.id) return { id, committed_offset: s.logEndOffset, lag: Math.max(0, s.logEndOffset - s.logEndOffset), last_fetch_ms_ago: 0 };
-        const r = byId.get(id);
-        return r
-          ? { id, committed_offset: r.endOffset, lag: Math.max(0, (s?.logEndOffset ?? 0) - r.endOffset), last_fetch_ms_ago: r.lastFetchMs > 0 ? now - r.lastFetchMs : null }
-          : { id, committed_offset: null, lag: null, last_fetch_ms_ago: null };
-      }),
-    };
+    return quorumStatusView(this.driver?.status(), this.voters ?? [], this.options.id, Date.now());
   }
 }
