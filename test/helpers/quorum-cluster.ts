@@ -66,9 +66,11 @@ export class QuorumCluster {
 
   async start(id: number): Promise<void> {
     const broker = this.broker(id);
-    const started = broker.start();
-    await broker.waitForOutput("running on :", 20_000).catch(() => undefined);
-    const match = /running on :(\d+)/.exec(broker.output);
+    const before = broker.output.length;
+    // Generous: on a machine shared with other test runs a process can take long to start.
+    const started = broker.start(60_000);
+    await until("the broker naming its port", async () => /running on :(\d+)/.exec(broker.output.slice(before)), (m) => m !== null, { timeoutMs: 60_000 }).catch(() => undefined);
+    const match = /running on :(\d+)/.exec(broker.output.slice(before));
     if (match) this.network.moveNode(id, { host: "127.0.0.1", port: Number(match[1]) });
     await started;
   }
