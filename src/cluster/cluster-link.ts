@@ -12,7 +12,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import { parseMetadataChange } from "./change-wire.ts";
 import { ClusterNode, type ClusterStatus } from "./cluster-node.ts";
 import { applyToStore, type ChangeOutcome, ControllerProposer } from "./controller-proposer.ts";
-import type { Heartbeat } from "./membership.ts";
+import { type Heartbeat, normalizeAddress } from "./membership.ts";
 import { type OffsetsAnswer, PeerForwarder } from "./partition-forwarder.ts";
 import {
   decodeProduceMessage,
@@ -101,6 +101,7 @@ export class ClusterLink {
         dataDir: config.dataDir,
         membership,
         client: this.node.client,
+        configuredPeers: config.peers.map(normalizeAddress),
         voterCount: config.controllerVoters,
         snapshotEveryEntries: config.metadataSnapshotEntries ?? 1000,
         knownBrokers: () => this.knownBrokers(),

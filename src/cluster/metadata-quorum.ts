@@ -49,6 +49,8 @@ export interface MetadataQuorumOptions {
   dataDir: string;
   membership: Membership;
   client: PeerClient;
+  /** --peers, normalized: the only addresses quorum traffic goes to when given. */
+  configuredPeers: readonly string[];
   /** --controller-voters, if given. */
   voterCount: number | undefined;
   snapshotEveryEntries: number;
@@ -106,7 +108,7 @@ export class MetadataQuorum {
     const leader = this.driver?.leaderId ?? null;
     if (leader === null) return undefined;
     if (leader === this.options.id) return this.liveness.receive(beat);
-    const address = this.options.membership.dialAddressOf(leader);
+    const address = this.dialAddressOf(leader);
     if (address === undefined) return undefined;
     return this.options.client.json<unknown>(address, {
       method: "POST",
@@ -163,11 +165,24 @@ export class MetadataQuorum {
     this.liveness.start();
   }
 
+  /**
+   * Where to reach broker `id`. With --peers given, quorum traffic goes only to those
+   * addresses (tests put fault proxies there): while a configured peer has not answered
+   * yet, a broker known only by an address learned from others is not dialed, as it may
+   * be that very peer reached around its proxy.
+   */
+  private dialAddressOf(id: NodeId): string | undefined {
+    const { membership, configuredPeers } = this.options;
+    const address = membership.dialAddressOf(id);
+    if (address === undefined || configuredPeers.length === 0 || configuredPeers.includes(address)) return address;
+    return membership.hasUnknownPeers() ? undefined : address;
+  }
+
   private send(messages: readonly QuorumMessage[]): void {
     const byPeer = new Map<NodeId, QuorumMessage[]>();
     for (const m of messages) byPeer.set(m.to, [...(byPeer.get(m.to) ?? []), m]);
     for (const [to, batch] of byPeer) {
-      const address = this.options.membership.dialAddressOf(to);
+      const address = this.dialAddressOf(to);
       if (address === undefined || to === this.options.id) continue;
       // Fire and forget: the core retries what matters, and an answer is a message of its own.
       void this.options.client
@@ -248,7 +263,7 @@ export class MetadataQuorum {
   }
 
   private async forward(leader: NodeId, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
-    const address = this.options.membership.dialAddressOf(leader);
+    const address = this.dialAddressOf(leader);
     if (address === undefined) throw new StreamNestError("LEADER_UNAVAILABLE", `the quorum leader, broker ${leader}, has no known address`);
     const answer = await this.options.client.json<{ result: ChangeOutcome }>(address, {
       method: "POST",
