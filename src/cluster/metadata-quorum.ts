@@ -343,9 +343,21 @@ export class MetadataQuorum {
     }
   }
 
-  private async waitApplied(version: number, deadline: number): Promise<void> {
+  /** Resolves once this broker's store holds `version` (or at the deadline). */
+  private waitApplied(version: number, deadline: number): Promise<void> {
     const store = this.bound();
-    while (store.version < version && Date.now() < deadline) await Bun.sleep(10);
+    if (store.version >= version) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      const off = store.onChange((doc) => {
+        if (doc.version >= version) done();
+      });
+    });
   }
 
   private notLeader(): StreamNestError {
