@@ -194,7 +194,7 @@ export class QuorumDriver {
     this.lastSnapshotEnd = appliedEnd;
   }
 
-  /** A leader that lost its role fails its waiters whose entries may yet be replaced. */
+  /** Says in the broker's log when the known leader changes. */
   private noteLeader(): void {
     const status = this.core.status();
     if (status.leaderId !== this.lastLeader) {
