@@ -112,6 +112,8 @@ class Cluster {
 }
 
 let counter = 0;
+/** Error codes of failed creates, counted, to say why they failed. */
+const failures = new Map<string, number>();
 async function create(url: string): Promise<boolean> {
   try {
     const res = await fetch(`${url}/create-topic`, {
@@ -120,9 +122,21 @@ async function create(url: string): Promise<boolean> {
       body: JSON.stringify({ topic: `b-${process.pid}-${counter++}`, partitions: 1 }),
       signal: AbortSignal.timeout(10_000),
     });
-    await res.arrayBuffer();
+    const text = await res.text();
+    if (!res.ok) {
+      const code = (() => {
+        try {
+          return String((JSON.parse(text) as { error?: unknown }).error ?? res.status);
+        } catch {
+          return String(res.status);
+        }
+      })();
+      failures.set(code, (failures.get(code) ?? 0) + 1);
+    }
     return res.ok;
-  } catch {
+  } catch (error) {
+    const code = error instanceof Error ? error.name : "error";
+    failures.set(code, (failures.get(code) ?? 0) + 1);
     return false;
   }
 }
@@ -172,8 +186,8 @@ async function failover(cluster: Cluster): Promise<number[]> {
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? Number.NaN;
 
 export async function run(): Promise<void> {
-  console.log("| metadata | topics before | creates/s, 1 at a time | creates/s, 16 in parallel | failed |");
-  console.log("| --- | ---: | ---: | ---: | ---: |");
+  console.log("| metadata | topics before | creates/s, 1 at a time | creates/s, 16 in parallel | failed (by error) |");
+  console.log("| --- | ---: | ---: | ---: | --- |");
   for (const mode of MODES) {
     for (const size of SIZES) {
       const cluster = new Cluster(mode);
@@ -181,9 +195,11 @@ export async function run(): Promise<void> {
         await Promise.all([1, 2, 3].map((id) => cluster.start(id)));
         await cluster.leader();
         await fill(cluster, size);
+        failures.clear();
         const one = await rate(cluster, 1, SECONDS);
         const many = await rate(cluster, PARALLEL, SECONDS);
-        console.log(`| ${mode} | ${size} | ${one.perSecond.toFixed(1)} | ${many.perSecond.toFixed(1)} | ${one.failed + many.failed} |`);
+        const why = [...failures].map(([code, n]) => `${code} ${n}`).join(", ");
+        console.log(`| ${mode} | ${size} | ${one.perSecond.toFixed(1)} | ${many.perSecond.toFixed(1)} | ${one.failed + many.failed}${why ? ` (${why})` : ""} |`);
       } finally {
         await cluster.stop();
       }
