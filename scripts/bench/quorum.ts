@@ -205,6 +205,7 @@ export async function run(): Promise<void> {
       }
     }
   }
+  if (KILLS <= 0) return;
   console.log("\n| metadata | leader kills | failover median ms | failover max ms |");
   console.log("| --- | ---: | ---: | ---: |");
   for (const mode of MODES.filter((m) => m === "raft")) {
