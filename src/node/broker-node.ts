@@ -86,7 +86,7 @@ export class BrokerNode {
   private async closeNow(): Promise<void> {
     const server = this.server;
     const draining = server?.stop(false);
-    this.link.stop();
+    await this.link.stop();
     await this.broker.close();
     await this.early?.close();
     if (server) {
