@@ -39,6 +39,7 @@ export function strictFields(rules: FieldRules): (context: TransformContext) => 
   const queryRules = Object.entries(rules.query ?? {});
   const paramRules = Object.entries(rules.params ?? {});
   const once = [...(rules.once ?? []), ...queryRules.map(([name]) => name)];
+  const watched: ReadonlySet<string> = new Set(once);
   return ({ request, query, params }) => {
     if (rules.topicParam !== undefined) checkTopicParam(request.url, rules.topicParam, params);
     for (const [name, rule] of paramRules) {
@@ -48,16 +49,60 @@ export function strictFields(rules: FieldRules): (context: TransformContext) => 
     const url = request.url;
     const mark = url.indexOf("?");
     if (mark < 0) return;
-    const search = new URLSearchParams(url.slice(mark + 1));
+    const search = url.slice(mark + 1);
+    const seen = PLAIN_QUERY.test(search) ? plainFields(search, watched) : encodedFields(search, watched);
+    if (seen === undefined) return;
     for (const name of once) {
-      const count = search.getAll(name).length;
+      const count = seen.get(name)?.length ?? 0;
       if (count > 1) throw new StreamNestError("INVALID_REQUEST", `${name} is given ${count} times; give it once`);
     }
     for (const [name, rule] of queryRules) {
-      const raw = search.get(name);
-      if (raw !== null) query[name] = parseInteger(name, raw, rule);
+      const raw = seen.get(name)?.[0];
+      if (raw !== undefined) query[name] = parseInteger(name, raw, rule);
     }
   };
+}
+
+/**
+ * A query without percent-escapes or `+` reads the same raw as decoded; the common case
+ * (`?topic=t&partition=0&offset=5`) is split by hand, which costs a fraction of a
+ * URLSearchParams (a profile of /consume put that at a tenth of the request).
+ */
+const PLAIN_QUERY = /^[^%+]*$/;
+
+/** The values of each watched field in order (undefined when none is given), from a query without escapes. */
+function plainFields(search: string, watched: ReadonlySet<string>): Map<string, string[]> | undefined {
+  let seen: Map<string, string[]> | undefined;
+  let from = 0;
+  while (from <= search.length) {
+    let amp = search.indexOf("&", from);
+    if (amp < 0) amp = search.length;
+    const eq = search.indexOf("=", from);
+    const nameEnd = eq >= 0 && eq < amp ? eq : amp;
+    const name = search.slice(from, nameEnd);
+    if (watched.has(name)) {
+      const value = nameEnd === amp ? "" : search.slice(nameEnd + 1, amp);
+      seen ??= new Map();
+      const values = seen.get(name);
+      if (values === undefined) seen.set(name, [value]);
+      else values.push(value);
+    }
+    from = amp + 1;
+  }
+  return seen;
+}
+
+/** As plainFields, decoded as the URL standard says (URLSearchParams). */
+function encodedFields(search: string, watched: ReadonlySet<string>): Map<string, string[]> | undefined {
+  let seen: Map<string, string[]> | undefined;
+  for (const [name, value] of new URLSearchParams(search)) {
+    if (!watched.has(name)) continue;
+    seen ??= new Map();
+    const values = seen.get(name);
+    if (values === undefined) seen.set(name, [value]);
+    else values.push(value);
+  }
+  return seen;
 }
 
 export function parseInteger(name: string, raw: string, rule: IntegerRule = {}): number {
