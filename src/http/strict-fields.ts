@@ -38,8 +38,9 @@ const QUOTED_MAX = 40;
 export function strictFields(rules: FieldRules): (context: TransformContext) => void {
   const queryRules = Object.entries(rules.query ?? {});
   const paramRules = Object.entries(rules.params ?? {});
-  const once = [...(rules.once ?? []), ...queryRules.map(([name]) => name)];
-  const watched: ReadonlySet<string> = new Set(once);
+  // The fields looked for: those given at most once, the integer ones last.
+  const names = [...(rules.once ?? []).filter((name) => rules.query?.[name] === undefined), ...queryRules.map(([name]) => name)];
+  const firstRule = names.length - queryRules.length;
   return ({ request, query, params }) => {
     if (rules.topicParam !== undefined) checkTopicParam(request.url, rules.topicParam, params);
     for (const [name, rule] of paramRules) {
@@ -50,17 +51,22 @@ export function strictFields(rules: FieldRules): (context: TransformContext) => 
     const mark = url.indexOf("?");
     if (mark < 0) return;
     const search = url.slice(mark + 1);
-    const seen = PLAIN_QUERY.test(search) ? plainFields(search, watched) : encodedFields(search, watched);
-    if (seen === undefined) return;
-    for (const name of once) {
-      const count = seen.get(name)?.length ?? 0;
-      if (count > 1) throw new StreamNestError("INVALID_REQUEST", `${name} is given ${count} times; give it once`);
-    }
-    for (const [name, rule] of queryRules) {
-      const raw = seen.get(name)?.[0];
-      if (raw !== undefined) query[name] = parseInteger(name, raw, rule);
+    const seen: Seen = { first: new Array<string | undefined>(names.length), count: new Array<number>(names.length).fill(0) };
+    if (PLAIN_QUERY.test(search)) plainFields(search, names, seen);
+    else encodedFields(search, names, seen);
+    for (let k = 0; k < names.length; k++)
+      if (seen.count[k] > 1) throw new StreamNestError("INVALID_REQUEST", `${names[k]} is given ${seen.count[k]} times; give it once`);
+    for (let k = firstRule; k < names.length; k++) {
+      const raw = seen.first[k];
+      if (raw !== undefined) query[names[k]] = parseInteger(names[k], raw, queryRules[k - firstRule][1]);
     }
   };
+}
+
+/** Per field looked for: its first value and how often it was given. */
+interface Seen {
+  first: (string | undefined)[];
+  count: number[];
 }
 
 /**
@@ -70,39 +76,31 @@ export function strictFields(rules: FieldRules): (context: TransformContext) => 
  */
 const PLAIN_QUERY = /^[^%+]*$/;
 
-/** The values of each watched field in order (undefined when none is given), from a query without escapes. */
-function plainFields(search: string, watched: ReadonlySet<string>): Map<string, string[]> | undefined {
-  let seen: Map<string, string[]> | undefined;
+/** Fills `seen` from a query without escapes, comparing names in place (no copy of each). */
+function plainFields(search: string, names: readonly string[], seen: Seen): void {
   let from = 0;
   while (from <= search.length) {
     let amp = search.indexOf("&", from);
     if (amp < 0) amp = search.length;
-    const eq = search.indexOf("=", from);
-    const nameEnd = eq >= 0 && eq < amp ? eq : amp;
-    const name = search.slice(from, nameEnd);
-    if (watched.has(name)) {
-      const value = nameEnd === amp ? "" : search.slice(nameEnd + 1, amp);
-      seen ??= new Map();
-      const values = seen.get(name);
-      if (values === undefined) seen.set(name, [value]);
-      else values.push(value);
+    let eq = search.indexOf("=", from);
+    if (eq < 0 || eq > amp) eq = amp;
+    const length = eq - from;
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k];
+      if (name.length !== length || !search.startsWith(name, from)) continue;
+      if (seen.count[k]++ === 0) seen.first[k] = eq === amp ? "" : search.slice(eq + 1, amp);
+      break;
     }
     from = amp + 1;
   }
-  return seen;
 }
 
 /** As plainFields, decoded as the URL standard says (URLSearchParams). */
-function encodedFields(search: string, watched: ReadonlySet<string>): Map<string, string[]> | undefined {
-  let seen: Map<string, string[]> | undefined;
+function encodedFields(search: string, names: readonly string[], seen: Seen): void {
   for (const [name, value] of new URLSearchParams(search)) {
-    if (!watched.has(name)) continue;
-    seen ??= new Map();
-    const values = seen.get(name);
-    if (values === undefined) seen.set(name, [value]);
-    else values.push(value);
+    const k = names.indexOf(name);
+    if (k >= 0 && seen.count[k]++ === 0) seen.first[k] = value;
   }
-  return seen;
 }
 
 export function parseInteger(name: string, raw: string, rule: IntegerRule = {}): number {
