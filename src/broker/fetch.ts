@@ -86,7 +86,7 @@ function read(
 ): StoredRecord[] {
   const started = performance.now();
   const records = log.read(offset, maxRecords, maxBytes);
-  ctx.metrics.readLatency.observe((performance.now() - started) / 1000);
+  ctx.metrics.readLatency.record((performance.now() - started) / 1000);
   if (counted && records.length > 0) countConsumed(state, records);
   return records;
 }
