@@ -700,8 +700,11 @@ export class PartitionLog {
       { dir: this.dir, segments: this.segments, end: this.end, index: this.index, segmentBytes: this.options.segmentBytes, warn: this.warn },
       group,
     );
+    // A write that rolled a segment starts the cache over after it: each chunk lies in one file.
+    const active = this.segments[this.segments.length - 1];
+    if (created.length === 0) this.tail.append(this.end, frames, active, active.size - frames.byteLength);
+    else this.tail.clear();
     for (const segment of created) this.segments.push(segment);
-    this.tail.append(this.end, frames);
     this.end = end;
     if (this.hw.mode === "log-end") this.hw.advance(end);
     return written;

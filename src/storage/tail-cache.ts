@@ -12,10 +12,14 @@
  * however many partitions are written.
  *
  * Frames are checked (CRC) as they are decoded, as a read from the file is: a reader
- * never gets a record whose CRC fails, whichever way it was read.
+ * never gets a record whose CRC fails, whichever way it was read. And a write is served
+ * from memory only once the file was read back and found to hold the same bytes (one
+ * pread per write, on its first read): bytes changed on disk before that are reported
+ * as the file reader reports them (CORRUPT_RECORD), not hidden by the copy in memory.
  */
 import { CORE_LIMITS } from "../config/core.ts";
 import { checkFrame, decodeFrame, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
+import type { Segment } from "./segment.ts";
 import { READ_CHUNK_BYTES } from "./segment-reader.ts";
 import type { StoredRecord } from "./types.ts";
 
@@ -32,6 +36,11 @@ interface Chunk {
   /** Byte position of each frame, and the end of the last one. */
   readonly starts: Uint32Array;
   readonly bytes: number;
+  /** Where the frames lie in the file. */
+  readonly segment: Segment;
+  readonly position: number;
+  /** The file was read back once and held these very bytes. */
+  verified: boolean;
 }
 
 /** The bytes every cache of a process may hold together. */
@@ -94,14 +103,14 @@ export class TailCache {
    * The frames of one write: `frames` holds frames back to back from offset `base`,
    * which must be the end of what is held (else the cache starts over from `base`).
    */
-  append(base: number, frames: Uint8Array): void {
+  append(base: number, frames: Uint8Array, segment: Segment, position: number): void {
     if (this.chunks.length > 0 && this.endOffset !== base) this.clear();
     const bytes = frames.byteLength + CHUNK_OVERHEAD_BYTES;
     // Too large to keep: the cache starts over after it (it must end at the log end).
     if (bytes > this.limitBytes || bytes > this.budget.limitBytes) return this.clear();
     const starts = frameStarts(frames);
     if (starts === null) return this.clear();
-    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes };
+    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes, segment, position, verified: false };
     this.chunks.push(chunk);
     this.bytes += bytes;
     while (this.bytes > this.limitBytes) this.dropOldest();
@@ -125,6 +134,10 @@ export class TailCache {
     let next = offset;
     for (; i < n; i++) {
       const chunk = this.chunks[i];
+      if (!chunk.verified && !this.verify(chunk)) {
+        this.clear();
+        return undefined;
+      }
       const last = Math.min(chunk.base + chunk.count, bound);
       for (; next < last; next++) {
         if (out.length >= maxRecords) return out;
@@ -145,6 +158,16 @@ export class TailCache {
       if (next >= bound) return out;
     }
     return out;
+  }
+
+  /** Whether the file holds the chunk's bytes where they were written; marks it so. */
+  private verify(chunk: Chunk): boolean {
+    // Only the frames still served: a truncation may have cut the rest from the file.
+    const length = chunk.starts[chunk.count];
+    const onDisk = chunk.segment.read(chunk.position, length);
+    if (Buffer.compare(onDisk, chunk.buf.subarray(0, length)) !== 0) return false;
+    chunk.verified = true;
+    return true;
   }
 
   /** Forgets records at and after `offset` (a truncation of the log's tail). */

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PartitionLog } from "../../src/storage/partition-log.ts";
 import { encodeFrames, sizeRecord } from "../../src/storage/record-codec.ts";
+import { Segment } from "../../src/storage/segment.ts";
 import { TailCache, TailCacheBudget } from "../../src/storage/tail-cache.ts";
 import type { LogOptions, RecordInput, StoredRecord } from "../../src/storage/types.ts";
 import { expectedAt, recordFor, tempDir } from "./fixtures/records.ts";
@@ -48,9 +50,8 @@ function frames(base: number, count: number): Uint8Array {
 
 describe("reads from the tail cache", () => {
   test("return the records a read of the files returns, byte for byte, for every budget", async () => {
-    const { log, reopen } = openLog({ segmentBytes: 4096 });
+    const { log, reopen } = openLog();
     await appendRange(log, 0, 200, 7);
-    expect(log.segmentCount).toBeGreaterThan(3);
     expect(log.cachedRange).toEqual({ start: 0, end: 200 });
     const budgets: [number, number, number][] = [];
     for (const offset of [0, 1, 6, 7, 50, 150, 199])
@@ -68,6 +69,31 @@ describe("reads from the tail cache", () => {
     expect(cached[at(0, 3, 1_000_000)]).toEqual(range(0, 3));
     expect(cached[at(6, 10, 1)]).toEqual(range(6, 7));
     expect(disk.read(7, 500, 1_000_000)).toEqual(range(7, 200));
+  });
+
+  test("a write that rolls a segment starts the cache over; reads across segments are whole", async () => {
+    const { log } = openLog({ segmentBytes: 4096 });
+    await appendRange(log, 0, 200, 7);
+    expect(log.segmentCount).toBeGreaterThan(3);
+    const cached = log.cachedRange;
+    if (cached !== null) expect(cached.end).toBe(200);
+    expect(log.read(0, 500, 1_000_000)).toEqual(range(0, 200));
+    expect(log.read(150, 500, 1_000_000)).toEqual(range(150, 200));
+  });
+
+  test("bytes changed on disk before a write is first read are reported, not hidden by the copy in memory", async () => {
+    const { log } = openLog();
+    await appendRange(log, 0, 10, 10);
+    const path = join(log.dir, "00000000000000000000.log");
+    const bytes = readFileSync(path);
+    const at = bytes.indexOf(Buffer.from("value 5 "));
+    expect(at).toBeGreaterThan(0);
+    const fd = openSync(path, "r+");
+    writeSync(fd, Buffer.from("X"), 0, 1, at);
+    closeSync(fd);
+    expect(() => log.read(5, 1, 1_000_000)).toThrow("CRC32C mismatch");
+    expect(log.cachedRange).toBeNull();
+    expect(log.read(0, 5, 1_000_000)).toEqual(range(0, 5));
   });
 
   test("a log opened again caches what it writes from then on; older offsets come from the files", async () => {
@@ -92,7 +118,7 @@ describe("reads from the tail cache", () => {
   });
 
   test("truncateTo drops the cached tail: records written after it are read, never the old ones", async () => {
-    const { log, reopen } = openLog({ segmentBytes: 2048 });
+    const { log, reopen } = openLog();
     await appendRange(log, 0, 60, 9);
     log.truncateTo(40);
     expect(log.cachedRange).toEqual({ start: 0, end: 40 });
@@ -125,19 +151,36 @@ describe("reads from the tail cache", () => {
     expect(log.enforceRetention()).toBeGreaterThan(0);
     const start = log.startOffset;
     expect(start).toBeGreaterThan(0);
-    expect(log.cachedRange?.end).toBe(80);
-    expect(log.cachedRange?.start).toBeGreaterThan(start - 4);
+    const cached = log.cachedRange;
+    if (cached !== null) expect(cached.start + 4).toBeGreaterThan(start);
     expect(() => log.read(start - 1, 1, 1_000_000)).toThrow("outside the partition's range");
     expect(log.read(start, 100, 1_000_000)).toEqual(range(start, 80));
   });
 });
 
+/** Writes frames of recordFor(base..) to `segment` and hands them to `cache`, as a log's write does. */
+function write(cache: TailCache, segment: Segment, base: number, count: number): Uint8Array {
+  const bytes = frames(base, count);
+  const position = segment.size;
+  segment.append(bytes);
+  cache.append(base, bytes, segment, position);
+  return bytes;
+}
+
+function segmentIn(): Segment {
+  const dir = tempDir();
+  const segment = Segment.open(dir.path, 0);
+  cleanups.push(dir.remove, () => segment.close());
+  return segment;
+}
+
 describe("TailCache", () => {
   test("holds at most its bytes: the oldest writes go first, and it stays contiguous to the end", () => {
+    const seg = segmentIn();
     const budget = new TailCacheBudget(1_000_000);
     const cache = new TailCache(2000, budget);
     for (let base = 0; base < 100; base += 5) {
-      cache.append(base, frames(base, 5));
+      write(cache, seg, base, 5);
       expect(cache.sizeBytes).toBeLessThanOrEqual(2000);
       expect(budget.used).toBe(cache.sizeBytes);
     }
@@ -151,18 +194,19 @@ describe("TailCache", () => {
   test("every cache of a process together stays within the shared budget, the oldest chunk of any going first", () => {
     // One byte short of three writes: the third pushes the first out.
     const limit = 2 * frames(0, 5).byteLength + frames(5, 5).byteLength + 3 * 160 - 1;
+    const seg = segmentIn();
     const budget = new TailCacheBudget(limit);
     const a = new TailCache(limit, budget);
     const b = new TailCache(limit, budget);
-    a.append(0, frames(0, 5));
-    b.append(0, frames(0, 5));
-    a.append(5, frames(5, 5));
+    write(a, seg, 0, 5);
+    write(b, seg, 0, 5);
+    write(a, seg, 5, 5);
     expect(budget.used).toBeLessThanOrEqual(limit);
     expect(budget.used).toBe(a.sizeBytes + b.sizeBytes);
     expect(b.startOffset).toBe(0);
     // a's first write was the oldest in the process.
     expect(a.startOffset).toBe(5);
-    for (let base = 5; base < 60; base += 5) b.append(base, frames(base, 5));
+    for (let base = 5; base < 60; base += 5) write(b, seg, base, 5);
     expect(budget.used).toBeLessThanOrEqual(limit);
     expect(budget.used).toBe(a.sizeBytes + b.sizeBytes);
     expect(b.endOffset).toBe(60);
@@ -173,22 +217,22 @@ describe("TailCache", () => {
   });
 
   test("a write larger than the cache empties it; a write not at its end starts it over", () => {
+    const seg = segmentIn();
     const budget = new TailCacheBudget(1_000_000);
     const cache = new TailCache(1500, budget);
-    cache.append(0, frames(0, 3));
-    cache.append(3, frames(3, 40));
+    write(cache, seg, 0, 3);
+    write(cache, seg, 3, 40);
     expect(cache.startOffset).toBeNull();
     expect(cache.read(3, 100, 10, 1_000_000)).toBeUndefined();
-    cache.append(43, frames(43, 2));
-    cache.append(50, frames(50, 2));
+    write(cache, seg, 43, 2);
+    write(cache, seg, 50, 2);
     expect([cache.startOffset, cache.endOffset]).toEqual([50, 52]);
     expect(budget.used).toBe(cache.sizeBytes);
   });
 
   test("a frame whose bytes changed in memory fails its CRC: not served, and the cache is emptied", () => {
     const cache = new TailCache(100_000, new TailCacheBudget(1_000_000));
-    const bytes = frames(0, 10);
-    cache.append(0, bytes);
+    const bytes = write(cache, segmentIn(), 0, 10);
     expect(cache.read(0, 10, 10, 1_000_000)).toEqual(range(0, 10));
     bytes[bytes.length - 3] ^= 0xff;
     expect(cache.read(0, 10, 10, 1_000_000)).toBeUndefined();
@@ -197,7 +241,10 @@ describe("TailCache", () => {
 
   test("bytes that are not whole frames are not cached", () => {
     const cache = new TailCache(100_000, new TailCacheBudget(1_000_000));
-    cache.append(0, frames(0, 3).subarray(0, 50));
+    const seg = segmentIn();
+    const bytes = frames(0, 3).subarray(0, 50);
+    seg.append(bytes);
+    cache.append(0, bytes, seg, 0);
     expect(cache.startOffset).toBeNull();
   });
 });
