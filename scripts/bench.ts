@@ -3,11 +3,12 @@
  * starts what it measures itself and prints a table.
  *   bun scripts/bench.ts                 every part
  *   bun scripts/bench.ts storage http    some parts
+ *   bun scripts/bench.ts inprocess       µs per request without sockets (quick)
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
-const PARTS = ["storage", "http", "cluster", "quorum", "release"] as const;
+const PARTS = ["storage", "http", "inprocess", "cluster", "quorum", "release"] as const;
 const wanted = process.argv.slice(2);
 const parts = wanted.length > 0 ? wanted : [...PARTS];
 

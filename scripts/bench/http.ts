@@ -1,7 +1,7 @@
 /**
  * The HTTP benchmark: a real broker process started here, load from a separate process
  * (wrk when installed, else a Bun client run from this same file), and a bare Bun.serve
- * POST handler measured in the same run as the ceiling.
+ * POST handler (and GET handler) measured in the same run as the ceilings.
  *
  *   bun scripts/bench.ts http
  *   BENCH_SECONDS=5 bun scripts/bench.ts http      shorter runs
@@ -31,6 +31,8 @@ interface LoadSpec {
   body?: string;
   /** Replace `{offset}` in the URL by a random integer below this. */
   randomOffsetBelow?: number;
+  /** Added to the random offset (default 0). */
+  randomOffsetFrom?: number;
   connections: number;
   seconds: number;
 }
@@ -50,7 +52,7 @@ function wrkScript(spec: LoadSpec): string {
     const [before, after] = decodeURIComponent(path).split("{offset}");
     lines.push(
       `math.randomseed(os.time())`,
-      `request = function() return wrk.format(nil, ${luaString(before)} .. math.random(0, ${spec.randomOffsetBelow - 1}) .. ${luaString(after)}) end`,
+      `request = function() return wrk.format(nil, ${luaString(before)} .. (${spec.randomOffsetFrom ?? 0} + math.random(0, ${spec.randomOffsetBelow - 1})) .. ${luaString(after)}) end`,
     );
   }
   // Count non-2xx answers (wrk reports them, but 204 counts as success here too).
@@ -103,7 +105,7 @@ async function loadgen(spec: LoadSpec): Promise<LoadResult> {
   const deadline = performance.now() + spec.seconds * 1000;
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline) {
-      const url = spec.randomOffsetBelow === undefined ? spec.url : spec.url.replace("{offset}", String(Math.floor(Math.random() * spec.randomOffsetBelow)));
+      const url = spec.randomOffsetBelow === undefined ? spec.url : spec.url.replace("{offset}", String((spec.randomOffsetFrom ?? 0) + Math.floor(Math.random() * spec.randomOffsetBelow)));
       const started = performance.now();
       try {
         const res = await fetch(url, {
@@ -174,6 +176,11 @@ const server = Bun.serve({
   port: Number(process.argv[1]),
   hostname: "127.0.0.1",
   async fetch(req) {
+    // GET: the least a /consume must do, read the query and answer a message.
+    if (req.method === "GET") {
+      const offset = Number(new URL(req.url).searchParams.get("offset") ?? 0);
+      return Response.json({ offset, message: "${MESSAGE}" });
+    }
     const body = await req.json();
     return Response.json({ offset: 0, partition: body.partition ?? 0 });
   },
@@ -274,6 +281,13 @@ export async function run(): Promise<void> {
     // The ceiling first, on a quiet machine: a bare Bun.serve that parses the same body.
     bare = await startBare(barePort);
     const ceiling = await load({ url: `http://127.0.0.1:${barePort}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
+    const getCeiling = await load({
+      url: `http://127.0.0.1:${barePort}/consume?topic=bench&partition=0&offset={offset}`,
+      method: "GET",
+      randomOffsetBelow: 1_000_000,
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+    });
     bare.kill();
     await bare.exited;
     bare = undefined;
@@ -281,10 +295,11 @@ export async function run(): Promise<void> {
     const produce = await load({ url: `${base}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
     const ratio = produce.requestsPerSecond / ceiling.requestsPerSecond;
     rows.push(["bare Bun.serve POST (ceiling)", `${fmt(ceiling.requestsPerSecond)} req/s`, `p50 ${fmt(ceiling.p50Ms, 2)} ms, p99 ${fmt(ceiling.p99Ms, 2)} ms`]);
+    rows.push(["bare Bun.serve GET (ceiling)", `${fmt(getCeiling.requestsPerSecond)} req/s`, `p50 ${fmt(getCeiling.p50Ms, 2)} ms, p99 ${fmt(getCeiling.p99Ms, 2)} ms`]);
     rows.push([
       "produce, 1 × 100 B, explicit partition",
       `${fmt(produce.requestsPerSecond)} req/s`,
-      `p50 ${fmt(produce.p50Ms, 2)} ms, p99 ${fmt(produce.p99Ms, 2)} ms, ${fmt(ratio * 100, 1)}% of ceiling (target ≥ 60%)${produce.errors ? `, ${produce.errors} errors` : ""}`,
+      `p50 ${fmt(produce.p50Ms, 2)} ms, p99 ${fmt(produce.p99Ms, 2)} ms, ${fmt(ratio * 100, 1)}% of the POST ceiling (target ≥ 75%)${produce.errors ? `, ${produce.errors} errors` : ""}`,
     ]);
 
     const batchBody = JSON.stringify({ topic: "bench", messages: Array.from({ length: BATCH }, () => ({ message: MESSAGE, partition: 0 })) });
@@ -321,7 +336,22 @@ export async function run(): Promise<void> {
     rows.push([
       "/consume, 1 message, random offsets",
       `${fmt(consume.requestsPerSecond)} req/s`,
-      `p50 ${fmt(consume.p50Ms, 2)} ms, p99 ${fmt(consume.p99Ms, 2)} ms${consume.errors ? `, ${consume.errors} errors` : ""}`,
+      `p50 ${fmt(consume.p50Ms, 2)} ms, p99 ${fmt(consume.p99Ms, 2)} ms, ${fmt((consume.requestsPerSecond / getCeiling.requestsPerSecond) * 100, 1)}% of the GET ceiling (target ≥ 60%)${consume.errors ? `, ${consume.errors} errors` : ""}`,
+    ]);
+
+    // A consumer near the end (the newest 1,000 records): what the tail cache serves.
+    const recent = await load({
+      url: `${base}/consume?topic=bench&partition=0&offset={offset}`,
+      method: "GET",
+      randomOffsetFrom: Math.max(0, end - 1000),
+      randomOffsetBelow: Math.min(end, 1000),
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+    });
+    rows.push([
+      "/consume, 1 message, newest 1,000 offsets",
+      `${fmt(recent.requestsPerSecond)} req/s`,
+      `p50 ${fmt(recent.p50Ms, 2)} ms, p99 ${fmt(recent.p99Ms, 2)} ms, ${fmt((recent.requestsPerSecond / getCeiling.requestsPerSecond) * 100, 1)}% of the GET ceiling${recent.errors ? `, ${recent.errors} errors` : ""}`,
     ]);
 
     const sse = await sseLatency(base, 1000, Math.min(5, SECONDS));

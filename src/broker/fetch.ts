@@ -30,6 +30,14 @@ export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy
   const timeoutMs = within("the wait of a fetch", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
   const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy);
   if (leader) return ctx.peers.fetch(leader, { ...request, offset, maxRecords, maxBytes, timeoutMs });
+  const counted = request.peek !== true;
+  // An open log answers a read that does not wait in one synchronous step: nothing can
+  // close it before the read returns, so no lease (and no promise) is needed.
+  const open = ctx.logs.useOpen(ps);
+  if (open !== undefined) {
+    const records = read(ctx, state, open, offset, maxRecords, maxBytes, counted);
+    if (records.length > 0 || timeoutMs === 0) return result(open, records, offset);
+  }
   const written = await ctx.logs.leaseWritten(ps);
   if (!written) {
     // Never written: answered as the empty log it is, without creating its folder
@@ -41,7 +49,6 @@ export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy
   const lease = written ?? (await ctx.logs.lease(ps));
   try {
     const log = lease.log;
-    const counted = request.peek !== true;
     let records = read(ctx, state, log, offset, maxRecords, maxBytes, counted);
     if (records.length === 0 && timeoutMs > 0) {
       ctx.metrics.waitingFetches.inc();
@@ -53,15 +60,19 @@ export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy
       if (state.lifetime.signal.aborted) throw topicGone(state.meta.name);
       if (!ctx.lifetime.aborted && log.endOffset > offset) records = read(ctx, state, log, offset, maxRecords, maxBytes, counted);
     }
-    return {
-      records,
-      nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
-      startOffset: log.startOffset,
-      endOffset: log.endOffset,
-    };
+    return result(log, records, offset);
   } finally {
     lease.release();
   }
+}
+
+function result(log: PartitionLog, records: StoredRecord[], offset: number): FetchResult {
+  return {
+    records,
+    nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
+    startOffset: log.startOffset,
+    endOffset: log.endOffset,
+  };
 }
 
 function read(
@@ -75,7 +86,7 @@ function read(
 ): StoredRecord[] {
   const started = performance.now();
   const records = log.read(offset, maxRecords, maxBytes);
-  ctx.metrics.readLatency.observe((performance.now() - started) / 1000);
+  ctx.metrics.readLatency.record((performance.now() - started) / 1000);
   if (counted && records.length > 0) countConsumed(state, records);
   return records;
 }

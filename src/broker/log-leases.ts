@@ -39,6 +39,11 @@ export class LogLeases {
     return this.open.get(ps.dir);
   }
 
+  /** The partition's log if it is open now, counted as a use; only for use within one synchronous step. */
+  useOpen(ps: PartitionState): PartitionLog | undefined {
+    return this.open.use(ps.dir);
+  }
+
   /** Whether the partition was ever written: its log is open, was, or its folder exists. */
   isWritten(ps: PartitionState): boolean {
     return this.open.get(ps.dir) !== undefined || ps.closed !== undefined || existsSync(ps.dir);

@@ -43,7 +43,7 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
   } finally {
     lease.release();
   }
-  ctx.metrics.produceLatency.observe((performance.now() - started) / 1000);
+  ctx.metrics.produceLatency.record((performance.now() - started) / 1000);
   state.counters.produced++;
   state.counters.bytesIn += recordBytes(record);
   return { partition, offset: baseOffset };
@@ -97,7 +97,7 @@ export async function produceBatch(
       } finally {
         lease.release();
       }
-      ctx.metrics.produceLatency.observe((performance.now() - started) / 1000);
+      ctx.metrics.produceLatency.record((performance.now() - started) / 1000);
       let bytes = 0;
       for (const r of group.records) bytes += recordBytes(r);
       state.counters.produced += group.records.length;

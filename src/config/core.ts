@@ -94,6 +94,9 @@ export const CORE_LIMITS = {
   maxDefaultOpenPartitions: limit(1000, "largest default of --max-open-partitions", "count"),
   minDefaultOpenPartitions: limit(16, "smallest default of --max-open-partitions", "count"),
   readChunkBytes: limit(MiB, "bytes a segment reader reads at once", "bytes"),
+  /** Recent reads (consumers near the end) are served from memory without a pread or an index lookup. */
+  tailCacheBytesPerPartition: limit(MiB, "bytes of the newest records a partition log keeps in memory for reads", "bytes"),
+  tailCacheBytesTotal: limit(64 * MiB, "bytes of newest records all partition logs of a process keep in memory together", "bytes"),
   recoveryScanChunkBytes: limit(MiB, "bytes read at once while recovering a segment's tail", "bytes"),
   recoveryScanCommitRows: limit(20_000, "index rows per sqlite transaction while recovering", "count"),
   /** A broker that is stopping releases its data dir within this; longer means it is stuck. */

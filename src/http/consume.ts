@@ -3,7 +3,7 @@ import type { Broker } from "../broker/broker.ts";
 import type { FetchQuery, FetchResult } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
-import { ErrorBody, integerField, RecordBody } from "./models.ts";
+import { ErrorBody, parsedIntegerField, RecordBody } from "./models.ts";
 import { messageText, recordsJson } from "./record-json.ts";
 import { jsonText } from "./respond.ts";
 import { strictFields } from "./strict-fields.ts";
@@ -54,10 +54,11 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
       query: t.Object(
         {
           topic: t.String({ error: "topic must be a string" }),
-          partition: integerField("partition"),
-          offset: integerField("offset", { description: "0 or more" }),
-          max: t.Optional(integerField("max", { minimum: 1, maximum: CORE_LIMITS.fetchMaxRecords.value })),
-          wait_ms: t.Optional(integerField("wait_ms", { minimum: 0, maximum: CORE_LIMITS.fetchTimeoutMs.value })),
+          // Read by strictFields above; only checked here.
+          partition: parsedIntegerField("partition"),
+          offset: parsedIntegerField("offset", { description: "0 or more" }),
+          max: t.Optional(parsedIntegerField("max", { minimum: 1, maximum: CORE_LIMITS.fetchMaxRecords.value })),
+          wait_ms: t.Optional(parsedIntegerField("wait_ms", { minimum: 0, maximum: CORE_LIMITS.fetchTimeoutMs.value })),
         },
         { additionalProperties: true },
       ),

@@ -2,7 +2,7 @@ import { Elysia, t } from "elysia";
 import { CORE_LIMITS } from "../config/core.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
-import { ErrorBody, integerField, RecordsAnswer } from "./models.ts";
+import { ErrorBody, integerField, parsedIntegerField, RecordsAnswer } from "./models.ts";
 import { recordsJsonBytes } from "./record-json.ts";
 import { jsonBytes } from "./respond.ts";
 import { sseStream } from "./sse.ts";
@@ -59,13 +59,13 @@ export function recordRoutes({ broker, requests }: RouteContext) {
         params: PartitionParams,
         query: t.Object(
           {
-            offset: integerField("offset", { description: "First offset to read (0 or more)" }),
-            max: t.Optional(integerField("max", { minimum: 1, maximum: CORE_LIMITS.fetchMaxRecords.value, description: `Most records (default ${CORE_LIMITS.fetchMaxRecordsDefault.value})` })),
+            offset: parsedIntegerField("offset", { description: "First offset to read (0 or more)" }),
+            max: t.Optional(parsedIntegerField("max", { minimum: 1, maximum: CORE_LIMITS.fetchMaxRecords.value, description: `Most records (default ${CORE_LIMITS.fetchMaxRecordsDefault.value})` })),
             max_bytes: t.Optional(
-              integerField("max_bytes", { minimum: 1, maximum: CORE_LIMITS.fetchMaxBytes.value, description: "About this many bytes at most (default 1 MiB); at least one record" }),
+              parsedIntegerField("max_bytes", { minimum: 1, maximum: CORE_LIMITS.fetchMaxBytes.value, description: "About this many bytes at most (default 1 MiB); at least one record" }),
             ),
             timeout_ms: t.Optional(
-              integerField("timeout_ms", { minimum: 0, maximum: CORE_LIMITS.fetchTimeoutMs.value, description: "Wait this long for records when there are none (default 0)" }),
+              parsedIntegerField("timeout_ms", { minimum: 0, maximum: CORE_LIMITS.fetchTimeoutMs.value, description: "Wait this long for records when there are none (default 0)" }),
             ),
           },
           { additionalProperties: true },
@@ -110,7 +110,7 @@ export function recordRoutes({ broker, requests }: RouteContext) {
         }),
         params: PartitionParams,
         query: t.Object(
-          { offset: t.Optional(integerField("offset", { description: "First offset to send; default: only new records" })) },
+          { offset: t.Optional(parsedIntegerField("offset", { description: "First offset to send; default: only new records" })) },
           { additionalProperties: true },
         ),
         response: {

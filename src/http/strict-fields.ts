@@ -38,7 +38,9 @@ const QUOTED_MAX = 40;
 export function strictFields(rules: FieldRules): (context: TransformContext) => void {
   const queryRules = Object.entries(rules.query ?? {});
   const paramRules = Object.entries(rules.params ?? {});
-  const once = [...(rules.once ?? []), ...queryRules.map(([name]) => name)];
+  // The fields looked for: those given at most once, the integer ones last.
+  const names = [...(rules.once ?? []).filter((name) => rules.query?.[name] === undefined), ...queryRules.map(([name]) => name)];
+  const firstRule = names.length - queryRules.length;
   return ({ request, query, params }) => {
     if (rules.topicParam !== undefined) checkTopicParam(request.url, rules.topicParam, params);
     for (const [name, rule] of paramRules) {
@@ -48,16 +50,57 @@ export function strictFields(rules: FieldRules): (context: TransformContext) => 
     const url = request.url;
     const mark = url.indexOf("?");
     if (mark < 0) return;
-    const search = new URLSearchParams(url.slice(mark + 1));
-    for (const name of once) {
-      const count = search.getAll(name).length;
-      if (count > 1) throw new StreamNestError("INVALID_REQUEST", `${name} is given ${count} times; give it once`);
-    }
-    for (const [name, rule] of queryRules) {
-      const raw = search.get(name);
-      if (raw !== null) query[name] = parseInteger(name, raw, rule);
+    const search = url.slice(mark + 1);
+    const seen: Seen = { first: new Array<string | undefined>(names.length), count: new Array<number>(names.length).fill(0) };
+    if (PLAIN_QUERY.test(search)) plainFields(search, names, seen);
+    else encodedFields(search, names, seen);
+    for (let k = 0; k < names.length; k++)
+      if (seen.count[k] > 1) throw new StreamNestError("INVALID_REQUEST", `${names[k]} is given ${seen.count[k]} times; give it once`);
+    for (let k = firstRule; k < names.length; k++) {
+      const raw = seen.first[k];
+      if (raw !== undefined) query[names[k]] = parseInteger(names[k], raw, queryRules[k - firstRule][1]);
     }
   };
+}
+
+/** Per field looked for: its first value and how often it was given. */
+interface Seen {
+  first: (string | undefined)[];
+  count: number[];
+}
+
+/**
+ * A query without percent-escapes or `+` reads the same raw as decoded; the common case
+ * (`?topic=t&partition=0&offset=5`) is split by hand, which costs a fraction of a
+ * URLSearchParams (a profile of /consume put that at a tenth of the request).
+ */
+const PLAIN_QUERY = /^[^%+]*$/;
+
+/** Fills `seen` from a query without escapes, comparing names in place (no copy of each). */
+function plainFields(search: string, names: readonly string[], seen: Seen): void {
+  let from = 0;
+  while (from <= search.length) {
+    let amp = search.indexOf("&", from);
+    if (amp < 0) amp = search.length;
+    let eq = search.indexOf("=", from);
+    if (eq < 0 || eq > amp) eq = amp;
+    const length = eq - from;
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k];
+      if (name.length !== length || !search.startsWith(name, from)) continue;
+      if (seen.count[k]++ === 0) seen.first[k] = eq === amp ? "" : search.slice(eq + 1, amp);
+      break;
+    }
+    from = amp + 1;
+  }
+}
+
+/** As plainFields, decoded as the URL standard says (URLSearchParams). */
+function encodedFields(search: string, names: readonly string[], seen: Seen): void {
+  for (const [name, value] of new URLSearchParams(search)) {
+    const k = names.indexOf(name);
+    if (k >= 0 && seen.count[k]++ === 0) seen.first[k] = value;
+  }
 }
 
 export function parseInteger(name: string, raw: string, rule: IntegerRule = {}): number {

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { CheapHistogram } from "./cheap-histogram.ts";
 import { type GroupStat, registerGroupMetrics } from "./group-metrics.ts";
 import { METRIC } from "./metric-names.ts";
 
@@ -63,8 +64,8 @@ export class BrokerMetrics {
   readonly messagesConsumed: Counter<"topic">;
   readonly bytesIn: Counter<"topic">;
   readonly bytesOut: Counter<"topic">;
-  readonly produceLatency: Histogram;
-  readonly readLatency: Histogram;
+  readonly produceLatency: CheapHistogram;
+  readonly readLatency: CheapHistogram;
   readonly httpRequests: Counter<"method" | "route" | "status">;
   readonly activeStreams: Gauge;
   readonly waitingFetches: Gauge;
@@ -120,13 +121,13 @@ export class BrokerMetrics {
         for (const [topic, c] of topics) publish(this, { topic }, c, reportedOf(topic), "bytesOut");
       },
     });
-    this.produceLatency = new Histogram({
+    this.produceLatency = new CheapHistogram({
       name: METRIC.produceLatency,
       help: "Time from a produce call to its acknowledgement (append written).",
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.readLatency = new Histogram({
+    this.readLatency = new CheapHistogram({
       name: METRIC.readLatency,
       help: "Time to read records for a fetch, not counting long-poll waiting.",
       buckets: LATENCY_BUCKETS,

@@ -41,6 +41,8 @@ export interface GroupWritten {
   created: Segment[];
   /** The log end offset after the group. */
   end: number;
+  /** The frames written, back to back from the end before the group (for the tail cache). */
+  frames: Uint8Array;
 }
 
 /**
@@ -111,7 +113,7 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
     undoWrite(log, sizesBefore, created);
     throw error;
   }
-  return { written, created, end: offset };
+  return { written, created, end: offset, frames: buf };
 }
 
 /** Leaves the files as they were before a failed group, so no half-written frame stays. */

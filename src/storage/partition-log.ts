@@ -21,6 +21,7 @@ import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { segmentsToDelete } from "./retention.ts";
 import { Segment } from "./segment.ts";
+import { TailCache } from "./tail-cache.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
 import { clearTruncationIntent, locateTruncation, type TruncationIntent, writeTruncationIntent } from "./truncation.ts";
 import {
@@ -49,6 +50,8 @@ export class PartitionLog {
   private end: number;
   private readonly hw: HighWatermark;
   private readonly epochs: LeaderEpochCache;
+  /** The newest frames, for reads near the end (see tail-cache.ts); it always ends at `end`. */
+  private readonly tail = new TailCache();
   private pending: PendingAppend[] = [];
   /** Records in `pending`: the log end offset once they are written. */
   private pendingRecords = 0;
@@ -256,6 +259,12 @@ export class PartitionLog {
     return total;
   }
 
+  /** The offsets read from memory rather than the files: [start, end), or null when none. */
+  get cachedRange(): { start: number; end: number } | null {
+    const start = this.tail.startOffset;
+    return start === null ? null : { start, end: this.tail.endOffset ?? start };
+  }
+
   /** Bytes of the offset index database. */
   get indexBytes(): number {
     return this.index.sizeBytes();
@@ -382,7 +391,10 @@ export class PartitionLog {
     if (upTo !== "high-watermark" && upTo !== "log-end") {
       throw new StreamNestError("INVALID_REQUEST", `a read goes up to the high-watermark or the log-end, got ${String(upTo)}`);
     }
-    if (offset >= (upTo === "log-end" ? this.end : this.hw.value)) return [];
+    const bound = upTo === "log-end" ? this.end : this.hw.value;
+    if (offset >= bound) return [];
+    const cached = this.tail.read(offset, bound, maxRecords, maxBytes);
+    if (cached !== undefined) return cached;
     try {
       return readRange(this.readSource(), offset, upTo === "log-end" ? this.end : this.hw.value, maxRecords, maxBytes);
     } catch (error) {
@@ -432,6 +444,7 @@ export class PartitionLog {
       this.newestTimestamps.delete(segment.baseOffset);
     }
     this.index.deleteBelow(this.startOffset);
+    this.tail.dropBelow(this.startOffset);
     try {
       this.epochs.truncateFromStart(this.startOffset);
     } catch (error) {
@@ -474,6 +487,7 @@ export class PartitionLog {
     }
     // From here on the truncation is decided: reads stop at the new end at once.
     this.end = offset;
+    this.tail.truncateFrom(offset);
     try {
       this.index.deleteFrom(offset);
       for (const doomed of this.segments.splice(holder + 1).reverse()) {
@@ -519,6 +533,7 @@ export class PartitionLog {
     }
     const before = this.hw.value;
     this.end = offset;
+    this.tail.clear();
     try {
       this.index.deleteFrom(Number.MIN_SAFE_INTEGER);
       const kept = this.segments.find((s) => s.baseOffset === offset);
@@ -593,6 +608,7 @@ export class PartitionLog {
   private release(): void {
     if (this.intervalTimer !== null) clearInterval(this.intervalTimer);
     this.hw.closeSync();
+    this.tail.clear();
     this.listeners.clear();
     this.hwListeners.clear();
     for (const segment of this.segments) segment.close();
@@ -658,6 +674,9 @@ export class PartitionLog {
   /** Answers every append of a group that could not be written with why. */
   private refuse(group: PendingAppend[], error: unknown): void {
     const failure = storageFailure(error, `append to ${this.dir}`);
+    // A write refused (a file cut or deleted under the log, a full disk): from here on
+    // reads go to the files, which say what is really left.
+    this.tail.clear();
     // Every refused produce is answered with the reason; the log says it once, not per request.
     if (failure.code === "STORAGE_FULL" && !this.full) {
       this.full = true;
@@ -677,10 +696,14 @@ export class PartitionLog {
   }
 
   private writeGroupNow(group: PendingAppend[]): WrittenAppend[] {
-    const { written, created, end } = writeGroup(
+    const { written, created, end, frames } = writeGroup(
       { dir: this.dir, segments: this.segments, end: this.end, index: this.index, segmentBytes: this.options.segmentBytes, warn: this.warn },
       group,
     );
+    // A write that rolled a segment starts the cache over after it: each chunk lies in one file.
+    const active = this.segments[this.segments.length - 1];
+    if (created.length === 0) this.tail.append(this.end, frames, active, active.size - frames.byteLength);
+    else this.tail.clear();
     for (const segment of created) this.segments.push(segment);
     this.end = end;
     if (this.hw.mode === "log-end") this.hw.advance(end);
@@ -696,6 +719,7 @@ export class PartitionLog {
     this.warn(`${path} is corrupt (${describe(cause)}); rebuilding it from the log`);
     this.index.close();
     this.index = replaceOffsetIndex(path);
+    this.tail.clear();
     const recovered = recoverLog(this.dir, this.index, this.warn, this.segments);
     this.segments = recovered.segments;
     this.end = recovered.endOffset;

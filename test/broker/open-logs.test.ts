@@ -204,6 +204,24 @@ describe("OpenLogs", () => {
     expect(logs.get(join(root, "a"))).toBeDefined();
   });
 
+  test("use: an open log without a lease, counted as a use; a closed one is not opened", async () => {
+    const { logs, evicted } = openLogs(2);
+    for (const name of ["a", "b"]) (await lease(logs, name)).release();
+    expect(logs.use(join(root, "never"))).toBeUndefined();
+    expect(logs.size).toBe(2);
+    // "a" was used last: "b" is the least recent and goes when "c" opens.
+    expect(logs.use(join(root, "a"))).toBe(logs.get(join(root, "a")) as PartitionLog);
+    (await lease(logs, "c")).release();
+    expect(evicted).toEqual(["b"]);
+    expect(logs.use(join(root, "b"))).toBeUndefined();
+    // A log opened for a look and used meanwhile stays open after the look.
+    const look = await lease(logs, "d", { passing: true });
+    expect(logs.use(join(root, "d"))).toBe(look.log);
+    look.release();
+    expect(logs.get(join(root, "d"))).toBe(look.log);
+    expect(evicted).toEqual(["b", "a"]);
+  });
+
   test("a kept log is never closed, even when idle", async () => {
     const { logs, evicted } = openLogs(1);
     (await lease(logs, "kept", { keep: true })).release();

@@ -117,12 +117,23 @@ describe("a field given twice is refused, not silently the last one", () => {
     ["/consume?topic=demo&topic=other&partition=0&offset=0", "topic is given 2 times; give it once"],
     ["/consume?topic=demo&partition=0&partition=1&offset=0", "partition is given 2 times; give it once"],
     [`${RECORDS}/stream?offset=1&offset=2`, "offset is given 2 times; give it once"],
+    // Escaped names are the same field (the URLSearchParams path, not the hand split).
+    ["/consume?topic=demo&partition=0&offset=0&%6Fffset=1", "offset is given 2 times; give it once"],
+    ["/consume?topic=demo&partition=0&offset=0&offset", "offset is given 2 times; give it once"],
   ];
   for (const [path, message] of twice)
     test(path, async () => {
       expect(await refused(path)).toEqual([400, "INVALID_REQUEST", message]);
       expect(await f.broker.metrics.activeStreams.get()).toMatchObject({ values: [{ value: 0 }] });
     });
+
+  test("a query split by hand reads as one decoded by the URL standard", async () => {
+    expect(await f.call("GET", "/consume?topic=demo&partition=0&offset=3")).toEqual({ status: 200, body: { offset: 3, message: "m3" } });
+    expect(await f.call("GET", "/consume?topic=demo&partition=0&%6Fffset=%34")).toEqual({ status: 200, body: { offset: 4, message: "m4" } });
+    expect(await f.call("GET", "/consume?&&topic=demo&partition=0&offset=5&")).toEqual({ status: 200, body: { offset: 5, message: "m5" } });
+    expect(await refused("/consume?topic=demo&partition=0&offset")).toEqual([400, "INVALID_OFFSET", 'offset must be an integer of at least 0, got ""']);
+    expect(await refused("/consume?topic=demo&partition=0&offset=1=2")).toEqual([400, "INVALID_OFFSET", 'offset must be an integer of at least 0, got "1=2"']);
+  });
 
   test("unknown extra fields are still ignored", async () => {
     expect(await f.call("GET", "/consume?topic=demo&partition=0&offset=3&x=1&x=2")).toEqual({ status: 200, body: { offset: 3, message: "m3" } });

@@ -1,0 +1,222 @@
+/**
+ * The newest records of a partition log, kept in memory as the frames just written, so
+ * that a consumer near the end (the common case: a tail, a catching-up reader) is
+ * answered without an index lookup and a pread. Each coalesced write hands its buffer
+ * over as it is; nothing is copied.
+ *
+ * The cache always ends at the log end offset and is contiguous: it covers
+ * [startOffset, log end), or nothing. Whatever moves the end other than an append
+ * (truncation, a rebuilt index) must tell it, and retention must drop what it deleted.
+ * Memory is bounded twice: bytes per partition, and bytes of every cache of the
+ * process together (oldest frames of any partition go first), so memory stays flat
+ * however many partitions are written.
+ *
+ * Frames are checked (CRC) as they are decoded, as a read from the file is: a reader
+ * never gets a record whose CRC fails, whichever way it was read. And a write is served
+ * from memory only once the file was read back and found to hold the same bytes (one
+ * pread per write, on its first read): bytes changed on disk before that are reported
+ * as the file reader reports them (CORRUPT_RECORD), not hidden by the copy in memory.
+ */
+import { CORE_LIMITS } from "../config/core.ts";
+import { checkFrame, decodeFrame, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
+import type { Segment } from "./segment.ts";
+import { READ_CHUNK_BYTES } from "./segment-reader.ts";
+import type { StoredRecord } from "./types.ts";
+
+/** Bytes counted for a chunk beyond its frames: its objects and position table. */
+const CHUNK_OVERHEAD_BYTES = 160;
+
+interface Chunk {
+  readonly owner: TailCache;
+  readonly base: number;
+  /** Frames served (a truncation may lower it). */
+  count: number;
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  /** Byte position of each frame, and the end of the last one. */
+  readonly starts: Uint32Array;
+  readonly bytes: number;
+  /** Where the frames lie in the file. */
+  readonly segment: Segment;
+  readonly position: number;
+  /** The file was read back once and held these very bytes. */
+  verified: boolean;
+}
+
+/** The bytes every cache of a process may hold together. */
+export class TailCacheBudget {
+  private usedBytes = 0;
+  /** In order of insertion: the first is the oldest chunk of some partition. */
+  private readonly chunks = new Set<Chunk>();
+
+  constructor(readonly limitBytes: number) {}
+
+  get used(): number {
+    return this.usedBytes;
+  }
+
+  add(chunk: Chunk): void {
+    this.chunks.add(chunk);
+    this.usedBytes += chunk.bytes;
+    while (this.usedBytes > this.limitBytes) {
+      const oldest = this.chunks.values().next().value;
+      if (oldest === undefined) break;
+      oldest.owner.dropOldest();
+    }
+  }
+
+  remove(chunk: Chunk): void {
+    if (this.chunks.delete(chunk)) this.usedBytes -= chunk.bytes;
+  }
+}
+
+/** The budget of the partition logs of this process. */
+export const SHARED_TAIL_BUDGET = new TailCacheBudget(CORE_LIMITS.tailCacheBytesTotal.value);
+
+export class TailCache {
+  /** Oldest first; each starts where the one before ends, the last ends at the log end. */
+  private chunks: Chunk[] = [];
+  private bytes = 0;
+
+  constructor(
+    readonly limitBytes: number = CORE_LIMITS.tailCacheBytesPerPartition.value,
+    private readonly budget: TailCacheBudget = SHARED_TAIL_BUDGET,
+  ) {}
+
+  /** First offset held, or null when empty. */
+  get startOffset(): number | null {
+    return this.chunks.length === 0 ? null : this.chunks[0].base;
+  }
+
+  /** The offset after the last one held, or null when empty. */
+  get endOffset(): number | null {
+    const last = this.chunks[this.chunks.length - 1];
+    return last === undefined ? null : last.base + last.count;
+  }
+
+  /** Bytes held, overhead included. */
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * The frames of one write: `frames` holds frames back to back from offset `base`,
+   * which must be the end of what is held (else the cache starts over from `base`).
+   */
+  append(base: number, frames: Uint8Array, segment: Segment, position: number): void {
+    if (this.chunks.length > 0 && this.endOffset !== base) this.clear();
+    const bytes = frames.byteLength + CHUNK_OVERHEAD_BYTES;
+    // Too large to keep: the cache starts over after it (it must end at the log end).
+    if (bytes > this.limitBytes || bytes > this.budget.limitBytes) return this.clear();
+    const starts = frameStarts(frames);
+    if (starts === null) return this.clear();
+    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes, segment, position, verified: false };
+    this.chunks.push(chunk);
+    this.bytes += bytes;
+    while (this.bytes > this.limitBytes) this.dropOldest();
+    this.budget.add(chunk);
+  }
+
+  /**
+   * Records from `offset` below `bound`, within the budget as PartitionLog.read counts
+   * it (frame bytes; the first record even when larger), or undefined when `offset` is
+   * not held (or a frame fails its check): the caller reads the file instead.
+   */
+  read(offset: number, bound: number, maxRecords: number, maxBytes: number): StoredRecord[] | undefined {
+    const n = this.chunks.length;
+    if (n === 0 || offset < this.chunks[0].base) return undefined;
+    // Reads near the end are the point of the cache: search from the newest chunk.
+    let i = n - 1;
+    while (i >= 0 && this.chunks[i].base > offset) i--;
+    if (i < 0 || offset >= this.chunks[i].base + this.chunks[i].count) return undefined;
+    const out: StoredRecord[] = [];
+    let bytes = 0;
+    let next = offset;
+    for (; i < n; i++) {
+      const chunk = this.chunks[i];
+      if (!chunk.verified && !this.verify(chunk)) {
+        this.clear();
+        return undefined;
+      }
+      const last = Math.min(chunk.base + chunk.count, bound);
+      for (; next < last; next++) {
+        if (out.length >= maxRecords) return out;
+        const at = chunk.starts[next - chunk.base];
+        const frameBytes = chunk.starts[next - chunk.base + 1] - at;
+        // As the file reader: after the first, a frame that passes the byte budget, or
+        // one larger than a read chunk, is left to the next read.
+        if (out.length > 0 && (bytes + frameBytes > maxBytes || frameBytes > READ_CHUNK_BYTES)) return out;
+        const check = checkFrame(chunk.buf, at, at + frameBytes, chunk.view);
+        if (check.kind !== "ok" || check.offset !== next) {
+          // Memory that no longer holds what was written: nothing of it is trusted again.
+          this.clear();
+          return undefined;
+        }
+        out.push(decodeFrame(chunk.buf, at, frameBytes, chunk.view));
+        bytes += frameBytes;
+      }
+      if (next >= bound) return out;
+    }
+    return out;
+  }
+
+  /** Whether the file holds the chunk's bytes where they were written; marks it so. */
+  private verify(chunk: Chunk): boolean {
+    // Only the frames still served: a truncation may have cut the rest from the file.
+    const length = chunk.starts[chunk.count];
+    const onDisk = chunk.segment.read(chunk.position, length);
+    if (Buffer.compare(onDisk, chunk.buf.subarray(0, length)) !== 0) return false;
+    chunk.verified = true;
+    return true;
+  }
+
+  /** Forgets records at and after `offset` (a truncation of the log's tail). */
+  truncateFrom(offset: number): void {
+    while (this.chunks.length > 0) {
+      const last = this.chunks[this.chunks.length - 1];
+      if (last.base >= offset) this.dropNewest();
+      else {
+        last.count = Math.min(last.count, offset - last.base);
+        return;
+      }
+    }
+  }
+
+  /** Forgets chunks wholly below `offset` (segments deleted by retention). */
+  dropBelow(offset: number): void {
+    while (this.chunks.length > 0 && this.chunks[0].base + this.chunks[0].count <= offset) this.dropOldest();
+  }
+
+  /** Forgets the oldest chunk (this cache's bound, or the process's). */
+  dropOldest(): void {
+    const chunk = this.chunks.shift();
+    if (chunk === undefined) return;
+    this.bytes -= chunk.bytes;
+    this.budget.remove(chunk);
+  }
+
+  clear(): void {
+    while (this.chunks.length > 0) this.dropNewest();
+  }
+
+  private dropNewest(): void {
+    const chunk = this.chunks.pop();
+    if (chunk === undefined) return;
+    this.bytes -= chunk.bytes;
+    this.budget.remove(chunk);
+  }
+}
+
+/** Positions of the frames of `frames` by their length fields, or null if they do not tile it. */
+function frameStarts(frames: Uint8Array): Uint32Array | null {
+  const view = viewOf(frames);
+  const positions: number[] = [0];
+  let at = 0;
+  while (at < frames.byteLength) {
+    if (frames.byteLength - at < MIN_FRAME_BYTES) return null;
+    at += view.getUint32(at, true) + 4;
+    positions.push(at);
+  }
+  if (at !== frames.byteLength || positions.length < 2) return null;
+  return Uint32Array.from(positions);
+}
