@@ -134,8 +134,8 @@ export class Broker {
   // ---- topics and schemas (topic-admin.ts) ----------------------------------------
 
   /** "created", or "exists" when the topic is already there with this partition count. */
-  createTopic(topic: string, partitions: number): Promise<"created" | "exists"> {
-    return admin.createTopic(this.ctx, topic, partitions);
+  createTopic(topic: string, partitions: number, replication: admin.TopicReplication = {}): Promise<"created" | "exists"> {
+    return admin.createTopic(this.ctx, topic, partitions, replication);
   }
 
   deleteTopic(topic: string): Promise<void> {

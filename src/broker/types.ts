@@ -100,9 +100,19 @@ export interface PartitionDescription {
   startOffset?: number;
   endOffset?: number;
   sizeBytes?: number;
+  /** Replicated partitions only: the in-sync replicas. */
+  isr?: number[];
+  /** Replicated partitions led here only: records below it are committed. */
+  highWatermark?: number;
 }
 
-export interface TopicDescription {
+/** A replicated topic's settings; absent on a topic with one replica (whose shapes stay as before replication). */
+export interface TopicReplicationView {
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
+}
+
+export interface TopicDescription extends TopicReplicationView {
   topic: string;
   createdAt: number;
   partitions: PartitionDescription[];
@@ -113,7 +123,18 @@ export interface TopicDescription {
 export interface ClusterMetadataView {
   version: number;
   brokers: { id: number; address: string }[];
-  topics: { topic: string; partitions: { partition: number; leader: number; broker: string }[] }[];
+  topics: ({
+    topic: string;
+    partitions: {
+      partition: number;
+      leader: number;
+      broker: string;
+      /** Replicated topics only, as below. */
+      replicas?: number[];
+      isr?: number[];
+      leaderEpoch?: number;
+    }[];
+  } & TopicReplicationView)[];
 }
 
 export interface BrokerHealth {

@@ -147,7 +147,10 @@ export class ClusterLink {
     if (JSON.stringify(sortBrokers(store.current.brokers)) !== JSON.stringify(brokers))
       applyToStore(store, { type: "set-brokers", brokers });
     if (change.type === "create-topic")
-      return applyToStore(store, { ...change, partitions: placePartitions(brokers, change.partitions.length) });
+      return applyToStore(store, {
+        ...change,
+        partitions: placePartitions(brokers, change.partitions.length, change.replicationFactor ?? change.partitions[0]?.replicas.length ?? 1),
+      });
     if (change.type === "set-brokers") return { changed: false, version: store.version };
     return applyToStore(store, change);
   }
