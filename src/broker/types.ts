@@ -16,7 +16,14 @@ export interface ProduceRecord {
   headers: RecordHeader[];
   /** Explicit partition; wins over the key. */
   partition?: number;
+  /**
+   * Kafka's acks: "all" (the default) answers once every in-sync replica has the record,
+   * "1" once the leader wrote it, "0" is the adapter's (no answer waited for).
+   */
+  acks?: Acks;
 }
+
+export type Acks = "all" | "1" | "0";
 
 export interface ProduceAck {
   partition: number;
