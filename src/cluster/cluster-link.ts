@@ -10,6 +10,9 @@ import type { BrokerDirectory } from "../broker/peer-transport.ts";
 import type { ProduceFailure, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { parseMetadataChange } from "./change-wire.ts";
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
+import { errorFromAnswer } from "./peer-client.ts";
+import { ReplicaManager } from "./replication/replica-manager.ts";
 import { ClusterNode, type ClusterStatus } from "./cluster-node.ts";
 import { applyToStore, type ChangeOutcome, ControllerProposer } from "./controller-proposer.ts";
 import type { Heartbeat } from "./membership.ts";
@@ -71,6 +74,7 @@ export class ClusterLink {
   private readonly state = new StoreState();
   private store: MetadataStore | undefined;
   private broker: Broker | undefined;
+  private replicas: ReplicaManager | undefined;
 
   constructor(config: BrokerConfig, options: ClusterLinkOptions = {}) {
     this.node = new ClusterNode({
@@ -110,9 +114,38 @@ export class ClusterLink {
     };
   }
 
-  /** The broker that serves calls forwarded here. */
+  /** The broker that serves calls forwarded here; its replicated partitions are driven from here. */
   attach(broker: Broker): void {
     this.broker = broker;
+    const client = this.node.client;
+    const membership = this.node.membership;
+    this.replicas = new ReplicaManager(
+      broker.replicaHost(),
+      {
+        async fetch(leader, body, timeoutMs, signal) {
+          const label = `broker ${leader.id} (${leader.address})`;
+          const response = await client.send(leader.address, {
+            method: "POST",
+            path: INTERNAL_ROUTES.replicaFetch,
+            headers: { "content-type": "application/octet-stream" },
+            body,
+            signal,
+            timeoutMs,
+            label,
+          });
+          if (!response.ok) throw await errorFromAnswer(response, label, leader.address);
+          return new Uint8Array(await response.arrayBuffer());
+        },
+      },
+      { isAlive: (id) => membership.view().some((m) => m.id === id && m.alive) },
+      { lagTimeMs: broker.config.replicaLagTimeMs, unclean: broker.config.uncleanLeaderElection },
+    );
+  }
+
+  /** A follower's fetch from a partition led here. */
+  replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    if (!this.replicas) throw new StreamNestError("LEADER_UNAVAILABLE", "this broker is still starting");
+    return this.replicas.serveFetch(body, signal);
   }
 
   /** Pulls the newest metadata from the peers (bounded by the peer timeout); run before serving. */
@@ -120,12 +153,14 @@ export class ClusterLink {
     return this.node.catchUp();
   }
 
-  /** Starts heartbeats and periodic pulls; run once listening. */
+  /** Starts heartbeats, periodic pulls and replication; run once listening. */
   start(): void {
     this.node.start();
+    this.replicas?.start();
   }
 
   stop(): void {
+    this.replicas?.stop();
     this.node.stop();
   }
 
@@ -297,6 +332,7 @@ export class ClusterLink {
 
   /** GET /cluster. */
   status(): ClusterStatus {
-    return this.node.status();
+    const counts = this.replicas?.counts();
+    return counts ? { ...this.node.status(), under_replicated_partitions: counts.underReplicated, offline_partitions: counts.offline } : this.node.status();
   }
 }

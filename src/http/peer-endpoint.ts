@@ -24,6 +24,8 @@ export interface PeerEndpoint {
   offsets(topic: string): unknown;
   /** GET /cluster. */
   status(): ClusterStatus;
+  /** A follower's fetch (binary in, binary out). */
+  replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array>;
 }
 
 /** GET /cluster. */
@@ -31,6 +33,10 @@ export interface ClusterStatus {
   broker: number;
   controller: number;
   metadata_version: number;
+  /** Partitions led by this broker with fewer in-sync replicas than replicas. */
+  under_replicated_partitions?: number;
+  /** Partitions hosted here whose leader is down. */
+  offline_partitions?: number;
   brokers: Array<{
     id: number | null;
     address: string;

@@ -1,3 +1,4 @@
+import { ReplicationMetrics } from "./replication-metrics.ts";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { type GroupStat, registerGroupMetrics } from "./group-metrics.ts";
 import { METRIC } from "./metric-names.ts";
@@ -68,6 +69,7 @@ export class BrokerMetrics {
   readonly httpRequests: Counter<"method" | "route" | "status">;
   readonly activeStreams: Gauge;
   readonly waitingFetches: Gauge;
+  readonly replication: ReplicationMetrics;
   private partitionSource: () => Iterable<PartitionStat> = () => [];
   private groupSource: () => Promise<GroupStat[]> = async () => [];
   private readonly topics = new Map<string, TopicCounters>();
@@ -76,6 +78,7 @@ export class BrokerMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
+    this.replication = new ReplicationMetrics(this.registry);
     const topics = this.topics;
     const requests = this.requests;
     const reported = this.reported;

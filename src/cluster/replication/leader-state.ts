@@ -61,6 +61,12 @@ export class LeaderState {
     return this.followers.get(replica)?.leo ?? null;
   }
 
+  /** Milliseconds since the follower last reached the leader's log end. */
+  followerCaughtUpAgo(replica: number, now: number): number {
+    const f = this.followers.get(replica);
+    return f === undefined ? 0 : Math.max(0, now - f.lastCaughtUpMs);
+  }
+
   /** How far behind the leader's LEO each follower is, in records (unknown: the whole log). */
   followerLag(logEndOffset: number): Map<number, number> {
     const out = new Map<number, number>();
