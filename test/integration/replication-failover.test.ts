@@ -65,6 +65,9 @@ describe("a replicated partition survives its leader", () => {
     expect(p0.isr).not.toContain(1);
     // Heartbeats count a broker dead after 2 s; the election follows within a few checks.
     expect(failoverMs).toBeLessThan(10_000);
+    // The new leader learns its high watermark as its followers fetch (Kafka does the
+    // same), so the last acknowledged records become readable a moment after the election.
+    await eventually(async () => (await readAll(cluster.broker(2), "safe", 0)).length === acked.length, "every acknowledged record readable", 10_000);
     expect(await readAll(cluster.broker(2), "safe", 0)).toEqual(acked);
     for (let i = 0; i < 20; i++) {
       let answer = await produce(2 + (i % 2), `after-${i}`);
