@@ -72,6 +72,16 @@ export function encodeFetchAnswer(head: Omit<FetchAnswerHead, "count" | "firstOf
 }
 
 export function decodeFetchAnswer(bytes: Uint8Array): { head: FetchAnswerHead; records: StoredRecord[] } {
+  try {
+    return decodeAnswer(bytes);
+  } catch (error) {
+    // DataView reads past the end throw a RangeError: the answer was cut short.
+    if (error instanceof RangeError) throw new StreamNestError("INTERNAL_ERROR", "truncated replica fetch answer");
+    throw error;
+  }
+}
+
+function decodeAnswer(bytes: Uint8Array): { head: FetchAnswerHead; records: StoredRecord[] } {
   const { head, rest } = unframe(bytes);
   const h = head as FetchAnswerHead;
   if (typeof h !== "object" || h === null || typeof h.verdict !== "object" || !Array.isArray(h.runs) || typeof h.count !== "number")

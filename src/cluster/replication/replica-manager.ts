@@ -46,6 +46,19 @@ interface Hosted {
   follower?: FollowerLoop;
 }
 
+interface ReplicationCounts {
+  underReplicated: number;
+  offline: number;
+}
+
+interface FollowerLag {
+  topic: string;
+  partition: number;
+  replica: number;
+  lagRecords: number;
+  lagSeconds: number;
+}
+
 const key = (topic: string, partition: number): string => `${partition}:${topic}`;
 
 export class ReplicaManager {
@@ -315,11 +328,11 @@ export class ReplicaManager {
     this.host.warn(`partition ${h.partition} of "${h.topic}": ${what} not committed: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  private snapshot(): import("../../metrics/replication-metrics.ts").ReplicationSnapshot {
+  private snapshot(): ReplicationCounts & { followers: FollowerLag[] } {
     const now = this.now();
     let underReplicated = 0;
     let offline = 0;
-    const followers: Array<{ topic: string; partition: number; replica: number; lagRecords: number; lagSeconds: number }> = [];
+    const followers: FollowerLag[] = [];
     for (const h of this.hosted.values()) {
       const r = h.registration;
       if (r.leader !== this.host.self && !this.liveness.isAlive(r.leader)) offline++;
@@ -332,7 +345,7 @@ export class ReplicaManager {
   }
 
   /** Counts for /cluster. */
-  counts(): { underReplicated: number; offline: number } {
+  counts(): ReplicationCounts {
     const { underReplicated, offline } = this.snapshot();
     return { underReplicated, offline };
   }
