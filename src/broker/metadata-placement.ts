@@ -26,9 +26,12 @@ export function placePartitions(brokers: readonly BrokerRef[], count: number, re
       assignments.push({ partition: p, replicas: [leader], leader, leaderEpoch: 0 });
       continue;
     }
-    const shift = 1 + (Math.floor(p / n) % (n - 1));
+    // Kafka's AdminUtils.replicaIndex: followers at first + 1 + (shift + j) mod (N - 1), so
+    // no broker appears twice and the shift moves on every N partitions.
+    const first = p % n;
+    const shift = Math.floor(p / n) % (n - 1);
     const replicas = [leader];
-    for (let r = 1; r < replicationFactor; r++) replicas.push(sorted[(p + shift + r - 1) % n].id);
+    for (let j = 0; j < replicationFactor - 1; j++) replicas.push(sorted[(first + 1 + ((shift + j) % (n - 1))) % n].id);
     assignments.push({ partition: p, replicas, leader, leaderEpoch: 0, isr: [...replicas], partitionEpoch: 0 });
   }
   return assignments;

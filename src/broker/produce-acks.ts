@@ -36,8 +36,13 @@ export function assertEnoughReplicas(state: TopicState, ps: PartitionState, acks
 /** The leader epoch this leader's appends are stamped with; LEADER_UNAVAILABLE while leadership is being taken up. */
 export function leaderEpochFor(ps: PartitionState, log: PartitionLog): number {
   const epoch = ps.assignment.leaderEpoch;
-  if (log.highWatermarkMode === "explicit" && log.latestEpoch !== null && log.latestEpoch > epoch)
-    throw new StreamNestError("LEADER_UNAVAILABLE", `this broker's log of partition ${ps.partition} is at a newer leader epoch than its metadata; retry`);
+  // Every record of a replicated log is stamped with its leader epoch (KIP-101): until the
+  // replication driver has begun this leader's epoch in the log, nothing is appended.
+  if (log.highWatermarkMode === "explicit" && log.latestEpoch !== epoch)
+    throw new StreamNestError(
+      "LEADER_UNAVAILABLE",
+      `partition ${ps.partition}: this broker is taking up leadership in epoch ${epoch} (its log is at epoch ${String(log.latestEpoch)}); retry`,
+    );
   return epoch;
 }
 
