@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
-import { allAlive, eventually, post } from "../helpers/cluster-http.ts";
+import { allAlive, eventually, get, post } from "../helpers/cluster-http.ts";
 import { readAll, replicatedTopic } from "../helpers/replication.ts";
 
 /**
@@ -97,4 +97,32 @@ describe("a replicated partition survives its leader", () => {
     const answer = await produce(1, "back");
     expect(answer).toEqual({ status: 200, body: { offset: acked.length, partition: 0 } });
   }, 60_000);
+});
+
+describe("a leader killed with records its followers may not have", () => {
+  test("the old leader truncates what it alone held, catches up and leads again with one consecutive log, all of it committed", async () => {
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "tail", partitions: 1, replication_factor: 3 })).status).toBe(200);
+    const batch = Array.from({ length: 2000 }, (_, i) => ({ message: `m-${i}`, partition: 0 }));
+    for (let round = 0; round < 3; round++) {
+      const answer = await post(cluster.broker(1), "/produce", { topic: "tail", messages: batch, acks: "1" });
+      expect(answer.status).toBe(200);
+    }
+    // Leader 1 is killed while its followers may still be fetching the last batch.
+    void post(cluster.broker(1), "/produce", { topic: "tail", messages: batch, acks: "1" }).catch(() => undefined);
+    await Bun.sleep(5);
+    await cluster.broker(1).kill9();
+    await eventually(async () => (await replicatedTopic(cluster.broker(2), "tail")).partitions[0].leader !== 1, "a new leader of tail", 20_000);
+    await cluster.broker(1).start();
+    await eventually(async () => {
+      const p = (await replicatedTopic(cluster.broker(2), "tail")).partitions[0];
+      return p.isr.length === 3 && p.leader === 1;
+    }, "broker 1 back in the ISR and leading tail", 30_000);
+    // Records are read from the leader (broker 1 again); each replica's copy was checked
+    // by the leader's fetch protocol, and its end is the same as the leader's.
+    const fromOne = await readAll(cluster.broker(1), "tail", 0, 10_000);
+    expect(fromOne.length).toBeGreaterThanOrEqual(6000);
+    expect(fromOne.map((r) => r.offset)).toEqual(fromOne.map((_, i) => i));
+    const described = await get<{ partitions: Array<{ end_offset?: number; high_watermark?: number }> }>(cluster.broker(1), "/topics/tail");
+    expect(described.body.partitions[0].high_watermark).toBe(fromOne.length);
+  }, 90_000);
 });
