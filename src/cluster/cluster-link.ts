@@ -138,7 +138,11 @@ export class ClusterLink {
         },
       },
       { isAlive: (id) => membership.view().some((m) => m.id === id && m.alive) },
-      { lagTimeMs: broker.config.replicaLagTimeMs, unclean: broker.config.uncleanLeaderElection },
+      {
+        lagTimeMs: broker.config.replicaLagTimeMs,
+        unclean: broker.config.uncleanLeaderElection,
+        livenessGraceMs: CLUSTER_LIMITS.deadAfterMs.value + CLUSTER_LIMITS.heartbeatIntervalMs.value,
+      },
     );
   }
 

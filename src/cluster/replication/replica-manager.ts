@@ -32,6 +32,8 @@ export interface ReplicaFetchTransport {
 
 export interface ReplicaManagerOptions {
   lagTimeMs: number;
+  /** How long after start liveness is not acted on (the membership's dead-after and a heartbeat). */
+  livenessGraceMs: number;
   unclean: boolean;
   now?: () => number;
 }
@@ -68,6 +70,7 @@ export class ReplicaManager {
   private unsubscribe: (() => void) | undefined;
   private lastPreferredCheck = 0;
   private stopped = false;
+  private startedAt = 0;
 
   constructor(
     private readonly host: ReplicaHost,
@@ -79,6 +82,7 @@ export class ReplicaManager {
   }
 
   start(): void {
+    this.startedAt = this.now();
     this.unsubscribe = this.host.metadata.onChange(() => this.reconcile());
     this.reconcile();
     this.timer = setInterval(() => this.check(), REPLICATION_LIMITS.checkMs.value);
@@ -260,7 +264,10 @@ export class ReplicaManager {
   private check(): void {
     if (this.stopped) return;
     const now = this.now();
-    const alive = (id: number): boolean => id === this.host.self || this.liveness.isAlive(id);
+    // Right after start nobody has been heard from yet: liveness means nothing until a
+    // broker could have been counted dead (a whole cluster restarting must not elect).
+    const settled = now - this.startedAt >= this.options.livenessGraceMs;
+    const alive = (id: number): boolean => !settled || id === this.host.self || this.liveness.isAlive(id);
     const preferredDue = now - this.lastPreferredCheck >= REPLICATION_LIMITS.preferredLeaderCheckMs.value;
     if (preferredDue) this.lastPreferredCheck = now;
     for (const h of this.hosted.values()) {
