@@ -103,11 +103,13 @@ describe("a leader killed with records its followers may not have", () => {
   test("the old leader truncates what it alone held, catches up and leads again with one consecutive log, all of it committed", async () => {
     expect((await post(cluster.broker(1), "/create-topic", { topic: "tail", partitions: 1, replication_factor: 3 })).status).toBe(200);
     const batch = Array.from({ length: 2000 }, (_, i) => ({ message: `m-${i}`, partition: 0 }));
+    // Acknowledged by the whole ISR: these 6,000 survive whatever follows.
     for (let round = 0; round < 3; round++) {
-      const answer = await post(cluster.broker(1), "/produce", { topic: "tail", messages: batch, acks: "1" });
+      const answer = await post(cluster.broker(1), "/produce", { topic: "tail", messages: batch, acks: "all" });
       expect(answer.status).toBe(200);
     }
-    // Leader 1 is killed while its followers may still be fetching the last batch.
+    // acks=1 (the leader's word only), and leader 1 is killed while its followers may
+    // still be fetching them: these may be lost, and broker 1 must then drop its copy.
     void post(cluster.broker(1), "/produce", { topic: "tail", messages: batch, acks: "1" }).catch(() => undefined);
     await Bun.sleep(5);
     await cluster.broker(1).kill9();
