@@ -16,6 +16,7 @@ import { MetadataStore } from "./metadata-store.ts";
 import { FORWARD, type RoutingPolicy } from "./partition-router.ts";
 import { type BrokerDirectory, noPeerTransport, type PeerTransport, singleBrokerDirectory } from "./peer-transport.ts";
 import { produce, produceBatch } from "./produce.ts";
+import type { ReplicaHost } from "./replica-host.ts";
 import { Retention } from "./retention.ts";
 import { tailRecords } from "./tail.ts";
 import * as admin from "./topic-admin.ts";
@@ -134,8 +135,8 @@ export class Broker {
   // ---- topics and schemas (topic-admin.ts) ----------------------------------------
 
   /** "created", or "exists" when the topic is already there with this partition count. */
-  createTopic(topic: string, partitions: number): Promise<"created" | "exists"> {
-    return admin.createTopic(this.ctx, topic, partitions);
+  createTopic(topic: string, partitions: number, replication: admin.TopicReplication = {}): Promise<"created" | "exists"> {
+    return admin.createTopic(this.ctx, topic, partitions, replication);
   }
 
   deleteTopic(topic: string): Promise<void> {
@@ -203,6 +204,27 @@ export class Broker {
   /** Throws as a read of it would when the topic or the partition does not exist. */
   assertPartition(topic: string, partition: number): void {
     this.ctx.catalog.partition(this.ctx.catalog.topic(topic), partition);
+  }
+
+  /** The seam the replication driver works through (cluster/replication/). */
+  replicaHost(): ReplicaHost {
+    const ctx = this.ctx;
+    return {
+      self: this.self.id,
+      metadata: this.metadata,
+      metrics: this.metrics,
+      lifetime: this.lifetime.signal,
+      propose: (change) => ctx.proposer.propose(change),
+      brokerRef: (id) => ctx.brokerRef(id),
+      replicaLog: (topic, topicId, partition) => {
+        if (this.lifetime.signal.aborted) return undefined;
+        const state = ctx.catalog.has(topic) ? ctx.catalog.topic(topic) : undefined;
+        if (!state || state.meta.id !== topicId || state.lifetime.signal.aborted) return undefined;
+        const ps = state.partitions[partition];
+        return ps ? this.logs.keep(ps) : undefined;
+      },
+      warn: ctx.warn,
+    };
   }
 
   // ---- health and lifecycle -------------------------------------------------------

@@ -1,5 +1,6 @@
 import { advertisedAddress } from "../config/broker-settings.ts";
 import { CLUSTER } from "../config/cluster.ts";
+import { REPLICATION } from "../config/replication.ts";
 import { CORE, defaultMaxOpenPartitions } from "../config/core.ts";
 import { HTTP } from "../config/http.ts";
 import type { LogOptions } from "../storage/types.ts";
@@ -40,6 +41,12 @@ export interface BrokerConfig {
    * is closed when another must open). Each costs ~3 file descriptors and a sqlite connection.
    */
   maxOpenPartitions: number;
+  /** Replicas of a topic created without a replication factor (capped at the broker count). */
+  defaultReplicationFactor: number;
+  /** A follower not caught up for this long leaves the ISR (Kafka's replica.lag.time.max.ms). */
+  replicaLagTimeMs: number;
+  /** Elect a replica outside the ISR when none in it is alive (may lose acknowledged records). */
+  uncleanLeaderElection: boolean;
 }
 
 /** A complete config from the few fields that have no default. */
@@ -58,6 +65,9 @@ export function brokerConfig(
     log: {},
     retentionCheckMs: CORE.retentionCheckMs.default,
     maxOpenPartitions: fields.maxOpenPartitions ?? defaultMaxOpenPartitions(),
+    defaultReplicationFactor: REPLICATION.defaultReplicationFactor.default,
+    replicaLagTimeMs: REPLICATION.replicaLagTimeMs.default,
+    uncleanLeaderElection: false,
     ...fields,
   };
 }

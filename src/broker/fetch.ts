@@ -7,7 +7,7 @@ import { recordBytes } from "./produce.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { TopicState } from "./topic-catalog.ts";
 import type { FetchQuery, FetchResult } from "./types.ts";
-import { waitForAppend } from "./wait-for-append.ts";
+import { visibleEnd, waitForAppend } from "./wait-for-append.ts";
 
 /** Fetch bounds (Kafka's fetch.max.bytes defaults to 50 MiB, max.partition.fetch.bytes to 1 MiB). */
 export const DEFAULT_FETCH_MAX_RECORDS = CORE_LIMITS.fetchMaxRecordsDefault.value;
@@ -58,7 +58,7 @@ export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy
         ctx.metrics.waitingFetches.dec();
       }
       if (state.lifetime.signal.aborted) throw topicGone(state.meta.name);
-      if (!ctx.lifetime.aborted && log.endOffset > offset) records = read(ctx, state, log, offset, maxRecords, maxBytes, counted);
+      if (!ctx.lifetime.aborted && visibleEnd(log) > offset) records = read(ctx, state, log, offset, maxRecords, maxBytes, counted);
     }
     return result(log, records, offset);
   } finally {
@@ -71,7 +71,8 @@ function result(log: PartitionLog, records: StoredRecord[], offset: number): Fet
     records,
     nextOffset: records.length > 0 ? records[records.length - 1].offset + 1 : offset,
     startOffset: log.startOffset,
-    endOffset: log.endOffset,
+    // What a consumer can read up to (Kafka's high watermark for a replicated partition).
+    endOffset: visibleEnd(log),
   };
 }
 

@@ -127,7 +127,10 @@ export class LogLeases {
     if (this.deletingDirs.has(ps.dir))
       throw new StreamNestError("LEADER_UNAVAILABLE", `the previous data of ${ps.dir} is still being deleted; retry`);
     try {
-      return PartitionLog.open(ps.dir, this.options, this.warn);
+      // A replicated partition's log is in explicit mode from its first open: its records
+      // are committed only once the ISR has them (see storage/high-watermark.ts).
+      const replicated = ps.assignment.replicas.length > 1;
+      return PartitionLog.open(ps.dir, replicated ? { ...this.options, highWatermark: "explicit" } : this.options, this.warn);
     } catch (error) {
       if (!isOutOfFiles(error)) throw error;
       throw new StreamNestError(

@@ -32,6 +32,10 @@ export interface PartitionAssignment {
   leader: number;
   /** Bumped whenever the leader changes, so stale leaders can be fenced (KIP-101). */
   leaderEpoch: number;
+  /** In-sync replicas; absent (a single replica, or a document from before replication): the replicas. */
+  isr?: number[];
+  /** Bumped with every change of this partition's record (AlterPartition's compare-and-set); absent: 0. */
+  partitionEpoch?: number;
 }
 
 export interface SchemaVersion {
@@ -49,6 +53,10 @@ export interface TopicMetadata {
   /** Oldest first; the last one is enforced on produce. */
   schemas: SchemaVersion[];
   createdAt: number;
+  /** Absent: 1 (topics from before replication). */
+  replicationFactor?: number;
+  /** Absent: 1. acks=all is refused while the ISR is smaller. */
+  minInsyncReplicas?: number;
 }
 
 /**
@@ -62,12 +70,40 @@ export interface MetadataDocument {
 }
 
 export type MetadataChange =
-  | { type: "create-topic"; topic: string; topicId: string; partitions: PartitionAssignment[]; createdAt: number }
+  | {
+      type: "create-topic";
+      topic: string;
+      topicId: string;
+      partitions: PartitionAssignment[];
+      createdAt: number;
+      replicationFactor?: number;
+      minInsyncReplicas?: number;
+    }
+  | AlterPartitionChange
   | { type: "delete-topic"; topic: string }
   | { type: "register-schema"; topic: string; schema: Record<string, unknown>; registeredAt: number }
   | { type: "set-brokers"; brokers: BrokerRef[] }
   | { type: "register-broker"; broker: { id: number; address: string; incarnation: number } }
   | { type: "fence-broker"; id: number; incarnation: number };
+
+/**
+ * A partition's leader, ISR and epochs replaced (Kafka's AlterPartition and leader
+ * election, KIP-497/KIP-631): applied only if the partition still has the leader epoch
+ * and partition epoch it was computed from, so a deposed (zombie) leader can neither
+ * shrink the ISR to itself nor undo a newer election.
+ */
+export interface AlterPartitionChange {
+  type: "alter-partition";
+  topic: string;
+  topicId: string;
+  partition: number;
+  leader: number;
+  isr: number[];
+  leaderEpoch: number;
+  partitionEpoch: number;
+  expectedLeaderEpoch: number;
+  expectedPartitionEpoch: number;
+}
 
 export interface ApplyResult {
   document: MetadataDocument;
@@ -104,13 +140,17 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
         );
       }
       const topics = new Map(doc.topics);
-      topics.set(change.topic, {
+      const created: TopicMetadata = {
         name: change.topic,
         id: change.topicId,
-        partitions: change.partitions.map((p) => ({ ...p, replicas: [...p.replicas] })),
+        partitions: change.partitions.map((p) => ({ ...p, replicas: [...p.replicas], ...(p.isr ? { isr: [...p.isr] } : {}) })),
         schemas: [],
         createdAt: change.createdAt,
-      });
+      };
+      // Only replicated topics carry the fields, so a single-replica topic's record is as before.
+      if (change.replicationFactor !== undefined && change.replicationFactor > 1) created.replicationFactor = change.replicationFactor;
+      if (change.minInsyncReplicas !== undefined && change.minInsyncReplicas > 1) created.minInsyncReplicas = change.minInsyncReplicas;
+      topics.set(change.topic, created);
       return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
     }
     case "delete-topic": {
@@ -133,6 +173,8 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
     case "register-broker":
     case "fence-broker":
       return applyRegistration(doc, change);
+    case "alter-partition":
+      return alterPartition(doc, change);
     case "set-brokers": {
       const brokers = sortBrokers(change.brokers);
       if (JSON.stringify(brokers) === JSON.stringify(doc.brokers)) return { document: doc, changed: false };
@@ -167,6 +209,59 @@ function applyRegistration(
   }
   const brokers = sortBrokers([...doc.brokers.filter((b) => b.id !== id), next]);
   return { document: { version: doc.version + 1, brokers, topics: doc.topics }, changed: true };
+}
+
+/** The in-sync replicas of a partition (its replicas when the record predates replication). */
+export function isrOf(p: PartitionAssignment): number[] {
+  return p.isr ?? p.replicas;
+}
+
+export function partitionEpochOf(p: PartitionAssignment): number {
+  return p.partitionEpoch ?? 0;
+}
+
+function alterPartition(doc: MetadataDocument, change: AlterPartitionChange): ApplyResult {
+  const topic = doc.topics.get(change.topic);
+  if (!topic || topic.id !== change.topicId)
+    throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${change.topic}" (id ${change.topicId}) does not exist`);
+  const current = topic.partitions[change.partition];
+  if (!current) throw new StreamNestError("PARTITION_OUT_OF_RANGE", `topic "${change.topic}" has no partition ${change.partition}`);
+  const same =
+    current.leader === change.leader &&
+    current.leaderEpoch === change.leaderEpoch &&
+    partitionEpochOf(current) === change.partitionEpoch &&
+    JSON.stringify(isrOf(current)) === JSON.stringify(change.isr);
+  if (same) return { document: doc, changed: false };
+  if (current.leaderEpoch !== change.expectedLeaderEpoch || partitionEpochOf(current) !== change.expectedPartitionEpoch)
+    throw new StreamNestError(
+      "FENCED_LEADER_EPOCH",
+      `partition ${change.partition} of "${change.topic}" is at leader epoch ${current.leaderEpoch} and partition epoch ${partitionEpochOf(current)}; the change was made for ${change.expectedLeaderEpoch} and ${change.expectedPartitionEpoch}`,
+      { leaderEpoch: current.leaderEpoch, partitionEpoch: partitionEpochOf(current) },
+    );
+  const newLeader = change.leaderEpoch !== current.leaderEpoch;
+  if (
+    change.partitionEpoch !== partitionEpochOf(current) + 1 ||
+    (newLeader ? change.leaderEpoch !== current.leaderEpoch + 1 : change.leader !== current.leader) ||
+    change.isr.length === 0 ||
+    !change.isr.every((b) => current.replicas.includes(b)) ||
+    new Set(change.isr).size !== change.isr.length ||
+    !change.isr.includes(change.leader)
+  )
+    throw new StreamNestError(
+      "INVALID_REQUEST",
+      `partition change of ${change.partition} of "${change.topic}" is not a valid step: leader ${change.leader} epoch ${change.leaderEpoch}, ISR [${change.isr.join(",")}], partition epoch ${change.partitionEpoch}`,
+    );
+  const partitions = [...topic.partitions];
+  partitions[change.partition] = {
+    ...current,
+    leader: change.leader,
+    leaderEpoch: change.leaderEpoch,
+    isr: [...change.isr],
+    partitionEpoch: change.partitionEpoch,
+  };
+  const topics = new Map(doc.topics);
+  topics.set(change.topic, { ...topic, partitions });
+  return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
 }
 
 /** The broker address for an id, if the document knows it. */

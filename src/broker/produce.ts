@@ -3,6 +3,7 @@ import { partitionForKey } from "../lib/murmur2.ts";
 import type { RecordInput } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
+import { assertEnoughReplicas, awaitReplication, leaderEpochFor } from "./produce-acks.ts";
 import { isInternalTopic, type TopicState } from "./topic-catalog.ts";
 import type { ProduceAck, ProduceOutcome, ProduceRecord } from "./types.ts";
 
@@ -35,11 +36,14 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
     if ("error" in outcome) throw new StreamNestError(outcome.error, outcome.message, outcome.details);
     return outcome;
   }
+  assertEnoughReplicas(state, ps, input.acks);
   const started = performance.now();
   const lease = await ctx.logs.lease(ps);
   let baseOffset: number;
   try {
+    const epoch = leaderEpochFor(ps, lease.log);
     ({ baseOffset } = await lease.log.append([record]));
+    await awaitReplication(ctx, state, ps, lease.log, baseOffset, epoch, input.acks);
   } finally {
     lease.release();
   }
@@ -89,11 +93,15 @@ export async function produceBatch(
         group.indexes.forEach((index, j) => (outcomes[index] = forwarded[j]));
         return;
       }
+      const acks = group.inputs[0].acks;
+      assertEnoughReplicas(state, ps, acks);
       const started = performance.now();
       const lease = await ctx.logs.lease(ps);
       let baseOffset: number;
       try {
+        const epoch = leaderEpochFor(ps, lease.log);
         ({ baseOffset } = await lease.log.append(group.records));
+        await awaitReplication(ctx, state, ps, lease.log, baseOffset + group.records.length - 1, epoch, acks);
       } finally {
         lease.release();
       }

@@ -4,7 +4,7 @@ import type { CoreContext } from "./core-context.ts";
 import { assertOffset, countConsumed, outOfRange, topicGone } from "./fetch.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { Tail, TailQuery } from "./types.ts";
-import { waitForAppend } from "./wait-for-append.ts";
+import { visibleEnd, waitForAppend } from "./wait-for-append.ts";
 
 /** Records per step of a live tail. */
 const TAIL_BATCH_RECORDS = CORE_LIMITS.tailBatchRecords.value;
@@ -28,7 +28,7 @@ export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: 
   // Held until the tail ends: its log is never closed under it.
   const lease = written ?? (await ctx.logs.lease(ps));
   const log = lease.log;
-  const start = requested ?? log.endOffset;
+  const start = requested ?? visibleEnd(log);
   if (start < log.startOffset || start > log.endOffset) {
     lease.release();
     throw outOfRange(start, log.startOffset, log.endOffset);

@@ -2,10 +2,10 @@ import { StreamNestError } from "../lib/errors.ts";
 import { assertTopicName } from "../lib/topic-name.ts";
 import { checkNewSchema } from "../schema/registry.ts";
 import type { CoreContext } from "./core-context.ts";
-import type { BrokerRef, MetadataDocument, SchemaVersion } from "./metadata.ts";
+import { type BrokerRef, isrOf, type MetadataDocument, type SchemaVersion, type TopicMetadata } from "./metadata.ts";
 import { placePartitions } from "./metadata-placement.ts";
 import { isInternalTopic, OFFSETS_TOPIC } from "./topic-catalog.ts";
-import type { ClusterMetadataView, PartitionRange, TopicDescription } from "./types.ts";
+import type { ClusterMetadataView, PartitionDescription, PartitionRange, TopicDescription, TopicReplicationView } from "./types.ts";
 
 /**
  * Topics and their schemas: create, delete, describe, list, register a schema. Every
@@ -16,8 +16,21 @@ import type { ClusterMetadataView, PartitionRange, TopicDescription } from "./ty
 /** Longest file name most file systems allow (NAME_MAX on Linux and macOS, NTFS's limit). */
 const MAX_FOLDER_NAME = 255;
 
+/** Replication asked of a new topic; each defaults as Kafka's broker settings do. */
+export interface TopicReplication {
+  /** Default: --default-replication-factor, capped at the broker count. */
+  replicationFactor?: number;
+  /** Default: 2, or 1 when the factor is 1 (Kafka's min.insync.replicas). */
+  minInsyncReplicas?: number;
+}
+
 /** "created", or "exists" when the topic is already there with this partition count. */
-export async function addTopic(ctx: CoreContext, topic: string, partitions: number): Promise<"created" | "exists"> {
+export async function addTopic(
+  ctx: CoreContext,
+  topic: string,
+  partitions: number,
+  replication: TopicReplication = {},
+): Promise<"created" | "exists"> {
   assertTopicName(topic);
   const max = ctx.config.maxPartitions;
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > max)
@@ -47,25 +60,40 @@ export async function addTopic(ctx: CoreContext, topic: string, partitions: numb
         "INVALID_TOPIC_NAME",
         `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
       );
+  const brokers = ctx.directory.brokers();
+  const factor = replication.replicationFactor ?? Math.min(ctx.config.defaultReplicationFactor, brokers.length);
+  const minIsr = replication.minInsyncReplicas ?? (factor === 1 ? 1 : 2);
+  if (!Number.isInteger(minIsr) || minIsr < 1 || minIsr > factor)
+    throw new StreamNestError(
+      "INVALID_REQUEST",
+      `min_insync_replicas must be an integer from 1 to the replication factor ${factor}, got ${String(minIsr)}`,
+    );
+  const placed = placePartitions(brokers, partitions, factor);
   // A topic of the same name being deleted must be gone from disk first.
   await ctx.logs.settleDeletions();
   const { changed } = await ctx.proposer.propose({
     type: "create-topic",
     topic,
     topicId: crypto.randomUUID(),
-    partitions: placePartitions(ctx.directory.brokers(), partitions),
+    partitions: placed,
     createdAt: Date.now(),
+    ...(factor > 1 ? { replicationFactor: factor, minInsyncReplicas: minIsr } : {}),
   });
   return changed ? "created" : "exists";
 }
 
 /** A client's create: the internal topic is the group coordinators' to create. */
-export function createTopic(ctx: CoreContext, topic: string, partitions: number): Promise<"created" | "exists"> {
+export function createTopic(
+  ctx: CoreContext,
+  topic: string,
+  partitions: number,
+  replication: TopicReplication = {},
+): Promise<"created" | "exists"> {
   // The group coordinators create it on first use, with the partition count every
   // broker derives a group's coordinator from; a client's count would break that.
   if (isInternalTopic(topic))
     throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is internal: the brokers create it when a consumer group first needs it`);
-  return addTopic(ctx, topic, partitions);
+  return addTopic(ctx, topic, partitions, replication);
 }
 
 /** Removes the topic, its schemas and every local partition's data. */
@@ -80,13 +108,20 @@ export async function deleteTopic(ctx: CoreContext, topic: string): Promise<void
 export function describeTopic(ctx: CoreContext, topic: string): TopicDescription {
   const state = ctx.catalog.topic(topic);
   const self = ctx.directory.self.id;
+  const replicated = replicationView(state.meta);
   return {
     topic: state.meta.name,
     createdAt: state.meta.createdAt,
     schemaVersion: state.meta.schemas.at(-1)?.version ?? null,
+    ...replicated,
     partitions: state.partitions.map((ps) => {
       const { leader, replicas, leaderEpoch } = ps.assignment;
-      const base = { partition: ps.partition, leader, replicas: [...replicas], leaderEpoch, broker: ctx.brokerRef(leader).address };
+      const base: PartitionDescription = { partition: ps.partition, leader, replicas: [...replicas], leaderEpoch, broker: ctx.brokerRef(leader).address };
+      if (replicated.replicationFactor !== undefined) {
+        base.isr = [...isrOf(ps.assignment)];
+        const open = leader === self ? ctx.logs.get(ps) : undefined;
+        if (open) base.highWatermark = open.highWatermark;
+      }
       if (leader !== self) return base;
       // A partition never written has no folder yet; reading it must not create one.
       const stats = ctx.logs.stats(ps);
@@ -167,15 +202,29 @@ export function clusterMetadata(ctx: CoreContext): ClusterMetadataView {
   return {
     version: doc.version,
     brokers: brokerList(ctx, doc),
-    topics: ctx.catalog.names().map((name) => ({
-      topic: name,
-      partitions: ctx.catalog.topic(name).partitions.map((ps) => ({
-        partition: ps.partition,
-        leader: ps.assignment.leader,
-        broker: ctx.brokerRef(ps.assignment.leader).address,
-      })),
-    })),
+    topics: ctx.catalog.names().map((name) => {
+      const state = ctx.catalog.topic(name);
+      const replicated = replicationView(state.meta);
+      const extra = replicated.replicationFactor !== undefined;
+      return {
+        topic: name,
+        ...replicated,
+        partitions: state.partitions.map((ps) => ({
+          partition: ps.partition,
+          leader: ps.assignment.leader,
+          broker: ctx.brokerRef(ps.assignment.leader).address,
+          ...(extra ? { replicas: [...ps.assignment.replicas], isr: [...isrOf(ps.assignment)], leaderEpoch: ps.assignment.leaderEpoch } : {}),
+        })),
+      };
+    }),
   };
+}
+
+/** A replicated topic's factor and min ISR; nothing for a single-replica topic, whose shapes stay as they were. */
+function replicationView(meta: TopicMetadata): TopicReplicationView {
+  const factor = meta.replicationFactor ?? 1;
+  if (factor <= 1) return {};
+  return { replicationFactor: factor, minInsyncReplicas: meta.minInsyncReplicas ?? 1 };
 }
 
 function brokerList(ctx: CoreContext, doc: MetadataDocument): BrokerRef[] {

@@ -16,7 +16,14 @@ export interface ProduceRecord {
   headers: RecordHeader[];
   /** Explicit partition; wins over the key. */
   partition?: number;
+  /**
+   * Kafka's acks: "all" (the default) answers once every in-sync replica has the record,
+   * "1" once the leader wrote it, "0" is the adapter's (no answer waited for).
+   */
+  acks?: Acks;
 }
+
+export type Acks = "all" | "1" | "0";
 
 export interface ProduceAck {
   partition: number;
@@ -100,9 +107,19 @@ export interface PartitionDescription {
   startOffset?: number;
   endOffset?: number;
   sizeBytes?: number;
+  /** Replicated partitions only: the in-sync replicas. */
+  isr?: number[];
+  /** Replicated partitions led here only: records below it are committed. */
+  highWatermark?: number;
 }
 
-export interface TopicDescription {
+/** A replicated topic's settings; absent on a topic with one replica (whose shapes stay as before replication). */
+export interface TopicReplicationView {
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
+}
+
+export interface TopicDescription extends TopicReplicationView {
   topic: string;
   createdAt: number;
   partitions: PartitionDescription[];
@@ -113,7 +130,18 @@ export interface TopicDescription {
 export interface ClusterMetadataView {
   version: number;
   brokers: { id: number; address: string }[];
-  topics: { topic: string; partitions: { partition: number; leader: number; broker: string }[] }[];
+  topics: ({
+    topic: string;
+    partitions: {
+      partition: number;
+      leader: number;
+      broker: string;
+      /** Replicated topics only, as below. */
+      replicas?: number[];
+      isr?: number[];
+      leaderEpoch?: number;
+    }[];
+  } & TopicReplicationView)[];
 }
 
 export interface BrokerHealth {

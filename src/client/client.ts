@@ -16,6 +16,7 @@ import type {
   RecordView,
   SchemasResult,
   TopicDescription,
+  TopicReplicationOptions,
 } from "./types.ts";
 import { CLIENT_LIMITS } from "../config/client.ts";
 
@@ -65,8 +66,11 @@ export class StreamNestClient {
     return this.addresses[this.current];
   }
 
-  createTopic(topic: string, partitions: number): Promise<CreateTopicResult> {
-    return this.json<CreateTopicResult>("POST", "/create-topic", { body: { topic, partitions } });
+  createTopic(topic: string, partitions: number, replication: TopicReplicationOptions = {}): Promise<CreateTopicResult> {
+    const body: Record<string, unknown> = { topic, partitions };
+    if (replication.replicationFactor !== undefined) body.replication_factor = replication.replicationFactor;
+    if (replication.minInsyncReplicas !== undefined) body.min_insync_replicas = replication.minInsyncReplicas;
+    return this.json<CreateTopicResult>("POST", "/create-topic", { body });
   }
 
   async listTopics(): Promise<string[]> {

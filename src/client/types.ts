@@ -102,6 +102,10 @@ export interface PartitionDescription {
   start_offset?: number;
   end_offset?: number;
   size_bytes?: number;
+  /** Replicated topics: the in-sync replicas. */
+  isr?: number[];
+  /** Replicated topics, partitions led by the answering broker: records below it are committed. */
+  high_watermark?: number;
 }
 
 export interface TopicDescription {
@@ -111,6 +115,15 @@ export interface TopicDescription {
   /** Newest schema version; null without a schema. */
   schema_version: number | null;
   partitions: PartitionDescription[];
+  /** Replicated topics (factor above 1) only. */
+  replication_factor?: number;
+  min_insync_replicas?: number;
+}
+
+/** Replication asked of a new topic; absent fields take the brokers' defaults. */
+export interface TopicReplicationOptions {
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
 }
 
 export interface SchemaVersion {

@@ -13,7 +13,31 @@ export function parseMetadataChange(value: unknown): MetadataChange {
       if (typeof v.topicId !== "string" || v.topicId === "") throw invalid("create-topic needs a topicId");
       if (!Array.isArray(v.partitions) || v.partitions.length === 0) throw invalid("create-topic needs partitions");
       const partitions = v.partitions.map((p, i) => partition(p, i));
-      return { type: "create-topic", topic: topic(v.topic), topicId: v.topicId, partitions, createdAt: time(v.createdAt) };
+      return {
+        type: "create-topic",
+        topic: topic(v.topic),
+        topicId: v.topicId,
+        partitions,
+        createdAt: time(v.createdAt),
+        ...(v.replicationFactor !== undefined ? { replicationFactor: count(v.replicationFactor, "replicationFactor") } : {}),
+        ...(v.minInsyncReplicas !== undefined ? { minInsyncReplicas: count(v.minInsyncReplicas, "minInsyncReplicas") } : {}),
+      };
+    }
+    case "alter-partition": {
+      if (typeof v.topicId !== "string" || v.topicId === "") throw invalid("alter-partition needs a topicId");
+      if (!Array.isArray(v.isr)) throw invalid("alter-partition needs an isr");
+      return {
+        type: "alter-partition",
+        topic: topic(v.topic),
+        topicId: v.topicId,
+        partition: epoch(v.partition, "partition"),
+        leader: brokerId(v.leader),
+        isr: v.isr.map(brokerId),
+        leaderEpoch: epoch(v.leaderEpoch, "leaderEpoch"),
+        partitionEpoch: epoch(v.partitionEpoch, "partitionEpoch"),
+        expectedLeaderEpoch: epoch(v.expectedLeaderEpoch, "expectedLeaderEpoch"),
+        expectedPartitionEpoch: epoch(v.expectedPartitionEpoch, "expectedPartitionEpoch"),
+      };
     }
     case "delete-topic":
       return { type: "delete-topic", topic: topic(v.topic) };
@@ -82,7 +106,23 @@ function partition(value: unknown, index: number): PartitionAssignment {
   if (!replicas.includes(leader)) throw invalid(`partitions[${index}]: the leader must be a replica`);
   if (typeof p.leaderEpoch !== "number" || !Number.isSafeInteger(p.leaderEpoch) || p.leaderEpoch < 0)
     throw invalid(`partitions[${index}] needs a leaderEpoch`);
-  return { partition: index, replicas, leader, leaderEpoch: p.leaderEpoch };
+  const base: PartitionAssignment = { partition: index, replicas, leader, leaderEpoch: p.leaderEpoch };
+  if (p.isr !== undefined) {
+    if (!Array.isArray(p.isr)) throw invalid(`partitions[${index}].isr must be a list`);
+    base.isr = p.isr.map(brokerId);
+  }
+  if (p.partitionEpoch !== undefined) base.partitionEpoch = epoch(p.partitionEpoch, `partitions[${index}].partitionEpoch`);
+  return base;
+}
+
+function epoch(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw invalid(`${what} must be an integer ≥ 0`);
+  return value;
+}
+
+function count(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) throw invalid(`${what} must be an integer ≥ 1`);
+  return value;
 }
 
 function broker(value: unknown, index: number): BrokerRef {

@@ -10,6 +10,9 @@ import type { BrokerDirectory } from "../broker/peer-transport.ts";
 import type { ProduceFailure, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { parseMetadataChange } from "./change-wire.ts";
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
+import { errorFromAnswer } from "./peer-client.ts";
+import { ReplicaManager } from "./replication/replica-manager.ts";
 import { ClusterNode, type ClusterStatus } from "./cluster-node.ts";
 import { applyToStore, type ChangeOutcome, ControllerProposer } from "./controller-proposer.ts";
 import { type Heartbeat, normalizeAddress } from "./membership.ts";
@@ -75,6 +78,7 @@ export class ClusterLink {
   private store: MetadataStore | undefined;
   private broker: Broker | undefined;
   private readonly log: ((line: string) => void) | undefined;
+  private replicas: ReplicaManager | undefined;
 
   constructor(config: BrokerConfig, options: ClusterLinkOptions = {}) {
     this.node = new ClusterNode({
@@ -134,9 +138,42 @@ export class ClusterLink {
     };
   }
 
-  /** The broker that serves calls forwarded here. */
+  /** The broker that serves calls forwarded here; its replicated partitions are driven from here. */
   attach(broker: Broker): void {
     this.broker = broker;
+    const client = this.node.client;
+    const membership = this.node.membership;
+    this.replicas = new ReplicaManager(
+      broker.replicaHost(),
+      {
+        async fetch(leader, body, timeoutMs, signal) {
+          const label = `broker ${leader.id} (${leader.address})`;
+          const response = await client.send(leader.address, {
+            method: "POST",
+            path: INTERNAL_ROUTES.replicaFetch,
+            headers: { "content-type": "application/octet-stream" },
+            body,
+            signal,
+            timeoutMs,
+            label,
+          });
+          if (!response.ok) throw await errorFromAnswer(response, label, leader.address);
+          return new Uint8Array(await response.arrayBuffer());
+        },
+      },
+      { isAlive: (id) => membership.view().some((m) => m.id === id && m.alive) },
+      {
+        lagTimeMs: broker.config.replicaLagTimeMs,
+        unclean: broker.config.uncleanLeaderElection,
+        livenessGraceMs: CLUSTER_LIMITS.deadAfterMs.value + CLUSTER_LIMITS.heartbeatIntervalMs.value,
+      },
+    );
+  }
+
+  /** A follower's fetch from a partition led here. */
+  replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    if (!this.replicas) throw new StreamNestError("LEADER_UNAVAILABLE", "this broker is still starting");
+    return this.replicas.serveFetch(body, signal);
   }
 
   /** Pulls the newest metadata from the peers (bounded by the peer timeout); run before serving. */
@@ -144,14 +181,16 @@ export class ClusterLink {
     return this.node.catchUp();
   }
 
-  /** Starts heartbeats and periodic pulls (or the metadata quorum); run once listening. */
+  /** Starts heartbeats, periodic pulls, replication and the metadata quorum (if on); run once listening. */
   start(): void {
     this.node.start();
+    this.replicas?.start();
     // Formation asks the peers, which must be listening: so it runs after listen, never before.
     void this.quorum?.start().catch((error: unknown) => this.logQuorumFailure(error));
   }
 
   async stop(): Promise<void> {
+    this.replicas?.stop();
     this.node.stop();
     await this.quorum?.stop();
   }
@@ -178,7 +217,10 @@ export class ClusterLink {
     if (JSON.stringify(sortBrokers(store.current.brokers)) !== JSON.stringify(brokers))
       applyToStore(store, { type: "set-brokers", brokers });
     if (change.type === "create-topic")
-      return applyToStore(store, { ...change, partitions: placePartitions(brokers, change.partitions.length) });
+      return applyToStore(store, {
+        ...change,
+        partitions: placePartitions(brokers, change.partitions.length, change.replicationFactor ?? change.partitions[0]?.replicas.length ?? 1),
+      });
     if (change.type === "set-brokers") return { changed: false, version: store.version };
     return applyToStore(store, change);
   }
@@ -350,7 +392,9 @@ export class ClusterLink {
 
   /** GET /cluster. */
   status(): ClusterStatus & { quorum?: QuorumStatusView } {
-    const status = this.node.status();
+    const base = this.node.status();
+    const counts = this.replicas?.counts();
+    const status: ClusterStatus = counts ? { ...base, under_replicated_partitions: counts.underReplicated, offline_partitions: counts.offline } : base;
     if (!this.quorum) return status;
     const quorum = this.quorum.status();
     return {

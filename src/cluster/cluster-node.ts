@@ -53,6 +53,8 @@ export interface ClusterStatus {
   broker: number;
   controller: number;
   metadata_version: number;
+  under_replicated_partitions?: number;
+  offline_partitions?: number;
   brokers: ClusterBrokerStatus[];
 }
 

@@ -19,6 +19,8 @@ export interface WireMessage {
   partition?: number;
   /** message, key and header values are base64 (bytes that are not UTF-8). */
   base64?: boolean;
+  /** Absent: "all". */
+  acks?: "1" | "0";
 }
 
 export interface ProduceCall {
@@ -142,12 +144,14 @@ function text(bytes: Uint8Array): string {
 export function encodeProduceRecord(r: ProduceRecord): WireMessage {
   try {
     const m: WireMessage = { message: text(r.value) };
+    if (r.acks === "1" || r.acks === "0") m.acks = r.acks;
     if (r.key !== null) m.key = text(r.key);
     if (r.headers.length > 0) m.headers = r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : text(h.value) }));
     return m;
   } catch (error) {
     if (!(error instanceof NotText)) throw error;
     const m: WireMessage = { message: b64(r.value), base64: true };
+    if (r.acks === "1" || r.acks === "0") m.acks = r.acks;
     if (r.key !== null) m.key = b64(r.key);
     if (r.headers.length > 0) m.headers = r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : b64(h.value) }));
     return m;
@@ -166,7 +170,9 @@ export function decodeProduceMessage(m: WireMessage, partition: number): Produce
     if (typeof h !== "object" || h === null || typeof h.key !== "string" || (h.value !== null && typeof h.value !== "string")) throw bad();
     headers.push({ key: h.key, value: h.value === null ? null : bytes(h.value) });
   }
-  return { key: typeof m.key === "string" ? bytes(m.key) : null, value: bytes(m.message), headers, partition };
+  const record: ProduceRecord = { key: typeof m.key === "string" ? bytes(m.key) : null, value: bytes(m.message), headers, partition };
+  if (m.acks === "1" || m.acks === "0") record.acks = m.acks;
+  return record;
 }
 
 export function malformed(what: string): StreamNestError {

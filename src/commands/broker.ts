@@ -3,6 +3,7 @@ import { CLUSTER, CLUSTER_QUORUM, LAUNCHER } from "../config/cluster.ts";
 import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
+import { REPLICATION } from "../config/replication.ts";
 import { readBrokerSettings } from "../config/broker-settings.ts";
 import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
 import { envName } from "../config/setting.ts";
@@ -25,6 +26,7 @@ export interface BrokerStart {
 export function configFromFlags(flags: Flags, env: Env = process.env): BrokerStart {
   const { core, http, cluster } = readBrokerSettings(flags, env);
   const quorum = readSection(CLUSTER_QUORUM, flags, env);
+  const replication = readSection(REPLICATION, flags, env);
   return {
     config: brokerConfig({
       id: core.id,
@@ -43,6 +45,9 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       maxMessageBytes: core.maxMessageBytes,
       maxBodyBytes: http.maxBodyBytes,
       retentionCheckMs: core.retentionCheckMs,
+      defaultReplicationFactor: replication.defaultReplicationFactor,
+      replicaLagTimeMs: replication.replicaLagTimeMs,
+      uncleanLeaderElection: replication.uncleanLeaderElection === "true",
       log: {
         fsync: core.fsync,
         segmentBytes: core.segmentBytes,
@@ -154,7 +159,7 @@ function passThrough(rawArgs: string[]): string[] {
 
 export default defineCommand({
   meta: { name: "broker", description: "Run a broker (--id --port), or a local cluster of N brokers (--count=N)" },
-  args: argsOf(CORE, HTTP, CLUSTER, CLUSTER_QUORUM, LAUNCHER),
+  args: argsOf(CORE, HTTP, CLUSTER, CLUSTER_QUORUM, REPLICATION, LAUNCHER),
   async run({ args, rawArgs }) {
     try {
       if (args.count !== undefined && args["base-port"] !== undefined && /^\s*0+\s*$/.test(args["base-port"]))

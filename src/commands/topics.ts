@@ -33,11 +33,18 @@ const create = defineCommand({
     name: nameArg,
     meta: metaArg,
     partitions: { type: "string", description: "number of partitions", default: "1", valueHint: "N" },
+    "replication-factor": { type: "string", description: "replicas of each partition (default: the brokers' --default-replication-factor)", valueHint: "N" },
+    "min-insync-replicas": { type: "string", description: "acks=all needs this many in-sync replicas (default 2, or 1 with one replica)", valueHint: "N" },
   },
   async run({ args }) {
     await guarded(async () => {
       const partitions = integerFlag("partitions", args.partitions, 1) ?? 1;
-      const result = await clientFor(args.meta).createTopic(args.name, partitions);
+      const factor = integerFlag("replication-factor", args["replication-factor"], 1);
+      const minIsr = integerFlag("min-insync-replicas", args["min-insync-replicas"], 1);
+      const result = await clientFor(args.meta).createTopic(args.name, partitions, {
+        ...(factor !== undefined ? { replicationFactor: factor } : {}),
+        ...(minIsr !== undefined ? { minInsyncReplicas: minIsr } : {}),
+      });
       log.success(
         result.status === "created"
           ? `created topic ${args.name} with ${partitions} partition${partitions === 1 ? "" : "s"}`
@@ -94,7 +101,10 @@ async function withTopicList<T>(client: StreamNestClient, call: () => Promise<T>
 }
 
 export function renderDescription(description: TopicDescription): string {
-  const header = ["PARTITION", "LEADER", "START", "END", "MESSAGES", "BYTES"];
+  // A replicated topic adds its replicas, ISR, leader epoch and high watermark; a topic
+  // with one replica keeps the columns it always had.
+  const replicated = description.replication_factor !== undefined;
+  const header = ["PARTITION", "LEADER", "START", "END", "MESSAGES", "BYTES", ...(replicated ? ["REPLICAS", "ISR", "EPOCH", "HW"] : [])];
   // Offsets and sizes come from the broker that leads the partition; "-" where unknown.
   const known = (n: number | undefined) => (n === undefined ? "-" : String(n));
   const rows = description.partitions.map((p) => [
@@ -104,12 +114,15 @@ export function renderDescription(description: TopicDescription): string {
     known(p.end_offset),
     p.start_offset === undefined || p.end_offset === undefined ? "-" : String(p.end_offset - p.start_offset),
     known(p.size_bytes),
+    ...(replicated ? [p.replicas.join(","), (p.isr ?? p.replicas).join(","), String(p.leader_epoch), known(p.high_watermark)] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()}\n`;
   const schema = description.schema_version === null ? "none" : `version ${description.schema_version}`;
   return (
-    `Topic: ${description.topic}  Partitions: ${description.partitions.length}  Schema: ${schema}\n` +
+    `Topic: ${description.topic}  Partitions: ${description.partitions.length}  Schema: ${schema}` +
+    (replicated ? `  Replication: ${description.replication_factor}  Min ISR: ${description.min_insync_replicas ?? 1}` : "") +
+    "\n" +
     line(header) +
     rows.map(line).join("")
   );

@@ -5,6 +5,9 @@ import { StreamNestError } from "../lib/errors.ts";
 // Drops a leading byte order mark, which some editors write and JSON.parse refuses.
 const decoder = new TextDecoder("utf-8");
 
+/** The content type of binary broker-to-broker bodies, handed to their route as bytes. */
+export const BINARY_TYPE = "application/octet-stream";
+
 /**
  * The body parser of every route: the size limit first (413 before reading a byte when
  * Content-Length says too much, or as soon as a chunked body passes it), then JSON
@@ -26,6 +29,8 @@ export function jsonBodyParser(publicLimit: number, internalLimit: number = publ
     }
     // No body at all (a DELETE, say) is null, so routes that need one fail validation.
     if (bytes.length === 0) return null;
+    // Replication between brokers is binary (cluster/replication/fetch-wire.ts), not JSON.
+    if (request.headers.get("content-type") === BINARY_TYPE && isInternalRequest(request.url)) return bytes;
     // JSON is UTF-8 (RFC 8259). Decoding anything else would store U+FFFD in place of
     // the bytes sent (a Latin-1 file, say), and acknowledge a message that reads back
     // different from what was produced.

@@ -5,6 +5,7 @@ import type { RouteContext } from "./context.ts";
 import { internalGroupRoutes } from "./groups.ts";
 import type { PeerEndpoint } from "./peer-endpoint.ts";
 import { json } from "./respond.ts";
+import { BINARY_TYPE } from "./body.ts";
 
 /**
  * The broker-to-broker routes, all under /internal/. A guard runs on every request
@@ -92,6 +93,19 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
         return answer("POST", INTERNAL_ROUTES.fetch, await link.fetch(body, callerId(request.headers), request.signal));
       },
       { body: t.Unknown(), detail: doc("Read a partition this broker leads (forwarded)") },
+    )
+    .post(
+      INTERNAL_ROUTES.replicaFetch,
+      async ({ body, request, server }) => {
+        // A fetch waits at the leader for new records (bounded by the follower's wait).
+        server?.timeout(request, 0);
+        if (!(body instanceof Uint8Array))
+          throw new StreamNestError("INVALID_REQUEST", `a replica fetch is sent as ${BINARY_TYPE}`);
+        const answer = await link.replicaFetch(body, request.signal);
+        requests.count("POST", INTERNAL_ROUTES.replicaFetch, 200);
+        return new Response(answer, { headers: { "content-type": "application/octet-stream" } });
+      },
+      { body: t.Unknown(), detail: doc("A follower's fetch from a partition this broker leads (binary framing)") },
     )
     .get(
       INTERNAL_ROUTES.offsets,

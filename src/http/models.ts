@@ -103,6 +103,12 @@ export const ProduceBody = t.Object(
     key: t.Optional(MessageKey),
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
+    acks: t.Optional(
+      t.Union([t.Literal("all"), t.Literal("1"), t.Literal("0"), t.Literal(-1), t.Literal(1), t.Literal(0)], {
+        description: 'Kafka\'s acks: "all" (default; every in-sync replica has it), "1" (the leader wrote it) or "0" (202, no offset)',
+        error: 'acks must be "all", "1" or "0"',
+      }),
+    ),
     messages: t.Optional(
       t.Array(ProduceItem, { maxItems: MAX_BATCH_MESSAGES, description: "A batch: one append per partition, answers in order" }),
     ),

@@ -29,6 +29,8 @@ export interface PeerEndpoint {
   quorumPropose(body: unknown): Promise<unknown>;
   quorumVoters(): unknown;
   quorumHeartbeat(body: unknown): unknown;
+  /** A follower's fetch (binary in, binary out). */
+  replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array>;
 }
 
 /** GET /cluster. */
@@ -36,6 +38,10 @@ export interface ClusterStatus {
   broker: number;
   controller: number;
   metadata_version: number;
+  /** Partitions led by this broker with fewer in-sync replicas than replicas. */
+  under_replicated_partitions?: number;
+  /** Partitions hosted here whose leader is down. */
+  offline_partitions?: number;
   brokers: Array<{
     id: number | null;
     address: string;

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { isInternalTopic, OFFSETS_TOPIC } from "../broker/topic-catalog.ts";
-import { isProduceFailure } from "../broker/types.ts";
+import { type Acks, isProduceFailure } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { RouteContext } from "./context.ts";
 import { toProduceBatch, toProduceRecord } from "./produce-records.ts";
@@ -16,10 +16,18 @@ export function produceRoutes({ broker, requests }: RouteContext) {
         broker.assertTopic(body.topic);
         refuseInternal();
       }
+      const acks = acksOf(body.acks);
       if (body.messages === undefined) {
         if (body.message === undefined)
           throw new StreamNestError("INVALID_REQUEST", "message is required (a string), or messages (an array) for a batch");
         const record = toProduceRecord({ message: body.message, key: body.key, partition: body.partition, headers: body.headers });
+        if (acks !== undefined) record.acks = acks;
+        if (acks === "0") {
+          // Kafka's acks=0: nobody waits for the leader, so no offset and no error comes back.
+          void broker.produce(body.topic, record).catch(() => undefined);
+          requests.count("POST", "/produce", 202);
+          return json({ status: "accepted" }, 202);
+        }
         const ack = await broker.produce(body.topic, record);
         requests.count("POST", "/produce", 200);
         return jsonText(`{"offset":${ack.offset},"partition":${ack.partition}}`);
@@ -28,6 +36,12 @@ export function produceRoutes({ broker, requests }: RouteContext) {
         throw new StreamNestError("INVALID_REQUEST", "give either message or messages, not both");
       if (body.messages.length === 0) throw new StreamNestError("INVALID_REQUEST", "messages must be a non-empty array");
       const batch = toProduceBatch(body.messages);
+      if (acks !== undefined) for (const r of batch.records) r.acks = acks;
+      if (acks === "0") {
+        if (batch.records.length > 0) void broker.produceBatch(body.topic, batch.records).catch(() => undefined);
+        requests.count("POST", "/produce", 202);
+        return json({ status: "accepted" }, 202);
+      }
       // Nothing to append: still refused as an append to a missing topic would be.
       if (batch.records.length === 0) broker.assertTopic(body.topic);
       const results = batch.merge(batch.records.length === 0 ? [] : await broker.produceBatch(body.topic, batch.records));
@@ -58,7 +72,7 @@ export function produceRoutes({ broker, requests }: RouteContext) {
           );
       },
       body: ProduceBody,
-      response: { 200: t.Union([ProduceAck, ProduceBatchAnswer]), 400: ErrorBody, 404: ErrorBody, 413: ErrorBody },
+      response: { 200: t.Union([ProduceAck, ProduceBatchAnswer]), 202: t.Object({ status: t.String() }), 400: ErrorBody, 404: ErrorBody, 413: ErrorBody },
       detail: {
         tags: ["produce"],
         summary: "Produce one message or a batch",
@@ -70,6 +84,11 @@ export function produceRoutes({ broker, requests }: RouteContext) {
       },
     },
   );
+}
+
+function acksOf(value: "all" | "1" | "0" | -1 | 1 | 0 | undefined): Acks | undefined {
+  if (value === undefined) return undefined;
+  return value === -1 || value === "all" ? "all" : value === 1 || value === "1" ? "1" : "0";
 }
 
 /** Clients never write to the internal topic; the broker asserts it too, in words of its own. */

@@ -17,6 +17,8 @@ const PartitionDescription = t.Object({
   start_offset: t.Optional(t.Integer({ description: "First offset still kept (local partitions)" })),
   end_offset: t.Optional(t.Integer({ description: "Next offset to be written (local partitions)" })),
   size_bytes: t.Optional(t.Integer({ description: "Bytes on disk (local partitions)" })),
+  isr: t.Optional(t.Array(t.Integer(), { description: "Replicated topics: the in-sync replicas" })),
+  high_watermark: t.Optional(t.Integer({ description: "Replicated topics: records below it are committed (partitions led by the answering broker)" })),
 });
 
 const TopicDescription = t.Object({
@@ -24,6 +26,8 @@ const TopicDescription = t.Object({
   created_at: t.Integer(),
   schema_version: t.Union([t.Integer(), t.Null()]),
   partitions: t.Array(PartitionDescription),
+  replication_factor: t.Optional(t.Integer({ description: "Replicated topics (factor above 1) only" })),
+  min_insync_replicas: t.Optional(t.Integer({ description: "Replicated topics only" })),
 });
 
 /** Topics: the seed's /create-topic and /list-topics, and the /topics/:topic resource. */
@@ -32,7 +36,10 @@ export function topicRoutes({ broker, requests }: RouteContext) {
     .post(
       "/create-topic",
       async ({ body }) => {
-        const status = await broker.createTopic(body.topic, body.partitions);
+        const status = await broker.createTopic(body.topic, body.partitions, {
+          ...(body.replication_factor !== undefined ? { replicationFactor: body.replication_factor } : {}),
+          ...(body.min_insync_replicas !== undefined ? { minInsyncReplicas: body.min_insync_replicas } : {}),
+        });
         requests.count("POST", "/create-topic", 200);
         return json({ status });
       },
@@ -51,7 +58,12 @@ export function topicRoutes({ broker, requests }: RouteContext) {
             );
         },
         body: t.Object(
-          { topic: TopicName, partitions: bodyInteger("partitions", "1 to --max-partitions") },
+          {
+            topic: TopicName,
+            partitions: bodyInteger("partitions", "1 to --max-partitions"),
+            replication_factor: t.Optional(bodyInteger("replication_factor", "1 to the number of brokers")),
+            min_insync_replicas: t.Optional(bodyInteger("min_insync_replicas", "1 to the replication factor")),
+          },
           { additionalProperties: true },
         ),
         response: { 200: Status, 400: ErrorBody, 409: ErrorBody },
@@ -105,7 +117,10 @@ export function topicRoutes({ broker, requests }: RouteContext) {
             start_offset: p.startOffset,
             end_offset: p.endOffset,
             size_bytes: p.sizeBytes,
+            ...(p.isr !== undefined ? { isr: p.isr } : {}),
+            ...(p.highWatermark !== undefined ? { high_watermark: p.highWatermark } : {}),
           })),
+          ...(d.replicationFactor !== undefined ? { replication_factor: d.replicationFactor, min_insync_replicas: d.minInsyncReplicas } : {}),
         });
       },
       {

@@ -36,6 +36,10 @@ export const ERROR_CODES = {
   // refreshes its metadata and asks the leader named in the details.
   NOT_LEADER_OR_FOLLOWER: { status: 503, retriable: true },
   NOT_CONTROLLER: { status: 503, retriable: true },
+  // acks=all refused before appending: the ISR is smaller than min.insync.replicas (Kafka's NOT_ENOUGH_REPLICAS).
+  NOT_ENOUGH_REPLICAS: { status: 503, retriable: true },
+  // A leader epoch or partition epoch that another has replaced (KIP-101/KIP-497): refresh metadata and retry.
+  FENCED_LEADER_EPOCH: { status: 409, retriable: true },
   NOT_COORDINATOR: { status: 503, retriable: true },
   REQUEST_TIMED_OUT: { status: 504, retriable: true },
   // A request from a broker incarnation the metadata quorum has since replaced (Kafka's STALE_BROKER_EPOCH).

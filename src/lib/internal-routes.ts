@@ -15,6 +15,8 @@ export const INTERNAL_ROUTES = {
   tail: "/internal/partitions/tail",
   /** The ranges of the partitions of a topic the answering broker leads (`?topic=`). */
   offsets: "/internal/partitions/offsets",
+  /** A follower's fetch from a partition's leader (binary framing, cluster/replication/fetch-wire.ts). */
+  replicaFetch: "/internal/replication/fetch",
   /** A consumer-group call run on its coordinator. */
   groups: "/internal/groups",
   /** Messages of the metadata quorum (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot). */

@@ -15,4 +15,11 @@ export const METRIC = {
   groupGeneration: "streamnest_group_generation",
   groupCommittedOffset: "streamnest_group_committed_offset",
   groupLag: "streamnest_group_lag",
+  underReplicatedPartitions: "streamnest_under_replicated_partitions",
+  offlinePartitions: "streamnest_offline_partitions",
+  isrShrinks: "streamnest_isr_shrinks_total",
+  isrExpands: "streamnest_isr_expands_total",
+  leaderElections: "streamnest_leader_elections_total",
+  followerLagRecords: "streamnest_follower_lag_records",
+  followerLagSeconds: "streamnest_follower_lag_seconds",
 } as const;

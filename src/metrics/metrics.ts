@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { CheapHistogram } from "./cheap-histogram.ts";
+import { ReplicationMetrics } from "./replication-metrics.ts";
 import { type GroupStat, registerGroupMetrics } from "./group-metrics.ts";
 import { METRIC } from "./metric-names.ts";
 
@@ -69,6 +70,7 @@ export class BrokerMetrics {
   readonly httpRequests: Counter<"method" | "route" | "status">;
   readonly activeStreams: Gauge;
   readonly waitingFetches: Gauge;
+  readonly replication: ReplicationMetrics;
   private partitionSource: () => Iterable<PartitionStat> = () => [];
   private groupSource: () => Promise<GroupStat[]> = async () => [];
   private readonly topics = new Map<string, TopicCounters>();
@@ -77,6 +79,7 @@ export class BrokerMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
+    this.replication = new ReplicationMetrics(this.registry);
     const topics = this.topics;
     const requests = this.requests;
     const reported = this.reported;

@@ -463,7 +463,7 @@ export class PartitionLog {
    * truncation applies to everything appended before the call. Synchronous, and durable
    * when it returns; crash-safe as truncation.ts explains (a kill -9 at any point leaves
    * the old end or the new one after recovery). `offset` must lie in [log start, LEO];
-   * the LEO itself changes nothing.
+   * the LEO itself removes no record, only epochs begun there.
    */
   truncateTo(offset: number): void {
     this.assertWritable();
@@ -476,7 +476,17 @@ export class PartitionLog {
         { startOffset: this.startOffset, logEndOffset: this.end },
       );
     }
-    if (offset === this.end) return;
+    if (offset === this.end) {
+      // No record goes, but an epoch begun at the end with no record yet does (as Kafka's
+      // truncateTo always cuts the epoch cache): a follower must not keep a leader epoch
+      // its log holds nothing of, or it could never append the new leader's older epoch.
+      try {
+        this.epochs.truncateFromEnd(offset);
+      } catch (error) {
+        throw storageFailure(error, `truncating the leader epochs of ${this.dir} at offset ${offset}`);
+      }
+      return;
+    }
     const intent = locateTruncation(this.dir, this.segments, this.index, offset);
     const holder = segmentPosition(this.segments, intent.segment);
     try {

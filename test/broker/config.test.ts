@@ -17,6 +17,9 @@ describe("brokerConfig", () => {
       log: {},
       retentionCheckMs: 30_000,
       maxOpenPartitions: defaultMaxOpenPartitions(),
+      defaultReplicationFactor: 1,
+      replicaLagTimeMs: 10_000,
+      uncleanLeaderElection: false,
     });
   });
 

@@ -119,3 +119,49 @@ describe("broker registration and fencing (metadata quorum)", () => {
     expect(codeOf(() => applyChange(doc, register(3, 499)))).toBe("STALE_BROKER_EPOCH");
   });
 });
+
+describe("alter-partition (AlterPartition with epochs)", () => {
+  const created = () =>
+    applyChange(emptyMetadata(), {
+      type: "create-topic",
+      topic: "r",
+      topicId: "id-r",
+      partitions: [{ partition: 0, replicas: [1, 2, 3], leader: 1, leaderEpoch: 0, isr: [1, 2, 3], partitionEpoch: 0 }],
+      createdAt: 1,
+      replicationFactor: 3,
+      minInsyncReplicas: 2,
+    }).document;
+  const alter = (over: Partial<Extract<MetadataChange, { type: "alter-partition" }>>): MetadataChange => ({
+    type: "alter-partition",
+    topic: "r",
+    topicId: "id-r",
+    partition: 0,
+    leader: 1,
+    isr: [1, 2],
+    leaderEpoch: 0,
+    partitionEpoch: 1,
+    expectedLeaderEpoch: 0,
+    expectedPartitionEpoch: 0,
+    ...over,
+  });
+
+  test("an ISR change made from the current epochs is applied; the same again changes nothing", () => {
+    const { document, changed } = applyChange(created(), alter({}));
+    expect(changed).toBe(true);
+    expect(document.topics.get("r")?.partitions[0]).toEqual({ partition: 0, replicas: [1, 2, 3], leader: 1, leaderEpoch: 0, isr: [1, 2], partitionEpoch: 1 });
+    expect(applyChange(document, alter({})).changed).toBe(false);
+  });
+
+  test("a zombie leader's change, made from an older epoch, is fenced", () => {
+    const elected = applyChange(created(), alter({ leader: 2, leaderEpoch: 1, isr: [2, 3], partitionEpoch: 1 })).document;
+    // Old leader 1, still at leader epoch 0, tries to shrink the ISR to itself.
+    expect(() => applyChange(elected, alter({ isr: [1] }))).toThrow("is at leader epoch 1 and partition epoch 1; the change was made for 0 and 0");
+  });
+
+  test("invalid steps are refused: a leader outside the ISR, a skipped epoch, a replica that is not one", () => {
+    expect(() => applyChange(created(), alter({ isr: [2, 3] }))).toThrow("is not a valid step");
+    expect(() => applyChange(created(), alter({ partitionEpoch: 2 }))).toThrow("is not a valid step");
+    expect(() => applyChange(created(), alter({ isr: [1, 4] }))).toThrow("is not a valid step");
+    expect(() => applyChange(created(), alter({ topicId: "other" }))).toThrow('topic "r" (id other) does not exist');
+  });
+});

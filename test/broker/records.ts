@@ -10,6 +10,7 @@ export interface TextRecord {
   key?: string | null;
   partition?: number;
   headers?: Record<string, string>;
+  acks?: ProduceRecord["acks"];
 }
 
 const encoder = new TextEncoder();
@@ -21,6 +22,7 @@ export function rec(m: TextRecord): ProduceRecord {
     headers: Object.entries(m.headers ?? {}).map(([key, value]) => ({ key, value: encoder.encode(value) })),
   };
   if (m.partition !== undefined) record.partition = m.partition;
+  if (m.acks !== undefined) record.acks = m.acks;
   return record;
 }
 

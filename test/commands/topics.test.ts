@@ -20,3 +20,25 @@ describe("renderDescription", () => {
     );
   });
 });
+
+describe("renderDescription of a replicated topic", () => {
+  test("adds the factor, min ISR and per partition the replicas, ISR, leader epoch and high watermark", () => {
+    const text = renderDescription({
+      topic: "safe",
+      created_at: 1,
+      schema_version: null,
+      replication_factor: 3,
+      min_insync_replicas: 2,
+      partitions: [
+        { partition: 0, leader: 2, replicas: [1, 2, 3], isr: [2, 3], leader_epoch: 1, broker: "localhost:8081", start_offset: 0, end_offset: 60, size_bytes: 2048, high_watermark: 58 },
+        { partition: 1, leader: 2, replicas: [2, 3, 1], isr: [2, 3, 1], leader_epoch: 0, broker: "localhost:8081" },
+      ],
+    });
+    expect(text).toBe(
+      "Topic: safe  Partitions: 2  Schema: none  Replication: 3  Min ISR: 2\n" +
+        "PARTITION  LEADER          START  END  MESSAGES  BYTES  REPLICAS  ISR    EPOCH  HW\n" +
+        "0          localhost:8081  0      60   60        2048   1,2,3     2,3    1      58\n" +
+        "1          localhost:8081  -      -    -         -      2,3,1     2,3,1  0      -\n",
+    );
+  });
+});

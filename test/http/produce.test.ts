@@ -275,3 +275,22 @@ describe("POST /produce, batch", () => {
     expect(await messagesOf(2)).toEqual(messages.filter((_, i) => i % 3 === 2).map((m) => m.message));
   });
 });
+
+describe("POST /produce with acks", () => {
+  test('acks "1" and "all" (and Kafka\'s -1) answer the offset; "0" answers 202 with no offset, and the message lands', async () => {
+    expect(await f.call("POST", "/produce", { topic: "demo", message: "one", partition: 1, acks: "1" })).toEqual({ status: 200, body: { offset: 0, partition: 1 } });
+    expect(await f.call("POST", "/produce", { topic: "demo", message: "all", partition: 1, acks: -1 })).toEqual({ status: 200, body: { offset: 1, partition: 1 } });
+    expect(await f.call("POST", "/produce", { topic: "demo", message: "zero", partition: 1, acks: "0" })).toEqual({ status: 202, body: { status: "accepted" } });
+    expect(
+      await f.call("POST", "/produce", { topic: "demo", messages: [{ message: "z1", partition: 1 }, { message: "z2", partition: 1 }], acks: 0 }),
+    ).toEqual({ status: 202, body: { status: "accepted" } });
+    for (let i = 0; i < 50 && (await messagesOf(1)).length < 5; i++) await Bun.sleep(20);
+    expect(await messagesOf(1)).toEqual(["one", "all", "zero", "z1", "z2"]);
+  });
+
+  test("any other acks is a 400 naming the choices", async () => {
+    const res = await f.call("POST", "/produce", { topic: "demo", message: "x", acks: "some" });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('acks must be "all", "1" or "0"');
+  });
+});

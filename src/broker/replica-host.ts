@@ -1,0 +1,23 @@
+import type { BrokerMetrics } from "../metrics/metrics.ts";
+import type { PartitionLog } from "../storage/partition-log.ts";
+import type { ApplyResult, BrokerRef, MetadataChange } from "./metadata.ts";
+import type { MetadataStore } from "./metadata-store.ts";
+
+/**
+ * What the core lends the replication driver (cluster/replication/): the metadata it
+ * proposes partition changes through and applies them from, and the logs of the
+ * replicated partitions hosted here, kept open while they are replicated. Declared
+ * here, implemented by the Broker, so the core never imports the cluster.
+ */
+export interface ReplicaHost {
+  readonly self: number;
+  readonly metadata: MetadataStore;
+  readonly metrics: BrokerMetrics;
+  /** Aborted when the broker closes. */
+  readonly lifetime: AbortSignal;
+  propose(change: MetadataChange): Promise<ApplyResult>;
+  brokerRef(id: number): BrokerRef;
+  /** The log of a hosted partition, opened and kept open; undefined if the topic is gone (or another incarnation). */
+  replicaLog(topic: string, topicId: string, partition: number): PartitionLog | undefined;
+  warn(message: string): void;
+}

@@ -1,0 +1,119 @@
+import type { BrokerRef } from "../../broker/metadata.ts";
+import { REPLICATION_LIMITS } from "../../config/replication.ts";
+import type { PartitionLog } from "../../storage/partition-log.ts";
+import { decodeFetchAnswer, encodeFetchRequest } from "./fetch-wire.ts";
+import { followerHighWatermark, nextFetch, truncationFor } from "./follower-fetch.ts";
+import type { ReplicaFetchTransport } from "./replica-manager.ts";
+
+/**
+ * One follower's fetch loop (Kafka's ReplicaFetcherThread, one partition): fetch from
+ * the leader with this log's end offset, last epoch and the leader epoch it knows;
+ * append what comes back at the same offsets, stamped with the epochs the leader wrote
+ * them in; truncate first when the leader says the log diverged; follow the leader's
+ * high watermark. A new leader or epoch (from committed metadata) redirects it.
+ */
+
+export interface FollowerLoopOptions {
+  self: number;
+  topic: string;
+  topicId: string;
+  partition: number;
+  log: PartitionLog;
+  transport: ReplicaFetchTransport;
+  brokerRef: (id: number) => BrokerRef;
+  warn: (message: string) => void;
+}
+
+export class FollowerLoop {
+  private leader = -1;
+  private leaderEpoch = -1;
+  private readonly stopper = new AbortController();
+  private running: Promise<void> | undefined;
+  private lastWarning = "";
+
+  constructor(private readonly options: FollowerLoopOptions) {}
+
+  /** Follows `leader` in `leaderEpoch`; starts the loop on first call. */
+  follow(leader: number, leaderEpoch: number): void {
+    this.leader = leader;
+    this.leaderEpoch = leaderEpoch;
+    this.running ??= this.loop();
+  }
+
+  stop(): void {
+    this.stopper.abort();
+  }
+
+  private async loop(): Promise<void> {
+    const { log } = this.options;
+    const signal = this.stopper.signal;
+    while (!signal.aborted) {
+      const leader = this.leader;
+      const epoch = this.leaderEpoch;
+      try {
+        const request = nextFetch(this.options.self, epoch, log);
+        const body = encodeFetchRequest({
+          ...request,
+          topic: this.options.topic,
+          topicId: this.options.topicId,
+          partition: this.options.partition,
+          maxWaitMs: REPLICATION_LIMITS.fetchWaitMs.value,
+        });
+        const bytes = await this.options.transport.fetch(
+          this.options.brokerRef(leader),
+          body,
+          REPLICATION_LIMITS.fetchWaitMs.value + 2_000,
+          signal,
+        );
+        if (signal.aborted || leader !== this.leader || epoch !== this.leaderEpoch) continue;
+        const { head, records } = decodeFetchAnswer(bytes);
+        const v = head.verdict;
+        if (v.kind === "diverging") {
+          const cut = truncationFor(log, v);
+          if (cut.kind === "truncate") log.truncateTo(cut.offset);
+          else log.truncateFullyAndStartAt(cut.offset);
+          continue;
+        }
+        if (v.kind === "start-over") {
+          log.truncateFullyAndStartAt(v.startOffset);
+          continue;
+        }
+        if (v.kind !== "read") {
+          // Fenced, not the leader (yet), or an epoch this broker does not know yet: the
+          // metadata will say more; wait a moment rather than spin.
+          await sleep(REPLICATION_LIMITS.fetchBackoffMs.value, signal);
+          continue;
+        }
+        if (records.length > 0 && head.firstOffset === log.logEndOffset) {
+          for (let i = 0; i < head.runs.length; i++) {
+            const from = head.runs[i].startOffset - head.firstOffset;
+            const to = (head.runs[i + 1]?.startOffset ?? head.firstOffset + records.length) - head.firstOffset;
+            await log.appendAt(head.firstOffset + from, records.slice(from, to), head.runs[i].epoch);
+          }
+        }
+        const hw = followerHighWatermark(head.highWatermark, log);
+        if (hw > log.highWatermark) log.setHighWatermark(hw);
+        this.lastWarning = "";
+      } catch (error) {
+        if (signal.aborted) break;
+        const message = `following partition ${this.options.partition} of "${this.options.topic}" from broker ${leader}: ${error instanceof Error ? error.message : String(error)}`;
+        // Said once per kind of failure: a leader down for seconds would fill the log otherwise.
+        if (message !== this.lastWarning) this.options.warn(message);
+        this.lastWarning = message;
+        await sleep(REPLICATION_LIMITS.fetchBackoffMs.value, signal);
+      }
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,190 @@
+import type { FetchVerdict, IsrChangeProposal, PartitionRegistration, ReplicaFetch, ReplicaLogView } from "./types.ts";
+
+/**
+ * The leader's side of one partition (Kafka's Partition/Replica on the leader): each
+ * follower's log end offset (LEO) as its fetches report it, when it was last caught up,
+ * the ISR, and the high watermark (HW), the smallest LEO of the ISR, which never moves
+ * backward. Pure: time comes in as `now`, the log as a view, ISR changes go out as
+ * proposals that the metadata quorum commits or refuses (AlterPartition, KIP-497).
+ */
+
+interface FollowerProgress {
+  /** Null until its first fetch to this leader: unknown, so it holds the HW back if in the ISR. */
+  leo: number | null;
+  /** Last time its LEO reached the leader's LEO (Kafka's lastCaughtUpTimeMs). */
+  lastCaughtUpMs: number;
+  /** The leader's LEO and the time at its previous fetch, for the caught-up rule. */
+  previousFetchLeaderLeo: number;
+  previousFetchMs: number;
+}
+
+export class LeaderState {
+  private registration: PartitionRegistration;
+  private readonly followers = new Map<number, FollowerProgress>();
+  private hw: number;
+  /** A proposal sent and not yet answered: no second one meanwhile (Kafka's pendingIsr). */
+  private pending: IsrChangeProposal | null = null;
+
+  constructor(
+    readonly self: number,
+    registration: PartitionRegistration,
+    /** The first offset of this leader's epoch: a follower joins the ISR only once past it. */
+    readonly epochStartOffset: number,
+    highWatermark: number,
+    now: number,
+  ) {
+    this.registration = registration;
+    this.hw = highWatermark;
+    // Every ISR member counts as caught up when leadership starts, as in Kafka, so the
+    // lag clock of a follower starts with this leader, not with its last fetch elsewhere.
+    for (const r of registration.replicas)
+      if (r !== self) this.followers.set(r, { leo: null, lastCaughtUpMs: now, previousFetchLeaderLeo: 0, previousFetchMs: now });
+  }
+
+  get partition(): PartitionRegistration {
+    return this.registration;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  get isr(): readonly number[] {
+    return this.registration.isr;
+  }
+
+  get pendingProposal(): IsrChangeProposal | null {
+    return this.pending;
+  }
+
+  followerLeo(replica: number): number | null {
+    return this.followers.get(replica)?.leo ?? null;
+  }
+
+  /** Milliseconds since the follower last reached the leader's log end. */
+  followerCaughtUpAgo(replica: number, now: number): number {
+    const f = this.followers.get(replica);
+    return f === undefined ? 0 : Math.max(0, now - f.lastCaughtUpMs);
+  }
+
+  /** How far behind the leader's LEO each follower is, in records (unknown: the whole log). */
+  followerLag(logEndOffset: number): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [id, f] of this.followers) out.set(id, logEndOffset - (f.leo ?? 0));
+    return out;
+  }
+
+  /**
+   * Checks a fetch against the epochs and the log (Kafka's Partition.fetchRecords with
+   * KIP-320/279): a stale or future epoch is fenced, and a follower whose last fetched
+   * epoch ends earlier here than its fetch offset has diverged.
+   */
+  validate(fetch: ReplicaFetch, log: ReplicaLogView): FetchVerdict {
+    const { leaderEpoch } = this.registration;
+    if (fetch.leaderEpoch < leaderEpoch) return { kind: "fenced", leaderEpoch };
+    if (fetch.leaderEpoch > leaderEpoch) return { kind: "unknown-epoch", leaderEpoch };
+    if (!this.registration.replicas.includes(fetch.replica) || fetch.replica === this.self) return { kind: "not-replica" };
+    if (fetch.fetchOffset < log.startOffset) return { kind: "start-over", startOffset: log.startOffset };
+    if (fetch.lastFetchedEpoch !== null) {
+      const here = log.endOffsetForEpoch(fetch.lastFetchedEpoch);
+      if (here === null) return { kind: "diverging", epoch: log.latestEpoch ?? 0, endOffset: log.logEndOffset };
+      if (here.epoch < fetch.lastFetchedEpoch || here.endOffset < fetch.fetchOffset)
+        return { kind: "diverging", epoch: here.epoch, endOffset: here.endOffset };
+    }
+    if (fetch.fetchOffset > log.logEndOffset) return { kind: "diverging", epoch: log.latestEpoch ?? 0, endOffset: log.logEndOffset };
+    return { kind: "read" };
+  }
+
+  /**
+   * Records a validated fetch: the follower's LEO is its fetch offset. Returns the HW if
+   * it moved, and an ISR expansion to propose when an out-of-sync follower caught up.
+   */
+  recordFetch(fetch: ReplicaFetch, log: ReplicaLogView, now: number): { highWatermark: number | null; expand: IsrChangeProposal | null } {
+    const f = this.followers.get(fetch.replica);
+    if (!f) return { highWatermark: null, expand: null };
+    f.leo = fetch.fetchOffset;
+    // Caught up now, or caught up to where the leader was at its previous fetch (Kafka's
+    // Replica.updateFetchState): a follower fetching steadily under load stays in sync.
+    if (fetch.fetchOffset >= log.logEndOffset) f.lastCaughtUpMs = now;
+    else if (fetch.fetchOffset >= f.previousFetchLeaderLeo) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.previousFetchMs);
+    f.previousFetchLeaderLeo = log.logEndOffset;
+    f.previousFetchMs = now;
+    const moved = this.advanceHighWatermark(log.logEndOffset);
+    return { highWatermark: moved ? this.hw : null, expand: this.expansionFor(fetch.replica) };
+  }
+
+  /** The leader's own append moved its LEO: the HW may follow (an ISR of the leader alone). */
+  leaderAppended(logEndOffset: number): number | null {
+    return this.advanceHighWatermark(logEndOffset) ? this.hw : null;
+  }
+
+  /**
+   * ISR members (other than the leader) not caught up for longer than `lagMs` (Kafka's
+   * replica.lag.time.max.ms): the shrink to propose, or null. Never below the leader.
+   */
+  shrinkFor(now: number, lagMs: number): IsrChangeProposal | null {
+    if (this.pending) return null;
+    const { isr, leaderEpoch, partitionEpoch } = this.registration;
+    const keep = isr.filter((r) => {
+      if (r === this.self) return true;
+      const f = this.followers.get(r);
+      return f !== undefined && now - f.lastCaughtUpMs <= lagMs;
+    });
+    if (keep.length === isr.length) return null;
+    this.pending = { isr: keep, leaderEpoch, partitionEpoch };
+    return this.pending;
+  }
+
+  /**
+   * The quorum refused the proposal (a newer registration won): another may follow. A
+   * committed one stays pending until `update` brings its registration here, so the HW
+   * keeps counting a member being added until the leader itself knows it is in the ISR.
+   */
+  proposalRefused(): void {
+    this.pending = null;
+  }
+
+  /**
+   * A newer registration of this partition was committed. Returns false when this
+   * broker no longer leads it in the same epoch (the driver drops this state).
+   */
+  update(registration: PartitionRegistration, logEndOffset: number): boolean {
+    if (registration.leader !== this.self || registration.leaderEpoch !== this.registration.leaderEpoch) return false;
+    this.registration = registration;
+    this.pending = null;
+    for (const r of registration.replicas)
+      if (r !== this.self && !this.followers.has(r))
+        this.followers.set(r, { leo: null, lastCaughtUpMs: 0, previousFetchLeaderLeo: 0, previousFetchMs: 0 });
+    this.advanceHighWatermark(logEndOffset);
+    return true;
+  }
+
+  /**
+   * HW = smallest LEO of the ISR, taken together with a pending expansion's new members
+   * (Kafka's "maximal ISR": counting a member early only holds the HW lower). Never backward.
+   */
+  private advanceHighWatermark(logEndOffset: number): boolean {
+    let candidate = logEndOffset;
+    const members = new Set(this.registration.isr);
+    for (const r of this.pending?.isr ?? []) members.add(r);
+    for (const r of members) {
+      if (r === this.self) continue;
+      const leo = this.followers.get(r)?.leo ?? null;
+      if (leo === null) return false;
+      candidate = Math.min(candidate, leo);
+    }
+    if (candidate <= this.hw) return false;
+    this.hw = candidate;
+    return true;
+  }
+
+  /** A follower outside the ISR rejoins once it reached the HW and this leader's epoch (KIP-101). */
+  private expansionFor(replica: number): IsrChangeProposal | null {
+    if (this.pending || this.registration.isr.includes(replica)) return null;
+    const leo = this.followers.get(replica)?.leo ?? null;
+    if (leo === null || leo < this.hw || leo < this.epochStartOffset) return null;
+    const { isr, leaderEpoch, partitionEpoch } = this.registration;
+    this.pending = { isr: [...isr, replica].sort((a, b) => a - b), leaderEpoch, partitionEpoch };
+    return this.pending;
+  }
+}

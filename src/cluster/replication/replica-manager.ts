@@ -1,0 +1,359 @@
+import type { AlterPartitionChange, BrokerRef } from "../../broker/metadata.ts";
+import { isrOf, partitionEpochOf } from "../../broker/metadata.ts";
+import type { ReplicaHost } from "../../broker/replica-host.ts";
+import { REPLICATION_LIMITS } from "../../config/replication.ts";
+import { StreamNestError } from "../../lib/errors.ts";
+import type { PartitionLog } from "../../storage/partition-log.ts";
+import { afterBrokerDown, preferredLeader } from "./election.ts";
+import { type FetchAnswerHead, type FetchRequestHead, decodeFetchRequest, encodeFetchAnswer } from "./fetch-wire.ts";
+import { FollowerLoop } from "./follower-loop.ts";
+import { epochRunsFor } from "./follower-fetch.ts";
+import { LeaderState } from "./leader-state.ts";
+import type { PartitionRegistration } from "./types.ts";
+
+/**
+ * The driver of the replication core on a running broker: for every replicated
+ * partition hosted here it keeps a LeaderState (this broker leads) or a FollowerLoop
+ * (another does), as the committed metadata says; serves followers' fetches; proposes
+ * ISR changes and elections through the metadata proposer (whichever runs it: today's
+ * controller, the Raft quorum next); and reacts to brokers declared down through one
+ * small interface, BrokerLiveness.
+ */
+
+/** Who is up: today the membership's heartbeats (dead after its timeout), next the quorum's fencing. */
+export interface BrokerLiveness {
+  isAlive(broker: number): boolean;
+}
+
+/** How a follower's fetch reaches its leader (the authenticated peer client). */
+export interface ReplicaFetchTransport {
+  fetch(leader: BrokerRef, request: Uint8Array, timeoutMs: number, signal: AbortSignal): Promise<Uint8Array>;
+}
+
+export interface ReplicaManagerOptions {
+  lagTimeMs: number;
+  /** How long after start liveness is not acted on (the membership's dead-after and a heartbeat). */
+  livenessGraceMs: number;
+  unclean: boolean;
+  now?: () => number;
+}
+
+interface Hosted {
+  topic: string;
+  topicId: string;
+  partition: number;
+  registration: PartitionRegistration;
+  log: PartitionLog;
+  leader?: { state: LeaderState; offAppend: () => void };
+  follower?: FollowerLoop;
+}
+
+interface ReplicationCounts {
+  underReplicated: number;
+  offline: number;
+}
+
+interface FollowerLag {
+  topic: string;
+  partition: number;
+  replica: number;
+  lagRecords: number;
+  lagSeconds: number;
+}
+
+const key = (topic: string, partition: number): string => `${partition}:${topic}`;
+
+export class ReplicaManager {
+  private readonly hosted = new Map<string, Hosted>();
+  private readonly now: () => number;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private lastPreferredCheck = 0;
+  private stopped = false;
+  private startedAt = 0;
+
+  constructor(
+    private readonly host: ReplicaHost,
+    private readonly transport: ReplicaFetchTransport,
+    private readonly liveness: BrokerLiveness,
+    private readonly options: ReplicaManagerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.startedAt = this.now();
+    this.unsubscribe = this.host.metadata.onChange(() => this.reconcile());
+    this.reconcile();
+    this.timer = setInterval(() => this.check(), REPLICATION_LIMITS.checkMs.value);
+    this.host.metrics.replication.setSource(() => this.snapshot());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    for (const h of this.hosted.values()) this.release(h);
+    this.hosted.clear();
+  }
+
+  /** Brings leader and follower roles in line with the committed metadata. */
+  private reconcile(): void {
+    if (this.stopped) return;
+    const self = this.host.self;
+    const seen = new Set<string>();
+    for (const topic of this.host.metadata.current.topics.values()) {
+      for (const p of topic.partitions) {
+        if (p.replicas.length < 2 || !p.replicas.includes(self)) continue;
+        const k = key(topic.name, p.partition);
+        const registration: PartitionRegistration = {
+          replicas: p.replicas,
+          isr: isrOf(p),
+          leader: p.leader,
+          leaderEpoch: p.leaderEpoch,
+          partitionEpoch: partitionEpochOf(p),
+        };
+        let h = this.hosted.get(k);
+        if (h && h.topicId !== topic.id) {
+          this.release(h);
+          h = undefined;
+        }
+        if (!h) {
+          const log = this.host.replicaLog(topic.name, topic.id, p.partition);
+          if (!log) continue;
+          h = { topic: topic.name, topicId: topic.id, partition: p.partition, registration, log };
+          this.hosted.set(k, h);
+        }
+        seen.add(k);
+        this.apply(h, registration);
+      }
+    }
+    for (const [k, h] of this.hosted)
+      if (!seen.has(k)) {
+        this.release(h);
+        this.hosted.delete(k);
+      }
+  }
+
+  private apply(h: Hosted, registration: PartitionRegistration): void {
+    const before = h.registration;
+    h.registration = registration;
+    const self = this.host.self;
+    if (h.leader && before.isr.length !== registration.isr.length && registration.leaderEpoch === before.leaderEpoch) {
+      if (registration.isr.length < before.isr.length) this.host.metrics.replication.isrShrinks.inc();
+      else this.host.metrics.replication.isrExpands.inc();
+    }
+    if (registration.leader === self) {
+      h.follower?.stop();
+      h.follower = undefined;
+      if (h.leader && h.leader.state.update(registration, h.log.logEndOffset)) {
+        this.moveHighWatermark(h, h.leader.state.highWatermark);
+        return;
+      }
+      this.dropLeader(h);
+      this.becomeLeader(h, registration);
+      return;
+    }
+    this.dropLeader(h);
+    if (h.follower) h.follower.follow(registration.leader, registration.leaderEpoch);
+    else {
+      h.follower = new FollowerLoop({
+        self,
+        topic: h.topic,
+        topicId: h.topicId,
+        partition: h.partition,
+        log: h.log,
+        transport: this.transport,
+        brokerRef: (id) => this.host.brokerRef(id),
+        warn: (m) => this.host.warn(m),
+      });
+      h.follower.follow(registration.leader, registration.leaderEpoch);
+    }
+  }
+
+  /** Kafka's makeLeader: the new epoch starts at this log's end, and the HW is recomputed as followers fetch. */
+  private becomeLeader(h: Hosted, registration: PartitionRegistration): void {
+    const log = h.log;
+    try {
+      if ((log.latestEpoch ?? -1) < registration.leaderEpoch) log.assignEpoch(registration.leaderEpoch, log.logEndOffset);
+    } catch (error) {
+      // Appends still being written (a follower's last fetch): retried at the next check.
+      this.host.warn(`partition ${h.partition} of "${h.topic}": taking up leadership waits: ${(error as Error).message}`);
+      return;
+    }
+    const state = new LeaderState(this.host.self, registration, log.logEndOffset, log.highWatermark, this.now());
+    const offAppend = log.onAppend((end) => {
+      const hw = state.leaderAppended(end);
+      if (hw !== null) this.moveHighWatermark(h, hw);
+    });
+    h.leader = { state, offAppend };
+    const hw = state.leaderAppended(log.logEndOffset);
+    if (hw !== null) this.moveHighWatermark(h, hw);
+  }
+
+  private dropLeader(h: Hosted): void {
+    h.leader?.offAppend();
+    h.leader = undefined;
+  }
+
+  private release(h: Hosted): void {
+    this.dropLeader(h);
+    h.follower?.stop();
+    h.follower = undefined;
+  }
+
+  private moveHighWatermark(h: Hosted, hw: number): void {
+    try {
+      h.log.setHighWatermark(Math.min(hw, h.log.logEndOffset));
+    } catch (error) {
+      this.host.warn(`partition ${h.partition} of "${h.topic}": high watermark ${hw}: ${(error as Error).message}`);
+    }
+  }
+
+  /** A follower's fetch, served as the leader (or refused as anything else). */
+  async serveFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const request = decodeFetchRequest(body);
+    const h = this.hosted.get(key(request.topic, request.partition));
+    const base = { highWatermark: 0, logStartOffset: 0, runs: [] };
+    if (!h || h.topicId !== request.topicId || !h.leader)
+      return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h?.registration.leaderEpoch ?? -1 } }, []);
+    const { state } = h.leader;
+    const log = h.log;
+    const verdict = state.validate(request, log);
+    if (verdict.kind !== "read")
+      return encodeFetchAnswer({ ...base, highWatermark: log.highWatermark, logStartOffset: log.startOffset, verdict }, []);
+    this.recordFetch(h, state, request);
+    if (log.logEndOffset <= request.fetchOffset && request.maxWaitMs > 0) await this.waitForData(log, request, signal);
+    const records =
+      log.logEndOffset > request.fetchOffset ? log.read(request.fetchOffset, Infinity, REPLICATION_LIMITS.fetchMaxBytes.value, { upTo: "log-end" }) : [];
+    const head: Omit<FetchAnswerHead, "count" | "firstOffset"> = {
+      verdict,
+      highWatermark: log.highWatermark,
+      logStartOffset: log.startOffset,
+      runs: epochRunsFor(log.leaderEpochs, request.fetchOffset, records.length),
+    };
+    return encodeFetchAnswer(head, records);
+  }
+
+  private recordFetch(h: Hosted, state: LeaderState, request: FetchRequestHead): void {
+    const { highWatermark, expand } = state.recordFetch(request, h.log, this.now());
+    if (highWatermark !== null) this.moveHighWatermark(h, highWatermark);
+    if (expand) this.proposeIsr(h, state, expand.isr);
+  }
+
+  private waitForData(log: PartitionLog, request: FetchRequestHead, signal: AbortSignal | undefined): Promise<void> {
+    const wait = Math.min(request.maxWaitMs, REPLICATION_LIMITS.fetchWaitMs.value);
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        off();
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.host.lifetime.removeEventListener("abort", done);
+        resolve();
+      };
+      const off = log.onAppend((end) => {
+        if (end > request.fetchOffset) done();
+      });
+      const timer = setTimeout(done, wait);
+      signal?.addEventListener("abort", done, { once: true });
+      this.host.lifetime.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /** ISR shrinks for lagging or dead followers; elections for partitions whose leader is down; preferred leaders back. */
+  private check(): void {
+    if (this.stopped) return;
+    const now = this.now();
+    // Right after start nobody has been heard from yet: liveness means nothing until a
+    // broker could have been counted dead (a whole cluster restarting must not elect).
+    const settled = now - this.startedAt >= this.options.livenessGraceMs;
+    const alive = (id: number): boolean => !settled || id === this.host.self || this.liveness.isAlive(id);
+    const preferredDue = now - this.lastPreferredCheck >= REPLICATION_LIMITS.preferredLeaderCheckMs.value;
+    if (preferredDue) this.lastPreferredCheck = now;
+    for (const h of this.hosted.values()) {
+      const r = h.registration;
+      // Leadership not yet taken up (appends were still being written): try again.
+      if (r.leader === this.host.self && !h.leader) this.apply(h, r);
+      if (h.leader) {
+        if (!h.leader.state.pendingProposal) {
+          const dead = r.isr.find((b) => b !== this.host.self && !alive(b));
+          const shrink = dead !== undefined ? { isr: r.isr.filter((b) => alive(b)) } : h.leader.state.shrinkFor(now, this.options.lagTimeMs);
+          if (shrink) this.proposeIsr(h, h.leader.state, shrink.isr);
+        }
+        continue;
+      }
+      if (r.leader !== this.host.self && !alive(r.leader) && r.isr.includes(this.host.self)) {
+        const next = afterBrokerDown(r.leader, { registration: r, isAlive: alive, unclean: this.options.unclean });
+        if (next) this.proposeElection(h, next, r);
+        continue;
+      }
+      if (preferredDue && r.replicas[0] === this.host.self && alive(r.leader)) {
+        const next = preferredLeader({ registration: r, isAlive: alive });
+        if (next) this.proposeElection(h, next, r);
+      }
+    }
+  }
+
+  private proposeIsr(h: Hosted, state: LeaderState, isr: number[]): void {
+    const r = state.partition;
+    const change = this.alter(h, { ...r, isr, partitionEpoch: r.partitionEpoch + 1 }, r);
+    this.host
+      .propose(change)
+      .catch((error: unknown) => {
+        state.proposalRefused();
+        this.report(h, "ISR change", error);
+      });
+  }
+
+  private proposeElection(h: Hosted, next: PartitionRegistration, from: PartitionRegistration): void {
+    this.host
+      .propose(this.alter(h, next, from))
+      .then(({ changed }) => {
+        if (changed) this.host.metrics.replication.leaderElections.inc();
+      })
+      .catch((error: unknown) => this.report(h, "leader election", error));
+  }
+
+  private alter(h: Hosted, next: PartitionRegistration, from: PartitionRegistration): AlterPartitionChange {
+    return {
+      type: "alter-partition",
+      topic: h.topic,
+      topicId: h.topicId,
+      partition: h.partition,
+      leader: next.leader,
+      isr: [...next.isr],
+      leaderEpoch: next.leaderEpoch,
+      partitionEpoch: next.partitionEpoch,
+      expectedLeaderEpoch: from.leaderEpoch,
+      expectedPartitionEpoch: from.partitionEpoch,
+    };
+  }
+
+  private report(h: Hosted, what: string, error: unknown): void {
+    // Another broker's change won (the compare-and-set did its job): nothing to say.
+    if (error instanceof StreamNestError && error.code === "FENCED_LEADER_EPOCH") return;
+    this.host.warn(`partition ${h.partition} of "${h.topic}": ${what} not committed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  private snapshot(): ReplicationCounts & { followers: FollowerLag[] } {
+    const now = this.now();
+    let underReplicated = 0;
+    let offline = 0;
+    const followers: FollowerLag[] = [];
+    for (const h of this.hosted.values()) {
+      const r = h.registration;
+      if (r.leader !== this.host.self && !this.liveness.isAlive(r.leader)) offline++;
+      if (!h.leader) continue;
+      if (r.isr.length < r.replicas.length) underReplicated++;
+      for (const [replica, lag] of h.leader.state.followerLag(h.log.logEndOffset))
+        followers.push({ topic: h.topic, partition: h.partition, replica, lagRecords: lag, lagSeconds: h.leader.state.followerCaughtUpAgo(replica, now) / 1000 });
+    }
+    return { underReplicated, offline, followers };
+  }
+
+  /** Counts for /cluster. */
+  counts(): ReplicationCounts {
+    const { underReplicated, offline } = this.snapshot();
+    return { underReplicated, offline };
+  }
+}

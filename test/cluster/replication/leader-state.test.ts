@@ -1,0 +1,75 @@
+import { describe, expect, test } from "bun:test";
+import { LeaderState } from "../../../src/cluster/replication/leader-state.ts";
+import type { PartitionRegistration } from "../../../src/cluster/replication/types.ts";
+import { MemLog } from "../../sim/replication/mem-log.ts";
+
+const registration = (isr: number[] = [1, 2, 3]): PartitionRegistration => ({ replicas: [1, 2, 3], isr, leader: 1, leaderEpoch: 3, partitionEpoch: 5 });
+
+function leaderWith(values: number, isr?: number[]): { log: MemLog; state: LeaderState } {
+  const log = new MemLog();
+  log.append(Array.from({ length: values }, (_, i) => `v${i}`), 3);
+  return { log, state: new LeaderState(1, registration(isr), 0, 0, 1000) };
+}
+
+const fetch = (replica: number, fetchOffset: number, lastFetchedEpoch: number | null = 3, leaderEpoch = 3) => ({
+  replica,
+  fetchOffset,
+  lastFetchedEpoch,
+  leaderEpoch,
+});
+
+describe("LeaderState", () => {
+  test("the high watermark is the smallest LEO of the ISR and never moves backward", () => {
+    const { log, state } = leaderWith(10);
+    expect(state.recordFetch(fetch(2, 7), log, 1001).highWatermark).toBeNull(); // 3 has not fetched yet
+    expect(state.recordFetch(fetch(3, 4), log, 1002).highWatermark).toBe(4);
+    expect(state.recordFetch(fetch(2, 10), log, 1003).highWatermark).toBeNull();
+    expect(state.recordFetch(fetch(3, 9), log, 1004).highWatermark).toBe(9);
+    // A follower that reports less (it truncated) cannot take the HW back.
+    expect(state.recordFetch(fetch(3, 6), log, 1005).highWatermark).toBeNull();
+    expect(state.highWatermark).toBe(9);
+  });
+
+  test("stale and future leader epochs are fenced; a diverged follower is told where its epoch ends here", () => {
+    const { log, state } = leaderWith(10);
+    expect(state.validate(fetch(2, 5, 3, 2), log)).toEqual({ kind: "fenced", leaderEpoch: 3 });
+    expect(state.validate(fetch(2, 5, 3, 4), log)).toEqual({ kind: "unknown-epoch", leaderEpoch: 3 });
+    expect(state.validate(fetch(9, 5), log)).toEqual({ kind: "not-replica" });
+    expect(state.validate(fetch(2, 5), log)).toEqual({ kind: "read" });
+    // The follower wrote past offset 10 in epoch 3: the leader's epoch 3 ends at 10.
+    expect(state.validate(fetch(2, 12), log)).toEqual({ kind: "diverging", epoch: 3, endOffset: 10 });
+    // The follower's last epoch 2 is unknown here: the largest epoch below it ends at 0.
+    expect(state.validate(fetch(2, 4, 2), log)).toEqual({ kind: "diverging", epoch: 2, endOffset: 0 });
+  });
+
+  test("a follower not caught up for the lag time is proposed out of the ISR, once", () => {
+    const { log, state } = leaderWith(10);
+    state.recordFetch(fetch(2, 10), log, 2000);
+    state.recordFetch(fetch(3, 2), log, 2000);
+    // 3 was last caught up when leadership began (1000): out once the lag time has passed.
+    expect(state.shrinkFor(1000 + 10_000, 10_000)).toBeNull();
+    expect(state.shrinkFor(1000 + 10_001, 10_000)).toEqual({ isr: [1, 2], leaderEpoch: 3, partitionEpoch: 5 });
+    expect(state.shrinkFor(1000 + 20_000, 10_000)).toBeNull(); // pending
+    state.proposalRefused();
+    expect(state.shrinkFor(2000 + 10_001, 10_000)).toEqual({ isr: [1], leaderEpoch: 3, partitionEpoch: 5 });
+  });
+
+  test("an out-of-sync follower rejoins once it reached the high watermark, and counts for it meanwhile", () => {
+    const { log, state } = leaderWith(10, [1, 2]);
+    expect(state.recordFetch(fetch(2, 8), log, 1001).highWatermark).toBe(8);
+    expect(state.recordFetch(fetch(3, 5), log, 1002).expand).toBeNull();
+    expect(state.recordFetch(fetch(3, 8), log, 1003).expand).toEqual({ isr: [1, 2, 3], leaderEpoch: 3, partitionEpoch: 5 });
+    // While the expansion is pending, 3 holds the HW back with the ISR it will be in.
+    state.recordFetch(fetch(2, 10), log, 1004);
+    expect(state.highWatermark).toBe(8);
+    expect(state.update({ ...registration([1, 2, 3]), partitionEpoch: 6 }, 10)).toBe(true);
+    expect(state.recordFetch(fetch(3, 10), log, 1005).highWatermark).toBe(10);
+    // Another leader epoch: this state is over.
+    expect(state.update({ ...registration(), leader: 2, leaderEpoch: 4 }, 10)).toBe(false);
+  });
+
+  test("a leader alone in the ISR commits what it appends", () => {
+    const { log, state } = leaderWith(4, [1]);
+    expect(state.leaderAppended(log.logEndOffset)).toBe(4);
+  });
+});

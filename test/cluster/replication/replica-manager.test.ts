@@ -1,0 +1,99 @@
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Broker } from "../../../src/broker/broker.ts";
+import { brokerConfig } from "../../../src/broker/config.ts";
+import type { ApplyResult, MetadataChange } from "../../../src/broker/metadata.ts";
+import type { MetadataStore } from "../../../src/broker/metadata-store.ts";
+import { ReplicaManager } from "../../../src/cluster/replication/replica-manager.ts";
+
+/**
+ * Two real brokers (storage, metadata stores, produce path) in one process, their
+ * replica managers joined by a direct transport and a proposer that applies every
+ * change to both stores in order (what the controller or the quorum does between
+ * processes), and a liveness the test decides.
+ */
+
+let root: string;
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function pair(): { brokers: Broker[]; managers: ReplicaManager[]; down: Set<number> } {
+  root = mkdtempSync(join(tmpdir(), "streamnest-replica-manager-"));
+  const refs = [
+    { id: 1, address: "one:1" },
+    { id: 2, address: "two:2" },
+  ];
+  const stores: MetadataStore[] = [];
+  const proposer = (store: MetadataStore) => {
+    stores.push(store);
+    return {
+      async propose(change: MetadataChange): Promise<ApplyResult> {
+        // Applied on both, in one order: the first store decides (it throws if stale).
+        const result = stores[0].apply(change);
+        for (const s of stores.slice(1)) s.apply(change);
+        return store === stores[0] ? result : { document: store.current, changed: result.changed };
+      },
+    };
+  };
+  const brokers = refs.map((self) =>
+    Broker.open(brokerConfig({ id: self.id, dataDir: join(root, `b${self.id}`) }), { directory: { self, brokers: () => refs }, proposer }),
+  );
+  const down = new Set<number>();
+  const managers: ReplicaManager[] = [];
+  for (const b of brokers)
+    managers.push(
+      new ReplicaManager(
+        b.replicaHost(),
+        { fetch: (leader, body, _timeout, signal) => (down.has(leader.id) ? Promise.reject(new Error("down")) : managers[leader.id - 1].serveFetch(body, signal)) },
+        { isAlive: (id) => !down.has(id) },
+        { lagTimeMs: 10_000, unclean: false, livenessGraceMs: 0 },
+      ),
+    );
+  cleanup.push(async () => {
+    for (const m of managers) m.stop();
+    for (const b of brokers) await b.close();
+  });
+  for (const m of managers) m.start();
+  return { brokers, managers, down };
+}
+
+const text = new TextDecoder();
+const record = (message: string) => ({ key: null, value: new TextEncoder().encode(message), headers: [], partition: 0 });
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await Bun.sleep(25);
+  if (!check()) throw new Error(`${what} never happened`);
+}
+
+test("acks=all is answered once the follower has the records; a dead leader is replaced by the follower in the ISR", async () => {
+  const { brokers, managers, down } = pair();
+  const [one, two] = brokers;
+  expect(await one.createTopic("r", 1, { replicationFactor: 2, minInsyncReplicas: 1 })).toBe("created");
+  expect(await one.produce("r", record("a"))).toEqual({ partition: 0, offset: 0 });
+  expect(await one.produce("r", record("b"))).toEqual({ partition: 0, offset: 1 });
+  const id = one.metadata.topic("r")!.id;
+  const followerLog = two.replicaHost().replicaLog("r", id, 0)!;
+  // The follower holds both records (acks=all waited for it), with the leader's epoch.
+  expect(followerLog.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value))).toEqual(["a", "b"]);
+  expect(followerLog.leaderEpochs).toEqual([{ epoch: 0, startOffset: 0 }]);
+  // Consumers on the leader see both: the high watermark passed them.
+  expect((await one.fetch({ topic: "r", partition: 0, offset: 0 })).records.map((r) => text.decode(r.value))).toEqual(["a", "b"]);
+
+  down.add(1);
+  managers[0].stop();
+  await until(() => two.metadata.topic("r")!.partitions[0].leader === 2, "broker 2 elected");
+  expect(two.metadata.topic("r")!.partitions[0]).toEqual({ partition: 0, replicas: [1, 2], leader: 2, leaderEpoch: 1, isr: [2], partitionEpoch: 1 });
+  // The new leader's epoch begins at its log end; it takes writes alone (min ISR 1).
+  await until(() => followerLog.latestEpoch === 1, "epoch 1 begun");
+  expect(await two.produce("r", record("c"))).toEqual({ partition: 0, offset: 2 });
+  expect(followerLog.leaderEpochs).toEqual([
+    { epoch: 0, startOffset: 0 },
+    { epoch: 1, startOffset: 2 },
+  ]);
+  expect((await two.fetch({ topic: "r", partition: 0, offset: 0 })).records.map((r) => text.decode(r.value))).toEqual(["a", "b", "c"]);
+}, 30_000);
