@@ -8,6 +8,19 @@ import { strictFields } from "./strict-fields.ts";
 
 const TopicList = t.Object({ topics: t.Array(t.String()) });
 
+const TopicTotals = t.Object({
+  topic: t.String(),
+  created_at: t.Integer(),
+  schema_version: t.Union([t.Integer(), t.Null()]),
+  partitions: t.Integer(),
+  replication_factor: t.Integer(),
+  messages: t.Integer({ description: "Records kept (end minus start offset), over the reported partitions" }),
+  size_bytes: t.Integer({ description: "Bytes on disk of the reported partitions' logs on their leaders" }),
+  unreported_partitions: t.Integer({ description: "Partitions whose leader could not be asked (not in the totals)" }),
+});
+
+const TopicListWithDetails = t.Object({ topics: t.Array(t.String()), details: t.Optional(t.Array(TopicTotals)) });
+
 const PartitionDescription = t.Object({
   partition: t.Integer(),
   leader: t.Integer({ description: "Broker id of the leader" }),
@@ -81,11 +94,41 @@ export function topicRoutes({ broker, requests }: RouteContext) {
     )
     .get(
       "/topics",
-      () => {
+      async ({ query }) => {
+        if (query.details !== "true") {
+          requests.count("GET", "/topics", 200);
+          return json({ topics: broker.listTopics() });
+        }
+        const summaries = await broker.summarizeTopics();
         requests.count("GET", "/topics", 200);
-        return json({ topics: broker.listTopics() });
+        return json({
+          topics: summaries.map((s) => s.topic),
+          details: summaries.map((s) => ({
+            topic: s.topic,
+            created_at: s.createdAt,
+            schema_version: s.schemaVersion,
+            partitions: s.partitions,
+            replication_factor: s.replicationFactor,
+            messages: s.messages,
+            size_bytes: s.sizeBytes,
+            unreported_partitions: s.unreportedPartitions,
+          })),
+        });
       },
-      { response: { 200: TopicList }, detail: { tags: ["topics"], summary: "List topic names" } },
+      {
+        transform: strictFields({ once: ["details"] }),
+        query: t.Object(
+          { details: t.Optional(t.String({ description: "true: add each topic's totals (one call per broker, not per topic)" })) },
+          { additionalProperties: true },
+        ),
+        response: { 200: TopicListWithDetails },
+        detail: {
+          tags: ["topics"],
+          summary: "List topic names; with details=true, each topic's partitions, messages and size",
+          description:
+            "Read-only. With `details=true` the broker adds up each partition's offsets and size from its leader, asking each other broker once for everything it leads; a partition whose leader cannot be reached is counted in `unreported_partitions` and left out of the totals.",
+        },
+      },
     )
     .get(
       "/topics/:topic",

@@ -15,6 +15,10 @@ export const INTERNAL_ROUTES = {
   tail: "/internal/partitions/tail",
   /** The ranges of the partitions of a topic the answering broker leads (`?topic=`). */
   offsets: "/internal/partitions/offsets",
+  /** The ranges of every partition the answering broker leads, by topic (to summarize all topics). */
+  allOffsets: "/internal/partitions/all-offsets",
+  /** The answering broker's message counters and disk use (for cluster-wide rates). */
+  stats: "/internal/stats",
   /** A consumer-group call run on its coordinator. */
   groups: "/internal/groups",
 } as const;

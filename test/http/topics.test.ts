@@ -118,6 +118,33 @@ describe("GET /list-topics, /topics", () => {
     expect(await f.call("GET", "/list-topics")).toEqual({ status: 200, body: { topics: ["a", "b"] } });
     expect(await f.call("GET", "/topics")).toEqual({ status: 200, body: { topics: ["a", "b"] } });
   });
+
+  test("details=true adds each topic's partitions, messages and size in one answer", async () => {
+    await f.call("POST", "/create-topic", { topic: "b", partitions: 1 });
+    await f.call("POST", "/create-topic", { topic: "a", partitions: 3 });
+    await f.call("POST", "/produce", { topic: "a", messages: [{ message: "x", partition: 0 }, { message: "yy", partition: 2 }, { message: "z", partition: 2 }] });
+    const res = await f.call("GET", "/topics?details=true");
+    expect(res.status).toBe(200);
+    expect(res.body.topics).toEqual(["a", "b"]);
+    const described = (await f.call("GET", "/topics/a")).body.partitions as Array<{ size_bytes: number }>;
+    const size = described.reduce((sum, p) => sum + p.size_bytes, 0);
+    expect(size).toBeGreaterThan(0);
+    const [a, b] = res.body.details;
+    expect(a).toEqual({
+      topic: "a",
+      created_at: a.created_at,
+      schema_version: null,
+      partitions: 3,
+      replication_factor: 1,
+      messages: 3,
+      size_bytes: size,
+      unreported_partitions: 0,
+    });
+    expect(typeof a.created_at).toBe("number");
+    expect(b).toMatchObject({ topic: "b", partitions: 1, messages: 0, size_bytes: 0, unreported_partitions: 0 });
+    expect(await f.call("GET", "/topics?details=false")).toEqual({ status: 200, body: { topics: ["a", "b"] } });
+    expect((await f.call("GET", "/topics?details=true&details=true")).status).toBe(400);
+  });
 });
 
 describe("GET /metadata", () => {
