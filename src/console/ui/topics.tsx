@@ -1,28 +1,21 @@
 import { useState } from "preact/hooks";
 import { api, type ApiFailure, pathOf } from "../api.ts";
 import { acceptedTopicSettings, TOPIC_SETTINGS } from "../capabilities.ts";
-import { formatBytes, formatCount, formatRate, messageCount } from "../format.ts";
+import { formatBytes, formatCount, formatRate } from "../format.ts";
 import { lagByTopic } from "../group-model.ts";
 import { defaultMessages, routeHref } from "../route.ts";
-import type { GroupAnswer, GroupsAnswer, MetadataAnswer, TopicAnswer } from "../types.ts";
+import type { GroupAnswer, GroupsAnswer, TopicsDetailsAnswer, TopicTotals } from "../types.ts";
 import { ErrorMessage, Loaded } from "./components.tsx";
 import { go } from "./navigation.ts";
 import { useRates } from "./overview.tsx";
 import { limited, useApi } from "./use-api.ts";
 
 const REFRESH_MS = 5000;
-/** Topics described per page: each costs a describe call (and its leaders' answers) per refresh. */
+/** Rows rendered per page; every topic's totals come in one answer (GET /topics?details=true). */
 export const TOPICS_PER_PAGE = 100;
 
-interface TopicRow {
-  name: string;
-  partitions: number;
-  described: TopicAnswer | null;
-  error: ApiFailure | null;
-}
-
 interface TopicsData {
-  rows: TopicRow[];
+  rows: TopicTotals[];
   /** Topics matching the name filter, on every page. */
   matching: number;
   lag: Map<string, Array<{ group: string; lag: number | null }>>;
@@ -30,21 +23,11 @@ interface TopicsData {
 }
 
 async function loadTopics(signal: AbortSignal, nameFilter: string, page: number) {
-  const meta = await api.get<MetadataAnswer>("/metadata", signal);
-  if (!meta.ok) return meta;
+  const topics = await api.get<TopicsDetailsAnswer>("/topics?details=true", signal);
+  if (!topics.ok) return topics;
   const needle = nameFilter.trim().toLowerCase();
-  const all = Object.keys(meta.value.topic_partitions)
-    .filter((n) => n.toLowerCase().includes(needle))
-    .sort();
-  const names = all.slice(page * TOPICS_PER_PAGE, (page + 1) * TOPICS_PER_PAGE);
-  const described = await limited(
-    names.map((n) => () => api.get<TopicAnswer>(pathOf("topics", n), signal)),
-    6,
-  );
-  const rows: TopicRow[] = names.map((name, i) => {
-    const d = described[i];
-    return { name, partitions: meta.value.topic_partitions[name].partitions.length, described: d.ok ? d.value : null, error: d.ok ? null : d.error };
-  });
+  const all = topics.value.details.filter((t) => t.topic.toLowerCase().includes(needle));
+  const rows = all.slice(page * TOPICS_PER_PAGE, (page + 1) * TOPICS_PER_PAGE);
   const groups = await api.get<GroupsAnswer>("/groups", signal);
   let lag = new Map<string, Array<{ group: string; lag: number | null }>>();
   let groupsError: ApiFailure | null = null;
@@ -56,19 +39,6 @@ async function loadTopics(signal: AbortSignal, nameFilter: string, page: number)
     lag = lagByTopic(each.flatMap((g) => (g.ok ? [g.value] : [])));
   } else groupsError = groups.error;
   return { ok: true as const, value: { rows, matching: all.length, lag, groupsError } satisfies TopicsData };
-}
-
-function totals(t: TopicAnswer | null): { messages: number | null; size: number | null } {
-  if (t === null) return { messages: null, size: null };
-  let messages = 0;
-  let size = 0;
-  for (const p of t.partitions) {
-    const n = messageCount(p.start_offset, p.end_offset);
-    if (n === null || p.size_bytes === undefined) return { messages: null, size: null };
-    messages += n;
-    size += p.size_bytes;
-  }
-  return { messages, size };
 }
 
 export function TopicsView() {
@@ -120,29 +90,33 @@ export function TopicsView() {
                     <th scope="col" class="num">Replication</th>
                     <th scope="col" class="num">Messages</th>
                     <th scope="col" class="num">Size</th>
-                    <th scope="col" class="num" title="Counted by the broker serving this page, for the partitions it leads">
-                      Produce rate*
-                    </th>
+                    <th scope="col" class="num">Produce rate</th>
                     <th scope="col">Consumer groups (lag)</th>
                   </tr>
                 </thead>
                 <tbody>
                   {data.rows.map((r) => {
-                    const t = totals(r.described);
-                    const rf = r.described === null ? null : (r.described.replication_factor ?? Math.max(...r.described.partitions.map((p) => p.replicas.length)));
+                    const partial = r.unreported_partitions > 0;
+                    const unreported = `${r.unreported_partitions} of ${r.partitions} partitions not counted: their leader did not answer`;
                     return (
-                      <tr key={r.name} data-topic={r.name}>
+                      <tr key={r.topic} data-topic={r.topic}>
                         <td>
-                          <a href={routeHref({ view: "topic", topic: r.name, messages: defaultMessages() })}>{r.name}</a>
-                          {r.error !== null ? <div class="error small">{r.error.code}: {r.error.message}</div> : null}
+                          <a href={routeHref({ view: "topic", topic: r.topic, messages: defaultMessages() })}>{r.topic}</a>
+                          {partial ? <div class="error small">{unreported}</div> : null}
                         </td>
                         <td class="num">{r.partitions}</td>
-                        <td class="num">{rf === null ? "—" : rf}</td>
-                        <td class="num">{formatCount(t.messages)}</td>
-                        <td class="num">{formatBytes(t.size)}</td>
-                        <td class="num">{formatRate(live.rates?.producedPerSecByTopic.get(r.name) ?? (live.rates === null ? null : 0))}</td>
+                        <td class="num">{r.replication_factor}</td>
+                        <td class="num" title={partial ? unreported : undefined}>
+                          {partial ? "≥ " : ""}
+                          {formatCount(r.messages)}
+                        </td>
+                        <td class="num" title={partial ? unreported : undefined}>
+                          {partial ? "≥ " : ""}
+                          {formatBytes(r.size_bytes)}
+                        </td>
+                        <td class="num">{formatRate(live.rates?.producedPerSecByTopic.get(r.topic) ?? (live.rates === null ? null : 0))}</td>
                         <td>
-                          {(data.lag.get(r.name) ?? []).map((g) => (
+                          {(data.lag.get(r.topic) ?? []).map((g) => (
                             <a class="tag" key={g.group} href={routeHref({ view: "group", group: g.group })}>
                               {g.group}: {g.lag === null ? "?" : formatCount(g.lag)}
                             </a>
@@ -154,7 +128,6 @@ export function TopicsView() {
                 </tbody>
               </table>
             )}
-            <p class="muted small">* produce rate as counted by the broker serving this page (each broker counts the partitions it leads).</p>
           </>
         )}
       </Loaded>
