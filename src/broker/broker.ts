@@ -164,9 +164,9 @@ export class Broker {
     return admin.localPartitionRanges(this.ctx, topic);
   }
 
-  /** Totals of every topic, each partition's from its leader, asking each other broker once. */
-  summarizeTopics(): Promise<TopicSummary[]> {
-    return summarizeTopics(this.ctx);
+  /** Totals of every topic (or of those named), each partition's from its leader, asking each other broker once. */
+  summarizeTopics(only?: readonly string[]): Promise<TopicSummary[]> {
+    return summarizeTopics(this.ctx, only);
   }
 
   /** The ranges of every partition this broker leads, by topic (what a peer summarizing topics asks). */

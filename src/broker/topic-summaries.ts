@@ -57,10 +57,13 @@ function byPartition(ranges: Map<string, PartitionRange[]>): Map<string, Map<num
   return out;
 }
 
-/** Totals of every topic (internal ones left out, as /list-topics does), each partition counted from its leader. */
-export async function summarizeTopics(ctx: CoreContext): Promise<TopicSummary[]> {
+/**
+ * Totals of the topics named (default every topic, internal ones left out as
+ * /list-topics does), each partition counted from its leader; unknown names are skipped.
+ */
+export async function summarizeTopics(ctx: CoreContext, only?: readonly string[]): Promise<TopicSummary[]> {
   const self = ctx.directory.self.id;
-  const names = ctx.catalog.names();
+  const names = (only ?? ctx.catalog.names()).filter((n) => ctx.catalog.has(n));
   const topicsLedBy = new Map<number, string[]>();
   for (const name of names)
     for (const ps of ctx.catalog.topic(name).partitions) {

@@ -64,6 +64,8 @@ export interface TopicTotals {
 
 export interface TopicsDetailsAnswer {
   topics: string[];
+  /** Names matching `contains` on every page. */
+  total: number;
   details: TopicTotals[];
 }
 

@@ -19,7 +19,11 @@ const TopicTotals = t.Object({
   unreported_partitions: t.Integer({ description: "Partitions whose leader could not be asked (not in the totals)" }),
 });
 
-const TopicListWithDetails = t.Object({ topics: t.Array(t.String()), details: t.Optional(t.Array(TopicTotals)) });
+const TopicListWithDetails = t.Object({
+  topics: t.Array(t.String()),
+  total: t.Optional(t.Integer({ description: "Names matching `contains` on every page (with a page asked, or details)" })),
+  details: t.Optional(t.Array(TopicTotals)),
+});
 
 const PartitionDescription = t.Object({
   partition: t.Integer(),
@@ -95,14 +99,25 @@ export function topicRoutes({ broker, requests }: RouteContext) {
     .get(
       "/topics",
       async ({ query }) => {
+        const paged = query.contains !== undefined || query.offset !== undefined || query.limit !== undefined;
+        let names = broker.listTopics();
+        const total = (list: string[]) => (paged || query.details === "true" ? { total: list.length } : {});
+        if (query.contains !== undefined) {
+          const needle = query.contains.toLowerCase();
+          names = names.filter((n) => n.toLowerCase().includes(needle));
+        }
+        const matching = names;
+        const from = (query.offset as number | undefined) ?? 0;
+        names = names.slice(from, query.limit === undefined ? undefined : from + (query.limit as number));
         if (query.details !== "true") {
           requests.count("GET", "/topics", 200);
-          return json({ topics: broker.listTopics() });
+          return json({ topics: names, ...total(matching) });
         }
-        const summaries = await broker.summarizeTopics();
+        const summaries = await broker.summarizeTopics(names);
         requests.count("GET", "/topics", 200);
         return json({
           topics: summaries.map((s) => s.topic),
+          ...total(matching),
           details: summaries.map((s) => ({
             topic: s.topic,
             created_at: s.createdAt,
@@ -116,17 +131,22 @@ export function topicRoutes({ broker, requests }: RouteContext) {
         });
       },
       {
-        transform: strictFields({ once: ["details"] }),
+        transform: strictFields({ once: ["details", "contains"], query: { offset: { minimum: 0 }, limit: { minimum: 1 } } }),
         query: t.Object(
-          { details: t.Optional(t.String({ description: "true: add each topic's totals (one call per broker, not per topic)" })) },
+          {
+            details: t.Optional(t.String({ description: "true: add each topic's totals (one call per broker, not per topic)" })),
+            contains: t.Optional(t.String({ description: "Only names containing this text (ignoring case)" })),
+            offset: t.Optional(t.Integer({ minimum: 0, description: "Skip this many of the matching names (sorted)" })),
+            limit: t.Optional(t.Integer({ minimum: 1, description: "At most this many names" })),
+          },
           { additionalProperties: true },
         ),
         response: { 200: TopicListWithDetails },
         detail: {
           tags: ["topics"],
-          summary: "List topic names; with details=true, each topic's partitions, messages and size",
+          summary: "List topic names, a page of them; with details=true, each topic's partitions, messages and size",
           description:
-            "Read-only. With `details=true` the broker adds up each partition's offsets and size from its leader, asking each other broker once for everything it leads; a partition whose leader cannot be reached is counted in `unreported_partitions` and left out of the totals.",
+            "Read-only. Names are sorted; `contains`, `offset` and `limit` select a page and add `total` (the names matching). With `details=true` the broker adds up each partition's offsets and size from its leader, asking each other broker once for everything it leads; a partition whose leader cannot be reached is counted in `unreported_partitions` and left out of the totals.",
         },
       },
     )

@@ -144,6 +144,22 @@ describe("GET /list-topics, /topics", () => {
     expect(b).toMatchObject({ topic: "b", partitions: 1, messages: 0, size_bytes: 0, unreported_partitions: 0 });
     expect(await f.call("GET", "/topics?details=false")).toEqual({ status: 200, body: { topics: ["a", "b"] } });
     expect((await f.call("GET", "/topics?details=true&details=true")).status).toBe(400);
+    expect(res.body.total).toBe(2);
+  });
+
+  test("contains, offset and limit select a page of the sorted names and say how many match", async () => {
+    for (const name of ["orders", "Orders-eu", "payments", "orders.v2", "users"]) await f.call("POST", "/create-topic", { topic: name, partitions: 1 });
+    expect(await f.call("GET", "/topics?contains=ORDER")).toEqual({ status: 200, body: { topics: ["Orders-eu", "orders", "orders.v2"], total: 3 } });
+    expect(await f.call("GET", "/topics?contains=order&offset=1&limit=1")).toEqual({ status: 200, body: { topics: ["orders"], total: 3 } });
+    expect(await f.call("GET", "/topics?offset=4")).toEqual({ status: 200, body: { topics: ["users"], total: 5 } });
+    const page = await f.call("GET", "/topics?details=true&limit=2&offset=3");
+    expect(page.body.topics).toEqual(["payments", "users"]);
+    expect(page.body.total).toBe(5);
+    expect(page.body.details.map((d: { topic: string }) => d.topic)).toEqual(["payments", "users"]);
+    for (const bad of ["limit=0", "offset=-1", "offset=1e3", "limit=x", "offset=1&offset=2", "contains=a&contains=b"]) {
+      const answer = await f.call("GET", `/topics?${bad}`);
+      expect([bad, answer.status, answer.body.error]).toEqual([bad, 400, "INVALID_REQUEST"]);
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import { useRates } from "./overview.tsx";
 import { limited, useApi } from "./use-api.ts";
 
 const REFRESH_MS = 5000;
-/** Rows rendered per page; every topic's totals come in one answer (GET /topics?details=true). */
+/** Topics per page, with their totals in one answer (GET /topics?details=true&offset&limit). */
 export const TOPICS_PER_PAGE = 100;
 
 interface TopicsData {
@@ -23,12 +23,11 @@ interface TopicsData {
 }
 
 async function loadTopics(signal: AbortSignal, nameFilter: string, page: number) {
-  const topics = await api.get<TopicsDetailsAnswer>("/topics?details=true", signal);
+  const query = new URLSearchParams({ details: "true", offset: String(page * TOPICS_PER_PAGE), limit: String(TOPICS_PER_PAGE) });
+  if (nameFilter.trim() !== "") query.set("contains", nameFilter.trim());
+  // The page of topics and the groups are asked at once; the lag needs both.
+  const [topics, groups] = await Promise.all([api.get<TopicsDetailsAnswer>(`/topics?${query}`, signal), api.get<GroupsAnswer>("/groups", signal)]);
   if (!topics.ok) return topics;
-  const needle = nameFilter.trim().toLowerCase();
-  const all = topics.value.details.filter((t) => t.topic.toLowerCase().includes(needle));
-  const rows = all.slice(page * TOPICS_PER_PAGE, (page + 1) * TOPICS_PER_PAGE);
-  const groups = await api.get<GroupsAnswer>("/groups", signal);
   let lag = new Map<string, Array<{ group: string; lag: number | null }>>();
   let groupsError: ApiFailure | null = null;
   if (groups.ok) {
@@ -38,7 +37,7 @@ async function loadTopics(signal: AbortSignal, nameFilter: string, page: number)
     );
     lag = lagByTopic(each.flatMap((g) => (g.ok ? [g.value] : [])));
   } else groupsError = groups.error;
-  return { ok: true as const, value: { rows, matching: all.length, lag, groupsError } satisfies TopicsData };
+  return { ok: true as const, value: { rows: topics.value.details, matching: topics.value.total, lag, groupsError } satisfies TopicsData };
 }
 
 export function TopicsView() {
@@ -135,7 +134,18 @@ export function TopicsView() {
   );
 }
 
+/** The form is built when first opened: it reads the OpenAPI document (tens of KB), which the list itself does not need. */
 function CreateTopic({ onCreated }: { onCreated: () => void }) {
+  const [opened, setOpened] = useState(false);
+  return (
+    <details class="panel" onToggle={(e) => e.currentTarget.open && setOpened(true)}>
+      <summary>Create a topic</summary>
+      {opened ? <CreateTopicForm onCreated={onCreated} /> : null}
+    </details>
+  );
+}
+
+function CreateTopicForm({ onCreated }: { onCreated: () => void }) {
   const openapi = useApi((signal) => api.get<unknown>("/swagger/json", signal), "openapi");
   const settings = openapi.result?.ok === true ? acceptedTopicSettings(openapi.result.value) : [];
   const missing = TOPIC_SETTINGS.filter((s) => !settings.some((a) => a.field === s.field));
@@ -158,8 +168,7 @@ function CreateTopic({ onCreated }: { onCreated: () => void }) {
     go({ view: "topic", topic: name.trim(), messages: defaultMessages() });
   };
   return (
-    <details class="panel" open={false}>
-      <summary>Create a topic</summary>
+    <>
       <form onSubmit={(e) => void submit(e)} class="form-row" aria-label="Create a topic">
         <label>
           Name
@@ -190,6 +199,6 @@ function CreateTopic({ onCreated }: { onCreated: () => void }) {
         <p class="muted small">This broker's API does not take {missing.map((s) => s.label.toLowerCase()).join(", ")} yet; the fields appear when it does.</p>
       ) : null}
       {error !== null ? <ErrorMessage error={error} what="Not created" /> : null}
-    </details>
+    </>
   );
 }
