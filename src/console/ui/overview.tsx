@@ -52,8 +52,11 @@ export function useRates(intervalMs = REFRESH_MS): LiveRates {
           error: null,
         }));
       } else setState((s) => ({ ...s, error: `${answer.error.code}: ${answer.error.message}` }));
-      timer = setTimeout(() => void tick(), intervalMs);
+      // A rate needs two answers: the second comes after a second, not a whole interval.
+      answers += answer.ok ? 1 : 0;
+      timer = setTimeout(() => void tick(), answers === 1 ? Math.min(1000, intervalMs) : intervalMs);
     };
+    let answers = 0;
     void tick();
     return () => {
       stopped = true;

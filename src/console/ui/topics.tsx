@@ -67,19 +67,26 @@ export function TopicsView() {
         {(data) => (
           <>
             {data.groupsError !== null ? <ErrorMessage error={data.groupsError} what="Consumer groups" /> : null}
-            <div class="form-row">
-              <span class="muted" data-testid="topics-range">
-                {data.matching === 0 ? "No topic" : `${page * TOPICS_PER_PAGE + 1}–${page * TOPICS_PER_PAGE + data.rows.length} of ${formatCount(data.matching)}`}
-              </span>
-              <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
-                ← Previous
-              </button>
-              <button type="button" disabled={(page + 1) * TOPICS_PER_PAGE >= data.matching} onClick={() => setPage(page + 1)}>
-                Next →
-              </button>
-            </div>
+            {/* No pager over an empty list: "No topics yet." below says it once. */}
+            {data.matching > 0 || page > 0 ? (
+              <div class="form-row">
+                <span class="muted" data-testid="topics-range">
+                  {data.rows.length === 0
+                    ? `Nothing on page ${page + 1} of ${formatCount(data.matching)} topics`
+                    : `${page * TOPICS_PER_PAGE + 1}–${page * TOPICS_PER_PAGE + data.rows.length} of ${formatCount(data.matching)}`}
+                </span>
+                <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+                  ← Previous
+                </button>
+                <button type="button" disabled={(page + 1) * TOPICS_PER_PAGE >= data.matching} onClick={() => setPage(page + 1)}>
+                  Next →
+                </button>
+              </div>
+            ) : null}
             {data.rows.length === 0 ? (
-              <p class="muted">{nameFilter === "" ? "No topics yet." : "No topic name contains that."}</p>
+              data.matching > 0 ? null : (
+                <p class="muted">{nameFilter === "" ? "No topics yet." : "No topic name contains that."}</p>
+              )
             ) : (
               <table class="grid" data-testid="topics">
                 <thead>
