@@ -23,10 +23,10 @@ export interface TopicSummary {
   unreportedPartitions: number;
 }
 
-/** The ranges of every partition this broker leads, by topic (what a peer asks of it). */
-export function localRangesOfAllTopics(ctx: CoreContext): Map<string, PartitionRange[]> {
+/** The ranges of every partition this broker leads (of the topics named), by topic (what a peer asks of it). */
+export function localRangesOfAllTopics(ctx: CoreContext, only?: readonly string[]): Map<string, PartitionRange[]> {
   const out = new Map<string, PartitionRange[]>();
-  for (const topic of ctx.catalog.names()) {
+  for (const topic of only ?? ctx.catalog.names()) {
     try {
       const ranges = localPartitionRanges(ctx, topic);
       if (ranges.length > 0) out.set(topic, ranges);
@@ -73,7 +73,7 @@ export async function summarizeTopics(ctx: CoreContext, only?: readonly string[]
       if (list.at(-1) !== name) list.push(name);
       topicsLedBy.set(leader, list);
     }
-  const answers = new Map<number, Map<string, Map<number, PartitionRange>>>([[self, byPartition(localRangesOfAllTopics(ctx))]]);
+  const answers = new Map<number, Map<string, Map<number, PartitionRange>>>([[self, byPartition(localRangesOfAllTopics(ctx, names))]]);
   await Promise.all([...topicsLedBy].map(async ([id, topics]) => answers.set(id, byPartition(await rangesOf(ctx, id, topics)))));
   const out: TopicSummary[] = [];
   for (const name of names) {
