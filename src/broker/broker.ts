@@ -21,6 +21,8 @@ import { Retention } from "./retention.ts";
 import { tailRecords } from "./tail.ts";
 import * as admin from "./topic-admin.ts";
 import { TopicCatalog } from "./topic-catalog.ts";
+import { localRangesOfAllTopics, summarizeTopics, type TopicSummary } from "./topic-summaries.ts";
+import { type BrokerStats, brokerStats } from "./broker-stats.ts";
 import type {
   BrokerHealth,
   ClusterMetadataView,
@@ -161,6 +163,21 @@ export class Broker {
   /** The ranges of the partitions of `topic` this broker leads (what a peer asks of it). */
   localPartitionRanges(topic: string): PartitionRange[] {
     return admin.localPartitionRanges(this.ctx, topic);
+  }
+
+  /** Totals of every topic (or of those named), each partition's from its leader, asking each other broker once. */
+  summarizeTopics(only?: readonly string[]): Promise<TopicSummary[]> {
+    return summarizeTopics(this.ctx, only);
+  }
+
+  /** The ranges of every partition this broker leads, by topic (what a peer summarizing topics asks). */
+  localRangesOfAllTopics(): Map<string, PartitionRange[]> {
+    return localRangesOfAllTopics(this.ctx);
+  }
+
+  /** This broker's message counters and the disk its partition logs use. */
+  stats(): BrokerStats {
+    return brokerStats(this.ctx);
   }
 
   clusterMetadata(): ClusterMetadataView {

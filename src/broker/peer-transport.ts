@@ -29,6 +29,11 @@ export interface PeerTransport {
   /** The ranges of the partitions of `topic` that `leader` leads, as it reports them. */
   partitionRanges(leader: BrokerRef, topic: string): Promise<PartitionRange[]>;
   /**
+   * The ranges of every partition `leader` leads, by topic, in one call. Optional: a
+   * transport without it is asked topic by topic (partitionRanges).
+   */
+  allPartitionRanges?(leader: BrokerRef): Promise<Map<string, PartitionRange[]>>;
+  /**
    * Runs a group call on broker `target` (its coordinator) and resolves with its answer;
    * the target's refusal comes back as the same StreamNestError. `waitMs` is how long the
    * target may legitimately hold the call (a join waiting for the rest of its group).

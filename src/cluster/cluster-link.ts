@@ -1,5 +1,6 @@
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import type { Broker } from "../broker/broker.ts";
+import type { BrokerStats } from "../broker/broker-stats.ts";
 import type { BrokerConfig } from "../broker/config.ts";
 import { type BrokerRef, type MetadataChange, sortBrokers } from "../broker/metadata.ts";
 import { placePartitions } from "../broker/metadata-placement.ts";
@@ -14,6 +15,7 @@ import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { errorFromAnswer } from "./peer-client.ts";
 import { ReplicaManager } from "./replication/replica-manager.ts";
 import { ClusterNode, type ClusterStatus } from "./cluster-node.ts";
+import { type AllOffsetsAnswer, type BrokerStatsRow, encodeAllOffsets, gatherStats } from "./cluster-stats.ts";
 import { applyToStore, type ChangeOutcome, ControllerProposer } from "./controller-proposer.ts";
 import { type Heartbeat, normalizeAddress } from "./membership.ts";
 import { type OffsetsAnswer, PeerForwarder } from "./partition-forwarder.ts";
@@ -388,6 +390,22 @@ export class ClusterLink {
   private boundQuorum(): MetadataQuorum {
     if (!this.quorum) throw new StreamNestError("NOT_FOUND", "this broker runs without a metadata quorum (--metadata-quorum=controller)");
     return this.quorum;
+  }
+
+  /** The ranges of every partition this broker leads, by topic, for another broker summarizing all topics. */
+  allOffsets(): AllOffsetsAnswer {
+    return encodeAllOffsets(this.boundBroker().localRangesOfAllTopics());
+  }
+
+  /** This broker's counters and disk use, for another broker gathering the cluster's. */
+  stats(): BrokerStats {
+    return this.boundBroker().stats();
+  }
+
+  /** Every broker's counters and disk use: its own, and each live peer's as it answers. */
+  clusterStats(): Promise<BrokerStatsRow[]> {
+    const broker = this.boundBroker();
+    return gatherStats(this.node.membership.view(), () => broker.stats(), this.node.forwarder);
   }
 
   /** GET /cluster. */

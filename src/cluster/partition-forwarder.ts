@@ -15,6 +15,7 @@ import type {
 } from "../broker/types.ts";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
+import { parseAllOffsets } from "./cluster-stats.ts";
 import type { Forwarder as LeaderCalls } from "./forwarder.ts";
 import { errorFromAnswer, isTimeout, mayHaveArrived } from "./peer-client.ts";
 import {
@@ -235,6 +236,17 @@ export class PeerForwarder implements PeerTransport {
       if (![p.partition, p.startOffset, p.endOffset, p.sizeBytes].every((n) => Number.isSafeInteger(n))) throw malformed("offsets");
       return { partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes };
     });
+  }
+
+  /** The ranges of every partition `leader` leads, by topic, in one call. */
+  async allPartitionRanges(leader: BrokerRef): Promise<Map<string, PartitionRange[]>> {
+    const answer = await this.leaders.json<unknown>(leader, {
+      method: "GET",
+      path: INTERNAL_ROUTES.allOffsets,
+      what: "partitions of every topic",
+      role: "are led by",
+    });
+    return parseAllOffsets(answer);
   }
 
   /**

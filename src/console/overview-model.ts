@@ -42,7 +42,8 @@ function isUnderReplicated(p: MetadataPartition): boolean | null {
   return p.isr.length < p.replicas.length;
 }
 
-export function buildOverview(cluster: ClusterAnswer, metadata: MetadataAnswer): Overview {
+/** `disk`: bytes each broker's partition logs use, by id (from GET /cluster/metrics). */
+export function buildOverview(cluster: ClusterAnswer, metadata: MetadataAnswer, disk: ReadonlyMap<number, number> = new Map()): Overview {
   const led = new Map<number, number>();
   const alive = new Set<number>();
   for (const b of cluster.brokers) if (b.id !== null && b.alive && b.fenced !== true) alive.add(b.id);
@@ -73,7 +74,7 @@ export function buildOverview(cluster: ClusterAnswer, metadata: MetadataAnswer):
       self: b.self,
       partitionsLed: b.id === null ? 0 : (led.get(b.id) ?? 0),
       lastHeartbeatMs: b.last_heartbeat_ms,
-      diskBytes: b.disk_bytes ?? null,
+      diskBytes: b.disk_bytes ?? (b.id === null ? undefined : disk.get(b.id)) ?? null,
     }))
     .sort((a, b) => (a.id ?? Number.MAX_SAFE_INTEGER) - (b.id ?? Number.MAX_SAFE_INTEGER));
   const warnings: string[] = [];

@@ -33,6 +33,42 @@ export interface ClusterAnswer {
   quorum_leader?: number;
 }
 
+/** One broker's counters in GET /cluster/metrics (totals since it started). */
+export interface BrokerCounters {
+  produced_total: number;
+  consumed_total: number;
+  bytes_in_total: number;
+  bytes_out_total: number;
+  produced_by_topic: Record<string, number>;
+  consumed_by_topic: Record<string, number>;
+  disk_bytes: number;
+  partition_logs: number;
+}
+
+export interface ClusterMetricsAnswer {
+  broker: number;
+  brokers: Array<{ id: number | null; address: string; self: boolean; alive: boolean; error: string | null; metrics: BrokerCounters | null }>;
+}
+
+/** One topic of GET /topics?details=true. */
+export interface TopicTotals {
+  topic: string;
+  created_at: number;
+  schema_version: number | null;
+  partitions: number;
+  replication_factor: number;
+  messages: number;
+  size_bytes: number;
+  unreported_partitions: number;
+}
+
+export interface TopicsDetailsAnswer {
+  topics: string[];
+  /** Names matching `contains` on every page. */
+  total: number;
+  details: TopicTotals[];
+}
+
 export interface MetadataPartition {
   partition: number;
   broker: string;

@@ -4,6 +4,7 @@ import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import { jsonBodyParser } from "./body.ts";
 import type { RouteContext } from "./context.ts";
 import { clusterRoutes } from "./cluster.ts";
+import { clusterMetricsRoutes } from "./cluster-metrics.ts";
 import { consoleRoutes } from "./console.ts";
 import { consumeRoutes } from "./consume.ts";
 import { errorAnswer, routeMethods } from "./errors.ts";
@@ -64,6 +65,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(healthRoutes(context))
     .use(metricsRoutes(context))
     .use(clusterRoutes(context, options.cluster))
+    .use(clusterMetricsRoutes(context, options.cluster))
     .use(internalRoutes(context, options.cluster));
   return app;
 }

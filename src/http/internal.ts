@@ -115,6 +115,12 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
         detail: doc("Start and end offsets and sizes of the partitions of a topic this broker leads (to describe the topic)"),
       },
     )
+    .get(INTERNAL_ROUTES.allOffsets, () => answer("GET", INTERNAL_ROUTES.allOffsets, link.allOffsets()), {
+      detail: doc("Start and end offsets and sizes of every partition this broker leads, by topic (to summarize all topics)"),
+    })
+    .get(INTERNAL_ROUTES.stats, () => answer("GET", INTERNAL_ROUTES.stats, link.stats()), {
+      detail: doc("This broker's message counters and disk use (for cluster-wide rates)"),
+    })
     .get(
       INTERNAL_ROUTES.tail,
       async ({ query, request, server }) => {

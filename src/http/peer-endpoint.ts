@@ -1,3 +1,5 @@
+import type { BrokerStats } from "../broker/broker-stats.ts";
+
 /**
  * What the HTTP adapter needs of the cluster to serve /internal/ and /cluster: the
  * answers to calls from other brokers, in JSON-ready values. The cluster's link
@@ -22,6 +24,12 @@ export interface PeerEndpoint {
   ): Promise<ReadableStream<Uint8Array>>;
   /** The ranges of the partitions of `topic` this broker leads. */
   offsets(topic: string): unknown;
+  /** The ranges of every partition this broker leads, by topic. */
+  allOffsets(): unknown;
+  /** This broker's counters and disk use (what a peer gathering the cluster's asks). */
+  stats(): unknown;
+  /** GET /cluster/metrics: every broker's counters and disk use, asked of the live ones. */
+  clusterStats(): Promise<BrokerStatsRow[]>;
   /** GET /cluster. */
   status(): ClusterStatus;
   /** The metadata quorum's messages, proposals and voters (issue 11). */
@@ -31,6 +39,16 @@ export interface PeerEndpoint {
   quorumHeartbeat(body: unknown): unknown;
   /** A follower's fetch (binary in, binary out). */
   replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array>;
+}
+
+/** One broker's row of GET /cluster/metrics. */
+export interface BrokerStatsRow {
+  id: number | null;
+  address: string;
+  self: boolean;
+  alive: boolean;
+  error: string | null;
+  stats: BrokerStats | null;
 }
 
 /** GET /cluster. */

@@ -8,6 +8,23 @@ import { strictFields } from "./strict-fields.ts";
 
 const TopicList = t.Object({ topics: t.Array(t.String()) });
 
+const TopicTotals = t.Object({
+  topic: t.String(),
+  created_at: t.Integer(),
+  schema_version: t.Union([t.Integer(), t.Null()]),
+  partitions: t.Integer(),
+  replication_factor: t.Integer(),
+  messages: t.Integer({ description: "Records kept (end minus start offset), over the reported partitions" }),
+  size_bytes: t.Integer({ description: "Bytes on disk of the reported partitions' logs on their leaders" }),
+  unreported_partitions: t.Integer({ description: "Partitions whose leader could not be asked (not in the totals)" }),
+});
+
+const TopicListWithDetails = t.Object({
+  topics: t.Array(t.String()),
+  total: t.Optional(t.Integer({ description: "Names matching `contains` on every page (with a page asked, or details)" })),
+  details: t.Optional(t.Array(TopicTotals)),
+});
+
 const PartitionDescription = t.Object({
   partition: t.Integer(),
   leader: t.Integer({ description: "Broker id of the leader" }),
@@ -93,11 +110,57 @@ export function topicRoutes({ broker, requests }: RouteContext) {
     )
     .get(
       "/topics",
-      () => {
+      async ({ query }) => {
+        const paged = query.contains !== undefined || query.offset !== undefined || query.limit !== undefined;
+        let names = broker.listTopics();
+        const total = (list: string[]) => (paged || query.details === "true" ? { total: list.length } : {});
+        if (query.contains !== undefined) {
+          const needle = query.contains.toLowerCase();
+          names = names.filter((n) => n.toLowerCase().includes(needle));
+        }
+        const matching = names;
+        const from = (query.offset as number | undefined) ?? 0;
+        names = names.slice(from, query.limit === undefined ? undefined : from + (query.limit as number));
+        if (query.details !== "true") {
+          requests.count("GET", "/topics", 200);
+          return json({ topics: names, ...total(matching) });
+        }
+        const summaries = await broker.summarizeTopics(names);
         requests.count("GET", "/topics", 200);
-        return json({ topics: broker.listTopics() });
+        return json({
+          topics: summaries.map((s) => s.topic),
+          ...total(matching),
+          details: summaries.map((s) => ({
+            topic: s.topic,
+            created_at: s.createdAt,
+            schema_version: s.schemaVersion,
+            partitions: s.partitions,
+            replication_factor: s.replicationFactor,
+            messages: s.messages,
+            size_bytes: s.sizeBytes,
+            unreported_partitions: s.unreportedPartitions,
+          })),
+        });
       },
-      { response: { 200: TopicList }, detail: { tags: ["topics"], summary: "List topic names" } },
+      {
+        transform: strictFields({ once: ["details", "contains"], query: { offset: { minimum: 0 }, limit: { minimum: 1 } } }),
+        query: t.Object(
+          {
+            details: t.Optional(t.String({ description: "true: add each topic's totals (one call per broker, not per topic)" })),
+            contains: t.Optional(t.String({ description: "Only names containing this text (ignoring case)" })),
+            offset: t.Optional(t.Integer({ minimum: 0, description: "Skip this many of the matching names (sorted)" })),
+            limit: t.Optional(t.Integer({ minimum: 1, description: "At most this many names" })),
+          },
+          { additionalProperties: true },
+        ),
+        response: { 200: TopicListWithDetails },
+        detail: {
+          tags: ["topics"],
+          summary: "List topic names, a page of them; with details=true, each topic's partitions, messages and size",
+          description:
+            "Read-only. Names are sorted; `contains`, `offset` and `limit` select a page and add `total` (the names matching). With `details=true` the broker adds up each partition's offsets and size from its leader, asking each other broker once for everything it leads; a partition whose leader cannot be reached is counted in `unreported_partitions` and left out of the totals.",
+        },
+      },
     )
     .get(
       "/topics/:topic",

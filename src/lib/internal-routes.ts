@@ -17,6 +17,10 @@ export const INTERNAL_ROUTES = {
   offsets: "/internal/partitions/offsets",
   /** A follower's fetch from a partition's leader (binary framing, cluster/replication/fetch-wire.ts). */
   replicaFetch: "/internal/replication/fetch",
+  /** The ranges of every partition the answering broker leads, by topic (to summarize all topics). */
+  allOffsets: "/internal/partitions/all-offsets",
+  /** The answering broker's message counters and disk use (for cluster-wide rates). */
+  stats: "/internal/stats",
   /** A consumer-group call run on its coordinator. */
   groups: "/internal/groups",
   /** Messages of the metadata quorum (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot). */

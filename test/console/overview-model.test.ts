@@ -50,6 +50,21 @@ describe("overview model", () => {
     expect(o.warnings).toEqual(["Broker 3 (localhost:8082) is unreachable: it leads 2 partitions", "2 partitions have no live leader (offline)"]);
   });
 
+  test("disk used per broker from GET /cluster/metrics, where /cluster does not say", () => {
+    const cluster: ClusterAnswer = {
+      broker: 1,
+      controller: 1,
+      metadata_version: 3,
+      brokers: [broker(1, true, { disk_bytes: 2048 }), broker(2, true), broker(3, false)],
+    };
+    const o = buildOverview(cluster, metadata(false), new Map([[1, 1], [2, 4096]]));
+    expect(o.brokers.map((b) => [b.id, b.diskBytes])).toEqual([
+      [1, 2048],
+      [2, 4096],
+      [3, null],
+    ]);
+  });
+
   test("replication fields light up when the API reports them", () => {
     const cluster: ClusterAnswer = {
       broker: 1,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { pushBounded, ratesBetween, scrapeOf } from "../../src/console/rates.ts";
+import { clusterRatesBetween, clusterScrapeOf, pushBounded, ratesBetween, scrapeOf } from "../../src/console/rates.ts";
 
 const metrics = (produced: Record<string, number>, consumed: number): string =>
   [
@@ -36,5 +36,51 @@ describe("rates from successive scrapes", () => {
   test("sparkline values are bounded", () => {
     expect(pushBounded([1, 2, 3], 4, 3)).toEqual([2, 3, 4]);
     expect(pushBounded([], 1, 3)).toEqual([1]);
+  });
+});
+
+describe("cluster rates from GET /cluster/metrics", () => {
+  const counters = (produced: number, consumed: number, byTopic: Record<string, number>, disk: number) => ({
+    produced_total: produced,
+    consumed_total: consumed,
+    bytes_in_total: 0,
+    bytes_out_total: 0,
+    produced_by_topic: byTopic,
+    consumed_by_topic: {},
+    disk_bytes: disk,
+    partition_logs: 1,
+  });
+  const answer = (rows: Array<[number, ReturnType<typeof counters> | null]>) => ({
+    broker: 1,
+    brokers: rows.map(([id, metrics]) => ({ id, address: `h:${id}`, self: id === 1, alive: metrics !== null, error: metrics === null ? "down" : null, metrics })),
+  });
+
+  test("each broker's increase, added up; per broker and per topic too; disk per broker", () => {
+    const before = clusterScrapeOf(answer([[1, counters(100, 10, { a: 100 }, 5)], [2, counters(50, 0, { a: 20, b: 30 }, 7)]]), 0);
+    const after = clusterScrapeOf(answer([[1, counters(300, 30, { a: 300 }, 6)], [2, counters(90, 20, { a: 20, b: 70 }, 9)]]), 2000);
+    expect([...after.diskBytes]).toEqual([
+      [1, 6],
+      [2, 9],
+    ]);
+    const rates = clusterRatesBetween(before, after);
+    expect(rates?.producedPerSec).toBe(120);
+    expect(rates?.consumedPerSec).toBe(20);
+    expect([...(rates?.producedPerSecByTopic ?? [])]).toEqual([
+      ["a", 100],
+      ["b", 20],
+    ]);
+    expect([...(rates?.byBroker ?? [])]).toEqual([
+      [1, { producedPerSec: 100, consumedPerSec: 10 }],
+      [2, { producedPerSec: 20, consumedPerSec: 10 }],
+    ]);
+  });
+
+  test("a broker that stops answering drops out of the sum instead of looking like a reset", () => {
+    const before = clusterScrapeOf(answer([[1, counters(100, 0, {}, 0)], [2, counters(1_000_000, 0, {}, 0)]]), 0);
+    const after = clusterScrapeOf(answer([[1, counters(200, 0, {}, 0)], [2, null]]), 1000);
+    const rates = clusterRatesBetween(before, after);
+    expect(rates?.producedPerSec).toBe(100);
+    expect([...(rates?.byBroker.keys() ?? [])]).toEqual([1]);
+    expect(clusterRatesBetween(after, after)).toBeNull();
   });
 });

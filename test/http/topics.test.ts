@@ -118,6 +118,49 @@ describe("GET /list-topics, /topics", () => {
     expect(await f.call("GET", "/list-topics")).toEqual({ status: 200, body: { topics: ["a", "b"] } });
     expect(await f.call("GET", "/topics")).toEqual({ status: 200, body: { topics: ["a", "b"] } });
   });
+
+  test("details=true adds each topic's partitions, messages and size in one answer", async () => {
+    await f.call("POST", "/create-topic", { topic: "b", partitions: 1 });
+    await f.call("POST", "/create-topic", { topic: "a", partitions: 3 });
+    await f.call("POST", "/produce", { topic: "a", messages: [{ message: "x", partition: 0 }, { message: "yy", partition: 2 }, { message: "z", partition: 2 }] });
+    const res = await f.call("GET", "/topics?details=true");
+    expect(res.status).toBe(200);
+    expect(res.body.topics).toEqual(["a", "b"]);
+    const described = (await f.call("GET", "/topics/a")).body.partitions as Array<{ size_bytes: number }>;
+    const size = described.reduce((sum, p) => sum + p.size_bytes, 0);
+    expect(size).toBeGreaterThan(0);
+    const [a, b] = res.body.details;
+    expect(a).toEqual({
+      topic: "a",
+      created_at: a.created_at,
+      schema_version: null,
+      partitions: 3,
+      replication_factor: 1,
+      messages: 3,
+      size_bytes: size,
+      unreported_partitions: 0,
+    });
+    expect(typeof a.created_at).toBe("number");
+    expect(b).toMatchObject({ topic: "b", partitions: 1, messages: 0, size_bytes: 0, unreported_partitions: 0 });
+    expect(await f.call("GET", "/topics?details=false")).toEqual({ status: 200, body: { topics: ["a", "b"] } });
+    expect((await f.call("GET", "/topics?details=true&details=true")).status).toBe(400);
+    expect(res.body.total).toBe(2);
+  });
+
+  test("contains, offset and limit select a page of the sorted names and say how many match", async () => {
+    for (const name of ["orders", "Orders-eu", "payments", "orders.v2", "users"]) await f.call("POST", "/create-topic", { topic: name, partitions: 1 });
+    expect(await f.call("GET", "/topics?contains=ORDER")).toEqual({ status: 200, body: { topics: ["Orders-eu", "orders", "orders.v2"], total: 3 } });
+    expect(await f.call("GET", "/topics?contains=order&offset=1&limit=1")).toEqual({ status: 200, body: { topics: ["orders"], total: 3 } });
+    expect(await f.call("GET", "/topics?offset=4")).toEqual({ status: 200, body: { topics: ["users"], total: 5 } });
+    const page = await f.call("GET", "/topics?details=true&limit=2&offset=3");
+    expect(page.body.topics).toEqual(["payments", "users"]);
+    expect(page.body.total).toBe(5);
+    expect(page.body.details.map((d: { topic: string }) => d.topic)).toEqual(["payments", "users"]);
+    for (const bad of ["limit=0", "offset=-1", "offset=1e3", "limit=x", "offset=1&offset=2", "contains=a&contains=b"]) {
+      const answer = await f.call("GET", `/topics?${bad}`);
+      expect([bad, answer.status, answer.body.error]).toEqual([bad, 400, "INVALID_REQUEST"]);
+    }
+  });
 });
 
 describe("GET /metadata", () => {

@@ -236,6 +236,9 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
     await page.goto(url("/console/topics"));
     await page.locator("[data-topic=scratch]").waitFor();
     await untilTrue("both topics listed", async () => (await text("[data-testid=topics-range]")) === "1–2 of 2");
+    // every partition's totals come from its leader in one answer (GET /topics?details=true)
+    expect(await text("[data-topic=orders] td:nth-child(4)")).toBe("2,002");
+    expect(await text("[data-topic=orders] td:nth-child(3)")).toBe("1");
     await shot("14-topics-list");
     await page.getByLabel("Topic name contains").fill("scr");
     await untilTrue("the name filter", async () => (await text("[data-testid=topics-range]")) === "1–1 of 1");
@@ -255,12 +258,15 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
   test("overview: a killed broker is marked down, and its partitions are counted offline", async () => {
     await page.goto(url("/console"));
     await until("no offline partitions", () => text("[data-stat='Offline partitions']"), (t) => t === "0");
+    // disk used per broker, gathered by broker 1 from each (GET /cluster/metrics): broker 2 holds orders/1
+    await until("broker 2's disk", () => text("[data-broker='2'] td:nth-child(9)"), (t) => t.endsWith("KiB"));
     await cluster.broker(3).kill9();
     await page.locator("[data-broker='3'] [data-state=unreachable]").waitFor({ timeout: 60_000 });
     // broker 3 leads orders' partition 2
     await until("offline partitions", () => text("[data-stat='Offline partitions']"), (t) => t === "1");
     expect(await text("[data-stat='Brokers']")).toBe("2 / 3 alive");
     expect(await text("[data-testid=broker-warnings]")).toContain("Broker 3");
+    await until("broker 3 left out of the rates", () => text("[data-testid=rates-missing]"), (t) => t.includes("Broker 3"));
     await shot("16-overview-broker-down");
     await page.emulateMedia({ colorScheme: "dark" });
     await shot("17-overview-broker-down-dark");

@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { formatBytes, formatCount, formatRate } from "../format.ts";
 import { buildOverview, type Overview } from "../overview-model.ts";
-import { pushBounded, type Rates, ratesBetween, type Scrape, scrapeOf } from "../rates.ts";
-import type { ClusterAnswer, MetadataAnswer } from "../types.ts";
+import { type ClusterRates, type ClusterScrape, clusterRatesBetween, clusterScrapeOf, pushBounded } from "../rates.ts";
+import type { ClusterAnswer, ClusterMetricsAnswer, MetadataAnswer } from "../types.ts";
 import { ErrorMessage, Loaded, NotReported, Sparkline, Stat } from "./components.tsx";
 import { useApi } from "./use-api.ts";
 
@@ -11,37 +11,52 @@ const REFRESH_MS = 2000;
 const SPARK_POINTS = 30;
 
 export interface LiveRates {
-  rates: Rates | null;
+  rates: ClusterRates | null;
   produced: number[];
   consumed: number[];
+  /** Disk used per broker id, from the last answer. */
+  disk: Map<number, number>;
+  /** Brokers whose counters were missing from the last answer, with why. */
+  missing: Array<{ broker: string; error: string }>;
   error: string | null;
 }
 
-/** Scrapes this broker's /metrics every `intervalMs` and keeps the rates between scrapes. */
+/**
+ * Asks the serving broker for every broker's counters (GET /cluster/metrics) every
+ * `intervalMs` and keeps the cluster's rates between answers: the other brokers'
+ * /metrics are another origin, so the serving broker gathers them.
+ */
 export function useRates(intervalMs = REFRESH_MS): LiveRates {
-  const [state, setState] = useState<LiveRates>({ rates: null, produced: [], consumed: [], error: null });
-  const last = useRef<Scrape | null>(null);
+  const [state, setState] = useState<LiveRates>({ rates: null, produced: [], consumed: [], disk: new Map(), missing: [], error: null });
+  const last = useRef<ClusterScrape | null>(null);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async (): Promise<void> => {
-      const answer = await api.text("/metrics");
+      const answer = await api.get<ClusterMetricsAnswer>("/cluster/metrics");
       if (stopped) return;
       if (answer.ok) {
-        const scrape = scrapeOf(answer.value, performance.now());
+        const scrape = clusterScrapeOf(answer.value, performance.now());
         const before = last.current;
         last.current = scrape;
-        const rates = before === null ? null : ratesBetween(before, scrape);
-        if (rates !== null)
-          setState((s) => ({
-            rates,
-            produced: pushBounded(s.produced, rates.producedPerSec, SPARK_POINTS),
-            consumed: pushBounded(s.consumed, rates.consumedPerSec, SPARK_POINTS),
-            error: null,
-          }));
+        const rates = before === null ? null : clusterRatesBetween(before, scrape);
+        const missing = answer.value.brokers.flatMap((b) =>
+          b.metrics === null ? [{ broker: b.id === null ? b.address : `Broker ${b.id}`, error: b.error ?? "no counters" }] : [],
+        );
+        setState((s) => ({
+          rates: rates ?? s.rates,
+          produced: rates === null ? s.produced : pushBounded(s.produced, rates.producedPerSec, SPARK_POINTS),
+          consumed: rates === null ? s.consumed : pushBounded(s.consumed, rates.consumedPerSec, SPARK_POINTS),
+          disk: scrape.diskBytes,
+          missing,
+          error: null,
+        }));
       } else setState((s) => ({ ...s, error: `${answer.error.code}: ${answer.error.message}` }));
-      timer = setTimeout(() => void tick(), intervalMs);
+      // A rate needs two answers: the second comes after a second, not a whole interval.
+      answers += answer.ok ? 1 : 0;
+      timer = setTimeout(() => void tick(), answers === 1 ? Math.min(1000, intervalMs) : intervalMs);
     };
+    let answers = 0;
     void tick();
     return () => {
       stopped = true;
@@ -61,7 +76,7 @@ export function OverviewView() {
       <Loaded result={cluster.result} what="the cluster">
         {(c) => (
           <Loaded result={metadata.result} what="the metadata">
-            {(m) => <OverviewBody overview={buildOverview(c, m)} cluster={c} live={live} />}
+            {(m) => <OverviewBody overview={buildOverview(c, m, live.disk)} cluster={c} live={live} />}
           </Loaded>
         )}
       </Loaded>
@@ -106,10 +121,15 @@ function OverviewBody({ overview, cluster, live }: { overview: Overview; cluster
         </Stat>
       </div>
       <p class="muted small">
-        Rates are counted by broker {cluster.broker} (the one serving this page) for the {led} partition{led === 1 ? "" : "s"} it
-        leads; metadata version {cluster.metadata_version}.
+        Rates are the whole cluster's: each broker counts the partitions it leads, and broker {cluster.broker} (serving this
+        page, leading {led} partition{led === 1 ? "" : "s"}) gathers them; metadata version {cluster.metadata_version}.
       </p>
       {live.error !== null ? <ErrorMessage error={{ status: 0, code: "METRICS", message: live.error }} what="Metrics" /> : null}
+      {live.missing.length > 0 ? (
+        <p class="muted small" data-testid="rates-missing">
+          Not in the rates: {live.missing.map((m) => `${m.broker} (${m.error})`).join("; ")}.
+        </p>
+      ) : null}
       <h2>Brokers</h2>
       <table class="grid" data-testid="brokers">
         <thead>
@@ -119,6 +139,8 @@ function OverviewBody({ overview, cluster, live }: { overview: Overview; cluster
             <th scope="col">State</th>
             <th scope="col">Role</th>
             <th scope="col" class="num">Partitions led</th>
+            <th scope="col" class="num">Produce rate</th>
+            <th scope="col" class="num">Consume rate</th>
             <th scope="col" class="num">Last heartbeat</th>
             <th scope="col" class="num">Disk used</th>
           </tr>
@@ -141,6 +163,8 @@ function OverviewBody({ overview, cluster, live }: { overview: Overview; cluster
                 {b.quorumLeader === true ? <span class="tag">quorum leader</span> : null}
               </td>
               <td class="num">{formatCount(b.partitionsLed)}</td>
+              <td class="num">{formatRate(b.id === null ? null : live.rates?.byBroker.get(b.id)?.producedPerSec)}</td>
+              <td class="num">{formatRate(b.id === null ? null : live.rates?.byBroker.get(b.id)?.consumedPerSec)}</td>
               <td class="num">{b.lastHeartbeatMs === null ? "—" : `${formatCount(b.lastHeartbeatMs)} ms ago`}</td>
               <td class="num">{b.diskBytes === null ? <NotReported /> : formatBytes(b.diskBytes)}</td>
             </tr>

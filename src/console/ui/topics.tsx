@@ -1,28 +1,21 @@
 import { useState } from "preact/hooks";
 import { api, type ApiFailure, pathOf } from "../api.ts";
 import { acceptedTopicSettings, TOPIC_SETTINGS } from "../capabilities.ts";
-import { formatBytes, formatCount, formatRate, messageCount } from "../format.ts";
+import { formatBytes, formatCount, formatRate } from "../format.ts";
 import { lagByTopic } from "../group-model.ts";
 import { defaultMessages, routeHref } from "../route.ts";
-import type { GroupAnswer, GroupsAnswer, MetadataAnswer, TopicAnswer } from "../types.ts";
+import type { GroupAnswer, GroupsAnswer, TopicsDetailsAnswer, TopicTotals } from "../types.ts";
 import { ErrorMessage, Loaded } from "./components.tsx";
 import { go } from "./navigation.ts";
 import { useRates } from "./overview.tsx";
 import { limited, useApi } from "./use-api.ts";
 
 const REFRESH_MS = 5000;
-/** Topics described per page: each costs a describe call (and its leaders' answers) per refresh. */
+/** Topics per page, with their totals in one answer (GET /topics?details=true&offset&limit). */
 export const TOPICS_PER_PAGE = 100;
 
-interface TopicRow {
-  name: string;
-  partitions: number;
-  described: TopicAnswer | null;
-  error: ApiFailure | null;
-}
-
 interface TopicsData {
-  rows: TopicRow[];
+  rows: TopicTotals[];
   /** Topics matching the name filter, on every page. */
   matching: number;
   lag: Map<string, Array<{ group: string; lag: number | null }>>;
@@ -30,22 +23,11 @@ interface TopicsData {
 }
 
 async function loadTopics(signal: AbortSignal, nameFilter: string, page: number) {
-  const meta = await api.get<MetadataAnswer>("/metadata", signal);
-  if (!meta.ok) return meta;
-  const needle = nameFilter.trim().toLowerCase();
-  const all = Object.keys(meta.value.topic_partitions)
-    .filter((n) => n.toLowerCase().includes(needle))
-    .sort();
-  const names = all.slice(page * TOPICS_PER_PAGE, (page + 1) * TOPICS_PER_PAGE);
-  const described = await limited(
-    names.map((n) => () => api.get<TopicAnswer>(pathOf("topics", n), signal)),
-    6,
-  );
-  const rows: TopicRow[] = names.map((name, i) => {
-    const d = described[i];
-    return { name, partitions: meta.value.topic_partitions[name].partitions.length, described: d.ok ? d.value : null, error: d.ok ? null : d.error };
-  });
-  const groups = await api.get<GroupsAnswer>("/groups", signal);
+  const query = new URLSearchParams({ details: "true", offset: String(page * TOPICS_PER_PAGE), limit: String(TOPICS_PER_PAGE) });
+  if (nameFilter.trim() !== "") query.set("contains", nameFilter.trim());
+  // The page of topics and the groups are asked at once; the lag needs both.
+  const [topics, groups] = await Promise.all([api.get<TopicsDetailsAnswer>(`/topics?${query}`, signal), api.get<GroupsAnswer>("/groups", signal)]);
+  if (!topics.ok) return topics;
   let lag = new Map<string, Array<{ group: string; lag: number | null }>>();
   let groupsError: ApiFailure | null = null;
   if (groups.ok) {
@@ -55,20 +37,7 @@ async function loadTopics(signal: AbortSignal, nameFilter: string, page: number)
     );
     lag = lagByTopic(each.flatMap((g) => (g.ok ? [g.value] : [])));
   } else groupsError = groups.error;
-  return { ok: true as const, value: { rows, matching: all.length, lag, groupsError } satisfies TopicsData };
-}
-
-function totals(t: TopicAnswer | null): { messages: number | null; size: number | null } {
-  if (t === null) return { messages: null, size: null };
-  let messages = 0;
-  let size = 0;
-  for (const p of t.partitions) {
-    const n = messageCount(p.start_offset, p.end_offset);
-    if (n === null || p.size_bytes === undefined) return { messages: null, size: null };
-    messages += n;
-    size += p.size_bytes;
-  }
-  return { messages, size };
+  return { ok: true as const, value: { rows: topics.value.details, matching: topics.value.total, lag, groupsError } satisfies TopicsData };
 }
 
 export function TopicsView() {
@@ -98,19 +67,26 @@ export function TopicsView() {
         {(data) => (
           <>
             {data.groupsError !== null ? <ErrorMessage error={data.groupsError} what="Consumer groups" /> : null}
-            <div class="form-row">
-              <span class="muted" data-testid="topics-range">
-                {data.matching === 0 ? "No topic" : `${page * TOPICS_PER_PAGE + 1}–${page * TOPICS_PER_PAGE + data.rows.length} of ${formatCount(data.matching)}`}
-              </span>
-              <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
-                ← Previous
-              </button>
-              <button type="button" disabled={(page + 1) * TOPICS_PER_PAGE >= data.matching} onClick={() => setPage(page + 1)}>
-                Next →
-              </button>
-            </div>
+            {/* No pager over an empty list: "No topics yet." below says it once. */}
+            {data.matching > 0 || page > 0 ? (
+              <div class="form-row">
+                <span class="muted" data-testid="topics-range">
+                  {data.rows.length === 0
+                    ? `Nothing on page ${page + 1} of ${formatCount(data.matching)} topics`
+                    : `${page * TOPICS_PER_PAGE + 1}–${page * TOPICS_PER_PAGE + data.rows.length} of ${formatCount(data.matching)}`}
+                </span>
+                <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+                  ← Previous
+                </button>
+                <button type="button" disabled={(page + 1) * TOPICS_PER_PAGE >= data.matching} onClick={() => setPage(page + 1)}>
+                  Next →
+                </button>
+              </div>
+            ) : null}
             {data.rows.length === 0 ? (
-              <p class="muted">{nameFilter === "" ? "No topics yet." : "No topic name contains that."}</p>
+              data.matching > 0 ? null : (
+                <p class="muted">{nameFilter === "" ? "No topics yet." : "No topic name contains that."}</p>
+              )
             ) : (
               <table class="grid" data-testid="topics">
                 <thead>
@@ -120,29 +96,33 @@ export function TopicsView() {
                     <th scope="col" class="num">Replication</th>
                     <th scope="col" class="num">Messages</th>
                     <th scope="col" class="num">Size</th>
-                    <th scope="col" class="num" title="Counted by the broker serving this page, for the partitions it leads">
-                      Produce rate*
-                    </th>
+                    <th scope="col" class="num">Produce rate</th>
                     <th scope="col">Consumer groups (lag)</th>
                   </tr>
                 </thead>
                 <tbody>
                   {data.rows.map((r) => {
-                    const t = totals(r.described);
-                    const rf = r.described === null ? null : (r.described.replication_factor ?? Math.max(...r.described.partitions.map((p) => p.replicas.length)));
+                    const partial = r.unreported_partitions > 0;
+                    const unreported = `${r.unreported_partitions} of ${r.partitions} partitions not counted: their leader did not answer`;
                     return (
-                      <tr key={r.name} data-topic={r.name}>
+                      <tr key={r.topic} data-topic={r.topic}>
                         <td>
-                          <a href={routeHref({ view: "topic", topic: r.name, messages: defaultMessages() })}>{r.name}</a>
-                          {r.error !== null ? <div class="error small">{r.error.code}: {r.error.message}</div> : null}
+                          <a href={routeHref({ view: "topic", topic: r.topic, messages: defaultMessages() })}>{r.topic}</a>
+                          {partial ? <div class="error small">{unreported}</div> : null}
                         </td>
                         <td class="num">{r.partitions}</td>
-                        <td class="num">{rf === null ? "—" : rf}</td>
-                        <td class="num">{formatCount(t.messages)}</td>
-                        <td class="num">{formatBytes(t.size)}</td>
-                        <td class="num">{formatRate(live.rates?.producedPerSecByTopic.get(r.name) ?? (live.rates === null ? null : 0))}</td>
+                        <td class="num">{r.replication_factor}</td>
+                        <td class="num" title={partial ? unreported : undefined}>
+                          {partial ? "≥ " : ""}
+                          {formatCount(r.messages)}
+                        </td>
+                        <td class="num" title={partial ? unreported : undefined}>
+                          {partial ? "≥ " : ""}
+                          {formatBytes(r.size_bytes)}
+                        </td>
+                        <td class="num">{formatRate(live.rates?.producedPerSecByTopic.get(r.topic) ?? (live.rates === null ? null : 0))}</td>
                         <td>
-                          {(data.lag.get(r.name) ?? []).map((g) => (
+                          {(data.lag.get(r.topic) ?? []).map((g) => (
                             <a class="tag" key={g.group} href={routeHref({ view: "group", group: g.group })}>
                               {g.group}: {g.lag === null ? "?" : formatCount(g.lag)}
                             </a>
@@ -154,7 +134,6 @@ export function TopicsView() {
                 </tbody>
               </table>
             )}
-            <p class="muted small">* produce rate as counted by the broker serving this page (each broker counts the partitions it leads).</p>
           </>
         )}
       </Loaded>
@@ -162,7 +141,18 @@ export function TopicsView() {
   );
 }
 
+/** The form is built when first opened: it reads the OpenAPI document (tens of KB), which the list itself does not need. */
 function CreateTopic({ onCreated }: { onCreated: () => void }) {
+  const [opened, setOpened] = useState(false);
+  return (
+    <details class="panel" onToggle={(e) => e.currentTarget.open && setOpened(true)}>
+      <summary>Create a topic</summary>
+      {opened ? <CreateTopicForm onCreated={onCreated} /> : null}
+    </details>
+  );
+}
+
+function CreateTopicForm({ onCreated }: { onCreated: () => void }) {
   const openapi = useApi((signal) => api.get<unknown>("/swagger/json", signal), "openapi");
   const settings = openapi.result?.ok === true ? acceptedTopicSettings(openapi.result.value) : [];
   const missing = TOPIC_SETTINGS.filter((s) => !settings.some((a) => a.field === s.field));
@@ -185,8 +175,7 @@ function CreateTopic({ onCreated }: { onCreated: () => void }) {
     go({ view: "topic", topic: name.trim(), messages: defaultMessages() });
   };
   return (
-    <details class="panel" open={false}>
-      <summary>Create a topic</summary>
+    <>
       <form onSubmit={(e) => void submit(e)} class="form-row" aria-label="Create a topic">
         <label>
           Name
@@ -217,6 +206,6 @@ function CreateTopic({ onCreated }: { onCreated: () => void }) {
         <p class="muted small">This broker's API does not take {missing.map((s) => s.label.toLowerCase()).join(", ")} yet; the fields appear when it does.</p>
       ) : null}
       {error !== null ? <ErrorMessage error={error} what="Not created" /> : null}
-    </details>
+    </>
   );
 }
