@@ -16,6 +16,8 @@ export interface ProduceRecord {
   headers: RecordHeader[];
   /** Explicit partition; wins over the key. */
   partition?: number;
+  /** The producer's timestamp (ms since the epoch; Kafka's CreateTime); default: when appended. */
+  timestamp?: number;
 }
 
 export interface ProduceAck {
