@@ -3,6 +3,7 @@ import { CLUSTER, LAUNCHER } from "../config/cluster.ts";
 import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
+import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
 import { readBrokerSettings } from "../config/broker-settings.ts";
 import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
 import { envName } from "../config/setting.ts";
@@ -20,6 +21,36 @@ import { removePortFile, writePortFile } from "./port-file.ts";
 export interface BrokerStart {
   config: BrokerConfig;
   portFile?: string;
+  /** The Kafka listener; absent with --kafka-port off (a single broker's default). */
+  kafka?: KafkaStart;
+}
+
+/** The Kafka listener's options as BrokerNode takes them (port 0: a free one). */
+export interface KafkaStart {
+  host: string;
+  port: number;
+  advertise: string;
+  maxRequestBytes: number;
+  maxConnections: number;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+}
+
+/** The Kafka listener from --kafka-* flags, or undefined when it is off. */
+export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.env): KafkaStart | undefined {
+  const kafka = readSection(KAFKA, flags, env);
+  const port = parseKafkaPort(kafka.port);
+  if (port === undefined) return undefined;
+  const bound = port === "auto" ? 0 : port;
+  return {
+    host,
+    port: bound,
+    advertise: kafka.advertise ?? `localhost:${bound}`,
+    maxRequestBytes: kafka.maxRequestBytes,
+    maxConnections: kafka.maxConnections,
+    autoCreateTopics: kafka.autoCreateTopics === "on",
+    defaultPartitions: kafka.defaultPartitions,
+  };
 }
 
 export function configFromFlags(flags: Flags, env: Env = process.env): BrokerStart {
@@ -46,7 +77,12 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       },
     }),
     ...(http.portFile !== undefined ? { portFile: http.portFile } : {}),
+    ...withKafka(kafkaFromFlags(flags, http.host, env)),
   };
+}
+
+function withKafka(kafka: KafkaStart | undefined): { kafka?: KafkaStart } {
+  return kafka === undefined ? {} : { kafka };
 }
 
 /** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
@@ -58,7 +94,11 @@ export async function runBroker(start: BrokerStart): Promise<number> {
   }
   let node: BrokerNode;
   try {
-    node = BrokerNode.open(start.config, { log: (line) => console.log(line), warn: (m) => console.warn(`warning: ${m}`) });
+    node = BrokerNode.open(start.config, {
+      log: (line) => console.log(line),
+      warn: (m) => console.warn(`warning: ${m}`),
+      ...(start.kafka !== undefined ? { kafka: start.kafka } : {}),
+    });
   } catch (error) {
     console.error(`Error: ${(error as Error).message}`);
     return 1;
@@ -87,6 +127,7 @@ export async function runBroker(start: BrokerStart): Promise<number> {
     }
   }
   console.log(`Broker ${config.id} running on :${config.port}`);
+  if (node.kafka !== undefined) console.log(`Kafka listener on :${node.kafka.port} (advertised as ${node.kafka.advertise})`);
 
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (finish = r));
@@ -149,7 +190,7 @@ function passThrough(rawArgs: string[]): string[] {
 
 export default defineCommand({
   meta: { name: "broker", description: "Run a broker (--id --port), or a local cluster of N brokers (--count=N)" },
-  args: argsOf(CORE, HTTP, CLUSTER, LAUNCHER),
+  args: argsOf(CORE, HTTP, CLUSTER, LAUNCHER, KAFKA, KAFKA_LAUNCHER),
   async run({ args, rawArgs }) {
     try {
       if (args.count !== undefined && args["base-port"] !== undefined && /^\s*0+\s*$/.test(args["base-port"]))
