@@ -154,6 +154,22 @@ export async function runBroker(start: BrokerStart): Promise<number> {
   return code;
 }
 
+/**
+ * The Kafka port of broker 1 of a local cluster: --kafka-base-port, else the HTTP base
+ * port + 1012 (so 9092.. with the default 8080..; ports chosen with --base-port carry
+ * their Kafka ports along instead of every cluster on a machine racing for 9092).
+ * `--kafka-port=off` runs the cluster without Kafka listeners; a port there is refused
+ * (each broker gets its own).
+ */
+function launcherKafkaBase(args: Flags, basePort: number): number | undefined {
+  const given = readGiven(KAFKA.port, args);
+  if (given !== undefined) {
+    if (parseKafkaPort(given) === undefined) return undefined;
+    throw configError("--count gives each broker its Kafka port from --kafka-base-port (default: --base-port + 1012, so 9092..); --kafka-port with it takes only off");
+  }
+  return readGiven(KAFKA_LAUNCHER.basePort, args) ?? basePort + (KAFKA_LAUNCHER.basePort.default - HTTP.port.default);
+}
+
 /** Bun names only the errno (e.g. EINVAL for a --host that is no address of this machine). */
 function listenFailure(error: unknown, config: BrokerConfig): string {
   if (error instanceof StreamNestError) return error.message;
@@ -161,13 +177,13 @@ function listenFailure(error: unknown, config: BrokerConfig): string {
 }
 
 /** Flags a launched broker gets from the launcher itself, so not passed through. */
-const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers", "cluster-secret"]);
+const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers", "cluster-secret", "kafka-port", "kafka-base-port"]);
 
 /** Flags of one broker that the launcher decides itself for each broker it runs. */
-const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise", "port-file"] as const;
+const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise", "port-file", "kafka-advertise"] as const;
 
 /** The same, as environment variables: every launched broker would inherit them. */
-const SINGLE_BROKER_SETTINGS = [CORE.id, HTTP.port, CLUSTER.peers, CLUSTER.advertise, HTTP.portFile];
+const SINGLE_BROKER_SETTINGS = [CORE.id, HTTP.port, CLUSTER.peers, CLUSTER.advertise, HTTP.portFile, KAFKA.advertise];
 
 function passThrough(rawArgs: string[]): string[] {
   const out: string[] = [];
@@ -213,14 +229,17 @@ export default defineCommand({
         // Every broker would refuse a bad flag the same way: say it once, start nothing.
         configFromFlags({ ...args, id: "1", port: String(basePort), "data-dir": undefined, peers: undefined, "cluster-secret": undefined });
         const secret = readSection(CLUSTER, args).clusterSecret;
+        const kafkaBasePort = launcherKafkaBase(args, basePort);
         const code = await runLocalCluster({
           count,
           basePort,
+          ...(kafkaBasePort !== undefined ? { kafkaBasePort } : {}),
           dataDir: readSection(CORE, args).dataDir ?? "data",
           // One line for an unusable folder, rather than every broker failing on it.
           prepareDataDir: (dir) => dataDirProblem(dir),
           host: readGiven(HTTP.host, args),
-          brokerArgs: passThrough(rawArgs),
+          // Off for the cluster is off for each broker, whatever its environment says.
+          brokerArgs: [...passThrough(rawArgs), ...(kafkaBasePort === undefined ? ["--kafka-port=off"] : [])],
           // By environment, as the launcher hands over a generated one: argv is public in `ps`.
           ...(secret !== undefined && secret !== "" ? { clusterSecret: secret } : {}),
         });

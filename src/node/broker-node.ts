@@ -78,8 +78,13 @@ export class BrokerNode {
     const app = createApp(this.broker, { cluster: this.link });
     this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
     this.early = undefined;
-    if (this.hooks.kafka)
-      this.kafka = await KafkaAdapter.start(this.broker, this.hooks.kafka, { log: this.hooks.log ?? ((line) => console.log(line)) });
+    if (this.hooks.kafka) {
+      this.kafka = await KafkaAdapter.start(this.broker, this.hooks.kafka, {
+        log: this.hooks.log ?? ((line) => console.log(line)),
+        peerKafkaAddress: (id) => this.link.kafkaAddressOf(id),
+      });
+      this.link.setKafkaAddress(this.kafka.advertise);
+    }
     this.link.start();
   }
 
