@@ -4,6 +4,7 @@ import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import { jsonBodyParser } from "./body.ts";
 import type { RouteContext } from "./context.ts";
 import { clusterRoutes } from "./cluster.ts";
+import { consoleRoutes } from "./console.ts";
 import { consumeRoutes } from "./consume.ts";
 import { errorAnswer, routeMethods } from "./errors.ts";
 import { groupRoutes } from "./groups.ts";
@@ -52,6 +53,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
       return Response.json(answer.body, { status: answer.status, headers: answer.allow === undefined ? undefined : { allow: answer.allow } });
     })
     .use(openApiRoutes())
+    .use(consoleRoutes())
     .use(topicRoutes(context))
     .use(metadataRoutes(context))
     .use(schemaRoutes(context))

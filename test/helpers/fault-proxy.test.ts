@@ -203,9 +203,10 @@ describe("cut (blackhole)", () => {
     fresh.socket.write(payloads[1]);
     // More than the kernel's socket buffers hold: the rest waits in the senders.
     await untilTrue("both senders backed up", async () => open.socket.writableLength > 0 && fresh.socket.writableLength > 0, 5_000);
+    // Whether the senders stay backed up after this depends on how far the kernel grows
+    // its socket buffers (it did absorb all 24 MB once, in a full-suite run); what the
+    // blackhole promises is that nothing reaches the target until the heal.
     await Bun.sleep(QUIET_MS);
-    expect(open.socket.writableLength).toBeGreaterThan(0);
-    expect(fresh.socket.writableLength).toBeGreaterThan(0);
     expect(proxy.stats().bytesToTarget).toBe(6);
     proxy.heal();
     expect((await open.waitForBytes(6 + payloads[0].length, 30_000)).subarray(6).equals(payloads[0])).toBe(true);

@@ -1,0 +1,148 @@
+/**
+ * The answers of the public HTTP API the console reads, as the OpenAPI document at
+ * /swagger/json describes them. Fields the API may gain (replication: `isr`,
+ * `under_replicated`, …) are optional so the views light up when they appear.
+ */
+
+export interface ErrorAnswer {
+  error: string;
+  message: string;
+  details?: unknown;
+}
+
+export interface ClusterBroker {
+  id: number | null;
+  address: string;
+  alive: boolean;
+  controller: boolean;
+  self: boolean;
+  metadata_version: number | null;
+  last_heartbeat_ms: number | null;
+  /** Not in today's API: a fenced broker (KRaft) once replication lands. */
+  fenced?: boolean;
+  /** Not in today's API. */
+  disk_bytes?: number;
+}
+
+export interface ClusterAnswer {
+  broker: number;
+  controller: number;
+  metadata_version: number;
+  brokers: ClusterBroker[];
+  /** Not in today's API: the quorum leader once the Raft metadata log lands. */
+  quorum_leader?: number;
+}
+
+export interface MetadataPartition {
+  partition: number;
+  broker: string;
+  leader: number;
+  replicas?: number[];
+  isr?: number[];
+}
+
+export interface MetadataAnswer {
+  topic_partitions: Record<string, { partitions: MetadataPartition[] }>;
+  brokers: Array<{ id: number; address: string }>;
+  version: number;
+}
+
+export interface TopicPartition {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  leader_epoch: number;
+  broker: string;
+  start_offset?: number;
+  end_offset?: number;
+  size_bytes?: number;
+  /** Not in today's API. */
+  isr?: number[];
+  /** Not in today's API. */
+  high_watermark?: number;
+}
+
+export interface TopicAnswer {
+  topic: string;
+  created_at: number;
+  schema_version: number | null;
+  partitions: TopicPartition[];
+  /** Not in today's API: topic settings (retention, min ISR, …). */
+  config?: Record<string, string | number | boolean | null>;
+  replication_factor?: number;
+}
+
+export interface ConsoleRecord {
+  offset: number;
+  key: string | null;
+  message: string;
+  headers: Record<string, string>;
+  timestamp: number;
+}
+
+export interface RecordsAnswer {
+  topic: string;
+  partition: number;
+  records: ConsoleRecord[];
+  next_offset: number;
+  start_offset: number;
+  end_offset: number;
+}
+
+export interface SchemaVersion {
+  version: number;
+  schema: unknown;
+  registered_at: number;
+}
+
+export interface SchemasAnswer {
+  topic: string;
+  versions: SchemaVersion[];
+}
+
+export interface GroupSummary {
+  group: string;
+  state: string;
+  generation: number;
+  members: number;
+  coordinator: number;
+}
+
+export interface GroupsAnswer {
+  groups: GroupSummary[];
+  unreachable_brokers: number[];
+}
+
+export interface GroupMember {
+  member_id: string;
+  client_id: string;
+  topics: string[];
+  session_timeout_ms: number;
+  auto_offset_reset: string;
+  assignments: Array<{ topic: string; partition: number }>;
+  last_seen: number;
+}
+
+export interface GroupPartition {
+  topic: string;
+  partition: number;
+  member_id: string | null;
+  committed_offset: number | null;
+  end_offset: number | null;
+  lag: number | null;
+}
+
+export interface GroupAnswer {
+  group: string;
+  state: string;
+  generation: number;
+  assignor: string | null;
+  coordinator: { id: number; address: string };
+  members: GroupMember[];
+  partitions: GroupPartition[];
+}
+
+export interface ProduceAnswer {
+  offset: number;
+  partition: number;
+}

@@ -1,0 +1,61 @@
+import { describe, expect, test } from "bun:test";
+import { failureFromAnswer, failureFromException, pathOf, readToken, requestHeaders, writeToken } from "../../src/console/api.ts";
+
+/** A Storage over a Map: sessionStorage's interface, which Bun does not have. */
+function memoryStorage(): Pick<Storage, "getItem" | "setItem" | "removeItem"> & { map: Map<string, string> } {
+  const map = new Map<string, string>();
+  return {
+    map,
+    getItem: (k) => map.get(k) ?? null,
+    setItem: (k, v) => void map.set(k, v),
+    removeItem: (k) => void map.delete(k),
+  };
+}
+
+describe("console api", () => {
+  test("an error answer becomes its code, message and details", () => {
+    const body = JSON.stringify({ error: "SCHEMA_VIOLATION", message: "bad", details: { violations: [{ path: "", message: "x" }] } });
+    expect(failureFromAnswer(400, body)).toEqual({
+      status: 400,
+      code: "SCHEMA_VIOLATION",
+      message: "bad",
+      details: { violations: [{ path: "", message: "x" }] },
+    });
+  });
+
+  test("an answer that is not the error shape still gives a message", () => {
+    expect(failureFromAnswer(502, "Bad gateway\n")).toEqual({ status: 502, code: "HTTP_502", message: "Bad gateway" });
+    expect(failureFromAnswer(500, "")).toEqual({ status: 500, code: "HTTP_500", message: "the broker answered 500" });
+    expect(failureFromAnswer(400, '{"error":1}')).toEqual({ status: 400, code: "HTTP_400", message: '{"error":1}' });
+  });
+
+  test("a network failure is status 0, UNREACHABLE", () => {
+    expect(failureFromException(new TypeError("Failed to fetch"))).toEqual({
+      status: 0,
+      code: "UNREACHABLE",
+      message: "the broker could not be reached (Failed to fetch)",
+    });
+  });
+
+  test("the token is sent as a bearer header only when set", () => {
+    expect(requestHeaders(null, false)).toEqual({});
+    expect(requestHeaders(null, true)).toEqual({ "content-type": "application/json" });
+    expect(requestHeaders("abc", true)).toEqual({ "content-type": "application/json", authorization: "Bearer abc" });
+  });
+
+  test("the token is kept trimmed, and an empty one is removed", () => {
+    const storage = memoryStorage();
+    expect(readToken(storage)).toBeNull();
+    writeToken("  t0k3n ", storage);
+    expect(readToken(storage)).toBe("t0k3n");
+    expect([...storage.map.values()]).toEqual(["t0k3n"]);
+    writeToken("   ", storage);
+    expect(readToken(storage)).toBeNull();
+    expect(storage.map.size).toBe(0);
+    expect(readToken(undefined)).toBeNull();
+  });
+
+  test("path segments are encoded", () => {
+    expect(pathOf("topics", "a b/c", "partitions", 2)).toBe("/topics/a%20b%2Fc/partitions/2");
+  });
+});
