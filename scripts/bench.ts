@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
-const PARTS = ["storage", "http", "cluster", "release"] as const;
+const PARTS = ["storage", "http", "cluster", "quorum", "release"] as const;
 const wanted = process.argv.slice(2);
 const parts = wanted.length > 0 ? wanted : [...PARTS];
 

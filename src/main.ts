@@ -19,6 +19,7 @@ const main = defineCommand({
     producer: () => import("./commands/producer.ts").then((m) => m.default),
     consumer: () => import("./commands/consumer.ts").then((m) => m.default),
     topics: () => import("./commands/topics.ts").then((m) => m.default),
+    health: () => import("./commands/health.ts").then((m) => m.default),
   },
 });
 

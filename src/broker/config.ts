@@ -17,6 +17,14 @@ export interface BrokerConfig {
   /** Other brokers, as host:port; their ids are learned by the cluster layer. */
   peers: string[];
   clusterSecret?: string;
+  /** How metadata changes are ordered: "raft" (the quorum log) or "controller" (default). */
+  metadataQuorum?: "controller" | "raft";
+  /** --controller-voters (raft only); undefined: 3, or 5 from 5 brokers on. */
+  controllerVoters?: number;
+  /** A broker silent this long is fenced by the quorum leader (raft only). */
+  sessionTimeoutMs?: number;
+  /** Snapshot the metadata every this many committed entries (raft only). */
+  metadataSnapshotEntries?: number;
   /** Largest partition count of one topic. */
   maxPartitions: number;
   /** Largest message (value + key + headers) in bytes. */

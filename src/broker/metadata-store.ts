@@ -90,6 +90,48 @@ export class MetadataStore {
     return true;
   }
 
+  /**
+   * Applies changes committed in order by the metadata quorum, then persists once: the
+   * version becomes `version` (the committed offset), whatever each change did. A null
+   * stands for an entry that changes nothing but the offset (a leader-change marker). A
+   * conflicting change is refused with the same error on every broker and skipped; each
+   * change's outcome is answered in order. Versions at or below the held one were
+   * applied before (a restart replays them) and are skipped whole.
+   */
+  applyCommitted(changes: ReadonlyArray<MetadataChange | null>, version: number): Array<{ ok: true; value: ApplyResult } | { ok: false; error: unknown }> {
+    const firstVersion = version - changes.length;
+    const previous = this.doc;
+    let doc = previous;
+    let last: MetadataChange | undefined;
+    const outcomes = changes.map((change, i): { ok: true; value: ApplyResult } | { ok: false; error: unknown } => {
+      if (firstVersion + i + 1 <= previous.version) return { ok: true, value: { document: previous, changed: false } };
+      if (change === null) return { ok: true, value: { document: doc, changed: false } };
+      try {
+        const result = applyChange(doc, change);
+        if (result.changed) last = change;
+        doc = result.document;
+        return { ok: true, value: result };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    if (version <= previous.version) return outcomes;
+    const next: MetadataDocument = { ...doc, version };
+    this.persist(next);
+    this.doc = next;
+    this.notify(last, previous);
+    return outcomes.map((o) => (o.ok ? { ok: true, value: { ...o.value, document: next } } : o));
+  }
+
+  /** Replaces the document by a snapshot of a later version (quorum snapshot). */
+  loadSnapshot(document: MetadataDocument): void {
+    if (document.version <= this.doc.version) return;
+    const previous = this.doc;
+    this.persist(document);
+    this.doc = document;
+    this.notify(undefined, previous);
+  }
+
   /** Called after every persisted change; `change` is undefined for `adopt`. */
   onChange(listener: MetadataListener): () => void {
     this.listeners.add(listener);

@@ -16,6 +16,13 @@ export interface BrokerRef {
   id: number;
   /** host:port that clients and other brokers use to reach it. */
   address: string;
+  /**
+   * With the metadata quorum: the incarnation the broker registered with (its process
+   * start time; a restart registers a later one) and whether the quorum leader fenced
+   * it for missing heartbeats (Kafka's broker registration and fencing, KIP-631).
+   */
+  incarnation?: number;
+  fenced?: boolean;
 }
 
 export interface PartitionAssignment {
@@ -58,7 +65,9 @@ export type MetadataChange =
   | { type: "create-topic"; topic: string; topicId: string; partitions: PartitionAssignment[]; createdAt: number }
   | { type: "delete-topic"; topic: string }
   | { type: "register-schema"; topic: string; schema: Record<string, unknown>; registeredAt: number }
-  | { type: "set-brokers"; brokers: BrokerRef[] };
+  | { type: "set-brokers"; brokers: BrokerRef[] }
+  | { type: "register-broker"; broker: { id: number; address: string; incarnation: number } }
+  | { type: "fence-broker"; id: number; incarnation: number };
 
 export interface ApplyResult {
   document: MetadataDocument;
@@ -121,12 +130,43 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
       });
       return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
     }
+    case "register-broker":
+    case "fence-broker":
+      return applyRegistration(doc, change);
     case "set-brokers": {
       const brokers = sortBrokers(change.brokers);
       if (JSON.stringify(brokers) === JSON.stringify(doc.brokers)) return { document: doc, changed: false };
       return { document: { version: doc.version + 1, brokers, topics: doc.topics }, changed: true };
     }
   }
+}
+
+/**
+ * A broker registers (again) with a later incarnation, or the same one once fenced; an
+ * earlier incarnation than the registered one is a process that was replaced, and is
+ * refused. Fencing names the incarnation it fences, so a fence decided before the broker
+ * came back does not fence its new incarnation.
+ */
+function applyRegistration(
+  doc: MetadataDocument,
+  change: Extract<MetadataChange, { type: "register-broker" } | { type: "fence-broker" }>,
+): ApplyResult {
+  const id = change.type === "register-broker" ? change.broker.id : change.id;
+  const current = doc.brokers.find((b) => b.id === id);
+  let next: BrokerRef;
+  if (change.type === "register-broker") {
+    const { incarnation, address } = change.broker;
+    if (current?.incarnation !== undefined && incarnation < current.incarnation)
+      throw new StreamNestError("STALE_BROKER_EPOCH", `broker ${id} incarnation ${incarnation} was replaced by incarnation ${current.incarnation}`);
+    if (current && current.incarnation === incarnation && current.address === address && current.fenced === false)
+      return { document: doc, changed: false };
+    next = { id, address, incarnation, fenced: false };
+  } else {
+    if (!current || current.incarnation !== change.incarnation || current.fenced === true) return { document: doc, changed: false };
+    next = { ...current, fenced: true };
+  }
+  const brokers = sortBrokers([...doc.brokers.filter((b) => b.id !== id), next]);
+  return { document: { version: doc.version + 1, brokers, topics: doc.topics }, changed: true };
 }
 
 /** The broker address for an id, if the document knows it. */

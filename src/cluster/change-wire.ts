@@ -31,6 +31,13 @@ export function parseMetadataChange(value: unknown): MetadataChange {
       if (!Array.isArray(v.brokers)) throw invalid("set-brokers needs brokers");
       return { type: "set-brokers", brokers: v.brokers.map(broker) };
     }
+    case "register-broker": {
+      const b = record(v.broker, "broker");
+      if (typeof b.address !== "string" || b.address === "") throw invalid("register-broker needs an address");
+      return { type: "register-broker", broker: { id: brokerId(b.id), address: b.address, incarnation: incarnation(b.incarnation) } };
+    }
+    case "fence-broker":
+      return { type: "fence-broker", id: brokerId(v.id), incarnation: incarnation(v.incarnation) };
     default:
       throw invalid(`unknown change type ${JSON.stringify(v.type)}`);
   }
@@ -58,6 +65,11 @@ function time(value: unknown): number {
 
 function brokerId(value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw invalid("broker ids must be integers ≥ 0");
+  return value;
+}
+
+function incarnation(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw invalid("an incarnation must be an integer ≥ 0");
   return value;
 }
 

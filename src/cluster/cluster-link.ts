@@ -12,7 +12,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import { parseMetadataChange } from "./change-wire.ts";
 import { ClusterNode, type ClusterStatus } from "./cluster-node.ts";
 import { applyToStore, type ChangeOutcome, ControllerProposer } from "./controller-proposer.ts";
-import type { Heartbeat } from "./membership.ts";
+import { type Heartbeat, normalizeAddress } from "./membership.ts";
 import { type OffsetsAnswer, PeerForwarder } from "./partition-forwarder.ts";
 import {
   decodeProduceMessage,
@@ -28,6 +28,7 @@ import {
   type TailStart,
 } from "./partition-wire.ts";
 import { type MetadataWire, StoreState } from "./store-state.ts";
+import { MetadataQuorum, type QuorumStatusView } from "./metadata-quorum.ts";
 
 export type { ClusterStatus };
 
@@ -69,8 +70,11 @@ export class ClusterLink {
   readonly directory: BrokerDirectory;
   readonly peers: PeerForwarder;
   private readonly state = new StoreState();
+  /** The metadata quorum, with --metadata-quorum=raft (else the controller orders changes). */
+  readonly quorum: MetadataQuorum | undefined;
   private store: MetadataStore | undefined;
   private broker: Broker | undefined;
+  private readonly log: ((line: string) => void) | undefined;
 
   constructor(config: BrokerConfig, options: ClusterLinkOptions = {}) {
     this.node = new ClusterNode({
@@ -87,8 +91,25 @@ export class ClusterLink {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       deadAfterMs: options.deadAfterMs,
       syncIntervalMs: options.syncIntervalMs,
+      metadataSync: config.metadataQuorum !== "raft",
     });
+    this.log = options.log;
     const membership = this.node.membership;
+    if (config.metadataQuorum === "raft") {
+      this.quorum = new MetadataQuorum({
+        id: config.id,
+        dataDir: config.dataDir,
+        membership,
+        client: this.node.client,
+        configuredPeers: config.peers.map(normalizeAddress),
+        voterCount: config.controllerVoters,
+        snapshotEveryEntries: config.metadataSnapshotEntries ?? 1000,
+        knownBrokers: () => this.knownBrokers(),
+        address: config.advertise,
+        sessionTimeoutMs: config.sessionTimeoutMs ?? 3000,
+        log: options.log,
+      });
+    }
     this.directory = { self: membership.self, brokers: () => this.knownBrokers() };
     this.peers = new PeerForwarder(this.node.forwarder, config.maxBodyBytes);
   }
@@ -105,7 +126,10 @@ export class ClusterLink {
       proposer: (store) => {
         this.store = store;
         this.state.bind(store);
-        return new ControllerProposer(store, this.node);
+        const quorum = this.quorum;
+        if (!quorum) return new ControllerProposer(store, this.node);
+        quorum.bind(store);
+        return { propose: (change) => quorum.propose(change) };
       },
     };
   }
@@ -120,13 +144,20 @@ export class ClusterLink {
     return this.node.catchUp();
   }
 
-  /** Starts heartbeats and periodic pulls; run once listening. */
+  /** Starts heartbeats and periodic pulls (or the metadata quorum); run once listening. */
   start(): void {
     this.node.start();
+    // Formation asks the peers, which must be listening: so it runs after listen, never before.
+    void this.quorum?.start().catch((error: unknown) => this.logQuorumFailure(error));
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.node.stop();
+    await this.quorum?.stop();
+  }
+
+  private logQuorumFailure(error: unknown): void {
+    (this.log ?? console.error)(`Metadata quorum could not start: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   /** Tells the peers (in heartbeats) this broker's Kafka advertised address, once its listener is up. */
@@ -302,8 +333,45 @@ export class ClusterLink {
     return { topic, partitions: this.boundBroker().localPartitionRanges(topic) };
   }
 
+  /** POST /internal/quorum. */
+  quorumMessages(body: unknown): unknown {
+    return this.boundQuorum().receive(body);
+  }
+
+  /** POST /internal/quorum/propose. */
+  quorumPropose(body: unknown): Promise<unknown> {
+    return this.boundQuorum().receivePropose(body);
+  }
+
+  /** POST /internal/quorum/heartbeat. */
+  quorumHeartbeat(body: unknown): unknown {
+    return this.boundQuorum().receiveHeartbeat(body);
+  }
+
+  /** GET /internal/quorum/voters. */
+  quorumVoters(): unknown {
+    return this.boundQuorum().votersAnswer();
+  }
+
+  private boundQuorum(): MetadataQuorum {
+    if (!this.quorum) throw new StreamNestError("NOT_FOUND", "this broker runs without a metadata quorum (--metadata-quorum=controller)");
+    return this.quorum;
+  }
+
   /** GET /cluster. */
-  status(): ClusterStatus {
-    return this.node.status();
+  status(): ClusterStatus & { quorum?: QuorumStatusView } {
+    const status = this.node.status();
+    if (!this.quorum) return status;
+    const quorum = this.quorum.status();
+    return {
+      ...status,
+      controller: quorum.leader ?? -1,
+      metadata_version: this.store?.version ?? 0,
+      brokers: status.brokers.map((b) => {
+        const registered = this.store?.current.brokers.find((r) => r.id === b.id);
+        return { ...b, controller: b.id !== null && b.id === quorum.leader, fenced: registered?.fenced ?? null, incarnation: registered?.incarnation ?? null };
+      }),
+      quorum,
+    };
   }
 }

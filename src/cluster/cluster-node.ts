@@ -34,6 +34,8 @@ export interface ClusterNodeOptions<C, R, S extends { version: number }> {
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
   syncIntervalMs?: number;
+  /** False when the metadata is a quorum log (metadata-quorum.ts): no pushes, pulls or tie-breaks. */
+  metadataSync?: boolean;
 }
 
 export interface ClusterBrokerStatus {
@@ -91,7 +93,9 @@ export class ClusterNode<C, R, S extends { version: number }> {
       metadataVersion: () => options.state.version(),
       // Before the broker's store is open there is nothing to compare.
       metadataFingerprint: () => (options.state.version() === 0 ? undefined : options.state.fingerprint()),
-      onPeerVersion: (member, version, fingerprint) => this.sync.noteVersion(member.dialAddress, version, fingerprint),
+      onPeerVersion: (member, version, fingerprint) => {
+        if (options.metadataSync !== false) this.sync.noteVersion(member.dialAddress, version, fingerprint);
+      },
       statePath: options.dataDir === undefined ? undefined : join(options.dataDir, "meta", MEMBERS_FILE),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       deadAfterMs: options.deadAfterMs,
@@ -128,7 +132,7 @@ export class ClusterNode<C, R, S extends { version: number }> {
    * never answers with the metadata it had before it went down.
    */
   async catchUp(): Promise<void> {
-    await this.sync.catchUp();
+    if (this.options.metadataSync !== false) await this.sync.catchUp();
   }
 
   /**
@@ -137,7 +141,7 @@ export class ClusterNode<C, R, S extends { version: number }> {
    */
   start(): void {
     this.membership.start();
-    this.sync.start();
+    if (this.options.metadataSync !== false) this.sync.start();
   }
 
   stop(): void {

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { CLUSTER, LAUNCHER } from "../config/cluster.ts";
+import { CLUSTER, CLUSTER_QUORUM, LAUNCHER } from "../config/cluster.ts";
 import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
@@ -55,6 +55,7 @@ export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.en
 
 export function configFromFlags(flags: Flags, env: Env = process.env): BrokerStart {
   const { core, http, cluster } = readBrokerSettings(flags, env);
+  const quorum = readSection(CLUSTER_QUORUM, flags, env);
   return {
     config: brokerConfig({
       id: core.id,
@@ -64,6 +65,10 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       advertise: cluster.advertise,
       peers: cluster.peers,
       clusterSecret: cluster.clusterSecret,
+      metadataQuorum: quorum.metadataQuorum,
+      ...(quorum.controllerVoters !== undefined ? { controllerVoters: quorum.controllerVoters } : {}),
+      metadataSnapshotEntries: quorum.metadataSnapshotEntries,
+      sessionTimeoutMs: quorum.sessionTimeoutMs,
       maxPartitions: core.maxPartitions,
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,
@@ -206,7 +211,7 @@ function passThrough(rawArgs: string[]): string[] {
 
 export default defineCommand({
   meta: { name: "broker", description: "Run a broker (--id --port), or a local cluster of N brokers (--count=N)" },
-  args: argsOf(CORE, HTTP, CLUSTER, LAUNCHER, KAFKA, KAFKA_LAUNCHER),
+  args: argsOf(CORE, HTTP, CLUSTER, CLUSTER_QUORUM, LAUNCHER, KAFKA, KAFKA_LAUNCHER),
   async run({ args, rawArgs }) {
     try {
       if (args.count !== undefined && args["base-port"] !== undefined && /^\s*0+\s*$/.test(args["base-port"]))

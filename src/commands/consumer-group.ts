@@ -32,7 +32,7 @@ export interface GroupConsumerOptions {
   format: "text" | "json";
   max: number | undefined;
   schema: SchemaCheck | undefined;
-  /** Label text lines with their partition (the topic has several). */
+  /** Label text lines with their partition. */
   labelPartitions: boolean;
   assignor?: "range" | "roundrobin";
   sessionTimeoutMs?: number;
@@ -395,7 +395,8 @@ export async function runGroupConsumer(flags: GroupFlags): Promise<void> {
   }
   const problem = topicNameProblem(topic);
   if (problem) throw usageError(problem);
-  const partitions = await client.partitionsOf(topic);
+  // An unknown topic is refused here, naming the topics there are, before joining.
+  await client.partitionsOf(topic);
   const schema = await loadSchemaCheck(client, topic);
   consumer = new GroupConsumer(client, {
     group: flags.group,
@@ -403,7 +404,9 @@ export async function runGroupConsumer(flags: GroupFlags): Promise<void> {
     format: flags.format,
     max: flags.max,
     schema,
-    labelPartitions: partitions.length > 1,
+    // A member reads whichever partitions the group assigns it: every line names its
+    // partition, however many the topic has (the flags decide the format, not the topic).
+    labelPartitions: true,
     autoOffsetReset: flags.latest === true ? "latest" : "earliest",
   });
   if (signalled) return;

@@ -35,6 +35,10 @@ export default defineCommand({
     offset: { type: "string", valueHint: "N", description: "start at this offset (in every partition read)" },
     latest: { type: "boolean", description: "print only messages that arrive from now on" },
     max: { type: "string", valueHint: "N", description: "stop after this many messages" },
+    "exit-at-end": {
+      type: "boolean",
+      description: "stop at the end of every partition read instead of following it (kcat's -e)",
+    },
     format: {
       type: "enum",
       options: ["text", "json"],
@@ -48,7 +52,9 @@ export default defineCommand({
       const format: Format = args.format === "json" ? "json" : "text";
       const startAt = parseStart(args);
       const max = integerFlag("max", args.max, 1);
+      const exitAtEnd = args["exit-at-end"] === true;
       if (args.group !== undefined) {
+        if (exitAtEnd) throw usageError("--exit-at-end reads partitions by themselves; a --group member follows what the group assigns");
         await runGroupConsumer({ ...args, group: args.group, format, max });
         return exit(0);
       }
@@ -78,7 +84,10 @@ export default defineCommand({
         format,
         max,
         schema,
-        labelPartitions: partitions.length > 1,
+        // What the flags asked for decides the format, not how many partitions the
+        // topic has: a script reading "every partition" sees the same lines on 1 or 12.
+        labelPartitions: target.partition === undefined,
+        exitAtEnd,
       });
       await follower.run(start);
       await exit(0);
@@ -138,12 +147,15 @@ interface FollowOptions {
   max: number | undefined;
   schema: SchemaCheck | undefined;
   labelPartitions: boolean;
+  /** Stop each partition at the end it had when reached, as kcat's -e (no long polls). */
+  exitAtEnd: boolean;
 }
 
 /**
  * Reads every chosen partition with long polls (the broker answers as soon as a record
  * arrives, so nothing waits on a timer), prints each record in offset order per
- * partition, and stops on --max or on stop().
+ * partition, and stops on --max, on stop(), or (--exit-at-end) once every partition
+ * has been read to its end.
  */
 class Follower {
   private readonly abort = new AbortController();
@@ -182,15 +194,17 @@ class Follower {
     let retryMs = 0;
     while (!this.stopped) {
       let records: RecordView[];
+      let end: number;
       try {
         const answer = await this.client.readRecords(this.topic, partition, {
           offset,
           max: READ_MAX,
-          timeoutMs: LONG_POLL_MS,
+          timeoutMs: this.options.exitAtEnd ? 0 : LONG_POLL_MS,
           signal: this.abort.signal,
         });
         records = answer.records;
         offset = answer.next_offset;
+        end = answer.end_offset;
       } catch (error) {
         if (this.stopped) return;
         const range = offsetRange(error);
@@ -216,6 +230,7 @@ class Follower {
       if (retryMs > 0) log.info(`partition ${partition}: reading again`);
       retryMs = 0;
       await this.print(partition, records);
+      if (this.options.exitAtEnd && offset >= end) return;
     }
   }
 

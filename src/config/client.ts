@@ -12,6 +12,8 @@ export const CLIENT = section({
 });
 
 export const CLIENT_LIMITS = {
+  /** A container runtime runs the check every few seconds: a stuck broker must fail it, not hang it. */
+  healthTimeoutMs: limit(3_000, "longest wait of `streamnest health` for the broker's answer", "ms"),
   /** Long polls get their own wait added. */
   requestTimeoutMs: limit(30_000, "longest wait for one answer from a broker", "ms"),
   /** Each read may wait this long at the broker for new records before asking again. */

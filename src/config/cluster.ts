@@ -19,6 +19,45 @@ export const CLUSTER = section({
   },
 });
 
+/** How metadata changes are ordered (issue 11), read beside CLUSTER by the broker command. */
+export const CLUSTER_QUORUM = section({
+  metadataQuorum: {
+    kind: "choice",
+    flag: "metadata-quorum",
+    choices: ["controller", "raft"] as const,
+    default: "controller",
+    help: "how metadata changes are ordered: raft (a Raft log committed by the controller voters, issue 11) or controller (the older lowest-alive-id controller)",
+  },
+  controllerVoters: {
+    kind: "integer",
+    flag: "controller-voters",
+    hint: "n",
+    unit: "count",
+    min: 1,
+    max: 7,
+    defaultText: "3, or 5 from 5 brokers on",
+    help: "with --metadata-quorum=raft: how many brokers vote in the metadata quorum, chosen at formation (the lowest ids)",
+  },
+  sessionTimeoutMs: {
+    kind: "integer",
+    flag: "session-timeout-ms",
+    hint: "ms",
+    unit: "ms",
+    min: 100,
+    default: 3000,
+    help: "with --metadata-quorum=raft: a broker whose heartbeats the quorum leader misses this long is fenced (Kafka: 9000)",
+  },
+  metadataSnapshotEntries: {
+    kind: "integer",
+    flag: "metadata-snapshot-entries",
+    hint: "n",
+    unit: "count",
+    min: 1,
+    default: 1000,
+    help: "with --metadata-quorum=raft: snapshot the metadata and trim its log every this many committed entries",
+  },
+});
+
 /**
  * `broker --count=N`. No environment variables: a launcher's brokers inherit its
  * environment, and a STREAMNEST_COUNT there would make each of them a launcher too.

@@ -16,7 +16,29 @@ const ClusterAnswer = t.Object({
       self: t.Boolean(),
       metadata_version: t.Union([t.Integer(), t.Null()], { description: "Last version the broker reported" }),
       last_heartbeat_ms: t.Union([t.Integer(), t.Null()], { description: "Milliseconds since its last heartbeat" }),
+      fenced: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "With the metadata quorum: fenced for missed heartbeats (null: never registered)" })),
+      incarnation: t.Optional(t.Union([t.Integer(), t.Null()], { description: "With the metadata quorum: the registered incarnation" })),
     }),
+  ),
+  quorum: t.Optional(
+    t.Object(
+      {
+        voters: t.Array(t.Integer()),
+        leader: t.Union([t.Integer(), t.Null()]),
+        epoch: t.Integer(),
+        committed_offset: t.Integer({ description: "The metadata log's committed offset as this broker knows it" }),
+        role: t.String(),
+        voter_status: t.Array(
+          t.Object({
+            id: t.Integer(),
+            committed_offset: t.Union([t.Integer(), t.Null()], { description: "On the leader: the voter's fetched log end offset" }),
+            lag: t.Union([t.Integer(), t.Null()], { description: "Entries behind the leader's log end" }),
+            last_fetch_ms_ago: t.Union([t.Integer(), t.Null()]),
+          }),
+        ),
+      },
+      { description: "With --metadata-quorum=raft: the metadata quorum" },
+    ),
   ),
 });
 

@@ -64,6 +64,21 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
       body: t.Unknown(),
       detail: doc("Apply a metadata change as the controller"),
     })
+    .post(INTERNAL_ROUTES.quorum, ({ body }) => answer("POST", INTERNAL_ROUTES.quorum, link.quorumMessages(body)), {
+      body: t.Unknown(),
+      detail: doc("Metadata quorum messages (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot; KIP-595)"),
+    })
+    .post(INTERNAL_ROUTES.quorumPropose, async ({ body }) => answer("POST", INTERNAL_ROUTES.quorumPropose, await link.quorumPropose(body)), {
+      body: t.Unknown(),
+      detail: doc("Commit a metadata change as the quorum leader; answered after commit"),
+    })
+    .post(INTERNAL_ROUTES.quorumHeartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.quorumHeartbeat, link.quorumHeartbeat(body)), {
+      body: t.Unknown(),
+      detail: doc("A broker's heartbeat to the metadata quorum leader (registration, fencing)"),
+    })
+    .get(INTERNAL_ROUTES.quorumVoters, () => answer("GET", INTERNAL_ROUTES.quorumVoters, link.quorumVoters()), {
+      detail: doc("The metadata quorum voters this broker recorded at formation"),
+    })
     .post(
       INTERNAL_ROUTES.produce,
       async ({ body, request }) => answer("POST", INTERNAL_ROUTES.produce, await link.produce(body, callerId(request.headers))),

@@ -11,24 +11,11 @@ import { StreamNestError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
 import { ErrorBody } from "./models.ts";
 import { type JsonObject, toOpenApi30 } from "./openapi-document.ts";
+import { INIT_SCRIPT, openApiPage } from "./openapi-page.ts";
 
 export const OPENAPI_PAGE_PATH = "/swagger";
 export const OPENAPI_SPEC_PATH = "/swagger/json";
 export const OPENAPI_ASSETS_PATH = "/swagger/assets";
-
-/** Starts Swagger UI on the spec. A file, not an inline script, so a strict CSP can allow it. */
-const INIT_SCRIPT = `window.onload = function () {
-  window.ui = SwaggerUIBundle({
-    url: ${JSON.stringify(OPENAPI_SPEC_PATH)},
-    dom_id: "#swagger-ui",
-    deepLinking: true,
-    // the default validator is an online service (validator.swagger.io): no call out
-    validatorUrl: null,
-    presets: [SwaggerUIBundle.presets.apis],
-    layout: "BaseLayout"
-  });
-};
-`;
 
 interface Asset {
   contentType: string;
@@ -48,23 +35,6 @@ const ASSETS: Record<string, Asset> = {
 function assetUrl(name: string): string {
   return `${OPENAPI_ASSETS_PATH}/${ASSET_VERSION}/${name}`;
 }
-
-const PAGE = `<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8" />
-  <meta name="viewport" content="width=device-width, initial-scale=1" />
-  <title>StreamNest API ${VERSION}</title>
-  <link rel="stylesheet" href="${assetUrl("swagger-ui.css")}" />
-  <link rel="icon" type="image/png" sizes="32x32" href="${assetUrl("favicon-32x32.png")}" />
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="${assetUrl("swagger-ui-bundle.js")}" charset="utf-8"></script>
-  <script src="${assetUrl("swagger-initializer.js")}" charset="utf-8"></script>
-</body>
-</html>
-`;
 
 const DESCRIPTION = [
   'A Kafka-inspired message streaming broker over HTTP. Every error is `{"error": CODE, "message": TEXT}`.',
@@ -117,13 +87,27 @@ export function openApiRoutes() {
     },
   });
   const generate = specGenerator(plugin);
+  const openApiDocument = (): JsonObject => toOpenApi30(generate(), OTHER_ERRORS);
+  const assets = {
+    css: assetUrl("swagger-ui.css"),
+    favicon: assetUrl("favicon-32x32.png"),
+    bundle: assetUrl("swagger-ui-bundle.js"),
+    initializer: assetUrl("swagger-initializer.js"),
+  };
   return (
     new Elysia({ name: "streamnest-openapi" })
       .use(plugin)
       // Replaces the plugin's spec route in turn: its document is not valid OpenAPI 3.0
       // (see openapi-document.ts), so this route serves it converted.
-      .get(OPENAPI_SPEC_PATH, () => toOpenApi30(generate(), OTHER_ERRORS), hidden)
-      .get(OPENAPI_PAGE_PATH, () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }), hidden)
+      .get(OPENAPI_SPEC_PATH, openApiDocument, hidden)
+      .get(
+        OPENAPI_PAGE_PATH,
+        () =>
+          new Response(openApiPage(openApiDocument(), `StreamNest API ${VERSION}`, assets), {
+            headers: { "content-type": "text/html; charset=utf-8" },
+          }),
+        hidden,
+      )
       .get(
         `${OPENAPI_ASSETS_PATH}/:version/:name`,
         ({ params, request }) => {

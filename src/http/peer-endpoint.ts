@@ -24,6 +24,11 @@ export interface PeerEndpoint {
   offsets(topic: string): unknown;
   /** GET /cluster. */
   status(): ClusterStatus;
+  /** The metadata quorum's messages, proposals and voters (issue 11). */
+  quorumMessages(body: unknown): unknown;
+  quorumPropose(body: unknown): Promise<unknown>;
+  quorumVoters(): unknown;
+  quorumHeartbeat(body: unknown): unknown;
 }
 
 /** GET /cluster. */

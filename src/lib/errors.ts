@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   NOT_CONTROLLER: { status: 503, retriable: true },
   NOT_COORDINATOR: { status: 503, retriable: true },
   REQUEST_TIMED_OUT: { status: 504, retriable: true },
+  // A request from a broker incarnation the metadata quorum has since replaced (Kafka's STALE_BROKER_EPOCH).
+  STALE_BROKER_EPOCH: { status: 409, retriable: false },
   // Security (src/auth): a known principal lacking a permission (Kafka's *_AUTHORIZATION_FAILED).
   FORBIDDEN: { status: 403, retriable: false },
   // SASL (RFC 4422) exchange failed: one message for unknown user and wrong password alike.

@@ -17,6 +17,14 @@ export const INTERNAL_ROUTES = {
   offsets: "/internal/partitions/offsets",
   /** A consumer-group call run on its coordinator. */
   groups: "/internal/groups",
+  /** Messages of the metadata quorum (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot). */
+  quorum: "/internal/quorum",
+  /** A metadata change for the quorum leader to commit. */
+  quorumPropose: "/internal/quorum/propose",
+  /** A broker's heartbeat to the quorum leader (registration and fencing). */
+  quorumHeartbeat: "/internal/quorum/heartbeat",
+  /** The voters this broker recorded at formation (null before). */
+  quorumVoters: "/internal/quorum/voters",
 } as const;
 
 /** The shared cluster secret (compared in constant time; see cluster/internal-auth.ts). */

@@ -100,7 +100,7 @@ export class BrokerNode {
   private async closeNow(): Promise<void> {
     const server = this.server;
     const draining = server?.stop(false);
-    this.link.stop();
+    await this.link.stop();
     await this.kafka?.close();
     await this.broker.close();
     await this.early?.close();

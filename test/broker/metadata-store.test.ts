@@ -108,3 +108,38 @@ test("a document naming an illegal topic is refused on load", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe("MetadataStore.applyCommitted (metadata quorum)", () => {
+  test("the version becomes the committed offset; a conflict is refused alike and skipped; one write", () => {
+    const store = MetadataStore.open(dir, SELF);
+    const heard: Array<number> = [];
+    store.onChange((doc) => heard.push(doc.version));
+    const outcomes = store.applyCommitted([null, create("a"), { ...create("a", 3) }, create("b")], 4);
+    expect(store.version).toBe(4);
+    expect([...store.current.topics.keys()].sort()).toEqual(["a", "b"]);
+    expect(outcomes.map((o) => (o.ok ? o.value.changed : (o.error as StreamNestError).code))).toEqual([false, true, "TOPIC_EXISTS", true]);
+    expect(heard).toEqual([4]);
+    expect(MetadataStore.open(dir, []).version).toBe(4);
+  });
+
+  test("entries at or below the held version were applied before and are skipped whole", () => {
+    const store = MetadataStore.open(dir, SELF);
+    store.applyCommitted([create("a")], 1);
+    const again = store.applyCommitted([create("a"), { type: "delete-topic", topic: "a" }], 2);
+    expect(again.map((o) => o.ok && o.value.changed)).toEqual([false, true]);
+    expect(store.version).toBe(2);
+    expect(store.topic("a")).toBeUndefined();
+  });
+
+  test("a snapshot of a later version replaces the document; an older one is ignored", () => {
+    const store = MetadataStore.open(dir, SELF);
+    store.applyCommitted([create("a")], 3);
+    const other = MetadataStore.open(mkdtempSync(join(tmpdir(), "streamnest-meta-other-")), SELF);
+    other.applyCommitted([create("z")], 9);
+    store.loadSnapshot(other.current);
+    expect([store.version, [...store.current.topics.keys()]]).toEqual([9, ["z"]]);
+    store.loadSnapshot({ ...other.current, version: 2, topics: new Map() });
+    expect(store.version).toBe(9);
+    rmSync(other.dir, { recursive: true, force: true });
+  });
+});

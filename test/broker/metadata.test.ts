@@ -85,3 +85,37 @@ test("a create-topic change with an illegal name or a gap in partitions is refus
     "INVALID_PARTITIONS",
   );
 });
+
+describe("broker registration and fencing (metadata quorum)", () => {
+  const register = (id: number, incarnation: number, address = `h:${id}`): MetadataChange => ({ type: "register-broker", broker: { id, address, incarnation } });
+
+  test("a registration records the incarnation unfenced; the same again changes nothing", () => {
+    const first = applyChange(emptyMetadata(), register(2, 100));
+    expect(first.changed).toBe(true);
+    expect(first.document.brokers).toEqual([{ id: 2, address: "h:2", incarnation: 100, fenced: false }]);
+    expect(applyChange(first.document, register(2, 100)).changed).toBe(false);
+  });
+
+  test("fencing names the incarnation: a fence of a replaced incarnation does nothing", () => {
+    let doc = applyChange(emptyMetadata(), register(2, 100)).document;
+    doc = applyChange(doc, { type: "fence-broker", id: 2, incarnation: 100 }).document;
+    expect(doc.brokers[0]!.fenced).toBe(true);
+    // Back with a later incarnation: unfenced; the old fence decided late does not apply.
+    doc = applyChange(doc, register(2, 200)).document;
+    expect(doc.brokers[0]).toEqual({ id: 2, address: "h:2", incarnation: 200, fenced: false });
+    expect(applyChange(doc, { type: "fence-broker", id: 2, incarnation: 100 }).changed).toBe(false);
+  });
+
+  test("the same incarnation registering again after a fence is unfenced (a healed partition)", () => {
+    let doc = applyChange(emptyMetadata(), register(1, 5)).document;
+    doc = applyChange(doc, { type: "fence-broker", id: 1, incarnation: 5 }).document;
+    const back = applyChange(doc, register(1, 5));
+    expect(back.changed).toBe(true);
+    expect(back.document.brokers[0]!.fenced).toBe(false);
+  });
+
+  test("an earlier incarnation than the registered one is refused with STALE_BROKER_EPOCH", () => {
+    const doc = applyChange(emptyMetadata(), register(3, 500)).document;
+    expect(codeOf(() => applyChange(doc, register(3, 499)))).toBe("STALE_BROKER_EPOCH");
+  });
+});

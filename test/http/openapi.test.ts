@@ -23,7 +23,7 @@ test("/swagger is a Swagger UI page that loads nothing from another origin", asy
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
   const html = await res.text();
-  expect(html).toContain('<div id="swagger-ui"></div>');
+  expect(html).toContain('<div id="swagger-ui">');
   expect(html).not.toMatch(/https?:\/\//);
   expect(html).not.toContain("//cdn");
   const assets = `/swagger/assets/${swaggerUiPackage.version}`;
@@ -55,9 +55,28 @@ test("every asset the page references is served with its content type", async ()
   const bundle = await (await f.request("GET", `/swagger/assets/${swaggerUiPackage.version}/swagger-ui-bundle.js`)).text();
   expect(bundle).toContain("SwaggerUIBundle");
   const init = await (await f.request("GET", `/swagger/assets/${swaggerUiPackage.version}/swagger-initializer.js`)).text();
-  // the spec this broker generates, and no call to the online validator
-  expect(init).toContain('url: "/swagger/json"');
+  // the spec the page carries inline (no second round trip, no wait for onload), and no
+  // call to the online validator
+  expect(init).toContain('spec: JSON.parse(inline.textContent)');
+  expect(init).toContain('document.getElementById("openapi-spec")');
+  expect(init).not.toContain("url:");
+  expect(init).not.toContain("onload");
   expect(init).toContain("validatorUrl: null");
+});
+
+test("the page paints without waiting for its scripts: the spec inline, the routes as plain HTML, scripts deferred", async () => {
+  const html = await (await f.request("GET", "/swagger")).text();
+  const inline = /<script id="openapi-spec" type="application\/json">([^<]*)<\/script>/.exec(html);
+  expect(inline).not.toBeNull();
+  const spec = (await (await f.request("GET", "/swagger/json")).json()) as { paths: Record<string, Record<string, unknown>> };
+  expect(JSON.parse(inline?.[1] ?? "")).toEqual(spec);
+  expect(html).toContain('<h1 class="title">StreamNest ');
+  const listed = [...html.matchAll(/<li><code>([A-Z]+) ([^<]+)<\/code>/g)].map((m) => `${m[1]} ${m[2]}`);
+  const routes = Object.entries(spec.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  expect(listed.sort()).toEqual(routes.sort());
+  expect(listed).toContain("POST /produce");
+  for (const tag of html.match(/<script src="[^"]*"[^>]*>/g) ?? []) expect(tag).toEndWith(" defer>");
+  expect(html.match(/<script src=/g)).toHaveLength(2);
 });
 
 test("unknown assets and other versions are a JSON 404", async () => {

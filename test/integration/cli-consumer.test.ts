@@ -154,6 +154,49 @@ describe("streamnest consumer with flags", () => {
     expect(stdout).toBe("[Partition 1] [Offset 0] p1\n");
   });
 
+  test("a 1-partition topic read without --partition still labels each line with its partition", async () => {
+    await client.createTopic("single", 1);
+    await client.produce("single", "only");
+    const { exitCode, stdout } = await runCli(["consumer", meta, "--topic=single", "--max=1"]);
+    expect(exitCode).toBe(0);
+    expect(stdout).toBe("[Partition 0] [Offset 0] only\n");
+    const one = await runCli(["consumer", meta, "--topic=single", "--partition=0", "--max=1"]);
+    expect(one.stdout).toBe("[Offset 0] only\n");
+    const member = await runCli(["consumer", meta, "--topic=single", "--group=solo", "--max=1"]);
+    expect(member.exitCode).toBe(0);
+    expect(member.stdout).toBe("[Partition 0] [Offset 0] only\n");
+  });
+
+  test("--exit-at-end stops at the end of every partition read, even when --max is not reached", async () => {
+    await client.createTopic("ends", 3);
+    await client.produceBatch("ends", [
+      { message: "a", partition: 0 },
+      { message: "b", partition: 2 },
+      { message: "c", partition: 2 },
+    ]);
+    const all = await runCli(["consumer", meta, "--topic=ends", "--max=10", "--exit-at-end"]);
+    expect(all.exitCode).toBe(0);
+    expect(all.stderr).toBe("");
+    expect(all.stdout.split("\n").filter(Boolean).sort()).toEqual([
+      "[Partition 0] [Offset 0] a",
+      "[Partition 2] [Offset 0] b",
+      "[Partition 2] [Offset 1] c",
+    ]);
+    const one = await runCli(["consumer", meta, "--topic=ends", "--partition=2", "--offset=1", "--exit-at-end"]);
+    expect(one).toMatchObject({ exitCode: 0, stdout: "[Offset 1] c\n" });
+    const empty = await runCli(["consumer", meta, "--topic=ends", "--partition=1", "--exit-at-end"]);
+    expect(empty).toMatchObject({ exitCode: 0, stdout: "" });
+    const latest = await runCli(["consumer", meta, "--topic=ends", "--latest", "--exit-at-end"]);
+    expect(latest).toMatchObject({ exitCode: 0, stdout: "" });
+  });
+
+  test("--exit-at-end with --group is refused: a member follows what the group assigns", async () => {
+    const { exitCode, stdout, stderr } = await runCli(["consumer", meta, "--topic=ends", "--group=g", "--exit-at-end"]);
+    expect(exitCode).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe("[error] --exit-at-end reads partitions by themselves; a --group member follows what the group assigns\n");
+  });
+
   test("--offset starts there; --latest prints only what arrives after the start", async () => {
     await client.createTopic("starts", 1);
     await client.produceBatch("starts", [{ message: "s0" }, { message: "s1" }, { message: "s2" }]);
@@ -200,7 +243,7 @@ describe("streamnest consumer with flags", () => {
     await client.produce("checked", '{"id":4}');
     const { exitCode, stdout, stderr } = await runCli(["consumer", meta, "--topic=checked", "--max=2"]);
     expect(exitCode).toBe(0);
-    expect(stdout).toBe('[Offset 0] {"id":1}\n[Offset 3] {"id":4}\n');
+    expect(stdout).toBe('[Partition 0] [Offset 0] {"id":1}\n[Partition 0] [Offset 3] {"id":4}\n');
     expect(stderr).toBe(
       "[warn] skipped checked/0 offset 1: does not match the schema (not JSON)\n" +
         "[warn] skipped checked/0 offset 2: does not match the schema (/id must be integer)\n" +
@@ -270,7 +313,7 @@ describe("streamnest consumer: where its output goes", () => {
       'CLI 2>&1 | head -n 3 | cut -c1-5; echo "consumer exit ${PIPESTATUS[0]}"',
       ["consumer", meta, "--topic=headed"],
     );
-    expect(output).toBe("[Offs\n[Offs\n[Offs\nconsumer exit 0\n");
+    expect(output).toBe("[Part\n[Part\n[Part\nconsumer exit 0\n");
     expect(exitCode).toBe(0);
   });
 

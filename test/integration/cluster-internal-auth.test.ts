@@ -43,6 +43,10 @@ const ATTEMPTS: Array<[string, string, unknown]> = [
   ["GET", `/internal/partitions/offsets?topic=guarded&${SECRET_HEADER}=x`, undefined],
   ["DELETE", "/internal/metadata", undefined],
   ["GET", "/internal/no-such-route", undefined],
+  ["POST", "/internal/quorum", { messages: [{ type: "begin-epoch-request", from: 9, to: 1, correlationId: 1, epoch: 99, leaderId: 9 }] }],
+  ["POST", "/internal/quorum/propose", { change: { type: "delete-topic", topic: "guarded" } }],
+  ["POST", "/internal/quorum/heartbeat", { id: 9, address: "evil:1", incarnation: 1 }],
+  ["GET", "/internal/quorum/voters", undefined],
   ["POST", "/internal", "{not json"],
 ];
 

@@ -1,0 +1,76 @@
+/**
+ * The metadata log's state machine: entries are `{"id", "change"}` JSON, applied in order
+ * to the broker's MetadataStore (metadata-store.ts applyCommitted). The id names the
+ * client request a change came from; the same id applied again is not applied twice but
+ * answered with the first outcome, so that a broker may safely send a change to the
+ * leader again when it cannot tell whether an earlier attempt arrived (Raft §8's
+ * linearizable client requests, here with a bounded memory of recent ids).
+ */
+import type { ApplyResult, MetadataChange } from "../broker/metadata.ts";
+import { decodeMetadata, encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
+import { parseMetadataChange } from "./change-wire.ts";
+import type { QuorumStateMachine } from "./quorum-driver.ts";
+import type { Entry } from "./quorum/types.ts";
+
+/** How many recent request ids are remembered (a retry comes within seconds). */
+const REMEMBERED_IDS = 10_000;
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export function encodeEntry(id: string, change: MetadataChange): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ id, change }));
+}
+
+export class MetadataStateMachine implements QuorumStateMachine {
+  private readonly outcomes = new Map<string, Outcome>();
+
+  constructor(private readonly store: () => MetadataStore) {}
+
+  loadSnapshot(id: { endOffset: number }, bytes: Uint8Array): void {
+    const doc = decodeMetadata(new TextDecoder().decode(bytes), `metadata snapshot ${id.endOffset}`);
+    this.store().loadSnapshot({ ...doc, version: id.endOffset });
+  }
+
+  snapshot(): Uint8Array {
+    return new TextEncoder().encode(encodeMetadata(this.store().current));
+  }
+
+  apply(entries: readonly Entry[], endOffset: number): Outcome[] {
+    const decoded = entries.map((entry) => (entry.kind === "data" ? decodeEntry(entry.payload) : null));
+    // A request id seen before (here or earlier in this batch) is not applied again.
+    const seen = new Set<string>();
+    const repeats = decoded.map((d) => {
+      if (d === null) return false;
+      if (d.id === "") return false;
+      const repeat = this.outcomes.has(d.id) || seen.has(d.id);
+      seen.add(d.id);
+      return repeat;
+    });
+    const results = this.store().applyCommitted(
+      decoded.map((d, i) => (d === null || repeats[i] ? null : d.change)),
+      endOffset,
+    );
+    return results.map((result, i) => {
+      const d = decoded[i];
+      if (!d) return result;
+      if (repeats[i]) return this.outcomes.get(d.id) ?? result;
+      if (d.id !== "") this.remember(d.id, result);
+      return result;
+    });
+  }
+
+  private remember(id: string, outcome: Outcome): void {
+    this.outcomes.set(id, outcome);
+    if (this.outcomes.size > REMEMBERED_IDS) {
+      const oldest = this.outcomes.keys().next().value;
+      if (oldest !== undefined) this.outcomes.delete(oldest);
+    }
+  }
+}
+
+function decodeEntry(payload: Uint8Array): { id: string; change: MetadataChange } {
+  const value = JSON.parse(new TextDecoder().decode(payload)) as { id?: unknown; change?: unknown };
+  return { id: typeof value.id === "string" ? value.id : "", change: parseMetadataChange(value.change) };
+}
+
+export type { ApplyResult };

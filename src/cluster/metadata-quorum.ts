@@ -1,0 +1,386 @@
+/**
+ * The cluster metadata as a Raft log (issue 11; KIP-500, KIP-595): every metadata
+ * change is an entry of the quorum's log, committed by a majority of the voters, and
+ * applied in order to the MetadataStore of every broker, whose version is then the
+ * committed offset. There is no controller chosen by liveness and no settling of two
+ * histories: there is only ever one history, the log's.
+ *
+ * Writes go through any broker: it hands the change to the quorum leader
+ * (POST /internal/quorum/propose), which appends it and answers once it is committed and
+ * applied; the receiving broker answers its caller once its own store has the change.
+ * Without a leader reachable within WRITE_TIMEOUT_MS the change is refused with
+ * NOT_CONTROLLER (nothing was appended anywhere, or what was is never committed); a
+ * change that was handed over but whose commit was not seen in time is answered with
+ * REQUEST_TIMED_OUT saying the outcome is unknown.
+ */
+import { join } from "node:path";
+import type { ApplyResult, BrokerRef, MetadataChange } from "../broker/metadata.ts";
+import { sortBrokers } from "../broker/metadata.ts";
+import { placePartitions } from "../broker/metadata-placement.ts";
+import type { MetadataStore } from "../broker/metadata-store.ts";
+import { StreamNestError } from "../lib/errors.ts";
+import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
+import { randomUUID } from "node:crypto";
+import { parseMetadataChange } from "./change-wire.ts";
+import { encodeEntry, MetadataStateMachine } from "./metadata-entries.ts";
+import { type BrokerHeartbeat, BrokerLiveness } from "./broker-liveness.ts";
+import type { ChangeOutcome } from "./controller-proposer.ts";
+import type { Membership } from "./membership.ts";
+import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
+import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
+import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
+import { readVoters, writeVoters } from "./quorum-voters.ts";
+import { formVoters, seedLogFromLegacyMetadata } from "./quorum-formation.ts";
+import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
+
+export type { QuorumStatusView };
+import { decodeQuorumMessages, encodeQuorumMessages } from "./quorum-wire.ts";
+import type { QuorumMessage } from "./quorum/messages.ts";
+import type { NodeId } from "./quorum/types.ts";
+
+/** Issue 11: without a majority a write fails within 5 s, never hangs. */
+export const WRITE_TIMEOUT_MS = 4_500;
+const RETRY_MS = 50;
+/** Longest wait of the leader for replicas to fetch a committed change (see waitReplicasFetched). */
+const FOLLOWER_WAIT_MS = 500;
+
+export interface MetadataQuorumOptions {
+  id: number;
+  dataDir: string;
+  membership: Membership;
+  client: PeerClient;
+  /** --peers, normalized: the only addresses quorum traffic goes to when given. */
+  configuredPeers: readonly string[];
+  /** --controller-voters, if given. */
+  voterCount: number | undefined;
+  snapshotEveryEntries: number;
+  /** Every broker known from heartbeats and metadata, for placement. */
+  knownBrokers: () => BrokerRef[];
+  /** This broker's advertised address, registered with the quorum. */
+  address: string;
+  /** --session-timeout-ms: a broker silent this long is fenced. */
+  sessionTimeoutMs: number;
+  log?: (line: string) => void;
+}
+
+export class MetadataQuorum {
+  private store: MetadataStore | undefined;
+  private driver: QuorumDriver | undefined;
+  private voters: NodeId[] | null;
+  private forming: Promise<void> | undefined;
+  private stopped = false;
+  private readonly metaDir: string;
+  readonly incarnation = Date.now();
+  readonly liveness: BrokerLiveness;
+  /** The epoch this broker leads and since when (for the fencing grace period). */
+  private leading: { epoch: number; since: number } | null = null;
+
+  constructor(private readonly options: MetadataQuorumOptions) {
+    this.metaDir = join(options.dataDir, "meta");
+    this.voters = readVoters(this.metaDir);
+    this.liveness = new BrokerLiveness({
+      self: { id: options.id, address: options.address, incarnation: this.incarnation },
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      intervalMs: Math.max(50, Math.floor(options.sessionTimeoutMs / 6)),
+      registered: () => this.store?.current.brokers ?? [],
+      leadingSince: () => this.leadingSince(),
+      commit: async (change) => {
+        const driver = this.driver;
+        if (!driver || driver.leaderId !== this.options.id) throw this.notLeader();
+        return this.commitOne(driver, change, randomUUID(), Date.now() + WRITE_TIMEOUT_MS);
+      },
+      sendHeartbeat: (beat) => this.sendHeartbeat(beat),
+      log: options.log,
+    });
+  }
+
+  private leadingSince(): number | null {
+    const status = this.driver?.status();
+    if (!status || status.role !== "leader") {
+      this.leading = null;
+      return null;
+    }
+    if (this.leading?.epoch !== status.epoch) this.leading = { epoch: status.epoch, since: Date.now() };
+    return this.leading.since;
+  }
+
+  private async sendHeartbeat(beat: BrokerHeartbeat): Promise<unknown> {
+    const leader = this.driver?.leaderId ?? null;
+    if (leader === null) return undefined;
+    if (leader === this.options.id) return this.liveness.receive(beat);
+    const address = this.dialAddressOf(leader);
+    if (address === undefined) return undefined;
+    return this.options.client.json<unknown>(address, {
+      method: "POST",
+      path: INTERNAL_ROUTES.quorumHeartbeat,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(beat),
+      timeoutMs: Math.max(200, Math.floor(this.options.sessionTimeoutMs / 3)),
+    });
+  }
+
+  /** POST /internal/quorum/heartbeat: a broker's heartbeat, on the leader. */
+  receiveHeartbeat(body: unknown): { registered: boolean } {
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (!Number.isSafeInteger(b.id) || typeof b.address !== "string" || !Number.isSafeInteger(b.incarnation))
+      throw new StreamNestError("INVALID_REQUEST", "expected {\"id\", \"address\", \"incarnation\"}");
+    if (this.driver?.leaderId !== this.options.id) throw this.notLeader();
+    return this.liveness.receive({ id: b.id as number, address: b.address, incarnation: b.incarnation as number });
+  }
+
+  bind(store: MetadataStore): void {
+    this.store = store;
+  }
+
+  /** Forms the voter set (see quorum-voters.ts) and starts the quorum; resolves once running. */
+  start(): Promise<void> {
+    this.forming ??= this.form();
+    return this.forming;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.liveness.stop();
+    await this.driver?.stop();
+  }
+
+  private async form(): Promise<void> {
+    this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, () => this.stopped);
+    if (this.stopped || !this.voters) return;
+    writeVoters(this.metaDir, this.voters);
+    this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
+    const logDir = join(this.metaDir, METADATA_LOG_DIR);
+    await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
+    this.driver = new QuorumDriver({
+      nodeId: this.options.id,
+      voters: this.voters.map((id) => ({ id, directoryId: null })),
+      dir: this.metaDir,
+      logDir,
+      snapshotEveryEntries: this.options.snapshotEveryEntries,
+      send: (messages) => this.send(messages),
+      log: this.options.log,
+      machine: new MetadataStateMachine(() => this.bound()),
+    });
+    this.driver.start();
+    this.liveness.start();
+  }
+
+  /**
+   * Where to reach broker `id`. With --peers given, quorum traffic goes only to those
+   * addresses (tests put fault proxies there): while a configured peer has not answered
+   * yet, a broker known only by an address learned from others is not dialed, as it may
+   * be that very peer reached around its proxy.
+   */
+  private dialAddressOf(id: NodeId): string | undefined {
+    const { membership, configuredPeers } = this.options;
+    const address = membership.dialAddressOf(id);
+    if (address === undefined || configuredPeers.length === 0 || configuredPeers.includes(address)) return address;
+    return membership.hasUnknownPeers() ? undefined : address;
+  }
+
+  private send(messages: readonly QuorumMessage[]): void {
+    const byPeer = new Map<NodeId, QuorumMessage[]>();
+    for (const m of messages) byPeer.set(m.to, [...(byPeer.get(m.to) ?? []), m]);
+    for (const [to, batch] of byPeer) {
+      const address = this.dialAddressOf(to);
+      if (address === undefined || to === this.options.id) continue;
+      // Fire and forget: the core retries what matters, and an answer is a message of its own.
+      void this.options.client
+        .json<unknown>(address, {
+          method: "POST",
+          path: INTERNAL_ROUTES.quorum,
+          headers: { "content-type": "application/json" },
+          body: encodeQuorumMessages(batch),
+          timeoutMs: 2_000,
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  // ---- calls from other brokers ----------------------------------------------------
+
+  /** POST /internal/quorum: messages for this broker's core. */
+  receive(body: unknown): { ok: true } {
+    const messages = decodeQuorumMessages(body);
+    this.driver?.receive(messages);
+    return { ok: true };
+  }
+
+  /** GET /internal/quorum/voters. */
+  votersAnswer(): { voters: NodeId[] | null } {
+    return { voters: this.voters };
+  }
+
+  /** POST /internal/quorum/propose: a change for this broker to commit as the leader. */
+  async receivePropose(body: unknown): Promise<{ result: ChangeOutcome }> {
+    if (body === null || typeof body !== "object" || !("change" in body)) throw new StreamNestError("INVALID_REQUEST", "expected {\"change\": …}");
+    const change = parseMetadataChange(body.change);
+    const fields = body as { id?: unknown; timeoutMs?: unknown; from?: unknown; incarnation?: unknown };
+    if (Number.isSafeInteger(fields.from) && Number.isSafeInteger(fields.incarnation))
+      this.liveness.assertCurrent(fields.from as number, fields.incarnation as number);
+    const id = typeof fields.id === "string" && fields.id !== "" ? fields.id : randomUUID();
+    const timeoutMs = typeof fields.timeoutMs === "number" && fields.timeoutMs > 0 ? Math.min(fields.timeoutMs, WRITE_TIMEOUT_MS) : WRITE_TIMEOUT_MS;
+    const driver = this.driver;
+    if (!driver || driver.leaderId !== this.options.id) throw this.notLeader();
+    return { result: await this.commitAsLeader(driver, change, id, Date.now() + timeoutMs) };
+  }
+
+  // ---- writes from this broker -----------------------------------------------------
+
+  /** Commits a change through the quorum leader; resolves once this broker applied it. */
+  async propose(change: MetadataChange): Promise<ApplyResult> {
+    const deadline = Date.now() + WRITE_TIMEOUT_MS;
+    // One id for every attempt: an attempt that may have arrived is sent again safely.
+    const id = randomUUID();
+    let lastProblem = "";
+    let doubt: StreamNestError | undefined;
+    for (;;) {
+      const driver = this.driver;
+      const leader = driver?.leaderId ?? null;
+      try {
+        if (driver && leader === this.options.id) {
+          const outcome = await this.commitAsLeader(driver, change, id, deadline);
+          return { document: this.bound().current, changed: outcome.changed };
+        }
+        if (leader !== null) {
+          const outcome = await this.forward(leader, change, id, deadline);
+          await this.waitApplied(outcome.version, deadline);
+          return { document: this.bound().current, changed: outcome.changed };
+        }
+        lastProblem = "no leader is known";
+      } catch (error) {
+        if (!(error instanceof StreamNestError)) throw error;
+        if (error.code === "REQUEST_TIMED_OUT" || mayHaveArrived(error)) {
+          doubt = error.code === "REQUEST_TIMED_OUT" ? error : unknownOutcome(`the quorum leader, broker ${leader}, did not answer (${error.message})`);
+        } else if (error.code !== "NOT_CONTROLLER" && error.code !== "LEADER_UNAVAILABLE") {
+          throw error;
+        }
+        lastProblem = error.message;
+      }
+      if (Date.now() + RETRY_MS >= deadline) throw doubt ?? this.noQuorum(lastProblem);
+      await Bun.sleep(RETRY_MS);
+    }
+  }
+
+  private async forward(leader: NodeId, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
+    const address = this.dialAddressOf(leader);
+    if (address === undefined) throw new StreamNestError("LEADER_UNAVAILABLE", `the quorum leader, broker ${leader}, has no known address`);
+    const answer = await this.options.client.json<{ result: ChangeOutcome }>(address, {
+      method: "POST",
+      path: INTERNAL_ROUTES.quorumPropose,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ change, id, from: this.options.id, incarnation: this.incarnation, timeoutMs: Math.max(1, deadline - Date.now() - 100) }),
+      timeoutMs: Math.max(100, deadline - Date.now()),
+      label: `the quorum leader, broker ${leader}`,
+    });
+    return answer.result;
+  }
+
+  /** On the leader: places a new topic's partitions, appends, waits for the commit. */
+  private async commitAsLeader(driver: QuorumDriver, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
+    const store = this.bound();
+    // Brokers are recorded by their own registrations (broker-liveness.ts), not by lists.
+    if (change.type === "set-brokers") return { changed: false, version: store.version };
+    if (change.type === "create-topic")
+      return this.commitOne(driver, { ...change, partitions: placePartitions(this.placementBrokers(), change.partitions.length) }, id, deadline);
+    return this.commitOne(driver, change, id, deadline);
+  }
+
+  /**
+   * Every broker known but those the quorum fenced: a fenced broker is down, so it gets
+   * no new partitions; one not registered yet (the cluster is forming) still counts, so
+   * that a new cluster places as the seed does, partition p on broker p mod N.
+   */
+  private placementBrokers(): BrokerRef[] {
+    const registered = new Map(this.bound().current.brokers.map((b) => [b.id, b]));
+    const byId = new Map<number, BrokerRef>();
+    for (const b of this.options.knownBrokers()) byId.set(b.id, { id: b.id, address: b.address });
+    for (const b of registered.values()) byId.set(b.id, { id: b.id, address: b.address });
+    const live = [...byId.values()].filter((b) => registered.get(b.id)?.fenced !== true);
+    return sortBrokers(live.length > 0 ? live : [...byId.values()]);
+  }
+
+  /**
+   * A caller that changed metadata through one broker expects to read it back through
+   * any other at once (the older controller pushed each change to every broker before
+   * answering). The leader therefore waits, briefly, until every replica fetching from
+   * it has fetched past the change: the answer to that fetch carries the commit, so it
+   * applies it right after. A replica that stopped fetching is not waited for.
+   */
+  private async waitReplicasFetched(driver: QuorumDriver, version: number): Promise<void> {
+    const until = Date.now() + FOLLOWER_WAIT_MS;
+    while (Date.now() < until) {
+      const now = Date.now();
+      const behind = driver.status().replicas.some((r) => r.id !== this.options.id && now - r.lastFetchMs < FOLLOWER_WAIT_MS && r.endOffset < version);
+      if (!behind) return;
+      await Bun.sleep(2);
+    }
+  }
+
+  private async commitOne(driver: QuorumDriver, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
+    let offset: number;
+    let committed: Promise<unknown>;
+    try {
+      offset = driver.core.status().logEndOffset;
+      committed = driver.propose(encodeEntry(id, change));
+    } catch (error) {
+      if (error instanceof StreamNestError && error.code === "NOT_CONTROLLER") throw this.notLeader();
+      throw error;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unknownOutcome(`the change was appended at offset ${offset} but not committed within ${WRITE_TIMEOUT_MS} ms (no majority of the voters answered)`)), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      const result = (await Promise.race([committed, timeout])) as ApplyResult;
+      await this.waitReplicasFetched(driver, result.document.version);
+      return { changed: result.changed, version: result.document.version };
+    } catch (error) {
+      driver.abandon(offset);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves once this broker's store holds `version` (or at the deadline). */
+  private waitApplied(version: number, deadline: number): Promise<void> {
+    const store = this.bound();
+    if (store.version >= version) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      const off = store.onChange((doc) => {
+        if (doc.version >= version) done();
+      });
+    });
+  }
+
+  private notLeader(): StreamNestError {
+    const leader = this.driver?.leaderId ?? null;
+    return new StreamNestError("NOT_CONTROLLER", `broker ${this.options.id} is not the metadata quorum leader (leader: ${leader ?? "unknown"})`, { leader });
+  }
+
+  private noQuorum(problem: string): StreamNestError {
+    const voters = this.voters ?? [];
+    const needed = Math.floor(voters.length / 2) + 1;
+    return new StreamNestError(
+      "NOT_CONTROLLER",
+      `no metadata quorum leader could be reached within ${WRITE_TIMEOUT_MS} ms (${problem}); creating or deleting topics and registering schemas needs a majority (${needed}) up of the controller voters ${voters.join(", ")}, so that brokers cut off from each other never make conflicting changes`,
+      { voters, needed },
+    );
+  }
+
+  private bound(): MetadataStore {
+    if (!this.store) throw new StreamNestError("LEADER_UNAVAILABLE", "this broker is still starting");
+    return this.store;
+  }
+
+  status(): QuorumStatusView {
+    return quorumStatusView(this.driver?.status(), this.voters ?? [], this.options.id, Date.now());
+  }
+}

@@ -1,0 +1,34 @@
+import { describe, expect, test } from "bun:test";
+import { CLIENT, CLIENT_LIMITS } from "../../src/config/client.ts";
+import { readSection } from "../../src/config/read.ts";
+
+describe("CLIENT", () => {
+  test("--meta, else $STREAMNEST_META, else localhost:8080", () => {
+    expect(readSection(CLIENT, {}, {})).toEqual({ meta: "localhost:8080" });
+    expect(readSection(CLIENT, {}, { STREAMNEST_META: "b:1,c:2" })).toEqual({ meta: "b:1,c:2" });
+    expect(readSection(CLIENT, { meta: "a:9" }, { STREAMNEST_META: "b:1" })).toEqual({ meta: "a:9" });
+    expect(readSection(CLIENT, {}, { STREAMNEST_META: "" })).toEqual({ meta: "localhost:8080" });
+  });
+});
+
+describe("CLIENT_LIMITS", () => {
+  test("values and units", () => {
+    const summary = Object.fromEntries(Object.entries(CLIENT_LIMITS).map(([k, l]) => [k, `${l.value} ${l.unit}`]));
+    expect(summary).toEqual({
+      requestTimeoutMs: "30000 ms",
+      longPollMs: "20000 ms",
+      consumerReadMax: "1000 count",
+      groupConsumerReadMax: "500 count",
+      groupJoinWaitMs: "5000 ms",
+      retryFirstMs: "200 ms",
+      retryMaxMs: "5000 ms",
+      producerBatchMessages: "1000 count",
+      producerBatchBytes: "524288 bytes",
+    });
+  });
+
+  test("a long poll ends before the request times out; retries back off upward", () => {
+    expect(CLIENT_LIMITS.longPollMs.value).toBeLessThan(CLIENT_LIMITS.requestTimeoutMs.value);
+    expect(CLIENT_LIMITS.retryFirstMs.value).toBeLessThan(CLIENT_LIMITS.retryMaxMs.value);
+  });
+});
