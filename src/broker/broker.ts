@@ -15,7 +15,7 @@ import { LocalMetadataProposer, type MetadataProposer } from "./metadata-propose
 import { MetadataStore } from "./metadata-store.ts";
 import { FORWARD, type RoutingPolicy } from "./partition-router.ts";
 import { type BrokerDirectory, noPeerTransport, type PeerTransport, singleBrokerDirectory } from "./peer-transport.ts";
-import { produce, produceBatch } from "./produce.ts";
+import { checkRecords, produce, produceBatch } from "./produce.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 import { Retention } from "./retention.ts";
 import { tailRecords } from "./tail.ts";
@@ -30,6 +30,7 @@ import type {
   FetchResult,
   PartitionRange,
   ProduceAck,
+  ProduceFailure,
   ProduceOutcome,
   ProduceRecord,
   Tail,
@@ -203,6 +204,11 @@ export class Broker {
   /** A batch: one outcome per record, in order; a refused record fails alone. */
   produceBatch(topic: string, records: readonly ProduceRecord[], policy: RoutingPolicy = FORWARD): Promise<ProduceOutcome[]> {
     return produceBatch(this.ctx, topic, records, policy);
+  }
+
+  /** Runs produce's checks (size, schema) on each record without writing: a failure per refused one. */
+  checkRecords(topic: string, records: readonly ProduceRecord[]): (ProduceFailure | undefined)[] {
+    return checkRecords(this.ctx, topic, records);
   }
 
   fetch(request: FetchQuery, policy: RoutingPolicy = FORWARD): Promise<FetchResult> {

@@ -35,6 +35,7 @@ import { GROUP_LIMITS } from "../config/core.ts";
 /** What the group service needs of the broker. */
 /** Limits a transport validates group calls against. */
 export { MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../groups/group-coordinator.ts";
+export { assertGroupId } from "../groups/group-id.ts";
 
 export interface GroupHost {
   readonly self: BrokerRef;
@@ -257,6 +258,12 @@ export class GroupService {
     const leader = await this.coordinatorOf(group);
     if (leader === this.host.self.id) return (await this.handle(call)) as T;
     return this.host.peers.group<T>(this.host.brokerRef(leader), call, waitMs);
+  }
+
+  /** The id of the broker that coordinates `group` (what Kafka's FindCoordinator answers). */
+  coordinatorId(group: string): Promise<number> {
+    assertGroupId(group);
+    return this.coordinatorOf(group);
   }
 
   /** The id of the broker that coordinates `group`, creating `__consumer_offsets` if need be. */

@@ -5,7 +5,7 @@ import type { CoreContext } from "./core-context.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import { assertEnoughReplicas, awaitReplication, leaderEpochFor } from "./produce-acks.ts";
 import { isInternalTopic, type TopicState } from "./topic-catalog.ts";
-import type { ProduceAck, ProduceOutcome, ProduceRecord } from "./types.ts";
+import type { ProduceAck, ProduceFailure, ProduceOutcome, ProduceRecord } from "./types.ts";
 
 /**
  * Produce: a record is checked (size, the topic's schema), given its partition
@@ -129,6 +129,24 @@ export async function produceBatch(
 }
 
 /**
+ * The checks produce runs on each record (shape, size, the topic's schema), without
+ * writing: a failure per refused record, undefined for one that would be taken. For
+ * an adapter whose protocol refuses a batch whole (Kafka's INVALID_RECORD).
+ */
+export function checkRecords(ctx: CoreContext, topic: string, inputs: readonly ProduceRecord[]): (ProduceFailure | undefined)[] {
+  const state = ctx.catalog.topic(topic);
+  const now = Date.now();
+  return inputs.map((input) => {
+    try {
+      toRecord(ctx, state, input, now);
+      return undefined;
+    } catch (error) {
+      return failure(error) as ProduceFailure;
+    }
+  });
+}
+
+/**
  * The log record of one produced record, or the reason it is refused. Checks run
  * cheapest first; the schema (JSON parse + ajv) runs last. The shape of the record is
  * the adapter's to guarantee; it is asserted here, not explained.
@@ -142,7 +160,7 @@ function toRecord(ctx: CoreContext, state: TopicState, input: ProduceRecord, tim
     throw new StreamNestError("MESSAGE_TOO_LARGE", `the message takes ${size} bytes (value, key and headers); the limit is ${max}`);
   const schema = ctx.schemas.latest(state.meta.schemas);
   schema?.check(textOf.decode(value), state.meta.name);
-  return { key, value, headers, timestamp };
+  return { key, value, headers, timestamp: input.timestamp ?? timestamp };
 }
 
 /** The invariants of a record handed to the core (an adapter checked its client's input). */

@@ -21,6 +21,8 @@ export interface ProduceRecord {
    * "1" once the leader wrote it, "0" is the adapter's (no answer waited for).
    */
   acks?: Acks;
+  /** The producer's timestamp (ms since the epoch; Kafka's CreateTime); default: when appended. */
+  timestamp?: number;
 }
 
 export type Acks = "all" | "1" | "0";

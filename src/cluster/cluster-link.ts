@@ -201,6 +201,16 @@ export class ClusterLink {
     (this.log ?? console.error)(`Metadata quorum could not start: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  /** Tells the peers (in heartbeats) this broker's Kafka advertised address, once its listener is up. */
+  setKafkaAddress(address: string): void {
+    this.node.membership.kafkaAddress = address;
+  }
+
+  /** The Kafka address a broker advertised in its heartbeats (this one's own for self). */
+  kafkaAddressOf(id: number): string | undefined {
+    return this.node.membership.kafkaAddressOf(id);
+  }
+
   /** Every broker known from metadata or heartbeats, ascending by id. */
   private knownBrokers(): BrokerRef[] {
     const byId = new Map<number, BrokerRef>();

@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   /** The cluster secret; default STREAMNEST_CLUSTER_SECRET, else a fresh random one. */
   clusterSecret?: string;
   restartPolicy?: Partial<RestartPolicy>;
+  /** Kafka port of broker 1 (the others follow it); undefined: no Kafka listeners. */
+  kafkaBasePort?: number;
   /** Makes the data folder ready once the ports are known free; returns why it cannot be, if so. */
   prepareDataDir?: (dir: string) => string | undefined;
 }
@@ -69,6 +71,13 @@ function validate(options: LocalClusterOptions): string | undefined {
   if (!Number.isInteger(count) || count < 1) return `--count must be a whole number of at least 1 (got ${count})`;
   if (!Number.isInteger(basePort) || basePort < 1 || basePort + count - 1 > 65535)
     return `--base-port must leave room for ${count} consecutive port${count === 1 ? "" : "s"} between 1 and 65535 (got ${basePort})`;
+  const kafka = options.kafkaBasePort;
+  if (kafka !== undefined) {
+    if (!Number.isInteger(kafka) || kafka < 1 || kafka + count - 1 > 65535)
+      return `the Kafka ports (--kafka-base-port) must leave room for ${count} consecutive port${count === 1 ? "" : "s"} between 1 and 65535 (got ${kafka})`;
+    if (kafka < basePort + count && basePort < kafka + count)
+      return `the Kafka ports ${kafka}..${kafka + count - 1} overlap the HTTP ports ${basePort}..${basePort + count - 1}; choose another --kafka-base-port`;
+  }
   return undefined;
 }
 
@@ -80,13 +89,15 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
   }
   const { count, basePort, host } = options;
   const ports = Array.from({ length: count }, (_, i) => basePort + i);
+  const kafkaBase = options.kafkaBasePort;
+  const kafkaPorts = kafkaBase === undefined ? [] : Array.from({ length: count }, (_, i) => kafkaBase + i);
 
-  const problems = portProblems(ports, host);
+  const problems = portProblems([...ports, ...kafkaPorts], host);
   if (problems.length > 0) {
     for (const problem of problems) writeLine("stderr", `Error: ${describePortProblem(problem)}`);
     writeLine(
       "stderr",
-      `No broker was started. Free ${problems.length === 1 ? "that port" : "those ports"} or choose other ports with --base-port.`,
+      `No broker was started. Free ${problems.length === 1 ? "that port" : "those ports"} or choose other ports with --base-port${kafkaPorts.length > 0 ? " (and --kafka-base-port)" : ""}.`,
     );
     return 1;
   }
@@ -123,6 +134,7 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
       `--data-dir=${resolve(dataDir, `broker-${id}`)}`,
       ...(peers.length > 0 ? [`--peers=${peers.join(",")}`] : []),
       ...(host !== undefined ? [`--host=${host}`] : []),
+      ...(kafkaBase !== undefined ? [`--kafka-port=${kafkaBase + i}`] : []),
       ...options.brokerArgs,
     ];
     return {
@@ -172,6 +184,8 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
       writeLine("stdout", `Cluster of ${count} up, data in ${dataDir}:`);
       for (const { supervisor } of supervisors)
         writeLine("stdout", `  broker ${supervisor.spec.id}  http://${urlHost}:${supervisor.spec.port}  pid ${supervisor.pid}`);
+      if (kafkaPorts.length > 0)
+        writeLine("stdout", `Kafka: ${kafkaPorts.map((p, i) => `broker ${i + 1} ${urlHost}:${p}`).join(", ")}  (try: kcat -b ${urlHost}:${kafkaPorts[0]} -L)`);
       writeLine("stdout", "Press Ctrl-C to stop.");
     }
   });

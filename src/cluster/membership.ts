@@ -29,6 +29,8 @@ export interface Heartbeat extends BrokerRef {
   /** Digest of the sender's metadata, so equal versions with different content are noticed. */
   metadataFingerprint?: string;
   members: BrokerRef[];
+  /** The sender's Kafka advertised host:port, when it has a Kafka listener (Metadata names it to Kafka clients). */
+  kafka?: string;
 }
 
 export interface MemberView {
@@ -75,6 +77,8 @@ interface Member {
   inFlight: Promise<void> | undefined;
   /** Last logged liveness, to log transitions only. */
   reportedAlive: boolean | undefined;
+  /** Its Kafka advertised address, as its last heartbeat said. */
+  kafka?: string;
 }
 
 interface PersistedMembers {
@@ -90,6 +94,8 @@ export class Membership {
   private timer: ReturnType<typeof setInterval> | undefined;
   private firstRound: Promise<void> | undefined;
   private lastPersisted = "";
+  /** This broker's Kafka advertised address, sent in every heartbeat once its listener is up. */
+  kafkaAddress: string | undefined;
 
   constructor(private readonly options: MembershipOptions) {
     this.self = options.self;
@@ -203,6 +209,7 @@ export class Membership {
       metadataVersion: this.options.metadataVersion(),
       ...(fingerprint === undefined ? {} : { metadataFingerprint: fingerprint }),
       members: this.knownIdentities(),
+      ...(this.kafkaAddress === undefined ? {} : { kafka: this.kafkaAddress }),
     };
   }
 
@@ -211,6 +218,7 @@ export class Membership {
     const sender = this.identify(heartbeat.id, normalizeAddress(heartbeat.address), dialed);
     sender.lastSeen = this.now();
     sender.metadataVersion = heartbeat.metadataVersion;
+    sender.kafka = typeof heartbeat.kafka === "string" && heartbeat.kafka !== "" ? heartbeat.kafka : undefined;
     this.noteLiveness(sender);
     for (const other of heartbeat.members) {
       if (!isIdentity(other) || other.id === this.self.id) continue;
@@ -294,6 +302,12 @@ export class Membership {
     const list: BrokerRef[] = [this.self];
     for (const m of this.members) if (m.id !== undefined) list.push({ id: m.id, address: m.address });
     return list.sort((a, b) => a.id - b.id);
+  }
+
+  /** The Kafka address broker `id` advertised in its last heartbeat (this broker's own for self). */
+  kafkaAddressOf(id: number): string | undefined {
+    if (id === this.self.id) return this.kafkaAddress;
+    return this.members.find((m) => m.id === id)?.kafka;
   }
 
   /** The address clients use for broker `id`. */

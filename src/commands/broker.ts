@@ -4,6 +4,7 @@ import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
 import { REPLICATION } from "../config/replication.ts";
+import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
 import { readBrokerSettings } from "../config/broker-settings.ts";
 import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
 import { envName } from "../config/setting.ts";
@@ -21,6 +22,36 @@ import { removePortFile, writePortFile } from "./port-file.ts";
 export interface BrokerStart {
   config: BrokerConfig;
   portFile?: string;
+  /** The Kafka listener; absent with --kafka-port off (a single broker's default). */
+  kafka?: KafkaStart;
+}
+
+/** The Kafka listener's options as BrokerNode takes them (port 0: a free one). */
+export interface KafkaStart {
+  host: string;
+  port: number;
+  advertise: string;
+  maxRequestBytes: number;
+  maxConnections: number;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+}
+
+/** The Kafka listener from --kafka-* flags, or undefined when it is off. */
+export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.env): KafkaStart | undefined {
+  const kafka = readSection(KAFKA, flags, env);
+  const port = parseKafkaPort(kafka.port);
+  if (port === undefined) return undefined;
+  const bound = port === "auto" ? 0 : port;
+  return {
+    host,
+    port: bound,
+    advertise: kafka.advertise ?? `localhost:${bound}`,
+    maxRequestBytes: kafka.maxRequestBytes,
+    maxConnections: kafka.maxConnections,
+    autoCreateTopics: kafka.autoCreateTopics === "on",
+    defaultPartitions: kafka.defaultPartitions,
+  };
 }
 
 export function configFromFlags(flags: Flags, env: Env = process.env): BrokerStart {
@@ -56,7 +87,12 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       },
     }),
     ...(http.portFile !== undefined ? { portFile: http.portFile } : {}),
+    ...withKafka(kafkaFromFlags(flags, http.host, env)),
   };
+}
+
+function withKafka(kafka: KafkaStart | undefined): { kafka?: KafkaStart } {
+  return kafka === undefined ? {} : { kafka };
 }
 
 /** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
@@ -68,7 +104,11 @@ export async function runBroker(start: BrokerStart): Promise<number> {
   }
   let node: BrokerNode;
   try {
-    node = BrokerNode.open(start.config, { log: (line) => console.log(line), warn: (m) => console.warn(`warning: ${m}`) });
+    node = BrokerNode.open(start.config, {
+      log: (line) => console.log(line),
+      warn: (m) => console.warn(`warning: ${m}`),
+      ...(start.kafka !== undefined ? { kafka: start.kafka } : {}),
+    });
   } catch (error) {
     console.error(`Error: ${(error as Error).message}`);
     return 1;
@@ -97,6 +137,7 @@ export async function runBroker(start: BrokerStart): Promise<number> {
     }
   }
   console.log(`Broker ${config.id} running on :${config.port}`);
+  if (node.kafka !== undefined) console.log(`Kafka listener on :${node.kafka.port} (advertised as ${node.kafka.advertise})`);
 
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (finish = r));
@@ -123,6 +164,22 @@ export async function runBroker(start: BrokerStart): Promise<number> {
   return code;
 }
 
+/**
+ * The Kafka port of broker 1 of a local cluster: --kafka-base-port, else the HTTP base
+ * port + 1012 (so 9092.. with the default 8080..; ports chosen with --base-port carry
+ * their Kafka ports along instead of every cluster on a machine racing for 9092).
+ * `--kafka-port=off` runs the cluster without Kafka listeners; a port there is refused
+ * (each broker gets its own).
+ */
+function launcherKafkaBase(args: Flags, basePort: number): number | undefined {
+  const given = readGiven(KAFKA.port, args);
+  if (given !== undefined) {
+    if (parseKafkaPort(given) === undefined) return undefined;
+    throw configError("--count gives each broker its Kafka port from --kafka-base-port (default: --base-port + 1012, so 9092..); --kafka-port with it takes only off");
+  }
+  return readGiven(KAFKA_LAUNCHER.basePort, args) ?? basePort + (KAFKA_LAUNCHER.basePort.default - HTTP.port.default);
+}
+
 /** Bun names only the errno (e.g. EINVAL for a --host that is no address of this machine). */
 function listenFailure(error: unknown, config: BrokerConfig): string {
   if (error instanceof StreamNestError) return error.message;
@@ -130,13 +187,13 @@ function listenFailure(error: unknown, config: BrokerConfig): string {
 }
 
 /** Flags a launched broker gets from the launcher itself, so not passed through. */
-const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers", "cluster-secret"]);
+const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers", "cluster-secret", "kafka-port", "kafka-base-port"]);
 
 /** Flags of one broker that the launcher decides itself for each broker it runs. */
-const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise", "port-file"] as const;
+const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise", "port-file", "kafka-advertise"] as const;
 
 /** The same, as environment variables: every launched broker would inherit them. */
-const SINGLE_BROKER_SETTINGS = [CORE.id, HTTP.port, CLUSTER.peers, CLUSTER.advertise, HTTP.portFile];
+const SINGLE_BROKER_SETTINGS = [CORE.id, HTTP.port, CLUSTER.peers, CLUSTER.advertise, HTTP.portFile, KAFKA.advertise];
 
 function passThrough(rawArgs: string[]): string[] {
   const out: string[] = [];
@@ -159,7 +216,7 @@ function passThrough(rawArgs: string[]): string[] {
 
 export default defineCommand({
   meta: { name: "broker", description: "Run a broker (--id --port), or a local cluster of N brokers (--count=N)" },
-  args: argsOf(CORE, HTTP, CLUSTER, CLUSTER_QUORUM, REPLICATION, LAUNCHER),
+  args: argsOf(CORE, HTTP, CLUSTER, CLUSTER_QUORUM, REPLICATION, LAUNCHER, KAFKA, KAFKA_LAUNCHER),
   async run({ args, rawArgs }) {
     try {
       if (args.count !== undefined && args["base-port"] !== undefined && /^\s*0+\s*$/.test(args["base-port"]))
@@ -182,14 +239,17 @@ export default defineCommand({
         // Every broker would refuse a bad flag the same way: say it once, start nothing.
         configFromFlags({ ...args, id: "1", port: String(basePort), "data-dir": undefined, peers: undefined, "cluster-secret": undefined });
         const secret = readSection(CLUSTER, args).clusterSecret;
+        const kafkaBasePort = launcherKafkaBase(args, basePort);
         const code = await runLocalCluster({
           count,
           basePort,
+          ...(kafkaBasePort !== undefined ? { kafkaBasePort } : {}),
           dataDir: readSection(CORE, args).dataDir ?? "data",
           // One line for an unusable folder, rather than every broker failing on it.
           prepareDataDir: (dir) => dataDirProblem(dir),
           host: readGiven(HTTP.host, args),
-          brokerArgs: passThrough(rawArgs),
+          // Off for the cluster is off for each broker, whatever its environment says.
+          brokerArgs: [...passThrough(rawArgs), ...(kafkaBasePort === undefined ? ["--kafka-port=off"] : [])],
           // By environment, as the launcher hands over a generated one: argv is public in `ps`.
           ...(secret !== undefined && secret !== "" ? { clusterSecret: secret } : {}),
         });

@@ -14,7 +14,20 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 export function recordJson(r: StoredRecord): string {
   const key = r.key === null ? "null" : JSON.stringify(decoder.decode(r.key));
   const headers = r.headers.length === 0 ? "{}" : headersJson(r.headers);
-  return `{"offset":${r.offset},"key":${key},"message":${JSON.stringify(decoder.decode(r.value))},"headers":${headers},"timestamp":${r.timestamp}}`;
+  return `{"offset":${r.offset},"key":${key},"message":${JSON.stringify(decoder.decode(r.value))},"headers":${headers},"timestamp":${r.timestamp}${rawBytesJson(r)}}`;
+}
+
+/**
+ * Bytes that are not UTF-8 (a Kafka client may write any) cannot travel as JSON text
+ * unchanged: "message" and "key" then hold their decoding with U+FFFD for each bad
+ * sequence, and "message_base64" / "key_base64" carry the exact bytes (RFC 4648
+ * base64). A record whose bytes are UTF-8 has neither field.
+ */
+function rawBytesJson(r: StoredRecord): string {
+  let out = "";
+  if (!isUtf8(r.value)) out += `,"message_base64":"${Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).toString("base64")}"`;
+  if (r.key !== null && !isUtf8(r.key)) out += `,"key_base64":"${Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength).toString("base64")}"`;
+  return out;
 }
 
 export function recordsJson(records: readonly StoredRecord[]): string {
@@ -66,6 +79,7 @@ export function recordsJsonBytes(before: string, records: readonly StoredRecord[
       out.ascii(',"timestamp":');
     }
     out.integer(r.timestamp);
+    if (!out.lastWasUtf8 || (r.key !== null && !isUtf8(r.key))) out.ascii(rawBytesJson(r));
     out.byte(0x7d); // }
   }
   out.byte(0x5d); // ]
@@ -88,6 +102,8 @@ class JsonBytes {
   private pos = 0;
   private viewBuffer: ArrayBufferLike | null = null;
   private view: DataView<ArrayBufferLike> = EMPTY_VIEW;
+  /** Whether the bytes of the last string() were UTF-8 (else the record gets its base64 too). */
+  lastWasUtf8 = true;
 
   constructor(size: number) {
     this.buf = new Uint8Array(size);
@@ -148,7 +164,8 @@ class JsonBytes {
   string(bytes: Uint8Array): void {
     const kind = this.classify(bytes);
     const plain = kind === PLAIN;
-    if (kind === NON_ASCII && !isUtf8(bytes)) {
+    this.lastWasUtf8 = !(kind === NON_ASCII && !isUtf8(bytes));
+    if (!this.lastWasUtf8) {
       this.text(JSON.stringify(decoder.decode(bytes)));
       return;
     }

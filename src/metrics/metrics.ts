@@ -68,6 +68,8 @@ export class BrokerMetrics {
   readonly produceLatency: CheapHistogram;
   readonly readLatency: CheapHistogram;
   readonly httpRequests: Counter<"method" | "route" | "status">;
+  /** Requests of either door, by `protocol` ("http", "kafka"), API (route or Kafka API name) and outcome. */
+  readonly protocolRequests: Counter<"protocol" | "api" | "outcome">;
   readonly activeStreams: Gauge;
   readonly waitingFetches: Gauge;
   readonly replication: ReplicationMetrics;
@@ -75,6 +77,7 @@ export class BrokerMetrics {
   private groupSource: () => Promise<GroupStat[]> = async () => [];
   private readonly topics = new Map<string, TopicCounters>();
   private readonly requests = new Map<string, RequestCell>();
+  private readonly protocolCells = new Map<string, { labels: { protocol: string; api: string; outcome: string }; count: number; reported: number }>();
   private readonly reported = new Map<string, TopicCounters>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -143,6 +146,19 @@ export class BrokerMetrics {
       registers,
       collect() {
         for (const cell of requests.values()) {
+          if (cell.count > cell.reported) this.inc(cell.labels, cell.count - cell.reported);
+          cell.reported = cell.count;
+        }
+      },
+    });
+    const protocolCells = this.protocolCells;
+    this.protocolRequests = new Counter({
+      name: METRIC.protocolRequests,
+      help: "Requests answered over each protocol (http, kafka), by API and outcome (ok, error).",
+      labelNames: ["protocol", "api", "outcome"],
+      registers,
+      collect() {
+        for (const cell of protocolCells.values()) {
           if (cell.count > cell.reported) this.inc(cell.labels, cell.count - cell.reported);
           cell.reported = cell.count;
         }
@@ -220,6 +236,16 @@ export class BrokerMetrics {
     const cell = this.requests.get(key);
     if (cell) cell.count++;
     else this.requests.set(key, { labels: { method, route, status: String(status) }, count: 1, reported: 0 });
+    this.protocolRequest("http", `${method} ${route}`, status < 400);
+  }
+
+  /** Counts one answered request of a protocol (plain cells; copied to the counter when scraped). */
+  protocolRequest(protocol: "http" | "kafka", api: string, ok: boolean): void {
+    const outcome = ok ? "ok" : "error";
+    const key = `${protocol} ${api} ${outcome}`;
+    const cell = this.protocolCells.get(key);
+    if (cell) cell.count++;
+    else this.protocolCells.set(key, { labels: { protocol, api, outcome }, count: 1, reported: 0 });
   }
 
   get contentType(): string {

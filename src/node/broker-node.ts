@@ -5,6 +5,7 @@ import { ClusterLink } from "../cluster/cluster-link.ts";
 import { createApp } from "../http/app.ts";
 import { withPort } from "../config/broker-settings.ts";
 import { EarlyListener, listen } from "../http/server.ts";
+import { KafkaAdapter, type KafkaOptions } from "../kafka/kafka-adapter.ts";
 
 /**
  * The composition of one running broker from its config: the core (broker/), its link
@@ -23,6 +24,8 @@ export interface BrokerNodeHooks {
   log?: (line: string) => void;
   /** Warnings of the core (a partition folder removed, a log that could not close). */
   warn?: (message: string) => void;
+  /** The Kafka listener's options; none: no Kafka listener. */
+  kafka?: KafkaOptions;
 }
 
 export class BrokerNode {
@@ -31,12 +34,16 @@ export class BrokerNode {
   /** With port 0 in the config: the real port here, and in the advertised address when it said 0 or nothing. */
   readonly config: BrokerConfig;
   private server: Server<unknown> | undefined;
+  /** The Kafka door, once serving (when the hooks asked for one). */
+  kafka: KafkaAdapter | undefined;
+  private readonly hooks: BrokerNodeHooks;
   private early: EarlyListener | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(config: BrokerConfig, hooks: BrokerNodeHooks, early: EarlyListener | undefined) {
     this.config = config;
     this.early = early;
+    this.hooks = hooks;
     this.link = new ClusterLink(config, { log: hooks.log });
     this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn });
     this.link.attach(this.broker);
@@ -71,6 +78,13 @@ export class BrokerNode {
     const app = createApp(this.broker, { cluster: this.link });
     this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
     this.early = undefined;
+    if (this.hooks.kafka) {
+      this.kafka = await KafkaAdapter.start(this.broker, this.hooks.kafka, {
+        log: this.hooks.log ?? ((line) => console.log(line)),
+        peerKafkaAddress: (id) => this.link.kafkaAddressOf(id),
+      });
+      this.link.setKafkaAddress(this.kafka.advertise);
+    }
     this.link.start();
   }
 
@@ -87,6 +101,7 @@ export class BrokerNode {
     const server = this.server;
     const draining = server?.stop(false);
     await this.link.stop();
+    await this.kafka?.close();
     await this.broker.close();
     await this.early?.close();
     if (server) {

@@ -29,6 +29,16 @@ describe("Membership", () => {
     ]);
   });
 
+  test("a broker's Kafka address travels in its heartbeats", async () => {
+    set = await NodeSet.create(2);
+    await set.startAll();
+    set.get(1).node.membership.kafkaAddress = "localhost:19092";
+    const two = set.get(2).node.membership;
+    await eventually(() => two.kafkaAddressOf(1) === "localhost:19092", "broker 2 learning broker 1's Kafka address");
+    expect(two.kafkaAddressOf(2)).toBeUndefined();
+    expect(set.get(1).node.membership.kafkaAddressOf(1)).toBe("localhost:19092");
+  });
+
   test("a stopped broker is declared dead and the next lowest id takes over; it is back when it returns", async () => {
     set = await NodeSet.create(3);
     await set.startAll();

@@ -24,6 +24,7 @@ describe("CLIENT_LIMITS", () => {
       retryMaxMs: "5000 ms",
       producerBatchMessages: "1000 count",
       producerBatchBytes: "524288 bytes",
+      healthTimeoutMs: "3000 ms",
     });
   });
 

@@ -45,6 +45,19 @@ describe("recordsJsonBytes", () => {
     expect(JSON.parse(text.decode(recordsJsonBytes("", [record(0, broken[1])], ""))) [0].message).toBe("a\uFFFD");
   });
 
+  test("bytes that are not UTF-8 also travel exactly, as message_base64 and key_base64", () => {
+    const value = new Uint8Array([0x61, 0xff, 0x00]);
+    const key = new Uint8Array([0xfe]);
+    const [fromBytes] = JSON.parse(text.decode(recordsJsonBytes("", [record(3, value, key)], "")));
+    const fromText = JSON.parse(recordJson(record(3, value, key)));
+    for (const r of [fromBytes, fromText]) {
+      expect([r.message, r.message_base64, r.key, r.key_base64]).toEqual(["a\uFFFD\u0000", "Yf8A", "\uFFFD", "/g=="]);
+      expect([...Buffer.from(r.message_base64, "base64")]).toEqual([0x61, 0xff, 0x00]);
+    }
+    const plain = JSON.parse(recordJson(record(4, utf8.encode("ok"), utf8.encode("k"))));
+    expect(Object.keys(plain)).toEqual(["offset", "key", "message", "headers", "timestamp"]);
+  });
+
   test("headers (the last of a repeated name wins), no records, and every byte value", () => {
     const headers = [
       { key: "h", value: utf8.encode("one") },

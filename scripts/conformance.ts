@@ -1,0 +1,150 @@
+/**
+ * `npm run conformance`: librdkafka's own test suite against a fresh StreamNest broker,
+ * as an external check of the Kafka adapter.
+ *
+ * 1. Build (once, cached in .conformance/): librdkafka's sources ship in the
+ *    @confluentinc/kafka-javascript npm tarball (deps/librdkafka); `npm pack` fetches it
+ *    through npm's ordinary client, then `./configure --disable-curl --disable-sasl &&
+ *    make libs && make -C tests build` builds tests/test-runner, downloading nothing.
+ * 2. Run: a broker on a free HTTP port and a free Kafka port with its own data dir; each
+ *    listed test runs alone (TESTS=<n>, never -Q: quick mode silently skips subtests),
+ *    its verdict read from the runner's exit code; pass/fail printed per test.
+ *
+ *   npm run conformance                    build if needed, run the list below
+ *   npm run conformance -- --build-only    build only
+ *   npm run conformance -- 0001 0012       run these tests
+ *
+ * Which tests are listed, and which are excluded and why: README, "Kafka conformance".
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "..");
+const CACHE = join(ROOT, ".conformance");
+const PACKAGE = "@confluentinc/kafka-javascript@1.10.1";
+const LIBRDKAFKA = join(CACHE, "package", "deps", "librdkafka");
+const TESTS_DIR = join(LIBRDKAFKA, "tests");
+const RUNNER = join(TESTS_DIR, "test-runner");
+/** The Kafka release StreamNest's API versions correspond to (tests needing newer features skip themselves). */
+const KAFKA_VERSION = "2.8.0";
+const TEST_TIMEOUT_MS = 300_000;
+
+/**
+ * Tests that use only the APIs StreamNest speaks (produce, fetch, offsets, metadata with
+ * auto-creation, classic groups, idempotence). Excluded: transactions (0098, 0103,
+ * 0105), SASL/SSL/OAuth (0097, 0115, 0119, 0126, 0133–0135), ZooKeeper-era or admin APIs
+ * StreamNest does not offer (0044 CreatePartitions growth, 0081 the full admin API),
+ * compaction (0077), follower fetching (0101), and the mock-cluster-only tests (*_mock),
+ * which never talk to a broker.
+ */
+export const CONFORMANCE_TESTS = [
+  "0001", "0002", "0003", "0005", "0007", "0008", "0011", "0012", "0013", "0014",
+  "0015", "0017", "0018", "0019", "0020", "0021", "0022", "0026", "0028", "0029",
+  "0030", "0031", "0033", "0034", "0036", "0040", "0041", "0042", "0045", "0046",
+  "0047", "0048", "0049", "0050", "0051", "0052", "0053", "0054", "0055", "0056",
+  "0057", "0059", "0061", "0062", "0063", "0065", "0067", "0069", "0070", "0073",
+  "0074", "0075", "0076", "0082", "0083", "0084", "0085", "0086", "0088", "0089",
+  "0090", "0091", "0092", "0093", "0094", "0095", "0099", "0106", "0107", "0109",
+  "0110", "0111", "0112", "0113", "0114", "0116", "0118", "0120", "0122", "0125",
+  "0127", "0130", "0132", "0137",
+];
+
+async function sh(command: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 1_800_000): Promise<number> {
+  const proc = Bun.spawn(command, { cwd, stdout: "inherit", stderr: "inherit", env: { ...process.env, ...env } });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+async function build(): Promise<void> {
+  if (existsSync(RUNNER)) {
+    console.log(`test-runner already built: ${RUNNER}`);
+    return;
+  }
+  mkdirSync(CACHE, { recursive: true });
+  if (!existsSync(LIBRDKAFKA)) {
+    console.log(`== npm pack ${PACKAGE}`);
+    if ((await sh(["npm", "pack", PACKAGE, "--silent"], CACHE)) !== 0) throw new Error(`npm pack ${PACKAGE} failed`);
+    const tarball = readdirSync(CACHE).find((f) => f.endsWith(".tgz"));
+    if (!tarball) throw new Error("npm pack left no tarball");
+    if ((await sh(["tar", "xzf", tarball], CACHE)) !== 0) throw new Error(`cannot unpack ${tarball}`);
+  }
+  console.log("== building librdkafka and its test-runner (a few minutes on 2 cores)");
+  const steps: string[][] = [["./configure", "--disable-curl", "--disable-sasl"], ["make", "-j2", "libs"], ["make", "-C", "tests", "build"]];
+  for (const step of steps) if ((await sh(step, LIBRDKAFKA)) !== 0) throw new Error(`${step.join(" ")} failed in ${LIBRDKAFKA}`);
+  if (!existsSync(RUNNER)) throw new Error(`the build finished without ${RUNNER}`);
+}
+
+interface Broker {
+  kafkaPort: number;
+  stop(): Promise<void>;
+}
+
+/** A fresh single broker (its own data dir) with a Kafka listener on a free port. */
+async function startBroker(): Promise<Broker> {
+  const dataDir = mkdtempSync(join(tmpdir(), "streamnest-conformance-"));
+  const proc = Bun.spawn(
+    ["bun", join(ROOT, "src/main.ts"), "broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir}`, "--kafka-port=auto"],
+    { stdout: "pipe", stderr: "inherit" },
+  );
+  let output = "";
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  const deadline = Date.now() + 30_000;
+  let port: number | undefined;
+  while (port === undefined && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    output += decoder.decode(value, { stream: true });
+    const m = /Kafka listener on :(\d+)/.exec(output);
+    if (m) port = Number(m[1]);
+  }
+  if (port === undefined) {
+    proc.kill();
+    throw new Error(`the broker did not report its Kafka port:\n${output}`);
+  }
+  // Keep draining its output so the pipe never fills.
+  void (async () => {
+    for (;;) if ((await reader.read()).done) return;
+  })();
+  return {
+    kafkaPort: port,
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function runTests(tests: string[]): Promise<number> {
+  const results: { test: string; passed: boolean; ms: number }[] = [];
+  for (const test of tests) {
+    // A fresh broker per test: one test's topics and groups never affect another's.
+    const broker = await startBroker();
+    writeFileSync(join(TESTS_DIR, "test.conf"), `bootstrap.servers=127.0.0.1:${broker.kafkaPort}\nbroker.address.family=v4\n`);
+    const started = Date.now();
+    const code = await sh(["./test-runner", "-p1"], TESTS_DIR, { TESTS: test, TEST_KAFKA_VERSION: KAFKA_VERSION }, TEST_TIMEOUT_MS);
+    results.push({ test, passed: code === 0, ms: Date.now() - started });
+    await broker.stop();
+    console.log(`== ${test}: ${code === 0 ? "PASS" : `FAIL (exit ${code})`}`);
+  }
+  console.log("\nlibrdkafka conformance:");
+  for (const r of results) console.log(`  ${r.test}  ${r.passed ? "pass" : "FAIL"}  ${(r.ms / 1000).toFixed(1)} s`);
+  const passed = results.filter((r) => r.passed).length;
+  console.log(`${passed} passed, ${results.length - passed} failed (of ${results.length})`);
+  return passed === results.length ? 0 : 1;
+}
+
+const args = process.argv.slice(2);
+try {
+  await build();
+  if (args.includes("--build-only")) process.exit(0);
+  const chosen = args.filter((a) => /^\d{4}$/.test(a));
+  process.exit(await runTests(chosen.length > 0 ? chosen : CONFORMANCE_TESTS));
+} catch (error) {
+  console.error(`conformance: ${(error as Error).message}`);
+  process.exit(1);
+}

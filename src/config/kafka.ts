@@ -1,0 +1,100 @@
+import { configError } from "./read.ts";
+import { limit, section } from "./setting.ts";
+
+/**
+ * The Kafka listener (src/kafka/): where it binds, what Metadata tells clients, how much
+ * one request may carry, and Kafka's topic auto-creation.
+ *
+ * `--kafka-port`: a port number, `auto` (a free port, reported on stdout as
+ * `Kafka listener on :<port>`, for tests), or `0`/`off` (no listener; a single broker's
+ * default, so that two brokers on one machine never race for 9092). `--count=N` gives
+ * brokers 1..N the ports 9092..9092+N-1 unless `--kafka-base-port` says otherwise.
+ */
+export const KAFKA = section({
+  port: {
+    kind: "text",
+    flag: "kafka-port",
+    hint: "port|auto|off",
+    defaultText: "off (with --count: 9092..)",
+    help: "Kafka protocol port; auto: a free one, shown on stdout; 0 or off: no Kafka listener",
+  },
+  advertise: {
+    kind: "address",
+    flag: "kafka-advertise",
+    hint: "host:port",
+    defaultText: "localhost:<kafka port>",
+    help: "Kafka address Metadata answers name for this broker",
+  },
+  maxRequestBytes: {
+    kind: "bytes",
+    flag: "kafka-max-request-bytes",
+    hint: "bytes",
+    unit: "bytes",
+    min: 1024,
+    default: 100 * 1024 * 1024,
+    help: "largest Kafka request (Kafka's socket.request.max.bytes); a larger frame closes the connection",
+  },
+  maxConnections: {
+    kind: "integer",
+    flag: "kafka-max-connections",
+    hint: "n",
+    unit: "count",
+    min: 1,
+    default: 10_000,
+    help: "most open Kafka connections; more are closed at once with a log line",
+  },
+  autoCreateTopics: {
+    kind: "choice",
+    flag: "auto-create-topics",
+    hint: "on|off",
+    choices: ["on", "off"],
+    default: "on",
+    help: "create a topic a Kafka client names in Metadata or Produce (HTTP still answers 404)",
+  },
+  defaultPartitions: {
+    kind: "integer",
+    flag: "default-partitions",
+    hint: "n",
+    unit: "count",
+    min: 1,
+    max: 10_000,
+    default: 1,
+    help: "partitions of a topic created by auto-creation",
+  },
+});
+
+export const KAFKA_LAUNCHER = section({
+  basePort: {
+    kind: "integer",
+    flag: "kafka-base-port",
+    env: false,
+    hint: "port",
+    unit: "port",
+    min: 1,
+    max: 65535,
+    default: 9092,
+    help: "with --count: Kafka port of broker 1",
+  },
+});
+
+export const KAFKA_LIMITS = {
+  /** A client that does not read its answers stops being read once this much is queued for it. */
+  maxQueuedResponseBytes: limit(8 * 1024 * 1024, "answer bytes queued for a client before its connection stops being read", "bytes"),
+  /** Frames read ahead of the one being answered; past this the socket is paused (Kafka mutes it). */
+  maxQueuedRequests: limit(64, "requests read ahead of the one being answered on one connection", "count"),
+  /** A connection that sends nothing for this long is closed (Kafka's connections.max.idle.ms). */
+  idleTimeoutMs: limit(600_000, "a Kafka connection idle this long is closed", "ms"),
+  /** Cap on a Fetch's wait so a broker shutting down is never held by a client's long max wait. */
+  maxFetchWaitMs: limit(30_000, "longest wait of a Kafka fetch", "ms"),
+};
+
+/** The Kafka port setting: a number, "auto" (a free port) or off (undefined). */
+export function parseKafkaPort(given: string | undefined): number | "auto" | undefined {
+  if (given === undefined) return undefined;
+  const value = given.trim().toLowerCase();
+  if (value === "" || value === "off" || value === "0") return undefined;
+  if (value === "auto") return "auto";
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535)
+    throw configError(`--kafka-port must be a port from 1 to 65535, auto or off; got "${given}"`);
+  return Number(value);
+}

@@ -1,0 +1,112 @@
+import type { Socket } from "node:net";
+import { KAFKA_LIMITS } from "../config/kafka.ts";
+import type { ConnectionInfo } from "./context.ts";
+import { errorMessage } from "./error-map.ts";
+import { FrameSplitter } from "./protocol/index.ts";
+
+/** Answers one frame: the bytes to write, null for no answer (acks=0), "close" to drop the connection. */
+export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo) => Promise<Uint8Array | null | "close">;
+
+/**
+ * One client connection. Requests are answered one at a time, in the order they came,
+ * as a Kafka broker does (its network processor mutes a channel while one of its
+ * requests is in flight): answers go out in order however long a handler takes, and an
+ * idempotent producer's pipelined batches are applied in sequence order.
+ *
+ * Backpressure: the next request is not taken until the previous answer has been
+ * written to the socket (a client that never reads its answers stops being served),
+ * and once KAFKA_LIMITS.maxQueuedRequests frames wait the socket is paused, so its
+ * unread requests stay in the kernel's buffers and in the client, not in the broker.
+ */
+export class KafkaConnection implements ConnectionInfo {
+  readonly clientHost: string;
+  private readonly splitter: FrameSplitter;
+  private readonly queue: Uint8Array[] = [];
+  private readonly abort = new AbortController();
+  private pumping = false;
+  private paused = false;
+
+  constructor(
+    private readonly socket: Socket,
+    maxRequestBytes: number,
+    private readonly handle: FrameHandler,
+    private readonly log: (line: string) => void,
+  ) {
+    this.clientHost = socket.remoteAddress ?? "";
+    this.splitter = new FrameSplitter(maxRequestBytes);
+    socket.setNoDelay(true);
+    socket.setTimeout(KAFKA_LIMITS.idleTimeoutMs.value, () => this.close(`idle for ${KAFKA_LIMITS.idleTimeoutMs.value} ms`));
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => this.abort.abort());
+    socket.on("close", () => this.abort.abort());
+  }
+
+  get closed(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  get name(): string {
+    return `${this.socket.remoteAddress ?? "?"}:${this.socket.remotePort ?? "?"}`;
+  }
+
+  /** Ends the connection with a log line saying why. */
+  close(why: string): void {
+    if (this.abort.signal.aborted) return;
+    this.log(`kafka: closing connection from ${this.name}: ${why}`);
+    this.abort.abort();
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Uint8Array[];
+    try {
+      frames = this.splitter.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (error) {
+      this.close(errorMessage(error));
+      return;
+    }
+    for (const f of frames) this.queue.push(f);
+    if (this.queue.length >= KAFKA_LIMITS.maxQueuedRequests.value && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0 && !this.abort.signal.aborted) {
+        const frame = this.queue.shift() as Uint8Array;
+        if (this.paused && this.queue.length < KAFKA_LIMITS.maxQueuedRequests.value / 2) {
+          this.paused = false;
+          this.socket.resume();
+        }
+        const answer = await this.handle(frame, this);
+        if (answer === "close") {
+          this.close("the request could not be answered (see above)");
+          return;
+        }
+        if (answer !== null && !this.abort.signal.aborted && !this.socket.write(answer)) await this.drained();
+      }
+    } catch (error) {
+      this.close(`internal error: ${errorMessage(error)}`);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Resolves once the socket's buffer has gone out, or the connection closed. */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off("drain", done);
+        this.abort.signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.socket.on("drain", done);
+      this.abort.signal.addEventListener("abort", done);
+    });
+  }
+}

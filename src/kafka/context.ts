@@ -1,0 +1,30 @@
+import type { Broker } from "../broker/broker.ts";
+import type { ClassicGroups } from "./groups/classic-groups.ts";
+import type { KafkaOptions } from "./options.ts";
+import type { ProducerStates } from "./producer-state.ts";
+
+/**
+ * The state every Kafka handler works on (one file per API in handlers/, over this,
+ * after franz-go's kfake): the transport-free core, the adapter's options, the
+ * idempotent producers' sequence state and the classic consumer groups.
+ */
+export interface KafkaContext {
+  readonly broker: Broker;
+  readonly options: KafkaOptions;
+  /** The Kafka host:port of a broker by id (this one's included), if it has a listener. */
+  kafkaAddressOf(id: number): { host: string; port: number } | undefined;
+  readonly producers: ProducerStates;
+  readonly groups: ClassicGroups;
+  /** Ended when the server closes: long polls and group waits answer at once. */
+  readonly lifetime: AbortSignal;
+  readonly log: (line: string) => void;
+  /** Counts one request by API and outcome (metrics with protocol="kafka"). */
+  countRequest(api: string, ok: boolean): void;
+}
+
+/** What a handler knows of the connection its request came on. */
+export interface ConnectionInfo {
+  readonly clientHost: string;
+  /** Aborted when the connection closes (a long poll stops waiting for nobody). */
+  readonly closed: AbortSignal;
+}

@@ -1,0 +1,46 @@
+import { assertGroupId } from "../../broker/groups.ts";
+import { ClassicGroup } from "./classic-group.ts";
+
+/**
+ * The classic (client-assigned) groups of the Kafka clients connected to this broker,
+ * by id. Membership lives here, in memory, like a Kafka coordinator's after a restart
+ * (members simply rejoin); committed offsets go to the core's `__consumer_offsets`
+ * through the same group service the HTTP API uses, so `GET /groups/:group` shows a
+ * Kafka group's offsets and lag.
+ */
+export class ClassicGroups {
+  private readonly groups = new Map<string, ClassicGroup>();
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(expiryCheckMs = 500) {
+    this.timer = setInterval(() => this.expire(), expiryCheckMs);
+    this.timer.unref?.();
+  }
+
+  /** The group, created when absent (a JoinGroup names a new group). */
+  open(groupId: string): ClassicGroup {
+    assertGroupId(groupId);
+    let group = this.groups.get(groupId);
+    if (!group) this.groups.set(groupId, (group = new ClassicGroup(groupId)));
+    return group;
+  }
+
+  get(groupId: string): ClassicGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  list(): ClassicGroup[] {
+    return [...this.groups.values()];
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const g of this.groups.values()) g.close();
+    this.groups.clear();
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const g of this.groups.values()) g.expire(now);
+  }
+}

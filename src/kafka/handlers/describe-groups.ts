@@ -1,0 +1,36 @@
+import type { KafkaContext } from "../context.ts";
+import type { Call } from "../dispatch.ts";
+import { kafkaErrorCode } from "../error-map.ts";
+import { KAFKA_ERROR } from "../protocol/index.ts";
+import { assertCoordinator } from "./coordinator.ts";
+
+/** DescribeGroups: state, protocol, and each member's metadata and assignment as the clients sent them. */
+export async function handleDescribeGroups(ctx: KafkaContext, { body }: Call<"DescribeGroups">) {
+  const groups = await Promise.all(
+    body.groups.map(async (groupId) => {
+      try {
+        await assertCoordinator(ctx, groupId);
+      } catch (error) {
+        return { errorCode: kafkaErrorCode(error), groupId, groupState: "", protocolType: "", protocolData: "", members: [] };
+      }
+      const g = ctx.groups.get(groupId);
+      if (!g) return { errorCode: KAFKA_ERROR.NONE, groupId, groupState: "Dead", protocolType: "", protocolData: "", members: [] };
+      return {
+        errorCode: KAFKA_ERROR.NONE,
+        groupId,
+        groupState: g.state,
+        protocolType: g.protocolType,
+        protocolData: g.protocolName ?? "",
+        members: g.describe().map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          memberMetadata: m.metadata,
+          memberAssignment: m.assignment,
+        })),
+      };
+    }),
+  );
+  return { throttleTimeMs: 0, groups };
+}

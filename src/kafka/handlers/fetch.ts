@@ -1,0 +1,119 @@
+import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT } from "../../broker/fetch.ts";
+import { REFUSE } from "../../broker/partition-router.ts";
+import type { FetchResult } from "../../broker/types.ts";
+import { KAFKA_LIMITS } from "../../config/kafka.ts";
+import type { KafkaContext } from "../context.ts";
+import type { Call } from "../dispatch.ts";
+import { kafkaErrorCode } from "../error-map.ts";
+import { KAFKA_ERROR } from "../protocol/index.ts";
+import { recordsToBatch } from "../record-encoding.ts";
+
+interface Wanted {
+  topic: string;
+  partition: number;
+  offset: number;
+  maxBytes: number;
+}
+
+type Read = { ok: FetchResult } | { error: unknown };
+
+/**
+ * Fetch: each partition read from its offset up to its byte limit and the request's;
+ * with fewer than minBytes in the answer, a long poll until any asked partition gets an
+ * append or maxWaitMs passes (Kafka's fetch.min.bytes / fetch.max.wait.ms). Fetch
+ * sessions (KIP-227) are declined cleanly: the answer's session id is 0, so clients send
+ * full fetch requests every time.
+ */
+export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch">) {
+  if (body.sessionId !== 0 || body.sessionEpoch > 0)
+    return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+  const wanted: Wanted[] = body.topics.flatMap((t) =>
+    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes })),
+  );
+  let reads = await readAll(ctx, wanted, body.maxBytes);
+  const bytes = reads.reduce((n, r) => n + ("ok" in r ? r.ok.records.length : 0), 0);
+  const waitMs = Math.min(body.maxWaitMs, KAFKA_LIMITS.maxFetchWaitMs.value);
+  if (bytes === 0 && body.minBytes > 0 && waitMs > 0 && reads.some((r) => "ok" in r)) {
+    await waitForAny(ctx, wanted, reads, waitMs, conn.closed);
+    reads = await readAll(ctx, wanted, body.maxBytes);
+  }
+  const responses = body.topics.map((t) => ({
+    topic: t.topic,
+    partitions: t.partitions.map((p) => {
+      const read = reads[wanted.findIndex((w) => w.topic === t.topic && w.partition === p.partition)];
+      return answer(p.partition, read);
+    }),
+  }));
+  return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.NONE, sessionId: 0, responses };
+}
+
+function answer(partition: number, read: Read) {
+  if ("error" in read) {
+    const range = (read.error as { details?: { startOffset?: number; endOffset?: number } }).details;
+    return {
+      partitionIndex: partition,
+      errorCode: kafkaErrorCode(read.error),
+      highWatermark: BigInt(range?.endOffset ?? -1),
+      lastStableOffset: BigInt(range?.endOffset ?? -1),
+      logStartOffset: BigInt(range?.startOffset ?? -1),
+      abortedTransactions: null,
+      records: null,
+    };
+  }
+  const { records, startOffset, endOffset } = read.ok;
+  return {
+    partitionIndex: partition,
+    errorCode: KAFKA_ERROR.NONE,
+    highWatermark: BigInt(endOffset),
+    // No transactions: every written record is stable.
+    lastStableOffset: BigInt(endOffset),
+    logStartOffset: BigInt(startOffset),
+    abortedTransactions: null,
+    records: recordsToBatch(records),
+  };
+}
+
+/** One read per partition, in order, within the request's total byte budget. */
+async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): Promise<Read[]> {
+  const out: Read[] = [];
+  let budget = maxBytes > 0 ? maxBytes : 0x7fffffff;
+  for (const w of wanted) {
+    try {
+      const ok = await ctx.broker.fetch(
+        {
+          topic: w.topic,
+          partition: w.partition,
+          offset: w.offset,
+          maxRecords: FETCH_MAX_RECORDS_LIMIT,
+          // The first record always comes, whatever the limit (Kafka's rule since KIP-74).
+          maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)),
+          timeoutMs: 0,
+        },
+        REFUSE,
+      );
+      for (const r of ok.records) budget -= r.value.length + (r.key?.length ?? 0);
+      out.push({ ok });
+    } catch (error) {
+      out.push({ error });
+    }
+  }
+  return out;
+}
+
+/** Waits until one of the readable partitions gets an append, the wait ends or the client goes. */
+async function waitForAny(ctx: KafkaContext, wanted: Wanted[], reads: Read[], waitMs: number, closed: AbortSignal): Promise<void> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([stop.signal, closed, ctx.lifetime]);
+  const waits = wanted
+    .filter((_, i) => "ok" in reads[i])
+    .map((w) =>
+      ctx.broker
+        .fetch({ topic: w.topic, partition: w.partition, offset: w.offset, maxRecords: 1, maxBytes: 1, timeoutMs: waitMs, signal, peek: true }, REFUSE)
+        .catch(() => undefined),
+    );
+  try {
+    await Promise.race([...waits, new Promise<void>((r) => setTimeout(r, waitMs))]);
+  } finally {
+    stop.abort();
+  }
+}

@@ -1,0 +1,61 @@
+import { StreamNestError } from "../../lib/errors.ts";
+import type { KafkaContext } from "../context.ts";
+import type { Call } from "../dispatch.ts";
+import { kafkaErrorCode } from "../error-map.ts";
+import { KAFKA_ERROR } from "../protocol/index.ts";
+import { topicIdOf } from "../topic-ids.ts";
+import { autoCreate } from "./auto-create.ts";
+
+/** Kafka's cluster id is a base64 UUID; StreamNest's clusters have one name. */
+export const CLUSTER_ID = "streamnest";
+
+/**
+ * Metadata: the brokers with a Kafka listener, the controller, and each asked topic's
+ * partitions with leader, leader epoch, replicas and ISR (the single replica until
+ * replication exists). A topic named but missing is created when auto-creation is on
+ * and the client allows it (v4+); v0 asking for no topics means every topic.
+ */
+export async function handleMetadata(ctx: KafkaContext, { body, version }: Call<"Metadata">) {
+  const { broker } = ctx;
+  const cluster = broker.clusterMetadata();
+  const brokers = cluster.brokers.flatMap((b) => {
+    const at = ctx.kafkaAddressOf(b.id);
+    return at ? [{ nodeId: b.id, host: at.host, port: at.port, rack: null }] : [];
+  });
+  const all = body.topics === null || (version === 0 && body.topics.length === 0);
+  const names = all ? broker.listTopics(false) : (body.topics ?? []).map((t) => t.name ?? "");
+  const allowCreate = body.allowAutoTopicCreation && ctx.options.autoCreateTopics;
+  const topics = await Promise.all(
+    names.map(async (name) => {
+      try {
+        if (!all && allowCreate) await autoCreate(ctx, name);
+        const d = broker.describeTopic(name);
+        return {
+          errorCode: KAFKA_ERROR.NONE,
+          name,
+          topicId: topicIdOf(name, d.createdAt),
+          isInternal: false,
+          partitions: d.partitions.map((p) => ({
+            errorCode: ctx.kafkaAddressOf(p.leader) ? KAFKA_ERROR.NONE : KAFKA_ERROR.LEADER_NOT_AVAILABLE,
+            partitionIndex: p.partition,
+            leaderId: p.leader,
+            leaderEpoch: p.leaderEpoch,
+            replicaNodes: p.replicas,
+            isrNodes: p.replicas,
+            offlineReplicas: [],
+          })),
+        };
+      } catch (error) {
+        if (!(error instanceof StreamNestError)) throw error;
+        return { errorCode: kafkaErrorCode(error), name, isInternal: false, partitions: [] };
+      }
+    }),
+  );
+  return {
+    throttleTimeMs: 0,
+    brokers,
+    clusterId: CLUSTER_ID,
+    controllerId: Math.min(...cluster.brokers.map((b) => b.id)),
+    topics,
+  };
+}

@@ -1,0 +1,42 @@
+import { StreamNestError } from "../../lib/errors.ts";
+import type { KafkaContext } from "../context.ts";
+import type { Call } from "../dispatch.ts";
+import { kafkaErrorCode } from "../error-map.ts";
+import { KAFKA_ERROR } from "../protocol/index.ts";
+import { assertCoordinator } from "./coordinator.ts";
+
+/**
+ * OffsetCommit: the member and generation are checked against the classic group here
+ * (generation -1 with no member is a "simple" commit of a group without members), then
+ * the offsets and their metadata are written to `__consumer_offsets` by the core's group
+ * service, where the HTTP API reads them (`GET /groups/:group`, with lag).
+ */
+export async function handleOffsetCommit(ctx: KafkaContext, { body }: Call<"OffsetCommit">) {
+  let errorCode: number = KAFKA_ERROR.NONE;
+  try {
+    await assertCoordinator(ctx, body.groupId);
+    const group = ctx.groups.get(body.groupId);
+    const generation = body.generationIdOrMemberEpoch;
+    if (group) group.checkCommit(body.memberId, generation, Date.now());
+    else if (generation >= 0 || body.memberId !== "") throw unknownMember(body.memberId);
+    const offsets = body.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: Number(p.committedOffset),
+        metadata: p.committedMetadata ?? "",
+      })),
+    );
+    if (offsets.length > 0) await ctx.broker.groups.commit(body.groupId, { offsets });
+  } catch (error) {
+    errorCode = kafkaErrorCode(error);
+  }
+  return {
+    throttleTimeMs: 0,
+    topics: body.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+  };
+}
+
+function unknownMember(memberId: string): StreamNestError {
+  return new StreamNestError("UNKNOWN_MEMBER_ID", `member "${memberId}" is in no group here`);
+}

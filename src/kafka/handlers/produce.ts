@@ -1,0 +1,126 @@
+import { REFUSE } from "../../broker/partition-router.ts";
+import { isProduceFailure, type ProduceRecord } from "../../broker/types.ts";
+import { StreamNestError } from "../../lib/errors.ts";
+import type { KafkaContext } from "../context.ts";
+import type { Call } from "../dispatch.ts";
+import { errorMessage, kafkaErrorCode } from "../error-map.ts";
+import { decodeRecordBatches, KAFKA_ERROR, type RecordBatch } from "../protocol/index.ts";
+import { autoCreate } from "./auto-create.ts";
+
+type PartitionAnswer = {
+  index: number;
+  errorCode: number;
+  baseOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
+  errorMessage: string | null;
+};
+
+/**
+ * Produce: each partition's record batches (v2, any codec) are checked whole — a record
+ * the topic's schema refuses fails its batch with INVALID_RECORD naming the record and
+ * the reason, and nothing of the batch is written — then appended here, refused with
+ * NOT_LEADER_OR_FOLLOWER when another broker leads. acks=0 gets no answer; acks=all
+ * is acks=1 while every partition has one replica.
+ */
+export async function handleProduce(ctx: KafkaContext, { body }: Call<"Produce">) {
+  const acks = body.acks;
+  const answers = await Promise.all(
+    body.topicData.map(async (topic) => ({
+      name: topic.name,
+      partitionResponses: await produceTopic(ctx, topic.name, topic.partitionData, acks),
+    })),
+  );
+  if (acks === 0) return null;
+  return { responses: answers, throttleTimeMs: 0 };
+}
+
+async function produceTopic(
+  ctx: KafkaContext,
+  topic: string,
+  partitions: { index: number; records: Uint8Array | null }[],
+  acks: number,
+): Promise<PartitionAnswer[]> {
+  if (acks !== 0 && acks !== 1 && acks !== -1)
+    return partitions.map((p) => refused(p.index, KAFKA_ERROR.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), not ${acks}`));
+  try {
+    if (ctx.options.autoCreateTopics) await autoCreate(ctx, topic);
+    ctx.broker.assertTopic(topic);
+    if (topic.startsWith("__"))
+      throw new StreamNestError("INVALID_REQUEST", `${topic} is an internal topic; commit offsets through the consumer group`);
+  } catch (error) {
+    return partitions.map((p) => refused(p.index, kafkaErrorCode(error), errorMessage(error)));
+  }
+  return Promise.all(partitions.map((p) => producePartition(ctx, topic, p.index, p.records)));
+}
+
+async function producePartition(ctx: KafkaContext, topic: string, partition: number, data: Uint8Array | null): Promise<PartitionAnswer> {
+  let batches: RecordBatch[];
+  try {
+    ctx.broker.assertPartition(topic, partition);
+    batches = decodeRecordBatches(data ?? new Uint8Array(0), { maxDecompressedBytes: ctx.options.maxRequestBytes });
+    if (batches.length === 0) throw new StreamNestError("INVALID_REQUEST", "no record batch in the request");
+  } catch (error) {
+    const code = error instanceof StreamNestError && error.code === "INVALID_REQUEST" && kafkaErrorCode(error) === KAFKA_ERROR.INVALID_REQUEST
+      ? KAFKA_ERROR.CORRUPT_MESSAGE
+      : kafkaErrorCode(error);
+    return refused(partition, code, errorMessage(error));
+  }
+  let first: bigint | undefined;
+  for (const batch of batches) {
+    const answer = await appendBatch(ctx, topic, partition, batch);
+    if (answer.errorCode !== KAFKA_ERROR.NONE) return answer;
+    first ??= answer.baseOffset;
+  }
+  return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: first ?? -1n };
+}
+
+async function appendBatch(ctx: KafkaContext, topic: string, partition: number, batch: RecordBatch): Promise<PartitionAnswer> {
+  if (batch.isTransactional || batch.isControl)
+    return refused(partition, KAFKA_ERROR.INVALID_REQUEST, "transactions are not supported by StreamNest");
+  const idempotent = batch.producerId >= 0n;
+  if (idempotent) {
+    const seen = ctx.producers.check(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence);
+    if (seen.kind === "duplicate")
+      // Kafka answers a retried batch with the offset it was first written at (the
+      // client counts DUPLICATE_SEQUENCE_NUMBER as success; NONE with the offset is what
+      // brokers since 2.x send).
+      return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(seen.baseOffset) };
+    if (seen.kind === "out-of-order")
+      return refused(partition, KAFKA_ERROR.OUT_OF_ORDER_SEQUENCE_NUMBER, `expected sequence ${seen.expected}, got ${batch.baseSequence}`);
+    if (seen.kind === "fenced")
+      return refused(partition, KAFKA_ERROR.INVALID_PRODUCER_EPOCH, `producer epoch ${batch.producerEpoch} is older than ${seen.currentEpoch}`);
+  }
+  const now = Date.now();
+  const records: ProduceRecord[] = batch.records.map((r) => ({
+    key: r.key,
+    // Core values are bytes; a Kafka tombstone (null) is stored as an empty value.
+    value: r.value ?? new Uint8Array(0),
+    headers: r.headers.map((h) => ({ key: h.key, value: h.value })),
+    partition,
+    timestamp: batch.timestampType === 1 || r.timestamp < 0n ? now : Number(r.timestamp),
+  }));
+  const problems = ctx.broker.checkRecords(topic, records);
+  const recordErrors = problems.flatMap((p, i) => (p ? [{ batchIndex: i, batchIndexErrorMessage: p.message }] : []));
+  if (recordErrors.length > 0) {
+    const firstProblem = problems.find((p) => p !== undefined);
+    const code = firstProblem?.error === "MESSAGE_TOO_LARGE" ? KAFKA_ERROR.MESSAGE_TOO_LARGE : KAFKA_ERROR.INVALID_RECORD;
+    return { ...refused(partition, code, firstProblem?.message ?? null), recordErrors };
+  }
+  let outcomes;
+  try {
+    outcomes = await ctx.broker.produceBatch(topic, records, REFUSE);
+  } catch (error) {
+    return refused(partition, kafkaErrorCode(error), errorMessage(error));
+  }
+  const failed = outcomes.find(isProduceFailure);
+  if (failed) return refused(partition, kafkaErrorCode(new StreamNestError(failed.error, failed.message, failed.details)), failed.message);
+  const base = outcomes[0] && !isProduceFailure(outcomes[0]) ? outcomes[0].offset : -1;
+  if (idempotent) ctx.producers.written(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence, records.length, base);
+  return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(base) };
+}
+
+function refused(index: number, errorCode: number, message: string | null): PartitionAnswer {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: message };
+}

@@ -1,0 +1,75 @@
+/**
+ * Idempotent producers (KIP-98): per producer id, epoch and partition, the sequence
+ * numbers of the last batches written. A batch whose sequence continues the last one is
+ * written; a retry of one of the last five (Kafka keeps as many, matching
+ * max.in.flight.requests.per.connection ≤ 5) is answered with its original offset and
+ * not written again; anything else is OUT_OF_ORDER_SEQUENCE_NUMBER. A newer epoch
+ * starts over at sequence 0; an older one is INVALID_PRODUCER_EPOCH (fenced).
+ *
+ * The state is in memory: after a broker restart a producer's first batch is taken at
+ * whatever sequence it carries (Kafka rebuilds it from the log's batch headers, which
+ * StreamNest's storage does not keep).
+ */
+
+const KEPT_BATCHES = 5;
+
+interface WrittenBatch {
+  firstSeq: number;
+  lastSeq: number;
+  baseOffset: number;
+}
+
+interface PartitionSequences {
+  epoch: number;
+  batches: WrittenBatch[];
+}
+
+export type SequenceCheck =
+  | { kind: "write" }
+  | { kind: "duplicate"; baseOffset: number }
+  | { kind: "out-of-order"; expected: number }
+  | { kind: "fenced"; currentEpoch: number };
+
+export class ProducerStates {
+  private readonly partitions = new Map<string, PartitionSequences>();
+  private next: bigint;
+
+  constructor(brokerId: number) {
+    // Unique across brokers (the id in the high bits) and across restarts (the clock).
+    this.next = (BigInt(brokerId) << 44n) + BigInt(Date.now()) * 16n;
+  }
+
+  allocate(): bigint {
+    return this.next++;
+  }
+
+  check(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number): SequenceCheck {
+    const state = this.partitions.get(keyOf(producerId, topic, partition));
+    if (!state) return { kind: "write" };
+    if (epoch < state.epoch) return { kind: "fenced", currentEpoch: state.epoch };
+    if (epoch > state.epoch) return firstSeq === 0 ? { kind: "write" } : { kind: "out-of-order", expected: 0 };
+    const dup = state.batches.find((b) => b.firstSeq === firstSeq);
+    if (dup) return { kind: "duplicate", baseOffset: dup.baseOffset };
+    const last = state.batches[state.batches.length - 1];
+    const expected = last === undefined ? 0 : nextSeq(last.lastSeq);
+    return firstSeq === expected ? { kind: "write" } : { kind: "out-of-order", expected };
+  }
+
+  /** Records a batch written at `baseOffset` (after check said "write"). */
+  written(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number, count: number, baseOffset: number): void {
+    const key = keyOf(producerId, topic, partition);
+    let state = this.partitions.get(key);
+    if (!state || state.epoch !== epoch) this.partitions.set(key, (state = { epoch, batches: [] }));
+    state.batches.push({ firstSeq, lastSeq: (firstSeq + count - 1) % 0x80000000, baseOffset });
+    if (state.batches.length > KEPT_BATCHES) state.batches.shift();
+  }
+}
+
+/** Sequences wrap at int32's top back to 0 (KIP-98). */
+function nextSeq(seq: number): number {
+  return seq === 0x7fffffff ? 0 : seq + 1;
+}
+
+function keyOf(producerId: bigint, topic: string, partition: number): string {
+  return `${producerId}\u0000${topic}\u0000${partition}`;
+}

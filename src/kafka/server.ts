@@ -1,0 +1,64 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { KafkaConnection } from "./connection.ts";
+import type { KafkaContext } from "./context.ts";
+import { answerFrame } from "./dispatch.ts";
+
+/**
+ * The Kafka protocol listener of one broker: TCP, one KafkaConnection per client,
+ * every request answered by dispatch.ts over the shared KafkaContext.
+ *
+ *   const server = await KafkaServer.listen(ctx, "127.0.0.1", 9092);
+ *   server.port;          // the bound port (a free one when 0 was asked)
+ *   await server.close();
+ */
+export class KafkaServer {
+  private readonly connections = new Set<KafkaConnection>();
+
+  private constructor(
+    private readonly server: Server,
+    private readonly ctx: KafkaContext,
+  ) {
+    server.on("connection", (socket: Socket) => this.accept(socket));
+  }
+
+  static listen(ctx: KafkaContext, host: string, port: number): Promise<KafkaServer> {
+    const server = createServer({ pauseOnConnect: false });
+    const kafka = new KafkaServer(server, ctx);
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host, port }, () => {
+        server.off("error", reject);
+        server.on("error", (e) => ctx.log(`kafka: listener error: ${e.message}`));
+        resolve(kafka);
+      });
+    });
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === "object" && address !== null ? address.port : 0;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Stops accepting, closes every connection. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.connections) c.close("the broker is shutting down");
+    this.connections.clear();
+    await closed;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.connections.size >= this.ctx.options.maxConnections) {
+      this.ctx.log(`kafka: refusing a connection from ${socket.remoteAddress}: ${this.ctx.options.maxConnections} are open (--kafka-max-connections)`);
+      socket.destroy();
+      return;
+    }
+    const conn = new KafkaConnection(socket, this.ctx.options.maxRequestBytes, (frame, info) => answerFrame(this.ctx, frame, info), this.ctx.log);
+    this.connections.add(conn);
+    conn.closed.addEventListener("abort", () => this.connections.delete(conn));
+  }
+}

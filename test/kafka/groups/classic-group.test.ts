@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { ClassicGroup, type JoinRequest } from "../../../src/kafka/groups/classic-group.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+const groups: ClassicGroup[] = [];
+afterEach(() => {
+  for (const g of groups.splice(0)) g.close();
+});
+
+function group(): ClassicGroup {
+  const g = new ClassicGroup("g");
+  groups.push(g);
+  return g;
+}
+
+function join(memberId: string, clientId: string, meta = clientId): JoinRequest {
+  return {
+    memberId,
+    groupInstanceId: null,
+    clientId,
+    clientHost: "127.0.0.1",
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 1_000,
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: bytes(meta) }],
+  };
+}
+
+describe("ClassicGroup", () => {
+  test("the leader gets every member's metadata and hands out assignments byte for byte", async () => {
+    const g = group();
+    const [a, b] = await Promise.all([g.join(join("", "a"), Date.now()), g.join(join("", "b"), Date.now())]);
+    expect(a.generationId).toBe(1);
+    expect(b.generationId).toBe(1);
+    expect(a.leader).toBe(a.memberId);
+    expect(a.members.map((m) => text(m.metadata)).sort()).toEqual(["a", "b"]);
+    expect(b.members).toEqual([]);
+    expect(g.state).toBe("CompletingRebalance");
+    const follower = g.sync(b.memberId, 1, [], Date.now());
+    const leader = await g.sync(a.memberId, 1, [
+      { memberId: a.memberId, assignment: bytes("to-a") },
+      { memberId: b.memberId, assignment: bytes("to-b") },
+    ], Date.now());
+    expect(text(leader.assignment)).toBe("to-a");
+    expect(text((await follower).assignment)).toBe("to-b");
+    expect(g.state).toBe("Stable");
+  });
+
+  test("a new member makes the others rejoin (heartbeat says REBALANCE_IN_PROGRESS); a leave rebalances the rest", async () => {
+    const g = group();
+    const a = await g.join(join("", "a"), Date.now());
+    await g.sync(a.memberId, 1, [{ memberId: a.memberId, assignment: bytes("all") }], Date.now());
+    const bJoin = g.join(join("", "b"), Date.now());
+    expect(() => g.heartbeat(a.memberId, 1, Date.now())).toThrow(expect.objectContaining({ code: "REBALANCE_IN_PROGRESS" }));
+    const aAgain = await g.join(join(a.memberId, "a"), Date.now());
+    const b = await bJoin;
+    expect([aAgain.generationId, b.generationId]).toEqual([2, 2]);
+    expect(aAgain.leader).toBe(a.memberId);
+    g.leave(b.memberId);
+    expect(g.state).toBe("PreparingRebalance");
+    const alone = await g.join(join(a.memberId, "a"), Date.now());
+    expect([alone.generationId, alone.members.length]).toEqual([3, 1]);
+  });
+
+  test("stale generations and unknown members are refused; a member silent past its session is dropped", async () => {
+    const g = group();
+    const a = await g.join(join("", "a"), Date.now());
+    expect(() => g.heartbeat(a.memberId, 0, Date.now())).toThrow(expect.objectContaining({ code: "ILLEGAL_GENERATION" }));
+    expect(() => g.heartbeat("nobody", 1, Date.now())).toThrow(expect.objectContaining({ code: "UNKNOWN_MEMBER_ID" }));
+    expect(() => g.checkCommit("", -1, Date.now())).toThrow(expect.objectContaining({ code: "UNKNOWN_MEMBER_ID" }));
+    g.expire(Date.now() + 60_000);
+    expect([g.state, g.size]).toEqual(["Empty", 0]);
+    expect(() => g.checkCommit("", -1, Date.now())).not.toThrow();
+  });
+});

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { COMPRESSION, decodeRecordBatches, encodeRecordBatch, encodeRequest, KAFKA_ERROR } from "../../../src/kafka/protocol/index.ts";
+import { RawClient, startInProcess } from "../support/in-process.ts";
+
+/** Produce over the wire to an in-process broker: idempotence, schemas, acks, and what Fetch and ListOffsets give back. */
+
+let running: Awaited<ReturnType<typeof startInProcess>> | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+function batch(values: string[], options: { producerId?: bigint; baseSequence?: number; timestamp?: bigint; compression?: (typeof COMPRESSION)[keyof typeof COMPRESSION] } = {}) {
+  return encodeRecordBatch({
+    producerId: options.producerId ?? -1n,
+    producerEpoch: options.producerId === undefined ? -1 : 0,
+    baseSequence: options.baseSequence ?? -1,
+    compression: options.compression,
+    records: values.map((v, i) => ({ key: utf8(`k${i}`), value: utf8(v), headers: [{ key: "h", value: utf8(v) }], timestamp: (options.timestamp ?? 1000n) + BigInt(i), offsetDelta: i })),
+  });
+}
+
+async function setup() {
+  running = await startInProcess();
+  const client = await RawClient.connect(running.kafka.port);
+  return { ...running, client };
+}
+
+async function produce(client: RawClient, topic: string, records: Uint8Array, acks = -1) {
+  const answer = await client.call("Produce", 9, { acks, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+  return answer.responses[0].partitionResponses[0];
+}
+
+describe("Produce", () => {
+  test("an idempotent retry is answered with its first offset and not written twice; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER", async () => {
+    const { client, broker } = await setup();
+    const init = await client.call("InitProducerId", 2, { transactionalId: null, transactionTimeoutMs: 1000 });
+    expect(init.errorCode).toBe(KAFKA_ERROR.NONE);
+    const producerId = init.producerId;
+    const first = await produce(client, "idem", batch(["a", "b"], { producerId, baseSequence: 0 }));
+    expect([first.errorCode, first.baseOffset]).toEqual([KAFKA_ERROR.NONE, 0n]);
+    const second = await produce(client, "idem", batch(["c"], { producerId, baseSequence: 2 }));
+    expect([second.errorCode, second.baseOffset]).toEqual([KAFKA_ERROR.NONE, 2n]);
+    const retry = await produce(client, "idem", batch(["a", "b"], { producerId, baseSequence: 0 }));
+    expect([retry.errorCode, retry.baseOffset]).toEqual([KAFKA_ERROR.NONE, 0n]);
+    const gap = await produce(client, "idem", batch(["e"], { producerId, baseSequence: 7 }));
+    expect(gap.errorCode).toBe(KAFKA_ERROR.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    expect(broker.describeTopic("idem").partitions[0].endOffset).toBe(3);
+  });
+
+  test("a record the topic's schema refuses fails its whole batch with INVALID_RECORD, naming it and why", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("typed", 1);
+    await broker.registerSchema("typed", { type: "object", properties: { n: { type: "number" } }, required: ["n"] });
+    const answer = await produce(client, "typed", batch(['{"n":1}', '{"m":2}', '{"n":3}']));
+    expect(answer.errorCode).toBe(KAFKA_ERROR.INVALID_RECORD);
+    expect(answer.recordErrors.map((e) => e.batchIndex)).toEqual([1]);
+    expect(answer.recordErrors[0].batchIndexErrorMessage).toContain("n");
+    expect(broker.describeTopic("typed").partitions[0].endOffset).toBe(0);
+  });
+
+  test("acks=0 gets no answer; the next request's answer comes next", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("quiet", 1);
+    client.write(encodeRequest("Produce", 7, { correlationId: 50, clientId: "raw" }, { acks: 0, timeoutMs: 1000, topicData: [{ name: "quiet", partitionData: [{ index: 0, records: batch(["q"]) }] }] }));
+    const versions = await client.call("ApiVersions", 0, {});
+    expect(versions.errorCode).toBe(KAFKA_ERROR.NONE);
+    expect(broker.describeTopic("quiet").partitions[0].endOffset).toBe(1);
+  });
+
+  test("fetch gives back keys, values, headers and timestamps; ListOffsets finds earliest, latest and by timestamp", async () => {
+    const { client } = await setup();
+    await produce(client, "times", batch(["a", "b", "c"], { timestamp: 5000n, compression: COMPRESSION.zstd }));
+    const fetched = await client.call("Fetch", 12, {
+      maxWaitMs: 0,
+      minBytes: 0,
+      topics: [{ topic: "times", partitions: [{ partition: 0, fetchOffset: 1n, partitionMaxBytes: 1 << 20 }] }],
+    });
+    const p = fetched.responses[0].partitions[0];
+    expect([p.errorCode, p.highWatermark, p.lastStableOffset, p.logStartOffset, fetched.sessionId]).toEqual([0, 3n, 3n, 0n, 0]);
+    const records = decodeRecordBatches(p.records ?? new Uint8Array(0)).flatMap((b) => b.records);
+    const dec = new TextDecoder();
+    expect(records.map((r) => [r.offset, dec.decode(r.key ?? undefined), dec.decode(r.value ?? undefined), dec.decode(r.headers[0].value ?? undefined), r.timestamp])).toEqual([
+      [1n, "k1", "b", "b", 5001n],
+      [2n, "k2", "c", "c", 5002n],
+    ]);
+    const lookup = async (timestamp: bigint) => {
+      const answer = await client.call("ListOffsets", 7, { topics: [{ name: "times", partitions: [{ partitionIndex: 0, timestamp }] }] });
+      const q = answer.topics[0].partitions[0];
+      return [q.offset, q.timestamp];
+    };
+    expect(await lookup(-2n)).toEqual([0n, -1n]);
+    expect(await lookup(-1n)).toEqual([3n, -1n]);
+    expect(await lookup(5001n)).toEqual([1n, 5001n]);
+    expect(await lookup(4000n)).toEqual([0n, 5000n]);
+    expect(await lookup(9999n)).toEqual([-1n, -1n]);
+    expect(await lookup(-3n)).toEqual([2n, 5002n]);
+  });
+
+  test("a fetch past the end is OFFSET_OUT_OF_RANGE with the range; a session id is declined", async () => {
+    const { client } = await setup();
+    await produce(client, "range", batch(["a"]));
+    const past = await client.call("Fetch", 11, { maxWaitMs: 0, minBytes: 0, topics: [{ topic: "range", partitions: [{ partition: 0, fetchOffset: 5n, partitionMaxBytes: 1024 }] }] });
+    expect([past.responses[0].partitions[0].errorCode, past.responses[0].partitions[0].highWatermark]).toEqual([KAFKA_ERROR.OFFSET_OUT_OF_RANGE, 1n]);
+    const session = await client.call("Fetch", 11, { maxWaitMs: 0, minBytes: 0, sessionId: 77, sessionEpoch: 1, topics: [] });
+    expect([session.errorCode, session.sessionId]).toEqual([KAFKA_ERROR.FETCH_SESSION_ID_NOT_FOUND, 0]);
+  });
+});
