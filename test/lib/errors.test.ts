@@ -38,6 +38,7 @@ describe("StreamNestError", () => {
       "LEADER_UNAVAILABLE:503:true",
       "NOT_CONTROLLER:503:true",
       "NOT_COORDINATOR:503:true",
+      "NOT_ENOUGH_REPLICAS:503:true",
       "NOT_LEADER_OR_FOLLOWER:503:true",
       "REQUEST_TIMED_OUT:504:true",
       "STORAGE_ERROR:500:false",
