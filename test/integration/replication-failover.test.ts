@@ -119,6 +119,12 @@ describe("a leader killed with records its followers may not have", () => {
       const p = (await replicatedTopic(cluster.broker(2), "tail")).partitions[0];
       return p.isr.length === 3 && p.leader === 1;
     }, "broker 1 back in the ISR and leading tail", 30_000);
+    // A leader that comes back starts from its checkpointed high watermark and advances it
+    // as its followers fetch (Kafka's leaders do the same): wait for that before reading.
+    await eventually(async () => {
+      const described = await get<{ partitions: Array<{ high_watermark?: number }> }>(cluster.broker(1), "/topics/tail");
+      return (described.body.partitions[0].high_watermark ?? 0) >= 6000;
+    }, "broker 1's high watermark past the 6,000 acknowledged records", 30_000);
     // Records are read from the leader (broker 1 again); each replica's copy was checked
     // by the leader's fetch protocol, and its end is the same as the leader's.
     const fromOne = await readAll(cluster.broker(1), "tail", 0, 10_000);
