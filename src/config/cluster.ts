@@ -24,9 +24,10 @@ export const CLUSTER_QUORUM = section({
   metadataQuorum: {
     kind: "choice",
     flag: "metadata-quorum",
+    hint: "mode",
     choices: ["controller", "raft"] as const,
     default: "controller",
-    help: "how metadata changes are ordered: raft (a Raft log committed by the controller voters, issue 11) or controller (the older lowest-alive-id controller)",
+    help: "how metadata changes are ordered: raft (a Raft log committed by a majority of the controller voters) or controller (the older lowest-alive-id controller)",
   },
   controllerVoters: {
     kind: "integer",
