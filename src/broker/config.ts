@@ -26,6 +26,10 @@ export interface BrokerConfig {
   sessionTimeoutMs?: number;
   /** Snapshot the metadata every this many committed entries (raft only). */
   metadataSnapshotEntries?: number;
+  /** Client authentication (--auth); absent: none. */
+  clientAuth?: { mode: "none" | "token"; adminTokenFile?: string };
+  /** Names the cluster; signed into every broker-to-broker call, so another cluster's brokers are refused. */
+  clusterId: string;
   /** Largest partition count of one topic. */
   maxPartitions: number;
   /** Largest message (value + key + headers) in bytes. */
@@ -59,6 +63,7 @@ export function brokerConfig(
     port,
     advertise: advertisedAddress(port),
     peers: [...CLUSTER.peers.default],
+    clusterId: CLUSTER.clusterId.default,
     maxPartitions: CORE.maxPartitions.default,
     maxMessageBytes: CORE.maxMessageBytes.default,
     maxBodyBytes: HTTP.maxBodyBytes.default,

@@ -13,7 +13,10 @@ import { CORE_LIMITS } from "../config/core.ts";
  * process killed a moment ago may still be exiting (a restart right after `kill -9`),
  * or be a zombie nobody has reaped yet; after a reboot its pid may belong to another
  * program; and in a container the restarted broker usually gets the very pid the
- * killed one had (often 1).
+ * killed one had (often 1). And while a broker is down, its pid may go to any other
+ * process: the lock therefore also records when its process started (Linux
+ * /proc/<pid>/stat), and a live process with that pid but another start time is not
+ * the owner.
  */
 
 /** How long a start waits for the lock's owner to finish exiting before refusing. */
@@ -32,7 +35,7 @@ export class DataDirLock {
     for (;;) {
       try {
         const fd = openSync(path, "wx");
-        writeSync(fd, String(process.pid));
+        writeSync(fd, lockText(process.pid));
         closeSync(fd);
         heldHere.add(path);
         return new DataDirLock(path);
@@ -67,14 +70,37 @@ function lockOwner(path: string): number | undefined {
   } catch {
     return undefined; // removed meanwhile: try again
   }
-  const owner = Number(text.trim());
+  const [pidLine, startLine] = text.trim().split("\n");
+  const owner = Number(pidLine);
   if (!Number.isSafeInteger(owner) || owner <= 0) return undefined;
   // Our own pid: a lock this process holds, or one left by an earlier process that had
   // the same pid (a container restarted after kill -9).
   if (owner === process.pid) return heldHere.has(path) ? owner : undefined;
   // Written before the machine last started: whatever has that pid now is not its broker.
   if (writtenAt < Date.now() - uptime() * 1000 - 1000) return undefined;
-  return alive(owner) ? owner : undefined;
+  if (!alive(owner)) return undefined;
+  // Alive, but started at another time than the lock's owner: the pid was reused.
+  const recorded = /^started (\d+)$/.exec(startLine ?? "")?.[1];
+  const now = processStartTime(owner);
+  if (recorded !== undefined && now !== undefined && now !== recorded) return undefined;
+  return owner;
+}
+
+/** The lock's content: the owner's pid, and when it started where the system says. */
+export function lockText(pid: number): string {
+  const started = processStartTime(pid);
+  return started === undefined ? String(pid) : `${pid}\nstarted ${started}`;
+}
+
+/** A process's start time in clock ticks since boot (/proc/<pid>/stat field 22), on Linux. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(command)" start at field 3 (state); field 22 is the 20th of them.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
 }
 
 function alive(pid: number): boolean {

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
+import { storageFailure } from "../storage/storage-failure.ts";
 import { topicNameProblem } from "../lib/topic-name.ts";
 import {
   applyChange,
@@ -158,7 +159,8 @@ export class MetadataStore {
       syncDir(this.dir);
     } catch (error) {
       rmSync(tmp, { force: true });
-      throw new StreamNestError("STORAGE_ERROR", `could not write ${file}: ${(error as Error).message}`);
+      // A full disk is 507 STORAGE_FULL as for a produce; the path is named inside the data dir only.
+      throw storageFailure(error, `writing meta/${METADATA_FILE}`);
     }
   }
 }

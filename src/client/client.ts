@@ -23,6 +23,8 @@ import { CLIENT_LIMITS } from "../config/client.ts";
 export interface ClientOptions {
   /** Longest wait for one answer (long polls get their own wait added). Default 30 s. */
   timeoutMs?: number;
+  /** API token for brokers run with --auth=token, sent as `Authorization: Bearer`. */
+  token?: string;
 }
 
 export interface RequestOptions {
@@ -50,10 +52,12 @@ export class StreamNestClient {
   private readonly list: string[];
   private current = 0;
   private readonly timeoutMs: number;
+  private readonly token: string | undefined;
 
   constructor(brokers: string | readonly string[], options: ClientOptions = {}) {
     this.list = parseBrokerAddresses(brokers);
     this.timeoutMs = options.timeoutMs ?? CLIENT_LIMITS.requestTimeoutMs.value;
+    this.token = options.token === "" ? undefined : options.token;
   }
 
   /** Base URLs this client may use: the ones given, then the ones metadata named. */
@@ -251,9 +255,12 @@ export class StreamNestClient {
       );
       let res: Response;
       try {
+        const headers: Record<string, string> = {};
+        if (options.body !== undefined) headers["content-type"] = "application/json";
+        if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
         res = await fetch(url(base), {
           method,
-          headers: options.body === undefined ? undefined : { "content-type": "application/json" },
+          headers,
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal: signals.length === 0 ? undefined : AbortSignal.any(signals),
         });

@@ -14,7 +14,8 @@ import { parseMetadataChange } from "./change-wire.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { errorFromAnswer } from "./peer-client.ts";
 import { ReplicaManager } from "./replication/replica-manager.ts";
-import { ClusterNode, type ClusterStatus } from "./cluster-node.ts";
+import { ClusterNode, type ClusterStatus, type InternalCall } from "./cluster-node.ts";
+import type { PeerCallAuth } from "./internal-auth.ts";
 import { type AllOffsetsAnswer, type BrokerStatsRow, encodeAllOffsets, gatherStats } from "./cluster-stats.ts";
 import { applyToStore, type ChangeOutcome, ControllerProposer } from "./controller-proposer.ts";
 import { type Heartbeat, normalizeAddress } from "./membership.ts";
@@ -62,6 +63,8 @@ export const TAIL_KEEPALIVE_MS = CLUSTER_LIMITS.forwardedTailKeepaliveMs.value;
 
 export interface ClusterLinkOptions {
   log?: (line: string) => void;
+  /** From the cluster secret and id (the node builds it); none: a lone broker that accepts no peer. */
+  auth?: PeerCallAuth;
   timeoutMs?: number;
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
@@ -87,7 +90,7 @@ export class ClusterLink {
       id: config.id,
       address: config.advertise,
       peers: config.peers,
-      secret: config.clusterSecret,
+      auth: options.auth,
       dataDir: config.dataDir,
       state: this.state,
       apply: (change) => this.applyAsController(change),
@@ -249,9 +252,13 @@ export class ClusterLink {
 
   // ---- calls from other brokers (each checked with authorize() first) --------------
 
-  /** Throws UNAUTHORIZED unless `given` (the secret the call carried, or null) is the cluster secret. */
-  authorize(given: string | null): void {
-    this.node.authorize(given);
+  /** Throws UNAUTHORIZED unless the call is signed by a broker of this cluster for this one. */
+  authorize(call: InternalCall): { sender: number; nonce: string } {
+    return this.node.authorize(call);
+  }
+
+  signAnswer(nonce: string, status: number, body: string | Uint8Array): string {
+    return this.node.signAnswer(nonce, status, body);
   }
 
   heartbeat(body: unknown): Heartbeat {

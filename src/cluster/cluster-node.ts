@@ -3,7 +3,7 @@ import type { BrokerRef } from "../broker/metadata.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { Controller } from "./controller.ts";
 import { Forwarder } from "./forwarder.ts";
-import { assertInternalAuth } from "./internal-auth.ts";
+import type { PeerCallAuth } from "./internal-auth.ts";
 import { type Heartbeat, isAddress, Membership, normalizeAddress } from "./membership.ts";
 import { MetadataSync } from "./metadata-sync.ts";
 import { PeerClient } from "./peer-client.ts";
@@ -23,7 +23,8 @@ export interface ClusterNodeOptions<C, R, S extends { version: number }> {
   address: string;
   /** --peers, as host:port. */
   peers: string[];
-  secret: string | undefined;
+  /** Signs this broker's calls and checks others' (from the cluster secret); none: a lone broker. */
+  auth: PeerCallAuth | undefined;
   /** The broker's data folder; learned member ids are kept in <dataDir>/meta/. */
   dataDir: string | undefined;
   state: VersionedState<S>;
@@ -58,6 +59,14 @@ export interface ClusterStatus {
   brokers: ClusterBrokerStatus[];
 }
 
+/** A call from another broker as it arrived: its signature header, method, path with query, and body. */
+export interface InternalCall {
+  authorization: string | null;
+  method: string;
+  path: string;
+  body: Uint8Array;
+}
+
 export const MEMBERS_FILE = "cluster-members.json";
 
 export class ClusterNode<C, R, S extends { version: number }> {
@@ -66,21 +75,21 @@ export class ClusterNode<C, R, S extends { version: number }> {
   readonly sync: MetadataSync<S>;
   readonly controller: Controller<C, R, S>;
   readonly forwarder: Forwarder;
-  readonly secret: string | undefined;
+  readonly auth: PeerCallAuth | undefined;
 
   constructor(private readonly options: ClusterNodeOptions<C, R, S>) {
     for (const peer of options.peers)
       if (!isAddress(peer))
         throw new StreamNestError("INVALID_REQUEST", `peer "${peer}" is not host:port (e.g. --peers=localhost:8081,localhost:8082)`);
-    if (options.peers.length > 0 && options.secret === undefined)
+    if (options.peers.length > 0 && options.auth === undefined)
       throw new StreamNestError(
         "INVALID_REQUEST",
-        "brokers with --peers need a shared cluster secret (--cluster-secret=… or STREAMNEST_CLUSTER_SECRET), or they refuse each other's calls",
+        "brokers with --peers need a shared cluster secret (STREAMNEST_CLUSTER_SECRET or --cluster-secret-file), or they refuse each other's calls",
       );
     if (!isAddress(options.address))
       throw new StreamNestError("INVALID_REQUEST", `advertised address "${options.address}" is not host:port`);
-    this.secret = options.secret;
-    this.client = new PeerClient({ secret: options.secret, timeoutMs: options.timeoutMs, selfId: options.id });
+    this.auth = options.auth;
+    this.client = new PeerClient({ auth: options.auth, timeoutMs: options.timeoutMs, selfId: options.id });
     this.sync = new MetadataSync<S>({
       state: options.state,
       peers: () => this.membership.peerDialAddresses(),
@@ -156,9 +165,24 @@ export class ClusterNode<C, R, S extends { version: number }> {
     return this.membership.brokerIds();
   }
 
-  /** Throws UNAUTHORIZED unless `given` (the secret a call carried) is the cluster secret. */
-  authorize(given: string | null): void {
-    assertInternalAuth(given, this.secret);
+  /**
+   * Throws UNAUTHORIZED unless the call is signed by a broker of this cluster for this one;
+   * returns who sent it and the nonce its answer is bound to. A broker without a cluster
+   * secret (a lone broker) has no peers to trust, so it refuses every call.
+   */
+  authorize(call: InternalCall): { sender: number; nonce: string } {
+    if (this.auth === undefined)
+      throw new StreamNestError(
+        "UNAUTHORIZED",
+        "this broker has no cluster secret (STREAMNEST_CLUSTER_SECRET or --cluster-secret-file), so it accepts no internal calls",
+      );
+    return this.auth.verifyCall(call.authorization, call.method, call.path, call.body);
+  }
+
+  /** The signature of this broker's answer to a verified call. */
+  signAnswer(nonce: string, status: number, body: string | Uint8Array): string {
+    if (this.auth === undefined) throw new StreamNestError("UNAUTHORIZED", "this broker has no cluster secret");
+    return this.auth.signAnswer(nonce, status, body);
   }
 
   handleHeartbeat(body: unknown): Heartbeat {

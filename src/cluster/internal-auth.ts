@@ -1,38 +1,19 @@
-import { timingSafeEqual } from "node:crypto";
-import { StreamNestError } from "../lib/errors.ts";
-import { CLUSTER_SECRET_HEADER } from "../lib/internal-routes.ts";
-
 /**
- * The guard of the broker-to-broker routes. Every route under /internal/ changes or
- * reveals cluster state, so each request must carry the shared cluster secret; one
- * without it (or with another) is refused with 401 before anything is read or changed.
+ * How brokers prove to each other that they belong to one cluster, as the cluster layer
+ * needs it: sign each call and check each answer (the client side), check each call and
+ * sign each answer (the callee side). No secret crosses the wire: every call carries an
+ * HMAC bound to the cluster id, the sender, the receiver, a timestamp and a nonce, and
+ * every answer an HMAC bound to that nonce. auth/broker-call-auth.ts implements it; the
+ * node hands it over, so the cluster layer never holds the secret itself.
  */
-
-/** Constant-time, so the time to refuse says nothing about how much of a guess matched. */
-export function secretMatches(expected: string, given: string | null | undefined): boolean {
-  if (given === null || given === undefined) return false;
-  const a = Buffer.from(expected, "utf8");
-  const b = Buffer.from(given, "utf8");
-  // timingSafeEqual needs equal lengths; compare against itself to spend the same time.
-  if (a.length !== b.length) {
-    timingSafeEqual(a, a);
-    return false;
-  }
-  return timingSafeEqual(a, b);
-}
-
-/**
- * Throws UNAUTHORIZED unless `given` (the secret a call carried, null without one) is
- * the cluster secret. A broker without a secret (a lone broker) has no peers to trust,
- * so it refuses every internal call.
- */
-export function assertInternalAuth(given: string | null, secret: string | undefined): void {
-  if (secret === undefined)
-    throw new StreamNestError(
-      "UNAUTHORIZED",
-      "this broker has no cluster secret (--cluster-secret or STREAMNEST_CLUSTER_SECRET), so it accepts no internal calls",
-    );
-  if (given === null)
-    throw new StreamNestError("UNAUTHORIZED", `internal routes need the cluster secret in the ${CLUSTER_SECRET_HEADER} header`);
-  if (!secretMatches(secret, given)) throw new StreamNestError("UNAUTHORIZED", "wrong cluster secret");
+export interface PeerCallAuth {
+  readonly clusterId: string;
+  /** The header value for a call to broker `receiverId`, and the nonce its answer is bound to. */
+  signCall(receiverId: number, method: string, path: string, body: string | Uint8Array): { authorization: string; nonce: string };
+  /** Throws UNAUTHORIZED unless broker `responderId` signed this answer to the call with `nonce`. */
+  verifyAnswer(responderId: number, nonce: string, status: number, body: string | Uint8Array, signature: string | null | undefined): void;
+  /** Throws UNAUTHORIZED (saying why) unless the call is signed by a member, for this broker, fresh and new. */
+  verifyCall(authorization: string | null, method: string, path: string, body: string | Uint8Array): { sender: number; nonce: string };
+  /** The signature of this broker's answer to the call with `nonce`. */
+  signAnswer(nonce: string, status: number, body: string | Uint8Array): string;
 }

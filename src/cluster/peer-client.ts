@@ -1,8 +1,16 @@
 import type { IncomingMessage } from "node:http";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
-import { CLUSTER_SECRET_HEADER, FROM_HEADER } from "../lib/internal-routes.ts";
-import { exchange, type PeerExchange, peerAgent, readText, toResponse } from "./peer-http.ts";
+import {
+  BROKER_AUTH_HEADER,
+  BROKER_IDENTITY_PATH,
+  BROKER_SIGNATURE_HEADER,
+  FROM_HEADER,
+  isStreamedAnswer,
+  streamedBodyMark,
+} from "../lib/internal-routes.ts";
+import { exchange, type PeerExchange, peerAgent, readBytes, readText, toResponse } from "./peer-http.ts";
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
+import type { PeerCallAuth } from "./internal-auth.ts";
 
 /**
  * HTTP calls from this broker to another, over node:http with a keep-alive agent (see
@@ -12,6 +20,11 @@ import { CLUSTER_LIMITS } from "../config/cluster.ts";
  * bounded: a peer that does not answer within the timeout (2 s by default), refuses the
  * connection, or cannot be resolved is reported as LEADER_UNAVAILABLE naming its
  * address, so a caller never waits on a dead broker.
+ *
+ * With `auth`, every call is signed for the broker id that answers at the address (learned
+ * once from its public identity route) and every answer must carry that broker's signature
+ * bound to the call: a process squatting a dead peer's port gets no secret and nothing it
+ * can replay elsewhere, and an answer it makes up is refused, never believed.
  */
 
 export const DEFAULT_PEER_TIMEOUT_MS = CLUSTER_LIMITS.peerTimeoutMs.value;
@@ -31,7 +44,8 @@ export interface PeerRequest {
 }
 
 export interface PeerClientOptions {
-  secret?: string;
+  /** Signs calls and checks answers; without it calls go unsigned (and peers refuse them). */
+  auth?: PeerCallAuth;
   timeoutMs?: number;
   /** Sent as x-streamnest-from so a peer's logs can say who called. */
   selfId?: number;
@@ -43,6 +57,10 @@ class PeerTimeout extends Error {}
 export class PeerClient {
   readonly timeoutMs: number;
   private readonly agent = peerAgent();
+  /** The broker id answering at each address, as it said; forgotten when a call to it is refused. */
+  private readonly ids = new Map<string, number>();
+  /** Lookups under way: calls that start together ask once. */
+  private readonly asking = new Map<string, Promise<number>>();
 
   constructor(private readonly options: PeerClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
@@ -55,9 +73,39 @@ export class PeerClient {
    */
   async send(address: string, request: PeerRequest): Promise<Response> {
     const method = request.method ?? "GET";
-    const { head, ex, release } = await this.open(address, request);
-    release();
-    return toResponse(head, ex, method);
+    const label = request.label ?? address;
+    const { head, ex, release, timedOut, answerCheck } = await this.open(address, request);
+    if (answerCheck === undefined) {
+      release();
+      return toResponse(head, ex, method);
+    }
+    const status = head.statusCode ?? 0;
+    const contentType = headerText(head.headers["content-type"]);
+    if (status !== 401 && isStreamedAnswer(contentType)) {
+      release();
+      try {
+        answerCheck(status, streamedBodyMark(contentType ?? ""), headerText(head.headers[BROKER_SIGNATURE_HEADER]));
+      } catch (error) {
+        ex.cancel(error);
+        throw error;
+      }
+      return toResponse(head, ex, method);
+    }
+    // Anything else is believed only once its whole body (bytes: answers may be binary) is checked.
+    let bytes: Buffer;
+    try {
+      bytes = await readBytes(head, ex);
+    } catch (error) {
+      if (request.signal?.aborted && !timedOut()) throw error;
+      throw unavailable(label, address, timedOut() ? new PeerTimeout() : error, request.timeoutMs ?? this.timeoutMs);
+    } finally {
+      release();
+    }
+    if (status !== 401) answerCheck(status, bytes, headerText(head.headers[BROKER_SIGNATURE_HEADER]));
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(head.headers)) if (typeof value === "string") headers.set(name, value);
+    const bodyless = method === "HEAD" || status === 204 || status === 205 || status === 304;
+    return new Response(bodyless ? null : bytes, { status, statusText: head.statusMessage, headers });
   }
 
   /**
@@ -67,7 +115,7 @@ export class PeerClient {
    */
   async json<T>(address: string, request: PeerRequest): Promise<T> {
     const label = request.label ?? address;
-    const { head, ex, release, timedOut } = await this.open(address, request);
+    const { head, ex, release, timedOut, answerCheck } = await this.open(address, request);
     let text: string;
     try {
       text = await readText(head, ex);
@@ -77,8 +125,10 @@ export class PeerClient {
     } finally {
       release();
     }
-    const body = parseJson(text);
     const status = head.statusCode ?? 0;
+    // A refusal is believed unsigned: it can only make the call fail, which anyone on the path could.
+    if (status !== 401) answerCheck?.(status, text, headerText(head.headers[BROKER_SIGNATURE_HEADER]));
+    const body = parseJson(text);
     if (status >= 200 && status < 300) {
       if (body === undefined && text !== "")
         throw new StreamNestError("INTERNAL_ERROR", `${label} answered ${request.path} with a body that is not JSON`);
@@ -94,19 +144,48 @@ export class PeerClient {
   private async open(
     address: string,
     request: PeerRequest,
-  ): Promise<{ head: IncomingMessage; ex: PeerExchange; release: () => void; timedOut: () => boolean }> {
+  ): Promise<{
+    head: IncomingMessage;
+    ex: PeerExchange;
+    release: () => void;
+    timedOut: () => boolean;
+    /** With auth: throws unless the answer is signed by the broker called, for this call. */
+    answerCheck: ((status: number, body: string | Uint8Array, signature: string | undefined) => void) | undefined;
+  }> {
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
     const label = request.label ?? address;
+    const method = request.method ?? "GET";
     const headers: Record<string, string> = {};
     new Headers(request.headers).forEach((value, name) => {
       headers[name] = value;
     });
-    if (this.options.secret !== undefined) headers[CLUSTER_SECRET_HEADER] = this.options.secret;
     if (this.options.selfId !== undefined) headers[FROM_HEADER] = String(this.options.selfId);
+    const body = request.body instanceof ArrayBuffer ? new Uint8Array(request.body) : (request.body ?? undefined);
+    let answerCheck: ((status: number, body: string | Uint8Array, signature: string | undefined) => void) | undefined;
+    const auth = this.options.auth;
+    if (auth !== undefined) {
+      if (request.signal?.aborted) throw request.signal.reason;
+      const receiver = await this.receiverId(address, label, timeoutMs);
+      const signed = auth.signCall(receiver, method, request.path, body ?? "");
+      headers[BROKER_AUTH_HEADER] = signed.authorization;
+      answerCheck = (status, text, signature) => {
+        try {
+          auth.verifyAnswer(receiver, signed.nonce, status, text, signature);
+        } catch (error) {
+          this.ids.delete(address);
+          // Whoever answered is no member: the call may have been relayed to one, so its fate is unknown.
+          throw new StreamNestError(
+            "LEADER_UNAVAILABLE",
+            `${label} gave an answer not signed by broker ${receiver} of cluster "${auth.clusterId}" (${(error as Error).message})`,
+            { broker: address, interrupted: true },
+          );
+        }
+      };
+    }
     let ex: PeerExchange;
     try {
       if (request.signal?.aborted) throw request.signal.reason;
-      ex = exchange(this.agent, address, { method: request.method ?? "GET", path: request.path, headers, body: request.body });
+      ex = exchange(this.agent, address, { method, path: request.path, headers, body });
     } catch (error) {
       if (request.signal?.aborted) throw error;
       throw unavailable(label, address, error, timeoutMs);
@@ -131,8 +210,48 @@ export class PeerClient {
     }
     // The caller's abort matters until the answer is over, not a moment longer.
     head.once("close", () => signal?.removeEventListener("abort", onCallerAbort));
-    return { head, ex, release, timedOut: () => expired };
+    if (head.statusCode === 401) this.ids.delete(address);
+    return { head, ex, release, timedOut: () => expired, answerCheck };
   }
+
+  /**
+   * The id of the broker at `address`, asked once of its public identity route. Nothing
+   * secret is sent there; a call signed for a wrong id is refused by whoever receives it.
+   */
+  private receiverId(address: string, label: string, timeoutMs: number): Promise<number> {
+    const known = this.ids.get(address);
+    if (known !== undefined) return Promise.resolve(known);
+    let pending = this.asking.get(address);
+    if (pending === undefined) {
+      pending = this.askId(address, label, timeoutMs).finally(() => this.asking.delete(address));
+      this.asking.set(address, pending);
+    }
+    return pending;
+  }
+
+  private async askId(address: string, label: string, timeoutMs: number): Promise<number> {
+    let ex: PeerExchange | undefined;
+    const timer = setTimeout(() => ex?.cancel(new PeerTimeout()), timeoutMs);
+    try {
+      ex = exchange(this.agent, address, { method: "GET", path: BROKER_IDENTITY_PATH, headers: {} });
+      const head = await ex.head;
+      const body = parseJson(await readText(head, ex));
+      const id = body !== null && typeof body === "object" && "id" in body ? body.id : undefined;
+      if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) throw new Error(`${BROKER_IDENTITY_PATH} names no broker id`);
+      this.ids.set(address, id);
+      return id;
+    } catch (error) {
+      // The call itself was never sent.
+      const why = error instanceof PeerTimeout ? `did not answer within ${timeoutMs} ms` : `cannot be reached (${describeCause(error)})`;
+      throw new StreamNestError("LEADER_UNAVAILABLE", `${label} ${why}`, { broker: address });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function parseJson(text: string): unknown {
@@ -205,10 +324,10 @@ function peerError(label: string, address: string, status: number, body: unknown
     const message = "message" in body && typeof body.message === "string" ? body.message : body.error;
     const details = "details" in body ? body.details : undefined;
     if (body.error === "UNAUTHORIZED")
-      // Our secret was refused: a configuration fault between brokers, not the caller's.
+      // Our signature was refused: a configuration fault between brokers, not the caller's.
       return new StreamNestError(
         "LEADER_UNAVAILABLE",
-        `${label} refused this broker's cluster secret (start every broker with the same --cluster-secret)`,
+        `${label} refused this broker's signed call (${message}; every broker of a cluster needs the same cluster secret and --cluster-id)`,
         { broker: address },
       );
     return new StreamNestError(body.error, message, details);

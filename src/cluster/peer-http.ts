@@ -75,6 +75,19 @@ export function exchange(agent: http.Agent, address: string, request: PeerExchan
   };
 }
 
+/** Reads a whole answer body as bytes (binary answers too); rejects as readText does. */
+export async function readBytes(res: http.IncomingMessage, ex: PeerExchange): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    res.once("end", () => resolve(Buffer.concat(chunks)));
+    res.on("error", (error) => reject(ex.reason ?? error));
+    res.once("close", () => {
+      if (!res.complete) reject(ex.reason ?? new ConnectionBroke());
+    });
+  });
+}
+
 /** Reads a whole answer body as text; rejects if the connection breaks or the exchange is cancelled first. */
 export function readText(res: http.IncomingMessage, ex: PeerExchange): Promise<string> {
   return new Promise<string>((resolve, reject) => {

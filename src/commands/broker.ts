@@ -1,15 +1,18 @@
 import { defineCommand } from "citty";
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { AUTH, DEFAULT_ADMIN_TOKEN_FILE } from "../config/auth.ts";
 import { CLUSTER, CLUSTER_QUORUM, LAUNCHER } from "../config/cluster.ts";
 import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
 import { REPLICATION } from "../config/replication.ts";
 import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
-import { readBrokerSettings } from "../config/broker-settings.ts";
+import { readBrokerSettings, readClusterSecret } from "../config/broker-settings.ts";
 import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
 import { envName } from "../config/setting.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import { type BrokerConfig, brokerConfig, BrokerNode, runLocalCluster, watchParent } from "../node/broker-command.ts";
+import { type BrokerConfig, brokerConfig, BrokerNode, loadOrCreateAdminToken, runLocalCluster, watchParent } from "../node/broker-command.ts";
 import { claimDataDir, dataDirProblem } from "./data-dir.ts";
 import { removePortFile, writePortFile } from "./port-file.ts";
 
@@ -58,6 +61,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
   const { core, http, cluster } = readBrokerSettings(flags, env);
   const quorum = readSection(CLUSTER_QUORUM, flags, env);
   const replication = readSection(REPLICATION, flags, env);
+  const auth = readSection(AUTH, flags, env);
   return {
     config: brokerConfig({
       id: core.id,
@@ -71,6 +75,11 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       ...(quorum.controllerVoters !== undefined ? { controllerVoters: quorum.controllerVoters } : {}),
       metadataSnapshotEntries: quorum.metadataSnapshotEntries,
       sessionTimeoutMs: quorum.sessionTimeoutMs,
+      clusterId: cluster.clusterId,
+      clientAuth: {
+        mode: auth.auth,
+        ...(auth.adminTokenFile !== undefined && auth.adminTokenFile !== "" ? { adminTokenFile: resolve(auth.adminTokenFile) } : {}),
+      },
       maxPartitions: core.maxPartitions,
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,
@@ -138,6 +147,8 @@ export async function runBroker(start: BrokerStart): Promise<number> {
   }
   console.log(`Broker ${config.id} running on :${config.port}`);
   if (node.kafka !== undefined) console.log(`Kafka listener on :${node.kafka.port} (advertised as ${node.kafka.advertise})`);
+  const exposure = config.clientAuth?.mode === "token" ? undefined : exposureWarning(config.host, config.port);
+  if (exposure !== undefined) console.warn(`warning: ${exposure}`);
 
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (finish = r));
@@ -186,8 +197,43 @@ function listenFailure(error: unknown, config: BrokerConfig): string {
   return `cannot listen on ${config.host} port ${config.port}: ${(error as Error).message}`;
 }
 
+/**
+ * With --auth=token, every broker of a local cluster must accept the same admin token: the
+ * launcher makes the file once (in the cluster's data dir unless --admin-token-file names
+ * one) and names it to each broker. A path is no secret, so it may go on the command line.
+ */
+function launcherAdminToken(auth: { auth: "none" | "token"; adminTokenFile?: string }, dataDir: string): string[] {
+  if (auth.auth !== "token") return [];
+  const file = resolve(auth.adminTokenFile !== undefined && auth.adminTokenFile !== "" ? auth.adminTokenFile : resolve(dataDir, DEFAULT_ADMIN_TOKEN_FILE));
+  mkdirSync(dirname(file), { recursive: true });
+  if (loadOrCreateAdminToken(file).created) console.log(`Created the admin token (User:admin) in ${file}: clients send it with --token or STREAMNEST_TOKEN`);
+  return [`--admin-token-file=${file}`];
+}
+
 /** Flags a launched broker gets from the launcher itself, so not passed through. */
-const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers", "cluster-secret", "kafka-port", "kafka-base-port"]);
+const LAUNCHER_FLAGS = new Set(["count", "base-port", "data-dir", "host", "id", "port", "peers", "cluster-secret", "cluster-secret-file", "admin-token-file", "kafka-port", "kafka-base-port"]);
+
+/** The interface a local cluster binds when --host names none: this machine only. */
+export const LAUNCHER_DEFAULT_HOST = "127.0.0.1";
+
+/** Why a secret given as a flag is a risk: every user of the machine can read argv. */
+export const ARGV_SECRET_WARNING =
+  "--cluster-secret on the command line is visible to every user of this machine (ps, /proc/<pid>/cmdline); use STREAMNEST_CLUSTER_SECRET or --cluster-secret-file";
+
+/** Loopback addresses: a broker bound to one is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return bare === "localhost" || bare === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+/**
+ * One warning for a broker that others can reach while it authenticates no client: every
+ * topic is then open to whoever reaches the port.
+ */
+export function exposureWarning(host: string, port: number): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  return `listening on ${host}:${port} beyond this machine, and clients are not authenticated (--auth=none): anyone who reaches this port can read, write and delete every topic; bind --host=127.0.0.1 or put the broker behind a firewall`;
+}
 
 /** Flags of one broker that the launcher decides itself for each broker it runs. */
 const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise", "port-file", "kafka-advertise"] as const;
@@ -216,9 +262,10 @@ function passThrough(rawArgs: string[]): string[] {
 
 export default defineCommand({
   meta: { name: "broker", description: "Run a broker (--id --port), or a local cluster of N brokers (--count=N)" },
-  args: argsOf(CORE, HTTP, CLUSTER, CLUSTER_QUORUM, REPLICATION, LAUNCHER, KAFKA, KAFKA_LAUNCHER),
+  args: argsOf(CORE, HTTP, CLUSTER, CLUSTER_QUORUM, REPLICATION, AUTH, LAUNCHER, KAFKA, KAFKA_LAUNCHER),
   async run({ args, rawArgs }) {
     try {
+      if (typeof args["cluster-secret"] === "string" && args["cluster-secret"] !== "") console.warn(`warning: ${ARGV_SECRET_WARNING}`);
       if (args.count !== undefined && args["base-port"] !== undefined && /^\s*0+\s*$/.test(args["base-port"]))
         throw configError(
           "--count needs its ports before the brokers start (each is told the others' ports), so --base-port cannot be 0: choose a free --base-port",
@@ -237,19 +284,22 @@ export default defineCommand({
             `--count decides each broker's id, port and peers itself, and every broker it starts would inherit ${inherited.join(", ")}: unset ${inherited.length === 1 ? "it" : "them"}`,
           );
         // Every broker would refuse a bad flag the same way: say it once, start nothing.
-        configFromFlags({ ...args, id: "1", port: String(basePort), "data-dir": undefined, peers: undefined, "cluster-secret": undefined });
-        const secret = readSection(CLUSTER, args).clusterSecret;
+        configFromFlags({ ...args, id: "1", port: String(basePort), "data-dir": undefined, peers: undefined, "cluster-secret": undefined, "cluster-secret-file": undefined });
+        const secret = readClusterSecret(args["cluster-secret"], {}, args["cluster-secret-file"]);
+        const clusterDataDir = readSection(CORE, args).dataDir ?? "data";
+        const adminTokenArgs = launcherAdminToken(readSection(AUTH, args), clusterDataDir);
         const kafkaBasePort = launcherKafkaBase(args, basePort);
         const code = await runLocalCluster({
           count,
           basePort,
           ...(kafkaBasePort !== undefined ? { kafkaBasePort } : {}),
-          dataDir: readSection(CORE, args).dataDir ?? "data",
+          dataDir: clusterDataDir,
           // One line for an unusable folder, rather than every broker failing on it.
           prepareDataDir: (dir) => dataDirProblem(dir),
-          host: readGiven(HTTP.host, args),
+          // Secure by default: a local cluster is for this machine unless --host says otherwise.
+          host: readGiven(HTTP.host, args) ?? LAUNCHER_DEFAULT_HOST,
           // Off for the cluster is off for each broker, whatever its environment says.
-          brokerArgs: [...passThrough(rawArgs), ...(kafkaBasePort === undefined ? ["--kafka-port=off"] : [])],
+          brokerArgs: [...passThrough(rawArgs), ...adminTokenArgs, ...(kafkaBasePort === undefined ? ["--kafka-port=off"] : [])],
           // By environment, as the launcher hands over a generated one: argv is public in `ps`.
           ...(secret !== undefined && secret !== "" ? { clusterSecret: secret } : {}),
         });

@@ -357,6 +357,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export interface GroupFlags {
   meta: string | undefined;
+  token?: string | undefined;
   group: string;
   topic: string | undefined;
   partition: string | undefined;
@@ -376,7 +377,7 @@ export async function runGroupConsumer(flags: GroupFlags): Promise<void> {
     throw usageError("--partition cannot be used with --group: the group assigns the partitions");
   if (flags.offset !== undefined)
     throw usageError("--offset cannot be used with --group: a group starts at its committed offsets (or --latest)");
-  const client = clientFor(flags.meta);
+  const client = clientFor(flags.meta, flags.token);
   let consumer: GroupConsumer | undefined;
   let signalled = false;
   // Ctrl-C: commit and leave the group; a second Ctrl-C exits at once.

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import type { StreamNestClient, TopicDescription } from "../client/index.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import { clientFor, integerFlag, metaArg } from "./cli/args.ts";
+import { clientFor, integerFlag, metaArg, tokenArg } from "./cli/args.ts";
 import { guarded } from "./cli/fail.ts";
 import { exit, log, out } from "./cli/output.ts";
 
@@ -16,10 +16,10 @@ const nameArg = { type: "positional", description: "topic name", required: true 
 
 const list = defineCommand({
   meta: { name: "list", description: "List the topics, one a line" },
-  args: { meta: metaArg, format: formatArg },
+  args: { meta: metaArg, token: tokenArg, format: formatArg },
   async run({ args }) {
     await guarded(async () => {
-      const topics = (await clientFor(args.meta).listTopics()).sort();
+      const topics = (await clientFor(args.meta, args.token).listTopics()).sort();
       if (args.format === "json") await out(`${JSON.stringify(topics)}\n`);
       else await out(topics.map((t) => `${t}\n`).join(""));
       await exit(0);
@@ -31,7 +31,7 @@ const create = defineCommand({
   meta: { name: "create", description: "Create a topic" },
   args: {
     name: nameArg,
-    meta: metaArg,
+    meta: metaArg, token: tokenArg,
     partitions: { type: "string", description: "number of partitions", default: "1", valueHint: "N" },
     "replication-factor": { type: "string", description: "replicas of each partition (default: the brokers' --default-replication-factor)", valueHint: "N" },
     "min-insync-replicas": { type: "string", description: "acks=all needs this many in-sync replicas (default 2, or 1 with one replica)", valueHint: "N" },
@@ -41,7 +41,7 @@ const create = defineCommand({
       const partitions = integerFlag("partitions", args.partitions, 1) ?? 1;
       const factor = integerFlag("replication-factor", args["replication-factor"], 1);
       const minIsr = integerFlag("min-insync-replicas", args["min-insync-replicas"], 1);
-      const result = await clientFor(args.meta).createTopic(args.name, partitions, {
+      const result = await clientFor(args.meta, args.token).createTopic(args.name, partitions, {
         ...(factor !== undefined ? { replicationFactor: factor } : {}),
         ...(minIsr !== undefined ? { minInsyncReplicas: minIsr } : {}),
       });
@@ -57,10 +57,10 @@ const create = defineCommand({
 
 const describe = defineCommand({
   meta: { name: "describe", description: "Show a topic's partitions, leaders, offsets, sizes and schema version" },
-  args: { name: nameArg, meta: metaArg, format: formatArg },
+  args: { name: nameArg, meta: metaArg, token: tokenArg, format: formatArg },
   async run({ args }) {
     await guarded(async () => {
-      const client = clientFor(args.meta);
+      const client = clientFor(args.meta, args.token);
       const description = await withTopicList(client, () => client.describeTopic(args.name));
       if (args.format === "json") await out(`${JSON.stringify(description)}\n`);
       else await out(renderDescription(description));
@@ -71,10 +71,10 @@ const describe = defineCommand({
 
 const remove = defineCommand({
   meta: { name: "delete", description: "Delete a topic and all its messages" },
-  args: { name: nameArg, meta: metaArg },
+  args: { name: nameArg, meta: metaArg, token: tokenArg },
   async run({ args }) {
     await guarded(async () => {
-      const client = clientFor(args.meta);
+      const client = clientFor(args.meta, args.token);
       await withTopicList(client, () => client.deleteTopic(args.name));
       log.success(`deleted topic ${args.name}`);
       await exit(0);

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { CLUSTER } from "./cluster.ts";
 import { CORE } from "./core.ts";
@@ -14,7 +15,7 @@ import type { Values } from "./setting.ts";
 
 export type CoreSettings = Omit<Values<typeof CORE>, "id" | "dataDir"> & { id: number; dataDir: string };
 export type HttpSettings = Omit<Values<typeof HTTP>, "portFile"> & { portFile?: string };
-export type ClusterSettings = Omit<Values<typeof CLUSTER>, "advertise" | "clusterSecret"> & {
+export type ClusterSettings = Omit<Values<typeof CLUSTER>, "advertise" | "clusterSecret" | "clusterSecretFile"> & {
   /** host:port; with --port=0, port 0 until the broker has its port (see withPort). */
   advertise: string;
   clusterSecret?: string;
@@ -34,8 +35,8 @@ export function readBrokerSettings(flags: Flags, env: Env = process.env): Broker
     throw configError("--id is required (a whole number of at least 1; or $STREAMNEST_ID), or --count=N for a local cluster");
   const { id, dataDir, ...coreRest } = core;
   const { portFile, ...httpRest } = http;
-  const { advertise, clusterSecret: _given, ...clusterRest } = cluster;
-  const clusterSecret = readClusterSecret(flags["cluster-secret"] as string | undefined, env);
+  const { advertise, clusterSecret: _given, clusterSecretFile: _file, ...clusterRest } = cluster;
+  const clusterSecret = readClusterSecret(flags["cluster-secret"] as string | undefined, env, flags["cluster-secret-file"] as string | undefined);
   return {
     core: { ...coreRest, id, dataDir: resolve(dataDir ?? `data/broker-${id}`) },
     http: { ...httpRest, ...(portFile !== undefined && portFile !== "" ? { portFile: resolve(portFile) } : {}) },
@@ -48,12 +49,31 @@ export function readBrokerSettings(flags: Flags, env: Env = process.env): Broker
 }
 
 /**
- * The one lookup of the cluster secret: the flag wins over the environment, and an
+ * The one lookup of the cluster secret: `--cluster-secret`, else `--cluster-secret-file`,
+ * else STREAMNEST_CLUSTER_SECRET, else the file STREAMNEST_CLUSTER_SECRET_FILE names. An
  * empty value (`--cluster-secret=` or an empty variable) counts as none.
  */
-export function readClusterSecret(flag: string | undefined, env: Env = process.env): string | undefined {
-  const value = readGiven(CLUSTER.clusterSecret, { "cluster-secret": flag === "" ? undefined : flag }, env);
-  return value !== undefined && value !== "" ? value : undefined;
+export function readClusterSecret(flag: string | undefined, env: Env = process.env, fileFlag?: string): string | undefined {
+  if (flag !== undefined && flag !== "") return flag;
+  if (fileFlag !== undefined && fileFlag !== "") return readSecretFile(fileFlag, "--cluster-secret-file");
+  const value = readGiven(CLUSTER.clusterSecret, {}, env);
+  if (value !== undefined && value !== "") return value;
+  const file = readGiven(CLUSTER.clusterSecretFile, {}, env);
+  return file !== undefined && file !== "" ? readSecretFile(file, "STREAMNEST_CLUSTER_SECRET_FILE") : undefined;
+}
+
+/** A secret kept in a file: its text without the final line break an editor adds. */
+function readSecretFile(path: string, source: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw configError(`${source}: cannot read ${path} (${typeof code === "string" ? code : (error as Error).message})`);
+  }
+  const secret = text.replace(/\r?\n$/, "");
+  if (secret === "") throw configError(`${source}: ${path} is empty`);
+  return secret;
 }
 
 /** The address a broker on `port` advertises when --advertise names none. */

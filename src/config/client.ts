@@ -9,6 +9,13 @@ export const CLIENT = section({
     default: "localhost:8080",
     help: "a broker of the cluster as host:port (any broker answers; several comma-separated)",
   },
+  token: {
+    kind: "text",
+    flag: "token",
+    hint: "token",
+    defaultText: "none",
+    help: "API token for brokers run with --auth=token (sent as Authorization: Bearer); prefer the variable: argv is public",
+  },
 });
 
 export const CLIENT_LIMITS = {

@@ -15,7 +15,21 @@ export const CLUSTER = section({
     flag: "cluster-secret",
     hint: "secret",
     defaultText: "none",
-    help: "secret guarding /internal/ routes",
+    help: "secret (16+ bytes) from which brokers derive the keys that sign their calls; on the command line others can read it (ps): prefer the variable or --cluster-secret-file",
+  },
+  clusterSecretFile: {
+    kind: "text",
+    flag: "cluster-secret-file",
+    hint: "path",
+    defaultText: "none",
+    help: "file holding the cluster secret (a final newline is ignored)",
+  },
+  clusterId: {
+    kind: "text",
+    flag: "cluster-id",
+    hint: "id",
+    default: "streamnest",
+    help: "name of the cluster (1-64 of A-Z a-z 0-9 . _ -); brokers of another cluster id are refused even with the same secret",
   },
 });
 

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { Broker } from "../broker/broker.ts";
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import { jsonBodyParser } from "./body.ts";
+import { withoutDataDir } from "./data-dir-paths.ts";
 import type { RouteContext } from "./context.ts";
 import { clusterRoutes } from "./cluster.ts";
 import { clusterMetricsRoutes } from "./cluster-metrics.ts";
@@ -11,6 +12,8 @@ import { errorAnswer, routeMethods } from "./errors.ts";
 import { groupRoutes } from "./groups.ts";
 import { healthRoutes } from "./health.ts";
 import { internalRoutes } from "./internal.ts";
+import type { ClientAuthenticator } from "../auth/client-authenticator.ts";
+import { clientAuthRoutes } from "./client-auth.ts";
 import { metadataRoutes } from "./metadata.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openApiRoutes } from "./openapi.ts";
@@ -28,6 +31,8 @@ export interface HttpOptions {
   logError?: (message: string) => void;
   /** The cluster's answers to other brokers: serves /internal/ (else every internal call is 401) and /cluster. */
   cluster?: PeerEndpoint;
+  /** Who a client is; without one (or in mode none) every client is served. */
+  authenticator?: ClientAuthenticator;
 }
 
 /**
@@ -51,8 +56,10 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
       if (answer.status === 500 && !request.signal.aborted)
         logError(`${request.method} ${url.pathname}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       context.requests.count(request.method, typeof route === "string" && route !== "" ? route : "unmatched", answer.status);
+      if (typeof answer.body.message === "string") answer.body.message = withoutDataDir(answer.body.message, broker.config.dataDir);
       return Response.json(answer.body, { status: answer.status, headers: answer.allow === undefined ? undefined : { allow: answer.allow } });
     })
+    .use(clientAuthRoutes(context, options.authenticator))
     .use(openApiRoutes())
     .use(consoleRoutes())
     .use(topicRoutes(context))
@@ -66,7 +73,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(metricsRoutes(context))
     .use(clusterRoutes(context, options.cluster))
     .use(clusterMetricsRoutes(context, options.cluster))
-    .use(internalRoutes(context, options.cluster));
+    .use(internalRoutes(context, options.cluster, { maxBodyBytes: limit + CLUSTER_LIMITS.forwardedCallOverheadBytes.value, logError }));
   return app;
 }
 

@@ -1,6 +1,10 @@
 import { isUtf8 } from "node:buffer";
 import { isInternalPath } from "../lib/internal-routes.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import { HTTP_LIMITS } from "../config/http.ts";
+import { nestingPastLimit } from "./json-depth.ts";
+
+const MAX_JSON_DEPTH = HTTP_LIMITS.maxJsonDepth.value;
 
 // Drops a leading byte order mark, which some editors write and JSON.parse refuses.
 const decoder = new TextDecoder("utf-8");
@@ -39,6 +43,12 @@ export function jsonBodyParser(publicLimit: number, internalLimit: number = publ
         "INVALID_REQUEST",
         `the request body is not valid UTF-8 (first bad byte at position ${firstInvalidByte(bytes)}); JSON must be sent as UTF-8`,
       );
+    const tooDeep = nestingPastLimit(bytes, MAX_JSON_DEPTH);
+    if (tooDeep !== undefined)
+      throw new StreamNestError(
+        "INVALID_REQUEST",
+        `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep (at byte ${tooDeep}); the limit is ${MAX_JSON_DEPTH}`,
+      );
     const text = decoder.decode(bytes);
     let body: unknown;
     try {
@@ -55,6 +65,13 @@ export function jsonBodyParser(publicLimit: number, internalLimit: number = publ
       );
     return body;
   };
+}
+
+/** The whole body, refused (413) as soon as it passes `limit`; Content-Length is checked before reading. */
+export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) throw tooLarge(Number(declared), limit);
+  return readLimited(request, limit);
 }
 
 async function readLimited(request: Request, limit: number): Promise<Uint8Array> {

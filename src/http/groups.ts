@@ -375,16 +375,15 @@ export function groupRoutes({ broker, requests }: RouteContext) {
 
 /**
  * The coordinator's side: a group call another broker sent here, run locally and never
- * forwarded again. Registered with the cluster's internal routes, behind their guard;
- * it checks the secret itself too, before it looks at the body.
+ * forwarded again. Registered with the cluster's internal routes, which run only calls
+ * their guard has verified (http/internal.ts).
  */
 const GROUPS_INTERNAL_PATH = INTERNAL_ROUTES.groups;
 
-export function internalGroupRoutes({ broker, requests }: RouteContext, authorize: (headers: Headers) => void) {
+export function internalGroupRoutes({ broker, requests }: RouteContext) {
   return new Elysia().post(
     GROUPS_INTERNAL_PATH,
     async ({ body, request, server }) => {
-      authorize(request.headers);
       // A join may wait for the rest of its group.
       server?.timeout(request, 0);
       const answer = await broker.groups.handle(parseGroupCall(body));
@@ -396,7 +395,7 @@ export function internalGroupRoutes({ broker, requests }: RouteContext, authoriz
       detail: {
         tags: ["internal"],
         summary: "A group call from another broker, run on this coordinator",
-        description: "Broker to broker; needs the cluster secret in the x-streamnest-cluster-secret header (else 401).",
+        description: "Broker to broker; needs a call signed by a broker of this cluster in the x-streamnest-broker-auth header (else 401).",
       },
     },
   );

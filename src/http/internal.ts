@@ -1,7 +1,17 @@
 import { Elysia, t } from "elysia";
 import { StreamNestError } from "../lib/errors.ts";
-import { CLUSTER_SECRET_HEADER, FROM_HEADER, INTERNAL_ROUTES, isInternalPath } from "../lib/internal-routes.ts";
+import {
+  BROKER_AUTH_HEADER,
+  BROKER_SIGNATURE_HEADER,
+  FROM_HEADER,
+  INTERNAL_ROUTES,
+  isInternalPath,
+  isStreamedAnswer,
+  streamedBodyMark,
+} from "../lib/internal-routes.ts";
+import { jsonBodyParser, readBodyBytes } from "./body.ts";
 import type { RouteContext } from "./context.ts";
+import { errorAnswer, routeMethods } from "./errors.ts";
 import { internalGroupRoutes } from "./groups.ts";
 import type { PeerEndpoint } from "./peer-endpoint.ts";
 import { json } from "./respond.ts";
@@ -9,27 +19,40 @@ import { BINARY_TYPE } from "./body.ts";
 
 /**
  * The broker-to-broker routes, all under /internal/. A guard runs on every request
- * before routing and body parsing, so a request under /internal/ without the cluster
- * secret (or with a wrong one) is refused with 401 whatever its path, method or body,
- * and nothing is read or changed. Without a cluster link (an in-process broker) every
- * internal request is refused the same way.
+ * before routing and body parsing: a request under /internal/ must carry a signature
+ * (auth/broker-request-signature.ts) by a broker of this cluster, for this broker, fresh
+ * and never seen before, over its method, path and body; else it is refused with 401
+ * whatever its path, method or body, and nothing is read or changed. The guard then runs
+ * the call on the internal routes and signs the answer, bound to the call's nonce, so the
+ * caller can tell it from one made up by whoever holds the port. No secret crosses the
+ * wire either way. Without a cluster link (an in-process broker) every internal request
+ * is refused the same way.
  */
 
 const doc = (summary: string) => ({
   tags: ["internal"],
   summary,
-  description: "Broker to broker; needs the cluster secret in the x-streamnest-cluster-secret header (else 401).",
+  description: `Broker to broker; needs a call signed by a broker of this cluster in the ${BROKER_AUTH_HEADER} header (else 401). Answers carry ${BROKER_SIGNATURE_HEADER}.`,
 });
 
 const CONTROL_IN_URL = /[\t\n\r]/;
 
-export function internalRoutes(context: RouteContext, link: PeerEndpoint | undefined) {
-  const { requests } = context;
-  const answer = (method: string, route: string, body: unknown): Response => {
-    requests.count(method, route, 200);
-    return json(body);
-  };
-  const guard = new Elysia({ name: "streamnest-internal-guard" }).onRequest(({ request }) => {
+export interface InternalLimits {
+  /** Largest body of a call from another broker (the public limit plus the wrapping). */
+  maxBodyBytes: number;
+  logError: (message: string) => void;
+}
+
+/** Path and query exactly as sent (what the caller signed), from a request's absolute URL. */
+function sentPath(url: string): string {
+  const afterScheme = url.indexOf("//");
+  const slash = url.indexOf("/", afterScheme < 0 ? 0 : afterScheme + 2);
+  return slash < 0 ? "/" : url.slice(slash);
+}
+
+export function internalRoutes(context: RouteContext, link: PeerEndpoint | undefined, limits: InternalLimits) {
+  const inner = link ? internalHandlers(context, link, limits) : undefined;
+  const guard = new Elysia({ name: "streamnest-internal-guard" }).onRequest(async ({ request, server }) => {
     // This hook runs on every request, and parsing the URL was 4% of a produce. The
     // parser only removes or re-escapes text, never forms the word "internal" from a URL
     // without it, except by dropping a tab or newline: such URLs still take the full check.
@@ -38,20 +61,70 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
     const { pathname } = new URL(url);
     if (!isInternalPath(pathname)) return;
     try {
-      if (!link)
+      if (!link || !inner)
         throw new StreamNestError("UNAUTHORIZED", "this broker runs without a cluster and accepts no internal calls");
-      link.authorize(request.headers.get(CLUSTER_SECRET_HEADER));
+      const authorization = request.headers.get(BROKER_AUTH_HEADER);
+      // Refused before a byte of the body is read.
+      if (authorization === null)
+        throw new StreamNestError("UNAUTHORIZED", `internal routes need a call signed by a broker of this cluster (${BROKER_AUTH_HEADER})`);
+      const body = await readBodyBytes(request, limits.maxBodyBytes);
+      const { sender, nonce } = link.authorize({ authorization, method: request.method, path: sentPath(url), body });
+      // Long polls, group joins and tails may outlast the idle timeout; the caller bounds its own wait.
+      server?.timeout(request, 0);
+      const headers = new Headers(request.headers);
+      headers.delete(BROKER_AUTH_HEADER);
+      // Who called is what the signature proved, not what a header claimed.
+      headers.set(FROM_HEADER, String(sender));
+      const bodyless = request.method === "GET" || request.method === "HEAD";
+      const answer = await inner.handle(new Request(url, { method: request.method, headers, body: bodyless ? undefined : body, signal: request.signal }));
+      return await signed(answer, nonce, link);
     } catch (error) {
       if (error instanceof StreamNestError) {
-        requests.count(request.method, "/internal/*", error.status);
+        context.requests.count(request.method, "/internal/*", error.status);
         return Response.json(error.toJSON(), { status: error.status });
       }
       throw error;
     }
   });
-  if (!link) return guard;
-  return guard
-    .use(internalGroupRoutes(context, (headers) => link.authorize(headers.get(CLUSTER_SECRET_HEADER))))
+  // Mounted for the OpenAPI page only: the guard answers every request under /internal/
+  // before routing, so these copies are never reached except through it.
+  return inner ? guard.use(inner) : guard;
+}
+
+/** The answer with this broker's signature: over its body, or for a stream over its type. */
+async function signed(answer: Response, nonce: string, link: PeerEndpoint): Promise<Response> {
+  const headers = new Headers(answer.headers);
+  const contentType = answer.headers.get("content-type");
+  if (isStreamedAnswer(contentType)) {
+    headers.set(BROKER_SIGNATURE_HEADER, link.signAnswer(nonce, answer.status, streamedBodyMark(contentType ?? "")));
+    return new Response(answer.body, { status: answer.status, headers });
+  }
+  const body = new Uint8Array(await answer.arrayBuffer());
+  headers.set(BROKER_SIGNATURE_HEADER, link.signAnswer(nonce, answer.status, body));
+  const bodyless = answer.status === 204 || answer.status === 205 || answer.status === 304;
+  return new Response(bodyless ? null : body, { status: answer.status, headers });
+}
+
+/** The internal routes proper, run by the guard on verified calls only (never mounted on the public app). */
+function internalHandlers(context: RouteContext, link: PeerEndpoint, limits: InternalLimits) {
+  const { requests } = context;
+  const answer = (method: string, route: string, body: unknown): Response => {
+    requests.count(method, route, 200);
+    return json(body);
+  };
+  let allowed: ((path: string) => string[]) | undefined;
+  const app = new Elysia({ normalize: false })
+    .onParse(jsonBodyParser(limits.maxBodyBytes))
+    .onError(({ error, code, request, route }) => {
+      const path = new URL(request.url).pathname;
+      const result = errorAnswer(error, code, request.method, path, (p) => (allowed ??= routeMethods(app.routes))(p));
+      if (result.status === 500 && !request.signal.aborted)
+        limits.logError(`${request.method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      requests.count(request.method, typeof route === "string" && route !== "" ? route : "/internal/*", result.status);
+      return Response.json(result.body, { status: result.status, headers: result.allow === undefined ? undefined : { allow: result.allow } });
+    });
+  const routes = app
+    .use(internalGroupRoutes(context))
     .post(INTERNAL_ROUTES.heartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.heartbeat, link.heartbeat(body)), {
       body: t.Unknown(),
       detail: doc("Heartbeat: who I am, my metadata version, whom I know"),
@@ -134,6 +207,7 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
         detail: doc("Live tail of a partition this broker leads, as newline-delimited JSON (forwarded)"),
       },
     );
+  return routes;
 }
 
 /** The id of the broker that sent an internal call, if it said. */

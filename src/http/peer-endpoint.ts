@@ -7,8 +7,13 @@ import type { BrokerStats } from "../broker/broker-stats.ts";
  * adapter never imports the cluster. Bodies are the wire's JSON, checked by the callee.
  */
 export interface PeerEndpoint {
-  /** Throws UNAUTHORIZED unless `given` (the secret header's value, or null) is the cluster secret. */
-  authorize(given: string | null): void;
+  /**
+   * Throws UNAUTHORIZED unless the call is signed by a broker of this cluster for this one;
+   * returns the sender and the nonce its answer is bound to.
+   */
+  authorize(call: { authorization: string | null; method: string; path: string; body: Uint8Array }): { sender: number; nonce: string };
+  /** This broker's signature of its answer to a verified call. */
+  signAnswer(nonce: string, status: number, body: string | Uint8Array): string;
   heartbeat(body: unknown): unknown;
   metadata(): unknown;
   receiveMetadata(body: unknown): Promise<unknown>;

@@ -6,6 +6,7 @@ import type { RouteContext } from "./context.ts";
 import { toProduceBatch, toProduceRecord } from "./produce-records.ts";
 import { ErrorBody, MAX_BATCH_MESSAGES, ProduceAck, ProduceBatchAnswer, ProduceBody } from "./models.ts";
 import { json, jsonText } from "./respond.ts";
+import { failuresWithoutDataDir } from "./data-dir-paths.ts";
 
 /** POST /produce: one message (the seed's shape) or a batch in `messages`. */
 export function produceRoutes({ broker, requests }: RouteContext) {
@@ -44,7 +45,10 @@ export function produceRoutes({ broker, requests }: RouteContext) {
       }
       // Nothing to append: still refused as an append to a missing topic would be.
       if (batch.records.length === 0) broker.assertTopic(body.topic);
-      const results = batch.merge(batch.records.length === 0 ? [] : await broker.produceBatch(body.topic, batch.records));
+      const results = failuresWithoutDataDir(
+        batch.merge(batch.records.length === 0 ? [] : await broker.produceBatch(body.topic, batch.records)),
+        broker.config.dataDir,
+      );
       const firstFailure = results.find(isProduceFailure);
       // A batch where nothing was written failed as a whole, and says so by its status.
       if (firstFailure && results.every(isProduceFailure)) {

@@ -33,10 +33,37 @@ export const INTERNAL_ROUTES = {
   quorumVoters: "/internal/quorum/voters",
 } as const;
 
-/** The shared cluster secret (compared in constant time; see cluster/internal-auth.ts). */
-export const CLUSTER_SECRET_HEADER = "x-streamnest-cluster-secret";
-/** The id of the calling broker, so the callee can name it. */
+/**
+ * Where a broker learns which broker id answers at an address before its first signed call
+ * (every call is signed for one receiver). Public: an impostor could claim any id, but
+ * then only relays calls it cannot read or change, and its own answers fail verification.
+ */
+export const BROKER_IDENTITY_PATH = "/health";
+
+/**
+ * A call's signature (auth/broker-request-signature.ts): cluster id, sender, receiver,
+ * timestamp, nonce and an HMAC over the request; never the cluster secret.
+ */
+export const BROKER_AUTH_HEADER = "x-streamnest-broker-auth";
+/** The answering broker's HMAC over its answer, bound to the call's nonce. */
+export const BROKER_SIGNATURE_HEADER = "x-streamnest-broker-signature";
+/** The id of the calling broker (set by the callee from the verified signature, for its handlers). */
 export const FROM_HEADER = "x-streamnest-from";
+/** Answers of this type stream (a live tail): signed over streamedBodyMark, not their body. */
+export const STREAMED_ANSWER_TYPE = "application/x-ndjson";
+
+/**
+ * What a streamed answer is signed over instead of its body, which is not known when the
+ * head leaves: its content type, bound (by the signature) to the status and the call's
+ * nonce. The stream's content is then only as safe as the connection between the brokers.
+ */
+export function streamedBodyMark(contentType: string): string {
+  return `\u0000streamed ${contentType}`;
+}
+
+export function isStreamedAnswer(contentType: string | null | undefined): boolean {
+  return (contentType ?? "").startsWith(STREAMED_ANSWER_TYPE);
+}
 
 export function isInternalPath(pathname: string): boolean {
   return pathname === "/internal" || pathname.startsWith(INTERNAL_PREFIX);

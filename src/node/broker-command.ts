@@ -8,3 +8,4 @@ export { CLUSTER_SECRET_ENV, resolveClusterSecret } from "../cluster/cluster-sec
 export { runLocalCluster } from "../cluster/launcher.ts";
 export { watchParent } from "../cluster/parent-watch.ts";
 export { BrokerNode } from "./broker-node.ts";
+export { loadOrCreateAdminToken } from "../auth/admin-token.ts";

@@ -1,6 +1,11 @@
 import type { Server } from "bun";
 import { Broker } from "../broker/broker.ts";
 import type { BrokerConfig } from "../broker/config.ts";
+import { join } from "node:path";
+import { loadOrCreateAdminToken } from "../auth/admin-token.ts";
+import { BrokerCallAuth } from "../auth/broker-call-auth.ts";
+import { ClientAuthenticator } from "../auth/client-authenticator.ts";
+import { DEFAULT_ADMIN_TOKEN_FILE } from "../config/auth.ts";
 import { ClusterLink } from "../cluster/cluster-link.ts";
 import { createApp } from "../http/app.ts";
 import { withPort } from "../config/broker-settings.ts";
@@ -33,6 +38,7 @@ export class BrokerNode {
   readonly link: ClusterLink;
   /** With port 0 in the config: the real port here, and in the advertised address when it said 0 or nothing. */
   readonly config: BrokerConfig;
+  readonly authenticator: ClientAuthenticator;
   private server: Server<unknown> | undefined;
   /** The Kafka door, once serving (when the hooks asked for one). */
   kafka: KafkaAdapter | undefined;
@@ -44,7 +50,13 @@ export class BrokerNode {
     this.config = config;
     this.early = early;
     this.hooks = hooks;
-    this.link = new ClusterLink(config, { log: hooks.log });
+    // The secret stays here: the cluster layer gets only what signs and checks calls.
+    const auth =
+      config.clusterSecret === undefined
+        ? undefined
+        : new BrokerCallAuth({ secret: config.clusterSecret, clusterId: config.clusterId, selfId: config.id });
+    this.link = new ClusterLink(config, { log: hooks.log, ...(auth ? { auth } : {}) });
+    this.authenticator = clientAuthenticator(config, hooks.log);
     this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn });
     this.link.attach(this.broker);
   }
@@ -75,7 +87,7 @@ export class BrokerNode {
    */
   async serve(): Promise<void> {
     await this.link.catchUp();
-    const app = createApp(this.broker, { cluster: this.link });
+    const app = createApp(this.broker, { cluster: this.link, authenticator: this.authenticator });
     this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
     this.early = undefined;
     if (this.hooks.kafka) {
@@ -109,4 +121,16 @@ export class BrokerNode {
       await server.stop(true);
     }
   }
+}
+
+/**
+ * With --auth=token, the bootstrap admin's token (from its file, created when missing);
+ * tokens of other users join it once they are kept in the replicated metadata.
+ */
+function clientAuthenticator(config: BrokerConfig, log: ((line: string) => void) | undefined): ClientAuthenticator {
+  if (config.clientAuth?.mode !== "token") return new ClientAuthenticator("none");
+  const file = config.clientAuth.adminTokenFile ?? join(config.dataDir, DEFAULT_ADMIN_TOKEN_FILE);
+  const admin = loadOrCreateAdminToken(file);
+  if (admin.created) log?.(`Created the admin token (User:admin) in ${file}: clients send it with --token or STREAMNEST_TOKEN`);
+  return new ClientAuthenticator("token", (id) => (id === admin.record.id ? admin.record : undefined));
 }

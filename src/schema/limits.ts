@@ -1,5 +1,6 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { SCHEMA_LIMITS } from "../config/core.ts";
+import { sameValueLoop } from "./ref-loop.ts";
 
 /**
  * Bounds on a schema a client registers. Compiling and running a schema happen on the
@@ -25,6 +26,13 @@ export function assertSchemaLimits(schema: Record<string, unknown>): void {
   const bytes = Buffer.byteLength(JSON.stringify(schema));
   if (bytes > MAX_SCHEMA_BYTES)
     throw new StreamNestError("INVALID_SCHEMA", `schema takes ${bytes} bytes as JSON; the limit is ${MAX_SCHEMA_BYTES}`);
+  const targets = new RefTargets(schema);
+  const loop = sameValueLoop(schema, (ref) => targets.resolve(ref));
+  if (loop !== undefined)
+    throw new StreamNestError(
+      "INVALID_SCHEMA",
+      `schema at ${loop} leads back to itself through $ref, allOf, anyOf, oneOf, not or if without descending into the message: it could never finish checking one`,
+    );
   let checks: number;
   try {
     checks = expandedSize(schema);

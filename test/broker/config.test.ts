@@ -11,6 +11,7 @@ describe("brokerConfig", () => {
       port: 8080,
       advertise: "localhost:8080",
       peers: [],
+      clusterId: "streamnest",
       maxPartitions: 10_000,
       maxMessageBytes: 1024 * 1024,
       maxBodyBytes: 32 * 1024 * 1024,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DataDirLock } from "../../src/broker/data-dir-lock.ts";
+import { DataDirLock, lockText, processStartTime } from "../../src/broker/data-dir-lock.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 let root: string;
@@ -56,7 +56,7 @@ describe("DataDirLock", () => {
     expect(error.code).toBe("STORAGE_ERROR");
     expect(error.message).toBe(`data dir ${join(root, "data")} is in use by another broker (pid ${pid})`);
     const lock = acquire(join(root, "other"));
-    expect(readFileSync(join(root, "other", "broker.lock"), "utf8")).toBe(String(process.pid));
+    expect(readFileSync(join(root, "other", "broker.lock"), "utf8")).toBe(`${process.pid}\nstarted ${processStartTime(process.pid)}`);
     // A second broker in this same process is refused too.
     expect(refusal(join(root, "other")).message).toBe(`data dir ${join(root, "other")} is in use by another broker (pid ${process.pid})`);
     lock.release();
@@ -67,7 +67,7 @@ describe("DataDirLock", () => {
   test("a lock holding this process's own pid, left by an earlier process (a restarted container), is taken over", () => {
     leaveLock(process.pid);
     acquire();
-    expect(readFileSync(join(root, "data", "broker.lock"), "utf8")).toBe(String(process.pid));
+    expect(readFileSync(join(root, "data", "broker.lock"), "utf8")).toBe(lockText(process.pid));
   });
 
   test("a lock written before the machine started is stale whatever process has that pid now", () => {
@@ -75,7 +75,21 @@ describe("DataDirLock", () => {
     const longAgo = new Date(Date.now() - 10 * 365 * 24 * 3600 * 1000);
     utimesSync(path, longAgo, longAgo);
     acquire();
-    expect(readFileSync(path, "utf8")).toBe(String(process.pid));
+    expect(readFileSync(path, "utf8")).toBe(lockText(process.pid));
+  });
+
+  test("a lock whose pid now belongs to another process (started after the lock's owner) is stale; its own owner's is not", () => {
+    const pid = sleeper();
+    const started = processStartTime(pid);
+    expect(started).toMatch(/^\d+$/);
+    const path = leaveLock(pid);
+    // The pid reused: the live process started at another time than the one that locked.
+    writeFileSync(path, `${pid}\nstarted ${Number(started) - 1}`);
+    acquire();
+    expect(readFileSync(path, "utf8")).toBe(lockText(process.pid));
+    held.pop()?.release();
+    writeFileSync(path, lockText(pid));
+    expect(refusal().message).toBe(`data dir ${join(root, "data")} is in use by another broker (pid ${pid})`);
   });
 
   test("the owner still exiting after kill -9 (or a zombie not reaped yet) does not block a restart", () => {
@@ -83,7 +97,7 @@ describe("DataDirLock", () => {
     leaveLock(child.pid);
     // The wait blocks this thread, so the exited child stays unreaped: a zombie.
     acquire();
-    expect(readFileSync(join(root, "data", "broker.lock"), "utf8")).toBe(String(process.pid));
+    expect(readFileSync(join(root, "data", "broker.lock"), "utf8")).toBe(lockText(process.pid));
   });
 
   test("a data dir that cannot be a folder is one clear error", () => {

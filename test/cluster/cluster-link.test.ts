@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { Broker } from "../../src/broker/broker.ts";
+import { BrokerCallAuth } from "../../src/auth/broker-call-auth.ts";
 import { ClusterLink } from "../../src/cluster/cluster-link.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
 import { createApp } from "../../src/http/app.ts";
@@ -26,6 +27,7 @@ interface Node {
 }
 
 const SECRET = "link-test-secret";
+const CLUSTER_ID = "link-test";
 /** Small, so that a few forwarded produces of one turn outgrow it together. */
 const MAX_BODY_BYTES = 64 * 1024;
 const root = mkdtempSync(join(tmpdir(), "streamnest-link-"));
@@ -44,7 +46,8 @@ beforeAll(async () => {
       clusterSecret: SECRET,
       maxBodyBytes: MAX_BODY_BYTES,
     });
-    const link = new ClusterLink(config, { heartbeatIntervalMs: 50 });
+    const auth = new BrokerCallAuth({ secret: SECRET, clusterId: CLUSTER_ID, selfId: i + 1 });
+    const link = new ClusterLink(config, { heartbeatIntervalMs: 50, auth });
     const broker = Broker.open(config, { ...link.brokerDeps(), warn: () => {} });
     link.attach(broker);
     await link.catchUp();
@@ -152,10 +155,13 @@ describe("ClusterLink", () => {
   });
 
   test("a forwarded call is never forwarded again: a broker that does not lead the partition refuses it", async () => {
+    const sent = JSON.stringify({ calls: [{ topic: "t", partition: 1, messages: [{ message: "bounce" }] }] });
+    const seven = new BrokerCallAuth({ secret: SECRET, clusterId: CLUSTER_ID, selfId: 7 });
+    const signed = seven.signCall(1, "POST", "/internal/partitions/produce", sent);
     const res = await fetch(`${nodes[0].url}/internal/partitions/produce`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-streamnest-cluster-secret": SECRET, "x-streamnest-from": "7" },
-      body: JSON.stringify({ calls: [{ topic: "t", partition: 1, messages: [{ message: "bounce" }] }] }),
+      headers: { "content-type": "application/json", "x-streamnest-broker-auth": signed.authorization },
+      body: sent,
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { results: Array<{ outcomes: Array<{ error: string; message: string }> }> };

@@ -111,7 +111,7 @@ describe("Membership", () => {
     set = await NodeSet.create(2);
     const [one, two] = set.nodes;
     set.nodes.splice(1, 1);
-    const other = set.add(2, two.port, [one.address], { secret: "another-secret" });
+    const other = set.add(2, two.port, [one.address], { secret: "another-cluster-secret" });
     await set.startAll();
     expect(one.node.membership.isAlive(2)).toBe(false);
     expect(other.node.membership.isAlive(1)).toBe(false);

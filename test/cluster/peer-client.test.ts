@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mayHaveArrived, PeerClient } from "../../src/cluster/peer-client.ts";
-import { CLUSTER_SECRET_HEADER, FROM_HEADER } from "../../src/lib/internal-routes.ts";
+import { BROKER_AUTH_HEADER, FROM_HEADER } from "../../src/lib/internal-routes.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
 
@@ -12,7 +12,7 @@ async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void
   }
 }
 
-const seen: Array<{ path: string; secret: string | null; from: string | null; body: string }> = [];
+const seen: Array<{ path: string; auth: string | null; from: string | null; body: string }> = [];
 const hung: Array<() => void> = [];
 /** Streams still open at the peer, by path; a stream leaves when its client is gone. */
 const openStreams = new Map<string, number>();
@@ -24,7 +24,7 @@ const server = Bun.serve({
     const url = new URL(req.url);
     seen.push({
       path: url.pathname + url.search,
-      secret: req.headers.get(CLUSTER_SECRET_HEADER),
+      auth: req.headers.get(BROKER_AUTH_HEADER),
       from: req.headers.get(FROM_HEADER),
       body: await req.text(),
     });
@@ -80,9 +80,10 @@ afterAll(() => {
 });
 
 describe("PeerClient", () => {
-  const client = new PeerClient({ secret: "shh", selfId: 7, timeoutMs: 100 });
+  // Transport behaviour, unsigned (signing is tested in peer-client-signing.test.ts).
+  const client = new PeerClient({ selfId: 7, timeoutMs: 100 });
 
-  test("json() sends the secret and who calls, and parses the answer", async () => {
+  test("json() sends who calls, and parses the answer", async () => {
     const answer = await client.json<{ hello: string }>(address, {
       method: "POST",
       path: "/ok?x=1",
@@ -90,7 +91,7 @@ describe("PeerClient", () => {
     });
     expect(answer).toEqual({ hello: "world" });
     const request = seen.find((s) => s.path === "/ok?x=1");
-    expect(request).toEqual({ path: "/ok?x=1", secret: "shh", from: "7", body: '{"a":1}' });
+    expect(request).toEqual({ path: "/ok?x=1", auth: null, from: "7", body: '{"a":1}' });
   });
 
   test("a peer's error answer comes back as the same StreamNestError", async () => {
@@ -101,10 +102,10 @@ describe("PeerClient", () => {
     expect((error as StreamNestError).status).toBe(409);
   });
 
-  test("a refused secret is a cluster fault (503), not the caller's 401", async () => {
+  test("a refused call is a cluster fault (503), not the caller's 401", async () => {
     const error = (await client.json(address, { path: "/refuse" }).catch((e: unknown) => e)) as StreamNestError;
     expect(error.code).toBe("LEADER_UNAVAILABLE");
-    expect(error.message).toContain("refused this broker's cluster secret");
+    expect(error.message).toContain("refused this broker's signed call (wrong cluster secret;");
   });
 
   test("an answer that is not a StreamNest error is INTERNAL_ERROR naming the peer", async () => {

@@ -1,5 +1,7 @@
 import { expect, test } from "bun:test";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { readBrokerSettings, withPort } from "../../src/config/broker-settings.ts";
 import { defaultMaxOpenPartitions } from "../../src/config/core.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
@@ -19,7 +21,7 @@ test("one broker's settings by section, with the defaults that depend on others 
       retentionCheckMs: 30_000,
     },
     http: { port: 8080, host: "0.0.0.0", maxBodyBytes: 32 * 1024 * 1024 },
-    cluster: { peers: [], advertise: "localhost:8080" },
+    cluster: { peers: [], advertise: "localhost:8080", clusterId: "streamnest" },
   });
 });
 
@@ -31,11 +33,12 @@ test("as Compose would give them: by environment, with flags over variables", ()
     STREAMNEST_DATA_DIR: "/data",
     STREAMNEST_CLUSTER_SECRET: "s",
     STREAMNEST_PORT_FILE: "",
+    STREAMNEST_CLUSTER_ID: "prod-eu",
   };
   const settings = readBrokerSettings({ "data-dir": "/elsewhere" }, env);
   expect(settings.core.id).toBe(2);
   expect(settings.core.dataDir).toBe("/elsewhere");
-  expect(settings.cluster).toEqual({ peers: ["b1:8080", "b3:8080"], advertise: "b2:8080", clusterSecret: "s" });
+  expect(settings.cluster).toEqual({ peers: ["b1:8080", "b3:8080"], advertise: "b2:8080", clusterId: "prod-eu", clusterSecret: "s" });
   expect(settings.http.portFile).toBeUndefined();
 });
 
@@ -60,4 +63,25 @@ test("no id is one line saying how to give one", () => {
   expect((error as StreamNestError).message).toBe(
     "--id is required (a whole number of at least 1; or $STREAMNEST_ID), or --count=N for a local cluster",
   );
+});
+
+test("the cluster secret: the flag, else --cluster-secret-file, else the variable, else the file the variable names", () => {
+  const dir = mkdtempSync(join(tmpdir(), "streamnest-secret-"));
+  try {
+    const file = join(dir, "secret");
+    writeFileSync(file, "from-a-file-of-enough-length\n");
+    const other = join(dir, "other");
+    writeFileSync(other, "from-the-variable's-file\r\n");
+    const secretOf = (flags: Record<string, string>, env: Record<string, string>) => readBrokerSettings({ id: "1", ...flags }, env).cluster.clusterSecret;
+    expect(secretOf({ "cluster-secret": "flag", "cluster-secret-file": file }, {})).toBe("flag");
+    expect(secretOf({ "cluster-secret-file": file }, { STREAMNEST_CLUSTER_SECRET: "env" })).toBe("from-a-file-of-enough-length");
+    expect(secretOf({}, { STREAMNEST_CLUSTER_SECRET: "env", STREAMNEST_CLUSTER_SECRET_FILE: other })).toBe("env");
+    expect(secretOf({}, { STREAMNEST_CLUSTER_SECRET_FILE: other })).toBe("from-the-variable's-file");
+    expect(secretOf({}, {})).toBeUndefined();
+    expect(() => secretOf({ "cluster-secret-file": join(dir, "missing") }, {})).toThrow(`--cluster-secret-file: cannot read ${join(dir, "missing")} (ENOENT)`);
+    writeFileSync(other, "\n");
+    expect(() => secretOf({}, { STREAMNEST_CLUSTER_SECRET_FILE: other })).toThrow(`STREAMNEST_CLUSTER_SECRET_FILE: ${other} is empty`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

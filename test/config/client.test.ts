@@ -4,10 +4,16 @@ import { readSection } from "../../src/config/read.ts";
 
 describe("CLIENT", () => {
   test("--meta, else $STREAMNEST_META, else localhost:8080", () => {
-    expect(readSection(CLIENT, {}, {})).toEqual({ meta: "localhost:8080" });
-    expect(readSection(CLIENT, {}, { STREAMNEST_META: "b:1,c:2" })).toEqual({ meta: "b:1,c:2" });
-    expect(readSection(CLIENT, { meta: "a:9" }, { STREAMNEST_META: "b:1" })).toEqual({ meta: "a:9" });
-    expect(readSection(CLIENT, {}, { STREAMNEST_META: "" })).toEqual({ meta: "localhost:8080" });
+    expect(readSection(CLIENT, {}, {})).toEqual({ meta: "localhost:8080", token: undefined });
+    expect(readSection(CLIENT, {}, { STREAMNEST_META: "b:1,c:2" })).toEqual({ meta: "b:1,c:2", token: undefined });
+    expect(readSection(CLIENT, { meta: "a:9" }, { STREAMNEST_META: "b:1" })).toEqual({ meta: "a:9", token: undefined });
+    expect(readSection(CLIENT, {}, { STREAMNEST_META: "" })).toEqual({ meta: "localhost:8080", token: undefined });
+  });
+
+  test("--token, else $STREAMNEST_TOKEN, else none", () => {
+    expect(readSection(CLIENT, { token: "flag" }, { STREAMNEST_TOKEN: "env" }).token).toBe("flag");
+    expect(readSection(CLIENT, {}, { STREAMNEST_TOKEN: "env" }).token).toBe("env");
+    expect(readSection(CLIENT, {}, { STREAMNEST_TOKEN: "" }).token).toBeUndefined();
   });
 });
 
@@ -20,11 +26,11 @@ describe("CLIENT_LIMITS", () => {
       consumerReadMax: "1000 count",
       groupConsumerReadMax: "500 count",
       groupJoinWaitMs: "5000 ms",
+      healthTimeoutMs: "3000 ms",
       retryFirstMs: "200 ms",
       retryMaxMs: "5000 ms",
       producerBatchMessages: "1000 count",
       producerBatchBytes: "524288 bytes",
-      healthTimeoutMs: "3000 ms",
     });
   });
 

@@ -16,7 +16,7 @@ function messageOf(action: () => unknown): string {
 
 describe("CLUSTER", () => {
   test("defaults: no peers, no advertised address, no secret", () => {
-    expect(readSection(CLUSTER, {}, {})).toEqual({ peers: [], advertise: undefined, clusterSecret: undefined });
+    expect(readSection(CLUSTER, {}, {})).toEqual({ peers: [], advertise: undefined, clusterSecret: undefined, clusterSecretFile: undefined, clusterId: "streamnest" });
   });
 
   test("each is a flag and a STREAMNEST_ variable; peers are a trimmed host:port list", () => {
@@ -27,7 +27,7 @@ describe("CLUSTER", () => {
     ]);
     expect(
       readSection(CLUSTER, { "cluster-secret": "flag" }, { STREAMNEST_PEERS: " a:1, [::1]:2 ,", STREAMNEST_ADVERTISE: "me:80", STREAMNEST_CLUSTER_SECRET: "env" }),
-    ).toEqual({ peers: ["a:1", "[::1]:2"], advertise: "me:80", clusterSecret: "flag" });
+    ).toEqual({ peers: ["a:1", "[::1]:2"], advertise: "me:80", clusterSecret: "flag", clusterSecretFile: undefined, clusterId: "streamnest" });
     expect(messageOf(() => readSection(CLUSTER, { peers: "a:1,nope" }, {}))).toBe('--peers entries must be host:port, not "nope"');
     expect(messageOf(() => readSection(CLUSTER, {}, { STREAMNEST_ADVERTISE: "host" }))).toBe('STREAMNEST_ADVERTISE entries must be host:port, not "host"');
   });

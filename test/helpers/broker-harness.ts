@@ -18,6 +18,8 @@ export interface BrokerOptions {
   args?: string[];
   env?: Record<string, string>;
   secret?: string;
+  /** API token the harness itself sends (brokers run with --auth=token). */
+  token?: string;
   /** Runs the broker through this command (e.g. a shell that lowers `ulimit -n`, then `exec "$@"`). */
   wrap?: string[];
   /**
@@ -84,7 +86,6 @@ export class BrokerProcess {
       `--data-dir=${this.dataDir}`,
     ];
     if (this.peers.length > 0) args.push(`--peers=${this.peers.join(",")}`);
-    if (this.options.secret) args.push(`--cluster-secret=${this.options.secret}`);
     return [...args, ...(this.options.args ?? [])];
   }
 
@@ -94,7 +95,8 @@ export class BrokerProcess {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
-      env: { ...process.env, NO_COLOR: "1", ...this.options.env },
+      // The secret by environment, as the launcher hands it over: argv is public (ps).
+      env: { ...process.env, NO_COLOR: "1", STREAMNEST_CLUSTER_SECRET: this.options.secret ?? "", ...this.options.env },
     });
     this.proc = proc;
     live.add(proc);
@@ -236,7 +238,8 @@ async function everyBrokerSeesAll(brokers: BrokerProcess[]): Promise<void> {
     await until(
       `broker ${b.id} counting all ${brokers.length} brokers alive`,
       async () => {
-        const res = await fetch(`${b.url}/cluster`, { signal: AbortSignal.timeout(1000) });
+        const headers: Record<string, string> = b.options.token === undefined ? {} : { authorization: `Bearer ${b.options.token}` };
+        const res = await fetch(`${b.url}/cluster`, { headers, signal: AbortSignal.timeout(1000) });
         const body = (await res.json()) as { brokers: Array<{ alive: boolean }> };
         return body.brokers.filter((x) => x.alive).length;
       },

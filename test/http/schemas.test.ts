@@ -124,7 +124,8 @@ describe("POST /register-schema", () => {
     ["$async at a nested schema", { type: "object", properties: { a: { $async: true, type: "string" } } }, "async schema"],
     ["a $ref to itself", { definitions: { a: { $ref: "#/definitions/a" } }, $ref: "#/definitions/a" }, "leads back to itself"],
     ["over 64 KiB", { type: "object", properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, { type: "string", pattern: `^a+b${i}$` }])) }, "the limit is 65536"],
-    ["nested 5,000 deep", JSON.parse(`${'{"items":'.repeat(5000)}{}${"}".repeat(5000)}`), "nested more than 64 levels"],
+    // Deeper than a schema may be, within what a request body may nest (100 levels).
+    ["nested 70 deep", JSON.parse(`${'{"items":'.repeat(70)}{}${"}".repeat(70)}`), "nested more than 64 levels"],
     [
       "2^30 checks per message by doubling $refs",
       {
@@ -134,6 +135,20 @@ describe("POST /register-schema", () => {
       "checks per message",
     ],
   ];
+  test("a schema nested 5,000 deep is refused with the body, before it is parsed, and nothing is stored", async () => {
+    const before = f.snapshot();
+    const prefix = '{"topic":"users","schema":';
+    const body = `${prefix}${'{"items":'.repeat(5000)}{}${"}".repeat(5000)}}`;
+    const res = await f.request("POST", "/register-schema", body, { "content-type": "application/json" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string; message: string })).toEqual({
+      error: "INVALID_REQUEST",
+      // The body is level 1, the schema level 2: the 100th "items" opens level 101.
+      message: `the request body nests arrays and objects more than 100 levels deep (at byte ${prefix.length + 99 * '{"items":'.length}); the limit is 100`,
+    });
+    expect(f.snapshot()).toEqual(before);
+  });
+
   for (const [label, schema, mention] of bad)
     test(`a schema that is ${label} is 400 INVALID_SCHEMA and stores nothing`, async () => {
       const before = f.snapshot();
@@ -163,5 +178,36 @@ describe("GET /schemas/:topic", () => {
     expect(await f.call("GET", "/schemas/users")).toEqual({ status: 200, body: { topic: "users", versions: [] } });
     const res = await f.call("GET", "/schemas/nope");
     expect([res.status, res.body.error]).toEqual([404, "TOPIC_NOT_FOUND"]);
+  });
+});
+
+describe("a schema that loops on one value (issue 14)", () => {
+  test('{"$ref":"#"} and its disguises are refused at registration, and produce keeps working', async () => {
+    const loops: Array<[Record<string, unknown>, string]> = [
+      [{ $ref: "#" }, "#"],
+      [{ anyOf: [{ type: "string" }, { $ref: "#" }] }, "#"],
+      [{ definitions: { a: { $ref: "#/definitions/b" }, b: { allOf: [{ $ref: "#/definitions/a" }] } }, properties: { x: { $ref: "#/definitions/a" } } }, "#/definitions/a"],
+      [{ $schema: "https://json-schema.org/draft/2020-12/schema", $defs: { n: { not: { $ref: "#/$defs/n" } } }, $ref: "#/$defs/n" }, "#/$defs/n"],
+    ];
+    for (const [schema, at] of loops) {
+      const res = await f.call("POST", "/register-schema", { topic: "users", schema });
+      expect(res).toEqual({
+        status: 400,
+        body: {
+          error: "INVALID_SCHEMA",
+          message: `schema at ${at} leads back to itself through $ref, allOf, anyOf, oneOf, not or if without descending into the message: it could never finish checking one`,
+        },
+      });
+    }
+    expect(await f.call("POST", "/produce", { topic: "users", message: "{}" })).toEqual({ status: 200, body: { offset: 0, partition: 0 } });
+  });
+
+  test("recursion through the message (a tree) still registers and validates to any depth", async () => {
+    const tree = { type: "object", properties: { value: { type: "integer" }, children: { type: "array", items: { $ref: "#" } } } };
+    expect((await f.call("POST", "/register-schema", { topic: "users", schema: tree })).status).toBe(200);
+    const deep = JSON.stringify({ value: 1, children: [{ value: 2, children: [{ value: 3, children: [] }] }] });
+    expect((await f.call("POST", "/produce", { topic: "users", message: deep })).status).toBe(200);
+    const bad = await f.call("POST", "/produce", { topic: "users", message: JSON.stringify({ children: [{ children: [{ value: "x" }] }] }) });
+    expect([bad.status, bad.body.details.violations[0].path]).toEqual([400, "/children/0/children/0/value"]);
   });
 });

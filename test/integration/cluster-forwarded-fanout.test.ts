@@ -18,7 +18,7 @@ const PARTITIONS = 300;
 
 async function startLimitedCluster(): Promise<string[]> {
   const cluster = await startCluster(2, {
-    secret: "fanout",
+    secret: "fanout-cluster-secret",
     args: ["--max-open-partitions=16"],
     wrap: ["sh", "-c", `ulimit -n ${LIMIT} && exec "$@"`, "sh"],
   });

@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { BrokerCallAuth } from "../../src/auth/broker-call-auth.ts";
+import { BROKER_AUTH_HEADER, BROKER_SIGNATURE_HEADER } from "../../src/lib/internal-routes.ts";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { allAlive, type ClusterAnswer, call, get, type MetadataAnswer, post } from "../helpers/cluster-http.ts";
 
-/** Every broker-to-broker route needs the cluster secret; without it: 401, and nothing changes. */
+/**
+ * Every broker-to-broker route needs a call signed by a broker of this cluster, for this
+ * broker, fresh and new; anything else (no signature, the old secret header even with the
+ * right secret, another key, another cluster id, another receiver, a stale timestamp, a
+ * replay, a signature over another body): 401, and nothing changes.
+ */
 
 const SECRET_HEADER = "x-streamnest-cluster-secret";
 let cluster: TestCluster;
@@ -62,12 +69,34 @@ async function state(): Promise<unknown[]> {
 }
 
 describe("the /internal/ routes", () => {
-  test("without the secret or with a wrong one every internal call is 401 and changes nothing", async () => {
+  test("without a valid signature every internal call is 401 and changes nothing", async () => {
     const before = await state();
-    const wrongs: Array<Record<string, string>> = [{}, { [SECRET_HEADER]: "wrong" }, { [SECRET_HEADER]: `${secret}x` }, { [SECRET_HEADER]: "" }];
-    for (const headers of wrongs) {
+    const text = (body: unknown): string => (body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body));
+    const signedBy = (auth: BrokerCallAuth, receiver: number, method: string, path: string, body: unknown): Record<string, string> => ({
+      [BROKER_AUTH_HEADER]: auth.signCall(receiver, method, path, text(body)).authorization,
+    });
+    const member = (id: number) => new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: id });
+    const wrongs: Array<(receiver: number, method: string, path: string, body: unknown) => Record<string, string>> = [
+      () => ({}),
+      // The secret itself is no credential any more: it never crosses the wire.
+      () => ({ [SECRET_HEADER]: secret }),
+      () => ({ [BROKER_AUTH_HEADER]: "" }),
+      () => ({ [BROKER_AUTH_HEADER]: "StreamNest-HMAC-SHA256 cluster=streamnest" }),
+      (r, m, p, b) => signedBy(new BrokerCallAuth({ secret: `${secret}x`, clusterId: "streamnest", selfId: 2 }), r, m, p, b),
+      // The right secret, but another cluster: refused by cluster id.
+      (r, m, p, b) => signedBy(new BrokerCallAuth({ secret, clusterId: "other-cluster", selfId: 2 }), r, m, p, b),
+      // Signed for another broker.
+      (r, m, p, b) => signedBy(member(9), r === 1 ? 2 : 1, m, p, b),
+      // Too old.
+      (r, m, p, b) => signedBy(new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 9, now: () => Date.now() - 60_000 }), r, m, p, b),
+      // Over another body or path than the one sent.
+      (r, m, p) => signedBy(member(9), r, m, p, { other: "body" }),
+      (r, m, _p, b) => signedBy(member(9), r, m, "/internal/other", b),
+    ];
+    for (const wrong of wrongs) {
       for (const b of cluster.brokers) {
         for (const [method, path, body] of ATTEMPTS) {
+          const headers = wrong(b.id, method, path, body);
           const answer = await call<{ error: string; message: string }>(b, method, path, body, headers);
           expect({ method, path, status: answer.status, error: answer.body.error }).toEqual({
             method,
@@ -81,17 +110,28 @@ describe("the /internal/ routes", () => {
     expect(await state()).toEqual(before);
   });
 
-  test("with the secret, the same guard lets a broker's call through", async () => {
-    const metadata = await get<{ version: number }>(cluster.broker(2), "/internal/metadata", { [SECRET_HEADER]: secret });
-    expect(metadata.status).toBe(200);
-    expect(metadata.body.version).toBe((await get<MetadataAnswer>(cluster.broker(2), "/metadata")).body.version);
+  test("a signed call goes through once, with a signed answer; the same call again is a replay (401)", async () => {
+    const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 9 });
+    const signed = auth.signCall(2, "GET", "/internal/metadata", "");
+    const first = await fetch(`${cluster.broker(2).url}/internal/metadata`, { headers: { [BROKER_AUTH_HEADER]: signed.authorization } });
+    expect(first.status).toBe(200);
+    const text = await first.text();
+    auth.verifyAnswer(2, signed.nonce, 200, text, first.headers.get(BROKER_SIGNATURE_HEADER));
+    expect(() => auth.verifyAnswer(1, signed.nonce, 200, text, first.headers.get(BROKER_SIGNATURE_HEADER))).toThrow("does not verify");
+    expect((JSON.parse(text) as { version: number }).version).toBe((await get<MetadataAnswer>(cluster.broker(2), "/metadata")).body.version);
+    const again = await call<{ error: string; message: string }>(cluster.broker(2), "GET", "/internal/metadata", undefined, {
+      [BROKER_AUTH_HEADER]: signed.authorization,
+    });
+    expect([again.status, again.body.message]).toEqual([401, "broker request nonce was already used (replay)"]);
   });
 
   test("a leader reports the ranges of the partitions of a topic it leads, and only those", async () => {
     const described = await get<{ partitions: Array<{ partition: number; size_bytes: number }> }>(cluster.broker(3), "/topics/guarded");
     const size0 = described.body.partitions[0].size_bytes;
     expect(size0).toBeGreaterThan(0);
-    const offsets = (b: number, topic: string) => get(cluster.broker(b), `/internal/partitions/offsets?topic=${topic}`, { [SECRET_HEADER]: secret });
+    const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 9 });
+    const signedGet = (b: number, path: string) => get(cluster.broker(b), path, { [BROKER_AUTH_HEADER]: auth.signCall(b, "GET", path, "").authorization });
+    const offsets = (b: number, topic: string) => signedGet(b, `/internal/partitions/offsets?topic=${topic}`);
     expect(await offsets(1, "guarded")).toEqual({
       status: 200,
       body: { topic: "guarded", partitions: [{ partition: 0, startOffset: 0, endOffset: 1, sizeBytes: size0 }] },
@@ -102,7 +142,7 @@ describe("the /internal/ routes", () => {
     });
     const missing = await offsets(1, "no-such-topic");
     expect([missing.status, (missing.body as { error: string }).error]).toEqual([404, "TOPIC_NOT_FOUND"]);
-    const noTopic = await get<{ error: string }>(cluster.broker(1), "/internal/partitions/offsets", { [SECRET_HEADER]: secret });
+    const noTopic = (await signedGet(1, "/internal/partitions/offsets")) as { status: number; body: { error: string } };
     expect([noTopic.status, noTopic.body.error]).toEqual([400, "INVALID_REQUEST"]);
   });
 });

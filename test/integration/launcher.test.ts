@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLUSTER_SECRET_HEADER, INTERNAL_ROUTES } from "../../src/lib/internal-routes.ts";
+import { BrokerCallAuth } from "../../src/auth/broker-call-auth.ts";
+import { BROKER_AUTH_HEADER, BROKER_SIGNATURE_HEADER, INTERNAL_ROUTES } from "../../src/lib/internal-routes.ts";
 import { portProblem } from "../../src/cluster/port-check.ts";
 import { runCli } from "../helpers/broker-harness.ts";
 import { healthStatus, LauncherProcess, processAlive, waitGone } from "../helpers/launcher-process.ts";
@@ -21,8 +22,8 @@ function tempDir(): string {
   return dir;
 }
 
-function launch(count: number, base: number, dataDir: string, env: Record<string, string> = {}): LauncherProcess {
-  const launcher = LauncherProcess.start([`--count=${count}`, `--base-port=${base}`, "--host=127.0.0.1", `--data-dir=${dataDir}`], env);
+function launch(count: number, base: number, dataDir: string, env: Record<string, string> = {}, flags = ["--host=127.0.0.1"]): LauncherProcess {
+  const launcher = LauncherProcess.start([`--count=${count}`, `--base-port=${base}`, ...flags, `--data-dir=${dataDir}`], env);
   cleanups.push(async () => {
     if (launcher.proc.exitCode === null) {
       launcher.kill("SIGKILL");
@@ -32,11 +33,23 @@ function launch(count: number, base: number, dataDir: string, env: Record<string
   return launcher;
 }
 
-/** GET of an internal route with `secret` in the header: status and error message. */
-async function internalCall(port: number, secret: string): Promise<{ status: number; message: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${INTERNAL_ROUTES.metadata}`, { headers: { [CLUSTER_SECRET_HEADER]: secret } });
-  const body = (await res.json()) as { message?: string };
+/**
+ * GET of an internal route signed as broker 99 of the default cluster id with a key from
+ * `secret`, for broker `receiver`: status and error message; a 200 must be signed back.
+ */
+async function internalCall(port: number, receiver: number, secret: string): Promise<{ status: number; message: string }> {
+  const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 99 });
+  const signed = auth.signCall(receiver, "GET", INTERNAL_ROUTES.metadata, "");
+  const res = await fetch(`http://127.0.0.1:${port}${INTERNAL_ROUTES.metadata}`, { headers: { [BROKER_AUTH_HEADER]: signed.authorization } });
+  const text = await res.text();
+  if (res.status === 200) auth.verifyAnswer(receiver, signed.nonce, 200, text, res.headers.get(BROKER_SIGNATURE_HEADER));
+  const body = JSON.parse(text) as { message?: string };
   return { status: res.status, message: body.message ?? "" };
+}
+
+/** The command line of a running process, as every user of the machine can read it. */
+function commandLine(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
 }
 
 /** A TCP server that answers "ping" with "pong", standing in for someone else's service. */
@@ -154,15 +167,52 @@ describe("broker --count=N (the local cluster launcher)", () => {
     const secret = `secret-${crypto.randomUUID()}`;
     const given = freePortRange(2);
     const withSecret = launch(2, given, tempDir(), { STREAMNEST_CLUSTER_SECRET: secret });
-    await withSecret.waitUp(2);
-    for (const port of [given, given + 1]) expect((await internalCall(port, secret)).status).toBe(200);
+    const pids = await withSecret.waitUp(2);
+    for (const [i, port] of [given, given + 1].entries()) expect((await internalCall(port, i + 1, secret)).status).toBe(200);
+    // By environment only: no broker's command line (what `ps` shows) holds it.
+    expect(pids.size).toBe(2);
+    for (const pid of pids.values()) {
+      const argv = commandLine(pid);
+      expect(argv).toContain("broker --id=");
+      expect(argv).not.toContain(secret);
+      expect(argv).not.toContain("cluster-secret");
+    }
 
     const generated = freePortRange(2);
     const withoutSecret = launch(2, generated, tempDir(), { STREAMNEST_CLUSTER_SECRET: "" });
     await withoutSecret.waitUp(2);
     // a broker that has a secret calls a wrong one wrong (one without any refuses differently)
-    for (const port of [generated, generated + 1])
-      expect(await internalCall(port, secret)).toEqual({ status: 401, message: "wrong cluster secret" });
+    for (const [i, port] of [generated, generated + 1].entries())
+      expect(await internalCall(port, i + 1, secret)).toEqual({ status: 401, message: "broker request signature does not verify" });
+  });
+
+  test("without --host the brokers bind 127.0.0.1 only (secure by default), and warn of nothing", async () => {
+    const base = freePortRange(2);
+    const secretFile = join(tempDir(), "secret");
+    const secret = `file-secret-${crypto.randomUUID()}`;
+    writeFileSync(secretFile, `${secret}\n`);
+    const launcher = launch(2, base, tempDir(), { STREAMNEST_CLUSTER_SECRET: "" }, [`--cluster-secret-file=${secretFile}`]);
+    const pids = await launcher.waitUp(2);
+    for (const pid of pids.values()) {
+      const argv = commandLine(pid);
+      expect(argv).toContain("--host=127.0.0.1");
+      expect(argv).not.toContain(secret);
+    }
+    // The secret from the file reached every broker (by environment).
+    for (const [i, port] of [base, base + 1].entries()) expect((await internalCall(port, i + 1, secret)).status).toBe(200);
+    expect(launcher.output).not.toContain("warning:");
+  });
+
+  test("--cluster-secret on the command line still works, with a warning saying why not to", async () => {
+    const base = freePortRange(2);
+    const secret = `argv-secret-${crypto.randomUUID()}`;
+    const launcher = launch(2, base, tempDir(), { STREAMNEST_CLUSTER_SECRET: "" }, ["--host=127.0.0.1", `--cluster-secret=${secret}`]);
+    const pids = await launcher.waitUp(2);
+    for (const pid of pids.values()) expect(commandLine(pid)).not.toContain(secret);
+    for (const [i, port] of [base, base + 1].entries()) expect((await internalCall(port, i + 1, secret)).status).toBe(200);
+    expect(launcher.output).toContain(
+      "warning: --cluster-secret on the command line is visible to every user of this machine (ps, /proc/<pid>/cmdline); use STREAMNEST_CLUSTER_SECRET or --cluster-secret-file",
+    );
   });
 
   test("no broker outlives a launcher killed with SIGKILL", async () => {

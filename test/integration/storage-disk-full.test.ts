@@ -59,16 +59,18 @@ describe.skipIf(!canMountSmallDisk)("a broker on a full disk (tmpfs; needs permi
     const refused = await post<{ error: string; message: string }>(broker, "/produce", { topic: "t", message: big(99), partition: 0 });
     expect(refused.status).toBe(507);
     expect(refused.body.error).toBe("STORAGE_FULL");
-    expect(refused.body.message).toBe(
-      `append to ${join(disk.path, "data", "t-0")} failed: the disk is full (ENOSPC: no space left on device, write); free space on it and retry`,
-    );
-    const batch = await post<{ error: string; results: { error: string }[] }>(broker, "/produce", {
+    // Named inside the data dir only: a client learns nothing of the broker's file system.
+    expect(refused.body.message).toBe("append to t-0 failed: the disk is full (ENOSPC: no space left on device, write); free space on it and retry");
+    expect(JSON.stringify(refused.body)).not.toContain(disk.path);
+    const batch = await post<{ error: string; message: string; results: { error: string; message: string }[] }>(broker, "/produce", {
       topic: "t",
       messages: [{ message: big(100), partition: 0 }, { message: big(101), partition: 0 }],
     });
     expect(batch.status).toBe(507);
     expect(batch.body.error).toBe("STORAGE_FULL");
     expect(batch.body.results.map((r) => r.error)).toEqual(["STORAGE_FULL", "STORAGE_FULL"]);
+    expect(JSON.stringify(batch.body)).not.toContain(disk.path);
+    expect(batch.body.results[0].message).toStartWith("append to t-0 failed: the disk is full");
     // A partition never written cannot be made either; it is refused the same way and left as it was.
     const fresh = await post<{ error: string }>(broker, "/produce", { topic: "never", message: "m", partition: 0 });
     expect(fresh.status).toBe(507);
@@ -119,9 +121,13 @@ describe.skipIf(!canMountSmallDisk)("a broker on a full disk (tmpfs; needs permi
     // Room for two pages of a document of four or more: the write is cut short.
     const filler = fillDiskLeaving(disk.path, 8192);
     const refused = await post<{ error: string; message: string }>(broker, "/create-topic", { topic: "one-more", partitions: 1 });
-    expect(refused.status).toBe(500);
-    expect(refused.body.error).toBe("STORAGE_ERROR");
-    expect(refused.body.message).toBe(`could not write ${file}: ENOSPC: no space left on device, write`);
+    // As a produce on a full disk: 507 STORAGE_FULL, no stack trace in the log, no absolute path to the client.
+    expect(refused.status).toBe(507);
+    expect(refused.body.error).toBe("STORAGE_FULL");
+    expect(refused.body.message).toBe(
+      "writing meta/metadata.json failed: the disk is full (ENOSPC: no space left on device, write); free space on it and retry",
+    );
+    expect(broker.output).not.toMatch(/^\s+at /m);
     expect(await Bun.file(file).text()).toBe(before);
     freeDisk(filler);
     await broker.stop();

@@ -7,9 +7,16 @@ import { usageError } from "./fail.ts";
 /** The flag every client command takes: where the cluster is (--meta, else $STREAMNEST_META). */
 export const metaArg = argOf(CLIENT.meta);
 
-/** A client of the cluster that --meta names (else $STREAMNEST_META, else the default). */
-export function clientFor(meta: string | undefined): StreamNestClient {
-  return new StreamNestClient(readSetting(CLIENT.meta, { meta }));
+/** The API token of brokers run with --auth=token (--token, else $STREAMNEST_TOKEN). */
+export const tokenArg = argOf(CLIENT.token);
+
+/**
+ * A client of the cluster that --meta names (else $STREAMNEST_META, else the default),
+ * sending the token --token gives (else $STREAMNEST_TOKEN), if any.
+ */
+export function clientFor(meta: string | undefined, token?: string): StreamNestClient {
+  const given = readSetting(CLIENT.token, { token });
+  return new StreamNestClient(readSetting(CLIENT.meta, { meta }), given === undefined || given === "" ? {} : { token: given });
 }
 
 /** A whole number >= min from a flag, or a usage error naming the flag. */

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import type { Server } from "bun";
 import { ClusterNode } from "../../../src/cluster/cluster-node.ts";
 import { CONTROLLER_PATH } from "../../../src/cluster/controller.ts";
-import { CLUSTER_SECRET_HEADER, isInternalPath } from "../../../src/lib/internal-routes.ts";
+import { BrokerCallAuth } from "../../../src/auth/broker-call-auth.ts";
+import {
+  BROKER_AUTH_HEADER,
+  BROKER_IDENTITY_PATH,
+  BROKER_SIGNATURE_HEADER,
+  isInternalPath,
+  isStreamedAnswer,
+  streamedBodyMark,
+} from "../../../src/lib/internal-routes.ts";
 import { HEARTBEAT_PATH } from "../../../src/cluster/membership.ts";
 import { METADATA_PATH } from "../../../src/cluster/metadata-sync.ts";
 import { StreamNestError } from "../../../src/lib/errors.ts";
@@ -41,7 +49,9 @@ export interface ServedNode {
 }
 
 export interface NodeSetOptions {
+  /** The cluster secret (16+ bytes) each node's call signing derives its key from. */
   secret?: string;
+  clusterId?: string;
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
   timeoutMs?: number;
@@ -69,7 +79,7 @@ export class NodeSet {
         id,
         address: `localhost:${port}`,
         peers,
-        secret: options.secret ?? "unit-secret",
+        auth: new BrokerCallAuth({ secret: options.secret ?? "unit-test-cluster-secret", clusterId: options.clusterId ?? "unit", selfId: id }),
         dataDir,
         state,
         apply: (change) => applyToStore(store, change),
@@ -136,12 +146,37 @@ export class NodeSet {
   }
 }
 
+/** As the broker's HTTP adapter does: identity in public, internal calls verified, answers signed. */
 async function dispatch(served: ServedNode, req: Request): Promise<Response> {
   const url = new URL(req.url);
   const { node } = served;
+  if (url.pathname === BROKER_IDENTITY_PATH) return Response.json({ id: served.id });
   try {
     if (!isInternalPath(url.pathname)) return Response.json({ error: "NOT_FOUND", message: "no route" }, { status: 404 });
-    node.authorize(req.headers.get(CLUSTER_SECRET_HEADER));
+    const body = new Uint8Array(await req.arrayBuffer());
+    const path = url.pathname + url.search;
+    const { nonce } = node.authorize({ authorization: req.headers.get(BROKER_AUTH_HEADER), method: req.method, path, body });
+    const bodyless = req.method === "GET" || req.method === "HEAD";
+    const verified = new Request(req.url, { method: req.method, headers: req.headers, body: bodyless ? undefined : body, signal: req.signal });
+    const answer = await route(served, verified, url);
+    const headers = new Headers(answer.headers);
+    const type = answer.headers.get("content-type");
+    if (isStreamedAnswer(type)) {
+      headers.set(BROKER_SIGNATURE_HEADER, node.signAnswer(nonce, answer.status, streamedBodyMark(type ?? "")));
+      return new Response(answer.body, { status: answer.status, headers });
+    }
+    const bytes = new Uint8Array(await answer.arrayBuffer());
+    headers.set(BROKER_SIGNATURE_HEADER, node.signAnswer(nonce, answer.status, bytes));
+    return new Response(answer.status === 204 ? null : bytes, { status: answer.status, headers });
+  } catch (error) {
+    if (error instanceof StreamNestError) return Response.json(error.toJSON(), { status: error.status });
+    throw error;
+  }
+}
+
+async function route(served: ServedNode, req: Request, url: URL): Promise<Response> {
+  const { node } = served;
+  try {
     if (url.pathname.startsWith("/internal/partitions/")) return await served.local(req, url.pathname + url.search);
     if (url.pathname === HEARTBEAT_PATH) return Response.json(node.handleHeartbeat(await req.json()));
     if (url.pathname === METADATA_PATH && req.method === "GET") return Response.json(node.handleMetadataGet());

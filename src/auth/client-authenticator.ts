@@ -1,0 +1,28 @@
+import { StreamNestError } from "../lib/errors.ts";
+import { type ApiTokenRecord, verifyApiToken } from "./api-token.ts";
+import { ANONYMOUS, type Principal } from "./principal.ts";
+
+/**
+ * Who a client is, from its `Authorization` header. With authentication off everyone is
+ * ANONYMOUS (Kafka's name for it); with tokens on, a request needs `Bearer <token>` of a
+ * known, unexpired token (RFC 6750), else UNAUTHORIZED. Tokens are found by id in
+ * `lookup`: the bootstrap admin's now, the replicated security state's as it is added.
+ */
+export type ClientAuthMode = "none" | "token";
+
+export class ClientAuthenticator {
+  constructor(
+    readonly mode: ClientAuthMode,
+    private readonly lookup: (id: string) => ApiTokenRecord | undefined = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  authenticate(authorization: string | null): Principal {
+    if (this.mode === "none") return ANONYMOUS;
+    if (authorization === null)
+      throw new StreamNestError("UNAUTHORIZED", "this broker needs an API token: send Authorization: Bearer <token>");
+    const match = /^Bearer +(\S+) *$/i.exec(authorization);
+    if (!match) throw new StreamNestError("UNAUTHORIZED", "the Authorization header must be Bearer <token>");
+    return verifyApiToken(match[1] as string, this.lookup, this.now());
+  }
+}
