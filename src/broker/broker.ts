@@ -10,7 +10,9 @@ import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
 import { LogLeases } from "./log-leases.ts";
 import { applyMetadata, removeOrphanPartitions } from "./metadata-application.ts";
-import { type BrokerRef, brokerAddress, type SchemaVersion } from "./metadata.ts";
+import { type BrokerRef, brokerAddress, type SchemaVersion, securityOf } from "./metadata.ts";
+import type { SecurityChange } from "../auth/security-change.ts";
+import type { SecurityState } from "../auth/security-state.ts";
 import { LocalMetadataProposer, type MetadataProposer } from "./metadata-proposer.ts";
 import { MetadataStore } from "./metadata-store.ts";
 import { FORWARD, type RoutingPolicy } from "./partition-router.ts";
@@ -140,6 +142,19 @@ export class Broker {
   /** "created", or "exists" when the topic is already there with this partition count. */
   createTopic(topic: string, partitions: number, replication: admin.TopicReplication = {}): Promise<"created" | "exists"> {
     return admin.createTopic(this.ctx, topic, partitions, replication);
+  }
+
+  /** Users, API token hashes and ACL bindings as this broker's metadata holds them (issue 14). */
+  security(): SecurityState {
+    return securityOf(this.metadata.current);
+  }
+
+  /**
+   * Commits a change of users, tokens or ACLs through the metadata, so that every broker
+   * applies it in the same order; false when it was already in effect (an ACL added twice).
+   */
+  async changeSecurity(change: SecurityChange): Promise<boolean> {
+    return (await this.ctx.proposer.propose({ type: "security", change })).changed;
   }
 
   deleteTopic(topic: string): Promise<void> {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { storageFailure } from "../storage/storage-failure.ts";
 import { topicNameProblem } from "../lib/topic-name.ts";
+import { securityStateFromJSON, securityStateToJSON, type SecurityStateJSON } from "../auth/security-state.ts";
 import {
   applyChange,
   emptyMetadata,
@@ -32,6 +33,8 @@ interface PersistedMetadata {
   version: number;
   brokers: BrokerRef[];
   topics: TopicMetadata[];
+  /** Present once a user, token or ACL exists (so documents without any read as before). */
+  security?: SecurityStateJSON;
 }
 
 export class MetadataStore {
@@ -172,6 +175,9 @@ export function encodeMetadata(document: MetadataDocument): string {
     brokers: [...document.brokers],
     topics: [...document.topics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
+  const security = document.security;
+  if (security !== undefined && (security.users.size > 0 || security.tokens.size > 0 || security.acls.size > 0))
+    persisted.security = securityStateToJSON(security);
   return JSON.stringify(persisted);
 }
 
@@ -192,7 +198,13 @@ export function decodeMetadata(text: string, source = "metadata"): MetadataDocum
     if (problem) throw new StreamNestError("STORAGE_ERROR", `${source} holds an illegal topic name: ${problem}`);
     topics.set(topic.name, topic);
   }
-  return { version: parsed.version, brokers: sortBrokers(parsed.brokers), topics };
+  const base: MetadataDocument = { version: parsed.version, brokers: sortBrokers(parsed.brokers), topics };
+  if (parsed.security === undefined) return base;
+  try {
+    return { ...base, security: securityStateFromJSON(parsed.security) };
+  } catch (error) {
+    throw new StreamNestError("STORAGE_ERROR", `${source} holds an invalid security state: ${(error as Error).message}`);
+  }
 }
 
 function isPersisted(value: unknown): value is PersistedMetadata {

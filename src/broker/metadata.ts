@@ -1,5 +1,7 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { assertTopicName } from "../lib/topic-name.ts";
+import { applySecurityChange, EMPTY_SECURITY_STATE, type SecurityState } from "../auth/security-state.ts";
+import { parseSecurityChange, type SecurityChange } from "../auth/security-change.ts";
 
 /**
  * The cluster metadata model: which topics exist, where each partition lives, and the
@@ -67,6 +69,21 @@ export interface MetadataDocument {
   readonly version: number;
   readonly brokers: readonly BrokerRef[];
   readonly topics: ReadonlyMap<string, TopicMetadata>;
+  /**
+   * Users, API token hashes and ACL bindings (issue 14), replicated like topics so every
+   * broker authenticates and authorizes alike. Absent: none (a document from before).
+   */
+  readonly security?: SecurityState;
+}
+
+/** A `security` change as it arrived from another broker or the log, checked field by field. */
+export function parseSecurityMetadataChange(change: unknown): MetadataChange {
+  return { type: "security", change: parseSecurityChange(change) };
+}
+
+/** The document's security state (empty when it has none). */
+export function securityOf(doc: MetadataDocument): SecurityState {
+  return doc.security ?? EMPTY_SECURITY_STATE;
 }
 
 export type MetadataChange =
@@ -84,7 +101,8 @@ export type MetadataChange =
   | { type: "register-schema"; topic: string; schema: Record<string, unknown>; registeredAt: number }
   | { type: "set-brokers"; brokers: BrokerRef[] }
   | { type: "register-broker"; broker: { id: number; address: string; incarnation: number } }
-  | { type: "fence-broker"; id: number; incarnation: number };
+  | { type: "fence-broker"; id: number; incarnation: number }
+  | { type: "security"; change: SecurityChange };
 
 /**
  * A partition's leader, ISR and epochs replaced (Kafka's AlterPartition and leader
@@ -151,13 +169,13 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
       if (change.replicationFactor !== undefined && change.replicationFactor > 1) created.replicationFactor = change.replicationFactor;
       if (change.minInsyncReplicas !== undefined && change.minInsyncReplicas > 1) created.minInsyncReplicas = change.minInsyncReplicas;
       topics.set(change.topic, created);
-      return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
+      return { document: { ...doc, version: doc.version + 1, topics }, changed: true };
     }
     case "delete-topic": {
       if (!doc.topics.has(change.topic)) return { document: doc, changed: false };
       const topics = new Map(doc.topics);
       topics.delete(change.topic);
-      return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
+      return { document: { ...doc, version: doc.version + 1, topics }, changed: true };
     }
     case "register-schema": {
       const existing = doc.topics.get(change.topic);
@@ -168,17 +186,24 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
         ...existing,
         schemas: [...existing.schemas, { version, schema: change.schema, registeredAt: change.registeredAt }],
       });
-      return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
+      return { document: { ...doc, version: doc.version + 1, topics }, changed: true };
     }
     case "register-broker":
     case "fence-broker":
       return applyRegistration(doc, change);
     case "alter-partition":
       return alterPartition(doc, change);
+    case "security": {
+      const before = securityOf(doc);
+      // Adding a binding that exists or removing one that does not changes nothing (as Kafka's CreateAcls/DeleteAcls).
+      const security = applySecurityChange(before, change.change);
+      if (security === before) return { document: doc, changed: false };
+      return { document: { ...doc, version: doc.version + 1, security }, changed: true };
+    }
     case "set-brokers": {
       const brokers = sortBrokers(change.brokers);
       if (JSON.stringify(brokers) === JSON.stringify(doc.brokers)) return { document: doc, changed: false };
-      return { document: { version: doc.version + 1, brokers, topics: doc.topics }, changed: true };
+      return { document: { ...doc, version: doc.version + 1, brokers }, changed: true };
     }
   }
 }
@@ -208,7 +233,7 @@ function applyRegistration(
     next = { ...current, fenced: true };
   }
   const brokers = sortBrokers([...doc.brokers.filter((b) => b.id !== id), next]);
-  return { document: { version: doc.version + 1, brokers, topics: doc.topics }, changed: true };
+  return { document: { ...doc, version: doc.version + 1, brokers }, changed: true };
 }
 
 /** The in-sync replicas of a partition (its replicas when the record predates replication). */
@@ -261,7 +286,7 @@ function alterPartition(doc: MetadataDocument, change: AlterPartitionChange): Ap
   };
   const topics = new Map(doc.topics);
   topics.set(change.topic, { ...topic, partitions });
-  return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
+  return { document: { ...doc, version: doc.version + 1, topics }, changed: true };
 }
 
 /** The broker address for an id, if the document knows it. */

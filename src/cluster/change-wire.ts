@@ -1,6 +1,6 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { topicNameProblem } from "../lib/topic-name.ts";
-import type { BrokerRef, MetadataChange, PartitionAssignment } from "../broker/metadata.ts";
+import { type BrokerRef, type MetadataChange, type PartitionAssignment, parseSecurityMetadataChange } from "../broker/metadata.ts";
 
 /**
  * Checks a metadata change that arrived from another broker before the controller
@@ -62,6 +62,8 @@ export function parseMetadataChange(value: unknown): MetadataChange {
     }
     case "fence-broker":
       return { type: "fence-broker", id: brokerId(v.id), incarnation: incarnation(v.incarnation) };
+    case "security":
+      return parseSecurityMetadataChange(v.change);
     default:
       throw invalid(`unknown change type ${JSON.stringify(v.type)}`);
   }

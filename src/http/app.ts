@@ -12,7 +12,8 @@ import { errorAnswer, routeMethods } from "./errors.ts";
 import { groupRoutes } from "./groups.ts";
 import { healthRoutes } from "./health.ts";
 import { internalRoutes } from "./internal.ts";
-import type { ClientAuthenticator } from "../auth/client-authenticator.ts";
+import type { AccessControl } from "../auth/access-control.ts";
+import { adminRoutes } from "./admin.ts";
 import { clientAuthRoutes } from "./client-auth.ts";
 import { metadataRoutes } from "./metadata.ts";
 import { metricsRoutes } from "./metrics.ts";
@@ -31,8 +32,8 @@ export interface HttpOptions {
   logError?: (message: string) => void;
   /** The cluster's answers to other brokers: serves /internal/ (else every internal call is 401) and /cluster. */
   cluster?: PeerEndpoint;
-  /** Who a client is; without one (or in mode none) every client is served. */
-  authenticator?: ClientAuthenticator;
+  /** Who a client is and what it may do; without one (or in mode none) every client may do everything. */
+  access?: AccessControl;
 }
 
 /**
@@ -59,7 +60,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
       if (typeof answer.body.message === "string") answer.body.message = withoutDataDir(answer.body.message, broker.config.dataDir);
       return Response.json(answer.body, { status: answer.status, headers: answer.allow === undefined ? undefined : { allow: answer.allow } });
     })
-    .use(clientAuthRoutes(context, options.authenticator))
+    .use(clientAuthRoutes(context, options.access))
     .use(openApiRoutes())
     .use(consoleRoutes())
     .use(topicRoutes(context))
@@ -71,6 +72,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(groupRoutes(context))
     .use(healthRoutes(context))
     .use(metricsRoutes(context))
+    .use(adminRoutes(context))
     .use(clusterRoutes(context, options.cluster))
     .use(clusterMetricsRoutes(context, options.cluster))
     .use(internalRoutes(context, options.cluster, { maxBodyBytes: limit + CLUSTER_LIMITS.forwardedCallOverheadBytes.value, logError }));

@@ -1,32 +1,92 @@
 import { Elysia } from "elysia";
-import type { ClientAuthenticator } from "../auth/client-authenticator.ts";
+import type { AccessControl } from "../auth/access-control.ts";
+import { ANONYMOUS, type Principal } from "../auth/principal.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { isInternalPath } from "../lib/internal-routes.ts";
+import { CONSOLE_PATH } from "./console.ts";
 import type { RouteContext } from "./context.ts";
 import { OPENAPI_PAGE_PATH } from "./openapi.ts";
+import { type RouteInput, routeNeeds } from "./route-permissions.ts";
 
 /**
- * Client authentication of every route before routing and body parsing: a request
- * without a valid token is refused with 401 (and `WWW-Authenticate: Bearer`, RFC 6750)
- * before anything is read or changed. Open to all: /health (liveness, and the broker id
- * peers ask before signing), the OpenAPI page, and /internal/ (brokers sign their calls).
+ * Client authentication and authorization of every route. Authentication runs before
+ * routing and body parsing: a request without a valid token is refused with 401 (and
+ * `WWW-Authenticate: Bearer`, RFC 6750) before anything is read or changed. Authorization
+ * runs once the route is known and its input validated, before the handler: a call the
+ * principal lacks a permission for is refused with 403 FORBIDDEN naming that permission
+ * (route-permissions.ts), so nothing changes. Open to all: /health (liveness, and the
+ * broker id peers ask before signing), the OpenAPI page, the console's static page (its
+ * calls carry the token), and /internal/ (brokers sign their calls).
  */
 export function isPublicPath(pathname: string): boolean {
-  return pathname === "/health" || pathname === OPENAPI_PAGE_PATH || pathname.startsWith(`${OPENAPI_PAGE_PATH}/`) || isInternalPath(pathname);
+  return (
+    pathname === "/health" ||
+    pathname === OPENAPI_PAGE_PATH ||
+    pathname.startsWith(`${OPENAPI_PAGE_PATH}/`) ||
+    pathname === CONSOLE_PATH ||
+    pathname.startsWith(`${CONSOLE_PATH}/`) ||
+    isInternalPath(pathname)
+  );
 }
 
-export function clientAuthRoutes(context: RouteContext, authenticator: ClientAuthenticator | undefined) {
+/** Who made a request, and the filters of answers that list resources (RouteContext.access). */
+export interface RequestAccess {
+  principalOf(request: Request): Principal;
+  describableTopics(request: Request, names: readonly string[]): string[];
+  describableGroups(request: Request, names: readonly string[]): string[];
+}
+
+export function requestAccess(access: AccessControl): RequestAccess & { remember(request: Request, principal: Principal): void } {
+  const principals = new WeakMap<Request, Principal>();
+  const principalOf = (request: Request): Principal => {
+    if (!access.enabled) return ANONYMOUS;
+    const known = principals.get(request);
+    if (known !== undefined) return known;
+    const principal = access.authenticate(request.headers.get("authorization"));
+    principals.set(request, principal);
+    return principal;
+  };
+  return {
+    principalOf,
+    remember: (request, principal) => {
+      principals.set(request, principal);
+    },
+    describableTopics: (request, names) => access.describableTopics(principalOf(request), names),
+    describableGroups: (request, names) => access.describableGroups(principalOf(request), names),
+  };
+}
+
+export function clientAuthRoutes(context: RouteContext, access: AccessControl | undefined) {
   const guard = new Elysia({ name: "streamnest-client-auth" });
-  if (authenticator === undefined || authenticator.mode === "none") return guard;
-  return guard.onRequest(({ request }) => {
-    const { pathname } = new URL(request.url);
-    if (isPublicPath(pathname)) return;
-    try {
-      authenticator.authenticate(request.headers.get("authorization"));
-    } catch (error) {
-      if (!(error instanceof StreamNestError)) throw error;
-      context.requests.count(request.method, "unauthenticated", error.status);
-      return Response.json(error.toJSON(), { status: error.status, headers: { "www-authenticate": 'Bearer realm="streamnest"' } });
-    }
-  });
+  if (access === undefined || !access.enabled) return guard;
+  const requests = requestAccess(access);
+  context.access = requests;
+  return guard
+    .onRequest(({ request }) => {
+      const { pathname } = new URL(request.url);
+      if (isPublicPath(pathname)) return undefined;
+      try {
+        requests.remember(request, access.authenticate(request.headers.get("authorization")));
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof StreamNestError)) throw error;
+        context.requests.count(request.method, "unauthenticated", error.status);
+        return Response.json(error.toJSON(), { status: error.status, headers: { "www-authenticate": 'Bearer realm="streamnest"' } });
+      }
+    })
+    .onBeforeHandle({ as: "global" }, (ctx) => {
+      const { request } = ctx;
+      const route = (ctx as unknown as { route?: unknown }).route;
+      if (isPublicPath(new URL(request.url).pathname)) return undefined;
+      const input: RouteInput = {
+        body: ctx.body,
+        params: (ctx.params ?? {}) as Record<string, string | undefined>,
+        query: (ctx.query ?? {}) as Record<string, unknown>,
+      };
+      const needs = routeNeeds(request.method, typeof route === "string" ? route : "", input);
+      if (needs === "filtered") return undefined;
+      const principal = requests.principalOf(request);
+      for (const need of needs) access.check(principal, need.operation, ...need.resources);
+      return undefined;
+    });
 }

@@ -129,15 +129,18 @@ function viewJson(v: GroupView) {
 
 const tags = ["groups"];
 
-export function groupRoutes({ broker, requests }: RouteContext) {
+export function groupRoutes(context: RouteContext) {
+  const { broker, requests } = context;
   const groups = broker.groups;
   return new Elysia()
     .get(
       "/groups",
-      async () => {
+      async ({ request }) => {
         const list = await groups.list();
+        // With authentication on, only the groups the principal may describe (issue 14).
+        const shown = context.access ? new Set(context.access.describableGroups(request, list.groups.map((g) => g.group))) : undefined;
         requests.count("GET", "/groups", 200);
-        return json({ groups: list.groups, unreachable_brokers: list.unreachable });
+        return json({ groups: shown ? list.groups.filter((g) => shown.has(g.group)) : list.groups, unreachable_brokers: list.unreachable });
       },
       {
         response: {

@@ -31,14 +31,18 @@ interface TopicEntry {
 }
 
 /** The seed's /metadata: where each partition lives. */
-export function metadataRoutes({ broker, requests }: RouteContext) {
+export function metadataRoutes(context: RouteContext) {
+  const { broker, requests } = context;
   return new Elysia().get(
     "/metadata",
-    () => {
+    ({ request }) => {
       const view = broker.clusterMetadata();
+      // With authentication on, only the topics the principal may describe (issue 14).
+      const shown = context.access ? new Set(context.access.describableTopics(request, view.topics.map((t) => t.topic))) : undefined;
       // A null-prototype object: "__proto__" is a legal topic name.
       const topicPartitions: Record<string, TopicEntry> = Object.create(null) as Record<string, TopicEntry>;
       for (const topic of view.topics) {
+        if (shown !== undefined && !shown.has(topic.topic)) continue;
         // A single-replica topic keeps the seed's shape exactly; replicated ones add their state.
         const entry: TopicEntry = {
           partitions: topic.partitions.map((p) =>

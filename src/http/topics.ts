@@ -48,7 +48,10 @@ const TopicDescription = t.Object({
 });
 
 /** Topics: the seed's /create-topic and /list-topics, and the /topics/:topic resource. */
-export function topicRoutes({ broker, requests }: RouteContext) {
+export function topicRoutes(context: RouteContext) {
+  const { broker, requests } = context;
+  // With authentication on, a principal sees only the topics it may describe (issue 14).
+  const visible = (request: Request, names: string[]): string[] => context.access?.describableTopics(request, names) ?? names;
   return new Elysia()
     .post(
       "/create-topic",
@@ -93,9 +96,9 @@ export function topicRoutes({ broker, requests }: RouteContext) {
     )
     .get(
       "/list-topics",
-      ({ query }) => {
+      ({ query, request }) => {
         requests.count("GET", "/list-topics", 200);
-        return json({ topics: broker.listTopics(query.internal === "true") });
+        return json({ topics: visible(request, broker.listTopics(query.internal === "true")) });
       },
       {
         transform: strictFields({ once: ["internal"] }),
@@ -110,9 +113,9 @@ export function topicRoutes({ broker, requests }: RouteContext) {
     )
     .get(
       "/topics",
-      async ({ query }) => {
+      async ({ query, request }) => {
         const paged = query.contains !== undefined || query.offset !== undefined || query.limit !== undefined;
-        let names = broker.listTopics();
+        let names = visible(request, broker.listTopics());
         const total = (list: string[]) => (paged || query.details === "true" ? { total: list.length } : {});
         if (query.contains !== undefined) {
           const needle = query.contains.toLowerCase();

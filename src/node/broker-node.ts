@@ -4,8 +4,9 @@ import type { BrokerConfig } from "../broker/config.ts";
 import { join } from "node:path";
 import { loadOrCreateAdminToken } from "../auth/admin-token.ts";
 import { BrokerCallAuth } from "../auth/broker-call-auth.ts";
-import { ClientAuthenticator } from "../auth/client-authenticator.ts";
+import { AccessControl } from "../auth/access-control.ts";
 import { DEFAULT_ADMIN_TOKEN_FILE } from "../config/auth.ts";
+import type { SecurityState } from "../auth/security-state.ts";
 import { ClusterLink } from "../cluster/cluster-link.ts";
 import { createApp } from "../http/app.ts";
 import { withPort } from "../config/broker-settings.ts";
@@ -38,7 +39,8 @@ export class BrokerNode {
   readonly link: ClusterLink;
   /** With port 0 in the config: the real port here, and in the advertised address when it said 0 or nothing. */
   readonly config: BrokerConfig;
-  readonly authenticator: ClientAuthenticator;
+  /** Who a client is and what it may do (tokens and ACLs from the replicated metadata). */
+  readonly access: AccessControl;
   private server: Server<unknown> | undefined;
   /** The Kafka door, once serving (when the hooks asked for one). */
   kafka: KafkaAdapter | undefined;
@@ -56,8 +58,8 @@ export class BrokerNode {
         ? undefined
         : new BrokerCallAuth({ secret: config.clusterSecret, clusterId: config.clusterId, selfId: config.id });
     this.link = new ClusterLink(config, { log: hooks.log, ...(auth ? { auth } : {}) });
-    this.authenticator = clientAuthenticator(config, hooks.log);
     this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn });
+    this.access = accessControl(config, () => this.broker.security(), hooks.log);
     this.link.attach(this.broker);
   }
 
@@ -87,7 +89,7 @@ export class BrokerNode {
    */
   async serve(): Promise<void> {
     await this.link.catchUp();
-    const app = createApp(this.broker, { cluster: this.link, authenticator: this.authenticator });
+    const app = createApp(this.broker, { cluster: this.link, access: this.access });
     this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
     this.early = undefined;
     if (this.hooks.kafka) {
@@ -124,13 +126,13 @@ export class BrokerNode {
 }
 
 /**
- * With --auth=token, the bootstrap admin's token (from its file, created when missing);
- * tokens of other users join it once they are kept in the replicated metadata.
+ * With --auth=token, the bootstrap admin's token (from its file, created when missing)
+ * beside the users' tokens and the ACLs kept in the replicated metadata.
  */
-function clientAuthenticator(config: BrokerConfig, log: ((line: string) => void) | undefined): ClientAuthenticator {
-  if (config.clientAuth?.mode !== "token") return new ClientAuthenticator("none");
+function accessControl(config: BrokerConfig, security: () => SecurityState, log: ((line: string) => void) | undefined): AccessControl {
+  if (config.clientAuth?.mode !== "token") return new AccessControl({ mode: "none", security });
   const file = config.clientAuth.adminTokenFile ?? join(config.dataDir, DEFAULT_ADMIN_TOKEN_FILE);
   const admin = loadOrCreateAdminToken(file);
   if (admin.created) log?.(`Created the admin token (User:admin) in ${file}: clients send it with --token or STREAMNEST_TOKEN`);
-  return new ClientAuthenticator("token", (id) => (id === admin.record.id ? admin.record : undefined));
+  return new AccessControl({ mode: "token", bootstrap: admin.record, security });
 }

@@ -1,0 +1,93 @@
+import { StreamNestError } from "../lib/errors.ts";
+import { type AclOperation, type Resource, describeResource } from "./acl.ts";
+import { ADMIN_PRINCIPAL } from "./admin-token.ts";
+import type { ApiTokenRecord } from "./api-token.ts";
+import { Authorizer } from "./authorizer.ts";
+import { type ClientAuthMode, ClientAuthenticator } from "./client-authenticator.ts";
+import type { Principal } from "./principal.ts";
+import type { SecurityState } from "./security-state.ts";
+
+/**
+ * Who a client is and what it may do, for every adapter: tokens are found first among the
+ * bootstrap admin's, then in the replicated security state; permissions are the state's
+ * ACL bindings under Kafka's rule (authorizer.ts), with the bootstrap admin a super user.
+ * The state is read on each call (it changes as the metadata log is applied), and the
+ * Authorizer is rebuilt only when the bindings changed, which the state tells by identity.
+ * With authentication off, every client is ANONYMOUS and may do everything, as a Kafka
+ * cluster without an authorizer.
+ */
+export interface AccessControlOptions {
+  readonly mode: ClientAuthMode;
+  /** The bootstrap admin's token (with mode "token"). */
+  readonly bootstrap?: ApiTokenRecord;
+  /** The replicated users, tokens and ACLs as this broker holds them now. */
+  readonly security: () => SecurityState;
+  readonly now?: () => number;
+}
+
+/** What a refusal names: the permission missing, so a client can ask for exactly it. */
+export interface MissingPermission {
+  readonly principal: Principal;
+  readonly operation: AclOperation;
+  readonly resource_type: Resource["type"];
+  readonly resource_name: string;
+}
+
+export class AccessControl {
+  readonly authenticator: ClientAuthenticator;
+  readonly #security: () => SecurityState;
+  #built: { acls: SecurityState["acls"]; authorizer: Authorizer } | undefined;
+
+  constructor(options: AccessControlOptions) {
+    const bootstrap = options.bootstrap;
+    this.#security = options.security;
+    this.authenticator = new ClientAuthenticator(
+      options.mode,
+      (id) => (bootstrap !== undefined && id === bootstrap.id ? bootstrap : options.security().tokens.get(id)),
+      options.now,
+    );
+  }
+
+  /** False with --auth=none: nobody is checked. */
+  get enabled(): boolean {
+    return this.authenticator.mode !== "none";
+  }
+
+  /** The principal of a request's `Authorization` header, or UNAUTHORIZED. */
+  authenticate(authorization: string | null): Principal {
+    return this.authenticator.authenticate(authorization);
+  }
+
+  authorizer(): Authorizer {
+    const acls = this.#security().acls;
+    if (this.#built?.acls !== acls) this.#built = { acls, authorizer: new Authorizer(acls.values(), { superUsers: [ADMIN_PRINCIPAL] }) };
+    return this.#built.authorizer;
+  }
+
+  allowed(principal: Principal, operation: AclOperation, resource: Resource): boolean {
+    return !this.enabled || this.authorizer().authorize(principal, operation, resource).allowed;
+  }
+
+  /**
+   * Throws FORBIDDEN naming the permission missing unless the principal may do
+   * `operation` on one of `resources` (Kafka allows a topic's creation by CREATE on the
+   * topic or on the cluster: the first is named when both are refused).
+   */
+  check(principal: Principal, operation: AclOperation, ...resources: Resource[]): void {
+    if (!this.enabled || resources.some((r) => this.allowed(principal, operation, r))) return;
+    const resource = resources[0];
+    if (resource === undefined) throw new StreamNestError("INTERNAL_ERROR", "a permission check named no resource");
+    const missing: MissingPermission = { principal, operation, resource_type: resource.type, resource_name: resource.name };
+    throw new StreamNestError("FORBIDDEN", `${principal} lacks ${operation} on ${describeResource(resource)}`, missing);
+  }
+
+  /** The topics, in order, that the principal may describe: a principal never learns the others' names. */
+  describableTopics(principal: Principal, names: readonly string[]): string[] {
+    return this.enabled ? this.authorizer().filterDescribable(principal, names) : [...names];
+  }
+
+  /** The groups, in order, that the principal may describe. */
+  describableGroups(principal: Principal, names: readonly string[]): string[] {
+    return this.enabled ? this.authorizer().filterAuthorized(principal, "DESCRIBE", "GROUP", names) : [...names];
+  }
+}
