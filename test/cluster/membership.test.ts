@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { isAddress, normalizeAddress } from "../../src/cluster/membership.ts";
+import { type Heartbeat, isAddress, Membership, normalizeAddress } from "../../src/cluster/membership.ts";
+import { PeerClient } from "../../src/cluster/peer-client.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
 import { create, eventually, NodeSet } from "./helpers/serve-node.ts";
@@ -125,5 +126,60 @@ describe("Membership", () => {
     expect(isAddress("localhost")).toBe(false);
     expect(isAddress("localhost:0")).toBe(false);
     expect(isAddress("localhost:70000")).toBe(false);
+  });
+
+  test("a heartbeat answered after its member was merged away leaves the merged member, and its --peers dial address, in place", async () => {
+    // Broker 2 is configured through a relay (as the tests' fault proxies) and also known
+    // by the real address it advertises. Both records get a heartbeat at once; the relay
+    // answers first (the records merge, keeping the relay's address), the real address
+    // last. That late answer once replaced the merged record by the detached one, so
+    // broker 2 was dialled around the relay from then on.
+    const real = await freePort();
+    const realAddress = `127.0.0.1:${real}`;
+    const beat: Heartbeat = { id: 2, address: realAddress, metadataVersion: 0, members: [] };
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const answered: string[] = [];
+    const direct = Bun.serve({
+      hostname: "127.0.0.1",
+      port: real,
+      fetch: async () => {
+        await held;
+        answered.push("direct");
+        return Response.json(beat);
+      },
+    });
+    const relay = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => {
+        answered.push("relay");
+        return Response.json(beat);
+      },
+    });
+    const relayAddress = `127.0.0.1:${relay.port}`;
+    try {
+      const membership = new Membership({
+        self: { id: 1, address: `127.0.0.1:${await freePort()}` },
+        peers: [relayAddress],
+        client: new PeerClient({ timeoutMs: 5_000 }),
+        metadataVersion: () => 0,
+      });
+      // Broker 2's own heartbeat arrives first, naming its real address.
+      membership.receiveHeartbeat(beat);
+      const round = membership.heartbeatRound();
+      await eventually(() => answered.includes("relay"), "the relay answering");
+      await Bun.sleep(20);
+      release();
+      await round;
+      expect(answered).toEqual(["relay", "direct"]);
+      expect(membership.dialAddressOf(2)).toBe(relayAddress);
+      expect(membership.addressOf(2)).toBe(realAddress);
+      expect(membership.hasUnknownPeers()).toBe(false);
+      expect(membership.view().filter((m) => !m.self).map((m) => [m.id, m.dialAddress])).toEqual([[2, relayAddress]]);
+    } finally {
+      direct.stop(true);
+      relay.stop(true);
+    }
   });
 });
