@@ -37,7 +37,7 @@ export class QuorumCluster {
 
   async quorum(id: number): Promise<QuorumAnswer | null> {
     try {
-      const answer = await get<{ quorum?: QuorumAnswer }>(this.broker(id), "/cluster");
+      const answer = await get<{ quorum?: QuorumAnswer }>(this.broker(id), "/cluster", tokenHeader(this.broker(id)));
       return answer.body.quorum ?? null;
     } catch {
       return null;
@@ -61,7 +61,7 @@ export class QuorumCluster {
 
   /** Creates a topic through broker `via`; answers status and body. */
   create(via: number, topic: string, partitions = 1) {
-    return post<{ status?: string; error?: string; message?: string }>(this.broker(via), "/create-topic", { topic, partitions });
+    return post<{ status?: string; error?: string; message?: string }>(this.broker(via), "/create-topic", { topic, partitions }, tokenHeader(this.broker(via)));
   }
 
   async start(id: number): Promise<void> {
@@ -80,6 +80,11 @@ export class QuorumCluster {
     await this.network.close();
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** The harness's own credentials, for brokers run with --auth=token (BrokerOptions.token). */
+function tokenHeader(broker: BrokerProcess): Record<string, string> {
+  return broker.options.token === undefined ? {} : { authorization: `Bearer ${broker.options.token}` };
 }
 
 /** `quorum: false` starts the brokers with the older controller instead (to test an upgrade). */

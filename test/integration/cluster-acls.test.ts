@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreateAdminToken } from "../../src/auth/admin-token.ts";
+import { call } from "../helpers/cluster-http.ts";
+import { type QuorumCluster, startQuorumCluster } from "../helpers/quorum-cluster.ts";
+
+/**
+ * Users, tokens and ACLs go through the metadata quorum like topics: made through one
+ * broker, they hold on every broker at once (a user's token works everywhere, a missing
+ * permission is refused everywhere with the same 403), and list answers are filtered on
+ * every broker alike.
+ */
+
+const root = mkdtempSync(join(tmpdir(), "streamnest-cluster-acls-"));
+const tokenFile = join(root, "admin-token");
+loadOrCreateAdminToken(tokenFile);
+const admin = readFileSync(tokenFile, "utf8").trim();
+let cluster: QuorumCluster;
+
+beforeAll(async () => {
+  cluster = await startQuorumCluster(3, { args: ["--auth=token", `--admin-token-file=${tokenFile}`], token: admin });
+}, 90_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const as = (token: string, id: number, method: string, path: string, body?: unknown) =>
+  call<Record<string, unknown>>(cluster.broker(id), method, path, body, { authorization: `Bearer ${token}` });
+
+test("a user, its token and its ACLs made through one broker hold on every broker at once", async () => {
+  expect((await as(admin, 1, "POST", "/create-topic", { topic: "payments", partitions: 1 })).body).toEqual({ status: "created" });
+  expect((await as(admin, 1, "POST", "/create-topic", { topic: "payroll", partitions: 1 })).body).toEqual({ status: "created" });
+  expect(await as(admin, 2, "POST", "/admin/users", { name: "erin", password: "erin-password" })).toEqual({
+    status: 200,
+    body: { status: "created", user: "erin", mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512"] },
+  });
+  const issued = await as(admin, 3, "POST", "/admin/users/erin/tokens", { description: "ci" });
+  expect(issued.status).toBe(200);
+  const erin = issued.body.token as string;
+  for (const id of [1, 2, 3]) {
+    expect(await as(erin, id, "GET", "/admin/whoami")).toEqual({ status: 200, body: { principal: "User:erin", super_user: false, authentication: "token" } });
+    expect(await as(erin, id, "POST", "/produce", { topic: "payments", message: "m" })).toEqual({
+      status: 403,
+      body: {
+        error: "FORBIDDEN",
+        message: 'User:erin lacks WRITE on topic "payments"',
+        details: { principal: "User:erin", operation: "WRITE", resource_type: "TOPIC", resource_name: "payments" },
+      },
+    });
+    expect(await as(erin, id, "GET", "/list-topics")).toEqual({ status: 200, body: { topics: [] } });
+  }
+  expect(await as(admin, 1, "POST", "/admin/acls", { principal: "User:erin", operation: "WRITE", resource_type: "TOPIC", resource_name: "pay", pattern_type: "PREFIXED" })).toEqual({
+    status: 200,
+    body: { status: "created" },
+  });
+  for (const id of [1, 2, 3]) {
+    expect((await as(erin, id, "POST", "/produce", { topic: "payroll", message: `via ${id}` })).status).toBe(200);
+    expect(await as(erin, id, "GET", "/list-topics")).toEqual({ status: 200, body: { topics: ["payments", "payroll"] } });
+    expect(await as(erin, id, "GET", "/consume?topic=payroll&partition=0&offset=0")).toEqual({
+      status: 403,
+      body: {
+        error: "FORBIDDEN",
+        message: 'User:erin lacks READ on topic "payroll"',
+        details: { principal: "User:erin", operation: "READ", resource_type: "TOPIC", resource_name: "payroll" },
+      },
+    });
+  }
+  // Revoked through broker 2: refused on every broker.
+  expect((await as(admin, 2, "DELETE", `/admin/tokens/${issued.body.id as string}`)).status).toBe(200);
+  for (const id of [1, 2, 3])
+    expect(await as(erin, id, "GET", "/list-topics")).toEqual({ status: 401, body: { error: "UNAUTHORIZED", message: "invalid API token" } });
+}, 60_000);
