@@ -20,6 +20,8 @@ const main = defineCommand({
     consumer: () => import("./commands/consumer.ts").then((m) => m.default),
     topics: () => import("./commands/topics.ts").then((m) => m.default),
     health: () => import("./commands/health.ts").then((m) => m.default),
+    users: () => import("./commands/users.ts").then((m) => m.default),
+    acls: () => import("./commands/acls.ts").then((m) => m.default),
   },
 });
 
