@@ -143,3 +143,33 @@ describe("MetadataStore.applyCommitted (metadata quorum)", () => {
     rmSync(other.dir, { recursive: true, force: true });
   });
 });
+
+describe("MetadataStore and the security state", () => {
+  test("users, tokens and ACLs are persisted and read back; a document without any has no security field", () => {
+    const store = MetadataStore.open(dir, SELF);
+    store.apply(create("a"));
+    expect(JSON.parse(readFileSync(join(dir, METADATA_FILE), "utf8")).security).toBeUndefined();
+    store.apply({ type: "security", change: { type: "add-user", name: "alice" } });
+    store.apply({
+      type: "security",
+      change: {
+        type: "add-acl",
+        binding: { principal: "User:alice", permission: "DENY", operation: "WRITE", resourceType: "TOPIC", patternType: "PREFIXED", resourceName: "a" },
+      },
+    });
+    const reopened = MetadataStore.open(dir, []);
+    expect(reopened.version).toBe(3);
+    expect([...(reopened.current.security?.users.keys() ?? [])]).toEqual(["alice"]);
+    expect([...(reopened.current.security?.acls.values() ?? [])]).toEqual([...(store.current.security?.acls.values() ?? [])]);
+  });
+
+  test("a security state that does not validate is a STORAGE_ERROR naming the file", () => {
+    writeFileSync(
+      join(dir, METADATA_FILE),
+      JSON.stringify({ format: 1, version: 1, brokers: [], topics: [], security: { users: [{ name: "" }], tokens: [], acls: [] } }),
+    );
+    expect(() => MetadataStore.open(dir, [])).toThrow(
+      new StreamNestError("STORAGE_ERROR", `${join(dir, METADATA_FILE)} holds an invalid security state: user name is empty`),
+    );
+  });
+});

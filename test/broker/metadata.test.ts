@@ -165,3 +165,36 @@ describe("alter-partition (AlterPartition with epochs)", () => {
     expect(() => applyChange(created(), alter({ topicId: "other" }))).toThrow('topic "r" (id other) does not exist');
   });
 });
+
+describe("security changes (users, tokens, ACLs) in the metadata", () => {
+  const acl = {
+    type: "add-acl",
+    binding: { principal: "User:a", permission: "ALLOW", operation: "READ", resourceType: "TOPIC", patternType: "LITERAL", resourceName: "t" },
+  } as const;
+
+  test("each bumps the version, and later topic and broker changes keep the security state", () => {
+    let doc = applyChange(emptyMetadata(BROKERS), { type: "security", change: { type: "add-user", name: "a" } }).document;
+    doc = applyChange(doc, { type: "security", change: acl }).document;
+    expect(doc.version).toBe(2);
+    const security = doc.security;
+    doc = applyChange(doc, create("t", 1)).document;
+    doc = applyChange(doc, { type: "set-brokers", brokers: [{ id: 1, address: "a:1" }] }).document;
+    doc = applyChange(doc, { type: "register-broker", broker: { id: 2, address: "b:2", incarnation: 1 } }).document;
+    expect(doc.version).toBe(5);
+    expect(doc.security).toBe(security);
+    expect([...(doc.security?.users.keys() ?? [])]).toEqual(["a"]);
+    expect(doc.security?.acls.size).toBe(1);
+  });
+
+  test("an ACL added twice changes nothing; a user added twice is USER_EXISTS and the document is untouched", () => {
+    const doc = applyChange(applyChange(emptyMetadata(), { type: "security", change: acl }).document, {
+      type: "security",
+      change: { type: "add-user", name: "a" },
+    }).document;
+    expect(applyChange(doc, { type: "security", change: acl })).toEqual({ document: doc, changed: false });
+    expect(() => applyChange(doc, { type: "security", change: { type: "add-user", name: "a" } })).toThrow(
+      new StreamNestError("USER_EXISTS", 'user "a" already exists'),
+    );
+    expect(doc.version).toBe(2);
+  });
+});

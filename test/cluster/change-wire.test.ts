@@ -47,3 +47,16 @@ describe("parseMetadataChange", () => {
     expect(code({ type: "set-brokers", brokers: [{ id: -1, address: "x:1" }] })).toBe("INVALID_REQUEST");
   });
 });
+
+describe("security changes on the wire", () => {
+  test("a security change is checked field by field, as the security state would", () => {
+    expect(parseMetadataChange({ type: "security", change: { type: "revoke-token", id: "0123456789abcdef" } })).toEqual({
+      type: "security",
+      change: { type: "revoke-token", id: "0123456789abcdef" },
+    });
+    expect(() => parseMetadataChange({ type: "security", change: { type: "revoke-token", id: "x" } })).toThrow(
+      new StreamNestError("INVALID_REQUEST", "token id must be 16 lowercase hex digits"),
+    );
+    expect(() => parseMetadataChange({ type: "security", change: { type: "grant-everything" } })).toThrow(StreamNestError);
+  });
+});
