@@ -256,6 +256,28 @@ describe("each ACL kind allows what it names and nothing else", () => {
     expect(await call(carol, "DELETE", "/admin/users/carol")).toEqual(cluster("ALTER"));
   });
 
+  test("group routes: DESCRIBE to see a group, READ to join or commit, DELETE to delete its offsets; /groups is filtered", async () => {
+    const group = (operation: string, name: string) => forbidden(who, operation, "GROUP", name, `group ${JSON.stringify(name)}`);
+    expect(await call(carol, "GET", "/groups/audit")).toEqual(group("DESCRIBE", "audit"));
+    expect(await call(carol, "GET", "/groups/audit/offsets")).toEqual(group("DESCRIBE", "audit"));
+    expect(await call(carol, "POST", "/groups/audit/members", { topics: ["events"] })).toEqual(group("READ", "audit"));
+    expect(await call(carol, "POST", "/groups/audit/members/m-1/heartbeat", { generation: 1 })).toEqual(group("READ", "audit"));
+    expect(await call(carol, "DELETE", "/groups/audit/members/m-1")).toEqual(group("READ", "audit"));
+    expect(await call(carol, "DELETE", "/groups/billing/offsets")).toEqual(group("DELETE", "billing"));
+    // billing has committed offsets (above) and READ for carol; READ implies DESCRIBE.
+    const all = await asAdmin("GET", "/groups");
+    expect(all.body.groups.map((g: { group: string }) => g.group)).toEqual(["billing"]);
+    expect((await call(carol, "GET", "/groups")).body.groups.map((g: { group: string }) => g.group)).toEqual(["billing"]);
+    expect((await call(carol, "GET", "/groups/billing/offsets")).status).toBe(200);
+    const dave = (await asAdmin("POST", "/admin/users/dave/tokens", {})).body.token as string;
+    expect(await call(dave, "GET", "/groups")).toEqual({ status: 200, body: { groups: [], unreachable_brokers: [] } });
+  });
+
+  test("a live tail needs READ; deleting a user that does not exist is 404", async () => {
+    expect(await call(carol, "GET", "/topics/team-a/partitions/0/records/stream")).toEqual(onTopic(who, "READ", "team-a"));
+    expect(await asAdmin("DELETE", "/admin/users/nobody")).toEqual({ status: 404, body: { error: "USER_NOT_FOUND", message: 'user "nobody" does not exist' } });
+  });
+
   test("users, tokens and ACLs survive a restart (they are in the persisted metadata)", async () => {
     const before = (await asAdmin("GET", "/admin/acls")).body.acls;
     expect(before.length).toBeGreaterThan(3);
