@@ -3,14 +3,16 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateAdminToken } from "../../src/auth/admin-token.ts";
-import { call } from "../helpers/cluster-http.ts";
+import { call, eventually } from "../helpers/cluster-http.ts";
 import { type QuorumCluster, startQuorumCluster } from "../helpers/quorum-cluster.ts";
 
 /**
  * Users, tokens and ACLs go through the metadata quorum like topics: made through one
- * broker, they hold on every broker at once (a user's token works everywhere, a missing
- * permission is refused everywhere with the same 403), and list answers are filtered on
- * every broker alike.
+ * broker, they hold on every broker as soon as it has applied the committed change (a
+ * user's token works everywhere, a missing permission is refused everywhere with the same
+ * 403), and list answers are filtered on every broker alike. The broker that took the
+ * change has it when it answers; another may apply it a moment later (its next fetch from
+ * the quorum leader), which the test waits for by the metadata version.
  */
 
 const root = mkdtempSync(join(tmpdir(), "streamnest-cluster-acls-"));
@@ -31,6 +33,15 @@ afterAll(async () => {
 const as = (token: string, id: number, method: string, path: string, body?: unknown) =>
   call<Record<string, unknown>>(cluster.broker(id), method, path, body, { authorization: `Bearer ${token}` });
 
+/** Waits until every broker has applied the metadata that broker `via` holds now. */
+async function everyBrokerCaughtUp(via: number): Promise<void> {
+  const version = (await as(admin, via, "GET", "/metadata")).body.version as number;
+  await eventually(async () => {
+    for (const id of [1, 2, 3]) if (((await as(admin, id, "GET", "/metadata")).body.version as number) < version) return false;
+    return true;
+  }, `every broker at metadata version ${version}`);
+}
+
 test("a user, its token and its ACLs made through one broker hold on every broker at once", async () => {
   expect((await as(admin, 1, "POST", "/create-topic", { topic: "payments", partitions: 1 })).body).toEqual({ status: "created" });
   expect((await as(admin, 1, "POST", "/create-topic", { topic: "payroll", partitions: 1 })).body).toEqual({ status: "created" });
@@ -41,6 +52,7 @@ test("a user, its token and its ACLs made through one broker hold on every broke
   const issued = await as(admin, 3, "POST", "/admin/users/erin/tokens", { description: "ci" });
   expect(issued.status).toBe(200);
   const erin = issued.body.token as string;
+  await everyBrokerCaughtUp(3);
   for (const id of [1, 2, 3]) {
     expect(await as(erin, id, "GET", "/admin/whoami")).toEqual({ status: 200, body: { principal: "User:erin", super_user: false, authentication: "token" } });
     expect(await as(erin, id, "POST", "/produce", { topic: "payments", message: "m" })).toEqual({
@@ -57,6 +69,7 @@ test("a user, its token and its ACLs made through one broker hold on every broke
     status: 200,
     body: { status: "created" },
   });
+  await everyBrokerCaughtUp(1);
   for (const id of [1, 2, 3]) {
     expect((await as(erin, id, "POST", "/produce", { topic: "payroll", message: `via ${id}` })).status).toBe(200);
     expect(await as(erin, id, "GET", "/list-topics")).toEqual({ status: 200, body: { topics: ["payments", "payroll"] } });
@@ -71,6 +84,7 @@ test("a user, its token and its ACLs made through one broker hold on every broke
   }
   // Revoked through broker 2: refused on every broker.
   expect((await as(admin, 2, "DELETE", `/admin/tokens/${issued.body.id as string}`)).status).toBe(200);
+  await everyBrokerCaughtUp(2);
   for (const id of [1, 2, 3])
     expect(await as(erin, id, "GET", "/list-topics")).toEqual({ status: 401, body: { error: "UNAUTHORIZED", message: "invalid API token" } });
 }, 60_000);
