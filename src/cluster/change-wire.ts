@@ -3,8 +3,18 @@ import { topicNameProblem } from "../lib/topic-name.ts";
 import type { BrokerRef, MetadataChange, PartitionAssignment } from "../broker/metadata.ts";
 
 /**
- * Checks a metadata change that arrived from another broker before the controller
- * applies it: a malformed one is refused with 400 and never reaches the store.
+ * What the quorum leader answers for one committed change (POST /internal/quorum/propose):
+ * whether it changed anything and the committed offset it was applied at (it crosses the
+ * wire, so no document).
+ */
+export interface ChangeOutcome {
+  changed: boolean;
+  version: number;
+}
+
+/**
+ * Checks a metadata change that arrived from another broker before the quorum leader
+ * appends it: a malformed one is refused with 400 and never reaches the log.
  */
 export function parseMetadataChange(value: unknown): MetadataChange {
   const v = record(value, "change");

@@ -11,9 +11,9 @@ import { CLUSTER_LIMITS } from "../config/cluster.ts";
  * addresses (--peers); each heartbeat exchange tells both sides the other's id,
  * advertised address and metadata version, plus every member the other knows, so a
  * broker that joins from another machine with --peers naming one member is soon known
- * to all. A member is alive while heartbeats (in either direction) keep arriving; the
- * controller is the lowest alive id, as in Kafka's early controller election, where
- * the first live broker to claim the role holds it.
+ * to all. A member is alive while heartbeats (in either direction) keep arriving.
+ * Liveness here only steers calls (forwarding, placement hints, /cluster): who may
+ * change metadata is the quorum's business (metadata-quorum.ts), never decided here.
  *
  * Learned ids are persisted, so a broker restarted while a peer is down still knows that
  * peer's id, and placement stays the round-robin over every configured broker.
@@ -26,8 +26,6 @@ export const DEFAULT_DEAD_AFTER_MS = CLUSTER_LIMITS.deadAfterMs.value;
 /** The heartbeat body, the same in both directions. */
 export interface Heartbeat extends BrokerRef {
   metadataVersion: number;
-  /** Digest of the sender's metadata, so equal versions with different content are noticed. */
-  metadataFingerprint?: string;
   members: BrokerRef[];
   /** The sender's Kafka advertised host:port, when it has a Kafka listener (Metadata names it to Kafka clients). */
   kafka?: string;
@@ -54,10 +52,6 @@ export interface MembershipOptions {
   client: PeerClient;
   /** This broker's metadata version, sent in every heartbeat. */
   metadataVersion: () => number;
-  /** Digest of this broker's metadata, sent in every heartbeat. */
-  metadataFingerprint?: () => string | undefined;
-  /** Called when a member reports its metadata version (to pull newer metadata). */
-  onPeerVersion?: (member: BrokerRef & { dialAddress: string }, version: number, fingerprint: string | undefined) => void;
   /** Called when the set of known ids or anyone's liveness changes. */
   onChange?: () => void;
   /** Where learned ids are kept across restarts. */
@@ -139,14 +133,6 @@ export class Membership {
     await Promise.all(this.members.map((m) => this.heartbeatTo(m)));
   }
 
-  /**
-   * One heartbeat to every member counted alive, to confirm it still is right now (one
-   * that died a moment ago still looks alive until its heartbeats are overdue).
-   */
-  async confirmAlive(): Promise<void> {
-    await Promise.all(this.members.filter((m) => this.isMemberAlive(m)).map((m) => this.heartbeatTo(m)));
-  }
-
   /** A heartbeat already on its way to `member` is shared, not doubled. */
   private heartbeatTo(member: Member): Promise<void> {
     if (member.inFlight) return member.inFlight;
@@ -202,12 +188,10 @@ export class Membership {
   }
 
   heartbeat(): Heartbeat {
-    const fingerprint = this.options.metadataFingerprint?.();
     return {
       id: this.self.id,
       address: this.self.address,
       metadataVersion: this.options.metadataVersion(),
-      ...(fingerprint === undefined ? {} : { metadataFingerprint: fingerprint }),
       members: this.knownIdentities(),
       ...(this.kafkaAddress === undefined ? {} : { kafka: this.kafkaAddress }),
     };
@@ -226,11 +210,6 @@ export class Membership {
       this.identify(other.id, normalizeAddress(other.address), undefined);
     }
     this.persist();
-    this.options.onPeerVersion?.(
-      { id: heartbeat.id, address: sender.address, dialAddress: sender.dialAddress },
-      heartbeat.metadataVersion,
-      typeof heartbeat.metadataFingerprint === "string" ? heartbeat.metadataFingerprint : undefined,
-    );
   }
 
   /** Finds or creates the member with this id, merging a record known only by address. */
@@ -330,43 +309,6 @@ export class Membership {
   /** Dial addresses of every other member, alive or not. */
   peerDialAddresses(): string[] {
     return this.members.map((m) => m.dialAddress);
-  }
-
-  /** The lowest alive broker id. */
-  controllerId(): number {
-    let lowest = this.self.id;
-    for (const m of this.members) if (m.id !== undefined && m.id < lowest && this.isMemberAlive(m)) lowest = m.id;
-    return lowest;
-  }
-
-  isController(): boolean {
-    return this.controllerId() === this.self.id;
-  }
-
-  /**
-   * How many brokers the cluster has (every configured or learned one, this one
-   * included), how many are alive, and how many make a majority. Metadata changes need
-   * a majority alive: two sides of a cluster cut apart can then never both make changes
-   * (as a KRaft quorum needs a majority of its voters).
-   */
-  quorum(): { brokers: number; alive: number; needed: number; down: string[] } {
-    // A --peers entry that turned out to be this broker under another name is not another broker.
-    const others = this.members.filter((m) => m.id !== this.self.id);
-    // By id, so that the message does not depend on the order the members were learned in.
-    const down = others
-      .filter((m) => !this.isMemberAlive(m))
-      .sort((a, b) => (a.id ?? Number.MAX_SAFE_INTEGER) - (b.id ?? Number.MAX_SAFE_INTEGER))
-      .map((m) => describe(m));
-    const brokers = others.length + 1;
-    return { brokers, alive: brokers - down.length, needed: Math.floor(brokers / 2) + 1, down };
-  }
-
-  /** The newest metadata version an alive member has reported (0 if none). */
-  newestAliveVersion(): number {
-    let newest = 0;
-    for (const m of this.members)
-      if (this.isMemberAlive(m) && m.metadataVersion !== undefined && m.metadataVersion > newest) newest = m.metadataVersion;
-    return newest;
   }
 
   describe(id: number): string {

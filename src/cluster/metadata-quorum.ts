@@ -21,10 +21,9 @@ import type { MetadataStore } from "../broker/metadata-store.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { randomUUID } from "node:crypto";
-import { parseMetadataChange } from "./change-wire.ts";
+import { type ChangeOutcome, parseMetadataChange } from "./change-wire.ts";
 import { encodeEntry, MetadataStateMachine } from "./metadata-entries.ts";
 import { type BrokerHeartbeat, BrokerLiveness } from "./broker-liveness.ts";
-import type { ChangeOutcome } from "./controller-proposer.ts";
 import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
@@ -160,6 +159,10 @@ export class MetadataQuorum {
       send: (messages) => this.send(messages),
       log: this.options.log,
       machine: new MetadataStateMachine(() => this.bound()),
+      // A lone voter (a single broker) has no one to wait for or to split a vote with, so
+      // it stands at once, as Kafka's KafkaRaftClient makes an only voter a candidate on
+      // start: its first write is not held up by a whole election timeout.
+      ...(this.voters.length === 1 && this.voters[0] === this.options.id ? { timing: { electionTimeoutMs: 1 } } : {}),
     });
     this.driver.start();
     this.liveness.start();
@@ -302,8 +305,7 @@ export class MetadataQuorum {
 
   /**
    * A caller that changed metadata through one broker expects to read it back through
-   * any other at once (the older controller pushed each change to every broker before
-   * answering). The leader therefore waits, briefly, until every replica fetching from
+   * any other at once (the seed's brokers all answered from one shared truth). The leader therefore waits, briefly, until every replica fetching from
    * it has fetched past the change: the answer to that fetch carries the commit, so it
    * applies it right after. A replica that stopped fetching is not waited for.
    */

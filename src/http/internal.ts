@@ -56,15 +56,6 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
       body: t.Unknown(),
       detail: doc("Heartbeat: who I am, my metadata version, whom I know"),
     })
-    .get(INTERNAL_ROUTES.metadata, () => answer("GET", INTERNAL_ROUTES.metadata, link.metadata()), { detail: doc("This broker's metadata snapshot") })
-    .post(INTERNAL_ROUTES.metadata, async ({ body }) => answer("POST", INTERNAL_ROUTES.metadata, await link.receiveMetadata(body)), {
-      body: t.Unknown(),
-      detail: doc("Adopt a newer metadata snapshot (pushed by the controller)"),
-    })
-    .post(INTERNAL_ROUTES.controller, async ({ body }) => answer("POST", INTERNAL_ROUTES.controller, await link.controllerChange(body)), {
-      body: t.Unknown(),
-      detail: doc("Apply a metadata change as the controller"),
-    })
     .post(INTERNAL_ROUTES.quorum, ({ body }) => answer("POST", INTERNAL_ROUTES.quorum, link.quorumMessages(body)), {
       body: t.Unknown(),
       detail: doc("Metadata quorum messages (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot; KIP-595)"),

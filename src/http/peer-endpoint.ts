@@ -10,9 +10,6 @@ export interface PeerEndpoint {
   /** Throws UNAUTHORIZED unless `given` (the secret header's value, or null) is the cluster secret. */
   authorize(given: string | null): void;
   heartbeat(body: unknown): unknown;
-  metadata(): unknown;
-  receiveMetadata(body: unknown): Promise<unknown>;
-  controllerChange(body: unknown): Promise<unknown>;
   /** `from`: the calling broker's id, if it said. */
   produce(body: unknown, from: number | null): Promise<unknown>;
   fetch(body: unknown, from: number | null, signal: AbortSignal | undefined): Promise<unknown>;

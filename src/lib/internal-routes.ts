@@ -8,8 +8,6 @@ export const INTERNAL_PREFIX = "/internal/";
 
 export const INTERNAL_ROUTES = {
   heartbeat: "/internal/heartbeat",
-  metadata: "/internal/metadata",
-  controller: "/internal/controller",
   produce: "/internal/partitions/produce",
   fetch: "/internal/partitions/fetch",
   tail: "/internal/partitions/tail",

@@ -82,9 +82,9 @@ describe("the /internal/ routes", () => {
   });
 
   test("with the secret, the same guard lets a broker's call through", async () => {
-    const metadata = await get<{ version: number }>(cluster.broker(2), "/internal/metadata", { [SECRET_HEADER]: secret });
-    expect(metadata.status).toBe(200);
-    expect(metadata.body.version).toBe((await get<MetadataAnswer>(cluster.broker(2), "/metadata")).body.version);
+    const voters = await get<{ voters: number[] }>(cluster.broker(2), "/internal/quorum/voters", { [SECRET_HEADER]: secret });
+    expect(voters).toEqual({ status: 200, body: { voters: [1, 2, 3] } });
+    expect((await get<ClusterAnswer>(cluster.broker(2), "/cluster")).body.quorum?.voters).toEqual([1, 2, 3]);
   });
 
   test("a leader reports the ranges of the partitions of a topic it leads, and only those", async () => {

@@ -34,7 +34,7 @@ function launch(count: number, base: number, dataDir: string, env: Record<string
 
 /** GET of an internal route with `secret` in the header: status and error message. */
 async function internalCall(port: number, secret: string): Promise<{ status: number; message: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${INTERNAL_ROUTES.metadata}`, { headers: { [CLUSTER_SECRET_HEADER]: secret } });
+  const res = await fetch(`http://127.0.0.1:${port}${INTERNAL_ROUTES.quorumVoters}`, { headers: { [CLUSTER_SECRET_HEADER]: secret } });
   const body = (await res.json()) as { message?: string };
   return { status: res.status, message: body.message ?? "" };
 }
