@@ -301,19 +301,9 @@ export class Membership {
     return this.members.find((m) => m.id === id)?.dialAddress;
   }
 
-  /** Dial addresses of the members that are alive or have never answered (they may be starting). */
-  hopefulPeerDialAddresses(): string[] {
-    return this.members.filter((m) => m.id === undefined || this.isMemberAlive(m)).map((m) => m.dialAddress);
-  }
-
   /** Dial addresses of every other member, alive or not. */
   peerDialAddresses(): string[] {
     return this.members.map((m) => m.dialAddress);
-  }
-
-  describe(id: number): string {
-    const address = this.addressOf(id);
-    return address === undefined ? `broker ${id}` : `broker ${id} (${address})`;
   }
 
   view(): MemberView[] {
