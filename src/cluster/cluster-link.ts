@@ -335,6 +335,11 @@ export class ClusterLink {
     return this.quorum.receiveHeartbeat(body);
   }
 
+  /** POST /internal/quorum/applied. */
+  quorumApplied(body: unknown): Promise<unknown> {
+    return this.quorum.receiveApplied(body);
+  }
+
   /** GET /internal/quorum/voters. */
   quorumVoters(): unknown {
     return this.quorum.votersAnswer();

@@ -68,6 +68,10 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
       body: t.Unknown(),
       detail: doc("A broker's heartbeat to the metadata quorum leader (registration, fencing)"),
     })
+    .post(INTERNAL_ROUTES.quorumApplied, async ({ body }) => answer("POST", INTERNAL_ROUTES.quorumApplied, await link.quorumApplied(body)), {
+      body: t.Unknown(),
+      detail: doc("Answered once this broker applied the given metadata version (or after a short wait)"),
+    })
     .get(INTERNAL_ROUTES.quorumVoters, () => answer("GET", INTERNAL_ROUTES.quorumVoters, link.quorumVoters()), {
       detail: doc("The metadata quorum voters this broker recorded at formation"),
     })

@@ -34,6 +34,7 @@ export interface PeerEndpoint {
   quorumPropose(body: unknown): Promise<unknown>;
   quorumVoters(): unknown;
   quorumHeartbeat(body: unknown): unknown;
+  quorumApplied(body: unknown): Promise<unknown>;
   /** A follower's fetch (binary in, binary out). */
   replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array>;
 }

@@ -227,7 +227,8 @@ export async function startCluster(count: number, options: BrokerOptions = {}): 
     );
     const cluster = new TestCluster(brokers, root);
     try {
-      await Promise.all(brokers.map((b) => b.start()));
+      // Generous: brokers starting together on a machine shared with other test runs can be slow.
+      await Promise.all(brokers.map((b) => b.start(count > 1 ? 60_000 : undefined)));
       if (count > 1) {
         await everyBrokerSeesAll(brokers);
         await oneQuorumLeader(brokers);

@@ -47,6 +47,7 @@ const ATTEMPTS: Array<[string, string, unknown]> = [
   ["POST", "/internal/quorum/propose", { change: { type: "delete-topic", topic: "guarded" } }],
   ["POST", "/internal/quorum/heartbeat", { id: 9, address: "evil:1", incarnation: 1 }],
   ["GET", "/internal/quorum/voters", undefined],
+  ["POST", "/internal/quorum/applied", { version: 1 }],
   ["POST", "/internal", "{not json"],
 ];
 
