@@ -365,6 +365,10 @@ export class MetadataQuorum {
       return { changed: result.changed, version: result.document.version };
     } catch (error) {
       driver.abandon(offset);
+      // A change refused when applied (a create of a topic that exists with another
+      // count, …) was committed all the same: its entry moved the version on every broker,
+      // so the refusal, too, is answered once the replicas applied it.
+      if (driver.status().highWatermark > offset) await this.waitReplicasApplied(driver, offset + 1);
       throw error;
     } finally {
       clearTimeout(timer);
