@@ -10,7 +10,7 @@ import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
 import { LogLeases } from "./log-leases.ts";
 import { applyMetadata, removeOrphanPartitions } from "./metadata-application.ts";
-import { type BrokerRef, brokerAddress, type SchemaVersion } from "./metadata.ts";
+import { type BrokerRef, brokerAddress, type SchemaVersion, type TopicConfig } from "./metadata.ts";
 import { LocalMetadataProposer, type MetadataProposer } from "./metadata-proposer.ts";
 import { MetadataStore } from "./metadata-store.ts";
 import { FORWARD, type RoutingPolicy } from "./partition-router.ts";
@@ -140,6 +140,11 @@ export class Broker {
   /** "created", or "exists" when the topic is already there with this partition count. */
   createTopic(topic: string, partitions: number, replication: admin.TopicReplication = {}): Promise<"created" | "exists"> {
     return admin.createTopic(this.ctx, topic, partitions, replication);
+  }
+
+  /** Changes a topic's own settings (retention); answers those now in effect for it. */
+  setTopicConfig(topic: string, patch: admin.TopicConfigPatch): Promise<TopicConfig> {
+    return admin.setTopicConfig(this.ctx, topic, patch);
   }
 
   deleteTopic(topic: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { topicNameProblem } from "../lib/topic-name.ts";
-import type { BrokerRef, MetadataChange, PartitionAssignment } from "../broker/metadata.ts";
+import type { BrokerRef, MetadataChange, PartitionAssignment, TopicConfig } from "../broker/metadata.ts";
 
 /**
  * What the quorum leader answers for one committed change (POST /internal/quorum/propose):
@@ -31,7 +31,12 @@ export function parseMetadataChange(value: unknown): MetadataChange {
         createdAt: time(v.createdAt),
         ...(v.replicationFactor !== undefined ? { replicationFactor: count(v.replicationFactor, "replicationFactor") } : {}),
         ...(v.minInsyncReplicas !== undefined ? { minInsyncReplicas: count(v.minInsyncReplicas, "minInsyncReplicas") } : {}),
+        ...(v.config !== undefined ? { config: topicConfig(v.config) } : {}),
       };
+    }
+    case "set-topic-config": {
+      if (typeof v.topicId !== "string" || v.topicId === "") throw invalid("set-topic-config needs a topicId");
+      return { type: "set-topic-config", topic: topic(v.topic), topicId: v.topicId, config: topicConfig(v.config) };
     }
     case "alter-partition": {
       if (typeof v.topicId !== "string" || v.topicId === "") throw invalid("alter-partition needs a topicId");
@@ -133,6 +138,18 @@ function epoch(value: unknown, what: string): number {
 function count(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) throw invalid(`${what} must be an integer ≥ 1`);
   return value;
+}
+
+/** Only the known settings, each a non-negative safe integer. */
+function topicConfig(value: unknown): TopicConfig {
+  const c = record(value, "config");
+  const config: TopicConfig = {};
+  for (const [key, setting] of Object.entries(c)) {
+    if (key !== "retentionMs" && key !== "retentionBytes") throw invalid(`unknown topic setting ${JSON.stringify(key)}`);
+    if (typeof setting !== "number" || !Number.isSafeInteger(setting) || setting < 0) throw invalid(`${key} must be an integer ≥ 0`);
+    config[key] = setting;
+  }
+  return config;
 }
 
 function broker(value: unknown, index: number): BrokerRef {

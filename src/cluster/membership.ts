@@ -73,6 +73,8 @@ interface Member {
   reportedAlive: boolean | undefined;
   /** Its Kafka advertised address, as its last heartbeat said. */
   kafka?: string;
+  /** Dialled at a --peers address: the operator's word for how to reach it. */
+  configured: boolean;
 }
 
 interface PersistedMembers {
@@ -100,7 +102,7 @@ export class Membership {
       const dialAddress = normalizeAddress(peer);
       if (dialAddress === normalizeAddress(this.self.address)) continue;
       if (this.members.some((m) => m.dialAddress === dialAddress)) continue;
-      this.members.push(newMember(undefined, dialAddress, dialAddress));
+      this.members.push(newMember(undefined, dialAddress, dialAddress, true));
     }
     this.loadPersisted();
   }
@@ -155,7 +157,8 @@ export class Membership {
       if (!isHeartbeat(answer)) throw new StreamNestError("INTERNAL_ERROR", `${describe(member)} sent a malformed heartbeat`);
       if (this.isSelf(answer)) {
         // A --peers entry that names this broker under another name (127.0.0.1 for localhost).
-        this.members.splice(this.members.indexOf(member), 1);
+        const at = this.members.indexOf(member);
+        if (at >= 0) this.members.splice(at, 1);
         this.options.log?.(`Peer ${member.dialAddress} is this broker itself; leaving it out`);
         this.persist();
         this.options.onChange?.();
@@ -214,17 +217,26 @@ export class Membership {
 
   /** Finds or creates the member with this id, merging a record known only by address. */
   private identify(id: number, address: string, dialed: Member | undefined): Member {
+    // An answer can arrive from a record merged away while the call was in flight (the
+    // same broker dialled at once under its --peers address and under the address another
+    // broker told of): that record names nothing any more.
+    const live = dialed !== undefined && this.members.includes(dialed) ? dialed : undefined;
     const byId = this.members.find((m) => m.id === id);
     const byAddress =
-      dialed ?? this.members.find((m) => m.id === undefined && (m.dialAddress === address || m.address === address));
+      live ?? this.members.find((m) => m.id === undefined && (m.dialAddress === address || m.address === address));
     let member: Member;
     if (byId && byAddress && byId !== byAddress) {
-      // The same broker known twice (a persisted id and a configured address): keep the
-      // configured dial address, drop the duplicate.
-      byAddress.id = id;
-      byAddress.lastSeen = Math.max(byAddress.lastSeen, byId.lastSeen);
-      this.members.splice(this.members.indexOf(byId), 1);
-      member = byAddress;
+      // The same broker known twice (a learned id and a configured address): keep the
+      // record dialled at the --peers address and drop the other. Dialling around the
+      // configured address would also go around whatever the operator put there (a
+      // proxy, a tunnel; the tests' fault proxies), and a broker cut off by it would
+      // still be reached: an isolated quorum leader once replicated through such a
+      // learned address and a change it answered as unknown survived the heal.
+      const [keep, drop] = byId.configured && !byAddress.configured ? [byId, byAddress] : [byAddress, byId];
+      keep.id = id;
+      keep.lastSeen = Math.max(keep.lastSeen, drop.lastSeen);
+      this.members.splice(this.members.indexOf(drop), 1);
+      member = keep;
     } else {
       member = byId ?? byAddress ?? this.add(newMember(id, address, address));
     }
@@ -380,8 +392,8 @@ export class Membership {
   }
 }
 
-function newMember(id: number | undefined, address: string, dialAddress: string): Member {
-  return { id, address, dialAddress, lastSeen: 0, metadataVersion: undefined, inFlight: undefined, reportedAlive: undefined };
+function newMember(id: number | undefined, address: string, dialAddress: string, configured = false): Member {
+  return { id, address, dialAddress, lastSeen: 0, metadataVersion: undefined, inFlight: undefined, reportedAlive: undefined, configured };
 }
 
 function describe(member: Member): string {

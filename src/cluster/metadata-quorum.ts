@@ -284,12 +284,17 @@ export class MetadataQuorum {
     const store = this.bound();
     // Brokers are recorded by their own registrations (broker-liveness.ts), not by lists.
     if (change.type === "set-brokers") return { changed: false, version: store.version };
-    if (change.type === "create-topic") {
-      // The proposing broker's own placement says how many replicas each partition wants.
-      const replicationFactor = change.replicationFactor ?? change.partitions[0]?.replicas.length ?? 1;
-      const partitions = placePartitions(this.placementBrokers(), change.partitions.length, replicationFactor);
-      return this.commitOne(driver, { ...change, partitions }, id, deadline);
-    }
+    if (change.type === "create-topic")
+      return this.commitOne(
+        driver,
+        {
+          ...change,
+          // The replication factor the receiving broker chose (or the caller asked for) stays.
+          partitions: placePartitions(this.placementBrokers(), change.partitions.length, change.replicationFactor ?? change.partitions[0]?.replicas.length ?? 1),
+        },
+        id,
+        deadline,
+      );
     return this.commitOne(driver, change, id, deadline);
   }
 
