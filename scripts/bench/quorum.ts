@@ -3,13 +3,13 @@
  *   bun scripts/bench.ts quorum
  * 1. Metadata writes per second: topic creates one at a time, and 16 in parallel, on a
  *    3-broker cluster that already holds 10 and 10,000 topics, sent through every broker
- *    in turn; with the Raft metadata log (--metadata-quorum=raft) and, for comparison,
- *    the older controller.
+ *    in turn (the metadata is the Raft log; the older controller it was once compared
+ *    with is gone).
  * 2. Failover: kill -9 of the quorum leader, time to the next acknowledged create
  *    through a surviving broker; median and max over 10 kills (target: under 3 s).
  * Knobs (environment): STREAMNEST_BENCH_QUORUM_SIZES (default "10,10000"),
  * STREAMNEST_BENCH_QUORUM_SECONDS (per measurement, default 5), STREAMNEST_BENCH_QUORUM_KILLS
- * (default 10), STREAMNEST_BENCH_QUORUM_MODES (default "raft,controller").
+ * (default 10).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +20,7 @@ import { portProblem } from "../../src/cluster/port-check.ts";
 const SIZES = (process.env.STREAMNEST_BENCH_QUORUM_SIZES ?? "10,10000").split(",").map(Number);
 const SECONDS = Number(process.env.STREAMNEST_BENCH_QUORUM_SECONDS ?? 5);
 const KILLS = Number(process.env.STREAMNEST_BENCH_QUORUM_KILLS ?? 10);
-const MODES = (process.env.STREAMNEST_BENCH_QUORUM_MODES ?? "raft,controller").split(",");
+const MODES = ["raft"];
 const PARALLEL = 16;
 const root = resolve(import.meta.dir, "../..");
 
@@ -62,7 +62,6 @@ class Cluster {
         `--data-dir=${join(this.dataDir, `broker-${id}`)}`,
         `--peers=${peers.join(",")}`,
         `--cluster-secret=${this.secret}`,
-        `--metadata-quorum=${this.mode}`,
       ],
       { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } },
     );

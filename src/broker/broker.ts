@@ -10,7 +10,7 @@ import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
 import { LogLeases } from "./log-leases.ts";
 import { applyMetadata, removeOrphanPartitions } from "./metadata-application.ts";
-import { type BrokerRef, brokerAddress, type SchemaVersion, securityOf } from "./metadata.ts";
+import { type BrokerRef, brokerAddress, type SchemaVersion, securityOf, type TopicConfig } from "./metadata.ts";
 import type { SecurityChange } from "../auth/security-change.ts";
 import type { SecurityState } from "../auth/security-state.ts";
 import { LocalMetadataProposer, type MetadataProposer } from "./metadata-proposer.ts";
@@ -155,6 +155,11 @@ export class Broker {
    */
   async changeSecurity(change: SecurityChange): Promise<boolean> {
     return (await this.ctx.proposer.propose({ type: "security", change })).changed;
+  }
+
+  /** Changes a topic's own settings (retention); answers those now in effect for it. */
+  setTopicConfig(topic: string, patch: admin.TopicConfigPatch): Promise<TopicConfig> {
+    return admin.setTopicConfig(this.ctx, topic, patch);
   }
 
   deleteTopic(topic: string): Promise<void> {

@@ -18,13 +18,11 @@ export interface BrokerConfig {
   /** Other brokers, as host:port; their ids are learned by the cluster layer. */
   peers: string[];
   clusterSecret?: string;
-  /** How metadata changes are ordered: "raft" (the quorum log) or "controller" (default). */
-  metadataQuorum?: "controller" | "raft";
-  /** --controller-voters (raft only); undefined: 3, or 5 from 5 brokers on. */
+  /** --controller-voters; undefined: 3, or 5 from 5 brokers on. */
   controllerVoters?: number;
-  /** A broker silent this long is fenced by the quorum leader (raft only). */
+  /** A broker silent this long is fenced by the quorum leader. */
   sessionTimeoutMs?: number;
-  /** Snapshot the metadata every this many committed entries (raft only). */
+  /** Snapshot the metadata every this many committed entries. */
   metadataSnapshotEntries?: number;
   /** Client authentication (--auth); absent: none. */
   clientAuth?: { mode: "none" | "token"; adminTokenFile?: string };

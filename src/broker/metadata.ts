@@ -59,7 +59,21 @@ export interface TopicMetadata {
   replicationFactor?: number;
   /** Absent: 1. acks=all is refused while the ISR is smaller. */
   minInsyncReplicas?: number;
+  /** Per-topic settings that override the broker's; absent: none set. */
+  config?: TopicConfig;
 }
+
+/**
+ * A topic's own settings (Kafka's topic-level configs retention.ms and retention.bytes):
+ * each one set here wins over the broker's flag of the same name for this topic only.
+ */
+export interface TopicConfig {
+  retentionMs?: number;
+  retentionBytes?: number;
+}
+
+/** The settings a topic config may hold, with their Kafka names (DescribeConfigs, CreateTopics). */
+export const TOPIC_CONFIG_KEYS = { retentionMs: "retention.ms", retentionBytes: "retention.bytes" } as const;
 
 /**
  * One immutable snapshot. Topics are a Map because a legal topic name such as
@@ -95,8 +109,11 @@ export type MetadataChange =
       createdAt: number;
       replicationFactor?: number;
       minInsyncReplicas?: number;
+      config?: TopicConfig;
     }
   | AlterPartitionChange
+  /** Replaces a topic's settings (Kafka's AlterConfigs: what is not named is unset). */
+  | { type: "set-topic-config"; topic: string; topicId: string; config: TopicConfig }
   | { type: "delete-topic"; topic: string }
   | { type: "register-schema"; topic: string; schema: Record<string, unknown>; registeredAt: number }
   | { type: "set-brokers"; brokers: BrokerRef[] }
@@ -168,6 +185,7 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
       // Only replicated topics carry the fields, so a single-replica topic's record is as before.
       if (change.replicationFactor !== undefined && change.replicationFactor > 1) created.replicationFactor = change.replicationFactor;
       if (change.minInsyncReplicas !== undefined && change.minInsyncReplicas > 1) created.minInsyncReplicas = change.minInsyncReplicas;
+      if (change.config !== undefined && Object.keys(change.config).length > 0) created.config = { ...change.config };
       topics.set(change.topic, created);
       return { document: { ...doc, version: doc.version + 1, topics }, changed: true };
     }
@@ -187,6 +205,17 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
         schemas: [...existing.schemas, { version, schema: change.schema, registeredAt: change.registeredAt }],
       });
       return { document: { ...doc, version: doc.version + 1, topics }, changed: true };
+    }
+    case "set-topic-config": {
+      const existing = doc.topics.get(change.topic);
+      // The id guards against a topic deleted and created again meanwhile (KIP-516).
+      if (!existing || existing.id !== change.topicId) throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${change.topic}" does not exist`);
+      const { config: _old, ...rest } = existing;
+      const next: TopicMetadata = Object.keys(change.config).length > 0 ? { ...rest, config: { ...change.config } } : rest;
+      if (JSON.stringify(existing.config ?? {}) === JSON.stringify(next.config ?? {})) return { document: doc, changed: false };
+      const topics = new Map(doc.topics);
+      topics.set(change.topic, next);
+      return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
     }
     case "register-broker":
     case "fence-broker":

@@ -2,6 +2,7 @@ import { CORE_LIMITS } from "../config/core.ts";
 import { listSegmentBases } from "../storage/segment.ts";
 import type { CoreContext } from "./core-context.ts";
 import type { LogLease } from "./open-logs.ts";
+import { effectiveRetention } from "./topic-admin.ts";
 import { isInternalTopic, type PartitionState } from "./topic-catalog.ts";
 
 /** Partitions looked at per turn of the event loop by a retention pass. */
@@ -18,8 +19,8 @@ export class Retention {
   private run: Promise<void> | undefined;
 
   constructor(private readonly ctx: CoreContext) {
-    const { retentionMs, retentionBytes } = ctx.config.log;
-    if (retentionMs === undefined && retentionBytes === undefined) return;
+    // Always on: a topic may set its own retention at any time (a pass over topics that
+    // have none, here or on the broker, looks at no partition).
     this.timer = setInterval(() => this.enforce(), ctx.config.retentionCheckMs);
     this.timer.unref();
   }
@@ -42,6 +43,8 @@ export class Retention {
     for (const state of [...catalog.states()]) {
       // Committed offsets are kept until their group deletes them, whatever the retention.
       if (isInternalTopic(state.meta.name)) continue;
+      const limits = effectiveRetention(this.ctx, state.meta);
+      if (limits.retentionMs === undefined && limits.retentionBytes === undefined) continue;
       for (const ps of state.partitions) {
         if (lifetime.aborted) return;
         if (state.lifetime.signal.aborted) break;
@@ -51,7 +54,7 @@ export class Retention {
         let lease: LogLease | undefined;
         try {
           lease = open ? undefined : await logs.leasePassing(ps);
-          (lease?.log ?? open)?.enforceRetention();
+          (lease?.log ?? open)?.enforceRetention(Date.now(), limits);
         } catch (error) {
           if (!state.lifetime.signal.aborted && !lifetime.aborted) warn(`retention of ${ps.dir} failed: ${(error as Error).message}`);
         } finally {

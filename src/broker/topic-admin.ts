@@ -2,7 +2,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import { assertTopicName } from "../lib/topic-name.ts";
 import { checkNewSchema } from "../schema/registry.ts";
 import type { CoreContext } from "./core-context.ts";
-import { type BrokerRef, isrOf, type MetadataDocument, type SchemaVersion, type TopicMetadata } from "./metadata.ts";
+import { type BrokerRef, isrOf, type MetadataDocument, type SchemaVersion, type TopicConfig, type TopicMetadata } from "./metadata.ts";
 import { placePartitions } from "./metadata-placement.ts";
 import { isInternalTopic, OFFSETS_TOPIC } from "./topic-catalog.ts";
 import type { ClusterMetadataView, PartitionDescription, PartitionRange, TopicDescription, TopicReplicationView } from "./types.ts";
@@ -22,6 +22,8 @@ export interface TopicReplication {
   replicationFactor?: number;
   /** Default: 2, or 1 when the factor is 1 (Kafka's min.insync.replicas). */
   minInsyncReplicas?: number;
+  /** The topic's own settings (retention); absent ones follow the broker's flags. */
+  config?: TopicConfig;
 }
 
 /** "created", or "exists" when the topic is already there with this partition count. */
@@ -78,8 +80,54 @@ export async function addTopic(
     partitions: placed,
     createdAt: Date.now(),
     ...(factor > 1 ? { replicationFactor: factor, minInsyncReplicas: minIsr } : {}),
+    ...(replication.config !== undefined && Object.keys(replication.config).length > 0 ? { config: checkTopicConfig(replication.config) } : {}),
   });
   return changed ? "created" : "exists";
+}
+
+/** Settings to change: a number sets one, null unsets it (back to the broker's), absent keeps it. */
+export type TopicConfigPatch = { [K in keyof TopicConfig]?: number | null };
+
+/**
+ * Changes a topic's settings (Kafka's IncrementalAlterConfigs: SET and DELETE); answers
+ * the settings now in effect for the topic itself. The internal offsets topic keeps
+ * the broker's: its records are the groups' to delete.
+ */
+export async function setTopicConfig(ctx: CoreContext, topic: string, patch: TopicConfigPatch): Promise<TopicConfig> {
+  const state = ctx.catalog.topic(topic);
+  if (isInternalTopic(topic))
+    throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} keeps every group's committed offsets until the group deletes them; it takes no retention`);
+  const next: TopicConfig = { ...(state.meta.config ?? {}) };
+  for (const key of ["retentionMs", "retentionBytes"] as const) {
+    const value = patch[key];
+    if (value === null) delete next[key];
+    else if (value !== undefined) next[key] = value;
+  }
+  const config = checkTopicConfig(next);
+  await ctx.proposer.propose({ type: "set-topic-config", topic, topicId: state.meta.id, config });
+  return { ...(ctx.metadata.topic(topic)?.config ?? {}) };
+}
+
+/** The largest retention accepted: what a 64-bit float holds exactly (Kafka's longs are larger, nobody needs them). */
+const MAX_SETTING = Number.MAX_SAFE_INTEGER;
+
+function checkTopicConfig(config: TopicConfig): TopicConfig {
+  const out: TopicConfig = {};
+  for (const key of ["retentionMs", "retentionBytes"] as const) {
+    const value = config[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_SETTING)
+      throw new StreamNestError("INVALID_REQUEST", `${key === "retentionMs" ? "retention_ms" : "retention_bytes"} must be an integer ≥ 0, got ${String(value)}`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** The retention that applies to a topic: its own settings over the broker's. */
+export function effectiveRetention(ctx: CoreContext, meta: TopicMetadata): { retentionMs?: number; retentionBytes?: number } {
+  const retentionMs = meta.config?.retentionMs ?? ctx.config.log.retentionMs;
+  const retentionBytes = meta.config?.retentionBytes ?? ctx.config.log.retentionBytes;
+  return { ...(retentionMs !== undefined ? { retentionMs } : {}), ...(retentionBytes !== undefined ? { retentionBytes } : {}) };
 }
 
 /** A client's create: the internal topic is the group coordinators' to create. */
@@ -91,8 +139,9 @@ export function createTopic(
 ): Promise<"created" | "exists"> {
   // The group coordinators create it on first use, with the partition count every
   // broker derives a group's coordinator from; a client's count would break that.
+  // Rejected, not thrown: callers that chain .catch() on the promise see it too.
   if (isInternalTopic(topic))
-    throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is internal: the brokers create it when a consumer group first needs it`);
+    return Promise.reject(new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is internal: the brokers create it when a consumer group first needs it`));
   return addTopic(ctx, topic, partitions, replication);
 }
 
@@ -114,6 +163,7 @@ export function describeTopic(ctx: CoreContext, topic: string): TopicDescription
     createdAt: state.meta.createdAt,
     schemaVersion: state.meta.schemas.at(-1)?.version ?? null,
     ...replicated,
+    config: { ...(state.meta.config ?? {}) },
     partitions: state.partitions.map((ps) => {
       const { leader, replicas, leaderEpoch } = ps.assignment;
       const base: PartitionDescription = { partition: ps.partition, leader, replicas: [...replicas], leaderEpoch, broker: ctx.brokerRef(leader).address };

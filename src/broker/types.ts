@@ -1,5 +1,6 @@
 import type { ErrorCode } from "../lib/errors.ts";
 import type { RecordHeader, StoredRecord } from "../storage/types.ts";
+import type { TopicConfig } from "./metadata.ts";
 
 // What an adapter renders comes from the broker, never from storage directly.
 export type { RecordHeader, StoredRecord } from "../storage/types.ts";
@@ -124,6 +125,8 @@ export interface TopicReplicationView {
 export interface TopicDescription extends TopicReplicationView {
   topic: string;
   createdAt: number;
+  /** The topic's own settings (absent ones follow the broker's flags). */
+  config: TopicConfig;
   partitions: PartitionDescription[];
   /** Newest schema version, or null without a schema. */
   schemaVersion: number | null;

@@ -15,6 +15,8 @@ import type {
   ReadResult,
   RecordView,
   SchemasResult,
+  TopicConfigPatch,
+  TopicConfigView,
   TopicDescription,
   TopicReplicationOptions,
 } from "./types.ts";
@@ -74,7 +76,17 @@ export class StreamNestClient {
     const body: Record<string, unknown> = { topic, partitions };
     if (replication.replicationFactor !== undefined) body.replication_factor = replication.replicationFactor;
     if (replication.minInsyncReplicas !== undefined) body.min_insync_replicas = replication.minInsyncReplicas;
+    if (replication.retentionMs !== undefined) body.retention_ms = replication.retentionMs;
+    if (replication.retentionBytes !== undefined) body.retention_bytes = replication.retentionBytes;
     return this.json<CreateTopicResult>("POST", "/create-topic", { body });
+  }
+
+  /** Changes a topic's settings; answers those now in effect with their sources. */
+  async setTopicConfig(topic: string, patch: TopicConfigPatch): Promise<TopicConfigView> {
+    const body: Record<string, unknown> = {};
+    if (patch.retentionMs !== undefined) body.retention_ms = patch.retentionMs;
+    if (patch.retentionBytes !== undefined) body.retention_bytes = patch.retentionBytes;
+    return (await this.json<{ config: TopicConfigView }>("PATCH", `/topics/${encodeURIComponent(topic)}`, { body })).config;
   }
 
   async listTopics(): Promise<string[]> {

@@ -118,12 +118,33 @@ export interface TopicDescription {
   /** Replicated topics (factor above 1) only. */
   replication_factor?: number;
   min_insync_replicas?: number;
+  /** The settings in effect and where each comes from (brokers from before topic settings omit it). */
+  config?: TopicConfigView;
 }
 
-/** Replication asked of a new topic; absent fields take the brokers' defaults. */
+export interface TopicSettingView {
+  /** null: kept forever. */
+  value: number | null;
+  source: "topic" | "broker" | "default";
+}
+
+export interface TopicConfigView {
+  retention_ms: TopicSettingView;
+  retention_bytes: TopicSettingView;
+}
+
+/** Replication and settings asked of a new topic; absent fields take the brokers' defaults. */
 export interface TopicReplicationOptions {
   replicationFactor?: number;
   minInsyncReplicas?: number;
+  retentionMs?: number;
+  retentionBytes?: number;
+}
+
+/** A topic's settings to change: a number sets one, null unsets it (the broker's applies). */
+export interface TopicConfigPatch {
+  retentionMs?: number | null;
+  retentionBytes?: number | null;
 }
 
 export interface SchemaVersion {

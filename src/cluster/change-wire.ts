@@ -1,10 +1,20 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { topicNameProblem } from "../lib/topic-name.ts";
-import { type BrokerRef, type MetadataChange, type PartitionAssignment, parseSecurityMetadataChange } from "../broker/metadata.ts";
+import { type BrokerRef, type MetadataChange, type PartitionAssignment, parseSecurityMetadataChange, type TopicConfig } from "../broker/metadata.ts";
 
 /**
- * Checks a metadata change that arrived from another broker before the controller
- * applies it: a malformed one is refused with 400 and never reaches the store.
+ * What the quorum leader answers for one committed change (POST /internal/quorum/propose):
+ * whether it changed anything and the committed offset it was applied at (it crosses the
+ * wire, so no document).
+ */
+export interface ChangeOutcome {
+  changed: boolean;
+  version: number;
+}
+
+/**
+ * Checks a metadata change that arrived from another broker before the quorum leader
+ * appends it: a malformed one is refused with 400 and never reaches the log.
  */
 export function parseMetadataChange(value: unknown): MetadataChange {
   const v = record(value, "change");
@@ -21,7 +31,12 @@ export function parseMetadataChange(value: unknown): MetadataChange {
         createdAt: time(v.createdAt),
         ...(v.replicationFactor !== undefined ? { replicationFactor: count(v.replicationFactor, "replicationFactor") } : {}),
         ...(v.minInsyncReplicas !== undefined ? { minInsyncReplicas: count(v.minInsyncReplicas, "minInsyncReplicas") } : {}),
+        ...(v.config !== undefined ? { config: topicConfig(v.config) } : {}),
       };
+    }
+    case "set-topic-config": {
+      if (typeof v.topicId !== "string" || v.topicId === "") throw invalid("set-topic-config needs a topicId");
+      return { type: "set-topic-config", topic: topic(v.topic), topicId: v.topicId, config: topicConfig(v.config) };
     }
     case "alter-partition": {
       if (typeof v.topicId !== "string" || v.topicId === "") throw invalid("alter-partition needs a topicId");
@@ -125,6 +140,18 @@ function epoch(value: unknown, what: string): number {
 function count(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) throw invalid(`${what} must be an integer ≥ 1`);
   return value;
+}
+
+/** Only the known settings, each a non-negative safe integer. */
+function topicConfig(value: unknown): TopicConfig {
+  const c = record(value, "config");
+  const config: TopicConfig = {};
+  for (const [key, setting] of Object.entries(c)) {
+    if (key !== "retentionMs" && key !== "retentionBytes") throw invalid(`unknown topic setting ${JSON.stringify(key)}`);
+    if (typeof setting !== "number" || !Number.isSafeInteger(setting) || setting < 0) throw invalid(`${key} must be an integer ≥ 0`);
+    config[key] = setting;
+  }
+  return config;
 }
 
 function broker(value: unknown, index: number): BrokerRef {

@@ -1,23 +1,20 @@
-import { CLUSTER_LIMITS } from "../config/cluster.ts";
+import { CLUSTER_LIMITS, CLUSTER_QUORUM } from "../config/cluster.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { BrokerStats } from "../broker/broker-stats.ts";
 import type { BrokerConfig } from "../broker/config.ts";
-import { type BrokerRef, type MetadataChange, sortBrokers } from "../broker/metadata.ts";
-import { placePartitions } from "../broker/metadata-placement.ts";
+import type { BrokerRef } from "../broker/metadata.ts";
 import type { MetadataProposer } from "../broker/metadata-proposer.ts";
 import type { MetadataStore } from "../broker/metadata-store.ts";
 import { servedForwarded } from "../broker/partition-router.ts";
 import type { BrokerDirectory } from "../broker/peer-transport.ts";
 import type { ProduceFailure, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import { parseMetadataChange } from "./change-wire.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { errorFromAnswer } from "./peer-client.ts";
 import { ReplicaManager } from "./replication/replica-manager.ts";
 import { ClusterNode, type ClusterStatus, type InternalCall } from "./cluster-node.ts";
 import type { PeerCallAuth } from "./internal-auth.ts";
 import { type AllOffsetsAnswer, type BrokerStatsRow, encodeAllOffsets, gatherStats } from "./cluster-stats.ts";
-import { applyToStore, type ChangeOutcome, ControllerProposer } from "./controller-proposer.ts";
 import { type Heartbeat, normalizeAddress } from "./membership.ts";
 import { type OffsetsAnswer, PeerForwarder } from "./partition-forwarder.ts";
 import {
@@ -33,7 +30,6 @@ import {
   type TailError,
   type TailStart,
 } from "./partition-wire.ts";
-import { type MetadataWire, StoreState } from "./store-state.ts";
 import { MetadataQuorum, type QuorumStatusView } from "./metadata-quorum.ts";
 
 export type { ClusterStatus };
@@ -41,21 +37,19 @@ export type { ClusterStatus };
 /**
  * A broker's link to its cluster: it supplies the core's seams (the directory that
  * placement reads, the peer transport for calls to other brokers, the proposer that
- * sends metadata changes to the controller) and answers every call another broker
- * makes (the HTTP adapter's /internal/ routes hand them here). A lone broker gets one too: it is its own controller and
- * leads everything, and a broker on another machine may still join it later.
+ * hands metadata changes to the metadata quorum) and answers every call another broker
+ * makes (the HTTP adapter's /internal/ routes hand them here). A lone broker gets one
+ * too: it is a quorum of one voter and leads everything.
  *
  *   const link = new ClusterLink(config);
  *   const broker = Broker.open(config, link.brokerDeps());
  *   link.attach(broker);
- *   await link.catchUp();        // newest metadata from the peers, before serving
  *   listen(…);
- *   link.start();                // heartbeats and periodic pulls
+ *   link.start();                // heartbeats, replication, the metadata quorum
  *
- * The controller places the partitions of a new topic itself (round-robin over every
- * broker it knows, sorted by id, as Kafka's controller assigns replicas) and records
- * the brokers in the metadata, so placement and leader addresses do not depend on how
- * much the receiving broker happened to know.
+ * The quorum leader places the partitions of a new topic (round-robin over every
+ * broker it knows, sorted by id, as Kafka's controller assigns replicas), so placement
+ * does not depend on how much the receiving broker happened to know.
  */
 
 /** How often an idle forwarded tail sends an empty line. */
@@ -68,18 +62,14 @@ export interface ClusterLinkOptions {
   timeoutMs?: number;
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
-  syncIntervalMs?: number;
 }
 
-export type BrokerClusterNode = ClusterNode<MetadataChange, ChangeOutcome, MetadataWire>;
-
 export class ClusterLink {
-  readonly node: BrokerClusterNode;
+  readonly node: ClusterNode;
   readonly directory: BrokerDirectory;
   readonly peers: PeerForwarder;
-  private readonly state = new StoreState();
-  /** The metadata quorum, with --metadata-quorum=raft (else the controller orders changes). */
-  readonly quorum: MetadataQuorum | undefined;
+  /** The metadata quorum: every metadata change is an entry of its log. */
+  readonly quorum: MetadataQuorum;
   private store: MetadataStore | undefined;
   private broker: Broker | undefined;
   private readonly log: ((line: string) => void) | undefined;
@@ -92,33 +82,27 @@ export class ClusterLink {
       peers: config.peers,
       auth: options.auth,
       dataDir: config.dataDir,
-      state: this.state,
-      apply: (change) => this.applyAsController(change),
-      parseChange: parseMetadataChange,
+      metadataVersion: () => this.store?.version ?? 0,
       log: options.log,
       timeoutMs: options.timeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       deadAfterMs: options.deadAfterMs,
-      syncIntervalMs: options.syncIntervalMs,
-      metadataSync: config.metadataQuorum !== "raft",
     });
     this.log = options.log;
     const membership = this.node.membership;
-    if (config.metadataQuorum === "raft") {
-      this.quorum = new MetadataQuorum({
-        id: config.id,
-        dataDir: config.dataDir,
-        membership,
-        client: this.node.client,
-        configuredPeers: config.peers.map(normalizeAddress),
-        voterCount: config.controllerVoters,
-        snapshotEveryEntries: config.metadataSnapshotEntries ?? 1000,
-        knownBrokers: () => this.knownBrokers(),
-        address: config.advertise,
-        sessionTimeoutMs: config.sessionTimeoutMs ?? 3000,
-        log: options.log,
-      });
-    }
+    this.quorum = new MetadataQuorum({
+      id: config.id,
+      dataDir: config.dataDir,
+      membership,
+      client: this.node.client,
+      configuredPeers: config.peers.map(normalizeAddress),
+      voterCount: config.controllerVoters,
+      snapshotEveryEntries: config.metadataSnapshotEntries ?? CLUSTER_QUORUM.metadataSnapshotEntries.default,
+      knownBrokers: () => this.knownBrokers(),
+      address: config.advertise,
+      sessionTimeoutMs: config.sessionTimeoutMs ?? CLUSTER_QUORUM.sessionTimeoutMs.default,
+      log: options.log,
+    });
     this.directory = { self: membership.self, brokers: () => this.knownBrokers() };
     this.peers = new PeerForwarder(this.node.forwarder, config.maxBodyBytes);
   }
@@ -134,9 +118,7 @@ export class ClusterLink {
       peers: this.peers,
       proposer: (store) => {
         this.store = store;
-        this.state.bind(store);
         const quorum = this.quorum;
-        if (!quorum) return new ControllerProposer(store, this.node);
         quorum.bind(store);
         return { propose: (change) => quorum.propose(change) };
       },
@@ -181,23 +163,18 @@ export class ClusterLink {
     return this.replicas.serveFetch(body, signal);
   }
 
-  /** Pulls the newest metadata from the peers (bounded by the peer timeout); run before serving. */
-  catchUp(): Promise<void> {
-    return this.node.catchUp();
-  }
-
-  /** Starts heartbeats, periodic pulls, replication and the metadata quorum (if on); run once listening. */
+  /** Starts heartbeats, replication and the metadata quorum; run once listening. */
   start(): void {
     this.node.start();
     this.replicas?.start();
     // Formation asks the peers, which must be listening: so it runs after listen, never before.
-    void this.quorum?.start().catch((error: unknown) => this.logQuorumFailure(error));
+    void this.quorum.start().catch((error: unknown) => this.logQuorumFailure(error));
   }
 
   async stop(): Promise<void> {
     this.replicas?.stop();
     this.node.stop();
-    await this.quorum?.stop();
+    await this.quorum.stop();
   }
 
   private logQuorumFailure(error: unknown): void {
@@ -223,28 +200,6 @@ export class ClusterLink {
     return [...byId.values()].sort((a, b) => a.id - b.id);
   }
 
-  /** Runs on the controller only, one change at a time. */
-  private async applyAsController(change: MetadataChange): Promise<ChangeOutcome> {
-    const store = this.boundStore();
-    // A configured peer that has not answered yet would be missing from placement.
-    if (this.node.membership.hasUnknownPeers()) await this.node.membership.heartbeatRound();
-    const brokers = this.knownBrokers();
-    if (JSON.stringify(sortBrokers(store.current.brokers)) !== JSON.stringify(brokers))
-      applyToStore(store, { type: "set-brokers", brokers });
-    if (change.type === "create-topic")
-      return applyToStore(store, {
-        ...change,
-        partitions: placePartitions(brokers, change.partitions.length, change.replicationFactor ?? change.partitions[0]?.replicas.length ?? 1),
-      });
-    if (change.type === "set-brokers") return { changed: false, version: store.version };
-    return applyToStore(store, change);
-  }
-
-  private boundStore(): MetadataStore {
-    if (!this.store) throw new StreamNestError("LEADER_UNAVAILABLE", "this broker is still starting");
-    return this.store;
-  }
-
   private boundBroker(): Broker {
     if (!this.broker) throw new StreamNestError("LEADER_UNAVAILABLE", "this broker is still starting");
     return this.broker;
@@ -263,18 +218,6 @@ export class ClusterLink {
 
   heartbeat(body: unknown): Heartbeat {
     return this.node.handleHeartbeat(body);
-  }
-
-  metadata(): MetadataWire {
-    return this.node.handleMetadataGet();
-  }
-
-  receiveMetadata(body: unknown): Promise<{ version: number; installed: boolean }> {
-    return this.node.handleMetadataPush(body);
-  }
-
-  controllerChange(body: unknown): Promise<{ result: ChangeOutcome; metadata: MetadataWire }> {
-    return this.node.handleControllerChange(body);
   }
 
   /**
@@ -386,27 +329,27 @@ export class ClusterLink {
 
   /** POST /internal/quorum. */
   quorumMessages(body: unknown): unknown {
-    return this.boundQuorum().receive(body);
+    return this.quorum.receive(body);
   }
 
   /** POST /internal/quorum/propose. */
   quorumPropose(body: unknown): Promise<unknown> {
-    return this.boundQuorum().receivePropose(body);
+    return this.quorum.receivePropose(body);
   }
 
   /** POST /internal/quorum/heartbeat. */
   quorumHeartbeat(body: unknown): unknown {
-    return this.boundQuorum().receiveHeartbeat(body);
+    return this.quorum.receiveHeartbeat(body);
+  }
+
+  /** POST /internal/quorum/applied. */
+  quorumApplied(body: unknown): Promise<unknown> {
+    return this.quorum.receiveApplied(body);
   }
 
   /** GET /internal/quorum/voters. */
   quorumVoters(): unknown {
-    return this.boundQuorum().votersAnswer();
-  }
-
-  private boundQuorum(): MetadataQuorum {
-    if (!this.quorum) throw new StreamNestError("NOT_FOUND", "this broker runs without a metadata quorum (--metadata-quorum=controller)");
-    return this.quorum;
+    return this.quorum.votersAnswer();
   }
 
   /** The ranges of every partition this broker leads, by topic, for another broker summarizing all topics. */
@@ -425,20 +368,17 @@ export class ClusterLink {
     return gatherStats(this.node.membership.view(), () => broker.stats(), this.node.forwarder);
   }
 
-  /** GET /cluster. */
-  status(): ClusterStatus & { quorum?: QuorumStatusView } {
-    const base = this.node.status();
+  /** GET /cluster: membership, and the quorum as this broker sees it (its leader is the "controller"). */
+  status(): ClusterStatus & { quorum: QuorumStatusView } {
+    const quorum = this.quorum.status();
+    const base = this.node.status(quorum.leader);
     const counts = this.replicas?.counts();
     const status: ClusterStatus = counts ? { ...base, under_replicated_partitions: counts.underReplicated, offline_partitions: counts.offline } : base;
-    if (!this.quorum) return status;
-    const quorum = this.quorum.status();
     return {
       ...status,
-      controller: quorum.leader ?? -1,
-      metadata_version: this.store?.version ?? 0,
       brokers: status.brokers.map((b) => {
         const registered = this.store?.current.brokers.find((r) => r.id === b.id);
-        return { ...b, controller: b.id !== null && b.id === quorum.leader, fenced: registered?.fenced ?? null, incarnation: registered?.incarnation ?? null };
+        return { ...b, fenced: registered?.fenced ?? null, incarnation: registered?.incarnation ?? null };
       }),
       quorum,
     };

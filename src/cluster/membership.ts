@@ -11,9 +11,9 @@ import { CLUSTER_LIMITS } from "../config/cluster.ts";
  * addresses (--peers); each heartbeat exchange tells both sides the other's id,
  * advertised address and metadata version, plus every member the other knows, so a
  * broker that joins from another machine with --peers naming one member is soon known
- * to all. A member is alive while heartbeats (in either direction) keep arriving; the
- * controller is the lowest alive id, as in Kafka's early controller election, where
- * the first live broker to claim the role holds it.
+ * to all. A member is alive while heartbeats (in either direction) keep arriving.
+ * Liveness here only steers calls (forwarding, placement hints, /cluster): who may
+ * change metadata is the quorum's business (metadata-quorum.ts), never decided here.
  *
  * Learned ids are persisted, so a broker restarted while a peer is down still knows that
  * peer's id, and placement stays the round-robin over every configured broker.
@@ -26,8 +26,6 @@ export const DEFAULT_DEAD_AFTER_MS = CLUSTER_LIMITS.deadAfterMs.value;
 /** The heartbeat body, the same in both directions. */
 export interface Heartbeat extends BrokerRef {
   metadataVersion: number;
-  /** Digest of the sender's metadata, so equal versions with different content are noticed. */
-  metadataFingerprint?: string;
   members: BrokerRef[];
   /** The sender's Kafka advertised host:port, when it has a Kafka listener (Metadata names it to Kafka clients). */
   kafka?: string;
@@ -54,10 +52,6 @@ export interface MembershipOptions {
   client: PeerClient;
   /** This broker's metadata version, sent in every heartbeat. */
   metadataVersion: () => number;
-  /** Digest of this broker's metadata, sent in every heartbeat. */
-  metadataFingerprint?: () => string | undefined;
-  /** Called when a member reports its metadata version (to pull newer metadata). */
-  onPeerVersion?: (member: BrokerRef & { dialAddress: string }, version: number, fingerprint: string | undefined) => void;
   /** Called when the set of known ids or anyone's liveness changes. */
   onChange?: () => void;
   /** Where learned ids are kept across restarts. */
@@ -79,6 +73,8 @@ interface Member {
   reportedAlive: boolean | undefined;
   /** Its Kafka advertised address, as its last heartbeat said. */
   kafka?: string;
+  /** Dialled at a --peers address: the operator's word for how to reach it. */
+  configured: boolean;
 }
 
 interface PersistedMembers {
@@ -106,7 +102,7 @@ export class Membership {
       const dialAddress = normalizeAddress(peer);
       if (dialAddress === normalizeAddress(this.self.address)) continue;
       if (this.members.some((m) => m.dialAddress === dialAddress)) continue;
-      this.members.push(newMember(undefined, dialAddress, dialAddress));
+      this.members.push(newMember(undefined, dialAddress, dialAddress, true));
     }
     this.loadPersisted();
   }
@@ -139,14 +135,6 @@ export class Membership {
     await Promise.all(this.members.map((m) => this.heartbeatTo(m)));
   }
 
-  /**
-   * One heartbeat to every member counted alive, to confirm it still is right now (one
-   * that died a moment ago still looks alive until its heartbeats are overdue).
-   */
-  async confirmAlive(): Promise<void> {
-    await Promise.all(this.members.filter((m) => this.isMemberAlive(m)).map((m) => this.heartbeatTo(m)));
-  }
-
   /** A heartbeat already on its way to `member` is shared, not doubled. */
   private heartbeatTo(member: Member): Promise<void> {
     if (member.inFlight) return member.inFlight;
@@ -175,7 +163,8 @@ export class Membership {
       if (this.isSelf(answer)) {
         if (!live) return;
         // A --peers entry that names this broker under another name (127.0.0.1 for localhost).
-        this.members.splice(this.members.indexOf(member), 1);
+        const at = this.members.indexOf(member);
+        if (at >= 0) this.members.splice(at, 1);
         this.options.log?.(`Peer ${member.dialAddress} is this broker itself; leaving it out`);
         this.persist();
         this.options.onChange?.();
@@ -208,12 +197,10 @@ export class Membership {
   }
 
   heartbeat(): Heartbeat {
-    const fingerprint = this.options.metadataFingerprint?.();
     return {
       id: this.self.id,
       address: this.self.address,
       metadataVersion: this.options.metadataVersion(),
-      ...(fingerprint === undefined ? {} : { metadataFingerprint: fingerprint }),
       members: this.knownIdentities(),
       ...(this.kafkaAddress === undefined ? {} : { kafka: this.kafkaAddress }),
     };
@@ -232,26 +219,30 @@ export class Membership {
       this.identify(other.id, normalizeAddress(other.address), undefined);
     }
     this.persist();
-    this.options.onPeerVersion?.(
-      { id: heartbeat.id, address: sender.address, dialAddress: sender.dialAddress },
-      heartbeat.metadataVersion,
-      typeof heartbeat.metadataFingerprint === "string" ? heartbeat.metadataFingerprint : undefined,
-    );
   }
 
   /** Finds or creates the member with this id, merging a record known only by address. */
   private identify(id: number, address: string, dialed: Member | undefined): Member {
+    // An answer can arrive from a record merged away while the call was in flight (the
+    // same broker dialled at once under its --peers address and under the address another
+    // broker told of): that record names nothing any more.
+    const live = dialed !== undefined && this.members.includes(dialed) ? dialed : undefined;
     const byId = this.members.find((m) => m.id === id);
     const byAddress =
-      dialed ?? this.members.find((m) => m.id === undefined && (m.dialAddress === address || m.address === address));
+      live ?? this.members.find((m) => m.id === undefined && (m.dialAddress === address || m.address === address));
     let member: Member;
     if (byId && byAddress && byId !== byAddress) {
-      // The same broker known twice (a persisted id and a configured address): keep the
-      // configured dial address, drop the duplicate.
-      byAddress.id = id;
-      byAddress.lastSeen = Math.max(byAddress.lastSeen, byId.lastSeen);
-      this.members.splice(this.members.indexOf(byId), 1);
-      member = byAddress;
+      // The same broker known twice (a learned id and a configured address): keep the
+      // record dialled at the --peers address and drop the other. Dialling around the
+      // configured address would also go around whatever the operator put there (a
+      // proxy, a tunnel; the tests' fault proxies), and a broker cut off by it would
+      // still be reached: an isolated quorum leader once replicated through such a
+      // learned address and a change it answered as unknown survived the heal.
+      const [keep, drop] = byId.configured && !byAddress.configured ? [byId, byAddress] : [byAddress, byId];
+      keep.id = id;
+      keep.lastSeen = Math.max(keep.lastSeen, drop.lastSeen);
+      this.members.splice(this.members.indexOf(drop), 1);
+      member = keep;
     } else {
       member = byId ?? byAddress ?? this.add(newMember(id, address, address));
     }
@@ -328,56 +319,9 @@ export class Membership {
     return this.members.find((m) => m.id === id)?.dialAddress;
   }
 
-  /** Dial addresses of the members that are alive or have never answered (they may be starting). */
-  hopefulPeerDialAddresses(): string[] {
-    return this.members.filter((m) => m.id === undefined || this.isMemberAlive(m)).map((m) => m.dialAddress);
-  }
-
   /** Dial addresses of every other member, alive or not. */
   peerDialAddresses(): string[] {
     return this.members.map((m) => m.dialAddress);
-  }
-
-  /** The lowest alive broker id. */
-  controllerId(): number {
-    let lowest = this.self.id;
-    for (const m of this.members) if (m.id !== undefined && m.id < lowest && this.isMemberAlive(m)) lowest = m.id;
-    return lowest;
-  }
-
-  isController(): boolean {
-    return this.controllerId() === this.self.id;
-  }
-
-  /**
-   * How many brokers the cluster has (every configured or learned one, this one
-   * included), how many are alive, and how many make a majority. Metadata changes need
-   * a majority alive: two sides of a cluster cut apart can then never both make changes
-   * (as a KRaft quorum needs a majority of its voters).
-   */
-  quorum(): { brokers: number; alive: number; needed: number; down: string[] } {
-    // A --peers entry that turned out to be this broker under another name is not another broker.
-    const others = this.members.filter((m) => m.id !== this.self.id);
-    // By id, so that the message does not depend on the order the members were learned in.
-    const down = others
-      .filter((m) => !this.isMemberAlive(m))
-      .sort((a, b) => (a.id ?? Number.MAX_SAFE_INTEGER) - (b.id ?? Number.MAX_SAFE_INTEGER))
-      .map((m) => describe(m));
-    const brokers = others.length + 1;
-    return { brokers, alive: brokers - down.length, needed: Math.floor(brokers / 2) + 1, down };
-  }
-
-  /** The newest metadata version an alive member has reported (0 if none). */
-  newestAliveVersion(): number {
-    let newest = 0;
-    for (const m of this.members)
-      if (this.isMemberAlive(m) && m.metadataVersion !== undefined && m.metadataVersion > newest) newest = m.metadataVersion;
-    return newest;
-  }
-
-  describe(id: number): string {
-    const address = this.addressOf(id);
-    return address === undefined ? `broker ${id}` : `broker ${id} (${address})`;
   }
 
   view(): MemberView[] {
@@ -454,8 +398,8 @@ export class Membership {
   }
 }
 
-function newMember(id: number | undefined, address: string, dialAddress: string): Member {
-  return { id, address, dialAddress, lastSeen: 0, metadataVersion: undefined, inFlight: undefined, reportedAlive: undefined };
+function newMember(id: number | undefined, address: string, dialAddress: string, configured = false): Member {
+  return { id, address, dialAddress, lastSeen: 0, metadataVersion: undefined, inFlight: undefined, reportedAlive: undefined, configured };
 }
 
 function describe(member: Member): string {

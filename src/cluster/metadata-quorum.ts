@@ -21,10 +21,9 @@ import type { MetadataStore } from "../broker/metadata-store.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { randomUUID } from "node:crypto";
-import { parseMetadataChange } from "./change-wire.ts";
+import { type ChangeOutcome, parseMetadataChange } from "./change-wire.ts";
 import { encodeEntry, MetadataStateMachine } from "./metadata-entries.ts";
 import { type BrokerHeartbeat, BrokerLiveness } from "./broker-liveness.ts";
-import type { ChangeOutcome } from "./controller-proposer.ts";
 import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
@@ -41,7 +40,7 @@ import type { NodeId } from "./quorum/types.ts";
 /** Issue 11: without a majority a write fails within 5 s, never hangs. */
 export const WRITE_TIMEOUT_MS = 4_500;
 const RETRY_MS = 50;
-/** Longest wait of the leader for replicas to fetch a committed change (see waitReplicasFetched). */
+/** Longest wait of the leader for replicas to apply a committed change (see waitReplicasApplied). */
 const FOLLOWER_WAIT_MS = 500;
 
 export interface MetadataQuorumOptions {
@@ -160,6 +159,10 @@ export class MetadataQuorum {
       send: (messages) => this.send(messages),
       log: this.options.log,
       machine: new MetadataStateMachine(() => this.bound()),
+      // A lone voter (a single broker) has no one to wait for or to split a vote with, so
+      // it stands at once, as Kafka's KafkaRaftClient makes an only voter a candidate on
+      // start: its first write is not held up by a whole election timeout.
+      ...(this.voters.length === 1 && this.voters[0] === this.options.id ? { timing: { electionTimeoutMs: 1 } } : {}),
     });
     this.driver.start();
     this.liveness.start();
@@ -282,7 +285,16 @@ export class MetadataQuorum {
     // Brokers are recorded by their own registrations (broker-liveness.ts), not by lists.
     if (change.type === "set-brokers") return { changed: false, version: store.version };
     if (change.type === "create-topic")
-      return this.commitOne(driver, { ...change, partitions: placePartitions(this.placementBrokers(), change.partitions.length) }, id, deadline);
+      return this.commitOne(
+        driver,
+        {
+          ...change,
+          // The replication factor the receiving broker chose (or the caller asked for) stays.
+          partitions: placePartitions(this.placementBrokers(), change.partitions.length, change.replicationFactor ?? change.partitions[0]?.replicas.length ?? 1),
+        },
+        id,
+        deadline,
+      );
     return this.commitOne(driver, change, id, deadline);
   }
 
@@ -302,19 +314,40 @@ export class MetadataQuorum {
 
   /**
    * A caller that changed metadata through one broker expects to read it back through
-   * any other at once (the older controller pushed each change to every broker before
-   * answering). The leader therefore waits, briefly, until every replica fetching from
-   * it has fetched past the change: the answer to that fetch carries the commit, so it
-   * applies it right after. A replica that stopped fetching is not waited for.
+   * any other at once (the seed's brokers all answered from one shared truth). The
+   * leader therefore waits, briefly, until every replica fetching from it says it has
+   * applied the change (POST /internal/quorum/applied answers once it has): a fetch past
+   * the change is not enough, as the replica applies only once a later answer carries
+   * the commit. A replica that stopped fetching is not waited for, nor one that does not
+   * answer within FOLLOWER_WAIT_MS.
    */
-  private async waitReplicasFetched(driver: QuorumDriver, version: number): Promise<void> {
-    const until = Date.now() + FOLLOWER_WAIT_MS;
-    while (Date.now() < until) {
-      const now = Date.now();
-      const behind = driver.status().replicas.some((r) => r.id !== this.options.id && now - r.lastFetchMs < FOLLOWER_WAIT_MS && r.endOffset < version);
-      if (!behind) return;
-      await Bun.sleep(2);
-    }
+  private async waitReplicasApplied(driver: QuorumDriver, version: number): Promise<void> {
+    const now = Date.now();
+    const fetching = driver.status().replicas.filter((r) => r.id !== this.options.id && now - r.lastFetchMs < FOLLOWER_WAIT_MS);
+    await Promise.all(
+      fetching.map(async (r) => {
+        const address = this.dialAddressOf(r.id);
+        if (address === undefined) return;
+        await this.options.client
+          .json<unknown>(address, {
+            method: "POST",
+            path: INTERNAL_ROUTES.quorumApplied,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ version, timeoutMs: FOLLOWER_WAIT_MS }),
+            timeoutMs: FOLLOWER_WAIT_MS + 100,
+          })
+          .catch(() => undefined);
+      }),
+    );
+  }
+
+  /** POST /internal/quorum/applied: answers once this broker applied `version` (or its wait ran out). */
+  async receiveApplied(body: unknown): Promise<{ version: number }> {
+    const fields = (body ?? {}) as { version?: unknown; timeoutMs?: unknown };
+    if (!Number.isSafeInteger(fields.version) || (fields.version as number) < 0) throw new StreamNestError("INVALID_REQUEST", "expected {\"version\": n}");
+    const wait = typeof fields.timeoutMs === "number" && fields.timeoutMs > 0 ? Math.min(fields.timeoutMs, FOLLOWER_WAIT_MS) : FOLLOWER_WAIT_MS;
+    await this.waitApplied(fields.version as number, Date.now() + wait);
+    return { version: this.bound().version };
   }
 
   private async commitOne(driver: QuorumDriver, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
@@ -333,10 +366,14 @@ export class MetadataQuorum {
     });
     try {
       const result = (await Promise.race([committed, timeout])) as ApplyResult;
-      await this.waitReplicasFetched(driver, result.document.version);
+      await this.waitReplicasApplied(driver, result.document.version);
       return { changed: result.changed, version: result.document.version };
     } catch (error) {
       driver.abandon(offset);
+      // A change refused when applied (a create of a topic that exists with another
+      // count, …) was committed all the same: its entry moved the version on every broker,
+      // so the refusal, too, is answered once the replicas applied it.
+      if (driver.status().highWatermark > offset) await this.waitReplicasApplied(driver, offset + 1);
       throw error;
     } finally {
       clearTimeout(timer);

@@ -17,7 +17,7 @@ import { SeededRandom } from "./quorum/prng.ts";
 import { QuorumCore } from "./quorum/quorum-core.ts";
 import { QuorumStateFile } from "./quorum/quorum-state-file.ts";
 import type { Ready } from "./quorum/ready.ts";
-import { DEFAULT_TIMING, type Entry, type NodeId, type QuorumStatus, type SnapshotId, type VoterKey } from "./quorum/types.ts";
+import { DEFAULT_TIMING, type Entry, type NodeId, type QuorumConfig, type QuorumStatus, type SnapshotId, type VoterKey } from "./quorum/types.ts";
 import { QuorumDiskLog } from "./quorum-disk-log.ts";
 
 export interface QuorumStateMachine {
@@ -44,7 +44,7 @@ export interface QuorumDriverOptions {
   /** Snapshot the applied state every this many committed entries. */
   snapshotEveryEntries: number;
   log?: (line: string) => void;
-  timing?: Partial<typeof DEFAULT_TIMING>;
+  timing?: Partial<Omit<QuorumConfig, "nodeId" | "directoryId" | "voters">>;
 }
 
 interface Waiter {

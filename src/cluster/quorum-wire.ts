@@ -80,7 +80,7 @@ function decodeMessage(value: unknown, index: number): QuorumMessage {
         type,
         error: fetchError(m.error) as FetchError,
         leaderId: intOrNull(m.leaderId, "leaderId"),
-        highWatermark: int(m.highWatermark, "highWatermark"),
+        highWatermark: highWatermark(m.highWatermark),
         entries: m.entries.map(entry),
         divergingEpoch: diverging === null ? null : { epoch: int(diverging.epoch, "divergingEpoch.epoch"), endOffset: int(diverging.endOffset, "divergingEpoch.endOffset") },
         snapshotId: m.snapshotId === null ? null : snapshotId(m.snapshotId),
@@ -135,6 +135,12 @@ function record(value: unknown, what: string): Record<string, unknown> {
 function int(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw invalid(`${what} must be an integer ≥ 0`);
   return value;
+}
+
+/** A fetch refusal (NOT_LEADER, …) knows no high watermark and says -1, as Kafka's FetchResponse does. */
+function highWatermark(value: unknown): number {
+  if (value === -1) return -1;
+  return int(value, "highWatermark (or -1 with an error)");
 }
 
 function intOrNull(value: unknown, what: string): number | null {

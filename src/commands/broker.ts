@@ -73,7 +73,6 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       advertise: cluster.advertise,
       peers: cluster.peers,
       clusterSecret: cluster.clusterSecret,
-      metadataQuorum: quorum.metadataQuorum,
       ...(quorum.controllerVoters !== undefined ? { controllerVoters: quorum.controllerVoters } : {}),
       metadataSnapshotEntries: quorum.metadataSnapshotEntries,
       sessionTimeoutMs: quorum.sessionTimeoutMs,

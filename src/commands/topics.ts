@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
-import type { StreamNestClient, TopicDescription } from "../client/index.ts";
+import type { StreamNestClient, TopicConfigView, TopicDescription, TopicSettingView } from "../client/index.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { clientFor, integerFlag, metaArg, tokenArg } from "./cli/args.ts";
-import { guarded } from "./cli/fail.ts";
+import { guarded, usageError } from "./cli/fail.ts";
 import { exit, log, out } from "./cli/output.ts";
 
 const formatArg = {
@@ -35,15 +35,21 @@ const create = defineCommand({
     partitions: { type: "string", description: "number of partitions", default: "1", valueHint: "N" },
     "replication-factor": { type: "string", description: "replicas of each partition (default: the brokers' --default-replication-factor)", valueHint: "N" },
     "min-insync-replicas": { type: "string", description: "acks=all needs this many in-sync replicas (default 2, or 1 with one replica)", valueHint: "N" },
+    "retention-ms": { type: "string", description: "delete this topic's segments older than this (default: the brokers' --retention-ms)", valueHint: "ms" },
+    "retention-bytes": { type: "string", description: "delete this topic's oldest segments while a partition is larger (default: the brokers' --retention-bytes)", valueHint: "bytes" },
   },
   async run({ args }) {
     await guarded(async () => {
       const partitions = integerFlag("partitions", args.partitions, 1) ?? 1;
       const factor = integerFlag("replication-factor", args["replication-factor"], 1);
       const minIsr = integerFlag("min-insync-replicas", args["min-insync-replicas"], 1);
+      const retentionMs = integerFlag("retention-ms", args["retention-ms"], 0);
+      const retentionBytes = integerFlag("retention-bytes", args["retention-bytes"], 0);
       const result = await clientFor(args.meta, args.token).createTopic(args.name, partitions, {
         ...(factor !== undefined ? { replicationFactor: factor } : {}),
         ...(minIsr !== undefined ? { minInsyncReplicas: minIsr } : {}),
+        ...(retentionMs !== undefined ? { retentionMs } : {}),
+        ...(retentionBytes !== undefined ? { retentionBytes } : {}),
       });
       log.success(
         result.status === "created"
@@ -69,6 +75,39 @@ const describe = defineCommand({
   },
 });
 
+/** A setting's flag: a whole number sets it, "default" unsets it (the brokers' flag applies). */
+function settingFlag(name: string, value: string | undefined): number | null | undefined {
+  if (value !== undefined && String(value).trim() === "default") return null;
+  return integerFlag(name, value, 0);
+}
+
+const alter = defineCommand({
+  meta: { name: "alter", description: "Change a topic's settings (retention); \"default\" gives a setting back to the brokers' flag" },
+  args: {
+    name: nameArg,
+    meta: metaArg,
+    token: tokenArg,
+    "retention-ms": { type: "string", description: "delete segments older than this, or \"default\"", valueHint: "ms|default" },
+    "retention-bytes": { type: "string", description: "delete the oldest segments while a partition is larger, or \"default\"", valueHint: "bytes|default" },
+  },
+  async run({ args }) {
+    await guarded(async () => {
+      const retentionMs = settingFlag("retention-ms", args["retention-ms"]);
+      const retentionBytes = settingFlag("retention-bytes", args["retention-bytes"]);
+      if (retentionMs === undefined && retentionBytes === undefined) throw usageError("give --retention-ms or --retention-bytes (a number, or \"default\")");
+      const client = clientFor(args.meta, args.token);
+      const config = await withTopicList(client, () =>
+        client.setTopicConfig(args.name, {
+          ...(retentionMs !== undefined ? { retentionMs } : {}),
+          ...(retentionBytes !== undefined ? { retentionBytes } : {}),
+        }),
+      );
+      log.success(`topic ${args.name}: ${renderConfig(config)}`);
+      await exit(0);
+    });
+  },
+});
+
 const remove = defineCommand({
   meta: { name: "delete", description: "Delete a topic and all its messages" },
   args: { name: nameArg, meta: metaArg, token: tokenArg },
@@ -83,8 +122,8 @@ const remove = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "topics", description: "List, create, describe and delete topics" },
-  subCommands: { list, create, describe, delete: remove },
+  meta: { name: "topics", description: "List, create, describe, alter and delete topics" },
+  subCommands: { list, create, describe, alter, delete: remove },
 });
 
 /** A broker's "no such topic" completed with the topics there are, for the one-line error. */
@@ -123,7 +162,14 @@ export function renderDescription(description: TopicDescription): string {
     `Topic: ${description.topic}  Partitions: ${description.partitions.length}  Schema: ${schema}` +
     (replicated ? `  Replication: ${description.replication_factor}  Min ISR: ${description.min_insync_replicas ?? 1}` : "") +
     "\n" +
+    (description.config ? `${renderConfig(description.config)}\n` : "") +
     line(header) +
     rows.map(line).join("")
   );
+}
+
+/** "retention.ms=3600000 (topic)  retention.bytes=keep (default)" */
+export function renderConfig(config: TopicConfigView): string {
+  const one = (name: string, s: TopicSettingView) => `${name}=${s.value === null ? "keep" : s.value} (${s.source})`;
+  return `${one("retention.ms", config.retention_ms)}  ${one("retention.bytes", config.retention_bytes)}`;
 }

@@ -33,16 +33,8 @@ export const CLUSTER = section({
   },
 });
 
-/** How metadata changes are ordered (issue 11), read beside CLUSTER by the broker command. */
+/** The metadata quorum (issue 11: a Raft log, KIP-595), read beside CLUSTER by the broker command. */
 export const CLUSTER_QUORUM = section({
-  metadataQuorum: {
-    kind: "choice",
-    flag: "metadata-quorum",
-    hint: "mode",
-    choices: ["controller", "raft"] as const,
-    default: "controller",
-    help: "how metadata changes are ordered: raft (a Raft log committed by a majority of the controller voters) or controller (the older lowest-alive-id controller)",
-  },
   controllerVoters: {
     kind: "integer",
     flag: "controller-voters",
@@ -51,7 +43,7 @@ export const CLUSTER_QUORUM = section({
     min: 1,
     max: 7,
     defaultText: "3, or 5 from 5 brokers on",
-    help: "with --metadata-quorum=raft: how many brokers vote in the metadata quorum, chosen at formation (the lowest ids)",
+    help: "how many brokers vote in the metadata quorum, chosen at formation (the lowest ids)",
   },
   sessionTimeoutMs: {
     kind: "integer",
@@ -60,7 +52,7 @@ export const CLUSTER_QUORUM = section({
     unit: "ms",
     min: 100,
     default: 3000,
-    help: "with --metadata-quorum=raft: a broker whose heartbeats the quorum leader misses this long is fenced (Kafka: 9000)",
+    help: "a broker whose heartbeats the quorum leader misses this long is fenced (Kafka: 9000)",
   },
   metadataSnapshotEntries: {
     kind: "integer",
@@ -69,7 +61,7 @@ export const CLUSTER_QUORUM = section({
     unit: "count",
     min: 1,
     default: 1000,
-    help: "with --metadata-quorum=raft: snapshot the metadata and trim its log every this many committed entries",
+    help: "snapshot the metadata and trim its log every this many committed entries",
   },
 });
 
@@ -96,7 +88,6 @@ export const CLUSTER_LIMITS = {
   peerTimeoutMs: limit(2_000, "longest wait for a peer's answer to a broker-to-broker call", "ms"),
   heartbeatIntervalMs: limit(500, "how often a broker tells its peers it is alive", "ms"),
   deadAfterMs: limit(2_000, "a peer silent this long is counted down", "ms"),
-  metadataSyncIntervalMs: limit(5_000, "how often brokers compare metadata with each other", "ms"),
   forwardedTailKeepaliveMs: limit(15_000, "how often an idle forwarded tail sends an empty line", "ms"),
   /**
    * Room a forwarding broker adds to the leader's body limit for the wrapping of a

@@ -32,3 +32,10 @@ export function formatTime(ms: number): string {
 export function messageCount(start: number | undefined, end: number | undefined): number | null {
   return start === undefined || end === undefined ? null : end - start;
 }
+
+/** A retention or other duration in the largest whole unit: 86400000 → "1 d", 90000 → "90 s". */
+export function formatDuration(ms: number): string {
+  const units: Array<[string, number]> = [["d", 86_400_000], ["h", 3_600_000], ["min", 60_000], ["s", 1000]];
+  for (const [name, size] of units) if (ms >= size && ms % size === 0) return `${ms / size} ${name}`;
+  return `${ms} ms`;
+}

@@ -103,9 +103,16 @@ export interface TopicAnswer {
   created_at: number;
   schema_version: number | null;
   partitions: TopicPartition[];
-  /** Not in today's API: topic settings (retention, min ISR, …). */
-  config?: Record<string, string | number | boolean | null>;
+  /** Each setting in effect and where it comes from (brokers from before topic settings omit it). */
+  config?: Record<string, TopicSetting>;
   replication_factor?: number;
+  min_insync_replicas?: number;
+}
+
+export interface TopicSetting {
+  /** null: kept forever. */
+  value: number | null;
+  source: "topic" | "broker" | "default";
 }
 
 export interface ConsoleRecord {

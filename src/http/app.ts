@@ -23,6 +23,7 @@ import { produceRoutes } from "./produce.ts";
 import { recordRoutes } from "./records.ts";
 import { RequestCounter } from "./respond.ts";
 import { schemaRoutes } from "./schemas.ts";
+import { topicConfigRoutes } from "./topic-config.ts";
 import { topicRoutes } from "./topics.ts";
 
 export interface HttpOptions {
@@ -64,6 +65,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(openApiRoutes())
     .use(consoleRoutes())
     .use(topicRoutes(context))
+    .use(topicConfigRoutes(context))
     .use(metadataRoutes(context))
     .use(schemaRoutes(context))
     .use(produceRoutes(context))

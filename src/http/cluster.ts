@@ -5,19 +5,19 @@ import { json } from "./respond.ts";
 
 const ClusterAnswer = t.Object({
   broker: t.Integer({ description: "Id of the broker that answered" }),
-  controller: t.Integer({ description: "Id of the controller (the lowest alive id)" }),
+  controller: t.Integer({ description: "Id of the metadata quorum leader (-1 while none is known)" }),
   metadata_version: t.Integer({ description: "Metadata version this broker holds" }),
   brokers: t.Array(
     t.Object({
       id: t.Union([t.Integer(), t.Null()], { description: "Null until the peer has answered once" }),
       address: t.String({ description: "host:port clients use" }),
       alive: t.Boolean({ description: "Heartbeats arrive" }),
-      controller: t.Boolean(),
+      controller: t.Boolean({ description: "It leads the metadata quorum" }),
       self: t.Boolean(),
       metadata_version: t.Union([t.Integer(), t.Null()], { description: "Last version the broker reported" }),
       last_heartbeat_ms: t.Union([t.Integer(), t.Null()], { description: "Milliseconds since its last heartbeat" }),
-      fenced: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "With the metadata quorum: fenced for missed heartbeats (null: never registered)" })),
-      incarnation: t.Optional(t.Union([t.Integer(), t.Null()], { description: "With the metadata quorum: the registered incarnation" })),
+      fenced: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "Fenced by the metadata quorum for missed heartbeats (null: never registered)" })),
+      incarnation: t.Optional(t.Union([t.Integer(), t.Null()], { description: "The incarnation it registered with the metadata quorum" })),
     }),
   ),
   quorum: t.Optional(
@@ -37,12 +37,12 @@ const ClusterAnswer = t.Object({
           }),
         ),
       },
-      { description: "With --metadata-quorum=raft: the metadata quorum" },
+      { description: "The metadata quorum (a Raft log, KIP-595)" },
     ),
   ),
 });
 
-/** GET /cluster: every broker, whether it is alive, which one is controller, metadata versions. */
+/** GET /cluster: every broker, whether it is alive, which one leads the metadata quorum, metadata versions. */
 export function clusterRoutes({ broker, requests }: RouteContext, link: PeerEndpoint | undefined) {
   return new Elysia().get(
     "/cluster",

@@ -129,15 +129,6 @@ function internalHandlers(context: RouteContext, link: PeerEndpoint, limits: Int
       body: t.Unknown(),
       detail: doc("Heartbeat: who I am, my metadata version, whom I know"),
     })
-    .get(INTERNAL_ROUTES.metadata, () => answer("GET", INTERNAL_ROUTES.metadata, link.metadata()), { detail: doc("This broker's metadata snapshot") })
-    .post(INTERNAL_ROUTES.metadata, async ({ body }) => answer("POST", INTERNAL_ROUTES.metadata, await link.receiveMetadata(body)), {
-      body: t.Unknown(),
-      detail: doc("Adopt a newer metadata snapshot (pushed by the controller)"),
-    })
-    .post(INTERNAL_ROUTES.controller, async ({ body }) => answer("POST", INTERNAL_ROUTES.controller, await link.controllerChange(body)), {
-      body: t.Unknown(),
-      detail: doc("Apply a metadata change as the controller"),
-    })
     .post(INTERNAL_ROUTES.quorum, ({ body }) => answer("POST", INTERNAL_ROUTES.quorum, link.quorumMessages(body)), {
       body: t.Unknown(),
       detail: doc("Metadata quorum messages (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot; KIP-595)"),
@@ -149,6 +140,10 @@ function internalHandlers(context: RouteContext, link: PeerEndpoint, limits: Int
     .post(INTERNAL_ROUTES.quorumHeartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.quorumHeartbeat, link.quorumHeartbeat(body)), {
       body: t.Unknown(),
       detail: doc("A broker's heartbeat to the metadata quorum leader (registration, fencing)"),
+    })
+    .post(INTERNAL_ROUTES.quorumApplied, async ({ body }) => answer("POST", INTERNAL_ROUTES.quorumApplied, await link.quorumApplied(body)), {
+      body: t.Unknown(),
+      detail: doc("Answered once this broker applied the given metadata version (or after a short wait)"),
     })
     .get(INTERNAL_ROUTES.quorumVoters, () => answer("GET", INTERNAL_ROUTES.quorumVoters, link.quorumVoters()), {
       detail: doc("The metadata quorum voters this broker recorded at formation"),

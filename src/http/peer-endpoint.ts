@@ -15,9 +15,6 @@ export interface PeerEndpoint {
   /** This broker's signature of its answer to a verified call. */
   signAnswer(nonce: string, status: number, body: string | Uint8Array): string;
   heartbeat(body: unknown): unknown;
-  metadata(): unknown;
-  receiveMetadata(body: unknown): Promise<unknown>;
-  controllerChange(body: unknown): Promise<unknown>;
   /** `from`: the calling broker's id, if it said. */
   produce(body: unknown, from: number | null): Promise<unknown>;
   fetch(body: unknown, from: number | null, signal: AbortSignal | undefined): Promise<unknown>;
@@ -42,6 +39,7 @@ export interface PeerEndpoint {
   quorumPropose(body: unknown): Promise<unknown>;
   quorumVoters(): unknown;
   quorumHeartbeat(body: unknown): unknown;
+  quorumApplied(body: unknown): Promise<unknown>;
   /** A follower's fetch (binary in, binary out). */
   replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array>;
 }

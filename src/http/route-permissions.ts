@@ -56,6 +56,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   "GET /metadata": "filtered",
   "GET /topics/:topic": ({ params }) => topicNeed("DESCRIBE", params.topic),
   "DELETE /topics/:topic": ({ params }) => topicNeed("DELETE", params.topic),
+  // A topic's own settings (retention): Kafka's IncrementalAlterConfigs needs ALTER_CONFIGS.
+  "PATCH /topics/:topic": ({ params }) => topicNeed("ALTER_CONFIGS", params.topic),
   // A schema changes what the topic accepts: Kafka's ALTER (on the topic's configuration).
   "POST /register-schema": ({ body }) => topicNeed("ALTER", text(field(body, "topic"))),
   "GET /schemas/:topic": ({ params }) => topicNeed("DESCRIBE", params.topic),

@@ -5,6 +5,7 @@ import type { RouteContext } from "./context.ts";
 import { bodyInteger, ErrorBody, Status, TopicName } from "./models.ts";
 import { json } from "./respond.ts";
 import { strictFields } from "./strict-fields.ts";
+import { createTopicConfig, TopicConfigView, topicConfigView } from "./topic-config.ts";
 
 const TopicList = t.Object({ topics: t.Array(t.String()) });
 
@@ -45,6 +46,7 @@ const TopicDescription = t.Object({
   partitions: t.Array(PartitionDescription),
   replication_factor: t.Optional(t.Integer({ description: "Replicated topics (factor above 1) only" })),
   min_insync_replicas: t.Optional(t.Integer({ description: "Replicated topics only" })),
+  config: TopicConfigView,
 });
 
 /** Topics: the seed's /create-topic and /list-topics, and the /topics/:topic resource. */
@@ -56,9 +58,11 @@ export function topicRoutes(context: RouteContext) {
     .post(
       "/create-topic",
       async ({ body }) => {
+        const config = createTopicConfig(body);
         const status = await broker.createTopic(body.topic, body.partitions, {
           ...(body.replication_factor !== undefined ? { replicationFactor: body.replication_factor } : {}),
           ...(body.min_insync_replicas !== undefined ? { minInsyncReplicas: body.min_insync_replicas } : {}),
+          ...(Object.keys(config).length > 0 ? { config } : {}),
         });
         requests.count("POST", "/create-topic", 200);
         return json({ status });
@@ -83,6 +87,8 @@ export function topicRoutes(context: RouteContext) {
             partitions: bodyInteger("partitions", "1 to --max-partitions"),
             replication_factor: t.Optional(bodyInteger("replication_factor", "1 to the number of brokers")),
             min_insync_replicas: t.Optional(bodyInteger("min_insync_replicas", "1 to the replication factor")),
+            retention_ms: t.Optional(t.Unknown({ description: "Delete this topic's segments older than this (ms); absent: the broker's --retention-ms" })),
+            retention_bytes: t.Optional(t.Unknown({ description: "Delete this topic's oldest segments while a partition is larger (bytes); absent: the broker's --retention-bytes" })),
           },
           { additionalProperties: true },
         ),
@@ -187,6 +193,7 @@ export function topicRoutes(context: RouteContext) {
             ...(p.highWatermark !== undefined ? { high_watermark: p.highWatermark } : {}),
           })),
           ...(d.replicationFactor !== undefined ? { replication_factor: d.replicationFactor, min_insync_replicas: d.minInsyncReplicas } : {}),
+          config: topicConfigView(d.config, broker.config.log),
         });
       },
       {

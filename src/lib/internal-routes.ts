@@ -8,8 +8,6 @@ export const INTERNAL_PREFIX = "/internal/";
 
 export const INTERNAL_ROUTES = {
   heartbeat: "/internal/heartbeat",
-  metadata: "/internal/metadata",
-  controller: "/internal/controller",
   produce: "/internal/partitions/produce",
   fetch: "/internal/partitions/fetch",
   tail: "/internal/partitions/tail",
@@ -29,6 +27,8 @@ export const INTERNAL_ROUTES = {
   quorumPropose: "/internal/quorum/propose",
   /** A broker's heartbeat to the quorum leader (registration and fencing). */
   quorumHeartbeat: "/internal/quorum/heartbeat",
+  /** Answers once the broker applied a given metadata version (the leader's read-your-writes wait). */
+  quorumApplied: "/internal/quorum/applied",
   /** The voters this broker recorded at formation (null before). */
   quorumVoters: "/internal/quorum/voters",
 } as const;

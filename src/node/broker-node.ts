@@ -83,12 +83,11 @@ export class BrokerNode {
   }
 
   /**
-   * Pulls the newest metadata from the peers before serving, so a restarted broker never
-   * answers with what it knew before it went down; then listens and starts heartbeats.
+   * Listens, then starts heartbeats and the metadata quorum (a restarted broker serves
+   * the metadata it applied from its log, and fetches what it missed from the leader).
    * A port that cannot be bound throws (the caller closes the node).
    */
   async serve(): Promise<void> {
-    await this.link.catchUp();
     const app = createApp(this.broker, { cluster: this.link, access: this.access });
     this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
     this.early = undefined;

@@ -19,7 +19,7 @@ import { type ReadSource, readRange, segmentPosition } from "./log-read.ts";
 import { type OffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
 import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
-import { segmentsToDelete } from "./retention.ts";
+import { type RetentionLimits, segmentsToDelete } from "./retention.ts";
 import { Segment } from "./segment.ts";
 import { TailCache } from "./tail-cache.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
@@ -420,10 +420,13 @@ export class PartitionLog {
     };
   }
 
-  /** Deletes whole old segments past retention (age, bytes); never the active one. */
-  enforceRetention(now: number = Date.now()): number {
+  /**
+   * Deletes whole old segments past retention (age, bytes); never the active one. The
+   * limits are the log's options unless the caller passes a topic's own.
+   */
+  enforceRetention(now: number = Date.now(), limits: RetentionLimits = this.options): number {
     this.assertOpen();
-    const { retentionMs, retentionBytes } = this.options;
+    const { retentionMs, retentionBytes } = limits;
     if (retentionMs === undefined && retentionBytes === undefined) return 0;
     const candidates = this.segments.map((segment, i) => ({
       sizeBytes: segment.size,

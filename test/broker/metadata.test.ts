@@ -86,6 +86,26 @@ test("a create-topic change with an illegal name or a gap in partitions is refus
   );
 });
 
+describe("topic settings (set-topic-config)", () => {
+  test("a create carries them; set-topic-config replaces them whole; the same again changes nothing", () => {
+    const { document: one } = applyChange(emptyMetadata(BROKERS), { ...create("t", 1), config: { retentionMs: 1000 } });
+    expect(one.topics.get("t")?.config).toEqual({ retentionMs: 1000 });
+    const set = { type: "set-topic-config", topic: "t", topicId: "t-id", config: { retentionBytes: 50 } } as const;
+    const { document: two, changed } = applyChange(one, set);
+    expect([changed, two.version, two.topics.get("t")?.config]).toEqual([true, 2, { retentionBytes: 50 }]);
+    expect(one.topics.get("t")?.config).toEqual({ retentionMs: 1000 });
+    expect(applyChange(two, set)).toEqual({ document: two, changed: false });
+    const { document: three } = applyChange(two, { ...set, config: {} });
+    expect(three.topics.get("t")).not.toHaveProperty("config");
+  });
+
+  test("a change for another incarnation of the topic, or none, is TOPIC_NOT_FOUND", () => {
+    const { document: one } = applyChange(emptyMetadata(BROKERS), create("t", 1));
+    expect(codeOf(() => applyChange(one, { type: "set-topic-config", topic: "t", topicId: "old-id", config: {} }))).toBe("TOPIC_NOT_FOUND");
+    expect(codeOf(() => applyChange(one, { type: "set-topic-config", topic: "u", topicId: "t-id", config: {} }))).toBe("TOPIC_NOT_FOUND");
+  });
+});
+
 describe("broker registration and fencing (metadata quorum)", () => {
   const register = (id: number, incarnation: number, address = `h:${id}`): MetadataChange => ({ type: "register-broker", broker: { id, address, incarnation } });
 

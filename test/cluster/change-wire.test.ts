@@ -30,6 +30,9 @@ describe("parseMetadataChange", () => {
       { type: "delete-topic", topic: "demo" },
       { type: "register-schema", topic: "demo", schema: { type: "object" }, registeredAt: 9 },
       { type: "set-brokers", brokers: [{ id: 1, address: "localhost:1" }] },
+      { ...create, config: { retentionMs: 60_000 } },
+      { type: "set-topic-config", topic: "demo", topicId: "id-1", config: { retentionMs: 1, retentionBytes: 0 } },
+      { type: "set-topic-config", topic: "demo", topicId: "id-1", config: {} },
     ];
     for (const change of changes) expect(parseMetadataChange(JSON.parse(JSON.stringify(change)))).toEqual(change);
   });
@@ -45,6 +48,11 @@ describe("parseMetadataChange", () => {
     expect(code({ ...create, createdAt: "now" })).toBe("INVALID_REQUEST");
     expect(code({ type: "register-schema", topic: "demo", schema: [1], registeredAt: 0 })).toBe("INVALID_REQUEST");
     expect(code({ type: "set-brokers", brokers: [{ id: -1, address: "x:1" }] })).toBe("INVALID_REQUEST");
+    expect(code({ ...create, config: { retentionMs: -5 } })).toBe("INVALID_REQUEST");
+    expect(code({ ...create, config: { cleanupPolicy: "compact" } })).toBe("INVALID_REQUEST");
+    expect(code({ type: "set-topic-config", topic: "demo", config: {} })).toBe("INVALID_REQUEST");
+    expect(code({ type: "set-topic-config", topic: "demo", topicId: "id-1", config: null })).toBe("INVALID_REQUEST");
+    expect(code({ type: "set-topic-config", topic: "demo", topicId: "id-1", config: { retentionBytes: 1.5 } })).toBe("INVALID_REQUEST");
   });
 });
 

@@ -13,6 +13,7 @@ import { StreamNestError } from "../../src/lib/errors.ts";
 import type { StoredRecord } from "../../src/storage/types.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { rec, recs } from "../broker/records.ts";
+import { untilTrue } from "../helpers/until.ts";
 
 /**
  * Two real brokers in this process, each with its cluster link and HTTP app on a real
@@ -50,12 +51,16 @@ beforeAll(async () => {
     const link = new ClusterLink(config, { heartbeatIntervalMs: 50, auth });
     const broker = Broker.open(config, { ...link.brokerDeps(), warn: () => {} });
     link.attach(broker);
-    await link.catchUp();
     const server = listen(createApp(broker, { cluster: link }), { host: "127.0.0.1", port });
     link.start();
     nodes.push({ broker, link, server, url: `http://127.0.0.1:${port}` });
   }
   await Promise.all(nodes.map((n) => n.link.node.membership.heartbeatRound()));
+  // Both brokers vote in the metadata quorum; metadata changes wait for its leader.
+  await untilTrue("both brokers naming one quorum leader", async () => {
+    const leaders = nodes.map((n) => n.link.quorum.status().leader);
+    return leaders[0] !== null && leaders[0] === leaders[1];
+  }, 20_000);
   expect(await nodes[1].broker.createTopic("t", 2)).toBe("created");
 });
 
@@ -214,12 +219,17 @@ describe("ClusterLink", () => {
     expect(error.message).toStartWith('group "g" is coordinated by broker 9 (localhost:1), which cannot be reached');
   });
 
-  test("/cluster lists both brokers, alive, with broker 1 controlling", async () => {
-    const status = (await (await fetch(`${nodes[1].url}/cluster`)).json()) as { controller: number; brokers: Array<{ id: number; alive: boolean }> };
-    expect(status.controller).toBe(1);
-    expect(status.brokers.map((b) => [b.id, b.alive])).toEqual([
-      [1, true],
-      [2, true],
+  test("/cluster lists both brokers, alive, with the metadata quorum leader as controller", async () => {
+    type Answer = { controller: number; brokers: Array<{ id: number; alive: boolean; controller: boolean }>; quorum: { voters: number[]; leader: number | null } };
+    const status = (await (await fetch(`${nodes[1].url}/cluster`)).json()) as Answer;
+    const leader = nodes[0].link.quorum.status().leader;
+    expect(status.quorum.voters).toEqual([1, 2]);
+    expect(leader === 1 || leader === 2).toBe(true);
+    expect(status.quorum.leader).toBe(leader);
+    expect(status.controller).toBe(leader as number);
+    expect(status.brokers.map((b) => [b.id, b.alive, b.controller])).toEqual([
+      [1, true, leader === 1],
+      [2, true, leader === 2],
     ]);
   });
 });

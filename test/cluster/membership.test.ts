@@ -3,7 +3,8 @@ import { type Heartbeat, isAddress, Membership, normalizeAddress } from "../../s
 import { PeerClient } from "../../src/cluster/peer-client.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
-import { create, eventually, NodeSet } from "./helpers/serve-node.ts";
+import { formVoters } from "../../src/cluster/quorum-formation.ts";
+import { eventually, NodeSet } from "./helpers/serve-node.ts";
 
 let set: NodeSet | undefined;
 afterEach(() => {
@@ -12,22 +13,24 @@ afterEach(() => {
 });
 
 describe("Membership", () => {
-  test("brokers learn each other's ids from heartbeats; the lowest id is controller", async () => {
+  test("brokers learn each other's ids from heartbeats; /cluster names the quorum leader it is given, not the lowest id", async () => {
     set = await NodeSet.create(3);
     await set.startAll();
     for (const n of set.nodes) {
       expect(n.node.brokerIds()).toEqual([1, 2, 3]);
-      expect(n.node.membership.controllerId()).toBe(1);
       expect(n.node.identities()).toEqual(set.nodes.map((m) => ({ id: m.id, address: m.address })));
     }
-    const status = set.get(2).node.status();
+    const status = set.get(2).node.status(3);
     expect(status.broker).toBe(2);
-    expect(status.controller).toBe(1);
+    expect(status.controller).toBe(3);
     expect(status.brokers.map((b) => [b.id, b.address, b.alive, b.controller, b.self])).toEqual([
-      [1, set.get(1).address, true, true, false],
+      [1, set.get(1).address, true, false, false],
       [2, set.get(2).address, true, false, true],
-      [3, set.get(3).address, true, false, false],
+      [3, set.get(3).address, true, true, false],
     ]);
+    const leaderless = set.get(2).node.status(null);
+    expect(leaderless.controller).toBe(-1);
+    expect(leaderless.brokers.map((b) => b.controller)).toEqual([false, false, false]);
   });
 
   test("a broker's Kafka address travels in its heartbeats", async () => {
@@ -40,20 +43,19 @@ describe("Membership", () => {
     expect(set.get(1).node.membership.kafkaAddressOf(1)).toBe("localhost:19092");
   });
 
-  test("a stopped broker is declared dead and the next lowest id takes over; it is back when it returns", async () => {
+  test("a stopped broker is declared dead but still counted for placement; it is alive again when it returns", async () => {
     set = await NodeSet.create(3);
     await set.startAll();
     const [one, two, three] = set.nodes;
     one.stop();
     await eventually(() => !two.node.membership.isAlive(1) && !three.node.membership.isAlive(1), "broker 1 dead");
-    expect(two.node.membership.controllerId()).toBe(2);
-    expect(three.node.membership.controllerId()).toBe(2);
     // Placement still counts the dead broker: it is configured, just down.
     expect(two.node.brokerIds()).toEqual([1, 2, 3]);
     expect(two.logs.some((l) => l.startsWith(`Broker 1 at ${one.address} is unreachable`))).toBe(true);
     await one.start();
-    await eventually(() => two.node.membership.controllerId() === 1 && three.node.membership.controllerId() === 1, "broker 1 back");
-    expect(one.node.membership.controllerId()).toBe(1);
+    await eventually(() => two.node.membership.isAlive(1) && three.node.membership.isAlive(1), "broker 1 back");
+    expect(one.node.membership.isAlive(2)).toBe(true);
+    expect(one.node.membership.isAlive(3)).toBe(true);
   });
 
   test("a broker that names one member as its peer is learned by all, and learns all", async () => {
@@ -101,11 +103,12 @@ describe("Membership", () => {
     const alone = set.add(1, port, [`127.0.0.1:${port}`]);
     await set.startAll();
     await alone.node.membership.heartbeatRound();
-    expect(alone.node.status().brokers.map((b) => [b.id, b.self])).toEqual([[1, true]]);
-    expect(alone.node.membership.quorum()).toEqual({ brokers: 1, alive: 1, needed: 1, down: [] });
+    expect(alone.node.status(1).brokers.map((b) => [b.id, b.self])).toEqual([[1, true]]);
+    expect(alone.node.brokerIds()).toEqual([1]);
     expect(alone.logs).toContain(`Peer 127.0.0.1:${port} is this broker itself; leaving it out`);
     expect(alone.logs.some((l) => l.startsWith("Learned of broker"))).toBe(false);
-    expect(await create(alone.node, "solo", 1)).toBe("created");
+    // The metadata quorum forms of this broker alone: it can change metadata by itself.
+    expect(await formVoters(alone.node.membership, alone.node.client, undefined, () => false)).toEqual([1]);
   });
 
   test("brokers with different secrets never count each other alive", async () => {
@@ -116,7 +119,9 @@ describe("Membership", () => {
     await set.startAll();
     expect(one.node.membership.isAlive(2)).toBe(false);
     expect(other.node.membership.isAlive(1)).toBe(false);
-    expect(other.node.membership.controllerId()).toBe(2);
+    // Its configured peer never answered, so it never forms a metadata quorum without it.
+    expect(other.node.membership.hasUnknownPeers()).toBe(true);
+    expect(await formVoters(other.node.membership, other.node.client, undefined, stopAfter(3))).toBeNull();
   });
 
   test("addresses normalise and validate", () => {
@@ -183,3 +188,9 @@ describe("Membership", () => {
     }
   });
 });
+
+/** A `stopped` check for formVoters that says stop after `n` rounds. */
+function stopAfter(n: number): () => boolean {
+  let rounds = 0;
+  return () => rounds++ >= n;
+}

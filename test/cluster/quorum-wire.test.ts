@@ -44,6 +44,15 @@ describe("quorum wire", () => {
     expect(decodeQuorumMessages(JSON.parse(encodeQuorumMessages(all)))).toEqual(all);
   });
 
+  test("a fetch refusal, with no high watermark known (-1), crosses the wire: it names the leader to an observer", () => {
+    const refusal: QuorumMessage = {
+      type: "fetch-response", from: 2, to: 4, correlationId: 12, error: "NOT_LEADER", epoch: 1, leaderId: 1,
+      highWatermark: -1, entries: [], divergingEpoch: null, snapshotId: null,
+    };
+    expect(decodeQuorumMessages(JSON.parse(encodeQuorumMessages([refusal])))).toEqual([refusal]);
+    expect(() => decodeQuorumMessages({ messages: [{ ...refusal, highWatermark: -2 }] })).toThrow("highWatermark (or -1 with an error) must be an integer ≥ 0");
+  });
+
   test("a malformed message is refused with INVALID_REQUEST naming the field", () => {
     const bad = (body: unknown) => {
       try {

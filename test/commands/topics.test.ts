@@ -42,3 +42,21 @@ describe("renderDescription of a replicated topic", () => {
     );
   });
 });
+
+describe("renderDescription with the topic's settings", () => {
+  test("a line under the title names each setting's value and where it comes from", () => {
+    const text = renderDescription({
+      topic: "logs",
+      created_at: 1,
+      schema_version: null,
+      partitions: [{ partition: 0, leader: 1, replicas: [1], leader_epoch: 0, broker: "localhost:8080", start_offset: 5, end_offset: 9, size_bytes: 10 }],
+      config: { retention_ms: { value: 3_600_000, source: "topic" }, retention_bytes: { value: null, source: "default" } },
+    });
+    expect(text).toBe(
+      "Topic: logs  Partitions: 1  Schema: none\n" +
+        "retention.ms=3600000 (topic)  retention.bytes=keep (default)\n" +
+        "PARTITION  LEADER          START  END  MESSAGES  BYTES\n" +
+        "0          localhost:8080  5      9    4         10\n",
+    );
+  });
+});

@@ -11,10 +11,10 @@ afterAll(async () => {
 });
 
 describe("what the broker's API accepts", () => {
-  test("today's create-topic takes a name, a partition count and the replication settings, which the form offers", async () => {
+  test("today's create-topic takes a name, a partition count, the replication and retention settings, which the form offers", async () => {
     const doc = (await fixture.call("GET", "/swagger/json")).body;
-    expect([...bodyProperties(doc, "/create-topic")].sort()).toEqual(["min_insync_replicas", "partitions", "replication_factor", "topic"]);
-    expect(acceptedTopicSettings(doc).map((s) => s.field)).toEqual(["replication_factor", "min_insync_replicas"]);
+    expect([...bodyProperties(doc, "/create-topic")].sort()).toEqual(["min_insync_replicas", "partitions", "replication_factor", "retention_bytes", "retention_ms", "topic"]);
+    expect(acceptedTopicSettings(doc).map((s) => s.field)).toEqual(["replication_factor", "min_insync_replicas", "retention_ms", "retention_bytes"]);
   });
 
   test("a settings field appears once the body schema declares it", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatBytes, formatCount, formatRate, formatTime, messageCount } from "../../src/console/format.ts";
+import { formatBytes, formatCount, formatDuration, formatRate, formatTime, messageCount } from "../../src/console/format.ts";
 
 describe("formatting", () => {
   test("sizes", () => {
@@ -20,4 +20,8 @@ describe("formatting", () => {
     expect(messageCount(3, 10)).toBe(7);
     expect(messageCount(undefined, 10)).toBeNull();
   });
+});
+
+test("formatDuration names a retention in its largest whole unit", () => {
+  expect([86_400_000, 604_800_000, 3_600_000, 90_000, 60_000, 1500, 0].map(formatDuration)).toEqual(["1 d", "7 d", "1 h", "90 s", "1 min", "1500 ms", "0 ms"]);
 });

@@ -2,15 +2,17 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { portProblem } from "../../src/cluster/port-check.ts";
 import { streamnestCommand } from "./streamnest-command.ts";
 import { until, untilHealthy } from "./until.ts";
 
 /**
  * Starts real broker processes with temporary data dirs, bound to 127.0.0.1, waits until
- * they answer /health, and stops them after. Every broker takes a port it picks itself
- * (`--port=0`) and names on its first line; nothing is reserved and handed on, so no
- * test races another for a port. Every process started here is also killed when the
- * test process exits, so a failing test never leaves a broker behind.
+ * they answer /health, and stops them after. A lone broker takes a port it picks itself
+ * (`--port=0`) and names on its first line; a cluster's brokers get ports picked just
+ * before (see startCluster), as they must name each other as --peers from the start.
+ * Every process started here is also killed when the test process exits, so a failing
+ * test never leaves a broker behind.
  */
 
 export interface BrokerOptions {
@@ -205,32 +207,92 @@ export class TestCluster {
 }
 
 /**
- * Starts `count` brokers (ids 1..count) that know each other, each on a port it picks
- * itself (`--port=0`). Ports are known only once a broker runs, so broker 1 starts
- * first, the others then with broker 1 as their peer, and the heartbeats (which carry
- * every member a broker knows) complete the membership; this returns once every broker
- * counts every other alive, so placement (round-robin over the brokers known) is the
- * same as if all had been configured. From then on each broker's --peers names all
- * the others, as the launcher gives them: a restarted broker comes back configured
- * like one of a real deployment.
+ * Starts `count` brokers (ids 1..count) that know each other, as the launcher starts
+ * them: all at once, each with every other as --peers, so that they form one metadata
+ * quorum (formation needs every configured peer's id, see quorum-voters.ts). Peers
+ * must be named before the brokers run, so a cluster's ports are picked first, free and
+ * below the range the system hands out for outgoing connections (where no connection's
+ * own end can take them meanwhile); should another process still take one before its
+ * broker binds it, that broker says so and exits, and the whole cluster starts again on
+ * other ports. This returns once every broker counts every other alive and all name
+ * the same quorum leader. A lone broker takes a port it picks itself (`--port=0`).
  */
 export async function startCluster(count: number, options: BrokerOptions = {}): Promise<TestCluster> {
-  const root = mkdtempSync(join(tmpdir(), "streamnest-test-"));
   const secret = options.secret ?? (count > 1 ? `test-secret-${crypto.randomUUID()}` : undefined);
-  const brokers = Array.from({ length: count }, (_, i) => new BrokerProcess(i + 1, 0, join(root, `broker-${i + 1}`), [], { ...options, secret }));
-  const cluster = new TestCluster(brokers, root);
-  try {
-    const [first, ...rest] = brokers;
-    await first.start();
-    for (const b of rest) b.peers = [first.dialAddress];
-    await Promise.all(rest.map((b) => b.start()));
-    for (const b of brokers) b.peers = brokers.filter((other) => other !== b).map((other) => other.dialAddress);
-    if (count > 1) await everyBrokerSeesAll(brokers);
-  } catch (error) {
-    await cluster.stop();
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    const root = mkdtempSync(join(tmpdir(), "streamnest-test-"));
+    const ports = count > 1 ? unusedPorts(count, options.host) : [0];
+    const host = options.host ?? "localhost";
+    const brokers = ports.map(
+      (port, i) =>
+        new BrokerProcess(i + 1, port, join(root, `broker-${i + 1}`), ports.filter((p) => p !== port).map((p) => `${host}:${p}`), { ...options, secret }),
+    );
+    const cluster = new TestCluster(brokers, root);
+    try {
+      // Generous: brokers starting together on a machine shared with other test runs can be slow.
+      await Promise.all(brokers.map((b) => b.start(count > 1 ? 60_000 : undefined)));
+      if (count > 1) {
+        await everyBrokerSeesAll(brokers);
+        await oneQuorumLeader(brokers);
+      }
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      const taken = brokers.some((b) => /port \d+ is already in use/.test(b.output));
+      if (!taken || attempt >= PORT_ATTEMPTS) throw error;
+    }
   }
-  return cluster;
+}
+
+/** Tries of startCluster when another process took one of the ports it picked. */
+const PORT_ATTEMPTS = 5;
+/** Linux's default ephemeral range starts at 32768; ports below are only ever bound on purpose. */
+const PORTS_FROM = 20_000;
+const PORTS_BELOW = 32_768;
+
+/** `n` distinct ports that nothing holds now on the addresses a broker on `host` needs. */
+function unusedPorts(n: number, host: string | undefined): number[] {
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < n; tries++) {
+    if (tries > 1000) throw new Error(`no ${n} free ports found between ${PORTS_FROM} and ${PORTS_BELOW}`);
+    const port = PORTS_FROM + Math.floor(Math.random() * (PORTS_BELOW - PORTS_FROM));
+    if (!ports.has(port) && portProblem(port, host) === undefined) ports.add(port);
+  }
+  return [...ports];
+}
+
+interface QuorumView {
+  metadata_version: number;
+  brokers: Array<{ id: number | null; fenced?: boolean | null }>;
+  quorum?: { leader: number | null };
+}
+
+/**
+ * Waits until the cluster is settled: every broker names the same metadata quorum
+ * leader, has applied the same metadata version, and sees every broker registered
+ * (brokers register with the leader once they know it; each registration is a metadata
+ * change, so a test that compares metadata before and after starts from a still one).
+ */
+async function oneQuorumLeader(brokers: BrokerProcess[]): Promise<void> {
+  await until(
+    "every broker naming one metadata quorum leader, with every broker registered",
+    async () => {
+      const views = await Promise.all(
+        brokers.map(async (b) => (await (await fetch(`${b.url}/cluster`, { signal: AbortSignal.timeout(1000) })).json()) as QuorumView),
+      );
+      const [first] = views;
+      return views.every(
+        (v) =>
+          v.quorum?.leader !== null &&
+          v.quorum?.leader === first.quorum?.leader &&
+          v.metadata_version === first.metadata_version &&
+          v.brokers.length === brokers.length &&
+          v.brokers.every((b) => b.fenced === false),
+      );
+    },
+    (agreed) => agreed,
+    { timeoutMs: 20_000, context: () => brokers.map((b) => `broker ${b.id} output:\n${b.output}`).join("\n") },
+  );
 }
 
 async function everyBrokerSeesAll(brokers: BrokerProcess[]): Promise<void> {

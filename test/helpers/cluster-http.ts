@@ -47,6 +47,8 @@ export interface ClusterAnswer {
   controller: number;
   metadata_version: number;
   brokers: Array<{ id: number | null; address: string; alive: boolean; controller: boolean; self: boolean; metadata_version: number | null }>;
+  /** The metadata quorum as the answering broker sees it. */
+  quorum?: { voters: number[]; leader: number | null; epoch: number; committed_offset: number; role: string };
 }
 
 /** Polls until `check` holds (see until()). */

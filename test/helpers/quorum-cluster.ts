@@ -7,7 +7,7 @@ import { FaultNetwork } from "./fault-network.ts";
 import { until } from "./until.ts";
 
 /**
- * A cluster run with --metadata-quorum=raft whose brokers reach each other only through
+ * A cluster whose brokers reach each other only through
  * a FaultNetwork (one proxy per directed link), so that a test can cut links between
  * brokers. Every broker is started at once with all the others as --peers (their proxy
  * addresses), as the launcher starts them, so that formation picks the same voters on
@@ -87,25 +87,26 @@ function tokenHeader(broker: BrokerProcess): Record<string, string> {
   return broker.options.token === undefined ? {} : { authorization: `Bearer ${broker.options.token}` };
 }
 
-/** `quorum: false` starts the brokers with the older controller instead (to test an upgrade). */
-export async function startQuorumCluster(count: number, options: BrokerOptions = {}, { quorum = true } = {}): Promise<QuorumCluster> {
+/**
+ * Starts `count` brokers behind the fault network and waits for one quorum leader.
+ * `prepare` runs on each broker's data dir before it first starts (to lay down data
+ * an older release wrote).
+ */
+export async function startQuorumCluster(count: number, options: BrokerOptions = {}, prepare?: (dataDir: string, id: number) => void): Promise<QuorumCluster> {
   const root = mkdtempSync(join(tmpdir(), "streamnest-quorum-"));
   const secret = `test-secret-${crypto.randomUUID()}`;
   // Proxies first (towards a port nothing listens on); each is pointed at its broker once it runs.
   const network = await FaultNetwork.start(Array.from({ length: count }, (_, i) => ({ id: i + 1, host: "127.0.0.1", port: 1 })));
-  const args = [`--metadata-quorum=${quorum ? "raft" : "controller"}`, ...(options.args ?? [])];
+  const args = options.args ?? [];
   const brokers = Array.from(
     { length: count },
     (_, i) => new BrokerProcess(i + 1, 0, join(root, `broker-${i + 1}`), network.peersOf(i + 1), { ...options, args, secret }),
   );
   const cluster = new QuorumCluster(brokers, network, root);
   try {
+    for (const b of brokers) prepare?.(b.dataDir, b.id);
     await Promise.all(brokers.map((b) => cluster.start(b.id)));
-    if (quorum) await cluster.leader();
-    else await until("every broker counting every other alive", async () => {
-      const views = await Promise.all(brokers.map(async (b) => (await get<{ brokers: Array<{ alive: boolean }> }>(b, "/cluster")).body.brokers));
-      return views.every((v) => v.filter((x) => x.alive).length === count);
-    }, (ok) => ok, { timeoutMs: 20_000 });
+    await cluster.leader();
   } catch (error) {
     await cluster.stop();
     throw error;

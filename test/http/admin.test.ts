@@ -211,6 +211,7 @@ describe("each ACL kind allows what it names and nothing else", () => {
     await grant({ principal: who, operation: "ALTER", resource_type: "TOPIC", resource_name: "hidden" });
     expect(await call(carol, "POST", "/register-schema", schema)).toEqual({ status: 200, body: { status: "schema registered", version: 1 } });
 
+    expect(await call(carol, "PATCH", "/topics/hidden", { retention_ms: 1000 })).toEqual(onTopic(who, "ALTER_CONFIGS", "hidden"));
     expect(await call(carol, "DELETE", "/topics/hidden")).toEqual(onTopic(who, "DELETE", "hidden"));
     await grant({ principal: who, operation: "DELETE", resource_type: "TOPIC", resource_name: "hidden" });
     expect(await call(carol, "DELETE", "/topics/hidden")).toEqual({ status: 200, body: { status: "deleted", topic: "hidden" } });

@@ -33,7 +33,7 @@ test("a route asked with a method it does not answer is a JSON 405 naming the me
     ["POST", "/topics", "GET, HEAD"],
     ["POST", "/health", "GET, HEAD"],
     ["DELETE", "/consume", "GET, HEAD"],
-    ["PATCH", "/topics/demo", "DELETE, GET, HEAD"],
+    ["PUT", "/topics/demo", "DELETE, GET, HEAD, PATCH"],
     ["POST", "/topics/demo/partitions/0/records", "GET, HEAD"],
     ["PUT", "/topics/demo/partitions/0/records/stream/", "GET, HEAD"],
     ["GET", "/groups/g/members", "POST"],

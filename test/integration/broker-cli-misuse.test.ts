@@ -98,3 +98,16 @@ test("SIGHUP (its terminal closed) stops a broker as cleanly as Ctrl-C: exit 0, 
   expect(await broker.proc?.exited).toBe(0);
   expect(existsSync(join(broker.dataDir, "broker.lock"))).toBe(false);
 });
+
+test("--metadata-quorum is gone (the metadata is always the Raft quorum): given, it is an unknown option and nothing starts", async () => {
+  const dataDir = join(tempDir(), "b");
+  for (const mode of ["raft", "controller"]) {
+    const result = await runCli(["broker", `--metadata-quorum=${mode}`, "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir}`]);
+    expect(result).toEqual({
+      exitCode: 1,
+      stdout: "",
+      stderr: "[error] unknown option --metadata-quorum for streamnest broker (see streamnest broker --help)\n",
+    });
+  }
+  expect(existsSync(dataDir)).toBe(false);
+});

@@ -30,7 +30,7 @@ describe("the CLI against a 3-broker cluster", () => {
     const admin = new StreamNestClient(b2.address);
     expect(await admin.createTopic("demo", 3)).toEqual({ status: "created" });
     // Placement is round-robin over the sorted brokers; each broker learns the topic
-    // from the controller, so wait until the one the CLI talks to knows it.
+    // from the metadata quorum, so wait until the one the CLI talks to knows it.
     const viaB1 = new StreamNestClient(b1.address);
     await untilKnown(viaB1, "demo");
     const placement = await viaB1.partitionsOf("demo");

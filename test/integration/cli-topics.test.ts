@@ -39,8 +39,9 @@ describe("streamnest topics", () => {
     await client.produceBatch("alpha", [{ message: "one", partition: 2 }, { message: "two", partition: 2 }]);
     const described = await runCli(["topics", "describe", "alpha", meta]);
     expect(described.exitCode).toBe(0);
-    const [title, header, ...rows] = described.stdout.trimEnd().split("\n");
+    const [title, settings, header, ...rows] = described.stdout.trimEnd().split("\n");
     expect(title).toBe("Topic: alpha  Partitions: 3  Schema: none");
+    expect(settings).toBe("retention.ms=keep (default)  retention.bytes=keep (default)");
     expect(header.split(/\s+/)).toEqual(["PARTITION", "LEADER", "START", "END", "MESSAGES", "BYTES"]);
     expect(rows.map((row) => row.split(/\s+/).slice(0, 5))).toEqual([
       ["0", broker.address, "0", "0", "0"],
@@ -50,6 +51,13 @@ describe("streamnest topics", () => {
     const json = await runCli(["topics", "describe", "alpha", meta, "--format=json"]);
     const description = JSON.parse(json.stdout) as TopicDescription;
     expect(description.partitions.map((p) => p.end_offset)).toEqual([0, 0, 2]);
+
+    const altered = await runCli(["topics", "alter", "alpha", meta, "--retention-ms=3600000"]);
+    expect([altered.exitCode, altered.stderr]).toEqual([0, "[success] topic alpha: retention.ms=3600000 (topic)  retention.bytes=keep (default)\n"]);
+    const reset = await runCli(["topics", "alter", "alpha", meta, "--retention-ms=default", "--retention-bytes=1048576"]);
+    expect([reset.exitCode, reset.stderr]).toEqual([0, "[success] topic alpha: retention.ms=keep (default)  retention.bytes=1048576 (topic)\n"]);
+    const bad = await runCli(["topics", "alter", "alpha", meta, "--retention-ms=-1"]);
+    expect([bad.exitCode, bad.stderr]).toEqual([1, '[error] --retention-ms must be a whole number (0 or more), not "-1"\n']);
 
     const deleted = await runCli(["topics", "delete", "alpha", meta]);
     expect(deleted.stderr).toBe("[success] deleted topic alpha\n");

@@ -54,6 +54,7 @@ const ATTEMPTS: Array<[string, string, unknown]> = [
   ["POST", "/internal/quorum/propose", { change: { type: "delete-topic", topic: "guarded" } }],
   ["POST", "/internal/quorum/heartbeat", { id: 9, address: "evil:1", incarnation: 1 }],
   ["GET", "/internal/quorum/voters", undefined],
+  ["POST", "/internal/quorum/applied", { version: 1 }],
   ["POST", "/internal", "{not json"],
 ];
 
@@ -112,14 +113,14 @@ describe("the /internal/ routes", () => {
 
   test("a signed call goes through once, with a signed answer; the same call again is a replay (401)", async () => {
     const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 9 });
-    const signed = auth.signCall(2, "GET", "/internal/metadata", "");
-    const first = await fetch(`${cluster.broker(2).url}/internal/metadata`, { headers: { [BROKER_AUTH_HEADER]: signed.authorization } });
+    const signed = auth.signCall(2, "GET", "/internal/quorum/voters", "");
+    const first = await fetch(`${cluster.broker(2).url}/internal/quorum/voters`, { headers: { [BROKER_AUTH_HEADER]: signed.authorization } });
     expect(first.status).toBe(200);
     const text = await first.text();
     auth.verifyAnswer(2, signed.nonce, 200, text, first.headers.get(BROKER_SIGNATURE_HEADER));
     expect(() => auth.verifyAnswer(1, signed.nonce, 200, text, first.headers.get(BROKER_SIGNATURE_HEADER))).toThrow("does not verify");
-    expect((JSON.parse(text) as { version: number }).version).toBe((await get<MetadataAnswer>(cluster.broker(2), "/metadata")).body.version);
-    const again = await call<{ error: string; message: string }>(cluster.broker(2), "GET", "/internal/metadata", undefined, {
+    expect(JSON.parse(text)).toEqual({ voters: [1, 2, 3] });
+    const again = await call<{ error: string; message: string }>(cluster.broker(2), "GET", "/internal/quorum/voters", undefined, {
       [BROKER_AUTH_HEADER]: signed.authorization,
     });
     expect([again.status, again.body.message]).toEqual([401, "broker request nonce was already used (replay)"]);

@@ -47,7 +47,16 @@ describe("joining a running cluster", () => {
       ...cluster.brokers.map((b) => [b.id, b.address]),
       [4, advertised],
     ]);
-    expect(view.controller).toBe(1);
+    // The newcomer took the cluster's voters and observes; every broker names one leader among them.
+    const leader = view.quorum?.leader;
+    expect(view.quorum?.voters).toEqual([1, 2, 3]);
+    expect([1, 2, 3]).toContain(leader as number);
+    expect(view.controller).toBe(leader as number);
+    await eventually(async () => (await get<ClusterAnswer>(four, "/cluster")).body.quorum?.leader === leader, "the newcomer following the quorum leader");
+    const fourView = (await get<ClusterAnswer>(four, "/cluster")).body;
+    expect(fourView.quorum?.voters).toEqual([1, 2, 3]);
+    expect(fourView.quorum?.role).toBe("follower");
+    expect(fourView.controller).toBe(leader as number);
   });
 
   test("new topics are placed round-robin over all four, and calls through the newcomer reach every leader", async () => {

@@ -180,16 +180,20 @@ describe("a 3-broker cluster walkthrough", () => {
     expect((await call(cluster.broker(2), "DELETE", "/topics/short-lived")).status).toBe(200);
   });
 
-  test("/cluster on every broker shows all three alive, broker 1 controlling, one metadata version", async () => {
+  test("/cluster on every broker shows all three alive, the one metadata quorum leader controlling, one metadata version", async () => {
     await allAlive(cluster);
     const answers = await Promise.all(cluster.brokers.map((b) => get<ClusterAnswer>(b, "/cluster")));
+    const leader = answers[0].body.quorum?.leader;
+    expect([1, 2, 3]).toContain(leader as number);
     for (const [i, { status, body }] of answers.entries()) {
       expect(status).toBe(200);
       expect(body.broker).toBe(i + 1);
-      expect(body.controller).toBe(1);
+      expect(body.quorum?.voters).toEqual([1, 2, 3]);
+      expect(body.quorum?.leader).toBe(leader as number);
+      expect(body.controller).toBe(leader as number);
       expect(body.metadata_version).toBe(answers[0].body.metadata_version);
       expect(body.brokers.map((b) => [b.id, b.address, b.alive, b.controller, b.self])).toEqual(
-        cluster.brokers.map((b) => [b.id, b.address, true, b.id === 1, b.id === i + 1]),
+        cluster.brokers.map((b) => [b.id, b.address, true, b.id === leader, b.id === i + 1]),
       );
     }
   });

@@ -39,8 +39,8 @@ function launch(count: number, base: number, dataDir: string, env: Record<string
  */
 async function internalCall(port: number, receiver: number, secret: string): Promise<{ status: number; message: string }> {
   const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 99 });
-  const signed = auth.signCall(receiver, "GET", INTERNAL_ROUTES.metadata, "");
-  const res = await fetch(`http://127.0.0.1:${port}${INTERNAL_ROUTES.metadata}`, { headers: { [BROKER_AUTH_HEADER]: signed.authorization } });
+  const signed = auth.signCall(receiver, "GET", INTERNAL_ROUTES.quorumVoters, "");
+  const res = await fetch(`http://127.0.0.1:${port}${INTERNAL_ROUTES.quorumVoters}`, { headers: { [BROKER_AUTH_HEADER]: signed.authorization } });
   const text = await res.text();
   if (res.status === 200) auth.verifyAnswer(receiver, signed.nonce, 200, text, res.headers.get(BROKER_SIGNATURE_HEADER));
   const body = JSON.parse(text) as { message?: string };

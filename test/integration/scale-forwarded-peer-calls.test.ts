@@ -106,7 +106,7 @@ test(
       const g = await gauges(leader);
       return g.fetches === POLLS && g.streams === STREAMS;
     });
-    // Forwarded to the controller (broker 1) while every reader is parked there.
+    // Handed to the metadata quorum leader while every reader is parked on the partition leader.
     expect(await post(proxy, "/create-topic", { topic: "later", partitions: 1 })).toEqual({ status: 200, body: { status: "created" } });
 
     const status = (await (await fetch(`${proxy.url}/cluster`)).json()) as { brokers: { id: number; alive: boolean }[] };

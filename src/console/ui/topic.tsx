@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
 import { api, type ApiFailure, pathOf } from "../api.ts";
-import { formatBytes, formatCount, formatTime, messageCount } from "../format.ts";
+import { formatBytes, formatCount, formatDuration, formatTime, messageCount } from "../format.ts";
 import type { MessagesQuery } from "../route.ts";
-import type { SchemasAnswer, TopicAnswer } from "../types.ts";
+import type { SchemasAnswer, TopicAnswer, TopicSetting } from "../types.ts";
 import { ErrorMessage, Loaded, NotReported } from "./components.tsx";
 import { MessagesPanel } from "./messages.tsx";
 import { go } from "./navigation.ts";
@@ -77,7 +77,16 @@ function Partitions({ topic }: { topic: TopicAnswer }) {
 }
 
 function Settings({ topic }: { topic: TopicAnswer }) {
-  const entries = Object.entries(topic.config ?? {});
+  const config = topic.config;
+  const setting = (name: string, s: TopicSetting | undefined, format: (n: number) => string) => (
+    <>
+      <dt key={`k-${name}`}>{name}</dt>
+      <dd key={`v-${name}`}>
+        {s === undefined ? <NotReported /> : s.value === null ? "keep everything" : format(s.value)}
+        {s === undefined ? null : <span class="muted small"> ({s.source === "topic" ? "set on this topic" : s.source === "broker" ? "the broker's flag" : "default"})</span>}
+      </dd>
+    </>
+  );
   return (
     <details class="panel">
       <summary>Settings</summary>
@@ -86,14 +95,14 @@ function Settings({ topic }: { topic: TopicAnswer }) {
         <dd>{formatTime(topic.created_at)}</dd>
         <dt>Schema version enforced</dt>
         <dd>{topic.schema_version ?? "none"}</dd>
-        {entries.map(([k, v]) => (
-          <>
-            <dt key={`k-${k}`}>{k}</dt>
-            <dd key={`v-${k}`}>{String(v)}</dd>
-          </>
-        ))}
+        <dt>Replication factor</dt>
+        <dd>{topic.replication_factor ?? 1}</dd>
+        <dt>Min in-sync replicas</dt>
+        <dd>{topic.min_insync_replicas ?? 1}</dd>
+        {config === undefined ? null : setting("Retention by age", config.retention_ms, formatDuration)}
+        {config === undefined ? null : setting("Retention by size (per partition)", config.retention_bytes, formatBytes)}
       </dl>
-      {entries.length === 0 ? <p class="muted small">This broker reports no per-topic settings (retention, min ISR) yet.</p> : null}
+      {config === undefined ? <p class="muted small">This broker reports no per-topic settings (retention) yet.</p> : null}
     </details>
   );
 }

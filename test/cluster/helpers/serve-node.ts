@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
 import { ClusterNode } from "../../../src/cluster/cluster-node.ts";
-import { CONTROLLER_PATH } from "../../../src/cluster/controller.ts";
 import { BrokerCallAuth } from "../../../src/auth/broker-call-auth.ts";
 import {
   BROKER_AUTH_HEADER,
@@ -14,38 +13,28 @@ import {
   streamedBodyMark,
 } from "../../../src/lib/internal-routes.ts";
 import { HEARTBEAT_PATH } from "../../../src/cluster/membership.ts";
-import { METADATA_PATH } from "../../../src/cluster/metadata-sync.ts";
 import { StreamNestError } from "../../../src/lib/errors.ts";
 import { freePorts } from "../../helpers/ports.ts";
-import { parseMetadataChange } from "../../../src/cluster/change-wire.ts";
-import { applyToStore, type ChangeOutcome } from "../../../src/cluster/controller-proposer.ts";
-import type { MetadataChange } from "../../../src/broker/metadata.ts";
-import { MetadataStore } from "../../../src/broker/metadata-store.ts";
-import { type MetadataWire, StoreState } from "../../../src/cluster/store-state.ts";
 
 /**
- * Real cluster nodes in this process, each with the broker's real metadata store in its
- * own data dir and behind its own Bun.serve, with the internal routes dispatched as the
- * broker's HTTP adapter does. A restart reopens the store from disk.
+ * Real cluster nodes (membership, heartbeats, forwarding) in this process, each with its
+ * own data dir (learned members persist there) and behind its own Bun.serve, with the
+ * internal routes dispatched as the broker's HTTP adapter does. A restart builds the
+ * node again from disk.
  */
-export type TestNode = ClusterNode<MetadataChange, ChangeOutcome, MetadataWire>;
 
 export interface ServedNode {
   id: number;
   port: number;
   address: string;
   dataDir: string;
-  store: MetadataStore;
-  node: TestNode;
+  node: ClusterNode;
   server: Server<undefined> | undefined;
   logs: string[];
   /** Answers forwarded partition calls (/internal/partitions/…) as the leader would. */
   local: (req: Request, path: string) => Response | Promise<Response>;
   start(): Promise<void>;
   stop(): void;
-  /** Topic name -> partition count, as this node's store holds it. */
-  topics(): Record<string, number>;
-  version(): number;
 }
 
 export interface NodeSetOptions {
@@ -71,43 +60,30 @@ export class NodeSet {
   add(id: number, port: number, peers: string[], options: NodeSetOptions = {}): ServedNode {
     const dataDir = join(this.root, `broker-${id}`);
     const logs: string[] = [];
-    const make = (): { store: MetadataStore; node: TestNode } => {
-      const store = MetadataStore.open(join(dataDir, "meta"));
-      const state = new StoreState();
-      state.bind(store);
-      const node: TestNode = new ClusterNode({
+    const make = (): ClusterNode =>
+      new ClusterNode({
         id,
         address: `localhost:${port}`,
         peers,
         auth: new BrokerCallAuth({ secret: options.secret ?? "unit-test-cluster-secret", clusterId: options.clusterId ?? "unit", selfId: id }),
         dataDir,
-        state,
-        apply: (change) => applyToStore(store, change),
-        parseChange: parseMetadataChange,
+        metadataVersion: () => 0,
         log: (line) => logs.push(line),
         heartbeatIntervalMs: options.heartbeatIntervalMs ?? 50,
         deadAfterMs: options.deadAfterMs ?? 400,
         timeoutMs: options.timeoutMs ?? 500,
-        syncIntervalMs: 200,
       });
-      return { store, node };
-    };
-    const first = make();
     const served: ServedNode = {
       id,
       port,
       address: `localhost:${port}`,
       dataDir,
-      store: first.store,
-      node: first.node,
+      node: make(),
       server: undefined,
       logs,
       local: () => Response.json({ servedBy: id }),
       async start() {
-        const made = make();
-        served.store = made.store;
-        served.node = made.node;
-        await served.node.catchUp();
+        served.node = make();
         served.server = Bun.serve({ port, fetch: (req) => dispatch(served, req) });
         served.node.start();
       },
@@ -115,14 +91,6 @@ export class NodeSet {
         served.node.stop();
         served.server?.stop(true);
         served.server = undefined;
-      },
-      topics() {
-        const out: Record<string, number> = {};
-        for (const [name, t] of served.store.current.topics) out[name] = t.partitions.length;
-        return out;
-      },
-      version() {
-        return served.store.version;
       },
     };
     this.nodes.push(served);
@@ -179,9 +147,6 @@ async function route(served: ServedNode, req: Request, url: URL): Promise<Respon
   try {
     if (url.pathname.startsWith("/internal/partitions/")) return await served.local(req, url.pathname + url.search);
     if (url.pathname === HEARTBEAT_PATH) return Response.json(node.handleHeartbeat(await req.json()));
-    if (url.pathname === METADATA_PATH && req.method === "GET") return Response.json(node.handleMetadataGet());
-    if (url.pathname === METADATA_PATH) return Response.json(await node.handleMetadataPush(await req.json()));
-    if (url.pathname === CONTROLLER_PATH) return Response.json(await node.handleControllerChange(await req.json()));
     return Response.json({ error: "NOT_FOUND", message: "no route" }, { status: 404 });
   } catch (error) {
     if (error instanceof StreamNestError) return Response.json(error.toJSON(), { status: error.status });
@@ -196,20 +161,4 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
     await Bun.sleep(20);
   }
-}
-
-/** A create-topic change as a broker proposes it (the test placement: all on broker 1). */
-export function createTopic(topic: string, partitions: number): MetadataChange {
-  return {
-    type: "create-topic",
-    topic,
-    topicId: crypto.randomUUID(),
-    partitions: Array.from({ length: partitions }, (_, p) => ({ partition: p, replicas: [1], leader: 1, leaderEpoch: 0 })),
-    createdAt: 0,
-  };
-}
-
-/** "created" or "exists", as the broker words the outcome of a create. */
-export async function create(node: TestNode, topic: string, partitions: number): Promise<"created" | "exists"> {
-  return (await node.submit(createTopic(topic, partitions))).changed ? "created" : "exists";
 }
