@@ -155,13 +155,7 @@ export class Membership {
         label: describe(member),
       });
       if (!isHeartbeat(answer)) throw new StreamNestError("INTERNAL_ERROR", `${describe(member)} sent a malformed heartbeat`);
-      // The member may have been merged into another while this heartbeat was on its way
-      // (the same broker known by its --peers entry and by an address learned from it):
-      // the answer then updates the surviving record, never the detached one, which would
-      // take the survivor's place and lose its configured dial address (a fault proxy's, say).
-      const live = this.members.includes(member);
       if (this.isSelf(answer)) {
-        if (!live) return;
         // A --peers entry that names this broker under another name (127.0.0.1 for localhost).
         const at = this.members.indexOf(member);
         if (at >= 0) this.members.splice(at, 1);
@@ -170,7 +164,7 @@ export class Membership {
         this.options.onChange?.();
         return;
       }
-      this.absorb(answer, live ? member : undefined);
+      this.absorb(answer, member);
     } catch (error) {
       if (member.lastSeen !== 0 || member.reportedAlive === undefined) {
         member.lastSeen = 0;
