@@ -83,7 +83,7 @@ describe("commandLineProblem", () => {
       'unknown command "prodcuer" for streamnest (did you mean producer?); the commands are broker, producer, consumer, topics',
     );
     expect(await problem("topics", "creat", "x")).toBe(
-      'unknown command "creat" for streamnest topics (did you mean create?); the commands are list, create, describe, delete',
+      'unknown command "creat" for streamnest topics (did you mean create?); the commands are list, create, describe, alter, delete',
     );
     const none = await commandLineProblem(root, []);
     expect(none?.message).toBe("no command given: streamnest takes one of broker, producer, consumer, topics");
