@@ -90,7 +90,7 @@ describe("commandLineProblem", () => {
     expect(none?.usage?.cmd).toBe(root);
     const noTopicsCommand = await commandLineProblem(root, ["topics"]);
     expect(noTopicsCommand?.message).toBe(
-      "no command given: streamnest topics takes one of list, create, describe, delete",
+      "no command given: streamnest topics takes one of list, create, describe, alter, delete",
     );
     expect(noTopicsCommand?.usage?.cmd).toBe(topics);
     expect(noTopicsCommand?.usage?.path).toEqual(["streamnest", "topics"]);
