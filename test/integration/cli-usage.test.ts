@@ -7,7 +7,7 @@ setDefaultTimeout(60_000);
 describe("streamnest: the command line itself", () => {
   test("an unknown command, option or argument is one line on stderr, nothing on stdout, exit 1", async () => {
     const cases: Array<[string[], string]> = [
-      [["foo"], '[error] unknown command "foo" for streamnest; the commands are broker, producer, consumer, topics, health\n'],
+      [["foo"], '[error] unknown command "foo" for streamnest; the commands are broker, producer, consumer, topics, health, users, acls\n'],
       [["--bogus"], "[error] unknown option --bogus for streamnest (see streamnest --help)\n"],
       [["topics", "create", "a", "b"], '[error] unexpected argument "b": streamnest topics create takes <NAME> once (see streamnest topics create --help)\n'],
       [["topics", "create"], "[error] missing the topic name: streamnest topics create <NAME>\n"],
@@ -21,7 +21,7 @@ describe("streamnest: the command line itself", () => {
 
   test("no command: the usage on stdout, one line on stderr naming the commands, exit 1", async () => {
     for (const [args, commands] of [
-      [[], "streamnest takes one of broker, producer, consumer, topics, health"],
+      [[], "streamnest takes one of broker, producer, consumer, topics, health, users, acls"],
       [["topics"], "streamnest topics takes one of list, create, describe, alter, delete"],
     ] as const) {
       const { exitCode, stdout, stderr } = await runCli([...args]);
