@@ -224,6 +224,20 @@ export class Broker {
     return tailRecords(this.ctx, request, policy);
   }
 
+  /** Whether this broker's metadata has the topic (no error for a bad name). */
+  hasTopic(topic: string): boolean {
+    return this.ctx.catalog.has(topic);
+  }
+
+  /**
+   * Waits (bounded) until this broker has applied every metadata change committed
+   * before the call: a topic created through another broker a moment ago is then known
+   * here too. Immediate on a lone broker.
+   */
+  async catchUpMetadata(): Promise<void> {
+    await this.ctx.proposer.catchUp?.();
+  }
+
   /** TOPIC_NOT_FOUND (or INVALID_TOPIC_NAME) unless the topic exists. */
   assertTopic(topic: string): void {
     this.ctx.catalog.topic(topic);

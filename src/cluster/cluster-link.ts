@@ -117,7 +117,7 @@ export class ClusterLink {
         this.store = store;
         const quorum = this.quorum;
         quorum.bind(store);
-        return { propose: (change) => quorum.propose(change) };
+        return { propose: (change) => quorum.propose(change), catchUp: () => quorum.catchUp() };
       },
     };
   }
