@@ -281,15 +281,8 @@ export class MetadataQuorum {
     const store = this.bound();
     // Brokers are recorded by their own registrations (broker-liveness.ts), not by lists.
     if (change.type === "set-brokers") return { changed: false, version: store.version };
-    // With the replication factor asked for (issue 12): without it every topic got one
-    // replica, and acks=all with min ISR 2 was refused forever.
     if (change.type === "create-topic")
-      return this.commitOne(
-        driver,
-        { ...change, partitions: placePartitions(this.placementBrokers(), change.partitions.length, change.replicationFactor ?? change.partitions[0]?.replicas.length ?? 1) },
-        id,
-        deadline,
-      );
+      return this.commitOne(driver, { ...change, partitions: placePartitions(this.placementBrokers(), change.partitions.length) }, id, deadline);
     return this.commitOne(driver, change, id, deadline);
   }
 
