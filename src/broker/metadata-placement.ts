@@ -10,7 +10,9 @@ import type { BrokerRef, PartitionAssignment } from "./metadata.ts";
  * brokers. A pure function of its inputs.
  */
 export function placePartitions(brokers: readonly BrokerRef[], count: number, replicationFactor = 1): PartitionAssignment[] {
-  if (brokers.length === 0) throw new Error("placement needs at least one broker");
+  // Unreachable from the routes (a broker always counts itself), but a caller that passes
+  // an empty list gets a clear, retriable refusal rather than a crash.
+  if (brokers.length === 0) throw new StreamNestError("LEADER_UNAVAILABLE", "no broker is available to hold the partitions");
   if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > brokers.length)
     throw new StreamNestError(
       "INVALID_REQUEST",

@@ -91,8 +91,9 @@ export function createTopic(
 ): Promise<"created" | "exists"> {
   // The group coordinators create it on first use, with the partition count every
   // broker derives a group's coordinator from; a client's count would break that.
+  // Rejected, not thrown: callers that chain .catch() on the promise see it too.
   if (isInternalTopic(topic))
-    throw new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is internal: the brokers create it when a consumer group first needs it`);
+    return Promise.reject(new StreamNestError("INVALID_REQUEST", `${OFFSETS_TOPIC} is internal: the brokers create it when a consumer group first needs it`));
   return addTopic(ctx, topic, partitions, replication);
 }
 

@@ -282,7 +282,16 @@ export class MetadataQuorum {
     // Brokers are recorded by their own registrations (broker-liveness.ts), not by lists.
     if (change.type === "set-brokers") return { changed: false, version: store.version };
     if (change.type === "create-topic")
-      return this.commitOne(driver, { ...change, partitions: placePartitions(this.placementBrokers(), change.partitions.length) }, id, deadline);
+      return this.commitOne(
+        driver,
+        {
+          ...change,
+          // The replication factor the receiving broker chose (or the caller asked for) stays.
+          partitions: placePartitions(this.placementBrokers(), change.partitions.length, change.replicationFactor ?? change.partitions[0]?.replicas.length ?? 1),
+        },
+        id,
+        deadline,
+      );
     return this.commitOne(driver, change, id, deadline);
   }
 

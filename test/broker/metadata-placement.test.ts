@@ -1,3 +1,4 @@
+import { StreamNestError } from "../../src/lib/errors.ts";
 import { describe, expect, test } from "bun:test";
 import { placePartitions } from "../../src/broker/metadata-placement.ts";
 
@@ -26,7 +27,15 @@ describe("placePartitions", () => {
   test("one broker leads everything; zero partitions is empty; no brokers is refused", () => {
     expect(placePartitions([broker(7)], 3).map((a) => a.leader)).toEqual([7, 7, 7]);
     expect(placePartitions([broker(1)], 0)).toEqual([]);
-    expect(() => placePartitions([], 1)).toThrow("placement needs at least one broker");
+    let refusal: unknown;
+    try {
+      placePartitions([], 1);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(StreamNestError);
+    expect((refusal as StreamNestError).code).toBe("LEADER_UNAVAILABLE");
+    expect((refusal as StreamNestError).message).toBe("no broker is available to hold the partitions");
   });
 });
 

@@ -91,8 +91,10 @@ const contextOf = (broker: Broker): CoreContext => (broker as unknown as { ctx: 
 describe("create and delete", () => {
   test("the internal offsets topic is the group coordinators' own", async () => {
     const broker = start();
-    // Thrown before a promise exists (topic-admin's createTopic is not async): caught either way.
-    expect(await failure(() => broker.createTopic("__consumer_offsets", 3))).toBe(
+    // A rejected promise, not a synchronous throw, so that .catch() chains see it.
+    const refused = broker.createTopic("__consumer_offsets", 3);
+    expect(refused).toBeInstanceOf(Promise);
+    expect(await failure(refused)).toBe(
       "INVALID_REQUEST: __consumer_offsets is internal: the brokers create it when a consumer group first needs it",
     );
     expect(broker.listTopics(true)).toEqual([]);
