@@ -82,7 +82,7 @@ describe("replicated topics in raft mode, through the proxies, read replica by r
   }, 30_000);
 
   test("without the cluster secret, or with another, 401 and no records", async () => {
-    for (const headers of [{}, { [CLUSTER_SECRET_HEADER]: "wrong" }]) {
+    for (const headers of [{}, { [CLUSTER_SECRET_HEADER]: "wrong" }] as Record<string, string>[]) {
       const answer = await copyOf(1, "topic=r&partition=0", headers);
       expect(answer.status).toBe(401);
       expect(answer.body.error).toBe("UNAUTHORIZED");
