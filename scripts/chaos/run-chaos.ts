@@ -36,13 +36,14 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
   const random = new SeededRandom(options.seed);
   const chaos = await startChaosCluster(options);
   const problems: string[] = [];
+  let workload: Workload | undefined;
   try {
     await createChaosTopic(chaos, CHAOS_TOPIC, options.partitions);
     log(`cluster of ${options.brokers} brokers up; topic ${CHAOS_TOPIC}: ${options.partitions} partitions, RF ${Math.min(3, options.brokers)}, min ISR 2`);
     const t0 = performance.now();
     const clock = (): number => Math.round(performance.now() - t0);
     const durationMs = options.durationS * 1000;
-    const workload = new Workload(chaos.brokers, random.fork(1), {
+    workload = new Workload(chaos.brokers, random.fork(1), {
       topic: CHAOS_TOPIC,
       partitions: options.partitions,
       producers: options.producers,
@@ -84,6 +85,8 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     if (report.counts.ok === 0) problems.push("no write was acknowledged during the run");
     return { options, history, report, availability, faults: nemesis.faults, acksDuringFaults, problems, runMs };
   } finally {
+    // A run cut short by an error still ends its clients before the brokers go.
+    await workload?.stop();
     await chaos.cluster.stop();
   }
 }

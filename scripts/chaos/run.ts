@@ -1,5 +1,5 @@
 import { reportText } from "./report-text.ts";
-import { parseOptions } from "./options.ts";
+import { type ChaosOptions, parseOptions } from "./options.ts";
 import { runChaos } from "./run-chaos.ts";
 
 /**
@@ -9,13 +9,16 @@ import { runChaos } from "./run-chaos.ts";
  * write, a cluster that did not heal), 0 otherwise. The seed replays the run's choices.
  */
 
-let options;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
+function optionsOrExit(): ChaosOptions {
+  try {
+    return parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
 }
+
+const options = optionsOrExit();
 const verbose = options.verbose;
 console.log(`chaos: ${options.durationS} s, ${options.brokers} brokers, faults ${options.faults.join(",") || "none"}, seed ${options.seed}`);
 const result = await runChaos(options, (line) => {
