@@ -7,8 +7,9 @@ import type { SeededRandom } from "./random.ts";
  * The faults of a chaos run (Jepsen's "nemesis"), one at a time on a seeded schedule,
  * cycling through the kinds asked for so that each is injected: kill -9 then restart,
  * SIGSTOP for longer than the session timeout then SIGCONT, and link cuts through the
- * fault proxies (one broker isolated, or one link between two brokers). Half of the
- * kills, pauses and isolations aim at the current leader of a partition. After each
+ * fault proxies (one broker isolated, or one link between two brokers). The first fault
+ * of each kind aims at the current leader of a partition (an isolation, for a cut), later
+ * ones half of the time. After each
  * heal the nemesis waits for every partition's ISR to be full again, so that the run
  * tests single faults, the guarantee of issue 12 (RF 3, min ISR 2).
  */
@@ -37,10 +38,12 @@ export async function runNemesis(chaos: ChaosCluster, random: SeededRandom, opti
   const result: NemesisResult = { faults: [], unhealed: [], longestIsrWaitMs: 0 };
   if (options.kinds.length === 0) return result;
   let next = random.int(0, options.kinds.length - 1);
+  const done = new Set<FaultKind>();
   await Bun.sleep(random.int(2_000, 4_000));
   while (options.clock() < options.lastStartAt) {
     const kind = options.kinds[next++ % options.kinds.length];
-    const fault = await inject(chaos, random, options, kind);
+    const fault = await inject(chaos, random, options, kind, !done.has(kind) || random.next() < 0.5);
+    done.add(kind);
     result.faults.push(fault);
     options.log(`  ${fault.start} ms: ${kind} of ${fault.target}, healed at ${fault.end} ms`);
     const healed = await waitForFullIsr(chaos, options.topic, ISR_WAIT_MS);
@@ -54,10 +57,10 @@ export async function runNemesis(chaos: ChaosCluster, random: SeededRandom, opti
   return result;
 }
 
-async function inject(chaos: ChaosCluster, random: SeededRandom, options: NemesisOptions, kind: FaultKind): Promise<FaultEvent> {
+async function inject(chaos: ChaosCluster, random: SeededRandom, options: NemesisOptions, kind: FaultKind, aimAtLeader: boolean): Promise<FaultEvent> {
   const { clock } = options;
   const network = chaos.cluster.network;
-  if (kind === "partition" && random.next() < 0.4) {
+  if (kind === "partition" && !aimAtLeader && random.next() < 0.6) {
     // One link only: both ends still reach the third broker (issue 11's asymmetric case).
     const [a, b] = twoOf(chaos, random);
     const start = clock();
@@ -66,7 +69,7 @@ async function inject(chaos: ChaosCluster, random: SeededRandom, options: Nemesi
     network.healLink(a, b);
     return { kind, start, end: clock(), target: `link ${a}<->${b}` };
   }
-  const { id, why } = await target(chaos, random, options.topic);
+  const { id, why } = await target(chaos, random, options.topic, aimAtLeader);
   const broker = chaos.cluster.broker(id);
   const start = clock();
   if (kind === "kill") {
@@ -90,9 +93,8 @@ async function inject(chaos: ChaosCluster, random: SeededRandom, options: Nemesi
   return { kind, start, end: clock(), target: `broker ${id}${why}` };
 }
 
-/** Half of the time the current leader of a random partition, else any broker. */
-async function target(chaos: ChaosCluster, random: SeededRandom, topic: string): Promise<{ id: number; why: string }> {
-  const aimAtLeader = random.next() < 0.5;
+/** The current leader of a random partition, or any broker. */
+async function target(chaos: ChaosCluster, random: SeededRandom, topic: string, aimAtLeader: boolean): Promise<{ id: number; why: string }> {
   const partition = random.int(0, Number.MAX_SAFE_INTEGER);
   const fallback = random.pick(upBrokers(chaos)).id;
   if (!aimAtLeader) return { id: fallback, why: "" };

@@ -25,6 +25,8 @@ export interface ChaosOptions {
   verbose: boolean;
   /** Write the whole history as JSON here (to replay the checker, or to read). */
   historyOut?: string;
+  /** Write each broker's output here (broker-<id>.log) at the end of the run. */
+  logsDir?: string;
 }
 
 export const DEFAULTS: ChaosOptions = {
@@ -41,7 +43,7 @@ export const DEFAULTS: ChaosOptions = {
 
 export const USAGE = `usage: npm run chaos -- [--duration=120] [--brokers=3] [--faults=kill,pause,partition] [--seed=N]
                       [--partitions=3] [--producers=4] [--bin=dist/streamnest] [--metadata-quorum=raft|controller]
-                      [--session-timeout-ms=3000] [--history-out=file.json] [--quiet]`;
+                      [--session-timeout-ms=3000] [--history-out=file.json] [--logs-dir=dir] [--quiet]`;
 
 export function parseOptions(argv: readonly string[], env: Record<string, string | undefined> = process.env): ChaosOptions {
   const options: ChaosOptions = { ...DEFAULTS, faults: [...DEFAULTS.faults], seed: Date.now() % 1_000_000, bin: env.STREAMNEST_BIN || undefined };
@@ -80,6 +82,9 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
         break;
       case "history-out":
         options.historyOut = value;
+        break;
+      case "logs-dir":
+        options.logsDir = value;
         break;
       case "metadata-quorum":
         if (value !== "raft" && value !== "controller") throw new Error(`--metadata-quorum is raft or controller, got ${JSON.stringify(value)}`);

@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { acknowledgedWrites, type Availability, type FaultEvent, longestQuietWindows } from "./availability.ts";
 import { type CheckReport, checkHistory } from "./checker.ts";
 import { createChaosTopic, startChaosCluster, waitForFullIsr } from "./cluster.ts";
@@ -88,5 +89,9 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     // A run cut short by an error still ends its clients before the brokers go.
     await workload?.stop();
     await chaos.cluster.stop();
+    if (options.logsDir !== undefined) {
+      mkdirSync(options.logsDir, { recursive: true });
+      for (const broker of chaos.brokers) writeFileSync(join(options.logsDir, `broker-${broker.id}.log`), broker.output);
+    }
   }
 }

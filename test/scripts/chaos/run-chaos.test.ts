@@ -36,6 +36,8 @@ describe("a 45-second chaos run: kill, pause, partition on 3 brokers", () => {
     const kinds = new Set(result.faults.map((f) => f.kind));
     expect([...kinds].sort()).toEqual(["kill", "partition", "pause"]);
     for (const fault of result.faults) expect(fault.end).toBeGreaterThan(fault.start);
+    // The first fault of each kind aims at a partition's leader.
+    for (const kind of kinds) expect(result.faults.find((f) => f.kind === kind)?.target).toContain("(leader of partition ");
     expect(result.problems).toEqual([]);
   });
 
