@@ -35,14 +35,14 @@ export const DEFAULTS: ChaosOptions = {
   faults: [...FAULT_KINDS],
   seed: 1,
   partitions: 3,
-  producers: 4,
+  producers: 8,
   metadataQuorum: "raft",
   sessionTimeoutMs: 3000,
   verbose: true,
 };
 
 export const USAGE = `usage: npm run chaos -- [--duration=120] [--brokers=3] [--faults=kill,pause,partition] [--seed=N]
-                      [--partitions=3] [--producers=4] [--bin=dist/streamnest] [--metadata-quorum=raft|controller]
+                      [--partitions=3] [--producers=8] [--bin=dist/streamnest] [--metadata-quorum=raft|controller]
                       [--session-timeout-ms=3000] [--history-out=file.json] [--logs-dir=dir] [--quiet]`;
 
 export function parseOptions(argv: readonly string[], env: Record<string, string | undefined> = process.env): ChaosOptions {
