@@ -31,6 +31,8 @@ export interface ChaosResult {
   /** Problems of the run that are not the history's: faults asked for but never injected, ISRs that never filled, replicas that never converged. */
   problems: string[];
   runMs: number;
+  /** The longest wait, after a heal, until every partition's ISR was full again. */
+  longestIsrWaitMs: number;
 }
 
 export async function runChaos(options: ChaosOptions, log: (line: string) => void = () => undefined): Promise<ChaosResult> {
@@ -84,7 +86,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     for (const kind of options.faults)
       if (!nemesis.faults.some((f) => f.kind === kind)) problems.push(`fault ${kind} was asked for but never injected (the run is too short)`);
     if (report.counts.ok === 0) problems.push("no write was acknowledged during the run");
-    return { options, history, report, availability, faults: nemesis.faults, acksDuringFaults, problems, runMs };
+    return { options, history, report, availability, faults: nemesis.faults, acksDuringFaults, problems, runMs, longestIsrWaitMs: nemesis.longestIsrWaitMs };
   } finally {
     // A run cut short by an error still ends its clients before the brokers go.
     await workload?.stop();
