@@ -28,8 +28,10 @@ export interface ChaosResult {
   faults: FaultEvent[];
   /** Acknowledged writes that completed while some fault was in force. */
   acksDuringFaults: number;
-  /** Problems of the run that are not the history's: faults asked for but never injected, ISRs that never filled, replicas that never converged. */
+  /** Problems of the run that are not the history's: faults asked for but never injected, ISRs not full at the end, replicas that never converged. */
   problems: string[];
+  /** Heals after which the ISRs were not full again within the nemesis's wait (the next fault came anyway). */
+  slowHeals: string[];
   runMs: number;
   /** The longest wait, after a heal, until every partition's ISR was full again. */
   longestIsrWaitMs: number;
@@ -64,7 +66,6 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       lastStartAt: Math.max(0, durationMs - 8_000),
       log,
     }).finally(() => healEverything(chaos));
-    problems.push(...nemesis.unhealed.map((u) => `ISRs not full again ${u}`));
     const rest = durationMs - clock();
     if (rest > 0) await Bun.sleep(rest);
     await workload.stop();
@@ -86,7 +87,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     for (const kind of options.faults)
       if (!nemesis.faults.some((f) => f.kind === kind)) problems.push(`fault ${kind} was asked for but never injected (the run is too short)`);
     if (report.counts.ok === 0) problems.push("no write was acknowledged during the run");
-    return { options, history, report, availability, faults: nemesis.faults, acksDuringFaults, problems, runMs, longestIsrWaitMs: nemesis.longestIsrWaitMs };
+    return { options, history, report, availability, faults: nemesis.faults, acksDuringFaults, problems, runMs, longestIsrWaitMs: nemesis.longestIsrWaitMs, slowHeals: nemesis.unhealed };
   } finally {
     // A run cut short by an error still ends its clients before the brokers go.
     await workload?.stop();

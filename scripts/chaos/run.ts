@@ -28,6 +28,7 @@ const byKind = new Map<string, number>();
 for (const f of result.faults) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
 console.log(`run of ${result.runMs} ms; faults injected: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ") || "none"}; acknowledged writes during faults: ${result.acksDuringFaults}; longest wait for full ISRs after a heal: ${result.longestIsrWaitMs} ms`);
 console.log(reportText(result.report, result.availability));
+for (const slow of result.slowHeals) console.log(`note: ISRs not full again 30 s ${slow}`);
 for (const problem of result.problems) console.log(`problem: ${problem}`);
 const code = !result.report.valid ? 1 : result.problems.length > 0 ? 2 : 0;
 console.log(code === 0 ? `chaos: no violation (seed ${options.seed})` : `chaos: FAILED (seed ${options.seed}; replay with --seed=${options.seed})`);
