@@ -68,14 +68,30 @@ export async function partitionsSeenBy(broker: BrokerProcess, topic: string): Pr
 /** Creates the replicated topic the run writes to and waits until every broker shows it with full ISRs. */
 export async function createChaosTopic(chaos: ChaosCluster, topic: string, partitions: number): Promise<void> {
   const body = { topic, partitions, replication_factor: Math.min(3, chaos.brokers.length), min_insync_replicas: 2 };
-  const res = await fetch(`${chaos.brokers[0].url}/create-topic`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
-  });
-  const answer = await res.text();
-  if (res.status !== 200) throw new Error(`create-topic ${JSON.stringify(body)} answered ${res.status}: ${answer}`);
+  // Sent again after a 5xx or no answer (a loaded machine can make the quorum miss its
+  // commit wait): the same topic and partition count again answers "exists".
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; ; attempt++) {
+    const broker = chaos.brokers[attempt % chaos.brokers.length];
+    let status = 0;
+    let answer = "";
+    try {
+      const res = await fetch(`${broker.url}/create-topic`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+      });
+      status = res.status;
+      answer = await res.text();
+    } catch (error) {
+      answer = String(error);
+    }
+    if (status === 200) break;
+    if ((status > 0 && status < 500) || Date.now() > deadline)
+      throw new Error(`create-topic ${JSON.stringify(body)} through broker ${broker.id} answered ${status || "nothing"}: ${answer}`);
+    await Bun.sleep(500);
+  }
   const ready = await waitForFullIsr(chaos, topic, 30_000);
   if (!ready.ok) throw new Error(`topic ${topic} never showed full ISRs on every broker: ${ready.detail}`);
 }

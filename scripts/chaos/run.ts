@@ -5,8 +5,8 @@ import { runChaos } from "./run-chaos.ts";
 /**
  * `npm run chaos -- [--duration=120] [--brokers=3] [--faults=kill,pause,partition] [--seed=N]`:
  * one chaos run (run-chaos.ts), its report printed; exit 1 on any violation of the
- * history, 2 when the run itself fell short (a fault never injected, no acknowledged
- * write, a cluster that did not heal), 0 otherwise. The seed replays the run's choices.
+ * history, 2 when the run itself fell short or broke off (no acknowledged write, a
+ * cluster that did not heal, a topic that could not be created), 0 otherwise. The seed replays the run's choices.
  */
 
 function optionsOrExit(): ChaosOptions {
@@ -23,6 +23,10 @@ const verbose = options.verbose;
 console.log(`chaos: ${options.durationS} s, ${options.brokers} brokers, faults ${options.faults.join(",") || "none"}, seed ${options.seed}`);
 const result = await runChaos(options, (line) => {
   if (verbose) console.log(line);
+}).catch((error: unknown) => {
+  // The run itself broke (no cluster, no topic): no history to judge, and no violation found.
+  console.error(`chaos: the run broke off (seed ${options.seed}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(2);
 });
 const byKind = new Map<string, number>();
 for (const f of result.faults) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
