@@ -39,13 +39,17 @@ export async function deliverToPartition<T>(
 ): Promise<T> {
   const started = Date.now();
   const waits = policy.waitsForLeader === true;
+  // Said in the 503 only when this produce did wait.
+  let waited = false;
+  const waitedMs = (): number => (waited ? Date.now() - started : 0);
   for (;;) {
     const ps = ctx.catalog.partition(ctx.catalog.topic(topic), partition);
     const from = ps.assignment;
     const before = availabilityNow(ctx, from);
     // A leader known down whose successor is on its way: no point in calling it.
     if (waits && before.kind === "electing") {
-      if (Date.now() >= deadline) throw noLeaderError(topic, partition, before, ctx.brokerRef, Date.now() - started);
+      if (Date.now() >= deadline) throw noLeaderError(topic, partition, before, ctx.brokerRef, waitedMs());
+      waited = true;
       await waitForLeaderChange(ctx, topic, partition, from, deadline);
       continue;
     }
@@ -57,8 +61,8 @@ export async function deliverToPartition<T>(
     } catch (error) {
       if (!waits || !surelyNotWritten(error)) throw error;
       const after = availabilityNow(ctx, ctx.catalog.partition(ctx.catalog.topic(topic), partition).assignment);
-      const waited = Date.now() - started;
-      if (after.kind === "offline" || Date.now() >= deadline) throw noLeaderError(topic, partition, after, ctx.brokerRef, waited, error);
+      if (after.kind === "offline" || Date.now() >= deadline) throw noLeaderError(topic, partition, after, ctx.brokerRef, waitedMs(), error);
+      waited = true;
       if (after.kind === "live") await waitUntil(ctx, () => false, Math.min(deadline, Date.now() + RETRY_MS));
       else await waitForLeaderChange(ctx, topic, partition, from, deadline);
     }
@@ -97,6 +101,7 @@ export async function deliverAnywhere<T>(
 ): Promise<T> {
   const started = Date.now();
   const waits = policy.waitsForLeader === true;
+  let waited = false;
   let partition = first;
   for (;;) {
     const state = ctx.catalog.topic(topic);
@@ -104,7 +109,8 @@ export async function deliverAnywhere<T>(
     if (partition === undefined) {
       const states: Availability[] = state.partitions.map((ps) => availabilityNow(ctx, ps.assignment));
       if (!waits || Date.now() >= deadline || states.every((s) => s.kind === "offline"))
-        throw noPartitionError(topic, states, Date.now() - started);
+        throw noPartitionError(topic, states, waited ? Date.now() - started : 0);
+      waited = true;
       const pause = Math.min(deadline, Date.now() + RETRY_MS);
       await waitUntil(ctx, () => state.partitions.some((ps, p) => !tried.has(p) && availabilityNow(ctx, ps.assignment).kind === "live"), pause);
       if (Date.now() >= pause) tried.clear();
