@@ -215,3 +215,20 @@ describe("the CLI consumer of every partition while a broker is down", () => {
     ]);
   });
 });
+
+describe("the CLI producer while a partition has no leader", () => {
+  test("a line whose partition is offline is sent again until its broker returns, then stored once", async () => {
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "typed", partitions: 3 })).status).toBe(200);
+    await cluster.broker(3).kill9();
+    const producer = new RunningCli(["producer", `--meta=${cluster.broker(1).address}`, "--topic=typed", `--key=${keyFor(2, 3)}`], "only line\n");
+    running.push(producer);
+    await eventually(() => producer.stderr.includes("retrying"), `the producer retrying; stderr: ${producer.stderr}`, 10_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}\nstdout: ${producer.stdout}\nstderr: ${producer.stderr}`);
+    });
+    expect(producer.stderr).toContain(`lines 1-1: partition 2 of topic "typed" is offline: its leader broker 3`);
+    await restart(cluster.broker(3));
+    expect(await producer.exited()).toBe(0);
+    expect(producer.stderr).toContain("sent 1 message to typed");
+    expect(await readAll(cluster.broker(1), "typed", 2)).toEqual([{ offset: 0, key: keyFor(2, 3), message: "only line" }]);
+  });
+});
