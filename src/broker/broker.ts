@@ -8,6 +8,7 @@ import type { CoreContext } from "./core-context.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
+import { isBrokerLive } from "./leader-wait.ts";
 import { LogLeases } from "./log-leases.ts";
 import { applyMetadata, removeOrphanPartitions } from "./metadata-application.ts";
 import { type BrokerRef, brokerAddress, type SchemaVersion, type TopicConfig } from "./metadata.ts";
@@ -237,6 +238,11 @@ export class Broker {
    */
   async catchUpMetadata(): Promise<void> {
     await this.ctx.proposer.catchUp?.();
+  }
+
+  /** False while this broker counts broker `id` down (fenced by the quorum, or not answering). */
+  isBrokerLive(id: number): boolean {
+    return isBrokerLive(this.ctx, id);
   }
 
   /** TOPIC_NOT_FOUND (or INVALID_TOPIC_NAME) unless the topic exists. */

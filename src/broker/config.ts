@@ -45,6 +45,8 @@ export interface BrokerConfig {
   replicaLagTimeMs: number;
   /** Elect a replica outside the ISR when none in it is alive (may lose acknowledged records). */
   uncleanLeaderElection: boolean;
+  /** Longest a produce (HTTP) waits for a partition's new leader during an election. */
+  leaderWaitMs: number;
 }
 
 /** A complete config from the few fields that have no default. */
@@ -66,6 +68,7 @@ export function brokerConfig(
     defaultReplicationFactor: REPLICATION.defaultReplicationFactor.default,
     replicaLagTimeMs: REPLICATION.replicaLagTimeMs.default,
     uncleanLeaderElection: false,
+    leaderWaitMs: REPLICATION.leaderWaitMs.default,
     ...fields,
   };
 }

@@ -100,7 +100,7 @@ export class ClusterLink {
       sessionTimeoutMs: config.sessionTimeoutMs ?? CLUSTER_QUORUM.sessionTimeoutMs.default,
       log: options.log,
     });
-    this.directory = { self: membership.self, brokers: () => this.knownBrokers() };
+    this.directory = { self: membership.self, brokers: () => this.knownBrokers(), isAlive: (id) => membership.isAlive(id) };
     this.peers = new PeerForwarder(this.node.forwarder, config.maxBodyBytes);
   }
 

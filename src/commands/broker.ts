@@ -78,6 +78,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       defaultReplicationFactor: replication.defaultReplicationFactor,
       replicaLagTimeMs: replication.replicaLagTimeMs,
       uncleanLeaderElection: replication.uncleanLeaderElection === "true",
+      leaderWaitMs: replication.leaderWaitMs,
       log: {
         fsync: core.fsync,
         segmentBytes: core.segmentBytes,

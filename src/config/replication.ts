@@ -33,6 +33,19 @@ export const REPLICATION = section({
     default: "false",
     help: "elect a replica outside the ISR when none in it is left (may lose acknowledged records)",
   },
+  leaderWaitMs: {
+    kind: "integer",
+    flag: "leader-wait-ms",
+    hint: "ms",
+    unit: "ms",
+    min: 0,
+    max: 120_000,
+    // Long enough for a dead leader to be counted down (2 s without heartbeats), its
+    // successor elected from the ISR and the change applied everywhere; short enough
+    // that a client hears of a partition that stays without a leader.
+    default: 5_000,
+    help: "longest an HTTP produce waits for a partition's new leader during an election before answering 503",
+  },
 });
 
 export const REPLICATION_LIMITS = {

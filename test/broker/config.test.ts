@@ -20,6 +20,7 @@ describe("brokerConfig", () => {
       defaultReplicationFactor: 1,
       replicaLagTimeMs: 10_000,
       uncleanLeaderElection: false,
+      leaderWaitMs: 5_000,
     });
   });
 

@@ -21,7 +21,9 @@ type PartitionAnswer = {
  * Produce: each partition's record batches (v2, any codec) are checked whole — a record
  * the topic's schema refuses fails its batch with INVALID_RECORD naming the record and
  * the reason, and nothing of the batch is written — then appended here, refused with
- * NOT_LEADER_OR_FOLLOWER when another broker leads. acks=0 gets no answer; acks=all
+ * NOT_LEADER_OR_FOLLOWER when another broker leads, or LEADER_NOT_AVAILABLE when the
+ * leader is down (or this broker is still taking up leadership): either way the client
+ * refreshes its metadata and retries, as Kafka's producer does. acks=0 gets no answer; acks=all
  * is acks=1 while every partition has one replica.
  */
 export async function handleProduce(ctx: KafkaContext, { body }: Call<"Produce">) {
