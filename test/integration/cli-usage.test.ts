@@ -22,7 +22,7 @@ describe("streamnest: the command line itself", () => {
   test("no command: the usage on stdout, one line on stderr naming the commands, exit 1", async () => {
     for (const [args, commands] of [
       [[], "streamnest takes one of broker, producer, consumer, topics, health"],
-      [["topics"], "streamnest topics takes one of list, create, describe, delete"],
+      [["topics"], "streamnest topics takes one of list, create, describe, alter, delete"],
     ] as const) {
       const { exitCode, stdout, stderr } = await runCli([...args]);
       expect(stdout).toContain("USAGE ");

@@ -83,14 +83,14 @@ describe("commandLineProblem", () => {
       'unknown command "prodcuer" for streamnest (did you mean producer?); the commands are broker, producer, consumer, topics',
     );
     expect(await problem("topics", "creat", "x")).toBe(
-      'unknown command "creat" for streamnest topics (did you mean create?); the commands are list, create, describe, delete',
+      'unknown command "creat" for streamnest topics (did you mean create?); the commands are list, create, describe, alter, delete',
     );
     const none = await commandLineProblem(root, []);
     expect(none?.message).toBe("no command given: streamnest takes one of broker, producer, consumer, topics");
     expect(none?.usage?.cmd).toBe(root);
     const noTopicsCommand = await commandLineProblem(root, ["topics"]);
     expect(noTopicsCommand?.message).toBe(
-      "no command given: streamnest topics takes one of list, create, describe, delete",
+      "no command given: streamnest topics takes one of list, create, describe, alter, delete",
     );
     expect(noTopicsCommand?.usage?.cmd).toBe(topics);
     expect(noTopicsCommand?.usage?.path).toEqual(["streamnest", "topics"]);
