@@ -18,7 +18,7 @@ const MAX_FOLDER_NAME = 255;
 
 /** Replication asked of a new topic; each defaults as Kafka's broker settings do. */
 export interface TopicReplication {
-  /** Default: --default-replication-factor, capped at the broker count. */
+  /** Default: --default-replication-factor (3), capped at the live (registered, unfenced) brokers. */
   replicationFactor?: number;
   /** Default: 2, or 1 when the factor is 1 (Kafka's min.insync.replicas). */
   minInsyncReplicas?: number;
@@ -60,7 +60,7 @@ export async function addTopic(
         "INVALID_TOPIC_NAME",
         `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
       );
-  const brokers = ctx.directory.brokers();
+  const brokers = liveBrokers(ctx);
   const factor = replication.replicationFactor ?? Math.min(ctx.config.defaultReplicationFactor, brokers.length);
   const minIsr = replication.minInsyncReplicas ?? (factor === 1 ? 1 : 2);
   if (!Number.isInteger(minIsr) || minIsr < 1 || minIsr > factor)
@@ -80,6 +80,18 @@ export async function addTopic(
     ...(factor > 1 ? { replicationFactor: factor, minInsyncReplicas: minIsr } : {}),
   });
   return changed ? "created" : "exists";
+}
+
+/**
+ * The brokers a new topic's replicas may go to: every known one but those the metadata
+ * quorum fenced (down past its session timeout), as the quorum leader places them
+ * (metadata-quorum.ts). Were all fenced, this broker's own view is stale: all count.
+ */
+function liveBrokers(ctx: CoreContext): BrokerRef[] {
+  const fenced = new Set(ctx.metadata.current.brokers.filter((b) => b.fenced === true).map((b) => b.id));
+  const known = ctx.directory.brokers();
+  const live = known.filter((b) => !fenced.has(b.id));
+  return live.length > 0 ? live : known;
 }
 
 /** A client's create: the internal topic is the group coordinators' to create. */
