@@ -149,7 +149,13 @@ export function localPartitionRanges(ctx: CoreContext, topic: string): Partition
   const out: PartitionRange[] = [];
   for (const p of describeTopic(ctx, topic).partitions)
     if (p.leader === ctx.directory.self.id && p.startOffset !== undefined && p.endOffset !== undefined)
-      out.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes ?? 0 });
+      out.push({
+        partition: p.partition,
+        startOffset: p.startOffset,
+        endOffset: p.endOffset,
+        sizeBytes: p.sizeBytes ?? 0,
+        ...(p.highWatermark !== undefined ? { highWatermark: p.highWatermark } : {}),
+      });
   return out;
 }
 
@@ -205,7 +211,9 @@ export async function describeTopicAcrossCluster(ctx: CoreContext, topic: string
     ...local,
     partitions: local.partitions.map((p) => {
       const r = p.endOffset === undefined ? remote.get(p.partition) : undefined;
-      return r ? { ...p, startOffset: r.startOffset, endOffset: r.endOffset, sizeBytes: r.sizeBytes } : p;
+      if (!r) return p;
+      const described = { ...p, startOffset: r.startOffset, endOffset: r.endOffset, sizeBytes: r.sizeBytes };
+      return r.highWatermark !== undefined && p.isr !== undefined ? { ...described, highWatermark: r.highWatermark } : described;
     }),
   };
 }

@@ -234,7 +234,9 @@ export class PeerForwarder implements PeerTransport {
     if (!answer || !Array.isArray(answer.partitions)) throw malformed("offsets");
     return answer.partitions.map((p) => {
       if (![p.partition, p.startOffset, p.endOffset, p.sizeBytes].every((n) => Number.isSafeInteger(n))) throw malformed("offsets");
-      return { partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes };
+      const range: PartitionRange = { partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes };
+      if (Number.isSafeInteger(p.highWatermark)) range.highWatermark = p.highWatermark;
+      return range;
     });
   }
 
