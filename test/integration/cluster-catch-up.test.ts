@@ -2,7 +2,11 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { allAlive, type ClusterAnswer, eventually, get, type MetadataAnswer, post } from "../helpers/cluster-http.ts";
 
-/** A broker that missed metadata changes while down learns them on its own when it is back. */
+/**
+ * A broker that missed metadata changes while down learns them on its own when it is back.
+ * The topics keep one copy (replication_factor 1): what is compared is the metadata each
+ * broker learned, which ISR changes of replicated partitions would move meanwhile.
+ */
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -22,7 +26,7 @@ describe("catching up on metadata", () => {
     await allAlive(cluster);
     const three = cluster.broker(3);
     await three.stop();
-    expect(await post(cluster.broker(2), "/create-topic", { topic: "while-down", partitions: 3 })).toEqual({
+    expect(await post(cluster.broker(2), "/create-topic", { topic: "while-down", partitions: 3, replication_factor: 1 })).toEqual({
       status: 200,
       body: { status: "created" },
     });
@@ -52,7 +56,7 @@ describe("catching up on metadata", () => {
     await allAlive(cluster);
     const one = cluster.broker(1);
     await one.stop();
-    expect(await post(cluster.broker(3), "/create-topic", { topic: "no-controller", partitions: 2 })).toEqual({
+    expect(await post(cluster.broker(3), "/create-topic", { topic: "no-controller", partitions: 2, replication_factor: 1 })).toEqual({
       status: 200,
       body: { status: "created" },
     });
@@ -72,7 +76,7 @@ describe("catching up on metadata", () => {
       return views.every((v) => v.body.controller === 1);
     }, "broker 1 controls again");
     // Numbering goes on from the newest version; nothing is reused.
-    expect(await post(cluster.broker(2), "/create-topic", { topic: "after", partitions: 1 })).toEqual({
+    expect(await post(cluster.broker(2), "/create-topic", { topic: "after", partitions: 1, replication_factor: 1 })).toEqual({
       status: 200,
       body: { status: "created" },
     });

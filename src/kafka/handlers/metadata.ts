@@ -11,8 +11,8 @@ export const CLUSTER_ID = "streamnest";
 
 /**
  * Metadata: the brokers with a Kafka listener, the controller, and each asked topic's
- * partitions with leader, leader epoch, replicas and ISR (the single replica until
- * replication exists). A topic named but missing is created when auto-creation is on
+ * partitions with leader, leader epoch, replicas and ISR (a single-copy partition's
+ * one replica is its ISR). A topic named but missing is created when auto-creation is on
  * and the client allows it (v4+); v0 asking for no topics means every topic.
  */
 export async function handleMetadata(ctx: KafkaContext, { body, version }: Call<"Metadata">) {
@@ -41,7 +41,7 @@ export async function handleMetadata(ctx: KafkaContext, { body, version }: Call<
             leaderId: p.leader,
             leaderEpoch: p.leaderEpoch,
             replicaNodes: p.replicas,
-            isrNodes: p.replicas,
+            isrNodes: p.isr ?? p.replicas,
             offlineReplicas: [],
           })),
         };
