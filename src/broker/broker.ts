@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { BrokerMetrics } from "../metrics/metrics.ts";
 import { SchemaRegistry } from "../schema/registry.ts";
-import type { PartitionLog } from "../storage/partition-log.ts";
+import type { OffsetsLog } from "../groups/offset-store.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { CoreContext } from "./core-context.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
@@ -10,6 +10,7 @@ import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
 import { isBrokerLive } from "./leader-wait.ts";
 import { LogLeases } from "./log-leases.ts";
+import { assertLeadershipTakenUp, coordinatorOffsetsLog } from "./offsets-log.ts";
 import { applyMetadata, removeOrphanPartitions } from "./metadata-application.ts";
 import { type BrokerRef, brokerAddress, type SchemaVersion, type TopicConfig } from "./metadata.ts";
 import { LocalMetadataProposer, type MetadataProposer } from "./metadata-proposer.ts";
@@ -311,12 +312,15 @@ export class Broker {
   }
 
   /** The log of a partition led here (the group coordinator's `__consumer_offsets`), kept open for good. */
-  private leaderLog(topic: string, partition: number): PartitionLog {
+  private leaderLog(topic: string, partition: number): OffsetsLog {
     const { catalog } = this.ctx;
-    const ps = catalog.partition(catalog.topic(topic), partition);
+    const state = catalog.topic(topic);
+    const ps = catalog.partition(state, partition);
     if (ps.assignment.leader !== this.self.id)
       throw new StreamNestError("NOT_COORDINATOR", `partition ${partition} of "${topic}" is led by broker ${ps.assignment.leader}`);
-    return this.logs.keep(ps);
+    const log = this.logs.keep(ps);
+    assertLeadershipTakenUp(ps, log);
+    return coordinatorOffsetsLog(this.ctx, state, ps, log);
   }
 
   private *partitionStats(): Iterable<{ topic: string; partition: number; endOffset: number; sizeBytes: number }> {

@@ -37,7 +37,15 @@ export const post = <T = unknown>(broker: BrokerProcess | string, path: string, 
   call<T>(broker, "POST", path, body, headers);
 
 export interface MetadataAnswer {
-  topic_partitions: Record<string, { partitions: Array<{ partition: number; broker: string; leader: number }> }>;
+  topic_partitions: Record<
+    string,
+    {
+      /** Replicated topics only (factor above 1), as are the partitions' replicas, isr and leader_epoch. */
+      replication_factor?: number;
+      min_insync_replicas?: number;
+      partitions: Array<{ partition: number; broker: string; leader: number; replicas?: number[]; isr?: number[]; leader_epoch?: number }>;
+    }
+  >;
   brokers: Array<{ id: number; address: string }>;
   version: number;
 }

@@ -93,13 +93,14 @@ describe("the /internal/ routes", () => {
     const size0 = described.body.partitions[0].size_bytes;
     expect(size0).toBeGreaterThan(0);
     const offsets = (b: number, topic: string) => get(cluster.broker(b), `/internal/partitions/offsets?topic=${topic}`, { [SECRET_HEADER]: secret });
+    // "guarded" is replicated (the default factor): each range carries its leader's high watermark.
     expect(await offsets(1, "guarded")).toEqual({
       status: 200,
-      body: { topic: "guarded", partitions: [{ partition: 0, startOffset: 0, endOffset: 1, sizeBytes: size0 }] },
+      body: { topic: "guarded", partitions: [{ partition: 0, startOffset: 0, endOffset: 1, sizeBytes: size0, highWatermark: 1 }] },
     });
     expect(await offsets(2, "guarded")).toEqual({
       status: 200,
-      body: { topic: "guarded", partitions: [{ partition: 1, startOffset: 0, endOffset: 0, sizeBytes: 0 }] },
+      body: { topic: "guarded", partitions: [{ partition: 1, startOffset: 0, endOffset: 0, sizeBytes: 0, highWatermark: 0 }] },
     });
     const missing = await offsets(1, "no-such-topic");
     expect([missing.status, (missing.body as { error: string }).error]).toEqual([404, "TOPIC_NOT_FOUND"]);

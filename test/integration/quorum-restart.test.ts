@@ -24,9 +24,14 @@ const state = async (id: number) => {
   return { metadata, schemas, version };
 };
 
+// Single-copy topics: what must come back is the metadata as it was, and the ISR changes and
+// elections that a whole cluster restarting sets off in replicated partitions would move it.
+const createSingle = (via: number, topic: string, partitions = 1) =>
+  post<{ status?: string }>(cluster.broker(via), "/create-topic", { topic, partitions, replication_factor: 1 });
+
 test("every voter killed -9 and restarted: the same metadata comes back", async () => {
-  for (let i = 0; i < 10; i++) expect((await cluster.create((i % 3) + 1, `keep-${i}`, 2)).body.status).toBe("created");
-  expect((await cluster.create(1, "with-schema")).body.status).toBe("created");
+  for (let i = 0; i < 10; i++) expect((await createSingle((i % 3) + 1, `keep-${i}`, 2)).body.status).toBe("created");
+  expect((await createSingle(1, "with-schema")).body.status).toBe("created");
   const registered = await post(cluster.broker(2), "/register-schema", { topic: "with-schema", schema: { type: "object" } });
   expect(registered.status).toBe(200);
   expect((await call(cluster.broker(3), "DELETE", "/topics/keep-3")).status).toBe(200);

@@ -63,6 +63,9 @@ interface FollowerLag {
 
 const key = (topic: string, partition: number): string => `${partition}:${topic}`;
 
+/** Follower logs opened per event-loop turn after a metadata change (see deferOpen). */
+const FOLLOWER_OPENS_PER_TURN = 4;
+
 export class ReplicaManager {
   private readonly hosted = new Map<string, Hosted>();
   private readonly now: () => number;
@@ -71,6 +74,10 @@ export class ReplicaManager {
   private lastPreferredCheck = 0;
   private stopped = false;
   private startedAt = 0;
+  /** Follower replicas whose logs open in a later turn (deferOpen), and those opening in this one. */
+  private readonly openLater = new Set<string>();
+  private readonly openNow = new Set<string>();
+  private openTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly host: ReplicaHost,
@@ -93,6 +100,8 @@ export class ReplicaManager {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
+    if (this.openTimer) clearTimeout(this.openTimer);
+    this.openLater.clear();
     for (const h of this.hosted.values()) this.release(h);
     this.hosted.clear();
   }
@@ -119,6 +128,13 @@ export class ReplicaManager {
           h = undefined;
         }
         if (!h) {
+          // A follower's log opens a turn later, a few per turn: opening is synchronous
+          // disk work, and a new topic's metadata change must be applied (and answered)
+          // without waiting for every follower replica's folder, index and checkpoints.
+          if (p.leader !== self && !this.openNow.has(k)) {
+            this.deferOpen(k);
+            continue;
+          }
           const log = this.host.replicaLog(topic.name, topic.id, p.partition);
           if (!log) continue;
           h = { topic: topic.name, topicId: topic.id, partition: p.partition, registration, log };
@@ -133,6 +149,23 @@ export class ReplicaManager {
         this.release(h);
         this.hosted.delete(k);
       }
+  }
+
+  private deferOpen(k: string): void {
+    this.openLater.add(k);
+    this.openTimer ??= setTimeout(() => {
+      this.openTimer = undefined;
+      const batch = [...this.openLater].slice(0, FOLLOWER_OPENS_PER_TURN);
+      this.openLater.clear();
+      for (const next of batch) this.openNow.add(next);
+      // Opens this batch; the metadata's other new follower replicas are deferred again
+      // (those of a topic deleted meanwhile are not).
+      try {
+        this.reconcile();
+      } finally {
+        this.openNow.clear();
+      }
+    }, 0);
   }
 
   private apply(h: Hosted, registration: PartitionRegistration): void {

@@ -11,8 +11,9 @@ export const CLUSTER_ID = "streamnest";
 
 /**
  * Metadata: the brokers with a Kafka listener, the controller, and each asked topic's
- * partitions with leader, leader epoch, replicas and ISR; a partition whose leader is
- * down has none (-1, LEADER_NOT_AVAILABLE) and its dead replicas are offline. A topic named but missing is created when auto-creation is on
+ * partitions with leader, leader epoch, replicas and ISR (a single-copy partition's
+ * one replica is its ISR); a partition whose leader is down has none (-1,
+ * LEADER_NOT_AVAILABLE) and its dead replicas are offline. A topic named but missing is created when auto-creation is on
  * and the client allows it (v4+); v0 asking for no topics means every topic.
  */
 export async function handleMetadata(ctx: KafkaContext, { body, version }: Call<"Metadata">) {
