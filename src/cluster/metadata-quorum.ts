@@ -29,14 +29,15 @@ import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
 import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
-import { readVoters, writeVoters } from "./quorum-voters.ts";
-import { formVoters, seedLogFromLegacyMetadata } from "./quorum-formation.ts";
+import { readVoters, voterRecord, writeVoters } from "./quorum-voters.ts";
+import { formVoters, seedLogFromLegacyMetadata, type VotersAnswer, votersLines } from "./quorum-formation.ts";
+import { QuorumStateFile } from "./quorum/quorum-state-file.ts";
 import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
 
 export type { QuorumStatusView };
 import { decodeQuorumMessages, encodeQuorumMessages } from "./quorum-wire.ts";
 import type { QuorumMessage } from "./quorum/messages.ts";
-import type { NodeId } from "./quorum/types.ts";
+import type { NodeId, VoterKey } from "./quorum/types.ts";
 
 /** Issue 11: without a majority a write fails within 5 s, never hangs. */
 export const WRITE_TIMEOUT_MS = 4_500;
@@ -66,7 +67,8 @@ export interface MetadataQuorumOptions {
 export class MetadataQuorum {
   private store: MetadataStore | undefined;
   private driver: QuorumDriver | undefined;
-  private voters: NodeId[] | null;
+  private voters: VoterKey[] | null;
+  private readonly directoryId: string;
   private forming: Promise<void> | undefined;
   private stopped = false;
   private readonly metaDir: string;
@@ -78,6 +80,8 @@ export class MetadataQuorum {
   constructor(private readonly options: MetadataQuorumOptions) {
     this.metaDir = join(options.dataDir, "meta");
     this.voters = readVoters(this.metaDir);
+    // KIP-853: this data dir's id, created (flushed, renamed) once, before formation asks for it.
+    this.directoryId = QuorumStateFile.open(this.metaDir, randomUUID).file.directoryId;
     this.liveness = new BrokerLiveness({
       self: { id: options.id, address: options.address, incarnation: this.incarnation },
       sessionTimeoutMs: options.sessionTimeoutMs,
@@ -145,15 +149,20 @@ export class MetadataQuorum {
   }
 
   private async form(): Promise<void> {
-    this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, () => this.stopped);
+    const self = { id: this.options.id, directoryId: this.directoryId };
+    this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, self, () => this.stopped);
     if (this.stopped || !this.voters) return;
     writeVoters(this.metaDir, this.voters);
-    this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
+    for (const line of votersLines(this.voters, self)) this.options.log?.(line);
     const logDir = join(this.metaDir, METADATA_LOG_DIR);
     await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
     this.driver = new QuorumDriver({
       nodeId: this.options.id,
-      voters: this.voters.map((id) => ({ id, directoryId: null })),
+      voters: this.voters,
+      persistVoters: (voters) => {
+        writeVoters(this.metaDir, voters);
+        this.voters = [...voters];
+      },
       dir: this.metaDir,
       logDir,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
@@ -207,8 +216,9 @@ export class MetadataQuorum {
   }
 
   /** GET /internal/quorum/voters. */
-  votersAnswer(): { voters: NodeId[] | null } {
-    return { voters: this.voters };
+  votersAnswer(): VotersAnswer {
+    const record = this.voters ? voterRecord(this.voters) : { voters: null, directoryIds: {} };
+    return { ...record, id: this.options.id, directoryId: this.directoryId };
   }
 
   /** POST /internal/quorum/propose: a change for this broker to commit as the leader. */
@@ -366,7 +376,7 @@ export class MetadataQuorum {
   }
 
   private noQuorum(problem: string): StreamNestError {
-    const voters = this.voters ?? [];
+    const voters = (this.voters ?? []).map((v) => v.id);
     const needed = Math.floor(voters.length / 2) + 1;
     return new StreamNestError(
       "NOT_CONTROLLER",

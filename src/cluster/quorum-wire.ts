@@ -87,7 +87,13 @@ function decodeMessage(value: unknown, index: number): QuorumMessage {
       };
     }
     case "fetch-snapshot-request":
-      return { ...base, type, snapshotId: snapshotId(m.snapshotId), position: int(m.position, "position") };
+      return {
+        ...base,
+        type,
+        replicaDirectoryId: str(m.replicaDirectoryId, "replicaDirectoryId"),
+        snapshotId: snapshotId(m.snapshotId),
+        position: int(m.position, "position"),
+      };
     case "fetch-snapshot-response":
       return {
         ...base,

@@ -23,7 +23,7 @@ const all: QuorumMessage[] = [
     divergingEpoch: { epoch: 2, endOffset: 3 },
     snapshotId: null,
   },
-  { type: "fetch-snapshot-request", from: 2, to: 1, correlationId: 11, epoch: 3, snapshotId: { endOffset: 4, epoch: 2 }, position: 0 },
+  { type: "fetch-snapshot-request", from: 2, to: 1, correlationId: 11, epoch: 3, replicaDirectoryId: "d2", snapshotId: { endOffset: 4, epoch: 2 }, position: 0 },
   {
     type: "fetch-snapshot-response",
     from: 1,

@@ -9,8 +9,8 @@ import { LeaderState } from "./leader-state.ts";
 import type { QuorumLog } from "./log.ts";
 import type { QuorumMessage } from "./messages.ts";
 import type { Random } from "./prng.ts";
-import type { ElectionState, NodeId, QuorumConfig, Role, SnapshotId } from "./types.ts";
-import { isVoter, majorityOf } from "./vote-rules.ts";
+import type { ElectionState, NodeId, QuorumConfig, Role, SnapshotId, VoterKey } from "./types.ts";
+import { adoptDirectoryId, isVoter, majorityOf } from "./vote-rules.ts";
 
 /** Distributes Omit over a union, so that each message type keeps its own fields. */
 export type Unsent<M> = M extends QuorumMessage ? Omit<M, "from" | "correlationId"> : never;
@@ -20,6 +20,9 @@ export class CoreBase {
   protected role: Role = "unattached";
   protected readonly isVoter: boolean;
   protected readonly voterIds: readonly NodeId[];
+  /** The static voters with the directory ids known so far (see adoptDirectoryId). */
+  protected voters: readonly VoterKey[];
+  protected pendingVoters: readonly VoterKey[] | null = null;
   protected highWatermark: number;
   /** Entries below this offset have been handed to the driver to apply. */
   protected appliedOffset: number;
@@ -51,7 +54,10 @@ export class CoreBase {
     this.state = state;
     this.durableEpoch = state.epoch;
     this.nextCorrelationId = 1 + random.int(0x3fff_ffff);
-    this.isVoter = isVoter(config.voters, config.nodeId, config.directoryId);
+    this.voters = config.voters;
+    // A voter recorded without a directory id is this disk, if it is this node.
+    this.adopt(config.nodeId, config.directoryId);
+    this.isVoter = isVoter(this.voters, config.nodeId, config.directoryId);
     this.voterIds = config.voters.map((v) => v.id);
     const snapshot = log.latestSnapshot();
     // Only committed state is ever snapshotted, so the high watermark starts there; the
@@ -81,6 +87,21 @@ export class CoreBase {
 
   protected reply(to: { from: NodeId; correlationId: number }, message: Unsent<QuorumMessage>): void {
     this.outbox.push({ ...message, to: to.from, from: this.config.nodeId, correlationId: to.correlationId } as QuorumMessage);
+  }
+
+  /** Records the directory id of a voter known without one (the rule and why it is
+   * safe: vote-rules.ts, adoptDirectoryId). */
+  protected adopt(id: NodeId, directoryId: string): void {
+    const next = adoptDirectoryId(this.voters, id, directoryId);
+    if (!next) return;
+    this.voters = next;
+    this.pendingVoters = next;
+  }
+
+  /** Whether a message from (id, directoryId) speaks for a voter: true for observers'
+   * ids too (they count as themselves); false only for a voter's id from another disk. */
+  protected sameDisk(id: NodeId, directoryId: string): boolean {
+    return !this.voterIds.includes(id) || isVoter(this.voters, id, directoryId);
   }
 
   protected persist(next: ElectionState): void {
@@ -172,7 +193,7 @@ export class CoreBase {
 
   protected requestVotes(preVote: boolean, now: number): void {
     const epoch = preVote ? this.state.epoch + 1 : this.state.epoch;
-    for (const voter of this.config.voters) {
+    for (const voter of this.voters) {
       if (voter.id === this.config.nodeId || this.grants.has(voter.id)) continue;
       const id = this.send({
         type: "vote-request",

@@ -52,11 +52,12 @@ export class ElectionMachine extends ReplicationMachine {
     const logOk =
       this.config.testOnlyUnsafe?.skipVoteLogCheck === true ||
       candidateLogIsUpToDate(request, { lastEpoch: this.log.lastEpoch(), endOffset: this.log.endOffset() });
+    this.adopt(request.from, request.candidateDirectoryId);
     // Only a voter votes, only for a voter, and only as the disk the candidate asked
     // (KIP-853: a wiped voter has a new directory id and has forgotten its votes).
     const eligible =
       this.isVoter &&
-      isVoter(this.config.voters, request.from, request.candidateDirectoryId) &&
+      isVoter(this.voters, request.from, request.candidateDirectoryId) &&
       (request.voterDirectoryId === null || request.voterDirectoryId === this.config.directoryId);
     const answer = (granted: boolean) =>
       this.reply(request, {

@@ -91,6 +91,7 @@ export class QuorumCore extends ElectionMachine {
   hasReady(): boolean {
     return (
       this.pendingState !== null ||
+      this.pendingVoters !== null ||
       this.needFlush ||
       this.outbox.length > 0 ||
       this.pendingSnapshot !== null ||
@@ -105,6 +106,7 @@ export class QuorumCore extends ElectionMachine {
     if (from < this.highWatermark) committed = this.log.read(from, this.highWatermark - from);
     const ready: Ready = {
       persistState: this.pendingState,
+      persistVoters: this.pendingVoters,
       flushLog: this.needFlush,
       messages: this.outbox,
       applySnapshot: this.pendingSnapshot,
@@ -113,6 +115,7 @@ export class QuorumCore extends ElectionMachine {
       epoch: this.state.epoch,
     };
     this.pendingState = null;
+    this.pendingVoters = null;
     this.needFlush = false;
     this.outbox = [];
     this.pendingSnapshot = null;
@@ -162,6 +165,8 @@ export class QuorumCore extends ElectionMachine {
       highWatermark: this.highWatermark,
       logStartOffset: this.log.startOffset(),
       logEndOffset: this.log.endOffset(),
+      directoryId: this.config.directoryId,
+      voters: this.voters,
       replicas: this.leader?.replicas() ?? [],
     };
   }

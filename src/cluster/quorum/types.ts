@@ -99,6 +99,20 @@ export interface QuorumStatus {
   readonly highWatermark: number;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
-  /** On the leader: each replica's last fetch offset and when it fetched. */
-  readonly replicas: ReadonlyArray<{ id: NodeId; endOffset: number; lastFetchMs: number; voter: boolean }>;
+  /** This node's data directory id. */
+  readonly directoryId: string;
+  /** The voters as this node records them (directory ids adopted so far included). */
+  readonly voters: readonly VoterKey[];
+  /** On the leader: each replica's last fetch offset and when it fetched. `voter` is
+   * whether the replica counts as a voter: a voter's id fetching from another disk
+   * (wiped) shows with voter false and its own directory id. */
+  readonly replicas: readonly ReplicaView[];
+}
+
+export interface ReplicaView {
+  readonly id: NodeId;
+  readonly endOffset: number;
+  readonly lastFetchMs: number;
+  readonly voter: boolean;
+  readonly directoryId: string | null;
 }

@@ -54,7 +54,7 @@ describe("QuorumCore: the driver contract", () => {
     core.step({ type: "fetch-request", from: 2, to: 1, correlationId: 9, epoch: 1, replicaDirectoryId: "d2", fetchOffset: 2, lastFetchedEpoch: 1 }, ++now);
     expect(core.committedOffset).toBe(1);
     expect(core.ready().flushLog).toBe(true);
-    core.advance({ persistState: null, flushLog: true, messages: [], applySnapshot: null, committed: [], logEndOffset: 2, epoch: 1 }, now);
+    core.advance({ persistState: null, persistVoters: null, flushLog: true, messages: [], applySnapshot: null, committed: [], logEndOffset: 2, epoch: 1 }, now);
     expect(core.committedOffset).toBe(2);
     expect(core.ready().committed.map((e) => e.offset)).toEqual([1]);
   });
