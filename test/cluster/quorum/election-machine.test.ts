@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { VoteRequest } from "../../../src/cluster/quorum/messages.ts";
-import { drain, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
+import { drain, LEGACY_VOTERS, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
 
 const voteRequest = (from: number, to: number, over: Partial<VoteRequest> = {}): VoteRequest => ({
   type: "vote-request", from, to, correlationId: 1, epoch: 1, candidateDirectoryId: `d${from}`, voterDirectoryId: `d${to}`,
@@ -46,6 +46,36 @@ describe("votes (Raft §5.2, §5.4.1; KIP-595)", () => {
     const ready = drain(core, 1);
     expect(ready.persistState).toBeNull();
     expect(ofType(ready.messages, "vote-response").map((m) => [m.granted, m.epoch])).toEqual([[false, 4], [false, 4], [false, 4], [false, 4]]);
+  });
+
+  test("voters recorded without directory ids: its own is adopted at start, a candidate's from its first Vote or PreVote, each persisted before the answer leaves", () => {
+    const { core } = makeCore(3, { voters: LEGACY_VOTERS });
+    let ready = drain(core, 0);
+    expect(ready.persistVoters).toEqual([{ id: 1, directoryId: null }, { id: 2, directoryId: null }, { id: 3, directoryId: "d3" }]);
+    core.step(voteRequest(2, 3, { preVote: true, voterDirectoryId: null }), 1);
+    ready = drain(core, 1);
+    expect(ready.persistVoters?.map((v) => v.directoryId)).toEqual([null, "d2", "d3"]);
+    expect(ofType(ready.messages, "vote-response").map((m) => [m.preVote, m.granted])).toEqual([[true, true]]);
+    core.step(voteRequest(1, 3, { voterDirectoryId: null }), 2);
+    ready = drain(core, 2);
+    expect(ready.persistVoters?.map((v) => v.directoryId)).toEqual(["d1", "d2", "d3"]);
+    expect(ofType(ready.messages, "vote-response").map((m) => m.granted)).toEqual([true]);
+    expect(core.status().voters).toEqual([1, 2, 3].map((id) => ({ id, directoryId: `d${id}` })));
+    // Adopted ids are never replaced: voter 2's id from another disk (wiped) gets no vote.
+    core.step(voteRequest(2, 3, { epoch: 2, candidateDirectoryId: "d2-wiped", voterDirectoryId: null }), 3);
+    ready = drain(core, 3);
+    expect([ready.persistVoters, ready.persistState]).toEqual([null, null]);
+    expect(ofType(ready.messages, "vote-response").map((m) => m.granted)).toEqual([false]);
+  });
+
+  test("a voter whose own recorded directory id is another disk's is wiped: it neither stands nor votes", () => {
+    const { core } = makeCore(3, { config: { directoryId: "d3-new" } });
+    expect([core.status().isVoter, core.status().directoryId]).toEqual([false, "d3-new"]);
+    core.tick(10_000);
+    expect(core.currentRole).toBe("unattached");
+    expect(ofType(core.ready().messages, "vote-request")).toEqual([]);
+    core.step(voteRequest(1, 3, { voterDirectoryId: null }), 10_001);
+    expect(ofType(core.ready().messages, "vote-response").map((m) => m.granted)).toEqual([false]);
   });
 
   test("an observer neither stands nor votes", () => {
