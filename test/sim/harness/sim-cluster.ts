@@ -126,7 +126,10 @@ export class SimCluster {
     const core = node.core;
     if (!core) return;
     if (ready.persistState) node.disk.persistState(ready.persistState);
-    if (ready.persistVoters) node.recordedVoters = ready.persistVoters;
+    if (ready.persistVoters) {
+      node.recordedVoters = ready.persistVoters;
+      this.coverage.adoptions++;
+    }
     if (ready.flushLog) node.disk.log.flush();
     if (!this.options.unsafe?.sendBeforePersist) this.sendAll(node, ready.messages);
     if (ready.applySnapshot) {
@@ -264,6 +267,7 @@ export class SimCluster {
     this.crash(id);
     node.disk = this.newDisk(id);
     node.directoryId = `dir-${id}-wiped-${node.incarnation}`;
+    this.coverage.wipes++;
     node.recordedVoters = this.node(from ?? this.nodes.find((n) => n.id !== id)!.id).recordedVoters;
     this.trace(() => `node ${id} loses its disk`);
   }
