@@ -80,7 +80,8 @@ function decodeMessage(value: unknown, index: number): QuorumMessage {
         type,
         error: fetchError(m.error) as FetchError,
         leaderId: intOrNull(m.leaderId, "leaderId"),
-        highWatermark: int(m.highWatermark, "highWatermark"),
+        // -1 in refusals (NOT_LEADER, a fenced epoch): unknown, as Kafka's Fetch says it.
+        highWatermark: m.highWatermark === -1 ? -1 : int(m.highWatermark, "highWatermark"),
         entries: m.entries.map(entry),
         divergingEpoch: diverging === null ? null : { epoch: int(diverging.epoch, "divergingEpoch.epoch"), endOffset: int(diverging.endOffset, "divergingEpoch.endOffset") },
         snapshotId: m.snapshotId === null ? null : snapshotId(m.snapshotId),

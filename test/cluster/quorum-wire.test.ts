@@ -44,6 +44,15 @@ describe("quorum wire", () => {
     expect(decodeQuorumMessages(JSON.parse(encodeQuorumMessages(all)))).toEqual(all);
   });
 
+  test("a refused fetch's unknown high watermark (-1) crosses the wire; other negative numbers do not", () => {
+    const refusal = {
+      type: "fetch-response", from: 2, to: 4, correlationId: 3, error: "NOT_LEADER", epoch: 1, leaderId: 3,
+      highWatermark: -1, entries: [], divergingEpoch: null, snapshotId: null,
+    } as const;
+    expect(decodeQuorumMessages(JSON.parse(encodeQuorumMessages([refusal])))).toEqual([refusal]);
+    expect(() => decodeQuorumMessages({ messages: [{ ...refusal, highWatermark: -2 }] })).toThrow("highWatermark must be an integer ≥ 0");
+  });
+
   test("a malformed message is refused with INVALID_REQUEST naming the field", () => {
     const bad = (body: unknown) => {
       try {
