@@ -30,7 +30,7 @@ import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
 import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
 import { readVoters, voterRecord, writeVoters } from "./quorum-voters.ts";
-import { formVoters, seedLogFromLegacyMetadata, type VotersAnswer, votersLines } from "./quorum-formation.ts";
+import { formVoters, learnVoterDirectoryIds, seedLogFromLegacyMetadata, type VotersAnswer, votersLines } from "./quorum-formation.ts";
 import { QuorumStateFile } from "./quorum/quorum-state-file.ts";
 import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
 
@@ -172,6 +172,8 @@ export class MetadataQuorum {
     });
     this.driver.start();
     this.liveness.start();
+    const driver = this.driver;
+    void learnVoterDirectoryIds(this.options.membership, this.options.client, () => driver.status().voters, (id, dir) => driver.learnDirectoryId(id, dir), () => this.stopped);
   }
 
   /**

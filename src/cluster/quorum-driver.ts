@@ -119,6 +119,13 @@ export class QuorumDriver {
     return promise;
   }
 
+  /** Voter `id` reported its own directory id (see QuorumCore.learnDirectoryId). */
+  learnDirectoryId(id: NodeId, directoryId: string): void {
+    if (this.stopped) return;
+    this.core.learnDirectoryId(id, directoryId);
+    this.kick();
+  }
+
   /** Forgets a waiter whose caller gave up (its outcome stays unknown to the caller). */
   abandon(offset: number): void {
     this.waiters.delete(offset);

@@ -27,7 +27,7 @@ export interface VotersAnswer {
 
 interface PeerView {
   recorded: VoterKey[] | null;
-  self: VoterKey | null;
+  self: { id: NodeId; directoryId: string } | null;
 }
 
 /**
@@ -69,6 +69,29 @@ export function fillDirectoryIds(recorded: readonly VoterKey[], views: readonly 
     }
   }
   return voters;
+}
+
+/**
+ * For a voters file from before directory ids: asks the peers, every `intervalMs`, for
+ * their own directory ids and hands each voter's to `learn` (first contact, as in
+ * vote-rules.ts), until every voter's is recorded or `stopped()`. Without this, voters
+ * that are not the leader learn each other's ids only at the next election.
+ */
+export async function learnVoterDirectoryIds(
+  membership: Membership,
+  client: PeerClient,
+  voters: () => readonly VoterKey[],
+  learn: (id: NodeId, directoryId: string) => void,
+  stopped: () => boolean,
+  intervalMs = 1000,
+): Promise<void> {
+  while (!stopped() && voters().some((v) => v.directoryId === null)) {
+    for (const view of await askPeersForVoters(membership, client)) {
+      const self = view.self;
+      if (self && !stopped() && voters().some((v) => v.id === self.id && v.directoryId === null)) learn(self.id, self.directoryId);
+    }
+    await Bun.sleep(intervalMs);
+  }
 }
 
 async function askPeersForVoters(membership: Membership, client: PeerClient): Promise<PeerView[]> {

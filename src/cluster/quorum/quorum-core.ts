@@ -25,7 +25,7 @@ import type { QuorumLog } from "./log.ts";
 import type { QuorumMessage } from "./messages.ts";
 import type { Random } from "./prng.ts";
 import type { Ready } from "./ready.ts";
-import type { ElectionState, Entry, QuorumConfig, QuorumStatus, SnapshotId } from "./types.ts";
+import type { ElectionState, Entry, NodeId, QuorumConfig, QuorumStatus, SnapshotId } from "./types.ts";
 
 export class QuorumCore extends ElectionMachine {
   constructor(config: QuorumConfig, state: ElectionState, log: QuorumLog, random: Random, now: number) {
@@ -66,6 +66,13 @@ export class QuorumCore extends ElectionMachine {
    * waiting out the fetch timeout. Nothing happens on a node that does not lead. */
   resignLeadership(now: number): void {
     if (this.role === "leader") this.resign(now);
+  }
+
+  /** Voter `id` itself reported its directory id (the driver asked it directly): adopted
+   * if none is recorded yet, under the same rule as an id heard in a request
+   * (vote-rules.ts, adoptDirectoryId); the Ready then asks to persist the voters. */
+  learnDirectoryId(id: NodeId, directoryId: string): void {
+    this.adopt(id, directoryId);
   }
 
   /** The driver stored a snapshot of the applied state at id in the log store: the log

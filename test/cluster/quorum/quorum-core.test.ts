@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { StreamNestError } from "../../../src/lib/errors.ts";
-import { drain, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
+import { drain, LEGACY_VOTERS, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -90,6 +90,18 @@ describe("QuorumCore: the driver contract", () => {
     expect(caught).toBeInstanceOf(StreamNestError);
     expect((caught as StreamNestError).code).toBe("NOT_CONTROLLER");
     expect((caught as StreamNestError).message).toContain("leader: 1, epoch 3");
+  });
+
+  test("a directory id a voter reports itself is adopted once and handed to the driver to persist; a recorded one is never replaced", () => {
+    const { core } = makeCore(3, { voters: LEGACY_VOTERS });
+    drain(core, 0);
+    core.learnDirectoryId(2, "d2");
+    expect(core.hasReady()).toBe(true);
+    expect(drain(core, 1).persistVoters).toEqual([{ id: 1, directoryId: null }, { id: 2, directoryId: "d2" }, { id: 3, directoryId: "d3" }]);
+    core.learnDirectoryId(2, "d2-wiped");
+    core.learnDirectoryId(9, "not-a-voter");
+    expect(core.hasReady()).toBe(false);
+    expect(core.status().voters.map((v) => v.directoryId)).toEqual([null, "d2", "d3"]);
   });
 
   test("a node that led an epoch before a restart does not lead it again", () => {
