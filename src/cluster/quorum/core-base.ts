@@ -114,6 +114,15 @@ export class CoreBase {
     return this.role === "follower" && this.session !== null && now - this.session.lastContactMs < this.config.fetchTimeoutMs;
   }
 
+  /** How long a follower waits for the answer to a fetch before sending it again: the
+   * leader may hold a fetch for fetchMaxWaitMs (long poll), so the request timeout runs
+   * after that. Waiting only requestTimeoutMs, an answer held that long plus the network
+   * arrived after its resend, was dropped as stale, and a follower whose high watermark
+   * the leader believed sent never learned it (a livelock the simulation found). */
+  protected fetchRetryMs(): number {
+    return this.config.fetchMaxWaitMs + this.config.requestTimeoutMs;
+  }
+
   protected randomElectionTimeout(): number {
     return this.config.electionTimeoutMs + this.random.int(this.config.electionTimeoutMs);
   }

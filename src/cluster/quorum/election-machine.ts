@@ -166,9 +166,9 @@ export class ElectionMachine extends ReplicationMachine {
       }
       case "follower":
         if (!this.session) return Infinity;
-        return Math.min(this.session.fetchTimeoutAt(cfg.fetchTimeoutMs), this.session.dueAt(cfg.requestTimeoutMs));
+        return Math.min(this.session.fetchTimeoutAt(cfg.fetchTimeoutMs), this.session.dueAt(this.fetchRetryMs()));
       case "unattached":
-        return this.isVoter ? this.electionDeadline : (this.session?.dueAt(cfg.requestTimeoutMs) ?? Infinity);
+        return this.isVoter ? this.electionDeadline : (this.session?.dueAt(this.fetchRetryMs()) ?? Infinity);
       case "resigned":
         return this.electionDeadline;
       case "prospective":

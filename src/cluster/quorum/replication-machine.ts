@@ -160,7 +160,7 @@ export class ReplicationMachine extends CoreBase {
   /** Sends the next fetch (or snapshot chunk request) when one is due. */
   protected maybeFetch(now: number): void {
     const session = this.session;
-    if (!session || !session.due(now, this.config.requestTimeoutMs)) return;
+    if (!session || !session.due(now, this.fetchRetryMs())) return;
     const target = this.role === "follower" ? this.state.leaderId : this.randomOtherVoter();
     if (target === null) return;
     const download = session.download;

@@ -62,7 +62,8 @@ export interface QuorumConfig {
   /** A follower that has not fetched from its leader for this long starts an election;
    * a leader that a majority has not fetched from for this long resigns (check-quorum). */
   readonly fetchTimeoutMs: number;
-  /** An unanswered request is sent again after this long. */
+  /** An unanswered request is sent again after this long (a fetch: after this long
+   * plus fetchMaxWaitMs, the longest the leader may hold it). */
   readonly requestTimeoutMs: number;
   /** How long the leader holds a fetch that has nothing new (long poll); must be
    * shorter than requestTimeoutMs. */

@@ -146,10 +146,15 @@ describe("the follower's side of Fetch", () => {
     expect(ofType(ready.messages, "fetch-request").map((m) => [m.fetchOffset, m.lastFetchedEpoch])).toEqual([[10, 2]]);
   });
 
-  test("without an answer it asks again after the request timeout, and stands after the fetch timeout", () => {
+  test("without an answer it asks again after the leader's longest hold plus the request timeout, and stands after the fetch timeout", () => {
     const { core } = follower();
-    core.tick(TIMING.requestTimeoutMs);
-    expect(ofType(drain(core, TIMING.requestTimeoutMs).messages, "fetch-request").length).toBe(1);
+    const retry = TIMING.fetchMaxWaitMs + TIMING.requestTimeoutMs;
+    expect(core.nextDeadline()).toBe(retry);
+    // An answer held by the leader for its whole long poll is still awaited.
+    core.tick(retry - 1);
+    expect(ofType(drain(core, retry - 1).messages, "fetch-request")).toEqual([]);
+    core.tick(retry);
+    expect(ofType(drain(core, retry).messages, "fetch-request").length).toBe(1);
     core.tick(TIMING.fetchTimeoutMs);
     expect(core.currentRole).toBe("prospective");
   });
