@@ -55,7 +55,14 @@ function decodeMessage(value: unknown, index: number): QuorumMessage {
         preVote: bool(m.preVote, "preVote"),
       };
     case "vote-response":
-      return { ...base, type, leaderId: intOrNull(m.leaderId, "leaderId"), granted: bool(m.granted, "granted"), preVote: bool(m.preVote, "preVote") };
+      return {
+        ...base,
+        type,
+        leaderId: intOrNull(m.leaderId, "leaderId"),
+        granted: bool(m.granted, "granted"),
+        preVote: bool(m.preVote, "preVote"),
+        voterDirectoryId: str(m.voterDirectoryId, "voterDirectoryId"),
+      };
     case "begin-epoch-request":
       return { ...base, type, leaderId: int(m.leaderId, "leaderId") };
     case "begin-epoch-response":

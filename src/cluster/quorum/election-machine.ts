@@ -62,6 +62,7 @@ export class ElectionMachine extends ReplicationMachine {
     const answer = (granted: boolean) =>
       this.reply(request, {
         type: "vote-response", to: request.from, epoch: this.state.epoch, leaderId: this.knownLeader(now), granted, preVote: request.preVote,
+        voterDirectoryId: this.config.directoryId,
       });
     if (request.preVote) {
       // KIP-996: refuse while a leader is known to be alive, so a rejoining voter that
@@ -86,6 +87,9 @@ export class ElectionMachine extends ReplicationMachine {
   private onVoteResponse(response: VoteResponse, now: number): void {
     if (response.epoch > this.state.epoch) return this.observeEpoch(response.epoch, response.leaderId, now);
     if (!this.voterIds.includes(response.from)) return;
+    this.adopt(response.from, response.voterDirectoryId);
+    // A voter's id answering from another disk (wiped) is not that voter: its grant counts for nothing.
+    if (response.granted && !this.sameDisk(response.from, response.voterDirectoryId)) return;
     if (response.preVote) {
       if (this.role !== "prospective" || !this.roundRequests.has(response.correlationId)) return;
       if (response.granted) {

@@ -30,6 +30,9 @@ export interface VoteResponse extends Envelope {
   readonly leaderId: NodeId | null;
   readonly granted: boolean;
   readonly preVote: boolean;
+  /** The answering voter's directory id: a grant counts only from the recorded disk
+   * (KIP-853; the voter checks the request's voterDirectoryId too). */
+  readonly voterDirectoryId: string;
 }
 
 export interface BeginQuorumEpochRequest extends Envelope {

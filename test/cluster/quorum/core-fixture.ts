@@ -63,10 +63,10 @@ export function leaderOfEpoch1(log = new MemoryQuorumLog(), voters = VOTERS): { 
   let now = core.nextDeadline();
   core.tick(now);
   const preVotes = ofType(drain(core, now).messages, "vote-request");
-  core.step({ type: "vote-response", from: 2, to: 1, correlationId: preVotes[0]!.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true }, now);
+  core.step({ type: "vote-response", from: 2, to: 1, correlationId: preVotes[0]!.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true, voterDirectoryId: "d2" }, now);
   const votes = ofType(drain(core, now).messages, "vote-request");
   now += 1;
-  core.step({ type: "vote-response", from: 2, to: 1, correlationId: votes[0]!.correlationId, epoch: 1, leaderId: null, granted: true, preVote: false }, now);
+  core.step({ type: "vote-response", from: 2, to: 1, correlationId: votes[0]!.correlationId, epoch: 1, leaderId: null, granted: true, preVote: false, voterDirectoryId: "d2" }, now);
   drain(core, now);
   return { core, log, now };
 }

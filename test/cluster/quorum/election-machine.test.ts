@@ -78,6 +78,19 @@ describe("votes (Raft §5.2, §5.4.1; KIP-595)", () => {
     expect(ofType(core.ready().messages, "vote-response").map((m) => m.granted)).toEqual([false]);
   });
 
+  test("a grant from a voter's id on another disk is not counted; a refusal still names the epoch", () => {
+    const { core } = makeCore(1);
+    const now = core.nextDeadline();
+    core.tick(now);
+    const pre = ofType(drain(core, now).messages, "vote-request");
+    const grant = (from: number, voterDirectoryId: string) =>
+      core.step({ type: "vote-response", from, to: 1, correlationId: pre.find((m) => m.to === from)!.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true, voterDirectoryId }, now);
+    grant(2, "d2-wiped");
+    expect(core.currentRole).toBe("prospective");
+    grant(3, "d3");
+    expect(core.currentRole).toBe("candidate");
+  });
+
   test("an observer neither stands nor votes", () => {
     const { core } = makeCore(7);
     expect(core.status().isVoter).toBe(false);
@@ -119,7 +132,7 @@ describe("pre-vote (KIP-996)", () => {
     const now = core.nextDeadline();
     core.tick(now);
     const pre = ofType(drain(core, now).messages, "vote-request")[0]!;
-    core.step({ type: "vote-response", from: 2, to: 1, correlationId: pre.correlationId, epoch: 6, leaderId: 3, granted: false, preVote: true }, now + 1);
+    core.step({ type: "vote-response", from: 2, to: 1, correlationId: pre.correlationId, epoch: 6, leaderId: 3, granted: false, preVote: true, voterDirectoryId: "d2" }, now + 1);
     expect(core.status()).toMatchObject({ role: "follower", epoch: 6, leaderId: 3 });
     expect(drain(core, now + 1).persistState).toEqual({ epoch: 6, leaderId: 3, votedId: null, votedDirectoryId: null });
   });

@@ -25,7 +25,7 @@ describe("QuorumCore: the driver contract", () => {
     const now = core.nextDeadline();
     core.tick(now);
     const preVote = ofType(drain(core, now).messages, "vote-request")[0]!;
-    core.step({ type: "vote-response", from: 3, to: 1, correlationId: preVote.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true }, now);
+    core.step({ type: "vote-response", from: 3, to: 1, correlationId: preVote.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true, voterDirectoryId: "d3" }, now);
     const ready = drain(core, now);
     expect(ready.persistState).toEqual({ epoch: 1, leaderId: null, votedId: 1, votedDirectoryId: "d1" });
     expect(ofType(ready.messages, "vote-request").map((m) => [m.to, m.epoch, m.preVote, m.voterDirectoryId])).toEqual([
@@ -39,9 +39,9 @@ describe("QuorumCore: the driver contract", () => {
     let now = core.nextDeadline();
     core.tick(now);
     const pre = ofType(drain(core, now).messages, "vote-request")[0]!;
-    core.step({ type: "vote-response", from: 2, to: 1, correlationId: pre.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true }, now);
+    core.step({ type: "vote-response", from: 2, to: 1, correlationId: pre.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true, voterDirectoryId: "d2" }, now);
     const vote = ofType(drain(core, now).messages, "vote-request")[0]!;
-    core.step({ type: "vote-response", from: 2, to: 1, correlationId: vote.correlationId, epoch: 1, leaderId: null, granted: true, preVote: false }, now);
+    core.step({ type: "vote-response", from: 2, to: 1, correlationId: vote.correlationId, epoch: 1, leaderId: null, granted: true, preVote: false, voterDirectoryId: "d2" }, now);
     const ready = core.ready();
     expect(ready.persistState).toEqual({ epoch: 1, leaderId: 1, votedId: 1, votedDirectoryId: "d1" });
     expect(ready.flushLog).toBe(true);

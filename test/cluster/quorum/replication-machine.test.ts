@@ -68,14 +68,16 @@ describe("the leader's side of Fetch (KIP-595)", () => {
   });
 
   test("a leader with voters recorded without directory ids adopts each from its first fetch, then holds other disks apart", () => {
+    // It learned its own at start and voter 2's from 2's vote; voter 3 it has not heard yet.
     const { core, now } = leaderOfEpoch1(undefined, LEGACY_VOTERS);
-    core.step(fetch(1, 1), now);
+    expect(core.status().voters.map((v) => v.directoryId)).toEqual(["d1", "d2", null]);
+    core.step(fetch(1, 1, { from: 3, replicaDirectoryId: "d3" }), now);
     const ready = drain(core, now);
-    expect(ready.persistVoters?.map((v) => v.directoryId)).toEqual(["d1", "d2", null]);
+    expect(ready.persistVoters?.map((v) => v.directoryId)).toEqual(["d1", "d2", "d3"]);
     expect(core.committedOffset).toBe(1);
     core.propose(new Uint8Array([1]), now + 1);
     drain(core, now + 1);
-    core.step(fetch(2, 1, { replicaDirectoryId: "d2-wiped", correlationId: 20 }), now + 2);
+    core.step(fetch(2, 1, { from: 3, replicaDirectoryId: "d3-wiped", correlationId: 20 }), now + 2);
     expect(core.committedOffset).toBe(1);
     expect(drain(core, now + 2).persistVoters).toBeNull();
   });
