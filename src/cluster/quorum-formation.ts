@@ -1,7 +1,7 @@
 /**
  * Starting the metadata quorum on a broker: the voter set with each voter's directory id
- * (the rule is written out in quorum-voters.ts) and, for a data dir written by the controller release, the metadata
- * log's first snapshot.
+ * (the rule is written out in quorum-voters.ts) and, for a data dir written by the
+ * controller release, the metadata log's first snapshot.
  */
 import { existsSync } from "node:fs";
 import { encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
