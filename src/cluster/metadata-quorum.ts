@@ -28,14 +28,15 @@ import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
 import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
-import { readVoters, writeVoters } from "./quorum-voters.ts";
-import { formVoters, seedLogFromLegacyMetadata } from "./quorum-formation.ts";
+import { readVoters, voterRecord, writeVoters } from "./quorum-voters.ts";
+import { formVoters, learnVoterDirectoryIds, seedLogFromLegacyMetadata, type VotersAnswer, votersLines } from "./quorum-formation.ts";
+import { QuorumStateFile } from "./quorum/quorum-state-file.ts";
 import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
 
 export type { QuorumStatusView };
 import { decodeQuorumMessages, encodeQuorumMessages } from "./quorum-wire.ts";
 import type { QuorumMessage } from "./quorum/messages.ts";
-import type { NodeId } from "./quorum/types.ts";
+import type { NodeId, VoterKey } from "./quorum/types.ts";
 
 /** Issue 11: without a majority a write fails within 5 s, never hangs. */
 export const WRITE_TIMEOUT_MS = 4_500;
@@ -67,7 +68,8 @@ export interface MetadataQuorumOptions {
 export class MetadataQuorum {
   private store: MetadataStore | undefined;
   private driver: QuorumDriver | undefined;
-  private voters: NodeId[] | null;
+  private voters: VoterKey[] | null;
+  private readonly directoryId: string;
   private forming: Promise<void> | undefined;
   private stopped = false;
   private readonly metaDir: string;
@@ -79,6 +81,8 @@ export class MetadataQuorum {
   constructor(private readonly options: MetadataQuorumOptions) {
     this.metaDir = join(options.dataDir, "meta");
     this.voters = readVoters(this.metaDir);
+    // KIP-853: this data dir's id, created (flushed, renamed) once, before formation asks for it.
+    this.directoryId = QuorumStateFile.open(this.metaDir, randomUUID).file.directoryId;
     this.liveness = new BrokerLiveness({
       self: { id: options.id, address: options.address, incarnation: this.incarnation },
       sessionTimeoutMs: options.sessionTimeoutMs,
@@ -146,15 +150,20 @@ export class MetadataQuorum {
   }
 
   private async form(): Promise<void> {
-    this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, () => this.stopped);
+    const self = { id: this.options.id, directoryId: this.directoryId };
+    this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, self, () => this.stopped);
     if (this.stopped || !this.voters) return;
     writeVoters(this.metaDir, this.voters);
-    this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
+    for (const line of votersLines(this.voters, self)) this.options.log?.(line);
     const logDir = join(this.metaDir, METADATA_LOG_DIR);
     await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
     this.driver = new QuorumDriver({
       nodeId: this.options.id,
-      voters: this.voters.map((id) => ({ id, directoryId: null })),
+      voters: this.voters,
+      persistVoters: (voters) => {
+        writeVoters(this.metaDir, voters);
+        this.voters = [...voters];
+      },
       dir: this.metaDir,
       logDir,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
@@ -164,10 +173,12 @@ export class MetadataQuorum {
       // A lone voter (a single broker) has no one to wait for or to split a vote with, so
       // it stands at once, as Kafka's KafkaRaftClient makes an only voter a candidate on
       // start: its first write is not held up by a whole election timeout.
-      ...(this.voters.length === 1 && this.voters[0] === this.options.id ? { timing: { electionTimeoutMs: 1 } } : {}),
+      ...(this.voters.length === 1 && this.voters[0]!.id === this.options.id ? { timing: { electionTimeoutMs: 1 } } : {}),
     });
     this.driver.start();
     this.liveness.start();
+    const driver = this.driver;
+    void learnVoterDirectoryIds(this.options.membership, this.options.client, () => driver.status().voters, (id, dir) => driver.learnDirectoryId(id, dir), () => this.stopped);
   }
 
   /**
@@ -212,8 +223,9 @@ export class MetadataQuorum {
   }
 
   /** GET /internal/quorum/voters. */
-  votersAnswer(): { voters: NodeId[] | null } {
-    return { voters: this.voters };
+  votersAnswer(): VotersAnswer {
+    const record = this.voters ? voterRecord(this.voters) : { voters: null, directoryIds: {} };
+    return { ...record, id: this.options.id, directoryId: this.directoryId };
   }
 
   /** POST /internal/quorum/propose: a change for this broker to commit as the leader. */
@@ -405,7 +417,7 @@ export class MetadataQuorum {
   }
 
   private noQuorum(problem: string): StreamNestError {
-    const voters = this.voters ?? [];
+    const voters = (this.voters ?? []).map((v) => v.id);
     const needed = Math.floor(voters.length / 2) + 1;
     return new StreamNestError(
       "NOT_CONTROLLER",

@@ -41,6 +41,9 @@ export interface QuorumDriverOptions {
   machine: QuorumStateMachine;
   /** Sends messages; delivery is best effort (the core retries what matters). */
   send: (messages: readonly QuorumMessage[]) => void;
+  /** Writes the voter set durably (the core adopted a directory id, see
+   * quorum/vote-rules.ts); it is done before any message of the same Ready leaves. */
+  persistVoters?: (voters: readonly VoterKey[]) => void;
   /** Snapshot the applied state every this many committed entries. */
   snapshotEveryEntries: number;
   log?: (line: string) => void;
@@ -116,6 +119,13 @@ export class QuorumDriver {
     return promise;
   }
 
+  /** Voter `id` reported its own directory id (see QuorumCore.learnDirectoryId). */
+  learnDirectoryId(id: NodeId, directoryId: string): void {
+    if (this.stopped) return;
+    this.core.learnDirectoryId(id, directoryId);
+    this.kick();
+  }
+
   /** Forgets a waiter whose caller gave up (its outcome stays unknown to the caller). */
   abandon(offset: number): void {
     this.waiters.delete(offset);
@@ -155,6 +165,7 @@ export class QuorumDriver {
 
   private async handle(ready: Ready): Promise<void> {
     if (ready.persistState) this.stateFile.write(ready.persistState);
+    if (ready.persistVoters) this.options.persistVoters?.(ready.persistVoters);
     if (ready.flushLog || this.diskLog.dirty) await this.diskLog.persist();
     if (ready.messages.length > 0) this.options.send(ready.messages);
     if (ready.applySnapshot) {

@@ -75,7 +75,7 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
       detail: doc("Answered once this broker applied the given metadata version (or after a short wait)"),
     })
     .get(INTERNAL_ROUTES.quorumVoters, () => answer("GET", INTERNAL_ROUTES.quorumVoters, link.quorumVoters()), {
-      detail: doc("The metadata quorum voters this broker recorded at formation"),
+      detail: doc("The metadata quorum voters this broker recorded at formation, with their directory ids, and this broker's own id and directory id"),
     })
     .post(
       INTERNAL_ROUTES.produce,
