@@ -16,6 +16,7 @@ import { MetadataStore } from "./metadata-store.ts";
 import { FORWARD, type RoutingPolicy } from "./partition-router.ts";
 import { type BrokerDirectory, noPeerTransport, type PeerTransport, singleBrokerDirectory } from "./peer-transport.ts";
 import { checkRecords, produce, produceBatch } from "./produce.ts";
+import { type ReplicaCopy, readReplica } from "./replica-read.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 import { Retention } from "./retention.ts";
 import { tailRecords } from "./tail.ts";
@@ -224,6 +225,20 @@ export class Broker {
     return tailRecords(this.ctx, request, policy);
   }
 
+  /** Whether this broker's metadata has the topic (no error for a bad name). */
+  hasTopic(topic: string): boolean {
+    return this.ctx.catalog.has(topic);
+  }
+
+  /**
+   * Waits (bounded) until this broker has applied every metadata change committed
+   * before the call: a topic created through another broker a moment ago is then known
+   * here too. Immediate on a lone broker.
+   */
+  async catchUpMetadata(): Promise<void> {
+    await this.ctx.proposer.catchUp?.();
+  }
+
   /** TOPIC_NOT_FOUND (or INVALID_TOPIC_NAME) unless the topic exists. */
   assertTopic(topic: string): void {
     this.ctx.catalog.topic(topic);
@@ -232,6 +247,11 @@ export class Broker {
   /** Throws as a read of it would when the topic or the partition does not exist. */
   assertPartition(topic: string, partition: number): void {
     this.ctx.catalog.partition(this.ctx.catalog.topic(topic), partition);
+  }
+
+  /** This broker's own copy of a partition up to its log end, whoever leads it (replica-read.ts). */
+  readReplica(topic: string, partition: number, offset: number, maxRecords: number, maxBytes: number): Promise<ReplicaCopy> {
+    return readReplica(this.ctx, topic, partition, offset, maxRecords, maxBytes);
   }
 
   /** The seam the replication driver works through (cluster/replication/). */

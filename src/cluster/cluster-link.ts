@@ -117,7 +117,7 @@ export class ClusterLink {
         this.store = store;
         const quorum = this.quorum;
         quorum.bind(store);
-        return { propose: (change) => quorum.propose(change) };
+        return { propose: (change) => quorum.propose(change), catchUp: () => quorum.catchUp() };
       },
     };
   }
@@ -132,7 +132,9 @@ export class ClusterLink {
       {
         async fetch(leader, body, timeoutMs, signal) {
           const label = `broker ${leader.id} (${leader.address})`;
-          const response = await client.send(leader.address, {
+          // The --peers address when there is one, as forwarded calls dial: the operator's
+          // way to the leader (a proxy, another interface), not the one it advertises to clients.
+          const response = await client.send(membership.dialAddressOf(leader.id) ?? leader.address, {
             method: "POST",
             path: INTERNAL_ROUTES.replicaFetch,
             headers: { "content-type": "application/octet-stream" },

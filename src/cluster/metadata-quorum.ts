@@ -40,6 +40,8 @@ import type { NodeId } from "./quorum/types.ts";
 
 /** Issue 11: without a majority a write fails within 5 s, never hangs. */
 export const WRITE_TIMEOUT_MS = 4_500;
+/** Longest a read barrier waits (catchUp): a broker cut off from the leader gives up then. */
+const CATCH_UP_MS = 2_000;
 const RETRY_MS = 50;
 /**
  * Longest wait of the leader for replicas to apply a committed change (see
@@ -420,6 +422,25 @@ export class MetadataQuorum {
       `no metadata quorum leader could be reached within ${WRITE_TIMEOUT_MS} ms (${problem}); creating or deleting topics and registering schemas needs a majority (${needed}) up of the controller voters ${voters.join(", ")}, so that brokers cut off from each other never make conflicting changes`,
       { voters, needed },
     );
+  }
+
+  /**
+   * A read barrier (Raft's ReadIndex, §8): resolves once this broker's store holds every
+   * change committed before the call. The leader's high watermark counts only as told
+   * by the answer to a fetch sent after the call began, so a change acknowledged to a
+   * client through another broker a moment ago is included; the leader knows its own.
+   * Gives up after CATCH_UP_MS (no leader reachable), leaving the caller to answer from
+   * what it has.
+   */
+  async catchUp(): Promise<void> {
+    const start = Date.now();
+    const deadline = start + CATCH_UP_MS;
+    while (Date.now() < deadline && !this.stopped) {
+      const known = this.driver?.status().leaderHighWatermark;
+      if (known === undefined) return;
+      if (known.requestSentAt >= start && this.bound().version >= known.value) return;
+      await Bun.sleep(5);
+    }
   }
 
   private bound(): MetadataStore {

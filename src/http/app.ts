@@ -19,6 +19,7 @@ import { produceRoutes } from "./produce.ts";
 import { recordRoutes } from "./records.ts";
 import { RequestCounter } from "./respond.ts";
 import { schemaRoutes } from "./schemas.ts";
+import { metadataBarrier } from "./metadata-barrier.ts";
 import { topicConfigRoutes } from "./topic-config.ts";
 import { topicRoutes } from "./topics.ts";
 
@@ -54,6 +55,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
       context.requests.count(request.method, typeof route === "string" && route !== "" ? route : "unmatched", answer.status);
       return Response.json(answer.body, { status: answer.status, headers: answer.allow === undefined ? undefined : { allow: answer.allow } });
     })
+    .use(metadataBarrier(broker))
     .use(openApiRoutes())
     .use(consoleRoutes())
     .use(topicRoutes(context))

@@ -3,6 +3,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import { CLUSTER_SECRET_HEADER, FROM_HEADER, INTERNAL_ROUTES, isInternalPath } from "../lib/internal-routes.ts";
 import type { RouteContext } from "./context.ts";
 import { internalGroupRoutes } from "./groups.ts";
+import { internalReplicaRoutes } from "./replica-records.ts";
 import type { PeerEndpoint } from "./peer-endpoint.ts";
 import { json } from "./respond.ts";
 import { BINARY_TYPE } from "./body.ts";
@@ -52,6 +53,7 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
   if (!link) return guard;
   return guard
     .use(internalGroupRoutes(context, (headers) => link.authorize(headers.get(CLUSTER_SECRET_HEADER))))
+    .use(internalReplicaRoutes(context, (headers) => link.authorize(headers.get(CLUSTER_SECRET_HEADER))))
     .post(INTERNAL_ROUTES.heartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.heartbeat, link.heartbeat(body)), {
       body: t.Unknown(),
       detail: doc("Heartbeat: who I am, my metadata version, whom I know"),

@@ -10,6 +10,7 @@ const base: QuorumStatus = {
   leaderId: 1,
   votedId: 1,
   highWatermark: 10,
+  leaderHighWatermark: { value: 10, requestSentAt: Number.POSITIVE_INFINITY },
   logStartOffset: 0,
   logEndOffset: 12,
   replicas: [

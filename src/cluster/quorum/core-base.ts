@@ -21,6 +21,13 @@ export class CoreBase {
   protected readonly isVoter: boolean;
   protected readonly voterIds: readonly NodeId[];
   protected highWatermark: number;
+  /**
+   * The leader's high watermark as its last fetch answer told, and when that fetch was
+   * sent: a change committed before a moment T is at most this value once a fetch sent
+   * after T was answered (a read barrier, as Raft's ReadIndex; KRaft brokers wait for
+   * their metadata to catch up the same way).
+   */
+  protected leaderHighWatermark = { value: -1, requestSentAt: -Infinity };
   /** Entries below this offset have been handed to the driver to apply. */
   protected appliedOffset: number;
   protected pendingSnapshot: SnapshotId | null = null;

@@ -39,9 +39,13 @@ export class FetchSession {
     return this.inFlight ? this.inFlight.sentAt + requestTimeoutMs : this.nextFetchAt;
   }
 
+  /** When the request whose answer was accepted last was sent. */
+  acceptedSentAt = -Infinity;
+
   /** Takes the answer to the request in flight; false for a late or duplicated one. */
   accept(correlationId: number): boolean {
     if (!this.inFlight || this.inFlight.correlationId !== correlationId) return false;
+    this.acceptedSentAt = this.inFlight.sentAt;
     this.inFlight = null;
     return true;
   }

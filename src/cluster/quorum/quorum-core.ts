@@ -160,6 +160,12 @@ export class QuorumCore extends ElectionMachine {
       leaderId: this.role === "leader" ? this.config.nodeId : this.role === "follower" ? this.state.leaderId : null,
       votedId: this.state.votedId,
       highWatermark: this.highWatermark,
+      leaderHighWatermark:
+        this.role === "leader"
+          ? { value: this.highWatermark, requestSentAt: Number.POSITIVE_INFINITY }
+          : this.role === "follower"
+            ? this.leaderHighWatermark
+            : { value: -1, requestSentAt: -Infinity },
       logStartOffset: this.log.startOffset(),
       logEndOffset: this.log.endOffset(),
       replicas: this.leader?.replicas() ?? [],

@@ -104,6 +104,7 @@ export class ReplicationMachine extends CoreBase {
     }
     if (this.role !== "follower" || response.from !== this.state.leaderId || response.epoch !== this.state.epoch) return;
     session.lastContactMs = now;
+    this.leaderHighWatermark = { value: response.highWatermark, requestSentAt: session.acceptedSentAt };
     if (response.snapshotId) {
       session.download = { id: response.snapshotId, position: 0, chunks: [] };
     } else if (response.divergingEpoch) {

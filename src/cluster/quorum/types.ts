@@ -99,6 +99,12 @@ export interface QuorumStatus {
   readonly highWatermark: number;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
+  /**
+   * What this node knows of the leader's high watermark and as of when: the leader's own
+   * (as of now) on the leader; on a follower, what the answer to its fetch sent at
+   * `requestSentAt` said; nothing (-1, -Infinity) otherwise.
+   */
+  readonly leaderHighWatermark: { readonly value: number; readonly requestSentAt: number };
   /** On the leader: each replica's last fetch offset and when it fetched. */
   readonly replicas: ReadonlyArray<{ id: NodeId; endOffset: number; lastFetchMs: number; voter: boolean }>;
 }
