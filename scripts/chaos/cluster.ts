@@ -31,8 +31,7 @@ export const CLIENT_TIMEOUT_MS = 15_000;
 
 export async function startChaosCluster(options: ChaosOptions): Promise<ChaosCluster> {
   if (options.bin !== undefined) process.env.STREAMNEST_BIN = options.bin;
-  const args = options.metadataQuorum === "raft" ? [`--session-timeout-ms=${options.sessionTimeoutMs}`] : [];
-  const cluster = await startQuorumCluster(options.brokers, { args }, { quorum: options.metadataQuorum === "raft" });
+  const cluster = await startQuorumCluster(options.brokers, { args: [`--session-timeout-ms=${options.sessionTimeoutMs}`] });
   const secret = cluster.brokers[0].options.secret;
   if (secret === undefined) throw new Error("the cluster was started without a secret");
   return { cluster, brokers: cluster.brokers, secret, down: new Set() };

@@ -18,7 +18,6 @@ export interface ChaosOptions {
   producers: number;
   /** The compiled binary to run instead of the source (also STREAMNEST_BIN). */
   bin?: string;
-  metadataQuorum: "raft" | "controller";
   /** The quorum's session timeout (ms); SIGSTOP pauses last longer than this. */
   sessionTimeoutMs: number;
   /** Print each fault as it is injected and healed. */
@@ -36,13 +35,12 @@ export const DEFAULTS: ChaosOptions = {
   seed: 1,
   partitions: 3,
   producers: 8,
-  metadataQuorum: "raft",
   sessionTimeoutMs: 3000,
   verbose: true,
 };
 
 export const USAGE = `usage: npm run chaos -- [--duration=120] [--brokers=3] [--faults=kill,pause,partition] [--seed=N]
-                      [--partitions=3] [--producers=8] [--bin=dist/streamnest] [--metadata-quorum=raft|controller]
+                      [--partitions=3] [--producers=8] [--bin=dist/streamnest]
                       [--session-timeout-ms=3000] [--history-out=file.json] [--logs-dir=dir] [--quiet]`;
 
 export function parseOptions(argv: readonly string[], env: Record<string, string | undefined> = process.env): ChaosOptions {
@@ -85,10 +83,6 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
         break;
       case "logs-dir":
         options.logsDir = value;
-        break;
-      case "metadata-quorum":
-        if (value !== "raft" && value !== "controller") throw new Error(`--metadata-quorum is raft or controller, got ${JSON.stringify(value)}`);
-        options.metadataQuorum = value;
         break;
       default:
         throw new Error(`unknown flag --${name}\n${USAGE}`);
