@@ -18,6 +18,7 @@ import type { ApplyResult, BrokerRef, MetadataChange } from "../broker/metadata.
 import { sortBrokers } from "../broker/metadata.ts";
 import { placePartitions } from "../broker/metadata-placement.ts";
 import type { MetadataStore } from "../broker/metadata-store.ts";
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { randomUUID } from "node:crypto";
@@ -43,8 +44,14 @@ export const WRITE_TIMEOUT_MS = 4_500;
 /** Longest a read barrier waits (catchUp): a broker cut off from the leader gives up then. */
 const CATCH_UP_MS = 2_000;
 const RETRY_MS = 50;
-/** Longest wait of the leader for replicas to apply a committed change (see waitReplicasApplied). */
-const FOLLOWER_WAIT_MS = 500;
+/**
+ * Longest wait of the leader for replicas to apply a committed change (see
+ * waitReplicasApplied): the peer timeout, the bound the older controller's pushes of each
+ * change to every broker had.
+ */
+const FOLLOWER_WAIT_MS = CLUSTER_LIMITS.peerTimeoutMs.value;
+/** A replica that fetched within this long is following, and is waited for. */
+const FOLLOWING_WITHIN_MS = 1_000;
 
 export interface MetadataQuorumOptions {
   id: number;
@@ -335,9 +342,12 @@ export class MetadataQuorum {
    * the commit. A replica that stopped fetching is not waited for, nor one that does not
    * answer within FOLLOWER_WAIT_MS.
    */
-  private async waitReplicasApplied(driver: QuorumDriver, version: number): Promise<void> {
+  private async waitReplicasApplied(driver: QuorumDriver, version: number, deadline: number): Promise<void> {
     const now = Date.now();
-    const fetching = driver.status().replicas.filter((r) => r.id !== this.options.id && now - r.lastFetchMs < FOLLOWER_WAIT_MS);
+    // Within the caller's own deadline (less a margin for the answer to travel back).
+    const wait = Math.min(FOLLOWER_WAIT_MS, deadline - now - 200);
+    if (wait <= 0) return;
+    const fetching = driver.status().replicas.filter((r) => r.id !== this.options.id && now - r.lastFetchMs < FOLLOWING_WITHIN_MS);
     await Promise.all(
       fetching.map(async (r) => {
         const address = this.dialAddressOf(r.id);
@@ -347,8 +357,8 @@ export class MetadataQuorum {
             method: "POST",
             path: INTERNAL_ROUTES.quorumApplied,
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ version, timeoutMs: FOLLOWER_WAIT_MS }),
-            timeoutMs: FOLLOWER_WAIT_MS + 100,
+            body: JSON.stringify({ version, timeoutMs: wait }),
+            timeoutMs: wait + 100,
           })
           .catch(() => undefined);
       }),
@@ -380,14 +390,14 @@ export class MetadataQuorum {
     });
     try {
       const result = (await Promise.race([committed, timeout])) as ApplyResult;
-      await this.waitReplicasApplied(driver, result.document.version);
+      await this.waitReplicasApplied(driver, result.document.version, deadline);
       return { changed: result.changed, version: result.document.version };
     } catch (error) {
       driver.abandon(offset);
       // A change refused when applied (a create of a topic that exists with another
       // count, …) was committed all the same: its entry moved the version on every broker,
       // so the refusal, too, is answered once the replicas applied it.
-      if (driver.status().highWatermark > offset) await this.waitReplicasApplied(driver, offset + 1);
+      if (driver.status().highWatermark > offset) await this.waitReplicasApplied(driver, offset + 1, deadline);
       throw error;
     } finally {
       clearTimeout(timer);

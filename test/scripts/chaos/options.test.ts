@@ -16,11 +16,12 @@ describe("the chaos run's flags", () => {
     });
   });
 
-  test("the binary from --bin or STREAMNEST_BIN; faults none", () => {
+  test("the binary from --bin or STREAMNEST_BIN; faults none; no --metadata-quorum (the metadata is always the quorum)", () => {
     expect(parseOptions(["--seed=1"], { STREAMNEST_BIN: "dist/streamnest" }).bin).toBe("dist/streamnest");
     expect(parseOptions(["--seed=1", "--bin=x"], { STREAMNEST_BIN: "y" }).bin).toBe("x");
     expect(parseOptions(["--faults=none"], {}).faults).toEqual([]);
     expect(parseOptions(["--faults=kill,kill"], {}).faults).toEqual(["kill"]);
+    expect(() => parseOptions(["--metadata-quorum=controller"], {})).toThrow("unknown flag --metadata-quorum");
   });
 
   test("bad flags are refused, naming the flag", () => {
@@ -29,6 +30,5 @@ describe("the chaos run's flags", () => {
     expect(() => parseOptions(["--faults=kill,flood"], {})).toThrow('unknown fault "flood"');
     expect(() => parseOptions(["--speed=2"], {})).toThrow("unknown flag --speed");
     expect(() => parseOptions(["duration=2"], {})).toThrow('unexpected argument "duration=2"');
-    expect(() => parseOptions(["--metadata-quorum=raft"], {})).toThrow("unknown flag --metadata-quorum");
   });
 });
