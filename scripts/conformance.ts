@@ -16,7 +16,7 @@
  *
  * Which tests are listed, and which are excluded and why: README, "Kafka conformance".
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -26,9 +26,22 @@ const PACKAGE = "@confluentinc/kafka-javascript@1.10.1";
 const LIBRDKAFKA = join(CACHE, "package", "deps", "librdkafka");
 const TESTS_DIR = join(LIBRDKAFKA, "tests");
 const RUNNER = join(TESTS_DIR, "test-runner");
+/** Each test's broker output, named by test: what to read when one fails. */
+const LOGS = join(CACHE, "logs");
 /** The Kafka release StreamNest's API versions correspond to (tests needing newer features skip themselves). */
 const KAFKA_VERSION = "2.8.0";
-const TEST_TIMEOUT_MS = 300_000;
+/**
+ * The suite's own timeouts scaled, as its CI does (test.c adds 2 when CI is set): the
+ * brokers and the runner share 2 cores with other work here, and a test that times out
+ * on a starved machine says nothing about the protocol. STREAMNEST_CONFORMANCE_TIMEOUT_MULTIPLIER overrides it.
+ */
+const TIMEOUT_MULTIPLIER = Number(process.env.STREAMNEST_CONFORMANCE_TIMEOUT_MULTIPLIER ?? "3");
+const TEST_TIMEOUT_MS = 300_000 * Math.max(1, TIMEOUT_MULTIPLIER / 2);
+/**
+ * The runner links librdkafka and librdkafka++ dynamically: the ones just built come first
+ * (as the suite's run-test.sh sets them), never a system librdkafka of another release.
+ */
+const LIBRARY_PATH = [join(LIBRDKAFKA, "src"), join(LIBRDKAFKA, "src-cpp"), process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
 
 /**
  * Tests that use only the APIs StreamNest speaks (produce, fetch, offsets, metadata with
@@ -79,14 +92,22 @@ async function build(): Promise<void> {
 
 interface Broker {
   kafkaPort: number;
+  /** Where its output goes. */
+  logFile: string;
   stop(): Promise<void>;
 }
+
+/**
+ * The suite's brokers auto-create topics with 4 partitions (tests/scenarios/default.json,
+ * num_partitions), and its tests produce to partitions 0..3 of topics they never create.
+ */
+const SUITE_PARTITIONS = 4;
 
 /** A fresh single broker (its own data dir) with a Kafka listener on a free port. */
 async function startBroker(): Promise<Broker> {
   const dataDir = mkdtempSync(join(tmpdir(), "streamnest-conformance-"));
   const proc = Bun.spawn(
-    ["bun", join(ROOT, "src/main.ts"), "broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir}`, "--kafka-port=auto"],
+    ["bun", join(ROOT, "src/main.ts"), "broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir}`, "--kafka-port=auto", `--default-partitions=${SUITE_PARTITIONS}`],
     { stdout: "pipe", stderr: "inherit" },
   );
   let output = "";
@@ -105,12 +126,19 @@ async function startBroker(): Promise<Broker> {
     proc.kill();
     throw new Error(`the broker did not report its Kafka port:\n${output}`);
   }
-  // Keep draining its output so the pipe never fills.
+  // Keep draining its output so the pipe never fills; it is kept for reading why a test failed.
+  const logFile = join(LOGS, `broker-${Date.now()}.log`);
+  writeFileSync(logFile, output);
   void (async () => {
-    for (;;) if ((await reader.read()).done) return;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      appendFileSync(logFile, decoder.decode(value, { stream: true }));
+    }
   })();
   return {
     kafkaPort: port,
+    logFile,
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -123,13 +151,19 @@ async function runTests(tests: string[]): Promise<number> {
   const results: { test: string; passed: boolean; ms: number }[] = [];
   for (const test of tests) {
     // A fresh broker per test: one test's topics and groups never affect another's.
+    mkdirSync(LOGS, { recursive: true });
     const broker = await startBroker();
-    writeFileSync(join(TESTS_DIR, "test.conf"), `bootstrap.servers=127.0.0.1:${broker.kafkaPort}\nbroker.address.family=v4\n`);
+    writeFileSync(
+      join(TESTS_DIR, "test.conf"),
+      `bootstrap.servers=127.0.0.1:${broker.kafkaPort}\nbroker.address.family=v4\ntest.timeout.multiplier=${TIMEOUT_MULTIPLIER}\n`,
+    );
     const started = Date.now();
-    const code = await sh(["./test-runner", "-p1"], TESTS_DIR, { TESTS: test, TEST_KAFKA_VERSION: KAFKA_VERSION }, TEST_TIMEOUT_MS);
+    const code = await sh(["./test-runner", "-p1"], TESTS_DIR, { TESTS: test, TEST_KAFKA_VERSION: KAFKA_VERSION, LD_LIBRARY_PATH: LIBRARY_PATH }, TEST_TIMEOUT_MS);
     results.push({ test, passed: code === 0, ms: Date.now() - started });
     await broker.stop();
-    console.log(`== ${test}: ${code === 0 ? "PASS" : `FAIL (exit ${code})`}`);
+    const kept = join(LOGS, `${test}.broker.log`);
+    renameSync(broker.logFile, kept);
+    console.log(`== ${test}: ${code === 0 ? "PASS" : `FAIL (exit ${code}); broker output: ${kept}`}`);
   }
   console.log("\nlibrdkafka conformance:");
   for (const r of results) console.log(`  ${r.test}  ${r.passed ? "pass" : "FAIL"}  ${(r.ms / 1000).toFixed(1)} s`);
