@@ -1,5 +1,6 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { assertTopicName } from "../lib/topic-name.ts";
+import { addPartitions, type CreatePartitionsChange } from "./metadata-partitions.ts";
 
 /**
  * The cluster metadata model: which topics exist, where each partition lives, and the
@@ -80,6 +81,7 @@ export type MetadataChange =
       minInsyncReplicas?: number;
     }
   | AlterPartitionChange
+  | CreatePartitionsChange
   | { type: "delete-topic"; topic: string }
   | { type: "register-schema"; topic: string; schema: Record<string, unknown>; registeredAt: number }
   | { type: "set-brokers"; brokers: BrokerRef[] }
@@ -175,6 +177,8 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
       return applyRegistration(doc, change);
     case "alter-partition":
       return alterPartition(doc, change);
+    case "create-partitions":
+      return addPartitions(doc, change);
     case "set-brokers": {
       const brokers = sortBrokers(change.brokers);
       if (JSON.stringify(brokers) === JSON.stringify(doc.brokers)) return { document: doc, changed: false };

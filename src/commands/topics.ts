@@ -69,6 +69,24 @@ const describe = defineCommand({
   },
 });
 
+const alter = defineCommand({
+  meta: { name: "alter", description: "Add partitions to a topic (keys may map to other partitions afterwards, as in Kafka)" },
+  args: {
+    name: nameArg,
+    meta: metaArg,
+    partitions: { type: "string", description: "the new total number of partitions (more than now)", required: true, valueHint: "N" },
+  },
+  async run({ args }) {
+    await guarded(async () => {
+      const partitions = integerFlag("partitions", args.partitions, 1) ?? 1;
+      const client = clientFor(args.meta);
+      const result = await withTopicList(client, () => client.createPartitions(args.name, partitions));
+      log.success(`topic ${args.name} now has ${result.partitions} partitions (had ${result.previous})`);
+      await exit(0);
+    });
+  },
+});
+
 const remove = defineCommand({
   meta: { name: "delete", description: "Delete a topic and all its messages" },
   args: { name: nameArg, meta: metaArg },
@@ -83,8 +101,8 @@ const remove = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "topics", description: "List, create, describe and delete topics" },
-  subCommands: { list, create, describe, delete: remove },
+  meta: { name: "topics", description: "List, create, describe, alter and delete topics" },
+  subCommands: { list, create, describe, alter, delete: remove },
 });
 
 /** A broker's "no such topic" completed with the topics there are, for the one-line error. */

@@ -19,6 +19,7 @@ import { produceRoutes } from "./produce.ts";
 import { recordRoutes } from "./records.ts";
 import { RequestCounter } from "./respond.ts";
 import { schemaRoutes } from "./schemas.ts";
+import { topicPartitionRoutes } from "./topic-partitions.ts";
 import { topicRoutes } from "./topics.ts";
 
 export interface HttpOptions {
@@ -56,6 +57,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(openApiRoutes())
     .use(consoleRoutes())
     .use(topicRoutes(context))
+    .use(topicPartitionRoutes(context))
     .use(metadataRoutes(context))
     .use(schemaRoutes(context))
     .use(produceRoutes(context))
