@@ -57,7 +57,9 @@ function answer(partition: number, read: Read) {
       lastStableOffset: BigInt(range?.endOffset ?? -1),
       logStartOffset: BigInt(range?.startOffset ?? -1),
       abortedTransactions: null,
-      records: null,
+      // Empty, never null: Kafka answers an error with MemoryRecords.EMPTY, and librdkafka
+      // refuses a null record set ("invalid MessageSetSize -1").
+      records: new Uint8Array(0),
     };
   }
   const { records, startOffset, endOffset } = read.ok;
