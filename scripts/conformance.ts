@@ -46,22 +46,31 @@ const LIBRARY_PATH = [join(LIBRDKAFKA, "src"), join(LIBRDKAFKA, "src-cpp"), proc
 
 /**
  * Tests that use only the APIs StreamNest speaks (produce, fetch, offsets, metadata with
- * auto-creation, classic groups, idempotence). Excluded: transactions (0098, 0103,
- * 0105), SASL/SSL/OAuth (0097, 0115, 0119, 0126, 0133–0135), ZooKeeper-era or admin APIs
- * StreamNest does not offer (0044 CreatePartitions growth, 0081 the full admin API),
- * compaction (0077), follower fetching (0101), and the mock-cluster-only tests (*_mock),
- * which never talk to a broker.
+ * auto-creation, CreateTopics, CreatePartitions, classic groups, idempotence), run with
+ * -L (their broker tests; a number's *_mock and *_local tests never reach a broker).
+ *
+ * Excluded, each for an API or tool StreamNest does not offer (README, "Kafka conformance"):
+ * - transactions: 0098, 0103, 0105, and 0055, 0061, 0137, each of which has a sub-test
+ *   that calls init_transactions (InitProducerId with a transactional id, EndTxn, …);
+ * - SASL, SSL, OAuth: 0097, 0115, 0119, 0126, 0133–0135;
+ * - the admin APIs StreamNest lacks: 0081 (AlterConfigs, DeleteRecords, ACLs, …) and 0011,
+ *   whose sub-test test_message_single_partition_record_fail sets cleanup.policy=compact
+ *   with IncrementalAlterConfigs and expects compaction's INVALID_RECORD for keyless records;
+ * - compaction: 0077; follower fetching: 0101;
+ * - ZooKeeper tooling: 0052 runs kafka-topics.sh (KAFKA_PATH, ZK_ADDRESS) to set
+ *   message.timestamp.type per topic;
+ * - tests that never reach a broker (librdkafka's mock cluster or none): 0046, 0062, 0074,
+ *   0095, 0106, 0116, 0120, and every *_mock; and 0047, which the runner skips as a known issue.
  */
 export const CONFORMANCE_TESTS = [
-  "0001", "0002", "0003", "0005", "0007", "0008", "0011", "0012", "0013", "0014",
-  "0015", "0017", "0018", "0019", "0020", "0021", "0022", "0026", "0028", "0029",
-  "0030", "0031", "0033", "0034", "0036", "0040", "0041", "0042", "0045", "0046",
-  "0047", "0048", "0049", "0050", "0051", "0052", "0053", "0054", "0055", "0056",
-  "0057", "0059", "0061", "0062", "0063", "0065", "0067", "0069", "0070", "0073",
-  "0074", "0075", "0076", "0082", "0083", "0084", "0085", "0086", "0088", "0089",
-  "0090", "0091", "0092", "0093", "0094", "0095", "0099", "0106", "0107", "0109",
-  "0110", "0111", "0112", "0113", "0114", "0116", "0118", "0120", "0122", "0125",
-  "0127", "0130", "0132", "0137",
+  "0001", "0002", "0003", "0005", "0007", "0008", "0012", "0013", "0014", "0015",
+  "0017", "0018", "0019", "0020", "0021", "0022", "0026", "0028", "0029", "0030",
+  "0031", "0033", "0034", "0036", "0040", "0041", "0042", "0044", "0045", "0048",
+  "0049", "0050", "0051", "0053", "0054", "0056", "0057", "0059", "0063", "0065",
+  "0067", "0069", "0070", "0073", "0075", "0076", "0082", "0083", "0084", "0085",
+  "0086", "0088", "0089", "0090", "0091", "0092", "0093", "0094", "0099", "0107",
+  "0109", "0110", "0111", "0112", "0113", "0114", "0118", "0122", "0125", "0127",
+  "0130", "0132",
 ];
 
 async function sh(command: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 1_800_000): Promise<number> {
