@@ -24,6 +24,7 @@ import { Retention } from "./retention.ts";
 import { tailRecords } from "./tail.ts";
 import * as admin from "./topic-admin.ts";
 import { TopicCatalog } from "./topic-catalog.ts";
+import { createPartitions } from "./topic-partitions.ts";
 import { localRangesOfAllTopics, summarizeTopics, type TopicSummary } from "./topic-summaries.ts";
 import { type BrokerStats, brokerStats } from "./broker-stats.ts";
 import type {
@@ -152,6 +153,11 @@ export class Broker {
 
   deleteTopic(topic: string): Promise<void> {
     return admin.deleteTopic(this.ctx, topic);
+  }
+
+  /** Grows the topic to `count` partitions (never shrinks it); keys may map elsewhere afterwards, as in Kafka. */
+  createPartitions(topic: string, count: number, options: { validateOnly?: boolean } = {}): Promise<{ before: number; partitions: number }> {
+    return createPartitions(this.ctx, topic, count, options);
   }
 
   /** Topic names; internal ones (`__consumer_offsets`) only when asked. */

@@ -152,6 +152,11 @@ export class GroupService {
     return this.route(group, { op: "describe", group });
   }
 
+  /** The groups this broker coordinates (what Kafka's ListGroups answers per broker). */
+  listHere(): GroupSummary[] {
+    return this.localList();
+  }
+
   /** Every group of the cluster: each broker lists those it coordinates. */
   async list(): Promise<GroupList> {
     const unreachable: number[] = [];

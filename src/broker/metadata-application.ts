@@ -22,6 +22,7 @@ export function applyMetadata(ctx: CoreContext, doc: MetadataDocument, adopted =
     } else if (meta !== state.meta) {
       state.meta = meta;
       for (const ps of state.partitions) ps.assignment = meta.partitions[ps.partition];
+      if (meta.partitions.length > state.partitions.length) ctx.catalog.grow(state);
     }
   }
   for (const meta of doc.topics.values()) if (!ctx.catalog.has(meta.name)) ctx.catalog.add(meta);

@@ -1,5 +1,6 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { assertTopicName } from "../lib/topic-name.ts";
+import { addPartitions, type CreatePartitionsChange } from "./metadata-partitions.ts";
 
 /**
  * The cluster metadata model: which topics exist, where each partition lives, and the
@@ -97,6 +98,7 @@ export type MetadataChange =
   | AlterPartitionChange
   /** Replaces a topic's settings (Kafka's AlterConfigs: what is not named is unset). */
   | { type: "set-topic-config"; topic: string; topicId: string; config: TopicConfig }
+  | CreatePartitionsChange
   | { type: "delete-topic"; topic: string }
   | { type: "register-schema"; topic: string; schema: Record<string, unknown>; registeredAt: number }
   | { type: "set-brokers"; brokers: BrokerRef[] }
@@ -204,6 +206,8 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
       return applyRegistration(doc, change);
     case "alter-partition":
       return alterPartition(doc, change);
+    case "create-partitions":
+      return addPartitions(doc, change);
     case "set-brokers": {
       const brokers = sortBrokers(change.brokers);
       if (JSON.stringify(brokers) === JSON.stringify(doc.brokers)) return { document: doc, changed: false };

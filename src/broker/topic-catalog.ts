@@ -102,20 +102,30 @@ export class TopicCatalog {
   add(meta: TopicMetadata): void {
     this.topics.set(meta.name, {
       meta,
-      partitions: meta.partitions.map((assignment) => ({
-        partition: assignment.partition,
-        assignment,
-        dir: join(this.dataDir, `${meta.name}-${assignment.partition}`),
-        keepOpen: isInternalTopic(meta.name),
-        closed: undefined,
-        unopenedSegments: undefined,
-      })),
+      partitions: meta.partitions.map((assignment) => this.partitionState(meta.name, assignment)),
       // Each broker starts its round-robin one partition further than the broker before
       // it, so producers spread over the brokers also spread over the partitions.
       roundRobin: meta.partitions.length > 0 ? (this.brokerId - 1) % meta.partitions.length : 0,
       counters: this.metrics.topic(meta.name),
       lifetime: new AbortController(),
     });
+  }
+
+  /** Partitions added to the topic (CreatePartitions): their states, beside the existing ones. */
+  grow(state: TopicState): void {
+    for (const assignment of state.meta.partitions.slice(state.partitions.length))
+      state.partitions.push(this.partitionState(state.meta.name, assignment));
+  }
+
+  private partitionState(topic: string, assignment: PartitionAssignment): PartitionState {
+    return {
+      partition: assignment.partition,
+      assignment,
+      dir: join(this.dataDir, `${topic}-${assignment.partition}`),
+      keepOpen: isInternalTopic(topic),
+      closed: undefined,
+      unopenedSegments: undefined,
+    };
   }
 
   remove(topic: string): void {

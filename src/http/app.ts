@@ -21,6 +21,7 @@ import { RequestCounter } from "./respond.ts";
 import { schemaRoutes } from "./schemas.ts";
 import { metadataBarrier } from "./metadata-barrier.ts";
 import { topicConfigRoutes } from "./topic-config.ts";
+import { topicPartitionRoutes } from "./topic-partitions.ts";
 import { topicRoutes } from "./topics.ts";
 
 export interface HttpOptions {
@@ -60,6 +61,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(consoleRoutes())
     .use(topicRoutes(context))
     .use(topicConfigRoutes(context))
+    .use(topicPartitionRoutes(context))
     .use(metadataRoutes(context))
     .use(schemaRoutes(context))
     .use(produceRoutes(context))
