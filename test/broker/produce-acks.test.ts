@@ -19,7 +19,8 @@ let broker: Broker;
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), "streamnest-acks-"));
   const self = { id: 1, address: "one:1" };
-  broker = Broker.open(brokerConfig({ id: 1, dataDir: join(root, "b1") }), {
+  // No replication driver runs here: a produce must not wait for a leader that never comes.
+  broker = Broker.open(brokerConfig({ id: 1, dataDir: join(root, "b1"), leaderWaitMs: 0 }), {
     directory: { self, brokers: () => [self, { id: 2, address: "two:2" }] },
   });
 });

@@ -111,7 +111,7 @@ function keyFor(partition: number, count: number): string {
 
 describe("records without key or partition while a leader is down (one replica each)", () => {
   beforeEach(async () => {
-    expect(await one().createTopic("spread", 3)).toBe("created");
+    expect(await one().createTopic("spread", 3, { replicationFactor: 1 })).toBe("created");
     expect(one().clusterMetadata().topics[0].partitions.map((p) => p.leader)).toEqual([1, 2, 3]);
     down.add(2);
   });
@@ -174,7 +174,7 @@ describe("records without key or partition while a leader is down (one replica e
   });
 
   test("with every partition's leader down an unkeyed record is refused at once, each partition's state listed", async () => {
-    expect(await one().createTopic("lonely", 2)).toBe("created");
+    expect(await one().createTopic("lonely", 2, { replicationFactor: 1 })).toBe("created");
     known.add(1);
     down.add(1);
     known.add(2);

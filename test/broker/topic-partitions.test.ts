@@ -129,7 +129,7 @@ describe("createPartitions", () => {
       const directory: BrokerDirectory = { self, brokers: () => members };
       return start({ id: self.id, dataDir: join(root, `b${self.id}`), advertise: self.address }, { directory, proposer: replicate });
     });
-    await one.createTopic("spread", 1);
+    await one.createTopic("spread", 1, { replicationFactor: 1 });
     await two.createPartitions("spread", 4);
     for (const b of [one, two])
       expect(b.describeTopic("spread").partitions.map((p) => [p.partition, p.leader, p.replicas])).toEqual([
