@@ -110,6 +110,7 @@ export class ClusterLink {
         configuredPeers: config.peers.map(normalizeAddress),
         voterCount: config.controllerVoters,
         snapshotEveryEntries: config.metadataSnapshotEntries ?? 1000,
+        ...(config.metadataSnapshotBytes !== undefined ? { snapshotEveryBytes: config.metadataSnapshotBytes } : {}),
         knownBrokers: () => this.knownBrokers(),
         address: config.advertise,
         sessionTimeoutMs: config.sessionTimeoutMs ?? 3000,
@@ -125,10 +126,14 @@ export class ClusterLink {
     directory: BrokerDirectory;
     peers: PeerForwarder;
     proposer: (store: MetadataStore) => MetadataProposer;
+    openMetadata?: (dir: string, brokers: BrokerRef[]) => MetadataStore;
   } {
+    const quorum = this.quorum;
     return {
       directory: this.directory,
       peers: this.peers,
+      // With the quorum, the metadata log is the durable state: the store starts from it.
+      ...(quorum ? { openMetadata: (dir: string, brokers: BrokerRef[]) => quorum.openStore(dir, brokers) } : {}),
       proposer: (store) => {
         this.store = store;
         this.state.bind(store);

@@ -31,6 +31,9 @@ import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
 import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
 import { readVoters, writeVoters } from "./quorum-voters.ts";
 import { formVoters, seedLogFromLegacyMetadata } from "./quorum-formation.ts";
+import { AppliedOffsetFile } from "./applied-offset-file.ts";
+import { openQuorumMetadata, replayCommitted, seedOpenLog } from "./metadata-log-replay.ts";
+import type { QuorumDiskLog } from "./quorum-disk-log.ts";
 import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
 
 export type { QuorumStatusView };
@@ -54,6 +57,8 @@ export interface MetadataQuorumOptions {
   /** --controller-voters, if given. */
   voterCount: number | undefined;
   snapshotEveryEntries: number;
+  /** Snapshot also once this many bytes of entries were committed since the last one. */
+  snapshotEveryBytes?: number;
   /** Every broker known from heartbeats and metadata, for placement. */
   knownBrokers: () => BrokerRef[];
   /** This broker's advertised address, registered with the quorum. */
@@ -74,10 +79,16 @@ export class MetadataQuorum {
   readonly liveness: BrokerLiveness;
   /** The epoch this broker leads and since when (for the fencing grace period). */
   private leading: { epoch: number; since: number } | null = null;
+  /** The metadata log as openStore() found it, replayed into the store, for the driver. */
+  private openedLog: QuorumDiskLog | undefined;
+  private readonly applied: AppliedOffsetFile;
+  private readonly machine: MetadataStateMachine;
 
   constructor(private readonly options: MetadataQuorumOptions) {
     this.metaDir = join(options.dataDir, "meta");
     this.voters = readVoters(this.metaDir);
+    this.applied = AppliedOffsetFile.open(join(this.metaDir, METADATA_LOG_DIR));
+    this.machine = new MetadataStateMachine(() => this.bound(), this.applied);
     this.liveness = new BrokerLiveness({
       self: { id: options.id, address: options.address, incarnation: this.incarnation },
       sessionTimeoutMs: options.sessionTimeoutMs,
@@ -132,6 +143,24 @@ export class MetadataQuorum {
     this.store = store;
   }
 
+  /**
+   * Opens the broker's metadata store from the metadata log (metadata-log-replay.ts):
+   * the latest snapshot plus the committed entries after it, before the quorum runs.
+   */
+  openStore(metaDir: string, brokers: BrokerRef[]): MetadataStore {
+    const started = performance.now();
+    const opened = openQuorumMetadata(metaDir, brokers, this.options.log);
+    this.store = opened.store;
+    this.openedLog = opened.log;
+    if (opened.log && opened.fromLog) {
+      const reached = replayCommitted(opened.log, this.machine, this.applied.offset);
+      this.options.log?.(
+        `Metadata replayed from the metadata log up to offset ${reached} (${opened.store.current.topics.size} topics) in ${Math.round(performance.now() - started)} ms`,
+      );
+    }
+    return opened.store;
+  }
+
   /** Forms the voter set (see quorum-voters.ts) and starts the quorum; resolves once running. */
   start(): Promise<void> {
     this.forming ??= this.form();
@@ -141,7 +170,9 @@ export class MetadataQuorum {
   async stop(): Promise<void> {
     this.stopped = true;
     this.liveness.stop();
-    await this.driver?.stop();
+    if (this.driver) await this.driver.stop();
+    else await this.openedLog?.close();
+    this.applied.close();
   }
 
   private async form(): Promise<void> {
@@ -150,16 +181,20 @@ export class MetadataQuorum {
     writeVoters(this.metaDir, this.voters);
     this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
     const logDir = join(this.metaDir, METADATA_LOG_DIR);
-    await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
+    if (this.openedLog) {
+      if (await seedOpenLog(this.openedLog, this.bound())) this.options.log?.(`Metadata log started from metadata.json (version ${this.bound().version}) as its first snapshot`);
+    } else await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
     this.driver = new QuorumDriver({
       nodeId: this.options.id,
       voters: this.voters.map((id) => ({ id, directoryId: null })),
       dir: this.metaDir,
       logDir,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
+      ...(this.options.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: this.options.snapshotEveryBytes } : {}),
+      ...(this.openedLog ? { diskLog: this.openedLog } : {}),
       send: (messages) => this.send(messages),
       log: this.options.log,
-      machine: new MetadataStateMachine(() => this.bound()),
+      machine: this.machine,
     });
     this.driver.start();
     this.liveness.start();
