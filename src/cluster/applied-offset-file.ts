@@ -15,11 +15,13 @@
  * the rest once the leader's high watermark arrives.
  *
  * The file is one line, the offset in 20 decimal digits, rewritten in place (the same
- * 21 bytes within one sector) and flushed with fdatasync: one small write per applied
- * batch whatever the size of the metadata, where the whole document used to be
- * rewritten.
+ * 21 bytes within one sector): one small write per applied batch whatever the size of
+ * the metadata, where the whole document used to be rewritten and fsynced. The write
+ * itself is synchronous, so a process killed right after has it (the page cache keeps
+ * it); the flush to the device runs in the background, one at a time, as a synchronous
+ * fdatasync per batch measured 12% of a leader's CPU time under load.
  */
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 
@@ -29,6 +31,10 @@ const WIDTH = 20;
 export class AppliedOffsetFile {
   private fd: number | undefined;
   private written: number;
+  private flushing = false;
+  /** A write landed while a flush was running: flush again after it. */
+  private flushAgain = false;
+  private closing = false;
 
   private constructor(
     readonly path: string,
@@ -50,16 +56,53 @@ export class AppliedOffsetFile {
       this.fd ??= openSync(this.path, existsSync(this.path) ? "r+" : "w+");
       const line = Buffer.from(`${String(offset).padStart(WIDTH, "0")}\n`);
       for (let done = 0; done < line.length; ) done += writeSync(this.fd, line, done, line.length - done, done);
-      fdatasyncSync(this.fd);
       this.written = offset;
     } catch (error) {
       throw new StreamNestError("STORAGE_ERROR", `cannot write ${this.path}: ${(error as Error).message}`);
     }
+    this.flush();
   }
 
+  /** The offset last written (what a restart reads, once flushed). */
+  get current(): number {
+    return this.written;
+  }
+
+  private flush(): void {
+    const fd = this.fd;
+    if (fd === undefined) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    fdatasync(fd, () => {
+      // A failed flush leaves an older offset possible after a power loss: replaying less is safe.
+      this.flushing = false;
+      if (this.closing) return this.closeNow();
+      if (this.flushAgain) {
+        this.flushAgain = false;
+        this.flush();
+      }
+    });
+  }
+
+  /** Flushes what was written and closes the file (once a background flush, if any, is done). */
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    this.closing = true;
+    if (!this.flushing) this.closeNow();
+  }
+
+  private closeNow(): void {
+    const fd = this.fd;
     this.fd = undefined;
+    if (fd === undefined) return;
+    try {
+      fdatasyncSync(fd);
+    } catch {
+      // as above: an older offset after a power loss only means replaying less
+    }
+    closeSync(fd);
   }
 }
 
