@@ -12,6 +12,7 @@ import {
   type MetadataDocument,
   type TopicMetadata,
 } from "./metadata.ts";
+import { TopicMap } from "./topic-map.ts";
 
 /**
  * The broker's copy of the cluster metadata, kept in `<dataDir>/meta/metadata.json`.
@@ -129,34 +130,31 @@ export class MetadataStore {
    * change's outcome is answered in order. Versions at or below the held one were
    * applied before (a restart replays them) and are skipped whole.
    *
-   * The topic map is copied once per call, not once per change (applyChange copies it
-   * for each): a batch of 16 creates over 10,000 topics copies 10,000 entries, not
-   * 160,000.
+   * The topic map is never copied whole (applyChange copies it for each change): each
+   * change is decided against its own topic's record, and the batch's records make the
+   * next version of a TopicMap (topic-map.ts), whose cost follows what changed.
    */
   applyCommitted(changes: ReadonlyArray<MetadataChange | null>, version: number): Array<{ ok: true; value: ApplyResult } | { ok: false; error: unknown }> {
     const firstVersion = version - changes.length;
     const previous = this.doc;
     let doc = previous;
     let last: MetadataChange | undefined;
-    const touched = new Set<string>();
-    // One private copy of the topics for the whole batch, filled change by change.
-    let topics: Map<string, TopicMetadata> | undefined;
+    // The records this batch changed (null: deleted), read before the document's.
+    const changed = new Map<string, TopicMetadata | null>();
+    const recordOf = (topic: string): TopicMetadata | undefined => (changed.has(topic) ? (changed.get(topic) ?? undefined) : previous.topics.get(topic));
     const outcomes = changes.map((change, i): { ok: true; value: ApplyResult } | { ok: false; error: unknown } => {
       if (firstVersion + i + 1 <= previous.version) return { ok: true, value: { document: previous, changed: false } };
       if (change === null) return { ok: true, value: { document: doc, changed: false } };
       try {
-        const result = applyChange(withOneTopic(doc, change), change);
+        // Every change reads no topic record but its own: applyChange gets only that one,
+        // so its copy of the topic map costs one entry.
+        const topic = topicOf(change);
+        const record = topic === undefined ? undefined : recordOf(topic);
+        const result = applyChange({ version: doc.version, brokers: doc.brokers, topics: new Map(topic && record ? [[topic, record]] : []) }, change);
         if (result.changed) {
           last = change;
-          const topic = topicOf(change);
-          if (topic !== undefined) {
-            topics ??= new Map(previous.topics);
-            const record = result.document.topics.get(topic);
-            if (record === undefined) topics.delete(topic);
-            else topics.set(topic, record);
-            touched.add(topic);
-          }
-          doc = { version: result.document.version, brokers: result.document.brokers, topics: topics ?? previous.topics };
+          if (topic !== undefined) changed.set(topic, result.document.topics.get(topic) ?? null);
+          doc = { version: result.document.version, brokers: result.document.brokers, topics: previous.topics };
         }
         return { ok: true, value: { document: doc, changed: result.changed } };
       } catch (error) {
@@ -164,7 +162,9 @@ export class MetadataStore {
       }
     });
     if (version <= previous.version) return outcomes;
-    const next: MetadataDocument = { ...doc, version };
+    const topics = changed.size === 0 ? previous.topics : TopicMap.of(previous.topics).with(changed);
+    const next: MetadataDocument = { version, brokers: doc.brokers, topics };
+    const touched = new Set(changed.keys());
     this.persist(next);
     this.doc = next;
     this.notify(last, previous, touched);
@@ -259,18 +259,6 @@ function isPersisted(value: unknown): value is PersistedMetadata {
         Array.isArray((t as TopicMetadata).schemas),
     )
   );
-}
-
-/**
- * The document as applyChange needs it to decide `change`: the brokers, and of the
- * topics only the one the change names (every change reads no other topic record), so
- * that applyChange's copy of the topic map costs one entry, not one per topic.
- */
-function withOneTopic(doc: MetadataDocument, change: MetadataChange): MetadataDocument {
-  const topic = topicOf(change);
-  if (topic === undefined) return { version: doc.version, brokers: doc.brokers, topics: new Map() };
-  const record = doc.topics.get(topic);
-  return { version: doc.version, brokers: doc.brokers, topics: new Map(record === undefined ? [] : [[topic, record]]) };
 }
 
 /** Makes a rename durable: the folder entry itself must reach the device. */
