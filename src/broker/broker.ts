@@ -47,6 +47,8 @@ export interface BrokerDeps {
   directory?: BrokerDirectory;
   /** How calls reach other brokers (the cluster's); default: none can. */
   peers?: PeerTransport;
+  /** Opens the metadata store of `<dataDir>/meta` (the quorum's rebuilds it from its log); default: metadata.json. */
+  openMetadata?: (dir: string, brokers: BrokerRef[]) => MetadataStore;
   /** Builds the proposer over the broker's store; default applies changes locally. */
   proposer?: (store: MetadataStore) => MetadataProposer;
   warn?: (message: string) => void;
@@ -88,7 +90,8 @@ export class Broker {
     this.logs = new LogLeases(config.maxOpenPartitions, logOptions, this.lifetime.signal, warn);
     this.lock = DataDirLock.acquire(config.dataDir);
     try {
-      this.metadata = MetadataStore.open(join(config.dataDir, "meta"), directory.brokers());
+      const openMetadata = deps.openMetadata ?? ((dir: string, brokers: BrokerRef[]) => MetadataStore.open(dir, brokers));
+      this.metadata = openMetadata(join(config.dataDir, "meta"), directory.brokers());
     } catch (error) {
       this.lock.release();
       throw error;
@@ -111,7 +114,7 @@ export class Broker {
     const ctx = this.ctx;
     for (const meta of metadata.current.topics.values()) ctx.catalog.add(meta);
     removeOrphanPartitions(ctx);
-    this.unsubscribe = metadata.onChange((doc, change) => applyMetadata(ctx, doc, change === undefined));
+    this.unsubscribe = metadata.onChange((doc, change, _previous, touched) => applyMetadata(ctx, doc, change === undefined && touched === undefined, touched));
     this.metrics.setPartitionSource(() => this.partitionStats());
     this.retention = new Retention(ctx);
     this.groups = new GroupService(

@@ -24,6 +24,8 @@ export interface BrokerConfig {
   sessionTimeoutMs?: number;
   /** Snapshot the metadata every this many committed entries. */
   metadataSnapshotEntries?: number;
+  /** …or once this many bytes of entries were committed since the last snapshot (raft only). */
+  metadataSnapshotBytes?: number;
   /** Largest partition count of one topic. */
   maxPartitions: number;
   /** Largest message (value + key + headers) in bytes. */

@@ -55,13 +55,12 @@ export async function addTopic(
   }
   // Partition folders are named after the topic, and macOS and Windows file systems
   // ignore case: "Demo" and "demo" would share (and delete) each other's logs there.
-  const lower = topic.toLowerCase();
-  for (const other of ctx.metadata.current.topics.keys())
-    if (other.toLowerCase() === lower)
-      throw new StreamNestError(
-        "INVALID_TOPIC_NAME",
-        `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
-      );
+  const other = ctx.catalog.caseVariantOf(topic);
+  if (other !== undefined)
+    throw new StreamNestError(
+      "INVALID_TOPIC_NAME",
+      `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
+    );
   const brokers = liveBrokers(ctx);
   const factor = replication.replicationFactor ?? Math.min(ctx.config.defaultReplicationFactor, brokers.length);
   const minIsr = replication.minInsyncReplicas ?? (factor === 1 ? 1 : 2);

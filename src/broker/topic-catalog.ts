@@ -52,6 +52,8 @@ export interface TopicState {
 
 export class TopicCatalog {
   private readonly topics = new Map<string, TopicState>();
+  /** Names by their lower case, so that a name differing only in case is found without a scan. */
+  private readonly byLowerCase = new Map<string, Set<string>>();
 
   constructor(
     private readonly dataDir: string,
@@ -99,7 +101,17 @@ export class TopicCatalog {
     return this.topics.has(topic);
   }
 
+  /** A topic whose name equals `topic` ignoring case, but not `topic` itself. */
+  caseVariantOf(topic: string): string | undefined {
+    for (const name of this.byLowerCase.get(topic.toLowerCase()) ?? []) if (name !== topic) return name;
+    return undefined;
+  }
+
   add(meta: TopicMetadata): void {
+    const lower = meta.name.toLowerCase();
+    const same = this.byLowerCase.get(lower);
+    if (same) same.add(meta.name);
+    else this.byLowerCase.set(lower, new Set([meta.name]));
     this.topics.set(meta.name, {
       meta,
       partitions: meta.partitions.map((assignment) => this.partitionState(meta.name, assignment)),
@@ -130,5 +142,9 @@ export class TopicCatalog {
 
   remove(topic: string): void {
     this.topics.delete(topic);
+    const lower = topic.toLowerCase();
+    const same = this.byLowerCase.get(lower);
+    same?.delete(topic);
+    if (same?.size === 0) this.byLowerCase.delete(lower);
   }
 }

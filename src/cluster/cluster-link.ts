@@ -95,6 +95,7 @@ export class ClusterLink {
       configuredPeers: config.peers.map(normalizeAddress),
       voterCount: config.controllerVoters,
       snapshotEveryEntries: config.metadataSnapshotEntries ?? CLUSTER_QUORUM.metadataSnapshotEntries.default,
+      ...(config.metadataSnapshotBytes !== undefined ? { snapshotEveryBytes: config.metadataSnapshotBytes } : {}),
       knownBrokers: () => this.knownBrokers(),
       address: config.advertise,
       sessionTimeoutMs: config.sessionTimeoutMs ?? CLUSTER_QUORUM.sessionTimeoutMs.default,
@@ -109,13 +110,16 @@ export class ClusterLink {
     directory: BrokerDirectory;
     peers: PeerForwarder;
     proposer: (store: MetadataStore) => MetadataProposer;
+    openMetadata?: (dir: string, brokers: BrokerRef[]) => MetadataStore;
   } {
+    const quorum = this.quorum;
     return {
       directory: this.directory,
       peers: this.peers,
+      // With the quorum, the metadata log is the durable state: the store starts from it.
+      openMetadata: (dir: string, brokers: BrokerRef[]) => quorum.openStore(dir, brokers),
       proposer: (store) => {
         this.store = store;
-        const quorum = this.quorum;
         quorum.bind(store);
         return { propose: (change) => quorum.propose(change), catchUp: () => quorum.catchUp() };
       },

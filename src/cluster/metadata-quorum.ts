@@ -32,6 +32,9 @@ import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
 import { readVoters, voterRecord, writeVoters } from "./quorum-voters.ts";
 import { formVoters, learnVoterDirectoryIds, seedLogFromLegacyMetadata, type VotersAnswer, votersLines } from "./quorum-formation.ts";
 import { QuorumStateFile } from "./quorum/quorum-state-file.ts";
+import { AppliedOffsetFile } from "./applied-offset-file.ts";
+import { openQuorumMetadata, replayCommitted, seedOpenLog } from "./metadata-log-replay.ts";
+import type { QuorumDiskLog } from "./quorum-disk-log.ts";
 import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
 
 export type { QuorumStatusView };
@@ -63,6 +66,8 @@ export interface MetadataQuorumOptions {
   /** --controller-voters, if given. */
   voterCount: number | undefined;
   snapshotEveryEntries: number;
+  /** Snapshot also once this many bytes of entries were committed since the last one. */
+  snapshotEveryBytes?: number;
   /** Every broker known from heartbeats and metadata, for placement. */
   knownBrokers: () => BrokerRef[];
   /** This broker's advertised address, registered with the quorum. */
@@ -84,12 +89,18 @@ export class MetadataQuorum {
   readonly liveness: BrokerLiveness;
   /** The epoch this broker leads and since when (for the fencing grace period). */
   private leading: { epoch: number; since: number } | null = null;
+  /** The metadata log as openStore() found it, replayed into the store, for the driver. */
+  private openedLog: QuorumDiskLog | undefined;
+  private readonly applied: AppliedOffsetFile;
+  private readonly machine: MetadataStateMachine;
 
   constructor(private readonly options: MetadataQuorumOptions) {
     this.metaDir = join(options.dataDir, "meta");
     this.voters = readVoters(this.metaDir);
     // KIP-853: this data dir's id, created (flushed, renamed) once, before formation asks for it.
     this.directoryId = QuorumStateFile.open(this.metaDir, randomUUID).file.directoryId;
+    this.applied = AppliedOffsetFile.open(join(this.metaDir, METADATA_LOG_DIR));
+    this.machine = new MetadataStateMachine(() => this.bound(), this.applied);
     this.liveness = new BrokerLiveness({
       self: { id: options.id, address: options.address, incarnation: this.incarnation },
       sessionTimeoutMs: options.sessionTimeoutMs,
@@ -144,6 +155,24 @@ export class MetadataQuorum {
     this.store = store;
   }
 
+  /**
+   * Opens the broker's metadata store from the metadata log (metadata-log-replay.ts):
+   * the latest snapshot plus the committed entries after it, before the quorum runs.
+   */
+  openStore(metaDir: string, brokers: BrokerRef[]): MetadataStore {
+    const started = performance.now();
+    const opened = openQuorumMetadata(metaDir, brokers, this.options.log);
+    this.store = opened.store;
+    this.openedLog = opened.log;
+    if (opened.log && opened.fromLog) {
+      const reached = replayCommitted(opened.log, this.machine, this.applied.offset);
+      this.options.log?.(
+        `Metadata replayed from the metadata log up to offset ${reached} (${opened.store.current.topics.size} topics) in ${Math.round(performance.now() - started)} ms`,
+      );
+    }
+    return opened.store;
+  }
+
   /** Forms the voter set (see quorum-voters.ts) and starts the quorum; resolves once running. */
   start(): Promise<void> {
     this.forming ??= this.form();
@@ -153,7 +182,9 @@ export class MetadataQuorum {
   async stop(): Promise<void> {
     this.stopped = true;
     this.liveness.stop();
-    await this.driver?.stop();
+    if (this.driver) await this.driver.stop();
+    else await this.openedLog?.close();
+    this.applied.close();
   }
 
   private async form(): Promise<void> {
@@ -163,7 +194,9 @@ export class MetadataQuorum {
     writeVoters(this.metaDir, this.voters);
     for (const line of votersLines(this.voters, self)) this.options.log?.(line);
     const logDir = join(this.metaDir, METADATA_LOG_DIR);
-    await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
+    if (this.openedLog) {
+      if (await seedOpenLog(this.openedLog, this.bound())) this.options.log?.(`Metadata log started from metadata.json (version ${this.bound().version}) as its first snapshot`);
+    } else await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
     this.driver = new QuorumDriver({
       nodeId: this.options.id,
       voters: this.voters,
@@ -174,9 +207,11 @@ export class MetadataQuorum {
       dir: this.metaDir,
       logDir,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
+      ...(this.options.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: this.options.snapshotEveryBytes } : {}),
+      ...(this.openedLog ? { diskLog: this.openedLog } : {}),
       send: (messages) => this.send(messages),
       log: this.options.log,
-      machine: new MetadataStateMachine(() => this.bound()),
+      machine: this.machine,
       // A lone voter (a single broker) has no one to wait for or to split a vote with, so
       // it stands at once, as Kafka's KafkaRaftClient makes an only voter a candidate on
       // start: its first write is not held up by a whole election timeout.

@@ -69,6 +69,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       clusterSecret: cluster.clusterSecret,
       ...(quorum.controllerVoters !== undefined ? { controllerVoters: quorum.controllerVoters } : {}),
       metadataSnapshotEntries: quorum.metadataSnapshotEntries,
+      metadataSnapshotBytes: quorum.metadataSnapshotBytes,
       sessionTimeoutMs: quorum.sessionTimeoutMs,
       maxPartitions: core.maxPartitions,
       maxOpenPartitions: core.maxOpenPartitions,
