@@ -62,16 +62,21 @@ const LIBRARY_PATH = [join(LIBRDKAFKA, "src"), join(LIBRDKAFKA, "src-cpp"), proc
  *   ZK_ADDRESS) to set message.timestamp.type per topic, 0109 runs Kafka's tools (KAFKA_PATH)
  *   to change broker settings between sub-tests;
  * - tests that never reach a broker (librdkafka's mock cluster or none): 0046, 0062, 0074,
- *   0095, 0106, 0116, 0120, and every *_mock; and 0047, which the runner skips as a known issue.
+ *   0095, 0106, 0116, 0120, and every *_mock; 0028 and 0047, which the runner skips as known
+ *   librdkafka issues; 0053 and 0110, whose broker tests need RapidJSON, which this build lacks.
+ *
+ * Listed but skipped by the runner for now: 0107 and 0111 need the suite's "noautocreate"
+ * scenario (a broker with --auto-create-topics=off, TEST_SCENARIO=noautocreate), which this
+ * script does not run yet; so do two of 0045's sub-tests.
  */
 export const CONFORMANCE_TESTS = [
   "0001", "0002", "0003", "0005", "0007", "0008", "0012", "0013", "0014", "0015",
-  "0017", "0018", "0019", "0020", "0021", "0022", "0026", "0028", "0029", "0030",
+  "0017", "0018", "0019", "0020", "0021", "0022", "0026", "0029", "0030",
   "0031", "0033", "0034", "0036", "0040", "0041", "0042", "0044", "0045", "0048",
-  "0049", "0050", "0051", "0053", "0054", "0056", "0057", "0059", "0063", "0065",
+  "0049", "0050", "0051", "0054", "0056", "0057", "0059", "0063", "0065",
   "0067", "0069", "0070", "0073", "0075", "0076", "0082", "0083", "0084", "0085",
   "0086", "0088", "0089", "0090", "0091", "0093", "0094", "0099", "0107",
-  "0110", "0111", "0112", "0113", "0114", "0118", "0122", "0125", "0127",
+  "0111", "0112", "0113", "0114", "0118", "0122", "0125", "0127",
   "0130", "0132",
 ];
 
