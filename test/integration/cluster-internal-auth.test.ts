@@ -101,8 +101,15 @@ describe("the /internal/ routes", () => {
   });
 
   test("with the secret, the same guard lets a broker's call through", async () => {
-    const voters = await get<{ voters: number[] }>(cluster.broker(2), "/internal/quorum/voters", { [SECRET_HEADER]: secret });
-    expect(voters).toEqual({ status: 200, body: { voters: [1, 2, 3] } });
+    const voters = await get<{ id: number; directoryId: string; voters: number[]; directoryIds: Record<string, string> }>(
+      cluster.broker(2),
+      "/internal/quorum/voters",
+      { [SECRET_HEADER]: secret },
+    );
+    expect([voters.status, voters.body.id, voters.body.voters, Object.keys(voters.body.directoryIds)]).toEqual([200, 2, [1, 2, 3], ["1", "2", "3"]]);
+    // Each voter's data dir id (KIP-853), this broker's own among them.
+    expect(voters.body.directoryIds["2"]).toBe(voters.body.directoryId);
+    expect(new Set(Object.values(voters.body.directoryIds)).size).toBe(3);
     expect((await get<ClusterAnswer>(cluster.broker(2), "/cluster")).body.quorum?.voters).toEqual([1, 2, 3]);
   });
 
