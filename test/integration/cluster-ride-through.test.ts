@@ -146,7 +146,9 @@ describe("unkeyed produces while a broker dies", () => {
   });
 
   test("replication factor 1: the dead broker's partition is skipped, every unkeyed produce succeeds on the others; a keyed one for it is a 503 naming its state", async () => {
-    expect((await post(cluster.broker(1), "/create-topic", { topic: "single", partitions: 3 })).status).toBe(200);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "single", partitions: 3, replication_factor: 1 })).status).toBe(200);
+    // One copy each, partition p on broker p + 1 (placed over all three, none fenced): partition 2 only on broker 3.
+    expect((await replicatedTopic(cluster.broker(1), "single")).partitions.map((p) => p.leader)).toEqual([1, 2, 3]);
     await cluster.broker(3).kill9();
     const counts = [0, 0, 0];
     for (let i = 0; i < 60; i++) {
@@ -182,7 +184,9 @@ describe("the CLI consumer of every partition while a broker is down", () => {
   }
 
   test("prints the healthy partitions at once, retries the dead one, and resumes it at the exact offsets each time its broker returns", async () => {
-    expect((await post(cluster.broker(1), "/create-topic", { topic: "watched", partitions: 3 })).status).toBe(200);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "watched", partitions: 3, replication_factor: 1 })).status).toBe(200);
+    // One copy each, partition p on broker p + 1 (placed over all three, none fenced): partition 2 only on broker 3.
+    expect((await replicatedTopic(cluster.broker(1), "watched")).partitions.map((p) => p.leader)).toEqual([1, 2, 3]);
     for (const p of [0, 1, 2]) for (const i of [0, 1]) await produceTo(p, `p${p}-${i}`);
     await cluster.broker(3).kill9();
     const consumer = new RunningCli(["consumer", `--meta=${cluster.broker(1).address}`, "--topic=watched"]);
@@ -218,7 +222,9 @@ describe("the CLI consumer of every partition while a broker is down", () => {
 
 describe("the CLI producer while a partition has no leader", () => {
   test("a line whose partition is offline is sent again until its broker returns, then stored once", async () => {
-    expect((await post(cluster.broker(1), "/create-topic", { topic: "typed", partitions: 3 })).status).toBe(200);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "typed", partitions: 3, replication_factor: 1 })).status).toBe(200);
+    // One copy each, partition p on broker p + 1 (placed over all three, none fenced): partition 2 only on broker 3.
+    expect((await replicatedTopic(cluster.broker(1), "typed")).partitions.map((p) => p.leader)).toEqual([1, 2, 3]);
     await cluster.broker(3).kill9();
     const producer = new RunningCli(["producer", `--meta=${cluster.broker(1).address}`, "--topic=typed", `--key=${keyFor(2, 3)}`], "only line\n");
     running.push(producer);

@@ -33,7 +33,7 @@ const records = () => encodeRecordBatch({ records: [{ value: new TextEncoder().e
 
 describe("Kafka with a partition's only replica down", () => {
   test("Metadata: no leader and the replica offline; Produce: LEADER_NOT_AVAILABLE; a live leader elsewhere: NOT_LEADER_OR_FOLLOWER", async () => {
-    expect((await post(cluster.broker(1), "/create-topic", { topic: "gone", partitions: 3 })).status).toBe(200);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "gone", partitions: 3, replication_factor: 1 })).status).toBe(200);
     const before = await until(
       "every partition with its leader",
       () => client.call("Metadata", 12, { topics: [{ name: "gone" }], allowAutoTopicCreation: false }),
