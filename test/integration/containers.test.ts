@@ -204,30 +204,27 @@ describe.skipIf(skipReason !== undefined)("the container image and compose.yaml,
       [2, 3, [1, 2, 3], [1, 2, 3]],
     ]);
     await podman.must(["podman", "kill", "--signal", "KILL", containerOf("broker-3")]);
-    // Partitions 0 and 1 keep their leaders; the ISR drops broker 3 and stays at the min ISR of 2.
-    for (const [p, via] of [[0, 1], [1, 0]] as const) {
+    // acks=all (the default) waits for the in-sync replicas, so a produce sent the instant
+    // broker 3 dies waits at its leader until the quorum drops broker 3 from the ISR (it is
+    // counted down after 2 s without heartbeats; longer when broker 3 also led the metadata
+    // quorum and a new quorum leader must be elected first), and a forwarding broker may give
+    // up on it first with a 503 "may still write". So: first the cluster notices, within
+    // seconds, on both live brokers: every ISR is the two live brokers, every leader is one
+    // of them (partition 2 got a new leader from its ISR).
+    for (const i of [0, 1])
+      await until(
+        `broker ${i + 1} sees every ISR as [1, 2] and a live leader for every partition`,
+        async () => (await call(i, "/topics/demo")).body as typeof before,
+        (t) => t.partitions.every((p) => p.leader !== 3 && JSON.stringify([...p.isr].sort()) === "[1,2]"),
+        { timeoutMs: 30_000 },
+      );
+    // Then produce and consume go on for every partition, through either live broker (the
+    // one that does not lead forwards inside the network), and nothing acknowledged is lost.
+    for (const [p, via] of [[0, 1], [1, 0], [2, 0]] as const) {
       expect(await produce(via, p, `p${p}-after-kill`)).toEqual({ status: 200, body: { offset: 2, partition: p } });
       produced[p].push(`p${p}-after-kill`);
-      expect(await messagesOf(via, p)).toEqual(produced[p]);
+      for (const reader of [0, 1]) expect(await messagesOf(reader, p)).toEqual(produced[p]);
     }
-    // Partition 2 lost its leader: one of the ISR is elected and nothing acknowledged is
-    // lost (the HTTP produce waits for the election, retried here while it is under way).
-    const after = await until("partition 2 has a new leader", () => produce(0, 2, "p2-after-kill"), (r) => r.status === 200, { timeoutMs: 60_000 });
-    expect(after.body).toEqual({ offset: 2, partition: 2 });
-    produced[2].push("p2-after-kill");
-    for (const via of [0, 1]) expect(await messagesOf(via, 2)).toEqual(produced[2]);
-    // acks=all was answered, so every ISR had dropped broker 3; broker 2's metadata shows it within a moment.
-    const during = await until(
-      "broker 2 sees every ISR without broker 3",
-      async () => (await call(1, "/topics/demo")).body as typeof before,
-      (t) => t.partitions.every((p) => !p.isr.includes(3)),
-      { timeoutMs: 10_000 },
-    );
-    expect(during.partitions.map((p) => [p.partition, p.leader === 3 ? "broker 3" : "alive", [...p.isr].sort()])).toEqual([
-      [0, "alive", [1, 2]],
-      [1, "alive", [1, 2]],
-      [2, "alive", [1, 2]],
-    ]);
   });
 
   test("SIGTERM stops each broker cleanly (exit 0); the data survives compose down and up in the volumes", async () => {
