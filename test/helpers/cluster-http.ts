@@ -65,7 +65,7 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
 }
 
 /** Waits until every broker of the cluster counts every other alive (heartbeats both ways). */
-export async function allAlive(cluster: TestCluster): Promise<void> {
+export async function allAlive(cluster: TestCluster, limitMs = 20_000): Promise<void> {
   await eventually(async () => {
     for (const b of cluster.brokers) {
       const { body } = await get<ClusterAnswer>(b, "/cluster");
@@ -73,7 +73,7 @@ export async function allAlive(cluster: TestCluster): Promise<void> {
       if (ids.length !== cluster.brokers.length) return false;
     }
     return true;
-  }, "every broker sees every other alive");
+  }, "every broker sees every other alive", limitMs);
 }
 
 /** The broker id that leads `partition` under round-robin over ids 1..n. */
