@@ -65,7 +65,13 @@ export function replayCommitted(log: QuorumDiskLog, machine: QuorumStateMachine,
   if (snapshot) {
     const bytes = log.readSnapshot(snapshot);
     if (bytes) {
-      machine.loadSnapshot(snapshot, bytes);
+      try {
+        machine.loadSnapshot(snapshot, bytes);
+      } catch (error) {
+        // The snapshot stands for every entry before its end, which the log no longer holds.
+        const why = error instanceof Error ? error.message : String(error);
+        throw new StreamNestError("CORRUPT_RECORD", `the metadata snapshot ${log.snapshotPath(snapshot)} is damaged (${why}); the broker does not start from it`);
+      }
       reached = snapshot.endOffset;
     }
   }

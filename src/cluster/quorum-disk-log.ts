@@ -115,6 +115,11 @@ export class QuorumDiskLog implements QuorumLog {
     this.snapshotsDirty = true;
   }
 
+  /** The file snapshot `id` is kept in (named in a refusal when its bytes do not decode). */
+  snapshotPath(id: SnapshotId): string {
+    return join(this.dir, snapshotName(id));
+  }
+
   readSnapshot(id: SnapshotId): Uint8Array | null {
     return this.image.readSnapshot(id);
   }

@@ -120,6 +120,24 @@ describe("the metadata log's files damaged between runs (the quorum's log is the
     closeSync(fd);
     await expectRefusedNaming(broker, `the metadata log ${logDir(broker)} ends at offset`);
   });
+
+  test("the latest snapshot replaced by garbage: the start is refused with one line naming the snapshot file, and nothing is deleted", async () => {
+    const root = mkdtempSync(join(tmpdir(), "streamnest-tamper-"));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    // A snapshot every 2 entries: the log's first changes are soon in one.
+    const broker = new BrokerProcess(1, 0, join(root, "data"), [], { args: ["--metadata-snapshot-entries=2"] });
+    await broker.start();
+    cleanups.push(() => broker.kill9());
+    await seed(broker, 3);
+    expect((await post(broker, "/create-topic", { topic: "u", partitions: 1 })).status).toBe(200);
+    await broker.stop();
+    const snapshots = readdirSync(logDir(broker)).filter((f) => f.endsWith(".snapshot"));
+    expect(snapshots.length).toBe(1);
+    const file = join(logDir(broker), snapshots[0]!);
+    writeFileSync(file, "{ this is not json");
+    await expectRefusedNaming(broker, `the metadata snapshot ${file} is damaged`);
+    expect(readFileSync(file, "utf8")).toBe("{ this is not json");
+  });
 });
 
 describe("metadata.json damaged in a data dir still to be upgraded (no metadata log yet)", () => {
