@@ -106,14 +106,27 @@ export class AppliedOffsetFile {
   }
 }
 
-/** The recorded offset; 0 when there is none or it cannot be read (replaying less is always safe). */
+/**
+ * The recorded offset; 0 when there is none, or the file is empty (created, and a power
+ * loss came before its first write reached the device). Any other content is refused:
+ * this broker's start removes partition folders its metadata does not name, and a
+ * replay stopped short at the latest snapshot would not name topics created after it.
+ */
 export function readAppliedOffset(path: string): number {
+  let text: string;
   try {
-    const text = readFileSync(path, "utf8");
-    if (!/^\d{20}\n$/.test(text)) return 0;
-    const value = Number(text.trim());
-    return Number.isSafeInteger(value) ? value : 0;
-  } catch {
-    return 0;
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw new StreamNestError("STORAGE_ERROR", `cannot read ${path}: ${(error as Error).message}`);
   }
+  if (text === "") return 0;
+  const value = Number(text.trim());
+  if (!/^\d{20}\n$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new StreamNestError(
+      "CORRUPT_RECORD",
+      `${path} is damaged (not one line of ${WIDTH} digits): the broker does not start without knowing how far its metadata log was applied`,
+    );
+  }
+  return value;
 }

@@ -16,6 +16,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BrokerRef } from "../broker/metadata.ts";
+import { StreamNestError } from "../lib/errors.ts";
 import { encodeMetadata, MetadataStore } from "../broker/metadata-store.ts";
 import { METADATA_LOG_DIR, QuorumDiskLog } from "./quorum-disk-log.ts";
 import type { QuorumStateMachine } from "./quorum-driver.ts";
@@ -42,20 +43,39 @@ export function openQuorumMetadata(metaDir: string, brokers: BrokerRef[], warn?:
 
 /**
  * Rebuilds the applied state from `log`: its latest snapshot, then its entries below
- * `appliedOffset` (capped at the log's end), applied in order through `machine`, as the
- * driver would hand them out once committed. Answers the offset reached.
+ * `appliedOffset`, applied in order through `machine`, as the driver would hand them out
+ * once committed. Answers the offset reached.
+ *
+ * A log ending before `appliedOffset` lost entries that were committed (the offset is
+ * only written once the log holding them was flushed): a byte changed mid-log, or a file
+ * cut short, that the storage engine's recovery truncated. The start is refused rather
+ * than served from the shorter log: the store would name fewer topics than were created,
+ * and the broker's start removes the partition folders its metadata does not name.
  */
 export function replayCommitted(log: QuorumDiskLog, machine: QuorumStateMachine, appliedOffset: number): number {
+  if (appliedOffset > log.endOffset()) {
+    throw new StreamNestError(
+      "CORRUPT_RECORD",
+      `the metadata log ${log.dir} ends at offset ${log.endOffset()} but entries up to offset ${appliedOffset} were committed and applied: ` +
+        "it lost committed entries (see the recovery lines above); the broker does not start from it",
+    );
+  }
   let reached = 0;
   const snapshot = log.latestSnapshot();
   if (snapshot) {
     const bytes = log.readSnapshot(snapshot);
     if (bytes) {
-      machine.loadSnapshot(snapshot, bytes);
+      try {
+        machine.loadSnapshot(snapshot, bytes);
+      } catch (error) {
+        // The snapshot stands for every entry before its end, which the log no longer holds.
+        const why = error instanceof Error ? error.message : String(error);
+        throw new StreamNestError("CORRUPT_RECORD", `the metadata snapshot ${log.snapshotPath(snapshot)} is damaged (${why}); the broker does not start from it`);
+      }
       reached = snapshot.endOffset;
     }
   }
-  const end = Math.min(appliedOffset, log.endOffset());
+  const end = appliedOffset;
   for (let from = Math.max(reached, log.startOffset()); from < end; ) {
     const entries = log.read(from, Math.min(REPLAY_BATCH, end - from));
     if (entries.length === 0) break;

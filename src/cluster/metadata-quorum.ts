@@ -29,6 +29,7 @@ import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
 import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
+import { ensureRoomForEntry } from "./metadata-log-room.ts";
 import { readVoters, voterRecord, writeVoters } from "./quorum-voters.ts";
 import { formVoters, learnVoterDirectoryIds, seedLogFromLegacyMetadata, type VotersAnswer, votersLines } from "./quorum-formation.ts";
 import { QuorumStateFile } from "./quorum/quorum-state-file.ts";
@@ -414,7 +415,9 @@ export class MetadataQuorum {
     let committed: Promise<unknown>;
     try {
       offset = driver.core.status().logEndOffset;
-      committed = driver.propose(encodeEntry(id, change));
+      const entry = encodeEntry(id, change);
+      ensureRoomForEntry(driver.diskLog.dir, entry.byteLength);
+      committed = driver.propose(entry);
     } catch (error) {
       if (error instanceof StreamNestError && error.code === "NOT_CONTROLLER") throw this.notLeader();
       throw error;

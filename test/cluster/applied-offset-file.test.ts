@@ -28,12 +28,17 @@ test("a missing file reads as 0; writes are one fixed-width line, rewritten in p
   expect(AppliedOffsetFile.open(d).offset).toBe(123456);
 });
 
-test("a damaged or foreign file reads as 0 (replaying less is always safe)", () => {
+test("a missing or empty file reads as 0; damaged or foreign content is refused, naming the file", () => {
   const d = dir();
   const path = join(d, APPLIED_OFFSET_FILE);
-  for (const text of ["", "12\n", "0000000000000000000x\n", "00000000000000000012", "{\"offset\": 12}"]) {
+  expect(readAppliedOffset(path)).toBe(0);
+  writeFileSync(path, "");
+  expect(readAppliedOffset(path)).toBe(0);
+  for (const text of ["12\n", "0000000000000000000x\n", "00000000000000000012", "{\"offset\": 12}"]) {
     writeFileSync(path, text);
-    expect(readAppliedOffset(path)).toBe(0);
+    expect(() => readAppliedOffset(path)).toThrow(
+      `${path} is damaged (not one line of 20 digits): the broker does not start without knowing how far its metadata log was applied`,
+    );
   }
   writeFileSync(path, "00000000000000000012\n");
   expect(readAppliedOffset(path)).toBe(12);
