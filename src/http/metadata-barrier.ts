@@ -11,10 +11,12 @@ import type { Broker } from "../broker/broker.ts";
  * create-topic (whose topic is new by nature) never does.
  */
 export function metadataBarrier(broker: Broker) {
-  return new Elysia({ name: "streamnest-metadata-barrier" }).onBeforeHandle({ as: "global" }, async ({ params, query, body, path }) => {
-    if (path === "/create-topic") return;
+  // Not an async function: the usual request (a known topic) goes on without a promise.
+  return new Elysia({ name: "streamnest-metadata-barrier" }).onBeforeHandle({ as: "global" }, ({ params, query, body, path }) => {
+    if (path === "/create-topic") return undefined;
     const topic = topicNamed(params, query, body);
-    if (topic !== undefined && !broker.hasTopic(topic)) await broker.catchUpMetadata();
+    if (topic === undefined || broker.hasTopic(topic)) return undefined;
+    return broker.catchUpMetadata().then(() => undefined);
   });
 }
 
