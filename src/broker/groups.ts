@@ -101,6 +101,8 @@ const TAKE_UP_POLL_MS = 20;
 
 export class GroupService {
   private coordinator: GroupCoordinator | undefined;
+  /** The leader epoch each loaded __consumer_offsets partition was loaded in. */
+  private readonly loadedEpochs = new Map<number, number>();
   private offsetsTopicId: string | undefined;
   private readonly warn: (message: string) => void;
   private readonly unsubscribe: () => void;
@@ -352,9 +354,17 @@ export class GroupService {
     const loaded = new Set(c.loadedPartitions());
     for (const assignment of meta.partitions) {
       const mine = assignment.leader === this.host.self.id;
+      // Loaded in another leader epoch (a restart that led on stale metadata before it
+      // caught up, with no group call in between to unload): commits made meanwhile by
+      // another leader are in the log, not in what was loaded, so it is loaded again.
+      if (mine && loaded.has(assignment.partition) && this.loadedEpochs.get(assignment.partition) !== assignment.leaderEpoch) {
+        c.unloadPartition(assignment.partition);
+        loaded.delete(assignment.partition);
+      }
       if (mine && !loaded.has(assignment.partition)) {
         try {
           c.loadPartition(assignment.partition, this.host.localLog(OFFSETS_TOPIC, assignment.partition));
+          this.loadedEpochs.set(assignment.partition, assignment.leaderEpoch);
         } catch (error) {
           // Still taking up leadership (replication begins the epoch): loaded on the next call.
           if (!(error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE"))
