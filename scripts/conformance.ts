@@ -16,7 +16,7 @@
  *
  * Which tests are listed, and which are excluded and why: README, "Kafka conformance".
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -26,28 +26,58 @@ const PACKAGE = "@confluentinc/kafka-javascript@1.10.1";
 const LIBRDKAFKA = join(CACHE, "package", "deps", "librdkafka");
 const TESTS_DIR = join(LIBRDKAFKA, "tests");
 const RUNNER = join(TESTS_DIR, "test-runner");
+/** Each test's broker output, named by test: what to read when one fails. */
+const LOGS = join(CACHE, "logs");
 /** The Kafka release StreamNest's API versions correspond to (tests needing newer features skip themselves). */
 const KAFKA_VERSION = "2.8.0";
-const TEST_TIMEOUT_MS = 300_000;
+/**
+ * The suite's own timeouts scaled, as its CI does (test.c adds 2 when CI is set): the
+ * brokers and the runner share 2 cores with other work here, and a test that times out
+ * on a starved machine says nothing about the protocol. STREAMNEST_CONFORMANCE_TIMEOUT_MULTIPLIER overrides it.
+ */
+const TIMEOUT_MULTIPLIER = Number(process.env.STREAMNEST_CONFORMANCE_TIMEOUT_MULTIPLIER ?? "3");
+/** A whole test number (all its sub-tests; 0045 alone runs seven) before the runner is killed. */
+const TEST_TIMEOUT_MS = 1_200_000;
+/**
+ * The runner links librdkafka and librdkafka++ dynamically: the ones just built come first
+ * (as the suite's run-test.sh sets them), never a system librdkafka of another release.
+ */
+const LIBRARY_PATH = [join(LIBRDKAFKA, "src"), join(LIBRDKAFKA, "src-cpp"), process.env.LD_LIBRARY_PATH].filter(Boolean).join(":");
 
 /**
  * Tests that use only the APIs StreamNest speaks (produce, fetch, offsets, metadata with
- * auto-creation, classic groups, idempotence). Excluded: transactions (0098, 0103,
- * 0105), SASL/SSL/OAuth (0097, 0115, 0119, 0126, 0133–0135), ZooKeeper-era or admin APIs
- * StreamNest does not offer (0044 CreatePartitions growth, 0081 the full admin API),
- * compaction (0077), follower fetching (0101), and the mock-cluster-only tests (*_mock),
- * which never talk to a broker.
+ * auto-creation, CreateTopics, CreatePartitions, classic groups, idempotence), run with
+ * -L (their broker tests; a number's *_mock and *_local tests never reach a broker).
+ *
+ * Excluded, each for an API or tool StreamNest does not offer (README, "Kafka conformance"):
+ * - transactions: 0098, 0103, 0105, and 0055, 0061, 0137, each of which has a sub-test
+ *   that calls init_transactions (InitProducerId with a transactional id, EndTxn, …);
+ * - SASL, SSL, OAuth: 0097, 0115, 0119, 0126, 0133–0135;
+ * - the admin APIs StreamNest lacks: 0081 (AlterConfigs, DeleteRecords, ACLs, …), 0092
+ *   (AlterConfigs of message.format.version) and 0011,
+ *   whose sub-test test_message_single_partition_record_fail sets cleanup.policy=compact
+ *   with IncrementalAlterConfigs and expects compaction's INVALID_RECORD for keyless records;
+ * - compaction: 0077; follower fetching: 0101;
+ * - Kafka's own command-line tools: 0052 runs kafka-topics.sh with ZooKeeper (KAFKA_PATH,
+ *   ZK_ADDRESS) to set message.timestamp.type per topic, 0109 runs Kafka's tools (KAFKA_PATH)
+ *   to change broker settings between sub-tests;
+ * - tests that never reach a broker (librdkafka's mock cluster or none): 0046, 0062, 0074,
+ *   0095, 0106, 0116, 0120, and every *_mock; 0028 and 0047, which the runner skips as known
+ *   librdkafka issues; 0053 and 0110, whose broker tests need RapidJSON, which this build lacks.
+ *
+ * Listed but skipped by the runner for now: 0107 and 0111 need the suite's "noautocreate"
+ * scenario (a broker with --auto-create-topics=off, TEST_SCENARIO=noautocreate), which this
+ * script does not run yet; so do two of 0045's sub-tests.
  */
 export const CONFORMANCE_TESTS = [
-  "0001", "0002", "0003", "0005", "0007", "0008", "0011", "0012", "0013", "0014",
-  "0015", "0017", "0018", "0019", "0020", "0021", "0022", "0026", "0028", "0029",
-  "0030", "0031", "0033", "0034", "0036", "0040", "0041", "0042", "0045", "0046",
-  "0047", "0048", "0049", "0050", "0051", "0052", "0053", "0054", "0055", "0056",
-  "0057", "0059", "0061", "0062", "0063", "0065", "0067", "0069", "0070", "0073",
-  "0074", "0075", "0076", "0082", "0083", "0084", "0085", "0086", "0088", "0089",
-  "0090", "0091", "0092", "0093", "0094", "0095", "0099", "0106", "0107", "0109",
-  "0110", "0111", "0112", "0113", "0114", "0116", "0118", "0120", "0122", "0125",
-  "0127", "0130", "0132", "0137",
+  "0001", "0002", "0003", "0005", "0007", "0008", "0012", "0013", "0014", "0015",
+  "0017", "0018", "0019", "0020", "0021", "0022", "0026", "0029", "0030",
+  "0031", "0033", "0034", "0036", "0040", "0041", "0042", "0044", "0045", "0048",
+  "0049", "0050", "0051", "0054", "0056", "0057", "0059", "0063", "0065",
+  "0067", "0069", "0070", "0073", "0075", "0076", "0082", "0083", "0084", "0085",
+  "0086", "0088", "0089", "0090", "0091", "0093", "0094", "0099", "0107",
+  "0111", "0112", "0113", "0114", "0118", "0122", "0125", "0127",
+  "0130", "0132",
 ];
 
 async function sh(command: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 1_800_000): Promise<number> {
@@ -79,14 +109,22 @@ async function build(): Promise<void> {
 
 interface Broker {
   kafkaPort: number;
+  /** Where its output goes. */
+  logFile: string;
   stop(): Promise<void>;
 }
+
+/**
+ * The suite's brokers auto-create topics with 4 partitions (tests/scenarios/default.json,
+ * num_partitions), and its tests produce to partitions 0..3 of topics they never create.
+ */
+const SUITE_PARTITIONS = 4;
 
 /** A fresh single broker (its own data dir) with a Kafka listener on a free port. */
 async function startBroker(): Promise<Broker> {
   const dataDir = mkdtempSync(join(tmpdir(), "streamnest-conformance-"));
   const proc = Bun.spawn(
-    ["bun", join(ROOT, "src/main.ts"), "broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir}`, "--kafka-port=auto"],
+    ["bun", join(ROOT, "src/main.ts"), "broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir}`, "--kafka-port=auto", `--default-partitions=${SUITE_PARTITIONS}`],
     { stdout: "pipe", stderr: "inherit" },
   );
   let output = "";
@@ -105,12 +143,19 @@ async function startBroker(): Promise<Broker> {
     proc.kill();
     throw new Error(`the broker did not report its Kafka port:\n${output}`);
   }
-  // Keep draining its output so the pipe never fills.
+  // Keep draining its output so the pipe never fills; it is kept for reading why a test failed.
+  const logFile = join(LOGS, `broker-${Date.now()}.log`);
+  writeFileSync(logFile, output);
   void (async () => {
-    for (;;) if ((await reader.read()).done) return;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      appendFileSync(logFile, decoder.decode(value, { stream: true }));
+    }
   })();
   return {
     kafkaPort: port,
+    logFile,
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -119,32 +164,85 @@ async function startBroker(): Promise<Broker> {
   };
 }
 
-async function runTests(tests: string[]): Promise<number> {
-  const results: { test: string; passed: boolean; ms: number }[] = [];
-  for (const test of tests) {
-    // A fresh broker per test: one test's topics and groups never affect another's.
-    const broker = await startBroker();
-    writeFileSync(join(TESTS_DIR, "test.conf"), `bootstrap.servers=127.0.0.1:${broker.kafkaPort}\nbroker.address.family=v4\n`);
-    const started = Date.now();
-    const code = await sh(["./test-runner", "-p1"], TESTS_DIR, { TESTS: test, TEST_KAFKA_VERSION: KAFKA_VERSION }, TEST_TIMEOUT_MS);
-    results.push({ test, passed: code === 0, ms: Date.now() - started });
-    await broker.stop();
-    console.log(`== ${test}: ${code === 0 ? "PASS" : `FAIL (exit ${code})`}`);
+type Verdict = "pass" | "FAIL" | "skipped";
+
+/**
+ * The runner's verdict for one test number, from its exit code and its summary table
+ * ("| 0001_multiobj | PASSED | …"): a pass needs at least one of its tests to have run
+ * and passed, so a test the runner skipped (a known issue, a scenario or version it
+ * needs) never counts as a pass.
+ */
+export function verdictOf(exitCode: number, output: string): { verdict: Verdict; ran: string[] } {
+  const ran: string[] = [];
+  let failed = exitCode !== 0;
+  for (const m of output.matchAll(/\|(?:\x1b\[[0-9;]*m)?\s*(\d{4}_\S+)\s*\|\s*(PASSED|FAILED|SKIPPED|RUNNING|NOT STARTED)/g)) {
+    if (m[2] === "PASSED") ran.push(m[1]);
+    else if (m[2] !== "SKIPPED") failed = true;
   }
-  console.log("\nlibrdkafka conformance:");
-  for (const r of results) console.log(`  ${r.test}  ${r.passed ? "pass" : "FAIL"}  ${(r.ms / 1000).toFixed(1)} s`);
-  const passed = results.filter((r) => r.passed).length;
-  console.log(`${passed} passed, ${results.length - passed} failed (of ${results.length})`);
-  return passed === results.length ? 0 : 1;
+  return { verdict: failed ? "FAIL" : ran.length > 0 ? "pass" : "skipped", ran };
 }
 
-const args = process.argv.slice(2);
-try {
-  await build();
-  if (args.includes("--build-only")) process.exit(0);
-  const chosen = args.filter((a) => /^\d{4}$/.test(a));
-  process.exit(await runTests(chosen.length > 0 ? chosen : CONFORMANCE_TESTS));
-} catch (error) {
-  console.error(`conformance: ${(error as Error).message}`);
-  process.exit(1);
+/** Runs a command, echoing its output and keeping it (stdout and stderr merged). */
+async function capture(command: string[], cwd: string, env: Record<string, string>, timeoutMs: number): Promise<{ code: number; output: string }> {
+  const proc = Bun.spawn(command, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  let output = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      output += decoder.decode(chunk, { stream: true });
+      sink.write(chunk);
+    }
+  };
+  await Promise.all([pump(proc.stdout, process.stdout), pump(proc.stderr, process.stderr)]);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  return { code, output };
+}
+
+async function runTests(tests: string[]): Promise<number> {
+  const results: { test: string; verdict: Verdict; ran: string[]; ms: number }[] = [];
+  for (const test of tests) {
+    // A fresh broker per test: one test's topics and groups never affect another's.
+    mkdirSync(LOGS, { recursive: true });
+    const broker = await startBroker();
+    writeFileSync(
+      join(TESTS_DIR, "test.conf"),
+      `bootstrap.servers=127.0.0.1:${broker.kafkaPort}\nbroker.address.family=v4\ntest.timeout.multiplier=${TIMEOUT_MULTIPLIER}\n`,
+    );
+    const started = Date.now();
+    // -L: broker tests only. A number's *_mock and *_local tests run against librdkafka's
+    // own mock cluster or no broker at all, so they say nothing about StreamNest.
+    const { code, output } = await capture(
+      ["./test-runner", "-p1", "-L"],
+      TESTS_DIR,
+      { TESTS: test, TEST_KAFKA_VERSION: KAFKA_VERSION, LD_LIBRARY_PATH: LIBRARY_PATH },
+      TEST_TIMEOUT_MS,
+    );
+    const { verdict, ran } = verdictOf(code, output);
+    results.push({ test, verdict, ran, ms: Date.now() - started });
+    await broker.stop();
+    const kept = join(LOGS, `${test}.broker.log`);
+    renameSync(broker.logFile, kept);
+    writeFileSync(join(LOGS, `${test}.runner.log`), output);
+    console.log(`== ${test}: ${verdict}${verdict === "FAIL" ? ` (exit ${code}); logs: ${join(LOGS, test)}.{runner,broker}.log` : ""}`);
+  }
+  console.log("\nlibrdkafka conformance:");
+  for (const r of results) console.log(`  ${r.test}  ${r.verdict.padEnd(7)}  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.ran.join(" ")}`);
+  const count = (v: Verdict) => results.filter((r) => r.verdict === v).length;
+  console.log(`${count("pass")} passed, ${count("FAIL")} failed, ${count("skipped")} skipped by the runner (of ${results.length})`);
+  return count("FAIL") === 0 ? 0 : 1;
+}
+
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  try {
+    await build();
+    if (args.includes("--build-only")) process.exit(0);
+    const chosen = args.filter((a) => /^\d{4}$/.test(a));
+    process.exit(await runTests(chosen.length > 0 ? chosen : CONFORMANCE_TESTS));
+  } catch (error) {
+    console.error(`conformance: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }

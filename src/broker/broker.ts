@@ -2,13 +2,15 @@ import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { BrokerMetrics } from "../metrics/metrics.ts";
 import { SchemaRegistry } from "../schema/registry.ts";
-import type { PartitionLog } from "../storage/partition-log.ts";
+import type { OffsetsLog } from "../groups/offset-store.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { CoreContext } from "./core-context.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
+import { isBrokerLive } from "./leader-wait.ts";
 import { LogLeases } from "./log-leases.ts";
+import { assertLeadershipTakenUp, coordinatorOffsetsLog } from "./offsets-log.ts";
 import { applyMetadata, removeOrphanPartitions } from "./metadata-application.ts";
 import { type BrokerRef, brokerAddress, type SchemaVersion, securityOf, type TopicConfig } from "./metadata.ts";
 import type { SecurityChange } from "../auth/security-change.ts";
@@ -18,11 +20,13 @@ import { MetadataStore } from "./metadata-store.ts";
 import { FORWARD, type RoutingPolicy } from "./partition-router.ts";
 import { type BrokerDirectory, noPeerTransport, type PeerTransport, singleBrokerDirectory } from "./peer-transport.ts";
 import { checkRecords, produce, produceBatch } from "./produce.ts";
+import { type ReplicaCopy, readReplica } from "./replica-read.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 import { Retention } from "./retention.ts";
 import { tailRecords } from "./tail.ts";
 import * as admin from "./topic-admin.ts";
 import { TopicCatalog } from "./topic-catalog.ts";
+import { createPartitions } from "./topic-partitions.ts";
 import { localRangesOfAllTopics, summarizeTopics, type TopicSummary } from "./topic-summaries.ts";
 import { type BrokerStats, brokerStats } from "./broker-stats.ts";
 import type {
@@ -45,6 +49,8 @@ export interface BrokerDeps {
   directory?: BrokerDirectory;
   /** How calls reach other brokers (the cluster's); default: none can. */
   peers?: PeerTransport;
+  /** Opens the metadata store of `<dataDir>/meta` (the quorum's rebuilds it from its log); default: metadata.json. */
+  openMetadata?: (dir: string, brokers: BrokerRef[]) => MetadataStore;
   /** Builds the proposer over the broker's store; default applies changes locally. */
   proposer?: (store: MetadataStore) => MetadataProposer;
   warn?: (message: string) => void;
@@ -86,7 +92,8 @@ export class Broker {
     this.logs = new LogLeases(config.maxOpenPartitions, logOptions, this.lifetime.signal, warn);
     this.lock = DataDirLock.acquire(config.dataDir);
     try {
-      this.metadata = MetadataStore.open(join(config.dataDir, "meta"), directory.brokers());
+      const openMetadata = deps.openMetadata ?? ((dir: string, brokers: BrokerRef[]) => MetadataStore.open(dir, brokers));
+      this.metadata = openMetadata(join(config.dataDir, "meta"), directory.brokers());
     } catch (error) {
       this.lock.release();
       throw error;
@@ -109,7 +116,7 @@ export class Broker {
     const ctx = this.ctx;
     for (const meta of metadata.current.topics.values()) ctx.catalog.add(meta);
     removeOrphanPartitions(ctx);
-    this.unsubscribe = metadata.onChange((doc, change) => applyMetadata(ctx, doc, change === undefined));
+    this.unsubscribe = metadata.onChange((doc, change, _previous, touched) => applyMetadata(ctx, doc, change === undefined && touched === undefined, touched));
     this.metrics.setPartitionSource(() => this.partitionStats());
     this.retention = new Retention(ctx);
     this.groups = new GroupService(
@@ -164,6 +171,11 @@ export class Broker {
 
   deleteTopic(topic: string): Promise<void> {
     return admin.deleteTopic(this.ctx, topic);
+  }
+
+  /** Grows the topic to `count` partitions (never shrinks it); keys may map elsewhere afterwards, as in Kafka. */
+  createPartitions(topic: string, count: number, options: { validateOnly?: boolean } = {}): Promise<{ before: number; partitions: number }> {
+    return createPartitions(this.ctx, topic, count, options);
   }
 
   /** Topic names; internal ones (`__consumer_offsets`) only when asked. */
@@ -239,6 +251,25 @@ export class Broker {
     return tailRecords(this.ctx, request, policy);
   }
 
+  /** Whether this broker's metadata has the topic (no error for a bad name). */
+  hasTopic(topic: string): boolean {
+    return this.ctx.catalog.has(topic);
+  }
+
+  /**
+   * Waits (bounded) until this broker has applied every metadata change committed
+   * before the call: a topic created through another broker a moment ago is then known
+   * here too. Immediate on a lone broker.
+   */
+  async catchUpMetadata(): Promise<void> {
+    await this.ctx.proposer.catchUp?.();
+  }
+
+  /** False while this broker counts broker `id` down (fenced by the quorum, or not answering). */
+  isBrokerLive(id: number): boolean {
+    return isBrokerLive(this.ctx, id);
+  }
+
   /** TOPIC_NOT_FOUND (or INVALID_TOPIC_NAME) unless the topic exists. */
   assertTopic(topic: string): void {
     this.ctx.catalog.topic(topic);
@@ -247,6 +278,11 @@ export class Broker {
   /** Throws as a read of it would when the topic or the partition does not exist. */
   assertPartition(topic: string, partition: number): void {
     this.ctx.catalog.partition(this.ctx.catalog.topic(topic), partition);
+  }
+
+  /** This broker's own copy of a partition up to its log end, whoever leads it (replica-read.ts). */
+  readReplica(topic: string, partition: number, offset: number, maxRecords: number, maxBytes: number): Promise<ReplicaCopy> {
+    return readReplica(this.ctx, topic, partition, offset, maxRecords, maxBytes);
   }
 
   /** The seam the replication driver works through (cluster/replication/). */
@@ -300,12 +336,15 @@ export class Broker {
   }
 
   /** The log of a partition led here (the group coordinator's `__consumer_offsets`), kept open for good. */
-  private leaderLog(topic: string, partition: number): PartitionLog {
+  private leaderLog(topic: string, partition: number): OffsetsLog {
     const { catalog } = this.ctx;
-    const ps = catalog.partition(catalog.topic(topic), partition);
+    const state = catalog.topic(topic);
+    const ps = catalog.partition(state, partition);
     if (ps.assignment.leader !== this.self.id)
       throw new StreamNestError("NOT_COORDINATOR", `partition ${partition} of "${topic}" is led by broker ${ps.assignment.leader}`);
-    return this.logs.keep(ps);
+    const log = this.logs.keep(ps);
+    assertLeadershipTakenUp(ps, log);
+    return coordinatorOffsetsLog(this.ctx, state, ps, log);
   }
 
   private *partitionStats(): Iterable<{ topic: string; partition: number; endOffset: number; sizeBytes: number }> {

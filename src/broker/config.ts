@@ -24,6 +24,8 @@ export interface BrokerConfig {
   sessionTimeoutMs?: number;
   /** Snapshot the metadata every this many committed entries. */
   metadataSnapshotEntries?: number;
+  /** …or once this many bytes of entries were committed since the last snapshot (raft only). */
+  metadataSnapshotBytes?: number;
   /** Client authentication (--auth); absent: none. */
   clientAuth?: { mode: "none" | "token"; adminTokenFile?: string };
   /** Names the cluster; signed into every broker-to-broker call, so another cluster's brokers are refused. */
@@ -49,6 +51,8 @@ export interface BrokerConfig {
   replicaLagTimeMs: number;
   /** Elect a replica outside the ISR when none in it is alive (may lose acknowledged records). */
   uncleanLeaderElection: boolean;
+  /** Longest a produce (HTTP) waits for a partition's new leader during an election. */
+  leaderWaitMs: number;
 }
 
 /** A complete config from the few fields that have no default. */
@@ -71,6 +75,7 @@ export function brokerConfig(
     defaultReplicationFactor: REPLICATION.defaultReplicationFactor.default,
     replicaLagTimeMs: REPLICATION.replicaLagTimeMs.default,
     uncleanLeaderElection: false,
+    leaderWaitMs: REPLICATION.leaderWaitMs.default,
     ...fields,
   };
 }

@@ -4,6 +4,7 @@ import type { PartitionLog } from "../storage/partition-log.ts";
 import type { StoredRecord } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { recordBytes } from "./produce.ts";
+import { isBrokerLive } from "./leader-wait.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { TopicState } from "./topic-catalog.ts";
 import type { FetchQuery, FetchResult } from "./types.ts";
@@ -28,7 +29,7 @@ export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy
   const maxRecords = within("the most records of a fetch", request.maxRecords, DEFAULT_FETCH_MAX_RECORDS, 1, FETCH_MAX_RECORDS_LIMIT);
   const maxBytes = within("the most bytes of a fetch", request.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1, FETCH_MAX_BYTES_LIMIT);
   const timeoutMs = within("the wait of a fetch", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
-  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy);
+  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy, isBrokerLive(ctx, ps.assignment.leader));
   if (leader) return ctx.peers.fetch(leader, { ...request, offset, maxRecords, maxBytes, timeoutMs });
   const counted = request.peek !== true;
   // An open log answers a read that does not wait in one synchronous step: nothing can

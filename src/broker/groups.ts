@@ -15,7 +15,7 @@ import type {
 import { StreamNestError } from "../lib/errors.ts";
 import { assertTopicName } from "../lib/topic-name.ts";
 import type { GroupStat } from "../metrics/group-metrics.ts";
-import type { PartitionLog } from "../storage/partition-log.ts";
+import type { OffsetsLog } from "../groups/offset-store.ts";
 import type { GroupCall } from "./group-calls.ts";
 import type { BrokerRef } from "./metadata.ts";
 import type { MetadataStore } from "./metadata-store.ts";
@@ -45,8 +45,11 @@ export interface GroupHost {
   createTopic(topic: string, partitions: number): Promise<"created" | "exists">;
   /** The ranges of `topic`'s partitions from their leaders; unreachable ones are missing. */
   partitionRanges(topic: string): Promise<Map<number, PartitionRange>>;
-  /** The open log of a partition this broker leads. */
-  localLog(topic: string, partition: number): PartitionLog;
+  /**
+   * The open log of a partition this broker leads, written as the topic's replication
+   * requires; LEADER_UNAVAILABLE while this broker is still taking up its leadership.
+   */
+  localLog(topic: string, partition: number): OffsetsLog;
   brokerRef(id: number): BrokerRef;
   /** Carries group calls to their coordinator. */
   readonly peers: PeerTransport;
@@ -93,9 +96,13 @@ export interface GroupList {
 
 /** How long a forwarded join may be held beyond the normal call timeout. */
 const DEFAULT_JOIN_WAIT_MS = GROUP_LIMITS.forwardedJoinExtraWaitMs.value;
+const COORDINATOR_TAKE_UP_WAIT_MS = GROUP_LIMITS.coordinatorTakeUpWaitMs.value;
+const TAKE_UP_POLL_MS = 20;
 
 export class GroupService {
   private coordinator: GroupCoordinator | undefined;
+  /** The leader epoch each loaded __consumer_offsets partition was loaded in. */
+  private readonly loadedEpochs = new Map<number, number>();
   private offsetsTopicId: string | undefined;
   private readonly warn: (message: string) => void;
   private readonly unsubscribe: () => void;
@@ -147,6 +154,11 @@ export class GroupService {
     return this.route(group, { op: "describe", group });
   }
 
+  /** The groups this broker coordinates (what Kafka's ListGroups answers per broker). */
+  listHere(): GroupSummary[] {
+    return this.localList();
+  }
+
   /** Every group of the cluster: each broker lists those it coordinates. */
   async list(): Promise<GroupList> {
     const unreachable: number[] = [];
@@ -182,7 +194,7 @@ export class GroupService {
       case "list":
         return this.localList();
     }
-    const c = this.localCoordinator(call.group);
+    const c = await this.readyCoordinator(call.group);
     switch (call.op) {
       case "join":
         return this.joinHere(c, call.group, call.request);
@@ -279,6 +291,29 @@ export class GroupService {
     return meta.partitions[partition].leader;
   }
 
+  /**
+   * The local coordinator of `group`, waiting (bounded) while metadata already names this
+   * broker the leader of the group's offsets partition but replication has not yet begun
+   * its epoch there (a failover in progress): the call is answered rather than refused.
+   */
+  private async readyCoordinator(group: string): Promise<GroupCoordinator> {
+    const deadline = Date.now() + COORDINATOR_TAKE_UP_WAIT_MS;
+    for (;;) {
+      try {
+        return this.localCoordinator(group);
+      } catch (error) {
+        if (this.closed || Date.now() >= deadline || !this.leadsOffsetsPartitionOf(group)) throw error;
+        await Bun.sleep(TAKE_UP_POLL_MS);
+      }
+    }
+  }
+
+  private leadsOffsetsPartitionOf(group: string): boolean {
+    const meta = this.host.metadata.topic(OFFSETS_TOPIC);
+    if (!meta) return false;
+    return meta.partitions[offsetsPartitionFor(group, meta.partitions.length)]?.leader === this.host.self.id;
+  }
+
   private localCoordinator(group: string): GroupCoordinator {
     const c = this.reconcile();
     if (!c || !c.isCoordinatorFor(group))
@@ -319,11 +354,21 @@ export class GroupService {
     const loaded = new Set(c.loadedPartitions());
     for (const assignment of meta.partitions) {
       const mine = assignment.leader === this.host.self.id;
+      // Loaded in another leader epoch (a restart that led on stale metadata before it
+      // caught up, with no group call in between to unload): commits made meanwhile by
+      // another leader are in the log, not in what was loaded, so it is loaded again.
+      if (mine && loaded.has(assignment.partition) && this.loadedEpochs.get(assignment.partition) !== assignment.leaderEpoch) {
+        c.unloadPartition(assignment.partition);
+        loaded.delete(assignment.partition);
+      }
       if (mine && !loaded.has(assignment.partition)) {
         try {
           c.loadPartition(assignment.partition, this.host.localLog(OFFSETS_TOPIC, assignment.partition));
+          this.loadedEpochs.set(assignment.partition, assignment.leaderEpoch);
         } catch (error) {
-          this.warn(`cannot load ${OFFSETS_TOPIC}-${assignment.partition}: ${messageOf(error)}`);
+          // Still taking up leadership (replication begins the epoch): loaded on the next call.
+          if (!(error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE"))
+            this.warn(`cannot load ${OFFSETS_TOPIC}-${assignment.partition}: ${messageOf(error)}`);
         }
       } else if (!mine && loaded.has(assignment.partition)) c.unloadPartition(assignment.partition);
     }

@@ -10,21 +10,33 @@ import type { TopicState } from "./topic-catalog.ts";
  * `adopted`: a whole document taken from a peer (catching up), whose deletions this
  * broker did not see happen, so removing their data here is said in the log.
  */
-export function applyMetadata(ctx: CoreContext, doc: MetadataDocument, adopted = false): void {
-  for (const [name, state] of ctx.catalog.entries()) {
-    const meta = doc.topics.get(name);
-    if (!meta || meta.id !== state.meta.id) {
-      if (adopted && state.partitions.some((ps) => existsSync(ps.dir)))
-        ctx.warn(
-          `topic "${name}" ${meta ? "was deleted and created again" : "is no longer"} in metadata version ${doc.version}: removing its partitions here`,
-        );
-      dropTopic(ctx, name, state);
-    } else if (meta !== state.meta) {
-      state.meta = meta;
-      for (const ps of state.partitions) ps.assignment = meta.partitions[ps.partition];
-    }
+export function applyMetadata(ctx: CoreContext, doc: MetadataDocument, adopted = false, touched?: ReadonlySet<string>): void {
+  // The store names the topics a committed change touched: only those can differ, so a
+  // create costs the same with 10 topics or 100,000.
+  if (touched !== undefined) {
+    for (const name of touched) applyTopic(ctx, doc, name, adopted);
+    return;
   }
+  for (const name of ctx.catalog.entries().map(([name]) => name)) applyTopic(ctx, doc, name, adopted);
   for (const meta of doc.topics.values()) if (!ctx.catalog.has(meta.name)) ctx.catalog.add(meta);
+}
+
+function applyTopic(ctx: CoreContext, doc: MetadataDocument, name: string, adopted: boolean): void {
+  const meta = doc.topics.get(name);
+  const state = ctx.catalog.get(name);
+  if (state && (!meta || meta.id !== state.meta.id)) {
+    if (adopted && state.partitions.some((ps) => existsSync(ps.dir)))
+      ctx.warn(
+        `topic "${name}" ${meta ? "was deleted and created again" : "is no longer"} in metadata version ${doc.version}: removing its partitions here`,
+      );
+    dropTopic(ctx, name, state);
+  } else if (state && meta && meta !== state.meta) {
+    state.meta = meta;
+    for (const ps of state.partitions) ps.assignment = meta.partitions[ps.partition];
+    if (meta.partitions.length > state.partitions.length) ctx.catalog.grow(state);
+    return;
+  }
+  if (meta && !ctx.catalog.has(name)) ctx.catalog.add(meta);
 }
 
 function dropTopic(ctx: CoreContext, name: string, state: TopicState): void {

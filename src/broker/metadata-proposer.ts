@@ -10,6 +10,12 @@ import type { MetadataStore } from "./metadata-store.ts";
  */
 export interface MetadataProposer {
   propose(change: MetadataChange): Promise<ApplyResult>;
+  /**
+   * Resolves once this broker has applied every change committed before the call, or
+   * after a bounded wait (a broker cut off from the quorum cannot know). Absent where
+   * the store is the only copy.
+   */
+  catchUp?(): Promise<void>;
 }
 
 export class LocalMetadataProposer implements MetadataProposer {

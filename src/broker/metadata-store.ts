@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { storageFailure } from "../storage/storage-failure.ts";
 import { topicNameProblem } from "../lib/topic-name.ts";
-import { securityStateFromJSON, securityStateToJSON, type SecurityStateJSON } from "../auth/security-state.ts";
+import { type SecurityState, securityStateFromJSON, securityStateToJSON, type SecurityStateJSON } from "../auth/security-state.ts";
 import {
   applyChange,
   emptyMetadata,
@@ -14,6 +14,7 @@ import {
   type MetadataDocument,
   type TopicMetadata,
 } from "./metadata.ts";
+import { TopicMap } from "./topic-map.ts";
 
 /**
  * The broker's copy of the cluster metadata, kept in `<dataDir>/meta/metadata.json`.
@@ -21,12 +22,40 @@ import {
  * `adopt`): it is persisted atomically (write a temporary file, fsync, rename, fsync
  * the folder) before anyone is told, so a crash leaves either the old or the new
  * document, never half of one.
+ *
+ * With the metadata quorum the log and its snapshots are the durable state instead
+ * (cluster/metadata-log-replay.ts rebuilds the store from them on start): the store is
+ * opened with `writeDocument: false` and never rewrites metadata.json, whose cost grew
+ * with every topic (the whole document encoded and fsynced per change); the file is then
+ * only the upgrade source a release before the quorum left behind.
  */
 
 export const METADATA_FILE = "metadata.json";
 const FORMAT = 1;
 
-export type MetadataListener = (document: MetadataDocument, change: MetadataChange | undefined, previous: MetadataDocument) => void;
+/**
+ * `touched`: the names of the topics whose record the change (or batch of changes) may
+ * have altered, so that a listener can update only those; undefined when the whole
+ * document may differ (adopt, snapshot), and the listener must look at every topic.
+ */
+export type MetadataListener = (
+  document: MetadataDocument,
+  change: MetadataChange | undefined,
+  previous: MetadataDocument,
+  touched: ReadonlySet<string> | undefined,
+) => void;
+
+export interface MetadataStoreOptions {
+  /** Read metadata.json if present (default true). */
+  readDocument?: boolean;
+  /** Rewrite metadata.json on every change (default true); false with the metadata quorum. */
+  writeDocument?: boolean;
+}
+
+/** The topics a change names; undefined for a change of the broker list (no topic record changes). */
+export function topicOf(change: MetadataChange): string | undefined {
+  return "topic" in change ? change.topic : undefined;
+}
 
 interface PersistedMetadata {
   format: number;
@@ -44,17 +73,19 @@ export class MetadataStore {
   private constructor(
     readonly dir: string,
     doc: MetadataDocument,
+    private readonly writeDocument: boolean,
   ) {
     this.doc = doc;
   }
 
   /** Reads the persisted document, or starts an empty one knowing `brokers`. */
-  static open(dir: string, brokers: BrokerRef[] = []): MetadataStore {
+  static open(dir: string, brokers: BrokerRef[] = [], options: MetadataStoreOptions = {}): MetadataStore {
+    const writeDocument = options.writeDocument ?? true;
     mkdirSync(dir, { recursive: true });
     const file = join(dir, METADATA_FILE);
-    rmSync(`${file}.tmp`, { force: true });
-    if (!existsSync(file)) return new MetadataStore(dir, emptyMetadata(brokers));
-    return new MetadataStore(dir, decodeMetadata(readFileSync(file, "utf8"), file));
+    if (writeDocument) rmSync(`${file}.tmp`, { force: true });
+    if (options.readDocument === false || !existsSync(file)) return new MetadataStore(dir, emptyMetadata(brokers), writeDocument);
+    return new MetadataStore(dir, decodeMetadata(readFileSync(file, "utf8"), file), writeDocument);
   }
 
   get current(): MetadataDocument {
@@ -76,7 +107,8 @@ export class MetadataStore {
     if (!result.changed) return result;
     this.persist(result.document);
     this.doc = result.document;
-    this.notify(change, previous);
+    const topic = topicOf(change);
+    this.notify(change, previous, new Set(topic === undefined ? [] : [topic]));
     return result;
   }
 
@@ -90,7 +122,7 @@ export class MetadataStore {
     const previous = this.doc;
     this.persist(document);
     this.doc = document;
-    this.notify(undefined, previous);
+    this.notify(undefined, previous, undefined);
     return true;
   }
 
@@ -101,29 +133,49 @@ export class MetadataStore {
    * conflicting change is refused with the same error on every broker and skipped; each
    * change's outcome is answered in order. Versions at or below the held one were
    * applied before (a restart replays them) and are skipped whole.
+   *
+   * The topic map is never copied whole (applyChange copies it for each change): each
+   * change is decided against its own topic's record, and the batch's records make the
+   * next version of a TopicMap (topic-map.ts), whose cost follows what changed.
    */
   applyCommitted(changes: ReadonlyArray<MetadataChange | null>, version: number): Array<{ ok: true; value: ApplyResult } | { ok: false; error: unknown }> {
     const firstVersion = version - changes.length;
     const previous = this.doc;
     let doc = previous;
     let last: MetadataChange | undefined;
+    // The records this batch changed (null: deleted), read before the document's.
+    const changed = new Map<string, TopicMetadata | null>();
+    const recordOf = (topic: string): TopicMetadata | undefined => (changed.has(topic) ? (changed.get(topic) ?? undefined) : previous.topics.get(topic));
     const outcomes = changes.map((change, i): { ok: true; value: ApplyResult } | { ok: false; error: unknown } => {
       if (firstVersion + i + 1 <= previous.version) return { ok: true, value: { document: previous, changed: false } };
       if (change === null) return { ok: true, value: { document: doc, changed: false } };
       try {
-        const result = applyChange(doc, change);
-        if (result.changed) last = change;
-        doc = result.document;
-        return { ok: true, value: result };
+        // Every change reads no topic record but its own: applyChange gets only that one,
+        // so its copy of the topic map costs one entry.
+        const topic = topicOf(change);
+        const record = topic === undefined ? undefined : recordOf(topic);
+        const result = applyChange(
+          { version: doc.version, brokers: doc.brokers, topics: new Map(topic && record ? [[topic, record]] : []), ...withSecurity(doc.security) },
+          change,
+        );
+        if (result.changed) {
+          last = change;
+          if (topic !== undefined) changed.set(topic, result.document.topics.get(topic) ?? null);
+          doc = { version: result.document.version, brokers: result.document.brokers, topics: previous.topics, ...withSecurity(result.document.security) };
+        }
+        return { ok: true, value: { document: doc, changed: result.changed } };
       } catch (error) {
         return { ok: false, error };
       }
     });
     if (version <= previous.version) return outcomes;
-    const next: MetadataDocument = { ...doc, version };
+    const topics = changed.size === 0 ? previous.topics : TopicMap.of(previous.topics).with(changed);
+    // Users, tokens and ACLs (a `security` change) are carried along like the broker list.
+    const next: MetadataDocument = { version, brokers: doc.brokers, topics, ...withSecurity(doc.security) };
+    const touched = new Set(changed.keys());
     this.persist(next);
     this.doc = next;
-    this.notify(last, previous);
+    this.notify(last, previous, touched);
     return outcomes.map((o) => (o.ok ? { ok: true, value: { ...o.value, document: next } } : o));
   }
 
@@ -133,7 +185,7 @@ export class MetadataStore {
     const previous = this.doc;
     this.persist(document);
     this.doc = document;
-    this.notify(undefined, previous);
+    this.notify(undefined, previous, undefined);
   }
 
   /** Called after every persisted change; `change` is undefined for `adopt`. */
@@ -142,11 +194,12 @@ export class MetadataStore {
     return () => this.listeners.delete(listener);
   }
 
-  private notify(change: MetadataChange | undefined, previous: MetadataDocument): void {
-    for (const listener of this.listeners) listener(this.doc, change, previous);
+  private notify(change: MetadataChange | undefined, previous: MetadataDocument, touched: ReadonlySet<string> | undefined): void {
+    for (const listener of this.listeners) listener(this.doc, change, previous, touched);
   }
 
   private persist(document: MetadataDocument): void {
+    if (!this.writeDocument) return;
     const file = join(this.dir, METADATA_FILE);
     const tmp = `${file}.tmp`;
     try {
@@ -166,6 +219,11 @@ export class MetadataStore {
       throw storageFailure(error, `writing meta/${METADATA_FILE}`);
     }
   }
+}
+
+/** The security field of a document, absent when there is none (documents without one read as before). */
+function withSecurity(security: SecurityState | undefined): { security?: SecurityState } {
+  return security === undefined ? {} : { security };
 }
 
 export function encodeMetadata(document: MetadataDocument): string {

@@ -2,6 +2,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import { assertTopicName } from "../lib/topic-name.ts";
 import { applySecurityChange, EMPTY_SECURITY_STATE, type SecurityState } from "../auth/security-state.ts";
 import { parseSecurityChange, type SecurityChange } from "../auth/security-change.ts";
+import { addPartitions, type CreatePartitionsChange } from "./metadata-partitions.ts";
 
 /**
  * The cluster metadata model: which topics exist, where each partition lives, and the
@@ -114,6 +115,7 @@ export type MetadataChange =
   | AlterPartitionChange
   /** Replaces a topic's settings (Kafka's AlterConfigs: what is not named is unset). */
   | { type: "set-topic-config"; topic: string; topicId: string; config: TopicConfig }
+  | CreatePartitionsChange
   | { type: "delete-topic"; topic: string }
   | { type: "register-schema"; topic: string; schema: Record<string, unknown>; registeredAt: number }
   | { type: "set-brokers"; brokers: BrokerRef[] }
@@ -215,7 +217,7 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
       if (JSON.stringify(existing.config ?? {}) === JSON.stringify(next.config ?? {})) return { document: doc, changed: false };
       const topics = new Map(doc.topics);
       topics.set(change.topic, next);
-      return { document: { version: doc.version + 1, brokers: doc.brokers, topics }, changed: true };
+      return { document: { ...doc, version: doc.version + 1, topics }, changed: true };
     }
     case "register-broker":
     case "fence-broker":
@@ -229,6 +231,8 @@ export function applyChange(doc: MetadataDocument, change: MetadataChange): Appl
       if (security === before) return { document: doc, changed: false };
       return { document: { ...doc, version: doc.version + 1, security }, changed: true };
     }
+    case "create-partitions":
+      return addPartitions(doc, change);
     case "set-brokers": {
       const brokers = sortBrokers(change.brokers);
       if (JSON.stringify(brokers) === JSON.stringify(doc.brokers)) return { document: doc, changed: false };

@@ -17,8 +17,18 @@ import type { BrokerRef } from "./metadata.ts";
  * A partition this broker leads is always served locally.
  */
 export interface RoutingPolicy {
-  /** Returns "forward" to send the call on, or throws the refusal. */
-  notLeader(leader: BrokerRef, topic: string, partition: number): "forward";
+  /**
+   * Returns "forward" to send the call on, or throws the refusal. `leaderLive` is false
+   * when this broker counts the leader down (fenced, or not answering).
+   */
+  notLeader(leader: BrokerRef, topic: string, partition: number, leaderLive: boolean): "forward";
+  /**
+   * A produce under this policy rides through leader changes (produce-routing.ts): it
+   * waits for an election, and records without key or partition skip partitions whose
+   * leader is down. Set for the HTTP adapter only: a Kafka client and a forwarding broker
+   * retry on their own.
+   */
+  readonly waitsForLeader?: boolean;
 }
 
 export function partitionName(topic: string, partition: number): string {
@@ -27,10 +37,22 @@ export function partitionName(topic: string, partition: number): string {
 
 export const FORWARD: RoutingPolicy = {
   notLeader: () => "forward",
+  waitsForLeader: true,
 };
 
+/**
+ * Kafka's answers: a live leader elsewhere is NOT_LEADER_OR_FOLLOWER; a leader that is
+ * down is LEADER_NOT_AVAILABLE (the partition has no leader to name), and in both the
+ * client refreshes its metadata and retries.
+ */
 export const REFUSE: RoutingPolicy = {
-  notLeader(leader, topic, partition) {
+  notLeader(leader, topic, partition, leaderLive) {
+    if (!leaderLive)
+      throw new StreamNestError(
+        "LEADER_UNAVAILABLE",
+        `${partitionName(topic, partition)} has no leader available: its leader, broker ${leader.id} (${leader.address}), is down`,
+        { leader: leader.id, broker: leader.address },
+      );
     throw new StreamNestError(
       "NOT_LEADER_OR_FOLLOWER",
       `${partitionName(topic, partition)} is led by broker ${leader.id} (${leader.address}), not this one`,
@@ -63,9 +85,10 @@ export function routePartition(
   topic: string,
   partition: number,
   policy: RoutingPolicy,
+  leaderLive = true,
 ): BrokerRef | undefined {
   if (leaderId === self) return undefined;
   const leader = leaderOf(leaderId);
-  policy.notLeader(leader, topic, partition);
+  policy.notLeader(leader, topic, partition, leaderLive);
   return leader;
 }

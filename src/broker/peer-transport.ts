@@ -14,6 +14,11 @@ export interface BrokerDirectory {
   readonly self: BrokerRef;
   /** Every configured broker, self included (order does not matter). */
   brokers(): BrokerRef[];
+  /**
+   * False while this broker counts `id` down (missed heartbeats, a refused call), so a
+   * produce can skip or wait for its partitions; absent: every broker counts as up.
+   */
+  isAlive?(id: number): boolean;
 }
 
 export function singleBrokerDirectory(self: BrokerRef): BrokerDirectory {

@@ -2,15 +2,19 @@ import { StreamNestError } from "../lib/errors.ts";
 import { partitionForKey } from "../lib/murmur2.ts";
 import type { RecordInput } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
+import { availabilityNow } from "./leader-wait.ts";
+import { surelyNotWritten } from "./partition-availability.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import { assertEnoughReplicas, awaitReplication, leaderEpochFor } from "./produce-acks.ts";
-import { isInternalTopic, type TopicState } from "./topic-catalog.ts";
-import type { ProduceAck, ProduceFailure, ProduceOutcome, ProduceRecord } from "./types.ts";
+import { type Attempt, deliverAnywhere, deliverToPartition, leaderDeadline, nextLivePartition } from "./produce-routing.ts";
+import { isInternalTopic, type PartitionState, type TopicState } from "./topic-catalog.ts";
+import type { Acks, ProduceAck, ProduceFailure, ProduceOutcome, ProduceRecord } from "./types.ts";
 
 /**
  * Produce: a record is checked (size, the topic's schema), given its partition
- * (explicit, else murmur2 of the key, else round-robin) and appended to the
- * partition's log here, or routed to the leader by the caller's policy.
+ * (explicit, else murmur2 of the key, else round-robin over the partitions with a live
+ * leader) and appended to the partition's log here, or routed to the leader by the
+ * caller's policy; produce-routing.ts rides through leaders dying and being elected.
  */
 
 /** The records of one batch bound for one partition. */
@@ -18,9 +22,13 @@ interface BatchGroup {
   indexes: number[];
   records: RecordInput[];
   inputs: ProduceRecord[];
+  /** Per record: it has neither key nor partition, so any partition may take it. */
+  movable: boolean[];
 }
 
 const textOf = new TextDecoder("utf-8", { ignoreBOM: true });
+
+const newGroup = (): BatchGroup => ({ indexes: [], records: [], inputs: [], movable: [] });
 
 /** One record; throws the reason when it is refused. */
 export async function produce(ctx: CoreContext, topic: string, input: ProduceRecord, policy: RoutingPolicy): Promise<ProduceAck> {
@@ -28,34 +36,52 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
   const state = ctx.catalog.topic(topic);
   assertWritable(state.meta.name);
   const record = toRecord(ctx, state, input, Date.now());
-  const partition = choosePartition(state, input, record);
-  const ps = state.partitions[partition];
-  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, topic, partition, policy);
-  if (leader) {
-    const [outcome] = await ctx.peers.produce(leader, state.meta.name, partition, [input]);
-    if ("error" in outcome) throw new StreamNestError(outcome.error, outcome.message, outcome.details);
-    return outcome;
-  }
-  assertEnoughReplicas(state, ps, input.acks);
+  const deadline = leaderDeadline(ctx, policy);
+  const attempt: Attempt<ProduceAck> = async (ps, leader) => {
+    if (leader) {
+      const [outcome] = await ctx.peers.produce(leader, state.meta.name, ps.partition, [input]);
+      if ("error" in outcome) throw new StreamNestError(outcome.error, outcome.message, outcome.details);
+      return outcome;
+    }
+    const offset = await appendHere(ctx, topic, ps, [record], input.acks);
+    return { partition: ps.partition, offset };
+  };
+  const fixed = fixedPartition(state, input, record);
+  if (fixed !== undefined) return deliverToPartition(ctx, topic, fixed, policy, deadline, attempt);
+  return deliverAnywhere(ctx, topic, policy, deadline, undefined, attempt);
+}
+
+/**
+ * Appends records on this broker, the partition's leader, and waits for the ISR as
+ * `acks` asks; resolves with the first record's offset. Throws LEADER_UNAVAILABLE before
+ * writing while this broker is still taking up leadership.
+ */
+async function appendHere(ctx: CoreContext, topic: string, ps: PartitionState, records: RecordInput[], acks: Acks | undefined): Promise<number> {
+  const state = ctx.catalog.topic(topic);
+  assertEnoughReplicas(state, ps, acks);
   const started = performance.now();
   const lease = await ctx.logs.lease(ps);
   let baseOffset: number;
   try {
     const epoch = leaderEpochFor(ps, lease.log);
-    ({ baseOffset } = await lease.log.append([record]));
-    await awaitReplication(ctx, state, ps, lease.log, baseOffset, epoch, input.acks);
+    ({ baseOffset } = await lease.log.append(records));
+    await awaitReplication(ctx, state, ps, lease.log, baseOffset + records.length - 1, epoch, acks);
   } finally {
     lease.release();
   }
   ctx.metrics.produceLatency.record((performance.now() - started) / 1000);
-  state.counters.produced++;
-  state.counters.bytesIn += recordBytes(record);
-  return { partition, offset: baseOffset };
+  let bytes = 0;
+  for (const r of records) bytes += recordBytes(r);
+  state.counters.produced += records.length;
+  state.counters.bytesIn += bytes;
+  return baseOffset;
 }
 
 /**
  * A batch: each record is checked on its own (a refused one gets its error, the others
- * go on), then one append per partition. Outcomes come back in order.
+ * go on), then one append per partition. Outcomes come back in order. When a partition
+ * fails before writing (its leader died), its records with a key or partition wait for
+ * its next leader, and the others move on to a partition that has one.
  */
 export async function produceBatch(
   ctx: CoreContext,
@@ -69,53 +95,67 @@ export async function produceBatch(
   if (!Array.isArray(inputs) || inputs.length === 0) throw new StreamNestError("INVALID_REQUEST", "a batch needs at least one record");
   const outcomes: ProduceOutcome[] = new Array(inputs.length);
   const groups = new Map<number, BatchGroup>();
+  // Records without key or partition while no partition has a live leader: placed once one has.
+  const unplaced = newGroup();
   const now = Date.now();
+  const deadline = leaderDeadline(ctx, policy);
+  const liveness = new Map<number, boolean>();
   for (let i = 0; i < inputs.length; i++) {
     try {
       const record = toRecord(ctx, state, inputs[i], now);
-      const partition = choosePartition(state, inputs[i], record);
-      let group = groups.get(partition);
-      if (!group) groups.set(partition, (group = { indexes: [], records: [], inputs: [] }));
+      const fixed = fixedPartition(state, inputs[i], record);
+      const partition = fixed ?? nextLivePartition(ctx, state, NONE, liveness);
+      let group = partition === undefined ? unplaced : groups.get(partition);
+      if (!group) groups.set(partition as number, (group = newGroup()));
       group.indexes.push(i);
       group.records.push(record);
       group.inputs.push(inputs[i]);
+      group.movable.push(fixed === undefined);
     } catch (error) {
       outcomes[i] = failure(error);
     }
   }
-  const self = ctx.directory.self.id;
-  const run = async ([partition, group]: [number, BatchGroup]): Promise<void> => {
-    const ps = state.partitions[partition];
-    try {
-      const leader = routePartition(self, ps.assignment.leader, ctx.brokerRef, topic, partition, policy);
+  const settle = (group: BatchGroup, results: ProduceOutcome[]): void => group.indexes.forEach((index, j) => (outcomes[index] = results[j]));
+  const fail = (group: BatchGroup, error: unknown): void => {
+    const outcome = failure(error);
+    for (const index of group.indexes) outcomes[index] = outcome;
+  };
+  const attempt =
+    (group: BatchGroup): Attempt<ProduceOutcome[]> =>
+    async (ps, leader) => {
       if (leader) {
-        const forwarded = await ctx.peers.produce(leader, state.meta.name, partition, group.inputs);
-        group.indexes.forEach((index, j) => (outcomes[index] = forwarded[j]));
+        const forwarded = await ctx.peers.produce(leader, state.meta.name, ps.partition, group.inputs);
+        // The leader refused the whole call before writing: as if it had not been reached.
+        const refusal = wholeRefusal(forwarded);
+        if (refusal && surelyNotWritten(refusal)) throw refusal;
+        return forwarded;
+      }
+      const base = await appendHere(ctx, topic, ps, group.records, group.inputs[0].acks);
+      return group.records.map((_, j) => ({ partition: ps.partition, offset: base + j }));
+    };
+  const deliver = (group: BatchGroup, send: (a: Attempt<ProduceOutcome[]>) => Promise<ProduceOutcome[]>): Promise<void> =>
+    group.indexes.length === 0 ? Promise.resolve() : send(attempt(group)).then((r) => settle(group, r), (e: unknown) => fail(group, e));
+  const run = async ([partition, group]: [number, BatchGroup]): Promise<void> => {
+    try {
+      const ps = ctx.catalog.partition(ctx.catalog.topic(topic), partition);
+      const availability = availabilityNow(ctx, ps.assignment, liveness);
+      // Its leader is known down and a successor is on the way: straight to waiting for it.
+      if (!(policy.waitsForLeader === true && availability.kind === "electing")) {
+        const live = availability.kind === "live";
+        const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, topic, partition, policy, live);
+        settle(group, await attempt(group)(ps, leader));
         return;
       }
-      const acks = group.inputs[0].acks;
-      assertEnoughReplicas(state, ps, acks);
-      const started = performance.now();
-      const lease = await ctx.logs.lease(ps);
-      let baseOffset: number;
-      try {
-        const epoch = leaderEpochFor(ps, lease.log);
-        ({ baseOffset } = await lease.log.append(group.records));
-        await awaitReplication(ctx, state, ps, lease.log, baseOffset + group.records.length - 1, epoch, acks);
-      } finally {
-        lease.release();
-      }
-      ctx.metrics.produceLatency.record((performance.now() - started) / 1000);
-      let bytes = 0;
-      for (const r of group.records) bytes += recordBytes(r);
-      state.counters.produced += group.records.length;
-      state.counters.bytesIn += bytes;
-      group.indexes.forEach((index, j) => (outcomes[index] = { partition, offset: baseOffset + j }));
     } catch (error) {
-      const outcome = failure(error);
-      for (const index of group.indexes) outcomes[index] = outcome;
+      if (policy.waitsForLeader !== true || !surelyNotWritten(error)) return fail(group, error);
     }
+    const [fixed, movable] = split(group);
+    await Promise.all([
+      deliver(fixed, (a) => deliverToPartition(ctx, topic, partition, policy, deadline, a)),
+      deliver(movable, (a) => deliverAnywhere(ctx, topic, policy, deadline, undefined, a, new Set([partition]))),
+    ]);
   };
+  const self = ctx.directory.self.id;
   const local = [...groups].filter(([partition]) => state.partitions[partition].assignment.leader === self);
   const remote = [...groups].filter(([partition]) => state.partitions[partition].assignment.leader !== self);
   // A batch spread over thousands of partitions (round-robin over a large topic) holds
@@ -124,8 +164,32 @@ export async function produceBatch(
   const waves = async (): Promise<void> => {
     for (let i = 0; i < local.length; i += limit) await Promise.all(local.slice(i, i + limit).map(run));
   };
-  await Promise.all([...remote.map(run), waves()]);
+  const placeLater = deliver(unplaced, (a) => deliverAnywhere(ctx, topic, policy, deadline, undefined, a));
+  await Promise.all([...remote.map(run), waves(), placeLater]);
   return outcomes;
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** The group's records that must stay on its partition, and those that may move. */
+function split(group: BatchGroup): [BatchGroup, BatchGroup] {
+  const parts: [BatchGroup, BatchGroup] = [newGroup(), newGroup()];
+  group.indexes.forEach((index, j) => {
+    const into = parts[group.movable[j] ? 1 : 0];
+    into.indexes.push(index);
+    into.records.push(group.records[j]);
+    into.inputs.push(group.inputs[j]);
+    into.movable.push(group.movable[j]);
+  });
+  return parts;
+}
+
+/** The error when every outcome of a forwarded call is the same refusal, else undefined. */
+function wholeRefusal(outcomes: readonly ProduceOutcome[]): StreamNestError | undefined {
+  const first = outcomes[0];
+  if (!first || !("error" in first)) return undefined;
+  if (!outcomes.every((o) => "error" in o && o.error === first.error)) return undefined;
+  return new StreamNestError(first.error, first.message, first.details);
 }
 
 /**
@@ -179,8 +243,11 @@ export function assertRecordShape(input: ProduceRecord): void {
     );
 }
 
-/** Explicit partition, else Kafka's murmur2 of the key, else round-robin. */
-function choosePartition(state: TopicState, input: ProduceRecord, record: RecordInput): number {
+/**
+ * Explicit partition, else Kafka's murmur2 of the key; undefined for a record with
+ * neither, which goes round-robin over the partitions with a live leader.
+ */
+function fixedPartition(state: TopicState, input: ProduceRecord, record: RecordInput): number | undefined {
   const count = state.partitions.length;
   const explicit = input.partition;
   if (explicit !== undefined) {
@@ -192,9 +259,7 @@ function choosePartition(state: TopicState, input: ProduceRecord, record: Record
     return explicit;
   }
   if (record.key !== null) return partitionForKey(record.key, count);
-  const p = state.roundRobin;
-  state.roundRobin = p + 1 >= count ? 0 : p + 1;
-  return p;
+  return undefined;
 }
 
 /** Bytes of value, key and headers (header names as UTF-8), as the size limit counts them. */

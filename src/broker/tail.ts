@@ -2,6 +2,7 @@ import { CORE_LIMITS } from "../config/core.ts";
 import type { StoredRecord } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { assertOffset, countConsumed, outOfRange, topicGone } from "./fetch.ts";
+import { isBrokerLive } from "./leader-wait.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { Tail, TailQuery } from "./types.ts";
 import { visibleEnd, waitForAppend } from "./wait-for-append.ts";
@@ -20,7 +21,7 @@ export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: 
   const state = ctx.catalog.topic(request.topic);
   const ps = ctx.catalog.partition(state, request.partition);
   const requested = request.offset === undefined ? undefined : assertOffset(request.offset);
-  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy);
+  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy, isBrokerLive(ctx, ps.assignment.leader));
   if (leader) return ctx.peers.tail(leader, { ...request, offset: requested });
   // The range is checked before a never-written partition's folder is created.
   const written = await ctx.logs.leaseWritten(ps);

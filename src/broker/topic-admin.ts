@@ -18,7 +18,7 @@ const MAX_FOLDER_NAME = 255;
 
 /** Replication asked of a new topic; each defaults as Kafka's broker settings do. */
 export interface TopicReplication {
-  /** Default: --default-replication-factor, capped at the broker count. */
+  /** Default: --default-replication-factor (3), capped at the live (registered, unfenced) brokers. */
   replicationFactor?: number;
   /** Default: 2, or 1 when the factor is 1 (Kafka's min.insync.replicas). */
   minInsyncReplicas?: number;
@@ -55,14 +55,13 @@ export async function addTopic(
   }
   // Partition folders are named after the topic, and macOS and Windows file systems
   // ignore case: "Demo" and "demo" would share (and delete) each other's logs there.
-  const lower = topic.toLowerCase();
-  for (const other of ctx.metadata.current.topics.keys())
-    if (other.toLowerCase() === lower)
-      throw new StreamNestError(
-        "INVALID_TOPIC_NAME",
-        `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
-      );
-  const brokers = ctx.directory.brokers();
+  const other = ctx.catalog.caseVariantOf(topic);
+  if (other !== undefined)
+    throw new StreamNestError(
+      "INVALID_TOPIC_NAME",
+      `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
+    );
+  const brokers = liveBrokers(ctx);
   const factor = replication.replicationFactor ?? Math.min(ctx.config.defaultReplicationFactor, brokers.length);
   const minIsr = replication.minInsyncReplicas ?? (factor === 1 ? 1 : 2);
   if (!Number.isInteger(minIsr) || minIsr < 1 || minIsr > factor)
@@ -130,6 +129,18 @@ export function effectiveRetention(ctx: CoreContext, meta: TopicMetadata): { ret
   return { ...(retentionMs !== undefined ? { retentionMs } : {}), ...(retentionBytes !== undefined ? { retentionBytes } : {}) };
 }
 
+/**
+ * The brokers a new topic's replicas may go to: every known one but those the metadata
+ * quorum fenced (down past its session timeout), as the quorum leader places them
+ * (metadata-quorum.ts). Were all fenced, this broker's own view is stale: all count.
+ */
+function liveBrokers(ctx: CoreContext): BrokerRef[] {
+  const fenced = new Set(ctx.metadata.current.brokers.filter((b) => b.fenced === true).map((b) => b.id));
+  const known = ctx.directory.brokers();
+  const live = known.filter((b) => !fenced.has(b.id));
+  return live.length > 0 ? live : known;
+}
+
 /** A client's create: the internal topic is the group coordinators' to create. */
 export function createTopic(
   ctx: CoreContext,
@@ -186,7 +197,13 @@ export function localPartitionRanges(ctx: CoreContext, topic: string): Partition
   const out: PartitionRange[] = [];
   for (const p of describeTopic(ctx, topic).partitions)
     if (p.leader === ctx.directory.self.id && p.startOffset !== undefined && p.endOffset !== undefined)
-      out.push({ partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes ?? 0 });
+      out.push({
+        partition: p.partition,
+        startOffset: p.startOffset,
+        endOffset: p.endOffset,
+        sizeBytes: p.sizeBytes ?? 0,
+        ...(p.highWatermark !== undefined ? { highWatermark: p.highWatermark } : {}),
+      });
   return out;
 }
 
@@ -242,7 +259,9 @@ export async function describeTopicAcrossCluster(ctx: CoreContext, topic: string
     ...local,
     partitions: local.partitions.map((p) => {
       const r = p.endOffset === undefined ? remote.get(p.partition) : undefined;
-      return r ? { ...p, startOffset: r.startOffset, endOffset: r.endOffset, sizeBytes: r.sizeBytes } : p;
+      if (!r) return p;
+      const described = { ...p, startOffset: r.startOffset, endOffset: r.endOffset, sizeBytes: r.sizeBytes };
+      return r.highWatermark !== undefined && p.isr !== undefined ? { ...described, highWatermark: r.highWatermark } : described;
     }),
   };
 }

@@ -52,6 +52,8 @@ export interface TopicState {
 
 export class TopicCatalog {
   private readonly topics = new Map<string, TopicState>();
+  /** Names by their lower case, so that a name differing only in case is found without a scan. */
+  private readonly byLowerCase = new Map<string, Set<string>>();
 
   constructor(
     private readonly dataDir: string,
@@ -99,17 +101,20 @@ export class TopicCatalog {
     return this.topics.has(topic);
   }
 
+  /** A topic whose name equals `topic` ignoring case, but not `topic` itself. */
+  caseVariantOf(topic: string): string | undefined {
+    for (const name of this.byLowerCase.get(topic.toLowerCase()) ?? []) if (name !== topic) return name;
+    return undefined;
+  }
+
   add(meta: TopicMetadata): void {
+    const lower = meta.name.toLowerCase();
+    const same = this.byLowerCase.get(lower);
+    if (same) same.add(meta.name);
+    else this.byLowerCase.set(lower, new Set([meta.name]));
     this.topics.set(meta.name, {
       meta,
-      partitions: meta.partitions.map((assignment) => ({
-        partition: assignment.partition,
-        assignment,
-        dir: join(this.dataDir, `${meta.name}-${assignment.partition}`),
-        keepOpen: isInternalTopic(meta.name),
-        closed: undefined,
-        unopenedSegments: undefined,
-      })),
+      partitions: meta.partitions.map((assignment) => this.partitionState(meta.name, assignment)),
       // Each broker starts its round-robin one partition further than the broker before
       // it, so producers spread over the brokers also spread over the partitions.
       roundRobin: meta.partitions.length > 0 ? (this.brokerId - 1) % meta.partitions.length : 0,
@@ -118,7 +123,28 @@ export class TopicCatalog {
     });
   }
 
+  /** Partitions added to the topic (CreatePartitions): their states, beside the existing ones. */
+  grow(state: TopicState): void {
+    for (const assignment of state.meta.partitions.slice(state.partitions.length))
+      state.partitions.push(this.partitionState(state.meta.name, assignment));
+  }
+
+  private partitionState(topic: string, assignment: PartitionAssignment): PartitionState {
+    return {
+      partition: assignment.partition,
+      assignment,
+      dir: join(this.dataDir, `${topic}-${assignment.partition}`),
+      keepOpen: isInternalTopic(topic),
+      closed: undefined,
+      unopenedSegments: undefined,
+    };
+  }
+
   remove(topic: string): void {
     this.topics.delete(topic);
+    const lower = topic.toLowerCase();
+    const same = this.byLowerCase.get(lower);
+    same?.delete(topic);
+    if (same?.size === 0) this.byLowerCase.delete(lower);
   }
 }

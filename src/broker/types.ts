@@ -97,6 +97,8 @@ export interface PartitionRange {
   startOffset: number;
   endOffset: number;
   sizeBytes: number;
+  /** Replicated partitions only: the leader's high watermark (so any broker describes it alike). */
+  highWatermark?: number;
 }
 
 export interface PartitionDescription {

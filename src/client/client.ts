@@ -220,6 +220,11 @@ export class StreamNestClient {
     return this.json<TopicDescription>("GET", `/topics/${encodeURIComponent(topic)}`);
   }
 
+  /** Grows a topic to `count` partitions (the new total; never fewer). */
+  createPartitions(topic: string, count: number): Promise<{ status: "created"; topic: string; partitions: number; previous: number }> {
+    return this.json("POST", `/topics/${encodeURIComponent(topic)}/partitions`, { body: { count } });
+  }
+
   deleteTopic(topic: string): Promise<{ status: "deleted"; topic: string }> {
     return this.json("DELETE", `/topics/${encodeURIComponent(topic)}`);
   }

@@ -54,6 +54,12 @@ export function parseMetadataChange(value: unknown): MetadataChange {
         expectedPartitionEpoch: epoch(v.expectedPartitionEpoch, "expectedPartitionEpoch"),
       };
     }
+    case "create-partitions": {
+      if (typeof v.topicId !== "string" || v.topicId === "") throw invalid("create-partitions needs a topicId");
+      if (!Array.isArray(v.partitions) || v.partitions.length === 0) throw invalid("create-partitions needs partitions");
+      const first = epoch((v.partitions[0] as { partition?: unknown } | null)?.partition, "partitions[0].partition");
+      return { type: "create-partitions", topic: topic(v.topic), topicId: v.topicId, partitions: v.partitions.map((p, i) => partition(p, i, first)) };
+    }
     case "delete-topic":
       return { type: "delete-topic", topic: topic(v.topic) };
     case "register-schema": {
@@ -114,16 +120,17 @@ function incarnation(value: unknown): number {
   return value;
 }
 
-function partition(value: unknown, index: number): PartitionAssignment {
+/** `first`: the number of the first partition listed (0 for a new topic, the old count for added ones). */
+function partition(value: unknown, index: number, first = 0): PartitionAssignment {
   const p = record(value, `partitions[${index}]`);
-  if (p.partition !== index) throw invalid(`partitions[${index}] must be partition ${index}`);
+  if (p.partition !== first + index) throw invalid(`partitions[${index}] must be partition ${first + index}`);
   if (!Array.isArray(p.replicas) || p.replicas.length === 0) throw invalid(`partitions[${index}] needs replicas`);
   const replicas = p.replicas.map(brokerId);
   const leader = brokerId(p.leader);
   if (!replicas.includes(leader)) throw invalid(`partitions[${index}]: the leader must be a replica`);
   if (typeof p.leaderEpoch !== "number" || !Number.isSafeInteger(p.leaderEpoch) || p.leaderEpoch < 0)
     throw invalid(`partitions[${index}] needs a leaderEpoch`);
-  const base: PartitionAssignment = { partition: index, replicas, leader, leaderEpoch: p.leaderEpoch };
+  const base: PartitionAssignment = { partition: first + index, replicas, leader, leaderEpoch: p.leaderEpoch };
   if (p.isr !== undefined) {
     if (!Array.isArray(p.isr)) throw invalid(`partitions[${index}].isr must be a list`);
     base.isr = p.isr.map(brokerId);

@@ -98,12 +98,13 @@ export class ClusterLink {
       configuredPeers: config.peers.map(normalizeAddress),
       voterCount: config.controllerVoters,
       snapshotEveryEntries: config.metadataSnapshotEntries ?? CLUSTER_QUORUM.metadataSnapshotEntries.default,
+      ...(config.metadataSnapshotBytes !== undefined ? { snapshotEveryBytes: config.metadataSnapshotBytes } : {}),
       knownBrokers: () => this.knownBrokers(),
       address: config.advertise,
       sessionTimeoutMs: config.sessionTimeoutMs ?? CLUSTER_QUORUM.sessionTimeoutMs.default,
       log: options.log,
     });
-    this.directory = { self: membership.self, brokers: () => this.knownBrokers() };
+    this.directory = { self: membership.self, brokers: () => this.knownBrokers(), isAlive: (id) => membership.isAlive(id) };
     this.peers = new PeerForwarder(this.node.forwarder, config.maxBodyBytes);
   }
 
@@ -112,15 +113,18 @@ export class ClusterLink {
     directory: BrokerDirectory;
     peers: PeerForwarder;
     proposer: (store: MetadataStore) => MetadataProposer;
+    openMetadata?: (dir: string, brokers: BrokerRef[]) => MetadataStore;
   } {
+    const quorum = this.quorum;
     return {
       directory: this.directory,
       peers: this.peers,
+      // With the quorum, the metadata log is the durable state: the store starts from it.
+      openMetadata: (dir: string, brokers: BrokerRef[]) => quorum.openStore(dir, brokers),
       proposer: (store) => {
         this.store = store;
-        const quorum = this.quorum;
         quorum.bind(store);
-        return { propose: (change) => quorum.propose(change) };
+        return { propose: (change) => quorum.propose(change), catchUp: () => quorum.catchUp() };
       },
     };
   }
@@ -135,7 +139,9 @@ export class ClusterLink {
       {
         async fetch(leader, body, timeoutMs, signal) {
           const label = `broker ${leader.id} (${leader.address})`;
-          const response = await client.send(leader.address, {
+          // The --peers address when there is one, as forwarded calls dial: the operator's
+          // way to the leader (a proxy, another interface), not the one it advertises to clients.
+          const response = await client.send(membership.dialAddressOf(leader.id) ?? leader.address, {
             method: "POST",
             path: INTERNAL_ROUTES.replicaFetch,
             headers: { "content-type": "application/octet-stream" },

@@ -8,6 +8,7 @@
  */
 import type { ApplyResult, MetadataChange } from "../broker/metadata.ts";
 import { decodeMetadata, encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
+import type { AppliedOffsetFile } from "./applied-offset-file.ts";
 import { parseMetadataChange } from "./change-wire.ts";
 import type { QuorumStateMachine } from "./quorum-driver.ts";
 import type { Entry } from "./quorum/types.ts";
@@ -24,11 +25,18 @@ export function encodeEntry(id: string, change: MetadataChange): Uint8Array {
 export class MetadataStateMachine implements QuorumStateMachine {
   private readonly outcomes = new Map<string, Outcome>();
 
-  constructor(private readonly store: () => MetadataStore) {}
+  /** `applied`: where the offset applied so far is recorded, with the metadata quorum's store (metadata-log-replay.ts). */
+  constructor(
+    private readonly store: () => MetadataStore,
+    private readonly applied?: AppliedOffsetFile,
+  ) {}
 
   loadSnapshot(id: { endOffset: number }, bytes: Uint8Array): void {
+    // A restart replayed the log past this snapshot already: decoding it again is wasted.
+    if (id.endOffset <= this.store().version) return;
     const doc = decodeMetadata(new TextDecoder().decode(bytes), `metadata snapshot ${id.endOffset}`);
     this.store().loadSnapshot({ ...doc, version: id.endOffset });
+    this.applied?.write(id.endOffset);
   }
 
   snapshot(): Uint8Array {
@@ -36,7 +44,14 @@ export class MetadataStateMachine implements QuorumStateMachine {
   }
 
   apply(entries: readonly Entry[], endOffset: number): Outcome[] {
-    const decoded = entries.map((entry) => (entry.kind === "data" ? decodeEntry(entry.payload) : null));
+    // Entries the store holds already (replayed on start) are skipped by applyCommitted;
+    // they need no decoding either.
+    const held = this.store().version;
+    const decoded = entries.map((entry) => (entry.kind === "data" && entry.offset >= held ? decodeEntry(entry.payload) : null));
+    // Committed, and flushed to the log before the driver hands them here: a restart may
+    // replay up to endOffset at once (applied-offset-file.ts). Recorded before anything
+    // acts on them, so that no partition folder a change makes outlives the record.
+    this.applied?.write(endOffset);
     // A request id seen before (here or earlier in this batch) is not applied again.
     const seen = new Set<string>();
     const repeats = decoded.map((d) => {

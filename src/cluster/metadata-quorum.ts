@@ -18,6 +18,7 @@ import type { ApplyResult, BrokerRef, MetadataChange } from "../broker/metadata.
 import { sortBrokers } from "../broker/metadata.ts";
 import { placePartitions } from "../broker/metadata-placement.ts";
 import type { MetadataStore } from "../broker/metadata-store.ts";
+import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { randomUUID } from "node:crypto";
@@ -28,20 +29,33 @@ import type { Membership } from "./membership.ts";
 import { mayHaveArrived, type PeerClient } from "./peer-client.ts";
 import { QuorumDriver, unknownOutcome } from "./quorum-driver.ts";
 import { METADATA_LOG_DIR } from "./quorum-disk-log.ts";
-import { readVoters, writeVoters } from "./quorum-voters.ts";
-import { formVoters, seedLogFromLegacyMetadata } from "./quorum-formation.ts";
+import { ensureRoomForEntry } from "./metadata-log-room.ts";
+import { readVoters, voterRecord, writeVoters } from "./quorum-voters.ts";
+import { formVoters, learnVoterDirectoryIds, seedLogFromLegacyMetadata, type VotersAnswer, votersLines } from "./quorum-formation.ts";
+import { QuorumStateFile } from "./quorum/quorum-state-file.ts";
+import { AppliedOffsetFile } from "./applied-offset-file.ts";
+import { openQuorumMetadata, replayCommitted, seedOpenLog } from "./metadata-log-replay.ts";
+import type { QuorumDiskLog } from "./quorum-disk-log.ts";
 import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
 
 export type { QuorumStatusView };
 import { decodeQuorumMessages, encodeQuorumMessages } from "./quorum-wire.ts";
 import type { QuorumMessage } from "./quorum/messages.ts";
-import type { NodeId } from "./quorum/types.ts";
+import type { NodeId, VoterKey } from "./quorum/types.ts";
 
 /** Issue 11: without a majority a write fails within 5 s, never hangs. */
 export const WRITE_TIMEOUT_MS = 4_500;
+/** Longest a read barrier waits (catchUp): a broker cut off from the leader gives up then. */
+const CATCH_UP_MS = 2_000;
 const RETRY_MS = 50;
-/** Longest wait of the leader for replicas to apply a committed change (see waitReplicasApplied). */
-const FOLLOWER_WAIT_MS = 500;
+/**
+ * Longest wait of the leader for replicas to apply a committed change (see
+ * waitReplicasApplied): the peer timeout, the bound the older controller's pushes of each
+ * change to every broker had.
+ */
+const FOLLOWER_WAIT_MS = CLUSTER_LIMITS.peerTimeoutMs.value;
+/** A replica that fetched within this long is following, and is waited for. */
+const FOLLOWING_WITHIN_MS = 1_000;
 
 export interface MetadataQuorumOptions {
   id: number;
@@ -53,6 +67,8 @@ export interface MetadataQuorumOptions {
   /** --controller-voters, if given. */
   voterCount: number | undefined;
   snapshotEveryEntries: number;
+  /** Snapshot also once this many bytes of entries were committed since the last one. */
+  snapshotEveryBytes?: number;
   /** Every broker known from heartbeats and metadata, for placement. */
   knownBrokers: () => BrokerRef[];
   /** This broker's advertised address, registered with the quorum. */
@@ -65,7 +81,8 @@ export interface MetadataQuorumOptions {
 export class MetadataQuorum {
   private store: MetadataStore | undefined;
   private driver: QuorumDriver | undefined;
-  private voters: NodeId[] | null;
+  private voters: VoterKey[] | null;
+  private readonly directoryId: string;
   private forming: Promise<void> | undefined;
   private stopped = false;
   private readonly metaDir: string;
@@ -73,10 +90,18 @@ export class MetadataQuorum {
   readonly liveness: BrokerLiveness;
   /** The epoch this broker leads and since when (for the fencing grace period). */
   private leading: { epoch: number; since: number } | null = null;
+  /** The metadata log as openStore() found it, replayed into the store, for the driver. */
+  private openedLog: QuorumDiskLog | undefined;
+  private readonly applied: AppliedOffsetFile;
+  private readonly machine: MetadataStateMachine;
 
   constructor(private readonly options: MetadataQuorumOptions) {
     this.metaDir = join(options.dataDir, "meta");
     this.voters = readVoters(this.metaDir);
+    // KIP-853: this data dir's id, created (flushed, renamed) once, before formation asks for it.
+    this.directoryId = QuorumStateFile.open(this.metaDir, randomUUID).file.directoryId;
+    this.applied = AppliedOffsetFile.open(join(this.metaDir, METADATA_LOG_DIR));
+    this.machine = new MetadataStateMachine(() => this.bound(), this.applied);
     this.liveness = new BrokerLiveness({
       self: { id: options.id, address: options.address, incarnation: this.incarnation },
       sessionTimeoutMs: options.sessionTimeoutMs,
@@ -131,6 +156,24 @@ export class MetadataQuorum {
     this.store = store;
   }
 
+  /**
+   * Opens the broker's metadata store from the metadata log (metadata-log-replay.ts):
+   * the latest snapshot plus the committed entries after it, before the quorum runs.
+   */
+  openStore(metaDir: string, brokers: BrokerRef[]): MetadataStore {
+    const started = performance.now();
+    const opened = openQuorumMetadata(metaDir, brokers, this.options.log);
+    this.store = opened.store;
+    this.openedLog = opened.log;
+    if (opened.log && opened.fromLog) {
+      const reached = replayCommitted(opened.log, this.machine, this.applied.offset);
+      this.options.log?.(
+        `Metadata replayed from the metadata log up to offset ${reached} (${opened.store.current.topics.size} topics) in ${Math.round(performance.now() - started)} ms`,
+      );
+    }
+    return opened.store;
+  }
+
   /** Forms the voter set (see quorum-voters.ts) and starts the quorum; resolves once running. */
   start(): Promise<void> {
     this.forming ??= this.form();
@@ -140,32 +183,45 @@ export class MetadataQuorum {
   async stop(): Promise<void> {
     this.stopped = true;
     this.liveness.stop();
-    await this.driver?.stop();
+    if (this.driver) await this.driver.stop();
+    else await this.openedLog?.close();
+    this.applied.close();
   }
 
   private async form(): Promise<void> {
-    this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, () => this.stopped);
+    const self = { id: this.options.id, directoryId: this.directoryId };
+    this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, self, () => this.stopped);
     if (this.stopped || !this.voters) return;
     writeVoters(this.metaDir, this.voters);
-    this.options.log?.(`Metadata quorum voters: ${this.voters.join(", ")}${this.voters.includes(this.options.id) ? "" : " (this broker observes)"}`);
+    for (const line of votersLines(this.voters, self)) this.options.log?.(line);
     const logDir = join(this.metaDir, METADATA_LOG_DIR);
-    await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
+    if (this.openedLog) {
+      if (await seedOpenLog(this.openedLog, this.bound())) this.options.log?.(`Metadata log started from metadata.json (version ${this.bound().version}) as its first snapshot`);
+    } else await seedLogFromLegacyMetadata(logDir, this.bound(), this.options.log);
     this.driver = new QuorumDriver({
       nodeId: this.options.id,
-      voters: this.voters.map((id) => ({ id, directoryId: null })),
+      voters: this.voters,
+      persistVoters: (voters) => {
+        writeVoters(this.metaDir, voters);
+        this.voters = [...voters];
+      },
       dir: this.metaDir,
       logDir,
       snapshotEveryEntries: this.options.snapshotEveryEntries,
+      ...(this.options.snapshotEveryBytes !== undefined ? { snapshotEveryBytes: this.options.snapshotEveryBytes } : {}),
+      ...(this.openedLog ? { diskLog: this.openedLog } : {}),
       send: (messages) => this.send(messages),
       log: this.options.log,
-      machine: new MetadataStateMachine(() => this.bound()),
+      machine: this.machine,
       // A lone voter (a single broker) has no one to wait for or to split a vote with, so
       // it stands at once, as Kafka's KafkaRaftClient makes an only voter a candidate on
       // start: its first write is not held up by a whole election timeout.
-      ...(this.voters.length === 1 && this.voters[0] === this.options.id ? { timing: { electionTimeoutMs: 1 } } : {}),
+      ...(this.voters.length === 1 && this.voters[0]!.id === this.options.id ? { timing: { electionTimeoutMs: 1 } } : {}),
     });
     this.driver.start();
     this.liveness.start();
+    const driver = this.driver;
+    void learnVoterDirectoryIds(this.options.membership, this.options.client, () => driver.status().voters, (id, dir) => driver.learnDirectoryId(id, dir), () => this.stopped);
   }
 
   /**
@@ -210,8 +266,9 @@ export class MetadataQuorum {
   }
 
   /** GET /internal/quorum/voters. */
-  votersAnswer(): { voters: NodeId[] | null } {
-    return { voters: this.voters };
+  votersAnswer(): VotersAnswer {
+    const record = this.voters ? voterRecord(this.voters) : { voters: null, directoryIds: {} };
+    return { ...record, id: this.options.id, directoryId: this.directoryId };
   }
 
   /** POST /internal/quorum/propose: a change for this broker to commit as the leader. */
@@ -321,9 +378,12 @@ export class MetadataQuorum {
    * the commit. A replica that stopped fetching is not waited for, nor one that does not
    * answer within FOLLOWER_WAIT_MS.
    */
-  private async waitReplicasApplied(driver: QuorumDriver, version: number): Promise<void> {
+  private async waitReplicasApplied(driver: QuorumDriver, version: number, deadline: number): Promise<void> {
     const now = Date.now();
-    const fetching = driver.status().replicas.filter((r) => r.id !== this.options.id && now - r.lastFetchMs < FOLLOWER_WAIT_MS);
+    // Within the caller's own deadline (less a margin for the answer to travel back).
+    const wait = Math.min(FOLLOWER_WAIT_MS, deadline - now - 200);
+    if (wait <= 0) return;
+    const fetching = driver.status().replicas.filter((r) => r.id !== this.options.id && now - r.lastFetchMs < FOLLOWING_WITHIN_MS);
     await Promise.all(
       fetching.map(async (r) => {
         const address = this.dialAddressOf(r.id);
@@ -333,8 +393,8 @@ export class MetadataQuorum {
             method: "POST",
             path: INTERNAL_ROUTES.quorumApplied,
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ version, timeoutMs: FOLLOWER_WAIT_MS }),
-            timeoutMs: FOLLOWER_WAIT_MS + 100,
+            body: JSON.stringify({ version, timeoutMs: wait }),
+            timeoutMs: wait + 100,
           })
           .catch(() => undefined);
       }),
@@ -355,7 +415,9 @@ export class MetadataQuorum {
     let committed: Promise<unknown>;
     try {
       offset = driver.core.status().logEndOffset;
-      committed = driver.propose(encodeEntry(id, change));
+      const entry = encodeEntry(id, change);
+      ensureRoomForEntry(driver.diskLog.dir, entry.byteLength);
+      committed = driver.propose(entry);
     } catch (error) {
       if (error instanceof StreamNestError && error.code === "NOT_CONTROLLER") throw this.notLeader();
       throw error;
@@ -366,14 +428,14 @@ export class MetadataQuorum {
     });
     try {
       const result = (await Promise.race([committed, timeout])) as ApplyResult;
-      await this.waitReplicasApplied(driver, result.document.version);
+      await this.waitReplicasApplied(driver, result.document.version, deadline);
       return { changed: result.changed, version: result.document.version };
     } catch (error) {
       driver.abandon(offset);
       // A change refused when applied (a create of a topic that exists with another
       // count, …) was committed all the same: its entry moved the version on every broker,
       // so the refusal, too, is answered once the replicas applied it.
-      if (driver.status().highWatermark > offset) await this.waitReplicasApplied(driver, offset + 1);
+      if (driver.status().highWatermark > offset) await this.waitReplicasApplied(driver, offset + 1, deadline);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -403,13 +465,32 @@ export class MetadataQuorum {
   }
 
   private noQuorum(problem: string): StreamNestError {
-    const voters = this.voters ?? [];
+    const voters = (this.voters ?? []).map((v) => v.id);
     const needed = Math.floor(voters.length / 2) + 1;
     return new StreamNestError(
       "NOT_CONTROLLER",
       `no metadata quorum leader could be reached within ${WRITE_TIMEOUT_MS} ms (${problem}); creating or deleting topics and registering schemas needs a majority (${needed}) up of the controller voters ${voters.join(", ")}, so that brokers cut off from each other never make conflicting changes`,
       { voters, needed },
     );
+  }
+
+  /**
+   * A read barrier (Raft's ReadIndex, §8): resolves once this broker's store holds every
+   * change committed before the call. The leader's high watermark counts only as told
+   * by the answer to a fetch sent after the call began, so a change acknowledged to a
+   * client through another broker a moment ago is included; the leader knows its own.
+   * Gives up after CATCH_UP_MS (no leader reachable), leaving the caller to answer from
+   * what it has.
+   */
+  async catchUp(): Promise<void> {
+    const start = Date.now();
+    const deadline = start + CATCH_UP_MS;
+    while (Date.now() < deadline && !this.stopped) {
+      const known = this.driver?.status().leaderHighWatermark;
+      if (known === undefined) return;
+      if (known.requestSentAt >= start && this.bound().version >= known.value) return;
+      await Bun.sleep(5);
+    }
   }
 
   private bound(): MetadataStore {

@@ -1,4 +1,5 @@
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
+import { REPLICATION_LIMITS } from "../config/replication.ts";
 import type { BrokerRef } from "../broker/metadata.ts";
 import type { GroupCall } from "../broker/group-calls.ts";
 import { partitionName } from "../broker/partition-router.ts";
@@ -142,7 +143,9 @@ export class PeerForwarder implements PeerTransport {
         // produce that was being written as "may still write" and marking the leader down.
         // Capped low: a leader that does not answer at all must still be reported within
         // seconds (a 1,000-partition batch to a frozen leader: 7 s, not a hang).
-        waitMs: Math.min((calls.length - 1) * PRODUCE_CALL_WAIT_MS, PRODUCE_MAX_EXTRA_WAIT_MS),
+        waitMs:
+          Math.min((calls.length - 1) * PRODUCE_CALL_WAIT_MS, PRODUCE_MAX_EXTRA_WAIT_MS) +
+          (calls.some((c) => c.call.messages.some((m) => m.acks === undefined)) ? ISR_WAIT_MS : 0),
         what,
         role: one ? "is led by" : "are led by",
       });
@@ -234,7 +237,9 @@ export class PeerForwarder implements PeerTransport {
     if (!answer || !Array.isArray(answer.partitions)) throw malformed("offsets");
     return answer.partitions.map((p) => {
       if (![p.partition, p.startOffset, p.endOffset, p.sizeBytes].every((n) => Number.isSafeInteger(n))) throw malformed("offsets");
-      return { partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes };
+      const range: PartitionRange = { partition: p.partition, startOffset: p.startOffset, endOffset: p.endOffset, sizeBytes: p.sizeBytes };
+      if (Number.isSafeInteger(p.highWatermark)) range.highWatermark = p.highWatermark;
+      return range;
     });
   }
 
@@ -278,6 +283,14 @@ export class PeerForwarder implements PeerTransport {
 /** Time a leader may take per produce call beyond the first in one request. */
 const PRODUCE_CALL_WAIT_MS = CLUSTER_LIMITS.forwardedProduceCallWaitMs.value;
 const PRODUCE_MAX_EXTRA_WAIT_MS = CLUSTER_LIMITS.forwardedProduceMaxExtraWaitMs.value;
+
+/**
+ * An acks=all produce (a message without acks) waits at the leader for its in-sync
+ * replicas; when a follower has just died, until the leader drops it from the ISR (the
+ * dead-after time and a replication check or two). Without this allowance a follower's
+ * death would time out forwarded produces and have a live leader reported down.
+ */
+const ISR_WAIT_MS = CLUSTER_LIMITS.deadAfterMs.value + 2 * REPLICATION_LIMITS.checkMs.value;
 
 /** The bytes of a produce request around its calls: `{"calls":[` and `]}`. */
 const ENVELOPE_BYTES = '{"calls":[]}'.length;

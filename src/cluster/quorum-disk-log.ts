@@ -115,6 +115,11 @@ export class QuorumDiskLog implements QuorumLog {
     this.snapshotsDirty = true;
   }
 
+  /** The file snapshot `id` is kept in (named in a refusal when its bytes do not decode). */
+  snapshotPath(id: SnapshotId): string {
+    return join(this.dir, snapshotName(id));
+  }
+
   readSnapshot(id: SnapshotId): Uint8Array | null {
     return this.image.readSnapshot(id);
   }
@@ -144,10 +149,24 @@ export class QuorumDiskLog implements QuorumLog {
   /** Writes every change since the last call to disk and flushes it to the device. */
   async persist(): Promise<void> {
     if (this.closed) throw new StreamNestError("STORAGE_ERROR", `the metadata log ${this.dir} is closed`);
-    // The snapshot goes first: a trimmed log is only ever read together with it.
-    if (this.snapshotsDirty) this.writeSnapshots();
     const from = this.dirtyFrom;
+    const snapshots = this.snapshotsDirty;
     this.dirtyFrom = null;
+    this.snapshotsDirty = false;
+    try {
+      await this.write(from, snapshots);
+    } catch (error) {
+      // Not written (a full disk, …): still owed, so the next persist, which the driver
+      // awaits before it counts the log as flushed, tries again rather than skipping it.
+      this.snapshotsDirty ||= snapshots;
+      if (from !== null) this.dirtyFrom = this.dirtyFrom === null ? from : from === -1 || this.dirtyFrom === -1 ? -1 : Math.min(from, this.dirtyFrom);
+      throw error;
+    }
+  }
+
+  private async write(from: number | null, snapshots: boolean): Promise<void> {
+    // The snapshot goes first: a trimmed log is only ever read together with it.
+    if (snapshots) this.writeSnapshots();
     if (from !== null) {
       const start = this.image.startOffset();
       if (from === -1 || from < this.disk.startOffset) {
@@ -178,7 +197,6 @@ export class QuorumDiskLog implements QuorumLog {
   }
 
   private writeSnapshots(): void {
-    this.snapshotsDirty = false;
     const latest = this.image.latestSnapshot();
     if (!latest) return;
     const bytes = this.image.readSnapshot(latest);

@@ -41,8 +41,16 @@ export interface QuorumDriverOptions {
   machine: QuorumStateMachine;
   /** Sends messages; delivery is best effort (the core retries what matters). */
   send: (messages: readonly QuorumMessage[]) => void;
-  /** Snapshot the applied state every this many committed entries. */
+  /** Writes the voter set durably (the core adopted a directory id, see
+   * quorum/vote-rules.ts); it is done before any message of the same Ready leaves. */
+  persistVoters?: (voters: readonly VoterKey[]) => void;
+  /** Snapshot the applied state every this many committed entries… */
   snapshotEveryEntries: number;
+  /** …or once the committed entries since the last snapshot hold this many bytes (KRaft's
+   * metadata.log.max.record.bytes.between.snapshots), whichever comes first. */
+  snapshotEveryBytes?: number;
+  /** The metadata log, when the caller opened it already (to replay it before the quorum starts). */
+  diskLog?: QuorumDiskLog;
   log?: (line: string) => void;
   timing?: Partial<Omit<QuorumConfig, "nodeId" | "directoryId" | "voters">>;
 }
@@ -66,13 +74,15 @@ export class QuorumDriver {
   private stopped = false;
   private readonly waiters = new Map<number, Waiter>();
   private lastSnapshotEnd: number;
+  /** Payload bytes of the entries applied since the last snapshot. */
+  private bytesSinceSnapshot = 0;
   private lastLeader: NodeId | null = null;
 
   constructor(private readonly options: QuorumDriverOptions) {
     const { file, state } = QuorumStateFile.open(options.dir, randomUUID);
     this.stateFile = file;
     this.directoryId = file.directoryId;
-    this.diskLog = QuorumDiskLog.open(options.logDir, (m) => options.log?.(m));
+    this.diskLog = options.diskLog ?? QuorumDiskLog.open(options.logDir, (m) => options.log?.(m));
     const seed = Number.parseInt(randomUUID().slice(0, 8), 16);
     this.core = new QuorumCore(
       { nodeId: options.nodeId, directoryId: file.directoryId, voters: options.voters, ...DEFAULT_TIMING, ...options.timing },
@@ -116,6 +126,13 @@ export class QuorumDriver {
     return promise;
   }
 
+  /** Voter `id` reported its own directory id (see QuorumCore.learnDirectoryId). */
+  learnDirectoryId(id: NodeId, directoryId: string): void {
+    if (this.stopped) return;
+    this.core.learnDirectoryId(id, directoryId);
+    this.kick();
+  }
+
   /** Forgets a waiter whose caller gave up (its outcome stays unknown to the caller). */
   abandon(offset: number): void {
     this.waiters.delete(offset);
@@ -155,15 +172,18 @@ export class QuorumDriver {
 
   private async handle(ready: Ready): Promise<void> {
     if (ready.persistState) this.stateFile.write(ready.persistState);
+    if (ready.persistVoters) this.options.persistVoters?.(ready.persistVoters);
     if (ready.flushLog || this.diskLog.dirty) await this.diskLog.persist();
     if (ready.messages.length > 0) this.options.send(ready.messages);
     if (ready.applySnapshot) {
       const bytes = this.diskLog.readSnapshot(ready.applySnapshot);
       if (bytes) this.options.machine.loadSnapshot(ready.applySnapshot, bytes);
+      if (ready.applySnapshot.endOffset > this.lastSnapshotEnd) this.bytesSinceSnapshot = 0;
       this.lastSnapshotEnd = Math.max(this.lastSnapshotEnd, ready.applySnapshot.endOffset);
     }
     const last = ready.committed[ready.committed.length - 1];
     if (last) {
+      for (const entry of ready.committed) this.bytesSinceSnapshot += entry.payload.byteLength;
       const outcomes = this.options.machine.apply(ready.committed, last.offset + 1);
       ready.committed.forEach((entry, i) => this.answer(entry, outcomes[i]));
       this.maybeSnapshot(last.offset + 1);
@@ -187,11 +207,14 @@ export class QuorumDriver {
   }
 
   private maybeSnapshot(appliedEnd: number): void {
-    if (appliedEnd - this.lastSnapshotEnd < this.options.snapshotEveryEntries) return;
+    const bytesDue = this.options.snapshotEveryBytes !== undefined && this.bytesSinceSnapshot >= this.options.snapshotEveryBytes;
+    if (appliedEnd - this.lastSnapshotEnd < this.options.snapshotEveryEntries && !bytesDue) return;
+    if (appliedEnd <= this.lastSnapshotEnd) return;
     const id = this.core.snapshotIdAt(appliedEnd);
     this.diskLog.createSnapshot(id, this.options.machine.snapshot());
     this.core.snapshotTaken(id);
     this.lastSnapshotEnd = appliedEnd;
+    this.bytesSinceSnapshot = 0;
   }
 
   /** Says in the broker's log when the known leader changes. */

@@ -1,7 +1,7 @@
 /**
- * Starting the metadata quorum on a broker: the voter set (the rule is written out in
- * quorum-voters.ts) and, for a data dir written by the controller release, the metadata
- * log's first snapshot.
+ * Starting the metadata quorum on a broker: the voter set with each voter's directory id
+ * (the rule is written out in quorum-voters.ts) and, for a data dir written by the
+ * controller release, the metadata log's first snapshot.
  */
 import { existsSync } from "node:fs";
 import { encodeMetadata, type MetadataStore } from "../broker/metadata-store.ts";
@@ -9,43 +9,106 @@ import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import type { Membership } from "./membership.ts";
 import type { PeerClient } from "./peer-client.ts";
 import { QuorumDiskLog } from "./quorum-disk-log.ts";
-import { chooseVoters, isVoterList } from "./quorum-voters.ts";
-import type { NodeId } from "./quorum/types.ts";
+import { chooseVoters, voterKeysFrom } from "./quorum-voters.ts";
+import type { NodeId, VoterKey } from "./quorum/types.ts";
+import { adoptDirectoryId } from "./quorum/vote-rules.ts";
 
 const FORMATION_RETRY_MS = 200;
 
+/** What GET /internal/quorum/voters answers: the recorded voters (ids, and directory
+ * ids in `directoryIds`), or null before formation; and the answering broker's own id
+ * and data directory id, which is how formation learns every voter's. */
+export interface VotersAnswer {
+  voters: NodeId[] | null;
+  directoryIds: Record<string, string>;
+  id: NodeId;
+  directoryId: string;
+}
+
+interface PeerView {
+  recorded: VoterKey[] | null;
+  self: { id: NodeId; directoryId: string } | null;
+}
+
 /**
- * The voters: a peer's recorded set if one has it, else the lowest ids once every
- * configured peer's id is known (asking again until then, or until `stopped()`).
+ * The voters with their directory ids: a peer's recorded set if one has it (with any
+ * directory id it lacks taken from another peer's record or from that voter's own
+ * answer: adoption on first contact, quorum/vote-rules.ts), else the lowest ids once every
+ * configured peer's id and every chosen voter's directory id is known (asking again
+ * until then, or until `stopped()`).
  */
 export async function formVoters(
   membership: Membership,
   client: PeerClient,
   voterCount: number | undefined,
+  self: { id: NodeId; directoryId: string },
   stopped: () => boolean,
-): Promise<NodeId[] | null> {
+): Promise<VoterKey[] | null> {
   while (!stopped()) {
-    const recorded = await askPeersForVoters(membership, client);
-    if (recorded) return recorded;
-    if (!membership.hasUnknownPeers()) return chooseVoters(membership.brokerIds(), voterCount);
+    const views = await askPeersForVoters(membership, client);
+    const recorded = views.find((v) => v.recorded !== null)?.recorded;
+    if (recorded) return fillDirectoryIds(recorded, views);
+    if (!membership.hasUnknownPeers()) {
+      const known = new Map(views.flatMap((v) => (v.self ? [[v.self.id, v.self.directoryId] as const] : [])));
+      known.set(self.id, self.directoryId);
+      const chosen = chooseVoters(membership.brokerIds(), voterCount).map((id) => ({ id, directoryId: known.get(id) ?? null }));
+      if (chosen.every((v) => v.directoryId !== null)) return chosen;
+    }
     await membership.heartbeatRound();
-    if (membership.hasUnknownPeers()) await Bun.sleep(FORMATION_RETRY_MS);
+    await Bun.sleep(FORMATION_RETRY_MS);
   }
   return null;
 }
 
-async function askPeersForVoters(membership: Membership, client: PeerClient): Promise<NodeId[] | null> {
-  const answers = await Promise.all(
-    membership.peerDialAddresses().map(async (address) => {
+/** Fills directory ids missing from a recorded set (a peer still on the older file). */
+export function fillDirectoryIds(recorded: readonly VoterKey[], views: readonly PeerView[]): VoterKey[] {
+  let voters = [...recorded];
+  for (const view of views) {
+    for (const v of [...(view.recorded ?? []), ...(view.self ? [view.self] : [])]) {
+      if (v.directoryId !== null) voters = adoptDirectoryId(voters, v.id, v.directoryId) ?? voters;
+    }
+  }
+  return voters;
+}
+
+/**
+ * For a voters file from before directory ids: asks the peers, every `intervalMs`, for
+ * their own directory ids and hands each voter's to `learn` (first contact, as in
+ * vote-rules.ts), until every voter's is recorded or `stopped()`. Without this, voters
+ * that are not the leader learn each other's ids only at the next election.
+ */
+export async function learnVoterDirectoryIds(
+  membership: Membership,
+  client: PeerClient,
+  voters: () => readonly VoterKey[],
+  learn: (id: NodeId, directoryId: string) => void,
+  stopped: () => boolean,
+  intervalMs = 1000,
+): Promise<void> {
+  while (!stopped() && voters().some((v) => v.directoryId === null)) {
+    for (const view of await askPeersForVoters(membership, client)) {
+      const self = view.self;
+      if (self && !stopped() && voters().some((v) => v.id === self.id && v.directoryId === null)) learn(self.id, self.directoryId);
+    }
+    await Bun.sleep(intervalMs);
+  }
+}
+
+async function askPeersForVoters(membership: Membership, client: PeerClient): Promise<PeerView[]> {
+  return Promise.all(
+    membership.peerDialAddresses().map(async (address): Promise<PeerView> => {
       try {
-        const answer = await client.json<{ voters: unknown }>(address, { path: INTERNAL_ROUTES.quorumVoters, timeoutMs: 1000 });
-        return isVoterList(answer.voters) ? answer.voters : null;
+        const answer = await client.json<Partial<VotersAnswer>>(address, { path: INTERNAL_ROUTES.quorumVoters, timeoutMs: 1000 });
+        const self =
+          Number.isSafeInteger(answer.id) && typeof answer.directoryId === "string" && answer.directoryId !== ""
+            ? { id: answer.id as number, directoryId: answer.directoryId }
+            : null;
+        return { recorded: voterKeysFrom(answer), self };
       } catch {
-        return null;
+        return { recorded: null, self: null };
       }
     }),
   );
-  return answers.find((a) => a !== null) ?? null;
 }
 
 /**
@@ -66,4 +129,22 @@ export async function seedLogFromLegacyMetadata(logDir: string, store: MetadataS
   } finally {
     await quorumLog.close();
   }
+}
+
+/**
+ * The lines a broker logs once its voters are known: the set with directory ids, and,
+ * when this broker's id is a voter's but its data dir is not the recorded one, that it
+ * was wiped and serves as an observer (KIP-853: it lost its votes and its log, so
+ * counting it as that voter could elect a leader missing committed entries).
+ */
+export function votersLines(voters: readonly VoterKey[], self: { id: NodeId; directoryId: string }): string[] {
+  const named = voters.map((v) => `${v.id} (directory ${v.directoryId ?? "not yet known"})`).join(", ");
+  const own = voters.find((v) => v.id === self.id);
+  if (!own) return [`Metadata quorum voters: ${named} (this broker observes)`];
+  if (own.directoryId === null || own.directoryId === self.directoryId) return [`Metadata quorum voters: ${named}`];
+  return [
+    `Metadata quorum voters: ${named}`,
+    `Broker ${self.id}'s data dir was wiped or replaced: its directory id is ${self.directoryId}, but the voters file records ${own.directoryId} for voter ${self.id}. ` +
+      `It has lost the votes and metadata log voter ${self.id} had, so it serves as an observer: it replicates the metadata log but does not vote or count toward any majority.`,
+  ];
 }

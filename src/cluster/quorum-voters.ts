@@ -1,7 +1,8 @@
 /**
  * Which brokers vote in the metadata quorum, fixed once at cluster formation and kept
- * in <dataDir>/meta/quorum-voters.json (static voters: KIP-595; membership changes,
- * KIP-853, are out of scope).
+ * in <dataDir>/meta/quorum-voters.json with each voter's data directory id (static
+ * voters: KIP-595; KIP-853's directory ids, so that a voter whose disk was wiped is not
+ * taken for its old self; membership changes are out of scope).
  *
  * Formation, the same on every broker, so that all of them pick the same set without a
  * vote (there is no quorum yet to vote in):
@@ -11,7 +12,8 @@
  *   3. otherwise, once it knows the id of every configured peer (from heartbeats), the
  *      voters are the lowest `count` ids among itself and its peers, where count is
  *      --controller-voters, or by default 3 (5 from 5 brokers on), never more than there
- *      are brokers. Until then it waits and asks again.
+ *      are brokers, each with the directory id it reports in its answer (every voter's
+ *      must be known). Until then it waits and asks again.
  * Brokers started together with the same --peers (as the launcher starts them) thus
  * agree; the choice is written before the broker takes part in any election.
  */
@@ -19,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { writeAtomically } from "./quorum-disk-log.ts";
-import type { NodeId } from "./quorum/types.ts";
+import type { NodeId, VoterKey } from "./quorum/types.ts";
 
 export const VOTERS_FILE = "quorum-voters.json";
 
@@ -35,7 +37,13 @@ export function chooseVoters(brokerIds: readonly NodeId[], configured: number | 
   return ids.slice(0, count);
 }
 
-export function readVoters(metaDir: string): NodeId[] | null {
+/**
+ * The file: {"voters": [1, 2, 3], "directoryIds": {"1": "…", "2": "…", "3": "…"}}. The
+ * ids stay a plain list so that the release before directory ids can still read it;
+ * a voter missing from directoryIds (a file that release wrote) has none yet and adopts
+ * one on first contact (the rule and why it is safe: quorum/vote-rules.ts).
+ */
+export function readVoters(metaDir: string): VoterKey[] | null {
   const path = join(metaDir, VOTERS_FILE);
   if (!existsSync(path)) return null;
   let parsed: unknown;
@@ -44,14 +52,38 @@ export function readVoters(metaDir: string): NodeId[] | null {
   } catch (error) {
     throw new StreamNestError("CORRUPT_RECORD", `${path} is not valid JSON: ${(error as Error).message}`);
   }
-  const voters = (parsed as { voters?: unknown } | null)?.voters;
-  if (!isVoterList(voters)) throw new StreamNestError("CORRUPT_RECORD", `${path} does not hold a list of voter ids`);
+  const voters = voterKeysFrom(parsed);
+  if (!voters) throw new StreamNestError("CORRUPT_RECORD", `${path} does not hold a list of voter ids (with their directory ids)`);
   return voters;
 }
 
-export function writeVoters(metaDir: string, voters: readonly NodeId[]): void {
+export function writeVoters(metaDir: string, voters: readonly VoterKey[]): void {
   mkdirSync(metaDir, { recursive: true });
-  writeAtomically(metaDir, join(metaDir, VOTERS_FILE), new TextEncoder().encode(`${JSON.stringify({ voters })}\n`));
+  writeAtomically(metaDir, join(metaDir, VOTERS_FILE), new TextEncoder().encode(`${JSON.stringify(voterRecord(voters))}\n`));
+}
+
+/** The voters as the file and GET /internal/quorum/voters carry them. */
+export function voterRecord(voters: readonly VoterKey[]): { voters: NodeId[]; directoryIds: Record<string, string> } {
+  const directoryIds: Record<string, string> = {};
+  for (const v of voters) if (v.directoryId !== null) directoryIds[String(v.id)] = v.directoryId;
+  return { voters: voters.map((v) => v.id), directoryIds };
+}
+
+/** Reads {voters, directoryIds?} (directoryIds absent in the older format); null if malformed. */
+export function voterKeysFrom(value: unknown): VoterKey[] | null {
+  if (value === null || typeof value !== "object") return null;
+  const doc = value as { voters?: unknown; directoryIds?: unknown };
+  if (!isVoterList(doc.voters)) return null;
+  const ids = doc.directoryIds ?? {};
+  if (ids === null || typeof ids !== "object" || Array.isArray(ids)) return null;
+  const known = ids as Record<string, unknown>;
+  const keys: VoterKey[] = [];
+  for (const id of doc.voters) {
+    const directoryId = known[String(id)] ?? null;
+    if (directoryId !== null && (typeof directoryId !== "string" || directoryId === "")) return null;
+    keys.push({ id, directoryId });
+  }
+  return keys;
 }
 
 export function isVoterList(value: unknown): value is NodeId[] {

@@ -55,7 +55,14 @@ function decodeMessage(value: unknown, index: number): QuorumMessage {
         preVote: bool(m.preVote, "preVote"),
       };
     case "vote-response":
-      return { ...base, type, leaderId: intOrNull(m.leaderId, "leaderId"), granted: bool(m.granted, "granted"), preVote: bool(m.preVote, "preVote") };
+      return {
+        ...base,
+        type,
+        leaderId: intOrNull(m.leaderId, "leaderId"),
+        granted: bool(m.granted, "granted"),
+        preVote: bool(m.preVote, "preVote"),
+        voterDirectoryId: str(m.voterDirectoryId, "voterDirectoryId"),
+      };
     case "begin-epoch-request":
       return { ...base, type, leaderId: int(m.leaderId, "leaderId") };
     case "begin-epoch-response":
@@ -87,7 +94,13 @@ function decodeMessage(value: unknown, index: number): QuorumMessage {
       };
     }
     case "fetch-snapshot-request":
-      return { ...base, type, snapshotId: snapshotId(m.snapshotId), position: int(m.position, "position") };
+      return {
+        ...base,
+        type,
+        replicaDirectoryId: str(m.replicaDirectoryId, "replicaDirectoryId"),
+        snapshotId: snapshotId(m.snapshotId),
+        position: int(m.position, "position"),
+      };
     case "fetch-snapshot-response":
       return {
         ...base,

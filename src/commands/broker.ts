@@ -75,6 +75,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       clusterSecret: cluster.clusterSecret,
       ...(quorum.controllerVoters !== undefined ? { controllerVoters: quorum.controllerVoters } : {}),
       metadataSnapshotEntries: quorum.metadataSnapshotEntries,
+      metadataSnapshotBytes: quorum.metadataSnapshotBytes,
       sessionTimeoutMs: quorum.sessionTimeoutMs,
       clusterId: cluster.clusterId,
       clientAuth: {
@@ -89,6 +90,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       defaultReplicationFactor: replication.defaultReplicationFactor,
       replicaLagTimeMs: replication.replicaLagTimeMs,
       uncleanLeaderElection: replication.uncleanLeaderElection === "true",
+      leaderWaitMs: replication.leaderWaitMs,
       log: {
         fsync: core.fsync,
         segmentBytes: core.segmentBytes,

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import type { RecordView, StreamNestClient } from "../client/index.ts";
-import { StreamNestError } from "../lib/errors.ts";
+import { followPartition, type StartAt } from "../client/partition-follower.ts";
 import { clientFor, integerFlag, metaArg, tokenArg } from "./cli/args.ts";
 import { describeError, guarded, usageError } from "./cli/fail.ts";
 import { LineReader } from "./cli/line-reader.ts";
@@ -19,7 +19,6 @@ const RETRY_FIRST_MS = CLIENT_LIMITS.retryFirstMs.value;
 const RETRY_MAX_MS = CLIENT_LIMITS.retryMaxMs.value;
 
 type Format = "text" | "json";
-type StartAt = { from: "beginning" } | { from: "latest" } | { from: "offset"; offset: number };
 
 export default defineCommand({
   meta: {
@@ -79,7 +78,6 @@ export default defineCommand({
       const partitions =
         target.partition === undefined ? target.partitions.map((p) => p.partition) : [target.partition];
       const schema = await loadSchemaCheck(client, target.topic);
-      const start = await startOffsets(client, target.topic, partitions, startAt);
       follower = new Follower(client, target.topic, partitions, {
         format,
         max,
@@ -89,7 +87,7 @@ export default defineCommand({
         labelPartitions: target.partition === undefined,
         exitAtEnd,
       });
-      await follower.run(start);
+      await follower.run(startAt);
       await exit(0);
     });
   },
@@ -101,45 +99,6 @@ function parseStart(args: { "from-beginning"?: boolean; offset?: string; latest?
   const offset = integerFlag("offset", args.offset, 0);
   if (offset !== undefined) return { from: "offset", offset };
   return args.latest === true ? { from: "latest" } : { from: "beginning" };
-}
-
-async function startOffsets(
-  client: StreamNestClient,
-  topic: string,
-  partitions: number[],
-  startAt: StartAt,
-): Promise<Map<number, number>> {
-  if (startAt.from === "offset") return new Map(partitions.map((p) => [p, startAt.offset]));
-  const bounds = await Promise.all(partitions.map((p) => partitionBounds(client, topic, p)));
-  // The oldest offset may be past 0 once retention has deleted old segments.
-  return new Map(partitions.map((p, i) => [p, startAt.from === "latest" ? bounds[i].end : bounds[i].start]));
-}
-
-/**
- * A partition's first kept and next offsets, from the broker that leads it (a read
- * answers with both, wherever the partition lives; a describe knows only its own).
- */
-async function partitionBounds(
-  client: StreamNestClient,
-  topic: string,
-  partition: number,
-): Promise<{ start: number; end: number }> {
-  try {
-    const read = await client.readRecords(topic, partition, { offset: 0, max: 1 });
-    return { start: read.start_offset, end: read.end_offset };
-  } catch (error) {
-    const range = offsetRange(error);
-    if (range) return range;
-    throw error;
-  }
-}
-
-/** The partition's range carried by an OFFSET_OUT_OF_RANGE refusal. */
-function offsetRange(error: unknown): { start: number; end: number } | undefined {
-  if (!(error instanceof StreamNestError) || error.code !== "OFFSET_OUT_OF_RANGE") return undefined;
-  const details = error.details as { startOffset?: unknown; endOffset?: unknown } | undefined;
-  if (typeof details?.startOffset !== "number" || typeof details.endOffset !== "number") return undefined;
-  return { start: details.startOffset, end: details.endOffset };
 }
 
 interface FollowOptions {
@@ -169,9 +128,9 @@ class Follower {
     private readonly options: FollowOptions,
   ) {}
 
-  async run(start: Map<number, number>): Promise<void> {
+  async run(startAt: StartAt): Promise<void> {
     try {
-      await Promise.all(this.partitions.map((p) => this.follow(p, start.get(p) ?? 0)));
+      await Promise.all(this.partitions.map((p) => this.follow(p, startAt)));
     } finally {
       this.abort.abort();
     }
@@ -189,48 +148,32 @@ class Follower {
     return this.abort.signal.aborted;
   }
 
-  private async follow(partition: number, from: number): Promise<void> {
-    let offset = from;
-    let retryMs = 0;
-    while (!this.stopped) {
-      let records: RecordView[];
-      let end: number;
-      try {
-        const answer = await this.client.readRecords(this.topic, partition, {
-          offset,
-          max: READ_MAX,
-          timeoutMs: this.options.exitAtEnd ? 0 : LONG_POLL_MS,
-          signal: this.abort.signal,
-        });
-        records = answer.records;
-        offset = answer.next_offset;
-        end = answer.end_offset;
-      } catch (error) {
-        if (this.stopped) return;
-        const range = offsetRange(error);
-        // Retention deleted what was not read yet: go on from the oldest record kept,
-        // as Kafka's auto.offset.reset=earliest does.
-        if (range && offset < range.start) {
-          log.warn(`partition ${partition}: offsets ${offset} to ${range.start - 1} no longer exist; reading on from ${range.start}`);
-          offset = range.start;
-          continue;
-        }
-        if (range)
-          throw new StreamNestError(
-            "OFFSET_OUT_OF_RANGE",
-            `offset ${offset} is past the end of ${this.topic} partition ${partition} (next offset: ${range.end})`,
-          );
-        if (!(error instanceof StreamNestError) || !error.retriable) throw error;
+  /**
+   * One partition, on its own: a partition without a leader (its broker down) is
+   * retried quietly after one warning while the others go on printing, and resumes at
+   * the offset it had reached once it has a leader again.
+   */
+  private async follow(partition: number, startAt: StartAt): Promise<void> {
+    const records = followPartition(this.client, this.topic, partition, {
+      start: startAt,
+      signal: this.abort.signal,
+      max: READ_MAX,
+      longPollMs: LONG_POLL_MS,
+      exitAtEnd: this.options.exitAtEnd,
+      retryFirstMs: RETRY_FIRST_MS,
+      retryMaxMs: RETRY_MAX_MS,
+      events: {
         // The first failure of a run says why; the retries after it stay quiet.
-        if (retryMs === 0) log.warn(`partition ${partition}: ${describeError(error)}; retrying`);
-        retryMs = Math.min(RETRY_MAX_MS, retryMs === 0 ? RETRY_FIRST_MS : retryMs * 2);
-        await sleepUnlessStopped(retryMs, this.abort.signal);
-        continue;
-      }
-      if (retryMs > 0) log.info(`partition ${partition}: reading again`);
-      retryMs = 0;
-      await this.print(partition, records);
-      if (this.options.exitAtEnd && offset >= end) return;
+        retrying: (error, first) => {
+          if (first) log.warn(`partition ${partition}: ${describeError(error)}; retrying`);
+        },
+        recovered: () => log.info(`partition ${partition}: reading again`),
+        skipped: (from, to) => log.warn(`partition ${partition}: offsets ${from} to ${to - 1} no longer exist; reading on from ${to}`),
+      },
+    });
+    for await (const batch of records) {
+      await this.print(partition, batch);
+      if (this.stopped) return;
     }
   }
 
@@ -250,16 +193,4 @@ class Follower {
     }
     if (text !== "") await out(text);
   }
-}
-
-function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

@@ -13,6 +13,7 @@ import { clientFor, metaArg, tokenArg } from "./cli/args.ts";
 import { describeError, guarded, surelyNotStored, usageError } from "./cli/fail.ts";
 import { LineReader, NotTextLine } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
+import { produceBatchRetrying, retryingSend } from "./cli/produce-retry.ts";
 import { chooseTarget, type Target } from "./cli/target.ts";
 import { CLIENT_LIMITS } from "../config/client.ts";
 
@@ -113,7 +114,9 @@ async function dialogue(client: StreamNestClient, target: Target, key: string | 
     }
     if (line.trim() === "exit") break;
     try {
-      const result = await client.produce(target.topic, line, { partition: target.partition, key });
+      const result = await retryingSend(() => client.produce(target.topic, line, { partition: target.partition, key }), {
+        retrying: (error) => log.warn(`${describeError(error)}; retrying`),
+      });
       await out(`offset: ${result.offset}\n`);
     } catch (error) {
       if (isUnreachable(error) || !(error instanceof StreamNestError)) throw error;
@@ -217,7 +220,10 @@ async function sendBatch(
   const messages = batch.filter((slot): slot is BatchMessage => !(slot instanceof NotTextLine));
   let results: BatchItemResult[] = [];
   try {
-    if (messages.length > 0) results = await client.produceBatch(topic, messages);
+    if (messages.length > 0)
+      results = await produceBatchRetrying(client, topic, messages, {
+        retrying: (error) => log.warn(`lines ${firstLine}-${firstLine + batch.length - 1}: ${describeError(error)}; retrying`),
+      });
   } catch (error) {
     // A request refused as a whole (a line over the body limit, say) refuses its lines;
     // the broker being gone or failing ends the run.

@@ -82,27 +82,39 @@ function settingFlag(name: string, value: string | undefined): number | null | u
 }
 
 const alter = defineCommand({
-  meta: { name: "alter", description: "Change a topic's settings (retention); \"default\" gives a setting back to the brokers' flag" },
+  meta: {
+    name: "alter",
+    description: "Add partitions to a topic (keys may map to other partitions afterwards, as in Kafka) or change its settings (retention; \"default\" gives a setting back to the brokers' flag)",
+  },
   args: {
     name: nameArg,
     meta: metaArg,
     token: tokenArg,
+    partitions: { type: "string", description: "the new total number of partitions (more than now)", valueHint: "N" },
     "retention-ms": { type: "string", description: "delete segments older than this, or \"default\"", valueHint: "ms|default" },
     "retention-bytes": { type: "string", description: "delete the oldest segments while a partition is larger, or \"default\"", valueHint: "bytes|default" },
   },
   async run({ args }) {
     await guarded(async () => {
+      const partitions = integerFlag("partitions", args.partitions, 1);
       const retentionMs = settingFlag("retention-ms", args["retention-ms"]);
       const retentionBytes = settingFlag("retention-bytes", args["retention-bytes"]);
-      if (retentionMs === undefined && retentionBytes === undefined) throw usageError("give --retention-ms or --retention-bytes (a number, or \"default\")");
+      if (partitions === undefined && retentionMs === undefined && retentionBytes === undefined)
+        throw usageError("give --partitions=N, --retention-ms or --retention-bytes (a number, or \"default\")");
       const client = clientFor(args.meta, args.token);
-      const config = await withTopicList(client, () =>
-        client.setTopicConfig(args.name, {
-          ...(retentionMs !== undefined ? { retentionMs } : {}),
-          ...(retentionBytes !== undefined ? { retentionBytes } : {}),
-        }),
-      );
-      log.success(`topic ${args.name}: ${renderConfig(config)}`);
+      if (partitions !== undefined) {
+        const result = await withTopicList(client, () => client.createPartitions(args.name, partitions));
+        log.success(`topic ${args.name} now has ${result.partitions} partitions (had ${result.previous})`);
+      }
+      if (retentionMs !== undefined || retentionBytes !== undefined) {
+        const config = await withTopicList(client, () =>
+          client.setTopicConfig(args.name, {
+            ...(retentionMs !== undefined ? { retentionMs } : {}),
+            ...(retentionBytes !== undefined ? { retentionBytes } : {}),
+          }),
+        );
+        log.success(`topic ${args.name}: ${renderConfig(config)}`);
+      }
       await exit(0);
     });
   },

@@ -31,6 +31,8 @@ export const CLIENT_LIMITS = {
   /** Backoff while the cluster cannot serve (a broker restarting, a leader moving). */
   retryFirstMs: limit(200, "first wait before retrying a read the cluster could not serve", "ms"),
   retryMaxMs: limit(5_000, "longest wait between retries of a read", "ms"),
+  /** Kafka's delivery.timeout.ms is 2 minutes; a person at a terminal wants an answer sooner. */
+  producerRetryMs: limit(30_000, "how long the producer keeps sending again a message the cluster surely did not store (no leader)", "ms"),
   /** Big enough to amortise a request, small enough to stream. */
   producerBatchMessages: limit(1000, "lines per batch request of the producer", "count"),
   /** Kept well under the broker's body limit so a batch is never refused for its size. */

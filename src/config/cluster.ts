@@ -63,6 +63,15 @@ export const CLUSTER_QUORUM = section({
     default: 1000,
     help: "snapshot the metadata and trim its log every this many committed entries",
   },
+  metadataSnapshotBytes: {
+    kind: "integer",
+    flag: "metadata-snapshot-bytes",
+    hint: "bytes",
+    unit: "bytes",
+    min: 1,
+    default: 20 * 1024 * 1024,
+    help: "snapshot the metadata also once this many bytes of entries were committed since the last snapshot (Kafka: 20 MiB)",
+  },
 });
 
 /**

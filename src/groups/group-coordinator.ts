@@ -314,7 +314,7 @@ export class GroupCoordinator {
       if (!group) shard.groups.set(groupId, (group = this.newGroup(shard, groupId, 0, null)));
     }
     group.checkCommit(req.memberId, req.generation, req.offsets, this.now());
-    if (this.options.checkCommitOffsets) {
+    if (this.options.checkCommitOffsets && req.anyOffset !== true) {
       await this.options.checkCommitOffsets(req.offsets);
       // The group may have moved on while the logs were asked.
       group.checkCommit(req.memberId, req.generation, req.offsets, this.now());

@@ -61,6 +61,11 @@ export interface CommitParams {
   memberId?: string;
   generation?: number;
   offsets: Array<TopicPartition & { offset: number; metadata?: string }>;
+  /**
+   * Take any offset, even past the log's end: Kafka's OffsetCommit stores whatever a client
+   * commits (librdkafka's 0099 commits offset 42 of an empty topic). HTTP commits are checked.
+   */
+  anyOffset?: boolean;
 }
 
 export interface MemberDescription {

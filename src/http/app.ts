@@ -23,7 +23,9 @@ import { produceRoutes } from "./produce.ts";
 import { recordRoutes } from "./records.ts";
 import { RequestCounter } from "./respond.ts";
 import { schemaRoutes } from "./schemas.ts";
+import { metadataBarrier } from "./metadata-barrier.ts";
 import { topicConfigRoutes } from "./topic-config.ts";
+import { topicPartitionRoutes } from "./topic-partitions.ts";
 import { topicRoutes } from "./topics.ts";
 
 export interface HttpOptions {
@@ -61,11 +63,14 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
       if (typeof answer.body.message === "string") answer.body.message = withoutDataDir(answer.body.message, broker.config.dataDir);
       return Response.json(answer.body, { status: answer.status, headers: answer.allow === undefined ? undefined : { allow: answer.allow } });
     })
+    // Authentication and authorization first: a caller refused never makes this broker wait for the quorum.
     .use(clientAuthRoutes(context, options.access))
+    .use(metadataBarrier(broker))
     .use(openApiRoutes())
     .use(consoleRoutes())
     .use(topicRoutes(context))
     .use(topicConfigRoutes(context))
+    .use(topicPartitionRoutes(context))
     .use(metadataRoutes(context))
     .use(schemaRoutes(context))
     .use(produceRoutes(context))

@@ -28,9 +28,12 @@ const ClusterAnswer = t.Object({
         epoch: t.Integer(),
         committed_offset: t.Integer({ description: "The metadata log's committed offset as this broker knows it" }),
         role: t.String(),
+        directory_id: t.Union([t.String(), t.Null()], { description: "This broker's data directory id (KIP-853); null before the quorum starts" }),
+        wiped: t.Boolean({ description: "This broker's id is a voter's but its data dir is not the recorded one (wiped): it serves as an observer" }),
         voter_status: t.Array(
           t.Object({
             id: t.Integer(),
+            directory_id: t.Union([t.String(), t.Null()], { description: "The voter's recorded data directory id (null: not learned yet, from a voters file that predates them)" }),
             committed_offset: t.Union([t.Integer(), t.Null()], { description: "On the leader: the voter's fetched log end offset" }),
             lag: t.Union([t.Integer(), t.Null()], { description: "Entries behind the leader's log end" }),
             last_fetch_ms_ago: t.Union([t.Integer(), t.Null()]),

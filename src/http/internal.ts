@@ -13,6 +13,7 @@ import { jsonBodyParser, readBodyBytes } from "./body.ts";
 import type { RouteContext } from "./context.ts";
 import { errorAnswer, routeMethods } from "./errors.ts";
 import { internalGroupRoutes } from "./groups.ts";
+import { internalReplicaRoutes } from "./replica-records.ts";
 import type { PeerEndpoint } from "./peer-endpoint.ts";
 import { json } from "./respond.ts";
 import { BINARY_TYPE } from "./body.ts";
@@ -125,6 +126,7 @@ function internalHandlers(context: RouteContext, link: PeerEndpoint, limits: Int
     });
   const routes = app
     .use(internalGroupRoutes(context))
+    .use(internalReplicaRoutes(context))
     .post(INTERNAL_ROUTES.heartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.heartbeat, link.heartbeat(body)), {
       body: t.Unknown(),
       detail: doc("Heartbeat: who I am, my metadata version, whom I know"),
@@ -146,7 +148,7 @@ function internalHandlers(context: RouteContext, link: PeerEndpoint, limits: Int
       detail: doc("Answered once this broker applied the given metadata version (or after a short wait)"),
     })
     .get(INTERNAL_ROUTES.quorumVoters, () => answer("GET", INTERNAL_ROUTES.quorumVoters, link.quorumVoters()), {
-      detail: doc("The metadata quorum voters this broker recorded at formation"),
+      detail: doc("The metadata quorum voters this broker recorded at formation, with their directory ids, and this broker's own id and directory id"),
     })
     .post(
       INTERNAL_ROUTES.produce,

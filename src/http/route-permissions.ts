@@ -58,6 +58,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   "DELETE /topics/:topic": ({ params }) => topicNeed("DELETE", params.topic),
   // A topic's own settings (retention): Kafka's IncrementalAlterConfigs needs ALTER_CONFIGS.
   "PATCH /topics/:topic": ({ params }) => topicNeed("ALTER_CONFIGS", params.topic),
+  // More partitions for a topic: Kafka's CreatePartitions needs ALTER on the topic.
+  "POST /topics/:topic/partitions": ({ params }) => topicNeed("ALTER", params.topic),
   // A schema changes what the topic accepts: Kafka's ALTER (on the topic's configuration).
   "POST /register-schema": ({ body }) => topicNeed("ALTER", text(field(body, "topic"))),
   "GET /schemas/:topic": ({ params }) => topicNeed("DESCRIBE", params.topic),

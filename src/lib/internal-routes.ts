@@ -15,6 +15,8 @@ export const INTERNAL_ROUTES = {
   offsets: "/internal/partitions/offsets",
   /** A follower's fetch from a partition's leader (binary framing, cluster/replication/fetch-wire.ts). */
   replicaFetch: "/internal/replication/fetch",
+  /** The answering broker's own copy of a partition up to its log end (`?topic&partition&offset&max`), to compare replicas. */
+  replicaRecords: "/internal/replicas/records",
   /** The ranges of every partition the answering broker leads, by topic (to summarize all topics). */
   allOffsets: "/internal/partitions/all-offsets",
   /** The answering broker's message counters and disk use (for cluster-wide rates). */

@@ -254,7 +254,8 @@ describe("the cluster seam", () => {
     }
     const one = brokers.get(1) as Broker;
     const two = brokers.get(2) as Broker;
-    expect(await one.createTopic("spread", 2)).toBe("created");
+    // One copy each (no replication driver runs here): the forwarding of a single-copy partition.
+    expect(await one.createTopic("spread", 2, { replicationFactor: 1 })).toBe("created");
     expect(two.listTopics()).toEqual(["spread"]);
     expect(one.clusterMetadata().topics[0].partitions).toEqual([
       { partition: 0, leader: 1, broker: "one:1" },

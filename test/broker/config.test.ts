@@ -18,9 +18,10 @@ describe("brokerConfig", () => {
       log: {},
       retentionCheckMs: 30_000,
       maxOpenPartitions: defaultMaxOpenPartitions(),
-      defaultReplicationFactor: 1,
+      defaultReplicationFactor: 3,
       replicaLagTimeMs: 10_000,
       uncleanLeaderElection: false,
+      leaderWaitMs: 5_000,
     });
   });
 

@@ -113,6 +113,33 @@ describe("applyMetadata", () => {
   });
 });
 
+describe("applyMetadata of a committed batch (only the topics it touched)", () => {
+  test("a created topic is served, a deleted one is gone with its data, an altered one takes its new record", async () => {
+    const { broker, warnings } = start();
+    await broker.createTopic("stays", 1);
+    await broker.createTopic("goes", 1);
+    await broker.produce("goes", rec({ message: "x" }));
+    const goesDir = join(root, "b1", "goes-0");
+    expect(existsSync(goesDir)).toBe(true);
+    const v = broker.metadata.version;
+    broker.metadata.applyCommitted(
+      [
+        { type: "create-topic", topic: "new", topicId: "n", partitions: [{ partition: 0, replicas: [1], leader: 1, leaderEpoch: 0 }], createdAt: 1 },
+        { type: "delete-topic", topic: "goes" },
+        { type: "register-schema", topic: "stays", schema: { type: "object", required: ["id"] }, registeredAt: 2 },
+      ],
+      v + 3,
+    );
+    expect(broker.listTopics()).toEqual(["new", "stays"]);
+    expect(await broker.produce("new", rec({ message: "y" }))).toEqual({ partition: 0, offset: 0 });
+    expect(await codeOf(broker.produce("goes", rec({ message: "x" })))).toBe("TOPIC_NOT_FOUND");
+    expect(await codeOf(broker.produce("stays", rec({ message: "{}" })))).toBe("SCHEMA_VIOLATION");
+    expect(await until(() => !existsSync(goesDir))).toBe(true);
+    // A change, not a document adopted from elsewhere: nothing to warn about.
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe("removeOrphanPartitions", () => {
   test("with metadata: a partition folder no topic owns is removed; anything else is left", async () => {
     const first = start().broker;

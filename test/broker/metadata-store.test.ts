@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { applyChange } from "../../src/broker/metadata.ts";
 import { placePartitions } from "../../src/broker/metadata-placement.ts";
 import { LocalMetadataProposer } from "../../src/broker/metadata-proposer.ts";
-import { METADATA_FILE, MetadataStore } from "../../src/broker/metadata-store.ts";
+import { decodeMetadata, encodeMetadata, METADATA_FILE, MetadataStore } from "../../src/broker/metadata-store.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 const SELF = [{ id: 1, address: "localhost:1" }];
@@ -142,9 +142,75 @@ describe("MetadataStore.applyCommitted (metadata quorum)", () => {
     expect(store.version).toBe(9);
     rmSync(other.dir, { recursive: true, force: true });
   });
+
+  test("listeners are told which topics the batch touched; the previous document is left as it was", () => {
+    const store = MetadataStore.open(dir, SELF);
+    store.applyCommitted([create("a"), create("b")], 2);
+    const before = store.current;
+    const heard: Array<string[] | undefined> = [];
+    const previousVersions: number[] = [];
+    store.onChange((_doc, _change, previous, touched) => {
+      previousVersions.push(previous.version);
+      heard.push(touched === undefined ? undefined : [...touched].sort());
+    });
+    store.applyCommitted([null, create("c"), { type: "register-schema", topic: "a", schema: {}, registeredAt: 1 }, create("c")], 6);
+    store.applyCommitted([{ type: "register-broker", broker: { id: 1, address: "localhost:1", incarnation: 5 } }], 7);
+    store.loadSnapshot({ ...store.current, version: 9 });
+    expect(heard).toEqual([["a", "c"], [], undefined]);
+    expect(previousVersions).toEqual([2, 6, 7]);
+    // The document before the batch still holds what it held: a batch works on its own copy.
+    expect([...before.topics.keys()].sort()).toEqual(["a", "b"]);
+    expect(before.topics.get("a")!.schemas).toEqual([]);
+    expect(store.topic("a")!.schemas.map((s) => s.version)).toEqual([1]);
+    expect(store.current.brokers).toEqual([{ id: 1, address: "localhost:1", incarnation: 5, fenced: false }]);
+  });
+
+  test("a delete and a create of the same name in one batch leave the new topic", () => {
+    const store = MetadataStore.open(dir, SELF);
+    store.applyCommitted([create("a")], 1);
+    store.applyCommitted([{ type: "delete-topic", topic: "a" }, { ...create("a", 3), topicId: "a-2" }], 3);
+    expect([store.topic("a")!.id, store.topic("a")!.partitions.length]).toEqual(["a-2", 3]);
+  });
+
+  test("with writeDocument false (the metadata quorum) nothing is written, and metadata.json is not read unless asked", () => {
+    MetadataStore.open(dir, SELF).apply(create("legacy"));
+    const before = readFileSync(join(dir, METADATA_FILE), "utf8");
+    const store = MetadataStore.open(dir, SELF, { writeDocument: false });
+    expect(store.topic("legacy")).toBeDefined();
+    store.applyCommitted([create("a")], 5);
+    store.apply(create("b"));
+    store.loadSnapshot({ ...store.current, version: 9 });
+    expect(readFileSync(join(dir, METADATA_FILE), "utf8")).toBe(before);
+    expect(readdirSync(dir)).toEqual([METADATA_FILE]);
+    const fresh = MetadataStore.open(dir, SELF, { writeDocument: false, readDocument: false });
+    expect([fresh.version, fresh.current.topics.size, fresh.current.brokers]).toEqual([0, 0, SELF]);
+  });
 });
 
 describe("MetadataStore and the security state", () => {
+  test("a security change committed by the quorum is applied, kept by later batches, and in the snapshot", () => {
+    const store = MetadataStore.open(dir, SELF, { writeDocument: false });
+    const acl = { principal: "User:alice", permission: "ALLOW", operation: "READ", resourceType: "TOPIC", patternType: "LITERAL", resourceName: "a" } as const;
+    const outcomes = store.applyCommitted(
+      [create("a"), { type: "security", change: { type: "add-user", name: "alice" } }, { type: "security", change: { type: "add-acl", binding: acl } }],
+      3,
+    );
+    expect(outcomes.map((o) => o.ok && o.value.changed)).toEqual([true, true, true]);
+    // Later batches of other changes (a topic, a broker) leave users and ACLs as they were.
+    store.applyCommitted([create("b"), { type: "register-broker", broker: { id: 2, address: "localhost:2", incarnation: 1 } }], 5);
+    expect([...(store.current.security?.users.keys() ?? [])]).toEqual(["alice"]);
+    expect([...(store.current.security?.acls.values() ?? [])]).toEqual([acl]);
+    // What a snapshot holds (metadata-entries.ts encodes the document) brings them back.
+    const restored = decodeMetadata(encodeMetadata(store.current));
+    expect([restored.version, [...(restored.security?.users.keys() ?? [])], [...(restored.security?.acls.values() ?? [])]]).toEqual([5, ["alice"], [acl]]);
+    const fresh = MetadataStore.open(dir, SELF, { writeDocument: false, readDocument: false });
+    fresh.loadSnapshot(restored);
+    expect([...(fresh.current.security?.users.keys() ?? [])]).toEqual(["alice"]);
+    // Replayed entries at or below the held version change nothing.
+    store.applyCommitted([{ type: "security", change: { type: "remove-user", name: "alice" } }], 5);
+    expect([...(store.current.security?.users.keys() ?? [])]).toEqual(["alice"]);
+  });
+
   test("users, tokens and ACLs are persisted and read back; a document without any has no security field", () => {
     const store = MetadataStore.open(dir, SELF);
     store.apply(create("a"));

@@ -19,7 +19,8 @@ let broker: Broker;
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), "streamnest-acks-"));
   const self = { id: 1, address: "one:1" };
-  broker = Broker.open(brokerConfig({ id: 1, dataDir: join(root, "b1") }), {
+  // No replication driver runs here: a produce must not wait for a leader that never comes.
+  broker = Broker.open(brokerConfig({ id: 1, dataDir: join(root, "b1"), leaderWaitMs: 0 }), {
     directory: { self, brokers: () => [self, { id: 2, address: "two:2" }] },
   });
 });
@@ -84,7 +85,26 @@ test("a replication factor above the broker count is refused naming both numbers
     code: "INVALID_REQUEST",
     message: "min_insync_replicas must be an integer from 1 to the replication factor 2, got 3",
   });
-  // The default stays one replica (--default-replication-factor=1): the seed's behaviour.
+  // The default, --default-replication-factor=3, is capped at the 2 brokers; min ISR 2.
   expect(await broker.createTopic("plain", 1)).toBe("created");
-  expect(broker.metadata.topic("plain")?.partitions[0]).toEqual({ partition: 0, replicas: [1], leader: 1, leaderEpoch: 0 });
+  const plain = broker.metadata.topic("plain");
+  expect([plain?.replicationFactor, plain?.minInsyncReplicas]).toEqual([2, 2]);
+  expect(plain?.partitions[0]).toEqual({ partition: 0, replicas: [1, 2], leader: 1, leaderEpoch: 0, isr: [1, 2], partitionEpoch: 0 });
+});
+
+test("a fenced broker gets no replicas: the default factor is capped at the live brokers, and a factor above them is refused", async () => {
+  broker.metadata.apply({ type: "register-broker", broker: { id: 2, address: "two:2", incarnation: 7 } });
+  broker.metadata.apply({ type: "fence-broker", id: 2, incarnation: 7 });
+  expect(await broker.createTopic("alone", 2)).toBe("created");
+  const alone = broker.metadata.topic("alone");
+  // One live broker: a single copy, as the seed kept it (no factor recorded).
+  expect([alone?.replicationFactor, alone?.minInsyncReplicas]).toEqual([undefined, undefined]);
+  expect(alone?.partitions).toEqual([
+    { partition: 0, replicas: [1], leader: 1, leaderEpoch: 0 },
+    { partition: 1, replicas: [1], leader: 1, leaderEpoch: 0 },
+  ]);
+  expect(await refusal(broker.createTopic("pair", 1, { replicationFactor: 2 }))).toEqual({
+    code: "INVALID_REQUEST",
+    message: "replication factor 2 needs 2 brokers; the cluster has 1",
+  });
 });

@@ -178,7 +178,8 @@ describe("describe", () => {
 
   test("across the cluster: each leader gives its own ranges; an unreachable one's stay unknown", async () => {
     const { one, two, down } = twoBrokers();
-    await one.createTopic("x", 2);
+    // One copy each: with no replica elsewhere, an unreachable leader's range is unknown.
+    await one.createTopic("x", 2, { replicationFactor: 1 });
     await two.produce("x", rec({ message: "on two", partition: 1 }));
     const local = one.describeTopic("x");
     expect(local.partitions[1]).toEqual({ partition: 1, leader: 2, replicas: [2], leaderEpoch: 0, broker: "two:2" });
@@ -193,7 +194,8 @@ describe("describe", () => {
 
   test("partitionRanges asks each leader once, keeps what it leads, and warns for one it cannot reach", async () => {
     const { one, two, down, warnings } = twoBrokers();
-    await one.createTopic("r", 4);
+    // One copy each: broker 2's partitions live on broker 2 alone.
+    await one.createTopic("r", 4, { replicationFactor: 1 });
     await one.produce("r", rec({ message: "a", partition: 0 }));
     await two.produce("r", rec({ message: "b", partition: 3 }));
     await two.produce("r", rec({ message: "c", partition: 3 }));
@@ -209,6 +211,7 @@ describe("describe", () => {
 
   test("cluster metadata lists every broker once, by id, and each partition's leader", async () => {
     const { one } = twoBrokers();
+    // The default factor (3) capped at the 2 brokers: replicas, ISR and epoch per partition.
     await one.createTopic("b", 3);
     expect(one.clusterMetadata()).toEqual({
       version: one.clusterMetadata().version,
@@ -219,13 +222,18 @@ describe("describe", () => {
       topics: [
         {
           topic: "b",
+          replicationFactor: 2,
+          minInsyncReplicas: 2,
           partitions: [
-            { partition: 0, leader: 1, broker: "one:1" },
-            { partition: 1, leader: 2, broker: "two:2" },
-            { partition: 2, leader: 1, broker: "one:1" },
+            { partition: 0, leader: 1, broker: "one:1", replicas: [1, 2], isr: [1, 2], leaderEpoch: 0 },
+            { partition: 1, leader: 2, broker: "two:2", replicas: [2, 1], isr: [2, 1], leaderEpoch: 0 },
+            { partition: 2, leader: 1, broker: "one:1", replicas: [1, 2], isr: [1, 2], leaderEpoch: 0 },
           ],
         },
       ],
     });
+    // A topic asked for one copy keeps the seed's shape.
+    await one.createTopic("single", 1, { replicationFactor: 1 });
+    expect(one.clusterMetadata().topics[1]).toEqual({ topic: "single", partitions: [{ partition: 0, leader: 1, broker: "one:1" }] });
   });
 });

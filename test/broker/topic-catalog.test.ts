@@ -41,3 +41,14 @@ test("topics by name, partitions by number, each refusal with its own code", () 
   catalog.remove("b");
   expect(catalog.get("b")).toBeUndefined();
 });
+
+test("a name differing only in case is found by index, and forgotten with its topic", () => {
+  const catalog = new TopicCatalog("/data/b1", 1, new BrokerMetrics({ defaultMetrics: false }));
+  catalog.add(meta("Demo", 1));
+  expect(catalog.caseVariantOf("demo")).toBe("Demo");
+  expect(catalog.caseVariantOf("DEMO")).toBe("Demo");
+  expect(catalog.caseVariantOf("Demo")).toBeUndefined();
+  expect(catalog.caseVariantOf("other")).toBeUndefined();
+  catalog.remove("Demo");
+  expect(catalog.caseVariantOf("demo")).toBeUndefined();
+});

@@ -73,9 +73,10 @@ function pair(options: { batched: boolean; down?: Set<number> }) {
 }
 
 async function fill(one: Broker): Promise<void> {
-  await one.createTopic("a", 4);
-  await one.createTopic("b", 2);
-  await one.createTopic("c", 1);
+  // One copy each (no replication driver runs here): each partition's totals live on its leader alone.
+  await one.createTopic("a", 4, { replicationFactor: 1 });
+  await one.createTopic("b", 2, { replicationFactor: 1 });
+  await one.createTopic("c", 1, { replicationFactor: 1 });
   // Partition p of a topic is led by broker (p mod 2) + 1.
   await one.produceBatch("a", [0, 0, 1, 2, 3, 3, 3].map((p, i) => rec({ message: `a${i}`, partition: p })));
   await one.produceBatch("b", [1, 1].map((p, i) => rec({ message: `b${i}`, partition: p })));

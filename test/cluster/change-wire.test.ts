@@ -68,3 +68,26 @@ describe("security changes on the wire", () => {
     expect(() => parseMetadataChange({ type: "security", change: { type: "grant-everything" } })).toThrow(StreamNestError);
   });
 });
+
+describe("parseMetadataChange: create-partitions", () => {
+  const added = [
+    { partition: 2, replicas: [1, 2], leader: 1, leaderEpoch: 0, isr: [1, 2], partitionEpoch: 0 },
+    { partition: 3, replicas: [2, 1], leader: 2, leaderEpoch: 0, isr: [2, 1], partitionEpoch: 0 },
+  ];
+  const grow: MetadataChange = { type: "create-partitions", topic: "demo", topicId: "id-1", partitions: added };
+
+  test("a well-formed one passes unchanged, numbered on from its first partition", () => {
+    expect(parseMetadataChange(JSON.parse(JSON.stringify(grow)))).toEqual(grow);
+  });
+
+  test("malformed ones are refused", () => {
+    expect(code({ ...grow, topicId: "" })).toBe("INVALID_REQUEST");
+    expect(code({ ...grow, topic: "a/b" })).toBe("INVALID_TOPIC_NAME");
+    expect(code({ ...grow, partitions: [] })).toBe("INVALID_REQUEST");
+    expect(code({ ...grow, partitions: "all" })).toBe("INVALID_REQUEST");
+    // A gap, a first partition that is not a number, a leader outside the replicas.
+    expect(code({ ...grow, partitions: [added[0], { partition: 4, replicas: [1], leader: 1, leaderEpoch: 0 }] })).toBe("INVALID_REQUEST");
+    expect(code({ ...grow, partitions: [{ partition: "2", replicas: [1], leader: 1, leaderEpoch: 0 }] })).toBe("INVALID_REQUEST");
+    expect(code({ ...grow, partitions: [{ partition: 2, replicas: [1], leader: 3, leaderEpoch: 0 }] })).toBe("INVALID_REQUEST");
+  });
+});

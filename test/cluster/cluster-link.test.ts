@@ -87,9 +87,12 @@ describe("ClusterLink", () => {
       expect(n.broker.clusterMetadata().topics).toEqual([
         {
           topic: "t",
+          // The default factor (3) capped at the 2 brokers: each partition on both.
+          replicationFactor: 2,
+          minInsyncReplicas: 2,
           partitions: [
-            { partition: 0, leader: 1, broker: nodes[0].link.node.address },
-            { partition: 1, leader: 2, broker: nodes[1].link.node.address },
+            { partition: 0, leader: 1, broker: nodes[0].link.node.address, replicas: [1, 2], isr: [1, 2], leaderEpoch: 0 },
+            { partition: 1, leader: 2, broker: nodes[1].link.node.address, replicas: [2, 1], isr: [2, 1], leaderEpoch: 0 },
           ],
         },
       ]);

@@ -108,7 +108,7 @@ describe("Membership", () => {
     expect(alone.logs).toContain(`Peer 127.0.0.1:${port} is this broker itself; leaving it out`);
     expect(alone.logs.some((l) => l.startsWith("Learned of broker"))).toBe(false);
     // The metadata quorum forms of this broker alone: it can change metadata by itself.
-    expect(await formVoters(alone.node.membership, alone.node.client, undefined, () => false)).toEqual([1]);
+    expect(await formVoters(alone.node.membership, alone.node.client, undefined, { id: 1, directoryId: "dir-1" }, () => false)).toEqual([{ id: 1, directoryId: "dir-1" }]);
   });
 
   test("brokers with different secrets never count each other alive", async () => {
@@ -121,7 +121,7 @@ describe("Membership", () => {
     expect(other.node.membership.isAlive(1)).toBe(false);
     // Its configured peer never answered, so it never forms a metadata quorum without it.
     expect(other.node.membership.hasUnknownPeers()).toBe(true);
-    expect(await formVoters(other.node.membership, other.node.client, undefined, stopAfter(3))).toBeNull();
+    expect(await formVoters(other.node.membership, other.node.client, undefined, { id: 2, directoryId: "dir-2" }, stopAfter(3))).toBeNull();
   });
 
   test("addresses normalise and validate", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { MetadataChange } from "../../src/broker/metadata.ts";
 import { placePartitions } from "../../src/broker/metadata-placement.ts";
 import { MetadataStore } from "../../src/broker/metadata-store.ts";
+import { APPLIED_OFFSET_FILE, AppliedOffsetFile, readAppliedOffset } from "../../src/cluster/applied-offset-file.ts";
 import { encodeEntry, MetadataStateMachine } from "../../src/cluster/metadata-entries.ts";
 import type { Entry } from "../../src/cluster/quorum/types.ts";
 
@@ -53,5 +54,27 @@ describe("MetadataStateMachine", () => {
     const b = machine();
     b.sm.loadSnapshot({ endOffset: 7 }, a.sm.snapshot());
     expect([b.store.version, [...b.store.current.topics.keys()]]).toEqual([7, ["s"]]);
+  });
+});
+
+describe("MetadataStateMachine with an applied-offset file (the quorum's store)", () => {
+  test("each applied batch records its end offset; a snapshot at or below the held version is not loaded again", () => {
+    const dir = mkdtempSync(join(tmpdir(), "metadata-entries-"));
+    dirs.push(dir);
+    const store = MetadataStore.open(dir, [{ id: 1, address: "a:1" }], { writeDocument: false });
+    const applied = AppliedOffsetFile.open(dir);
+    const sm = new MetadataStateMachine(() => store, applied);
+    sm.apply([marker(0), data(1, "r1", create("t"))], 2);
+    expect(readAppliedOffset(join(dir, APPLIED_OFFSET_FILE))).toBe(2);
+    // A snapshot of an older state (what a restart's first Ready hands over again) changes nothing.
+    const other = machine();
+    other.sm.apply([data(0, "r0", create("old"))], 1);
+    sm.loadSnapshot({ endOffset: 2 }, other.sm.snapshot());
+    expect([...store.current.topics.keys()]).toEqual(["t"]);
+    // A later one replaces the state and is recorded too.
+    sm.loadSnapshot({ endOffset: 9 }, other.sm.snapshot());
+    expect([store.version, [...store.current.topics.keys()]]).toEqual([9, ["old"]]);
+    expect(readAppliedOffset(join(dir, APPLIED_OFFSET_FILE))).toBe(9);
+    applied.close();
   });
 });

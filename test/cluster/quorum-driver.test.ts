@@ -19,7 +19,7 @@ afterEach(async () => {
 const create = (topic: string): MetadataChange => ({ type: "create-topic", topic, topicId: `${topic}-id`, partitions: placePartitions([{ id: 1, address: "a:1" }], 1), createdAt: 1 });
 
 /** A one-voter quorum on a real disk: it elects itself and commits alone. */
-function node(dir: string, snapshotEveryEntries = 1000) {
+function node(dir: string, snapshotEveryEntries = 1000, snapshotEveryBytes?: number) {
   const store = MetadataStore.open(join(dir, "meta"), [{ id: 1, address: "a:1" }]);
   const sent: unknown[] = [];
   const driver = new QuorumDriver({
@@ -30,6 +30,7 @@ function node(dir: string, snapshotEveryEntries = 1000) {
     machine: new MetadataStateMachine(() => store),
     send: (messages) => sent.push(...messages),
     snapshotEveryEntries,
+    ...(snapshotEveryBytes !== undefined ? { snapshotEveryBytes } : {}),
   });
   drivers.push(driver);
   driver.start();
@@ -86,6 +87,22 @@ describe("QuorumDriver", () => {
     const logDir = join(dir, "meta", "__cluster_metadata-0");
     expect(readdirSync(logDir).filter((f) => f.endsWith(".snapshot")).length).toBe(1);
     expect(driver.status().logStartOffset).toBeGreaterThanOrEqual(3);
+  });
+
+  test("a snapshot is also taken once the entries since the last one hold enough bytes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quorum-driver-"));
+    dirs.push(dir);
+    const one = encodeEntry("a", create("a")).byteLength;
+    // Entries alone would wait for 1,000; the bytes of three creates are due first.
+    const { driver } = node(dir, 1000, one * 3);
+    await leading(driver);
+    for (const t of ["a", "b"]) await driver.propose(encodeEntry(t, create(t)));
+    const logDir = join(dir, "meta", "__cluster_metadata-0");
+    expect(readdirSync(logDir).filter((f) => f.endsWith(".snapshot"))).toEqual([]);
+    for (const t of ["c", "d"]) await driver.propose(encodeEntry(t, create(t)));
+    await Bun.sleep(20);
+    expect(readdirSync(logDir).filter((f) => f.endsWith(".snapshot")).length).toBe(1);
+    expect(driver.status().logStartOffset).toBeGreaterThanOrEqual(4);
   });
 
   test("a proposal anywhere but on the leader is refused with NOT_CONTROLLER", () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { placePartitions } from "../../src/broker/metadata-placement.ts";
 import { decodeMetadata, MetadataStore } from "../../src/broker/metadata-store.ts";
-import { seedLogFromLegacyMetadata } from "../../src/cluster/quorum-formation.ts";
+import { fillDirectoryIds, seedLogFromLegacyMetadata, votersLines } from "../../src/cluster/quorum-formation.ts";
 import { QuorumDiskLog } from "../../src/cluster/quorum-disk-log.ts";
 
 const dirs: string[] = [];
@@ -42,4 +42,28 @@ test("a new data dir (no metadata yet) starts an empty log", async () => {
   const store = MetadataStore.open(dir, []);
   expect(await seedLogFromLegacyMetadata(join(dir, "__cluster_metadata-0"), store)).toBe(false);
   expect(existsSync(join(dir, "__cluster_metadata-0"))).toBe(false);
+});
+
+test("a recorded set missing directory ids takes them from other peers' records and from each voter's own answer, never replacing one", () => {
+  const recorded = [{ id: 1, directoryId: "a" }, { id: 2, directoryId: null }, { id: 3, directoryId: null }];
+  const views = [
+    { recorded, self: { id: 1, directoryId: "a-new" } },
+    { recorded: [{ id: 1, directoryId: "z" }, { id: 2, directoryId: "b" }, { id: 3, directoryId: null }], self: null },
+    { recorded: null, self: { id: 3, directoryId: "c" } },
+  ];
+  expect(fillDirectoryIds(recorded, views)).toEqual([{ id: 1, directoryId: "a" }, { id: 2, directoryId: "b" }, { id: 3, directoryId: "c" }]);
+  expect(fillDirectoryIds(recorded, [])).toEqual(recorded);
+});
+
+test("the voters line names each directory id; a voter's id on another disk says it was wiped and observes", () => {
+  const voters = [{ id: 1, directoryId: "a" }, { id: 2, directoryId: "b" }, { id: 3, directoryId: null }];
+  expect(votersLines(voters, { id: 1, directoryId: "a" })).toEqual(["Metadata quorum voters: 1 (directory a), 2 (directory b), 3 (directory not yet known)"]);
+  expect(votersLines(voters, { id: 3, directoryId: "c" })).toEqual(["Metadata quorum voters: 1 (directory a), 2 (directory b), 3 (directory not yet known)"]);
+  expect(votersLines(voters, { id: 4, directoryId: "d" })[0]).toEndWith("(this broker observes)");
+  const wiped = votersLines(voters, { id: 2, directoryId: "b-new" });
+  expect(wiped).toHaveLength(2);
+  expect(wiped[1]).toBe(
+    "Broker 2's data dir was wiped or replaced: its directory id is b-new, but the voters file records b for voter 2. " +
+      "It has lost the votes and metadata log voter 2 had, so it serves as an observer: it replicates the metadata log but does not vote or count toward any majority.",
+  );
 });

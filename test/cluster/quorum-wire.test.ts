@@ -5,7 +5,7 @@ import { StreamNestError } from "../../src/lib/errors.ts";
 
 const all: QuorumMessage[] = [
   { type: "vote-request", from: 1, to: 2, correlationId: 7, epoch: 3, candidateDirectoryId: "d1", voterDirectoryId: null, lastEpoch: 2, lastOffset: 9, preVote: true },
-  { type: "vote-response", from: 2, to: 1, correlationId: 7, epoch: 3, leaderId: null, granted: true, preVote: true },
+  { type: "vote-response", from: 2, to: 1, correlationId: 7, epoch: 3, leaderId: null, granted: true, preVote: true, voterDirectoryId: "d2" },
   { type: "begin-epoch-request", from: 1, to: 3, correlationId: 8, epoch: 3, leaderId: 1 },
   { type: "begin-epoch-response", from: 3, to: 1, correlationId: 8, epoch: 3, leaderId: 1 },
   { type: "end-epoch-request", from: 1, to: 2, correlationId: 9, epoch: 3, leaderId: 1, preferredSuccessors: [2, 3] },
@@ -23,7 +23,7 @@ const all: QuorumMessage[] = [
     divergingEpoch: { epoch: 2, endOffset: 3 },
     snapshotId: null,
   },
-  { type: "fetch-snapshot-request", from: 2, to: 1, correlationId: 11, epoch: 3, snapshotId: { endOffset: 4, epoch: 2 }, position: 0 },
+  { type: "fetch-snapshot-request", from: 2, to: 1, correlationId: 11, epoch: 3, replicaDirectoryId: "d2", snapshotId: { endOffset: 4, epoch: 2 }, position: 0 },
   {
     type: "fetch-snapshot-response",
     from: 1,

@@ -30,6 +30,7 @@ describe("CLIENT_LIMITS", () => {
       retryFirstMs: "200 ms",
       retryMaxMs: "5000 ms",
       producerBatchMessages: "1000 count",
+      producerRetryMs: "30000 ms",
       producerBatchBytes: "524288 bytes",
     });
   });

@@ -37,7 +37,15 @@ export const post = <T = unknown>(broker: BrokerProcess | string, path: string, 
   call<T>(broker, "POST", path, body, headers);
 
 export interface MetadataAnswer {
-  topic_partitions: Record<string, { partitions: Array<{ partition: number; broker: string; leader: number }> }>;
+  topic_partitions: Record<
+    string,
+    {
+      /** Replicated topics only (factor above 1), as are the partitions' replicas, isr and leader_epoch. */
+      replication_factor?: number;
+      min_insync_replicas?: number;
+      partitions: Array<{ partition: number; broker: string; leader: number; replicas?: number[]; isr?: number[]; leader_epoch?: number }>;
+    }
+  >;
   brokers: Array<{ id: number; address: string }>;
   version: number;
 }
@@ -46,7 +54,16 @@ export interface ClusterAnswer {
   broker: number;
   controller: number;
   metadata_version: number;
-  brokers: Array<{ id: number | null; address: string; alive: boolean; controller: boolean; self: boolean; metadata_version: number | null }>;
+  brokers: Array<{
+    id: number | null;
+    address: string;
+    alive: boolean;
+    controller: boolean;
+    self: boolean;
+    metadata_version: number | null;
+    /** Fenced by the metadata quorum (null: never registered; absent: no quorum). */
+    fenced?: boolean | null;
+  }>;
   /** The metadata quorum as the answering broker sees it. */
   quorum?: { voters: number[]; leader: number | null; epoch: number; committed_offset: number; role: string };
 }
@@ -56,16 +73,21 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
   await untilTrue(what, async () => await check(), limitMs);
 }
 
-/** Waits until every broker of the cluster counts every other alive (heartbeats both ways). */
-export async function allAlive(cluster: TestCluster): Promise<void> {
+/**
+ * Waits until every broker of the cluster counts every other alive (heartbeats both ways)
+ * and none of them still sees one fenced: heartbeats reach a restarted broker before the
+ * quorum commits its registration again, and until then the quorum leader places no new
+ * partition on it (metadata-quorum.ts placementBrokers), nor counts it up for routing.
+ */
+export async function allAlive(cluster: TestCluster, limitMs = 20_000): Promise<void> {
   await eventually(async () => {
     for (const b of cluster.brokers) {
       const { body } = await get<ClusterAnswer>(b, "/cluster");
-      const ids = body.brokers.filter((x) => x.alive).map((x) => x.id);
+      const ids = body.brokers.filter((x) => x.alive && x.fenced !== true).map((x) => x.id);
       if (ids.length !== cluster.brokers.length) return false;
     }
     return true;
-  }, "every broker sees every other alive");
+  }, "every broker sees every other alive", limitMs);
 }
 
 /** The broker id that leads `partition` under round-robin over ids 1..n. */

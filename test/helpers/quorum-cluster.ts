@@ -20,6 +20,10 @@ export interface QuorumAnswer {
   epoch: number;
   committed_offset: number;
   role: string;
+  /** This broker's data directory id, and whether its id is a voter's recorded with another (KIP-853). */
+  directory_id: string | null;
+  wiped: boolean;
+  voter_status: Array<{ id: number; directory_id: string | null; committed_offset: number | null }>;
 }
 
 export class QuorumCluster {
@@ -73,6 +77,14 @@ export class QuorumCluster {
     const match = /running on :(\d+)/.exec(broker.output.slice(before));
     if (match) this.network.moveNode(id, { host: "127.0.0.1", port: Number(match[1]) });
     await started;
+  }
+
+  /** Stops broker `id`, deletes its whole data dir (a lost disk) and starts it again. */
+  async wipe(id: number): Promise<void> {
+    const broker = this.broker(id);
+    await broker.stop();
+    rmSync(broker.dataDir, { recursive: true, force: true });
+    await this.start(id);
   }
 
   async stop(): Promise<void> {

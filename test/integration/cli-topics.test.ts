@@ -86,6 +86,20 @@ describe("streamnest topics", () => {
       expect(exitCode).toBe(1);
     }
   });
+
+  test("alter adds partitions; fewer or the same count is one clear line and exit 1", async () => {
+    await runCli(["topics", "create", "growing", "--partitions=2", meta]);
+    const grown = await runCli(["topics", "alter", "growing", "--partitions=5", meta]);
+    expect(grown.stderr).toBe("[success] topic growing now has 5 partitions (had 2)\n");
+    expect(grown.exitCode).toBe(0);
+    expect((await client.describeTopic("growing")).partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4]);
+    const shrink = await runCli(["topics", "alter", "growing", "--partitions=3", meta]);
+    expect(shrink.stderr).toBe('[error] topic "growing" has 5 partitions, more than the 3 asked; partitions can be added, never removed\n');
+    expect(shrink.exitCode).toBe(1);
+    const missing = await runCli(["topics", "alter", "nope", "--partitions=3", meta]);
+    expect(missing.stderr).toStartWith('[error] topic "nope" does not exist');
+    expect(missing.exitCode).toBe(1);
+  });
 });
 
 describe("where the cluster is", () => {

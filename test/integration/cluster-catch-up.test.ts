@@ -2,7 +2,11 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { allAlive, type ClusterAnswer, eventually, get, type MetadataAnswer, post } from "../helpers/cluster-http.ts";
 
-/** A broker that missed metadata changes while down learns them on its own when it is back. */
+/**
+ * A broker that missed metadata changes while down learns them on its own when it is back.
+ * The topics keep one copy (replication_factor 1): what is compared is the metadata each
+ * broker learned, which ISR changes of replicated partitions would move meanwhile.
+ */
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -35,7 +39,7 @@ describe("catching up on metadata", () => {
     await allAlive(cluster);
     const three = cluster.broker(3);
     await three.stop();
-    expect(await post(cluster.broker(2), "/create-topic", { topic: "while-down", partitions: 3 })).toEqual({
+    expect(await post(cluster.broker(2), "/create-topic", { topic: "while-down", partitions: 3, replication_factor: 1 })).toEqual({
       status: 200,
       body: { status: "created" },
     });
@@ -77,7 +81,7 @@ describe("catching up on metadata", () => {
     const others = [1, 2, 3].filter((id) => id !== first);
     const old = cluster.broker(first);
     await old.stop();
-    expect(await post(cluster.broker(others[1]), "/create-topic", { topic: "no-leader", partitions: 2 })).toEqual({
+    expect(await post(cluster.broker(others[1]), "/create-topic", { topic: "no-leader", partitions: 2, replication_factor: 1 })).toEqual({
       status: 200,
       body: { status: "created" },
     });
@@ -93,7 +97,7 @@ describe("catching up on metadata", () => {
     // Pre-vote (KIP-996): the returning voter does not disrupt the leader the others elected.
     expect(await agreedLeader(cluster, [1, 2, 3])).toBe(next);
     // Numbering goes on from the newest version; nothing is reused.
-    expect(await post(cluster.broker(others[0]), "/create-topic", { topic: "after", partitions: 1 })).toEqual({
+    expect(await post(cluster.broker(others[0]), "/create-topic", { topic: "after", partitions: 1, replication_factor: 1 })).toEqual({
       status: 200,
       body: { status: "created" },
     });

@@ -3,16 +3,17 @@ import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { allAlive, type ClusterAnswer, eventually, get, post } from "../helpers/cluster-http.ts";
 
 /**
- * A partition whose leader cannot be reached answers 503 LEADER_UNAVAILABLE naming the
- * leader, whether the leader is dead (connection refused) or frozen (connection taken,
- * never answered); the other partitions carry on.
+ * A single-copy partition (replication_factor 1) whose leader cannot be reached answers
+ * 503 LEADER_UNAVAILABLE naming the leader, whether the leader is dead (connection
+ * refused) or frozen (connection taken, never answered); the other partitions carry on.
+ * (A replicated partition fails over instead: replication-failover.test.ts.)
  */
 
 let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await startCluster(3);
   await allAlive(cluster);
-  expect((await post(cluster.broker(1), "/create-topic", { topic: "fragile", partitions: 3 })).status).toBe(200);
+  expect((await post(cluster.broker(1), "/create-topic", { topic: "fragile", partitions: 3, replication_factor: 1 })).status).toBe(200);
   expect(await post(cluster.broker(1), "/produce", { topic: "fragile", message: "before", partition: 2 })).toEqual({
     status: 200,
     body: { offset: 0, partition: 2 },

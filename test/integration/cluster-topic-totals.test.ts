@@ -6,7 +6,8 @@ import { allAlive, type ClusterAnswer, eventually, get, post } from "../helpers/
  * The read-only routes the console gained, on a real 3-broker cluster: every topic's
  * totals in one answer (GET /topics?details=true) and every broker's counters and disk
  * (GET /cluster/metrics), whichever broker is asked; a broker that is down is reported,
- * not waited on.
+ * not waited on. The topics keep one copy (replication_factor 1), so each partition's
+ * data and counters are on its leader alone, and a dead leader's partitions go unreported.
  */
 
 interface Totals {
@@ -36,8 +37,8 @@ afterAll(async () => {
 
 describe("topic totals and cluster metrics across brokers", () => {
   test("every broker answers the same totals, each partition counted by its leader", async () => {
-    expect((await post(cluster.broker(1), "/create-topic", { topic: "spread", partitions: 3 })).status).toBe(200);
-    expect((await post(cluster.broker(2), "/create-topic", { topic: "quiet", partitions: 2 })).status).toBe(200);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "spread", partitions: 3, replication_factor: 1 })).status).toBe(200);
+    expect((await post(cluster.broker(2), "/create-topic", { topic: "quiet", partitions: 2, replication_factor: 1 })).status).toBe(200);
     // Partition p is led by broker p+1: two records on p0, three on p1, none on p2.
     const messages = [0, 0, 1, 1, 1].map((partition, i) => ({ message: `m${i}`, partition }));
     const produced = await post<Array<{ partition: number }>>(cluster.broker(3), "/produce", { topic: "spread", messages });
@@ -49,9 +50,9 @@ describe("topic totals and cluster metrics across brokers", () => {
       const answer = await get<{ topics: string[]; details: Totals[] }>(b, "/topics?details=true");
       expect(answer.status).toBe(200);
       expect(answer.body.topics).toEqual(["quiet", "spread"]);
-      expect(answer.body.details.map(({ topic, partitions, messages: n, size_bytes, unreported_partitions }) => ({ topic, partitions, n, size_bytes, unreported_partitions }))).toEqual([
-        { topic: "quiet", partitions: 2, n: 0, size_bytes: 0, unreported_partitions: 0 },
-        { topic: "spread", partitions: 3, n: 5, size_bytes: size, unreported_partitions: 0 },
+      expect(answer.body.details.map(({ topic, partitions, replication_factor, messages: n, size_bytes, unreported_partitions }) => ({ topic, partitions, replication_factor, n, size_bytes, unreported_partitions }))).toEqual([
+        { topic: "quiet", partitions: 2, replication_factor: 1, n: 0, size_bytes: 0, unreported_partitions: 0 },
+        { topic: "spread", partitions: 3, replication_factor: 1, n: 5, size_bytes: size, unreported_partitions: 0 },
       ]);
     }
   });

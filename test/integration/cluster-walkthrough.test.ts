@@ -49,12 +49,18 @@ describe("a 3-broker cluster walkthrough", () => {
       expect(a.status).toBe(200);
       expect(a.body).toEqual(answers[0].body);
     }
+    // Three replicas each (the default: min(3, brokers)), the leader first, then Kafka's replica shift.
     expect(answers[0].body.topic_partitions).toEqual({
       demo: {
+        replication_factor: 3,
+        min_insync_replicas: 2,
         partitions: [0, 1, 2].map((p) => ({
           partition: p,
           broker: cluster.broker(roundRobinLeader(p, 3)).address,
           leader: roundRobinLeader(p, 3),
+          replicas: [0, 1, 2].map((j) => roundRobinLeader(p + j, 3)),
+          isr: [0, 1, 2].map((j) => roundRobinLeader(p + j, 3)),
+          leader_epoch: 0,
         })),
       },
     });

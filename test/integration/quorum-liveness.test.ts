@@ -42,10 +42,16 @@ test("a broker killed -9 is fenced after the session timeout, and registers agai
   }, 20_000);
   // The survivors are not fenced.
   expect((await views(witness)).filter((b) => b.id !== victim).map((b) => b.fenced)).toEqual([false, false]);
-  // A topic created while it is fenced gets no partition on it.
+  // A topic created while it is fenced gets no partition on it: no leader and no replica;
+  // its default factor, 3, is capped at the 2 live brokers.
   expect((await cluster.create(witness, "while-fenced", 4)).body.status).toBe("created");
-  const placed = (await get<{ topic_partitions: Record<string, { partitions: Array<{ leader: number }> }> }>(cluster.broker(witness), "/metadata")).body;
+  type Placed = { replication_factor?: number; partitions: Array<{ leader: number; replicas?: number[] }> };
+  const placed = (await get<{ topic_partitions: Record<string, Placed> }>(cluster.broker(witness), "/metadata")).body;
   expect(placed.topic_partitions["while-fenced"]!.partitions.map((p) => p.leader).includes(victim)).toBe(false);
+  expect(placed.topic_partitions["while-fenced"]!.replication_factor).toBe(2);
+  expect(placed.topic_partitions["while-fenced"]!.partitions.map((p) => [...(p.replicas ?? [])].sort())).toEqual(
+    [0, 1, 2, 3].map(() => [leader, witness].sort()),
+  );
 
   await cluster.start(victim);
   await untilTrue(`broker ${victim} unfenced again`, async () => (await views(witness)).find((b) => b.id === victim)?.fenced === false, 20_000);

@@ -40,7 +40,7 @@ describe("README: the CLI examples of the quick start", () => {
       for (const word of words) if (word.startsWith("--")) flags.add(word.replace(/=.*$/, ""));
       byCommand.set(key, flags);
     }
-    expect([...byCommand.keys()].sort()).toEqual(["consumer", "producer", "topics create", "topics list"]);
+    expect([...byCommand.keys()].sort()).toEqual(["consumer", "producer", "topics alter", "topics create", "topics list"]);
     for (const [command, flags] of byCommand) {
       const help = await runCli([...command.split(" "), "--help"]);
       expect(help.exitCode).toBe(0);

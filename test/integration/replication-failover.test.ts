@@ -55,9 +55,11 @@ describe("a replicated partition survives its leader", () => {
   test("kill -9 of the leader: a new leader from the ISR within seconds, nothing acknowledged lost or moved", async () => {
     await cluster.broker(1).kill9();
     const killedAt = Date.now();
+    // Each broker applies the committed election from the metadata log at its own pace:
+    // wait until both brokers read below have it.
     await eventually(async () => {
-      const p0 = (await replicatedTopic(cluster.broker(2), "safe")).partitions[0];
-      return p0.leader !== 1 && p0.leader_epoch === 1;
+      const views = await Promise.all([2, 3].map(async (id) => (await replicatedTopic(cluster.broker(id), "safe")).partitions[0]));
+      return views.every((p0) => p0.leader !== 1 && p0.leader_epoch === 1);
     }, "a new leader of partition 0", 20_000);
     const failoverMs = Date.now() - killedAt;
     const p0 = (await replicatedTopic(cluster.broker(3), "safe")).partitions[0];
@@ -86,9 +88,11 @@ describe("a replicated partition survives its leader", () => {
 
   test("the old leader restarts, catches up, rejoins the ISR and leads again as the preferred replica", async () => {
     await cluster.broker(1).start();
+    // Broker 1 applies its own election from the metadata log a moment after broker 2 may:
+    // wait for both views before reading broker 1's.
     await eventually(async () => {
-      const p0 = (await replicatedTopic(cluster.broker(2), "safe")).partitions[0];
-      return p0.isr.length === 3 && p0.leader === 1;
+      const views = await Promise.all([2, 1].map(async (id) => (await replicatedTopic(cluster.broker(id), "safe")).partitions[0]));
+      return views.every((p0) => p0.isr.length === 3 && p0.leader === 1);
     }, "broker 1 back in the ISR and leading partition 0", 30_000);
     const p0 = (await replicatedTopic(cluster.broker(1), "safe")).partitions[0];
     expect(p0.leader_epoch).toBe(2);
@@ -116,8 +120,8 @@ describe("a leader killed with records its followers may not have", () => {
     await eventually(async () => (await replicatedTopic(cluster.broker(2), "tail")).partitions[0].leader !== 1, "a new leader of tail", 20_000);
     await cluster.broker(1).start();
     await eventually(async () => {
-      const p = (await replicatedTopic(cluster.broker(2), "tail")).partitions[0];
-      return p.isr.length === 3 && p.leader === 1;
+      const views = await Promise.all([2, 1].map(async (id) => (await replicatedTopic(cluster.broker(id), "tail")).partitions[0]));
+      return views.every((p) => p.isr.length === 3 && p.leader === 1);
     }, "broker 1 back in the ISR and leading tail", 30_000);
     // A leader that comes back starts from its checkpointed high watermark and advances it
     // as its followers fetch (Kafka's leaders do the same): wait for that before reading.

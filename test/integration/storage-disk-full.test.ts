@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BrokerProcess } from "../helpers/broker-harness.ts";
 import { get, post } from "../helpers/cluster-http.ts";
@@ -106,7 +106,7 @@ describe.skipIf(!canMountSmallDisk)("a broker on a full disk (tmpfs; needs permi
     expect((await post(broker, "/produce", { topic: "t", message: "after", partition: 0 })).body).toEqual({ offset: 11, partition: 0 });
   }, 60_000);
 
-  test("a metadata change that only partly fits is refused and leaves meta/metadata.json whole", async () => {
+  test("a metadata change on a full disk is refused with 507 before it is appended; after freeing space and a restart the metadata holds exactly the changes acknowledged", async () => {
     const disk = mountSmallDisk(2 * 1024 * 1024);
     if (disk === null) throw new Error("mounting a tmpfs failed after it had worked");
     cleanups.push(disk.unmount);
@@ -115,24 +115,32 @@ describe.skipIf(!canMountSmallDisk)("a broker on a full disk (tmpfs; needs permi
     cleanups.push(() => broker.kill9());
     const names = Array.from({ length: 60 }, (_, i) => `a-topic-with-a-rather-long-name-${i}`);
     for (const topic of names) expect((await post(broker, "/create-topic", { topic, partitions: 3 })).status).toBe(200);
-    const file = join(disk.path, "data", "meta", "metadata.json");
-    const before = await Bun.file(file).text();
-    expect(before.length).toBeGreaterThan(12_000);
-    // Room for two pages of a document of four or more: the write is cut short.
+    const logDir = join(disk.path, "data", "meta", "__cluster_metadata-0");
+    const segment = join(logDir, "log", "00000000000000000000.log");
+    const before = readFileSync(segment);
+    // Room for two pages: less than an append to the metadata log may need.
     const filler = fillDiskLeaving(disk.path, 8192);
     const refused = await post<{ error: string; message: string }>(broker, "/create-topic", { topic: "one-more", partitions: 1 });
-    // As a produce on a full disk: 507 STORAGE_FULL, no stack trace in the log, no absolute path to the client.
+    // As a produce on a full disk: 507 STORAGE_FULL, no stack trace in the log, and the client sees the path inside the data dir only.
     expect(refused.status).toBe(507);
     expect(refused.body.error).toBe("STORAGE_FULL");
-    expect(refused.body.message).toBe(
-      "writing meta/metadata.json failed: the disk is full (ENOSPC: no space left on device, write); free space on it and retry",
+    expect(refused.body.message).toMatch(
+      /^the metadata change was refused before it was appended to meta\/__cluster_metadata-0: the disk is full \(\d+ bytes free, \d+ needed\); free space on it and retry$/,
     );
     expect(broker.output).not.toMatch(/^\s+at /m);
-    expect(await Bun.file(file).text()).toBe(before);
+    // Nothing of it reached the log, and the broker does not hold it either.
+    expect(readFileSync(segment).equals(before)).toBe(true);
+    expect((await get(broker, "/topics/one-more")).status).toBe(404);
+    expect((await get(broker, "/health")).status).toBe(200);
     freeDisk(filler);
     await broker.stop();
     await broker.start();
     const listed = await get<{ topics: string[] }>(broker, "/list-topics");
     expect(listed.body.topics.sort()).toEqual([...names].sort());
+    // With room again the same change is made, whole.
+    expect((await post(broker, "/create-topic", { topic: "one-more", partitions: 1 })).body).toEqual({ status: "created" });
+    await broker.stop();
+    await broker.start();
+    expect((await get<{ topics: string[] }>(broker, "/list-topics")).body.topics.sort()).toEqual([...names, "one-more"].sort());
   }, 60_000);
 });

@@ -45,25 +45,113 @@ function stackLines(output: string): string[] {
   return output.split("\n").filter((line) => /^\s+at /.test(line));
 }
 
-describe("the broker's metadata file damaged between runs", () => {
-  for (const [what, content] of [
-    ["garbage", "{ this is not json"],
-    ["empty", ""],
-    ["JSON of another shape", '{"hello":"world"}'],
-  ] as const) {
+/** The start refused: exit 1, one line on stderr naming `file`, no stack trace, every folder kept. */
+async function expectRefusedNaming(broker: BrokerProcess, file: string): Promise<void> {
+  const run = await runCli(["broker", "--id=1", `--port=${broker.port}`, "--host=127.0.0.1", `--data-dir=${broker.dataDir}`]);
+  expect(run.exitCode).toBe(1);
+  const lines = run.stderr.trim().split("\n");
+  expect(lines.length).toBe(1);
+  expect(lines[0]).toContain(file);
+  expect(stackLines(run.stderr + run.stdout)).toEqual([]);
+  expect(readdirSync(broker.dataDir).sort()).toEqual(["meta", "t-0", "t-1"]);
+}
+
+const DAMAGES = [
+  ["garbage", "{ this is not json"],
+  ["JSON of another shape", '{"hello":"world"}'],
+] as const;
+
+describe("the metadata log's files damaged between runs (the quorum's log is the metadata)", () => {
+  const logDir = (broker: BrokerProcess) => join(broker.dataDir, "meta", "__cluster_metadata-0");
+  for (const name of ["quorum-state.json", "quorum-voters.json"]) {
+    for (const [what, content] of [...DAMAGES, ["empty", ""]] as const) {
+      test(`${name}, ${what}: the start is refused with one line naming the file, and nothing is deleted`, async () => {
+        const broker = await startedBroker();
+        await seed(broker, 3);
+        await broker.stop();
+        const file = join(broker.dataDir, "meta", name);
+        writeFileSync(file, content);
+        await expectRefusedNaming(broker, file);
+        expect(readFileSync(file, "utf8")).toBe(content);
+      });
+    }
+  }
+
+  for (const [what, content] of DAMAGES) {
+    test(`applied-offset, ${what}: the start is refused with one line naming the file, and nothing is deleted`, async () => {
+      const broker = await startedBroker();
+      await seed(broker, 3);
+      await broker.stop();
+      const file = join(logDir(broker), "applied-offset");
+      writeFileSync(file, content);
+      await expectRefusedNaming(broker, file);
+      expect(readFileSync(file, "utf8")).toBe(content);
+    });
+  }
+
+  test("the log segment's tail torn (half a record appended): recovered, every committed change kept, and the broker takes changes", async () => {
+    const broker = await startedBroker();
+    await seed(broker, 3);
+    await broker.stop();
+    const segment = join(logDir(broker), "log", "00000000000000000000.log");
+    const whole = readFileSync(segment);
+    // The first 40 bytes of a record's header, as a crash mid-append leaves them.
+    writeFileSync(segment, Buffer.concat([whole, whole.subarray(0, 40)]));
+    await broker.start();
+    expect(await messages(broker, 0)).toEqual(expected(0, 3));
+    expect(await messages(broker, 1)).toEqual(expected(1, 3));
+    expect(readdirSync(broker.dataDir).sort()).toEqual(["broker.lock", "meta", "t-0", "t-1"]);
+    expect(broker.output).toContain(`${join(logDir(broker), "log")}: truncating torn tail of segment 0: 40 bytes at position ${whole.length}`);
+    expect(stackLines(broker.output)).toEqual([]);
+    expect((await post(broker, "/create-topic", { topic: "u", partitions: 1 })).body).toEqual({ status: "created" });
+    await broker.stop();
+    await broker.start();
+    expect((await get<{ topics: string[] }>(broker, "/list-topics")).body.topics.sort()).toEqual(["t", "u"]);
+  });
+
+  test("a byte changed in the log's last committed entry: recovery cannot keep it, so the start is refused naming the log, and nothing is deleted", async () => {
+    const broker = await startedBroker();
+    await seed(broker, 3);
+    await broker.stop();
+    const segment = join(logDir(broker), "log", "00000000000000000000.log");
+    const bytes = readFileSync(segment);
+    const fd = openSync(segment, "r+");
+    writeSync(fd, Buffer.from([bytes[bytes.length - 3]! ^ 0xff]), 0, 1, bytes.length - 3);
+    closeSync(fd);
+    await expectRefusedNaming(broker, `the metadata log ${logDir(broker)} ends at offset`);
+  });
+
+  test("the latest snapshot replaced by garbage: the start is refused with one line naming the snapshot file, and nothing is deleted", async () => {
+    const root = mkdtempSync(join(tmpdir(), "streamnest-tamper-"));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    // A snapshot every 2 entries: the log's first changes are soon in one.
+    const broker = new BrokerProcess(1, 0, join(root, "data"), [], { args: ["--metadata-snapshot-entries=2"] });
+    await broker.start();
+    cleanups.push(() => broker.kill9());
+    await seed(broker, 3);
+    expect((await post(broker, "/create-topic", { topic: "u", partitions: 1 })).status).toBe(200);
+    await broker.stop();
+    const snapshots = readdirSync(logDir(broker)).filter((f) => f.endsWith(".snapshot"));
+    expect(snapshots.length).toBe(1);
+    const file = join(logDir(broker), snapshots[0]!);
+    writeFileSync(file, "{ this is not json");
+    await expectRefusedNaming(broker, `the metadata snapshot ${file} is damaged`);
+    expect(readFileSync(file, "utf8")).toBe("{ this is not json");
+  });
+});
+
+describe("metadata.json damaged in a data dir still to be upgraded (no metadata log yet)", () => {
+  for (const [what, content] of [...DAMAGES, ["empty", ""]] as const) {
     test(`${what}: the start is refused with one line naming the file, and nothing is deleted`, async () => {
       const broker = await startedBroker();
       await seed(broker, 3);
       await broker.stop();
+      // What a release before the quorum left: metadata.json and no metadata log.
+      rmSync(join(broker.dataDir, "meta", "__cluster_metadata-0"), { recursive: true });
       const file = join(broker.dataDir, "meta", "metadata.json");
       writeFileSync(file, content);
-      const run = await runCli(["broker", "--id=1", `--port=${broker.port}`, "--host=127.0.0.1", `--data-dir=${broker.dataDir}`]);
-      expect(run.exitCode).toBe(1);
-      const lines = run.stderr.trim().split("\n");
-      expect(lines.length).toBe(1);
-      expect(lines[0]).toContain(file);
-      expect(stackLines(run.stderr + run.stdout)).toEqual([]);
-      expect(readdirSync(broker.dataDir).sort()).toEqual(["meta", "t-0", "t-1"]);
+      await expectRefusedNaming(broker, file);
+      expect(readFileSync(file, "utf8")).toBe(content);
     });
   }
 

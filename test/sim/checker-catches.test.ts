@@ -7,6 +7,7 @@ import { InvariantViolation } from "./harness/checker.ts";
 import { runFigure8 } from "./harness/figure-8-scenario.ts";
 import { randomRun } from "./harness/random-run.ts";
 import type { SimOptions } from "./harness/sim-cluster.ts";
+import { emptyCoverage } from "./harness/sim-trace.ts";
 
 const RUN = { chaosMs: 2000, livenessBoundMs: 4000 };
 
@@ -35,8 +36,8 @@ test("committing an older epoch's entries by counting replicas is caught by the 
   expect(() => runFigure8({ commitOlderEpochsByCount: true })).toThrow(/^leader completeness: new leader \d lacks committed offset/);
 });
 
-test("the random runs reach the paths that matter: divergence, snapshots, resignations, crashes", () => {
-  const total = { divergences: 0, snapshotRedirects: 0, snapshotChunks: 0, resignations: 0, elections: 0, truncations: 0, crashes: 0 };
+test("the random runs reach the paths that matter: divergence, snapshots, resignations, crashes, wiped voters, adopted directory ids", () => {
+  const total = emptyCoverage();
   for (let seed = 1; seed <= 100; seed++) {
     const result = randomRun(seed, RUN);
     expect(result.error).toBeNull();

@@ -9,8 +9,8 @@ import { LeaderState } from "./leader-state.ts";
 import type { QuorumLog } from "./log.ts";
 import type { QuorumMessage } from "./messages.ts";
 import type { Random } from "./prng.ts";
-import type { ElectionState, NodeId, QuorumConfig, Role, SnapshotId } from "./types.ts";
-import { isVoter, majorityOf } from "./vote-rules.ts";
+import type { ElectionState, NodeId, QuorumConfig, Role, SnapshotId, VoterKey } from "./types.ts";
+import { adoptDirectoryId, isVoter, majorityOf } from "./vote-rules.ts";
 
 /** Distributes Omit over a union, so that each message type keeps its own fields. */
 export type Unsent<M> = M extends QuorumMessage ? Omit<M, "from" | "correlationId"> : never;
@@ -20,7 +20,17 @@ export class CoreBase {
   protected role: Role = "unattached";
   protected readonly isVoter: boolean;
   protected readonly voterIds: readonly NodeId[];
+  /** The static voters with the directory ids known so far (see adoptDirectoryId). */
+  protected voters: readonly VoterKey[];
+  protected pendingVoters: readonly VoterKey[] | null = null;
   protected highWatermark: number;
+  /**
+   * The leader's high watermark as its last fetch answer told, and when that fetch was
+   * sent: a change committed before a moment T is at most this value once a fetch sent
+   * after T was answered (a read barrier, as Raft's ReadIndex; KRaft brokers wait for
+   * their metadata to catch up the same way).
+   */
+  protected leaderHighWatermark = { value: -1, requestSentAt: -Infinity };
   /** Entries below this offset have been handed to the driver to apply. */
   protected appliedOffset: number;
   protected pendingSnapshot: SnapshotId | null = null;
@@ -51,7 +61,10 @@ export class CoreBase {
     this.state = state;
     this.durableEpoch = state.epoch;
     this.nextCorrelationId = 1 + random.int(0x3fff_ffff);
-    this.isVoter = isVoter(config.voters, config.nodeId, config.directoryId);
+    this.voters = config.voters;
+    // A voter recorded without a directory id is this disk, if it is this node.
+    this.adopt(config.nodeId, config.directoryId);
+    this.isVoter = isVoter(this.voters, config.nodeId, config.directoryId);
     this.voterIds = config.voters.map((v) => v.id);
     const snapshot = log.latestSnapshot();
     // Only committed state is ever snapshotted, so the high watermark starts there; the
@@ -83,6 +96,21 @@ export class CoreBase {
     this.outbox.push({ ...message, to: to.from, from: this.config.nodeId, correlationId: to.correlationId } as QuorumMessage);
   }
 
+  /** Records the directory id of a voter known without one (the rule and why it is
+   * safe: vote-rules.ts, adoptDirectoryId). */
+  protected adopt(id: NodeId, directoryId: string): void {
+    const next = adoptDirectoryId(this.voters, id, directoryId);
+    if (!next) return;
+    this.voters = next;
+    this.pendingVoters = next;
+  }
+
+  /** Whether a message from (id, directoryId) speaks for a voter: true for observers'
+   * ids too (they count as themselves); false only for a voter's id from another disk. */
+  protected sameDisk(id: NodeId, directoryId: string): boolean {
+    return !this.voterIds.includes(id) || isVoter(this.voters, id, directoryId);
+  }
+
   protected persist(next: ElectionState): void {
     this.state = next;
     this.pendingState = next;
@@ -91,6 +119,15 @@ export class CoreBase {
   /** Following a leader that answered within the fetch timeout. */
   protected leaderAlive(now: number): boolean {
     return this.role === "follower" && this.session !== null && now - this.session.lastContactMs < this.config.fetchTimeoutMs;
+  }
+
+  /** How long a follower waits for the answer to a fetch before sending it again: the
+   * leader may hold a fetch for fetchMaxWaitMs (long poll), so the request timeout runs
+   * after that. Waiting only requestTimeoutMs, an answer held that long plus the network
+   * arrived after its resend, was dropped as stale, and a follower whose high watermark
+   * the leader believed sent never learned it (a livelock the simulation found). */
+  protected fetchRetryMs(): number {
+    return this.config.fetchMaxWaitMs + this.config.requestTimeoutMs;
   }
 
   protected randomElectionTimeout(): number {
@@ -172,7 +209,7 @@ export class CoreBase {
 
   protected requestVotes(preVote: boolean, now: number): void {
     const epoch = preVote ? this.state.epoch + 1 : this.state.epoch;
-    for (const voter of this.config.voters) {
+    for (const voter of this.voters) {
       if (voter.id === this.config.nodeId || this.grants.has(voter.id)) continue;
       const id = this.send({
         type: "vote-request",

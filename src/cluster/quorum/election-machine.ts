@@ -52,15 +52,17 @@ export class ElectionMachine extends ReplicationMachine {
     const logOk =
       this.config.testOnlyUnsafe?.skipVoteLogCheck === true ||
       candidateLogIsUpToDate(request, { lastEpoch: this.log.lastEpoch(), endOffset: this.log.endOffset() });
+    this.adopt(request.from, request.candidateDirectoryId);
     // Only a voter votes, only for a voter, and only as the disk the candidate asked
     // (KIP-853: a wiped voter has a new directory id and has forgotten its votes).
     const eligible =
       this.isVoter &&
-      isVoter(this.config.voters, request.from, request.candidateDirectoryId) &&
+      isVoter(this.voters, request.from, request.candidateDirectoryId) &&
       (request.voterDirectoryId === null || request.voterDirectoryId === this.config.directoryId);
     const answer = (granted: boolean) =>
       this.reply(request, {
         type: "vote-response", to: request.from, epoch: this.state.epoch, leaderId: this.knownLeader(now), granted, preVote: request.preVote,
+        voterDirectoryId: this.config.directoryId,
       });
     if (request.preVote) {
       // KIP-996: refuse while a leader is known to be alive, so a rejoining voter that
@@ -85,6 +87,9 @@ export class ElectionMachine extends ReplicationMachine {
   private onVoteResponse(response: VoteResponse, now: number): void {
     if (response.epoch > this.state.epoch) return this.observeEpoch(response.epoch, response.leaderId, now);
     if (!this.voterIds.includes(response.from)) return;
+    this.adopt(response.from, response.voterDirectoryId);
+    // A voter's id answering from another disk (wiped) is not that voter: its grant counts for nothing.
+    if (response.granted && !this.sameDisk(response.from, response.voterDirectoryId)) return;
     if (response.preVote) {
       if (this.role !== "prospective" || !this.roundRequests.has(response.correlationId)) return;
       if (response.granted) {
@@ -165,9 +170,9 @@ export class ElectionMachine extends ReplicationMachine {
       }
       case "follower":
         if (!this.session) return Infinity;
-        return Math.min(this.session.fetchTimeoutAt(cfg.fetchTimeoutMs), this.session.dueAt(cfg.requestTimeoutMs));
+        return Math.min(this.session.fetchTimeoutAt(cfg.fetchTimeoutMs), this.session.dueAt(this.fetchRetryMs()));
       case "unattached":
-        return this.isVoter ? this.electionDeadline : (this.session?.dueAt(cfg.requestTimeoutMs) ?? Infinity);
+        return this.isVoter ? this.electionDeadline : (this.session?.dueAt(this.fetchRetryMs()) ?? Infinity);
       case "resigned":
         return this.electionDeadline;
       case "prospective":

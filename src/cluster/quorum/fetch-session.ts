@@ -31,17 +31,22 @@ export class FetchSession {
     return Math.max(this.lastContactMs, this.startedMs) + fetchTimeoutMs;
   }
 
-  due(now: number, requestTimeoutMs: number): boolean {
-    return this.inFlight ? now >= this.inFlight.sentAt + requestTimeoutMs : now >= this.nextFetchAt;
+  /** `retryMs`: how long an unanswered request is waited for before it is sent again. */
+  due(now: number, retryMs: number): boolean {
+    return this.inFlight ? now >= this.inFlight.sentAt + retryMs : now >= this.nextFetchAt;
   }
 
-  dueAt(requestTimeoutMs: number): number {
-    return this.inFlight ? this.inFlight.sentAt + requestTimeoutMs : this.nextFetchAt;
+  dueAt(retryMs: number): number {
+    return this.inFlight ? this.inFlight.sentAt + retryMs : this.nextFetchAt;
   }
+
+  /** When the request whose answer was accepted last was sent. */
+  acceptedSentAt = -Infinity;
 
   /** Takes the answer to the request in flight; false for a late or duplicated one. */
   accept(correlationId: number): boolean {
     if (!this.inFlight || this.inFlight.correlationId !== correlationId) return false;
+    this.acceptedSentAt = this.inFlight.sentAt;
     this.inFlight = null;
     return true;
   }

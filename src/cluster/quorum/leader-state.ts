@@ -4,16 +4,26 @@
  * that have not yet acknowledged the new epoch.
  */
 import type { FetchRequest } from "./messages.ts";
-import type { NodeId } from "./types.ts";
+import type { NodeId, ReplicaView } from "./types.ts";
 import { majorityOf } from "./vote-rules.ts";
 
 interface ReplicaProgress {
+  readonly id: NodeId;
   /** Offset up to which the replica's log is known to match ours; -1 before it fetched. */
   endOffset: number;
   lastFetchMs: number;
   /** The high watermark last sent to it: a fetch is parked only if it already knows ours. */
   sentHighWatermark: number;
   readonly voter: boolean;
+  directoryId: string | null;
+}
+
+/** Who fetched: `sameDisk` is false for a voter's id from a disk other than the recorded
+ * one (KIP-853): it is served as an observer, tracked apart, and counts for nothing. */
+export interface ReplicaRef {
+  readonly id: NodeId;
+  readonly directoryId: string;
+  readonly sameDisk: boolean;
 }
 
 export interface ParkedFetch {
@@ -29,6 +39,8 @@ export class LeaderState {
   beginEpochRetryAt: number;
   parked: ParkedFetch[] = [];
   private readonly progress = new Map<NodeId, ReplicaProgress>();
+  /** Voters' ids fetching from another disk, by id and directory id. */
+  private readonly strangers = new Map<string, ReplicaProgress>();
 
   constructor(
     readonly selfId: NodeId,
@@ -46,30 +58,41 @@ export class LeaderState {
     this.beginEpochRetryAt = now;
     // A new leader gives every voter one fetch timeout to reach it before check-quorum.
     for (const id of voterIds) {
-      if (id !== selfId) this.progress.set(id, { endOffset: -1, lastFetchMs: now, sentHighWatermark: -1, voter: true });
+      if (id !== selfId) this.progress.set(id, { id, endOffset: -1, lastFetchMs: now, sentHighWatermark: -1, voter: true, directoryId: null });
     }
   }
 
   /** Any fetch in this epoch is contact; only a validated one (the logs match below
-   * fetchOffset) moves the replica's offset. */
-  recordFetch(id: NodeId, matchedEndOffset: number | null, now: number): void {
-    let replica = this.progress.get(id);
-    if (!replica) {
-      replica = { endOffset: -1, lastFetchMs: now, sentHighWatermark: -1, voter: false };
-      this.progress.set(id, replica);
-    }
-    replica.lastFetchMs = now;
-    if (matchedEndOffset !== null) replica.endOffset = matchedEndOffset;
-    this.beginEpochPending.delete(id);
+   * fetchOffset) moves the replica's offset. A stranger's fetch touches only its own
+   * entry, never the voter's whose id it carries. */
+  recordFetch(replica: ReplicaRef, matchedEndOffset: number | null, now: number): void {
+    const p = this.entryOf(replica, now);
+    p.lastFetchMs = now;
+    p.directoryId = replica.directoryId;
+    if (matchedEndOffset !== null) p.endOffset = matchedEndOffset;
+    if (replica.sameDisk) this.beginEpochPending.delete(replica.id);
   }
 
-  knowsHighWatermark(id: NodeId, highWatermark: number): boolean {
-    return this.progress.get(id)?.sentHighWatermark === highWatermark;
+  private entryOf(replica: ReplicaRef, now: number): ReplicaProgress {
+    const known = this.find(replica);
+    if (known) return known;
+    const fresh = { id: replica.id, endOffset: -1, lastFetchMs: now, sentHighWatermark: -1, voter: false, directoryId: replica.directoryId };
+    if (replica.sameDisk) this.progress.set(replica.id, fresh);
+    else this.strangers.set(strangerKey(replica), fresh);
+    return fresh;
   }
 
-  noteSentHighWatermark(id: NodeId, highWatermark: number): void {
-    const replica = this.progress.get(id);
-    if (replica) replica.sentHighWatermark = highWatermark;
+  private find(replica: ReplicaRef): ReplicaProgress | undefined {
+    return replica.sameDisk ? this.progress.get(replica.id) : this.strangers.get(strangerKey(replica));
+  }
+
+  knowsHighWatermark(replica: ReplicaRef, highWatermark: number): boolean {
+    return this.find(replica)?.sentHighWatermark === highWatermark;
+  }
+
+  noteSentHighWatermark(replica: ReplicaRef, highWatermark: number): void {
+    const p = this.find(replica);
+    if (p) p.sentHighWatermark = highWatermark;
   }
 
   /** Raft §5.3/§5.4.2 in KRaft's form: the largest offset that a majority of voters
@@ -98,9 +121,13 @@ export class LeaderState {
       .map(([id]) => id);
   }
 
-  replicas(): Array<{ id: NodeId; endOffset: number; lastFetchMs: number; voter: boolean }> {
-    return [...this.progress.entries()]
-      .map(([id, p]) => ({ id, endOffset: p.endOffset, lastFetchMs: p.lastFetchMs, voter: p.voter }))
-      .sort((a, b) => a.id - b.id);
+  replicas(): ReplicaView[] {
+    return [...this.progress.values(), ...this.strangers.values()]
+      .map((p) => ({ id: p.id, endOffset: p.endOffset, lastFetchMs: p.lastFetchMs, voter: p.voter, directoryId: p.directoryId }))
+      .sort((a, b) => a.id - b.id || Number(b.voter) - Number(a.voter));
   }
+}
+
+function strangerKey(replica: ReplicaRef): string {
+  return `${replica.id}/${replica.directoryId}`;
 }

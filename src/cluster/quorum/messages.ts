@@ -30,6 +30,9 @@ export interface VoteResponse extends Envelope {
   readonly leaderId: NodeId | null;
   readonly granted: boolean;
   readonly preVote: boolean;
+  /** The answering voter's directory id: a grant counts only from the recorded disk
+   * (KIP-853; the voter checks the request's voterDirectoryId too). */
+  readonly voterDirectoryId: string;
 }
 
 export interface BeginQuorumEpochRequest extends Envelope {
@@ -55,6 +58,7 @@ export interface EndQuorumEpochRequest extends Envelope {
 export interface FetchRequest extends Envelope {
   readonly type: "fetch-request";
   readonly epoch: number;
+  /** The fetching replica's data directory id (KIP-853's ReplicaDirectoryId). */
   readonly replicaDirectoryId: string;
   readonly fetchOffset: number;
   readonly lastFetchedEpoch: number;
@@ -78,6 +82,8 @@ export interface FetchResponse extends Envelope {
 export interface FetchSnapshotRequest extends Envelope {
   readonly type: "fetch-snapshot-request";
   readonly epoch: number;
+  /** As in Fetch (KIP-853): only the recorded disk of a voter counts as that voter. */
+  readonly replicaDirectoryId: string;
   readonly snapshotId: SnapshotId;
   readonly position: number;
 }

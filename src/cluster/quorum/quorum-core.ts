@@ -25,7 +25,7 @@ import type { QuorumLog } from "./log.ts";
 import type { QuorumMessage } from "./messages.ts";
 import type { Random } from "./prng.ts";
 import type { Ready } from "./ready.ts";
-import type { ElectionState, Entry, QuorumConfig, QuorumStatus, SnapshotId } from "./types.ts";
+import type { ElectionState, Entry, NodeId, QuorumConfig, QuorumStatus, SnapshotId } from "./types.ts";
 
 export class QuorumCore extends ElectionMachine {
   constructor(config: QuorumConfig, state: ElectionState, log: QuorumLog, random: Random, now: number) {
@@ -68,6 +68,13 @@ export class QuorumCore extends ElectionMachine {
     if (this.role === "leader") this.resign(now);
   }
 
+  /** Voter `id` itself reported its directory id (the driver asked it directly): adopted
+   * if none is recorded yet, under the same rule as an id heard in a request
+   * (vote-rules.ts, adoptDirectoryId); the Ready then asks to persist the voters. */
+  learnDirectoryId(id: NodeId, directoryId: string): void {
+    this.adopt(id, directoryId);
+  }
+
   /** The driver stored a snapshot of the applied state at id in the log store: the log
    * prefix it covers is trimmed (KIP-630). Only applied offsets can be snapshotted. */
   snapshotTaken(id: SnapshotId): void {
@@ -91,6 +98,7 @@ export class QuorumCore extends ElectionMachine {
   hasReady(): boolean {
     return (
       this.pendingState !== null ||
+      this.pendingVoters !== null ||
       this.needFlush ||
       this.outbox.length > 0 ||
       this.pendingSnapshot !== null ||
@@ -105,6 +113,7 @@ export class QuorumCore extends ElectionMachine {
     if (from < this.highWatermark) committed = this.log.read(from, this.highWatermark - from);
     const ready: Ready = {
       persistState: this.pendingState,
+      persistVoters: this.pendingVoters,
       flushLog: this.needFlush,
       messages: this.outbox,
       applySnapshot: this.pendingSnapshot,
@@ -113,6 +122,7 @@ export class QuorumCore extends ElectionMachine {
       epoch: this.state.epoch,
     };
     this.pendingState = null;
+    this.pendingVoters = null;
     this.needFlush = false;
     this.outbox = [];
     this.pendingSnapshot = null;
@@ -160,8 +170,16 @@ export class QuorumCore extends ElectionMachine {
       leaderId: this.role === "leader" ? this.config.nodeId : this.role === "follower" ? this.state.leaderId : null,
       votedId: this.state.votedId,
       highWatermark: this.highWatermark,
+      leaderHighWatermark:
+        this.role === "leader"
+          ? { value: this.highWatermark, requestSentAt: Number.POSITIVE_INFINITY }
+          : this.role === "follower"
+            ? this.leaderHighWatermark
+            : { value: -1, requestSentAt: -Infinity },
       logStartOffset: this.log.startOffset(),
       logEndOffset: this.log.endOffset(),
+      directoryId: this.config.directoryId,
+      voters: this.voters,
       replicas: this.leader?.replicas() ?? [],
     };
   }

@@ -2,6 +2,8 @@
  * The core's output (etcd raft's Ready): what the driver must do, in this order,
  * before it calls QuorumCore.advance(ready):
  *   1. persistState: write the election state to disk (write, fsync, rename);
+ *      persistVoters: write the voter set (a directory id was adopted, see
+ *      vote-rules.ts) the same way;
  *   2. flushLog: flush the quorum log (appends, truncations, snapshots) to the device;
  *   3. messages: only now send them — a vote granted or requested must never leave
  *      before the state behind it is durable, nor a fetch offset before the entries
@@ -12,10 +14,11 @@
  * (the core may keep taking input meanwhile; it lands in the next Ready).
  */
 import type { QuorumMessage } from "./messages.ts";
-import type { ElectionState, Entry, SnapshotId } from "./types.ts";
+import type { ElectionState, Entry, SnapshotId, VoterKey } from "./types.ts";
 
 export interface Ready {
   readonly persistState: ElectionState | null;
+  readonly persistVoters: readonly VoterKey[] | null;
   readonly flushLog: boolean;
   readonly messages: readonly QuorumMessage[];
   readonly applySnapshot: SnapshotId | null;

@@ -7,8 +7,8 @@
 import { CoreBase } from "./core-base.ts";
 import { answerFetch, type FetchAnswer } from "./fetch-answer.ts";
 import type { FetchRequest, FetchResponse, FetchSnapshotRequest, FetchSnapshotResponse } from "./messages.ts";
+import type { ReplicaRef } from "./leader-state.ts";
 import type { NodeId } from "./types.ts";
-import { isVoter } from "./vote-rules.ts";
 
 export class ReplicationMachine extends CoreBase {
   protected onFetchRequest(request: FetchRequest, now: number): void {
@@ -24,13 +24,14 @@ export class ReplicationMachine extends CoreBase {
     if (request.epoch > leader.epoch) return refuse("UNKNOWN_LEADER_EPOCH", this.config.nodeId);
     const answer = answerFetch(this.log, request.fetchOffset, request.lastFetchedEpoch, this.config.maxFetchEntries);
     const matched = answer.kind === "entries";
-    // A voter's id fetching from another disk is not that voter (KIP-853): its log
-    // counts towards nothing, neither the high watermark nor check-quorum.
-    const impostor = this.voterIds.includes(request.from) && !isVoter(this.config.voters, request.from, request.replicaDirectoryId);
-    if (!impostor) leader.recordFetch(request.from, matched ? request.fetchOffset : null, now);
-    if (matched) this.updateHighWatermark(now);
+    // A voter's id fetching from another disk is not that voter (KIP-853): it is served
+    // as an observer, and its log counts towards nothing, neither the high watermark
+    // nor check-quorum.
+    const replica = this.replicaOf(request);
+    leader.recordFetch(replica, matched ? request.fetchOffset : null, now);
+    if (matched && replica.sameDisk) this.updateHighWatermark(now);
     const nothingNew =
-      answer.kind === "entries" && answer.entries.length === 0 && leader.knowsHighWatermark(request.from, this.highWatermark);
+      answer.kind === "entries" && answer.entries.length === 0 && leader.knowsHighWatermark(replica, this.highWatermark);
     if (nothingNew) {
       leader.parked.push({ request, deadline: now + this.config.fetchMaxWaitMs });
       return;
@@ -38,11 +39,17 @@ export class ReplicationMachine extends CoreBase {
     this.answerFetchNow(request, answer);
   }
 
+  /** Who sent a fetch; a voter recorded without a directory id adopts the sender's. */
+  private replicaOf(request: FetchRequest | FetchSnapshotRequest): ReplicaRef {
+    this.adopt(request.from, request.replicaDirectoryId);
+    return { id: request.from, directoryId: request.replicaDirectoryId, sameDisk: this.sameDisk(request.from, request.replicaDirectoryId) };
+  }
+
   private answerFetchNow(request: FetchRequest, known?: FetchAnswer): void {
     const leader = this.leader;
     if (!leader) return;
     const answer = known ?? answerFetch(this.log, request.fetchOffset, request.lastFetchedEpoch, this.config.maxFetchEntries);
-    leader.noteSentHighWatermark(request.from, this.highWatermark);
+    leader.noteSentHighWatermark(this.replicaOf(request), this.highWatermark);
     this.reply(request, {
       type: "fetch-response",
       to: request.from,
@@ -85,7 +92,7 @@ export class ReplicationMachine extends CoreBase {
       const error = this.role === "leader" && request.epoch < this.state.epoch ? "FENCED_LEADER_EPOCH" : "NOT_LEADER";
       return this.reply(request, { ...base, error, epoch: this.state.epoch, leaderId: this.role === "leader" ? this.config.nodeId : null, size: 0, bytes: new Uint8Array() });
     }
-    leader.recordFetch(request.from, null, now);
+    leader.recordFetch(this.replicaOf(request), null, now);
     const bytes = this.log.readSnapshot(request.snapshotId);
     if (!bytes) {
       return this.reply(request, { ...base, error: "SNAPSHOT_NOT_FOUND", epoch: leader.epoch, leaderId: this.config.nodeId, size: 0, bytes: new Uint8Array() });
@@ -104,6 +111,7 @@ export class ReplicationMachine extends CoreBase {
     }
     if (this.role !== "follower" || response.from !== this.state.leaderId || response.epoch !== this.state.epoch) return;
     session.lastContactMs = now;
+    this.leaderHighWatermark = { value: response.highWatermark, requestSentAt: session.acceptedSentAt };
     if (response.snapshotId) {
       session.download = { id: response.snapshotId, position: 0, chunks: [] };
     } else if (response.divergingEpoch) {
@@ -153,12 +161,19 @@ export class ReplicationMachine extends CoreBase {
   /** Sends the next fetch (or snapshot chunk request) when one is due. */
   protected maybeFetch(now: number): void {
     const session = this.session;
-    if (!session || !session.due(now, this.config.requestTimeoutMs)) return;
+    if (!session || !session.due(now, this.fetchRetryMs())) return;
     const target = this.role === "follower" ? this.state.leaderId : this.randomOtherVoter();
     if (target === null) return;
     const download = session.download;
     const correlationId = download
-      ? this.send({ type: "fetch-snapshot-request", to: target, epoch: this.state.epoch, snapshotId: download.id, position: download.position })
+      ? this.send({
+          type: "fetch-snapshot-request",
+          to: target,
+          epoch: this.state.epoch,
+          replicaDirectoryId: this.config.directoryId,
+          snapshotId: download.id,
+          position: download.position,
+        })
       : this.send({
           type: "fetch-request",
           to: target,

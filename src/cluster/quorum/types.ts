@@ -62,7 +62,8 @@ export interface QuorumConfig {
   /** A follower that has not fetched from its leader for this long starts an election;
    * a leader that a majority has not fetched from for this long resigns (check-quorum). */
   readonly fetchTimeoutMs: number;
-  /** An unanswered request is sent again after this long. */
+  /** An unanswered request is sent again after this long (a fetch: after this long
+   * plus fetchMaxWaitMs, the longest the leader may hold it). */
   readonly requestTimeoutMs: number;
   /** How long the leader holds a fetch that has nothing new (long poll); must be
    * shorter than requestTimeoutMs. */
@@ -99,6 +100,26 @@ export interface QuorumStatus {
   readonly highWatermark: number;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
-  /** On the leader: each replica's last fetch offset and when it fetched. */
-  readonly replicas: ReadonlyArray<{ id: NodeId; endOffset: number; lastFetchMs: number; voter: boolean }>;
+  /**
+   * What this node knows of the leader's high watermark and as of when: the leader's own
+   * (as of now) on the leader; on a follower, what the answer to its fetch sent at
+   * `requestSentAt` said; nothing (-1, -Infinity) otherwise.
+   */
+  readonly leaderHighWatermark: { readonly value: number; readonly requestSentAt: number };
+  /** This node's data directory id. */
+  readonly directoryId: string;
+  /** The voters as this node records them (directory ids adopted so far included). */
+  readonly voters: readonly VoterKey[];
+  /** On the leader: each replica's last fetch offset and when it fetched. `voter` is
+   * whether the replica counts as a voter: a voter's id fetching from another disk
+   * (wiped) shows with voter false and its own directory id. */
+  readonly replicas: readonly ReplicaView[];
+}
+
+export interface ReplicaView {
+  readonly id: NodeId;
+  readonly endOffset: number;
+  readonly lastFetchMs: number;
+  readonly voter: boolean;
+  readonly directoryId: string | null;
 }

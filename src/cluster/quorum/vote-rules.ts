@@ -20,6 +20,29 @@ export function isVoter(voters: readonly VoterKey[], id: NodeId, directoryId: st
   return voters.some((v) => v.id === id && (v.directoryId === null || v.directoryId === directoryId));
 }
 
+/**
+ * Adoption of a directory id by a voter recorded without one (a voters file written
+ * before directory ids were recorded). KIP-853 treats a static voter of unknown directory
+ * id as "any directory"; this goes one step further: the first directory id this node
+ * hears from that voter (its own at start, others' in a Vote or PreVote they send, a
+ * Fetch or FetchSnapshot on the leader) is recorded, durably before anything that relies
+ * on it leaves (Ready.persistVoters), and from then on only that disk is that voter.
+ *
+ * Why this is safe: adoption only narrows "any disk" to one disk, so no node ever counts
+ * a voter that it would not have counted before, and a recorded id is never replaced.
+ * A wipe after this node's first contact is caught; a wipe before it is not, which is
+ * exactly the protection the old file gave (none), never less. The window is short: a
+ * voter's own entry is fixed at its first start on this release, the leader learns
+ * every replica's id from its first fetch, and voters learn each other's at the next
+ * election (or in formation's GET /internal/quorum/voters, see quorum-formation.ts).
+ * Answers the new list, or null if nothing changed.
+ */
+export function adoptDirectoryId(voters: readonly VoterKey[], id: NodeId, directoryId: string): VoterKey[] | null {
+  const at = voters.findIndex((v) => v.id === id);
+  if (at < 0 || voters[at]!.directoryId !== null) return null;
+  return voters.map((v, i) => (i === at ? { id, directoryId } : v));
+}
+
 export function majorityOf(voterCount: number): number {
   return Math.floor(voterCount / 2) + 1;
 }

@@ -1,4 +1,4 @@
-import type { AlterPartitionChange, BrokerRef } from "../../broker/metadata.ts";
+import type { AlterPartitionChange, BrokerRef, TopicMetadata } from "../../broker/metadata.ts";
 import { isrOf, partitionEpochOf } from "../../broker/metadata.ts";
 import type { ReplicaHost } from "../../broker/replica-host.ts";
 import { REPLICATION_LIMITS } from "../../config/replication.ts";
@@ -63,14 +63,24 @@ interface FollowerLag {
 
 const key = (topic: string, partition: number): string => `${partition}:${topic}`;
 
+/** Follower logs opened per event-loop turn after a metadata change (see deferOpen). */
+const FOLLOWER_OPENS_PER_TURN = 4;
+
 export class ReplicaManager {
   private readonly hosted = new Map<string, Hosted>();
+  /** The keys of `hosted` by topic name, so that one topic is reconciled without a scan. */
+  private readonly keysByTopic = new Map<string, Set<string>>();
   private readonly now: () => number;
   private timer: ReturnType<typeof setInterval> | undefined;
   private unsubscribe: (() => void) | undefined;
   private lastPreferredCheck = 0;
   private stopped = false;
   private startedAt = 0;
+  /** Follower replicas whose logs open in a later turn (deferOpen), and those opening in this one. */
+  /** Follower replicas waiting to open, by key, with their topic. */
+  private readonly openLater = new Map<string, string>();
+  private readonly openNow = new Set<string>();
+  private openTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly host: ReplicaHost,
@@ -83,7 +93,7 @@ export class ReplicaManager {
 
   start(): void {
     this.startedAt = this.now();
-    this.unsubscribe = this.host.metadata.onChange(() => this.reconcile());
+    this.unsubscribe = this.host.metadata.onChange((_doc, _change, _previous, touched) => this.reconcile(touched));
     this.reconcile();
     this.timer = setInterval(() => this.check(), REPLICATION_LIMITS.checkMs.value);
     this.host.metrics.replication.setSource(() => this.snapshot());
@@ -93,46 +103,100 @@ export class ReplicaManager {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
+    if (this.openTimer) clearTimeout(this.openTimer);
+    this.openLater.clear();
     for (const h of this.hosted.values()) this.release(h);
     this.hosted.clear();
+    this.keysByTopic.clear();
   }
 
-  /** Brings leader and follower roles in line with the committed metadata. */
-  private reconcile(): void {
+  /**
+   * Brings leader and follower roles in line with the committed metadata: of the topics
+   * the store says a change touched, or of every topic when it does not say (a snapshot),
+   * so that a create costs the same however many partitions are hosted.
+   */
+  private reconcile(touched?: ReadonlySet<string>): void {
     if (this.stopped) return;
+    const topics = this.host.metadata.current.topics;
+    if (touched !== undefined) {
+      for (const name of touched) this.reconcileTopic(name, topics.get(name));
+      return;
+    }
+    for (const topic of topics.values()) this.reconcileTopic(topic.name, topic);
+    for (const name of [...this.keysByTopic.keys()]) if (!topics.has(name)) this.reconcileTopic(name, undefined);
+  }
+
+  private reconcileTopic(name: string, topic: TopicMetadata | undefined): void {
     const self = this.host.self;
     const seen = new Set<string>();
-    for (const topic of this.host.metadata.current.topics.values()) {
-      for (const p of topic.partitions) {
-        if (p.replicas.length < 2 || !p.replicas.includes(self)) continue;
-        const k = key(topic.name, p.partition);
-        const registration: PartitionRegistration = {
-          replicas: p.replicas,
-          isr: isrOf(p),
-          leader: p.leader,
-          leaderEpoch: p.leaderEpoch,
-          partitionEpoch: partitionEpochOf(p),
-        };
-        let h = this.hosted.get(k);
-        if (h && h.topicId !== topic.id) {
-          this.release(h);
-          h = undefined;
-        }
-        if (!h) {
-          const log = this.host.replicaLog(topic.name, topic.id, p.partition);
-          if (!log) continue;
-          h = { topic: topic.name, topicId: topic.id, partition: p.partition, registration, log };
-          this.hosted.set(k, h);
-        }
-        seen.add(k);
-        this.apply(h, registration);
-      }
-    }
-    for (const [k, h] of this.hosted)
-      if (!seen.has(k)) {
+    for (const p of topic?.partitions ?? []) {
+      if (!topic || p.replicas.length < 2 || !p.replicas.includes(self)) continue;
+      const k = key(topic.name, p.partition);
+      const registration: PartitionRegistration = {
+        replicas: p.replicas,
+        isr: isrOf(p),
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        partitionEpoch: partitionEpochOf(p),
+      };
+      let h = this.hosted.get(k);
+      if (h && h.topicId !== topic.id) {
         this.release(h);
-        this.hosted.delete(k);
+        h = undefined;
       }
+      if (!h) {
+        // A follower's log opens a turn later, a few per turn: opening is synchronous
+        // disk work, and a new topic's metadata change must be applied (and answered)
+        // without waiting for every follower replica's folder, index and checkpoints.
+        if (p.leader !== self && !this.openNow.has(k)) {
+          this.deferOpen(k, name);
+          continue;
+        }
+        const log = this.host.replicaLog(topic.name, topic.id, p.partition);
+        if (!log) continue;
+        h = { topic: topic.name, topicId: topic.id, partition: p.partition, registration, log };
+        this.hosted.set(k, h);
+        const keys = this.keysByTopic.get(name);
+        if (keys) keys.add(k);
+        else this.keysByTopic.set(name, new Set([k]));
+      }
+      seen.add(k);
+      this.apply(h, registration);
+    }
+    const keys = this.keysByTopic.get(name);
+    for (const k of keys ?? []) {
+      if (seen.has(k)) continue;
+      const h = this.hosted.get(k);
+      if (h) this.release(h);
+      this.hosted.delete(k);
+      keys?.delete(k);
+    }
+    if (keys?.size === 0) this.keysByTopic.delete(name);
+  }
+
+  private deferOpen(k: string, topic: string): void {
+    this.openLater.set(k, topic);
+    this.openTimer ??= setTimeout(() => {
+      this.openTimer = undefined;
+      const batch = [...this.openLater].slice(0, FOLLOWER_OPENS_PER_TURN);
+      for (const [next] of batch) {
+        this.openLater.delete(next);
+        this.openNow.add(next);
+      }
+      // Opens this batch by reconciling its topics only; their other new follower
+      // replicas are deferred again (those of a topic deleted meanwhile are not), and
+      // those of other topics wait for the next turn.
+      try {
+        this.reconcile(new Set(batch.map(([, topic]) => topic)));
+      } finally {
+        this.openNow.clear();
+      }
+      if (this.openLater.size > 0 && !this.stopped) {
+        const [[again, topic]] = [...this.openLater];
+        this.openLater.delete(again!);
+        this.deferOpen(again!, topic!);
+      }
+    }, 0);
   }
 
   private apply(h: Hosted, registration: PartitionRegistration): void {

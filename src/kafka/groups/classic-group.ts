@@ -156,8 +156,11 @@ export class ClassicGroup {
       return;
     }
     this.check(memberId, generationId, now);
-    if (this.state === "PreparingRebalance")
-      throw new StreamNestError("REBALANCE_IN_PROGRESS", `group "${this.groupId}" is rebalancing; rejoin`);
+    // As Kafka's coordinator: a member of the current generation may still commit while the
+    // group prepares a rebalance (an eager consumer commits what it consumed as it gives its
+    // partitions up); only between the join and the sync is a commit REBALANCE_IN_PROGRESS.
+    if (this.state === "CompletingRebalance")
+      throw new StreamNestError("REBALANCE_IN_PROGRESS", `group "${this.groupId}" is completing a rebalance; sync first`);
   }
 
   /** Removes members whose session ran out (a member waiting in a join is alive until its rebalance timeout). */

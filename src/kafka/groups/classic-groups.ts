@@ -11,9 +11,10 @@ import { ClassicGroup } from "./classic-group.ts";
 export class ClassicGroups {
   private readonly groups = new Map<string, ClassicGroup>();
   private readonly timer: ReturnType<typeof setInterval>;
+  private lastCheck = Date.now();
 
-  constructor(expiryCheckMs = 500) {
-    this.timer = setInterval(() => this.expire(), expiryCheckMs);
+  constructor(private readonly expiryCheckMs = 500) {
+    this.timer = setInterval(() => this.expire(Date.now()), expiryCheckMs);
     this.timer.unref?.();
   }
 
@@ -39,8 +40,17 @@ export class ClassicGroups {
     this.groups.clear();
   }
 
-  private expire(): void {
-    const now = Date.now();
+  /**
+   * Ends the sessions that ran out, unless this check itself came late: then the broker's
+   * event loop stalled (an overloaded machine), heartbeats that arrived meanwhile are still
+   * unread in their sockets, and timers run before sockets are read. Those members get one
+   * more round rather than being blamed for the broker's own stall (librdkafka's 0050 lost
+   * its member this way: a heartbeat answered 3 s late with UNKNOWN_MEMBER_ID).
+   */
+  expire(now: number): void {
+    const late = now - this.lastCheck > 2 * this.expiryCheckMs;
+    this.lastCheck = now;
+    if (late) return;
     for (const g of this.groups.values()) g.expire(now);
   }
 }

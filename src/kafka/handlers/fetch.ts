@@ -1,6 +1,6 @@
 import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT } from "../../broker/fetch.ts";
 import { REFUSE } from "../../broker/partition-router.ts";
-import type { FetchResult } from "../../broker/types.ts";
+import type { FetchResult, StoredRecord } from "../../broker/types.ts";
 import { KAFKA_LIMITS } from "../../config/kafka.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
@@ -57,7 +57,9 @@ function answer(partition: number, read: Read) {
       lastStableOffset: BigInt(range?.endOffset ?? -1),
       logStartOffset: BigInt(range?.startOffset ?? -1),
       abortedTransactions: null,
-      records: null,
+      // Empty, never null: Kafka answers an error with MemoryRecords.EMPTY, and librdkafka
+      // refuses a null record set ("invalid MessageSetSize -1").
+      records: new Uint8Array(0),
     };
   }
   const { records, startOffset, endOffset } = read.ok;
@@ -73,10 +75,28 @@ function answer(partition: number, read: Read) {
   };
 }
 
-/** One read per partition, in order, within the request's total byte budget. */
+/** A record batch's fixed header (KIP-98) and a record's framing beyond its key, value and headers, at most. */
+const BATCH_OVERHEAD = 61;
+const RECORD_OVERHEAD = 32;
+
+/** What a record adds to a Fetch answer: its bytes and framing. */
+function wireSize(r: StoredRecord): number {
+  let n = RECORD_OVERHEAD + r.value.length + (r.key?.length ?? 0);
+  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0) + 10;
+  return n;
+}
+
+/**
+ * One read per partition, in order, within the request's total byte budget (KIP-74):
+ * only the first partition that returns records may exceed it, by its first record, so
+ * that a consumer always progresses; every later partition gets the records that fit in
+ * what is left, possibly none. (librdkafka sizes its receive buffer from fetch.max.bytes
+ * and drops the connection on a larger answer; conformance 0082.)
+ */
 async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): Promise<Read[]> {
   const out: Read[] = [];
   let budget = maxBytes > 0 ? maxBytes : 0x7fffffff;
+  let first = true;
   for (const w of wanted) {
     try {
       const ok = await ctx.broker.fetch(
@@ -85,13 +105,25 @@ async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): P
           partition: w.partition,
           offset: w.offset,
           maxRecords: FETCH_MAX_RECORDS_LIMIT,
-          // The first record always comes, whatever the limit (Kafka's rule since KIP-74).
           maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)),
           timeoutMs: 0,
         },
         REFUSE,
       );
-      for (const r of ok.records) budget -= r.value.length + (r.key?.length ?? 0);
+      let used = BATCH_OVERHEAD;
+      let keep = 0;
+      for (const r of ok.records) {
+        const size = wireSize(r);
+        // The first record of the first partition with any always comes, whatever the limit.
+        if (used + size > budget && !(first && keep === 0)) break;
+        used += size;
+        keep++;
+      }
+      if (keep < ok.records.length) ok.records = ok.records.slice(0, keep);
+      if (keep > 0) {
+        first = false;
+        budget -= used;
+      }
       out.push({ ok });
     } catch (error) {
       out.push({ error });

@@ -11,8 +11,9 @@ export const CLUSTER_ID = "streamnest";
 
 /**
  * Metadata: the brokers with a Kafka listener, the controller, and each asked topic's
- * partitions with leader, leader epoch, replicas and ISR (the single replica until
- * replication exists). A topic named but missing is created when auto-creation is on
+ * partitions with leader, leader epoch, replicas and ISR (a single-copy partition's
+ * one replica is its ISR); a partition whose leader is down has none (-1,
+ * LEADER_NOT_AVAILABLE) and its dead replicas are offline. A topic named but missing is created when auto-creation is on
  * and the client allows it (v4+); v0 asking for no topics means every topic.
  */
 export async function handleMetadata(ctx: KafkaContext, { body, version }: Call<"Metadata">) {
@@ -35,15 +36,20 @@ export async function handleMetadata(ctx: KafkaContext, { body, version }: Call<
           name,
           topicId: topicIdOf(name, d.createdAt),
           isInternal: false,
-          partitions: d.partitions.map((p) => ({
-            errorCode: ctx.kafkaAddressOf(p.leader) ? KAFKA_ERROR.NONE : KAFKA_ERROR.LEADER_NOT_AVAILABLE,
-            partitionIndex: p.partition,
-            leaderId: p.leader,
-            leaderEpoch: p.leaderEpoch,
-            replicaNodes: p.replicas,
-            isrNodes: p.replicas,
-            offlineReplicas: [],
-          })),
+          partitions: d.partitions.map((p) => {
+            // A leader that is down is no leader (Kafka answers -1 and LEADER_NOT_AVAILABLE):
+            // the client waits and asks again instead of sending to a dead broker.
+            const led = ctx.kafkaAddressOf(p.leader) !== undefined && broker.isBrokerLive(p.leader);
+            return {
+              errorCode: led ? KAFKA_ERROR.NONE : KAFKA_ERROR.LEADER_NOT_AVAILABLE,
+              partitionIndex: p.partition,
+              leaderId: led ? p.leader : -1,
+              leaderEpoch: p.leaderEpoch,
+              replicaNodes: p.replicas,
+              isrNodes: p.isr ?? p.replicas,
+              offlineReplicas: p.replicas.filter((r) => !broker.isBrokerLive(r)),
+            };
+          }),
         };
       } catch (error) {
         if (!(error instanceof StreamNestError)) throw error;

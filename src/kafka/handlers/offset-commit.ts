@@ -27,7 +27,8 @@ export async function handleOffsetCommit(ctx: KafkaContext, { body }: Call<"Offs
         metadata: p.committedMetadata ?? "",
       })),
     );
-    if (offsets.length > 0) await ctx.broker.groups.commit(body.groupId, { offsets });
+    // Any offset, as Kafka stores it: only HTTP commits are checked against the log's end.
+    if (offsets.length > 0) await ctx.broker.groups.commit(body.groupId, { offsets, anyOffset: true });
   } catch (error) {
     errorCode = kafkaErrorCode(error);
   }

@@ -1,5 +1,5 @@
 import { REFUSE } from "../../broker/partition-router.ts";
-import { isProduceFailure, type ProduceRecord } from "../../broker/types.ts";
+import { type Acks, isProduceFailure, type ProduceRecord } from "../../broker/types.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
@@ -21,8 +21,11 @@ type PartitionAnswer = {
  * Produce: each partition's record batches (v2, any codec) are checked whole — a record
  * the topic's schema refuses fails its batch with INVALID_RECORD naming the record and
  * the reason, and nothing of the batch is written — then appended here, refused with
- * NOT_LEADER_OR_FOLLOWER when another broker leads. acks=0 gets no answer; acks=all
- * is acks=1 while every partition has one replica.
+ * NOT_LEADER_OR_FOLLOWER when another broker leads, or LEADER_NOT_AVAILABLE when the
+ * leader is down (or this broker is still taking up leadership): either way the client
+ * refreshes its metadata and retries, as Kafka's producer does. acks=0 gets no answer;
+ * acks=-1 (all) is answered once every in-sync replica holds the batch, acks=1 once the
+ * leader wrote it.
  */
 export async function handleProduce(ctx: KafkaContext, { body }: Call<"Produce">) {
   const acks = body.acks;
@@ -52,10 +55,17 @@ async function produceTopic(
   } catch (error) {
     return partitions.map((p) => refused(p.index, kafkaErrorCode(error), errorMessage(error)));
   }
-  return Promise.all(partitions.map((p) => producePartition(ctx, topic, p.index, p.records)));
+  const core: Acks = acks === -1 ? "all" : acks === 1 ? "1" : "0";
+  return Promise.all(partitions.map((p) => producePartition(ctx, topic, p.index, p.records, core)));
 }
 
-async function producePartition(ctx: KafkaContext, topic: string, partition: number, data: Uint8Array | null): Promise<PartitionAnswer> {
+async function producePartition(
+  ctx: KafkaContext,
+  topic: string,
+  partition: number,
+  data: Uint8Array | null,
+  acks: Acks,
+): Promise<PartitionAnswer> {
   let batches: RecordBatch[];
   try {
     ctx.broker.assertPartition(topic, partition);
@@ -69,14 +79,14 @@ async function producePartition(ctx: KafkaContext, topic: string, partition: num
   }
   let first: bigint | undefined;
   for (const batch of batches) {
-    const answer = await appendBatch(ctx, topic, partition, batch);
+    const answer = await appendBatch(ctx, topic, partition, batch, acks);
     if (answer.errorCode !== KAFKA_ERROR.NONE) return answer;
     first ??= answer.baseOffset;
   }
   return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: first ?? -1n };
 }
 
-async function appendBatch(ctx: KafkaContext, topic: string, partition: number, batch: RecordBatch): Promise<PartitionAnswer> {
+async function appendBatch(ctx: KafkaContext, topic: string, partition: number, batch: RecordBatch, acks: Acks): Promise<PartitionAnswer> {
   if (batch.isTransactional || batch.isControl)
     return refused(partition, KAFKA_ERROR.INVALID_REQUEST, "transactions are not supported by StreamNest");
   const idempotent = batch.producerId >= 0n;
@@ -100,6 +110,7 @@ async function appendBatch(ctx: KafkaContext, topic: string, partition: number, 
     headers: r.headers.map((h) => ({ key: h.key, value: h.value })),
     partition,
     timestamp: batch.timestampType === 1 || r.timestamp < 0n ? now : Number(r.timestamp),
+    acks,
   }));
   const problems = ctx.broker.checkRecords(topic, records);
   const recordErrors = problems.flatMap((p, i) => (p ? [{ batchIndex: i, batchIndexErrorMessage: p.message }] : []));

@@ -44,8 +44,10 @@ export function peekRequestHeader(frame: Uint8Array): { apiKey: number; apiVersi
 /**
  * Decodes one request frame. Throws a StreamNestError (INVALID_REQUEST) whose details
  * name the Kafka error: UNSUPPORTED_VERSION for an unknown API key or a version outside
- * the declared range, CORRUPT_MESSAGE for truncated or malformed bytes, INVALID_REQUEST
- * for bytes left over after the body.
+ * the declared range, CORRUPT_MESSAGE for truncated or malformed bytes. Bytes left over
+ * after the body are ignored, as Apache Kafka's request parsing ignores them: librdkafka
+ * (up to at least 2.10) sends Metadata v9+ "all topics" requests with a 4-byte null array
+ * count where a 1-byte varint belongs (confluentinc/librdkafka#5049), and Kafka answers them.
  */
 export function decodeRequest(frame: Uint8Array): KafkaRequest {
   const { apiKey, apiVersion } = peekRequestHeader(frame);
@@ -56,7 +58,7 @@ export function decodeRequest(frame: Uint8Array): KafkaRequest {
   checkVersion(api, apiVersion);
   const r = new Reader(frame);
   const header = readRequestHeader(r, requestHeaderVersion(api, apiVersion));
-  const body = decodeBody(r, api, apiVersion, "request");
+  const body = decodeBody(r, api, apiVersion, "request", true);
   return { api: api.name, version: apiVersion, header, body } as KafkaRequest;
 }
 
@@ -126,7 +128,7 @@ export function decodeResponse<K extends ApiName>(
   return { correlationId, body: decodeBody(r, api, version, "response") as ResponseBody<K> };
 }
 
-function decodeBody(r: Reader, api: ApiDef, version: number, kind: "request" | "response"): unknown {
+function decodeBody(r: Reader, api: ApiDef, version: number, kind: "request" | "response", trailingAllowed = false): unknown {
   const struct = kind === "request" ? api.request : api.response;
   let body: unknown;
   try {
@@ -137,7 +139,7 @@ function decodeBody(r: Reader, api: ApiDef, version: number, kind: "request" | "
     }
     throw e;
   }
-  if (r.remaining !== 0) {
+  if (r.remaining !== 0 && !trailingAllowed) {
     throw protocolError(
       "INVALID_REQUEST",
       "INVALID_REQUEST",

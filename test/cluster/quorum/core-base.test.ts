@@ -22,7 +22,7 @@ describe("role transitions (Raft's rule for epochs, KRaft's QuorumState)", () =>
 
   test("any message of a later epoch moves the node to it, forgetting the old vote, and follows the leader it names", () => {
     const { core } = makeCore(3, { state: { epoch: 2, leaderId: null, votedId: 1, votedDirectoryId: "d1" } });
-    core.step({ type: "vote-response", from: 2, to: 3, correlationId: 1, epoch: 5, leaderId: 2, granted: false, preVote: false }, 1);
+    core.step({ type: "vote-response", from: 2, to: 3, correlationId: 1, epoch: 5, leaderId: 2, granted: false, preVote: false, voterDirectoryId: "d2" }, 1);
     expect(core.status()).toMatchObject({ role: "follower", epoch: 5, leaderId: 2, votedId: null });
     core.step({ type: "end-epoch-request", from: 1, to: 3, correlationId: 2, epoch: 6, leaderId: 1, preferredSuccessors: [] }, 2);
     expect(core.status()).toMatchObject({ role: "unattached", epoch: 6, leaderId: null });

@@ -7,6 +7,8 @@ import type { Ready } from "../../../src/cluster/quorum/ready.ts";
 import { type ElectionState, type Entry, INITIAL_ELECTION_STATE, type QuorumConfig, type VoterKey } from "../../../src/cluster/quorum/types.ts";
 
 export const VOTERS: VoterKey[] = [1, 2, 3].map((id) => ({ id, directoryId: `d${id}` }));
+/** The same voters as a voters file written before directory ids records them. */
+export const LEGACY_VOTERS: VoterKey[] = [1, 2, 3].map((id) => ({ id, directoryId: null }));
 
 export const TIMING = {
   electionTimeoutMs: 100,
@@ -56,15 +58,15 @@ export function ofType<T extends QuorumMessage["type"]>(messages: readonly Quoru
 }
 
 /** Makes node 1 the leader of epoch 1 of VOTERS, its first Ready done. */
-export function leaderOfEpoch1(log = new MemoryQuorumLog()): { core: QuorumCore; log: MemoryQuorumLog; now: number } {
-  const { core } = makeCore(1, { log });
+export function leaderOfEpoch1(log = new MemoryQuorumLog(), voters = VOTERS): { core: QuorumCore; log: MemoryQuorumLog; now: number } {
+  const { core } = makeCore(1, { log, voters });
   let now = core.nextDeadline();
   core.tick(now);
   const preVotes = ofType(drain(core, now).messages, "vote-request");
-  core.step({ type: "vote-response", from: 2, to: 1, correlationId: preVotes[0]!.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true }, now);
+  core.step({ type: "vote-response", from: 2, to: 1, correlationId: preVotes[0]!.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true, voterDirectoryId: "d2" }, now);
   const votes = ofType(drain(core, now).messages, "vote-request");
   now += 1;
-  core.step({ type: "vote-response", from: 2, to: 1, correlationId: votes[0]!.correlationId, epoch: 1, leaderId: null, granted: true, preVote: false }, now);
+  core.step({ type: "vote-response", from: 2, to: 1, correlationId: votes[0]!.correlationId, epoch: 1, leaderId: null, granted: true, preVote: false, voterDirectoryId: "d2" }, now);
   drain(core, now);
   return { core, log, now };
 }

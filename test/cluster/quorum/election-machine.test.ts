@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { VoteRequest } from "../../../src/cluster/quorum/messages.ts";
-import { drain, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
+import { drain, LEGACY_VOTERS, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
 
 const voteRequest = (from: number, to: number, over: Partial<VoteRequest> = {}): VoteRequest => ({
   type: "vote-request", from, to, correlationId: 1, epoch: 1, candidateDirectoryId: `d${from}`, voterDirectoryId: `d${to}`,
@@ -48,6 +48,49 @@ describe("votes (Raft §5.2, §5.4.1; KIP-595)", () => {
     expect(ofType(ready.messages, "vote-response").map((m) => [m.granted, m.epoch])).toEqual([[false, 4], [false, 4], [false, 4], [false, 4]]);
   });
 
+  test("voters recorded without directory ids: its own is adopted at start, a candidate's from its first Vote or PreVote, each persisted before the answer leaves", () => {
+    const { core } = makeCore(3, { voters: LEGACY_VOTERS });
+    let ready = drain(core, 0);
+    expect(ready.persistVoters).toEqual([{ id: 1, directoryId: null }, { id: 2, directoryId: null }, { id: 3, directoryId: "d3" }]);
+    core.step(voteRequest(2, 3, { preVote: true, voterDirectoryId: null }), 1);
+    ready = drain(core, 1);
+    expect(ready.persistVoters?.map((v) => v.directoryId)).toEqual([null, "d2", "d3"]);
+    expect(ofType(ready.messages, "vote-response").map((m) => [m.preVote, m.granted])).toEqual([[true, true]]);
+    core.step(voteRequest(1, 3, { voterDirectoryId: null }), 2);
+    ready = drain(core, 2);
+    expect(ready.persistVoters?.map((v) => v.directoryId)).toEqual(["d1", "d2", "d3"]);
+    expect(ofType(ready.messages, "vote-response").map((m) => m.granted)).toEqual([true]);
+    expect(core.status().voters).toEqual([1, 2, 3].map((id) => ({ id, directoryId: `d${id}` })));
+    // Adopted ids are never replaced: voter 2's id from another disk (wiped) gets no vote.
+    core.step(voteRequest(2, 3, { epoch: 2, candidateDirectoryId: "d2-wiped", voterDirectoryId: null }), 3);
+    ready = drain(core, 3);
+    expect([ready.persistVoters, ready.persistState]).toEqual([null, null]);
+    expect(ofType(ready.messages, "vote-response").map((m) => m.granted)).toEqual([false]);
+  });
+
+  test("a voter whose own recorded directory id is another disk's is wiped: it neither stands nor votes", () => {
+    const { core } = makeCore(3, { config: { directoryId: "d3-new" } });
+    expect([core.status().isVoter, core.status().directoryId]).toEqual([false, "d3-new"]);
+    core.tick(10_000);
+    expect(core.currentRole).toBe("unattached");
+    expect(ofType(core.ready().messages, "vote-request")).toEqual([]);
+    core.step(voteRequest(1, 3, { voterDirectoryId: null }), 10_001);
+    expect(ofType(core.ready().messages, "vote-response").map((m) => m.granted)).toEqual([false]);
+  });
+
+  test("a grant from a voter's id on another disk is not counted; a refusal still names the epoch", () => {
+    const { core } = makeCore(1);
+    const now = core.nextDeadline();
+    core.tick(now);
+    const pre = ofType(drain(core, now).messages, "vote-request");
+    const grant = (from: number, voterDirectoryId: string) =>
+      core.step({ type: "vote-response", from, to: 1, correlationId: pre.find((m) => m.to === from)!.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true, voterDirectoryId }, now);
+    grant(2, "d2-wiped");
+    expect(core.currentRole).toBe("prospective");
+    grant(3, "d3");
+    expect(core.currentRole).toBe("candidate");
+  });
+
   test("an observer neither stands nor votes", () => {
     const { core } = makeCore(7);
     expect(core.status().isVoter).toBe(false);
@@ -89,7 +132,7 @@ describe("pre-vote (KIP-996)", () => {
     const now = core.nextDeadline();
     core.tick(now);
     const pre = ofType(drain(core, now).messages, "vote-request")[0]!;
-    core.step({ type: "vote-response", from: 2, to: 1, correlationId: pre.correlationId, epoch: 6, leaderId: 3, granted: false, preVote: true }, now + 1);
+    core.step({ type: "vote-response", from: 2, to: 1, correlationId: pre.correlationId, epoch: 6, leaderId: 3, granted: false, preVote: true, voterDirectoryId: "d2" }, now + 1);
     expect(core.status()).toMatchObject({ role: "follower", epoch: 6, leaderId: 3 });
     expect(drain(core, now + 1).persistState).toEqual({ epoch: 6, leaderId: 3, votedId: null, votedDirectoryId: null });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { StreamNestError } from "../../../src/lib/errors.ts";
-import { drain, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
+import { drain, LEGACY_VOTERS, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -25,7 +25,7 @@ describe("QuorumCore: the driver contract", () => {
     const now = core.nextDeadline();
     core.tick(now);
     const preVote = ofType(drain(core, now).messages, "vote-request")[0]!;
-    core.step({ type: "vote-response", from: 3, to: 1, correlationId: preVote.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true }, now);
+    core.step({ type: "vote-response", from: 3, to: 1, correlationId: preVote.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true, voterDirectoryId: "d3" }, now);
     const ready = drain(core, now);
     expect(ready.persistState).toEqual({ epoch: 1, leaderId: null, votedId: 1, votedDirectoryId: "d1" });
     expect(ofType(ready.messages, "vote-request").map((m) => [m.to, m.epoch, m.preVote, m.voterDirectoryId])).toEqual([
@@ -39,9 +39,9 @@ describe("QuorumCore: the driver contract", () => {
     let now = core.nextDeadline();
     core.tick(now);
     const pre = ofType(drain(core, now).messages, "vote-request")[0]!;
-    core.step({ type: "vote-response", from: 2, to: 1, correlationId: pre.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true }, now);
+    core.step({ type: "vote-response", from: 2, to: 1, correlationId: pre.correlationId, epoch: 0, leaderId: null, granted: true, preVote: true, voterDirectoryId: "d2" }, now);
     const vote = ofType(drain(core, now).messages, "vote-request")[0]!;
-    core.step({ type: "vote-response", from: 2, to: 1, correlationId: vote.correlationId, epoch: 1, leaderId: null, granted: true, preVote: false }, now);
+    core.step({ type: "vote-response", from: 2, to: 1, correlationId: vote.correlationId, epoch: 1, leaderId: null, granted: true, preVote: false, voterDirectoryId: "d2" }, now);
     const ready = core.ready();
     expect(ready.persistState).toEqual({ epoch: 1, leaderId: 1, votedId: 1, votedDirectoryId: "d1" });
     expect(ready.flushLog).toBe(true);
@@ -54,7 +54,7 @@ describe("QuorumCore: the driver contract", () => {
     core.step({ type: "fetch-request", from: 2, to: 1, correlationId: 9, epoch: 1, replicaDirectoryId: "d2", fetchOffset: 2, lastFetchedEpoch: 1 }, ++now);
     expect(core.committedOffset).toBe(1);
     expect(core.ready().flushLog).toBe(true);
-    core.advance({ persistState: null, flushLog: true, messages: [], applySnapshot: null, committed: [], logEndOffset: 2, epoch: 1 }, now);
+    core.advance({ persistState: null, persistVoters: null, flushLog: true, messages: [], applySnapshot: null, committed: [], logEndOffset: 2, epoch: 1 }, now);
     expect(core.committedOffset).toBe(2);
     expect(core.ready().committed.map((e) => e.offset)).toEqual([1]);
   });
@@ -90,6 +90,18 @@ describe("QuorumCore: the driver contract", () => {
     expect(caught).toBeInstanceOf(StreamNestError);
     expect((caught as StreamNestError).code).toBe("NOT_CONTROLLER");
     expect((caught as StreamNestError).message).toContain("leader: 1, epoch 3");
+  });
+
+  test("a directory id a voter reports itself is adopted once and handed to the driver to persist; a recorded one is never replaced", () => {
+    const { core } = makeCore(3, { voters: LEGACY_VOTERS });
+    drain(core, 0);
+    core.learnDirectoryId(2, "d2");
+    expect(core.hasReady()).toBe(true);
+    expect(drain(core, 1).persistVoters).toEqual([{ id: 1, directoryId: null }, { id: 2, directoryId: "d2" }, { id: 3, directoryId: "d3" }]);
+    core.learnDirectoryId(2, "d2-wiped");
+    core.learnDirectoryId(9, "not-a-voter");
+    expect(core.hasReady()).toBe(false);
+    expect(core.status().voters.map((v) => v.directoryId)).toEqual([null, "d2", "d3"]);
   });
 
   test("a node that led an epoch before a restart does not lead it again", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { FetchRequest, FetchResponse } from "../../../src/cluster/quorum/messages.ts";
-import { drain, entries, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
+import { drain, entries, LEGACY_VOTERS, leaderOfEpoch1, logWith, makeCore, ofType, TIMING } from "./core-fixture.ts";
 
 const fetch = (fetchOffset: number, lastFetchedEpoch: number, over: Partial<FetchRequest> = {}): FetchRequest => ({
   type: "fetch-request", from: 2, to: 1, correlationId: 11, epoch: 1, replicaDirectoryId: "d2", fetchOffset, lastFetchedEpoch, ...over,
@@ -50,6 +50,36 @@ describe("the leader's side of Fetch (KIP-595)", () => {
     expect(core.committedOffset).toBe(0);
     core.step(fetch(1, 1, { correlationId: 12 }), now);
     expect(core.committedOffset).toBe(1);
+  });
+
+  test("a voter id from another disk is served as an observer: it gets the log, its fetches are held apart from the voter's", () => {
+    const { core, now } = leaderOfEpoch1();
+    core.step(fetch(0, 0, { from: 3, replicaDirectoryId: "d3-wiped" }), now);
+    const answer = ofType(drain(core, now).messages, "fetch-response")[0]!;
+    expect([answer.to, answer.error, answer.entries.map((e) => e.offset)]).toEqual([3, "NONE", [0]]);
+    core.step(fetch(1, 1, { from: 3, replicaDirectoryId: "d3-wiped", correlationId: 12 }), now + 1);
+    expect(core.committedOffset).toBe(0);
+    expect(core.status().replicas.map((r) => [r.id, r.voter, r.directoryId, r.endOffset])).toEqual([
+      [2, true, null, -1], [3, true, null, -1], [3, false, "d3-wiped", 1],
+    ]);
+    // The real voter 2 commits it; a check-quorum lapse still follows, as only 1 of 2 voters fetches.
+    core.step(fetch(1, 1, { correlationId: 13 }), now + 2);
+    expect(core.committedOffset).toBe(1);
+  });
+
+  test("a leader with voters recorded without directory ids adopts each from its first fetch, then holds other disks apart", () => {
+    // It learned its own at start and voter 2's from 2's vote; voter 3 it has not heard yet.
+    const { core, now } = leaderOfEpoch1(undefined, LEGACY_VOTERS);
+    expect(core.status().voters.map((v) => v.directoryId)).toEqual(["d1", "d2", null]);
+    core.step(fetch(1, 1, { from: 3, replicaDirectoryId: "d3" }), now);
+    const ready = drain(core, now);
+    expect(ready.persistVoters?.map((v) => v.directoryId)).toEqual(["d1", "d2", "d3"]);
+    expect(core.committedOffset).toBe(1);
+    core.propose(new Uint8Array([1]), now + 1);
+    drain(core, now + 1);
+    core.step(fetch(2, 1, { from: 3, replicaDirectoryId: "d3-wiped", correlationId: 20 }), now + 2);
+    expect(core.committedOffset).toBe(1);
+    expect(drain(core, now + 2).persistVoters).toBeNull();
   });
 
   test("a non-leader answers NOT_LEADER, naming a leader only if it heard from it recently", () => {
@@ -118,10 +148,15 @@ describe("the follower's side of Fetch", () => {
     expect(ofType(ready.messages, "fetch-request").map((m) => [m.fetchOffset, m.lastFetchedEpoch])).toEqual([[10, 2]]);
   });
 
-  test("without an answer it asks again after the request timeout, and stands after the fetch timeout", () => {
+  test("without an answer it asks again after the leader's longest hold plus the request timeout, and stands after the fetch timeout", () => {
     const { core } = follower();
-    core.tick(TIMING.requestTimeoutMs);
-    expect(ofType(drain(core, TIMING.requestTimeoutMs).messages, "fetch-request").length).toBe(1);
+    const retry = TIMING.fetchMaxWaitMs + TIMING.requestTimeoutMs;
+    expect(core.nextDeadline()).toBe(retry);
+    // An answer held by the leader for its whole long poll is still awaited.
+    core.tick(retry - 1);
+    expect(ofType(drain(core, retry - 1).messages, "fetch-request")).toEqual([]);
+    core.tick(retry);
+    expect(ofType(drain(core, retry).messages, "fetch-request").length).toBe(1);
     core.tick(TIMING.fetchTimeoutMs);
     expect(core.currentRole).toBe("prospective");
   });

@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../../src/broker/broker.ts";
@@ -96,4 +96,23 @@ test("acks=all is answered once the follower has the records; a dead leader is r
     { epoch: 1, startOffset: 2 },
   ]);
   expect((await two.fetch({ topic: "r", partition: 0, offset: 0 })).records.map((r) => text.decode(r.value))).toEqual(["a", "b", "c"]);
+}, 30_000);
+
+test("a new topic: each leader takes up its partitions at once; follower replicas open in later turns", async () => {
+  const { brokers } = pair();
+  const [one, two] = brokers;
+  expect(await one.createTopic("many", 10, { replicationFactor: 2 })).toBe("created");
+  const folders = (broker: number, partitions: number[]) => partitions.map((p) => existsSync(join(root, `b${broker}`, `many-${p}`)));
+  const even = [0, 2, 4, 6, 8];
+  const odd = [1, 3, 5, 7, 9];
+  // Applied and answered: broker 2 leads the odd partitions (its logs open, epoch 0 begun);
+  // its follower replicas of the even ones are not opened in the same turn.
+  expect(folders(2, odd)).toEqual(odd.map(() => true));
+  expect(folders(2, even)).toEqual(even.map(() => false));
+  expect(await two.produce("many", { ...record("x"), partition: 1, acks: "1" })).toEqual({ partition: 1, offset: 0 });
+  // A few turns later every follower replica is open and fetching: acks=all is answered.
+  await until(() => folders(2, even).every(Boolean) && folders(1, odd).every(Boolean), "every follower replica open");
+  expect(await one.produce("many", { ...record("y"), partition: 8 })).toEqual({ partition: 8, offset: 0 });
+  const log = two.replicaHost().replicaLog("many", one.metadata.topic("many")!.id, 8)!;
+  expect(log.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value))).toEqual(["y"]);
 }, 30_000);

@@ -75,3 +75,25 @@ describe("ClassicGroup", () => {
     expect(() => g.checkCommit("", -1, Date.now())).not.toThrow();
   });
 });
+
+describe("ClassicGroup commits during a rebalance", () => {
+  test("a current-generation member commits while the group prepares a rebalance; between join and sync it is REBALANCE_IN_PROGRESS", async () => {
+    const g = group();
+    const a = await g.join(join("", "a"), Date.now());
+    // Joined, not synced: CompletingRebalance.
+    expect(g.state).toBe("CompletingRebalance");
+    expect(() => g.checkCommit(a.memberId, a.generationId, Date.now())).toThrow(expect.objectContaining({ code: "REBALANCE_IN_PROGRESS" }));
+    await g.sync(a.memberId, a.generationId, [{ memberId: a.memberId, assignment: bytes("p0") }], Date.now());
+    expect(g.state).toBe("Stable");
+    expect(() => g.checkCommit(a.memberId, a.generationId, Date.now())).not.toThrow();
+    // A second member joins: the group prepares a rebalance, a's generation is still current.
+    const pending = g.join(join("", "b"), Date.now());
+    expect(g.state).toBe("PreparingRebalance");
+    expect(() => g.checkCommit(a.memberId, a.generationId, Date.now())).not.toThrow();
+    expect(() => g.checkCommit(a.memberId, a.generationId + 1, Date.now())).toThrow(expect.objectContaining({ code: "ILLEGAL_GENERATION" }));
+    // a rejoins so the generation can form; the commit of the old generation is then refused.
+    const [again] = await Promise.all([g.join(join(a.memberId, "a"), Date.now()), pending]);
+    expect(again.generationId).toBe(a.generationId + 1);
+    expect(() => g.checkCommit(a.memberId, a.generationId, Date.now())).toThrow(expect.objectContaining({ code: "ILLEGAL_GENERATION" }));
+  });
+});

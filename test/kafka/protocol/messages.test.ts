@@ -10,7 +10,7 @@ import {
   type KafkaRequest,
   peekRequestHeader,
 } from "../../../src/kafka/protocol/messages.ts";
-import { cat, hex, i16, i32, text, uv } from "./support/wire.ts";
+import { bool, cat, hex, i16, i32, text, uv } from "./support/wire.ts";
 
 function caught(fn: () => unknown): StreamNestError {
   try {
@@ -81,9 +81,23 @@ describe("decodeRequest", () => {
     expect(e.message).toBe("DescribeGroups v0 request: groups > array: array of 2147483647 elements cannot fit in the 0 bytes left");
   });
 
-  test("bytes left over after the body are refused", () => {
-    const e = caught(() => decodeRequest(frame(16, 0, i32(1))));
-    expect(e.message).toBe("ListGroups v0 request: 4 bytes left over after the body");
+  test("bytes left over after a request body are ignored, as Apache Kafka ignores them", () => {
+    expect(decodeRequest(frame(16, 0, i32(1))).body).toEqual({ statesFilter: [] });
+    // librdkafka's Metadata v12 "all topics" request (confluentinc/librdkafka#5049): a
+    // 4-byte zero where the 1-byte null compact array belongs, then allow_auto_topic_creation
+    // true, include_topic_authorized_operations false, no tags. Kafka reads the null array,
+    // two false booleans and empty tags from the zeros, and ignores the last 3 bytes.
+    const librdkafka = cat(i16(3), i16(12), i32(7), i16(1), text("c"), uv(0), i32(0), bool(true), bool(false), uv(0));
+    const req = decodeRequest(librdkafka);
+    expect(req.api).toBe("Metadata");
+    expect(req.body).toEqual({ topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  });
+
+  test("bytes left over after a response body are refused", () => {
+    const answer = encodeResponse("Heartbeat", 0, 5, { errorCode: 0 });
+    const padded = cat(answer.subarray(4), i32(1));
+    const e = caught(() => decodeResponse("Heartbeat", 0, padded));
+    expect(e.message).toBe("Heartbeat v0 response: 4 bytes left over after the body");
     expect(kafkaErrorOf(e)).toBe("INVALID_REQUEST");
   });
 

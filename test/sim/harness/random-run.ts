@@ -1,6 +1,7 @@
 /**
  * One randomised run per seed: a cluster shape, network faults and a schedule of
- * crashes, restarts and partitions (symmetric, asymmetric, one-way) under a stream of
+ * crashes, restarts, partitions (symmetric, asymmetric, one-way) and at most one wiped
+ * voter (KIP-853: it comes back under a new directory id, as an observer) under a stream of
  * client proposals; then everything heals and the run must make progress within a
  * bounded simulated time (liveness). Safety is checked after every event throughout.
  */
@@ -28,6 +29,12 @@ export interface RunResult {
 
 export function randomRun(seed: number, options: RandomRunOptions): RunResult {
   const plan = new SeededRandom(seed ^ 0x5bd1e995);
+  // Drawn apart, so that the rest of each seed's plan stays what it was before these.
+  const diskPlan = new SeededRandom(seed ^ 0x2545f491);
+  // A voters file from before directory ids (adopted on first contact) in some runs; a
+  // voter wiped once in some of the others (never both: see test/sim/wiped-voter.test.ts).
+  const legacyVoters = diskPlan.next() < 0.25;
+  const wipeAt = !legacyVoters && diskPlan.next() < 0.3 ? 100 + diskPlan.int(Math.max(1, options.chaosMs - 100)) : null;
   const voters = [1, 2, 3, 3, 3, 3, 4, 5, 5, 5][plan.int(10)]!;
   const observers = plan.int(3);
   const maxDelayMs = 2 + plan.int(14);
@@ -53,12 +60,20 @@ export function randomRun(seed: number, options: RandomRunOptions): RunResult {
     ].map((t) => ({ ...t, maxFetchEntries: 4 + plan.int(60), snapshotChunkBytes: 4 + plan.int(40) }))[plan.int(3)],
     unsafe: options.unsafe,
     trace: options.trace,
+    legacyVoters,
   });
   const ids = sim.nodes.map((n) => n.id);
   const pick = () => ids[plan.int(ids.length)]!;
   let recoveryMs: number | null = null;
   try {
     scheduleChaos(sim, plan, pick, options.chaosMs);
+    if (wipeAt !== null && voters >= 3) {
+      const victim = 1 + diskPlan.int(voters);
+      sim.at(wipeAt, () => {
+        sim.wipe(victim);
+        sim.at(sim.now + 20 + diskPlan.int(400), () => sim.restart(victim));
+      });
+    }
     for (let t = plan.int(10); t < options.chaosMs; t += 3 + plan.int(25)) {
       sim.at(t, () => {
         const leaders = sim.leaders();

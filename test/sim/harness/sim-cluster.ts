@@ -46,11 +46,11 @@ export class SimCluster {
     this.network = { minDelayMs: 1, maxDelayMs: 8, dropRate: 0, duplicateRate: 0, longDelayRate: 0, longDelayMs: 0, ...options.network };
     const total = options.voters + (options.observers ?? 0);
     this.voterKeys = [];
-    for (let id = 1; id <= options.voters; id++) this.voterKeys.push({ id, directoryId: `dir-${id}` });
+    for (let id = 1; id <= options.voters; id++) this.voterKeys.push({ id, directoryId: options.legacyVoters ? null : `dir-${id}` });
     for (let id = 1; id <= total; id++) {
       const node: SimNode = {
-        id, voter: id <= options.voters, directoryId: `dir-${id}`, disk: this.newDisk(id), core: null, incarnation: 0, io: null,
-        tickAt: Infinity, tickToken: 0, machine: new HashStateMachine(), checkedHw: 0,
+        id, voter: id <= options.voters, directoryId: `dir-${id}`, recordedVoters: this.voterKeys, disk: this.newDisk(id), core: null,
+        incarnation: 0, io: null, tickAt: Infinity, tickToken: 0, machine: new HashStateMachine(), checkedHw: 0,
       };
       this.nodes.push(node);
     }
@@ -91,7 +91,7 @@ export class SimCluster {
     const config: QuorumConfig = {
       nodeId: node.id,
       directoryId: node.directoryId,
-      voters: this.voterKeys,
+      voters: node.recordedVoters,
       ...this.timing,
       testOnlyUnsafe: this.options.unsafe,
     };
@@ -126,6 +126,10 @@ export class SimCluster {
     const core = node.core;
     if (!core) return;
     if (ready.persistState) node.disk.persistState(ready.persistState);
+    if (ready.persistVoters) {
+      node.recordedVoters = ready.persistVoters;
+      this.coverage.adoptions++;
+    }
     if (ready.flushLog) node.disk.log.flush();
     if (!this.options.unsafe?.sendBeforePersist) this.sendAll(node, ready.messages);
     if (ready.applySnapshot) {
@@ -219,6 +223,12 @@ export class SimCluster {
     for (const other of this.nodes) if (other.id !== id) this.cutBoth(id, other.id);
   }
 
+  /** Restores both directions of one link (other cuts stay). */
+  connect(a: NodeId, b: NodeId): void {
+    this.blocked.delete(`${a}>${b}`);
+    this.blocked.delete(`${b}>${a}`);
+  }
+
   heal(): void {
     this.blocked.clear();
   }
@@ -249,12 +259,16 @@ export class SimCluster {
     });
   }
 
-  /** Crashes the node and replaces its disk by an empty one with a new directory id. */
-  wipe(id: NodeId): void {
+  /** Crashes the node and replaces its disk by an empty one with a new directory id. Its
+   * voters file is gone too: it learns the voters again from a peer (the lowest other
+   * id unless `from` names one), as a broker's formation does. */
+  wipe(id: NodeId, from?: NodeId): void {
     const node = this.node(id);
     this.crash(id);
     node.disk = this.newDisk(id);
     node.directoryId = `dir-${id}-wiped-${node.incarnation}`;
+    this.coverage.wipes++;
+    node.recordedVoters = this.node(from ?? this.nodes.find((n) => n.id !== id)!.id).recordedVoters;
     this.trace(() => `node ${id} loses its disk`);
   }
 

@@ -10,10 +10,14 @@ export interface Coverage {
   elections: number;
   truncations: number;
   crashes: number;
+  /** Voters wiped, fetches from a wiped voter's new disk, and directory ids adopted (KIP-853). */
+  wipes: number;
+  wipedFetches: number;
+  adoptions: number;
 }
 
 export function emptyCoverage(): Coverage {
-  return { divergences: 0, snapshotRedirects: 0, snapshotChunks: 0, resignations: 0, elections: 0, truncations: 0, crashes: 0 };
+  return { divergences: 0, snapshotRedirects: 0, snapshotChunks: 0, resignations: 0, elections: 0, truncations: 0, crashes: 0, wipes: 0, wipedFetches: 0, adoptions: 0 };
 }
 
 export function countCoverage(c: Coverage, message: QuorumMessage): void {
@@ -22,6 +26,7 @@ export function countCoverage(c: Coverage, message: QuorumMessage): void {
     if (message.snapshotId) c.snapshotRedirects++;
   } else if (message.type === "fetch-snapshot-response" && message.error === "NONE") c.snapshotChunks++;
   else if (message.type === "end-epoch-request") c.resignations++;
+  else if (message.type === "fetch-request" && message.replicaDirectoryId.includes("-wiped-")) c.wipedFetches++;
 }
 
 export function describe(m: QuorumMessage): string {

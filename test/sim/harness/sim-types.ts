@@ -1,7 +1,7 @@
 /** Types and defaults of the quorum simulation. */
 import type { QuorumCore } from "../../../src/cluster/quorum/quorum-core.ts";
 import type { Ready } from "../../../src/cluster/quorum/ready.ts";
-import type { NodeId, QuorumConfig } from "../../../src/cluster/quorum/types.ts";
+import type { NodeId, QuorumConfig, VoterKey } from "../../../src/cluster/quorum/types.ts";
 import type { SimDisk } from "./sim-disk.ts";
 import type { HashStateMachine } from "./state-machine.ts";
 
@@ -39,6 +39,9 @@ export interface SimOptions {
   diskLatencyMs?: readonly [number, number];
   /** Snapshot (and trim) once this many applied entries are past the log start; 0: never. */
   snapshotEvery?: number;
+  /** Voters recorded without directory ids (a voters file from before them): each node
+   * adopts them on first contact (src/cluster/quorum/vote-rules.ts). */
+  legacyVoters?: boolean;
   /** Deliberately broken variants, to prove the checker notices. */
   unsafe?: { skipVoteLogCheck?: boolean; commitOlderEpochsByCount?: boolean; sendBeforePersist?: boolean };
   trace?: boolean;
@@ -49,6 +52,9 @@ export interface SimNode {
   readonly voter: boolean;
   /** This node's data directory id (KIP-853); a wiped disk gets a new one. */
   directoryId: string;
+  /** The voters as this node's voters file holds them (adopted directory ids are
+   * written there durably, with the election state). */
+  recordedVoters: readonly VoterKey[];
   disk: SimDisk;
   core: QuorumCore | null;
   incarnation: number;

@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { ClassicGroups } from "../../../src/kafka/groups/classic-groups.ts";
+
+const opened: ClassicGroups[] = [];
+afterEach(() => {
+  for (const g of opened.splice(0)) g.close();
+});
+
+describe("ClassicGroups session expiry", () => {
+  test("a check that comes late (the broker stalled) ends no session; the next one on time does", async () => {
+    const groups = new ClassicGroups(1000);
+    opened.push(groups);
+    const g = groups.open("g");
+    const joinedAt = Date.now();
+    const a = await g.join(
+      {
+        memberId: "",
+        groupInstanceId: null,
+        clientId: "a",
+        clientHost: "127.0.0.1",
+        sessionTimeoutMs: 10_000,
+        rebalanceTimeoutMs: 1_000,
+        protocolType: "consumer",
+        protocols: [{ name: "range", metadata: new Uint8Array([1]) }],
+      },
+      joinedAt,
+    );
+    await g.sync(a.memberId, a.generationId, [{ memberId: a.memberId, assignment: new Uint8Array([2]) }], joinedAt);
+    const lastSeen = Date.now();
+    // 11 s after the member was last seen, but the check itself is 11 s late: the member stays.
+    groups.expire(lastSeen + 11_000);
+    expect(g.size).toBe(1);
+    // Half a second later, on time: its session is over.
+    groups.expire(lastSeen + 11_500);
+    expect([g.size, g.state]).toEqual([0, "Empty"]);
+  });
+
+  test("checks on time end a session once it ran out, not before", async () => {
+    const groups = new ClassicGroups(1000);
+    opened.push(groups);
+    const g = groups.open("h");
+    const a = await g.join(
+      {
+        memberId: "",
+        groupInstanceId: null,
+        clientId: "a",
+        clientHost: "127.0.0.1",
+        sessionTimeoutMs: 2_000,
+        rebalanceTimeoutMs: 1_000,
+        protocolType: "consumer",
+        protocols: [{ name: "range", metadata: new Uint8Array([1]) }],
+      },
+      Date.now(),
+    );
+    await g.sync(a.memberId, a.generationId, [], Date.now());
+    const seen = Date.now();
+    for (let t = seen + 500; t <= seen + 2_000; t += 500) {
+      groups.expire(t);
+      expect(g.size).toBe(1);
+    }
+    groups.expire(seen + 2_500);
+    expect(g.size).toBe(0);
+  });
+});

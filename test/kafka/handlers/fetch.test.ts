@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { decodeRecordBatches, KAFKA_ERROR } from "../../../src/kafka/protocol/index.ts";
+import { RawClient, startInProcess } from "../support/in-process.ts";
+
+/** Fetch answers to partitions that fail, as librdkafka and Kafka expect them. */
+
+let running: Awaited<ReturnType<typeof startInProcess>> | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+describe("Fetch", () => {
+  test("a failed partition carries an empty record set, never null (librdkafka refuses a null one), with the log's range", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    await running.broker.createTopic("f", 1);
+    for (const version of [5, 11, 12]) {
+      const answer = await client.call("Fetch", version, {
+        maxWaitMs: 0,
+        minBytes: 0,
+        topics: [
+          { topic: "f", partitions: [{ partition: 0, fetchOffset: 9n, partitionMaxBytes: 1024 }] },
+          { topic: "missing", partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1024 }] },
+        ],
+      });
+      const [past, missing] = answer.responses.map((r) => r.partitions[0]);
+      expect([past.errorCode, past.highWatermark, past.logStartOffset, past.records]).toEqual([KAFKA_ERROR.OFFSET_OUT_OF_RANGE, 0n, 0n, new Uint8Array(0)]);
+      expect([missing.errorCode, missing.highWatermark, missing.records]).toEqual([KAFKA_ERROR.UNKNOWN_TOPIC_OR_PARTITION, -1n, new Uint8Array(0)]);
+    }
+  });
+
+  test("the request's max bytes bounds the answer: only the first partition's first record may exceed it (KIP-74)", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    await running.broker.createTopic("big", 2);
+    const value = new TextEncoder().encode("x".repeat(4000));
+    for (const partition of [0, 1])
+      for (let i = 0; i < 3; i++) await running.broker.produce("big", { key: null, value, headers: [], partition });
+    const counts = async (maxBytes: number) => {
+      const answer = await client.call("Fetch", 12, {
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes,
+        topics: [{ topic: "big", partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 })) }],
+      });
+      const parts = answer.responses[0].partitions;
+      const sizes = parts.map((p) => p.records?.length ?? 0);
+      return { records: parts.map((p) => decodeRecordBatches(p.records ?? new Uint8Array(0)).flatMap((b) => b.records).length), bytes: sizes[0] + sizes[1] };
+    };
+    const ten = await counts(10_000);
+    expect(ten.records).toEqual([2, 0]);
+    expect(ten.bytes).toBeLessThanOrEqual(10_000);
+    // Smaller than one record: the first partition's first record still comes, nothing else.
+    expect((await counts(100)).records).toEqual([1, 0]);
+    // Room for everything.
+    expect((await counts(1 << 20)).records).toEqual([3, 3]);
+  });
+});

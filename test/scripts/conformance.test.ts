@@ -1,0 +1,35 @@
+import { describe, expect, test } from "bun:test";
+import { CONFORMANCE_TESTS, verdictOf } from "../../scripts/conformance.ts";
+
+/** The runner's summary table, as test.c prints it (colour codes included). */
+function summary(rows: [string, string][]): string {
+  return [
+    "\x1b[0mTEST 20261204171340 (bare, scenario default) SUMMARY",
+    "#==================================================================#",
+    "|\x1b[32m <MAIN>                                   |     PASSED |  18.342s \x1b[0m|",
+    ...rows.map(([name, status]) => `|\x1b[32m ${name.padEnd(40)} | ${status.padStart(10)} |   2.049s \x1b[0m|`),
+    "#==================================================================#",
+  ].join("\n");
+}
+
+describe("conformance verdicts", () => {
+  test("a pass needs a test that ran and passed; skipped ones do not count", () => {
+    expect(verdictOf(0, summary([["0034_offset_reset", "PASSED"], ["0034_offset_reset_mock", "SKIPPED"]]))).toEqual({
+      verdict: "pass",
+      ran: ["0034_offset_reset"],
+    });
+    expect(verdictOf(0, summary([["0046_rkt_cache", "SKIPPED"]]))).toEqual({ verdict: "skipped", ran: [] });
+    expect(verdictOf(0, "")).toEqual({ verdict: "skipped", ran: [] });
+  });
+
+  test("a failed sub-test or a non-zero exit is a failure", () => {
+    expect(verdictOf(0, summary([["0011_produce_batch", "FAILED"]])).verdict).toBe("FAIL");
+    expect(verdictOf(134, summary([["0012_produce_consume", "PASSED"]])).verdict).toBe("FAIL");
+  });
+
+  test("the list is four-digit test numbers, sorted, without duplicates", () => {
+    expect(CONFORMANCE_TESTS.every((t) => /^\d{4}$/.test(t))).toBe(true);
+    expect([...CONFORMANCE_TESTS].sort()).toEqual([...CONFORMANCE_TESTS]);
+    expect(new Set(CONFORMANCE_TESTS).size).toBe(CONFORMANCE_TESTS.length);
+  });
+});
