@@ -278,7 +278,7 @@ async function oneQuorumLeader(brokers: BrokerProcess[]): Promise<void> {
     "every broker naming one metadata quorum leader, with every broker registered",
     async () => {
       const views = await Promise.all(
-        brokers.map(async (b) => (await (await fetch(`${b.url}/cluster`, { signal: AbortSignal.timeout(1000) })).json()) as QuorumView),
+        brokers.map(async (b) => (await (await fetch(`${b.url}/cluster`, { headers: tokenHeaders(b), signal: AbortSignal.timeout(1000) })).json()) as QuorumView),
       );
       const [first] = views;
       return views.every(
@@ -295,13 +295,17 @@ async function oneQuorumLeader(brokers: BrokerProcess[]): Promise<void> {
   );
 }
 
+/** The harness's own credentials for a broker run with --auth=token (none otherwise). */
+function tokenHeaders(b: BrokerProcess): Record<string, string> {
+  return b.options.token === undefined ? {} : { authorization: `Bearer ${b.options.token}` };
+}
+
 async function everyBrokerSeesAll(brokers: BrokerProcess[]): Promise<void> {
   for (const b of brokers)
     await until(
       `broker ${b.id} counting all ${brokers.length} brokers alive`,
       async () => {
-        const headers: Record<string, string> = b.options.token === undefined ? {} : { authorization: `Bearer ${b.options.token}` };
-        const res = await fetch(`${b.url}/cluster`, { headers, signal: AbortSignal.timeout(1000) });
+        const res = await fetch(`${b.url}/cluster`, { headers: tokenHeaders(b), signal: AbortSignal.timeout(1000) });
         const body = (await res.json()) as { brokers: Array<{ alive: boolean }> };
         return body.brokers.filter((x) => x.alive).length;
       },

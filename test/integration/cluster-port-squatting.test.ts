@@ -63,6 +63,15 @@ async function state(): Promise<unknown[]> {
 
 describe("a process squatting a dead broker's port", () => {
   test("receives signed calls but never the secret, and its forged answers neither revive broker 3 nor change metadata", async () => {
+    // The quorum fences the dead broker 3 and takes it out of every ISR (its partition gets
+    // a new leader): that change is the cluster's own, so it is awaited before comparing.
+    await eventually(async () => {
+      for (const b of [cluster.broker(1), cluster.broker(2)]) {
+        const partitions = (await get<MetadataAnswer>(b, "/metadata")).body.topic_partitions.kept?.partitions ?? [];
+        if (partitions.length !== 3 || partitions.some((p) => p.leader === 3 || (p.isr ?? []).includes(3))) return false;
+      }
+      return true;
+    }, "broker 3 out of every ISR of kept on brokers 1 and 2");
     const before = await state();
     // Heartbeats go out every 500 ms: wait for several to reach the squatter.
     await eventually(() => squatter.requests.filter((r) => r.path.startsWith("/internal/")).length >= 6, "calls to reach the squatter");
