@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateAdminToken } from "../../src/auth/admin-token.ts";
@@ -22,7 +22,8 @@ const admin = readFileSync(tokenFile, "utf8").trim();
 let cluster: QuorumCluster;
 
 beforeAll(async () => {
-  cluster = await startQuorumCluster(3, { args: ["--auth=token", `--admin-token-file=${tokenFile}`], token: admin });
+  // Snapshots every 4 metadata entries, so that a restart replays users and ACLs from a snapshot.
+  cluster = await startQuorumCluster(3, { args: ["--auth=token", `--admin-token-file=${tokenFile}`, "--metadata-snapshot-entries=4"], token: admin });
 }, 90_000);
 
 afterAll(async () => {
@@ -88,3 +89,30 @@ test("a user, its token and its ACLs made through one broker hold on every broke
   for (const id of [1, 2, 3])
     expect(await as(erin, id, "GET", "/list-topics")).toEqual({ status: 401, body: { error: "UNAUTHORIZED", message: "invalid API token" } });
 }, 60_000);
+
+test("users, tokens and ACLs are in the quorum's metadata snapshots: every broker killed and restarted still holds them", async () => {
+  expect((await as(admin, 1, "POST", "/admin/users", { name: "frank", password: "frank-password" })).status).toBe(200);
+  const issued = await as(admin, 2, "POST", "/admin/users/frank/tokens", { description: "restart" });
+  const frank = issued.body.token as string;
+  expect((await as(admin, 3, "POST", "/admin/acls", { principal: "User:frank", operation: "READ", resource_type: "TOPIC", resource_name: "payroll" })).body).toEqual({
+    status: "created",
+  });
+  // More entries after them, so that the latest snapshot on every broker is taken after the security changes.
+  for (let i = 0; i < 8; i++) expect((await as(admin, (i % 3) + 1, "POST", "/create-topic", { topic: `later-${i}`, partitions: 1 })).status).toBe(200);
+  await everyBrokerCaughtUp(1);
+  for (const b of cluster.brokers) {
+    const logDir = join(b.dataDir, "meta", "__cluster_metadata-0");
+    const snapshots = readdirSync(logDir, { recursive: true }).map(String).filter((f) => f.endsWith(".snapshot")).sort();
+    expect(snapshots.length).toBeGreaterThan(0);
+    const latest = JSON.parse(readFileSync(join(logDir, snapshots[snapshots.length - 1]), "utf8")) as { security?: { users: Array<{ name: string }> } };
+    expect(latest.security?.users.map((u) => u.name)).toEqual(["erin", "frank"]);
+  }
+  await Promise.all(cluster.brokers.map((b) => b.kill9()));
+  await Promise.all(cluster.brokers.map((b) => cluster.start(b.id)));
+  await cluster.leader();
+  for (const id of [1, 2, 3]) {
+    expect(await as(frank, id, "GET", "/admin/whoami")).toEqual({ status: 200, body: { principal: "User:frank", super_user: false, authentication: "token" } });
+    expect((await as(frank, id, "GET", "/consume?topic=payroll&partition=0&offset=0")).status).toBe(200);
+    expect((await as(frank, id, "POST", "/produce", { topic: "payroll", message: "no" })).status).toBe(403);
+  }
+}, 120_000);
