@@ -4,6 +4,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import { Forwarder } from "./forwarder.ts";
 import { assertInternalAuth } from "./internal-auth.ts";
 import { type Heartbeat, isAddress, Membership, normalizeAddress } from "./membership.ts";
+import type { TlsMaterial } from "../lib/tls-material.ts";
 import { PeerClient } from "./peer-client.ts";
 
 /**
@@ -28,6 +29,8 @@ export interface ClusterNodeOptions {
   timeoutMs?: number;
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
+  /** Calls to peers over HTTPS (peer-http.ts). */
+  tls?: TlsMaterial;
 }
 
 export interface ClusterBrokerStatus {
@@ -72,7 +75,12 @@ export class ClusterNode {
     if (!isAddress(options.address))
       throw new StreamNestError("INVALID_REQUEST", `advertised address "${options.address}" is not host:port`);
     this.secret = options.secret;
-    this.client = new PeerClient({ secret: options.secret, timeoutMs: options.timeoutMs, selfId: options.id });
+    this.client = new PeerClient({
+      secret: options.secret,
+      timeoutMs: options.timeoutMs,
+      selfId: options.id,
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    });
     this.membership = new Membership({
       self: { id: options.id, address: normalizeAddress(options.address) },
       peers: options.peers,

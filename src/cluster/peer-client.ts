@@ -1,7 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import { isErrorCode, StreamNestError } from "../lib/errors.ts";
 import { CLUSTER_SECRET_HEADER, FROM_HEADER } from "../lib/internal-routes.ts";
-import { exchange, type PeerExchange, peerAgent, readText, toResponse } from "./peer-http.ts";
+import type { TlsMaterial } from "../lib/tls-material.ts";
+import { exchange, type PeerExchange, peerAgent, readText, retireAgent, toResponse } from "./peer-http.ts";
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
 
 /**
@@ -35,6 +36,8 @@ export interface PeerClientOptions {
   timeoutMs?: number;
   /** Sent as x-streamnest-from so a peer's logs can say who called. */
   selfId?: number;
+  /** Calls go over HTTPS, verified and with this broker's certificate (peer-http.ts). */
+  tls?: TlsMaterial;
 }
 
 
@@ -42,10 +45,18 @@ class PeerTimeout extends Error {}
 
 export class PeerClient {
   readonly timeoutMs: number;
-  private readonly agent = peerAgent();
+  private agent: ReturnType<typeof peerAgent>;
 
   constructor(private readonly options: PeerClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    this.agent = peerAgent(options.tls);
+  }
+
+  /** Calls from now on present this certificate and trust this CA (SIGHUP); calls in progress finish as they began. */
+  reloadTls(material: TlsMaterial): void {
+    const old = this.agent;
+    this.agent = peerAgent(material);
+    retireAgent(old);
   }
 
   /**
