@@ -25,6 +25,17 @@ import { CLIENT_LIMITS } from "../config/client.ts";
 export interface ClientOptions {
   /** Longest wait for one answer (long polls get their own wait added). Default 30 s. */
   timeoutMs?: number;
+  /**
+   * HTTPS: the CA to trust (PEM; default the system's) and a client certificate with its
+   * key for brokers that require one. Given, `host:port` means https://host:port.
+   */
+  tls?: ClientTls;
+}
+
+export interface ClientTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
 export interface RequestOptions {
@@ -52,10 +63,12 @@ export class StreamNestClient {
   private readonly list: string[];
   private current = 0;
   private readonly timeoutMs: number;
+  private readonly tls: ClientTls | undefined;
 
   constructor(brokers: string | readonly string[], options: ClientOptions = {}) {
-    this.list = parseBrokerAddresses(brokers);
+    this.list = parseBrokerAddresses(brokers, options.tls !== undefined ? "https" : "http");
     this.timeoutMs = options.timeoutMs ?? CLIENT_LIMITS.requestTimeoutMs.value;
+    this.tls = options.tls;
   }
 
   /** Base URLs this client may use: the ones given, then the ones metadata named. */
@@ -106,7 +119,8 @@ export class StreamNestClient {
     for (const broker of brokers) {
       let base: string;
       try {
-        [base] = parseBrokerAddresses(String(broker?.address ?? ""));
+        // A broker advertises host:port; it speaks what the one that named it speaks.
+        [base] = parseBrokerAddresses(String(broker?.address ?? ""), this.baseUrl.startsWith("https:") ? "https" : "http");
       } catch {
         continue;
       }
@@ -273,6 +287,7 @@ export class StreamNestClient {
           headers: options.body === undefined ? undefined : { "content-type": "application/json" },
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal: signals.length === 0 ? undefined : AbortSignal.any(signals),
+          ...(this.tls !== undefined ? { tls: this.tls } : {}),
         });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason ?? error;

@@ -1,15 +1,41 @@
-import { StreamNestClient } from "../../client/index.ts";
+import { readFileSync } from "node:fs";
+import { type ClientTls, StreamNestClient } from "../../client/index.ts";
 import { CLIENT } from "../../config/client.ts";
-import { argOf } from "../../config/help.ts";
-import { readSetting } from "../../config/read.ts";
+import { argOf, argsOf } from "../../config/help.ts";
+import { type Flags, readSetting } from "../../config/read.ts";
+import { readClientTlsFiles, TLS } from "../../config/tls.ts";
 import { usageError } from "./fail.ts";
 
 /** The flag every client command takes: where the cluster is (--meta, else $STREAMNEST_META). */
 export const metaArg = argOf(CLIENT.meta);
 
-/** A client of the cluster that --meta names (else $STREAMNEST_META, else the default). */
-export function clientFor(meta: string | undefined): StreamNestClient {
-  return new StreamNestClient(readSetting(CLIENT.meta, { meta }));
+/** --tls-ca (and a client certificate: --tls-cert, --tls-key) for brokers that serve HTTPS. */
+export const tlsArgs = argsOf(TLS);
+
+/**
+ * A client of the cluster that --meta names (else $STREAMNEST_META, else the default),
+ * over HTTPS when the address says https:// or a --tls-* flag (or variable) is given.
+ */
+export function clientFor(meta: string | undefined, flags: Flags = {}): StreamNestClient {
+  const tls = clientTls(flags);
+  return new StreamNestClient(readSetting(CLIENT.meta, { meta }), tls === undefined ? {} : { tls });
+}
+
+/** The PEM text of the client's TLS files; none given: undefined (plain http:// unless the address says https). */
+export function clientTls(flags: Flags): ClientTls | undefined {
+  const files = readClientTlsFiles(flags);
+  if (files.ca === undefined && files.cert === undefined) return undefined;
+  const read = (path: string, flag: string): string => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch (error) {
+      throw usageError(`${flag} ${path} cannot be read (${String((error as { code?: unknown }).code ?? (error as Error).message)})`);
+    }
+  };
+  return {
+    ...(files.ca !== undefined ? { ca: read(files.ca, "--tls-ca") } : {}),
+    ...(files.cert !== undefined && files.key !== undefined ? { cert: read(files.cert, "--tls-cert"), key: read(files.key, "--tls-key") } : {}),
+  };
 }
 
 /** A whole number >= min from a flag, or a usage error naming the flag. */
