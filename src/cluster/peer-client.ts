@@ -176,8 +176,19 @@ function unavailable(label: string, address: string, cause: unknown, timeoutMs: 
 /** Failures where the request surely never reached the peer (nothing to be unsure of). */
 function neverSent(cause: unknown): boolean {
   const code = cause instanceof Error ? (cause as Error & { code?: unknown }).code : undefined;
-  return code === "ECONNREFUSED" || code === "ConnectionRefused" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "FailedToOpenSocket";
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ConnectionRefused" ||
+    code === "ENOTFOUND" ||
+    code === "EAI_AGAIN" ||
+    code === "FailedToOpenSocket" ||
+    // A TLS handshake that failed (the peer's certificate refused, or ours) sent no request.
+    (typeof code === "string" && TLS_HANDSHAKE_FAILURE.test(code))
+  );
 }
+
+/** OpenSSL's verification codes and the handshake errors of node:tls. */
+const TLS_HANDSHAKE_FAILURE = /^(ERR_TLS_CERT|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_)/;
 
 /**
  * True for a LEADER_UNAVAILABLE whose call may have been carried out by the peer: it

@@ -22,8 +22,8 @@ export interface TestCa {
   dir: string;
   /** The CA's certificate (PEM). */
   ca: string;
-  /** A certificate for localhost and 127.0.0.1 signed by this CA, named `CN=<name>`. */
-  issue(name: string, options?: { days?: number }): IssuedCert;
+  /** A certificate for localhost and 127.0.0.1 (or `altNames`, openssl's subjectAltName) signed by this CA, named `CN=<name>`. */
+  issue(name: string, options?: { days?: number; altNames?: string }): IssuedCert;
   /** A self-signed certificate for localhost and 127.0.0.1, which this CA did not sign. */
   selfSigned(name: string): IssuedCert;
   remove(): void;
@@ -57,9 +57,14 @@ export function makeTestCa(name = "StreamNest Test CA"): TestCa {
     issue(leaf, options = {}) {
       const base = `${leaf}-${serial}`;
       openssl(["req", ...EC_KEY, "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/CN=${leaf}`], dir);
+      let extfile = "leaf.ext";
+      if (options.altNames !== undefined) {
+        extfile = `${base}.ext`;
+        writeFileSync(join(dir, extfile), `subjectAltName=${options.altNames}\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n`);
+      }
       openssl(
         ["x509", "-req", "-in", `${base}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", String(serial++),
-          "-out", `${base}.pem`, "-days", String(options.days ?? 2), "-extfile", "leaf.ext"],
+          "-out", `${base}.pem`, "-days", String(options.days ?? 2), "-extfile", extfile],
         dir,
       );
       return { cert: join(dir, `${base}.pem`), key: join(dir, `${base}.key`) };
