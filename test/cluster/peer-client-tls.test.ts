@@ -71,6 +71,27 @@ describe("PeerClient over TLS", () => {
     }
   });
 
+  test("without --tls-ca: a peer sharing this broker's self-signed certificate is trusted, a stranger's is not", async () => {
+    const shared = certs.selfSigned("shared");
+    const serve = (cert: { cert: string; key: string }) =>
+      Bun.serve({
+        port: 0,
+        hostname: "127.0.0.1",
+        tls: { cert: readFileSync(cert.cert, "utf8"), key: readFileSync(cert.key, "utf8") },
+        fetch: () => Response.json({ ok: true }),
+      });
+    const twin = serve(shared);
+    const stranger = serve(certs.selfSigned("stranger"));
+    try {
+      const client = new PeerClient({ tls: loadTlsMaterial(shared), timeoutMs: 5_000 });
+      expect(await client.json(`localhost:${twin.port}`, { path: "/x" })).toEqual({ ok: true });
+      expect((await refusal(client.json(`localhost:${stranger.port}`, { path: "/x" }))).code).toBe("LEADER_UNAVAILABLE");
+    } finally {
+      await twin.stop(true);
+      await stranger.stop(true);
+    }
+  });
+
   test("reloadTls: calls from then on trust the new CA", async () => {
     const server = peer(certs.issue("broker-3"));
     try {
