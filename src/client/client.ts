@@ -36,6 +36,8 @@ export interface ClientTls {
   ca?: string;
   cert?: string;
   key?: string;
+  /** False only to ask whether a broker answers at all, trusting nothing it says (`streamnest health`). */
+  rejectUnauthorized?: boolean;
 }
 
 export interface RequestOptions {

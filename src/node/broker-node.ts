@@ -40,7 +40,7 @@ export class BrokerNode {
   private server: Server<unknown> | undefined;
   private app: StreamNestApp | undefined;
   /** Servers a TLS reload replaced, finishing what they had begun; stopped for good on close. */
-  private readonly retired: Server<unknown>[] = [];
+  private retired: Server<unknown>[] = [];
   private tls: TlsMaterial | undefined;
   /** The Kafka door, once serving (when the hooks asked for one). */
   kafka: KafkaAdapter | undefined;
@@ -122,7 +122,8 @@ export class BrokerNode {
         this.server = rebind(old, this.app, this.listenOptions(current));
         throw error;
       }
-      this.retired.push(old);
+      // Those that finished what they had begun are let go; the rest are stopped on close.
+      this.retired = [...this.retired.filter((server) => server.pendingRequests > 0), old];
     }
     this.kafka?.reloadTls(next);
     this.link.node.client.reloadTls(next);

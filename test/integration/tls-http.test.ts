@@ -77,6 +77,19 @@ describe("HTTPS", () => {
     expect(refused.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  test("streamnest health: the broker beside it over https with the broker's own TLS settings; another by URL verified", async () => {
+    const port = String(broker.broker.port);
+    const local = await runCli(["health"], { env: { STREAMNEST_PORT: port, STREAMNEST_TLS_CERT: certPath, STREAMNEST_TLS_KEY: keyPath } });
+    expect(local.stderr).toBe("");
+    expect(local.exitCode).toBe(0);
+    expect(local.stdout).toStartWith(`ok: broker 1 (localhost:${port}), metadata version `);
+    const verified = await runCli(["health", `--url=https://localhost:${port}`, `--tls-ca=${certs.ca}`]);
+    expect(verified.exitCode).toBe(0);
+    const untrusted = await runCli(["health", `--url=https://localhost:${port}`]);
+    expect(untrusted.exitCode).toBe(1);
+    expect(untrusted.stdout).toBe("");
+  });
+
   test("SIGHUP: a new connection sees the renewed certificate, on HTTPS and on the Kafka listener", async () => {
     expect(await servedSubject(broker.broker.port)).toBe("CN = broker-first");
     expect(await servedSubject(broker.kafkaPort)).toBe("CN = broker-first");
