@@ -169,7 +169,10 @@ export async function runBroker(start: BrokerStart): Promise<number> {
     }
   };
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (signal === "SIGHUP" && node.tlsEnabled) return reloadTls(node);
+    if (signal === "SIGHUP" && node.tlsEnabled) {
+      if (!stopping) reloadTls(node);
+      return;
+    }
     void shutdown();
   };
   // SIGHUP too: a broker run in a terminal that is closed stops as cleanly as on Ctrl-C;

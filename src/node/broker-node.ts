@@ -112,6 +112,7 @@ export class BrokerNode {
   reloadTls(): TlsMaterial {
     const current = this.tls;
     if (current === undefined) throw new Error("this broker was started without TLS");
+    if (this.closing !== undefined) throw new Error("the broker is stopping");
     const next = loadTlsMaterial(current.paths);
     if (this.server !== undefined && this.app !== undefined) {
       const old = this.server;
