@@ -16,7 +16,7 @@ export const TLS = section({
     kind: "text",
     flag: "tls-cert",
     hint: "path",
-    defaultText: "none (plain HTTP and Kafka)",
+    defaultText: "none: plain HTTP and Kafka",
     help: "PEM certificate (chain) a broker serves HTTPS and Kafka over TLS with, and presents to other brokers; with the CLI, its client certificate",
   },
   key: {
@@ -30,7 +30,7 @@ export const TLS = section({
     kind: "text",
     flag: "tls-ca",
     hint: "path",
-    defaultText: "none (brokers: no client certificates asked; the system's CAs)",
+    defaultText: "none: no client certificates asked, the system's CAs trusted",
     help: "PEM CA certificate(s) trusted for the other side: a broker then requires client certificates signed by it (mutual TLS) and verifies peers against it; the CLI verifies brokers against it",
   },
 });

@@ -49,7 +49,8 @@ test("a TLS cluster of 2: https:// in the summary, mutual TLS between brokers, S
     expect([...pids.keys()].sort()).toEqual([1, 2]);
     expect(launcher.output).toContain(`  broker 1  https://127.0.0.1:${base}  pid ${pids.get(1)}\n`);
     expect(launcher.output).toContain(`  broker 2  https://127.0.0.1:${base + 1}  pid ${pids.get(2)}\n`);
-    expect(launcher.output).toContain(`Kafka (TLS): broker 1 127.0.0.1:${kafkaBase}, broker 2 127.0.0.1:${kafkaBase + 1}`);
+    // The Kafka line follows the brokers' lines of the summary.
+    await launcher.waitFor(`Kafka (TLS): broker 1 127.0.0.1:${kafkaBase}, broker 2 127.0.0.1:${kafkaBase + 1}`, 10_000);
     const cluster = await run([
       "curl", "-sS", "--max-time", "10", "--cacert", certs.ca, "--cert", client.cert, "--key", client.key, `https://localhost:${base + 1}/cluster`,
     ]);
