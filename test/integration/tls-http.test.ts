@@ -96,9 +96,20 @@ describe("HTTPS", () => {
     const renewed = certs.issue("broker-renewed");
     copyFileSync(renewed.cert, certPath);
     copyFileSync(renewed.key, keyPath);
+    // A long poll open across the reload: its connection keeps the old certificate and is answered.
+    const waiting = broker.broker.fetch("/consume?topic=tls-cli&partition=0&offset=2&wait_ms=20000");
+    await Bun.sleep(200);
     const seen = broker.broker.output.length;
     broker.broker.proc?.kill("SIGHUP");
     await until("the reload's log line", async () => broker.broker.output.slice(seen), (out) => out.includes("TLS: SIGHUP: reloaded"), 10_000);
+    const produced = await curl(
+      "--cacert", certs.ca, "-H", "content-type: application/json", "-d", '{"topic":"tls-cli","partition":0,"message":"three"}',
+      `https://localhost:${broker.broker.port}/produce`,
+    );
+    expect(JSON.parse(produced.stdout)).toEqual({ offset: 2, partition: 0 });
+    const answered = await waiting;
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toEqual({ offset: 2, message: "three" });
     expect(broker.broker.output.slice(seen)).toStartWith(`TLS: SIGHUP: reloaded certificate CN=broker-renewed (valid until `);
     expect(broker.broker.output.slice(seen)).toContain(` from ${certPath}; new connections use it\n`);
     expect(await servedSubject(broker.broker.port)).toBe("CN = broker-renewed");
