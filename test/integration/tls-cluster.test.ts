@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { StreamNestClient } from "../../src/client/index.ts";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { allAlive, eventually, get, post } from "../helpers/cluster-http.ts";
 import { readAll, replicatedTopic } from "../helpers/replication.ts";
@@ -33,6 +34,14 @@ describe("three brokers with mutual TLS (--tls-ca)", () => {
     const views = await Promise.all(cluster.brokers.map(async (b) => (await get<{ quorum: { leader: number } }>(b, "/cluster")).body.quorum.leader));
     expect(new Set(views).size).toBe(1);
     for (const b of cluster.brokers) expect(b.url).toStartWith("https://");
+  });
+
+  test("the typed client learns the other brokers from metadata as https:// addresses", async () => {
+    const tls = { ca: readFileSync(certs.ca, "utf8"), cert: readFileSync(client.cert, "utf8"), key: readFileSync(client.key, "utf8") };
+    const streamnest = new StreamNestClient(`localhost:${cluster.broker(1).port}`, { tls });
+    await streamnest.metadata();
+    expect([...streamnest.addresses].sort()).toEqual(cluster.brokers.map((b) => `https://localhost:${b.port}`).sort());
+    expect((await streamnest.health()).status).toBe("ok");
   });
 
   test("a produce with replication factor 3 through one broker is replicated: read from another, and after its leader is killed", async () => {
