@@ -137,7 +137,15 @@ describe("HTTPS", () => {
 });
 
 describe("a bad certificate at start", () => {
-  const dataDir = () => join(mkdtempSync(join(tmpdir(), "streamnest-tls-start-")), "b");
+  const made: string[] = [];
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  const dataDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), "streamnest-tls-start-"));
+    made.push(dir);
+    return join(dir, "b");
+  };
   const start = (...flags: string[]) => runCli(["broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir()}`, ...flags]);
 
   test("a missing file: one line naming it, exit 1", async () => {
