@@ -4,11 +4,12 @@
  *   bun scripts/bench.ts                 every part
  *   bun scripts/bench.ts storage http    some parts
  *   bun scripts/bench.ts inprocess       µs per request without sockets (quick)
+ *   bun scripts/bench.ts tls             produce over HTTPS as a fraction of plain HTTP
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
-const PARTS = ["storage", "http", "inprocess", "cluster", "quorum", "console", "release"] as const;
+const PARTS = ["storage", "http", "inprocess", "cluster", "quorum", "console", "release", "tls"] as const;
 const wanted = process.argv.slice(2);
 const parts = wanted.length > 0 ? wanted : [...PARTS];
 

@@ -18,14 +18,14 @@ const CONNECTIONS = 50;
 const MESSAGE = "x".repeat(100);
 const BATCH = 1000;
 
-interface LoadResult {
+export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
 }
 
-interface LoadSpec {
+export interface LoadSpec {
   url: string;
   method: "GET" | "POST";
   body?: string;
@@ -35,6 +35,8 @@ interface LoadSpec {
   randomOffsetFrom?: number;
   connections: number;
   seconds: number;
+  /** For an https:// URL: the CA the Bun load generator trusts (PEM); wrk verifies nothing. */
+  ca?: string;
 }
 
 // ---- load generators ------------------------------------------------------------------
@@ -112,6 +114,7 @@ async function loadgen(spec: LoadSpec): Promise<LoadResult> {
           method: spec.method,
           body: spec.body,
           headers: spec.body === undefined ? undefined : { "content-type": "application/json" },
+          ...(spec.ca !== undefined ? { tls: { ca: spec.ca } } : {}),
         });
         await res.arrayBuffer();
         if (res.status >= 300) errors++;
@@ -140,14 +143,14 @@ async function runBunLoad(spec: LoadSpec): Promise<LoadResult> {
   return JSON.parse(out) as LoadResult;
 }
 
-const haveWrk = Bun.which("wrk") !== null;
-function load(spec: LoadSpec): Promise<LoadResult> {
+export const haveWrk = Bun.which("wrk") !== null;
+export function load(spec: LoadSpec): Promise<LoadResult> {
   return haveWrk ? runWrk(spec) : runBunLoad(spec);
 }
 
 // ---- processes under test -------------------------------------------------------------
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.on("error", fail);
@@ -258,7 +261,7 @@ async function sseLatency(base: string, rate: number, seconds: number): Promise<
 
 // ---- the run --------------------------------------------------------------------------
 
-function fmt(n: number, digits = 0): string {
+export function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 

@@ -27,6 +27,19 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** API token for brokers run with --auth=token, sent as `Authorization: Bearer`. */
   token?: string;
+  /**
+   * HTTPS: the CA to trust (PEM; default the system's) and a client certificate with its
+   * key for brokers that require one. Given, `host:port` means https://host:port.
+   */
+  tls?: ClientTls;
+}
+
+export interface ClientTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** False only to ask whether a broker answers at all, trusting nothing it says (`streamnest health`). */
+  rejectUnauthorized?: boolean;
 }
 
 export interface RequestOptions {
@@ -55,11 +68,13 @@ export class StreamNestClient {
   private current = 0;
   private readonly timeoutMs: number;
   private readonly token: string | undefined;
+  private readonly tls: ClientTls | undefined;
 
   constructor(brokers: string | readonly string[], options: ClientOptions = {}) {
-    this.list = parseBrokerAddresses(brokers);
+    this.list = parseBrokerAddresses(brokers, options.tls !== undefined ? "https" : "http");
     this.timeoutMs = options.timeoutMs ?? CLIENT_LIMITS.requestTimeoutMs.value;
     this.token = options.token === "" ? undefined : options.token;
+    this.tls = options.tls;
   }
 
   /** Base URLs this client may use: the ones given, then the ones metadata named. */
@@ -110,7 +125,8 @@ export class StreamNestClient {
     for (const broker of brokers) {
       let base: string;
       try {
-        [base] = parseBrokerAddresses(String(broker?.address ?? ""));
+        // A broker advertises host:port; it speaks what the one that named it speaks.
+        [base] = parseBrokerAddresses(String(broker?.address ?? ""), this.baseUrl.startsWith("https:") ? "https" : "http");
       } catch {
         continue;
       }
@@ -280,6 +296,7 @@ export class StreamNestClient {
           headers,
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal: signals.length === 0 ? undefined : AbortSignal.any(signals),
+          ...(this.tls !== undefined ? { tls: this.tls } : {}),
         });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason ?? error;

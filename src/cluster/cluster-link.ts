@@ -9,6 +9,7 @@ import { servedForwarded } from "../broker/partition-router.ts";
 import type { BrokerDirectory } from "../broker/peer-transport.ts";
 import type { ProduceFailure, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import type { TlsMaterial } from "../lib/tls-material.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { errorFromAnswer } from "./peer-client.ts";
 import { ReplicaManager } from "./replication/replica-manager.ts";
@@ -62,6 +63,8 @@ export interface ClusterLinkOptions {
   timeoutMs?: number;
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
+  /** Calls to other brokers over HTTPS, verified (peer-http.ts). */
+  tls?: TlsMaterial;
 }
 
 export class ClusterLink {
@@ -87,6 +90,7 @@ export class ClusterLink {
       timeoutMs: options.timeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       deadAfterMs: options.deadAfterMs,
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
     });
     this.log = options.log;
     const membership = this.node.membership;

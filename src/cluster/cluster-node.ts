@@ -4,6 +4,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import { Forwarder } from "./forwarder.ts";
 import type { PeerCallAuth } from "./internal-auth.ts";
 import { type Heartbeat, isAddress, Membership, normalizeAddress } from "./membership.ts";
+import type { TlsMaterial } from "../lib/tls-material.ts";
 import { PeerClient } from "./peer-client.ts";
 
 /**
@@ -29,6 +30,8 @@ export interface ClusterNodeOptions {
   timeoutMs?: number;
   heartbeatIntervalMs?: number;
   deadAfterMs?: number;
+  /** Calls to peers over HTTPS (peer-http.ts). */
+  tls?: TlsMaterial;
 }
 
 export interface ClusterBrokerStatus {
@@ -81,7 +84,12 @@ export class ClusterNode {
     if (!isAddress(options.address))
       throw new StreamNestError("INVALID_REQUEST", `advertised address "${options.address}" is not host:port`);
     this.auth = options.auth;
-    this.client = new PeerClient({ auth: options.auth, timeoutMs: options.timeoutMs, selfId: options.id });
+    this.client = new PeerClient({
+      auth: options.auth,
+      timeoutMs: options.timeoutMs,
+      selfId: options.id,
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    });
     this.membership = new Membership({
       self: { id: options.id, address: normalizeAddress(options.address) },
       peers: options.peers,

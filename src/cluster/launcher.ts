@@ -22,6 +22,8 @@ export interface LocalClusterOptions {
   restartPolicy?: Partial<RestartPolicy>;
   /** Kafka port of broker 1 (the others follow it); undefined: no Kafka listeners. */
   kafkaBasePort?: number;
+  /** The brokers' --tls-cert and --tls-key (passed on in brokerArgs): HTTPS addresses, health over HTTPS, SIGHUP passed on. */
+  tls?: { cert: string; key: string };
   /** Makes the data folder ready once the ports are known free; returns why it cannot be, if so. */
   prepareDataDir?: (dir: string) => string | undefined;
 }
@@ -114,6 +116,7 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
   const healthHost = wildcard ? "127.0.0.1" : host.replace(/^\[(.*)\]$/, "$1");
   const urlHost = wildcard ? "localhost" : healthHost.includes(":") ? `[${healthHost}]` : healthHost;
   const colour = useColour();
+  const scheme = options.tls !== undefined ? "https" : "http";
   // The secret goes by environment, not argv, so other users cannot read it from `ps`.
   const env: Record<string, string | undefined> = {
     // Bun's fetch holds at most 256 requests at once, process-wide: 256 forwarded streams or long polls would starve every call to a peer (read at start only).
@@ -139,7 +142,7 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
     ];
     return {
       peers,
-      supervisor: new BrokerSupervisor({ id, port, bindHost: host, healthHost, argv, env }, outputFor(id, colour), policy),
+      supervisor: new BrokerSupervisor({ id, port, bindHost: host, healthHost, argv, env, ...(options.tls !== undefined ? { tls: options.tls } : {}) }, outputFor(id, colour), policy),
     };
   });
 
@@ -155,6 +158,12 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
 
   let stopRequestedAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (signal === "SIGHUP" && options.tls !== undefined && !stopping) {
+      // With TLS, SIGHUP means "reload the certificates", for every broker.
+      writeLine("stdout", `SIGHUP received: the ${count} broker${count === 1 ? "" : "s"} reload their TLS certificates`);
+      for (const { supervisor } of supervisors) supervisor.signal("SIGHUP");
+      return;
+    }
     if (stopping) {
       // Only a person pressing Ctrl-C again forces the issue. One stop request often
       // arrives twice at once (`timeout` and service managers signal both the process
@@ -183,9 +192,12 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
     if (ups.every(Boolean)) {
       writeLine("stdout", `Cluster of ${count} up, data in ${dataDir}:`);
       for (const { supervisor } of supervisors)
-        writeLine("stdout", `  broker ${supervisor.spec.id}  http://${urlHost}:${supervisor.spec.port}  pid ${supervisor.pid}`);
+        writeLine("stdout", `  broker ${supervisor.spec.id}  ${scheme}://${urlHost}:${supervisor.spec.port}  pid ${supervisor.pid}`);
       if (kafkaPorts.length > 0)
-        writeLine("stdout", `Kafka: ${kafkaPorts.map((p, i) => `broker ${i + 1} ${urlHost}:${p}`).join(", ")}  (try: kcat -b ${urlHost}:${kafkaPorts[0]} -L)`);
+        writeLine(
+          "stdout",
+          `Kafka${options.tls !== undefined ? " (TLS)" : ""}: ${kafkaPorts.map((p, i) => `broker ${i + 1} ${urlHost}:${p}`).join(", ")}  (try: kcat ${options.tls !== undefined ? "-X security.protocol=ssl -X ssl.ca.location=<ca.pem> " : ""}-b ${urlHost}:${kafkaPorts[0]} -L)`,
+        );
       writeLine("stdout", "Press Ctrl-C to stop.");
     }
   });

@@ -8,7 +8,8 @@ import {
   isStreamedAnswer,
   streamedBodyMark,
 } from "../lib/internal-routes.ts";
-import { exchange, type PeerExchange, peerAgent, readBytes, readText, toResponse } from "./peer-http.ts";
+import type { TlsMaterial } from "../lib/tls-material.ts";
+import { exchange, type PeerExchange, peerAgent, readBytes, readText, retireAgent, toResponse } from "./peer-http.ts";
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import type { PeerCallAuth } from "./internal-auth.ts";
 
@@ -49,6 +50,8 @@ export interface PeerClientOptions {
   timeoutMs?: number;
   /** Sent as x-streamnest-from so a peer's logs can say who called. */
   selfId?: number;
+  /** Calls go over HTTPS, verified and with this broker's certificate (peer-http.ts). */
+  tls?: TlsMaterial;
 }
 
 
@@ -56,7 +59,7 @@ class PeerTimeout extends Error {}
 
 export class PeerClient {
   readonly timeoutMs: number;
-  private readonly agent = peerAgent();
+  private agent: ReturnType<typeof peerAgent>;
   /** The broker id answering at each address, as it said; forgotten when a call to it is refused. */
   private readonly ids = new Map<string, number>();
   /** Lookups under way: calls that start together ask once. */
@@ -64,6 +67,14 @@ export class PeerClient {
 
   constructor(private readonly options: PeerClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    this.agent = peerAgent(options.tls);
+  }
+
+  /** Calls from now on present this certificate and trust this CA (SIGHUP); calls in progress finish as they began. */
+  reloadTls(material: TlsMaterial): void {
+    const old = this.agent;
+    this.agent = peerAgent(material);
+    retireAgent(old);
   }
 
   /**
@@ -284,8 +295,19 @@ function unavailable(label: string, address: string, cause: unknown, timeoutMs: 
 /** Failures where the request surely never reached the peer (nothing to be unsure of). */
 function neverSent(cause: unknown): boolean {
   const code = cause instanceof Error ? (cause as Error & { code?: unknown }).code : undefined;
-  return code === "ECONNREFUSED" || code === "ConnectionRefused" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "FailedToOpenSocket";
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ConnectionRefused" ||
+    code === "ENOTFOUND" ||
+    code === "EAI_AGAIN" ||
+    code === "FailedToOpenSocket" ||
+    // A TLS handshake that failed (the peer's certificate refused, or ours) sent no request.
+    (typeof code === "string" && TLS_HANDSHAKE_FAILURE.test(code))
+  );
 }
+
+/** OpenSSL's verification codes and the handshake errors of node:tls. */
+const TLS_HANDSHAKE_FAILURE = /^(ERR_TLS_CERT|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_)/;
 
 /**
  * True for a LEADER_UNAVAILABLE whose call may have been carried out by the peer: it

@@ -1,4 +1,6 @@
 import http from "node:http";
+import https from "node:https";
+import { peerTrust, type TlsMaterial } from "../lib/tls-material.ts";
 
 /**
  * One HTTP exchange with a peer, over node:http rather than fetch. Bun's fetch runs at
@@ -34,8 +36,19 @@ export class ConnectionBroke extends Error {
   }
 }
 
-export function peerAgent(): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets: Infinity });
+/**
+ * The agent of every call to peers. With TLS, calls are HTTPS: the peer's certificate
+ * is verified (see peerTrust) against the name it is dialled by, and this broker's own
+ * certificate goes along as its client certificate, for peers that ask (--tls-ca).
+ */
+export function peerAgent(tls?: TlsMaterial): http.Agent {
+  if (tls === undefined) return new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  return new https.Agent({ keepAlive: true, maxSockets: Infinity, ca: peerTrust(tls), cert: tls.cert, key: tls.key });
+}
+
+/** Closes the idle sockets of an agent that is being replaced; calls still running finish on theirs. */
+export function retireAgent(agent: http.Agent): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }
 
 /** Splits "host:port" (or "[v6]:port"); throws a TypeError for anything else, as fetch would. */
@@ -52,7 +65,7 @@ export function exchange(agent: http.Agent, address: string, request: PeerExchan
   if (body !== undefined) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
   let reason: unknown;
   let cancelled = false;
-  const req = http.request({ hostname, port, method: request.method, path: request.path, headers, agent });
+  const req = (agent instanceof https.Agent ? https : http).request({ hostname, port, method: request.method, path: request.path, headers, agent });
   const head = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once("response", resolve);
     // An error may come after the head too (the body breaks): each must be heard, or it would crash the process.

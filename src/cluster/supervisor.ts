@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { SUPERVISED_ENV } from "./parent-watch.ts";
 import { portProblem } from "./port-check.ts";
@@ -18,6 +19,8 @@ export interface BrokerSpec {
   healthHost: string;
   argv: string[];
   env: Record<string, string | undefined>;
+  /** The brokers serve HTTPS: /health is asked over it, with their certificate as the client's (for --tls-ca). */
+  tls?: { cert: string; key: string };
 }
 
 export interface SupervisorOutput {
@@ -142,6 +145,12 @@ export class BrokerSupervisor {
     this.state = "stopped";
   }
 
+  /** Passes a signal on to the running broker (SIGHUP: reload its certificates). */
+  signal(signal: NodeJS.Signals): void {
+    const child = this.child;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
+  }
+
   /** Ends the process at once (the launcher's second Ctrl-C). */
   kill(): void {
     if (this.restartTimer) clearTimeout(this.restartTimer);
@@ -168,10 +177,10 @@ export class BrokerSupervisor {
   }
 
   private async waitUntilUp(child: Child): Promise<void> {
-    const url = `http://${this.spec.healthHost.includes(":") ? `[${this.spec.healthHost}]` : this.spec.healthHost}:${this.spec.port}/health`;
+    const url = `${this.spec.tls !== undefined ? "https" : "http"}://${this.spec.healthHost.includes(":") ? `[${this.spec.healthHost}]` : this.spec.healthHost}:${this.spec.port}/health`;
     while (this.child === child && child.exitCode === null && child.signalCode === null && this.state === "starting") {
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(url, { signal: AbortSignal.timeout(1000), ...healthTls(this.spec.tls) });
         await res.arrayBuffer();
         if (res.ok) {
           if (this.child !== child || this.state !== "starting") return;
@@ -223,5 +232,21 @@ export class BrokerSupervisor {
       }
       this.start();
     }, delay);
+  }
+}
+
+/**
+ * The health check of a broker the launcher started itself asks only whether it
+ * answers, and trusts the answer with nothing: its certificate is not verified (it may
+ * name a host other than the loopback address asked), but the broker's own certificate
+ * goes along for a broker that requires client certificates. Read at each check, so a
+ * renewed certificate is used after SIGHUP.
+ */
+function healthTls(tls: { cert: string; key: string } | undefined): { tls?: { cert: string; key: string; rejectUnauthorized: false } } {
+  if (tls === undefined) return {};
+  try {
+    return { tls: { cert: readFileSync(tls.cert, "utf8"), key: readFileSync(tls.key, "utf8"), rejectUnauthorized: false } };
+  } catch {
+    return {};
   }
 }

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { type AclSpec, type AclView, AdminClient } from "../client/index.ts";
-import { clientFor, metaArg, tokenArg } from "./cli/args.ts";
+import { clientFor, metaArg, tlsArgs, tokenArg } from "./cli/args.ts";
 import { guarded, usageError } from "./cli/fail.ts";
 import { exit, log, out } from "./cli/output.ts";
 
@@ -10,7 +10,7 @@ import { exit, log, out } from "./cli/output.ts";
  * --group, --cluster, --resource-pattern-type prefixed).
  */
 
-const connection = { meta: metaArg, token: tokenArg };
+const connection = { meta: metaArg, token: tokenArg, ...tlsArgs };
 const bindingArgs = {
   ...connection,
   "allow-principal": { type: "string" as const, description: "User:<name> (or User:*) the binding allows", valueHint: "principal" },
@@ -61,7 +61,7 @@ const list = defineCommand({
   args: { ...connection, format: { type: "enum", options: ["text", "json"], default: "text", description: "text for people, json for scripts" } },
   async run({ args }) {
     await guarded(async () => {
-      const acls = await new AdminClient(clientFor(args.meta, args.token)).listAcls();
+      const acls = await new AdminClient(clientFor(args.meta, args)).listAcls();
       if (args.format === "json") await out(`${JSON.stringify(acls)}\n`);
       else await out(acls.map((a) => `${renderAcl(a)}\n`).join(""));
       await exit(0);
@@ -75,7 +75,7 @@ const add = defineCommand({
   async run({ args }) {
     await guarded(async () => {
       const binding = bindingFromFlags(args);
-      const status = await new AdminClient(clientFor(args.meta, args.token)).addAcl(binding);
+      const status = await new AdminClient(clientFor(args.meta, args)).addAcl(binding);
       log.success(`${status === "created" ? "added" : "already there"}: ${renderAcl({ ...binding, permission: binding.permission ?? "ALLOW", pattern_type: binding.pattern_type ?? "LITERAL" })}`);
       await exit(0);
     });
@@ -88,7 +88,7 @@ const remove = defineCommand({
   async run({ args }) {
     await guarded(async () => {
       const binding = bindingFromFlags(args);
-      const status = await new AdminClient(clientFor(args.meta, args.token)).removeAcl(binding);
+      const status = await new AdminClient(clientFor(args.meta, args)).removeAcl(binding);
       log.success(`${status === "deleted" ? "removed" : "no such binding"}: ${renderAcl({ ...binding, permission: binding.permission ?? "ALLOW", pattern_type: binding.pattern_type ?? "LITERAL" })}`);
       await exit(0);
     });

@@ -9,9 +9,11 @@ import { HTTP } from "../config/http.ts";
 import { REPLICATION } from "../config/replication.ts";
 import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
 import { readBrokerSettings, readClusterSecret } from "../config/broker-settings.ts";
+import { readTlsFiles, TLS, type TlsFiles } from "../config/tls.ts";
 import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
 import { envName } from "../config/setting.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import { describeCertificate, loadTlsMaterial } from "../lib/tls-material.ts";
 import { type BrokerConfig, brokerConfig, BrokerNode, loadOrCreateAdminToken, runLocalCluster, watchParent } from "../node/broker-command.ts";
 import { claimDataDir, dataDirProblem } from "./data-dir.ts";
 import { removePortFile, writePortFile } from "./port-file.ts";
@@ -27,6 +29,8 @@ export interface BrokerStart {
   portFile?: string;
   /** The Kafka listener; absent with --kafka-port off (a single broker's default). */
   kafka?: KafkaStart;
+  /** --tls-cert, --tls-key, --tls-ca; absent: plaintext. */
+  tls?: TlsFiles;
 }
 
 /** The Kafka listener's options as BrokerNode takes them (port 0: a free one). */
@@ -100,6 +104,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
     }),
     ...(http.portFile !== undefined ? { portFile: http.portFile } : {}),
     ...withKafka(kafka),
+    ...withTls(readTlsFiles(flags, env)),
   };
 }
 
@@ -114,6 +119,10 @@ function withKafka(kafka: KafkaStart | undefined): { kafka?: KafkaStart } {
   return kafka === undefined ? {} : { kafka };
 }
 
+function withTls(tls: TlsFiles | undefined): { tls?: TlsFiles } {
+  return tls === undefined ? {} : { tls };
+}
+
 /** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
 export async function runBroker(start: BrokerStart): Promise<number> {
   const dataDir = dataDirProblem(start.config.dataDir, start.config.id);
@@ -123,10 +132,12 @@ export async function runBroker(start: BrokerStart): Promise<number> {
   }
   let node: BrokerNode;
   try {
+    const tls = start.tls === undefined ? undefined : loadTlsMaterial(start.tls);
     node = BrokerNode.open(start.config, {
       log: (line) => console.log(line),
       warn: (m) => console.warn(`warning: ${m}`),
       ...(start.kafka !== undefined ? { kafka: start.kafka } : {}),
+      ...(tls !== undefined ? { tls } : {}),
     });
   } catch (error) {
     console.error(`Error: ${(error as Error).message}`);
@@ -156,7 +167,9 @@ export async function runBroker(start: BrokerStart): Promise<number> {
     }
   }
   console.log(`Broker ${config.id} running on :${config.port}`);
-  if (node.kafka !== undefined) console.log(`Kafka listener on :${node.kafka.port} (advertised as ${node.kafka.advertise})`);
+  if (node.kafka !== undefined)
+    console.log(`Kafka listener on :${node.kafka.port} (advertised as ${node.kafka.advertise}${start.tls !== undefined ? ", TLS" : ""})`);
+  if (start.tls !== undefined) console.log(tlsBanner(config.advertise, start.tls));
   const exposure = config.clientAuth?.mode === "token" ? undefined : exposureWarning(config.host, config.port);
   if (exposure !== undefined) console.warn(`warning: ${exposure}`);
 
@@ -175,14 +188,38 @@ export async function runBroker(start: BrokerStart): Promise<number> {
       finish(1);
     }
   };
-  const onSignal = (): void => void shutdown();
-  // SIGHUP too: a broker run in a terminal that is closed stops as cleanly as on Ctrl-C.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signal === "SIGHUP" && node.tlsEnabled) {
+      if (!stopping) reloadTls(node);
+      return;
+    }
+    void shutdown();
+  };
+  // SIGHUP too: a broker run in a terminal that is closed stops as cleanly as on Ctrl-C;
+  // but a broker with TLS re-reads its certificates on SIGHUP (as nginx, Redpanda and
+  // most servers do), so that a renewed certificate needs no restart.
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) process.on(signal, onSignal);
   watchParent(() => void shutdown());
   const code = await finished;
   for (const signal of signals) process.off(signal, onSignal);
   return code;
+}
+
+/** One line for the log: the certificate now served, or why the one on disk was not taken. */
+function reloadTls(node: BrokerNode): void {
+  try {
+    const material = node.reloadTls();
+    console.log(`TLS: SIGHUP: reloaded ${describeCertificate(material.cert)} from ${material.paths.cert}; new connections use it`);
+  } catch (error) {
+    console.error(`TLS: SIGHUP: kept the certificate in use: ${(error as Error).message}`);
+  }
+}
+
+/** The startup line of a TLS broker: where to reach it, and whether client certificates are required. */
+function tlsBanner(advertise: string, tls: TlsFiles): string {
+  const clients = tls.ca === undefined ? "" : `; clients need a certificate signed by ${tls.ca}`;
+  return `HTTPS on https://${advertise} (certificate ${tls.cert}${clients}; SIGHUP reloads it)`;
 }
 
 /**
@@ -272,7 +309,7 @@ function passThrough(rawArgs: string[]): string[] {
 
 export default defineCommand({
   meta: { name: "broker", description: "Run a broker (--id --port), or a local cluster of N brokers (--count=N)" },
-  args: argsOf(CORE, HTTP, CLUSTER, CLUSTER_QUORUM, REPLICATION, AUTH, LAUNCHER, KAFKA, KAFKA_LAUNCHER),
+  args: argsOf(CORE, HTTP, TLS, CLUSTER, CLUSTER_QUORUM, REPLICATION, AUTH, LAUNCHER, KAFKA, KAFKA_LAUNCHER),
   async run({ args, rawArgs }) {
     try {
       if (typeof args["cluster-secret"] === "string" && args["cluster-secret"] !== "") console.warn(`warning: ${ARGV_SECRET_WARNING}`);
@@ -295,6 +332,9 @@ export default defineCommand({
           );
         // Every broker would refuse a bad flag the same way: say it once, start nothing.
         configFromFlags({ ...args, id: "1", port: String(basePort), "data-dir": undefined, peers: undefined, "cluster-secret": undefined, "cluster-secret-file": undefined });
+        // A bad certificate is one line here, not the same failure from every broker.
+        const tls = readTlsFiles(args);
+        if (tls !== undefined) loadTlsMaterial(tls);
         const secret = readClusterSecret(args["cluster-secret"], {}, args["cluster-secret-file"]);
         const clusterDataDir = readSection(CORE, args).dataDir ?? "data";
         const adminTokenArgs = launcherAdminToken(readSection(AUTH, args), clusterDataDir);
@@ -315,6 +355,7 @@ export default defineCommand({
           brokerArgs: [...passThrough(rawArgs), ...adminTokenArgs, ...(kafkaBasePort === undefined ? ["--kafka-port=off"] : [])],
           // By environment, as the launcher hands over a generated one: argv is public in `ps`.
           ...(secret !== undefined && secret !== "" ? { clusterSecret: secret } : {}),
+          ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key } } : {}),
         });
         process.exit(code);
       }

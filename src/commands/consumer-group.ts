@@ -365,6 +365,10 @@ export interface GroupFlags {
   latest: boolean | undefined;
   format: "text" | "json";
   max: number | undefined;
+  /** The --tls-* flags, as given. */
+  "tls-ca"?: string;
+  "tls-cert"?: string;
+  "tls-key"?: string;
 }
 
 /**
@@ -377,7 +381,7 @@ export async function runGroupConsumer(flags: GroupFlags): Promise<void> {
     throw usageError("--partition cannot be used with --group: the group assigns the partitions");
   if (flags.offset !== undefined)
     throw usageError("--offset cannot be used with --group: a group starts at its committed offsets (or --latest)");
-  const client = clientFor(flags.meta, flags.token);
+  const client = clientFor(flags.meta, { token: flags.token, "tls-ca": flags["tls-ca"], "tls-cert": flags["tls-cert"], "tls-key": flags["tls-key"] });
   let consumer: GroupConsumer | undefined;
   let signalled = false;
   // Ctrl-C: commit and leave the group; a second Ctrl-C exits at once.

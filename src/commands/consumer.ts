@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import type { RecordView, StreamNestClient } from "../client/index.ts";
 import { followPartition, type StartAt } from "../client/partition-follower.ts";
-import { clientFor, integerFlag, metaArg, tokenArg } from "./cli/args.ts";
+import { clientFor, integerFlag, metaArg, tlsArgs, tokenArg } from "./cli/args.ts";
 import { describeError, guarded, usageError } from "./cli/fail.ts";
 import { LineReader } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
@@ -27,7 +27,7 @@ export default defineCommand({
       "Print a topic's messages from the start and follow new ones live: the interactive dialogue, or --topic to skip it",
   },
   args: {
-    meta: metaArg, token: tokenArg,
+    meta: metaArg, token: tokenArg, ...tlsArgs,
     topic: { type: "string", valueHint: "name", description: "topic to read (skips the dialogue)" },
     partition: { type: "string", valueHint: "N", description: "partition to read (default with --topic: all of them at once)" },
     "from-beginning": { type: "boolean", description: "start at the oldest message (the default)" },
@@ -57,7 +57,7 @@ export default defineCommand({
         await runGroupConsumer({ ...args, group: args.group, format, max });
         return exit(0);
       }
-      const client = clientFor(args.meta, args.token);
+      const client = clientFor(args.meta, args);
       // Ctrl-C: during the dialogue, leave (interrupted, as the producer does); while
       // following, finish the print in hand first and end normally. On a terminal the
       // echoed ^C is followed by a line break, so the shell's prompt starts a line.

@@ -9,7 +9,7 @@ import {
   type StreamNestClient,
 } from "../client/index.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import { clientFor, metaArg, tokenArg } from "./cli/args.ts";
+import { clientFor, metaArg, tlsArgs, tokenArg } from "./cli/args.ts";
 import { describeError, guarded, surelyNotStored, usageError } from "./cli/fail.ts";
 import { LineReader, NotTextLine } from "./cli/line-reader.ts";
 import { exit, log, out } from "./cli/output.ts";
@@ -32,7 +32,7 @@ export default defineCommand({
       "Send messages to a topic: the interactive dialogue, or with --topic one message per line of standard input (or --file)",
   },
   args: {
-    meta: metaArg, token: tokenArg,
+    meta: metaArg, token: tokenArg, ...tlsArgs,
     topic: { type: "string", valueHint: "name", description: "topic to write to (skips the dialogue; lines come from stdin)" },
     partition: { type: "string", valueHint: "N", description: "partition to write to (default: by key, else round-robin)" },
     key: { type: "string", valueHint: "key", description: "key of every message (picks the partition as Kafka's default partitioner)" },
@@ -42,7 +42,7 @@ export default defineCommand({
     await guarded(async () => {
       if (args.file !== undefined && args.topic === undefined) throw usageError("--file needs --topic");
       if (args.file !== undefined) checkReadable(args.file);
-      const client = clientFor(args.meta, args.token);
+      const client = clientFor(args.meta, args);
       let stdin: LineReader | undefined;
       const input = () => (stdin ??= new LineReader(Bun.stdin.stream()));
       // Ctrl-C: leave at once; what the broker acknowledged is already stored, and a run

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import type { StreamNestClient, TopicConfigView, TopicDescription, TopicSettingView } from "../client/index.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import { clientFor, integerFlag, metaArg, tokenArg } from "./cli/args.ts";
+import { clientFor, integerFlag, metaArg, tlsArgs, tokenArg } from "./cli/args.ts";
 import { guarded, usageError } from "./cli/fail.ts";
 import { exit, log, out } from "./cli/output.ts";
 
@@ -16,10 +16,10 @@ const nameArg = { type: "positional", description: "topic name", required: true 
 
 const list = defineCommand({
   meta: { name: "list", description: "List the topics, one a line" },
-  args: { meta: metaArg, token: tokenArg, format: formatArg },
+  args: { meta: metaArg, token: tokenArg, ...tlsArgs, format: formatArg },
   async run({ args }) {
     await guarded(async () => {
-      const topics = (await clientFor(args.meta, args.token).listTopics()).sort();
+      const topics = (await clientFor(args.meta, args).listTopics()).sort();
       if (args.format === "json") await out(`${JSON.stringify(topics)}\n`);
       else await out(topics.map((t) => `${t}\n`).join(""));
       await exit(0);
@@ -31,7 +31,7 @@ const create = defineCommand({
   meta: { name: "create", description: "Create a topic" },
   args: {
     name: nameArg,
-    meta: metaArg, token: tokenArg,
+    meta: metaArg, token: tokenArg, ...tlsArgs,
     partitions: { type: "string", description: "number of partitions", default: "1", valueHint: "N" },
     "replication-factor": { type: "string", description: "replicas of each partition (default: the brokers' --default-replication-factor)", valueHint: "N" },
     "min-insync-replicas": { type: "string", description: "acks=all needs this many in-sync replicas (default 2, or 1 with one replica)", valueHint: "N" },
@@ -45,7 +45,7 @@ const create = defineCommand({
       const minIsr = integerFlag("min-insync-replicas", args["min-insync-replicas"], 1);
       const retentionMs = integerFlag("retention-ms", args["retention-ms"], 0);
       const retentionBytes = integerFlag("retention-bytes", args["retention-bytes"], 0);
-      const result = await clientFor(args.meta, args.token).createTopic(args.name, partitions, {
+      const result = await clientFor(args.meta, args).createTopic(args.name, partitions, {
         ...(factor !== undefined ? { replicationFactor: factor } : {}),
         ...(minIsr !== undefined ? { minInsyncReplicas: minIsr } : {}),
         ...(retentionMs !== undefined ? { retentionMs } : {}),
@@ -63,10 +63,10 @@ const create = defineCommand({
 
 const describe = defineCommand({
   meta: { name: "describe", description: "Show a topic's partitions, leaders, offsets, sizes and schema version" },
-  args: { name: nameArg, meta: metaArg, token: tokenArg, format: formatArg },
+  args: { name: nameArg, meta: metaArg, token: tokenArg, ...tlsArgs, format: formatArg },
   async run({ args }) {
     await guarded(async () => {
-      const client = clientFor(args.meta, args.token);
+      const client = clientFor(args.meta, args);
       const description = await withTopicList(client, () => client.describeTopic(args.name));
       if (args.format === "json") await out(`${JSON.stringify(description)}\n`);
       else await out(renderDescription(description));
@@ -88,8 +88,7 @@ const alter = defineCommand({
   },
   args: {
     name: nameArg,
-    meta: metaArg,
-    token: tokenArg,
+    meta: metaArg, token: tokenArg, ...tlsArgs,
     partitions: { type: "string", description: "the new total number of partitions (more than now)", valueHint: "N" },
     "retention-ms": { type: "string", description: "delete segments older than this, or \"default\"", valueHint: "ms|default" },
     "retention-bytes": { type: "string", description: "delete the oldest segments while a partition is larger, or \"default\"", valueHint: "bytes|default" },
@@ -101,7 +100,7 @@ const alter = defineCommand({
       const retentionBytes = settingFlag("retention-bytes", args["retention-bytes"]);
       if (partitions === undefined && retentionMs === undefined && retentionBytes === undefined)
         throw usageError("give --partitions=N, --retention-ms or --retention-bytes (a number, or \"default\")");
-      const client = clientFor(args.meta, args.token);
+      const client = clientFor(args.meta, args);
       if (partitions !== undefined) {
         const result = await withTopicList(client, () => client.createPartitions(args.name, partitions));
         log.success(`topic ${args.name} now has ${result.partitions} partitions (had ${result.previous})`);
@@ -122,10 +121,10 @@ const alter = defineCommand({
 
 const remove = defineCommand({
   meta: { name: "delete", description: "Delete a topic and all its messages" },
-  args: { name: nameArg, meta: metaArg, token: tokenArg },
+  args: { name: nameArg, meta: metaArg, token: tokenArg, ...tlsArgs },
   async run({ args }) {
     await guarded(async () => {
-      const client = clientFor(args.meta, args.token);
+      const client = clientFor(args.meta, args);
       await withTopicList(client, () => client.deleteTopic(args.name));
       log.success(`deleted topic ${args.name}`);
       await exit(0);

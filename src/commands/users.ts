@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { AdminClient } from "../client/index.ts";
-import { clientFor, integerFlag, metaArg, tokenArg } from "./cli/args.ts";
+import { clientFor, integerFlag, metaArg, tlsArgs, tokenArg } from "./cli/args.ts";
 import { guarded, usageError } from "./cli/fail.ts";
 import { exit, log, out } from "./cli/output.ts";
 
@@ -12,9 +12,9 @@ import { exit, log, out } from "./cli/output.ts";
 
 const formatArg = { type: "enum" as const, options: ["text", "json"], default: "text", description: "text for people, json for scripts" };
 const nameArg = { type: "positional", description: "user name (the principal is User:<name>)", required: true } as const;
-const connection = { meta: metaArg, token: tokenArg };
+const connection = { meta: metaArg, token: tokenArg, ...tlsArgs };
 
-const admin = (args: { meta?: string; token?: string }) => new AdminClient(clientFor(args.meta, args.token));
+const admin = (args: { meta?: string; token?: string } & Record<string, unknown>) => new AdminClient(clientFor(args.meta, args));
 
 const list = defineCommand({
   meta: { name: "list", description: "List users with their SCRAM mechanisms and token counts" },

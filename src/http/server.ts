@@ -1,11 +1,14 @@
 import type { Server } from "bun";
 import { HTTP_LIMITS } from "../config/http.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { StreamNestApp } from "./app.ts";
 
 export interface ListenOptions {
   host: string;
   port: number;
+  /** HTTPS with this certificate (and, with a CA, client certificates required). */
+  tls?: TlsMaterial;
 }
 
 /**
@@ -23,6 +26,7 @@ function serveOptions(options: ListenOptions) {
     // Long polls and streams lift this per request (server.timeout(request, 0)).
     idleTimeout: HTTP_LIMITS.idleTimeoutS.value,
     development: false,
+    ...(options.tls !== undefined ? { tls: bunTls(options.tls) } : {}),
   };
 }
 
@@ -88,6 +92,38 @@ export class EarlyListener {
     await Promise.race([this.server.stop(false), Bun.sleep(1000)]);
     await this.server.stop(true);
   }
+}
+
+/**
+ * Bun.serve's TLS options. With a CA, every client must present a certificate it
+ * signed (mutual TLS): the handshake fails without one, before any request is read.
+ */
+function bunTls(tls: TlsMaterial) {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+  };
+}
+
+/**
+ * Serves the app on the same port with new TLS material. Bun's `server.reload()` keeps
+ * the certificate it started with (oven-sh/bun#43815), so the listening socket is
+ * closed and bound again in the same turn of the event loop, where nothing else can
+ * take the port; exchanges in progress finish on the old server, which `stop(false)`
+ * leaves running until they end (the caller stops it for good on close).
+ */
+export function rebind(old: Server<unknown>, app: StreamNestApp, options: ListenOptions): Server<unknown> {
+  void old.stop(false);
+  let server: Server<unknown>;
+  try {
+    server = Bun.serve({ ...serveOptions(options), fetch: (request) => app.fetch(request) });
+  } catch (error) {
+    throw listenError(error, options);
+  }
+  // The app reads the server from here (server.timeout for long polls), as after app.listen.
+  app.server = server;
+  return server;
 }
 
 function listenError(error: unknown, options: ListenOptions): unknown {

@@ -1,4 +1,5 @@
 import type { Broker } from "../broker/broker.ts";
+import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { KafkaContext } from "./context.ts";
 import { ClassicGroups } from "./groups/classic-groups.ts";
 import { type KafkaOptions, splitAddress } from "./options.ts";
@@ -52,6 +53,11 @@ export class KafkaAdapter {
 
   get port(): number {
     return this.server.port;
+  }
+
+  /** New connections use this certificate from now on (SIGHUP). */
+  reloadTls(material: TlsMaterial): void {
+    this.server.reloadTls(material);
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,5 @@
+import type { TlsMaterial } from "../lib/tls-material.ts";
+
 /** What the Kafka adapter runs with (read from src/config/kafka.ts by the node). */
 export interface KafkaOptions {
   host: string;
@@ -9,6 +11,8 @@ export interface KafkaOptions {
   maxConnections: number;
   autoCreateTopics: boolean;
   defaultPartitions: number;
+  /** TLS for every connection (Kafka's SSL listener); none: plaintext. */
+  tls?: TlsMaterial;
 }
 
 /** host and port of "host:port" (IPv6 in brackets). */

@@ -1,4 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from "node:tls";
+import type { TlsMaterial } from "../lib/tls-material.ts";
 import { KafkaConnection } from "./connection.ts";
 import type { KafkaContext } from "./context.ts";
 import { answerFrame } from "./dispatch.ts";
@@ -10,6 +12,10 @@ import { answerFrame } from "./dispatch.ts";
  *   const server = await KafkaServer.listen(ctx, "127.0.0.1", 9092);
  *   server.port;          // the bound port (a free one when 0 was asked)
  *   await server.close();
+ *
+ * With TLS in the options (Kafka's SSL listener, security.protocol=SSL), every
+ * connection is a TLS one, and a CA there requires client certificates (Kafka's
+ * ssl.client.auth=required).
  */
 export class KafkaServer {
   private readonly connections = new Set<KafkaConnection>();
@@ -17,13 +23,18 @@ export class KafkaServer {
   private constructor(
     private readonly server: Server,
     private readonly ctx: KafkaContext,
+    /** A TLS server's "connection" is the raw socket; the Kafka dialogue starts after the handshake. */
+    ready: "connection" | "secureConnection",
   ) {
-    server.on("connection", (socket: Socket) => this.accept(socket));
+    server.on(ready, (socket: Socket) => this.accept(socket));
   }
 
   static listen(ctx: KafkaContext, host: string, port: number): Promise<KafkaServer> {
-    const server = createServer({ pauseOnConnect: false });
-    const kafka = new KafkaServer(server, ctx);
+    const tls = ctx.options.tls;
+    const server = tls === undefined ? createServer({ pauseOnConnect: false }) : createTlsServer(tlsOptions(tls));
+    // A failed handshake (a plaintext client, no client certificate) is that client's problem, said by its socket's close.
+    if (tls !== undefined) server.on("tlsClientError", () => undefined);
+    const kafka = new KafkaServer(server, ctx, tls === undefined ? "connection" : "secureConnection");
     return new Promise((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host, port }, () => {
@@ -37,6 +48,15 @@ export class KafkaServer {
   get port(): number {
     const address = this.server.address();
     return typeof address === "object" && address !== null ? address.port : 0;
+  }
+
+  /**
+   * New connections use this certificate (and CA) from now on; open ones keep theirs.
+   * Throws, changing nothing, when the listener is plaintext.
+   */
+  reloadTls(material: TlsMaterial): void {
+    if (this.ctx.options.tls === undefined) throw new Error("the Kafka listener was started without TLS");
+    (this.server as TlsServer).setSecureContext(tlsOptions(material));
   }
 
   get connectionCount(): number {
@@ -61,4 +81,12 @@ export class KafkaServer {
     this.connections.add(conn);
     conn.closed.addEventListener("abort", () => this.connections.delete(conn));
   }
+}
+
+function tlsOptions(tls: TlsMaterial): TlsOptions {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+  };
 }

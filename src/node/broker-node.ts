@@ -10,7 +10,9 @@ import type { SecurityState } from "../auth/security-state.ts";
 import { ClusterLink } from "../cluster/cluster-link.ts";
 import { createApp } from "../http/app.ts";
 import { withPort } from "../config/broker-settings.ts";
-import { EarlyListener, listen } from "../http/server.ts";
+import type { StreamNestApp } from "../http/app.ts";
+import { EarlyListener, listen, rebind } from "../http/server.ts";
+import { loadTlsMaterial, type TlsMaterial } from "../lib/tls-material.ts";
 import { KafkaAdapter, type KafkaOptions } from "../kafka/kafka-adapter.ts";
 
 /**
@@ -32,6 +34,8 @@ export interface BrokerNodeHooks {
   warn?: (message: string) => void;
   /** The Kafka listener's options; none: no Kafka listener. */
   kafka?: KafkaOptions;
+  /** TLS for HTTP, Kafka and calls to peers (checked already: see loadTlsMaterial); none: plaintext. */
+  tls?: TlsMaterial;
 }
 
 export class BrokerNode {
@@ -42,6 +46,10 @@ export class BrokerNode {
   /** Who a client is and what it may do (tokens and ACLs from the replicated metadata). */
   readonly access: AccessControl;
   private server: Server<unknown> | undefined;
+  private app: StreamNestApp | undefined;
+  /** Servers a TLS reload replaced, finishing what they had begun; stopped for good on close. */
+  private retired: Server<unknown>[] = [];
+  private tls: TlsMaterial | undefined;
   /** The Kafka door, once serving (when the hooks asked for one). */
   kafka: KafkaAdapter | undefined;
   private readonly hooks: BrokerNodeHooks;
@@ -57,7 +65,12 @@ export class BrokerNode {
       config.clusterSecret === undefined
         ? undefined
         : new BrokerCallAuth({ secret: config.clusterSecret, clusterId: config.clusterId, selfId: config.id });
-    this.link = new ClusterLink(config, { log: hooks.log, ...(auth ? { auth } : {}) });
+    this.tls = hooks.tls;
+    this.link = new ClusterLink(config, {
+      log: hooks.log,
+      ...(auth ? { auth } : {}),
+      ...(hooks.tls !== undefined ? { tls: hooks.tls } : {}),
+    });
     this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn });
     this.access = accessControl(config, () => this.broker.security(), hooks.log);
     this.link.attach(this.broker);
@@ -71,7 +84,7 @@ export class BrokerNode {
   static open(config: BrokerConfig, hooks: BrokerNodeHooks = {}): BrokerNode {
     let early: EarlyListener | undefined;
     if (config.port === 0) {
-      early = new EarlyListener({ host: config.host, port: 0 });
+      early = new EarlyListener({ host: config.host, port: 0, ...(hooks.tls !== undefined ? { tls: hooks.tls } : {}) });
       config = { ...config, port: early.port, advertise: withPort(config.advertise, early.port) };
     }
     try {
@@ -89,16 +102,56 @@ export class BrokerNode {
    */
   async serve(): Promise<void> {
     const app = createApp(this.broker, { cluster: this.link, access: this.access });
-    this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
+    this.app = app;
+    this.server = this.early ? this.early.serve(app) : listen(app, this.listenOptions());
     this.early = undefined;
     if (this.hooks.kafka) {
-      this.kafka = await KafkaAdapter.start(this.broker, this.hooks.kafka, {
+      const kafka = this.tls !== undefined ? { ...this.hooks.kafka, tls: this.tls } : this.hooks.kafka;
+      this.kafka = await KafkaAdapter.start(this.broker, kafka, {
         log: this.hooks.log ?? ((line) => console.log(line)),
         peerKafkaAddress: (id) => this.link.kafkaAddressOf(id),
       });
       this.link.setKafkaAddress(this.kafka.advertise);
     }
     this.link.start();
+  }
+
+  /** Whether the broker serves TLS (and so has certificates to reload). */
+  get tlsEnabled(): boolean {
+    return this.tls !== undefined;
+  }
+
+  /**
+   * Reads the TLS files again (SIGHUP) and, when they are good together, uses them for
+   * every new connection: HTTPS, the Kafka listener and calls to peers. Open
+   * connections keep the certificate they began with. A problem throws (a one-line
+   * StreamNestError naming the file) and leaves the material in use as it was.
+   */
+  reloadTls(): TlsMaterial {
+    const current = this.tls;
+    if (current === undefined) throw new Error("this broker was started without TLS");
+    if (this.closing !== undefined) throw new Error("the broker is stopping");
+    const next = loadTlsMaterial(current.paths);
+    if (this.server !== undefined && this.app !== undefined) {
+      const old = this.server;
+      try {
+        this.server = rebind(old, this.app, this.listenOptions(next));
+      } catch (error) {
+        // Never left without a listener: serve on with what worked, and say why.
+        this.server = rebind(old, this.app, this.listenOptions(current));
+        throw error;
+      }
+      // Those that finished what they had begun are let go; the rest are stopped on close.
+      this.retired = [...this.retired.filter((server) => server.pendingRequests > 0), old];
+    }
+    this.kafka?.reloadTls(next);
+    this.link.node.client.reloadTls(next);
+    this.tls = next;
+    return next;
+  }
+
+  private listenOptions(tls: TlsMaterial | undefined = this.tls) {
+    return { host: this.config.host, port: this.config.port, ...(tls !== undefined ? { tls } : {}) };
   }
 
   /**
@@ -121,6 +174,7 @@ export class BrokerNode {
       await Promise.race([draining, Bun.sleep(2000)]);
       await server.stop(true);
     }
+    for (const old of this.retired) await old.stop(true);
   }
 }
 

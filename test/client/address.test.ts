@@ -46,3 +46,11 @@ describe("parseBrokerAddresses", () => {
     expect(displayAddress("https://x.example")).toBe("https://x.example");
   });
 });
+
+describe("parseBrokerAddresses for a client set up for TLS", () => {
+  test("host:port means https://; a written scheme is kept", () => {
+    expect(parseBrokerAddresses("localhost:8443,[::1]:9443", "https")).toEqual(["https://localhost:8443", "https://[::1]:9443"]);
+    expect(parseBrokerAddresses("http://localhost:8080", "https")).toEqual(["http://localhost:8080"]);
+    expect(parseBrokerAddresses("https://localhost:8443")).toEqual(["https://localhost:8443"]);
+  });
+});

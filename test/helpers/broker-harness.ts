@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { portProblem } from "../../src/cluster/port-check.ts";
@@ -29,6 +29,18 @@ export interface BrokerOptions {
    * address of this machine when a test must reach a broker by a non-loopback name.
    */
   host?: string;
+  /** HTTPS brokers (--tls-cert, --tls-key; --tls-ca too with requireClientCerts); the harness trusts `ca`. */
+  tls?: HarnessTls;
+}
+
+export interface HarnessTls {
+  cert: string;
+  key: string;
+  /** The CA the harness's own requests trust. */
+  ca: string;
+  /** Pass --tls-ca=ca to the brokers: they then require client certificates (the harness uses `client`). */
+  requireClientCerts?: boolean;
+  client?: { cert: string; key: string };
 }
 
 /** A broker's first line, naming the port it listens on. */
@@ -66,7 +78,12 @@ export class BrokerProcess {
   }
 
   get url(): string {
-    return `http://${this.options.host ?? "127.0.0.1"}:${this.port}`;
+    return `${this.options.tls !== undefined ? "https" : "http"}://${this.options.host ?? "127.0.0.1"}:${this.port}`;
+  }
+
+  /** fetch() of one of its routes, trusting the harness's CA (and with its client certificate) for an HTTPS broker. */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.url}${path}`, { ...init, ...harnessFetchTls(this.options.tls) });
   }
 
   /** The address it advertises (the default, localhost:<port>). */
@@ -88,6 +105,11 @@ export class BrokerProcess {
       `--data-dir=${this.dataDir}`,
     ];
     if (this.peers.length > 0) args.push(`--peers=${this.peers.join(",")}`);
+    const tls = this.options.tls;
+    if (tls !== undefined) {
+      args.push(`--tls-cert=${tls.cert}`, `--tls-key=${tls.key}`);
+      if (tls.requireClientCerts) args.push(`--tls-ca=${tls.ca}`);
+    }
     return [...args, ...(this.options.args ?? [])];
   }
 
@@ -150,7 +172,9 @@ export class BrokerProcess {
       const { port } = await this.reportedPort(options);
       this.knownPort = port;
     }
-    await untilHealthy(`broker ${this.id}`, this.url, options);
+    if (this.options.tls === undefined) await untilHealthy(`broker ${this.id}`, this.url, options);
+    else
+      await until(`broker ${this.id} answering ${this.url}/health`, async () => (await this.fetch("/health", { signal: AbortSignal.timeout(1000) })).status, (s) => s === 200, options);
   }
 
   private async reportedPort(options: { timeoutMs: number; hopeless: () => string | undefined; context: () => string }) {
@@ -278,7 +302,7 @@ async function oneQuorumLeader(brokers: BrokerProcess[]): Promise<void> {
     "every broker naming one metadata quorum leader, with every broker registered",
     async () => {
       const views = await Promise.all(
-        brokers.map(async (b) => (await (await fetch(`${b.url}/cluster`, { headers: tokenHeaders(b), signal: AbortSignal.timeout(1000) })).json()) as QuorumView),
+        brokers.map(async (b) => (await (await b.fetch("/cluster", { headers: tokenHeaders(b), signal: AbortSignal.timeout(1000) })).json()) as QuorumView),
       );
       const [first] = views;
       return views.every(
@@ -305,13 +329,20 @@ async function everyBrokerSeesAll(brokers: BrokerProcess[]): Promise<void> {
     await until(
       `broker ${b.id} counting all ${brokers.length} brokers alive`,
       async () => {
-        const res = await fetch(`${b.url}/cluster`, { headers: tokenHeaders(b), signal: AbortSignal.timeout(1000) });
+        const res = await b.fetch("/cluster", { headers: tokenHeaders(b), signal: AbortSignal.timeout(1000) });
         const body = (await res.json()) as { brokers: Array<{ alive: boolean }> };
         return body.brokers.filter((x) => x.alive).length;
       },
       (alive) => alive === brokers.length,
       { timeoutMs: 20_000, context: () => `output:\n${b.output}` },
     );
+}
+
+/** Bun's fetch options for an HTTPS broker of the harness: trust its CA, present the client certificate. */
+export function harnessFetchTls(tls: HarnessTls | undefined): { tls?: { ca: string; cert?: string; key?: string } } {
+  if (tls === undefined) return {};
+  const client = tls.client === undefined ? {} : { cert: readFileSync(tls.client.cert, "utf8"), key: readFileSync(tls.client.key, "utf8") };
+  return { tls: { ca: readFileSync(tls.ca, "utf8"), ...client } };
 }
 
 /** One broker on a free port with its own temporary data dir. */

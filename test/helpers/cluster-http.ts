@@ -15,12 +15,13 @@ export async function call<T = unknown>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Answer<T>> {
-  const base = typeof broker === "string" ? broker : broker.url;
-  const res = await fetch(`${base}${path}`, {
+  const init: RequestInit = {
     method,
     headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
+  };
+  // A broker of the harness knows its scheme and the CA (and client certificate) an HTTPS one needs.
+  const res = typeof broker === "string" ? await fetch(`${broker}${path}`, init) : await broker.fetch(path, init);
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -97,7 +97,7 @@ export class LauncherProcess {
   async waitUp(count: number, timeoutMs = 60_000): Promise<Map<number, number>> {
     await this.waitFor(new RegExp(`Cluster of ${count} up[^\\n]*\\n(?:  broker \\d+ [^\\n]*\\n){${count}}`), timeoutMs);
     const pids = new Map<number, number>();
-    for (const m of this.output.matchAll(/^ {2}broker (\d+) +http:\/\/\S+ +pid (\d+)$/gm))
+    for (const m of this.output.matchAll(/^ {2}broker (\d+) +https?:\/\/\S+ +pid (\d+)$/gm))
       pids.set(Number(m[1]), Number(m[2]));
     return pids;
   }

@@ -1,7 +1,9 @@
-import { StreamNestClient } from "../../client/index.ts";
+import { readFileSync } from "node:fs";
+import { type ClientTls, StreamNestClient } from "../../client/index.ts";
 import { CLIENT } from "../../config/client.ts";
-import { argOf } from "../../config/help.ts";
-import { readSetting } from "../../config/read.ts";
+import { argOf, argsOf } from "../../config/help.ts";
+import { type Flags, readSetting } from "../../config/read.ts";
+import { readClientTlsFiles, TLS } from "../../config/tls.ts";
 import { usageError } from "./fail.ts";
 
 /** The flag every client command takes: where the cluster is (--meta, else $STREAMNEST_META). */
@@ -10,13 +12,38 @@ export const metaArg = argOf(CLIENT.meta);
 /** The API token of brokers run with --auth=token (--token, else $STREAMNEST_TOKEN). */
 export const tokenArg = argOf(CLIENT.token);
 
+/** --tls-ca (and a client certificate: --tls-cert, --tls-key) for brokers that serve HTTPS. */
+export const tlsArgs = argsOf(TLS);
+
 /**
  * A client of the cluster that --meta names (else $STREAMNEST_META, else the default),
- * sending the token --token gives (else $STREAMNEST_TOKEN), if any.
+ * sending the token --token gives (else $STREAMNEST_TOKEN), if any, over HTTPS when the
+ * address says https:// or a --tls-* flag (or variable) is given.
  */
-export function clientFor(meta: string | undefined, token?: string): StreamNestClient {
-  const given = readSetting(CLIENT.token, { token });
-  return new StreamNestClient(readSetting(CLIENT.meta, { meta }), given === undefined || given === "" ? {} : { token: given });
+export function clientFor(meta: string | undefined, flags: Flags & { token?: string } = {}): StreamNestClient {
+  const tls = clientTls(flags);
+  const token = readSetting(CLIENT.token, { token: flags.token });
+  return new StreamNestClient(readSetting(CLIENT.meta, { meta }), {
+    ...(token !== undefined && token !== "" ? { token } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+  });
+}
+
+/** The PEM text of the client's TLS files; none given: undefined (plain http:// unless the address says https). */
+export function clientTls(flags: Flags): ClientTls | undefined {
+  const files = readClientTlsFiles(flags);
+  if (files.ca === undefined && files.cert === undefined) return undefined;
+  const read = (path: string, flag: string): string => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch (error) {
+      throw usageError(`${flag} ${path} cannot be read (${String((error as { code?: unknown }).code ?? (error as Error).message)})`);
+    }
+  };
+  return {
+    ...(files.ca !== undefined ? { ca: read(files.ca, "--tls-ca") } : {}),
+    ...(files.cert !== undefined && files.key !== undefined ? { cert: read(files.cert, "--tls-cert"), key: read(files.key, "--tls-key") } : {}),
+  };
 }
 
 /** A whole number >= min from a flag, or a usage error naming the flag. */
