@@ -24,6 +24,11 @@ export function LoginView({ reason, notice }: { reason: ApiFailure; notice: stri
       setRefused({ status: 0, code: "EMPTY", message: "enter a token" });
       return;
     }
+    // the broker would call it a malformed header, which says nothing to someone pasting a token
+    if (/\s/.test(candidate)) {
+      setRefused({ status: 0, code: "MALFORMED", message: "a token has no spaces (it looks like snt_…)" });
+      return;
+    }
     setBusy(true);
     const answer = await whoAmI(candidate);
     setBusy(false);
