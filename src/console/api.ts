@@ -65,6 +65,16 @@ export function failureFromException(error: unknown): ApiFailure {
   return { status: 0, code: "UNREACHABLE", message: `the broker could not be reached (${message})` };
 }
 
+/**
+ * A 401 for a request sent with `sentToken`: the console asks for a token, and forgets
+ * the one it sent if that is still the tab's (revoked or expired, it is of no more use).
+ */
+export function noteUnauthorized(failure: ApiFailure, sentToken: string | null): void {
+  const current = readToken();
+  session.unauthorized(failure, sentToken, current);
+  if (sentToken !== null && sentToken === current) writeToken("");
+}
+
 export interface RequestOptions {
   method?: string;
   body?: unknown;
@@ -91,7 +101,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   if (!res.ok) {
     const error = failureFromAnswer(res.status, text);
-    if (res.status === 401) session.unauthorized(error, token, readToken());
+    if (res.status === 401) noteUnauthorized(error, token);
     return { ok: false, error };
   }
   if (options.text) return { ok: true, value: text as T };

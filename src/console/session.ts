@@ -11,6 +11,8 @@ import type { ApiFailure } from "./api.ts";
 export interface SessionState {
   /** The 401 that asked for a token, while no accepted token replaced it; null otherwise. */
   loginNeeded: ApiFailure | null;
+  /** Whether that 401 refused a token the tab had (revoked, expired) rather than asking for one. */
+  tokenRefused: boolean;
   /** Who the current token belongs to (e.g. `User:alice`), once the broker said. */
   principal: string | null;
   /** A line for the login view (e.g. after logging out). */
@@ -21,7 +23,7 @@ export interface SessionState {
 type Listener = (state: SessionState) => void;
 
 export class Session {
-  private state: SessionState = { loginNeeded: null, principal: null, notice: null, epoch: 0 };
+  private state: SessionState = { loginNeeded: null, tokenRefused: false, principal: null, notice: null, epoch: 0 };
   private readonly listeners = new Set<Listener>();
 
   get(): SessionState {
@@ -39,11 +41,11 @@ export class Session {
    */
   unauthorized(failure: ApiFailure, sentToken: string | null, currentToken: string | null): void {
     if (sentToken !== currentToken || this.state.loginNeeded !== null) return;
-    this.set({ ...this.state, loginNeeded: failure, principal: null });
+    this.set({ ...this.state, loginNeeded: failure, tokenRefused: sentToken !== null, principal: null });
   }
 
   loggedIn(principal: string | null): void {
-    this.set({ loginNeeded: null, principal, notice: null, epoch: this.state.epoch + 1 });
+    this.set({ loginNeeded: null, tokenRefused: false, principal, notice: null, epoch: this.state.epoch + 1 });
   }
 
   /** The principal of the token in use, learnt after the page (re)loaded with one. */
@@ -52,7 +54,7 @@ export class Session {
   }
 
   loggedOut(): void {
-    this.set({ loginNeeded: null, principal: null, notice: "Logged out: the token is forgotten in this tab.", epoch: this.state.epoch + 1 });
+    this.set({ loginNeeded: null, tokenRefused: false, principal: null, notice: "Logged out: the token is forgotten in this tab.", epoch: this.state.epoch + 1 });
   }
 
   private set(next: SessionState): void {

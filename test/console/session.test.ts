@@ -11,9 +11,9 @@ describe("console session", () => {
     session.subscribe((s) => seen.push(s));
     session.unauthorized(refused, null, null);
     session.unauthorized({ ...refused, message: "second" }, null, null);
-    expect(seen).toEqual([{ loginNeeded: refused, principal: null, notice: null, epoch: 0 }]);
+    expect(seen).toEqual([{ loginNeeded: refused, tokenRefused: false, principal: null, notice: null, epoch: 0 }]);
     session.loggedIn("User:alice");
-    expect(session.get()).toEqual({ loginNeeded: null, principal: "User:alice", notice: null, epoch: 1 });
+    expect(session.get()).toEqual({ loginNeeded: null, tokenRefused: false, principal: "User:alice", notice: null, epoch: 1 });
   });
 
   test("a 401 for a token that is no longer the current one asks for nothing", () => {
@@ -24,6 +24,7 @@ describe("console session", () => {
     expect(session.get().loginNeeded).toBeNull();
     session.unauthorized(refused, "snt_new", "snt_new");
     expect(session.get().loginNeeded).toEqual(refused);
+    expect(session.get().tokenRefused).toBe(true);
     expect(session.get().principal).toBeNull();
   });
 
@@ -31,7 +32,7 @@ describe("console session", () => {
     const session = new Session();
     session.loggedIn("User:admin");
     session.loggedOut();
-    expect(session.get()).toEqual({ loginNeeded: null, principal: null, notice: "Logged out: the token is forgotten in this tab.", epoch: 2 });
+    expect(session.get()).toEqual({ loginNeeded: null, tokenRefused: false, principal: null, notice: "Logged out: the token is forgotten in this tab.", epoch: 2 });
     session.unauthorized(refused, null, null);
     expect(session.get().notice).toBe("Logged out: the token is forgotten in this tab.");
     session.loggedIn("User:bob");
@@ -47,6 +48,6 @@ describe("console session", () => {
     stop();
     session.identified("User:dave");
     expect(calls).toBe(1);
-    expect(session.get()).toEqual({ loginNeeded: null, principal: "User:dave", notice: null, epoch: 0 });
+    expect(session.get()).toEqual({ loginNeeded: null, tokenRefused: false, principal: "User:dave", notice: null, epoch: 0 });
   });
 });

@@ -200,7 +200,11 @@ describe.skipIf(!haveChromium)("console logging in, on a 3-broker cluster with -
     await api("DELETE", `/admin/tokens/${id}`);
     await page.goto(url("/console/topics"));
     await page.getByRole("heading", { name: "Log in" }).waitFor();
-    expect(await text(".login p")).toContain("invalid API token");
+    expect(await text(".login p")).toBe(
+      "The token this tab used was refused (invalid API token). Enter an API token; the console sends it as Authorization: Bearer … and keeps it for this browser tab only.",
+    );
+    expect(await page.evaluate(() => sessionStorage.getItem("streamnest.console.token"))).toBeNull();
+    expect(await page.locator("[data-testid=session]").count()).toBe(0);
     await shot("10-revoked-token");
   }, STEP_MS);
 

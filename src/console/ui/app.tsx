@@ -98,7 +98,7 @@ export function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {session.loginNeeded !== null ? (
-          <LoginView reason={session.loginNeeded} notice={session.notice} />
+          <LoginView reason={session.loginNeeded} tokenRefused={session.tokenRefused} notice={session.notice} />
         ) : (
           // keyed by the login epoch: after a login or logout every view loads again with the new token
           <ErrorBoundary key={session.epoch} resetKey={routeHref(route)}>

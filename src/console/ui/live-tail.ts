@@ -1,5 +1,4 @@
-import { failureFromAnswer, failureFromException, type ApiFailure, readToken, requestHeaders } from "../api.ts";
-import { session } from "../session.ts";
+import { failureFromAnswer, failureFromException, type ApiFailure, noteUnauthorized, readToken, requestHeaders } from "../api.ts";
 import { SseParser } from "../sse-parser.ts";
 import type { ConsoleRecord } from "../types.ts";
 
@@ -28,7 +27,7 @@ export function tail(topic: string, partition: number, fromOffset: number | null
         if (!res.ok || res.body === null) {
           const failure = failureFromAnswer(res.status, await res.text());
           handlers.onState({ connected: false, error: failure });
-          if (res.status === 401) session.unauthorized(failure, token, readToken());
+          if (res.status === 401) noteUnauthorized(failure, token);
           // a refusal (unknown topic, bad partition) will not change by retrying at once
           await sleep(res.status >= 500 ? 1000 : 5000, controller.signal);
           continue;

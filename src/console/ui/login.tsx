@@ -11,7 +11,7 @@ import { useSession } from "./use-session.ts";
  * administrator issues one with `streamnest users token <name>` or
  * POST /admin/users/<name>/tokens.
  */
-export function LoginView({ reason, notice }: { reason: ApiFailure; notice: string | null }) {
+export function LoginView({ reason, tokenRefused, notice }: { reason: ApiFailure; tokenRefused: boolean; notice: string | null }) {
   const [token, setToken] = useState("");
   const [refused, setRefused] = useState<ApiFailure | null>(null);
   const [busy, setBusy] = useState(false);
@@ -45,7 +45,8 @@ export function LoginView({ reason, notice }: { reason: ApiFailure; notice: stri
       <h1 id="login-title">Log in</h1>
       {notice !== null ? <p class="ok" role="status">{notice}</p> : null}
       <p>
-        This cluster requires authentication <span class="muted">({reason.message})</span>. Enter an API token; the console sends it as{" "}
+        {tokenRefused ? "The token this tab used was refused" : "This cluster requires authentication"} <span class="muted">({reason.message})</span>. Enter
+        an API token; the console sends it as{" "}
         <code>Authorization: Bearer …</code> and keeps it for this browser tab only.
       </p>
       <form class="form-row" aria-label="Log in" onSubmit={(e) => void submit(e)}>
@@ -94,7 +95,7 @@ export function SessionControls() {
     });
     return () => controller.abort();
   }, [token, state.principal, state.loginNeeded, state.epoch]);
-  if (token === null) return null;
+  if (token === null || state.loginNeeded !== null) return null;
   const logout = (): void => {
     writeToken("");
     session.loggedOut();
