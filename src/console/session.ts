@@ -53,6 +53,11 @@ export class Session {
     if (this.state.principal !== principal) this.set({ ...this.state, principal });
   }
 
+  /** The token was set or cleared by hand (the Token page): who it belongs to is to be asked again. */
+  tokenChanged(): void {
+    this.set({ ...this.state, principal: null });
+  }
+
   loggedOut(): void {
     this.set({ loginNeeded: null, tokenRefused: false, principal: null, notice: "Logged out: the token is forgotten in this tab.", epoch: this.state.epoch + 1 });
   }

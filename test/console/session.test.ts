@@ -50,4 +50,14 @@ describe("console session", () => {
     expect(calls).toBe(1);
     expect(session.get()).toEqual({ loginNeeded: null, tokenRefused: false, principal: "User:dave", notice: null, epoch: 0 });
   });
+
+  test("a token set by hand forgets the principal (to be asked again) and tells the listeners", () => {
+    const session = new Session();
+    session.loggedIn("User:alice");
+    let calls = 0;
+    session.subscribe(() => calls++);
+    session.tokenChanged();
+    expect(calls).toBe(1);
+    expect(session.get()).toEqual({ loginNeeded: null, tokenRefused: false, principal: null, notice: null, epoch: 1 });
+  });
 });
