@@ -116,6 +116,9 @@ describe.skipIf(!haveChromium)("console logging in, on a 3-broker cluster with -
     expect(await page.locator("[data-testid=live-tail]").count()).toBe(0);
     expect(await page.locator("[data-testid=session]").count()).toBe(0);
     await shot("01-login");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shot("01-login-dark");
+    await page.emulateMedia({ colorScheme: "light" });
   }, STEP_MS);
 
   test("a wrong token is refused inline, and the login view stays", async () => {
@@ -183,7 +186,7 @@ describe.skipIf(!haveChromium)("console logging in, on a 3-broker cluster with -
     await shot("08-alice-other-topic-forbidden");
   }, STEP_MS);
 
-  test("her live tail works: a-orders' partition 1 shows what is produced to it", async () => {
+  test("her live tail works on a-orders' partition 1; her produce form is refused for want of WRITE", async () => {
     await page.goto(url("/console/topics/a-orders?partition=1&live=1"));
     await page.locator("[data-testid=live-tail] .badge.alive").waitFor();
     await api("POST", "/produce", { topic: "a-orders", partition: 1, key: "k-2", message: "for alice" });
@@ -191,6 +194,16 @@ describe.skipIf(!haveChromium)("console logging in, on a 3-broker cluster with -
     await row.waitFor();
     expect((await row.textContent()) ?? "").toContain("for alice");
     await shot("09-alice-live-tail");
+    // she may read a-orders but not write to it: the produce form says which permission is missing
+    await page.getByText("Produce a message").click();
+    const form = page.getByRole("form", { name: "Produce a message" });
+    await form.locator("textarea[name=value]").fill("from alice");
+    await form.getByRole("button", { name: "Produce" }).click();
+    const refusal = page.locator("[data-testid=forbidden]", { hasText: "Refused" });
+    await refusal.waitFor();
+    expect(await refusal.locator("[data-testid=missing-permission]").textContent()).toBe("WRITE on TOPIC a-orders");
+    await refusal.scrollIntoViewIfNeeded();
+    await shot("10-alice-produce-forbidden");
   }, STEP_MS);
 
   test("a token revoked while in use brings the login view back", async () => {
@@ -205,7 +218,7 @@ describe.skipIf(!haveChromium)("console logging in, on a 3-broker cluster with -
     );
     expect(await page.evaluate(() => sessionStorage.getItem("streamnest.console.token"))).toBeNull();
     expect(await page.locator("[data-testid=session]").count()).toBe(0);
-    await shot("10-revoked-token");
+    await shot("11-revoked-token");
   }, STEP_MS);
 
   test("no script error on any page", () => {
