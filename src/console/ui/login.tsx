@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type ApiFailure, readToken, whoAmI, writeToken } from "../api.ts";
+import { type ApiFailure, readToken, type WhoAmI, whoAmI, writeToken } from "../api.ts";
 import { session } from "../session.ts";
 import { useSession } from "./use-session.ts";
 
@@ -38,7 +38,7 @@ export function LoginView({ reason, tokenRefused, notice }: { reason: ApiFailure
       return;
     }
     writeToken(candidate);
-    session.loggedIn(answer.value.principal);
+    session.loggedIn(shownPrincipal(answer.value));
   };
   return (
     <section class="login" aria-labelledby="login-title">
@@ -83,6 +83,11 @@ export function LoginView({ reason, tokenRefused, notice }: { reason: ApiFailure
   );
 }
 
+/** A broker run without --auth=token ignores tokens: say so rather than name the anonymous principal. */
+function shownPrincipal(who: WhoAmI): string {
+  return who.authentication === "none" ? "tokens not checked" : who.principal;
+}
+
 /** Who is logged in, and a way out; nothing while no token is kept. */
 export function SessionControls() {
   const state = useSession();
@@ -91,7 +96,7 @@ export function SessionControls() {
     if (token === null || state.principal !== null || state.loginNeeded !== null) return;
     const controller = new AbortController();
     void whoAmI(token, controller.signal).then((answer) => {
-      if (answer.ok) session.identified(answer.value.principal);
+      if (answer.ok) session.identified(shownPrincipal(answer.value));
     });
     return () => controller.abort();
   }, [token, state.principal, state.loginNeeded, state.epoch]);
