@@ -1,3 +1,4 @@
+import { session } from "./session.ts";
 import type { ErrorAnswer } from "./types.ts";
 
 /**
@@ -64,6 +65,16 @@ export function failureFromException(error: unknown): ApiFailure {
   return { status: 0, code: "UNREACHABLE", message: `the broker could not be reached (${message})` };
 }
 
+/**
+ * A 401 for a request sent with `sentToken`: the console asks for a token, and forgets
+ * the one it sent if that is still the tab's (revoked or expired, it is of no more use).
+ */
+export function noteUnauthorized(failure: ApiFailure, sentToken: string | null): void {
+  const current = readToken();
+  session.unauthorized(failure, sentToken, current);
+  if (sentToken !== null && sentToken === current) writeToken("");
+}
+
 export interface RequestOptions {
   method?: string;
   body?: unknown;
@@ -73,9 +84,10 @@ export interface RequestOptions {
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<ApiResult<T>> {
+  const token = readToken();
   const init: RequestInit = {
     method: options.method ?? "GET",
-    headers: requestHeaders(readToken(), options.body !== undefined),
+    headers: requestHeaders(token, options.body !== undefined),
     signal: options.signal,
   };
   if (options.body !== undefined) init.body = JSON.stringify(options.body);
@@ -87,7 +99,11 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   } catch (error) {
     return { ok: false, error: failureFromException(error) };
   }
-  if (!res.ok) return { ok: false, error: failureFromAnswer(res.status, text) };
+  if (!res.ok) {
+    const error = failureFromAnswer(res.status, text);
+    if (res.status === 401) noteUnauthorized(error, token);
+    return { ok: false, error };
+  }
   if (options.text) return { ok: true, value: text as T };
   if (text === "") return { ok: true, value: undefined as T };
   try {
@@ -103,6 +119,37 @@ export const api = {
   post: <T>(path: string, body: unknown) => request<T>(path, { method: "POST", body }),
   del: <T>(path: string) => request<T>(path, { method: "DELETE" }),
 };
+
+/** GET /admin/whoami's answer: who a token belongs to. */
+export interface WhoAmI {
+  principal: string;
+  super_user: boolean;
+  authentication: "token" | "none";
+}
+
+/**
+ * Asks the broker who `token` belongs to, without keeping it: a 401 here is a wrong
+ * token, told inline on the login form, not a reason to ask for a token again.
+ */
+export async function whoAmI(token: string | null, signal?: AbortSignal): Promise<ApiResult<WhoAmI>> {
+  try {
+    const res = await fetch("/admin/whoami", { headers: requestHeaders(token, false), signal });
+    const text = await res.text();
+    if (!res.ok) return { ok: false, error: failureFromAnswer(res.status, text) };
+    return { ok: true, value: JSON.parse(text) as WhoAmI };
+  } catch (error) {
+    return { ok: false, error: failureFromException(error) };
+  }
+}
+
+/** The permission a 403 FORBIDDEN answer names in its details, as "DESCRIBE on TOPIC orders". */
+export function missingPermission(failure: ApiFailure): string | null {
+  const d = failure.details;
+  if (failure.status !== 403 || typeof d !== "object" || d === null) return null;
+  const { operation, resource_type: type, resource_name: name } = d as Record<string, unknown>;
+  if (typeof operation !== "string" || typeof type !== "string" || typeof name !== "string") return null;
+  return `${operation} on ${type} ${name}`;
+}
 
 /** `/a/b` with each segment URI-encoded. */
 export function pathOf(...segments: Array<string | number>): string {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { failureFromAnswer, failureFromException, pathOf, readToken, requestHeaders, writeToken } from "../../src/console/api.ts";
+import { failureFromAnswer, failureFromException, missingPermission, pathOf, readToken, requestHeaders, writeToken } from "../../src/console/api.ts";
 
 /** A Storage over a Map: sessionStorage's interface, which Bun does not have. */
 function memoryStorage(): Pick<Storage, "getItem" | "setItem" | "removeItem"> & { map: Map<string, string> } {
@@ -57,5 +57,15 @@ describe("console api", () => {
 
   test("path segments are encoded", () => {
     expect(pathOf("topics", "a b/c", "partitions", 2)).toBe("/topics/a%20b%2Fc/partitions/2");
+  });
+  test("a 403 names the permission its details say is missing", () => {
+    const body = JSON.stringify({
+      error: "FORBIDDEN",
+      message: 'User:bob lacks DESCRIBE on cluster "kafka-cluster"',
+      details: { principal: "User:bob", operation: "DESCRIBE", resource_type: "CLUSTER", resource_name: "kafka-cluster" },
+    });
+    expect(missingPermission(failureFromAnswer(403, body))).toBe("DESCRIBE on CLUSTER kafka-cluster");
+    expect(missingPermission(failureFromAnswer(403, JSON.stringify({ error: "FORBIDDEN", message: "no" })))).toBeNull();
+    expect(missingPermission(failureFromAnswer(400, body))).toBeNull();
   });
 });

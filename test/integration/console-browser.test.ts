@@ -290,6 +290,8 @@ describe.skipIf(!haveChromium)("console in a browser, on a 3-broker cluster", ()
     await page.getByLabel("Token", { exact: true }).fill("s3cret");
     await page.keyboard.press("Enter");
     await page.getByText("Saved: requests now carry the token.").waitFor();
+    // these brokers run without --auth=token: the header says the token is not checked
+    await until("the session line", () => text("[data-testid=session] span"), (t) => t === "tokens not checked");
     await shot("18-token");
     const sent = page.waitForRequest((r) => r.url().endsWith("/cluster"));
     await page.getByRole("link", { name: "Overview" }).click();

@@ -2,12 +2,14 @@ import { Component, type ComponentChildren } from "preact";
 import { readToken } from "../api.ts";
 import { type Route, routeHref } from "../route.ts";
 import { GroupsView, GroupView } from "./groups.tsx";
+import { LoginView, SessionControls } from "./login.tsx";
 import { useRoute } from "./navigation.ts";
 import { OverviewView } from "./overview.tsx";
 import { SchemasView } from "./schemas.tsx";
 import { SettingsView } from "./settings.tsx";
 import { TopicView } from "./topic.tsx";
 import { TopicsView } from "./topics.tsx";
+import { useSession } from "./use-session.ts";
 
 const NAV: Array<{ label: string; route: Route; match: Route["view"][] }> = [
   { label: "Overview", route: { view: "overview" }, match: ["overview"] },
@@ -71,6 +73,7 @@ function View({ route }: { route: Route }) {
 
 export function App() {
   const route = useRoute();
+  const session = useSession();
   return (
     <>
       <a class="skip" href="#main">
@@ -91,11 +94,17 @@ export function App() {
         <a class="api-link" href="/swagger">
           API
         </a>
+        <SessionControls />
       </header>
       <main id="main" tabIndex={-1}>
-        <ErrorBoundary resetKey={routeHref(route)}>
-          <View route={route} />
-        </ErrorBoundary>
+        {session.loginNeeded !== null ? (
+          <LoginView reason={session.loginNeeded} tokenRefused={session.tokenRefused} notice={session.notice} />
+        ) : (
+          // keyed by the login epoch: after a login or logout every view loads again with the new token
+          <ErrorBoundary key={session.epoch} resetKey={routeHref(route)}>
+            <View route={route} />
+          </ErrorBoundary>
+        )}
       </main>
     </>
   );

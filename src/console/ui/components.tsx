@@ -1,8 +1,20 @@
 import type { ComponentChildren } from "preact";
-import type { ApiFailure, ApiResult } from "../api.ts";
+import { type ApiFailure, type ApiResult, missingPermission } from "../api.ts";
 
 export function ErrorMessage({ error, what }: { error: ApiFailure; what?: string }) {
   const violations = violationsOf(error.details);
+  const missing = missingPermission(error);
+  if (missing !== null)
+    return (
+      <div class="error" role="alert" data-testid="forbidden">
+        <strong>{what === undefined ? "" : `${what}: `}not permitted</strong>
+        <span class="muted"> (HTTP 403)</span>
+        <div>
+          Missing permission: <strong data-testid="missing-permission">{missing}</strong>
+        </div>
+        <div>{error.message}</div>
+      </div>
+    );
   return (
     <div class="error" role="alert">
       <strong>{what === undefined ? "" : `${what}: `}{error.code}</strong>

@@ -1,4 +1,4 @@
-import { failureFromAnswer, failureFromException, type ApiFailure, readToken, requestHeaders } from "../api.ts";
+import { failureFromAnswer, failureFromException, type ApiFailure, noteUnauthorized, readToken, requestHeaders } from "../api.ts";
 import { SseParser } from "../sse-parser.ts";
 import type { ConsoleRecord } from "../types.ts";
 
@@ -18,13 +18,16 @@ export function tail(topic: string, partition: number, fromOffset: number | null
   const run = async (): Promise<void> => {
     while (!controller.signal.aborted) {
       const query = next === null ? "" : `?offset=${next}`;
+      const token = readToken();
       try {
         const res = await fetch(`/topics/${encodeURIComponent(topic)}/partitions/${partition}/records/stream${query}`, {
-          headers: { ...requestHeaders(readToken(), false), accept: "text/event-stream" },
+          headers: { ...requestHeaders(token, false), accept: "text/event-stream" },
           signal: controller.signal,
         });
         if (!res.ok || res.body === null) {
-          handlers.onState({ connected: false, error: failureFromAnswer(res.status, await res.text()) });
+          const failure = failureFromAnswer(res.status, await res.text());
+          handlers.onState({ connected: false, error: failure });
+          if (res.status === 401) noteUnauthorized(failure, token);
           // a refusal (unknown topic, bad partition) will not change by retrying at once
           await sleep(res.status >= 500 ? 1000 : 5000, controller.signal);
           continue;

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { readToken, writeToken } from "../api.ts";
+import { session } from "../session.ts";
 
 /** The bearer token the console sends, kept in this tab's sessionStorage only. */
 export function SettingsView() {
@@ -8,6 +9,7 @@ export function SettingsView() {
   const submit = (event: Event): void => {
     event.preventDefault();
     writeToken(token);
+    session.tokenChanged();
     setSaved(true);
   };
   return (
@@ -23,7 +25,7 @@ export function SettingsView() {
           <input name="token" type="password" autoComplete="off" value={token} onInput={(e) => { setToken(e.currentTarget.value); setSaved(false); }} />
         </label>
         <button type="submit">Save</button>
-        <button type="button" onClick={() => { setToken(""); writeToken(""); setSaved(true); }}>
+        <button type="button" onClick={() => { setToken(""); writeToken(""); session.tokenChanged(); setSaved(true); }}>
           Clear
         </button>
       </form>
