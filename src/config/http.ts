@@ -1,5 +1,19 @@
 import { limit, section } from "./setting.ts";
 
+/**
+ * Past 8 threads the one thread that owns the logs (every append and read runs there)
+ * is the bottleneck, and each further thread only costs its heap (~15-25 MB).
+ */
+const DEFAULT_HTTP_WORKERS_CAP = 8;
+/** More threads than this is a typo, not a machine. */
+const MAX_HTTP_WORKERS = 64;
+
+/** The number of cores, capped (see DEFAULT_HTTP_WORKERS_CAP). */
+export function defaultHttpWorkers(): number {
+  const cores = typeof navigator === "object" && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 1;
+  return Math.max(1, Math.min(DEFAULT_HTTP_WORKERS_CAP, cores));
+}
+
 /** The HTTP listener: where it binds, where it reports its port, how much one request may carry. */
 export const HTTP = section({
   port: {
@@ -28,6 +42,17 @@ export const HTTP = section({
     min: 1,
     default: 32 * 1024 * 1024,
     help: "largest request body",
+  },
+  workers: {
+    kind: "integer",
+    flag: "workers",
+    hint: "n",
+    unit: "count",
+    min: 1,
+    max: MAX_HTTP_WORKERS,
+    default: defaultHttpWorkers,
+    defaultText: `the number of cores, at most ${DEFAULT_HTTP_WORKERS_CAP}`,
+    help: "threads serving HTTP on the port (reusePort); 1: the broker's own thread only. Partition logs stay on one thread",
   },
 });
 

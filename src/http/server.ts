@@ -6,11 +6,17 @@ import type { StreamNestApp } from "./app.ts";
 export interface ListenOptions {
   host: string;
   port: number;
+  /**
+   * Share the port with the broker's HTTP worker threads (SO_REUSEPORT; the kernel
+   * spreads connections over the sockets). Only with --workers above 1.
+   */
+  shared?: boolean;
 }
 
 /**
- * Bun.serve's options for a broker. `reusePort` is off (Elysia turns it on): a second
- * broker on a port that is taken must fail loudly, not share the port. Bun's own body
+ * Bun.serve's options for a broker. `reusePort` is off (Elysia turns it on) unless the
+ * broker's own worker threads share the port: a second broker on a port that is taken
+ * must fail loudly, not share the port (claimPort checks that first when it is shared). Bun's own body
  * limit is lifted because it answers 413 with an empty body; the app's parser enforces
  * the limit with a JSON error instead, without buffering the refused body.
  */
@@ -18,7 +24,7 @@ function serveOptions(options: ListenOptions) {
   return {
     hostname: options.host,
     port: options.port,
-    reusePort: false,
+    reusePort: options.shared === true,
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     // Long polls and streams lift this per request (server.timeout(request, 0)).
     idleTimeout: HTTP_LIMITS.idleTimeoutS.value,
@@ -28,6 +34,7 @@ function serveOptions(options: ListenOptions) {
 
 /** Binds the app to a socket. */
 export function listen(app: StreamNestApp, options: ListenOptions): Server<unknown> {
+  if (options.shared === true) claimPort(options);
   try {
     app.listen(serveOptions(options));
   } catch (error) {
@@ -51,6 +58,7 @@ export class EarlyListener {
   private readonly ready = new Promise<StreamNestApp | undefined>((resolve) => (this.settle = resolve));
 
   constructor(options: ListenOptions) {
+    if (options.shared === true) claimPort(options);
     try {
       this.server = Bun.serve({
         ...serveOptions(options),
@@ -87,6 +95,21 @@ export class EarlyListener {
     // New connections are refused at once; those answered 503 close as they finish.
     await Promise.race([this.server.stop(false), Bun.sleep(1000)]);
     await this.server.stop(true);
+  }
+}
+
+/**
+ * With SO_REUSEPORT any socket of the same user that sets it may bind the port too, so a
+ * second broker started on a taken port would quietly share it. A plain bind first
+ * fails on any socket already there (shared or not), naming the port as listen does.
+ * Port 0 needs no check: the system hands out a port nobody holds.
+ */
+export function claimPort(options: ListenOptions): void {
+  if (options.port === 0) return;
+  try {
+    Bun.listen({ hostname: options.host, port: options.port, socket: { data() {} } }).stop(true);
+  } catch (error) {
+    throw listenError(error, options);
   }
 }
 

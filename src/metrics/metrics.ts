@@ -3,6 +3,7 @@ import { CheapHistogram } from "./cheap-histogram.ts";
 import { ReplicationMetrics } from "./replication-metrics.ts";
 import { type GroupStat, registerGroupMetrics } from "./group-metrics.ts";
 import { METRIC } from "./metric-names.ts";
+import { registerHttpThreadMetric } from "./http-thread-metrics.ts";
 
 /**
  * Every metric StreamNest exports is registered by BrokerMetrics, its name declared once
@@ -246,6 +247,11 @@ export class BrokerMetrics {
     const cell = this.protocolCells.get(key);
     if (cell) cell.count++;
     else this.protocolCells.set(key, { labels: { protocol, api, outcome }, count: 1, reported: 0 });
+  }
+
+  /** With --workers above 1: requests answered by each thread serving HTTP (index = thread). */
+  observeHttpThreads(source: () => readonly number[]): void {
+    registerHttpThreadMetric(this.registry, source);
   }
 
   get contentType(): string {

@@ -5,6 +5,7 @@ import { ClusterLink } from "../cluster/cluster-link.ts";
 import { createApp } from "../http/app.ts";
 import { withPort } from "../config/broker-settings.ts";
 import { EarlyListener, listen } from "../http/server.ts";
+import { HttpWorkers } from "../http/workers/http-workers.ts";
 import { KafkaAdapter, type KafkaOptions } from "../kafka/kafka-adapter.ts";
 
 /**
@@ -38,6 +39,8 @@ export class BrokerNode {
   kafka: KafkaAdapter | undefined;
   private readonly hooks: BrokerNodeHooks;
   private early: EarlyListener | undefined;
+  /** With --workers above 1: the other threads serving HTTP on the port. */
+  private workers: HttpWorkers | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(config: BrokerConfig, hooks: BrokerNodeHooks, early: EarlyListener | undefined) {
@@ -57,7 +60,7 @@ export class BrokerNode {
   static open(config: BrokerConfig, hooks: BrokerNodeHooks = {}): BrokerNode {
     let early: EarlyListener | undefined;
     if (config.port === 0) {
-      early = new EarlyListener({ host: config.host, port: 0 });
+      early = new EarlyListener({ host: config.host, port: 0, shared: sharesPort(config) });
       config = { ...config, port: early.port, advertise: withPort(config.advertise, early.port) };
     }
     try {
@@ -75,8 +78,20 @@ export class BrokerNode {
    */
   async serve(): Promise<void> {
     const app = createApp(this.broker, { cluster: this.link });
-    this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
+    const shared = sharesPort(this.config);
+    this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port, shared });
     this.early = undefined;
+    if (shared) {
+      this.workers = await HttpWorkers.start(app, this.broker, { count: this.config.workers ?? 1, host: this.config.host, port: this.config.port });
+      const workers = this.workers;
+      this.server.reload({
+        fetch: (request) => {
+          workers.countOwn();
+          return app.fetch(request);
+        },
+      });
+      this.broker.metrics.observeHttpThreads(() => workers.served);
+    }
     if (this.hooks.kafka) {
       this.kafka = await KafkaAdapter.start(this.broker, this.hooks.kafka, {
         log: this.hooks.log ?? ((line) => console.log(line)),
@@ -99,13 +114,20 @@ export class BrokerNode {
   private async closeNow(): Promise<void> {
     const server = this.server;
     const draining = server?.stop(false);
+    this.workers?.stopTaking();
     await this.link.stop();
     await this.kafka?.close();
     await this.broker.close();
     await this.early?.close();
+    await this.workers?.close();
     if (server) {
       await Promise.race([draining, Bun.sleep(2000)]);
       await server.stop(true);
     }
   }
+}
+
+/** More than one thread serving HTTP: the port is bound with SO_REUSEPORT by each. */
+function sharesPort(config: BrokerConfig): boolean {
+  return (config.workers ?? 1) > 1;
 }

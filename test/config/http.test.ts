@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HTTP, HTTP_LIMITS } from "../../src/config/http.ts";
+import { defaultHttpWorkers, HTTP, HTTP_LIMITS } from "../../src/config/http.ts";
 import { readSection } from "../../src/config/read.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
@@ -15,7 +15,13 @@ function messageOf(action: () => unknown): string {
 
 describe("HTTP", () => {
   test("defaults: port 8080 on every interface, 32 MiB bodies, no port file", () => {
-    expect(readSection(HTTP, {}, {})).toEqual({ port: 8080, host: "0.0.0.0", portFile: undefined, maxBodyBytes: 32 * 1024 * 1024 });
+    expect(readSection(HTTP, {}, {})).toEqual({
+      port: 8080,
+      host: "0.0.0.0",
+      portFile: undefined,
+      maxBodyBytes: 32 * 1024 * 1024,
+      workers: defaultHttpWorkers(),
+    });
   });
 
   test("port 0 is allowed (an ephemeral port); sizes take binary units", () => {
@@ -24,6 +30,7 @@ describe("HTTP", () => {
       host: "127.0.0.1",
       portFile: "/tmp/p",
       maxBodyBytes: 1024 * 1024,
+      workers: defaultHttpWorkers(),
     });
     expect(readSection(HTTP, {}, { STREAMNEST_PORT: "9001" }).port).toBe(9001);
   });

@@ -1,0 +1,167 @@
+import type { Server } from "bun";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Broker } from "../../broker/broker.ts";
+import { HTTP_LIMITS } from "../../config/http.ts";
+import { StreamNestError } from "../../lib/errors.ts";
+import type { StreamNestApp } from "../app.ts";
+import { RequestCounter } from "../respond.ts";
+import { OwnerCalls } from "./owner-calls.ts";
+import type { Answer, Call, OwnerToWorker, WorkerToOwner } from "./worker-messages.ts";
+
+/**
+ * A broker's HTTP served by several threads (--workers=N): this thread, which owns every
+ * partition log, listens on the port with N-1 worker threads (worker-thread.ts) beside
+ * it, each a socket of its own on the same port (SO_REUSEPORT), among which the kernel
+ * spreads the connections. A worker answers the plain single-message reads and
+ * produces (fast-requests.ts), handing this thread only the core call (owner-calls.ts);
+ * every other request (admin, groups, streams, long polls, /internal/, the console) it
+ * passes on to this thread's private Unix socket, where the same app answers it.
+ *
+ * Why threads and not processes: a partition has one writer, and with threads the
+ * writer stays the one it is with --workers=1 (this thread: its coalesced appends, its
+ * fsync policy, its recovery), while the HTTP parsing, validation and JSON building of
+ * most requests move to other cores. What it costs: each worker is a JavaScript heap of
+ * its own (~15-25 MB resident), plus a copy of each call and answer between threads.
+ */
+export class HttpWorkers {
+  private readonly workers: Worker[] = [];
+  /** Answers ready for each worker, sent together at the end of the turn. */
+  private readonly outboxes = new Map<Worker, Answer[]>();
+  /** Requests answered by each thread (0: this one, on the port), for the metric. */
+  readonly served: number[];
+  private readonly calls: OwnerCalls;
+  private proxy: Server<unknown> | undefined;
+  private readonly socketPath: string;
+  private stopped = false;
+
+  private constructor(
+    private readonly app: StreamNestApp,
+    broker: Broker,
+    private readonly count: number,
+    logError: (message: string) => void,
+  ) {
+    this.served = new Array<number>(count).fill(0);
+    this.calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), logError);
+    this.socketPath = join(tmpdir(), `streamnest-${process.pid}-${broker.config.id}-${Math.random().toString(36).slice(2, 10)}.sock`);
+  }
+
+  /**
+   * Starts `count - 1` workers listening on `port` (already bound here with reusePort)
+   * and the private socket they pass requests on to; resolves once every worker listens.
+   */
+  static async start(
+    app: StreamNestApp,
+    broker: Broker,
+    options: { count: number; host: string; port: number; logError?: (message: string) => void },
+  ): Promise<HttpWorkers> {
+    const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)));
+    try {
+      pool.listenPrivately(broker.config.maxBodyBytes);
+      await Promise.all(Array.from({ length: options.count - 1 }, (_, i) => pool.startWorker(i + 1, options.host, options.port, broker.config.maxBodyBytes)));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Counts a request this thread answered from the port. */
+  countOwn(): void {
+    this.served[0]++;
+  }
+
+  /**
+   * The owner's end of passed-on requests. No idle timeout: the worker in front keeps
+   * the client's connection to its own timeout, and a long poll or stream lasts as long
+   * as the route lets it.
+   */
+  private listenPrivately(maxBodyBytes: number): void {
+    rmSync(this.socketPath, { force: true });
+    const app = this.app;
+    // Bun's types leave idleTimeout out for a Unix socket; the server takes it all the same.
+    const options = {
+      unix: this.socketPath,
+      maxRequestBodySize: Math.max(maxBodyBytes, Number.MAX_SAFE_INTEGER),
+      idleTimeout: 0,
+      development: false,
+      fetch: (request: Request) => app.fetch(request),
+    };
+    this.proxy = Bun.serve(options as unknown as Parameters<typeof Bun.serve>[0]);
+  }
+
+  private startWorker(thread: number, host: string, port: number, maxBodyBytes: number): Promise<void> {
+    const worker = new Worker(new URL("./worker-thread.ts", import.meta.url).href);
+    this.workers.push(worker);
+    this.outboxes.set(worker, []);
+    return new Promise<void>((resolve, reject) => {
+      worker.onerror = (event) => reject(new StreamNestError("INVALID_REQUEST", `HTTP worker ${thread} failed to start: ${event.message}`));
+      worker.onmessage = (event: MessageEvent<WorkerToOwner>) => {
+        const message = event.data;
+        if (message.type === "calls") this.answerCalls(worker, message.calls);
+        else if (message.type === "served") this.served[thread] = message.requests;
+        else if (message.type === "listening") resolve();
+        else if (message.type === "failed")
+          reject(new StreamNestError("INVALID_REQUEST", `HTTP worker ${thread} could not listen on port ${port} (on ${host}): ${message.message}`));
+      };
+      const start: OwnerToWorker = {
+        type: "start",
+        thread,
+        host,
+        port,
+        ownerSocket: this.socketPath,
+        maxBodyBytes,
+        idleTimeoutS: HTTP_LIMITS.idleTimeoutS.value,
+      };
+      worker.postMessage(start);
+    });
+  }
+
+  /**
+   * Answers a worker's calls as each is ready, those ready in one turn of the event loop
+   * in one message: a read is answered within the turn, an append after its write, so a
+   * read never waits behind an append.
+   */
+  private answerCalls(worker: Worker, calls: readonly Call[]): void {
+    const outbox = this.outboxes.get(worker);
+    if (!outbox) return;
+    const deliver = (answer: Answer): void => {
+      if (outbox.length === 0) setImmediate(() => this.post(worker, outbox.splice(0)));
+      outbox.push(answer);
+    };
+    for (const call of calls) {
+      const answer = this.calls.answer(call);
+      if (answer instanceof Promise) void answer.then(deliver);
+      else deliver(answer);
+    }
+  }
+
+  private post(worker: Worker, answers: Answer[]): void {
+    if (this.stopped || answers.length === 0) return;
+    const message: OwnerToWorker = { type: "answers", answers };
+    worker.postMessage(message);
+  }
+
+  /**
+   * Workers stop taking connections; the private socket closes once the broker has
+   * ended its long polls and streams (the caller closes the broker between stopTaking
+   * and close).
+   */
+  stopTaking(): void {
+    for (const worker of this.workers) worker.postMessage({ type: "stop" } satisfies OwnerToWorker);
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopTaking();
+    const proxy = this.proxy;
+    if (proxy) {
+      await Promise.race([proxy.stop(false), Bun.sleep(2000)]);
+      await proxy.stop(true);
+    }
+    for (const worker of this.workers) worker.terminate();
+    rmSync(this.socketPath, { force: true });
+  }
+}
