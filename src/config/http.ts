@@ -8,8 +8,13 @@ const DEFAULT_HTTP_WORKERS_CAP = 8;
 /** More threads than this is a typo, not a machine. */
 const MAX_HTTP_WORKERS = 64;
 
-/** The number of cores, capped (see DEFAULT_HTTP_WORKERS_CAP). */
-export function defaultHttpWorkers(): number {
+/**
+ * The number of cores, capped (see DEFAULT_HTTP_WORKERS_CAP). Linux only: elsewhere
+ * SO_REUSEPORT does not spread connections over the sockets that share a port (macOS
+ * hands them all to one; Windows has no such option), so one thread is the default.
+ */
+export function defaultHttpWorkers(platform: string = process.platform): number {
+  if (platform !== "linux") return 1;
   const cores = typeof navigator === "object" && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 1;
   return Math.max(1, Math.min(DEFAULT_HTTP_WORKERS_CAP, cores));
 }
@@ -51,7 +56,7 @@ export const HTTP = section({
     min: 1,
     max: MAX_HTTP_WORKERS,
     default: defaultHttpWorkers,
-    defaultText: `the number of cores, at most ${DEFAULT_HTTP_WORKERS_CAP}`,
+    defaultText: `the number of cores, at most ${DEFAULT_HTTP_WORKERS_CAP} (Linux; elsewhere 1)`,
     help: "threads serving HTTP on the port (reusePort); 1: the broker's own thread only. Partition logs stay on one thread",
   },
 });

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { CLUSTER, LAUNCHER } from "../../src/config/cluster.ts";
 import { CORE, defaultMaxOpenPartitions } from "../../src/config/core.ts";
 import { argsOf, helpText, sizeText } from "../../src/config/help.ts";
-import { HTTP } from "../../src/config/http.ts";
+import { defaultHttpWorkers, HTTP } from "../../src/config/http.ts";
 
 test("each flag's help names its default and its environment variable", () => {
   expect(helpText(HTTP.port)).toBe("HTTP port; 0: a free one, shown on the first output line (default 8080; $STREAMNEST_PORT)");
@@ -18,12 +18,15 @@ test("each flag's help names its default and its environment variable", () => {
 
 test("argsOf gives citty string flags keyed by flag, in declaration order", () => {
   const args = argsOf(HTTP, LAUNCHER);
-  expect(Object.keys(args)).toEqual(["port", "host", "port-file", "max-body-bytes", "count", "base-port"]);
+  expect(Object.keys(args)).toEqual(["port", "host", "port-file", "max-body-bytes", "workers", "count", "base-port"]);
   expect(args["max-body-bytes"]).toEqual({
     type: "string",
     description: "largest request body (default 32MiB; $STREAMNEST_MAX_BODY_BYTES)",
     valueHint: "bytes",
   });
+  expect(args.workers.description).toBe(
+    `threads serving HTTP on the port (reusePort); 1: the broker's own thread only. Partition logs stay on one thread (default the number of cores, at most 8 (Linux; elsewhere 1): ${defaultHttpWorkers()}; $STREAMNEST_WORKERS)`,
+  );
 });
 
 test("sizes are shown in the largest binary unit that divides them", () => {

@@ -51,3 +51,19 @@ describe("HTTP", () => {
     expect(HTTP_LIMITS.idleTimeoutS.value).toBeLessThanOrEqual(255);
   });
 });
+
+describe("--workers", () => {
+  test("default: the cores of a Linux machine, at most 8; 1 elsewhere", () => {
+    expect(defaultHttpWorkers("linux")).toBe(Math.min(8, Math.max(1, navigator.hardwareConcurrency)));
+    expect(defaultHttpWorkers("darwin")).toBe(1);
+    expect(defaultHttpWorkers("win32")).toBe(1);
+  });
+
+  test("a whole number from 1 to 64, by flag or $STREAMNEST_WORKERS; anything else is one line naming it", () => {
+    expect(readSection(HTTP, { workers: "1" }, {}).workers).toBe(1);
+    expect(readSection(HTTP, {}, { STREAMNEST_WORKERS: "4" }).workers).toBe(4);
+    for (const given of ["0", "two", "65", "1.5", "-2"])
+      expect(messageOf(() => readSection(HTTP, { workers: given }, {}))).toBe(`--workers must be a whole number from 1 to 64, not "${given}"`);
+    expect(messageOf(() => readSection(HTTP, {}, { STREAMNEST_WORKERS: "0" }))).toBe('STREAMNEST_WORKERS must be a whole number from 1 to 64, not "0"');
+  });
+});

@@ -92,7 +92,7 @@ export class HttpWorkers {
   }
 
   private startWorker(thread: number, host: string, port: number, maxBodyBytes: number): Promise<void> {
-    const worker = new Worker(new URL("./worker-thread.ts", import.meta.url).href);
+    const worker = new Worker(workerEntry());
     this.workers.push(worker);
     this.outboxes.set(worker, []);
     return new Promise<void>((resolve, reject) => {
@@ -164,4 +164,14 @@ export class HttpWorkers {
     for (const worker of this.workers) worker.terminate();
     rmSync(this.socketPath, { force: true });
   }
+}
+
+/**
+ * The worker's module. From source it is beside this file; in the compiled binary every
+ * module is bundled into the entry (so import.meta.url names src/main.ts's place) and the
+ * worker is a second entry point of the build (scripts/build.ts), at its path under src/.
+ */
+function workerEntry(): string {
+  if (import.meta.url.includes("$bunfs")) return new URL("./http/workers/worker-thread.ts", import.meta.url).href;
+  return new URL("./worker-thread.ts", import.meta.url).href;
 }
