@@ -12,7 +12,9 @@ import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart
 
 declare const self: Worker;
 
+// As the owner's routes send them: jsonText (respond.ts) for answers, Response.json for errors.
 const JSON_HEADERS = new Headers({ "content-type": "application/json" });
+const ERROR_HEADERS = new Headers({ "content-type": "application/json;charset=utf-8" });
 /** A plain produce bigger than this is passed on (its body streams to the owner unread). */
 const PLAIN_BODY_MAX = 1024 * 1024;
 
@@ -65,7 +67,7 @@ async function handle(request: Request, srv: Server<unknown>): Promise<Response>
 
 function answered(answer: Answer): Response {
   if (answer.s === 204) return new Response(null, { status: 204 });
-  if (answer.s !== 200) return new Response(answer.b, { status: answer.s, headers: JSON_HEADERS });
+  if (answer.s !== 200) return new Response(answer.b, { status: answer.s, headers: ERROR_HEADERS });
   if (answer.m !== undefined) return new Response(`{"offset":${answer.o},"message":${JSON.stringify(answer.m)}}`, { headers: JSON_HEADERS });
   return new Response(`{"offset":${answer.o},"partition":${answer.p}}`, { headers: JSON_HEADERS });
 }
@@ -114,7 +116,7 @@ function listen(s: WorkerStart): void {
       console.error(`HTTP worker ${s.thread}: ${error.stack ?? error.message}`);
       return new Response(JSON.stringify({ error: "INTERNAL_ERROR", message: "internal error; see the broker's log" }), {
         status: 500,
-        headers: JSON_HEADERS,
+        headers: ERROR_HEADERS,
       });
     },
   });
