@@ -57,7 +57,7 @@ export const HTTP = section({
     max: MAX_HTTP_WORKERS,
     default: defaultHttpWorkers,
     defaultText: `the number of cores, at most ${DEFAULT_HTTP_WORKERS_CAP} (Linux; elsewhere 1)`,
-    help: "threads serving HTTP on the port (reusePort); 1: the broker's own thread only. Partition logs stay on one thread",
+    help: "threads serving HTTP on the port (SO_REUSEPORT); 1: the broker's own thread, which keeps every partition log either way",
   },
 });
 

@@ -34,7 +34,6 @@ function serveOptions(options: ListenOptions) {
 
 /** Binds the app to a socket. */
 export function listen(app: StreamNestApp, options: ListenOptions): Server<unknown> {
-  if (options.shared === true) claimPort(options);
   try {
     app.listen(serveOptions(options));
   } catch (error) {

@@ -79,18 +79,16 @@ export class BrokerNode {
   async serve(): Promise<void> {
     const app = createApp(this.broker, { cluster: this.link });
     const shared = sharesPort(this.config);
-    this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port, shared });
+    if (shared) this.early ??= new EarlyListener({ host: this.config.host, port: this.config.port, shared });
+    this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
     this.early = undefined;
     if (shared) {
       this.workers = await HttpWorkers.start(app, this.broker, { count: this.config.workers ?? 1, host: this.config.host, port: this.config.port });
       const workers = this.workers;
-      this.server.reload({
-        fetch: (request) => {
-          workers.countOwn();
-          return app.fetch(request);
-        },
-      });
       this.broker.metrics.observeHttpThreads(() => workers.served);
+      // The workers hold the port now; this thread keeps its time for the logs (see
+      // http-workers.ts). Its server stays the app's (server.timeout of long polls).
+      void this.server.stop(false);
     }
     if (this.hooks.kafka) {
       this.kafka = await KafkaAdapter.start(this.broker, this.hooks.kafka, {

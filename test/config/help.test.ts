@@ -25,7 +25,7 @@ test("argsOf gives citty string flags keyed by flag, in declaration order", () =
     valueHint: "bytes",
   });
   expect(args.workers.description).toBe(
-    `threads serving HTTP on the port (reusePort); 1: the broker's own thread only. Partition logs stay on one thread (default the number of cores, at most 8 (Linux; elsewhere 1): ${defaultHttpWorkers()}; $STREAMNEST_WORKERS)`,
+    `threads serving HTTP on the port (SO_REUSEPORT); 1: the broker's own thread, which keeps every partition log either way (default the number of cores, at most 8 (Linux; elsewhere 1): ${defaultHttpWorkers()}; $STREAMNEST_WORKERS)`,
   );
 });
 

@@ -11,25 +11,31 @@ import { OwnerCalls } from "./owner-calls.ts";
 import type { Answer, Call, OwnerToWorker, WorkerToOwner } from "./worker-messages.ts";
 
 /**
- * A broker's HTTP served by several threads (--workers=N): this thread, which owns every
- * partition log, listens on the port with N-1 worker threads (worker-thread.ts) beside
- * it, each a socket of its own on the same port (SO_REUSEPORT), among which the kernel
- * spreads the connections. A worker answers the plain single-message reads and
+ * A broker's HTTP served by several threads (--workers=N, N > 1): N worker threads
+ * (worker-thread.ts) each listen on the broker's port with a socket of its own
+ * (SO_REUSEPORT), among which the kernel spreads the connections. This thread owns every
+ * partition log and, once the workers listen, takes no connection from the port itself:
+ * all of its time goes to the core. A worker answers the plain single-message reads and
  * produces (fast-requests.ts), handing this thread only the core call (owner-calls.ts);
- * every other request (admin, groups, streams, long polls, /internal/, the console) it
- * passes on to this thread's private Unix socket, where the same app answers it.
+ * every other request (batches, admin, groups, streams, long polls, /internal/, the
+ * console) it passes on, whole and streamed, to this thread's private Unix socket, where
+ * the same app as with --workers=1 answers it.
  *
  * Why threads and not processes: a partition has one writer, and with threads the
  * writer stays the one it is with --workers=1 (this thread: its coalesced appends, its
  * fsync policy, its recovery), while the HTTP parsing, validation and JSON building of
- * most requests move to other cores. What it costs: each worker is a JavaScript heap of
- * its own (~15-25 MB resident), plus a copy of each call and answer between threads.
+ * the hot requests move to other cores. Why this thread leaves the port to the workers:
+ * the owner is the one thread every produce and read passes through, so it is the first
+ * to run out of CPU; serving connections too it would run out N times sooner. What it
+ * costs: each worker is a JavaScript heap of its own (~15-25 MB resident), a copy of
+ * each call and answer between threads (~5 µs of CPU per request in batches), and one
+ * more hop (Unix socket) for the requests passed on.
  */
 export class HttpWorkers {
   private readonly workers: Worker[] = [];
   /** Answers ready for each worker, sent together at the end of the turn. */
   private readonly outboxes = new Map<Worker, Answer[]>();
-  /** Requests answered by each thread (0: this one, on the port), for the metric. */
+  /** Requests answered by each worker (index: its thread number, 1..N; 0, this thread, takes none from the port). */
   readonly served: number[];
   private readonly calls: OwnerCalls;
   private proxy: Server<unknown> | undefined;
@@ -42,14 +48,15 @@ export class HttpWorkers {
     private readonly count: number,
     logError: (message: string) => void,
   ) {
-    this.served = new Array<number>(count).fill(0);
+    this.served = new Array<number>(count + 1).fill(0);
     this.calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), logError);
     this.socketPath = join(tmpdir(), `streamnest-${process.pid}-${broker.config.id}-${Math.random().toString(36).slice(2, 10)}.sock`);
   }
 
   /**
-   * Starts `count - 1` workers listening on `port` (already bound here with reusePort)
-   * and the private socket they pass requests on to; resolves once every worker listens.
+   * Starts `count` workers listening on `port` (already bound here with reusePort, which
+   * holds the port until they do) and the private socket they pass requests on to;
+   * resolves once every worker listens.
    */
   static async start(
     app: StreamNestApp,
@@ -59,17 +66,12 @@ export class HttpWorkers {
     const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)));
     try {
       pool.listenPrivately(broker.config.maxBodyBytes);
-      await Promise.all(Array.from({ length: options.count - 1 }, (_, i) => pool.startWorker(i + 1, options.host, options.port, broker.config.maxBodyBytes)));
+      await Promise.all(Array.from({ length: options.count }, (_, i) => pool.startWorker(i + 1, options.host, options.port, broker.config.maxBodyBytes)));
     } catch (error) {
       await pool.close();
       throw error;
     }
     return pool;
-  }
-
-  /** Counts a request this thread answered from the port. */
-  countOwn(): void {
-    this.served[0]++;
   }
 
   /**

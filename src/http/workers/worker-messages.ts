@@ -9,7 +9,7 @@
 /** Owner -> worker, once: where to listen and where everything else is sent. */
 export interface WorkerStart {
   type: "start";
-  /** 1..N-1; the owner is thread 0. */
+  /** 1..N; the owner is thread 0. */
   thread: number;
   host: string;
   port: number;
