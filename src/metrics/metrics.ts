@@ -75,6 +75,7 @@ export class BrokerMetrics {
   readonly waitingFetches: Gauge;
   readonly replication: ReplicationMetrics;
   private partitionSource: () => Iterable<PartitionStat> = () => [];
+  private httpThreadSource: () => readonly number[] = () => [];
   private groupSource: () => Promise<GroupStat[]> = async () => [];
   private readonly topics = new Map<string, TopicCounters>();
   private readonly requests = new Map<string, RequestCell>();
@@ -84,6 +85,7 @@ export class BrokerMetrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.replication = new ReplicationMetrics(this.registry);
+    registerHttpThreadMetric(this.registry, () => this.httpThreadSource());
     const topics = this.topics;
     const requests = this.requests;
     const reported = this.reported;
@@ -251,7 +253,7 @@ export class BrokerMetrics {
 
   /** With --workers above 1: requests answered by each thread serving HTTP (index = thread). */
   observeHttpThreads(source: () => readonly number[]): void {
-    registerHttpThreadMetric(this.registry, source);
+    this.httpThreadSource = source;
   }
 
   get contentType(): string {
