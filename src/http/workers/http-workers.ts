@@ -45,8 +45,8 @@ export class HttpWorkers {
   private constructor(
     private readonly app: StreamNestApp,
     broker: Broker,
-    private readonly count: number,
-    logError: (message: string) => void,
+    count: number,
+    private readonly logError: (message: string) => void,
   ) {
     this.served = new Array<number>(count + 1).fill(0);
     this.calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), logError);
@@ -98,12 +98,21 @@ export class HttpWorkers {
     this.workers.push(worker);
     this.outboxes.set(worker, []);
     return new Promise<void>((resolve, reject) => {
-      worker.onerror = (event) => reject(new StreamNestError("INVALID_REQUEST", `HTTP worker ${thread} failed to start: ${event.message}`));
+      let listening = false;
+      // Before it listens, a failure fails the start; after, it is logged (the other
+      // workers keep the port, and the kernel stops handing this one connections).
+      worker.onerror = (event) => {
+        if (listening) this.logError(`HTTP worker ${thread}: ${event.message}`);
+        else reject(new StreamNestError("INVALID_REQUEST", `HTTP worker ${thread} failed to start: ${event.message}`));
+      };
       worker.onmessage = (event: MessageEvent<WorkerToOwner>) => {
         const message = event.data;
         if (message.type === "calls") this.answerCalls(worker, message.calls);
         else if (message.type === "served") this.served[thread] = message.requests;
-        else if (message.type === "listening") resolve();
+        else if (message.type === "listening") {
+          listening = true;
+          resolve();
+        }
         else if (message.type === "failed")
           reject(new StreamNestError("INVALID_REQUEST", `HTTP worker ${thread} could not listen on port ${port} (on ${host}): ${message.message}`));
       };
