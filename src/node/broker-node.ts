@@ -4,7 +4,7 @@ import type { BrokerConfig } from "../broker/config.ts";
 import { ClusterLink } from "../cluster/cluster-link.ts";
 import { createApp } from "../http/app.ts";
 import { withPort } from "../config/broker-settings.ts";
-import { EarlyListener, listen } from "../http/server.ts";
+import { claimPort, EarlyListener, listen } from "../http/server.ts";
 import { HttpWorkers } from "../http/workers/http-workers.ts";
 import { KafkaAdapter, type KafkaOptions } from "../kafka/kafka-adapter.ts";
 
@@ -78,17 +78,10 @@ export class BrokerNode {
    */
   async serve(): Promise<void> {
     const app = createApp(this.broker, { cluster: this.link });
-    const shared = sharesPort(this.config);
-    if (shared) this.early ??= new EarlyListener({ host: this.config.host, port: this.config.port, shared });
-    this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
-    this.early = undefined;
-    if (shared) {
-      this.workers = await HttpWorkers.start(app, this.broker, { count: this.config.workers ?? 1, host: this.config.host, port: this.config.port });
-      const workers = this.workers;
-      this.broker.metrics.observeHttpThreads(() => workers.served);
-      // The workers hold the port now; this thread keeps its time for the logs (see
-      // http-workers.ts). Its server stays the app's (server.timeout of long polls).
-      void this.server.stop(false);
+    if (sharesPort(this.config)) await this.serveFromWorkers(app);
+    else {
+      this.server = this.early ? this.early.serve(app) : listen(app, { host: this.config.host, port: this.config.port });
+      this.early = undefined;
     }
     if (this.hooks.kafka) {
       this.kafka = await KafkaAdapter.start(this.broker, this.hooks.kafka, {
@@ -98,6 +91,29 @@ export class BrokerNode {
       this.link.setKafkaAddress(this.kafka.advertise);
     }
     this.link.start();
+  }
+
+  /**
+   * --workers above 1: the worker threads take the port's connections (see
+   * http-workers.ts). A port chosen by the system (port 0) is held by this thread's
+   * early listener until they listen, then left to them; nobody has been told the port
+   * yet, so no client is connected to this thread when it lets go. A port given is
+   * checked free (claimPort) and bound by the workers alone, so a client that knew it
+   * beforehand (a peer, a script) never gets a connection this thread would then drop.
+   */
+  private async serveFromWorkers(app: ReturnType<typeof createApp>): Promise<void> {
+    const early = this.early;
+    this.early = undefined;
+    if (early) this.server = early.serve(app);
+    else {
+      claimPort({ host: this.config.host, port: this.config.port });
+      app.compile();
+    }
+    this.workers = await HttpWorkers.start(app, this.broker, { count: this.config.workers ?? 1, host: this.config.host, port: this.config.port });
+    const workers = this.workers;
+    this.broker.metrics.observeHttpThreads(() => workers.served);
+    // The app keeps this server (server.timeout of long polls); it just takes no connection.
+    if (this.server) void this.server.stop(false);
   }
 
   /**
