@@ -17,6 +17,7 @@ const JSON_HEADERS = new Headers({ "content-type": "application/json" });
 const ERROR_HEADERS = new Headers({ "content-type": "application/json;charset=utf-8" });
 /** A plain produce bigger than this is passed on (its body streams to the owner unread). */
 const PLAIN_BODY_MAX = 1024 * 1024;
+const BATCH_FIELD = '"messages"';
 
 let start: WorkerStart | undefined;
 let server: Server<unknown> | undefined;
@@ -57,7 +58,8 @@ async function handle(request: Request, srv: Server<unknown>): Promise<Response>
     const length = Number(request.headers.get("content-length") ?? NaN);
     if (length > 0 && length <= PLAIN_BODY_MAX && length <= (start?.maxBodyBytes ?? 0)) {
       const body = new Uint8Array(await request.arrayBuffer());
-      const ask = plainProduce(body);
+      // A batch is passed on unparsed: parsing it here would only be done again there.
+      const ask = Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(BATCH_FIELD) ? undefined : plainProduce(body);
       if (ask) return answered(await call({ t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
       return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), body);
     }
