@@ -75,18 +75,26 @@ function answered(answer: Answer): Response {
 }
 
 /**
- * The request as it came, to the owner's socket; the answer back as it leaves there,
- * streamed (server-sent events, long polls). How long that takes is the owner's
- * business, so this connection's idle timer is lifted for it, as the owner lifts its
- * own for a long poll or a stream.
+ * The request as it came, to the owner's socket; the answer back as it leaves there.
+ * A body of a declared length within the limit, and an answer of a declared length,
+ * are moved whole (native copies; piping them through a stream here cost more CPU than
+ * the owner spent answering a 1,000-record read). A body of unknown or refused length
+ * goes on as a stream (the owner answers 413 before reading past its limit), and so
+ * does an answer of unknown length: server-sent events, chunked long polls. How long an
+ * answer takes is the owner's business, so this connection's idle timer is lifted for
+ * it, as the owner lifts its own for a long poll or a stream.
  */
-async function passOn(request: Request, srv: Server<unknown>, path: string, search: string, body: Uint8Array | undefined): Promise<Response> {
+async function passOn(request: Request, srv: Server<unknown>, path: string, search: string, read: Uint8Array | undefined): Promise<Response> {
   srv.timeout(request, 0);
-  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  let body: Uint8Array | ReadableStream<Uint8Array> | null | undefined;
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    const length = Number(request.headers.get("content-length") ?? NaN);
+    body = read ?? (length >= 0 && length <= (start?.maxBodyBytes ?? 0) ? new Uint8Array(await request.arrayBuffer()) : request.body);
+  }
   const init: RequestInit & { unix: string; decompress: boolean } = {
     method: request.method,
     headers: request.headers,
-    body: hasBody ? (body ?? request.body) : undefined,
+    body,
     redirect: "manual",
     signal: request.signal,
     unix: start?.ownerSocket ?? "",
@@ -99,8 +107,10 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
     if (request.signal.aborted) return new Response(null, { status: 499 });
     throw error;
   }
+  const answerInit = { status: answer.status, statusText: answer.statusText, headers: answer.headers };
   // A HEAD's Content-Length names the body GET would send; Bun keeps the header given.
-  return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+  if (request.method === "HEAD" || answer.headers.get("content-length") === null) return new Response(answer.body, answerInit);
+  return new Response(await answer.arrayBuffer(), answerInit);
 }
 
 function listen(s: WorkerStart): void {
