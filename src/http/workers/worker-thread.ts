@@ -3,8 +3,8 @@
  * It listens on the broker's port beside the owner thread (SO_REUSEPORT: the kernel
  * spreads connections over the sockets), parses the plain single-message reads and
  * produces itself and hands the owner only the core call, and passes every other request
- * on, whole and streamed, to the owner's private socket. It opens no log and writes no
- * file: the owner stays the one writer of every partition.
+ * on as it came to the owner's private socket (see passOn). It opens no log and writes
+ * no file: the owner stays the one writer of every partition.
  */
 import type { Server } from "bun";
 import { plainConsume, plainProduce } from "./fast-requests.ts";
@@ -15,7 +15,7 @@ declare const self: Worker;
 // As the owner's routes send them: jsonText (respond.ts) for answers, Response.json for errors.
 const JSON_HEADERS = new Headers({ "content-type": "application/json" });
 const ERROR_HEADERS = new Headers({ "content-type": "application/json;charset=utf-8" });
-/** A plain produce bigger than this is passed on (its body streams to the owner unread). */
+/** A produce body bigger than this is passed on unparsed (a single message that big gains nothing here). */
 const PLAIN_BODY_MAX = 1024 * 1024;
 const BATCH_FIELD = '"messages"';
 
