@@ -16,8 +16,8 @@ export interface ListenOptions {
 /**
  * Bun.serve's options for a broker. `reusePort` is off (Elysia turns it on) unless the
  * broker's own worker threads share the port: a second broker on a port that is taken
- * must fail loudly, not share the port (claimPort checks that first when it is shared). Bun's own body
- * limit is lifted because it answers 413 with an empty body; the app's parser enforces
+ * must fail loudly, not share the port (claimPort checks that first when it is shared).
+ * Bun's own body limit is lifted because it answers 413 with an empty body; the app's parser enforces
  * the limit with a JSON error instead, without buffering the refused body.
  */
 function serveOptions(options: ListenOptions) {

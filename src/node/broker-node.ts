@@ -39,7 +39,7 @@ export class BrokerNode {
   kafka: KafkaAdapter | undefined;
   private readonly hooks: BrokerNodeHooks;
   private early: EarlyListener | undefined;
-  /** With --workers above 1: the other threads serving HTTP on the port. */
+  /** With --workers above 1: the threads serving HTTP on the port. */
   private workers: HttpWorkers | undefined;
   private closing: Promise<void> | undefined;
 
