@@ -7,6 +7,8 @@
  * no file: the owner stays the one writer of every partition.
  */
 import type { Server } from "bun";
+import http from "node:http";
+import { Readable } from "node:stream";
 import { plainConsume, plainProduce } from "./fast-requests.ts";
 import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerToOwner } from "./worker-messages.ts";
 
@@ -74,15 +76,21 @@ function answered(answer: Answer): Response {
   return new Response(`{"offset":${answer.o},"partition":${answer.p}}`, { headers: JSON_HEADERS });
 }
 
+/** To the owner's socket; node:http, not fetch, whose calls Bun caps at 256 at once per process (see cluster/peer-http.ts). */
+const ownerAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+/** Hop-by-hop headers of the owner's answer; this server frames its own. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding"]);
+
 /**
  * The request as it came, to the owner's socket; the answer back as it leaves there.
  * A body of a declared length within the limit, and an answer of a declared length,
- * are moved whole (native copies; piping them through a stream here cost more CPU than
- * the owner spent answering a 1,000-record read). A body of unknown or refused length
- * goes on as a stream (the owner answers 413 before reading past its limit), and so
- * does an answer of unknown length: server-sent events, chunked long polls. How long an
- * answer takes is the owner's business, so this connection's idle timer is lifted for
- * it, as the owner lifts its own for a long poll or a stream.
+ * are moved whole (piping them through a stream here cost more CPU than the owner spent
+ * answering a 1,000-record read). A body of unknown or refused length goes on as a
+ * stream (the owner answers 413 before reading past its limit), and so does an answer
+ * of unknown length: server-sent events, chunked long polls. How long an answer takes
+ * is the owner's business, so this connection's idle timer is lifted for it, as the
+ * owner lifts its own for a long poll or a stream. Hundreds of such answers may be open
+ * at once (parked readers), each holding one connection to the owner.
  */
 async function passOn(request: Request, srv: Server<unknown>, path: string, search: string, read: Uint8Array | undefined): Promise<Response> {
   srv.timeout(request, 0);
@@ -91,26 +99,35 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
     const length = Number(request.headers.get("content-length") ?? NaN);
     body = read ?? (length >= 0 && length <= (start?.maxBodyBytes ?? 0) ? new Uint8Array(await request.arrayBuffer()) : request.body);
   }
-  const init: RequestInit & { unix: string; decompress: boolean } = {
-    method: request.method,
-    headers: request.headers,
-    body,
-    redirect: "manual",
-    signal: request.signal,
-    unix: start?.ownerSocket ?? "",
-    decompress: false,
-  };
-  let answer: Response;
-  try {
-    answer = await fetch(`http://localhost${path}${search}`, init);
-  } catch (error) {
-    if (request.signal.aborted) return new Response(null, { status: 499 });
-    throw error;
-  }
-  const answerInit = { status: answer.status, statusText: answer.statusText, headers: answer.headers };
-  // A HEAD's Content-Length names the body GET would send; Bun keeps the header given.
-  if (request.method === "HEAD" || answer.headers.get("content-length") === null) return new Response(answer.body, answerInit);
-  return new Response(await answer.arrayBuffer(), answerInit);
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => (headers[name] = value));
+  return new Promise<Response>((resolve, reject) => {
+    const call = http.request({ socketPath: start?.ownerSocket, path: `${path}${search}`, method: request.method, headers, agent: ownerAgent }, (answer) => {
+      const out = new Headers();
+      for (let i = 0; i < answer.rawHeaders.length; i += 2)
+        if (!HOP_BY_HOP.has(answer.rawHeaders[i].toLowerCase())) out.append(answer.rawHeaders[i], answer.rawHeaders[i + 1]);
+      const init = { status: answer.statusCode ?? 502, statusText: answer.statusMessage, headers: out };
+      // A HEAD's Content-Length names the body GET would send; Bun keeps the header given.
+      if (request.method === "HEAD") {
+        answer.resume();
+        resolve(new Response(null, init));
+        return;
+      }
+      if (answer.headers["content-length"] === undefined) {
+        resolve(new Response(Readable.toWeb(answer) as ReadableStream<Uint8Array>, init));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+      answer.on("end", () => resolve(new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), init)));
+      answer.on("error", reject);
+    });
+    call.on("error", reject);
+    // The client went away: so does the call, and the owner sees its request aborted.
+    request.signal.addEventListener("abort", () => call.destroy(), { once: true });
+    if (body instanceof ReadableStream) Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]).pipe(call);
+    else call.end(body ?? undefined);
+  });
 }
 
 function listen(s: WorkerStart): void {
