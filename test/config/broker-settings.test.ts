@@ -2,7 +2,6 @@ import { expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { readBrokerSettings, withPort } from "../../src/config/broker-settings.ts";
 import { defaultMaxOpenPartitions } from "../../src/config/core.ts";
-import { defaultHttpWorkers } from "../../src/config/http.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 test("one broker's settings by section, with the defaults that depend on others filled in", () => {
@@ -19,7 +18,7 @@ test("one broker's settings by section, with the defaults that depend on others 
       retentionBytes: undefined,
       retentionCheckMs: 30_000,
     },
-    http: { port: 8080, host: "0.0.0.0", maxBodyBytes: 32 * 1024 * 1024, workers: defaultHttpWorkers() },
+    http: { port: 8080, host: "0.0.0.0", maxBodyBytes: 32 * 1024 * 1024, workers: 1 },
     cluster: { peers: [], advertise: "localhost:8080" },
   });
 });

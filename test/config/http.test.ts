@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { defaultHttpWorkers, HTTP, HTTP_LIMITS } from "../../src/config/http.ts";
+import { HTTP, HTTP_LIMITS, suggestedHttpWorkers } from "../../src/config/http.ts";
 import { readSection } from "../../src/config/read.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
@@ -20,7 +20,7 @@ describe("HTTP", () => {
       host: "0.0.0.0",
       portFile: undefined,
       maxBodyBytes: 32 * 1024 * 1024,
-      workers: defaultHttpWorkers(),
+      workers: 1,
     });
   });
 
@@ -30,7 +30,7 @@ describe("HTTP", () => {
       host: "127.0.0.1",
       portFile: "/tmp/p",
       maxBodyBytes: 1024 * 1024,
-      workers: defaultHttpWorkers(),
+      workers: 1,
     });
     expect(readSection(HTTP, {}, { STREAMNEST_PORT: "9001" }).port).toBe(9001);
   });
@@ -53,10 +53,11 @@ describe("HTTP", () => {
 });
 
 describe("--workers", () => {
-  test("default: the cores of a Linux machine, at most 8; 1 elsewhere", () => {
-    expect(defaultHttpWorkers("linux")).toBe(Math.min(8, Math.max(1, navigator.hardwareConcurrency)));
-    expect(defaultHttpWorkers("darwin")).toBe(1);
-    expect(defaultHttpWorkers("win32")).toBe(1);
+  test("default 1; the cores suggest: a Linux machine's, at most 8; 1 elsewhere", () => {
+    expect(readSection(HTTP, {}, {}).workers).toBe(1);
+    expect(suggestedHttpWorkers("linux")).toBe(Math.min(8, Math.max(1, navigator.hardwareConcurrency)));
+    expect(suggestedHttpWorkers("darwin")).toBe(1);
+    expect(suggestedHttpWorkers("win32")).toBe(1);
   });
 
   test("a whole number from 1 to 64, by flag or $STREAMNEST_WORKERS; anything else is one line naming it", () => {
