@@ -35,6 +35,8 @@ const TARGETS: Target[] = [
 const root = resolve(import.meta.dir, "..");
 const dist = resolve(root, "dist");
 const entry = resolve(root, "src/main.ts");
+// Bun bundles a Worker's module only when it is an entry point of its own (--workers > 1).
+const httpWorkerEntry = resolve(root, "src/http/workers/worker-thread.ts");
 const pkg = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { version: string };
 
 function hostTargetName(): string {
@@ -77,6 +79,7 @@ async function compile(outfile: string, commit: string, target?: Target): Promis
   const args = [
     "build",
     entry,
+    httpWorkerEntry,
     "--compile",
     "--minify",
     "--sourcemap=none",

@@ -1,13 +1,15 @@
 /**
  * The HTTP benchmark: a real broker process started here, load from a separate process
  * (wrk when installed, else a Bun client run from this same file), and a bare Bun.serve
- * POST handler (and GET handler) measured in the same run as the ceilings.
+ * POST handler (and GET handler) measured in the same run as the ceilings. Each
+ * broker measurement runs once per --workers value (BENCH_WORKERS, default 1,2).
  *
  *   bun scripts/bench.ts http
  *   BENCH_SECONDS=5 bun scripts/bench.ts http      shorter runs
+ *   BENCH_WORKERS=1,2,4 bun scripts/bench.ts http   other thread counts
  */
 import type { Subprocess } from "bun";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -265,58 +267,119 @@ export function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/**
+ * --workers values measured, one broker each, in this run (BENCH_WORKERS=1,2 by default):
+ * the broker's own thread alone against the threads that share its port.
+ */
+const WORKERS = (process.env.BENCH_WORKERS ?? "1,2").split(",").map((w) => Number(w.trim()));
+
+/**
+ * CPU seconds a process (every thread of it) has used so far, from /proc (Linux; NaN
+ * elsewhere). Divided by the requests of a measurement it gives the broker's CPU per
+ * request, which a machine shared with other work does not blur as much as req/s.
+ */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function readFileSyncOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** The broker's CPU µs per request over one load. */
+async function measured(pid: number, spec: LoadSpec): Promise<LoadResult & { cpuUs: number }> {
+  const before = cpuSeconds(pid);
+  const result = await load(spec);
+  const cpuUs = ((cpuSeconds(pid) - before) * 1e6) / (result.requestsPerSecond * spec.seconds);
+  return { ...result, cpuUs };
+}
+
+function cpuText(r: { cpuUs: number }): string {
+  return Number.isFinite(r.cpuUs) ? `, broker CPU ${fmt(r.cpuUs, 0)} µs/req` : "";
+}
+
+interface Ceilings {
+  post: LoadResult;
+  get: LoadResult;
+}
+
 export async function run(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), "streamnest-bench-http-"));
-  const [brokerPort, barePort] = [await freePort(), await freePort()];
-  const base = `http://127.0.0.1:${brokerPort}`;
-  const broker = Bun.spawn(
-    [process.execPath, join(ROOT, "src/main.ts"), "broker", "--id=1", `--port=${brokerPort}`, `--data-dir=${dataDir}`, "--host=127.0.0.1"],
-    { stdout: "ignore", stderr: "inherit", env: { ...process.env, NO_COLOR: "1" } },
-  );
+  const barePort = await freePort();
   let bare: Subprocess | undefined;
   const rows: [string, string, string][] = [];
+  const single = JSON.stringify({ topic: "bench", partition: 0, message: MESSAGE });
+  console.log(`load generator: ${haveWrk ? "wrk" : "Bun fetch client (wrk not installed)"}, ${SECONDS} s per measurement, ${CONNECTIONS} connections, --workers=${WORKERS.join(" and ")}`);
+  let ceilings: Ceilings;
   try {
-    await waitFor(`${base}/health`);
-    console.log(`load generator: ${haveWrk ? "wrk" : "Bun fetch client (wrk not installed)"}, ${SECONDS} s per measurement, ${CONNECTIONS} connections`);
-    await post(base, "/create-topic", { topic: "bench", partitions: 1 });
-    const single = JSON.stringify({ topic: "bench", partition: 0, message: MESSAGE });
-
-    // The ceiling first, on a quiet machine: a bare Bun.serve that parses the same body.
+    // The ceiling first, on a quiet machine: a bare Bun.serve (one thread) that parses the same body.
     bare = await startBare(barePort);
-    const ceiling = await load({ url: `http://127.0.0.1:${barePort}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
-    const getCeiling = await load({
+    const post = await load({ url: `http://127.0.0.1:${barePort}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
+    const get = await load({
       url: `http://127.0.0.1:${barePort}/consume?topic=bench&partition=0&offset={offset}`,
       method: "GET",
       randomOffsetBelow: 1_000_000,
       connections: CONNECTIONS,
       seconds: SECONDS,
     });
-    bare.kill();
-    await bare.exited;
-    bare = undefined;
+    ceilings = { post, get };
+  } finally {
+    bare?.kill();
+    await bare?.exited;
+  }
+  rows.push(["bare Bun.serve POST (ceiling)", `${fmt(ceilings.post.requestsPerSecond)} req/s`, `p50 ${fmt(ceilings.post.p50Ms, 2)} ms, p99 ${fmt(ceilings.post.p99Ms, 2)} ms`]);
+  rows.push(["bare Bun.serve GET (ceiling)", `${fmt(ceilings.get.requestsPerSecond)} req/s`, `p50 ${fmt(ceilings.get.p50Ms, 2)} ms, p99 ${fmt(ceilings.get.p99Ms, 2)} ms`]);
+  for (const workers of WORKERS) rows.push(...(await measureBroker(workers, ceilings, single)));
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const width2 = Math.max(...rows.map((r) => r[1].length));
+  console.log(`| ${"measurement".padEnd(width)} | ${"result".padEnd(width2)} | detail |`);
+  console.log(`| ${"-".repeat(width)} | ${"-".repeat(width2)} | --- |`);
+  for (const [a, b, c] of rows) console.log(`| ${a.padEnd(width)} | ${b.padEnd(width2)} | ${c} |`);
+}
 
-    const produce = await load({ url: `${base}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
-    const ratio = produce.requestsPerSecond / ceiling.requestsPerSecond;
-    rows.push(["bare Bun.serve POST (ceiling)", `${fmt(ceiling.requestsPerSecond)} req/s`, `p50 ${fmt(ceiling.p50Ms, 2)} ms, p99 ${fmt(ceiling.p99Ms, 2)} ms`]);
-    rows.push(["bare Bun.serve GET (ceiling)", `${fmt(getCeiling.requestsPerSecond)} req/s`, `p50 ${fmt(getCeiling.p50Ms, 2)} ms, p99 ${fmt(getCeiling.p99Ms, 2)} ms`]);
+/** Every broker measurement with --workers=`workers`, on a broker of its own (empty at first). */
+async function measureBroker(workers: number, ceilings: Ceilings, single: string): Promise<[string, string, string][]> {
+  const rows: [string, string, string][] = [];
+  const tag = `[workers=${workers}]`;
+  const dataDir = mkdtempSync(join(tmpdir(), "streamnest-bench-http-"));
+  const brokerPort = await freePort();
+  const base = `http://127.0.0.1:${brokerPort}`;
+  const broker = Bun.spawn(
+    [process.execPath, join(ROOT, "src/main.ts"), "broker", "--id=1", `--port=${brokerPort}`, `--data-dir=${dataDir}`, "--host=127.0.0.1", `--workers=${workers}`],
+    { stdout: "ignore", stderr: "inherit", env: { ...process.env, NO_COLOR: "1" } },
+  );
+  try {
+    await waitFor(`${base}/health`);
+    await post(base, "/create-topic", { topic: "bench", partitions: 1 });
+    const produce = await measured(broker.pid, { url: `${base}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
+    const ratio = produce.requestsPerSecond / ceilings.post.requestsPerSecond;
     rows.push([
-      "produce, 1 × 100 B, explicit partition",
+      `${tag} produce, 1 × 100 B, explicit partition`,
       `${fmt(produce.requestsPerSecond)} req/s`,
-      `p50 ${fmt(produce.p50Ms, 2)} ms, p99 ${fmt(produce.p99Ms, 2)} ms, ${fmt(ratio * 100, 1)}% of the POST ceiling (target ≥ 75%)${produce.errors ? `, ${produce.errors} errors` : ""}`,
+      `p50 ${fmt(produce.p50Ms, 2)} ms, p99 ${fmt(produce.p99Ms, 2)} ms, ${fmt(ratio * 100, 1)}% of the POST ceiling (target ≥ 75%)${cpuText(produce)}${produce.errors ? `, ${produce.errors} errors` : ""}`,
     ]);
 
     const batchBody = JSON.stringify({ topic: "bench", messages: Array.from({ length: BATCH }, () => ({ message: MESSAGE, partition: 0 })) });
-    const batch = await load({ url: `${base}/produce`, method: "POST", body: batchBody, connections: 4, seconds: SECONDS });
+    const batch = await measured(broker.pid, { url: `${base}/produce`, method: "POST", body: batchBody, connections: 4, seconds: SECONDS });
     rows.push([
-      `batch produce, ${BATCH} × 100 B`,
+      `${tag} batch produce, ${BATCH} × 100 B`,
       `${fmt(batch.requestsPerSecond * BATCH)} msg/s`,
-      `${fmt(batch.requestsPerSecond)} req/s, p99 ${fmt(batch.p99Ms, 1)} ms (target ≥ 500,000 msg/s)${batch.errors ? `, ${batch.errors} errors` : ""}`,
+      `${fmt(batch.requestsPerSecond)} req/s, p99 ${fmt(batch.p99Ms, 1)} ms (target ≥ 500,000 msg/s)${cpuText(batch)}${batch.errors ? `, ${batch.errors} errors` : ""}`,
     ]);
 
     const described = (await (await fetch(`${base}/topics/bench`)).json()) as { partitions: { end_offset: number }[] };
     const end = described.partitions[0].end_offset;
     const readSize = 1000;
-    const reads = await load({
+    const reads = await measured(broker.pid, {
       url: `${base}/topics/bench/partitions/0/records?offset={offset}&max=${readSize}`,
       method: "GET",
       randomOffsetBelow: Math.max(1, end - readSize),
@@ -324,12 +387,12 @@ export async function run(): Promise<void> {
       seconds: SECONDS,
     });
     rows.push([
-      `batch read, ${readSize} per request, random offsets`,
+      `${tag} batch read, ${readSize} per request, random offsets`,
       `${fmt(reads.requestsPerSecond * readSize)} msg/s`,
-      `${fmt(reads.requestsPerSecond)} req/s, p99 ${fmt(reads.p99Ms, 1)} ms over ${fmt(end)} records (target ≥ 1,000,000 msg/s)${reads.errors ? `, ${reads.errors} errors` : ""}`,
+      `${fmt(reads.requestsPerSecond)} req/s, p99 ${fmt(reads.p99Ms, 1)} ms over ${fmt(end)} records (target ≥ 1,000,000 msg/s)${cpuText(reads)}${reads.errors ? `, ${reads.errors} errors` : ""}`,
     ]);
 
-    const consume = await load({
+    const consume = await measured(broker.pid, {
       url: `${base}/consume?topic=bench&partition=0&offset={offset}`,
       method: "GET",
       randomOffsetBelow: end,
@@ -337,13 +400,13 @@ export async function run(): Promise<void> {
       seconds: SECONDS,
     });
     rows.push([
-      "/consume, 1 message, random offsets",
+      `${tag} /consume, 1 message, random offsets`,
       `${fmt(consume.requestsPerSecond)} req/s`,
-      `p50 ${fmt(consume.p50Ms, 2)} ms, p99 ${fmt(consume.p99Ms, 2)} ms, ${fmt((consume.requestsPerSecond / getCeiling.requestsPerSecond) * 100, 1)}% of the GET ceiling (target ≥ 60%)${consume.errors ? `, ${consume.errors} errors` : ""}`,
+      `p50 ${fmt(consume.p50Ms, 2)} ms, p99 ${fmt(consume.p99Ms, 2)} ms, ${fmt((consume.requestsPerSecond / ceilings.get.requestsPerSecond) * 100, 1)}% of the GET ceiling (target ≥ 60%)${cpuText(consume)}${consume.errors ? `, ${consume.errors} errors` : ""}`,
     ]);
 
     // A consumer near the end (the newest 1,000 records): what the tail cache serves.
-    const recent = await load({
+    const recent = await measured(broker.pid, {
       url: `${base}/consume?topic=bench&partition=0&offset={offset}`,
       method: "GET",
       randomOffsetFrom: Math.max(0, end - 1000),
@@ -352,28 +415,28 @@ export async function run(): Promise<void> {
       seconds: SECONDS,
     });
     rows.push([
-      "/consume, 1 message, newest 1,000 offsets",
+      `${tag} /consume, 1 message, newest 1,000 offsets`,
       `${fmt(recent.requestsPerSecond)} req/s`,
-      `p50 ${fmt(recent.p50Ms, 2)} ms, p99 ${fmt(recent.p99Ms, 2)} ms, ${fmt((recent.requestsPerSecond / getCeiling.requestsPerSecond) * 100, 1)}% of the GET ceiling${recent.errors ? `, ${recent.errors} errors` : ""}`,
+      `p50 ${fmt(recent.p50Ms, 2)} ms, p99 ${fmt(recent.p99Ms, 2)} ms, ${fmt((recent.requestsPerSecond / ceilings.get.requestsPerSecond) * 100, 1)}% of the GET ceiling${cpuText(recent)}${recent.errors ? `, ${recent.errors} errors` : ""}`,
     ]);
 
     const sse = await sseLatency(base, 1000, Math.min(5, SECONDS));
     rows.push([
-      "produce → SSE latency at 1,000 msg/s",
+      `${tag} produce → SSE latency at 1,000 msg/s`,
       `p50 ${fmt(sse.p50, 2)} ms`,
       `p99 ${fmt(sse.p99, 2)} ms (target < 10 ms), ${fmt(sse.received)} of ${fmt(sse.sent)} delivered`,
     ]);
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSyncOr(`/proc/${broker.pid}/status`))?.[1];
+    if (rss !== undefined) rows.push([`${tag} broker resident memory after the run`, `${fmt(Number(rss) / 1024)} MB`, "VmRSS, every thread"]);
+    const threads = [...((await (await fetch(`${base}/metrics`)).text()).matchAll(/^streamnest_http_thread_requests_total\{thread="(\d+)"\} (\d+)/gm))];
+    if (threads.length > 0)
+      rows.push([`${tag} requests per thread`, threads.map((m) => fmt(Number(m[2]))).join(" / "), "thread 0 owns the logs; the kernel spreads connections (SO_REUSEPORT)"]);
   } finally {
-    bare?.kill();
     broker.kill("SIGTERM");
     await broker.exited;
     rmSync(dataDir, { recursive: true, force: true });
   }
-  const width = Math.max(...rows.map((r) => r[0].length));
-  const width2 = Math.max(...rows.map((r) => r[1].length));
-  console.log(`| ${"measurement".padEnd(width)} | ${"result".padEnd(width2)} | detail |`);
-  console.log(`| ${"-".repeat(width)} | ${"-".repeat(width2)} | --- |`);
-  for (const [a, b, c] of rows) console.log(`| ${a.padEnd(width)} | ${b.padEnd(width2)} | ${c} |`);
+  return rows;
 }
 
 if (import.meta.main) {

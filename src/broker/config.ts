@@ -36,6 +36,8 @@ export interface BrokerConfig {
   maxMessageBytes: number;
   /** Largest request body in bytes. */
   maxBodyBytes: number;
+  /** Threads serving HTTP on the port (--workers); undefined or 1: the broker's own thread only. */
+  workers?: number;
   /** Options for every partition log (fsync, segment size, retention). */
   log: Partial<LogOptions>;
   /** How often old segments are checked against retention. */

@@ -68,6 +68,8 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
   const auth = readSection(AUTH, flags, env);
   const kafka = kafkaFromFlags(flags, http.host, env);
   if (auth.auth === "token" && kafka !== undefined) throw configError(KAFKA_WITHOUT_AUTH);
+  const tls = readTlsFiles(flags, env);
+  if ((http.workers ?? 1) > 1 && (auth.auth === "token" || tls !== undefined)) throw configError(WORKERS_WITH_SECURITY);
   return {
     config: brokerConfig({
       id: core.id,
@@ -90,6 +92,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,
       maxBodyBytes: http.maxBodyBytes,
+      workers: http.workers,
       retentionCheckMs: core.retentionCheckMs,
       defaultReplicationFactor: replication.defaultReplicationFactor,
       replicaLagTimeMs: replication.replicaLagTimeMs,
@@ -104,9 +107,16 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
     }),
     ...(http.portFile !== undefined ? { portFile: http.portFile } : {}),
     ...withKafka(kafka),
-    ...withTls(readTlsFiles(flags, env)),
+    ...withTls(tls),
   };
 }
+
+/**
+ * The worker threads' fast path (src/http/workers/) answers /produce and /consume without
+ * the token check and serves no certificate: until it does, a secured broker keeps one thread.
+ */
+export const WORKERS_WITH_SECURITY =
+  "--workers above 1 cannot be combined with --auth=token or TLS yet (the worker threads check no token and serve no certificate): use --workers=1";
 
 /**
  * --auth=token guards the HTTP API; the Kafka listener does not authenticate (SASL) or

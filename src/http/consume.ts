@@ -88,7 +88,7 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
  * the end that delivers nothing), then reads there for what is left of the wait.
  * Undefined: past the end until the wait ran out (or the client left).
  */
-async function readOrPastEnd(broker: Broker, request: FetchQuery & { timeoutMs: number }): Promise<FetchResult | undefined> {
+export async function readOrPastEnd(broker: Broker, request: FetchQuery & { timeoutMs: number }): Promise<FetchResult | undefined> {
   let end: number;
   try {
     return await broker.fetch(request);

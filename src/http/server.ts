@@ -9,19 +9,25 @@ export interface ListenOptions {
   port: number;
   /** HTTPS with this certificate (and, with a CA, client certificates required). */
   tls?: TlsMaterial;
+  /**
+   * Share the port with the broker's HTTP worker threads (SO_REUSEPORT; the kernel
+   * spreads connections over the sockets). Only with --workers above 1.
+   */
+  shared?: boolean;
 }
 
 /**
- * Bun.serve's options for a broker. `reusePort` is off (Elysia turns it on): a second
- * broker on a port that is taken must fail loudly, not share the port. Bun's own body
- * limit is lifted because it answers 413 with an empty body; the app's parser enforces
+ * Bun.serve's options for a broker. `reusePort` is off (Elysia turns it on) unless the
+ * broker's own worker threads share the port: a second broker on a port that is taken
+ * must fail loudly, not share the port (claimPort checks that first when it is shared).
+ * Bun's own body limit is lifted because it answers 413 with an empty body; the app's parser enforces
  * the limit with a JSON error instead, without buffering the refused body.
  */
 function serveOptions(options: ListenOptions) {
   return {
     hostname: options.host,
     port: options.port,
-    reusePort: false,
+    reusePort: options.shared === true,
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     // Long polls and streams lift this per request (server.timeout(request, 0)).
     idleTimeout: HTTP_LIMITS.idleTimeoutS.value,
@@ -55,6 +61,7 @@ export class EarlyListener {
   private readonly ready = new Promise<StreamNestApp | undefined>((resolve) => (this.settle = resolve));
 
   constructor(options: ListenOptions) {
+    if (options.shared === true) claimPort(options);
     try {
       this.server = Bun.serve({
         ...serveOptions(options),
@@ -124,6 +131,21 @@ export function rebind(old: Server<unknown>, app: StreamNestApp, options: Listen
   // The app reads the server from here (server.timeout for long polls), as after app.listen.
   app.server = server;
   return server;
+}
+
+/**
+ * With SO_REUSEPORT any socket of the same user that sets it may bind the port too, so a
+ * second broker started on a taken port would quietly share it. A plain bind first
+ * fails on any socket already there (shared or not), naming the port as listen does.
+ * Port 0 needs no check: the system hands out a port nobody holds.
+ */
+export function claimPort(options: ListenOptions): void {
+  if (options.port === 0) return;
+  try {
+    Bun.listen({ hostname: options.host, port: options.port, socket: { data() {} } }).stop(true);
+  } catch (error) {
+    throw listenError(error, options);
+  }
 }
 
 function listenError(error: unknown, options: ListenOptions): unknown {

@@ -7,6 +7,7 @@ export const METRIC = {
   produceLatency: "streamnest_produce_latency_seconds",
   readLatency: "streamnest_read_latency_seconds",
   httpRequests: "streamnest_http_requests_total",
+  httpThreadRequests: "streamnest_http_thread_requests_total",
   protocolRequests: "streamnest_protocol_requests_total",
   partitionEndOffset: "streamnest_partition_end_offset",
   partitionLogBytes: "streamnest_partition_log_bytes",

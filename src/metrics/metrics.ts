@@ -3,6 +3,7 @@ import { CheapHistogram } from "./cheap-histogram.ts";
 import { ReplicationMetrics } from "./replication-metrics.ts";
 import { type GroupStat, registerGroupMetrics } from "./group-metrics.ts";
 import { METRIC } from "./metric-names.ts";
+import { registerHttpThreadMetric } from "./http-thread-metrics.ts";
 
 /**
  * Every metric StreamNest exports is registered by BrokerMetrics, its name declared once
@@ -74,6 +75,7 @@ export class BrokerMetrics {
   readonly waitingFetches: Gauge;
   readonly replication: ReplicationMetrics;
   private partitionSource: () => Iterable<PartitionStat> = () => [];
+  private httpThreadSource: () => readonly number[] = () => [];
   private groupSource: () => Promise<GroupStat[]> = async () => [];
   private readonly topics = new Map<string, TopicCounters>();
   private readonly requests = new Map<string, RequestCell>();
@@ -83,6 +85,7 @@ export class BrokerMetrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.replication = new ReplicationMetrics(this.registry);
+    registerHttpThreadMetric(this.registry, () => this.httpThreadSource());
     const topics = this.topics;
     const requests = this.requests;
     const reported = this.reported;
@@ -246,6 +249,11 @@ export class BrokerMetrics {
     const cell = this.protocolCells.get(key);
     if (cell) cell.count++;
     else this.protocolCells.set(key, { labels: { protocol, api, outcome }, count: 1, reported: 0 });
+  }
+
+  /** With --workers above 1: requests answered by each thread serving HTTP (index = thread). */
+  observeHttpThreads(source: () => readonly number[]): void {
+    this.httpThreadSource = source;
   }
 
   get contentType(): string {

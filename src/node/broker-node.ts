@@ -11,7 +11,8 @@ import { ClusterLink } from "../cluster/cluster-link.ts";
 import { createApp } from "../http/app.ts";
 import { withPort } from "../config/broker-settings.ts";
 import type { StreamNestApp } from "../http/app.ts";
-import { EarlyListener, listen, rebind } from "../http/server.ts";
+import { claimPort, EarlyListener, listen, rebind } from "../http/server.ts";
+import { HttpWorkers } from "../http/workers/http-workers.ts";
 import { loadTlsMaterial, type TlsMaterial } from "../lib/tls-material.ts";
 import { KafkaAdapter, type KafkaOptions } from "../kafka/kafka-adapter.ts";
 
@@ -54,6 +55,8 @@ export class BrokerNode {
   kafka: KafkaAdapter | undefined;
   private readonly hooks: BrokerNodeHooks;
   private early: EarlyListener | undefined;
+  /** With --workers above 1: the threads serving HTTP on the port. */
+  private workers: HttpWorkers | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(config: BrokerConfig, hooks: BrokerNodeHooks, early: EarlyListener | undefined) {
@@ -84,7 +87,12 @@ export class BrokerNode {
   static open(config: BrokerConfig, hooks: BrokerNodeHooks = {}): BrokerNode {
     let early: EarlyListener | undefined;
     if (config.port === 0) {
-      early = new EarlyListener({ host: config.host, port: 0, ...(hooks.tls !== undefined ? { tls: hooks.tls } : {}) });
+      early = new EarlyListener({
+        host: config.host,
+        port: 0,
+        shared: sharesPort(config),
+        ...(hooks.tls !== undefined ? { tls: hooks.tls } : {}),
+      });
       config = { ...config, port: early.port, advertise: withPort(config.advertise, early.port) };
     }
     try {
@@ -103,8 +111,11 @@ export class BrokerNode {
   async serve(): Promise<void> {
     const app = createApp(this.broker, { cluster: this.link, access: this.access });
     this.app = app;
-    this.server = this.early ? this.early.serve(app) : listen(app, this.listenOptions());
-    this.early = undefined;
+    if (sharesPort(this.config)) await this.serveFromWorkers(app);
+    else {
+      this.server = this.early ? this.early.serve(app) : listen(app, this.listenOptions());
+      this.early = undefined;
+    }
     if (this.hooks.kafka) {
       const kafka = this.tls !== undefined ? { ...this.hooks.kafka, tls: this.tls } : this.hooks.kafka;
       this.kafka = await KafkaAdapter.start(this.broker, kafka, {
@@ -155,6 +166,29 @@ export class BrokerNode {
   }
 
   /**
+   * --workers above 1: the worker threads take the port's connections (see
+   * http-workers.ts). A port chosen by the system (port 0) is held by this thread's
+   * early listener until they listen, then left to them; nobody has been told the port
+   * yet, so no client is connected to this thread when it lets go. A port given is
+   * checked free (claimPort) and bound by the workers alone, so a client that knew it
+   * beforehand (a peer, a script) never gets a connection this thread would then drop.
+   */
+  private async serveFromWorkers(app: ReturnType<typeof createApp>): Promise<void> {
+    const early = this.early;
+    this.early = undefined;
+    if (early) this.server = early.serve(app);
+    else {
+      claimPort({ host: this.config.host, port: this.config.port });
+      app.compile();
+    }
+    this.workers = await HttpWorkers.start(app, this.broker, { count: this.config.workers ?? 1, host: this.config.host, port: this.config.port });
+    const workers = this.workers;
+    this.broker.metrics.observeHttpThreads(() => workers.served);
+    // The app keeps this server (server.timeout of long polls); it just takes no connection.
+    if (this.server) void this.server.stop(false);
+  }
+
+  /**
    * Stops taking connections, ends long polls and streams, flushes and closes every log,
    * then drops whatever connections are left. Idempotent.
    */
@@ -166,10 +200,12 @@ export class BrokerNode {
   private async closeNow(): Promise<void> {
     const server = this.server;
     const draining = server?.stop(false);
+    this.workers?.stopTaking();
     await this.link.stop();
     await this.kafka?.close();
     await this.broker.close();
     await this.early?.close();
+    await this.workers?.close();
     if (server) {
       await Promise.race([draining, Bun.sleep(2000)]);
       await server.stop(true);
@@ -188,4 +224,9 @@ function accessControl(config: BrokerConfig, security: () => SecurityState, log:
   const admin = loadOrCreateAdminToken(file);
   if (admin.created) log?.(`Created the admin token (User:admin) in ${file}: clients send it with --token or STREAMNEST_TOKEN`);
   return new AccessControl({ mode: "token", bootstrap: admin.record, security });
+}
+
+/** More than one thread serving HTTP: the port is bound with SO_REUSEPORT by each. */
+function sharesPort(config: BrokerConfig): boolean {
+  return (config.workers ?? 1) > 1;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { configFromFlags, exposureWarning, isLoopbackHost, KAFKA_WITHOUT_AUTH, LAUNCHER_DEFAULT_HOST } from "../../src/commands/broker.ts";
+import { configFromFlags, exposureWarning, isLoopbackHost, KAFKA_WITHOUT_AUTH, LAUNCHER_DEFAULT_HOST, WORKERS_WITH_SECURITY } from "../../src/commands/broker.ts";
 
 describe("broker exposure", () => {
   test("loopback addresses reach this machine only; anything else is exposed", () => {
@@ -26,5 +26,16 @@ describe("--auth=token and the Kafka listener", () => {
     expect(() => configFromFlags(flags, { STREAMNEST_KAFKA_PORT: "9092" })).toThrow(KAFKA_WITHOUT_AUTH);
     expect(configFromFlags({ ...flags, "kafka-port": "off" }, {}).kafka).toBeUndefined();
     expect(configFromFlags({ ...flags, auth: "none", "kafka-port": "auto" }, {}).kafka).toBeDefined();
+  });
+});
+
+describe("--workers and a secured broker", () => {
+  test("several HTTP threads with --auth=token or TLS are refused (their fast path checks neither); one thread is fine", () => {
+    const flags = { id: "1", port: "0", "data-dir": "data/x", "kafka-port": "off" };
+    expect(() => configFromFlags({ ...flags, auth: "token", workers: "2" }, {})).toThrow(WORKERS_WITH_SECURITY);
+    expect(() => configFromFlags({ ...flags, workers: "2", "tls-cert": "c.pem", "tls-key": "k.pem" }, {})).toThrow(WORKERS_WITH_SECURITY);
+    expect(() => configFromFlags({ ...flags, auth: "token" }, { STREAMNEST_WORKERS: "2" })).toThrow(WORKERS_WITH_SECURITY);
+    expect(configFromFlags({ ...flags, auth: "token", workers: "1" }, {}).config.workers).toBe(1);
+    expect(configFromFlags({ ...flags, workers: "2" }, {}).config.workers).toBe(2);
   });
 });

@@ -18,12 +18,15 @@ test("each flag's help names its default and its environment variable", () => {
 
 test("argsOf gives citty string flags keyed by flag, in declaration order", () => {
   const args = argsOf(HTTP, LAUNCHER);
-  expect(Object.keys(args)).toEqual(["port", "host", "port-file", "max-body-bytes", "count", "base-port"]);
+  expect(Object.keys(args)).toEqual(["port", "host", "port-file", "max-body-bytes", "workers", "count", "base-port"]);
   expect(args["max-body-bytes"]).toEqual({
     type: "string",
     description: "largest request body (default 32MiB; $STREAMNEST_MAX_BODY_BYTES)",
     valueHint: "bytes",
   });
+  expect(args.workers.description).toBe(
+    "threads serving HTTP on the port (SO_REUSEPORT; Linux); 1: the broker's own thread, which keeps every partition log either way (default 1; $STREAMNEST_WORKERS)",
+  );
 });
 
 test("sizes are shown in the largest binary unit that divides them", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HTTP, HTTP_LIMITS } from "../../src/config/http.ts";
+import { HTTP, HTTP_LIMITS, suggestedHttpWorkers } from "../../src/config/http.ts";
 import { readSection } from "../../src/config/read.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
@@ -15,7 +15,13 @@ function messageOf(action: () => unknown): string {
 
 describe("HTTP", () => {
   test("defaults: port 8080 on every interface, 32 MiB bodies, no port file", () => {
-    expect(readSection(HTTP, {}, {})).toEqual({ port: 8080, host: "0.0.0.0", portFile: undefined, maxBodyBytes: 32 * 1024 * 1024 });
+    expect(readSection(HTTP, {}, {})).toEqual({
+      port: 8080,
+      host: "0.0.0.0",
+      portFile: undefined,
+      maxBodyBytes: 32 * 1024 * 1024,
+      workers: 1,
+    });
   });
 
   test("port 0 is allowed (an ephemeral port); sizes take binary units", () => {
@@ -24,6 +30,7 @@ describe("HTTP", () => {
       host: "127.0.0.1",
       portFile: "/tmp/p",
       maxBodyBytes: 1024 * 1024,
+      workers: 1,
     });
     expect(readSection(HTTP, {}, { STREAMNEST_PORT: "9001" }).port).toBe(9001);
   });
@@ -42,5 +49,22 @@ describe("HTTP", () => {
     expect(HTTP_LIMITS.idleTimeoutS.value).toBe(60);
     // Bun.serve's idleTimeout is at most 255 seconds.
     expect(HTTP_LIMITS.idleTimeoutS.value).toBeLessThanOrEqual(255);
+  });
+});
+
+describe("--workers", () => {
+  test("default 1; the cores suggest: a Linux machine's, at most 8; 1 elsewhere", () => {
+    expect(readSection(HTTP, {}, {}).workers).toBe(1);
+    expect(suggestedHttpWorkers("linux")).toBe(Math.min(8, Math.max(1, navigator.hardwareConcurrency)));
+    expect(suggestedHttpWorkers("darwin")).toBe(1);
+    expect(suggestedHttpWorkers("win32")).toBe(1);
+  });
+
+  test("a whole number from 1 to 64, by flag or $STREAMNEST_WORKERS; anything else is one line naming it", () => {
+    expect(readSection(HTTP, { workers: "1" }, {}).workers).toBe(1);
+    expect(readSection(HTTP, {}, { STREAMNEST_WORKERS: "4" }).workers).toBe(4);
+    for (const given of ["0", "two", "65", "1.5", "-2"])
+      expect(messageOf(() => readSection(HTTP, { workers: given }, {}))).toBe(`--workers must be a whole number from 1 to 64, not "${given}"`);
+    expect(messageOf(() => readSection(HTTP, {}, { STREAMNEST_WORKERS: "0" }))).toBe('STREAMNEST_WORKERS must be a whole number from 1 to 64, not "0"');
   });
 });

@@ -12,7 +12,7 @@ describe("METRIC", () => {
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^streamnest_[a-z][a-z0-9_]*[a-z0-9]$/);
     const totals = Object.entries(METRIC).filter(([, n]) => n.endsWith("_total")).map(([k]) => k);
-    expect(totals).toEqual(["messagesProduced", "messagesConsumed", "bytesIn", "bytesOut", "httpRequests", "protocolRequests", "isrShrinks", "isrExpands", "leaderElections"]);
+    expect(totals).toEqual(["messagesProduced", "messagesConsumed", "bytesIn", "bytesOut", "httpRequests", "httpThreadRequests", "protocolRequests", "isrShrinks", "isrExpands", "leaderElections"]);
     expect(Object.entries(METRIC).filter(([k]) => k.endsWith("Latency")).map(([, n]) => n)).toEqual([
       "streamnest_produce_latency_seconds",
       "streamnest_read_latency_seconds",

@@ -1,0 +1,191 @@
+import type { Server } from "bun";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Broker } from "../../broker/broker.ts";
+import { HTTP_LIMITS } from "../../config/http.ts";
+import { StreamNestError } from "../../lib/errors.ts";
+import type { StreamNestApp } from "../app.ts";
+import { RequestCounter } from "../respond.ts";
+import { OwnerCalls } from "./owner-calls.ts";
+import type { Answer, Call, OwnerToWorker, WorkerToOwner } from "./worker-messages.ts";
+
+/**
+ * A broker's HTTP served by several threads (--workers=N, N > 1): N worker threads
+ * (worker-thread.ts) each listen on the broker's port with a socket of its own
+ * (SO_REUSEPORT), among which the kernel spreads the connections. This thread owns every
+ * partition log and, once the workers listen, takes no connection from the port itself:
+ * all of its time goes to the core. A worker answers the plain single-message reads and
+ * produces (fast-requests.ts), handing this thread only the core call (owner-calls.ts);
+ * every other request (batches, admin, groups, streams, long polls, /internal/, the
+ * console) it passes on as it came to this thread's private Unix socket, where
+ * the same app as with --workers=1 answers it.
+ *
+ * Why threads and not processes: a partition has one writer, and with threads the
+ * writer stays the one it is with --workers=1 (this thread: its coalesced appends, its
+ * fsync policy, its recovery), while the HTTP parsing, validation and JSON building of
+ * the hot requests move to other cores (in process, the owner's part of a plain produce
+ * measured ~22 µs against ~59 µs for the whole route; of a read ~28 µs against ~52 µs).
+ * Why this thread leaves the port to the workers: every produce and read passes through
+ * it, so it is the first to run out of CPU; serving a share of the connections too, it
+ * would spend on HTTP the time the logs need. What it
+ * costs: each worker is a JavaScript heap of its own (two workers: +4 MB resident idle,
+ * +16 MB after the HTTP benchmark's load; it loads no Elysia), a copy of
+ * each call and answer between threads (~5 µs of CPU per request in batches), and one
+ * more hop (Unix socket) for the requests passed on.
+ */
+export class HttpWorkers {
+  private readonly workers: Worker[] = [];
+  /** Answers ready for each worker, sent together at the end of the turn. */
+  private readonly outboxes = new Map<Worker, Answer[]>();
+  /** Requests answered by each worker (index: its thread number, 1..N; 0, this thread, takes none from the port). */
+  readonly served: number[];
+  private readonly calls: OwnerCalls;
+  private proxy: Server<unknown> | undefined;
+  private readonly socketPath: string;
+  private stopped = false;
+
+  private constructor(
+    private readonly app: StreamNestApp,
+    broker: Broker,
+    count: number,
+    private readonly logError: (message: string) => void,
+  ) {
+    this.served = new Array<number>(count + 1).fill(0);
+    this.calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), logError);
+    this.socketPath = join(tmpdir(), `streamnest-${process.pid}-${broker.config.id}-${Math.random().toString(36).slice(2, 10)}.sock`);
+  }
+
+  /**
+   * Starts `count` workers listening on `port` (already bound here with reusePort, which
+   * holds the port until they do) and the private socket they pass requests on to;
+   * resolves once every worker listens.
+   */
+  static async start(
+    app: StreamNestApp,
+    broker: Broker,
+    options: { count: number; host: string; port: number; logError?: (message: string) => void },
+  ): Promise<HttpWorkers> {
+    const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)));
+    try {
+      pool.listenPrivately(broker.config.maxBodyBytes);
+      await Promise.all(Array.from({ length: options.count }, (_, i) => pool.startWorker(i + 1, options.host, options.port, broker.config.maxBodyBytes)));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  /**
+   * The owner's end of passed-on requests. No idle timeout: the worker in front keeps
+   * the client's connection to its own timeout, and a long poll or stream lasts as long
+   * as the route lets it.
+   */
+  private listenPrivately(maxBodyBytes: number): void {
+    rmSync(this.socketPath, { force: true });
+    const app = this.app;
+    // Bun's types leave idleTimeout out for a Unix socket; the server takes it all the same.
+    const options = {
+      unix: this.socketPath,
+      maxRequestBodySize: Math.max(maxBodyBytes, Number.MAX_SAFE_INTEGER),
+      idleTimeout: 0,
+      development: false,
+      fetch: (request: Request) => app.fetch(request),
+    };
+    this.proxy = Bun.serve(options as unknown as Parameters<typeof Bun.serve>[0]);
+  }
+
+  private startWorker(thread: number, host: string, port: number, maxBodyBytes: number): Promise<void> {
+    const worker = new Worker(workerEntry());
+    this.workers.push(worker);
+    this.outboxes.set(worker, []);
+    return new Promise<void>((resolve, reject) => {
+      let listening = false;
+      // Before it listens, a failure fails the start; after, it is logged (the other
+      // workers keep the port, and the kernel stops handing this one connections).
+      worker.onerror = (event) => {
+        if (listening) this.logError(`HTTP worker ${thread}: ${event.message}`);
+        else reject(new StreamNestError("INVALID_REQUEST", `HTTP worker ${thread} failed to start: ${event.message}`));
+      };
+      worker.onmessage = (event: MessageEvent<WorkerToOwner>) => {
+        const message = event.data;
+        if (message.type === "calls") this.answerCalls(worker, message.calls);
+        else if (message.type === "served") this.served[thread] = message.requests;
+        else if (message.type === "listening") {
+          listening = true;
+          resolve();
+        }
+        else if (message.type === "failed")
+          reject(new StreamNestError("INVALID_REQUEST", `HTTP worker ${thread} could not listen on port ${port} (on ${host}): ${message.message}`));
+      };
+      const start: OwnerToWorker = {
+        type: "start",
+        thread,
+        host,
+        port,
+        ownerSocket: this.socketPath,
+        maxBodyBytes,
+        idleTimeoutS: HTTP_LIMITS.idleTimeoutS.value,
+      };
+      worker.postMessage(start);
+    });
+  }
+
+  /**
+   * Answers a worker's calls as each is ready, those ready in one turn of the event loop
+   * in one message: a read is answered within the turn, an append after its write, so a
+   * read never waits behind an append.
+   */
+  private answerCalls(worker: Worker, calls: readonly Call[]): void {
+    const outbox = this.outboxes.get(worker);
+    if (!outbox) return;
+    const deliver = (answer: Answer): void => {
+      if (outbox.length === 0) setImmediate(() => this.post(worker, outbox.splice(0)));
+      outbox.push(answer);
+    };
+    for (const call of calls) {
+      const answer = this.calls.answer(call);
+      if (answer instanceof Promise) void answer.then(deliver);
+      else deliver(answer);
+    }
+  }
+
+  private post(worker: Worker, answers: Answer[]): void {
+    if (this.stopped || answers.length === 0) return;
+    const message: OwnerToWorker = { type: "answers", answers };
+    worker.postMessage(message);
+  }
+
+  /**
+   * Workers stop taking connections; the private socket closes once the broker has
+   * ended its long polls and streams (the caller closes the broker between stopTaking
+   * and close).
+   */
+  stopTaking(): void {
+    for (const worker of this.workers) worker.postMessage({ type: "stop" } satisfies OwnerToWorker);
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopTaking();
+    const proxy = this.proxy;
+    if (proxy) {
+      await Promise.race([proxy.stop(false), Bun.sleep(2000)]);
+      await proxy.stop(true);
+    }
+    for (const worker of this.workers) worker.terminate();
+    rmSync(this.socketPath, { force: true });
+  }
+}
+
+/**
+ * The worker's module. From source it is beside this file; in the compiled binary every
+ * module is bundled into the entry (so import.meta.url names src/main.ts's place) and the
+ * worker is a second entry point of the build (scripts/build.ts), at its path under src/.
+ */
+function workerEntry(): string {
+  if (import.meta.url.includes("$bunfs")) return new URL("./http/workers/worker-thread.ts", import.meta.url).href;
+  return new URL("./worker-thread.ts", import.meta.url).href;
+}

@@ -1,0 +1,180 @@
+/**
+ * An HTTP worker thread of a broker started with --workers above 1 (see http-workers.ts).
+ * It listens on the broker's port beside the owner thread (SO_REUSEPORT: the kernel
+ * spreads connections over the sockets), parses the plain single-message reads and
+ * produces itself and hands the owner only the core call, and passes every other request
+ * on as it came to the owner's private socket (see passOn). It opens no log and writes
+ * no file: the owner stays the one writer of every partition.
+ */
+import type { Server } from "bun";
+import http from "node:http";
+import { Readable } from "node:stream";
+import { plainConsume, plainProduce } from "./fast-requests.ts";
+import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerToOwner } from "./worker-messages.ts";
+
+declare const self: Worker;
+
+// As the owner's routes send them: jsonText (respond.ts) for answers, Response.json for errors.
+const JSON_HEADERS = new Headers({ "content-type": "application/json" });
+const ERROR_HEADERS = new Headers({ "content-type": "application/json;charset=utf-8" });
+/** A produce body bigger than this is passed on unparsed (a single message that big gains nothing here). */
+const PLAIN_BODY_MAX = 1024 * 1024;
+const BATCH_FIELD = '"messages"';
+
+let start: WorkerStart | undefined;
+let server: Server<unknown> | undefined;
+let nextId = 0;
+let served = 0;
+let reported = 0;
+const waiting = new Map<number, (answer: Answer) => void>();
+let outbox: Call[] = [];
+
+function send(message: WorkerToOwner): void {
+  self.postMessage(message);
+}
+
+/** One message per turn of the event loop, carrying every call of that turn. */
+function call(c: Omit<ConsumeCall, "i"> | Omit<ProduceCall, "i">): Promise<Answer> {
+  const i = nextId++;
+  if (outbox.length === 0) setImmediate(flush);
+  outbox.push({ ...c, i } as Call);
+  return new Promise((resolve) => waiting.set(i, resolve));
+}
+
+function flush(): void {
+  const calls = outbox;
+  outbox = [];
+  send({ type: "calls", calls });
+}
+
+async function handle(request: Request, srv: Server<unknown>): Promise<Response> {
+  served++;
+  const url = request.url;
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const queryStart = url.indexOf("?", pathStart);
+  const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
+  if (path === "/consume" && request.method === "GET" && queryStart >= 0) {
+    const ask = plainConsume(url.slice(queryStart));
+    if (ask) return answered(await call({ t: ask.topic, p: ask.partition, o: ask.offset }));
+  } else if (path === "/produce" && request.method === "POST") {
+    const length = Number(request.headers.get("content-length") ?? NaN);
+    if (length > 0 && length <= PLAIN_BODY_MAX && length <= (start?.maxBodyBytes ?? 0)) {
+      const body = new Uint8Array(await request.arrayBuffer());
+      // A batch is passed on unparsed: parsing it here would only be done again there.
+      const ask = Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(BATCH_FIELD) ? undefined : plainProduce(body);
+      if (ask) return answered(await call({ t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
+      return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), body);
+    }
+  }
+  return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), undefined);
+}
+
+function answered(answer: Answer): Response {
+  if (answer.s === 204) return new Response(null, { status: 204 });
+  if (answer.s !== 200) return new Response(answer.b, { status: answer.s, headers: ERROR_HEADERS });
+  if (answer.m !== undefined) return new Response(`{"offset":${answer.o},"message":${JSON.stringify(answer.m)}}`, { headers: JSON_HEADERS });
+  return new Response(`{"offset":${answer.o},"partition":${answer.p}}`, { headers: JSON_HEADERS });
+}
+
+/** To the owner's socket; node:http, not fetch, whose calls Bun caps at 256 at once per process (see cluster/peer-http.ts). */
+const ownerAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+/** Hop-by-hop headers of the owner's answer; this server frames its own. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding"]);
+
+/**
+ * The request as it came, to the owner's socket; the answer back as it leaves there.
+ * A body of a declared length within the limit, and an answer of a declared length,
+ * are moved whole (piping them through a stream here cost more CPU than the owner spent
+ * answering a 1,000-record read). A body of unknown or refused length goes on as a
+ * stream (the owner answers 413 before reading past its limit), and so does an answer
+ * of unknown length: server-sent events, chunked long polls. How long an answer takes
+ * is the owner's business, so this connection's idle timer is lifted for it, as the
+ * owner lifts its own for a long poll or a stream. Hundreds of such answers may be open
+ * at once (parked readers), each holding one connection to the owner.
+ */
+async function passOn(request: Request, srv: Server<unknown>, path: string, search: string, read: Uint8Array | undefined): Promise<Response> {
+  srv.timeout(request, 0);
+  let body: Uint8Array | ReadableStream<Uint8Array> | null | undefined;
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    const length = Number(request.headers.get("content-length") ?? NaN);
+    body = read ?? (length >= 0 && length <= (start?.maxBodyBytes ?? 0) ? new Uint8Array(await request.arrayBuffer()) : request.body);
+  }
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => (headers[name] = value));
+  return new Promise<Response>((resolve, reject) => {
+    const call = http.request({ socketPath: start?.ownerSocket, path: `${path}${search}`, method: request.method, headers, agent: ownerAgent }, (answer) => {
+      const out = new Headers();
+      for (let i = 0; i < answer.rawHeaders.length; i += 2)
+        if (!HOP_BY_HOP.has(answer.rawHeaders[i].toLowerCase())) out.append(answer.rawHeaders[i], answer.rawHeaders[i + 1]);
+      const init = { status: answer.statusCode ?? 502, statusText: answer.statusMessage, headers: out };
+      // A HEAD's Content-Length names the body GET would send; Bun keeps the header given.
+      if (request.method === "HEAD") {
+        answer.resume();
+        resolve(new Response(null, init));
+        return;
+      }
+      if (answer.headers["content-length"] === undefined) {
+        resolve(new Response(Readable.toWeb(answer) as ReadableStream<Uint8Array>, init));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+      answer.on("end", () => resolve(new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), init)));
+      answer.on("error", reject);
+    });
+    call.on("error", reject);
+    // The client went away: so does the call, and the owner sees its request aborted.
+    request.signal.addEventListener("abort", () => call.destroy(), { once: true });
+    if (body instanceof ReadableStream) Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]).pipe(call);
+    else call.end(body ?? undefined);
+  });
+}
+
+function listen(s: WorkerStart): void {
+  start = s;
+  server = Bun.serve({
+    hostname: s.host,
+    port: s.port,
+    reusePort: true,
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    idleTimeout: s.idleTimeoutS,
+    development: false,
+    fetch: handle,
+    // Only the owner's socket failing gets here (the owner answers every other error).
+    error(error) {
+      console.error(`HTTP worker ${s.thread}: ${error.stack ?? error.message}`);
+      return new Response(JSON.stringify({ error: "INTERNAL_ERROR", message: "internal error; see the broker's log" }), {
+        status: 500,
+        headers: ERROR_HEADERS,
+      });
+    },
+  });
+  // The per-thread request count, for the broker's metrics; only when it moved.
+  setInterval(() => {
+    if (served === reported) return;
+    reported = served;
+    send({ type: "served", requests: served });
+  }, 250).unref();
+  send({ type: "listening" });
+}
+
+self.onmessage = (event: MessageEvent<OwnerToWorker>) => {
+  const message = event.data;
+  if (message.type === "answers") {
+    for (const answer of message.answers) {
+      const resolve = waiting.get(answer.i);
+      waiting.delete(answer.i);
+      resolve?.(answer);
+    }
+  } else if (message.type === "start") {
+    try {
+      listen(message);
+    } catch (error) {
+      send({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+    }
+  } else if (message.type === "stop") {
+    // Stops taking connections; those open finish their answers (the owner ends long
+    // polls and streams as it closes), then the owner ends this thread.
+    void server?.stop(false);
+  }
+};
