@@ -5,7 +5,7 @@ import type { CoreContext } from "./core-context.ts";
 import { availabilityNow } from "./leader-wait.ts";
 import { surelyNotWritten } from "./partition-availability.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
-import { assertEnoughReplicas, awaitReplication, leaderEpochFor } from "./produce-acks.ts";
+import { assertEnoughReplicas, awaitReplication, awaitsReplicas, leaderEpochFor } from "./produce-acks.ts";
 import { type Attempt, deliverAnywhere, deliverToPartition, leaderDeadline, nextLivePartition } from "./produce-routing.ts";
 import { isInternalTopic, type PartitionState, type TopicState } from "./topic-catalog.ts";
 import type { Acks, ProduceAck, ProduceFailure, ProduceOutcome, ProduceRecord } from "./types.ts";
@@ -39,7 +39,7 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
   const deadline = leaderDeadline(ctx, policy);
   const attempt: Attempt<ProduceAck> = async (ps, leader) => {
     if (leader) {
-      const [outcome] = await ctx.peers.produce(leader, state.meta.name, ps.partition, [input]);
+      const [outcome] = await ctx.peers.produce(leader, state.meta.name, ps.partition, [input], awaitsReplicas(ps, [input]));
       if ("error" in outcome) throw new StreamNestError(outcome.error, outcome.message, outcome.details);
       return outcome;
     }
@@ -124,7 +124,7 @@ export async function produceBatch(
     (group: BatchGroup): Attempt<ProduceOutcome[]> =>
     async (ps, leader) => {
       if (leader) {
-        const forwarded = await ctx.peers.produce(leader, state.meta.name, ps.partition, group.inputs);
+        const forwarded = await ctx.peers.produce(leader, state.meta.name, ps.partition, group.inputs, awaitsReplicas(ps, group.inputs));
         // The leader refused the whole call before writing: as if it had not been reached.
         const refusal = wholeRefusal(forwarded);
         if (refusal && surelyNotWritten(refusal)) throw refusal;

@@ -54,5 +54,7 @@ export const REPLICATION_LIMITS = {
   fetchBackoffMs: limit(100, "wait before a follower retries a failed fetch", "ms"),
   checkMs: limit(250, "how often leaders check lagging followers and brokers down", "ms"),
   preferredLeaderCheckMs: limit(3_000, "how often leadership moves back to preferred replicas in the ISR", "ms"),
-  produceAckTimeoutMs: limit(10_000, "longest an acks=all produce waits for the ISR", "ms"),
+  // The one value both sides of a forwarded acks=all produce derive their waits from: the
+  // leader waits this long for its ISR, a forwarding broker this long plus its peer timeout.
+  produceAckTimeoutMs: limit(10_000, "longest an acks=all produce waits for the ISR (a forwarding broker waits this plus the peer timeout)", "ms"),
 };
