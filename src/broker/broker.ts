@@ -8,6 +8,7 @@ import type { CoreContext } from "./core-context.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
+import { setHighWatermarkPending } from "./high-watermark-pending.ts";
 import { isBrokerLive } from "./leader-wait.ts";
 import { LogLeases } from "./log-leases.ts";
 import { assertLeadershipTakenUp, coordinatorOffsetsLog } from "./offsets-log.ts";
@@ -288,6 +289,10 @@ export class Broker {
         return ps ? this.logs.keep(ps) : undefined;
       },
       warn: ctx.warn,
+      highWatermarkPending: (topic, partition, pending) => {
+        const ps = ctx.catalog.get(topic)?.partitions[partition];
+        if (ps) setHighWatermarkPending(ps, pending);
+      },
     };
   }
 

@@ -20,4 +20,6 @@ export interface ReplicaHost {
   /** The log of a hosted partition, opened and kept open; undefined if the topic is gone (or another incarnation). */
   replicaLog(topic: string, topicId: string, partition: number): PartitionLog | undefined;
   warn(message: string): void;
+  /** The partition's high watermark is not yet known here as its leader (true), or known (false): reads wait meanwhile. */
+  highWatermarkPending(topic: string, partition: number, pending: boolean): void;
 }

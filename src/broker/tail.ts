@@ -1,7 +1,9 @@
 import { CORE_LIMITS } from "../config/core.ts";
+import { REPLICATION_LIMITS } from "../config/replication.ts";
 import type { StoredRecord } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { assertOffset, countConsumed, outOfRange, topicGone } from "./fetch.ts";
+import { awaitHighWatermark, isHighWatermarkPending } from "./high-watermark-pending.ts";
 import { isBrokerLive } from "./leader-wait.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { Tail, TailQuery } from "./types.ts";
@@ -17,9 +19,15 @@ const TAIL_BATCH_BYTES = CORE_LIMITS.tailBatchBytes.value;
  * The range is checked before anything is returned, so a bad offset is an error and
  * not an empty stream.
  */
-export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: RoutingPolicy): Promise<Tail> {
+export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: RoutingPolicy, settled = false): Promise<Tail> {
   const state = ctx.catalog.topic(request.topic);
   const ps = ctx.catalog.partition(state, request.partition);
+  // "From the end" must not start below records already shown (high-watermark-pending.ts);
+  // routed again after the wait, as leadership may have moved meanwhile.
+  if (!settled && isHighWatermarkPending(ps)) {
+    await awaitHighWatermark(ps, REPLICATION_LIMITS.highWatermarkWaitMs.value, [request.signal, state.lifetime.signal, ctx.lifetime]);
+    return tailRecords(ctx, request, policy, true);
+  }
   const requested = request.offset === undefined ? undefined : assertOffset(request.offset);
   const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy, isBrokerLive(ctx, ps.assignment.leader));
   if (leader) return ctx.peers.tail(leader, { ...request, offset: requested });

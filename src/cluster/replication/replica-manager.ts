@@ -45,6 +45,8 @@ interface Hosted {
   registration: PartitionRegistration;
   log: PartitionLog;
   leader?: { state: LeaderState; offAppend: () => void };
+  /** Reads wait here: this broker leads and its HW is not yet known (what the host was last told). */
+  hwPending?: boolean;
   follower?: FollowerLoop;
 }
 
@@ -212,6 +214,7 @@ export class ReplicaManager {
       h.follower = undefined;
       if (h.leader && h.leader.state.update(registration, h.log.logEndOffset)) {
         this.moveHighWatermark(h, h.leader.state.highWatermark);
+        this.markEstablished(h);
         return;
       }
       this.dropLeader(h);
@@ -242,6 +245,8 @@ export class ReplicaManager {
       if ((log.latestEpoch ?? -1) < registration.leaderEpoch) log.assignEpoch(registration.leaderEpoch, log.logEndOffset);
     } catch (error) {
       // Appends still being written (a follower's last fetch): retried at the next check.
+      // Its HW is not known meanwhile either.
+      this.tellPending(h, true);
       this.host.warn(`partition ${h.partition} of "${h.topic}": taking up leadership waits: ${(error as Error).message}`);
       return;
     }
@@ -253,11 +258,24 @@ export class ReplicaManager {
     h.leader = { state, offAppend };
     const hw = state.leaderAppended(log.logEndOffset);
     if (hw !== null) this.moveHighWatermark(h, hw);
+    this.markEstablished(h);
   }
 
   private dropLeader(h: Hosted): void {
+    this.tellPending(h, false);
     h.leader?.offAppend();
     h.leader = undefined;
+  }
+
+  /** Reads here wait while this leader's HW is not yet known (broker/high-watermark-pending.ts). */
+  private markEstablished(h: Hosted): void {
+    if (h.leader) this.tellPending(h, !h.leader.state.established);
+  }
+
+  private tellPending(h: Hosted, pending: boolean): void {
+    if ((h.hwPending ?? false) === pending) return;
+    h.hwPending = pending;
+    this.host.highWatermarkPending(h.topic, h.partition, pending);
   }
 
   private release(h: Hosted): void {
@@ -302,6 +320,7 @@ export class ReplicaManager {
   private recordFetch(h: Hosted, state: LeaderState, request: FetchRequestHead): void {
     const { highWatermark, expand } = state.recordFetch(request, h.log, this.now());
     if (highWatermark !== null) this.moveHighWatermark(h, highWatermark);
+    this.markEstablished(h);
     if (expand) this.proposeIsr(h, state, expand.isr);
   }
 
