@@ -9,6 +9,7 @@ import { DataDirLock } from "./data-dir-lock.ts";
 import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
 import { setHighWatermarkPending } from "./high-watermark-pending.ts";
+import { acceptDataLoss, isLostReplica, watchLostReplicas } from "./lost-replicas.ts";
 import { isBrokerLive } from "./leader-wait.ts";
 import { LogLeases } from "./log-leases.ts";
 import { assertLeadershipTakenUp, coordinatorOffsetsLog } from "./offsets-log.ts";
@@ -55,6 +56,8 @@ export interface BrokerDeps {
   warn?: (message: string) => void;
   /** Partition count of `__consumer_offsets` if this broker creates it. */
   offsetsPartitions?: number;
+  /** When the data dir was born (disk-birth.ts): partitions placed here before it and missing from it were lost. */
+  diskBornAt?: number;
 }
 
 /**
@@ -77,6 +80,7 @@ export class Broker {
   private readonly logs: LogLeases;
   private readonly retention: Retention;
   private readonly unsubscribe: () => void;
+  private readonly unwatchLost: () => void;
   private readonly lock: DataDirLock;
   private closing: Promise<void> | undefined;
 
@@ -111,11 +115,13 @@ export class Broker {
       lifetime: this.lifetime.signal,
       warn,
       brokerRef: (id) => brokerRefOf(directory, metadata, id),
+      diskBornAt: deps.diskBornAt,
     };
     const ctx = this.ctx;
     for (const meta of metadata.current.topics.values()) ctx.catalog.add(meta);
     removeOrphanPartitions(ctx);
     this.unsubscribe = metadata.onChange((doc, change, _previous, touched) => applyMetadata(ctx, doc, change === undefined && touched === undefined, touched));
+    this.unwatchLost = watchLostReplicas(ctx);
     this.metrics.setPartitionSource(() => this.partitionStats());
     this.retention = new Retention(ctx);
     this.groups = new GroupService(
@@ -271,6 +277,11 @@ export class Broker {
     return readReplica(this.ctx, topic, partition, offset, maxRecords, maxBytes);
   }
 
+  /** An operator accepts that this broker lost the partition's data with its disk (lost-replicas.ts). */
+  acceptDataLoss(topic: string, partition: number): Promise<{ leaderEpoch: number }> {
+    return acceptDataLoss(this.ctx, topic, partition);
+  }
+
   /** The seam the replication driver works through (cluster/replication/). */
   replicaHost(): ReplicaHost {
     const ctx = this.ctx;
@@ -289,6 +300,11 @@ export class Broker {
         return ps ? this.logs.keep(ps) : undefined;
       },
       warn: ctx.warn,
+      isLostReplica: (topic, partition) => {
+        const state = ctx.catalog.get(topic);
+        const ps = state?.partitions[partition];
+        return state !== undefined && ps !== undefined && isLostReplica(ctx, state, ps);
+      },
       highWatermarkPending: (topic, partition, pending) => {
         const ps = ctx.catalog.get(topic)?.partitions[partition];
         if (ps) setHighWatermarkPending(ps, pending);
@@ -319,6 +335,7 @@ export class Broker {
     this.lifetime.abort();
     this.groups.close();
     this.unsubscribe();
+    this.unwatchLost();
     await this.retention.stop();
     await this.logs.closeAll();
     await this.logs.settleDeletions();

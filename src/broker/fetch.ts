@@ -7,6 +7,7 @@ import type { CoreContext } from "./core-context.ts";
 import { recordBytes } from "./produce.ts";
 import { awaitHighWatermark, isHighWatermarkPending } from "./high-watermark-pending.ts";
 import { isBrokerLive } from "./leader-wait.ts";
+import { assertNotLost } from "./lost-replicas.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { TopicState } from "./topic-catalog.ts";
 import type { FetchQuery, FetchResult } from "./types.ts";
@@ -48,6 +49,7 @@ export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy
     const records = read(ctx, state, open, offset, maxRecords, maxBytes, counted);
     if (records.length > 0 || timeoutMs === 0) return result(open, records, offset);
   }
+  assertNotLost(ctx, state, ps);
   const written = await ctx.logs.leaseWritten(ps);
   if (!written) {
     // Never written: answered as the empty log it is, without creating its folder

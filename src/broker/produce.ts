@@ -3,6 +3,7 @@ import { partitionForKey } from "../lib/murmur2.ts";
 import type { RecordInput } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { availabilityNow } from "./leader-wait.ts";
+import { assertNotLost } from "./lost-replicas.ts";
 import { surelyNotWritten } from "./partition-availability.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import { assertEnoughReplicas, awaitReplication, awaitsReplicas, leaderEpochFor } from "./produce-acks.ts";
@@ -58,6 +59,7 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
  */
 async function appendHere(ctx: CoreContext, topic: string, ps: PartitionState, records: RecordInput[], acks: Acks | undefined): Promise<number> {
   const state = ctx.catalog.topic(topic);
+  if (ctx.logs.get(ps) === undefined) assertNotLost(ctx, state, ps);
   assertEnoughReplicas(state, ps, acks);
   const started = performance.now();
   const lease = await ctx.logs.lease(ps);

@@ -20,6 +20,8 @@ export interface ReplicaHost {
   /** The log of a hosted partition, opened and kept open; undefined if the topic is gone (or another incarnation). */
   replicaLog(topic: string, topicId: string, partition: number): PartitionLog | undefined;
   warn(message: string): void;
+  /** Whether this broker's copy of the partition was lost with its disk (lost-replicas.ts): it must leave the ISR before copying it again. */
+  isLostReplica(topic: string, partition: number): boolean;
   /** The partition's high watermark is not yet known here as its leader (true), or known (false): reads wait meanwhile. */
   highWatermarkPending(topic: string, partition: number, pending: boolean): void;
 }

@@ -5,6 +5,7 @@ import type { CoreContext } from "./core-context.ts";
 import { assertOffset, countConsumed, outOfRange, topicGone } from "./fetch.ts";
 import { awaitHighWatermark, isHighWatermarkPending } from "./high-watermark-pending.ts";
 import { isBrokerLive } from "./leader-wait.ts";
+import { assertNotLost } from "./lost-replicas.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { Tail, TailQuery } from "./types.ts";
 import { visibleEnd, waitForAppend } from "./wait-for-append.ts";
@@ -31,6 +32,7 @@ export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: 
   const requested = request.offset === undefined ? undefined : assertOffset(request.offset);
   const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy, isBrokerLive(ctx, ps.assignment.leader));
   if (leader) return ctx.peers.tail(leader, { ...request, offset: requested });
+  if (ctx.logs.get(ps) === undefined) assertNotLost(ctx, state, ps);
   // The range is checked before a never-written partition's folder is created.
   const written = await ctx.logs.leaseWritten(ps);
   if (!written && requested !== undefined && requested > 0) throw outOfRange(requested, 0, 0);

@@ -1,4 +1,5 @@
 import type { Server } from "bun";
+import { readDiskBirth } from "../broker/disk-birth.ts";
 import { Broker } from "../broker/broker.ts";
 import type { BrokerConfig } from "../broker/config.ts";
 import { ClusterLink } from "../cluster/cluster-link.ts";
@@ -44,8 +45,10 @@ export class BrokerNode {
     this.config = config;
     this.early = early;
     this.hooks = hooks;
+    // Before anything writes to the data dir: a new one is how a wiped disk is known.
+    const diskBornAt = readDiskBirth(config.dataDir);
     this.link = new ClusterLink(config, { log: hooks.log });
-    this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn });
+    this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn, diskBornAt });
     this.link.attach(this.broker);
   }
 

@@ -82,6 +82,10 @@ export class ReplicaManager {
   /** Follower replicas waiting to open, by key, with their topic. */
   private readonly openLater = new Map<string, string>();
   private readonly openNow = new Set<string>();
+  /** Partitions whose copy here was lost with the disk while this broker is in their ISR, by key, with their topic. */
+  private readonly lostInIsr = new Map<string, string>();
+  /** Of those, the ones whose ISR change is being proposed now. */
+  private readonly leaving = new Set<string>();
   private openTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -142,6 +146,14 @@ export class ReplicaManager {
         partitionEpoch: partitionEpochOf(p),
       };
       let h = this.hosted.get(k);
+      this.lostInIsr.delete(k);
+      // Its copy here went with the disk (KIP-966): out of the ISR first, copied again after.
+      if (!h && this.host.isLostReplica(topic.name, p.partition)) {
+        if (registration.isr.includes(self)) {
+          this.leaveIsr(topic, p.partition, registration);
+          continue;
+        }
+      }
       if (h && h.topicId !== topic.id) {
         this.release(h);
         h = undefined;
@@ -174,6 +186,52 @@ export class ReplicaManager {
       keys?.delete(k);
     }
     if (keys?.size === 0) this.keysByTopic.delete(name);
+  }
+
+  /**
+   * Takes this broker, whose copy of the partition was lost with its disk, out of the
+   * ISR, and out of leadership to another live in-sync replica, through the quorum; until
+   * that is committed it neither leads nor counts (the partition is not hosted). With no
+   * other in-sync replica the partition stays offline (lost-replicas.ts says how it comes
+   * back). Retried by check() until the committed metadata no longer lists it.
+   */
+  private leaveIsr(topic: TopicMetadata, partition: number, r: PartitionRegistration): void {
+    const self = this.host.self;
+    const k = key(topic.name, partition);
+    this.lostInIsr.set(k, topic.name);
+    if (this.leaving.has(k)) return;
+    const others = r.isr.filter((b) => b !== self);
+    if (others.length === 0) return;
+    const alive = (id: number): boolean => this.liveness.isAlive(id);
+    const next: PartitionRegistration =
+      r.leader === self
+        ? {
+            ...r,
+            leader: r.replicas.find((b) => others.includes(b) && alive(b)) ?? others[0],
+            isr: others,
+            leaderEpoch: r.leaderEpoch + 1,
+            partitionEpoch: r.partitionEpoch + 1,
+          }
+        : { ...r, isr: others, partitionEpoch: r.partitionEpoch + 1 };
+    this.leaving.add(k);
+    this.host
+      .propose({
+        type: "alter-partition",
+        topic: topic.name,
+        topicId: topic.id,
+        partition,
+        leader: next.leader,
+        isr: [...next.isr],
+        leaderEpoch: next.leaderEpoch,
+        partitionEpoch: next.partitionEpoch,
+        expectedLeaderEpoch: r.leaderEpoch,
+        expectedPartitionEpoch: r.partitionEpoch,
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof StreamNestError && error.code === "FENCED_LEADER_EPOCH"))
+          this.host.warn(`partition ${partition} of "${topic.name}": leaving the ISR (copy lost with the disk) not committed: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => this.leaving.delete(k));
   }
 
   private deferOpen(k: string, topic: string): void {
@@ -353,6 +411,8 @@ export class ReplicaManager {
     const alive = (id: number): boolean => !settled || id === this.host.self || this.liveness.isAlive(id);
     const preferredDue = now - this.lastPreferredCheck >= REPLICATION_LIMITS.preferredLeaderCheckMs.value;
     if (preferredDue) this.lastPreferredCheck = now;
+    // Lost copies still listed in their ISR: propose again (a refused or lost proposal).
+    if (this.lostInIsr.size > 0) this.reconcile(new Set(this.lostInIsr.values()));
     for (const h of this.hosted.values()) {
       const r = h.registration;
       // Leadership not yet taken up (appends were still being written): try again.
