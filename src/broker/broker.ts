@@ -25,7 +25,7 @@ import type { ReplicaHost } from "./replica-host.ts";
 import { Retention } from "./retention.ts";
 import { tailRecords } from "./tail.ts";
 import * as admin from "./topic-admin.ts";
-import { TopicCatalog } from "./topic-catalog.ts";
+import { type PartitionState, TopicCatalog } from "./topic-catalog.ts";
 import { createPartitions } from "./topic-partitions.ts";
 import { localRangesOfAllTopics, summarizeTopics, type TopicSummary } from "./topic-summaries.ts";
 import { type BrokerStats, brokerStats } from "./broker-stats.ts";
@@ -293,12 +293,21 @@ export class Broker {
       propose: (change) => ctx.proposer.propose(change),
       brokerRef: (id) => ctx.brokerRef(id),
       replicaLog: (topic, topicId, partition) => {
-        if (this.lifetime.signal.aborted) return undefined;
-        const state = ctx.catalog.has(topic) ? ctx.catalog.topic(topic) : undefined;
-        if (!state || state.meta.id !== topicId || state.lifetime.signal.aborted) return undefined;
-        const ps = state.partitions[partition];
-        return ps ? this.logs.keep(ps) : undefined;
+        const ps = this.replicaPartition(topic, topicId, partition);
+        return ps ? this.logs.touch(ps) : undefined;
       },
+      replicaLease: (topic, topicId, partition) => {
+        const ps = this.replicaPartition(topic, topicId, partition);
+        return ps ? this.logs.leaseNow(ps) : undefined;
+      },
+      replicaLogIfOpen: (topic, partition) => {
+        const ps = ctx.catalog.get(topic)?.partitions[partition];
+        return ps ? this.logs.get(ps) : undefined;
+      },
+      onReplicaLogOpen: (listener) =>
+        this.logs.onOpen((ps, log) => {
+          for (const state of ctx.catalog.states()) if (state.partitions[ps.partition] === ps) return listener(state.meta.name, ps.partition, log);
+        }),
       warn: ctx.warn,
       isLostReplica: (topic, partition) => {
         const state = ctx.catalog.get(topic);
@@ -340,6 +349,14 @@ export class Broker {
     await this.logs.closeAll();
     await this.logs.settleDeletions();
     this.lock.release();
+  }
+
+  /** A replicated partition of this incarnation of `topic`, while the broker and the topic live. */
+  private replicaPartition(topic: string, topicId: string, partition: number): PartitionState | undefined {
+    if (this.lifetime.signal.aborted) return undefined;
+    const state = this.ctx.catalog.get(topic);
+    if (!state || state.meta.id !== topicId || state.lifetime.signal.aborted) return undefined;
+    return state.partitions[partition];
   }
 
   /** The log of a partition led here (the group coordinator's `__consumer_offsets`), kept open for good. */

@@ -43,8 +43,15 @@ interface Hosted {
   topicId: string;
   partition: number;
   registration: PartitionRegistration;
-  log: PartitionLog;
-  leader?: { state: LeaderState; offAppend: () => void };
+  /**
+   * The log object its appends are listened to on. The log itself is not held: replica
+   * logs count toward --max-open-partitions, so an idle one may be closed and opened
+   * again as a new object, which is then listened to instead (host.onReplicaLogOpen).
+   */
+  listened?: { log: PartitionLog; off: () => void };
+  /** Followers' fetches waiting at this leader for an append. */
+  readonly waiting: Set<(end: number) => void>;
+  leader?: { state: LeaderState };
   /** Reads wait here: this broker leads and its HW is not yet known (what the host was last told). */
   hwPending?: boolean;
   follower?: FollowerLoop;
@@ -99,7 +106,15 @@ export class ReplicaManager {
 
   start(): void {
     this.startedAt = this.now();
-    this.unsubscribe = this.host.metadata.onChange((_doc, _change, _previous, touched) => this.reconcile(touched));
+    const offOpen = this.host.onReplicaLogOpen((topic, partition, log) => {
+      const h = this.hosted.get(key(topic, partition));
+      if (h) this.listen(h, log);
+    });
+    const offChange = this.host.metadata.onChange((_doc, _change, _previous, touched) => this.reconcile(touched));
+    this.unsubscribe = () => {
+      offOpen();
+      offChange();
+    };
     this.reconcile();
     this.timer = setInterval(() => this.check(), REPLICATION_LIMITS.checkMs.value);
     this.host.metrics.replication.setSource(() => this.snapshot());
@@ -168,7 +183,8 @@ export class ReplicaManager {
         }
         const log = this.host.replicaLog(topic.name, topic.id, p.partition);
         if (!log) continue;
-        h = { topic: topic.name, topicId: topic.id, partition: p.partition, registration, log };
+        h = { topic: topic.name, topicId: topic.id, partition: p.partition, registration, waiting: new Set() };
+        this.listen(h, log);
         this.hosted.set(k, h);
         const keys = this.keysByTopic.get(name);
         if (keys) keys.add(k);
@@ -270,7 +286,9 @@ export class ReplicaManager {
     if (registration.leader === self) {
       h.follower?.stop();
       h.follower = undefined;
-      if (h.leader && h.leader.state.update(registration, h.log.logEndOffset)) {
+      const log = this.logOf(h);
+      if (!log) return;
+      if (h.leader && h.leader.state.update(registration, log.logEndOffset)) {
         this.moveHighWatermark(h, h.leader.state.highWatermark);
         this.markEstablished(h);
         return;
@@ -287,7 +305,7 @@ export class ReplicaManager {
         topic: h.topic,
         topicId: h.topicId,
         partition: h.partition,
-        log: h.log,
+        lease: () => this.host.replicaLease(h.topic, h.topicId, h.partition),
         transport: this.transport,
         brokerRef: (id) => this.host.brokerRef(id),
         warn: (m) => this.host.warn(m),
@@ -298,7 +316,8 @@ export class ReplicaManager {
 
   /** Kafka's makeLeader: the new epoch starts at this log's end, and the HW is recomputed as followers fetch. */
   private becomeLeader(h: Hosted, registration: PartitionRegistration): void {
-    const log = h.log;
+    const log = this.logOf(h);
+    if (!log) return;
     try {
       if ((log.latestEpoch ?? -1) < registration.leaderEpoch) log.assignEpoch(registration.leaderEpoch, log.logEndOffset);
     } catch (error) {
@@ -309,11 +328,7 @@ export class ReplicaManager {
       return;
     }
     const state = new LeaderState(this.host.self, registration, log.logEndOffset, log.highWatermark, this.now());
-    const offAppend = log.onAppend((end) => {
-      const hw = state.leaderAppended(end);
-      if (hw !== null) this.moveHighWatermark(h, hw);
-    });
-    h.leader = { state, offAppend };
+    h.leader = { state };
     const hw = state.leaderAppended(log.logEndOffset);
     if (hw !== null) this.moveHighWatermark(h, hw);
     this.markEstablished(h);
@@ -321,8 +336,36 @@ export class ReplicaManager {
 
   private dropLeader(h: Hosted): void {
     this.tellPending(h, false);
-    h.leader?.offAppend();
     h.leader = undefined;
+  }
+
+  /** The hosted partition's log, opened if need be; for use before yielding. */
+  private logOf(h: Hosted): PartitionLog | undefined {
+    try {
+      return this.host.replicaLog(h.topic, h.topicId, h.partition);
+    } catch (error) {
+      // Being closed to make room, or out of file descriptors: the next check tries again.
+      this.host.warn(`partition ${h.partition} of "${h.topic}": ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Listens to the appends of `log`, the partition's log object now: the leader's own
+   * appends may move the HW (an ISR of the leader alone), and followers' fetches wait
+   * for them. Called on hosting and whenever the log is opened again.
+   */
+  private listen(h: Hosted, log: PartitionLog): void {
+    if (h.listened?.log === log) return;
+    h.listened?.off();
+    const off = log.onAppend((end) => {
+      if (h.leader) {
+        const hw = h.leader.state.leaderAppended(end);
+        if (hw !== null) this.moveHighWatermark(h, hw, log);
+      }
+      for (const wake of [...h.waiting]) wake(end);
+    });
+    h.listened = { log, off };
   }
 
   /** Reads here wait while this leader's HW is not yet known (broker/high-watermark-pending.ts). */
@@ -338,13 +381,18 @@ export class ReplicaManager {
 
   private release(h: Hosted): void {
     this.dropLeader(h);
+    h.listened?.off();
+    h.listened = undefined;
+    for (const wake of [...h.waiting]) wake(-1);
     h.follower?.stop();
     h.follower = undefined;
   }
 
-  private moveHighWatermark(h: Hosted, hw: number): void {
+  private moveHighWatermark(h: Hosted, hw: number, open?: PartitionLog): void {
+    const log = open ?? this.logOf(h);
+    if (!log) return;
     try {
-      h.log.setHighWatermark(Math.min(hw, h.log.logEndOffset));
+      log.setHighWatermark(Math.min(hw, log.logEndOffset));
     } catch (error) {
       this.host.warn(`partition ${h.partition} of "${h.topic}": high watermark ${hw}: ${(error as Error).message}`);
     }
@@ -358,12 +406,19 @@ export class ReplicaManager {
     if (!h || h.topicId !== request.topicId || !h.leader)
       return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h?.registration.leaderEpoch ?? -1 } }, []);
     const { state } = h.leader;
-    const log = h.log;
+    let log = this.logOf(h);
+    if (!log) return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, []);
     const verdict = state.validate(request, log);
     if (verdict.kind !== "read")
       return encodeFetchAnswer({ ...base, highWatermark: log.highWatermark, logStartOffset: log.startOffset, verdict }, []);
-    this.recordFetch(h, state, request);
-    if (log.logEndOffset <= request.fetchOffset && request.maxWaitMs > 0) await this.waitForData(log, request, signal);
+    this.recordFetch(h, state, request, log);
+    if (log.logEndOffset <= request.fetchOffset && request.maxWaitMs > 0) {
+      // Waits without holding the log (thousands of idle followers must not keep thousands open).
+      await this.waitForData(h, request, signal);
+      log = this.logOf(h);
+      if (!log || h.leader?.state !== state)
+        return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, []);
+    }
     const records =
       log.logEndOffset > request.fetchOffset ? log.read(request.fetchOffset, Infinity, REPLICATION_LIMITS.fetchMaxBytes.value, { upTo: "log-end" }) : [];
     const head: Omit<FetchAnswerHead, "count" | "firstOffset"> = {
@@ -375,26 +430,28 @@ export class ReplicaManager {
     return encodeFetchAnswer(head, records);
   }
 
-  private recordFetch(h: Hosted, state: LeaderState, request: FetchRequestHead): void {
-    const { highWatermark, expand } = state.recordFetch(request, h.log, this.now());
-    if (highWatermark !== null) this.moveHighWatermark(h, highWatermark);
+  private recordFetch(h: Hosted, state: LeaderState, request: FetchRequestHead, log: PartitionLog): void {
+    const { highWatermark, expand } = state.recordFetch(request, log, this.now());
+    if (highWatermark !== null) this.moveHighWatermark(h, highWatermark, log);
     this.markEstablished(h);
     if (expand) this.proposeIsr(h, state, expand.isr);
   }
 
-  private waitForData(log: PartitionLog, request: FetchRequestHead, signal: AbortSignal | undefined): Promise<void> {
+  private waitForData(h: Hosted, request: FetchRequestHead, signal: AbortSignal | undefined): Promise<void> {
     const wait = Math.min(request.maxWaitMs, REPLICATION_LIMITS.fetchWaitMs.value);
     return new Promise<void>((resolve) => {
       const done = (): void => {
-        off();
+        h.waiting.delete(wake);
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
         this.host.lifetime.removeEventListener("abort", done);
         resolve();
       };
-      const off = log.onAppend((end) => {
-        if (end > request.fetchOffset) done();
-      });
+      // -1: the partition is no longer hosted here.
+      const wake = (end: number): void => {
+        if (end > request.fetchOffset || end < 0) done();
+      };
+      h.waiting.add(wake);
       const timer = setTimeout(done, wait);
       signal?.addEventListener("abort", done, { once: true });
       this.host.lifetime.addEventListener("abort", done, { once: true });
@@ -488,7 +545,9 @@ export class ReplicaManager {
       if (r.leader !== this.host.self && !this.liveness.isAlive(r.leader)) offline++;
       if (!h.leader) continue;
       if (r.isr.length < r.replicas.length) underReplicated++;
-      for (const [replica, lag] of h.leader.state.followerLag(h.log.logEndOffset))
+      // Lag from the log when it is open; a closed log is idle: nothing new to fetch.
+      const end = this.host.replicaLogIfOpen(h.topic, h.partition)?.logEndOffset ?? h.leader.state.highWatermark;
+      for (const [replica, lag] of h.leader.state.followerLag(end))
         followers.push({ topic: h.topic, partition: h.partition, replica, lagRecords: lag, lagSeconds: h.leader.state.followerCaughtUpAgo(replica, now) / 1000 });
     }
     return { underReplicated, offline, followers };
