@@ -9,9 +9,10 @@
  *    to partition 0 through a surviving broker until one is acknowledged; the time from
  *    the kill to that acknowledgement, median and max over the kills (target: max < 5 s).
  *    The killed broker is started again and the ISR is full again before the next kill.
- * STREAMNEST_BENCH_LOAD_SECONDS (default 5) and STREAMNEST_BENCH_KILLS (default 10)
- * shorten a run.
+ * STREAMNEST_BENCH_LOAD_SECONDS (default 5), STREAMNEST_BENCH_KILLS (default 10) and
+ * STREAMNEST_BENCH_CONCURRENCY (default "16,64") shorten or vary a run.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,7 +21,7 @@ import { freePortRange, load, median } from "./cluster.ts";
 
 const LOAD_SECONDS = Number(process.env.STREAMNEST_BENCH_LOAD_SECONDS ?? 5);
 const KILLS = Number(process.env.STREAMNEST_BENCH_KILLS ?? 10);
-const CONCURRENCY = [16, 64];
+const CONCURRENCY = (process.env.STREAMNEST_BENCH_CONCURRENCY ?? "16,64").split(",").map(Number);
 const MESSAGE = "x".repeat(100);
 
 const root = resolve(import.meta.dir, "../..");
@@ -38,6 +39,8 @@ interface Node {
 
 class Cluster {
   readonly dataDir = mkdtempSync(join(tmpdir(), "streamnest-bench-replication-"));
+  /** Brokers given --peers must share a secret; one per run. */
+  readonly secret = randomUUID();
   readonly nodes: Node[];
 
   constructor(count: number) {
@@ -67,15 +70,18 @@ class Cluster {
         "--host=127.0.0.1",
         `--peers=${peers.join(",")}`,
         `--data-dir=${join(this.dataDir, `broker-${id}`)}`,
+        `--cluster-secret=${this.secret}`,
       ],
       { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } },
     );
-    // Drained so a broker never blocks on a full pipe.
-    void new Response(n.proc.stdout).text();
-    void new Response(n.proc.stderr).text();
+    // Drained so a broker never blocks on a full pipe; kept to say why one did not start.
+    const output = Promise.all([new Response(n.proc.stdout).text(), new Response(n.proc.stderr).text()]);
     const deadline = Date.now() + 30_000;
     while (!(await answers(this.url(id)))) {
-      if (Date.now() > deadline || n.proc.exitCode !== null) throw new Error(`broker ${id} did not start`);
+      if (Date.now() > deadline || n.proc.exitCode !== null) {
+        n.proc.kill("SIGKILL");
+        throw new Error(`broker ${id} did not start:\n${(await output).join("\n")}`);
+      }
       await Bun.sleep(20);
     }
   }
@@ -198,7 +204,8 @@ async function failoverOnce(cluster: Cluster, n: number): Promise<number> {
 export async function run(): Promise<void> {
   const cluster = new Cluster(3);
   try {
-    for (const n of cluster.nodes) await cluster.start(n.id);
+    // Together: a broker's first start waits for the others to form the metadata quorum.
+    await Promise.all(cluster.nodes.map((n) => cluster.start(n.id)));
     await throughput(cluster);
     const times: number[] = [];
     for (let n = 0; n < KILLS; n++) times.push(await failoverOnce(cluster, n));
