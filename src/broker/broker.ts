@@ -296,9 +296,9 @@ export class Broker {
         const ps = this.replicaPartition(topic, topicId, partition);
         return ps ? this.logs.touch(ps) : undefined;
       },
-      replicaLease: (topic, topicId, partition) => {
+      replicaLease: async (topic, topicId, partition) => {
         const ps = this.replicaPartition(topic, topicId, partition);
-        return ps ? this.logs.leaseNow(ps) : undefined;
+        return ps ? this.logs.lease(ps) : undefined;
       },
       replicaLogIfOpen: (topic, partition) => {
         const ps = ctx.catalog.get(topic)?.partitions[partition];

@@ -75,11 +75,6 @@ export class LogLeases {
     return lease.log;
   }
 
-  /** A lease taken at once (acquireNow): for callers that cannot wait; released by the caller. */
-  leaseNow(ps: PartitionState): LogLease {
-    return this.open.acquireNow(ps.dir, ps, () => this.openLog(ps), { keep: ps.keepOpen });
-  }
-
   /**
    * Calls `listener` with every log object opened from now on, before anyone can append
    * to it: a log closed to make room and opened again is a new object, and whoever

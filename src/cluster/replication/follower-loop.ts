@@ -25,7 +25,7 @@ export interface FollowerLoopOptions {
    * the log and released before waiting on the leader, so an idle follower's log may be
    * closed to make room (--max-open-partitions). Undefined once the topic is gone.
    */
-  lease: () => LogLease | undefined;
+  lease: () => Promise<LogLease | undefined>;
   transport: ReplicaFetchTransport;
   brokerRef: (id: number) => BrokerRef;
   warn: (message: string) => void;
@@ -58,7 +58,7 @@ export class FollowerLoop {
       const epoch = this.leaderEpoch;
       let lease: LogLease | undefined;
       try {
-        lease = this.options.lease();
+        lease = await this.options.lease();
         if (!lease) return;
         const request = nextFetch(this.options.self, epoch, lease.log);
         lease.release();
@@ -78,7 +78,7 @@ export class FollowerLoop {
         );
         if (signal.aborted || leader !== this.leader || epoch !== this.leaderEpoch) continue;
         const { head, records } = decodeFetchAnswer(bytes);
-        lease = this.options.lease();
+        lease = await this.options.lease();
         if (!lease) return;
         let backOff: boolean;
         try {

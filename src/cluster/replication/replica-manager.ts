@@ -344,8 +344,10 @@ export class ReplicaManager {
     try {
       return this.host.replicaLog(h.topic, h.topicId, h.partition);
     } catch (error) {
-      // Being closed to make room, or out of file descriptors: the next check tries again.
-      this.host.warn(`partition ${h.partition} of "${h.topic}": ${(error as Error).message}`);
+      // Being closed to make room (a moment, said by nobody), or out of file descriptors
+      // (said): the next fetch or check tries again.
+      if (!(error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE"))
+        this.host.warn(`partition ${h.partition} of "${h.topic}": ${(error as Error).message}`);
       return undefined;
     }
   }
