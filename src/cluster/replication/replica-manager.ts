@@ -54,6 +54,12 @@ interface Hosted {
   leader?: { state: LeaderState };
   /** Reads wait here: this broker leads and its HW is not yet known (what the host was last told). */
   hwPending?: boolean;
+  /**
+   * Leadership was taken up with a HW below the log end (from a checkpoint, or a
+   * follower's last word): until the ISR has fetched, it may lag what was shown. A HW at
+   * the log end cannot, so a new topic's reads never wait.
+   */
+  hwStale?: boolean;
   follower?: FollowerLoop;
 }
 
@@ -329,6 +335,7 @@ export class ReplicaManager {
     }
     const state = new LeaderState(this.host.self, registration, log.logEndOffset, log.highWatermark, this.now());
     h.leader = { state };
+    h.hwStale = log.highWatermark < log.logEndOffset;
     const hw = state.leaderAppended(log.logEndOffset);
     if (hw !== null) this.moveHighWatermark(h, hw);
     this.markEstablished(h);
@@ -372,7 +379,9 @@ export class ReplicaManager {
 
   /** Reads here wait while this leader's HW is not yet known (broker/high-watermark-pending.ts). */
   private markEstablished(h: Hosted): void {
-    if (h.leader) this.tellPending(h, !h.leader.state.established);
+    if (!h.leader) return;
+    if (h.hwStale && h.leader.state.established) h.hwStale = false;
+    this.tellPending(h, h.hwStale === true);
   }
 
   private tellPending(h: Hosted, pending: boolean): void {
