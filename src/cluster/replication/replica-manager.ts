@@ -95,8 +95,8 @@ export class ReplicaManager {
   /** Follower replicas waiting to open, by key, with their topic. */
   private readonly openLater = new Map<string, string>();
   private readonly openNow = new Set<string>();
-  /** Partitions whose copy here was lost with the disk while this broker is in their ISR, by key, with their topic. */
-  private readonly lostInIsr = new Map<string, string>();
+  /** Partitions whose copy here was lost with the disk while this broker is in their ISR, by key. */
+  private readonly lostInIsr = new Map<string, { topic: string; partition: number }>();
   /** Of those, the ones whose ISR change is being proposed now. */
   private readonly leaving = new Set<string>();
   private openTimer: ReturnType<typeof setTimeout> | undefined;
@@ -132,6 +132,7 @@ export class ReplicaManager {
     if (this.timer) clearInterval(this.timer);
     if (this.openTimer) clearTimeout(this.openTimer);
     this.openLater.clear();
+    this.lostInIsr.clear();
     for (const h of this.hosted.values()) this.release(h);
     this.hosted.clear();
     this.keysByTopic.clear();
@@ -220,7 +221,7 @@ export class ReplicaManager {
   private leaveIsr(topic: TopicMetadata, partition: number, r: PartitionRegistration): void {
     const self = this.host.self;
     const k = key(topic.name, partition);
-    this.lostInIsr.set(k, topic.name);
+    this.lostInIsr.set(k, { topic: topic.name, partition });
     if (this.leaving.has(k)) return;
     const others = r.isr.filter((b) => b !== self);
     if (others.length === 0) return;
@@ -480,7 +481,13 @@ export class ReplicaManager {
     const preferredDue = now - this.lastPreferredCheck >= REPLICATION_LIMITS.preferredLeaderCheckMs.value;
     if (preferredDue) this.lastPreferredCheck = now;
     // Lost copies still listed in their ISR: propose again (a refused or lost proposal).
-    if (this.lostInIsr.size > 0) this.reconcile(new Set(this.lostInIsr.values()));
+    for (const [k, { topic, partition }] of this.lostInIsr) {
+      const meta = this.host.metadata.current.topics.get(topic);
+      const p = meta?.partitions[partition];
+      if (!meta || !p || !isrOf(p).includes(this.host.self) || !this.host.isLostReplica(topic, partition)) this.lostInIsr.delete(k);
+      else
+        this.leaveIsr(meta, partition, { replicas: p.replicas, isr: isrOf(p), leader: p.leader, leaderEpoch: p.leaderEpoch, partitionEpoch: partitionEpochOf(p) });
+    }
     for (const h of this.hosted.values()) {
       const r = h.registration;
       // Leadership not yet taken up (appends were still being written): try again.
