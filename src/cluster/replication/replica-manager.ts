@@ -4,7 +4,7 @@ import type { ReplicaHost } from "../../broker/replica-host.ts";
 import { REPLICATION_LIMITS } from "../../config/replication.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import type { PartitionLog } from "../../storage/partition-log.ts";
-import { afterBrokerDown, preferredLeader } from "./election.ts";
+import { afterBrokerDown, preferredLeader, withoutLostCopy } from "./election.ts";
 import { type FetchAnswerHead, type FetchRequestHead, decodeFetchRequest, encodeFetchAnswer } from "./fetch-wire.ts";
 import { FollowerLoop } from "./follower-loop.ts";
 import { epochRunsFor } from "./follower-fetch.ts";
@@ -223,33 +223,11 @@ export class ReplicaManager {
     const k = key(topic.name, partition);
     this.lostInIsr.set(k, { topic: topic.name, partition });
     if (this.leaving.has(k)) return;
-    const others = r.isr.filter((b) => b !== self);
-    if (others.length === 0) return;
-    const alive = (id: number): boolean => this.liveness.isAlive(id);
-    const next: PartitionRegistration =
-      r.leader === self
-        ? {
-            ...r,
-            leader: r.replicas.find((b) => others.includes(b) && alive(b)) ?? others[0],
-            isr: others,
-            leaderEpoch: r.leaderEpoch + 1,
-            partitionEpoch: r.partitionEpoch + 1,
-          }
-        : { ...r, isr: others, partitionEpoch: r.partitionEpoch + 1 };
+    const next = withoutLostCopy(self, { registration: r, isAlive: (id) => this.liveness.isAlive(id) });
+    if (!next) return;
     this.leaving.add(k);
     this.host
-      .propose({
-        type: "alter-partition",
-        topic: topic.name,
-        topicId: topic.id,
-        partition,
-        leader: next.leader,
-        isr: [...next.isr],
-        leaderEpoch: next.leaderEpoch,
-        partitionEpoch: next.partitionEpoch,
-        expectedLeaderEpoch: r.leaderEpoch,
-        expectedPartitionEpoch: r.partitionEpoch,
-      })
+      .propose(this.alter({ topic: topic.name, topicId: topic.id, partition }, next, r))
       .catch((error: unknown) => {
         if (!(error instanceof StreamNestError && error.code === "FENCED_LEADER_EPOCH"))
           this.host.warn(`partition ${partition} of "${topic.name}": leaving the ISR (copy lost with the disk) not committed: ${error instanceof Error ? error.message : String(error)}`);
@@ -532,7 +510,7 @@ export class ReplicaManager {
       .catch((error: unknown) => this.report(h, "leader election", error));
   }
 
-  private alter(h: Hosted, next: PartitionRegistration, from: PartitionRegistration): AlterPartitionChange {
+  private alter(h: Pick<Hosted, "topic" | "topicId" | "partition">, next: PartitionRegistration, from: PartitionRegistration): AlterPartitionChange {
     return {
       type: "alter-partition",
       topic: h.topic,
