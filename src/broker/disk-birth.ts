@@ -8,7 +8,7 @@ import { StreamNestError } from "../lib/errors.ts";
  * metadata still names this broker as a replica of older partitions comes back empty; a
  * partition created before the dir was born whose folder is not in it was lost with the
  * old disk, and must neither be served as an empty log nor count as an in-sync copy
- * (lost-replicas.ts). Recorded in `<dataDir>/disk-birth` on first start: `bornAt` is the
+ * (lost-replicas.ts). Recorded in `<dataDir>/meta/disk-birth` on first start: `bornAt` is the
  * time a new (missing or empty) dir was first used, or 0 for a dir that already held
  * data before this file existed (nothing is taken for lost there).
  */
@@ -16,7 +16,8 @@ import { StreamNestError } from "../lib/errors.ts";
 export const DISK_BIRTH_FILE = "disk-birth";
 
 export function readDiskBirth(dataDir: string): number {
-  const path = join(dataDir, DISK_BIRTH_FILE);
+  const meta = join(dataDir, "meta");
+  const path = join(meta, DISK_BIRTH_FILE);
   if (existsSync(path)) {
     const parsed = JSON.parse(readFileSync(path, "utf8")) as { bornAt?: unknown };
     if (typeof parsed.bornAt !== "number" || !Number.isSafeInteger(parsed.bornAt) || parsed.bornAt < 0)
@@ -25,7 +26,7 @@ export function readDiskBirth(dataDir: string): number {
   }
   const fresh = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
   const bornAt = fresh ? Date.now() : 0;
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(meta, { recursive: true });
   const temporary = `${path}.tmp`;
   writeFileSync(temporary, `${JSON.stringify({ bornAt })}\n`);
   renameSync(temporary, path);

@@ -13,7 +13,7 @@ describe("readDiskBirth", () => {
     const born = readDiskBirth(dir);
     expect(born).toBeGreaterThanOrEqual(before);
     expect(born).toBeLessThanOrEqual(Date.now());
-    expect(JSON.parse(readFileSync(join(dir, DISK_BIRTH_FILE), "utf8"))).toEqual({ bornAt: born });
+    expect(JSON.parse(readFileSync(join(dir, "meta", DISK_BIRTH_FILE), "utf8"))).toEqual({ bornAt: born });
     expect(readDiskBirth(dir)).toBe(born);
     const empty = root();
     expect(readDiskBirth(empty)).toBeGreaterThanOrEqual(before);
@@ -21,14 +21,15 @@ describe("readDiskBirth", () => {
 
   test("a dir that held data before the file existed is taken as old: nothing in it is lost", () => {
     const dir = root();
-    mkdirSync(join(dir, "meta"));
+    mkdirSync(join(dir, "t-0"));
     expect(readDiskBirth(dir)).toBe(0);
     expect(readDiskBirth(dir)).toBe(0);
   });
 
   test("a damaged file is a storage error, not a new disk", () => {
     const dir = root();
-    writeFileSync(join(dir, DISK_BIRTH_FILE), '{"bornAt":"soon"}');
+    mkdirSync(join(dir, "meta"));
+    writeFileSync(join(dir, "meta", DISK_BIRTH_FILE), '{"bornAt":"soon"}');
     expect(() => readDiskBirth(dir)).toThrow("holds no birth time");
   });
 });
