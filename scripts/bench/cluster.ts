@@ -29,7 +29,7 @@ function streamnest(): string[] {
   return bin ? [resolve(root, bin)] : [process.execPath, resolve(root, "src/main.ts")];
 }
 
-function freePortRange(n: number): number {
+export function freePortRange(n: number): number {
   for (let attempt = 0; attempt < 200; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * (40_000 - n));
     if (Array.from({ length: n }, (_, i) => base + i).every((p) => portProblem(p) === undefined)) return base;
@@ -84,7 +84,7 @@ async function stop(l: Launch): Promise<void> {
   rmSync(l.dataDir, { recursive: true, force: true });
 }
 
-interface LoadResult {
+export interface LoadResult {
   requests: number;
   errors: number;
   seconds: number;
@@ -92,9 +92,17 @@ interface LoadResult {
   firstError?: string;
 }
 
-async function load(url: string, partition: number, concurrency: number): Promise<LoadResult> {
+/** What the load process sends (replication.ts asks for other topics and acks). */
+export interface LoadTarget {
+  topic: string;
+  acks?: "all" | "1";
+  message: string;
+}
+
+export async function load(url: string, partition: number, concurrency: number, target?: LoadTarget): Promise<LoadResult> {
+  const extra = target ? [target.topic, target.acks ?? "", target.message] : [];
   const proc = Bun.spawn(
-    [process.execPath, import.meta.path, "--load", url, String(LOAD_SECONDS), String(concurrency), String(partition)],
+    [process.execPath, import.meta.path, "--load", url, String(LOAD_SECONDS), String(concurrency), String(partition), ...extra],
     { stdout: "pipe", stderr: "inherit" },
   );
   const out = await new Response(proc.stdout).text();
@@ -103,8 +111,13 @@ async function load(url: string, partition: number, concurrency: number): Promis
 }
 
 /** The load process: `concurrency` loops, each one request at a time, over keep-alive connections. */
-async function runLoad(url: string, seconds: number, concurrency: number, partition: number): Promise<void> {
-  const body = JSON.stringify({ topic: "bench", message: MESSAGE, partition });
+async function runLoad(url: string, seconds: number, concurrency: number, partition: number, target?: LoadTarget): Promise<void> {
+  const body = JSON.stringify({
+    topic: target?.topic ?? "bench",
+    message: target?.message ?? MESSAGE,
+    partition,
+    ...(target?.acks ? { acks: target.acks } : {}),
+  });
   const post = (): Promise<Response> => fetch(`${url}/produce`, { method: "POST", headers: { "content-type": "application/json" }, body });
   // Warm the connections up before the clock starts.
   await Promise.all(Array.from({ length: concurrency }, async () => (await post()).arrayBuffer()));
@@ -129,7 +142,7 @@ async function runLoad(url: string, seconds: number, concurrency: number, partit
   console.log(JSON.stringify({ requests, errors, seconds: (performance.now() - started) / 1000, firstError } satisfies LoadResult));
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
@@ -180,8 +193,10 @@ export async function run(): Promise<void> {
 }
 
 if (process.argv[2] === "--load") {
-  const [url, seconds, concurrency, partition] = process.argv.slice(3);
-  await runLoad(url, Number(seconds), Number(concurrency), Number(partition));
+  const [url, seconds, concurrency, partition, topic, acks, message] = process.argv.slice(3);
+  const target: LoadTarget | undefined =
+    topic === undefined ? undefined : { topic, acks: acks === "all" || acks === "1" ? acks : undefined, message: message ?? MESSAGE };
+  await runLoad(url, Number(seconds), Number(concurrency), Number(partition), target);
 } else if (import.meta.main) {
   await run();
 }

@@ -8,6 +8,8 @@ import type { CoreContext } from "./core-context.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { fetchRecords } from "./fetch.ts";
 import { GroupService } from "./groups.ts";
+import { setHighWatermarkPending } from "./high-watermark-pending.ts";
+import { acceptDataLoss, isLostReplica, watchLostReplicas } from "./lost-replicas.ts";
 import { isBrokerLive } from "./leader-wait.ts";
 import { LogLeases } from "./log-leases.ts";
 import { assertLeadershipTakenUp, coordinatorOffsetsLog } from "./offsets-log.ts";
@@ -25,7 +27,7 @@ import type { ReplicaHost } from "./replica-host.ts";
 import { Retention } from "./retention.ts";
 import { tailRecords } from "./tail.ts";
 import * as admin from "./topic-admin.ts";
-import { TopicCatalog } from "./topic-catalog.ts";
+import { type PartitionState, TopicCatalog } from "./topic-catalog.ts";
 import { createPartitions } from "./topic-partitions.ts";
 import { localRangesOfAllTopics, summarizeTopics, type TopicSummary } from "./topic-summaries.ts";
 import { type BrokerStats, brokerStats } from "./broker-stats.ts";
@@ -56,6 +58,8 @@ export interface BrokerDeps {
   warn?: (message: string) => void;
   /** Partition count of `__consumer_offsets` if this broker creates it. */
   offsetsPartitions?: number;
+  /** When the data dir was born (disk-birth.ts): partitions placed here before it and missing from it were lost. */
+  diskBornAt?: number;
 }
 
 /**
@@ -78,6 +82,7 @@ export class Broker {
   private readonly logs: LogLeases;
   private readonly retention: Retention;
   private readonly unsubscribe: () => void;
+  private readonly unwatchLost: () => void;
   private readonly lock: DataDirLock;
   private closing: Promise<void> | undefined;
 
@@ -112,11 +117,13 @@ export class Broker {
       lifetime: this.lifetime.signal,
       warn,
       brokerRef: (id) => brokerRefOf(directory, metadata, id),
+      diskBornAt: deps.diskBornAt,
     };
     const ctx = this.ctx;
     for (const meta of metadata.current.topics.values()) ctx.catalog.add(meta);
     removeOrphanPartitions(ctx);
     this.unsubscribe = metadata.onChange((doc, change, _previous, touched) => applyMetadata(ctx, doc, change === undefined && touched === undefined, touched));
+    this.unwatchLost = watchLostReplicas(ctx);
     this.metrics.setPartitionSource(() => this.partitionStats());
     this.retention = new Retention(ctx);
     this.groups = new GroupService(
@@ -285,6 +292,11 @@ export class Broker {
     return readReplica(this.ctx, topic, partition, offset, maxRecords, maxBytes);
   }
 
+  /** An operator accepts that this broker lost the partition's data with its disk (lost-replicas.ts). */
+  acceptDataLoss(topic: string, partition: number): Promise<{ leaderEpoch: number }> {
+    return acceptDataLoss(this.ctx, topic, partition);
+  }
+
   /** The seam the replication driver works through (cluster/replication/). */
   replicaHost(): ReplicaHost {
     const ctx = this.ctx;
@@ -296,13 +308,31 @@ export class Broker {
       propose: (change) => ctx.proposer.propose(change),
       brokerRef: (id) => ctx.brokerRef(id),
       replicaLog: (topic, topicId, partition) => {
-        if (this.lifetime.signal.aborted) return undefined;
-        const state = ctx.catalog.has(topic) ? ctx.catalog.topic(topic) : undefined;
-        if (!state || state.meta.id !== topicId || state.lifetime.signal.aborted) return undefined;
-        const ps = state.partitions[partition];
-        return ps ? this.logs.keep(ps) : undefined;
+        const ps = this.replicaPartition(topic, topicId, partition);
+        return ps ? this.logs.touch(ps) : undefined;
       },
+      replicaLease: async (topic, topicId, partition) => {
+        const ps = this.replicaPartition(topic, topicId, partition);
+        return ps ? this.logs.lease(ps) : undefined;
+      },
+      replicaLogIfOpen: (topic, partition) => {
+        const ps = ctx.catalog.get(topic)?.partitions[partition];
+        return ps ? this.logs.get(ps) : undefined;
+      },
+      onReplicaLogOpen: (listener) =>
+        this.logs.onOpen((ps, log) => {
+          for (const state of ctx.catalog.states()) if (state.partitions[ps.partition] === ps) return listener(state.meta.name, ps.partition, log);
+        }),
       warn: ctx.warn,
+      isLostReplica: (topic, partition) => {
+        const state = ctx.catalog.get(topic);
+        const ps = state?.partitions[partition];
+        return state !== undefined && ps !== undefined && isLostReplica(ctx, state, ps);
+      },
+      highWatermarkPending: (topic, partition, pending) => {
+        const ps = ctx.catalog.get(topic)?.partitions[partition];
+        if (ps) setHighWatermarkPending(ps, pending);
+      },
     };
   }
 
@@ -329,10 +359,19 @@ export class Broker {
     this.lifetime.abort();
     this.groups.close();
     this.unsubscribe();
+    this.unwatchLost();
     await this.retention.stop();
     await this.logs.closeAll();
     await this.logs.settleDeletions();
     this.lock.release();
+  }
+
+  /** A replicated partition of this incarnation of `topic`, while the broker and the topic live. */
+  private replicaPartition(topic: string, topicId: string, partition: number): PartitionState | undefined {
+    if (this.lifetime.signal.aborted) return undefined;
+    const state = this.ctx.catalog.get(topic);
+    if (!state || state.meta.id !== topicId || state.lifetime.signal.aborted) return undefined;
+    return state.partitions[partition];
   }
 
   /** The log of a partition led here (the group coordinator's `__consumer_offsets`), kept open for good. */

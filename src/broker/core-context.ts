@@ -26,6 +26,8 @@ export interface CoreContext {
   /** Aborted when the broker closes: ends long polls and tails. */
   readonly lifetime: AbortSignal;
   readonly warn: (message: string) => void;
+  /** When this broker's data dir was born (disk-birth.ts); 0 or absent: nothing is taken for lost. */
+  readonly diskBornAt?: number;
   /** A broker by id, with the address this broker knows for it. */
   brokerRef(id: number): BrokerRef;
 }

@@ -1,10 +1,13 @@
 import { CORE_LIMITS } from "../config/core.ts";
+import { REPLICATION_LIMITS } from "../config/replication.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import type { StoredRecord } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { recordBytes } from "./produce.ts";
+import { awaitHighWatermark, isHighWatermarkPending } from "./high-watermark-pending.ts";
 import { isBrokerLive } from "./leader-wait.ts";
+import { assertNotLost } from "./lost-replicas.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { TopicState } from "./topic-catalog.ts";
 import type { FetchQuery, FetchResult } from "./types.ts";
@@ -16,15 +19,22 @@ export const FETCH_MAX_RECORDS_LIMIT = CORE_LIMITS.fetchMaxRecords.value;
 export const DEFAULT_FETCH_MAX_BYTES = CORE_LIMITS.fetchMaxBytesDefault.value;
 export const FETCH_MAX_BYTES_LIMIT = CORE_LIMITS.fetchMaxBytes.value;
 export const FETCH_TIMEOUT_LIMIT_MS = CORE_LIMITS.fetchTimeoutMs.value;
+const HIGH_WATERMARK_WAIT_MS = REPLICATION_LIMITS.highWatermarkWaitMs.value;
 
 /**
  * Records from `offset`, here or from the leader as the policy decides. With none there
  * and `timeoutMs`, waits for an append (a long poll, like Kafka's fetch.max.wait.ms). An
  * offset outside the log is OFFSET_OUT_OF_RANGE with the range in its details.
  */
-export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy: RoutingPolicy): Promise<FetchResult> {
+export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy: RoutingPolicy, settled = false): Promise<FetchResult> {
   const state = ctx.catalog.topic(request.topic);
   const ps = ctx.catalog.partition(state, request.partition);
+  // A leader still learning its high watermark would show it lower than consumers saw it:
+  // wait (briefly), then route again, as leadership may have moved meanwhile.
+  if (!settled && isHighWatermarkPending(ps)) {
+    await awaitHighWatermark(ps, HIGH_WATERMARK_WAIT_MS, [request.signal, state.lifetime.signal, ctx.lifetime]);
+    return fetchRecords(ctx, request, policy, true);
+  }
   const offset = assertOffset(request.offset);
   const maxRecords = within("the most records of a fetch", request.maxRecords, DEFAULT_FETCH_MAX_RECORDS, 1, FETCH_MAX_RECORDS_LIMIT);
   const maxBytes = within("the most bytes of a fetch", request.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1, FETCH_MAX_BYTES_LIMIT);
@@ -39,6 +49,7 @@ export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy
     const records = read(ctx, state, open, offset, maxRecords, maxBytes, counted);
     if (records.length > 0 || timeoutMs === 0) return result(open, records, offset);
   }
+  assertNotLost(ctx, state, ps);
   const written = await ctx.logs.leaseWritten(ps);
   if (!written) {
     // Never written: answered as the empty log it is, without creating its folder

@@ -64,6 +64,29 @@ export class LogLeases {
     return this.open.acquire(ps.dir, ps, () => this.openLog(ps), { passing: true });
   }
 
+  /**
+   * The log, opened if need be and counted as a use, without holding it: for a caller
+   * done with it before it yields (the log may be closed, to make room, afterwards).
+   * Replicated partitions' logs are used this way, so they count toward the limit.
+   */
+  touch(ps: PartitionState): PartitionLog {
+    const lease = this.open.acquireNow(ps.dir, ps, () => this.openLog(ps), { keep: ps.keepOpen });
+    lease.release();
+    return lease.log;
+  }
+
+  /**
+   * Calls `listener` with every log object opened from now on, before anyone can append
+   * to it: a log closed to make room and opened again is a new object, and whoever
+   * listens to its appends (the replication driver) must listen again.
+   */
+  onOpen(listener: (ps: PartitionState, log: PartitionLog) => void): () => void {
+    this.openListeners.add(listener);
+    return () => this.openListeners.delete(listener);
+  }
+
+  private readonly openListeners = new Set<(ps: PartitionState, log: PartitionLog) => void>();
+
   /** The log, kept open for good (the group coordinator's `__consumer_offsets`). */
   keep(ps: PartitionState): PartitionLog {
     return this.open.acquireNow(ps.dir, ps, () => this.openLog(ps), { keep: true }).log;
@@ -130,7 +153,15 @@ export class LogLeases {
       // A replicated partition's log is in explicit mode from its first open: its records
       // are committed only once the ISR has them (see storage/high-watermark.ts).
       const replicated = ps.assignment.replicas.length > 1;
-      return PartitionLog.open(ps.dir, replicated ? { ...this.options, highWatermark: "explicit" } : this.options, this.warn);
+      const log = PartitionLog.open(ps.dir, replicated ? { ...this.options, highWatermark: "explicit" } : this.options, this.warn);
+      for (const listener of this.openListeners) {
+        try {
+          listener(ps, log);
+        } catch (error) {
+          this.warn(`${ps.dir}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      return log;
     } catch (error) {
       if (!isOutOfFiles(error)) throw error;
       throw new StreamNestError(

@@ -27,8 +27,13 @@ export function singleBrokerDirectory(self: BrokerRef): BrokerDirectory {
 
 /** Calls from this broker to another one. */
 export interface PeerTransport {
-  /** Appends `records` (each with its partition set) on the leader of `partition`. */
-  produce(leader: BrokerRef, topic: string, partition: number, records: ProduceRecord[]): Promise<ProduceOutcome[]>;
+  /**
+   * Appends `records` (each with its partition set) on the leader of `partition`.
+   * `awaitsReplicas`: the leader will hold the answer until the partition's in-sync
+   * replicas have the records (acks=all on a replicated partition), so the call must
+   * wait longer than the leader does (REPLICATION_LIMITS.produceAckTimeoutMs).
+   */
+  produce(leader: BrokerRef, topic: string, partition: number, records: ProduceRecord[], awaitsReplicas?: boolean): Promise<ProduceOutcome[]>;
   fetch(leader: BrokerRef, request: FetchQuery): Promise<FetchResult>;
   tail(leader: BrokerRef, request: TailQuery): Promise<Tail>;
   /** The ranges of the partitions of `topic` that `leader` leads, as it reports them. */

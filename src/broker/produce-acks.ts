@@ -20,6 +20,15 @@ export function minInsyncReplicas(state: TopicState): number {
   return state.meta.minInsyncReplicas ?? 1;
 }
 
+/**
+ * Whether the leader holds the answer to these records until its ISR has them: acks=all
+ * on a replicated partition. A broker forwarding them then waits longer than the leader
+ * does (PeerTransport.produce), so it never gives up on an answer still coming.
+ */
+export function awaitsReplicas(ps: PartitionState, records: readonly { acks?: Acks }[]): boolean {
+  return ps.assignment.replicas.length > 1 && records.some((r) => (r.acks ?? "all") === "all");
+}
+
 /** NOT_ENOUGH_REPLICAS before anything is written (Kafka refuses the same way). */
 export function assertEnoughReplicas(state: TopicState, ps: PartitionState, acks: Acks | undefined): void {
   if ((acks ?? "all") !== "all") return;

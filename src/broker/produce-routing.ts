@@ -2,6 +2,7 @@ import type { CoreContext } from "./core-context.ts";
 import { availabilityNow, waitForLeaderChange, waitUntil } from "./leader-wait.ts";
 import type { BrokerRef } from "./metadata.ts";
 import { type Availability, noLeaderError, noPartitionError, pickRoundRobin, surelyNotWritten } from "./partition-availability.ts";
+import { isDataLost } from "./lost-replicas.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { PartitionState, TopicState } from "./topic-catalog.ts";
 
@@ -59,7 +60,8 @@ export async function deliverToPartition<T>(
     try {
       return await attempt(ps, leader);
     } catch (error) {
-      if (!waits || !surelyNotWritten(error)) throw error;
+      // Offline for lost data: only an operator brings it back, waiting does not.
+      if (!waits || !surelyNotWritten(error) || isDataLost(error)) throw error;
       const after = availabilityNow(ctx, ctx.catalog.partition(ctx.catalog.topic(topic), partition).assignment);
       if (after.kind === "offline" || Date.now() >= deadline) throw noLeaderError(topic, partition, after, ctx.brokerRef, waitedMs(), error);
       waited = true;

@@ -3,9 +3,10 @@ import { partitionForKey } from "../lib/murmur2.ts";
 import type { RecordInput } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { availabilityNow } from "./leader-wait.ts";
+import { assertNotLost } from "./lost-replicas.ts";
 import { surelyNotWritten } from "./partition-availability.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
-import { assertEnoughReplicas, awaitReplication, leaderEpochFor } from "./produce-acks.ts";
+import { assertEnoughReplicas, awaitReplication, awaitsReplicas, leaderEpochFor } from "./produce-acks.ts";
 import { type Attempt, deliverAnywhere, deliverToPartition, leaderDeadline, nextLivePartition } from "./produce-routing.ts";
 import { isInternalTopic, type PartitionState, type TopicState } from "./topic-catalog.ts";
 import type { Acks, ProduceAck, ProduceFailure, ProduceOutcome, ProduceRecord } from "./types.ts";
@@ -39,7 +40,7 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
   const deadline = leaderDeadline(ctx, policy);
   const attempt: Attempt<ProduceAck> = async (ps, leader) => {
     if (leader) {
-      const [outcome] = await ctx.peers.produce(leader, state.meta.name, ps.partition, [input]);
+      const [outcome] = await ctx.peers.produce(leader, state.meta.name, ps.partition, [input], awaitsReplicas(ps, [input]));
       if ("error" in outcome) throw new StreamNestError(outcome.error, outcome.message, outcome.details);
       return outcome;
     }
@@ -58,6 +59,7 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
  */
 async function appendHere(ctx: CoreContext, topic: string, ps: PartitionState, records: RecordInput[], acks: Acks | undefined): Promise<number> {
   const state = ctx.catalog.topic(topic);
+  if (ctx.logs.get(ps) === undefined) assertNotLost(ctx, state, ps);
   assertEnoughReplicas(state, ps, acks);
   const started = performance.now();
   const lease = await ctx.logs.lease(ps);
@@ -124,7 +126,7 @@ export async function produceBatch(
     (group: BatchGroup): Attempt<ProduceOutcome[]> =>
     async (ps, leader) => {
       if (leader) {
-        const forwarded = await ctx.peers.produce(leader, state.meta.name, ps.partition, group.inputs);
+        const forwarded = await ctx.peers.produce(leader, state.meta.name, ps.partition, group.inputs, awaitsReplicas(ps, group.inputs));
         // The leader refused the whole call before writing: as if it had not been reached.
         const refusal = wholeRefusal(forwarded);
         if (refusal && surelyNotWritten(refusal)) throw refusal;

@@ -1,8 +1,11 @@
 import { CORE_LIMITS } from "../config/core.ts";
+import { REPLICATION_LIMITS } from "../config/replication.ts";
 import type { StoredRecord } from "../storage/types.ts";
 import type { CoreContext } from "./core-context.ts";
 import { assertOffset, countConsumed, outOfRange, topicGone } from "./fetch.ts";
+import { awaitHighWatermark, isHighWatermarkPending } from "./high-watermark-pending.ts";
 import { isBrokerLive } from "./leader-wait.ts";
+import { assertNotLost } from "./lost-replicas.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
 import type { Tail, TailQuery } from "./types.ts";
 import { visibleEnd, waitForAppend } from "./wait-for-append.ts";
@@ -17,12 +20,19 @@ const TAIL_BATCH_BYTES = CORE_LIMITS.tailBatchBytes.value;
  * The range is checked before anything is returned, so a bad offset is an error and
  * not an empty stream.
  */
-export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: RoutingPolicy): Promise<Tail> {
+export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: RoutingPolicy, settled = false): Promise<Tail> {
   const state = ctx.catalog.topic(request.topic);
   const ps = ctx.catalog.partition(state, request.partition);
+  // "From the end" must not start below records already shown (high-watermark-pending.ts);
+  // routed again after the wait, as leadership may have moved meanwhile.
+  if (!settled && isHighWatermarkPending(ps)) {
+    await awaitHighWatermark(ps, REPLICATION_LIMITS.highWatermarkWaitMs.value, [request.signal, state.lifetime.signal, ctx.lifetime]);
+    return tailRecords(ctx, request, policy, true);
+  }
   const requested = request.offset === undefined ? undefined : assertOffset(request.offset);
   const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy, isBrokerLive(ctx, ps.assignment.leader));
   if (leader) return ctx.peers.tail(leader, { ...request, offset: requested });
+  if (ctx.logs.get(ps) === undefined) assertNotLost(ctx, state, ps);
   // The range is checked before a never-written partition's folder is created.
   const written = await ctx.logs.leaseWritten(ps);
   if (!written && requested !== undefined && requested > 0) throw outOfRange(requested, 0, 0);

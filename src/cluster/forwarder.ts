@@ -1,7 +1,7 @@
 import type { BrokerRef } from "../broker/metadata.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { Membership } from "./membership.ts";
-import { isTimeout, mayHaveArrived, type PeerClient, type PeerRequest } from "./peer-client.ts";
+import { isNoAnswer, isTimeout, mayHaveArrived, type PeerClient, type PeerRequest } from "./peer-client.ts";
 
 /**
  * Calls to the leader of a partition this broker does not lead. Every call goes over
@@ -65,7 +65,9 @@ export class Forwarder {
         label: `${call.what} ${call.role ?? "is led by"} ${named}, which`,
       });
     } catch (error) {
-      if (error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE") {
+      // Only a call that got no answer counts against the leader's liveness: one it
+      // answered with LEADER_UNAVAILABLE (taking up leadership, offline there) shows it up.
+      if (error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE" && isNoAnswer(error)) {
         membership.markUnreachable(leader.id, error.message);
         throw new StreamNestError("LEADER_UNAVAILABLE", error.message, {
           leader: leader.id,

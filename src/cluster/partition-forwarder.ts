@@ -89,7 +89,7 @@ export class PeerForwarder implements PeerTransport {
    * costs one round trip per turn instead of one per message, and the leader appends
    * them in the order they came. Each call still gets its own outcomes.
    */
-  produce(leader: BrokerRef, topic: string, partition: number, records: ProduceRecord[]): Promise<ProduceOutcome[]> {
+  produce(leader: BrokerRef, topic: string, partition: number, records: ProduceRecord[], awaitsReplicas = false): Promise<ProduceOutcome[]> {
     const messages = records.map(encodeProduceRecord);
     return new Promise<ProduceOutcome[]>((resolve, reject) => {
       let queue = this.pendingProduce.get(leader.id);
@@ -98,7 +98,7 @@ export class PeerForwarder implements PeerTransport {
         this.pendingProduce.set(leader.id, queue);
         setImmediate(() => this.flushProduce(leader.id));
       }
-      queue.calls.push({ call: { topic, partition, messages }, resolve, reject });
+      queue.calls.push({ call: { topic, partition, messages }, awaitsReplicas, resolve, reject });
     });
   }
 
@@ -145,7 +145,7 @@ export class PeerForwarder implements PeerTransport {
         // seconds (a 1,000-partition batch to a frozen leader: 7 s, not a hang).
         waitMs:
           Math.min((calls.length - 1) * PRODUCE_CALL_WAIT_MS, PRODUCE_MAX_EXTRA_WAIT_MS) +
-          (calls.some((c) => c.call.messages.some((m) => m.acks === undefined)) ? ISR_WAIT_MS : 0),
+          (calls.some((c) => c.awaitsReplicas) ? ISR_WAIT_MS : 0),
         what,
         role: one ? "is led by" : "are led by",
       });
@@ -285,35 +285,44 @@ const PRODUCE_CALL_WAIT_MS = CLUSTER_LIMITS.forwardedProduceCallWaitMs.value;
 const PRODUCE_MAX_EXTRA_WAIT_MS = CLUSTER_LIMITS.forwardedProduceMaxExtraWaitMs.value;
 
 /**
- * An acks=all produce (a message without acks) waits at the leader for its in-sync
- * replicas; when a follower has just died, until the leader drops it from the ISR (the
- * dead-after time and a replication check or two). Without this allowance a follower's
- * death would time out forwarded produces and have a live leader reported down.
+ * An acks=all produce to a replicated partition waits at the leader for its in-sync
+ * replicas, up to the leader's REPLICATION_LIMITS.produceAckTimeoutMs, after which the
+ * leader itself answers (acknowledged, or REQUEST_TIMED_OUT with an unknown outcome).
+ * The forwarding call waits that long on top of the peer timeout (the append and the
+ * trip there and back), derived from the same value, so it always outlasts the leader:
+ * a forwarder that gave up first would report an unknown outcome for a produce its
+ * leader acknowledges a moment later.
  */
-const ISR_WAIT_MS = CLUSTER_LIMITS.deadAfterMs.value + 2 * REPLICATION_LIMITS.checkMs.value;
+export const ISR_WAIT_MS = REPLICATION_LIMITS.produceAckTimeoutMs.value;
 
 /** The bytes of a produce request around its calls: `{"calls":[` and `]}`. */
 const ENVELOPE_BYTES = '{"calls":[]}'.length;
 
 interface PendingProduce {
   call: ProduceCall;
+  awaitsReplicas: boolean;
   resolve: (outcomes: ProduceOutcome[]) => void;
   reject: (error: unknown) => void;
 }
 
 /**
  * As with a Kafka producer's request timeout (or its NetworkException), a produce that
- * timed out, or whose connection broke once sent, has an unknown outcome; say so.
+ * timed out, or whose connection broke once sent, has an unknown outcome: the leader may
+ * have written it, and may yet commit it. Said as every unknown outcome is (README,
+ * "Replication"): 504 REQUEST_TIMED_OUT, "the outcome is unknown", details.unknownOutcome.
+ * A connection refused (nothing sent) stays the clean LEADER_UNAVAILABLE it is.
  */
-function produceFailure(error: unknown, count: number): unknown {
+export function produceFailure(error: unknown, count: number): unknown {
   const what = count === 1 ? "the message" : "the messages";
-  if (isTimeout(error) && error instanceof StreamNestError)
-    return new StreamNestError("LEADER_UNAVAILABLE", `${error.message}; the leader may still write ${what}`, error.details);
-  if (mayHaveArrived(error) && error instanceof StreamNestError)
+  if (!(error instanceof StreamNestError)) return error;
+  const details = { ...(error.details as Record<string, unknown> | undefined), unknownOutcome: true };
+  if (isTimeout(error))
+    return new StreamNestError("REQUEST_TIMED_OUT", `the outcome is unknown: ${error.message}; the leader may still write ${what}`, details);
+  if (mayHaveArrived(error))
     return new StreamNestError(
-      "LEADER_UNAVAILABLE",
-      `${error.message}; the leader may have written ${what} before the connection broke`,
-      error.details,
+      "REQUEST_TIMED_OUT",
+      `the outcome is unknown: ${error.message}; the leader may have written ${what} before the connection broke`,
+      details,
     );
   return error;
 }

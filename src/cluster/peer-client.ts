@@ -274,7 +274,25 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** Errors made here because the peer gave no answer (as against errors the peer answered). */
+const noAnswer = new WeakSet<StreamNestError>();
+
+/**
+ * True when the call got no answer from the peer (refused, broken, timed out): a sign
+ * the peer may be down. A LEADER_UNAVAILABLE the peer itself answered (taking up
+ * leadership, a partition offline there) says the peer is up.
+ */
+export function isNoAnswer(error: unknown): boolean {
+  return error instanceof StreamNestError && noAnswer.has(error);
+}
+
 function unavailable(label: string, address: string, cause: unknown, timeoutMs: number): StreamNestError {
+  const error = unavailableError(label, address, cause, timeoutMs);
+  noAnswer.add(error);
+  return error;
+}
+
+function unavailableError(label: string, address: string, cause: unknown, timeoutMs: number): StreamNestError {
   const why =
     cause instanceof PeerTimeout
       ? `did not answer within ${timeoutMs} ms`

@@ -54,5 +54,9 @@ export const REPLICATION_LIMITS = {
   fetchBackoffMs: limit(100, "wait before a follower retries a failed fetch", "ms"),
   checkMs: limit(250, "how often leaders check lagging followers and brokers down", "ms"),
   preferredLeaderCheckMs: limit(3_000, "how often leadership moves back to preferred replicas in the ISR", "ms"),
-  produceAckTimeoutMs: limit(10_000, "longest an acks=all produce waits for the ISR", "ms"),
+  // The one value both sides of a forwarded acks=all produce derive their waits from: the
+  // leader waits this long for its ISR, a forwarding broker this long plus its peer timeout.
+  // Below the peer timeout, so a read forwarded to a leader still settling answers in time.
+  highWatermarkWaitMs: limit(1_500, "longest a read waits for a new leader to learn its high watermark from its followers", "ms"),
+  produceAckTimeoutMs: limit(10_000, "longest an acks=all produce waits for the ISR (a forwarding broker waits this plus the peer timeout)", "ms"),
 };

@@ -25,6 +25,7 @@ import { RequestCounter } from "./respond.ts";
 import { schemaRoutes } from "./schemas.ts";
 import { metadataBarrier } from "./metadata-barrier.ts";
 import { topicConfigRoutes } from "./topic-config.ts";
+import { adminPartitionRoutes } from "./admin-partitions.ts";
 import { topicPartitionRoutes } from "./topic-partitions.ts";
 import { topicRoutes } from "./topics.ts";
 
@@ -71,6 +72,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(topicRoutes(context))
     .use(topicConfigRoutes(context))
     .use(topicPartitionRoutes(context))
+    .use(adminPartitionRoutes(context))
     .use(metadataRoutes(context))
     .use(schemaRoutes(context))
     .use(produceRoutes(context))

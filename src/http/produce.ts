@@ -103,9 +103,9 @@ function refuseInternal(): never {
   );
 }
 
-/** Details of a forwarded produce whose outcome is unknown (see cluster/forwarder.ts). */
+/** Details of a produce whose outcome is unknown (cluster/partition-forwarder.ts, broker/produce-acks.ts). */
 function outcomeUnknown(details: unknown): boolean {
   if (typeof details !== "object" || details === null) return false;
-  const d = details as { timedOut?: unknown; interrupted?: unknown };
-  return d.timedOut === true || d.interrupted === true;
+  const d = details as { timedOut?: unknown; interrupted?: unknown; unknownOutcome?: unknown };
+  return d.timedOut === true || d.interrupted === true || d.unknownOutcome === true;
 }

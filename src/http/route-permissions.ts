@@ -94,6 +94,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   "POST /admin/acls": clusterAlter,
   "DELETE /admin/acls": clusterAlter,
   "GET /admin/whoami": () => [],
+  // Bringing a partition back empty is a cluster operator's decision (KIP-966's unclean recovery).
+  "POST /admin/partitions/:topic/:partition/accept-data-loss": clusterAlter,
 };
 
 /** The permissions a call of `method route` needs; unknown routes need ALTER on the cluster. */

@@ -1,4 +1,5 @@
 import type { Server } from "bun";
+import { readDiskBirth } from "../broker/disk-birth.ts";
 import { Broker } from "../broker/broker.ts";
 import type { BrokerConfig } from "../broker/config.ts";
 import { join } from "node:path";
@@ -69,12 +70,14 @@ export class BrokerNode {
         ? undefined
         : new BrokerCallAuth({ secret: config.clusterSecret, clusterId: config.clusterId, selfId: config.id });
     this.tls = hooks.tls;
+    // Before anything writes to the data dir: a new one is how a wiped disk is known.
+    const diskBornAt = readDiskBirth(config.dataDir);
     this.link = new ClusterLink(config, {
       log: hooks.log,
       ...(auth ? { auth } : {}),
       ...(hooks.tls !== undefined ? { tls: hooks.tls } : {}),
     });
-    this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn });
+    this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn, diskBornAt });
     this.access = accessControl(config, () => this.broker.security(), hooks.log);
     this.link.attach(this.broker);
   }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mayHaveArrived, PeerClient } from "../../src/cluster/peer-client.ts";
+import { isNoAnswer, mayHaveArrived, PeerClient } from "../../src/cluster/peer-client.ts";
 import { BROKER_AUTH_HEADER, FROM_HEADER } from "../../src/lib/internal-routes.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -106,6 +106,17 @@ describe("PeerClient", () => {
     const error = (await client.json(address, { path: "/refuse" }).catch((e: unknown) => e)) as StreamNestError;
     expect(error.code).toBe("LEADER_UNAVAILABLE");
     expect(error.message).toContain("refused this broker's signed call (wrong cluster secret;");
+  });
+
+  test("a LEADER_UNAVAILABLE the peer answered is not taken for no answer (the peer is up); a closed port is", async () => {
+    const answered = await client.json(address, { path: "/refuse" }).catch((e: unknown) => e);
+    expect((answered as StreamNestError).code).toBe("LEADER_UNAVAILABLE");
+    expect(isNoAnswer(answered)).toBe(false);
+    const closed = `localhost:${await freePort()}`;
+    const unanswered = await client.json(closed, { path: "/ok" }).catch((e: unknown) => e);
+    expect((unanswered as StreamNestError).code).toBe("LEADER_UNAVAILABLE");
+    expect(isNoAnswer(unanswered)).toBe(true);
+    expect(isNoAnswer(new StreamNestError("LEADER_UNAVAILABLE", "made elsewhere"))).toBe(false);
   });
 
   test("an answer that is not a StreamNest error is INTERNAL_ERROR naming the peer", async () => {

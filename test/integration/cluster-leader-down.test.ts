@@ -39,10 +39,16 @@ describe("a leader that cannot be reached", () => {
     three.proc?.kill("SIGSTOP");
     try {
       const produced = await post(cluster.broker(1), "/produce", { topic: "fragile", message: "maybe", partition: 2 });
-      expectUnavailable(produced, three.address);
       // The frozen leader holds the request and may carry it out once thawed, so the
-      // answer says the outcome is unknown (as a Kafka producer's request timeout does).
-      expect((produced.body as ErrorAnswer).message).toContain("may still write the message");
+      // answer says the outcome is unknown (as a Kafka producer's request timeout does),
+      // as every unknown outcome is said: 504 REQUEST_TIMED_OUT.
+      expect(produced.status).toBe(504);
+      const body = produced.body as ErrorAnswer & { details: unknown };
+      expect(body.error).toBe("REQUEST_TIMED_OUT");
+      expect(body.message).toStartWith("the outcome is unknown: ");
+      expect(body.message).toContain(`broker 3 (${three.address})`);
+      expect(body.message).toEndWith("; the leader may still write the message");
+      expect(body.details).toMatchObject({ unknownOutcome: true, timedOut: true, leader: 3 });
       expectUnavailable(await get(cluster.broker(2), "/consume?topic=fragile&partition=2&offset=0"), three.address);
     } finally {
       three.proc?.kill("SIGCONT");

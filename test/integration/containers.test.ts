@@ -207,8 +207,8 @@ describe.skipIf(skipReason !== undefined)("the container image and compose.yaml,
     // acks=all (the default) waits for the in-sync replicas, so a produce sent the instant
     // broker 3 dies waits at its leader until the quorum drops broker 3 from the ISR (it is
     // counted down after 2 s without heartbeats; longer when broker 3 also led the metadata
-    // quorum and a new quorum leader must be elected first), and a forwarding broker may give
-    // up on it first with a 503 "may still write". So: first the cluster notices, within
+    // quorum and a new quorum leader must be elected first; a forwarding broker waits as
+    // long as the leader does). So: first the cluster notices, within
     // seconds, on both live brokers: every ISR is the two live brokers, every leader is one
     // of them (partition 2 got a new leader from its ISR).
     for (const i of [0, 1])

@@ -42,6 +42,19 @@ export function preferredLeader({ registration: r, isAlive }: ElectionInput): Pa
   return electedAs(r, preferred, [...r.isr]);
 }
 
+/**
+ * This broker (`self`) lost its copy with its disk (KIP-966): the registration without it
+ * in the ISR, and, if it led, with the first live replica of the remaining ISR leading in
+ * a new epoch. Null when no other ISR member is left (the partition stays offline rather
+ * than count an empty copy as in sync).
+ */
+export function withoutLostCopy(self: number, { registration: r, isAlive }: ElectionInput): PartitionRegistration | null {
+  const others = r.isr.filter((b) => b !== self);
+  if (others.length === 0 || !r.isr.includes(self)) return null;
+  if (r.leader !== self) return { ...r, isr: others, partitionEpoch: r.partitionEpoch + 1 };
+  return electedAs(r, r.replicas.find((b) => others.includes(b) && isAlive(b)) ?? others[0], others);
+}
+
 function electedAs(r: PartitionRegistration, leader: number, isr: number[]): PartitionRegistration {
   return { replicas: [...r.replicas], isr, leader, leaderEpoch: r.leaderEpoch + 1, partitionEpoch: r.partitionEpoch + 1 };
 }

@@ -1,7 +1,9 @@
 import type { BrokerRef } from "../../broker/metadata.ts";
 import { REPLICATION_LIMITS } from "../../config/replication.ts";
+import type { LogLease } from "../../broker/open-logs.ts";
 import type { PartitionLog } from "../../storage/partition-log.ts";
-import { decodeFetchAnswer, encodeFetchRequest } from "./fetch-wire.ts";
+import type { StoredRecord } from "../../storage/types.ts";
+import { decodeFetchAnswer, encodeFetchRequest, type FetchAnswerHead } from "./fetch-wire.ts";
 import { followerHighWatermark, nextFetch, truncationFor } from "./follower-fetch.ts";
 import type { ReplicaFetchTransport } from "./replica-manager.ts";
 
@@ -18,7 +20,12 @@ export interface FollowerLoopOptions {
   topic: string;
   topicId: string;
   partition: number;
-  log: PartitionLog;
+  /**
+   * A lease on the replica's log, opened if need be: taken around each step that touches
+   * the log and released before waiting on the leader, so an idle follower's log may be
+   * closed to make room (--max-open-partitions). Undefined once the topic is gone.
+   */
+  lease: () => Promise<LogLease | undefined>;
   transport: ReplicaFetchTransport;
   brokerRef: (id: number) => BrokerRef;
   warn: (message: string) => void;
@@ -45,13 +52,17 @@ export class FollowerLoop {
   }
 
   private async loop(): Promise<void> {
-    const { log } = this.options;
     const signal = this.stopper.signal;
     while (!signal.aborted) {
       const leader = this.leader;
       const epoch = this.leaderEpoch;
+      let lease: LogLease | undefined;
       try {
-        const request = nextFetch(this.options.self, epoch, log);
+        lease = await this.options.lease();
+        if (!lease) return;
+        const request = nextFetch(this.options.self, epoch, lease.log);
+        lease.release();
+        lease = undefined;
         const body = encodeFetchRequest({
           ...request,
           topic: this.options.topic,
@@ -67,34 +78,22 @@ export class FollowerLoop {
         );
         if (signal.aborted || leader !== this.leader || epoch !== this.leaderEpoch) continue;
         const { head, records } = decodeFetchAnswer(bytes);
-        const v = head.verdict;
-        if (v.kind === "diverging") {
-          const cut = truncationFor(log, v);
-          if (cut.kind === "truncate") log.truncateTo(cut.offset);
-          else log.truncateFullyAndStartAt(cut.offset);
-          continue;
+        lease = await this.options.lease();
+        if (!lease) return;
+        let backOff: boolean;
+        try {
+          backOff = await applyAnswer(lease.log, head, records);
+        } finally {
+          lease.release();
+          lease = undefined;
         }
-        if (v.kind === "start-over") {
-          log.truncateFullyAndStartAt(v.startOffset);
-          continue;
-        }
-        if (v.kind !== "read") {
-          // Fenced, not the leader (yet), or an epoch this broker does not know yet: the
-          // metadata will say more; wait a moment rather than spin.
-          await sleep(REPLICATION_LIMITS.fetchBackoffMs.value, signal);
-          continue;
-        }
-        if (records.length > 0 && head.firstOffset === log.logEndOffset) {
-          for (let i = 0; i < head.runs.length; i++) {
-            const from = head.runs[i].startOffset - head.firstOffset;
-            const to = (head.runs[i + 1]?.startOffset ?? head.firstOffset + records.length) - head.firstOffset;
-            await log.appendAt(head.firstOffset + from, records.slice(from, to), head.runs[i].epoch);
-          }
-        }
-        const hw = followerHighWatermark(head.highWatermark, log);
-        if (hw > log.highWatermark) log.setHighWatermark(hw);
+        // Fenced, not the leader (yet), or an epoch this broker does not know yet: the
+        // metadata will say more; wait a moment rather than spin.
+        if (backOff) await sleep(REPLICATION_LIMITS.fetchBackoffMs.value, signal);
         this.lastWarning = "";
       } catch (error) {
+        lease?.release();
+        lease = undefined;
         if (signal.aborted) break;
         const message = `following partition ${this.options.partition} of "${this.options.topic}" from broker ${leader}: ${error instanceof Error ? error.message : String(error)}`;
         // Said once per kind of failure: a leader down for seconds would fill the log otherwise.
@@ -104,6 +103,36 @@ export class FollowerLoop {
       }
     }
   }
+}
+
+/**
+ * Applies a fetch answer to the follower's log: truncates when the leader says it
+ * diverged (KIP-279), appends the records at their offsets with the epochs they were
+ * written in, follows the leader's HW. True when the answer calls for a pause.
+ */
+async function applyAnswer(log: PartitionLog, head: FetchAnswerHead, records: StoredRecord[]): Promise<boolean> {
+  const v = head.verdict;
+  if (v.kind === "diverging") {
+    const cut = truncationFor(log, v);
+    if (cut.kind === "truncate") log.truncateTo(cut.offset);
+    else log.truncateFullyAndStartAt(cut.offset);
+    return false;
+  }
+  if (v.kind === "start-over") {
+    log.truncateFullyAndStartAt(v.startOffset);
+    return false;
+  }
+  if (v.kind !== "read") return true;
+  if (records.length > 0 && head.firstOffset === log.logEndOffset) {
+    for (let i = 0; i < head.runs.length; i++) {
+      const from = head.runs[i].startOffset - head.firstOffset;
+      const to = (head.runs[i + 1]?.startOffset ?? head.firstOffset + records.length) - head.firstOffset;
+      await log.appendAt(head.firstOffset + from, records.slice(from, to), head.runs[i].epoch);
+    }
+  }
+  const hw = followerHighWatermark(head.highWatermark, log);
+  if (hw > log.highWatermark) log.setHighWatermark(hw);
+  return false;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

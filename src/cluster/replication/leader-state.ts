@@ -49,6 +49,16 @@ export class LeaderState {
     return this.hw;
   }
 
+  /**
+   * Whether the HW is known: every other ISR member has fetched from this leader (each
+   * holds every committed record, so the smallest of their LEOs is at least any HW a
+   * consumer was shown). Before that the HW is the checkpoint's, which may lag.
+   */
+  get established(): boolean {
+    for (const r of this.registration.isr) if (r !== this.self && (this.followers.get(r)?.leo ?? null) === null) return false;
+    return true;
+  }
+
   get isr(): readonly number[] {
     return this.registration.isr;
   }

@@ -4,7 +4,7 @@ import type { ReplicaHost } from "../../broker/replica-host.ts";
 import { REPLICATION_LIMITS } from "../../config/replication.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import type { PartitionLog } from "../../storage/partition-log.ts";
-import { afterBrokerDown, preferredLeader } from "./election.ts";
+import { afterBrokerDown, preferredLeader, withoutLostCopy } from "./election.ts";
 import { type FetchAnswerHead, type FetchRequestHead, decodeFetchRequest, encodeFetchAnswer } from "./fetch-wire.ts";
 import { FollowerLoop } from "./follower-loop.ts";
 import { epochRunsFor } from "./follower-fetch.ts";
@@ -43,8 +43,23 @@ interface Hosted {
   topicId: string;
   partition: number;
   registration: PartitionRegistration;
-  log: PartitionLog;
-  leader?: { state: LeaderState; offAppend: () => void };
+  /**
+   * The log object its appends are listened to on. The log itself is not held: replica
+   * logs count toward --max-open-partitions, so an idle one may be closed and opened
+   * again as a new object, which is then listened to instead (host.onReplicaLogOpen).
+   */
+  listened?: { log: PartitionLog; off: () => void };
+  /** Followers' fetches waiting at this leader for an append. */
+  readonly waiting: Set<(end: number) => void>;
+  leader?: { state: LeaderState };
+  /** Reads wait here: this broker leads and its HW is not yet known (what the host was last told). */
+  hwPending?: boolean;
+  /**
+   * Leadership was taken up with a HW below the log end (from a checkpoint, or a
+   * follower's last word): until the ISR has fetched, it may lag what was shown. A HW at
+   * the log end cannot, so a new topic's reads never wait.
+   */
+  hwStale?: boolean;
   follower?: FollowerLoop;
 }
 
@@ -80,6 +95,10 @@ export class ReplicaManager {
   /** Follower replicas waiting to open, by key, with their topic. */
   private readonly openLater = new Map<string, string>();
   private readonly openNow = new Set<string>();
+  /** Partitions whose copy here was lost with the disk while this broker is in their ISR, by key. */
+  private readonly lostInIsr = new Map<string, { topic: string; partition: number }>();
+  /** Of those, the ones whose ISR change is being proposed now. */
+  private readonly leaving = new Set<string>();
   private openTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -93,7 +112,15 @@ export class ReplicaManager {
 
   start(): void {
     this.startedAt = this.now();
-    this.unsubscribe = this.host.metadata.onChange((_doc, _change, _previous, touched) => this.reconcile(touched));
+    const offOpen = this.host.onReplicaLogOpen((topic, partition, log) => {
+      const h = this.hosted.get(key(topic, partition));
+      if (h) this.listen(h, log);
+    });
+    const offChange = this.host.metadata.onChange((_doc, _change, _previous, touched) => this.reconcile(touched));
+    this.unsubscribe = () => {
+      offOpen();
+      offChange();
+    };
     this.reconcile();
     this.timer = setInterval(() => this.check(), REPLICATION_LIMITS.checkMs.value);
     this.host.metrics.replication.setSource(() => this.snapshot());
@@ -105,6 +132,7 @@ export class ReplicaManager {
     if (this.timer) clearInterval(this.timer);
     if (this.openTimer) clearTimeout(this.openTimer);
     this.openLater.clear();
+    this.lostInIsr.clear();
     for (const h of this.hosted.values()) this.release(h);
     this.hosted.clear();
     this.keysByTopic.clear();
@@ -140,6 +168,14 @@ export class ReplicaManager {
         partitionEpoch: partitionEpochOf(p),
       };
       let h = this.hosted.get(k);
+      this.lostInIsr.delete(k);
+      // Its copy here went with the disk (KIP-966): out of the ISR first, copied again after.
+      if (!h && this.host.isLostReplica(topic.name, p.partition)) {
+        if (registration.isr.includes(self)) {
+          this.leaveIsr(topic, p.partition, registration);
+          continue;
+        }
+      }
       if (h && h.topicId !== topic.id) {
         this.release(h);
         h = undefined;
@@ -154,7 +190,8 @@ export class ReplicaManager {
         }
         const log = this.host.replicaLog(topic.name, topic.id, p.partition);
         if (!log) continue;
-        h = { topic: topic.name, topicId: topic.id, partition: p.partition, registration, log };
+        h = { topic: topic.name, topicId: topic.id, partition: p.partition, registration, waiting: new Set() };
+        this.listen(h, log);
         this.hosted.set(k, h);
         const keys = this.keysByTopic.get(name);
         if (keys) keys.add(k);
@@ -172,6 +209,30 @@ export class ReplicaManager {
       keys?.delete(k);
     }
     if (keys?.size === 0) this.keysByTopic.delete(name);
+  }
+
+  /**
+   * Takes this broker, whose copy of the partition was lost with its disk, out of the
+   * ISR, and out of leadership to another live in-sync replica, through the quorum; until
+   * that is committed it neither leads nor counts (the partition is not hosted). With no
+   * other in-sync replica the partition stays offline (lost-replicas.ts says how it comes
+   * back). Retried by check() until the committed metadata no longer lists it.
+   */
+  private leaveIsr(topic: TopicMetadata, partition: number, r: PartitionRegistration): void {
+    const self = this.host.self;
+    const k = key(topic.name, partition);
+    this.lostInIsr.set(k, { topic: topic.name, partition });
+    if (this.leaving.has(k)) return;
+    const next = withoutLostCopy(self, { registration: r, isAlive: (id) => this.liveness.isAlive(id) });
+    if (!next) return;
+    this.leaving.add(k);
+    this.host
+      .propose(this.alter({ topic: topic.name, topicId: topic.id, partition }, next, r))
+      .catch((error: unknown) => {
+        if (!(error instanceof StreamNestError && error.code === "FENCED_LEADER_EPOCH"))
+          this.host.warn(`partition ${partition} of "${topic.name}": leaving the ISR (copy lost with the disk) not committed: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => this.leaving.delete(k));
   }
 
   private deferOpen(k: string, topic: string): void {
@@ -210,8 +271,11 @@ export class ReplicaManager {
     if (registration.leader === self) {
       h.follower?.stop();
       h.follower = undefined;
-      if (h.leader && h.leader.state.update(registration, h.log.logEndOffset)) {
+      const log = this.logOf(h);
+      if (!log) return;
+      if (h.leader && h.leader.state.update(registration, log.logEndOffset)) {
         this.moveHighWatermark(h, h.leader.state.highWatermark);
+        this.markEstablished(h);
         return;
       }
       this.dropLeader(h);
@@ -226,7 +290,7 @@ export class ReplicaManager {
         topic: h.topic,
         topicId: h.topicId,
         partition: h.partition,
-        log: h.log,
+        lease: () => this.host.replicaLease(h.topic, h.topicId, h.partition),
         transport: this.transport,
         brokerRef: (id) => this.host.brokerRef(id),
         warn: (m) => this.host.warn(m),
@@ -237,38 +301,88 @@ export class ReplicaManager {
 
   /** Kafka's makeLeader: the new epoch starts at this log's end, and the HW is recomputed as followers fetch. */
   private becomeLeader(h: Hosted, registration: PartitionRegistration): void {
-    const log = h.log;
+    const log = this.logOf(h);
+    if (!log) return;
     try {
       if ((log.latestEpoch ?? -1) < registration.leaderEpoch) log.assignEpoch(registration.leaderEpoch, log.logEndOffset);
     } catch (error) {
       // Appends still being written (a follower's last fetch): retried at the next check.
+      // Its HW is not known meanwhile either.
+      this.tellPending(h, true);
       this.host.warn(`partition ${h.partition} of "${h.topic}": taking up leadership waits: ${(error as Error).message}`);
       return;
     }
     const state = new LeaderState(this.host.self, registration, log.logEndOffset, log.highWatermark, this.now());
-    const offAppend = log.onAppend((end) => {
-      const hw = state.leaderAppended(end);
-      if (hw !== null) this.moveHighWatermark(h, hw);
-    });
-    h.leader = { state, offAppend };
+    h.leader = { state };
+    h.hwStale = log.highWatermark < log.logEndOffset;
     const hw = state.leaderAppended(log.logEndOffset);
     if (hw !== null) this.moveHighWatermark(h, hw);
+    this.markEstablished(h);
   }
 
   private dropLeader(h: Hosted): void {
-    h.leader?.offAppend();
+    this.tellPending(h, false);
     h.leader = undefined;
+  }
+
+  /** The hosted partition's log, opened if need be; for use before yielding. */
+  private logOf(h: Hosted): PartitionLog | undefined {
+    try {
+      return this.host.replicaLog(h.topic, h.topicId, h.partition);
+    } catch (error) {
+      // Being closed to make room (a moment, said by nobody), or out of file descriptors
+      // (said): the next fetch or check tries again.
+      if (!(error instanceof StreamNestError && error.code === "LEADER_UNAVAILABLE"))
+        this.host.warn(`partition ${h.partition} of "${h.topic}": ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Listens to the appends of `log`, the partition's log object now: the leader's own
+   * appends may move the HW (an ISR of the leader alone), and followers' fetches wait
+   * for them. Called on hosting and whenever the log is opened again.
+   */
+  private listen(h: Hosted, log: PartitionLog): void {
+    if (h.listened?.log === log) return;
+    h.listened?.off();
+    const off = log.onAppend((end) => {
+      if (h.leader) {
+        const hw = h.leader.state.leaderAppended(end);
+        if (hw !== null) this.moveHighWatermark(h, hw, log);
+      }
+      for (const wake of [...h.waiting]) wake(end);
+    });
+    h.listened = { log, off };
+  }
+
+  /** Reads here wait while this leader's HW is not yet known (broker/high-watermark-pending.ts). */
+  private markEstablished(h: Hosted): void {
+    if (!h.leader) return;
+    if (h.hwStale && h.leader.state.established) h.hwStale = false;
+    this.tellPending(h, h.hwStale === true);
+  }
+
+  private tellPending(h: Hosted, pending: boolean): void {
+    if ((h.hwPending ?? false) === pending) return;
+    h.hwPending = pending;
+    this.host.highWatermarkPending(h.topic, h.partition, pending);
   }
 
   private release(h: Hosted): void {
     this.dropLeader(h);
+    h.listened?.off();
+    h.listened = undefined;
+    for (const wake of [...h.waiting]) wake(-1);
     h.follower?.stop();
     h.follower = undefined;
   }
 
-  private moveHighWatermark(h: Hosted, hw: number): void {
+  private moveHighWatermark(h: Hosted, hw: number, open?: PartitionLog): void {
+    const log = open ?? this.logOf(h);
+    if (!log) return;
     try {
-      h.log.setHighWatermark(Math.min(hw, h.log.logEndOffset));
+      log.setHighWatermark(Math.min(hw, log.logEndOffset));
     } catch (error) {
       this.host.warn(`partition ${h.partition} of "${h.topic}": high watermark ${hw}: ${(error as Error).message}`);
     }
@@ -282,12 +396,19 @@ export class ReplicaManager {
     if (!h || h.topicId !== request.topicId || !h.leader)
       return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h?.registration.leaderEpoch ?? -1 } }, []);
     const { state } = h.leader;
-    const log = h.log;
+    let log = this.logOf(h);
+    if (!log) return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, []);
     const verdict = state.validate(request, log);
     if (verdict.kind !== "read")
       return encodeFetchAnswer({ ...base, highWatermark: log.highWatermark, logStartOffset: log.startOffset, verdict }, []);
-    this.recordFetch(h, state, request);
-    if (log.logEndOffset <= request.fetchOffset && request.maxWaitMs > 0) await this.waitForData(log, request, signal);
+    this.recordFetch(h, state, request, log);
+    if (log.logEndOffset <= request.fetchOffset && request.maxWaitMs > 0) {
+      // Waits without holding the log (thousands of idle followers must not keep thousands open).
+      await this.waitForData(h, request, signal);
+      log = this.logOf(h);
+      if (!log || h.leader?.state !== state)
+        return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, []);
+    }
     const records =
       log.logEndOffset > request.fetchOffset ? log.read(request.fetchOffset, Infinity, REPLICATION_LIMITS.fetchMaxBytes.value, { upTo: "log-end" }) : [];
     const head: Omit<FetchAnswerHead, "count" | "firstOffset"> = {
@@ -299,25 +420,28 @@ export class ReplicaManager {
     return encodeFetchAnswer(head, records);
   }
 
-  private recordFetch(h: Hosted, state: LeaderState, request: FetchRequestHead): void {
-    const { highWatermark, expand } = state.recordFetch(request, h.log, this.now());
-    if (highWatermark !== null) this.moveHighWatermark(h, highWatermark);
+  private recordFetch(h: Hosted, state: LeaderState, request: FetchRequestHead, log: PartitionLog): void {
+    const { highWatermark, expand } = state.recordFetch(request, log, this.now());
+    if (highWatermark !== null) this.moveHighWatermark(h, highWatermark, log);
+    this.markEstablished(h);
     if (expand) this.proposeIsr(h, state, expand.isr);
   }
 
-  private waitForData(log: PartitionLog, request: FetchRequestHead, signal: AbortSignal | undefined): Promise<void> {
+  private waitForData(h: Hosted, request: FetchRequestHead, signal: AbortSignal | undefined): Promise<void> {
     const wait = Math.min(request.maxWaitMs, REPLICATION_LIMITS.fetchWaitMs.value);
     return new Promise<void>((resolve) => {
       const done = (): void => {
-        off();
+        h.waiting.delete(wake);
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
         this.host.lifetime.removeEventListener("abort", done);
         resolve();
       };
-      const off = log.onAppend((end) => {
-        if (end > request.fetchOffset) done();
-      });
+      // -1: the partition is no longer hosted here.
+      const wake = (end: number): void => {
+        if (end > request.fetchOffset || end < 0) done();
+      };
+      h.waiting.add(wake);
       const timer = setTimeout(done, wait);
       signal?.addEventListener("abort", done, { once: true });
       this.host.lifetime.addEventListener("abort", done, { once: true });
@@ -334,6 +458,14 @@ export class ReplicaManager {
     const alive = (id: number): boolean => !settled || id === this.host.self || this.liveness.isAlive(id);
     const preferredDue = now - this.lastPreferredCheck >= REPLICATION_LIMITS.preferredLeaderCheckMs.value;
     if (preferredDue) this.lastPreferredCheck = now;
+    // Lost copies still listed in their ISR: propose again (a refused or lost proposal).
+    for (const [k, { topic, partition }] of this.lostInIsr) {
+      const meta = this.host.metadata.current.topics.get(topic);
+      const p = meta?.partitions[partition];
+      if (!meta || !p || !isrOf(p).includes(this.host.self) || !this.host.isLostReplica(topic, partition)) this.lostInIsr.delete(k);
+      else
+        this.leaveIsr(meta, partition, { replicas: p.replicas, isr: isrOf(p), leader: p.leader, leaderEpoch: p.leaderEpoch, partitionEpoch: partitionEpochOf(p) });
+    }
     for (const h of this.hosted.values()) {
       const r = h.registration;
       // Leadership not yet taken up (appends were still being written): try again.
@@ -378,7 +510,7 @@ export class ReplicaManager {
       .catch((error: unknown) => this.report(h, "leader election", error));
   }
 
-  private alter(h: Hosted, next: PartitionRegistration, from: PartitionRegistration): AlterPartitionChange {
+  private alter(h: Pick<Hosted, "topic" | "topicId" | "partition">, next: PartitionRegistration, from: PartitionRegistration): AlterPartitionChange {
     return {
       type: "alter-partition",
       topic: h.topic,
@@ -409,7 +541,9 @@ export class ReplicaManager {
       if (r.leader !== this.host.self && !this.liveness.isAlive(r.leader)) offline++;
       if (!h.leader) continue;
       if (r.isr.length < r.replicas.length) underReplicated++;
-      for (const [replica, lag] of h.leader.state.followerLag(h.log.logEndOffset))
+      // Lag from the log when it is open; a closed log is idle: nothing new to fetch.
+      const end = this.host.replicaLogIfOpen(h.topic, h.partition)?.logEndOffset ?? h.leader.state.highWatermark;
+      for (const [replica, lag] of h.leader.state.followerLag(end))
         followers.push({ topic: h.topic, partition: h.partition, replica, lagRecords: lag, lagSeconds: h.leader.state.followerCaughtUpAgo(replica, now) / 1000 });
     }
     return { underReplicated, offline, followers };

@@ -19,6 +19,25 @@ const fetch = (replica: number, fetchOffset: number, lastFetchedEpoch: number | 
 });
 
 describe("LeaderState", () => {
+  test("its high watermark is known once every other ISR member has fetched from it (until then it is the checkpoint's)", () => {
+    const log = new MemLog();
+    log.append(Array.from({ length: 10 }, (_, i) => `v${i}`), 3);
+    // Leadership taken up with a checkpointed HW of 2 that lags the 10 its ISR holds.
+    const state = new LeaderState(1, registration(), 10, 2, 1000);
+    expect(state.established).toBe(false);
+    expect(state.recordFetch(fetch(2, 10), log, 1001).highWatermark).toBeNull();
+    expect([state.established, state.highWatermark]).toEqual([false, 2]);
+    expect(state.recordFetch(fetch(3, 10), log, 1002).highWatermark).toBe(10);
+    expect(state.established).toBe(true);
+    // An ISR of the leader alone: known at once.
+    expect(new LeaderState(1, registration([1]), 10, 2, 1000).established).toBe(true);
+    // A member that never fetches stops counting once the ISR drops it.
+    const waiting = new LeaderState(1, registration(), 10, 2, 1000);
+    waiting.recordFetch(fetch(2, 10), log, 1001);
+    expect(waiting.update(registration([1, 2]), 10)).toBe(true);
+    expect(waiting.established).toBe(true);
+  });
+
   test("the high watermark is the smallest LEO of the ISR and never moves backward", () => {
     const { log, state } = leaderWith(10);
     expect(state.recordFetch(fetch(2, 7), log, 1001).highWatermark).toBeNull(); // 3 has not fetched yet

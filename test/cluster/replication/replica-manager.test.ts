@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../../src/broker/broker.ts";
@@ -22,7 +22,7 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function pair(): { brokers: Broker[]; managers: ReplicaManager[]; down: Set<number> } {
+function pair(options: { maxOpenPartitions?: number } = {}): { brokers: Broker[]; managers: ReplicaManager[]; down: Set<number> } {
   root = mkdtempSync(join(tmpdir(), "streamnest-replica-manager-"));
   const refs = [
     { id: 1, address: "one:1" },
@@ -41,7 +41,15 @@ function pair(): { brokers: Broker[]; managers: ReplicaManager[]; down: Set<numb
     };
   };
   const brokers = refs.map((self) =>
-    Broker.open(brokerConfig({ id: self.id, dataDir: join(root, `b${self.id}`) }), { directory: { self, brokers: () => refs }, proposer }),
+    Broker.open(
+      brokerConfig({
+        id: self.id,
+        dataDir: join(root, `b${self.id}`),
+        // fsync "always": an evicted log has nothing to flush and closes on the spot.
+        ...(options.maxOpenPartitions !== undefined ? { maxOpenPartitions: options.maxOpenPartitions, log: { fsync: "always" as const } } : {}),
+      }),
+      { directory: { self, brokers: () => refs }, proposer },
+    ),
   );
   const down = new Set<number>();
   const managers: ReplicaManager[] = [];
@@ -116,3 +124,49 @@ test("a new topic: each leader takes up its partitions at once; follower replica
   const log = two.replicaHost().replicaLog("many", one.metadata.topic("many")!.id, 8)!;
   expect(log.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value))).toEqual(["y"]);
 }, 30_000);
+
+/** Files under the test's root open in this process (both brokers' logs). */
+function openFilesUnderRoot(): number {
+  let count = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(root)) count++;
+    } catch {
+      // Closed between the listing and the look.
+    }
+  }
+  return count;
+}
+
+test("replica logs count toward --max-open-partitions: leaders and followers of 40 partitions keep few open, and replicate all", async () => {
+  const limit = 4;
+  const { brokers } = pair({ maxOpenPartitions: limit });
+  const [one, two] = brokers;
+  expect(await one.createTopic("wide", 40, { replicationFactor: 2, minInsyncReplicas: 2 })).toBe("created");
+  // acks=all on every partition: each answer needs the follower's copy, fetched through logs
+  // closed and opened again to make room.
+  for (let p = 0; p < 40; p++) {
+    const leader = one.metadata.topic("wide")!.partitions[p].leader === 1 ? one : two;
+    expect(await leader.produce("wide", { ...record(`w-${p}`), partition: p })).toEqual({ partition: p, offset: 0 });
+  }
+  // Idle now: followers wait at their leaders without holding a log.
+  await Bun.sleep(700);
+  // Each log is its segment, its index and the index's journal: 3 files; two brokers.
+  if (process.platform === "linux") expect(openFilesUnderRoot()).toBeLessThanOrEqual(2 * limit * 3);
+  const id = one.metadata.topic("wide")!.id;
+  for (let p = 0; p < 40; p++) {
+    const leader = one.metadata.topic("wide")!.partitions[p].leader === 1 ? one : two;
+    const follower = leader === one ? two : one;
+    expect((await leader.fetch({ topic: "wide", partition: p, offset: 0 })).records.map((r) => text.decode(r.value))).toEqual([`w-${p}`]);
+    expect(follower.replicaHost().replicaLog("wide", id, p)!.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value))).toEqual([`w-${p}`]);
+  }
+  // A second round still replicates through reopened logs.
+  for (let p = 0; p < 40; p++) {
+    const leader = one.metadata.topic("wide")!.partitions[p].leader === 1 ? one : two;
+    expect(await leader.produce("wide", { ...record(`x-${p}`), partition: p })).toEqual({ partition: p, offset: 1 });
+  }
+  if (process.platform === "linux") {
+    await Bun.sleep(700);
+    expect(openFilesUnderRoot()).toBeLessThanOrEqual(2 * limit * 3);
+  }
+}, 60_000);

@@ -1,0 +1,222 @@
+/**
+ * Replication benchmark (issue 12).
+ *   bun scripts/bench.ts replication
+ * Three brokers, each its own process (so that one can be killed).
+ * 1. Produce throughput: single-message produce requests per second to partition 0
+ *    through its leader, RF=3 acks=all as a fraction of RF=1 acks=1, in the same run
+ *    (target: at least 0.5). Load from a separate process (cluster.ts's load process).
+ * 2. Failover: kill -9 of partition 0's leader (RF=3, min ISR 2), then acks=all produces
+ *    to partition 0 through a surviving broker until one is acknowledged; the time from
+ *    the kill to that acknowledgement, median and max over the kills (target: max < 5 s).
+ *    The killed broker is started again and the ISR is full again before the next kill.
+ * STREAMNEST_BENCH_LOAD_SECONDS (default 5), STREAMNEST_BENCH_KILLS (default 10) and
+ * STREAMNEST_BENCH_CONCURRENCY (default "16,64") shorten or vary a run.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { freePortRange, load, median } from "./cluster.ts";
+
+const LOAD_SECONDS = Number(process.env.STREAMNEST_BENCH_LOAD_SECONDS ?? 5);
+const KILLS = Number(process.env.STREAMNEST_BENCH_KILLS ?? 10);
+const CONCURRENCY = (process.env.STREAMNEST_BENCH_CONCURRENCY ?? "16,64").split(",").map(Number);
+const MESSAGE = "x".repeat(100);
+
+const root = resolve(import.meta.dir, "../..");
+
+function streamnest(): string[] {
+  const bin = process.env.STREAMNEST_BIN;
+  return bin ? [resolve(root, bin)] : [process.execPath, resolve(root, "src/main.ts")];
+}
+
+interface Node {
+  id: number;
+  port: number;
+  proc?: Subprocess<"ignore", "pipe", "pipe">;
+}
+
+class Cluster {
+  readonly dataDir = mkdtempSync(join(tmpdir(), "streamnest-bench-replication-"));
+  /** Brokers given --peers must share a secret; one per run. */
+  readonly secret = randomUUID();
+  readonly nodes: Node[];
+
+  constructor(count: number) {
+    const base = freePortRange(count);
+    this.nodes = Array.from({ length: count }, (_, i) => ({ id: i + 1, port: base + i }));
+  }
+
+  url(id: number): string {
+    return `http://127.0.0.1:${this.node(id).port}`;
+  }
+
+  node(id: number): Node {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no broker ${id}`);
+    return n;
+  }
+
+  async start(id: number): Promise<void> {
+    const n = this.node(id);
+    const peers = this.nodes.filter((o) => o.id !== id).map((o) => `localhost:${o.port}`);
+    n.proc = Bun.spawn(
+      [
+        ...streamnest(),
+        "broker",
+        `--id=${id}`,
+        `--port=${n.port}`,
+        "--host=127.0.0.1",
+        `--peers=${peers.join(",")}`,
+        `--data-dir=${join(this.dataDir, `broker-${id}`)}`,
+        `--cluster-secret=${this.secret}`,
+      ],
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } },
+    );
+    // Drained so a broker never blocks on a full pipe; kept to say why one did not start.
+    const output = Promise.all([new Response(n.proc.stdout).text(), new Response(n.proc.stderr).text()]);
+    const deadline = Date.now() + 30_000;
+    while (!(await answers(this.url(id)))) {
+      if (Date.now() > deadline || n.proc.exitCode !== null) {
+        n.proc.kill("SIGKILL");
+        throw new Error(`broker ${id} did not start:\n${(await output).join("\n")}`);
+      }
+      await Bun.sleep(20);
+    }
+  }
+
+  kill9(id: number): Promise<number | null> {
+    const proc = this.node(id).proc;
+    if (!proc || proc.exitCode !== null) return Promise.resolve(null);
+    proc.kill("SIGKILL");
+    return proc.exited;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (n) => {
+        if (!n.proc || n.proc.exitCode !== null) return;
+        n.proc.kill("SIGTERM");
+        const timer = setTimeout(() => n.proc?.kill("SIGKILL"), 15_000);
+        await n.proc.exited;
+        clearTimeout(timer);
+      }),
+    );
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(500) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function post(url: string, path: string, body: unknown, timeoutMs = 30_000): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+}
+
+interface PartitionView {
+  leader: number;
+  isr?: number[];
+  replicas?: number[];
+}
+
+async function partition0(url: string, topic: string): Promise<PartitionView | undefined> {
+  try {
+    const res = await fetch(`${url}/metadata`, { signal: AbortSignal.timeout(2_000) });
+    const doc = (await res.json()) as { topic_partitions: Record<string, { partitions: PartitionView[] }> };
+    return doc.topic_partitions[topic]?.partitions[0];
+  } catch {
+    return undefined;
+  }
+}
+
+async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${limitMs} ms`);
+    await Bun.sleep(50);
+  }
+}
+
+async function throughput(cluster: Cluster): Promise<void> {
+  for (const [topic, replication_factor] of [
+    ["rf1", 1],
+    ["rf3", 3],
+  ] as const) {
+    const created = await post(cluster.url(2), "/create-topic", { topic, partitions: 3, replication_factor });
+    if (created.status !== 200) throw new Error(`create-topic ${topic}: ${JSON.stringify(created.body)}`);
+  }
+  // Partition 0 of both is led by broker 1 (round-robin over ids 1..3).
+  await until("partition 0 of rf3 fully in sync", async () => (await partition0(cluster.url(1), "rf3"))?.isr?.length === 3);
+  console.log(`Single-message produce (${MESSAGE.length}-byte message) to partition 0 through its leader, broker 1; ${LOAD_SECONDS} s per run, load from a separate process:`);
+  console.log("");
+  console.log("| concurrent requests | RF=1 acks=1 (req/s) | RF=3 acks=all (req/s) | ratio (target ≥ 0.5) |");
+  console.log("| --- | --- | --- | --- |");
+  for (const concurrency of CONCURRENCY) {
+    const one = await load(cluster.url(1), 0, concurrency, { topic: "rf1", acks: "1", message: MESSAGE });
+    const all = await load(cluster.url(1), 0, concurrency, { topic: "rf3", acks: "all", message: MESSAGE });
+    for (const r of [one, all]) if (r.errors > 0) throw new Error(`${r.errors} produce requests failed, e.g. ${r.firstError}; no figures`);
+    const oneRate = one.requests / one.seconds;
+    const allRate = all.requests / all.seconds;
+    console.log(`| ${concurrency} | ${oneRate.toFixed(0)} | ${allRate.toFixed(0)} | ${(allRate / oneRate).toFixed(2)} |`);
+  }
+  console.log("");
+}
+
+/** One kill of partition 0's leader: ms from the kill to the first acknowledged acks=all produce. */
+async function failoverOnce(cluster: Cluster, n: number): Promise<number> {
+  const view = await partition0(cluster.url(1 + (n % 3)), "rf3");
+  if (!view) throw new Error("no metadata for rf3");
+  const leader = view.leader;
+  const via = cluster.nodes.find((x) => x.id !== leader)!.id;
+  // Warm: the path through `via` works before the kill.
+  const warm = await post(cluster.url(via), "/produce", { topic: "rf3", partition: 0, message: `warm-${n}`, acks: "all" });
+  if (warm.status !== 200) throw new Error(`produce before kill ${n}: ${warm.status} ${JSON.stringify(warm.body)}`);
+  const killedAt = performance.now();
+  await cluster.kill9(leader);
+  for (let attempt = 0; ; attempt++) {
+    const answer = await post(cluster.url(via), "/produce", { topic: "rf3", partition: 0, message: `after-${n}-${attempt}`, acks: "all" }).catch(
+      (error: unknown) => ({ status: 0, body: String(error) }),
+    );
+    if (answer.status === 200) {
+      const ms = performance.now() - killedAt;
+      await cluster.start(leader);
+      await until("the killed broker back in the ISR", async () => (await partition0(cluster.url(via), "rf3"))?.isr?.length === 3);
+      return ms;
+    }
+    if (performance.now() - killedAt > 60_000) throw new Error(`no acknowledged produce within 60 s of kill ${n}: ${JSON.stringify(answer.body)}`);
+    await Bun.sleep(10);
+  }
+}
+
+export async function run(): Promise<void> {
+  const cluster = new Cluster(3);
+  try {
+    // Together: a broker's first start waits for the others to form the metadata quorum.
+    await Promise.all(cluster.nodes.map((n) => cluster.start(n.id)));
+    await throughput(cluster);
+    const times: number[] = [];
+    for (let n = 0; n < KILLS; n++) times.push(await failoverOnce(cluster, n));
+    console.log(`Failover: kill -9 of partition 0's leader (RF=3, min ISR 2) to the next acknowledged acks=all produce on it, through a surviving broker, over ${KILLS} kills:`);
+    console.log("");
+    console.log("| median | max (target < 5 s) | each |");
+    console.log("| --- | --- | --- |");
+    console.log(`| ${(median(times) / 1000).toFixed(2)} s | ${(Math.max(...times) / 1000).toFixed(2)} s | ${times.map((t) => (t / 1000).toFixed(2)).join(", ")} |`);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+if (import.meta.main) await run();

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
+import { allAlive, eventually, get, post } from "../helpers/cluster-http.ts";
+import { readAll, replicatedTopic } from "../helpers/replication.ts";
+
+/**
+ * KIP-966's danger on four real brokers (three quorum voters, so that a dead leader and
+ * a wiped voter still leave a majority): a partition's leader dies just as the next
+ * replica in line comes back with a wiped data dir, still listed in the ISR. Elected, it
+ * would lead with nothing and its followers would truncate every acknowledged record to
+ * match. It must leave the ISR instead, and the replica that kept the data must lead.
+ */
+
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  cluster = await startCluster(4);
+  await allAlive(cluster);
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe("replication factor 3: a wiped in-sync replica is never elected", () => {
+  test("the leader dies while the next replica in line comes back wiped: the one that kept the data leads, nothing acknowledged is lost", async () => {
+    expect((await post(cluster.broker(2), "/create-topic", { topic: "spared", partitions: 4, replication_factor: 3 })).status).toBe(200);
+    // Partition 3 is led by broker 4 (not a voter), then broker 1, then broker 2.
+    const p3 = (await replicatedTopic(cluster.broker(2), "spared")).partitions[3];
+    expect([p3.leader, p3.replicas, p3.isr.length]).toEqual([4, [4, 1, 2], 3]);
+    const acked = Array.from({ length: 80 }, (_, i) => `s-${i}`);
+    const answer = await post(cluster.broker(3), "/produce", { topic: "spared", messages: acked.map((message) => ({ message, partition: 3 })), acks: "all" });
+    expect(answer.status).toBe(200);
+    // Broker 1, first in line after the leader, is wiped and back before the leader's death is noticed.
+    await cluster.broker(4).kill9();
+    await cluster.broker(1).kill9();
+    rmSync(cluster.broker(1).dataDir, { recursive: true, force: true });
+    await cluster.broker(1).start();
+    await eventually(async () => (await replicatedTopic(cluster.broker(3), "spared")).partitions[3].leader !== 4, "a new leader of spared/3", 30_000);
+    await eventually(async () => {
+      const got = await get<{ records?: unknown[] }>(cluster.broker(3), "/topics/spared/partitions/3/records?offset=0&max=1000");
+      return got.status === 200 && got.body.records!.length === acked.length;
+    }, "every acknowledged record readable", 20_000);
+    for (const via of [1, 2, 3]) expect((await readAll(cluster.broker(via), "spared", 3)).map((r) => r.message)).toEqual(acked);
+    await cluster.broker(4).start();
+    await eventually(async () => (await replicatedTopic(cluster.broker(3), "spared")).partitions[3].isr.length === 3, "every replica back in sync", 40_000);
+    for (const via of [1, 2, 3, 4]) expect((await readAll(cluster.broker(via), "spared", 3)).map((r) => r.message)).toEqual(acked);
+  }, 120_000);
+});
