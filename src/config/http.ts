@@ -29,6 +29,30 @@ export const HTTP = section({
     default: 32 * 1024 * 1024,
     help: "largest request body",
   },
+  /**
+   * A live tail pushes each batch to its reader; what the socket has not taken waits in
+   * the reader's queue. Past this many bytes the tail reads no further for that reader,
+   * so memory grows with the readers' positions, not with how slowly they read.
+   */
+  sseBufferBytes: {
+    kind: "bytes",
+    flag: "sse-buffer-bytes",
+    hint: "bytes",
+    unit: "bytes",
+    min: 1,
+    default: 4 * 1024 * 1024,
+    help: "bytes queued for one live-tail (SSE) reader before it must catch up",
+  },
+  sseStallMs: {
+    kind: "integer",
+    flag: "sse-stall-ms",
+    hint: "ms",
+    unit: "ms",
+    min: 1,
+    max: 2 ** 31 - 1,
+    default: 30_000,
+    help: "a live-tail reader whose queue stays full this long gets an error event naming the offset to resume from",
+  },
 });
 
 export const HTTP_LIMITS = {
