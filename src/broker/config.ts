@@ -36,8 +36,8 @@ export interface BrokerConfig {
   maxMessageBytes: number;
   /** Largest request body in bytes. */
   maxBodyBytes: number;
-  /** Bytes queued for one live-tail reader, and how long a full queue may wait for it to read. */
-  sse?: { bufferBytes: number; stallMs: number };
+  /** How long a batch ready for a live-tail reader may wait for it to read. */
+  sse?: { stallMs: number };
   /** Options for every partition log (fsync, segment size, retention). */
   log: Partial<LogOptions>;
   /** How often old segments are checked against retention. */

@@ -90,7 +90,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,
       maxBodyBytes: http.maxBodyBytes,
-      sse: { bufferBytes: http.sseBufferBytes, stallMs: http.sseStallMs },
+      sse: { stallMs: http.sseStallMs },
       retentionCheckMs: core.retentionCheckMs,
       defaultReplicationFactor: replication.defaultReplicationFactor,
       replicaLagTimeMs: replication.replicaLagTimeMs,

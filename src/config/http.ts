@@ -30,19 +30,10 @@ export const HTTP = section({
     help: "largest request body",
   },
   /**
-   * A live tail pushes each batch to its reader; what the socket has not taken waits in
-   * the reader's queue. Past this many bytes the tail reads no further for that reader,
-   * so memory grows with the readers' positions, not with how slowly they read.
+   * A live tail reads one batch ahead of its reader (CORE_LIMITS.tailBatchBytes at most,
+   * shared by the readers at that offset); a batch left waiting this long means the reader
+   * fell behind, and it is told where to resume rather than pinning what it has not read.
    */
-  sseBufferBytes: {
-    kind: "bytes",
-    flag: "sse-buffer-bytes",
-    hint: "bytes",
-    unit: "bytes",
-    min: 1,
-    default: 4 * 1024 * 1024,
-    help: "bytes queued for one live-tail (SSE) reader before it must catch up",
-  },
   sseStallMs: {
     kind: "integer",
     flag: "sse-stall-ms",
@@ -51,7 +42,7 @@ export const HTTP = section({
     min: 1,
     max: 2 ** 31 - 1,
     default: 30_000,
-    help: "a live-tail reader whose queue stays full this long gets an error event naming the offset to resume from",
+    help: "a live-tail (SSE) reader that leaves a ready batch unread this long gets an error event naming the offset to resume from",
   },
 });
 

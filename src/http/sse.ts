@@ -15,16 +15,12 @@ export { sseEvents };
 export const HEARTBEAT_MS = HTTP_LIMITS.sseHeartbeatMs.value;
 const encoder = new TextEncoder();
 
-/** A reader's queue bound and how long a full queue waits for it (config/http.ts). */
+/** How long a batch ready for a reader may wait for it to read (config/http.ts). */
 export interface SseReaderLimits {
-  bufferBytes: number;
   stallMs: number;
 }
 
-export const DEFAULT_SSE_READER_LIMITS: SseReaderLimits = {
-  bufferBytes: HTTP.sseBufferBytes.default,
-  stallMs: HTTP.sseStallMs.default,
-};
+export const DEFAULT_SSE_READER_LIMITS: SseReaderLimits = { stallMs: HTTP.sseStallMs.default };
 
 type Step = { ok: true; result: IteratorResult<StoredRecord[]> } | { ok: false; error: unknown };
 
@@ -33,18 +29,19 @@ function errorEvent(body: unknown): Uint8Array {
 }
 
 /**
- * A stream over a tail, pushed rather than pulled: batches go into the stream's own
- * queue (bounded by `bufferBytes`, counted by ByteLengthQueuingStrategy) as the tail
- * yields them, and the socket takes from it as fast as the reader reads. With the queue
- * full the tail reads nothing more for this reader; a queue still full after `stallMs`
- * means the reader fell behind: it is sent an `error` event (REQUEST_TIMED_OUT, with
- * `resume_offset` in the details) after what is queued, and the stream ends, so one
- * stalled reader pins at most its bound, never a growing backlog. The encoded batches
- * are shared among the readers of a partition (sse-frames.ts).
+ * A stream over a tail, pulled: the server asks for the next chunk only when the
+ * socket has taken the last (Bun then holds about one chunk per reader, the kernel the
+ * rest; pushing into a stream's own queue instead had Bun copy all of it per socket,
+ * ~5.7 MB a reader for a 10 MB batch). A reader's buffer is one batch read ahead
+ * (at most CORE_LIMITS.tailBatchBytes, and the same array and encoding for every reader
+ * at that offset: sse-frames.ts). A batch that waits `stallMs` without being asked
+ * for means the reader fell behind: it is sent an `error` event (REQUEST_TIMED_OUT, with
+ * `resume_offset` in the details) and the stream ends, so it can reconnect from there
+ * rather than pin its position's batches for as long as it stays connected.
  *
  * The tail's next batch is asked for once and handled by one callback, however many
  * heartbeats pass before it comes: racing the same promise against a fresh heartbeat
- * on every wait would add a reaction to it per heartbeat, so an idle stream would grow
+ * on every pull would add a reaction to it per heartbeat, so an idle stream would grow
  * for as long as it stays open (~60 bytes a heartbeat, per stream).
  */
 export function sseStream(
@@ -55,113 +52,101 @@ export function sseStream(
   limits: SseReaderLimits = DEFAULT_SSE_READER_LIMITS,
 ): ReadableStream<Uint8Array> {
   const iterator = tail.records[Symbol.asyncIterator]();
+  let asked = false;
   let step: Step | undefined;
   let wake: (() => void) | undefined;
-  let drained: (() => void) | undefined;
   let ended = false;
+  let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let stall: ReturnType<typeof setTimeout> | undefined;
+  let next = tail.startOffset;
   const end = (): void => {
     if (ended) return;
     ended = true;
+    clearTimeout(stall);
     controller.abort();
     tail.close();
     void iterator.return?.(undefined);
     onEnd();
-    wake?.();
-    drained?.();
   };
-  const settle = (next: Step): void => {
-    step = next;
-    wake?.();
+  const fellBehind = (): void => {
+    if (ended || stream === undefined) return;
+    const error = new StreamNestError(
+      "REQUEST_TIMED_OUT",
+      `the reader did not read for ${limits.stallMs} ms with records waiting; reconnect from offset ${next}`,
+      { resume_offset: next },
+    );
+    stream.enqueue(errorEvent(error.toJSON()));
+    end();
+    stream.close();
   };
-  /** Resolves true when the reader took from a full queue, false after `ms` without. */
-  const waitForRoom = (ms: number): Promise<boolean> =>
-    new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        drained = undefined;
-        resolve(false);
-      }, ms);
-      drained = () => {
-        drained = undefined;
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
-  const waitForStep = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        wake = undefined;
-        resolve();
-      }, heartbeatMs);
-      wake = () => {
-        wake = undefined;
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  const pump = async (stream: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
-    let next = tail.startOffset;
-    while (!ended) {
-      if ((stream.desiredSize ?? 0) <= 0) {
-        if (await waitForRoom(limits.stallMs)) continue;
-        if (ended) return;
-        const error = new StreamNestError(
-          "REQUEST_TIMED_OUT",
-          `the reader did not keep up: ${limits.bufferBytes} bytes waited ${limits.stallMs} ms; reconnect from offset ${next}`,
-          { resume_offset: next },
-        );
-        stream.enqueue(errorEvent(error.toJSON()));
-        end();
-        stream.close();
-        return;
-      }
-      iterator.next().then(
-        (result) => settle({ ok: true, result }),
-        (error: unknown) => settle({ ok: false, error }),
-      );
-      while (step === undefined && !ended) {
-        await waitForStep();
-        if (step === undefined && !ended && (stream.desiredSize ?? 0) > 0) stream.enqueue(encoder.encode(": heartbeat\n\n"));
-      }
-      // Cancelled while waiting: the stream is gone, nothing may be enqueued.
-      if (ended) return;
-      const got = step as Step;
-      step = undefined;
-      if (!got.ok) {
-        const error = got.error;
-        stream.enqueue(
-          errorEvent(
-            error instanceof StreamNestError
-              ? error.toJSON()
-              : { error: "INTERNAL_ERROR", message: error instanceof Error ? error.message : String(error) },
-          ),
-        );
-        end();
-        stream.close();
-        return;
-      }
-      if (got.result.done) {
-        end();
-        stream.close();
-        return;
-      }
-      const batch = got.result.value;
-      stream.enqueue(sseEvents(batch));
-      next = batch[batch.length - 1].offset + 1;
-    }
+  const ask = (): void => {
+    asked = true;
+    iterator.next().then(
+      (result) => settle({ ok: true, result }),
+      (error: unknown) => settle({ ok: false, error }),
+    );
+  };
+  const settle = (ready: Step): void => {
+    step = ready;
+    if (wake !== undefined) wake();
+    // Nobody is waiting for it: the clock starts on the reader.
+    else if (ready.ok && !ready.result.done && !ended) stall = setTimeout(fellBehind, limits.stallMs);
   };
   return new ReadableStream<Uint8Array>(
     {
-      start(stream) {
-        stream.enqueue(encoder.encode(`: streaming from offset ${tail.startOffset}\nretry: 1000\n\n`));
-        void pump(stream);
+      start(controller) {
+        stream = controller;
+        controller.enqueue(encoder.encode(`: streaming from offset ${tail.startOffset}\nretry: 1000\n\n`));
       },
-      pull() {
-        drained?.();
+      async pull(controller) {
+        clearTimeout(stall);
+        if (!asked) ask();
+        if (step === undefined) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            timer = setTimeout(resolve, heartbeatMs);
+          });
+          wake = undefined;
+          clearTimeout(timer);
+          // Cancelled while waiting: the stream is gone, nothing may be enqueued.
+          if (ended) return;
+        }
+        const got = step;
+        if (got === undefined) {
+          controller.enqueue(encoder.encode(": heartbeat\n\n"));
+          return;
+        }
+        step = undefined;
+        asked = false;
+        if (!got.ok) {
+          const error = got.error;
+          controller.enqueue(
+            errorEvent(
+              error instanceof StreamNestError
+                ? error.toJSON()
+                : { error: "INTERNAL_ERROR", message: error instanceof Error ? error.message : String(error) },
+            ),
+          );
+          end();
+          controller.close();
+          return;
+        }
+        if (got.result.done) {
+          end();
+          controller.close();
+          return;
+        }
+        const batch = got.result.value;
+        controller.enqueue(sseEvents(batch));
+        next = batch[batch.length - 1].offset + 1;
+        // One batch read ahead: what a reader that stops reading would be sent next.
+        ask();
       },
       cancel() {
         end();
       },
     },
-    new ByteLengthQueuingStrategy({ highWaterMark: limits.bufferBytes }),
+    { highWaterMark: 0 },
   );
 }

@@ -15,7 +15,7 @@ function messageOf(action: () => unknown): string {
 
 describe("HTTP", () => {
   test("defaults: port 8080 on every interface, 32 MiB bodies, no port file", () => {
-    expect(readSection(HTTP, {}, {})).toEqual({ port: 8080, host: "0.0.0.0", portFile: undefined, maxBodyBytes: 32 * 1024 * 1024, sseBufferBytes: 4 * 1024 * 1024, sseStallMs: 30_000 });
+    expect(readSection(HTTP, {}, {})).toEqual({ port: 8080, host: "0.0.0.0", portFile: undefined, maxBodyBytes: 32 * 1024 * 1024, sseStallMs: 30_000 });
   });
 
   test("port 0 is allowed (an ephemeral port); sizes take binary units", () => {
@@ -24,7 +24,6 @@ describe("HTTP", () => {
       host: "127.0.0.1",
       portFile: "/tmp/p",
       maxBodyBytes: 1024 * 1024,
-      sseBufferBytes: 4 * 1024 * 1024,
       sseStallMs: 30_000,
     });
     expect(readSection(HTTP, {}, { STREAMNEST_PORT: "9001" }).port).toBe(9001);
