@@ -38,6 +38,8 @@ export interface BrokerConfig {
   maxBodyBytes: number;
   /** Threads serving HTTP on the port (--workers); undefined or 1: the broker's own thread only. */
   workers?: number;
+  /** How long a batch ready for a live-tail reader may wait for it to read. */
+  sse?: { stallMs: number };
   /** Options for every partition log (fsync, segment size, retention). */
   log: Partial<LogOptions>;
   /** How often old segments are checked against retention. */

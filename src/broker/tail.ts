@@ -7,6 +7,7 @@ import { awaitHighWatermark, isHighWatermarkPending } from "./high-watermark-pen
 import { isBrokerLive } from "./leader-wait.ts";
 import { assertNotLost } from "./lost-replicas.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
+import { readShared } from "./shared-tail-reads.ts";
 import type { Tail, TailQuery } from "./types.ts";
 import { visibleEnd, waitForAppend } from "./wait-for-append.ts";
 
@@ -62,7 +63,7 @@ export async function tailRecords(ctx: CoreContext, request: TailQuery, policy: 
     try {
       let next = start;
       while (!signals.some((s) => s.aborted)) {
-        const batch = log.read(next, TAIL_BATCH_RECORDS, TAIL_BATCH_BYTES);
+        const batch = readShared(log, next, TAIL_BATCH_RECORDS, TAIL_BATCH_BYTES);
         if (batch.length > 0) {
           next = batch[batch.length - 1].offset + 1;
           countConsumed(state, batch);

@@ -211,24 +211,39 @@ export class StreamNestClient {
 
   /**
    * Every record of a partition from `offset` on, then each new one as it is appended
-   * (server-sent events), until the signal aborts or the caller stops iterating.
+   * (server-sent events), until the signal aborts or the caller stops iterating. A
+   * stream the broker ended because this reader fell behind (REQUEST_TIMED_OUT with a
+   * `resume_offset`) is reopened from that offset, unseen by the caller.
    */
   async *stream(
     topic: string,
     partition: number,
     options: { offset: number; signal?: AbortSignal },
   ): AsyncGenerator<RecordView, void, undefined> {
-    const res = await this.send("GET", `${partitionPath(topic, partition)}/records/stream`, {
-      query: { offset: options.offset },
-      signal: options.signal,
-      // The stream is open-ended: only the caller's signal ends it.
-      extraTimeoutMs: Number.POSITIVE_INFINITY,
-    });
-    if (!res.body) return;
-    for await (const event of parseServerSentEvents(res.body)) {
-      if (event.event === "error") throw errorFromBody(503, event.data, this.baseUrl);
-      if (event.event !== "message" && event.event !== "record") continue;
-      yield JSON.parse(event.data) as RecordView;
+    let offset = options.offset;
+    for (;;) {
+      const res = await this.send("GET", `${partitionPath(topic, partition)}/records/stream`, {
+        query: { offset },
+        signal: options.signal,
+        // The stream is open-ended: only the caller's signal ends it.
+        extraTimeoutMs: Number.POSITIVE_INFINITY,
+      });
+      if (!res.body) return;
+      let resume: number | undefined;
+      for await (const event of parseServerSentEvents(res.body)) {
+        if (event.event === "error") {
+          const error = errorFromBody(503, event.data, this.baseUrl);
+          resume = resumeOffset(error);
+          if (resume === undefined) throw error;
+          break;
+        }
+        if (event.event !== "message" && event.event !== "record") continue;
+        const record = JSON.parse(event.data) as RecordView;
+        offset = record.offset + 1;
+        yield record;
+      }
+      if (resume === undefined) return;
+      offset = resume;
     }
   }
 
@@ -364,6 +379,13 @@ export function isUnreachable(error: unknown): boolean {
 
 function partitionPath(topic: string, partition: number): string {
   return `/topics/${encodeURIComponent(topic)}/partitions/${partition}`;
+}
+
+/** Where to reopen a live tail the broker ended because its reader fell behind (http/sse.ts). */
+function resumeOffset(error: StreamNestError): number | undefined {
+  if (error.code !== "REQUEST_TIMED_OUT" || typeof error.details !== "object" || error.details === null) return undefined;
+  const offset = (error.details as { resume_offset?: unknown }).resume_offset;
+  return typeof offset === "number" && Number.isSafeInteger(offset) && offset >= 0 ? offset : undefined;
 }
 
 /** The broker's `{"error","message"}` answer as the StreamNestError it stands for. */

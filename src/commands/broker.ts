@@ -93,6 +93,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       maxMessageBytes: core.maxMessageBytes,
       maxBodyBytes: http.maxBodyBytes,
       workers: http.workers,
+      sse: { stallMs: http.sseStallMs },
       retentionCheckMs: core.retentionCheckMs,
       defaultReplicationFactor: replication.defaultReplicationFactor,
       replicaLagTimeMs: replication.replicaLagTimeMs,

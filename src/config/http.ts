@@ -58,6 +58,21 @@ export const HTTP = section({
     default: 1,
     help: "threads serving HTTP on the port (SO_REUSEPORT; Linux); 1: the broker's own thread, which keeps every partition log either way",
   },
+  /**
+   * A live tail reads one batch ahead of its reader (CORE_LIMITS.tailBatchBytes at most,
+   * shared by the readers at that offset); a batch left waiting this long means the reader
+   * fell behind, and it is told where to resume rather than pinning what it has not read.
+   */
+  sseStallMs: {
+    kind: "integer",
+    flag: "sse-stall-ms",
+    hint: "ms",
+    unit: "ms",
+    min: 1,
+    max: 2 ** 31 - 1,
+    default: 30_000,
+    help: "a live-tail (SSE) reader that leaves a ready batch unread this long gets an error event naming the offset to resume from",
+  },
 });
 
 export const HTTP_LIMITS = {

@@ -98,7 +98,13 @@ export function recordRoutes({ broker, requests }: RouteContext) {
         server?.timeout(request, 0);
         const onAbort = (): void => controller.abort();
         request.signal.addEventListener("abort", onAbort, { once: true });
-        const body = sseStream(tail, controller, () => request.signal.removeEventListener("abort", onAbort));
+        const body = sseStream(
+          tail,
+          controller,
+          () => request.signal.removeEventListener("abort", onAbort),
+          undefined,
+          broker.config.sse,
+        );
         requests.count("GET", "/topics/:topic/partitions/:partition/records/stream", 200);
         return new Response(body, { headers: SSE_HEADERS });
       },

@@ -20,7 +20,7 @@ test("one broker's settings by section, with the defaults that depend on others 
       retentionBytes: undefined,
       retentionCheckMs: 30_000,
     },
-    http: { port: 8080, host: "0.0.0.0", maxBodyBytes: 32 * 1024 * 1024, workers: 1 },
+    http: { port: 8080, host: "0.0.0.0", maxBodyBytes: 32 * 1024 * 1024, workers: 1, sseStallMs: 30_000 },
     cluster: { peers: [], advertise: "localhost:8080", clusterId: "streamnest" },
   });
 });

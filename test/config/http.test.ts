@@ -21,6 +21,7 @@ describe("HTTP", () => {
       portFile: undefined,
       maxBodyBytes: 32 * 1024 * 1024,
       workers: 1,
+      sseStallMs: 30_000,
     });
   });
 
@@ -31,6 +32,7 @@ describe("HTTP", () => {
       portFile: "/tmp/p",
       maxBodyBytes: 1024 * 1024,
       workers: 1,
+      sseStallMs: 30_000,
     });
     expect(readSection(HTTP, {}, { STREAMNEST_PORT: "9001" }).port).toBe(9001);
   });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { appFixture, type AppFixture, gaugeValue, until } from "./fixture.ts";
-import { SseReader } from "./sse-reader.ts";
+import { type SseEvent, SseReader } from "./sse-reader.ts";
 import type { StoredRecord, Tail } from "../../src/broker/types.ts";
 import { sseStream } from "../../src/http/sse.ts";
 import type { CoreContext } from "../../src/broker/core-context.ts";
@@ -84,4 +84,60 @@ test("an idle stream's heartbeats do not pile up reactions on the tail's pending
   expect(reactions).toBe(1);
   await reader.cancel();
   expect(closed).toBe(1);
+});
+
+/** A tail that has `batches` batches of `perBatch` records of `valueBytes` bytes each, then none. */
+function syntheticTail(batches: number, perBatch: number, valueBytes: number): { tail: Tail; closed: () => number } {
+  let closed = 0;
+  let sent = 0;
+  const value = new Uint8Array(valueBytes).fill(97);
+  const tail: Tail = {
+    startOffset: 0,
+    records: {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          if (sent >= batches) return new Promise<IteratorResult<StoredRecord[]>>(() => {});
+          const first = sent++ * perBatch;
+          const batch = Array.from({ length: perBatch }, (_, i): StoredRecord => ({ offset: first + i, key: null, value, headers: [], timestamp: 1 }));
+          return { done: false, value: batch };
+        },
+        return: async () => ({ done: true, value: undefined }),
+      }),
+    },
+    close: () => closed++,
+  };
+  return { tail, closed: () => closed };
+}
+
+test("a reader that stops reading gets an error event naming the offset to resume from, after the records it was sent", async () => {
+  const { tail, closed } = syntheticTail(100, 10, 1024);
+  const stream = sseStream(tail, new AbortController(), () => {}, 60_000, { stallMs: 50 });
+  const sse = new SseReader(stream);
+  expect((await sse.records(10)).map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  // The next batch is read ahead and waits; the reader does not ask for it in time.
+  await Bun.sleep(300);
+  expect(closed()).toBe(1);
+  const events: SseEvent[] = [];
+  for (let event = await sse.next(); event; event = await sse.next()) events.push(event);
+  expect(events.map((e) => e.event)).toEqual(["error"]);
+  const body = JSON.parse(events[0].data as string) as { error: string; details: { resume_offset: number } };
+  expect(body.error).toBe("REQUEST_TIMED_OUT");
+  expect(body.details).toEqual({ resume_offset: 10 });
+});
+
+test("a reader slower than the tail but within the stall time gets every record and no error", async () => {
+  const { tail, closed } = syntheticTail(40, 10, 1024);
+  const stream = sseStream(tail, new AbortController(), () => {}, 60_000, { stallMs: 5_000 });
+  const sse = new SseReader(stream);
+  const records: number[] = [];
+  while (records.length < 400) {
+    const event = await sse.next();
+    expect(event?.event).toBe("record");
+    records.push(Number(event?.id));
+    if (records.length % 50 === 0) await Bun.sleep(20);
+  }
+  expect(records).toEqual(Array.from({ length: 400 }, (_, i) => i));
+  expect(closed()).toBe(0);
+  await sse.cancel();
+  expect(closed()).toBe(1);
 });

@@ -45,7 +45,12 @@ export function tail(topic: string, partition: number, fromOffset: number | null
               const record = JSON.parse(ev.data) as ConsoleRecord;
               batch.push(record);
               next = record.offset + 1;
-            } else if (ev.event === "error") handlers.onState({ connected: false, error: failureFromAnswer(503, ev.data) });
+            } else if (ev.event === "error") {
+              // A reader that fell behind is told where to resume (http/sse.ts): reconnect there quietly.
+              const resume = resumeOffset(ev.data);
+              if (resume !== undefined) next = resume;
+              else handlers.onState({ connected: false, error: failureFromAnswer(503, ev.data) });
+            }
           }
           if (batch.length > 0) handlers.onRecords(batch);
         }
@@ -69,4 +74,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     });
   });
+}
+
+function resumeOffset(data: string): number | undefined {
+  try {
+    const body = JSON.parse(data) as { error?: unknown; details?: { resume_offset?: unknown } };
+    const offset = body.details?.resume_offset;
+    return body.error === "REQUEST_TIMED_OUT" && typeof offset === "number" && Number.isSafeInteger(offset) ? offset : undefined;
+  } catch {
+    return undefined;
+  }
 }
