@@ -197,4 +197,17 @@ describe("kafkajs", () => {
       ["blank", ""],
     ]);
   });
+
+  test("a group id with a comma, a slash and non-ASCII (any string, as Kafka allows) consumes, commits and shows over HTTP", async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: "odd-group", messages: [{ value: "a" }, { value: "b" }] });
+    await producer.disconnect();
+    const groupId = "roundrobin,range/é x";
+    expect((await readAll("odd-group", 2, groupId)).map((m) => text(m.message.value))).toEqual(["a", "b"]);
+    const res = await fetch(`${broker.url}/groups/${encodeURIComponent(groupId)}/offsets`);
+    const body = (await res.json()) as { group: string; offsets: { topic: string; partition: number; offset: number }[] };
+    expect([res.status, body.group, body.offsets.map((o) => [o.topic, o.partition, o.offset])]).toEqual([200, groupId, [["odd-group", 0, 2]]]);
+  });
 });
+
