@@ -49,9 +49,11 @@ export interface KafkaStart {
 export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.env): KafkaStart | undefined {
   const kafka = readSection(KAFKA, flags, env);
   const named = kafka.listeners !== undefined && kafka.listeners.trim() !== "" ? parseKafkaListeners(kafka.listeners) : undefined;
-  const port = parseKafkaPort(kafka.port);
-  if (named !== undefined && port !== undefined)
+  // Named listeners replace the one of STREAMNEST_KAFKA_PORT (the container image sets
+  // it), but both as flags say two different things.
+  if (named !== undefined && flags["kafka-port"] !== undefined)
     throw configError("give either --kafka-port (one listener) or --kafka-listeners (named listeners), not both");
+  const port = named !== undefined ? undefined : parseKafkaPort(kafka.port);
   const specs: KafkaListenerSpec[] | undefined = named ?? (port === undefined ? undefined : [{ name: DEFAULT_LISTENER_NAME, host: "", port: port === "auto" ? 0 : port }]);
   if (specs === undefined) {
     if (kafka.advertise !== undefined) throw configError("--kafka-advertise needs a Kafka listener (--kafka-port or --kafka-listeners)");

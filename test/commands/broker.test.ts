@@ -29,7 +29,15 @@ describe("kafkaFromFlags", () => {
       moreListeners: [{ name: "EXTERNAL", host: "0.0.0.0", port: 19092, advertise: "localhost:9092" }],
       ...base,
     });
-    // A listener left out of --kafka-advertise advertises localhost:<its port>.
+    // They replace the image's STREAMNEST_KAFKA_PORT; a listener left out of --kafka-advertise advertises localhost:<its port>.
+    expect(kafkaFromFlags({ "kafka-listeners": "A://:1001" }, "h", { STREAMNEST_KAFKA_PORT: "9092" })).toEqual({
+      host: "h",
+      port: 1001,
+      advertise: "localhost:1001",
+      listenerName: "A",
+      moreListeners: [],
+      ...base,
+    });
     expect(kafkaFromFlags({ "kafka-listeners": "A://:1001,B://:1002", "kafka-advertise": "B://b.example:1" }, "h", {})?.advertise).toBe("localhost:1001");
   });
 
