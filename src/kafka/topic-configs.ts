@@ -55,14 +55,27 @@ function limitText(value: number | undefined): string {
 
 /** The broker-level synonyms of every topic config (Kafka's KafkaConfig names), by topic name, in the order shown. */
 function brokerSettings(config: BrokerConfig, replicationFactor: number): Map<string, { synonym: Synonym; type: number; doc: string }> {
-  const maxMessageDefault = String(CORE.maxMessageBytes.default);
+  const limitless = String(UNLIMITED);
+  const segmentBytes = String(config.log.segmentBytes ?? CORE.segmentBytes.default);
+  const minIsr = replicationFactor > 1 ? "2" : "1";
+  const setting = (synonym: Synonym, type: number, doc: string) => ({ synonym, type, doc });
   return new Map([
-    ["retention.ms", { synonym: brokerLevel("log.retention.ms", limitText(config.log.retentionMs), String(UNLIMITED)), type: TYPE.LONG, doc: "Delete segments whose newest record is older than this; -1: keep forever." }],
-    ["retention.bytes", { synonym: brokerLevel("log.retention.bytes", limitText(config.log.retentionBytes), String(UNLIMITED)), type: TYPE.LONG, doc: "Delete the oldest segments while a partition is larger than this; -1: no limit." }],
-    ["segment.bytes", { synonym: brokerLevel("log.segment.bytes", String(config.log.segmentBytes ?? CORE.segmentBytes.default), String(CORE.segmentBytes.default)), type: TYPE.INT, doc: "Roll to a new segment at this size." }],
-    ["max.message.bytes", { synonym: brokerLevel("message.max.bytes", String(config.maxMessageBytes), maxMessageDefault), type: TYPE.INT, doc: "The largest record (value, key and headers) accepted." }],
-    ["cleanup.policy", { synonym: brokerLevel("log.cleanup.policy", "delete", "delete"), type: TYPE.LIST, doc: "Whole old segments are deleted (no compaction)." }],
-    ["min.insync.replicas", { synonym: brokerLevel("min.insync.replicas", replicationFactor > 1 ? "2" : "1", replicationFactor > 1 ? "2" : "1"), type: TYPE.INT, doc: "In-sync replicas an acks=all produce needs." }],
+    [
+      "retention.ms",
+      setting(brokerLevel("log.retention.ms", limitText(config.log.retentionMs), limitless), TYPE.LONG, "Delete segments whose newest record is older than this; -1: keep forever."),
+    ],
+    [
+      "retention.bytes",
+      setting(brokerLevel("log.retention.bytes", limitText(config.log.retentionBytes), limitless), TYPE.LONG, "Delete the oldest segments while a partition is larger than this; -1: no limit."),
+    ],
+    ["segment.bytes", setting(brokerLevel("log.segment.bytes", segmentBytes, String(CORE.segmentBytes.default)), TYPE.INT, "Roll to a new segment at this size.")],
+    [
+      "max.message.bytes",
+      setting(brokerLevel("message.max.bytes", String(config.maxMessageBytes), String(CORE.maxMessageBytes.default)), TYPE.INT, "The largest record (value, key and headers) accepted."),
+    ],
+    ["cleanup.policy", setting(brokerLevel("log.cleanup.policy", "delete", "delete"), TYPE.LIST, "Whole old segments are deleted (no compaction).")],
+    // StreamNest's default min ISR follows the replication factor (2 when replicated).
+    ["min.insync.replicas", setting(brokerLevel("min.insync.replicas", minIsr, minIsr), TYPE.INT, "In-sync replicas an acks=all produce needs.")],
   ]);
 }
 
