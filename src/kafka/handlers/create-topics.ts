@@ -13,52 +13,55 @@ import { topicIdOf } from "../topic-ids.ts";
  * factor --default-replication-factor (capped at the live brokers). `configs` may set
  * retention.ms, retention.bytes and min.insync.replicas (topic-configs.ts); manual
  * replica assignments are refused (StreamNest places partitions itself). validate_only
- * checks everything a creation would and creates nothing.
+ * checks everything a creation would and creates nothing. The topics of one request are
+ * created concurrently (each is a metadata change through the quorum; one after another,
+ * a hundred outlast a client's timeout on a replicated cluster: librdkafka's 0045).
  */
 export async function handleCreateTopics(ctx: KafkaContext, { body }: Call<"CreateTopics">) {
   const brokers = ctx.broker.clusterMetadata().brokers.length;
-  const topics = [];
-  for (const t of body.topics) {
-    const partitions = t.numPartitions === -1 ? ctx.options.defaultPartitions : t.numPartitions;
-    try {
-      if (t.assignments.length > 0) throw new StreamNestError("INVALID_REQUEST", "manual replica assignments are not supported; StreamNest places partitions itself");
-      if (t.replicationFactor !== -1 && (t.replicationFactor < 1 || t.replicationFactor > brokers))
-        throw new StreamNestError("INVALID_REQUEST", `replication factor ${t.replicationFactor} is not between 1 and the ${brokers} broker(s)`, {
-          kafkaError: "INVALID_REPLICATION_FACTOR",
-          kafkaErrorCode: KAFKA_ERROR.INVALID_REPLICATION_FACTOR,
-        });
-      if (partitions < 1) throw new StreamNestError("INVALID_PARTITIONS", `a topic needs at least one partition, not ${partitions}`);
-      const factor = t.replicationFactor === -1 ? Math.min(ctx.broker.config.defaultReplicationFactor, Math.max(brokers, 1)) : t.replicationFactor;
-      const { minInsyncReplicas, ...config } = newTopicConfigs(ctx.broker.config, factor, t.configs);
-      if (body.validateOnly) {
-        assertTopicName(t.name);
-        if (ctx.broker.clusterMetadata().topics.some((x) => x.topic === t.name))
-          throw new StreamNestError("TOPIC_EXISTS", `topic "${t.name}" already exists`);
-      } else {
-        const created = await ctx.broker.createTopic(t.name, partitions, {
-          ...(t.replicationFactor !== -1 ? { replicationFactor: t.replicationFactor } : {}),
-          ...(minInsyncReplicas !== undefined ? { minInsyncReplicas } : {}),
-          config,
-        });
-        if (created === "exists") throw new StreamNestError("TOPIC_EXISTS", `topic "${t.name}" already exists`);
-      }
-      const d = body.validateOnly ? undefined : ctx.broker.describeTopic(t.name);
-      // v5+: the new topic's configs, as DescribeConfigs would show them.
-      const configs = d
-        ? topicConfigs(ctx.broker.config, d).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.source, isSensitive: false }))
-        : [];
-      topics.push({
-        name: t.name,
-        topicId: d ? topicIdOf(t.name, d.createdAt) : undefined,
-        errorCode: KAFKA_ERROR.NONE,
-        errorMessage: null,
-        numPartitions: partitions,
-        replicationFactor: d?.partitions[0]?.replicas.length ?? factor,
-        configs,
-      });
-    } catch (error) {
-      topics.push({ name: t.name, errorCode: kafkaErrorCode(error), errorMessage: errorMessage(error), configs: null });
-    }
-  }
+  const topics = await Promise.all(body.topics.map((t) => createOne(ctx, t, brokers, body.validateOnly)));
   return { throttleTimeMs: 0, topics };
+}
+
+async function createOne(ctx: KafkaContext, t: Call<"CreateTopics">["body"]["topics"][number], brokers: number, validateOnly: boolean) {
+  const partitions = t.numPartitions === -1 ? ctx.options.defaultPartitions : t.numPartitions;
+  try {
+    if (t.assignments.length > 0) throw new StreamNestError("INVALID_REQUEST", "manual replica assignments are not supported; StreamNest places partitions itself");
+    if (t.replicationFactor !== -1 && (t.replicationFactor < 1 || t.replicationFactor > brokers))
+      throw new StreamNestError("INVALID_REQUEST", `replication factor ${t.replicationFactor} is not between 1 and the ${brokers} broker(s)`, {
+        kafkaError: "INVALID_REPLICATION_FACTOR",
+        kafkaErrorCode: KAFKA_ERROR.INVALID_REPLICATION_FACTOR,
+      });
+    if (partitions < 1) throw new StreamNestError("INVALID_PARTITIONS", `a topic needs at least one partition, not ${partitions}`);
+    const factor = t.replicationFactor === -1 ? Math.min(ctx.broker.config.defaultReplicationFactor, Math.max(brokers, 1)) : t.replicationFactor;
+    const { minInsyncReplicas, ...config } = newTopicConfigs(ctx.broker.config, factor, t.configs);
+    if (validateOnly) {
+      assertTopicName(t.name);
+      if (ctx.broker.clusterMetadata().topics.some((x) => x.topic === t.name))
+        throw new StreamNestError("TOPIC_EXISTS", `topic "${t.name}" already exists`);
+    } else {
+      const created = await ctx.broker.createTopic(t.name, partitions, {
+        ...(t.replicationFactor !== -1 ? { replicationFactor: t.replicationFactor } : {}),
+        ...(minInsyncReplicas !== undefined ? { minInsyncReplicas } : {}),
+        config,
+      });
+      if (created === "exists") throw new StreamNestError("TOPIC_EXISTS", `topic "${t.name}" already exists`);
+    }
+    const d = validateOnly ? undefined : ctx.broker.describeTopic(t.name);
+    // v5+: the new topic's configs, as DescribeConfigs would show them.
+    const configs = d
+      ? topicConfigs(ctx.broker.config, d).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.source, isSensitive: false }))
+      : [];
+    return {
+      name: t.name,
+      topicId: d ? topicIdOf(t.name, d.createdAt) : undefined,
+      errorCode: KAFKA_ERROR.NONE,
+      errorMessage: null,
+      numPartitions: partitions,
+      replicationFactor: d?.partitions[0]?.replicas.length ?? factor,
+      configs,
+    };
+  } catch (error) {
+    return { name: t.name, errorCode: kafkaErrorCode(error), errorMessage: errorMessage(error), configs: null };
+  }
 }
