@@ -6,13 +6,14 @@
  *    @confluentinc/kafka-javascript npm tarball (deps/librdkafka); `npm pack` fetches it
  *    through npm's ordinary client, then `./configure --disable-curl --disable-sasl &&
  *    make libs && make -C tests build` builds tests/test-runner, downloading nothing.
- * 2. Run: a broker on a free HTTP port and a free Kafka port with its own data dir; each
- *    listed test runs alone (TESTS=<n>, never -Q: quick mode silently skips subtests),
+ * 2. Run: a broker (or --brokers=N of them, peers of each other) on free HTTP and Kafka
+ *    ports with their own data dirs, fresh for each test; each listed test runs alone (TESTS=<n>, never -Q: quick mode silently skips subtests),
  *    its verdict read from the runner's exit code; pass/fail printed per test.
  *
  *   npm run conformance                    build if needed, run the list below
  *   npm run conformance -- --build-only    build only
  *   npm run conformance -- 0001 0012       run these tests
+ *   npm run conformance -- --brokers=3     against a cluster of three (replication factor 3)
  *
  * Which tests are listed, and which are excluded and why: README, "Kafka conformance".
  */
@@ -65,9 +66,9 @@ const LIBRARY_PATH = [join(LIBRDKAFKA, "src"), join(LIBRDKAFKA, "src-cpp"), proc
  *   0095, 0106, 0116, 0120, and every *_mock; 0028 and 0047, which the runner skips as known
  *   librdkafka issues; 0053 and 0110, whose broker tests need RapidJSON, which this build lacks.
  *
- * Listed but skipped by the runner for now: 0107 and 0111 need the suite's "noautocreate"
- * scenario (a broker with --auto-create-topics=off, TEST_SCENARIO=noautocreate), which this
- * script does not run yet; so do two of 0045's sub-tests.
+ * 0107 and 0111 run only in the "noautocreate" scenario (NOAUTOCREATE_TESTS below), and
+ * only with three brokers (they create topics with replication factor 3); 0045's two
+ * noautocreate sub-tests run Kafka's kafka-topics.sh.
  */
 export const CONFORMANCE_TESTS = [
   "0001", "0002", "0003", "0005", "0007", "0008", "0012", "0013", "0014", "0015",
@@ -75,10 +76,24 @@ export const CONFORMANCE_TESTS = [
   "0031", "0033", "0034", "0036", "0040", "0041", "0042", "0044", "0045", "0048",
   "0049", "0050", "0051", "0054", "0056", "0057", "0059", "0063", "0065",
   "0067", "0069", "0070", "0073", "0075", "0076", "0082", "0083", "0084", "0085",
-  "0086", "0088", "0089", "0090", "0091", "0093", "0094", "0099", "0107",
-  "0111", "0112", "0113", "0114", "0118", "0122", "0125", "0127",
+  "0086", "0088", "0089", "0090", "0091", "0093", "0094", "0099",
+  "0112", "0113", "0114", "0118", "0122", "0125", "0127",
   "0130", "0132",
 ];
+
+/**
+ * Tests of the suite's "noautocreate" scenario (tests/scenarios/noautocreate.json: a
+ * broker with topic auto-creation off), run in it against brokers started with
+ * --auto-create-topics=off. 0045's two noautocreate sub-tests are not among them: they
+ * change topics with Kafka's kafka-topics.sh (KAFKA_PATH).
+ */
+export const NOAUTOCREATE_TESTS = ["0107", "0111"];
+
+/**
+ * Tests that create their topics with replication factor 3 written in (0107, 0111), which
+ * one broker refuses as Kafka does (INVALID_REPLICATION_FACTOR): run with --brokers=3 only.
+ */
+export const THREE_BROKER_TESTS = ["0107", "0111"];
 
 async function sh(command: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 1_800_000): Promise<number> {
   const proc = Bun.spawn(command, { cwd, stdout: "inherit", stderr: "inherit", env: { ...process.env, ...env } });
@@ -107,10 +122,11 @@ async function build(): Promise<void> {
   if (!existsSync(RUNNER)) throw new Error(`the build finished without ${RUNNER}`);
 }
 
-interface Broker {
-  kafkaPort: number;
-  /** Where its output goes. */
-  logFile: string;
+interface Cluster {
+  /** Every broker's Kafka port, broker 1 first. */
+  kafkaPorts: number[];
+  /** Where each broker's output goes. */
+  logFiles: string[];
   stop(): Promise<void>;
 }
 
@@ -120,17 +136,62 @@ interface Broker {
  */
 const SUITE_PARTITIONS = 4;
 
-/** A fresh single broker (its own data dir) with a Kafka listener on a free port. */
-async function startBroker(): Promise<Broker> {
-  const dataDir = mkdtempSync(join(tmpdir(), "streamnest-conformance-"));
-  const proc = Bun.spawn(
-    ["bun", join(ROOT, "src/main.ts"), "broker", "--id=1", "--port=0", "--host=127.0.0.1", `--data-dir=${dataDir}`, "--kafka-port=auto", `--default-partitions=${SUITE_PARTITIONS}`],
-    { stdout: "pipe", stderr: "inherit" },
+/** A free TCP port on 127.0.0.1 (bound and released: brokers of a cluster must know each other's HTTP ports up front). */
+async function freePort(): Promise<number> {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+/**
+ * A fresh cluster of `count` brokers (each its own data dir), each with a Kafka listener
+ * on a free port; with more than one, they are each other's peers and topics get the
+ * default replication factor (3, capped at the brokers), as the suite's scenarios ask.
+ */
+async function startCluster(count: number, extraArgs: string[]): Promise<Cluster> {
+  const root = mkdtempSync(join(tmpdir(), "streamnest-conformance-"));
+  const httpPorts = count === 1 ? [0] : await Promise.all(Array.from({ length: count }, () => freePort()));
+  const secret = `conformance-${crypto.randomUUID()}`;
+  const procs = httpPorts.map((port, i) =>
+    Bun.spawn(
+      [
+        "bun",
+        join(ROOT, "src/main.ts"),
+        "broker",
+        `--id=${i + 1}`,
+        `--port=${port}`,
+        "--host=127.0.0.1",
+        `--data-dir=${join(root, `broker-${i + 1}`)}`,
+        "--kafka-port=auto",
+        `--default-partitions=${SUITE_PARTITIONS}`,
+        ...(count > 1 ? [`--peers=${httpPorts.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`).join(",")}`, `--cluster-secret=${secret}`] : []),
+        ...extraArgs,
+      ],
+      { stdout: "pipe", stderr: "inherit" },
+    ),
   );
+  const stopAll = async () => {
+    for (const proc of procs) proc.kill("SIGTERM");
+    await Promise.all(procs.map((p) => p.exited));
+    rmSync(root, { recursive: true, force: true });
+  };
+  const started = await Promise.all(procs.map((proc, i) => kafkaPortOf(proc, i + 1))).catch(async (error: unknown) => {
+    await stopAll();
+    throw error;
+  });
+  // A cluster serves once its metadata quorum has a leader and every broker registered:
+  // Metadata naming all of them (read over HTTP, as the brokers' own view).
+  if (count > 1) await everyBrokerRegistered(httpPorts[0], count);
+  return { kafkaPorts: started.map((s) => s.port), logFiles: started.map((s) => s.logFile), stop: stopAll };
+}
+
+/** Reads a broker's stdout until it names its Kafka port; then keeps draining it into a log file. */
+async function kafkaPortOf(proc: Bun.Subprocess<"ignore", "pipe", "inherit">, id: number): Promise<{ port: number; logFile: string }> {
   let output = "";
   const reader = proc.stdout.getReader();
   const decoder = new TextDecoder();
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   let port: number | undefined;
   while (port === undefined && Date.now() < deadline) {
     const { value, done } = await reader.read();
@@ -139,12 +200,9 @@ async function startBroker(): Promise<Broker> {
     const m = /Kafka listener on :(\d+)/.exec(output);
     if (m) port = Number(m[1]);
   }
-  if (port === undefined) {
-    proc.kill();
-    throw new Error(`the broker did not report its Kafka port:\n${output}`);
-  }
+  if (port === undefined) throw new Error(`broker ${id} did not report its Kafka port:\n${output}`);
   // Keep draining its output so the pipe never fills; it is kept for reading why a test failed.
-  const logFile = join(LOGS, `broker-${Date.now()}.log`);
+  const logFile = join(LOGS, `broker-${id}-${Date.now()}.log`);
   writeFileSync(logFile, output);
   void (async () => {
     for (;;) {
@@ -153,15 +211,24 @@ async function startBroker(): Promise<Broker> {
       appendFileSync(logFile, decoder.decode(value, { stream: true }));
     }
   })();
-  return {
-    kafkaPort: port,
-    logFile,
-    async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { port, logFile };
+}
+
+/** Until a broker names a metadata quorum leader and every broker registered and unfenced (GET /cluster). */
+async function everyBrokerRegistered(httpPort: number, count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/cluster`, { signal: AbortSignal.timeout(1000) });
+      const body = (await res.json()) as { brokers?: { id: number | null; fenced?: boolean | null }[]; quorum?: { leader: number | null } };
+      const brokers = body.brokers ?? [];
+      if (typeof body.quorum?.leader === "number" && brokers.length === count && brokers.every((b) => b.fenced === false)) return;
+    } catch {
+      // not serving yet
+    }
+    if (Date.now() > deadline) throw new Error(`the ${count} brokers did not form a cluster within 60 s`);
+    await Bun.sleep(250);
+  }
 }
 
 type Verdict = "pass" | "FAIL" | "skipped";
@@ -200,15 +267,30 @@ async function capture(command: string[], cwd: string, env: Record<string, strin
   return { code, output };
 }
 
-async function runTests(tests: string[]): Promise<number> {
-  const results: { test: string; verdict: Verdict; ran: string[]; ms: number }[] = [];
-  for (const test of tests) {
-    // A fresh broker per test: one test's topics and groups never affect another's.
+/** One run of a test number: in which scenario (the suite's tests/scenarios/*.json). */
+interface Run {
+  test: string;
+  scenario: Scenario;
+}
+
+type Scenario = "default" | "noautocreate";
+
+/** Broker flags that make a scenario: noautocreate.json is `auto_create_topics: false`. */
+const SCENARIO_ARGS: Record<Scenario, string[]> = { default: [], noautocreate: ["--auto-create-topics=off"] };
+
+async function runTests(runs: Run[], brokers: number): Promise<number> {
+  const results: { label: string; verdict: Verdict; ran: string[]; ms: number }[] = [];
+  // Its own conf file (RDKAFKA_TEST_CONF), so runs of different cluster sizes may overlap.
+  const confFile = join(CACHE, `test-${process.pid}.conf`);
+  for (const { test, scenario } of runs) {
+    const label = `${test}${scenario === "default" ? "" : `/${scenario}`}`;
+    const logName = `${test}${scenario === "default" ? "" : `.${scenario}`}${brokers > 1 ? `.${brokers}brokers` : ""}`;
+    // A fresh cluster per test: one test's topics and groups never affect another's.
     mkdirSync(LOGS, { recursive: true });
-    const broker = await startBroker();
+    const cluster = await startCluster(brokers, SCENARIO_ARGS[scenario]);
     writeFileSync(
-      join(TESTS_DIR, "test.conf"),
-      `bootstrap.servers=127.0.0.1:${broker.kafkaPort}\nbroker.address.family=v4\ntest.timeout.multiplier=${TIMEOUT_MULTIPLIER}\n`,
+      confFile,
+      `bootstrap.servers=${cluster.kafkaPorts.map((p) => `127.0.0.1:${p}`).join(",")}\nbroker.address.family=v4\ntest.timeout.multiplier=${TIMEOUT_MULTIPLIER}\n`,
     );
     const started = Date.now();
     // -L: broker tests only. A number's *_mock and *_local tests run against librdkafka's
@@ -216,22 +298,37 @@ async function runTests(tests: string[]): Promise<number> {
     const { code, output } = await capture(
       ["./test-runner", "-p1", "-L"],
       TESTS_DIR,
-      { TESTS: test, TEST_KAFKA_VERSION: KAFKA_VERSION, LD_LIBRARY_PATH: LIBRARY_PATH },
+      { TESTS: test, TEST_SCENARIO: scenario, RDKAFKA_TEST_CONF: confFile, TEST_KAFKA_VERSION: KAFKA_VERSION, LD_LIBRARY_PATH: LIBRARY_PATH },
       TEST_TIMEOUT_MS,
     );
     const { verdict, ran } = verdictOf(code, output);
-    results.push({ test, verdict, ran, ms: Date.now() - started });
-    await broker.stop();
-    const kept = join(LOGS, `${test}.broker.log`);
-    renameSync(broker.logFile, kept);
-    writeFileSync(join(LOGS, `${test}.runner.log`), output);
-    console.log(`== ${test}: ${verdict}${verdict === "FAIL" ? ` (exit ${code}); logs: ${join(LOGS, test)}.{runner,broker}.log` : ""}`);
+    results.push({ label, verdict, ran, ms: Date.now() - started });
+    await cluster.stop();
+    cluster.logFiles.forEach((file, i) => renameSync(file, join(LOGS, `${logName}.broker${brokers > 1 ? `-${i + 1}` : ""}.log`)));
+    writeFileSync(join(LOGS, `${logName}.runner.log`), output);
+    console.log(`== ${label}: ${verdict}${verdict === "FAIL" ? ` (exit ${code}); logs: ${join(LOGS, logName)}.{runner,broker*}.log` : ""}`);
   }
-  console.log("\nlibrdkafka conformance:");
-  for (const r of results) console.log(`  ${r.test}  ${r.verdict.padEnd(7)}  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.ran.join(" ")}`);
+  rmSync(confFile, { force: true });
+  console.log(`\nlibrdkafka conformance, ${brokers} broker${brokers > 1 ? "s" : ""}:`);
+  for (const r of results) console.log(`  ${r.label.padEnd(17)}  ${r.verdict.padEnd(7)}  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.ran.join(" ")}`);
   const count = (v: Verdict) => results.filter((r) => r.verdict === v).length;
   console.log(`${count("pass")} passed, ${count("FAIL")} failed, ${count("skipped")} skipped by the runner (of ${results.length})`);
   return count("FAIL") === 0 ? 0 : 1;
+}
+
+/**
+ * The runs of the chosen tests (all listed ones when none are chosen): each in the
+ * default scenario if listed there, and in noautocreate if it has sub-tests for it (those
+ * needing three brokers only when there are).
+ */
+export function runsOf(chosen: string[], brokers = 1): Run[] {
+  const all = chosen.length === 0;
+  const fits = (t: string) => brokers >= 3 || !THREE_BROKER_TESTS.includes(t);
+  return [
+    ...CONFORMANCE_TESTS.filter((t) => all || chosen.includes(t)).map((test) => ({ test, scenario: "default" as const })),
+    ...NOAUTOCREATE_TESTS.filter((t) => (all || chosen.includes(t)) && fits(t)).map((test) => ({ test, scenario: "noautocreate" as const })),
+    ...chosen.filter((t) => !CONFORMANCE_TESTS.includes(t) && !NOAUTOCREATE_TESTS.includes(t)).map((test) => ({ test, scenario: "default" as const })),
+  ];
 }
 
 if (import.meta.main) {
@@ -239,8 +336,14 @@ if (import.meta.main) {
   try {
     await build();
     if (args.includes("--build-only")) process.exit(0);
+    const brokersArg = args.find((a) => a.startsWith("--brokers="));
+    const brokers = brokersArg === undefined ? 1 : Number(brokersArg.slice("--brokers=".length));
+    if (!Number.isInteger(brokers) || brokers < 1 || brokers > 5) throw new Error(`--brokers must be 1 to 5, not ${brokersArg}`);
     const chosen = args.filter((a) => /^\d{4}$/.test(a));
-    process.exit(await runTests(chosen.length > 0 ? chosen : CONFORMANCE_TESTS));
+    const runs = runsOf(chosen, brokers);
+    const left = NOAUTOCREATE_TESTS.filter((t) => (chosen.length === 0 || chosen.includes(t)) && !runs.some((r) => r.test === t));
+    if (left.length > 0) console.log(`not run on ${brokers} broker(s): ${left.join(", ")} (they create topics with replication factor 3; run with --brokers=3)`);
+    process.exit(await runTests(runs, brokers));
   } catch (error) {
     console.error(`conformance: ${(error as Error).message}`);
     process.exit(1);

@@ -225,7 +225,9 @@ function toRecord(ctx: CoreContext, state: TopicState, input: ProduceRecord, tim
   if (size > max)
     throw new StreamNestError("MESSAGE_TOO_LARGE", `the message takes ${size} bytes (value, key and headers); the limit is ${max}`);
   const schema = ctx.schemas.latest(state.meta.schemas);
-  schema?.check(textOf.decode(value), state.meta.name);
+  // A tombstone (null value) carries nothing to validate, as Kafka's schema-validating
+  // brokers and serializers let it through.
+  if (value !== null) schema?.check(textOf.decode(value), state.meta.name);
   return { key, value, headers, timestamp: input.timestamp ?? timestamp };
 }
 
@@ -234,14 +236,14 @@ export function assertRecordShape(input: ProduceRecord): void {
   if (
     typeof input !== "object" ||
     input === null ||
-    !(input.value instanceof Uint8Array) ||
+    (input.value !== null && !(input.value instanceof Uint8Array)) ||
     (input.key !== null && !(input.key instanceof Uint8Array)) ||
     !Array.isArray(input.headers) ||
     (input.partition !== undefined && !Number.isInteger(input.partition))
   )
     throw new StreamNestError(
       "INVALID_REQUEST",
-      "a produced record needs its value as bytes, its key as bytes or null, headers as a list and an integer partition if any",
+      "a produced record needs its value as bytes or null, its key as bytes or null, headers as a list and an integer partition if any",
     );
 }
 
@@ -265,8 +267,8 @@ function fixedPartition(state: TopicState, input: ProduceRecord, record: RecordI
 }
 
 /** Bytes of value, key and headers (header names as UTF-8), as the size limit counts them. */
-export function recordBytes(record: { key: Uint8Array | null; value: Uint8Array; headers: readonly { key: string; value: Uint8Array | null }[] }): number {
-  let bytes = record.value.length + (record.key?.length ?? 0);
+export function recordBytes(record: { key: Uint8Array | null; value: Uint8Array | null; headers: readonly { key: string; value: Uint8Array | null }[] }): number {
+  let bytes = (record.value?.length ?? 0) + (record.key?.length ?? 0);
   for (const h of record.headers) bytes += Buffer.byteLength(h.key) + (h.value?.length ?? 0);
   return bytes;
 }

@@ -13,7 +13,8 @@ export type { RecordHeader, StoredRecord } from "../storage/types.ts";
 
 export interface ProduceRecord {
   key: Uint8Array | null;
-  value: Uint8Array;
+  /** null: a Kafka tombstone (no value), distinct from an empty value. */
+  value: Uint8Array | null;
   headers: RecordHeader[];
   /** Explicit partition; wins over the key. */
   partition?: number;

@@ -72,7 +72,8 @@ export interface ReadOptions {
 export interface RecordView {
   offset: number;
   key: string | null;
-  message: string;
+  /** null: a tombstone (the record has no value), distinct from "". */
+  message: string | null;
   headers: Headers;
   /** Milliseconds since the epoch. */
   timestamp: number;

@@ -191,14 +191,18 @@ export class ClusterLink {
     (this.log ?? console.error)(`Metadata quorum could not start: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  /** Tells the peers (in heartbeats) this broker's Kafka advertised address, once its listener is up. */
-  setKafkaAddress(address: string): void {
+  /**
+   * Tells the peers (in heartbeats) this broker's Kafka advertised address, once its
+   * listener is up, and its address per listener name when it has several.
+   */
+  setKafkaAddress(address: string, byListener?: Record<string, string>): void {
     this.node.membership.kafkaAddress = address;
+    this.node.membership.kafkaListeners = byListener;
   }
 
-  /** The Kafka address a broker advertised in its heartbeats (this one's own for self). */
-  kafkaAddressOf(id: number): string | undefined {
-    return this.node.membership.kafkaAddressOf(id);
+  /** The Kafka address a broker advertised in its heartbeats (this one's own for self), for a listener name if given. */
+  kafkaAddressOf(id: number, listener?: string): string | undefined {
+    return this.node.membership.kafkaAddressOf(id, listener);
   }
 
   /** Every broker known from metadata or heartbeats, ascending by id. */

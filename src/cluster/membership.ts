@@ -29,6 +29,11 @@ export interface Heartbeat extends BrokerRef {
   members: BrokerRef[];
   /** The sender's Kafka advertised host:port, when it has a Kafka listener (Metadata names it to Kafka clients). */
   kafka?: string;
+  /**
+   * Its advertised host:port per Kafka listener name (KIP-103): a client connected to a
+   * listener is told every broker's address for that name. Absent: one listener, `kafka`.
+   */
+  kafkaListeners?: Record<string, string>;
 }
 
 export interface MemberView {
@@ -73,6 +78,8 @@ interface Member {
   reportedAlive: boolean | undefined;
   /** Its Kafka advertised address, as its last heartbeat said. */
   kafka?: string;
+  /** Its Kafka advertised address per listener name, as its last heartbeat said. */
+  kafkaListeners?: Map<string, string>;
   /** Dialled at a --peers address: the operator's word for how to reach it. */
   configured: boolean;
 }
@@ -92,6 +99,8 @@ export class Membership {
   private lastPersisted = "";
   /** This broker's Kafka advertised address, sent in every heartbeat once its listener is up. */
   kafkaAddress: string | undefined;
+  /** Its address per Kafka listener name, with several listeners. */
+  kafkaListeners: Record<string, string> | undefined;
 
   constructor(private readonly options: MembershipOptions) {
     this.self = options.self;
@@ -197,6 +206,7 @@ export class Membership {
       metadataVersion: this.options.metadataVersion(),
       members: this.knownIdentities(),
       ...(this.kafkaAddress === undefined ? {} : { kafka: this.kafkaAddress }),
+      ...(this.kafkaListeners === undefined ? {} : { kafkaListeners: this.kafkaListeners }),
     };
   }
 
@@ -206,6 +216,7 @@ export class Membership {
     sender.lastSeen = this.now();
     sender.metadataVersion = heartbeat.metadataVersion;
     sender.kafka = typeof heartbeat.kafka === "string" && heartbeat.kafka !== "" ? heartbeat.kafka : undefined;
+    sender.kafkaListeners = listenerAddresses(heartbeat.kafkaListeners);
     this.noteLiveness(sender);
     for (const other of heartbeat.members) {
       if (!isIdentity(other) || other.id === this.self.id) continue;
@@ -295,10 +306,15 @@ export class Membership {
     return list.sort((a, b) => a.id - b.id);
   }
 
-  /** The Kafka address broker `id` advertised in its last heartbeat (this broker's own for self). */
-  kafkaAddressOf(id: number): string | undefined {
-    if (id === this.self.id) return this.kafkaAddress;
-    return this.members.find((m) => m.id === id)?.kafka;
+  /**
+   * The Kafka address broker `id` advertised in its last heartbeat (this broker's own for
+   * self): for `listener` when it has a listener of that name, else its first one (a
+   * broker with one listener, or from before listener names).
+   */
+  kafkaAddressOf(id: number, listener?: string): string | undefined {
+    if (id === this.self.id) return (listener !== undefined ? this.kafkaListeners?.[listener] : undefined) ?? this.kafkaAddress;
+    const member = this.members.find((m) => m.id === id);
+    return (listener !== undefined ? member?.kafkaListeners?.get(listener) : undefined) ?? member?.kafka;
   }
 
   /** The address clients use for broker `id`. */
@@ -421,6 +437,14 @@ function isIdentity(value: unknown): value is BrokerRef {
   if (value === null || typeof value !== "object") return false;
   const v = value as Record<string, unknown>;
   return Number.isSafeInteger(v.id) && typeof v.address === "string" && v.address !== "";
+}
+
+/** A heartbeat's listener addresses, kept only as names to non-empty strings (the map came over the network). */
+function listenerAddresses(value: unknown): Map<string, string> | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const out = new Map<string, string>();
+  for (const [name, address] of Object.entries(value as Record<string, unknown>)) if (typeof address === "string" && address !== "") out.set(name, address);
+  return out.size > 0 ? out : undefined;
 }
 
 function isHeartbeat(value: unknown): value is Heartbeat {

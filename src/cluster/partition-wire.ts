@@ -12,7 +12,8 @@ import { StreamNestError } from "../lib/errors.ts";
  */
 
 export interface WireMessage {
-  message: string;
+  /** null: a tombstone (no value). */
+  message: string | null;
   key?: string | null;
   headers?: Array<{ key: string; value: string | null }>;
   /** Set by the receiver: the call's partition. */
@@ -58,7 +59,7 @@ export interface WireRecord {
   offset: number;
   timestamp: number;
   key: string | null;
-  value: string;
+  value: string | null;
   headers: Array<{ key: string; value: string | null }>;
 }
 
@@ -93,7 +94,7 @@ export function encodeRecord(r: StoredRecord): WireRecord {
     offset: r.offset,
     timestamp: r.timestamp,
     key: r.key === null ? null : b64(r.key),
-    value: b64(r.value),
+    value: r.value === null ? null : b64(r.value),
     headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : b64(h.value) })),
   };
 }
@@ -103,7 +104,7 @@ export function decodeRecord(w: WireRecord): StoredRecord {
     offset: w.offset,
     timestamp: w.timestamp,
     key: w.key === null ? null : unb64(w.key),
-    value: unb64(w.value),
+    value: w.value === null ? null : unb64(w.value),
     headers: w.headers.map((h) => ({ key: h.key, value: h.value === null ? null : unb64(h.value) })),
   };
 }
@@ -143,14 +144,14 @@ function text(bytes: Uint8Array): string {
 /** A record to produce, as the wire carries it: text when it is UTF-8, else base64. */
 export function encodeProduceRecord(r: ProduceRecord): WireMessage {
   try {
-    const m: WireMessage = { message: text(r.value) };
+    const m: WireMessage = { message: r.value === null ? null : text(r.value) };
     if (r.acks === "1" || r.acks === "0") m.acks = r.acks;
     if (r.key !== null) m.key = text(r.key);
     if (r.headers.length > 0) m.headers = r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : text(h.value) }));
     return m;
   } catch (error) {
     if (!(error instanceof NotText)) throw error;
-    const m: WireMessage = { message: b64(r.value), base64: true };
+    const m: WireMessage = { message: r.value === null ? null : b64(r.value), base64: true };
     if (r.acks === "1" || r.acks === "0") m.acks = r.acks;
     if (r.key !== null) m.key = b64(r.key);
     if (r.headers.length > 0) m.headers = r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : b64(h.value) }));
@@ -160,8 +161,8 @@ export function encodeProduceRecord(r: ProduceRecord): WireMessage {
 
 /** The record a forwarded message carries; INVALID_REQUEST if it is not one. */
 export function decodeProduceMessage(m: WireMessage, partition: number): ProduceRecord {
-  const bad = (): StreamNestError => new StreamNestError("INVALID_REQUEST", "a forwarded message needs message as a string, key as a string or null, headers as a list");
-  if (typeof m !== "object" || m === null || typeof m.message !== "string") throw bad();
+  const bad = (): StreamNestError => new StreamNestError("INVALID_REQUEST", "a forwarded message needs message as a string or null, key as a string or null, headers as a list");
+  if (typeof m !== "object" || m === null || (m.message !== null && typeof m.message !== "string")) throw bad();
   if (m.key !== undefined && m.key !== null && typeof m.key !== "string") throw bad();
   if (m.headers !== undefined && !Array.isArray(m.headers)) throw bad();
   const bytes = m.base64 === true ? unb64 : (t: string): Uint8Array => encoder.encode(t);
@@ -170,7 +171,7 @@ export function decodeProduceMessage(m: WireMessage, partition: number): Produce
     if (typeof h !== "object" || h === null || typeof h.key !== "string" || (h.value !== null && typeof h.value !== "string")) throw bad();
     headers.push({ key: h.key, value: h.value === null ? null : bytes(h.value) });
   }
-  const record: ProduceRecord = { key: typeof m.key === "string" ? bytes(m.key) : null, value: bytes(m.message), headers, partition };
+  const record: ProduceRecord = { key: typeof m.key === "string" ? bytes(m.key) : null, value: m.message === null ? null : bytes(m.message), headers, partition };
   if (m.acks === "1" || m.acks === "0") record.acks = m.acks;
   return record;
 }

@@ -219,11 +219,11 @@ function toRecord(entry: Entry) {
   };
 }
 
-function toEntry(record: { offset: number; key: Uint8Array | null; value: Uint8Array; headers: { key: string; value: Uint8Array | null }[] }): Entry {
+function toEntry(record: { offset: number; key: Uint8Array | null; value: Uint8Array | null; headers: { key: string; value: Uint8Array | null }[] }): Entry {
   const kind = record.key ? decoder.decode(record.key) : "";
   const epochHeader = record.headers.find((h) => h.key === EPOCH_HEADER)?.value;
   const epoch = epochHeader ? Number(decoder.decode(epochHeader)) : Number.NaN;
-  if ((kind !== "data" && kind !== "leader-change") || !Number.isSafeInteger(epoch)) {
+  if ((kind !== "data" && kind !== "leader-change") || !Number.isSafeInteger(epoch) || record.value === null) {
     throw new StreamNestError("CORRUPT_RECORD", `metadata log entry at offset ${record.offset} is not a quorum entry`);
   }
   return { offset: record.offset, epoch, kind: kind as EntryKind, payload: record.value };

@@ -8,6 +8,7 @@ import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
 import { REPLICATION } from "../config/replication.ts";
 import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
+import { DEFAULT_LISTENER_NAME, type KafkaListenerSpec, parseKafkaAdvertise, parseKafkaListeners } from "../config/kafka-listeners.ts";
 import { readBrokerSettings, readClusterSecret } from "../config/broker-settings.ts";
 import { readTlsFiles, TLS, type TlsFiles } from "../config/tls.ts";
 import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
@@ -33,27 +34,50 @@ export interface BrokerStart {
   tls?: TlsFiles;
 }
 
-/** The Kafka listener's options as BrokerNode takes them (port 0: a free one). */
+/** The Kafka listeners' options as BrokerNode takes them (port 0: a free one). */
 export interface KafkaStart {
   host: string;
   port: number;
   advertise: string;
+  /** With --kafka-listeners: the first one's name, and the others. */
+  listenerName?: string;
+  moreListeners?: { name: string; host: string; port: number; advertise: string }[];
   maxRequestBytes: number;
   maxConnections: number;
   autoCreateTopics: boolean;
   defaultPartitions: number;
 }
 
-/** The Kafka listener from --kafka-* flags, or undefined when it is off. */
+/**
+ * The Kafka listeners from --kafka-* flags, or undefined when there are none: one from
+ * --kafka-port, or the named ones of --kafka-listeners (Kafka's listener-name model), each
+ * advertising its --kafka-advertise entry, else localhost:<its port>.
+ */
 export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.env): KafkaStart | undefined {
   const kafka = readSection(KAFKA, flags, env);
-  const port = parseKafkaPort(kafka.port);
-  if (port === undefined) return undefined;
-  const bound = port === "auto" ? 0 : port;
+  const named = kafka.listeners !== undefined && kafka.listeners.trim() !== "" ? parseKafkaListeners(kafka.listeners) : undefined;
+  // Named listeners replace the one of STREAMNEST_KAFKA_PORT (the container image sets
+  // it), but both as flags say two different things.
+  if (named !== undefined && flags["kafka-port"] !== undefined)
+    throw configError("give either --kafka-port (one listener) or --kafka-listeners (named listeners), not both");
+  const port = named !== undefined ? undefined : parseKafkaPort(kafka.port);
+  const specs: KafkaListenerSpec[] | undefined = named ?? (port === undefined ? undefined : [{ name: DEFAULT_LISTENER_NAME, host: "", port: port === "auto" ? 0 : port }]);
+  if (specs === undefined) {
+    if (kafka.advertise !== undefined) throw configError("--kafka-advertise needs a Kafka listener (--kafka-port or --kafka-listeners)");
+    return undefined;
+  }
+  const advertised = kafka.advertise === undefined ? new Map<string, string>() : parseKafkaAdvertise(kafka.advertise, specs.map((s) => s.name));
+  const [first, ...rest] = specs.map((s) => ({
+    name: s.name,
+    host: s.host === "" ? host : s.host,
+    port: s.port,
+    advertise: advertised.get(s.name) ?? `localhost:${s.port}`,
+  }));
   return {
-    host,
-    port: bound,
-    advertise: kafka.advertise ?? `localhost:${bound}`,
+    host: first.host,
+    port: first.port,
+    advertise: first.advertise,
+    ...(named !== undefined ? { listenerName: first.name, moreListeners: rest } : {}),
     maxRequestBytes: kafka.maxRequestBytes,
     maxConnections: kafka.maxConnections,
     autoCreateTopics: kafka.autoCreateTopics === "on",
@@ -178,8 +202,11 @@ export async function runBroker(start: BrokerStart): Promise<number> {
     }
   }
   console.log(`Broker ${config.id} running on :${config.port}`);
-  if (node.kafka !== undefined)
-    console.log(`Kafka listener on :${node.kafka.port} (advertised as ${node.kafka.advertise}${start.tls !== undefined ? ", TLS" : ""})`);
+  // The first listener's line is the one scripts read (`Kafka listener on :<port>`).
+  for (const [i, l] of (node.kafka?.listeners ?? []).entries())
+    console.log(
+      `Kafka listener ${i === 0 ? "" : `${l.name} `}on :${l.port} (${start.kafka?.listenerName !== undefined ? `${l.name}, ` : ""}advertised as ${l.advertise}${start.tls !== undefined ? ", TLS" : ""})`,
+    );
   if (start.tls !== undefined) console.log(tlsBanner(config.advertise, start.tls));
   const exposure = config.clientAuth?.mode === "token" ? undefined : exposureWarning(config.host, config.port);
   if (exposure !== undefined) console.warn(`warning: ${exposure}`);
@@ -294,10 +321,10 @@ export function exposureWarning(host: string, port: number): string | undefined 
 }
 
 /** Flags of one broker that the launcher decides itself for each broker it runs. */
-const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise", "port-file", "kafka-advertise"] as const;
+const SINGLE_BROKER_FLAGS = ["id", "port", "peers", "advertise", "port-file", "kafka-advertise", "kafka-listeners"] as const;
 
 /** The same, as environment variables: every launched broker would inherit them. */
-const SINGLE_BROKER_SETTINGS = [CORE.id, HTTP.port, CLUSTER.peers, CLUSTER.advertise, HTTP.portFile, KAFKA.advertise];
+const SINGLE_BROKER_SETTINGS = [CORE.id, HTTP.port, CLUSTER.peers, CLUSTER.advertise, HTTP.portFile, KAFKA.advertise, KAFKA.listeners];
 
 function passThrough(rawArgs: string[]): string[] {
   const out: string[] = [];

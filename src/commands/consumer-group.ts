@@ -264,7 +264,8 @@ export class GroupConsumer {
     for (const record of records) {
       if (this.options.max !== undefined && this.printed >= this.options.max) break;
       handled++;
-      const problem = this.options.schema?.problem(record.message);
+      // A tombstone has no value to check.
+      const problem = record.message === null ? undefined : this.options.schema?.problem(record.message);
       if (problem !== undefined) {
         this.skipped++;
         log.warn(`skipped ${this.options.topic}/${partition} offset ${record.offset}: does not match the schema (${problem})`);

@@ -181,7 +181,8 @@ class Follower {
     let text = "";
     for (const record of records) {
       if (this.stopped) break;
-      const problem = this.options.schema?.problem(record.message);
+      // A tombstone has no value to check.
+      const problem = record.message === null ? undefined : this.options.schema?.problem(record.message);
       if (problem !== undefined) {
         this.skipped++;
         log.warn(`skipped ${this.topic}/${partition} offset ${record.offset}: does not match the schema (${problem})`);

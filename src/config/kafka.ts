@@ -18,12 +18,19 @@ export const KAFKA = section({
     defaultText: "off (with --count: 9092..)",
     help: "Kafka protocol port; auto: a free one, shown on stdout; 0 or off: no Kafka listener",
   },
+  listeners: {
+    kind: "text",
+    flag: "kafka-listeners",
+    hint: "NAME://host:port,…",
+    defaultText: "one, from --kafka-port",
+    help: "several named Kafka listeners (Kafka's listeners), instead of --kafka-port; port 0: a free one",
+  },
   advertise: {
-    kind: "address",
+    kind: "text",
     flag: "kafka-advertise",
-    hint: "host:port",
+    hint: "host:port|NAME://host:port,…",
     defaultText: "localhost:<kafka port>",
-    help: "Kafka address Metadata answers name for this broker",
+    help: "Kafka address Metadata answers name for this broker; per listener name with --kafka-listeners (a client gets the addresses of the listener it connected to)",
   },
   maxRequestBytes: {
     kind: "bytes",

@@ -53,7 +53,7 @@ export function formatValue(value: string): FormattedValue {
 export function matchesFilter(record: ConsoleRecord, filter: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter((w) => w !== "");
   if (words.length === 0) return true;
-  const hay = [record.key ?? "", record.message, ...Object.entries(record.headers).flat()]
+  const hay = [record.key ?? "", record.message ?? "", ...Object.entries(record.headers).flat()]
     .join("\u0000")
     .toLowerCase();
   return words.every((w) => hay.includes(w));

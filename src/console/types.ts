@@ -118,7 +118,8 @@ export interface TopicSetting {
 export interface ConsoleRecord {
   offset: number;
   key: string | null;
-  message: string;
+  /** null: a tombstone (no value). */
+  message: string | null;
   headers: Record<string, string>;
   timestamp: number;
 }

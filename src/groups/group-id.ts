@@ -1,18 +1,20 @@
 /**
- * Group ids travel in URL paths and in `__consumer_offsets` keys, so they follow the
- * same character rule as topic names (Kafka accepts any string; StreamNest is stricter
- * so that an id never needs escaping).
+ * Group ids are any string, as Kafka allows ("roundrobin,range" is one librdkafka's
+ * tests use): they travel in `__consumer_offsets` keys as JSON strings and in URL paths
+ * percent-encoded, so no character needs refusing. Only what cannot round-trip is: the
+ * empty id (Kafka's INVALID_GROUP_ID), one longer than a Kafka STRING can carry, and a
+ * lone UTF-16 surrogate (UTF-8 cannot hold it, so the stored key would name another group).
  */
 import { StreamNestError } from "../lib/errors.ts";
 
-const GROUP_ID = /^[a-zA-Z0-9._-]+$/;
-export const MAX_GROUP_ID_LENGTH = 249;
+/** The longest Kafka STRING (an int16 length, in UTF-8 bytes). */
+export const MAX_GROUP_ID_BYTES = 32_767;
 
 export function groupIdProblem(groupId: string): string | undefined {
   if (groupId.length === 0) return "group id must not be empty";
-  if (groupId.length > MAX_GROUP_ID_LENGTH)
-    return `group id is ${groupId.length} characters long; at most ${MAX_GROUP_ID_LENGTH} are allowed`;
-  if (!GROUP_ID.test(groupId)) return `group id "${groupId}" may contain only ASCII letters, digits, '.', '_' and '-'`;
+  const bytes = Buffer.byteLength(groupId);
+  if (bytes > MAX_GROUP_ID_BYTES) return `group id takes ${bytes} bytes as UTF-8; at most ${MAX_GROUP_ID_BYTES} are allowed`;
+  if (!groupId.isWellFormed()) return "group id is not valid Unicode (a lone surrogate)";
   return undefined;
 }
 

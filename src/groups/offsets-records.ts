@@ -64,7 +64,8 @@ export function decodeOffsetsRecord(record: StoredRecord): OffsetsEntry | string
   let value: unknown = null;
   try {
     key = JSON.parse(decoder.decode(record.key));
-    if (record.value.length > 0) value = JSON.parse(decoder.decode(record.value));
+    // Null or empty (as older brokers wrote it): a tombstone.
+    if (record.value !== null && record.value.length > 0) value = JSON.parse(decoder.decode(record.value));
   } catch {
     return "record is not UTF-8 JSON";
   }

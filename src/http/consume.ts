@@ -65,7 +65,7 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
       response: {
         200: t.Object({
           offset: t.Integer(),
-          message: t.String(),
+          message: t.Union([t.String(), t.Null()], { description: "null: a tombstone (no value)" }),
           messages: t.Optional(t.Array(RecordBody)),
           next_offset: t.Optional(t.Integer()),
         }),

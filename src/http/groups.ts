@@ -18,7 +18,7 @@ import { strictFields } from "./strict-fields.ts";
  */
 
 
-const GroupParams = t.Object({ group: t.String({ description: "Group id: 1 to 249 of [a-zA-Z0-9._-]" }) });
+const GroupParams = t.Object({ group: t.String({ description: "Group id: any non-empty string (as Kafka allows), percent-encoded in the path" }) });
 const MemberParams = t.Object({ group: t.String(), member: t.String({ description: "The member id the join answered" }) });
 
 const TopicPartitionBody = t.Object({ topic: t.String(), partition: t.Integer() });

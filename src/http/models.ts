@@ -83,9 +83,15 @@ export const MessageKey = t.Union([t.String(), t.Null()], {
   error: "key must be a string or null",
 });
 
+/** null is "no value" (a Kafka tombstone), kept distinct from the empty message "". */
+export const MessageValue = t.Union([t.String(), t.Null()], {
+  description: "The message (with a schema: a JSON document); null: a tombstone (no value, as a Kafka record with a null value)",
+  error: "message must be a string or null",
+});
+
 export const ProduceItem = t.Object(
   {
-    message: t.String({ description: "The message (with a schema: a JSON document)" }),
+    message: MessageValue,
     key: t.Optional(MessageKey),
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
@@ -99,7 +105,7 @@ export const MAX_BATCH_MESSAGES = HTTP_LIMITS.maxBatchMessages.value;
 export const ProduceBody = t.Object(
   {
     topic: TopicName,
-    message: t.Optional(t.String({ description: "One message (or use `messages`)" })),
+    message: t.Optional(t.Union([t.String(), t.Null()], { description: "One message (or use `messages`); null: a tombstone (no value, as a Kafka record with a null value)", error: "message must be a string or null" })),
     key: t.Optional(MessageKey),
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
@@ -128,7 +134,7 @@ export const ProduceBatchAnswer = t.Object({
 export const RecordBody = t.Object({
   offset: t.Integer(),
   key: t.Union([t.String(), t.Null()]),
-  message: t.String(),
+  message: t.Union([t.String(), t.Null()], { description: "null: the record has no value (a Kafka tombstone), which is not the empty string" }),
   headers: t.Record(t.String(), t.String()),
   timestamp: t.Integer({ description: "Milliseconds since the epoch" }),
 });

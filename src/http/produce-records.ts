@@ -9,7 +9,8 @@ import { StreamNestError } from "../lib/errors.ts";
 
 /** A message as the route's schema let it through. */
 export interface JsonMessage {
-  message: string;
+  /** null: a tombstone, stored as a record without a value. */
+  message: string | null;
   key?: string | null;
   partition?: number;
   headers?: Record<string, string>;
@@ -21,7 +22,7 @@ const NO_HEADERS: RecordHeader[] = [];
 /** `field`: how the request names the message ("message", or "messages[3].message"). */
 export function toProduceRecord(msg: JsonMessage, field = "message"): ProduceRecord {
   const { message, key } = msg;
-  assertWellFormed(message, field);
+  if (message !== null) assertWellFormed(message, field);
   if (typeof key === "string") assertWellFormed(key, field === "message" ? "key" : field.replace(/message$/, "key"));
   let headers = NO_HEADERS;
   if (msg.headers !== undefined) {
@@ -33,7 +34,7 @@ export function toProduceRecord(msg: JsonMessage, field = "message"): ProduceRec
       headers.push({ key: name, value: encoder.encode(value) });
     }
   }
-  const record: ProduceRecord = { key: typeof key === "string" ? encoder.encode(key) : null, value: encoder.encode(message), headers };
+  const record: ProduceRecord = { key: typeof key === "string" ? encoder.encode(key) : null, value: message === null ? null : encoder.encode(message), headers };
   if (msg.partition !== undefined) record.partition = msg.partition;
   return record;
 }

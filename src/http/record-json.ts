@@ -14,10 +14,14 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 export function recordJson(r: StoredRecord): string {
   const key = r.key === null ? "null" : JSON.stringify(decoder.decode(r.key));
   const headers = r.headers.length === 0 ? "{}" : headersJson(r.headers);
-  return `{"offset":${r.offset},"key":${key},"message":${JSON.stringify(decoder.decode(r.value))},"headers":${headers},"timestamp":${r.timestamp}${rawBytesJson(r)}}`;
+  const message = r.value === null ? "null" : JSON.stringify(decoder.decode(r.value));
+  return `{"offset":${r.offset},"key":${key},"message":${message},"headers":${headers},"timestamp":${r.timestamp}${rawBytesJson(r)}}`;
 }
 
 /**
+ * A record without a value (a Kafka tombstone) shows `"message":null`; an empty value
+ * shows `"message":""`.
+ *
  * Bytes that are not UTF-8 (a Kafka client may write any) cannot travel as JSON text
  * unchanged: "message" and "key" then hold their decoding with U+FFFD for each bad
  * sequence, and "message_base64" / "key_base64" carry the exact bytes (RFC 4648
@@ -25,7 +29,7 @@ export function recordJson(r: StoredRecord): string {
  */
 function rawBytesJson(r: StoredRecord): string {
   let out = "";
-  if (!isUtf8(r.value)) out += `,"message_base64":"${Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).toString("base64")}"`;
+  if (r.value !== null && !isUtf8(r.value)) out += `,"message_base64":"${Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength).toString("base64")}"`;
   if (r.key !== null && !isUtf8(r.key)) out += `,"key_base64":"${Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength).toString("base64")}"`;
   return out;
 }
@@ -44,8 +48,9 @@ function headersJson(headers: readonly RecordHeader[]): string {
   return JSON.stringify(map);
 }
 
-export function messageText(r: StoredRecord): string {
-  return decoder.decode(r.value);
+/** The message as text; null for a tombstone (a record without a value). */
+export function messageText(r: StoredRecord): string | null {
+  return r.value === null ? null : decoder.decode(r.value);
 }
 
 /**
@@ -57,7 +62,7 @@ export function messageText(r: StoredRecord): string {
  */
 export function recordsJsonBytes(before: string, records: readonly StoredRecord[], after: string): Uint8Array {
   let size = before.length + after.length + 2;
-  for (const r of records) size += RECORD_OVERHEAD_BYTES + r.value.length + (r.key === null ? 0 : r.key.length);
+  for (const r of records) size += RECORD_OVERHEAD_BYTES + (r.value?.length ?? 0) + (r.key === null ? 0 : r.key.length);
   const out = new JsonBytes(size);
   out.text(before);
   out.byte(0x5b); // [
@@ -71,7 +76,11 @@ export function recordsJsonBytes(before: string, records: readonly StoredRecord[
       out.string(r.key);
       out.ascii(',"message":');
     }
-    out.string(r.value);
+    // A tombstone is JSON null, never "" (which is an empty value).
+    if (r.value === null) {
+      out.ascii("null");
+      out.lastWasUtf8 = true;
+    } else out.string(r.value);
     if (r.headers.length === 0) out.ascii(',"headers":{},"timestamp":');
     else {
       out.ascii(',"headers":');

@@ -1,6 +1,7 @@
 import type { ConnectionInfo, KafkaContext } from "./context.ts";
 import { errorMessage, kafkaErrorName } from "./error-map.ts";
 import { handleApiVersions } from "./handlers/api-versions.ts";
+import { handleAlterConfigs, handleIncrementalAlterConfigs } from "./handlers/alter-configs.ts";
 import { handleCreatePartitions } from "./handlers/create-partitions.ts";
 import { handleCreateTopics } from "./handlers/create-topics.ts";
 import { handleDeleteTopics } from "./handlers/delete-topics.ts";
@@ -63,7 +64,9 @@ const HANDLERS: { [K in ApiName]: Handler<K> } = {
   DeleteTopics: handleDeleteTopics,
   InitProducerId: handleInitProducerId,
   DescribeConfigs: handleDescribeConfigs,
+  AlterConfigs: handleAlterConfigs,
   CreatePartitions: handleCreatePartitions,
+  IncrementalAlterConfigs: handleIncrementalAlterConfigs,
 };
 
 /**

@@ -2,67 +2,104 @@ import type { Broker } from "../broker/broker.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { KafkaContext } from "./context.ts";
 import { ClassicGroups } from "./groups/classic-groups.ts";
-import { type KafkaOptions, splitAddress } from "./options.ts";
+import { DEFAULT_LISTENER_NAME } from "../config/kafka-listeners.ts";
+import { type KafkaListener, type KafkaOptions, splitAddress } from "./options.ts";
 import { ProducerStates } from "./producer-state.ts";
 import { KafkaServer } from "./server.ts";
 
-export { type KafkaOptions, splitAddress } from "./options.ts";
+export { DEFAULT_LISTENER_NAME, type KafkaListener, type KafkaOptions, splitAddress } from "./options.ts";
+
+/** A listener as it runs: its name, bound port and advertised address. */
+export interface BoundListener {
+  name: string;
+  port: number;
+  advertise: string;
+}
 
 /**
- * The Kafka door of one broker, over the same core as the HTTP one.
+ * The Kafka door of one broker, over the same core as the HTTP one: one TCP listener per
+ * listener name (usually one), all over the same groups and producer state.
  *
- *   const kafka = await KafkaAdapter.start(broker, options, { kafkaAddressOf, log });
- *   kafka.port;   kafka.advertise;
+ *   const kafka = await KafkaAdapter.start(broker, options, { peerKafkaAddress, log });
+ *   kafka.port;   kafka.advertise;   kafka.listeners;
  *   await kafka.close();
  */
 export class KafkaAdapter {
   private constructor(
-    private readonly server: KafkaServer,
+    private readonly servers: KafkaServer[],
     private readonly lifetime: AbortController,
     private readonly groups: ClassicGroups,
-    /** host:port Metadata names for this broker. */
-    readonly advertise: string,
+    /** Every listener, the first one first. */
+    readonly listeners: BoundListener[],
   ) {}
 
   static async start(
     broker: Broker,
     options: KafkaOptions,
-    hooks: { peerKafkaAddress?: (id: number) => string | undefined; log?: (line: string) => void } = {},
+    hooks: { peerKafkaAddress?: (id: number, listener: string) => string | undefined; log?: (line: string) => void } = {},
   ): Promise<KafkaAdapter> {
     const lifetime = new AbortController();
     const groups = new ClassicGroups();
-    let advertise = options.advertise;
     const log = hooks.log ?? ((line: string) => console.log(line));
-    const ctx: KafkaContext = {
+    const specs: KafkaListener[] = [
+      { name: options.listenerName ?? DEFAULT_LISTENER_NAME, host: options.host, port: options.port, advertise: options.advertise },
+      ...(options.moreListeners ?? []),
+    ];
+    const bound: BoundListener[] = [];
+    const shared = {
       broker,
       options,
-      kafkaAddressOf: (id) => {
-        const address = id === broker.self.id ? advertise : hooks.peerKafkaAddress?.(id);
-        return address === undefined ? undefined : splitAddress(address);
-      },
       producers: new ProducerStates(broker.self.id),
       groups,
       lifetime: lifetime.signal,
       log,
-      countRequest: (api, ok) => broker.metrics.protocolRequest("kafka", api, ok),
+      countRequest: (api: string, ok: boolean) => broker.metrics.protocolRequest("kafka", api, ok),
     };
-    const server = await KafkaServer.listen(ctx, options.host, options.port);
-    advertise = advertise.replace(/:0+$/, `:${server.port}`);
-    return new KafkaAdapter(server, lifetime, groups, advertise);
+    const servers: KafkaServer[] = [];
+    try {
+      for (const spec of specs) {
+        const listener: BoundListener = { name: spec.name, port: 0, advertise: spec.advertise };
+        // A client is told every broker's address for the listener it connected to (KIP-103).
+        const ctx: KafkaContext = {
+          ...shared,
+          kafkaAddressOf: (id) => {
+            const address = id === broker.self.id ? listener.advertise : hooks.peerKafkaAddress?.(id, listener.name);
+            return address === undefined ? undefined : splitAddress(address);
+          },
+        };
+        const server = await KafkaServer.listen(ctx, spec.host, spec.port);
+        servers.push(server);
+        listener.port = server.port;
+        listener.advertise = spec.advertise.replace(/:0+$/, `:${server.port}`);
+        bound.push(listener);
+      }
+    } catch (error) {
+      lifetime.abort();
+      groups.close();
+      await Promise.all(servers.map((s) => s.close()));
+      throw error;
+    }
+    return new KafkaAdapter(servers, lifetime, groups, bound);
   }
 
+  /** The first listener's port. */
   get port(): number {
-    return this.server.port;
+    return this.listeners[0].port;
+  }
+
+  /** host:port Metadata names for this broker on the first listener. */
+  get advertise(): string {
+    return this.listeners[0].advertise;
   }
 
   /** New connections use this certificate from now on (SIGHUP). */
   reloadTls(material: TlsMaterial): void {
-    this.server.reloadTls(material);
+    for (const server of this.servers) server.reloadTls(material);
   }
 
   async close(): Promise<void> {
     this.lifetime.abort();
     this.groups.close();
-    await this.server.close();
+    await Promise.all(this.servers.map((s) => s.close()));
   }
 }

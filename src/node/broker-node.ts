@@ -123,9 +123,9 @@ export class BrokerNode {
       const kafka = this.tls !== undefined ? { ...this.hooks.kafka, tls: this.tls } : this.hooks.kafka;
       this.kafka = await KafkaAdapter.start(this.broker, kafka, {
         log: this.hooks.log ?? ((line) => console.log(line)),
-        peerKafkaAddress: (id) => this.link.kafkaAddressOf(id),
+        peerKafkaAddress: (id, listener) => this.link.kafkaAddressOf(id, listener),
       });
-      this.link.setKafkaAddress(this.kafka.advertise);
+      this.link.setKafkaAddress(this.kafka.advertise, Object.fromEntries(this.kafka.listeners.map((l) => [l.name, l.advertise])));
     }
     this.link.start();
   }

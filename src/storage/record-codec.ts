@@ -9,10 +9,17 @@
  *   i64  timestamp   ms since the epoch
  *   i32  key length  -1 for a null key
  *        key bytes
- *   u32  value length
+ *   u32  value length  0xFFFFFFFF for a null value (a Kafka tombstone)
  *        value bytes
  *   u32  header count
  *   per header: u32 key length, key (UTF-8), i32 value length (-1 null), value bytes
+ *
+ * A null value was added after the first release without a new magic: its length
+ * 0xFFFFFFFF is one no earlier frame can hold (a 4 GiB value is far beyond the largest
+ * record a log accepts), so every frame written before reads exactly as it did, and a
+ * frame with a value is byte for byte what it always was. Only a tombstone is new; a
+ * broker from before it finds such a frame's CRC and magic intact and refuses to decode
+ * it (its value overruns the frame) rather than misreading it as an empty value.
  *
  * Fixed-width lengths rather than Kafka's varints: a frame is found and checked with a
  * couple of reads, and the few bytes saved per record do not matter next to the index.
@@ -21,6 +28,8 @@ import { crc32cRangeInt32 } from "../lib/crc32c.ts";
 import type { RecordHeader, RecordInput, StoredRecord } from "./types.ts";
 
 export const MAGIC = 1;
+/** The value length of a null value. */
+const NULL_VALUE_LENGTH = 0xffffffff;
 /** length + crc */
 export const FRAME_PREFIX_BYTES = 8;
 /** magic + offset + timestamp + key length + value length + header count */
@@ -41,7 +50,7 @@ export interface SizedRecord {
 }
 
 export function sizeRecord(record: RecordInput): SizedRecord {
-  let bytes = FRAME_PREFIX_BYTES + FIXED_BODY_BYTES + record.value.length;
+  let bytes = FRAME_PREFIX_BYTES + FIXED_BODY_BYTES + (record.value?.length ?? 0);
   if (record.key !== null) bytes += record.key.length;
   const headerKeys: Uint8Array[] = [];
   for (const header of record.headers) {
@@ -98,9 +107,14 @@ export function encodeFrame(sized: SizedRecord, offset: number, out: Uint8Array,
     out.set(record.key, pos + 4);
     pos += 4 + record.key.length;
   }
-  view.setUint32(pos, record.value.length, true);
-  out.set(record.value, pos + 4);
-  pos += 4 + record.value.length;
+  if (record.value === null) {
+    view.setUint32(pos, NULL_VALUE_LENGTH, true);
+    pos += 4;
+  } else {
+    view.setUint32(pos, record.value.length, true);
+    out.set(record.value, pos + 4);
+    pos += 4 + record.value.length;
+  }
   view.setUint32(pos, record.headers.length, true);
   pos += 4;
   for (let h = 0; h < record.headers.length; h++) {
@@ -208,9 +222,12 @@ export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, vie
   if (pos + 4 > end) overrun(at);
   const valueLength = view.getUint32(pos, true);
   pos += 4;
-  if (pos + valueLength > end) overrun(at);
-  const value = buf.subarray(pos, pos + valueLength);
-  pos += valueLength;
+  let value: Uint8Array | null = null;
+  if (valueLength !== NULL_VALUE_LENGTH) {
+    if (pos + valueLength > end) overrun(at);
+    value = buf.subarray(pos, pos + valueLength);
+    pos += valueLength;
+  }
   if (pos + 4 > end) overrun(at);
   const headerCount = view.getUint32(pos, true);
   pos += 4;

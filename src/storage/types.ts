@@ -7,7 +7,8 @@ export interface RecordHeader {
 
 export interface RecordInput {
   key: Uint8Array | null;
-  value: Uint8Array;
+  /** null: no value at all (a Kafka tombstone), which is not the empty value. */
+  value: Uint8Array | null;
   headers: RecordHeader[];
   /** Milliseconds since the epoch. */
   timestamp: number;

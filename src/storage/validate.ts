@@ -7,7 +7,7 @@ export function validateRecord(record: RecordInput, index: number): void {
     throw new StreamNestError("INVALID_REQUEST", `record ${index}: ${what}`);
   };
   if (typeof record !== "object" || record === null) bad("is not an object");
-  if (!(record.value instanceof Uint8Array)) bad("value must be bytes (Uint8Array)");
+  if (record.value !== null && !(record.value instanceof Uint8Array)) bad("value must be bytes (Uint8Array) or null");
   if (record.key !== null && !(record.key instanceof Uint8Array)) bad("key must be bytes (Uint8Array) or null");
   if (typeof record.timestamp !== "number" || !Number.isSafeInteger(record.timestamp)) {
     bad(`timestamp must be an integer number of milliseconds, got ${String(record.timestamp)}`);

@@ -46,7 +46,7 @@ async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<stri
 
 async function messages(broker: Broker, topic: string, partition: number): Promise<string[]> {
   const { records } = await broker.fetch({ topic, partition, offset: 0, maxRecords: 10_000 });
-  return records.map((r) => text.decode(r.value));
+  return records.map((r) => text.decode(r.value!));
 }
 
 describe("topics", () => {
@@ -156,7 +156,7 @@ describe("fetch and tail", () => {
     await broker.createTopic("w", 1);
     const waiting = broker.fetch({ topic: "w", partition: 0, offset: 0, timeoutMs: 60_000 });
     await broker.produce("w", rec({ message: "wake" }));
-    expect((await waiting).records.map((r) => text.decode(r.value))).toEqual(["wake"]);
+    expect((await waiting).records.map((r) => text.decode(r.value!))).toEqual(["wake"]);
     const controller = new AbortController();
     const aborted = broker.fetch({ topic: "w", partition: 0, offset: 1, timeoutMs: 60_000, signal: controller.signal });
     controller.abort();
@@ -271,10 +271,10 @@ describe("the cluster seam", () => {
       { partition: 1, offset: 1 },
       { partition: 0, offset: 1 },
     ]);
-    expect((await one.fetch({ topic: "spread", partition: 1, offset: 0 })).records.map((r) => text.decode(r.value))).toEqual(["remote", "a"]);
+    expect((await one.fetch({ topic: "spread", partition: 1, offset: 0 })).records.map((r) => text.decode(r.value!))).toEqual(["remote", "a"]);
     const tail = await one.tail({ topic: "spread", partition: 1, offset: 0, signal: new AbortController().signal });
     const first = await tail.records[Symbol.asyncIterator]().next();
-    expect((first.value as StoredRecord[]).map((r) => text.decode(r.value))).toEqual(["remote", "a"]);
+    expect((first.value as StoredRecord[]).map((r) => text.decode(r.value!))).toEqual(["remote", "a"]);
     tail.close();
     expect(forwarded).toEqual(["produce p1 -> 2", "produce p1 -> 2", "fetch p1 -> 2", "tail p1 -> 2"]);
     // Under REFUSE (a Kafka client's view) nothing is forwarded: the caller is told the leader.

@@ -56,7 +56,7 @@ function openLogFiles(): number {
 
 async function values(broker: Broker, topic: string, partition: number): Promise<string[]> {
   const { records } = await broker.fetch({ topic, partition, offset: 0, maxRecords: 1000 });
-  return records.map((r) => text.decode(r.value));
+  return records.map((r) => text.decode(r.value!));
 }
 
 describe("a broker with more partitions written than --max-open-partitions", () => {
@@ -85,12 +85,12 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     await broker.produce("t", rec({ message: "old", partition: 0 }));
     const tail = await broker.tail({ topic: "t", partition: 0, offset: 0, signal: new AbortController().signal });
     const iterator = tail.records[Symbol.asyncIterator]();
-    expect((await iterator.next()).value?.map((r: StoredRecord) => text.decode(r.value))).toEqual(["old"]);
+    expect((await iterator.next()).value?.map((r: StoredRecord) => text.decode(r.value!))).toEqual(["old"]);
     const next = iterator.next();
     for (let p = 1; p < 30; p++) await broker.produce("t", rec({ message: `m${p}`, partition: p }));
     await broker.produce("t", rec({ message: "new", partition: 0 }));
     const batch = await next;
-    expect(batch.value?.map((r: StoredRecord) => [r.offset, text.decode(r.value)])).toEqual([[1, "new"]]);
+    expect(batch.value?.map((r: StoredRecord) => [r.offset, text.decode(r.value!)])).toEqual([[1, "new"]]);
     tail.close();
     for (let p = 1; p < 30; p++) expect(await values(broker, "t", p)).toEqual([`m${p}`]);
   });
@@ -102,7 +102,7 @@ describe("a broker with more partitions written than --max-open-partitions", () 
     for (let p = 1; p < 30; p++) await broker.produce("t", rec({ message: `m${p}`, partition: p }));
     await broker.produce("t", rec({ message: "awaited", partition: 0 }));
     const result = await polling;
-    expect(result.records.map((r) => [r.offset, text.decode(r.value)])).toEqual([[0, "awaited"]]);
+    expect(result.records.map((r) => [r.offset, text.decode(r.value!)])).toEqual([[0, "awaited"]]);
     expect(result.endOffset).toBe(1);
   });
 

@@ -44,7 +44,7 @@ function lease(logs: OpenLogs<string>, name: string, options: LeaseOptions & { l
 async function readAll(logs: OpenLogs<string>, name: string): Promise<string[]> {
   const l = await lease(logs, name);
   try {
-    return l.log.read(0, 1000, 1024 * 1024).map((r) => decoder.decode(r.value));
+    return l.log.read(0, 1000, 1024 * 1024).map((r) => decoder.decode(r.value!));
   } finally {
     l.release();
   }
@@ -100,7 +100,7 @@ describe("OpenLogs", () => {
     const again = await lease(logs, "a");
     expect(again.log).not.toBe(first.log);
     await again.log.append([record("two")]);
-    expect(again.log.read(0, 10, 1024).map((r) => [r.offset, decoder.decode(r.value)])).toEqual([
+    expect(again.log.read(0, 10, 1024).map((r) => [r.offset, decoder.decode(r.value!)])).toEqual([
       [0, "one"],
       [1, "two"],
     ]);
@@ -123,7 +123,7 @@ describe("OpenLogs", () => {
     await writer.log.append([record("live")]);
     writer.release();
     await heard;
-    expect(tailed.log.read(0, 10, 1024).map((r) => decoder.decode(r.value))).toEqual(["live"]);
+    expect(tailed.log.read(0, 10, 1024).map((r) => decoder.decode(r.value!))).toEqual(["live"]);
     tailed.release();
     // Given back, it is an ordinary idle log again: the next open past the limit closes it.
     (await lease(logs, "next-1")).release();
@@ -182,7 +182,7 @@ describe("OpenLogs", () => {
     expect(logs.closing(join(root, "a"))).toBeUndefined();
     // Opened directly, not through the set: only possible once the first log let the folder go.
     const direct = PartitionLog.open(join(root, "a"));
-    expect(direct.read(0, 10, 1024).map((r) => decoder.decode(r.value))).toEqual(["flushed"]);
+    expect(direct.read(0, 10, 1024).map((r) => decoder.decode(r.value!))).toEqual(["flushed"]);
     await direct.close();
   });
 

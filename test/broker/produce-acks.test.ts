@@ -73,7 +73,7 @@ test("acks=all below min ISR is refused with nothing written; acks=1 appends; re
   expect(await broker.fetch({ topic: "acked", partition: 0, offset: 0 })).toEqual({ records: [], nextOffset: 0, startOffset: 0, endOffset: 0 });
   const waiting = broker.fetch({ topic: "acked", partition: 0, offset: 0, timeoutMs: 5000 });
   log.setHighWatermark(1);
-  expect((await waiting).records.map((r) => new TextDecoder().decode(r.value))).toEqual(["one"]);
+  expect((await waiting).records.map((r) => new TextDecoder().decode(r.value!))).toEqual(["one"]);
 });
 
 test("a replication factor above the broker count is refused naming both numbers; min ISR above the factor too", async () => {

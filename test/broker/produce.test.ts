@@ -43,7 +43,6 @@ async function refusal(promise: Promise<unknown>): Promise<StreamNestError> {
 test("a record whose value, key, headers or partition has the wrong type is refused, nothing written", async () => {
   const wrong = [
     { ...good, value: "text" },
-    { ...good, value: null },
     { ...good, key: "k" },
     { ...good, headers: { h: "v" } },
     { ...good, partition: 1.5 },
@@ -55,12 +54,18 @@ test("a record whose value, key, headers or partition has the wrong type is refu
   expect(outcomes).toEqual([
     {
       error: "INVALID_REQUEST",
-      message: "a produced record needs its value as bytes, its key as bytes or null, headers as a list and an integer partition if any",
+      message: "a produced record needs its value as bytes or null, its key as bytes or null, headers as a list and an integer partition if any",
     },
     { partition: 0, offset: 0 },
   ]);
   expect((await broker.fetch({ topic: "t", partition: 1, offset: 0 })).records).toEqual([]);
   expect((await refusal(broker.produceBatch("t", []))).code).toBe("INVALID_REQUEST");
+});
+
+test("a null value (a Kafka tombstone) is stored as null, not as the empty value", async () => {
+  expect(await broker.produce("t", { ...good, value: null, partition: 1 })).toEqual({ partition: 1, offset: 0 });
+  expect(await broker.produce("t", { ...good, value: new Uint8Array(0), partition: 1 })).toEqual({ partition: 1, offset: 1 });
+  expect((await broker.fetch({ topic: "t", partition: 1, offset: 0 })).records.map((r) => r.value)).toEqual([null, new Uint8Array(0)]);
 });
 
 test("the size limit counts value, key and header bytes, in words of no transport", async () => {
@@ -73,7 +78,7 @@ test("bytes that are not text are stored as they are", async () => {
   const value = new Uint8Array([0xff, 0x00, 0xc3]);
   expect(await broker.produce("t", { key: null, value, headers: [{ key: "h", value: null }], partition: 1 })).toEqual({ partition: 1, offset: 0 });
   const [record] = (await broker.fetch({ topic: "t", partition: 1, offset: 0 })).records;
-  expect([...record.value]).toEqual([0xff, 0x00, 0xc3]);
+  expect([...record.value!]).toEqual([0xff, 0x00, 0xc3]);
   expect(record.headers).toEqual([{ key: "h", value: null }]);
 });
 

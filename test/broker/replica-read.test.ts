@@ -34,7 +34,7 @@ async function failure(run: () => Promise<unknown>): Promise<[string, string]> {
 
 test("this broker's copy from an offset, with its log end, high watermark and placement", async () => {
   const copy = await broker.readReplica("t", 0, 1, 10, 1 << 20);
-  expect(copy.records.map((r) => [r.offset, text(r.value)])).toEqual([
+  expect(copy.records.map((r) => [r.offset, text(r.value!)])).toEqual([
     [1, "b"],
     [2, "c"],
   ]);

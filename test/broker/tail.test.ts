@@ -40,9 +40,9 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 }
 
 /** The next batch of a tail as text, or "end" when it finished. */
-async function nextBatch(iterator: AsyncIterator<{ value: Uint8Array; offset: number }[]>): Promise<string[] | "end"> {
+async function nextBatch(iterator: AsyncIterator<{ value: Uint8Array | null; offset: number }[]>): Promise<string[] | "end"> {
   const step = await iterator.next();
-  return step.done ? "end" : step.value.map((r) => `${r.offset}:${text.decode(r.value)}`);
+  return step.done ? "end" : step.value.map((r) => `${r.offset}:${text.decode(r.value!)}`);
 }
 
 const signal = (): AbortSignal => new AbortController().signal;

@@ -108,7 +108,7 @@ describe("ClusterLink", () => {
     expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(await internalProduceRequests(nodes[0])).toBe(before + 1);
     const read = await nodes[0].broker.fetch({ topic: "t", partition: 0, offset: 0, maxRecords: 100 });
-    expect(read.records.map((r) => new TextDecoder().decode(r.value))).toEqual(acks.map((_, i) => `m${i}`));
+    expect(read.records.map((r) => new TextDecoder().decode(r.value!))).toEqual(acks.map((_, i) => `m${i}`));
   });
 
   test("produces of one turn that each fit the body limit, but not together, are all written", async () => {
@@ -123,7 +123,7 @@ describe("ClusterLink", () => {
     expect(acks.map((a) => a.offset).sort((a, b) => a - b)).toEqual([0, 1, 2]);
     expect(await internalProduceRequests(nodes[0])).toBe(before + 2);
     const read = await nodes[0].broker.fetch({ topic: "big", partition, offset: 0, maxRecords: 10 });
-    const byOffset = new Map(read.records.map((r) => [r.offset, new TextDecoder().decode(r.value)]));
+    const byOffset = new Map(read.records.map((r) => [r.offset, new TextDecoder().decode(r.value!)]));
     expect(acks.map((a) => byOffset.get(a.offset))).toEqual([big(0), big(1), big(2)]);
   });
 
@@ -146,7 +146,7 @@ describe("ClusterLink", () => {
     expect(await second.json()).toEqual({ results: [{ partition: 0, offset: 1 }] });
     const read = await nodes[0].broker.fetch({ topic: "edge", partition: 0, offset: 0, maxRecords: 2 });
     const expected = [JSON.parse(single).message, JSON.parse(batch).messages[0].message];
-    expect(read.records.map((r) => new TextDecoder().decode(r.value))).toEqual(expected);
+    expect(read.records.map((r) => new TextDecoder().decode(r.value!))).toEqual(expected);
   });
 
   test("in one forwarded batch, a call the leader refuses fails alone", async () => {
@@ -183,7 +183,7 @@ describe("ClusterLink", () => {
     await Bun.sleep(50);
     await nodes[0].broker.produce("t", rec({ message: "awaited", partition: 0 }));
     const result = await polling;
-    expect(result.records.map((r) => [r.offset, new TextDecoder().decode(r.value)])).toEqual([[51, "awaited"]]);
+    expect(result.records.map((r) => [r.offset, new TextDecoder().decode(r.value!)])).toEqual([[51, "awaited"]]);
     expect(result.nextOffset).toBe(52);
   });
 

@@ -26,6 +26,7 @@ describe("partition wire", () => {
         ],
       },
       { offset: 8, timestamp: 0, key: null, value: new Uint8Array(0), headers: [] },
+      { offset: 9, timestamp: 0, key: new Uint8Array([1]), value: null, headers: [] },
     ];
     const wire = JSON.parse(JSON.stringify(records.map(encodeRecord)));
     expect(wire.map(decodeRecord)).toEqual(records);
@@ -66,6 +67,9 @@ describe("partition wire", () => {
     expect(wire).toEqual({ message: "/wA=", base64: true, headers: [{ key: "h", value: "gA==" }] });
     expect(decodeProduceMessage(wire, 3)).toEqual({ ...binary, partition: 3 });
     expect(decodeProduceMessage(JSON.parse(JSON.stringify(encodeProduceRecord(text))), 0)).toEqual({ ...text, partition: 0 });
+    const tombstone = { key: new TextEncoder().encode("k"), value: null, headers: [] };
+    expect(encodeProduceRecord(tombstone)).toEqual({ message: null, key: "k" });
+    expect(decodeProduceMessage(JSON.parse(JSON.stringify(encodeProduceRecord(tombstone))), 1)).toEqual({ ...tombstone, partition: 1 });
     expect(() => decodeProduceMessage({ message: 5 } as unknown as Parameters<typeof decodeProduceMessage>[0], 0)).toThrow(StreamNestError);
   });
 });

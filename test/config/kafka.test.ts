@@ -17,6 +17,7 @@ describe("Kafka settings", () => {
   test("defaults, and the flags over their environment variables", () => {
     expect(readSection(KAFKA, {}, {})).toEqual({
       port: undefined,
+      listeners: undefined,
       advertise: undefined,
       maxRequestBytes: 100 * 1024 * 1024,
       maxConnections: 10_000,

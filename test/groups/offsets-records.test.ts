@@ -22,7 +22,7 @@ describe("__consumer_offsets records", () => {
     };
     const record = encodeOffsetsEntry(entry, 99);
     expect(new TextDecoder().decode(record.key!)).toBe('{"v":1,"kind":"offset","group":"g","topic":"orders","partition":4}');
-    expect(new TextDecoder().decode(record.value)).toBe('{"v":1,"offset":42,"metadata":"höst","commit_timestamp":1700000000000}');
+    expect(new TextDecoder().decode(record.value!)).toBe('{"v":1,"offset":42,"metadata":"höst","commit_timestamp":1700000000000}');
     expect(record.timestamp).toBe(99);
     expect(decodeOffsetsRecord({ ...record, offset: 0 })).toEqual(entry);
   });
@@ -36,14 +36,14 @@ describe("__consumer_offsets records", () => {
       value: { offset: 3, metadata: "", commitTimestamp: 5, topicId: "9f1c" },
     };
     const record = encodeOffsetsEntry(entry, 5);
-    expect(new TextDecoder().decode(record.value)).toBe('{"v":1,"offset":3,"metadata":"","commit_timestamp":5,"topic_id":"9f1c"}');
+    expect(new TextDecoder().decode(record.value!)).toBe('{"v":1,"offset":3,"metadata":"","commit_timestamp":5,"topic_id":"9f1c"}');
     expect(decodeOffsetsRecord({ ...record, offset: 0 })).toEqual(entry);
   });
 
   test("a tombstone has an empty value and decodes to value null", () => {
     const entry: OffsetsEntry = { kind: "offset", group: "g", topic: "t", partition: 0, value: null };
     const record = encodeOffsetsEntry(entry, 1);
-    expect(record.value.length).toBe(0);
+    expect(record.value!.length).toBe(0);
     expect(decodeOffsetsRecord({ ...record, offset: 0 })).toEqual(entry);
   });
 

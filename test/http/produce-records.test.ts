@@ -38,7 +38,7 @@ describe("JSON messages as the core's records", () => {
 
   test("a batch keeps each refused message's error at its place among the core's outcomes", () => {
     const batch = toProduceBatch([{ message: "a" }, { message: "\ud83d" }, { message: "c" }]);
-    expect(batch.records.map((r) => new TextDecoder().decode(r.value))).toEqual(["a", "c"]);
+    expect(batch.records.map((r) => new TextDecoder().decode(r.value!))).toEqual(["a", "c"]);
     expect(batch.merge([{ partition: 0, offset: 5 }, { partition: 1, offset: 9 }])).toEqual([
       { partition: 0, offset: 5 },
       {

@@ -11,9 +11,9 @@ afterEach(async () => {
   await f.close();
 });
 
-async function messagesOf(partition: number): Promise<string[]> {
+async function messagesOf(partition: number): Promise<Array<string | null>> {
   const res = await f.call("GET", `/topics/demo/partitions/${partition}/records?offset=0&max=1000`);
-  return res.body.records.map((r: { message: string }) => r.message);
+  return res.body.records.map((r: { message: string | null }) => r.message);
 }
 
 describe("POST /produce, one message", () => {
@@ -37,6 +37,20 @@ describe("POST /produce, one message", () => {
     }
     const records = await f.call("GET", `/topics/demo/partitions/${partitionForKey("alpha", 3)}/records?offset=0`);
     expect(records.body.records.find((r: { key: string }) => r.key === "alpha").message).toBe("for alpha");
+  });
+
+  test("message null is a tombstone: read back as null, distinct from the empty message, over every read route", async () => {
+    expect((await f.call("POST", "/produce", { topic: "demo", message: null, key: "k", partition: 1 })).body).toEqual({ offset: 0, partition: 1 });
+    expect((await f.call("POST", "/produce", { topic: "demo", messages: [{ message: "", partition: 1 }, { message: null, partition: 1 }] })).body).toEqual({
+      results: [
+        { offset: 1, partition: 1 },
+        { offset: 2, partition: 1 },
+      ],
+    });
+    expect(await messagesOf(1)).toEqual([null, "", null]);
+    expect((await f.call("GET", "/consume?topic=demo&partition=1&offset=0")).body).toEqual({ offset: 0, message: null });
+    const stored = await f.broker.fetch({ topic: "demo", partition: 1, offset: 0 });
+    expect(stored.records.map((r) => r.value)).toEqual([null, new Uint8Array(0), null]);
   });
 
   test("an explicit partition wins over the key", async () => {
@@ -88,7 +102,6 @@ describe("POST /produce, bad input: 4xx, named field, nothing written", () => {
   const cases: [string, unknown, number, string, string][] = [
     ["message a number", { topic: "demo", message: 5 }, 400, "INVALID_REQUEST", "message"],
     ["message an object", { topic: "demo", message: { a: 1 } }, 400, "INVALID_REQUEST", "message"],
-    ["message null", { topic: "demo", message: null }, 400, "INVALID_REQUEST", "message"],
     ["message missing", { topic: "demo" }, 400, "INVALID_REQUEST", "message"],
     ["key a number", { topic: "demo", message: "x", key: 5 }, 400, "INVALID_REQUEST", "key must be a string or null"],
     ["key an object", { topic: "demo", message: "x", key: {} }, 400, "INVALID_REQUEST", "key must be a string or null"],
@@ -127,7 +140,7 @@ describe("POST /produce, bad input: 4xx, named field, nothing written", () => {
     ["both message and messages", { topic: "demo", message: "x", messages: [{ message: "y" }] }, 400, "INVALID_REQUEST", "either"],
     ["messages empty", { topic: "demo", messages: [] }, 400, "INVALID_REQUEST", "messages"],
     ["messages not an array", { topic: "demo", messages: "x" }, 400, "INVALID_REQUEST", "messages"],
-    ["a batch item mistyped", { topic: "demo", messages: [{ message: "ok" }, { message: 7 }] }, 400, "INVALID_REQUEST", "messages[1].message"],
+    ["a batch item mistyped", { topic: "demo", messages: [{ message: "ok" }, { message: 7 }] }, 400, "INVALID_REQUEST", "messages[1]: message must be a string or null, got 7"],
   ];
   for (const [label, body, status, code, mention] of cases)
     test(label, async () => {

@@ -5,7 +5,7 @@ import { recordJson, recordsJson, recordsJsonBytes } from "../../src/http/record
 const utf8 = new TextEncoder();
 const text = new TextDecoder("utf-8", { ignoreBOM: true });
 
-function record(offset: number, value: Uint8Array, key: Uint8Array | null = null, headers: StoredRecord["headers"] = []): StoredRecord {
+function record(offset: number, value: Uint8Array | null, key: Uint8Array | null = null, headers: StoredRecord["headers"] = []): StoredRecord {
   return { offset, timestamp: 1_700_000_000_000 + offset, key, value, headers };
 }
 
@@ -16,6 +16,13 @@ function bytesMatchText(records: StoredRecord[]): void {
 }
 
 describe("recordsJsonBytes", () => {
+  test("a tombstone (null value) is message null, the empty value message \"\"", () => {
+    const records = [record(0, null, utf8.encode("k")), record(1, new Uint8Array(0)), record(2, null)];
+    bytesMatchText(records);
+    expect(recordJson(records[0])).toBe('{"offset":0,"key":"k","message":null,"headers":{},"timestamp":1700000000000}');
+    expect(JSON.parse(text.decode(recordsJsonBytes("", records, ""))).map((r: { message: string | null }) => r.message)).toEqual([null, "", null]);
+  });
+
   test("plain ASCII, escapes, control characters, DEL and non-ASCII read as JSON.stringify writes them", () => {
     const values = [
       "",

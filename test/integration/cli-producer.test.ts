@@ -25,8 +25,8 @@ afterAll(async () => {
 });
 
 /** Every message of a partition, read back through the client. */
-async function messagesOf(topic: string, partition: number): Promise<string[]> {
-  const messages: string[] = [];
+async function messagesOf(topic: string, partition: number): Promise<Array<string | null>> {
+  const messages: Array<string | null> = [];
   for (let offset = 0; ; ) {
     const read = await client.readRecords(topic, partition, { offset, max: 1000 });
     if (read.records.length === 0) return messages;

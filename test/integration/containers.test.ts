@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runCli } from "../helpers/broker-harness.ts";
+import { hasCommand, run } from "../helpers/external-client.ts";
 import { Podman } from "../helpers/podman.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { REPO_ROOT } from "../helpers/streamnest-command.ts";
@@ -35,6 +36,7 @@ const ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64" };
 
 let work = "";
 let httpPorts: number[] = [];
+let kafkaPorts: number[] = [];
 let composeEnv: Record<string, string> = {};
 
 const base = (i: number): string => `http://127.0.0.1:${httpPorts[i]}`;
@@ -121,7 +123,7 @@ describe.skipIf(skipReason !== undefined)("the container image and compose.yaml,
       "-f", resolve(REPO_ROOT, "Containerfile"), "-t", image, join(work, "image"),
     ]);
     httpPorts = await freePorts(3);
-    const kafkaPorts = await freePorts(3);
+    kafkaPorts = await freePorts(3);
     composeEnv = {
       STREAMNEST_IMAGE: image,
       // A killed broker must stay down for the test: no restart policy here.
@@ -187,6 +189,24 @@ describe.skipIf(skipReason !== undefined)("the container image and compose.yaml,
     expect(health.stdout).toStartWith("ok: broker 2 (broker-2:8080)");
     const consumer = await runCli(["consumer", `--meta=127.0.0.1:${httpPorts[0]}`, "--topic=demo", "--partition=2", "--exit-at-end"]);
     expect(consumer).toMatchObject({ exitCode: 0, stdout: "[Offset 0] p2-m0\n[Offset 1] p2-m1\n" });
+  });
+
+  test.skipIf(!hasCommand("kcat"))("kcat from the host: -L lists every broker at localhost:<published port>, and produces and consumes through them", async () => {
+    // Each broker's EXTERNAL listener advertises the host's address of its published port
+    // (its INTERNAL one, the service name, is what clients inside the network are told).
+    const kcat = (args: string[], stdin?: string) =>
+      run(["kcat", "-b", `localhost:${kafkaPorts[1]}`, "-X", "broker.address.family=v4", ...args], { stdin, timeoutMs: 60_000 });
+    const listed = await until(
+      "kcat -L from the host naming all three brokers",
+      () => kcat(["-L"]),
+      (out) => out.exitCode === 0 && kafkaPorts.every((p, i) => out.stdout.includes(`broker ${i + 1} at localhost:${p}`)),
+      { timeoutMs: 30_000 },
+    );
+    expect(listed.stdout).toContain(`broker 1 at localhost:${kafkaPorts[0]}`);
+    expect(listed.stdout).not.toContain("broker-1:9092");
+    expect((await kcat(["-P", "-t", "from-host", "-p", "0"], "k1\nk2\n")).exitCode).toBe(0);
+    const consumed = await kcat(["-C", "-t", "from-host", "-p", "0", "-o", "beginning", "-e", "-q"]);
+    expect(consumed.stdout.split("\n").filter((l) => l !== "")).toEqual(["k1", "k2"]);
   });
 
   test("one broker killed: with 3 replicas (RF=3), produce and consume go on for every partition", async () => {

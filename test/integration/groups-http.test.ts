@@ -136,7 +136,10 @@ describe("group routes through any broker", () => {
     await expectError(2, "POST", "/groups/bad/members", { topics: ["events"], assignor: "sticky" }, 400, "INVALID_REQUEST");
     await expectError(2, "POST", "/groups/bad/members", { topics: ["events"], session_timeout_ms: 5 }, 400, "INVALID_REQUEST");
     await expectError(2, "POST", "/groups/bad/members", { topics: ["events"], member_id: "ghost" }, 400, "UNKNOWN_MEMBER_ID");
-    await expectError(3, "POST", "/groups/b%20ad/members", { topics: ["events"] }, 400, "INVALID_REQUEST");
+    // Any group id is valid, as in Kafka (a space and a comma too, percent-encoded), through any broker.
+    const spaced = await call(3, "POST", "/groups/b%20a%2Cd/members", { topics: ["events"] });
+    expect(spaced.status).toBe(200);
+    expect((await call(2, "GET", "/groups/b%20a%2Cd")).json.group).toBe("b a,d");
     await expectError(3, "POST", "/groups/bad/members/ghost/heartbeat", { generation: 1 }, 400, "UNKNOWN_MEMBER_ID");
     await expectError(3, "POST", `/groups/bad/members/${join.member_id}/heartbeat`, { generation: "x" }, 400, "INVALID_REQUEST");
     await expectError(3, "POST", `/groups/bad/members/${join.member_id}/heartbeat`, { generation: join.generation + 5 }, 409, "ILLEGAL_GENERATION");

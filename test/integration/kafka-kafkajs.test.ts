@@ -179,4 +179,35 @@ describe("kafkajs", () => {
     ]);
     expect(records[1].timestamp).toBe(1700000000123);
   });
+
+  test("a tombstone (null value) reads back as null over Kafka and over HTTP, an empty value as empty", async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: "tombs", messages: [{ key: "gone", value: null }, { key: "blank", value: "" }] });
+    await producer.disconnect();
+    const overKafka = await readAll("tombs", 2);
+    expect(overKafka.map((m) => [text(m.message.key), m.message.value === null ? null : text(m.message.value)])).toEqual([
+      ["gone", null],
+      ["blank", ""],
+    ]);
+    const res = await fetch(`${broker.url}/topics/tombs/partitions/0/records?offset=0&max=10`);
+    const { records } = (await res.json()) as { records: { key: string | null; message: string | null }[] };
+    expect(records.map((r) => [r.key, r.message])).toEqual([
+      ["gone", null],
+      ["blank", ""],
+    ]);
+  });
+
+  test("a group id with a comma, a slash and non-ASCII (any string, as Kafka allows) consumes, commits and shows over HTTP", async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: "odd-group", messages: [{ value: "a" }, { value: "b" }] });
+    await producer.disconnect();
+    const groupId = "roundrobin,range/é x";
+    expect((await readAll("odd-group", 2, groupId)).map((m) => text(m.message.value))).toEqual(["a", "b"]);
+    const res = await fetch(`${broker.url}/groups/${encodeURIComponent(groupId)}/offsets`);
+    const body = (await res.json()) as { group: string; offsets: { topic: string; partition: number; offset: number }[] };
+    expect([res.status, body.group, body.offsets.map((o) => [o.topic, o.partition, o.offset])]).toEqual([200, groupId, [["odd-group", 0, 2]]]);
+  });
 });
+

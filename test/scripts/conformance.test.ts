@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CONFORMANCE_TESTS, verdictOf } from "../../scripts/conformance.ts";
+import { CONFORMANCE_TESTS, NOAUTOCREATE_TESTS, runsOf, verdictOf } from "../../scripts/conformance.ts";
 
 /** The runner's summary table, as test.c prints it (colour codes included). */
 function summary(rows: [string, string][]): string {
@@ -31,5 +31,19 @@ describe("conformance verdicts", () => {
     expect(CONFORMANCE_TESTS.every((t) => /^\d{4}$/.test(t))).toBe(true);
     expect([...CONFORMANCE_TESTS].sort()).toEqual([...CONFORMANCE_TESTS]);
     expect(new Set(CONFORMANCE_TESTS).size).toBe(CONFORMANCE_TESTS.length);
+  });
+
+  test("every listed test runs in the default scenario, those with noautocreate sub-tests in that one too", () => {
+    const runs = runsOf([], 3);
+    expect(runs.filter((r) => r.scenario === "default").map((r) => r.test)).toEqual(CONFORMANCE_TESTS);
+    expect(runs.filter((r) => r.scenario === "noautocreate").map((r) => r.test)).toEqual(["0107", "0111"]);
+    // 0107 and 0111 create topics with replication factor 3: not on one broker.
+    expect(runsOf([], 1).filter((r) => r.scenario === "noautocreate").map((r) => r.test)).toEqual([]);
+    expect(NOAUTOCREATE_TESTS.some((t) => CONFORMANCE_TESTS.includes(t))).toBe(false);
+    expect(runsOf(["0107", "0012", "0999"], 3)).toEqual([
+      { test: "0012", scenario: "default" },
+      { test: "0107", scenario: "noautocreate" },
+      { test: "0999", scenario: "default" },
+    ]);
   });
 });

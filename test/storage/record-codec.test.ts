@@ -71,6 +71,32 @@ describe("record framing", () => {
     expect(at).toBe(bytes.length);
   });
 
+  test("a null value (tombstone) is length 0xFFFFFFFF and decodes as null, distinct from an empty value", () => {
+    const tombstone: RecordInput = { key: utf8("k"), value: null, headers: [], timestamp: 2 };
+    const empty: RecordInput = { key: utf8("k"), value: new Uint8Array(0), headers: [], timestamp: 2 };
+    const bytes = encodeRecords([tombstone, empty], 0);
+    const first = checkFrame(bytes, 0, bytes.length);
+    if (first.kind !== "ok") throw new Error(first.kind);
+    // Both frames are the same size: a null value takes no bytes beyond its length field.
+    expect(first.frameBytes).toBe(bytes.length / 2);
+    const body = bytes.subarray(8, first.frameBytes);
+    // magic, offset, timestamp, key length + "k", then the value length field.
+    expect([...body.subarray(1 + 8 + 8 + 4 + 1, 1 + 8 + 8 + 4 + 1 + 4)]).toEqual([0xff, 0xff, 0xff, 0xff]);
+    expect(decodeFrame(bytes, 0, first.frameBytes)).toEqual({ ...tombstone, offset: 0 });
+    expect(decodeFrame(bytes, first.frameBytes, first.frameBytes)).toEqual({ ...empty, offset: 1 });
+    expect(sizeRecord(tombstone).frameBytes).toBe(first.frameBytes);
+  });
+
+  test("a frame written before null values existed (an empty value) still reads as the empty value", () => {
+    // The bytes of an empty-value frame as the first release wrote them, CRC included.
+    const body = [1, 3, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0];
+    const crc = crc32c(Uint8Array.from(body));
+    const frame = Uint8Array.from([body.length + 4, 0, 0, 0, crc & 0xff, (crc >>> 8) & 0xff, (crc >>> 16) & 0xff, crc >>> 24, ...body]);
+    const check = checkFrame(frame, 0, frame.length);
+    expect(check).toEqual({ kind: "ok", frameBytes: MIN_FRAME_BYTES, offset: 3, timestamp: 9 });
+    expect(decodeFrame(frame, 0, MIN_FRAME_BYTES)).toEqual({ offset: 3, timestamp: 9, key: null, value: new Uint8Array(0), headers: [] });
+  });
+
   test("a cut frame is partial at every length short of whole", () => {
     const frame = encodeRecords([{ key: utf8("k"), value: utf8("value"), headers: [], timestamp: 3 }], 0);
     for (let end = 0; end < frame.length; end++) {

@@ -59,11 +59,11 @@ describe("reads from the tail cache", () => {
     const cached = budgets.map(([o, r, b]) => log.read(o, r, b));
     const again = budgets.map(([o, r, b]) => log.read(o, r, b));
     // A hit decodes views into the written buffer itself: the same memory both times.
-    expect(again[0][0].value.buffer).toBe(cached[0][0].value.buffer);
+    expect(again[0][0].value!.buffer).toBe(cached[0][0].value!.buffer);
     const disk = await reopen();
     expect(disk.cachedRange).toBeNull();
     const fromFiles = budgets.map(([o, r, b]) => disk.read(o, r, b));
-    expect(fromFiles[0][0].value.buffer).not.toBe(disk.read(0, 1, 1)[0].value.buffer);
+    expect(fromFiles[0][0].value!.buffer).not.toBe(disk.read(0, 1, 1)[0].value!.buffer);
     expect(cached).toEqual(fromFiles);
     const at = (o: number, r: number, b: number): number => budgets.findIndex(([x, y, z]) => x === o && y === r && z === b);
     expect(cached[at(0, 3, 1_000_000)]).toEqual(range(0, 3));

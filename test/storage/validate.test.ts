@@ -20,14 +20,15 @@ const good: RecordInput = { key: null, value: bytes, headers: [{ key: "h", value
 const withField = (field: string, value: unknown): RecordInput => ({ ...good, [field]: value }) as RecordInput;
 
 describe("validateRecord", () => {
-  test("accepts bytes, null key, null header value", () => {
+  test("accepts bytes, null key, null value (a tombstone), null header value", () => {
     expect(outcome(() => validateRecord(good, 0))).toBe("ok");
     expect(outcome(() => validateRecord({ ...good, key: bytes, headers: [{ key: "", value: bytes }] }, 0))).toBe("ok");
+    expect(outcome(() => validateRecord({ ...good, value: null }, 0))).toBe("ok");
   });
 
   test("names the record and the field that is wrong", () => {
     expect(outcome(() => validateRecord(null as unknown as RecordInput, 3))).toBe("INVALID_REQUEST: record 3: is not an object");
-    expect(outcome(() => validateRecord(withField("value", "text"), 1))).toBe("INVALID_REQUEST: record 1: value must be bytes (Uint8Array)");
+    expect(outcome(() => validateRecord(withField("value", "text"), 1))).toBe("INVALID_REQUEST: record 1: value must be bytes (Uint8Array) or null");
     expect(outcome(() => validateRecord(withField("key", "k"), 0))).toBe("INVALID_REQUEST: record 0: key must be bytes (Uint8Array) or null");
     expect(outcome(() => validateRecord(withField("key", undefined), 0))).toBe("INVALID_REQUEST: record 0: key must be bytes (Uint8Array) or null");
     expect(outcome(() => validateRecord(withField("timestamp", 1.5), 0))).toBe(

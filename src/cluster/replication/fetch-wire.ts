@@ -6,7 +6,7 @@ import type { EpochRun, FetchVerdict, ReplicaFetch } from "./types.ts";
  * The binary framing of /internal/replication/fetch (replication must not pay for
  * base64 and JSON on every record): a frame is a 4-byte length and a small JSON head,
  * then, in an answer, the records back to back, each as timestamp (f64), key (i32
- * length, -1 for null, bytes), value (i32 length, bytes), header count (u16) and per
+ * length, -1 for null, bytes), value (i32 length, -1 for null: a tombstone, bytes), header count (u16) and per
  * header its name (u16 length, UTF-8) and value (i32 length, -1 for null, bytes). Offsets
  * are implied: the records are consecutive from the head's `firstOffset`.
  */
@@ -104,7 +104,7 @@ function decodeAnswer(bytes: Uint8Array): { head: FetchAnswerHead; records: Stor
     const timestamp = view.getFloat64(at);
     at += 8;
     const key = field();
-    const value = field() ?? new Uint8Array(0);
+    const value = field();
     const count = view.getUint16(at);
     at += 2;
     const headers: RecordHeader[] = [];

@@ -24,5 +24,7 @@ export function recordLine(
       timestamp: record.timestamp,
     })}\n`;
   const label = labelPartitions ? `[Partition ${partition}] ` : "";
-  return `${label}[Offset ${record.offset}] ${record.message}\n`;
+  // A tombstone prints nothing after the offset, as kcat prints a null value; the JSON
+  // format tells it from "" (message null).
+  return `${label}[Offset ${record.offset}] ${record.message ?? ""}\n`;
 }

@@ -20,7 +20,7 @@ export class RecordRow extends Component<RowProps> {
 }
 
 function RecordCells({ record, partition }: RowProps) {
-  const value = formatValue(record.message);
+  const value = record.message === null ? null : formatValue(record.message);
   const headers = Object.entries(record.headers);
   return (
     <tr data-offset={record.offset}>
@@ -40,8 +40,14 @@ function RecordCells({ record, partition }: RowProps) {
         )}
       </td>
       <td>
-        {value.kind === "text" ? null : <span class="tag">{value.kind === "json" ? "JSON" : "hex"}</span>}
-        <pre class={`value ${value.kind}`}>{value.text}</pre>
+        {value === null ? (
+          <span class="muted" title="a tombstone: the record has no value">null</span>
+        ) : (
+          <>
+            {value.kind === "text" ? null : <span class="tag">{value.kind === "json" ? "JSON" : "hex"}</span>}
+            <pre class={`value ${value.kind}`}>{value.text}</pre>
+          </>
+        )}
       </td>
     </tr>
   );

@@ -73,6 +73,8 @@ export function plainProduce(body: Uint8Array): ProduceAsk | undefined {
   if (partition !== undefined && !(typeof partition === "number" && Number.isSafeInteger(partition) && partition >= 0)) return undefined;
   try {
     const record = toProduceRecord({ message, key });
+    // A string message always has a value; the null one (a tombstone) takes the owner's route.
+    if (record.value === null) return undefined;
     return { topic, partition: partition ?? -1, key: record.key, value: record.value };
   } catch (error) {
     if (error instanceof StreamNestError) return undefined;

@@ -53,7 +53,8 @@ export interface Answer {
   s: number;
   o?: number;
   p?: number;
-  m?: string;
+  /** The record's message: its text, or null for a tombstone (a null value). */
+  m?: string | null;
   b?: string;
 }
 

@@ -1,4 +1,6 @@
 import { assertGroupId } from "../../broker/groups.ts";
+import { errorMessage } from "../error-map.ts";
+import { protocolError } from "../protocol/error-codes.ts";
 import { ClassicGroup } from "./classic-group.ts";
 
 /**
@@ -20,7 +22,12 @@ export class ClassicGroups {
 
   /** The group, created when absent (a JoinGroup names a new group). */
   open(groupId: string): ClassicGroup {
-    assertGroupId(groupId);
+    // Kafka's answer to a group id it cannot use (the empty one): INVALID_GROUP_ID.
+    try {
+      assertGroupId(groupId);
+    } catch (error) {
+      throw protocolError("INVALID_REQUEST", "INVALID_GROUP_ID", errorMessage(error));
+    }
     let group = this.groups.get(groupId);
     if (!group) this.groups.set(groupId, (group = new ClassicGroup(groupId)));
     return group;

@@ -3,16 +3,22 @@ import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 
-/** DeleteTopics: through the core; internal topics are refused as over HTTP. */
+/**
+ * DeleteTopics: through the core; internal topics are refused as over HTTP. The topics
+ * of one request are deleted concurrently: each is a metadata change through the quorum,
+ * and one after another a request naming a hundred topics outlasts a client's timeout
+ * on a replicated cluster (librdkafka's 0045 deletes ~100 with 30 s).
+ */
 export async function handleDeleteTopics(ctx: KafkaContext, { body }: Call<"DeleteTopics">) {
-  const responses = [];
-  for (const name of body.topicNames) {
-    try {
-      await ctx.broker.deleteTopic(name);
-      responses.push({ name, errorCode: KAFKA_ERROR.NONE, errorMessage: null });
-    } catch (error) {
-      responses.push({ name, errorCode: kafkaErrorCode(error), errorMessage: errorMessage(error) });
-    }
-  }
+  const responses = await Promise.all(
+    body.topicNames.map(async (name) => {
+      try {
+        await ctx.broker.deleteTopic(name);
+        return { name, errorCode: KAFKA_ERROR.NONE, errorMessage: null };
+      } catch (error) {
+        return { name, errorCode: kafkaErrorCode(error), errorMessage: errorMessage(error) };
+      }
+    }),
+  );
   return { throttleTimeMs: 0, responses };
 }

@@ -81,7 +81,7 @@ const RECORD_OVERHEAD = 32;
 
 /** What a record adds to a Fetch answer: its bytes and framing. */
 function wireSize(r: StoredRecord): number {
-  let n = RECORD_OVERHEAD + r.value.length + (r.key?.length ?? 0);
+  let n = RECORD_OVERHEAD + (r.value?.length ?? 0) + (r.key?.length ?? 0);
   for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0) + 10;
   return n;
 }

@@ -105,8 +105,8 @@ async function appendBatch(ctx: KafkaContext, topic: string, partition: number, 
   const now = Date.now();
   const records: ProduceRecord[] = batch.records.map((r) => ({
     key: r.key,
-    // Core values are bytes; a Kafka tombstone (null) is stored as an empty value.
-    value: r.value ?? new Uint8Array(0),
+    // A tombstone (null value) stays null: stored and served as no value, not as empty.
+    value: r.value,
     headers: r.headers.map((h) => ({ key: h.key, value: h.value })),
     partition,
     timestamp: batch.timestampType === 1 || r.timestamp < 0n ? now : Number(r.timestamp),

@@ -87,10 +87,10 @@ test("acks=all is answered once the follower has the records; a dead leader is r
   const id = one.metadata.topic("r")!.id;
   const followerLog = two.replicaHost().replicaLog("r", id, 0)!;
   // The follower holds both records (acks=all waited for it), with the leader's epoch.
-  expect(followerLog.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value))).toEqual(["a", "b"]);
+  expect(followerLog.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value!))).toEqual(["a", "b"]);
   expect(followerLog.leaderEpochs).toEqual([{ epoch: 0, startOffset: 0 }]);
   // Consumers on the leader see both: the high watermark passed them.
-  expect((await one.fetch({ topic: "r", partition: 0, offset: 0 })).records.map((r) => text.decode(r.value))).toEqual(["a", "b"]);
+  expect((await one.fetch({ topic: "r", partition: 0, offset: 0 })).records.map((r) => text.decode(r.value!))).toEqual(["a", "b"]);
 
   down.add(1);
   managers[0].stop();
@@ -103,7 +103,7 @@ test("acks=all is answered once the follower has the records; a dead leader is r
     { epoch: 0, startOffset: 0 },
     { epoch: 1, startOffset: 2 },
   ]);
-  expect((await two.fetch({ topic: "r", partition: 0, offset: 0 })).records.map((r) => text.decode(r.value))).toEqual(["a", "b", "c"]);
+  expect((await two.fetch({ topic: "r", partition: 0, offset: 0 })).records.map((r) => text.decode(r.value!))).toEqual(["a", "b", "c"]);
 }, 30_000);
 
 test("a new topic: each leader takes up its partitions at once; follower replicas open in later turns", async () => {
@@ -122,7 +122,7 @@ test("a new topic: each leader takes up its partitions at once; follower replica
   await until(() => folders(2, even).every(Boolean) && folders(1, odd).every(Boolean), "every follower replica open");
   expect(await one.produce("many", { ...record("y"), partition: 8 })).toEqual({ partition: 8, offset: 0 });
   const log = two.replicaHost().replicaLog("many", one.metadata.topic("many")!.id, 8)!;
-  expect(log.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value))).toEqual(["y"]);
+  expect(log.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value!))).toEqual(["y"]);
 }, 30_000);
 
 /** Files under the test's root open in this process (both brokers' logs). */
@@ -157,8 +157,8 @@ test("replica logs count toward --max-open-partitions: leaders and followers of 
   for (let p = 0; p < 40; p++) {
     const leader = one.metadata.topic("wide")!.partitions[p].leader === 1 ? one : two;
     const follower = leader === one ? two : one;
-    expect((await leader.fetch({ topic: "wide", partition: p, offset: 0 })).records.map((r) => text.decode(r.value))).toEqual([`w-${p}`]);
-    expect(follower.replicaHost().replicaLog("wide", id, p)!.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value))).toEqual([`w-${p}`]);
+    expect((await leader.fetch({ topic: "wide", partition: p, offset: 0 })).records.map((r) => text.decode(r.value ?? undefined))).toEqual([`w-${p}`]);
+    expect(follower.replicaHost().replicaLog("wide", id, p)!.read(0, 10, 1 << 20, { upTo: "log-end" }).map((r) => text.decode(r.value ?? undefined))).toEqual([`w-${p}`]);
   }
   // A second round still replicates through reopened logs.
   for (let p = 0; p < 40; p++) {

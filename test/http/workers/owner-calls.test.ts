@@ -23,7 +23,7 @@ async function routeAnswer(method: string, path: string, body?: unknown): Promis
   return { s: res.status, text: await res.text() };
 }
 
-function workerText(answer: { s: number; o?: number; p?: number; m?: string; b?: string }): string {
+function workerText(answer: { s: number; o?: number; p?: number; m?: string | null; b?: string }): string {
   if (answer.s === 204) return "";
   if (answer.s !== 200) return answer.b ?? "";
   return answer.m !== undefined ? `{"offset":${answer.o},"message":${JSON.stringify(answer.m)}}` : `{"offset":${answer.o},"partition":${answer.p}}`;

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { kafkaErrorCode } from "../../../src/kafka/error-map.ts";
 import { ClassicGroups } from "../../../src/kafka/groups/classic-groups.ts";
+import { KAFKA_ERROR } from "../../../src/kafka/protocol/index.ts";
 
 const opened: ClassicGroups[] = [];
 afterEach(() => {
@@ -60,5 +62,19 @@ describe("ClassicGroups session expiry", () => {
     }
     groups.expire(seen + 2_500);
     expect(g.size).toBe(0);
+  });
+});
+
+describe("ClassicGroups ids", () => {
+  test("any non-empty id opens a group (a comma included); the empty id is INVALID_GROUP_ID", () => {
+    const groups = new ClassicGroups();
+    opened.push(groups);
+    expect(groups.open("roundrobin,range").groupId).toBe("roundrobin,range");
+    expect(() => groups.open("")).toThrow("group id must not be empty");
+    try {
+      groups.open("");
+    } catch (error) {
+      expect(kafkaErrorCode(error)).toBe(KAFKA_ERROR.INVALID_GROUP_ID);
+    }
   });
 });

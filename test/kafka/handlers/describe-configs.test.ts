@@ -17,11 +17,21 @@ async function setup() {
   return { ...running, client: await RawClient.connect(running.kafka.port) };
 }
 
+/** A broker whose log flags differ from the defaults. */
+async function startWith(log: { retentionMs?: number }) {
+  running = await startInProcess({ advertise: "127.0.0.1:0" }, log);
+  return { ...running, client: await RawClient.connect(running.kafka.port) };
+}
+
 const TOPIC = 2;
 const BROKER = 4;
+/** Config sources (KIP-226). */
+const DYNAMIC_TOPIC_CONFIG = 1;
+const STATIC_BROKER_CONFIG = 4;
+const DEFAULT_CONFIG = 5;
 
 describe("DescribeConfigs", () => {
-  test("a topic's settings under Kafka's topic names, with types and sources, read-only", async () => {
+  test("a topic's settings under Kafka's topic names, with types and sources; retention alterable, the rest read-only", async () => {
     const { client, broker } = await setup();
     await broker.createTopic("conf", 2);
     const answer = await client.call("DescribeConfigs", 4, {
@@ -32,13 +42,13 @@ describe("DescribeConfigs", () => {
     const [r] = answer.results;
     expect([r.errorCode, r.errorMessage, r.resourceType, r.resourceName]).toEqual([0, null, TOPIC, "conf"]);
     expect(r.configs.map((c) => [c.name, c.value, c.configType, c.configSource, c.readOnly, c.isSensitive])).toEqual([
-      ["retention.ms", "-1", 5, 4, true, false],
-      ["retention.bytes", "-1", 5, 4, true, false],
-      ["segment.bytes", String(CORE.segmentBytes.default), 3, 4, true, false],
-      ["max.message.bytes", String(broker.config.maxMessageBytes), 3, 4, true, false],
-      ["cleanup.policy", "delete", 7, 4, true, false],
-      ["min.insync.replicas", "1", 3, 4, true, false],
-      ["replication.factor", "1", 3, 1, true, false],
+      ["retention.ms", "-1", 5, DEFAULT_CONFIG, false, false],
+      ["retention.bytes", "-1", 5, DEFAULT_CONFIG, false, false],
+      ["segment.bytes", String(CORE.segmentBytes.default), 3, DEFAULT_CONFIG, true, false],
+      ["max.message.bytes", String(CORE.maxMessageBytes.default), 3, DEFAULT_CONFIG, true, false],
+      ["cleanup.policy", "delete", 7, DEFAULT_CONFIG, true, false],
+      ["min.insync.replicas", "1", 3, DEFAULT_CONFIG, true, false],
+      ["replication.factor", "1", 3, DYNAMIC_TOPIC_CONFIG, true, false],
     ]);
     expect(r.configs.every((c) => c.synonyms.length === 0 && c.documentation === null)).toBe(true);
   });
@@ -63,15 +73,38 @@ describe("DescribeConfigs", () => {
       const [r] = answer.results;
       expect([r.errorCode, r.resourceName]).toEqual([0, name]);
       expect(r.configs.map((c) => [c.name, c.isDefault, c.configSource])).toEqual([
-        ["log.retention.ms", false, -1],
-        ["log.retention.bytes", false, -1],
-        ["log.segment.bytes", false, -1],
-        ["message.max.bytes", false, -1],
-        ["log.cleanup.policy", false, -1],
-        ["min.insync.replicas", false, -1],
+        ["log.retention.ms", true, -1],
+        ["log.retention.bytes", true, -1],
+        ["log.segment.bytes", true, -1],
+        ["message.max.bytes", true, -1],
+        ["log.cleanup.policy", true, -1],
+        ["min.insync.replicas", true, -1],
         ["default.replication.factor", false, -1],
       ]);
     }
+  });
+
+  test("a topic's own setting is DYNAMIC_TOPIC_CONFIG over the broker's flag (STATIC_BROKER_CONFIG); synonyms and documentation when asked", async () => {
+    const { client, broker } = await startWith({ retentionMs: 86_400_000 });
+    await broker.createTopic("own", 1, { config: { retentionBytes: 4096 } });
+    const answer = await client.call("DescribeConfigs", 4, {
+      resources: [{ resourceType: TOPIC, resourceName: "own", configurationKeys: ["retention.ms", "retention.bytes"] }],
+      includeSynonyms: true,
+      includeDocumentation: true,
+    });
+    expect(answer.results[0].configs.map((c) => [c.name, c.value, c.configSource, c.synonyms])).toEqual([
+      ["retention.ms", "86400000", STATIC_BROKER_CONFIG, [{ name: "log.retention.ms", value: "86400000", source: STATIC_BROKER_CONFIG }]],
+      [
+        "retention.bytes",
+        "4096",
+        DYNAMIC_TOPIC_CONFIG,
+        [
+          { name: "retention.bytes", value: "4096", source: DYNAMIC_TOPIC_CONFIG },
+          { name: "log.retention.bytes", value: "-1", source: DEFAULT_CONFIG },
+        ],
+      ],
+    ]);
+    expect(answer.results[0].configs.every((c) => typeof c.documentation === "string" && c.documentation.length > 0)).toBe(true);
   });
 
   test("an unknown topic, another broker's id and an unsupported resource type each fail alone", async () => {

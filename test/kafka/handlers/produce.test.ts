@@ -99,6 +99,29 @@ describe("Produce", () => {
     expect(await lookup(-3n)).toEqual([2n, 5002n]);
   });
 
+  test("a null value (tombstone) is stored and fetched as null, an empty value as empty", async () => {
+    const { client, broker } = await setup();
+    const records = encodeRecordBatch({
+      records: [
+        { key: utf8("gone"), value: null, headers: [], timestamp: 1n, offsetDelta: 0 },
+        { key: utf8("blank"), value: new Uint8Array(0), headers: [], timestamp: 2n, offsetDelta: 1 },
+      ],
+    });
+    expect((await produce(client, "tomb", records)).errorCode).toBe(KAFKA_ERROR.NONE);
+    const fetched = await client.call("Fetch", 12, {
+      maxWaitMs: 0,
+      minBytes: 0,
+      topics: [{ topic: "tomb", partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+    });
+    const back = decodeRecordBatches(fetched.responses[0].partitions[0].records ?? new Uint8Array(0)).flatMap((b) => b.records);
+    expect(back.map((r) => [r.offset, r.value])).toEqual([
+      [0n, null],
+      [1n, new Uint8Array(0)],
+    ]);
+    const stored = await broker.fetch({ topic: "tomb", partition: 0, offset: 0 });
+    expect(stored.records.map((r) => r.value)).toEqual([null, new Uint8Array(0)]);
+  });
+
   test("a fetch past the end is OFFSET_OUT_OF_RANGE with the range; a session id is declined", async () => {
     const { client } = await setup();
     await produce(client, "range", batch(["a"]));

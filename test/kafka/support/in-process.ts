@@ -9,11 +9,12 @@ import type { KafkaOptions } from "../../../src/kafka/options.ts";
 import { type ApiName, decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from "../../../src/kafka/protocol/index.ts";
 import type { EncodeInput } from "../../../src/kafka/protocol/schema.ts";
 import { BrokerMetrics } from "../../../src/metrics/metrics.ts";
+import type { LogOptions } from "../../../src/storage/types.ts";
 
 /** A broker core with its Kafka listener in this process, on 127.0.0.1 and a free port; its log lines collected. */
-export async function startInProcess(options: Partial<KafkaOptions> = {}) {
+export async function startInProcess(options: Partial<KafkaOptions> = {}, log: Partial<LogOptions> = {}) {
   const root = mkdtempSync(join(tmpdir(), "streamnest-kafka-"));
-  const broker = Broker.open(brokerConfig({ id: 1, dataDir: root, port: 7001 }), { metrics: new BrokerMetrics({ defaultMetrics: false }), warn: () => {} });
+  const broker = Broker.open(brokerConfig({ id: 1, dataDir: root, port: 7001, log }), { metrics: new BrokerMetrics({ defaultMetrics: false }), warn: () => {} });
   const lines: string[] = [];
   const kafka = await KafkaAdapter.start(
     broker,

@@ -1,4 +1,5 @@
 import type { ApiDef } from "../api.ts";
+import { AlterConfigs } from "./alter-configs.ts";
 import { ApiVersions } from "./api-versions.ts";
 import { CreatePartitions } from "./create-partitions.ts";
 import { CreateTopics } from "./create-topics.ts";
@@ -8,6 +9,7 @@ import { DescribeGroups } from "./describe-groups.ts";
 import { Fetch } from "./fetch.ts";
 import { FindCoordinator } from "./find-coordinator.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { IncrementalAlterConfigs } from "./incremental-alter-configs.ts";
 import { InitProducerId } from "./init-producer-id.ts";
 import { JoinGroup } from "./join-group.ts";
 import { LeaveGroup } from "./leave-group.ts";
@@ -42,7 +44,9 @@ export const APIS = {
   DeleteTopics,
   InitProducerId,
   DescribeConfigs,
+  AlterConfigs,
   CreatePartitions,
+  IncrementalAlterConfigs,
 } as const;
 
 export type Apis = typeof APIS;

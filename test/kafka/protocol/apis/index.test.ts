@@ -22,7 +22,9 @@ describe("the API registry", () => {
       { apiKey: 20, minVersion: 0, maxVersion: 5 }, // DeleteTopics
       { apiKey: 22, minVersion: 0, maxVersion: 4 }, // InitProducerId
       { apiKey: 32, minVersion: 0, maxVersion: 4 }, // DescribeConfigs
+      { apiKey: 33, minVersion: 0, maxVersion: 2 }, // AlterConfigs
       { apiKey: 37, minVersion: 0, maxVersion: 3 }, // CreatePartitions
+      { apiKey: 44, minVersion: 0, maxVersion: 1 }, // IncrementalAlterConfigs
     ]);
   });
 
