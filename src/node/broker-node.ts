@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import { Broker } from "../broker/broker.ts";
 import type { BrokerConfig } from "../broker/config.ts";
+import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { loadOrCreateAdminToken } from "../auth/admin-token.ts";
 import { BrokerCallAuth } from "../auth/broker-call-auth.ts";
@@ -95,6 +96,8 @@ export class BrokerNode {
       this.kafka = await KafkaAdapter.start(this.broker, this.hooks.kafka, {
         log: this.hooks.log ?? ((line) => console.log(line)),
         peerKafkaAddress: (id) => this.link.kafkaAddressOf(id),
+        access: this.access,
+        ...(this.config.clusterSecret !== undefined ? { saslSecret: saslSecretOf(this.config.clusterSecret) } : {}),
       });
       this.link.setKafkaAddress(this.kafka.advertise);
     }
@@ -134,4 +137,9 @@ function accessControl(config: BrokerConfig, security: () => SecurityState, log:
   const admin = loadOrCreateAdminToken(file);
   if (admin.created) log?.(`Created the admin token (User:admin) in ${file}: clients send it with --token or STREAMNEST_TOKEN`);
   return new AccessControl({ mode: "token", bootstrap: admin.record, security });
+}
+
+/** A key for SCRAM's fake salts, derived from the cluster secret (so never the secret itself). */
+function saslSecretOf(clusterSecret: string): Uint8Array {
+  return createHmac("sha256", clusterSecret).update("streamnest kafka sasl fake-credential key").digest();
 }

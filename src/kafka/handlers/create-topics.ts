@@ -1,4 +1,5 @@
 import { StreamNestError } from "../../lib/errors.ts";
+import { requireCreate } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
@@ -10,12 +11,13 @@ import { topicIdOf } from "../topic-ids.ts";
  * as one created over HTTP. -1 partitions means --default-partitions; manual replica
  * assignments and per-topic configs are refused (StreamNest's topics have none).
  */
-export async function handleCreateTopics(ctx: KafkaContext, { body }: Call<"CreateTopics">) {
+export async function handleCreateTopics(ctx: KafkaContext, { body, conn }: Call<"CreateTopics">) {
   const brokers = ctx.broker.clusterMetadata().brokers.length;
   const topics = [];
   for (const t of body.topics) {
     const partitions = t.numPartitions === -1 ? ctx.options.defaultPartitions : t.numPartitions;
     try {
+      requireCreate(ctx, conn, t.name);
       if (t.assignments.length > 0) throw refusal("INVALID_REQUEST", "manual replica assignments are not supported; StreamNest places partitions itself");
       if (t.configs.length > 0) throw refusal("INVALID_REQUEST", `per-topic configs are not supported (${t.configs.map((c) => c.name).join(", ")})`);
       if (t.replicationFactor !== -1 && (t.replicationFactor < 1 || t.replicationFactor > brokers))

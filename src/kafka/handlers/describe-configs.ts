@@ -1,5 +1,6 @@
 import { CORE } from "../../config/core.ts";
 import { StreamNestError } from "../../lib/errors.ts";
+import { requireCluster, requireTopic } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
@@ -32,10 +33,13 @@ interface Setting {
  * replication factor. All read-only: StreamNest has no AlterConfigs. A broker is named
  * by its id, or "" for the cluster default, as Kafka requires.
  */
-export async function handleDescribeConfigs(ctx: KafkaContext, { body }: Call<"DescribeConfigs">) {
+export async function handleDescribeConfigs(ctx: KafkaContext, { body, conn }: Call<"DescribeConfigs">) {
   const results = body.resources.map((r) => {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
     try {
+      // Kafka: DESCRIBE_CONFIGS on the topic, or on the cluster for a broker's settings.
+      if (r.resourceType === TOPIC) requireTopic(ctx, conn, "DESCRIBE_CONFIGS", r.resourceName);
+      else if (r.resourceType === BROKER) requireCluster(ctx, conn, "DESCRIBE_CONFIGS");
       const settings = settingsOf(ctx, r.resourceType, r.resourceName);
       const keys = r.configurationKeys;
       const configs = settings

@@ -17,6 +17,8 @@ import { Metadata } from "./metadata.ts";
 import { OffsetCommit } from "./offset-commit.ts";
 import { OffsetFetch } from "./offset-fetch.ts";
 import { Produce } from "./produce.ts";
+import { SaslAuthenticate } from "./sasl-authenticate.ts";
+import { SaslHandshake } from "./sasl-handshake.ts";
 import { SyncGroup } from "./sync-group.ts";
 
 /**
@@ -43,6 +45,8 @@ export const APIS = {
   InitProducerId,
   DescribeConfigs,
   CreatePartitions,
+  SaslHandshake,
+  SaslAuthenticate,
 } as const;
 
 export type Apis = typeof APIS;
