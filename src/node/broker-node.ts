@@ -1,10 +1,10 @@
 import type { Server } from "bun";
 import { Broker } from "../broker/broker.ts";
 import type { BrokerConfig } from "../broker/config.ts";
-import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { loadOrCreateAdminToken } from "../auth/admin-token.ts";
 import { BrokerCallAuth } from "../auth/broker-call-auth.ts";
+import { deriveClusterKeys } from "../auth/cluster-keys.ts";
 import { AccessControl } from "../auth/access-control.ts";
 import { DEFAULT_ADMIN_TOKEN_FILE } from "../config/auth.ts";
 import type { SecurityState } from "../auth/security-state.ts";
@@ -97,7 +97,10 @@ export class BrokerNode {
         log: this.hooks.log ?? ((line) => console.log(line)),
         peerKafkaAddress: (id) => this.link.kafkaAddressOf(id),
         access: this.access,
-        ...(this.config.clusterSecret !== undefined ? { saslSecret: saslSecretOf(this.config.clusterSecret) } : {}),
+        // The same on every broker of the cluster: an unknown user's fake SCRAM salt does not vary by broker.
+        ...(this.config.clusterSecret !== undefined
+          ? { saslSecret: deriveClusterKeys(this.config.clusterSecret, this.config.clusterId).scramFakeCredentials }
+          : {}),
       });
       this.link.setKafkaAddress(this.kafka.advertise);
     }
@@ -137,9 +140,4 @@ function accessControl(config: BrokerConfig, security: () => SecurityState, log:
   const admin = loadOrCreateAdminToken(file);
   if (admin.created) log?.(`Created the admin token (User:admin) in ${file}: clients send it with --token or STREAMNEST_TOKEN`);
   return new AccessControl({ mode: "token", bootstrap: admin.record, security });
-}
-
-/** A key for SCRAM's fake salts, derived from the cluster secret (so never the secret itself). */
-function saslSecretOf(clusterSecret: string): Uint8Array {
-  return createHmac("sha256", clusterSecret).update("streamnest kafka sasl fake-credential key").digest();
 }
