@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
-const PARTS = ["storage", "http", "inprocess", "cluster", "quorum", "console", "release"] as const;
+const PARTS = ["storage", "http", "inprocess", "cluster", "quorum", "console", "release", "kafka"] as const;
 const wanted = process.argv.slice(2);
 const parts = wanted.length > 0 ? wanted : [...PARTS];
 
