@@ -5,7 +5,6 @@ import type { ConnectionInfo } from "./context.ts";
 import { errorMessage } from "./error-map.ts";
 import { FrameSplitter } from "./protocol/index.ts";
 
-/** Answers one frame: the bytes to write, null for no answer (acks=0), "close" to drop the connection. */
 /**
  * Kafka's sasl.server.max.receive.size: until a connection has authenticated, a frame
  * larger than a SASL token could ever be is refused, so an unauthenticated client cannot
@@ -13,6 +12,7 @@ import { FrameSplitter } from "./protocol/index.ts";
  */
 export const UNAUTHENTICATED_MAX_FRAME_BYTES = 524_288;
 
+/** Answers one frame: the bytes to write, null for no answer (acks=0), "close" to drop the connection. */
 export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo) => Promise<Uint8Array | null | "close">;
 
 /**
