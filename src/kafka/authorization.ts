@@ -1,4 +1,4 @@
-import { type AclOperation, CLUSTER_RESOURCE, groupResource, type Resource, topicResource } from "../auth/acl.ts";
+import { type AclOperation, CLUSTER_RESOURCE, describeResource, groupResource, type Resource, topicResource } from "../auth/acl.ts";
 import { ANONYMOUS, type Principal } from "../auth/principal.ts";
 import type { StreamNestError } from "../lib/errors.ts";
 import type { ConnectionInfo, KafkaContext } from "./context.ts";
@@ -26,8 +26,7 @@ const FAILED: Record<Resource["type"], KafkaErrorName> = {
 };
 
 export function refusal(conn: ConnectionInfo, operation: AclOperation, resource: Resource): StreamNestError {
-  const what = resource.type === "CLUSTER" ? "the cluster" : `${resource.type.toLowerCase()} ${JSON.stringify(resource.name)}`;
-  return protocolError("FORBIDDEN", FAILED[resource.type], `${principalOf(conn)} lacks ${operation} on ${what}`);
+  return protocolError("FORBIDDEN", FAILED[resource.type], `${principalOf(conn)} lacks ${operation} on ${describeResource(resource)}`);
 }
 
 export function requireTopic(ctx: KafkaContext, conn: ConnectionInfo, operation: AclOperation, topic: string): void {
