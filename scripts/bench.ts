@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
-const PARTS = ["storage", "http", "inprocess", "cluster", "replication", "quorum", "console", "release", "tls"] as const;
+const PARTS = ["storage", "http", "inprocess", "cluster", "replication", "quorum", "console", "release", "tls", "kafka"] as const;
 const wanted = process.argv.slice(2);
 const parts = wanted.length > 0 ? wanted : [...PARTS];
 

@@ -116,7 +116,11 @@ export class ScramServer {
       const final = parseClientFinal(decodeScramMessage(message, "SCRAM client-final message"));
       if (!final.channelBinding.equals(Buffer.from(exchange.gs2Header, "utf8")))
         throw scramFailure("channel-bindings-dont-match", "SCRAM client-final c= does not match the gs2 header of client-first");
-      if (final.nonce !== exchange.nonce)
+      // Kafka's ScramSaslServer checks that the nonce *ends with* the server-first one, and
+      // librdkafka (2.0.x, e.g. kcat and confluent-kafka) relies on it: it sends its own nonce
+      // again in front. The server's fresh part must still be there, so a replay still fails;
+      // the proof covers the client-final message as sent.
+      if (!final.nonce.endsWith(exchange.nonce))
         throw scramFailure("other-error", "SCRAM client-final nonce does not match the one of this exchange");
       if (final.proof.length !== hashSpec(mechanism).bytes)
         throw scramFailure("invalid-proof", `SCRAM proof must be ${hashSpec(mechanism).bytes} bytes for ${mechanism}`);

@@ -91,7 +91,6 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
   const replication = readSection(REPLICATION, flags, env);
   const auth = readSection(AUTH, flags, env);
   const kafka = kafkaFromFlags(flags, http.host, env);
-  if (auth.auth === "token" && kafka !== undefined) throw configError(KAFKA_WITHOUT_AUTH);
   const tls = readTlsFiles(flags, env);
   if ((http.workers ?? 1) > 1 && (auth.auth === "token" || tls !== undefined)) throw configError(WORKERS_WITH_SECURITY);
   return {
@@ -142,13 +141,6 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
  */
 export const WORKERS_WITH_SECURITY =
   "--workers above 1 cannot be combined with --auth=token or TLS yet (the worker threads check no token and serve no certificate): use --workers=1";
-
-/**
- * --auth=token guards the HTTP API; the Kafka listener does not authenticate (SASL) or
- * authorize yet, so beside it it would let any client read and write every topic.
- */
-export const KAFKA_WITHOUT_AUTH =
-  "--auth=token protects the HTTP API only: the Kafka listener has no SASL or ACL checks yet and would let every client read and write every topic; run it with --kafka-port=off (or --auth=none)";
 
 function withKafka(kafka: KafkaStart | undefined): { kafka?: KafkaStart } {
   return kafka === undefined ? {} : { kafka };
@@ -376,10 +368,8 @@ export default defineCommand({
         const secret = readClusterSecret(args["cluster-secret"], {}, args["cluster-secret-file"]);
         const clusterDataDir = readSection(CORE, args).dataDir ?? "data";
         const adminTokenArgs = launcherAdminToken(readSection(AUTH, args), clusterDataDir);
-        // With --auth=token the Kafka listeners stay off unless asked for (and then refused).
-        const tokenAuth = readSection(AUTH, args).auth === "token";
-        if (tokenAuth && readGiven(KAFKA_LAUNCHER.basePort, args) !== undefined) throw configError(KAFKA_WITHOUT_AUTH);
-        const kafkaBasePort = tokenAuth ? undefined : launcherKafkaBase(args, basePort);
+        // With --auth=token the Kafka listeners take SASL (PLAIN, SCRAM) and check the same ACLs as HTTP.
+        const kafkaBasePort = launcherKafkaBase(args, basePort);
         const code = await runLocalCluster({
           count,
           basePort,

@@ -1,8 +1,16 @@
 import type { Socket } from "node:net";
 import { KAFKA_LIMITS } from "../config/kafka.ts";
+import { ConnectionAuth } from "./connection-auth.ts";
 import type { ConnectionInfo } from "./context.ts";
 import { errorMessage } from "./error-map.ts";
 import { FrameSplitter } from "./protocol/index.ts";
+
+/**
+ * Kafka's sasl.server.max.receive.size: until a connection has authenticated, a frame
+ * larger than a SASL token could ever be is refused, so an unauthenticated client cannot
+ * make the broker buffer a 100 MiB request.
+ */
+export const UNAUTHENTICATED_MAX_FRAME_BYTES = 524_288;
 
 /** Answers one frame: the bytes to write, null for no answer (acks=0), "close" to drop the connection. */
 export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo) => Promise<Uint8Array | null | "close">;
@@ -20,10 +28,13 @@ export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo) => Promise<
  */
 export class KafkaConnection implements ConnectionInfo {
   readonly clientHost: string;
+  readonly auth: ConnectionAuth;
+  private endWhy: string | undefined;
   private readonly splitter: FrameSplitter;
   private readonly queue: Uint8Array[] = [];
   private readonly abort = new AbortController();
   private pumping = false;
+  private readonly maxRequestBytes: number;
   private paused = false;
 
   constructor(
@@ -31,9 +42,12 @@ export class KafkaConnection implements ConnectionInfo {
     maxRequestBytes: number,
     private readonly handle: FrameHandler,
     private readonly log: (line: string) => void,
+    authRequired = false,
   ) {
     this.clientHost = socket.remoteAddress ?? "";
-    this.splitter = new FrameSplitter(maxRequestBytes);
+    this.auth = new ConnectionAuth(authRequired);
+    this.splitter = new FrameSplitter(authRequired ? Math.min(maxRequestBytes, UNAUTHENTICATED_MAX_FRAME_BYTES) : maxRequestBytes);
+    this.maxRequestBytes = maxRequestBytes;
     socket.setNoDelay(true);
     socket.setTimeout(KAFKA_LIMITS.idleTimeoutMs.value, () => this.close(`idle for ${KAFKA_LIMITS.idleTimeoutMs.value} ms`));
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -47,6 +61,10 @@ export class KafkaConnection implements ConnectionInfo {
 
   get name(): string {
     return `${this.socket.remoteAddress ?? "?"}:${this.socket.remotePort ?? "?"}`;
+  }
+
+  endAfterAnswer(why: string): void {
+    this.endWhy ??= why;
   }
 
   /** Ends the connection with a log line saying why. */
@@ -89,6 +107,14 @@ export class KafkaConnection implements ConnectionInfo {
           return;
         }
         if (answer !== null && !this.abort.signal.aborted && !this.socket.write(answer)) await this.drained();
+        if (this.endWhy !== undefined) {
+          // end() rather than destroy(): the refusal just written must reach the client.
+          this.log(`kafka: closing connection from ${this.name}: ${this.endWhy}`);
+          this.abort.abort();
+          this.socket.end();
+          return;
+        }
+        if (this.auth.authenticated) this.splitter.maxFrameBytes = this.maxRequestBytes;
       }
     } catch (error) {
       this.close(`internal error: ${errorMessage(error)}`);

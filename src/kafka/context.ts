@@ -1,4 +1,7 @@
+import type { AccessControl } from "../auth/access-control.ts";
+import type { SaslSessionOptions } from "../auth/sasl-session.ts";
 import type { Broker } from "../broker/broker.ts";
+import type { ConnectionAuth } from "./connection-auth.ts";
 import type { ClassicGroups } from "./groups/classic-groups.ts";
 import type { KafkaOptions } from "./options.ts";
 import type { ProducerStates } from "./producer-state.ts";
@@ -18,6 +21,10 @@ export interface KafkaContext {
   /** Ended when the server closes: long polls and group waits answer at once. */
   readonly lifetime: AbortSignal;
   readonly log: (line: string) => void;
+  /** Who may do what: the same tokens, users and ACLs as the HTTP API (off: everyone may do everything). */
+  readonly access: AccessControl;
+  /** With --auth=token: how a SASL exchange finds users' stored SCRAM credentials. None: no SASL. */
+  readonly sasl: SaslSessionOptions | undefined;
   /** Counts one request by API and outcome (metrics with protocol="kafka"). */
   countRequest(api: string, ok: boolean): void;
 }
@@ -27,4 +34,8 @@ export interface ConnectionInfo {
   readonly clientHost: string;
   /** Aborted when the connection closes (a long poll stops waiting for nobody). */
   readonly closed: AbortSignal;
+  /** Its SASL state and principal. */
+  readonly auth: ConnectionAuth;
+  /** Closes the connection once the answer being prepared has been written (a failed SASL exchange). */
+  endAfterAnswer(why: string): void;
 }

@@ -19,7 +19,10 @@ import { handleMetadata } from "./handlers/metadata.ts";
 import { handleOffsetCommit } from "./handlers/offset-commit.ts";
 import { handleOffsetFetch } from "./handlers/offset-fetch.ts";
 import { handleProduce } from "./handlers/produce.ts";
+import { handleSaslAuthenticate } from "./handlers/sasl-authenticate.ts";
+import { handleSaslHandshake } from "./handlers/sasl-handshake.ts";
 import { handleSyncGroup } from "./handlers/sync-group.ts";
+import { answerBareToken } from "./sasl-step.ts";
 import {
   APIS,
   type ApiName,
@@ -67,7 +70,12 @@ const HANDLERS: { [K in ApiName]: Handler<K> } = {
   AlterConfigs: handleAlterConfigs,
   CreatePartitions: handleCreatePartitions,
   IncrementalAlterConfigs: handleIncrementalAlterConfigs,
+  SaslHandshake: handleSaslHandshake,
+  SaslAuthenticate: handleSaslAuthenticate,
 };
+
+/** What an unauthenticated connection may ask (Kafka's SaslServerAuthenticator): the rest closes it. */
+const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([APIS.ApiVersions.key, APIS.SaslHandshake.key, APIS.SaslAuthenticate.key]);
 
 /**
  * One request frame in, its answer out. A frame that cannot be decoded closes the
@@ -76,11 +84,18 @@ const HANDLERS: { [K in ApiName]: Handler<K> } = {
  * gets KIP-511's v0 answer so the client retries with one it does.
  */
 export async function answerFrame(ctx: KafkaContext, frame: Uint8Array, conn: ConnectionInfo): Promise<Uint8Array | null | "close"> {
+  if (conn.auth.expectsBareToken) return answerBareToken(ctx, frame, conn);
   if (frame.length < 8) {
     ctx.log(`kafka: a ${frame.length}-byte request is too short for a request header`);
     return "close";
   }
   const { apiKey, apiVersion, correlationId } = peekRequestHeader(frame);
+  if (!conn.auth.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
+    const name = apiByKey(apiKey)?.name ?? `API key ${apiKey}`;
+    ctx.countRequest(apiByKey(apiKey)?.name ?? "unknown", false);
+    ctx.log(`kafka: ${conn.clientHost} sent ${name} before authenticating with SASL (this broker runs with --auth=token)`);
+    return "close";
+  }
   let req: KafkaRequest;
   try {
     req = decodeRequest(frame);

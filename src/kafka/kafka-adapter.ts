@@ -1,3 +1,7 @@
+import { randomBytes } from "node:crypto";
+import { AccessControl } from "../auth/access-control.ts";
+import type { SaslSessionOptions } from "../auth/sasl-session.ts";
+import { scramCredentialLookup } from "../auth/security-state.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { KafkaContext } from "./context.ts";
@@ -36,8 +40,26 @@ export class KafkaAdapter {
   static async start(
     broker: Broker,
     options: KafkaOptions,
-    hooks: { peerKafkaAddress?: (id: number, listener: string) => string | undefined; log?: (line: string) => void } = {},
+    hooks: {
+      peerKafkaAddress?: (id: number, listener: string) => string | undefined;
+      log?: (line: string) => void;
+      /** The node's access control; with authentication on, every connection must SASL first. */
+      access?: AccessControl;
+      /**
+       * ≥ 32 bytes the fake SCRAM salts of unknown users derive from: the same on every
+       * broker of a cluster, so a prober sees one salt per name wherever it asks.
+       */
+      saslSecret?: Uint8Array;
+    } = {},
   ): Promise<KafkaAdapter> {
+    const access = hooks.access ?? new AccessControl({ mode: "none", security: () => broker.security() });
+    const sasl: SaslSessionOptions | undefined = access.enabled
+      ? {
+          // Read at each exchange: users added or changed through any broker count at once.
+          credentialOf: (name, mechanism) => scramCredentialLookup(broker.security())(name, mechanism),
+          fakeCredentialSecret: hooks.saslSecret ?? randomBytes(32),
+        }
+      : undefined;
     const lifetime = new AbortController();
     const groups = new ClassicGroups();
     const log = hooks.log ?? ((line: string) => console.log(line));
@@ -53,6 +75,8 @@ export class KafkaAdapter {
       groups,
       lifetime: lifetime.signal,
       log,
+      access,
+      sasl,
       countRequest: (api: string, ok: boolean) => broker.metrics.protocolRequest("kafka", api, ok),
     };
     const servers: KafkaServer[] = [];

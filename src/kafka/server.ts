@@ -77,7 +77,13 @@ export class KafkaServer {
       socket.destroy();
       return;
     }
-    const conn = new KafkaConnection(socket, this.ctx.options.maxRequestBytes, (frame, info) => answerFrame(this.ctx, frame, info), this.ctx.log);
+    const conn = new KafkaConnection(
+      socket,
+      this.ctx.options.maxRequestBytes,
+      (frame, info) => answerFrame(this.ctx, frame, info),
+      this.ctx.log,
+      this.ctx.sasl !== undefined,
+    );
     this.connections.add(conn);
     conn.closed.addEventListener("abort", () => this.connections.delete(conn));
   }

@@ -5,6 +5,7 @@ import type { BrokerConfig } from "../broker/config.ts";
 import { join } from "node:path";
 import { loadOrCreateAdminToken } from "../auth/admin-token.ts";
 import { BrokerCallAuth } from "../auth/broker-call-auth.ts";
+import { deriveClusterKeys } from "../auth/cluster-keys.ts";
 import { AccessControl } from "../auth/access-control.ts";
 import { DEFAULT_ADMIN_TOKEN_FILE } from "../config/auth.ts";
 import type { SecurityState } from "../auth/security-state.ts";
@@ -124,6 +125,11 @@ export class BrokerNode {
       this.kafka = await KafkaAdapter.start(this.broker, kafka, {
         log: this.hooks.log ?? ((line) => console.log(line)),
         peerKafkaAddress: (id, listener) => this.link.kafkaAddressOf(id, listener),
+        access: this.access,
+        // The same on every broker of the cluster: an unknown user's fake SCRAM salt does not vary by broker.
+        ...(this.config.clusterSecret !== undefined
+          ? { saslSecret: deriveClusterKeys(this.config.clusterSecret, this.config.clusterId).scramFakeCredentials }
+          : {}),
       });
       this.link.setKafkaAddress(this.kafka.advertise, Object.fromEntries(this.kafka.listeners.map((l) => [l.name, l.advertise])));
     }

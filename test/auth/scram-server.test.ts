@@ -66,12 +66,13 @@ class TestClient {
     return this.gs2 + this.bare;
   }
 
-  final(serverFirst: string): string {
+  /** `noncePrefix`: what librdkafka 2.0 puts before the nonce (its own nonce again). */
+  final(serverFirst: string, noncePrefix = ""): string {
     const attrs = Object.fromEntries(serverFirst.split(",").map((p) => [p[0], p.slice(2)]));
     expect(attrs.r.startsWith(this.nonce)).toBe(true);
     const bytes = this.#hash === "sha256" ? 32 : 64;
     this.#salted = pbkdf2Sync(this.password, Buffer.from(attrs.s, "base64"), Number(attrs.i), bytes, this.#hash);
-    const withoutProof = `c=${Buffer.from(this.gs2).toString("base64")},r=${attrs.r}`;
+    const withoutProof = `c=${Buffer.from(this.gs2).toString("base64")},r=${noncePrefix}${attrs.r}`;
     this.#authMessage = `${this.bare},${serverFirst},${withoutProof}`;
     const clientKey = createHmac(this.#hash, this.#salted).update("Client Key").digest();
     const storedKey = createHash(this.#hash).update(clientKey).digest();
@@ -97,6 +98,15 @@ const FAILED_256 = {
 };
 
 describe("SCRAM server: success", () => {
+  test("librdkafka's client-final, its client nonce sent twice, is accepted as Kafka accepts it (the nonce ends with the server's)", () => {
+    const client = new TestClient("SCRAM-SHA-256", "alice", "wonderland");
+    const s = server("SCRAM-SHA-256", users({ alice: "wonderland" }));
+    const serverFirst = s.clientFirst(client.first());
+    const { serverFinal, principal } = s.clientFinal(client.final(serverFirst, client.nonce));
+    expect(principal).toBe("User:alice");
+    expect(serverFinal).toBe(client.expectedServerFinal());
+  });
+
   test("RFC 7677's published SCRAM-SHA-256 exchange, byte for byte", () => {
     const credential = createScramCredential("SCRAM-SHA-256", "pencil", {
       salt: Buffer.from("W22ZaJ0SNY7soEsUEjb6gQ==", "base64"),

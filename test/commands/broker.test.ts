@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { configFromFlags, kafkaFromFlags, exposureWarning, isLoopbackHost, KAFKA_WITHOUT_AUTH, LAUNCHER_DEFAULT_HOST, WORKERS_WITH_SECURITY } from "../../src/commands/broker.ts";
+import { configFromFlags, kafkaFromFlags, exposureWarning, isLoopbackHost, LAUNCHER_DEFAULT_HOST, WORKERS_WITH_SECURITY } from "../../src/commands/broker.ts";
 
 describe("broker exposure", () => {
   test("loopback addresses reach this machine only; anything else is exposed", () => {
@@ -20,10 +20,10 @@ describe("broker exposure", () => {
 });
 
 describe("--auth=token and the Kafka listener", () => {
-  test("a Kafka listener beside token authentication is refused (it checks no credentials yet); off is fine", () => {
+  test("a Kafka listener starts beside token authentication (it takes SASL); off is still off", () => {
     const flags = { id: "1", port: "0", "data-dir": "data/x", auth: "token" };
-    expect(() => configFromFlags({ ...flags, "kafka-port": "auto" }, {})).toThrow(KAFKA_WITHOUT_AUTH);
-    expect(() => configFromFlags(flags, { STREAMNEST_KAFKA_PORT: "9092" })).toThrow(KAFKA_WITHOUT_AUTH);
+    expect(configFromFlags({ ...flags, "kafka-port": "auto" }, {}).kafka?.port).toBe(0);
+    expect(configFromFlags(flags, { STREAMNEST_KAFKA_PORT: "9092" }).kafka?.port).toBe(9092);
     expect(configFromFlags({ ...flags, "kafka-port": "off" }, {}).kafka).toBeUndefined();
     expect(configFromFlags({ ...flags, auth: "none", "kafka-port": "auto" }, {}).kafka).toBeDefined();
   });

@@ -1,5 +1,6 @@
 import { StreamNestError } from "../../lib/errors.ts";
 import type { KafkaContext } from "../context.ts";
+import { requireCluster, requireTopic } from "../authorization.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
@@ -21,9 +22,23 @@ interface Resource {
  * with one bad config changes nothing; validate_only stops after the check. A broker's
  * configs are its flags: naming one with another value is INVALID_CONFIG.
  */
-async function alterOne(ctx: KafkaContext, r: Resource, changes: ConfigChange[], replaceAll: boolean, validateOnly: boolean) {
+/** Kafka's rule: ALTER_CONFIGS on the topic, or on the cluster for a broker's configs; checked before anything else. */
+function authorizeAlter(ctx: KafkaContext, conn: Call<"AlterConfigs">["conn"], r: Resource): void {
+  if (r.resourceType === RESOURCE.TOPIC) requireTopic(ctx, conn, "ALTER_CONFIGS", r.resourceName);
+  else if (r.resourceType === RESOURCE.BROKER) requireCluster(ctx, conn, "ALTER_CONFIGS");
+}
+
+async function alterOne(
+  ctx: KafkaContext,
+  conn: Call<"AlterConfigs">["conn"],
+  r: Resource,
+  changes: ConfigChange[],
+  replaceAll: boolean,
+  validateOnly: boolean,
+) {
   const base = { resourceType: r.resourceType, resourceName: r.resourceName };
   try {
+    authorizeAlter(ctx, conn, r);
     const current = configsOf(ctx, r.resourceType, r.resourceName);
     // AlterConfigs replaces a resource's dynamic configs: what it does not name is unset.
     const patch: TopicConfigPatch = { ...(replaceAll ? { retentionMs: null, retentionBytes: null } : {}), ...topicConfigPatch(current, changes) };
@@ -35,18 +50,19 @@ async function alterOne(ctx: KafkaContext, r: Resource, changes: ConfigChange[],
 }
 
 /** AlterConfigs (key 33): each resource's whole set of dynamic configs. */
-export async function handleAlterConfigs(ctx: KafkaContext, { body }: Call<"AlterConfigs">) {
+export async function handleAlterConfigs(ctx: KafkaContext, { body, conn }: Call<"AlterConfigs">) {
   const responses = [];
-  for (const r of body.resources) responses.push(await alterOne(ctx, r, r.configs, r.resourceType === RESOURCE.TOPIC, body.validateOnly));
+  for (const r of body.resources) responses.push(await alterOne(ctx, conn, r, r.configs, r.resourceType === RESOURCE.TOPIC, body.validateOnly));
   return { throttleTimeMs: 0, responses };
 }
 
 /** IncrementalAlterConfigs (key 44, KIP-339): SET and DELETE of single configs. */
-export async function handleIncrementalAlterConfigs(ctx: KafkaContext, { body }: Call<"IncrementalAlterConfigs">) {
+export async function handleIncrementalAlterConfigs(ctx: KafkaContext, { body, conn }: Call<"IncrementalAlterConfigs">) {
   const responses = [];
   for (const r of body.resources) {
     let changes: ConfigChange[];
     try {
+      authorizeAlter(ctx, conn, r);
       changes = r.configs.map((c) => {
         if (c.configOperation === OP.SET) return { name: c.name, value: c.value };
         if (c.configOperation === OP.DELETE) return { name: c.name, value: null };
@@ -58,7 +74,7 @@ export async function handleIncrementalAlterConfigs(ctx: KafkaContext, { body }:
       responses.push({ errorCode: kafkaErrorCode(error), errorMessage: errorMessage(error), resourceType: r.resourceType, resourceName: r.resourceName });
       continue;
     }
-    responses.push(await alterOne(ctx, r, changes, false, body.validateOnly));
+    responses.push(await alterOne(ctx, conn, r, changes, false, body.validateOnly));
   }
   return { throttleTimeMs: 0, responses };
 }

@@ -1,12 +1,14 @@
 import { StreamNestError } from "../../lib/errors.ts";
-import type { KafkaContext } from "../context.ts";
+import { requireCreate } from "../authorization.ts";
+import type { ConnectionInfo, KafkaContext } from "../context.ts";
 
 /**
  * Kafka's auto.create.topics.enable: a topic a Kafka client names in Metadata or Produce
  * is created with --default-partitions when it does not exist (HTTP never does this).
- * Throws what describing the topic would when it cannot be created.
+ * Throws what describing the topic would when it cannot be created, and
+ * TOPIC_AUTHORIZATION_FAILED when the principal may not create it (CREATE on the cluster or topic).
  */
-export async function autoCreate(ctx: KafkaContext, topic: string): Promise<void> {
+export async function autoCreate(ctx: KafkaContext, conn: ConnectionInfo, topic: string): Promise<void> {
   try {
     ctx.broker.assertTopic(topic);
     return;
@@ -14,5 +16,6 @@ export async function autoCreate(ctx: KafkaContext, topic: string): Promise<void
     if (!(error instanceof StreamNestError) || error.code !== "TOPIC_NOT_FOUND") throw error;
   }
   if (topic.startsWith("__")) throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" does not exist`);
+  requireCreate(ctx, conn, topic);
   await ctx.broker.createTopic(topic, ctx.options.defaultPartitions);
 }

@@ -1,4 +1,5 @@
 import { StreamNestError } from "../../lib/errors.ts";
+import { requireTopic } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
@@ -12,12 +13,13 @@ import { KAFKA_ERROR } from "../protocol/index.ts";
  * named twice in one request fails both times with INVALID_REQUEST, as in Kafka.
  * After growth a key may map to another partition (murmur2 mod the new count).
  */
-export async function handleCreatePartitions(ctx: KafkaContext, { body }: Call<"CreatePartitions">) {
+export async function handleCreatePartitions(ctx: KafkaContext, { body, conn }: Call<"CreatePartitions">) {
   const seen = new Map<string, number>();
   for (const t of body.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
   const results = [];
   for (const t of body.topics) {
     try {
+      requireTopic(ctx, conn, "ALTER", t.name);
       if ((seen.get(t.name) ?? 0) > 1) throw new StreamNestError("INVALID_REQUEST", `topic "${t.name}" is named more than once in the request`);
       if (t.assignments !== null)
         throw new StreamNestError("INVALID_REQUEST", "manual replica assignments are not supported; StreamNest places partitions itself", {

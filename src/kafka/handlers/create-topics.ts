@@ -1,5 +1,6 @@
 import { StreamNestError } from "../../lib/errors.ts";
 import { assertTopicName } from "../../lib/topic-name.ts";
+import { requireCreate } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
@@ -17,15 +18,23 @@ import { topicIdOf } from "../topic-ids.ts";
  * created concurrently (each is a metadata change through the quorum; one after another,
  * a hundred outlast a client's timeout on a replicated cluster: librdkafka's 0045).
  */
-export async function handleCreateTopics(ctx: KafkaContext, { body }: Call<"CreateTopics">) {
+export async function handleCreateTopics(ctx: KafkaContext, { body, conn }: Call<"CreateTopics">) {
   const brokers = ctx.broker.clusterMetadata().brokers.length;
-  const topics = await Promise.all(body.topics.map((t) => createOne(ctx, t, brokers, body.validateOnly)));
+  const topics = await Promise.all(body.topics.map((t) => createOne(ctx, conn, t, brokers, body.validateOnly)));
   return { throttleTimeMs: 0, topics };
 }
 
-async function createOne(ctx: KafkaContext, t: Call<"CreateTopics">["body"]["topics"][number], brokers: number, validateOnly: boolean) {
+async function createOne(
+  ctx: KafkaContext,
+  conn: Call<"CreateTopics">["conn"],
+  t: Call<"CreateTopics">["body"]["topics"][number],
+  brokers: number,
+  validateOnly: boolean,
+) {
   const partitions = t.numPartitions === -1 ? ctx.options.defaultPartitions : t.numPartitions;
   try {
+    // CREATE checked first: a refused client learns nothing of the topic or its settings.
+    requireCreate(ctx, conn, t.name);
     if (t.assignments.length > 0) throw new StreamNestError("INVALID_REQUEST", "manual replica assignments are not supported; StreamNest places partitions itself");
     if (t.replicationFactor !== -1 && (t.replicationFactor < 1 || t.replicationFactor > brokers))
       throw new StreamNestError("INVALID_REQUEST", `replication factor ${t.replicationFactor} is not between 1 and the ${brokers} broker(s)`, {

@@ -1,3 +1,4 @@
+import { requireTopic } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
@@ -9,10 +10,12 @@ import { KAFKA_ERROR } from "../protocol/index.ts";
  * and one after another a request naming a hundred topics outlasts a client's timeout
  * on a replicated cluster (librdkafka's 0045 deletes ~100 with 30 s).
  */
-export async function handleDeleteTopics(ctx: KafkaContext, { body }: Call<"DeleteTopics">) {
+export async function handleDeleteTopics(ctx: KafkaContext, { body, conn }: Call<"DeleteTopics">) {
   const responses = await Promise.all(
     body.topicNames.map(async (name) => {
       try {
+        // DELETE checked before existence: a refused client learns nothing of the topic.
+        requireTopic(ctx, conn, "DELETE", name);
         await ctx.broker.deleteTopic(name);
         return { name, errorCode: KAFKA_ERROR.NONE, errorMessage: null };
       } catch (error) {

@@ -1,9 +1,10 @@
+import { requireCluster, requireTopic } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { CONFIG_SOURCE } from "../topic-configs.ts";
-import { configsOf } from "./config-resources.ts";
+import { configsOf, RESOURCE } from "./config-resources.ts";
 
 /**
  * DescribeConfigs: the settings StreamNest has, under Kafka's names (topic-level names
@@ -12,10 +13,13 @@ import { configsOf } from "./config-resources.ts";
  * flag given (STATIC_BROKER_CONFIG), or the default (DEFAULT_CONFIG); synonyms (v1+)
  * when asked, most specific first, as KIP-226 orders them.
  */
-export async function handleDescribeConfigs(ctx: KafkaContext, { body }: Call<"DescribeConfigs">) {
+export async function handleDescribeConfigs(ctx: KafkaContext, { body, conn }: Call<"DescribeConfigs">) {
   const results = body.resources.map((r) => {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
     try {
+      // Kafka: DESCRIBE_CONFIGS on the topic, or on the cluster for a broker's settings.
+      if (r.resourceType === RESOURCE.TOPIC) requireTopic(ctx, conn, "DESCRIBE_CONFIGS", r.resourceName);
+      else if (r.resourceType === RESOURCE.BROKER) requireCluster(ctx, conn, "DESCRIBE_CONFIGS");
       const keys = r.configurationKeys;
       const configs = configsOf(ctx, r.resourceType, r.resourceName)
         .filter((c) => keys === null || keys.includes(c.name))

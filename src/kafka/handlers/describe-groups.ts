@@ -1,3 +1,4 @@
+import { requireGroup } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
@@ -9,10 +10,11 @@ import { assertCoordinator } from "./coordinator.ts";
  * clients sent them (the bytes relayed, never parsed). An unknown group is no error:
  * Kafka answers it with state Dead and no members.
  */
-export async function handleDescribeGroups(ctx: KafkaContext, { body }: Call<"DescribeGroups">) {
+export async function handleDescribeGroups(ctx: KafkaContext, { body, conn }: Call<"DescribeGroups">) {
   const groups = await Promise.all(
     body.groups.map(async (groupId) => {
       try {
+        requireGroup(ctx, conn, "DESCRIBE", groupId);
         await assertCoordinator(ctx, groupId);
       } catch (error) {
         return { errorCode: kafkaErrorCode(error), groupId, groupState: "", protocolType: "", protocolData: "", members: [] };

@@ -2,6 +2,8 @@ import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT } from "../../broker/fet
 import { REFUSE } from "../../broker/partition-router.ts";
 import type { FetchResult, StoredRecord } from "../../broker/types.ts";
 import { KAFKA_LIMITS } from "../../config/kafka.ts";
+import { topicResource } from "../../auth/acl.ts";
+import { isAllowed, refusal } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
@@ -30,17 +32,23 @@ export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch
   const wanted: Wanted[] = body.topics.flatMap((t) =>
     t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes })),
   );
-  let reads = await readAll(ctx, wanted, body.maxBytes);
-  const bytes = reads.reduce((n, r) => n + ("ok" in r ? r.ok.records.length : 0), 0);
+  // READ per topic, checked before anything is read (Kafka: TOPIC_AUTHORIZATION_FAILED per partition).
+  const refused = new Map<string, Read>();
+  for (const t of new Set(wanted.map((w) => w.topic)))
+    if (!isAllowed(ctx, conn, "READ", topicResource(t))) refused.set(t, { error: refusal(conn, "READ", topicResource(t)) });
+  const readable = wanted.filter((w) => !refused.has(w.topic));
+  let readsOf = await readAll(ctx, readable, body.maxBytes);
+  const bytes = readsOf.reduce((n, r) => n + ("ok" in r ? r.ok.records.length : 0), 0);
   const waitMs = Math.min(body.maxWaitMs, KAFKA_LIMITS.maxFetchWaitMs.value);
-  if (bytes === 0 && body.minBytes > 0 && waitMs > 0 && reads.some((r) => "ok" in r)) {
-    await waitForAny(ctx, wanted, reads, waitMs, conn.closed);
-    reads = await readAll(ctx, wanted, body.maxBytes);
+  if (bytes === 0 && body.minBytes > 0 && waitMs > 0 && readsOf.some((r) => "ok" in r)) {
+    await waitForAny(ctx, readable, readsOf, waitMs, conn.closed);
+    readsOf = await readAll(ctx, readable, body.maxBytes);
   }
+  const reads = readsOf;
   const responses = body.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((p) => {
-      const read = reads[wanted.findIndex((w) => w.topic === t.topic && w.partition === p.partition)];
+      const read = refused.get(t.topic) ?? (reads[readable.findIndex((w) => w.topic === t.topic && w.partition === p.partition)] as Read);
       return answer(p.partition, read);
     }),
   }));

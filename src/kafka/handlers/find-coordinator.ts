@@ -1,4 +1,5 @@
-import type { KafkaContext } from "../context.ts";
+import { requireGroup } from "../authorization.ts";
+import type { ConnectionInfo, KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
@@ -6,19 +7,20 @@ import { KAFKA_ERROR } from "../protocol/index.ts";
 const GROUP = 0;
 
 /** FindCoordinator: the broker leading the group's `__consumer_offsets` partition (v4+: several keys at once). */
-export async function handleFindCoordinator(ctx: KafkaContext, { body, version }: Call<"FindCoordinator">) {
+export async function handleFindCoordinator(ctx: KafkaContext, { body, version, conn }: Call<"FindCoordinator">) {
   const keys = version >= 4 ? body.coordinatorKeys : [body.key];
-  const coordinators = await Promise.all(keys.map((key) => find(ctx, key, body.keyType)));
+  const coordinators = await Promise.all(keys.map((key) => find(ctx, conn, key, body.keyType)));
   if (version >= 4) return { throttleTimeMs: 0, coordinators };
   const [one] = coordinators;
   return { throttleTimeMs: 0, errorCode: one.errorCode, errorMessage: one.errorMessage, nodeId: one.nodeId, host: one.host, port: one.port };
 }
 
-async function find(ctx: KafkaContext, key: string, keyType: number) {
+async function find(ctx: KafkaContext, conn: ConnectionInfo, key: string, keyType: number) {
   const none = { key, nodeId: -1, host: "", port: -1 };
   if (keyType !== GROUP)
     return { ...none, errorCode: KAFKA_ERROR.INVALID_REQUEST, errorMessage: "transactions are not supported by StreamNest" };
   try {
+    requireGroup(ctx, conn, "DESCRIBE", key);
     const id = await ctx.broker.groups.coordinatorId(key);
     const at = ctx.kafkaAddressOf(id);
     if (!at) return { ...none, errorCode: KAFKA_ERROR.COORDINATOR_NOT_AVAILABLE, errorMessage: `broker ${id} has no Kafka listener` };

@@ -1,3 +1,4 @@
+import { requireGroup } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
@@ -7,6 +8,7 @@ import { assertCoordinator } from "./coordinator.ts";
 /** JoinGroup: waits for the generation to form; the leader's answer lists every member's metadata, byte for byte. */
 export async function handleJoinGroup(ctx: KafkaContext, { body, version, clientId, conn }: Call<"JoinGroup">) {
   try {
+    requireGroup(ctx, conn, "READ", body.groupId);
     await assertCoordinator(ctx, body.groupId);
     const group = ctx.groups.open(body.groupId);
     const joined = await group.join(

@@ -1,10 +1,14 @@
+import { isAllowed } from "../authorization.ts";
+import { groupResource } from "../../auth/acl.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 
 /** LeaveGroup: v0–v2 one member, v3+ a batch (KIP-345); the others rebalance at once. */
-export async function handleLeaveGroup(ctx: KafkaContext, { body, version }: Call<"LeaveGroup">) {
+export async function handleLeaveGroup(ctx: KafkaContext, { body, version, conn }: Call<"LeaveGroup">) {
+  if (!isAllowed(ctx, conn, "READ", groupResource(body.groupId)))
+    return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.GROUP_AUTHORIZATION_FAILED, members: [] };
   const ids = version >= 3 ? body.members.map((m) => m.memberId) : [body.memberId];
   const group = ctx.groups.get(body.groupId);
   const members = ids.map((memberId) => {

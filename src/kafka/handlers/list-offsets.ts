@@ -1,4 +1,5 @@
 import { REFUSE } from "../../broker/partition-router.ts";
+import { requireTopic } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
@@ -15,13 +16,14 @@ const SCAN_RECORDS = 5000;
  * of the newest timestamp (-3, KIP-734), or the first offset whose timestamp is at or
  * after a given one (-1 when none is). v0 answers in its old-style offsets array.
  */
-export async function handleListOffsets(ctx: KafkaContext, { body, version }: Call<"ListOffsets">) {
+export async function handleListOffsets(ctx: KafkaContext, { body, version, conn }: Call<"ListOffsets">) {
   const topics = await Promise.all(
     body.topics.map(async (t) => ({
       name: t.name,
       partitions: await Promise.all(
         t.partitions.map(async (p) => {
           try {
+            requireTopic(ctx, conn, "DESCRIBE", t.name);
             const { offset, timestamp } = await lookup(ctx, t.name, p.partitionIndex, p.timestamp);
             return {
               partitionIndex: p.partitionIndex,

@@ -4,6 +4,8 @@ import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { topicIdOf } from "../topic-ids.ts";
+import { isAllowed, requireTopic } from "../authorization.ts";
+import { topicResource } from "../../auth/acl.ts";
 import { autoCreate } from "./auto-create.ts";
 
 /** Kafka's cluster id is a base64 UUID; StreamNest's clusters have one name. */
@@ -16,7 +18,7 @@ export const CLUSTER_ID = "streamnest";
  * LEADER_NOT_AVAILABLE) and its dead replicas are offline. A topic named but missing is created when auto-creation is on
  * and the client allows it (v4+); v0 asking for no topics means every topic.
  */
-export async function handleMetadata(ctx: KafkaContext, { body, version }: Call<"Metadata">) {
+export async function handleMetadata(ctx: KafkaContext, { body, version, conn }: Call<"Metadata">) {
   const { broker } = ctx;
   const cluster = broker.clusterMetadata();
   const brokers = cluster.brokers.flatMap((b) => {
@@ -24,12 +26,17 @@ export async function handleMetadata(ctx: KafkaContext, { body, version }: Call<
     return at ? [{ nodeId: b.id, host: at.host, port: at.port, rack: null }] : [];
   });
   const all = body.topics === null || (version === 0 && body.topics.length === 0);
-  const names = all ? broker.listTopics(false) : (body.topics ?? []).map((t) => t.name ?? "");
+  // Every topic means every topic the principal may DESCRIBE: it never learns the others' names.
+  const names = all
+    ? broker.listTopics(false).filter((name) => isAllowed(ctx, conn, "DESCRIBE", topicResource(name)))
+    : (body.topics ?? []).map((t) => t.name ?? "");
   const allowCreate = body.allowAutoTopicCreation && ctx.options.autoCreateTopics;
   const topics = await Promise.all(
     names.map(async (name) => {
       try {
-        if (!all && allowCreate) await autoCreate(ctx, name);
+        // A named topic the principal may not describe is refused whether or not it exists.
+        if (!all) requireTopic(ctx, conn, "DESCRIBE", name);
+        if (!all && allowCreate) await autoCreate(ctx, conn, name);
         const d = broker.describeTopic(name);
         return {
           errorCode: KAFKA_ERROR.NONE,

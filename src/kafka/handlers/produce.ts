@@ -5,6 +5,8 @@ import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
 import { decodeRecordBatches, KAFKA_ERROR, type RecordBatch } from "../protocol/index.ts";
+import { requireTopic } from "../authorization.ts";
+import type { ConnectionInfo } from "../context.ts";
 import { autoCreate } from "./auto-create.ts";
 
 type PartitionAnswer = {
@@ -27,12 +29,12 @@ type PartitionAnswer = {
  * acks=-1 (all) is answered once every in-sync replica holds the batch, acks=1 once the
  * leader wrote it.
  */
-export async function handleProduce(ctx: KafkaContext, { body }: Call<"Produce">) {
+export async function handleProduce(ctx: KafkaContext, { body, conn }: Call<"Produce">) {
   const acks = body.acks;
   const answers = await Promise.all(
     body.topicData.map(async (topic) => ({
       name: topic.name,
-      partitionResponses: await produceTopic(ctx, topic.name, topic.partitionData, acks),
+      partitionResponses: await produceTopic(ctx, conn, topic.name, topic.partitionData, acks),
     })),
   );
   if (acks === 0) return null;
@@ -41,6 +43,7 @@ export async function handleProduce(ctx: KafkaContext, { body }: Call<"Produce">
 
 async function produceTopic(
   ctx: KafkaContext,
+  conn: ConnectionInfo,
   topic: string,
   partitions: { index: number; records: Uint8Array | null }[],
   acks: number,
@@ -48,7 +51,9 @@ async function produceTopic(
   if (acks !== 0 && acks !== 1 && acks !== -1)
     return partitions.map((p) => refused(p.index, KAFKA_ERROR.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), not ${acks}`));
   try {
-    if (ctx.options.autoCreateTopics) await autoCreate(ctx, topic);
+    // Kafka checks WRITE before the topic's existence: a refused client learns nothing of it.
+    requireTopic(ctx, conn, "WRITE", topic);
+    if (ctx.options.autoCreateTopics) await autoCreate(ctx, conn, topic);
     ctx.broker.assertTopic(topic);
     if (topic.startsWith("__"))
       throw new StreamNestError("INVALID_REQUEST", `${topic} is an internal topic; commit offsets through the consumer group`);

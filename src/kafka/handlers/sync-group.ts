@@ -1,4 +1,5 @@
 import { StreamNestError } from "../../lib/errors.ts";
+import { requireGroup } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
@@ -6,8 +7,9 @@ import { KAFKA_ERROR } from "../protocol/index.ts";
 import { assertCoordinator } from "./coordinator.ts";
 
 /** SyncGroup: the leader hands in every member's assignment; each member gets its own bytes back unchanged. */
-export async function handleSyncGroup(ctx: KafkaContext, { body }: Call<"SyncGroup">) {
+export async function handleSyncGroup(ctx: KafkaContext, { body, conn }: Call<"SyncGroup">) {
   try {
+    requireGroup(ctx, conn, "READ", body.groupId);
     await assertCoordinator(ctx, body.groupId);
     const group = ctx.groups.get(body.groupId);
     if (!group) throw new StreamNestError("UNKNOWN_MEMBER_ID", `group "${body.groupId}" has no members; join it first`);

@@ -22,7 +22,8 @@ export class FrameSplitter {
   private need = -1;
   private failed = false;
 
-  constructor(private readonly maxFrameBytes = DEFAULT_MAX_REQUEST_BYTES) {}
+  /** Lowered for unauthenticated connections (a SASL token is small), raised once authenticated. */
+  constructor(public maxFrameBytes = DEFAULT_MAX_REQUEST_BYTES) {}
 
   /** Bytes held for a frame not yet complete. */
   get pendingBytes(): number {

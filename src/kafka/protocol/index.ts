@@ -31,6 +31,7 @@ export {
   decodeRequest,
   decodeResponse,
   encodeApiVersionsFallback,
+  encodeBareSaslToken,
   encodeRequest,
   encodeResponse,
   type KafkaRequest,

@@ -92,6 +92,14 @@ export function encodeApiVersionsFallback(correlationId: number): Uint8Array {
   });
 }
 
+/** A SASL token after SaslHandshake v0 (KIP-43): its bytes behind an int32 size, no header. */
+export function encodeBareSaslToken(token: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + token.length);
+  new DataView(out.buffer).setInt32(0, token.length);
+  out.set(token, 4);
+  return out;
+}
+
 // ---- the client side: used by tests, and by anything in StreamNest that speaks Kafka out ----
 
 /** Encodes a request, size prefix included. */

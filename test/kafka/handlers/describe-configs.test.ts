@@ -19,7 +19,7 @@ async function setup() {
 
 /** A broker whose log flags differ from the defaults. */
 async function startWith(log: { retentionMs?: number }) {
-  running = await startInProcess({ advertise: "127.0.0.1:0" }, log);
+  running = await startInProcess({ advertise: "127.0.0.1:0" }, { log });
   return { ...running, client: await RawClient.connect(running.kafka.port) };
 }
 

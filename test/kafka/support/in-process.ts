@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AccessControl } from "../../../src/auth/access-control.ts";
 import { Broker } from "../../../src/broker/broker.ts";
 import { brokerConfig } from "../../../src/broker/config.ts";
 import { KafkaAdapter } from "../../../src/kafka/kafka-adapter.ts";
@@ -12,7 +13,10 @@ import { BrokerMetrics } from "../../../src/metrics/metrics.ts";
 import type { LogOptions } from "../../../src/storage/types.ts";
 
 /** A broker core with its Kafka listener in this process, on 127.0.0.1 and a free port; its log lines collected. */
-export async function startInProcess(options: Partial<KafkaOptions> = {}, log: Partial<LogOptions> = {}) {
+/** `log`: the partition logs' options; `tokenAuth`: SASL required, and the ACLs of the broker's (local) security state checked. */
+export async function startInProcess(options: Partial<KafkaOptions> = {}, extra: { log?: Partial<LogOptions>; tokenAuth?: boolean } = {}) {
+  const log = extra.log ?? {};
+  const security = { tokenAuth: extra.tokenAuth };
   const root = mkdtempSync(join(tmpdir(), "streamnest-kafka-"));
   const broker = Broker.open(brokerConfig({ id: 1, dataDir: root, port: 7001, log }), { metrics: new BrokerMetrics({ defaultMetrics: false }), warn: () => {} });
   const lines: string[] = [];
@@ -28,7 +32,11 @@ export async function startInProcess(options: Partial<KafkaOptions> = {}, log: P
       defaultPartitions: 1,
       ...options,
     },
-    { log: (line) => lines.push(line) },
+    {
+      log: (line) => lines.push(line),
+      // With tokenAuth: SASL required, and the ACLs of the broker's (local) security state checked.
+      ...(security.tokenAuth ? { access: new AccessControl({ mode: "token", security: () => broker.security() }) } : {}),
+    },
   );
   return {
     broker,

@@ -19,6 +19,8 @@ import { Metadata } from "./metadata.ts";
 import { OffsetCommit } from "./offset-commit.ts";
 import { OffsetFetch } from "./offset-fetch.ts";
 import { Produce } from "./produce.ts";
+import { SaslAuthenticate } from "./sasl-authenticate.ts";
+import { SaslHandshake } from "./sasl-handshake.ts";
 import { SyncGroup } from "./sync-group.ts";
 
 /**
@@ -47,6 +49,8 @@ export const APIS = {
   AlterConfigs,
   CreatePartitions,
   IncrementalAlterConfigs,
+  SaslHandshake,
+  SaslAuthenticate,
 } as const;
 
 export type Apis = typeof APIS;

@@ -1,0 +1,23 @@
+import { describe, expect, test } from "bun:test";
+import { createSaslSession } from "../../src/auth/sasl-session.ts";
+import { ConnectionAuth } from "../../src/kafka/connection-auth.ts";
+
+const options = { credentialOf: () => undefined, fakeCredentialSecret: new Uint8Array(32) };
+
+describe("ConnectionAuth", () => {
+  test("without SASL a connection is ANONYMOUS from the start", () => {
+    const auth = new ConnectionAuth(false);
+    expect([auth.authenticated, auth.principal, auth.expectsBareToken]).toEqual([true, "User:ANONYMOUS", false]);
+  });
+
+  test("with SASL it has no principal until the exchange succeeds; bare tokens follow a v0 handshake only", () => {
+    const auth = new ConnectionAuth(true);
+    expect([auth.authenticated, auth.principal, auth.expectsBareToken]).toEqual([false, undefined, false]);
+    auth.exchange = { session: createSaslSession("PLAIN", options), handshakeVersion: 1 };
+    expect(auth.expectsBareToken).toBe(false);
+    auth.exchange = { session: createSaslSession("PLAIN", options), handshakeVersion: 0 };
+    expect(auth.expectsBareToken).toBe(true);
+    auth.succeeded("User:kim");
+    expect([auth.authenticated, auth.principal, auth.expectsBareToken, auth.exchange]).toEqual([true, "User:kim", false, undefined]);
+  });
+});
