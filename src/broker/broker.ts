@@ -134,6 +134,7 @@ export class Broker {
         createTopic: (topic, partitions) => admin.addTopic(ctx, topic, partitions),
         partitionRanges: (topic) => admin.partitionRanges(ctx, topic),
         localLog: (topic, partition) => this.leaderLog(topic, partition),
+        catchUpMetadata: () => this.catchUpMetadata(),
         brokerRef: ctx.brokerRef,
         peers: ctx.peers,
       },
@@ -266,10 +267,11 @@ export class Broker {
   /**
    * Waits (bounded) until this broker has applied every metadata change committed
    * before the call: a topic created through another broker a moment ago is then known
-   * here too. Immediate on a lone broker.
+   * here too. Immediate on a lone broker. False when the quorum could not be reached
+   * within the wait (what this broker holds may then be behind).
    */
-  async catchUpMetadata(): Promise<void> {
-    await this.ctx.proposer.catchUp?.();
+  async catchUpMetadata(): Promise<boolean> {
+    return (await this.ctx.proposer.catchUp?.()) ?? true;
   }
 
   /** False while this broker counts broker `id` down (fenced by the quorum, or not answering). */

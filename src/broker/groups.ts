@@ -50,6 +50,12 @@ export interface GroupHost {
    * requires; LEADER_UNAVAILABLE while this broker is still taking up its leadership.
    */
   localLog(topic: string, partition: number): OffsetsLog;
+  /**
+   * A read barrier on the metadata quorum: resolves true once this broker's metadata
+   * holds every change committed before the call, false when that could not be
+   * confirmed within a bounded wait. Immediately true where the store is the only copy.
+   */
+  catchUpMetadata(): Promise<boolean>;
   brokerRef(id: number): BrokerRef;
   /** Carries group calls to their coordinator. */
   readonly peers: PeerTransport;
@@ -104,6 +110,16 @@ export class GroupService {
   /** The leader epoch each loaded __consumer_offsets partition was loaded in. */
   private readonly loadedEpochs = new Map<number, number>();
   private offsetsTopicId: string | undefined;
+  /**
+   * Whether this broker's metadata has caught up with the quorum since it started. Until
+   * then it holds what it had when it went down, which may still name it the leader of
+   * an offsets partition that another broker led meanwhile (in a later epoch, with
+   * commits this broker's shard lacks): a group call is neither routed nor answered on
+   * that. Kafka keeps a restarted broker fenced, leading nothing, until it has caught up
+   * with the metadata log (KIP-631); here the first group call runs the read barrier.
+   */
+  private metadataCaughtUp = false;
+  private catchingUp: Promise<void> | undefined;
   private readonly warn: (message: string) => void;
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -194,6 +210,7 @@ export class GroupService {
       case "list":
         return this.localList();
     }
+    await this.caughtUpMetadata();
     const c = await this.readyCoordinator(call.group);
     switch (call.op) {
       case "join":
@@ -267,15 +284,40 @@ export class GroupService {
 
   private async route<T>(group: string, call: GroupCall, waitMs = 0): Promise<T> {
     assertGroupId(group);
+    await this.caughtUpMetadata();
     const leader = await this.coordinatorOf(group);
     if (leader === this.host.self.id) return (await this.handle(call)) as T;
     return this.host.peers.group<T>(this.host.brokerRef(leader), call, waitMs);
   }
 
   /** The id of the broker that coordinates `group` (what Kafka's FindCoordinator answers). */
-  coordinatorId(group: string): Promise<number> {
+  async coordinatorId(group: string): Promise<number> {
     assertGroupId(group);
+    await this.caughtUpMetadata();
     return this.coordinatorOf(group);
+  }
+
+  /**
+   * Returns once this broker's metadata has caught up with the quorum since it started
+   * (see metadataCaughtUp); a broker that cannot confirm it yet is not a coordinator
+   * (NOT_COORDINATOR, retriable: the client asks again).
+   */
+  private async caughtUpMetadata(): Promise<void> {
+    if (this.metadataCaughtUp) return;
+    this.catchingUp ??= this.host
+      .catchUpMetadata()
+      .then((current) => {
+        if (current) this.metadataCaughtUp = true;
+      })
+      .finally(() => {
+        this.catchingUp = undefined;
+      });
+    await this.catchingUp;
+    if (!this.metadataCaughtUp)
+      throw new StreamNestError(
+        "NOT_COORDINATOR",
+        `broker ${this.host.self.id} has not yet caught up with the cluster's metadata since it started, so it cannot tell which broker coordinates a group; retry in a moment`,
+      );
   }
 
   /** The id of the broker that coordinates `group`, creating `__consumer_offsets` if need be. */

@@ -11,11 +11,11 @@ import type { MetadataStore } from "./metadata-store.ts";
 export interface MetadataProposer {
   propose(change: MetadataChange): Promise<ApplyResult>;
   /**
-   * Resolves once this broker has applied every change committed before the call, or
-   * after a bounded wait (a broker cut off from the quorum cannot know). Absent where
-   * the store is the only copy.
+   * Resolves once this broker has applied every change committed before the call (true),
+   * or after a bounded wait (false: a broker cut off from the quorum cannot know). Absent
+   * where the store is the only copy.
    */
-  catchUp?(): Promise<void>;
+  catchUp?(): Promise<boolean>;
 }
 
 export class LocalMetadataProposer implements MetadataProposer {

@@ -480,17 +480,18 @@ export class MetadataQuorum {
    * by the answer to a fetch sent after the call began, so a change acknowledged to a
    * client through another broker a moment ago is included; the leader knows its own.
    * Gives up after CATCH_UP_MS (no leader reachable), leaving the caller to answer from
-   * what it has.
+   * what it has: false then (and before the quorum driver runs), true once caught up.
    */
-  async catchUp(): Promise<void> {
+  async catchUp(): Promise<boolean> {
     const start = Date.now();
     const deadline = start + CATCH_UP_MS;
     while (Date.now() < deadline && !this.stopped) {
       const known = this.driver?.status().leaderHighWatermark;
-      if (known === undefined) return;
-      if (known.requestSentAt >= start && this.bound().version >= known.value) return;
+      if (known === undefined) return false;
+      if (known.requestSentAt >= start && this.bound().version >= known.value) return true;
       await Bun.sleep(5);
     }
+    return false;
   }
 
   private bound(): MetadataStore {
