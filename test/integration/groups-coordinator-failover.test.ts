@@ -99,11 +99,13 @@ describe("a group's coordinator follows the leader of its __consumer_offsets par
 
   test("the old coordinator comes back, catches up and leads again: it answers the commits made while it was gone", async () => {
     await cluster.broker(first).start();
-    // Back in the ISR, it takes its preferred leadership back (the automatic preferred-leader rebalance).
+    // Back in the ISR, it takes its preferred leadership back (the automatic preferred-leader
+    // rebalance) in epoch 2. The epoch is checked: a broker restarted on its saved metadata
+    // first shows its pre-crash view (itself leading in epoch 0) until it catches up.
     await eventually(async () => {
       const p = (await offsetsTopic(first)).partitions[offsetsPartition];
-      return p.leader === first && p.isr.length === 3;
-    }, "the restarted broker leading its preferred offsets partition again", 40_000);
+      return p.leader === first && p.isr.length === 3 && p.leader_epoch === 2;
+    }, "the restarted broker leading its preferred offsets partition again, in epoch 2", 40_000);
     await eventually(async () => (await coordinatorOf(first)) === first, "the restarted broker coordinating again", 10_000);
     for (const via of [1, 2, 3]) expect(await committed(via)).toEqual({ status: 200, offsets: [[0, 1], [1, 2], [2, 9], [3, 4]] });
   });
