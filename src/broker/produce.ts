@@ -10,6 +10,7 @@ import { assertEnoughReplicas, awaitReplication, awaitsReplicas, leaderEpochFor 
 import { type Attempt, deliverAnywhere, deliverToPartition, leaderDeadline, nextLivePartition } from "./produce-routing.ts";
 import { isInternalTopic, type PartitionState, type TopicState } from "./topic-catalog.ts";
 import type { Acks, ProduceAck, ProduceFailure, ProduceOutcome, ProduceRecord } from "./types.ts";
+import { LOG_OPEN_SLICE, startInSlices } from "../lib/sliced-start.ts";
 
 /**
  * Produce: a record is checked (size, the topic's schema), given its partition
@@ -164,7 +165,7 @@ export async function produceBatch(
   // every log it appends to until written: in waves of the open-log limit, not all at once.
   const limit = ctx.logs.limit;
   const waves = async (): Promise<void> => {
-    for (let i = 0; i < local.length; i += limit) await Promise.all(local.slice(i, i + limit).map(run));
+    for (let i = 0; i < local.length; i += limit) await startInSlices(local.slice(i, i + limit), LOG_OPEN_SLICE, run);
   };
   const placeLater = deliver(unplaced, (a) => deliverAnywhere(ctx, topic, policy, deadline, undefined, a));
   await Promise.all([...remote.map(run), waves(), placeLater]);

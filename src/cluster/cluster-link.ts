@@ -6,6 +6,7 @@ import type { BrokerRef } from "../broker/metadata.ts";
 import type { MetadataProposer } from "../broker/metadata-proposer.ts";
 import type { MetadataStore } from "../broker/metadata-store.ts";
 import { servedForwarded } from "../broker/partition-router.ts";
+import { LOG_OPEN_SLICE, startInSlices } from "../lib/sliced-start.ts";
 import type { BrokerDirectory } from "../broker/peer-transport.ts";
 import type { ProduceFailure, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
@@ -259,7 +260,7 @@ export class ClusterLink {
     };
     const wave = broker.config.maxOpenPartitions;
     const results: (ProduceAnswer | ProduceFailure)[] = [];
-    for (let i = 0; i < calls.length; i += wave) results.push(...(await Promise.all(calls.slice(i, i + wave).map(serve))));
+    for (let i = 0; i < calls.length; i += wave) results.push(...(await startInSlices(calls.slice(i, i + wave), LOG_OPEN_SLICE, serve)));
     return { results };
   }
 

@@ -118,16 +118,34 @@ export class PeerForwarder implements PeerTransport {
       const part = JSON.stringify(pending.call);
       const bytes = Buffer.byteLength(part) + 1;
       const last = requests.at(-1);
-      if (last && last.bytes + bytes <= this.maxRequestBytes) {
+      if (last && last.bytes + bytes <= this.maxRequestBytes && last.calls.length < CALLS_PER_REQUEST) {
         last.calls.push(pending);
         last.parts.push(part);
         last.bytes += bytes;
       } else requests.push({ calls: [pending], parts: [part], bytes: ENVELOPE_BYTES + bytes });
     }
-    await Promise.all(requests.map((r) => this.sendProduce(queue.leader, r.calls, `{"calls":[${r.parts.join(",")}]}`)));
+    // One after another: each request's timeout then covers only its own calls (a leader
+    // opening 1,000 new partition logs took over the 7 s one request of them may wait, and
+    // every message came back with an unknown outcome though all were written), and calls
+    // to one partition keep their order. Once the leader failed to answer, the requests
+    // not yet sent are not: their messages are surely not written, and said so.
+    for (const [i, r] of requests.entries()) {
+      if (await this.sendProduce(queue.leader, r.calls, `{"calls":[${r.parts.join(",")}]}`)) continue;
+      const unsent = requests.slice(i + 1).flatMap((u) => u.calls);
+      if (unsent.length === 0) break;
+      const { leader } = queue;
+      const error = new StreamNestError(
+        "LEADER_UNAVAILABLE",
+        `${partitionsName(unsent.map((c) => c.call))} led by broker ${leader.id} (${leader.address}), which failed an earlier part of this batch: not sent, not written`,
+        { leader: leader.id, broker: leader.address },
+      );
+      for (const c of unsent) c.reject(error);
+      break;
+    }
   }
 
-  private async sendProduce(leader: BrokerRef, calls: PendingProduce[], body: string): Promise<void> {
+  /** Sends one request of produce calls; false when the leader gave no answer to it. */
+  private async sendProduce(leader: BrokerRef, calls: PendingProduce[], body: string): Promise<boolean> {
     const first = calls[0].call;
     const one = calls.every((c) => c.call.topic === first.topic && c.call.partition === first.partition);
     const what = one ? partitionName(first.topic, first.partition) : partitionsName(calls.map((c) => c.call));
@@ -152,7 +170,7 @@ export class PeerForwarder implements PeerTransport {
       if (!answer || !Array.isArray(answer.results) || answer.results.length !== calls.length) throw malformed("produce");
     } catch (error) {
       for (const c of calls) c.reject(produceFailure(error, c.call.messages.length));
-      return;
+      return false;
     }
     calls.forEach((c, i) => {
       const result = answer.results[i];
@@ -162,6 +180,7 @@ export class PeerForwarder implements PeerTransport {
         c.reject(new StreamNestError(result.error, result.message, result.details));
       else c.reject(malformed("produce"));
     });
+    return true;
   }
 
   async fetch(leader: BrokerRef, request: FetchQuery): Promise<FetchResult> {
@@ -283,6 +302,7 @@ export class PeerForwarder implements PeerTransport {
 /** Time a leader may take per produce call beyond the first in one request. */
 const PRODUCE_CALL_WAIT_MS = CLUSTER_LIMITS.forwardedProduceCallWaitMs.value;
 const PRODUCE_MAX_EXTRA_WAIT_MS = CLUSTER_LIMITS.forwardedProduceMaxExtraWaitMs.value;
+const CALLS_PER_REQUEST = CLUSTER_LIMITS.forwardedProduceCallsPerRequest.value;
 
 /**
  * An acks=all produce to a replicated partition waits at the leader for its in-sync
