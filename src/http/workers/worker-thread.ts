@@ -78,8 +78,8 @@ function answered(answer: Answer): Response {
 
 /** To the owner's socket; node:http, not fetch, whose calls Bun caps at 256 at once per process (see cluster/peer-http.ts). */
 const ownerAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-/** Hop-by-hop headers of the owner's answer; this server frames its own. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding"]);
+/** Hop-by-hop headers, of the request and of the owner's answer: each connection frames its own. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"]);
 
 /**
  * The request as it came, to the owner's socket; the answer back as it leaves there.
@@ -99,8 +99,13 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
     const length = Number(request.headers.get("content-length") ?? NaN);
     body = read ?? (length >= 0 && length <= (start?.maxBodyBytes ?? 0) ? new Uint8Array(await request.arrayBuffer()) : request.body);
   }
+  // Hop-by-hop headers stay on the client's connection (RFC 9110 §7.6.1): a client's
+  // "connection: close" passed on made the owner close a pooled socket that the agent
+  // then reused, and the call failed with ECONNRESET (a 500 to the client).
   const headers: Record<string, string> = {};
-  request.headers.forEach((value, name) => (headers[name] = value));
+  request.headers.forEach((value, name) => {
+    if (!HOP_BY_HOP.has(name)) headers[name] = value;
+  });
   return new Promise<Response>((resolve, reject) => {
     const call = http.request({ socketPath: start?.ownerSocket, path: `${path}${search}`, method: request.method, headers, agent: ownerAgent }, (answer) => {
       const out = new Headers();
