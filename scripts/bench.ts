@@ -5,11 +5,12 @@
  *   bun scripts/bench.ts storage http    some parts
  *   bun scripts/bench.ts inprocess       µs per request without sockets (quick)
  *   bun scripts/bench.ts tls             produce over HTTPS as a fraction of plain HTTP
+ *   bun scripts/bench.ts kafka-throughput   kcat produce/consume of 1M messages against HTTP batches
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
-const PARTS = ["storage", "http", "inprocess", "cluster", "replication", "quorum", "console", "release", "tls", "kafka"] as const;
+const PARTS = ["storage", "http", "inprocess", "cluster", "replication", "quorum", "console", "release", "tls", "kafka", "kafka-throughput"] as const;
 const wanted = process.argv.slice(2);
 const parts = wanted.length > 0 ? wanted : [...PARTS];
 

@@ -27,7 +27,7 @@ const CONNECTS = 40;
 const TOPIC = "bench";
 const USER = { name: "bench", password: "bench-password" };
 
-interface Variant {
+export interface Variant {
   readonly name: string;
   /** Broker flags beyond id, ports, data dir and host. */
   brokerArgs(dir: string): string[];
@@ -80,7 +80,7 @@ interface LoadResult {
   errors: number;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.on("error", fail);
@@ -92,7 +92,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startBroker(variant: Variant): Promise<{ proc: Subprocess; kafkaPort: number; dir: string }> {
+/** One broker with a 1-partition topic "bench"; the caller kills `proc` and removes `dir`. */
+export async function startBroker(variant: Variant): Promise<{ proc: Subprocess; kafkaPort: number; httpPort: number; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "streamnest-bench-kafka-"));
   const [httpPort, kafkaPort] = [await freePort(), await freePort()];
   const proc = Bun.spawn(
@@ -133,7 +134,7 @@ async function startBroker(variant: Variant): Promise<{ proc: Subprocess; kafkaP
     await post("/admin/users", { name: USER.name, password: USER.password });
     await post("/admin/acls", { principal: `User:${USER.name}`, operation: "ALL", resource_type: "TOPIC", resource_name: TOPIC, pattern_type: "LITERAL" });
   }
-  return { proc, kafkaPort, dir };
+  return { proc, kafkaPort, httpPort, dir };
 }
 
 /** In a separate process (as the HTTP bench's load): produce for SECONDS, then connect CONNECTS times. */

@@ -31,19 +31,23 @@ function streamnest(): string[] {
   return bin ? [resolve(root, bin)] : [process.execPath, resolve(root, "src/main.ts")];
 }
 
-interface Node {
+export interface Node {
   id: number;
   port: number;
   proc?: Subprocess<"ignore", "pipe", "pipe">;
 }
 
-class Cluster {
+export class Cluster {
   readonly dataDir = mkdtempSync(join(tmpdir(), "streamnest-bench-replication-"));
   /** Brokers given --peers must share a secret; one per run. */
   readonly secret = randomUUID();
   readonly nodes: Node[];
 
-  constructor(count: number) {
+  /** `extraArgs(id)`: more flags for broker `id` (e.g. its Kafka listener). */
+  constructor(
+    count: number,
+    private readonly extraArgs: (id: number) => string[] = () => [],
+  ) {
     const base = freePortRange(count);
     this.nodes = Array.from({ length: count }, (_, i) => ({ id: i + 1, port: base + i }));
   }
@@ -71,6 +75,7 @@ class Cluster {
         `--peers=${peers.join(",")}`,
         `--data-dir=${join(this.dataDir, `broker-${id}`)}`,
         `--cluster-secret=${this.secret}`,
+        ...this.extraArgs(id),
       ],
       { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } },
     );
@@ -115,7 +120,7 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function post(url: string, path: string, body: unknown, timeoutMs = 30_000): Promise<{ status: number; body: unknown }> {
+export async function post(url: string, path: string, body: unknown, timeoutMs = 30_000): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -132,7 +137,7 @@ interface PartitionView {
   replicas?: number[];
 }
 
-async function partition0(url: string, topic: string): Promise<PartitionView | undefined> {
+export async function partition0(url: string, topic: string): Promise<PartitionView | undefined> {
   try {
     const res = await fetch(`${url}/metadata`, { signal: AbortSignal.timeout(2_000) });
     const doc = (await res.json()) as { topic_partitions: Record<string, { partitions: PartitionView[] }> };
@@ -142,7 +147,7 @@ async function partition0(url: string, topic: string): Promise<PartitionView | u
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
+export async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${limitMs} ms`);
