@@ -44,9 +44,9 @@ const scram = { mechanism: "scram-sha-256", username: USER.name, password: USER.
 /** Made when the part runs (the TLS rows make a certificate), not when another part imports a helper. */
 function variants(): Variant[] {
   return [
-  { name: "plaintext, no auth", brokerArgs: () => [], client: {}, tokenAuth: false },
-  { name: "SASL/SCRAM-SHA-256", brokerArgs: (dir) => ["--auth=token", `--admin-token-file=${join(dir, "admin-token")}`], client: { sasl: scram }, tokenAuth: true },
-  ...tlsVariants(),
+    { name: "plaintext, no auth", brokerArgs: () => [], client: {}, tokenAuth: false },
+    { name: "SASL/SCRAM-SHA-256", brokerArgs: (dir) => ["--auth=token", `--admin-token-file=${join(dir, "admin-token")}`], client: { sasl: scram }, tokenAuth: true },
+    ...tlsVariants(),
   ];
 }
 
