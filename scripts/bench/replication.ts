@@ -5,12 +5,22 @@
  * 1. Produce throughput: single-message produce requests per second to partition 0
  *    through its leader, RF=3 acks=all as a fraction of RF=1 acks=1, in the same run
  *    (target: at least 0.5). Load from a separate process (cluster.ts's load process).
- * 2. Failover: kill -9 of partition 0's leader (RF=3, min ISR 2), then acks=all produces
+ * 2. Batch produce: requests of 1,000 messages of 100 B, RF=3 acks=all, to a topic of three
+ *    partitions (one led by each broker), each request sent to its partition's leader,
+ *    STREAMNEST_BENCH_BATCH_INFLIGHT (default 4) requests in flight per leader, for
+ *    STREAMNEST_BENCH_LOAD_SECONDS: messages per second (target: at least 400,000).
+ * 3. Produce to SSE: a live tail (GET /topics/:topic/partitions/0/records/stream) open on
+ *    partition 0's leader, single acks=all produces to that leader paced at 1,000 msg/s for
+ *    STREAMNEST_BENCH_SSE_SECONDS (default 10), each carrying its send time; the time from
+ *    send to the record's event, p50, p99 and max (target: p99 < 20 ms).
+ *    Phases 2 and 3 run from this process (the brokers are other processes).
+ * 4. Failover: kill -9 of partition 0's leader (RF=3, min ISR 2), then acks=all produces
  *    to partition 0 through a surviving broker until one is acknowledged; the time from
  *    the kill to that acknowledgement, median and max over the kills (target: max < 5 s).
  *    The killed broker is started again and the ISR is full again before the next kill.
- * STREAMNEST_BENCH_LOAD_SECONDS (default 5), STREAMNEST_BENCH_KILLS (default 10) and
- * STREAMNEST_BENCH_CONCURRENCY (default "16,64") shorten or vary a run.
+ * STREAMNEST_BENCH_LOAD_SECONDS (default 5), STREAMNEST_BENCH_KILLS (default 10),
+ * STREAMNEST_BENCH_CONCURRENCY (default "16,64"), STREAMNEST_BENCH_BATCH_INFLIGHT and
+ * STREAMNEST_BENCH_SSE_SECONDS shorten or vary a run.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +32,10 @@ import { freePortRange, load, median } from "./cluster.ts";
 const LOAD_SECONDS = Number(process.env.STREAMNEST_BENCH_LOAD_SECONDS ?? 5);
 const KILLS = Number(process.env.STREAMNEST_BENCH_KILLS ?? 10);
 const CONCURRENCY = (process.env.STREAMNEST_BENCH_CONCURRENCY ?? "16,64").split(",").map(Number);
+const BATCH_INFLIGHT = Number(process.env.STREAMNEST_BENCH_BATCH_INFLIGHT ?? 4);
+const SSE_SECONDS = Number(process.env.STREAMNEST_BENCH_SSE_SECONDS ?? 10);
+const BATCH_SIZE = 1_000;
+const SSE_RATE = 1_000;
 const MESSAGE = "x".repeat(100);
 
 const root = resolve(import.meta.dir, "../..");
@@ -138,13 +152,33 @@ interface PartitionView {
 }
 
 export async function partition0(url: string, topic: string): Promise<PartitionView | undefined> {
+  return (await partitionViews(url, topic))?.[0];
+}
+
+async function partitionViews(url: string, topic: string): Promise<PartitionView[] | undefined> {
   try {
     const res = await fetch(`${url}/metadata`, { signal: AbortSignal.timeout(2_000) });
     const doc = (await res.json()) as { topic_partitions: Record<string, { partitions: PartitionView[] }> };
-    return doc.topic_partitions[topic]?.partitions[0];
+    return doc.topic_partitions[topic]?.partitions;
   } catch {
     return undefined;
   }
+}
+
+/** Creates `topic` (RF=3) and waits until every partition's ISR is full; its leaders by partition. */
+async function createInSync(cluster: Cluster, topic: string, partitions: number): Promise<number[]> {
+  const created = await post(cluster.url(1), "/create-topic", { topic, partitions, replication_factor: 3 });
+  if (created.status !== 200) throw new Error(`create-topic ${topic}: ${JSON.stringify(created.body)}`);
+  let views: PartitionView[] | undefined;
+  await until(`every partition of ${topic} fully in sync`, async () => {
+    views = await partitionViews(cluster.url(1), topic);
+    return views?.length === partitions && views.every((v) => v.isr?.length === 3);
+  });
+  return views!.map((v) => v.leader);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 export async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
@@ -180,6 +214,112 @@ async function throughput(cluster: Cluster): Promise<void> {
   console.log("");
 }
 
+/** Phase 2: batch produce throughput, each batch to its partition's leader. */
+async function batchThroughput(cluster: Cluster): Promise<string[]> {
+  const leaders = await createInSync(cluster, "batch", 3);
+  const bodies = leaders.map((_, partition) =>
+    JSON.stringify({ topic: "batch", acks: "all", messages: Array.from({ length: BATCH_SIZE }, () => ({ message: MESSAGE, partition })) }),
+  );
+  const send = async (partition: number): Promise<void> => {
+    const res = await fetch(`${cluster.url(leaders[partition])}/produce`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: bodies[partition],
+    });
+    const text = await res.text();
+    // Partly written batches answer 200 with an error per refused message.
+    if (!res.ok || text.includes('"error"')) throw new Error(`batch produce to partition ${partition}: ${res.status} ${text.slice(0, 300)}`);
+  };
+  // Warm the connections up before the clock starts.
+  await Promise.all(leaders.flatMap((_, p) => Array.from({ length: BATCH_INFLIGHT }, () => send(p))));
+  let batches = 0;
+  const started = performance.now();
+  const deadline = started + LOAD_SECONDS * 1000;
+  await Promise.all(
+    leaders.flatMap((_, p) =>
+      Array.from({ length: BATCH_INFLIGHT }, async () => {
+        while (performance.now() < deadline) {
+          await send(p);
+          batches++;
+        }
+      }),
+    ),
+  );
+  const rate = (batches * BATCH_SIZE) / ((performance.now() - started) / 1000);
+  return [
+    `Batch produce: ${BATCH_SIZE.toLocaleString("en")} × ${MESSAGE.length} B per request, 3 partitions each sent to its leader (brokers ${leaders.join(", ")}), ` +
+      `${BATCH_INFLIGHT} requests in flight per leader, ${LOAD_SECONDS} s.`,
+    `| batch produce | ${Math.round(rate).toLocaleString("en")} msg/s | ≥ 400,000 msg/s |`,
+  ];
+}
+
+/** Phase 3: send-to-event latency of a live tail on partition 0's leader at a paced 1,000 msg/s. */
+async function produceToSse(cluster: Cluster): Promise<string[]> {
+  const [leader] = await createInSync(cluster, "tail", 1);
+  const url = cluster.url(leader);
+  const stream = new AbortController();
+  const res = await fetch(`${url}/topics/tail/partitions/0/records/stream`, { signal: stream.signal });
+  if (!res.ok || !res.body) throw new Error(`live tail: ${res.status} ${await res.text()}`);
+  // Message "<seq> <send time>": the clock is this process's, at both ends.
+  const latencies = new Map<number, number>();
+  let onEvent: ((seq: number) => void) | undefined;
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    try {
+      for await (const chunk of res.body!) {
+        const now = performance.now();
+        buffered += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf("\n\n")) >= 0) {
+          const event = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = event.split("\n").find((l) => l.startsWith("data: "));
+          if (!data) continue;
+          const [seq, sentAt] = ((JSON.parse(data.slice(6)) as { message: string }).message).split(" ").map(Number);
+          latencies.set(seq, now - sentAt);
+          onEvent?.(seq);
+        }
+      }
+    } catch (error) {
+      if (!stream.signal.aborted) throw error;
+    }
+  })();
+  const produce = async (seq: number): Promise<void> => {
+    const answer = await post(url, "/produce", { topic: "tail", partition: 0, acks: "all", message: `${seq} ${performance.now()}` });
+    if (answer.status !== 200) throw new Error(`produce ${seq}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  };
+  // Warm: the stream is delivering before the clock starts.
+  const warm = new Promise<void>((resolve) => (onEvent = (seq) => seq === -1 && resolve()));
+  await produce(-1);
+  await warm;
+  onEvent = undefined;
+  latencies.clear();
+  const count = Math.round(SSE_SECONDS * SSE_RATE);
+  const sends: Promise<void>[] = [];
+  const started = performance.now();
+  // Paced by the clock, not by answers: each message leaves at its slot whether or not earlier ones were acknowledged.
+  for (let seq = 0; seq < count; ) {
+    const due = Math.min(count, Math.floor(((performance.now() - started) * SSE_RATE) / 1000) + 1);
+    for (; seq < due; seq++) sends.push(produce(seq));
+    await Bun.sleep(1);
+  }
+  await Promise.all(sends);
+  await until("every message on the live tail", async () => latencies.size >= count, 10_000).catch(() => undefined);
+  stream.abort();
+  await reading;
+  const sorted = [...latencies.values()].sort((a, b) => a - b);
+  const missed = count - latencies.size;
+  if (missed > 0) throw new Error(`${missed} of ${count} acknowledged messages never came on the live tail; no figures`);
+  const ms = (v: number): string => `${v.toFixed(1)} ms`;
+  return [
+    `Produce to SSE: a live tail and single produces on partition 0's leader (broker ${leader}), ${SSE_RATE.toLocaleString("en")} msg/s paced, ${count.toLocaleString("en")} messages, send to event.`,
+    `| produce to SSE p50 | ${ms(percentile(sorted, 50))} | |`,
+    `| produce to SSE p99 | ${ms(percentile(sorted, 99))} | < 20 ms |`,
+    `| produce to SSE max | ${ms(sorted[sorted.length - 1])} | |`,
+  ];
+}
+
 /** One kill of partition 0's leader: ms from the kill to the first acknowledged acks=all produce. */
 async function failoverOnce(cluster: Cluster, n: number): Promise<number> {
   const view = await partition0(cluster.url(1 + (n % 3)), "rf3");
@@ -212,6 +352,16 @@ export async function run(): Promise<void> {
     // Together: a broker's first start waits for the others to form the metadata quorum.
     await Promise.all(cluster.nodes.map((n) => cluster.start(n.id)));
     await throughput(cluster);
+    const [batchSays, ...batchRows] = await batchThroughput(cluster);
+    const [sseSays, ...sseRows] = await produceToSse(cluster);
+    console.log("RF=3 acks=all on 3 brokers, load from this process (the brokers are others).");
+    console.log(batchSays);
+    console.log(sseSays);
+    console.log("");
+    console.log("| measure | value | target |");
+    console.log("| --- | --- | --- |");
+    for (const row of [...batchRows, ...sseRows]) console.log(row);
+    console.log("");
     const times: number[] = [];
     for (let n = 0; n < KILLS; n++) times.push(await failoverOnce(cluster, n));
     console.log(`Failover: kill -9 of partition 0's leader (RF=3, min ISR 2) to the next acknowledged acks=all produce on it, through a surviving broker, over ${KILLS} kills:`);
