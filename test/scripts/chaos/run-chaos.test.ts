@@ -5,8 +5,8 @@ import { DEFAULTS } from "../../../scripts/chaos/options.ts";
 import { type ChaosResult, runChaos } from "../../../scripts/chaos/run-chaos.ts";
 
 /**
- * A short chaos run in CI (issue 12): three real brokers behind fault proxies, a
- * topic with RF 3 and min ISR 2, acks=all producers and consumers for 45 s while the
+ * The chaos run in CI (issue 12 asks for 2 minutes): three real brokers behind fault
+ * proxies, a topic with RF 3 and min ISR 2, acks=all producers and consumers while the
  * nemesis kills, pauses and cuts links; the history must show no violation, every
  * fault kind injected, and writes acknowledged while faults were in force. Then the
  * same history, doctored, must fail: the run's verdict is only worth something if the
@@ -17,16 +17,16 @@ const SEED = 20261204;
 let result: ChaosResult;
 
 beforeAll(async () => {
-  result = await runChaos({ ...DEFAULTS, durationS: 45, brokers: 3, faults: ["kill", "pause", "partition"], seed: SEED, verbose: false }, (line) =>
+  result = await runChaos({ ...DEFAULTS, durationS: 120, brokers: 3, faults: ["kill", "pause", "partition"], seed: SEED, verbose: false }, (line) =>
     console.log(line),
   );
-}, 240_000);
+}, 420_000);
 
 afterAll(() => {
   if (result !== undefined) console.log(`chaos seed ${SEED}: ${JSON.stringify(result.report.counts)}`);
 });
 
-describe("a 45-second chaos run: kill, pause, partition on 3 brokers", () => {
+describe("a 2-minute chaos run: kill, pause, partition on 3 brokers", () => {
   test("the checker finds no violation", () => {
     expect(result.report.violations).toEqual([]);
     expect(result.report.valid).toBe(true);
