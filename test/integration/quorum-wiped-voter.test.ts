@@ -74,6 +74,9 @@ test("a wiped voter serves as an observer and does not count toward a majority; 
 
   const next = await cluster.leader();
   expect(next).not.toBe(wiped);
+  // The returned broker forwards the create to the leader it knows: it must know one
+  // (just started, it may not yet, a retriable 503 NOT_CONTROLLER to any client).
+  await untilTrue(`broker ${other} naming the quorum leader`, async () => (await cluster.quorum(other))?.leader === next, 20_000);
   // The whole answer, so that a refusal shows its code and message.
   expect((await cluster.create(other, "after-return")).body).toEqual({ status: "created" });
   for (const id of [1, 2, 3]) {
