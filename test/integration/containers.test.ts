@@ -260,6 +260,15 @@ describe.skipIf(skipReason !== undefined)("the container image and compose.yaml,
     await clusterUp([0, 1, 2]);
     // Broker 3 was killed with SIGKILL; every acknowledged message is still there, through any broker.
     for (let p = 0; p < 3; p++) expect(await acknowledgedReadBack(p, p, produced[p])).toEqual(produced[p]);
+    // Stopping the brokers one by one shrank the ISRs to the last one standing; after the
+    // restart the others catch up and rejoin (until then acks=all is refused with the
+    // retriable NOT_ENOUGH_REPLICAS, as Kafka does). Wait for every replica back in sync.
+    await until(
+      "every partition's ISR is [1, 2, 3] again",
+      async () => (await call(0, "/topics/demo")).body as { partitions: { isr: number[] }[] },
+      (t) => t.partitions.every((p) => JSON.stringify([...p.isr].sort()) === "[1,2,3]"),
+      { timeoutMs: 60_000 },
+    );
     expect(await produce(2, 0, "p0-after-restart")).toEqual({ status: 200, body: { offset: produced[0].length, partition: 0 } });
   });
 });
