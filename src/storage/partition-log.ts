@@ -14,9 +14,9 @@ import { syncDir } from "./checkpoint-file.ts";
 import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
 import { HighWatermark } from "./high-watermark.ts";
 import { type EpochEndOffset, type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
-import { openAndRecover, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
+import { openAndRecover, openNew, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
 import { type ReadSource, readRange, segmentPosition } from "./log-read.ts";
-import { type OffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
+import { type IndexStore, replaceOffsetIndex } from "./offset-index.ts";
 import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { type RetentionLimits, segmentsToDelete } from "./retention.ts";
@@ -43,7 +43,7 @@ export class PartitionLog {
   private readonly options: LogOptions;
   private readonly warn: (message: string) => void;
   /** Replaced by a rebuilt one when sqlite finds the file damaged while the log runs. */
-  private index: OffsetIndex;
+  private index: IndexStore;
   private segments: Segment[];
   /** Newest timestamp per rolled (immutable) segment, for age retention. */
   private readonly newestTimestamps = new Map<number, number | null>();
@@ -73,14 +73,15 @@ export class PartitionLog {
     this.options = options;
     this.warn = warn;
     let created: string | undefined;
-    let opened: { index: OffsetIndex; recovered: RecoveredLog; intent: TruncationIntent | null } | undefined;
+    let opened: { index: IndexStore; recovered: RecoveredLog; intent: TruncationIntent | null } | undefined;
     try {
-      created = mkdirSync(dir, { recursive: true });
-      opened = openAndRecover(dir, warn);
+      created = makeFolder(dir);
+      const isNew = created !== undefined;
+      opened = isNew ? openNew(dir, warn, options.deferIndex === true) : openAndRecover(dir, warn, options.deferIndex === true);
       this.index = opened.index;
       this.segments = opened.recovered.segments;
       this.end = opened.recovered.endOffset;
-      this.epochs = LeaderEpochCache.load(dir);
+      this.epochs = isNew ? LeaderEpochCache.empty(dir) : LeaderEpochCache.load(dir);
       // Epochs starting past the end began with records a crash lost; those from an
       // interrupted truncation's offset on went with the truncated records.
       const intent = opened.intent;
@@ -88,10 +89,10 @@ export class PartitionLog {
       this.epochs.truncateFromEnd(Math.min(truncatedFrom, this.end + 1));
       // Retention removes segments before it rewrites the epochs: finish that too.
       this.epochs.truncateFromStart(this.startOffset);
-      this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn);
+      this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn, isNew);
       // Last: until the epochs and the high watermark are down, the next open must redo it.
       if (opened.intent !== null) clearTruncationIntent(dir);
-      removeCheckpointTemps(dir);
+      if (!isNew) removeCheckpointTemps(dir);
     } catch (error) {
       if (opened !== undefined) {
         for (const segment of opened.recovered.segments) segment.close();
@@ -790,6 +791,24 @@ export class PartitionLog {
       }
     }
   }
+}
+
+/**
+ * Makes the partition folder; returns the first folder it made (as mkdirSync with
+ * `recursive` does), or undefined when `dir` existed. The folder alone first: the
+ * recursive form looks at every parent on the way, and the parent (the data dir) is
+ * there but for the first partition.
+ */
+function makeFolder(dir: string): string | undefined {
+  try {
+    mkdirSync(dir);
+    return dir;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return undefined;
+    if (code !== "ENOENT") throw error;
+  }
+  return mkdirSync(dir, { recursive: true });
 }
 
 /** Closes the log, then removes its folder (topic deletion). */

@@ -56,6 +56,15 @@ export class Segment {
     return new Segment(dir, baseOffset, fd, size);
   }
 
+  /**
+   * Creates the first segment of a folder this process just made (so it holds no file):
+   * one open call, where open() tries the file first and then asks for its size.
+   */
+  static create(dir: string, baseOffset: number): Segment {
+    const path = join(dir, segmentFileName(baseOffset));
+    return new Segment(dir, baseOffset, openSync(path, "wx+"), 0);
+  }
+
   /** Writes `bytes` at the end; returns their position. A short write is retried to the end. */
   append(bytes: Uint8Array): number {
     const position = this.size;
