@@ -39,7 +39,7 @@ export class LeaderEpochCache {
     this.entries = entries;
   }
 
-  /** The cache of a folder just made: no checkpoint, no epochs yet (nothing to read). */
+  /** The cache of a folder with no checkpoint (its listing says so): no epochs yet, nothing to read. */
   static empty(dir: string): LeaderEpochCache {
     return new LeaderEpochCache(join(dir, LEADER_EPOCH_FILE), []);
   }

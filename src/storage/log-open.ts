@@ -2,15 +2,17 @@
  * Opening a partition folder: the index opened (or rebuilt), a truncation a crash
  * interrupted finished, and the log recovered against the index.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isCheckpointTemp } from "./checkpoint-file.ts";
 import { DeferredIndex, fitsInMemory } from "./deferred-index.ts";
 import { type IndexStore, openOffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
-import { listSegmentBases, Segment, segmentFileName } from "./segment.ts";
+import { Segment, segmentBasesOf, segmentFileName } from "./segment.ts";
 import { isIndexCorrupt } from "./storage-failure.ts";
-import { redoInterruptedTruncation, type TruncationIntent } from "./truncation.ts";
+import { redoInterruptedTruncation, TRUNCATION_FILE, type TruncationIntent } from "./truncation.ts";
+
+const INDEX_FILE = "index.sqlite";
 
 /**
  * Removes a folder this open just made, or leaves it: with no file descriptor left (the
@@ -35,15 +37,18 @@ export function openAndRecover(
   dir: string,
   warn: (message: string) => void,
   deferIndex = false,
+  names: ReadonlySet<string> = new Set(readdirSync(dir)),
 ): { index: IndexStore; recovered: RecoveredLog; intent: TruncationIntent | null } {
-  const path = join(dir, "index.sqlite");
+  const path = join(dir, INDEX_FILE);
   let index: IndexStore =
-    deferIndex && !existsSync(path) && fitsInMemory(segmentBytes(dir))
+    deferIndex && !names.has(INDEX_FILE) && fitsInMemory(segmentBytes(dir, names))
       ? new DeferredIndex(path, warn)
-      : openOffsetIndex(path, warn, () => segmentsHoldData(dir));
+      : openOffsetIndex(path, warn, () => segmentBytes(dir, names) > 0);
+  // Only a truncation that a crash interrupted leaves its intent file.
+  const redo = (log: (message: string) => void) => (names.has(TRUNCATION_FILE) ? redoInterruptedTruncation(dir, index, log) : null);
   let damage: unknown;
   try {
-    const intent = redoInterruptedTruncation(dir, index, warn);
+    const intent = redo(warn);
     return { index, recovered: recoverLog(dir, index, warn), intent };
   } catch (error) {
     index.close();
@@ -54,7 +59,7 @@ export function openAndRecover(
   warn(`${path} is corrupt (${describe(damage)}); rebuilding it from the log`);
   index = replaceOffsetIndex(path);
   try {
-    const intent = redoInterruptedTruncation(dir, index, () => {});
+    const intent = redo(() => {});
     return { index, recovered: recoverLog(dir, index, warn), intent };
   } catch (error) {
     index.close();
@@ -84,18 +89,14 @@ export function openNew(
   }
 }
 
-/** Temporary files of checkpoint writes a crash cut short: never renamed, so never read. */
-export function removeCheckpointTemps(dir: string): void {
-  for (const name of readdirSync(dir)) if (isCheckpointTemp(name)) rmSync(join(dir, name), { force: true });
+/** Temporary files of checkpoint writes a crash cut short (among `names`, the folder's listing): never renamed, so never read. */
+export function removeCheckpointTemps(dir: string, names: Iterable<string>): void {
+  for (const name of names) if (isCheckpointTemp(name)) rmSync(join(dir, name), { force: true });
 }
 
-function segmentsHoldData(dir: string): boolean {
-  return segmentBytes(dir) > 0;
-}
-
-function segmentBytes(dir: string): number {
+function segmentBytes(dir: string, names: ReadonlySet<string>): number {
   let bytes = 0;
-  for (const base of listSegmentBases(dir)) bytes += Bun.file(join(dir, segmentFileName(base))).size;
+  for (const base of segmentBasesOf(names)) bytes += Bun.file(join(dir, segmentFileName(base))).size;
   return bytes;
 }
 

@@ -7,13 +7,13 @@
  * handed to the operating system, so kill -9 of the process never loses an acknowledged
  * record; power loss is covered to the degree the fsync mode promises.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { syncDir } from "./checkpoint-file.ts";
 import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
-import { HighWatermark } from "./high-watermark.ts";
-import { type EpochEndOffset, type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { HIGH_WATERMARK_FILE, HighWatermark } from "./high-watermark.ts";
+import { type EpochEndOffset, type EpochEntry, LEADER_EPOCH_FILE, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { openAndRecover, openNew, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
 import { type ReadSource, readRange, segmentPosition } from "./log-read.ts";
 import { type IndexStore, replaceOffsetIndex } from "./offset-index.ts";
@@ -77,11 +77,16 @@ export class PartitionLog {
     try {
       created = makeFolder(dir);
       const isNew = created !== undefined;
-      opened = isNew ? openNew(dir, warn, options.deferIndex === true) : openAndRecover(dir, warn, options.deferIndex === true);
+      // One listing answers which files an open must read: a batch over thousands of
+      // partitions reopens thousands of logs closed to make room (issue 14), and a read
+      // of each checkpoint that is not there was a third of that. The checkpoints are
+      // not touched by the recovery in between.
+      const names: ReadonlySet<string> = isNew ? new Set() : new Set(readdirSync(dir));
+      opened = isNew ? openNew(dir, warn, options.deferIndex === true) : openAndRecover(dir, warn, options.deferIndex === true, names);
       this.index = opened.index;
       this.segments = opened.recovered.segments;
       this.end = opened.recovered.endOffset;
-      this.epochs = isNew ? LeaderEpochCache.empty(dir) : LeaderEpochCache.load(dir);
+      this.epochs = names.has(LEADER_EPOCH_FILE) ? LeaderEpochCache.load(dir) : LeaderEpochCache.empty(dir);
       // Epochs starting past the end began with records a crash lost; those from an
       // interrupted truncation's offset on went with the truncated records.
       const intent = opened.intent;
@@ -89,10 +94,10 @@ export class PartitionLog {
       this.epochs.truncateFromEnd(Math.min(truncatedFrom, this.end + 1));
       // Retention removes segments before it rewrites the epochs: finish that too.
       this.epochs.truncateFromStart(this.startOffset);
-      this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn, isNew);
+      this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn, !names.has(HIGH_WATERMARK_FILE));
       // Last: until the epochs and the high watermark are down, the next open must redo it.
       if (opened.intent !== null) clearTruncationIntent(dir);
-      if (!isNew) removeCheckpointTemps(dir);
+      removeCheckpointTemps(dir, names);
     } catch (error) {
       if (opened !== undefined) {
         for (const segment of opened.recovered.segments) segment.close();

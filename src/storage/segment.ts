@@ -13,8 +13,13 @@ export function segmentFileName(baseOffset: number): string {
 
 /** Base offsets of the segment files in `dir`, ascending. */
 export function listSegmentBases(dir: string): number[] {
+  return segmentBasesOf(readdirSync(dir));
+}
+
+/** Base offsets of the segment files among `names` (a folder's listing), ascending. */
+export function segmentBasesOf(names: Iterable<string>): number[] {
   const bases: number[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of names) {
     const match = NAME.exec(name);
     if (match) bases.push(Number(match[1]));
   }
