@@ -106,6 +106,8 @@ export const CORE_LIMITS = {
    */
   memoryIndexRecords: limit(128, "most records of a partition log whose index is kept in memory only", "count"),
   memoryIndexBytes: limit(256 * 1024, "most bytes of a partition log whose index is kept in memory only", "bytes"),
+  /** What a new log's index file once took at its creation (journal, header and WAL pages). */
+  newLogMinFreeBytes: limit(16 * 1024, "free disk space below which a new partition log is refused as STORAGE_FULL", "bytes"),
   /** A broker that is stopping releases its data dir within this; longer means it is stuck. */
   dataDirOwnerExitWaitMs: limit(1000, "wait for the previous owner of a data dir to exit", "ms"),
 };

@@ -2,7 +2,8 @@
  * Opening a partition folder: the index opened (or rebuilt), a truncation a crash
  * interrupted finished, and the log recovered against the index.
  */
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, rmSync, statfsSync } from "node:fs";
+import { CORE_LIMITS } from "../config/core.ts";
 import { join } from "node:path";
 import { isCheckpointTemp } from "./checkpoint-file.ts";
 import { DeferredIndex, fitsInMemory } from "./deferred-index.ts";
@@ -13,6 +14,7 @@ import { isIndexCorrupt } from "./storage-failure.ts";
 import { redoInterruptedTruncation, TRUNCATION_FILE, type TruncationIntent } from "./truncation.ts";
 
 const INDEX_FILE = "index.sqlite";
+const NEW_LOG_MIN_FREE_BYTES = CORE_LIMITS.newLogMinFreeBytes.value;
 
 /**
  * Removes a folder this open just made, or leaves it: with no file descriptor left (the
@@ -79,7 +81,8 @@ export function openNew(
   warn: (message: string) => void,
   deferIndex = false,
 ): { index: IndexStore; recovered: RecoveredLog; intent: null } {
-  const path = join(dir, "index.sqlite");
+  const path = join(dir, INDEX_FILE);
+  if (deferIndex) assertRoomForNewLog(dir);
   const index = deferIndex ? new DeferredIndex(path, warn) : openOffsetIndex(path, warn, () => false);
   try {
     return { index, recovered: { segments: [Segment.create(dir, 0)], endOffset: 0 }, intent: null };
@@ -87,6 +90,20 @@ export function openNew(
     index.close();
     throw error;
   }
+}
+
+/**
+ * A new log made on a full disk is refused (STORAGE_FULL), its folder removed, as it was
+ * when every new log wrote its index file at once: with the index in memory the folder
+ * and an empty segment take no room, and the log would open only for its first append
+ * to fail, leaving a folder that says the partition was written. One statfs call.
+ */
+function assertRoomForNewLog(dir: string): void {
+  const { bavail, bsize } = statfsSync(dir);
+  if (bavail * bsize >= NEW_LOG_MIN_FREE_BYTES) return;
+  const error: NodeJS.ErrnoException = new Error(`ENOSPC: no space left on device, ${bavail * bsize} bytes free for a new partition log`);
+  error.code = "ENOSPC";
+  throw error;
 }
 
 /** Temporary files of checkpoint writes a crash cut short (among `names`, the folder's listing): never renamed, so never read. */
