@@ -2,7 +2,7 @@
  * Opening a partition folder: the index opened (or rebuilt), a truncation a crash
  * interrupted finished, and the log recovered against the index.
  */
-import { readdirSync, rmSync, statfsSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { CORE_LIMITS } from "../config/core.ts";
 import { join } from "node:path";
 import { isCheckpointTemp } from "./checkpoint-file.ts";
@@ -27,6 +27,24 @@ export function removeQuietly(dir: string): void {
   } catch {
     // See above.
   }
+}
+
+/**
+ * Makes the partition folder; returns the first folder it made (as mkdirSync with
+ * `recursive` does), or undefined when `dir` existed. The folder alone first: the
+ * recursive form looks at every parent on the way, and the parent (the data dir) is
+ * there but for the first partition.
+ */
+export function makeFolder(dir: string): string | undefined {
+  try {
+    mkdirSync(dir);
+    return dir;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return undefined;
+    if (code !== "ENOENT") throw error;
+  }
+  return mkdirSync(dir, { recursive: true });
 }
 
 /**

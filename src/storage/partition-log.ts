@@ -7,14 +7,14 @@
  * handed to the operating system, so kill -9 of the process never loses an acknowledged
  * record; power loss is covered to the degree the fsync mode promises.
  */
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { syncDir } from "./checkpoint-file.ts";
 import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
 import { HIGH_WATERMARK_FILE, HighWatermark } from "./high-watermark.ts";
 import { type EpochEndOffset, type EpochEntry, LEADER_EPOCH_FILE, LeaderEpochCache } from "./leader-epoch-cache.ts";
-import { openAndRecover, openNew, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
+import { makeFolder, openAndRecover, openNew, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
 import { type ReadSource, readRange, segmentPosition } from "./log-read.ts";
 import { type IndexStore, replaceOffsetIndex } from "./offset-index.ts";
 import { type SizedRecord, sizeRecord } from "./record-codec.ts";
@@ -796,24 +796,6 @@ export class PartitionLog {
       }
     }
   }
-}
-
-/**
- * Makes the partition folder; returns the first folder it made (as mkdirSync with
- * `recursive` does), or undefined when `dir` existed. The folder alone first: the
- * recursive form looks at every parent on the way, and the parent (the data dir) is
- * there but for the first partition.
- */
-function makeFolder(dir: string): string | undefined {
-  try {
-    mkdirSync(dir);
-    return dir;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") return undefined;
-    if (code !== "ENOENT") throw error;
-  }
-  return mkdirSync(dir, { recursive: true });
 }
 
 /** Closes the log, then removes its folder (topic deletion). */
