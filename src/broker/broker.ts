@@ -93,7 +93,9 @@ export class Broker {
     const directory = deps.directory ?? singleBrokerDirectory({ id: config.id, address: config.advertise });
     this.directory = directory;
     // A message of maxMessageBytes must fit in one record, with room for its framing.
-    const logOptions = { ...config.log, maxRecordBytes: config.maxMessageBytes + 64 * 1024 };
+    // A small partition keeps its offset index in memory (storage/deferred-index.ts): a
+    // batch over thousands of new partitions then makes no sqlite file per partition.
+    const logOptions = { ...config.log, maxRecordBytes: config.maxMessageBytes + 64 * 1024, deferIndex: true };
     this.logs = new LogLeases(config.maxOpenPartitions, logOptions, this.lifetime.signal, warn);
     this.lock = DataDirLock.acquire(config.dataDir);
     try {

@@ -99,6 +99,15 @@ export const CORE_LIMITS = {
   tailCacheBytesTotal: limit(64 * MiB, "bytes of newest records all partition logs of a process keep in memory together", "bytes"),
   recoveryScanChunkBytes: limit(MiB, "bytes read at once while recovering a segment's tail", "bytes"),
   recoveryScanCommitRows: limit(20_000, "index rows per sqlite transaction while recovering", "count"),
+  /**
+   * A partition log this small keeps its offset index in memory and has no index.sqlite
+   * (storage/deferred-index.ts): what it costs in memory per open log, and what an open
+   * re-reads of a log with no index file.
+   */
+  memoryIndexRecords: limit(128, "most records of a partition log whose index is kept in memory only", "count"),
+  memoryIndexBytes: limit(256 * 1024, "most bytes of a partition log whose index is kept in memory only", "bytes"),
+  /** What a new log's index file once took at its creation (journal, header and WAL pages). */
+  newLogMinFreeBytes: limit(16 * 1024, "free disk space below which a new partition log is refused as STORAGE_FULL", "bytes"),
   /** A broker that is stopping releases its data dir within this; longer means it is stuck. */
   dataDirOwnerExitWaitMs: limit(1000, "wait for the previous owner of a data dir to exit", "ms"),
 };

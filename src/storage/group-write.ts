@@ -5,7 +5,7 @@
  * leaves files and index as they were.
  */
 import { StreamNestError } from "../lib/errors.ts";
-import type { IndexEntry, OffsetIndex } from "./offset-index.ts";
+import type { IndexEntry, IndexStore } from "./offset-index.ts";
 import { encodeFrame, type SizedRecord, viewOf } from "./record-codec.ts";
 import { Segment } from "./segment.ts";
 import type { AppendResult } from "./types.ts";
@@ -29,7 +29,7 @@ export interface GroupTarget {
   dir: string;
   segments: readonly Segment[];
   end: number;
-  index: OffsetIndex;
+  index: IndexStore;
   segmentBytes: number;
   warn: (message: string) => void;
 }

@@ -56,12 +56,14 @@ export class HighWatermark {
     logStart: number,
     logEnd: number,
     warn: (message: string) => void,
+    /** The folder's listing holds no checkpoint (or it was just made): nothing to read. */
+    noCheckpoint = false,
   ) {
     this.path = join(dir, HIGH_WATERMARK_FILE);
     this.intervalMs = intervalMs;
     this.warn = warn;
     this.currentMode = mode;
-    const rows = readCheckpoint(this.path, 1);
+    const rows = noCheckpoint ? null : readCheckpoint(this.path, 1);
     this.checkpointed = rows === null ? null : (rows[0]?.[0] ?? null);
     if (rows !== null && rows.length !== 1) {
       throw new StreamNestError("STORAGE_ERROR", `checkpoint ${this.path} is damaged: it holds ${rows.length} values`);

@@ -39,6 +39,11 @@ export class LeaderEpochCache {
     this.entries = entries;
   }
 
+  /** The cache of a folder with no checkpoint (its listing says so): no epochs yet, nothing to read. */
+  static empty(dir: string): LeaderEpochCache {
+    return new LeaderEpochCache(join(dir, LEADER_EPOCH_FILE), []);
+  }
+
   /** Loads the checkpoint of `dir` (none: no epochs yet). */
   static load(dir: string): LeaderEpochCache {
     const path = join(dir, LEADER_EPOCH_FILE);

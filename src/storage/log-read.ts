@@ -4,7 +4,7 @@
  * watermark for consumers, the log end offset for a follower's fetch).
  */
 import { StreamNestError } from "../lib/errors.ts";
-import type { OffsetIndex } from "./offset-index.ts";
+import type { IndexStore } from "./offset-index.ts";
 import type { Segment } from "./segment.ts";
 import { type ReadProgress, walkSegment } from "./segment-reader.ts";
 import type { StoredRecord } from "./types.ts";
@@ -12,7 +12,7 @@ import type { StoredRecord } from "./types.ts";
 export interface ReadSource {
   dir: string;
   segments: readonly Segment[];
-  index: OffsetIndex;
+  index: IndexStore;
   warn: (message: string) => void;
 }
 

@@ -7,7 +7,7 @@
  * the database runs with WAL and synchronous=OFF; a lost index tail is re-read from the log.
  * The database is locked exclusively while the log is open.
  */
-import { Database, SQLiteError, type Statement } from "bun:sqlite";
+import { Database, type SQLQueryBindings, SQLiteError, type Statement } from "bun:sqlite";
 import { StreamNestError } from "../lib/errors.ts";
 import { rmSync } from "node:fs";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
@@ -23,14 +23,36 @@ export interface IndexEntry {
   timestamp: number;
 }
 
-export class OffsetIndex {
+/** What the log asks of its offset index, in sqlite (OffsetIndex) or in memory while small (deferred-index.ts). */
+export interface IndexStore {
+  /** No index existed: every record must be re-read from the log. */
+  readonly fresh: boolean;
+  add(entries: IndexEntry[]): void;
+  range(from: number, to: number, limit: number): IndexEntry[];
+  get(offset: number): IndexEntry | null;
+  last(): IndexEntry | null;
+  deleteFrom(offset: number): void;
+  deleteBelow(offset: number): void;
+  firstEndingPast(from: number, to: number, size: number): number | null;
+  maxTimestamp(from: number, to: number): number | null;
+  sizeBytes(): number;
+  close(): void;
+}
+
+export class OffsetIndex implements IndexStore {
   private readonly db: Database;
-  private readonly insertStmt: Statement<unknown, [number, number, number, number, number]>;
-  private readonly blockStatements: Statement<unknown, number[]>[];
-  private readonly rangeStmt: Statement<IndexEntry, [number, number, number]>;
-  private readonly lastStmt: Statement<IndexEntry, []>;
-  private readonly entryStmt: Statement<IndexEntry, [number]>;
-  private readonly insertMany: (entries: IndexEntry[]) => void;
+  /**
+   * Statements are prepared when first used, not on open: a partition written once (one
+   * of a batch over 10,000 partitions) never runs most of them, and preparing all seven
+   * was a tenth of opening its log (issue 14).
+   */
+  private readonly statements: Statement<unknown, never[]>[] = [];
+  private insertStmt?: Statement<unknown, [number, number, number, number, number]>;
+  private blocks?: Array<{ rows: number; statement: Statement<unknown, number[]>; params: number[] }>;
+  private rangeStmt?: Statement<IndexEntry, [number, number, number]>;
+  private lastStmt?: Statement<IndexEntry, []>;
+  private entryStmt?: Statement<IndexEntry, [number]>;
+  private insertManyTx?: (entries: IndexEntry[]) => void;
   /** The file held no index (it was missing or empty): every record must be re-read from the log. */
   readonly fresh: boolean;
 
@@ -42,59 +64,57 @@ export class OffsetIndex {
       // exclusively, WAL keeps its wal-index in heap memory and a statement takes no file
       // lock: a point lookup costs ~1.3 µs instead of ~3.5 µs (bun:sqlite, 200k rows).
       this.db.run("PRAGMA locking_mode = EXCLUSIVE");
-      this.db.run("PRAGMA journal_mode = WAL");
+      // Before the switch to WAL: on a new file that switch is a rollback-journal commit,
+      // which synchronous=FULL (the default) flushes to the device twice; it was three
+      // quarters of creating a partition log (measured ~20 ms of ~26 on a loaded disk),
+      // and a batch over 10,000 new partitions creates 3,333 per broker (issue 14).
       this.db.run("PRAGMA synchronous = OFF");
+      this.db.run("PRAGMA journal_mode = WAL");
       const tableCheck = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'");
       this.fresh = tableCheck.get() === null;
       tableCheck.finalize();
-      this.db.run(
-        "CREATE TABLE IF NOT EXISTS records (" +
-          "offset INTEGER PRIMARY KEY, segment INTEGER NOT NULL, position INTEGER NOT NULL, " +
-          "length INTEGER NOT NULL, timestamp INTEGER NOT NULL)",
-      );
+      if (this.fresh)
+        this.db.run(
+          "CREATE TABLE IF NOT EXISTS records (" +
+            "offset INTEGER PRIMARY KEY, segment INTEGER NOT NULL, position INTEGER NOT NULL, " +
+            "length INTEGER NOT NULL, timestamp INTEGER NOT NULL)",
+        );
     } catch (error) {
       this.db.close();
       throw error;
     }
-    this.insertStmt = this.db.prepare(
+  }
+
+  private prepare<R, P extends SQLQueryBindings[]>(sql: string): Statement<R, P> {
+    const statement = this.db.prepare<R, P>(sql) as Statement<R, P>;
+    this.statements.push(statement as unknown as Statement<unknown, never[]>);
+    return statement;
+  }
+
+  private get insertMany(): (entries: IndexEntry[]) => void {
+    if (this.insertManyTx) return this.insertManyTx;
+    const insert = (this.insertStmt ??= this.prepare(
       "INSERT INTO records (offset, segment, position, length, timestamp) VALUES (?, ?, ?, ?, ?)",
-    );
-    this.rangeStmt = this.db.prepare(
-      "SELECT offset, segment, position, length, timestamp FROM records WHERE offset >= ? AND offset < ? ORDER BY offset LIMIT ?",
-    );
-    this.lastStmt = this.db.prepare(
-      "SELECT offset, segment, position, length, timestamp FROM records ORDER BY offset DESC LIMIT 1",
-    );
-    this.entryStmt = this.db.prepare(
-      "SELECT offset, segment, position, length, timestamp FROM records WHERE offset = ?",
-    );
-    // Rows go in blocks of 64, then 8, to one statement: each run() is a round trip
-    // through the binding, and one per row made the index half of a 1,000-message batch
-    // produce (measured 0.49 ms per 1,000 rows one by one, 0.30 ms 64 at a time).
-    const blocks = INSERT_BLOCK_ROWS.map((rows) => ({
-      rows,
-      statement: this.db.prepare<unknown, number[]>(
-        "INSERT INTO records (offset, segment, position, length, timestamp) VALUES " +
-          Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", "),
-      ),
-      params: new Array<number>(rows * 5).fill(0),
-    }));
-    this.blockStatements = blocks.map((b) => b.statement);
-    const insert = this.insertStmt;
-    this.insertMany = this.db.transaction((entries: IndexEntry[]) => {
+    ));
+    this.insertManyTx = this.db.transaction((entries: IndexEntry[]) => {
       let i = 0;
-      for (const { rows, statement, params } of blocks) {
-        for (; entries.length - i >= rows; i += rows) {
-          for (let j = 0; j < rows; j++) {
-            const e = entries[i + j];
-            const k = j * 5;
-            params[k] = e.offset;
-            params[k + 1] = e.segment;
-            params[k + 2] = e.position;
-            params[k + 3] = e.length;
-            params[k + 4] = e.timestamp;
+      // Rows go in blocks of 64, then 8, to one statement: each run() is a round trip
+      // through the binding, and one per row made the index half of a 1,000-message batch
+      // produce (measured 0.49 ms per 1,000 rows one by one, 0.30 ms 64 at a time).
+      if (entries.length >= INSERT_BLOCK_ROWS[INSERT_BLOCK_ROWS.length - 1]) {
+        for (const { rows, statement, params } of this.insertBlocks()) {
+          for (; entries.length - i >= rows; i += rows) {
+            for (let j = 0; j < rows; j++) {
+              const e = entries[i + j];
+              const k = j * 5;
+              params[k] = e.offset;
+              params[k + 1] = e.segment;
+              params[k + 2] = e.position;
+              params[k + 3] = e.length;
+              params[k + 4] = e.timestamp;
+            }
+            statement.run(...params);
           }
-          statement.run(...params);
         }
       }
       for (; i < entries.length; i++) {
@@ -102,6 +122,19 @@ export class OffsetIndex {
         insert.run(e.offset, e.segment, e.position, e.length, e.timestamp);
       }
     });
+    return this.insertManyTx;
+  }
+
+  private insertBlocks(): Array<{ rows: number; statement: Statement<unknown, number[]>; params: number[] }> {
+    this.blocks ??= INSERT_BLOCK_ROWS.map((rows) => ({
+      rows,
+      statement: this.prepare<unknown, number[]>(
+        "INSERT INTO records (offset, segment, position, length, timestamp) VALUES " +
+          Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", "),
+      ),
+      params: new Array<number>(rows * 5).fill(0),
+    }));
+    return this.blocks;
   }
 
   /** Adds entries in one transaction. */
@@ -111,14 +144,19 @@ export class OffsetIndex {
 
   /** Entries with offsets in [from, to), ascending, at most `limit`. */
   range(from: number, to: number, limit: number): IndexEntry[] {
+    this.rangeStmt ??= this.prepare(
+      "SELECT offset, segment, position, length, timestamp FROM records WHERE offset >= ? AND offset < ? ORDER BY offset LIMIT ?",
+    );
     return this.rangeStmt.all(from, to, limit);
   }
 
   get(offset: number): IndexEntry | null {
+    this.entryStmt ??= this.prepare("SELECT offset, segment, position, length, timestamp FROM records WHERE offset = ?");
     return this.entryStmt.get(offset);
   }
 
   last(): IndexEntry | null {
+    this.lastStmt ??= this.prepare("SELECT offset, segment, position, length, timestamp FROM records ORDER BY offset DESC LIMIT 1");
     return this.lastStmt.get();
   }
 
@@ -175,8 +213,7 @@ export class OffsetIndex {
     } finally {
       // A statement left unfinalized keeps the connection, and with it the exclusive
       // lock, alive after close: reopening the folder in this process would find it locked.
-      for (const statement of [this.insertStmt, ...this.blockStatements, this.rangeStmt, this.lastStmt, this.entryStmt])
-        statement.finalize();
+      for (const statement of this.statements) statement.finalize();
       this.db.close();
     }
   }

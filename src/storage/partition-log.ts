@@ -7,16 +7,16 @@
  * handed to the operating system, so kill -9 of the process never loses an acknowledged
  * record; power loss is covered to the degree the fsync mode promises.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { syncDir } from "./checkpoint-file.ts";
 import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
-import { HighWatermark } from "./high-watermark.ts";
-import { type EpochEndOffset, type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
-import { openAndRecover, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
+import { HIGH_WATERMARK_FILE, HighWatermark } from "./high-watermark.ts";
+import { type EpochEndOffset, type EpochEntry, LEADER_EPOCH_FILE, LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { makeFolder, openAndRecover, openNew, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
 import { type ReadSource, readRange, segmentPosition } from "./log-read.ts";
-import { type OffsetIndex, replaceOffsetIndex } from "./offset-index.ts";
+import { type IndexStore, replaceOffsetIndex } from "./offset-index.ts";
 import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { type RetentionLimits, segmentsToDelete } from "./retention.ts";
@@ -43,7 +43,7 @@ export class PartitionLog {
   private readonly options: LogOptions;
   private readonly warn: (message: string) => void;
   /** Replaced by a rebuilt one when sqlite finds the file damaged while the log runs. */
-  private index: OffsetIndex;
+  private index: IndexStore;
   private segments: Segment[];
   /** Newest timestamp per rolled (immutable) segment, for age retention. */
   private readonly newestTimestamps = new Map<number, number | null>();
@@ -73,14 +73,20 @@ export class PartitionLog {
     this.options = options;
     this.warn = warn;
     let created: string | undefined;
-    let opened: { index: OffsetIndex; recovered: RecoveredLog; intent: TruncationIntent | null } | undefined;
+    let opened: { index: IndexStore; recovered: RecoveredLog; intent: TruncationIntent | null } | undefined;
     try {
-      created = mkdirSync(dir, { recursive: true });
-      opened = openAndRecover(dir, warn);
+      created = makeFolder(dir);
+      const isNew = created !== undefined;
+      // One listing answers which files an open must read: a batch over thousands of
+      // partitions reopens thousands of logs closed to make room (issue 14), and a read
+      // of each checkpoint that is not there was a third of that. The checkpoints are
+      // not touched by the recovery in between.
+      const names: ReadonlySet<string> = isNew ? new Set() : new Set(readdirSync(dir));
+      opened = isNew ? openNew(dir, warn, options.deferIndex === true) : openAndRecover(dir, warn, options.deferIndex === true, names);
       this.index = opened.index;
       this.segments = opened.recovered.segments;
       this.end = opened.recovered.endOffset;
-      this.epochs = LeaderEpochCache.load(dir);
+      this.epochs = names.has(LEADER_EPOCH_FILE) ? LeaderEpochCache.load(dir) : LeaderEpochCache.empty(dir);
       // Epochs starting past the end began with records a crash lost; those from an
       // interrupted truncation's offset on went with the truncated records.
       const intent = opened.intent;
@@ -88,10 +94,10 @@ export class PartitionLog {
       this.epochs.truncateFromEnd(Math.min(truncatedFrom, this.end + 1));
       // Retention removes segments before it rewrites the epochs: finish that too.
       this.epochs.truncateFromStart(this.startOffset);
-      this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn);
+      this.hw = new HighWatermark(dir, options.highWatermark, options.highWatermarkCheckpointMs, this.startOffset, this.end, warn, !names.has(HIGH_WATERMARK_FILE));
       // Last: until the epochs and the high watermark are down, the next open must redo it.
       if (opened.intent !== null) clearTruncationIntent(dir);
-      removeCheckpointTemps(dir);
+      removeCheckpointTemps(dir, names);
     } catch (error) {
       if (opened !== undefined) {
         for (const segment of opened.recovered.segments) segment.close();

@@ -13,7 +13,7 @@
  *    truncated away, and reads stop at it.
  */
 import { checkFrame, FRAME_PREFIX_BYTES, viewOf } from "./record-codec.ts";
-import type { IndexEntry, OffsetIndex } from "./offset-index.ts";
+import type { IndexEntry, IndexStore } from "./offset-index.ts";
 import { listSegmentBases, Segment } from "./segment.ts";
 import { CORE_LIMITS } from "../config/core.ts";
 
@@ -31,7 +31,7 @@ export interface RecoveredLog {
  * `open`: the segments already open (an index rebuilt while the log runs); without it the
  * segment files of `dir` are opened, and closed again if recovery fails.
  */
-export function recoverLog(dir: string, index: OffsetIndex, warn: (message: string) => void, open?: Segment[]): RecoveredLog {
+export function recoverLog(dir: string, index: IndexStore, warn: (message: string) => void, open?: Segment[]): RecoveredLog {
   if (open !== undefined) return reconcile(dir, index, warn, open);
   const segments: Segment[] = [];
   try {
@@ -43,7 +43,7 @@ export function recoverLog(dir: string, index: OffsetIndex, warn: (message: stri
   }
 }
 
-function reconcile(dir: string, index: OffsetIndex, warn: (message: string) => void, segments: Segment[]): RecoveredLog {
+function reconcile(dir: string, index: IndexStore, warn: (message: string) => void, segments: Segment[]): RecoveredLog {
   if (segments.length === 0) {
     index.deleteFrom(Number.MIN_SAFE_INTEGER);
     segments.push(Segment.open(dir, 0));
@@ -123,7 +123,7 @@ function scanSegment(
   start: number,
   firstOffset: number,
   nextBase: number,
-  index: OffsetIndex,
+  index: IndexStore,
   warn: (message: string) => void,
 ): ScanResult {
   const pending: IndexEntry[] = [];

@@ -13,8 +13,13 @@ export function segmentFileName(baseOffset: number): string {
 
 /** Base offsets of the segment files in `dir`, ascending. */
 export function listSegmentBases(dir: string): number[] {
+  return segmentBasesOf(readdirSync(dir));
+}
+
+/** Base offsets of the segment files among `names` (a folder's listing), ascending. */
+export function segmentBasesOf(names: Iterable<string>): number[] {
   const bases: number[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of names) {
     const match = NAME.exec(name);
     if (match) bases.push(Number(match[1]));
   }
@@ -54,6 +59,15 @@ export class Segment {
     }
     const size = Bun.file(path).size;
     return new Segment(dir, baseOffset, fd, size);
+  }
+
+  /**
+   * Creates the first segment of a folder this process just made (so it holds no file):
+   * one open call, where open() tries the file first and then asks for its size.
+   */
+  static create(dir: string, baseOffset: number): Segment {
+    const path = join(dir, segmentFileName(baseOffset));
+    return new Segment(dir, baseOffset, openSync(path, "wx+"), 0);
   }
 
   /** Writes `bytes` at the end; returns their position. A short write is retried to the end. */

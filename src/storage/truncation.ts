@@ -31,7 +31,7 @@ import { closeSync, fsyncSync, openSync, readdirSync, rmSync, statSync, truncate
 import { join } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { readCheckpoint, removeCheckpointSync, syncDir, writeCheckpointSync } from "./checkpoint-file.ts";
-import type { OffsetIndex } from "./offset-index.ts";
+import type { IndexStore } from "./offset-index.ts";
 import { listSegmentBases, type Segment, segmentFileName } from "./segment.ts";
 
 export const TRUNCATION_FILE = "truncation-checkpoint";
@@ -75,7 +75,7 @@ export function readTruncationIntent(dir: string): TruncationIntent | null {
  * the index. Returns its intent (the caller drops epochs and lowers the high watermark,
  * then clears it), or null when there was none.
  */
-export function redoInterruptedTruncation(dir: string, index: OffsetIndex, warn: (message: string) => void): TruncationIntent | null {
+export function redoInterruptedTruncation(dir: string, index: IndexStore, warn: (message: string) => void): TruncationIntent | null {
   const intent = readTruncationIntent(dir);
   if (intent === null) return null;
   warn(`${dir}: finishing a truncation to offset ${intent.offset}${intent.fully ? " (the whole log)" : ""} that was interrupted`);
@@ -103,7 +103,7 @@ export function redoInterruptedTruncation(dir: string, index: OffsetIndex, warn:
 }
 
 /** The intent of truncating to `offset`: where its frame begins (a record of the log, below its end). */
-export function locateTruncation(dir: string, segments: readonly Segment[], index: OffsetIndex, offset: number): TruncationIntent {
+export function locateTruncation(dir: string, segments: readonly Segment[], index: IndexStore, offset: number): TruncationIntent {
   let i = segments.length - 1;
   while (i > 0 && segments[i].baseOffset > offset) i--;
   const segment = segments[i];

@@ -46,6 +46,11 @@ export interface LogOptions {
   highWatermark: HighWatermarkMode;
   /** Explicit mode: checkpoint a moving high watermark at most this often (Kafka: 5 s). */
   highWatermarkCheckpointMs: number;
+  /**
+   * Keep the offset index of a small log in memory, with no index.sqlite, until the log
+   * outgrows CORE_LIMITS.memoryIndexRecords / memoryIndexBytes (see deferred-index.ts).
+   */
+  deferIndex?: boolean;
 }
 
 export const DEFAULT_LOG_OPTIONS: LogOptions = {
