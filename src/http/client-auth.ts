@@ -36,7 +36,9 @@ export interface RequestAccess {
   describableGroups(request: Request, names: readonly string[]): string[];
 }
 
-export function requestAccess(access: AccessControl): RequestAccess & { remember(request: Request, principal: Principal): void } {
+export function requestAccess(
+  access: AccessControl,
+): RequestAccess & { remember(request: Request, principal: Principal): void; remembered(request: Request): Principal | undefined } {
   const principals = new WeakMap<Request, Principal>();
   const principalOf = (request: Request): Principal => {
     if (!access.enabled) return ANONYMOUS;
@@ -51,6 +53,7 @@ export function requestAccess(access: AccessControl): RequestAccess & { remember
     remember: (request, principal) => {
       principals.set(request, principal);
     },
+    remembered: (request) => principals.get(request),
     describableTopics: (request, names) => access.describableTopics(principalOf(request), names),
     describableGroups: (request, names) => access.describableGroups(principalOf(request), names),
   };
@@ -77,7 +80,9 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
     .onBeforeHandle({ as: "global" }, (ctx) => {
       const { request } = ctx;
       const route = (ctx as unknown as { route?: unknown }).route;
-      if (isPublicPath(new URL(request.url).pathname)) return undefined;
+      // A request authenticated in onRequest is not on a public path: its URL need not be parsed again.
+      const known = requests.remembered(request);
+      if (known === undefined && isPublicPath(new URL(request.url).pathname)) return undefined;
       const input: RouteInput = {
         body: ctx.body,
         params: (ctx.params ?? {}) as Record<string, string | undefined>,
@@ -85,7 +90,7 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
       };
       const needs = routeNeeds(request.method, typeof route === "string" ? route : "", input);
       if (needs === "filtered") return undefined;
-      const principal = requests.principalOf(request);
+      const principal = known ?? requests.principalOf(request);
       for (const need of needs) access.check(principal, need.operation, ...need.resources);
       return undefined;
     });
