@@ -77,16 +77,14 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
         return Response.json(error.toJSON(), { status: error.status, headers: { "www-authenticate": 'Bearer realm="streamnest"' } });
       }
     })
-    .onBeforeHandle({ as: "global" }, (ctx) => {
-      const { request } = ctx;
-      const route = (ctx as unknown as { route?: unknown }).route;
+    .onBeforeHandle({ as: "global" }, ({ request, route, body, params, query }) => {
       // A request authenticated in onRequest is not on a public path: its URL need not be parsed again.
       const known = requests.remembered(request);
       if (known === undefined && isPublicPath(new URL(request.url).pathname)) return undefined;
       const input: RouteInput = {
-        body: ctx.body,
-        params: (ctx.params ?? {}) as Record<string, string | undefined>,
-        query: (ctx.query ?? {}) as Record<string, unknown>,
+        body,
+        params: (params ?? {}) as Record<string, string | undefined>,
+        query: (query ?? {}) as Record<string, unknown>,
       };
       const needs = routeNeeds(request.method, typeof route === "string" ? route : "", input);
       if (needs === "filtered") return undefined;
