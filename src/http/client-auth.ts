@@ -29,6 +29,20 @@ export function isPublicPath(pathname: string): boolean {
   );
 }
 
+/**
+ * Whether a request's URL is on a public path. Open only when both the path as sent (what
+ * the router dispatches on) and the parsed URL's path (dot segments resolved) are public,
+ * so a path written to look public to one and not the other is authenticated. The usual
+ * request, to a path that is not public, is told so without parsing its URL.
+ */
+export function isPublicRequest(url: string): boolean {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return false;
+  const query = url.indexOf("?", start);
+  const sent = url.slice(start, query === -1 ? undefined : query);
+  return isPublicPath(sent) && isPublicPath(new URL(url).pathname);
+}
+
 /** Who made a request, and the filters of answers that list resources (RouteContext.access). */
 export interface RequestAccess {
   principalOf(request: Request): Principal;
@@ -66,8 +80,7 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
   context.access = requests;
   return guard
     .onRequest(({ request }) => {
-      const { pathname } = new URL(request.url);
-      if (isPublicPath(pathname)) return undefined;
+      if (isPublicRequest(request.url)) return undefined;
       try {
         requests.remember(request, access.authenticate(request.headers.get("authorization")));
         return undefined;
@@ -80,7 +93,7 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
     .onBeforeHandle({ as: "global" }, ({ request, route, body, params, query }) => {
       // A request authenticated in onRequest is not on a public path: its URL need not be parsed again.
       const known = requests.remembered(request);
-      if (known === undefined && isPublicPath(new URL(request.url).pathname)) return undefined;
+      if (known === undefined && isPublicRequest(request.url)) return undefined;
       const input: RouteInput = {
         body,
         params: (params ?? {}) as Record<string, string | undefined>,
