@@ -39,6 +39,8 @@ export interface LoadSpec {
   seconds: number;
   /** For an https:// URL: the CA the Bun load generator trusts (PEM); wrk verifies nothing. */
   ca?: string;
+  /** Sent with every request (an Authorization header, say). */
+  headers?: Record<string, string>;
 }
 
 // ---- load generators ------------------------------------------------------------------
@@ -51,6 +53,7 @@ function wrkScript(spec: LoadSpec): string {
   const url = new URL(spec.url);
   const path = url.pathname + url.search;
   const lines = [`wrk.method = "${spec.method}"`, `wrk.headers["Content-Type"] = "application/json"`];
+  for (const [name, value] of Object.entries(spec.headers ?? {})) lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`);
   if (spec.body !== undefined) lines.push(`wrk.body = ${luaString(spec.body)}`);
   if (spec.randomOffsetBelow !== undefined) {
     const [before, after] = decodeURIComponent(path).split("{offset}");
@@ -115,7 +118,7 @@ async function loadgen(spec: LoadSpec): Promise<LoadResult> {
         const res = await fetch(url, {
           method: spec.method,
           body: spec.body,
-          headers: spec.body === undefined ? undefined : { "content-type": "application/json" },
+          headers: { ...(spec.body === undefined ? {} : { "content-type": "application/json" }), ...spec.headers },
           ...(spec.ca !== undefined ? { tls: { ca: spec.ca } } : {}),
         });
         await res.arrayBuffer();

@@ -1,12 +1,21 @@
 /**
- * The Kafka-protocol benchmark: single-message produce (kafkajs, acks=1, several in flight)
- * against a real broker process per security variant, all in the same run, each reported
- * as a fraction of plaintext without authentication; and connections per second, where
- * SCRAM's cost lies (a few HMACs per connection on the broker, PBKDF2 of 4096 iterations
- * on the client); once authenticated, a request costs what it costs in plaintext.
+ * The Kafka-protocol benchmark: single-message produce (kafkajs, acks=1, several sends in
+ * flight on one connection) against a real broker process per security variant, all in
+ * the same run, each reported as a fraction of plaintext without authentication, with the
+ * broker's CPU per message beside it; and connections per second, where SCRAM's cost lies
+ * (a few HMACs per connection on the broker, PBKDF2 of 4096 iterations on the client).
  *
  *   bun scripts/bench.ts kafka
  *   BENCH_SECONDS=3 bun scripts/bench.ts kafka      shorter runs
+ *
+ * What is measured is steady-state produce, as Kafka's own figures are: one load process
+ * holds one producer per variant, connected, authenticated and warmed up (TLS handshake,
+ * SASL exchange, metadata, the leader's connection, a first second of sends) before any
+ * clock starts, and keeps those connections for the whole run; a handshake or SASL exchange
+ * per message would measure connection set-up, which the connects/s column shows apart.
+ * The variants take turns in 1-second slices (the first of each turn moving round), so a
+ * machine busy with other work weighs on all of them alike: run one after the other, a
+ * burst of outside load once made one variant look 5 times slower than another.
  *
  * Adding a variant is one entry in variants(). The TLS rows (issue 14's target: TLS + SCRAM
  * ≥ 0.8 of plaintext) use a self-signed certificate made by openssl at bench time, never
@@ -18,10 +27,13 @@ import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import { Kafka, type KafkaConfig, logLevel, type Producer } from "kafkajs";
+import { withCpu } from "./proc-cpu.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
+/** Seconds of measured produce per variant, run in slices of SLICE_SECONDS taken in turn. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const SLICE_SECONDS = 1;
 const IN_FLIGHT = 16;
 const CONNECTS = 40;
 const TOPIC = "bench";
@@ -42,7 +54,7 @@ export interface Variant {
 const scram = { mechanism: "scram-sha-256", username: USER.name, password: USER.password } as const;
 
 /** Made when the part runs (the TLS rows make a certificate), not when another part imports a helper. */
-function variants(): Variant[] {
+export function variants(): Variant[] {
   return [
     { name: "plaintext, no auth", brokerArgs: () => [], client: {}, tokenAuth: false },
     { name: "SASL/SCRAM-SHA-256", brokerArgs: (dir) => ["--auth=token", `--admin-token-file=${join(dir, "admin-token")}`], client: { sasl: scram }, tokenAuth: true },
@@ -75,12 +87,6 @@ function tlsVariants(): Variant[] {
       ca,
     },
   ];
-}
-
-interface LoadResult {
-  messagesPerSecond: number;
-  connectsPerSecond: number;
-  errors: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -140,15 +146,27 @@ export async function startBroker(variant: Variant): Promise<{ proc: Subprocess;
   return { proc, kafkaPort, httpPort, dir };
 }
 
-/** In a separate process (as the HTTP bench's load): produce for SECONDS, then connect CONNECTS times. */
-async function loadgen(port: number, client: Partial<KafkaConfig>): Promise<LoadResult> {
-  const kafka = new Kafka({ clientId: "bench", brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, ...client });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+
+// ---- the load process ---------------------------------------------------------------------
+
+interface Target {
+  port: number;
+  client: Partial<KafkaConfig>;
+}
+
+interface Slice {
+  sent: number;
+  errors: number;
+  seconds: number;
+}
+
+/** Sends single messages, IN_FLIGHT at a time, on `producer` for `seconds`. */
+async function produceFor(producer: Producer, seconds: number): Promise<Slice> {
   const value = "x".repeat(100);
   let sent = 0;
   let errors = 0;
-  const until = performance.now() + SECONDS * 1000;
+  const began = performance.now();
+  const until = began + seconds * 1000;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (performance.now() < until) {
@@ -161,49 +179,162 @@ async function loadgen(port: number, client: Partial<KafkaConfig>): Promise<Load
       }
     }),
   );
-  await producer.disconnect();
-  const started = performance.now();
-  for (let i = 0; i < CONNECTS; i++) {
+  return { sent, errors, seconds: (performance.now() - began) / 1000 };
+}
+
+/** Connect, Metadata, close, `count` times: what a new connection costs (TLS handshake, SASL). */
+async function connectsPerSecond(kafka: Kafka, count: number): Promise<number> {
+  const began = performance.now();
+  for (let i = 0; i < count; i++) {
     const admin = kafka.admin();
     await admin.connect();
     await admin.listTopics();
     await admin.disconnect();
   }
-  const connectsPerSecond = CONNECTS / ((performance.now() - started) / 1000);
-  return { messagesPerSecond: sent / SECONDS, connectsPerSecond, errors };
+  return count / ((performance.now() - began) / 1000);
 }
 
-async function measure(variant: Variant): Promise<LoadResult> {
-  const { proc, kafkaPort, dir } = await startBroker(variant);
+/**
+ * The load process (`kafka.ts loadgen <targets>`), apart from the brokers as the HTTP bench's
+ * load is: connects a producer to every target and warms it up, says "ready", then answers
+ * one JSON line per command read on stdin (`produce <i> <s>`, `connects <i> <n>`, `end`).
+ */
+async function loadgen(targets: Target[]): Promise<void> {
+  const kafkas = targets.map((t) => new Kafka({ clientId: "bench", brokers: [`127.0.0.1:${t.port}`], logLevel: logLevel.NOTHING, ...t.client }));
+  const producers = kafkas.map((k) => k.producer({ allowAutoTopicCreation: false }));
+  for (const producer of producers) {
+    await producer.connect();
+    await producer.send({ topic: TOPIC, acks: 1, messages: [{ value: "warm-up" }] });
+  }
+  for (const producer of producers) await produceFor(producer, SLICE_SECONDS);
+  console.log("ready");
+  for await (const line of console) {
+    const [command, index, amount] = line.trim().split(" ");
+    const i = Number(index);
+    if (command === "produce") console.log(JSON.stringify(await produceFor(producers[i], Number(amount))));
+    else if (command === "connects") console.log(JSON.stringify({ connectsPerSecond: await connectsPerSecond(kafkas[i], Number(amount)) }));
+    else break;
+  }
+  for (const producer of producers) await producer.disconnect();
+}
+
+/** Lines of a child's stdout, one at a time. */
+function lineReader(stream: ReadableStream<Uint8Array>): () => Promise<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  return async () => {
+    for (;;) {
+      const newline = buffered.indexOf("\n");
+      if (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        return line;
+      }
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the Kafka load process ended early${buffered ? `: ${buffered}` : ""}`);
+      buffered += decoder.decode(value, { stream: true });
+    }
+  };
+}
+
+// ---- the comparison ---------------------------------------------------------------------
+
+export interface Compared {
+  readonly variant: Variant;
+  readonly messagesPerSecond: number;
+  /**
+   * The median over the turns of this variant's rate over the first variant's in the same
+   * turn: a turn's variants ran seconds apart, under much the same outside load, and the
+   * median leaves out the turn a burst of that load fell on one of them.
+   */
+  readonly ofFirst: number;
+  /** The broker's CPU per message (NaN where /proc is missing). */
+  readonly brokerCpuUsPerMessage: number;
+  readonly errors: number;
+  /** Undefined unless asked for. */
+  readonly connectsPerSecond?: number;
+}
+
+/**
+ * Steady-state produce through each variant's broker, the variants taking turns in slices
+ * (see the top of this file); with `connects`, then that many new connections per variant.
+ */
+export async function compare(list: Variant[], connects = 0): Promise<Compared[]> {
+  const started: Awaited<ReturnType<typeof startBroker>>[] = [];
   try {
-    const child = Bun.spawn([process.execPath, import.meta.path, "loadgen", String(kafkaPort), JSON.stringify(variant.client)], {
-      stdout: "pipe",
-      stderr: "inherit",
-    });
-    const out = await new Response(child.stdout).text();
-    await child.exited;
-    return JSON.parse(out) as LoadResult;
+    for (const variant of list) started.push(await startBroker(variant));
+    const targets: Target[] = list.map((v, i) => ({ port: started[i].kafkaPort, client: v.client }));
+    const child = Bun.spawn([process.execPath, import.meta.path, "loadgen", JSON.stringify(targets)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    const nextLine = lineReader(child.stdout);
+    const ask = async (command: string): Promise<string> => {
+      child.stdin.write(`${command}\n`);
+      await child.stdin.flush();
+      return nextLine();
+    };
+    try {
+      if ((await nextLine()) !== "ready") throw new Error("the Kafka load process did not get ready");
+      const totals = list.map(() => ({ sent: 0, errors: 0, seconds: 0, cpu: { ms: 0 }, ratios: [] as number[] }));
+      const slices = Math.max(1, Math.round(SECONDS / SLICE_SECONDS));
+      for (let round = 0; round < slices; round++) {
+        const rates: number[] = [];
+        for (let k = 0; k < list.length; k++) {
+          const i = (round + k) % list.length;
+          const total = totals[i];
+          const slice = JSON.parse(await withCpu(started[i].proc.pid, total.cpu, () => ask(`produce ${i} ${SLICE_SECONDS}`))) as Slice;
+          total.sent += slice.sent;
+          total.errors += slice.errors;
+          total.seconds += slice.seconds;
+          rates[i] = slice.sent / slice.seconds;
+        }
+        for (let i = 0; i < list.length; i++) totals[i].ratios.push(rates[i] / rates[0]);
+      }
+      const connectRates: (number | undefined)[] = [];
+      for (let i = 0; i < list.length; i++)
+        connectRates.push(connects > 0 ? (JSON.parse(await ask(`connects ${i} ${connects}`)) as { connectsPerSecond: number }).connectsPerSecond : undefined);
+      return list.map((variant, i) => {
+        const total = totals[i];
+        const rate = connectRates[i];
+        return {
+          variant,
+          messagesPerSecond: total.sent / total.seconds,
+          ofFirst: median(total.ratios),
+          brokerCpuUsPerMessage: (total.cpu.ms * 1000) / total.sent,
+          errors: total.errors,
+          ...(rate === undefined ? {} : { connectsPerSecond: rate }),
+        };
+      });
+    } finally {
+      child.stdin.write("end\n");
+      await child.stdin.end();
+      await child.exited;
+    }
   } finally {
-    proc.kill("SIGTERM");
-    await proc.exited;
-    rmSync(dir, { recursive: true, force: true });
+    for (const { proc, dir } of started) {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length === 0 ? Number.NaN : sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 export async function run(): Promise<void> {
-  const results: [Variant, LoadResult][] = [];
-  for (const variant of variants()) results.push([variant, await measure(variant)]);
-  const plain = results[0]?.[1];
-  console.log(`single-message produce, kafkajs, acks=1, ${IN_FLIGHT} in flight, ${SECONDS} s; then ${CONNECTS} connect + Metadata + close\n`);
-  console.log("| variant | msgs/s | of plaintext | connects/s | errors |");
-  console.log("| --- | ---: | ---: | ---: | ---: |");
-  for (const [variant, r] of results)
+  const results = await compare(variants(), CONNECTS);
+  console.log(
+    `single-message produce, kafkajs, acks=1, ${IN_FLIGHT} in flight on one kept connection per variant, ${SECONDS} s each in ${SLICE_SECONDS} s turns; then ${CONNECTS} connect + Metadata + close\n`,
+  );
+  console.log("| variant | msgs/s | of plaintext (median of turns) | broker CPU µs/msg | connects/s | errors |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of results)
     console.log(
-      `| ${variant.name} | ${r.messagesPerSecond.toFixed(0)} | ${plain ? (r.messagesPerSecond / plain.messagesPerSecond).toFixed(2) : "-"} | ${r.connectsPerSecond.toFixed(1)} | ${r.errors} |`,
+      `| ${r.variant.name} | ${r.messagesPerSecond.toFixed(0)} | ${r.ofFirst.toFixed(2)} | ${r.brokerCpuUsPerMessage.toFixed(0)} | ${r.connectsPerSecond?.toFixed(1) ?? "-"} | ${r.errors} |`,
     );
 }
 
-if (import.meta.main && process.argv[2] === "loadgen") {
-  const result = await loadgen(Number(process.argv[3]), JSON.parse(process.argv[4] ?? "{}") as Partial<KafkaConfig>);
-  console.log(JSON.stringify(result));
-}
+if (import.meta.main && process.argv[2] === "loadgen") await loadgen(JSON.parse(process.argv[3] ?? "[]") as Target[]);

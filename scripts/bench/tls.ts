@@ -1,12 +1,19 @@
 /**
- * The TLS benchmark (issue 14): single-message produce over HTTPS as a fraction of
- * plain HTTP, measured in the same run against two brokers started here, one of each,
- * with the same load generator (wrk when installed, else the Bun client of http.ts)
- * over keep-alive connections; and the same over the Kafka listener (kafkajs, one
- * message per Produce request, acks=all, several sends in flight), TLS against
- * plaintext. The rounds alternate (plain, TLS, plain, TLS) so that a
- * machine busy with something else weighs on both alike. Certificates are made for the
- * run with openssl and removed after.
+ * The TLS benchmark (issue 14): single-message produce over HTTPS with token
+ * authentication as a fraction of plain HTTP without authentication, measured in the same
+ * run against two brokers started here, one of each, with the same load generator (wrk
+ * when installed, else the Bun client of http.ts) over the same number of keep-alive
+ * connections; and Kafka produce with TLS + SASL/SCRAM as a fraction of plaintext
+ * (kafka.ts's comparison: kafkajs, one message per Produce request, connections kept).
+ *
+ * The token is an ordinary user's, allowed WRITE on the topic by an ACL, so each request
+ * pays what a client's does: the token checked, then the ACL. Steady state is what is
+ * measured: the connections (and so their TLS handshakes) are opened once per round, not
+ * per request, and a warm-up before the rounds lets each broker compile its request path
+ * first. The HTTP rounds alternate (plain, secure, secure, plain …) so that a machine busy
+ * with something else weighs on both alike, and the ratio is the median of the rounds' ratios; the brokers' CPU per request is shown beside the rates, being much
+ * less moved by outside load. Certificates are made for the run with openssl and removed
+ * after.
  *
  *   bun scripts/bench.ts tls
  *   BENCH_SECONDS=2 BENCH_ROUNDS=1 bun scripts/bench.ts tls     a quick look
@@ -15,17 +22,18 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import { makeTestCa } from "../../test/helpers/tls-certs.ts";
 import { fmt, freePort, haveWrk, load, type LoadResult } from "./http.ts";
+import { compare, median, variants } from "./kafka.ts";
+import { withCpu } from "./proc-cpu.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const CONNECTIONS = 50;
-/** kafkajs sends one connection's requests in order; this many sends wait on it at once. */
-const KAFKA_IN_FLIGHT = 16;
+const WARM_UP_SECONDS = 2;
 const MESSAGE = "x".repeat(100);
+const TOPIC = "bench";
 
 function streamnest(): string[] {
   const bin = process.env.STREAMNEST_BIN;
@@ -36,57 +44,52 @@ interface Started {
   proc: Subprocess;
   base: string;
   dataDir: string;
-  kafkaPort: number;
+  /** Headers of the bench's requests: a user's token when the broker checks tokens. */
+  headers: Record<string, string>;
 }
 
-/** Reads the broker's stdout until it names its Kafka port. */
-async function kafkaPortOf(proc: Subprocess<"ignore", "pipe", "inherit">): Promise<number> {
-  const decoder = new TextDecoder();
-  let text = "";
-  const reader = proc.stdout.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`the broker exited before naming its Kafka port:\n${text}`);
-    text += decoder.decode(value, { stream: true });
-    const match = /^Kafka listener on :(\d+)/m.exec(text);
-    if (match) {
-      // Keep draining, so the broker never blocks on a full pipe.
-      void (async () => {
-        while (!(await reader.read()).done);
-      })();
-      return Number(match[1]);
-    }
-  }
-}
-
-async function startBroker(tls: string[], ca: string | undefined): Promise<Started> {
+/** A broker with topic "bench"; with `secure`, HTTPS and --auth=token, and a user allowed to write it. */
+async function startBroker(secure: { cert: string; key: string; ca: string } | undefined): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), "streamnest-bench-tls-"));
   const port = await freePort();
-  const proc = Bun.spawn([...streamnest(), "broker", "--id=1", `--port=${port}`, "--host=127.0.0.1", `--data-dir=${dataDir}`, "--kafka-port=auto", ...tls], {
+  const adminTokenFile = join(dataDir, "admin-token");
+  const flags = secure === undefined ? [] : [`--tls-cert=${secure.cert}`, `--tls-key=${secure.key}`, "--auth=token", `--admin-token-file=${adminTokenFile}`];
+  const proc = Bun.spawn([...streamnest(), "broker", "--id=1", `--port=${port}`, "--host=127.0.0.1", `--data-dir=${join(dataDir, "data")}`, ...flags], {
     stdin: "ignore",
-    stdout: "pipe",
+    stdout: "ignore",
     stderr: "inherit",
     env: { ...process.env, NO_COLOR: "1" },
   });
-  const kafkaPort = await kafkaPortOf(proc);
-  const base = `${tls.length > 0 ? "https" : "http"}://localhost:${port}`;
-  const init = ca === undefined ? {} : { tls: { ca } };
-  for (let i = 0; i < 400; i++) {
+  const base = `${secure === undefined ? "http" : "https"}://localhost:${port}`;
+  const init = secure === undefined ? {} : { tls: { ca: secure.ca } };
+  for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${base}/health`, init)).ok) break;
     } catch {
       // not up yet
     }
+    if (i > 400) throw new Error(`${base} never answered`);
     await Bun.sleep(25);
   }
-  const created = await fetch(`${base}/create-topic`, {
-    method: "POST",
-    body: JSON.stringify({ topic: "bench", partitions: 1 }),
-    headers: { "content-type": "application/json" },
-    ...init,
-  });
-  if (!created.ok) throw new Error(`${base}: create-topic answered ${created.status}`);
-  return { proc, base, dataDir, kafkaPort };
+  const admin: Record<string, string> = { "content-type": "application/json" };
+  if (secure !== undefined) admin.authorization = `Bearer ${readFileSync(adminTokenFile, "utf8").trim()}`;
+  const post = async (path: string, body: unknown): Promise<unknown> => {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${base}${path}`, { method: "POST", body: JSON.stringify(body), headers: admin, ...init });
+      if (res.ok) return res.json();
+      if (i > 100) throw new Error(`${base}${path} answered ${res.status}: ${await res.text()}`);
+      await Bun.sleep(100);
+    }
+  };
+  await post("/create-topic", { topic: TOPIC, partitions: 1 });
+  const headers: Record<string, string> = {};
+  if (secure !== undefined) {
+    await post("/admin/users", { name: "bench", password: "bench-password" });
+    await post("/admin/acls", { principal: "User:bench", operation: "WRITE", resource_type: "TOPIC", resource_name: TOPIC, pattern_type: "LITERAL" });
+    const { token } = (await post("/admin/users/bench/tokens", {})) as { token: string };
+    headers.authorization = `Bearer ${token}`;
+  }
+  return { proc, base, dataDir, headers };
 }
 
 async function stop(started: Started | undefined): Promise<void> {
@@ -94,47 +97,6 @@ async function stop(started: Started | undefined): Promise<void> {
   started.proc.kill("SIGTERM");
   await started.proc.exited;
   rmSync(started.dataDir, { recursive: true, force: true });
-}
-
-/** Single-message Produce requests per second through kafkajs, `inFlight` sends at a time. */
-async function kafkaLoad(port: number, ca: string | undefined, seconds: number, inFlight: number): Promise<LoadResult> {
-  const kafka = new Kafka({
-    clientId: "bench-tls",
-    brokers: [`localhost:${port}`],
-    logLevel: logLevel.NOTHING,
-    ...(ca !== undefined ? { ssl: { ca: [ca] } } : {}),
-  });
-  const producer = kafka.producer({ allowAutoTopicCreation: true });
-  await producer.connect();
-  const latencies: number[] = [];
-  let errors = 0;
-  try {
-    await producer.send({ topic: "bench-kafka", acks: -1, messages: [{ value: MESSAGE }] });
-    const deadline = performance.now() + seconds * 1000;
-    const worker = async (): Promise<void> => {
-      while (performance.now() < deadline) {
-        const started = performance.now();
-        try {
-          await producer.send({ topic: "bench-kafka", acks: -1, messages: [{ value: MESSAGE }] });
-        } catch {
-          errors++;
-        }
-        latencies.push(performance.now() - started);
-      }
-    };
-    const began = performance.now();
-    await Promise.all(Array.from({ length: inFlight }, worker));
-    const elapsed = (performance.now() - began) / 1000;
-    latencies.sort((a, b) => a - b);
-    return {
-      requestsPerSecond: latencies.length / elapsed,
-      p50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? Number.NaN,
-      p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
-      errors,
-    };
-  } finally {
-    await producer.disconnect();
-  }
 }
 
 /** Requests per second over all rounds, and the slowest p99 seen. */
@@ -148,6 +110,12 @@ function combine(results: LoadResult[]): LoadResult {
   };
 }
 
+/** Broker CPU µs per request of a series of rounds (NaN where /proc is missing). */
+function cpuPerRequest(cpu: { ms: number }, runs: LoadResult[]): number {
+  const requests = runs.reduce((sum, r) => sum + r.requestsPerSecond * SECONDS, 0);
+  return (cpu.ms * 1000) / requests;
+}
+
 export async function run(): Promise<void> {
   const certs = makeTestCa("StreamNest Bench CA");
   const leaf = certs.issue("bench-broker");
@@ -156,43 +124,61 @@ export async function run(): Promise<void> {
   let secure: Started | undefined;
   const rows: [string, string, string][] = [];
   try {
-    plain = await startBroker([], undefined);
-    secure = await startBroker([`--tls-cert=${leaf.cert}`, `--tls-key=${leaf.key}`], ca);
-    console.log(`load generator: ${haveWrk ? "wrk" : "Bun fetch client (wrk not installed)"}, ${ROUNDS} round(s) of ${SECONDS} s each, ${CONNECTIONS} keep-alive connections`);
-    const body = JSON.stringify({ topic: "bench", partition: 0, message: MESSAGE });
+    plain = await startBroker(undefined);
+    secure = await startBroker({ cert: leaf.cert, key: leaf.key, ca });
+    console.log(
+      `load generator: ${haveWrk ? "wrk" : "Bun fetch client (wrk not installed)"}, ${ROUNDS} round(s) of ${SECONDS} s each, ${CONNECTIONS} keep-alive connections`,
+    );
+    const body = JSON.stringify({ topic: TOPIC, partition: 0, message: MESSAGE });
     const plainRuns: LoadResult[] = [];
-    const tlsRuns: LoadResult[] = [];
+    const secureRuns: LoadResult[] = [];
+    const [plainCpu, secureCpu] = [{ ms: 0 }, { ms: 0 }];
+    const ratios: number[] = [];
+    const p = plain;
+    const s = secure;
+    const plainLoad = (seconds: number) => load({ url: `${p.base}/produce`, method: "POST", body, connections: CONNECTIONS, seconds });
+    const secureLoad = (seconds: number) =>
+      load({ url: `${s.base}/produce`, method: "POST", body, connections: CONNECTIONS, seconds, ca, headers: s.headers });
+    // Unmeasured: each broker's first seconds compile its request path (JIT), which is set-up, not steady state.
+    await plainLoad(WARM_UP_SECONDS);
+    await secureLoad(WARM_UP_SECONDS);
     for (let round = 0; round < ROUNDS; round++) {
-      plainRuns.push(await load({ url: `${plain.base}/produce`, method: "POST", body, connections: CONNECTIONS, seconds: SECONDS }));
-      tlsRuns.push(await load({ url: `${secure.base}/produce`, method: "POST", body, connections: CONNECTIONS, seconds: SECONDS, ca }));
+      const runPlain = () => withCpu(p.proc.pid, plainCpu, () => plainLoad(SECONDS));
+      const runSecure = () => withCpu(s.proc.pid, secureCpu, () => secureLoad(SECONDS));
+      // Which goes first alternates too, so neither always runs just after the other's load.
+      let plainRun: LoadResult;
+      let other: LoadResult;
+      if (round % 2 === 0) {
+        plainRun = await runPlain();
+        other = await runSecure();
+      } else {
+        other = await runSecure();
+        plainRun = await runPlain();
+      }
+      plainRuns.push(plainRun);
+      secureRuns.push(other);
+      ratios.push(other.requestsPerSecond / plainRun.requestsPerSecond);
     }
-    const kafkaPlainRuns: LoadResult[] = [];
-    const kafkaTlsRuns: LoadResult[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      kafkaPlainRuns.push(await kafkaLoad(plain.kafkaPort, undefined, SECONDS, KAFKA_IN_FLIGHT));
-      kafkaTlsRuns.push(await kafkaLoad(secure.kafkaPort, ca, SECONDS, KAFKA_IN_FLIGHT));
-    }
+    const kafka = await compare(variants().filter((v) => v.name === "plaintext, no auth" || v.name === "TLS + SASL/SCRAM-SHA-256"));
     const http = combine(plainRuns);
-    const https = combine(tlsRuns);
-    const kafkaPlain = combine(kafkaPlainRuns);
-    const kafkaTls = combine(kafkaTlsRuns);
-    const errors = (r: LoadResult) => (r.errors ? `, ${r.errors} errors` : "");
-    rows.push(["produce, 1 × 100 B, plain HTTP", `${fmt(http.requestsPerSecond)} req/s`, `p50 ${fmt(http.p50Ms, 2)} ms, p99 ${fmt(http.p99Ms, 2)} ms${errors(http)}`]);
+    const https = combine(secureRuns);
+    const errors = (r: { errors: number }) => (r.errors ? `, ${r.errors} errors` : "");
     rows.push([
-      "produce, 1 × 100 B, HTTPS",
+      "produce, 1 × 100 B, plain HTTP, no auth",
+      `${fmt(http.requestsPerSecond)} req/s`,
+      `p50 ${fmt(http.p50Ms, 2)} ms, p99 ${fmt(http.p99Ms, 2)} ms, broker CPU ${fmt(cpuPerRequest(plainCpu, plainRuns), 1)} µs/req${errors(http)}`,
+    ]);
+    rows.push([
+      "produce, 1 × 100 B, HTTPS + token",
       `${fmt(https.requestsPerSecond)} req/s`,
-      `p50 ${fmt(https.p50Ms, 2)} ms, p99 ${fmt(https.p99Ms, 2)} ms, ${fmt((https.requestsPerSecond / http.requestsPerSecond) * 100, 1)}% of plain HTTP (target ≥ 80%)${errors(https)}`,
+      `p50 ${fmt(https.p50Ms, 2)} ms, p99 ${fmt(https.p99Ms, 2)} ms, broker CPU ${fmt(cpuPerRequest(secureCpu, secureRuns), 1)} µs/req, ${fmt(median(ratios) * 100, 1)}% of plain HTTP (median of rounds ${ratios.map((r) => fmt(r, 2)).join(", ")}; target ≥ 80%)${errors(https)}`,
     ]);
-    rows.push([
-      `Kafka produce, 1 × 100 B, plaintext`,
-      `${fmt(kafkaPlain.requestsPerSecond)} req/s`,
-      `kafkajs, acks=all, ${KAFKA_IN_FLIGHT} in flight, p50 ${fmt(kafkaPlain.p50Ms, 2)} ms, p99 ${fmt(kafkaPlain.p99Ms, 2)} ms${errors(kafkaPlain)}`,
-    ]);
-    rows.push([
-      `Kafka produce, 1 × 100 B, TLS`,
-      `${fmt(kafkaTls.requestsPerSecond)} req/s`,
-      `p50 ${fmt(kafkaTls.p50Ms, 2)} ms, p99 ${fmt(kafkaTls.p99Ms, 2)} ms, ${fmt((kafkaTls.requestsPerSecond / kafkaPlain.requestsPerSecond) * 100, 1)}% of plaintext (target ≥ 80%)${errors(kafkaTls)}`,
-    ]);
+    for (const [i, r] of kafka.entries())
+      rows.push([
+        `Kafka produce, 1 × 100 B, ${r.variant.name}`,
+        `${fmt(r.messagesPerSecond)} msg/s`,
+        `kafkajs, acks=1, broker CPU ${fmt(r.brokerCpuUsPerMessage, 0)} µs/msg${i === 0 ? "" : `, ${fmt(r.ofFirst * 100, 1)}% of plaintext (median of turns; target ≥ 80%)`}${errors(r)}`,
+      ]);
   } finally {
     await stop(plain);
     await stop(secure);

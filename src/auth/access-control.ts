@@ -65,7 +65,7 @@ export class AccessControl {
   }
 
   allowed(principal: Principal, operation: AclOperation, resource: Resource): boolean {
-    return !this.enabled || this.authorizer().authorize(principal, operation, resource).allowed;
+    return !this.enabled || this.authorizer().permits(principal, operation, resource);
   }
 
   /**

@@ -29,6 +29,20 @@ export function isPublicPath(pathname: string): boolean {
   );
 }
 
+/**
+ * Whether a request's URL is on a public path. Open only when both the path as sent (what
+ * the router dispatches on) and the parsed URL's path (dot segments resolved) are public,
+ * so a path written to look public to one and not the other is authenticated. The usual
+ * request, to a path that is not public, is told so without parsing its URL.
+ */
+export function isPublicRequest(url: string): boolean {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return false;
+  const query = url.indexOf("?", start);
+  const sent = url.slice(start, query === -1 ? undefined : query);
+  return isPublicPath(sent) && isPublicPath(new URL(url).pathname);
+}
+
 /** Who made a request, and the filters of answers that list resources (RouteContext.access). */
 export interface RequestAccess {
   principalOf(request: Request): Principal;
@@ -36,7 +50,9 @@ export interface RequestAccess {
   describableGroups(request: Request, names: readonly string[]): string[];
 }
 
-export function requestAccess(access: AccessControl): RequestAccess & { remember(request: Request, principal: Principal): void } {
+export function requestAccess(
+  access: AccessControl,
+): RequestAccess & { remember(request: Request, principal: Principal): void; remembered(request: Request): Principal | undefined } {
   const principals = new WeakMap<Request, Principal>();
   const principalOf = (request: Request): Principal => {
     if (!access.enabled) return ANONYMOUS;
@@ -51,6 +67,7 @@ export function requestAccess(access: AccessControl): RequestAccess & { remember
     remember: (request, principal) => {
       principals.set(request, principal);
     },
+    remembered: (request) => principals.get(request),
     describableTopics: (request, names) => access.describableTopics(principalOf(request), names),
     describableGroups: (request, names) => access.describableGroups(principalOf(request), names),
   };
@@ -63,8 +80,7 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
   context.access = requests;
   return guard
     .onRequest(({ request }) => {
-      const { pathname } = new URL(request.url);
-      if (isPublicPath(pathname)) return undefined;
+      if (isPublicRequest(request.url)) return undefined;
       try {
         requests.remember(request, access.authenticate(request.headers.get("authorization")));
         return undefined;
@@ -74,18 +90,18 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
         return Response.json(error.toJSON(), { status: error.status, headers: { "www-authenticate": 'Bearer realm="streamnest"' } });
       }
     })
-    .onBeforeHandle({ as: "global" }, (ctx) => {
-      const { request } = ctx;
-      const route = (ctx as unknown as { route?: unknown }).route;
-      if (isPublicPath(new URL(request.url).pathname)) return undefined;
+    .onBeforeHandle({ as: "global" }, ({ request, route, body, params, query }) => {
+      // A request authenticated in onRequest is not on a public path: its URL need not be parsed again.
+      const known = requests.remembered(request);
+      if (known === undefined && isPublicRequest(request.url)) return undefined;
       const input: RouteInput = {
-        body: ctx.body,
-        params: (ctx.params ?? {}) as Record<string, string | undefined>,
-        query: (ctx.query ?? {}) as Record<string, unknown>,
+        body,
+        params: (params ?? {}) as Record<string, string | undefined>,
+        query: (query ?? {}) as Record<string, unknown>,
       };
       const needs = routeNeeds(request.method, typeof route === "string" ? route : "", input);
       if (needs === "filtered") return undefined;
-      const principal = requests.principalOf(request);
+      const principal = known ?? requests.principalOf(request);
       for (const need of needs) access.check(principal, need.operation, ...need.resources);
       return undefined;
     });

@@ -157,4 +157,35 @@ describe("authorizer", () => {
     expect(reads).toBeGreaterThan(0);
     expect(reads).toBeLessThanOrEqual(24);
   });
+
+  test("permits() answers as authorize().allowed on every branch: super user, DENY, ALLOW, no ACL, nothing", () => {
+    const bindings = [
+      acl("User:alice", "ALLOW", "WRITE", "TOPIC", "LITERAL", "orders"),
+      acl("User:*", "ALLOW", "READ", "TOPIC", "PREFIXED", "pub"),
+      acl("User:mallory", "DENY", "WRITE", "TOPIC", "PREFIXED", "pub"),
+      acl("User:bob", "ALLOW", "ALL", "GROUP", "LITERAL", "*"),
+      acl("User:bob", "DENY", "READ", "GROUP", "LITERAL", "audit"),
+    ];
+    const principals: Principal[] = ["User:admin", "User:alice", "User:bob", "User:mallory", "User:nobody"];
+    const operations = ["READ", "WRITE", "DESCRIBE", "ALTER", "CREATE"] as const;
+    const resources = [topicResource("orders"), topicResource("public"), topicResource("pub"), topicResource("free"), groupResource("audit"), groupResource("g"), CLUSTER_RESOURCE];
+    let allowed = 0;
+    let checked = 0;
+    for (const allowIfNoAclFound of [false, true]) {
+      const auth = new Authorizer(bindings, { superUsers: ["User:admin"], allowIfNoAclFound });
+      for (const principal of principals)
+        for (const operation of operations)
+          for (const resource of resources) {
+            const expected = auth.authorize(principal, operation, resource).allowed;
+            expect(`${principal} ${operation} ${resource.type}:${resource.name} ${auth.permits(principal, operation, resource)}`).toBe(
+              `${principal} ${operation} ${resource.type}:${resource.name} ${expected}`,
+            );
+            checked++;
+            if (expected) allowed++;
+          }
+    }
+    expect(checked).toBe(350);
+    // Both answers occur, so the comparison is not of one constant with itself.
+    expect(allowed).toBe(164);
+  });
 });

@@ -55,6 +55,24 @@ describe("topics", () => {
     expect(running?.broker.describeTopic("hidden").partitions[0].endOffset).toBe(0);
   });
 
+  test("ACL changes take effect on an open connection at its next request: WRITE removed refuses, a DENY refuses, both undone allow", async () => {
+    const client = await asIvy();
+    const code = async () => (await produce(client, "w")).responses[0].partitionResponses[0].errorCode;
+    const broker = running?.broker;
+    if (broker === undefined) throw new Error("no broker");
+    expect(await code()).toBe(KAFKA_ERROR.NONE);
+    await broker.changeSecurity({ type: "remove-acl", binding: allow("WRITE", "TOPIC", "w") });
+    expect(await code()).toBe(KAFKA_ERROR.TOPIC_AUTHORIZATION_FAILED);
+    await broker.changeSecurity({ type: "add-acl", binding: allow("WRITE", "TOPIC", "w") });
+    expect(await code()).toBe(KAFKA_ERROR.NONE);
+    const deny: AclBinding = { ...allow("WRITE", "TOPIC", "w"), permission: "DENY" };
+    await broker.changeSecurity({ type: "add-acl", binding: deny });
+    expect(await code()).toBe(KAFKA_ERROR.TOPIC_AUTHORIZATION_FAILED);
+    await broker.changeSecurity({ type: "remove-acl", binding: deny });
+    expect(await code()).toBe(KAFKA_ERROR.NONE);
+    expect(broker.describeTopic("w").partitions[0].endOffset).toBe(3);
+  });
+
   test("Metadata lists only what the principal may describe; a named hidden or missing topic is refused, and not created", async () => {
     const client = await asIvy();
     const all = await client.call("Metadata", 9, { topics: null, allowAutoTopicCreation: false });
