@@ -1,0 +1,82 @@
+/**
+ * A read whose records come as their frames (record-codec.ts), checked as every read
+ * checks them (length, CRC-32C, offset) but not decoded: an adapter re-encoding them
+ * into its own wire format (a Kafka record batch) reads the fields in place through a
+ * FrameCursor, so a 10,000-record fetch makes no object per record.
+ */
+import type { ReadSink } from "./segment-reader.ts";
+
+/** Consecutive frames of one buffer: offsets firstOffset, firstOffset + 1, … */
+export interface FrameRun {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  /** Start of each frame in `buf`, and the end of the last: one more than the frames. */
+  readonly starts: number[];
+  readonly firstOffset: number;
+}
+
+/** The frames of one read, in offset order, from `firstOffset` on. */
+export interface StoredFrames {
+  readonly firstOffset: number;
+  readonly count: number;
+  readonly runs: readonly FrameRun[];
+}
+
+export class FrameSink implements ReadSink {
+  private readonly runs: { buf: Uint8Array; view: DataView; starts: number[]; firstOffset: number }[] = [];
+  private n = 0;
+
+  constructor(private readonly firstOffset: number) {}
+
+  get count(): number {
+    return this.n;
+  }
+
+  take(buf: Uint8Array, at: number, frameBytes: number, view: DataView): void {
+    const last = this.runs[this.runs.length - 1];
+    if (last !== undefined && last.buf === buf && last.starts[last.starts.length - 1] === at) last.starts.push(at + frameBytes);
+    else this.runs.push({ buf, view, starts: [at, at + frameBytes], firstOffset: this.firstOffset + this.n });
+    this.n++;
+  }
+
+  get frames(): StoredFrames {
+    return { firstOffset: this.firstOffset, count: this.n, runs: this.runs };
+  }
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * The fields of one checked frame, read in place: positions and lengths into the frame's
+ * buffer, loaded frame after frame into the same cursor. Lengths of -1 are null.
+ */
+export class FrameCursor {
+  offset = 0;
+  timestamp = 0;
+  keyAt = 0;
+  keyLength = -1;
+  valueAt = 0;
+  valueLength = -1;
+  headerCount = 0;
+  /** Where the headers begin: per header, u32 name length, name, i32 value length (-1 null), value. */
+  headersAt = 0;
+
+  /** Loads the frame at `at` (checked by the read that returned it). */
+  load(view: DataView, at: number): this {
+    let pos = at + 9;
+    this.offset = view.getInt32(pos + 4, true) * TWO_POW_32 + view.getUint32(pos, true);
+    this.timestamp = view.getInt32(pos + 12, true) * TWO_POW_32 + view.getUint32(pos + 8, true);
+    pos += 16;
+    const keyLength = view.getInt32(pos, true);
+    this.keyLength = keyLength;
+    this.keyAt = pos + 4;
+    pos += 4 + (keyLength > 0 ? keyLength : 0);
+    const valueLength = view.getUint32(pos, true);
+    this.valueLength = valueLength === 0xffffffff ? -1 : valueLength;
+    this.valueAt = pos + 4;
+    pos += 4 + (this.valueLength > 0 ? valueLength : 0);
+    this.headerCount = view.getUint32(pos, true);
+    this.headersAt = pos + 4;
+    return this;
+  }
+}
