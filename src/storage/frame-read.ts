@@ -20,11 +20,14 @@ export interface StoredFrames {
   readonly firstOffset: number;
   readonly count: number;
   readonly runs: readonly FrameRun[];
+  /** Value, key and header bytes of every record (header names as UTF-8), as produce counts them. */
+  readonly recordBytes: number;
 }
 
 export class FrameSink implements ReadSink {
   private readonly runs: { buf: Uint8Array; view: DataView; starts: number[]; firstOffset: number }[] = [];
   private n = 0;
+  private recordBytes = 0;
 
   constructor(private readonly firstOffset: number) {}
 
@@ -37,14 +40,25 @@ export class FrameSink implements ReadSink {
     if (last !== undefined && last.buf === buf && last.starts[last.starts.length - 1] === at) last.starts.push(at + frameBytes);
     else this.runs.push({ buf, view, starts: [at, at + frameBytes], firstOffset: this.firstOffset + this.n });
     this.n++;
+    // The frame less its fixed fields and each header's two lengths.
+    let pos = at + KEY_LENGTH_AT;
+    const keyLength = view.getInt32(pos, true);
+    pos += 4 + (keyLength > 0 ? keyLength : 0);
+    const valueLength = view.getUint32(pos, true);
+    pos += 4 + (valueLength === 0xffffffff ? 0 : valueLength);
+    this.recordBytes += frameBytes - FIXED_BYTES - 8 * view.getUint32(pos, true);
   }
 
   get frames(): StoredFrames {
-    return { firstOffset: this.firstOffset, count: this.n, runs: this.runs };
+    return { firstOffset: this.firstOffset, count: this.n, runs: this.runs, recordBytes: this.recordBytes };
   }
 }
 
 const TWO_POW_32 = 4294967296;
+/** length, crc, magic, offset, timestamp, key length, value length, header count */
+const FIXED_BYTES = 4 + 4 + 1 + 8 + 8 + 4 + 4 + 4;
+/** Where a frame's key length lies: after length, crc, magic, offset and timestamp. */
+const KEY_LENGTH_AT = 4 + 4 + 1 + 8 + 8;
 
 /**
  * The fields of one checked frame, read in place: positions and lengths into the frame's
