@@ -166,7 +166,8 @@ export class FrameBatchBuilder {
     const starts = new Uint32Array(this.starts.length * 2);
     starts.set(this.starts);
     this.starts = starts;
-    const timestamps = new Float64Array(this.timestamps.length * 2);
+    // One timestamp per record: a frame fewer than starts.
+    const timestamps = new Float64Array(starts.length - 1);
     timestamps.set(this.timestamps);
     this.timestamps = timestamps;
   }
