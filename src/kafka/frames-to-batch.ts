@@ -29,33 +29,20 @@ const CRC_START = 21;
 export function framesToBatch(frames: StoredFrames, budget: number, mayExceed: boolean): EncodedBatch {
   if (frames.count === 0) return EMPTY;
   const cursor = new FrameCursor();
-  // A base below every timestamp keeps each delta non-negative (and short).
+  // The base timestamp is the smallest of the records kept (as encodeRecordBatch sets it),
+  // which is known only once the budget has decided which are: measured first against the
+  // smallest of all, then again against the smallest of those that fitted, whose deltas
+  // are no larger, so at least as many fit.
   let base = Number.POSITIVE_INFINITY;
   for (const run of frames.runs)
     for (let i = 0; i + 1 < run.starts.length; i++) base = Math.min(base, cursor.load(run.view, run.starts[i]).timestamp);
-  // Each record's size without its own length prefix, then the records that fit.
   const bodies = new Int32Array(frames.count);
-  let used = BATCH_HEADER_BYTES;
-  let kept = 0;
-  let maxTimestamp = base;
-  measure: for (const run of frames.runs)
-    for (let i = 0; i + 1 < run.starts.length; i++) {
-      const c = cursor.load(run.view, run.starts[i]);
-      let body = 1 + varlongSize(c.timestamp - base) + varintSize(kept) + bytesSize(c.keyLength) + bytesSize(c.valueLength) + varintSize(c.headerCount);
-      let at = c.headersAt;
-      for (let h = 0; h < c.headerCount; h++) {
-        const nameLength = run.view.getUint32(at, true);
-        at += 4 + nameLength;
-        const valueLength = run.view.getInt32(at, true);
-        at += 4 + (valueLength > 0 ? valueLength : 0);
-        body += bytesSize(nameLength) + bytesSize(valueLength);
-      }
-      const size = varintSize(body) + body;
-      if (used + size > budget && !(mayExceed && kept === 0)) break measure;
-      bodies[kept++] = body;
-      used += size;
-      if (c.timestamp > maxTimestamp) maxTimestamp = c.timestamp;
-    }
+  let fit = measure(frames, cursor, base, budget, mayExceed, bodies);
+  if (fit.kept > 0 && fit.minTimestamp > base) {
+    base = fit.minTimestamp;
+    fit = measure(frames, cursor, base, budget, mayExceed, bodies);
+  }
+  const { kept, used, maxTimestamp } = fit;
   if (kept === 0) return EMPTY;
 
   const out = Buffer.allocUnsafe(used);
@@ -99,6 +86,47 @@ export function framesToBatch(frames: StoredFrames, budget: number, mayExceed: b
   }
   view.setUint32(17, crc32c(out.subarray(CRC_START)));
   return { batch: out, count: kept };
+}
+
+interface Fit {
+  kept: number;
+  /** Bytes of the batch of the records kept. */
+  used: number;
+  minTimestamp: number;
+  maxTimestamp: number;
+}
+
+/**
+ * How many records, in order, fit in `budget` with timestamps as deltas from `base`; each
+ * one's size without its length prefix goes to `bodies`. A record older than `base` ends
+ * the batch (its delta would be negative).
+ */
+function measure(frames: StoredFrames, cursor: FrameCursor, base: number, budget: number, mayExceed: boolean, bodies: Int32Array): Fit {
+  let used = BATCH_HEADER_BYTES;
+  let kept = 0;
+  let minTimestamp = Number.POSITIVE_INFINITY;
+  let maxTimestamp = Number.NEGATIVE_INFINITY;
+  for (const run of frames.runs)
+    for (let i = 0; i + 1 < run.starts.length; i++) {
+      const c = cursor.load(run.view, run.starts[i]);
+      if (c.timestamp < base) return { kept, used, minTimestamp, maxTimestamp };
+      let body = 1 + varlongSize(c.timestamp - base) + varintSize(kept) + bytesSize(c.keyLength) + bytesSize(c.valueLength) + varintSize(c.headerCount);
+      let at = c.headersAt;
+      for (let h = 0; h < c.headerCount; h++) {
+        const nameLength = run.view.getUint32(at, true);
+        at += 4 + nameLength;
+        const valueLength = run.view.getInt32(at, true);
+        at += 4 + (valueLength > 0 ? valueLength : 0);
+        body += bytesSize(nameLength) + bytesSize(valueLength);
+      }
+      const size = varintSize(body) + body;
+      if (used + size > budget && !(mayExceed && kept === 0)) return { kept, used, minTimestamp, maxTimestamp };
+      bodies[kept++] = body;
+      used += size;
+      if (c.timestamp < minTimestamp) minTimestamp = c.timestamp;
+      if (c.timestamp > maxTimestamp) maxTimestamp = c.timestamp;
+    }
+  return { kept, used, minTimestamp, maxTimestamp };
 }
 
 /** Zigzag varint size of a 32-bit signed value. */
