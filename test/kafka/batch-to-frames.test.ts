@@ -18,7 +18,7 @@ function storedOf(frames: ReturnType<typeof batchToFrames>["frames"]): StoredRec
     const at = frames.starts[i];
     const bytes = frames.starts[i + 1] - at;
     // The offset is the log's; decodeFrame does not check the CRC (checkFrame does, on reads).
-    view.setUint32(at + 9, i, true);
+    view.setBigInt64(at + 9, BigInt(i), true);
     out.push(decodeFrame(buf, at, bytes, view));
     expect(cursor.load(view, at).timestamp).toBe(frames.timestamps[i]);
   }
