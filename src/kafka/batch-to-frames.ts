@@ -22,7 +22,8 @@ const UTF8 = new TextEncoder();
 export function batchToFrames(data: Uint8Array, now: number, options: DecodeOptions = {}): FramedBatch {
   const { raw, ...header } = openRecordBatch(data, options);
   const src = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const builder = new FrameBatchBuilder(raw.length + header.recordCount * 24, header.recordCount);
+  // A frame adds at most 30 bytes of fixed fields to a Kafka record (whose own take at least 7).
+  const builder = new FrameBatchBuilder(raw.length + header.recordCount * 30, header.recordCount);
   const base = Number(header.baseTimestamp);
   const logAppendTime = header.timestampType === 1;
   const cursor = new VarReader(src);
