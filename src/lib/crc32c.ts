@@ -94,11 +94,59 @@ export function crc32cRange(view: DataView, start: number, end: number, initial 
   return crc32cRangeInt32(view, start, end, initial) >>> 0;
 }
 
+/** From this many bytes a range is read as whole words (a 100-byte message's frame is ~130). */
+const WORDS_FROM_FRAME_BYTES = 48;
+/**
+ * Word and byte views of the buffer of the last range checksummed: a read or a write
+ * checksums every frame of one buffer in turn, so the views are made once per buffer,
+ * not per frame.
+ */
+let rangeBuffer: ArrayBufferLike | null = null;
+let rangeWordsView: Int32Array<ArrayBufferLike> = new Int32Array(0);
+let rangeBytesView: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+
+/** crc32cRangeInt32 over aligned whole words, slicing-by-16 (~1.3x the DataView loop on a frame). */
+function rangeWords(view: DataView, start: number, end: number, initial: number): number {
+  const buffer = view.buffer;
+  if (buffer !== rangeBuffer) {
+    rangeBuffer = buffer;
+    rangeWordsView = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    rangeBytesView = new Uint8Array(buffer);
+  }
+  const bytes = rangeBytesView;
+  const words = rangeWordsView;
+  let crc = ~initial;
+  let i = view.byteOffset + start;
+  const last = view.byteOffset + end;
+  while ((i & 3) !== 0) crc = t0[(crc ^ bytes[i++]) & 0xff] ^ (crc >>> 8);
+  let w = i >>> 2;
+  const wordsEnd = last >>> 2;
+  for (; w + 4 <= wordsEnd; w += 4) {
+    const a = words[w] ^ crc;
+    const b = words[w + 1];
+    const c = words[w + 2];
+    const d = words[w + 3];
+    crc =
+      t15[a & 0xff] ^ t14[(a >>> 8) & 0xff] ^ t13[(a >>> 16) & 0xff] ^ t12[a >>> 24] ^
+      t11[b & 0xff] ^ t10[(b >>> 8) & 0xff] ^ t9[(b >>> 16) & 0xff] ^ t8[b >>> 24] ^
+      t7[c & 0xff] ^ t6[(c >>> 8) & 0xff] ^ t5[(c >>> 16) & 0xff] ^ t4[c >>> 24] ^
+      t3[d & 0xff] ^ t2[(d >>> 8) & 0xff] ^ t1[(d >>> 16) & 0xff] ^ t0[d >>> 24];
+  }
+  for (; w < wordsEnd; w++) {
+    const a = words[w] ^ crc;
+    crc = t3[a & 0xff] ^ t2[(a >>> 8) & 0xff] ^ t1[(a >>> 16) & 0xff] ^ t0[a >>> 24];
+  }
+  i = w * 4;
+  while (i < last) crc = t0[(crc ^ bytes[i++]) & 0xff] ^ (crc >>> 8);
+  return ~crc | 0;
+}
+
 /**
  * crc32cRange as a signed 32-bit integer (compare it with `getInt32`): the frame codec
  * keeps every value on its path an int32, for the reason the tables are Int32Array.
  */
 export function crc32cRangeInt32(view: DataView, start: number, end: number, initial = 0): number {
+  if (LITTLE_ENDIAN && end - start >= WORDS_FROM_FRAME_BYTES) return rangeWords(view, start, end, initial);
   let crc = ~initial;
   let i = start;
   while (end - i >= 8) {

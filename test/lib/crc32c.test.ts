@@ -103,4 +103,20 @@ describe("crc32c over large inputs (whole 32-bit words)", () => {
       }
     expect(crc32c(bytes.subarray(1000), crc32c(bytes.subarray(0, 1000)))).toBe(reference(bytes));
   });
+
+  test("a range of a DataView agrees at every offset of the view and the range, across buffers used in turn", () => {
+    const buffers = [new ArrayBuffer(700), new ArrayBuffer(701)];
+    for (const b of buffers) new Uint8Array(b).forEach((_, i, a) => (a[i] = (i * 37 + b.byteLength) & 0xff));
+    for (let viewOffset = 0; viewOffset < 5; viewOffset++)
+      for (const b of buffers) {
+        const view = new DataView(b, viewOffset, b.byteLength - viewOffset);
+        const bytes = new Uint8Array(b, viewOffset);
+        for (let start = 0; start < 6; start++)
+          for (const length of [47, 48, 49, 63, 64, 129, 130, 131, 600]) {
+            const part = bytes.subarray(start, start + length);
+            expect(crc32cRange(view, start, start + length)).toBe(reference(part));
+            expect(crc32cRange(view, start, start + length, 7)).toBe(reference(part, 7));
+          }
+      }
+  });
 });
