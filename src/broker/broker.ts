@@ -7,6 +7,9 @@ import type { BrokerConfig } from "./config.ts";
 import type { CoreContext } from "./core-context.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { fetchRecords } from "./fetch.ts";
+import { type FrameFetchQuery, type FrameFetchResult, fetchFrames } from "./fetch-frames.ts";
+import type { FrameBatch } from "../storage/frame-batch.ts";
+import { needsRecordChecks, produceFrames } from "./produce-frames.ts";
 import { GroupService } from "./groups.ts";
 import { setHighWatermarkPending } from "./high-watermark-pending.ts";
 import { acceptDataLoss, isLostReplica, watchLostReplicas } from "./lost-replicas.ts";
@@ -32,6 +35,7 @@ import { createPartitions } from "./topic-partitions.ts";
 import { localRangesOfAllTopics, summarizeTopics, type TopicSummary } from "./topic-summaries.ts";
 import { type BrokerStats, brokerStats } from "./broker-stats.ts";
 import type {
+  Acks,
   BrokerHealth,
   ClusterMetadataView,
   FetchQuery,
@@ -255,6 +259,21 @@ export class Broker {
 
   fetch(request: FetchQuery, policy: RoutingPolicy = FORWARD): Promise<FetchResult> {
     return fetchRecords(this.ctx, request, policy);
+  }
+
+  /** A batch already laid out as frames, to one partition led here (produce-frames.ts); its first offset. */
+  produceFrames(topic: string, partition: number, batch: FrameBatch, acks: Acks): Promise<number> {
+    return produceFrames(this.ctx, topic, partition, batch, acks);
+  }
+
+  /** Whether records of this size bound for `topic` need produce's per-record checks (a schema, the size limit). */
+  needsRecordChecks(topic: string, maxRecordBytes: number): boolean {
+    return needsRecordChecks(this.ctx, topic, maxRecordBytes);
+  }
+
+  /** Records of a partition led here as their checked frames, without waiting (fetch-frames.ts). */
+  fetchFrames(request: FrameFetchQuery): Promise<FrameFetchResult> {
+    return fetchFrames(this.ctx, request);
   }
 
   tail(request: TailQuery, policy: RoutingPolicy = FORWARD): Promise<Tail> {

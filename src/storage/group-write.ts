@@ -4,14 +4,17 @@
  * touched gets one write, and the index one transaction. All or nothing: a failure
  * leaves files and index as they were.
  */
+import { crc32cRangeInt32 } from "../lib/crc32c.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import type { FrameBatch } from "./frame-batch.ts";
 import type { IndexEntry, IndexStore } from "./offset-index.ts";
 import { encodeFrame, type SizedRecord, viewOf } from "./record-codec.ts";
 import { Segment } from "./segment.ts";
 import type { AppendResult } from "./types.ts";
 
 export interface PendingAppend {
-  records: SizedRecord[];
+  /** Records to encode, or frames already laid out (appendFrames) whose offsets and CRCs are filled in here. */
+  records: SizedRecord[] | FrameBatch;
   /** appendAt: the offset its first record must get. */
   at: number | null;
   resolve: (result: AppendResult) => void;
@@ -60,7 +63,11 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
   const written: WrittenAppend[] = [];
   const entries: IndexEntry[] = [];
   let total = 0;
-  for (const append of group) for (const r of append.records) total += r.frameBytes;
+  for (const append of group) {
+    const records = append.records;
+    if (Array.isArray(records)) for (const r of records) total += r.frameBytes;
+    else total += records.frames.length;
+  }
   const buf = new Uint8Array(total);
   const view = viewOf(buf);
 
@@ -79,18 +86,40 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
     if (append.at !== null && append.at !== offset) {
       throw new StreamNestError("STORAGE_ERROR", `append at offset ${append.at} of ${log.dir} would land at ${offset}`);
     }
-    for (const r of append.records) {
-      if (segmentSize > 0 && segmentSize + r.frameBytes > log.segmentBytes) {
-        chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
-        chunks.push(chunk);
-        segmentSize = 0;
+    const records = append.records;
+    if (!Array.isArray(records)) {
+      // One copy of the whole batch, then each frame's offset and CRC in place.
+      const from = bufPos;
+      buf.set(records.frames, from);
+      const { starts, timestamps } = records;
+      for (let j = 0; j < records.count; j++) {
+        const at = from + starts[j];
+        const frameBytes = starts[j + 1] - starts[j];
+        if (segmentSize > 0 && segmentSize + frameBytes > log.segmentBytes) {
+          chunk = { segment: null, base: offset, from: at, to: at };
+          chunks.push(chunk);
+          segmentSize = 0;
+        }
+        entries.push({ offset, segment: chunk.base, position: segmentSize, length: frameBytes, timestamp: timestamps[j] });
+        sealFrame(view, at, frameBytes, offset);
+        chunk.to = at + frameBytes;
+        segmentSize += frameBytes;
+        offset++;
       }
-      entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
-      bufPos = encodeFrame(r, offset, buf, bufPos, view);
-      chunk.to = bufPos;
-      segmentSize += r.frameBytes;
-      offset++;
-    }
+      bufPos = from + records.frames.length;
+    } else
+      for (const r of records) {
+        if (segmentSize > 0 && segmentSize + r.frameBytes > log.segmentBytes) {
+          chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
+          chunks.push(chunk);
+          segmentSize = 0;
+        }
+        entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
+        bufPos = encodeFrame(r, offset, buf, bufPos, view);
+        chunk.to = bufPos;
+        segmentSize += r.frameBytes;
+        offset++;
+      }
     written.push({ result: { baseOffset, lastOffset: offset - 1 }, resolve: append.resolve, reject: append.reject });
   }
 
@@ -114,6 +143,16 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
     throw error;
   }
   return { written, created, end: offset, frames: buf };
+}
+
+const TWO_POW_32 = 4294967296;
+
+/** Writes a laid-out frame's offset, then its CRC-32C over the body (record-codec.ts's layout). */
+function sealFrame(view: DataView, at: number, frameBytes: number, offset: number): void {
+  const hi = Math.floor(offset / TWO_POW_32);
+  view.setUint32(at + 9, offset - hi * TWO_POW_32, true);
+  view.setInt32(at + 13, hi, true);
+  view.setInt32(at + 4, crc32cRangeInt32(view, at + 8, at + frameBytes), true);
 }
 
 /** Leaves the files as they were before a failed group, so no half-written frame stays. */

@@ -6,7 +6,7 @@
 import { StreamNestError } from "../lib/errors.ts";
 import type { IndexStore } from "./offset-index.ts";
 import type { Segment } from "./segment.ts";
-import { type ReadProgress, walkSegment } from "./segment-reader.ts";
+import { type ReadProgress, RecordSink, type ReadSink, walkSegment } from "./segment-reader.ts";
 import type { StoredRecord } from "./types.ts";
 
 export interface ReadSource {
@@ -18,6 +18,13 @@ export interface ReadSource {
 
 /** Records from `offset` (below `bound`) up to `bound`, within the budget (see PartitionLog.read). */
 export function readRange(log: ReadSource, offset: number, bound: number, maxRecords: number, maxBytes: number): StoredRecord[] {
+  const sink = new RecordSink();
+  readRangeInto(log, offset, bound, maxRecords, maxBytes, sink);
+  return sink.out;
+}
+
+/** readRange into any sink: the frames as records, or as frames (frame-read.ts). */
+export function readRangeInto(log: ReadSource, offset: number, bound: number, maxRecords: number, maxBytes: number, sink: ReadSink): void {
   // One point lookup where the read starts; the frames after it are walked in place.
   const first = log.index.get(offset);
   if (first === null) {
@@ -27,7 +34,7 @@ export function readRange(log: ReadSource, offset: number, bound: number, maxRec
     throw new StreamNestError("CORRUPT_RECORD", message, { offset });
   }
   const budget = { maxRecords, maxBytes };
-  const progress: ReadProgress = { offset, bytes: 0, out: [] };
+  const progress: ReadProgress = { offset, bytes: 0, out: sink };
   let i = segmentPosition(log.segments, first.segment);
   if (i < 0) return stopRead(log, progress, first.segment, first.position, `segment ${first.segment} is missing`);
   let position = first.position;
@@ -38,10 +45,10 @@ export function readRange(log: ReadSource, offset: number, bound: number, maxRec
     const stopOffset = next === undefined ? bound : Math.min(bound, next.baseOffset);
     const stop = walkSegment(segment, position, indexedLength, stopOffset, budget, progress);
     if (stop.kind === "bad") return stopRead(log, progress, segment.baseOffset, stop.position, stop.reason);
-    if (progress.out.length >= maxRecords || progress.offset >= bound) return progress.out;
+    if (progress.out.count >= maxRecords || progress.offset >= bound) return;
     const intoNext = next !== undefined && next.baseOffset === progress.offset;
     // A walk that is done short of the next segment spent a budget.
-    if (stop.kind === "done" && !intoNext) return progress.out;
+    if (stop.kind === "done" && !intoNext) return;
     if (!intoNext) {
       // The segment ended before the next one begins: offsets recovery found missing.
       return stopRead(log, progress, segment.baseOffset, segment.size, `offsets from ${progress.offset} are missing`);
@@ -57,14 +64,13 @@ export function readRange(log: ReadSource, offset: number, bound: number, maxRec
  * otherwise the records before it, with a warning unless the index also lacks the
  * offset (a gap recovery already reported, which every read running into it would repeat).
  */
-function stopRead(log: ReadSource, progress: ReadProgress, segment: number, position: number, problem: string): StoredRecord[] {
+function stopRead(log: ReadSource, progress: ReadProgress, segment: number, position: number, problem: string): void {
   const message = `corrupt record at offset ${progress.offset} of ${log.dir} (segment ${segment}, position ${position}): ${problem}`;
-  if (progress.out.length === 0) {
+  if (progress.out.count === 0) {
     log.warn(message);
     throw new StreamNestError("CORRUPT_RECORD", message, { offset: progress.offset });
   }
   if (log.index.get(progress.offset) !== null) log.warn(message);
-  return progress.out;
 }
 
 /** Position in `segments` (ascending by base offset) of the segment with this base offset, or -1. */

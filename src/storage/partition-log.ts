@@ -12,15 +12,18 @@ import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { syncDir } from "./checkpoint-file.ts";
 import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
+import type { FrameBatch } from "./frame-batch.ts";
+import { FrameSink, type StoredFrames } from "./frame-read.ts";
 import { HIGH_WATERMARK_FILE, HighWatermark } from "./high-watermark.ts";
 import { type EpochEndOffset, type EpochEntry, LEADER_EPOCH_FILE, LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { makeFolder, openAndRecover, openNew, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
-import { type ReadSource, readRange, segmentPosition } from "./log-read.ts";
+import { type ReadSource, readRangeInto, segmentPosition } from "./log-read.ts";
 import { type IndexStore, replaceOffsetIndex } from "./offset-index.ts";
 import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { type RetentionLimits, segmentsToDelete } from "./retention.ts";
 import { Segment } from "./segment.ts";
+import { type ReadSink, RecordSink } from "./segment-reader.ts";
 import { TailCache } from "./tail-cache.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
 import { clearTruncationIntent, locateTruncation, type TruncationIntent, writeTruncationIntent } from "./truncation.ts";
@@ -33,7 +36,7 @@ import {
   type RecordInput,
   type StoredRecord,
 } from "./types.ts";
-import { validateLogOptions, validateOffset, validateRecord } from "./validate.ts";
+import { validateLogOptions, validateOffset, validateReadBudget, validateRecord, validateUpTo } from "./validate.ts";
 
 /** Folders open in this process: two logs over one folder would overwrite each other. */
 const openDirs = new Set<string>();
@@ -332,6 +335,27 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * Appends records already laid out as frames (frame-batch.ts): the same as append of
+   * the same records, byte for byte on disk, without a record object per record. Joins
+   * the turn's coalesced write like any append.
+   */
+  appendFrames(batch: FrameBatch): Promise<AppendResult> {
+    try {
+      this.assertWritable();
+      if (batch.count === 0) throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
+      if (batch.maxFrameBytes > this.options.maxRecordBytes) {
+        throw new StreamNestError(
+          "MESSAGE_TOO_LARGE",
+          `a record takes ${batch.maxFrameBytes} bytes encoded; the limit is ${this.options.maxRecordBytes}`,
+        );
+      }
+      return this.enqueue(batch, null);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   private sizeAll(records: RecordInput[]): SizedRecord[] {
     if (!Array.isArray(records) || records.length === 0) {
       throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
@@ -351,10 +375,10 @@ export class PartitionLog {
     return sized;
   }
 
-  private enqueue(records: SizedRecord[], at: number | null): Promise<AppendResult> {
+  private enqueue(records: SizedRecord[] | FrameBatch, at: number | null): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ records, at, resolve, reject });
-      this.pendingRecords += records.length;
+      this.pendingRecords += Array.isArray(records) ? records.length : records.count;
       if (!this.writeScheduled) {
         this.writeScheduled = true;
         // setImmediate, not a microtask: appends from every I/O callback of this loop
@@ -375,16 +399,20 @@ export class PartitionLog {
    * high watermark and the log end.
    */
   read(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}): StoredRecord[] {
+    return this.readInto(offset, maxRecords, maxBytes, options, () => new RecordSink()).out;
+  }
+
+  /**
+   * read, but the records come as their checked frames (frame-read.ts), for an adapter
+   * that re-encodes them into its own format without a record object per record.
+   */
+  readFrames(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}): StoredFrames {
+    return this.readInto(offset, maxRecords, maxBytes, options, () => new FrameSink(offset)).frames;
+  }
+
+  private readInto<S extends ReadSink>(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions, sink: () => S): S {
     this.assertOpen();
-    if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
-      throw new StreamNestError("INVALID_OFFSET", `offset must be a non-negative integer, got ${String(offset)}`);
-    }
-    if (typeof maxRecords !== "number" || !(Number.isSafeInteger(maxRecords) || maxRecords === Infinity) || maxRecords < 1) {
-      throw new StreamNestError("INVALID_REQUEST", `max records must be an integer of at least 1, got ${String(maxRecords)}`);
-    }
-    if (typeof maxBytes !== "number" || Number.isNaN(maxBytes) || maxBytes < 1) {
-      throw new StreamNestError("INVALID_REQUEST", `max bytes must be at least 1, got ${String(maxBytes)}`);
-    }
+    validateReadBudget(offset, maxRecords, maxBytes);
     const start = this.startOffset;
     if (offset < start || offset > this.end) {
       throw new StreamNestError(
@@ -393,21 +421,21 @@ export class PartitionLog {
         { startOffset: start, endOffset: this.end },
       );
     }
-    const upTo = options.upTo ?? "high-watermark";
-    if (upTo !== "high-watermark" && upTo !== "log-end") {
-      throw new StreamNestError("INVALID_REQUEST", `a read goes up to the high-watermark or the log-end, got ${String(upTo)}`);
-    }
+    const upTo = validateUpTo(options.upTo);
     const bound = upTo === "log-end" ? this.end : this.hw.value;
-    if (offset >= bound) return [];
-    const cached = this.tail.read(offset, bound, maxRecords, maxBytes);
-    if (cached !== undefined) return cached;
+    const cached = sink();
+    if (offset >= bound || this.tail.readInto(offset, bound, maxRecords, maxBytes, cached)) return cached;
     try {
-      return readRange(this.readSource(), offset, upTo === "log-end" ? this.end : this.hw.value, maxRecords, maxBytes);
+      const out = sink();
+      readRangeInto(this.readSource(), offset, bound, maxRecords, maxBytes, out);
+      return out;
     } catch (error) {
       if (!isIndexCorrupt(error)) throw storageFailure(error, `reading ${this.dir} at offset ${offset}`);
       try {
         this.rebuildIndex(error);
-        return readRange(this.readSource(), offset, upTo === "log-end" ? this.end : this.hw.value, maxRecords, maxBytes);
+        const out = sink();
+        readRangeInto(this.readSource(), offset, upTo === "log-end" ? this.end : this.hw.value, maxRecords, maxBytes, out);
+        return out;
       } catch (again) {
         throw storageFailure(again, `reading ${this.dir} at offset ${offset}`);
       }

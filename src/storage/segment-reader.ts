@@ -19,13 +19,37 @@ export interface ReadBudget {
   maxBytes: number;
 }
 
+/**
+ * Where a read puts the frames it has checked (length, CRC, offset): decoded into
+ * records, or kept as frames for an adapter that re-encodes them itself (frame-read.ts).
+ */
+export interface ReadSink {
+  /** Frames taken so far. */
+  readonly count: number;
+  /** Takes the checked frame of `frameBytes` bytes at `at` of `buf`, a buffer nothing overwrites; `view` covers `buf`. */
+  take(buf: Uint8Array, at: number, frameBytes: number, view: DataView): void;
+}
+
+/** A sink that decodes each frame into a StoredRecord (views into the read's buffer). */
+export class RecordSink implements ReadSink {
+  readonly out: StoredRecord[] = [];
+
+  get count(): number {
+    return this.out.length;
+  }
+
+  take(buf: Uint8Array, at: number, frameBytes: number, view: DataView): void {
+    this.out.push(decodeFrame(buf, at, frameBytes, view));
+  }
+}
+
 /** Progress of one read across segments. */
 export interface ReadProgress {
   /** The offset the next frame must hold. */
   offset: number;
   /** Frame bytes of the records returned so far. */
   bytes: number;
-  out: StoredRecord[];
+  out: ReadSink;
 }
 
 export type WalkStop =
@@ -64,35 +88,35 @@ export function walkSegment(
   const load = (need: number): void => {
     // Size the pread from what may still be returned: the records left times the frame
     // size seen so far, within the bytes left; never less than the frame at hand.
-    const average = out.length > 0 ? progress.bytes / out.length : (indexedLength ?? MIN_FRAME_BYTES);
-    const wanted = Math.min((budget.maxRecords - out.length) * average, budget.maxBytes - progress.bytes, READ_CHUNK_BYTES);
+    const average = out.count > 0 ? progress.bytes / out.count : (indexedLength ?? MIN_FRAME_BYTES);
+    const wanted = Math.min((budget.maxRecords - out.count) * average, budget.maxBytes - progress.bytes, READ_CHUNK_BYTES);
     buf = segment.read(position, Math.min(end - position, Math.max(need, Math.ceil(wanted))));
     view = viewOf(buf);
     bufStart = position;
   };
 
   for (;;) {
-    if (out.length >= budget.maxRecords || progress.offset >= stopOffset) return DONE;
-    if (out.length > 0 && progress.bytes + MIN_FRAME_BYTES > budget.maxBytes) return DONE;
-    if (position >= end) return out.length === 0 ? bad(position, "frame is past the end of its segment") : SEGMENT_END;
+    if (out.count >= budget.maxRecords || progress.offset >= stopOffset) return DONE;
+    if (out.count > 0 && progress.bytes + MIN_FRAME_BYTES > budget.maxBytes) return DONE;
+    if (position >= end) return out.count === 0 ? bad(position, "frame is past the end of its segment") : SEGMENT_END;
 
     let at = position - bufStart;
     if (buf.length - at < FRAME_PREFIX_BYTES) {
-      load(out.length === 0 && indexedLength !== null ? Math.max(indexedLength, FRAME_PREFIX_BYTES) : FRAME_PREFIX_BYTES);
+      load(out.count === 0 && indexedLength !== null ? Math.max(indexedLength, FRAME_PREFIX_BYTES) : FRAME_PREFIX_BYTES);
       at = 0;
     }
     if (buf.length - at >= FRAME_PREFIX_BYTES) {
       // The length field decides the budget before any CRC work on a frame not returned.
       const frameBytes = view.getUint32(at, true) + 4;
-      if (out.length === 0 && indexedLength !== null && frameBytes !== indexedLength) {
+      if (out.count === 0 && indexedLength !== null && frameBytes !== indexedLength) {
         return bad(position, `frame is ${frameBytes} bytes, index says ${indexedLength}`);
       }
-      if (out.length > 0 && progress.bytes + frameBytes > budget.maxBytes) return DONE;
+      if (out.count > 0 && progress.bytes + frameBytes > budget.maxBytes) return DONE;
       if (buf.length - at < frameBytes && bufStart + buf.length < end) {
         // A length field is only trusted for what the index vouched for: a frame larger
         // than a chunk is left to the next read, which sizes its pread from the index,
         // so a damaged length can never make a read pull in the rest of the segment.
-        if (out.length > 0 && frameBytes > READ_CHUNK_BYTES) return DONE;
+        if (out.count > 0 && frameBytes > READ_CHUNK_BYTES) return DONE;
         load(Math.min(frameBytes, end - position));
         at = 0;
       }
@@ -102,7 +126,7 @@ export function walkSegment(
     if (check.kind === "partial") return bad(position, "frame is cut short");
     if (check.kind === "corrupt") return bad(position, check.reason);
     if (check.offset !== progress.offset) return bad(position, `frame holds offset ${check.offset}`);
-    out.push(decodeFrame(buf, at, check.frameBytes, view));
+    out.take(buf, at, check.frameBytes, view);
     progress.offset++;
     progress.bytes += check.frameBytes;
     position += check.frameBytes;

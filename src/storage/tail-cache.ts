@@ -18,9 +18,9 @@
  * as the file reader reports them (CORRUPT_RECORD), not hidden by the copy in memory.
  */
 import { CORE_LIMITS } from "../config/core.ts";
-import { checkFrame, decodeFrame, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
+import { checkFrame, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
 import type { Segment } from "./segment.ts";
-import { READ_CHUNK_BYTES } from "./segment-reader.ts";
+import { READ_CHUNK_BYTES, type ReadSink, RecordSink } from "./segment-reader.ts";
 import type { StoredRecord } from "./types.ts";
 
 /** Bytes counted for a chunk beyond its frames: its objects and position table. */
@@ -117,47 +117,53 @@ export class TailCache {
     this.budget.add(chunk);
   }
 
-  /**
-   * Records from `offset` below `bound`, within the budget as PartitionLog.read counts
-   * it (frame bytes; the first record even when larger), or undefined when `offset` is
-   * not held (or a frame fails its check): the caller reads the file instead.
-   */
+  /** readInto as records; undefined when the caller must read the file. */
   read(offset: number, bound: number, maxRecords: number, maxBytes: number): StoredRecord[] | undefined {
+    const sink = new RecordSink();
+    return this.readInto(offset, bound, maxRecords, maxBytes, sink) ? sink.out : undefined;
+  }
+
+  /**
+   * Records from `offset` below `bound` into `sink` (which must be empty), within the
+   * budget as PartitionLog.read counts it (frame bytes; the first record even when
+   * larger); false when `offset` is not held (or a frame fails its check, whatever the
+   * sink took by then): the caller reads the file instead, into a fresh sink.
+   */
+  readInto(offset: number, bound: number, maxRecords: number, maxBytes: number, sink: ReadSink): boolean {
     const n = this.chunks.length;
-    if (n === 0 || offset < this.chunks[0].base) return undefined;
+    if (n === 0 || offset < this.chunks[0].base) return false;
     // Reads near the end are the point of the cache: search from the newest chunk.
     let i = n - 1;
     while (i >= 0 && this.chunks[i].base > offset) i--;
-    if (i < 0 || offset >= this.chunks[i].base + this.chunks[i].count) return undefined;
-    const out: StoredRecord[] = [];
+    if (i < 0 || offset >= this.chunks[i].base + this.chunks[i].count) return false;
     let bytes = 0;
     let next = offset;
     for (; i < n; i++) {
       const chunk = this.chunks[i];
       if (!chunk.verified && !this.verify(chunk)) {
         this.clear();
-        return undefined;
+        return false;
       }
       const last = Math.min(chunk.base + chunk.count, bound);
       for (; next < last; next++) {
-        if (out.length >= maxRecords) return out;
+        if (sink.count >= maxRecords) return true;
         const at = chunk.starts[next - chunk.base];
         const frameBytes = chunk.starts[next - chunk.base + 1] - at;
         // As the file reader: after the first, a frame that passes the byte budget, or
         // one larger than a read chunk, is left to the next read.
-        if (out.length > 0 && (bytes + frameBytes > maxBytes || frameBytes > READ_CHUNK_BYTES)) return out;
+        if (sink.count > 0 && (bytes + frameBytes > maxBytes || frameBytes > READ_CHUNK_BYTES)) return true;
         const check = checkFrame(chunk.buf, at, at + frameBytes, chunk.view);
         if (check.kind !== "ok" || check.offset !== next) {
           // Memory that no longer holds what was written: nothing of it is trusted again.
           this.clear();
-          return undefined;
+          return false;
         }
-        out.push(decodeFrame(chunk.buf, at, frameBytes, chunk.view));
+        sink.take(chunk.buf, at, frameBytes, chunk.view);
         bytes += frameBytes;
       }
-      if (next >= bound) return out;
+      if (next >= bound) return true;
     }
-    return out;
+    return true;
   }
 
   /** Whether the file holds the chunk's bytes where they were written; marks it so. */

@@ -1,6 +1,6 @@
 /** Input checks of the log: every problem is a typed error raised before anything is written. */
 import { StreamNestError } from "../lib/errors.ts";
-import type { LogOptions, RecordInput } from "./types.ts";
+import type { LogOptions, ReadOptions, RecordInput } from "./types.ts";
 
 export function validateRecord(record: RecordInput, index: number): void {
   const bad = (what: string): never => {
@@ -22,6 +22,28 @@ export function validateRecord(record: RecordInput, index: number): void {
       bad(`header ${h} value must be bytes (Uint8Array) or null`);
     }
   }
+}
+
+/** The offset and budget of a read (PartitionLog.read). */
+export function validateReadBudget(offset: number, maxRecords: number, maxBytes: number): void {
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new StreamNestError("INVALID_OFFSET", `offset must be a non-negative integer, got ${String(offset)}`);
+  }
+  if (typeof maxRecords !== "number" || !(Number.isSafeInteger(maxRecords) || maxRecords === Infinity) || maxRecords < 1) {
+    throw new StreamNestError("INVALID_REQUEST", `max records must be an integer of at least 1, got ${String(maxRecords)}`);
+  }
+  if (typeof maxBytes !== "number" || Number.isNaN(maxBytes) || maxBytes < 1) {
+    throw new StreamNestError("INVALID_REQUEST", `max bytes must be at least 1, got ${String(maxBytes)}`);
+  }
+}
+
+/** How far a read goes: the high watermark unless told the log end. */
+export function validateUpTo(upTo: ReadOptions["upTo"]): "high-watermark" | "log-end" {
+  const value = upTo ?? "high-watermark";
+  if (value !== "high-watermark" && value !== "log-end") {
+    throw new StreamNestError("INVALID_REQUEST", `a read goes up to the high-watermark or the log-end, got ${String(value)}`);
+  }
+  return value;
 }
 
 /** An offset given by code (the core asserts, the adapters validate user input). */

@@ -1,6 +1,5 @@
 import { FETCH_MAX_BYTES_LIMIT, FETCH_MAX_RECORDS_LIMIT } from "../../broker/fetch.ts";
 import { REFUSE } from "../../broker/partition-router.ts";
-import type { FetchResult, StoredRecord } from "../../broker/types.ts";
 import { KAFKA_LIMITS } from "../../config/kafka.ts";
 import { topicResource } from "../../auth/acl.ts";
 import { isAllowed, refusal } from "../authorization.ts";
@@ -8,7 +7,7 @@ import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
-import { recordsToBatch } from "../record-encoding.ts";
+import { framesToBatch } from "../frames-to-batch.ts";
 
 interface Wanted {
   topic: string;
@@ -17,7 +16,14 @@ interface Wanted {
   maxBytes: number;
 }
 
-type Read = { ok: FetchResult } | { error: unknown };
+/** A partition's answer: its records as one encoded batch, and the log's range. */
+interface PartitionRead {
+  records: Uint8Array;
+  startOffset: number;
+  endOffset: number;
+}
+
+type Read = { ok: PartitionRead } | { error: unknown };
 
 /**
  * Fetch: each partition read from its offset up to its byte limit and the request's;
@@ -79,19 +85,8 @@ function answer(partition: number, read: Read) {
     lastStableOffset: BigInt(endOffset),
     logStartOffset: BigInt(startOffset),
     abortedTransactions: null,
-    records: recordsToBatch(records),
+    records,
   };
-}
-
-/** A record batch's fixed header (KIP-98) and a record's framing beyond its key, value and headers, at most. */
-const BATCH_OVERHEAD = 61;
-const RECORD_OVERHEAD = 32;
-
-/** What a record adds to a Fetch answer: its bytes and framing. */
-function wireSize(r: StoredRecord): number {
-  let n = RECORD_OVERHEAD + (r.value?.length ?? 0) + (r.key?.length ?? 0);
-  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0) + 10;
-  return n;
 }
 
 /**
@@ -99,7 +94,8 @@ function wireSize(r: StoredRecord): number {
  * only the first partition that returns records may exceed it, by its first record, so
  * that a consumer always progresses; every later partition gets the records that fit in
  * what is left, possibly none. (librdkafka sizes its receive buffer from fetch.max.bytes
- * and drops the connection on a larger answer; conformance 0082.)
+ * and drops the connection on a larger answer; conformance 0082.) Each partition's
+ * records are read as stored frames and encoded into its batch directly.
  */
 async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): Promise<Read[]> {
   const out: Read[] = [];
@@ -107,32 +103,19 @@ async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): P
   let first = true;
   for (const w of wanted) {
     try {
-      const ok = await ctx.broker.fetch(
-        {
-          topic: w.topic,
-          partition: w.partition,
-          offset: w.offset,
-          maxRecords: FETCH_MAX_RECORDS_LIMIT,
-          maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)),
-          timeoutMs: 0,
-        },
-        REFUSE,
-      );
-      let used = BATCH_OVERHEAD;
-      let keep = 0;
-      for (const r of ok.records) {
-        const size = wireSize(r);
-        // The first record of the first partition with any always comes, whatever the limit.
-        if (used + size > budget && !(first && keep === 0)) break;
-        used += size;
-        keep++;
-      }
-      if (keep < ok.records.length) ok.records = ok.records.slice(0, keep);
-      if (keep > 0) {
+      const got = await ctx.broker.fetchFrames({
+        topic: w.topic,
+        partition: w.partition,
+        offset: w.offset,
+        maxRecords: FETCH_MAX_RECORDS_LIMIT,
+        maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)),
+      });
+      const { batch, count } = framesToBatch(got.frames, budget, first);
+      if (count > 0) {
         first = false;
-        budget -= used;
+        budget -= batch.length;
       }
-      out.push({ ok });
+      out.push({ ok: { records: batch, startOffset: got.startOffset, endOffset: got.endOffset } });
     } catch (error) {
       out.push({ error });
     }

@@ -4,7 +4,9 @@ import { StreamNestError } from "../../lib/errors.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
+import { type FramedBatch, batchToFrames } from "../batch-to-frames.ts";
 import { decodeRecordBatches, KAFKA_ERROR, type RecordBatch } from "../protocol/index.ts";
+import { forEachBatch } from "../protocol/record-batch.ts";
 import { requireTopic } from "../authorization.ts";
 import type { ConnectionInfo } from "../context.ts";
 import { autoCreate } from "./auto-create.ts";
@@ -71,16 +73,48 @@ async function producePartition(
   data: Uint8Array | null,
   acks: Acks,
 ): Promise<PartitionAnswer> {
-  let batches: RecordBatch[];
+  let framed: FramedBatch[];
   try {
     ctx.broker.assertPartition(topic, partition);
-    batches = decodeRecordBatches(data ?? new Uint8Array(0), { maxDecompressedBytes: ctx.options.maxRequestBytes });
-    if (batches.length === 0) throw new StreamNestError("INVALID_REQUEST", "no record batch in the request");
+    // Every batch is checked whole before any is written; storage frames come straight from it.
+    const now = Date.now();
+    const options = { maxDecompressedBytes: ctx.options.maxRequestBytes };
+    framed = [];
+    forEachBatch(data ?? new Uint8Array(0), false, (batch) => framed.push(batchToFrames(batch, now, options)));
+    if (framed.length === 0) throw new StreamNestError("INVALID_REQUEST", "no record batch in the request");
   } catch (error) {
-    const code = error instanceof StreamNestError && error.code === "INVALID_REQUEST" && kafkaErrorCode(error) === KAFKA_ERROR.INVALID_REQUEST
-      ? KAFKA_ERROR.CORRUPT_MESSAGE
-      : kafkaErrorCode(error);
-    return refused(partition, code, errorMessage(error));
+    return refused(partition, corruptionCode(error), errorMessage(error));
+  }
+  let recordByRecord: boolean;
+  try {
+    // A schema or an oversized record: record by record, so each refused one is named.
+    recordByRecord = framed.some((f) => ctx.broker.needsRecordChecks(topic, f.frames.maxRecordBytes));
+  } catch (error) {
+    return refused(partition, kafkaErrorCode(error), errorMessage(error));
+  }
+  if (recordByRecord) return produceRecordByRecord(ctx, topic, partition, data ?? new Uint8Array(0), acks);
+  let first: bigint | undefined;
+  for (const batch of framed) {
+    const answer = await appendFramed(ctx, topic, partition, batch, acks);
+    if (answer.errorCode !== KAFKA_ERROR.NONE) return answer;
+    first ??= answer.baseOffset;
+  }
+  return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: first ?? -1n };
+}
+
+/** A batch the decoder refuses is CORRUPT_MESSAGE, as Kafka answers a batch it cannot read. */
+function corruptionCode(error: unknown): number {
+  return error instanceof StreamNestError && error.code === "INVALID_REQUEST" && kafkaErrorCode(error) === KAFKA_ERROR.INVALID_REQUEST
+    ? KAFKA_ERROR.CORRUPT_MESSAGE
+    : kafkaErrorCode(error);
+}
+
+async function produceRecordByRecord(ctx: KafkaContext, topic: string, partition: number, data: Uint8Array, acks: Acks): Promise<PartitionAnswer> {
+  let batches: RecordBatch[];
+  try {
+    batches = decodeRecordBatches(data, { maxDecompressedBytes: ctx.options.maxRequestBytes });
+  } catch (error) {
+    return refused(partition, corruptionCode(error), errorMessage(error));
   }
   let first: bigint | undefined;
   for (const batch of batches) {
@@ -91,22 +125,44 @@ async function producePartition(
   return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: first ?? -1n };
 }
 
-async function appendBatch(ctx: KafkaContext, topic: string, partition: number, batch: RecordBatch, acks: Acks): Promise<PartitionAnswer> {
+type BatchFields = Pick<RecordBatch, "isTransactional" | "isControl" | "producerId" | "producerEpoch" | "baseSequence">;
+
+/** Idempotence (KIP-98): a duplicate's first offset, or a refusal, or undefined to go on and write. */
+function sequenceAnswer(ctx: KafkaContext, topic: string, partition: number, batch: BatchFields): PartitionAnswer | undefined {
   if (batch.isTransactional || batch.isControl)
     return refused(partition, KAFKA_ERROR.INVALID_REQUEST, "transactions are not supported by StreamNest");
-  const idempotent = batch.producerId >= 0n;
-  if (idempotent) {
-    const seen = ctx.producers.check(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence);
-    if (seen.kind === "duplicate")
-      // Kafka answers a retried batch with the offset it was first written at (the
-      // client counts DUPLICATE_SEQUENCE_NUMBER as success; NONE with the offset is what
-      // brokers since 2.x send).
-      return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(seen.baseOffset) };
-    if (seen.kind === "out-of-order")
-      return refused(partition, KAFKA_ERROR.OUT_OF_ORDER_SEQUENCE_NUMBER, `expected sequence ${seen.expected}, got ${batch.baseSequence}`);
-    if (seen.kind === "fenced")
-      return refused(partition, KAFKA_ERROR.INVALID_PRODUCER_EPOCH, `producer epoch ${batch.producerEpoch} is older than ${seen.currentEpoch}`);
+  if (batch.producerId < 0n) return undefined;
+  const seen = ctx.producers.check(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence);
+  if (seen.kind === "duplicate")
+    // Kafka answers a retried batch with the offset it was first written at (the
+    // client counts DUPLICATE_SEQUENCE_NUMBER as success; NONE with the offset is what
+    // brokers since 2.x send).
+    return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(seen.baseOffset) };
+  if (seen.kind === "out-of-order")
+    return refused(partition, KAFKA_ERROR.OUT_OF_ORDER_SEQUENCE_NUMBER, `expected sequence ${seen.expected}, got ${batch.baseSequence}`);
+  if (seen.kind === "fenced")
+    return refused(partition, KAFKA_ERROR.INVALID_PRODUCER_EPOCH, `producer epoch ${batch.producerEpoch} is older than ${seen.currentEpoch}`);
+  return undefined;
+}
+
+/** One batch, already frames, in one append (the common case: no schema, no oversized record). */
+async function appendFramed(ctx: KafkaContext, topic: string, partition: number, { header, frames }: FramedBatch, acks: Acks): Promise<PartitionAnswer> {
+  const early = sequenceAnswer(ctx, topic, partition, header);
+  if (early !== undefined) return early;
+  let base: number;
+  try {
+    base = await ctx.broker.produceFrames(topic, partition, frames, acks);
+  } catch (error) {
+    return refused(partition, kafkaErrorCode(error), errorMessage(error));
   }
+  if (header.producerId >= 0n) ctx.producers.written(header.producerId, header.producerEpoch, topic, partition, header.baseSequence, frames.count, base);
+  return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(base) };
+}
+
+async function appendBatch(ctx: KafkaContext, topic: string, partition: number, batch: RecordBatch, acks: Acks): Promise<PartitionAnswer> {
+  const early = sequenceAnswer(ctx, topic, partition, batch);
+  if (early !== undefined) return early;
+  const idempotent = batch.producerId >= 0n;
   const now = Date.now();
   const records: ProduceRecord[] = batch.records.map((r) => ({
     key: r.key,

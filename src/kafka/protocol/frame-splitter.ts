@@ -68,7 +68,10 @@ export class FrameSplitter {
     if (first !== undefined && first.length >= n) {
       // The frame lies in one chunk. It is copied all the same: a transport may reuse
       // the chunk's memory after its data callback, and decoded values are views of it.
-      const out = first.slice(0, n);
+      // With set, not slice: slice of a view of a socket's chunk measured 18 ms per MiB
+      // (Bun 1.x), set 0.2 to 0.7 ms; it was most of a large Produce request's cost.
+      const out = new Uint8Array(n);
+      out.set(first.subarray(0, n));
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
       this.buffered -= n;

@@ -198,28 +198,53 @@ export function magicOf(data: Uint8Array): number {
  */
 export function decodeRecordBatches(data: Uint8Array, options: DecodeOptions & { allowPartialTail?: boolean } = {}): RecordBatch[] {
   const out: RecordBatch[] = [];
+  forEachBatch(data, options.allowPartialTail === true, (batch) => out.push(decodeRecordBatch(batch, options)));
+  return out;
+}
+
+/**
+ * Calls `each` with every whole batch of a `records` field, in order, as a view; a
+ * partial last batch is dropped with `allowPartialTail` and refused otherwise.
+ */
+export function forEachBatch(data: Uint8Array, allowPartialTail: boolean, each: (batch: Uint8Array) => void): void {
   let pos = 0;
   while (pos < data.length) {
     const left = data.length - pos;
     if (left < 12) {
-      if (options.allowPartialTail) break;
+      if (allowPartialTail) break;
       throw corrupt(`${left} bytes after the last batch are not a batch header`);
     }
     const length = new DataView(data.buffer, data.byteOffset + pos + 8, 4).getInt32(0);
     if (left > 16) checkMagic(data[pos + 16]);
     if (length < BATCH_HEADER_BYTES - 12) throw corrupt(`batch length ${length} is below the batch header's size`);
     if (length > left - 12) {
-      if (options.allowPartialTail) break;
+      if (allowPartialTail) break;
       throw corrupt(`batch of ${length + 12} bytes is truncated to ${left}`);
     }
-    out.push(decodeRecordBatch(data.subarray(pos, pos + 12 + length), options));
+    each(data.subarray(pos, pos + 12 + length));
     pos += 12 + length;
   }
-  return out;
 }
+
+/** A batch's header fields, checked (length, magic, CRC), and its records' bytes decompressed. */
+export type OpenedBatch = Omit<RecordBatch, "records"> & { recordCount: number; raw: Uint8Array };
 
 /** Decodes one whole batch, checking its length, magic and CRC before anything else. */
 export function decodeRecordBatch(data: Uint8Array, options: DecodeOptions = {}): RecordBatch {
+  const { recordCount: count, raw, ...header } = openRecordBatch(data, options);
+  const rr = new Reader(raw);
+  const records: KafkaRecord[] = [];
+  for (let i = 0; i < count; i++) records.push(readRecord(rr, header.baseOffset, header.baseTimestamp));
+  if (rr.remaining !== 0) throw corrupt(`${rr.remaining} bytes after the batch's ${count} records`);
+  return { ...header, records };
+}
+
+/**
+ * The header of one whole batch and its records' bytes, uncompressed, after the checks
+ * every batch passes first (length, magic, CRC, codec, a record count that can fit):
+ * for a reader that walks the records itself.
+ */
+export function openRecordBatch(data: Uint8Array, options: DecodeOptions = {}): OpenedBatch {
   const r = new Reader(data);
   const baseOffset = r.int64();
   const batchLength = r.int32();
@@ -248,12 +273,8 @@ export function decodeRecordBatch(data: Uint8Array, options: DecodeOptions = {})
   if (count < 0) throw corrupt(`negative record count ${count}`);
   const payload = r.bytes(r.remaining, "records");
   const raw = decompress(codec as CompressionCodec, payload, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED);
-  const rr = new Reader(raw);
   // Each record takes at least 7 bytes, so a count above that is a lie, refused before the loop.
   if (count > raw.length) throw corrupt(`record count ${count} cannot fit in ${raw.length} bytes`);
-  const records: KafkaRecord[] = [];
-  for (let i = 0; i < count; i++) records.push(readRecord(rr, baseOffset, baseTimestamp));
-  if (rr.remaining !== 0) throw corrupt(`${rr.remaining} bytes after the batch's ${count} records`);
   return {
     baseOffset,
     partitionLeaderEpoch,
@@ -270,7 +291,8 @@ export function decodeRecordBatch(data: Uint8Array, options: DecodeOptions = {})
     producerId,
     producerEpoch,
     baseSequence,
-    records,
+    recordCount: count,
+    raw,
   };
 }
 
@@ -326,6 +348,6 @@ export function setPartitionLeaderEpoch(batch: Uint8Array, epoch: number): void 
   new DataView(batch.buffer, batch.byteOffset, batch.byteLength).setInt32(12, epoch);
 }
 
-function corrupt(message: string): Error {
+export function corrupt(message: string): Error {
   return protocolError("CORRUPT_RECORD", "CORRUPT_MESSAGE", message);
 }

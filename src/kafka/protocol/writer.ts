@@ -28,8 +28,9 @@ export class Writer {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
+    // Doubling, or room for a large field (a fetched record batch) plus as much again
+    // as was written: a 1 MiB batch then costs one 1 MiB buffer, not a 2 MiB one.
+    const cap = Math.max(this.buf.length * 2, this.pos + n + this.buf.length);
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
