@@ -12,8 +12,11 @@ import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
  * authenticates (KIP-631) and answers Fetch from observers not yet registered (KIP-595), a
  * broker joins through the routes below before the quorum knows it: heartbeats, formation's
  * voters question, quorum messages (Vote, Fetch, …) and the quorum heartbeat that
- * registers it. They change nothing but the registration (made under the id signed for)
- * and read no record.
+ * registers it. They read no record, and change only what the signer says of itself:
+ * their bodies must speak for the id signed for (assertSentBy), so a broker heartbeats,
+ * votes and registers as itself only. (The key is shared: a holder of it may still join
+ * as a new broker, as it may in Kafka with valid credentials; what it cannot do is act as
+ * a broker id the quorum never registered.)
  *
  * Every other call (forwarded produce and reads, replica fetch, metadata proposals, group
  * and admin calls, stats) changes state or reads data, and is served only for a member:
