@@ -12,7 +12,8 @@ import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
  * authenticates (KIP-631) and answers Fetch from observers not yet registered (KIP-595), a
  * broker joins through the routes below before the quorum knows it: heartbeats, formation's
  * voters question, quorum messages (Vote, Fetch, …) and the quorum heartbeat that
- * registers it. They read no record, and change only what the signer says of itself:
+ * registers it. They read no partition's records (an observer's Fetch does read the
+ * metadata log, as in KRaft), and change only what the signer says of itself:
  * their bodies must speak for the id signed for (assertSentBy), so a broker heartbeats,
  * votes and registers as itself only. (The key is shared: a holder of it may still join
  * as a new broker, as it may in Kafka with valid credentials; what it cannot do is act as
