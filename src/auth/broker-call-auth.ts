@@ -1,4 +1,5 @@
 import {
+  type BrokerRequest,
   BrokerRequestVerifier,
   formatBrokerRequestAuth,
   parseBrokerRequestAuth,
@@ -21,13 +22,16 @@ export interface BrokerCallAuthOptions {
   clusterId: string;
   selfId: number;
   /**
-   * Whether a sender holding the key is a member this broker accepts calls from. Default:
-   * any holder of the key (a new broker joins by its first heartbeat); the metadata quorum
-   * narrows it to the brokers it has registered.
+   * Whether a sender holding the key is a member this broker accepts this call from.
+   * Default: any holder of the key; the node narrows it to what the metadata quorum knows
+   * (cluster/sender-membership.ts), leaving open the calls a joining broker makes.
    */
-  isKnownSender?: (senderId: number) => boolean;
+  isKnownSender?: KnownSenderCheck;
   now?: () => number;
 }
+
+/** Whether broker `senderId` (its signature verified) may make the call `request`. */
+export type KnownSenderCheck = (senderId: number, request: BrokerRequest) => boolean;
 
 /** What a verified call proved: who sent it, and the nonce its answer must be bound to. */
 export interface VerifiedCall {
@@ -47,7 +51,7 @@ export class BrokerCallAuth {
   readonly #verifier: BrokerRequestVerifier;
   readonly #now: () => number;
   readonly #startedAt: number;
-  #isKnownSender: (senderId: number) => boolean;
+  #isKnownSender: KnownSenderCheck;
 
   constructor(options: BrokerCallAuthOptions) {
     this.#key = deriveClusterKeys(options.secret, options.clusterId).brokerRequests;
@@ -60,12 +64,12 @@ export class BrokerCallAuth {
       key: this.#key,
       clusterId: options.clusterId,
       selfId: options.selfId,
-      isKnownSender: (id) => this.#isKnownSender(id),
+      isKnownSender: (id, request) => this.#isKnownSender(id, request),
     });
   }
 
   /** Replaces the membership check (the cluster layer knows its members only once running). */
-  set isKnownSender(check: (senderId: number) => boolean) {
+  set isKnownSender(check: KnownSenderCheck) {
     this.#isKnownSender = check;
   }
 

@@ -137,8 +137,11 @@ export interface BrokerRequestVerifierOptions {
   readonly clusterId: string;
   /** This broker's id: a request signed for another broker is refused. */
   readonly selfId: number;
-  /** Whether the quorum knows this broker id as a member (the receiver's view). */
-  readonly isKnownSender: (senderId: number) => boolean;
+  /**
+   * Whether the receiver accepts this call from this broker id, as the quorum knows it
+   * (the request given, as some calls are open to a broker that is still joining).
+   */
+  readonly isKnownSender: (senderId: number, request: BrokerRequest) => boolean;
   readonly maxSkewMs?: number;
   readonly maxNonces?: number;
 }
@@ -168,7 +171,7 @@ export class BrokerRequestVerifier {
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected))
       throw unauthorized("broker request signature does not verify");
     // Membership is checked only on a valid MAC: an outsider learns nothing about members.
-    if (!isKnownSender(a.senderId)) throw unauthorized(`broker ${a.senderId} is not a member of cluster "${clusterId}"`);
+    if (!isKnownSender(a.senderId, request)) throw unauthorized(`broker ${a.senderId} is not a member of cluster "${clusterId}"`);
     const seen = this.#nonces.record(`${a.senderId}/${a.nonce}`, now);
     if (seen === "replayed") throw unauthorized("broker request nonce was already used (replay)");
     if (seen === "full") throw new StreamNestError("REQUEST_TIMED_OUT", "too many broker requests in the replay window; retry");

@@ -33,6 +33,7 @@ import {
   type TailStart,
 } from "./partition-wire.ts";
 import { MetadataQuorum, type QuorumStatusView } from "./metadata-quorum.ts";
+import { acceptsCall } from "./sender-membership.ts";
 
 export type { ClusterStatus };
 
@@ -231,8 +232,24 @@ export class ClusterLink {
     return this.node.signAnswer(nonce, status, body);
   }
 
-  heartbeat(body: unknown): Heartbeat {
-    return this.node.handleHeartbeat(body);
+  /**
+   * Whether this broker serves a verified call from broker `sender` to `path`: open to a
+   * joining broker, or from a member as the quorum knows them (sender-membership.ts).
+   */
+  acceptsCallFrom(sender: number, path: string): boolean {
+    return acceptsCall(
+      {
+        voters: () => this.quorum.voterIds(),
+        registered: () => this.store?.current.brokers ?? [],
+        configuredPeerIds: () => this.node.membership.configuredPeerIds(),
+      },
+      sender,
+      path,
+    );
+  }
+
+  heartbeat(body: unknown, from?: number | null): Heartbeat {
+    return this.node.handleHeartbeat(body, from);
   }
 
   /**
@@ -342,19 +359,19 @@ export class ClusterLink {
     return { topic, partitions: this.boundBroker().localPartitionRanges(topic) };
   }
 
-  /** POST /internal/quorum. */
-  quorumMessages(body: unknown): unknown {
-    return this.quorum.receive(body);
+  /** POST /internal/quorum (`from`: the broker that signed it, as in the rest of this section). */
+  quorumMessages(body: unknown, from?: number | null): unknown {
+    return this.quorum.receive(body, from);
   }
 
   /** POST /internal/quorum/propose. */
-  quorumPropose(body: unknown): Promise<unknown> {
-    return this.quorum.receivePropose(body);
+  quorumPropose(body: unknown, from?: number | null): Promise<unknown> {
+    return this.quorum.receivePropose(body, from);
   }
 
   /** POST /internal/quorum/heartbeat. */
-  quorumHeartbeat(body: unknown): unknown {
-    return this.quorum.receiveHeartbeat(body);
+  quorumHeartbeat(body: unknown, from?: number | null): unknown {
+    return this.quorum.receiveHeartbeat(body, from);
   }
 
   /** POST /internal/quorum/applied. */

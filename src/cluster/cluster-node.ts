@@ -6,6 +6,7 @@ import type { PeerCallAuth } from "./internal-auth.ts";
 import { type Heartbeat, isAddress, Membership, normalizeAddress } from "./membership.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import { PeerClient } from "./peer-client.ts";
+import { assertSentBy } from "./sender-membership.ts";
 
 /**
  * One broker's part in the cluster below the metadata quorum: membership and
@@ -148,7 +149,10 @@ export class ClusterNode {
     return this.auth.signAnswer(nonce, status, body);
   }
 
-  handleHeartbeat(body: unknown): Heartbeat {
+  /** A heartbeat from broker `from` (the one that signed it; null: in process), which must speak for itself. */
+  handleHeartbeat(body: unknown, from?: number | null): Heartbeat {
+    const id: unknown = body !== null && typeof body === "object" ? (body as { id?: unknown }).id : undefined;
+    if (Number.isSafeInteger(id)) assertSentBy(from, id as number, "a heartbeat");
     return this.membership.receiveHeartbeat(body as Heartbeat);
   }
 

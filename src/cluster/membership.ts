@@ -299,6 +299,11 @@ export class Membership {
     return [...ids].sort((a, b) => a - b);
   }
 
+  /** The ids of the brokers at --peers addresses, as they answered (the operator named them). */
+  configuredPeerIds(): number[] {
+    return this.members.flatMap((m) => (m.configured && m.id !== undefined ? [m.id] : []));
+  }
+
   /** Every known broker with its advertised address, ascending by id. */
   knownIdentities(): BrokerRef[] {
     const list: BrokerRef[] = [this.self];

@@ -37,6 +37,7 @@ import { AppliedOffsetFile } from "./applied-offset-file.ts";
 import { openQuorumMetadata, replayCommitted, seedOpenLog } from "./metadata-log-replay.ts";
 import type { QuorumDiskLog } from "./quorum-disk-log.ts";
 import { quorumStatusView, type QuorumStatusView } from "./quorum-status.ts";
+import { assertSentBy } from "./sender-membership.ts";
 
 export type { QuorumStatusView };
 import { decodeQuorumMessages, encodeQuorumMessages } from "./quorum-wire.ts";
@@ -143,11 +144,13 @@ export class MetadataQuorum {
     });
   }
 
-  /** POST /internal/quorum/heartbeat: a broker's heartbeat, on the leader. */
-  receiveHeartbeat(body: unknown): { registered: boolean } {
+  /** POST /internal/quorum/heartbeat: a broker's heartbeat, on the leader; `from`: the broker that signed it. */
+  receiveHeartbeat(body: unknown, from?: number | null): { registered: boolean } {
     const b = (body ?? {}) as Record<string, unknown>;
     if (!Number.isSafeInteger(b.id) || typeof b.address !== "string" || !Number.isSafeInteger(b.incarnation))
       throw new StreamNestError("INVALID_REQUEST", "expected {\"id\", \"address\", \"incarnation\"}");
+    // KIP-631: a broker registers itself only, under the id it authenticated as.
+    assertSentBy(from, b.id as number, "a broker registration");
     if (this.driver?.leaderId !== this.options.id) throw this.notLeader();
     return this.liveness.receive({ id: b.id as number, address: b.address, incarnation: b.incarnation as number });
   }
@@ -258,11 +261,17 @@ export class MetadataQuorum {
 
   // ---- calls from other brokers ----------------------------------------------------
 
-  /** POST /internal/quorum: messages for this broker's core. */
-  receive(body: unknown): { ok: true } {
+  /** POST /internal/quorum: messages for this broker's core; `from`: the broker that signed them. */
+  receive(body: unknown, from?: number | null): { ok: true } {
     const messages = decodeQuorumMessages(body);
+    for (const m of messages) assertSentBy(from, m.from, `a quorum ${m.type}`);
     this.driver?.receive(messages);
     return { ok: true };
+  }
+
+  /** The voter ids, null before formation. */
+  voterIds(): NodeId[] | null {
+    return this.voters?.map((v) => v.id) ?? null;
   }
 
   /** GET /internal/quorum/voters. */
@@ -271,11 +280,12 @@ export class MetadataQuorum {
     return { ...record, id: this.options.id, directoryId: this.directoryId };
   }
 
-  /** POST /internal/quorum/propose: a change for this broker to commit as the leader. */
-  async receivePropose(body: unknown): Promise<{ result: ChangeOutcome }> {
+  /** POST /internal/quorum/propose: a change for this broker to commit as the leader; `from`: the broker that signed it. */
+  async receivePropose(body: unknown, from?: number | null): Promise<{ result: ChangeOutcome }> {
     if (body === null || typeof body !== "object" || !("change" in body)) throw new StreamNestError("INVALID_REQUEST", "expected {\"change\": …}");
     const change = parseMetadataChange(body.change);
     const fields = body as { id?: unknown; timeoutMs?: unknown; from?: unknown; incarnation?: unknown };
+    if (Number.isSafeInteger(fields.from)) assertSentBy(from, fields.from as number, "a metadata proposal");
     if (Number.isSafeInteger(fields.from) && Number.isSafeInteger(fields.incarnation))
       this.liveness.assertCurrent(fields.from as number, fields.incarnation as number);
     const id = typeof fields.id === "string" && fields.id !== "" ? fields.id : randomUUID();

@@ -367,7 +367,7 @@ function peerError(label: string, address: string, status: number, body: unknown
       // Our signature was refused: a configuration fault between brokers, not the caller's.
       return new StreamNestError(
         "LEADER_UNAVAILABLE",
-        `${label} refused this broker's signed call (${message}; every broker of a cluster needs the same cluster secret and --cluster-id)`,
+        `${label} refused this broker's signed call (${message}; every broker of a cluster needs the same cluster secret and --cluster-id, and registers with its metadata quorum before its calls are served)`,
         { broker: address },
       );
     return new StreamNestError(body.error, message, details);

@@ -127,19 +127,19 @@ function internalHandlers(context: RouteContext, link: PeerEndpoint, limits: Int
   const routes = app
     .use(internalGroupRoutes(context))
     .use(internalReplicaRoutes(context))
-    .post(INTERNAL_ROUTES.heartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.heartbeat, link.heartbeat(body)), {
+    .post(INTERNAL_ROUTES.heartbeat, ({ body, request }) => answer("POST", INTERNAL_ROUTES.heartbeat, link.heartbeat(body, callerId(request.headers))), {
       body: t.Unknown(),
       detail: doc("Heartbeat: who I am, my metadata version, whom I know"),
     })
-    .post(INTERNAL_ROUTES.quorum, ({ body }) => answer("POST", INTERNAL_ROUTES.quorum, link.quorumMessages(body)), {
+    .post(INTERNAL_ROUTES.quorum, ({ body, request }) => answer("POST", INTERNAL_ROUTES.quorum, link.quorumMessages(body, callerId(request.headers))), {
       body: t.Unknown(),
       detail: doc("Metadata quorum messages (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot; KIP-595)"),
     })
-    .post(INTERNAL_ROUTES.quorumPropose, async ({ body }) => answer("POST", INTERNAL_ROUTES.quorumPropose, await link.quorumPropose(body)), {
+    .post(INTERNAL_ROUTES.quorumPropose, async ({ body, request }) => answer("POST", INTERNAL_ROUTES.quorumPropose, await link.quorumPropose(body, callerId(request.headers))), {
       body: t.Unknown(),
       detail: doc("Commit a metadata change as the quorum leader; answered after commit"),
     })
-    .post(INTERNAL_ROUTES.quorumHeartbeat, ({ body }) => answer("POST", INTERNAL_ROUTES.quorumHeartbeat, link.quorumHeartbeat(body)), {
+    .post(INTERNAL_ROUTES.quorumHeartbeat, ({ body, request }) => answer("POST", INTERNAL_ROUTES.quorumHeartbeat, link.quorumHeartbeat(body, callerId(request.headers))), {
       body: t.Unknown(),
       detail: doc("A broker's heartbeat to the metadata quorum leader (registration, fencing)"),
     })

@@ -14,8 +14,8 @@ export interface PeerEndpoint {
   authorize(call: { authorization: string | null; method: string; path: string; body: Uint8Array }): { sender: number; nonce: string };
   /** This broker's signature of its answer to a verified call. */
   signAnswer(nonce: string, status: number, body: string | Uint8Array): string;
-  heartbeat(body: unknown): unknown;
-  /** `from`: the calling broker's id, if it said. */
+  /** `from` (here and below): the id of the broker that signed the call. */
+  heartbeat(body: unknown, from: number | null): unknown;
   produce(body: unknown, from: number | null): Promise<unknown>;
   fetch(body: unknown, from: number | null, signal: AbortSignal | undefined): Promise<unknown>;
   /** A forwarded tail as newline-delimited JSON. */
@@ -35,10 +35,10 @@ export interface PeerEndpoint {
   /** GET /cluster. */
   status(): ClusterStatus;
   /** The metadata quorum's messages, proposals and voters (issue 11). */
-  quorumMessages(body: unknown): unknown;
-  quorumPropose(body: unknown): Promise<unknown>;
+  quorumMessages(body: unknown, from: number | null): unknown;
+  quorumPropose(body: unknown, from: number | null): Promise<unknown>;
   quorumVoters(): unknown;
-  quorumHeartbeat(body: unknown): unknown;
+  quorumHeartbeat(body: unknown, from: number | null): unknown;
   quorumApplied(body: unknown): Promise<unknown>;
   /** A follower's fetch (binary in, binary out). */
   replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array>;

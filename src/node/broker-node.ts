@@ -78,6 +78,8 @@ export class BrokerNode {
       ...(auth ? { auth } : {}),
       ...(hooks.tls !== undefined ? { tls: hooks.tls } : {}),
     });
+    // A signed call is served only from a broker the quorum knows, but for those a joining broker makes.
+    if (auth) auth.isKnownSender = (sender, request) => this.link.acceptsCallFrom(sender, request.path);
     this.broker = Broker.open(config, { ...this.link.brokerDeps(), warn: hooks.warn, diskBornAt });
     this.access = accessControl(config, () => this.broker.security(), hooks.log);
     this.link.attach(this.broker);

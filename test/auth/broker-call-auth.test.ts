@@ -69,6 +69,23 @@ describe("BrokerCallAuth", () => {
     expect(() => two.verifyCall(call.authorization, "GET", "/internal/metadata", "")).toThrow('broker 1 is not a member of cluster "c1"');
   });
 
+  test("the membership check sees the call, so it can leave some calls open to a broker not yet known", () => {
+    const { one, two } = pair();
+    const seen: Array<[number, string, string]> = [];
+    two.isKnownSender = (id, request) => {
+      seen.push([id, request.method, request.path]);
+      return request.path === "/internal/quorum/voters";
+    };
+    const open = one.signCall(2, "GET", "/internal/quorum/voters", "");
+    expect(two.verifyCall(open.authorization, "GET", "/internal/quorum/voters", "")).toEqual({ sender: 1, nonce: open.nonce });
+    const closed = one.signCall(2, "POST", "/internal/partitions/produce?x=1", "{}");
+    expect(() => two.verifyCall(closed.authorization, "POST", "/internal/partitions/produce?x=1", "{}")).toThrow('broker 1 is not a member of cluster "c1"');
+    expect(seen).toEqual([
+      [1, "GET", "/internal/quorum/voters"],
+      [1, "POST", "/internal/partitions/produce?x=1"],
+    ]);
+  });
+
   test("too short a secret or a bad cluster id is refused at construction", () => {
     expect(() => new BrokerCallAuth({ secret: "short", clusterId: "c1", selfId: 1 })).toThrow("at least 16 bytes");
     expect(() => new BrokerCallAuth({ secret: SECRET, clusterId: "bad id", selfId: 1 })).toThrow("cluster id must be");

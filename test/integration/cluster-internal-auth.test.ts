@@ -153,7 +153,8 @@ describe("the /internal/ routes", () => {
     const described = await get<{ partitions: Array<{ partition: number; size_bytes: number }> }>(cluster.broker(3), "/topics/guarded");
     const size0 = described.body.partitions[0].size_bytes;
     expect(size0).toBeGreaterThan(0);
-    const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 9 });
+    // Signed as a member: the ranges are data, served to a broker the quorum knows only.
+    const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 3 });
     const signedGet = (b: number, path: string) => get(cluster.broker(b), path, { [BROKER_AUTH_HEADER]: auth.signCall(b, "GET", path, "").authorization });
     const offsets = (b: number, topic: string) => signedGet(b, `/internal/partitions/offsets?topic=${topic}`);
     // "guarded" is replicated (the default factor): each range carries its leader's high watermark.
