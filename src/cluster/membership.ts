@@ -76,6 +76,8 @@ interface Member {
   inFlight: Promise<void> | undefined;
   /** Last logged liveness, to log transitions only. */
   reportedAlive: boolean | undefined;
+  /** Said once while it is down: what answers at its address is no broker of this cluster. */
+  reportedUnsigned?: boolean;
   /** Its Kafka advertised address, as its last heartbeat said. */
   kafka?: string;
   /** Its Kafka advertised address per listener name, as its last heartbeat said. */
@@ -175,10 +177,16 @@ export class Membership {
       }
       this.absorb(answer, member);
     } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
       if (member.lastSeen !== 0 || member.reportedAlive === undefined) {
         member.lastSeen = 0;
-        this.noteLiveness(member, error instanceof Error ? error.message : String(error));
+        this.noteLiveness(member, why);
+      } else if (isUnsignedAnswer(error) && !member.reportedUnsigned) {
+        // Already down (say, refused while it died), and now something else answers on its
+        // port: possibly a process squatting it. Worth one line of its own to an operator.
+        this.options.log?.(`Broker ${member.id ?? "?"} at ${member.address} is still down: ${why}`);
       }
+      if (isUnsignedAnswer(error)) member.reportedUnsigned = true;
     }
   }
 
@@ -269,6 +277,7 @@ export class Membership {
     if (member.reportedAlive === alive) return;
     const first = member.reportedAlive === undefined;
     member.reportedAlive = alive;
+    if (alive) member.reportedUnsigned = false;
     if (alive) this.options.log?.(`Broker ${member.id ?? "?"} at ${member.address} is alive`);
     else if (!first) this.options.log?.(`Broker ${member.id ?? "?"} at ${member.address} is unreachable${reason ? `: ${reason}` : ""}`);
     this.options.onChange?.();
@@ -456,4 +465,9 @@ function isHeartbeat(value: unknown): value is Heartbeat {
   if (!isIdentity(value)) return false;
   const v = value as unknown as Record<string, unknown>;
   return Number.isSafeInteger(v.metadataVersion) && Array.isArray(v.members);
+}
+
+/** The peer client's refusal of an answer that no broker of this cluster signed. */
+function isUnsignedAnswer(error: unknown): boolean {
+  return error instanceof StreamNestError && (error.details as { unsignedAnswer?: unknown } | undefined)?.unsignedAnswer === true;
 }

@@ -188,7 +188,7 @@ export class PeerClient {
           throw new StreamNestError(
             "LEADER_UNAVAILABLE",
             `${label} gave an answer not signed by broker ${receiver} of cluster "${auth.clusterId}" (${(error as Error).message})`,
-            { broker: address, interrupted: true },
+            { broker: address, interrupted: true, unsignedAnswer: true },
           );
         }
       };

@@ -3,6 +3,8 @@ import { type Heartbeat, isAddress, Membership, normalizeAddress } from "../../s
 import { PeerClient } from "../../src/cluster/peer-client.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
+import { squatPort } from "../helpers/port-squatter.ts";
+import { BROKER_SIGNATURE_HEADER } from "../../src/lib/internal-routes.ts";
 import { formVoters } from "../../src/cluster/quorum-formation.ts";
 import { eventually, NodeSet } from "./helpers/serve-node.ts";
 
@@ -124,6 +126,27 @@ describe("Membership", () => {
     expect(other.node.membership.hasUnknownPeers()).toBe(true);
     expect(await formVoters(other.node.membership, other.node.client, undefined, { id: 2, directoryId: "dir-2" }, stopAfter(3))).toBeNull();
   });
+
+  test("a peer already down whose port then answers without the cluster's signature gets a line of its own", async () => {
+    set = await NodeSet.create(2);
+    await set.startAll();
+    const [one, two] = set.nodes;
+    two.stop();
+    await eventually(() => !one.node.membership.isAlive(2), "broker 2 dead");
+    expect(one.logs.filter((l) => l.startsWith(`Broker 2 at ${two.address} is unreachable`))).toHaveLength(1);
+    // Something else binds its port and answers everything, with a made-up signature.
+    const squatter = squatPort(two.port, () => ({ status: 200, headers: { [BROKER_SIGNATURE_HEADER]: "A".repeat(43) }, body: JSON.stringify({ id: 2 }) }));
+    try {
+      const stillDown = `Broker 2 at ${two.address} is still down:`;
+      await eventually(() => squatter.requests.length >= 4 && one.logs.some((l) => l.startsWith(stillDown)), "the unsigned answer said");
+      const said = one.logs.filter((l) => l.startsWith(stillDown));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain("gave an answer not signed by broker 2");
+      expect(one.node.membership.isAlive(2)).toBe(false);
+    } finally {
+      squatter.stop();
+    }
+  }, 30_000);
 
   test("addresses normalise and validate", () => {
     expect(normalizeAddress("http://LocalHost:8080/")).toBe("localhost:8080");
