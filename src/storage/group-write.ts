@@ -6,12 +6,14 @@
  */
 import { StreamNestError } from "../lib/errors.ts";
 import type { IndexEntry, OffsetIndex } from "./offset-index.ts";
+import type { CheckedFrames } from "./frame-chunk.ts";
 import { encodeFrame, type SizedRecord, viewOf } from "./record-codec.ts";
 import { Segment } from "./segment.ts";
 import type { AppendResult } from "./types.ts";
 
 export interface PendingAppend {
-  records: SizedRecord[];
+  /** Records to encode, or (a follower's append) frames already encoded and checked. */
+  records: SizedRecord[] | CheckedFrames;
   /** appendAt: the offset its first record must get. */
   at: number | null;
   resolve: (result: AppendResult) => void;
@@ -60,8 +62,13 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
   const written: WrittenAppend[] = [];
   const entries: IndexEntry[] = [];
   let total = 0;
-  for (const append of group) for (const r of append.records) total += r.frameBytes;
-  const buf = new Uint8Array(total);
+  for (const append of group) {
+    if (isFrames(append.records)) total += append.records.bytes.byteLength;
+    else for (const r of append.records) total += r.frameBytes;
+  }
+  // A group of one chunk of frames (a follower's fetch) is written as it came: no copy.
+  const only = group.length === 1 ? group[0].records : undefined;
+  const buf = only !== undefined && isFrames(only) ? only.bytes : new Uint8Array(total);
   const view = viewOf(buf);
 
   // Lay the records out over the active segment and any rolled after it.
@@ -79,16 +86,23 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
     if (append.at !== null && append.at !== offset) {
       throw new StreamNestError("STORAGE_ERROR", `append at offset ${append.at} of ${log.dir} would land at ${offset}`);
     }
-    for (const r of append.records) {
-      if (segmentSize > 0 && segmentSize + r.frameBytes > log.segmentBytes) {
+    const records = append.records;
+    const frames = isFrames(records) ? records : null;
+    if (frames !== null && frames.bytes !== buf) buf.set(frames.bytes, bufPos);
+    const count = frames !== null ? frames.lengths.length : (records as SizedRecord[]).length;
+    for (let i = 0; i < count; i++) {
+      const frameBytes = frames !== null ? frames.lengths[i] : (records as SizedRecord[])[i].frameBytes;
+      if (segmentSize > 0 && segmentSize + frameBytes > log.segmentBytes) {
         chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
         chunks.push(chunk);
         segmentSize = 0;
       }
-      entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
-      bufPos = encodeFrame(r, offset, buf, bufPos, view);
+      const timestamp = frames !== null ? frames.timestamps[i] : (records as SizedRecord[])[i].record.timestamp;
+      entries.push({ offset, segment: chunk.base, position: segmentSize, length: frameBytes, timestamp });
+      // Frames came with their offsets inside, checked against this very offset (checkChunk).
+      bufPos = frames !== null ? bufPos + frameBytes : encodeFrame((records as SizedRecord[])[i], offset, buf, bufPos, view);
       chunk.to = bufPos;
-      segmentSize += r.frameBytes;
+      segmentSize += frameBytes;
       offset++;
     }
     written.push({ result: { baseOffset, lastOffset: offset - 1 }, resolve: append.resolve, reject: append.reject });
@@ -114,6 +128,10 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
     throw error;
   }
   return { written, created, end: offset, frames: buf };
+}
+
+function isFrames(records: SizedRecord[] | CheckedFrames): records is CheckedFrames {
+  return !Array.isArray(records);
 }
 
 /** Leaves the files as they were before a failed group, so no half-written frame stays. */
