@@ -12,6 +12,14 @@ import type { EpochRun, FetchVerdict, ReplicaFetch } from "./types.ts";
  * encoding or decoding a record (as Kafka's fetch carries record batches unchanged).
  */
 
+/**
+ * The framing's version, in every request and answer head. Version 1 carried records
+ * re-encoded one by one; a broker of one version refuses the other's fetches and answers
+ * (the follower then warns and retries), so a cluster half upgraded stalls a follower
+ * rather than writing bytes it read wrong.
+ */
+export const FETCH_FORMAT = 2;
+
 export interface FetchRequestHead extends ReplicaFetch {
   topic: string;
   topicId: string;
@@ -23,6 +31,7 @@ export interface FetchRequestHead extends ReplicaFetch {
 export type FetchAnswerVerdict = FetchVerdict | { kind: "not-leader"; leaderEpoch: number };
 
 export interface FetchAnswerHead {
+  format: typeof FETCH_FORMAT;
   verdict: FetchAnswerVerdict;
   highWatermark: number;
   logStartOffset: number;
@@ -36,12 +45,17 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeFetchRequest(head: FetchRequestHead): Uint8Array {
-  return frame(head, []);
+  return frame({ ...head, format: FETCH_FORMAT }, []);
 }
 
 export function decodeFetchRequest(bytes: Uint8Array): FetchRequestHead {
   const { head } = unframe(bytes);
-  const h = head as Partial<FetchRequestHead>;
+  const h = head as Partial<FetchRequestHead> & { format?: unknown };
+  if (typeof h === "object" && h !== null && h.format !== FETCH_FORMAT)
+    throw new StreamNestError(
+      "INVALID_REQUEST",
+      `a replica fetch in framing ${String(h.format ?? 1)}; this broker speaks ${FETCH_FORMAT} (brokers of different versions do not replicate to each other: upgrade the follower)`,
+    );
   const int = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
   if (
     typeof h.topic !== "string" ||
@@ -54,11 +68,12 @@ export function decodeFetchRequest(bytes: Uint8Array): FetchRequestHead {
     !int(h.maxWaitMs)
   )
     throw new StreamNestError("INVALID_REQUEST", "malformed replica fetch");
-  return h as FetchRequestHead;
+  const { format: _format, ...request } = h;
+  return request as FetchRequestHead;
 }
 
-export function encodeFetchAnswer(head: Omit<FetchAnswerHead, "count" | "firstOffset">, chunk: FrameChunk): Uint8Array {
-  const full: FetchAnswerHead = { ...head, firstOffset: chunk.count > 0 ? chunk.firstOffset : 0, count: chunk.count };
+export function encodeFetchAnswer(head: Omit<FetchAnswerHead, "count" | "firstOffset" | "format">, chunk: FrameChunk): Uint8Array {
+  const full: FetchAnswerHead = { ...head, format: FETCH_FORMAT, firstOffset: chunk.count > 0 ? chunk.firstOffset : 0, count: chunk.count };
   return frame(full, [chunk.bytes]);
 }
 
@@ -79,6 +94,11 @@ export function decodeFetchAnswer(bytes: Uint8Array): { head: FetchAnswerHead; c
     !Number.isSafeInteger(h.firstOffset)
   )
     throw new StreamNestError("INTERNAL_ERROR", "malformed replica fetch answer");
+  if (h.format !== FETCH_FORMAT)
+    throw new StreamNestError(
+      "INTERNAL_ERROR",
+      `the leader answered in replica fetch framing ${String(h.format ?? 1)}; this broker speaks ${FETCH_FORMAT} (brokers of different versions do not replicate to each other: upgrade the leader)`,
+    );
   if (h.count === 0 && rest.byteLength > 0) throw new StreamNestError("INTERNAL_ERROR", "malformed replica fetch answer: bytes after an empty answer");
   if (h.count > 0 && rest.byteLength < h.count * MIN_FRAME_BYTES) throw new StreamNestError("INTERNAL_ERROR", "truncated replica fetch answer");
   return { head: h, chunk: { bytes: rest, firstOffset: h.firstOffset, count: h.count } };

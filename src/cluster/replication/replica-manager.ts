@@ -412,7 +412,7 @@ export class ReplicaManager {
     }
     // The frames as the log holds them: shipped without decoding (fetch-wire.ts).
     const chunk = log.logEndOffset > request.fetchOffset ? log.readFrames(request.fetchOffset, REPLICATION_LIMITS.fetchMaxBytes.value) : EMPTY_CHUNK;
-    const head: Omit<FetchAnswerHead, "count" | "firstOffset"> = {
+    const head: Omit<FetchAnswerHead, "count" | "firstOffset" | "format"> = {
       verdict,
       highWatermark: log.highWatermark,
       logStartOffset: log.startOffset,

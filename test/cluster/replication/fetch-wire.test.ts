@@ -22,7 +22,7 @@ test("records travel as their log frames with null keys, null values (tombstones
   const chunk = chunkOfRecords(records);
   const encoded = encodeFetchAnswer({ verdict: { kind: "read" }, highWatermark: 8, logStartOffset: 0, runs: [{ epoch: 2, startOffset: 7 }] }, chunk);
   const { head, chunk: back } = decodeFetchAnswer(encoded);
-  expect(head).toEqual({ verdict: { kind: "read" }, highWatermark: 8, logStartOffset: 0, runs: [{ epoch: 2, startOffset: 7 }], firstOffset: 7, count: 4 });
+  expect(head).toEqual({ format: 2, verdict: { kind: "read" }, highWatermark: 8, logStartOffset: 0, runs: [{ epoch: 2, startOffset: 7 }], firstOffset: 7, count: 4 });
   expect(back.firstOffset).toBe(7);
   expect(back.count).toBe(4);
   expect(Buffer.compare(back.bytes, encodeRecords(records, 7))).toBe(0);
@@ -40,6 +40,24 @@ test("an answer cut short or with bytes after an empty one is refused; a cut ins
   const padded = new Uint8Array(empty.length + 1);
   padded.set(empty);
   expect(() => decodeFetchAnswer(padded)).toThrow("bytes after an empty answer");
+});
+
+test("a fetch or an answer in another version's framing is refused, never read as this one", () => {
+  const head = { topic: "t", topicId: "id", partition: 0, replica: 2, fetchOffset: 0, lastFetchedEpoch: null, leaderEpoch: 1, maxWaitMs: 500 };
+  // Version 1 sent the same fields without a format.
+  const v1 = (value: unknown): Uint8Array => {
+    const json = new TextEncoder().encode(JSON.stringify(value));
+    const out = new Uint8Array(4 + json.length);
+    new DataView(out.buffer).setUint32(0, json.length);
+    out.set(json, 4);
+    return out;
+  };
+  expect(() => decodeFetchRequest(v1(head))).toThrow(
+    "a replica fetch in framing 1; this broker speaks 2 (brokers of different versions do not replicate to each other: upgrade the follower)",
+  );
+  expect(() => decodeFetchAnswer(v1({ verdict: { kind: "read" }, highWatermark: 0, logStartOffset: 0, runs: [], firstOffset: 0, count: 0 }))).toThrow(
+    "the leader answered in replica fetch framing 1; this broker speaks 2 (brokers of different versions do not replicate to each other: upgrade the leader)",
+  );
 });
 
 function decodeAll(chunk: FrameChunk) {
