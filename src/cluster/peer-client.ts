@@ -18,7 +18,8 @@ import type { PeerCallAuth } from "./internal-auth.ts";
  * HTTP calls from this broker to another, over node:http with a keep-alive agent (see
  * peer-http.ts for why not fetch): steady traffic to a peer reuses sockets instead of
  * paying a TCP handshake per call, and any number of calls run at once, so forwarded
- * long polls and live tails, however many, never make another call wait. Every call is
+ * long polls and live tails, however many, never make another call wait (binary(), the
+ * replica fetch, goes over fetch while few enough run: peer-fetch.ts). Every call is
  * bounded: a peer that does not answer within the timeout (2 s by default), refuses the
  * connection, or cannot be resolved is reported as LEADER_UNAVAILABLE naming its
  * address, so a caller never waits on a dead broker.
