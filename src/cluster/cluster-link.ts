@@ -12,7 +12,6 @@ import type { ProduceFailure, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
-import { errorFromAnswer } from "./peer-client.ts";
 import { ReplicaManager } from "./replication/replica-manager.ts";
 import { ClusterNode, type ClusterStatus, type InternalCall } from "./cluster-node.ts";
 import type { PeerCallAuth } from "./internal-auth.ts";
@@ -147,7 +146,7 @@ export class ClusterLink {
           const label = `broker ${leader.id} (${leader.address})`;
           // The --peers address when there is one, as forwarded calls dial: the operator's
           // way to the leader (a proxy, another interface), not the one it advertises to clients.
-          const response = await client.send(membership.dialAddressOf(leader.id) ?? leader.address, {
+          return client.binary(membership.dialAddressOf(leader.id) ?? leader.address, {
             method: "POST",
             path: INTERNAL_ROUTES.replicaFetch,
             headers: { "content-type": "application/octet-stream" },
@@ -156,8 +155,6 @@ export class ClusterLink {
             timeoutMs,
             label,
           });
-          if (!response.ok) throw await errorFromAnswer(response, label, leader.address);
-          return new Uint8Array(await response.arrayBuffer());
         },
       },
       { isAlive: (id) => membership.view().some((m) => m.id === id && m.alive) },

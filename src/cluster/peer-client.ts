@@ -10,6 +10,7 @@ import {
 } from "../lib/internal-routes.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import { exchange, type PeerExchange, peerAgent, readBytes, readText, retireAgent, toResponse } from "./peer-http.ts";
+import { type FetchAnswer, fetchExchange, fetchSlotFree } from "./peer-fetch.ts";
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import type { PeerCallAuth } from "./internal-auth.ts";
 
@@ -17,7 +18,8 @@ import type { PeerCallAuth } from "./internal-auth.ts";
  * HTTP calls from this broker to another, over node:http with a keep-alive agent (see
  * peer-http.ts for why not fetch): steady traffic to a peer reuses sockets instead of
  * paying a TCP handshake per call, and any number of calls run at once, so forwarded
- * long polls and live tails, however many, never make another call wait. Every call is
+ * long polls and live tails, however many, never make another call wait (binary(), the
+ * replica fetch, goes over fetch while few enough run: peer-fetch.ts). Every call is
  * bounded: a peer that does not answer within the timeout (2 s by default), refuses the
  * connection, or cannot be resolved is reported as LEADER_UNAVAILABLE naming its
  * address, so a caller never waits on a dead broker.
@@ -117,6 +119,76 @@ export class PeerClient {
     for (const [name, value] of Object.entries(head.headers)) if (typeof value === "string") headers.set(name, value);
     const bodyless = method === "HEAD" || status === 204 || status === 205 || status === 304;
     return new Response(bodyless ? null : bytes, { status, statusText: head.statusMessage, headers });
+  }
+
+  /**
+   * Sends one request with a binary body and reads its whole binary answer within the
+   * timeout (a follower's replica fetch): over fetch while a slot is free and the peers
+   * speak plain HTTP (peer-fetch.ts), else over node:http. A peer's error answer is
+   * rethrown as the error it meant, as json() does.
+   */
+  async binary(address: string, request: PeerRequest & { body: Uint8Array }): Promise<Uint8Array> {
+    const label = request.label ?? address;
+    if (this.options.tls !== undefined || !fetchSlotFree()) {
+      const response = await this.send(address, request);
+      if (!response.ok) throw await errorFromAnswer(response, label, address);
+      return new Uint8Array(await response.arrayBuffer());
+    }
+    const method = request.method ?? "POST";
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const headers: Record<string, string> = {};
+    new Headers(request.headers).forEach((value, name) => {
+      headers[name] = value;
+    });
+    if (this.options.selfId !== undefined) headers[FROM_HEADER] = String(this.options.selfId);
+    const auth = this.options.auth;
+    let receiver: number | undefined;
+    let nonce: string | undefined;
+    if (auth !== undefined) {
+      if (request.signal?.aborted) throw request.signal.reason;
+      receiver = await this.receiverId(address, label, timeoutMs);
+      const signed = auth.signCall(receiver, method, request.path, request.body);
+      headers[BROKER_AUTH_HEADER] = signed.authorization;
+      nonce = signed.nonce;
+    }
+    const stop = new AbortController();
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      stop.abort(new PeerTimeout());
+    }, timeoutMs);
+    const signal = request.signal;
+    const onCallerAbort = (): void => stop.abort(signal?.reason);
+    signal?.addEventListener("abort", onCallerAbort, { once: true });
+    let answer: FetchAnswer;
+    try {
+      if (signal?.aborted) throw signal.reason;
+      answer = await fetchExchange(address, { method, path: request.path, headers, body: request.body }, stop.signal);
+    } catch (error) {
+      if (signal?.aborted && !expired) throw error;
+      throw unavailable(label, address, expired ? new PeerTimeout() : error, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onCallerAbort);
+    }
+    const { status, bytes } = answer;
+    if (status === 401) this.ids.delete(address);
+    // A refusal is believed unsigned: it can only make the call fail, which anyone on the path could.
+    else if (auth !== undefined && receiver !== undefined && nonce !== undefined) {
+      try {
+        auth.verifyAnswer(receiver, nonce, status, bytes, answer.header(BROKER_SIGNATURE_HEADER) ?? undefined);
+      } catch (error) {
+        this.ids.delete(address);
+        throw new StreamNestError(
+          "LEADER_UNAVAILABLE",
+          `${label} gave an answer not signed by broker ${receiver} of cluster "${auth.clusterId}" (${(error as Error).message})`,
+          { broker: address, interrupted: true },
+        );
+      }
+    }
+    if (status >= 200 && status < 300) return bytes;
+    const text = new TextDecoder().decode(bytes);
+    throw peerError(label, address, status, parseJson(text), text);
   }
 
   /**

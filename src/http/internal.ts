@@ -72,6 +72,9 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
       const { sender, nonce } = link.authorize({ authorization, method: request.method, path: sentPath(url), body });
       // Long polls, group joins and tails may outlast the idle timeout; the caller bounds its own wait.
       server?.timeout(request, 0);
+      // Replication's hot path: answered here, without a second request and routing.
+      if (request.method === "POST" && pathname === INTERNAL_ROUTES.replicaFetch)
+        return await replicaFetchAnswer(context, link, body, nonce, request.signal, limits.logError);
       const headers = new Headers(request.headers);
       headers.delete(BROKER_AUTH_HEADER);
       // Who called is what the signature proved, not what a header claimed.
@@ -90,6 +93,40 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
   // Mounted for the OpenAPI page only: the guard answers every request under /internal/
   // before routing, so these copies are never reached except through it.
   return inner ? guard.use(inner) : guard;
+}
+
+/**
+ * A follower's fetch (binary both ways, cluster/replication/fetch-wire.ts), run straight
+ * from the guard once the call is verified: the same answer the route below gives, with
+ * its signature over the bytes as they are, without building a second request for the
+ * router or reading the answer back to sign it. Every acks=all produce waits on a round
+ * of these, so each one's cost is paid in produce latency.
+ */
+async function replicaFetchAnswer(
+  context: RouteContext,
+  link: PeerEndpoint,
+  body: Uint8Array,
+  nonce: string,
+  signal: AbortSignal,
+  logError: (message: string) => void,
+): Promise<Response> {
+  const route = INTERNAL_ROUTES.replicaFetch;
+  let status = 200;
+  let answer: Uint8Array;
+  let type = "application/octet-stream";
+  try {
+    answer = await link.replicaFetch(body, signal);
+  } catch (error) {
+    const refused = errorAnswer(error, undefined, "POST", route);
+    if (refused.status === 500 && !signal.aborted)
+      logError(`POST ${route}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    status = refused.status;
+    answer = new TextEncoder().encode(JSON.stringify(refused.body));
+    type = "application/json";
+  }
+  context.requests.count("POST", route, status);
+  const headers = { "content-type": type, [BROKER_SIGNATURE_HEADER]: link.signAnswer(nonce, status, answer) };
+  return new Response(answer, { status, headers });
 }
 
 /** The answer with this broker's signature: over its body, or for a stream over its type. */

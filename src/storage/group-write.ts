@@ -7,14 +7,18 @@
 import { crc32cRangeInt32 } from "../lib/crc32c.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { FrameBatch } from "./frame-batch.ts";
+import type { CheckedFrames } from "./frame-chunk.ts";
 import type { IndexEntry, IndexStore } from "./offset-index.ts";
 import { encodeFrame, type SizedRecord, viewOf } from "./record-codec.ts";
 import { Segment } from "./segment.ts";
 import type { AppendResult } from "./types.ts";
 
 export interface PendingAppend {
-  /** Records to encode, or frames already laid out (appendFrames) whose offsets and CRCs are filled in here. */
-  records: SizedRecord[] | FrameBatch;
+  /**
+   * Records to encode; frames laid out by appendFrames whose offsets and CRCs are filled in
+   * here (FrameBatch); or, a follower's append, frames already encoded and checked.
+   */
+  records: SizedRecord[] | FrameBatch | CheckedFrames;
   /** appendAt: the offset its first record must get. */
   at: number | null;
   resolve: (result: AppendResult) => void;
@@ -66,9 +70,12 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
   for (const append of group) {
     const records = append.records;
     if (Array.isArray(records)) for (const r of records) total += r.frameBytes;
-    else total += records.frames.length;
+    else if (isBatch(records)) total += records.frames.length;
+    else total += records.bytes.byteLength;
   }
-  const buf = new Uint8Array(total);
+  // A group of one chunk of checked frames (a follower's fetch) is written as it came: no copy.
+  const only = group.length === 1 ? group[0].records : undefined;
+  const buf = only !== undefined && isChecked(only) ? only.bytes : new Uint8Array(total);
   const view = viewOf(buf);
 
   // Lay the records out over the active segment and any rolled after it.
@@ -87,7 +94,7 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
       throw new StreamNestError("STORAGE_ERROR", `append at offset ${append.at} of ${log.dir} would land at ${offset}`);
     }
     const records = append.records;
-    if (!Array.isArray(records)) {
+    if (isBatch(records)) {
       // One copy of the whole batch, then each frame's offset and CRC in place.
       const from = bufPos;
       buf.set(records.frames, from);
@@ -107,19 +114,26 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
         offset++;
       }
       bufPos = from + records.frames.length;
-    } else
-      for (const r of records) {
-        if (segmentSize > 0 && segmentSize + r.frameBytes > log.segmentBytes) {
+    } else {
+      const frames = isChecked(records) ? records : null;
+      if (frames !== null && frames.bytes !== buf) buf.set(frames.bytes, bufPos);
+      const count = frames !== null ? frames.lengths.length : (records as SizedRecord[]).length;
+      for (let i = 0; i < count; i++) {
+        const frameBytes = frames !== null ? frames.lengths[i] : (records as SizedRecord[])[i].frameBytes;
+        if (segmentSize > 0 && segmentSize + frameBytes > log.segmentBytes) {
           chunk = { segment: null, base: offset, from: bufPos, to: bufPos };
           chunks.push(chunk);
           segmentSize = 0;
         }
-        entries.push({ offset, segment: chunk.base, position: segmentSize, length: r.frameBytes, timestamp: r.record.timestamp });
-        bufPos = encodeFrame(r, offset, buf, bufPos, view);
+        const timestamp = frames !== null ? frames.timestamps[i] : (records as SizedRecord[])[i].record.timestamp;
+        entries.push({ offset, segment: chunk.base, position: segmentSize, length: frameBytes, timestamp });
+        // Frames came with their offsets inside, checked against this very offset (checkChunk).
+        bufPos = frames !== null ? bufPos + frameBytes : encodeFrame((records as SizedRecord[])[i], offset, buf, bufPos, view);
         chunk.to = bufPos;
-        segmentSize += r.frameBytes;
+        segmentSize += frameBytes;
         offset++;
       }
+    }
     written.push({ result: { baseOffset, lastOffset: offset - 1 }, resolve: append.resolve, reject: append.reject });
   }
 
@@ -153,6 +167,14 @@ function sealFrame(view: DataView, at: number, frameBytes: number, offset: numbe
   view.setUint32(at + 9, offset - hi * TWO_POW_32, true);
   view.setInt32(at + 13, hi, true);
   view.setInt32(at + 4, crc32cRangeInt32(view, at + 8, at + frameBytes), true);
+}
+
+function isBatch(records: SizedRecord[] | FrameBatch | CheckedFrames): records is FrameBatch {
+  return !Array.isArray(records) && "starts" in records;
+}
+
+function isChecked(records: SizedRecord[] | FrameBatch | CheckedFrames): records is CheckedFrames {
+  return !Array.isArray(records) && "lengths" in records;
 }
 
 /** Leaves the files as they were before a failed group, so no half-written frame stays. */

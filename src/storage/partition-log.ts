@@ -11,6 +11,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { syncDir } from "./checkpoint-file.ts";
+import { type CheckedFrames, checkChunk, chunkOfRecords, EMPTY_CHUNK, type FrameChunk } from "./frame-chunk.ts";
 import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
 import type { FrameBatch } from "./frame-batch.ts";
 import { FrameSink, type StoredFrames } from "./frame-read.ts";
@@ -356,6 +357,45 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * appendAt for frames already encoded (a follower's fetch, frame-chunk.ts): every
+   * frame is checked (CRC, offset, size) and the chunk is written as it came, in one
+   * write, without decoding a record.
+   */
+  appendFramesAt(chunk: FrameChunk, leaderEpoch?: number): Promise<AppendResult> {
+    try {
+      this.assertWritable();
+      validateOffset(chunk.firstOffset, "an append offset");
+      const end = this.end + this.pendingRecords;
+      if (chunk.firstOffset !== end) {
+        throw new StreamNestError(
+          "OFFSET_OUT_OF_RANGE",
+          `append at offset ${chunk.firstOffset} refused: the log end offset is ${end}, and records are only appended there`,
+          { logEndOffset: end },
+        );
+      }
+      const frames = checkChunk(chunk, this.options.maxRecordBytes);
+      if (leaderEpoch !== undefined) this.assignEpoch(leaderEpoch, chunk.firstOffset);
+      return this.enqueue(frames, chunk.firstOffset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * The frames from `offset` up to the log end (a follower's fetch), within `maxBytes`
+   * (at least one frame), as read() would return them: from memory when the tail cache
+   * holds them, else read from the files and encoded again (the same bytes: the frame
+   * format has one encoding per record).
+   */
+  readFrameChunk(offset: number, maxBytes: number): FrameChunk {
+    this.assertOpen();
+    validateOffset(offset, "an offset");
+    if (offset === this.end) return EMPTY_CHUNK;
+    // read() refuses an offset out of range, and its budget rules apply.
+    return this.tail.readFrameChunk(offset, this.end, maxBytes) ?? chunkOfRecords(this.read(offset, Infinity, maxBytes, { upTo: "log-end" }));
+  }
+
   private sizeAll(records: RecordInput[]): SizedRecord[] {
     if (!Array.isArray(records) || records.length === 0) {
       throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
@@ -375,10 +415,10 @@ export class PartitionLog {
     return sized;
   }
 
-  private enqueue(records: SizedRecord[] | FrameBatch, at: number | null): Promise<AppendResult> {
+  private enqueue(records: SizedRecord[] | FrameBatch | CheckedFrames, at: number | null): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ records, at, resolve, reject });
-      this.pendingRecords += Array.isArray(records) ? records.length : records.count;
+      this.pendingRecords += Array.isArray(records) ? records.length : "count" in records ? records.count : records.lengths.length;
       if (!this.writeScheduled) {
         this.writeScheduled = true;
         // setImmediate, not a microtask: appends from every I/O callback of this loop

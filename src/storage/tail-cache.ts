@@ -18,6 +18,7 @@
  * as the file reader reports them (CORRUPT_RECORD), not hidden by the copy in memory.
  */
 import { CORE_LIMITS } from "../config/core.ts";
+import type { FrameChunk } from "./frame-chunk.ts";
 import { checkFrame, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
 import type { Segment } from "./segment.ts";
 import { READ_CHUNK_BYTES, type ReadSink, RecordSink } from "./segment-reader.ts";
@@ -41,6 +42,8 @@ interface Chunk {
   readonly position: number;
   /** The file was read back once and held these very bytes. */
   verified: boolean;
+  /** Every frame passed its check once, when first shipped whole to a follower (readFrames). */
+  shipped: boolean;
 }
 
 /** The bytes every cache of a process may hold together. */
@@ -110,7 +113,7 @@ export class TailCache {
     if (bytes > this.limitBytes || bytes > this.budget.limitBytes) return this.clear();
     const starts = frameStarts(frames);
     if (starts === null) return this.clear();
-    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes, segment, position, verified: false };
+    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes, segment, position, verified: false, shipped: false };
     this.chunks.push(chunk);
     this.bytes += bytes;
     while (this.bytes > this.limitBytes) this.dropOldest();
@@ -166,6 +169,46 @@ export class TailCache {
     return true;
   }
 
+  /**
+   * The frames from `offset` below `bound` as they lie in memory, within `maxBytes` as
+   * read() counts it (the first frame even when larger), or undefined when `offset` is
+   * not held: a follower's fetch ships them without decoding. A chunk's frames are
+   * checked (CRC, offsets) the first time they are shipped, as read() checks them per
+   * read; the follower checks its copy again before writing it (frame-chunk.ts).
+   */
+  readFrameChunk(offset: number, bound: number, maxBytes: number): FrameChunk | undefined {
+    const n = this.chunks.length;
+    if (n === 0 || offset < this.chunks[0].base) return undefined;
+    let i = n - 1;
+    while (i >= 0 && this.chunks[i].base > offset) i--;
+    if (i < 0 || offset >= this.chunks[i].base + this.chunks[i].count) return undefined;
+    const parts: Uint8Array[] = [];
+    let bytes = 0;
+    let next = offset;
+    for (; i < n && next < bound; i++) {
+      const chunk = this.chunks[i];
+      if (!chunk.verified && !this.verify(chunk)) return this.clearAndMiss();
+      if (!chunk.shipped && !framesIntact(chunk)) return this.clearAndMiss();
+      chunk.shipped = true;
+      const first = next;
+      const last = Math.min(chunk.base + chunk.count, bound);
+      for (; next < last; next++) {
+        const frameBytes = chunk.starts[next - chunk.base + 1] - chunk.starts[next - chunk.base];
+        if (next > offset && (bytes + frameBytes > maxBytes || frameBytes > READ_CHUNK_BYTES)) break;
+        bytes += frameBytes;
+      }
+      if (next > first) parts.push(chunk.buf.subarray(chunk.starts[first - chunk.base], chunk.starts[next - chunk.base]));
+      if (next < last) break;
+    }
+    const joined = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return { bytes: joined, firstOffset: offset, count: next - offset };
+  }
+
+  private clearAndMiss(): undefined {
+    this.clear();
+    return undefined;
+  }
+
   /** Whether the file holds the chunk's bytes where they were written; marks it so. */
   private verify(chunk: Chunk): boolean {
     // Only the frames still served: a truncation may have cut the rest from the file.
@@ -211,6 +254,15 @@ export class TailCache {
     this.bytes -= chunk.bytes;
     this.budget.remove(chunk);
   }
+}
+
+/** Whether every frame of the chunk still served passes its check and holds its offset. */
+function framesIntact(chunk: Chunk): boolean {
+  for (let k = 0; k < chunk.count; k++) {
+    const check = checkFrame(chunk.buf, chunk.starts[k], chunk.starts[k + 1], chunk.view);
+    if (check.kind !== "ok" || check.offset !== chunk.base + k) return false;
+  }
+  return true;
 }
 
 /** Positions of the frames of `frames` by their length fields, or null if they do not tile it. */

@@ -35,8 +35,16 @@ describe("PeerClient with call signing", () => {
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(BINARY);
   });
 
-  test("an answer not signed by the broker called is refused, by json() and send() alike", async () => {
-    for (const call of [() => client.json(address, { path: "/internal/forged" }), () => client.send(address, { path: "/internal/forged" })]) {
+  test("binary() returns a signed binary answer byte for byte", async () => {
+    expect(await client.binary(address, { method: "POST", path: "/internal/binary", body: new Uint8Array([1, 2, 3]) })).toEqual(BINARY);
+  });
+
+  test("an answer not signed by the broker called is refused, by json(), send() and binary() alike", async () => {
+    for (const call of [
+      () => client.json(address, { path: "/internal/forged" }),
+      () => client.send(address, { path: "/internal/forged" }),
+      () => client.binary(address, { method: "POST", path: "/internal/forged", body: new Uint8Array([4]) }),
+    ]) {
       const error = (await call().catch((e: unknown) => e)) as StreamNestError;
       expect(error).toBeInstanceOf(StreamNestError);
       expect(error.code).toBe("LEADER_UNAVAILABLE");

@@ -12,6 +12,8 @@ async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void
   }
 }
 
+/** 200 kB of every byte value: more than one read of the socket. */
+const BINARY_ANSWER = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 7) % 256);
 const seen: Array<{ path: string; auth: string | null; from: string | null; body: string }> = [];
 const hung: Array<() => void> = [];
 /** Streams still open at the peer, by path; a stream leaves when its client is gone. */
@@ -31,6 +33,8 @@ const server = Bun.serve({
     switch (url.pathname) {
       case "/ok":
         return Response.json({ hello: "world" });
+      case "/binary":
+        return new Response(BINARY_ANSWER, { headers: { "content-type": "application/octet-stream" } });
       case "/error":
         return Response.json({ error: "TOPIC_EXISTS", message: "topic demo exists with 3 partitions" }, { status: 409 });
       case "/refuse":
@@ -158,6 +162,38 @@ describe("PeerClient", () => {
     }
     const timedOut = await client.json(address, { path: "/hang" }).catch((e: unknown) => e);
     expect(mayHaveArrived(timedOut)).toBe(true);
+  });
+
+  test("binary() sends bytes and who calls, and reads the whole answer; errors come back as json() gives them", async () => {
+    const sent = new TextEncoder().encode("bytes ✓");
+    expect(await client.binary(address, { method: "POST", path: "/binary", body: sent })).toEqual(BINARY_ANSWER);
+    expect(seen.find((s) => s.path === "/binary")).toEqual({ path: "/binary", auth: null, from: "7", body: "bytes ✓" });
+    const peerError = (await client.binary(address, { method: "POST", path: "/error", body: sent }).catch((e: unknown) => e)) as StreamNestError;
+    expect([peerError.code, peerError.message]).toEqual(["TOPIC_EXISTS", "topic demo exists with 3 partitions"]);
+    const refused = (await client.binary(address, { method: "POST", path: "/refuse", body: sent }).catch((e: unknown) => e)) as StreamNestError;
+    expect(refused.code).toBe("LEADER_UNAVAILABLE");
+    expect(isNoAnswer(refused)).toBe(false);
+    const notOurs = (await client.binary(address, { method: "POST", path: "/not-json", body: sent }).catch((e: unknown) => e)) as StreamNestError;
+    expect([notOurs.code, notOurs.message]).toEqual(["INTERNAL_ERROR", `${address} answered 502: <html>`]);
+  });
+
+  test("binary() to a closed port never arrived; one that hangs times out; the caller's abort is its own", async () => {
+    const closed = `localhost:${await freePort()}`;
+    const never = (await client.binary(closed, { method: "POST", path: "/ok", body: new Uint8Array(1), label: "broker 3 (x)" }).catch((e: unknown) => e)) as StreamNestError;
+    expect([never.code, never.message.startsWith("broker 3 (x) cannot be reached"), isNoAnswer(never), mayHaveArrived(never)]).toEqual([
+      "LEADER_UNAVAILABLE",
+      true,
+      true,
+      false,
+    ]);
+    const late = (await client.binary(address, { method: "POST", path: "/hang", body: new Uint8Array(1) }).catch((e: unknown) => e)) as StreamNestError;
+    expect([late.code, late.message, mayHaveArrived(late)]).toEqual(["LEADER_UNAVAILABLE", `${address} did not answer within 100 ms`, true]);
+    const abort = new AbortController();
+    const call = client.binary(address, { method: "POST", path: "/hang", body: new Uint8Array(1), signal: abort.signal, timeoutMs: 5_000 });
+    abort.abort(new Error("the follower stopped"));
+    const stopped = await call.catch((e: unknown) => e);
+    expect(stopped).toBeInstanceOf(Error);
+    expect(stopped).not.toBeInstanceOf(StreamNestError);
   });
 
   test("a peer that never answers is LEADER_UNAVAILABLE after the timeout", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BrokerCallAuth } from "../../src/auth/broker-call-auth.ts";
+import { decodeFetchAnswer, encodeFetchRequest } from "../../src/cluster/replication/fetch-wire.ts";
 import { BROKER_AUTH_HEADER, BROKER_SIGNATURE_HEADER } from "../../src/lib/internal-routes.ts";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { allAlive, type ClusterAnswer, call, get, type MetadataAnswer, post } from "../helpers/cluster-http.ts";
@@ -57,6 +58,7 @@ const ATTEMPTS: Array<[string, string, unknown]> = [
   ["GET", "/internal/quorum/voters", undefined],
   ["POST", "/internal/quorum/applied", { version: 1 }],
   ["POST", "/internal", "{not json"],
+  ["POST", "/internal/replication/fetch", "not a fetch"],
 ];
 
 /**
@@ -147,6 +149,33 @@ describe("the /internal/ routes", () => {
       [BROKER_AUTH_HEADER]: signed.authorization,
     });
     expect([again.status, again.body.message]).toEqual([401, "broker request nonce was already used (replay)"]);
+  });
+
+  test("a follower's fetch is answered in its binary framing, signed; a malformed one is refused (400), signed too", async () => {
+    const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 3 });
+    const path = "/internal/replication/fetch";
+    const send = async (body: Uint8Array): Promise<{ status: number; bytes: Uint8Array }> => {
+      const signed = auth.signCall(1, "POST", path, body);
+      const res = await fetch(`${cluster.broker(1).url}${path}`, {
+        method: "POST",
+        headers: { [BROKER_AUTH_HEADER]: signed.authorization, "content-type": "application/octet-stream" },
+        body,
+      });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      auth.verifyAnswer(1, signed.nonce, res.status, bytes, res.headers.get(BROKER_SIGNATURE_HEADER));
+      return { status: res.status, bytes };
+    };
+    // A topic id this leader does not hold: told so, and nothing is recorded of the fetch.
+    const head = { topic: "guarded", topicId: "no-such-id", partition: 0, replica: 3, fetchOffset: 0, lastFetchedEpoch: null, leaderEpoch: 0, maxWaitMs: 0 };
+    const answered = await send(encodeFetchRequest(head));
+    expect(answered.status).toBe(200);
+    const { head: said, chunk } = decodeFetchAnswer(answered.bytes);
+    expect([said.verdict.kind, chunk.count]).toEqual(["not-leader", 0]);
+    const refused = await send(new Uint8Array([0, 0]));
+    expect([refused.status, JSON.parse(new TextDecoder().decode(refused.bytes))]).toEqual([
+      400,
+      { error: "INVALID_REQUEST", message: "replication frame too short" },
+    ]);
   });
 
   test("a leader reports the ranges of the partitions of a topic it leads, and only those", async () => {

@@ -1,15 +1,24 @@
 import { StreamNestError } from "../../lib/errors.ts";
-import type { RecordHeader, StoredRecord } from "../../storage/types.ts";
+import type { FrameChunk } from "../../storage/frame-chunk.ts";
+import { MIN_FRAME_BYTES } from "../../storage/record-codec.ts";
 import type { EpochRun, FetchVerdict, ReplicaFetch } from "./types.ts";
 
 /**
  * The binary framing of /internal/replication/fetch (replication must not pay for
  * base64 and JSON on every record): a frame is a 4-byte length and a small JSON head,
- * then, in an answer, the records back to back, each as timestamp (f64), key (i32
- * length, -1 for null, bytes), value (i32 length, -1 for null: a tombstone, bytes), header count (u16) and per
- * header its name (u16 length, UTF-8) and value (i32 length, -1 for null, bytes). Offsets
- * are implied: the records are consecutive from the head's `firstOffset`.
+ * then, in an answer, the records' frames back to back exactly as the leader's log
+ * holds them (storage/record-codec.ts: each with its offset and CRC), so the leader
+ * ships bytes it has in memory and the follower writes them as they came, neither side
+ * encoding or decoding a record (as Kafka's fetch carries record batches unchanged).
  */
+
+/**
+ * The framing's version, in every request and answer head. Version 1 carried records
+ * re-encoded one by one; a broker of one version refuses the other's fetches and answers
+ * (the follower then warns and retries), so a cluster half upgraded stalls a follower
+ * rather than writing bytes it read wrong.
+ */
+export const FETCH_FORMAT = 2;
 
 export interface FetchRequestHead extends ReplicaFetch {
   topic: string;
@@ -22,6 +31,7 @@ export interface FetchRequestHead extends ReplicaFetch {
 export type FetchAnswerVerdict = FetchVerdict | { kind: "not-leader"; leaderEpoch: number };
 
 export interface FetchAnswerHead {
+  format: typeof FETCH_FORMAT;
   verdict: FetchAnswerVerdict;
   highWatermark: number;
   logStartOffset: number;
@@ -35,12 +45,17 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeFetchRequest(head: FetchRequestHead): Uint8Array {
-  return frame(head, []);
+  return frame({ ...head, format: FETCH_FORMAT }, []);
 }
 
 export function decodeFetchRequest(bytes: Uint8Array): FetchRequestHead {
   const { head } = unframe(bytes);
-  const h = head as Partial<FetchRequestHead>;
+  const h = head as Partial<FetchRequestHead> & { format?: unknown };
+  if (typeof h === "object" && h !== null && h.format !== FETCH_FORMAT)
+    throw new StreamNestError(
+      "INVALID_REQUEST",
+      `a replica fetch in framing ${String(h.format ?? 1)}; this broker speaks ${FETCH_FORMAT} (brokers of different versions do not replicate to each other: upgrade the follower)`,
+    );
   const int = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
   if (
     typeof h.topic !== "string" ||
@@ -53,70 +68,40 @@ export function decodeFetchRequest(bytes: Uint8Array): FetchRequestHead {
     !int(h.maxWaitMs)
   )
     throw new StreamNestError("INVALID_REQUEST", "malformed replica fetch");
-  return h as FetchRequestHead;
+  const { format: _format, ...request } = h;
+  return request as FetchRequestHead;
 }
 
-export function encodeFetchAnswer(head: Omit<FetchAnswerHead, "count" | "firstOffset">, records: readonly StoredRecord[]): Uint8Array {
-  const full: FetchAnswerHead = { ...head, firstOffset: records[0]?.offset ?? 0, count: records.length };
-  const parts: Uint8Array[] = [];
-  for (const r of records) {
-    const fixed = new DataView(new ArrayBuffer(8));
-    fixed.setFloat64(0, r.timestamp);
-    parts.push(new Uint8Array(fixed.buffer), bytesField(r.key), bytesField(r.value), u16(r.headers.length));
-    for (const h of r.headers) {
-      const name = encoder.encode(h.key);
-      parts.push(u16(name.length), name, bytesField(h.value));
-    }
-  }
-  return frame(full, parts);
+export function encodeFetchAnswer(head: Omit<FetchAnswerHead, "count" | "firstOffset" | "format">, chunk: FrameChunk): Uint8Array {
+  const full: FetchAnswerHead = { ...head, format: FETCH_FORMAT, firstOffset: chunk.count > 0 ? chunk.firstOffset : 0, count: chunk.count };
+  return frame(full, [chunk.bytes]);
 }
 
-export function decodeFetchAnswer(bytes: Uint8Array): { head: FetchAnswerHead; records: StoredRecord[] } {
-  try {
-    return decodeAnswer(bytes);
-  } catch (error) {
-    // DataView reads past the end throw a RangeError: the answer was cut short.
-    if (error instanceof RangeError) throw new StreamNestError("INTERNAL_ERROR", "truncated replica fetch answer");
-    throw error;
-  }
-}
-
-function decodeAnswer(bytes: Uint8Array): { head: FetchAnswerHead; records: StoredRecord[] } {
+/**
+ * The head and the frames as they came (a view into `bytes`, not a copy): the follower's
+ * log checks every frame (frame-chunk.ts) before it writes them, so nothing is decoded here.
+ */
+export function decodeFetchAnswer(bytes: Uint8Array): { head: FetchAnswerHead; chunk: FrameChunk } {
   const { head, rest } = unframe(bytes);
   const h = head as FetchAnswerHead;
-  if (typeof h !== "object" || h === null || typeof h.verdict !== "object" || !Array.isArray(h.runs) || typeof h.count !== "number")
+  if (
+    typeof h !== "object" ||
+    h === null ||
+    typeof h.verdict !== "object" ||
+    !Array.isArray(h.runs) ||
+    !Number.isSafeInteger(h.count) ||
+    h.count < 0 ||
+    !Number.isSafeInteger(h.firstOffset)
+  )
     throw new StreamNestError("INTERNAL_ERROR", "malformed replica fetch answer");
-  const view = new DataView(rest.buffer, rest.byteOffset, rest.byteLength);
-  let at = 0;
-  const take = (n: number): Uint8Array => {
-    if (at + n > rest.byteLength) throw new StreamNestError("INTERNAL_ERROR", "truncated replica fetch answer");
-    const out = rest.subarray(at, at + n);
-    at += n;
-    return out;
-  };
-  const field = (): Uint8Array | null => {
-    const length = view.getInt32(at);
-    at += 4;
-    return length < 0 ? null : take(length).slice();
-  };
-  const records: StoredRecord[] = [];
-  for (let i = 0; i < h.count; i++) {
-    const timestamp = view.getFloat64(at);
-    at += 8;
-    const key = field();
-    const value = field();
-    const count = view.getUint16(at);
-    at += 2;
-    const headers: RecordHeader[] = [];
-    for (let j = 0; j < count; j++) {
-      const nameLength = view.getUint16(at);
-      at += 2;
-      const name = decoder.decode(take(nameLength));
-      headers.push({ key: name, value: field() });
-    }
-    records.push({ offset: h.firstOffset + i, timestamp, key, value, headers });
-  }
-  return { head: h, records };
+  if (h.format !== FETCH_FORMAT)
+    throw new StreamNestError(
+      "INTERNAL_ERROR",
+      `the leader answered in replica fetch framing ${String(h.format ?? 1)}; this broker speaks ${FETCH_FORMAT} (brokers of different versions do not replicate to each other: upgrade the leader)`,
+    );
+  if (h.count === 0 && rest.byteLength > 0) throw new StreamNestError("INTERNAL_ERROR", "malformed replica fetch answer: bytes after an empty answer");
+  if (h.count > 0 && rest.byteLength < h.count * MIN_FRAME_BYTES) throw new StreamNestError("INTERNAL_ERROR", "truncated replica fetch answer");
+  return { head: h, chunk: { bytes: rest, firstOffset: h.firstOffset, count: h.count } };
 }
 
 function frame(head: unknown, parts: Uint8Array[]): Uint8Array {
@@ -145,18 +130,4 @@ function unframe(bytes: Uint8Array): { head: unknown; rest: Uint8Array } {
     throw new StreamNestError("INVALID_REQUEST", "replication frame head is not JSON");
   }
   return { head, rest: bytes.subarray(4 + length) };
-}
-
-function u16(n: number): Uint8Array {
-  const out = new Uint8Array(2);
-  new DataView(out.buffer).setUint16(0, n);
-  return out;
-}
-
-function bytesField(value: Uint8Array | null): Uint8Array {
-  const length = value === null ? -1 : value.length;
-  const out = new Uint8Array(4 + Math.max(0, length));
-  new DataView(out.buffer).setInt32(0, length);
-  if (value !== null) out.set(value, 4);
-  return out;
 }

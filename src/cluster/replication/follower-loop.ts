@@ -2,7 +2,7 @@ import type { BrokerRef } from "../../broker/metadata.ts";
 import { REPLICATION_LIMITS } from "../../config/replication.ts";
 import type { LogLease } from "../../broker/open-logs.ts";
 import type { PartitionLog } from "../../storage/partition-log.ts";
-import type { StoredRecord } from "../../storage/types.ts";
+import { type FrameChunk, sliceChunk } from "../../storage/frame-chunk.ts";
 import { decodeFetchAnswer, encodeFetchRequest, type FetchAnswerHead } from "./fetch-wire.ts";
 import { followerHighWatermark, nextFetch, truncationFor } from "./follower-fetch.ts";
 import type { ReplicaFetchTransport } from "./replica-manager.ts";
@@ -77,12 +77,12 @@ export class FollowerLoop {
           signal,
         );
         if (signal.aborted || leader !== this.leader || epoch !== this.leaderEpoch) continue;
-        const { head, records } = decodeFetchAnswer(bytes);
+        const { head, chunk } = decodeFetchAnswer(bytes);
         lease = await this.options.lease();
         if (!lease) return;
         let backOff: boolean;
         try {
-          backOff = await applyAnswer(lease.log, head, records);
+          backOff = await applyAnswer(lease.log, head, chunk);
         } finally {
           lease.release();
           lease = undefined;
@@ -110,7 +110,7 @@ export class FollowerLoop {
  * diverged (KIP-279), appends the records at their offsets with the epochs they were
  * written in, follows the leader's HW. True when the answer calls for a pause.
  */
-async function applyAnswer(log: PartitionLog, head: FetchAnswerHead, records: StoredRecord[]): Promise<boolean> {
+async function applyAnswer(log: PartitionLog, head: FetchAnswerHead, chunk: FrameChunk): Promise<boolean> {
   const v = head.verdict;
   if (v.kind === "diverging") {
     const cut = truncationFor(log, v);
@@ -123,12 +123,16 @@ async function applyAnswer(log: PartitionLog, head: FetchAnswerHead, records: St
     return false;
   }
   if (v.kind !== "read") return true;
-  if (records.length > 0 && head.firstOffset === log.logEndOffset) {
+  if (chunk.count > 0 && chunk.firstOffset === log.logEndOffset) {
+    const end = chunk.firstOffset + chunk.count;
+    // One append per epoch run (each stamped with its epoch), all written in one turn.
+    const appends: Promise<unknown>[] = [];
     for (let i = 0; i < head.runs.length; i++) {
-      const from = head.runs[i].startOffset - head.firstOffset;
-      const to = (head.runs[i + 1]?.startOffset ?? head.firstOffset + records.length) - head.firstOffset;
-      await log.appendAt(head.firstOffset + from, records.slice(from, to), head.runs[i].epoch);
+      const from = head.runs[i].startOffset;
+      const to = head.runs[i + 1]?.startOffset ?? end;
+      appends.push(log.appendFramesAt(head.runs.length === 1 ? chunk : sliceChunk(chunk, from, to), head.runs[i].epoch));
     }
+    await Promise.all(appends);
   }
   const hw = followerHighWatermark(head.highWatermark, log);
   if (hw > log.highWatermark) log.setHighWatermark(hw);

@@ -3,6 +3,7 @@ import { isrOf, partitionEpochOf } from "../../broker/metadata.ts";
 import type { ReplicaHost } from "../../broker/replica-host.ts";
 import { REPLICATION_LIMITS } from "../../config/replication.ts";
 import { StreamNestError } from "../../lib/errors.ts";
+import { EMPTY_CHUNK } from "../../storage/frame-chunk.ts";
 import type { PartitionLog } from "../../storage/partition-log.ts";
 import { afterBrokerDown, preferredLeader, withoutLostCopy } from "./election.ts";
 import { type FetchAnswerHead, type FetchRequestHead, decodeFetchRequest, encodeFetchAnswer } from "./fetch-wire.ts";
@@ -394,30 +395,30 @@ export class ReplicaManager {
     const h = this.hosted.get(key(request.topic, request.partition));
     const base = { highWatermark: 0, logStartOffset: 0, runs: [] };
     if (!h || h.topicId !== request.topicId || !h.leader)
-      return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h?.registration.leaderEpoch ?? -1 } }, []);
+      return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h?.registration.leaderEpoch ?? -1 } }, EMPTY_CHUNK);
     const { state } = h.leader;
     let log = this.logOf(h);
-    if (!log) return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, []);
+    if (!log) return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, EMPTY_CHUNK);
     const verdict = state.validate(request, log);
     if (verdict.kind !== "read")
-      return encodeFetchAnswer({ ...base, highWatermark: log.highWatermark, logStartOffset: log.startOffset, verdict }, []);
+      return encodeFetchAnswer({ ...base, highWatermark: log.highWatermark, logStartOffset: log.startOffset, verdict }, EMPTY_CHUNK);
     this.recordFetch(h, state, request, log);
     if (log.logEndOffset <= request.fetchOffset && request.maxWaitMs > 0) {
       // Waits without holding the log (thousands of idle followers must not keep thousands open).
       await this.waitForData(h, request, signal);
       log = this.logOf(h);
       if (!log || h.leader?.state !== state)
-        return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, []);
+        return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, EMPTY_CHUNK);
     }
-    const records =
-      log.logEndOffset > request.fetchOffset ? log.read(request.fetchOffset, Infinity, REPLICATION_LIMITS.fetchMaxBytes.value, { upTo: "log-end" }) : [];
-    const head: Omit<FetchAnswerHead, "count" | "firstOffset"> = {
+    // The frames as the log holds them: shipped without decoding (fetch-wire.ts).
+    const chunk = log.logEndOffset > request.fetchOffset ? log.readFrameChunk(request.fetchOffset, REPLICATION_LIMITS.fetchMaxBytes.value) : EMPTY_CHUNK;
+    const head: Omit<FetchAnswerHead, "count" | "firstOffset" | "format"> = {
       verdict,
       highWatermark: log.highWatermark,
       logStartOffset: log.startOffset,
-      runs: epochRunsFor(log.leaderEpochs, request.fetchOffset, records.length),
+      runs: epochRunsFor(log.leaderEpochs, request.fetchOffset, chunk.count),
     };
-    return encodeFetchAnswer(head, records);
+    return encodeFetchAnswer(head, chunk);
   }
 
   private recordFetch(h: Hosted, state: LeaderState, request: FetchRequestHead, log: PartitionLog): void {
