@@ -7,6 +7,7 @@ import { run } from "../helpers/external-client.ts";
 import { LauncherProcess, processAlive } from "../helpers/launcher-process.ts";
 import { freePortRange } from "../helpers/port-range.ts";
 import { makeTestCa } from "../helpers/tls-certs.ts";
+import { until } from "../helpers/until.ts";
 
 /**
  * `streamnest broker --count=N` with TLS: every broker gets the TLS flags, the summary
@@ -51,12 +52,17 @@ test("a TLS cluster of 2: https:// in the summary, mutual TLS between brokers, S
     expect(launcher.output).toContain(`  broker 2  https://127.0.0.1:${base + 1}  pid ${pids.get(2)}\n`);
     // The Kafka line follows the brokers' lines of the summary.
     await launcher.waitFor(`Kafka (TLS): broker 1 127.0.0.1:${kafkaBase}, broker 2 127.0.0.1:${kafkaBase + 1}`, 10_000);
-    const cluster = await run([
-      "curl", "-sS", "--max-time", "10", "--cacert", certs.ca, "--cert", client.cert, "--key", client.key, `https://localhost:${base + 1}/cluster`,
-    ]);
-    expect(cluster.exitCode).toBe(0);
-    const view = JSON.parse(cluster.stdout) as { brokers: Array<{ id: number; alive: boolean }> };
-    expect(view.brokers.map((b) => [b.id, b.alive])).toEqual([[1, true], [2, true]]);
+    // Each broker counts the other alive once a heartbeat over mutual TLS went through,
+    // which may be a moment after both are up.
+    const clusterView = async (): Promise<Array<[number | null, boolean]>> => {
+      const answer = await run([
+        "curl", "-sS", "--max-time", "10", "--cacert", certs.ca, "--cert", client.cert, "--key", client.key, `https://localhost:${base + 1}/cluster`,
+      ]);
+      expect(answer.exitCode).toBe(0);
+      return (JSON.parse(answer.stdout) as { brokers: Array<{ id: number | null; alive: boolean }> }).brokers.map((b) => [b.id, b.alive]);
+    };
+    const view = await until("broker 2 seeing both brokers alive over mutual TLS", clusterView, (v) => JSON.stringify(v) === "[[1,true],[2,true]]", 30_000);
+    expect(view).toEqual([[1, true], [2, true]]);
 
     const seen = launcher.output.length;
     launcher.kill("SIGHUP");
