@@ -22,8 +22,14 @@ import type { PartitionState, TopicState } from "./topic-catalog.ts";
  * so the loss is remembered across restarts until then.
  */
 
-/** The leader epoch at which each lost partition was found lost: an epoch past it is the acceptance. */
-const foundLost = new WeakMap<PartitionState, number>();
+/**
+ * Lost partitions already said so (one log line each). The loss ends only when the folder
+ * exists again: created by the operator's acceptance or by copying the partition again.
+ * Not by a newer leader epoch: an election bumps the epoch too, and a wiped broker back
+ * before its death was noticed was elected from the ISR it was still listed in, took the
+ * bump for an acceptance and led with an empty log (found by the lost-disk election test).
+ */
+const foundLost = new WeakSet<PartitionState>();
 
 /** Whether this broker's copy of the partition was lost with its disk (see above). */
 export function isLostReplica(ctx: CoreContext, state: TopicState, ps: PartitionState): boolean {
@@ -31,18 +37,16 @@ export function isLostReplica(ctx: CoreContext, state: TopicState, ps: Partition
   if (bornAt === 0 || state.meta.createdAt >= bornAt) return false;
   if (!ps.assignment.replicas.includes(ctx.directory.self.id)) return false;
   if (ctx.logs.get(ps) !== undefined || ps.closed !== undefined || existsSync(ps.dir)) return false;
-  const epoch = foundLost.get(ps);
-  if (epoch === undefined) {
-    foundLost.set(ps, ps.assignment.leaderEpoch);
+  if (!foundLost.has(ps)) {
+    foundLost.add(ps);
     ctx.warn(
       `${partitionName(state.meta.name, ps.partition)}: its log is not in this broker's data directory, which is newer than the partition (the disk was wiped or replaced). ` +
         (ps.assignment.replicas.length > 1
           ? "This broker leaves its in-sync replicas and copies the partition again from the leader"
           : `The partition is offline; POST /admin/partitions/${state.meta.name}/${ps.partition}/accept-data-loss brings it back empty`),
     );
-    return true;
   }
-  return ps.assignment.leaderEpoch <= epoch;
+  return true;
 }
 
 /** True for the refusal of a partition offline for lost data: waiting for a leader does not help. */
