@@ -33,10 +33,20 @@ export interface MissingPermission {
   readonly resource_name: string;
 }
 
+/** How many (principal, operation, resource) decisions are kept; past it they are forgotten all at once. */
+export const DECISIONS_MAX = 4096;
+
+interface Built {
+  readonly acls: SecurityState["acls"];
+  readonly authorizer: Authorizer;
+  /** The authorizer's answers for these bindings, so a client's usual call is one map lookup. */
+  readonly decisions: Map<string, boolean>;
+}
+
 export class AccessControl {
   readonly authenticator: ClientAuthenticator;
   readonly #security: () => SecurityState;
-  #built: { acls: SecurityState["acls"]; authorizer: Authorizer } | undefined;
+  #built: Built | undefined;
 
   constructor(options: AccessControlOptions) {
     const bootstrap = options.bootstrap;
@@ -59,13 +69,34 @@ export class AccessControl {
   }
 
   authorizer(): Authorizer {
+    return this.#current().authorizer;
+  }
+
+  /**
+   * The Authorizer of the bindings in effect now, with its cache of decisions. A change of
+   * the bindings (an ACL added or removed, a snapshot) gives the state a new map, so the
+   * decisions made under the old one are dropped with it, and a revoked permission is
+   * refused from the next call on.
+   */
+  #current(): Built {
     const acls = this.#security().acls;
-    if (this.#built?.acls !== acls) this.#built = { acls, authorizer: new Authorizer(acls.values(), { superUsers: [ADMIN_PRINCIPAL] }) };
-    return this.#built.authorizer;
+    if (this.#built?.acls !== acls)
+      this.#built = { acls, authorizer: new Authorizer(acls.values(), { superUsers: [ADMIN_PRINCIPAL] }), decisions: new Map() };
+    return this.#built;
   }
 
   allowed(principal: Principal, operation: AclOperation, resource: Resource): boolean {
-    return !this.enabled || this.authorizer().permits(principal, operation, resource);
+    if (!this.enabled) return true;
+    const built = this.#current();
+    // NUL cannot occur in a principal (principal.ts refuses control characters) nor in an operation or type.
+    const key = `${principal}\u0000${operation}\u0000${resource.type}\u0000${resource.name}`;
+    const known = built.decisions.get(key);
+    if (known !== undefined) return known;
+    const allowed = built.authorizer.permits(principal, operation, resource);
+    // Bounded: names come from clients, and a client naming ever new topics must not grow it without end.
+    if (built.decisions.size >= DECISIONS_MAX) built.decisions.clear();
+    built.decisions.set(key, allowed);
+    return allowed;
   }
 
   /**
@@ -74,7 +105,8 @@ export class AccessControl {
    * topic or on the cluster: the first is named when both are refused).
    */
   check(principal: Principal, operation: AclOperation, ...resources: Resource[]): void {
-    if (!this.enabled || resources.some((r) => this.allowed(principal, operation, r))) return;
+    if (!this.enabled) return;
+    for (const resource of resources) if (this.allowed(principal, operation, resource)) return;
     const resource = resources[0];
     if (resource === undefined) throw new StreamNestError("INTERNAL_ERROR", "a permission check named no resource");
     const missing: MissingPermission = { principal, operation, resource_type: resource.type, resource_name: resource.name };

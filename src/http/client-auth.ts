@@ -50,28 +50,25 @@ export interface RequestAccess {
   describableGroups(request: Request, names: readonly string[]): string[];
 }
 
-export function requestAccess(
-  access: AccessControl,
-): RequestAccess & { remember(request: Request, principal: Principal): void; remembered(request: Request): Principal | undefined } {
-  const principals = new WeakMap<Request, Principal>();
-  const principalOf = (request: Request): Principal => {
-    if (!access.enabled) return ANONYMOUS;
-    const known = principals.get(request);
-    if (known !== undefined) return known;
-    const principal = access.authenticate(request.headers.get("authorization"));
-    principals.set(request, principal);
-    return principal;
-  };
+/**
+ * A route's handler asks who called from the request alone: the token is read from it
+ * again, which the verified-token cache makes a map lookup (no hash). The hooks below keep
+ * the principal on the request's Elysia context instead, so the usual request (a produce)
+ * authenticates once and leaves nothing behind in a table keyed by requests.
+ */
+export function requestAccess(access: AccessControl): RequestAccess {
+  const principalOf = (request: Request): Principal =>
+    access.enabled ? access.authenticate(request.headers.get("authorization")) : ANONYMOUS;
   return {
     principalOf,
-    remember: (request, principal) => {
-      principals.set(request, principal);
-    },
-    remembered: (request) => principals.get(request),
     describableTopics: (request, names) => access.describableTopics(principalOf(request), names),
     describableGroups: (request, names) => access.describableGroups(principalOf(request), names),
   };
 }
+
+/** Where onRequest leaves the principal for onBeforeHandle: the same context object goes to both. */
+const PRINCIPAL = Symbol("streamnest.principal");
+type WithPrincipal = { [PRINCIPAL]?: Principal };
 
 export function clientAuthRoutes(context: RouteContext, access: AccessControl | undefined) {
   const guard = new Elysia({ name: "streamnest-client-auth" });
@@ -79,10 +76,11 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
   const requests = requestAccess(access);
   context.access = requests;
   return guard
-    .onRequest(({ request }) => {
+    .onRequest((ctx) => {
+      const request = ctx.request;
       if (isPublicRequest(request.url)) return undefined;
       try {
-        requests.remember(request, access.authenticate(request.headers.get("authorization")));
+        (ctx as WithPrincipal)[PRINCIPAL] = access.authenticate(request.headers.get("authorization"));
         return undefined;
       } catch (error) {
         if (!(error instanceof StreamNestError)) throw error;
@@ -90,9 +88,10 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
         return Response.json(error.toJSON(), { status: error.status, headers: { "www-authenticate": 'Bearer realm="streamnest"' } });
       }
     })
-    .onBeforeHandle({ as: "global" }, ({ request, route, body, params, query }) => {
+    .onBeforeHandle({ as: "global" }, (ctx) => {
+      const { request, route, body, params, query } = ctx;
       // A request authenticated in onRequest is not on a public path: its URL need not be parsed again.
-      const known = requests.remembered(request);
+      const known = (ctx as WithPrincipal)[PRINCIPAL];
       if (known === undefined && isPublicRequest(request.url)) return undefined;
       const input: RouteInput = {
         body,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AccessControl } from "../../src/auth/access-control.ts";
+import { AccessControl, DECISIONS_MAX } from "../../src/auth/access-control.ts";
 import { ADMIN_PRINCIPAL } from "../../src/auth/admin-token.ts";
 import { issueApiToken } from "../../src/auth/api-token.ts";
 import { CLUSTER_RESOURCE, topicResource } from "../../src/auth/acl.ts";
@@ -80,5 +80,33 @@ describe("AccessControl", () => {
     expect(access.authorizer()).not.toBe(first);
     expect(access.describableTopics("User:alice", ["orders", "other"])).toEqual(["orders"]);
     expect(access.describableGroups("User:alice", ["g"])).toEqual([]);
+  });
+
+  test("a decision remembered for a principal, operation and resource is dropped when an ACL is removed or a DENY added", () => {
+    let state = stateWith({ type: "add-user", name: "alice" }, { type: "add-acl", binding: readOrders });
+    const access = new AccessControl({ mode: "token", security: () => state });
+    expect(access.allowed("User:alice", "READ", topicResource("orders"))).toBe(true);
+    expect(access.allowed("User:alice", "READ", topicResource("orders"))).toBe(true);
+    state = applySecurityChange(state, { type: "add-acl", binding: { ...readOrders, permission: "DENY", principal: "User:*" } });
+    expect(access.allowed("User:alice", "READ", topicResource("orders"))).toBe(false);
+    state = applySecurityChange(state, { type: "remove-acl", binding: { ...readOrders, permission: "DENY", principal: "User:*" } });
+    expect(access.allowed("User:alice", "READ", topicResource("orders"))).toBe(true);
+    state = applySecurityChange(state, { type: "remove-acl", binding: readOrders });
+    expect(() => access.check("User:alice", "READ", topicResource("orders"))).toThrow('User:alice lacks READ on topic "orders"');
+  });
+
+  test("decisions for one principal are not another's, nor one topic's another's, past the bound of remembered decisions", () => {
+    const state = stateWith(
+      { type: "add-user", name: "alice" },
+      { type: "add-acl", binding: { ...readOrders, patternType: "PREFIXED", resourceName: "orders." } },
+    );
+    const access = new AccessControl({ mode: "token", security: () => state });
+    const names = Array.from({ length: DECISIONS_MAX + 10 }, (_, i) => (i % 2 === 0 ? `orders.${i}` : `ordersX${i}`));
+    for (let round = 0; round < 2; round++) {
+      const allowed = names.filter((name) => access.allowed("User:alice", "READ", topicResource(name)));
+      expect(allowed).toEqual(names.filter((_, i) => i % 2 === 0));
+      expect(access.allowed("User:bob", "READ", topicResource("orders.0"))).toBe(false);
+      expect(access.allowed("User:alice", "WRITE", topicResource("orders.0"))).toBe(false);
+    }
   });
 });
