@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { Principal } from "../auth/principal.ts";
 import { KAFKA_LIMITS } from "../config/kafka.ts";
 import { ConnectionAuth } from "./connection-auth.ts";
 import type { ConnectionInfo } from "./context.ts";
@@ -43,10 +44,12 @@ export class KafkaConnection implements ConnectionInfo {
     private readonly handle: FrameHandler,
     private readonly log: (line: string) => void,
     authRequired = false,
+    /** The principal of the client certificate the TLS handshake verified (--tls-ca), if any. */
+    certificate?: Principal,
   ) {
     this.clientHost = socket.remoteAddress ?? "";
-    this.auth = new ConnectionAuth(authRequired);
-    this.splitter = new FrameSplitter(authRequired ? Math.min(maxRequestBytes, UNAUTHENTICATED_MAX_FRAME_BYTES) : maxRequestBytes);
+    this.auth = new ConnectionAuth(authRequired, certificate);
+    this.splitter = new FrameSplitter(this.auth.authenticated ? maxRequestBytes : Math.min(maxRequestBytes, UNAUTHENTICATED_MAX_FRAME_BYTES));
     this.maxRequestBytes = maxRequestBytes;
     socket.setNoDelay(true);
     socket.setTimeout(KAFKA_LIMITS.idleTimeoutMs.value, () => this.close(`idle for ${KAFKA_LIMITS.idleTimeoutMs.value} ms`));

@@ -1,5 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from "node:tls";
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import { certificatePrincipal } from "../auth/certificate-principal.ts";
+import type { Principal } from "../auth/principal.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import { KafkaConnection } from "./connection.ts";
 import type { KafkaContext } from "./context.ts";
@@ -83,9 +85,21 @@ export class KafkaServer {
       (frame, info) => answerFrame(this.ctx, frame, info),
       this.ctx.log,
       this.ctx.sasl !== undefined,
+      this.clientCertificatePrincipal(socket),
     );
     this.connections.add(conn);
     conn.closed.addEventListener("abort", () => this.connections.delete(conn));
+  }
+
+  /**
+   * Who the client certificate says the client is, on a TLS listener that verifies them
+   * (--tls-ca, so the handshake refused any certificate the CA did not sign).
+   */
+  private clientCertificatePrincipal(socket: Socket): Principal | undefined {
+    if (this.ctx.options.tls?.ca === undefined) return undefined;
+    const tls = socket as TLSSocket;
+    if (tls.authorized !== true) return undefined;
+    return certificatePrincipal(tls.getPeerCertificate());
   }
 }
 

@@ -20,4 +20,17 @@ describe("ConnectionAuth", () => {
     auth.succeeded("User:kim");
     expect([auth.authenticated, auth.principal, auth.expectsBareToken, auth.exchange]).toEqual([true, "User:kim", false, undefined]);
   });
+
+  test("a verified client certificate is the principal from the start; a SASL exchange may still replace it, once", () => {
+    const auth = new ConnectionAuth(true, "User:alice");
+    expect([auth.authenticated, auth.principal, auth.saslDone, auth.expectsBareToken]).toEqual([true, "User:alice", false, false]);
+    auth.exchange = { session: createSaslSession("PLAIN", options), handshakeVersion: 0 };
+    expect(auth.expectsBareToken).toBe(true);
+    auth.succeeded("User:bob");
+    expect([auth.authenticated, auth.principal, auth.saslDone, auth.expectsBareToken]).toEqual([true, "User:bob", true, false]);
+  });
+
+  test("without --auth=token the certificate changes nothing: everyone is ANONYMOUS and allowed all", () => {
+    expect(new ConnectionAuth(false, "User:alice").principal).toBe("User:ANONYMOUS");
+  });
 });

@@ -13,9 +13,9 @@ const EMPTY = new Uint8Array(0);
  */
 export async function handleSaslAuthenticate(ctx: KafkaContext, { body, conn }: Call<"SaslAuthenticate">) {
   const exchange = conn.auth.exchange;
-  if (ctx.sasl === undefined || conn.auth.authenticated || exchange === undefined || exchange.handshakeVersion === 0) {
-    const why = conn.auth.authenticated || ctx.sasl === undefined ? "no SASL exchange is open on this connection" : "SaslAuthenticate before a SaslHandshake v1";
-    if (!conn.auth.authenticated && ctx.sasl !== undefined) conn.endAfterAnswer(why);
+  if (ctx.sasl === undefined || conn.auth.saslDone || exchange === undefined || exchange.handshakeVersion === 0) {
+    const why = conn.auth.saslDone || ctx.sasl === undefined ? "no SASL exchange is open on this connection" : "SaslAuthenticate before a SaslHandshake v1";
+    if (!conn.auth.saslDone && ctx.sasl !== undefined) conn.endAfterAnswer(why);
     return { errorCode: KAFKA_ERROR.ILLEGAL_SASL_STATE, errorMessage: why, authBytes: EMPTY, sessionLifetimeMs: 0n };
   }
   const step = saslStep(ctx, conn, body.authBytes);

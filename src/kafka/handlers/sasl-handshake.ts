@@ -13,7 +13,7 @@ import { KAFKA_ERROR } from "../protocol/index.ts";
 export async function handleSaslHandshake(ctx: KafkaContext, { body, version, conn }: Call<"SaslHandshake">) {
   const sasl = ctx.sasl;
   const mechanisms = sasl === undefined ? [] : [...(sasl.enabledMechanisms ?? SASL_MECHANISMS)];
-  if (sasl === undefined || conn.auth.authenticated || conn.auth.exchange !== undefined) {
+  if (sasl === undefined || conn.auth.saslDone || conn.auth.exchange !== undefined) {
     if (sasl !== undefined) conn.endAfterAnswer("a second SaslHandshake on one connection");
     return { errorCode: KAFKA_ERROR.ILLEGAL_SASL_STATE, mechanisms };
   }
