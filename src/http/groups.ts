@@ -129,9 +129,29 @@ function viewJson(v: GroupView) {
 
 const tags = ["groups"];
 
+/**
+ * A group's view as a principal sees it: the topics it may not describe left out of the
+ * members' subscriptions and assignments and of the partitions (issue 14: a principal
+ * allowed a group never learns from it the names of topics it cannot describe).
+ */
+function viewOf(view: GroupView, shown: ReadonlySet<string>): GroupView {
+  return {
+    ...view,
+    members: view.members.map((m) => ({
+      ...m,
+      topics: m.topics.filter((topic) => shown.has(topic)),
+      assignments: m.assignments.filter((a) => shown.has(a.topic)),
+    })),
+    partitions: view.partitions.filter((p) => shown.has(p.topic)),
+  };
+}
+
 export function groupRoutes(context: RouteContext) {
   const { broker, requests } = context;
   const groups = broker.groups;
+  /** The topics of `names` the caller may describe; undefined when every caller sees every topic. */
+  const shownTopics = (request: Request, names: readonly string[]): ReadonlySet<string> | undefined =>
+    context.access === undefined ? undefined : new Set(context.access.describableTopics(request, [...new Set(names)]));
   return new Elysia()
     .get(
       "/groups",
@@ -162,10 +182,11 @@ export function groupRoutes(context: RouteContext) {
     )
     .get(
       "/groups/:group",
-      async ({ params }) => {
+      async ({ params, request }) => {
         const view = await groups.describe(params.group);
+        const shown = shownTopics(request, [...view.partitions.map((p) => p.topic), ...view.members.flatMap((m) => m.topics)]);
         requests.count("GET", "/groups/:group", 200);
-        return json(viewJson(view));
+        return json(viewJson(shown === undefined ? view : viewOf(view, shown)));
       },
       {
         params: GroupParams,
@@ -330,12 +351,13 @@ export function groupRoutes(context: RouteContext) {
     )
     .get(
       "/groups/:group/offsets",
-      async ({ params, query }) => {
+      async ({ params, query, request }) => {
         const offsets = await groups.offsets(params.group, query.topic);
+        const shown = shownTopics(request, offsets.map((o) => o.topic));
         requests.count("GET", "/groups/:group/offsets", 200);
         return json({
           group: params.group,
-          offsets: offsets.map((o) => ({
+          offsets: (shown === undefined ? offsets : offsets.filter((o) => shown.has(o.topic))).map((o) => ({
             topic: o.topic,
             partition: o.partition,
             offset: o.offset,
@@ -354,10 +376,11 @@ export function groupRoutes(context: RouteContext) {
     )
     .delete(
       "/groups/:group/offsets",
-      async ({ params, query }) => {
+      async ({ params, query, request }) => {
         const deleted = await groups.deleteOffsets(params.group, query.topic === undefined ? undefined : [query.topic]);
+        const shown = shownTopics(request, deleted.map((d) => d.topic));
         requests.count("DELETE", "/groups/:group/offsets", 200);
-        return json({ deleted });
+        return json({ deleted: shown === undefined ? deleted : deleted.filter((d) => shown.has(d.topic)) });
       },
       {
         transform: strictFields({ once: ["topic"] }),
