@@ -55,11 +55,12 @@ export async function addTopic(
   }
   // Partition folders are named after the topic, and macOS and Windows file systems
   // ignore case: "Demo" and "demo" would share (and delete) each other's logs there.
-  const other = ctx.catalog.caseVariantOf(topic);
-  if (other !== undefined)
+  // The other topic is not named: the caller may be allowed to create this name and not
+  // to describe that one, and must not learn its exact name from a refusal (issue 14).
+  if (ctx.catalog.caseVariantOf(topic) !== undefined)
     throw new StreamNestError(
       "INVALID_TOPIC_NAME",
-      `topic "${topic}" differs from the existing topic "${other}" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
+      `topic "${topic}" differs from an existing topic only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
     );
   const brokers = liveBrokers(ctx);
   const factor = replication.replicationFactor ?? Math.min(ctx.config.defaultReplicationFactor, brokers.length);

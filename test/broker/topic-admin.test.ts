@@ -115,7 +115,7 @@ describe("create and delete", () => {
     const broker = start();
     await broker.createTopic("Demo", 1);
     expect(await failure(broker.createTopic("demo", 1))).toBe(
-      'INVALID_TOPIC_NAME: topic "demo" differs from the existing topic "Demo" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)',
+      'INVALID_TOPIC_NAME: topic "demo" differs from an existing topic only in case; their folders would collide on case-insensitive file systems (macOS, Windows)',
     );
     expect(await failure(broker.createTopic("Demo", 2))).toBe('TOPIC_EXISTS: topic "Demo" already exists with 1 partition, not 2');
   });

@@ -254,7 +254,7 @@ describe("topic names that differ only in case", () => {
         status: 400,
         body: {
           error: "INVALID_TOPIC_NAME",
-          message: `topic "${name}" differs from the existing topic "orders" only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
+          message: `topic "${name}" differs from an existing topic only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
         },
       });
     }

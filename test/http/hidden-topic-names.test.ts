@@ -11,8 +11,9 @@ import { createApp, type StreamNestApp } from "../../src/http/app.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
 
 /**
- * A group's answers to a principal allowed the group but not all of its topics (issue 14:
- * a principal never learns the names of topics it cannot describe). The group view, its
+ * Issue 14: a principal never learns the names of topics it cannot describe, not even from
+ * answers about something it may see. A group's answers to a principal allowed the group
+ * but not all of its topics: the group view, its
  * committed offsets and what deleting them removed show only the topics the caller may
  * describe, as Kafka's OffsetFetch of "every partition" leaves the others out. A real
  * broker and app in process (no socket).
@@ -68,6 +69,7 @@ beforeAll(async () => {
   await acl("READ", "TOPIC", "pub");
   await acl("READ", "GROUP", "shared");
   await acl("DELETE", "GROUP", "shared");
+  await acl("CREATE", "TOPIC", "Secret-Plans");
 });
 
 afterAll(async () => {
@@ -97,5 +99,17 @@ describe("a group's topics, as a principal allowed the group and one of its topi
     await asAdmin("DELETE", `/groups/shared/members/${memberId}`);
     const deleted = await call(alice, "DELETE", "/groups/shared/offsets");
     expect(deleted).toEqual({ status: 200, body: { deleted: [{ topic: "pub", partition: 0 }] } });
+  });
+});
+
+describe("a refused topic creation", () => {
+  test("a name differing only in case from a topic she may not describe is refused without naming that topic", async () => {
+    expect(await call(alice, "POST", "/create-topic", { topic: "Secret-Plans", partitions: 1 })).toEqual({
+      status: 400,
+      body: {
+        error: "INVALID_TOPIC_NAME",
+        message: 'topic "Secret-Plans" differs from an existing topic only in case; their folders would collide on case-insensitive file systems (macOS, Windows)',
+      },
+    });
   });
 });
