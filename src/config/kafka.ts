@@ -68,6 +68,16 @@ export const KAFKA = section({
     default: 1,
     help: "partitions of a topic created by auto-creation",
   },
+  reauthMs: {
+    kind: "integer",
+    flag: "kafka-reauth-ms",
+    hint: "ms",
+    unit: "ms",
+    min: 0,
+    max: 2_147_483_647,
+    default: 0,
+    help: "with --auth=token: a SASL session lasts this long, and the client must authenticate again on its connection before it ends or be cut off (Kafka's connections.max.reauth.ms, KIP-368); 0: for the connection's life",
+  },
 });
 
 export const KAFKA_LAUNCHER = section({

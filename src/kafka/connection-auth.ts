@@ -3,9 +3,11 @@ import type { SaslSession } from "../auth/sasl-session.ts";
 
 /**
  * Who a Kafka connection is (KIP-43 / KIP-152): unauthenticated until a SASL exchange
- * completes, then one principal for the connection's life (no re-authentication, KIP-368,
- * so SaslAuthenticate answers a session lifetime of 0). Without --auth=token every
- * connection is ANONYMOUS from the start.
+ * completes, then one principal. With a session lifetime (--kafka-reauth-ms, KIP-368) the
+ * SASL session ends that long after it began: the client re-authenticates on the same
+ * connection before then (a new SaslHandshake v1 + SaslAuthenticate, as the same principal),
+ * or its next request past the end closes the connection. Without one, the principal holds
+ * for the connection's life. Without --auth=token every connection is ANONYMOUS from the start.
  *
  * A TLS connection whose client certificate the broker verified (--tls-ca) starts as that
  * certificate's principal (User:<subject CN>, as Kafka's SSL listener with
@@ -15,6 +17,8 @@ import type { SaslSession } from "../auth/sasl-session.ts";
 export class ConnectionAuth {
   #principal: Principal | undefined;
   #sasl = false;
+  /** When the SASL session ends (epoch ms), with a session lifetime. */
+  #sessionEnd: number | undefined;
   /** The exchange a SaslHandshake opened, and the handshake's version (0: bare tokens follow). */
   exchange: { readonly session: SaslSession; readonly handshakeVersion: number } | undefined;
 
@@ -22,9 +26,14 @@ export class ConnectionAuth {
     this.#principal = required ? certificate : ANONYMOUS;
   }
 
-  /** A SASL exchange succeeded on this connection: another one is refused (no KIP-368). */
+  /** A SASL exchange succeeded on this connection: another is a re-authentication (KIP-368). */
   get saslDone(): boolean {
     return this.#sasl;
+  }
+
+  /** The SASL session has ended without a re-authentication: only SASL requests may follow. */
+  expired(now: number): boolean {
+    return this.#sessionEnd !== undefined && now >= this.#sessionEnd;
   }
 
   get principal(): Principal | undefined {
@@ -40,9 +49,11 @@ export class ConnectionAuth {
     return !this.#sasl && this.exchange?.handshakeVersion === 0;
   }
 
-  succeeded(principal: Principal): void {
+  /** A SASL exchange succeeded at `now`; a session lifetime above 0 ends the session that much later. */
+  succeeded(principal: Principal, now = 0, lifetimeMs = 0): void {
     this.#principal = principal;
     this.#sasl = true;
+    this.#sessionEnd = lifetimeMs > 0 ? now + lifetimeMs : undefined;
     this.exchange = undefined;
   }
 }

@@ -90,6 +90,12 @@ export async function answerFrame(ctx: KafkaContext, frame: Uint8Array, conn: Co
     return "close";
   }
   const { apiKey, apiVersion, correlationId } = peekRequestHeader(frame);
+  if (conn.auth.expired(Date.now()) && !BEFORE_AUTHENTICATION.has(apiKey)) {
+    ctx.countRequest(apiByKey(apiKey)?.name ?? "unknown", false);
+    // KIP-368: past its session's end a connection that did not re-authenticate is closed.
+    ctx.log(`kafka: ${conn.clientHost}'s SASL session of ${conn.auth.principal} ended ${ctx.options.reauthMs} ms after it began without a re-authentication (--kafka-reauth-ms)`);
+    return "close";
+  }
   if (!conn.auth.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
     const name = apiByKey(apiKey)?.name ?? `API key ${apiKey}`;
     ctx.countRequest(apiByKey(apiKey)?.name ?? "unknown", false);

@@ -31,6 +31,8 @@ export interface KafkaOptions {
   maxConnections: number;
   autoCreateTopics: boolean;
   defaultPartitions: number;
+  /** A SASL session's lifetime (KIP-368), after which the client must re-authenticate; 0 or absent: none. */
+  reauthMs?: number;
   /** TLS for every connection (Kafka's SSL listener); none: plaintext. */
   tls?: TlsMaterial;
 }

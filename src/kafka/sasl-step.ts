@@ -17,8 +17,12 @@ export function saslStep(ctx: KafkaContext, conn: ConnectionInfo, token: Uint8Ar
   try {
     const step = exchange.session.step(token);
     if (step.principal !== undefined) {
-      conn.auth.succeeded(step.principal);
-      ctx.log(`kafka: ${conn.clientHost} authenticated as user ${JSON.stringify(principalName(step.principal))} with SASL/${mechanism}`);
+      const again = conn.auth.saslDone;
+      // KIP-368: a re-authentication must name the principal the connection already is.
+      if (again && step.principal !== conn.auth.principal)
+        throw new StreamNestError("SASL_AUTHENTICATION_FAILED", `re-authentication as ${step.principal} on a connection of ${conn.auth.principal}`);
+      conn.auth.succeeded(step.principal, Date.now(), ctx.options.reauthMs ?? 0);
+      ctx.log(`kafka: ${conn.clientHost} ${again ? "re-authenticated" : "authenticated"} as user ${JSON.stringify(principalName(step.principal))} with SASL/${mechanism}`);
     }
     return step.response;
   } catch (error) {

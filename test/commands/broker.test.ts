@@ -43,7 +43,7 @@ describe("--workers and a secured broker", () => {
 
 /** The Kafka listeners a broker gets from its flags (and their environment variables). */
 describe("kafkaFromFlags", () => {
-  const base = { maxRequestBytes: 100 * 1024 * 1024, maxConnections: 10_000, autoCreateTopics: true, defaultPartitions: 1 };
+  const base = { maxRequestBytes: 100 * 1024 * 1024, maxConnections: 10_000, autoCreateTopics: true, defaultPartitions: 1, reauthMs: 0 };
 
   test("none by default; one from --kafka-port, advertising localhost:<port> unless told", () => {
     expect(kafkaFromFlags({}, "0.0.0.0", {})).toBeUndefined();

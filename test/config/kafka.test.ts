@@ -23,6 +23,7 @@ describe("Kafka settings", () => {
       maxConnections: 10_000,
       autoCreateTopics: "on",
       defaultPartitions: 1,
+      reauthMs: 0,
     });
     const given = readSection(
       KAFKA,
@@ -31,5 +32,7 @@ describe("Kafka settings", () => {
     );
     expect([given.advertise, given.maxRequestBytes, given.defaultPartitions, given.autoCreateTopics]).toEqual(["kafka.example:19092", 1024 * 1024, 3, "off"]);
     expect(readSection(KAFKA_LAUNCHER, {}, {}).basePort).toBe(9092);
+    expect(readSection(KAFKA, { "kafka-reauth-ms": "60000" }, {}).reauthMs).toBe(60_000);
+    expect(() => readSection(KAFKA, { "kafka-reauth-ms": "-1" }, {})).toThrow("--kafka-reauth-ms");
   });
 });

@@ -33,4 +33,15 @@ describe("ConnectionAuth", () => {
   test("without --auth=token the certificate changes nothing: everyone is ANONYMOUS and allowed all", () => {
     expect(new ConnectionAuth(false, "User:alice").principal).toBe("User:ANONYMOUS");
   });
+
+  test("a SASL session with a lifetime expires that long after it succeeded, and a re-authentication starts a new one", () => {
+    const auth = new ConnectionAuth(true);
+    auth.succeeded("User:kim", 1000, 500);
+    expect([auth.expired(1499), auth.expired(1500)]).toEqual([false, true]);
+    auth.succeeded("User:kim", 1400, 500);
+    expect([auth.expired(1500), auth.expired(1899), auth.expired(1900)]).toEqual([false, false, true]);
+    auth.succeeded("User:kim", 2000, 0);
+    expect(auth.expired(Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(new ConnectionAuth(true, "User:alice").expired(Number.MAX_SAFE_INTEGER)).toBe(false);
+  });
 });
