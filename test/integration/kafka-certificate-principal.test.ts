@@ -54,7 +54,7 @@ function client(cert: { cert: string; key: string }, sasl?: SASLOptions): Kafka 
     ssl: { ca: [ca], cert: readFileSync(cert.cert, "utf8"), key: readFileSync(cert.key, "utf8") },
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
-    connectionTimeout: 5000,
+    connectionTimeout: 10_000,
     ...(sasl ? { sasl } : {}),
   });
 }
