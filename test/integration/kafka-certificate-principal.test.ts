@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { loadOrCreateAdminToken } from "../../src/auth/admin-token.ts";
 import { call } from "../helpers/cluster-http.ts";
+import { available, hasCommand, run } from "../helpers/external-client.ts";
 import { KafkaBroker } from "../helpers/kafka-broker.ts";
 import { makeTestCa } from "../helpers/tls-certs.ts";
 
@@ -111,4 +112,20 @@ describe("a client certificate as the Kafka principal", () => {
     const wrong = await errorOf(client(certs.issue("alice"), { mechanism: "plain", username: "bob", password: "not-his" }).admin().connect());
     expect(wrong.name).toBe("KafkaJSSASLAuthenticationError");
   }, 60_000);
+});
+
+const hasKcat = available("kcat", hasCommand("kcat"), "apt-get install -y kcat");
+
+describe.skipIf(!hasKcat)("kcat (librdkafka) with a client certificate and no SASL", () => {
+  test("-L as CN=alice lists only the topic she may describe; producing to the other is refused", async () => {
+    const alice = certs.issue("alice");
+    const tls = ["-X", "security.protocol=ssl", "-X", `ssl.ca.location=${certs.ca}`, "-X", `ssl.certificate.location=${alice.cert}`, "-X", `ssl.key.location=${alice.key}`];
+    const listed = await run(["kcat", ...tls, "-b", broker.bootstrap, "-L", "-m", "10"]);
+    expect(listed.exitCode).toBe(0);
+    expect(listed.stdout).toContain(' 1 topics:\n  topic "orders" with 1 partitions:');
+    expect(listed.stdout).not.toContain("hidden");
+    const refused = await run(["kcat", ...tls, "-b", broker.bootstrap, "-P", "-t", "hidden", "-m", "10"], { stdin: "no\n" });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain("Topic authorization failed");
+  });
 });
