@@ -23,7 +23,12 @@ export interface FrameHeader {
   value: Uint8Array | null;
 }
 
-/** Frames waiting for their offsets; made by FrameBatchBuilder, appended by PartitionLog.appendFrames. */
+/**
+ * Frames waiting for their offsets; made by FrameBatchBuilder, appended by
+ * PartitionLog.appendFrames, which takes the buffer over: when the batch is written on
+ * its own, its frames are sealed (offsets, CRCs) in place and the tail cache keeps them,
+ * so a batch is appended once and never changed after.
+ */
 export interface FrameBatch {
   /** Frames back to back from 0; each one's offset and CRC fields are filled in on append. */
   readonly frames: Uint8Array;

@@ -1,3 +1,4 @@
+import { unfilledBytes } from "../../lib/unfilled-bytes.ts";
 import { protocolError } from "./error-codes.ts";
 
 /** Kafka's socket.request.max.bytes default: 100 MiB. */
@@ -42,7 +43,8 @@ export class FrameSplitter {
     for (;;) {
       if (this.need === -1) {
         if (this.buffered < 4) break;
-        const size = new DataView(this.take(4).buffer).getInt32(0);
+        const prefix = this.take(4);
+        const size = new DataView(prefix.buffer, prefix.byteOffset, 4).getInt32(0);
         if (size < 0 || size > this.maxFrameBytes) {
           this.failed = true;
           throw protocolError(
@@ -70,14 +72,14 @@ export class FrameSplitter {
       // the chunk's memory after its data callback, and decoded values are views of it.
       // With set, not slice: slice of a view of a socket's chunk measured 18 ms per MiB
       // (Bun 1.x), set 0.2 to 0.7 ms; it was most of a large Produce request's cost.
-      const out = new Uint8Array(n);
+      const out = unfilledBytes(n);
       out.set(first.subarray(0, n));
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
       this.buffered -= n;
       return out;
     }
-    const out = new Uint8Array(n);
+    const out = unfilledBytes(n);
     let at = 0;
     while (at < n) {
       const c = this.chunks[0];
