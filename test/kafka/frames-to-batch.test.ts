@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { framesToBatch } from "../../src/kafka/frames-to-batch.ts";
+import { framesToBatch, planBatch } from "../../src/kafka/frames-to-batch.ts";
 import { decodeRecordBatches } from "../../src/kafka/protocol/index.ts";
 import { recordsToBatch } from "../../src/kafka/record-encoding.ts";
 import { PartitionLog } from "../../src/storage/index.ts";
@@ -54,5 +54,22 @@ describe("framesToBatch", () => {
     const first = framesToBatch(frames, 10, true);
     expect([first.count, first.batch.length]).toEqual([1, prefix(1)]);
     expect(whole).toBe(prefix(62));
+  });
+
+  test("a planned batch says its size and writes the same bytes in place, at any position of a larger buffer", async () => {
+    const log = await logOf(80, { segmentBytes: 4096 });
+    const frames = log.readFrames(0, 1000, 1 << 24);
+    const whole = framesToBatch(frames, 1 << 30, true);
+    const plan = planBatch(frames, 1 << 30, true);
+    expect([plan.count, plan.byteLength]).toEqual([whole.count, whole.batch.length]);
+    const out = new Uint8Array(plan.byteLength + 10).fill(0xee);
+    plan.writeTo(out, 7);
+    expect([...out.subarray(7, 7 + plan.byteLength)]).toEqual([...whole.batch]);
+    // Nothing around it is touched.
+    expect([...out.subarray(0, 7), ...out.subarray(7 + plan.byteLength)]).toEqual(Array(10).fill(0xee));
+    const cut = planBatch(frames, recordsToBatch(log.read(0, 9, 1 << 24)).length, false);
+    expect(cut.count).toBe(9);
+    const none = planBatch(frames, 10, false);
+    expect([none.count, none.byteLength]).toEqual([0, 0]);
   });
 });
