@@ -6,7 +6,7 @@
  */
 import { crc32cRangeInt32 } from "../lib/crc32c.ts";
 import { StreamNestError } from "../lib/errors.ts";
-import { unfilledBytes } from "../lib/unfilled-bytes.ts";
+import { copyBytes, unfilledBytes } from "../lib/fast-bytes.ts";
 import type { FrameBatch } from "./frame-batch.ts";
 import type { CheckedFrames } from "./frame-chunk.ts";
 import type { IndexEntry, IndexStore } from "./offset-index.ts";
@@ -102,7 +102,7 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
     if (isBatch(records)) {
       // One copy of the whole batch, then each frame's offset and CRC in place.
       const from = bufPos;
-      if (records.frames !== buf) buf.set(records.frames, from);
+      if (records.frames !== buf) copyBytes(records.frames, buf, from);
       const { starts, timestamps } = records;
       for (let j = 0; j < records.count; j++) {
         const at = from + starts[j];
@@ -121,7 +121,7 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
       bufPos = from + records.frames.length;
     } else {
       const frames = isChecked(records) ? records : null;
-      if (frames !== null && frames.bytes !== buf) buf.set(frames.bytes, bufPos);
+      if (frames !== null && frames.bytes !== buf) copyBytes(frames.bytes, buf, bufPos);
       const count = frames !== null ? frames.lengths.length : (records as SizedRecord[]).length;
       for (let i = 0; i < count; i++) {
         const frameBytes = frames !== null ? frames.lengths[i] : (records as SizedRecord[])[i].frameBytes;

@@ -4,7 +4,7 @@
  */
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { unfilledBytes } from "../lib/unfilled-bytes.ts";
+import { unfilledBytes } from "../lib/fast-bytes.ts";
 
 const NAME = /^(\d{20})\.log$/;
 

@@ -1,4 +1,4 @@
-import { unfilledBytes } from "../../lib/unfilled-bytes.ts";
+import { copyBytes, unfilledBytes } from "../../lib/fast-bytes.ts";
 import { protocolError } from "./error-codes.ts";
 import type { BytesWriter } from "./schema.ts";
 
@@ -138,7 +138,7 @@ export class Writer {
 
   bytes(v: Uint8Array): this {
     this.ensure(v.length);
-    this.buf.set(v, this.pos);
+    copyBytes(v, this.buf, this.pos);
     this.pos += v.length;
     return this;
   }
