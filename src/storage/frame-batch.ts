@@ -149,7 +149,9 @@ export class FrameBatchBuilder {
 
   finish(): FrameBatch {
     return {
-      frames: this.buf.subarray(0, this.pos),
+      // A plain Uint8Array view, not the Buffer: the log may keep these very bytes (see
+      // FrameBatch), and records read from them must be Uint8Arrays as from any write.
+      frames: new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos),
       starts: this.starts.subarray(0, this.n + 1),
       timestamps: this.timestamps.subarray(0, this.n),
       count: this.n,
