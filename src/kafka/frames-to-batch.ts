@@ -101,9 +101,10 @@ export function planBatch(frames: StoredFrames, budget: number, mayExceed: boole
   // which is known only once the budget has decided which are: measured first against the
   // smallest of all, then again against the smallest of those that fitted, whose deltas
   // are no larger, so at least as many fit.
-  let base = Number.POSITIVE_INFINITY;
-  for (const run of frames.runs)
-    for (let i = 0; i + 1 < run.starts.length; i++) base = Math.min(base, cursor.load(run.view, run.starts[i]).timestamp);
+  let base = frames.minTimestamp ?? Number.POSITIVE_INFINITY;
+  if (frames.minTimestamp === undefined)
+    for (const run of frames.runs)
+      for (let i = 0; i + 1 < run.starts.length; i++) base = Math.min(base, cursor.load(run.view, run.starts[i]).timestamp);
   const bodies = new Int32Array(frames.count);
   let fit = measure(frames, cursor, base, budget, mayExceed, bodies);
   if (fit.kept > 0 && fit.minTimestamp > base) {

@@ -34,6 +34,10 @@ describe("framesToBatch", () => {
       const { batch, count } = framesToBatch(frames, 1 << 30, true);
       expect(count).toBe(frames.count);
       expect([...batch]).toEqual([...recordsToBatch(log.read(offset, max, 1 << 24))]);
+      // Frames whose read did not note their smallest timestamp are searched for it: the same bytes.
+      const { minTimestamp, ...unnoted } = frames;
+      expect(minTimestamp).toBeDefined();
+      expect([...framesToBatch(unnoted, 1 << 30, true).batch]).toEqual([...batch]);
     }
     const all = decodeRecordBatches(framesToBatch(log.readFrames(0, 1000, 1 << 24), 1 << 30, true).batch)[0].records;
     expect(all.slice(0, 150).map((r) => [Number(r.offset), r.key, r.value, Number(r.timestamp)])).toEqual(
