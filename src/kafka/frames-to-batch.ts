@@ -1,6 +1,7 @@
 import { FrameCursor, type StoredFrames } from "../broker/frames.ts";
 import { crc32c } from "../lib/crc32c.ts";
 import { BATCH_HEADER_BYTES } from "./protocol/record-batch.ts";
+import type { BytesWriter } from "./protocol/schema.ts";
 
 /**
  * Stored frames as one Kafka record batch v2 (KIP-98; uncompressed, CreateTime), encoded
@@ -22,70 +23,104 @@ export interface EncodedBatch {
   count: number;
 }
 
-const EMPTY: EncodedBatch = { batch: new Uint8Array(0), count: 0 };
 /** Bytes before the CRC-covered part: baseOffset, batchLength, leader epoch, magic, crc. */
 const CRC_START = 21;
 
-export function framesToBatch(frames: StoredFrames, budget: number, mayExceed: boolean): EncodedBatch {
-  if (frames.count === 0) return EMPTY;
+/**
+ * The batch framesToBatch would give, sized but not yet written: a Fetch answer writes it
+ * straight into the response (a BytesWriter), so its bytes are laid out once, with no
+ * batch buffer of their own copied into the response after.
+ */
+export class PlannedBatch implements BytesWriter {
+  constructor(
+    private readonly frames: StoredFrames,
+    /** Records kept. */
+    readonly count: number,
+    readonly byteLength: number,
+    private readonly base: number,
+    private readonly maxTimestamp: number,
+    /** Each kept record's size without its length prefix. */
+    private readonly bodies: Int32Array,
+  ) {}
+
+  writeTo(target: Uint8Array, at: number): void {
+    const { frames, count: kept, base, bodies } = this;
+    if (kept === 0) return;
+    const out = Buffer.from(target.buffer, target.byteOffset + at, this.byteLength);
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    view.setBigInt64(0, BigInt(frames.firstOffset));
+    view.setInt32(8, this.byteLength - 12);
+    view.setInt32(12, -1);
+    out[16] = 2;
+    view.setInt16(21, 0);
+    view.setInt32(23, kept - 1);
+    view.setBigInt64(27, BigInt(base));
+    view.setBigInt64(35, BigInt(this.maxTimestamp));
+    view.setBigInt64(43, -1n);
+    view.setInt16(51, -1);
+    view.setInt32(53, -1);
+    view.setInt32(57, kept);
+    const cursor = new FrameCursor();
+    let pos = BATCH_HEADER_BYTES;
+    let n = 0;
+    for (const run of frames.runs) {
+      if (n === kept) break;
+      const src = Buffer.from(run.buf.buffer, run.buf.byteOffset, run.buf.byteLength);
+      for (let i = 0; i + 1 < run.starts.length && n < kept; i++, n++) {
+        const c = cursor.load(run.view, run.starts[i]);
+        pos = writeVarint(out, pos, bodies[n]);
+        out[pos++] = 0;
+        pos = writeVarlong(out, pos, c.timestamp - base);
+        pos = writeVarint(out, pos, n);
+        pos = writeBytes(out, pos, src, c.keyAt, c.keyLength);
+        pos = writeBytes(out, pos, src, c.valueAt, c.valueLength);
+        pos = writeVarint(out, pos, c.headerCount);
+        let h = c.headersAt;
+        for (let k = 0; k < c.headerCount; k++) {
+          const nameLength = run.view.getUint32(h, true);
+          pos = writeBytes(out, pos, src, h + 4, nameLength);
+          h += 4 + nameLength;
+          const valueLength = run.view.getInt32(h, true);
+          pos = writeBytes(out, pos, src, h + 4, valueLength);
+          h += 4 + (valueLength > 0 ? valueLength : 0);
+        }
+      }
+    }
+    if (pos !== this.byteLength) throw new RangeError(`record batch of ${pos} bytes laid out, ${this.byteLength} planned`);
+    view.setUint32(17, crc32c(out.subarray(CRC_START)));
+  }
+}
+
+const NOTHING = new Int32Array(0);
+
+/** Which of `frames` fit in `budget` (see the top of this file), and the batch's size. */
+export function planBatch(frames: StoredFrames, budget: number, mayExceed: boolean): PlannedBatch {
+  if (frames.count === 0) return new PlannedBatch(frames, 0, 0, 0, 0, NOTHING);
   const cursor = new FrameCursor();
   // The base timestamp is the smallest of the records kept (as encodeRecordBatch sets it),
   // which is known only once the budget has decided which are: measured first against the
   // smallest of all, then again against the smallest of those that fitted, whose deltas
   // are no larger, so at least as many fit.
-  let base = Number.POSITIVE_INFINITY;
-  for (const run of frames.runs)
-    for (let i = 0; i + 1 < run.starts.length; i++) base = Math.min(base, cursor.load(run.view, run.starts[i]).timestamp);
+  let base = frames.minTimestamp ?? Number.POSITIVE_INFINITY;
+  if (frames.minTimestamp === undefined)
+    for (const run of frames.runs)
+      for (let i = 0; i + 1 < run.starts.length; i++) base = Math.min(base, cursor.load(run.view, run.starts[i]).timestamp);
   const bodies = new Int32Array(frames.count);
   let fit = measure(frames, cursor, base, budget, mayExceed, bodies);
   if (fit.kept > 0 && fit.minTimestamp > base) {
     base = fit.minTimestamp;
     fit = measure(frames, cursor, base, budget, mayExceed, bodies);
   }
-  const { kept, used, maxTimestamp } = fit;
-  if (kept === 0) return EMPTY;
+  if (fit.kept === 0) return new PlannedBatch(frames, 0, 0, 0, 0, NOTHING);
+  return new PlannedBatch(frames, fit.kept, fit.used, base, fit.maxTimestamp, bodies);
+}
 
-  const out = Buffer.allocUnsafe(used);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setBigInt64(0, BigInt(frames.firstOffset));
-  view.setInt32(8, used - 12);
-  view.setInt32(12, -1);
-  out[16] = 2;
-  view.setInt16(21, 0);
-  view.setInt32(23, kept - 1);
-  view.setBigInt64(27, BigInt(base));
-  view.setBigInt64(35, BigInt(maxTimestamp));
-  view.setBigInt64(43, -1n);
-  view.setInt16(51, -1);
-  view.setInt32(53, -1);
-  view.setInt32(57, kept);
-  let pos = BATCH_HEADER_BYTES;
-  let n = 0;
-  for (const run of frames.runs) {
-    if (n === kept) break;
-    const src = Buffer.from(run.buf.buffer, run.buf.byteOffset, run.buf.byteLength);
-    for (let i = 0; i + 1 < run.starts.length && n < kept; i++, n++) {
-      const c = cursor.load(run.view, run.starts[i]);
-      pos = writeVarint(out, pos, bodies[n]);
-      out[pos++] = 0;
-      pos = writeVarlong(out, pos, c.timestamp - base);
-      pos = writeVarint(out, pos, n);
-      pos = writeBytes(out, pos, src, c.keyAt, c.keyLength);
-      pos = writeBytes(out, pos, src, c.valueAt, c.valueLength);
-      pos = writeVarint(out, pos, c.headerCount);
-      let at = c.headersAt;
-      for (let h = 0; h < c.headerCount; h++) {
-        const nameLength = run.view.getUint32(at, true);
-        pos = writeBytes(out, pos, src, at + 4, nameLength);
-        at += 4 + nameLength;
-        const valueLength = run.view.getInt32(at, true);
-        pos = writeBytes(out, pos, src, at + 4, valueLength);
-        at += 4 + (valueLength > 0 ? valueLength : 0);
-      }
-    }
-  }
-  view.setUint32(17, crc32c(out.subarray(CRC_START)));
-  return { batch: out, count: kept };
+export function framesToBatch(frames: StoredFrames, budget: number, mayExceed: boolean): EncodedBatch {
+  const plan = planBatch(frames, budget, mayExceed);
+  if (plan.count === 0) return { batch: new Uint8Array(0), count: 0 };
+  const out = Buffer.allocUnsafe(plan.byteLength);
+  plan.writeTo(out, 0);
+  return { batch: out, count: plan.count };
 }
 
 interface Fit {

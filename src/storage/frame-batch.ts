@@ -23,7 +23,12 @@ export interface FrameHeader {
   value: Uint8Array | null;
 }
 
-/** Frames waiting for their offsets; made by FrameBatchBuilder, appended by PartitionLog.appendFrames. */
+/**
+ * Frames waiting for their offsets; made by FrameBatchBuilder, appended by
+ * PartitionLog.appendFrames, which takes the buffer over: when the batch is written on
+ * its own, its frames are sealed (offsets, CRCs) in place and the tail cache keeps them,
+ * so a batch is appended once and never changed after.
+ */
 export interface FrameBatch {
   /** Frames back to back from 0; each one's offset and CRC fields are filled in on append. */
   readonly frames: Uint8Array;
@@ -144,7 +149,9 @@ export class FrameBatchBuilder {
 
   finish(): FrameBatch {
     return {
-      frames: this.buf.subarray(0, this.pos),
+      // A plain Uint8Array view, not the Buffer: the log may keep these very bytes (see
+      // FrameBatch), and records read from them must be Uint8Arrays as from any write.
+      frames: new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos),
       starts: this.starts.subarray(0, this.n + 1),
       timestamps: this.timestamps.subarray(0, this.n),
       count: this.n,

@@ -22,12 +22,15 @@ export interface StoredFrames {
   readonly runs: readonly FrameRun[];
   /** Value, key and header bytes of every record (header names as UTF-8), as produce counts them. */
   readonly recordBytes: number;
+  /** The smallest timestamp of the records (ms), when the read noted it (FrameSink does). */
+  readonly minTimestamp?: number;
 }
 
 export class FrameSink implements ReadSink {
   private readonly runs: { buf: Uint8Array; view: DataView; starts: number[]; firstOffset: number }[] = [];
   private n = 0;
   private recordBytes = 0;
+  private minTimestamp = Number.POSITIVE_INFINITY;
 
   constructor(private readonly firstOffset: number) {}
 
@@ -40,6 +43,9 @@ export class FrameSink implements ReadSink {
     if (last !== undefined && last.buf === buf && last.starts[last.starts.length - 1] === at) last.starts.push(at + frameBytes);
     else this.runs.push({ buf, view, starts: [at, at + frameBytes], firstOffset: this.firstOffset + this.n });
     this.n++;
+    // Noted here, where the frame is at hand, so an encoder needs no pass of its own for it.
+    const timestamp = view.getInt32(at + TIMESTAMP_AT + 4, true) * TWO_POW_32 + view.getUint32(at + TIMESTAMP_AT, true);
+    if (timestamp < this.minTimestamp) this.minTimestamp = timestamp;
     // The frame less its fixed fields and each header's two lengths.
     let pos = at + KEY_LENGTH_AT;
     const keyLength = view.getInt32(pos, true);
@@ -50,13 +56,15 @@ export class FrameSink implements ReadSink {
   }
 
   get frames(): StoredFrames {
-    return { firstOffset: this.firstOffset, count: this.n, runs: this.runs, recordBytes: this.recordBytes };
+    return { firstOffset: this.firstOffset, count: this.n, runs: this.runs, recordBytes: this.recordBytes, minTimestamp: this.minTimestamp };
   }
 }
 
 const TWO_POW_32 = 4294967296;
 /** length, crc, magic, offset, timestamp, key length, value length, header count */
 const FIXED_BYTES = 4 + 4 + 1 + 8 + 8 + 4 + 4 + 4;
+/** Where a frame's timestamp lies: after length, crc, magic and offset. */
+const TIMESTAMP_AT = 4 + 4 + 1 + 8;
 /** Where a frame's key length lies: after length, crc, magic, offset and timestamp. */
 const KEY_LENGTH_AT = 4 + 4 + 1 + 8 + 8;
 

@@ -6,6 +6,7 @@
  */
 import { crc32cRangeInt32 } from "../lib/crc32c.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import { copyBytes, unfilledBytes } from "../lib/fast-bytes.ts";
 import type { FrameBatch } from "./frame-batch.ts";
 import type { CheckedFrames } from "./frame-chunk.ts";
 import type { IndexEntry, IndexStore } from "./offset-index.ts";
@@ -73,9 +74,13 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
     else if (isBatch(records)) total += records.frames.length;
     else total += records.bytes.byteLength;
   }
-  // A group of one chunk of checked frames (a follower's fetch) is written as it came: no copy.
+  // A group of one chunk of checked frames (a follower's fetch) is written as it came, and
+  // a group of one FrameBatch (a Kafka produce request on its connection) is sealed in
+  // its own buffer: no copy. (The batch's buffer is the log's from then on: see FrameBatch.)
   const only = group.length === 1 ? group[0].records : undefined;
-  const buf = only !== undefined && isChecked(only) ? only.bytes : new Uint8Array(total);
+  const own = only === undefined || Array.isArray(only) ? undefined : isChecked(only) ? only.bytes : only.frames;
+  // Not zeroed: every byte is laid out below.
+  const buf = own ?? unfilledBytes(total);
   const view = viewOf(buf);
 
   // Lay the records out over the active segment and any rolled after it.
@@ -97,7 +102,7 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
     if (isBatch(records)) {
       // One copy of the whole batch, then each frame's offset and CRC in place.
       const from = bufPos;
-      buf.set(records.frames, from);
+      if (records.frames !== buf) copyBytes(records.frames, buf, from);
       const { starts, timestamps } = records;
       for (let j = 0; j < records.count; j++) {
         const at = from + starts[j];
@@ -116,7 +121,7 @@ export function writeGroup(log: GroupTarget, group: PendingAppend[]): GroupWritt
       bufPos = from + records.frames.length;
     } else {
       const frames = isChecked(records) ? records : null;
-      if (frames !== null && frames.bytes !== buf) buf.set(frames.bytes, bufPos);
+      if (frames !== null && frames.bytes !== buf) copyBytes(frames.bytes, buf, bufPos);
       const count = frames !== null ? frames.lengths.length : (records as SizedRecord[]).length;
       for (let i = 0; i < count; i++) {
         const frameBytes = frames !== null ? frames.lengths[i] : (records as SizedRecord[])[i].frameBytes;

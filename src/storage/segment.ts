@@ -4,6 +4,7 @@
  */
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { unfilledBytes } from "../lib/fast-bytes.ts";
 
 const NAME = /^(\d{20})\.log$/;
 
@@ -107,7 +108,8 @@ export class Segment {
 
   /** Reads `length` bytes at `position` into a fresh buffer; fewer if the file is shorter. */
   read(position: number, length: number): Uint8Array {
-    const buf = new Uint8Array(length);
+    // Not zeroed: only the bytes read are returned.
+    const buf = unfilledBytes(length);
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, position + done);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { framesToBatch } from "../../src/kafka/frames-to-batch.ts";
+import { framesToBatch, planBatch } from "../../src/kafka/frames-to-batch.ts";
 import { decodeRecordBatches } from "../../src/kafka/protocol/index.ts";
 import { recordsToBatch } from "../../src/kafka/record-encoding.ts";
 import { PartitionLog } from "../../src/storage/index.ts";
@@ -34,6 +34,10 @@ describe("framesToBatch", () => {
       const { batch, count } = framesToBatch(frames, 1 << 30, true);
       expect(count).toBe(frames.count);
       expect([...batch]).toEqual([...recordsToBatch(log.read(offset, max, 1 << 24))]);
+      // Frames whose read did not note their smallest timestamp are searched for it: the same bytes.
+      const { minTimestamp, ...unnoted } = frames;
+      expect(minTimestamp).toBeDefined();
+      expect([...framesToBatch(unnoted, 1 << 30, true).batch]).toEqual([...batch]);
     }
     const all = decodeRecordBatches(framesToBatch(log.readFrames(0, 1000, 1 << 24), 1 << 30, true).batch)[0].records;
     expect(all.slice(0, 150).map((r) => [Number(r.offset), r.key, r.value, Number(r.timestamp)])).toEqual(
@@ -54,5 +58,22 @@ describe("framesToBatch", () => {
     const first = framesToBatch(frames, 10, true);
     expect([first.count, first.batch.length]).toEqual([1, prefix(1)]);
     expect(whole).toBe(prefix(62));
+  });
+
+  test("a planned batch says its size and writes the same bytes in place, at any position of a larger buffer", async () => {
+    const log = await logOf(80, { segmentBytes: 4096 });
+    const frames = log.readFrames(0, 1000, 1 << 24);
+    const whole = framesToBatch(frames, 1 << 30, true);
+    const plan = planBatch(frames, 1 << 30, true);
+    expect([plan.count, plan.byteLength]).toEqual([whole.count, whole.batch.length]);
+    const out = new Uint8Array(plan.byteLength + 10).fill(0xee);
+    plan.writeTo(out, 7);
+    expect([...out.subarray(7, 7 + plan.byteLength)]).toEqual([...whole.batch]);
+    // Nothing around it is touched.
+    expect([...out.subarray(0, 7), ...out.subarray(7 + plan.byteLength)]).toEqual(Array(10).fill(0xee));
+    const cut = planBatch(frames, recordsToBatch(log.read(0, 9, 1 << 24)).length, false);
+    expect(cut.count).toBe(9);
+    const none = planBatch(frames, 10, false);
+    expect([none.count, none.byteLength]).toEqual([0, 0]);
   });
 });

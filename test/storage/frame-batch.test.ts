@@ -104,6 +104,22 @@ describe("PartitionLog.appendFrames", () => {
     expect(again.read(0, 1000, 1 << 24)).toEqual(range(0, 100).map(expectedAt));
   });
 
+  test("a batch written on its own is sealed in its own buffer; one sharing a write is copied and left as it was", async () => {
+    const { log } = open();
+    const alone = framesOf(range(0, 5).map(recordFor));
+    await log.appendFrames(alone);
+    // Its frames now hold their offsets and CRCs: the bytes the log wrote.
+    expect([...alone.frames]).toEqual([...encodeRecords(range(0, 5).map(recordFor), 0)]);
+    const shared = framesOf(range(6, 8).map(recordFor));
+    const before = [...shared.frames];
+    await Promise.all([log.append([recordFor(5)]), log.appendFrames(shared)]);
+    expect([...shared.frames]).toEqual(before);
+    const read = log.read(0, 100, 1 << 24);
+    expect(read).toEqual(range(0, 8).map(expectedAt));
+    // Served from memory, the values are plain Uint8Arrays, as a Buffer would compare and serialise differently.
+    expect(read.every((r) => r.value === null || Object.getPrototypeOf(r.value) === Uint8Array.prototype)).toBe(true);
+  });
+
   test("an empty batch and a frame over the record limit are refused before anything is written", async () => {
     const { log } = open({ maxRecordBytes: 200 });
     await expect(log.appendFrames(new FrameBatchBuilder(16, 1).finish())).rejects.toThrow("at least one record");

@@ -54,6 +54,7 @@ describe("PartitionLog.readFrames", () => {
         expect(decoded).toEqual(l.read(offset, records, bytes));
         expect(frames.firstOffset).toBe(offset);
         expect(frames.recordBytes).toBe(bytesOf(decoded));
+        expect(frames.minTimestamp).toBe(Math.min(Number.POSITIVE_INFINITY, ...decoded.map((r) => r.timestamp)));
       }
     };
     check(log);

@@ -7,7 +7,8 @@ import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
-import { framesToBatch } from "../frames-to-batch.ts";
+import { planBatch } from "../frames-to-batch.ts";
+import type { BytesWriter } from "../protocol/schema.ts";
 
 interface Wanted {
   topic: string;
@@ -16,9 +17,9 @@ interface Wanted {
   maxBytes: number;
 }
 
-/** A partition's answer: its records as one encoded batch, and the log's range. */
+/** A partition's answer: its records as one batch (written into the response as it is encoded), and the log's range. */
 interface PartitionRead {
-  records: Uint8Array;
+  records: BytesWriter;
   startOffset: number;
   endOffset: number;
 }
@@ -44,7 +45,7 @@ export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch
     if (!isAllowed(ctx, conn, "READ", topicResource(t))) refused.set(t, { error: refusal(conn, "READ", topicResource(t)) });
   const readable = wanted.filter((w) => !refused.has(w.topic));
   let readsOf = await readAll(ctx, readable, body.maxBytes);
-  const bytes = readsOf.reduce((n, r) => n + ("ok" in r ? r.ok.records.length : 0), 0);
+  const bytes = readsOf.reduce((n, r) => n + ("ok" in r ? r.ok.records.byteLength : 0), 0);
   const waitMs = Math.min(body.maxWaitMs, KAFKA_LIMITS.maxFetchWaitMs.value);
   if (bytes === 0 && body.minBytes > 0 && waitMs > 0 && readsOf.some((r) => "ok" in r)) {
     await waitForAny(ctx, readable, readsOf, waitMs, conn.closed);
@@ -95,7 +96,8 @@ function answer(partition: number, read: Read) {
  * that a consumer always progresses; every later partition gets the records that fit in
  * what is left, possibly none. (librdkafka sizes its receive buffer from fetch.max.bytes
  * and drops the connection on a larger answer; conformance 0082.) Each partition's
- * records are read as stored frames and encoded into its batch directly.
+ * records are read as stored frames and planned as a batch, which the response's
+ * encoder writes in place.
  */
 async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): Promise<Read[]> {
   const out: Read[] = [];
@@ -110,10 +112,10 @@ async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): P
         maxRecords: FETCH_MAX_RECORDS_LIMIT,
         maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)),
       });
-      const { batch, count } = framesToBatch(got.frames, budget, first);
-      if (count > 0) {
+      const batch = planBatch(got.frames, budget, first);
+      if (batch.count > 0) {
         first = false;
-        budget -= batch.length;
+        budget -= batch.byteLength;
       }
       out.push({ ok: { records: batch, startOffset: got.startOffset, endOffset: got.endOffset } });
     } catch (error) {

@@ -2,6 +2,7 @@ import { StreamNestError } from "../../lib/errors.ts";
 import { protocolError } from "./error-codes.ts";
 import { Reader } from "./reader.ts";
 import {
+  type BytesWriter,
   type EncodeInput,
   type FieldDef,
   inRange,
@@ -217,15 +218,24 @@ function encodeValue(w: Writer, type: KType<unknown>, v: unknown, version: numbe
           return;
         }
         case "bytes": {
-          if (!(v instanceof Uint8Array)) throw badValue("bytes (a Uint8Array)", v);
-          const bytes = v;
-          if (flexible) w.uvarint(bytes.length + 1);
-          else w.int32(bytes.length);
-          w.bytes(bytes);
+          if (v instanceof Uint8Array) {
+            if (flexible) w.uvarint(v.length + 1);
+            else w.int32(v.length);
+            w.bytes(v);
+            return;
+          }
+          if (!isBytesWriter(v)) throw badValue("bytes (a Uint8Array or a BytesWriter)", v);
+          if (flexible) w.uvarint(v.byteLength + 1);
+          else w.int32(v.byteLength);
+          w.written(v);
           return;
         }
       }
   }
+}
+
+function isBytesWriter(v: unknown): v is BytesWriter {
+  return typeof v === "object" && v !== null && typeof (v as BytesWriter).writeTo === "function" && Number.isInteger((v as BytesWriter).byteLength);
 }
 
 /**

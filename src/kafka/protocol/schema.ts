@@ -144,8 +144,22 @@ export function field<const N extends string, T>(
   return { name, type, versions: versions(fieldVersions), default: options.default, tag: options.tag };
 }
 
+/**
+ * Bytes an encoder may take in place of a Uint8Array for any bytes field: their length,
+ * and a call that writes them straight into the message being encoded. A Fetch answer's
+ * records (record batches built from stored frames) go this way, so a megabyte of them
+ * is laid out once, in the response, not built apart and then copied in.
+ */
+export interface BytesWriter {
+  readonly byteLength: number;
+  /** Writes exactly byteLength bytes at `at` of `out`. */
+  writeTo(out: Uint8Array, at: number): void;
+}
+
 /** Everything optional, recursively: what an encoder accepts (a missing field is its default). */
-export type EncodeInput<T> = T extends Uint8Array | string | number | bigint | boolean | null
+export type EncodeInput<T> = T extends Uint8Array
+  ? T | BytesWriter
+  : T extends string | number | bigint | boolean | null
   ? T
   : T extends readonly (infer E)[]
     ? EncodeInput<E>[]

@@ -1,4 +1,6 @@
+import { copyBytes, unfilledBytes } from "../../lib/fast-bytes.ts";
 import { protocolError } from "./error-codes.ts";
+import type { BytesWriter } from "./schema.ts";
 
 const ENCODER = new TextEncoder();
 
@@ -31,10 +33,11 @@ export class Writer {
     // Doubling, or room for a large field (a fetched record batch) plus as much again
     // as was written: a 1 MiB batch then costs one 1 MiB buffer, not a 2 MiB one.
     const cap = Math.max(this.buf.length * 2, this.pos + n + this.buf.length);
-    const next = new Uint8Array(cap);
+    // Not zeroed: every byte up to pos is written (or reserved and filled) before finish().
+    const next = unfilledBytes(cap);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   int8(v: number): this {
@@ -135,8 +138,16 @@ export class Writer {
 
   bytes(v: Uint8Array): this {
     this.ensure(v.length);
-    this.buf.set(v, this.pos);
+    copyBytes(v, this.buf, this.pos);
     this.pos += v.length;
+    return this;
+  }
+
+  /** Bytes a BytesWriter lays out itself, in place. */
+  written(v: BytesWriter): this {
+    this.ensure(v.byteLength);
+    v.writeTo(this.buf, this.pos);
+    this.pos += v.byteLength;
     return this;
   }
 

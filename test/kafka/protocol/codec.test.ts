@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { StreamNestError } from "../../../src/lib/errors.ts";
 import { decodeStruct, defaultOf, encodeStruct } from "../../../src/kafka/protocol/codec.ts";
 import { Reader } from "../../../src/kafka/protocol/reader.ts";
-import { array, field, int32, int64, nullable, string, struct } from "../../../src/kafka/protocol/schema.ts";
+import { array, type BytesWriter, bytes, field, int32, int64, nullable, string, struct } from "../../../src/kafka/protocol/schema.ts";
 import { Writer } from "../../../src/kafka/protocol/writer.ts";
 import { cat, dialect, hex, i16, i32, i64, uv } from "./support/wire.ts";
 
@@ -127,5 +127,33 @@ describe("left-out nullable fields", () => {
     };
     expect(at(0)).toBe("00000000");
     expect(at(1)).toBe("ffffffff");
+  });
+});
+
+describe("bytes laid out by a BytesWriter", () => {
+  const B = struct(field("before", int32, "0+"), field("data", nullable(bytes), "0+"), field("after", int32, "0+"));
+  const payload = new Uint8Array(3000).map((_, i) => i % 251);
+  /** Writes `payload` in place, as a Fetch answer's planned record batch does. */
+  const writer: BytesWriter = {
+    byteLength: payload.length,
+    writeTo(out, at) {
+      out.set(payload, at);
+    },
+  };
+  const enc = (data: unknown, flexible: boolean) => {
+    const w = new Writer(16);
+    encodeStruct(w, B, { before: 7, data, after: 9 } as never, 0, flexible);
+    return w.finish();
+  };
+
+  test("encode as the same bytes given as a Uint8Array would, in both forms of length", () => {
+    for (const flexible of [false, true]) expect(hex(enc(writer, flexible))).toBe(hex(enc(payload, flexible)));
+    expect(hex(enc(writer, false))).toBe(hex(cat(i32(7), i32(3000), payload, i32(9))));
+    expect(hex(enc(writer, true))).toBe(hex(cat(i32(7), uv(3001), payload, i32(9), uv(0))));
+  });
+
+  test("anything else is refused with the field's path", () => {
+    expect(() => enc({ byteLength: 2 }, false)).toThrow("data > expected bytes (a Uint8Array or a BytesWriter)");
+    expect(() => enc("text", false)).toThrow("data > expected bytes (a Uint8Array or a BytesWriter)");
   });
 });
