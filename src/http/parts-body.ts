@@ -2,9 +2,9 @@
  * A response body given as parts to send back to back (a replica fetch's answer: its
  * head, then frames held in the leader's memory, cluster/replication/fetch-wire.ts).
  * A small one is joined (a copy of a few kB costs less than a stream); a large one is
- * written part by part from where it lies: joining hundreds of kB into a new buffer per
- * answer cost more than the rest of serving it (fresh pages, and the collections they
- * bring). The parts must not change afterwards.
+ * written part by part from where it lies, not joined into a new buffer first (fresh
+ * pages per answer: ~40% of the server's CPU for a 520 kB answer, see fetch-wire.ts).
+ * The parts must not change afterwards.
  */
 
 /** Parts up to this many bytes in all are joined into one buffer. */
