@@ -103,7 +103,7 @@ export class BrokerCallAuth {
   }
 
   /** The signature header of this broker's answer to the call with `nonce`. */
-  signAnswer(nonce: string, status: number, body: string | Uint8Array): string {
+  signAnswer(nonce: string, status: number, body: string | Uint8Array | readonly Uint8Array[]): string {
     return signBrokerResponse(this.#key, { clusterId: this.clusterId, responderId: this.selfId, requestNonce: nonce, status, body });
   }
 }

@@ -50,8 +50,12 @@ function brokerIdProblem(id: unknown, what: string): string | undefined {
   return Number.isSafeInteger(id) && (id as number) >= 0 ? undefined : `${what} must be a non-negative integer`;
 }
 
-function bodyHash(body: string | Uint8Array): string {
-  return createHash("sha256").update(body).digest("hex");
+/** A body given in parts (an answer sent as they are, back to back) hashes as the parts joined. */
+function bodyHash(body: string | Uint8Array | readonly Uint8Array[]): string {
+  const hash = createHash("sha256");
+  if (typeof body === "string" || body instanceof Uint8Array) hash.update(body);
+  else for (const part of body) hash.update(part);
+  return hash.digest("hex");
 }
 
 // One field per line; no field may contain a newline (checked), so the encoding is unambiguous.
@@ -185,7 +189,7 @@ export interface BrokerResponse {
   /** The nonce of the request answered: binds the answer to it, so no answer can be replayed. */
   readonly requestNonce: string;
   readonly status: number;
-  readonly body: string | Uint8Array;
+  readonly body: string | Uint8Array | readonly Uint8Array[];
 }
 
 function responseText(r: BrokerResponse): string {

@@ -167,7 +167,7 @@ export class ClusterLink {
   }
 
   /** A follower's fetch from a partition led here. */
-  replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array[]> {
     if (!this.replicas) throw new StreamNestError("LEADER_UNAVAILABLE", "this broker is still starting");
     return this.replicas.serveFetch(body, signal);
   }
@@ -225,7 +225,7 @@ export class ClusterLink {
     return this.node.authorize(call);
   }
 
-  signAnswer(nonce: string, status: number, body: string | Uint8Array): string {
+  signAnswer(nonce: string, status: number, body: string | Uint8Array | readonly Uint8Array[]): string {
     return this.node.signAnswer(nonce, status, body);
   }
 

@@ -144,7 +144,7 @@ export class ClusterNode {
   }
 
   /** The signature of this broker's answer to a verified call. */
-  signAnswer(nonce: string, status: number, body: string | Uint8Array): string {
+  signAnswer(nonce: string, status: number, body: string | Uint8Array | readonly Uint8Array[]): string {
     if (this.auth === undefined) throw new StreamNestError("UNAUTHORIZED", "this broker has no cluster secret");
     return this.auth.signAnswer(nonce, status, body);
   }

@@ -15,5 +15,5 @@ export interface PeerCallAuth {
   /** Throws UNAUTHORIZED (saying why) unless the call is signed by a member, for this broker, fresh and new. */
   verifyCall(authorization: string | null, method: string, path: string, body: string | Uint8Array): { sender: number; nonce: string };
   /** The signature of this broker's answer to the call with `nonce`. */
-  signAnswer(nonce: string, status: number, body: string | Uint8Array): string;
+  signAnswer(nonce: string, status: number, body: string | Uint8Array | readonly Uint8Array[]): string;
 }

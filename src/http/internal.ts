@@ -17,6 +17,7 @@ import { internalReplicaRoutes } from "./replica-records.ts";
 import type { PeerEndpoint } from "./peer-endpoint.ts";
 import { json } from "./respond.ts";
 import { BINARY_TYPE } from "./body.ts";
+import { partsBody } from "./parts-body.ts";
 
 /**
  * The broker-to-broker routes, all under /internal/. A guard runs on every request
@@ -112,7 +113,7 @@ async function replicaFetchAnswer(
 ): Promise<Response> {
   const route = INTERNAL_ROUTES.replicaFetch;
   let status = 200;
-  let answer: Uint8Array;
+  let answer: readonly Uint8Array[];
   let type = "application/octet-stream";
   try {
     answer = await link.replicaFetch(body, signal);
@@ -121,12 +122,12 @@ async function replicaFetchAnswer(
     if (refused.status === 500 && !signal.aborted)
       logError(`POST ${route}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     status = refused.status;
-    answer = new TextEncoder().encode(JSON.stringify(refused.body));
+    answer = [new TextEncoder().encode(JSON.stringify(refused.body))];
     type = "application/json";
   }
   context.requests.count("POST", route, status);
   const headers = { "content-type": type, [BROKER_SIGNATURE_HEADER]: link.signAnswer(nonce, status, answer) };
-  return new Response(answer, { status, headers });
+  return new Response(partsBody(answer), { status, headers });
 }
 
 /** The answer with this broker's signature: over its body, or for a stream over its type. */
@@ -210,7 +211,7 @@ function internalHandlers(context: RouteContext, link: PeerEndpoint, limits: Int
           throw new StreamNestError("INVALID_REQUEST", `a replica fetch is sent as ${BINARY_TYPE}`);
         const answer = await link.replicaFetch(body, request.signal);
         requests.count("POST", INTERNAL_ROUTES.replicaFetch, 200);
-        return new Response(answer, { headers: { "content-type": "application/octet-stream" } });
+        return new Response(partsBody(answer), { headers: { "content-type": "application/octet-stream" } });
       },
       { body: t.Unknown(), detail: doc("A follower's fetch from a partition this broker leads (binary framing)") },
     )

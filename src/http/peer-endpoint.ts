@@ -13,7 +13,7 @@ export interface PeerEndpoint {
    */
   authorize(call: { authorization: string | null; method: string; path: string; body: Uint8Array }): { sender: number; nonce: string };
   /** This broker's signature of its answer to a verified call. */
-  signAnswer(nonce: string, status: number, body: string | Uint8Array): string;
+  signAnswer(nonce: string, status: number, body: string | Uint8Array | readonly Uint8Array[]): string;
   /** `from` (here and below): the id of the broker that signed the call. */
   heartbeat(body: unknown, from: number | null): unknown;
   produce(body: unknown, from: number | null): Promise<unknown>;
@@ -40,8 +40,8 @@ export interface PeerEndpoint {
   quorumVoters(): unknown;
   quorumHeartbeat(body: unknown, from: number | null): unknown;
   quorumApplied(body: unknown): Promise<unknown>;
-  /** A follower's fetch (binary in, binary out). */
-  replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array>;
+  /** A follower's fetch (binary in, binary out): the answer's parts, sent back to back. */
+  replicaFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array[]>;
 }
 
 /** One broker's row of GET /cluster/metrics. */

@@ -173,4 +173,20 @@ describe("broker request signatures", () => {
     // a request's signature is never a valid response signature (distinct labels)
     expect(refusal(() => verifyBrokerResponse(KEY, response, auth.signature))).toEqual(bad);
   });
+
+  test("an answer signed in parts (sent back to back) verifies as the bytes joined, and only as them", () => {
+    const auth = signed();
+    const enc = new TextEncoder();
+    const parts = [enc.encode("head:"), enc.encode(""), enc.encode("frames")];
+    const base = { clusterId: "cluster-A", responderId: 2, requestNonce: auth.nonce, status: 200 };
+    const signature = signBrokerResponse(KEY, { ...base, body: parts });
+    expect(signature).toBe(signBrokerResponse(KEY, { ...base, body: enc.encode("head:frames") }));
+    expect(() => verifyBrokerResponse(KEY, { ...base, body: enc.encode("head:frames") }, signature)).not.toThrow();
+    expect(refusal(() => verifyBrokerResponse(KEY, { ...base, body: enc.encode("head:frameS") }, signature))).toEqual(
+      unauthorized("answer of broker 2 has a signature that does not verify"),
+    );
+    expect(refusal(() => verifyBrokerResponse(KEY, { ...base, body: [enc.encode("frames"), enc.encode("head:")] }, signature))).toEqual(
+      unauthorized("answer of broker 2 has a signature that does not verify"),
+    );
+  });
 });

@@ -72,9 +72,28 @@ export function decodeFetchRequest(bytes: Uint8Array): FetchRequestHead {
   return request as FetchRequestHead;
 }
 
-export function encodeFetchAnswer(head: Omit<FetchAnswerHead, "count" | "firstOffset" | "format">, chunk: FrameChunk): Uint8Array {
+/**
+ * An answer as the parts sent back to back: the framed head, then the frames as the
+ * log holds them (a view of the leader's tail cache, not copied). A batch's answer is
+ * hundreds of kB, and joining it into a new buffer per answer costs fresh pages: the
+ * server's CPU per answer, measured on this machine, 232-277 µs joined and 142 µs sent
+ * as parts for 520 kB (84-90 and 70-74 µs for 130 kB). So the parts go out as they
+ * are (http/parts-body.ts) and are signed part by part.
+ */
+export function encodeFetchAnswerParts(head: Omit<FetchAnswerHead, "count" | "firstOffset" | "format">, chunk: FrameChunk): Uint8Array[] {
   const full: FetchAnswerHead = { ...head, format: FETCH_FORMAT, firstOffset: chunk.count > 0 ? chunk.firstOffset : 0, count: chunk.count };
-  return frame(full, [chunk.bytes]);
+  const framed = frame(full, []);
+  return chunk.bytes.byteLength > 0 ? [framed, chunk.bytes] : [framed];
+}
+
+/** The answer in one buffer (what the follower receives). */
+export function encodeFetchAnswer(head: Omit<FetchAnswerHead, "count" | "firstOffset" | "format">, chunk: FrameChunk): Uint8Array {
+  return joinParts(encodeFetchAnswerParts(head, chunk));
+}
+
+/** Parts sent back to back, as one buffer. */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 /**

@@ -6,7 +6,7 @@ import { StreamNestError } from "../../lib/errors.ts";
 import { EMPTY_CHUNK } from "../../storage/frame-chunk.ts";
 import type { PartitionLog } from "../../storage/partition-log.ts";
 import { afterBrokerDown, preferredLeader, withoutLostCopy } from "./election.ts";
-import { type FetchAnswerHead, type FetchRequestHead, decodeFetchRequest, encodeFetchAnswer } from "./fetch-wire.ts";
+import { type FetchAnswerHead, type FetchRequestHead, decodeFetchRequest, encodeFetchAnswerParts } from "./fetch-wire.ts";
 import { FollowerLoop } from "./follower-loop.ts";
 import { epochRunsFor } from "./follower-fetch.ts";
 import { LeaderState } from "./leader-state.ts";
@@ -389,26 +389,26 @@ export class ReplicaManager {
     }
   }
 
-  /** A follower's fetch, served as the leader (or refused as anything else). */
-  async serveFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  /** A follower's fetch, served as the leader (or refused as anything else): the answer's parts, sent back to back (fetch-wire.ts). */
+  async serveFetch(body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array[]> {
     const request = decodeFetchRequest(body);
     const h = this.hosted.get(key(request.topic, request.partition));
     const base = { highWatermark: 0, logStartOffset: 0, runs: [] };
     if (!h || h.topicId !== request.topicId || !h.leader)
-      return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h?.registration.leaderEpoch ?? -1 } }, EMPTY_CHUNK);
+      return encodeFetchAnswerParts({ ...base, verdict: { kind: "not-leader", leaderEpoch: h?.registration.leaderEpoch ?? -1 } }, EMPTY_CHUNK);
     const { state } = h.leader;
     let log = this.logOf(h);
-    if (!log) return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, EMPTY_CHUNK);
+    if (!log) return encodeFetchAnswerParts({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, EMPTY_CHUNK);
     const verdict = state.validate(request, log);
     if (verdict.kind !== "read")
-      return encodeFetchAnswer({ ...base, highWatermark: log.highWatermark, logStartOffset: log.startOffset, verdict }, EMPTY_CHUNK);
+      return encodeFetchAnswerParts({ ...base, highWatermark: log.highWatermark, logStartOffset: log.startOffset, verdict }, EMPTY_CHUNK);
     this.recordFetch(h, state, request, log);
     if (log.logEndOffset <= request.fetchOffset && request.maxWaitMs > 0) {
       // Waits without holding the log (thousands of idle followers must not keep thousands open).
       await this.waitForData(h, request, signal);
       log = this.logOf(h);
       if (!log || h.leader?.state !== state)
-        return encodeFetchAnswer({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, EMPTY_CHUNK);
+        return encodeFetchAnswerParts({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, EMPTY_CHUNK);
     }
     // The frames as the log holds them: shipped without decoding (fetch-wire.ts).
     const chunk = log.logEndOffset > request.fetchOffset ? log.readFrameChunk(request.fetchOffset, REPLICATION_LIMITS.fetchMaxBytes.value) : EMPTY_CHUNK;
@@ -418,7 +418,7 @@ export class ReplicaManager {
       logStartOffset: log.startOffset,
       runs: epochRunsFor(log.leaderEpochs, request.fetchOffset, chunk.count),
     };
-    return encodeFetchAnswer(head, chunk);
+    return encodeFetchAnswerParts(head, chunk);
   }
 
   private recordFetch(h: Hosted, state: LeaderState, request: FetchRequestHead, log: PartitionLog): void {

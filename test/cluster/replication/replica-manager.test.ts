@@ -7,6 +7,7 @@ import { brokerConfig } from "../../../src/broker/config.ts";
 import type { ApplyResult, MetadataChange } from "../../../src/broker/metadata.ts";
 import type { MetadataStore } from "../../../src/broker/metadata-store.ts";
 import { ReplicaManager } from "../../../src/cluster/replication/replica-manager.ts";
+import { joinParts } from "../../../src/cluster/replication/fetch-wire.ts";
 
 /**
  * Two real brokers (storage, metadata stores, produce path) in one process, their
@@ -57,7 +58,7 @@ function pair(options: { maxOpenPartitions?: number } = {}): { brokers: Broker[]
     managers.push(
       new ReplicaManager(
         b.replicaHost(),
-        { fetch: (leader, body, _timeout, signal) => (down.has(leader.id) ? Promise.reject(new Error("down")) : managers[leader.id - 1].serveFetch(body, signal)) },
+        { fetch: (leader, body, _timeout, signal) => (down.has(leader.id) ? Promise.reject(new Error("down")) : managers[leader.id - 1].serveFetch(body, signal).then(joinParts)) },
         { isAlive: (id) => !down.has(id) },
         { lagTimeMs: 10_000, unclean: false, livenessGraceMs: 0 },
       ),
