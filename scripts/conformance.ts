@@ -136,6 +136,9 @@ interface Cluster {
  */
 const SUITE_PARTITIONS = 4;
 
+/** Kafka's group.initial.rebalance.delay.ms default (0113 waits "3000 ms (default)" for it). */
+const KAFKA_INITIAL_REBALANCE_DELAY_MS = 3000;
+
 /** A free TCP port on 127.0.0.1 (bound and released: brokers of a cluster must know each other's HTTP ports up front). */
 async function freePort(): Promise<number> {
   const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -165,6 +168,10 @@ async function startCluster(count: number, extraArgs: string[]): Promise<Cluster
         `--data-dir=${join(root, `broker-${i + 1}`)}`,
         "--kafka-port=auto",
         `--default-partitions=${SUITE_PARTITIONS}`,
+        // Kafka's default group.initial.rebalance.delay.ms, which the suite counts on: 0113's
+        // consumers started together must form their first generation together (each gets
+        // one assign call); with StreamNest's 300 ms the first forms a generation alone.
+        `--group-initial-rebalance-delay-ms=${KAFKA_INITIAL_REBALANCE_DELAY_MS}`,
         ...(count > 1 ? [`--peers=${httpPorts.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`).join(",")}`, `--cluster-secret=${secret}`] : []),
         ...extraArgs,
       ],

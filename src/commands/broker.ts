@@ -46,6 +46,7 @@ export interface KafkaStart {
   maxConnections: number;
   autoCreateTopics: boolean;
   defaultPartitions: number;
+  groupInitialRebalanceDelayMs: number;
 }
 
 /**
@@ -82,6 +83,7 @@ export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.en
     maxConnections: kafka.maxConnections,
     autoCreateTopics: kafka.autoCreateTopics === "on",
     defaultPartitions: kafka.defaultPartitions,
+    groupInitialRebalanceDelayMs: kafka.groupInitialRebalanceDelayMs,
   };
 }
 

@@ -58,6 +58,16 @@ export const KAFKA = section({
     default: "on",
     help: "create a topic a Kafka client names in Metadata or Produce (HTTP still answers 404)",
   },
+  groupInitialRebalanceDelayMs: {
+    kind: "integer",
+    flag: "group-initial-rebalance-delay-ms",
+    hint: "ms",
+    unit: "ms",
+    min: 0,
+    max: 300_000,
+    default: 300,
+    help: "how long a new Kafka group waits for more members before its first generation (Kafka's group.initial.rebalance.delay.ms, whose default is 3000)",
+  },
   defaultPartitions: {
     kind: "integer",
     flag: "default-partitions",

@@ -31,6 +31,8 @@ export interface KafkaOptions {
   maxConnections: number;
   autoCreateTopics: boolean;
   defaultPartitions: number;
+  /** A new classic group's wait for more members before its first generation (Kafka's group.initial.rebalance.delay.ms); default 300. */
+  groupInitialRebalanceDelayMs?: number;
   /** TLS for every connection (Kafka's SSL listener); none: plaintext. */
   tls?: TlsMaterial;
 }

@@ -1,7 +1,7 @@
 import { assertGroupId } from "../../broker/groups.ts";
 import { errorMessage } from "../error-map.ts";
 import { protocolError } from "../protocol/error-codes.ts";
-import { ClassicGroup } from "./classic-group.ts";
+import { ClassicGroup, DEFAULT_INITIAL_REBALANCE_DELAY_MS } from "./classic-group.ts";
 
 /**
  * The classic (client-assigned) groups of the Kafka clients connected to this broker,
@@ -15,7 +15,11 @@ export class ClassicGroups {
   private readonly timer: ReturnType<typeof setInterval>;
   private lastCheck = Date.now();
 
-  constructor(private readonly expiryCheckMs = 500) {
+  constructor(
+    private readonly expiryCheckMs = 500,
+    /** Kafka's group.initial.rebalance.delay.ms for the groups opened here. */
+    private readonly initialRebalanceDelayMs = DEFAULT_INITIAL_REBALANCE_DELAY_MS,
+  ) {
     this.timer = setInterval(() => this.expire(Date.now()), expiryCheckMs);
     this.timer.unref?.();
   }
@@ -29,7 +33,7 @@ export class ClassicGroups {
       throw protocolError("INVALID_REQUEST", "INVALID_GROUP_ID", errorMessage(error));
     }
     let group = this.groups.get(groupId);
-    if (!group) this.groups.set(groupId, (group = new ClassicGroup(groupId)));
+    if (!group) this.groups.set(groupId, (group = new ClassicGroup(groupId, this.initialRebalanceDelayMs)));
     return group;
   }
 
