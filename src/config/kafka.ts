@@ -101,6 +101,13 @@ export const KAFKA_LIMITS = {
   maxQueuedRequests: limit(64, "requests read ahead of the one being answered on one connection", "count"),
   /** A connection that sends nothing for this long is closed (Kafka's connections.max.idle.ms). */
   idleTimeoutMs: limit(600_000, "a Kafka connection idle this long is closed", "ms"),
+  /**
+   * Idempotent producers' sequence states (one per producer id and partition) kept in
+   * memory; past this the least recently written is dropped, as a broker restart would.
+   * Without it every producer id a client ever sent (short-lived producers, or an attacker
+   * inventing ids) stayed for the broker's lifetime.
+   */
+  maxProducerStates: limit(100_000, "idempotent producer states (producer id and partition) kept; the least recently written go first", "count"),
   /** Cap on a Fetch's wait so a broker shutting down is never held by a client's long max wait. */
   maxFetchWaitMs: limit(30_000, "longest wait of a Kafka fetch", "ms"),
 };
