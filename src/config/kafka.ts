@@ -108,6 +108,14 @@ export const KAFKA_LIMITS = {
    * inventing ids) stayed for the broker's lifetime.
    */
   maxProducerStates: limit(100_000, "idempotent producer states (producer id and partition) kept; the least recently written go first", "count"),
+  /**
+   * Array elements one request may declare in all (topics, partitions, …, nested arrays
+   * counted together): each costs an object and a handler's work on the one event loop,
+   * where a 2 MB request naming a million topics stalled every client for 30 s. Kafka has
+   * no such cap (its handlers run on many threads); no client sends this many (a consumer
+   * fetching 100,000 partitions at once).
+   */
+  maxRequestElements: limit(100_000, "array elements one Kafka request may declare in all; more closes the connection", "count"),
   /** Cap on a Fetch's wait so a broker shutting down is never held by a client's long max wait. */
   maxFetchWaitMs: limit(30_000, "longest wait of a Kafka fetch", "ms"),
 };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { APIS, encodeRecordBatch, encodeRequest, KAFKA_ERROR } from "../../src/kafka/protocol/index.ts";
+import { KAFKA_LIMITS } from "../../src/config/kafka.ts";
 import { RawClient, startInProcess } from "./support/in-process.ts";
 
 /**
@@ -85,6 +86,22 @@ describe("kafka listener: bad input", () => {
     client.write(frame(header(999, 0, 7)));
     expect(await client.closedWithin(5000)).toBe(true);
     expect(lines.some((l) => l.includes("API key 999") && l.includes("UNSUPPORTED_VERSION"))).toBe(true);
+    await stillServes(kafka.port);
+  });
+
+  test("a request declaring more array elements than KAFKA_LIMITS.maxRequestElements closes the connection at once", async () => {
+    const { kafka, lines } = await start();
+    const client = await RawClient.connect(kafka.port);
+    // Metadata v1 naming 100,001 topics (empty names: 2 bytes each), 200 KB.
+    const count = KAFKA_LIMITS.maxRequestElements.value + 1;
+    const names = new Uint8Array(4 + 2 * count);
+    new DataView(names.buffer).setInt32(0, count);
+    const body = new Uint8Array(13 + names.length);
+    body.set(header(APIS.Metadata.key, 1, 9));
+    body.set(names, 13);
+    client.write(frame(body));
+    expect(await client.closedWithin(10_000)).toBe(true);
+    expect(lines.some((l) => l.includes("cannot read Metadata v1") && l.includes(`more than ${KAFKA_LIMITS.maxRequestElements.value} array elements`))).toBe(true);
     await stillServes(kafka.port);
   });
 
