@@ -116,6 +116,13 @@ export const KAFKA_LIMITS = {
    * fetching 100,000 partitions at once).
    */
   maxRequestElements: limit(100_000, "array elements one Kafka request may declare in all; more closes the connection", "count"),
+  /**
+   * A classic group with no members is forgotten after this (Kafka removes a group with no
+   * members and no offsets at its next cleanup): a client joining ever new group ids grew
+   * the coordinator's memory without bound. Committed offsets stay, and ListGroups and
+   * DescribeGroups show such a group by them, Empty.
+   */
+  emptyGroupRetentionMs: limit(60_000, "how long a Kafka classic group with no members is kept in memory", "ms"),
   /** Cap on a Fetch's wait so a broker shutting down is never held by a client's long max wait. */
   maxFetchWaitMs: limit(30_000, "longest wait of a Kafka fetch", "ms"),
 };
