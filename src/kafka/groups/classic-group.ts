@@ -308,9 +308,11 @@ export class ClassicGroup {
     const members = [...this.members.values()];
     if (members.length === 0) return extra?.[0];
     const first = (this.leader !== null ? this.members.get(this.leader) : undefined) ?? members[0];
-    return first.protocols
-      .map((p) => p.name)
-      .find((name) => members.every((m) => m.protocols.some((p) => p.name === name)) && (extra === undefined || extra.includes(name)));
+    // Name sets, one per member: a scan of every member's list for each name was cubic in
+    // the protocols a join may name (two joins of 50,000 names held the event loop).
+    const offered = members.map((m) => new Set(m.protocols.map((p) => p.name)));
+    const wanted = extra === undefined ? undefined : new Set(extra);
+    return first.protocols.map((p) => p.name).find((name) => offered.every((names) => names.has(name)) && (wanted === undefined || wanted.has(name)));
   }
 }
 

@@ -98,6 +98,18 @@ describe("ClassicGroup commits during a rebalance", () => {
   });
 });
 
+describe("ClassicGroup's protocol choice", () => {
+  test("the first of the leader's protocols every member offers, among long lists; none in common is INCONSISTENT_GROUP_PROTOCOL", async () => {
+    const g = group(2_000);
+    const names = (tag: string, n: number) => Array.from({ length: n }, (_, i) => ({ name: `${tag}${i}`, metadata: bytes(tag) }));
+    const a = { ...join("", "a"), protocols: [...names("a", 20_000), { name: "shared-2", metadata: bytes("a") }, { name: "shared-1", metadata: bytes("a") }] };
+    const b = { ...join("", "b"), protocols: [{ name: "shared-1", metadata: bytes("b") }, ...names("b", 20_000), { name: "shared-2", metadata: bytes("b") }] };
+    const [ja, jb] = await Promise.all([g.join(a, Date.now()), g.join(b, Date.now())]);
+    expect([ja.protocolName, jb.protocolName]).toEqual(["shared-2", "shared-2"]);
+    expect(() => g.join({ ...join("", "c"), protocols: names("c", 20_000) }, Date.now())).toThrow(expect.objectContaining({ details: expect.objectContaining({ kafkaError: "INCONSISTENT_GROUP_PROTOCOL" }) }));
+  });
+});
+
 describe("ClassicGroup's initial rebalance delay", () => {
   test("a new group waits its initial rebalance delay for more members (Kafka's group.initial.rebalance.delay.ms)", async () => {
     const g = group(2_000);
