@@ -179,4 +179,19 @@ describe("kafka listener: bad input", () => {
     expect((await first.call("ApiVersions", 0, {})).errorCode).toBe(KAFKA_ERROR.NONE);
     first.end();
   });
+
+  test("refused connections in a burst are logged at most once a second, with a count", async () => {
+    const { kafka, lines } = await start({ maxConnections: 1 });
+    const first = await RawClient.connect(kafka.port);
+    const started = Date.now();
+    const refused = await Promise.all(Array.from({ length: 50 }, () => RawClient.connect(kafka.port)));
+    for (const c of refused) expect(await c.closedWithin(10_000)).toBe(true);
+    const refusalLines = lines.filter((l) => l.includes("--kafka-max-connections"));
+    // One line per second of the burst at most (the burst, however slow the machine, is counted in seconds).
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    expect(refusalLines.length).toBeGreaterThanOrEqual(1);
+    expect(refusalLines.length).toBeLessThanOrEqual(seconds + 1);
+    expect((await first.call("ApiVersions", 0, {})).errorCode).toBe(KAFKA_ERROR.NONE);
+    first.end();
+  });
 });
