@@ -193,6 +193,22 @@ async function startCluster(count: number, extraArgs: string[]): Promise<Cluster
   return { kafkaPorts: started.map((s) => s.port), logFiles: started.map((s) => s.logFile), stop: stopAll };
 }
 
+/**
+ * startCluster, tried up to three times: the HTTP ports are found free, released, then
+ * bound by the brokers, and on a shared machine another process may take one in between
+ * ("port … is already in use"), which says nothing about the test about to run.
+ */
+async function startClusterRetrying(count: number, extraArgs: string[]): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCluster(count, extraArgs);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.log(`== cluster start failed (${(error as Error).message.split("\n")[0]}); trying again`);
+    }
+  }
+}
+
 /** Reads a broker's stdout until it names its Kafka port; then keeps draining it into a log file. */
 async function kafkaPortOf(proc: Bun.Subprocess<"ignore", "pipe", "inherit">, id: number): Promise<{ port: number; logFile: string }> {
   let output = "";
@@ -294,7 +310,7 @@ async function runTests(runs: Run[], brokers: number): Promise<number> {
     const logName = `${test}${scenario === "default" ? "" : `.${scenario}`}${brokers > 1 ? `.${brokers}brokers` : ""}`;
     // A fresh cluster per test: one test's topics and groups never affect another's.
     mkdirSync(LOGS, { recursive: true });
-    const cluster = await startCluster(brokers, SCENARIO_ARGS[scenario]);
+    const cluster = await startClusterRetrying(brokers, SCENARIO_ARGS[scenario]);
     writeFileSync(
       confFile,
       `bootstrap.servers=${cluster.kafkaPorts.map((p) => `127.0.0.1:${p}`).join(",")}\nbroker.address.family=v4\ntest.timeout.multiplier=${TIMEOUT_MULTIPLIER}\n`,
