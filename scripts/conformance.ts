@@ -136,6 +136,9 @@ interface Cluster {
  */
 const SUITE_PARTITIONS = 4;
 
+/** Kafka's group.initial.rebalance.delay.ms default (0113 waits "3000 ms (default)" for it). */
+const KAFKA_INITIAL_REBALANCE_DELAY_MS = 3000;
+
 /** A free TCP port on 127.0.0.1 (bound and released: brokers of a cluster must know each other's HTTP ports up front). */
 async function freePort(): Promise<number> {
   const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -165,6 +168,10 @@ async function startCluster(count: number, extraArgs: string[]): Promise<Cluster
         `--data-dir=${join(root, `broker-${i + 1}`)}`,
         "--kafka-port=auto",
         `--default-partitions=${SUITE_PARTITIONS}`,
+        // Kafka's default group.initial.rebalance.delay.ms, which the suite counts on: 0113's
+        // consumers started together must form their first generation together (each gets
+        // one assign call); with StreamNest's 300 ms the first forms a generation alone.
+        `--group-initial-rebalance-delay-ms=${KAFKA_INITIAL_REBALANCE_DELAY_MS}`,
         ...(count > 1 ? [`--peers=${httpPorts.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`).join(",")}`, `--cluster-secret=${secret}`] : []),
         ...extraArgs,
       ],
@@ -184,6 +191,22 @@ async function startCluster(count: number, extraArgs: string[]): Promise<Cluster
   // Metadata naming all of them (read over HTTP, as the brokers' own view).
   if (count > 1) await everyBrokerRegistered(httpPorts[0], count);
   return { kafkaPorts: started.map((s) => s.port), logFiles: started.map((s) => s.logFile), stop: stopAll };
+}
+
+/**
+ * startCluster, tried up to three times: the HTTP ports are found free, released, then
+ * bound by the brokers, and on a shared machine another process may take one in between
+ * ("port … is already in use"), which says nothing about the test about to run.
+ */
+async function startClusterRetrying(count: number, extraArgs: string[]): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCluster(count, extraArgs);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      console.log(`== cluster start failed (${(error as Error).message.split("\n")[0]}); trying again`);
+    }
+  }
 }
 
 /** Reads a broker's stdout until it names its Kafka port; then keeps draining it into a log file. */
@@ -287,7 +310,7 @@ async function runTests(runs: Run[], brokers: number): Promise<number> {
     const logName = `${test}${scenario === "default" ? "" : `.${scenario}`}${brokers > 1 ? `.${brokers}brokers` : ""}`;
     // A fresh cluster per test: one test's topics and groups never affect another's.
     mkdirSync(LOGS, { recursive: true });
-    const cluster = await startCluster(brokers, SCENARIO_ARGS[scenario]);
+    const cluster = await startClusterRetrying(brokers, SCENARIO_ARGS[scenario]);
     writeFileSync(
       confFile,
       `bootstrap.servers=${cluster.kafkaPorts.map((p) => `127.0.0.1:${p}`).join(",")}\nbroker.address.family=v4\ntest.timeout.multiplier=${TIMEOUT_MULTIPLIER}\n`,

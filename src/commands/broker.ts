@@ -47,6 +47,7 @@ export interface KafkaStart {
   autoCreateTopics: boolean;
   defaultPartitions: number;
   reauthMs: number;
+  groupInitialRebalanceDelayMs: number;
 }
 
 /**
@@ -84,6 +85,7 @@ export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.en
     autoCreateTopics: kafka.autoCreateTopics === "on",
     defaultPartitions: kafka.defaultPartitions,
     reauthMs: kafka.reauthMs,
+    groupInitialRebalanceDelayMs: kafka.groupInitialRebalanceDelayMs,
   };
 }
 

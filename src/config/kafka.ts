@@ -58,6 +58,16 @@ export const KAFKA = section({
     default: "on",
     help: "create a topic a Kafka client names in Metadata or Produce (HTTP still answers 404)",
   },
+  groupInitialRebalanceDelayMs: {
+    kind: "integer",
+    flag: "group-initial-rebalance-delay-ms",
+    hint: "ms",
+    unit: "ms",
+    min: 0,
+    max: 300_000,
+    default: 300,
+    help: "how long a new Kafka group waits for more members before its first generation (Kafka's group.initial.rebalance.delay.ms, whose default is 3000)",
+  },
   defaultPartitions: {
     kind: "integer",
     flag: "default-partitions",
@@ -101,6 +111,28 @@ export const KAFKA_LIMITS = {
   maxQueuedRequests: limit(64, "requests read ahead of the one being answered on one connection", "count"),
   /** A connection that sends nothing for this long is closed (Kafka's connections.max.idle.ms). */
   idleTimeoutMs: limit(600_000, "a Kafka connection idle this long is closed", "ms"),
+  /**
+   * Idempotent producers' sequence states (one per producer id and partition) kept in
+   * memory; past this the least recently written is dropped, as a broker restart would.
+   * Without it every producer id a client ever sent (short-lived producers, or an attacker
+   * inventing ids) stayed for the broker's lifetime.
+   */
+  maxProducerStates: limit(100_000, "idempotent producer states (producer id and partition) kept; the least recently written go first", "count"),
+  /**
+   * Array elements one request may declare in all (topics, partitions, …, nested arrays
+   * counted together): each costs an object and a handler's work on the one event loop,
+   * where a 2 MB request naming a million topics stalled every client for 30 s. Kafka has
+   * no such cap (its handlers run on many threads); no client sends this many (a consumer
+   * fetching 100,000 partitions at once).
+   */
+  maxRequestElements: limit(100_000, "array elements one Kafka request may declare in all; more closes the connection", "count"),
+  /**
+   * A classic group with no members is forgotten after this (Kafka removes a group with no
+   * members and no offsets at its next cleanup): a client joining ever new group ids grew
+   * the coordinator's memory without bound. Committed offsets stay, and ListGroups and
+   * DescribeGroups show such a group by them, Empty.
+   */
+  emptyGroupRetentionMs: limit(60_000, "how long a Kafka classic group with no members is kept in memory", "ms"),
   /** Cap on a Fetch's wait so a broker shutting down is never held by a client's long max wait. */
   maxFetchWaitMs: limit(30_000, "longest wait of a Kafka fetch", "ms"),
 };

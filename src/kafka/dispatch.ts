@@ -1,3 +1,4 @@
+import { KAFKA_LIMITS } from "../config/kafka.ts";
 import type { ConnectionInfo, KafkaContext } from "./context.ts";
 import { errorMessage, kafkaErrorName } from "./error-map.ts";
 import { handleApiVersions } from "./handlers/api-versions.ts";
@@ -104,7 +105,7 @@ export async function answerFrame(ctx: KafkaContext, frame: Uint8Array, conn: Co
   }
   let req: KafkaRequest;
   try {
-    req = decodeRequest(frame);
+    req = decodeRequest(frame, KAFKA_LIMITS.maxRequestElements.value);
   } catch (error) {
     const kafkaError = kafkaErrorName(error);
     if (apiKey === APIS.ApiVersions.key && kafkaError === "UNSUPPORTED_VERSION") {

@@ -61,7 +61,7 @@ export class KafkaAdapter {
         }
       : undefined;
     const lifetime = new AbortController();
-    const groups = new ClassicGroups();
+    const groups = new ClassicGroups(undefined, options.groupInitialRebalanceDelayMs);
     const log = hooks.log ?? ((line: string) => console.log(line));
     const specs: KafkaListener[] = [
       { name: options.listenerName ?? DEFAULT_LISTENER_NAME, host: options.host, port: options.port, advertise: options.advertise },

@@ -33,6 +33,8 @@ export interface KafkaOptions {
   defaultPartitions: number;
   /** A SASL session's lifetime (KIP-368), after which the client must re-authenticate; 0 or absent: none. */
   reauthMs?: number;
+  /** A new classic group's wait for more members before its first generation (Kafka's group.initial.rebalance.delay.ms); default 300. */
+  groupInitialRebalanceDelayMs?: number;
   /** TLS for every connection (Kafka's SSL listener); none: plaintext. */
   tls?: TlsMaterial;
 }

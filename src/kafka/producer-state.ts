@@ -1,3 +1,5 @@
+import { KAFKA_LIMITS } from "../config/kafka.ts";
+
 /**
  * Idempotent producers (KIP-98): per producer id, epoch and partition, the sequence
  * numbers of the last batches written. A batch whose sequence continues the last one is
@@ -8,7 +10,9 @@
  *
  * The state is in memory: after a broker restart a producer's first batch is taken at
  * whatever sequence it carries (Kafka rebuilds it from the log's batch headers, which
- * StreamNest's storage does not keep).
+ * StreamNest's storage does not keep). At most `maxStates` (producer, partition) states
+ * are kept, the least recently written dropped first (Kafka expires them after
+ * producer.id.expiration.ms); a dropped producer's next batch is taken as after a restart.
  */
 
 const KEPT_BATCHES = 5;
@@ -34,7 +38,10 @@ export class ProducerStates {
   private readonly partitions = new Map<string, PartitionSequences>();
   private next: bigint;
 
-  constructor(brokerId: number) {
+  constructor(
+    brokerId: number,
+    private readonly maxStates = KAFKA_LIMITS.maxProducerStates.value,
+  ) {
     // Unique across brokers (the id in the high bits) and across restarts (the clock).
     this.next = (BigInt(brokerId) << 44n) + BigInt(Date.now()) * 16n;
   }
@@ -59,9 +66,18 @@ export class ProducerStates {
   written(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number, count: number, baseOffset: number): void {
     const key = keyOf(producerId, topic, partition);
     let state = this.partitions.get(key);
-    if (!state || state.epoch !== epoch) this.partitions.set(key, (state = { epoch, batches: [] }));
+    // Taken out and put back: the Map's order is then least recently written first.
+    this.partitions.delete(key);
+    if (!state || state.epoch !== epoch) state = { epoch, batches: [] };
+    this.partitions.set(key, state);
+    if (this.partitions.size > this.maxStates) this.partitions.delete(this.partitions.keys().next().value as string);
     state.batches.push({ firstSeq, lastSeq: (firstSeq + count - 1) % 0x80000000, baseOffset });
     if (state.batches.length > KEPT_BATCHES) state.batches.shift();
+  }
+
+  /** (producer, partition) states kept. */
+  get size(): number {
+    return this.partitions.size;
   }
 }
 

@@ -73,10 +73,23 @@ export class KafkaServer {
     await closed;
   }
 
+  /** Refusals not yet logged, and when the last refusal line was written. */
+  private refusedUnlogged = 0;
+  private lastRefusalLog = 0;
+
   private accept(socket: Socket): void {
     if (this.connections.size >= this.ctx.options.maxConnections) {
-      this.ctx.log(`kafka: refusing a connection from ${socket.remoteAddress}: ${this.ctx.options.maxConnections} are open (--kafka-max-connections)`);
       socket.destroy();
+      // At most one line a second: a client opening connections in a loop must not turn
+      // every refusal into a log line (the log is the disk's, and its reader's, too).
+      this.refusedUnlogged++;
+      const now = Date.now();
+      if (now - this.lastRefusalLog >= 1000) {
+        const more = this.refusedUnlogged > 1 ? ` (${this.refusedUnlogged - 1} more refused since the last such line)` : "";
+        this.ctx.log(`kafka: refusing a connection from ${socket.remoteAddress}: ${this.ctx.options.maxConnections} are open (--kafka-max-connections)${more}`);
+        this.lastRefusalLog = now;
+        this.refusedUnlogged = 0;
+      }
       return;
     }
     const conn = new KafkaConnection(

@@ -43,7 +43,7 @@ describe("--workers and a secured broker", () => {
 
 /** The Kafka listeners a broker gets from its flags (and their environment variables). */
 describe("kafkaFromFlags", () => {
-  const base = { maxRequestBytes: 100 * 1024 * 1024, maxConnections: 10_000, autoCreateTopics: true, defaultPartitions: 1, reauthMs: 0 };
+  const base = { maxRequestBytes: 100 * 1024 * 1024, maxConnections: 10_000, autoCreateTopics: true, defaultPartitions: 1, reauthMs: 0, groupInitialRebalanceDelayMs: 300 };
 
   test("none by default; one from --kafka-port, advertising localhost:<port> unless told", () => {
     expect(kafkaFromFlags({}, "0.0.0.0", {})).toBeUndefined();
@@ -54,6 +54,12 @@ describe("kafkaFromFlags", () => {
       advertise: "kafka.example:19092",
       ...base,
     });
+  });
+
+  test("--group-initial-rebalance-delay-ms (Kafka's group.initial.rebalance.delay.ms) by flag or environment, within 0..300000", () => {
+    expect(kafkaFromFlags({ "kafka-port": "9092", "group-initial-rebalance-delay-ms": "3000" }, "h", {})?.groupInitialRebalanceDelayMs).toBe(3000);
+    expect(kafkaFromFlags({ "kafka-port": "9092" }, "h", { STREAMNEST_GROUP_INITIAL_REBALANCE_DELAY_MS: "0" })?.groupInitialRebalanceDelayMs).toBe(0);
+    expect(() => kafkaFromFlags({ "kafka-port": "9092", "group-initial-rebalance-delay-ms": "-1" }, "h", {})).toThrow();
   });
 
   test("named listeners from --kafka-listeners, each advertising its own address (by environment too)", () => {

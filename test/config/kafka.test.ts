@@ -22,6 +22,7 @@ describe("Kafka settings", () => {
       maxRequestBytes: 100 * 1024 * 1024,
       maxConnections: 10_000,
       autoCreateTopics: "on",
+      groupInitialRebalanceDelayMs: 300,
       defaultPartitions: 1,
       reauthMs: 0,
     });

@@ -34,4 +34,27 @@ describe("ProducerStates (KIP-98 sequences)", () => {
     s.written(id, 0, "t", 0, 0x7ffffffe, 2, 0);
     expect(s.check(id, 0, "t", 0, 0)).toEqual({ kind: "write" });
   });
+
+  test("at most maxStates (producer, partition) states are kept: the least recently written goes first", () => {
+    const s = new ProducerStates(3, 3);
+    const [a, b, c, d] = [s.allocate(), s.allocate(), s.allocate(), s.allocate()];
+    s.written(a, 0, "t", 0, 0, 1, 0);
+    s.written(b, 0, "t", 0, 0, 1, 1);
+    s.written(c, 0, "t", 0, 0, 1, 2);
+    // a writes again: b is now the least recently written.
+    s.written(a, 0, "t", 0, 1, 1, 3);
+    s.written(d, 0, "t", 0, 0, 1, 4);
+    expect(s.size).toBe(3);
+    expect(s.check(a, 0, "t", 0, 1)).toEqual({ kind: "duplicate", baseOffset: 3 });
+    expect(s.check(c, 0, "t", 0, 0)).toEqual({ kind: "duplicate", baseOffset: 2 });
+    expect(s.check(d, 0, "t", 0, 0)).toEqual({ kind: "duplicate", baseOffset: 4 });
+    // b's state was dropped: its next batch is taken as after a restart, whatever its sequence.
+    expect(s.check(b, 0, "t", 0, 7)).toEqual({ kind: "write" });
+  });
+
+  test("a flood of invented producer ids stays within the bound", () => {
+    const s = new ProducerStates(4, 1000);
+    for (let i = 0; i < 50_000; i++) s.written(BigInt(i), 0, "t", i % 4, 0, 1, i);
+    expect(s.size).toBe(1000);
+  });
 });

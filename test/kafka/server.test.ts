@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { APIS, encodeRecordBatch, encodeRequest, KAFKA_ERROR } from "../../src/kafka/protocol/index.ts";
+import { KAFKA_LIMITS } from "../../src/config/kafka.ts";
 import { RawClient, startInProcess } from "./support/in-process.ts";
 
 /**
@@ -88,6 +89,22 @@ describe("kafka listener: bad input", () => {
     await stillServes(kafka.port);
   });
 
+  test("a request declaring more array elements than KAFKA_LIMITS.maxRequestElements closes the connection at once", async () => {
+    const { kafka, lines } = await start();
+    const client = await RawClient.connect(kafka.port);
+    // Metadata v1 naming 100,001 topics (empty names: 2 bytes each), 200 KB.
+    const count = KAFKA_LIMITS.maxRequestElements.value + 1;
+    const names = new Uint8Array(4 + 2 * count);
+    new DataView(names.buffer).setInt32(0, count);
+    const body = new Uint8Array(13 + names.length);
+    body.set(header(APIS.Metadata.key, 1, 9));
+    body.set(names, 13);
+    client.write(frame(body));
+    expect(await client.closedWithin(10_000)).toBe(true);
+    expect(lines.some((l) => l.includes("cannot read Metadata v1") && l.includes(`more than ${KAFKA_LIMITS.maxRequestElements.value} array elements`))).toBe(true);
+    await stillServes(kafka.port);
+  });
+
   test("a version not offered closes the connection; ApiVersions of one gets KIP-511's v0 answer", async () => {
     const { kafka, lines } = await start();
     const client = await RawClient.connect(kafka.port);
@@ -159,6 +176,21 @@ describe("kafka listener: bad input", () => {
     const second = await RawClient.connect(kafka.port);
     expect(await second.closedWithin(5000)).toBe(true);
     expect(lines.some((l) => l.includes("--kafka-max-connections"))).toBe(true);
+    expect((await first.call("ApiVersions", 0, {})).errorCode).toBe(KAFKA_ERROR.NONE);
+    first.end();
+  });
+
+  test("refused connections in a burst are logged at most once a second, with a count", async () => {
+    const { kafka, lines } = await start({ maxConnections: 1 });
+    const first = await RawClient.connect(kafka.port);
+    const started = Date.now();
+    const refused = await Promise.all(Array.from({ length: 50 }, () => RawClient.connect(kafka.port)));
+    for (const c of refused) expect(await c.closedWithin(10_000)).toBe(true);
+    const refusalLines = lines.filter((l) => l.includes("--kafka-max-connections"));
+    // One line per second of the burst at most (the burst, however slow the machine, is counted in seconds).
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    expect(refusalLines.length).toBeGreaterThanOrEqual(1);
+    expect(refusalLines.length).toBeLessThanOrEqual(seconds + 1);
     expect((await first.call("ApiVersions", 0, {})).errorCode).toBe(KAFKA_ERROR.NONE);
     first.end();
   });

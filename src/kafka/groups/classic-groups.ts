@@ -1,7 +1,8 @@
 import { assertGroupId } from "../../broker/groups.ts";
+import { KAFKA_LIMITS } from "../../config/kafka.ts";
 import { errorMessage } from "../error-map.ts";
 import { protocolError } from "../protocol/error-codes.ts";
-import { ClassicGroup } from "./classic-group.ts";
+import { ClassicGroup, DEFAULT_INITIAL_REBALANCE_DELAY_MS } from "./classic-group.ts";
 
 /**
  * The classic (client-assigned) groups of the Kafka clients connected to this broker,
@@ -12,10 +13,18 @@ import { ClassicGroup } from "./classic-group.ts";
  */
 export class ClassicGroups {
   private readonly groups = new Map<string, ClassicGroup>();
+  /** When each group was first seen with no members by an expiry check. */
+  private readonly emptySince = new Map<string, number>();
   private readonly timer: ReturnType<typeof setInterval>;
   private lastCheck = Date.now();
 
-  constructor(private readonly expiryCheckMs = 500) {
+  constructor(
+    private readonly expiryCheckMs = 500,
+    /** Kafka's group.initial.rebalance.delay.ms for the groups opened here. */
+    private readonly initialRebalanceDelayMs = DEFAULT_INITIAL_REBALANCE_DELAY_MS,
+    /** A group with no members is forgotten after this (KAFKA_LIMITS.emptyGroupRetentionMs). */
+    private readonly emptyGroupRetentionMs = KAFKA_LIMITS.emptyGroupRetentionMs.value,
+  ) {
     this.timer = setInterval(() => this.expire(Date.now()), expiryCheckMs);
     this.timer.unref?.();
   }
@@ -29,7 +38,7 @@ export class ClassicGroups {
       throw protocolError("INVALID_REQUEST", "INVALID_GROUP_ID", errorMessage(error));
     }
     let group = this.groups.get(groupId);
-    if (!group) this.groups.set(groupId, (group = new ClassicGroup(groupId)));
+    if (!group) this.groups.set(groupId, (group = new ClassicGroup(groupId, this.initialRebalanceDelayMs)));
     return group;
   }
 
@@ -45,6 +54,7 @@ export class ClassicGroups {
     clearInterval(this.timer);
     for (const g of this.groups.values()) g.close();
     this.groups.clear();
+    this.emptySince.clear();
   }
 
   /**
@@ -59,5 +69,20 @@ export class ClassicGroups {
     this.lastCheck = now;
     if (late) return;
     for (const g of this.groups.values()) g.expire(now);
+    for (const [id, g] of this.groups) {
+      if (g.size > 0 || g.state !== "Empty") {
+        this.emptySince.delete(id);
+        continue;
+      }
+      const since = this.emptySince.get(id) ?? now;
+      if (now - since < this.emptyGroupRetentionMs) {
+        this.emptySince.set(id, since);
+        continue;
+      }
+      // No member holds its generation: a later join starts the group afresh.
+      this.groups.delete(id);
+      this.emptySince.delete(id);
+      g.close();
+    }
   }
 }

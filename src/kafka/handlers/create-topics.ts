@@ -7,6 +7,7 @@ import { errorMessage, kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { newTopicConfigs, topicConfigs } from "../topic-configs.ts";
 import { topicIdOf } from "../topic-ids.ts";
+import { changeShowedAfterTimeout } from "./unknown-outcome.ts";
 
 /**
  * CreateTopics: through the core, so a topic created over Kafka gets the same placement
@@ -20,7 +21,8 @@ import { topicIdOf } from "../topic-ids.ts";
  */
 export async function handleCreateTopics(ctx: KafkaContext, { body, conn }: Call<"CreateTopics">) {
   const brokers = ctx.broker.clusterMetadata().brokers.length;
-  const topics = await Promise.all(body.topics.map((t) => createOne(ctx, conn, t, brokers, body.validateOnly)));
+  const deadline = Date.now() + Math.max(0, body.timeoutMs);
+  const topics = await Promise.all(body.topics.map((t) => createOne(ctx, conn, t, brokers, body.validateOnly, deadline)));
   return { throttleTimeMs: 0, topics };
 }
 
@@ -30,6 +32,8 @@ async function createOne(
   t: Call<"CreateTopics">["body"]["topics"][number],
   brokers: number,
   validateOnly: boolean,
+  /** Until when a creation whose quorum write timed out is watched for (the request's timeout_ms; unknown-outcome.ts). */
+  deadline: number,
 ) {
   const partitions = t.numPartitions === -1 ? ctx.options.defaultPartitions : t.numPartitions;
   try {
@@ -49,11 +53,17 @@ async function createOne(
       if (ctx.broker.clusterMetadata().topics.some((x) => x.topic === t.name))
         throw new StreamNestError("TOPIC_EXISTS", `topic "${t.name}" already exists`);
     } else {
-      const created = await ctx.broker.createTopic(t.name, partitions, {
-        ...(t.replicationFactor !== -1 ? { replicationFactor: t.replicationFactor } : {}),
-        ...(minInsyncReplicas !== undefined ? { minInsyncReplicas } : {}),
-        config,
-      });
+      const exists = () => ctx.broker.clusterMetadata().topics.some((x) => x.topic === t.name);
+      const created = await ctx.broker
+        .createTopic(t.name, partitions, {
+          ...(t.replicationFactor !== -1 ? { replicationFactor: t.replicationFactor } : {}),
+          ...(minInsyncReplicas !== undefined ? { minInsyncReplicas } : {}),
+          config,
+        })
+        .catch(async (error: unknown) => {
+          if (await changeShowedAfterTimeout(error, exists, deadline)) return "created" as const;
+          throw error;
+        });
       if (created === "exists") throw new StreamNestError("TOPIC_EXISTS", `topic "${t.name}" already exists`);
     }
     const d = validateOnly ? undefined : ctx.broker.describeTopic(t.name);

@@ -52,10 +52,17 @@ export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch
     readsOf = await readAll(ctx, readable, body.maxBytes);
   }
   const reads = readsOf;
+  // Each (topic, partition)'s first read, by key: a findIndex per partition was quadratic
+  // (a request of 100,000 partitions held the event loop for seconds).
+  const readAt = new Map<string, number>();
+  readable.forEach((w, i) => {
+    const key = `${w.topic}\u0000${w.partition}`;
+    if (!readAt.has(key)) readAt.set(key, i);
+  });
   const responses = body.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((p) => {
-      const read = refused.get(t.topic) ?? (reads[readable.findIndex((w) => w.topic === t.topic && w.partition === p.partition)] as Read);
+      const read = refused.get(t.topic) ?? (reads[readAt.get(`${t.topic}\u0000${p.partition}`) ?? -1] as Read);
       return answer(p.partition, read);
     }),
   }));

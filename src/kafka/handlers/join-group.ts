@@ -1,7 +1,9 @@
+import { GROUP_LIMITS } from "../../config/core.ts";
 import { requireGroup } from "../authorization.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
+import { protocolError } from "../protocol/error-codes.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { assertCoordinator } from "./coordinator.ts";
 
@@ -9,6 +11,7 @@ import { assertCoordinator } from "./coordinator.ts";
 export async function handleJoinGroup(ctx: KafkaContext, { body, version, clientId, conn }: Call<"JoinGroup">) {
   try {
     requireGroup(ctx, conn, "READ", body.groupId);
+    checkJoin(body);
     await assertCoordinator(ctx, body.groupId);
     const group = ctx.groups.open(body.groupId);
     const joined = await group.join(
@@ -38,4 +41,20 @@ export async function handleJoinGroup(ctx: KafkaContext, { body, version, client
       members: [],
     };
   }
+}
+
+/**
+ * What Kafka's coordinator refuses before a member joins: a session timeout outside
+ * group.min/max.session.timeout.ms (INVALID_SESSION_TIMEOUT; the same bounds as the HTTP
+ * groups': a member asking for 0 would be expired at once, one asking for 2^31 ms would
+ * hold its partitions for weeks after it died), and a join naming no protocol type or no
+ * protocol (INCONSISTENT_GROUP_PROTOCOL: there would be nothing to agree on).
+ */
+function checkJoin(body: Call<"JoinGroup">["body"]): void {
+  const min = GROUP_LIMITS.sessionTimeoutMinMs.value;
+  const max = GROUP_LIMITS.sessionTimeoutMaxMs.value;
+  if (body.sessionTimeoutMs < min || body.sessionTimeoutMs > max)
+    throw protocolError("INVALID_REQUEST", "INVALID_SESSION_TIMEOUT", `the session timeout must be from ${min} to ${max} ms, not ${body.sessionTimeoutMs}`);
+  if (body.protocolType === "" || body.protocols.length === 0)
+    throw protocolError("INVALID_REQUEST", "INCONSISTENT_GROUP_PROTOCOL", "a join must name its protocol type and at least one protocol");
 }

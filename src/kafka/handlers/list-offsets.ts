@@ -17,11 +17,17 @@ const SCAN_RECORDS = 5000;
  * after a given one (-1 when none is). v0 answers in its old-style offsets array.
  */
 export async function handleListOffsets(ctx: KafkaContext, { body, version, conn }: Call<"ListOffsets">) {
+  const duplicated = duplicatePartitions(body.topics);
   const topics = await Promise.all(
     body.topics.map(async (t) => ({
       name: t.name,
       partitions: await Promise.all(
         t.partitions.map(async (p) => {
+          // As Kafka's handler: every entry of a partition named more than once is
+          // INVALID_REQUEST, and none is looked up (a timestamp search reads the log, and a
+          // request naming one partition 2,000 times stalled the broker for minutes).
+          if (duplicated.has(`${t.name}\u0000${p.partitionIndex}`))
+            return { partitionIndex: p.partitionIndex, errorCode: KAFKA_ERROR.INVALID_REQUEST, oldStyleOffsets: [], timestamp: -1n, offset: -1n };
           try {
             requireTopic(ctx, conn, "DESCRIBE", t.name);
             const { offset, timestamp } = await lookup(ctx, t.name, p.partitionIndex, p.timestamp);
@@ -41,6 +47,19 @@ export async function handleListOffsets(ctx: KafkaContext, { body, version, conn
     })),
   );
   return { throttleTimeMs: 0, topics };
+}
+
+/** "topic\0partition" of each partition the request names more than once (Kafka's ListOffsetsRequest.duplicatePartitions). */
+function duplicatePartitions(topics: Call<"ListOffsets">["body"]["topics"]): Set<string> {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const t of topics)
+    for (const p of t.partitions) {
+      const key = `${t.name}\u0000${p.partitionIndex}`;
+      if (seen.has(key)) twice.add(key);
+      else seen.add(key);
+    }
+  return twice;
 }
 
 async function lookup(ctx: KafkaContext, topic: string, partition: number, wanted: bigint): Promise<{ offset: bigint; timestamp: bigint }> {

@@ -29,7 +29,9 @@ export async function handleMetadata(ctx: KafkaContext, { body, version, conn }:
   // Every topic means every topic the principal may DESCRIBE: it never learns the others' names.
   const names = all
     ? broker.listTopics(false).filter((name) => isAllowed(ctx, conn, "DESCRIBE", topicResource(name)))
-    : (body.topics ?? []).map((t) => t.name ?? "");
+    : // Each name once, as Kafka's handler takes the request's topics as a set: a request
+      // repeating one name 100,000 times is answered (and auto-creates) it once.
+      [...new Set((body.topics ?? []).map((t) => t.name ?? ""))];
   const allowCreate = body.allowAutoTopicCreation && ctx.options.autoCreateTopics;
   const topics = await Promise.all(
     names.map(async (name) => {

@@ -39,7 +39,14 @@ export async function handleProduce(ctx: KafkaContext, { body, conn }: Call<"Pro
       partitionResponses: await produceTopic(ctx, conn, topic.name, topic.partitionData, acks),
     })),
   );
-  if (acks === 0) return null;
+  if (acks === 0) {
+    // As Kafka's KafkaApis.handleProduceRequest: a failed acks=0 produce closes the
+    // connection, the only way to tell a client that reads no answer to refresh its
+    // metadata (a moved leader, a missing partition) instead of writing into the void.
+    const failed = answers.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== KAFKA_ERROR.NONE).map((p) => `${t.name}[${p.index}] error ${p.errorCode}`));
+    if (failed.length > 0) conn.endAfterAnswer(`an acks=0 Produce failed (${failed.slice(0, 3).join(", ")}${failed.length > 3 ? ", …" : ""})`);
+    return null;
+  }
   return { responses: answers, throttleTimeMs: 0 };
 }
 

@@ -16,15 +16,32 @@ export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
  * and copied once into the frame when it is complete, so a large frame costs one copy
  * and a frame never shares memory with a chunk the transport may reuse.
  */
+/** Chunks smaller than this are copied into a shared tail buffer instead of kept one by one. */
+const SMALL_CHUNK = 4096;
+/** The tail buffer's largest size; a full one joins the kept chunks. */
+const TAIL_BYTES = 64 * 1024;
+
 export class FrameSplitter {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
+  /**
+   * Small chunks, copied together: a client trickling a frame one byte per packet made
+   * the splitter keep a chunk object (~118 bytes) per byte it sent, a hundredfold
+   * amplification of the memory a frame in progress holds. Always the newest bytes.
+   */
+  private tail: Uint8Array | undefined;
+  private tailUsed = 0;
   /** Size of the frame being collected, or -1 while its prefix is incomplete. */
   private need = -1;
   private failed = false;
 
   /** Lowered for unauthenticated connections (a SASL token is small), raised once authenticated. */
   constructor(public maxFrameBytes = DEFAULT_MAX_REQUEST_BYTES) {}
+
+  /** Separate arrays holding them (the tail buffer counts as one). */
+  get pendingChunks(): number {
+    return this.chunks.length + (this.tailUsed > 0 ? 1 : 0);
+  }
 
   /** Bytes held for a frame not yet complete. */
   get pendingBytes(): number {
@@ -36,13 +53,18 @@ export class FrameSplitter {
       throw protocolError("INVALID_REQUEST", "INVALID_REQUEST", "the stream already failed framing; close the connection");
     }
     if (chunk.length > 0) {
-      this.chunks.push(chunk);
+      if (chunk.length < SMALL_CHUNK) this.addSmall(chunk);
+      else {
+        this.sealTail();
+        this.chunks.push(chunk);
+      }
       this.buffered += chunk.length;
     }
     const frames: Uint8Array[] = [];
     for (;;) {
       if (this.need === -1) {
         if (this.buffered < 4) break;
+        this.sealTail();
         const prefix = this.take(4);
         const size = new DataView(prefix.buffer, prefix.byteOffset, 4).getInt32(0);
         if (size < 0 || size > this.maxFrameBytes) {
@@ -58,10 +80,35 @@ export class FrameSplitter {
         this.need = size;
       }
       if (this.buffered < this.need) break;
+      this.sealTail();
       frames.push(this.take(this.need));
       this.need = -1;
     }
     return frames;
+  }
+
+  /** Copies a small chunk to the tail buffer (a new one, of at least twice the bytes, when it is full). */
+  private addSmall(chunk: Uint8Array): void {
+    const needed = this.tailUsed + chunk.length;
+    if (this.tail !== undefined && needed > this.tail.length) {
+      if (needed > TAIL_BYTES) this.sealTail();
+      else {
+        const grown = new Uint8Array(Math.min(TAIL_BYTES, Math.max(2 * this.tail.length, needed)));
+        grown.set(this.tail.subarray(0, this.tailUsed));
+        this.tail = grown;
+      }
+    }
+    this.tail ??= new Uint8Array(Math.max(256, chunk.length));
+    this.tail.set(chunk, this.tailUsed);
+    this.tailUsed += chunk.length;
+  }
+
+  /** Moves the tail buffer's bytes to the kept chunks (before any is taken: they are the newest). */
+  private sealTail(): void {
+    if (this.tail === undefined) return;
+    if (this.tailUsed > 0) this.chunks.push(this.tail.subarray(0, this.tailUsed));
+    this.tail = undefined;
+    this.tailUsed = 0;
   }
 
   /** Removes the first `n` buffered bytes (n <= buffered) as one contiguous array. */

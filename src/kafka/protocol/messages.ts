@@ -13,7 +13,7 @@ import {
   writeRequestHeader,
   writeResponseHeader,
 } from "./headers.ts";
-import { Reader } from "./reader.ts";
+import { elementBudget, Reader } from "./reader.ts";
 import type { EncodeInput } from "./schema.ts";
 import { Writer } from "./writer.ts";
 
@@ -49,14 +49,14 @@ export function peekRequestHeader(frame: Uint8Array): { apiKey: number; apiVersi
  * (up to at least 2.10) sends Metadata v9+ "all topics" requests with a 4-byte null array
  * count where a 1-byte varint belongs (confluentinc/librdkafka#5049), and Kafka answers them.
  */
-export function decodeRequest(frame: Uint8Array): KafkaRequest {
+export function decodeRequest(frame: Uint8Array, maxElements = Infinity): KafkaRequest {
   const { apiKey, apiVersion } = peekRequestHeader(frame);
   const api = apiByKey(apiKey);
   if (!api) {
     throw protocolError("INVALID_REQUEST", "UNSUPPORTED_VERSION", `unknown API key ${apiKey}`);
   }
   checkVersion(api, apiVersion);
-  const r = new Reader(frame);
+  const r = new Reader(frame, 0, frame.length, elementBudget(maxElements));
   const header = readRequestHeader(r, requestHeaderVersion(api, apiVersion));
   const body = decodeBody(r, api, apiVersion, "request", true);
   return { api: api.name, version: apiVersion, header, body } as KafkaRequest;

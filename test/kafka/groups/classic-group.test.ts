@@ -9,8 +9,8 @@ afterEach(() => {
   for (const g of groups.splice(0)) g.close();
 });
 
-function group(): ClassicGroup {
-  const g = new ClassicGroup("g");
+function group(initialRebalanceDelayMs?: number): ClassicGroup {
+  const g = new ClassicGroup("g", initialRebalanceDelayMs);
   groups.push(g);
   return g;
 }
@@ -95,5 +95,41 @@ describe("ClassicGroup commits during a rebalance", () => {
     const [again] = await Promise.all([g.join(join(a.memberId, "a"), Date.now()), pending]);
     expect(again.generationId).toBe(a.generationId + 1);
     expect(() => g.checkCommit(a.memberId, a.generationId, Date.now())).toThrow(expect.objectContaining({ code: "ILLEGAL_GENERATION" }));
+  });
+});
+
+describe("ClassicGroup's protocol choice", () => {
+  test("the first of the leader's protocols every member offers, among long lists; none in common is INCONSISTENT_GROUP_PROTOCOL", async () => {
+    const g = group(2_000);
+    const names = (tag: string, n: number) => Array.from({ length: n }, (_, i) => ({ name: `${tag}${i}`, metadata: bytes(tag) }));
+    const a = { ...join("", "a"), protocols: [...names("a", 20_000), { name: "shared-2", metadata: bytes("a") }, { name: "shared-1", metadata: bytes("a") }] };
+    const b = { ...join("", "b"), protocols: [{ name: "shared-1", metadata: bytes("b") }, ...names("b", 20_000), { name: "shared-2", metadata: bytes("b") }] };
+    const [ja, jb] = await Promise.all([g.join(a, Date.now()), g.join(b, Date.now())]);
+    expect([ja.protocolName, jb.protocolName]).toEqual(["shared-2", "shared-2"]);
+    expect(() => g.join({ ...join("", "c"), protocols: names("c", 20_000) }, Date.now())).toThrow(expect.objectContaining({ details: expect.objectContaining({ kafkaError: "INCONSISTENT_GROUP_PROTOCOL" }) }));
+  });
+});
+
+describe("ClassicGroup's initial rebalance delay", () => {
+  test("a new group waits its initial rebalance delay for more members (Kafka's group.initial.rebalance.delay.ms)", async () => {
+    const g = group(2_000);
+    let aAnswered = false;
+    const aJoin = g.join(join("", "a"), Date.now()).then((r) => {
+      aAnswered = true;
+      return r;
+    });
+    await Bun.sleep(50);
+    // Joined while the first member still waits: both are in the first generation.
+    expect(aAnswered).toBe(false);
+    const [a, b] = await Promise.all([aJoin, g.join(join("", "b"), Date.now())]);
+    expect([a.generationId, b.generationId]).toEqual([1, 1]);
+    expect(a.members.map((m) => text(m.metadata)).sort()).toEqual(["a", "b"]);
+  });
+
+  test("with no initial delay a lone first member forms the first generation at once", async () => {
+    const g = group(0);
+    const a = await g.join(join("", "a"), Date.now());
+    expect(a.generationId).toBe(1);
+    expect(a.members.map((m) => text(m.metadata))).toEqual(["a"]);
   });
 });

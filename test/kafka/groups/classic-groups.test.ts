@@ -67,6 +67,40 @@ describe("ClassicGroups session expiry", () => {
   });
 });
 
+describe("ClassicGroups forget groups with no members", () => {
+  test("a group empty for the retention is dropped (a new join starts it afresh); one with members stays", async () => {
+    const groups = new ClassicGroups(1000, 0, 5_000);
+    opened.push(groups);
+    const join = (clientId: string) => ({
+      memberId: "",
+      groupInstanceId: null,
+      clientId,
+      clientHost: "127.0.0.1",
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 1_000,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: new Uint8Array([1]) }],
+    });
+    const t0 = Date.now();
+    const gone = groups.open("gone");
+    const a = await gone.join(join("a"), t0);
+    gone.leave(a.memberId);
+    const kept = groups.open("kept");
+    const b = await kept.join(join("b"), t0);
+    await kept.sync(b.memberId, b.generationId, [], t0);
+    // Checks every second, on time: the member of "kept" heartbeats (is seen) all along.
+    for (let t = t0 + 1_000; t <= t0 + 6_000; t += 1_000) {
+      kept.heartbeat(b.memberId, b.generationId, t);
+      groups.expire(t);
+      expect(groups.get("gone")).toBe(t < t0 + 6_000 ? gone : undefined);
+    }
+    expect(groups.get("kept")).toBe(kept);
+    expect(groups.list().map((g) => g.groupId)).toEqual(["kept"]);
+    const again = await groups.open("gone").join(join("c"), t0 + 6_000);
+    expect(again.generationId).toBe(1);
+  });
+});
+
 describe("ClassicGroups ids", () => {
   test("any non-empty id opens a group (a comma included); the empty id is INVALID_GROUP_ID", () => {
     const groups = new ClassicGroups();

@@ -56,4 +56,39 @@ describe("Fetch", () => {
     // Room for everything.
     expect((await counts(1 << 20)).records).toEqual([3, 3]);
   });
+
+  test("each partition of a many-partition fetch gets its own read, across topics and in the request's order", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    await running.broker.createTopic("a", 3);
+    await running.broker.createTopic("b", 2);
+    const enc = new TextEncoder();
+    for (const [topic, count] of [["a", 3], ["b", 2]] as const)
+      for (let partition = 0; partition < count; partition++)
+        await running.broker.produce(topic, { key: null, value: enc.encode(`${topic}${partition}`), headers: [], partition });
+    const answer = await client.call("Fetch", 12, {
+      maxWaitMs: 0,
+      minBytes: 0,
+      topics: [
+        { topic: "b", partitions: [1, 0].map((partition) => ({ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 })) },
+        { topic: "a", partitions: [2, 0, 1, 7].map((partition) => ({ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 })) },
+      ],
+    });
+    const dec = new TextDecoder();
+    const got = answer.responses.map((r) =>
+      r.partitions.map((p) => [p.partitionIndex, p.errorCode, ...decodeRecordBatches(p.records ?? new Uint8Array(0)).flatMap((b) => b.records.map((x) => dec.decode(x.value ?? undefined)))]),
+    );
+    expect(got).toEqual([
+      [
+        [1, KAFKA_ERROR.NONE, "b1"],
+        [0, KAFKA_ERROR.NONE, "b0"],
+      ],
+      [
+        [2, KAFKA_ERROR.NONE, "a2"],
+        [0, KAFKA_ERROR.NONE, "a0"],
+        [1, KAFKA_ERROR.NONE, "a1"],
+        [7, KAFKA_ERROR.UNKNOWN_TOPIC_OR_PARTITION],
+      ],
+    ]);
+  });
 });

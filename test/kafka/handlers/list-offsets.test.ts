@@ -117,4 +117,24 @@ describe("ListOffsets by timestamp", () => {
       await admin.disconnect();
     }
   });
+
+  test("every entry of a partition named more than once is INVALID_REQUEST, as Kafka answers; the others are looked up", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("dup", 2);
+    await produceAt(client, "dup", 0, [10n, 20n]);
+    await produceAt(client, "dup", 1, [30n]);
+    const answer = await client.call("ListOffsets", 7, {
+      topics: [
+        { name: "dup", partitions: [{ partitionIndex: 0, timestamp: 15n }, { partitionIndex: 1, timestamp: -1n }] },
+        { name: "dup", partitions: [{ partitionIndex: 0, timestamp: -2n }] },
+      ],
+    });
+    expect(answer.topics.map((t) => t.partitions.map((p) => [p.partitionIndex, p.errorCode, p.offset]))).toEqual([
+      [
+        [0, KAFKA_ERROR.INVALID_REQUEST, -1n],
+        [1, KAFKA_ERROR.NONE, 1n],
+      ],
+      [[0, KAFKA_ERROR.INVALID_REQUEST, -1n]],
+    ]);
+  });
 });

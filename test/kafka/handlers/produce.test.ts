@@ -70,6 +70,17 @@ describe("Produce", () => {
     expect(broker.describeTopic("quiet").partitions[0].endOffset).toBe(1);
   });
 
+  test("a failed acks=0 produce closes the connection with a log line, as Kafka does; other clients are served", async () => {
+    const { client, broker, kafka, lines } = await setup();
+    await broker.createTopic("quiet", 1);
+    client.write(encodeRequest("Produce", 7, { correlationId: 51, clientId: "raw" }, { acks: 0, timeoutMs: 1000, topicData: [{ name: "quiet", partitionData: [{ index: 7, records: batch(["q"]) }] }] }));
+    expect(await client.closedWithin(10_000)).toBe(true);
+    expect(lines.some((l) => l.includes(`an acks=0 Produce failed (quiet[7] error ${KAFKA_ERROR.UNKNOWN_TOPIC_OR_PARTITION})`))).toBe(true);
+    const other = await RawClient.connect(kafka.port);
+    expect((await other.call("ApiVersions", 0, {})).errorCode).toBe(KAFKA_ERROR.NONE);
+    other.end();
+  });
+
   test("fetch gives back keys, values, headers and timestamps; ListOffsets finds earliest, latest and by timestamp", async () => {
     const { client } = await setup();
     await produce(client, "times", batch(["a", "b", "c"], { timestamp: 5000n, compression: COMPRESSION.zstd }));

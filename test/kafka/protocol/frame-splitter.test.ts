@@ -26,6 +26,35 @@ describe("FrameSplitter", () => {
     }
   });
 
+  test("a frame trickled a byte at a time is held in a few arrays, not one per byte", () => {
+    const body = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
+    const stream = cat(i32(body.length), body);
+    const s = new FrameSplitter();
+    for (let i = 0; i < 200_000; i++) expect(s.push(stream.subarray(i, i + 1))).toEqual([]);
+    expect(s.pendingBytes).toBe(200_000 - 4);
+    // 64 KiB per array at most: 3 full ones and the tail.
+    expect(s.pendingChunks).toBeLessThanOrEqual(4);
+    const [frame] = s.push(stream.subarray(200_000));
+    expect(frame).toEqual(body);
+    expect([s.pendingBytes, s.pendingChunks]).toEqual([0, 0]);
+  });
+
+  test("small and large chunks in any mix reassemble byte for byte", () => {
+    const bodies = [5, 70_000, 1, 4095, 4096, 0, 130_000, 3].map((n, k) => new Uint8Array(n).map((_, i) => (i + k) % 256));
+    const stream = cat(...bodies.flatMap((b) => [i32(b.length), b]));
+    // Chunk sizes cycling through tiny, just under and over the small-chunk bound, and large.
+    const sizes = [1, 3, 4095, 4096, 9000, 2, 65_536, 700, 3000];
+    const s = new FrameSplitter();
+    const frames: Uint8Array[] = [];
+    for (let at = 0, k = 0; at < stream.length; k++) {
+      const n = sizes[k % sizes.length];
+      frames.push(...s.push(stream.subarray(at, at + n)));
+      at += n;
+    }
+    expect(frames).toEqual(bodies);
+    expect(s.pendingBytes).toBe(0);
+  });
+
   test("reassembles a frame fed one byte at a time", () => {
     const s = new FrameSplitter();
     const stream = framed("byte by byte");

@@ -38,6 +38,23 @@ describe("decodeRequest", () => {
     expect(req.header).toEqual({ apiKey: 3, apiVersion: 1, correlationId: 99, clientId: "c" });
   });
 
+  test("maxElements counts the array elements of the whole request, nested arrays together", () => {
+    // OffsetFetch v1: group "g", topics [ "t": partitions [0, 1, 2] ] -> 1 + 3 = 4 elements.
+    const body = cat(i16(1), text("g"), i32(1), i16(1), text("t"), i32(3), i32(0), i32(1), i32(2));
+    const req = decodeRequest(frame(9, 1, body), 4);
+    if (req.api !== "OffsetFetch") throw new Error(`decoded ${req.api}`);
+    expect(req.body.topics?.[0].partitionIndexes).toEqual([0, 1, 2]);
+    let error: unknown;
+    try {
+      decodeRequest(frame(9, 1, body), 3);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StreamNestError);
+    expect((error as Error).message).toContain("more than 3 array elements in all");
+    expect(kafkaErrorOf(error)).toBe("INVALID_REQUEST");
+  });
+
   test("a null client id is read as null", () => {
     const req = decodeRequest(frame(18, 0, new Uint8Array(0), null));
     expect(req.header.clientId).toBeNull();

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { StreamNestError } from "../../../src/lib/errors.ts";
 import { kafkaErrorOf } from "../../../src/kafka/protocol/error-codes.ts";
-import { Reader } from "../../../src/kafka/protocol/reader.ts";
+import { elementBudget, Reader } from "../../../src/kafka/protocol/reader.ts";
 import { cat, fromHex, i16, i32, i64, text, uv } from "./support/wire.ts";
 
 /** Runs `fn` and returns the StreamNestError it throws (failing if it throws anything else). */
@@ -60,6 +60,18 @@ describe("Reader primitives", () => {
 });
 
 describe("Reader refuses bad input with a clear error", () => {
+  test("an element budget is shared with sub-readers; past it arrayCount refuses, naming the limit", () => {
+    const r = new Reader(new Uint8Array(64), 0, 64, elementBudget(10));
+    expect(r.arrayCount(4, "outer")).toBe(4);
+    const sub = r.subReader(16, "tagged field");
+    expect(sub.arrayCount(6, "inner")).toBe(6);
+    const e = thrown(() => r.arrayCount(1, "topics"));
+    expect(e.message).toBe("topics: the input declares more than 10 array elements in all");
+    expect(kafkaErrorOf(e)).toBe("INVALID_REQUEST");
+    // Without a budget only the bytes left bound a count.
+    expect(new Reader(new Uint8Array(64)).arrayCount(64, "any")).toBe(64);
+  });
+
   test("truncated fixed-width reads name what was read and what was left", () => {
     const e = thrown(() => new Reader(fromHex("0001")).int32());
     expect(e.code).toBe("INVALID_REQUEST");
