@@ -32,6 +32,8 @@ export interface BrokerStart {
   kafka?: KafkaStart;
   /** --tls-cert, --tls-key, --tls-ca; absent: plaintext. */
   tls?: TlsFiles;
+  /** Start-up lines printed once the broker listens (after the line scripts read). */
+  notices?: string[];
 }
 
 /** The Kafka listeners' options as BrokerNode takes them (port 0: a free one). */
@@ -92,7 +94,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
   const auth = readSection(AUTH, flags, env);
   const kafka = kafkaFromFlags(flags, http.host, env);
   const tls = readTlsFiles(flags, env);
-  if ((http.workers ?? 1) > 1 && (auth.auth === "token" || tls !== undefined)) throw configError(WORKERS_WITH_SECURITY);
+  const workers = httpWorkers(http.workers, auth.auth === "token" || tls !== undefined, readGiven(HTTP.workers, flags, env) !== undefined);
   return {
     config: brokerConfig({
       id: core.id,
@@ -115,7 +117,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,
       maxBodyBytes: http.maxBodyBytes,
-      workers: http.workers,
+      workers: workers.count,
       sse: { stallMs: http.sseStallMs },
       retentionCheckMs: core.retentionCheckMs,
       defaultReplicationFactor: replication.defaultReplicationFactor,
@@ -132,7 +134,19 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
     ...(http.portFile !== undefined ? { portFile: http.portFile } : {}),
     ...withKafka(kafka),
     ...withTls(tls),
+    ...(workers.notice !== undefined ? { notices: [workers.notice] } : {}),
   };
+}
+
+/**
+ * A secured broker (--auth=token or TLS) serves HTTP from its own thread: the workers'
+ * fast path checks no token and serves no certificate. Asked for more by flag or
+ * variable, it refuses to start; by the default (the cores), it keeps one and says so.
+ */
+function httpWorkers(count: number, secured: boolean, given: boolean): { count: number; notice?: string } {
+  if (!secured || count <= 1) return { count };
+  if (given) throw configError(WORKERS_WITH_SECURITY);
+  return { count: 1, notice: WORKERS_FALLBACK };
 }
 
 /**
@@ -141,6 +155,10 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
  */
 export const WORKERS_WITH_SECURITY =
   "--workers above 1 cannot be combined with --auth=token or TLS yet (the worker threads check no token and serve no certificate): use --workers=1";
+
+/** The start-up line of a secured broker that would have had several HTTP threads by default. */
+export const WORKERS_FALLBACK =
+  "HTTP: 1 thread (--workers defaults to the cores, but with --auth=token or TLS the broker serves HTTP from its own thread only)";
 
 function withKafka(kafka: KafkaStart | undefined): { kafka?: KafkaStart } {
   return kafka === undefined ? {} : { kafka };
@@ -200,6 +218,7 @@ export async function runBroker(start: BrokerStart): Promise<number> {
       `Kafka listener ${i === 0 ? "" : `${l.name} `}on :${l.port} (${start.kafka?.listenerName !== undefined ? `${l.name}, ` : ""}advertised as ${l.advertise}${start.tls !== undefined ? ", TLS" : ""})`,
     );
   if (start.tls !== undefined) console.log(tlsBanner(config.advertise, start.tls));
+  for (const notice of start.notices ?? []) console.log(notice);
   const exposure = config.clientAuth?.mode === "token" ? undefined : exposureWarning(config.host, config.port);
   if (exposure !== undefined) console.warn(`warning: ${exposure}`);
 
