@@ -32,8 +32,6 @@ export interface BrokerStart {
   kafka?: KafkaStart;
   /** --tls-cert, --tls-key, --tls-ca; absent: plaintext. */
   tls?: TlsFiles;
-  /** Start-up lines printed once the broker listens (after the line scripts read). */
-  notices?: string[];
 }
 
 /** The Kafka listeners' options as BrokerNode takes them (port 0: a free one). */
@@ -94,7 +92,6 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
   const auth = readSection(AUTH, flags, env);
   const kafka = kafkaFromFlags(flags, http.host, env);
   const tls = readTlsFiles(flags, env);
-  const workers = httpWorkers(http.workers, auth.auth === "token" || tls !== undefined, readGiven(HTTP.workers, flags, env) !== undefined);
   return {
     config: brokerConfig({
       id: core.id,
@@ -117,7 +114,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,
       maxBodyBytes: http.maxBodyBytes,
-      workers: workers.count,
+      workers: http.workers,
       sse: { stallMs: http.sseStallMs },
       retentionCheckMs: core.retentionCheckMs,
       defaultReplicationFactor: replication.defaultReplicationFactor,
@@ -134,31 +131,8 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
     ...(http.portFile !== undefined ? { portFile: http.portFile } : {}),
     ...withKafka(kafka),
     ...withTls(tls),
-    ...(workers.notice !== undefined ? { notices: [workers.notice] } : {}),
   };
 }
-
-/**
- * A secured broker (--auth=token or TLS) serves HTTP from its own thread: the workers'
- * fast path checks no token and serves no certificate. Asked for more by flag or
- * variable, it refuses to start; by the default (the cores), it keeps one and says so.
- */
-function httpWorkers(count: number, secured: boolean, given: boolean): { count: number; notice?: string } {
-  if (!secured || count <= 1) return { count };
-  if (given) throw configError(WORKERS_WITH_SECURITY);
-  return { count: 1, notice: WORKERS_FALLBACK };
-}
-
-/**
- * The worker threads' fast path (src/http/workers/) answers /produce and /consume without
- * the token check and serves no certificate: until it does, a secured broker keeps one thread.
- */
-export const WORKERS_WITH_SECURITY =
-  "--workers above 1 cannot be combined with --auth=token or TLS yet (the worker threads check no token and serve no certificate): use --workers=1";
-
-/** The start-up line of a secured broker that would have had several HTTP threads by default. */
-export const WORKERS_FALLBACK =
-  "HTTP: 1 thread (--workers defaults to the cores, but with --auth=token or TLS the broker serves HTTP from its own thread only)";
 
 function withKafka(kafka: KafkaStart | undefined): { kafka?: KafkaStart } {
   return kafka === undefined ? {} : { kafka };
@@ -218,7 +192,6 @@ export async function runBroker(start: BrokerStart): Promise<number> {
       `Kafka listener ${i === 0 ? "" : `${l.name} `}on :${l.port} (${start.kafka?.listenerName !== undefined ? `${l.name}, ` : ""}advertised as ${l.advertise}${start.tls !== undefined ? ", TLS" : ""})`,
     );
   if (start.tls !== undefined) console.log(tlsBanner(config.advertise, start.tls));
-  for (const notice of start.notices ?? []) console.log(notice);
   const exposure = config.clientAuth?.mode === "token" ? undefined : exposureWarning(config.host, config.port);
   if (exposure !== undefined) console.warn(`warning: ${exposure}`);
 
@@ -239,7 +212,7 @@ export async function runBroker(start: BrokerStart): Promise<number> {
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signal === "SIGHUP" && node.tlsEnabled) {
-      if (!stopping) reloadTls(node);
+      if (!stopping) void reloadTls(node);
       return;
     }
     void shutdown();
@@ -256,9 +229,9 @@ export async function runBroker(start: BrokerStart): Promise<number> {
 }
 
 /** One line for the log: the certificate now served, or why the one on disk was not taken. */
-function reloadTls(node: BrokerNode): void {
+async function reloadTls(node: BrokerNode): Promise<void> {
   try {
-    const material = node.reloadTls();
+    const material = await node.reloadTls();
     console.log(`TLS: SIGHUP: reloaded ${describeCertificate(material.cert)} from ${material.paths.cert}; new connections use it`);
   } catch (error) {
     console.error(`TLS: SIGHUP: kept the certificate in use: ${(error as Error).message}`);

@@ -59,7 +59,7 @@ export const HTTP = section({
     max: MAX_HTTP_WORKERS,
     default: () => suggestedHttpWorkers(),
     defaultText: `the number of cores, at most ${SUGGESTED_HTTP_WORKERS_CAP} (Linux; elsewhere 1)`,
-    help: "threads serving HTTP on the port (SO_REUSEPORT; Linux); 1: the broker's own thread, which keeps every partition log either way; with --auth=token or TLS only 1 (the default falls back to it)",
+    help: "threads serving HTTP on the port (SO_REUSEPORT; Linux); 1: the broker's own thread, which keeps every partition log either way",
   },
   /**
    * A live tail reads one batch ahead of its reader (CORE_LIMITS.tailBatchBytes at most,
