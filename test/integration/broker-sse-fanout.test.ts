@@ -13,11 +13,7 @@ const STALL_MS = 2_000;
 let broker: BrokerProcess;
 let stop: () => Promise<void>;
 beforeAll(async () => {
-  // One thread (--workers=1), not the default: behind HTTP workers each stalled reader
-  // also holds the owner's unsent remainder of a batch on its private-socket connection
-  // (~1.7 MB a reader measured, 343 MB for 200, against ~0.5 MB here): a known limit of
-  // --workers above 1 (README, HTTP on every core) until stream batches are sent in slices.
-  ({ broker, stop } = await startBroker({ args: [`--sse-stall-ms=${STALL_MS}`, "--workers=1"] }));
+  ({ broker, stop } = await startBroker({ args: [`--sse-stall-ms=${STALL_MS}`] }));
   const res = await fetch(`${broker.url}/create-topic`, { method: "POST", body: JSON.stringify({ topic: "fan", partitions: 1 }) });
   expect(res.status).toBe(200);
 });

@@ -27,7 +27,7 @@ const BATCH_FIELD = '"messages"';
  */
 const WHOLE_BODY_MAX = 16 * 1024 * 1024;
 /** Most bytes of a passed-on stream handed to the client in one chunk. */
-const PULL_BYTES = 64 * 1024;
+const PULL_BYTES = 16 * 1024;
 
 let start: WorkerStart | undefined;
 let server: Server<unknown> | undefined;
