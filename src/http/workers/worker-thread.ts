@@ -93,7 +93,7 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te
 
 /**
  * The request as it came, to the owner's socket; the answer back as it leaves there.
- * A body of a declared length up to PLAIN_BODY_MAX, and an answer of a declared length,
+ * A body of a declared length up to WHOLE_BODY_MAX, and an answer of a declared length,
  * are moved whole (piping them through a stream here cost more CPU than the owner spent
  * answering a 1,000-record read). A larger body, or one of unknown length, goes on as a
  * stream (the owner answers 413 before reading past its limit), and so does an answer
