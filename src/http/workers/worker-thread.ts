@@ -21,11 +21,11 @@ const ERROR_HEADERS = new Headers({ "content-type": "application/json;charset=ut
 const PLAIN_BODY_MAX = 1024 * 1024;
 const BATCH_FIELD = '"messages"';
 /**
- * A passed-on body up to this size is read whole and sent in one write (a 10 MB batch
- * took ~25% longer piped); a larger one is piped, so that a few bodies near the 32 MiB
- * limit at once are not each held here beside the owner's copy.
+ * A passed-on body up to this size is read whole and sent in one write; a larger one is
+ * piped, so that large bodies are not each held here beside the owner's copy (ten 30 MB
+ * bodies at once were 300 MB more in this thread).
  */
-const WHOLE_BODY_MAX = 16 * 1024 * 1024;
+const WHOLE_BODY_MAX = 1024 * 1024;
 /** Most bytes of a passed-on stream handed to the client in one chunk. */
 const PULL_BYTES = 16 * 1024;
 
@@ -107,8 +107,6 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
   let body: Uint8Array | ReadableStream<Uint8Array> | null | undefined;
   if (request.method !== "GET" && request.method !== "HEAD") {
     const length = Number(request.headers.get("content-length") ?? NaN);
-    // A large body goes on as a stream: held whole here, ten 30 MB bodies at once were
-    // 300 MB in this thread beside the owner's copies.
     body = read ?? (length >= 0 && length <= WHOLE_BODY_MAX ? new Uint8Array(await request.arrayBuffer()) : request.body);
   }
   // Hop-by-hop headers stay on the client's connection (RFC 9110 §7.6.1): a client's
