@@ -32,6 +32,20 @@ function errorEvent(body: unknown): Uint8Array {
 const SLICE_BYTES = 16 * 1024;
 
 /**
+ * Where the slice of `bytes` to send next ends: after the last whole event (its blank
+ * line, "\n\n") within SLICE_BYTES, so that each chunk holds whole events as a batch
+ * did; an event longer than that is sent whole. (JSON data has no raw newline.)
+ */
+function sliceEnd(bytes: Uint8Array): number {
+  if (bytes.length <= SLICE_BYTES) return bytes.length;
+  for (let i = bytes.lastIndexOf(10, SLICE_BYTES - 1); i > 0; i = bytes.lastIndexOf(10, i - 1))
+    if (bytes[i - 1] === 10) return i + 1;
+  for (let i = bytes.indexOf(10, SLICE_BYTES); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(10, i + 1))
+    if (bytes[i + 1] === 10) return i + 2;
+  return bytes.length;
+}
+
+/**
  * A stream over a tail, pulled: the server asks for the next chunk only when the
  * socket has taken the last (Bun then holds about one chunk per reader, the kernel the
  * rest; pushing into a stream's own queue instead had Bun copy all of it per socket,
@@ -96,8 +110,9 @@ export function sseStream(
   const waiting = (): boolean => step !== undefined && step.ok && !step.result.done && !ended;
   const sendSlice = (to: ReadableStreamDefaultController<Uint8Array>): void => {
     const bytes = rest as Uint8Array;
-    rest = bytes.length > SLICE_BYTES ? bytes.subarray(SLICE_BYTES) : undefined;
-    to.enqueue(bytes.length > SLICE_BYTES ? bytes.subarray(0, SLICE_BYTES) : bytes);
+    const cut = sliceEnd(bytes);
+    rest = cut < bytes.length ? bytes.subarray(cut) : undefined;
+    to.enqueue(cut < bytes.length ? bytes.subarray(0, cut) : bytes);
     if (waiting()) {
       clearTimeout(stall);
       stall = setTimeout(fellBehind, limits.stallMs);
