@@ -96,7 +96,6 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
   const auth = readSection(AUTH, flags, env);
   const kafka = kafkaFromFlags(flags, http.host, env);
   const tls = readTlsFiles(flags, env);
-  if ((http.workers ?? 1) > 1 && (auth.auth === "token" || tls !== undefined)) throw configError(WORKERS_WITH_SECURITY);
   return {
     config: brokerConfig({
       id: core.id,
@@ -138,13 +137,6 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
     ...withTls(tls),
   };
 }
-
-/**
- * The worker threads' fast path (src/http/workers/) answers /produce and /consume without
- * the token check and serves no certificate: until it does, a secured broker keeps one thread.
- */
-export const WORKERS_WITH_SECURITY =
-  "--workers above 1 cannot be combined with --auth=token or TLS yet (the worker threads check no token and serve no certificate): use --workers=1";
 
 function withKafka(kafka: KafkaStart | undefined): { kafka?: KafkaStart } {
   return kafka === undefined ? {} : { kafka };
@@ -224,7 +216,7 @@ export async function runBroker(start: BrokerStart): Promise<number> {
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signal === "SIGHUP" && node.tlsEnabled) {
-      if (!stopping) reloadTls(node);
+      if (!stopping) void reloadTls(node);
       return;
     }
     void shutdown();
@@ -241,9 +233,9 @@ export async function runBroker(start: BrokerStart): Promise<number> {
 }
 
 /** One line for the log: the certificate now served, or why the one on disk was not taken. */
-function reloadTls(node: BrokerNode): void {
+async function reloadTls(node: BrokerNode): Promise<void> {
   try {
-    const material = node.reloadTls();
+    const material = await node.reloadTls();
     console.log(`TLS: SIGHUP: reloaded ${describeCertificate(material.cert)} from ${material.paths.cert}; new connections use it`);
   } catch (error) {
     console.error(`TLS: SIGHUP: kept the certificate in use: ${(error as Error).message}`);

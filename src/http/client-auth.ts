@@ -43,6 +43,9 @@ export function isPublicRequest(url: string): boolean {
   return isPublicPath(sent) && isPublicPath(new URL(url).pathname);
 }
 
+/** The challenge of a 401 (RFC 6750 §3). */
+export const BEARER_CHALLENGE = 'Bearer realm="streamnest"';
+
 /** Who made a request, and the filters of answers that list resources (RouteContext.access). */
 export interface RequestAccess {
   principalOf(request: Request): Principal;
@@ -85,7 +88,7 @@ export function clientAuthRoutes(context: RouteContext, access: AccessControl | 
       } catch (error) {
         if (!(error instanceof StreamNestError)) throw error;
         context.requests.count(request.method, "unauthenticated", error.status);
-        return Response.json(error.toJSON(), { status: error.status, headers: { "www-authenticate": 'Bearer realm="streamnest"' } });
+        return Response.json(error.toJSON(), { status: error.status, headers: { "www-authenticate": BEARER_CHALLENGE } });
       }
     })
     .onBeforeHandle({ as: "global" }, (ctx) => {

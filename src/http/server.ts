@@ -105,7 +105,7 @@ export class EarlyListener {
  * Bun.serve's TLS options. With a CA, every client must present a certificate it
  * signed (mutual TLS): the handshake fails without one, before any request is read.
  */
-function bunTls(tls: TlsMaterial) {
+export function bunTls(tls: TlsMaterial) {
   return {
     cert: tls.cert,
     key: tls.key,

@@ -28,6 +28,23 @@ function errorEvent(body: unknown): Uint8Array {
   return encoder.encode(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
 }
 
+/** Most bytes of a batch handed to the server in one pull (see sseStream). */
+const SLICE_BYTES = 16 * 1024;
+
+/**
+ * Where the slice of `bytes` to send next ends: after the last whole event (its blank
+ * line, "\n\n") within SLICE_BYTES, so that each chunk holds whole events as a batch
+ * did; an event longer than that is sent whole. (JSON data has no raw newline.)
+ */
+function sliceEnd(bytes: Uint8Array): number {
+  if (bytes.length <= SLICE_BYTES) return bytes.length;
+  for (let i = bytes.lastIndexOf(10, SLICE_BYTES - 1); i > 0; i = bytes.lastIndexOf(10, i - 1))
+    if (bytes[i - 1] === 10) return i + 1;
+  for (let i = bytes.indexOf(10, SLICE_BYTES); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(10, i + 1))
+    if (bytes[i + 1] === 10) return i + 2;
+  return bytes.length;
+}
+
 /**
  * A stream over a tail, pulled: the server asks for the next chunk only when the
  * socket has taken the last (Bun then holds about one chunk per reader, the kernel the
@@ -38,6 +55,12 @@ function errorEvent(body: unknown): Uint8Array {
  * for means the reader fell behind: it is sent an `error` event (REQUEST_TIMED_OUT, with
  * `resume_offset` in the details) and the stream ends, so it can reconnect from there
  * rather than pin its position's batches for as long as it stays connected.
+ *
+ * A batch is handed over in slices of SLICE_BYTES (views of the shared bytes, no copy):
+ * what Bun holds for a slow reader is then at most one slice, whatever the socket's
+ * buffer (a broker's HTTP workers pass streams on over Unix sockets, whose small send
+ * buffer left Bun holding ~0.8 MB of every stalled reader's 1 MB batch). While a reader
+ * is between slices with the next batch waiting, the stall clock runs from its last pull.
  *
  * The tail's next batch is asked for once and handled by one callback, however many
  * heartbeats pass before it comes: racing the same promise against a fresh heartbeat
@@ -59,9 +82,12 @@ export function sseStream(
   let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
   let stall: ReturnType<typeof setTimeout> | undefined;
   let next = tail.startOffset;
+  /** What is left to send of the batch being sent. */
+  let rest: Uint8Array | undefined;
   const end = (): void => {
     if (ended) return;
     ended = true;
+    rest = undefined;
     clearTimeout(stall);
     controller.abort();
     tail.close();
@@ -75,9 +101,22 @@ export function sseStream(
       `the reader did not read for ${limits.stallMs} ms with records waiting; reconnect from offset ${next}`,
       { resume_offset: next },
     );
+    // The batch begun is sent whole before the error, so that resume_offset follows it.
+    if (rest !== undefined) stream.enqueue(rest);
     stream.enqueue(errorEvent(error.toJSON()));
     end();
     stream.close();
+  };
+  const waiting = (): boolean => step !== undefined && step.ok && !step.result.done && !ended;
+  const sendSlice = (to: ReadableStreamDefaultController<Uint8Array>): void => {
+    const bytes = rest as Uint8Array;
+    const cut = sliceEnd(bytes);
+    rest = cut < bytes.length ? bytes.subarray(cut) : undefined;
+    to.enqueue(cut < bytes.length ? bytes.subarray(0, cut) : bytes);
+    if (waiting()) {
+      clearTimeout(stall);
+      stall = setTimeout(fellBehind, limits.stallMs);
+    }
   };
   const ask = (): void => {
     asked = true;
@@ -90,7 +129,10 @@ export function sseStream(
     step = ready;
     if (wake !== undefined) wake();
     // Nobody is waiting for it: the clock starts on the reader.
-    else if (ready.ok && !ready.result.done && !ended) stall = setTimeout(fellBehind, limits.stallMs);
+    else if (ready.ok && !ready.result.done && !ended) {
+      clearTimeout(stall);
+      stall = setTimeout(fellBehind, limits.stallMs);
+    }
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -100,6 +142,7 @@ export function sseStream(
       },
       async pull(controller) {
         clearTimeout(stall);
+        if (rest !== undefined) return sendSlice(controller);
         if (!asked) ask();
         if (step === undefined) {
           let timer: ReturnType<typeof setTimeout> | undefined;
@@ -138,10 +181,11 @@ export function sseStream(
           return;
         }
         const batch = got.result.value;
-        controller.enqueue(sseEvents(batch));
+        rest = sseEvents(batch);
         next = batch[batch.length - 1].offset + 1;
         // One batch read ahead: what a reader that stops reading would be sent next.
         ask();
+        sendSlice(controller);
       },
       cancel() {
         end();

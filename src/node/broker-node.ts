@@ -147,14 +147,17 @@ export class BrokerNode {
    * Reads the TLS files again (SIGHUP) and, when they are good together, uses them for
    * every new connection: HTTPS, the Kafka listener and calls to peers. Open
    * connections keep the certificate they began with. A problem throws (a one-line
-   * StreamNestError naming the file) and leaves the material in use as it was.
+   * StreamNestError naming the file) and leaves the material in use as it was. With
+   * --workers above 1 the workers hold the port: each listens anew with the material,
+   * and this resolves once all of them do.
    */
-  reloadTls(): TlsMaterial {
+  async reloadTls(): Promise<TlsMaterial> {
     const current = this.tls;
     if (current === undefined) throw new Error("this broker was started without TLS");
     if (this.closing !== undefined) throw new Error("the broker is stopping");
     const next = loadTlsMaterial(current.paths);
-    if (this.server !== undefined && this.app !== undefined) {
+    if (this.workers !== undefined) await this.workers.reloadTls(next);
+    else if (this.server !== undefined && this.app !== undefined) {
       const old = this.server;
       try {
         this.server = rebind(old, this.app, this.listenOptions(next));
@@ -192,7 +195,13 @@ export class BrokerNode {
       claimPort({ host: this.config.host, port: this.config.port });
       app.compile();
     }
-    this.workers = await HttpWorkers.start(app, this.broker, { count: this.config.workers ?? 1, host: this.config.host, port: this.config.port });
+    this.workers = await HttpWorkers.start(app, this.broker, {
+      count: this.config.workers ?? 1,
+      host: this.config.host,
+      port: this.config.port,
+      access: this.access,
+      ...(this.tls !== undefined ? { tls: this.tls } : {}),
+    });
     const workers = this.workers;
     this.broker.metrics.observeHttpThreads(() => workers.served);
     // The app keeps this server (server.timeout of long polls); it just takes no connection.

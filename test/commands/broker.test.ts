@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { configFromFlags, kafkaFromFlags, exposureWarning, isLoopbackHost, LAUNCHER_DEFAULT_HOST, WORKERS_WITH_SECURITY } from "../../src/commands/broker.ts";
+import { suggestedHttpWorkers } from "../../src/config/http.ts";
+import { configFromFlags, kafkaFromFlags, exposureWarning, isLoopbackHost, LAUNCHER_DEFAULT_HOST } from "../../src/commands/broker.ts";
 
 describe("broker exposure", () => {
   test("loopback addresses reach this machine only; anything else is exposed", () => {
@@ -30,13 +31,15 @@ describe("--auth=token and the Kafka listener", () => {
 });
 
 describe("--workers and a secured broker", () => {
-  test("several HTTP threads with --auth=token or TLS are refused (their fast path checks neither); one thread is fine", () => {
+  test("--auth=token or TLS takes the same threads as an open broker: the cores by default, else the count given", () => {
     const flags = { id: "1", port: "0", "data-dir": "data/x", "kafka-port": "off" };
-    expect(() => configFromFlags({ ...flags, auth: "token", workers: "2" }, {})).toThrow(WORKERS_WITH_SECURITY);
-    expect(() => configFromFlags({ ...flags, workers: "2", "tls-cert": "c.pem", "tls-key": "k.pem" }, {})).toThrow(WORKERS_WITH_SECURITY);
-    expect(() => configFromFlags({ ...flags, auth: "token" }, { STREAMNEST_WORKERS: "2" })).toThrow(WORKERS_WITH_SECURITY);
-    expect(configFromFlags({ ...flags, auth: "token", workers: "1" }, {}).config.workers).toBe(1);
-    expect(configFromFlags({ ...flags, workers: "2" }, {}).config.workers).toBe(2);
+    const tls = { "tls-cert": "c.pem", "tls-key": "k.pem" };
+    for (const secured of [{ auth: "token" }, tls, { auth: "token", ...tls }]) {
+      expect(configFromFlags({ ...flags, ...secured }, {}).config.workers).toBe(suggestedHttpWorkers());
+      expect(configFromFlags({ ...flags, ...secured, workers: "2" }, {}).config.workers).toBe(2);
+      expect(configFromFlags({ ...flags, ...secured }, { STREAMNEST_WORKERS: "3" }).config.workers).toBe(3);
+      expect(configFromFlags({ ...flags, ...secured, workers: "1" }, {}).config.workers).toBe(1);
+    }
   });
 });
 

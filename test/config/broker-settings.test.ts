@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readBrokerSettings, withPort } from "../../src/config/broker-settings.ts";
 import { defaultMaxOpenPartitions } from "../../src/config/core.ts";
+import { suggestedHttpWorkers } from "../../src/config/http.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
 test("one broker's settings by section, with the defaults that depend on others filled in", () => {
@@ -20,7 +21,7 @@ test("one broker's settings by section, with the defaults that depend on others 
       retentionBytes: undefined,
       retentionCheckMs: 30_000,
     },
-    http: { port: 8080, host: "0.0.0.0", maxBodyBytes: 32 * 1024 * 1024, workers: 1, sseStallMs: 30_000 },
+    http: { port: 8080, host: "0.0.0.0", maxBodyBytes: 32 * 1024 * 1024, workers: suggestedHttpWorkers(), sseStallMs: 30_000 },
     cluster: { peers: [], advertise: "localhost:8080", clusterId: "streamnest" },
   });
 });

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { CLUSTER, LAUNCHER } from "../../src/config/cluster.ts";
 import { CORE, defaultMaxOpenPartitions } from "../../src/config/core.ts";
 import { argsOf, helpText, sizeText } from "../../src/config/help.ts";
-import { HTTP } from "../../src/config/http.ts";
+import { HTTP, suggestedHttpWorkers } from "../../src/config/http.ts";
 
 test("each flag's help names its default and its environment variable", () => {
   expect(helpText(HTTP.port)).toBe("HTTP port; 0: a free one, shown on the first output line (default 8080; $STREAMNEST_PORT)");
@@ -25,7 +25,7 @@ test("argsOf gives citty string flags keyed by flag, in declaration order", () =
     valueHint: "bytes",
   });
   expect(args.workers.description).toBe(
-    "threads serving HTTP on the port (SO_REUSEPORT; Linux); 1: the broker's own thread, which keeps every partition log either way (default 1; $STREAMNEST_WORKERS)",
+    `threads serving HTTP on the port (SO_REUSEPORT; Linux); 1: the broker's own thread, which keeps every partition log either way (default the number of cores, at most 8 (Linux; elsewhere 1): ${suggestedHttpWorkers()}; $STREAMNEST_WORKERS)`,
   );
 });
 

@@ -20,7 +20,7 @@ describe("HTTP", () => {
       host: "0.0.0.0",
       portFile: undefined,
       maxBodyBytes: 32 * 1024 * 1024,
-      workers: 1,
+      workers: suggestedHttpWorkers(),
       sseStallMs: 30_000,
     });
   });
@@ -31,7 +31,7 @@ describe("HTTP", () => {
       host: "127.0.0.1",
       portFile: "/tmp/p",
       maxBodyBytes: 1024 * 1024,
-      workers: 1,
+      workers: suggestedHttpWorkers(),
       sseStallMs: 30_000,
     });
     expect(readSection(HTTP, {}, { STREAMNEST_PORT: "9001" }).port).toBe(9001);
@@ -55,8 +55,8 @@ describe("HTTP", () => {
 });
 
 describe("--workers", () => {
-  test("default 1; the cores suggest: a Linux machine's, at most 8; 1 elsewhere", () => {
-    expect(readSection(HTTP, {}, {}).workers).toBe(1);
+  test("default: the cores of a Linux machine, at most 8; 1 elsewhere", () => {
+    expect(readSection(HTTP, {}, {}).workers).toBe(suggestedHttpWorkers());
     expect(suggestedHttpWorkers("linux")).toBe(Math.min(8, Math.max(1, navigator.hardwareConcurrency)));
     expect(suggestedHttpWorkers("darwin")).toBe(1);
     expect(suggestedHttpWorkers("win32")).toBe(1);

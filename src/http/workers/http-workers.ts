@@ -1,14 +1,31 @@
 import type { Server } from "bun";
-import { rmSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { AccessControl } from "../../auth/access-control.ts";
 import type { Broker } from "../../broker/broker.ts";
 import { HTTP_LIMITS } from "../../config/http.ts";
 import { StreamNestError } from "../../lib/errors.ts";
+import type { TlsMaterial } from "../../lib/tls-material.ts";
 import type { StreamNestApp } from "../app.ts";
+import { bunTls } from "../server.ts";
 import { RequestCounter } from "../respond.ts";
 import { OwnerCalls } from "./owner-calls.ts";
 import type { Answer, Call, OwnerToWorker, WorkerToOwner } from "./worker-messages.ts";
+
+/** How long a SIGHUP waits for every worker to listen with the new certificate. */
+const RELOAD_WAIT_MS = 10_000;
+
+export interface HttpWorkersOptions {
+  count: number;
+  host: string;
+  port: number;
+  /** HTTPS in every worker with the broker's certificate. */
+  tls?: TlsMaterial;
+  /** --auth=token: the owner checks each fast-path call as the app's guard does. */
+  access?: AccessControl;
+  logError?: (message: string) => void;
+}
 
 /**
  * A broker's HTTP served by several threads (--workers=N, N > 1): N worker threads
@@ -33,6 +50,13 @@ import type { Answer, Call, OwnerToWorker, WorkerToOwner } from "./worker-messag
  * +16 MB after the HTTP benchmark's load; it loads no Elysia), a copy of
  * each call and answer between threads (~5 µs of CPU per request in batches), and one
  * more hop (Unix socket) for the requests passed on.
+ *
+ * Security: a worker serves TLS with the broker's certificate (mutual TLS with a CA, as
+ * the owner would) and is sent new material on SIGHUP; it decides nothing about who may
+ * do what. Its fast-path calls carry the Authorization header to the owner, which checks
+ * them as its guard checks a route (owner-calls.ts); every other request reaches the
+ * owner's app with its headers, where the guard runs as with --workers=1. The private
+ * socket is the owner's user's alone (mode 0600).
  */
 export class HttpWorkers {
   private readonly workers: Worker[] = [];
@@ -44,15 +68,20 @@ export class HttpWorkers {
   private proxy: Server<unknown> | undefined;
   private readonly socketPath: string;
   private stopped = false;
+  /** Workers' acknowledgements of a TLS reload, by worker. */
+  private readonly reloads = new Map<Worker, { n: number; done: (problem: string | undefined) => void }>();
+  private reloadCount = 0;
 
   private constructor(
     private readonly app: StreamNestApp,
     broker: Broker,
     count: number,
     private readonly logError: (message: string) => void,
+    private tls: TlsMaterial | undefined,
+    access: AccessControl | undefined,
   ) {
     this.served = new Array<number>(count + 1).fill(0);
-    this.calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), logError);
+    this.calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), logError, access);
     this.socketPath = join(tmpdir(), `streamnest-${process.pid}-${broker.config.id}-${Math.random().toString(36).slice(2, 10)}.sock`);
   }
 
@@ -64,9 +93,9 @@ export class HttpWorkers {
   static async start(
     app: StreamNestApp,
     broker: Broker,
-    options: { count: number; host: string; port: number; logError?: (message: string) => void },
+    options: HttpWorkersOptions,
   ): Promise<HttpWorkers> {
-    const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)));
+    const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)), options.tls, options.access);
     try {
       pool.listenPrivately(broker.config.maxBodyBytes);
       await Promise.all(Array.from({ length: options.count }, (_, i) => pool.startWorker(i + 1, options.host, options.port, broker.config.maxBodyBytes)));
@@ -94,6 +123,8 @@ export class HttpWorkers {
       fetch: (request: Request) => app.fetch(request),
     };
     this.proxy = Bun.serve(options as unknown as Parameters<typeof Bun.serve>[0]);
+    // TLS and client certificates are checked at the port: the way around them stays closed to other users.
+    chmodSync(this.socketPath, 0o600);
   }
 
   private startWorker(thread: number, host: string, port: number, maxBodyBytes: number): Promise<void> {
@@ -112,6 +143,12 @@ export class HttpWorkers {
         const message = event.data;
         if (message.type === "calls") this.answerCalls(worker, message.calls);
         else if (message.type === "served") this.served[thread] = message.requests;
+        else if (message.type === "reloaded" || message.type === "reload-failed") {
+          const pending = this.reloads.get(worker);
+          if (pending?.n !== message.n) return;
+          this.reloads.delete(worker);
+          pending.done(message.type === "reloaded" ? undefined : `HTTP worker ${thread}: ${message.message}`);
+        }
         else if (message.type === "listening") {
           listening = true;
           resolve();
@@ -127,6 +164,7 @@ export class HttpWorkers {
         ownerSocket: this.socketPath,
         maxBodyBytes,
         idleTimeoutS: HTTP_LIMITS.idleTimeoutS.value,
+        ...(this.tls !== undefined ? { tls: bunTls(this.tls) } : {}),
       };
       worker.postMessage(start);
     });
@@ -158,6 +196,37 @@ export class HttpWorkers {
   }
 
   /**
+   * Every worker listens with `next` from now on (connections open keep what they began
+   * with); resolves once all do, or rejects naming a worker that could not (it serves
+   * on with the material it had, as the owner does).
+   */
+  async reloadTls(next: TlsMaterial): Promise<void> {
+    if (this.stopped) return;
+    this.tls = next;
+    const tls = bunTls(next);
+    const n = ++this.reloadCount;
+    const problems = await Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<string | undefined>((resolve) => {
+            // An earlier reload still pending is over: this one decides what the worker serves.
+            this.reloads.get(worker)?.done(undefined);
+            this.reloads.set(worker, { n, done: resolve });
+            worker.postMessage({ type: "tls", tls, n } satisfies OwnerToWorker);
+            // A worker that died answers nothing: the reload is reported, not awaited forever.
+            setTimeout(() => {
+              if (this.reloads.get(worker)?.n !== n) return;
+              this.reloads.delete(worker);
+              resolve("an HTTP worker did not take the new certificate in time");
+            }, RELOAD_WAIT_MS).unref();
+          }),
+      ),
+    );
+    const problem = problems.find((p) => p !== undefined);
+    if (problem !== undefined) throw new StreamNestError("INVALID_REQUEST", problem);
+  }
+
+  /**
    * Workers stop taking connections; the private socket closes once the broker has
    * ended its long polls and streams (the caller closes the broker between stopTaking
    * and close).
@@ -169,6 +238,8 @@ export class HttpWorkers {
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    for (const pending of this.reloads.values()) pending.done(undefined);
+    this.reloads.clear();
     this.stopTaking();
     const proxy = this.proxy;
     if (proxy) {

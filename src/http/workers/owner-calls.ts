@@ -1,8 +1,13 @@
+import type { AccessControl } from "../../auth/access-control.ts";
 import type { Broker } from "../../broker/broker.ts";
+import { StreamNestError } from "../../lib/errors.ts";
+import { BEARER_CHALLENGE } from "../client-auth.ts";
 import { readOrPastEnd } from "../consume.ts";
+import { withoutDataDir } from "../data-dir-paths.ts";
 import { errorAnswer } from "../errors.ts";
 import { messageText } from "../record-json.ts";
 import type { RequestCounter } from "../respond.ts";
+import { routeNeeds } from "../route-permissions.ts";
 import { type Answer, type Call, type ConsumeCall, isProduceCall, type ProduceCall } from "./worker-messages.ts";
 
 /**
@@ -11,25 +16,52 @@ import { type Answer, type Call, type ConsumeCall, isProduceCall, type ProduceCa
  * mapping as the routes (consume.ts, produce.ts, metadata-barrier.ts, app.ts), so that
  * which thread took the connection changes nothing in the answer. The append happens
  * here, on the one thread that writes the partition, and is answered only once it is
- * written (and replicated, per acks), exactly as the route answers.
+ * written (and replicated, per acks), exactly as the route answers. With --auth=token
+ * the call carries the request's Authorization header and is checked here first, by the
+ * same AccessControl and the same route rule (route-permissions.ts) as the app's guard
+ * (client-auth.ts), in the same order: 401 before 403 before the metadata barrier. A
+ * worker thread never decides who may do what.
  */
 export class OwnerCalls {
   constructor(
     private readonly broker: Broker,
     private readonly requests: RequestCounter,
     private readonly logError: (message: string) => void,
+    private readonly access?: AccessControl,
   ) {}
 
   /** Answers every call; the promise never rejects. */
   answer(call: Call): Promise<Answer> | Answer {
     const produce = isProduceCall(call);
     try {
+      const refused = this.refused(call, produce);
+      if (refused !== undefined) return refused;
       const barrier = this.broker.hasTopic(call.t) ? undefined : this.broker.catchUpMetadata();
       const run = (): Promise<Answer> => (produce ? this.produce(call) : this.consume(call));
       return (barrier ? barrier.then(run) : run()).catch((error: unknown) => this.failed(call, produce, error));
     } catch (error) {
       return this.failed(call, produce, error);
     }
+  }
+
+  /** The guard's answer to a call it refuses (client-auth.ts); undefined: allowed. */
+  private refused(call: Call, produce: boolean): Answer | undefined {
+    const access = this.access;
+    if (access === undefined || !access.enabled) return undefined;
+    let principal;
+    try {
+      principal = access.authenticate(call.a);
+    } catch (error) {
+      if (!(error instanceof StreamNestError)) throw error;
+      this.requests.count(produce ? "POST" : "GET", "unauthenticated", error.status);
+      return { i: call.i, s: error.status, b: JSON.stringify(error.toJSON()), w: BEARER_CHALLENGE };
+    }
+    const needs = produce
+      ? routeNeeds("POST", "/produce", { body: { topic: call.t }, params: {}, query: {} })
+      : routeNeeds("GET", "/consume", { body: undefined, params: {}, query: { topic: call.t } });
+    if (needs === "filtered") throw new StreamNestError("INTERNAL_ERROR", "a fast-path route needs a permission");
+    for (const need of needs) access.check(principal, need.operation, ...need.resources);
+    return undefined;
   }
 
   private async consume(call: ConsumeCall): Promise<Answer> {
@@ -57,6 +89,8 @@ export class OwnerCalls {
     if (answer.status === 500)
       this.logError(`${method} ${route}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     this.requests.count(method, route, answer.status);
+    // As the app's error handler: a client is not shown where the broker keeps its data.
+    if (typeof answer.body.message === "string") answer.body.message = withoutDataDir(answer.body.message, this.broker.config.dataDir);
     return { i: call.i, s: answer.status, b: JSON.stringify(answer.body) };
   }
 }

@@ -6,6 +6,15 @@
  * ~13 µs of CPU per round trip alone, ~4-6 µs per request in batches of 4-16).
  */
 
+/** Bun.serve's TLS options, as the owner would listen with them (server.ts bunTls). */
+export interface WorkerTls {
+  cert: string;
+  key: string;
+  ca?: string;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+}
+
 /** Owner -> worker, once: where to listen and where everything else is sent. */
 export interface WorkerStart {
   type: "start";
@@ -17,11 +26,15 @@ export interface WorkerStart {
   ownerSocket: string;
   maxBodyBytes: number;
   idleTimeoutS: number;
+  /** HTTPS with the broker's certificate (mutual TLS with a CA); absent: plaintext. */
+  tls?: WorkerTls;
 }
 
 /** A single-message read, as GET /consume?topic&partition&offset asks it. */
 export interface ConsumeCall {
   i: number;
+  /** The request's Authorization header, for the owner's token check (--auth=token); null: none sent. */
+  a: string | null;
   t: string;
   p: number;
   o: number;
@@ -30,6 +43,7 @@ export interface ConsumeCall {
 /** A single-message produce, its record already encoded (key and value as UTF-8). */
 export interface ProduceCall {
   i: number;
+  a: string | null;
   t: string;
   /** Explicit partition, or -1 for the core's choice (key hash, else round robin). */
   p: number;
@@ -56,13 +70,23 @@ export interface Answer {
   /** The record's message: its text, or null for a tombstone (a null value). */
   m?: string | null;
   b?: string;
+  /** A 401's `WWW-Authenticate` challenge (RFC 6750), as the owner's guard sends it. */
+  w?: string;
 }
 
 export type WorkerToOwner =
   | { type: "listening" }
   | { type: "failed"; message: string }
   | { type: "calls"; calls: Call[] }
+  /** Reload `n` (OwnerToWorker "tls") is in use, or failed (the worker serves on with what it had). */
+  | { type: "reloaded"; n: number }
+  | { type: "reload-failed"; n: number; message: string }
   /** Requests this worker has answered (fast or passed on), for the per-thread metric. */
   | { type: "served"; requests: number };
 
-export type OwnerToWorker = WorkerStart | { type: "answers"; answers: Answer[] } | { type: "stop" };
+export type OwnerToWorker =
+  | WorkerStart
+  | { type: "answers"; answers: Answer[] }
+  /** New TLS material (SIGHUP): new connections use it; the worker says "reloaded" once it listens with it. */
+  | { type: "tls"; tls: WorkerTls; n: number }
+  | { type: "stop" };

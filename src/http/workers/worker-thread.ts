@@ -10,7 +10,7 @@ import type { Server } from "bun";
 import http from "node:http";
 import { Readable } from "node:stream";
 import { plainConsume, plainProduce } from "./fast-requests.ts";
-import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerToOwner } from "./worker-messages.ts";
+import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerTls, WorkerToOwner } from "./worker-messages.ts";
 
 declare const self: Worker;
 
@@ -20,6 +20,14 @@ const ERROR_HEADERS = new Headers({ "content-type": "application/json;charset=ut
 /** A produce body bigger than this is passed on unparsed (a single message that big gains nothing here). */
 const PLAIN_BODY_MAX = 1024 * 1024;
 const BATCH_FIELD = '"messages"';
+/**
+ * A passed-on body up to this size is read whole and sent in one write; a larger one is
+ * piped, so that large bodies are not each held here beside the owner's copy (ten 30 MB
+ * bodies at once were 300 MB more in this thread).
+ */
+const WHOLE_BODY_MAX = 1024 * 1024;
+/** Most bytes of a passed-on stream handed to the client in one chunk. */
+const PULL_BYTES = 16 * 1024;
 
 let start: WorkerStart | undefined;
 let server: Server<unknown> | undefined;
@@ -55,14 +63,14 @@ async function handle(request: Request, srv: Server<unknown>): Promise<Response>
   const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
   if (path === "/consume" && request.method === "GET" && queryStart >= 0) {
     const ask = plainConsume(url.slice(queryStart));
-    if (ask) return answered(await call({ t: ask.topic, p: ask.partition, o: ask.offset }));
+    if (ask) return answered(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, o: ask.offset }));
   } else if (path === "/produce" && request.method === "POST") {
     const length = Number(request.headers.get("content-length") ?? NaN);
     if (length > 0 && length <= PLAIN_BODY_MAX && length <= (start?.maxBodyBytes ?? 0)) {
       const body = new Uint8Array(await request.arrayBuffer());
       // A batch is passed on unparsed: parsing it here would only be done again there.
       const ask = Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(BATCH_FIELD) ? undefined : plainProduce(body);
-      if (ask) return answered(await call({ t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
+      if (ask) return answered(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
       return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), body);
     }
   }
@@ -71,6 +79,8 @@ async function handle(request: Request, srv: Server<unknown>): Promise<Response>
 
 function answered(answer: Answer): Response {
   if (answer.s === 204) return new Response(null, { status: 204 });
+  if (answer.w !== undefined)
+    return new Response(answer.b, { status: answer.s, headers: { "content-type": ERROR_HEADERS.get("content-type") ?? "", "www-authenticate": answer.w } });
   if (answer.s !== 200) return new Response(answer.b, { status: answer.s, headers: ERROR_HEADERS });
   if (answer.m !== undefined) return new Response(`{"offset":${answer.o},"message":${JSON.stringify(answer.m)}}`, { headers: JSON_HEADERS });
   return new Response(`{"offset":${answer.o},"partition":${answer.p}}`, { headers: JSON_HEADERS });
@@ -83,9 +93,9 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "te
 
 /**
  * The request as it came, to the owner's socket; the answer back as it leaves there.
- * A body of a declared length within the limit, and an answer of a declared length,
+ * A body of a declared length up to WHOLE_BODY_MAX, and an answer of a declared length,
  * are moved whole (piping them through a stream here cost more CPU than the owner spent
- * answering a 1,000-record read). A body of unknown or refused length goes on as a
+ * answering a 1,000-record read). A larger body, or one of unknown length, goes on as a
  * stream (the owner answers 413 before reading past its limit), and so does an answer
  * of unknown length: server-sent events, chunked long polls. How long an answer takes
  * is the owner's business, so this connection's idle timer is lifted for it, as the
@@ -97,7 +107,7 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
   let body: Uint8Array | ReadableStream<Uint8Array> | null | undefined;
   if (request.method !== "GET" && request.method !== "HEAD") {
     const length = Number(request.headers.get("content-length") ?? NaN);
-    body = read ?? (length >= 0 && length <= (start?.maxBodyBytes ?? 0) ? new Uint8Array(await request.arrayBuffer()) : request.body);
+    body = read ?? (length >= 0 && length <= WHOLE_BODY_MAX ? new Uint8Array(await request.arrayBuffer()) : request.body);
   }
   // Hop-by-hop headers stay on the client's connection (RFC 9110 §7.6.1): a client's
   // "connection: close" passed on made the owner close a pooled socket that the agent
@@ -119,7 +129,7 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
         return;
       }
       if (answer.headers["content-length"] === undefined) {
-        resolve(new Response(Readable.toWeb(answer) as ReadableStream<Uint8Array>, init));
+        resolve(new Response(pulled(answer), init));
         return;
       }
       const chunks: Buffer[] = [];
@@ -135,9 +145,89 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
   });
 }
 
+/**
+ * An answer of unknown length (a stream, a long poll) as the client reads it: the next
+ * chunk is taken from the owner's socket only when the client's connection asks for one
+ * (highWaterMark 0, as the owner's own streams are pulled: sse.ts). So a reader that
+ * stalls stalls the owner's stream too, which then ends it as it would on its own port
+ * (--sse-stall-ms), and nothing piles up here. Readable.toWeb read ahead of the client:
+ * 200 stalled live tails of a 10 MB batch grew the broker by 330 MB.
+ */
+function pulled(answer: http.IncomingMessage): ReadableStream<Uint8Array> {
+  let ended = false;
+  let failed: Error | undefined;
+  let waiter: (() => void) | undefined;
+  const wake = (): void => {
+    const resolve = waiter;
+    waiter = undefined;
+    resolve?.();
+  };
+  answer.on("readable", wake);
+  answer.on("end", () => {
+    ended = true;
+    wake();
+  });
+  answer.on("error", (error) => {
+    failed = error;
+    wake();
+  });
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          // Whatever has arrived, in one chunk: one write to the client for many reads of the socket.
+          const parts: Buffer[] = [];
+          let size = 0;
+          for (let part: Buffer | null; size < PULL_BYTES && (part = answer.read() as Buffer | null) !== null; size += part.length) parts.push(part);
+          if (size > 0) return controller.enqueue(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+          if (failed !== undefined) throw failed;
+          if (ended) return controller.close();
+          await new Promise<void>((resolve) => (waiter = resolve));
+        }
+      },
+      cancel() {
+        answer.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 function listen(s: WorkerStart): void {
   start = s;
-  server = Bun.serve({
+  server = serve(s, s.tls);
+  // The per-thread request count, for the broker's metrics; only when it moved.
+  setInterval(() => {
+    if (served === reported) return;
+    reported = served;
+    send({ type: "served", requests: served });
+  }, 250).unref();
+  send({ type: "listening" });
+}
+
+/**
+ * New TLS material (SIGHUP): a new socket on the port with it (SO_REUSEPORT lets both be
+ * bound a moment), then the old one stops taking connections and finishes those open.
+ * A failure keeps the old one listening, as the owner does.
+ */
+function reloadTls(tls: WorkerTls, n: number): void {
+  const old = server;
+  if (start === undefined || old === undefined) return;
+  try {
+    server = serve(start, tls);
+  } catch (error) {
+    send({ type: "reload-failed", n, message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  start = { ...start, tls };
+  // Exchanges in progress finish on it; the owner ends this thread on close, and them with it.
+  void old.stop(false);
+  send({ type: "reloaded", n });
+}
+
+function serve(s: WorkerStart, tls: WorkerTls | undefined): Server<unknown> {
+  return Bun.serve({
+    ...(tls !== undefined ? { tls } : {}),
     hostname: s.host,
     port: s.port,
     reusePort: true,
@@ -154,13 +244,6 @@ function listen(s: WorkerStart): void {
       });
     },
   });
-  // The per-thread request count, for the broker's metrics; only when it moved.
-  setInterval(() => {
-    if (served === reported) return;
-    reported = served;
-    send({ type: "served", requests: served });
-  }, 250).unref();
-  send({ type: "listening" });
 }
 
 self.onmessage = (event: MessageEvent<OwnerToWorker>) => {
@@ -177,6 +260,8 @@ self.onmessage = (event: MessageEvent<OwnerToWorker>) => {
     } catch (error) {
       send({ type: "failed", message: error instanceof Error ? error.message : String(error) });
     }
+  } else if (message.type === "tls") {
+    reloadTls(message.tls, message.n);
   } else if (message.type === "stop") {
     // Stops taking connections; those open finish their answers (the owner ends long
     // polls and streams as it closes), then the owner ends this thread.

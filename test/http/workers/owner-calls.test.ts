@@ -30,12 +30,12 @@ function workerText(answer: { s: number; o?: number; p?: number; m?: string | nu
 }
 
 test("a produce is appended and acknowledged as POST /produce acknowledges it, refusals included", async () => {
-  const produced = await calls.answer({ i: 1, t: "demo", p: 1, k: utf8("k"), v: utf8("héllo") });
+  const produced = await calls.answer({ i: 1, a: null, t: "demo", p: 1, k: utf8("k"), v: utf8("héllo") });
   expect(produced).toEqual({ i: 1, s: 200, o: 0, p: 1 });
   expect(await routeAnswer("POST", "/produce", { topic: "demo", partition: 1, key: "k", message: "second" })).toEqual({ s: 200, text: '{"offset":1,"partition":1}' });
   for (const [call, body] of [
-    [{ i: 2, t: "demo", p: 5, k: null, v: utf8("x") }, { topic: "demo", partition: 5, message: "x" }],
-    [{ i: 3, t: "nope", p: -1, k: null, v: utf8("x") }, { topic: "nope", message: "x" }],
+    [{ i: 2, a: null, t: "demo", p: 5, k: null, v: utf8("x") }, { topic: "demo", partition: 5, message: "x" }],
+    [{ i: 3, a: null, t: "nope", p: -1, k: null, v: utf8("x") }, { topic: "nope", message: "x" }],
   ] as const) {
     const answer = await calls.answer(call);
     const route = await routeAnswer("POST", "/produce", body);
@@ -43,7 +43,7 @@ test("a produce is appended and acknowledged as POST /produce acknowledges it, r
     expect(answer.s).toBeGreaterThanOrEqual(400);
   }
   // Nothing was written by the refusals: the next offset follows the two appends.
-  expect(await calls.answer({ i: 4, t: "demo", p: 1, k: null, v: utf8("third") })).toEqual({ i: 4, s: 200, o: 2, p: 1 });
+  expect(await calls.answer({ i: 4, a: null, t: "demo", p: 1, k: null, v: utf8("third") })).toEqual({ i: 4, s: 200, o: 2, p: 1 });
 });
 
 test("a read answers as GET /consume: the record, 204 past the end, the route's errors", async () => {
@@ -56,10 +56,10 @@ test("a read answers as GET /consume: the record, 204 past the end, the route's 
     ["demo", 7, 0],
     ["nope", 0, 0],
   ] as const) {
-    const answer = await calls.answer({ i: 9, t, p, o });
+    const answer = await calls.answer({ i: 9, a: null, t, p, o });
     expect({ s: answer.s, text: workerText(answer) }).toEqual(await routeAnswer("GET", `/consume?topic=${t}&partition=${p}&offset=${o}`));
   }
-  expect((await calls.answer({ i: 10, t: "demo", p: 1, o: 0 })).m).toBe("héllo");
+  expect((await calls.answer({ i: 10, a: null, t: "demo", p: 1, o: 0 })).m).toBe("héllo");
   expect(logged).toEqual([]);
 });
 
