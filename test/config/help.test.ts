@@ -25,7 +25,7 @@ test("argsOf gives citty string flags keyed by flag, in declaration order", () =
     valueHint: "bytes",
   });
   expect(args.workers.description).toBe(
-    `threads serving HTTP on the port (SO_REUSEPORT; Linux); 1: the broker's own thread, which keeps every partition log either way (default the number of cores, at most 8 (Linux; elsewhere 1): ${suggestedHttpWorkers()}; $STREAMNEST_WORKERS)`,
+    `threads serving HTTP on the port (SO_REUSEPORT; Linux); 1: the broker's own thread, which keeps every partition log either way (default the cores but one, 1 to 8 (Linux; elsewhere 1): ${suggestedHttpWorkers()}; $STREAMNEST_WORKERS)`,
   );
 });
 

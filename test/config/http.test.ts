@@ -57,7 +57,10 @@ describe("HTTP", () => {
 describe("--workers", () => {
   test("default: the cores of a Linux machine, at most 8; 1 elsewhere", () => {
     expect(readSection(HTTP, {}, {}).workers).toBe(suggestedHttpWorkers());
-    expect(suggestedHttpWorkers("linux")).toBe(Math.min(8, Math.max(1, navigator.hardwareConcurrency)));
+    expect(suggestedHttpWorkers("linux")).toBe(Math.min(8, Math.max(1, navigator.hardwareConcurrency - 1)));
+    // One core is left to the thread that owns the logs; at most 8 workers.
+    expect([1, 2, 3, 4, 8, 9, 16, 64].map((cores) => suggestedHttpWorkers("linux", cores))).toEqual([1, 1, 2, 3, 7, 8, 8, 8]);
+    expect(suggestedHttpWorkers("darwin", 16)).toBe(1);
     expect(suggestedHttpWorkers("darwin")).toBe(1);
     expect(suggestedHttpWorkers("win32")).toBe(1);
   });

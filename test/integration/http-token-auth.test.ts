@@ -20,7 +20,10 @@ let token: string;
 
 beforeAll(async () => {
   const file = join(root, "admin-token");
-  ({ broker, stop } = await startBroker({ args: ["--auth=token", `--admin-token-file=${file}`] }));
+  // Two HTTP threads: the workers' fast paths (single produce and consume) must refuse and
+  // serve exactly as the routes do (the owner decides access); the one-thread path is
+  // what every other token test runs on (the default on a 2-core machine).
+  ({ broker, stop } = await startBroker({ args: ["--auth=token", `--admin-token-file=${file}`, "--workers=2"] }));
   token = readFileSync(file, "utf8").trim();
   expect(statSync(file).mode & 0o777).toBe(0o600);
   await broker.waitForOutput(`Created the admin token (User:admin) in ${file}`);

@@ -26,7 +26,9 @@ beforeAll(async () => {
   const first = certs.issue("broker-first");
   copyFileSync(first.cert, certPath);
   copyFileSync(first.key, keyPath);
-  broker = await KafkaBroker.start({ tls: { cert: certPath, key: keyPath, ca: certs.ca } });
+  // Two HTTP threads, each serving the certificate: a SIGHUP reload must reach both (the
+  // one-thread path is covered by the TLS cluster and launcher tests).
+  broker = await KafkaBroker.start({ tls: { cert: certPath, key: keyPath, ca: certs.ca }, args: ["--workers=2"] });
 });
 
 afterAll(async () => {
