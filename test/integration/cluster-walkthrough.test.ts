@@ -140,8 +140,10 @@ describe("a 3-broker cluster walkthrough", () => {
     const stream = res.body!.getReader();
     const decoder = new TextDecoder();
     let text = "";
+    // Whole lines only: a stream may be cut anywhere on its way (a forwarding broker
+    // passes on what it receives), so a line is read once its newline is in.
     const events = (): Array<{ offset: number; message: string }> =>
-      [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]) as { offset: number; message: string });
+      [...text.matchAll(/^data: (.*)\n/gm)].map((m) => JSON.parse(m[1]) as { offset: number; message: string });
     const readUntil = async (count: number): Promise<void> => {
       while (events().length < count) {
         const { value, done } = await stream.read();
