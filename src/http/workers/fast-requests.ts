@@ -48,6 +48,13 @@ export interface ProduceAsk {
   value: Uint8Array;
 }
 
+const BATCH_FIELD = '"messages"';
+
+/** Whether a produce body may be a batch: such a body is passed on unparsed (parsing it here would only be done again there). */
+export function mayBeBatch(body: Uint8Array): boolean {
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(BATCH_FIELD);
+}
+
 const PRODUCE_FIELDS = new Set(["topic", "message", "key", "partition"]);
 const decoder = new TextDecoder("utf-8", { fatal: true });
 

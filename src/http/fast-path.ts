@@ -1,0 +1,70 @@
+import type { Server } from "bun";
+import type { AccessControl } from "../auth/access-control.ts";
+import type { Broker } from "../broker/broker.ts";
+import type { StreamNestApp } from "./app.ts";
+import { RequestCounter } from "./respond.ts";
+import { answerResponse } from "./workers/answer-response.ts";
+import { mayBeBatch, plainConsume, plainProduce } from "./workers/fast-requests.ts";
+import { OwnerCalls } from "./workers/owner-calls.ts";
+import type { Answer } from "./workers/worker-messages.ts";
+
+/** What Bun.serve calls for each request of the broker's port. */
+export type ServeFetch = (request: Request, server: Server<unknown>) => Response | Promise<Response>;
+
+/**
+ * A single-message body larger than this goes through the app: the bytes saved by the
+ * fast path are a small share of it, and a fallback would carry the whole body twice.
+ */
+const PLAIN_BODY_MAX = 64 * 1024;
+const CONSUME = "/consume";
+const PRODUCE = "/produce";
+
+export interface FastPathOptions {
+  access?: AccessControl;
+  logError?: (message: string) => void;
+}
+
+/**
+ * The broker thread's own door to its port (--workers=1): the plainest GET /consume and
+ * single-message POST /produce, the requests a busy broker serves most, are answered
+ * without the app's router, hooks, body stream and schema work, by the very calls a
+ * worker thread hands this thread for the same requests (workers/fast-requests.ts picks
+ * them, workers/owner-calls.ts answers them: the same token check, permissions,
+ * metadata barrier, core call, request counting and error mapping as the routes).
+ * Anything not plain (another field, a number written another way, a batch, a
+ * tombstone, a body without a Content-Length or over the limit, a HEAD, a query on
+ * /produce) goes to the app as it came, which answers it, errors included, as before.
+ * Under wrk, the app's layers were most of a produce's CPU on this thread, and this
+ * thread is the one that runs out of it first.
+ */
+export function ownerFastPath(app: StreamNestApp, broker: Broker, options: FastPathOptions = {}): ServeFetch {
+  const calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), options.logError ?? ((m) => console.error(m)), options.access);
+  const limit = Math.min(PLAIN_BODY_MAX, broker.config.maxBodyBytes);
+  const produce = async (request: Request): Promise<Response> => {
+    const body = new Uint8Array(await request.arrayBuffer());
+    const ask = mayBeBatch(body) ? undefined : plainProduce(body);
+    // The body is read: the app gets the same request with the bytes it carried.
+    if (ask === undefined) return app.fetch(new Request(request.url, { method: "POST", headers: request.headers, body, signal: request.signal }));
+    return answerResponse(await calls.answer({ i: 0, a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
+  };
+  return (request) => {
+    const url = request.url;
+    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    const method = request.method;
+    if (method === "GET") {
+      if (url.charCodeAt(pathStart + CONSUME.length) === 63 /* ? */ && url.startsWith(CONSUME, pathStart)) {
+        const ask = plainConsume(url.slice(pathStart + CONSUME.length));
+        if (ask !== undefined) return respond(calls.answer({ i: 0, a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, o: ask.offset }));
+      }
+    } else if (method === "POST" && url.length === pathStart + PRODUCE.length && url.endsWith(PRODUCE)) {
+      const declared = request.headers.get("content-length");
+      const length = declared === null ? Number.NaN : Number(declared);
+      if (length > 0 && length <= limit) return produce(request);
+    }
+    return app.fetch(request);
+  };
+}
+
+function respond(answer: Promise<Answer> | Answer): Response | Promise<Response> {
+  return answer instanceof Promise ? answer.then(answerResponse) : answerResponse(answer);
+}
