@@ -41,7 +41,7 @@ export function ownerFastPath(app: StreamNestApp, broker: Broker, options: FastP
   const calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), options.logError ?? ((m) => console.error(m)), options.access);
   const limit = Math.min(PLAIN_BODY_MAX, broker.config.maxBodyBytes);
   const produce = async (request: Request): Promise<Response> => {
-    const body = new Uint8Array(await request.arrayBuffer());
+    const body = await request.bytes();
     const ask = mayBeBatch(body) ? undefined : plainProduce(body);
     // The body is read: the app gets the same request with the bytes it carried.
     if (ask === undefined) return app.fetch(new Request(request.url, { method: "POST", headers: request.headers, body, signal: request.signal }));
