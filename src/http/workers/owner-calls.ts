@@ -1,8 +1,9 @@
 import type { AccessControl } from "../../auth/access-control.ts";
 import type { Broker } from "../../broker/broker.ts";
+import type { FetchResult } from "../../broker/types.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import { BEARER_CHALLENGE } from "../client-auth.ts";
-import { readOrPastEnd } from "../consume.ts";
+import { pastEndOf, readOrPastEnd } from "../consume.ts";
 import { withoutDataDir } from "../data-dir-paths.ts";
 import { errorAnswer } from "../errors.ts";
 import { messageText } from "../record-json.ts";
@@ -37,6 +38,10 @@ export class OwnerCalls {
       const refused = this.refused(call, produce);
       if (refused !== undefined) return refused;
       const barrier = this.broker.hasTopic(call.t) ? undefined : this.broker.catchUpMetadata();
+      if (barrier === undefined && !produce) {
+        const now = this.consumeNow(call);
+        if (now !== undefined) return now;
+      }
       const run = (): Promise<Answer> => (produce ? this.produce(call) : this.consume(call));
       return (barrier ? barrier.then(run) : run()).catch((error: unknown) => this.failed(call, produce, error));
     } catch (error) {
@@ -64,8 +69,28 @@ export class OwnerCalls {
     return undefined;
   }
 
+  /**
+   * The read answered in this step when the core can make it without waiting
+   * (Broker.fetchNow), as readOrPastEnd answers it with no wait: an offset past the end
+   * is "nothing there (yet)". Undefined: the read needs consume (the log is not open,
+   * the partition is led elsewhere, its high watermark is still being learned).
+   */
+  private consumeNow(call: ConsumeCall): Answer | undefined {
+    let result: FetchResult | undefined;
+    try {
+      result = this.broker.fetchNow({ topic: call.t, partition: call.p, offset: call.o, maxRecords: 1, timeoutMs: 0 });
+    } catch (error) {
+      pastEndOf(error, call.o);
+      return this.consumed(call, undefined);
+    }
+    return result === undefined ? undefined : this.consumed(call, result);
+  }
+
   private async consume(call: ConsumeCall): Promise<Answer> {
-    const result = await readOrPastEnd(this.broker, { topic: call.t, partition: call.p, offset: call.o, maxRecords: 1, timeoutMs: 0 });
+    return this.consumed(call, await readOrPastEnd(this.broker, { topic: call.t, partition: call.p, offset: call.o, maxRecords: 1, timeoutMs: 0 }));
+  }
+
+  private consumed(call: ConsumeCall, result: FetchResult | undefined): Answer {
     const record = result?.records[0];
     if (record === undefined) {
       this.requests.count("GET", "/consume", 204);
