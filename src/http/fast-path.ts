@@ -40,12 +40,14 @@ export interface FastPathOptions {
 export function ownerFastPath(app: StreamNestApp, broker: Broker, options: FastPathOptions = {}): ServeFetch {
   const calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), options.logError ?? ((m) => console.error(m)), options.access);
   const limit = Math.min(PLAIN_BODY_MAX, broker.config.maxBodyBytes);
+  // Without token auth the header is not looked at: a read then never makes Bun build the request's Headers.
+  const authorization = (request: Request): string | null => (calls.authenticates ? request.headers.get("authorization") : null);
   const produce = async (request: Request): Promise<Response> => {
     const body = await request.bytes();
     const ask = mayBeBatch(body) ? undefined : plainProduce(body);
     // The body is read: the app gets the same request with the bytes it carried.
     if (ask === undefined) return app.fetch(new Request(request.url, { method: "POST", headers: request.headers, body, signal: request.signal }));
-    return answerResponse(await calls.answer({ i: 0, a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
+    return answerResponse(await calls.answer({ i: 0, a: authorization(request), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
   };
   return (request) => {
     const url = request.url;
@@ -54,7 +56,7 @@ export function ownerFastPath(app: StreamNestApp, broker: Broker, options: FastP
     if (method === "GET") {
       if (url.charCodeAt(pathStart + CONSUME.length) === 63 /* ? */ && url.startsWith(CONSUME, pathStart)) {
         const ask = plainConsume(url.slice(pathStart + CONSUME.length));
-        if (ask !== undefined) return respond(calls.answer({ i: 0, a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, o: ask.offset }));
+        if (ask !== undefined) return respond(calls.answer({ i: 0, a: authorization(request), t: ask.topic, p: ask.partition, o: ask.offset }));
       }
     } else if (method === "POST" && url.length === pathStart + PRODUCE.length && url.endsWith(PRODUCE)) {
       const declared = request.headers.get("content-length");

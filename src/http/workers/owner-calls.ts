@@ -31,6 +31,11 @@ export class OwnerCalls {
     private readonly access?: AccessControl,
   ) {}
 
+  /** Whether a call's Authorization header is read (--auth=token); else it may be left out (null). */
+  get authenticates(): boolean {
+    return this.access !== undefined && this.access.enabled;
+  }
+
   /** Answers every call; the promise never rejects. */
   answer(call: Call): Promise<Answer> | Answer {
     const produce = isProduceCall(call);
