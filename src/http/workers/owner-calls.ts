@@ -24,12 +24,20 @@ import { type Answer, type Call, type ConsumeCall, isProduceCall, type ProduceCa
  * worker thread never decides who may do what.
  */
 export class OwnerCalls {
+  private readonly produced: () => void;
+  private readonly read: () => void;
+  private readonly pastEnd: () => void;
+
   constructor(
     private readonly broker: Broker,
     private readonly requests: RequestCounter,
     private readonly logError: (message: string) => void,
     private readonly access?: AccessControl,
-  ) {}
+  ) {
+    this.produced = requests.counterOf("POST", "/produce", 200);
+    this.read = requests.counterOf("GET", "/consume", 200);
+    this.pastEnd = requests.counterOf("GET", "/consume", 204);
+  }
 
   /** Whether a call's Authorization header is read (--auth=token); else it may be left out (null). */
   get authenticates(): boolean {
@@ -98,17 +106,17 @@ export class OwnerCalls {
   private consumed(call: ConsumeCall, result: FetchResult | undefined): Answer {
     const record = result?.records[0];
     if (record === undefined) {
-      this.requests.count("GET", "/consume", 204);
+      this.pastEnd();
       return { i: call.i, s: 204 };
     }
-    this.requests.count("GET", "/consume", 200);
+    this.read();
     return { i: call.i, s: 200, o: record.offset, m: messageText(record) };
   }
 
   private async produce(call: ProduceCall): Promise<Answer> {
     const record = call.p < 0 ? { key: call.k, value: call.v, headers: [] } : { key: call.k, value: call.v, headers: [], partition: call.p };
     const ack = await this.broker.produce(call.t, record);
-    this.requests.count("POST", "/produce", 200);
+    this.produced();
     return { i: call.i, s: 200, o: ack.offset, p: ack.partition };
   }
 
