@@ -2,6 +2,7 @@ import type { Server } from "bun";
 import type { AccessControl } from "../auth/access-control.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { StreamNestApp } from "./app.ts";
+import { errorAnswer } from "./errors.ts";
 import { RequestCounter } from "./respond.ts";
 import { answerResponse } from "./workers/answer-response.ts";
 import { mayBeBatch, plainConsume, plainProduce } from "./workers/fast-requests.ts";
@@ -38,12 +39,22 @@ export interface FastPathOptions {
  * thread is the one that runs out of it first.
  */
 export function ownerFastPath(app: StreamNestApp, broker: Broker, options: FastPathOptions = {}): ServeFetch {
-  const calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), options.logError ?? ((m) => console.error(m)), options.access);
+  const requests = new RequestCounter(broker.metrics);
+  const calls = new OwnerCalls(broker, requests, options.logError ?? ((m) => console.error(m)), options.access);
   const limit = Math.min(PLAIN_BODY_MAX, broker.config.maxBodyBytes);
   // Without token auth the header is not looked at: a read then never makes Bun build the request's Headers.
   const authorization = (request: Request): string | null => (calls.authenticates ? request.headers.get("authorization") : null);
   const produce = async (request: Request): Promise<Response> => {
-    const body = await request.bytes();
+    let body: Uint8Array;
+    try {
+      body = await request.bytes();
+    } catch (error) {
+      // The body could not be read (the client went away mid-body): answered as the
+      // app's body parser failing is (errors.ts), though there is rarely anyone to read it.
+      const answer = errorAnswer(error, "PARSE", "POST", PRODUCE);
+      requests.count("POST", PRODUCE, answer.status);
+      return Response.json(answer.body, { status: answer.status });
+    }
     const ask = mayBeBatch(body) ? undefined : plainProduce(body);
     // The body is read: the app gets the same request with the bytes it carried.
     if (ask === undefined) return app.fetch(new Request(request.url, { method: "POST", headers: request.headers, body, signal: request.signal }));
