@@ -146,7 +146,7 @@ export class ClusterLink {
           const label = `broker ${leader.id} (${leader.address})`;
           // The --peers address when there is one, as forwarded calls dial: the operator's
           // way to the leader (a proxy, another interface), not the one it advertises to clients.
-          return client.binary(membership.dialAddressOf(leader.id) ?? leader.address, {
+          return client.binaryAnswer(membership.dialAddressOf(leader.id) ?? leader.address, {
             method: "POST",
             path: INTERNAL_ROUTES.replicaFetch,
             headers: { "content-type": "application/octet-stream" },

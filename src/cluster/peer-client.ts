@@ -128,11 +128,20 @@ export class PeerClient {
    * rethrown as the error it meant, as json() does.
    */
   async binary(address: string, request: PeerRequest & { body: Uint8Array }): Promise<Uint8Array> {
+    return (await this.binaryAnswer(address, request)).bytes;
+  }
+
+  /**
+   * binary(), saying whether the answer's bytes were checked against the peer's signature
+   * (with auth, every answer but a streamed one, whose signature covers its type only).
+   */
+  async binaryAnswer(address: string, request: PeerRequest & { body: Uint8Array }): Promise<{ bytes: Uint8Array; authenticated: boolean }> {
     const label = request.label ?? address;
     if (this.options.tls !== undefined || !fetchSlotFree()) {
       const response = await this.send(address, request);
       if (!response.ok) throw await errorFromAnswer(response, label, address);
-      return new Uint8Array(await response.arrayBuffer());
+      const authenticated = this.options.auth !== undefined && !isStreamedAnswer(response.headers.get("content-type"));
+      return { bytes: new Uint8Array(await response.arrayBuffer()), authenticated };
     }
     const method = request.method ?? "POST";
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
@@ -172,11 +181,13 @@ export class PeerClient {
       signal?.removeEventListener("abort", onCallerAbort);
     }
     const { status, bytes } = answer;
+    let authenticated = false;
     if (status === 401) this.ids.delete(address);
     // A refusal is believed unsigned: it can only make the call fail, which anyone on the path could.
     else if (auth !== undefined && receiver !== undefined && nonce !== undefined) {
       try {
         auth.verifyAnswer(receiver, nonce, status, bytes, answer.header(BROKER_SIGNATURE_HEADER) ?? undefined);
+        authenticated = true;
       } catch (error) {
         this.ids.delete(address);
         throw new StreamNestError(
@@ -186,7 +197,7 @@ export class PeerClient {
         );
       }
     }
-    if (status >= 200 && status < 300) return bytes;
+    if (status >= 200 && status < 300) return { bytes, authenticated };
     const text = new TextDecoder().decode(bytes);
     throw peerError(label, address, status, parseJson(text), text);
   }

@@ -9,7 +9,8 @@ import {
   isStreamedAnswer,
   streamedBodyMark,
 } from "../lib/internal-routes.ts";
-import { jsonBodyParser, readBodyBytes } from "./body.ts";
+import { jsonBodyParser } from "./body.ts";
+import { readInternalBody } from "./internal-body.ts";
 import type { RouteContext } from "./context.ts";
 import { errorAnswer, routeMethods } from "./errors.ts";
 import { internalGroupRoutes } from "./groups.ts";
@@ -69,7 +70,7 @@ export function internalRoutes(context: RouteContext, link: PeerEndpoint | undef
       // Refused before a byte of the body is read.
       if (authorization === null)
         throw new StreamNestError("UNAUTHORIZED", `internal routes need a call signed by a broker of this cluster (${BROKER_AUTH_HEADER})`);
-      const body = await readBodyBytes(request, limits.maxBodyBytes);
+      const body = await readInternalBody(request, limits.maxBodyBytes);
       const { sender, nonce } = link.authorize({ authorization, method: request.method, path: sentPath(url), body });
       // Long polls, group joins and tails may outlast the idle timeout; the caller bounds its own wait.
       server?.timeout(request, 0);

@@ -36,8 +36,14 @@ export function chunkOfRecords(records: readonly StoredRecord[]): FrameChunk {
  * gives it, none larger than `maxRecordBytes`) before a byte of it is written: a chunk
  * damaged on the way, or holding anything but `count` consecutive records from
  * `firstOffset`, is refused whole (CORRUPT_RECORD), as Kafka refuses a batch whose CRC fails.
+ *
+ * `crcsChecked`: every frame's CRC was checked by the broker that sent the chunk, and
+ * the chunk arrived under that broker's signature (an HMAC-SHA256 over these very bytes,
+ * auth/broker-request-signature.ts), so the bytes are the ones checked and the CRCs are
+ * not computed a second time; everything else is still checked. A leader checks every
+ * frame it ships (tail-cache.ts readFrameChunk; a read from its files checks each record).
  */
-export function checkChunk(chunk: FrameChunk, maxRecordBytes: number): CheckedFrames {
+export function checkChunk(chunk: FrameChunk, maxRecordBytes: number, crcsChecked = false): CheckedFrames {
   const { bytes, firstOffset, count } = chunk;
   if (!Number.isSafeInteger(count) || count < 1) throw new StreamNestError("INVALID_REQUEST", "an append needs at least one record");
   const view = viewOf(bytes);
@@ -45,7 +51,7 @@ export function checkChunk(chunk: FrameChunk, maxRecordBytes: number): CheckedFr
   const timestamps = new Float64Array(count);
   let at = 0;
   for (let i = 0; i < count; i++) {
-    const check = checkFrame(bytes, at, bytes.byteLength, view);
+    const check = checkFrame(bytes, at, bytes.byteLength, view, !crcsChecked);
     if (check.kind !== "ok")
       throw refused(firstOffset + i, check.kind === "partial" ? "the chunk ends inside it" : check.reason);
     if (check.offset !== firstOffset + i) throw refused(firstOffset + i, `it holds offset ${check.offset}`);

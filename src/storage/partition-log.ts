@@ -360,9 +360,12 @@ export class PartitionLog {
   /**
    * appendAt for frames already encoded (a follower's fetch, frame-chunk.ts): every
    * frame is checked (CRC, offset, size) and the chunk is written as it came, in one
-   * write, without decoding a record.
+   * write, without decoding a record. `crcsChecked`: see checkChunk. `writeNow`: written
+   * in this call (with anything pending) rather than in the next turn; a follower's log
+   * has one writer, its fetch loop, so a turn's wait would gather nothing and only delay
+   * the next fetch, which tells the leader the records are here (acks=all waits on it).
    */
-  appendFramesAt(chunk: FrameChunk, leaderEpoch?: number): Promise<AppendResult> {
+  appendFramesAt(chunk: FrameChunk, leaderEpoch?: number, options: { crcsChecked?: boolean; writeNow?: boolean } = {}): Promise<AppendResult> {
     try {
       this.assertWritable();
       validateOffset(chunk.firstOffset, "an append offset");
@@ -374,9 +377,11 @@ export class PartitionLog {
           { logEndOffset: end },
         );
       }
-      const frames = checkChunk(chunk, this.options.maxRecordBytes);
+      const frames = checkChunk(chunk, this.options.maxRecordBytes, options.crcsChecked === true);
       if (leaderEpoch !== undefined) this.assignEpoch(leaderEpoch, chunk.firstOffset);
-      return this.enqueue(frames, chunk.firstOffset);
+      const written = this.enqueue(frames, chunk.firstOffset);
+      if (options.writeNow === true) this.writePending();
+      return written;
     } catch (error) {
       return Promise.reject(error);
     }

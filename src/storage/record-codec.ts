@@ -161,9 +161,10 @@ export function viewOf(buf: Uint8Array): DataView {
  * Checks the frame at `at` of `buf` (whose valid bytes end at `end`) without decoding
  * its payload: length, CRC and magic. `frameBytes` of a corrupt frame is only a guess
  * from its (possibly damaged) length field, or 0 when that field is impossible. `view`
- * must cover the same bytes as `buf`.
+ * must cover the same bytes as `buf`. `crc` false skips the CRC only, for bytes whose
+ * CRCs were checked where they came from and that arrived authenticated (frame-chunk.ts).
  */
-export function checkFrame(buf: Uint8Array, at: number, end: number, view: DataView = viewOf(buf)): FrameCheck {
+export function checkFrame(buf: Uint8Array, at: number, end: number, view: DataView = viewOf(buf), crc = true): FrameCheck {
   if (end - at < FRAME_PREFIX_BYTES) return { kind: "partial", needBytes: FRAME_PREFIX_BYTES };
   const length = view.getUint32(at, true);
   const frameBytes = length + 4;
@@ -172,10 +173,12 @@ export function checkFrame(buf: Uint8Array, at: number, end: number, view: DataV
   const bodyStart = at + FRAME_PREFIX_BYTES;
   const bodyEnd = at + frameBytes;
   // Signed on both sides: see crc32cRangeInt32.
-  const stored = view.getInt32(at + 4, true);
-  const actual = crc32cRangeInt32(view, bodyStart, bodyEnd);
-  if (stored !== actual) {
-    return { kind: "corrupt", frameBytes, reason: `CRC32C mismatch (stored ${hex(stored >>> 0)}, computed ${hex(actual >>> 0)})` };
+  if (crc) {
+    const stored = view.getInt32(at + 4, true);
+    const actual = crc32cRangeInt32(view, bodyStart, bodyEnd);
+    if (stored !== actual) {
+      return { kind: "corrupt", frameBytes, reason: `CRC32C mismatch (stored ${hex(stored >>> 0)}, computed ${hex(actual >>> 0)})` };
+    }
   }
   if (buf[bodyStart] !== MAGIC) return { kind: "corrupt", frameBytes, reason: `unknown magic ${buf[bodyStart]}` };
   return {

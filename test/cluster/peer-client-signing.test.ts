@@ -39,6 +39,11 @@ describe("PeerClient with call signing", () => {
     expect(await client.binary(address, { method: "POST", path: "/internal/binary", body: new Uint8Array([1, 2, 3]) })).toEqual(BINARY);
   });
 
+  test("binaryAnswer() says the answer's bytes were checked against the peer's signature", async () => {
+    const answer = await client.binaryAnswer(address, { method: "POST", path: "/internal/binary", body: new Uint8Array([1, 2, 3]) });
+    expect(answer).toEqual({ bytes: BINARY, authenticated: true });
+  });
+
   test("an answer not signed by the broker called is refused, by json(), send() and binary() alike", async () => {
     for (const call of [
       () => client.json(address, { path: "/internal/forged" }),
@@ -51,6 +56,18 @@ describe("PeerClient with call signing", () => {
       expect(error.message).toBe(
         `${address} gave an answer not signed by broker 2 of cluster "c" (answer of broker 2 has a signature that does not verify)`,
       );
+    }
+  });
+});
+
+describe("PeerClient without call signing", () => {
+  test("binaryAnswer() says the answer's bytes were not authenticated", async () => {
+    const plain = Bun.serve({ port: 0, fetch: () => new Response(BINARY, { headers: { "content-type": "application/octet-stream" } }) });
+    try {
+      const answer = await new PeerClient({ timeoutMs: 2000 }).binaryAnswer(`localhost:${plain.port}`, { method: "POST", path: "/internal/binary", body: new Uint8Array([1]) });
+      expect(answer).toEqual({ bytes: BINARY, authenticated: false });
+    } finally {
+      plain.stop(true);
     }
   });
 });

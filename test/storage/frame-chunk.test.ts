@@ -73,6 +73,28 @@ describe("checkChunk", () => {
     );
   });
 
+  test("with the CRCs checked by the sender, computes no CRC but checks everything else", async () => {
+    // A payload byte changed: only a CRC tells, and the caller says the CRCs were checked.
+    const flipped = chunk(0, 3);
+    flipped.bytes[flipped.bytes.length - 2] ^= 0xff;
+    expect(checkChunk(flipped, 1 << 20, true).lengths.length).toBe(3);
+    expect(await codeOf(() => checkChunk({ ...chunk(0, 3), firstOffset: 1 }, 1 << 20, true))).toBe(
+      "CORRUPT_RECORD: the frame of offset 1 in a chunk of frames is refused: it holds offset 0",
+    );
+    expect(await codeOf(() => checkChunk({ ...chunk(0, 3), count: 4 }, 1 << 20, true))).toBe(
+      "CORRUPT_RECORD: the frame of offset 3 in a chunk of frames is refused: the chunk ends inside it",
+    );
+    const magic = chunk(0, 1);
+    magic.bytes[8] = 0x7f;
+    expect(await codeOf(() => checkChunk(magic, 1 << 20, true))).toBe(
+      "CORRUPT_RECORD: the frame of offset 0 in a chunk of frames is refused: unknown magic 127",
+    );
+    const first = chunk(0, 1);
+    expect(await codeOf(() => checkChunk(first, first.bytes.byteLength - 1, true))).toBe(
+      `MESSAGE_TOO_LARGE: record 0 takes ${first.bytes.byteLength} bytes encoded; the limit is ${first.bytes.byteLength - 1}`,
+    );
+  });
+
   test("sliceChunk cuts at frame boundaries", () => {
     const c = chunk(10, 16);
     const middle = sliceChunk(c, 12, 15);
@@ -98,6 +120,23 @@ describe("PartitionLog frames", () => {
       { epoch: 3, startOffset: 5 },
     ]);
     expect(log.read(0, Infinity, 1 << 20, { upTo: "log-end" })).toEqual(range(0, 9).map(expectedAt));
+  });
+
+  test("appendFramesAt with writeNow has written the chunk when it returns, and joins what was pending", async () => {
+    const log = open(folder());
+    const pending = log.appendAt(0, [recordFor(0)], 2);
+    const now = log.appendFramesAt(chunk(1, 4), 2, { writeNow: true, crcsChecked: true });
+    // Written within the call: the end moved before any turn of the event loop.
+    expect(log.logEndOffset).toBe(4);
+    expect(await Promise.all([pending, now])).toEqual([
+      { baseOffset: 0, lastOffset: 0 },
+      { baseOffset: 1, lastOffset: 3 },
+    ]);
+    expect(log.read(0, Infinity, 1 << 20, { upTo: "log-end" })).toEqual(range(0, 4).map(expectedAt));
+    const later = log.appendFramesAt(chunk(4, 6));
+    expect(log.logEndOffset).toBe(4);
+    expect(await later).toEqual({ baseOffset: 4, lastOffset: 5 });
+    expect(log.logEndOffset).toBe(6);
   });
 
   test("a chunk refused writes nothing and leaves the end where it was", async () => {

@@ -70,7 +70,7 @@ export class FollowerLoop {
           partition: this.options.partition,
           maxWaitMs: REPLICATION_LIMITS.fetchWaitMs.value,
         });
-        const bytes = await this.options.transport.fetch(
+        const { bytes, authenticated } = await this.options.transport.fetch(
           this.options.brokerRef(leader),
           body,
           REPLICATION_LIMITS.fetchWaitMs.value + 2_000,
@@ -82,7 +82,7 @@ export class FollowerLoop {
         if (!lease) return;
         let backOff: boolean;
         try {
-          backOff = await applyAnswer(lease.log, head, chunk);
+          backOff = await applyAnswer(lease.log, head, chunk, authenticated);
         } finally {
           lease.release();
           lease = undefined;
@@ -110,7 +110,7 @@ export class FollowerLoop {
  * diverged (KIP-279), appends the records at their offsets with the epochs they were
  * written in, follows the leader's HW. True when the answer calls for a pause.
  */
-async function applyAnswer(log: PartitionLog, head: FetchAnswerHead, chunk: FrameChunk): Promise<boolean> {
+async function applyAnswer(log: PartitionLog, head: FetchAnswerHead, chunk: FrameChunk, authenticated: boolean): Promise<boolean> {
   const v = head.verdict;
   if (v.kind === "diverging") {
     const cut = truncationFor(log, v);
@@ -125,12 +125,14 @@ async function applyAnswer(log: PartitionLog, head: FetchAnswerHead, chunk: Fram
   if (v.kind !== "read") return true;
   if (chunk.count > 0 && chunk.firstOffset === log.logEndOffset) {
     const end = chunk.firstOffset + chunk.count;
-    // One append per epoch run (each stamped with its epoch), all written in one turn.
+    // One append per epoch run (each stamped with its epoch), each written at once.
+    // Signed by the leader, the bytes are those whose CRCs it checked (checkChunk).
+    const options = { crcsChecked: authenticated, writeNow: true };
     const appends: Promise<unknown>[] = [];
     for (let i = 0; i < head.runs.length; i++) {
       const from = head.runs[i].startOffset;
       const to = head.runs[i + 1]?.startOffset ?? end;
-      appends.push(log.appendFramesAt(head.runs.length === 1 ? chunk : sliceChunk(chunk, from, to), head.runs[i].epoch));
+      appends.push(log.appendFramesAt(head.runs.length === 1 ? chunk : sliceChunk(chunk, from, to), head.runs[i].epoch, options));
     }
     await Promise.all(appends);
   }

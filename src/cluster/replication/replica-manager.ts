@@ -28,7 +28,11 @@ export interface BrokerLiveness {
 
 /** How a follower's fetch reaches its leader (the authenticated peer client). */
 export interface ReplicaFetchTransport {
-  fetch(leader: BrokerRef, request: Uint8Array, timeoutMs: number, signal: AbortSignal): Promise<Uint8Array>;
+  /**
+   * The answer's bytes; `authenticated` when they were checked against the leader's
+   * signature (then the frames' CRCs, which the leader checked, are not computed again).
+   */
+  fetch(leader: BrokerRef, request: Uint8Array, timeoutMs: number, signal: AbortSignal): Promise<{ bytes: Uint8Array; authenticated: boolean }>;
 }
 
 export interface ReplicaManagerOptions {

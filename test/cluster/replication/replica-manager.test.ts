@@ -58,7 +58,7 @@ function pair(options: { maxOpenPartitions?: number } = {}): { brokers: Broker[]
     managers.push(
       new ReplicaManager(
         b.replicaHost(),
-        { fetch: (leader, body, _timeout, signal) => (down.has(leader.id) ? Promise.reject(new Error("down")) : managers[leader.id - 1].serveFetch(body, signal).then(joinParts)) },
+        { fetch: (leader, body, _timeout, signal) => (down.has(leader.id) ? Promise.reject(new Error("down")) : managers[leader.id - 1].serveFetch(body, signal).then((parts) => ({ bytes: joinParts(parts), authenticated: false }))) },
         { isAlive: (id) => !down.has(id) },
         { lagTimeMs: 10_000, unclean: false, livenessGraceMs: 0 },
       ),
