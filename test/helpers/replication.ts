@@ -34,7 +34,15 @@ export interface ReadRecord {
 
 /** Every record of a partition from `offset` on, as `via` reads it (forwarded to the leader), up to `max`. */
 export async function readAll(via: BrokerProcess, topic: string, partition: number, max = 1000): Promise<ReadRecord[]> {
-  const answer = await get<{ records: ReadRecord[] }>(via, `/topics/${topic}/partitions/${partition}/records?offset=0&max=${max}`);
-  if (answer.status !== 200) throw new Error(`records answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-  return answer.body.records.map((r) => ({ offset: r.offset, key: r.key, message: r.message }));
+  // A 503 LEADER_UNAVAILABLE says "retry" (a forwarded read can meet brokers whose
+  // metadata disagree for a moment, just after a leader change): a client retries it,
+  // so this does too, for a bounded time; any other answer fails at once.
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const answer = await get<{ records: ReadRecord[]; error?: string }>(via, `/topics/${topic}/partitions/${partition}/records?offset=0&max=${max}`);
+    if (answer.status === 200) return answer.body.records.map((r) => ({ offset: r.offset, key: r.key, message: r.message }));
+    if (answer.status !== 503 || answer.body.error !== "LEADER_UNAVAILABLE" || Date.now() > until)
+      throw new Error(`records answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    await Bun.sleep(200);
+  }
 }
