@@ -34,8 +34,8 @@ const INDEX_FORMAT = 1;
 
 const COLUMNS = "base, last, segment, position, max_ts AS maxTs, entries";
 
-/** Rows fetched at a time by a scan that may stop early (range, firstEndingPast). */
-const SCAN_ROWS = 16;
+/** Most rows fetched at a time by a scan that may stop early (range, firstEndingPast). */
+const SCAN_ROWS = 64;
 
 export interface IndexEntry {
   offset: number;
@@ -121,15 +121,15 @@ export class OffsetIndex implements IndexStore {
   }
 
   /**
-   * Rows holding any offset in [from, to), ascending, `SCAN_ROWS` at a time after the row
-   * with base `after`; a group spans at most GROUP_ENTRIES offsets, so the first row that
-   * can hold `from` has a base above from - GROUP_ENTRIES.
+   * Up to `rows` rows holding any offset in [from, to), ascending, after the row with base
+   * `after`; a group spans at most GROUP_ENTRIES offsets, so the first row that can hold
+   * `from` has a base above from - GROUP_ENTRIES.
    */
-  private scan(from: number, to: number, after: number): GroupRow[] {
+  private scan(from: number, to: number, after: number, rows: number): GroupRow[] {
     this.scanStmt ??= this.prepare(
       `SELECT ${COLUMNS} FROM entry_groups WHERE base > ? AND base < ? AND last >= ? ORDER BY base LIMIT ?`,
     );
-    return this.scanStmt.all(Math.max(after, from - GROUP_ENTRIES), to, from, SCAN_ROWS);
+    return this.scanStmt.all(Math.max(after, from - GROUP_ENTRIES), to, from, rows);
   }
 
   private get insertMany(): (entries: IndexEntry[]) => void {
@@ -170,13 +170,16 @@ export class OffsetIndex implements IndexStore {
   range(from: number, to: number, limit: number): IndexEntry[] {
     const out: IndexEntry[] = [];
     if (from >= to || limit <= 0) return out;
+    // Full groups of consecutive offsets need limit / GROUP_ENTRIES rows and one more at
+    // the start; gaps or short groups take another round.
+    const batch = Math.min(SCAN_ROWS, Math.ceil(limit / GROUP_ENTRIES) + 1);
     for (let after = Number.NEGATIVE_INFINITY; out.length < limit; ) {
-      const rows = this.scan(from, to, after);
+      const rows = this.scan(from, to, after, batch);
       for (const row of rows) {
         collectEntries(row, from, to, limit, out);
         if (out.length >= limit) break;
       }
-      if (rows.length < SCAN_ROWS) break;
+      if (rows.length < batch) break;
       after = rows[rows.length - 1].base;
     }
     return out;
@@ -226,7 +229,7 @@ export class OffsetIndex implements IndexStore {
   firstEndingPast(from: number, to: number, size: number): number | null {
     if (from >= to) return null;
     for (let after = Number.NEGATIVE_INFINITY; ; ) {
-      const rows = this.scan(from, to, after);
+      const rows = this.scan(from, to, after, SCAN_ROWS);
       for (const row of rows) {
         const found = firstEndingPastIn(row, from, to, size);
         if (found !== null) return found;
