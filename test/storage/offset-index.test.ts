@@ -264,13 +264,12 @@ describe("OffsetIndex", () => {
         } else if (op < 0.65 && reference.length > 0) {
           // A truncation: appends go on from the cut, back to back after the entry before it.
           const at = int(reference[0].offset - 3, lastOf()!.offset + 3);
+          const cuts = at <= lastOf()!.offset;
           index.deleteFrom(at);
           reference = reference.filter((e) => e.offset < at);
           const last = lastOf();
-          if (last !== null && at > last.offset) {
-            next = Math.max(next, at);
-          } else {
-            next = last === null ? at : last.offset + 1;
+          if (cuts) {
+            next = at;
             segment = last === null ? at : last.segment;
             position = last === null ? 0 : last.position + last.length;
           }
