@@ -4,6 +4,9 @@
  * offset, the INTEGER PRIMARY KEY (the rowid b-tree itself): finding any offset costs one
  * b-tree descent (the greatest base at or below it) and one entry decoded from the row.
  *
+ * Bounds are rounded up to whole offsets, so a query answers what a comparison of each
+ * record's offset with them would (as the single-row SQL once did).
+ *
  * It is derived state: the log is the truth and recovery reconciles the two on open, so
  * the database runs with WAL and synchronous=OFF; a lost index tail is re-read from the log.
  * The database is locked exclusively while the log is open.
@@ -168,6 +171,7 @@ export class OffsetIndex implements IndexStore {
 
   /** Entries with offsets in [from, to), ascending, at most `limit`. */
   range(from: number, to: number, limit: number): IndexEntry[] {
+    [from, to] = [Math.ceil(from), Math.ceil(to)];
     const out: IndexEntry[] = [];
     if (from >= to || limit <= 0) return out;
     // Full groups of consecutive offsets need limit / GROUP_ENTRIES rows and one more at
@@ -186,6 +190,7 @@ export class OffsetIndex implements IndexStore {
   }
 
   get(offset: number): IndexEntry | null {
+    if (!Number.isInteger(offset)) return null;
     const row = this.rowHolding(offset);
     return row === null ? null : entryAt(row, offset);
   }
@@ -197,6 +202,7 @@ export class OffsetIndex implements IndexStore {
 
   /** Removes every entry at or above `offset`; the group holding it keeps the entries before it. */
   deleteFrom(offset: number): void {
+    offset = Math.ceil(offset);
     const cut = this.rowHolding(offset);
     this.lastOffset = undefined;
     if (cut === null || cut.base === offset) {
@@ -212,6 +218,7 @@ export class OffsetIndex implements IndexStore {
 
   /** Removes every entry below `offset`; the group holding it keeps the entries from it on, under `offset`. */
   deleteBelow(offset: number): void {
+    offset = Math.ceil(offset);
     const cut = this.rowHolding(offset);
     this.lastOffset = undefined;
     if (cut === null || cut.base === offset) {
@@ -227,6 +234,7 @@ export class OffsetIndex implements IndexStore {
 
   /** The first offset in [from, to) whose record would end past `size` bytes. */
   firstEndingPast(from: number, to: number, size: number): number | null {
+    [from, to] = [Math.ceil(from), Math.ceil(to)];
     if (from >= to) return null;
     for (let after = Number.NEGATIVE_INFINITY; ; ) {
       const rows = this.scan(from, to, after, SCAN_ROWS);
@@ -241,6 +249,7 @@ export class OffsetIndex implements IndexStore {
 
   /** The newest timestamp among offsets [from, to), or null when there are none. */
   maxTimestamp(from: number, to: number): number | null {
+    [from, to] = [Math.ceil(from), Math.ceil(to)];
     if (from >= to) return null;
     // Groups wholly inside the range answer from their column; the (at most two) groups
     // across its edges are decoded.

@@ -181,6 +181,19 @@ describe("OffsetIndex", () => {
     expect(index.last()).toBeNull();
   });
 
+  test("bounds between offsets act as comparisons with each offset", () => {
+    const index = openIndex();
+    const entries = frames(0, 10, 0);
+    index.add(entries);
+    expect(index.get(2.5)).toBeNull();
+    expect(index.range(2.5, 5.5, 10)).toEqual(entries.slice(3, 6));
+    expect(index.maxTimestamp(2.5, 3.5)).toBe(entries[3].timestamp);
+    expect(index.firstEndingPast(2.5, 10, 0)).toBe(3);
+    index.deleteFrom(7.5);
+    index.deleteBelow(1.5);
+    expect(index.range(...ALL)).toEqual(entries.slice(2, 8));
+  });
+
   test("an add writes a row per group, never rewriting one; the rows outlive a reopen", () => {
     const path = indexPath();
     const index = new OffsetIndex(path);
