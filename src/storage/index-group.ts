@@ -11,9 +11,9 @@
  * Row: base offset (the key), last offset, segment, position of the first frame, the
  * newest timestamp, and a blob:
  *   u32 LE end of frame k, relative to the row's position      x n
- *   u32 LE (maxTs - timestamp)                                 x n  when every such
- *     difference is a u32 integer (as in a batch), or else
- *   f64 LE timestamp                                           x n  (any number, exactly)
+ *   then the timestamps: nothing when all equal maxTs (a batch stamped at once, a single
+ *   record), or u32 LE (maxTs - timestamp) x n when every such difference is a u32
+ *   integer, or else f64 LE timestamp x n (any number, exactly)
  * where n = last - base + 1; the width of the timestamps follows from the blob's size.
  * An entry is decoded in constant time (its start is the end before it), and positions
  * past 4 GiB stay exact (segment-bytes has no maximum): only the group's first position
@@ -22,7 +22,7 @@
 import type { IndexEntry } from "./offset-index.ts";
 
 /**
- * Most entries in one row. A point lookup copies the row's blob (8 bytes an entry) out of
+ * Most entries in one row. A point lookup copies the row's blob (4 to 12 bytes an entry) out of
  * sqlite to decode one entry. Measured on a 1M-record index (random get, loaded 2-core
  * machine, CPU µs): 16: 3.6, 32: 3.7, 64: 4.2, 128: 4.5, one row per record: 3.9. At 32
  * a 1000-record append writes 32 rows (0.35 µs a record all told, 64: 0.36), and rows
@@ -70,19 +70,19 @@ export function encodeGroup(entries: readonly IndexEntry[], start: number, end: 
   const n = end - start;
   let maxTs = entries[start].timestamp;
   for (let i = start + 1; i < end; i++) if (entries[i].timestamp > maxTs) maxTs = entries[i].timestamp;
-  let narrow = true;
-  for (let i = start; i < end && narrow; i++) {
+  let width = 0;
+  for (let i = start; i < end && width < 8; i++) {
     const delta = maxTs - entries[i].timestamp;
-    narrow = Number.isInteger(delta) && delta <= U32_MAX;
+    if (delta !== 0) width = Number.isInteger(delta) && delta <= U32_MAX ? 4 : 8;
   }
-  const blob = new Uint8Array(n * (narrow ? 8 : 12));
+  const blob = new Uint8Array(n * (4 + width));
   const first = entries[start];
   const stamps = n * 4;
   for (let k = 0; k < n; k++) {
     const e = entries[start + k];
     putU32(blob, k * 4, e.position + e.length - first.position);
-    if (narrow) putU32(blob, stamps + k * 4, maxTs - e.timestamp);
-    else putF64(blob, stamps + k * 8, e.timestamp);
+    if (width === 4) putU32(blob, stamps + k * 4, maxTs - e.timestamp);
+    else if (width === 8) putF64(blob, stamps + k * 8, e.timestamp);
   }
   return { base: first.offset, last: entries[end - 1].offset, segment: first.segment, position: first.position, maxTs, entries: blob };
 }
@@ -121,12 +121,13 @@ function f64(b: Uint8Array, at: number): number {
 class GroupView {
   readonly count: number;
   private readonly blob: Uint8Array;
-  private readonly narrow: boolean;
+  /** Bytes of each timestamp: 0, 4 or 8. */
+  private readonly width: number;
 
   constructor(readonly row: GroupRow) {
     this.blob = row.entries;
     this.count = row.last - row.base + 1;
-    this.narrow = this.blob.length === this.count * 8;
+    this.width = this.blob.length / this.count - 4;
   }
 
   /** End of entry k, relative to the row's position. */
@@ -141,7 +142,8 @@ class GroupView {
 
   timestamp(k: number): number {
     const at = this.count * 4;
-    return this.narrow ? this.row.maxTs - u32(this.blob, at + k * 4) : f64(this.blob, at + k * 8);
+    if (this.width === 0) return this.row.maxTs;
+    return this.width === 4 ? this.row.maxTs - u32(this.blob, at + k * 4) : f64(this.blob, at + k * 8);
   }
 }
 

@@ -57,7 +57,14 @@ describe("index groups", () => {
     expect(decodeAll(huge)).toEqual(huge);
   });
 
-  test("8 bytes an entry when timestamps are u32 below the newest, 12 otherwise, each read back exactly", () => {
+  test("4 bytes an entry when every timestamp is the same, 8 when they are u32 below the newest, 12 otherwise, each read back exactly", () => {
+    const stamped = run(0, 10, 0, 0, () => 1_700_000_000_000);
+    expect(encodeGroup(stamped, 0, 10).entries.length).toBe(40);
+    expect(decodeAll(stamped)).toEqual(stamped);
+    const single = run(7, 1, 0, 99, () => -1);
+    expect(encodeGroup(single, 0, 1).entries.length).toBe(4);
+    expect(decodeAll(single)).toEqual(single);
+
     const narrow = run(10, 20);
     const row = encodeGroup(narrow, 0, 20);
     expect([row.base, row.last, row.segment, row.position, row.maxTs]).toEqual([10, 29, 0, 0, 1_700_000_000_029]);
