@@ -212,30 +212,6 @@ describe("OffsetIndex", () => {
     db.close();
   });
 
-  test("a file of the older format (a row per record) is deleted on open: the index starts fresh", () => {
-    const path = indexPath();
-    const db = new Database(path, { create: true });
-    db.run("PRAGMA journal_mode = WAL");
-    db.run(
-      "CREATE TABLE records (offset INTEGER PRIMARY KEY, segment INTEGER NOT NULL, position INTEGER NOT NULL, " +
-        "length INTEGER NOT NULL, timestamp INTEGER NOT NULL)",
-    );
-    for (const e of frames(0, 50, 0)) db.run("INSERT INTO records VALUES (?, ?, ?, ?, ?)", [e.offset, e.segment, e.position, e.length, e.timestamp]);
-    db.close();
-    const index = new OffsetIndex(path);
-    expect([index.fresh, index.olderFormat]).toEqual([true, true]);
-    expect(index.last()).toBeNull();
-    index.add(frames(0, 3, 0));
-    index.close();
-    const reopened = new OffsetIndex(path);
-    expect([reopened.fresh, reopened.olderFormat]).toEqual([false, false]);
-    expect(reopened.range(...ALL)).toEqual(frames(0, 3, 0));
-    reopened.close();
-    const check = new Database(path);
-    expect(check.query("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: "entry_groups" }]);
-    check.close();
-  });
-
   test("answers as a plain sorted array does, over a seeded random run of adds, deletes and reopens", () => {
     const path = indexPath();
     let index = new OffsetIndex(path);
