@@ -86,7 +86,7 @@ describe("OffsetIndex", () => {
     expect(index.last()).toEqual(entry(1, 0, 0));
   });
 
-  test("a large add is written in multi-row statements, all or nothing", () => {
+  test("a large add is all or nothing", () => {
     const index = openIndex();
     const entries = Array.from({ length: 300 }, (_, o) => entry(o, 0, o * 45));
     index.add(entries);
