@@ -50,7 +50,7 @@ export class DeferredIndex implements IndexStore {
     let previous = rows.length === 0 ? -1 : rows[rows.length - 1].offset;
     let bytes = this.bytes;
     for (const e of entries) {
-      // sqlite refuses a second row for an offset (its primary key); so does this.
+      // The sqlite index refuses an offset at or below its last one; so does this.
       if (e.offset <= previous)
         throw new StreamNestError("STORAGE_ERROR", `index of ${this.path}: offset ${e.offset} added after offset ${previous}`);
       previous = e.offset;

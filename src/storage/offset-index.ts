@@ -1,19 +1,37 @@
 /**
  * The offset index: offset -> (segment base, position, length, timestamp) in bun:sqlite.
- * The offset is the INTEGER PRIMARY KEY (the rowid b-tree itself), so finding any offset
- * costs one b-tree descent however long the log is.
+ * A row holds a group of consecutive entries (index-group.ts) under the group's first
+ * offset, the INTEGER PRIMARY KEY (the rowid b-tree itself): finding any offset costs one
+ * b-tree descent (the greatest base at or below it) and one entry decoded from the row.
+ *
+ * Bounds are rounded up to whole offsets, so a query answers what a comparison of each
+ * record's offset with them would (as the single-row SQL once did).
  *
  * It is derived state: the log is the truth and recovery reconciles the two on open, so
  * the database runs with WAL and synchronous=OFF; a lost index tail is re-read from the log.
  * The database is locked exclusively while the log is open.
  */
-import { Database, type SQLQueryBindings, SQLiteError, type Statement } from "bun:sqlite";
-import { StreamNestError } from "../lib/errors.ts";
+import { type Database, type SQLQueryBindings, SQLiteError, type Statement } from "bun:sqlite";
 import { rmSync } from "node:fs";
+import { StreamNestError } from "../lib/errors.ts";
+import { openIndexDatabase } from "./index-database.ts";
+import {
+  collectEntries,
+  encodeGroup,
+  entryAt,
+  firstEndingPastIn,
+  GROUP_ENTRIES,
+  type GroupRow,
+  groupEnd,
+  maxTimestampIn,
+  sliceGroup,
+} from "./index-group.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
 
-/** Rows per multi-row INSERT, largest first (5 parameters a row, far below SQLite's limit of 32,766). */
-const INSERT_BLOCK_ROWS = [64, 8];
+const COLUMNS = "base, last, segment, position, max_ts AS maxTs, entries";
+
+/** Most rows fetched at a time by a scan that may stop early (range, firstEndingPast). */
+const SCAN_ROWS = 64;
 
 export interface IndexEntry {
   offset: number;
@@ -39,50 +57,33 @@ export interface IndexStore {
   close(): void;
 }
 
+type Row = [number, number, number, number, number, Uint8Array];
+
 export class OffsetIndex implements IndexStore {
   private readonly db: Database;
   /**
    * Statements are prepared when first used, not on open: a partition written once (one
-   * of a batch over 10,000 partitions) never runs most of them, and preparing all seven
-   * was a tenth of opening its log (issue 14).
+   * of a batch over 10,000 partitions) never runs most of them, and preparing all of
+   * them was a tenth of opening its log (issue 14).
    */
   private readonly statements: Statement<unknown, never[]>[] = [];
-  private insertStmt?: Statement<unknown, [number, number, number, number, number]>;
-  private blocks?: Array<{ rows: number; statement: Statement<unknown, number[]>; params: number[] }>;
-  private rangeStmt?: Statement<IndexEntry, [number, number, number]>;
-  private lastStmt?: Statement<IndexEntry, []>;
-  private entryStmt?: Statement<IndexEntry, [number]>;
+  private insertStmt?: Statement<unknown, Row>;
+  private atOrBelowStmt?: Statement<GroupRow, [number]>;
+  private lastStmt?: Statement<GroupRow, []>;
+  private scanStmt?: Statement<GroupRow, [number, number, number, number]>;
   private insertManyTx?: (entries: IndexEntry[]) => void;
-  /** The file held no index (it was missing or empty): every record must be re-read from the log. */
+  /** The last offset indexed (-Infinity: none), or undefined until read from the file. */
+  private lastOffset: number | undefined;
+  /** The file held no index (it was missing or empty, or of an older format): every record must be re-read from the log. */
   readonly fresh: boolean;
+  /** The file held an index of an older format, deleted on open. */
+  readonly olderFormat: boolean;
 
   constructor(path: string) {
-    this.db = new Database(path, { create: true, strict: true });
-    try {
-      // Only one log may have a partition folder open: PartitionLog.open refuses a second
-      // one in this process, and this lock refuses one in another process. Held
-      // exclusively, WAL keeps its wal-index in heap memory and a statement takes no file
-      // lock: a point lookup costs ~1.3 µs instead of ~3.5 µs (bun:sqlite, 200k rows).
-      this.db.run("PRAGMA locking_mode = EXCLUSIVE");
-      // Before the switch to WAL: on a new file that switch is a rollback-journal commit,
-      // which synchronous=FULL (the default) flushes to the device twice; it was three
-      // quarters of creating a partition log (measured ~20 ms of ~26 on a loaded disk),
-      // and a batch over 10,000 new partitions creates 3,333 per broker (issue 14).
-      this.db.run("PRAGMA synchronous = OFF");
-      this.db.run("PRAGMA journal_mode = WAL");
-      const tableCheck = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'");
-      this.fresh = tableCheck.get() === null;
-      tableCheck.finalize();
-      if (this.fresh)
-        this.db.run(
-          "CREATE TABLE IF NOT EXISTS records (" +
-            "offset INTEGER PRIMARY KEY, segment INTEGER NOT NULL, position INTEGER NOT NULL, " +
-            "length INTEGER NOT NULL, timestamp INTEGER NOT NULL)",
-        );
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+    const opened = openIndexDatabase(path);
+    this.db = opened.db;
+    this.fresh = opened.fresh;
+    this.olderFormat = opened.olderFormat;
   }
 
   private prepare<R, P extends SQLQueryBindings[]>(sql: string): Statement<R, P> {
@@ -91,103 +92,174 @@ export class OffsetIndex implements IndexStore {
     return statement;
   }
 
+  private insertRow(row: GroupRow): void {
+    this.insertStmt ??= this.prepare(
+      "INSERT INTO entry_groups (base, last, segment, position, max_ts, entries) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.insertStmt.run(row.base, row.last, row.segment, row.position, row.maxTs, row.entries);
+  }
+
+  /** The row with the greatest base at or below `offset`: the one holding it, if any does. */
+  private rowAtOrBelow(offset: number): GroupRow | null {
+    this.atOrBelowStmt ??= this.prepare(`SELECT ${COLUMNS} FROM entry_groups WHERE base <= ? ORDER BY base DESC LIMIT 1`);
+    return this.atOrBelowStmt.get(offset);
+  }
+
+  /** The row holding `offset`, or null. */
+  private rowHolding(offset: number): GroupRow | null {
+    const row = this.rowAtOrBelow(offset);
+    return row !== null && row.last >= offset ? row : null;
+  }
+
+  private lastRow(): GroupRow | null {
+    this.lastStmt ??= this.prepare(`SELECT ${COLUMNS} FROM entry_groups ORDER BY base DESC LIMIT 1`);
+    return this.lastStmt.get();
+  }
+
+  /**
+   * Up to `rows` rows holding any offset in [from, to), ascending, after the row with base
+   * `after`; a group spans at most GROUP_ENTRIES offsets, so the first row that can hold
+   * `from` has a base above from - GROUP_ENTRIES.
+   */
+  private scan(from: number, to: number, after: number, rows: number): GroupRow[] {
+    this.scanStmt ??= this.prepare(
+      `SELECT ${COLUMNS} FROM entry_groups WHERE base > ? AND base < ? AND last >= ? ORDER BY base LIMIT ?`,
+    );
+    return this.scanStmt.all(Math.max(after, from - GROUP_ENTRIES), to, from, rows);
+  }
+
   private get insertMany(): (entries: IndexEntry[]) => void {
-    if (this.insertManyTx) return this.insertManyTx;
-    const insert = (this.insertStmt ??= this.prepare(
-      "INSERT INTO records (offset, segment, position, length, timestamp) VALUES (?, ?, ?, ?, ?)",
-    ));
-    this.insertManyTx = this.db.transaction((entries: IndexEntry[]) => {
-      let i = 0;
-      // Rows go in blocks of 64, then 8, to one statement: each run() is a round trip
-      // through the binding, and one per row made the index half of a 1,000-message batch
-      // produce (measured 0.49 ms per 1,000 rows one by one, 0.30 ms 64 at a time).
-      if (entries.length >= INSERT_BLOCK_ROWS[INSERT_BLOCK_ROWS.length - 1]) {
-        for (const { rows, statement, params } of this.insertBlocks()) {
-          for (; entries.length - i >= rows; i += rows) {
-            for (let j = 0; j < rows; j++) {
-              const e = entries[i + j];
-              const k = j * 5;
-              params[k] = e.offset;
-              params[k + 1] = e.segment;
-              params[k + 2] = e.position;
-              params[k + 3] = e.length;
-              params[k + 4] = e.timestamp;
-            }
-            statement.run(...params);
-          }
-        }
-      }
-      for (; i < entries.length; i++) {
-        const e = entries[i];
-        insert.run(e.offset, e.segment, e.position, e.length, e.timestamp);
+    this.insertManyTx ??= this.db.transaction((entries: IndexEntry[]) => {
+      for (let start = 0; start < entries.length; ) {
+        const end = groupEnd(entries, start);
+        this.insertRow(encodeGroup(entries, start, end));
+        start = end;
       }
     });
     return this.insertManyTx;
   }
 
-  private insertBlocks(): Array<{ rows: number; statement: Statement<unknown, number[]>; params: number[] }> {
-    this.blocks ??= INSERT_BLOCK_ROWS.map((rows) => ({
-      rows,
-      statement: this.prepare<unknown, number[]>(
-        "INSERT INTO records (offset, segment, position, length, timestamp) VALUES " +
-          Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", "),
-      ),
-      params: new Array<number>(rows * 5).fill(0),
-    }));
-    return this.blocks;
-  }
-
-  /** Adds entries in one transaction. */
+  /**
+   * Adds entries, all or none. Offsets must ascend above the last one indexed (each is
+   * indexed once, as a primary key of one row per record once enforced). Existing rows
+   * are never rewritten: a group starts with each add.
+   */
   add(entries: IndexEntry[]): void {
-    if (entries.length > 0) this.insertMany(entries);
+    if (entries.length === 0) return;
+    let previous = (this.lastOffset ??= this.lastRow()?.last ?? Number.NEGATIVE_INFINITY);
+    for (const e of entries) {
+      if (!(e.offset > previous)) {
+        throw new StreamNestError("STORAGE_ERROR", `offset index: offset ${e.offset} added after offset ${previous}`);
+      }
+      if (!(e.length >= 0 && e.length <= 0xffff_ffff)) {
+        throw new StreamNestError("STORAGE_ERROR", `offset index: frame length ${e.length} of offset ${e.offset} is out of range`);
+      }
+      previous = e.offset;
+    }
+    // One row needs no transaction of its own: a statement is atomic.
+    if (groupEnd(entries, 0) === entries.length) this.insertRow(encodeGroup(entries, 0, entries.length));
+    else this.insertMany(entries);
+    this.lastOffset = previous;
   }
 
   /** Entries with offsets in [from, to), ascending, at most `limit`. */
   range(from: number, to: number, limit: number): IndexEntry[] {
-    this.rangeStmt ??= this.prepare(
-      "SELECT offset, segment, position, length, timestamp FROM records WHERE offset >= ? AND offset < ? ORDER BY offset LIMIT ?",
-    );
-    return this.rangeStmt.all(from, to, limit);
+    [from, to] = [Math.ceil(from), Math.ceil(to)];
+    const out: IndexEntry[] = [];
+    if (from >= to || limit <= 0) return out;
+    // Full groups of consecutive offsets need limit / GROUP_ENTRIES rows and one more at
+    // the start; gaps or short groups take another round.
+    const batch = Math.min(SCAN_ROWS, Math.ceil(limit / GROUP_ENTRIES) + 1);
+    for (let after = Number.NEGATIVE_INFINITY; out.length < limit; ) {
+      const rows = this.scan(from, to, after, batch);
+      for (const row of rows) {
+        collectEntries(row, from, to, limit, out);
+        if (out.length >= limit) break;
+      }
+      if (rows.length < batch) break;
+      after = rows[rows.length - 1].base;
+    }
+    return out;
   }
 
   get(offset: number): IndexEntry | null {
-    this.entryStmt ??= this.prepare("SELECT offset, segment, position, length, timestamp FROM records WHERE offset = ?");
-    return this.entryStmt.get(offset);
+    if (!Number.isInteger(offset)) return null;
+    const row = this.rowHolding(offset);
+    return row === null ? null : entryAt(row, offset);
   }
 
   last(): IndexEntry | null {
-    this.lastStmt ??= this.prepare("SELECT offset, segment, position, length, timestamp FROM records ORDER BY offset DESC LIMIT 1");
-    return this.lastStmt.get();
+    const row = this.lastRow();
+    return row === null ? null : entryAt(row, row.last);
   }
 
-  /** Removes every entry at or above `offset`. */
+  /** Removes every entry at or above `offset`; the group holding it keeps the entries before it. */
   deleteFrom(offset: number): void {
-    this.db.run("DELETE FROM records WHERE offset >= ?", [offset]);
+    offset = Math.ceil(offset);
+    const cut = this.rowHolding(offset);
+    this.lastOffset = undefined;
+    if (cut === null || cut.base === offset) {
+      this.db.run("DELETE FROM entry_groups WHERE base >= ?", [offset]);
+      return;
+    }
+    const kept = sliceGroup(cut, cut.base, offset);
+    this.db.transaction(() => {
+      this.db.run("DELETE FROM entry_groups WHERE base >= ?", [offset]);
+      this.db.run("UPDATE entry_groups SET last = ?, max_ts = ?, entries = ? WHERE base = ?", [kept.last, kept.maxTs, kept.entries, cut.base]);
+    })();
   }
 
-  /** Removes every entry below `offset`. */
+  /** Removes every entry below `offset`; the group holding it keeps the entries from it on, under `offset`. */
   deleteBelow(offset: number): void {
-    this.db.run("DELETE FROM records WHERE offset < ?", [offset]);
+    offset = Math.ceil(offset);
+    const cut = this.rowHolding(offset);
+    this.lastOffset = undefined;
+    if (cut === null || cut.base === offset) {
+      this.db.run("DELETE FROM entry_groups WHERE base < ?", [offset]);
+      return;
+    }
+    const kept = sliceGroup(cut, offset, cut.last + 1);
+    this.db.transaction(() => {
+      this.db.run("DELETE FROM entry_groups WHERE base < ?", [offset]);
+      this.insertRow(kept);
+    })();
   }
 
   /** The first offset in [from, to) whose record would end past `size` bytes. */
   firstEndingPast(from: number, to: number, size: number): number | null {
-    const row = this.db
-      .query<{ offset: number | null }, [number, number, number]>(
-        "SELECT MIN(offset) AS offset FROM records WHERE offset >= ? AND offset < ? AND position + length > ?",
-      )
-      .get(from, to, size);
-    return row?.offset ?? null;
+    [from, to] = [Math.ceil(from), Math.ceil(to)];
+    if (from >= to) return null;
+    for (let after = Number.NEGATIVE_INFINITY; ; ) {
+      const rows = this.scan(from, to, after, SCAN_ROWS);
+      for (const row of rows) {
+        const found = firstEndingPastIn(row, from, to, size);
+        if (found !== null) return found;
+      }
+      if (rows.length < SCAN_ROWS) return null;
+      after = rows[rows.length - 1].base;
+    }
   }
 
   /** The newest timestamp among offsets [from, to), or null when there are none. */
   maxTimestamp(from: number, to: number): number | null {
-    const row = this.db
-      .query<{ ts: number | null }, [number, number]>(
-        "SELECT MAX(timestamp) AS ts FROM records WHERE offset >= ? AND offset < ?",
+    [from, to] = [Math.ceil(from), Math.ceil(to)];
+    if (from >= to) return null;
+    // Groups wholly inside the range answer from their column; the (at most two) groups
+    // across its edges are decoded.
+    const inside = this.db
+      .query<{ ts: number | null }, [number, number, number]>(
+        "SELECT MAX(max_ts) AS ts FROM entry_groups WHERE base >= ? AND base < ? AND last < ?",
       )
-      .get(from, to);
-    return row?.ts ?? null;
+      .get(from, to, to);
+    let newest = inside?.ts ?? null;
+    const low = this.rowHolding(from);
+    const high = this.rowHolding(to - 1);
+    for (const edge of [low, high !== null && high.base !== low?.base ? high : null]) {
+      if (edge === null || (edge.base >= from && edge.last < to)) continue;
+      const ts = maxTimestampIn(edge, from, to);
+      if (ts !== null && (newest === null || ts > newest)) newest = ts;
+    }
+    return newest;
   }
 
   /** Bytes of the database files (main + WAL). */
@@ -240,7 +312,8 @@ export function openOffsetIndex(path: string, warn: (message: string) => void, l
     warn(`${path} is unusable (${error instanceof Error ? error.message : String(error)}); rebuilding it from the log`);
     return replaceOffsetIndex(path);
   }
-  if (index.fresh && logHasRecords()) warn(`${path} was missing or empty; rebuilding it from the log`);
+  if (index.olderFormat) warn(`${path} held an index of an older format; rebuilding it from the log`);
+  else if (index.fresh && logHasRecords()) warn(`${path} was missing or empty; rebuilding it from the log`);
   return index;
 }
 

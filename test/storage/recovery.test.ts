@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -7,6 +8,7 @@ import { sizeRecord } from "../../src/storage/record-codec.ts";
 import { segmentFileName } from "../../src/storage/segment.ts";
 import type { LogOptions } from "../../src/storage/types.ts";
 import { expectedAt, recordFor, tempDir } from "./fixtures/records.ts";
+import { verifyLogFiles } from "./fixtures/verify-log.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -277,5 +279,33 @@ describe("an unusable index file", () => {
       expect(log.endOffset).toBe(25);
       expect(all(log)).toEqual(range(0, 25));
     });
+  });
+
+  test("an index.sqlite of the older format (a row per record) is rebuilt from the log, with a line saying so", async () => {
+    const path = workDir();
+    await build(path, 60, { segmentBytes: 900 });
+    const file = join(path, "index.sqlite");
+    rmSync(file);
+    const old = new Database(file, { create: true });
+    old.run("PRAGMA journal_mode = WAL");
+    old.run(
+      "CREATE TABLE records (offset INTEGER PRIMARY KEY, segment INTEGER NOT NULL, position INTEGER NOT NULL, " +
+        "length INTEGER NOT NULL, timestamp INTEGER NOT NULL)",
+    );
+    // Rows that would mislead a reader (every record at position 0): none of them may be used.
+    for (let o = 0; o < 60; o++) old.run("INSERT INTO records VALUES (?, 0, 0, 10, 0)", [o]);
+    old.close();
+    await withLog(path, async (log, warnings) => {
+      expect(warnings).toEqual([`${file} held an index of an older format; rebuilding it from the log`]);
+      expect(log.endOffset).toBe(60);
+      expect(all(log)).toEqual(range(0, 60));
+      expect(log.read(41, 3, 1_000_000)).toEqual(range(41, 44));
+      expect((await log.append([recordFor(60)])).baseOffset).toBe(60);
+    });
+    await withLog(path, (log, warnings) => {
+      expect(warnings).toEqual([]);
+      expect(all(log)).toEqual(range(0, 61));
+    });
+    expect(verifyLogFiles(path).endOffset).toBe(61);
   });
 });

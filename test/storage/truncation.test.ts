@@ -1,10 +1,10 @@
-import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { HIGH_WATERMARK_FILE } from "../../src/storage/high-watermark.ts";
 import { PartitionLog } from "../../src/storage/index.ts";
+import { OffsetIndex } from "../../src/storage/offset-index.ts";
 import { listSegmentBases, segmentFileName } from "../../src/storage/segment.ts";
 import { TRUNCATION_FILE, writeTruncationIntent } from "../../src/storage/truncation.ts";
 import type { LogOptions } from "../../src/storage/types.ts";
@@ -242,9 +242,9 @@ describe("truncateTo interrupted at each step", () => {
   }
 
   function deleteIndexRows(path: string, from: number): void {
-    const db = new Database(join(path, "index.sqlite"));
-    db.run("DELETE FROM records WHERE offset >= ?", [from]);
-    db.close();
+    const index = new OffsetIndex(join(path, "index.sqlite"));
+    index.deleteFrom(from);
+    index.close();
   }
 
   const steps: { name: string; build: (s: Awaited<ReturnType<typeof prepare>>, path: string) => void }[] = [
@@ -368,9 +368,9 @@ describe("truncateFullyAndStartAt", () => {
     [
       "the intent, the index emptied and the newest segments deleted",
       (path: string): void => {
-        const db = new Database(join(path, "index.sqlite"));
-        db.run("DELETE FROM records");
-        db.close();
+        const index = new OffsetIndex(join(path, "index.sqlite"));
+        index.deleteFrom(Number.MIN_SAFE_INTEGER);
+        index.close();
         for (const base of listSegmentBases(path).slice(-3)) rmSync(join(path, segmentFileName(base)));
       },
     ],
