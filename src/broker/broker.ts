@@ -6,7 +6,7 @@ import type { OffsetsLog } from "../groups/offset-store.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { CoreContext } from "./core-context.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
-import { fetchRecords } from "./fetch.ts";
+import { fetchNow, fetchRecords } from "./fetch.ts";
 import { type FrameFetchQuery, type FrameFetchResult, fetchFrames } from "./fetch-frames.ts";
 import type { FrameBatch } from "../storage/frame-batch.ts";
 import { needsRecordChecks, produceFrames } from "./produce-frames.ts";
@@ -259,6 +259,11 @@ export class Broker {
 
   fetch(request: FetchQuery, policy: RoutingPolicy = FORWARD): Promise<FetchResult> {
     return fetchRecords(this.ctx, request, policy);
+  }
+
+  /** fetch's answer when it needs no waiting (see fetchNow); undefined: ask fetch. */
+  fetchNow(request: FetchQuery, policy: RoutingPolicy = FORWARD): FetchResult | undefined {
+    return fetchNow(this.ctx, request, policy);
   }
 
   /** A batch already laid out as frames, to one partition led here (produce-frames.ts); its first offset. */

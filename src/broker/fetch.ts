@@ -78,6 +78,29 @@ export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy
   }
 }
 
+/**
+ * fetchRecords' answer when it can be given in this synchronous step: a read that does
+ * not wait, of a partition led here whose log is open and whose high watermark is
+ * settled. Undefined when fetchRecords must make it (it routes to the leader, waits, or
+ * opens the log). The same checks in the same order, so what this throws is what
+ * fetchRecords would reject with; no promise on the hot read path of GET /consume.
+ */
+export function fetchNow(ctx: CoreContext, request: FetchQuery, policy: RoutingPolicy): FetchResult | undefined {
+  const state = ctx.catalog.topic(request.topic);
+  const ps = ctx.catalog.partition(state, request.partition);
+  if (isHighWatermarkPending(ps)) return undefined;
+  const offset = assertOffset(request.offset);
+  const maxRecords = within("the most records of a fetch", request.maxRecords, DEFAULT_FETCH_MAX_RECORDS, 1, FETCH_MAX_RECORDS_LIMIT);
+  const maxBytes = within("the most bytes of a fetch", request.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1, FETCH_MAX_BYTES_LIMIT);
+  const timeoutMs = within("the wait of a fetch", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
+  if (timeoutMs !== 0) return undefined;
+  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy, isBrokerLive(ctx, ps.assignment.leader));
+  if (leader) return undefined;
+  const open = ctx.logs.useOpen(ps);
+  if (open === undefined) return undefined;
+  return result(open, read(ctx, state, open, offset, maxRecords, maxBytes, request.peek !== true), offset);
+}
+
 function result(log: PartitionLog, records: StoredRecord[], offset: number): FetchResult {
   return {
     records,

@@ -105,8 +105,6 @@ export const KAFKA_LAUNCHER = section({
 });
 
 export const KAFKA_LIMITS = {
-  /** A client that does not read its answers stops being read once this much is queued for it. */
-  maxQueuedResponseBytes: limit(8 * 1024 * 1024, "answer bytes queued for a client before its connection stops being read", "bytes"),
   /** Frames read ahead of the one being answered; past this the socket is paused (Kafka mutes it). */
   maxQueuedRequests: limit(64, "requests read ahead of the one being answered on one connection", "count"),
   /** A connection that sends nothing for this long is closed (Kafka's connections.max.idle.ms). */

@@ -106,7 +106,7 @@ export async function readOrPastEnd(broker: Broker, request: FetchQuery & { time
 }
 
 /** The partition's end when `error` says `offset` is past it; else rethrows it. */
-function pastEndOf(error: unknown, offset: number): number {
+export function pastEndOf(error: unknown, offset: number): number {
   const end = error instanceof StreamNestError && error.code === "OFFSET_OUT_OF_RANGE" ? (error.details as { endOffset?: unknown } | undefined)?.endOffset : undefined;
   if (typeof end === "number" && offset > end) return end;
   throw error;

@@ -20,6 +20,12 @@ export class RequestCounter {
     if (this.metrics) this.metrics.httpRequest(method, route, status);
     else this.counter?.inc({ method, route, status: String(status) });
   }
+
+  /** count for one method, route and status, for an answer given again and again (no key built per call). */
+  counterOf(method: string, route: string, status: number): () => void {
+    if (this.metrics) return this.metrics.httpRequestCounter(method, route, status);
+    return () => this.count(method, route, status);
+  }
 }
 
 // One Headers, copied by each Response (per the Fetch spec): building them from a plain

@@ -3,6 +3,7 @@ import { HTTP_LIMITS } from "../config/http.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { StreamNestApp } from "./app.ts";
+import type { ServeFetch } from "./fast-path.ts";
 
 export interface ListenOptions {
   host: string;
@@ -36,16 +37,25 @@ function serveOptions(options: ListenOptions) {
   };
 }
 
-/** Binds the app to a socket. */
-export function listen(app: StreamNestApp, options: ListenOptions): Server<unknown> {
+/**
+ * Binds the app to a socket. `fetch` answers each request (default: the app); a door in
+ * front of the app (fast-path.ts) passes it whatever it does not answer itself.
+ */
+export function listen(app: StreamNestApp, options: ListenOptions, fetch: ServeFetch = appFetch(app)): Server<unknown> {
+  app.compile();
+  let server: Server<unknown>;
   try {
-    app.listen(serveOptions(options));
+    server = Bun.serve({ ...serveOptions(options), fetch });
   } catch (error) {
     throw listenError(error, options);
   }
-  const server = app.server;
-  if (!server) throw new Error("the HTTP server did not start");
+  // The app reads the server from here (server.timeout for long polls), as after app.listen.
+  app.server = server;
   return server;
+}
+
+function appFetch(app: StreamNestApp): ServeFetch {
+  return (request) => app.fetch(request);
 }
 
 /**
@@ -83,11 +93,11 @@ export class EarlyListener {
   }
 
   /** Hands the socket to the app: it serves every request from now on, and those that waited. */
-  serve(app: StreamNestApp): Server<unknown> {
+  serve(app: StreamNestApp, fetch: ServeFetch = appFetch(app)): Server<unknown> {
     app.compile();
     // The app reads the server from here (server.timeout for long polls), as after app.listen.
     app.server = this.server;
-    this.server.reload({ fetch: (request) => app.fetch(request) });
+    this.server.reload({ fetch });
     this.settle(app);
     return this.server;
   }
@@ -120,11 +130,11 @@ export function bunTls(tls: TlsMaterial) {
  * take the port; exchanges in progress finish on the old server, which `stop(false)`
  * leaves running until they end (the caller stops it for good on close).
  */
-export function rebind(old: Server<unknown>, app: StreamNestApp, options: ListenOptions): Server<unknown> {
+export function rebind(old: Server<unknown>, app: StreamNestApp, options: ListenOptions, fetch: ServeFetch = appFetch(app)): Server<unknown> {
   void old.stop(false);
   let server: Server<unknown>;
   try {
-    server = Bun.serve({ ...serveOptions(options), fetch: (request) => app.fetch(request) });
+    server = Bun.serve({ ...serveOptions(options), fetch });
   } catch (error) {
     throw listenError(error, options);
   }

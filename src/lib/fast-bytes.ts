@@ -3,6 +3,9 @@
  * large Produce request and a segment read move a megabyte at a time.
  */
 
+/** Up to this many bytes a zeroed array is made instead (see unfilledBytes). */
+const SMALL_BYTES = 4096;
+
 /**
  * A Uint8Array of `length` bytes that are not zeroed, in memory of its own (never a slice
  * of a shared pool), for a caller that writes every byte it later reads: a read buffer
@@ -16,6 +19,9 @@
  * (a Buffer compares, prints and serialises differently).
  */
 export function unfilledBytes(length: number): Uint8Array {
+  // A small array is cheaper made zeroed: an ArrayBuffer of its own per call cost more
+  // than zeroing (a single record's pread, ~150 bytes: 3.1 µs against 2.2 µs with the read).
+  if (length <= SMALL_BYTES) return new Uint8Array(length);
   const buf = Buffer.allocUnsafeSlow(length);
   return new Uint8Array(buf.buffer, buf.byteOffset, length);
 }

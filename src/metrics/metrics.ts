@@ -242,6 +242,23 @@ export class BrokerMetrics {
     this.protocolRequest("http", `${method} ${route}`, status < 400);
   }
 
+  /**
+   * httpRequest for one method, route and status, its cells looked up once: for the
+   * hottest answers (a plain produce or read), which then count without building a key.
+   */
+  httpRequestCounter(method: string, route: string, status: number): () => void {
+    this.httpRequest(method, route, status);
+    const cell = this.requests.get(`${method} ${route} ${status}`);
+    const protocolCell = this.protocolCells.get(`http ${method} ${route} ${status < 400 ? "ok" : "error"}`);
+    if (cell === undefined || protocolCell === undefined) throw new Error(`no request cells for ${method} ${route} ${status}`);
+    cell.count--;
+    protocolCell.count--;
+    return () => {
+      cell.count++;
+      protocolCell.count++;
+    };
+  }
+
   /** Counts one answered request of a protocol (plain cells; copied to the counter when scraped). */
   protocolRequest(protocol: "http" | "kafka", api: string, ok: boolean): void {
     const outcome = ok ? "ok" : "error";

@@ -15,6 +15,7 @@ import { withPort } from "../config/broker-settings.ts";
 import type { StreamNestApp } from "../http/app.ts";
 import { claimPort, EarlyListener, listen, rebind } from "../http/server.ts";
 import { HttpWorkers } from "../http/workers/http-workers.ts";
+import { ownerFastPath, type ServeFetch } from "../http/fast-path.ts";
 import { loadTlsMaterial, type TlsMaterial } from "../lib/tls-material.ts";
 import { KafkaAdapter, type KafkaOptions } from "../kafka/kafka-adapter.ts";
 
@@ -59,6 +60,8 @@ export class BrokerNode {
   private early: EarlyListener | undefined;
   /** With --workers above 1: the threads serving HTTP on the port. */
   private workers: HttpWorkers | undefined;
+  /** --workers=1: what answers this thread's port (the app behind a fast path). */
+  private front: ServeFetch | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(config: BrokerConfig, hooks: BrokerNodeHooks, early: EarlyListener | undefined) {
@@ -119,7 +122,8 @@ export class BrokerNode {
     this.app = app;
     if (sharesPort(this.config)) await this.serveFromWorkers(app);
     else {
-      this.server = this.early ? this.early.serve(app) : listen(app, this.listenOptions());
+      this.front = ownerFastPath(app, this.broker, { access: this.access });
+      this.server = this.early ? this.early.serve(app, this.front) : listen(app, this.listenOptions(), this.front);
       this.early = undefined;
     }
     if (this.hooks.kafka) {
@@ -160,10 +164,10 @@ export class BrokerNode {
     else if (this.server !== undefined && this.app !== undefined) {
       const old = this.server;
       try {
-        this.server = rebind(old, this.app, this.listenOptions(next));
+        this.server = rebind(old, this.app, this.listenOptions(next), this.front);
       } catch (error) {
         // Never left without a listener: serve on with what worked, and say why.
-        this.server = rebind(old, this.app, this.listenOptions(current));
+        this.server = rebind(old, this.app, this.listenOptions(current), this.front);
         throw error;
       }
       // Those that finished what they had begun are let go; the rest are stopped on close.

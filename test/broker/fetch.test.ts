@@ -54,3 +54,27 @@ test("a peek reads without counting the records as consumed", async () => {
   await broker.metrics.text();
   expect(await consumed()).toBe(before + 1);
 });
+
+function nowFailure(request: Partial<FetchQuery>): [string, string] {
+  try {
+    broker.fetchNow({ topic: "t", partition: 0, offset: 0, ...request });
+  } catch (error) {
+    if (error instanceof StreamNestError) return [error.code, error.message];
+    throw error;
+  }
+  return ["no error", ""];
+}
+
+test("fetchNow answers a read that needs no wait as fetch does, throws what fetch rejects with, and leaves the rest to fetch", async () => {
+  // The log was written above, so it is open: the read is made in this step.
+  const now = broker.fetchNow({ topic: "t", partition: 0, offset: 0, maxRecords: 1, peek: true });
+  expect(now).toEqual(await broker.fetch({ topic: "t", partition: 0, offset: 0, maxRecords: 1, peek: true }));
+  expect(now?.records.map((r) => new TextDecoder().decode(r.value ?? new Uint8Array()))).toEqual(["a"]);
+  for (const request of [{ offset: -1 }, { offset: 5 }, { partition: 3 }, { topic: "missing" }, { maxRecords: 0 }, { timeoutMs: -1 }])
+    expect(nowFailure(request)).toEqual(await failure(request));
+  // A wait needs fetch (a long poll), and so does a log not open yet.
+  expect(broker.fetchNow({ topic: "t", partition: 0, offset: 1, timeoutMs: 10 })).toBeUndefined();
+  await broker.createTopic("fresh", 1);
+  expect(broker.fetchNow({ topic: "fresh", partition: 0, offset: 0 })).toBeUndefined();
+  expect(await broker.fetch({ topic: "fresh", partition: 0, offset: 0 })).toEqual({ records: [], nextOffset: 0, startOffset: 0, endOffset: 0 });
+});

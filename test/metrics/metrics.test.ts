@@ -45,6 +45,24 @@ test("HTTP requests are counted by method, route and status", async () => {
   expect(value(text, 'streamnest_http_requests_total{method="GET",route="/consume",status="204"}')).toBe(1);
 });
 
+test("a request counter made once counts as httpRequest does, and making it counts nothing", async () => {
+  const metrics = new BrokerMetrics({ defaultMetrics: false });
+  const produced = metrics.httpRequestCounter("POST", "/produce", 200);
+  const refused = metrics.httpRequestCounter("POST", "/produce", 404);
+  let text = await metrics.text();
+  expect(text).not.toContain('route="/produce"');
+  expect(text).not.toContain('api="POST /produce"');
+  produced();
+  produced();
+  metrics.httpRequest("POST", "/produce", 200);
+  refused();
+  text = await metrics.text();
+  expect(value(text, 'streamnest_http_requests_total{method="POST",route="/produce",status="200"}')).toBe(3);
+  expect(value(text, 'streamnest_http_requests_total{method="POST",route="/produce",status="404"}')).toBe(1);
+  expect(value(text, 'streamnest_protocol_requests_total{protocol="http",api="POST /produce",outcome="ok"}')).toBe(3);
+  expect(value(text, 'streamnest_protocol_requests_total{protocol="http",api="POST /produce",outcome="error"}')).toBe(1);
+});
+
 test("per-partition gauges are read from the source when scraped", async () => {
   const metrics = new BrokerMetrics({ defaultMetrics: false });
   let end = 5;

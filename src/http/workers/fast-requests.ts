@@ -12,8 +12,6 @@ import { StreamNestError } from "../../lib/errors.ts";
 
 /** A topic name that needs no decoding and is valid (Kafka's rule, lib/topic-name). */
 const PLAIN_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
-/** Plain decimal, short enough to be a safe integer. */
-const PLAIN_NUMBER = /^(0|[1-9][0-9]{0,14})$/;
 
 export interface ConsumeAsk {
   topic: string;
@@ -21,24 +19,52 @@ export interface ConsumeAsk {
   offset: number;
 }
 
-/** `?topic=t&partition=p&offset=o` in any order, each once, nothing else; else undefined. */
+/**
+ * `?topic=t&partition=p&offset=o` in any order, each once, nothing else; else undefined.
+ * Scanned in place: the two numbers are read without a substring or a regular expression.
+ */
 export function plainConsume(search: string): ConsumeAsk | undefined {
-  if (search.length < 2 || search.length > 300) return undefined;
+  const length = search.length;
+  if (length < 2 || length > 300) return undefined;
   let topic: string | undefined;
-  let partition: number | undefined;
-  let offset: number | undefined;
-  for (const pair of search.slice(1).split("&")) {
-    const eq = pair.indexOf("=");
-    if (eq < 0) return undefined;
-    const name = pair.slice(0, eq);
-    const value = pair.slice(eq + 1);
-    if (name === "topic" && topic === undefined && PLAIN_TOPIC.test(value) && value !== "." && value !== "..") topic = value;
-    else if (name === "partition" && partition === undefined && PLAIN_NUMBER.test(value)) partition = Number(value);
-    else if (name === "offset" && offset === undefined && PLAIN_NUMBER.test(value)) offset = Number(value);
-    else return undefined;
+  let partition = -1;
+  let offset = -1;
+  let at = 1;
+  for (;;) {
+    let end = search.indexOf("&", at);
+    if (end < 0) end = length;
+    const eq = search.indexOf("=", at);
+    if (eq < 0 || eq > end) return undefined;
+    const name = eq - at;
+    if (name === 5 && topic === undefined && search.startsWith("topic", at)) {
+      const value = search.slice(eq + 1, end);
+      if (!PLAIN_TOPIC.test(value) || value === "." || value === "..") return undefined;
+      topic = value;
+    } else if (name === 9 && partition < 0 && search.startsWith("partition", at)) {
+      partition = plainNumber(search, eq + 1, end);
+      if (partition < 0) return undefined;
+    } else if (name === 6 && offset < 0 && search.startsWith("offset", at)) {
+      offset = plainNumber(search, eq + 1, end);
+      if (offset < 0) return undefined;
+    } else return undefined;
+    if (end === length) break;
+    at = end + 1;
   }
-  if (topic === undefined || partition === undefined || offset === undefined) return undefined;
+  if (topic === undefined || partition < 0 || offset < 0) return undefined;
   return { topic, partition, offset };
+}
+
+/** The plain decimal in text[from, to) (0, or 1 to 15 digits without a leading 0: a safe integer), or -1. */
+function plainNumber(text: string, from: number, to: number): number {
+  const digits = to - from;
+  if (digits < 1 || digits > 15 || (digits > 1 && text.charCodeAt(from) === 48)) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
 }
 
 export interface ProduceAsk {
@@ -46,6 +72,19 @@ export interface ProduceAsk {
   partition: number;
   key: Uint8Array | null;
   value: Uint8Array;
+}
+
+const BATCH_FIELD = '"messages"';
+
+/** Below this a body is parsed whatever it holds: looking for a batch first costs more than parsing it. */
+const SMALL_BODY_BYTES = 1024;
+
+/**
+ * Whether a produce body may be a batch: such a body is passed on unparsed (parsing it
+ * here would only be done again there). plainProduce refuses a small one all the same.
+ */
+export function mayBeBatch(body: Uint8Array): boolean {
+  return body.byteLength > SMALL_BODY_BYTES && Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(BATCH_FIELD);
 }
 
 const PRODUCE_FIELDS = new Set(["topic", "message", "key", "partition"]);

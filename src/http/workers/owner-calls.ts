@@ -1,8 +1,9 @@
 import type { AccessControl } from "../../auth/access-control.ts";
 import type { Broker } from "../../broker/broker.ts";
+import type { FetchResult } from "../../broker/types.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import { BEARER_CHALLENGE } from "../client-auth.ts";
-import { readOrPastEnd } from "../consume.ts";
+import { pastEndOf, readOrPastEnd } from "../consume.ts";
 import { withoutDataDir } from "../data-dir-paths.ts";
 import { errorAnswer } from "../errors.ts";
 import { messageText } from "../record-json.ts";
@@ -23,12 +24,25 @@ import { type Answer, type Call, type ConsumeCall, isProduceCall, type ProduceCa
  * worker thread never decides who may do what.
  */
 export class OwnerCalls {
+  private readonly produced: () => void;
+  private readonly read: () => void;
+  private readonly pastEnd: () => void;
+
   constructor(
     private readonly broker: Broker,
     private readonly requests: RequestCounter,
     private readonly logError: (message: string) => void,
     private readonly access?: AccessControl,
-  ) {}
+  ) {
+    this.produced = requests.counterOf("POST", "/produce", 200);
+    this.read = requests.counterOf("GET", "/consume", 200);
+    this.pastEnd = requests.counterOf("GET", "/consume", 204);
+  }
+
+  /** Whether a call's Authorization header is read (--auth=token); else it may be left out (null). */
+  get authenticates(): boolean {
+    return this.access !== undefined && this.access.enabled;
+  }
 
   /** Answers every call; the promise never rejects. */
   answer(call: Call): Promise<Answer> | Answer {
@@ -37,6 +51,10 @@ export class OwnerCalls {
       const refused = this.refused(call, produce);
       if (refused !== undefined) return refused;
       const barrier = this.broker.hasTopic(call.t) ? undefined : this.broker.catchUpMetadata();
+      if (barrier === undefined && !produce) {
+        const now = this.consumeNow(call);
+        if (now !== undefined) return now;
+      }
       const run = (): Promise<Answer> => (produce ? this.produce(call) : this.consume(call));
       return (barrier ? barrier.then(run) : run()).catch((error: unknown) => this.failed(call, produce, error));
     } catch (error) {
@@ -64,21 +82,41 @@ export class OwnerCalls {
     return undefined;
   }
 
+  /**
+   * The read answered in this step when the core can make it without waiting
+   * (Broker.fetchNow), as readOrPastEnd answers it with no wait: an offset past the end
+   * is "nothing there (yet)". Undefined: the read needs consume (the log is not open,
+   * the partition is led elsewhere, its high watermark is still being learned).
+   */
+  private consumeNow(call: ConsumeCall): Answer | undefined {
+    let result: FetchResult | undefined;
+    try {
+      result = this.broker.fetchNow({ topic: call.t, partition: call.p, offset: call.o, maxRecords: 1, timeoutMs: 0 });
+    } catch (error) {
+      pastEndOf(error, call.o);
+      return this.consumed(call, undefined);
+    }
+    return result === undefined ? undefined : this.consumed(call, result);
+  }
+
   private async consume(call: ConsumeCall): Promise<Answer> {
-    const result = await readOrPastEnd(this.broker, { topic: call.t, partition: call.p, offset: call.o, maxRecords: 1, timeoutMs: 0 });
+    return this.consumed(call, await readOrPastEnd(this.broker, { topic: call.t, partition: call.p, offset: call.o, maxRecords: 1, timeoutMs: 0 }));
+  }
+
+  private consumed(call: ConsumeCall, result: FetchResult | undefined): Answer {
     const record = result?.records[0];
     if (record === undefined) {
-      this.requests.count("GET", "/consume", 204);
+      this.pastEnd();
       return { i: call.i, s: 204 };
     }
-    this.requests.count("GET", "/consume", 200);
+    this.read();
     return { i: call.i, s: 200, o: record.offset, m: messageText(record) };
   }
 
   private async produce(call: ProduceCall): Promise<Answer> {
     const record = call.p < 0 ? { key: call.k, value: call.v, headers: [] } : { key: call.k, value: call.v, headers: [], partition: call.p };
     const ack = await this.broker.produce(call.t, record);
-    this.requests.count("POST", "/produce", 200);
+    this.produced();
     return { i: call.i, s: 200, o: ack.offset, p: ack.partition };
   }
 

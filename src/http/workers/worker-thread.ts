@@ -9,17 +9,14 @@
 import type { Server } from "bun";
 import http from "node:http";
 import { Readable } from "node:stream";
-import { plainConsume, plainProduce } from "./fast-requests.ts";
+import { answerResponse, internalErrorResponse } from "./answer-response.ts";
+import { mayBeBatch, plainConsume, plainProduce } from "./fast-requests.ts";
 import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerTls, WorkerToOwner } from "./worker-messages.ts";
 
 declare const self: Worker;
 
-// As the owner's routes send them: jsonText (respond.ts) for answers, Response.json for errors.
-const JSON_HEADERS = new Headers({ "content-type": "application/json" });
-const ERROR_HEADERS = new Headers({ "content-type": "application/json;charset=utf-8" });
 /** A produce body bigger than this is passed on unparsed (a single message that big gains nothing here). */
 const PLAIN_BODY_MAX = 1024 * 1024;
-const BATCH_FIELD = '"messages"';
 /**
  * A passed-on body up to this size is read whole and sent in one write; a larger one is
  * piped, so that large bodies are not each held here beside the owner's copy (ten 30 MB
@@ -63,27 +60,17 @@ async function handle(request: Request, srv: Server<unknown>): Promise<Response>
   const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
   if (path === "/consume" && request.method === "GET" && queryStart >= 0) {
     const ask = plainConsume(url.slice(queryStart));
-    if (ask) return answered(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, o: ask.offset }));
+    if (ask) return answerResponse(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, o: ask.offset }));
   } else if (path === "/produce" && request.method === "POST") {
     const length = Number(request.headers.get("content-length") ?? NaN);
     if (length > 0 && length <= PLAIN_BODY_MAX && length <= (start?.maxBodyBytes ?? 0)) {
       const body = new Uint8Array(await request.arrayBuffer());
-      // A batch is passed on unparsed: parsing it here would only be done again there.
-      const ask = Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(BATCH_FIELD) ? undefined : plainProduce(body);
-      if (ask) return answered(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
+      const ask = mayBeBatch(body) ? undefined : plainProduce(body);
+      if (ask) return answerResponse(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
       return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), body);
     }
   }
   return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), undefined);
-}
-
-function answered(answer: Answer): Response {
-  if (answer.s === 204) return new Response(null, { status: 204 });
-  if (answer.w !== undefined)
-    return new Response(answer.b, { status: answer.s, headers: { "content-type": ERROR_HEADERS.get("content-type") ?? "", "www-authenticate": answer.w } });
-  if (answer.s !== 200) return new Response(answer.b, { status: answer.s, headers: ERROR_HEADERS });
-  if (answer.m !== undefined) return new Response(`{"offset":${answer.o},"message":${JSON.stringify(answer.m)}}`, { headers: JSON_HEADERS });
-  return new Response(`{"offset":${answer.o},"partition":${answer.p}}`, { headers: JSON_HEADERS });
 }
 
 /** To the owner's socket; node:http, not fetch, whose calls Bun caps at 256 at once per process (see cluster/peer-http.ts). */
@@ -238,10 +225,7 @@ function serve(s: WorkerStart, tls: WorkerTls | undefined): Server<unknown> {
     // Only the owner's socket failing gets here (the owner answers every other error).
     error(error) {
       console.error(`HTTP worker ${s.thread}: ${error.stack ?? error.message}`);
-      return new Response(JSON.stringify({ error: "INTERNAL_ERROR", message: "internal error; see the broker's log" }), {
-        status: 500,
-        headers: ERROR_HEADERS,
-      });
+      return internalErrorResponse();
     },
   });
 }

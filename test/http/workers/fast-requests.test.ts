@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { plainConsume, plainProduce } from "../../../src/http/workers/fast-requests.ts";
+import { mayBeBatch, plainConsume, plainProduce } from "../../../src/http/workers/fast-requests.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -7,6 +7,7 @@ describe("plainConsume", () => {
   test("topic, partition and offset, each once, in any order", () => {
     expect(plainConsume("?topic=demo&partition=0&offset=17")).toEqual({ topic: "demo", partition: 0, offset: 17 });
     expect(plainConsume("?offset=0&topic=a.b_c-9&partition=12")).toEqual({ topic: "a.b_c-9", partition: 12, offset: 0 });
+    expect(plainConsume("?topic=t&partition=0&offset=999999999999999")).toEqual({ topic: "t", partition: 0, offset: 999999999999999 });
   });
 
   test("anything not plain is left to the owner's route (which answers it, errors included)", () => {
@@ -26,6 +27,12 @@ describe("plainConsume", () => {
       "?topic=..&partition=0&offset=1",
       "?topic=demo&partition=0&offset",
       "?topic=demo&partition=0&offset=1&",
+      "?topic=demo&&partition=0&offset=1",
+      "?topic=demo&partitio=0&offset=1",
+      "?topic=demo&partition=0&offset=1&x=",
+      "?topic=demo&partition=0&offset=1=2",
+      "?topic=demo&partition=0&offset=",
+      "?topic=demo&partition= 1&offset=1",
       "?",
     ])
       expect(plainConsume(search)).toBeUndefined();
@@ -64,5 +71,14 @@ describe("plainProduce", () => {
     ])
       expect(plainProduce(utf8(body))).toBeUndefined();
     expect(plainProduce(new Uint8Array([0x7b, 0xff, 0x7d]))).toBeUndefined();
+  });
+});
+
+describe("mayBeBatch", () => {
+  test("a large body naming messages is a batch, left unparsed; a small body is parsed whatever it holds", () => {
+    const big = JSON.stringify({ topic: "demo", messages: Array.from({ length: 50 }, () => ({ message: "x".repeat(20) })) });
+    expect(mayBeBatch(utf8(big))).toBe(true);
+    expect(mayBeBatch(utf8(JSON.stringify({ topic: "demo", message: "x".repeat(2000) })))).toBe(false);
+    expect(mayBeBatch(utf8('{"topic":"demo","messages":[{"message":"m"}]}'))).toBe(false);
   });
 });
