@@ -36,11 +36,19 @@ export interface MissingPermission {
 /** How many (principal, operation, resource) decisions are kept; past it they are forgotten all at once. */
 export const DECISIONS_MAX = 4096;
 
+/**
+ * The authorizer's answers for one set of bindings, so a client's usual call is a few map
+ * lookups: by principal, operation and resource type (strings the caller holds already,
+ * whose hashes the engine keeps), then by the resource's name. No key is built per call.
+ */
+type Decisions = Map<Principal, Map<AclOperation, Map<Resource["type"], Map<string, boolean>>>>;
+
 interface Built {
   readonly acls: SecurityState["acls"];
   readonly authorizer: Authorizer;
-  /** The authorizer's answers for these bindings, so a client's usual call is one map lookup. */
-  readonly decisions: Map<string, boolean>;
+  readonly decisions: Decisions;
+  /** How many answers `decisions` holds. */
+  size: number;
 }
 
 export class AccessControl {
@@ -81,21 +89,26 @@ export class AccessControl {
   #current(): Built {
     const acls = this.#security().acls;
     if (this.#built?.acls !== acls)
-      this.#built = { acls, authorizer: new Authorizer(acls.values(), { superUsers: [ADMIN_PRINCIPAL] }), decisions: new Map() };
+      this.#built = { acls, authorizer: new Authorizer(acls.values(), { superUsers: [ADMIN_PRINCIPAL] }), decisions: new Map(), size: 0 };
     return this.#built;
   }
 
   allowed(principal: Principal, operation: AclOperation, resource: Resource): boolean {
     if (!this.enabled) return true;
     const built = this.#current();
-    // NUL cannot occur in a principal (principal.ts refuses control characters) nor in an operation or type.
-    const key = `${principal}\u0000${operation}\u0000${resource.type}\u0000${resource.name}`;
-    const known = built.decisions.get(key);
+    const known = built.decisions.get(principal)?.get(operation)?.get(resource.type)?.get(resource.name);
     if (known !== undefined) return known;
     const allowed = built.authorizer.permits(principal, operation, resource);
     // Bounded: names come from clients, and a client naming ever new topics must not grow it without end.
-    if (built.decisions.size >= DECISIONS_MAX) built.decisions.clear();
-    built.decisions.set(key, allowed);
+    if (built.size >= DECISIONS_MAX) {
+      built.decisions.clear();
+      built.size = 0;
+    }
+    const byOperation = built.decisions.get(principal) ?? setIn(built.decisions, principal, new Map());
+    const byType = byOperation.get(operation) ?? setIn(byOperation, operation, new Map());
+    const byName = byType.get(resource.type) ?? setIn(byType, resource.type, new Map());
+    byName.set(resource.name, allowed);
+    built.size++;
     return allowed;
   }
 
@@ -122,4 +135,9 @@ export class AccessControl {
   describableGroups(principal: Principal, names: readonly string[]): string[] {
     return this.enabled ? this.authorizer().filterAuthorized(principal, "DESCRIBE", "GROUP", names) : [...names];
   }
+}
+
+function setIn<K, V>(map: Map<K, V>, key: K, value: V): V {
+  map.set(key, value);
+  return value;
 }

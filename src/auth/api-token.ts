@@ -11,6 +11,10 @@ import type { Principal } from "./principal.ts";
 export const TOKEN_PREFIX = "snt_";
 const ID_PATTERN = /^[0-9a-f]{16}$/;
 const TOKEN_PATTERN = /^snt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+/** Where a well-formed token's id lies in it, and its whole length (TOKEN_PATTERN's parts). */
+export const TOKEN_ID_START = TOKEN_PREFIX.length;
+export const TOKEN_ID_END = TOKEN_ID_START + 16;
+export const TOKEN_LENGTH = TOKEN_ID_END + 1 + 43;
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 /** JSON-serializable; lives in the replicated security state. Times are epoch ms. */

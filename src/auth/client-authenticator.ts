@@ -8,7 +8,8 @@ import { VerifiedTokens } from "./verified-tokens.ts";
  * ANONYMOUS (Kafka's name for it); with tokens on, a request needs `Bearer <token>` of a
  * known, unexpired token (RFC 6750), else UNAUTHORIZED. Tokens are found by id in
  * `lookup`: the bootstrap admin's now, the replicated security state's as it is added.
- * A token verified before skips its hash while its record stands (verified-tokens.ts).
+ * A token verified before skips its hash while its record stands, and a header written the
+ * usual way skips its parsing too (verified-tokens.ts).
  */
 export type ClientAuthMode = "none" | "token";
 
@@ -25,6 +26,8 @@ export class ClientAuthenticator {
     if (this.mode === "none") return ANONYMOUS;
     if (authorization === null)
       throw new StreamNestError("UNAUTHORIZED", "this broker needs an API token: send Authorization: Bearer <token>");
+    const known = this.#verified.recall(authorization, this.lookup, this.now);
+    if (known !== undefined) return known;
     const match = /^Bearer +(\S+) *$/i.exec(authorization);
     if (!match) throw new StreamNestError("UNAUTHORIZED", "the Authorization header must be Bearer <token>");
     return this.#verified.verify(match[1] as string, this.lookup, this.now());

@@ -98,9 +98,13 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   "POST /admin/partitions/:topic/:partition/accept-data-loss": clusterAlter,
 };
 
+/** The rule of `method route`; unknown routes need ALTER on the cluster. */
+export function routeRule(method: string, route: string): RouteRule {
+  return ROUTE_RULES[`${method} ${route}`] ?? clusterAlter;
+}
+
 /** The permissions a call of `method route` needs; unknown routes need ALTER on the cluster. */
 export function routeNeeds(method: string, route: string, input: RouteInput): Need[] | "filtered" {
-  const rule = ROUTE_RULES[`${method} ${route}`];
-  if (rule === undefined) return clusterAlter();
+  const rule = routeRule(method, route);
   return rule === "filtered" ? rule : rule(input);
 }

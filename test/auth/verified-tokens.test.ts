@@ -3,7 +3,14 @@ import { type ApiTokenRecord, issueApiToken } from "../../src/auth/api-token.ts"
 import { ClientAuthenticator } from "../../src/auth/client-authenticator.ts";
 import { userPrincipal } from "../../src/auth/principal.ts";
 import type { SecurityChange } from "../../src/auth/security-change.ts";
-import { EMPTY_SECURITY_STATE, type SecurityState, apiTokenLookup, applySecurityChange } from "../../src/auth/security-state.ts";
+import {
+  EMPTY_SECURITY_STATE,
+  type SecurityState,
+  apiTokenLookup,
+  applySecurityChange,
+  securityStateFromJSON,
+  securityStateToJSON,
+} from "../../src/auth/security-state.ts";
 import { VerifiedTokens } from "../../src/auth/verified-tokens.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 
@@ -97,6 +104,60 @@ describe("VerifiedTokens", () => {
   });
 });
 
+describe("VerifiedTokens.recall", () => {
+  const issued = issueApiToken(alice, { now: NOW });
+  const header = `Bearer ${issued.token}`;
+  const clock = () => NOW;
+
+  test("recalls nothing before the token is verified, then its principal from the header as clients write it", () => {
+    const tokens = new VerifiedTokens();
+    const lookup = (id: string) => (id === issued.record.id ? issued.record : undefined);
+    expect(tokens.recall(header, lookup, clock)).toBeUndefined();
+    expect(tokens.verify(issued.token, lookup, NOW)).toBe(alice);
+    expect(tokens.recall(header, lookup, clock)).toBe(alice);
+    // Written otherwise, the header is left to the parser (which accepts these: client-authenticator.test.ts).
+    for (const other of [`bearer ${issued.token}`, `Bearer  ${issued.token}`, `Bearer ${issued.token} `, issued.token])
+      expect(`${other}: ${tokens.recall(other, lookup, clock)}`).toBe(`${other}: undefined`);
+  });
+
+  test("a wrong secret under a remembered id, or one character changed anywhere in the token, is not recalled", () => {
+    const tokens = new VerifiedTokens();
+    const lookup = (id: string) => (id === issued.record.id ? issued.record : undefined);
+    tokens.verify(issued.token, lookup, NOW);
+    const secretStart = "Bearer snt_".length + 17;
+    for (let at = "Bearer snt_".length; at < header.length; at++) {
+      const changed = `${header.slice(0, at)}${header[at] === "a" ? "b" : "a"}${header.slice(at + 1)}`;
+      expect(`${at}: ${tokens.recall(changed, lookup, clock)}`).toBe(`${at}: undefined`);
+    }
+    expect(tokens.recall(`${header.slice(0, secretStart)}${"A".repeat(43)}`, lookup, clock)).toBeUndefined();
+    expect(tokens.recall(header, lookup, clock)).toBe(alice);
+  });
+
+  test("a revoked or replaced record, or an expired token, is not recalled; the clock is read only for a token that expires", () => {
+    const tokens = new VerifiedTokens();
+    let current: ApiTokenRecord | undefined = issued.record;
+    const lookup = (id: string) => (id === issued.record.id ? current : undefined);
+    let reads = 0;
+    const counted = () => {
+      reads++;
+      return NOW;
+    };
+    tokens.verify(issued.token, lookup, NOW);
+    expect(tokens.recall(header, lookup, counted)).toBe(alice);
+    expect(reads).toBe(0);
+    current = { ...issued.record };
+    expect(tokens.recall(header, lookup, counted)).toBeUndefined();
+    current = undefined;
+    expect(tokens.recall(header, lookup, counted)).toBeUndefined();
+
+    const expiring = issueApiToken(alice, { now: NOW, ttlMs: 1_000 });
+    const expiringLookup = (id: string) => (id === expiring.record.id ? expiring.record : undefined);
+    tokens.verify(expiring.token, expiringLookup, NOW);
+    expect(tokens.recall(`Bearer ${expiring.token}`, expiringLookup, () => NOW + 999)).toBe(alice);
+    expect(tokens.recall(`Bearer ${expiring.token}`, expiringLookup, () => NOW + 1_000)).toBeUndefined();
+  });
+});
+
 describe("ClientAuthenticator over the replicated security state", () => {
   function applyAll(changes: SecurityChange[], state: SecurityState = EMPTY_SECURITY_STATE): SecurityState {
     return changes.reduce(applySecurityChange, state);
@@ -127,5 +188,25 @@ describe("ClientAuthenticator over the replicated security state", () => {
 
     state = applySecurityChange(state, { type: "remove-user", name: "alice" });
     expect(refusal(() => auth.authenticate(`Bearer ${second.token}`))).toEqual(INVALID);
+  });
+
+  test("a state replaced by a snapshot is read afresh: the same token still works, one left out of it is refused at once", () => {
+    const kept = issueApiToken(alice, { now: NOW });
+    const dropped = issueApiToken(alice, { now: NOW });
+    let state = applyAll([
+      { type: "add-user", name: "alice" },
+      { type: "add-token", token: kept.record },
+      { type: "add-token", token: dropped.record },
+    ]);
+    const auth = new ClientAuthenticator("token", (id) => apiTokenLookup(state)(id), () => NOW);
+    for (let i = 0; i < 3; i++) {
+      expect(auth.authenticate(`Bearer ${kept.token}`)).toBe(alice);
+      expect(auth.authenticate(`Bearer ${dropped.token}`)).toBe(alice);
+    }
+    // A snapshot from a later log: new record objects, one token revoked meanwhile.
+    state = securityStateFromJSON(securityStateToJSON(applySecurityChange(state, { type: "revoke-token", id: dropped.record.id })));
+    expect(refusal(() => auth.authenticate(`Bearer ${dropped.token}`))).toEqual(INVALID);
+    expect(auth.authenticate(`Bearer ${kept.token}`)).toBe(alice);
+    expect(auth.authenticate(`Bearer ${kept.token}`)).toBe(alice);
   });
 });

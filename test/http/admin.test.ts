@@ -145,6 +145,31 @@ describe("users and tokens in the metadata", () => {
   });
 });
 
+describe("a token the broker remembers is refused as soon as it is no longer valid", () => {
+  test("produce with a token used many times: 200 until its user is deleted, 401 from the very next request; the same for revocation and a WRITE removed (403)", async () => {
+    expect((await asAdmin("POST", "/create-topic", { topic: "remembered", partitions: 1 })).status).toBe(200);
+    const write = { principal: "User:dave", operation: "WRITE", resource_type: "TOPIC", resource_name: "remembered" };
+    const dave = await newUser("dave");
+    await grant(write);
+    const produce = (token: string) => call(token, "POST", "/produce", { topic: "remembered", partition: 0, message: "m" });
+    for (let i = 0; i < 5; i++) expect((await produce(dave)).status).toBe(200);
+    await revoke(write);
+    expect(await produce(dave)).toEqual(onTopic("User:dave", "WRITE", "remembered"));
+    await grant(write);
+    expect((await produce(dave)).status).toBe(200);
+
+    const id = /^snt_([0-9a-f]{16})_/.exec(dave)?.[1];
+    expect(await asAdmin("DELETE", `/admin/tokens/${id}`)).toEqual({ status: 200, body: { status: "revoked", id } });
+    expect(await produce(dave)).toEqual({ status: 401, body: { error: "UNAUTHORIZED", message: "invalid API token" } });
+
+    const again = (await asAdmin("POST", "/admin/users/dave/tokens", {})).body.token as string;
+    for (let i = 0; i < 5; i++) expect((await produce(again)).status).toBe(200);
+    expect(await asAdmin("DELETE", "/admin/users/dave")).toEqual({ status: 200, body: { status: "deleted", user: "dave" } });
+    expect(await produce(again)).toEqual({ status: 401, body: { error: "UNAUTHORIZED", message: "invalid API token" } });
+    expect(await produce(again)).toEqual({ status: 401, body: { error: "UNAUTHORIZED", message: "invalid API token" } });
+  });
+});
+
 describe("each ACL kind allows what it names and nothing else", () => {
   let carol: string;
   const who = "User:carol";

@@ -8,7 +8,7 @@ import { withoutDataDir } from "../data-dir-paths.ts";
 import { errorAnswer } from "../errors.ts";
 import { messageText } from "../record-json.ts";
 import type { RequestCounter } from "../respond.ts";
-import { routeNeeds } from "../route-permissions.ts";
+import { type RouteRule, routeRule } from "../route-permissions.ts";
 import { type Answer, type Call, type ConsumeCall, isProduceCall, type ProduceCall } from "./worker-messages.ts";
 
 /**
@@ -23,6 +23,10 @@ import { type Answer, type Call, type ConsumeCall, isProduceCall, type ProduceCa
  * (client-auth.ts), in the same order: 401 before 403 before the metadata barrier. A
  * worker thread never decides who may do what.
  */
+// The routes' own rules (route-permissions.ts), found once rather than per call.
+const PRODUCE_RULE: RouteRule = routeRule("POST", "/produce");
+const CONSUME_RULE: RouteRule = routeRule("GET", "/consume");
+
 export class OwnerCalls {
   private readonly produced: () => void;
   private readonly read: () => void;
@@ -74,10 +78,10 @@ export class OwnerCalls {
       this.requests.count(produce ? "POST" : "GET", "unauthenticated", error.status);
       return { i: call.i, s: error.status, b: JSON.stringify(error.toJSON()), w: BEARER_CHALLENGE };
     }
+    if (PRODUCE_RULE === "filtered" || CONSUME_RULE === "filtered") throw new StreamNestError("INTERNAL_ERROR", "a fast-path route needs a permission");
     const needs = produce
-      ? routeNeeds("POST", "/produce", { body: { topic: call.t }, params: {}, query: {} })
-      : routeNeeds("GET", "/consume", { body: undefined, params: {}, query: { topic: call.t } });
-    if (needs === "filtered") throw new StreamNestError("INTERNAL_ERROR", "a fast-path route needs a permission");
+      ? PRODUCE_RULE({ body: { topic: call.t }, params: {}, query: {} })
+      : CONSUME_RULE({ body: undefined, params: {}, query: { topic: call.t } });
     for (const need of needs) access.check(principal, need.operation, ...need.resources);
     return undefined;
   }

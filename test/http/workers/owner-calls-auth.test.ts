@@ -76,3 +76,35 @@ test("refusals (no token, not Bearer, unknown, no ACL) and the administrator's c
   expect((await f.call("GET", "/consume?topic=demo&partition=0&offset=2")).status).toBe(204);
   expect((await f.call("GET", "/consume?topic=demo&partition=0&offset=1")).body).toEqual({ offset: 1, message: "m1" });
 });
+
+test("a token served many times is refused on the next call once its permission, its token or its user is gone", async () => {
+  const erin = issueApiToken("User:erin", { now: Date.now() });
+  const write = { principal: "User:erin", permission: "ALLOW", operation: "WRITE", resourceType: "TOPIC", patternType: "LITERAL", resourceName: "demo" } as const;
+  expect(await f.broker.changeSecurity({ type: "add-user", name: "erin" })).toBe(true);
+  expect(await f.broker.changeSecurity({ type: "add-token", token: erin.record })).toBe(true);
+  expect(await f.broker.changeSecurity({ type: "add-acl", binding: write })).toBe(true);
+  const calls = (guarded[0] as { calls: OwnerCalls }).calls;
+  const produce = async (token: string) => worker(await calls.answer({ i: 1, a: `Bearer ${token}`, t: "demo", p: 0, k: null, v: utf8("e") }));
+  for (let i = 0; i < 5; i++) expect((await produce(erin.token)).s).toBe(200);
+  expect(await f.broker.changeSecurity({ type: "remove-acl", binding: write })).toBe(true);
+  expect(await produce(erin.token)).toEqual({
+    s: 403,
+    challenge: null,
+    text: JSON.stringify({
+      error: "FORBIDDEN",
+      message: 'User:erin lacks WRITE on topic "demo"',
+      details: { principal: "User:erin", operation: "WRITE", resource_type: "TOPIC", resource_name: "demo" },
+    }),
+  });
+  expect(await f.broker.changeSecurity({ type: "add-acl", binding: write })).toBe(true);
+  expect((await produce(erin.token)).s).toBe(200);
+  const invalid = { s: 401, challenge: 'Bearer realm="streamnest"', text: JSON.stringify({ error: "UNAUTHORIZED", message: "invalid API token" }) };
+  expect(await f.broker.changeSecurity({ type: "revoke-token", id: erin.record.id })).toBe(true);
+  expect(await produce(erin.token)).toEqual(invalid);
+
+  const again = issueApiToken("User:erin", { now: Date.now() });
+  expect(await f.broker.changeSecurity({ type: "add-token", token: again.record })).toBe(true);
+  for (let i = 0; i < 5; i++) expect((await produce(again.token)).s).toBe(200);
+  expect(await f.broker.changeSecurity({ type: "remove-user", name: "erin" })).toBe(true);
+  expect(await produce(again.token)).toEqual(invalid);
+});
