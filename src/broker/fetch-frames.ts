@@ -26,6 +26,8 @@ export interface FrameFetchQuery {
   offset: number;
   maxRecords: number;
   maxBytes: number;
+  /** Where records read from the files are laid out (see PartitionLog.readFrames); default fresh buffers. */
+  memory?: (length: number) => Uint8Array;
 }
 
 export interface FrameFetchResult {
@@ -50,7 +52,7 @@ export async function fetchFrames(ctx: CoreContext, request: FrameFetchQuery): P
   const maxBytes = Math.max(1, Math.min(request.maxBytes, FETCH_MAX_BYTES_LIMIT));
   routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, REFUSE, isBrokerLive(ctx, ps.assignment.leader));
   const open = ctx.logs.useOpen(ps);
-  if (open !== undefined) return read(ctx, state, open, offset, maxRecords, maxBytes);
+  if (open !== undefined) return read(ctx, state, open, offset, maxRecords, maxBytes, request.memory);
   assertNotLost(ctx, state, ps);
   const lease = await ctx.logs.leaseWritten(ps);
   if (lease === undefined) {
@@ -59,15 +61,23 @@ export async function fetchFrames(ctx: CoreContext, request: FrameFetchQuery): P
     return { frames: { firstOffset: offset, count: 0, runs: [], recordBytes: 0 }, startOffset: 0, endOffset: 0 };
   }
   try {
-    return read(ctx, state, lease.log, offset, maxRecords, maxBytes);
+    return read(ctx, state, lease.log, offset, maxRecords, maxBytes, request.memory);
   } finally {
     lease.release();
   }
 }
 
-function read(ctx: CoreContext, state: TopicState, log: PartitionLog, offset: number, maxRecords: number, maxBytes: number): FrameFetchResult {
+function read(
+  ctx: CoreContext,
+  state: TopicState,
+  log: PartitionLog,
+  offset: number,
+  maxRecords: number,
+  maxBytes: number,
+  memory: ((length: number) => Uint8Array) | undefined,
+): FrameFetchResult {
   const started = performance.now();
-  const frames = log.readFrames(offset, maxRecords, maxBytes);
+  const frames = log.readFrames(offset, maxRecords, maxBytes, {}, memory);
   ctx.metrics.readLatency.record((performance.now() - started) / 1000);
   state.counters.consumed += frames.count;
   state.counters.bytesOut += frames.recordBytes;

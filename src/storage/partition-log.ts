@@ -445,9 +445,11 @@ export class PartitionLog {
   /**
    * read, but the records come as their checked frames (frame-read.ts), for an adapter
    * that re-encodes them into its own format without a record object per record.
+   * With `memory`, what is read from the files lands in buffers it gives (the caller's to
+   * reuse once done with the frames); frames from the tail cache stay the log's.
    */
-  readFrames(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}): StoredFrames {
-    return this.readInto(offset, maxRecords, maxBytes, options, () => new FrameSink(offset)).frames;
+  readFrames(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}, memory?: (length: number) => Uint8Array): StoredFrames {
+    return this.readInto(offset, maxRecords, maxBytes, options, () => new FrameSink(offset, memory)).frames;
   }
 
   private readInto<S extends ReadSink>(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions, sink: () => S): S {

@@ -8,6 +8,8 @@ import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { planBatch } from "../frames-to-batch.ts";
+import { KAFKA_BUFFERS } from "../buffer-pool.ts";
+import type { StoredFrames } from "../../broker/frames.ts";
 import type { BytesWriter } from "../protocol/schema.ts";
 
 interface Wanted {
@@ -118,8 +120,10 @@ async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): P
         offset: w.offset,
         maxRecords: FETCH_MAX_RECORDS_LIMIT,
         maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)),
+        memory: takeBuffer,
       });
-      const batch = planBatch(got.frames, budget, first);
+      // The file bytes under the frames go back to the pool once the answer holds the batch.
+      const batch = planBatch(got.frames, budget, first, () => giveBack(got.frames));
       if (batch.count > 0) {
         first = false;
         budget -= batch.byteLength;
@@ -130,6 +134,16 @@ async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): P
     }
   }
   return out;
+}
+
+/** Pooled memory for what a Fetch reads from the files (see buffer-pool.ts). */
+function takeBuffer(length: number): Uint8Array {
+  return KAFKA_BUFFERS.take(length);
+}
+
+/** Gives the read's buffers back: those of the pool (the tail cache's are not, and stay). */
+function giveBack(frames: StoredFrames): void {
+  for (const run of frames.runs) KAFKA_BUFFERS.give(run.buf);
 }
 
 /** Waits until one of the readable partitions gets an append, the wait ends or the client goes. */
