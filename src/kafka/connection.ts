@@ -25,7 +25,7 @@ export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo) => Promise<
  *
  * Backpressure: the next request is not taken until the previous answer has been
  * written to the socket (a client that never reads its answers stops being served),
- * and once KAFKA_LIMITS.maxQueuedRequests frames wait the socket is paused, so its
+ * and once KAFKA_LIMITS.maxQueuedRequests frames (or maxQueuedRequestBytes) wait the socket is paused, so its
  * unread requests stay in the kernel's buffers and in the client, not in the broker.
  */
 export class KafkaConnection implements ConnectionInfo {
@@ -34,6 +34,8 @@ export class KafkaConnection implements ConnectionInfo {
   private endWhy: string | undefined;
   private readonly splitter: FrameSplitter;
   private readonly queue: Uint8Array[] = [];
+  /** Bytes of the frames in `queue`. */
+  private queuedBytes = 0;
   private readonly abort = new AbortController();
   private pumping = false;
   private readonly maxRequestBytes: number;
@@ -98,8 +100,11 @@ export class KafkaConnection implements ConnectionInfo {
       this.close(errorMessage(error));
       return;
     }
-    for (const f of frames) this.queue.push(f);
-    if (this.queue.length >= KAFKA_LIMITS.maxQueuedRequests.value && !this.paused) {
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queuedBytes += f.length;
+    }
+    if (!this.paused && (this.queue.length >= KAFKA_LIMITS.maxQueuedRequests.value || this.queuedBytes >= KAFKA_LIMITS.maxQueuedRequestBytes.value)) {
       this.paused = true;
       this.socket.pause();
     }
@@ -112,7 +117,8 @@ export class KafkaConnection implements ConnectionInfo {
     try {
       while (this.queue.length > 0 && !this.abort.signal.aborted) {
         const frame = this.queue.shift() as Uint8Array;
-        if (this.paused && this.queue.length < KAFKA_LIMITS.maxQueuedRequests.value / 2) {
+        this.queuedBytes -= frame.length;
+        if (this.paused && this.queue.length < KAFKA_LIMITS.maxQueuedRequests.value / 2 && this.queuedBytes < KAFKA_LIMITS.maxQueuedRequestBytes.value / 2) {
           this.paused = false;
           this.socket.resume();
         }

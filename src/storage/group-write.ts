@@ -174,7 +174,7 @@ function sealFrame(view: DataView, at: number, frameBytes: number, offset: numbe
   view.setInt32(at + 4, crc32cRangeInt32(view, at + 8, at + frameBytes), true);
 }
 
-function isBatch(records: SizedRecord[] | FrameBatch | CheckedFrames): records is FrameBatch {
+export function isBatch(records: SizedRecord[] | FrameBatch | CheckedFrames): records is FrameBatch {
   return !Array.isArray(records) && "starts" in records;
 }
 

@@ -10,6 +10,7 @@ import { forEachBatch } from "../protocol/record-batch.ts";
 import { requireTopic } from "../authorization.ts";
 import type { ConnectionInfo } from "../context.ts";
 import { autoCreate } from "./auto-create.ts";
+import { KAFKA_BUFFERS } from "../buffer-pool.ts";
 
 /** Whether a partition of the request went record by record (its records are views of the request's bytes). */
 interface FrameUse {
@@ -98,7 +99,7 @@ async function producePartition(
     const now = Date.now();
     const options = { maxDecompressedBytes: ctx.options.maxRequestBytes };
     framed = [];
-    forEachBatch(data ?? new Uint8Array(0), false, (batch) => framed.push(batchToFrames(batch, now, options)));
+    forEachBatch(data ?? new Uint8Array(0), false, (batch) => framed.push(batchToFrames(batch, now, options, KAFKA_BUFFERS)));
     if (framed.length === 0) throw new StreamNestError("INVALID_REQUEST", "no record batch in the request");
   } catch (error) {
     return refused(partition, corruptionCode(error), errorMessage(error));
