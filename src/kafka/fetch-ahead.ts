@@ -1,6 +1,6 @@
 import { FETCH_MAX_RECORDS_LIMIT } from "../broker/fetch.ts";
 import type { FrameFetchResult } from "../broker/fetch-frames.ts";
-import { KAFKA_BUFFERS } from "./buffer-pool.ts";
+import { ReadMemory } from "./buffer-pool.ts";
 import type { ConnectionInfo, KafkaContext } from "./context.ts";
 
 /**
@@ -38,6 +38,8 @@ interface Ahead {
   readonly key: string;
   /** Counted in aheadBytes until dropped. */
   readonly bytes: number;
+  /** The pooled buffers the read took. */
+  readonly memory: ReadMemory;
   result?: FrameFetchResult;
 }
 
@@ -57,10 +59,6 @@ function keyOf(q: AheadQuery): string {
   return `${q.topic}\u0000${q.partition}\u0000${q.offset}\u0000${q.maxBytes}`;
 }
 
-function takeBuffer(length: number): Uint8Array {
-  return KAFKA_BUFFERS.take(length);
-}
-
 /** Reads `q` for the connection's next Fetch, once the answer being written has gone out. */
 export function readAhead(ctx: KafkaContext, conn: ConnectionInfo, q: AheadQuery): void {
   drop(conn);
@@ -69,14 +67,14 @@ export function readAhead(ctx: KafkaContext, conn: ConnectionInfo, q: AheadQuery
     WATCHED.add(conn);
     conn.closed.addEventListener("abort", () => drop(conn), { once: true });
   }
-  const ahead: Ahead = { key: keyOf(q), bytes: q.maxBytes };
+  const ahead: Ahead = { key: keyOf(q), bytes: q.maxBytes, memory: new ReadMemory() };
   AHEAD.set(conn, ahead);
   aheadBytes += ahead.bytes;
   // setImmediate: after the answer in hand is encoded and written (both run before it).
   setImmediate(() => {
     if (AHEAD.get(conn) !== ahead || conn.closed.aborted || ctx.lifetime.aborted) return;
     ctx.broker
-      .fetchFrames({ topic: q.topic, partition: q.partition, offset: q.offset, maxRecords: FETCH_MAX_RECORDS_LIMIT, maxBytes: q.maxBytes, memory: takeBuffer, uncounted: true })
+      .fetchFrames({ topic: q.topic, partition: q.partition, offset: q.offset, maxRecords: FETCH_MAX_RECORDS_LIMIT, maxBytes: q.maxBytes, memory: ahead.memory.take, uncounted: true })
       .then(
         (result) => {
           if (AHEAD.get(conn) === ahead) ahead.result = result;
@@ -90,11 +88,12 @@ export function readAhead(ctx: KafkaContext, conn: ConnectionInfo, q: AheadQuery
 
 /**
  * What was read ahead for `q`, counted as consumed and with the log's bounds as they are
- * now; undefined when nothing usable was (see the top of this file). Whatever was read
- * ahead for this connection is dropped either way. Throws as a read of `q` would (the
- * partition moved, its offset went out of range).
+ * now, with the pooled buffers it took (to give back once written); undefined when
+ * nothing usable was (see the top of this file). Whatever was read ahead for this
+ * connection is dropped either way. Throws as a read of `q` would (the partition moved,
+ * its offset went out of range).
  */
-export async function takeAhead(ctx: KafkaContext, conn: ConnectionInfo, q: AheadQuery): Promise<FrameFetchResult | undefined> {
+export async function takeAhead(ctx: KafkaContext, conn: ConnectionInfo, q: AheadQuery): Promise<{ read: FrameFetchResult; memory: ReadMemory } | undefined> {
   const ahead = drop(conn);
   if (ahead === undefined) return undefined;
   const read = ahead.result;
@@ -102,5 +101,5 @@ export async function takeAhead(ctx: KafkaContext, conn: ConnectionInfo, q: Ahea
   const now = await ctx.broker.fetchFrames({ topic: q.topic, partition: q.partition, offset: q.offset, maxRecords: 1, maxBytes: 1, uncounted: true });
   if (now.incarnation !== read.incarnation || now.startOffset > q.offset || read.frames.firstOffset + read.frames.count > now.endOffset) return undefined;
   read.count();
-  return { ...read, startOffset: now.startOffset, endOffset: now.endOffset };
+  return { read: { ...read, startOffset: now.startOffset, endOffset: now.endOffset }, memory: ahead.memory };
 }

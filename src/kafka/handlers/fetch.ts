@@ -8,10 +8,9 @@ import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { planBatch } from "../frames-to-batch.ts";
-import { KAFKA_BUFFERS } from "../buffer-pool.ts";
+import { ReadMemory } from "../buffer-pool.ts";
 import { readAhead, takeAhead } from "../fetch-ahead.ts";
 import type { ConnectionInfo } from "../context.ts";
-import type { StoredFrames } from "../../broker/frames.ts";
 import type { BytesWriter } from "../protocol/schema.ts";
 
 interface Wanted {
@@ -119,11 +118,11 @@ async function readAll(ctx: KafkaContext, conn: ConnectionInfo, wanted: Wanted[]
   for (const w of wanted) {
     try {
       const query = { topic: w.topic, partition: w.partition, offset: w.offset, maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)) };
-      const got =
-        (single ? await takeAhead(ctx, conn, query) : undefined) ??
-        (await ctx.broker.fetchFrames({ ...query, maxRecords: FETCH_MAX_RECORDS_LIMIT, memory: takeBuffer }));
-      // The file bytes under the frames go back to the pool once the answer holds the batch.
-      const batch = planBatch(got.frames, budget, first, () => giveBack(got.frames));
+      const ahead = single ? await takeAhead(ctx, conn, query) : undefined;
+      const memory = ahead?.memory ?? new ReadMemory();
+      const got = ahead?.read ?? (await ctx.broker.fetchFrames({ ...query, maxRecords: FETCH_MAX_RECORDS_LIMIT, memory: memory.take }));
+      // The buffers the read took go back to the pool once the answer holds the batch.
+      const batch = planBatch(got.frames, budget, first, () => memory.giveBack());
       if (batch.count > 0) {
         first = false;
         budget -= batch.byteLength;
@@ -136,16 +135,6 @@ async function readAll(ctx: KafkaContext, conn: ConnectionInfo, wanted: Wanted[]
     }
   }
   return out;
-}
-
-/** Pooled memory for what a Fetch reads from the files (see buffer-pool.ts). */
-function takeBuffer(length: number): Uint8Array {
-  return KAFKA_BUFFERS.take(length);
-}
-
-/** Gives the read's buffers back: those of the pool (the tail cache's are not, and stay). */
-function giveBack(frames: StoredFrames): void {
-  for (const run of frames.runs) KAFKA_BUFFERS.give(run.buf);
 }
 
 /** Waits until one of the readable partitions gets an append, the wait ends or the client goes. */
