@@ -1,10 +1,12 @@
 import { BytePool } from "../lib/byte-pool.ts";
 
 /**
- * The Kafka listener's large buffers (see BytePool): request frames of 64 KiB and more
- * (Produce), given back once their handler says nothing holds a view of them, and Fetch
- * answers, given back once the socket has written them. 32 MiB of free buffers at most:
- * about 16 requests in flight of librdkafka's default 1 MB batches.
+ * The Kafka listener's large buffers (see BytePool), each given back by whoever took it
+ * once nothing reads it: request frames of 64 KiB and more (Produce), once their handler
+ * says nothing holds a view of them; a produced batch's frames, once the log has written
+ * them and its tail cache did not keep them; the file bytes under a Fetch's records and
+ * the Fetch answer, once the answer holds them and once the socket has written it.
+ * 32 MiB of free buffers at most: about 16 of librdkafka's default 1 MB batches.
  */
 export const KAFKA_BUFFERS = new BytePool(64 * 1024, 32 * 1024 * 1024);
 
