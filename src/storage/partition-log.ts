@@ -12,7 +12,7 @@ import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { syncDir } from "./checkpoint-file.ts";
 import { type CheckedFrames, checkChunk, chunkOfRecords, EMPTY_CHUNK, type FrameChunk } from "./frame-chunk.ts";
-import { isBatch, type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
+import { type PendingAppend, releaseBatches, type WrittenAppend, writeGroup } from "./group-write.ts";
 import type { FrameBatch } from "./frame-batch.ts";
 import { FrameSink, type StoredFrames } from "./frame-read.ts";
 import { HIGH_WATERMARK_FILE, HighWatermark } from "./high-watermark.ts";
@@ -793,10 +793,7 @@ export class PartitionLog {
     const active = this.segments[this.segments.length - 1];
     if (created.length === 0) this.tail.append(this.end, frames, active, active.size - frames.byteLength);
     else this.tail.clear();
-    // The files have the bytes (written synchronously); a batch's buffer the cache did not
-    // keep is no longer the log's.
-    for (const append of group)
-      if (isBatch(append.records) && append.records.release !== undefined && !this.tail.holdsNewest(append.records.frames)) append.records.release();
+    releaseBatches(group, (frames) => this.tail.holdsNewest(frames));
     for (const segment of created) this.segments.push(segment);
     this.end = end;
     if (this.hw.mode === "log-end") this.hw.advance(end);
