@@ -7,7 +7,7 @@ import { awaitHighWatermark, isHighWatermarkPending } from "./high-watermark-pen
 import { isBrokerLive } from "./leader-wait.ts";
 import { assertNotLost } from "./lost-replicas.ts";
 import { REFUSE, routePartition } from "./partition-router.ts";
-import type { TopicState } from "./topic-catalog.ts";
+import type { PartitionState, TopicState } from "./topic-catalog.ts";
 import { visibleEnd } from "./wait-for-append.ts";
 
 /**
@@ -26,6 +26,13 @@ export interface FrameFetchQuery {
   offset: number;
   maxRecords: number;
   maxBytes: number;
+  /** Where records read from the files are laid out (see PartitionLog.readFrames); default fresh buffers. */
+  memory?: (length: number) => Uint8Array;
+  /**
+   * The records are not counted as consumed (metrics) by the read: the result's count()
+   * does it once they are served. For an adapter that reads ahead, or only looks.
+   */
+  uncounted?: boolean;
 }
 
 export interface FrameFetchResult {
@@ -34,7 +41,17 @@ export interface FrameFetchResult {
   startOffset: number;
   /** What a consumer can read up to (Kafka's high watermark). */
   endOffset: number;
+  /**
+   * The topic's incarnation and the partition's leader epoch when read: the log a leader
+   * serves is never rewritten below its high watermark while both stay the same (a new
+   * epoch may truncate it, KIP-101), so frames read under one are still the log's then.
+   */
+  incarnation: string;
+  /** Counts the records as consumed: done by the read unless the query said uncounted. */
+  count(): void;
 }
+
+const COUNTED = (): void => undefined;
 
 export async function fetchFrames(ctx: CoreContext, request: FrameFetchQuery): Promise<FrameFetchResult> {
   let state = ctx.catalog.topic(request.topic);
@@ -50,26 +67,45 @@ export async function fetchFrames(ctx: CoreContext, request: FrameFetchQuery): P
   const maxBytes = Math.max(1, Math.min(request.maxBytes, FETCH_MAX_BYTES_LIMIT));
   routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, REFUSE, isBrokerLive(ctx, ps.assignment.leader));
   const open = ctx.logs.useOpen(ps);
-  if (open !== undefined) return read(ctx, state, open, offset, maxRecords, maxBytes);
+  if (open !== undefined) return read(ctx, state, ps, open, offset, maxRecords, maxBytes, request);
   assertNotLost(ctx, state, ps);
   const lease = await ctx.logs.leaseWritten(ps);
   if (lease === undefined) {
     // Never written: the empty log it is, without creating its folder.
     if (offset > 0) throw outOfRange(offset, 0, 0);
-    return { frames: { firstOffset: offset, count: 0, runs: [], recordBytes: 0 }, startOffset: 0, endOffset: 0 };
+    return { frames: { firstOffset: offset, count: 0, runs: [], recordBytes: 0 }, startOffset: 0, endOffset: 0, incarnation: incarnationOf(state, ps), count: COUNTED };
   }
   try {
-    return read(ctx, state, lease.log, offset, maxRecords, maxBytes);
+    return read(ctx, state, ps, lease.log, offset, maxRecords, maxBytes, request);
   } finally {
     lease.release();
   }
 }
 
-function read(ctx: CoreContext, state: TopicState, log: PartitionLog, offset: number, maxRecords: number, maxBytes: number): FrameFetchResult {
+function read(
+  ctx: CoreContext,
+  state: TopicState,
+  ps: PartitionState,
+  log: PartitionLog,
+  offset: number,
+  maxRecords: number,
+  maxBytes: number,
+  request: FrameFetchQuery,
+): FrameFetchResult {
   const started = performance.now();
-  const frames = log.readFrames(offset, maxRecords, maxBytes);
+  const frames = log.readFrames(offset, maxRecords, maxBytes, {}, request.memory);
   ctx.metrics.readLatency.record((performance.now() - started) / 1000);
-  state.counters.consumed += frames.count;
-  state.counters.bytesOut += frames.recordBytes;
-  return { frames, startOffset: log.startOffset, endOffset: visibleEnd(log) };
+  let counted = false;
+  const count = (): void => {
+    if (counted) return;
+    counted = true;
+    state.counters.consumed += frames.count;
+    state.counters.bytesOut += frames.recordBytes;
+  };
+  if (request.uncounted !== true) count();
+  return { frames, startOffset: log.startOffset, endOffset: visibleEnd(log), incarnation: incarnationOf(state, ps), count };
+}
+
+function incarnationOf(state: TopicState, ps: PartitionState): string {
+  return `${state.meta.id}@${ps.assignment.leaderEpoch}`;
 }

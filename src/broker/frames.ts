@@ -3,5 +3,5 @@
  * batch built as frames for Broker.produceFrames, and a cursor over the frames
  * Broker.fetchFrames returns.
  */
-export { type FrameBatch, FrameBatchBuilder, type FrameHeader } from "../storage/frame-batch.ts";
+export { type FrameBatch, FrameBatchBuilder, type FrameHeader, type FrameMemory } from "../storage/frame-batch.ts";
 export { FrameCursor, type FrameRun, type StoredFrames } from "../storage/frame-read.ts";

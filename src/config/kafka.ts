@@ -107,6 +107,12 @@ export const KAFKA_LAUNCHER = section({
 export const KAFKA_LIMITS = {
   /** Frames read ahead of the one being answered; past this the socket is paused (Kafka mutes it). */
   maxQueuedRequests: limit(64, "requests read ahead of the one being answered on one connection", "count"),
+  /**
+   * The same in bytes: librdkafka pipelines megabyte Produce requests, and 64 of them held
+   * 64 MiB per connection, each in memory touched for the first time (a page fault per
+   * 4 KiB); past a few the broker is not answering sooner, the client just waits longer.
+   */
+  maxQueuedRequestBytes: limit(8 * 1024 * 1024, "request bytes read ahead of the one being answered on one connection", "bytes"),
   /** A connection that sends nothing for this long is closed (Kafka's connections.max.idle.ms). */
   idleTimeoutMs: limit(600_000, "a Kafka connection idle this long is closed", "ms"),
   /**

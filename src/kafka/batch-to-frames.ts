@@ -1,4 +1,4 @@
-import { type FrameBatch, FrameBatchBuilder, type FrameHeader } from "../broker/frames.ts";
+import { type FrameBatch, FrameBatchBuilder, type FrameHeader, type FrameMemory } from "../broker/frames.ts";
 import { corrupt, type DecodeOptions, type OpenedBatch, openRecordBatch } from "./protocol/record-batch.ts";
 
 /**
@@ -18,12 +18,16 @@ export interface FramedBatch {
 const HEADER_NAME = new TextDecoder("utf-8", { fatal: false });
 const UTF8 = new TextEncoder();
 
-/** `now`: the timestamp of records in a LogAppendTime batch or with none (negative), as produce stamps them. */
-export function batchToFrames(data: Uint8Array, now: number, options: DecodeOptions = {}): FramedBatch {
+/**
+ * `now`: the timestamp of records in a LogAppendTime batch or with none (negative), as
+ * produce stamps them. `memory`: where the frames are laid out (the log gives it back
+ * through the batch's release once it holds nothing of them).
+ */
+export function batchToFrames(data: Uint8Array, now: number, options: DecodeOptions = {}, memory?: FrameMemory): FramedBatch {
   const { raw, ...header } = openRecordBatch(data, options);
   const src = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   // A frame adds at most 30 bytes of fixed fields to a Kafka record (whose own take at least 7).
-  const builder = new FrameBatchBuilder(raw.length + header.recordCount * 30, header.recordCount);
+  const builder = new FrameBatchBuilder(raw.length + header.recordCount * 30, header.recordCount, memory);
   const base = Number(header.baseTimestamp);
   const logAppendTime = header.timestampType === 1;
   const cursor = new VarReader(src);

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { Principal } from "../auth/principal.ts";
 import { KAFKA_LIMITS } from "../config/kafka.ts";
+import { KAFKA_BUFFERS } from "./buffer-pool.ts";
 import { ConnectionAuth } from "./connection-auth.ts";
 import type { ConnectionInfo } from "./context.ts";
 import { errorMessage } from "./error-map.ts";
@@ -24,7 +25,7 @@ export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo) => Promise<
  *
  * Backpressure: the next request is not taken until the previous answer has been
  * written to the socket (a client that never reads its answers stops being served),
- * and once KAFKA_LIMITS.maxQueuedRequests frames wait the socket is paused, so its
+ * and once KAFKA_LIMITS.maxQueuedRequests frames (or maxQueuedRequestBytes) wait the socket is paused, so its
  * unread requests stay in the kernel's buffers and in the client, not in the broker.
  */
 export class KafkaConnection implements ConnectionInfo {
@@ -33,10 +34,14 @@ export class KafkaConnection implements ConnectionInfo {
   private endWhy: string | undefined;
   private readonly splitter: FrameSplitter;
   private readonly queue: Uint8Array[] = [];
+  /** Bytes of the frames in `queue`. */
+  private queuedBytes = 0;
   private readonly abort = new AbortController();
   private pumping = false;
   private readonly maxRequestBytes: number;
   private paused = false;
+  /** Set by the handler of the request in hand (frameDone): its frame's memory may serve the next. */
+  private frameReusable = false;
 
   constructor(
     private readonly socket: Socket,
@@ -49,7 +54,10 @@ export class KafkaConnection implements ConnectionInfo {
   ) {
     this.clientHost = socket.remoteAddress ?? "";
     this.auth = new ConnectionAuth(authRequired, certificate);
-    this.splitter = new FrameSplitter(this.auth.authenticated ? maxRequestBytes : Math.min(maxRequestBytes, UNAUTHENTICATED_MAX_FRAME_BYTES));
+    this.splitter = new FrameSplitter(
+      this.auth.authenticated ? maxRequestBytes : Math.min(maxRequestBytes, UNAUTHENTICATED_MAX_FRAME_BYTES),
+      (length) => KAFKA_BUFFERS.take(length),
+    );
     this.maxRequestBytes = maxRequestBytes;
     socket.setNoDelay(true);
     socket.setTimeout(KAFKA_LIMITS.idleTimeoutMs.value, () => this.close(`idle for ${KAFKA_LIMITS.idleTimeoutMs.value} ms`));
@@ -64,6 +72,10 @@ export class KafkaConnection implements ConnectionInfo {
 
   get name(): string {
     return `${this.socket.remoteAddress ?? "?"}:${this.socket.remotePort ?? "?"}`;
+  }
+
+  frameDone(): void {
+    this.frameReusable = true;
   }
 
   endAfterAnswer(why: string): void {
@@ -88,8 +100,11 @@ export class KafkaConnection implements ConnectionInfo {
       this.close(errorMessage(error));
       return;
     }
-    for (const f of frames) this.queue.push(f);
-    if (this.queue.length >= KAFKA_LIMITS.maxQueuedRequests.value && !this.paused) {
+    for (const f of frames) {
+      this.queue.push(f);
+      this.queuedBytes += f.length;
+    }
+    if (!this.paused && (this.queue.length >= KAFKA_LIMITS.maxQueuedRequests.value || this.queuedBytes >= KAFKA_LIMITS.maxQueuedRequestBytes.value)) {
       this.paused = true;
       this.socket.pause();
     }
@@ -102,16 +117,22 @@ export class KafkaConnection implements ConnectionInfo {
     try {
       while (this.queue.length > 0 && !this.abort.signal.aborted) {
         const frame = this.queue.shift() as Uint8Array;
-        if (this.paused && this.queue.length < KAFKA_LIMITS.maxQueuedRequests.value / 2) {
+        this.queuedBytes -= frame.length;
+        if (this.paused && this.queue.length < KAFKA_LIMITS.maxQueuedRequests.value / 2 && this.queuedBytes < KAFKA_LIMITS.maxQueuedRequestBytes.value / 2) {
           this.paused = false;
           this.socket.resume();
         }
+        this.frameReusable = false;
         const answer = await this.handle(frame, this);
+        if (this.frameReusable) KAFKA_BUFFERS.give(frame);
         if (answer === "close") {
           this.close("the request could not be answered (see above)");
           return;
         }
-        if (answer !== null && !this.abort.signal.aborted && !this.socket.write(answer)) await this.drained();
+        // A pooled answer (a Fetch's) goes back once the socket has written it all, not before:
+        // write may keep the buffer until then. After a failed write it is left to the collector.
+        if (answer !== null && !this.abort.signal.aborted && !this.socket.write(answer, (error) => error == null && KAFKA_BUFFERS.give(answer)))
+          await this.drained();
         if (this.endWhy !== undefined) {
           // end() rather than destroy(): the refusal just written must reach the client.
           this.log(`kafka: closing connection from ${this.name}: ${this.endWhy}`);

@@ -38,4 +38,10 @@ export interface ConnectionInfo {
   readonly auth: ConnectionAuth;
   /** Closes the connection once the answer being prepared has been written (a failed SASL exchange). */
   endAfterAnswer(why: string): void;
+  /**
+   * The handler is done with its request's bytes: nothing it made, answered or left
+   * running holds a view of them past its answer, so their memory may be reused for the
+   * next request (see buffer-pool.ts). Not calling it is always safe.
+   */
+  frameDone?(): void;
 }

@@ -1,4 +1,5 @@
 import { KAFKA_LIMITS } from "../config/kafka.ts";
+import { KAFKA_BUFFERS } from "./buffer-pool.ts";
 import type { ConnectionInfo, KafkaContext } from "./context.ts";
 import { errorMessage, kafkaErrorName } from "./error-map.ts";
 import { handleApiVersions } from "./handlers/api-versions.ts";
@@ -128,5 +129,7 @@ export async function answerFrame(ctx: KafkaContext, frame: Uint8Array, conn: Co
     return "close";
   }
   ctx.countRequest(req.api, true);
-  return body === null ? null : encodeResponse(req.api, req.version, correlationId, body);
+  // A Fetch answer (up to megabytes of records) is laid out in pooled memory, which the
+  // connection gives back once the socket has written it.
+  return body === null ? null : encodeResponse(req.api, req.version, correlationId, body, req.api === "Fetch" ? KAFKA_BUFFERS : undefined);
 }

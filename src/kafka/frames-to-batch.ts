@@ -32,6 +32,8 @@ const CRC_START = 21;
  * batch buffer of their own copied into the response after.
  */
 export class PlannedBatch implements BytesWriter {
+  private written = false;
+
   constructor(
     private readonly frames: StoredFrames,
     /** Records kept. */
@@ -41,9 +43,22 @@ export class PlannedBatch implements BytesWriter {
     private readonly maxTimestamp: number,
     /** Each kept record's size without its length prefix. */
     private readonly bodies: Int32Array,
+    /** Called once the batch is written: the frames' memory is no longer read (a pool takes it back). */
+    private readonly release: (() => void) | undefined,
   ) {}
 
+  /** Writes the batch at `at` of `target`, once: after it the frames may be gone (see release). */
   writeTo(target: Uint8Array, at: number): void {
+    if (this.written) throw new RangeError("a planned record batch is written once; its frames may be reused after");
+    this.written = true;
+    try {
+      this.lay(target, at);
+    } finally {
+      this.release?.();
+    }
+  }
+
+  private lay(target: Uint8Array, at: number): void {
     const { frames, count: kept, base, bodies } = this;
     if (kept === 0) return;
     const out = Buffer.from(target.buffer, target.byteOffset + at, this.byteLength);
@@ -93,9 +108,12 @@ export class PlannedBatch implements BytesWriter {
 
 const NOTHING = new Int32Array(0);
 
-/** Which of `frames` fit in `budget` (see the top of this file), and the batch's size. */
-export function planBatch(frames: StoredFrames, budget: number, mayExceed: boolean): PlannedBatch {
-  if (frames.count === 0) return new PlannedBatch(frames, 0, 0, 0, 0, NOTHING);
+/**
+ * Which of `frames` fit in `budget` (see the top of this file), and the batch's size.
+ * `release`: called once the batch has been written, when the frames' memory is to be reused.
+ */
+export function planBatch(frames: StoredFrames, budget: number, mayExceed: boolean, release?: () => void): PlannedBatch {
+  if (frames.count === 0) return new PlannedBatch(frames, 0, 0, 0, 0, NOTHING, release);
   const cursor = new FrameCursor();
   // The base timestamp is the smallest of the records kept (as encodeRecordBatch sets it),
   // which is known only once the budget has decided which are: measured first against the
@@ -111,8 +129,8 @@ export function planBatch(frames: StoredFrames, budget: number, mayExceed: boole
     base = fit.minTimestamp;
     fit = measure(frames, cursor, base, budget, mayExceed, bodies);
   }
-  if (fit.kept === 0) return new PlannedBatch(frames, 0, 0, 0, 0, NOTHING);
-  return new PlannedBatch(frames, fit.kept, fit.used, base, fit.maxTimestamp, bodies);
+  if (fit.kept === 0) return new PlannedBatch(frames, 0, 0, 0, 0, NOTHING, release);
+  return new PlannedBatch(frames, fit.kept, fit.used, base, fit.maxTimestamp, bodies, release);
 }
 
 export function framesToBatch(frames: StoredFrames, budget: number, mayExceed: boolean): EncodedBatch {

@@ -43,6 +43,17 @@ export interface FrameBatch {
   readonly maxRecordBytes: number;
   /** The same, summed over every record. */
   readonly recordBytes: number;
+  /**
+   * Called by the log once it holds nothing of `frames` (written, and not kept by the
+   * tail cache): the builder's memory may then serve another batch.
+   */
+  readonly release?: () => void;
+}
+
+/** Where a builder takes its buffer, and gives back one it outgrew (a BytePool). */
+export interface FrameMemory {
+  take(length: number): Uint8Array;
+  give(bytes: Uint8Array): void;
 }
 
 /**
@@ -52,6 +63,7 @@ export interface FrameBatch {
  */
 export class FrameBatchBuilder {
   private buf: Buffer;
+  private readonly memory: FrameMemory | undefined;
   private view: DataView;
   private pos = 0;
   private starts: Uint32Array;
@@ -62,8 +74,10 @@ export class FrameBatchBuilder {
   private total = 0;
 
   /** `bytesHint` and `recordsHint`: the expected size (a Kafka batch's length and record count); the buffers grow past them if needed. */
-  constructor(bytesHint: number, recordsHint: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, bytesHint));
+  /** With `memory`, the frames are laid out in its buffers, and the batch's release gives the last back. */
+  constructor(bytesHint: number, recordsHint: number, memory?: FrameMemory) {
+    this.memory = memory;
+    this.buf = this.allocate(Math.max(64, bytesHint));
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.starts = new Uint32Array(Math.max(1, recordsHint) + 1);
     this.timestamps = new Float64Array(Math.max(1, recordsHint));
@@ -148,6 +162,8 @@ export class FrameBatchBuilder {
   }
 
   finish(): FrameBatch {
+    const memory = this.memory;
+    const buf = this.buf;
     return {
       // A plain Uint8Array view, not the Buffer: the log may keep these very bytes (see
       // FrameBatch), and records read from them must be Uint8Arrays as from any write.
@@ -158,13 +174,21 @@ export class FrameBatchBuilder {
       maxFrameBytes: this.maxFrame,
       maxRecordBytes: this.maxRecord,
       recordBytes: this.total,
+      ...(memory === undefined ? {} : { release: () => memory.give(buf) }),
     };
+  }
+
+  private allocate(length: number): Buffer {
+    if (this.memory === undefined) return Buffer.allocUnsafe(length);
+    const bytes = this.memory.take(length);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   private ensure(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
+    const next = this.allocate(Math.max(this.buf.length * 2, this.pos + bytes));
     this.buf.copy(next, 0, 0, this.pos);
+    this.memory?.give(this.buf);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }

@@ -32,7 +32,11 @@ export class FrameSink implements ReadSink {
   private recordBytes = 0;
   private minTimestamp = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly firstOffset: number) {}
+  constructor(
+    private readonly firstOffset: number,
+    /** Where file bytes are read into (see ReadSink): the frames' buffers are then the caller's to give back. */
+    readonly readMemory?: (length: number) => Uint8Array,
+  ) {}
 
   get count(): number {
     return this.n;

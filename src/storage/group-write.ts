@@ -174,6 +174,16 @@ function sealFrame(view: DataView, at: number, frameBytes: number, offset: numbe
   view.setInt32(at + 4, crc32cRangeInt32(view, at + 8, at + frameBytes), true);
 }
 
+/**
+ * After a group is written (synchronously: the files have its bytes), hands each batch's
+ * buffer back (FrameBatch.release) unless `kept` says the log still holds it: the tail
+ * cache keeps the frames of a group written in one batch's own buffer.
+ */
+export function releaseBatches(group: PendingAppend[], kept: (frames: Uint8Array) => boolean): void {
+  for (const append of group)
+    if (isBatch(append.records) && append.records.release !== undefined && !kept(append.records.frames)) append.records.release();
+}
+
 function isBatch(records: SizedRecord[] | FrameBatch | CheckedFrames): records is FrameBatch {
   return !Array.isArray(records) && "starts" in records;
 }

@@ -12,7 +12,7 @@ import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { syncDir } from "./checkpoint-file.ts";
 import { type CheckedFrames, checkChunk, chunkOfRecords, EMPTY_CHUNK, type FrameChunk } from "./frame-chunk.ts";
-import { type PendingAppend, type WrittenAppend, writeGroup } from "./group-write.ts";
+import { type PendingAppend, releaseBatches, type WrittenAppend, writeGroup } from "./group-write.ts";
 import type { FrameBatch } from "./frame-batch.ts";
 import { FrameSink, type StoredFrames } from "./frame-read.ts";
 import { HIGH_WATERMARK_FILE, HighWatermark } from "./high-watermark.ts";
@@ -450,9 +450,11 @@ export class PartitionLog {
   /**
    * read, but the records come as their checked frames (frame-read.ts), for an adapter
    * that re-encodes them into its own format without a record object per record.
+   * With `memory`, what is read from the files lands in buffers it gives (the caller's to
+   * reuse once done with the frames); frames from the tail cache stay the log's.
    */
-  readFrames(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}): StoredFrames {
-    return this.readInto(offset, maxRecords, maxBytes, options, () => new FrameSink(offset)).frames;
+  readFrames(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}, memory?: (length: number) => Uint8Array): StoredFrames {
+    return this.readInto(offset, maxRecords, maxBytes, options, () => new FrameSink(offset, memory)).frames;
   }
 
   private readInto<S extends ReadSink>(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions, sink: () => S): S {
@@ -796,6 +798,7 @@ export class PartitionLog {
     const active = this.segments[this.segments.length - 1];
     if (created.length === 0) this.tail.append(this.end, frames, active, active.size - frames.byteLength);
     else this.tail.clear();
+    releaseBatches(group, (frames) => this.tail.holdsNewest(frames));
     for (const segment of created) this.segments.push(segment);
     this.end = end;
     if (this.hw.mode === "log-end") this.hw.advance(end);

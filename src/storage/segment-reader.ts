@@ -28,6 +28,8 @@ export interface ReadSink {
   readonly count: number;
   /** Takes the checked frame of `frameBytes` bytes at `at` of `buf`, a buffer nothing overwrites; `view` covers `buf`. */
   take(buf: Uint8Array, at: number, frameBytes: number, view: DataView): void;
+  /** Where the file's bytes are read into, when the sink's owner reuses that memory (default: fresh buffers). */
+  readonly readMemory?: (length: number) => Uint8Array;
 }
 
 /** A sink that decodes each frame into a StoredRecord (views into the read's buffer). */
@@ -90,7 +92,7 @@ export function walkSegment(
     // size seen so far, within the bytes left; never less than the frame at hand.
     const average = out.count > 0 ? progress.bytes / out.count : (indexedLength ?? MIN_FRAME_BYTES);
     const wanted = Math.min((budget.maxRecords - out.count) * average, budget.maxBytes - progress.bytes, READ_CHUNK_BYTES);
-    buf = segment.read(position, Math.min(end - position, Math.max(need, Math.ceil(wanted))));
+    buf = segment.read(position, Math.min(end - position, Math.max(need, Math.ceil(wanted))), out.readMemory);
     view = viewOf(buf);
     bufStart = position;
   };

@@ -106,10 +106,13 @@ export class Segment {
     return null;
   }
 
-  /** Reads `length` bytes at `position` into a fresh buffer; fewer if the file is shorter. */
-  read(position: number, length: number): Uint8Array {
+  /**
+   * Reads `length` bytes at `position` into a fresh buffer (or one `memory` gives, for a
+   * reader that hands its buffers back to a pool); fewer if the file is shorter.
+   */
+  read(position: number, length: number, memory: (length: number) => Uint8Array = unfilledBytes): Uint8Array {
     // Not zeroed: only the bytes read are returned.
-    const buf = unfilledBytes(length);
+    const buf = memory(length);
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, position + done);

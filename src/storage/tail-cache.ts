@@ -97,6 +97,11 @@ export class TailCache {
     return last === undefined ? null : last.base + last.count;
   }
 
+  /** Whether the newest chunk held lies in the memory of `frames` (append kept it rather than starting over). */
+  holdsNewest(frames: Uint8Array): boolean {
+    return this.chunks[this.chunks.length - 1]?.buf.buffer === frames.buffer;
+  }
+
   /** Bytes held, overhead included. */
   get sizeBytes(): number {
     return this.bytes;

@@ -8,6 +8,9 @@ import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { planBatch } from "../frames-to-batch.ts";
+import { ReadMemory } from "../buffer-pool.ts";
+import { readAhead, takeAhead } from "../fetch-ahead.ts";
+import type { ConnectionInfo } from "../context.ts";
 import type { BytesWriter } from "../protocol/schema.ts";
 
 interface Wanted {
@@ -44,12 +47,12 @@ export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch
   for (const t of new Set(wanted.map((w) => w.topic)))
     if (!isAllowed(ctx, conn, "READ", topicResource(t))) refused.set(t, { error: refusal(conn, "READ", topicResource(t)) });
   const readable = wanted.filter((w) => !refused.has(w.topic));
-  let readsOf = await readAll(ctx, readable, body.maxBytes);
+  let readsOf = await readAll(ctx, conn, readable, body.maxBytes);
   const bytes = readsOf.reduce((n, r) => n + ("ok" in r ? r.ok.records.byteLength : 0), 0);
   const waitMs = Math.min(body.maxWaitMs, KAFKA_LIMITS.maxFetchWaitMs.value);
   if (bytes === 0 && body.minBytes > 0 && waitMs > 0 && readsOf.some((r) => "ok" in r)) {
     await waitForAny(ctx, readable, readsOf, waitMs, conn.closed);
-    readsOf = await readAll(ctx, readable, body.maxBytes);
+    readsOf = await readAll(ctx, conn, readable, body.maxBytes);
   }
   const reads = readsOf;
   // Each (topic, partition)'s first read, by key: a findIndex per partition was quadratic
@@ -104,25 +107,27 @@ function answer(partition: number, read: Read) {
  * what is left, possibly none. (librdkafka sizes its receive buffer from fetch.max.bytes
  * and drops the connection on a larger answer; conformance 0082.) Each partition's
  * records are read as stored frames and planned as a batch, which the response's
- * encoder writes in place.
+ * encoder writes in place. A Fetch of one partition may find its records read ahead
+ * (fetch-ahead.ts), and has the next ones read ahead when more are there.
  */
-async function readAll(ctx: KafkaContext, wanted: Wanted[], maxBytes: number): Promise<Read[]> {
+async function readAll(ctx: KafkaContext, conn: ConnectionInfo, wanted: Wanted[], maxBytes: number): Promise<Read[]> {
   const out: Read[] = [];
   let budget = maxBytes > 0 ? maxBytes : 0x7fffffff;
   let first = true;
+  const single = wanted.length === 1;
   for (const w of wanted) {
     try {
-      const got = await ctx.broker.fetchFrames({
-        topic: w.topic,
-        partition: w.partition,
-        offset: w.offset,
-        maxRecords: FETCH_MAX_RECORDS_LIMIT,
-        maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)),
-      });
-      const batch = planBatch(got.frames, budget, first);
+      const query = { topic: w.topic, partition: w.partition, offset: w.offset, maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)) };
+      const ahead = single ? await takeAhead(ctx, conn, query) : undefined;
+      const memory = ahead?.memory ?? new ReadMemory();
+      const got = ahead?.read ?? (await ctx.broker.fetchFrames({ ...query, maxRecords: FETCH_MAX_RECORDS_LIMIT, memory: memory.take }));
+      // The buffers the read took go back to the pool once the answer holds the batch.
+      const batch = planBatch(got.frames, budget, first, () => memory.giveBack());
       if (batch.count > 0) {
         first = false;
         budget -= batch.byteLength;
+        const next = w.offset + batch.count;
+        if (single && next < got.endOffset) readAhead(ctx, conn, { ...query, offset: next });
       }
       out.push({ ok: { records: batch, startOffset: got.startOffset, endOffset: got.endOffset } });
     } catch (error) {

@@ -10,6 +10,12 @@ import { forEachBatch } from "../protocol/record-batch.ts";
 import { requireTopic } from "../authorization.ts";
 import type { ConnectionInfo } from "../context.ts";
 import { autoCreate } from "./auto-create.ts";
+import { KAFKA_BUFFERS } from "../buffer-pool.ts";
+
+/** Whether a partition of the request went record by record (its records are views of the request's bytes). */
+interface FrameUse {
+  recordByRecord: boolean;
+}
 
 type PartitionAnswer = {
   index: number;
@@ -33,12 +39,16 @@ type PartitionAnswer = {
  */
 export async function handleProduce(ctx: KafkaContext, { body, conn }: Call<"Produce">) {
   const acks = body.acks;
+  const frameUse: FrameUse = { recordByRecord: false };
   const answers = await Promise.all(
     body.topicData.map(async (topic) => ({
       name: topic.name,
-      partitionResponses: await produceTopic(ctx, conn, topic.name, topic.partitionData, acks),
+      partitionResponses: await produceTopic(ctx, conn, topic.name, topic.partitionData, acks, frameUse),
     })),
   );
+  // The framed path copied every key, value and header out of the request; the record
+  // by record one hands views of it to the core, which are not followed here.
+  if (!frameUse.recordByRecord) conn.frameDone?.();
   if (acks === 0) {
     // As Kafka's KafkaApis.handleProduceRequest: a failed acks=0 produce closes the
     // connection, the only way to tell a client that reads no answer to refresh its
@@ -56,6 +66,7 @@ async function produceTopic(
   topic: string,
   partitions: { index: number; records: Uint8Array | null }[],
   acks: number,
+  frameUse: FrameUse,
 ): Promise<PartitionAnswer[]> {
   if (acks !== 0 && acks !== 1 && acks !== -1)
     return partitions.map((p) => refused(p.index, KAFKA_ERROR.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), not ${acks}`));
@@ -70,7 +81,7 @@ async function produceTopic(
     return partitions.map((p) => refused(p.index, kafkaErrorCode(error), errorMessage(error)));
   }
   const core: Acks = acks === -1 ? "all" : acks === 1 ? "1" : "0";
-  return Promise.all(partitions.map((p) => producePartition(ctx, topic, p.index, p.records, core)));
+  return Promise.all(partitions.map((p) => producePartition(ctx, topic, p.index, p.records, core, frameUse)));
 }
 
 async function producePartition(
@@ -79,6 +90,7 @@ async function producePartition(
   partition: number,
   data: Uint8Array | null,
   acks: Acks,
+  frameUse: FrameUse,
 ): Promise<PartitionAnswer> {
   let framed: FramedBatch[];
   try {
@@ -87,7 +99,7 @@ async function producePartition(
     const now = Date.now();
     const options = { maxDecompressedBytes: ctx.options.maxRequestBytes };
     framed = [];
-    forEachBatch(data ?? new Uint8Array(0), false, (batch) => framed.push(batchToFrames(batch, now, options)));
+    forEachBatch(data ?? new Uint8Array(0), false, (batch) => framed.push(batchToFrames(batch, now, options, KAFKA_BUFFERS)));
     if (framed.length === 0) throw new StreamNestError("INVALID_REQUEST", "no record batch in the request");
   } catch (error) {
     return refused(partition, corruptionCode(error), errorMessage(error));
@@ -99,7 +111,10 @@ async function producePartition(
   } catch (error) {
     return refused(partition, kafkaErrorCode(error), errorMessage(error));
   }
-  if (recordByRecord) return produceRecordByRecord(ctx, topic, partition, data ?? new Uint8Array(0), acks);
+  if (recordByRecord) {
+    frameUse.recordByRecord = true;
+    return produceRecordByRecord(ctx, topic, partition, data ?? new Uint8Array(0), acks);
+  }
   let first: bigint | undefined;
   for (const batch of framed) {
     const answer = await appendFramed(ctx, topic, partition, batch, acks);

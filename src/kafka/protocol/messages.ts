@@ -15,7 +15,7 @@ import {
 } from "./headers.ts";
 import { elementBudget, Reader } from "./reader.ts";
 import type { EncodeInput } from "./schema.ts";
-import { Writer } from "./writer.ts";
+import { Writer, type WriterMemory } from "./writer.ts";
 
 /**
  * The codec's entry points for the TCP server and the handlers: a request frame (the
@@ -68,10 +68,12 @@ export function encodeResponse<K extends ApiName>(
   version: number,
   correlationId: number,
   body: EncodeInput<ResponseBody<K>>,
+  /** Where the response's buffer comes from (a pool the caller gives it back to once written). */
+  memory?: WriterMemory,
 ): Uint8Array {
   const api: ApiDef = APIS[apiName];
   checkVersion(api, version);
-  const w = new Writer(512);
+  const w = new Writer(512, memory);
   const sizeAt = w.reserve(4);
   writeResponseHeader(w, correlationId, responseHeaderVersion(api, version));
   encodeStruct(w, api.response, body as EncodeInput<unknown>, version, isFlexible(api, version));

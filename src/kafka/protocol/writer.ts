@@ -4,6 +4,12 @@ import type { BytesWriter } from "./schema.ts";
 
 const ENCODER = new TextEncoder();
 
+/** Where a Writer takes its buffers and gives back those it outgrew (a BytePool). */
+export interface WriterMemory {
+  take(length: number): Uint8Array;
+  give(bytes: Uint8Array): void;
+}
+
 /**
  * A growable big-endian byte buffer for Kafka protocol primitives (protocol guide,
  * "Protocol Primitive Types"). It doubles its capacity as it fills, so encoding a message
@@ -14,7 +20,11 @@ export class Writer {
   private view: DataView;
   private pos = 0;
 
-  constructor(initialCapacity = 256) {
+  constructor(
+    initialCapacity = 256,
+    /** Without: buffers of their own. With: the finished bytes are the memory's, for its owner to give back. */
+    private readonly memory?: WriterMemory,
+  ) {
     this.buf = new Uint8Array(initialCapacity);
     this.view = new DataView(this.buf.buffer);
   }
@@ -34,8 +44,10 @@ export class Writer {
     // as was written: a 1 MiB batch then costs one 1 MiB buffer, not a 2 MiB one.
     const cap = Math.max(this.buf.length * 2, this.pos + n + this.buf.length);
     // Not zeroed: every byte up to pos is written (or reserved and filled) before finish().
-    const next = unfilledBytes(cap);
+    const next = this.memory === undefined ? unfilledBytes(cap) : this.memory.take(cap);
     next.set(this.buf.subarray(0, this.pos));
+    // Nothing has a view of an unfinished writer's buffer.
+    this.memory?.give(this.buf);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
