@@ -67,6 +67,8 @@ export interface GroupServiceOptions {
   warn?: (message: string) => void;
   /** How often the coordinator looks for expired sessions (ms). */
   expiryCheckMs?: number;
+  /** Longest a call is tried again while its coordinator cannot be found (ms; GROUP_LIMITS.coordinatorFindWaitMs). */
+  coordinatorFindWaitMs?: number;
 }
 
 export interface AssignedPartition extends TopicPartition {
@@ -104,6 +106,20 @@ export interface GroupList {
 const DEFAULT_JOIN_WAIT_MS = GROUP_LIMITS.forwardedJoinExtraWaitMs.value;
 const COORDINATOR_TAKE_UP_WAIT_MS = GROUP_LIMITS.coordinatorTakeUpWaitMs.value;
 const TAKE_UP_POLL_MS = 20;
+const COORDINATOR_FIND_WAIT_MS = GROUP_LIMITS.coordinatorFindWaitMs.value;
+const FIND_RETRY_MS = 100;
+
+/**
+ * A NOT_COORDINATOR that says the call was not carried out: the coordinator answered it
+ * (restarted and catching up, or no longer leading the group's offsets partition), or
+ * the connection to it was refused. Not one whose call may have arrived (a timeout, a
+ * connection broken after sending): that outcome is unknown, and is reported as it is.
+ */
+function coordinatorNotFound(error: unknown): boolean {
+  if (!(error instanceof StreamNestError) || error.code !== "NOT_COORDINATOR") return false;
+  const details = error.details as { timedOut?: unknown; interrupted?: unknown } | undefined;
+  return details?.timedOut !== true && details?.interrupted !== true;
+}
 
 export class GroupService {
   private coordinator: GroupCoordinator | undefined;
@@ -282,12 +298,28 @@ export class GroupService {
 
   // ---- internals ------------------------------------------------------------------
 
+  /**
+   * Carries a call to its group's coordinator. While the coordinator cannot be found (a
+   * broker restarted a moment ago and still catching up with the metadata quorum, a
+   * leadership move of the offsets partition), the call is tried again for a bounded
+   * time, asking metadata anew each time, as a Kafka client does on NOT_COORDINATOR
+   * (KIP-580 backoff): a curl user gets the answer rather than a 503 for a move that
+   * ends a moment later.
+   */
   private async route<T>(group: string, call: GroupCall, waitMs = 0): Promise<T> {
     assertGroupId(group);
-    await this.caughtUpMetadata();
-    const leader = await this.coordinatorOf(group);
-    if (leader === this.host.self.id) return (await this.handle(call)) as T;
-    return this.host.peers.group<T>(this.host.brokerRef(leader), call, waitMs);
+    const deadline = Date.now() + (this.options.coordinatorFindWaitMs ?? COORDINATOR_FIND_WAIT_MS);
+    for (;;) {
+      try {
+        await this.caughtUpMetadata();
+        const leader = await this.coordinatorOf(group);
+        if (leader === this.host.self.id) return (await this.handle(call)) as T;
+        return await this.host.peers.group<T>(this.host.brokerRef(leader), call, waitMs);
+      } catch (error) {
+        if (this.closed || !coordinatorNotFound(error) || Date.now() + FIND_RETRY_MS >= deadline) throw error;
+        await Bun.sleep(FIND_RETRY_MS);
+      }
+    }
   }
 
   /** The id of the broker that coordinates `group` (what Kafka's FindCoordinator answers). */

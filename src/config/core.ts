@@ -128,6 +128,7 @@ export const GROUP_LIMITS = {
   replayBatchBytes: limit(4 * MiB, "bytes read per step when replaying committed offsets at start", "bytes"),
   metricsSnapshotTtlMs: limit(500, "how long one snapshot of the group gauges serves scrapes", "ms"),
   coordinatorTakeUpWaitMs: limit(3_000, "longest a group call waits while this broker takes up leadership of the group's offsets partition", "ms"),
+  coordinatorFindWaitMs: limit(5_000, "longest a group call waits for its coordinator to be found and answer (restarted, catching up, moving)", "ms"),
 };
 
 /** Schemas are user input compiled into code: these bound what one may cost. */
