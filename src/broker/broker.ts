@@ -267,8 +267,8 @@ export class Broker {
   }
 
   /** A batch already laid out as frames, to one partition led here (produce-frames.ts); its first offset. */
-  produceFrames(topic: string, partition: number, batch: FrameBatch, acks: Acks): Promise<number> {
-    return produceFrames(this.ctx, topic, partition, batch, acks);
+  produceFrames(topic: string, partition: number, batch: FrameBatch, acks: Acks, appended?: () => void): Promise<number> {
+    return produceFrames(this.ctx, topic, partition, batch, acks, appended);
   }
 
   /** Whether records of this size bound for `topic` need produce's per-record checks (a schema, the size limit). */

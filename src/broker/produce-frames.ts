@@ -26,8 +26,19 @@ export function needsRecordChecks(ctx: CoreContext, topic: string, maxRecordByte
   return maxRecordBytes > ctx.config.maxMessageBytes || ctx.schemas.latest(state.meta.schemas) !== undefined;
 }
 
-/** Appends the batch to `partition` here; resolves with its first record's offset once `acks` is satisfied. */
-export async function produceFrames(ctx: CoreContext, topic: string, partition: number, batch: FrameBatch, acks: Acks): Promise<number> {
+/**
+ * Appends the batch to `partition` here; resolves with its first record's offset once
+ * `acks` is satisfied. `appended` is called once the batch is in the leader's log, before
+ * the wait for replicas (not if it failed before).
+ */
+export async function produceFrames(
+  ctx: CoreContext,
+  topic: string,
+  partition: number,
+  batch: FrameBatch,
+  acks: Acks,
+  appended?: () => void,
+): Promise<number> {
   if (ctx.lifetime.aborted) throw new StreamNestError("LEADER_UNAVAILABLE", "the broker is shutting down");
   const state = ctx.catalog.topic(topic);
   if (isInternalTopic(state.meta.name))
@@ -45,6 +56,7 @@ export async function produceFrames(ctx: CoreContext, topic: string, partition: 
   try {
     const epoch = leaderEpochFor(ps, lease.log);
     ({ baseOffset } = await lease.log.appendFrames(batch));
+    appended?.();
     await awaitReplication(ctx, state, ps, lease.log, baseOffset + batch.count - 1, epoch, acks);
   } finally {
     lease.release();

@@ -113,6 +113,11 @@ export const KAFKA_LIMITS = {
    * 4 KiB); past a few the broker is not answering sooner, the client just waits longer.
    */
   maxQueuedRequestBytes: limit(8 * 1024 * 1024, "request bytes read ahead of the one being answered on one connection", "bytes"),
+  /**
+   * acks=all Produce requests of one connection whose records are appended while they
+   * wait for their replicas (see connection.ts): as a producer's max.in.flight (5).
+   */
+  maxProducesAwaitingReplicas: limit(5, "acks=all Produce requests of one connection waiting for replicas together", "count"),
   /** A connection that sends nothing for this long is closed (Kafka's connections.max.idle.ms). */
   idleTimeoutMs: limit(600_000, "a Kafka connection idle this long is closed", "ms"),
   /**

@@ -3,7 +3,7 @@ import type { Principal } from "../auth/principal.ts";
 import { KAFKA_LIMITS } from "../config/kafka.ts";
 import { KAFKA_BUFFERS } from "./buffer-pool.ts";
 import { ConnectionAuth } from "./connection-auth.ts";
-import type { ConnectionInfo } from "./context.ts";
+import type { ConnectionInfo, RequestSignals } from "./context.ts";
 import { errorMessage } from "./error-map.ts";
 import { FrameSplitter } from "./protocol/index.ts";
 
@@ -15,13 +15,19 @@ import { FrameSplitter } from "./protocol/index.ts";
 export const UNAUTHENTICATED_MAX_FRAME_BYTES = 524_288;
 
 /** Answers one frame: the bytes to write, null for no answer (acks=0), "close" to drop the connection. */
-export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo) => Promise<Uint8Array | null | "close">;
+export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo, signals: RequestSignals) => Promise<Uint8Array | null | "close">;
 
 /**
- * One client connection. Requests are answered one at a time, in the order they came,
+ * One client connection. Requests are taken one at a time, in the order they came,
  * as a Kafka broker does (its network processor mutes a channel while one of its
- * requests is in flight): answers go out in order however long a handler takes, and an
- * idempotent producer's pipelined batches are applied in sequence order.
+ * requests is in flight), and answers go out in that order however long a handler
+ * takes, so an idempotent producer's pipelined batches are applied in sequence order.
+ * One exception goes past Kafka: an acks=all Produce whose records are appended and
+ * that only waits for its replicas says so (RequestSignals.appended), and the next
+ * request is taken meanwhile, up to KAFKA_LIMITS.maxProducesAwaitingReplicas of them.
+ * Appends stay in request order (the next one starts after the previous is written);
+ * only the waits for replicas overlap, so a producer with several requests in flight is
+ * not held to one replication round trip per request.
  *
  * Backpressure: the next request is not taken until the previous answer has been
  * written to the socket (a client that never reads its answers stops being served),
@@ -40,8 +46,10 @@ export class KafkaConnection implements ConnectionInfo {
   private pumping = false;
   private readonly maxRequestBytes: number;
   private paused = false;
-  /** Set by the handler of the request in hand (frameDone): its frame's memory may serve the next. */
-  private frameReusable = false;
+  /** Settles once every answer handed to deliver so far is written (and drained). */
+  private delivered: Promise<void> = Promise.resolve();
+  /** The deliveries of requests taken ahead while waiting for their replicas, oldest first. */
+  private readonly awaitingReplicas: Promise<void>[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -72,10 +80,6 @@ export class KafkaConnection implements ConnectionInfo {
 
   get name(): string {
     return `${this.socket.remoteAddress ?? "?"}:${this.socket.remotePort ?? "?"}`;
-  }
-
-  frameDone(): void {
-    this.frameReusable = true;
   }
 
   endAfterAnswer(why: string): void {
@@ -122,30 +126,66 @@ export class KafkaConnection implements ConnectionInfo {
           this.paused = false;
           this.socket.resume();
         }
-        this.frameReusable = false;
-        const answer = await this.handle(frame, this);
-        if (this.frameReusable) KAFKA_BUFFERS.give(frame);
-        if (answer === "close") {
-          this.close("the request could not be answered (see above)");
-          return;
+        // What this request's handler says of it, and of no other request.
+        let reusable = false;
+        let release!: () => void;
+        const released = new Promise<"appended">((resolve) => (release = () => resolve("appended")));
+        const signals: RequestSignals = { frameDone: () => (reusable = true), appended: () => release() };
+        const answered = this.handle(frame, this, signals);
+        const first = await Promise.race([answered, released]);
+        const ahead = first === "appended";
+        if (ahead) {
+          // Its frame was done with before it said appended (see handlers/produce.ts).
+          if (reusable) KAFKA_BUFFERS.give(frame);
         }
-        // A pooled answer (a Fetch's) goes back once the socket has written it all, not before:
-        // write may keep the buffer until then. After a failed write it is left to the collector.
-        if (answer !== null && !this.abort.signal.aborted && !this.socket.write(answer, (error) => error == null && KAFKA_BUFFERS.give(answer)))
-          await this.drained();
-        if (this.endWhy !== undefined) {
-          // end() rather than destroy(): the refusal just written must reach the client.
-          this.log(`kafka: closing connection from ${this.name}: ${this.endWhy}`);
-          this.abort.abort();
-          this.socket.end();
-          return;
-        }
+        // Chained: answers go out in order, also across a pump that stopped (an empty
+        // queue) and a later frame that started it again.
+        const delivery = this.delivered
+          .then(() => this.deliver(answered, ahead ? undefined : () => reusable && KAFKA_BUFFERS.give(frame)))
+          .catch((error: unknown) => this.close(`internal error: ${errorMessage(error)}`));
+        this.delivered = delivery;
+        if (ahead) {
+          this.awaitingReplicas.push(delivery);
+          void delivery.finally(() => this.awaitingReplicas.shift());
+          // Full: the next request waits for the oldest answer (deliveries settle in order).
+          if (this.awaitingReplicas.length >= KAFKA_LIMITS.maxProducesAwaitingReplicas.value) await this.awaitingReplicas[0];
+        } else await delivery;
         if (this.auth.authenticated) this.splitter.maxFrameBytes = this.maxRequestBytes;
       }
     } catch (error) {
       this.close(`internal error: ${errorMessage(error)}`);
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /**
+   * Writes one answer once it is ready, after every earlier one (the caller chains the
+   * calls). `done`: the request's frame may be reused, called once its answer is made.
+   */
+  private async deliver(answered: Promise<Uint8Array | null | "close">, done?: () => void): Promise<void> {
+    let answer: Uint8Array | null | "close";
+    try {
+      answer = await answered;
+    } catch (error) {
+      answer = "close";
+      this.log(`kafka: internal error answering ${this.name}: ${errorMessage(error)}`);
+    }
+    done?.();
+    if (this.abort.signal.aborted) return;
+    if (answer === "close") {
+      this.close("the request could not be answered (see above)");
+      return;
+    }
+    // A pooled answer (a Fetch's) goes back once the socket has written it all, not before:
+    // write may keep the buffer until then. After a failed write it is left to the collector.
+    if (answer !== null && !this.socket.write(answer, (error) => error == null && KAFKA_BUFFERS.give(answer)))
+      await this.drained();
+    if (this.endWhy !== undefined && !this.abort.signal.aborted) {
+      // end() rather than destroy(): the refusal just written must reach the client.
+      this.log(`kafka: closing connection from ${this.name}: ${this.endWhy}`);
+      this.abort.abort();
+      this.socket.end();
     }
   }
 

@@ -38,10 +38,20 @@ export interface ConnectionInfo {
   readonly auth: ConnectionAuth;
   /** Closes the connection once the answer being prepared has been written (a failed SASL exchange). */
   endAfterAnswer(why: string): void;
+}
+
+/** What a handler may tell its connection of the one request it answers (connection.ts). */
+export interface RequestSignals {
   /**
    * The handler is done with its request's bytes: nothing it made, answered or left
    * running holds a view of them past its answer, so their memory may be reused for the
    * next request (see buffer-pool.ts). Not calling it is always safe.
    */
-  frameDone?(): void;
+  frameDone(): void;
+  /**
+   * Every record of this request is appended, in the order the request came, and it now
+   * only waits for replicas (an acks=all Produce of a producer that is not idempotent):
+   * the connection may take its next request meanwhile. Answers still go out in order.
+   */
+  appended(): void;
 }

@@ -1,6 +1,6 @@
 import { KAFKA_LIMITS } from "../config/kafka.ts";
 import { KAFKA_BUFFERS } from "./buffer-pool.ts";
-import type { ConnectionInfo, KafkaContext } from "./context.ts";
+import type { ConnectionInfo, KafkaContext, RequestSignals } from "./context.ts";
 import { errorMessage, kafkaErrorName } from "./error-map.ts";
 import { handleApiVersions } from "./handlers/api-versions.ts";
 import { handleAlterConfigs, handleIncrementalAlterConfigs } from "./handlers/alter-configs.ts";
@@ -45,6 +45,8 @@ export interface Call<K extends ApiName> {
   version: number;
   clientId: string;
   conn: ConnectionInfo;
+  /** What the handler may tell the connection of this request (none when called directly, as in tests). */
+  signals?: RequestSignals;
 }
 
 /** A handler: the response body, or null when the protocol sends none (Produce with acks=0). */
@@ -85,7 +87,12 @@ const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([APIS.ApiVersions.key
  * cannot read), except an ApiVersions of a version this broker does not know, which
  * gets KIP-511's v0 answer so the client retries with one it does.
  */
-export async function answerFrame(ctx: KafkaContext, frame: Uint8Array, conn: ConnectionInfo): Promise<Uint8Array | null | "close"> {
+export async function answerFrame(
+  ctx: KafkaContext,
+  frame: Uint8Array,
+  conn: ConnectionInfo,
+  signals?: RequestSignals,
+): Promise<Uint8Array | null | "close"> {
   if (conn.auth.expectsBareToken) return answerBareToken(ctx, frame, conn);
   if (frame.length < 8) {
     ctx.log(`kafka: a ${frame.length}-byte request is too short for a request header`);
@@ -121,7 +128,7 @@ export async function answerFrame(ctx: KafkaContext, frame: Uint8Array, conn: Co
   const handler = HANDLERS[req.api] as Handler<ApiName>;
   let body: EncodeInput<ResponseBody<ApiName>> | null;
   try {
-    body = await handler(ctx, { body: req.body, version: req.version, clientId: req.header.clientId ?? "", conn });
+    body = await handler(ctx, { body: req.body, version: req.version, clientId: req.header.clientId ?? "", conn, signals });
   } catch (error) {
     // Handlers answer errors in their response bodies; an exception here is a bug.
     ctx.countRequest(req.api, false);

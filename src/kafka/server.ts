@@ -95,7 +95,7 @@ export class KafkaServer {
     const conn = new KafkaConnection(
       socket,
       this.ctx.options.maxRequestBytes,
-      (frame, info) => answerFrame(this.ctx, frame, info),
+      (frame, info, signals) => answerFrame(this.ctx, frame, info, signals),
       this.ctx.log,
       this.ctx.sasl !== undefined,
       this.clientCertificatePrincipal(socket),

@@ -7,6 +7,7 @@
  */
 import { StreamNestError } from "../lib/errors.ts";
 import { checkFrame, encodeRecords, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
+import type { StoredFrames } from "./frame-read.ts";
 import type { StoredRecord } from "./types.ts";
 
 export interface FrameChunk {
@@ -29,6 +30,24 @@ export const EMPTY_CHUNK: FrameChunk = { bytes: new Uint8Array(0), firstOffset: 
 export function chunkOfRecords(records: readonly StoredRecord[]): FrameChunk {
   if (records.length === 0) return EMPTY_CHUNK;
   return { bytes: encodeRecords([...records], records[0].offset), firstOffset: records[0].offset, count: records.length };
+}
+
+/**
+ * The frames of a read that came as frames (readFrames: each checked as it was read),
+ * back to back as they lie in the file: the very bytes, with no record decoded and
+ * encoded again. One run (the usual read, from one file) is served as a view of it.
+ */
+export function chunkOfFrames(frames: StoredFrames): FrameChunk {
+  if (frames.count === 0) return EMPTY_CHUNK;
+  const spans = frames.runs.map((r) => r.buf.subarray(r.starts[0], r.starts[r.starts.length - 1]));
+  if (spans.length === 1) return { bytes: spans[0], firstOffset: frames.firstOffset, count: frames.count };
+  const bytes = new Uint8Array(spans.reduce((n, s) => n + s.byteLength, 0));
+  let at = 0;
+  for (const span of spans) {
+    bytes.set(span, at);
+    at += span.byteLength;
+  }
+  return { bytes, firstOffset: frames.firstOffset, count: frames.count };
 }
 
 /**

@@ -11,7 +11,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
 import { syncDir } from "./checkpoint-file.ts";
-import { type CheckedFrames, checkChunk, chunkOfRecords, EMPTY_CHUNK, type FrameChunk } from "./frame-chunk.ts";
+import { type CheckedFrames, checkChunk, chunkOfFrames, EMPTY_CHUNK, type FrameChunk } from "./frame-chunk.ts";
 import { type PendingAppend, releaseBatches, type WrittenAppend, writeGroup } from "./group-write.ts";
 import type { FrameBatch } from "./frame-batch.ts";
 import { FrameSink, type StoredFrames } from "./frame-read.ts";
@@ -390,15 +390,14 @@ export class PartitionLog {
   /**
    * The frames from `offset` up to the log end (a follower's fetch), within `maxBytes`
    * (at least one frame), as read() would return them: from memory when the tail cache
-   * holds them, else read from the files and encoded again (the same bytes: the frame
-   * format has one encoding per record).
+   * holds them, else the frames as read (and checked) from the files.
    */
   readFrameChunk(offset: number, maxBytes: number): FrameChunk {
     this.assertOpen();
     validateOffset(offset, "an offset");
     if (offset === this.end) return EMPTY_CHUNK;
     // read() refuses an offset out of range, and its budget rules apply.
-    return this.tail.readFrameChunk(offset, this.end, maxBytes) ?? chunkOfRecords(this.read(offset, Infinity, maxBytes, { upTo: "log-end" }));
+    return this.tail.readFrameChunk(offset, this.end, maxBytes) ?? chunkOfFrames(this.readFrames(offset, Infinity, maxBytes, { upTo: "log-end" }));
   }
 
   private sizeAll(records: RecordInput[]): SizedRecord[] {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { checkChunk, chunkOfRecords, type FrameChunk, sliceChunk } from "../../src/storage/frame-chunk.ts";
@@ -184,6 +185,31 @@ describe("PartitionLog frames", () => {
     const fromFiles = again.readFrameChunk(3, 1 << 20);
     expect(fromFiles.count).toBe(7);
     expect(Buffer.compare(fromFiles.bytes, fromMemory.bytes)).toBe(0);
+  });
+
+  test("from the files, over rolled segments: the very bytes written, as one chunk, each frame checked", async () => {
+    const path = folder();
+    const log = open(path, { segmentBytes: 600, highWatermark: "explicit" });
+    await log.appendFramesAt(chunk(0, 20));
+    expect(log.segmentCount).toBeGreaterThan(2);
+    await log.close();
+    const again = open(path, { segmentBytes: 600, highWatermark: "explicit" });
+    const fromFiles = again.readFrameChunk(2, 1 << 20);
+    expect({ first: fromFiles.firstOffset, count: fromFiles.count }).toEqual({ first: 2, count: 18 });
+    expect(Buffer.compare(fromFiles.bytes, chunk(2, 20).bytes)).toBe(0);
+    await again.close();
+    // A byte changed on disk (in the last frame of the first file) is never shipped to a
+    // follower: a read stops before it, and a read from it is refused.
+    const segment = join(path, "00000000000000000000.log");
+    const bytes = readFileSync(segment);
+    bytes[bytes.byteLength - 3] ^= 0xff;
+    writeFileSync(segment, bytes);
+    const damaged = open(path, { segmentBytes: 600, highWatermark: "explicit" });
+    const before = damaged.readFrameChunk(0, 1 << 20);
+    const last = before.firstOffset + before.count;
+    expect(Buffer.compare(before.bytes, chunk(0, last).bytes)).toBe(0);
+    expect(await codeOf(() => damaged.readFrameChunk(last, 1 << 20))).toStartWith(`CORRUPT_RECORD: corrupt record at offset ${last} of`);
+    await damaged.close();
   });
 
   test("chunkOfRecords encodes records read back into the same frames", () => {

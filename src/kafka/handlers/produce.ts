@@ -37,18 +37,23 @@ type PartitionAnswer = {
  * acks=-1 (all) is answered once every in-sync replica holds the batch, acks=1 once the
  * leader wrote it.
  */
-export async function handleProduce(ctx: KafkaContext, { body, conn }: Call<"Produce">) {
+export async function handleProduce(ctx: KafkaContext, { body, conn, signals }: Call<"Produce">) {
   const acks = body.acks;
   const frameUse: FrameUse = { recordByRecord: false };
+  const partitions = body.topicData.reduce((n, t) => n + t.partitionData.length, 0);
+  const progress = new AppendProgress(acks === -1 ? partitions : 0, () => {
+    signals?.frameDone();
+    signals?.appended();
+  });
   const answers = await Promise.all(
     body.topicData.map(async (topic) => ({
       name: topic.name,
-      partitionResponses: await produceTopic(ctx, conn, topic.name, topic.partitionData, acks, frameUse),
+      partitionResponses: await produceTopic(ctx, conn, topic.name, topic.partitionData, acks, frameUse, progress),
     })),
   );
   // The framed path copied every key, value and header out of the request; the record
   // by record one hands views of it to the core, which are not followed here.
-  if (!frameUse.recordByRecord) conn.frameDone?.();
+  if (!frameUse.recordByRecord && !progress.released) signals?.frameDone();
   if (acks === 0) {
     // As Kafka's KafkaApis.handleProduceRequest: a failed acks=0 produce closes the
     // connection, the only way to tell a client that reads no answer to refresh its
@@ -60,6 +65,44 @@ export async function handleProduce(ctx: KafkaContext, { body, conn }: Call<"Pro
   return { responses: answers, throttleTimeMs: 0 };
 }
 
+/**
+ * Whether every partition of an acks=all Produce has its records appended and only
+ * waits for replicas, so the connection may take its next request (see connection.ts):
+ * each partition reports once, "appended" or "done" (answered, or not eligible: an
+ * idempotent producer's batches, whose sequence state is recorded once acknowledged,
+ * or records checked one by one, whose views of the request stay in use). `release`
+ * runs when the last one reports, if none was ineligible and one is waiting.
+ */
+class AppendProgress {
+  released = false;
+  private appended = 0;
+  private ineligible = false;
+
+  constructor(
+    private remaining: number,
+    private readonly release: () => void,
+  ) {}
+
+  report(kind: "appended" | "done" | "ineligible"): void {
+    if (this.remaining === 0) return;
+    if (kind === "appended") this.appended++;
+    if (kind === "ineligible") this.ineligible = true;
+    if (--this.remaining > 0 || this.ineligible || this.appended === 0) return;
+    this.released = true;
+    this.release();
+  }
+
+  /** A reporter for one partition: its first report counts, later ones are ignored. */
+  forPartition(): (kind: "appended" | "done" | "ineligible") => void {
+    let reported = false;
+    return (kind) => {
+      if (reported) return;
+      reported = true;
+      this.report(kind);
+    };
+  }
+}
+
 async function produceTopic(
   ctx: KafkaContext,
   conn: ConnectionInfo,
@@ -67,6 +110,22 @@ async function produceTopic(
   partitions: { index: number; records: Uint8Array | null }[],
   acks: number,
   frameUse: FrameUse,
+  progress: AppendProgress,
+): Promise<PartitionAnswer[]> {
+  const reporters = partitions.map(() => progress.forPartition());
+  const answers = await produceTopicPartitions(ctx, conn, topic, partitions, acks, frameUse, reporters);
+  for (const report of reporters) report("done");
+  return answers;
+}
+
+async function produceTopicPartitions(
+  ctx: KafkaContext,
+  conn: ConnectionInfo,
+  topic: string,
+  partitions: { index: number; records: Uint8Array | null }[],
+  acks: number,
+  frameUse: FrameUse,
+  reporters: Array<(kind: "appended" | "done" | "ineligible") => void>,
 ): Promise<PartitionAnswer[]> {
   if (acks !== 0 && acks !== 1 && acks !== -1)
     return partitions.map((p) => refused(p.index, KAFKA_ERROR.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), not ${acks}`));
@@ -81,7 +140,13 @@ async function produceTopic(
     return partitions.map((p) => refused(p.index, kafkaErrorCode(error), errorMessage(error)));
   }
   const core: Acks = acks === -1 ? "all" : acks === 1 ? "1" : "0";
-  return Promise.all(partitions.map((p) => producePartition(ctx, topic, p.index, p.records, core, frameUse)));
+  return Promise.all(
+    partitions.map(async (p, i) => {
+      const answer = await producePartition(ctx, topic, p.index, p.records, core, frameUse, reporters[i]);
+      reporters[i]("done");
+      return answer;
+    }),
+  );
 }
 
 async function producePartition(
@@ -91,6 +156,7 @@ async function producePartition(
   data: Uint8Array | null,
   acks: Acks,
   frameUse: FrameUse,
+  report: (kind: "appended" | "done" | "ineligible") => void,
 ): Promise<PartitionAnswer> {
   let framed: FramedBatch[];
   try {
@@ -111,13 +177,15 @@ async function producePartition(
   } catch (error) {
     return refused(partition, kafkaErrorCode(error), errorMessage(error));
   }
+  if (recordByRecord || framed.some((f) => f.header.producerId >= 0n)) report("ineligible");
   if (recordByRecord) {
     frameUse.recordByRecord = true;
     return produceRecordByRecord(ctx, topic, partition, data ?? new Uint8Array(0), acks);
   }
   let first: bigint | undefined;
-  for (const batch of framed) {
-    const answer = await appendFramed(ctx, topic, partition, batch, acks);
+  for (const [i, batch] of framed.entries()) {
+    // Only the last batch's append ends the part whose order matters; the ones before wait for their replicas first.
+    const answer = await appendFramed(ctx, topic, partition, batch, acks, i === framed.length - 1 ? () => report("appended") : undefined);
     if (answer.errorCode !== KAFKA_ERROR.NONE) return answer;
     first ??= answer.baseOffset;
   }
@@ -168,12 +236,19 @@ function sequenceAnswer(ctx: KafkaContext, topic: string, partition: number, bat
 }
 
 /** One batch, already frames, in one append (the common case: no schema, no oversized record). */
-async function appendFramed(ctx: KafkaContext, topic: string, partition: number, { header, frames }: FramedBatch, acks: Acks): Promise<PartitionAnswer> {
+async function appendFramed(
+  ctx: KafkaContext,
+  topic: string,
+  partition: number,
+  { header, frames }: FramedBatch,
+  acks: Acks,
+  appended?: () => void,
+): Promise<PartitionAnswer> {
   const early = sequenceAnswer(ctx, topic, partition, header);
   if (early !== undefined) return early;
   let base: number;
   try {
-    base = await ctx.broker.produceFrames(topic, partition, frames, acks);
+    base = await ctx.broker.produceFrames(topic, partition, frames, acks, appended);
   } catch (error) {
     return refused(partition, kafkaErrorCode(error), errorMessage(error));
   }
