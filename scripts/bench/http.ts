@@ -142,7 +142,8 @@ async function loadgen(spec: LoadSpec): Promise<LoadResult> {
 }
 
 async function runBunLoad(spec: LoadSpec): Promise<LoadResult> {
-  const proc = Bun.spawn([process.execPath, import.meta.path, "loadgen", JSON.stringify(spec)], { stdout: "pipe", stderr: "inherit" });
+  // The spec by standard input: a batch body (over 128 KiB) is too long for one argument.
+  const proc = Bun.spawn([process.execPath, import.meta.path, "loadgen"], { stdin: new Blob([JSON.stringify(spec)]), stdout: "pipe", stderr: "inherit" });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
   return JSON.parse(out) as LoadResult;
@@ -444,7 +445,7 @@ async function measureBroker(workers: number, ceilings: Ceilings, single: string
 
 if (import.meta.main) {
   if (process.argv[2] === "loadgen") {
-    const result = await loadgen(JSON.parse(process.argv[3] as string) as LoadSpec);
+    const result = await loadgen(JSON.parse(await Bun.stdin.text()) as LoadSpec);
     process.stdout.write(JSON.stringify(result));
   } else {
     await run();
