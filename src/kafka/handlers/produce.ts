@@ -65,6 +65,9 @@ export async function handleProduce(ctx: KafkaContext, { body, conn, signals }: 
   return { responses: answers, throttleTimeMs: 0 };
 }
 
+type ReportKind = "appended" | "done" | "ineligible";
+type Report = (kind: ReportKind) => void;
+
 /**
  * Whether every partition of an acks=all Produce has its records appended and only
  * waits for replicas, so the connection may take its next request (see connection.ts):
@@ -83,7 +86,7 @@ class AppendProgress {
     private readonly release: () => void,
   ) {}
 
-  report(kind: "appended" | "done" | "ineligible"): void {
+  report(kind: ReportKind): void {
     if (this.remaining === 0) return;
     if (kind === "appended") this.appended++;
     if (kind === "ineligible") this.ineligible = true;
@@ -93,7 +96,7 @@ class AppendProgress {
   }
 
   /** A reporter for one partition: its first report counts, later ones are ignored. */
-  forPartition(): (kind: "appended" | "done" | "ineligible") => void {
+  forPartition(): Report {
     let reported = false;
     return (kind) => {
       if (reported) return;
@@ -113,40 +116,31 @@ async function produceTopic(
   progress: AppendProgress,
 ): Promise<PartitionAnswer[]> {
   const reporters = partitions.map(() => progress.forPartition());
-  const answers = await produceTopicPartitions(ctx, conn, topic, partitions, acks, frameUse, reporters);
-  for (const report of reporters) report("done");
-  return answers;
-}
-
-async function produceTopicPartitions(
-  ctx: KafkaContext,
-  conn: ConnectionInfo,
-  topic: string,
-  partitions: { index: number; records: Uint8Array | null }[],
-  acks: number,
-  frameUse: FrameUse,
-  reporters: Array<(kind: "appended" | "done" | "ineligible") => void>,
-): Promise<PartitionAnswer[]> {
-  if (acks !== 0 && acks !== 1 && acks !== -1)
-    return partitions.map((p) => refused(p.index, KAFKA_ERROR.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), not ${acks}`));
   try {
-    // Kafka checks WRITE before the topic's existence: a refused client learns nothing of it.
-    requireTopic(ctx, conn, "WRITE", topic);
-    if (ctx.options.autoCreateTopics) await autoCreate(ctx, conn, topic);
-    ctx.broker.assertTopic(topic);
-    if (topic.startsWith("__"))
-      throw new StreamNestError("INVALID_REQUEST", `${topic} is an internal topic; commit offsets through the consumer group`);
-  } catch (error) {
-    return partitions.map((p) => refused(p.index, kafkaErrorCode(error), errorMessage(error)));
+    if (acks !== 0 && acks !== 1 && acks !== -1)
+      return partitions.map((p) => refused(p.index, KAFKA_ERROR.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), not ${acks}`));
+    try {
+      // Kafka checks WRITE before the topic's existence: a refused client learns nothing of it.
+      requireTopic(ctx, conn, "WRITE", topic);
+      if (ctx.options.autoCreateTopics) await autoCreate(ctx, conn, topic);
+      ctx.broker.assertTopic(topic);
+      if (topic.startsWith("__"))
+        throw new StreamNestError("INVALID_REQUEST", `${topic} is an internal topic; commit offsets through the consumer group`);
+    } catch (error) {
+      return partitions.map((p) => refused(p.index, kafkaErrorCode(error), errorMessage(error)));
+    }
+    const core: Acks = acks === -1 ? "all" : acks === 1 ? "1" : "0";
+    return await Promise.all(
+      partitions.map(async (p, i) => {
+        const answer = await producePartition(ctx, topic, p.index, p.records, core, frameUse, reporters[i]);
+        reporters[i]("done");
+        return answer;
+      }),
+    );
+  } finally {
+    // Partitions refused with their topic, before any append, report here.
+    for (const report of reporters) report("done");
   }
-  const core: Acks = acks === -1 ? "all" : acks === 1 ? "1" : "0";
-  return Promise.all(
-    partitions.map(async (p, i) => {
-      const answer = await producePartition(ctx, topic, p.index, p.records, core, frameUse, reporters[i]);
-      reporters[i]("done");
-      return answer;
-    }),
-  );
 }
 
 async function producePartition(
@@ -156,7 +150,7 @@ async function producePartition(
   data: Uint8Array | null,
   acks: Acks,
   frameUse: FrameUse,
-  report: (kind: "appended" | "done" | "ineligible") => void,
+  report: Report,
 ): Promise<PartitionAnswer> {
   let framed: FramedBatch[];
   try {
