@@ -41,8 +41,8 @@ const USER = { name: "bench", password: "bench-password" };
 
 export interface Variant {
   readonly name: string;
-  /** Broker flags beyond id, ports, data dir and host. */
-  brokerArgs(dir: string): string[];
+  /** Broker flags beyond id, ports, data dir and host; `kafkaPort`: the port its Kafka listener gets. */
+  brokerArgs(dir: string, kafkaPort: number): string[];
   /** The client's security settings (kafkajs `sasl`, `ssl`). */
   readonly client: Partial<KafkaConfig>;
   /** Whether the broker needs the admin token for its HTTP calls (users, ACLs). */
@@ -115,7 +115,7 @@ export async function startBroker(variant: Variant): Promise<{ proc: Subprocess;
       `--kafka-port=${kafkaPort}`,
       `--data-dir=${join(dir, "data")}`,
       "--host=127.0.0.1",
-      ...variant.brokerArgs(dir),
+      ...variant.brokerArgs(dir, kafkaPort),
     ],
     { stdout: "ignore", stderr: "inherit", env: { ...process.env, NO_COLOR: "1" } },
   );
