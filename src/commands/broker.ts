@@ -8,7 +8,7 @@ import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
 import { REPLICATION } from "../config/replication.ts";
 import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
-import { DEFAULT_LISTENER_NAME, type KafkaListenerSpec, parseKafkaAdvertise, parseKafkaListeners } from "../config/kafka-listeners.ts";
+import { DEFAULT_LISTENER_NAME, defaultKafkaAdvertise, type KafkaListenerSpec, parseKafkaAdvertise, parseKafkaListeners } from "../config/kafka-listeners.ts";
 import { readBrokerSettings, readClusterSecret } from "../config/broker-settings.ts";
 import { readTlsFiles, TLS, type TlsFiles } from "../config/tls.ts";
 import { configError, type Env, type Flags, readGiven, readSection } from "../config/read.ts";
@@ -53,7 +53,7 @@ export interface KafkaStart {
 /**
  * The Kafka listeners from --kafka-* flags, or undefined when there are none: one from
  * --kafka-port, or the named ones of --kafka-listeners (Kafka's listener-name model), each
- * advertising its --kafka-advertise entry, else localhost:<its port>.
+ * advertising its --kafka-advertise entry, else the host it listens on (defaultKafkaAdvertise).
  */
 export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.env): KafkaStart | undefined {
   const kafka = readSection(KAFKA, flags, env);
@@ -69,12 +69,10 @@ export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.en
     return undefined;
   }
   const advertised = kafka.advertise === undefined ? new Map<string, string>() : parseKafkaAdvertise(kafka.advertise, specs.map((s) => s.name));
-  const [first, ...rest] = specs.map((s) => ({
-    name: s.name,
-    host: s.host === "" ? host : s.host,
-    port: s.port,
-    advertise: advertised.get(s.name) ?? `localhost:${s.port}`,
-  }));
+  const [first, ...rest] = specs.map((s) => {
+    const bound = s.host === "" ? host : s.host;
+    return { name: s.name, host: bound, port: s.port, advertise: advertised.get(s.name) ?? defaultKafkaAdvertise(bound, s.port) };
+  });
   return {
     host: first.host,
     port: first.port,

@@ -11,7 +11,9 @@ import { address, configError } from "./read.ts";
  *   --kafka-advertise=INTERNAL://broker-1:9092,EXTERNAL://localhost:9092
  *
  * As Kafka's `listeners` and `advertised.listeners` (no security protocol: every listener
- * is plaintext). A listener with no advertised address advertises localhost:<its port>.
+ * is plaintext). A listener with no advertised address advertises the host it listens on
+ * (as Kafka's advertised.listeners defaults to its listeners), or localhost when that is
+ * every interface.
  */
 
 /** The name of the first listener when none is given (Kafka's default listener name). */
@@ -68,4 +70,17 @@ export function parseKafkaAdvertise(given: string, listeners: readonly string[])
     out.set(name, address(`--kafka-advertise (${name})`, rest));
   }
   return out;
+}
+
+/**
+ * What a listener bound to `host`:`port` advertises when --kafka-advertise names nothing
+ * for it: that host, since a client can reach it there (Kafka's advertised.listeners
+ * defaults to listeners); localhost when it listens on every interface, which names no
+ * one address. Why not always localhost: a broker bound to 127.0.0.1 only, advertising
+ * localhost, sent every client that resolves localhost to ::1 first on a detour (librdkafka
+ * took ~0.5 s to fall back to 127.0.0.1 in the benchmark).
+ */
+export function defaultKafkaAdvertise(host: string, port: number): string {
+  if (host === "" || host === "0.0.0.0" || host === "::" || host === "[::]") return `localhost:${port}`;
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -29,7 +29,7 @@ export const KAFKA = section({
     kind: "text",
     flag: "kafka-advertise",
     hint: "host:port|NAME://host:port,…",
-    defaultText: "localhost:<kafka port>",
+    defaultText: "<listen host>:<kafka port> (localhost on 0.0.0.0)",
     help: "Kafka address Metadata answers name for this broker; per listener name with --kafka-listeners (a client gets the addresses of the listener it connected to)",
   },
   maxRequestBytes: {

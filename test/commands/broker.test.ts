@@ -48,7 +48,7 @@ describe("--workers and a secured broker", () => {
 describe("kafkaFromFlags", () => {
   const base = { maxRequestBytes: 100 * 1024 * 1024, maxConnections: 10_000, autoCreateTopics: true, defaultPartitions: 1, reauthMs: 0, groupInitialRebalanceDelayMs: 300 };
 
-  test("none by default; one from --kafka-port, advertising localhost:<port> unless told", () => {
+  test("none by default; one from --kafka-port, advertising the host it listens on (localhost for every interface) unless told", () => {
     expect(kafkaFromFlags({}, "0.0.0.0", {})).toBeUndefined();
     expect(kafkaFromFlags({ "kafka-port": "9092" }, "0.0.0.0", {})).toEqual({ host: "0.0.0.0", port: 9092, advertise: "localhost:9092", ...base });
     expect(kafkaFromFlags({ "kafka-port": "auto", "kafka-advertise": "kafka.example:19092" }, "127.0.0.1", {})).toEqual({
@@ -57,6 +57,12 @@ describe("kafkaFromFlags", () => {
       advertise: "kafka.example:19092",
       ...base,
     });
+    expect(kafkaFromFlags({ "kafka-port": "9092" }, "127.0.0.1", {})?.advertise).toBe("127.0.0.1:9092");
+    expect(kafkaFromFlags({ "kafka-port": "9092" }, "broker-1.internal", {})?.advertise).toBe("broker-1.internal:9092");
+    expect(kafkaFromFlags({ "kafka-port": "9092" }, "::1", {})?.advertise).toBe("[::1]:9092");
+    expect(kafkaFromFlags({ "kafka-port": "9092" }, "::", {})?.advertise).toBe("localhost:9092");
+    // auto: the port is filled in once bound (kafka-adapter.ts).
+    expect(kafkaFromFlags({ "kafka-port": "auto" }, "127.0.0.1", {})?.advertise).toBe("127.0.0.1:0");
   });
 
   test("--group-initial-rebalance-delay-ms (Kafka's group.initial.rebalance.delay.ms) by flag or environment, within 0..300000", () => {
@@ -78,16 +84,19 @@ describe("kafkaFromFlags", () => {
       moreListeners: [{ name: "EXTERNAL", host: "0.0.0.0", port: 19092, advertise: "localhost:9092" }],
       ...base,
     });
-    // They replace the image's STREAMNEST_KAFKA_PORT; a listener left out of --kafka-advertise advertises localhost:<its port>.
+    // They replace the image's STREAMNEST_KAFKA_PORT; a listener left out of --kafka-advertise advertises the host it listens on.
     expect(kafkaFromFlags({ "kafka-listeners": "A://:1001" }, "h", { STREAMNEST_KAFKA_PORT: "9092" })).toEqual({
       host: "h",
       port: 1001,
-      advertise: "localhost:1001",
+      advertise: "h:1001",
       listenerName: "A",
       moreListeners: [],
       ...base,
     });
-    expect(kafkaFromFlags({ "kafka-listeners": "A://:1001,B://:1002", "kafka-advertise": "B://b.example:1" }, "h", {})?.advertise).toBe("localhost:1001");
+    expect(kafkaFromFlags({ "kafka-listeners": "A://:1001,B://:1002", "kafka-advertise": "B://b.example:1" }, "h", {})?.advertise).toBe("h:1001");
+    expect(kafkaFromFlags({ "kafka-listeners": "A://10.0.0.5:1001,B://0.0.0.0:1002" }, "h", {})?.moreListeners).toEqual([
+      { name: "B", host: "0.0.0.0", port: 1002, advertise: "localhost:1002" },
+    ]);
   });
 
   test("--kafka-port and --kafka-listeners together, or --kafka-advertise alone, are refused", () => {

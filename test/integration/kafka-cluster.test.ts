@@ -48,7 +48,7 @@ describe("Kafka on a cluster of three", () => {
       (m) => m.brokers.length === 3,
       20_000,
     );
-    expect(meta.brokers.map((b) => [b.nodeId, b.host, b.port])).toEqual(ports.map((p, i) => [i + 1, "localhost", p]));
+    expect(meta.brokers.map((b) => [b.nodeId, b.host, b.port])).toEqual(ports.map((p, i) => [i + 1, "127.0.0.1", p]));
     const leaders = meta.topics[0].partitions.map((p) => p.leaderId);
     expect([...leaders].sort()).toEqual([1, 2, 3]);
 

@@ -33,7 +33,7 @@ describe.skipIf(!present)("kcat", () => {
     await kcat(["-P", "-t", "listed"], "x\n");
     const out = await kcat(["-L"]);
     expect(out.exitCode).toBe(0);
-    expect(out.stdout).toContain(`broker 1 at localhost:${broker.kafkaPort} (controller)`);
+    expect(out.stdout).toContain(`broker 1 at 127.0.0.1:${broker.kafkaPort} (controller)`);
     expect(out.stdout).toContain('topic "listed" with 1 partitions:');
     expect(out.stdout).toContain("partition 0, leader 1, replicas: 1, isrs: 1");
   });

@@ -56,7 +56,7 @@ describe("HTTPS", () => {
 
   test("the startup lines name the https address and the Kafka listener's TLS", () => {
     const port = broker.broker.port;
-    expect(broker.broker.output).toContain(`Kafka listener on :${broker.kafkaPort} (advertised as localhost:${broker.kafkaPort}, TLS)\n`);
+    expect(broker.broker.output).toContain(`Kafka listener on :${broker.kafkaPort} (advertised as 127.0.0.1:${broker.kafkaPort}, TLS)\n`);
     expect(broker.broker.output).toContain(`HTTPS on https://localhost:${port} (certificate ${certPath}; SIGHUP reloads it)\n`);
   });
 
