@@ -152,15 +152,19 @@ async function producePartition(
   frameUse: FrameUse,
   report: Report,
 ): Promise<PartitionAnswer> {
-  let framed: FramedBatch[];
+  let framed: [FramedBatch];
   try {
     ctx.broker.assertPartition(topic, partition);
     // Every batch is checked whole before any is written; storage frames come straight from it.
     const now = Date.now();
     const options = { maxDecompressedBytes: ctx.options.maxRequestBytes };
-    framed = [];
-    forEachBatch(data ?? new Uint8Array(0), false, (batch) => framed.push(batchToFrames(batch, now, options, KAFKA_BUFFERS)));
-    if (framed.length === 0) throw new StreamNestError("INVALID_REQUEST", "no record batch in the request");
+    const batches: Uint8Array[] = [];
+    forEachBatch(data ?? new Uint8Array(0), false, (batch) => batches.push(batch));
+    const shape = batchShapeProblem(batches.length);
+    if (shape !== undefined) return refused(partition, KAFKA_ERROR.INVALID_RECORD, shape);
+    framed = [batchToFrames(batches[0], now, options, KAFKA_BUFFERS)];
+    const range = offsetRangeProblem(framed[0].header);
+    if (range !== undefined) return refused(partition, KAFKA_ERROR.INVALID_RECORD, range);
   } catch (error) {
     return refused(partition, corruptionCode(error), errorMessage(error));
   }
@@ -176,14 +180,28 @@ async function producePartition(
     frameUse.recordByRecord = true;
     return produceRecordByRecord(ctx, topic, partition, data ?? new Uint8Array(0), acks);
   }
-  let first: bigint | undefined;
-  for (const [i, batch] of framed.entries()) {
-    // Only the last batch's append ends the part whose order matters; the ones before wait for their replicas first.
-    const answer = await appendFramed(ctx, topic, partition, batch, acks, i === framed.length - 1 ? () => report("appended") : undefined);
-    if (answer.errorCode !== KAFKA_ERROR.NONE) return answer;
-    first ??= answer.baseOffset;
-  }
-  return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: first ?? -1n };
+  return appendFramed(ctx, topic, partition, framed[0], acks, () => report("appended"));
+}
+
+/**
+ * Exactly one record batch per partition, as Kafka's ProduceRequest.validateRecords
+ * demands from v3 on (the only versions served): a partition's records are then written
+ * all or nothing. Two batches were once appended one by one, so a refusal of the second
+ * (a sequence gap, a transactional flag) left the first written under an error answer,
+ * and a client retrying it wrote it twice.
+ */
+function batchShapeProblem(count: number): string | undefined {
+  if (count === 1) return undefined;
+  return count === 0
+    ? "a Produce request must have a record batch for each partition it names"
+    : `a Produce request may carry exactly one record batch per partition, not ${count}`;
+}
+
+/** A batch's offset range must match its record count (Kafka's LogValidator): what the producer counted is what is written. */
+function offsetRangeProblem(header: { lastOffsetDelta: number; recordCount: number }): string | undefined {
+  if (header.recordCount === 0) return "a record batch must hold at least one record";
+  if (header.lastOffsetDelta === header.recordCount - 1) return undefined;
+  return `inconsistent batch: its offsets span ${header.lastOffsetDelta + 1} (lastOffsetDelta ${header.lastOffsetDelta}) but it holds ${header.recordCount} record${header.recordCount === 1 ? "" : "s"}`;
 }
 
 /** A batch the decoder refuses is CORRUPT_MESSAGE, as Kafka answers a batch it cannot read. */

@@ -61,6 +61,46 @@ describe("Produce", () => {
     expect(broker.describeTopic("typed").partitions[0].endOffset).toBe(0);
   });
 
+  // Two batches for one partition were appended one by one: the second refused (here a
+  // sequence gap, or a transactional flag) left the first written under an error answer,
+  // and a client retrying wrote it twice.
+  test("two record batches for one partition are INVALID_RECORD, as Kafka answers from Produce v3 on, and neither is written", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("two", 1);
+    const init = await client.call("InitProducerId", 2, { transactionalId: null, transactionTimeoutMs: 1000 });
+    const producerId = init.producerId;
+    const plain = Buffer.concat([batch(["a"]), batch(["b"])]);
+    const idempotent = Buffer.concat([batch(["c"], { producerId, baseSequence: 0 }), batch(["d"], { producerId, baseSequence: 7 })]);
+    for (const records of [plain, idempotent]) {
+      const answer = await produce(client, "two", new Uint8Array(records));
+      expect([answer.errorCode, answer.baseOffset, answer.errorMessage]).toEqual([
+        KAFKA_ERROR.INVALID_RECORD,
+        -1n,
+        "a Produce request may carry exactly one record batch per partition, not 2",
+      ]);
+    }
+    expect(broker.describeTopic("two").partitions[0].endOffset).toBe(0);
+    // The producer's sequence was not advanced by the refused request: 0 is still next.
+    const next = await produce(client, "two", batch(["c"], { producerId, baseSequence: 0 }));
+    expect([next.errorCode, next.baseOffset]).toEqual([KAFKA_ERROR.NONE, 0n]);
+  });
+
+  test("a batch whose offset range does not match its record count is INVALID_RECORD and not written", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("span", 1);
+    // lastOffsetDelta 5 over one record: the producer counted six.
+    const lying = encodeRecordBatch({ records: [{ value: utf8("x"), timestamp: 1n, offsetDelta: 5 }] });
+    const answer = await produce(client, "span", lying);
+    expect([answer.errorCode, answer.errorMessage]).toEqual([
+      KAFKA_ERROR.INVALID_RECORD,
+      "inconsistent batch: its offsets span 6 (lastOffsetDelta 5) but it holds 1 record",
+    ]);
+    expect(broker.describeTopic("span").partitions[0].endOffset).toBe(0);
+    const empty = await produce(client, "span", new Uint8Array(0));
+    expect([empty.errorCode, empty.errorMessage]).toEqual([KAFKA_ERROR.INVALID_RECORD, "a Produce request must have a record batch for each partition it names"]);
+    expect(broker.describeTopic("span").partitions[0].endOffset).toBe(0);
+  });
+
   test("acks=0 gets no answer; the next request's answer comes next", async () => {
     const { client, broker } = await setup();
     await broker.createTopic("quiet", 1);
