@@ -46,7 +46,16 @@ export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch
   const refused = new Map<string, Read>();
   for (const t of new Set(wanted.map((w) => w.topic)))
     if (!isAllowed(ctx, conn, "READ", topicResource(t))) refused.set(t, { error: refusal(conn, "READ", topicResource(t)) });
-  const readable = wanted.filter((w) => !refused.has(w.topic));
+  // Each (topic, partition) is read once, where the request first names it; a repeat
+  // (no client sends one) is answered with no records, as Kafka folds repeats into one
+  // entry: its batch is written into the answer once, and the byte budget spent once.
+  const seen = new Set<string>();
+  const readable = wanted.filter((w) => {
+    const key = `${w.topic}\u0000${w.partition}`;
+    if (refused.has(w.topic) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   let readsOf = await readAll(ctx, conn, readable, body.maxBytes);
   const bytes = readsOf.reduce((n, r) => n + ("ok" in r ? r.ok.records.byteLength : 0), 0);
   const waitMs = Math.min(body.maxWaitMs, KAFKA_LIMITS.maxFetchWaitMs.value);
@@ -55,18 +64,19 @@ export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch
     readsOf = await readAll(ctx, conn, readable, body.maxBytes);
   }
   const reads = readsOf;
-  // Each (topic, partition)'s first read, by key: a findIndex per partition was quadratic
+  // Each (topic, partition)'s read, by key: a findIndex per partition was quadratic
   // (a request of 100,000 partitions held the event loop for seconds).
   const readAt = new Map<string, number>();
-  readable.forEach((w, i) => {
-    const key = `${w.topic}\u0000${w.partition}`;
-    if (!readAt.has(key)) readAt.set(key, i);
-  });
+  readable.forEach((w, i) => readAt.set(`${w.topic}\u0000${w.partition}`, i));
+  const answered = new Set<string>();
   const responses = body.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((p) => {
-      const read = refused.get(t.topic) ?? (reads[readAt.get(`${t.topic}\u0000${p.partition}`) ?? -1] as Read);
-      return answer(p.partition, read);
+      const key = `${t.topic}\u0000${p.partition}`;
+      const read = refused.get(t.topic) ?? (reads[readAt.get(key) ?? -1] as Read);
+      const repeat = answered.has(key);
+      answered.add(key);
+      return repeat && "ok" in read ? { ...answer(p.partition, read), records: new Uint8Array(0) } : answer(p.partition, read);
     }),
   }));
   return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.NONE, sessionId: 0, responses };

@@ -30,6 +30,27 @@ describe("Fetch", () => {
     }
   });
 
+  // Found by fuzzing: every repeat was answered with the first one's planned batch, whose
+  // second encoding threw, and the connection was closed with an internal error.
+  test("a partition named twice is read once: its records in the first entry, none in the repeat, the connection still serving", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    await running.broker.createTopic("dup", 1);
+    for (const v of ["a", "b"]) await running.broker.produce("dup", { key: null, value: new TextEncoder().encode(v), headers: [], partition: 0 });
+    const twice = { partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 };
+    const answer = await client.call("Fetch", 12, { maxWaitMs: 0, minBytes: 0, topics: [{ topic: "dup", partitions: [twice, twice, twice] }] });
+    const parts = answer.responses[0].partitions;
+    expect(parts.map((p) => [p.partitionIndex, p.errorCode, p.highWatermark])).toEqual([
+      [0, KAFKA_ERROR.NONE, 2n],
+      [0, KAFKA_ERROR.NONE, 2n],
+      [0, KAFKA_ERROR.NONE, 2n],
+    ]);
+    const values = (records: Uint8Array | null) => decodeRecordBatches(records ?? new Uint8Array(0)).flatMap((b) => b.records.map((r) => new TextDecoder().decode(r.value ?? new Uint8Array(0))));
+    expect(parts.map((p) => values(p.records))).toEqual([["a", "b"], [], []]);
+    const after = await client.call("Fetch", 12, { maxWaitMs: 0, minBytes: 0, topics: [{ topic: "dup", partitions: [{ ...twice, fetchOffset: 1n }] }] });
+    expect(values(after.responses[0].partitions[0].records)).toEqual(["b"]);
+  });
+
   test("the request's max bytes bounds the answer: only the first partition's first record may exceed it (KIP-74)", async () => {
     running = await startInProcess();
     const client = await RawClient.connect(running.kafka.port);
