@@ -34,8 +34,8 @@ import { GROUP_LIMITS } from "../config/core.ts";
 
 /** What the group service needs of the broker. */
 /** Limits a transport validates group calls against. */
-export { MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../groups/group-coordinator.ts";
-export { assertGroupId } from "../groups/group-id.ts";
+export { MAX_COMMIT_METADATA_LENGTH, MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../groups/group-coordinator.ts";
+export { assertGroupId, groupIdProblem } from "../groups/group-id.ts";
 
 export interface GroupHost {
   readonly self: BrokerRef;

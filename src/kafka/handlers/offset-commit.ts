@@ -1,3 +1,4 @@
+import { MAX_COMMIT_METADATA_LENGTH } from "../../broker/groups.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import { topicResource } from "../../auth/acl.ts";
 import { isAllowed, requireGroup } from "../authorization.ts";
@@ -26,7 +27,7 @@ export async function handleOffsetCommit(ctx: KafkaContext, { body, conn }: Call
     if (group) group.checkCommit(body.memberId, generation, Date.now());
     else if (generation >= 0 || body.memberId !== "") throw unknownMember(body.memberId);
     const offsets = body.topics.filter((t) => !unreadable.has(t.name)).flatMap((t) =>
-      t.partitions.map((p) => ({
+      t.partitions.filter((p) => !metadataTooLarge(p.committedMetadata)).map((p) => ({
         topic: t.name,
         partition: p.partitionIndex,
         offset: Number(p.committedOffset),
@@ -42,9 +43,21 @@ export async function handleOffsetCommit(ctx: KafkaContext, { body, conn }: Call
     throttleTimeMs: 0,
     topics: body.topics.map((t) => {
       const code = errorCode === KAFKA_ERROR.NONE && unreadable.has(t.name) ? KAFKA_ERROR.TOPIC_AUTHORIZATION_FAILED : errorCode;
-      return { name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) };
+      return {
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          // As Kafka: only that partition is refused; the others of the request are committed.
+          errorCode: code === KAFKA_ERROR.NONE && metadataTooLarge(p.committedMetadata) ? KAFKA_ERROR.OFFSET_METADATA_TOO_LARGE : code,
+        })),
+      };
     }),
   };
+}
+
+/** Kafka's offset.metadata.max.bytes (GROUP_LIMITS.commitMetadataMaxLength), counted as Kafka counts it: in characters. */
+function metadataTooLarge(metadata: string | null): boolean {
+  return (metadata ?? "").length > MAX_COMMIT_METADATA_LENGTH;
 }
 
 function unknownMember(memberId: string): StreamNestError {

@@ -35,4 +35,60 @@ describe("OffsetCommit", () => {
     expect(refused).toBeInstanceOf(StreamNestError);
     expect((refused as StreamNestError).code).toBe("OFFSET_OUT_OF_RANGE");
   });
+
+  test("metadata over offset.metadata.max.bytes (4096) is OFFSET_METADATA_TOO_LARGE for its partition only; the others are committed", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    await running.broker.createTopic("meta", 2);
+    const commit = await client.call("OffsetCommit", 2, {
+      groupId: "g",
+      generationIdOrMemberEpoch: -1,
+      memberId: "",
+      topics: [
+        {
+          name: "meta",
+          partitions: [
+            { partitionIndex: 0, committedOffset: 3n, committedMetadata: "x".repeat(4097) },
+            { partitionIndex: 1, committedOffset: 4n, committedMetadata: "y".repeat(4096) },
+          ],
+        },
+      ],
+    });
+    expect(commit.topics[0].partitions.map((p) => [p.partitionIndex, p.errorCode])).toEqual([
+      [0, KAFKA_ERROR.OFFSET_METADATA_TOO_LARGE],
+      [1, KAFKA_ERROR.NONE],
+    ]);
+    const fetched = await client.call("OffsetFetch", 3, { groupId: "g", topics: [{ name: "meta", partitionIndexes: [0, 1] }] });
+    expect(fetched.topics[0].partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata?.length])).toEqual([
+      [0, -1n, 0],
+      [1, 4n, 4096],
+    ]);
+  });
+
+  test("an empty group id is INVALID_GROUP_ID for every group call, as Kafka answers", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    await running.broker.createTopic("t", 1);
+    const commit = await client.call("OffsetCommit", 2, {
+      groupId: "",
+      generationIdOrMemberEpoch: -1,
+      memberId: "",
+      topics: [{ name: "t", partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: null }] }],
+    });
+    expect(commit.topics[0].partitions[0].errorCode).toBe(KAFKA_ERROR.INVALID_GROUP_ID);
+    const join = await client.call("JoinGroup", 5, {
+      groupId: "",
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      memberId: "",
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+    });
+    expect(join.errorCode).toBe(KAFKA_ERROR.INVALID_GROUP_ID);
+    const heartbeat = await client.call("Heartbeat", 3, { groupId: "", generationId: 1, memberId: "m", groupInstanceId: null });
+    expect(heartbeat.errorCode).toBe(KAFKA_ERROR.INVALID_GROUP_ID);
+    const leave = await client.call("LeaveGroup", 2, { groupId: "", memberId: "m" });
+    expect(leave.errorCode).toBe(KAFKA_ERROR.INVALID_GROUP_ID);
+  });
 });
