@@ -28,6 +28,7 @@ import { topicConfigRoutes } from "./topic-config.ts";
 import { adminPartitionRoutes } from "./admin-partitions.ts";
 import { topicPartitionRoutes } from "./topic-partitions.ts";
 import { topicRoutes } from "./topics.ts";
+import { routableUrl } from "./short-host.ts";
 
 export interface HttpOptions {
   /** Largest request body; default: the broker's maxBodyBytes. */
@@ -50,7 +51,14 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
   const context: RouteContext = { broker, requests: new RequestCounter(broker.metrics) };
   // Built from the routes once they are all added (below), on the first wrong method.
   let allowed: ((path: string) => string[]) | undefined;
+  // Set once the app is built: a request it must route again goes through all of it.
+  let route: (request: Request) => Promise<Response> = () => Promise.reject(new Error("the app is not built yet"));
   const app = new Elysia({ normalize: false })
+    // Before routing: a URL the router would misread goes round again (short-host.ts).
+    .onRequest(({ request }): Promise<Response> | undefined => {
+      const url = routableUrl(request.url);
+      return url === undefined ? undefined : route(new Request(url, request));
+    })
     .onParse(jsonBodyParser(limit, limit + CLUSTER_LIMITS.forwardedCallOverheadBytes.value))
     .onError(({ error, code, request, route }) => {
       const url = new URL(request.url);
@@ -85,6 +93,7 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     .use(clusterRoutes(context, options.cluster))
     .use(clusterMetricsRoutes(context, options.cluster))
     .use(internalRoutes(context, options.cluster, { maxBodyBytes: limit + CLUSTER_LIMITS.forwardedCallOverheadBytes.value, logError }));
+  route = (request) => app.handle(request);
   return app;
 }
 

@@ -1,0 +1,22 @@
+/**
+ * Elysia (1.4) finds a request's path at the first "/" from index 11 of its URL, which
+ * assumes a host of at least four characters (`http://abcd/`). With a shorter Host header
+ * (`Host: x`, sent by anyone, or a real short name such as `db`) the router took a later
+ * part of the path: `/console/consume` ran the `/consume` route, while the token check
+ * and the internal-signature check, which read the true path, saw a public console page.
+ * That let any caller read topics, create users and reach signed /internal routes
+ * (found by fuzzing). A request whose path starts before index 11 is handed to the
+ * router again with a longer placeholder host; nothing reads the URL's host, and the
+ * Host header itself is left as sent.
+ */
+
+/** Where the router would look for the path (Elysia's getPath). */
+const ROUTER_PATH_FROM = 11;
+
+/** The URL to route `url` by, when the router would misread it; undefined when it reads it right. */
+export function routableUrl(url: string): string | undefined {
+  const authority = url.indexOf("//") + 2;
+  const path = url.indexOf("/", authority);
+  if (path === -1 || path >= ROUTER_PATH_FROM) return undefined;
+  return `${url.slice(0, authority)}streamnest.invalid${url.slice(path)}`;
+}

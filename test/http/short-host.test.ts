@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AccessControl } from "../../src/auth/access-control.ts";
+import { ADMIN_PRINCIPAL } from "../../src/auth/admin-token.ts";
+import { issueApiToken } from "../../src/auth/api-token.ts";
+import { Broker } from "../../src/broker/broker.ts";
+import { brokerConfig } from "../../src/broker/config.ts";
+import { createApp, type StreamNestApp } from "../../src/http/app.ts";
+import { routableUrl } from "../../src/http/short-host.ts";
+import { BrokerMetrics } from "../../src/metrics/metrics.ts";
+
+/**
+ * Requests whose Host is shorter than Elysia's router assumes (short-host.ts). The
+ * incident: `Host: x` and `GET /console/consume?…` with no token answered a topic's
+ * records on a broker with --auth=token (the token check saw a public console page, the
+ * router ran /consume), and `POST /console/admin/users` created a user.
+ */
+
+describe("routableUrl", () => {
+  test("a URL whose path starts before index 11 gets a placeholder host; the path and query stay as sent", () => {
+    expect(routableUrl("http://x/console/consume?topic=t")).toBe("http://streamnest.invalid/console/consume?topic=t");
+    expect(routableUrl("https://db/health")).toBe("https://streamnest.invalid/health");
+    expect(routableUrl("http://k8s/a/b")).toBe("http://streamnest.invalid/a/b");
+    expect(routableUrl("http://x:1/")).toBe("http://streamnest.invalid/");
+  });
+
+  test("a URL the router reads right is left alone", () => {
+    for (const url of ["http://abcd/health", "http://localhost:9092/produce", "https://abc/x", "http://127.0.0.1:8080/console/consume"])
+      expect(`${url} ${routableUrl(url)}`).toBe(`${url} undefined`);
+  });
+});
+
+describe("a broker with --auth=token, asked with a short Host", () => {
+  let dir: string;
+  let broker: Broker;
+  let app: StreamNestApp;
+  const admin = issueApiToken(ADMIN_PRINCIPAL, { now: Date.now(), description: "bootstrap admin" });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "streamnest-short-host-"));
+    broker = Broker.open(brokerConfig({ id: 1, dataDir: dir, port: 9999 }), { metrics: new BrokerMetrics({ defaultMetrics: false }), warn: () => {} });
+    const access = new AccessControl({ mode: "token", bootstrap: admin.record, security: () => broker.security() });
+    app = createApp(broker, { access, logError: () => {} });
+    await broker.createTopic("secret", 1);
+    await broker.produce("secret", { key: null, value: new TextEncoder().encode("TOPSECRET"), headers: [], partition: 0 });
+  });
+  afterAll(async () => {
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function call(url: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
+    const res = await app.handle(new Request(url, init));
+    return { status: res.status, text: await res.text() };
+  }
+
+  test("a public prefix in front of a route is that public path, never the route behind it", async () => {
+    const read = await call("http://x/console/consume?topic=secret&partition=0&offset=0");
+    expect(read.text).not.toContain("TOPSECRET");
+    expect(read).toEqual(await call("http://localhost/console/consume?topic=secret&partition=0&offset=0"));
+    const user = await call("http://x/console/admin/users", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "eve" }) });
+    expect(user.status).toBe(405);
+    expect((await call("http://localhost/admin/users", { headers: { authorization: `Bearer ${admin.token}` } })).text).not.toContain("eve");
+  });
+
+  test("the routes themselves still need the token, and answer with it, under a short Host", async () => {
+    const refused = await call("http://x/consume?topic=secret&partition=0&offset=0");
+    expect(refused.status).toBe(401);
+    const allowed = await call("http://x/consume?topic=secret&partition=0&offset=0", { headers: { authorization: `Bearer ${admin.token}` } });
+    expect(allowed).toEqual({ status: 200, text: JSON.stringify({ offset: 0, message: "TOPSECRET" }) });
+    expect(await call("http://db/health")).toEqual(await call("http://localhost/health"));
+  });
+});
