@@ -4,6 +4,7 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { StreamNestError } from "../lib/errors.ts";
 import { assertSchemaLimits } from "./limits.ts";
+import { useLinearFormats } from "./linear-formats.ts";
 import { linearRegExp, linearRegExpOrNative } from "./linear-regexp.ts";
 import { SCHEMA_LIMITS } from "../config/core.ts";
 
@@ -70,6 +71,7 @@ function instance(dialect: Dialect, strictFormats: boolean): AnyAjv {
     };
     const ajv = dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
     addFormats(ajv);
+    useLinearFormats(ajv.formats, (name, format) => ajv.addFormat(name, format));
     entry = { ajv, compiles: 0 };
     instances.set(key, entry);
   }
@@ -86,6 +88,11 @@ function formatNames(): string {
     knownFormats = Object.keys(probe.formats).join(", ");
   }
   return knownFormats;
+}
+
+/** The `format` a new draft-07 schema is checked with (for tests: linear-formats.ts swaps some). */
+export function formatInUse(name: string): unknown {
+  return instance("draft-07", true).formats[name];
 }
 
 /** Schemas every dialect instance has cached (for tests: it must stay bounded). */
