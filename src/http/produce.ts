@@ -10,6 +10,11 @@ import { failuresWithoutDataDir } from "./data-dir-paths.ts";
 
 /** POST /produce: one message (the seed's shape) or a batch in `messages`. */
 export function produceRoutes({ broker, requests }: RouteContext) {
+  /** An invalid or missing topic, or a partition it does not have: refused as the acked produce refuses them. */
+  const refuseUnwritable = (topic: string, partition: number | undefined): void => {
+    broker.assertTopic(topic);
+    if (partition !== undefined) broker.assertPartition(topic, partition);
+  };
   return new Elysia().post(
     "/produce",
     async ({ body }) => {
@@ -24,7 +29,9 @@ export function produceRoutes({ broker, requests }: RouteContext) {
         const record = toProduceRecord({ message: body.message, key: body.key, partition: body.partition, headers: body.headers });
         if (acks !== undefined) record.acks = acks;
         if (acks === "0") {
-          // Kafka's acks=0: nobody waits for the leader, so no offset and no error comes back.
+          // Kafka's acks=0: nobody waits for the leader, so no offset and no error of the
+          // write comes back; what is wrong with the request itself still does.
+          refuseUnwritable(body.topic, record.partition);
           void broker.produce(body.topic, record).catch(() => undefined);
           requests.count("POST", "/produce", 202);
           return json({ status: "accepted" }, 202);
@@ -39,6 +46,9 @@ export function produceRoutes({ broker, requests }: RouteContext) {
       const batch = toProduceBatch(body.messages);
       if (acks !== undefined) for (const r of batch.records) r.acks = acks;
       if (acks === "0") {
+        // A message of a batch fails on its own (its partition, its size), as in an acked
+        // batch, which writes the others; only the topic is the whole request's.
+        broker.assertTopic(body.topic);
         if (batch.records.length > 0) void broker.produceBatch(body.topic, batch.records).catch(() => undefined);
         requests.count("POST", "/produce", 202);
         return json({ status: "accepted" }, 202);

@@ -301,6 +301,25 @@ describe("POST /produce with acks", () => {
     expect(await messagesOf(1)).toEqual(["one", "all", "zero", "z1", "z2"]);
   });
 
+  // Found by fuzzing: acks=0 answered 202 to an invalid topic name, a missing topic and a
+  // partition out of range, which every other acks refuses before writing anything.
+  test("acks 0 still refuses what is wrong with the request itself, with the acked produce's status and code", async () => {
+    const cases: [Record<string, unknown>, number, string][] = [
+      [{ topic: "..", message: "x" }, 400, "INVALID_TOPIC_NAME"],
+      [{ topic: "no-such-topic", message: "x" }, 404, "TOPIC_NOT_FOUND"],
+      [{ topic: "demo", message: "x", partition: 7 }, 400, "PARTITION_OUT_OF_RANGE"],
+      [{ topic: "..", messages: [{ message: "a" }] }, 400, "INVALID_TOPIC_NAME"],
+      [{ topic: "no-such-topic", messages: [{ message: "a" }] }, 404, "TOPIC_NOT_FOUND"],
+    ];
+    for (const [body, status, error] of cases) {
+      const acked = await f.call("POST", "/produce", { ...body, acks: "1" });
+      const unacked = await f.call("POST", "/produce", { ...body, acks: "0" });
+      expect([unacked.status, unacked.body.error]).toEqual([status, error]);
+      expect(unacked).toEqual(acked);
+    }
+    expect(await messagesOf(0)).toEqual([]);
+  });
+
   test("any other acks is a 400 naming the choices", async () => {
     const res = await f.call("POST", "/produce", { topic: "demo", message: "x", acks: "some" });
     expect(res.status).toBe(400);
