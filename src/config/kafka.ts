@@ -118,6 +118,19 @@ export const KAFKA_LIMITS = {
    * wait for their replicas (see connection.ts): as a producer's max.in.flight (5).
    */
   maxProducesAwaitingReplicas: limit(5, "acks=all Produce requests of one connection waiting for replicas together", "count"),
+  /**
+   * Most bytes one compressed record batch may decompress to (else CORRUPT_MESSAGE, as a
+   * batch that does not decompress). Kafka keeps a batch compressed as sent; StreamNest
+   * stores each record, so a 97 KB gzip batch of zeros became 99 MB of frames under the
+   * former cap (the request's 100 MiB). The HTTP API's largest body is the same 32 MiB.
+   */
+  maxBatchDecompressedBytes: limit(32 * 1024 * 1024, "most bytes one compressed Kafka record batch may decompress to", "bytes"),
+  /**
+   * Decompressed Produce records held at once across every connection, from decompression
+   * until their append is answered; a Produce arriving past this waits its turn. Found by
+   * fuzzing: 16 connections each sending a 97 KB gzip bomb took the broker to 3.3 GB.
+   */
+  maxDecompressedInFlightBytes: limit(256 * 1024 * 1024, "decompressed Kafka Produce bytes held at once, all connections; more waits", "bytes"),
   /** A connection that sends nothing for this long is closed (Kafka's connections.max.idle.ms). */
   idleTimeoutMs: limit(600_000, "a Kafka connection idle this long is closed", "ms"),
   /**

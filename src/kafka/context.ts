@@ -2,6 +2,7 @@ import type { AccessControl } from "../auth/access-control.ts";
 import type { SaslSessionOptions } from "../auth/sasl-session.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { ConnectionAuth } from "./connection-auth.ts";
+import type { DecompressedGate } from "./decompressed-gate.ts";
 import type { ClassicGroups } from "./groups/classic-groups.ts";
 import type { KafkaOptions } from "./options.ts";
 import type { ProducerStates } from "./producer-state.ts";
@@ -17,6 +18,8 @@ export interface KafkaContext {
   /** The Kafka host:port of a broker by id (this one's included), if it has a listener. */
   kafkaAddressOf(id: number): { host: string; port: number } | undefined;
   readonly producers: ProducerStates;
+  /** Decompressed Produce records held at once, all connections (KAFKA_LIMITS.maxDecompressedInFlightBytes). */
+  readonly decompressed: DecompressedGate;
   readonly groups: ClassicGroups;
   /** Ended when the server closes: long polls and group waits answer at once. */
   readonly lifetime: AbortSignal;

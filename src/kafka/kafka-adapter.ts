@@ -7,6 +7,8 @@ import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { KafkaContext } from "./context.ts";
 import { ClassicGroups } from "./groups/classic-groups.ts";
 import { DEFAULT_LISTENER_NAME } from "../config/kafka-listeners.ts";
+import { KAFKA_LIMITS } from "../config/kafka.ts";
+import { DecompressedGate } from "./decompressed-gate.ts";
 import { type KafkaListener, type KafkaOptions, splitAddress } from "./options.ts";
 import { ProducerStates } from "./producer-state.ts";
 import { KafkaServer } from "./server.ts";
@@ -72,6 +74,7 @@ export class KafkaAdapter {
       broker,
       options,
       producers: new ProducerStates(broker.self.id),
+      decompressed: new DecompressedGate(KAFKA_LIMITS.maxDecompressedInFlightBytes.value),
       groups,
       lifetime: lifetime.signal,
       log,

@@ -11,6 +11,7 @@ import { requireTopic } from "../authorization.ts";
 import type { ConnectionInfo } from "../context.ts";
 import { autoCreate } from "./auto-create.ts";
 import { KAFKA_BUFFERS } from "../buffer-pool.ts";
+import { KAFKA_LIMITS } from "../../config/kafka.ts";
 
 /** Whether a partition of the request went record by record (its records are views of the request's bytes). */
 interface FrameUse {
@@ -152,17 +153,37 @@ async function producePartition(
   frameUse: FrameUse,
   report: Report,
 ): Promise<PartitionAnswer> {
+  // Decompressed records are held within a bound across connections (decompressed-gate.ts).
+  const ticket = await ctx.decompressed.enter();
+  try {
+    return await decompressAndAppend(ctx, topic, partition, data, acks, frameUse, report, (bytes) => ticket.hold(bytes));
+  } finally {
+    ticket.release();
+  }
+}
+
+async function decompressAndAppend(
+  ctx: KafkaContext,
+  topic: string,
+  partition: number,
+  data: Uint8Array | null,
+  acks: Acks,
+  frameUse: FrameUse,
+  report: Report,
+  hold: (bytes: number) => void,
+): Promise<PartitionAnswer> {
   let framed: [FramedBatch];
   try {
     ctx.broker.assertPartition(topic, partition);
     // Every batch is checked whole before any is written; storage frames come straight from it.
     const now = Date.now();
-    const options = { maxDecompressedBytes: ctx.options.maxRequestBytes };
+    const options = { maxDecompressedBytes: maxDecompressedBytes(ctx) };
     const batches: Uint8Array[] = [];
     forEachBatch(data ?? new Uint8Array(0), false, (batch) => batches.push(batch));
     const shape = batchShapeProblem(batches.length);
     if (shape !== undefined) return refused(partition, KAFKA_ERROR.INVALID_RECORD, shape);
     framed = [batchToFrames(batches[0], now, options, KAFKA_BUFFERS)];
+    hold(framed[0].frames.frames.byteLength);
     const range = offsetRangeProblem(framed[0].header);
     if (range !== undefined) return refused(partition, KAFKA_ERROR.INVALID_RECORD, range);
   } catch (error) {
@@ -204,6 +225,11 @@ function offsetRangeProblem(header: { lastOffsetDelta: number; recordCount: numb
   return `inconsistent batch: its offsets span ${header.lastOffsetDelta + 1} (lastOffsetDelta ${header.lastOffsetDelta}) but it holds ${header.recordCount} record${header.recordCount === 1 ? "" : "s"}`;
 }
 
+/** What one batch may decompress to: within the request's own limit and KAFKA_LIMITS.maxBatchDecompressedBytes. */
+function maxDecompressedBytes(ctx: KafkaContext): number {
+  return Math.min(ctx.options.maxRequestBytes, KAFKA_LIMITS.maxBatchDecompressedBytes.value);
+}
+
 /** A batch the decoder refuses is CORRUPT_MESSAGE, as Kafka answers a batch it cannot read. */
 function corruptionCode(error: unknown): number {
   return error instanceof StreamNestError && error.code === "INVALID_REQUEST" && kafkaErrorCode(error) === KAFKA_ERROR.INVALID_REQUEST
@@ -214,7 +240,7 @@ function corruptionCode(error: unknown): number {
 async function produceRecordByRecord(ctx: KafkaContext, topic: string, partition: number, data: Uint8Array, acks: Acks): Promise<PartitionAnswer> {
   let batches: RecordBatch[];
   try {
-    batches = decodeRecordBatches(data, { maxDecompressedBytes: ctx.options.maxRequestBytes });
+    batches = decodeRecordBatches(data, { maxDecompressedBytes: maxDecompressedBytes(ctx) });
   } catch (error) {
     return refused(partition, corruptionCode(error), errorMessage(error));
   }

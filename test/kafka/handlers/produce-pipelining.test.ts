@@ -4,6 +4,7 @@ import { ConnectionAuth } from "../../../src/kafka/connection-auth.ts";
 import type { ConnectionInfo, KafkaContext, RequestSignals } from "../../../src/kafka/context.ts";
 import { ClassicGroups } from "../../../src/kafka/groups/classic-groups.ts";
 import { handleProduce } from "../../../src/kafka/handlers/produce.ts";
+import { DecompressedGate } from "../../../src/kafka/decompressed-gate.ts";
 import { ProducerStates } from "../../../src/kafka/producer-state.ts";
 import { encodeRecordBatch, KAFKA_ERROR } from "../../../src/kafka/protocol/index.ts";
 import { startInProcess } from "../support/in-process.ts";
@@ -41,6 +42,7 @@ async function context(): Promise<KafkaContext> {
     options: { host: "127.0.0.1", port: 0, advertise: "localhost:0", maxRequestBytes: 1 << 20, maxConnections: 10, autoCreateTopics: false, defaultPartitions: 1 },
     kafkaAddressOf: () => undefined,
     producers: new ProducerStates(broker.self.id),
+    decompressed: new DecompressedGate(1 << 20),
     groups: new ClassicGroups(),
     lifetime: new AbortController().signal,
     log: () => {},

@@ -101,6 +101,23 @@ describe("Produce", () => {
     expect(broker.describeTopic("span").partitions[0].endOffset).toBe(0);
   });
 
+  // Found by fuzzing: 16 connections each sending 97 KB of gzip that held 99 MB of records
+  // took the broker to 3.3 GB; a batch may now decompress to 32 MiB at most.
+  test("a batch that decompresses past 32 MiB is CORRUPT_MESSAGE naming the limit, and nothing is written", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("bomb", 1);
+    const huge = new Uint8Array(32 * 1024 * 1024 + 1024);
+    const bomb = encodeRecordBatch({ compression: COMPRESSION.gzip, records: [{ value: huge, timestamp: 1n }] });
+    expect(bomb.length).toBeLessThan(100_000);
+    const answer = await produce(client, "bomb", bomb);
+    expect(answer.errorCode).toBe(KAFKA_ERROR.CORRUPT_MESSAGE);
+    expect(answer.errorMessage).toContain(`limit ${32 * 1024 * 1024} bytes`);
+    expect(broker.describeTopic("bomb").partitions[0].endOffset).toBe(0);
+    // Under the limit, the same kind of batch is written.
+    const fine = await produce(client, "bomb", encodeRecordBatch({ compression: COMPRESSION.gzip, records: [{ value: new Uint8Array(1 << 20), timestamp: 1n }] }));
+    expect([fine.errorCode, fine.baseOffset]).toEqual([KAFKA_ERROR.NONE, 0n]);
+  });
+
   test("acks=0 gets no answer; the next request's answer comes next", async () => {
     const { client, broker } = await setup();
     await broker.createTopic("quiet", 1);
