@@ -22,7 +22,17 @@ import { changeShowedAfterTimeout } from "./unknown-outcome.ts";
 export async function handleCreateTopics(ctx: KafkaContext, { body, conn }: Call<"CreateTopics">) {
   const brokers = ctx.broker.clusterMetadata().brokers.length;
   const deadline = Date.now() + Math.max(0, body.timeoutMs);
-  const topics = await Promise.all(body.topics.map((t) => createOne(ctx, conn, t, brokers, body.validateOnly, deadline)));
+  // As Kafka's ControllerApis: a name given twice in one request is INVALID_REQUEST for
+  // each mention, and that topic is not created (which mention's settings would win?).
+  const counts = new Map<string, number>();
+  for (const t of body.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+  const topics = await Promise.all(
+    body.topics.map((t) =>
+      (counts.get(t.name) ?? 0) > 1
+        ? { name: t.name, errorCode: KAFKA_ERROR.INVALID_REQUEST, errorMessage: `topic "${t.name}" is named more than once in this request`, configs: null }
+        : createOne(ctx, conn, t, brokers, body.validateOnly, deadline),
+    ),
+  );
   return { throttleTimeMs: 0, topics };
 }
 

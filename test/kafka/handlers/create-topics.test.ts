@@ -24,6 +24,22 @@ const topic = (name: string, configs: { name: string; value: string | null }[] =
 });
 
 describe("CreateTopics", () => {
+  // Found by fuzzing: the first mention was created and the second answered TOPIC_ALREADY_EXISTS.
+  test("a name given twice in one request is INVALID_REQUEST for both mentions and is not created; the others are", async () => {
+    const { client, broker } = await setup();
+    const answer = await client.call("CreateTopics", 7, {
+      topics: [topic("twice", [], 1), topic("once"), topic("twice", [], 3)],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    expect(answer.topics.map((t) => [t.name, t.errorCode, t.errorMessage])).toEqual([
+      ["twice", KAFKA_ERROR.INVALID_REQUEST, 'topic "twice" is named more than once in this request'],
+      ["once", KAFKA_ERROR.NONE, null],
+      ["twice", KAFKA_ERROR.INVALID_REQUEST, 'topic "twice" is named more than once in this request'],
+    ]);
+    expect(broker.clusterMetadata().topics.map((t) => t.topic).filter((n) => !n.startsWith("__"))).toEqual(["once"]);
+  });
+
   test("configs set the topic's own retention and are answered (v5+) as DescribeConfigs shows them", async () => {
     const { client, broker } = await setup();
     const answer = await client.call("CreateTopics", 7, {
