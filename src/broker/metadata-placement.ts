@@ -13,12 +13,7 @@ export function placePartitions(brokers: readonly BrokerRef[], count: number, re
   // Unreachable from the routes (a broker always counts itself), but a caller that passes
   // an empty list gets a clear, retriable refusal rather than a crash.
   if (brokers.length === 0) throw new StreamNestError("LEADER_UNAVAILABLE", "no broker is available to hold the partitions");
-  if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > brokers.length)
-    throw new StreamNestError(
-      "INVALID_REQUEST",
-      `replication factor ${String(replicationFactor)} needs ${String(replicationFactor)} brokers; the cluster has ${brokers.length}`,
-      { replicationFactor, brokers: brokers.length },
-    );
+  assertReplicationFactor(replicationFactor, brokers.length);
   const sorted = [...brokers].sort((a, b) => a.id - b.id);
   const n = sorted.length;
   const assignments: PartitionAssignment[] = [];
@@ -37,4 +32,16 @@ export function placePartitions(brokers: readonly BrokerRef[], count: number, re
     assignments.push({ partition: p, replicas, leader, leaderEpoch: 0, isr: [...replicas], partitionEpoch: 0 });
   }
   return assignments;
+}
+
+/** A replication factor is a whole number from 1 to the brokers that can hold a replica. */
+export function assertReplicationFactor(replicationFactor: number, brokers: number): void {
+  if (!Number.isInteger(replicationFactor) || replicationFactor < 1)
+    throw new StreamNestError("INVALID_REQUEST", `replication_factor must be an integer of at least 1, got ${String(replicationFactor)}`, { replicationFactor, brokers });
+  if (replicationFactor > brokers)
+    throw new StreamNestError(
+      "INVALID_REQUEST",
+      `replication factor ${String(replicationFactor)} needs ${String(replicationFactor)} brokers; the cluster has ${brokers}`,
+      { replicationFactor, brokers },
+    );
 }

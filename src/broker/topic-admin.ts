@@ -3,7 +3,7 @@ import { assertTopicName } from "../lib/topic-name.ts";
 import { checkNewSchema } from "../schema/registry.ts";
 import type { CoreContext } from "./core-context.ts";
 import { type BrokerRef, isrOf, type MetadataDocument, type SchemaVersion, type TopicConfig, type TopicMetadata } from "./metadata.ts";
-import { placePartitions } from "./metadata-placement.ts";
+import { assertReplicationFactor, placePartitions } from "./metadata-placement.ts";
 import { isInternalTopic, OFFSETS_TOPIC } from "./topic-catalog.ts";
 import type { ClusterMetadataView, PartitionDescription, PartitionRange, TopicDescription, TopicReplicationView } from "./types.ts";
 
@@ -64,6 +64,8 @@ export async function addTopic(
     );
   const brokers = liveBrokers(ctx);
   const factor = replication.replicationFactor ?? Math.min(ctx.config.defaultReplicationFactor, brokers.length);
+  // The factor first: a bad one would otherwise be reported as a bad min_insync_replicas.
+  assertReplicationFactor(factor, brokers.length);
   const minIsr = replication.minInsyncReplicas ?? (factor === 1 ? 1 : 2);
   if (!Number.isInteger(minIsr) || minIsr < 1 || minIsr > factor)
     throw new StreamNestError(

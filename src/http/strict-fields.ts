@@ -106,6 +106,10 @@ function encodedFields(search: string, names: readonly string[], seen: Seen): vo
 export function parseInteger(name: string, raw: string, rule: IntegerRule = {}): number {
   const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
   const { minimum, maximum } = rule;
+  // Digits past 2^53 - 1 are an integer, just one a JSON number cannot hold exactly: say so
+  // rather than that it is not an integer of at least the minimum (found by fuzzing).
+  if (Number.isInteger(value) && !Number.isSafeInteger(value) && maximum === undefined)
+    throw new StreamNestError(rule.code ?? "INVALID_REQUEST", `${name} must be ${integerRange(rule)} and at most ${Number.MAX_SAFE_INTEGER}, got ${quote(raw)}`);
   if (!Number.isSafeInteger(value) || (minimum !== undefined && value < minimum) || (maximum !== undefined && value > maximum))
     throw new StreamNestError(rule.code ?? "INVALID_REQUEST", `${name} must be ${integerRange(rule)}, got ${quote(raw)}`);
   return value;

@@ -81,6 +81,12 @@ test("a replication factor above the broker count is refused naming both numbers
     code: "INVALID_REQUEST",
     message: "replication factor 3 needs 3 brokers; the cluster has 2",
   });
+  // Found by fuzzing: a factor of 0 was reported as a bad min_insync_replicas ("from 1 to the replication factor 0").
+  for (const factor of [0, -1])
+    expect(await refusal(broker.createTopic("none", 1, { replicationFactor: factor }))).toEqual({
+      code: "INVALID_REQUEST",
+      message: `replication_factor must be an integer of at least 1, got ${factor}`,
+    });
   expect(await refusal(broker.createTopic("strict", 1, { replicationFactor: 2, minInsyncReplicas: 3 }))).toEqual({
     code: "INVALID_REQUEST",
     message: "min_insync_replicas must be an integer from 1 to the replication factor 2, got 3",

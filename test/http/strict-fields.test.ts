@@ -50,7 +50,7 @@ describe("integers in the query are plain decimal digits", () => {
     expect(await refused(`${RECORDS}?offset=9007199254740993`)).toEqual([
       400,
       "INVALID_OFFSET",
-      'offset must be an integer of at least 0, got "9007199254740993"',
+      'offset must be an integer of at least 0 and at most 9007199254740991, got "9007199254740993"',
     ]);
     expect((await refused("/consume?topic=demo&partition=0&offset=1e20"))[2]).toBe('offset must be an integer of at least 0, got "1e20"');
   });
@@ -194,4 +194,8 @@ test("parseInteger", () => {
   expect(() => parseInteger("n", "-3", { minimum: 0, code: "INVALID_OFFSET" })).toThrow('n must be an integer of at least 0, got "-3"');
   expect(() => parseInteger("n", "5", { maximum: 4 })).toThrow('n must be an integer of at most 4, got "5"');
   expect(() => parseInteger("n", "٣")).toThrow("n must be an integer"); // Arabic-Indic digit
+  // 2^53 is an integer; what is wrong is its size (it read "must be an integer of at least 0").
+  expect(parseInteger("n", "9007199254740991", { minimum: 0 })).toBe(9007199254740991);
+  expect(() => parseInteger("n", "9007199254740992", { minimum: 0 })).toThrow('n must be an integer of at least 0 and at most 9007199254740991, got "9007199254740992"');
+  expect(() => parseInteger("n", "99999999999999999999999")).toThrow('n must be an integer and at most 9007199254740991, got "99999999999999999999999"');
 });
