@@ -189,6 +189,7 @@ export function groupRoutes(context: RouteContext) {
         return json(viewJson(shown === undefined ? view : viewOf(view, shown)));
       },
       {
+        transform: strictFields({ nameParams: ["group"] }),
         params: GroupParams,
         response: { 200: GroupViewBody, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
         detail: {
@@ -214,6 +215,7 @@ export function groupRoutes(context: RouteContext) {
         return json(joinJson(answer));
       },
       {
+        transform: strictFields({ nameParams: ["group"] }),
         params: GroupParams,
         body: t.Object(
           {
@@ -273,6 +275,7 @@ export function groupRoutes(context: RouteContext) {
         return json({ generation: beat.generation, state: beat.state, heartbeat_interval_ms: beat.heartbeatIntervalMs });
       },
       {
+        transform: strictFields({ nameParams: ["group", "member"] }),
         params: MemberParams,
         body: t.Object({ generation: bodyIntegerField("generation") }, { additionalProperties: true }),
         response: {
@@ -297,6 +300,7 @@ export function groupRoutes(context: RouteContext) {
         return json({ status: "left" });
       },
       {
+        transform: strictFields({ nameParams: ["group", "member"] }),
         params: MemberParams,
         response: { 200: t.Object({ status: t.String() }), 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
         detail: { tags, summary: "Leave a group (its partitions go to the others at once)" },
@@ -314,6 +318,7 @@ export function groupRoutes(context: RouteContext) {
         return json({ offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
       },
       {
+        transform: strictFields({ nameParams: ["group"] }),
         params: GroupParams,
         body: t.Object(
           {
@@ -367,7 +372,7 @@ export function groupRoutes(context: RouteContext) {
         });
       },
       {
-        transform: strictFields({ once: ["topic"] }),
+        transform: strictFields({ once: ["topic"], nameParams: ["group"] }),
         params: GroupParams,
         query: t.Object({ topic: t.Optional(t.String({ description: "Only this topic's offsets" })) }, { additionalProperties: true }),
         response: { 200: t.Object({ group: t.String(), offsets: t.Array(CommittedBody) }), 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
@@ -383,7 +388,7 @@ export function groupRoutes(context: RouteContext) {
         return json({ deleted: shown === undefined ? deleted : deleted.filter((d) => shown.has(d.topic)) });
       },
       {
-        transform: strictFields({ once: ["topic"] }),
+        transform: strictFields({ once: ["topic"], nameParams: ["group"] }),
         params: GroupParams,
         query: t.Object(
           { topic: t.Optional(t.String({ description: "Only this topic's offsets; default all (and the group)" })) },

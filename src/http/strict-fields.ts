@@ -24,6 +24,8 @@ export interface FieldRules {
   once?: readonly string[];
   /** Path parameter holding a topic name, checked for broken percent-encoding. */
   topicParam?: string;
+  /** Other name-holding path parameters (a group, a member), checked the same way. */
+  nameParams?: readonly string[];
 }
 
 interface TransformContext {
@@ -43,6 +45,7 @@ export function strictFields(rules: FieldRules): (context: TransformContext) => 
   const firstRule = names.length - queryRules.length;
   return ({ request, query, params }) => {
     if (rules.topicParam !== undefined) checkTopicParam(request.url, rules.topicParam, params);
+    for (const name of rules.nameParams ?? []) checkNameParam(request.url, name, params);
     for (const [name, rule] of paramRules) {
       const raw = params[name];
       if (typeof raw === "string") params[name] = parseInteger(name, raw, rule);
@@ -132,14 +135,26 @@ export function quote(raw: string): string {
  * or decoded to U+FFFD; the refusal names what was sent instead.
  */
 function checkTopicParam(url: string, name: string, params: Record<string, unknown>): void {
-  const topic = params[name];
-  if (typeof topic === "string" && !topic.includes("\uFFFD")) return;
+  const segment = brokenSegment(url, params[name]);
+  if (segment !== undefined) throw new StreamNestError("INVALID_TOPIC_NAME", `topic ${quote(segment)} is not valid percent-encoding`);
+}
+
+/** As checkTopicParam, for a group's or a member's id (it read "params group: expected string, got null"). */
+function checkNameParam(url: string, name: string, params: Record<string, unknown>): void {
+  const segment = brokenSegment(url, params[name]);
+  if (segment !== undefined) throw new StreamNestError("INVALID_REQUEST", `${name} ${quote(segment)} is not valid percent-encoding`);
+}
+
+/** The path segment that does not decode, when the parameter came out broken. */
+function brokenSegment(url: string, value: unknown): string | undefined {
+  if (typeof value === "string" && !value.includes("\uFFFD")) return undefined;
   const path = url.slice(url.indexOf("/", url.indexOf("//") + 2)).split("?")[0];
   for (const segment of path.split("/")) {
     try {
       decodeURIComponent(segment);
     } catch {
-      throw new StreamNestError("INVALID_TOPIC_NAME", `topic ${quote(segment)} is not valid percent-encoding`);
+      return segment;
     }
   }
+  return undefined;
 }

@@ -151,6 +151,16 @@ describe("topic names in the path", () => {
     expect(f.snapshot()).toEqual(before);
   });
 
+  // Found by fuzzing: a group's broken encoding answered "params group: expected string, got null".
+  test("a group's and a member's broken percent-encoding is refused the same way, naming the parameter", async () => {
+    expect(await refused("/groups/%")).toEqual([400, "INVALID_REQUEST", 'group "%" is not valid percent-encoding']);
+    expect(await refused("/groups/%zz/offsets")).toEqual([400, "INVALID_REQUEST", 'group "%zz" is not valid percent-encoding']);
+    const join = await f.request("POST", "/groups/%/members", { topics: ["demo"] });
+    expect([join.status, await join.json()]).toEqual([400, { error: "INVALID_REQUEST", message: 'group "%" is not valid percent-encoding' }]);
+    const beat = await f.request("POST", "/groups/g/members/%E0%A4%A/heartbeat", { generation: 1 });
+    expect([beat.status, await beat.json()]).toEqual([400, { error: "INVALID_REQUEST", message: 'member "%E0%A4%A" is not valid percent-encoding' }]);
+  });
+
   test("an encoded '..' segment is resolved away by URL parsing, never a topic", async () => {
     const before = f.snapshot();
     for (const path of ["/topics/%2e%2e", "/topics/%2e%2e/partitions/0/records?offset=0", "/schemas/%2E%2e"]) {
