@@ -34,11 +34,16 @@ export function clientTls(flags: Flags): ClientTls | undefined {
   const files = readClientTlsFiles(flags);
   if (files.ca === undefined && files.cert === undefined) return undefined;
   const read = (path: string, flag: string): string => {
+    let text: string;
     try {
-      return readFileSync(path, "utf8");
+      text = readFileSync(path, "utf8");
     } catch (error) {
       throw usageError(`${flag} ${path} cannot be read (${String((error as { code?: unknown }).code ?? (error as Error).message)})`);
     }
+    // Refused here, in the broker's own words: a file that is not PEM otherwise surfaced as
+    // "cannot reach the broker … (FailedToOpenSocket)" (found by fuzzing the CLI).
+    if (!text.includes("-----BEGIN ")) throw usageError(`${flag} ${path} is not a PEM file`);
+    return text;
   };
   return {
     ...(files.ca !== undefined ? { ca: read(files.ca, "--tls-ca") } : {}),

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { clientFor, integerFlag, metaArg } from "../../../src/commands/cli/args.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { clientFor, clientTls, integerFlag, metaArg } from "../../../src/commands/cli/args.ts";
 import { StreamNestError } from "../../../src/lib/errors.ts";
 
 function refusal(action: () => unknown): string {
@@ -41,5 +44,23 @@ describe("--meta", () => {
 
   test("clientFor starts from the brokers named", () => {
     expect(clientFor("127.0.0.1:1,127.0.0.1:2").addresses).toEqual(["http://127.0.0.1:1", "http://127.0.0.1:2"]);
+  });
+});
+
+describe("clientTls", () => {
+  // Found by fuzzing the CLI: a --tls-ca that is not PEM read "cannot reach the broker … (FailedToOpenSocket)".
+  test("a TLS file that is not PEM, or cannot be read, is a usage error naming the flag and the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "streamnest-cli-tls-"));
+    try {
+      const garbage = join(dir, "garbage.pem");
+      writeFileSync(garbage, "garbage\n");
+      expect(refusal(() => clientTls({ "tls-ca": garbage }))).toBe(`INVALID_REQUEST: --tls-ca ${garbage} is not a PEM file`);
+      expect(refusal(() => clientTls({ "tls-ca": join(dir, "missing.pem") }))).toBe(`INVALID_REQUEST: --tls-ca ${join(dir, "missing.pem")} cannot be read (ENOENT)`);
+      const pem = join(dir, "ca.pem");
+      writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+      expect(clientTls({ "tls-ca": pem })).toEqual({ ca: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
