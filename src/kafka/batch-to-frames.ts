@@ -1,4 +1,5 @@
 import { type FrameBatch, FrameBatchBuilder, type FrameHeader, type FrameMemory } from "../broker/frames.ts";
+import { protocolError } from "./protocol/error-codes.ts";
 import { corrupt, type DecodeOptions, type OpenedBatch, openRecordBatch } from "./protocol/record-batch.ts";
 
 /**
@@ -15,7 +16,8 @@ export interface FramedBatch {
   frames: FrameBatch;
 }
 
-const HEADER_NAME = new TextDecoder("utf-8", { fatal: false });
+/** Fatal: a header key is a Kafka STRING; one that is not UTF-8 is refused, never stored rewritten. */
+const HEADER_NAME = new TextDecoder("utf-8", { fatal: true });
 const UTF8 = new TextEncoder();
 
 /**
@@ -57,7 +59,7 @@ export function batchToFrames(data: Uint8Array, now: number, options: DecodeOpti
         if (nameLength < 0) throw corrupt(`header key: negative length ${nameLength}`);
         cursor.skip(nameLength, "header key");
         // Decoded and encoded again, as a header name read as a string is stored.
-        const key = UTF8.encode(HEADER_NAME.decode(raw.subarray(nameAt, nameAt + nameLength)));
+        const key = UTF8.encode(headerName(raw.subarray(nameAt, nameAt + nameLength), i, h));
         const valueBytes = cursor.varint();
         const at = cursor.pos;
         cursor.skip(valueBytes, "header value");
@@ -71,6 +73,18 @@ export function batchToFrames(data: Uint8Array, now: number, options: DecodeOpti
   }
   if (cursor.pos !== src.length) throw corrupt(`${src.length - cursor.pos} bytes after the batch's ${header.recordCount} records`);
   return { header, frames: builder.finish() };
+}
+
+/**
+ * A header key as text. Found by fuzzing: bytes ff fe were stored as two U+FFFD and read
+ * back as ef bf bd ef bf bd, under a NONE answer; the record is refused instead.
+ */
+function headerName(bytes: Uint8Array, record: number, header: number): string {
+  try {
+    return HEADER_NAME.decode(bytes);
+  } catch {
+    throw protocolError("INVALID_REQUEST", "INVALID_RECORD", `record ${record}: the key of header ${header} is not valid UTF-8 (header keys are strings)`);
+  }
 }
 
 /** Kafka's varints read in place (protocol guide, "Protocol Primitive Types"), bounded by `end`. */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { COMPRESSION, decodeRecordBatches, encodeRecordBatch, encodeRequest, KAFKA_ERROR } from "../../../src/kafka/protocol/index.ts";
+import { crc32c } from "../../../src/lib/crc32c.ts";
 import { RawClient, startInProcess } from "../support/in-process.ts";
 
 /** Produce over the wire to an in-process broker: idempotence, schemas, acks, and what Fetch and ListOffsets give back. */
@@ -115,6 +116,22 @@ describe("Produce", () => {
     expect(broker.describeTopic("bomb").partitions[0].endOffset).toBe(0);
     // Under the limit, the same kind of batch is written.
     const fine = await produce(client, "bomb", encodeRecordBatch({ compression: COMPRESSION.gzip, records: [{ value: new Uint8Array(1 << 20), timestamp: 1n }] }));
+    expect([fine.errorCode, fine.baseOffset]).toEqual([KAFKA_ERROR.NONE, 0n]);
+  });
+
+  // Found by fuzzing: a header key of bytes ff fe was answered NONE and read back as two U+FFFD.
+  test("a header key that is not UTF-8 is INVALID_RECORD naming the record and header, and nothing is written", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("hk", 1);
+    const good = encodeRecordBatch({ records: [{ value: utf8("v"), headers: [{ key: "\u00ff", value: utf8("x") }], timestamp: 1n }] });
+    const bad = new Uint8Array(good);
+    const at = bad.findIndex((b, i) => b === 0xc3 && bad[i + 1] === 0xbf);
+    bad.set([0xff, 0xfe], at);
+    new DataView(bad.buffer).setUint32(17, crc32c(bad.subarray(21)));
+    const answer = await produce(client, "hk", bad);
+    expect([answer.errorCode, answer.errorMessage]).toEqual([KAFKA_ERROR.INVALID_RECORD, "record 0: the key of header 0 is not valid UTF-8 (header keys are strings)"]);
+    expect(broker.describeTopic("hk").partitions[0].endOffset).toBe(0);
+    const fine = await produce(client, "hk", good);
     expect([fine.errorCode, fine.baseOffset]).toEqual([KAFKA_ERROR.NONE, 0n]);
   });
 
