@@ -11,6 +11,7 @@ import { requireTopic } from "../authorization.ts";
 import type { ConnectionInfo } from "../context.ts";
 import { autoCreate } from "./auto-create.ts";
 import { KAFKA_BUFFERS } from "../buffer-pool.ts";
+import type { GateTicket } from "../decompressed-gate.ts";
 import { KAFKA_LIMITS } from "../../config/kafka.ts";
 
 /** Whether a partition of the request went record by record (its records are views of the request's bytes). */
@@ -133,7 +134,7 @@ async function produceTopic(
     const core: Acks = acks === -1 ? "all" : acks === 1 ? "1" : "0";
     return await Promise.all(
       partitions.map(async (p, i) => {
-        const answer = await producePartition(ctx, topic, p.index, p.records, core, frameUse, reporters[i]);
+        const answer = await producePartition(ctx, { topic, partition: p.index, data: p.records, acks: core, frameUse, report: reporters[i] });
         reporters[i]("done");
         return answer;
       }),
@@ -144,34 +145,27 @@ async function produceTopic(
   }
 }
 
-async function producePartition(
-  ctx: KafkaContext,
-  topic: string,
-  partition: number,
-  data: Uint8Array | null,
-  acks: Acks,
-  frameUse: FrameUse,
-  report: Report,
-): Promise<PartitionAnswer> {
+/** One partition's records of a Produce request. */
+interface PartitionProduce {
+  topic: string;
+  partition: number;
+  data: Uint8Array | null;
+  acks: Acks;
+  frameUse: FrameUse;
+  report: Report;
+}
+
+async function producePartition(ctx: KafkaContext, produce: PartitionProduce): Promise<PartitionAnswer> {
   // Decompressed records are held within a bound across connections (decompressed-gate.ts).
   const ticket = await ctx.decompressed.enter();
   try {
-    return await decompressAndAppend(ctx, topic, partition, data, acks, frameUse, report, (bytes) => ticket.hold(bytes));
+    return await decompressAndAppend(ctx, produce, ticket);
   } finally {
     ticket.release();
   }
 }
 
-async function decompressAndAppend(
-  ctx: KafkaContext,
-  topic: string,
-  partition: number,
-  data: Uint8Array | null,
-  acks: Acks,
-  frameUse: FrameUse,
-  report: Report,
-  hold: (bytes: number) => void,
-): Promise<PartitionAnswer> {
+async function decompressAndAppend(ctx: KafkaContext, { topic, partition, data, acks, frameUse, report }: PartitionProduce, ticket: GateTicket): Promise<PartitionAnswer> {
   let framed: [FramedBatch];
   try {
     ctx.broker.assertPartition(topic, partition);
@@ -183,7 +177,7 @@ async function decompressAndAppend(
     const shape = batchShapeProblem(batches.length);
     if (shape !== undefined) return refused(partition, KAFKA_ERROR.INVALID_RECORD, shape);
     framed = [batchToFrames(batches[0], now, options, KAFKA_BUFFERS)];
-    hold(framed[0].frames.frames.byteLength);
+    ticket.hold(framed[0].frames.frames.byteLength);
     const range = offsetRangeProblem(framed[0].header);
     if (range !== undefined) return refused(partition, KAFKA_ERROR.INVALID_RECORD, range);
   } catch (error) {
