@@ -6,6 +6,18 @@ import { KAFKA_ERROR } from "../protocol/index.ts";
 
 const GROUP = 0;
 
+/**
+ * A transaction coordinator asked for (key type 1): transactions are not served, and the
+ * answer must end the client's attempt. Found with real clients: INVALID_REQUEST made
+ * librdkafka ask again every 500 ms, so init_transactions() hung until its timeout (or
+ * forever) and said only "timed out"; TRANSACTIONAL_ID_AUTHORIZATION_FAILED is the code
+ * librdkafka and kafkajs stop on at once, and the message says why.
+ */
+export const TRANSACTIONS_REFUSED = {
+  errorCode: KAFKA_ERROR.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  errorMessage: "transactions are not supported by StreamNest; use an idempotent producer (enable.idempotence) without transactional.id",
+};
+
 /** FindCoordinator: the broker leading the group's `__consumer_offsets` partition (v4+: several keys at once). */
 export async function handleFindCoordinator(ctx: KafkaContext, { body, version, conn }: Call<"FindCoordinator">) {
   const keys = version >= 4 ? body.coordinatorKeys : [body.key];
@@ -17,8 +29,7 @@ export async function handleFindCoordinator(ctx: KafkaContext, { body, version, 
 
 async function find(ctx: KafkaContext, conn: ConnectionInfo, key: string, keyType: number) {
   const none = { key, nodeId: -1, host: "", port: -1 };
-  if (keyType !== GROUP)
-    return { ...none, errorCode: KAFKA_ERROR.INVALID_REQUEST, errorMessage: "transactions are not supported by StreamNest" };
+  if (keyType !== GROUP) return { ...none, ...TRANSACTIONS_REFUSED };
   try {
     requireGroup(ctx, conn, "DESCRIBE", key);
     const id = await ctx.broker.groups.coordinatorId(key);

@@ -216,3 +216,19 @@ describe("Produce", () => {
     expect([session.errorCode, session.sessionId]).toEqual([KAFKA_ERROR.FETCH_SESSION_ID_NOT_FOUND, 0]);
   });
 });
+
+describe("transactions", () => {
+  // Found with real clients: INVALID_REQUEST for the transaction coordinator made librdkafka
+  // ask again every 500 ms, and init_transactions() hung until its timeout.
+  test("a transaction coordinator and a transactional id are refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, saying why", async () => {
+    const { client } = await setup();
+    const found = await client.call("FindCoordinator", 4, { keyType: 1, coordinatorKeys: ["txn-1"] });
+    expect(found.coordinators.map((c) => [c.key, c.errorCode, c.errorMessage, c.nodeId])).toEqual([
+      ["txn-1", KAFKA_ERROR.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactions are not supported by StreamNest; use an idempotent producer (enable.idempotence) without transactional.id", -1],
+    ]);
+    const init = await client.call("InitProducerId", 2, { transactionalId: "txn-1", transactionTimeoutMs: 1000 });
+    expect([init.errorCode, init.producerId]).toEqual([KAFKA_ERROR.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1n]);
+    const group = await client.call("FindCoordinator", 4, { keyType: 0, coordinatorKeys: ["g"] });
+    expect(group.coordinators[0].errorCode).toBe(KAFKA_ERROR.NONE);
+  });
+});
