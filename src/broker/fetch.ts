@@ -8,8 +8,9 @@ import { recordBytes } from "./produce.ts";
 import { awaitHighWatermark, isHighWatermarkPending } from "./high-watermark-pending.ts";
 import { isBrokerLive } from "./leader-wait.ts";
 import { assertNotLost } from "./lost-replicas.ts";
-import { routePartition, type RoutingPolicy } from "./partition-router.ts";
-import type { TopicState } from "./topic-catalog.ts";
+import { partitionName, routePartition, type RoutingPolicy } from "./partition-router.ts";
+import { deliverToPartition, leaderDeadline } from "./produce-routing.ts";
+import type { PartitionState, TopicState } from "./topic-catalog.ts";
 import type { FetchQuery, FetchResult } from "./types.ts";
 import { visibleEnd, waitForAppend } from "./wait-for-append.ts";
 
@@ -24,23 +25,55 @@ const HIGH_WATERMARK_WAIT_MS = REPLICATION_LIMITS.highWatermarkWaitMs.value;
 /**
  * Records from `offset`, here or from the leader as the policy decides. With none there
  * and `timeoutMs`, waits for an append (a long poll, like Kafka's fetch.max.wait.ms). An
- * offset outside the log is OFFSET_OUT_OF_RANGE with the range in its details.
+ * offset outside the log is OFFSET_OUT_OF_RANGE with the range in its details. Under a
+ * policy that waits (HTTP), a read rides through an election as a produce does
+ * (produce-routing.ts, bounded by --leader-wait-ms): it waits for the new leader, and a
+ * leader that could not be reached is tried again, since a read changes nothing.
  */
-export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy: RoutingPolicy, settled = false): Promise<FetchResult> {
+export async function fetchRecords(ctx: CoreContext, request: FetchQuery, policy: RoutingPolicy): Promise<FetchResult> {
   const state = ctx.catalog.topic(request.topic);
-  const ps = ctx.catalog.partition(state, request.partition);
-  // A leader still learning its high watermark would show it lower than consumers saw it:
-  // wait (briefly), then route again, as leadership may have moved meanwhile.
-  if (!settled && isHighWatermarkPending(ps)) {
-    await awaitHighWatermark(ps, HIGH_WATERMARK_WAIT_MS, [request.signal, state.lifetime.signal, ctx.lifetime]);
-    return fetchRecords(ctx, request, policy, true);
-  }
+  ctx.catalog.partition(state, request.partition);
   const offset = assertOffset(request.offset);
   const maxRecords = within("the most records of a fetch", request.maxRecords, DEFAULT_FETCH_MAX_RECORDS, 1, FETCH_MAX_RECORDS_LIMIT);
   const maxBytes = within("the most bytes of a fetch", request.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1, FETCH_MAX_BYTES_LIMIT);
   const timeoutMs = within("the wait of a fetch", request.timeoutMs, 0, 0, FETCH_TIMEOUT_LIMIT_MS);
-  const leader = routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, request.topic, request.partition, policy, isBrokerLive(ctx, ps.assignment.leader));
-  if (leader) return ctx.peers.fetch(leader, { ...request, offset, maxRecords, maxBytes, timeoutMs });
+  const query = { ...request, offset, maxRecords, maxBytes, timeoutMs };
+  return deliverToPartition(
+    ctx,
+    request.topic,
+    request.partition,
+    policy,
+    leaderDeadline(ctx, policy),
+    (ps, leader) => (leader ? ctx.peers.fetch(leader, query) : fetchHere(ctx, ctx.catalog.topic(request.topic), ps, query)),
+    readRetriable,
+  );
+}
+
+/**
+ * A read that reached no leader, or one that is not the leader (any more): tried again.
+ * Unlike a write, one whose connection broke after it was sent (a pooled connection to a
+ * killed leader) changed nothing. One that used up its wait at the leader is reported.
+ */
+function readRetriable(error: unknown): boolean {
+  if (!(error instanceof StreamNestError)) return false;
+  if (error.code !== "LEADER_UNAVAILABLE" && error.code !== "NOT_LEADER_OR_FOLLOWER") return false;
+  return (error.details as { timedOut?: unknown } | undefined)?.timedOut !== true;
+}
+
+type ReadQuery = FetchQuery & { offset: number; maxRecords: number; maxBytes: number; timeoutMs: number };
+
+/** The read on this broker, its leader. */
+async function fetchHere(ctx: CoreContext, state: TopicState, ps: PartitionState, request: ReadQuery): Promise<FetchResult> {
+  const { offset, maxRecords, maxBytes, timeoutMs } = request;
+  // A leader still learning its high watermark would show it lower than consumers saw it:
+  // wait (briefly) for it first.
+  if (isHighWatermarkPending(ps)) {
+    await awaitHighWatermark(ps, HIGH_WATERMARK_WAIT_MS, [request.signal, state.lifetime.signal, ctx.lifetime]);
+    // Leadership may have moved meanwhile: routed again (deliverToPartition).
+    const now = ctx.catalog.partition(ctx.catalog.topic(request.topic), request.partition);
+    if (now.assignment.leader !== ctx.directory.self.id)
+      throw new StreamNestError("NOT_LEADER_OR_FOLLOWER", `${partitionName(request.topic, request.partition)} is led by broker ${now.assignment.leader} now`);
+  }
   const counted = request.peek !== true;
   // An open log answers a read that does not wait in one synchronous step: nothing can
   // close it before the read returns, so no lease (and no promise) is needed.

@@ -29,7 +29,11 @@ export function leaderDeadline(ctx: CoreContext, policy: RoutingPolicy): number 
   return policy.waitsForLeader === true ? Date.now() + ctx.config.leaderWaitMs : Date.now();
 }
 
-/** Sends to one partition, waiting through its leader's election (if the policy waits). */
+/**
+ * Sends to one partition, waiting through its leader's election (if the policy waits).
+ * `retriable` says which failures are tried again: for a write, those that surely wrote
+ * nothing; a read may say more (fetch.ts).
+ */
 export async function deliverToPartition<T>(
   ctx: CoreContext,
   topic: string,
@@ -37,6 +41,7 @@ export async function deliverToPartition<T>(
   policy: RoutingPolicy,
   deadline: number,
   attempt: Attempt<T>,
+  retriable: (error: unknown) => boolean = surelyNotWritten,
 ): Promise<T> {
   const started = Date.now();
   const waits = policy.waitsForLeader === true;
@@ -61,7 +66,7 @@ export async function deliverToPartition<T>(
       return await attempt(ps, leader);
     } catch (error) {
       // Offline for lost data: only an operator brings it back, waiting does not.
-      if (!waits || !surelyNotWritten(error) || isDataLost(error)) throw error;
+      if (!waits || !retriable(error) || isDataLost(error)) throw error;
       const after = availabilityNow(ctx, ctx.catalog.partition(ctx.catalog.topic(topic), partition).assignment);
       if (after.kind === "offline" || Date.now() >= deadline) throw noLeaderError(topic, partition, after, ctx.brokerRef, waitedMs(), error);
       waited = true;

@@ -29,6 +29,8 @@ let stores: MetadataStore[];
 const down = new Set<number>();
 const known = new Set<number>();
 const calls: string[] = [];
+/** Failures the next forwarded reads meet, in order (the cluster's forwarder's errors). */
+const fetchFailures: StreamNestError[] = [];
 
 function transport(from: number): PeerTransport {
   const leaderCore = (id: number): Broker => brokers.get(id) as Broker;
@@ -46,6 +48,9 @@ function transport(from: number): PeerTransport {
       return leaderCore(leader.id).produceBatch(topic, records.map((r) => ({ ...r, partition })), servedForwarded(from));
     },
     async fetch(leader, request) {
+      calls.push(`${from}->${leader.id} read p${request.partition}`);
+      const failure = fetchFailures.shift();
+      if (failure !== undefined) throw failure;
       return leaderCore(leader.id).fetch(request, servedForwarded(from));
     },
     async tail(leader, request) {
@@ -67,6 +72,7 @@ beforeEach(() => {
   down.clear();
   known.clear();
   calls.length = 0;
+  fetchFailures.length = 0;
   for (const self of members) {
     const directory: BrokerDirectory = { self, brokers: () => members, isAlive: (id) => !known.has(id) };
     const broker = Broker.open(brokerConfig({ id: self.id, dataDir: join(root, `b${self.id}`), advertise: self.address, leaderWaitMs: 1500 }), {
@@ -267,5 +273,42 @@ describe("a record that must go to its partition while the partition elects a le
     );
     expect(error.details).toEqual({ partition: 1, state: "electing", leader: 2, broker: "b2:80", candidates: [3, 1] });
     expect(calls).toEqual([]);
+  });
+});
+
+describe("a read forwarded to a leader that does not answer it", () => {
+  beforeEach(async () => {
+    expect(await one().createTopic("reads", 2, { replicationFactor: 1 })).toBe("created");
+    expect(await one().produce("reads", rec({ message: "kept", partition: 1 }))).toEqual({ partition: 1, offset: 0 });
+    calls.length = 0;
+  });
+
+  const broke = (extra: Record<string, unknown>) =>
+    new StreamNestError("LEADER_UNAVAILABLE", 'partition 1 of topic "reads" is led by broker 2 (b2:80), which cannot be reached (ECONNRESET)', { leader: 2, broker: "b2:80", ...extra });
+  const messages = (r: { records: { value: Uint8Array | null }[] }) => r.records.map((x) => new TextDecoder().decode(x.value ?? new Uint8Array(0)));
+
+  // The incident (CI): a long poll forwarded over a pooled connection to a leader killed a
+  // moment before broke at once and answered 503; unlike a write, a read changed nothing.
+  test("whose connection broke after it was sent (a pooled connection to a killed process) is sent again and answered", async () => {
+    fetchFailures.push(broke({ interrupted: true }), broke({}));
+    expect(messages(await one().fetch({ topic: "reads", partition: 1, offset: 0 }))).toEqual(["kept"]);
+    expect(calls).toEqual(["1->2 read p1", "1->2 read p1", "1->2 read p1"]);
+  });
+
+  test("whose leader used up the read's whole wait is reported, not sent again", async () => {
+    fetchFailures.push(broke({ timedOut: true }));
+    const error = await refusal(one().fetch({ topic: "reads", partition: 1, offset: 0 }));
+    expect([error.code, error.details]).toEqual(["LEADER_UNAVAILABLE", { leader: 2, broker: "b2:80", timedOut: true }]);
+    expect(calls).toEqual(["1->2 read p1"]);
+  });
+
+  test("one that keeps breaking is answered 503 once --leader-wait-ms (here 1.5 s) is spent, saying so", async () => {
+    for (let i = 0; i < 100; i++) fetchFailures.push(broke({ interrupted: true }));
+    const error = await refusal(one().fetch({ topic: "reads", partition: 1, offset: 0 }));
+    expect(error.code).toBe("LEADER_UNAVAILABLE");
+    expect(error.message).toContain('partition 1 of topic "reads"');
+    expect(error.message).toContain("cannot be reached (ECONNRESET)");
+    expect(calls.length).toBeGreaterThan(2);
+    expect(new Set(calls)).toEqual(new Set(["1->2 read p1"]));
   });
 });
