@@ -494,7 +494,7 @@ export class GroupService {
           memberId: owners.get(key) ?? null,
           committedOffset: commit,
           endOffset: end,
-          lag: commit !== null && end !== null ? Math.max(0, end - commit) : null,
+          lag: commit !== null && commit >= 0 && end !== null ? Math.max(0, end - commit) : null,
         });
       }
     }
@@ -512,7 +512,8 @@ export function startingOffset(
   range: { startOffset: number; endOffset: number } | undefined,
   reset: AutoOffsetReset,
 ): number {
-  if (committed !== undefined && (range === undefined || (committed >= range.startOffset && committed <= range.endOffset)))
+  // A negative commit (a Kafka client's -1 or -2) names no record: the reset rule applies.
+  if (committed !== undefined && committed >= 0 && (range === undefined || (committed >= range.startOffset && committed <= range.endOffset)))
     return committed;
   if (range === undefined) {
     if (reset === "earliest") return 0;

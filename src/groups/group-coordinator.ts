@@ -298,7 +298,9 @@ export class GroupCoordinator {
     const seen = new Set<string>();
     for (const o of req.offsets) {
       this.checkTopicPartition(o.topic, o.partition);
-      if (!Number.isSafeInteger(o.offset) || o.offset < 0)
+      // A Kafka commit (anyOffset) stores any integer, as Kafka does: kafkajs resets a group
+      // to the earliest offset by committing -2 (found with real clients: it was refused).
+      if (!Number.isSafeInteger(o.offset) || (o.offset < 0 && req.anyOffset !== true))
         throw new StreamNestError("INVALID_OFFSET", `offset for ${o.topic}/${o.partition} must be a non-negative integer, not ${o.offset}`);
       if ((o.metadata ?? "").length > MAX_COMMIT_METADATA_LENGTH)
         throw new StreamNestError("INVALID_REQUEST", `commit metadata is limited to ${MAX_COMMIT_METADATA_LENGTH} characters`);

@@ -74,7 +74,8 @@ export function decodeOffsetsRecord(record: StoredRecord): OffsetsEntry | string
   if (key.kind === "offset") {
     if (typeof key.topic !== "string" || !isOffset(key.partition)) return "offset key has no topic or partition";
     if (value === null) return { kind: "offset", group: key.group, topic: key.topic, partition: key.partition, value: null };
-    if (!isOffset(value.offset) || typeof value.commit_timestamp !== "number") return "offset value has no offset";
+    // Any integer: a Kafka client may commit -1 or -2 (kafkajs's resetOffsets), which Kafka stores as given.
+    if (typeof value.offset !== "number" || !Number.isSafeInteger(value.offset) || typeof value.commit_timestamp !== "number") return "offset value has no offset";
     return {
       kind: "offset",
       group: key.group,

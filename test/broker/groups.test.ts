@@ -47,6 +47,11 @@ describe("startingOffset (Kafka's auto.offset.reset rule)", () => {
     expect(startingOffset(2, range, "earliest")).toBe(5);
     expect(startingOffset(21, range, "latest")).toBe(20);
   });
+  test("a negative commit (a Kafka client's -1 or -2) names no record: the reset policy decides", () => {
+    expect(startingOffset(-2, range, "latest")).toBe(20);
+    expect(startingOffset(-1, range, "earliest")).toBe(5);
+    expect(startingOffset(-2, undefined, "earliest")).toBe(0);
+  });
   test("an unknown range: the commit, else 0 for earliest, else a retriable error", () => {
     expect(startingOffset(9, undefined, "latest")).toBe(9);
     expect(startingOffset(undefined, undefined, "earliest")).toBe(0);

@@ -40,6 +40,11 @@ describe("__consumer_offsets records", () => {
     expect(decodeOffsetsRecord({ ...record, offset: 0 })).toEqual(entry);
   });
 
+  test("a negative offset a Kafka client committed (kafkajs's -2 for earliest) round-trips", () => {
+    const entry: OffsetsEntry = { kind: "offset", group: "g", topic: "t", partition: 0, value: { offset: -2, metadata: "", commitTimestamp: 5 } };
+    expect(decodeOffsetsRecord({ ...encodeOffsetsEntry(entry, 5), offset: 0 })).toEqual(entry);
+  });
+
   test("a tombstone has an empty value and decodes to value null", () => {
     const entry: OffsetsEntry = { kind: "offset", group: "g", topic: "t", partition: 0, value: null };
     const record = encodeOffsetsEntry(entry, 1);

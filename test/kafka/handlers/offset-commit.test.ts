@@ -91,4 +91,27 @@ describe("OffsetCommit", () => {
     const leave = await client.call("LeaveGroup", 2, { groupId: "", memberId: "m" });
     expect(leave.errorCode).toBe(KAFKA_ERROR.INVALID_GROUP_ID);
   });
+
+  // Found with real clients: kafkajs's admin.resetOffsets({ earliest: true }) commits -2,
+  // which was refused (OFFSET_OUT_OF_RANGE), and the group was silently not reset.
+  test("a negative offset (kafkajs resets a group by committing -2) is stored and fetched as given; HTTP shows no lag for it", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    await running.broker.createTopic("reset", 1);
+    await running.broker.produce("reset", { key: null, value: new TextEncoder().encode("x"), headers: [], partition: 0 });
+    const commit = await client.call("OffsetCommit", 2, {
+      groupId: "r",
+      generationIdOrMemberEpoch: -1,
+      memberId: "",
+      topics: [{ name: "reset", partitions: [{ partitionIndex: 0, committedOffset: -2n, committedMetadata: "" }] }],
+    });
+    expect(commit.topics[0].partitions[0].errorCode).toBe(KAFKA_ERROR.NONE);
+    const fetched = await client.call("OffsetFetch", 3, { groupId: "r", topics: [{ name: "reset", partitionIndexes: [0] }] });
+    expect([fetched.topics[0].partitions[0].errorCode, fetched.topics[0].partitions[0].committedOffset]).toEqual([KAFKA_ERROR.NONE, -2n]);
+    const view = await running.broker.groups.describe("r");
+    expect(view.partitions.map((p) => [p.partition, p.committedOffset, p.endOffset, p.lag])).toEqual([[0, -2, 1, null]]);
+    // HTTP commits stay checked.
+    const refused = await running.broker.groups.commit("h", { offsets: [{ topic: "reset", partition: 0, offset: -2 }] }).catch((e: unknown) => e);
+    expect((refused as StreamNestError).code).toBe("INVALID_OFFSET");
+  });
 });
