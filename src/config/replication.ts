@@ -44,7 +44,7 @@ export const REPLICATION = section({
     // successor elected from the ISR and the change applied everywhere; short enough
     // that a client hears of a partition that stays without a leader.
     default: 5_000,
-    help: "longest an HTTP produce waits for a partition's new leader during an election before answering 503",
+    help: "longest an HTTP produce or read waits for a partition's new leader during an election before answering 503",
   },
 });
 
