@@ -1,4 +1,6 @@
 import { existsSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import { forgetHeld, markHeld } from "./held-partitions.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { deletePartitionLog, PartitionLog } from "../storage/partition-log.ts";
 import { isOutOfFiles } from "../storage/storage-failure.ts";
@@ -117,6 +119,7 @@ export class LogLeases {
 
   /** Removes the partition's log and folder, after any close still running on it. */
   delete(ps: PartitionState): void {
+    forgetHeld(dirname(ps.dir), ps);
     const log = this.open.detach(ps.dir);
     // A log evicted just before still has its close running: the folder goes after it.
     const closing = this.open.closing(ps.dir);
@@ -153,6 +156,12 @@ export class LogLeases {
       // A replicated partition's log is in explicit mode from its first open: its records
       // are committed only once the ISR has them (see storage/high-watermark.ts).
       const replicated = ps.assignment.replicas.length > 1;
+      // Marked before the folder is made, so a folder that is ever there is marked.
+      try {
+        markHeld(dirname(ps.dir), ps);
+      } catch (error) {
+        this.warn(`${ps.dir}: could not mark the partition as held here (${(error as Error).message}); its loss would go unnoticed`);
+      }
       const log = PartitionLog.open(ps.dir, replicated ? { ...this.options, highWatermark: "explicit" } : this.options, this.warn);
       for (const listener of this.openListeners) {
         try {

@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { heldBefore } from "./held-partitions.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { CoreContext } from "./core-context.ts";
 import type { AlterPartitionChange } from "./metadata.ts";
@@ -9,8 +11,8 @@ import type { PartitionState, TopicState } from "./topic-catalog.ts";
 /**
  * Replicas lost with their disk (issue 12's "a lost disk is never silent", KIP-966): a
  * partition the metadata placed on this broker before its data dir was born
- * (disk-birth.ts) whose folder is not in that dir. Its offsets must never be reused
- * silently:
+ * (disk-birth.ts), or one whose log this broker held before (held-partitions.ts), whose
+ * folder is not in that dir. Its offsets must never be reused silently:
  * - With other replicas, the replication driver takes this broker out of the ISR (and
  *   out of leadership) before it copies the partition again; it rejoins once caught up.
  * - As a single replica (or the last one in sync), the partition is offline and says so:
@@ -33,14 +35,17 @@ const foundLost = new WeakSet<PartitionState>();
 
 /** Whether this broker's copy of the partition was lost with its disk (see above). */
 export function isLostReplica(ctx: CoreContext, state: TopicState, ps: PartitionState): boolean {
-  const bornAt = ctx.diskBornAt ?? 0;
-  if (bornAt === 0 || state.meta.createdAt >= bornAt) return false;
   if (!ps.assignment.replicas.includes(ctx.directory.self.id)) return false;
   if (ctx.logs.get(ps) !== undefined || ps.closed !== undefined || existsSync(ps.dir)) return false;
+  // No folder: lost if the data dir is newer than the partition, or if this broker held
+  // its log before (held-partitions.ts); else it was never written here.
+  const bornAt = ctx.diskBornAt ?? 0;
+  const diskNewer = bornAt !== 0 && state.meta.createdAt < bornAt;
+  if (!diskNewer && !heldBefore(dirname(ps.dir), ps)) return false;
   if (!foundLost.has(ps)) {
     foundLost.add(ps);
     ctx.warn(
-      `${partitionName(state.meta.name, ps.partition)}: its log is not in this broker's data directory, which is newer than the partition (the disk was wiped or replaced). ` +
+      `${partitionName(state.meta.name, ps.partition)}: its log is not in this broker's data directory, ${diskNewer ? "which is newer than the partition (the disk was wiped or replaced)" : "where this broker held it before (its folder was deleted or lost)"}. ` +
         (ps.assignment.replicas.length > 1
           ? "This broker leaves its in-sync replicas and copies the partition again from the leader"
           : `The partition is offline; POST /admin/partitions/${state.meta.name}/${ps.partition}/accept-data-loss brings it back empty`),
@@ -66,7 +71,7 @@ export function assertNotLost(ctx: CoreContext, state: TopicState, ps: Partition
     );
   throw new StreamNestError(
     "LEADER_UNAVAILABLE",
-    `${partitionName(state.meta.name, ps.partition)} is offline: its data was lost on broker ${self.id} (${self.address}), whose data directory is new; ` +
+    `${partitionName(state.meta.name, ps.partition)} is offline: its data was lost on broker ${self.id} (${self.address}), whose data directory no longer holds its log; ` +
       `POST /admin/partitions/${state.meta.name}/${ps.partition}/accept-data-loss to bring it back empty (its offsets start again at 0 under a new leader epoch)`,
     { partition: ps.partition, state: "offline", leader: self.id, broker: self.address, dataLost: true },
   );
@@ -119,11 +124,10 @@ export async function acceptDataLoss(ctx: CoreContext, topic: string, partition:
 /**
  * Looks for lost copies as soon as the metadata names them (at start, and as a wiped
  * broker learns the metadata back from the quorum), so the log line comes at once and
- * not with the first request. Nothing to do on a disk born before every topic.
+ * not with the first request.
  */
 export function watchLostReplicas(ctx: CoreContext): () => void {
   const scan = (topics: Iterable<string>): void => {
-    if ((ctx.diskBornAt ?? 0) === 0) return;
     for (const name of topics) {
       const state = ctx.catalog.get(name);
       if (state) for (const ps of state.partitions) isLostReplica(ctx, state, ps);

@@ -29,6 +29,8 @@ export interface PartitionState {
   readonly partition: number;
   assignment: PartitionAssignment;
   readonly dir: string;
+  /** Its topic's id (metadata): which incarnation of the topic name this partition is. */
+  readonly topicId: string;
   /** Its log stays open for good once opened: a group coordinator holds it (`__consumer_offsets`). */
   readonly keepOpen: boolean;
   /**
@@ -114,7 +116,7 @@ export class TopicCatalog {
     else this.byLowerCase.set(lower, new Set([meta.name]));
     this.topics.set(meta.name, {
       meta,
-      partitions: meta.partitions.map((assignment) => this.partitionState(meta.name, assignment)),
+      partitions: meta.partitions.map((assignment) => this.partitionState(meta, assignment)),
       // Each broker starts its round-robin one partition further than the broker before
       // it, so producers spread over the brokers also spread over the partitions.
       roundRobin: meta.partitions.length > 0 ? (this.brokerId - 1) % meta.partitions.length : 0,
@@ -126,15 +128,16 @@ export class TopicCatalog {
   /** Partitions added to the topic (CreatePartitions): their states, beside the existing ones. */
   grow(state: TopicState): void {
     for (const assignment of state.meta.partitions.slice(state.partitions.length))
-      state.partitions.push(this.partitionState(state.meta.name, assignment));
+      state.partitions.push(this.partitionState(state.meta, assignment));
   }
 
-  private partitionState(topic: string, assignment: PartitionAssignment): PartitionState {
+  private partitionState(meta: TopicMetadata, assignment: PartitionAssignment): PartitionState {
     return {
       partition: assignment.partition,
       assignment,
-      dir: join(this.dataDir, `${topic}-${assignment.partition}`),
-      keepOpen: isInternalTopic(topic),
+      dir: join(this.dataDir, `${meta.name}-${assignment.partition}`),
+      topicId: meta.id,
+      keepOpen: isInternalTopic(meta.name),
       closed: undefined,
       unopenedSegments: undefined,
     };

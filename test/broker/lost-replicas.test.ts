@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.ts";
@@ -132,3 +132,57 @@ describe("isLostReplica: a copy lost with the disk", () => {
     expect(unknown.warnings).toEqual([]);
   });
 });
+
+describe("isLostReplica: a copy whose folder went while the data dir stayed", () => {
+  // Found by a fault probe: one partition folder deleted (meta/ kept) and the broker back
+  // within seconds: it led with an empty log from the ISR it was still in, its followers
+  // truncated 100 acknowledged records to match, and offsets 0 to 4 were acknowledged again.
+  test("a partition this broker held a log of, whose folder is gone, is lost (said once, naming the folder); one never held is not", async () => {
+    const first = start(0);
+    createTopic(first.broker, "t", 1);
+    // Partition 0's log is opened here (copied, or written): it is held from now on.
+    const lease = await first.host.replicaLease("t", "t-id", 0);
+    lease!.release();
+    expect(existsSync(join(first.dir, "t-0"))).toBe(true);
+    expect([0, 1, 2].map((p) => first.host.isLostReplica("t", p))).toEqual([false, false, false]);
+    // Its folder goes (not the data dir, whose birth is unknown: 0).
+    await first.broker.close();
+    open.splice(open.findIndex((o) => o.broker === first.broker), 1);
+    rmSync(join(first.dir, "t-0"), { recursive: true, force: true });
+    const warnings: string[] = [];
+    const again = Broker.open(brokerConfig({ id: 1, dataDir: first.dir, port: 1 }), {
+      metrics: new BrokerMetrics({ defaultMetrics: false }),
+      directory: { self: BROKERS[0], brokers: () => BROKERS },
+      warn: (m) => warnings.push(m),
+      diskBornAt: 0,
+    });
+    open.push({ broker: again, dir: first.dir });
+    const host = again.replicaHost();
+    expect([0, 1, 2].map((p) => host.isLostReplica("t", p))).toEqual([true, false, false]);
+    expect(host.isLostReplica("t", 0)).toBe(true);
+    expect(warnings.filter((w) => w.includes("its log is not in this broker's data directory"))).toEqual([
+      'partition 0 of topic "t": its log is not in this broker\'s data directory, where this broker held it before (its folder was deleted or lost). This broker leaves its in-sync replicas and copies the partition again from the leader',
+    ]);
+    // Copied again: no longer lost.
+    const copy = await host.replicaLease("t", "t-id", 0);
+    copy!.release();
+    expect(host.isLostReplica("t", 0)).toBe(false);
+  });
+
+  test("a topic deleted and created again under the same name was never held here: its missing folder is not a loss", async () => {
+    const { broker, host, dir } = start(0);
+    createTopic(broker, "t", 1);
+    const lease = await host.replicaLease("t", "t-id", 0);
+    lease!.release();
+    expect(readFileSync(join(dir, "meta", "held", "t-0"), "utf8")).toBe("t-id");
+    broker.metadata.apply({ type: "delete-topic", topic: "t" });
+    for (let i = 0; i < 100 && existsSync(join(dir, "t-0")); i++) await Bun.sleep(10);
+    expect(existsSync(join(dir, "meta", "held", "t-0"))).toBe(false);
+    // As if the deletion had not been seen through here (the broker down meanwhile): the old mark stays.
+    writeFileSync(join(dir, "meta", "held", "t-0"), "t-id");
+    rmSync(join(dir, "t-0"), { recursive: true, force: true });
+    broker.metadata.apply({ type: "create-topic", topic: "t", topicId: "t2-id", partitions: placePartitions(BROKERS, 3, 3), createdAt: 2 });
+    expect([0, 1, 2].map((p) => host.isLostReplica("t", p))).toEqual([false, false, false]);
+  });
+});
+
