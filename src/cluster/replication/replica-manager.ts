@@ -483,7 +483,9 @@ export class ReplicaManager {
         }
         continue;
       }
-      if (r.leader !== this.host.self && !alive(r.leader) && r.isr.includes(this.host.self)) {
+      // A replica outside the ISR takes part only with --unclean-leader-election, where it
+      // may be the one live replica left to lead (found by a fault probe: the flag did nothing).
+      if (r.leader !== this.host.self && !alive(r.leader) && (r.isr.includes(this.host.self) || this.options.unclean)) {
         const next = afterBrokerDown(r.leader, { registration: r, isAlive: alive, unclean: this.options.unclean });
         if (next) this.proposeElection(h, next, r);
         continue;

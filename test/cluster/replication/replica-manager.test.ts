@@ -23,7 +23,7 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function pair(options: { maxOpenPartitions?: number } = {}): { brokers: Broker[]; managers: ReplicaManager[]; down: Set<number> } {
+function pair(options: { maxOpenPartitions?: number; unclean?: boolean } = {}): { brokers: Broker[]; managers: ReplicaManager[]; down: Set<number> } {
   root = mkdtempSync(join(tmpdir(), "streamnest-replica-manager-"));
   const refs = [
     { id: 1, address: "one:1" },
@@ -60,7 +60,7 @@ function pair(options: { maxOpenPartitions?: number } = {}): { brokers: Broker[]
         b.replicaHost(),
         { fetch: (leader, body, _timeout, signal) => (down.has(leader.id) ? Promise.reject(new Error("down")) : managers[leader.id - 1].serveFetch(body, signal).then((parts) => ({ bytes: joinParts(parts), authenticated: false }))) },
         { isAlive: (id) => !down.has(id) },
-        { lagTimeMs: 10_000, unclean: false, livenessGraceMs: 0 },
+        { lagTimeMs: 10_000, unclean: options.unclean ?? false, livenessGraceMs: 0 },
       ),
     );
   cleanup.push(async () => {
@@ -106,6 +106,28 @@ test("acks=all is answered once the follower has the records; a dead leader is r
   ]);
   expect((await two.fetch({ topic: "r", partition: 0, offset: 0 })).records.map((r) => text.decode(r.value!))).toEqual(["a", "b", "c"]);
 }, 30_000);
+
+for (const unclean of [true, false])
+  test(`a dead leader, its ISR down to itself, and a live replica outside the ISR: ${unclean ? "elected with --unclean-leader-election" : "the partition stays offline"}`, async () => {
+    const { brokers, managers, down } = pair({ unclean });
+    const [one, two] = brokers;
+    expect(await one.createTopic("u", 1, { replicationFactor: 2, minInsyncReplicas: 1 })).toBe("created");
+    expect(await one.produce("u", record("a"))).toEqual({ partition: 0, offset: 0 });
+    // Broker 2 counted down: the leader shrinks the ISR to itself.
+    down.add(2);
+    await until(() => two.metadata.topic("u")!.partitions[0].isr?.join() === "1", "ISR shrunk to broker 1");
+    // Broker 1 dies; broker 2 is back, outside the ISR.
+    down.add(1);
+    managers[0].stop();
+    down.delete(2);
+    if (unclean) {
+      await until(() => two.metadata.topic("u")!.partitions[0].leader === 2, "broker 2 elected uncleanly");
+      expect(two.metadata.topic("u")!.partitions[0]).toMatchObject({ leader: 2, isr: [2], leaderEpoch: 1 });
+    } else {
+      await Bun.sleep(1000);
+      expect(two.metadata.topic("u")!.partitions[0]).toMatchObject({ leader: 1, isr: [1], leaderEpoch: 0 });
+    }
+  }, 30_000);
 
 test("a new topic: each leader takes up its partitions at once; follower replicas open in later turns", async () => {
   const { brokers } = pair();
