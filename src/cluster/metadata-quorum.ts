@@ -420,13 +420,32 @@ export class MetadataQuorum {
     return { version: this.bound().version };
   }
 
+  /**
+   * A leader whose disk cannot take a change hands leadership to another voter, whose
+   * disk may: found by a fault probe, a quorum leader on a full disk refused every ISR
+   * change for as long as the disk stayed full (8 minutes), and every acks=all produce of
+   * the cluster timed out waiting for an ISR that could not shrink. A quorum of one has
+   * nobody to hand it to.
+   */
+  private resignForFullDisk(driver: QuorumDriver): void {
+    const status = driver.status();
+    if (status.role !== "leader" || status.voters.length < 2) return;
+    this.options.log?.(`Metadata quorum: the metadata log's disk is full; leader ${status.nodeId} resigns in epoch ${status.epoch} so that another voter leads`);
+    driver.resign();
+  }
+
   private async commitOne(driver: QuorumDriver, change: MetadataChange, id: string, deadline: number): Promise<ChangeOutcome> {
     let offset: number;
     let committed: Promise<unknown>;
     try {
       offset = driver.core.status().logEndOffset;
       const entry = encodeEntry(id, change);
-      ensureRoomForEntry(driver.diskLog.dir, entry.byteLength);
+      try {
+        ensureRoomForEntry(driver.diskLog.dir, entry.byteLength);
+      } catch (full) {
+        this.resignForFullDisk(driver);
+        throw full;
+      }
       committed = driver.propose(entry);
     } catch (error) {
       if (error instanceof StreamNestError && error.code === "NOT_CONTROLLER") throw this.notLeader();

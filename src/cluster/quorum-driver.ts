@@ -109,6 +109,17 @@ export class QuorumDriver {
     await this.diskLog.close();
   }
 
+  /**
+   * Stops leading (EndQuorumEpoch to the voters, as on shutdown) so that another voter
+   * takes over; this node stands again only after an election timeout. Nothing happens on
+   * a node that does not lead.
+   */
+  resign(): void {
+    if (this.stopped) return;
+    this.core.resignLeadership(Date.now());
+    this.kick();
+  }
+
   /** Delivers messages that arrived from the transport. */
   receive(messages: readonly QuorumMessage[]): void {
     if (this.stopped) return;

@@ -105,6 +105,19 @@ describe("QuorumDriver", () => {
     expect(driver.status().logStartOffset).toBeGreaterThanOrEqual(4);
   });
 
+  // Used by a leader whose metadata disk is full (metadata-quorum.ts), so that a voter
+  // whose disk has room leads; a lone voter, as here, stands again after a timeout.
+  test("resign(): the leader stops leading and refuses proposals until it is elected again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quorum-driver-"));
+    dirs.push(dir);
+    const { driver } = node(dir);
+    await leading(driver);
+    driver.resign();
+    expect([driver.status().role, driver.leaderId]).toEqual(["resigned", null]);
+    expect(() => driver.propose(encodeEntry("r1", create("a")))).toThrow("is not the quorum leader");
+    await leading(driver);
+  });
+
   test("a proposal anywhere but on the leader is refused with NOT_CONTROLLER", () => {
     const dir = mkdtempSync(join(tmpdir(), "quorum-driver-"));
     dirs.push(dir);
