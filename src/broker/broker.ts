@@ -12,7 +12,7 @@ import type { FrameBatch } from "../storage/frame-batch.ts";
 import { needsRecordChecks, produceFrames } from "./produce-frames.ts";
 import { GroupService } from "./groups.ts";
 import { setHighWatermarkPending } from "./high-watermark-pending.ts";
-import { acceptDataLoss, isLostReplica, watchLostReplicas } from "./lost-replicas.ts";
+import { acceptDataLoss, isLostReplica, offlineForLostData, watchLostReplicas } from "./lost-replicas.ts";
 import { isBrokerLive } from "./leader-wait.ts";
 import { LogLeases } from "./log-leases.ts";
 import { assertLeadershipTakenUp, coordinatorOffsetsLog } from "./offsets-log.ts";
@@ -352,6 +352,7 @@ export class Broker {
           for (const state of ctx.catalog.states()) if (state.partitions[ps.partition] === ps) return listener(state.meta.name, ps.partition, log);
         }),
       warn: ctx.warn,
+      offlineForLostData: () => offlineForLostData(ctx),
       isLostReplica: (topic, partition) => {
         const state = ctx.catalog.get(topic);
         const ps = state?.partitions[partition];

@@ -54,6 +54,20 @@ export function isLostReplica(ctx: CoreContext, state: TopicState, ps: Partition
   return true;
 }
 
+/**
+ * Partitions this broker leads that are offline for lost data (no other in-sync replica to
+ * copy from): counted offline with those whose leader is down (found by a fault probe:
+ * they were counted nowhere). Only partitions already found lost are looked at again.
+ */
+export function offlineForLostData(ctx: CoreContext): number {
+  const self = ctx.directory.self.id;
+  let count = 0;
+  for (const state of ctx.catalog.states())
+    for (const ps of state.partitions)
+      if (foundLost.has(ps) && ps.assignment.leader === self && isrOf(ps.assignment).every((b) => b === self) && isLostReplica(ctx, state, ps)) count++;
+  return count;
+}
+
 /** True for the refusal of a partition offline for lost data: waiting for a leader does not help. */
 export function isDataLost(error: unknown): boolean {
   return error instanceof StreamNestError && (error.details as { dataLost?: unknown } | undefined)?.dataLost === true;

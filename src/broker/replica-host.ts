@@ -32,6 +32,8 @@ export interface ReplicaHost {
   /** Calls `listener` with each log object opened from now on (see LogLeases.onOpen). */
   onReplicaLogOpen(listener: (topic: string, partition: number, log: PartitionLog) => void): () => void;
   warn(message: string): void;
+  /** Partitions led here that are offline for lost data (lost-replicas.ts), for the offline count. */
+  offlineForLostData(): number;
   /** Whether this broker's copy of the partition was lost with its disk (lost-replicas.ts): it must leave the ISR before copying it again. */
   isLostReplica(topic: string, partition: number): boolean;
   /** The partition's high watermark is not yet known here as its leader (true), or known (false): reads wait meanwhile. */

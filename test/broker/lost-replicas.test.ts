@@ -97,6 +97,16 @@ describe("isLostReplica: a copy lost with the disk", () => {
     expect(warnings[0]).toContain("This broker leaves its in-sync replicas and copies the partition again from the leader");
   });
 
+  test("a lost partition led here with no other in-sync replica counts as offline; one with others to copy from does not", () => {
+    const { broker, host } = start(Date.now());
+    createTopic(broker, "t", 1);
+    createTopic(broker, "single", 1, [BROKERS[0]]);
+    // Found as the metadata named them (watchLostReplicas).
+    expect([host.isLostReplica("t", 0), host.isLostReplica("single", 0)]).toEqual([true, true]);
+    // "single" (RF 1, led here) is offline; "t" has brokers 2 and 3 in sync to copy from.
+    expect(host.offlineForLostData()).toBe(1);
+  });
+
   test("ends once its folder exists again (copied again), for that partition only", async () => {
     const { broker, host, dir } = start(Date.now());
     createTopic(broker, "t", 1);

@@ -541,7 +541,7 @@ export class ReplicaManager {
   private snapshot(): ReplicationCounts & { followers: FollowerLag[] } {
     const now = this.now();
     let underReplicated = 0;
-    let offline = 0;
+    let offline = this.host.offlineForLostData();
     const followers: FollowerLag[] = [];
     for (const h of this.hosted.values()) {
       const r = h.registration;
