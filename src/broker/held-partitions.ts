@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { PartitionState } from "./topic-catalog.ts";
 
@@ -24,6 +24,30 @@ const HELD_DIR = "held";
 /** Partitions marked in this process: a log opened again needs no look at the disk. */
 const marked = new WeakSet<PartitionState>();
 
+/**
+ * The marks' names per data dir, listed once: most partitions asked about (a new topic's,
+ * at every metadata change) have none, and are answered without a look at the disk.
+ */
+const namesByDir = new Map<string, Set<string>>();
+
+function names(dataDir: string): Set<string> {
+  let set = namesByDir.get(dataDir);
+  if (set === undefined) {
+    try {
+      set = new Set(readdirSync(join(dataDir, "meta", HELD_DIR)));
+    } catch {
+      set = new Set();
+    }
+    namesByDir.set(dataDir, set);
+  }
+  return set;
+}
+
+/** Whether a mark of the partition's folder name may exist (no disk access once listed); heldBefore says for sure. */
+export function mayHaveHeld(dataDir: string, ps: PartitionState): boolean {
+  return names(dataDir).has(basename(ps.dir));
+}
+
 function markPath(dataDir: string, ps: PartitionState): string {
   return join(dataDir, "meta", HELD_DIR, basename(ps.dir));
 }
@@ -36,6 +60,7 @@ export function markHeld(dataDir: string, ps: PartitionState): void {
     mkdirSync(join(dataDir, "meta", HELD_DIR), { recursive: true });
     writeFileSync(path, ps.topicId);
   }
+  names(dataDir).add(basename(ps.dir));
   marked.add(ps);
 }
 
@@ -47,6 +72,7 @@ export function heldBefore(dataDir: string, ps: PartitionState): boolean {
 /** Forgets the mark (the partition's folder is deleted with its topic). */
 export function forgetHeld(dataDir: string, ps: PartitionState): void {
   marked.delete(ps);
+  names(dataDir).delete(basename(ps.dir));
   rmSync(markPath(dataDir, ps), { force: true });
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
-import { heldBefore } from "./held-partitions.ts";
+import { heldBefore, mayHaveHeld } from "./held-partitions.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { CoreContext } from "./core-context.ts";
 import type { AlterPartitionChange } from "./metadata.ts";
@@ -36,12 +36,16 @@ const foundLost = new WeakSet<PartitionState>();
 /** Whether this broker's copy of the partition was lost with its disk (see above). */
 export function isLostReplica(ctx: CoreContext, state: TopicState, ps: PartitionState): boolean {
   if (!ps.assignment.replicas.includes(ctx.directory.self.id)) return false;
-  if (ctx.logs.get(ps) !== undefined || ps.closed !== undefined || existsSync(ps.dir)) return false;
+  if (ctx.logs.get(ps) !== undefined || ps.closed !== undefined) return false;
   // No folder: lost if the data dir is newer than the partition, or if this broker held
-  // its log before (held-partitions.ts); else it was never written here.
+  // its log before (held-partitions.ts); else it was never written here. The cheap
+  // checks first: this runs for every partition of a topic at each metadata change.
   const bornAt = ctx.diskBornAt ?? 0;
   const diskNewer = bornAt !== 0 && state.meta.createdAt < bornAt;
-  if (!diskNewer && !heldBefore(dirname(ps.dir), ps)) return false;
+  const dataDir = dirname(ps.dir);
+  if (!diskNewer && !mayHaveHeld(dataDir, ps)) return false;
+  if (existsSync(ps.dir)) return false;
+  if (!diskNewer && !heldBefore(dataDir, ps)) return false;
   if (!foundLost.has(ps)) {
     foundLost.add(ps);
     ctx.warn(

@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Broker } from "../../src/broker/broker.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
 import { type AlterPartitionChange, type BrokerRef, partitionEpochOf } from "../../src/broker/metadata.ts";
+import { markHeld } from "../../src/broker/held-partitions.ts";
 import { placePartitions } from "../../src/broker/metadata-placement.ts";
 import type { ReplicaHost } from "../../src/broker/replica-host.ts";
+import type { PartitionState } from "../../src/broker/topic-catalog.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
 
 /**
@@ -189,7 +191,8 @@ describe("isLostReplica: a copy whose folder went while the data dir stayed", ()
     for (let i = 0; i < 100 && existsSync(join(dir, "t-0")); i++) await Bun.sleep(10);
     expect(existsSync(join(dir, "meta", "held", "t-0"))).toBe(false);
     // As if the deletion had not been seen through here (the broker down meanwhile): the old mark stays.
-    writeFileSync(join(dir, "meta", "held", "t-0"), "t-id");
+    markHeld(dir, { dir: join(dir, "t-0"), topicId: "t-id" } as PartitionState);
+    expect(readFileSync(join(dir, "meta", "held", "t-0"), "utf8")).toBe("t-id");
     rmSync(join(dir, "t-0"), { recursive: true, force: true });
     broker.metadata.apply({ type: "create-topic", topic: "t", topicId: "t2-id", partitions: placePartitions(BROKERS, 3, 3), createdAt: 2 });
     expect([0, 1, 2].map((p) => host.isLostReplica("t", p))).toEqual([false, false, false]);
