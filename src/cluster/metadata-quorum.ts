@@ -509,15 +509,17 @@ export class MetadataQuorum {
    * by the answer to a fetch sent after the call began, so a change acknowledged to a
    * client through another broker a moment ago is included; the leader knows its own.
    * Gives up after CATCH_UP_MS (no leader reachable), leaving the caller to answer from
-   * what it has: false then (and before the quorum driver runs), true once caught up.
+   * what it has: false then, true once caught up. A call made before the quorum driver
+   * runs (a broker that has just started) waits for it within the same bound: found by a
+   * fault probe, a broker restarted on a wiped data dir answered 404 TOPIC_NOT_FOUND for
+   * an existing topic for its first ~300 ms instead.
    */
   async catchUp(): Promise<boolean> {
     const start = Date.now();
     const deadline = start + CATCH_UP_MS;
     while (Date.now() < deadline && !this.stopped) {
       const known = this.driver?.status().leaderHighWatermark;
-      if (known === undefined) return false;
-      if (known.requestSentAt >= start && this.bound().version >= known.value) return true;
+      if (known !== undefined && this.store !== undefined && known.requestSentAt >= start && this.store.version >= known.value) return true;
       await Bun.sleep(5);
     }
     return false;

@@ -68,6 +68,16 @@ test("the store starts from the metadata log (snapshot + committed tail) and nev
   expect(existsSync(join(dataDir, "meta", METADATA_FILE))).toBe(false);
 }, 60_000);
 
+test("a read barrier asked before the quorum runs waits for it, rather than answering from a store that knows nothing yet", async () => {
+  const root = mkdtempSync(join(tmpdir(), "metadata-quorum-"));
+  roots.push(root);
+  const { broker, link } = open(join(root, "broker-1"), []);
+  const waiting = broker.catchUpMetadata();
+  await Bun.sleep(50);
+  link.start();
+  expect(await waiting).toBe(true);
+});
+
 test("the store opens from the metadata log (the quorum is the only metadata mode)", () => {
   const root = mkdtempSync(join(tmpdir(), "metadata-quorum-"));
   roots.push(root);
