@@ -15,7 +15,7 @@ export function recordJson(r: StoredRecord): string {
   const key = r.key === null ? "null" : JSON.stringify(decoder.decode(r.key));
   const headers = r.headers.length === 0 ? "{}" : headersJson(r.headers);
   const message = r.value === null ? "null" : JSON.stringify(decoder.decode(r.value));
-  return `{"offset":${r.offset},"key":${key},"message":${message},"headers":${headers},"timestamp":${r.timestamp}${rawBytesJson(r)}}`;
+  return `{"offset":${r.offset},"key":${key},"message":${message},"headers":${headers},"timestamp":${r.timestamp}${rawBytesJson(r)}${headerListJson(r.headers)}}`;
 }
 
 /**
@@ -41,11 +41,46 @@ export function recordsJson(records: readonly StoredRecord[]): string {
   return out + "]";
 }
 
-/** Duplicate header names (possible from other producers): the last one wins. */
+/** Duplicate header names (possible from other producers): the last one wins; header_list has them all. */
 function headersJson(headers: readonly RecordHeader[]): string {
   const map: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const h of headers) map[h.key] = h.value === null ? "" : decoder.decode(h.value);
   return JSON.stringify(map);
+}
+
+/**
+ * `,"header_list":[…]` when the `headers` object cannot show the record's headers
+ * exactly, else nothing: a key given twice (Kafka allows it; the object keeps the last),
+ * a null value (the object shows ""), or a value that is not UTF-8 (the object shows
+ * U+FFFD). Every header then comes in order as {"key","value"}, with the value null for a
+ * null one and its exact bytes in "value_base64" when they are not UTF-8, as
+ * message_base64 does for the value. Header keys are strings on the wire (Kafka's
+ * protocol), checked as UTF-8 when a record is taken in.
+ */
+export function headerListJson(headers: readonly RecordHeader[]): string {
+  if (headersExact(headers)) return "";
+  let out = ',"header_list":[';
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i];
+    if (i > 0) out += ",";
+    out += `{"key":${JSON.stringify(h.key)},"value":`;
+    if (h.value === null) out += "null}";
+    else {
+      out += JSON.stringify(decoder.decode(h.value));
+      if (!isUtf8(h.value)) out += `,"value_base64":"${Buffer.from(h.value.buffer, h.value.byteOffset, h.value.byteLength).toString("base64")}"`;
+      out += "}";
+    }
+  }
+  return out + "]";
+}
+
+function headersExact(headers: readonly RecordHeader[]): boolean {
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i];
+    if (h.value === null || !isUtf8(h.value)) return false;
+    for (let j = 0; j < i; j++) if (headers[j].key === h.key) return false;
+  }
+  return true;
 }
 
 /** The message as text; null for a tombstone (a record without a value). */
@@ -89,6 +124,7 @@ export function recordsJsonBytes(before: string, records: readonly StoredRecord[
     }
     out.integer(r.timestamp);
     if (!out.lastWasUtf8 || (r.key !== null && !isUtf8(r.key))) out.ascii(rawBytesJson(r));
+    if (r.headers.length > 0) out.text(headerListJson(r.headers));
     out.byte(0x7d); // }
   }
   out.byte(0x5d); // ]

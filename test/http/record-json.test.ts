@@ -85,3 +85,37 @@ describe("recordsJsonBytes", () => {
     bytesMatchText(records);
   });
 });
+
+describe("header_list", () => {
+  const h = (key: string, value: Uint8Array | null) => ({ key, value });
+
+  test("headers an object shows exactly (distinct keys, UTF-8 values) come without header_list", () => {
+    const r = record(0, utf8.encode("v"), null, [h("a", utf8.encode("1")), h("b", utf8.encode("é"))]);
+    expect(recordJson(r)).toBe('{"offset":0,"key":null,"message":"v","headers":{"a":"1","b":"é"},"timestamp":1700000000000}');
+    bytesMatchText([r]);
+  });
+
+  test("a key given twice keeps every header, in order, in header_list", () => {
+    const r = record(1, utf8.encode("v"), null, [h("trace", utf8.encode("1")), h("x", utf8.encode("y")), h("trace", utf8.encode("2"))]);
+    const parsed = JSON.parse(recordJson(r));
+    expect(parsed.headers).toEqual({ trace: "2", x: "y" });
+    expect(parsed.header_list).toEqual([
+      { key: "trace", value: "1" },
+      { key: "x", value: "y" },
+      { key: "trace", value: "2" },
+    ]);
+    bytesMatchText([r]);
+  });
+
+  test("a null value is null, and bytes that are not UTF-8 come exact in value_base64", () => {
+    const r = record(2, null, null, [h("none", null), h("bin", new Uint8Array([0xff, 0x00, 0x41]))]);
+    const [parsed] = JSON.parse(text.decode(recordsJsonBytes("", [r], "")));
+    expect(parsed.headers).toEqual({ none: "", bin: "\uFFFD\u0000A" });
+    expect(parsed.header_list).toEqual([
+      { key: "none", value: null },
+      { key: "bin", value: "\uFFFD\u0000A", value_base64: "/wBB" },
+    ]);
+    expect(Buffer.from(parsed.header_list[1].value_base64, "base64")).toEqual(Buffer.from([0xff, 0x00, 0x41]));
+    bytesMatchText([r]);
+  });
+});
