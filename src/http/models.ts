@@ -89,10 +89,22 @@ export const MessageValue = t.Union([t.String(), t.Null()], {
   error: "message must be a string or null",
 });
 
+/** A value or key that is not text, as its bytes in base64 (what reads show as message_base64 / key_base64). */
+export const MessageBase64 = t.String({
+  description: "The value's exact bytes in base64 (RFC 4648), for binary data; instead of message",
+  error: "message_base64 must be a string (base64)",
+});
+export const KeyBase64 = t.String({
+  description: "The key's exact bytes in base64 (RFC 4648); instead of key",
+  error: "key_base64 must be a string (base64)",
+});
+
 export const ProduceItem = t.Object(
   {
-    message: MessageValue,
+    message: t.Optional(MessageValue),
+    message_base64: t.Optional(MessageBase64),
     key: t.Optional(MessageKey),
+    key_base64: t.Optional(KeyBase64),
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
   },
@@ -106,7 +118,9 @@ export const ProduceBody = t.Object(
   {
     topic: TopicName,
     message: t.Optional(t.Union([t.String(), t.Null()], { description: "One message (or use `messages`); null: a tombstone (no value, as a Kafka record with a null value)", error: "message must be a string or null" })),
+    message_base64: t.Optional(MessageBase64),
     key: t.Optional(MessageKey),
+    key_base64: t.Optional(KeyBase64),
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
     acks: t.Optional(

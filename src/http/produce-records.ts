@@ -9,9 +9,13 @@ import { StreamNestError } from "../lib/errors.ts";
 
 /** A message as the route's schema let it through. */
 export interface JsonMessage {
-  /** null: a tombstone, stored as a record without a value. */
-  message: string | null;
+  /** null: a tombstone, stored as a record without a value. Undefined only with message_base64. */
+  message?: string | null;
+  /** The value's exact bytes in base64 (RFC 4648), for a value that is not text; instead of message. */
+  message_base64?: string;
   key?: string | null;
+  /** The key's exact bytes in base64; instead of key. */
+  key_base64?: string;
   partition?: number;
   headers?: Record<string, string>;
 }
@@ -22,8 +26,15 @@ const NO_HEADERS: RecordHeader[] = [];
 /** `field`: how the request names the message ("message", or "messages[3].message"). */
 export function toProduceRecord(msg: JsonMessage, field = "message"): ProduceRecord {
   const { message, key } = msg;
-  if (message !== null) assertWellFormed(message, field);
-  if (typeof key === "string") assertWellFormed(key, field === "message" ? "key" : field.replace(/message$/, "key"));
+  const keyField = field === "message" ? "key" : field.replace(/message$/, "key");
+  if (msg.message_base64 !== undefined && message !== undefined)
+    throw new StreamNestError("INVALID_REQUEST", `give either ${field} or ${field}_base64, not both`);
+  if (msg.key_base64 !== undefined && key !== undefined && key !== null)
+    throw new StreamNestError("INVALID_REQUEST", `give either ${keyField} or ${keyField}_base64, not both`);
+  if (message === undefined && msg.message_base64 === undefined)
+    throw new StreamNestError("INVALID_REQUEST", `${field} is required (a string, or null for a tombstone), or ${field}_base64 (bytes in base64)`);
+  if (typeof message === "string") assertWellFormed(message, field);
+  if (typeof key === "string") assertWellFormed(key, keyField);
   let headers = NO_HEADERS;
   if (msg.headers !== undefined) {
     headers = [];
@@ -34,7 +45,10 @@ export function toProduceRecord(msg: JsonMessage, field = "message"): ProduceRec
       headers.push({ key: name, value: encoder.encode(value) });
     }
   }
-  const record: ProduceRecord = { key: typeof key === "string" ? encoder.encode(key) : null, value: message === null ? null : encoder.encode(message), headers };
+  const value =
+    msg.message_base64 !== undefined ? base64Bytes(msg.message_base64, `${field}_base64`) : message === null || message === undefined ? null : encoder.encode(message);
+  const keyBytes = msg.key_base64 !== undefined ? base64Bytes(msg.key_base64, `${keyField}_base64`) : typeof key === "string" ? encoder.encode(key) : null;
+  const record: ProduceRecord = { key: keyBytes, value, headers };
   if (msg.partition !== undefined) record.partition = msg.partition;
   return record;
 }
@@ -67,6 +81,24 @@ export function toProduceBatch(messages: readonly JsonMessage[]): {
       return out;
     },
   };
+}
+
+/** Canonical base64 (RFC 4648 section 4: the standard alphabet, padded): what message_base64 reads back as. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The bytes of a base64 field, refused unless it is canonical base64: Buffer.from would
+ * skip a character outside the alphabet without a word and store other bytes than meant.
+ */
+function base64Bytes(text: string, field: string): Uint8Array {
+  if (!BASE64.test(text)) {
+    throw new StreamNestError(
+      "INVALID_REQUEST",
+      `${field} must be base64 (RFC 4648: A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)`,
+    );
+  }
+  const bytes = Buffer.from(text, "base64");
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

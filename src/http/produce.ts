@@ -24,9 +24,16 @@ export function produceRoutes({ broker, requests }: RouteContext) {
       }
       const acks = acksOf(body.acks);
       if (body.messages === undefined) {
-        if (body.message === undefined)
-          throw new StreamNestError("INVALID_REQUEST", "message is required (a string), or messages (an array) for a batch");
-        const record = toProduceRecord({ message: body.message, key: body.key, partition: body.partition, headers: body.headers });
+        if (body.message === undefined && body.message_base64 === undefined)
+          throw new StreamNestError("INVALID_REQUEST", "message is required (a string), or message_base64 (bytes in base64), or messages (an array) for a batch");
+        const record = toProduceRecord({
+          message: body.message,
+          message_base64: body.message_base64,
+          key: body.key,
+          key_base64: body.key_base64,
+          partition: body.partition,
+          headers: body.headers,
+        });
         if (acks !== undefined) record.acks = acks;
         if (acks === "0") {
           // Kafka's acks=0: nobody waits for the leader, so no offset and no error of the
@@ -40,8 +47,8 @@ export function produceRoutes({ broker, requests }: RouteContext) {
         requests.count("POST", "/produce", 200);
         return jsonText(`{"offset":${ack.offset},"partition":${ack.partition}}`);
       }
-      if (body.message !== undefined)
-        throw new StreamNestError("INVALID_REQUEST", "give either message or messages, not both");
+      if (body.message !== undefined || body.message_base64 !== undefined || body.key !== undefined || body.key_base64 !== undefined)
+        throw new StreamNestError("INVALID_REQUEST", "a batch's messages carry their own message and key: give either message or messages, not both");
       if (body.messages.length === 0) throw new StreamNestError("INVALID_REQUEST", "messages must be a non-empty array");
       const batch = toProduceBatch(body.messages);
       if (acks !== undefined) for (const r of batch.records) r.acks = acks;
@@ -91,7 +98,8 @@ export function produceRoutes({ broker, requests }: RouteContext) {
         tags: ["produce"],
         summary: "Produce one message or a batch",
         description:
-          'One message: `{"topic","message","key"?,"partition"?,"headers"?}` answered with `{"offset","partition"}`. ' +
+          'One message: `{"topic","message","key"?,"partition"?,"headers"?}` answered with `{"offset","partition"}`; ' +
+          "binary data as `message_base64` / `key_base64` (RFC 4648) instead of `message` / `key`. " +
           'A batch: `{"topic","messages":[{"message","key"?,"partition"?,"headers"?}]}` answered with `{"results":[…]}`, one ' +
           "`{partition, offset}` or `{error, message}` per message in order (200 when at least one was written); at most 100,000 messages (else 413). " +
           "Partition: explicit, else murmur2 of the key (Kafka's default partitioner), else round-robin.",

@@ -326,3 +326,61 @@ describe("POST /produce with acks", () => {
     expect(res.body.message).toContain('acks must be "all", "1" or "0"');
   });
 });
+
+describe("POST /produce, binary data in base64", () => {
+  test("message_base64 and key_base64 store the exact bytes, read back in message_base64 and key_base64", async () => {
+    const value = Buffer.from([0x00, 0xff, 0x10, 0x80, 0x41]);
+    const key = Buffer.from([0xfe, 0x01]);
+    expect(
+      (await f.call("POST", "/produce", { topic: "demo", message_base64: value.toString("base64"), key_base64: key.toString("base64"), partition: 0 })).body,
+    ).toEqual({ offset: 0, partition: 0 });
+    expect(
+      (await f.call("POST", "/produce", { topic: "demo", messages: [{ message_base64: "aGk=", partition: 0 }, { message: "text", key_base64: "", partition: 0 }] })).body,
+    ).toEqual({ results: [{ offset: 1, partition: 0 }, { offset: 2, partition: 0 }] });
+    const records = (await f.call("GET", "/topics/demo/partitions/0/records?offset=0")).body.records;
+    expect(Buffer.from(records[0].message_base64, "base64")).toEqual(value);
+    expect(Buffer.from(records[0].key_base64, "base64")).toEqual(key);
+    // Bytes that are UTF-8 read back as text, as any record's do.
+    expect([records[1].message, records[1].key, records[1].message_base64]).toEqual(["hi", null, undefined]);
+    expect([records[2].message, records[2].key]).toEqual(["text", ""]);
+  });
+
+  test("a key_base64 picks the partition by its bytes, as Kafka's partitioner does", async () => {
+    const res = await f.call("POST", "/produce", { topic: "demo", message: "m", key_base64: Buffer.from("alpha").toString("base64") });
+    expect(res.body.partition).toBe(partitionForKey("alpha", 3));
+  });
+
+  test("text that is not canonical base64 is refused, naming the field", async () => {
+    for (const bad of ["a", "ab=", "a b=", "ab!=", "YWJj\n", "YQ", "-_8="]) {
+      expect(await f.call("POST", "/produce", { topic: "demo", message_base64: bad, partition: 0 })).toEqual({
+        status: 400,
+        body: { error: "INVALID_REQUEST", message: "message_base64 must be base64 (RFC 4648: A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)" },
+      });
+    }
+    const batch = await f.call("POST", "/produce", { topic: "demo", messages: [{ message: "ok", partition: 0 }, { message: "x", key_base64: "*", partition: 0 }] });
+    expect(batch.body.results[1]).toEqual({
+      error: "INVALID_REQUEST",
+      message: "messages[1].key_base64 must be base64 (RFC 4648: A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)",
+    });
+    expect(await messagesOf(0)).toEqual(["ok"]);
+  });
+
+  test("a value or key given both ways, or neither, is refused", async () => {
+    expect(await f.call("POST", "/produce", { topic: "demo", message: "a", message_base64: "YQ==" })).toEqual({
+      status: 400,
+      body: { error: "INVALID_REQUEST", message: "give either message or message_base64, not both" },
+    });
+    expect((await f.call("POST", "/produce", { topic: "demo", message: "a", key: "k", key_base64: "aw==" })).body.message).toBe("give either key or key_base64, not both");
+    expect((await f.call("POST", "/produce", { topic: "demo", key_base64: "aw==" })).body.message).toBe(
+      "message is required (a string), or message_base64 (bytes in base64), or messages (an array) for a batch",
+    );
+    expect((await f.call("POST", "/produce", { topic: "demo", messages: [{ partition: 0 }] })).body.results[0]).toEqual({
+      error: "INVALID_REQUEST",
+      message: "messages[0].message is required (a string, or null for a tombstone), or messages[0].message_base64 (bytes in base64)",
+    });
+    expect((await f.call("POST", "/produce", { topic: "demo", message_base64: 5 })).status).toBe(400);
+    expect((await f.call("POST", "/produce", { topic: "demo", key: "k", messages: [{ message: "m" }] })).body.message).toBe(
+      "a batch's messages carry their own message and key: give either message or messages, not both",
+    );
+  });
+});
