@@ -13,10 +13,14 @@
 /** Where the router would look for the path (Elysia's getPath). */
 const ROUTER_PATH_FROM = 11;
 
-/** The URL to route `url` by, when the router would misread it; undefined when it reads it right. */
+/**
+ * The URL to route `url` by, when the router would misread it; undefined when it reads it right.
+ * A URL that does not parse goes round too: `Host: :8080` makes `http://:8080/…`, on which
+ * every `new URL` of the hooks threw, a 500 and a stack trace in the log per request.
+ */
 export function routableUrl(url: string): string | undefined {
   const authority = url.indexOf("//") + 2;
   const path = url.indexOf("/", authority);
-  if (path === -1 || path >= ROUTER_PATH_FROM) return undefined;
+  if (path === -1 || (path >= ROUTER_PATH_FROM && URL.canParse(url))) return undefined;
   return `${url.slice(0, authority)}streamnest.invalid${url.slice(path)}`;
 }

@@ -26,6 +26,11 @@ describe("routableUrl", () => {
     expect(routableUrl("http://x:1/")).toBe("http://streamnest.invalid/");
   });
 
+  test("a URL that does not parse (Host: :8080) gets the placeholder host too", () => {
+    expect(routableUrl("http://:21180/console/../topics")).toBe("http://streamnest.invalid/console/../topics");
+    expect(routableUrl("http://:8080/internal/stats?x=1")).toBe("http://streamnest.invalid/internal/stats?x=1");
+  });
+
   test("a URL the router reads right is left alone", () => {
     for (const url of ["http://abcd/health", "http://localhost:9092/produce", "https://abc/x", "http://127.0.0.1:8080/console/consume"])
       expect(`${url} ${routableUrl(url)}`).toBe(`${url} undefined`);
@@ -72,4 +77,42 @@ describe("a broker with --auth=token, asked with a short Host", () => {
     expect(allowed).toEqual({ status: 200, text: JSON.stringify({ offset: 0, message: "TOPSECRET" }) });
     expect(await call("http://db/health")).toEqual(await call("http://localhost/health"));
   });
+
+  test("over a socket, Host: :<port> is answered as any other host: 401 without a token, never a 500", async () => {
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (request) => app.fetch(request) });
+    try {
+      for (const path of ["/console/../topics", "/internal/stats", "/consume?topic=secret&partition=0&offset=0"]) {
+        const answer = await rawGet(server.port, path, `:${server.port}`);
+        expect(`${path} ${answer.split("\r\n")[0]}`).toBe(`${path} HTTP/1.1 401 Unauthorized`);
+        expect(answer).not.toContain("TOPSECRET");
+      }
+    } finally {
+      server.stop(true);
+    }
+  });
 });
+
+/** One GET with exactly this Host header, over a raw socket (fetch cannot send such a Host); the whole answer. */
+async function rawGet(port: number, path: string, host: string): Promise<string> {
+  const { promise, resolve, reject } = Promise.withResolvers<string>();
+  let text = "";
+  await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      open(socket) {
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      },
+      data(_socket, chunk) {
+        text += chunk.toString();
+      },
+      close() {
+        resolve(text);
+      },
+      error(_socket, error) {
+        reject(error);
+      },
+    },
+  });
+  return promise;
+}
