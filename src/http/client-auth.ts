@@ -51,6 +51,13 @@ export interface RequestAccess {
   principalOf(request: Request): Principal;
   describableTopics(request: Request, names: readonly string[]): string[];
   describableGroups(request: Request, names: readonly string[]): string[];
+  /**
+   * Checks a request again as the guard checked it when it came (its token still valid,
+   * the route's permissions still granted), throwing the 401 or 403 it would get now: for
+   * an answer that goes on long after it was authorized (a live tail), as Kafka authorizes
+   * every Fetch of a consumer rather than its first.
+   */
+  authorizeAgain(request: Request, method: string, route: string, input: RouteInput): void;
 }
 
 /**
@@ -66,6 +73,13 @@ export function requestAccess(access: AccessControl): RequestAccess {
     principalOf,
     describableTopics: (request, names) => access.describableTopics(principalOf(request), names),
     describableGroups: (request, names) => access.describableGroups(principalOf(request), names),
+    authorizeAgain(request, method, route, input) {
+      if (!access.enabled) return;
+      const principal = principalOf(request);
+      const needs = routeNeeds(method, route, input);
+      if (needs === "filtered") return;
+      for (const need of needs) access.check(principal, need.operation, ...need.resources);
+    },
   };
 }
 

@@ -13,13 +13,14 @@ const PartitionParams = t.Object({
   partition: integerField("partition"),
 });
 
+const STREAM_ROUTE = "/topics/:topic/partitions/:partition/records/stream";
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } as const;
 
 /**
  * Reads of one partition: batches with long polling, and a live tail as server-sent
  * events, resource style like Redpanda's HTTP proxy.
  */
-export function recordRoutes({ broker, requests }: RouteContext) {
+export function recordRoutes({ broker, requests, access }: RouteContext) {
   return new Elysia()
     .get(
       "/topics/:topic/partitions/:partition/records",
@@ -98,12 +99,18 @@ export function recordRoutes({ broker, requests }: RouteContext) {
         server?.timeout(request, 0);
         const onAbort = (): void => controller.abort();
         request.signal.addEventListener("abort", onAbort, { once: true });
+        // Authorized when it opened, a tail is authorized again before each batch it sends:
+        // a token revoked or expired, or a READ taken away, ends it (SECURITY.md: refused
+        // from the next call on), where it would otherwise read on for as long as it is open.
+        const input = { body: undefined, params: { topic: params.topic, partition: String(params.partition) }, query: {} };
+        const authorized = access === undefined ? undefined : () => access.authorizeAgain(request, "GET", STREAM_ROUTE, input);
         const body = sseStream(
           tail,
           controller,
           () => request.signal.removeEventListener("abort", onAbort),
           undefined,
           broker.config.sse,
+          authorized,
         );
         requests.count("GET", "/topics/:topic/partitions/:partition/records/stream", 200);
         return new Response(body, { headers: SSE_HEADERS });

@@ -73,6 +73,8 @@ export function sseStream(
   onEnd: () => void,
   heartbeatMs: number = HEARTBEAT_MS,
   limits: SseReaderLimits = DEFAULT_SSE_READER_LIMITS,
+  /** Throws the error that ends the stream when its reader may no longer read (a revoked token, a READ taken away). */
+  authorized?: () => void,
 ): ReadableStream<Uint8Array> {
   const iterator = tail.records[Symbol.asyncIterator]();
   let asked = false;
@@ -156,6 +158,18 @@ export function sseStream(
           if (ended) return;
         }
         const got = step;
+        // Before anything more is sent, records or a heartbeat, so a reader refused now
+        // gets nothing further and an idle one learns within a heartbeat.
+        if (authorized !== undefined) {
+          try {
+            authorized();
+          } catch (error) {
+            controller.enqueue(errorEvent(error instanceof StreamNestError ? error.toJSON() : { error: "INTERNAL_ERROR", message: String(error) }));
+            end();
+            controller.close();
+            return;
+          }
+        }
         if (got === undefined) {
           controller.enqueue(encoder.encode(": heartbeat\n\n"));
           return;

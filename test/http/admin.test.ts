@@ -9,6 +9,7 @@ import { Broker } from "../../src/broker/broker.ts";
 import { brokerConfig } from "../../src/broker/config.ts";
 import { createApp, type StreamNestApp } from "../../src/http/app.ts";
 import { BrokerMetrics } from "../../src/metrics/metrics.ts";
+import { SseReader } from "./sse-reader.ts";
 
 /**
  * Users, tokens and ACLs kept in the metadata, and every refusal of --auth=token over HTTP
@@ -167,6 +168,48 @@ describe("a token the broker remembers is refused as soon as it is no longer val
     expect(await asAdmin("DELETE", "/admin/users/dave")).toEqual({ status: 200, body: { status: "deleted", user: "dave" } });
     expect(await produce(again)).toEqual({ status: 401, body: { error: "UNAUTHORIZED", message: "invalid API token" } });
     expect(await produce(again)).toEqual({ status: 401, body: { error: "UNAUTHORIZED", message: "invalid API token" } });
+  });
+});
+
+describe("a live tail is authorized before each batch it sends, not only when it opens", () => {
+  async function openTail(token: string, topic: string): Promise<SseReader> {
+    const res = await app.handle(
+      new Request(`http://localhost/topics/${topic}/partitions/0/records/stream?offset=0`, { headers: { authorization: `Bearer ${token}` } }),
+    );
+    expect(res.status).toBe(200);
+    return new SseReader(res.body as ReadableStream<Uint8Array>);
+  }
+  const produce = (topic: string, message: string) => asAdmin("POST", "/produce", { topic, partition: 0, message });
+
+  test("READ taken away: the next batch is a FORBIDDEN error event and the stream ends, the record never sent", async () => {
+    expect((await asAdmin("POST", "/create-topic", { topic: "tailed", partitions: 1 })).status).toBe(200);
+    const read = { principal: "User:erin", operation: "READ", resource_type: "TOPIC", resource_name: "tailed" };
+    const erin = await newUser("erin");
+    await grant(read);
+    const tail = await openTail(erin, "tailed");
+    expect((await produce("tailed", "before")).status).toBe(200);
+    expect(JSON.parse((await tail.next())?.data ?? "null").message).toBe("before");
+    await revoke(read);
+    expect((await produce("tailed", "SECRET-AFTER-REVOCATION")).status).toBe(200);
+    const refused = await tail.next();
+    expect(refused?.event).toBe("error");
+    expect(JSON.parse(refused?.data ?? "null")).toEqual(onTopic("User:erin", "READ", "tailed").body);
+    expect(await tail.next()).toBeUndefined();
+  });
+
+  test("its user deleted: the next batch is an UNAUTHORIZED error event and the stream ends", async () => {
+    expect((await asAdmin("POST", "/create-topic", { topic: "tailed-2", partitions: 1 })).status).toBe(200);
+    const frank = await newUser("frank");
+    await grant({ principal: "User:frank", operation: "READ", resource_type: "TOPIC", resource_name: "tailed-2" });
+    const tail = await openTail(frank, "tailed-2");
+    expect((await produce("tailed-2", "one")).status).toBe(200);
+    expect(JSON.parse((await tail.next())?.data ?? "null").message).toBe("one");
+    expect(await asAdmin("DELETE", "/admin/users/frank")).toEqual({ status: 200, body: { status: "deleted", user: "frank" } });
+    expect((await produce("tailed-2", "two")).status).toBe(200);
+    const refused = await tail.next();
+    expect(refused?.event).toBe("error");
+    expect(JSON.parse(refused?.data ?? "null")).toEqual({ error: "UNAUTHORIZED", message: "invalid API token" });
+    expect(await tail.next()).toBeUndefined();
   });
 });
 

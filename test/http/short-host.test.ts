@@ -82,7 +82,7 @@ describe("a broker with --auth=token, asked with a short Host", () => {
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (request) => app.fetch(request) });
     try {
       for (const path of ["/console/../topics", "/internal/stats", "/consume?topic=secret&partition=0&offset=0"]) {
-        const answer = await rawGet(server.port, path, `:${server.port}`);
+        const answer = await rawGet(Number(server.port), path, `:${server.port}`);
         expect(`${path} ${answer.split("\r\n")[0]}`).toBe(`${path} HTTP/1.1 401 Unauthorized`);
         expect(answer).not.toContain("TOPSECRET");
       }
