@@ -5,6 +5,8 @@ import type {
   AutoOffsetReset,
   CommitParams,
   CommittedOffset,
+  ForeignGroup,
+  ForeignGroups,
   GroupDescription,
   GroupSummary,
   HeartbeatResult,
@@ -139,6 +141,8 @@ export class GroupService {
   private readonly warn: (message: string) => void;
   private readonly unsubscribe: () => void;
   private closed = false;
+  /** The Kafka listeners' groups (ForeignGroups), shown with the HTTP ones and guarded against outside offset changes. */
+  private readonly foreign = new Set<ForeignGroups>();
 
   constructor(
     private readonly host: GroupHost,
@@ -148,6 +152,49 @@ export class GroupService {
     const changed = (): void => this.reconcile()?.topicsChanged();
     this.unsubscribe = host.metadata.onChange(changed);
     changed();
+  }
+
+  /** Adds a source of groups whose members another door holds (a Kafka listener's); the returned function removes it. */
+  attachForeignGroups(source: ForeignGroups): () => void {
+    this.foreign.add(source);
+    return () => {
+      this.foreign.delete(source);
+    };
+  }
+
+  /**
+   * Members the HTTP coordinator on this broker holds in `group` (0 when it does not
+   * coordinate the group): a Kafka JoinGroup is refused while there are any.
+   */
+  membersHere(group: string): number {
+    const c = this.reconcile();
+    return c === undefined ? 0 : (this.describeOwnOrNone(c, group)?.members.length ?? 0);
+  }
+
+  /** The group as a Kafka listener of this broker holds it, when one does and it has members. */
+  private foreignWithMembers(group: string): ForeignGroup | undefined {
+    for (const source of this.foreign) {
+      const found = source.view(group);
+      if (found !== undefined && found.members.length > 0) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * An offset change made from outside a group (an HTTP commit or reset without a member,
+   * a delete of its offsets) while Kafka consumers are its members would move the offsets
+   * under them: refused, as Kafka refuses resetting or deleting the offsets of a group
+   * that is not empty (NON_EMPTY_GROUP; kafka-consumer-groups --reset-offsets "can only
+   * be reset if the group is inactive"). A Kafka member's own commits are the Kafka
+   * handlers' to check (anyOffset: they come from OffsetCommit).
+   */
+  private refuseOutsideChange(group: string, what: string): void {
+    const kafka = this.foreignWithMembers(group);
+    if (kafka === undefined) return;
+    throw new StreamNestError(
+      "NON_EMPTY_GROUP",
+      `group "${group}" has ${kafka.members.length} Kafka consumer member(s); stop them before ${what} its offsets`,
+    );
   }
 
   // ---- calls from clients, routed to the coordinator ------------------------------
@@ -229,18 +276,28 @@ export class GroupService {
     await this.caughtUpMetadata();
     const c = await this.readyCoordinator(call.group);
     switch (call.op) {
-      case "join":
+      case "join": {
+        // Two coordinators assigning the same partitions would have them read twice.
+        const kafka = this.foreignWithMembers(call.group);
+        if (kafka !== undefined)
+          throw new StreamNestError(
+            "NON_EMPTY_GROUP",
+            `group "${call.group}" has ${kafka.members.length} Kafka consumer member(s); an HTTP member cannot join it (use another group id)`,
+          );
         return this.joinHere(c, call.group, call.request);
+      }
       case "heartbeat":
         return c.heartbeat(call.group, call.memberId, call.generation);
       case "leave":
         c.leave(call.group, call.memberId);
         return { status: "left" };
       case "commit":
+        if (call.request.memberId === undefined && call.request.anyOffset !== true) this.refuseOutsideChange(call.group, "changing");
         return c.commit(call.group, call.request);
       case "offsets":
         return c.offsets(call.group, call.topic);
       case "delete-offsets":
+        this.refuseOutsideChange(call.group, "deleting");
         return c.deleteOffsets(call.group, call.topics);
       case "describe":
         return this.describeHere(c, call.group);
@@ -449,8 +506,17 @@ export class GroupService {
     return c;
   }
 
+  /** The groups coordinated here; one with Kafka members (and none over HTTP) as the Kafka listener holds it. */
   private localList(): GroupSummary[] {
-    return this.reconcile()?.listGroups() ?? [];
+    const own = this.reconcile()?.listGroups() ?? [];
+    if (this.foreign.size === 0) return own;
+    const byId = new Map(own.map((g) => [g.group, g]));
+    for (const source of this.foreign)
+      for (const g of source.list()) {
+        const mine = byId.get(g.group);
+        if (mine === undefined || (g.members > 0 && mine.members === 0)) byId.set(g.group, g);
+      }
+    return [...byId.values()].sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
   }
 
   private async joinHere(c: GroupCoordinator, group: string, request: JoinParams): Promise<JoinAnswer> {
@@ -470,8 +536,25 @@ export class GroupService {
     return { ...result, assignments, coordinator: this.host.self };
   }
 
+  /** The group as the HTTP coordinator holds it; undefined when it knows no such group (it may still be a Kafka one). */
+  private describeOwnOrNone(c: GroupCoordinator, group: string): GroupDescription | undefined {
+    try {
+      return c.describe(group);
+    } catch (error) {
+      if (error instanceof StreamNestError && error.code === "GROUP_NOT_FOUND") return undefined;
+      throw error;
+    }
+  }
+
   private async describeHere(c: GroupCoordinator, group: string): Promise<GroupView> {
-    const description = c.describe(group);
+    const own = this.describeOwnOrNone(c, group);
+    const kafka = this.foreignWithMembers(group);
+    // A group whose members are Kafka consumers: their state, generation and assignment,
+    // over the offsets the two doors share.
+    const description: GroupDescription =
+      kafka !== undefined && (own === undefined || own.members.length === 0)
+        ? { group, state: kafka.state, generation: kafka.generation, assignor: kafka.assignor, members: kafka.members, offsets: own?.offsets ?? [] }
+        : (own ?? c.describe(group));
     const owners = new Map<string, string>();
     for (const m of description.members) for (const a of m.assignments) owners.set(`${a.topic}\u0000${a.partition}`, m.memberId);
     const committed = new Map(description.offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));

@@ -73,7 +73,8 @@ export interface MemberDescription {
   clientId: string;
   topics: string[];
   sessionTimeoutMs: number;
-  autoOffsetReset: AutoOffsetReset;
+  /** "client": a Kafka consumer, whose own auto.offset.reset decides (the coordinator never learns it). */
+  autoOffsetReset: AutoOffsetReset | "client";
   /** Partitions this member owns in the current generation (empty until it rejoins). */
   assignments: TopicPartition[];
   /** Milliseconds since the epoch of the last request from this member. */
@@ -94,4 +95,22 @@ export interface GroupSummary {
   state: GroupState;
   generation: number;
   members: number;
+}
+
+/**
+ * A group whose members another door's coordinator holds: the Kafka listener's classic
+ * groups (kafka/groups/), which share a group's id and committed offsets with the HTTP
+ * groups but keep their membership in memory of their own. The HTTP views show them, and
+ * an offset change from outside the group is refused while they have members.
+ */
+export interface ForeignGroup {
+  state: GroupState;
+  generation: number;
+  assignor: string | null;
+  members: MemberDescription[];
+}
+
+export interface ForeignGroups {
+  view(group: string): ForeignGroup | undefined;
+  list(): GroupSummary[];
 }

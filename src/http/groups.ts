@@ -64,7 +64,7 @@ const GroupViewBody = t.Object({
       client_id: t.String(),
       topics: t.Array(t.String()),
       session_timeout_ms: t.Integer(),
-      auto_offset_reset: t.String(),
+      auto_offset_reset: t.String({ description: 'earliest or latest; "client" for a Kafka consumer, whose own auto.offset.reset decides' }),
       assignments: t.Array(TopicPartitionBody),
       last_seen: t.Integer({ description: "Milliseconds since the epoch" }),
     }),

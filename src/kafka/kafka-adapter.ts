@@ -37,6 +37,7 @@ export class KafkaAdapter {
     private readonly groups: ClassicGroups,
     /** Every listener, the first one first. */
     readonly listeners: BoundListener[],
+    private readonly detachGroups: () => void,
   ) {}
 
   static async start(
@@ -64,6 +65,8 @@ export class KafkaAdapter {
       : undefined;
     const lifetime = new AbortController();
     const groups = new ClassicGroups(undefined, options.groupInitialRebalanceDelayMs);
+    // GET /groups shows these groups' members, and HTTP offset changes wait until they are gone.
+    const detachGroups = broker.groups.attachForeignGroups(groups);
     const log = hooks.log ?? ((line: string) => console.log(line));
     const specs: KafkaListener[] = [
       { name: options.listenerName ?? DEFAULT_LISTENER_NAME, host: options.host, port: options.port, advertise: options.advertise },
@@ -102,11 +105,12 @@ export class KafkaAdapter {
       }
     } catch (error) {
       lifetime.abort();
+      detachGroups();
       groups.close();
       await Promise.all(servers.map((s) => s.close()));
       throw error;
     }
-    return new KafkaAdapter(servers, lifetime, groups, bound);
+    return new KafkaAdapter(servers, lifetime, groups, bound, detachGroups);
   }
 
   /** The first listener's port. */
@@ -126,6 +130,7 @@ export class KafkaAdapter {
 
   async close(): Promise<void> {
     this.lifetime.abort();
+    this.detachGroups();
     this.groups.close();
     await Promise.all(this.servers.map((s) => s.close()));
   }

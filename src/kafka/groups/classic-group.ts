@@ -61,6 +61,8 @@ export interface MemberView {
   clientHost: string;
   metadata: Uint8Array;
   assignment: Uint8Array;
+  sessionTimeoutMs: number;
+  lastSeen: number;
 }
 
 /**
@@ -188,6 +190,8 @@ export class ClassicGroup {
       clientHost: m.clientHost,
       metadata: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? new Uint8Array(0),
       assignment: m.assignment,
+      sessionTimeoutMs: m.sessionTimeoutMs,
+      lastSeen: m.lastSeen,
     }));
   }
 

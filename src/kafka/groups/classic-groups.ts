@@ -2,7 +2,9 @@ import { assertGroupId } from "../../broker/groups.ts";
 import { KAFKA_LIMITS } from "../../config/kafka.ts";
 import { errorMessage } from "../error-map.ts";
 import { protocolError } from "../protocol/error-codes.ts";
+import type { ForeignGroup, ForeignGroups, GroupState, GroupSummary } from "../../groups/types.ts";
 import { ClassicGroup, DEFAULT_INITIAL_REBALANCE_DELAY_MS } from "./classic-group.ts";
+import { assignedPartitions, subscribedTopics } from "./consumer-protocol.ts";
 
 /**
  * The classic (client-assigned) groups of the Kafka clients connected to this broker,
@@ -11,7 +13,7 @@ import { ClassicGroup, DEFAULT_INITIAL_REBALANCE_DELAY_MS } from "./classic-grou
  * through the same group service the HTTP API uses, so `GET /groups/:group` shows a
  * Kafka group's offsets and lag.
  */
-export class ClassicGroups {
+export class ClassicGroups implements ForeignGroups {
   private readonly groups = new Map<string, ClassicGroup>();
   /** When each group was first seen with no members by an expiry check. */
   private readonly emptySince = new Map<string, number>();
@@ -46,7 +48,33 @@ export class ClassicGroups {
     return this.groups.get(groupId);
   }
 
-  list(): ClassicGroup[] {
+  list(): GroupSummary[] {
+    return [...this.groups.values()].map((g) => ({ group: g.groupId, state: viewState(g.state), generation: g.generationId, members: g.size }));
+  }
+
+  /** A group as GET /groups/:group shows it (ForeignGroups); undefined when no Kafka client opened it. */
+  view(groupId: string): ForeignGroup | undefined {
+    const g = this.groups.get(groupId);
+    if (g === undefined) return undefined;
+    const consumer = g.protocolType === "consumer";
+    return {
+      state: viewState(g.state),
+      generation: g.generationId,
+      assignor: g.protocolName,
+      members: g.describe().map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        topics: (consumer ? subscribedTopics(m.metadata) : undefined) ?? [],
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        autoOffsetReset: "client" as const,
+        assignments: (consumer ? assignedPartitions(m.assignment) : undefined) ?? [],
+        lastSeen: m.lastSeen,
+      })),
+    };
+  }
+
+  /** The groups themselves, for the Kafka handlers (ListGroups). */
+  all(): ClassicGroup[] {
     return [...this.groups.values()];
   }
 
@@ -85,4 +113,9 @@ export class ClassicGroups {
       g.close();
     }
   }
+}
+
+/** Kafka's states as the HTTP view's three: a rebalance under way is PreparingRebalance until the group is Stable again. */
+function viewState(state: ClassicGroup["state"]): GroupState {
+  return state === "Stable" ? "Stable" : state === "Empty" || state === "Dead" ? "Empty" : "PreparingRebalance";
 }

@@ -13,6 +13,16 @@ export async function handleJoinGroup(ctx: KafkaContext, { body, version, client
     requireGroup(ctx, conn, "READ", body.groupId);
     checkJoin(body);
     await assertCoordinator(ctx, body.groupId);
+    // Members that joined over HTTP hold assignments of their own coordinator: a Kafka
+    // consumer joining too would read the same partitions twice (Kafka answers a join whose
+    // protocol the group's members do not share with INCONSISTENT_GROUP_PROTOCOL).
+    const httpMembers = ctx.broker.groups.membersHere(body.groupId);
+    if (httpMembers > 0)
+      throw protocolError(
+        "INVALID_REQUEST",
+        "INCONSISTENT_GROUP_PROTOCOL",
+        `group "${body.groupId}" has ${httpMembers} member(s) that joined over HTTP; a Kafka consumer cannot join it`,
+      );
     const group = ctx.groups.open(body.groupId);
     const joined = await group.join(
       {

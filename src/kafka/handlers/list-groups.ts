@@ -14,7 +14,7 @@ import { KAFKA_ERROR } from "../protocol/index.ts";
  */
 export async function handleListGroups(ctx: KafkaContext, { body, conn }: Call<"ListGroups">) {
   const filter = body.statesFilter.map((s) => s.toLowerCase());
-  const classic = ctx.groups.list().map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state as string }));
+  const classic = ctx.groups.all().map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state as string }));
   const seen = new Set(classic.map((g) => g.groupId));
   const others = ctx.broker.groups
     .listHere()

@@ -95,7 +95,7 @@ describe("ClassicGroups forget groups with no members", () => {
       expect(groups.get("gone")).toBe(t < t0 + 6_000 ? gone : undefined);
     }
     expect(groups.get("kept")).toBe(kept);
-    expect(groups.list().map((g) => g.groupId)).toEqual(["kept"]);
+    expect(groups.all().map((g) => g.groupId)).toEqual(["kept"]);
     const again = await groups.open("gone").join(join("c"), t0 + 6_000);
     expect(again.generationId).toBe(1);
   });

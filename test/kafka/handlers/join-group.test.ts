@@ -48,4 +48,18 @@ describe("JoinGroup", () => {
     expect((await client.call("ListGroups", 0, {})).groups).toEqual([]);
     client.end();
   });
+
+  test("a group with members that joined over HTTP is INCONSISTENT_GROUP_PROTOCOL to a Kafka consumer, which would read their partitions twice", async () => {
+    running = await startInProcess();
+    await running.broker.createTopic("t", 1);
+    const http = await running.broker.groups.join("shared", { topics: ["t"] });
+    const client = await RawClient.connect(running.kafka.port);
+    const refused = await client.call("JoinGroup", 5, joinBody("shared"));
+    expect([refused.errorCode, refused.generationId]).toEqual([KAFKA_ERROR.INCONSISTENT_GROUP_PROTOCOL, -1]);
+    // The HTTP member leaves: the Kafka consumer joins.
+    await running.broker.groups.leave("shared", http.memberId);
+    const ok = await client.call("JoinGroup", 5, joinBody("shared"));
+    expect([ok.errorCode, ok.generationId]).toEqual([KAFKA_ERROR.NONE, 1]);
+    client.end();
+  });
 });
