@@ -1,4 +1,5 @@
 import { session } from "./session.ts";
+import { tabToken } from "./token-store.ts";
 import type { ErrorAnswer } from "./types.ts";
 
 /**
@@ -17,17 +18,13 @@ export interface ApiFailure {
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiFailure };
 
-const TOKEN_KEY = "streamnest.console.token";
-
-/** The bearer token kept for this tab only (sessionStorage), or null. */
-export function readToken(storage: Pick<Storage, "getItem"> | undefined = globalThis.sessionStorage): string | null {
-  const token = storage?.getItem(TOKEN_KEY) ?? null;
-  return token === null || token.trim() === "" ? null : token.trim();
+/** The bearer token kept for this tab (see token-store.ts), or null. */
+export function readToken(): string | null {
+  return tabToken.read();
 }
 
-export function writeToken(token: string, storage: Pick<Storage, "setItem" | "removeItem"> = globalThis.sessionStorage): void {
-  if (token.trim() === "") storage.removeItem(TOKEN_KEY);
-  else storage.setItem(TOKEN_KEY, token.trim());
+export function writeToken(token: string): void {
+  tabToken.write(token);
 }
 
 /** Request headers: JSON when there is a body, and the token as `Authorization: Bearer`. */

@@ -17,6 +17,9 @@ export interface ConsoleAssets {
 
 const UI = resolve(import.meta.dir, "ui");
 
+// The empty data: icon stops browsers asking /favicon.ico, which the broker does not
+// serve (a 404, or 401 with --auth=token, logged as an error on every load). Nothing
+// inline: the Content-Security-Policy (src/http/console.ts) allows only 'self' scripts.
 const PAGE = (hash: string): string => `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -24,6 +27,7 @@ const PAGE = (hash: string): string => `<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>StreamNest console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="%BASE%/${hash}/console.css">
 <script type="module" src="%BASE%/${hash}/console.js"></script>
 </head>

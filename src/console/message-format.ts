@@ -3,7 +3,8 @@ import type { ConsoleRecord } from "./types.ts";
 /**
  * How a message value is shown: JSON pretty-printed, text as is, and anything that is
  * not text (control characters, or U+FFFD where bytes were not UTF-8) as hex of its
- * UTF-8 bytes.
+ * UTF-8 bytes. A record's exact bytes, when the broker sent them, are shown by
+ * record-bytes.ts instead.
  */
 
 export type ValueKind = "json" | "text" | "binary";
@@ -21,8 +22,9 @@ export function isBinary(value: string): boolean {
   return NOT_TEXT.test(value);
 }
 
-export function toHex(value: string, maxBytes = 4096): string {
-  const bytes = new TextEncoder().encode(value);
+/** A hex dump, 16 bytes a row after the row's offset: of `value`'s UTF-8 bytes, or of bytes as given. */
+export function toHex(value: string | Uint8Array, maxBytes = 4096): string {
+  const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
   const shown = bytes.subarray(0, maxBytes);
   const parts: string[] = [];
   for (let i = 0; i < shown.length; i += 16) {
@@ -53,7 +55,9 @@ export function formatValue(value: string): FormattedValue {
 export function matchesFilter(record: ConsoleRecord, filter: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter((w) => w !== "");
   if (words.length === 0) return true;
-  const hay = [record.key ?? "", record.message ?? "", ...Object.entries(record.headers).flat()]
+  // header_list, when the broker sent it, has the headers the object lost (a key twice)
+  const headers = record.header_list?.flatMap((h) => [h.key, h.value ?? ""]) ?? Object.entries(record.headers).flat();
+  const hay = [record.key ?? "", record.message ?? "", ...headers]
     .join("\u0000")
     .toLowerCase();
   return words.every((w) => hay.includes(w));

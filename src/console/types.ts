@@ -122,6 +122,20 @@ export interface ConsoleRecord {
   message: string | null;
   headers: Record<string, string>;
   timestamp: number;
+  /** The value's exact bytes (base64) when they are not UTF-8: `message` then has U+FFFD in their place. */
+  message_base64?: string;
+  /** The key's exact bytes, likewise. */
+  key_base64?: string;
+  /** Every header in order, when `headers` cannot show them exactly (a key twice, a null or non-UTF-8 value). */
+  header_list?: HeaderEntry[];
+}
+
+export interface HeaderEntry {
+  key: string;
+  /** null: a header without a value. */
+  value: string | null;
+  /** The value's exact bytes when they are not UTF-8. */
+  value_base64?: string;
 }
 
 export interface RecordsAnswer {

@@ -49,9 +49,38 @@ function load(): Promise<Served> {
   return served;
 }
 
+/**
+ * The page loads only its own script and stylesheet (no inline script or style) and
+ * talks only to the broker that served it, so the policy can allow 'self' and nothing
+ * else: data: images are the page's empty icon (which spares a /favicon.ico request).
+ * No site may frame the console (clickjacking its Delete and Reset buttons), and no
+ * <base> or plugin can redirect what it loads.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "img-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "object-src 'none'",
+].join("; ");
+
+/** Sent with the page and its assets. X-Frame-Options covers browsers without frame-ancestors. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": CONSOLE_CSP,
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
 function respond(request: Request, file: Asset, cacheControl: string): Response {
   const gzip = /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "");
-  const headers: Record<string, string> = { "content-type": file.contentType, "cache-control": cacheControl, vary: "accept-encoding" };
+  const headers: Record<string, string> = {
+    ...SECURITY_HEADERS,
+    "content-type": file.contentType,
+    "cache-control": cacheControl,
+    vary: "accept-encoding",
+  };
   if (gzip) headers["content-encoding"] = "gzip";
   return new Response(gzip ? file.gzip : file.body, { headers });
 }

@@ -1,16 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { failureFromAnswer, failureFromException, missingPermission, pathOf, readToken, requestHeaders, writeToken } from "../../src/console/api.ts";
-
-/** A Storage over a Map: sessionStorage's interface, which Bun does not have. */
-function memoryStorage(): Pick<Storage, "getItem" | "setItem" | "removeItem"> & { map: Map<string, string> } {
-  const map = new Map<string, string>();
-  return {
-    map,
-    getItem: (k) => map.get(k) ?? null,
-    setItem: (k, v) => void map.set(k, v),
-    removeItem: (k) => void map.delete(k),
-  };
-}
+import { failureFromAnswer, failureFromException, missingPermission, pathOf, requestHeaders } from "../../src/console/api.ts";
 
 describe("console api", () => {
   test("an error answer becomes its code, message and details", () => {
@@ -41,18 +30,6 @@ describe("console api", () => {
     expect(requestHeaders(null, false)).toEqual({});
     expect(requestHeaders(null, true)).toEqual({ "content-type": "application/json" });
     expect(requestHeaders("abc", true)).toEqual({ "content-type": "application/json", authorization: "Bearer abc" });
-  });
-
-  test("the token is kept trimmed, and an empty one is removed", () => {
-    const storage = memoryStorage();
-    expect(readToken(storage)).toBeNull();
-    writeToken("  t0k3n ", storage);
-    expect(readToken(storage)).toBe("t0k3n");
-    expect([...storage.map.values()]).toEqual(["t0k3n"]);
-    writeToken("   ", storage);
-    expect(readToken(storage)).toBeNull();
-    expect(storage.map.size).toBe(0);
-    expect(readToken(undefined)).toBeNull();
   });
 
   test("path segments are encoded", () => {

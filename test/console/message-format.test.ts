@@ -19,6 +19,7 @@ describe("message values", () => {
     expect(isBinary("bad \ufffd byte")).toBe(true);
     expect(formatValue("\u0001\u0002AB")).toEqual({ kind: "binary", text: "00000000  01 02 41 42" });
     expect(toHex("0123456789abcdefXY")).toBe("00000000  30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66\n00000010  58 59");
+    expect(toHex(new Uint8Array([0xff, 0xfe, 0x00]))).toBe("00000000  ff fe 00");
     expect(toHex("\u0000".repeat(20), 16)).toBe("00000000  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n… 4 more bytes");
   });
 });

@@ -71,6 +71,31 @@ describe("the console at /console", () => {
     expect(plain).toBeLessThan(300 * 1024);
   });
 
+  test("the page and its assets are sent with security headers: never framed, not sniffed, no referrer, only 'self' loads", async () => {
+    const html = await (await get("/console")).text();
+    const [css, js] = assetPaths(html);
+    for (const path of ["/console", "/console/topics/demo?partition=1", css, js]) {
+      for (const encoding of ["", "gzip"]) {
+        const res = await get(path, encoding === "" ? {} : { "accept-encoding": encoding });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-frame-options")).toBe("DENY");
+        expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+        expect(res.headers.get("content-security-policy")).toBe(
+          "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        );
+      }
+    }
+  });
+
+  test("the page needs nothing the policy forbids: no inline script or style, and an inline icon (no /favicon.ico request)", async () => {
+    const html = await (await get("/console")).text();
+    // every <script> has a src: an inline one would need a hash in the policy
+    expect([...html.matchAll(/<script\b[^>]*>/g)].map((m) => /\bsrc="\/console\/assets\//.test(m[0]))).toEqual([true]);
+    expect(html).not.toMatch(/<style\b|\sstyle=/);
+    expect([...html.matchAll(/<link rel="icon"[^>]*>/g)].map((m) => m[0])).toEqual(['<link rel="icon" href="data:,">']);
+  });
+
   test("an asset of another build or an unknown name is 404", async () => {
     const [, js] = assetPaths(await (await get("/console")).text());
     for (const path of ["/console/assets/000000000000/console.js", js.replace("console.js", "other.js")]) {

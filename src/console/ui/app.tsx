@@ -1,5 +1,6 @@
 import { Component, type ComponentChildren } from "preact";
 import { readToken } from "../api.ts";
+import { tabToken } from "../token-store.ts";
 import { type Route, routeHref } from "../route.ts";
 import { GroupsView, GroupView } from "./groups.tsx";
 import { LoginView, SessionControls } from "./login.tsx";
@@ -96,6 +97,11 @@ export function App() {
         </a>
         <SessionControls />
       </header>
+      {tabToken.refused() !== null ? (
+        <p class="notice" role="status" data-testid="storage-refused">
+          This browser does not let the console store data: a token you enter is kept only until the page is reloaded.
+        </p>
+      ) : null}
       <main id="main" tabIndex={-1}>
         {session.loginNeeded !== null ? (
           <LoginView reason={session.loginNeeded} tokenRefused={session.tokenRefused} notice={session.notice} />

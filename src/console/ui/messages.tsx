@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type ApiFailure, type ApiResult, pathOf } from "../api.ts";
 import { formatCount } from "../format.ts";
 import { matchesFilter } from "../message-format.ts";
+import { partitionOptions } from "../partition-choice.ts";
 import { Ring } from "../ring.ts";
 import type { MessagesQuery, StartFrom } from "../route.ts";
 import { offsetForTime } from "../time-seek.ts";
@@ -110,9 +111,9 @@ function StartControls({ partitions, query, onChange }: { partitions: number[]; 
       <label>
         Partition
         <select name="partition" value={query.partition} onChange={(e) => onChange({ partition: Number(e.currentTarget.value) })}>
-          {partitions.map((p) => (
-            <option key={p} value={p}>
-              {p}
+          {partitionOptions(partitions, query.partition).map((p) => (
+            <option key={p.value} value={p.value}>
+              {p.label}
             </option>
           ))}
         </select>

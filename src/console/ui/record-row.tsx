@@ -1,6 +1,6 @@
 import { Component } from "preact";
 import { formatTime } from "../format.ts";
-import { formatValue } from "../message-format.ts";
+import { formatKey, formatMessage, recordHeaders, type ShownText } from "../record-bytes.ts";
 import type { ConsoleRecord } from "../types.ts";
 
 interface RowProps {
@@ -20,21 +20,23 @@ export class RecordRow extends Component<RowProps> {
 }
 
 function RecordCells({ record, partition }: RowProps) {
-  const value = record.message === null ? null : formatValue(record.message);
-  const headers = Object.entries(record.headers);
+  const value = formatMessage(record);
+  const key = formatKey(record);
+  const headers = recordHeaders(record);
   return (
     <tr data-offset={record.offset}>
       <td class="num">{record.offset}</td>
       <td class="num">{partition}</td>
-      <td>{record.key === null ? <span class="muted">null</span> : <code>{record.key}</code>}</td>
+      <td>{key === null ? <span class="muted">null</span> : <Short shown={key} />}</td>
       <td>{formatTime(record.timestamp)}</td>
       <td>
         {headers.length === 0 ? (
           <span class="muted">—</span>
         ) : (
-          headers.map(([k, v]) => (
-            <div key={k}>
-              <code>{k}</code>: {v}
+          // keyed by position: a key may come twice
+          headers.map((h, i) => (
+            <div key={i}>
+              <code>{h.key}</code>: {h.value === null ? <span class="muted">null</span> : <Short shown={h.value} plain />}
             </div>
           ))
         )}
@@ -50,6 +52,16 @@ function RecordCells({ record, partition }: RowProps) {
         )}
       </td>
     </tr>
+  );
+}
+
+/** A key or header value: text as is, bytes that are not text as hex, tagged so. */
+function Short({ shown, plain = false }: { shown: ShownText; plain?: boolean }) {
+  if (!shown.binary) return plain ? <>{shown.text}</> : <code>{shown.text}</code>;
+  return (
+    <>
+      <span class="tag">hex</span> <code class="hex">{shown.text}</code>
+    </>
   );
 }
 
