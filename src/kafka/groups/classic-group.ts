@@ -102,7 +102,14 @@ export class ClassicGroup {
     if (req.memberId !== "") {
       member = this.members.get(req.memberId);
       if (!member) throw new StreamNestError("UNKNOWN_MEMBER_ID", `member "${req.memberId}" is not in group "${this.groupId}"`);
+      if (member.groupInstanceId !== req.groupInstanceId && req.groupInstanceId !== null)
+        throw fenced(`member "${req.memberId}" is not group instance "${req.groupInstanceId}" of group "${this.groupId}"`);
     } else {
+      // A static member (KIP-345) coming back under its group.instance.id takes the place
+      // of its old self at once: the old member id is fenced, rather than the group waiting
+      // out the dead process's session (16 s of no consumption with a 20 s session) while
+      // the returning process counts as one more member.
+      if (req.groupInstanceId !== null) this.fenceInstance(req.groupInstanceId);
       const memberId = `${req.clientId || "member"}-${randomUUID()}`;
       member = {
         memberId,
@@ -219,6 +226,19 @@ export class ClassicGroup {
     return { protocolType: this.protocolType, protocolName: this.protocolName ?? "", assignment: m.assignment };
   }
 
+  /** Drops the member holding `instance`, if any, its waiting calls answered FENCED_INSTANCE_ID; no rebalance of its own (the join that replaces it starts one). */
+  private fenceInstance(instance: string): void {
+    for (const old of this.members.values()) {
+      if (old.groupInstanceId !== instance) continue;
+      this.members.delete(old.memberId);
+      const gone = fenced(`member "${old.memberId}" was replaced by a new member with group instance id "${instance}"`);
+      old.joining?.reject(gone);
+      old.syncing?.reject(gone);
+      if (this.leader === old.memberId) this.leader = null;
+      return;
+    }
+  }
+
   private remove(member: Member, why: string): void {
     this.members.delete(member.memberId);
     const gone = new StreamNestError("UNKNOWN_MEMBER_ID", `member "${member.memberId}" ${why}`);
@@ -318,6 +338,10 @@ export class ClassicGroup {
     const wanted = extra === undefined ? undefined : new Set(extra);
     return first.protocols.map((p) => p.name).find((name) => offered.every((names) => names.has(name)) && (wanted === undefined || wanted.has(name)));
   }
+}
+
+function fenced(message: string): StreamNestError {
+  return new StreamNestError("UNKNOWN_MEMBER_ID", message, { kafkaError: "FENCED_INSTANCE_ID", kafkaErrorCode: 82 });
 }
 
 function inconsistent(message: string): StreamNestError {

@@ -132,4 +132,37 @@ describe("ClassicGroup's initial rebalance delay", () => {
     expect(a.generationId).toBe(1);
     expect(a.members.map((m) => text(m.metadata))).toEqual(["a"]);
   });
+
+  test("a static member back under its group.instance.id replaces its old self at once (KIP-345): one member, the old id fenced", async () => {
+    const g = group(100);
+    const staticJoin = (memberId: string, clientId: string, instance: string): JoinRequest => ({ ...join(memberId, clientId), groupInstanceId: instance });
+    const [a, b] = await Promise.all([g.join(staticJoin("", "a", "inst-a"), Date.now()), g.join(staticJoin("", "b", "inst-b"), Date.now())]);
+    const leader = a.leader === a.memberId ? a : b;
+    const assignments = [a, b].map((m) => ({ memberId: m.memberId, assignment: bytes(m.memberId) }));
+    await Promise.all([g.sync(leader.memberId, 1, assignments, Date.now()), g.sync((leader === a ? b : a).memberId, 1, [], Date.now())]);
+    expect([g.state, g.size]).toEqual(["Stable", 2]);
+    // Process a dies (kill -9) and comes back with the same instance id and no member id.
+    const again = g.join(staticJoin("", "a", "inst-a"), Date.now());
+    expect(g.size).toBe(2);
+    expect(() => g.heartbeat(a.memberId, 1, Date.now())).toThrow(`member "${a.memberId}" is not in group "g"`);
+    // b rejoins on the rebalance; the generation forms with the two live processes.
+    const bAgain = await g.join(staticJoin(b.memberId, "b", "inst-b"), Date.now());
+    const aNew = await again;
+    expect([aNew.generationId, bAgain.generationId, g.size]).toEqual([2, 2, 2]);
+    expect(aNew.memberId).not.toBe(a.memberId);
+    // The old member id under the instance is fenced, with Kafka's FENCED_INSTANCE_ID.
+    let code: unknown;
+    try {
+      await g.join(staticJoin(a.memberId, "a", "inst-a"), Date.now());
+    } catch (error) {
+      code = (error as { details?: { kafkaErrorCode?: number } }).details?.kafkaErrorCode ?? (error as Error).message;
+    }
+    expect(code).toBe(`member "${a.memberId}" is not in group "g"`);
+    try {
+      await g.join(staticJoin(aNew.memberId, "a", "inst-b"), Date.now());
+    } catch (error) {
+      code = (error as { details?: { kafkaErrorCode?: number } }).details?.kafkaErrorCode;
+    }
+    expect(code).toBe(82);
+  });
 });
