@@ -29,6 +29,8 @@ import { adminPartitionRoutes } from "./admin-partitions.ts";
 import { topicPartitionRoutes } from "./topic-partitions.ts";
 import { topicRoutes } from "./topics.ts";
 import { routableUrl } from "./short-host.ts";
+import { crossOriginProblem, isSafeMethod } from "./cross-origin.ts";
+import { browserRefusal } from "./browser-guard.ts";
 
 export interface HttpOptions {
   /** Largest request body; default: the broker's maxBodyBytes. */
@@ -55,7 +57,14 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
   let route: (request: Request) => Promise<Response> = () => Promise.reject(new Error("the app is not built yet"));
   const app = new Elysia({ normalize: false })
     // Before routing: a URL the router would misread goes round again (short-host.ts).
-    .onRequest(({ request }): Promise<Response> | undefined => {
+    .onRequest(({ request }): Response | Promise<Response> | undefined => {
+      // A browser's cross-origin request that may change something, before any body is
+      // read (cross-origin.ts); the socket's door checks it too (browser-guard.ts), this
+      // covers the app wherever it is served from (the workers' private socket, in process).
+      if (!isSafeMethod(request.method)) {
+        const refused = crossOriginProblem(request.method, request.url, request.headers);
+        if (refused !== undefined) return browserRefusal(refused);
+      }
       const url = routableUrl(request.url);
       return url === undefined ? undefined : route(new Request(url, request));
     })

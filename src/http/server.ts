@@ -3,6 +3,7 @@ import { HTTP_LIMITS } from "../config/http.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { StreamNestApp } from "./app.ts";
+import { guardedFetch } from "./browser-guard.ts";
 import type { ServeFetch } from "./fast-path.ts";
 
 export interface ListenOptions {
@@ -15,6 +16,13 @@ export interface ListenOptions {
    * spreads connections over the sockets). Only with --workers above 1.
    */
   shared?: boolean;
+  /** Other names the broker is reached by (its advertised host:port): allowed as Host when it listens on loopback only. */
+  names?: readonly string[];
+}
+
+/** What Bun.serve calls: `fetch` behind the refusals of browsers' cross-origin and rebound requests (browser-guard.ts). */
+function guarded(fetch: ServeFetch, options: ListenOptions): ServeFetch {
+  return guardedFetch(fetch, options.host, options.names ?? []);
 }
 
 /**
@@ -45,7 +53,7 @@ export function listen(app: StreamNestApp, options: ListenOptions, fetch: ServeF
   app.compile();
   let server: Server<unknown>;
   try {
-    server = Bun.serve({ ...serveOptions(options), fetch });
+    server = Bun.serve({ ...serveOptions(options), fetch: guarded(fetch, options) });
   } catch (error) {
     throw listenError(error, options);
   }
@@ -69,17 +77,17 @@ export class EarlyListener {
   private readonly server: Server<unknown>;
   private settle: (app: StreamNestApp | undefined) => void = () => {};
   private readonly ready = new Promise<StreamNestApp | undefined>((resolve) => (this.settle = resolve));
+  private readonly options: ListenOptions;
 
   constructor(options: ListenOptions) {
+    this.options = options;
     if (options.shared === true) claimPort(options);
     try {
-      this.server = Bun.serve({
-        ...serveOptions(options),
-        fetch: async (request) => {
-          const app = await this.ready;
-          return app ? app.fetch(request) : new Response(null, { status: 503 });
-        },
-      });
+      const early: ServeFetch = async (request) => {
+        const app = await this.ready;
+        return app ? app.fetch(request) : new Response(null, { status: 503 });
+      };
+      this.server = Bun.serve({ ...serveOptions(options), fetch: guarded(early, options) });
     } catch (error) {
       throw listenError(error, options);
     }
@@ -97,7 +105,7 @@ export class EarlyListener {
     app.compile();
     // The app reads the server from here (server.timeout for long polls), as after app.listen.
     app.server = this.server;
-    this.server.reload({ fetch });
+    this.server.reload({ fetch: guarded(fetch, this.options) });
     this.settle(app);
     return this.server;
   }
@@ -134,7 +142,7 @@ export function rebind(old: Server<unknown>, app: StreamNestApp, options: Listen
   void old.stop(false);
   let server: Server<unknown>;
   try {
-    server = Bun.serve({ ...serveOptions(options), fetch });
+    server = Bun.serve({ ...serveOptions(options), fetch: guarded(fetch, options) });
   } catch (error) {
     throw listenError(error, options);
   }

@@ -100,6 +100,7 @@ export class BrokerNode {
         host: config.host,
         port: 0,
         shared: sharesPort(config),
+        names: [config.advertise],
         ...(hooks.tls !== undefined ? { tls: hooks.tls } : {}),
       });
       config = { ...config, port: early.port, advertise: withPort(config.advertise, early.port) };
@@ -180,7 +181,7 @@ export class BrokerNode {
   }
 
   private listenOptions(tls: TlsMaterial | undefined = this.tls) {
-    return { host: this.config.host, port: this.config.port, ...(tls !== undefined ? { tls } : {}) };
+    return { host: this.config.host, port: this.config.port, names: [this.config.advertise], ...(tls !== undefined ? { tls } : {}) };
   }
 
   /**
@@ -203,6 +204,7 @@ export class BrokerNode {
       count: this.config.workers ?? 1,
       host: this.config.host,
       port: this.config.port,
+      names: [this.config.advertise],
       access: this.access,
       ...(this.tls !== undefined ? { tls: this.tls } : {}),
     });

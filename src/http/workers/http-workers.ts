@@ -20,6 +20,8 @@ export interface HttpWorkersOptions {
   count: number;
   host: string;
   port: number;
+  /** Other names the broker is reached by (its advertised host:port), for the Host check (host-check.ts). */
+  names?: readonly string[];
   /** HTTPS in every worker with the broker's certificate. */
   tls?: TlsMaterial;
   /** --auth=token: the owner checks each fast-path call as the app's guard does. */
@@ -98,7 +100,7 @@ export class HttpWorkers {
     const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)), options.tls, options.access);
     try {
       pool.listenPrivately(broker.config.maxBodyBytes);
-      await Promise.all(Array.from({ length: options.count }, (_, i) => pool.startWorker(i + 1, options.host, options.port, broker.config.maxBodyBytes)));
+      await Promise.all(Array.from({ length: options.count }, (_, i) => pool.startWorker(i + 1, options.host, options.port, options.names ?? [], broker.config.maxBodyBytes)));
     } catch (error) {
       await pool.close();
       throw error;
@@ -127,7 +129,7 @@ export class HttpWorkers {
     chmodSync(this.socketPath, 0o600);
   }
 
-  private startWorker(thread: number, host: string, port: number, maxBodyBytes: number): Promise<void> {
+  private startWorker(thread: number, host: string, port: number, names: readonly string[], maxBodyBytes: number): Promise<void> {
     const worker = new Worker(workerEntry());
     this.workers.push(worker);
     this.outboxes.set(worker, []);
@@ -161,6 +163,7 @@ export class HttpWorkers {
         thread,
         host,
         port,
+        names: [...names],
         ownerSocket: this.socketPath,
         maxBodyBytes,
         idleTimeoutS: HTTP_LIMITS.idleTimeoutS.value,

@@ -22,6 +22,8 @@ export interface WorkerStart {
   thread: number;
   host: string;
   port: number;
+  /** Other names the broker is reached by (its advertised host:port), for the Host check (host-check.ts). */
+  names: string[];
   /** The owner's private socket that answers every request the worker does not. */
   ownerSocket: string;
   maxBodyBytes: number;

@@ -9,6 +9,9 @@
 import type { Server } from "bun";
 import http from "node:http";
 import { Readable } from "node:stream";
+import { browserRefusal } from "../browser-guard.ts";
+import { crossOriginProblem, isSafeMethod } from "../cross-origin.ts";
+import { hostCheck } from "../host-check.ts";
 import { answerResponse, internalErrorResponse } from "./answer-response.ts";
 import { mayBeBatch, plainConsume, plainProduce } from "./fast-requests.ts";
 import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerTls, WorkerToOwner } from "./worker-messages.ts";
@@ -27,6 +30,8 @@ const WHOLE_BODY_MAX = 1024 * 1024;
 const PULL_BYTES = 16 * 1024;
 
 let start: WorkerStart | undefined;
+/** The Host check of a broker listening on loopback only (host-check.ts); undefined otherwise. */
+let hostProblem: ((url: string) => string | undefined) | undefined;
 let server: Server<unknown> | undefined;
 let nextId = 0;
 let served = 0;
@@ -55,6 +60,11 @@ function flush(): void {
 async function handle(request: Request, srv: Server<unknown>): Promise<Response> {
   served++;
   const url = request.url;
+  // As the owner's door refuses them (browser-guard.ts), before any body is read or any
+  // call made. A GET's Host is read from its URL: its Headers are not built here.
+  const method = request.method;
+  const refused = hostProblem?.(url) ?? (isSafeMethod(method) ? undefined : crossOriginProblem(method, url, request.headers));
+  if (refused !== undefined) return browserRefusal(refused);
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
   const queryStart = url.indexOf("?", pathStart);
   const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
@@ -103,6 +113,9 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
   request.headers.forEach((value, name) => {
     if (!HOP_BY_HOP.has(name)) headers[name] = value;
   });
+  // The owner's socket is plain HTTP: the scheme the client used goes with the request,
+  // so that the app's Origin check (cross-origin.ts) compares an https page with https.
+  headers["x-forwarded-proto"] ??= request.url.startsWith("https:") ? "https" : "http";
   return new Promise<Response>((resolve, reject) => {
     const call = http.request({ socketPath: start?.ownerSocket, path: `${path}${search}`, method: request.method, headers, agent: ownerAgent }, (answer) => {
       const out = new Headers();
@@ -182,6 +195,7 @@ function pulled(answer: http.IncomingMessage): ReadableStream<Uint8Array> {
 
 function listen(s: WorkerStart): void {
   start = s;
+  hostProblem = hostCheck(s.host, s.names);
   server = serve(s, s.tls);
   // The per-thread request count, for the broker's metrics; only when it moved.
   setInterval(() => {

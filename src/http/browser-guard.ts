@@ -1,0 +1,25 @@
+import { StreamNestError } from "../lib/errors.ts";
+import { crossOriginProblem, isSafeMethod } from "./cross-origin.ts";
+import { hostCheck } from "./host-check.ts";
+import type { ServeFetch } from "./fast-path.ts";
+
+/**
+ * The refusals of requests a browser was made to send (cross-origin.ts, host-check.ts),
+ * in front of everything that answers a socket of the broker: the fast path, the app,
+ * the early listener. They come before anything reads a body or touches a log. A GET
+ * (the hot /consume) is looked at through its URL string only, so that Bun does not
+ * build its Headers; a POST's Headers are built anyway (its Content-Length is read).
+ */
+export function guardedFetch(fetch: ServeFetch, bindHost: string, names: readonly string[]): ServeFetch {
+  const hostProblem = hostCheck(bindHost, names);
+  return (request, server) => {
+    const problem = hostProblem?.(request.url) ?? (isSafeMethod(request.method) ? undefined : crossOriginProblem(request.method, request.url, request.headers));
+    return problem === undefined ? fetch(request, server) : browserRefusal(problem);
+  };
+}
+
+/** 403 FORBIDDEN with the refusal's message, as the app's error mapping answers any refusal. */
+export function browserRefusal(message: string): Response {
+  const error = new StreamNestError("FORBIDDEN", message);
+  return Response.json(error.toJSON(), { status: error.status });
+}

@@ -1,0 +1,68 @@
+/**
+ * DNS rebinding: a page of evil.example makes evil.example resolve to 127.0.0.1, and its
+ * scripts then call a broker on the user's machine as their own origin, reading the
+ * answers (no cross-origin rule applies: the browser sees one site). The request still
+ * names evil.example in its Host header. A broker that listens on loopback only can
+ * only be meant by a loopback name or address, or by a name it was told it has (its
+ * --host, its advertised host), so any other Host is refused. A broker that listens on
+ * other interfaces is reached by names it cannot know (a load balancer's, a DNS alias),
+ * so it is left alone there: --auth=token is what protects it.
+ */
+
+/** Whether a --host value binds loopback only: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopbackOnly(bindHost: string): boolean {
+  return isLoopbackName(normalHost(bindHost));
+}
+
+/**
+ * For a broker listening on loopback only, the check of a request's URL (which Bun
+ * builds from the Host header, in lower case, without a default port): the reason it is
+ * refused, or undefined. Undefined for a broker listening elsewhere: nothing to check.
+ * `names` are the broker's own (its --host, its advertised host), as host or host:port.
+ * A URL without a host (Bun's, for a request with no Host or one it cannot use) passes:
+ * browsers always send a Host, and the name they send is what rebinding shows.
+ */
+export function hostCheck(bindHost: string, names: readonly string[]): ((url: string) => string | undefined) | undefined {
+  if (!isLoopbackOnly(bindHost)) return undefined;
+  const own = new Set([bindHost, ...names].map((name) => normalHost(hostOf(name))));
+  // The last authority let through: a client's connection names the same one every time, and it is a string compare.
+  let passed = "";
+  return (url) => {
+    const start = url.indexOf("//");
+    if (start < 0) return undefined;
+    const end = url.indexOf("/", start + 2);
+    const authority = url.slice(start + 2, end < 0 ? url.length : end);
+    if (authority === passed) return undefined;
+    const host = normalHost(hostOf(authority));
+    if (isLoopbackName(host) || own.has(host)) {
+      passed = authority;
+      return undefined;
+    }
+    return `request refused: Host ${authority} is not a name of this broker, which listens on ${bindHost} only (a page of another site may have pointed its name at this machine: DNS rebinding); reach it as localhost or 127.0.0.1, or listen on another interface with --host`;
+  };
+}
+
+/** localhost, *.localhost (RFC 6761 §6.3), 127.0.0.0/8, [::1]. */
+export function isLoopbackName(host: string): boolean {
+  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The host of host[:port] or [v6][:port]. */
+function hostOf(authority: string): string {
+  if (authority.startsWith("[")) {
+    const close = authority.indexOf("]");
+    return close < 0 ? authority : authority.slice(0, close + 1);
+  }
+  const colon = authority.indexOf(":");
+  // More than one colon and no brackets: a bare IPv6 address (as --host=::1 is written).
+  if (colon >= 0 && authority.indexOf(":", colon + 1) >= 0) return authority;
+  return colon < 0 ? authority : authority.slice(0, colon);
+}
+
+/** Lower case, without a trailing dot, an IPv6 address in brackets (as in a URL). */
+function normalHost(host: string): string {
+  let h = host.toLowerCase();
+  if (h.endsWith(".")) h = h.slice(0, -1);
+  if (h.includes(":") && !h.startsWith("[")) h = `[${h}]`;
+  return h;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { hostCheck, isLoopbackName, isLoopbackOnly } from "../../src/http/host-check.ts";
+
+/** The decision alone (host-check.ts): which Host a broker listening on loopback only refuses (DNS rebinding). */
+
+const refusal = (authority: string, bind = "127.0.0.1") =>
+  `request refused: Host ${authority} is not a name of this broker, which listens on ${bind} only (a page of another site may have pointed its name at this machine: DNS rebinding); reach it as localhost or 127.0.0.1, or listen on another interface with --host`;
+
+describe("isLoopbackOnly", () => {
+  test("127.0.0.0/8, ::1 and localhost bind loopback only; wildcards and other addresses do not", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"]) expect(`${host} ${isLoopbackOnly(host)}`).toBe(`${host} true`);
+    for (const host of ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "broker.internal", ""]) expect(`${host} ${isLoopbackOnly(host)}`).toBe(`${host} false`);
+  });
+
+  test("loopback names: localhost, *.localhost, 127.0.0.0/8, [::1]", () => {
+    for (const host of ["localhost", "app.localhost", "127.0.0.1", "127.255.0.9", "[::1]"]) expect(`${host} ${isLoopbackName(host)}`).toBe(`${host} true`);
+    for (const host of ["evil.example", "localhost.evil.example", "127.0.0.1.evil.example", "128.0.0.1", "[::2]", "notlocalhost"])
+      expect(`${host} ${isLoopbackName(host)}`).toBe(`${host} false`);
+  });
+});
+
+describe("hostCheck", () => {
+  test("a broker listening beyond loopback checks nothing", () => {
+    expect(hostCheck("0.0.0.0", ["localhost:8080"])).toBeUndefined();
+    expect(hostCheck("10.0.0.5", [])).toBeUndefined();
+  });
+
+  test("on loopback only, loopback names and addresses pass, with or without a port", () => {
+    const check = hostCheck("127.0.0.1", ["localhost:8080"]);
+    if (check === undefined) throw new Error("expected a check");
+    for (const url of [
+      "http://localhost:8080/consume?topic=t&partition=0&offset=0",
+      "http://localhost/produce",
+      "http://127.0.0.1:8080/produce",
+      "http://127.0.0.2:8080/produce",
+      "http://console.localhost:8080/console",
+      "http://[::1]:8080/health",
+      "https://localhost.:8080/health",
+    ])
+      expect(`${url} ${check(url)}`).toBe(`${url} undefined`);
+  });
+
+  test("on loopback only, another Host is refused, naming it and saying how to reach the broker, every time", () => {
+    const check = hostCheck("127.0.0.1", ["localhost:8080"]);
+    if (check === undefined) throw new Error("expected a check");
+    expect(check("http://evil.example:8080/consume?topic=t&partition=0&offset=0")).toBe(refusal("evil.example:8080"));
+    // The accepted authority is remembered; a refused one is not.
+    expect(check("http://localhost:8080/produce")).toBeUndefined();
+    expect(check("http://evil.example/produce")).toBe(refusal("evil.example"));
+    expect(check("http://evil.example/produce")).toBe(refusal("evil.example"));
+    expect(check("http://192.168.1.20:8080/topics")).toBe(refusal("192.168.1.20:8080"));
+    expect(check("http://localhost.evil.example:8080/topics")).toBe(refusal("localhost.evil.example:8080"));
+  });
+
+  test("the broker's own --host and advertised host pass", () => {
+    const check = hostCheck("::1", ["broker-1.test:9000"]);
+    if (check === undefined) throw new Error("expected a check");
+    expect(check("http://broker-1.test:9000/produce")).toBeUndefined();
+    expect(check("http://[::1]:9000/produce")).toBeUndefined();
+    expect(check("http://broker-2.test:9000/produce")).toBe(refusal("broker-2.test:9000", "::1"));
+    const named = hostCheck("localhost", []);
+    expect(named?.("http://localhost:1/x")).toBeUndefined();
+  });
+
+  test("a URL without a host (Bun's, for a request that sent no usable Host) passes: browsers always send one", () => {
+    expect(hostCheck("127.0.0.1", [])?.("/produce")).toBeUndefined();
+  });
+});
