@@ -38,6 +38,8 @@ import { GROUP_LIMITS } from "../config/core.ts";
 /** Limits a transport validates group calls against. */
 export { MAX_COMMIT_METADATA_LENGTH, MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../groups/group-coordinator.ts";
 export { assertGroupId, groupIdProblem } from "../groups/group-id.ts";
+// For the adapters, which reach the groups through the core only (DESIGN.md's import rules).
+export type { ForeignGroup, ForeignGroups, GroupState, GroupSummary, TopicPartition } from "../groups/types.ts";
 
 export interface GroupHost {
   readonly self: BrokerRef;

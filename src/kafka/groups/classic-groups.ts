@@ -2,7 +2,7 @@ import { assertGroupId } from "../../broker/groups.ts";
 import { KAFKA_LIMITS } from "../../config/kafka.ts";
 import { errorMessage } from "../error-map.ts";
 import { protocolError } from "../protocol/error-codes.ts";
-import type { ForeignGroup, ForeignGroups, GroupState, GroupSummary } from "../../groups/types.ts";
+import type { ForeignGroup, ForeignGroups, GroupState, GroupSummary } from "../../broker/groups.ts";
 import { ClassicGroup, DEFAULT_INITIAL_REBALANCE_DELAY_MS } from "./classic-group.ts";
 import { assignedPartitions, subscribedTopics } from "./consumer-protocol.ts";
 

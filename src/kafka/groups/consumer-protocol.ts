@@ -1,4 +1,4 @@
-import type { TopicPartition } from "../../groups/types.ts";
+import type { TopicPartition } from "../../broker/groups.ts";
 
 /**
  * The "consumer" protocol's member metadata and assignment bytes, which a Kafka group
