@@ -37,8 +37,34 @@ const BY_CODE: Partial<Record<ErrorCode, KafkaErrorName>> = {
 export function kafkaErrorName(error: unknown): KafkaErrorName {
   const named = kafkaErrorOf(error);
   if (named !== undefined) return named;
-  if (error instanceof StreamNestError) return BY_CODE[error.code] ?? "UNKNOWN_SERVER_ERROR";
+  const mapped = error instanceof StreamNestError ? BY_CODE[error.code] : undefined;
+  if (mapped !== undefined) return mapped;
+  reportUnknown(error);
   return "UNKNOWN_SERVER_ERROR";
+}
+
+/**
+ * Where an error that became UNKNOWN_SERVER_ERROR is told (the adapter's log): clients
+ * treat -1 as fatal and show nothing of its cause, so the broker's log is the only place
+ * an operator can learn it (a tester's SyncGroup answers were -1 with an empty log).
+ * Each distinct message once a minute, so a failing loop cannot flood the log.
+ */
+let unknownReporter: ((message: string) => void) | undefined;
+const reportedAt = new Map<string, number>();
+const REPORT_EVERY_MS = 60_000;
+
+export function reportUnknownErrorsTo(report: ((message: string) => void) | undefined): void {
+  unknownReporter = report;
+}
+
+function reportUnknown(error: unknown): void {
+  if (unknownReporter === undefined) return;
+  const text = error instanceof StreamNestError ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const now = Date.now();
+  if (now - (reportedAt.get(text) ?? -Infinity) < REPORT_EVERY_MS) return;
+  if (reportedAt.size >= 1000) reportedAt.clear();
+  reportedAt.set(text, now);
+  unknownReporter(`kafka: answered UNKNOWN_SERVER_ERROR for ${text}`);
 }
 
 export function kafkaErrorCode(error: unknown): number {

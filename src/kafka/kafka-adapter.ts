@@ -5,6 +5,7 @@ import { scramCredentialLookup } from "../auth/security-state.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { KafkaContext } from "./context.ts";
+import { reportUnknownErrorsTo } from "./error-map.ts";
 import { ClassicGroups } from "./groups/classic-groups.ts";
 import { DEFAULT_LISTENER_NAME } from "../config/kafka-listeners.ts";
 import { KAFKA_LIMITS } from "../config/kafka.ts";
@@ -68,6 +69,7 @@ export class KafkaAdapter {
     // GET /groups shows these groups' members, and HTTP offset changes wait until they are gone.
     const detachGroups = broker.groups.attachForeignGroups(groups);
     const log = hooks.log ?? ((line: string) => console.log(line));
+    reportUnknownErrorsTo(log);
     const specs: KafkaListener[] = [
       { name: options.listenerName ?? DEFAULT_LISTENER_NAME, host: options.host, port: options.port, advertise: options.advertise },
       ...(options.moreListeners ?? []),

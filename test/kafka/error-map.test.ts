@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { kafkaErrorCode, kafkaErrorName } from "../../src/kafka/error-map.ts";
+import { kafkaErrorCode, kafkaErrorName, reportUnknownErrorsTo } from "../../src/kafka/error-map.ts";
 import { KAFKA_ERROR } from "../../src/kafka/protocol/index.ts";
 import { protocolError } from "../../src/kafka/protocol/error-codes.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
@@ -26,5 +26,22 @@ describe("StreamNestError codes as Kafka error codes", () => {
   test("a codec error's own Kafka error wins; anything else is UNKNOWN_SERVER_ERROR", () => {
     expect(kafkaErrorName(protocolError("INVALID_REQUEST", "CORRUPT_MESSAGE", "bad crc"))).toBe("CORRUPT_MESSAGE");
     expect(kafkaErrorCode(new Error("boom"))).toBe(-1);
+  });
+
+  test("an error that becomes UNKNOWN_SERVER_ERROR is logged, each distinct one once a minute; a mapped one is not", () => {
+    const lines: string[] = [];
+    reportUnknownErrorsTo((line) => lines.push(line));
+    try {
+      kafkaErrorCode(new StreamNestError("TOPIC_NOT_FOUND", "no such topic"));
+      kafkaErrorCode(new StreamNestError("STALE_BROKER_EPOCH", "the broker restarted"));
+      kafkaErrorCode(new StreamNestError("STALE_BROKER_EPOCH", "the broker restarted"));
+      kafkaErrorCode(new StreamNestError("INTERNAL_ERROR", "another"));
+      expect(lines).toEqual([
+        "kafka: answered UNKNOWN_SERVER_ERROR for STALE_BROKER_EPOCH: the broker restarted",
+        "kafka: answered UNKNOWN_SERVER_ERROR for INTERNAL_ERROR: another",
+      ]);
+    } finally {
+      reportUnknownErrorsTo(undefined);
+    }
   });
 });
