@@ -84,7 +84,10 @@ export function recordRoutes({ broker, requests, access }: RouteContext) {
     .get(
       "/topics/:topic/partitions/:partition/records/stream",
       async ({ params, query, request, headers, server }) => {
-        const offset = query.offset ?? resumeOffset(headers["last-event-id"]);
+        // Last-Event-ID first: a browser's EventSource reconnects to the same URL, ?offset
+        // included, and sends the id of the last event it got; ?offset winning made every
+        // reconnect replay the stream from its first offset.
+        const offset = resumeOffset(headers["last-event-id"]) ?? query.offset;
         if (request.method === "HEAD") {
           // Checked as a GET is (topic, partition, offset in range) without opening a tail,
           // which would read records out (on the leader, for a forwarded one), nor a

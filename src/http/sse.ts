@@ -181,7 +181,7 @@ export function sseStream(
           controller.enqueue(
             errorEvent(
               error instanceof StreamNestError
-                ? error.toJSON()
+                ? resumable(error, next)
                 : { error: "INTERNAL_ERROR", message: error instanceof Error ? error.message : String(error) },
             ),
           );
@@ -207,4 +207,16 @@ export function sseStream(
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * A stream ended by an error the reader may retry (its partition's leader went away, the
+ * leader broke the stream off) says where to read again, as the stall error does: the
+ * offset after the last record sent (`details.resume_offset`).
+ */
+function resumable(error: StreamNestError, next: number): ReturnType<StreamNestError["toJSON"]> {
+  const json = error.toJSON();
+  if (!error.retriable) return json;
+  const details = typeof json.details === "object" && json.details !== null ? json.details : {};
+  return { ...json, details: { ...details, resume_offset: next } };
 }

@@ -152,6 +152,12 @@ describe("GET /topics/:topic/partitions/:partition/records/stream", () => {
     await resumed.sse.cancel();
   });
 
+  test("an EventSource reconnect (the same URL with ?offset, and Last-Event-ID) resumes after the last event, not from ?offset again", async () => {
+    const resumed = await open("?offset=2", { "last-event-id": "6" });
+    expect((await resumed.sse.records(2)).map((r) => r.offset)).toEqual([7, 8]);
+    await resumed.sse.cancel();
+  });
+
   test("a client that goes away frees the stream and its listener", async () => {
     const { sse } = await open("?offset=10");
     await until(async () => (await gaugeValue(f.broker.metrics.activeStreams)) === 1);

@@ -3,6 +3,7 @@ import { appFixture, type AppFixture, gaugeValue, until } from "./fixture.ts";
 import { type SseEvent, SseReader } from "./sse-reader.ts";
 import type { StoredRecord, Tail } from "../../src/broker/types.ts";
 import { sseStream } from "../../src/http/sse.ts";
+import { StreamNestError } from "../../src/lib/errors.ts";
 import type { CoreContext } from "../../src/broker/core-context.ts";
 
 let f: AppFixture;
@@ -140,4 +141,33 @@ test("a reader slower than the tail but within the stall time gets every record 
   expect(closed()).toBe(0);
   await sse.cancel();
   expect(closed()).toBe(1);
+});
+
+test("a stream that a retriable error ends (its leader broke it off) names the offset to read again from; one that cannot be retried does not", async () => {
+  for (const [error, details] of [
+    [new StreamNestError("LEADER_UNAVAILABLE", "partition demo/0 is led by broker 2, which broke off the stream (ECONNRESET); read again from the next offset", { leader: 2 }), { leader: 2, resume_offset: 13 }],
+    [new StreamNestError("TOPIC_NOT_FOUND", 'topic "demo" was deleted'), undefined],
+  ] as const) {
+    let sent = false;
+    const tail: Tail = {
+      startOffset: 10,
+      records: {
+        [Symbol.asyncIterator]: () => ({
+          next: async (): Promise<IteratorResult<StoredRecord[]>> => {
+            if (sent) throw error;
+            sent = true;
+            return { done: false, value: [10, 11, 12].map((offset): StoredRecord => ({ offset, key: null, value: new Uint8Array([97]), headers: [], timestamp: 1 })) };
+          },
+          return: async () => ({ done: true, value: undefined }),
+        }),
+      },
+      close: () => {},
+    };
+    const sse = new SseReader(sseStream(tail, new AbortController(), () => {}, 60_000));
+    expect((await sse.records(3)).map((r) => r.offset)).toEqual([10, 11, 12]);
+    const ended = await sse.next();
+    expect(ended?.event).toBe("error");
+    expect(JSON.parse(ended?.data ?? "null")).toEqual({ error: error.code, message: error.message, ...(details === undefined ? {} : { details }) });
+    expect(await sse.next()).toBeUndefined();
+  }
 });
