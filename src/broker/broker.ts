@@ -305,6 +305,19 @@ export class Broker {
     return isBrokerLive(this.ctx, id);
   }
 
+  /**
+   * The leader epoch of a partition this broker leads; NOT_LEADER_OR_FOLLOWER when
+   * another broker leads it (TOPIC_NOT_FOUND, PARTITION_OUT_OF_RANGE as any call). What a
+   * Kafka produce checks before its producer's sequences, as Kafka's ReplicaManager
+   * refuses a produce to a follower before it looks at a batch.
+   */
+  leaderEpochHere(topic: string, partition: number): number {
+    const ps = this.ctx.catalog.partition(this.ctx.catalog.topic(topic), partition);
+    if (ps.assignment.leader !== this.self.id)
+      throw new StreamNestError("NOT_LEADER_OR_FOLLOWER", `partition ${partition} of "${topic}" is led by broker ${ps.assignment.leader}, not broker ${this.self.id}`);
+    return ps.assignment.leaderEpoch;
+  }
+
   /** TOPIC_NOT_FOUND (or INVALID_TOPIC_NAME) unless the topic exists. */
   assertTopic(topic: string): void {
     this.ctx.catalog.topic(topic);

@@ -8,8 +8,8 @@ import { KAFKA_LIMITS } from "../config/kafka.ts";
  * not written again; anything else is OUT_OF_ORDER_SEQUENCE_NUMBER. A newer epoch
  * starts over at sequence 0; an older one is INVALID_PRODUCER_EPOCH (fenced).
  *
- * The state is in memory: after a broker restart a producer's first batch is taken at
- * whatever sequence it carries (Kafka rebuilds it from the log's batch headers, which
+ * The state is in memory and kept per leader epoch: after a broker restart, or once the
+ * partition's leadership moved, a producer's first batch is taken at whatever sequence it carries (Kafka rebuilds it from the log's batch headers, which
  * StreamNest's storage does not keep). At most `maxStates` (producer, partition) states
  * are kept, the least recently written dropped first (Kafka expires them after
  * producer.id.expiration.ms); a dropped producer's next batch is taken as after a restart.
@@ -25,6 +25,8 @@ interface WrittenBatch {
 
 interface PartitionSequences {
   epoch: number;
+  /** The partition's leader epoch the batches were written in. */
+  leaderEpoch: number;
   batches: WrittenBatch[];
 }
 
@@ -50,9 +52,17 @@ export class ProducerStates {
     return this.next++;
   }
 
-  check(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number): SequenceCheck {
+  /**
+   * `leaderEpoch`: the partition's leader epoch now. State written in another one is no
+   * guide: this broker led the partition before and leads it again (a preferred leader
+   * back), and meanwhile another leader took batches this state never saw; the producer's
+   * next batch is then taken at whatever sequence it carries, as after a restart. Judged by
+   * that stale state, every batch was OUT_OF_ORDER_SEQUENCE_NUMBER, which librdkafka
+   * treats as fatal (a tester's idempotent producer died on every failover).
+   */
+  check(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number, leaderEpoch = 0): SequenceCheck {
     const state = this.partitions.get(keyOf(producerId, topic, partition));
-    if (!state) return { kind: "write" };
+    if (!state || state.leaderEpoch !== leaderEpoch) return { kind: "write" };
     if (epoch < state.epoch) return { kind: "fenced", currentEpoch: state.epoch };
     if (epoch > state.epoch) return firstSeq === 0 ? { kind: "write" } : { kind: "out-of-order", expected: 0 };
     const dup = state.batches.find((b) => b.firstSeq === firstSeq);
@@ -63,12 +73,12 @@ export class ProducerStates {
   }
 
   /** Records a batch written at `baseOffset` (after check said "write"). */
-  written(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number, count: number, baseOffset: number): void {
+  written(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number, count: number, baseOffset: number, leaderEpoch = 0): void {
     const key = keyOf(producerId, topic, partition);
     let state = this.partitions.get(key);
     // Taken out and put back: the Map's order is then least recently written first.
     this.partitions.delete(key);
-    if (!state || state.epoch !== epoch) state = { epoch, batches: [] };
+    if (!state || state.epoch !== epoch || state.leaderEpoch !== leaderEpoch) state = { epoch, leaderEpoch, batches: [] };
     this.partitions.set(key, state);
     if (this.partitions.size > this.maxStates) this.partitions.delete(this.partitions.keys().next().value as string);
     state.batches.push({ firstSeq, lastSeq: (firstSeq + count - 1) % 0x80000000, baseOffset });

@@ -57,4 +57,18 @@ describe("ProducerStates (KIP-98 sequences)", () => {
     for (let i = 0; i < 50_000; i++) s.written(BigInt(i), 0, "t", i % 4, 0, 1, i);
     expect(s.size).toBe(1000);
   });
+
+  test("state written in another leader epoch is no guide: the next batch is taken at its sequence, and the state starts over", () => {
+    const s = new ProducerStates(5);
+    const id = s.allocate();
+    s.written(id, 0, "t", 0, 0, 10, 100, 3);
+    expect(s.check(id, 0, "t", 0, 10, 3)).toEqual({ kind: "write" });
+    expect(s.check(id, 0, "t", 0, 0, 3)).toEqual({ kind: "duplicate", baseOffset: 100 });
+    // Leadership moved away and came back (epoch 5): another leader took sequences 10..39.
+    expect(s.check(id, 0, "t", 0, 40, 5)).toEqual({ kind: "write" });
+    s.written(id, 0, "t", 0, 40, 5, 200, 5);
+    expect(s.check(id, 0, "t", 0, 45, 5)).toEqual({ kind: "write" });
+    expect(s.check(id, 0, "t", 0, 0, 5)).toEqual({ kind: "out-of-order", expected: 45 });
+    expect(s.check(id, 0, "t", 0, 40, 5)).toEqual({ kind: "duplicate", baseOffset: 200 });
+  });
 });

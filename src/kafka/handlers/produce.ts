@@ -249,12 +249,23 @@ async function produceRecordByRecord(ctx: KafkaContext, topic: string, partition
 
 type BatchFields = Pick<RecordBatch, "isTransactional" | "isControl" | "producerId" | "producerEpoch" | "baseSequence">;
 
-/** Idempotence (KIP-98): a duplicate's first offset, or a refusal, or undefined to go on and write. */
-function sequenceAnswer(ctx: KafkaContext, topic: string, partition: number, batch: BatchFields): PartitionAnswer | undefined {
+/**
+ * Idempotence (KIP-98): a duplicate's first offset, or a refusal, or undefined to go on
+ * and write (with the leader epoch the sequences are kept in). Leadership is checked
+ * first: a broker that no longer leads the partition answers NOT_LEADER_OR_FOLLOWER (the
+ * producer refreshes its metadata), never a sequence error from what it held before.
+ */
+function sequenceAnswer(ctx: KafkaContext, topic: string, partition: number, batch: BatchFields): PartitionAnswer | { leaderEpoch: number } | undefined {
   if (batch.isTransactional || batch.isControl)
     return refused(partition, KAFKA_ERROR.INVALID_REQUEST, "transactions are not supported by StreamNest");
   if (batch.producerId < 0n) return undefined;
-  const seen = ctx.producers.check(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence);
+  let leaderEpoch: number;
+  try {
+    leaderEpoch = ctx.broker.leaderEpochHere(topic, partition);
+  } catch (error) {
+    return refused(partition, kafkaErrorCode(error), errorMessage(error));
+  }
+  const seen = ctx.producers.check(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence, leaderEpoch);
   if (seen.kind === "duplicate")
     // Kafka answers a retried batch with the offset it was first written at (the
     // client counts DUPLICATE_SEQUENCE_NUMBER as success; NONE with the offset is what
@@ -264,7 +275,11 @@ function sequenceAnswer(ctx: KafkaContext, topic: string, partition: number, bat
     return refused(partition, KAFKA_ERROR.OUT_OF_ORDER_SEQUENCE_NUMBER, `expected sequence ${seen.expected}, got ${batch.baseSequence}`);
   if (seen.kind === "fenced")
     return refused(partition, KAFKA_ERROR.INVALID_PRODUCER_EPOCH, `producer epoch ${batch.producerEpoch} is older than ${seen.currentEpoch}`);
-  return undefined;
+  return { leaderEpoch };
+}
+
+function isAnswer(early: PartitionAnswer | { leaderEpoch: number } | undefined): early is PartitionAnswer {
+  return early !== undefined && "errorCode" in early;
 }
 
 /** One batch, already frames, in one append (the common case: no schema, no oversized record). */
@@ -277,21 +292,20 @@ async function appendFramed(
   appended?: () => void,
 ): Promise<PartitionAnswer> {
   const early = sequenceAnswer(ctx, topic, partition, header);
-  if (early !== undefined) return early;
+  if (isAnswer(early)) return early;
   let base: number;
   try {
     base = await ctx.broker.produceFrames(topic, partition, frames, acks, appended);
   } catch (error) {
     return refused(partition, kafkaErrorCode(error), errorMessage(error));
   }
-  if (header.producerId >= 0n) ctx.producers.written(header.producerId, header.producerEpoch, topic, partition, header.baseSequence, frames.count, base);
+  if (early !== undefined) ctx.producers.written(header.producerId, header.producerEpoch, topic, partition, header.baseSequence, frames.count, base, early.leaderEpoch);
   return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(base) };
 }
 
 async function appendBatch(ctx: KafkaContext, topic: string, partition: number, batch: RecordBatch, acks: Acks): Promise<PartitionAnswer> {
   const early = sequenceAnswer(ctx, topic, partition, batch);
-  if (early !== undefined) return early;
-  const idempotent = batch.producerId >= 0n;
+  if (isAnswer(early)) return early;
   const now = Date.now();
   const records: ProduceRecord[] = batch.records.map((r) => ({
     key: r.key,
@@ -318,7 +332,7 @@ async function appendBatch(ctx: KafkaContext, topic: string, partition: number, 
   const failed = outcomes.find(isProduceFailure);
   if (failed) return refused(partition, kafkaErrorCode(new StreamNestError(failed.error, failed.message, failed.details)), failed.message);
   const base = outcomes[0] && !isProduceFailure(outcomes[0]) ? outcomes[0].offset : -1;
-  if (idempotent) ctx.producers.written(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence, records.length, base);
+  if (early !== undefined) ctx.producers.written(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence, records.length, base, early.leaderEpoch);
   return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(base) };
 }
 
