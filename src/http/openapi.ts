@@ -32,6 +32,17 @@ const ASSETS: Record<string, Asset> = {
   "swagger-initializer.js": { contentType: "text/javascript; charset=utf-8", body: () => INIT_SCRIPT },
 };
 
+/**
+ * No other site may frame the page: its "Try it out" buttons send same-origin requests,
+ * which the cross-origin refusal lets through, so a page framing it invisibly got two
+ * clicks to create a user on a broker without --auth (clickjacking, found by a tester).
+ */
+const NO_FRAMING = {
+  "content-security-policy": "frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+} as const;
+
 function assetUrl(name: string): string {
   return `${OPENAPI_ASSETS_PATH}/${ASSET_VERSION}/${name}`;
 }
@@ -104,7 +115,7 @@ export function openApiRoutes() {
         OPENAPI_PAGE_PATH,
         () =>
           new Response(openApiPage(openApiDocument(), `StreamNest API ${VERSION}`, assets), {
-            headers: { "content-type": "text/html; charset=utf-8" },
+            headers: { "content-type": "text/html; charset=utf-8", ...NO_FRAMING },
           }),
         hidden,
       )
@@ -115,7 +126,7 @@ export function openApiRoutes() {
           if (asset === undefined)
             throw new StreamNestError("NOT_FOUND", `no route GET ${new URL(request.url).pathname}`);
           return new Response(asset.body(), {
-            headers: { "content-type": asset.contentType, "cache-control": "public, max-age=31536000, immutable" },
+            headers: { "content-type": asset.contentType, "cache-control": "public, max-age=31536000, immutable", ...NO_FRAMING },
           });
         },
         hidden,

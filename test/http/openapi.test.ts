@@ -35,6 +35,19 @@ test("/swagger is a Swagger UI page that loads nothing from another origin", asy
   ]);
 });
 
+test("no other site may frame the page or its assets (its Try-it-out buttons send same-origin requests)", async () => {
+  const html = await (await f.request("GET", "/swagger")).text();
+  for (const url of ["/swagger", ...references(html)]) {
+    const res = await f.request("GET", url);
+    expect([url, res.headers.get("content-security-policy"), res.headers.get("x-frame-options"), res.headers.get("x-content-type-options")]).toEqual([
+      url,
+      "frame-ancestors 'none'",
+      "DENY",
+      "nosniff",
+    ]);
+  }
+});
+
 test("every asset the page references is served with its content type", async () => {
   const html = await (await f.request("GET", "/swagger")).text();
   const expected: Record<string, string> = {
