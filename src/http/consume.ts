@@ -16,7 +16,7 @@ import { CORE_LIMITS } from "../config/core.ts";
  * to this handler and answer without the body, counts nothing as consumed: it reads
  * nothing out.
  */
-export function consumeRoutes({ broker, requests }: RouteContext) {
+export function consumeRoutes({ broker, requests, access }: RouteContext) {
   return new Elysia().get(
     "/consume",
     async ({ query, request, server }) => {
@@ -31,6 +31,10 @@ export function consumeRoutes({ broker, requests }: RouteContext) {
         signal: request.signal,
         peek: method === "HEAD",
       });
+      // A long poll was authorized when it came, up to 300 s ago: a token revoked or a
+      // READ taken away meanwhile gets the refusal, not the records (as a live tail).
+      if (access !== undefined && query.wait_ms !== undefined && query.wait_ms > 0)
+        access.authorizeAgain(request, "GET", "/consume", { body: undefined, params: {}, query: { topic: query.topic } });
       const records = result?.records ?? [];
       if (result === undefined || records.length === 0) {
         requests.count(method, "/consume", 204);

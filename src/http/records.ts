@@ -37,6 +37,13 @@ export function recordRoutes({ broker, requests, access }: RouteContext) {
           signal: request.signal,
           peek: method === "HEAD",
         });
+        // Authorized when it came, a long poll is authorized again before it answers (see /consume).
+        if (access !== undefined && query.timeout_ms !== undefined && query.timeout_ms > 0)
+          access.authorizeAgain(request, "GET", "/topics/:topic/partitions/:partition/records", {
+            body: undefined,
+            params: { topic: params.topic, partition: String(params.partition) },
+            query: {},
+          });
         requests.count(method, "/topics/:topic/partitions/:partition/records", 200);
         return jsonBytes(
           recordsJsonBytes(

@@ -197,6 +197,20 @@ describe("a live tail is authorized before each batch it sends, not only when it
     expect(await tail.next()).toBeUndefined();
   });
 
+  test("a long poll (GET /consume?wait_ms, /records?timeout_ms) whose READ is taken away while it waits answers 403, not the record", async () => {
+    expect((await asAdmin("POST", "/create-topic", { topic: "polled", partitions: 1 })).status).toBe(200);
+    const read = { principal: "User:gina", operation: "READ", resource_type: "TOPIC", resource_name: "polled" };
+    const gina = await newUser("gina");
+    await grant(read);
+    const consume = call(gina, "GET", "/consume?topic=polled&partition=0&offset=0&wait_ms=30000");
+    const records = call(gina, "GET", "/topics/polled/partitions/0/records?offset=0&timeout_ms=30000");
+    await Bun.sleep(100);
+    await revoke(read);
+    expect((await produce("polled", "SECRET-AFTER-REVOCATION")).status).toBe(200);
+    expect(await consume).toEqual(onTopic("User:gina", "READ", "polled"));
+    expect(await records).toEqual(onTopic("User:gina", "READ", "polled"));
+  });
+
   test("its user deleted: the next batch is an UNAUTHORIZED error event and the stream ends", async () => {
     expect((await asAdmin("POST", "/create-topic", { topic: "tailed-2", partitions: 1 })).status).toBe(200);
     const frank = await newUser("frank");
