@@ -6,6 +6,7 @@ import { CLUSTER, CLUSTER_QUORUM, LAUNCHER } from "../config/cluster.ts";
 import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
+import { isLoopbackOnly } from "../http/host-check.ts";
 import { REPLICATION } from "../config/replication.ts";
 import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
 import { DEFAULT_LISTENER_NAME, defaultKafkaAdvertise, type KafkaListenerSpec, parseKafkaAdvertise, parseKafkaListeners } from "../config/kafka-listeners.ts";
@@ -293,8 +294,7 @@ export const ARGV_SECRET_WARNING =
 
 /** Loopback addresses: a broker bound to one is reachable from this machine only. */
 export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  return bare === "localhost" || bare === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+  return isLoopbackOnly(host);
 }
 
 /**

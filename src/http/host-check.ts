@@ -9,9 +9,29 @@
  * so it is left alone there: --auth=token is what protects it.
  */
 
-/** Whether a --host value binds loopback only: localhost, 127.0.0.0/8 or ::1. */
+/**
+ * Whether a --host value binds loopback only: localhost, 127.0.0.0/8 or ::1, in any
+ * spelling an IP address has (127.1, 0x7f.1, 0:0:0:0:0:0:0:1: the URL parser writes each
+ * as its one form). A name is known only by the address it was bound to (boundAddress).
+ */
 export function isLoopbackOnly(bindHost: string): boolean {
-  return isLoopbackName(normalHost(bindHost));
+  return isLoopbackName(normalHost(canonicalIp(bindHost)));
+}
+
+/** An address a socket is bound to (127.0.0.1, ::1, ::ffff:127.0.0.1, 0.0.0.0 …): loopback or not. */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.toLowerCase();
+  return a === "::1" || /^(?:::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+/** An IP address as the URL parser writes it (127.1 is 127.0.0.1); anything else as given. */
+function canonicalIp(host: string): string {
+  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  try {
+    return new URL(`http://${bracketed}/`).hostname;
+  } catch {
+    return host;
+  }
 }
 
 /**
@@ -22,12 +42,24 @@ export function isLoopbackOnly(bindHost: string): boolean {
  * A URL without a host (Bun's, for a request with no Host or one it cannot use) passes:
  * browsers always send a Host, and the name they send is what rebinding shows.
  */
-export function hostCheck(bindHost: string, names: readonly string[]): ((url: string) => string | undefined) | undefined {
-  if (!isLoopbackOnly(bindHost)) return undefined;
-  const own = new Set([bindHost, ...names].map((name) => normalHost(hostOf(name))));
+export function hostCheck(
+  bindHost: string,
+  names: readonly string[],
+  /**
+   * The address the server is bound to, once it is (Bun's server.address): what decides
+   * for a --host that is a name. `--host=vm` (Debian's /etc/hosts maps the machine's name
+   * to 127.0.1.1) listened on loopback and went unchecked when only the spelling counted.
+   */
+  boundAddress?: () => string | undefined,
+): ((url: string) => string | undefined) | undefined {
+  if (boundAddress === undefined && !isLoopbackOnly(bindHost)) return undefined;
+  const own = new Set([bindHost, canonicalIp(bindHost), ...names].map((name) => normalHost(hostOf(name))));
   // The last authority let through: a client's connection names the same one every time, and it is a string compare.
   let passed = "";
+  let loopback: boolean | undefined;
   return (url) => {
+    loopback ??= isLoopbackOnly(bindHost) || isLoopbackAddress(boundAddress?.() ?? "");
+    if (!loopback) return undefined;
     const start = url.indexOf("//");
     if (start < 0) return undefined;
     const end = url.indexOf("/", start + 2);
@@ -65,4 +97,10 @@ function normalHost(host: string): string {
   if (h.endsWith(".")) h = h.slice(0, -1);
   if (h.includes(":") && !h.startsWith("[")) h = `[${h}]`;
   return h;
+}
+
+/** The address a Bun server is bound to (its `address`, not in Bun's types); undefined before it is. */
+export function boundAddress(server: unknown): string | undefined {
+  const address = (server as { address?: { address?: unknown } } | undefined)?.address?.address;
+  return typeof address === "string" ? address : undefined;
 }

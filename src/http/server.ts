@@ -4,6 +4,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { StreamNestApp } from "./app.ts";
 import { guardedFetch } from "./browser-guard.ts";
+import { boundAddress } from "./host-check.ts";
 import type { ServeFetch } from "./fast-path.ts";
 
 export interface ListenOptions {
@@ -20,10 +21,15 @@ export interface ListenOptions {
   names?: readonly string[];
 }
 
-/** What Bun.serve calls: `fetch` behind the refusals of browsers' cross-origin and rebound requests (browser-guard.ts). */
-function guarded(fetch: ServeFetch, options: ListenOptions): ServeFetch {
-  return guardedFetch(fetch, options.host, options.names ?? []);
+/**
+ * What Bun.serve calls: `fetch` behind the refusals of browsers' cross-origin and rebound
+ * requests (browser-guard.ts). `server` gives the address the socket was bound to, which
+ * decides whether the Host is checked (read at the first request, once it is bound).
+ */
+function guarded(fetch: ServeFetch, options: ListenOptions, server: () => Server<unknown> | undefined): ServeFetch {
+  return guardedFetch(fetch, options.host, options.names ?? [], () => boundAddress(server()));
 }
+
 
 /**
  * Bun.serve's options for a broker. `reusePort` is off (Elysia turns it on) unless the
@@ -53,7 +59,7 @@ export function listen(app: StreamNestApp, options: ListenOptions, fetch: ServeF
   app.compile();
   let server: Server<unknown>;
   try {
-    server = Bun.serve({ ...serveOptions(options), fetch: guarded(fetch, options) });
+    server = Bun.serve({ ...serveOptions(options), fetch: guarded(fetch, options, () => server) });
   } catch (error) {
     throw listenError(error, options);
   }
@@ -87,7 +93,7 @@ export class EarlyListener {
         const app = await this.ready;
         return app ? app.fetch(request) : new Response(null, { status: 503 });
       };
-      this.server = Bun.serve({ ...serveOptions(options), fetch: guarded(early, options) });
+      this.server = Bun.serve({ ...serveOptions(options), fetch: guarded(early, options, () => this.server) });
     } catch (error) {
       throw listenError(error, options);
     }
@@ -105,7 +111,7 @@ export class EarlyListener {
     app.compile();
     // The app reads the server from here (server.timeout for long polls), as after app.listen.
     app.server = this.server;
-    this.server.reload({ fetch: guarded(fetch, this.options) });
+    this.server.reload({ fetch: guarded(fetch, this.options, () => this.server) });
     this.settle(app);
     return this.server;
   }
@@ -142,7 +148,7 @@ export function rebind(old: Server<unknown>, app: StreamNestApp, options: Listen
   void old.stop(false);
   let server: Server<unknown>;
   try {
-    server = Bun.serve({ ...serveOptions(options), fetch: guarded(fetch, options) });
+    server = Bun.serve({ ...serveOptions(options), fetch: guarded(fetch, options, () => server) });
   } catch (error) {
     throw listenError(error, options);
   }

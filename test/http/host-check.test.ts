@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hostCheck, isLoopbackName, isLoopbackOnly } from "../../src/http/host-check.ts";
+import { boundAddress, hostCheck, isLoopbackAddress, isLoopbackName, isLoopbackOnly } from "../../src/http/host-check.ts";
 
 /** The decision alone (host-check.ts): which Host a broker listening on loopback only refuses (DNS rebinding). */
 
@@ -16,6 +16,39 @@ describe("isLoopbackOnly", () => {
     for (const host of ["localhost", "app.localhost", "127.0.0.1", "127.255.0.9", "[::1]"]) expect(`${host} ${isLoopbackName(host)}`).toBe(`${host} true`);
     for (const host of ["evil.example", "localhost.evil.example", "127.0.0.1.evil.example", "128.0.0.1", "[::2]", "notlocalhost"])
       expect(`${host} ${isLoopbackName(host)}`).toBe(`${host} false`);
+  });
+});
+
+describe("loopback in any spelling, and by the address bound", () => {
+  test("an IP address is loopback however it is written (127.1, 0x7f.1, 0:0:0:0:0:0:0:1)", () => {
+    for (const host of ["127.1", "0x7f.1", "2130706433", "127.000.000.001", "0:0:0:0:0:0:0:1", "[0:0:0:0:0:0:0:1]"])
+      expect(`${host} ${isLoopbackOnly(host)}`).toBe(`${host} true`);
+    for (const host of ["0", "0.0.0.0", "0:0:0:0:0:0:0:0", "10.1"]) expect(`${host} ${isLoopbackOnly(host)}`).toBe(`${host} false`);
+  });
+
+  test("bound addresses: 127.0.0.0/8, ::1 and IPv4-mapped 127.x are loopback; wildcards are not", () => {
+    for (const a of ["127.0.0.1", "127.0.1.1", "::1", "::ffff:127.0.0.1"]) expect(`${a} ${isLoopbackAddress(a)}`).toBe(`${a} true`);
+    for (const a of ["0.0.0.0", "::", "10.0.0.5", "::ffff:10.0.0.5", ""]) expect(`${a} ${isLoopbackAddress(a)}`).toBe(`${a} false`);
+  });
+
+  test("a --host that is a name is checked when the socket it bound is loopback (Debian's 127.0.1.1 for the machine's name), not otherwise", () => {
+    const onLoopback = hostCheck("vm", [], () => "127.0.1.1");
+    if (onLoopback === undefined) throw new Error("expected a check");
+    expect(onLoopback("http://vm:8080/produce")).toBeUndefined();
+    expect(onLoopback("http://localhost:8080/produce")).toBeUndefined();
+    expect(onLoopback("http://rebind.evil.example:8080/list-topics")).toBe(refusal("rebind.evil.example:8080", "vm"));
+    const elsewhere = hostCheck("broker.lan", [], () => "10.0.0.5");
+    expect(elsewhere?.("http://anything.example:8080/produce")).toBeUndefined();
+  });
+
+  test("a real server's bound address is read from it", () => {
+    const server = Bun.serve({ hostname: "127.1", port: 0, fetch: () => new Response("x") });
+    try {
+      expect(boundAddress(server)).toBe("127.0.0.1");
+    } finally {
+      server.stop(true);
+    }
+    expect(boundAddress(undefined)).toBeUndefined();
   });
 });
 

@@ -11,7 +11,7 @@ import http from "node:http";
 import { Readable } from "node:stream";
 import { browserRefusal } from "../browser-guard.ts";
 import { crossOriginProblem, isSafeMethod } from "../cross-origin.ts";
-import { hostCheck } from "../host-check.ts";
+import { boundAddress, hostCheck } from "../host-check.ts";
 import { answerResponse, internalErrorResponse } from "./answer-response.ts";
 import { mayBeBatch, plainConsume, plainProduce } from "./fast-requests.ts";
 import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerTls, WorkerToOwner } from "./worker-messages.ts";
@@ -195,7 +195,7 @@ function pulled(answer: http.IncomingMessage): ReadableStream<Uint8Array> {
 
 function listen(s: WorkerStart): void {
   start = s;
-  hostProblem = hostCheck(s.host, s.names);
+  hostProblem = hostCheck(s.host, s.names, () => boundAddress(server));
   server = serve(s, s.tls);
   // The per-thread request count, for the broker's metrics; only when it moved.
   setInterval(() => {
