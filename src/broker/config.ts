@@ -36,6 +36,8 @@ export interface BrokerConfig {
   maxMessageBytes: number;
   /** Largest request body in bytes. */
   maxBodyBytes: number;
+  /** --allowed-hosts: more names a browser may reach the broker by (host-check.ts); "*": any. */
+  allowedHosts?: string[];
   /** Threads serving HTTP on the port (--workers); undefined or 1: the broker's own thread only. */
   workers?: number;
   /** How long a batch ready for a live-tail reader may wait for it to read. */

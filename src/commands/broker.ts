@@ -117,6 +117,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       maxOpenPartitions: core.maxOpenPartitions,
       maxMessageBytes: core.maxMessageBytes,
       maxBodyBytes: http.maxBodyBytes,
+      ...(http.allowedHosts !== undefined ? { allowedHosts: allowedHostsOf(http.allowedHosts) } : {}),
       workers: http.workers,
       sse: { stallMs: http.sseStallMs },
       retentionCheckMs: core.retentionCheckMs,
@@ -135,6 +136,15 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
     ...withKafka(kafka),
     ...withTls(tls),
   };
+}
+
+/** --allowed-hosts: names (or "*"), comma-separated; an empty entry or one with a port or a path is refused. */
+export function allowedHostsOf(text: string): string[] {
+  const names = text.split(",").map((n) => n.trim().toLowerCase());
+  for (const name of names)
+    if (name !== "*" && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.?$/.test(name))
+      throw configError(`--allowed-hosts takes host names separated by commas (or *), without ports; ${JSON.stringify(name)} is not one`);
+  return names;
 }
 
 function withKafka(kafka: KafkaStart | undefined): { kafka?: KafkaStart } {

@@ -14,7 +14,7 @@ import type { Values } from "./setting.ts";
  */
 
 export type CoreSettings = Omit<Values<typeof CORE>, "id" | "dataDir"> & { id: number; dataDir: string };
-export type HttpSettings = Omit<Values<typeof HTTP>, "portFile"> & { portFile?: string };
+export type HttpSettings = Omit<Values<typeof HTTP>, "portFile" | "allowedHosts"> & { portFile?: string; allowedHosts?: string };
 export type ClusterSettings = Omit<Values<typeof CLUSTER>, "advertise" | "clusterSecret" | "clusterSecretFile"> & {
   /** host:port; with --port=0, port 0 until the broker has its port (see withPort). */
   advertise: string;
@@ -34,12 +34,16 @@ export function readBrokerSettings(flags: Flags, env: Env = process.env): Broker
   if (core.id === undefined)
     throw configError("--id is required (a whole number of at least 1; or $STREAMNEST_ID), or --count=N for a local cluster");
   const { id, dataDir, ...coreRest } = core;
-  const { portFile, ...httpRest } = http;
+  const { portFile, allowedHosts, ...httpRest } = http;
   const { advertise, clusterSecret: _given, clusterSecretFile: _file, ...clusterRest } = cluster;
   const clusterSecret = readClusterSecret(flags["cluster-secret"] as string | undefined, env, flags["cluster-secret-file"] as string | undefined);
   return {
     core: { ...coreRest, id, dataDir: resolve(dataDir ?? `data/broker-${id}`) },
-    http: { ...httpRest, ...(portFile !== undefined && portFile !== "" ? { portFile: resolve(portFile) } : {}) },
+    http: {
+      ...httpRest,
+      ...(portFile !== undefined && portFile !== "" ? { portFile: resolve(portFile) } : {}),
+      ...(allowedHosts !== undefined && allowedHosts !== "" ? { allowedHosts } : {}),
+    },
     cluster: {
       ...clusterRest,
       advertise: withPort(advertise ?? advertisedAddress(0), http.port),

@@ -41,6 +41,13 @@ export const HTTP = section({
     help: "HTTP port; 0: a free one, shown on the first output line",
   },
   host: { kind: "text", flag: "host", hint: "host", default: "0.0.0.0", help: "interface to listen on" },
+  allowedHosts: {
+    kind: "text",
+    flag: "allowed-hosts",
+    hint: "names",
+    defaultText: "none",
+    help: "comma-separated host names browsers may use to reach a broker without --auth (beyond its own names, localhost and IP addresses; against DNS rebinding); * allows any",
+  },
   portFile: {
     kind: "text",
     flag: "port-file",

@@ -10,8 +10,14 @@ import type { ServeFetch } from "./fast-path.ts";
  * (the hot /consume) is looked at through its URL string only, so that Bun does not
  * build its Headers; a POST's Headers are built anyway (its Content-Length is read).
  */
-export function guardedFetch(fetch: ServeFetch, bindHost: string, names: readonly string[], boundAddress?: () => string | undefined): ServeFetch {
-  const hostProblem = hostCheck(bindHost, names, boundAddress);
+export function guardedFetch(
+  fetch: ServeFetch,
+  bindHost: string,
+  names: readonly string[],
+  boundAddress?: () => string | undefined,
+  namesBeyondLoopback = false,
+): ServeFetch {
+  const hostProblem = hostCheck(bindHost, names, boundAddress, namesBeyondLoopback);
   return (request, server) => {
     const problem = hostProblem?.(request.url) ?? (isSafeMethod(request.method) ? undefined : crossOriginProblem(request.method, request.url, request.headers));
     return problem === undefined ? fetch(request, server) : browserRefusal(problem);

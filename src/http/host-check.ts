@@ -51,27 +51,42 @@ export function hostCheck(
    * to 127.0.1.1) listened on loopback and went unchecked when only the spelling counted.
    */
   boundAddress?: () => string | undefined,
+  /**
+   * Beyond loopback too, refuse a Host that is a name (an IP address always passes) unless
+   * it is the broker's own or listed: for a broker that authenticates no client, which a
+   * rebound page could otherwise read and write (a container bound to 0.0.0.0, published
+   * on the host's 127.0.0.1). With --auth=token the token protects it instead.
+   */
+  namesBeyondLoopback = false,
 ): ((url: string) => string | undefined) | undefined {
-  if (boundAddress === undefined && !isLoopbackOnly(bindHost)) return undefined;
+  if (boundAddress === undefined && !namesBeyondLoopback && !isLoopbackOnly(bindHost)) return undefined;
   const own = new Set([bindHost, canonicalIp(bindHost), ...names].map((name) => normalHost(hostOf(name))));
   // The last authority let through: a client's connection names the same one every time, and it is a string compare.
   let passed = "";
   let loopback: boolean | undefined;
   return (url) => {
     loopback ??= isLoopbackOnly(bindHost) || isLoopbackAddress(boundAddress?.() ?? "");
-    if (!loopback) return undefined;
+    if (!loopback && !namesBeyondLoopback) return undefined;
     const start = url.indexOf("//");
     if (start < 0) return undefined;
     const end = url.indexOf("/", start + 2);
     const authority = url.slice(start + 2, end < 0 ? url.length : end);
     if (authority === passed) return undefined;
     const host = normalHost(hostOf(authority));
-    if (isLoopbackName(host) || own.has(host)) {
+    // Beyond loopback an IP address passes: no page can rebind one.
+    if (isLoopbackName(host) || own.has(host) || (!loopback && isIpAddress(host))) {
       passed = authority;
       return undefined;
     }
-    return `request refused: Host ${authority} is not a name of this broker, which listens on ${bindHost} only (a page of another site may have pointed its name at this machine: DNS rebinding); reach it as localhost or 127.0.0.1, or listen on another interface with --host`;
+    return loopback
+      ? `request refused: Host ${authority} is not a name of this broker, which listens on ${bindHost} only (a page of another site may have pointed its name at this machine: DNS rebinding); reach it as localhost or 127.0.0.1, or listen on another interface with --host`
+      : `request refused: Host ${authority} is not a name of this broker, which authenticates no client (--auth=none), so a page of another site that pointed this name at it could read and write it (DNS rebinding); reach it by its IP address or localhost, list the name in --allowed-hosts, or turn on --auth=token`;
   };
+}
+
+/** An IPv4 address as a URL writes it, or a bracketed IPv6 one. */
+function isIpAddress(host: string): boolean {
+  return host.startsWith("[") || /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** localhost, *.localhost (RFC 6761 §6.3), 127.0.0.0/8, [::1]. */

@@ -17,8 +17,10 @@ export interface ListenOptions {
    * spreads connections over the sockets). Only with --workers above 1.
    */
   shared?: boolean;
-  /** Other names the broker is reached by (its advertised host:port): allowed as Host when it listens on loopback only. */
+  /** Other names the broker is reached by (its advertised host:port, --allowed-hosts): allowed as Host (host-check.ts). */
   names?: readonly string[];
+  /** Check the Host's name beyond loopback too (no client authentication and no --allowed-hosts=*). */
+  namesBeyondLoopback?: boolean;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ListenOptions {
  * decides whether the Host is checked (read at the first request, once it is bound).
  */
 function guarded(fetch: ServeFetch, options: ListenOptions, server: () => Server<unknown> | undefined): ServeFetch {
-  return guardedFetch(fetch, options.host, options.names ?? [], () => boundAddress(server()));
+  return guardedFetch(fetch, options.host, options.names ?? [], () => boundAddress(server()), options.namesBeyondLoopback === true);
 }
 
 

@@ -100,7 +100,7 @@ export class BrokerNode {
         host: config.host,
         port: 0,
         shared: sharesPort(config),
-        names: [config.advertise],
+        ...hostNames(config),
         ...(hooks.tls !== undefined ? { tls: hooks.tls } : {}),
       });
       config = { ...config, port: early.port, advertise: withPort(config.advertise, early.port) };
@@ -181,7 +181,7 @@ export class BrokerNode {
   }
 
   private listenOptions(tls: TlsMaterial | undefined = this.tls) {
-    return { host: this.config.host, port: this.config.port, names: [this.config.advertise], ...(tls !== undefined ? { tls } : {}) };
+    return { host: this.config.host, port: this.config.port, ...hostNames(this.config), ...(tls !== undefined ? { tls } : {}) };
   }
 
   /**
@@ -204,7 +204,7 @@ export class BrokerNode {
       count: this.config.workers ?? 1,
       host: this.config.host,
       port: this.config.port,
-      names: [this.config.advertise],
+      ...hostNames(this.config),
       access: this.access,
       ...(this.tls !== undefined ? { tls: this.tls } : {}),
     });
@@ -255,4 +255,15 @@ function accessControl(config: BrokerConfig, security: () => SecurityState, log:
 /** More than one thread serving HTTP: the port is bound with SO_REUSEPORT by each. */
 function sharesPort(config: BrokerConfig): boolean {
   return (config.workers ?? 1) > 1;
+}
+
+/**
+ * The names a browser may reach this broker by beyond loopback and IP addresses (its
+ * advertised host, --allowed-hosts), and whether names are checked at all beyond
+ * loopback: only without client authentication, and unless --allowed-hosts=* (host-check.ts).
+ */
+function hostNames(config: BrokerConfig): { names: string[]; namesBeyondLoopback: boolean } {
+  const allowed = config.allowedHosts ?? [];
+  const authenticated = config.clientAuth?.mode === "token";
+  return { names: [config.advertise, ...allowed.filter((n) => n !== "*")], namesBeyondLoopback: !authenticated && !allowed.includes("*") };
 }

@@ -106,3 +106,23 @@ describe("kafkaFromFlags", () => {
     expect(() => kafkaFromFlags({ "kafka-advertise": "x:1" }, "h", {})).toThrow("--kafka-advertise needs a Kafka listener (--kafka-port or --kafka-listeners)");
   });
 });
+
+describe("--allowed-hosts", () => {
+  const flags = { id: "1", "data-dir": "/tmp/streamnest-allowed-hosts", "cluster-secret": "0123456789abcdef0123" };
+  test("names separated by commas, lower-cased; * allows any", () => {
+    expect(configFromFlags({ ...flags, "allowed-hosts": "DevBox, broker.lan" }, {}).config.allowedHosts).toEqual(["devbox", "broker.lan"]);
+    expect(configFromFlags({ ...flags, "allowed-hosts": "*" }, {}).config.allowedHosts).toEqual(["*"]);
+    expect(configFromFlags(flags, {}).config.allowedHosts).toBeUndefined();
+  });
+
+  test("an entry with a port, a path or nothing in it is refused, naming it", () => {
+    for (const [given, bad] of [
+      ["devbox:8080", "devbox:8080"],
+      ["a,,b", ""],
+      ["http://devbox", "http://devbox"],
+    ])
+      expect(() => configFromFlags({ ...flags, "allowed-hosts": given }, {})).toThrow(
+        `--allowed-hosts takes host names separated by commas (or *), without ports; ${JSON.stringify(bad)} is not one`,
+      );
+  });
+});

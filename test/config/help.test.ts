@@ -18,7 +18,7 @@ test("each flag's help names its default and its environment variable", () => {
 
 test("argsOf gives citty string flags keyed by flag, in declaration order", () => {
   const args = argsOf(HTTP, LAUNCHER);
-  expect(Object.keys(args)).toEqual(["port", "host", "port-file", "max-body-bytes", "workers", "sse-stall-ms", "count", "base-port"]);
+  expect(Object.keys(args)).toEqual(["port", "host", "allowed-hosts", "port-file", "max-body-bytes", "workers", "sse-stall-ms", "count", "base-port"]);
   expect(args["max-body-bytes"]).toEqual({
     type: "string",
     description: "largest request body (default 32MiB; $STREAMNEST_MAX_BODY_BYTES)",

@@ -19,6 +19,7 @@ describe("HTTP", () => {
       port: 8080,
       host: "0.0.0.0",
       portFile: undefined,
+      allowedHosts: undefined,
       maxBodyBytes: 32 * 1024 * 1024,
       workers: suggestedHttpWorkers(),
       sseStallMs: 30_000,
@@ -29,6 +30,7 @@ describe("HTTP", () => {
     expect(readSection(HTTP, { port: "0", host: "127.0.0.1", "port-file": "/tmp/p" }, { STREAMNEST_MAX_BODY_BYTES: "1MiB" })).toEqual({
       port: 0,
       host: "127.0.0.1",
+      allowedHosts: undefined,
       portFile: "/tmp/p",
       maxBodyBytes: 1024 * 1024,
       workers: suggestedHttpWorkers(),

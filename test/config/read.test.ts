@@ -65,5 +65,5 @@ describe("a value that does not fit is one line naming its flag or its variable"
 
 test("readSection reads every setting of a section, typed", () => {
   const http = readSection(HTTP, { port: "0", "port-file": "/tmp/p" }, { STREAMNEST_MAX_BODY_BYTES: "1KiB" });
-  expect(http).toEqual({ port: 0, host: "0.0.0.0", portFile: "/tmp/p", maxBodyBytes: 1024, workers: suggestedHttpWorkers(), sseStallMs: 30_000 });
+  expect(http).toEqual({ port: 0, host: "0.0.0.0", allowedHosts: undefined, portFile: "/tmp/p", maxBodyBytes: 1024, workers: suggestedHttpWorkers(), sseStallMs: 30_000 });
 });

@@ -52,6 +52,24 @@ describe("loopback in any spelling, and by the address bound", () => {
   });
 });
 
+describe("beyond loopback, a broker without client authentication (namesBeyondLoopback)", () => {
+  const refusedName = (authority: string) =>
+    `request refused: Host ${authority} is not a name of this broker, which authenticates no client (--auth=none), so a page of another site that pointed this name at it could read and write it (DNS rebinding); reach it by its IP address or localhost, list the name in --allowed-hosts, or turn on --auth=token`;
+
+  test("IP addresses, loopback names and its own names pass; any other name is refused", () => {
+    const check = hostCheck("0.0.0.0", ["broker-1:8080", "devbox"], () => "0.0.0.0", true);
+    if (check === undefined) throw new Error("expected a check");
+    for (const url of ["http://10.0.0.5:8080/produce", "http://[fd00::5]:8080/produce", "http://localhost:8080/x", "http://broker-1:8080/x", "http://devbox:8080/x", "http://DEVBOX.:8080/x"])
+      expect(`${url} ${check(url)}`).toBe(`${url} undefined`);
+    expect(check("http://rebind.evil.example:8080/list-topics")).toBe(refusedName("rebind.evil.example:8080"));
+    expect(check("http://broker-2:8080/list-topics")).toBe(refusedName("broker-2:8080"));
+  });
+
+  test("without it (--auth=token, or --allowed-hosts=*), a broker beyond loopback checks no name", () => {
+    expect(hostCheck("0.0.0.0", [], () => "0.0.0.0", false)?.("http://anything.example/x")).toBeUndefined();
+  });
+});
+
 describe("hostCheck", () => {
   test("a broker listening beyond loopback checks nothing", () => {
     expect(hostCheck("0.0.0.0", ["localhost:8080"])).toBeUndefined();

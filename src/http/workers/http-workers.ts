@@ -22,6 +22,8 @@ export interface HttpWorkersOptions {
   port: number;
   /** Other names the broker is reached by (its advertised host:port), for the Host check (host-check.ts). */
   names?: readonly string[];
+  /** Check the Host's name beyond loopback too (host-check.ts). */
+  namesBeyondLoopback?: boolean;
   /** HTTPS in every worker with the broker's certificate. */
   tls?: TlsMaterial;
   /** --auth=token: the owner checks each fast-path call as the app's guard does. */
@@ -100,7 +102,7 @@ export class HttpWorkers {
     const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)), options.tls, options.access);
     try {
       pool.listenPrivately(broker.config.maxBodyBytes);
-      await Promise.all(Array.from({ length: options.count }, (_, i) => pool.startWorker(i + 1, options.host, options.port, options.names ?? [], broker.config.maxBodyBytes)));
+      await Promise.all(Array.from({ length: options.count }, (_, i) => pool.startWorker(i + 1, options.host, options.port, options.names ?? [], options.namesBeyondLoopback === true, broker.config.maxBodyBytes)));
     } catch (error) {
       await pool.close();
       throw error;
@@ -129,7 +131,7 @@ export class HttpWorkers {
     chmodSync(this.socketPath, 0o600);
   }
 
-  private startWorker(thread: number, host: string, port: number, names: readonly string[], maxBodyBytes: number): Promise<void> {
+  private startWorker(thread: number, host: string, port: number, names: readonly string[], namesBeyondLoopback: boolean, maxBodyBytes: number): Promise<void> {
     const worker = new Worker(workerEntry());
     this.workers.push(worker);
     this.outboxes.set(worker, []);
@@ -164,6 +166,7 @@ export class HttpWorkers {
         host,
         port,
         names: [...names],
+        namesBeyondLoopback,
         ownerSocket: this.socketPath,
         maxBodyBytes,
         idleTimeoutS: HTTP_LIMITS.idleTimeoutS.value,

@@ -24,6 +24,8 @@ export interface WorkerStart {
   port: number;
   /** Other names the broker is reached by (its advertised host:port), for the Host check (host-check.ts). */
   names: string[];
+  /** Check the Host's name beyond loopback too (host-check.ts). */
+  namesBeyondLoopback: boolean;
   /** The owner's private socket that answers every request the worker does not. */
   ownerSocket: string;
   maxBodyBytes: number;

@@ -195,7 +195,7 @@ function pulled(answer: http.IncomingMessage): ReadableStream<Uint8Array> {
 
 function listen(s: WorkerStart): void {
   start = s;
-  hostProblem = hostCheck(s.host, s.names, () => boundAddress(server));
+  hostProblem = hostCheck(s.host, s.names, () => boundAddress(server), s.namesBeyondLoopback);
   server = serve(s, s.tls);
   // The per-thread request count, for the broker's metrics; only when it moved.
   setInterval(() => {
