@@ -86,6 +86,22 @@ describe("a replicated partition survives its leader", () => {
     expect(await readAll(cluster.broker(3), "safe", 0)).toEqual(acked);
   }, 60_000);
 
+  test("/cluster counts every under-replicated partition of the cluster, the same on each broker, not only those it leads", async () => {
+    const counts = async (id: number) => {
+      const answer = await get<{ under_replicated_partitions?: number; offline_partitions?: number }>(cluster.broker(id), "/cluster");
+      return [answer.body.under_replicated_partitions, answer.body.offline_partitions];
+    };
+    // Each partition's ISR drops broker 1 (at the election, or after the lag time).
+    await eventually(async () => {
+      const views = await Promise.all([2, 3].map(counts));
+      return views.every((v) => v[0] === 3);
+    }, "every partition counted under-replicated on brokers 2 and 3", 30_000);
+    expect(await Promise.all([2, 3].map(counts))).toEqual([
+      [3, 0],
+      [3, 0],
+    ]);
+  }, 60_000);
+
   test("the old leader restarts, catches up, rejoins the ISR and leads again as the preferred replica", async () => {
     await cluster.broker(1).start();
     // Broker 1 applies its own election from the metadata log a moment after broker 2 may:

@@ -556,9 +556,19 @@ export class ReplicaManager {
     return { underReplicated, offline, followers };
   }
 
-  /** Counts for /cluster. */
-  counts(): ReplicationCounts {
-    const { underReplicated, offline } = this.snapshot();
+  /**
+   * Counts for /cluster, over every partition of the cluster (not only those led here, as
+   * the per-broker metrics count, like Kafka's): its ISR smaller than its replicas, or its
+   * leader down, as the metadata says; plus those held here whose data was lost (which
+   * only this broker knows). A tester read 2 on one broker and 1 on another for one state.
+   */
+  counts(partitions: Iterable<{ replicas: readonly number[]; isr?: readonly number[]; leader: number }>): ReplicationCounts {
+    let underReplicated = 0;
+    let offline = this.host.offlineForLostData();
+    for (const p of partitions) {
+      if ((p.isr ?? p.replicas).length < p.replicas.length) underReplicated++;
+      if (p.leader !== this.host.self && !this.liveness.isAlive(p.leader)) offline++;
+    }
     return { underReplicated, offline };
   }
 }
