@@ -47,8 +47,12 @@ export function produceRoutes({ broker, requests }: RouteContext) {
         requests.count("POST", "/produce", 200);
         return jsonText(`{"offset":${ack.offset},"partition":${ack.partition}}`);
       }
-      if (body.message !== undefined || body.message_base64 !== undefined || body.key !== undefined || body.key_base64 !== undefined)
-        throw new StreamNestError("INVALID_REQUEST", "a batch's messages carry their own message and key: give either message or messages, not both");
+      const single = (["message", "message_base64", "key", "key_base64", "partition", "headers"] as const).filter((f) => body[f] !== undefined);
+      if (single.length > 0)
+        throw new StreamNestError(
+          "INVALID_REQUEST",
+          `a batch's messages carry their own message, key, partition and headers: ${single.join(", ")} beside messages would be ignored; put ${single.length === 1 ? "it" : "them"} in each message`,
+        );
       if (body.messages.length === 0) throw new StreamNestError("INVALID_REQUEST", "messages must be a non-empty array");
       const batch = toProduceBatch(body.messages);
       if (acks !== undefined) for (const r of batch.records) r.acks = acks;

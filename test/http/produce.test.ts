@@ -137,7 +137,7 @@ describe("POST /produce, bad input: 4xx, named field, nothing written", () => {
     ["key with a lone surrogate", { topic: "demo", message: "x", key: "😀\udfff" }, 400, "INVALID_REQUEST", "key is not valid Unicode: a lone surrogate \\udfff at character 2"],
     ["header value with a lone surrogate", { topic: "demo", message: "x", headers: { h: "\udc00" } }, 400, "INVALID_REQUEST", 'header "h" is not valid Unicode'],
     ["batch item with a lone surrogate", { topic: "demo", messages: [{ message: "\ud83d" }] }, 400, "INVALID_REQUEST", "messages[0].message is not valid Unicode"],
-    ["both message and messages", { topic: "demo", message: "x", messages: [{ message: "y" }] }, 400, "INVALID_REQUEST", "either"],
+    ["both message and messages", { topic: "demo", message: "x", messages: [{ message: "y" }] }, 400, "INVALID_REQUEST", "message beside messages would be ignored"],
     ["messages empty", { topic: "demo", messages: [] }, 400, "INVALID_REQUEST", "messages"],
     ["messages not an array", { topic: "demo", messages: "x" }, 400, "INVALID_REQUEST", "messages"],
     ["a batch item mistyped", { topic: "demo", messages: [{ message: "ok" }, { message: 7 }] }, 400, "INVALID_REQUEST", "messages[1]: message must be a string or null, got 7"],
@@ -380,7 +380,12 @@ describe("POST /produce, binary data in base64", () => {
     });
     expect((await f.call("POST", "/produce", { topic: "demo", message_base64: 5 })).status).toBe(400);
     expect((await f.call("POST", "/produce", { topic: "demo", key: "k", messages: [{ message: "m" }] })).body.message).toBe(
-      "a batch's messages carry their own message and key: give either message or messages, not both",
+      "a batch's messages carry their own message, key, partition and headers: key beside messages would be ignored; put it in each message",
     );
+    expect((await f.call("POST", "/produce", { topic: "demo", partition: 1, headers: { a: "b" }, messages: [{ message: "m" }] })).body).toEqual({
+      error: "INVALID_REQUEST",
+      message: "a batch's messages carry their own message, key, partition and headers: partition, headers beside messages would be ignored; put them in each message",
+    });
+    expect(await messagesOf(1)).toEqual([]);
   });
 });
