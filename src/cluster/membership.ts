@@ -3,7 +3,7 @@ import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { StreamNestError } from "../lib/errors.ts";
-import type { PeerClient } from "./peer-client.ts";
+import { type PeerClient, UNTRUSTED_HINT } from "./peer-client.ts";
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
 
 /**
@@ -78,6 +78,8 @@ interface Member {
   reportedAlive: boolean | undefined;
   /** Said once while it is down: what answers at its address is no broker of this cluster. */
   reportedUnsigned?: boolean;
+  /** Said once: its TLS certificate is not accepted here (a configuration error, not a timing one). */
+  reportedUntrusted?: boolean;
   /** Its Kafka advertised address, as its last heartbeat said. */
   kafka?: string;
   /** Its Kafka advertised address per listener name, as its last heartbeat said. */
@@ -187,6 +189,12 @@ export class Membership {
         this.options.log?.(`Broker ${member.id ?? "?"} at ${member.address} is still down: ${why}`);
       }
       if (isUnsignedAnswer(error)) member.reportedUnsigned = true;
+      // A first failure is not logged (peers start at their own pace), but a certificate
+      // refused now is refused at every try: said at once, once.
+      if (why.includes(UNTRUSTED_HINT) && member.reportedUntrusted !== true) {
+        member.reportedUntrusted = true;
+        this.options.log?.(why);
+      }
     }
   }
 

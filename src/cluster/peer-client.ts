@@ -430,10 +430,21 @@ export function isTimeout(error: unknown): boolean {
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as Error & { code?: unknown }).code;
+    if (typeof code === "string" && UNTRUSTED_CERTIFICATE.test(code)) return `${code}: ${UNTRUSTED_HINT}`;
     return typeof code === "string" && code !== "" ? code : cause.message;
   }
   return String(cause);
 }
+
+/**
+ * TLS failures that no retry mends: the peer's certificate is not trusted here (a private
+ * CA without --tls-ca) or does not name the address dialled. Said in words, since a
+ * cluster of brokers with such certificates never formed and logged nothing of why.
+ */
+const UNTRUSTED_CERTIFICATE =
+  /^(?:UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)$/;
+export const UNTRUSTED_HINT =
+  "its TLS certificate is not accepted here (not signed by a CA this broker trusts, expired, or not naming the address dialled); give every broker --tls-ca=<the CA that signed the brokers' certificates>";
 
 /** Reads a peer's non-2xx answer (e.g. from send()) into the error the peer meant. */
 export async function errorFromAnswer(response: Response, label: string, address: string): Promise<StreamNestError> {

@@ -4,6 +4,8 @@ import { PeerClient } from "../../src/cluster/peer-client.ts";
 import { StreamNestError } from "../../src/lib/errors.ts";
 import { freePort } from "../helpers/ports.ts";
 import { squatPort } from "../helpers/port-squatter.ts";
+import { makeTestCa } from "../helpers/tls-certs.ts";
+import { readFileSync } from "node:fs";
 import { BROKER_SIGNATURE_HEADER } from "../../src/lib/internal-routes.ts";
 import { formVoters } from "../../src/cluster/quorum-formation.ts";
 import { eventually, NodeSet } from "./helpers/serve-node.ts";
@@ -218,3 +220,34 @@ function stopAfter(n: number): () => boolean {
   let rounds = 0;
   return () => rounds++ >= n;
 }
+
+describe("Membership over TLS", () => {
+  test("a peer whose TLS certificate is not trusted here is logged at once, once, saying to give --tls-ca (the cluster never formed and logged nothing)", async () => {
+    const ca = makeTestCa();
+    try {
+      const issued = ca.issue("peer");
+      const cert = readFileSync(issued.cert, "utf8");
+      const key = readFileSync(issued.key, "utf8");
+      const peer = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: { cert, key }, fetch: () => new Response("{}") });
+      const logs: string[] = [];
+      try {
+        const membership = new Membership({
+          self: { id: 1, address: `127.0.0.1:${await freePort()}` },
+          peers: [`localhost:${peer.port}`],
+          // This broker's own certificate but no --tls-ca: the peer's private CA is not trusted.
+          client: new PeerClient({ timeoutMs: 5_000, tls: { cert, key, paths: { cert: issued.cert, key: issued.key } } }),
+          metadataVersion: () => 0,
+          log: (line) => logs.push(line),
+        });
+        for (let round = 0; round < 3; round++) await membership.heartbeatRound();
+        expect(logs.filter((l) => l.includes("--tls-ca"))).toEqual([
+          `broker at localhost:${peer.port} cannot be reached (UNABLE_TO_VERIFY_LEAF_SIGNATURE: its TLS certificate is not accepted here (not signed by a CA this broker trusts, expired, or not naming the address dialled); give every broker --tls-ca=<the CA that signed the brokers' certificates>)`,
+        ]);
+      } finally {
+        peer.stop(true);
+      }
+    } finally {
+      ca.remove();
+    }
+  });
+});
