@@ -320,7 +320,7 @@ export class StreamNestClient {
             "REQUEST_TIMED_OUT",
             `${displayAddress(base)} did not answer ${method} ${path} within ${limit} ms`,
           );
-        failures.push(`${displayAddress(base)} (${networkProblem(error)})`);
+        failures.push(`${displayAddress(base)} (${networkProblem(error, this.tls)})`);
         if (!neverConnected(error)) mayHaveArrived = true;
         if (method !== "GET" && !neverConnected(error)) break;
         continue;
@@ -436,8 +436,14 @@ function neverConnected(error: unknown): boolean {
   return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ConnectionRefused";
 }
 
-function networkProblem(error: unknown): string {
+function networkProblem(error: unknown, tls?: ClientTls): string {
   switch (errorCode(error)) {
+    case "EPROTO":
+      // Bun's own words ("Does the server speak TLS on this port?") misled when the broker
+      // speaks TLS and refused the handshake for want of a client certificate (--tls-ca set).
+      return tls?.cert === undefined
+        ? "the TLS handshake failed: the broker may require a client certificate (--tls-cert and --tls-key), or it does not speak TLS on this port"
+        : "the TLS handshake failed: the broker refused this client certificate (not signed by its --tls-ca), or it does not speak TLS on this port";
     case "ECONNREFUSED":
     case "ConnectionRefused":
       return "connection refused";

@@ -4,6 +4,8 @@ import { StreamNestError } from "../../src/lib/errors.ts";
 import { startBroker, startCluster, type BrokerProcess } from "../helpers/broker-harness.ts";
 import { networkInterfaces } from "node:os";
 import { freePort } from "../helpers/ports.ts";
+import { makeTestCa } from "../helpers/tls-certs.ts";
+import { readFileSync } from "node:fs";
 
 // Real broker processes on a shared 2-core machine: bun's 5 s default is too tight.
 setDefaultTimeout(60_000);
@@ -155,6 +157,30 @@ describe("StreamNestClient against a real broker", () => {
     expect(error.code).toBe("LEADER_UNAVAILABLE");
     expect(error.message).toBe(`cannot reach the broker at localhost:${port} (connection refused)`);
     expect(isUnreachable(error)).toBe(true);
+  });
+
+  test("a broker that requires a client certificate, asked without one, is said to (Bun's own words asked whether it speaks TLS)", async () => {
+    const ca = makeTestCa();
+    try {
+      const issued = ca.issue("broker");
+      const server = Bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        tls: { cert: Bun.file(issued.cert), key: Bun.file(issued.key), ca: Bun.file(ca.ca), requestCert: true, rejectUnauthorized: true },
+        fetch: () => Response.json({ topics: [] }),
+      });
+      try {
+        const error = await caught(new StreamNestClient(`localhost:${server.port}`, { tls: { ca: readFileSync(ca.ca, "utf8") } }).listTopics());
+        expect([error.code, error.message]).toEqual([
+          "LEADER_UNAVAILABLE",
+          `cannot reach the broker at https://localhost:${server.port} (the TLS handshake failed: the broker may require a client certificate (--tls-cert and --tls-key), or it does not speak TLS on this port)`,
+        ]);
+      } finally {
+        server.stop(true);
+      }
+    } finally {
+      ca.remove();
+    }
   });
 
   test("with several addresses, a dead one is passed over for the next", async () => {
