@@ -196,7 +196,7 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
       if (kafkaPorts.length > 0)
         writeLine(
           "stdout",
-          `Kafka${options.tls !== undefined ? " (TLS)" : ""}: ${kafkaPorts.map((p, i) => `broker ${i + 1} ${urlHost}:${p}`).join(", ")}  (try: kcat ${options.tls !== undefined ? "-X security.protocol=ssl -X ssl.ca.location=<ca.pem> " : ""}-b ${urlHost}:${kafkaPorts[0]} -L)`,
+          `Kafka${options.tls !== undefined ? " (TLS)" : ""}: ${kafkaPorts.map((p, i) => `broker ${i + 1} ${urlHost}:${p}`).join(", ")}  (try: kcat ${kcatSecurity(options)}-b ${urlHost}:${kafkaPorts[0]} -L)`,
         );
       writeLine("stdout", "Press Ctrl-C to stop.");
     }
@@ -222,4 +222,27 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
   const code = await finished;
   for (const signal of signals) process.off(signal, onSignal);
   return code;
+}
+
+/**
+ * The kcat flags the printed example needs: TLS, and SASL when the brokers authenticate
+ * clients (--auth=token), where a bare `kcat -L` was refused and the hint misled.
+ */
+function kcatSecurity(options: LocalClusterOptions): string {
+  const tls = options.tls !== undefined;
+  const sasl = authenticates(options.brokerArgs);
+  if (!tls && !sasl) return "";
+  const protocol = `-X security.protocol=${sasl ? (tls ? "sasl_ssl" : "sasl_plaintext") : "ssl"} `;
+  return `${protocol}${tls ? "-X ssl.ca.location=<ca.pem> " : ""}${sasl ? "-X sasl.mechanisms=SCRAM-SHA-256 -X sasl.username=<user> -X sasl.password=<password> " : ""}`;
+}
+
+/** Whether the brokers are given --auth=token (the flag, or STREAMNEST_AUTH). */
+function authenticates(brokerArgs: readonly string[]): boolean {
+  let mode = process.env.STREAMNEST_AUTH;
+  for (let i = 0; i < brokerArgs.length; i++) {
+    const arg = brokerArgs[i];
+    if (arg.startsWith("--auth=")) mode = arg.slice("--auth=".length);
+    else if (arg === "--auth" && i + 1 < brokerArgs.length) mode = brokerArgs[i + 1];
+  }
+  return mode === "token";
 }

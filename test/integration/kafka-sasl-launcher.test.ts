@@ -27,7 +27,9 @@ test("the launcher with --auth=token starts Kafka listeners that take SASL", asy
     await launcher.exited;
   });
   await launcher.waitUp(2);
-  await launcher.waitFor(`Kafka: broker 1 127.0.0.1:${kafkaBase}, broker 2 127.0.0.1:${kafkaBase + 1}`);
+  await launcher.waitFor(
+    `Kafka: broker 1 127.0.0.1:${kafkaBase}, broker 2 127.0.0.1:${kafkaBase + 1}  (try: kcat -X security.protocol=sasl_plaintext -X sasl.mechanisms=SCRAM-SHA-256 -X sasl.username=<user> -X sasl.password=<password> -b 127.0.0.1:${kafkaBase} -L)`,
+  );
   const admin = readFileSync(join(dir, "admin-token"), "utf8").trim();
   const headers = { authorization: `Bearer ${admin}`, "content-type": "application/json" };
   const users = await fetch(`http://127.0.0.1:${base}/admin/users`, { method: "POST", headers, body: JSON.stringify({ name: "lee", password: "lee-secret" }) });
