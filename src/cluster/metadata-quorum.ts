@@ -196,7 +196,7 @@ export class MetadataQuorum {
     this.voters ??= await formVoters(this.options.membership, this.options.client, this.options.voterCount, self, () => this.stopped);
     if (this.stopped || !this.voters) return;
     writeVoters(this.metaDir, this.voters);
-    for (const line of votersLines(this.voters, self)) this.options.log?.(line);
+    for (const line of votersLines(this.voters, self, this.options.configuredPeers.length + 1)) this.options.log?.(line);
     const logDir = join(this.metaDir, METADATA_LOG_DIR);
     if (this.openedLog) {
       if (await seedOpenLog(this.openedLog, this.bound())) this.options.log?.(`Metadata log started from metadata.json (version ${this.bound().version}) as its first snapshot`);

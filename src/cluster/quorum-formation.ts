@@ -137,13 +137,21 @@ export async function seedLogFromLegacyMetadata(logDir: string, store: MetadataS
  * was wiped and serves as an observer (KIP-853: it lost its votes and its log, so
  * counting it as that voter could elect a leader missing committed entries).
  */
-export function votersLines(voters: readonly VoterKey[], self: { id: NodeId; directoryId: string }): string[] {
+export function votersLines(voters: readonly VoterKey[], self: { id: NodeId; directoryId: string }, brokers = 1): string[] {
   const named = voters.map((v) => `${v.id} (directory ${v.directoryId ?? "not yet known"})`).join(", ");
   const own = voters.find((v) => v.id === self.id);
-  if (!own) return [`Metadata quorum voters: ${named} (this broker observes)`];
-  if (own.directoryId === null || own.directoryId === self.directoryId) return [`Metadata quorum voters: ${named}`];
+  const lines = [own ? `Metadata quorum voters: ${named}` : `Metadata quorum voters: ${named} (this broker observes)`];
+  // A cluster grown from one broker keeps the one voter it formed with: nothing said so,
+  // and the loss of that broker stopped every metadata change (a new user's finding).
+  if (voters.length < 3 && brokers >= 3)
+    lines.push(
+      `The metadata quorum has ${voters.length} voter${voters.length === 1 ? "" : "s"} in a cluster of ${brokers} brokers: ` +
+        `losing ${voters.length === 1 ? `broker ${voters[0].id}` : "either voter"} stops every metadata change (topics, leaders, ISR). Voters are chosen once, at formation ` +
+        `(README: "The metadata quorum"); to have 3, form the cluster with 3 brokers started together with the same --peers.`,
+    );
+  if (!own || own.directoryId === null || own.directoryId === self.directoryId) return lines;
   return [
-    `Metadata quorum voters: ${named}`,
+    ...lines,
     `Broker ${self.id}'s data dir was wiped or replaced: its directory id is ${self.directoryId}, but the voters file records ${own.directoryId} for voter ${self.id}. ` +
       `It has lost the votes and metadata log voter ${self.id} had, so it serves as an observer: it replicates the metadata log but does not vote or count toward any majority.`,
   ];

@@ -60,6 +60,13 @@ test("the voters line names each directory id; a voter's id on another disk says
   expect(votersLines(voters, { id: 1, directoryId: "a" })).toEqual(["Metadata quorum voters: 1 (directory a), 2 (directory b), 3 (directory not yet known)"]);
   expect(votersLines(voters, { id: 3, directoryId: "c" })).toEqual(["Metadata quorum voters: 1 (directory a), 2 (directory b), 3 (directory not yet known)"]);
   expect(votersLines(voters, { id: 4, directoryId: "d" })[0]).toEndWith("(this broker observes)");
+  // Three voters in a cluster of five: nothing more to say.
+  expect(votersLines(voters, { id: 1, directoryId: "a" }, 5)).toHaveLength(1);
+  // One voter (a cluster grown from a single broker) among three brokers: said, once formed.
+  expect(votersLines([{ id: 1, directoryId: "a" }], { id: 2, directoryId: "b" }, 3)).toEqual([
+    "Metadata quorum voters: 1 (directory a) (this broker observes)",
+    'The metadata quorum has 1 voter in a cluster of 3 brokers: losing broker 1 stops every metadata change (topics, leaders, ISR). Voters are chosen once, at formation (README: "The metadata quorum"); to have 3, form the cluster with 3 brokers started together with the same --peers.',
+  ]);
   const wiped = votersLines(voters, { id: 2, directoryId: "b-new" });
   expect(wiped).toHaveLength(2);
   expect(wiped[1]).toBe(
