@@ -6,7 +6,7 @@ import { CLUSTER, CLUSTER_QUORUM, LAUNCHER } from "../config/cluster.ts";
 import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
-import { isLoopbackOnly } from "../http/host-check.ts";
+import { isLoopbackOnly } from "../lib/loopback.ts";
 import { REPLICATION } from "../config/replication.ts";
 import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
 import { DEFAULT_LISTENER_NAME, defaultKafkaAdvertise, type KafkaListenerSpec, parseKafkaAdvertise, parseKafkaListeners } from "../config/kafka-listeners.ts";

@@ -8,31 +8,9 @@
  * other interfaces is reached by names it cannot know (a load balancer's, a DNS alias),
  * so it is left alone there: --auth=token is what protects it.
  */
+import { canonicalIp, isLoopbackAddress, isLoopbackName, isLoopbackOnly, normalHost } from "../lib/loopback.ts";
 
-/**
- * Whether a --host value binds loopback only: localhost, 127.0.0.0/8 or ::1, in any
- * spelling an IP address has (127.1, 0x7f.1, 0:0:0:0:0:0:0:1: the URL parser writes each
- * as its one form). A name is known only by the address it was bound to (boundAddress).
- */
-export function isLoopbackOnly(bindHost: string): boolean {
-  return isLoopbackName(normalHost(canonicalIp(bindHost)));
-}
-
-/** An address a socket is bound to (127.0.0.1, ::1, ::ffff:127.0.0.1, 0.0.0.0 …): loopback or not. */
-export function isLoopbackAddress(address: string): boolean {
-  const a = address.toLowerCase();
-  return a === "::1" || /^(?:::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
-}
-
-/** An IP address as the URL parser writes it (127.1 is 127.0.0.1); anything else as given. */
-function canonicalIp(host: string): string {
-  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  try {
-    return new URL(`http://${bracketed}/`).hostname;
-  } catch {
-    return host;
-  }
-}
+export { isLoopbackAddress, isLoopbackName, isLoopbackOnly };
 
 /**
  * For a broker listening on loopback only, the check of a request's URL (which Bun
@@ -89,11 +67,6 @@ function isIpAddress(host: string): boolean {
   return host.startsWith("[") || /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** localhost, *.localhost (RFC 6761 §6.3), 127.0.0.0/8, [::1]. */
-export function isLoopbackName(host: string): boolean {
-  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 /** The host of host[:port] or [v6][:port]. */
 function hostOf(authority: string): string {
   if (authority.startsWith("[")) {
@@ -106,13 +79,6 @@ function hostOf(authority: string): string {
   return colon < 0 ? authority : authority.slice(0, colon);
 }
 
-/** Lower case, without a trailing dot, an IPv6 address in brackets (as in a URL). */
-function normalHost(host: string): string {
-  let h = host.toLowerCase();
-  if (h.endsWith(".")) h = h.slice(0, -1);
-  if (h.includes(":") && !h.startsWith("[")) h = `[${h}]`;
-  return h;
-}
 
 /** The address a Bun server is bound to (its `address`, not in Bun's types); undefined before it is. */
 export function boundAddress(server: unknown): string | undefined {
