@@ -17,7 +17,7 @@ import { isBrokerLive } from "./leader-wait.ts";
 import { LogLeases } from "./log-leases.ts";
 import { assertLeadershipTakenUp, coordinatorOffsetsLog } from "./offsets-log.ts";
 import { applyMetadata, removeOrphanPartitions } from "./metadata-application.ts";
-import { type BrokerRef, brokerAddress, type SchemaVersion, securityOf, type TopicConfig } from "./metadata.ts";
+import { type BrokerRef, brokerAddress, parseSecurityMetadataChange, type SchemaVersion, securityOf, type TopicConfig } from "./metadata.ts";
 import type { SecurityChange } from "../auth/security-change.ts";
 import type { SecurityState } from "../auth/security-state.ts";
 import { LocalMetadataProposer, type MetadataProposer } from "./metadata-proposer.ts";
@@ -175,7 +175,10 @@ export class Broker {
    * applies it in the same order; false when it was already in effect (an ACL added twice).
    */
   async changeSecurity(change: SecurityChange): Promise<boolean> {
-    return (await this.ctx.proposer.propose({ type: "security", change })).changed;
+    // Read as every broker will read it from the log, before it goes there: a change the
+    // log cannot take (a token id that is not 16 hex digits) is a 400 now, not an entry
+    // written for nothing and a request that times out.
+    return (await this.ctx.proposer.propose(parseSecurityMetadataChange(change))).changed;
   }
 
   /** Changes a topic's own settings (retention); answers those now in effect for it. */

@@ -62,15 +62,16 @@ export class MetadataStateMachine implements QuorumStateMachine {
       return repeat;
     });
     const results = this.store().applyCommitted(
-      decoded.map((d, i) => (d === null || repeats[i] ? null : d.change)),
+      decoded.map((d, i) => (d === null || repeats[i] || d.change === undefined ? null : d.change)),
       endOffset,
     );
     return results.map((result, i) => {
       const d = decoded[i];
       if (!d) return result;
       if (repeats[i]) return this.outcomes.get(d.id) ?? result;
-      if (d.id !== "") this.remember(d.id, result);
-      return result;
+      const outcome: Outcome = d.change === undefined ? { ok: false, error: d.error } : result;
+      if (d.id !== "") this.remember(d.id, outcome);
+      return outcome;
     });
   }
 
@@ -83,9 +84,26 @@ export class MetadataStateMachine implements QuorumStateMachine {
   }
 }
 
-function decodeEntry(payload: Uint8Array): { id: string; change: MetadataChange } {
-  const value = JSON.parse(new TextDecoder().decode(payload)) as { id?: unknown; change?: unknown };
-  return { id: typeof value.id === "string" ? value.id : "", change: parseMetadataChange(value.change) };
+/**
+ * An entry's request id and change, or the reason its change cannot be read. A committed
+ * entry that does not parse is skipped (the same on every broker, since each reads the
+ * same bytes) and answered with that reason: thrown, it stopped the broker, and every
+ * restart replayed it into the same stop (a `users revoke xyz` once made a broker that
+ * would never start again).
+ */
+function decodeEntry(payload: Uint8Array): { id: string; change: MetadataChange; error?: undefined } | { id: string; change?: undefined; error: unknown } {
+  let value: { id?: unknown; change?: unknown };
+  try {
+    value = JSON.parse(new TextDecoder().decode(payload)) as { id?: unknown; change?: unknown };
+  } catch (error) {
+    return { id: "", error };
+  }
+  const id = typeof value.id === "string" ? value.id : "";
+  try {
+    return { id, change: parseMetadataChange(value.change) };
+  } catch (error) {
+    return { id, error };
+  }
 }
 
 export type { ApplyResult };

@@ -48,6 +48,25 @@ describe("MetadataStateMachine", () => {
     expect(sm.apply([data(1, "req-x", schema("missing"))], 2)).toEqual([refused!]);
   });
 
+  test("a committed entry whose change does not parse is answered with why and skipped; the entries after it apply (it once stopped every restart)", () => {
+    const { store, sm } = machine();
+    const bad = (offset: number, id: string, change: unknown): Entry => ({
+      offset,
+      epoch: 1,
+      kind: "data",
+      payload: new TextEncoder().encode(JSON.stringify({ id, change })),
+    });
+    const garbage: Entry = { offset: 2, epoch: 1, kind: "data", payload: new TextEncoder().encode("{not json") };
+    const outcomes = sm.apply(
+      [data(0, "r1", create("t")), bad(1, "r2", { type: "security", change: { type: "revoke-token", id: "xyz" } }), garbage, data(3, "r3", schema("t"))],
+      4,
+    );
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, false, true]);
+    const refused = outcomes[1] as { ok: false; error: Error };
+    expect(refused.error.message).toBe("token id must be 16 lowercase hex digits");
+    expect([store.version, store.topic("t")!.schemas.length]).toEqual([4, 1]);
+  });
+
   test("a snapshot taken from one store loads into another at the snapshot's offset", () => {
     const a = machine();
     a.sm.apply([data(0, "r1", create("s"))], 1);

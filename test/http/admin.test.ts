@@ -121,6 +121,15 @@ describe("users and tokens in the metadata", () => {
     expect((await asAdmin("POST", "/admin/users", { name: "User*", password: "" })).body.error).toBe("INVALID_REQUEST");
   });
 
+  test("a token id that is not 16 hex digits is a 400 at once, and nothing reaches the metadata log (it once made the broker unable to restart)", async () => {
+    const before = broker.clusterMetadata().version;
+    expect(await asAdmin("DELETE", "/admin/tokens/xyz")).toEqual({
+      status: 400,
+      body: { error: "INVALID_REQUEST", message: "token id must be 16 lowercase hex digits" },
+    });
+    expect(broker.clusterMetadata().version).toBe(before);
+  });
+
   test("a revoked token, an expired one and the token of a deleted user are 401", async () => {
     const bob = await newUser("bob");
     expect((await call(bob, "GET", "/list-topics")).status).toBe(200);
