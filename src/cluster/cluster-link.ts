@@ -2,7 +2,7 @@ import { CLUSTER_LIMITS, CLUSTER_QUORUM } from "../config/cluster.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { BrokerStats } from "../broker/broker-stats.ts";
 import type { BrokerConfig } from "../broker/config.ts";
-import type { BrokerRef, MetadataDocument, PartitionAssignment } from "../broker/metadata.ts";
+import type { BrokerRef } from "../broker/metadata.ts";
 import type { MetadataProposer } from "../broker/metadata-proposer.ts";
 import type { MetadataStore } from "../broker/metadata-store.ts";
 import { servedForwarded } from "../broker/partition-router.ts";
@@ -401,7 +401,7 @@ export class ClusterLink {
   status(): ClusterStatus & { quorum: QuorumStatusView } {
     const quorum = this.quorum.status();
     const base = this.node.status(quorum.leader);
-    const counts = this.replicas?.counts(everyPartition(this.store?.current));
+    const counts = this.replicas?.counts();
     const status: ClusterStatus = counts ? { ...base, under_replicated_partitions: counts.underReplicated, offline_partitions: counts.offline } : base;
     return {
       ...status,
@@ -412,10 +412,4 @@ export class ClusterLink {
       quorum,
     };
   }
-}
-
-/** Every partition of every topic in the metadata (none before it is known). */
-function* everyPartition(doc: MetadataDocument | undefined): Iterable<PartitionAssignment> {
-  if (doc === undefined) return;
-  for (const topic of doc.topics.values()) yield* topic.partitions;
 }

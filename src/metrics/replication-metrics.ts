@@ -5,7 +5,7 @@ import { METRIC } from "./metric-names.ts";
 export interface ReplicationSnapshot {
   /** Partitions led here whose ISR is smaller than their replica set. */
   underReplicated: number;
-  /** Partitions (by this broker's metadata) whose leader is down. */
+  /** Partitions of the cluster (by this broker's metadata) whose leader is down, and those whose data was lost here. */
   offline: number;
   /** Per follower of a partition led here: records behind and seconds since last caught up. */
   followers: Array<{ topic: string; partition: number; replica: number; lagRecords: number; lagSeconds: number }>;
@@ -35,7 +35,7 @@ export class ReplicationMetrics {
     });
     new Gauge({
       name: METRIC.offlinePartitions,
-      help: "Partitions whose leader is down, as this broker sees them.",
+      help: "Partitions of the cluster whose leader is down, as this broker's metadata says (the same on every broker: alert on max, not sum), and those whose data this broker lost.",
       registers,
       collect() {
         this.set(read().offline);

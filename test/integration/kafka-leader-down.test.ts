@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { encodeRecordBatch, KAFKA_ERROR } from "../../src/kafka/protocol/index.ts";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
-import { allAlive, eventually, post } from "../helpers/cluster-http.ts";
+import { allAlive, eventually, get, post } from "../helpers/cluster-http.ts";
 import { until } from "../helpers/until.ts";
 import { RawClient } from "../kafka/support/in-process.ts";
 
@@ -57,6 +57,11 @@ describe("Kafka with a partition's only replica down", () => {
       [1, KAFKA_ERROR.NONE, 2, [2], [2], []],
       [2, KAFKA_ERROR.LEADER_NOT_AVAILABLE, -1, [3], [3], [3]],
     ]);
+    // Broker 1 holds no replica of partition 2, and still counts it offline, in /metrics
+    // as in /cluster (an alert on the metric never fired for such a partition).
+    const metrics = await (await fetch(`http://${cluster.broker(1).address}/metrics`)).text();
+    expect(/^streamnest_offline_partitions (\d+)$/m.exec(metrics)?.[1]).toBe("1");
+    expect((await get<{ offline_partitions?: number }>(cluster.broker(1), "/cluster")).body.offline_partitions).toBe(1);
     const produce = async (partition: number) =>
       (await client.call("Produce", 9, { acks: -1, timeoutMs: 1000, topicData: [{ name: "gone", partitionData: [{ index: partition, records: records() }] }] }))
         .responses[0].partitionResponses[0];

@@ -541,12 +541,14 @@ export class ReplicaManager {
   private snapshot(): ReplicationCounts & { followers: FollowerLag[] } {
     const now = this.now();
     let underReplicated = 0;
-    let offline = this.host.offlineForLostData();
+    // Offline partitions are counted over the whole cluster's metadata, as /cluster counts
+    // them: a partition whose only replica is on a dead broker has none here, and went
+    // uncounted on every live broker (a tester's alert on the metric never fired).
+    const { offline } = this.counts();
     const followers: FollowerLag[] = [];
     for (const h of this.hosted.values()) {
-      const r = h.registration;
-      if (r.leader !== this.host.self && !this.liveness.isAlive(r.leader)) offline++;
       if (!h.leader) continue;
+      const r = h.registration;
       if (r.isr.length < r.replicas.length) underReplicated++;
       // Lag from the log when it is open; a closed log is idle: nothing new to fetch.
       const end = this.host.replicaLogIfOpen(h.topic, h.partition)?.logEndOffset ?? h.leader.state.highWatermark;
@@ -562,13 +564,14 @@ export class ReplicaManager {
    * leader down, as the metadata says; plus those held here whose data was lost (which
    * only this broker knows). A tester read 2 on one broker and 1 on another for one state.
    */
-  counts(partitions: Iterable<{ replicas: readonly number[]; isr?: readonly number[]; leader: number }>): ReplicationCounts {
+  counts(): ReplicationCounts {
     let underReplicated = 0;
     let offline = this.host.offlineForLostData();
-    for (const p of partitions) {
-      if ((p.isr ?? p.replicas).length < p.replicas.length) underReplicated++;
-      if (p.leader !== this.host.self && !this.liveness.isAlive(p.leader)) offline++;
-    }
+    for (const topic of this.host.metadata.current.topics.values())
+      for (const p of topic.partitions) {
+        if ((p.isr ?? p.replicas).length < p.replicas.length) underReplicated++;
+        if (p.leader !== this.host.self && !this.liveness.isAlive(p.leader)) offline++;
+      }
     return { underReplicated, offline };
   }
 }
