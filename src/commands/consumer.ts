@@ -14,6 +14,7 @@ import { CLIENT_LIMITS } from "../config/client.ts";
 /** How long one read may wait at the broker for new records before asking again. */
 const LONG_POLL_MS = CLIENT_LIMITS.longPollMs.value;
 const READ_MAX = CLIENT_LIMITS.consumerReadMax.value;
+const PARTITION_WATCH_MS = CLIENT_LIMITS.partitionWatchMs.value;
 /** Backoff while the cluster cannot serve a read (a broker restarting, a leader moving). */
 const RETRY_FIRST_MS = CLIENT_LIMITS.retryFirstMs.value;
 const RETRY_MAX_MS = CLIENT_LIMITS.retryMaxMs.value;
@@ -86,6 +87,9 @@ export default defineCommand({
         // topic has: a script reading "every partition" sees the same lines on 1 or 12.
         labelPartitions: target.partition === undefined,
         exitAtEnd,
+        // Every partition, live: partitions added to the topic meanwhile are read too, as a
+        // Kafka subscription takes them (they were never read, and nothing said so).
+        watchNewPartitions: target.partition === undefined && !exitAtEnd,
       });
       await follower.run(startAt);
       await exit(0);
@@ -108,6 +112,8 @@ interface FollowOptions {
   labelPartitions: boolean;
   /** Stop each partition at the end it had when reached, as kcat's -e (no long polls). */
   exitAtEnd: boolean;
+  /** Look for partitions added to the topic and follow them from their first offset. */
+  watchNewPartitions: boolean;
 }
 
 /**
@@ -129,10 +135,19 @@ class Follower {
   ) {}
 
   async run(startAt: StartAt): Promise<void> {
+    const following = new Set(this.partitions);
+    const runs = this.partitions.map((p) => this.follow(p, startAt));
+    const watching = this.options.watchNewPartitions ? this.watch(following, runs) : Promise.resolve();
     try {
-      await Promise.all(this.partitions.map((p) => this.follow(p, startAt)));
+      // Every partition followed, those the watch adds included (runs grows meanwhile).
+      for (let awaited = 0; awaited < runs.length; ) {
+        const upTo = runs.length;
+        await Promise.all(runs.slice(awaited, upTo));
+        awaited = upTo;
+      }
     } finally {
       this.abort.abort();
+      await watching;
     }
     if (this.skipped > 0)
       log.warn(
@@ -142,6 +157,30 @@ class Follower {
 
   stop(): void {
     this.abort.abort();
+  }
+
+  /**
+   * Every PARTITION_WATCH_MS, the topic's partitions: one not followed yet (added since)
+   * is followed from its first offset, all of it having been written after this consumer
+   * began. A failed look is tried again at the next tick (the followers say what is wrong).
+   */
+  private async watch(following: Set<number>, runs: Promise<void>[]): Promise<void> {
+    while (!this.stopped) {
+      await sleepUnless(PARTITION_WATCH_MS, this.abort.signal);
+      if (this.stopped) return;
+      let partitions: number[];
+      try {
+        partitions = (await this.client.partitionsOf(this.topic)).map((p) => p.partition);
+      } catch {
+        continue;
+      }
+      for (const partition of partitions) {
+        if (following.has(partition) || this.stopped) continue;
+        following.add(partition);
+        log.info(`partition ${partition} was added to ${this.topic}; reading it from its start`);
+        runs.push(this.follow(partition, { from: "beginning" }));
+      }
+    }
   }
 
   private get stopped(): boolean {
@@ -194,4 +233,18 @@ class Follower {
     }
     if (text !== "") await out(text);
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

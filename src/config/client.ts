@@ -26,6 +26,8 @@ export const CLIENT_LIMITS = {
   /** Each read may wait this long at the broker for new records before asking again. */
   longPollMs: limit(20_000, "how long one read may wait at the broker for new records", "ms"),
   consumerReadMax: limit(1000, "records one read of the consumer asks for", "count"),
+  /** Kafka's consumers refresh their metadata every metadata.max.age.ms (5 min); a person watching a topic wants new partitions sooner. */
+  partitionWatchMs: limit(5_000, "how often the consumer of every partition looks for partitions added to its topic", "ms"),
   groupConsumerReadMax: limit(500, "records one read of a group member asks for", "count"),
   groupJoinWaitMs: limit(5_000, "how long a join waits for the rest of the group", "ms"),
   /** Backoff while the cluster cannot serve (a broker restarting, a leader moving). */

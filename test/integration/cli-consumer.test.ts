@@ -232,6 +232,18 @@ describe("streamnest consumer with flags", () => {
     expect(consumer.stdout).toBe("[Offset 0] first\n[Offset 1] second\n");
   });
 
+  test("every partition, live: a partition added while it runs is read too, from its first offset", async () => {
+    await client.createTopic("growing", 1);
+    const consumer = start(["consumer", meta, "--topic=growing"]);
+    await client.produce("growing", "in p0", { partition: 0 });
+    await consumer.waitForStdout("[Partition 0] [Offset 0] in p0\n");
+    await client.createPartitions("growing", 2);
+    await client.produce("growing", "in p1", { partition: 1 });
+    await consumer.waitForStdout("[Partition 1] [Offset 0] in p1\n");
+    expect(await consumer.signal("SIGINT")).toBe(0);
+    expect(consumer.stdout).toBe("[Partition 0] [Offset 0] in p0\n[Partition 1] [Offset 0] in p1\n");
+  });
+
   test("a schema-aware consumer skips stored messages that fail the topic's schema, with a warning", async () => {
     await client.createTopic("checked", 1);
     await client.produceBatch("checked", [{ message: '{"id":1}' }, { message: "not json" }, { message: '{"id":"two"}' }]);
