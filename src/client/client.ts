@@ -144,10 +144,13 @@ export class StreamNestClient {
     const entry = Object.hasOwn(metadata.topic_partitions, topic) ? metadata.topic_partitions[topic] : undefined;
     if (!entry) {
       const topics = Object.keys(metadata.topic_partitions).sort();
+      // With a token the metadata lists only the topics its principal may describe: the
+      // topic may exist and be hidden (said so, rather than "there are no topics yet").
+      const filtered = this.token !== undefined;
       throw new StreamNestError(
         "TOPIC_NOT_FOUND",
-        `topic "${topic}" does not exist on ${displayAddress(this.baseUrl)}`,
-        { topics },
+        `topic "${topic}" does not exist on ${displayAddress(this.baseUrl)}${filtered ? ", or this token may not see it (that needs DESCRIBE, READ or WRITE on the topic)" : ""}`,
+        { topics, ...(filtered ? { filtered } : {}) },
       );
     }
     return [...entry.partitions].sort((a, b) => a.partition - b.partition);

@@ -25,6 +25,8 @@ function topicsThere(details: unknown): string {
       ? details.topics.map(String)
       : undefined;
   if (!topics) return "list them with `streamnest topics list`";
+  const filtered = typeof details === "object" && details !== null && "filtered" in details && details.filtered === true;
+  if (filtered) return topics.length === 0 ? "this token may see no topic" : `topics this token may see: ${topics.join(", ")}`;
   if (topics.length === 0) return "there are no topics yet (create one with `streamnest topics create <name>`)";
   return `topics there are: ${topics.join(", ")}`;
 }
