@@ -90,6 +90,8 @@ export function kafkaFromFlags(flags: Flags, host: string, env: Env = process.en
 
 export function configFromFlags(flags: Flags, env: Env = process.env): BrokerStart {
   const { core, http, cluster } = readBrokerSettings(flags, env);
+  // An empty --host bound every interface, the widest exposure, from what was most likely a typo.
+  if (http.host.trim() === "") throw configError("--host needs an address to listen on (0.0.0.0 for every interface, 127.0.0.1 for this machine only)");
   const quorum = readSection(CLUSTER_QUORUM, flags, env);
   const replication = readSection(REPLICATION, flags, env);
   const auth = readSection(AUTH, flags, env);

@@ -126,3 +126,9 @@ describe("--allowed-hosts", () => {
       );
   });
 });
+
+test("an empty --host is refused rather than binding every interface", () => {
+  expect(() => configFromFlags({ id: "1", "data-dir": "/tmp/streamnest-empty-host", host: "" }, {})).toThrow(
+    "--host needs an address to listen on (0.0.0.0 for every interface, 127.0.0.1 for this machine only)",
+  );
+});
