@@ -19,7 +19,7 @@ import { json } from "./respond.ts";
  */
 
 const tags = ["admin"];
-const Name = t.String({ minLength: 1, description: "User name (the principal is User:<name>)" });
+const Name = t.String({ minLength: 1, description: "User name (the principal is User:<name>)", error: "name must be a non-empty string (the user name)" });
 
 const AclBody = t.Object(
   {

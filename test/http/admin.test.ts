@@ -119,6 +119,10 @@ describe("users and tokens in the metadata", () => {
       body: { error: "INVALID_REQUEST", message: "token id must be 16 lowercase hex digits" },
     });
     expect((await asAdmin("POST", "/admin/users", { name: "User*", password: "" })).body.error).toBe("INVALID_REQUEST");
+    expect(await asAdmin("POST", "/admin/users", { name: "" })).toEqual({
+      status: 400,
+      body: { error: "INVALID_REQUEST", message: 'name must be a non-empty string (the user name), got ""' },
+    });
   });
 
   test("a token id that is not 16 hex digits is a 400 at once, and nothing reaches the metadata log (it once made the broker unable to restart)", async () => {
