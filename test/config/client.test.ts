@@ -24,6 +24,7 @@ describe("CLIENT_LIMITS", () => {
       requestTimeoutMs: "30000 ms",
       longPollMs: "20000 ms",
       consumerReadMax: "1000 count",
+      partitionWatchMs: "5000 ms",
       groupConsumerReadMax: "500 count",
       groupJoinWaitMs: "5000 ms",
       healthTimeoutMs: "3000 ms",
