@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import type { StreamNestClient, TopicConfigView, TopicDescription, TopicSettingView } from "../client/index.ts";
+import { bytes } from "../config/read.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { clientFor, integerFlag, metaArg, tlsArgs, tokenArg } from "./cli/args.ts";
 import { guarded, usageError } from "./cli/fail.ts";
@@ -44,7 +45,7 @@ const create = defineCommand({
       const factor = integerFlag("replication-factor", args["replication-factor"], 1);
       const minIsr = integerFlag("min-insync-replicas", args["min-insync-replicas"], 1);
       const retentionMs = integerFlag("retention-ms", args["retention-ms"], 0);
-      const retentionBytes = integerFlag("retention-bytes", args["retention-bytes"], 0);
+      const retentionBytes = bytesFlag(args["retention-bytes"]);
       const result = await clientFor(args.meta, args).createTopic(args.name, partitions, {
         ...(factor !== undefined ? { replicationFactor: factor } : {}),
         ...(minIsr !== undefined ? { minInsyncReplicas: minIsr } : {}),
@@ -76,6 +77,16 @@ const describe = defineCommand({
 });
 
 /** A setting's flag: a whole number sets it, "default" unsets it (the brokers' flag applies). */
+/** --retention-bytes: a size as the broker's own flag takes it (1073741824, 1GiB, 512m). */
+function bytesFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return bytes("--retention-bytes", String(value), 0);
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 function settingFlag(name: string, value: string | undefined): number | null | undefined {
   if (value !== undefined && String(value).trim() === "default") return null;
   return integerFlag(name, value, 0);
@@ -97,7 +108,7 @@ const alter = defineCommand({
     await guarded(async () => {
       const partitions = integerFlag("partitions", args.partitions, 1);
       const retentionMs = settingFlag("retention-ms", args["retention-ms"]);
-      const retentionBytes = settingFlag("retention-bytes", args["retention-bytes"]);
+      const retentionBytes = args["retention-bytes"] !== undefined && String(args["retention-bytes"]).trim() === "default" ? null : bytesFlag(args["retention-bytes"]);
       if (partitions === undefined && retentionMs === undefined && retentionBytes === undefined)
         throw usageError("give --partitions=N, --retention-ms or --retention-bytes (a number, or \"default\")");
       const client = clientFor(args.meta, args);

@@ -58,6 +58,11 @@ describe("streamnest topics", () => {
     expect([reset.exitCode, reset.stderr]).toEqual([0, "[success] topic alpha: retention.ms=keep (default)  retention.bytes=1048576 (topic)\n"]);
     const bad = await runCli(["topics", "alter", "alpha", meta, "--retention-ms=-1"]);
     expect([bad.exitCode, bad.stderr]).toEqual([1, '[error] --retention-ms must be a whole number (0 or more), not "-1"\n']);
+    // Sizes take the units the broker's own --retention-bytes takes.
+    const units = await runCli(["topics", "alter", "alpha", meta, "--retention-bytes=5MiB"]);
+    expect([units.exitCode, units.stderr]).toEqual([0, "[success] topic alpha: retention.ms=keep (default)  retention.bytes=5242880 (topic)\n"]);
+    const badSize = await runCli(["topics", "alter", "alpha", meta, "--retention-bytes=5 parsecs"]);
+    expect([badSize.exitCode, badSize.stderr]).toEqual([1, '[error] --retention-bytes must be a size in bytes of at least 0 (e.g. 1048576 or 1MiB), not "5 parsecs"\n']);
 
     const deleted = await runCli(["topics", "delete", "alpha", meta]);
     expect(deleted.stderr).toBe("[success] deleted topic alpha\n");
