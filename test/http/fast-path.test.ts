@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Server } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AccessControl } from "../../src/auth/access-control.ts";
 import { ADMIN_PRINCIPAL } from "../../src/auth/admin-token.ts";
 import { issueApiToken } from "../../src/auth/api-token.ts";
+import { Broker } from "../../src/broker/broker.ts";
+import { brokerConfig } from "../../src/broker/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { ownerFastPath, type ServeFetch } from "../../src/http/fast-path.ts";
 import { type AppFixture, appFixture } from "./fixture.ts";
@@ -77,6 +82,10 @@ test("single-message produces answer as the route's; anything else is the app's 
     { topic: "demo", partition: 1, message: "hello" },
     { topic: "demo", message: "keyed", key: "k" },
     { topic: "demo", message: "héllo ✓", partition: 0 },
+    { topic: "demo", message: "acked by all", partition: 1, acks: "all" },
+    { topic: "demo", message: "acked by the leader", partition: 1, acks: "1" },
+    { topic: "demo", message: "acks as Kafka numbers them", partition: 0, acks: -1 },
+    { topic: "demo", message: "acks=1 as a number", key: "k", acks: 1 },
   ];
   for (const body of accepted) {
     const [viaFast, viaApp] = await both("POST", "/produce", JSON.stringify(body));
@@ -94,6 +103,7 @@ test("single-message produces answer as the route's; anything else is the app's 
     JSON.stringify({ topic: "nope", message: "m" }),
     JSON.stringify({ topic: "demo", partition: 9, message: "m" }),
     JSON.stringify({ topic: "demo", message: "m", acks: "2" }),
+    JSON.stringify({ topic: "demo", message: "m", acks: "0" }),
     JSON.stringify({ topic: "demo", message: "m", partition: -1 }),
     JSON.stringify({ topic: "demo", message: "m", key: 7 }),
     JSON.stringify({ topic: "__consumer_offsets", message: "m" }),
@@ -141,5 +151,53 @@ test("with --auth=token, refusals and the administrator's calls answer as the gu
     const write = await send("fast", "POST", "/produce", JSON.stringify({ topic: "nope", message: "m" }), token);
     expect(write).toEqual(await send("app", "POST", "/produce", JSON.stringify({ topic: "nope", message: "m" }), token));
     expect(write.status).toBe(token === issued.token ? 404 : 401);
+  }
+});
+
+test("a plain produce's acks reaches the core: acks=all is refused below min ISR, acks=1 is the leader's append", async () => {
+  const root = mkdtempSync(join(tmpdir(), "streamnest-fast-acks-"));
+  const self = { id: 1, address: "one:1" };
+  // A replicated partition led here, its follower (broker 2) absent: as in test/broker/produce-acks.test.ts.
+  const broker = Broker.open(brokerConfig({ id: 1, dataDir: join(root, "b1"), leaderWaitMs: 0 }), {
+    directory: { self, brokers: () => [self, { id: 2, address: "two:2" }] },
+  });
+  try {
+    expect(await broker.createTopic("acked", 1, { replicationFactor: 2 })).toBe("created");
+    const meta = broker.metadata.topic("acked")!;
+    broker.metadata.apply({
+      type: "alter-partition",
+      topic: "acked",
+      topicId: meta.id,
+      partition: 0,
+      leader: 1,
+      isr: [1],
+      leaderEpoch: 0,
+      partitionEpoch: 1,
+      expectedLeaderEpoch: 0,
+      expectedPartitionEpoch: 0,
+    });
+    broker.replicaHost().replicaLog("acked", meta.id, 0)!.assignEpoch(0, 0);
+    const front = ownerFastPath(createApp(broker), broker);
+    const produce = async (body: object): Promise<{ status: number; body: unknown }> => {
+      const text = JSON.stringify({ topic: "acked", partition: 0, message: "m", ...body });
+      const res = await front(new Request("http://localhost/produce", { method: "POST", headers: { "content-length": String(Buffer.byteLength(text)) }, body: text }), NO_SERVER);
+      return { status: res.status, body: await res.json() };
+    };
+    const refused = {
+      status: 503,
+      body: {
+        error: "NOT_ENOUGH_REPLICAS",
+        message: 'partition 0 of topic "acked" has 1 in-sync replica (1); acks=all needs 2. Nothing was written',
+        details: expect.anything(),
+      },
+    };
+    expect(await produce({})).toEqual(refused);
+    expect(await produce({ acks: "all" })).toEqual(refused);
+    expect(await produce({ acks: -1 })).toEqual(refused);
+    expect(await produce({ acks: "1" })).toEqual({ status: 200, body: { offset: 0, partition: 0 } });
+    expect(await produce({ acks: 1 })).toEqual({ status: 200, body: { offset: 1, partition: 0 } });
+  } finally {
+    await broker.close();
+    rmSync(root, { recursive: true, force: true });
   }
 });

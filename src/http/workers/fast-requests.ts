@@ -72,7 +72,12 @@ export interface ProduceAsk {
   partition: number;
   key: Uint8Array | null;
   value: Uint8Array;
+  /** The request's `acks` when it named "all" or "1" (-1 and 1 as numbers); absent: the broker's default. */
+  acks?: FastAcks;
 }
+
+/** The acks a plain produce may carry: acks=0 answers 202 without an offset, which the route does. */
+export type FastAcks = "all" | "1";
 
 const BATCH_FIELD = '"messages"';
 
@@ -87,12 +92,14 @@ export function mayBeBatch(body: Uint8Array): boolean {
   return body.byteLength > SMALL_BODY_BYTES && Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(BATCH_FIELD);
 }
 
-const PRODUCE_FIELDS = new Set(["topic", "message", "key", "partition"]);
+const PRODUCE_FIELDS = new Set(["topic", "message", "key", "partition", "acks"]);
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * `{"topic","message","key"?,"partition"?}` as UTF-8 JSON, the topic a client may write
- * to; else undefined. Decoding is fatal here: a body that is not UTF-8 goes to the owner,
+ * `{"topic","message","key"?,"partition"?,"acks"?}` as UTF-8 JSON, the topic a client may
+ * write to, acks "all" or "1" (or -1, 1, as Kafka numbers them); else undefined. Clients
+ * that name acks on every request (most Kafka-minded ones do) would otherwise all take
+ * the app's slower route. Decoding is fatal here: a body that is not UTF-8 goes to the owner,
  * whose parser names the first bad byte.
  */
 export function plainProduce(body: Uint8Array): ProduceAsk | undefined {
@@ -105,16 +112,20 @@ export function plainProduce(body: Uint8Array): ProduceAsk | undefined {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
   const fields = parsed as Record<string, unknown>;
   for (const name in fields) if (!PRODUCE_FIELDS.has(name)) return undefined;
-  const { topic, message, key, partition } = fields;
+  const { topic, message, key, partition, acks } = fields;
   if (typeof topic !== "string" || !PLAIN_TOPIC.test(topic) || topic.startsWith("__") || topic === "." || topic === "..") return undefined;
   if (typeof message !== "string") return undefined;
   if (key !== undefined && typeof key !== "string") return undefined;
   if (partition !== undefined && !(typeof partition === "number" && Number.isSafeInteger(partition) && partition >= 0)) return undefined;
+  const fastAcks = acks === undefined ? undefined : acks === "all" || acks === -1 ? "all" : acks === "1" || acks === 1 ? "1" : null;
+  if (fastAcks === null) return undefined;
   try {
     const record = toProduceRecord({ message, key });
     // A string message always has a value; the null one (a tombstone) takes the owner's route.
     if (record.value === null) return undefined;
-    return { topic, partition: partition ?? -1, key: record.key, value: record.value };
+    const ask: ProduceAsk = { topic, partition: partition ?? -1, key: record.key, value: record.value };
+    if (fastAcks !== undefined) ask.acks = fastAcks;
+    return ask;
   } catch (error) {
     if (error instanceof StreamNestError) return undefined;
     throw error;

@@ -1,6 +1,6 @@
 import type { AccessControl } from "../../auth/access-control.ts";
 import type { Broker } from "../../broker/broker.ts";
-import type { FetchResult } from "../../broker/types.ts";
+import type { FetchResult, ProduceRecord } from "../../broker/types.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import { BEARER_CHALLENGE } from "../client-auth.ts";
 import { pastEndOf, readOrPastEnd } from "../consume.ts";
@@ -118,7 +118,9 @@ export class OwnerCalls {
   }
 
   private async produce(call: ProduceCall): Promise<Answer> {
-    const record = call.p < 0 ? { key: call.k, value: call.v, headers: [] } : { key: call.k, value: call.v, headers: [], partition: call.p };
+    const record: ProduceRecord = { key: call.k, value: call.v, headers: [] };
+    if (call.p >= 0) record.partition = call.p;
+    if (call.c !== undefined) record.acks = call.c;
     const ack = await this.broker.produce(call.t, record);
     this.produced();
     return { i: call.i, s: 200, o: ack.offset, p: ack.partition };

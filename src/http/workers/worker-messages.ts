@@ -53,6 +53,8 @@ export interface ProduceCall {
   p: number;
   k: Uint8Array | null;
   v: Uint8Array;
+  /** The request's acks ("all" or "1"); absent: the broker's default. */
+  c?: "all" | "1";
 }
 
 export type Call = ConsumeCall | ProduceCall;

@@ -76,7 +76,7 @@ async function handle(request: Request, srv: Server<unknown>): Promise<Response>
     if (length > 0 && length <= PLAIN_BODY_MAX && length <= (start?.maxBodyBytes ?? 0)) {
       const body = new Uint8Array(await request.arrayBuffer());
       const ask = mayBeBatch(body) ? undefined : plainProduce(body);
-      if (ask) return answerResponse(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value }));
+      if (ask) return answerResponse(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value, c: ask.acks }));
       return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), body);
     }
   }

@@ -50,9 +50,24 @@ describe("plainProduce", () => {
     expect(plainProduce(utf8('{"message":"","topic":"t"}'))).toEqual({ topic: "t", partition: -1, key: null, value: new Uint8Array(0) });
   });
 
+  test("acks all or 1, as a string or as Kafka's number, rides along; acks=0 (answered 202) does not", () => {
+    const ask = (acks: string) => plainProduce(utf8(`{"topic":"demo","message":"m","acks":${acks}}`));
+    const plain = { topic: "demo", partition: -1, key: null, value: utf8("m") };
+    expect(ask('"all"')).toEqual({ ...plain, acks: "all" });
+    expect(ask("-1")).toEqual({ ...plain, acks: "all" });
+    expect(ask('"1"')).toEqual({ ...plain, acks: "1" });
+    expect(ask("1")).toEqual({ ...plain, acks: "1" });
+    expect(plainProduce(utf8('{"topic":"demo","message":"m"}'))).toEqual(plain);
+    expect("acks" in (plainProduce(utf8('{"topic":"demo","message":"m"}')) as object)).toBe(false);
+  });
+
   test("anything not plain is left to the owner's route", () => {
     for (const body of [
-      '{"topic":"demo","message":"m","acks":"1"}',
+      '{"topic":"demo","message":"m","acks":"0"}',
+      '{"topic":"demo","message":"m","acks":0}',
+      '{"topic":"demo","message":"m","acks":"2"}',
+      '{"topic":"demo","message":"m","acks":"ALL"}',
+      '{"topic":"demo","message":"m","acks":null}',
       '{"topic":"demo","messages":[{"message":"m"}]}',
       '{"topic":"demo","message":"m","headers":{"a":"b"}}',
       '{"topic":"demo","message":"m","key":null}',
