@@ -1,10 +1,18 @@
-import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DISK_BIRTH_FILE, readDiskBirth } from "../../src/broker/disk-birth.ts";
 
-const root = (): string => mkdtempSync(join(tmpdir(), "disk-birth-"));
+const made: string[] = [];
+const root = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "disk-birth-"));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 describe("readDiskBirth", () => {
   test("a new (missing or empty) data dir is born now, and keeps that time", () => {
