@@ -32,6 +32,8 @@ export interface JoinResult {
   memberId: string;
   /** Every member's metadata for the leader; empty for the others. */
   members: { memberId: string; groupInstanceId: string | null; metadata: Uint8Array }[];
+  /** The leader need not assign: the group kept its assignment (a static member's return, KIP-345/KIP-814). */
+  skipAssignment?: boolean;
 }
 
 export interface SyncResult {
@@ -109,8 +111,12 @@ export class ClassicGroup {
       // of its old self at once: the old member id is fenced, rather than the group waiting
       // out the dead process's session (16 s of no consumption with a 20 s session) while
       // the returning process counts as one more member.
-      if (req.groupInstanceId !== null) this.fenceInstance(req.groupInstanceId);
+      const old = req.groupInstanceId !== null ? this.fenceInstance(req.groupInstanceId) : undefined;
       const memberId = `${req.clientId || "member"}-${randomUUID()}`;
+      if (old !== undefined && this.state === "Stable") {
+        const back = this.rejoinStable(old, memberId, req, now);
+        if (back !== undefined) return Promise.resolve(back);
+      }
       member = {
         memberId,
         groupInstanceId: req.groupInstanceId,
@@ -226,8 +232,12 @@ export class ClassicGroup {
     return { protocolType: this.protocolType, protocolName: this.protocolName ?? "", assignment: m.assignment };
   }
 
-  /** Drops the member holding `instance`, if any, its waiting calls answered FENCED_INSTANCE_ID; no rebalance of its own (the join that replaces it starts one). */
-  private fenceInstance(instance: string): void {
+  /**
+   * Drops the member holding `instance`, if any, its waiting calls answered
+   * FENCED_INSTANCE_ID, and returns it; no rebalance of its own (the join that replaces it
+   * starts one, unless rejoinStable keeps the generation).
+   */
+  private fenceInstance(instance: string): Member | undefined {
     for (const old of this.members.values()) {
       if (old.groupInstanceId !== instance) continue;
       this.members.delete(old.memberId);
@@ -235,8 +245,64 @@ export class ClassicGroup {
       old.joining?.reject(gone);
       old.syncing?.reject(gone);
       if (this.leader === old.memberId) this.leader = null;
-      return;
+      return old;
     }
+    return undefined;
+  }
+
+  /**
+   * A static member back in a Stable group under a new member id, as Kafka's coordinator
+   * takes it (KIP-345, GroupCoordinator.updateStaticMemberAndRebalance): when the protocol
+   * the group would choose is still the one it uses, the member steps into its old place
+   * (its assignment, its leadership) in the current generation, and no member is
+   * disturbed. The leader is told it need not assign (KIP-814's skipAssignment, JoinGroup
+   * v9); a SyncGroup in a Stable group answers the kept assignment either way. Undefined:
+   * the protocol would change, and the group rebalances as for any join.
+   */
+  private rejoinStable(old: Member, memberId: string, req: JoinRequest, now: number): JoinResult | undefined {
+    const names = req.protocols.map((p) => p.name);
+    const current = this.protocolName;
+    if (current === null || !names.includes(current)) return undefined;
+    const member: Member = {
+      memberId,
+      groupInstanceId: req.groupInstanceId,
+      clientId: req.clientId,
+      clientHost: req.clientHost,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      protocols: req.protocols,
+      assignment: old.assignment,
+      lastSeen: now,
+    };
+    // fenceInstance cleared the leader if the old member held it: in a Stable group, only then is it null.
+    const wasLeader = this.leader === null;
+    this.members.set(memberId, member);
+    if (wasLeader) this.leader = memberId;
+    if (this.commonProtocol() !== current) {
+      // Not kept after all: the member joins the rebalance this starts, as a new one would.
+      this.members.delete(memberId);
+      if (wasLeader) this.leader = null;
+      return undefined;
+    }
+    const leader = this.leader ?? memberId;
+    return {
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: current,
+      leader,
+      memberId,
+      members: leader === memberId ? this.memberMetadata() : [],
+      skipAssignment: leader === memberId,
+    };
+  }
+
+  /** Every member's metadata under the group's protocol, as the leader's join answer lists it. */
+  private memberMetadata(): JoinResult["members"] {
+    return [...this.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      metadata: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? new Uint8Array(0),
+    }));
   }
 
   private remove(member: Member, why: string): void {
@@ -307,11 +373,7 @@ export class ClassicGroup {
     this.protocolName = this.commonProtocol() ?? members[0].protocols[0]?.name ?? "";
     if (this.leader === null || !this.members.has(this.leader)) this.leader = members[0].memberId;
     this.state = "CompletingRebalance";
-    const all = members.map((m) => ({
-      memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      metadata: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? new Uint8Array(0),
-    }));
+    const all = this.memberMetadata();
     const now = Date.now();
     for (const m of members) {
       m.lastSeen = now;

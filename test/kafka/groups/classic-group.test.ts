@@ -133,36 +133,100 @@ describe("ClassicGroup's initial rebalance delay", () => {
     expect(a.members.map((m) => text(m.metadata))).toEqual(["a"]);
   });
 
-  test("a static member back under its group.instance.id replaces its old self at once (KIP-345): one member, the old id fenced", async () => {
-    const g = group(100);
-    const staticJoin = (memberId: string, clientId: string, instance: string): JoinRequest => ({ ...join(memberId, clientId), groupInstanceId: instance });
-    const [a, b] = await Promise.all([g.join(staticJoin("", "a", "inst-a"), Date.now()), g.join(staticJoin("", "b", "inst-b"), Date.now())]);
+});
+
+describe("ClassicGroup's static members (KIP-345)", () => {
+  const staticJoin = (memberId: string, clientId: string, instance: string, protocols = ["range"]): JoinRequest => ({
+    ...join(memberId, clientId),
+    groupInstanceId: instance,
+    protocols: protocols.map((name) => ({ name, metadata: bytes(clientId) })),
+  });
+
+  /** Two static members, a and b, in a Stable generation 1 (protocol "range"), each assigned its own member id's bytes. */
+  async function stableStaticPair(g: ClassicGroup, protocols = ["range"]) {
+    const [a, b] = await Promise.all([g.join(staticJoin("", "a", "inst-a", protocols), Date.now()), g.join(staticJoin("", "b", "inst-b", protocols), Date.now())]);
     const leader = a.leader === a.memberId ? a : b;
-    const assignments = [a, b].map((m) => ({ memberId: m.memberId, assignment: bytes(m.memberId) }));
-    await Promise.all([g.sync(leader.memberId, 1, assignments, Date.now()), g.sync((leader === a ? b : a).memberId, 1, [], Date.now())]);
-    expect([g.state, g.size]).toEqual(["Stable", 2]);
-    // Process a dies (kill -9) and comes back with the same instance id and no member id.
-    const again = g.join(staticJoin("", "a", "inst-a"), Date.now());
-    expect(g.size).toBe(2);
-    expect(() => g.heartbeat(a.memberId, 1, Date.now())).toThrow(`member "${a.memberId}" is not in group "g"`);
-    // b rejoins on the rebalance; the generation forms with the two live processes.
-    const bAgain = await g.join(staticJoin(b.memberId, "b", "inst-b"), Date.now());
-    const aNew = await again;
-    expect([aNew.generationId, bAgain.generationId, g.size]).toEqual([2, 2, 2]);
+    const follower = leader === a ? b : a;
+    const assignments = [a, b].map((m) => ({ memberId: m.memberId, assignment: bytes(`for ${m.memberId}`) }));
+    await Promise.all([g.sync(leader.memberId, 1, assignments, Date.now()), g.sync(follower.memberId, 1, [], Date.now())]);
+    expect([g.state, g.size, g.generationId]).toEqual(["Stable", 2, 1]);
+    return { a, b, leader, follower };
+  }
+
+  test("a static member back in a Stable group takes its old place with no rebalance (KIP-345): same generation, same assignment", async () => {
+    const g = group(100);
+    const { follower, leader } = await stableStaticPair(g);
+    // Member ids are the client id, a dash and a UUID.
+    const clientId = follower.memberId.startsWith("a-") ? "a" : "b";
+    // The follower's process dies (kill -9) and comes back with its instance id and no member id.
+    const back = await g.join(staticJoin("", clientId, `inst-${clientId}`), Date.now());
+    expect(back.memberId).not.toBe(follower.memberId);
+    expect({ ...back, memberId: "" }).toEqual({ generationId: 1, protocolType: "consumer", protocolName: "range", leader: leader.memberId, memberId: "", members: [], skipAssignment: false });
+    expect([g.state, g.size, g.generationId]).toEqual(["Stable", 2, 1]);
+    // The other member goes on undisturbed; the returning one syncs into its old assignment.
+    expect(() => g.heartbeat(leader.memberId, 1, Date.now())).not.toThrow();
+    expect(text((await g.sync(back.memberId, 1, [], Date.now())).assignment)).toBe(`for ${follower.memberId}`);
+    // The dead process's member id is gone.
+    expect(() => g.heartbeat(follower.memberId, 1, Date.now())).toThrow(`member "${follower.memberId}" is not in group "g"`);
+  });
+
+  test("a static leader back in a Stable group is told to skip the assignment (KIP-814) and gets the members' metadata", async () => {
+    const g = group(100);
+    const { leader, follower } = await stableStaticPair(g);
+    const clientId = leader.memberId.startsWith("a-") ? "a" : "b";
+    const back = await g.join(staticJoin("", clientId, `inst-${clientId}`), Date.now());
+    expect(back.leader).toBe(back.memberId);
+    expect(back.skipAssignment).toBe(true);
+    expect(back.generationId).toBe(1);
+    expect(back.members.map((m) => [m.memberId, m.groupInstanceId, text(m.metadata)]).sort()).toEqual(
+      [
+        [back.memberId, `inst-${clientId}`, clientId],
+        [follower.memberId, `inst-${clientId === "a" ? "b" : "a"}`, clientId === "a" ? "b" : "a"],
+      ].sort(),
+    );
+    // Whatever a leader still sends, a Stable group keeps the assignment it has.
+    const sync = await g.sync(back.memberId, 1, [{ memberId: follower.memberId, assignment: bytes("changed") }], Date.now());
+    expect(text(sync.assignment)).toBe(`for ${leader.memberId}`);
+    expect(text((await g.sync(follower.memberId, 1, [], Date.now())).assignment)).toBe(`for ${follower.memberId}`);
+  });
+
+  test("a static member back with another protocol makes the group rebalance, as any join would", async () => {
+    const g = group(100);
+    const { a, b } = await stableStaticPair(g, ["range", "roundrobin"]);
+    // a comes back offering roundrobin only: the group can no longer use range.
+    const again = g.join(staticJoin("", "a", "inst-a", ["roundrobin"]), Date.now());
+    expect(g.state).toBe("PreparingRebalance");
+    expect(() => g.heartbeat(b.memberId, 1, Date.now())).toThrow("rebalancing");
+    // b rejoins; the generation forms with the two live processes.
+    const bAgain = g.join(staticJoin(b.memberId, "b", "inst-b", ["range", "roundrobin"]), Date.now());
+    const [aNew, bNew] = await Promise.all([again, bAgain]);
+    expect([aNew.generationId, bNew.generationId, g.size, aNew.protocolName]).toEqual([2, 2, 2, "roundrobin"]);
     expect(aNew.memberId).not.toBe(a.memberId);
-    // The old member id under the instance is fenced, with Kafka's FENCED_INSTANCE_ID.
+    // The old member id under the instance is gone; a member id joining under another's instance is fenced (FENCED_INSTANCE_ID).
     let code: unknown;
     try {
-      await g.join(staticJoin(a.memberId, "a", "inst-a"), Date.now());
+      await g.join(staticJoin(a.memberId, "a", "inst-a", ["roundrobin"]), Date.now());
     } catch (error) {
-      code = (error as { details?: { kafkaErrorCode?: number } }).details?.kafkaErrorCode ?? (error as Error).message;
+      code = (error as Error).message;
     }
     expect(code).toBe(`member "${a.memberId}" is not in group "g"`);
     try {
-      await g.join(staticJoin(aNew.memberId, "a", "inst-b"), Date.now());
+      await g.join(staticJoin(aNew.memberId, "a", "inst-b", ["roundrobin"]), Date.now());
     } catch (error) {
       code = (error as { details?: { kafkaErrorCode?: number } }).details?.kafkaErrorCode;
     }
     expect(code).toBe(82);
+  });
+
+  test("a static member back while the group completes a rebalance makes it rebalance again (its old id may be in the leader's assignment)", async () => {
+    const g = group(100);
+    const [a, b] = await Promise.all([g.join(staticJoin("", "a", "inst-a"), Date.now()), g.join(staticJoin("", "b", "inst-b"), Date.now())]);
+    expect(g.state).toBe("CompletingRebalance");
+    const again = g.join(staticJoin("", "a", "inst-a"), Date.now());
+    expect(g.state).toBe("PreparingRebalance");
+    const bAgain = g.join(staticJoin(b.memberId, "b", "inst-b"), Date.now());
+    const [aNew, bNew] = await Promise.all([again, bAgain]);
+    expect([aNew.generationId, bNew.generationId, g.size]).toEqual([2, 2, 2]);
+    expect(aNew.memberId).not.toBe(a.memberId);
   });
 });
