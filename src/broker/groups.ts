@@ -39,7 +39,7 @@ import { GROUP_LIMITS } from "../config/core.ts";
 export { MAX_COMMIT_METADATA_LENGTH, MAX_JOIN_WAIT_MS, MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS } from "../groups/group-coordinator.ts";
 export { assertGroupId, groupIdProblem } from "../groups/group-id.ts";
 // For the adapters, which reach the groups through the core only (DESIGN.md's import rules).
-export type { ForeignGroup, ForeignGroups, GroupState, GroupSummary, TopicPartition } from "../groups/types.ts";
+export type { ForeignGroup, ForeignGroups, GroupDescription, GroupState, GroupSummary, TopicPartition } from "../groups/types.ts";
 
 export interface GroupHost {
   readonly self: BrokerRef;
@@ -169,13 +169,20 @@ export class GroupService {
    * coordinate the group): a Kafka JoinGroup is refused while there are any.
    */
   membersHere(group: string): number {
+    return this.ownGroupHere(group)?.members.length ?? 0;
+  }
+
+  /**
+   * The group as the HTTP coordinator on this broker holds it: undefined when it does not
+   * coordinate the group, knows no such group, or is still taking up its offsets
+   * partition (then no HTTP member can have joined through this broker yet).
+   */
+  ownGroupHere(group: string): GroupDescription | undefined {
     const c = this.reconcile();
     try {
-      return c === undefined ? 0 : (this.describeOwnOrNone(c, group)?.members.length ?? 0);
+      return c === undefined ? undefined : this.describeOwnOrNone(c, group);
     } catch (error) {
-      // Its offsets partition still being taken up here: no HTTP member can have joined
-      // through this broker yet, and the Kafka join goes on as it did before this check.
-      if (error instanceof StreamNestError) return 0;
+      if (error instanceof StreamNestError) return undefined;
       throw error;
     }
   }

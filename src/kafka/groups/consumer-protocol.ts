@@ -9,7 +9,9 @@ import type { TopicPartition } from "../../broker/groups.ts";
  *   Assignment:   int16 version, [string topic, [int32 partition]], bytes user_data, …
  * with int16-length strings and int32-length arrays. Later versions only append fields.
  * Bytes that do not read as that layout (another protocol type, a client's own format)
- * give undefined: the view then shows no topics rather than guessed ones.
+ * give undefined: the view then shows no topics rather than guessed ones. The encoders
+ * write version 0 (no user data), for a group whose members joined over HTTP, described
+ * to Kafka's tools (DescribeGroups) as their own members would be.
  */
 
 class Reader {
@@ -82,4 +84,36 @@ export function assignedPartitions(assignment: Uint8Array): TopicPartition[] | u
   } catch {
     return undefined;
   }
+}
+
+/** Kafka's ConsumerProtocolSubscription v0 of `topics` (user data null). */
+export function encodeSubscription(topics: readonly string[]): Uint8Array {
+  const names = topics.map((t) => Buffer.from(t, "utf8"));
+  const out = Buffer.alloc(2 + 4 + names.reduce((n, b) => n + 2 + b.length, 0) + 4);
+  let at = out.writeInt16BE(0, 0);
+  at = out.writeInt32BE(names.length, at);
+  for (const name of names) {
+    at = out.writeInt16BE(name.length, at);
+    at += name.copy(out, at);
+  }
+  out.writeInt32BE(-1, at);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** Kafka's ConsumerProtocolAssignment v0 of `partitions`, grouped by topic in first-seen order (user data null). */
+export function encodeAssignment(partitions: readonly TopicPartition[]): Uint8Array {
+  const byTopic = new Map<string, number[]>();
+  for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+  const topics = [...byTopic].map(([topic, list]) => ({ name: Buffer.from(topic, "utf8"), list }));
+  const out = Buffer.alloc(2 + 4 + topics.reduce((n, t) => n + 2 + t.name.length + 4 + 4 * t.list.length, 0) + 4);
+  let at = out.writeInt16BE(0, 0);
+  at = out.writeInt32BE(topics.length, at);
+  for (const t of topics) {
+    at = out.writeInt16BE(t.name.length, at);
+    at += t.name.copy(out, at);
+    at = out.writeInt32BE(t.list.length, at);
+    for (const partition of t.list) at = out.writeInt32BE(partition, at);
+  }
+  out.writeInt32BE(-1, at);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }

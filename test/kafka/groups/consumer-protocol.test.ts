@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { assignedPartitions, subscribedTopics } from "../../../src/kafka/groups/consumer-protocol.ts";
+import { assignedPartitions, encodeAssignment, encodeSubscription, subscribedTopics } from "../../../src/kafka/groups/consumer-protocol.ts";
 
 /** Kafka's ConsumerProtocolSubscription v0 for topics "a" and "bc", with empty user data. */
 const SUBSCRIPTION = new Uint8Array([0, 0, 0, 0, 0, 2, 0, 1, 0x61, 0, 2, 0x62, 0x63, 0xff, 0xff, 0xff, 0xff]);
@@ -26,5 +26,17 @@ describe("the consumer protocol's bytes", () => {
     }
     // A topic name that is not UTF-8.
     expect(subscribedTopics(new Uint8Array([0, 0, 0, 0, 0, 1, 0, 1, 0xff]))).toBeUndefined();
+  });
+
+  test("an HTTP group's members are written as version 0 with null user data, byte for byte as Kafka's clients write it", () => {
+    expect(encodeSubscription(["a", "bc"])).toEqual(SUBSCRIPTION);
+    // "a" 0 and 2, "bc" 1, grouped by topic in the order first seen; v0, user data null (-1).
+    expect(encodeAssignment([{ topic: "a", partition: 0 }, { topic: "bc", partition: 1 }, { topic: "a", partition: 2 }])).toEqual(
+      new Uint8Array([0, 0, 0, 0, 0, 2, 0, 1, 0x61, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0x62, 0x63, 0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]),
+    );
+    expect(encodeAssignment([])).toEqual(new Uint8Array([0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]));
+    // Names are UTF-8, their length in bytes.
+    expect(subscribedTopics(encodeSubscription(["ünï", "x"]))).toEqual(["ünï", "x"]);
+    expect(assignedPartitions(encodeAssignment([{ topic: "ünï", partition: 7 }]))).toEqual([{ topic: "ünï", partition: 7 }]);
   });
 });

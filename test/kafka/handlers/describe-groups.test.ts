@@ -75,6 +75,48 @@ describe("DescribeGroups", () => {
     ]);
   });
 
+  test("a group whose members joined over HTTP is described as ListGroups lists it: its state, assignor, members, subscriptions and partitions", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("hg", 3);
+    const first = await broker.groups.join("http-g", { clientId: "curl-1", topics: ["hg"], assignor: "range", waitMs: 0 });
+    const second = broker.groups.join("http-g", { clientId: "curl-2", topics: ["hg"], waitMs: 5_000 });
+    // The first member rejoins on the rebalance its peer started; then both hold partitions.
+    await broker.groups.join("http-g", { memberId: first.memberId, clientId: "curl-1", topics: ["hg"], waitMs: 5_000 });
+    const joined = await second;
+    const view = await broker.groups.describe("http-g");
+    expect(view.state).toBe("Stable");
+    const g = await describeGroup(client, "http-g");
+    expect([g.errorCode, g.groupState, g.protocolType, g.protocolData]).toEqual([KAFKA_ERROR.NONE, "Stable", "", "range"]);
+    const members = g.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      groupInstanceId: m.groupInstanceId,
+      topics: AssignerProtocol.MemberMetadata.decode(Buffer.from(m.memberMetadata))?.topics,
+      partitions: AssignerProtocol.MemberAssignment.decode(Buffer.from(m.memberAssignment))?.assignment,
+    }));
+    expect(members.sort((a, b) => (a.clientId < b.clientId ? -1 : 1))).toEqual(
+      view.members
+        .map((m) => ({
+          memberId: m.memberId,
+          clientId: m.clientId,
+          clientHost: "",
+          groupInstanceId: null,
+          topics: ["hg"],
+          partitions: { hg: m.assignments.map((a) => a.partition) },
+        }))
+        .sort((a, b) => (a.clientId < b.clientId ? -1 : 1)),
+    );
+    expect(members.flatMap((m) => m.partitions?.hg ?? []).sort()).toEqual([0, 1, 2]);
+    expect(members.map((m) => m.memberId)).toContain(joined.memberId);
+    const listed = await client.call("ListGroups", 4, { statesFilter: [] });
+    expect(listed.groups.find((x) => x.groupId === "http-g")).toEqual({ groupId: "http-g", protocolType: "", groupState: "Stable" });
+    // Once its members leave, the group is Empty with no members, its offsets kept.
+    for (const m of view.members) broker.groups.leave("http-g", m.memberId);
+    const empty = await describeGroup(client, "http-g");
+    expect([empty.groupState, empty.protocolData, empty.members]).toEqual(["Empty", "", []]);
+  });
+
   test("kafkajs admin.describeGroups", async () => {
     const { client, kafka, broker } = await setup();
     await broker.createTopic("dg2", 2);
