@@ -119,6 +119,13 @@ export const KAFKA_LIMITS = {
    */
   maxProducesAwaitingReplicas: limit(5, "acks=all Produce requests of one connection waiting for replicas together", "count"),
   /**
+   * Requests one connection has answered in a row before it lets the event loop turn (the
+   * other connections, HTTP, heartbeats): a request answered at once leaves only
+   * microtasks, and one client pipelining 300,000 ApiVersions held the broker for 26 s,
+   * long enough to be fenced. Kafka mutes a connection while its request is handled.
+   */
+  requestsPerTurn: limit(16, "requests of one connection answered before others get a turn", "count"),
+  /**
    * Most bytes one compressed record batch may decompress to (else CORRUPT_MESSAGE, as a
    * batch that does not decompress). Kafka keeps a batch compressed as sent; StreamNest
    * stores each record, so a 97 KB gzip batch of zeros became 99 MB of frames under the

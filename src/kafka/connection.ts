@@ -33,6 +33,11 @@ export type FrameHandler = (frame: Uint8Array, conn: ConnectionInfo, signals: Re
  * written to the socket (a client that never reads its answers stops being served),
  * and once KAFKA_LIMITS.maxQueuedRequests frames (or maxQueuedRequestBytes) wait the socket is paused, so its
  * unread requests stay in the kernel's buffers and in the client, not in the broker.
+ *
+ * Fairness: after KAFKA_LIMITS.requestsPerTurn requests in a row, a connection lets the
+ * event loop turn before its next one, so a client that pipelines cheap requests (answered
+ * without waiting for anything) cannot hold every other client, and the broker's
+ * heartbeats, behind its queue.
  */
 export class KafkaConnection implements ConnectionInfo {
   readonly clientHost: string;
@@ -118,8 +123,14 @@ export class KafkaConnection implements ConnectionInfo {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    let inTurn = 0;
     try {
       while (this.queue.length > 0 && !this.abort.signal.aborted) {
+        if (++inTurn > KAFKA_LIMITS.requestsPerTurn.value) {
+          inTurn = 1;
+          await nextTurn();
+          if (this.queue.length === 0 || this.abort.signal.aborted) break;
+        }
         const frame = this.queue.shift() as Uint8Array;
         this.queuedBytes -= frame.length;
         if (this.paused && this.queue.length < KAFKA_LIMITS.maxQueuedRequests.value / 2 && this.queuedBytes < KAFKA_LIMITS.maxQueuedRequestBytes.value / 2) {
@@ -201,4 +212,9 @@ export class KafkaConnection implements ConnectionInfo {
       this.abort.signal.addEventListener("abort", done);
     });
   }
+}
+
+/** Resolves after the event loop has polled for I/O once (setImmediate runs after the poll phase). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

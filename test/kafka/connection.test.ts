@@ -157,3 +157,43 @@ describe("a Kafka connection's requests", () => {
     expect(c.answers).toEqual([1, 2, 3]);
   });
 });
+
+describe("a Kafka connection that pipelines requests answered at once", () => {
+  test(`lets the event loop turn every ${KAFKA_LIMITS.requestsPerTurn.value} requests: other clients are served meanwhile, its answers all come, in order`, async () => {
+    // Found by a tester: 300,000 ApiVersions on one connection held the broker's event loop
+    // for 26 s (its heartbeats too, and the cluster fenced it), as each answer was ready at
+    // once and the loop over the queue never left the microtask queue.
+    let handled = 0;
+    let handledWhenOthersRan: number | undefined;
+    const handle: FrameHandler = (frame) => {
+      handled++;
+      // Scheduled on the first request: it runs when the event loop next turns.
+      if (handled === 1) setImmediate(() => (handledWhenOthersRan = handled));
+      return Promise.resolve(frameOf(frame[0]));
+    };
+    server = createServer((socket) => new KafkaConnection(socket, 1024, handle, () => {}));
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const total = 50_000;
+    let answered = 0;
+    let inOrder = true;
+    client = createConnection({ host: "127.0.0.1", port });
+    let pending = Buffer.alloc(0);
+    const all = new Promise<void>((resolve) =>
+      client?.on("data", (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 5) {
+          if (pending[4] !== answered % 256) inOrder = false;
+          answered++;
+          pending = pending.subarray(5);
+        }
+        if (answered === total) resolve();
+      }),
+    );
+    await new Promise<void>((resolve) => client?.once("connect", () => resolve()));
+    client.write(Buffer.concat(Array.from({ length: total }, (_, i) => frameOf(i % 256))));
+    await all;
+    expect([answered, inOrder, handled]).toEqual([total, true, total]);
+    expect(handledWhenOthersRan).toBeLessThanOrEqual(KAFKA_LIMITS.requestsPerTurn.value);
+  });
+});
