@@ -1,3 +1,4 @@
+import { isInternalTopic } from "../../broker/topic-catalog.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import { requireCreate } from "../authorization.ts";
 import type { ConnectionInfo, KafkaContext } from "../context.ts";
@@ -15,7 +16,8 @@ export async function autoCreate(ctx: KafkaContext, conn: ConnectionInfo, topic:
   } catch (error) {
     if (!(error instanceof StreamNestError) || error.code !== "TOPIC_NOT_FOUND") throw error;
   }
-  if (topic.startsWith("__")) throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" does not exist`);
+  // The group coordinators create the offsets topic; a client's Metadata or Produce never does.
+  if (isInternalTopic(topic)) throw new StreamNestError("TOPIC_NOT_FOUND", `topic "${topic}" does not exist`);
   requireCreate(ctx, conn, topic);
   await ctx.broker.createTopic(topic, ctx.options.defaultPartitions);
 }

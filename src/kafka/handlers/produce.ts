@@ -1,4 +1,5 @@
 import { REFUSE } from "../../broker/partition-router.ts";
+import { isInternalTopic } from "../../broker/topic-catalog.ts";
 import { type Acks, isProduceFailure, type ProduceRecord } from "../../broker/types.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import type { KafkaContext } from "../context.ts";
@@ -6,6 +7,7 @@ import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
 import { type FramedBatch, batchToFrames } from "../batch-to-frames.ts";
 import { decodeRecordBatches, KAFKA_ERROR, type RecordBatch } from "../protocol/index.ts";
+import { protocolError } from "../protocol/error-codes.ts";
 import { forEachBatch } from "../protocol/record-batch.ts";
 import { requireTopic } from "../authorization.ts";
 import type { ConnectionInfo } from "../context.ts";
@@ -124,10 +126,12 @@ async function produceTopic(
     try {
       // Kafka checks WRITE before the topic's existence: a refused client learns nothing of it.
       requireTopic(ctx, conn, "WRITE", topic);
+      // As Kafka's ReplicaManager: appending to an internal topic is INVALID_TOPIC_EXCEPTION
+      // (not retriable); another name beginning with "__" is an ordinary topic.
+      if (isInternalTopic(topic))
+        throw protocolError("INVALID_REQUEST", "INVALID_TOPIC_EXCEPTION", `cannot append to internal topic ${topic}; commit offsets through the consumer group`);
       if (ctx.options.autoCreateTopics) await autoCreate(ctx, conn, topic);
       ctx.broker.assertTopic(topic);
-      if (topic.startsWith("__"))
-        throw new StreamNestError("INVALID_REQUEST", `${topic} is an internal topic; commit offsets through the consumer group`);
     } catch (error) {
       return partitions.map((p) => refused(p.index, kafkaErrorCode(error), errorMessage(error)));
     }

@@ -35,6 +35,28 @@ async function produce(client: RawClient, topic: string, records: Uint8Array, ac
 }
 
 describe("Produce", () => {
+  test('a topic named "__…" is an ordinary topic (auto-created, written); the internal topic is INVALID_TOPIC_EXCEPTION, as Kafka answers', async () => {
+    const { client, broker } = await setup();
+    const audit = await produce(client, "__audit", batch(["a", "b"]));
+    expect([audit.errorCode, audit.baseOffset]).toEqual([KAFKA_ERROR.NONE, 0n]);
+    expect(broker.describeTopic("__audit").partitions[0].endOffset).toBe(2);
+    // Before and after a group's commit made the offsets topic exist.
+    const before = await produce(client, "__consumer_offsets", batch(["x"]));
+    expect([before.errorCode, before.errorMessage]).toEqual([
+      KAFKA_ERROR.INVALID_TOPIC_EXCEPTION,
+      "cannot append to internal topic __consumer_offsets; commit offsets through the consumer group",
+    ]);
+    const commit = await client.call("OffsetCommit", 2, {
+      groupId: "g",
+      generationIdOrMemberEpoch: -1,
+      memberId: "",
+      topics: [{ name: "__audit", partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: "" }] }],
+    });
+    expect(commit.topics[0].partitions[0].errorCode).toBe(KAFKA_ERROR.NONE);
+    const after = await produce(client, "__consumer_offsets", batch(["x"]));
+    expect(after.errorCode).toBe(KAFKA_ERROR.INVALID_TOPIC_EXCEPTION);
+  });
+
   test("an idempotent retry is answered with its first offset and not written twice; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER", async () => {
     const { client, broker } = await setup();
     const init = await client.call("InitProducerId", 2, { transactionalId: null, transactionTimeoutMs: 1000 });
