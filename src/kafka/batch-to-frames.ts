@@ -69,10 +69,25 @@ export function batchToFrames(data: Uint8Array, now: number, options: DecodeOpti
     if (cursor.pos !== end) throw corrupt(`record has ${end - cursor.pos} bytes past its headers`);
     cursor.end = src.length;
     const timestamp = base + delta;
-    builder.add(logAppendTime || timestamp < 0 ? now : timestamp, src, keyAt, keyLength, valueAt, valueLength, headers);
+    builder.add(logAppendTime || timestamp < 0 ? now : storableTimestamp(timestamp, i), src, keyAt, keyLength, valueAt, valueLength, headers);
   }
   if (cursor.pos !== src.length) throw corrupt(`${src.length - cursor.pos} bytes after the batch's ${header.recordCount} records`);
   return { header, frames: builder.finish() };
+}
+
+/**
+ * A record's CreateTime as stored: milliseconds in a safe integer (up to 2^53 - 1, some
+ * 285,000 years from 1970). A Kafka int64 past that is refused INVALID_TIMESTAMP, as a
+ * Kafka broker answers a timestamp outside its message.timestamp.*.max.ms (KIP-937),
+ * rather than stored rounded or called a corrupt batch, which clients retry.
+ */
+export function storableTimestamp(timestamp: number, record: number): number {
+  if (Number.isSafeInteger(timestamp)) return timestamp;
+  throw protocolError(
+    "INVALID_REQUEST",
+    "INVALID_TIMESTAMP",
+    `record ${record}: timestamp ${timestamp} ms is out of range; timestamps are stored up to ${Number.MAX_SAFE_INTEGER} ms`,
+  );
 }
 
 /**

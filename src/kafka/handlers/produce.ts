@@ -5,7 +5,7 @@ import { StreamNestError } from "../../lib/errors.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { errorMessage, kafkaErrorCode } from "../error-map.ts";
-import { type FramedBatch, batchToFrames } from "../batch-to-frames.ts";
+import { type FramedBatch, batchToFrames, storableTimestamp } from "../batch-to-frames.ts";
 import { decodeRecordBatches, KAFKA_ERROR, type RecordBatch } from "../protocol/index.ts";
 import { protocolError } from "../protocol/error-codes.ts";
 import { forEachBatch } from "../protocol/record-batch.ts";
@@ -311,15 +311,20 @@ async function appendBatch(ctx: KafkaContext, topic: string, partition: number, 
   const early = sequenceAnswer(ctx, topic, partition, batch);
   if (isAnswer(early)) return early;
   const now = Date.now();
-  const records: ProduceRecord[] = batch.records.map((r) => ({
-    key: r.key,
-    // A tombstone (null value) stays null: stored and served as no value, not as empty.
-    value: r.value,
-    headers: r.headers.map((h) => ({ key: h.key, value: h.value })),
-    partition,
-    timestamp: batch.timestampType === 1 || r.timestamp < 0n ? now : Number(r.timestamp),
-    acks,
-  }));
+  let records: ProduceRecord[];
+  try {
+    records = batch.records.map((r, i) => ({
+      key: r.key,
+      // A tombstone (null value) stays null: stored and served as no value, not as empty.
+      value: r.value,
+      headers: r.headers.map((h) => ({ key: h.key, value: h.value })),
+      partition,
+      timestamp: batch.timestampType === 1 || r.timestamp < 0n ? now : storableTimestamp(Number(r.timestamp), i),
+      acks,
+    }));
+  } catch (error) {
+    return refused(partition, kafkaErrorCode(error), errorMessage(error));
+  }
   const problems = ctx.broker.checkRecords(topic, records);
   const recordErrors = problems.flatMap((p, i) => (p ? [{ batchIndex: i, batchIndexErrorMessage: p.message }] : []));
   if (recordErrors.length > 0) {

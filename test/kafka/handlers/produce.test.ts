@@ -35,6 +35,29 @@ async function produce(client: RawClient, topic: string, records: Uint8Array, ac
 }
 
 describe("Produce", () => {
+  test("a CreateTime past 2^53 - 1 ms is INVALID_TIMESTAMP, nothing written, not CORRUPT_MESSAGE (which clients retry)", async () => {
+    const { client, broker } = await setup();
+    await broker.createTopic("far", 1);
+    await broker.createTopic("far-typed", 1);
+    // A topic with a schema takes the record-by-record path.
+    await broker.registerSchema("far-typed", { type: "string" });
+    for (const topic of ["far", "far-typed"])
+      for (const timestamp of [2n ** 53n, 2n ** 62n, 2n ** 63n - 1n]) {
+        const answer = await produce(client, topic, batch(['"a"'], { timestamp }));
+        expect([topic, answer.errorCode, answer.errorMessage]).toEqual([
+          topic,
+          KAFKA_ERROR.INVALID_TIMESTAMP,
+          `record 0: timestamp ${Number(timestamp)} ms is out of range; timestamps are stored up to 9007199254740991 ms`,
+        ]);
+      }
+    // The largest stored, and the records around the refused ones, are as sent.
+    const edge = await produce(client, "far", batch(['"z"'], { timestamp: 2n ** 53n - 1n }));
+    expect([edge.errorCode, edge.baseOffset]).toEqual([KAFKA_ERROR.NONE, 0n]);
+    expect(broker.describeTopic("far").partitions[0].endOffset).toBe(1);
+    expect(broker.describeTopic("far-typed").partitions[0].endOffset).toBe(0);
+    expect((await broker.fetch({ topic: "far", partition: 0, offset: 0 })).records.map((r) => r.timestamp)).toEqual([Number.MAX_SAFE_INTEGER]);
+  });
+
   test('a topic named "__…" is an ordinary topic (auto-created, written); the internal topic is INVALID_TOPIC_EXCEPTION, as Kafka answers', async () => {
     const { client, broker } = await setup();
     const audit = await produce(client, "__audit", batch(["a", "b"]));
