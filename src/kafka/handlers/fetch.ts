@@ -7,6 +7,7 @@ import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
+import { checkCurrentLeaderEpoch } from "./current-leader-epoch.ts";
 import { planBatch } from "../frames-to-batch.ts";
 import { ReadMemory } from "../buffer-pool.ts";
 import { readAhead, takeAhead } from "../fetch-ahead.ts";
@@ -18,6 +19,8 @@ interface Wanted {
   partition: number;
   offset: number;
   maxBytes: number;
+  /** The leader epoch the client knows (KIP-320), -1 for none. */
+  currentLeaderEpoch: number;
 }
 
 /** A partition's answer: its records as one batch (written into the response as it is encoded), and the log's range. */
@@ -40,7 +43,7 @@ export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch
   if (body.sessionId !== 0 || body.sessionEpoch > 0)
     return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
   const wanted: Wanted[] = body.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes })),
+    t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
   );
   // READ per topic, checked before anything is read (Kafka: TOPIC_AUTHORIZATION_FAILED per partition).
   const refused = new Map<string, Read>();
@@ -127,6 +130,7 @@ async function readAll(ctx: KafkaContext, conn: ConnectionInfo, wanted: Wanted[]
   const single = wanted.length === 1;
   for (const w of wanted) {
     try {
+      checkCurrentLeaderEpoch(ctx, w.topic, w.partition, w.currentLeaderEpoch);
       const query = { topic: w.topic, partition: w.partition, offset: w.offset, maxBytes: Math.max(1, Math.min(w.maxBytes, budget, FETCH_MAX_BYTES_LIMIT)) };
       const ahead = single ? await takeAhead(ctx, conn, query) : undefined;
       const memory = ahead?.memory ?? new ReadMemory();

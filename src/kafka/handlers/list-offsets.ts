@@ -4,6 +4,7 @@ import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
+import { checkCurrentLeaderEpoch } from "./current-leader-epoch.ts";
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -30,6 +31,7 @@ export async function handleListOffsets(ctx: KafkaContext, { body, version, conn
             return { partitionIndex: p.partitionIndex, errorCode: KAFKA_ERROR.INVALID_REQUEST, oldStyleOffsets: [], timestamp: -1n, offset: -1n };
           try {
             requireTopic(ctx, conn, "DESCRIBE", t.name);
+            checkCurrentLeaderEpoch(ctx, t.name, p.partitionIndex, p.currentLeaderEpoch);
             const { offset, timestamp } = await lookup(ctx, t.name, p.partitionIndex, p.timestamp);
             return {
               partitionIndex: p.partitionIndex,

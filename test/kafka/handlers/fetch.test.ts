@@ -11,6 +11,55 @@ afterEach(async () => {
 });
 
 describe("Fetch", () => {
+  test("the client's current leader epoch is checked (KIP-320): behind is FENCED_LEADER_EPOCH, ahead is UNKNOWN_LEADER_EPOCH; ListOffsets too", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    const { broker } = running;
+    await broker.createTopic("epochs", 1);
+    await broker.produce("epochs", { key: null, value: new TextEncoder().encode("a"), headers: [], partition: 0 });
+    const fetchAt = async (currentLeaderEpoch: number) =>
+      (
+        await client.call("Fetch", 12, {
+          maxWaitMs: 0,
+          minBytes: 0,
+          topics: [{ topic: "epochs", partitions: [{ partition: 0, currentLeaderEpoch, fetchOffset: 0n, partitionMaxBytes: 1024 }] }],
+        })
+      ).responses[0].partitions[0];
+    const listAt = async (currentLeaderEpoch: number) =>
+      (await client.call("ListOffsets", 7, { topics: [{ name: "epochs", partitions: [{ partitionIndex: 0, currentLeaderEpoch, timestamp: -1n }] }] })).topics[0].partitions[0];
+    expect(broker.describeTopic("epochs").partitions[0].leaderEpoch).toBe(0);
+    for (const known of [-1, 0]) {
+      const read = await fetchAt(known);
+      expect([read.errorCode, read.highWatermark]).toEqual([KAFKA_ERROR.NONE, 1n]);
+      expect(decodeRecordBatches(read.records ?? new Uint8Array(0))[0].records.length).toBe(1);
+      expect([(await listAt(known)).errorCode, (await listAt(known)).offset]).toEqual([KAFKA_ERROR.NONE, 1n]);
+    }
+    const ahead = await fetchAt(1);
+    expect([ahead.errorCode, ahead.records]).toEqual([KAFKA_ERROR.UNKNOWN_LEADER_EPOCH, new Uint8Array(0)]);
+    expect((await listAt(1)).errorCode).toBe(KAFKA_ERROR.UNKNOWN_LEADER_EPOCH);
+    // The partition moves to epoch 1 (a new leader's, as the quorum records it): a client still at 0 is fenced.
+    const meta = broker.metadata.topic("epochs")!;
+    broker.metadata.apply({
+      type: "alter-partition",
+      topic: "epochs",
+      topicId: meta.id,
+      partition: 0,
+      leader: 1,
+      isr: [1],
+      leaderEpoch: 1,
+      partitionEpoch: 1,
+      expectedLeaderEpoch: 0,
+      expectedPartitionEpoch: 0,
+    });
+    const stale = await fetchAt(0);
+    expect([stale.errorCode, stale.records]).toEqual([KAFKA_ERROR.FENCED_LEADER_EPOCH, new Uint8Array(0)]);
+    expect((await listAt(0)).errorCode).toBe(KAFKA_ERROR.FENCED_LEADER_EPOCH);
+    expect((await listAt(2)).errorCode).toBe(KAFKA_ERROR.UNKNOWN_LEADER_EPOCH);
+    // Older versions carry no epoch (-1): never fenced.
+    const v5 = await client.call("Fetch", 5, { maxWaitMs: 0, minBytes: 0, topics: [{ topic: "epochs", partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1024 }] }] });
+    expect([v5.responses[0].partitions[0].errorCode, v5.responses[0].partitions[0].highWatermark]).toEqual([KAFKA_ERROR.NONE, 1n]);
+  });
+
   test("a failed partition carries an empty record set, never null (librdkafka refuses a null one), with the log's range", async () => {
     running = await startInProcess();
     const client = await RawClient.connect(running.kafka.port);
