@@ -62,6 +62,12 @@ export async function addTopic(
       "INVALID_TOPIC_NAME",
       `topic "${topic}" differs from an existing topic only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`,
     );
+  // Kafka refuses it too (a team moving to Kafka could not create both); not named either.
+  if (ctx.catalog.periodVariantOf(topic) !== undefined)
+    throw new StreamNestError(
+      "INVALID_TOPIC_NAME",
+      `topic "${topic}" collides with an existing topic once "." and "_" are taken as one; Kafka refuses such names, as its metric names would clash`,
+    );
   const brokers = liveBrokers(ctx);
   const factor = replication.replicationFactor ?? Math.min(ctx.config.defaultReplicationFactor, brokers.length);
   // The factor first: a bad one would otherwise be reported as a bad min_insync_replicas.

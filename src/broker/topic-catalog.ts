@@ -54,8 +54,8 @@ export interface TopicState {
 
 export class TopicCatalog {
   private readonly topics = new Map<string, TopicState>();
-  /** Names by their lower case, so that a name differing only in case is found without a scan. */
-  private readonly byLowerCase = new Map<string, Set<string>>();
+  /** Names by collisionKey, so that a colliding name is found without a scan. */
+  private readonly byCollisionKey = new Map<string, Set<string>>();
 
   constructor(
     private readonly dataDir: string,
@@ -105,15 +105,26 @@ export class TopicCatalog {
 
   /** A topic whose name equals `topic` ignoring case, but not `topic` itself. */
   caseVariantOf(topic: string): string | undefined {
-    for (const name of this.byLowerCase.get(topic.toLowerCase()) ?? []) if (name !== topic) return name;
+    const lower = topic.toLowerCase();
+    for (const name of this.byCollisionKey.get(collisionKey(topic)) ?? []) if (name !== topic && name.toLowerCase() === lower) return name;
+    return undefined;
+  }
+
+  /**
+   * A topic whose name equals `topic` once "." and "_" are taken as one (and case
+   * ignored), but not `topic` itself: Kafka refuses such a second name (INVALID_TOPIC_EXCEPTION,
+   * "collides with existing topics"), as its metric names replace "." with "_".
+   */
+  periodVariantOf(topic: string): string | undefined {
+    for (const name of this.byCollisionKey.get(collisionKey(topic)) ?? []) if (name !== topic) return name;
     return undefined;
   }
 
   add(meta: TopicMetadata): void {
-    const lower = meta.name.toLowerCase();
-    const same = this.byLowerCase.get(lower);
+    const key = collisionKey(meta.name);
+    const same = this.byCollisionKey.get(key);
     if (same) same.add(meta.name);
-    else this.byLowerCase.set(lower, new Set([meta.name]));
+    else this.byCollisionKey.set(key, new Set([meta.name]));
     this.topics.set(meta.name, {
       meta,
       partitions: meta.partitions.map((assignment) => this.partitionState(meta, assignment)),
@@ -145,9 +156,14 @@ export class TopicCatalog {
 
   remove(topic: string): void {
     this.topics.delete(topic);
-    const lower = topic.toLowerCase();
-    const same = this.byLowerCase.get(lower);
+    const key = collisionKey(topic);
+    const same = this.byCollisionKey.get(key);
     same?.delete(topic);
-    if (same?.size === 0) this.byLowerCase.delete(lower);
+    if (same?.size === 0) this.byCollisionKey.delete(key);
   }
+}
+
+/** What two colliding names share: lower case (case-insensitive file systems), "." as "_" (Kafka's metric names). */
+function collisionKey(topic: string): string {
+  return topic.toLowerCase().replaceAll(".", "_");
 }

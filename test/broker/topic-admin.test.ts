@@ -120,6 +120,23 @@ describe("create and delete", () => {
     expect(await failure(broker.createTopic("Demo", 2))).toBe('TOPIC_EXISTS: topic "Demo" already exists with 1 partition, not 2');
   });
 
+  test('a name equal to an existing one once "." and "_" are taken as one is refused, as Kafka refuses it', async () => {
+    const broker = start();
+    await broker.createTopic("orders.eu", 1);
+    for (const name of ["orders_eu", "Orders_EU", "orders.EU"])
+      expect(await failure(broker.createTopic(name, 1))).toBe(
+        name === "orders.EU"
+          ? `INVALID_TOPIC_NAME: topic "${name}" differs from an existing topic only in case; their folders would collide on case-insensitive file systems (macOS, Windows)`
+          : `INVALID_TOPIC_NAME: topic "${name}" collides with an existing topic once "." and "_" are taken as one; Kafka refuses such names, as its metric names would clash`,
+      );
+    expect(await broker.createTopic("orders.eu", 1)).toBe("exists");
+    expect(await broker.createTopic("orders-eu", 1)).toBe("created");
+    // Once the first is deleted, the other name is free.
+    await broker.deleteTopic("orders.eu");
+    expect(await broker.createTopic("orders_eu", 1)).toBe("created");
+    expect(broker.listTopics()).toEqual(["orders-eu", "orders_eu"]);
+  });
+
   test("every partition folder name must fit in 255 characters", async () => {
     const broker = start({ maxPartitions: 1_000_000 });
     const name = "n".repeat(249);

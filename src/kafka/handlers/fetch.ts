@@ -40,8 +40,9 @@ type Read = { ok: PartitionRead } | { error: unknown };
  * full fetch requests every time.
  */
 export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch">) {
-  if (body.sessionId !== 0 || body.sessionEpoch > 0)
-    return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+  // Epoch 0 (a new session) or -1 (the final one) is a full fetch, answered sessionless
+  // whatever the id; only an incremental fetch (epoch > 0) needs a session, and none is kept.
+  if (body.sessionEpoch > 0) return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
   const wanted: Wanted[] = body.topics.flatMap((t) =>
     t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
   );

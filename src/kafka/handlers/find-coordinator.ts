@@ -5,6 +5,9 @@ import { errorMessage, kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 
 const GROUP = 0;
+const TRANSACTION = 1;
+/** KIP-932's share groups (2) and any later type: Kafka answers an unknown key type INVALID_REQUEST. */
+const UNKNOWN_TYPE = (keyType: number) => ({ errorCode: KAFKA_ERROR.INVALID_REQUEST, errorMessage: `coordinator key type ${keyType} is not 0 (group) or 1 (transaction)` });
 
 /**
  * A transaction coordinator asked for (key type 1): transactions are not served, and the
@@ -29,7 +32,8 @@ export async function handleFindCoordinator(ctx: KafkaContext, { body, version, 
 
 async function find(ctx: KafkaContext, conn: ConnectionInfo, key: string, keyType: number) {
   const none = { key, nodeId: -1, host: "", port: -1 };
-  if (keyType !== GROUP) return { ...none, ...TRANSACTIONS_REFUSED };
+  if (keyType === TRANSACTION) return { ...none, ...TRANSACTIONS_REFUSED };
+  if (keyType !== GROUP) return { ...none, ...UNKNOWN_TYPE(keyType) };
   try {
     requireGroup(ctx, conn, "DESCRIBE", key);
     const id = await ctx.broker.groups.coordinatorId(key);

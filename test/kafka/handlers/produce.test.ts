@@ -259,6 +259,20 @@ describe("Produce", () => {
     expect([past.responses[0].partitions[0].errorCode, past.responses[0].partitions[0].highWatermark]).toEqual([KAFKA_ERROR.OFFSET_OUT_OF_RANGE, 1n]);
     const session = await client.call("Fetch", 11, { maxWaitMs: 0, minBytes: 0, sessionId: 77, sessionEpoch: 1, topics: [] });
     expect([session.errorCode, session.sessionId]).toEqual([KAFKA_ERROR.FETCH_SESSION_ID_NOT_FOUND, 0]);
+    // The final epoch (-1) closes a session and is a full fetch (KIP-227), whatever the id: answered sessionless.
+    const closing = await client.call("Fetch", 11, {
+      maxWaitMs: 0,
+      minBytes: 0,
+      sessionId: -5,
+      sessionEpoch: -1,
+      topics: [{ topic: "range", partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1024 }] }],
+    });
+    expect([closing.errorCode, closing.sessionId, closing.responses[0].partitions[0].errorCode, closing.responses[0].partitions[0].highWatermark]).toEqual([
+      KAFKA_ERROR.NONE,
+      0,
+      KAFKA_ERROR.NONE,
+      1n,
+    ]);
   });
 });
 
@@ -275,5 +289,12 @@ describe("transactions", () => {
     expect([init.errorCode, init.producerId]).toEqual([KAFKA_ERROR.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1n]);
     const group = await client.call("FindCoordinator", 4, { keyType: 0, coordinatorKeys: ["g"] });
     expect(group.coordinators[0].errorCode).toBe(KAFKA_ERROR.NONE);
+    // Another key type (2, share groups, KIP-932; 9) is Kafka's INVALID_REQUEST, not a transactions refusal.
+    for (const keyType of [2, 9]) {
+      const other = await client.call("FindCoordinator", 4, { keyType, coordinatorKeys: ["k"] });
+      expect(other.coordinators.map((c) => [c.errorCode, c.errorMessage, c.nodeId])).toEqual([
+        [KAFKA_ERROR.INVALID_REQUEST, `coordinator key type ${keyType} is not 0 (group) or 1 (transaction)`, -1],
+      ]);
+    }
   });
 });
