@@ -9,7 +9,7 @@ import { DataDirLock } from "./data-dir-lock.ts";
 import { fetchNow, fetchRecords } from "./fetch.ts";
 import { type FrameFetchQuery, type FrameFetchResult, fetchFrames } from "./fetch-frames.ts";
 import type { FrameBatch } from "../storage/frame-batch.ts";
-import { needsRecordChecks, produceFrames } from "./produce-frames.ts";
+import { awaitWritten, needsRecordChecks, produceFrames } from "./produce-frames.ts";
 import { GroupService } from "./groups.ts";
 import { setHighWatermarkPending } from "./high-watermark-pending.ts";
 import { acceptDataLoss, isLostReplica, offlineForLostData, watchLostReplicas } from "./lost-replicas.ts";
@@ -270,8 +270,13 @@ export class Broker {
   }
 
   /** A batch already laid out as frames, to one partition led here (produce-frames.ts); its first offset. */
-  produceFrames(topic: string, partition: number, batch: FrameBatch, acks: Acks, appended?: () => void): Promise<number> {
+  produceFrames(topic: string, partition: number, batch: FrameBatch, acks: Acks, appended?: (baseOffset: number) => void): Promise<number> {
     return produceFrames(this.ctx, topic, partition, batch, acks, appended);
+  }
+
+  /** Waits until records written here up to `lastOffset` in leader epoch `epoch` are acknowledged per `acks` (produce-frames.ts). */
+  awaitWritten(topic: string, partition: number, lastOffset: number, epoch: number, acks: Acks): Promise<void> {
+    return awaitWritten(this.ctx, topic, partition, lastOffset, epoch, acks);
   }
 
   /** Whether records of this size bound for `topic` need produce's per-record checks (a schema, the size limit). */

@@ -28,8 +28,8 @@ export function needsRecordChecks(ctx: CoreContext, topic: string, maxRecordByte
 
 /**
  * Appends the batch to `partition` here; resolves with its first record's offset once
- * `acks` is satisfied. `appended` is called once the batch is in the leader's log, before
- * the wait for replicas (not if it failed before).
+ * `acks` is satisfied. `appended` is called with that offset once the batch is in the
+ * leader's log, before the wait for replicas (not if it failed before).
  */
 export async function produceFrames(
   ctx: CoreContext,
@@ -37,7 +37,7 @@ export async function produceFrames(
   partition: number,
   batch: FrameBatch,
   acks: Acks,
-  appended?: () => void,
+  appended?: (baseOffset: number) => void,
 ): Promise<number> {
   if (ctx.lifetime.aborted) throw new StreamNestError("LEADER_UNAVAILABLE", "the broker is shutting down");
   const state = ctx.catalog.topic(topic);
@@ -56,7 +56,7 @@ export async function produceFrames(
   try {
     const epoch = leaderEpochFor(ps, lease.log);
     ({ baseOffset } = await lease.log.appendFrames(batch));
-    appended?.();
+    appended?.(baseOffset);
     await awaitReplication(ctx, state, ps, lease.log, baseOffset + batch.count - 1, epoch, acks);
   } finally {
     lease.release();
@@ -65,4 +65,24 @@ export async function produceFrames(
   state.counters.produced += batch.count;
   state.counters.bytesIn += batch.recordBytes;
   return baseOffset;
+}
+
+/**
+ * Waits until records this broker wrote at or below `lastOffset` in leader epoch `epoch`
+ * are acknowledged as `acks` asks, as produceFrames waits after its append: for a retried
+ * batch that is already in the log (an idempotent producer's duplicate, KIP-98). As Kafka,
+ * which checks the ISR against min.insync.replicas before it looks for a duplicate, and
+ * answers one only once the high watermark passes it (DelayedProduce).
+ */
+export async function awaitWritten(ctx: CoreContext, topic: string, partition: number, lastOffset: number, epoch: number, acks: Acks): Promise<void> {
+  const state = ctx.catalog.topic(topic);
+  const ps = ctx.catalog.partition(state, partition);
+  routePartition(ctx.directory.self.id, ps.assignment.leader, ctx.brokerRef, topic, partition, REFUSE, availabilityNow(ctx, ps.assignment).kind === "live");
+  assertEnoughReplicas(state, ps, acks);
+  const lease = await ctx.logs.lease(ps);
+  try {
+    await awaitReplication(ctx, state, ps, lease.log, lastOffset, epoch, acks);
+  } finally {
+    lease.release();
+  }
 }

@@ -21,6 +21,7 @@ interface WrittenBatch {
   firstSeq: number;
   lastSeq: number;
   baseOffset: number;
+  lastOffset: number;
 }
 
 interface PartitionSequences {
@@ -32,7 +33,7 @@ interface PartitionSequences {
 
 export type SequenceCheck =
   | { kind: "write" }
-  | { kind: "duplicate"; baseOffset: number }
+  | { kind: "duplicate"; baseOffset: number; lastOffset: number }
   | { kind: "out-of-order"; expected: number }
   | { kind: "fenced"; currentEpoch: number };
 
@@ -66,13 +67,19 @@ export class ProducerStates {
     if (epoch < state.epoch) return { kind: "fenced", currentEpoch: state.epoch };
     if (epoch > state.epoch) return firstSeq === 0 ? { kind: "write" } : { kind: "out-of-order", expected: 0 };
     const dup = state.batches.find((b) => b.firstSeq === firstSeq);
-    if (dup) return { kind: "duplicate", baseOffset: dup.baseOffset };
+    if (dup) return { kind: "duplicate", baseOffset: dup.baseOffset, lastOffset: dup.lastOffset };
     const last = state.batches[state.batches.length - 1];
     const expected = last === undefined ? 0 : nextSeq(last.lastSeq);
     return firstSeq === expected ? { kind: "write" } : { kind: "out-of-order", expected };
   }
 
-  /** Records a batch written at `baseOffset` (after check said "write"). */
+  /**
+   * Records a batch written at `baseOffset` (after check said "write"), once it is in the
+   * leader's log and before its replicas confirm it, as Kafka updates a producer's state
+   * on append (KIP-98): a retry after an acks=all timeout is then known as a duplicate,
+   * and the producer's next batch continues the sequence rather than being
+   * OUT_OF_ORDER_SEQUENCE_NUMBER (fatal to librdkafka).
+   */
   written(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number, count: number, baseOffset: number, leaderEpoch = 0): void {
     const key = keyOf(producerId, topic, partition);
     let state = this.partitions.get(key);
@@ -81,7 +88,7 @@ export class ProducerStates {
     if (!state || state.epoch !== epoch || state.leaderEpoch !== leaderEpoch) state = { epoch, leaderEpoch, batches: [] };
     this.partitions.set(key, state);
     if (this.partitions.size > this.maxStates) this.partitions.delete(this.partitions.keys().next().value as string);
-    state.batches.push({ firstSeq, lastSeq: (firstSeq + count - 1) % 0x80000000, baseOffset });
+    state.batches.push({ firstSeq, lastSeq: (firstSeq + count - 1) % 0x80000000, baseOffset, lastOffset: baseOffset + count - 1 });
     if (state.batches.length > KEPT_BATCHES) state.batches.shift();
   }
 

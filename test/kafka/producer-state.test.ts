@@ -10,7 +10,7 @@ describe("ProducerStates (KIP-98 sequences)", () => {
     s.written(id, 0, "t", 0, 0, 2, 10);
     expect(s.check(id, 0, "t", 0, 2)).toEqual({ kind: "write" });
     s.written(id, 0, "t", 0, 2, 1, 12);
-    expect(s.check(id, 0, "t", 0, 0)).toEqual({ kind: "duplicate", baseOffset: 10 });
+    expect(s.check(id, 0, "t", 0, 0)).toEqual({ kind: "duplicate", baseOffset: 10, lastOffset: 11 });
     expect(s.check(id, 0, "t", 0, 5)).toEqual({ kind: "out-of-order", expected: 3 });
     // Another partition has its own sequence.
     expect(s.check(id, 0, "t", 1, 0)).toEqual({ kind: "write" });
@@ -25,7 +25,7 @@ describe("ProducerStates (KIP-98 sequences)", () => {
     const id = s.allocate();
     for (let i = 0; i < 6; i++) s.written(id, 0, "t", 0, i, 1, 100 + i);
     expect(s.check(id, 0, "t", 0, 0)).toEqual({ kind: "out-of-order", expected: 6 });
-    expect(s.check(id, 0, "t", 0, 1)).toEqual({ kind: "duplicate", baseOffset: 101 });
+    expect(s.check(id, 0, "t", 0, 1)).toEqual({ kind: "duplicate", baseOffset: 101, lastOffset: 101 });
   });
 
   test("sequences wrap from int32's top to 0", () => {
@@ -45,9 +45,9 @@ describe("ProducerStates (KIP-98 sequences)", () => {
     s.written(a, 0, "t", 0, 1, 1, 3);
     s.written(d, 0, "t", 0, 0, 1, 4);
     expect(s.size).toBe(3);
-    expect(s.check(a, 0, "t", 0, 1)).toEqual({ kind: "duplicate", baseOffset: 3 });
-    expect(s.check(c, 0, "t", 0, 0)).toEqual({ kind: "duplicate", baseOffset: 2 });
-    expect(s.check(d, 0, "t", 0, 0)).toEqual({ kind: "duplicate", baseOffset: 4 });
+    expect(s.check(a, 0, "t", 0, 1)).toEqual({ kind: "duplicate", baseOffset: 3, lastOffset: 3 });
+    expect(s.check(c, 0, "t", 0, 0)).toEqual({ kind: "duplicate", baseOffset: 2, lastOffset: 2 });
+    expect(s.check(d, 0, "t", 0, 0)).toEqual({ kind: "duplicate", baseOffset: 4, lastOffset: 4 });
     // b's state was dropped: its next batch is taken as after a restart, whatever its sequence.
     expect(s.check(b, 0, "t", 0, 7)).toEqual({ kind: "write" });
   });
@@ -63,12 +63,12 @@ describe("ProducerStates (KIP-98 sequences)", () => {
     const id = s.allocate();
     s.written(id, 0, "t", 0, 0, 10, 100, 3);
     expect(s.check(id, 0, "t", 0, 10, 3)).toEqual({ kind: "write" });
-    expect(s.check(id, 0, "t", 0, 0, 3)).toEqual({ kind: "duplicate", baseOffset: 100 });
+    expect(s.check(id, 0, "t", 0, 0, 3)).toEqual({ kind: "duplicate", baseOffset: 100, lastOffset: 109 });
     // Leadership moved away and came back (epoch 5): another leader took sequences 10..39.
     expect(s.check(id, 0, "t", 0, 40, 5)).toEqual({ kind: "write" });
     s.written(id, 0, "t", 0, 40, 5, 200, 5);
     expect(s.check(id, 0, "t", 0, 45, 5)).toEqual({ kind: "write" });
     expect(s.check(id, 0, "t", 0, 0, 5)).toEqual({ kind: "out-of-order", expected: 45 });
-    expect(s.check(id, 0, "t", 0, 40, 5)).toEqual({ kind: "duplicate", baseOffset: 200 });
+    expect(s.check(id, 0, "t", 0, 40, 5)).toEqual({ kind: "duplicate", baseOffset: 200, lastOffset: 204 });
   });
 });

@@ -75,9 +75,10 @@ type Report = (kind: ReportKind) => void;
 /**
  * Whether every partition of an acks=all Produce has its records appended and only
  * waits for replicas, so the connection may take its next request (see connection.ts):
- * each partition reports once, "appended" or "done" (answered, or not eligible: an
- * idempotent producer's batches, whose sequence state is recorded once acknowledged,
- * or records checked one by one, whose views of the request stay in use). `release`
+ * each partition reports once, "appended" or "done" (answered, or not eligible: records
+ * checked one by one, whose views of the request stay in use). An idempotent producer's
+ * batch is eligible: its sequence state is recorded on the append, so the next request's
+ * batch is checked against it (see ProducerStates.written). `release`
  * runs when the last one reports, if none was ineligible and one is waiting.
  */
 class AppendProgress {
@@ -194,7 +195,7 @@ async function decompressAndAppend(ctx: KafkaContext, { topic, partition, data, 
   } catch (error) {
     return refused(partition, kafkaErrorCode(error), errorMessage(error));
   }
-  if (recordByRecord || framed.some((f) => f.header.producerId >= 0n)) report("ineligible");
+  if (recordByRecord) report("ineligible");
   if (recordByRecord) {
     frameUse.recordByRecord = true;
     return produceRecordByRecord(ctx, topic, partition, data ?? new Uint8Array(0), acks);
@@ -259,31 +260,51 @@ type BatchFields = Pick<RecordBatch, "isTransactional" | "isControl" | "producer
  * first: a broker that no longer leads the partition answers NOT_LEADER_OR_FOLLOWER (the
  * producer refreshes its metadata), never a sequence error from what it held before.
  */
-function sequenceAnswer(ctx: KafkaContext, topic: string, partition: number, batch: BatchFields): PartitionAnswer | { leaderEpoch: number } | undefined {
+function sequenceAnswer(ctx: KafkaContext, topic: string, partition: number, batch: BatchFields, acks: Acks): Promise<PartitionAnswer> | { leaderEpoch: number } | undefined {
   if (batch.isTransactional || batch.isControl)
-    return refused(partition, KAFKA_ERROR.INVALID_REQUEST, "transactions are not supported by StreamNest");
+    return Promise.resolve(refused(partition, KAFKA_ERROR.INVALID_REQUEST, "transactions are not supported by StreamNest"));
   if (batch.producerId < 0n) return undefined;
   let leaderEpoch: number;
   try {
     leaderEpoch = ctx.broker.leaderEpochHere(topic, partition);
   } catch (error) {
-    return refused(partition, kafkaErrorCode(error), errorMessage(error));
+    return Promise.resolve(refused(partition, kafkaErrorCode(error), errorMessage(error)));
   }
   const seen = ctx.producers.check(batch.producerId, batch.producerEpoch, topic, partition, batch.baseSequence, leaderEpoch);
-  if (seen.kind === "duplicate")
-    // Kafka answers a retried batch with the offset it was first written at (the
-    // client counts DUPLICATE_SEQUENCE_NUMBER as success; NONE with the offset is what
-    // brokers since 2.x send).
-    return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(seen.baseOffset) };
+  if (seen.kind === "duplicate") return duplicateAnswer(ctx, topic, partition, seen, leaderEpoch, acks);
   if (seen.kind === "out-of-order")
-    return refused(partition, KAFKA_ERROR.OUT_OF_ORDER_SEQUENCE_NUMBER, `expected sequence ${seen.expected}, got ${batch.baseSequence}`);
+    return Promise.resolve(refused(partition, KAFKA_ERROR.OUT_OF_ORDER_SEQUENCE_NUMBER, `expected sequence ${seen.expected}, got ${batch.baseSequence}`));
   if (seen.kind === "fenced")
-    return refused(partition, KAFKA_ERROR.INVALID_PRODUCER_EPOCH, `producer epoch ${batch.producerEpoch} is older than ${seen.currentEpoch}`);
+    return Promise.resolve(refused(partition, KAFKA_ERROR.INVALID_PRODUCER_EPOCH, `producer epoch ${batch.producerEpoch} is older than ${seen.currentEpoch}`));
   return { leaderEpoch };
 }
 
-function isAnswer(early: PartitionAnswer | { leaderEpoch: number } | undefined): early is PartitionAnswer {
-  return early !== undefined && "errorCode" in early;
+/**
+ * A retried batch already in the log: answered with the offset it was first written at
+ * (the client counts DUPLICATE_SEQUENCE_NUMBER as success; NONE with the offset is what
+ * brokers since 2.x send), once it is acknowledged as acks asks. Its first attempt may
+ * have timed out waiting for replicas: the retry is then answered as that wait would
+ * have been, never before the in-sync replicas hold it (and NOT_ENOUGH_REPLICAS while
+ * they are too few), as Kafka's DelayedProduce answers a duplicate.
+ */
+async function duplicateAnswer(
+  ctx: KafkaContext,
+  topic: string,
+  partition: number,
+  seen: { baseOffset: number; lastOffset: number },
+  leaderEpoch: number,
+  acks: Acks,
+): Promise<PartitionAnswer> {
+  try {
+    await ctx.broker.awaitWritten(topic, partition, seen.lastOffset, leaderEpoch, acks);
+  } catch (error) {
+    return refused(partition, kafkaErrorCode(error), errorMessage(error));
+  }
+  return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(seen.baseOffset) };
+}
+
+function isAnswer(early: Promise<PartitionAnswer> | { leaderEpoch: number } | undefined): early is Promise<PartitionAnswer> {
+  return early instanceof Promise;
 }
 
 /** One batch, already frames, in one append (the common case: no schema, no oversized record). */
@@ -295,20 +316,24 @@ async function appendFramed(
   acks: Acks,
   appended?: () => void,
 ): Promise<PartitionAnswer> {
-  const early = sequenceAnswer(ctx, topic, partition, header);
+  const early = sequenceAnswer(ctx, topic, partition, header, acks);
   if (isAnswer(early)) return early;
+  // The producer's state moves on the append, before replicas confirm (see ProducerStates.written).
+  const onAppended = (base: number): void => {
+    if (early !== undefined) ctx.producers.written(header.producerId, header.producerEpoch, topic, partition, header.baseSequence, frames.count, base, early.leaderEpoch);
+    appended?.();
+  };
   let base: number;
   try {
-    base = await ctx.broker.produceFrames(topic, partition, frames, acks, appended);
+    base = await ctx.broker.produceFrames(topic, partition, frames, acks, onAppended);
   } catch (error) {
     return refused(partition, kafkaErrorCode(error), errorMessage(error));
   }
-  if (early !== undefined) ctx.producers.written(header.producerId, header.producerEpoch, topic, partition, header.baseSequence, frames.count, base, early.leaderEpoch);
   return { ...refused(partition, KAFKA_ERROR.NONE, null), baseOffset: BigInt(base) };
 }
 
 async function appendBatch(ctx: KafkaContext, topic: string, partition: number, batch: RecordBatch, acks: Acks): Promise<PartitionAnswer> {
-  const early = sequenceAnswer(ctx, topic, partition, batch);
+  const early = sequenceAnswer(ctx, topic, partition, batch, acks);
   if (isAnswer(early)) return early;
   const now = Date.now();
   let records: ProduceRecord[];

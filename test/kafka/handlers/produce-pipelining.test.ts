@@ -12,8 +12,8 @@ import { startInProcess } from "../support/in-process.ts";
 /**
  * When a Produce tells its connection that it only waits for replicas
  * (RequestSignals.appended, which lets the next request start; see connection.ts): an
- * acks=all request whose every partition was appended or refused, and no other. An
- * idempotent producer's batches, records checked one by one, acks=1 and a request
+ * acks=all request whose every partition was appended or refused (an idempotent
+ * producer's too), and no other. Records checked one by one, acks=1 and a request
  * refused whole keep the connection's strict one-at-a-time order.
  */
 
@@ -81,11 +81,25 @@ describe("a Produce says it only waits for replicas", () => {
     expect(await produce(ctx, 1, [{ index: 0, records: batch(["a"]) }])).toEqual({ said: ["frameDone"], codes: [KAFKA_ERROR.NONE] });
   });
 
-  test("an idempotent producer's batch: not appended (its sequence state is written once acknowledged)", async () => {
+  test("an idempotent producer's batch: appended, its sequence state recorded by then (the next batch is checked against it)", async () => {
     const ctx = await context();
     await ctx.broker.createTopic("t", 1);
     const id = ctx.producers.allocate();
-    expect(await produce(ctx, -1, [{ index: 0, records: batch(["a"], id) }])).toEqual({ said: ["frameDone"], codes: [KAFKA_ERROR.NONE] });
+    let stateWhenAppended: unknown;
+    const said: string[] = [];
+    const signals: RequestSignals = {
+      frameDone: () => said.push("frameDone"),
+      appended: () => {
+        said.push("appended");
+        stateWhenAppended = ctx.producers.check(id, 0, "t", 0, 0);
+      },
+    };
+    const body = { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: "t", partitionData: [{ index: 0, records: batch(["a"], id) }] }] };
+    const answer = await handleProduce(ctx, { body, version: 9, clientId: "t", conn, signals });
+    expect([said, answer?.responses[0].partitionResponses.map((p) => p.errorCode)]).toEqual([["frameDone", "appended"], [KAFKA_ERROR.NONE]]);
+    // Before the answer: the batch is known (a retry is a duplicate), and the next sequence is 1.
+    expect(stateWhenAppended).toEqual({ kind: "duplicate", baseOffset: 0, lastOffset: 0 });
+    expect(ctx.producers.check(id, 0, "t", 0, 2)).toEqual({ kind: "out-of-order", expected: 1 });
   });
 
   test("records checked one by one (a schema): nothing said, the request's bytes stay in use", async () => {
