@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrokerProcess, runCli, startBroker } from "../helpers/broker-harness.ts";
@@ -161,6 +162,25 @@ describe("two threads answer as one", () => {
     }
     expect((await ask(double.broker, "DELETE", `/groups/g/members/${member_id}`)).status).toBe(200);
   }, 60_000);
+
+  // Found by a tester: each client that sent 100 KB of a declared 3 MB body and left killed
+  // the worker thread that took it ("Unhandled error … AbortError"); after two, nobody
+  // listened on the port while the process lived on.
+  test("uploads abandoned mid-body end only themselves: every thread keeps serving", async () => {
+    const port = double.broker.port;
+    for (let i = 0; i < 6; i++) {
+      const socket = connect({ host: "127.0.0.1", port });
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write(`POST /produce HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3000000\r\n\r\n{"topic":"w","message":"${"a".repeat(100_000)}`);
+      await Bun.sleep(200);
+      socket.destroy();
+    }
+    await Bun.sleep(500);
+    // Each a connection of its own, so the kernel spreads them over both threads.
+    for (let i = 0; i < 20; i++) expect((await ask(double.broker, "GET", "/health")).status).toBe(200);
+    expect(double.broker.output).not.toContain("Unhandled error");
+    expect(double.broker.output).not.toContain("stopped; starting it again");
+  }, 30_000);
 });
 
 test("kill -9 under load with two threads loses no acknowledged message", async () => {

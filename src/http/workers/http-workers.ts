@@ -143,6 +143,18 @@ export class HttpWorkers {
         if (listening) this.logError(`HTTP worker ${thread}: ${event.message}`);
         else reject(new StreamNestError("INVALID_REQUEST", `HTTP worker ${thread} failed to start: ${event.message}`));
       };
+      // A worker that stopped after it listened (an error nothing caught ends a worker) is
+      // started again: the port is shared, and without this one fault per worker left the
+      // broker alive with nobody on its port, which a supervisor watching the process
+      // never notices.
+      worker.addEventListener("close", () => {
+        this.forget(worker);
+        if (this.stopped || !listening) return;
+        this.logError(`HTTP worker ${thread} stopped; starting it again`);
+        this.startWorker(thread, host, port, names, namesBeyondLoopback, maxBodyBytes).catch((error: unknown) =>
+          this.logError(`HTTP worker ${thread} could not start again: ${error instanceof Error ? error.message : String(error)}`),
+        );
+      });
       worker.onmessage = (event: MessageEvent<WorkerToOwner>) => {
         const message = event.data;
         if (message.type === "calls") this.answerCalls(worker, message.calls);
@@ -195,8 +207,17 @@ export class HttpWorkers {
     }
   }
 
+  /** A worker that is gone: its calls still running are answered to nobody. */
+  private forget(worker: Worker): void {
+    const at = this.workers.indexOf(worker);
+    if (at >= 0) this.workers.splice(at, 1);
+    this.outboxes.delete(worker);
+    this.reloads.get(worker)?.done(undefined);
+    this.reloads.delete(worker);
+  }
+
   private post(worker: Worker, answers: Answer[]): void {
-    if (this.stopped || answers.length === 0) return;
+    if (this.stopped || answers.length === 0 || !this.outboxes.has(worker)) return;
     const message: OwnerToWorker = { type: "answers", answers };
     worker.postMessage(message);
   }

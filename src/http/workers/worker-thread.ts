@@ -140,8 +140,14 @@ async function passOn(request: Request, srv: Server<unknown>, path: string, sear
     call.on("error", reject);
     // The client went away: so does the call, and the owner sees its request aborted.
     request.signal.addEventListener("abort", () => call.destroy(), { once: true });
-    if (body instanceof ReadableStream) Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]).pipe(call);
-    else call.end(body ?? undefined);
+    if (body instanceof ReadableStream) {
+      // A client that leaves mid-body fails this stream: the call to the owner ends with it.
+      // Unheard, the error killed the worker thread, and after two such clients the port
+      // was dead (a tester's half-sent POSTs of a declared 3 MB body).
+      const sent = Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]);
+      sent.on("error", (error) => call.destroy(error));
+      sent.pipe(call);
+    } else call.end(body ?? undefined);
   });
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { EarlyListener } from "../../../src/http/server.ts";
 import { HttpWorkers } from "../../../src/http/workers/http-workers.ts";
+import { untilTrue } from "../../helpers/until.ts";
 import { type AppFixture, appFixture } from "../fixture.ts";
 
 /**
@@ -63,4 +64,15 @@ test("plain and passed-on requests answer as the app does, on both workers", asy
   expect(workers.served[1]).toBeGreaterThan(0);
   expect(workers.served[2]).toBeGreaterThan(0);
   expect(workers.served[1] + workers.served[2]).toBe(20 + 8 * 4);
+});
+
+test("a worker that stops is started again on the shared port, and every connection is still answered", async () => {
+  // The pool's own list, reached into: a worker ending on its own (an error nothing
+  // caught, as half-sent uploads once caused) is what terminate() stands in for.
+  const pool = workers as unknown as { workers: Worker[] };
+  const gone = pool.workers[0];
+  gone.terminate();
+  await untilTrue("the pool has two workers again, without the one that stopped", async () => pool.workers.length === 2 && !pool.workers.includes(gone), 10_000);
+  await untilTrue("the new worker listens", async () => (await overSocket("GET", "/health")).status === 200, 10_000);
+  for (let i = 0; i < 20; i++) expect((await overSocket("GET", "/consume?topic=demo&partition=0&offset=0")).text).toBe('{"offset":0,"message":"m0"}');
 });
