@@ -70,7 +70,8 @@ export function createApp(broker: Broker, options: HttpOptions = {}) {
     })
     .onParse(jsonBodyParser(limit, limit + CLUSTER_LIMITS.forwardedCallOverheadBytes.value))
     .onError(({ error, code, request, route }) => {
-      const url = new URL(request.url);
+      // With a base: a request with no usable Host has a URL of its path alone (short-host.ts).
+      const url = new URL(request.url, "http://streamnest.invalid");
       const answer = errorAnswer(error, code, request.method, url.pathname, (path) => (allowed ??= routeMethods(app.routes))(path));
       // A client that went away (e.g. a consumer aborting its long poll on a rebalance)
       // leaves nobody to answer; that is not a broker fault worth a stack trace. Nor is

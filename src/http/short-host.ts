@@ -19,8 +19,23 @@ const ROUTER_PATH_FROM = 11;
  * every `new URL` of the hooks threw, a 500 and a stack trace in the log per request.
  */
 export function routableUrl(url: string): string | undefined {
+  // No host at all: Bun gives the path alone for a request without a Host header or with
+  // one it cannot use (`Host: x/y`, `a?b`, `a@b`), on which new Request() and new URL()
+  // threw (a 500 with a stack trace in the log, for anyone).
+  if (url.charCodeAt(0) === 47 /* / */) return `${PLACEHOLDER}${url}`;
   const authority = url.indexOf("//") + 2;
   const path = url.indexOf("/", authority);
   if (path === -1 || (path >= ROUTER_PATH_FROM && URL.canParse(url))) return undefined;
   return `${url.slice(0, authority)}streamnest.invalid${url.slice(path)}`;
+}
+
+const PLACEHOLDER = "http://streamnest.invalid";
+
+/**
+ * `request` with an absolute URL, for the doors that read a path out of the URL string
+ * (fast-path.ts, the workers): a relative one (no usable Host) gets the placeholder host,
+ * so its path is read from where it starts. The same request when its URL is absolute.
+ */
+export function withAbsoluteUrl(request: Request): Request {
+  return request.url.charCodeAt(0) === 47 ? new Request(`${PLACEHOLDER}${request.url}`, request) : request;
 }

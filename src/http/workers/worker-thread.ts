@@ -12,6 +12,7 @@ import { Readable } from "node:stream";
 import { browserRefusal } from "../browser-guard.ts";
 import { crossOriginProblem, isSafeMethod } from "../cross-origin.ts";
 import { boundAddress, hostCheck } from "../host-check.ts";
+import { withAbsoluteUrl } from "../short-host.ts";
 import { answerResponse, internalErrorResponse } from "./answer-response.ts";
 import { mayBeBatch, plainConsume, plainProduce } from "./fast-requests.ts";
 import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerTls, WorkerToOwner } from "./worker-messages.ts";
@@ -57,13 +58,16 @@ function flush(): void {
   send({ type: "calls", calls });
 }
 
-async function handle(request: Request, srv: Server<unknown>): Promise<Response> {
+async function handle(sent: Request, srv: Server<unknown>): Promise<Response> {
   served++;
+  const hostless = sent.url;
+  // Refusals read the URL as sent; the path is read from an absolute one (short-host.ts).
+  const request = withAbsoluteUrl(sent);
   const url = request.url;
   // As the owner's door refuses them (browser-guard.ts), before any body is read or any
   // call made. A GET's Host is read from its URL: its Headers are not built here.
   const method = request.method;
-  const refused = hostProblem?.(url) ?? (isSafeMethod(method) ? undefined : crossOriginProblem(method, url, request.headers));
+  const refused = hostProblem?.(hostless) ?? (isSafeMethod(method) ? undefined : crossOriginProblem(method, hostless, request.headers));
   if (refused !== undefined) return browserRefusal(refused);
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
   const queryStart = url.indexOf("?", pathStart);
