@@ -52,6 +52,8 @@ describe("Kafka with a partition's only replica down", () => {
       (m) => m.topics[0].partitions[2].leaderId === -1,
       20_000,
     );
+    // As a KRaft broker lists unfenced brokers only: nothing is sent to the dead one.
+    expect([after.brokers.map((b) => b.nodeId), after.controllerId]).toEqual([[1, 2], 1]);
     expect(after.topics[0].partitions.map((p) => [p.partitionIndex, p.errorCode, p.leaderId, p.replicaNodes, p.isrNodes, p.offlineReplicas])).toEqual([
       [0, KAFKA_ERROR.NONE, 1, [1], [1], []],
       [1, KAFKA_ERROR.NONE, 2, [2], [2], []],
@@ -76,4 +78,30 @@ describe("Kafka with a partition's only replica down", () => {
       return m.topics[0].partitions[2].leaderId === 3;
     }, "broker 3 leading partition 2 again");
   });
+});
+
+// Found by a tester: with broker 1 down (or frozen), Metadata still named it the
+// controller, and every CreateTopics, DeleteTopics, CreatePartitions and AlterConfigs of
+// librdkafka and kafka-python timed out waiting for it.
+test("with the lowest broker down, Metadata names a live controller, which creates a topic", async () => {
+  const second = await RawClient.connect(Number(KAFKA_LINE.exec(cluster.broker(2).output)?.[1]));
+  try {
+    await cluster.broker(1).kill9();
+    const seen = await until(
+      "broker 2 counting broker 1 down",
+      () => second.call("Metadata", 12, { topics: [], allowAutoTopicCreation: false }),
+      (m) => m.brokers.length === 2,
+      20_000,
+    );
+    expect([seen.brokers.map((b) => b.nodeId).sort(), seen.controllerId]).toEqual([[2, 3], 2]);
+    const created = await second.call("CreateTopics", 5, {
+      topics: [{ name: "while-one-is-down", numPartitions: 2, replicationFactor: 2, assignments: [], configs: [] }],
+      timeoutMs: 10_000,
+      validateOnly: false,
+    });
+    expect(created.topics.map((t) => [t.name, t.errorCode])).toEqual([["while-one-is-down", KAFKA_ERROR.NONE]]);
+  } finally {
+    second.end();
+    await cluster.broker(1).start();
+  }
 });

@@ -1,3 +1,4 @@
+import { isInternalTopic } from "../../broker/topic-catalog.ts";
 import { StreamNestError } from "../../lib/errors.ts";
 import type { KafkaContext } from "../context.ts";
 import type { Call } from "../dispatch.ts";
@@ -12,7 +13,7 @@ import { autoCreate } from "./auto-create.ts";
 export const CLUSTER_ID = "streamnest";
 
 /**
- * Metadata: the brokers with a Kafka listener, the controller, and each asked topic's
+ * Metadata: the live brokers with a Kafka listener, the controller, and each asked topic's
  * partitions with leader, leader epoch, replicas and ISR (a single-copy partition's
  * one replica is its ISR); a partition whose leader is down has none (-1,
  * LEADER_NOT_AVAILABLE) and its dead replicas are offline. A topic named but missing is created when auto-creation is on
@@ -21,14 +22,18 @@ export const CLUSTER_ID = "streamnest";
 export async function handleMetadata(ctx: KafkaContext, { body, version, conn }: Call<"Metadata">) {
   const { broker } = ctx;
   const cluster = broker.clusterMetadata();
+  // Live brokers only, as a KRaft broker lists the unfenced ones: a client sends nothing to
+  // a broker that is down, and its admin calls go to a controller that answers.
   const brokers = cluster.brokers.flatMap((b) => {
-    const at = ctx.kafkaAddressOf(b.id);
+    const at = b.id === broker.self.id || broker.isBrokerLive(b.id) ? ctx.kafkaAddressOf(b.id) : undefined;
     return at ? [{ nodeId: b.id, host: at.host, port: at.port, rack: null }] : [];
   });
   const all = body.topics === null || (version === 0 && body.topics.length === 0);
   // Every topic means every topic the principal may DESCRIBE: it never learns the others' names.
   const names = all
-    ? broker.listTopics(false).filter((name) => isAllowed(ctx, conn, "DESCRIBE", topicResource(name)))
+    ? // The internal offsets topic too, flagged isInternal, as Kafka lists it (consumers
+      // leave it out of pattern subscriptions by that flag, exclude.internal.topics).
+      broker.listTopics(true).filter((name) => isAllowed(ctx, conn, "DESCRIBE", topicResource(name)))
     : // Each name once, as Kafka's handler takes the request's topics as a set: a request
       // repeating one name 100,000 times is answered (and auto-creates) it once.
       [...new Set((body.topics ?? []).map((t) => t.name ?? ""))];
@@ -44,7 +49,7 @@ export async function handleMetadata(ctx: KafkaContext, { body, version, conn }:
           errorCode: KAFKA_ERROR.NONE,
           name,
           topicId: topicIdOf(name, d.createdAt),
-          isInternal: false,
+          isInternal: isInternalTopic(name),
           partitions: d.partitions.map((p) => {
             // A leader that is down is no leader (Kafka answers -1 and LEADER_NOT_AVAILABLE):
             // the client waits and asks again instead of sending to a dead broker.
@@ -70,7 +75,10 @@ export async function handleMetadata(ctx: KafkaContext, { body, version, conn }:
     throttleTimeMs: 0,
     brokers,
     clusterId: CLUSTER_ID,
-    controllerId: Math.min(...cluster.brokers.map((b) => b.id)),
+    // Any broker takes CreateTopics, DeleteTopics, CreatePartitions and AlterConfigs (it
+    // proposes them to the metadata quorum), as KIP-590 forwards them: the lowest live one
+    // is named. Naming broker 1 while it was down made every such call time out.
+    controllerId: brokers.length > 0 ? Math.min(...brokers.map((b) => b.nodeId)) : broker.self.id,
     topics,
   };
 }
