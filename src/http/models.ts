@@ -108,7 +108,8 @@ export const ProduceItem = t.Object(
     partition: t.Optional(bodyInteger("partition", "Explicit partition; wins over the key")),
     headers: t.Optional(Headers),
   },
-  { additionalProperties: true },
+  // A misspelt field ("kye") would store the message without its key, silently.
+  { additionalProperties: false },
 );
 
 /** Most messages in one batch (Kafka bounds a produce request by bytes; here a message costs far more than its bytes). */
@@ -133,7 +134,7 @@ export const ProduceBody = t.Object(
       t.Array(ProduceItem, { maxItems: MAX_BATCH_MESSAGES, description: "A batch: one append per partition, answers in order" }),
     ),
   },
-  { additionalProperties: true },
+  { additionalProperties: false },
 );
 
 export const ProduceAck = t.Object({ offset: t.Integer(), partition: t.Integer() });

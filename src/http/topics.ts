@@ -90,7 +90,8 @@ export function topicRoutes(context: RouteContext) {
             retention_ms: t.Optional(t.Unknown({ description: "Delete this topic's segments older than this (ms); absent: the broker's --retention-ms" })),
             retention_bytes: t.Optional(t.Unknown({ description: "Delete this topic's oldest segments while a partition is larger (bytes); absent: the broker's --retention-bytes" })),
           },
-          { additionalProperties: true },
+          // A misspelt field (replication_facter) would create the topic with a default in its place.
+          { additionalProperties: false },
         ),
         response: { 200: Status, 400: ErrorBody, 409: ErrorBody },
         detail: {
