@@ -6,6 +6,7 @@ import { StreamNestError } from "../lib/errors.ts";
 import { assertSchemaLimits } from "./limits.ts";
 import { useLinearFormats } from "./linear-formats.ts";
 import { linearRegExp, linearRegExpOrNative } from "./linear-regexp.ts";
+import { useLinearUniqueItems } from "./linear-unique-items.ts";
 import { SCHEMA_LIMITS } from "../config/core.ts";
 
 /**
@@ -72,6 +73,7 @@ function instance(dialect: Dialect, strictFormats: boolean): AnyAjv {
     const ajv = dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
     addFormats(ajv);
     useLinearFormats(ajv.formats, (name, format) => ajv.addFormat(name, format));
+    useLinearUniqueItems(ajv);
     entry = { ajv, compiles: 0 };
     instances.set(key, entry);
   }
