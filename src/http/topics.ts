@@ -156,7 +156,9 @@ export function topicRoutes(context: RouteContext) {
         transform: strictFields({ once: ["details", "contains"], query: { offset: { minimum: 0 }, limit: { minimum: 1 } } }),
         query: t.Object(
           {
-            details: t.Optional(t.String({ description: "true: add each topic's totals (one call per broker, not per topic)" })),
+            details: t.Optional(
+              t.Union([t.Literal("true"), t.Literal("false")], { description: "true: add each topic's totals (one call per broker, not per topic)", error: 'details must be "true" or "false"' }),
+            ),
             contains: t.Optional(t.String({ description: "Only names containing this text (ignoring case)" })),
             offset: t.Optional(t.Integer({ minimum: 0, description: "Skip this many of the matching names (sorted)" })),
             limit: t.Optional(t.Integer({ minimum: 1, description: "At most this many names" })),

@@ -144,6 +144,9 @@ describe("GET /list-topics, /topics", () => {
     expect(b).toMatchObject({ topic: "b", partitions: 1, messages: 0, size_bytes: 0, unreported_partitions: 0 });
     expect(await f.call("GET", "/topics?details=false")).toEqual({ status: 200, body: { topics: ["a", "b"] } });
     expect((await f.call("GET", "/topics?details=true&details=true")).status).toBe(400);
+    // Found by a tester: "yes" silently meant no details.
+    for (const value of ["yes", "1", "TRUE", ""])
+      expect(await f.call("GET", `/topics?details=${value}`)).toEqual({ status: 400, body: { error: "INVALID_REQUEST", message: `details must be "true" or "false", got "${value}"` } });
     expect(res.body.total).toBe(2);
   });
 
