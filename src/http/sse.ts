@@ -33,16 +33,21 @@ const SLICE_BYTES = 16 * 1024;
 
 /**
  * Where the slice of `bytes` to send next ends: after the last whole event (its blank
- * line, "\n\n") within SLICE_BYTES, so that each chunk holds whole events as a batch
- * did; an event longer than that is sent whole. (JSON data has no raw newline.)
+ * line, "\n\n") within SLICE_BYTES, so that a chunk holds whole events where they fit
+ * (JSON data has no raw newline); an event longer than that is cut at SLICE_BYTES, on a
+ * UTF-8 character's first byte. A reader's stream is bytes (EventSource and every parser
+ * here join chunks): sending a long event whole let Bun hold all of it for each reader
+ * that stopped reading (300 stalled readers of 900 KB records took a broker from 89 MB
+ * to 1.9 GB, found by a tester).
  */
 function sliceEnd(bytes: Uint8Array): number {
   if (bytes.length <= SLICE_BYTES) return bytes.length;
   for (let i = bytes.lastIndexOf(10, SLICE_BYTES - 1); i > 0; i = bytes.lastIndexOf(10, i - 1))
     if (bytes[i - 1] === 10) return i + 1;
-  for (let i = bytes.indexOf(10, SLICE_BYTES); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(10, i + 1))
-    if (bytes[i + 1] === 10) return i + 2;
-  return bytes.length;
+  let cut = SLICE_BYTES;
+  // Never inside a character: 10xxxxxx bytes continue one.
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--;
+  return cut;
 }
 
 /**
