@@ -81,6 +81,12 @@ export const CORE_LIMITS = {
   fetchTimeoutMs: limit(300_000, "longest a long poll may wait for records", "ms"),
   tailBatchRecords: limit(1000, "records read from the log per step of a live tail", "count"),
   tailBatchBytes: limit(MiB, "bytes read from the log per step of a live tail", "bytes"),
+  /**
+   * Recent live-tail batches kept, across partitions, so that tails at the same offsets
+   * share one read and one encoding (broker/shared-tail-reads.ts); past this, the least
+   * recently asked for go first. A tail keeps what it holds either way.
+   */
+  tailSharedBytes: limit(64 * MiB, "bytes of recent live-tail batches kept for other tails to share", "bytes"),
   /** Yields to the event loop this often so a retention pass over many partitions never stalls requests. */
   retentionStepPartitions: limit(100, "partitions checked against retention between yields to the event loop", "count"),
   /** Descriptors a broker needs besides its partition logs: connections, metadata, sqlite temp files. */
