@@ -22,6 +22,7 @@ export function jsonBodyParser(publicLimit: number, internalLimit: number = publ
     // A call from another broker (already past the secret check) wraps a request that
     // broker accepted under the same limit, so it gets room for the wrapping.
     const limit = internalLimit !== publicLimit && isInternalRequest(request.url) ? internalLimit : publicLimit;
+    assertPlainEncoding(request);
     const declared = request.headers.get("content-length");
     let bytes: Uint8Array;
     if (declared !== null) {
@@ -65,6 +66,17 @@ export function jsonBodyParser(publicLimit: number, internalLimit: number = publ
       );
     return body;
   };
+}
+
+/**
+ * A body sent compressed (Content-Encoding: gzip, br, …) is refused before it is read,
+ * naming the encoding: read as it came it was "not valid UTF-8", which sent a user looking
+ * for a character set problem. `identity` is no encoding at all.
+ */
+export function assertPlainEncoding(request: Request): void {
+  const encoding = request.headers.get("content-encoding");
+  if (encoding === null || encoding.trim() === "" || encoding.trim().toLowerCase() === "identity") return;
+  throw new StreamNestError("UNSUPPORTED_MEDIA_TYPE", `request bodies are read as sent: Content-Encoding "${encoding.slice(0, 40)}" is not supported; send the body uncompressed`);
 }
 
 /** The whole body, refused (413) as soon as it passes `limit`; Content-Length is checked before reading. */

@@ -72,7 +72,8 @@ export function ownerFastPath(app: StreamNestApp, broker: Broker, options: FastP
     } else if (method === "POST" && url.length === pathStart + PRODUCE.length && url.endsWith(PRODUCE)) {
       const declared = request.headers.get("content-length");
       const length = declared === null ? Number.NaN : Number(declared);
-      if (length > 0 && length <= limit) return produce(request);
+      // A compressed body is the app's to refuse (body.ts), whatever it holds.
+      if (length > 0 && length <= limit && request.headers.get("content-encoding") === null) return produce(request);
     }
     return app.fetch(request);
   };

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   TOPIC_EXISTS: { status: 409, retriable: false },
   MESSAGE_TOO_LARGE: { status: 413, retriable: false },
   BODY_TOO_LARGE: { status: 413, retriable: false },
+  // A body in an encoding the broker does not read (Content-Encoding: gzip): RFC 9110 §15.5.16.
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false },
   CORRUPT_RECORD: { status: 500, retriable: false },
   STORAGE_ERROR: { status: 500, retriable: false },
   // The disk (or quota) is full: nothing was written, and the same call succeeds once

@@ -96,3 +96,18 @@ describe("jsonBodyParser", () => {
     expect(((await parse(body, { internalLimit: 128, path: "/produce?x=/internal/" })) as { code: string }).code).toBe("BODY_TOO_LARGE");
   });
 });
+
+// Found by a tester: a gzip body was answered 400 "not valid UTF-8".
+describe("Content-Encoding", () => {
+  test("a compressed body is 415 naming the encoding, before it is read; identity (or none) is read as sent", async () => {
+    const json = '{"topic":"t","message":"m"}';
+    for (const encoding of ["gzip", "br", "deflate, gzip"])
+      expect(await parse(Bun.gzipSync(utf8.encode(json)), { headers: { "content-encoding": encoding } })).toEqual({
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        message: `request bodies are read as sent: Content-Encoding "${encoding}" is not supported; send the body uncompressed`,
+        details: undefined,
+      });
+    for (const encoding of ["identity", "IDENTITY", ""])
+      expect(await parse(json, { headers: { "content-encoding": encoding } })).toEqual({ ok: { topic: "t", message: "m" } });
+  });
+});

@@ -201,3 +201,15 @@ test("a plain produce's acks reaches the core: acks=all is refused below min ISR
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("a produce with a Content-Encoding is the app's: 415 naming it, nothing written", async () => {
+  const body = JSON.stringify({ topic: "demo", partition: 0, message: "zipped?" });
+  const before = (await f.call("GET", "/topics/demo")).body as { partitions: { end_offset: number }[] };
+  const res = await fast(new Request("http://localhost/produce", { method: "POST", headers: { "content-length": String(body.length), "content-encoding": "gzip" }, body }), NO_SERVER);
+  expect([res.status, await res.json()]).toEqual([
+    415,
+    { error: "UNSUPPORTED_MEDIA_TYPE", message: 'request bodies are read as sent: Content-Encoding "gzip" is not supported; send the body uncompressed' },
+  ]);
+  const after = (await f.call("GET", "/topics/demo")).body as { partitions: { end_offset: number }[] };
+  expect(after.partitions[0].end_offset).toBe(before.partitions[0].end_offset);
+});

@@ -77,7 +77,7 @@ async function handle(sent: Request, srv: Server<unknown>): Promise<Response> {
     if (ask) return answerResponse(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, o: ask.offset }));
   } else if (path === "/produce" && request.method === "POST") {
     const length = Number(request.headers.get("content-length") ?? NaN);
-    if (length > 0 && length <= PLAIN_BODY_MAX && length <= (start?.maxBodyBytes ?? 0)) {
+    if (length > 0 && length <= PLAIN_BODY_MAX && length <= (start?.maxBodyBytes ?? 0) && request.headers.get("content-encoding") === null) {
       const body = new Uint8Array(await request.arrayBuffer());
       const ask = mayBeBatch(body) ? undefined : plainProduce(body);
       if (ask) return answerResponse(await call({ a: request.headers.get("authorization"), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value, c: ask.acks }));
