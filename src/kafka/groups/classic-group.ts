@@ -117,17 +117,7 @@ export class ClassicGroup {
         const back = this.rejoinStable(old, memberId, req, now);
         if (back !== undefined) return Promise.resolve(back);
       }
-      member = {
-        memberId,
-        groupInstanceId: req.groupInstanceId,
-        clientId: req.clientId,
-        clientHost: req.clientHost,
-        sessionTimeoutMs: req.sessionTimeoutMs,
-        rebalanceTimeoutMs: req.rebalanceTimeoutMs,
-        protocols: req.protocols,
-        assignment: new Uint8Array(0),
-        lastSeen: now,
-      };
+      member = newMember(memberId, req, new Uint8Array(0), now);
       this.members.set(memberId, member);
     }
     this.protocolType = req.protocolType;
@@ -263,17 +253,7 @@ export class ClassicGroup {
     const names = req.protocols.map((p) => p.name);
     const current = this.protocolName;
     if (current === null || !names.includes(current)) return undefined;
-    const member: Member = {
-      memberId,
-      groupInstanceId: req.groupInstanceId,
-      clientId: req.clientId,
-      clientHost: req.clientHost,
-      sessionTimeoutMs: req.sessionTimeoutMs,
-      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
-      protocols: req.protocols,
-      assignment: old.assignment,
-      lastSeen: now,
-    };
+    const member = newMember(memberId, req, old.assignment, now);
     // fenceInstance cleared the leader if the old member held it: in a Stable group, only then is it null.
     const wasLeader = this.leader === null;
     this.members.set(memberId, member);
@@ -400,6 +380,21 @@ export class ClassicGroup {
     const wanted = extra === undefined ? undefined : new Set(extra);
     return first.protocols.map((p) => p.name).find((name) => offered.every((names) => names.has(name)) && (wanted === undefined || wanted.has(name)));
   }
+}
+
+/** A member as `req` joins, under `memberId`, holding `assignment`. */
+function newMember(memberId: string, req: JoinRequest, assignment: Uint8Array, now: number): Member {
+  return {
+    memberId,
+    groupInstanceId: req.groupInstanceId,
+    clientId: req.clientId,
+    clientHost: req.clientHost,
+    sessionTimeoutMs: req.sessionTimeoutMs,
+    rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+    protocols: req.protocols,
+    assignment,
+    lastSeen: now,
+  };
 }
 
 function fenced(message: string): StreamNestError {
