@@ -273,7 +273,8 @@ export class HttpWorkers {
       await Promise.race([proxy.stop(false), Bun.sleep(2000)]);
       await proxy.stop(true);
     }
-    for (const worker of this.workers) worker.terminate();
+    // A copy: each worker that ends is forgotten (its "close" event), which edits the list.
+    for (const worker of [...this.workers]) worker.terminate();
     rmSync(this.socketPath, { force: true });
   }
 }
