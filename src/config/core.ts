@@ -103,6 +103,12 @@ export const CORE_LIMITS = {
   /** Recent reads (consumers near the end) are served from memory without a pread or an index lookup. */
   tailCacheBytesPerPartition: limit(MiB, "bytes of the newest records a partition log keeps in memory for reads", "bytes"),
   tailCacheBytesTotal: limit(64 * MiB, "bytes of newest records all partition logs of a process keep in memory together", "bytes"),
+  /**
+   * Stretches of the offset index kept in memory so that a read at a random offset skips
+   * the sqlite lookup (storage/index-chunks.ts): ~5.5 bytes a record in batches, so the
+   * default covers some 12M records (1.6 GB of 100-byte messages) across all partitions.
+   */
+  indexChunkBytes: limit(64 * MiB, "bytes of offset index all partition logs of a process keep in memory for reads", "bytes"),
   recoveryScanChunkBytes: limit(MiB, "bytes read at once while recovering a segment's tail", "bytes"),
   recoveryScanCommitRows: limit(20_000, "index rows per sqlite transaction while recovering", "count"),
   /**

@@ -14,6 +14,7 @@
  */
 import { CORE_LIMITS } from "../config/core.ts";
 import { StreamNestError } from "../lib/errors.ts";
+import type { FramePlace } from "./index-chunks.ts";
 import { type IndexEntry, type IndexStore, type OffsetIndex, openOffsetIndex } from "./offset-index.ts";
 
 const MEMORY_RECORDS = CORE_LIMITS.memoryIndexRecords.value;
@@ -89,6 +90,10 @@ export class DeferredIndex implements IndexStore {
     const rows = this.rows as IndexEntry[];
     const i = this.firstAtOrAbove(offset);
     return i < rows.length && rows[i].offset === offset ? rows[i] : null;
+  }
+
+  place(offset: number): FramePlace | null {
+    return this.sqlite ? this.sqlite.place(offset) : this.get(offset);
   }
 
   last(): IndexEntry | null {

@@ -25,8 +25,9 @@ export function readRange(log: ReadSource, offset: number, bound: number, maxRec
 
 /** readRange into any sink: the frames as records, or as frames (frame-read.ts). */
 export function readRangeInto(log: ReadSource, offset: number, bound: number, maxRecords: number, maxBytes: number, sink: ReadSink): void {
-  // One point lookup where the read starts; the frames after it are walked in place.
-  const first = log.index.get(offset);
+  // One lookup where the read starts (from memory once its stretch of the index is
+  // there); the frames after it are walked in place.
+  const first = log.index.place(offset);
   if (first === null) {
     // Recovery indexes every record it can read: a missing offset is one it found corrupt.
     const message = `record at offset ${offset} of ${log.dir} is unreadable (corrupt data in its segment)`;

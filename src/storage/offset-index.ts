@@ -14,6 +14,7 @@
 import { type Database, type SQLQueryBindings, SQLiteError, type Statement } from "bun:sqlite";
 import { rmSync } from "node:fs";
 import { StreamNestError } from "../lib/errors.ts";
+import { type FramePlace, IndexChunks, type LoadedGroup } from "./index-chunks.ts";
 import { openIndexDatabase } from "./index-database.ts";
 import {
   collectEntries,
@@ -48,6 +49,8 @@ export interface IndexStore {
   add(entries: IndexEntry[]): void;
   range(from: number, to: number, limit: number): IndexEntry[];
   get(offset: number): IndexEntry | null;
+  /** Where the frame of `offset` lies, as get says, from memory when it can be (index-chunks.ts); null when no entry holds it. */
+  place(offset: number): FramePlace | null;
   last(): IndexEntry | null;
   deleteFrom(offset: number): void;
   deleteBelow(offset: number): void;
@@ -71,6 +74,9 @@ export class OffsetIndex implements IndexStore {
   private atOrBelowStmt?: Statement<GroupRow, [number]>;
   private lastStmt?: Statement<GroupRow, []>;
   private scanStmt?: Statement<GroupRow, [number, number, number, number]>;
+  private groupsStmt?: Statement<unknown, [number, number]>;
+  /** Stretches of the index in memory for reads at random offsets; told of every change to the rows. */
+  private readonly chunks = new IndexChunks((from, to) => this.groupsIn(from, to));
   private insertManyTx?: (entries: IndexEntry[]) => void;
   /** The last offset indexed (-Infinity: none), or undefined until read from the file. */
   private lastOffset: number | undefined;
@@ -97,6 +103,19 @@ export class OffsetIndex implements IndexStore {
       "INSERT INTO entry_groups (base, last, segment, position, max_ts, entries) VALUES (?, ?, ?, ?, ?, ?)",
     );
     this.insertStmt.run(row.base, row.last, row.segment, row.position, row.maxTs, row.entries);
+  }
+
+  /** The groups with a base in [from, to), ascending, with their frame ends and no timestamps (index-chunks.ts). */
+  private groupsIn(from: number, to: number): LoadedGroup[] {
+    this.groupsStmt ??= this.prepare(
+      "SELECT base, last, segment, position, substr(entries, 1, (last - base + 1) * 4) FROM entry_groups WHERE base >= ? AND base < ? ORDER BY base",
+    );
+    const out: LoadedGroup[] = [];
+    for (const [base, last, segment, position, ends] of this.groupsStmt.values(from, to) as [number, number, number, number, Uint8Array][]) {
+      // A row cut short is left out: its offsets go to get, which decodes the row as it always did.
+      if (ends instanceof Uint8Array && ends.length === (last - base + 1) * 4) out.push({ base, last, segment, position, ends });
+    }
+    return out;
   }
 
   /** The row with the greatest base at or below `offset`: the one holding it, if any does. */
@@ -157,6 +176,7 @@ export class OffsetIndex implements IndexStore {
       previous = e.offset;
     }
     // One row needs no transaction of its own: a statement is atomic.
+    this.chunks.changedFrom(entries[0].offset);
     if (groupEnd(entries, 0) === entries.length) this.insertRow(encodeGroup(entries, 0, entries.length));
     else this.insertMany(entries);
     this.lastOffset = previous;
@@ -188,6 +208,12 @@ export class OffsetIndex implements IndexStore {
     return row === null ? null : entryAt(row, offset);
   }
 
+  place(offset: number): FramePlace | null {
+    if (!Number.isInteger(offset)) return null;
+    // Not in memory (no row holds it, or its row was left out as cut short): get answers as it always did.
+    return this.chunks.place(offset) ?? this.get(offset);
+  }
+
   last(): IndexEntry | null {
     const row = this.lastRow();
     return row === null ? null : entryAt(row, row.last);
@@ -198,6 +224,7 @@ export class OffsetIndex implements IndexStore {
     offset = Math.ceil(offset);
     const cut = this.rowHolding(offset);
     this.lastOffset = undefined;
+    this.chunks.changedFrom(offset);
     if (cut === null || cut.base === offset) {
       this.db.run("DELETE FROM entry_groups WHERE base >= ?", [offset]);
       return;
@@ -214,6 +241,7 @@ export class OffsetIndex implements IndexStore {
     offset = Math.ceil(offset);
     const cut = this.rowHolding(offset);
     this.lastOffset = undefined;
+    this.chunks.clear();
     if (cut === null || cut.base === offset) {
       this.db.run("DELETE FROM entry_groups WHERE base < ?", [offset]);
       return;
@@ -277,6 +305,7 @@ export class OffsetIndex implements IndexStore {
    * file) leaves the WAL, which the next open replays, and the index is derived state anyway.
    */
   close(): void {
+    this.chunks.clear();
     try {
       // Fold the WAL back so a cleanly closed partition is one file again.
       this.db.run("PRAGMA wal_checkpoint(TRUNCATE)");

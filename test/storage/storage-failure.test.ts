@@ -216,8 +216,10 @@ describe("a damaged offset index", () => {
     const log = open(path, warnings);
     const file = join(path, "index.sqlite");
     expect(statSync(file).size).toBeGreaterThan(40 * 4096);
-    // Reads before the cut: the file's pages are in use when it shrinks.
-    for (let o = 0; o < 20_000; o += 101) expect(log.read(o, 1, 1_000_000)).toEqual([expectedAt(o)]);
+    // Reads before the cut: the file's pages are in use when it shrinks. Of the first half
+    // only: the stretches of the index those reads loaded are in memory (index-chunks.ts)
+    // and answer without the file, so it is a read in the second half that finds the damage.
+    for (let o = 0; o < 10_000; o += 101) expect(log.read(o, 1, 1_000_000)).toEqual([expectedAt(o)]);
     truncateSync(file, 4096 * 4);
     for (let o = 0; o < 20_000; o += 37) expect(log.read(o, 1, 1_000_000)).toEqual([expectedAt(o)]);
     expect(warnings).toEqual([`${file} is corrupt (database disk image is malformed); rebuilding it from the log`]);
