@@ -8,6 +8,8 @@ import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { checkCurrentLeaderEpoch } from "./current-leader-epoch.ts";
+import { knownIsolationLevel } from "./isolation-level.ts";
+import { StreamNestError } from "../../lib/errors.ts";
 import { planBatch } from "../frames-to-batch.ts";
 import { ReadMemory } from "../buffer-pool.ts";
 import { readAhead, takeAhead } from "../fetch-ahead.ts";
@@ -43,6 +45,12 @@ export async function handleFetch(ctx: KafkaContext, { body, conn }: Call<"Fetch
   // Epoch 0 (a new session) or -1 (the final one) is a full fetch, answered sessionless
   // whatever the id; only an incremental fetch (epoch > 0) needs a session, and none is kept.
   if (body.sessionEpoch > 0) return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+  if (!knownIsolationLevel(body.isolationLevel)) {
+    // Every partition says it too: v4 to v6 answers carry no top-level error code.
+    const unknown: Read = { error: new StreamNestError("INVALID_REQUEST", `unknown isolation level ${body.isolationLevel} (0: read_uncommitted, 1: read_committed)`) };
+    const responses = body.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => answer(p.partition, unknown)) }));
+    return { throttleTimeMs: 0, errorCode: KAFKA_ERROR.INVALID_REQUEST, sessionId: 0, responses };
+  }
   const wanted: Wanted[] = body.topics.flatMap((t) =>
     t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes, currentLeaderEpoch: p.currentLeaderEpoch })),
   );

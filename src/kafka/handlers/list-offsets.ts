@@ -5,6 +5,7 @@ import type { Call } from "../dispatch.ts";
 import { kafkaErrorCode } from "../error-map.ts";
 import { KAFKA_ERROR } from "../protocol/index.ts";
 import { checkCurrentLeaderEpoch } from "./current-leader-epoch.ts";
+import { knownIsolationLevel } from "./isolation-level.ts";
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -27,7 +28,7 @@ export async function handleListOffsets(ctx: KafkaContext, { body, version, conn
           // As Kafka's handler: every entry of a partition named more than once is
           // INVALID_REQUEST, and none is looked up (a timestamp search reads the log, and a
           // request naming one partition 2,000 times stalled the broker for minutes).
-          if (duplicated.has(`${t.name}\u0000${p.partitionIndex}`))
+          if (duplicated.has(`${t.name}\u0000${p.partitionIndex}`) || !knownIsolationLevel(body.isolationLevel))
             return { partitionIndex: p.partitionIndex, errorCode: KAFKA_ERROR.INVALID_REQUEST, oldStyleOffsets: [], timestamp: -1n, offset: -1n };
           try {
             requireTopic(ctx, conn, "DESCRIBE", t.name);

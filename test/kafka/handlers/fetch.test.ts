@@ -161,4 +161,40 @@ describe("Fetch", () => {
       ],
     ]);
   });
+
+  test("an isolation level other than read_uncommitted (0) or read_committed (1) is INVALID_REQUEST, for Fetch and ListOffsets; both known ones read", async () => {
+    running = await startInProcess();
+    const client = await RawClient.connect(running.kafka.port);
+    await running.broker.createTopic("levels", 1);
+    await running.broker.produce("levels", { key: null, value: new TextEncoder().encode("a"), headers: [], partition: 0 });
+    const fetchAt = (isolationLevel: number, version = 12) =>
+      client.call("Fetch", version, {
+        maxWaitMs: 0,
+        minBytes: 0,
+        isolationLevel,
+        topics: [{ topic: "levels", partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, partitionMaxBytes: 1024 }] }],
+      });
+    const listAt = async (isolationLevel: number) =>
+      (await client.call("ListOffsets", 7, { isolationLevel, topics: [{ name: "levels", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }] })).topics[0]
+        .partitions[0];
+    for (const level of [0, 1]) {
+      const read = await fetchAt(level);
+      expect([read.errorCode, read.responses[0].partitions[0].errorCode, read.responses[0].partitions[0].highWatermark]).toEqual([KAFKA_ERROR.NONE, KAFKA_ERROR.NONE, 1n]);
+      expect([(await listAt(level)).errorCode, (await listAt(level)).offset]).toEqual([KAFKA_ERROR.NONE, 1n]);
+    }
+    for (const level of [2, -1, 127]) {
+      const read = await fetchAt(level);
+      expect([read.errorCode, read.responses[0].partitions[0].errorCode, read.responses[0].partitions[0].records]).toEqual([
+        KAFKA_ERROR.INVALID_REQUEST,
+        KAFKA_ERROR.INVALID_REQUEST,
+        new Uint8Array(0),
+      ]);
+      // v5: no top-level error code; the partition says it.
+      expect((await fetchAt(level, 5)).responses[0].partitions[0].errorCode).toBe(KAFKA_ERROR.INVALID_REQUEST);
+      expect((await listAt(level)).errorCode).toBe(KAFKA_ERROR.INVALID_REQUEST);
+    }
+    // ListOffsets before v2 has no such field: v1 reads.
+    const v1 = await client.call("ListOffsets", 1, { topics: [{ name: "levels", partitions: [{ partitionIndex: 0, timestamp: -1n }] }] });
+    expect([v1.topics[0].partitions[0].errorCode, v1.topics[0].partitions[0].offset]).toEqual([KAFKA_ERROR.NONE, 1n]);
+  });
 });
