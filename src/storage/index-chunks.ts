@@ -7,7 +7,11 @@
  *
  * The index is loaded a chunk at a time: every group (index-group.ts) whose base lies in
  * a window of CHUNK_OFFSETS offsets, in one range query (~20 µs for the 32 groups of
- * 1,024 batched records), so a reader moving through a region pays one query per chunk.
+ * 1,024 batched records; ~300 µs where each record is a group of its own, as a producer
+ * sending one record at a time writes), so a reader moving through a region pays one
+ * query per chunk. A chunk is loaded on its second lookup, the first going to sqlite as
+ * before: reads scattered over more of the index than the budget holds then cost what
+ * they did, not a chunk load each.
  * A chunk keeps each frame's end (4 bytes a record) and each group's segment and
  * position, so a lookup answers exactly what the sqlite row does (position and length),
  * not a guess to be walked to: a record is never searched for inside other records'
@@ -24,6 +28,8 @@ import { GROUP_ENTRIES } from "./index-group.ts";
 export const CHUNK_OFFSETS = 1024;
 /** Per group: base, last, segment, position, and where its frame ends start in `ends`. */
 const GROUP_FIELDS = 5;
+/** Chunks looked up once that an index remembers, to load on their second lookup. */
+const MISSES_KEPT = 4096;
 /** Bytes counted for a chunk beyond its arrays: its objects and its place in the budget. */
 const CHUNK_OVERHEAD_BYTES = 240;
 
@@ -94,18 +100,30 @@ export class IndexChunks {
   private readonly chunks = new Map<number, Chunk>();
   /** The highest key held (-Infinity: none): an append past it drops nothing. */
   private highestKey = Number.NEGATIVE_INFINITY;
+  /** Keys looked up once and not loaded; forgotten all at once when MISSES_KEPT are held. */
+  private readonly missed = new Set<number>();
 
   constructor(
     private readonly load: GroupLoader,
     private readonly budget: IndexChunkBudget = SHARED_CHUNK_BUDGET,
   ) {}
 
-  /** Where the frame of `offset` lies, or null when no group holds it. */
+  /**
+   * Where the frame of `offset` lies; null when no group holds it, or when its chunk is
+   * not in memory and this is its first lookup (ask the index itself).
+   */
   place(offset: number): FramePlace | null {
     const key = Math.floor(offset / CHUNK_OFFSETS);
     let chunk = this.chunks.get(key);
-    if (chunk === undefined) chunk = this.loadChunk(key);
-    else this.budget.touch(chunk);
+    if (chunk === undefined) {
+      if (!this.missed.has(key)) {
+        if (this.missed.size >= MISSES_KEPT) this.missed.clear();
+        this.missed.add(key);
+        return null;
+      }
+      this.missed.delete(key);
+      chunk = this.loadChunk(key);
+    } else this.budget.touch(chunk);
     const { groups, ends } = chunk;
     // The group with the greatest base at or below the offset.
     let lo = 0;

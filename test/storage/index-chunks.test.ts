@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { CHUNK_OFFSETS, IndexChunkBudget, IndexChunks, type LoadedGroup } from "../../src/storage/index-chunks.ts";
+import { CHUNK_OFFSETS, type FramePlace, IndexChunkBudget, IndexChunks, type LoadedGroup } from "../../src/storage/index-chunks.ts";
 import { GROUP_ENTRIES } from "../../src/storage/index-group.ts";
 import { type IndexEntry, OffsetIndex } from "../../src/storage/offset-index.ts";
 import { PartitionLog } from "../../src/storage/partition-log.ts";
@@ -29,7 +29,7 @@ function frames(offset: number, count: number, segment: number, position = 0): I
   return out;
 }
 
-const placeOf = (e: IndexEntry | null) => (e === null ? null : { segment: e.segment, position: e.position, length: e.length });
+const placeOf = (e: FramePlace | null) => (e === null ? null : { segment: e.segment, position: e.position, length: e.length });
 
 describe("OffsetIndex.place (index-chunks.ts)", () => {
   test("answers exactly what get answers, for every offset: groups of every size, segments, gaps, both ends", () => {
@@ -41,7 +41,8 @@ describe("OffsetIndex.place (index-chunks.ts)", () => {
     index.add(frames(6, 100, 0, 10_000));
     index.add([...frames(106, 20, 0, 40_000), ...frames(126, 900, 126)]);
     index.add(frames(1100, 2000, 1100)); // 1026..1099 are missing
-    for (let o = -3; o <= 3105; o++) expect(index.place(o)).toEqual(placeOf(index.get(o)));
+    // Twice: a chunk's first lookup goes to sqlite, its second loads it.
+    for (const round of [1, 2]) for (let o = -3; o <= 3105; o++) expect([round, placeOf(index.place(o))]).toEqual([round, placeOf(index.get(o))]);
     expect(index.place(1050)).toBeNull();
     expect(index.place(3100)).toBeNull();
     expect(index.place(2.5)).toBeNull();
@@ -50,26 +51,26 @@ describe("OffsetIndex.place (index-chunks.ts)", () => {
   test("an entry truncated away is not answered from memory, nor is the old place of one written again", () => {
     const index = openIndex();
     index.add(frames(0, 3000, 0));
-    expect(index.place(2000)).toEqual(placeOf(index.get(2000))); // its chunk is in memory now
+    index.place(2000);
+    expect(placeOf(index.place(2000))).toEqual(placeOf(index.get(2000))); // its chunk is in memory now
     index.deleteFrom(1500);
     expect(index.place(2000)).toBeNull();
-    expect(index.place(1499)).toEqual(placeOf(index.get(1499)));
+    expect(placeOf(index.place(1499))).toEqual(placeOf(index.get(1499)));
     // A follower's truncation, then the leader's records at the same offsets, elsewhere.
     index.add(frames(1500, 1000, 1500, 0));
-    expect(index.place(2000)).toEqual({ segment: 1500, position: index.get(2000)?.position ?? -1, length: index.get(2000)?.length ?? -1 });
+    for (let i = 0; i < 2; i++) expect(placeOf(index.place(2000))).toEqual(placeOf(index.get(2000)));
     expect(index.place(2000)?.segment).toBe(1500);
   });
 
   test("entries removed below an offset are not answered from memory", () => {
     const index = openIndex();
     index.add(frames(0, 3000, 0));
-    expect(index.place(100)).not.toBeNull();
-    expect(index.place(1040)).not.toBeNull();
+    for (const o of [100, 100, 1040, 1040]) expect(index.place(o)).not.toBeNull();
     index.deleteBelow(1030);
     expect(index.place(100)).toBeNull();
     expect(index.place(1029)).toBeNull();
-    expect(index.place(1030)).toEqual(placeOf(index.get(1030)));
-    expect(index.place(1040)).toEqual(placeOf(index.get(1040)));
+    expect(placeOf(index.place(1030))).toEqual(placeOf(index.get(1030)));
+    expect(placeOf(index.place(1040))).toEqual(placeOf(index.get(1040)));
   });
 });
 
@@ -96,21 +97,36 @@ describe("IndexChunks", () => {
     });
   }
 
-  test("one query loads a chunk; offsets in it are then answered from memory", () => {
+  test("a chunk is loaded in one query on its second lookup (the first is the index's); offsets in it are then answered from memory", () => {
     const source = loaderOver(fullGroups(100));
     const chunks = new IndexChunks(source.load, new IndexChunkBudget(1 << 20));
-    expect(chunks.place(5)).toEqual({ segment: 0, position: 500, length: 100 });
+    expect(chunks.place(5)).toBeNull();
+    expect(source.calls).toBe(0);
+    expect(chunks.place(7)).toEqual({ segment: 0, position: 700, length: 100 });
     for (let o = 0; o < CHUNK_OFFSETS; o++) expect(chunks.place(o)).toEqual({ segment: 0, position: o * 100, length: 100 });
     expect(source.calls).toBe(1);
+    expect(chunks.place(CHUNK_OFFSETS + 3)).toBeNull();
     expect(chunks.place(CHUNK_OFFSETS + 3)).toEqual({ segment: 0, position: (CHUNK_OFFSETS + 3) * 100, length: 100 });
     expect(source.calls).toBe(2);
+  });
+
+  test("lookups scattered over more chunks than it remembers load none: each goes to the index as before", () => {
+    const source = loaderOver(fullGroups(40_000));
+    const chunks = new IndexChunks(source.load, new IndexChunkBudget(1 << 20));
+    // 5,000 distinct chunks, each looked up once, then the first ones again: forgotten
+    // once 4,096 were held, so they are first lookups again.
+    for (let k = 0; k < 5000; k++) expect(chunks.place(k * CHUNK_OFFSETS)).toBeNull();
+    for (let k = 0; k < 100; k++) expect(chunks.place(k * CHUNK_OFFSETS)).toBeNull();
+    expect(source.calls).toBe(0);
   });
 
   test("a group starting before its chunk is found for the chunk's first offsets", () => {
     // Groups of 32 from offset 10: the one holding offset 1024 starts at 1002, in the chunk before.
     const groups = fullGroups(40).map((g) => ({ ...g, base: g.base + 10, last: g.last + 10 }));
     const chunks = new IndexChunks(loaderOver(groups).load, new IndexChunkBudget(1 << 20));
+    chunks.place(CHUNK_OFFSETS);
     expect(chunks.place(CHUNK_OFFSETS)).toEqual({ segment: 0, position: (CHUNK_OFFSETS - 10) * 100, length: 100 });
+    chunks.place(9);
     expect(chunks.place(9)).toBeNull();
   });
 
@@ -122,11 +138,14 @@ describe("IndexChunks", () => {
     const second = new IndexChunks(b.load, budget);
     // One chunk of 32 groups is 32 * 5 * 8 + 1024 * 4 bytes and a little more: one fits in 8 KiB, not two.
     first.place(0);
+    first.place(0);
     expect(first.size).toBe(1);
+    second.place(0);
     second.place(0);
     expect(second.size).toBe(1);
     expect(first.size).toBe(0);
     expect(budget.used).toBeLessThanOrEqual(budget.limitBytes);
+    expect(first.place(7)).toBeNull();
     expect(first.place(7)).toEqual({ segment: 0, position: 700, length: 100 });
     expect(a.calls).toBe(2);
   });
@@ -134,8 +153,7 @@ describe("IndexChunks", () => {
   test("an append drops only the chunks that may hold its groups", () => {
     const source = loaderOver(fullGroups(100));
     const chunks = new IndexChunks(source.load, new IndexChunkBudget(1 << 20));
-    chunks.place(0);
-    chunks.place(CHUNK_OFFSETS * 2 + 1);
+    for (const o of [0, 0, CHUNK_OFFSETS * 2 + 1, CHUNK_OFFSETS * 2 + 1]) chunks.place(o);
     expect(chunks.size).toBe(2);
     chunks.changedFrom(CHUNK_OFFSETS * 3 + GROUP_ENTRIES);
     expect(chunks.size).toBe(2);
