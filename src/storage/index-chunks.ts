@@ -23,6 +23,7 @@
  */
 import { CORE_LIMITS } from "../config/core.ts";
 import { GROUP_ENTRIES } from "./index-group.ts";
+import { MemoryBudget } from "./memory-budget.ts";
 
 /** Offsets a chunk covers (by the base of its groups). */
 export const CHUNK_OFFSETS = 1024;
@@ -60,35 +61,10 @@ interface Chunk {
   readonly bytes: number;
 }
 
-/** The bytes the chunks of every index of a process may hold together. */
-export class IndexChunkBudget {
-  private usedBytes = 0;
-  /** Least recently used first. */
-  private readonly chunks = new Set<Chunk>();
-
-  constructor(readonly limitBytes: number) {}
-
-  get used(): number {
-    return this.usedBytes;
-  }
-
-  add(chunk: Chunk): void {
-    this.chunks.add(chunk);
-    this.usedBytes += chunk.bytes;
-    while (this.usedBytes > this.limitBytes) {
-      const oldest = this.chunks.values().next().value;
-      if (oldest === undefined) break;
-      oldest.owner.drop(oldest);
-    }
-  }
-
-  touch(chunk: Chunk): void {
-    this.chunks.delete(chunk);
-    this.chunks.add(chunk);
-  }
-
-  remove(chunk: Chunk): void {
-    if (this.chunks.delete(chunk)) this.usedBytes -= chunk.bytes;
+/** The bytes the chunks of every index of a process may hold together, the least recently used going first. */
+export class IndexChunkBudget extends MemoryBudget<Chunk> {
+  constructor(limitBytes: number) {
+    super(limitBytes, (oldest) => oldest.owner.drop(oldest));
   }
 }
 

@@ -19,6 +19,7 @@
  */
 import { CORE_LIMITS } from "../config/core.ts";
 import type { FrameChunk } from "./frame-chunk.ts";
+import { MemoryBudget } from "./memory-budget.ts";
 import { checkFrame, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
 import type { Segment } from "./segment.ts";
 import { READ_CHUNK_BYTES, type ReadSink, RecordSink } from "./segment-reader.ts";
@@ -46,30 +47,10 @@ interface Chunk {
   shipped: boolean;
 }
 
-/** The bytes every cache of a process may hold together. */
-export class TailCacheBudget {
-  private usedBytes = 0;
-  /** In order of insertion: the first is the oldest chunk of some partition. */
-  private readonly chunks = new Set<Chunk>();
-
-  constructor(readonly limitBytes: number) {}
-
-  get used(): number {
-    return this.usedBytes;
-  }
-
-  add(chunk: Chunk): void {
-    this.chunks.add(chunk);
-    this.usedBytes += chunk.bytes;
-    while (this.usedBytes > this.limitBytes) {
-      const oldest = this.chunks.values().next().value;
-      if (oldest === undefined) break;
-      oldest.owner.dropOldest();
-    }
-  }
-
-  remove(chunk: Chunk): void {
-    if (this.chunks.delete(chunk)) this.usedBytes -= chunk.bytes;
+/** The bytes every tail cache of a process may hold together: the oldest chunk of any partition goes first. */
+export class TailCacheBudget extends MemoryBudget<Chunk> {
+  constructor(limitBytes: number) {
+    super(limitBytes, (oldest) => oldest.owner.dropOldest());
   }
 }
 
