@@ -29,8 +29,8 @@ import { MemoryBudget } from "./memory-budget.ts";
 export const CHUNK_OFFSETS = 1024;
 /** Per group: base, last, segment, position, and where its frame ends start in `ends`. */
 const GROUP_FIELDS = 5;
-/** Chunks looked up once that an index remembers, to load on their second lookup. */
-const MISSES_KEPT = 4096;
+/** Chunks looked up once that an index remembers, to load on their second lookup (~30 KB at most an index). */
+const MISSES_KEPT = 1024;
 /** Bytes counted for a chunk beyond its arrays: its objects and its place in the budget. */
 const CHUNK_OVERHEAD_BYTES = 240;
 

@@ -175,8 +175,8 @@ export class OffsetIndex implements IndexStore {
       }
       previous = e.offset;
     }
-    // One row needs no transaction of its own: a statement is atomic.
     this.chunks.changedFrom(entries[0].offset);
+    // One row needs no transaction of its own: a statement is atomic.
     if (groupEnd(entries, 0) === entries.length) this.insertRow(encodeGroup(entries, 0, entries.length));
     else this.insertMany(entries);
     this.lastOffset = previous;

@@ -113,9 +113,9 @@ describe("IndexChunks", () => {
   test("lookups scattered over more chunks than it remembers load none: each goes to the index as before", () => {
     const source = loaderOver(fullGroups(40_000));
     const chunks = new IndexChunks(source.load, new IndexChunkBudget(1 << 20));
-    // 5,000 distinct chunks, each looked up once, then the first ones again: forgotten
-    // once 4,096 were held, so they are first lookups again.
-    for (let k = 0; k < 5000; k++) expect(chunks.place(k * CHUNK_OFFSETS)).toBeNull();
+    // 1,200 distinct chunks, each looked up once, then the first ones again: forgotten
+    // once 1,024 were held, so they are first lookups again.
+    for (let k = 0; k < 1200; k++) expect(chunks.place(k * CHUNK_OFFSETS)).toBeNull();
     for (let k = 0; k < 100; k++) expect(chunks.place(k * CHUNK_OFFSETS)).toBeNull();
     expect(source.calls).toBe(0);
   });
