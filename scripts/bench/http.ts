@@ -322,6 +322,8 @@ function cpuText(r: { cpuUs: number }): string {
 }
 
 interface Ceilings {
+  /** The bare server's process, whose CPU per request is measured with each load. */
+  pid: number;
   post: LoadSpec;
   get: LoadSpec;
   /** Every ceiling measurement made, for the ceilings' rows. */
@@ -340,26 +342,36 @@ interface PairedRatio {
   /** The median of the pairs' broker / ceiling ratios. */
   ratio: number;
   ratios: number[];
+  /**
+   * The median of the pairs' ceiling / broker CPU per request: the same comparison made
+   * from the CPU each process spent, which the load generator and other work sharing the
+   * machine blur less than requests per second (NaN where /proc is not there).
+   */
+  cpuRatio: number;
+  /** The median pair's CPU µs per request of the ceiling. */
+  ceilingCpuUs: number;
 }
 
 /**
  * `PAIRS` pairs, each the ceiling then the broker under the same load, back to back; the
  * median pair's ratio. Noise that lasts a few seconds then hits one pair, not the figure.
  */
-async function paired(pid: number, ceiling: LoadSpec, seen: LoadResult[], spec: LoadSpec): Promise<PairedRatio> {
-  const pairs: { broker: LoadResult & { cpuUs: number }; ratio: number }[] = [];
+async function paired(pid: number, ceilingPid: number, ceiling: LoadSpec, seen: LoadResult[], spec: LoadSpec): Promise<PairedRatio> {
+  const pairs: { broker: LoadResult & { cpuUs: number }; ratio: number; cpuRatio: number; ceilingCpuUs: number }[] = [];
   for (let i = 0; i < PAIRS; i++) {
-    const top = await load(ceiling);
+    const top = await measured(ceilingPid, ceiling);
     seen.push(top);
     const broker = await measured(pid, { ...spec, seconds: PAIR_SECONDS });
-    pairs.push({ broker, ratio: broker.requestsPerSecond / top.requestsPerSecond });
+    pairs.push({ broker, ratio: broker.requestsPerSecond / top.requestsPerSecond, cpuRatio: top.cpuUs / broker.cpuUs, ceilingCpuUs: top.cpuUs });
   }
   const mid = medianBy(pairs, (p) => p.ratio);
-  return { broker: mid.broker, ratio: mid.ratio, ratios: pairs.map((p) => p.ratio) };
+  const cpuMid = medianBy(pairs, (p) => p.cpuRatio);
+  return { broker: mid.broker, ratio: mid.ratio, ratios: pairs.map((p) => p.ratio), cpuRatio: cpuMid.cpuRatio, ceilingCpuUs: cpuMid.ceilingCpuUs };
 }
 
 function ratiosText(r: PairedRatio): string {
-  return `median of ${r.ratios.length} pairs (${r.ratios.map((x) => `${fmt(x * 100, 0)}%`).join(", ")})`;
+  const cpu = Number.isFinite(r.cpuRatio) ? `; by CPU per request, ceiling ${fmt(r.ceilingCpuUs, 0)} µs is ${fmt(r.cpuRatio * 100, 1)}% of the broker's (median pair)` : "";
+  return `median of ${r.ratios.length} pairs (${r.ratios.map((x) => `${fmt(x * 100, 0)}%`).join(", ")})${cpu}`;
 }
 
 export async function run(): Promise<void> {
@@ -375,6 +387,7 @@ export async function run(): Promise<void> {
     // run (idle, it costs nothing) so that each broker measurement is paired with one.
     bare = await startBare(barePort);
     const ceilings: Ceilings = {
+      pid: bare.pid,
       post: { url: `http://127.0.0.1:${barePort}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: PAIR_SECONDS },
       get: { url: `http://127.0.0.1:${barePort}/consume?topic=bench&partition=0&offset={offset}`, method: "GET", randomOffsetBelow: 1_000_000, connections: CONNECTIONS, seconds: PAIR_SECONDS },
       seen: { post: [], get: [] },
@@ -410,7 +423,7 @@ async function measureBroker(workers: number, ceilings: Ceilings, single: string
   try {
     await waitFor(`${base}/health`);
     await post(base, "/create-topic", { topic: "bench", partitions: 1 });
-    const producing = await paired(broker.pid, ceilings.post, ceilings.seen.post, { url: `${base}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
+    const producing = await paired(broker.pid, ceilings.pid, ceilings.post, ceilings.seen.post, { url: `${base}/produce`, method: "POST", body: single, connections: CONNECTIONS, seconds: SECONDS });
     const produce = producing.broker;
     rows.push([
       `${tag} produce, 1 × 100 B, explicit partition`,
@@ -442,7 +455,7 @@ async function measureBroker(workers: number, ceilings: Ceilings, single: string
       `${fmt(reads.requestsPerSecond)} req/s, p99 ${fmt(reads.p99Ms, 1)} ms over ${fmt(end)} records (target ≥ 1,000,000 msg/s)${cpuText(reads)}${reads.errors ? `, ${reads.errors} errors` : ""}`,
     ]);
 
-    const consuming = await paired(broker.pid, ceilings.get, ceilings.seen.get, {
+    const consuming = await paired(broker.pid, ceilings.pid, ceilings.get, ceilings.seen.get, {
       url: `${base}/consume?topic=bench&partition=0&offset={offset}`,
       method: "GET",
       randomOffsetBelow: end,
@@ -457,7 +470,7 @@ async function measureBroker(workers: number, ceilings: Ceilings, single: string
     ]);
 
     // A consumer near the end (the newest 1,000 records): what the tail cache serves.
-    const recentPairs = await paired(broker.pid, ceilings.get, ceilings.seen.get, {
+    const recentPairs = await paired(broker.pid, ceilings.pid, ceilings.get, ceilings.seen.get, {
       url: `${base}/consume?topic=bench&partition=0&offset={offset}`,
       method: "GET",
       randomOffsetFrom: Math.max(0, end - 1000),
