@@ -21,6 +21,8 @@ export interface UserView {
   name: string;
   mechanisms: string[];
   tokens: number;
+  /** User:admin, the bootstrap super user: every ACL check passes for it. */
+  super_user: boolean;
 }
 
 export interface TokenView {

@@ -23,7 +23,7 @@ const list = defineCommand({
     await guarded(async () => {
       const users = await admin(args).listUsers();
       if (args.format === "json") await out(`${JSON.stringify(users)}\n`);
-      else await out(users.map((u) => `${u.name}  ${u.mechanisms.join(",") || "-"}  tokens: ${u.tokens}\n`).join(""));
+      else await out(users.map((u) => `${u.name}  ${u.mechanisms.join(",") || "-"}  tokens: ${u.tokens}${u.super_user ? "  super user" : ""}\n`).join(""));
       await exit(0);
     });
   },

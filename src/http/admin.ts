@@ -99,10 +99,16 @@ export function adminRoutes(context: RouteContext) {
         return ok("GET", "/admin/users", {
           users: [...users.values()]
             .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-            .map((u) => ({ name: u.name, mechanisms: SCRAM_MECHANISMS.filter((m) => u.scram[m] !== undefined), tokens: tokenCount(u.name) })),
+            .map((u) => ({
+              name: u.name,
+              mechanisms: SCRAM_MECHANISMS.filter((m) => u.scram[m] !== undefined),
+              tokens: tokenCount(u.name),
+              // A user named admin is User:admin, the bootstrap super user, whatever its ACLs say.
+              super_user: u.name === principalName(ADMIN_PRINCIPAL),
+            })),
         });
       },
-      { detail: { tags, summary: "Users (names, SCRAM mechanisms, token counts; never credentials)" } },
+      { detail: { tags, summary: "Users (names, SCRAM mechanisms, token counts, whether a super user; never credentials)" } },
     )
     .post(
       "/admin/users",

@@ -93,7 +93,16 @@ describe("users and tokens in the metadata", () => {
     expect((await call(alice, "GET", "/metadata")).body.topic_partitions).toEqual({});
     // The user is listed with its mechanisms and token count, never its credentials.
     const users = await asAdmin("GET", "/admin/users");
-    expect(users).toEqual({ status: 200, body: { users: [{ name: "alice", mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512"], tokens: 1 }] } });
+    expect(users).toEqual({ status: 200, body: { users: [{ name: "alice", mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512"], tokens: 1, super_user: false }] } });
+    // A user named admin is the bootstrap super user (User:admin), and is listed as one.
+    expect((await asAdmin("POST", "/admin/users", { name: "admin", password: "admin-password" })).status).toBe(200);
+    expect((await asAdmin("GET", "/admin/users")).body).toEqual({
+      users: [
+        { name: "admin", mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512"], tokens: 0, super_user: true },
+        { name: "alice", mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512"], tokens: 1, super_user: false },
+      ],
+    });
+    expect((await asAdmin("DELETE", "/admin/users/admin")).status).toBe(200);
     // What the metadata keeps: SCRAM credentials and a token hash, never the password or the token.
     const persisted = readFileSync(join(dir, "meta", "metadata.json"), "utf8");
     expect(persisted).not.toContain("alice-password");

@@ -43,8 +43,9 @@ test("users add / token / list, acls add / list / remove, and the refusals a use
   const frank = issued.stdout.trim();
   expect(frank).toMatch(/^snt_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
   expect(JSON.parse((await asAdmin(["users", "list", "--format=json"])).stdout)).toEqual([
-    { name: "frank", mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512"], tokens: 1 },
+    { name: "frank", mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512"], tokens: 1, super_user: false },
   ]);
+  expect((await asAdmin(["users", "list"])).stdout).toBe("frank  SCRAM-SHA-256,SCRAM-SHA-512  tokens: 1\n");
 
   const asFrank = (args: string[], stdin?: string) => runCli([...args, meta], { env: { STREAMNEST_TOKEN: frank }, ...(stdin === undefined ? {} : { stdin }) });
   const refused = await asFrank(["topics", "describe", "ledger"]);
