@@ -3,7 +3,7 @@
  * reads that land at random offsets (a consumer going back, many consumers at their own
  * offsets): the sqlite point lookup they replace was most of such a read, 6–7 µs of 11
  * on a 5M-record log whose database outgrew sqlite's page cache (strace under wrk: an
- * fstat and one or two 4 KiB preads per lookup), against ~0.5 µs here.
+ * fstat and one or two 4 KiB preads per lookup), against ~1.2 µs here.
  *
  * The index is loaded a chunk at a time: every group (index-group.ts) whose base lies in
  * a window of CHUNK_OFFSETS offsets, in one range query (~20 µs for the 32 groups of
