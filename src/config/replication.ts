@@ -58,5 +58,8 @@ export const REPLICATION_LIMITS = {
   // leader waits this long for its ISR, a forwarding broker this long plus its peer timeout.
   // Below the peer timeout, so a read forwarded to a leader still settling answers in time.
   highWatermarkWaitMs: limit(1_500, "longest a read waits for a new leader to learn its high watermark from its followers", "ms"),
+  // Above the metadata quorum's write timeout (4.5 s), so only a proposal whose answer or
+  // commit was lost outlives it (Kafka clears its pendingIsr on a failed AlterPartition).
+  pendingIsrChangeMs: limit(10_000, "longest a leader waits to see its ISR change committed before proposing again", "ms"),
   produceAckTimeoutMs: limit(10_000, "longest an acks=all produce waits for the ISR (a forwarding broker waits this plus the peer timeout)", "ms"),
 };

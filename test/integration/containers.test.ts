@@ -237,7 +237,14 @@ describe.skipIf(skipReason !== undefined)("the container image and compose.yaml,
         async () => (await call(i, "/topics/demo")).body as typeof before,
         (t) => t.partitions.every((p) => p.leader !== 3 && JSON.stringify([...p.isr].sort()) === "[1,2]"),
         { timeoutMs: 30_000 },
-      );
+      ).catch(async (error: unknown) => {
+        // What the live brokers said is the only trace of why (a CI run once saw one ISR never shrink).
+        const logs = await Promise.all(["broker-1", "broker-2"].map(async (s) => {
+          const out = await podman.run(["podman", "logs", "--tail", "80", containerOf(s)]);
+          return `--- ${s}\n${out.stdout}${out.stderr}`;
+        }));
+        throw new Error(`${(error as Error).message}\n${logs.join("\n")}`);
+      });
     // Then produce and consume go on for every partition, through either live broker (the
     // one that does not lead forwards inside the network), and nothing acknowledged is lost.
     for (const [p, via] of [[0, 1], [1, 0], [2, 0]] as const) {

@@ -24,6 +24,10 @@ export class LeaderState {
   private hw: number;
   /** A proposal sent and not yet answered: no second one meanwhile (Kafka's pendingIsr). */
   private pending: IsrChangeProposal | null = null;
+  /** When `pending` was made. */
+  private pendingSince = 0;
+  /** Members of an expansion given up on (expirePending): still counted for the HW until a registration says. */
+  private unconfirmed: number[] = [];
 
   constructor(
     readonly self: number,
@@ -120,7 +124,7 @@ export class LeaderState {
     f.previousFetchLeaderLeo = log.logEndOffset;
     f.previousFetchMs = now;
     const moved = this.advanceHighWatermark(log.logEndOffset);
-    return { highWatermark: moved ? this.hw : null, expand: this.expansionFor(fetch.replica) };
+    return { highWatermark: moved ? this.hw : null, expand: this.expansionFor(fetch.replica, now) };
   }
 
   /** The leader's own append moved its LEO: the HW may follow (an ISR of the leader alone). */
@@ -142,7 +146,23 @@ export class LeaderState {
     });
     if (keep.length === isr.length) return null;
     this.pending = { isr: keep, leaderEpoch, partitionEpoch };
+    this.pendingSince = now;
     return this.pending;
+  }
+
+  /**
+   * Forgets a proposal neither refused nor seen committed within `boundMs` (its answer or
+   * its commit was lost somewhere), so that the leader may propose again; returns it, or
+   * null. A pending change blocks every other, the shrink of a dead follower included.
+   */
+  expirePending(now: number, boundMs: number): IsrChangeProposal | null {
+    const stale = this.pending;
+    if (stale === null || now - this.pendingSince < boundMs) return null;
+    this.pending = null;
+    // An expansion may have been committed all the same: its new members keep holding the
+    // HW back (the "maximal ISR") until a committed registration says who is in.
+    for (const r of stale.isr) if (!this.registration.isr.includes(r) && !this.unconfirmed.includes(r)) this.unconfirmed.push(r);
+    return stale;
   }
 
   /**
@@ -162,6 +182,7 @@ export class LeaderState {
     if (registration.leader !== this.self || registration.leaderEpoch !== this.registration.leaderEpoch) return false;
     this.registration = registration;
     this.pending = null;
+    this.unconfirmed = [];
     for (const r of registration.replicas)
       if (r !== this.self && !this.followers.has(r))
         this.followers.set(r, { leo: null, lastCaughtUpMs: 0, previousFetchLeaderLeo: 0, previousFetchMs: 0 });
@@ -177,6 +198,7 @@ export class LeaderState {
     let candidate = logEndOffset;
     const members = new Set(this.registration.isr);
     for (const r of this.pending?.isr ?? []) members.add(r);
+    for (const r of this.unconfirmed) members.add(r);
     for (const r of members) {
       if (r === this.self) continue;
       const leo = this.followers.get(r)?.leo ?? null;
@@ -189,12 +211,13 @@ export class LeaderState {
   }
 
   /** A follower outside the ISR rejoins once it reached the HW and this leader's epoch (KIP-101). */
-  private expansionFor(replica: number): IsrChangeProposal | null {
+  private expansionFor(replica: number, now: number): IsrChangeProposal | null {
     if (this.pending || this.registration.isr.includes(replica)) return null;
     const leo = this.followers.get(replica)?.leo ?? null;
     if (leo === null || leo < this.hw || leo < this.epochStartOffset) return null;
     const { isr, leaderEpoch, partitionEpoch } = this.registration;
     this.pending = { isr: [...isr, replica].sort((a, b) => a - b), leaderEpoch, partitionEpoch };
+    this.pendingSince = now;
     return this.pending;
   }
 }

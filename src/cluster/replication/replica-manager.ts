@@ -476,6 +476,11 @@ export class ReplicaManager {
       // Leadership not yet taken up (appends were still being written): try again.
       if (r.leader === this.host.self && !h.leader) this.apply(h, r);
       if (h.leader) {
+        const lost = h.leader.state.expirePending(now, REPLICATION_LIMITS.pendingIsrChangeMs.value);
+        if (lost)
+          this.host.warn(
+            `partition ${h.partition} of "${h.topic}": ISR change to [${lost.isr.join(",")}] neither committed nor refused within ${REPLICATION_LIMITS.pendingIsrChangeMs.value} ms; the leader may propose again`,
+          );
         if (!h.leader.state.pendingProposal) {
           const dead = r.isr.find((b) => b !== this.host.self && !alive(b));
           const shrink = dead !== undefined ? { isr: r.isr.filter((b) => alive(b)) } : h.leader.state.shrinkFor(now, this.options.lagTimeMs);

@@ -87,6 +87,35 @@ describe("LeaderState", () => {
     expect(state.update({ ...registration(), leader: 2, leaderEpoch: 4 }, 10)).toBe(false);
   });
 
+  test("a proposal neither refused nor seen committed is given up after the bound, so a dead follower can still be shrunk out", () => {
+    const { log, state } = leaderWith(10);
+    state.recordFetch(fetch(2, 10), log, 2000);
+    expect(state.shrinkFor(1000 + 10_001, 10_000)).toEqual({ isr: [1, 2], leaderEpoch: 3, partitionEpoch: 5 });
+    // Its answer never comes (the quorum leader died with it, say).
+    expect(state.expirePending(1000 + 10_001 + 9_999, 10_000)).toBeNull();
+    expect(state.pendingProposal).toEqual({ isr: [1, 2], leaderEpoch: 3, partitionEpoch: 5 });
+    expect(state.expirePending(1000 + 10_001 + 10_000, 10_000)).toEqual({ isr: [1, 2], leaderEpoch: 3, partitionEpoch: 5 });
+    expect(state.pendingProposal).toBeNull();
+    state.recordFetch(fetch(2, 10), log, 21_000);
+    expect(state.shrinkFor(1000 + 20_002, 10_000)).toEqual({ isr: [1, 2], leaderEpoch: 3, partitionEpoch: 5 });
+    expect(state.expirePending(1000 + 20_003, 10_000)).toBeNull();
+  });
+
+  test("an expansion given up on still holds the high watermark back until a committed registration says who is in", () => {
+    const { log, state } = leaderWith(10, [1, 2]);
+    state.recordFetch(fetch(2, 10), log, 1001);
+    expect(state.highWatermark).toBe(10);
+    log.append(["v10", "v11"], 3);
+    expect(state.recordFetch(fetch(3, 10), log, 1002).expand).toEqual({ isr: [1, 2, 3], leaderEpoch: 3, partitionEpoch: 5 });
+    expect(state.expirePending(1002 + 10_000, 10_000)).toEqual({ isr: [1, 2, 3], leaderEpoch: 3, partitionEpoch: 5 });
+    // It may have been committed: 3 (at 10) still counts, so 2 reaching 12 does not move the HW past 10.
+    expect(state.recordFetch(fetch(2, 12), log, 12_003).highWatermark).toBeNull();
+    expect(state.highWatermark).toBe(10);
+    // The registration says it was not: the HW follows the ISR again.
+    expect(state.update({ ...registration([1, 2]), partitionEpoch: 5 }, 12)).toBe(true);
+    expect(state.highWatermark).toBe(12);
+  });
+
   test("a leader alone in the ISR commits what it appends", () => {
     const { log, state } = leaderWith(4, [1]);
     expect(state.leaderAppended(log.logEndOffset)).toBe(4);
