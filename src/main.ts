@@ -1,5 +1,8 @@
 #!/usr/bin/env bun
-// Must stay the first import: it decides on colours before citty is loaded.
+// Must stay the first import: a broker started without the variables it needs from its
+// very start runs itself again with them (config/runtime-env.ts), before loading anything.
+import "./commands/broker-runtime-env.ts";
+// Next: it decides on colours before citty is loaded.
 import "./commands/plain-when-piped.ts";
 import { defineCommand, runMain } from "citty";
 import { commandLineProblem, HELP_FLAGS, helpTarget, usageText } from "./commands/cli/command-line.ts";

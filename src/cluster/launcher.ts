@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { BROKER_RUNTIME_ENV } from "../config/runtime-env.ts";
 import { clusterSecret, CLUSTER_SECRET_ENV } from "./cluster-secret.ts";
 import { describePortProblem, portProblems } from "./port-check.ts";
 import { selfCommand } from "./self-command.ts";
@@ -119,8 +120,8 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
   const scheme = options.tls !== undefined ? "https" : "http";
   // The secret goes by environment, not argv, so other users cannot read it from `ps`.
   const env: Record<string, string | undefined> = {
-    // Bun's fetch holds at most 256 requests at once, process-wide: 256 forwarded streams or long polls would starve every call to a peer (read at start only).
-    BUN_CONFIG_MAX_HTTP_REQUESTS: "65535",
+    // Read once at start (config/runtime-env.ts): given here, a broker need not run itself again.
+    ...BROKER_RUNTIME_ENV,
     ...process.env,
     [CLUSTER_SECRET_ENV]: secret,
     ...(colour && !process.env.FORCE_COLOR ? { FORCE_COLOR: "1" } : {}),

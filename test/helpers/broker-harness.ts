@@ -19,6 +19,8 @@ export interface BrokerOptions {
   /** Extra command-line flags for every broker. */
   args?: string[];
   env?: Record<string, string>;
+  /** Variables of the test's own environment the brokers must not get. */
+  unsetEnv?: string[];
   secret?: string;
   /** API token the harness itself sends (brokers run with --auth=token). */
   token?: string;
@@ -41,6 +43,11 @@ export interface HarnessTls {
   /** Pass --tls-ca=ca to the brokers: they then require client certificates (the harness uses `client`). */
   requireClientCerts?: boolean;
   client?: { cert: string; key: string };
+}
+
+function withoutNames(env: Record<string, string | undefined>, names: string[] | undefined): Record<string, string | undefined> {
+  for (const name of names ?? []) delete env[name];
+  return env;
 }
 
 /** A broker's first line, naming the port it listens on. */
@@ -120,7 +127,7 @@ export class BrokerProcess {
       stdout: "pipe",
       stderr: "pipe",
       // The secret by environment, as the launcher hands it over: argv is public (ps).
-      env: { ...process.env, NO_COLOR: "1", STREAMNEST_CLUSTER_SECRET: this.options.secret ?? "", ...this.options.env },
+      env: withoutNames({ ...process.env, NO_COLOR: "1", STREAMNEST_CLUSTER_SECRET: this.options.secret ?? "", ...this.options.env }, this.options.unsetEnv),
     });
     this.proc = proc;
     live.add(proc);
