@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 // Must stay the first import: a broker started without the variables it needs from its
-// very start runs itself again with them (config/runtime-env.ts), before loading anything.
+// very start runs itself again with them (config/runtime-env.ts), before anything else runs.
 import "./commands/broker-runtime-env.ts";
 // Next: it decides on colours before citty is loaded.
 import "./commands/plain-when-piped.ts";

@@ -1,3 +1,4 @@
+import { dlopen, FFIType, ptr } from "bun:ffi";
 import { BROKER_RUNTIME_ENV, NO_RUNTIME_REEXEC_ENV } from "../config/runtime-env.ts";
 
 /**
@@ -23,18 +24,18 @@ export function sameCommandArgv(): string[] {
 
 /**
  * Runs this broker again with the missing variables, in place (execve), and so never
- * returns when it can. It returns when nothing is missing, when the operator asked for no
+ * returns when it can. Synchronous: the modules imported after the caller have not run
+ * yet (an await here would let them run first, as a module's top-level await does). It returns when nothing is missing, when the operator asked for no
  * second start (STREAMNEST_NO_REEXEC=1), and where execve cannot be called (not Linux, or
  * it failed): the broker then runs as it is, only slower (config/runtime-env.ts says why).
  */
-export async function ensureBrokerRuntimeEnv(env: Record<string, string | undefined> = process.env): Promise<void> {
+export function ensureBrokerRuntimeEnv(env: Record<string, string | undefined> = process.env): void {
   if (env[NO_RUNTIME_REEXEC_ENV] === "1" || process.platform !== "linux") return;
   const missing = missingRuntimeEnv(env);
   if (Object.keys(missing).length === 0) return;
   const entries = { ...env, ...missing };
   const environment = Object.entries(entries).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   try {
-    const { dlopen, FFIType, ptr } = await import("bun:ffi");
     const libc = dlopen("libc.so.6", { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } });
     const argv = sameCommandArgv();
     // NUL-terminated strings and NULL-terminated arrays of pointers to them, kept
