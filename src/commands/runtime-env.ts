@@ -23,14 +23,26 @@ export function sameCommandArgv(): string[] {
 }
 
 /**
+ * Whether Bun's CPU profiler runs in this process (`--cpu-prof…`, on the command line or
+ * in BUN_OPTIONS). It samples the main thread by suspending it with a signal (SIGPWR);
+ * one sent just before execve stays pending into the new image, whose default action
+ * for it is to terminate: the broker died at once, printing only "Power failure".
+ */
+export function cpuProfilerRunning(execArgv: readonly string[] = process.execArgv): boolean {
+  return execArgv.some((arg) => arg.startsWith("--cpu-prof"));
+}
+
+/**
  * Runs this broker again with the missing variables, in place (execve), and so never
  * returns when it can. Synchronous: the modules imported after the caller have not run
- * yet (an await here would let them run first, as a module's top-level await does). It returns when nothing is missing, when the operator asked for no
- * second start (STREAMNEST_NO_REEXEC=1), and where execve cannot be called (not Linux, or
- * it failed): the broker then runs as it is, only slower (config/runtime-env.ts says why).
+ * yet (an await here would let them run first, as a module's top-level await does).
+ * It returns when nothing is missing, when the operator asked for no second start
+ * (STREAMNEST_NO_REEXEC=1), under Bun's CPU profiler (see cpuProfilerRunning), and where
+ * execve cannot be called (not Linux, or it failed): the broker then runs as it is, only
+ * slower (config/runtime-env.ts says why).
  */
 export function ensureBrokerRuntimeEnv(env: Record<string, string | undefined> = process.env): void {
-  if (env[NO_RUNTIME_REEXEC_ENV] === "1" || process.platform !== "linux") return;
+  if (env[NO_RUNTIME_REEXEC_ENV] === "1" || process.platform !== "linux" || cpuProfilerRunning()) return;
   const missing = missingRuntimeEnv(env);
   if (Object.keys(missing).length === 0) return;
   const entries = { ...env, ...missing };

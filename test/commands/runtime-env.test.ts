@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { missingRuntimeEnv, sameCommandArgv } from "../../src/commands/runtime-env.ts";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cpuProfilerRunning, missingRuntimeEnv, sameCommandArgv } from "../../src/commands/runtime-env.ts";
 import { BROKER_RUNTIME_ENV, NO_RUNTIME_REEXEC_ENV } from "../../src/config/runtime-env.ts";
 import { type BrokerProcess, startBroker } from "../helpers/broker-harness.ts";
 
@@ -12,6 +14,13 @@ describe("missingRuntimeEnv", () => {
     expect(missingRuntimeEnv({ MIMALLOC_PURGE_DELAY: "10", PATH: "/bin" })).toEqual({ BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" });
     // Set to the empty string is set: the operator's choice, not ours to replace.
     expect(missingRuntimeEnv({ MIMALLOC_PURGE_DELAY: "", BUN_CONFIG_MAX_HTTP_REQUESTS: "300" })).toEqual({});
+  });
+
+  test("Bun's CPU profiler is told by its flags, whatever their form", () => {
+    expect(cpuProfilerRunning(["--cpu-prof-md"])).toBe(true);
+    expect(cpuProfilerRunning(["--smol", "--cpu-prof", "--cpu-prof-dir=/tmp"])).toBe(true);
+    expect(cpuProfilerRunning(["--smol", "--heap-prof"])).toBe(false);
+    expect(cpuProfilerRunning([])).toBe(false);
   });
 
   test("the same command from source: Bun, its own flags, the entry and the arguments", () => {
@@ -59,6 +68,23 @@ describe.skipIf(process.platform !== "linux")("a broker started without the vari
     const b = await broker({ MIMALLOC_PURGE_DELAY: "25" });
     const env = environOf(b.proc!.pid);
     expect([env.get("MIMALLOC_PURGE_DELAY"), env.get("BUN_CONFIG_MAX_HTTP_REQUESTS")]).toEqual(["25", "65535"]);
+  });
+
+  // The profiler's signal (SIGPWR), pending across execve, killed the second start at
+  // once ("Power failure", exit 158): a broker run under the profiler is not started again.
+  test("under Bun's CPU profiler (BUN_OPTIONS=--cpu-prof-md): runs as started, and its profile is written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "streamnest-cpu-prof-"));
+    try {
+      const b = await broker({ BUN_OPTIONS: `--cpu-prof-md --cpu-prof-dir=${dir}` });
+      const pid = b.proc!.pid;
+      expect(NAMES.map((n) => environOf(pid).has(n))).toEqual([false, false]);
+      expect((await b.fetch("/health")).status).toBe(200);
+      await stop?.();
+      stop = undefined;
+      expect(readdirSync(dir).filter((f) => f.endsWith(".md")).length).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test(`${NO_RUNTIME_REEXEC_ENV}=1: runs as started, without them`, async () => {
