@@ -112,12 +112,37 @@ describe("IndexChunks", () => {
 
   test("lookups scattered over more chunks than it remembers load none: each goes to the index as before", () => {
     const source = loaderOver(fullGroups(40_000));
-    const chunks = new IndexChunks(source.load, new IndexChunkBudget(1 << 20));
-    // 1,200 distinct chunks, each looked up once, then the first ones again: forgotten
-    // once 1,024 were held, so they are first lookups again.
-    for (let k = 0; k < 1200; k++) expect(chunks.place(k * CHUNK_OFFSETS)).toBeNull();
+    const budget = new IndexChunkBudget(1 << 20);
+    const chunks = new IndexChunks(source.load, budget);
+    // As many misses are remembered as the budget holds chunks of batched records.
+    expect(budget.missesKept).toBe(186);
+    // 200 distinct chunks, each looked up once, then the first ones again: forgotten
+    // once 186 were held, so they are first lookups again.
+    for (let k = 0; k < 200; k++) expect(chunks.place(k * CHUNK_OFFSETS)).toBeNull();
     for (let k = 0; k < 100; k++) expect(chunks.place(k * CHUNK_OFFSETS)).toBeNull();
     expect(source.calls).toBe(0);
+  });
+
+  test("lookups scattered over as many chunks as the budget holds load each on its second lookup", () => {
+    // 6M records of a batch producer: 5,860 chunks, which the default 64 MiB holds. A
+    // fixed 1,024 misses remembered forgot most chunks before their second lookup, and
+    // reads at random offsets stayed in sqlite.
+    const groups = fullGroups(6_000_000 / GROUP_ENTRIES);
+    // Groups start every GROUP_ENTRIES offsets: the range's are found by position, not by a scan of 187,500.
+    const source = {
+      calls: 0,
+      load: (from: number, to: number): LoadedGroup[] => {
+        source.calls++;
+        return groups.slice(Math.max(0, Math.ceil(from / GROUP_ENTRIES)), Math.ceil(to / GROUP_ENTRIES));
+      },
+    };
+    const budget = new IndexChunkBudget(64 * 1024 * 1024);
+    const chunks = new IndexChunks(source.load, budget);
+    const keys = Array.from({ length: 5860 }, (_, k) => k);
+    for (const k of keys) expect(chunks.place(k * CHUNK_OFFSETS + 1)).toBeNull();
+    for (const k of keys) expect(chunks.place(k * CHUNK_OFFSETS + 1)).toEqual({ segment: 0, position: (k * CHUNK_OFFSETS + 1) * 100, length: 100 });
+    expect([source.calls, chunks.size]).toEqual([5860, 5860]);
+    expect(budget.used).toBeLessThanOrEqual(budget.limitBytes);
   });
 
   test("a group starting before its chunk is found for the chunk's first offsets", () => {
