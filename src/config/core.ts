@@ -100,6 +100,13 @@ export const CORE_LIMITS = {
   maxDefaultOpenPartitions: limit(1000, "largest default of --max-open-partitions", "count"),
   minDefaultOpenPartitions: limit(16, "smallest default of --max-open-partitions", "count"),
   readChunkBytes: limit(MiB, "bytes a segment reader reads at once", "bytes"),
+  /**
+   * A read of a few records at a random offset reads into one buffer of the thread's,
+   * reused (storage/read-scratch.ts): a larger read gets a buffer of its own.
+   */
+  readScratchBytes: limit(64 * 1024, "bytes of the buffer that reads of a few records reuse", "bytes"),
+  /** Most records of a read that goes through the reused buffer, each field then copied out. */
+  readScratchRecords: limit(16, "most records of a read through the reused buffer", "count"),
   /** Recent reads (consumers near the end) are served from memory without a pread or an index lookup. */
   tailCacheBytesPerPartition: limit(MiB, "bytes of the newest records a partition log keeps in memory for reads", "bytes"),
   tailCacheBytesTotal: limit(64 * MiB, "bytes of newest records all partition logs of a process keep in memory together", "bytes"),

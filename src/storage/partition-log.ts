@@ -25,6 +25,7 @@ import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { type RetentionLimits, segmentsToDelete } from "./retention.ts";
 import { Segment } from "./segment.ts";
 import { type ReadSink, RecordSink } from "./segment-reader.ts";
+import { scratchFor } from "./read-scratch.ts";
 import { TailCache } from "./tail-cache.ts";
 import { isIndexCorrupt, storageFailure } from "./storage-failure.ts";
 import { clearTruncationIntent, locateTruncation, type TruncationIntent, writeTruncationIntent } from "./truncation.ts";
@@ -443,7 +444,7 @@ export class PartitionLog {
    * high watermark and the log end.
    */
   read(offset: number, maxRecords: number, maxBytes: number, options: ReadOptions = {}): StoredRecord[] {
-    return this.readInto(offset, maxRecords, maxBytes, options, () => new RecordSink()).out;
+    return this.readInto(offset, maxRecords, maxBytes, options, () => new RecordSink(scratchFor(maxRecords))).out;
   }
 
   /**

@@ -201,11 +201,12 @@ function overrun(at: number): never {
  * Decodes a frame already checked by checkFrame. Keys, values and header values are
  * views into `buf`, not copies (a copy per field cost ~10% of a 1,000-record read): pass
  * a buffer nothing will overwrite, as the segment reader does with a fresh buffer per
- * pread; a record kept keeps that buffer alive. Throws a RangeError
+ * pread; a record kept keeps that buffer alive. With `copyFields`, they are copies, for
+ * a buffer that is reused (read-scratch.ts). Throws a RangeError
  * if the (CRC-valid) body does not fit its own layout, which only a bug could produce.
  * `view` must cover the same bytes as `buf`.
  */
-export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, view: DataView = viewOf(buf)): StoredRecord {
+export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, view: DataView = viewOf(buf), copyFields = false): StoredRecord {
   const end = at + frameBytes;
   let pos = at + FRAME_PREFIX_BYTES + 1;
   const offset = readInt64(view, pos);
@@ -219,7 +220,7 @@ export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, vie
   let key: Uint8Array | null = null;
   if (keyLength !== -1) {
     if (keyLength < 0 || pos + keyLength > end) overrun(at);
-    key = buf.subarray(pos, pos + keyLength);
+    key = copyFields ? buf.slice(pos, pos + keyLength) : buf.subarray(pos, pos + keyLength);
     pos += keyLength;
   }
   if (pos + 4 > end) overrun(at);
@@ -228,7 +229,7 @@ export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, vie
   let value: Uint8Array | null = null;
   if (valueLength !== NULL_VALUE_LENGTH) {
     if (pos + valueLength > end) overrun(at);
-    value = buf.subarray(pos, pos + valueLength);
+    value = copyFields ? buf.slice(pos, pos + valueLength) : buf.subarray(pos, pos + valueLength);
     pos += valueLength;
   }
   if (pos + 4 > end) overrun(at);
@@ -248,7 +249,7 @@ export function decodeFrame(buf: Uint8Array, at: number, frameBytes: number, vie
     let headerValue: Uint8Array | null = null;
     if (headerValueLength !== -1) {
       if (headerValueLength < 0 || pos + headerValueLength > end) overrun(at);
-      headerValue = buf.subarray(pos, pos + headerValueLength);
+      headerValue = copyFields ? buf.slice(pos, pos + headerValueLength) : buf.subarray(pos, pos + headerValueLength);
       pos += headerValueLength;
     }
     headers.push({ key: headerKey, value: headerValue });

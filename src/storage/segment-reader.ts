@@ -8,6 +8,7 @@
 import { checkFrame, decodeFrame, FRAME_PREFIX_BYTES, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
 import type { Segment } from "./segment.ts";
 import type { StoredRecord } from "./types.ts";
+import type { ReadScratch } from "./read-scratch.ts";
 import { CORE_LIMITS } from "../config/core.ts";
 
 /** Largest pread of one read-ahead. */
@@ -30,18 +31,32 @@ export interface ReadSink {
   take(buf: Uint8Array, at: number, frameBytes: number, view: DataView): void;
   /** Where the file's bytes are read into, when the sink's owner reuses that memory (default: fresh buffers). */
   readonly readMemory?: (length: number) => Uint8Array;
+  /** A view of what readMemory gave, when the sink has one already (default: a new one). */
+  readonly viewOf?: (buf: Uint8Array) => DataView;
 }
 
-/** A sink that decodes each frame into a StoredRecord (views into the read's buffer). */
+/**
+ * A sink that decodes each frame into a StoredRecord: views into the read's buffer, or,
+ * with a scratch buffer (read-scratch.ts) that the read went into, copies.
+ */
 export class RecordSink implements ReadSink {
   readonly out: StoredRecord[] = [];
+  readonly readMemory?: (length: number) => Uint8Array;
+  readonly viewOf?: (buf: Uint8Array) => DataView;
+
+  constructor(private readonly scratch?: ReadScratch) {
+    if (scratch !== undefined) {
+      this.readMemory = scratch.memory;
+      this.viewOf = (buf) => (scratch.holds(buf) ? scratch.view : viewOf(buf));
+    }
+  }
 
   get count(): number {
     return this.out.length;
   }
 
   take(buf: Uint8Array, at: number, frameBytes: number, view: DataView): void {
-    this.out.push(decodeFrame(buf, at, frameBytes, view));
+    this.out.push(decodeFrame(buf, at, frameBytes, view, this.scratch !== undefined && this.scratch.holds(buf)));
   }
 }
 
@@ -93,7 +108,7 @@ export function walkSegment(
     const average = out.count > 0 ? progress.bytes / out.count : (indexedLength ?? MIN_FRAME_BYTES);
     const wanted = Math.min((budget.maxRecords - out.count) * average, budget.maxBytes - progress.bytes, READ_CHUNK_BYTES);
     buf = segment.read(position, Math.min(end - position, Math.max(need, Math.ceil(wanted))), out.readMemory);
-    view = viewOf(buf);
+    view = out.viewOf === undefined ? viewOf(buf) : out.viewOf(buf);
     bufStart = position;
   };
 
