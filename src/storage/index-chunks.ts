@@ -23,7 +23,7 @@
  */
 import { CORE_LIMITS } from "../config/core.ts";
 import { GROUP_ENTRIES } from "./index-group.ts";
-import { MemoryBudget } from "./memory-budget.ts";
+import { type BudgetItem, MemoryBudget } from "./memory-budget.ts";
 
 /** Offsets a chunk covers (by the base of its groups). */
 export const CHUNK_OFFSETS = 1024;
@@ -53,7 +53,7 @@ export interface LoadedGroup {
 /** Groups with a base in [from, to), ascending by base. */
 export type GroupLoader = (from: number, to: number) => LoadedGroup[];
 
-interface Chunk {
+interface Chunk extends BudgetItem {
   readonly owner: IndexChunks;
   readonly key: number;
   /**
@@ -67,7 +67,7 @@ interface Chunk {
   readonly bytes: number;
 }
 
-/** The bytes the chunks of every index of a process may hold together, the least recently used going first. */
+/** The bytes the chunks of every index of a process may hold together, the least recently used going first (near enough: memory-budget.ts). */
 export class IndexChunkBudget extends MemoryBudget<Chunk> {
   /**
    * Chunks looked up once that an index remembers, to load on their second lookup: as
@@ -187,7 +187,7 @@ export class IndexChunks {
         ends[next] = (b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24)) >>> 0;
       }
     });
-    const chunk: Chunk = { owner: this, key, groups, ends, bytes: groups.length * 8 + ends.byteLength + CHUNK_OVERHEAD_BYTES };
+    const chunk: Chunk = { owner: this, key, groups, ends, bytes: groups.length * 8 + ends.byteLength + CHUNK_OVERHEAD_BYTES, touched: false };
     this.chunks.set(key, chunk);
     this.highestKey = Math.max(this.highestKey, key);
     this.budget.add(chunk);

@@ -1,13 +1,25 @@
 /**
  * The bytes that the caches of every partition log of a process may hold together (the
- * tail cache's chunks, the offset index's chunks): items are kept in order of use, and
- * while the total is over the limit the least recently used goes first, by its owner,
- * which then removes it here. A cache that never touches its items evicts in order of
- * insertion.
+ * tail cache's chunks, the offset index's chunks): while the total is over the limit,
+ * items go in order of insertion, by their owner, which then removes them here, except
+ * that an item used since it last came to the front gets a second chance and goes to
+ * the back (the CLOCK approximation of least recently used). A cache that never touches
+ * its items evicts in order of insertion.
+ *
+ * Why not exact LRU: a touch then moved the item to the back of the set (a delete and
+ * an add, two hash operations) on every use, which is every read at a random offset:
+ * 0.12 µs over 6,000 chunks touched at random, against 0.006 µs for the store a touch
+ * is now (of a ~5 µs read).
  */
-export class MemoryBudget<T extends { readonly bytes: number }> {
+export interface BudgetItem {
+  readonly bytes: number;
+  /** Used since it last came to the front (touch); set by the budget. */
+  touched: boolean;
+}
+
+export class MemoryBudget<T extends BudgetItem> {
   private usedBytes = 0;
-  /** Least recently used first. */
+  /** In order of insertion, or of a second chance. */
   private readonly items = new Set<T>();
 
   constructor(
@@ -20,18 +32,24 @@ export class MemoryBudget<T extends { readonly bytes: number }> {
   }
 
   add(item: T): void {
+    item.touched = false;
     this.items.add(item);
     this.usedBytes += item.bytes;
     while (this.usedBytes > this.limitBytes) {
       const oldest = this.items.values().next().value;
       if (oldest === undefined) break;
-      this.evict(oldest);
+      if (oldest.touched && oldest !== item) {
+        // Its second chance; every item gets at most one a round, so this ends.
+        oldest.touched = false;
+        this.items.delete(oldest);
+        this.items.add(oldest);
+      } else this.evict(oldest);
     }
   }
 
-  /** The item was used: it goes last in line. */
+  /** The item was used: it is passed over once when it comes up for eviction. */
   touch(item: T): void {
-    if (this.items.delete(item)) this.items.add(item);
+    item.touched = true;
   }
 
   remove(item: T): void {

@@ -19,7 +19,7 @@
  */
 import { CORE_LIMITS } from "../config/core.ts";
 import type { FrameChunk } from "./frame-chunk.ts";
-import { MemoryBudget } from "./memory-budget.ts";
+import { type BudgetItem, MemoryBudget } from "./memory-budget.ts";
 import { checkFrame, MIN_FRAME_BYTES, viewOf } from "./record-codec.ts";
 import type { Segment } from "./segment.ts";
 import { READ_CHUNK_BYTES, type ReadSink, RecordSink } from "./segment-reader.ts";
@@ -28,7 +28,7 @@ import type { StoredRecord } from "./types.ts";
 /** Bytes counted for a chunk beyond its frames: its objects and position table. */
 const CHUNK_OVERHEAD_BYTES = 160;
 
-interface Chunk {
+interface Chunk extends BudgetItem {
   readonly owner: TailCache;
   readonly base: number;
   /** Frames served (a truncation may lower it). */
@@ -99,7 +99,7 @@ export class TailCache {
     if (bytes > this.limitBytes || bytes > this.budget.limitBytes) return this.clear();
     const starts = frameStarts(frames);
     if (starts === null) return this.clear();
-    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes, segment, position, verified: false, shipped: false };
+    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes, segment, position, verified: false, shipped: false, touched: false };
     this.chunks.push(chunk);
     this.bytes += bytes;
     while (this.bytes > this.limitBytes) this.dropOldest();

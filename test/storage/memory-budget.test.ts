@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { MemoryBudget } from "../../src/storage/memory-budget.ts";
+import { type BudgetItem, MemoryBudget } from "../../src/storage/memory-budget.ts";
 
-interface Item {
+interface Item extends BudgetItem {
   name: string;
-  bytes: number;
 }
+
+const item = (name: string, bytes: number): Item => ({ name, bytes, touched: false });
 
 /** A budget whose evictions remove the item, as a cache's owner does, and are recorded. */
 function budgetOf(limit: number): { budget: MemoryBudget<Item>; evicted: string[] } {
@@ -17,33 +18,55 @@ function budgetOf(limit: number): { budget: MemoryBudget<Item>; evicted: string[
 }
 
 describe("MemoryBudget", () => {
-  test("over the limit, the least recently used items go first, until it fits", () => {
+  test("over the limit, items go in order of insertion, until it fits; one used since gets a second chance", () => {
     const { budget, evicted } = budgetOf(100);
-    const [a, b, c, d] = ["a", "b", "c", "d"].map((name) => ({ name, bytes: 30 }));
+    const [a, b, c, d] = ["a", "b", "c", "d"].map((name) => item(name, 30));
     budget.add(a);
     budget.add(b);
     budget.add(c);
     budget.touch(a);
     expect([budget.used, evicted]).toEqual([90, []]);
+    // a was used: passed over, to the back; b goes.
     budget.add(d);
     expect([budget.used, evicted]).toEqual([90, ["b"]]);
-    budget.add({ name: "e", bytes: 70 });
-    expect([budget.used, evicted]).toEqual([100, ["b", "c", "a"]]);
+    // In line now: c, d, a. None used since: c and d go, a (second chance spent) stays.
+    budget.add(item("e", 70));
+    expect([budget.used, evicted]).toEqual([100, ["b", "c", "d"]]);
+    // Used again, a is passed over again (now behind f); e goes, then f.
+    budget.touch(a);
+    budget.add(item("f", 40));
+    expect([budget.used, evicted]).toEqual([70, ["b", "c", "d", "e"]]);
+    budget.add(item("g", 40));
+    expect([budget.used, evicted]).toEqual([70, ["b", "c", "d", "e", "f"]]);
+    // Untouched since its last chance, a goes first.
+    budget.add(item("h", 40));
+    expect([budget.used, evicted]).toEqual([80, ["b", "c", "d", "e", "f", "a"]]);
+  });
+
+  test("an item larger than the limit goes when its turn comes; the used ones before it are passed over and stay", () => {
+    const { budget, evicted } = budgetOf(60);
+    const [a, b] = ["a", "b"].map((name) => item(name, 30));
+    budget.add(a);
+    budget.add(b);
+    budget.touch(a);
+    budget.touch(b);
+    budget.add(item("huge", 100));
+    expect([budget.used, evicted]).toEqual([60, ["huge"]]);
   });
 
   test("an item larger than the limit goes at once; removing an item twice, or touching a removed one, counts nothing", () => {
     const { budget, evicted } = budgetOf(50);
-    const small = { name: "small", bytes: 10 };
+    const small = item("small", 10);
     budget.add(small);
-    budget.add({ name: "huge", bytes: 80 });
+    budget.add(item("huge", 80));
     expect([budget.used, evicted]).toEqual([0, ["small", "huge"]]);
-    const x = { name: "x", bytes: 20 };
+    const x = item("x", 20);
     budget.add(x);
     budget.remove(x);
     budget.remove(x);
     budget.touch(x);
     expect(budget.used).toBe(0);
-    budget.add({ name: "y", bytes: 50 });
+    budget.add(item("y", 50));
     expect([budget.used, evicted]).toEqual([50, ["small", "huge"]]);
   });
 });
