@@ -23,31 +23,39 @@ export interface JsonMessage {
 const encoder = new TextEncoder();
 const NO_HEADERS: RecordHeader[] = [];
 
-/** `field`: how the request names the message ("message", or "messages[3].message"). */
-export function toProduceRecord(msg: JsonMessage, field = "message"): ProduceRecord {
+/**
+ * `index`: the message's place in a batch's `messages`, which the request's field names
+ * then carry ("messages[3].message"); none for a single message ("message"). The names
+ * are built only for a refusal: building two per message was a fifth of the cost of a
+ * batch of 1,000.
+ */
+export function toProduceRecord(msg: JsonMessage, index?: number): ProduceRecord {
   const { message, key } = msg;
-  const keyField = field === "message" ? "key" : field.replace(/message$/, "key");
+  const field = (name: "message" | "key"): string => (index === undefined ? name : `messages[${index}].${name}`);
   if (msg.message_base64 !== undefined && message !== undefined)
-    throw new StreamNestError("INVALID_REQUEST", `give either ${field} or ${field}_base64, not both`);
+    throw new StreamNestError("INVALID_REQUEST", `give either ${field("message")} or ${field("message")}_base64, not both`);
   if (msg.key_base64 !== undefined && key !== undefined && key !== null)
-    throw new StreamNestError("INVALID_REQUEST", `give either ${keyField} or ${keyField}_base64, not both`);
+    throw new StreamNestError("INVALID_REQUEST", `give either ${field("key")} or ${field("key")}_base64, not both`);
   if (message === undefined && msg.message_base64 === undefined)
-    throw new StreamNestError("INVALID_REQUEST", `${field} is required (a string, or null for a tombstone), or ${field}_base64 (bytes in base64)`);
-  if (typeof message === "string") assertWellFormed(message, field);
-  if (typeof key === "string") assertWellFormed(key, keyField);
+    throw new StreamNestError(
+      "INVALID_REQUEST",
+      `${field("message")} is required (a string, or null for a tombstone), or ${field("message")}_base64 (bytes in base64)`,
+    );
+  if (typeof message === "string" && !message.isWellFormed()) refuseIllFormed(message, field("message"));
+  if (typeof key === "string" && !key.isWellFormed()) refuseIllFormed(key, field("key"));
   let headers = NO_HEADERS;
   if (msg.headers !== undefined) {
     headers = [];
     for (const name in msg.headers) {
       const value = msg.headers[name];
-      assertWellFormed(name, "a header name");
-      assertWellFormed(value, `header "${name}"`);
+      if (!name.isWellFormed()) refuseIllFormed(name, "a header name");
+      if (!value.isWellFormed()) refuseIllFormed(value, `header "${name}"`);
       headers.push({ key: name, value: encoder.encode(value) });
     }
   }
   const value =
-    msg.message_base64 !== undefined ? base64Bytes(msg.message_base64, `${field}_base64`) : message === null || message === undefined ? null : encoder.encode(message);
-  const keyBytes = msg.key_base64 !== undefined ? base64Bytes(msg.key_base64, `${keyField}_base64`) : typeof key === "string" ? encoder.encode(key) : null;
+    msg.message_base64 !== undefined ? base64Bytes(msg.message_base64, `${field("message")}_base64`) : message === null || message === undefined ? null : encoder.encode(message);
+  const keyBytes = msg.key_base64 !== undefined ? base64Bytes(msg.key_base64, `${field("key")}_base64`) : typeof key === "string" ? encoder.encode(key) : null;
   const record: ProduceRecord = { key: keyBytes, value, headers };
   if (msg.partition !== undefined) record.partition = msg.partition;
   return record;
@@ -65,7 +73,7 @@ export function toProduceBatch(messages: readonly JsonMessage[]): {
   let refused: Map<number, ProduceOutcome> | undefined;
   for (let i = 0; i < messages.length; i++) {
     try {
-      records.push(toProduceRecord(messages[i], `messages[${i}].message`));
+      records.push(toProduceRecord(messages[i], i));
     } catch (error) {
       if (!(error instanceof StreamNestError)) throw error;
       (refused ??= new Map()).set(i, error.toJSON());
@@ -103,10 +111,10 @@ function base64Bytes(text: string, field: string): Uint8Array {
 
 /**
  * JSON may carry a lone UTF-16 surrogate ("\ud800"); UTF-8 cannot, so it would be stored
- * as U+FFFD and read back different from what was acknowledged. Refused instead.
+ * as U+FFFD and read back different from what was acknowledged. Refused instead, for a
+ * text whose isWellFormed() is false.
  */
-function assertWellFormed(text: string, field: string): void {
-  if (text.isWellFormed()) return;
+function refuseIllFormed(text: string, field: string): never {
   let at = 0;
   for (; at < text.length; at++) {
     const unit = text.charCodeAt(at);

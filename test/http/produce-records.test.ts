@@ -30,7 +30,7 @@ describe("JSON messages as the core's records", () => {
     expect(why(() => toProduceRecord({ message: "a\ud800b" }))).toBe(
       'INVALID_REQUEST: message is not valid Unicode: a lone surrogate \\ud800 at character 1 (a "\\ud800" escape needs its pair)',
     );
-    expect(why(() => toProduceRecord({ message: "x", key: "\udfff" }, "messages[4].message"))).toStartWith(
+    expect(why(() => toProduceRecord({ message: "x", key: "\udfff" }, 4))).toStartWith(
       "INVALID_REQUEST: messages[4].key is not valid Unicode",
     );
     expect(why(() => toProduceRecord({ message: "x", headers: { "\ud800": "v" } }))).toStartWith("INVALID_REQUEST: a header name is not valid Unicode");
@@ -46,6 +46,26 @@ describe("JSON messages as the core's records", () => {
         message: 'messages[1].message is not valid Unicode: a lone surrogate \\ud83d at character 0 (a "\\ud83d" escape needs its pair)',
       },
       { partition: 1, offset: 9 },
+    ]);
+  });
+
+  test("a refusal in a batch names the fields of the message at its place", () => {
+    const batch = toProduceBatch([
+      { message: "a", key: "k", key_base64: "aw==" },
+      { message: "b", message_base64: "Yg==" },
+      { message_base64: "not base64" },
+      {},
+      { message: "e", key_base64: "!" },
+      { message: "f", headers: { h: "\udc00" } },
+    ]);
+    expect(batch.records).toEqual([]);
+    expect(batch.merge([]).map((o) => ("message" in o ? o.message : o))).toEqual([
+      "give either messages[0].key or messages[0].key_base64, not both",
+      "give either messages[1].message or messages[1].message_base64, not both",
+      "messages[2].message_base64 must be base64 (RFC 4648: A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)",
+      "messages[3].message is required (a string, or null for a tombstone), or messages[3].message_base64 (bytes in base64)",
+      "messages[4].key_base64 must be base64 (RFC 4648: A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)",
+      'header "h" is not valid Unicode: a lone surrogate \\udc00 at character 0 (a "\\udc00" escape needs its pair)',
     ]);
   });
 });
