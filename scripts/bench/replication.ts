@@ -7,11 +7,12 @@
  *    (target: at least 0.5). Load from a separate process (cluster.ts's load process).
  * 2. Batch produce: requests of 1,000 messages of 100 B, RF=3 acks=all, to a topic of three
  *    partitions (one led by each broker), each request sent to its partition's leader,
- *    STREAMNEST_BENCH_BATCH_INFLIGHT (default 4) requests in flight per leader, for
+ *    STREAMNEST_BENCH_BATCH_INFLIGHT (default 5) requests in flight per leader, for
  *    STREAMNEST_BENCH_LOAD_SECONDS: messages per second (target: at least 400,000).
- *    Several requests in flight, as a real producer keeps them (Kafka's
- *    max.in.flight.requests.per.connection, 5 by default): one request at a time would
- *    measure a batch's latency (a replication round trip), not throughput.
+ *    Several requests in flight, as a real producer keeps them: Kafka's
+ *    max.in.flight.requests.per.connection, 5 by default, per broker connection, and each
+ *    broker here leads one partition. One request at a time would measure a batch's
+ *    latency (a replication round trip), not throughput.
  * 3. Produce to SSE: a live tail (GET /topics/:topic/partitions/0/records/stream) open on
  *    partition 0's leader, single acks=all produces to that leader paced at 1,000 msg/s for
  *    STREAMNEST_BENCH_SSE_SECONDS (default 10), each carrying its send time; the time from
@@ -35,7 +36,7 @@ import { freePortRange, load, median } from "./cluster.ts";
 const LOAD_SECONDS = Number(process.env.STREAMNEST_BENCH_LOAD_SECONDS ?? 5);
 const KILLS = Number(process.env.STREAMNEST_BENCH_KILLS ?? 10);
 const CONCURRENCY = (process.env.STREAMNEST_BENCH_CONCURRENCY ?? "16,64").split(",").map(Number);
-const BATCH_INFLIGHT = Number(process.env.STREAMNEST_BENCH_BATCH_INFLIGHT ?? 4);
+const BATCH_INFLIGHT = Number(process.env.STREAMNEST_BENCH_BATCH_INFLIGHT ?? 5);
 const SSE_SECONDS = Number(process.env.STREAMNEST_BENCH_SSE_SECONDS ?? 10);
 const BATCH_SIZE = 1_000;
 const SSE_RATE = 1_000;
