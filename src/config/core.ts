@@ -105,6 +105,11 @@ export const CORE_LIMITS = {
    * reused (storage/read-scratch.ts): a larger read gets a buffer of its own.
    */
   readScratchBytes: limit(64 * 1024, "bytes of the buffer that reads of a few records reuse", "bytes"),
+  /**
+   * Appends are copied into one buffer of the thread's and written to the segment from
+   * there, this many bytes at a time (storage/write-staging.ts says why it is cheaper).
+   */
+  writeStagingBytes: limit(MiB, "bytes of the buffer that segment writes are copied through", "bytes"),
   /** Most records of a read that goes through the reused buffer, each field then copied out. */
   readScratchRecords: limit(16, "most records of a read through the reused buffer", "count"),
   /** Recent reads (consumers near the end) are served from memory without a pread or an index lookup. */

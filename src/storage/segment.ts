@@ -5,6 +5,7 @@
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { unfilledBytes } from "../lib/fast-bytes.ts";
+import { writeStaging } from "./write-staging.ts";
 
 const NAME = /^(\d{20})\.log$/;
 
@@ -71,13 +72,20 @@ export class Segment {
     return new Segment(dir, baseOffset, openSync(path, "wx+"), 0);
   }
 
-  /** Writes `bytes` at the end; returns their position. A short write is retried to the end. */
+  /**
+   * Writes `bytes` at the end; returns their position. They go through this thread's
+   * staging buffer (write-staging.ts), a piece at a time; a short write is retried to the end.
+   */
   append(bytes: Uint8Array): number {
     const position = this.size;
+    const staging = writeStaging();
     let done = 0;
     try {
       while (done < bytes.length) {
-        done += writeSync(this.fd, bytes, done, bytes.length - done, position + done);
+        const piece = Math.min(staging.length, bytes.length - done);
+        staging.set(bytes.subarray(done, done + piece));
+        for (let written = 0; written < piece; ) written += writeSync(this.fd, staging, written, piece - written, position + done + written);
+        done += piece;
       }
     } catch (error) {
       // Leave no half-written frame behind: the next append starts at a frame boundary.
