@@ -491,8 +491,17 @@ async function measureBroker(workers: number, ceilings: Ceilings, single: string
       `p50 ${fmt(sse.p50, 2)} ms`,
       `p99 ${fmt(sse.p99, 2)} ms (target < 10 ms), ${fmt(sse.received)} of ${fmt(sse.sent)} delivered`,
     ]);
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSyncOr(`/proc/${broker.pid}/status`))?.[1];
-    if (rss !== undefined) rows.push([`${tag} broker resident memory after the run`, `${fmt(Number(rss) / 1024)} MB`, "VmRSS, every thread"]);
+    const status = readFileSyncOr(`/proc/${broker.pid}/status`);
+    const kb = (field: string): number | undefined => {
+      const found = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
+      return found === undefined ? undefined : Number(found);
+    };
+    const rss = kb("VmRSS");
+    // Mapped segments (storage/file-mapping.ts) count as file-backed: page cache the
+    // kernel may drop, not memory the broker allocated.
+    if (rss !== undefined) {
+      rows.push([`${tag} broker resident memory after the run`, `${fmt(rss / 1024)} MB`, `VmRSS, every thread: ${fmt((kb("RssAnon") ?? 0) / 1024)} MB anonymous, ${fmt((kb("RssFile") ?? 0) / 1024)} MB file-backed (mapped segments, page cache)`]);
+    }
     const threads = [...((await (await fetch(`${base}/metrics`)).text()).matchAll(/^streamnest_http_thread_requests_total\{thread="(\d+)"\} (\d+)/gm))];
     if (threads.length > 0)
       rows.push([`${tag} requests per thread`, threads.map((m) => fmt(Number(m[2]))).join(" / "), "thread 0 owns the logs; the kernel spreads connections (SO_REUSEPORT)"]);

@@ -110,6 +110,12 @@ export const CORE_LIMITS = {
    * there, this many bytes at a time (storage/write-staging.ts says why it is cheaper).
    */
   writeStagingBytes: limit(MiB, "bytes of the buffer that segment writes are copied through", "bytes"),
+  /**
+   * Rolled segments are mapped into memory for reads (storage/file-mapping.ts): at most
+   * this many per thread, well under Linux's default of 65,530 mappings a process; reads
+   * of any further segment are preads.
+   */
+  mappedSegmentsPerThread: limit(4096, "most rolled segments a thread maps into memory for reads", "count"),
   /** Most records of a read that goes through the reused buffer, each field then copied out. */
   readScratchRecords: limit(16, "most records of a read through the reused buffer", "count"),
   /** Recent reads (consumers near the end) are served from memory without a pread or an index lookup. */

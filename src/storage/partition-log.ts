@@ -23,7 +23,7 @@ import { type IndexStore, replaceOffsetIndex } from "./offset-index.ts";
 import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { type RetentionLimits, segmentsToDelete } from "./retention.ts";
-import { Segment } from "./segment.ts";
+import { sealRolled, Segment } from "./segment.ts";
 import { type ReadSink, RecordSink } from "./segment-reader.ts";
 import { scratchFor } from "./read-scratch.ts";
 import { TailCache } from "./tail-cache.ts";
@@ -90,6 +90,7 @@ export class PartitionLog {
       opened = isNew ? openNew(dir, warn, options.deferIndex === true) : openAndRecover(dir, warn, options.deferIndex === true, names);
       this.index = opened.index;
       this.segments = opened.recovered.segments;
+      sealRolled(this.segments);
       this.end = opened.recovered.endOffset;
       this.epochs = names.has(LEADER_EPOCH_FILE) ? LeaderEpochCache.load(dir) : LeaderEpochCache.empty(dir);
       // Epochs starting past the end began with records a crash lost; those from an
@@ -800,6 +801,7 @@ export class PartitionLog {
     else this.tail.clear();
     releaseBatches(group, (frames) => this.tail.holdsNewest(frames));
     for (const segment of created) this.segments.push(segment);
+    if (created.length > 0) sealRolled(this.segments);
     this.end = end;
     if (this.hw.mode === "log-end") this.hw.advance(end);
     return written;
@@ -817,6 +819,7 @@ export class PartitionLog {
     this.tail.clear();
     const recovered = recoverLog(this.dir, this.index, this.warn, this.segments);
     this.segments = recovered.segments;
+    sealRolled(this.segments);
     this.end = recovered.endOffset;
     this.newestTimestamps.clear();
     // The segments were intact when the index broke, so the end should not move; if a

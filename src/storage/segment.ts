@@ -1,16 +1,23 @@
 /**
  * One segment file: records from `baseOffset` on, appended at the end and read by
- * positioned reads (pread), so no segment is ever held in memory.
+ * positioned reads (pread), so no segment is ever held in memory; a rolled segment, which
+ * no append touches again, is read from a mapping of the file instead (file-mapping.ts).
  */
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { unfilledBytes } from "../lib/fast-bytes.ts";
+import { FileMapping } from "./file-mapping.ts";
 import { writeStaging } from "./write-staging.ts";
 
 const NAME = /^(\d{20})\.log$/;
 
 export function segmentFileName(baseOffset: number): string {
   return `${String(baseOffset).padStart(20, "0")}.log`;
+}
+
+/** Seals every segment of a log but its last, the active one (see Segment.seal). */
+export function sealRolled(segments: readonly Segment[]): void {
+  for (let i = 0; i < segments.length - 1; i++) segments[i].seal();
 }
 
 /** Base offsets of the segment files in `dir`, ascending. */
@@ -40,6 +47,10 @@ export class Segment {
   private syncing = 0;
   private closeWhenSynced = false;
   closed = false;
+  /** Whether reads may map the file: set when the segment is rolled (see seal). */
+  private mappable = false;
+  /** The file's first bytes, mapped at the first read after seal; null before, or when mapping is unavailable. */
+  private mapping: FileMapping | null = null;
 
   private constructor(dir: string, baseOffset: number, fd: number, size: number) {
     this.baseOffset = baseOffset;
@@ -121,6 +132,13 @@ export class Segment {
   read(position: number, length: number, memory: (length: number) => Uint8Array = unfilledBytes): Uint8Array {
     // Not zeroed: only the bytes read are returned.
     const buf = memory(length);
+    if (this.mappable) {
+      const mapping = this.mapping ?? this.map();
+      if (mapping !== null && position + length <= mapping.length) {
+        mapping.copyOut(position, buf);
+        return buf;
+      }
+    }
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, position + done);
@@ -130,7 +148,37 @@ export class Segment {
     return done === length ? buf : buf.subarray(0, done);
   }
 
+  /**
+   * Marks the segment as rolled: reads may map it from now on. Only a hint of where
+   * mapping pays: what is mapped is the file's first `size` bytes at the first read after
+   * this, which no append changes, and truncate unmaps before it cuts.
+   */
+  seal(): void {
+    this.mappable = true;
+  }
+
+  /** Bytes of the file that reads copy from a mapping (0: every read is a pread). */
+  get mappedBytes(): number {
+    return this.mapping?.length ?? 0;
+  }
+
+  private map(): FileMapping | null {
+    this.mapping = FileMapping.map(this.fd, this.size);
+    // Unavailable here (or the thread's budget is spent): pread from now on, not a try per read.
+    if (this.mapping === null) this.mappable = false;
+    return this.mapping;
+  }
+
+  private unmap(): void {
+    this.mapping?.unmap();
+    this.mapping = null;
+  }
+
   truncate(size: number): void {
+    // A read of a mapped page past the cut would fault: unmap first, and read the
+    // segment, the active one now, by preads.
+    this.unmap();
+    this.mappable = false;
     ftruncateSync(this.fd, size);
     this.size = size;
     this.dirty = true;
@@ -163,6 +211,8 @@ export class Segment {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unmap();
+    this.mappable = false;
     if (this.syncing > 0) this.closeWhenSynced = true;
     else this.closeNow();
   }

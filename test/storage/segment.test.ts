@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CORE_LIMITS } from "../../src/config/core.ts";
-import { listSegmentBases, Segment, segmentFileName } from "../../src/storage/segment.ts";
+import { liveMappings } from "../../src/storage/file-mapping.ts";
+import { listSegmentBases, sealRolled, Segment, segmentFileName } from "../../src/storage/segment.ts";
 import { tempDir } from "./fixtures/records.ts";
 
 const cleanups: (() => void)[] = [];
@@ -82,5 +83,81 @@ describe("Segment", () => {
     expect([...file.subarray(0, 3), ...file.subarray(3 + big.length)]).toEqual([9, 8, 7, 9, 8, 7]);
     // The buffer is reused, not a view that later appends change: the bytes read back stay.
     expect(Buffer.compare(segment.read(3, big.length), big)).toBe(0);
+  });
+
+  test("a sealed segment is read from a mapping of the bytes it had, byte for byte; an unsealed one never maps", () => {
+    const path = dir();
+    const bytes = new Uint8Array(20_000).map((_, i) => (i * 31 + (i >>> 8)) & 0xff);
+    const active = Segment.open(path, 0);
+    active.append(bytes);
+    expect(Buffer.compare(active.read(100, 9_000), bytes.subarray(100, 9_100))).toBe(0);
+    expect(active.mappedBytes).toBe(0);
+    active.close();
+
+    const sealed = Segment.open(path, 0);
+    cleanups.push(() => sealed.close());
+    const before = liveMappings();
+    sealed.seal();
+    // Mapped at the first read, not at the seal.
+    expect(sealed.mappedBytes).toBe(0);
+    for (const [position, length] of [[0, 1], [4095, 2], [7, 19_993], [19_999, 1]]) {
+      expect(Buffer.compare(sealed.read(position, length), bytes.subarray(position, position + length))).toBe(0);
+    }
+    expect(sealed.mappedBytes).toBe(20_000);
+    expect(liveMappings()).toBe(before + 1);
+    // Into memory the caller gives: the bytes land there.
+    const into = new Uint8Array(64);
+    const got = sealed.read(500, 64, () => into);
+    expect(got).toBe(into);
+    expect([...into]).toEqual([...bytes.subarray(500, 564)]);
+    // A read running past the end returns what there is (a pread, as before).
+    expect(Buffer.compare(sealed.read(19_990, 50), bytes.subarray(19_990))).toBe(0);
+  });
+
+  test("bytes appended after the mapping are read by pread; truncate unmaps, then reads stop at the cut", () => {
+    const path = dir();
+    const first = new Uint8Array(10_000).fill(1);
+    const later = new Uint8Array(3_000).fill(2);
+    const segment = Segment.open(path, 0);
+    cleanups.push(() => segment.close());
+    segment.append(first);
+    segment.seal();
+    const before = liveMappings();
+    expect(segment.read(0, 10).length).toBe(10);
+    expect(segment.mappedBytes).toBe(10_000);
+    expect(liveMappings()).toBe(before + 1);
+    // A truncation back to a sealed segment's end makes it the active one again.
+    segment.append(later);
+    const across = segment.read(9_990, 20);
+    expect([...across]).toEqual([...new Array(10).fill(1), ...new Array(10).fill(2)]);
+    expect(segment.mappedBytes).toBe(10_000);
+
+    segment.truncate(5_000);
+    expect(segment.mappedBytes).toBe(0);
+    expect(liveMappings()).toBe(before);
+    expect(segment.read(4_990, 100)).toEqual(new Uint8Array(10).fill(1));
+    // Not mapped again: the segment is the active one until it is sealed anew.
+    segment.read(0, 10);
+    expect(segment.mappedBytes).toBe(0);
+  });
+
+  test("close and delete unmap; sealRolled seals every segment but the last", () => {
+    const path = dir();
+    const segments = [0, 10, 20].map((base) => {
+      const segment = Segment.open(path, base);
+      segment.append(new Uint8Array(4096).fill(base));
+      return segment;
+    });
+    const before = liveMappings();
+    sealRolled(segments);
+    for (const segment of segments) expect(segment.read(0, 4)).toEqual(new Uint8Array(4).fill(segment.baseOffset));
+    expect(segments.map((s) => s.mappedBytes)).toEqual([4096, 4096, 0]);
+    expect(liveMappings()).toBe(before + 2);
+    segments[0].close();
+    segments[1].delete();
+    segments[2].close();
+    expect(segments.map((s) => s.mappedBytes)).toEqual([0, 0, 0]);
+    expect(liveMappings()).toBe(before);
+    expect(listSegmentBases(path)).toEqual([0, 20]);
   });
 });

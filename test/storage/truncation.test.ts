@@ -8,7 +8,8 @@ import { OffsetIndex } from "../../src/storage/offset-index.ts";
 import { listSegmentBases, segmentFileName } from "../../src/storage/segment.ts";
 import { TRUNCATION_FILE, writeTruncationIntent } from "../../src/storage/truncation.ts";
 import type { LogOptions } from "../../src/storage/types.ts";
-import { expectedAt, recordFor, tempDir } from "./fixtures/records.ts";
+import { liveMappings } from "../../src/storage/file-mapping.ts";
+import { epochOf, expectedAt, recordFor, recordInEpoch, tempDir } from "./fixtures/records.ts";
 import { verifyLogFiles } from "./fixtures/verify-log.ts";
 
 const SEGMENT_BYTES = 700;
@@ -111,6 +112,32 @@ describe("truncateTo", () => {
       await again.close();
     });
   }
+
+  test("into rolled segments that reads had mapped: the new records, not the old bytes, are read at the same offsets", async () => {
+    const path = join(workDir(), "demo-0");
+    const log = open(path);
+    cleanups.push(() => log.close());
+    for (let o = 0; o < 80; o++) await log.append([recordInEpoch(o, 1)]);
+    const bases = listSegmentBases(path);
+    const before = liveMappings();
+    // Reads of every offset map each rolled segment (storage/file-mapping.ts).
+    for (let o = 0; o < 80; o++) expect(epochOf(log.read(o, 1, 1e9)[0])).toBe(1);
+    expect(liveMappings()).toBe(before + bases.length - 1);
+    // The new end lies inside the third segment: it and the two before stay, the rest go.
+    const target = bases[2] + 1;
+    expect(bases[3]).toBeGreaterThan(target);
+    log.truncateTo(target);
+    expect(liveMappings()).toBe(before + 2);
+    // A diverged follower's next records: the same offsets, other bytes (another epoch).
+    for (let o = target; o < 80; o++) await log.append([recordInEpoch(o, 2)]);
+    for (let o = 0; o < 80; o++) {
+      const [record] = log.read(o, 1, 1e9);
+      expect(record.offset).toBe(o);
+      expect(epochOf(record)).toBe(o < target ? 1 : 2);
+      expect(record.value).toEqual(recordFor(o).value);
+    }
+    expect(log.read(0, 1000, 1e9).map(epochOf)).toEqual(Array.from({ length: 80 }, (_, o) => (o < target ? 1 : 2)));
+  });
 
   test("the log end offset itself changes nothing; outside [start, end] is refused", async () => {
     const path = join(workDir(), "demo-0");
