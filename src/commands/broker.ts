@@ -130,6 +130,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       log: {
         fsync: core.fsync,
         segmentBytes: core.segmentBytes,
+        mappedReads: core.mappedReads === "on",
         ...(core.retentionMs !== undefined ? { retentionMs: core.retentionMs } : {}),
         ...(core.retentionBytes !== undefined ? { retentionBytes: core.retentionBytes } : {}),
       },

@@ -25,6 +25,14 @@ export const CORE = section({
     default: "interval",
     help: "flush to the device: always | interval | never",
   },
+  mappedReads: {
+    kind: "choice",
+    flag: "mapped-reads",
+    hint: "on|off",
+    choices: ["on", "off"],
+    default: "on",
+    help: "read rolled segments through a read-only memory mapping (Linux); off: every read is a pread",
+  },
   maxPartitions: { kind: "integer", flag: "max-partitions", hint: "n", unit: "count", min: 1, default: 10_000, help: "most partitions of one topic" },
   maxOpenPartitions: {
     kind: "integer",

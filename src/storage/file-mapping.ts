@@ -20,8 +20,8 @@
  * pread would have read short; only segments no append touches again are mapped, and
  * the broker itself unmaps before it truncates.
  *
- * Where libc cannot be loaded (not Linux, or no glibc), nothing is mapped and every read
- * is a pread, as before.
+ * Where libc cannot be loaded (not Linux, or no glibc), or with --mapped-reads=off
+ * (LogOptions.mappedReads), nothing is mapped and every read is a pread, as before.
  */
 import { dlopen, FFIType } from "bun:ffi";
 import { CORE_LIMITS } from "../config/core.ts";

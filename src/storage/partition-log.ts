@@ -90,7 +90,7 @@ export class PartitionLog {
       opened = isNew ? openNew(dir, warn, options.deferIndex === true) : openAndRecover(dir, warn, options.deferIndex === true, names);
       this.index = opened.index;
       this.segments = opened.recovered.segments;
-      sealRolled(this.segments);
+      this.sealRolled();
       this.end = opened.recovered.endOffset;
       this.epochs = names.has(LEADER_EPOCH_FILE) ? LeaderEpochCache.load(dir) : LeaderEpochCache.empty(dir);
       // Epochs starting past the end began with records a crash lost; those from an
@@ -790,6 +790,11 @@ export class PartitionLog {
     }
   }
 
+  /** Lets reads map the segments that rolled (Segment.seal), unless the options turn mapping off. */
+  private sealRolled(): void {
+    if (this.options.mappedReads !== false) sealRolled(this.segments);
+  }
+
   private writeGroupNow(group: PendingAppend[]): WrittenAppend[] {
     const { written, created, end, frames } = writeGroup(
       { dir: this.dir, segments: this.segments, end: this.end, index: this.index, segmentBytes: this.options.segmentBytes, warn: this.warn },
@@ -801,7 +806,7 @@ export class PartitionLog {
     else this.tail.clear();
     releaseBatches(group, (frames) => this.tail.holdsNewest(frames));
     for (const segment of created) this.segments.push(segment);
-    if (created.length > 0) sealRolled(this.segments);
+    if (created.length > 0) this.sealRolled();
     this.end = end;
     if (this.hw.mode === "log-end") this.hw.advance(end);
     return written;
@@ -819,7 +824,7 @@ export class PartitionLog {
     this.tail.clear();
     const recovered = recoverLog(this.dir, this.index, this.warn, this.segments);
     this.segments = recovered.segments;
-    sealRolled(this.segments);
+    this.sealRolled();
     this.end = recovered.endOffset;
     this.newestTimestamps.clear();
     // The segments were intact when the index broke, so the end should not move; if a

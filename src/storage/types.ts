@@ -51,6 +51,8 @@ export interface LogOptions {
    * outgrows CORE_LIMITS.memoryIndexRecords / memoryIndexBytes (see deferred-index.ts).
    */
   deferIndex?: boolean;
+  /** Read rolled segments through a mapping of their files (file-mapping.ts); false: every read is a pread. */
+  mappedReads?: boolean;
 }
 
 export const DEFAULT_LOG_OPTIONS: LogOptions = {

@@ -13,6 +13,7 @@ test("one broker's settings by section, with the defaults that depend on others 
       id: 3,
       dataDir: resolve("data/broker-3"),
       fsync: "interval",
+      mappedReads: "on",
       maxPartitions: 10_000,
       maxOpenPartitions: defaultMaxOpenPartitions(),
       maxMessageBytes: 1024 * 1024,

@@ -139,6 +139,18 @@ describe("truncateTo", () => {
     expect(log.read(0, 1000, 1e9).map(epochOf)).toEqual(Array.from({ length: 80 }, (_, o) => (o < target ? 1 : 2)));
   });
 
+  test("with mappedReads false, reads of rolled segments map nothing", async () => {
+    const path = join(workDir(), "demo-0");
+    const log = open(path, { mappedReads: false });
+    cleanups.push(() => log.close());
+    await fill(log, 0, 40);
+    expect(listSegmentBases(path).length).toBeGreaterThan(3);
+    const before = liveMappings();
+    expect(log.read(0, 1000, 1e9)).toEqual(range(0, 40));
+    for (let o = 0; o < 40; o += 3) expect(log.read(o, 1, 1e9)).toEqual([expectedAt(o)]);
+    expect(liveMappings()).toBe(before);
+  });
+
   test("the log end offset itself changes nothing; outside [start, end] is refused", async () => {
     const path = join(workDir(), "demo-0");
     const log = open(path, { retentionBytes: 1 });
