@@ -90,7 +90,7 @@ export class FileMapping {
     // A copy outside the mapping would read memory that is not the file's, or crash:
     // checked here, in one place, whatever the caller computed.
     if (this.address === 0) throw new Error("read from a file mapping after it was unmapped");
-    if (!(position >= 0 && position + into.length <= this.length)) {
+    if (!(Number.isSafeInteger(position) && position >= 0 && position + into.length <= this.length)) {
       throw new RangeError(`bytes [${position}, ${position + into.length}) are outside the ${this.length} mapped bytes`);
     }
     if (into.length > 0) (libc as Libc).memcpy(into, this.address + position, into.length);

@@ -54,6 +54,7 @@ describe("FileMapping", () => {
     expect(() => mapping.copyOut(5_990, new Uint8Array(11))).toThrow(new RangeError("bytes [5990, 6001) are outside the 6000 mapped bytes"));
     expect(() => mapping.copyOut(-1, new Uint8Array(2))).toThrow(new RangeError("bytes [-1, 1) are outside the 6000 mapped bytes"));
     expect(() => mapping.copyOut(Number.NaN, new Uint8Array(2))).toThrow(RangeError);
+    expect(() => mapping.copyOut(1.5, new Uint8Array(2))).toThrow(new RangeError("bytes [1.5, 3.5) are outside the 6000 mapped bytes"));
     // Bytes the file gains later are not in the mapping either.
     appendFileSync(path, new Uint8Array(5000));
     expect(() => mapping.copyOut(9_000, new Uint8Array(1))).toThrow(RangeError);
