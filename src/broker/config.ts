@@ -59,6 +59,8 @@ export interface BrokerConfig {
   uncleanLeaderElection: boolean;
   /** Longest a produce (HTTP) waits for a partition's new leader during an election. */
   leaderWaitMs: number;
+  /** How a follower sends its replica fetches: over one WebSocket per leader, or an HTTP request apiece. */
+  replicaFetchTransport: "websocket" | "http";
 }
 
 /** A complete config from the few fields that have no default. */
@@ -82,6 +84,7 @@ export function brokerConfig(
     replicaLagTimeMs: REPLICATION.replicaLagTimeMs.default,
     uncleanLeaderElection: false,
     leaderWaitMs: REPLICATION.leaderWaitMs.default,
+    replicaFetchTransport: REPLICATION.replicaFetchTransport.default,
     ...fields,
   };
 }

@@ -11,7 +11,6 @@ import type { BrokerDirectory } from "../broker/peer-transport.ts";
 import type { ProduceFailure, StoredRecord } from "../broker/types.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
-import { INTERNAL_ROUTES } from "../lib/internal-routes.ts";
 import { ReplicaManager } from "./replication/replica-manager.ts";
 import { ClusterNode, type ClusterStatus, type InternalCall } from "./cluster-node.ts";
 import type { PeerCallAuth } from "./internal-auth.ts";
@@ -92,6 +91,7 @@ export class ClusterLink {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       deadAfterMs: options.deadAfterMs,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      replicaChannel: config.replicaFetchTransport === "websocket",
     });
     this.log = options.log;
     const membership = this.node.membership;
@@ -146,10 +146,7 @@ export class ClusterLink {
           const label = `broker ${leader.id} (${leader.address})`;
           // The --peers address when there is one, as forwarded calls dial: the operator's
           // way to the leader (a proxy, another interface), not the one it advertises to clients.
-          return client.binaryAnswer(membership.dialAddressOf(leader.id) ?? leader.address, {
-            method: "POST",
-            path: INTERNAL_ROUTES.replicaFetch,
-            headers: { "content-type": "application/octet-stream" },
+          return client.replicaFetch(membership.dialAddressOf(leader.id) ?? leader.address, {
             body,
             signal,
             timeoutMs,

@@ -33,6 +33,8 @@ export interface ClusterNodeOptions {
   deadAfterMs?: number;
   /** Calls to peers over HTTPS (peer-http.ts). */
   tls?: TlsMaterial;
+  /** Replica fetches over one WebSocket per leader where it opens (peer-channel.ts). */
+  replicaChannel?: boolean;
 }
 
 export interface ClusterBrokerStatus {
@@ -90,6 +92,7 @@ export class ClusterNode {
       timeoutMs: options.timeoutMs,
       selfId: options.id,
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      replicaChannel: options.replicaChannel === true,
     });
     this.membership = new Membership({
       self: { id: options.id, address: normalizeAddress(options.address) },
@@ -122,6 +125,7 @@ export class ClusterNode {
 
   stop(): void {
     this.membership.stop();
+    this.client.closeChannels();
   }
 
   /** Every configured or learned broker id, ascending. */

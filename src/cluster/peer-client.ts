@@ -5,12 +5,15 @@ import {
   BROKER_IDENTITY_PATH,
   BROKER_SIGNATURE_HEADER,
   FROM_HEADER,
+  INTERNAL_ROUTES,
   isStreamedAnswer,
   streamedBodyMark,
 } from "../lib/internal-routes.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import { exchange, type PeerExchange, peerAgent, readBytes, readText, retireAgent, toResponse } from "./peer-http.ts";
 import { type FetchAnswer, fetchExchange, fetchSlotFree } from "./peer-fetch.ts";
+import { ChannelRefused, PeerChannel } from "./peer-channel.ts";
+import { REPLICATION_LIMITS } from "../config/replication.ts";
 import { CLUSTER_LIMITS } from "../config/cluster.ts";
 import type { PeerCallAuth } from "./internal-auth.ts";
 
@@ -54,6 +57,11 @@ export interface PeerClientOptions {
   selfId?: number;
   /** Calls go over HTTPS, verified and with this broker's certificate (peer-http.ts). */
   tls?: TlsMaterial;
+  /**
+   * Replica fetches go over one WebSocket per leader (peer-channel.ts) where it can be
+   * opened: with auth, without TLS. Default false: each is an HTTP request.
+   */
+  replicaChannel?: boolean;
 }
 
 
@@ -66,6 +74,10 @@ export class PeerClient {
   private readonly ids = new Map<string, number>();
   /** Lookups under way: calls that start together ask once. */
   private readonly asking = new Map<string, Promise<number>>();
+  /** Replication channels by address (replicaFetch). */
+  private readonly channels = new Map<string, PeerChannel>();
+  /** Addresses whose channel could not be opened, until when their fetches go over HTTP. */
+  private readonly channelDownUntil = new Map<string, number>();
 
   constructor(private readonly options: PeerClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
@@ -180,19 +192,98 @@ export class PeerClient {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onCallerAbort);
     }
-    const { status, bytes } = answer;
+    const signed = receiver !== undefined && nonce !== undefined ? { receiver, nonce } : undefined;
+    return this.checkedBinary(label, address, signed, answer.status, answer.bytes, answer.header(BROKER_SIGNATURE_HEADER) ?? undefined);
+  }
+
+  /**
+   * A follower's replica fetch: over the replication channel to `address` (one
+   * WebSocket, peer-channel.ts) when this client uses channels and one is open or opens,
+   * else as binaryAnswer() sends it. A channel that cannot be opened (a leader serving
+   * HTTP from worker threads, a proxy that does not pass the upgrade) is tried again
+   * after REPLICATION_LIMITS.channelRetryMs; its fetches go over HTTP meanwhile.
+   */
+  async replicaFetch(address: string, request: Omit<PeerRequest, "path" | "method"> & { body: Uint8Array }): Promise<{ bytes: Uint8Array; authenticated: boolean }> {
+    const path = INTERNAL_ROUTES.replicaFetch;
+    const http = { ...request, method: "POST", path, headers: { "content-type": "application/octet-stream" } };
+    const auth = this.options.auth;
+    if (this.options.replicaChannel !== true || this.options.tls !== undefined || auth === undefined) return this.binaryAnswer(address, http);
+    const downUntil = this.channelDownUntil.get(address);
+    if (downUntil !== undefined && Date.now() < downUntil) return this.binaryAnswer(address, http);
+    const label = request.label ?? address;
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const signal = request.signal;
+    if (signal?.aborted) throw signal.reason;
+    const receiver = await this.receiverId(address, label, timeoutMs);
+    let channel = this.channels.get(address);
+    if (channel === undefined) {
+      channel = new PeerChannel(`ws://${address}${INTERNAL_ROUTES.replicaChannel}`, () => ({
+        [BROKER_AUTH_HEADER]: auth.signCall(receiver, "GET", INTERNAL_ROUTES.replicaChannel, "").authorization,
+        ...(this.options.selfId !== undefined ? { [FROM_HEADER]: String(this.options.selfId) } : {}),
+      }));
+      this.channels.set(address, channel);
+    }
+    let socket: WebSocket;
+    try {
+      socket = await channel.ready(timeoutMs);
+    } catch (error) {
+      if (!(error instanceof ChannelRefused)) throw error;
+      this.channels.delete(address);
+      // Answered without an upgrade: this peer does not take the channel (worker threads
+      // on its port, a proxy); fetches to it go over HTTP for a while. Given no answer
+      // (down, restarting), the next fetch tries the channel again.
+      if (error.status !== undefined) this.channelDownUntil.set(address, Date.now() + REPLICATION_LIMITS.channelRetryMs.value);
+      // Signed for the id this address had: asked again, the HTTP call below is signed right.
+      if (error.status === 401) this.ids.delete(address);
+      return this.binaryAnswer(address, http);
+    }
+    const signed = auth.signCall(receiver, "POST", path, request.body);
+    let answer;
+    try {
+      answer = await channel.call(socket, signed.authorization, request.body, timeoutMs, () => new PeerTimeout(), signal);
+    } catch (error) {
+      if (signal?.aborted && !(error instanceof PeerTimeout)) throw error;
+      throw unavailable(label, address, error, timeoutMs);
+    }
+    if (answer.status === 401) {
+      // Refused as signed for a broker that no longer answers here: a new channel, signed anew.
+      channel.close();
+      this.channels.delete(address);
+    }
+    return this.checkedBinary(label, address, { receiver, nonce: signed.nonce }, answer.status, answer.body, answer.signature === "" ? undefined : answer.signature);
+  }
+
+  /** Closes the replication channels (the broker is stopping): calls on them fail. */
+  closeChannels(): void {
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
+  }
+
+  /**
+   * A binary answer believed only when signed by `signed.receiver` for the call's nonce
+   * (a refusal, 401, is believed unsigned: it can only make the call fail, which anyone
+   * on the path could); a non-2xx is thrown as the error the peer meant.
+   */
+  private checkedBinary(
+    label: string,
+    address: string,
+    signed: { receiver: number; nonce: string } | undefined,
+    status: number,
+    bytes: Uint8Array,
+    signature: string | undefined,
+  ): { bytes: Uint8Array; authenticated: boolean } {
+    const auth = this.options.auth;
     let authenticated = false;
     if (status === 401) this.ids.delete(address);
-    // A refusal is believed unsigned: it can only make the call fail, which anyone on the path could.
-    else if (auth !== undefined && receiver !== undefined && nonce !== undefined) {
+    else if (auth !== undefined && signed !== undefined) {
       try {
-        auth.verifyAnswer(receiver, nonce, status, bytes, answer.header(BROKER_SIGNATURE_HEADER) ?? undefined);
+        auth.verifyAnswer(signed.receiver, signed.nonce, status, bytes, signature);
         authenticated = true;
       } catch (error) {
         this.ids.delete(address);
         throw new StreamNestError(
           "LEADER_UNAVAILABLE",
-          `${label} gave an answer not signed by broker ${receiver} of cluster "${auth.clusterId}" (${(error as Error).message})`,
+          `${label} gave an answer not signed by broker ${signed.receiver} of cluster "${auth.clusterId}" (${(error as Error).message})`,
           { broker: address, interrupted: true },
         );
       }

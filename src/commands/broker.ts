@@ -127,6 +127,7 @@ export function configFromFlags(flags: Flags, env: Env = process.env): BrokerSta
       replicaLagTimeMs: replication.replicaLagTimeMs,
       uncleanLeaderElection: replication.uncleanLeaderElection === "true",
       leaderWaitMs: replication.leaderWaitMs,
+      replicaFetchTransport: replication.replicaFetchTransport,
       log: {
         fsync: core.fsync,
         segmentBytes: core.segmentBytes,

@@ -142,6 +142,8 @@ export const CORE_LIMITS = {
    * (storage/deferred-index.ts): what it costs in memory per open log, and what an open
    * re-reads of a log with no index file.
    */
+  // Records a crash leaves unindexed are re-read from the log on open: at most this many.
+  indexWriteBehindEntries: limit(256, "offset index entries a partition log keeps in memory before storing them in one transaction", "count"),
   memoryIndexRecords: limit(128, "most records of a partition log whose index is kept in memory only", "count"),
   memoryIndexBytes: limit(256 * 1024, "most bytes of a partition log whose index is kept in memory only", "bytes"),
   /** What a new log's index file once took at its creation (journal, header and WAL pages). */

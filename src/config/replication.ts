@@ -33,6 +33,17 @@ export const REPLICATION = section({
     default: "false",
     help: "elect a replica outside the ISR when none in it is left (may lose acknowledged records)",
   },
+  replicaFetchTransport: {
+    kind: "choice",
+    flag: "replica-fetch-transport",
+    hint: "websocket|http",
+    choices: ["websocket", "http"],
+    // Measured: a small fetch round over the channel cost a third of the CPU of an HTTP
+    // exchange (http/replica-channel.ts). Over TLS, and to a leader that does not take the
+    // upgrade (--workers above 1), fetches go over HTTP either way.
+    default: "websocket",
+    help: "how followers send replica fetches to a leader: one WebSocket per leader, or an HTTP request per fetch",
+  },
   leaderWaitMs: {
     kind: "integer",
     flag: "leader-wait-ms",
@@ -52,6 +63,9 @@ export const REPLICATION_LIMITS = {
   fetchWaitMs: limit(500, "longest a follower's fetch waits at the leader for new records", "ms"),
   fetchMaxBytes: limit(4 * 1024 * 1024, "bytes of records in one replica fetch answer (at least one record)", "bytes"),
   fetchBackoffMs: limit(100, "wait before a follower retries a failed fetch", "ms"),
+  channelCallMaxBytes: limit(64 * 1024, "largest call a leader takes on a replication channel (a fetch request is a few hundred bytes)", "bytes"),
+  channelBufferBytes: limit(64 * 1024 * 1024, "answers a leader holds for one replication channel's follower before closing it", "bytes"),
+  channelRetryMs: limit(10_000, "after a replication channel could not be opened, fetches go over HTTP this long before it is tried again", "ms"),
   checkMs: limit(250, "how often leaders check lagging followers and brokers down", "ms"),
   preferredLeaderCheckMs: limit(3_000, "how often leadership moves back to preferred replicas in the ISR", "ms"),
   // The one value both sides of a forwarded acks=all produce derive their waits from: the

@@ -1,7 +1,8 @@
 import { StreamNestError } from "../lib/errors.ts";
 import { crossOriginProblem, isSafeMethod } from "./cross-origin.ts";
 import { hostCheck } from "./host-check.ts";
-import type { ServeFetch } from "./fast-path.ts";
+import type { Server } from "bun";
+import type { ServeFetch, SocketFetch } from "./fast-path.ts";
 import { withAbsoluteUrl } from "./short-host.ts";
 
 /**
@@ -12,18 +13,18 @@ import { withAbsoluteUrl } from "./short-host.ts";
  * build its Headers; a POST's Headers are built anyway (its Content-Length is read). A
  * request with no usable Host goes on with an absolute URL (short-host.ts).
  */
-export function guardedFetch(
-  fetch: ServeFetch,
+export function guardedFetch<F extends ServeFetch | SocketFetch>(
+  fetch: F,
   bindHost: string,
   names: readonly string[],
   boundAddress?: () => string | undefined,
   namesBeyondLoopback = false,
-): ServeFetch {
+): F {
   const hostProblem = hostCheck(bindHost, names, boundAddress, namesBeyondLoopback);
-  return (request, server) => {
+  return ((request: Request, server: Server<unknown>) => {
     const problem = hostProblem?.(request.url) ?? (isSafeMethod(request.method) ? undefined : crossOriginProblem(request.method, request.url, request.headers));
     return problem === undefined ? fetch(withAbsoluteUrl(request), server) : browserRefusal(problem);
-  };
+  }) as F;
 }
 
 /** 403 FORBIDDEN with the refusal's message, as the app's error mapping answers any refusal. */

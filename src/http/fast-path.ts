@@ -9,8 +9,12 @@ import { mayBeBatch, plainConsume, plainProduce } from "./workers/fast-requests.
 import { OwnerCalls } from "./workers/owner-calls.ts";
 import type { Answer } from "./workers/worker-messages.ts";
 
+
 /** What Bun.serve calls for each request of the broker's port. */
 export type ServeFetch = (request: Request, server: Server<unknown>) => Response | Promise<Response>;
+
+/** A ServeFetch that may upgrade a request to a WebSocket instead (undefined: upgraded, Bun answers it). */
+export type SocketFetch = (request: Request, server: Server<unknown>) => Response | undefined | Promise<Response | undefined>;
 
 /**
  * A single-message body larger than this goes through the app: the bytes saved by the
@@ -19,6 +23,7 @@ export type ServeFetch = (request: Request, server: Server<unknown>) => Response
 const PLAIN_BODY_MAX = 64 * 1024;
 const CONSUME = "/consume";
 const PRODUCE = "/produce";
+
 
 export interface FastPathOptions {
   access?: AccessControl;

@@ -1,11 +1,12 @@
-import type { Server } from "bun";
+import type { Server, WebSocketHandler } from "bun";
 import { HTTP_LIMITS } from "../config/http.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { TlsMaterial } from "../lib/tls-material.ts";
 import type { StreamNestApp } from "./app.ts";
 import { guardedFetch } from "./browser-guard.ts";
 import { boundAddress } from "./host-check.ts";
-import type { ServeFetch } from "./fast-path.ts";
+import type { ServeFetch, SocketFetch } from "./fast-path.ts";
+import type { ChannelSocketData } from "./replica-channel.ts";
 
 export interface ListenOptions {
   host: string;
@@ -21,6 +22,8 @@ export interface ListenOptions {
   names?: readonly string[];
   /** Check the Host's name beyond loopback too (no client authentication and no --allowed-hosts=*). */
   namesBeyondLoopback?: boolean;
+  /** The sockets `fetch` upgrades (the replication channel, replica-channel.ts). */
+  websocket?: WebSocketHandler<ChannelSocketData>;
 }
 
 /**
@@ -28,10 +31,15 @@ export interface ListenOptions {
  * requests (browser-guard.ts). `server` gives the address the socket was bound to, which
  * decides whether the Host is checked (read at the first request, once it is bound).
  */
-function guarded(fetch: ServeFetch, options: ListenOptions, server: () => Server<unknown> | undefined): ServeFetch {
+function guarded(fetch: SocketFetch, options: ListenOptions, server: () => Server<unknown> | undefined): SocketFetch {
   return guardedFetch(fetch, options.host, options.names ?? [], () => boundAddress(server()), options.namesBeyondLoopback === true);
 }
 
+
+/** A server that upgrades nothing still declares handlers (Bun's types tie a fetch that may upgrade to them). */
+const NO_SOCKETS: WebSocketHandler<ChannelSocketData> = {
+  message: (ws) => ws.close(1008, "this server takes no WebSocket"),
+};
 
 /**
  * Bun.serve's options for a broker. `reusePort` is off (Elysia turns it on) unless the
@@ -50,6 +58,7 @@ function serveOptions(options: ListenOptions) {
     idleTimeout: HTTP_LIMITS.idleTimeoutS.value,
     development: false,
     ...(options.tls !== undefined ? { tls: bunTls(options.tls) } : {}),
+    websocket: options.websocket ?? NO_SOCKETS,
   };
 }
 
@@ -57,7 +66,7 @@ function serveOptions(options: ListenOptions) {
  * Binds the app to a socket. `fetch` answers each request (default: the app); a door in
  * front of the app (fast-path.ts) passes it whatever it does not answer itself.
  */
-export function listen(app: StreamNestApp, options: ListenOptions, fetch: ServeFetch = appFetch(app)): Server<unknown> {
+export function listen(app: StreamNestApp, options: ListenOptions, fetch: SocketFetch = appFetch(app)): Server<unknown> {
   app.compile();
   let server: Server<unknown>;
   try {
@@ -91,7 +100,7 @@ export class EarlyListener {
     this.options = options;
     if (options.shared === true) claimPort(options);
     try {
-      const early: ServeFetch = async (request) => {
+      const early: SocketFetch = async (request) => {
         const app = await this.ready;
         return app ? app.fetch(request) : new Response(null, { status: 503 });
       };
@@ -109,11 +118,11 @@ export class EarlyListener {
   }
 
   /** Hands the socket to the app: it serves every request from now on, and those that waited. */
-  serve(app: StreamNestApp, fetch: ServeFetch = appFetch(app)): Server<unknown> {
+  serve(app: StreamNestApp, fetch: SocketFetch = appFetch(app), websocket?: WebSocketHandler<ChannelSocketData>): Server<unknown> {
     app.compile();
     // The app reads the server from here (server.timeout for long polls), as after app.listen.
     app.server = this.server;
-    this.server.reload({ fetch: guarded(fetch, this.options, () => this.server) });
+    this.server.reload({ fetch: guarded(fetch, this.options, () => this.server), websocket: websocket ?? NO_SOCKETS });
     this.settle(app);
     return this.server;
   }
@@ -146,7 +155,7 @@ export function bunTls(tls: TlsMaterial) {
  * take the port; exchanges in progress finish on the old server, which `stop(false)`
  * leaves running until they end (the caller stops it for good on close).
  */
-export function rebind(old: Server<unknown>, app: StreamNestApp, options: ListenOptions, fetch: ServeFetch = appFetch(app)): Server<unknown> {
+export function rebind(old: Server<unknown>, app: StreamNestApp, options: ListenOptions, fetch: SocketFetch = appFetch(app)): Server<unknown> {
   void old.stop(false);
   let server: Server<unknown>;
   try {

@@ -15,6 +15,12 @@ export const INTERNAL_ROUTES = {
   offsets: "/internal/partitions/offsets",
   /** A follower's fetch from a partition's leader (binary framing, cluster/replication/fetch-wire.ts). */
   replicaFetch: "/internal/replication/fetch",
+  /**
+   * A WebSocket (a signed GET upgraded) that carries a follower's replica fetches to this
+   * leader, each the same signed call and signed answer as a POST to replicaFetch, without
+   * an HTTP exchange apiece (lib/channel-frames.ts).
+   */
+  replicaChannel: "/internal/replication/channel",
   /** The answering broker's own copy of a partition up to its log end (`?topic&partition&offset&max`), to compare replicas. */
   replicaRecords: "/internal/replicas/records",
   /** The ranges of every partition the answering broker leads, by topic (to summarize all topics). */

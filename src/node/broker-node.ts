@@ -15,7 +15,9 @@ import { withPort } from "../config/broker-settings.ts";
 import type { StreamNestApp } from "../http/app.ts";
 import { claimPort, EarlyListener, listen, rebind } from "../http/server.ts";
 import { HttpWorkers } from "../http/workers/http-workers.ts";
-import { ownerFastPath, type ServeFetch } from "../http/fast-path.ts";
+import { ownerFastPath, type SocketFetch } from "../http/fast-path.ts";
+import { ReplicaChannelServer, withReplicaChannel } from "../http/replica-channel.ts";
+import { RequestCounter } from "../http/respond.ts";
 import { loadTlsMaterial, type TlsMaterial } from "../lib/tls-material.ts";
 import { KafkaAdapter, type KafkaOptions } from "../kafka/kafka-adapter.ts";
 
@@ -61,7 +63,9 @@ export class BrokerNode {
   /** With --workers above 1: the threads serving HTTP on the port. */
   private workers: HttpWorkers | undefined;
   /** --workers=1: what answers this thread's port (the app behind a fast path). */
-  private front: ServeFetch | undefined;
+  private front: SocketFetch | undefined;
+  /** --workers=1: the leader's end of followers' replication channels (on this thread's port). */
+  private channel: ReplicaChannelServer | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(config: BrokerConfig, hooks: BrokerNodeHooks, early: EarlyListener | undefined) {
@@ -123,8 +127,9 @@ export class BrokerNode {
     this.app = app;
     if (sharesPort(this.config)) await this.serveFromWorkers(app);
     else {
-      this.front = ownerFastPath(app, this.broker, { access: this.access });
-      this.server = this.early ? this.early.serve(app, this.front) : listen(app, this.listenOptions(), this.front);
+      this.channel = new ReplicaChannelServer(this.link, new RequestCounter(this.broker.metrics), this.hooks.log ?? ((m) => console.error(m)));
+      this.front = withReplicaChannel(ownerFastPath(app, this.broker, { access: this.access }), this.channel);
+      this.server = this.early ? this.early.serve(app, this.front, this.channel.websocket) : listen(app, this.listenOptions(), this.front);
       this.early = undefined;
     }
     if (this.hooks.kafka) {
@@ -181,7 +186,13 @@ export class BrokerNode {
   }
 
   private listenOptions(tls: TlsMaterial | undefined = this.tls) {
-    return { host: this.config.host, port: this.config.port, ...hostNames(this.config), ...(tls !== undefined ? { tls } : {}) };
+    return {
+      host: this.config.host,
+      port: this.config.port,
+      ...hostNames(this.config),
+      ...(tls !== undefined ? { tls } : {}),
+      ...(this.channel !== undefined ? { websocket: this.channel.websocket } : {}),
+    };
   }
 
   /**

@@ -20,6 +20,7 @@ import { type EpochEndOffset, type EpochEntry, LEADER_EPOCH_FILE, LeaderEpochCac
 import { makeFolder, openAndRecover, openNew, removeCheckpointTemps, removeQuietly } from "./log-open.ts";
 import { type ReadSource, readRangeInto, segmentPosition } from "./log-read.ts";
 import { type IndexStore, replaceOffsetIndex } from "./offset-index.ts";
+import { WriteBehindIndex } from "./write-behind-index.ts";
 import { type SizedRecord, sizeRecord } from "./record-codec.ts";
 import { type RecoveredLog, recoverLog } from "./recovery.ts";
 import { type RetentionLimits, segmentsToDelete } from "./retention.ts";
@@ -88,7 +89,7 @@ export class PartitionLog {
       // not touched by the recovery in between.
       const names: ReadonlySet<string> = isNew ? new Set() : new Set(readdirSync(dir));
       opened = isNew ? openNew(dir, warn, options.deferIndex === true) : openAndRecover(dir, warn, options.deferIndex === true, names);
-      this.index = opened.index;
+      this.index = new WriteBehindIndex(opened.index, warn, options.indexBatchEntries);
       this.segments = opened.recovered.segments;
       this.sealRolled();
       this.end = opened.recovered.endOffset;
@@ -820,9 +821,10 @@ export class PartitionLog {
     const path = join(this.dir, "index.sqlite");
     this.warn(`${path} is corrupt (${describe(cause)}); rebuilding it from the log`);
     this.index.close();
-    this.index = replaceOffsetIndex(path);
+    const rebuilt = replaceOffsetIndex(path);
+    this.index = new WriteBehindIndex(rebuilt, this.warn, this.options.indexBatchEntries);
     this.tail.clear();
-    const recovered = recoverLog(this.dir, this.index, this.warn, this.segments);
+    const recovered = recoverLog(this.dir, rebuilt, this.warn, this.segments);
     this.segments = recovered.segments;
     this.sealRolled();
     this.end = recovered.endOffset;

@@ -53,6 +53,12 @@ export interface LogOptions {
   deferIndex?: boolean;
   /** Read rolled segments through a mapping of their files (file-mapping.ts); false: every read is a pread. */
   mappedReads?: boolean;
+  /**
+   * Offset index entries kept in memory before they are stored, in one transaction
+   * (write-behind-index.ts); default CORE_LIMITS.indexWriteBehindEntries. 1 stores each
+   * write group's entries with it.
+   */
+  indexBatchEntries?: number;
 }
 
 export const DEFAULT_LOG_OPTIONS: LogOptions = {

@@ -22,6 +22,7 @@ describe("brokerConfig", () => {
       replicaLagTimeMs: 10_000,
       uncleanLeaderElection: false,
       leaderWaitMs: 5_000,
+      replicaFetchTransport: "websocket",
     });
   });
 

@@ -59,6 +59,7 @@ const ATTEMPTS: Array<[string, string, unknown]> = [
   ["POST", "/internal/quorum/applied", { version: 1 }],
   ["POST", "/internal", "{not json"],
   ["POST", "/internal/replication/fetch", "not a fetch"],
+  ["GET", "/internal/replication/channel", undefined],
 ];
 
 /**

@@ -17,8 +17,8 @@ function workDir(): string {
   return dir.path;
 }
 
-function open(path: string, warnings: string[] = []): PartitionLog {
-  const log = PartitionLog.open(path, { fsync: "never" }, (m) => warnings.push(m));
+function open(path: string, warnings: string[] = [], options: { indexBatchEntries?: number } = {}): PartitionLog {
+  const log = PartitionLog.open(path, { fsync: "never", ...options }, (m) => warnings.push(m));
   cleanups.push(() => log.close());
   return log;
 }
@@ -89,7 +89,8 @@ describe.skipIf(!canMountSmallDisk)("a full disk (tmpfs; needs permission to mou
   test("an index write that does not fit (SQLITE_FULL) undoes the segment write it followed", async () => {
     const disk = smallDisk();
     const path = join(disk, "p");
-    const log = open(path);
+    // Each write group's entries stored with it (no entries waiting in memory), so the append below writes the index.
+    const log = open(path, [], { indexBatchEntries: 1 });
     await appendRange(log, 0, 10);
     const segment = join(path, segmentFileName(0));
     const sizeBefore = statSync(segment).size;

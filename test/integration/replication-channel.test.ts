@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { BrokerCallAuth } from "../../src/auth/broker-call-auth.ts";
+import { decodeFetchAnswer, encodeFetchRequest } from "../../src/cluster/replication/fetch-wire.ts";
+import { decodeAnswer, encodeCall } from "../../src/lib/channel-frames.ts";
+import { BROKER_AUTH_HEADER, INTERNAL_ROUTES } from "../../src/lib/internal-routes.ts";
+import { type BrokerProcess, startCluster, type TestCluster } from "../helpers/broker-harness.ts";
+import { allAlive, call, get, post } from "../helpers/cluster-http.ts";
+import { replicatedTopic } from "../helpers/replication.ts";
+
+/**
+ * Followers send their replica fetches over one WebSocket per leader (the replication
+ * channel: cluster/peer-channel.ts, http/replica-channel.ts), each call signed and
+ * checked as the POST route's is; a leader whose port is served by worker threads does
+ * not take the upgrade, and its followers fetch over HTTP.
+ */
+
+const CHANNEL = INTERNAL_ROUTES.replicaChannel;
+const FETCH = INTERNAL_ROUTES.replicaFetch;
+
+/** streamnest_http_requests_total for one method, route and status on `broker` (0 when absent). */
+async function requests(broker: BrokerProcess, method: string, route: string, status: number): Promise<number> {
+  const text = (await get<string>(broker, "/metrics")).body;
+  const row = `streamnest_http_requests_total{method="${method}",route="${route}",status="${status}"} `;
+  const line = String(text)
+    .split("\n")
+    .find((l) => l.startsWith(row));
+  return line === undefined ? 0 : Number(line.slice(row.length));
+}
+
+/** Produces `n` messages with acks=all to partition 0 of `topic` through `via`; each must be acknowledged. */
+async function produceAll(via: BrokerProcess, topic: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const answer = await post<{ offset: number }>(via, "/produce", { topic, partition: 0, acks: "all", message: `m-${i}` });
+    expect([answer.status, answer.body.offset]).toEqual([200, i]);
+  }
+}
+
+/** Opens a WebSocket and resolves once it is open or has failed (with the failure's message). */
+function openSocket(url: string, headers: Record<string, string>): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }> } | { error: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.binaryType = "arraybuffer";
+    const closed = new Promise<{ code: number; reason: string }>((done) => (ws.onclose = (e) => done({ code: e.code, reason: e.reason })));
+    ws.onopen = () => resolve({ ws, closed });
+    ws.onerror = (e) => resolve({ error: (e as ErrorEvent).message });
+  });
+}
+
+function nextMessage(ws: WebSocket): Promise<Uint8Array> {
+  return new Promise((resolve) => ws.addEventListener("message", (e) => resolve(new Uint8Array(e.data as ArrayBuffer)), { once: true }));
+}
+
+describe("with --workers=1 (this machine's default)", () => {
+  let cluster: TestCluster;
+  let secret: string;
+
+  beforeAll(async () => {
+    cluster = await startCluster(3, { args: ["--workers=1"] });
+    secret = cluster.broker(1).options.secret ?? "";
+    await allAlive(cluster);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "over-channel", partitions: 1 })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  test("acks=all produces are acknowledged once followers fetched them over the channel, not over POSTs", async () => {
+    const topic = await replicatedTopic(cluster.broker(1), "over-channel");
+    expect(topic.partitions[0].leader).toBe(1);
+    await produceAll(cluster.broker(1), "over-channel", 20);
+    const leader = cluster.broker(1);
+    // Both followers opened a channel to the leader; their fetches were calls on it.
+    expect(await requests(leader, "GET", CHANNEL, 101)).toBeGreaterThanOrEqual(2);
+    expect(await requests(leader, "WS", CHANNEL, 200)).toBeGreaterThanOrEqual(20);
+    expect(await requests(leader, "POST", FETCH, 200)).toBe(0);
+    const read = await get<{ records: { offset: number; message: string }[] }>(cluster.broker(2), "/topics/over-channel/partitions/0/records?offset=0&max=100");
+    expect(read.body.records.map((r) => r.message)).toEqual(Array.from({ length: 20 }, (_, i) => `m-${i}`));
+  });
+
+  test("the upgrade needs a signature by a broker of this cluster for this broker; a GET that is no upgrade is 400", async () => {
+    const leader = cluster.broker(1);
+    const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 3 });
+    const stranger = new BrokerCallAuth({ secret: `${secret}x`, clusterId: "streamnest", selfId: 3 });
+    const unsigned = await call<{ error: string }>(leader, "GET", CHANNEL, undefined);
+    expect([unsigned.status, unsigned.body.error]).toEqual([401, "UNAUTHORIZED"]);
+    const wrongKey = await call<{ error: string }>(leader, "GET", CHANNEL, undefined, {
+      [BROKER_AUTH_HEADER]: stranger.signCall(1, "GET", CHANNEL, "").authorization,
+    });
+    expect([wrongKey.status, wrongKey.body.error]).toEqual([401, "UNAUTHORIZED"]);
+    const forAnother = await call<{ error: string }>(leader, "GET", CHANNEL, undefined, { [BROKER_AUTH_HEADER]: auth.signCall(2, "GET", CHANNEL, "").authorization });
+    expect([forAnother.status, forAnother.body.error]).toEqual([401, "UNAUTHORIZED"]);
+    const noUpgrade = await call<{ error: string; message: string }>(leader, "GET", CHANNEL, undefined, {
+      [BROKER_AUTH_HEADER]: auth.signCall(1, "GET", CHANNEL, "").authorization,
+    });
+    expect([noUpgrade.status, noUpgrade.body]).toEqual([400, { error: "INVALID_REQUEST", message: `${CHANNEL} takes a WebSocket upgrade only` }]);
+    const url = `${leader.url.replace(/^http/, "ws")}${CHANNEL}`;
+    expect(await openSocket(url, {})).toEqual({ error: expect.stringContaining("401") });
+    expect(await openSocket(url, { [BROKER_AUTH_HEADER]: stranger.signCall(1, "GET", CHANNEL, "").authorization })).toEqual({
+      error: expect.stringContaining("401"),
+    });
+  });
+
+  test("on an open channel every call is checked on its own: another sender's, a replay, a text or broken frame are refused", async () => {
+    const leader = cluster.broker(1);
+    const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 3 });
+    const other = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 2 });
+    const url = `${leader.url.replace(/^http/, "ws")}${CHANNEL}`;
+    const open = async () => {
+      const opened = await openSocket(url, { [BROKER_AUTH_HEADER]: auth.signCall(1, "GET", CHANNEL, "").authorization });
+      if ("error" in opened) throw new Error(opened.error);
+      return opened;
+    };
+    const { ws, closed } = await open();
+    // A topic id this leader does not hold: a signed answer that says so.
+    const body = encodeFetchRequest({ topic: "over-channel", topicId: "no-such-id", partition: 0, replica: 3, fetchOffset: 0, lastFetchedEpoch: null, leaderEpoch: 0, maxWaitMs: 0 });
+    const signed = auth.signCall(1, "POST", FETCH, body);
+    const exchange = async (frame: Uint8Array) => {
+      const answered = nextMessage(ws);
+      ws.send(frame);
+      return decodeAnswer(await answered);
+    };
+    const first = await exchange(encodeCall({ id: 41, authorization: signed.authorization, body }));
+    expect([first.id, first.status, first.json]).toEqual([41, 200, false]);
+    auth.verifyAnswer(1, signed.nonce, 200, first.body, first.signature);
+    expect(decodeFetchAnswer(first.body).head.verdict.kind).toBe("not-leader");
+    // The same call again: a replay, refused unsigned.
+    const replay = await exchange(encodeCall({ id: 42, authorization: signed.authorization, body }));
+    expect([replay.id, replay.status, replay.signature, JSON.parse(new TextDecoder().decode(replay.body))]).toEqual([
+      42,
+      401,
+      "",
+      { error: "UNAUTHORIZED", message: "broker request nonce was already used (replay)" },
+    ]);
+    // Signed by broker 2 on the channel broker 3 opened.
+    const foreign = await exchange(encodeCall({ id: 43, authorization: other.signCall(1, "POST", FETCH, body).authorization, body }));
+    expect([foreign.status, JSON.parse(new TextDecoder().decode(foreign.body))]).toEqual([
+      401,
+      { error: "UNAUTHORIZED", message: "a call signed by broker 2 on the channel broker 3 opened" },
+    ]);
+    // A signature over another body.
+    const tampered = await exchange(encodeCall({ id: 44, authorization: auth.signCall(1, "POST", FETCH, new Uint8Array([1])).authorization, body }));
+    expect([tampered.id, tampered.status]).toEqual([44, 401]);
+    ws.send("text");
+    expect(await closed).toEqual({ code: 1003, reason: "the replication channel carries binary frames only" });
+    const second = await open();
+    second.ws.send(new Uint8Array([7, 7]));
+    expect(await second.closed).toEqual({ code: 1002, reason: "not a call frame" });
+    // The leader serves on: its followers' channels were not touched.
+    const produced = await post<{ offset: number }>(leader, "/produce", { topic: "over-channel", partition: 0, acks: "all", message: "after" });
+    expect(produced.status).toBe(200);
+  });
+});
+
+describe("with --workers=2 on every broker", () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster(3, { args: ["--workers=2"] });
+    await allAlive(cluster);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "over-http", partitions: 1 })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  test("the leader's port does not take the upgrade: followers fetch over HTTP and acks=all produces are acknowledged", async () => {
+    await produceAll(cluster.broker(1), "over-http", 10);
+    const leader = cluster.broker(1);
+    expect(await requests(leader, "GET", CHANNEL, 101)).toBe(0);
+    expect(await requests(leader, "WS", CHANNEL, 200)).toBe(0);
+    expect(await requests(leader, "POST", FETCH, 200)).toBeGreaterThanOrEqual(10);
+    const read = await get<{ records: { message: string }[] }>(cluster.broker(3), "/topics/over-http/partitions/0/records?offset=0&max=100");
+    expect(read.body.records.map((r) => r.message)).toEqual(Array.from({ length: 10 }, (_, i) => `m-${i}`));
+  });
+});
