@@ -78,6 +78,7 @@ export class PeerClient {
   private readonly channels = new Map<string, PeerChannel>();
   /** Addresses whose channel could not be opened, until when their fetches go over HTTP. */
   private readonly channelDownUntil = new Map<string, number>();
+  private channelsClosed = false;
 
   constructor(private readonly options: PeerClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
@@ -207,7 +208,7 @@ export class PeerClient {
     const path = INTERNAL_ROUTES.replicaFetch;
     const http = { ...request, method: "POST", path, headers: { "content-type": "application/octet-stream" } };
     const auth = this.options.auth;
-    if (this.options.replicaChannel !== true || this.options.tls !== undefined || auth === undefined) return this.binaryAnswer(address, http);
+    if (this.options.replicaChannel !== true || this.options.tls !== undefined || auth === undefined || this.channelsClosed) return this.binaryAnswer(address, http);
     const downUntil = this.channelDownUntil.get(address);
     if (downUntil !== undefined && Date.now() < downUntil) return this.binaryAnswer(address, http);
     const label = request.label ?? address;
@@ -215,6 +216,7 @@ export class PeerClient {
     const signal = request.signal;
     if (signal?.aborted) throw signal.reason;
     const receiver = await this.receiverId(address, label, timeoutMs);
+    if (this.channelsClosed) return this.binaryAnswer(address, http);
     let channel = this.channels.get(address);
     if (channel === undefined) {
       channel = new PeerChannel(`ws://${address}${INTERNAL_ROUTES.replicaChannel}`, () => ({
@@ -253,8 +255,9 @@ export class PeerClient {
     return this.checkedBinary(label, address, { receiver, nonce: signed.nonce }, answer.status, answer.body, answer.signature === "" ? undefined : answer.signature);
   }
 
-  /** Closes the replication channels (the broker is stopping): calls on them fail. */
+  /** Closes the replication channels (the broker is stopping): calls on them fail, and no new one opens. */
   closeChannels(): void {
+    this.channelsClosed = true;
     for (const channel of this.channels.values()) channel.close();
     this.channels.clear();
   }
