@@ -4,7 +4,7 @@ import { decodeFetchAnswer, encodeFetchRequest } from "../../src/cluster/replica
 import { decodeAnswer, encodeCall } from "../../src/lib/channel-frames.ts";
 import { BROKER_AUTH_HEADER, INTERNAL_ROUTES } from "../../src/lib/internal-routes.ts";
 import { type BrokerProcess, startCluster, type TestCluster } from "../helpers/broker-harness.ts";
-import { allAlive, call, get, post } from "../helpers/cluster-http.ts";
+import { allAlive, call, eventually, get, post } from "../helpers/cluster-http.ts";
 import { replicatedTopic } from "../helpers/replication.ts";
 
 /**
@@ -148,6 +148,39 @@ describe("with --workers=1 (this machine's default)", () => {
     // The leader serves on: its followers' channels were not touched.
     const produced = await post<{ offset: number }>(leader, "/produce", { topic: "over-channel", partition: 0, acks: "all", message: "after" });
     expect(produced.status).toBe(200);
+  });
+});
+
+describe("a leader killed and started again", () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster(3, { args: ["--workers=1"] });
+    await allAlive(cluster);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "comes-back", partitions: 1 })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  test("its followers open new channels to it once it leads again: no fetch goes over HTTP meanwhile", async () => {
+    await produceAll(cluster.broker(1), "comes-back", 5);
+    await cluster.broker(1).kill9();
+    await cluster.broker(1).start(60_000);
+    // Leadership comes back to the preferred replica once it is in the ISR again.
+    await eventually(async () => {
+      const p = (await replicatedTopic(cluster.broker(2), "comes-back")).partitions[0];
+      return p.leader === 1 && p.isr.length === 3;
+    }, "broker 1 leading partition 0 again with a full ISR", 60_000);
+    for (let i = 5; i < 15; i++) {
+      const answer = await post<{ offset: number }>(cluster.broker(1), "/produce", { topic: "comes-back", partition: 0, acks: "all", message: `m-${i}` });
+      expect([answer.status, answer.body.offset]).toEqual([200, i]);
+    }
+    // A new process: its counters began at its start.
+    const leader = cluster.broker(1);
+    expect(await requests(leader, "GET", CHANNEL, 101)).toBeGreaterThanOrEqual(2);
+    expect(await requests(leader, "WS", CHANNEL, 200)).toBeGreaterThanOrEqual(10);
+    expect(await requests(leader, "POST", FETCH, 200)).toBe(0);
   });
 });
 
