@@ -64,7 +64,7 @@ export const REPLICATION_LIMITS = {
   fetchMaxBytes: limit(4 * 1024 * 1024, "bytes of records in one replica fetch answer (at least one record)", "bytes"),
   fetchBackoffMs: limit(100, "wait before a follower retries a failed fetch", "ms"),
   channelCallMaxBytes: limit(64 * 1024, "largest call a leader takes on a replication channel (a fetch request is a few hundred bytes)", "bytes"),
-  channelBufferBytes: limit(64 * 1024 * 1024, "answers a leader holds for one replication channel's follower before closing it", "bytes"),
+  channelBufferBytes: limit(1024 * 1024, "unsent bytes of a replication channel past which a leader holds further answers back until the follower reads", "bytes"),
   channelRetryMs: limit(10_000, "after a replication channel could not be opened, fetches go over HTTP this long before it is tried again", "ms"),
   checkMs: limit(250, "how often leaders check lagging followers and brokers down", "ms"),
   preferredLeaderCheckMs: limit(3_000, "how often leadership moves back to preferred replicas in the ISR", "ms"),

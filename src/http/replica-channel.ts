@@ -32,6 +32,16 @@ export interface ChannelSocketData {
   sender: number;
   /** Aborted when the socket closes: ends the fetches waiting at this leader for it. */
   closed: AbortController;
+  /** Answers waiting for the socket to drain, oldest first (see send). */
+  waiting: Answer[];
+}
+
+interface Answer {
+  id: number;
+  status: number;
+  json: boolean;
+  signature: string;
+  parts: readonly Uint8Array[];
 }
 
 const ROUTE = INTERNAL_ROUTES.replicaFetch;
@@ -44,6 +54,9 @@ const CHANNEL = INTERNAL_ROUTES.replicaChannel;
 const CALL_METHOD = "WS";
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
+
+/** Bun's own bound on a socket's unsent bytes: channelBufferBytes plus the largest answer, with room to spare. */
+const BACKSTOP_BYTES = REPLICATION_LIMITS.channelBufferBytes.value + 4 * REPLICATION_LIMITS.fetchMaxBytes.value;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 const UNSUPPORTED_DATA = 1003;
@@ -63,7 +76,7 @@ export function withReplicaChannel(fetch: ServeFetch, channel: ReplicaChannelSer
 }
 
 export class ReplicaChannelServer {
-  /** One frame buffer, reused: send() copies what it does not write at once. */
+  /** One frame buffer, reused (it grows to the largest answer sent): Bun copies what it does not write at once. */
   private scratch = new Uint8Array(64 * 1024);
   readonly websocket: WebSocketHandler<ChannelSocketData>;
   private served: (() => void) | undefined;
@@ -76,12 +89,13 @@ export class ReplicaChannelServer {
     this.websocket = {
       // Calls are a few hundred bytes; the HTTP route's body limit is far above any.
       maxPayloadLength: REPLICATION_LIMITS.channelCallMaxBytes.value,
-      // A follower that stops reading its answers is closed (its calls fail, it dials again)
-      // rather than have them queue here without end.
-      backpressureLimit: REPLICATION_LIMITS.channelBufferBytes.value,
+      // Past this Bun would drop a frame; send() never lets it get there (it holds answers
+      // back from channelBufferBytes on), so the bound is only a backstop.
+      backpressureLimit: BACKSTOP_BYTES,
       closeOnBackpressureLimit: true,
       perMessageDeflate: false,
       message: (ws, message) => this.message(ws, message),
+      drain: (ws) => this.drain(ws),
       close: (ws) => ws.data.closed.abort(new StreamNestError("LEADER_UNAVAILABLE", "the replication channel closed")),
     };
   }
@@ -97,7 +111,7 @@ export class ReplicaChannelServer {
       if (authorization === null)
         throw new StreamNestError("UNAUTHORIZED", `internal routes need a call signed by a broker of this cluster (${BROKER_AUTH_HEADER})`);
       const { sender } = this.link.authorize({ authorization, method: "GET", path, body: EMPTY });
-      const data: ChannelSocketData = { sender, closed: new AbortController() };
+      const data: ChannelSocketData = { sender, closed: new AbortController(), waiting: [] };
       if ((server as Server<ChannelSocketData>).upgrade(request, { data })) {
         this.requests.count("GET", INTERNAL_ROUTES.replicaChannel, 101);
         return undefined;
@@ -137,7 +151,7 @@ export class ReplicaChannelServer {
       // Unsigned, as the guard's refusal: it can only make the call fail.
       const refused = errorAnswer(error, undefined, "POST", ROUTE);
       this.requests.count(CALL_METHOD, CHANNEL, refused.status);
-      this.send(ws, call.id, refused.status, true, "", [encoder.encode(JSON.stringify(refused.body))]);
+      this.send(ws, { id: call.id, status: refused.status, json: true, signature: "", parts: [encoder.encode(JSON.stringify(refused.body))] });
       return;
     }
     let status = 200;
@@ -157,14 +171,33 @@ export class ReplicaChannelServer {
     if (status === 200) (this.served ??= this.requests.counterOf(CALL_METHOD, CHANNEL, 200))();
     else this.requests.count(CALL_METHOD, CHANNEL, status);
     if (ws.data.closed.signal.aborted) return;
-    this.send(ws, call.id, status, json, this.link.signAnswer(nonce, status, parts), parts);
+    this.send(ws, { id: call.id, status, json, signature: this.link.signAnswer(nonce, status, parts), parts });
   }
 
-  private send(ws: ServerWebSocket<ChannelSocketData>, id: number, status: number, json: boolean, signature: string, parts: readonly Uint8Array[]): void {
-    const frame = encodeAnswer({ id, status, json, signature }, parts, (size) => {
+  /**
+   * Sends the answer now while the socket's unsent bytes are below channelBufferBytes, else
+   * holds it (its parts as they are, not copied) until the follower has read enough: the
+   * pace of a follower that reads slowly (catching up over a slow link) is that of its
+   * reading, as an HTTP answer's is, and nothing is dropped or piled up here in copies.
+   */
+  private send(ws: ServerWebSocket<ChannelSocketData>, answer: Answer): void {
+    const waiting = ws.data.waiting;
+    if (waiting.length > 0 || ws.getBufferedAmount() >= REPLICATION_LIMITS.channelBufferBytes.value) waiting.push(answer);
+    else this.write(ws, answer);
+  }
+
+  /** The socket wrote out what it held: answers held back go, as far as the bound allows. */
+  private drain(ws: ServerWebSocket<ChannelSocketData>): void {
+    const waiting = ws.data.waiting;
+    while (waiting.length > 0 && ws.getBufferedAmount() < REPLICATION_LIMITS.channelBufferBytes.value) this.write(ws, waiting.shift() as Answer);
+  }
+
+  private write(ws: ServerWebSocket<ChannelSocketData>, answer: Answer): void {
+    const frame = encodeAnswer(answer, answer.parts, (size) => {
       if (size > this.scratch.length) this.scratch = new Uint8Array(Math.max(size, this.scratch.length * 2));
       return this.scratch.subarray(0, size);
     });
+    // Copied by Bun as far as it does not reach the socket at once: the scratch is free again.
     ws.send(frame);
   }
 }

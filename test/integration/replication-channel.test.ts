@@ -6,6 +6,7 @@ import { BROKER_AUTH_HEADER, INTERNAL_ROUTES } from "../../src/lib/internal-rout
 import { type BrokerProcess, startCluster, type TestCluster } from "../helpers/broker-harness.ts";
 import { allAlive, call, eventually, get, post } from "../helpers/cluster-http.ts";
 import { replicatedTopic } from "../helpers/replication.ts";
+import { signedInternalHeaders } from "../helpers/signed-internal-call.ts";
 
 /**
  * Followers send their replica fetches over one WebSocket per leader (the replication
@@ -181,6 +182,62 @@ describe("a leader killed and started again", () => {
     expect(await requests(leader, "GET", CHANNEL, 101)).toBeGreaterThanOrEqual(2);
     expect(await requests(leader, "WS", CHANNEL, 200)).toBeGreaterThanOrEqual(10);
     expect(await requests(leader, "POST", FETCH, 200)).toBe(0);
+  });
+});
+
+describe("a follower catching up megabytes on several partitions at once", () => {
+  let cluster: TestCluster;
+  let secret: string;
+
+  beforeAll(async () => {
+    cluster = await startCluster(3, { args: ["--workers=1"] });
+    secret = cluster.broker(1).options.secret ?? "";
+    await allAlive(cluster);
+    // Two partitions led by each broker: a follower has two fetches at once on each channel.
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "catch-up", partitions: 6 })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  /** Every record of a partition as broker `id` holds it (its own copy, signed internal read), as "offset:message" lines. */
+  async function copyOf(id: number, partition: number): Promise<string[]> {
+    const lines: string[] = [];
+    for (let offset = 0; ; ) {
+      const path = `${INTERNAL_ROUTES.replicaRecords}?topic=catch-up&partition=${partition}&offset=${offset}&max=1000`;
+      const page = await get<{ records: { offset: number; message: string }[]; next_offset: number; log_end_offset: number }>(
+        cluster.broker(id),
+        path,
+        signedInternalHeaders(secret, id, "GET", path),
+      );
+      expect(page.status).toBe(200);
+      for (const r of page.body.records) lines.push(`${r.offset}:${r.message}`);
+      if (page.body.next_offset >= page.body.log_end_offset || page.body.records.length === 0) return lines;
+      offset = page.body.next_offset;
+    }
+  }
+
+  test("answers held back while the follower reads arrive whole and in order: its copies equal the leaders'", async () => {
+    await cluster.broker(3).kill9();
+    // 4 MB a partition while broker 3 is away (acks=1: the ISR shrinks only after the lag time):
+    // fetch answers of up to 4 MB, two at once on a channel, past what a leader lets wait unsent.
+    const value = (p: number, i: number) => `p${p}-${i}-${"v".repeat(1000)}`;
+    for (let p = 0; p < 6; p++) {
+      const leader = (await replicatedTopic(cluster.broker(1), "catch-up")).partitions[p].leader;
+      for (let batch = 0; batch < 4; batch++) {
+        const messages = Array.from({ length: 1000 }, (_, i) => ({ message: value(p, batch * 1000 + i), partition: p }));
+        const answer = await post<{ results: { offset: number }[] }>(cluster.broker(leader === 3 ? 1 : leader), "/produce", { topic: "catch-up", acks: "1", messages });
+        expect(answer.status).toBe(200);
+      }
+    }
+    await cluster.broker(3).start(60_000);
+    await eventually(async () => (await replicatedTopic(cluster.broker(1), "catch-up")).partitions.every((p) => p.isr.length === 3), "every partition's ISR full again", 90_000);
+    for (let p = 0; p < 6; p++) {
+      const leader = (await replicatedTopic(cluster.broker(1), "catch-up")).partitions[p].leader;
+      const theirs = await copyOf(leader, p);
+      expect(theirs.length).toBe(4000);
+      for (const id of [1, 2, 3].filter((b) => b !== leader)) expect(await copyOf(id, p)).toEqual(theirs);
+    }
   });
 });
 
