@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
 import { BrokerCallAuth } from "../../src/auth/broker-call-auth.ts";
 import { decodeFetchAnswer, encodeFetchRequest } from "../../src/cluster/replication/fetch-wire.ts";
 import { decodeAnswer, encodeCall } from "../../src/lib/channel-frames.ts";
@@ -240,6 +243,117 @@ describe("a follower catching up megabytes on several partitions at once", () =>
     }
   });
 });
+
+describe("a follower that stops reading its channel", () => {
+  let cluster: TestCluster;
+  let secret: string;
+
+  beforeAll(async () => {
+    cluster = await startCluster(3, { args: ["--workers=1"] });
+    secret = cluster.broker(1).options.secret ?? "";
+    await allAlive(cluster);
+    expect((await post(cluster.broker(1), "/create-topic", { topic: "slow-reader", partitions: 1 })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  /**
+   * The topic's id, which no route shows: read from the leader's metadata log, where each
+   * change is a JSON document (cluster/change-wire.ts).
+   */
+  function topicIdOf(broker: BrokerProcess, topic: string): string {
+    const pattern = new RegExp(`"type":"create-topic","topic":"${topic}","topicId":"([0-9a-f-]{36})"`);
+    const search = (dir: string): string | undefined => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        const found = entry.isDirectory() ? search(path) : pattern.exec(readFileSync(path).toString("latin1"))?.[1];
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    };
+    const id = search(join(broker.dataDir, "meta"));
+    if (id === undefined) throw new Error(`no create-topic of ${topic} in ${broker.dataDir}/meta`);
+    return id;
+  }
+
+  test("answers wait at the leader while it does not read (50 MB asked for at once), then all come, in order; the channel stays open", async () => {
+    const leader = cluster.broker(1);
+    for (let batch = 0; batch < 8; batch++) {
+      const messages = Array.from({ length: 1000 }, (_, i) => ({ message: `${"v".repeat(1000)}${batch * 1000 + i}`, partition: 0 }));
+      expect((await post(leader, "/produce", { topic: "slow-reader", acks: "all", messages })).status).toBe(200);
+    }
+    const { leader_epoch: epoch } = (await replicatedTopic(leader, "slow-reader")).partitions[0];
+    const topicId = topicIdOf(leader, "slow-reader");
+    const auth = new BrokerCallAuth({ secret, clusterId: "streamnest", selfId: 3 });
+    // A raw socket, so that reading can stop: the WebSocket handshake and frames by hand (RFC 6455).
+    const socket = connect(leader.port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const received: Buffer[] = [];
+    let closed = false;
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    socket.on("close", () => (closed = true));
+    socket.write(
+      `GET ${CHANNEL} HTTP/1.1\r\nHost: 127.0.0.1:${leader.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${Buffer.from("slow-reader-key!").toString("base64")}\r\nSec-WebSocket-Version: 13\r\n` +
+        `${BROKER_AUTH_HEADER}: ${auth.signCall(1, "GET", CHANNEL, "").authorization}\r\n\r\n`,
+    );
+    await eventually(() => Buffer.concat(received).includes("\r\n\r\n"), "the upgrade's answer");
+    expect(Buffer.concat(received).subarray(0, 12).toString()).toBe("HTTP/1.1 101");
+    socket.pause();
+    // Twelve fetches of the whole partition (~4.2 MB each), far past what Bun would hold unsent (16 MB) before closing.
+    for (let id = 1; id <= 12; id++) {
+      const body = encodeFetchRequest({ topic: "slow-reader", topicId, partition: 0, replica: 3, fetchOffset: 0, lastFetchedEpoch: epoch, leaderEpoch: epoch, maxWaitMs: 0 });
+      socket.write(maskedFrame(encodeCall({ id, authorization: auth.signCall(1, "POST", FETCH, body).authorization, body })));
+    }
+    await Bun.sleep(1_500);
+    expect(closed).toBe(false);
+    socket.resume();
+    const answers: { id: number; status: number; records: number }[] = [];
+    await eventually(() => {
+      answers.length = 0;
+      for (const frame of serverFrames(Buffer.concat(received))) {
+        const answer = decodeAnswer(frame);
+        answers.push({ id: answer.id, status: answer.status, records: answer.status === 200 ? decodeFetchAnswer(answer.body).chunk.count : -1 });
+      }
+      return answers.length === 12;
+    }, "twelve answers", 30_000);
+    // Each the same 4 MB (the fetch's byte limit) from offset 0: ~4,030 records of ~1 kB.
+    const records = answers[0].records;
+    expect(records).toBeGreaterThan(4000);
+    expect(answers).toEqual(Array.from({ length: 12 }, (_, i) => ({ id: i + 1, status: 200, records })));
+    expect(closed).toBe(false);
+    socket.destroy();
+  });
+});
+
+/** A client's binary WebSocket frame: masked, as RFC 6455 §5.3 requires of clients. */
+function maskedFrame(payload: Uint8Array): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? Buffer.from([0x82, 0x80 | n]) : n < 65_536 ? Buffer.from([0x82, 0x80 | 126, n >> 8, n & 255]) : Buffer.alloc(10);
+  if (n >= 65_536) {
+    head[0] = 0x82;
+    head[1] = 0x80 | 127;
+    head.writeBigUInt64BE(BigInt(n), 2);
+  }
+  const mask = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
+  const masked = Buffer.from(payload);
+  for (let i = 0; i < masked.length; i++) masked[i] ^= mask[i & 3];
+  return Buffer.concat([head, mask, masked]);
+}
+
+/** The whole binary frames a server sent after its 101 answer (unmasked, RFC 6455 §5.2). */
+function serverFrames(bytes: Buffer): Buffer[] {
+  const frames: Buffer[] = [];
+  for (let at = bytes.indexOf("\r\n\r\n") + 4; at + 2 <= bytes.length; ) {
+    const short = bytes[at + 1] & 127;
+    const [length, start] = short === 126 ? [bytes.readUInt16BE(at + 2), at + 4] : short === 127 ? [Number(bytes.readBigUInt64BE(at + 2)), at + 10] : [short, at + 2];
+    if (start + length > bytes.length) break;
+    frames.push(bytes.subarray(start, start + length));
+    at = start + length;
+  }
+  return frames;
+}
 
 describe("with --workers=2 on every broker", () => {
   let cluster: TestCluster;
