@@ -173,6 +173,16 @@ async function partitionViews(url: string, topic: string): Promise<PartitionView
   }
 }
 
+/** How many brokers `url`'s metadata lists (registered with the quorum); 0 when it does not answer. */
+async function registeredBrokers(url: string): Promise<number> {
+  try {
+    const res = await fetch(`${url}/metadata`, { signal: AbortSignal.timeout(2_000) });
+    return ((await res.json()) as { brokers: unknown[] }).brokers.length;
+  } catch {
+    return 0;
+  }
+}
+
 /** Creates `topic` (RF=3) and waits until every partition's ISR is full; its leaders by partition. */
 async function createInSync(cluster: Cluster, topic: string, partitions: number): Promise<number[]> {
   const created = await post(cluster.url(1), "/create-topic", { topic, partitions, replication_factor: 3 });
@@ -368,6 +378,9 @@ export async function run(): Promise<void> {
   try {
     // Together: a broker's first start waits for the others to form the metadata quorum.
     await Promise.all(cluster.nodes.map((n) => cluster.start(n.id)));
+    // Answering /health is not yet registered with the metadata quorum: a topic of 3
+    // replicas needs all three (the first phase creates one at once).
+    await until("every broker registered", async () => (await registeredBrokers(cluster.url(1))) === cluster.nodes.length);
     // The latency first, on a cluster that has not yet taken the throughput phases' millions
     // of records: measured after them it also measured their aftermath (grown heaps whose
     // collections pause longer, their dirty pages being written back), and it moved from
