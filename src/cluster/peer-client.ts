@@ -200,8 +200,8 @@ export class PeerClient {
   /**
    * A follower's replica fetch: over the replication channel to `address` (one
    * WebSocket, peer-channel.ts) when this client uses channels and one is open or opens,
-   * else as binaryAnswer() sends it. A channel that cannot be opened (a leader serving
-   * HTTP from worker threads, a proxy that does not pass the upgrade) is tried again
+   * else as binaryAnswer() sends it. A channel that cannot be opened (a proxy that does
+   * not pass the upgrade, a leader's owner thread refusing it) is tried again
    * after REPLICATION_LIMITS.channelRetryMs; its fetches go over HTTP meanwhile.
    */
   async replicaFetch(address: string, request: Omit<PeerRequest, "path" | "method"> & { body: Uint8Array }): Promise<{ bytes: Uint8Array; authenticated: boolean }> {
@@ -231,8 +231,8 @@ export class PeerClient {
     } catch (error) {
       if (!(error instanceof ChannelRefused)) throw error;
       this.channels.delete(address);
-      // Answered without an upgrade: this peer does not take the channel (worker threads
-      // on its port, a proxy); fetches to it go over HTTP for a while. Given no answer
+      // Answered without an upgrade: this peer does not take the channel (a proxy, an
+      // older version); fetches to it go over HTTP for a while. Given no answer
       // (down, restarting), the next fetch tries the channel again.
       if (error.status !== undefined) this.channelDownUntil.set(address, Date.now() + REPLICATION_LIMITS.channelRetryMs.value);
       // Signed for the id this address had: asked again, the HTTP call below is signed right.

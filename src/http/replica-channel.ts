@@ -1,5 +1,6 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { REPLICATION_LIMITS } from "../config/replication.ts";
+import { CHANNEL_BACKSTOP_BYTES, releaseHeld, sendOrHold } from "./channel-hold.ts";
 import { decodeCall, encodeAnswer, FrameError, type ChannelCall } from "../lib/channel-frames.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import { BROKER_AUTH_HEADER, INTERNAL_ROUTES } from "../lib/internal-routes.ts";
@@ -22,9 +23,9 @@ import type { RequestCounter } from "./respond.ts";
  * this thread's Bun.serve, with a 160 µs round trip; the same exchange as WebSocket
  * messages 35 + 30 µs and 60 µs.
  *
- * Only the thread that owns the logs serves it (--workers=1): with worker threads on the
- * port, the upgrade reaches the internal routes through a worker, which answer it 404,
- * and the follower uses the HTTP route (cluster/peer-channel.ts).
+ * Only the thread that owns the logs serves it: on its port with --workers=1; with worker
+ * threads on the port, on its private socket, to which the worker that took the upgrade
+ * relays the channel (workers/channel-relay.ts).
  */
 
 export interface ChannelSocketData {
@@ -54,9 +55,6 @@ const CHANNEL = INTERNAL_ROUTES.replicaChannel;
 const CALL_METHOD = "WS";
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
-
-/** Bun's own bound on a socket's unsent bytes: channelBufferBytes plus the largest answer, with room to spare. */
-const BACKSTOP_BYTES = REPLICATION_LIMITS.channelBufferBytes.value + 4 * REPLICATION_LIMITS.fetchMaxBytes.value;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 const UNSUPPORTED_DATA = 1003;
@@ -91,7 +89,7 @@ export class ReplicaChannelServer {
       maxPayloadLength: REPLICATION_LIMITS.channelCallMaxBytes.value,
       // Past this Bun would drop a frame; send() never lets it get there (it holds answers
       // back from channelBufferBytes on), so the bound is only a backstop.
-      backpressureLimit: BACKSTOP_BYTES,
+      backpressureLimit: CHANNEL_BACKSTOP_BYTES,
       closeOnBackpressureLimit: true,
       perMessageDeflate: false,
       message: (ws, message) => this.message(ws, message),
@@ -174,22 +172,13 @@ export class ReplicaChannelServer {
     this.send(ws, { id: call.id, status, json, signature: this.link.signAnswer(nonce, status, parts), parts });
   }
 
-  /**
-   * Sends the answer now while the socket's unsent bytes are below channelBufferBytes, else
-   * holds it (its parts as they are, not copied) until the follower has read enough: the
-   * pace of a follower that reads slowly (catching up over a slow link) is that of its
-   * reading, as an HTTP answer's is, and nothing is dropped or piled up here in copies.
-   */
+  /** Sends the answer now, or holds it (its parts as they are, not copied) while the follower reads slowly (channel-hold.ts). */
   private send(ws: ServerWebSocket<ChannelSocketData>, answer: Answer): void {
-    const waiting = ws.data.waiting;
-    if (waiting.length > 0 || ws.getBufferedAmount() >= REPLICATION_LIMITS.channelBufferBytes.value) waiting.push(answer);
-    else this.write(ws, answer);
+    sendOrHold(ws, ws.data.waiting, answer, (a) => this.write(ws, a));
   }
 
-  /** The socket wrote out what it held: answers held back go, as far as the bound allows. */
   private drain(ws: ServerWebSocket<ChannelSocketData>): void {
-    const waiting = ws.data.waiting;
-    while (waiting.length > 0 && ws.getBufferedAmount() < REPLICATION_LIMITS.channelBufferBytes.value) this.write(ws, waiting.shift() as Answer);
+    releaseHeld(ws, ws.data.waiting, (a) => this.write(ws, a));
   }
 
   private write(ws: ServerWebSocket<ChannelSocketData>, answer: Answer): void {

@@ -125,9 +125,9 @@ export class BrokerNode {
   async serve(): Promise<void> {
     const app = createApp(this.broker, { cluster: this.link, access: this.access });
     this.app = app;
-    if (sharesPort(this.config)) await this.serveFromWorkers(app);
+    this.channel = new ReplicaChannelServer(this.link, new RequestCounter(this.broker.metrics), this.hooks.log ?? ((m) => console.error(m)));
+    if (sharesPort(this.config)) await this.serveFromWorkers(app, this.channel);
     else {
-      this.channel = new ReplicaChannelServer(this.link, new RequestCounter(this.broker.metrics), this.hooks.log ?? ((m) => console.error(m)));
       this.front = withReplicaChannel(ownerFastPath(app, this.broker, { access: this.access }), this.channel);
       this.server = this.early ? this.early.serve(app, this.front, this.channel.websocket) : listen(app, this.listenOptions(), this.front);
       this.early = undefined;
@@ -203,7 +203,7 @@ export class BrokerNode {
    * checked free (claimPort) and bound by the workers alone, so a client that knew it
    * beforehand (a peer, a script) never gets a connection this thread would then drop.
    */
-  private async serveFromWorkers(app: ReturnType<typeof createApp>): Promise<void> {
+  private async serveFromWorkers(app: ReturnType<typeof createApp>, channel: ReplicaChannelServer): Promise<void> {
     const early = this.early;
     this.early = undefined;
     if (early) this.server = early.serve(app);
@@ -217,6 +217,7 @@ export class BrokerNode {
       port: this.config.port,
       ...hostNames(this.config),
       access: this.access,
+      channel,
       ...(this.tls !== undefined ? { tls: this.tls } : {}),
     });
     const workers = this.workers;

@@ -14,8 +14,8 @@ import { signedInternalHeaders } from "../helpers/signed-internal-call.ts";
 /**
  * Followers send their replica fetches over one WebSocket per leader (the replication
  * channel: cluster/peer-channel.ts, http/replica-channel.ts), each call signed and
- * checked as the POST route's is; a leader whose port is served by worker threads does
- * not take the upgrade, and its followers fetch over HTTP.
+ * checked as the POST route's is; with worker threads on a leader's port, the one that
+ * takes the upgrade relays the channel to the thread that owns the logs.
  */
 
 const CHANNEL = INTERNAL_ROUTES.replicaChannel;
@@ -54,12 +54,13 @@ function nextMessage(ws: WebSocket): Promise<Uint8Array> {
   return new Promise((resolve) => ws.addEventListener("message", (e) => resolve(new Uint8Array(e.data as ArrayBuffer)), { once: true }));
 }
 
-describe("with --workers=1 (this machine's default)", () => {
+for (const workers of [1, 2])
+describe(workers === 1 ? "with --workers=1 (this machine's default)" : "with --workers=2: the worker thread that takes the upgrade relays the channel to the owner", () => {
   let cluster: TestCluster;
   let secret: string;
 
   beforeAll(async () => {
-    cluster = await startCluster(3, { args: ["--workers=1"] });
+    cluster = await startCluster(3, { args: [`--workers=${workers}`] });
     secret = cluster.broker(1).options.secret ?? "";
     await allAlive(cluster);
     expect((await post(cluster.broker(1), "/create-topic", { topic: "over-channel", partitions: 1 })).status).toBe(200);
@@ -244,12 +245,13 @@ describe("a follower catching up megabytes on several partitions at once", () =>
   });
 });
 
-describe("a follower that stops reading its channel", () => {
+for (const workers of [1, 2])
+describe(`a follower that stops reading its channel (--workers=${workers})`, () => {
   let cluster: TestCluster;
   let secret: string;
 
   beforeAll(async () => {
-    cluster = await startCluster(3, { args: ["--workers=1"] });
+    cluster = await startCluster(3, { args: [`--workers=${workers}`] });
     secret = cluster.broker(1).options.secret ?? "";
     await allAlive(cluster);
     expect((await post(cluster.broker(1), "/create-topic", { topic: "slow-reader", partitions: 1 })).status).toBe(200);
@@ -355,11 +357,11 @@ function serverFrames(bytes: Buffer): Buffer[] {
   return frames;
 }
 
-describe("with --workers=2 on every broker", () => {
+describe("with --replica-fetch-transport=http", () => {
   let cluster: TestCluster;
 
   beforeAll(async () => {
-    cluster = await startCluster(3, { args: ["--workers=2"] });
+    cluster = await startCluster(3, { args: ["--workers=1", "--replica-fetch-transport=http"] });
     await allAlive(cluster);
     expect((await post(cluster.broker(1), "/create-topic", { topic: "over-http", partitions: 1 })).status).toBe(200);
   });
@@ -367,7 +369,7 @@ describe("with --workers=2 on every broker", () => {
     await cluster?.stop();
   });
 
-  test("the leader's port does not take the upgrade: followers fetch over HTTP and acks=all produces are acknowledged", async () => {
+  test("followers open no channel: every fetch is a POST, and acks=all produces are acknowledged", async () => {
     await produceAll(cluster.broker(1), "over-http", 10);
     const leader = cluster.broker(1);
     expect(await requests(leader, "GET", CHANNEL, 101)).toBe(0);

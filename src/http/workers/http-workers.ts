@@ -9,6 +9,7 @@ import { StreamNestError } from "../../lib/errors.ts";
 import type { TlsMaterial } from "../../lib/tls-material.ts";
 import type { StreamNestApp } from "../app.ts";
 import { bunTls } from "../server.ts";
+import { type ReplicaChannelServer, withReplicaChannel } from "../replica-channel.ts";
 import { RequestCounter } from "../respond.ts";
 import { OwnerCalls } from "./owner-calls.ts";
 import type { Answer, Call, OwnerToWorker, WorkerToOwner } from "./worker-messages.ts";
@@ -28,6 +29,8 @@ export interface HttpWorkersOptions {
   tls?: TlsMaterial;
   /** --auth=token: the owner checks each fast-path call as the app's guard does. */
   access?: AccessControl;
+  /** The replication channel, served on the private socket (workers relay it there: channel-relay.ts). */
+  channel?: ReplicaChannelServer;
   logError?: (message: string) => void;
 }
 
@@ -40,7 +43,8 @@ export interface HttpWorkersOptions {
  * produces (fast-requests.ts), handing this thread only the core call (owner-calls.ts);
  * every other request (batches, admin, groups, streams, long polls, /internal/, the
  * console) it passes on as it came to this thread's private Unix socket, where
- * the same app as with --workers=1 answers it.
+ * the same app as with --workers=1 answers it; a follower's replication channel it
+ * relays there (channel-relay.ts).
  *
  * Why threads and not processes: a partition has one writer, and with threads the
  * writer stays the one it is with --workers=1 (this thread: its coalesced appends, its
@@ -83,6 +87,7 @@ export class HttpWorkers {
     private readonly logError: (message: string) => void,
     private tls: TlsMaterial | undefined,
     access: AccessControl | undefined,
+    private readonly channel: ReplicaChannelServer | undefined,
   ) {
     this.served = new Array<number>(count + 1).fill(0);
     this.calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), logError, access);
@@ -99,7 +104,7 @@ export class HttpWorkers {
     broker: Broker,
     options: HttpWorkersOptions,
   ): Promise<HttpWorkers> {
-    const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)), options.tls, options.access);
+    const pool = new HttpWorkers(app, broker, options.count, options.logError ?? ((m) => console.error(m)), options.tls, options.access, options.channel);
     try {
       pool.listenPrivately(broker.config.maxBodyBytes);
       await Promise.all(Array.from({ length: options.count }, (_, i) => pool.startWorker(i + 1, options.host, options.port, options.names ?? [], options.namesBeyondLoopback === true, broker.config.maxBodyBytes)));
@@ -124,7 +129,8 @@ export class HttpWorkers {
       maxRequestBodySize: Math.max(maxBodyBytes, Number.MAX_SAFE_INTEGER),
       idleTimeout: 0,
       development: false,
-      fetch: (request: Request) => app.fetch(request),
+      fetch: this.channel !== undefined ? withReplicaChannel((request) => app.fetch(request), this.channel) : (request: Request) => app.fetch(request),
+      ...(this.channel !== undefined ? { websocket: this.channel.websocket } : {}),
     };
     this.proxy = Bun.serve(options as unknown as Parameters<typeof Bun.serve>[0]);
     // TLS and client certificates are checked at the port: the way around them stays closed to other users.

@@ -14,6 +14,7 @@ import { crossOriginProblem, isSafeMethod } from "../cross-origin.ts";
 import { boundAddress, hostCheck } from "../host-check.ts";
 import { withAbsoluteUrl } from "../short-host.ts";
 import { answerResponse, internalErrorResponse } from "./answer-response.ts";
+import { isChannelUpgrade, relayChannel, relayWebsocket } from "./channel-relay.ts";
 import { mayBeBatch, plainConsume, plainProduce } from "./fast-requests.ts";
 import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerTls, WorkerToOwner } from "./worker-messages.ts";
 
@@ -58,7 +59,7 @@ function flush(): void {
   send({ type: "calls", calls });
 }
 
-async function handle(sent: Request, srv: Server<unknown>): Promise<Response> {
+async function handle(sent: Request, srv: Server<unknown>): Promise<Response | undefined> {
   served++;
   const hostless = sent.url;
   // Refusals read the URL as sent; the path is read from an absolute one (short-host.ts).
@@ -84,7 +85,10 @@ async function handle(sent: Request, srv: Server<unknown>): Promise<Response> {
       return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), body);
     }
   }
-  return passOn(request, srv, path, queryStart < 0 ? "" : url.slice(queryStart), undefined);
+  const search = queryStart < 0 ? "" : url.slice(queryStart);
+  // The replication channel, served by the owner, reached through this thread (channel-relay.ts).
+  if (start !== undefined && isChannelUpgrade(request, path, search)) return relayChannel(request, srv, start.ownerSocket);
+  return passOn(request, srv, path, search, undefined);
 }
 
 /** To the owner's socket; node:http, not fetch, whose calls Bun caps at 256 at once per process (see cluster/peer-http.ts). */
@@ -246,6 +250,7 @@ function serve(s: WorkerStart, tls: WorkerTls | undefined): Server<unknown> {
     idleTimeout: s.idleTimeoutS,
     development: false,
     fetch: handle,
+    websocket: relayWebsocket,
     // Only the owner's socket failing gets here (the owner answers every other error).
     error(error) {
       console.error(`HTTP worker ${s.thread}: ${error.stack ?? error.message}`);
