@@ -30,6 +30,13 @@ export class ChannelRefused extends Error {
 /** How Bun's WebSocket client says the peer answered the upgrade with another status. */
 const NOT_SWITCHED = /Expected 101 status code: (\d{3})/;
 
+/** A TLS channel's trust and identity: the leader's certificate is checked against `ca` and the name dialled. */
+export interface ChannelTls {
+  ca: string[];
+  cert: string;
+  key: string;
+}
+
 interface Waiting {
   resolve: (answer: ChannelAnswer) => void;
   reject: (error: unknown) => void;
@@ -47,12 +54,15 @@ export class PeerChannel {
   private closed = false;
 
   /**
-   * `url`: ws://host:port/path of the channel. `headers`: the upgrade's headers (its
-   * signature), made anew for each socket opened.
+   * `url`: ws://host:port/path of the channel, or wss:// over TLS. `headers`: the
+   * upgrade's headers (its signature), made anew for each socket opened. `tls`: over
+   * TLS, the CAs the leader's certificate must chain to and this broker's own
+   * certificate, as they are when a socket opens (SIGHUP may have reloaded them).
    */
   constructor(
     private readonly url: string,
     private readonly headers: () => Record<string, string>,
+    private readonly tls: () => ChannelTls | undefined = () => undefined,
   ) {}
 
   /** Calls waiting for their answers (for tests and metrics). */
@@ -118,7 +128,9 @@ export class PeerChannel {
   private open(timeoutMs: number): Promise<WebSocket> {
     return new Promise<WebSocket>((resolve, reject) => {
       let settled = false;
-      const socket = new WebSocket(this.url, { headers: this.headers() });
+      const tls = this.tls();
+      // Bun's WebSocket takes headers and TLS options (its CA list, a client certificate); the DOM type knows neither.
+      const socket = new WebSocket(this.url, { headers: this.headers(), ...(tls !== undefined ? { tls } : {}) } as unknown as string[]);
       socket.binaryType = "arraybuffer";
       const timer = setTimeout(() => fail(new ChannelRefused(`no answer to the upgrade within ${timeoutMs} ms`)), timeoutMs);
       const fail = (error: Error): void => {

@@ -9,7 +9,7 @@ import {
   isStreamedAnswer,
   streamedBodyMark,
 } from "../lib/internal-routes.ts";
-import type { TlsMaterial } from "../lib/tls-material.ts";
+import { peerTrust, type TlsMaterial } from "../lib/tls-material.ts";
 import { exchange, type PeerExchange, peerAgent, readBytes, readText, retireAgent, toResponse } from "./peer-http.ts";
 import { type FetchAnswer, fetchExchange, fetchSlotFree } from "./peer-fetch.ts";
 import { ChannelRefused, PeerChannel } from "./peer-channel.ts";
@@ -79,16 +79,20 @@ export class PeerClient {
   /** Addresses whose channel could not be opened, until when their fetches go over HTTP. */
   private readonly channelDownUntil = new Map<string, number>();
   private channelsClosed = false;
+  /** The certificate and CA in use (options.tls until a SIGHUP reloads them): new channels open with these. */
+  private tls: TlsMaterial | undefined;
 
   constructor(private readonly options: PeerClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     this.agent = peerAgent(options.tls);
+    this.tls = options.tls;
   }
 
   /** Calls from now on present this certificate and trust this CA (SIGHUP); calls in progress finish as they began. */
   reloadTls(material: TlsMaterial): void {
     const old = this.agent;
     this.agent = peerAgent(material);
+    this.tls = material;
     retireAgent(old);
   }
 
@@ -208,7 +212,7 @@ export class PeerClient {
     const path = INTERNAL_ROUTES.replicaFetch;
     const http = { ...request, method: "POST", path, headers: { "content-type": "application/octet-stream" } };
     const auth = this.options.auth;
-    if (this.options.replicaChannel !== true || this.options.tls !== undefined || auth === undefined || this.channelsClosed) return this.binaryAnswer(address, http);
+    if (this.options.replicaChannel !== true || auth === undefined || this.channelsClosed) return this.binaryAnswer(address, http);
     const downUntil = this.channelDownUntil.get(address);
     if (downUntil !== undefined && Date.now() < downUntil) return this.binaryAnswer(address, http);
     const label = request.label ?? address;
@@ -219,10 +223,15 @@ export class PeerClient {
     if (this.channelsClosed) return this.binaryAnswer(address, http);
     let channel = this.channels.get(address);
     if (channel === undefined) {
-      channel = new PeerChannel(`ws://${address}${INTERNAL_ROUTES.replicaChannel}`, () => ({
-        [BROKER_AUTH_HEADER]: auth.signCall(receiver, "GET", INTERNAL_ROUTES.replicaChannel, "").authorization,
-        ...(this.options.selfId !== undefined ? { [FROM_HEADER]: String(this.options.selfId) } : {}),
-      }));
+      // Over TLS as every call to peers is (peer-http.ts): the leader's certificate checked against the CA and the name dialled, this broker's presented.
+      channel = new PeerChannel(
+        `${this.options.tls !== undefined ? "wss" : "ws"}://${address}${INTERNAL_ROUTES.replicaChannel}`,
+        () => ({
+          [BROKER_AUTH_HEADER]: auth.signCall(receiver, "GET", INTERNAL_ROUTES.replicaChannel, "").authorization,
+          ...(this.options.selfId !== undefined ? { [FROM_HEADER]: String(this.options.selfId) } : {}),
+        }),
+        () => (this.tls === undefined ? undefined : { ca: peerTrust(this.tls), cert: this.tls.cert, key: this.tls.key }),
+      );
       this.channels.set(address, channel);
     }
     let socket: WebSocket;

@@ -39,8 +39,8 @@ export const REPLICATION = section({
     hint: "websocket|http",
     choices: ["websocket", "http"],
     // Measured: a small fetch round over the channel cost a third of the CPU of an HTTP
-    // exchange (http/replica-channel.ts). Over TLS, and to a leader that does not take the
-    // upgrade (a proxy in between), fetches go over HTTP either way.
+    // exchange (http/replica-channel.ts). To a leader that does not take the upgrade (a
+    // proxy in between), fetches go over HTTP either way.
     default: "websocket",
     help: "how followers send replica fetches to a leader: one WebSocket per leader, or an HTTP request per fetch",
   },

@@ -37,6 +37,14 @@ export const get = <T = unknown>(broker: BrokerProcess | string, path: string, h
 export const post = <T = unknown>(broker: BrokerProcess | string, path: string, body: unknown, headers?: Record<string, string>) =>
   call<T>(broker, "POST", path, body, headers);
 
+/** streamnest_http_requests_total of one method, route and status on `broker` (0 when it has no such row). */
+export async function requestCount(broker: BrokerProcess, method: string, route: string, status: number): Promise<number> {
+  const text = String((await get<string>(broker, "/metrics")).body);
+  const row = `streamnest_http_requests_total{method="${method}",route="${route}",status="${status}"} `;
+  const line = text.split("\n").find((l) => l.startsWith(row));
+  return line === undefined ? 0 : Number(line.slice(row.length));
+}
+
 export interface MetadataAnswer {
   topic_partitions: Record<
     string,

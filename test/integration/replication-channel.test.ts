@@ -7,7 +7,7 @@ import { decodeFetchAnswer, encodeFetchRequest } from "../../src/cluster/replica
 import { decodeAnswer, encodeCall } from "../../src/lib/channel-frames.ts";
 import { BROKER_AUTH_HEADER, INTERNAL_ROUTES } from "../../src/lib/internal-routes.ts";
 import { type BrokerProcess, startCluster, type TestCluster } from "../helpers/broker-harness.ts";
-import { allAlive, call, eventually, get, post } from "../helpers/cluster-http.ts";
+import { allAlive, call, eventually, get, post, requestCount } from "../helpers/cluster-http.ts";
 import { replicatedTopic } from "../helpers/replication.ts";
 import { signedInternalHeaders } from "../helpers/signed-internal-call.ts";
 
@@ -20,16 +20,6 @@ import { signedInternalHeaders } from "../helpers/signed-internal-call.ts";
 
 const CHANNEL = INTERNAL_ROUTES.replicaChannel;
 const FETCH = INTERNAL_ROUTES.replicaFetch;
-
-/** streamnest_http_requests_total for one method, route and status on `broker` (0 when absent). */
-async function requests(broker: BrokerProcess, method: string, route: string, status: number): Promise<number> {
-  const text = (await get<string>(broker, "/metrics")).body;
-  const row = `streamnest_http_requests_total{method="${method}",route="${route}",status="${status}"} `;
-  const line = String(text)
-    .split("\n")
-    .find((l) => l.startsWith(row));
-  return line === undefined ? 0 : Number(line.slice(row.length));
-}
 
 /** Produces `n` messages with acks=all to partition 0 of `topic` through `via`; each must be acknowledged. */
 async function produceAll(via: BrokerProcess, topic: string, n: number): Promise<void> {
@@ -75,9 +65,9 @@ describe(workers === 1 ? "with --workers=1 (this machine's default)" : "with --w
     await produceAll(cluster.broker(1), "over-channel", 20);
     const leader = cluster.broker(1);
     // Both followers opened a channel to the leader; their fetches were calls on it.
-    expect(await requests(leader, "GET", CHANNEL, 101)).toBeGreaterThanOrEqual(2);
-    expect(await requests(leader, "WS", CHANNEL, 200)).toBeGreaterThanOrEqual(20);
-    expect(await requests(leader, "POST", FETCH, 200)).toBe(0);
+    expect(await requestCount(leader, "GET", CHANNEL, 101)).toBeGreaterThanOrEqual(2);
+    expect(await requestCount(leader, "WS", CHANNEL, 200)).toBeGreaterThanOrEqual(20);
+    expect(await requestCount(leader, "POST", FETCH, 200)).toBe(0);
     const read = await get<{ records: { offset: number; message: string }[] }>(cluster.broker(2), "/topics/over-channel/partitions/0/records?offset=0&max=100");
     expect(read.body.records.map((r) => r.message)).toEqual(Array.from({ length: 20 }, (_, i) => `m-${i}`));
   });
@@ -183,9 +173,9 @@ describe("a leader killed and started again", () => {
     }
     // A new process: its counters began at its start.
     const leader = cluster.broker(1);
-    expect(await requests(leader, "GET", CHANNEL, 101)).toBeGreaterThanOrEqual(2);
-    expect(await requests(leader, "WS", CHANNEL, 200)).toBeGreaterThanOrEqual(10);
-    expect(await requests(leader, "POST", FETCH, 200)).toBe(0);
+    expect(await requestCount(leader, "GET", CHANNEL, 101)).toBeGreaterThanOrEqual(2);
+    expect(await requestCount(leader, "WS", CHANNEL, 200)).toBeGreaterThanOrEqual(10);
+    expect(await requestCount(leader, "POST", FETCH, 200)).toBe(0);
   });
 });
 
@@ -372,9 +362,9 @@ describe("with --replica-fetch-transport=http", () => {
   test("followers open no channel: every fetch is a POST, and acks=all produces are acknowledged", async () => {
     await produceAll(cluster.broker(1), "over-http", 10);
     const leader = cluster.broker(1);
-    expect(await requests(leader, "GET", CHANNEL, 101)).toBe(0);
-    expect(await requests(leader, "WS", CHANNEL, 200)).toBe(0);
-    expect(await requests(leader, "POST", FETCH, 200)).toBeGreaterThanOrEqual(10);
+    expect(await requestCount(leader, "GET", CHANNEL, 101)).toBe(0);
+    expect(await requestCount(leader, "WS", CHANNEL, 200)).toBe(0);
+    expect(await requestCount(leader, "POST", FETCH, 200)).toBeGreaterThanOrEqual(10);
     const read = await get<{ records: { message: string }[] }>(cluster.broker(3), "/topics/over-http/partitions/0/records?offset=0&max=100");
     expect(read.body.records.map((r) => r.message)).toEqual(Array.from({ length: 10 }, (_, i) => `m-${i}`));
   });

@@ -3,13 +3,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StreamNestClient } from "../../src/client/index.ts";
 import { startCluster, type TestCluster } from "../helpers/broker-harness.ts";
-import { allAlive, eventually, get, post } from "../helpers/cluster-http.ts";
+import { allAlive, eventually, get, post, requestCount } from "../helpers/cluster-http.ts";
+import { INTERNAL_ROUTES } from "../../src/lib/internal-routes.ts";
 import { readAll, replicatedTopic } from "../helpers/replication.ts";
 import { makeTestCa } from "../helpers/tls-certs.ts";
 
 /**
  * TLS between brokers (issue 14): every call between brokers (heartbeats, the metadata
- * quorum, forwarded calls, replication fetches) goes over HTTPS. With --tls-ca each
+ * quorum, forwarded calls) goes over HTTPS, replication fetches over a WebSocket over TLS. With --tls-ca each
  * broker requires the others' client certificates and verifies theirs against the CA;
  * without one, against the system's CAs and the chain in its own --tls-cert file.
  */
@@ -58,6 +59,10 @@ describe("three brokers with mutual TLS (--tls-ca)", () => {
     expect(await readAll(cluster.broker(3), "tls-safe", 0)).toEqual(acked);
     await eventually(async () => (await replicatedTopic(cluster.broker(3), "tls-safe")).partitions[0].isr.length === 3, "all three replicas in sync");
     const leader = (await replicatedTopic(cluster.broker(3), "tls-safe")).partitions[0].leader;
+    // Fetched over the replication channel, a WebSocket over TLS (wss), not by POSTs.
+    expect(await requestCount(cluster.broker(leader), "GET", INTERNAL_ROUTES.replicaChannel, 101)).toBeGreaterThanOrEqual(2);
+    expect(await requestCount(cluster.broker(leader), "WS", INTERNAL_ROUTES.replicaChannel, 200)).toBeGreaterThanOrEqual(10);
+    expect(await requestCount(cluster.broker(leader), "POST", INTERNAL_ROUTES.replicaFetch, 200)).toBe(0);
     await cluster.broker(leader).kill9();
     const survivor = cluster.brokers.find((b) => b.id !== leader)?.id ?? 0;
     await eventually(
@@ -93,6 +98,10 @@ describe("three brokers with TLS and no --tls-ca", () => {
       });
       await eventually(async () => (await replicatedTopic(cluster.broker(2), "chain")).partitions[0].isr.length === 3, "all three replicas in sync");
       expect(await readAll(cluster.broker(2), "chain", 0)).toEqual([{ offset: 0, key: null, message: "over https" }]);
+      // The channel's sockets trust what the HTTPS calls trust: the system's CAs and the chain in the certificate file.
+      const leader = cluster.broker((await replicatedTopic(cluster.broker(2), "chain")).partitions[0].leader);
+      expect(await requestCount(leader, "GET", INTERNAL_ROUTES.replicaChannel, 101)).toBeGreaterThanOrEqual(2);
+      expect(await requestCount(leader, "POST", INTERNAL_ROUTES.replicaFetch, 200)).toBe(0);
     } finally {
       await cluster.stop();
     }
