@@ -57,6 +57,7 @@ const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
+const GOING_AWAY = 1001;
 const UNSUPPORTED_DATA = 1003;
 const PROTOCOL_ERROR = 1002;
 
@@ -78,6 +79,8 @@ export class ReplicaChannelServer {
   private scratch = new Uint8Array(64 * 1024);
   readonly websocket: WebSocketHandler<ChannelSocketData>;
   private served: (() => void) | undefined;
+  /** Open channels, closed by closeAll when the broker stops. */
+  private readonly sockets = new Set<ServerWebSocket<ChannelSocketData>>();
 
   constructor(
     private readonly link: PeerEndpoint,
@@ -92,10 +95,23 @@ export class ReplicaChannelServer {
       backpressureLimit: CHANNEL_BACKSTOP_BYTES,
       closeOnBackpressureLimit: true,
       perMessageDeflate: false,
+      open: (ws) => void this.sockets.add(ws),
       message: (ws, message) => this.message(ws, message),
       drain: (ws) => this.drain(ws),
-      close: (ws) => ws.data.closed.abort(new StreamNestError("LEADER_UNAVAILABLE", "the replication channel closed")),
+      close: (ws) => {
+        this.sockets.delete(ws);
+        ws.data.closed.abort(new StreamNestError("LEADER_UNAVAILABLE", "the replication channel closed"));
+      },
     };
+  }
+
+  /**
+   * Closes every open channel (going away): the broker is stopping. Without it a
+   * graceful stop waited out its drain bound (2 s) for followers' channels, which no
+   * follower closes while the leader is up.
+   */
+  closeAll(): void {
+    for (const ws of [...this.sockets]) ws.close(GOING_AWAY, "the broker is stopping");
   }
 
   /**

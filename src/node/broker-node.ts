@@ -240,6 +240,8 @@ export class BrokerNode {
     const draining = server?.stop(false);
     this.workers?.stopTaking();
     await this.link.stop();
+    // This broker leads nothing from now on: its followers' channels (through workers too) go.
+    this.channel?.closeAll();
     await this.kafka?.close();
     await this.broker.close();
     await this.early?.close();

@@ -179,6 +179,31 @@ describe("a leader killed and started again", () => {
   });
 });
 
+for (const workers of [1, 2])
+describe(`a leader stopped gracefully (--workers=${workers})`, () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster(3, { args: [`--workers=${workers}`] });
+    await allAlive(cluster);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  // Incident: no follower closes its channel while the leader is up, so a SIGTERM waited
+  // out the server's 2 s drain bound and then cut the sockets (1006) on every stop.
+  test("closes the channels open to it as going away (1001) while it stops", async () => {
+    const leader = cluster.broker(1);
+    const auth = new BrokerCallAuth({ secret: leader.options.secret ?? "", clusterId: "streamnest", selfId: 3 });
+    const opened = await openSocket(`${leader.url.replace(/^http/, "ws")}${CHANNEL}`, { [BROKER_AUTH_HEADER]: auth.signCall(1, "GET", CHANNEL, "").authorization });
+    if ("error" in opened) throw new Error(opened.error);
+    const stopping = leader.stop();
+    expect(await opened.closed).toEqual({ code: 1001, reason: "the broker is stopping" });
+    expect(await stopping).toBe(0);
+  });
+});
+
 describe("a follower catching up megabytes on several partitions at once", () => {
   let cluster: TestCluster;
   let secret: string;
