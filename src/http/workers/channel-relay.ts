@@ -74,6 +74,18 @@ export async function relayChannel(request: Request, server: Server<unknown>, ow
   return Response.json({ error: "INVALID_REQUEST", message: `${CHANNEL} takes a WebSocket upgrade only` }, { status: 400 });
 }
 
+/** The channels this thread relays now. */
+const relayed = new Set<ServerWebSocket<RelayData>>();
+
+/**
+ * Closes every channel this thread relays (going away): the broker is stopping. Said
+ * here, in this thread's words, rather than left to the thread's end, which a follower
+ * would see as "Server closed" or a cut.
+ */
+export function closeRelayedChannels(): void {
+  for (const ws of [...relayed]) ws.close(GOING_AWAY, "the broker is stopping");
+}
+
 /** The worker's WebSocket handler: the follower's end of a relayed channel. */
 export const relayWebsocket: WebSocketHandler<RelayData> = {
   // As the owner's own end takes them (replica-channel.ts): calls are a few hundred bytes.
@@ -82,6 +94,7 @@ export const relayWebsocket: WebSocketHandler<RelayData> = {
   closeOnBackpressureLimit: true,
   perMessageDeflate: false,
   open(ws) {
+    relayed.add(ws);
     const { owner } = ws.data;
     owner.onmessage = (event: MessageEvent<ArrayBuffer | string>) => sendOrHold(ws, ws.data.held, event.data, (frame) => ws.send(frame));
     owner.onclose = (event) => closeFollower(ws, event.code, event.reason);
@@ -97,6 +110,7 @@ export const relayWebsocket: WebSocketHandler<RelayData> = {
     releaseHeld(ws, ws.data.held, (frame) => ws.send(frame));
   },
   close(ws) {
+    relayed.delete(ws);
     const { owner } = ws.data;
     owner.onclose = null;
     owner.onmessage = null;

@@ -14,7 +14,7 @@ import { crossOriginProblem, isSafeMethod } from "../cross-origin.ts";
 import { boundAddress, hostCheck } from "../host-check.ts";
 import { withAbsoluteUrl } from "../short-host.ts";
 import { answerResponse, internalErrorResponse } from "./answer-response.ts";
-import { isChannelUpgrade, relayChannel, relayWebsocket } from "./channel-relay.ts";
+import { closeRelayedChannels, isChannelUpgrade, relayChannel, relayWebsocket } from "./channel-relay.ts";
 import { mayBeBatch, plainConsume, plainProduce } from "./fast-requests.ts";
 import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerTls, WorkerToOwner } from "./worker-messages.ts";
 
@@ -277,7 +277,9 @@ self.onmessage = (event: MessageEvent<OwnerToWorker>) => {
     reloadTls(message.tls, message.n);
   } else if (message.type === "stop") {
     // Stops taking connections; those open finish their answers (the owner ends long
-    // polls and streams as it closes), then the owner ends this thread.
+    // polls and streams as it closes), then the owner ends this thread. Replication
+    // channels end now: a follower keeps its channel open for as long as it is let.
+    closeRelayedChannels();
     void server?.stop(false);
   }
 };
