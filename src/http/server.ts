@@ -92,17 +92,18 @@ function appFetch(app: StreamNestApp): ServeFetch {
  */
 export class EarlyListener {
   private readonly server: Server<unknown>;
-  private settle: (app: StreamNestApp | undefined) => void = () => {};
-  private readonly ready = new Promise<StreamNestApp | undefined>((resolve) => (this.settle = resolve));
+  private settle: (fetch: SocketFetch | undefined) => void = () => {};
+  /** What serves the requests that came early: the fetch given to serve() (the replication channel's door included), once given. */
+  private readonly ready = new Promise<SocketFetch | undefined>((resolve) => (this.settle = resolve));
   private readonly options: ListenOptions;
 
   constructor(options: ListenOptions) {
     this.options = options;
     if (options.shared === true) claimPort(options);
     try {
-      const early: SocketFetch = async (request) => {
-        const app = await this.ready;
-        return app ? app.fetch(request) : new Response(null, { status: 503 });
+      const early: SocketFetch = async (request, server) => {
+        const fetch = await this.ready;
+        return fetch ? fetch(request, server) : new Response(null, { status: 503 });
       };
       this.server = Bun.serve({ ...serveOptions(options), fetch: guarded(early, options, () => this.server) });
     } catch (error) {
@@ -123,7 +124,7 @@ export class EarlyListener {
     // The app reads the server from here (server.timeout for long polls), as after app.listen.
     app.server = this.server;
     this.server.reload({ fetch: guarded(fetch, this.options, () => this.server), websocket: websocket ?? NO_SOCKETS });
-    this.settle(app);
+    this.settle(fetch);
     return this.server;
   }
 

@@ -16,6 +16,17 @@ async function fixture(): Promise<AppFixture> {
   return f;
 }
 
+test("port 0: a request that came early is answered by the fetch given to serve() (the replication channel's door), not by the app alone", async () => {
+  const early = new EarlyListener({ host: "127.0.0.1", port: 0 });
+  cleanups.push(() => early.close());
+  const waiting = fetch(`http://127.0.0.1:${early.port}/door`);
+  await Bun.sleep(50);
+  const f = await fixture();
+  early.serve(f.app, (request) => (new URL(request.url).pathname === "/door" ? new Response("the door's answer") : f.app.fetch(request)));
+  const res = await waiting;
+  expect([res.status, await res.text()]).toEqual([200, "the door's answer"]);
+});
+
 test("port 0: the port is known before the app exists; a request that comes early waits for the app, then is served", async () => {
   const early = new EarlyListener({ host: "127.0.0.1", port: 0 });
   cleanups.push(() => early.close());
