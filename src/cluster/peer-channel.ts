@@ -17,18 +17,27 @@ export class ChannelClosed extends Error {
  * The socket could not be opened: no call was sent. `status`: the peer answered the
  * upgrade with this HTTP status instead of switching protocols (it does not take it
  * there); undefined when it gave no answer (down, unreachable, too slow).
+ * `unreachable`: nothing took the connection (refused: the peer is down or restarting).
  */
 export class ChannelRefused extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    readonly unreachable = false,
   ) {
     super(message);
+  }
+
+  /** As a refused connection of fetch is named (peer-client.ts tells it from a call that may have arrived). */
+  get code(): string | undefined {
+    return this.unreachable ? "ConnectionRefused" : undefined;
   }
 }
 
 /** How Bun's WebSocket client says the peer answered the upgrade with another status. */
 const NOT_SWITCHED = /Expected 101 status code: (\d{3})/;
+/** How it says nothing took the connection. */
+const NOT_CONNECTED = /: Failed to connect$/;
 
 /** A TLS channel's trust and identity: the leader's certificate is checked against `ca` and the name dialled. */
 export interface ChannelTls {
@@ -155,7 +164,7 @@ export class PeerChannel {
       socket.onerror = (event) => {
         const message = (event as ErrorEvent).message ?? "the upgrade failed";
         const status = NOT_SWITCHED.exec(message)?.[1];
-        fail(new ChannelRefused(message, status === undefined ? undefined : Number(status)));
+        fail(new ChannelRefused(message, status === undefined ? undefined : Number(status), NOT_CONNECTED.test(message)));
       };
       socket.onclose = () => {
         fail(new ChannelRefused("the connection closed during the upgrade"));

@@ -95,13 +95,33 @@ describe("PeerChannel", () => {
     expect(p.calls).toEqual([]);
   });
 
-  test("a closed port is ChannelRefused with no status: nobody answered", async () => {
+  test("a closed port is ChannelRefused with no status, unreachable: nothing took the connection", async () => {
     const p = peer();
     p.server.stop(true);
     servers.length = 0;
     const refused = await new PeerChannel(p.url, () => ({})).ready(2_000).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ChannelRefused);
-    expect((refused as ChannelRefused).status).toBeUndefined();
+    expect([(refused as ChannelRefused).status, (refused as ChannelRefused).unreachable, (refused as ChannelRefused).code]).toEqual([
+      undefined,
+      true,
+      "ConnectionRefused",
+    ]);
+  });
+
+  test("an upgrade left unanswered is ChannelRefused with no status, and not unreachable: something took the connection", async () => {
+    // A listener that takes the connection and never answers (a proxy that swallows upgrades).
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const refused = await new PeerChannel(`ws://127.0.0.1:${silent.port}/channel`, () => ({})).ready(300).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ChannelRefused);
+      expect([(refused as ChannelRefused).message, (refused as ChannelRefused).status, (refused as ChannelRefused).unreachable]).toEqual([
+        "no answer to the upgrade within 300 ms",
+        undefined,
+        false,
+      ]);
+    } finally {
+      silent.stop(true);
+    }
   });
 
   test("a call not answered in time fails with the timeout, and takes the socket (and its other calls) with it; the next call opens a new one", async () => {
