@@ -8,7 +8,8 @@
  * ceiling) are taken in BENCH_PAIRS (default 3) back-to-back pairs, the ceiling then the
  * broker, and the median pair's ratio is quoted: this machine is shared, and a ceiling
  * measured once, a minute before the broker, swung the quoted ratio by half (the same
- * build read 37% and 62% of the GET ceiling in two runs).
+ * build read 37% and 62% of the GET ceiling in two runs). The write phases' dirty pages
+ * are written out (sync) before the read phases, which otherwise met their writeback.
  *
  *   bun scripts/bench.ts http
  *   BENCH_SECONDS=5 bun scripts/bench.ts http      shorter runs
@@ -310,6 +311,15 @@ function readFileSyncOr(path: string): string {
 }
 
 /** The broker's CPU µs per request over one load. */
+/** Writes every dirty page of the machine out (sync(1)), waiting for it; a no-op where there is no sync. */
+function settleWrites(): void {
+  try {
+    Bun.spawnSync(["sync"]);
+  } catch {
+    // No sync(1) here: the reads may meet the writeback.
+  }
+}
+
 async function measured(pid: number, spec: LoadSpec): Promise<LoadResult & { cpuUs: number }> {
   const before = cpuSeconds(pid);
   const result = await load(spec);
@@ -439,6 +449,10 @@ async function measureBroker(workers: number, ceilings: Ceilings, single: string
       `${fmt(batch.requestsPerSecond)} req/s, p99 ${fmt(batch.p99Ms, 1)} ms (target ≥ 500,000 msg/s)${cpuText(batch)}${batch.errors ? `, ${batch.errors} errors` : ""}`,
     ]);
 
+    // The write phases left ~1 GB of dirty pages, which the kernel writes back within 30 s
+    // (dirty_expire_centisecs), in whichever read measurement that falls: written out now,
+    // the reads measure reading, not the last phase's writeback.
+    settleWrites();
     const described = (await (await fetch(`${base}/topics/bench`)).json()) as { partitions: { end_offset: number }[] };
     const end = described.partitions[0].end_offset;
     const readSize = 1000;
