@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { runCli } from "../helpers/broker-harness.ts";
 import { hasCommand, run } from "../helpers/external-client.ts";
 import { Podman } from "../helpers/podman.ts";
-import { freePorts } from "../helpers/ports.ts";
+import { freeListenPorts } from "../helpers/ports.ts";
 import { REPO_ROOT } from "../helpers/streamnest-command.ts";
 import { until } from "../helpers/until.ts";
 
@@ -97,6 +97,56 @@ async function acknowledgedReadBack(i: number, partition: number, acknowledged: 
   return all;
 }
 
+/** Each container's state and its last log lines: the only trace of why a broker is not up. */
+async function containersReport(): Promise<string> {
+  const states = await podman.run(["podman", "ps", "-a", "--filter", `name=${project}_`, "--format", "{{.Names}} {{.Status}}"]);
+  const logs = await Promise.all(services.map(async (s) => {
+    const out = await podman.run(["podman", "logs", "--tail", "40", containerOf(s)]);
+    return `--- ${s}\n${out.stdout}${out.stderr}`;
+  }));
+  return `containers:\n${states.stdout}${states.stderr}\n${logs.join("\n")}`;
+}
+
+/** The host ports, chosen anew (outside the ephemeral range), and compose's environment for them. */
+async function choosePorts(): Promise<void> {
+  const ports = await freeListenPorts(6);
+  httpPorts = ports.slice(0, 3);
+  kafkaPorts = ports.slice(3);
+  composeEnv = {
+    STREAMNEST_IMAGE: image,
+    // A killed broker must stay down for the test: no restart policy here.
+    STREAMNEST_RESTART: "no",
+    ...Object.fromEntries(httpPorts.map((p, i) => [`STREAMNEST_HTTP_PORT_${i + 1}`, String(p)])),
+    ...Object.fromEntries(kafkaPorts.map((p, i) => [`STREAMNEST_KAFKA_PORT_${i + 1}`, String(p)])),
+  };
+}
+
+/**
+ * `compose up -d`, and every container running. podman-compose exits 0 when a container
+ * could not start; one whose published port was taken meanwhile (podman: "address
+ * already in use") is the host's doing, not the broker's, so the cluster comes up again
+ * on other ports (the volumes stay). Any other reason fails here with every log.
+ */
+async function composeUp(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const up = await podman.run(["podman-compose", "-p", project, "-f", resolve(REPO_ROOT, "compose.yaml"), "up", "-d"], { cwd: REPO_ROOT, env: composeEnv });
+    const output = `${up.stdout}${up.stderr}`;
+    if (up.exitCode !== 0) throw new Error(`compose up -d exited ${up.exitCode}\n${output}`);
+    const stopped: string[] = [];
+    for (const s of services) {
+      const status = await podman.run(["podman", "inspect", containerOf(s), "--format", "{{.State.Status}}"]);
+      if (status.stdout.trim() !== "running") stopped.push(s);
+    }
+    if (stopped.length === 0) return;
+    const portTaken = /address already in use/.test(output);
+    if (!portTaken || attempt === 3)
+      throw new Error(`compose up left ${stopped.join(", ")} not running (attempt ${attempt})\n${output}\n${await containersReport()}`);
+    console.warn(`containers.test.ts: a published port was taken (${stopped.join(", ")} not running); up again on other ports`);
+    await compose("down");
+    await choosePorts();
+  }
+}
+
 /** Until every listed broker answers /health and sees all three brokers alive. */
 async function clusterUp(brokers: number[]): Promise<void> {
   for (const i of brokers)
@@ -105,7 +155,9 @@ async function clusterUp(brokers: number[]): Promise<void> {
       async () => (await call(i, "/cluster").catch(() => ({ status: 0, body: undefined }))).body as { brokers?: { alive: boolean }[] } | undefined,
       (cluster) => cluster?.brokers?.filter((b) => b.alive).length === brokers.length,
       { timeoutMs: 90_000 },
-    );
+    ).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}\n${await containersReport()}`);
+    });
 }
 
 describe.skipIf(skipReason !== undefined)("the container image and compose.yaml, run by podman", () => {
@@ -122,16 +174,8 @@ describe.skipIf(skipReason !== undefined)("the container image and compose.yaml,
       "podman", "build", "--layers=false", "--format", "docker", "--build-arg", `TARGETARCH=${arch}`,
       "-f", resolve(REPO_ROOT, "Containerfile"), "-t", image, join(work, "image"),
     ]);
-    httpPorts = await freePorts(3);
-    kafkaPorts = await freePorts(3);
-    composeEnv = {
-      STREAMNEST_IMAGE: image,
-      // A killed broker must stay down for the test: no restart policy here.
-      STREAMNEST_RESTART: "no",
-      ...Object.fromEntries(httpPorts.map((p, i) => [`STREAMNEST_HTTP_PORT_${i + 1}`, String(p)])),
-      ...Object.fromEntries(kafkaPorts.map((p, i) => [`STREAMNEST_KAFKA_PORT_${i + 1}`, String(p)])),
-    };
-    await compose("up", "-d");
+    await choosePorts();
+    await composeUp();
   });
 
   afterAll(async () => {
@@ -263,7 +307,7 @@ describe.skipIf(skipReason !== undefined)("the container image and compose.yaml,
     }
     await compose("down");
     expect((await podman.run(["podman", "container", "exists", containerOf("broker-1")])).exitCode).toBe(1);
-    await compose("up", "-d");
+    await composeUp();
     await clusterUp([0, 1, 2]);
     // Broker 3 was killed with SIGKILL; every acknowledged message is still there, through any broker.
     for (let p = 0; p < 3; p++) expect(await acknowledgedReadBack(p, p, produced[p])).toEqual(produced[p]);
