@@ -187,7 +187,7 @@ export class IndexChunks {
         ends[next] = (b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24)) >>> 0;
       }
     });
-    const chunk: Chunk = { owner: this, key, groups, ends, bytes: groups.length * 8 + ends.byteLength + CHUNK_OVERHEAD_BYTES, touched: false };
+    const chunk: Chunk = { owner: this, key, groups, ends, bytes: groups.length * 8 + ends.byteLength + CHUNK_OVERHEAD_BYTES, touched: false, slot: -1 };
     this.chunks.set(key, chunk);
     this.highestKey = Math.max(this.highestKey, key);
     this.budget.add(chunk);

@@ -99,7 +99,7 @@ export class TailCache {
     if (bytes > this.limitBytes || bytes > this.budget.limitBytes) return this.clear();
     const starts = frameStarts(frames);
     if (starts === null) return this.clear();
-    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes, segment, position, verified: false, shipped: false, touched: false };
+    const chunk: Chunk = { owner: this, base, count: starts.length - 1, buf: frames, view: viewOf(frames), starts, bytes, segment, position, verified: false, shipped: false, touched: false, slot: -1 };
     this.chunks.push(chunk);
     this.bytes += bytes;
     while (this.bytes > this.limitBytes) this.dropOldest();

@@ -5,7 +5,7 @@ interface Item extends BudgetItem {
   name: string;
 }
 
-const item = (name: string, bytes: number): Item => ({ name, bytes, touched: false });
+const item = (name: string, bytes: number): Item => ({ name, bytes, touched: false, slot: -1 });
 
 /** A budget whose evictions remove the item, as a cache's owner does, and are recorded. */
 function budgetOf(limit: number): { budget: MemoryBudget<Item>; evicted: string[] } {
@@ -68,5 +68,43 @@ describe("MemoryBudget", () => {
     expect(budget.used).toBe(0);
     budget.add(item("y", 50));
     expect([budget.used, evicted]).toEqual([50, ["small", "huge"]]);
+  });
+
+  test("through many evictions and removals (and the compactions they cause) items still go oldest first, and the bytes add up", () => {
+    const { budget, evicted } = budgetOf(1000);
+    const live = new Map<string, Item>();
+    const expected: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const x = item(`i${i}`, 10);
+      budget.add(x);
+      live.set(x.name, x);
+      // Every third item is removed by its owner before its turn (a truncation, a dropped index).
+      if (i % 3 === 2) {
+        budget.remove(x);
+        live.delete(x.name);
+      }
+    }
+    for (const name of evicted) live.delete(name);
+    for (let i = 0; i < 20_000; i++) if (i % 3 !== 2) expected.push(`i${i}`);
+    // 100 items of 10 bytes fit: the last 100 kept are held, every one before went in order.
+    expect(evicted).toEqual(expected.slice(0, expected.length - 100));
+    expect([...live.keys()]).toEqual(expected.slice(expected.length - 100));
+    expect(budget.used).toBe(1000);
+    // A second chance still works after the compactions: the oldest, touched, stays.
+    const oldest = live.get(expected[expected.length - 100])!;
+    budget.touch(oldest);
+    budget.add(item("next", 10));
+    expect(evicted.at(-1)).toBe(expected[expected.length - 99]);
+    expect(oldest.slot).toBeGreaterThanOrEqual(0);
+  });
+
+  test("an item added again while held is counted once", () => {
+    const { budget, evicted } = budgetOf(100);
+    const a = item("a", 40);
+    budget.add(a);
+    budget.add(a);
+    expect([budget.used, evicted]).toEqual([40, []]);
+    budget.remove(a);
+    expect([budget.used, a.slot]).toEqual([0, -1]);
   });
 });
