@@ -142,6 +142,19 @@ async function runLoad(url: string, seconds: number, concurrency: number, partit
   console.log(JSON.stringify({ requests, errors, seconds: (performance.now() - started) / 1000, firstError } satisfies LoadResult));
 }
 
+/**
+ * Writes every dirty page of the machine out (sync(1)), waiting for it; a no-op where
+ * there is no sync. Before a phase that should not meet an earlier phase's writeback,
+ * which the kernel starts ~30 s after the pages were dirtied (dirty_expire_centisecs).
+ */
+export function settleWrites(): void {
+  try {
+    Bun.spawnSync(["sync"]);
+  } catch {
+    // No sync(1) here: the phase may meet the writeback.
+  }
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];

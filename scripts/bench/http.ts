@@ -20,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { settleWrites } from "./cluster.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -311,15 +312,6 @@ function readFileSyncOr(path: string): string {
 }
 
 /** The broker's CPU µs per request over one load. */
-/** Writes every dirty page of the machine out (sync(1)), waiting for it; a no-op where there is no sync. */
-function settleWrites(): void {
-  try {
-    Bun.spawnSync(["sync"]);
-  } catch {
-    // No sync(1) here: the reads may meet the writeback.
-  }
-}
-
 async function measured(pid: number, spec: LoadSpec): Promise<LoadResult & { cpuUs: number }> {
   const before = cpuSeconds(pid);
   const result = await load(spec);
