@@ -1,4 +1,5 @@
 import { KAFKA_LIMITS } from "../config/kafka.ts";
+import { ArrivalQueue, type Queued } from "../lib/arrival-queue.ts";
 
 /**
  * Idempotent producers (KIP-98): per producer id, epoch and partition, the sequence
@@ -24,7 +25,8 @@ interface WrittenBatch {
   lastOffset: number;
 }
 
-interface PartitionSequences {
+interface PartitionSequences extends Queued {
+  readonly key: string;
   epoch: number;
   /** The partition's leader epoch the batches were written in. */
   leaderEpoch: number;
@@ -39,6 +41,8 @@ export type SequenceCheck =
 
 export class ProducerStates {
   private readonly partitions = new Map<string, PartitionSequences>();
+  /** The states, least recently written first (a Map's own order made its oldest slow to find: lib/arrival-queue.ts). */
+  private readonly byWrite = new ArrivalQueue<PartitionSequences>();
   private next: bigint;
 
   constructor(
@@ -83,11 +87,17 @@ export class ProducerStates {
   written(producerId: bigint, epoch: number, topic: string, partition: number, firstSeq: number, count: number, baseOffset: number, leaderEpoch = 0): void {
     const key = keyOf(producerId, topic, partition);
     let state = this.partitions.get(key);
-    // Taken out and put back: the Map's order is then least recently written first.
-    this.partitions.delete(key);
-    if (!state || state.epoch !== epoch || state.leaderEpoch !== leaderEpoch) state = { epoch, leaderEpoch, batches: [] };
-    this.partitions.set(key, state);
-    if (this.partitions.size > this.maxStates) this.partitions.delete(this.partitions.keys().next().value as string);
+    if (!state || state.epoch !== epoch || state.leaderEpoch !== leaderEpoch) {
+      if (state) this.byWrite.remove(state);
+      state = { key, epoch, leaderEpoch, batches: [], slot: -1 };
+      this.partitions.set(key, state);
+    }
+    this.byWrite.push(state);
+    if (this.byWrite.size > this.maxStates) {
+      const oldest = this.byWrite.oldest() as PartitionSequences;
+      this.byWrite.remove(oldest);
+      this.partitions.delete(oldest.key);
+    }
     state.batches.push({ firstSeq, lastSeq: (firstSeq + count - 1) % 0x80000000, baseOffset, lastOffset: baseOffset + count - 1 });
     if (state.batches.length > KEPT_BATCHES) state.batches.shift();
   }

@@ -52,6 +52,34 @@ describe("ProducerStates (KIP-98 sequences)", () => {
     expect(s.check(b, 0, "t", 0, 7)).toEqual({ kind: "write" });
   });
 
+  test("at the bound, the least recently written goes first however many states came and went (no slower past the bound either)", () => {
+    const s = new ProducerStates(6, 100);
+    const ids = Array.from({ length: 1000 }, () => s.allocate());
+    // Each id writes twice, the second time after the next 50 ids wrote once: the bound
+    // then holds the last 100 to write, in that order.
+    const lastWrite = new Map<bigint, { offset: number; seq: number }>();
+    let offset = 0;
+    ids.forEach((id, i) => {
+      s.written(id, 0, "t", 0, 0, 1, offset);
+      lastWrite.set(id, { offset: offset++, seq: 0 });
+      if (i >= 50) {
+        s.written(ids[i - 50], 0, "t", 0, 1, 1, offset);
+        lastWrite.set(ids[i - 50], { offset: offset++, seq: 1 });
+      }
+    });
+    expect(s.size).toBe(100);
+    const kept = new Set([...lastWrite].sort((x, y) => y[1].offset - x[1].offset).slice(0, 100).map(([id]) => id));
+    // A kept state knows its last batch (a retry of it is a duplicate); a dropped one
+    // knows nothing (any sequence is taken, as after a restart).
+    for (const id of ids) {
+      const last = lastWrite.get(id)!;
+      expect({ id, check: s.check(id, 0, "t", 0, last.seq) }).toEqual({
+        id,
+        check: kept.has(id) ? { kind: "duplicate", baseOffset: last.offset, lastOffset: last.offset } : { kind: "write" },
+      });
+    }
+  });
+
   test("a flood of invented producer ids stays within the bound", () => {
     const s = new ProducerStates(4, 1000);
     for (let i = 0; i < 50_000; i++) s.written(BigInt(i), 0, "t", i % 4, 0, 1, i);
