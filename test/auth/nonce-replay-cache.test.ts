@@ -21,4 +21,15 @@ describe("nonce replay cache", () => {
     expect(cache.record("c", 2001)).toBe("fresh");
     expect(cache.size).toBe(1);
   });
+
+  test("through many windows (the pruned front dropped again and again) a live nonce is still a replay and an expired one is forgotten", () => {
+    const cache = new NonceReplayCache(100, 1_000_000);
+    // One nonce a millisecond for 10 s: each lives 200 ms.
+    for (let t = 0; t < 10_000; t++) expect(cache.record(`n${t}`, t)).toBe("fresh");
+    expect(cache.size).toBe(201);
+    expect(cache.record("n9999", 10_000)).toBe("replayed");
+    expect(cache.record("n9800", 10_000)).toBe("replayed");
+    expect(cache.record("n9799", 10_000)).toBe("fresh");
+    expect(cache.record("n5000", 10_000)).toBe("fresh");
+  });
 });
