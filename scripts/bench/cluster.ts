@@ -99,10 +99,11 @@ export interface LoadTarget {
   message: string;
 }
 
-export async function load(url: string, partition: number, concurrency: number, target?: LoadTarget): Promise<LoadResult> {
+/** `seconds`: how long the load runs (STREAMNEST_BENCH_LOAD_SECONDS unless given: a warm-up's is shorter). */
+export async function load(url: string, partition: number, concurrency: number, target?: LoadTarget, seconds = LOAD_SECONDS): Promise<LoadResult> {
   const extra = target ? [target.topic, target.acks ?? "", target.message] : [];
   const proc = Bun.spawn(
-    [process.execPath, import.meta.path, "--load", url, String(LOAD_SECONDS), String(concurrency), String(partition), ...extra],
+    [process.execPath, import.meta.path, "--load", url, String(seconds), String(concurrency), String(partition), ...extra],
     { stdout: "pipe", stderr: "inherit" },
   );
   const out = await new Response(proc.stdout).text();

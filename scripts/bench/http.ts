@@ -10,6 +10,8 @@
  * measured once, a minute before the broker, swung the quoted ratio by half (the same
  * build read 37% and 62% of the GET ceiling in two runs). The write phases' dirty pages
  * are written out (sync) before the read phases, which otherwise met their writeback.
+ * Before a ratio's pairs, BENCH_WARMUP_SECONDS (default 2) of the same load on each, not
+ * measured: the first pair otherwise measured the broker's JIT compiling the path.
  *
  *   bun scripts/bench.ts http
  *   BENCH_SECONDS=5 bun scripts/bench.ts http      shorter runs
@@ -27,6 +29,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 /** Seconds of each half of a ceiling/broker pair. */
 const PAIR_SECONDS = Math.max(2, Math.round(SECONDS / 2));
+/** Seconds of the ceiling's then the broker's load, not measured, before a ratio's pairs. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = 50;
 const MESSAGE = "x".repeat(100);
 const BATCH = 1000;
@@ -359,6 +363,12 @@ interface PairedRatio {
  * median pair's ratio. Noise that lasts a few seconds then hits one pair, not the figure.
  */
 async function paired(pid: number, ceilingPid: number, ceiling: LoadSpec, seen: LoadResult[], spec: LoadSpec): Promise<PairedRatio> {
+  // Warm (OpenMessaging Benchmark's warmup): a new broker's first seconds under a load also
+  // measure the JIT compiling its path and the heap growing into fresh pages.
+  if (WARMUP_SECONDS > 0) {
+    await load({ ...ceiling, seconds: WARMUP_SECONDS });
+    await load({ ...spec, seconds: WARMUP_SECONDS });
+  }
   const pairs: { broker: LoadResult & { cpuUs: number }; ratio: number; cpuRatio: number; ceilingCpuUs: number }[] = [];
   for (let i = 0; i < PAIRS; i++) {
     const top = await measured(ceilingPid, ceiling);

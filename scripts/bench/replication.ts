@@ -5,7 +5,8 @@
  * 1. Produce throughput: single-message produce requests per second to partition 0
  *    through its leader, RF=3 acks=all as a fraction of RF=1 acks=1, in the same run
  *    (target: at least 0.5), in STREAMNEST_BENCH_PAIRS (default 3) back-to-back pairs, the
- *    median pair quoted. Load from a separate process (cluster.ts's load process).
+ *    median pair quoted, after STREAMNEST_BENCH_WARMUP_SECONDS (default 3) of each at the
+ *    same concurrency, not measured. Load from a separate process (cluster.ts's load process).
  * 2. Batch produce: requests of 1,000 messages of 100 B, RF=3 acks=all, to a topic of three
  *    partitions (one led by each broker), each request sent to its partition's leader,
  *    STREAMNEST_BENCH_BATCH_INFLIGHT (default 5) requests in flight per leader, for
@@ -26,6 +27,7 @@
  *    the kill to that acknowledgement, median and max over the kills (target: max < 5 s).
  *    The killed broker is started again and the ISR is full again before the next kill.
  * STREAMNEST_BENCH_LOAD_SECONDS (default 5), STREAMNEST_BENCH_KILLS (default 10),
+ * STREAMNEST_BENCH_WARMUP_SECONDS,
  * STREAMNEST_BENCH_CONCURRENCY (default "16,64"), STREAMNEST_BENCH_PAIRS, STREAMNEST_BENCH_BATCH_INFLIGHT and
  * STREAMNEST_BENCH_SSE_SECONDS shorten or vary a run.
  */
@@ -42,6 +44,8 @@ const CONCURRENCY = (process.env.STREAMNEST_BENCH_CONCURRENCY ?? "16,64").split(
 const BATCH_INFLIGHT = Number(process.env.STREAMNEST_BENCH_BATCH_INFLIGHT ?? 5);
 const SSE_SECONDS = Number(process.env.STREAMNEST_BENCH_SSE_SECONDS ?? 10);
 const SSE_WARMUP_SECONDS = Number(process.env.STREAMNEST_BENCH_SSE_WARMUP_SECONDS ?? 2);
+/** Seconds of RF=1 then RF=3 load, not measured, before phase 1's pairs at each concurrency. */
+const WARMUP_SECONDS = Number(process.env.STREAMNEST_BENCH_WARMUP_SECONDS ?? 3);
 /** RF=1/RF=3 pairs per concurrency of phase 1; the median pair is quoted. */
 const PAIRS = Number(process.env.STREAMNEST_BENCH_PAIRS ?? 3);
 const BATCH_SIZE = 1_000;
@@ -222,12 +226,20 @@ async function throughput(cluster: Cluster): Promise<void> {
   console.log(`Single-message produce (${MESSAGE.length}-byte message) to partition 0 through its leader, broker 1; ${LOAD_SECONDS} s per run, load from a separate process:`);
   console.log("");
   console.log(
-    `${PAIRS} pairs per row, RF=1 then RF=3 back to back; the median pair's figures (this machine is shared: one pair measured alone swung the ratio from 0.35 to 0.43 between runs of the same build).`,
+    `${PAIRS} pairs per row, RF=1 then RF=3 back to back, after ${WARMUP_SECONDS} s of each not measured; the median pair's figures (this machine is shared: one pair measured alone swung the ratio from 0.35 to 0.43 between runs of the same build).`,
   );
   console.log("");
   console.log("| concurrent requests | RF=1 acks=1 (req/s) | RF=3 acks=all (req/s) | ratio (target ≥ 0.5) | each pair's ratio |");
   console.log("| --- | --- | --- | --- | --- |");
   for (const concurrency of CONCURRENCY) {
+    // Warm (OpenMessaging Benchmark's warmup): the first seconds of a new load on new
+    // brokers also measure the JIT compiling its path (a JIT thread took 20 µs of CPU per
+    // RF=3 produce in the first 5 s of one run, under 2 µs by the fourth) and the heap
+    // growing into fresh pages (0.2-0.3 page faults per produce at first, 0.01-0.03 later).
+    if (WARMUP_SECONDS > 0) {
+      await load(cluster.url(1), 0, concurrency, { topic: "rf1", acks: "1", message: MESSAGE }, WARMUP_SECONDS);
+      await load(cluster.url(1), 0, concurrency, { topic: "rf3", acks: "all", message: MESSAGE }, WARMUP_SECONDS);
+    }
     const pairs: { one: number; all: number; ratio: number }[] = [];
     for (let i = 0; i < PAIRS; i++) {
       const one = await load(cluster.url(1), 0, concurrency, { topic: "rf1", acks: "1", message: MESSAGE });
