@@ -7,6 +7,7 @@ import { CORE } from "../config/core.ts";
 import { argsOf } from "../config/help.ts";
 import { HTTP } from "../config/http.ts";
 import { isLoopbackOnly } from "../lib/loopback.ts";
+import { guardConsole } from "../lib/log-text.ts";
 import { REPLICATION } from "../config/replication.ts";
 import { KAFKA, KAFKA_LAUNCHER, parseKafkaPort } from "../config/kafka.ts";
 import { DEFAULT_LISTENER_NAME, defaultKafkaAdvertise, type KafkaListenerSpec, parseKafkaAdvertise, parseKafkaListeners } from "../config/kafka-listeners.ts";
@@ -161,6 +162,8 @@ function withTls(tls: TlsFiles | undefined): { tls?: TlsFiles } {
 
 /** Runs one broker until SIGINT/SIGTERM/SIGHUP (or the launcher's death); returns the exit code. */
 export async function runBroker(start: BrokerStart): Promise<number> {
+  // Log lines carry what clients sent (names, ids): none may forge a line (lib/log-text.ts).
+  guardConsole();
   const dataDir = dataDirProblem(start.config.dataDir, start.config.id);
   if (dataDir !== undefined) {
     console.error(`Error: ${dataDir}`);

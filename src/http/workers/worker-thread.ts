@@ -12,6 +12,7 @@ import { Readable } from "node:stream";
 import { browserRefusal } from "../browser-guard.ts";
 import { crossOriginProblem, isSafeMethod } from "../cross-origin.ts";
 import { boundAddress, hostCheck } from "../host-check.ts";
+import { guardConsole } from "../../lib/log-text.ts";
 import { withAbsoluteUrl } from "../short-host.ts";
 import { answerResponse, internalErrorResponse } from "./answer-response.ts";
 import { closeRelayedChannels, isChannelUpgrade, relayChannel, relayWebsocket } from "./channel-relay.ts";
@@ -19,6 +20,9 @@ import { mayBeBatch, plainConsume, plainProduce } from "./fast-requests.ts";
 import type { Answer, Call, ConsumeCall, OwnerToWorker, ProduceCall, WorkerStart, WorkerTls, WorkerToOwner } from "./worker-messages.ts";
 
 declare const self: Worker;
+
+// This thread's own console, guarded as the broker thread's is (lib/log-text.ts).
+guardConsole();
 
 /** A produce body bigger than this is passed on unparsed (a single message that big gains nothing here). */
 const PLAIN_BODY_MAX = 1024 * 1024;
