@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CONTINUATION, guardConsole, logSafe } from "../../src/lib/log-text.ts";
+import { CONTINUATION, guardConsole, logSafe, MAX_LOG_CHARS } from "../../src/lib/log-text.ts";
 
 describe("logSafe", () => {
   test("plain text, tabs and non-ASCII letters pass as they are (the same string)", () => {
@@ -22,6 +22,19 @@ describe("logSafe", () => {
   test("bidirectional overrides (text shown in another order than it is) are escaped", () => {
     expect(logSafe("user\u202egnp.exe\u202c")).toBe("user\\u202egnp.exe\\u202c");
     expect(logSafe("\u2066x\u2069")).toBe("\\u2066x\\u2069");
+  });
+});
+
+describe("logSafe: long messages", () => {
+  test("a message is cut after MAX_LOG_CHARS characters, saying how many were left out", () => {
+    expect(logSafe("a".repeat(MAX_LOG_CHARS))).toBe("a".repeat(MAX_LOG_CHARS));
+    expect(logSafe("a".repeat(MAX_LOG_CHARS + 1808))).toBe(`${"a".repeat(MAX_LOG_CHARS)}… (1808 more characters)`);
+  });
+
+  test("the cut never splits a surrogate pair, and what is kept is still escaped", () => {
+    const text = `${"b".repeat(MAX_LOG_CHARS - 1)}😀${"c".repeat(10)}`;
+    expect(logSafe(text)).toBe(`${"b".repeat(MAX_LOG_CHARS - 1)}… (12 more characters)`);
+    expect(logSafe(`\u001b${"d".repeat(MAX_LOG_CHARS)}`)).toBe(`\\u001b${"d".repeat(MAX_LOG_CHARS - 1)}… (1 more character)`);
   });
 });
 
