@@ -1,7 +1,5 @@
 import type { Server } from "bun";
 import { chmodSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { AccessControl } from "../../auth/access-control.ts";
 import type { Broker } from "../../broker/broker.ts";
 import { HTTP_LIMITS } from "../../config/http.ts";
@@ -12,6 +10,7 @@ import { bunTls } from "../server.ts";
 import { type ReplicaChannelServer, withReplicaChannel } from "../replica-channel.ts";
 import { RequestCounter } from "../respond.ts";
 import { OwnerCalls } from "./owner-calls.ts";
+import { privateSocketPath, removeStaleSockets } from "./private-socket-path.ts";
 import type { Answer, Call, OwnerToWorker, WorkerToOwner } from "./worker-messages.ts";
 
 /** How long a SIGHUP waits for every worker to listen with the new certificate. */
@@ -91,7 +90,7 @@ export class HttpWorkers {
   ) {
     this.served = new Array<number>(count + 1).fill(0);
     this.calls = new OwnerCalls(broker, new RequestCounter(broker.metrics), logError, access);
-    this.socketPath = join(tmpdir(), `streamnest-${process.pid}-${broker.config.id}-${Math.random().toString(36).slice(2, 10)}.sock`);
+    this.socketPath = privateSocketPath(process.pid, broker.config.id);
   }
 
   /**
@@ -121,6 +120,7 @@ export class HttpWorkers {
    * as the route lets it.
    */
   private listenPrivately(maxBodyBytes: number): void {
+    removeStaleSockets();
     rmSync(this.socketPath, { force: true });
     const app = this.app;
     // Bun's types leave idleTimeout out for a Unix socket; the server takes it all the same.
