@@ -96,6 +96,25 @@ describe("reads from the tail cache", () => {
     expect(log.read(0, 5, 1_000_000)).toEqual(range(0, 5));
   });
 
+  test("bytes changed on disk after a write: a follower is shipped the bytes written, a client's read is refused", async () => {
+    const { log } = openLog({ highWatermark: "explicit" });
+    await appendRange(log, 0, 10, 10);
+    const path = join(log.dir, "00000000000000000000.log");
+    const written = readFileSync(path);
+    const at = written.indexOf(Buffer.from("value 5 "));
+    const fd = openSync(path, "r+");
+    writeSync(fd, Buffer.from("X"), 0, 1, at);
+    closeSync(fd);
+    // The replica fetch's read does not read the file back: the frames in memory passed
+    // their CRCs, and they are what was written (a follower's copy is then the good one).
+    const shipped = log.readFrameChunk(0, 1 << 20);
+    expect({ first: shipped.firstOffset, count: shipped.count }).toEqual({ first: 0, count: 10 });
+    expect(Buffer.compare(shipped.bytes, written)).toBe(0);
+    log.setHighWatermark(10);
+    expect(() => log.read(5, 1, 1_000_000)).toThrow("CRC32C mismatch");
+    expect(log.cachedRange).toBeNull();
+  });
+
   test("a log opened again caches what it writes from then on; older offsets come from the files", async () => {
     const { log, reopen } = openLog();
     await appendRange(log, 0, 30);
