@@ -1,21 +1,19 @@
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateSocketPath, removeStaleSockets } from "../../../src/http/workers/private-socket-path.ts";
+import { cleanupsAfterEach } from "../../helpers/cleanups.ts";
 
 /**
  * A broker killed with -9 never removes its workers' private socket; without this, every
  * such kill left a streamnest-<pid>-*.sock in /tmp for good (found after chaos runs).
  */
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const cleanups = cleanupsAfterEach();
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "streamnest-sockets-"));
-  dirs.push(dir);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
