@@ -56,6 +56,11 @@ export class LogLeases {
     return this.open.acquire(ps.dir, ps, () => this.openLog(ps), { keep: ps.keepOpen });
   }
 
+  /** As lease() when that would not wait (no close of the log is running), else undefined. */
+  leaseIfReady(ps: PartitionState): LogLease | undefined {
+    return this.open.acquireIfReady(ps.dir, ps, () => this.openLog(ps), { keep: ps.keepOpen });
+  }
+
   /** A lease on the log if the partition was ever written, else undefined. */
   async leaseWritten(ps: PartitionState): Promise<LogLease | undefined> {
     return this.isWritten(ps) ? this.lease(ps) : undefined;

@@ -101,6 +101,15 @@ export class OpenLogs<T> {
   }
 
   /**
+   * As acquire when it would not wait (no close of `dir` is running), else undefined: a
+   * produce takes its lease this way and awaits acquire only then, which spares the hot
+   * path a promise and a turn of the microtask queue.
+   */
+  acquireIfReady(dir: string, tag: T, open: () => PartitionLog, options: LeaseOptions = {}): LogLease | undefined {
+    return this.closings.has(dir) ? undefined : this.acquireNow(dir, tag, open, options);
+  }
+
+  /**
    * As acquire, without waiting: for callers that cannot wait. A log whose close is still
    * running cannot be opened yet; that is a retriable error.
    */

@@ -55,6 +55,11 @@ export function leaderEpochFor(ps: PartitionState, log: PartitionLog): number {
   return epoch;
 }
 
+/** Whether an append with these acks waits for the ISR: acks=all on a replicated log (its high watermark moved by the followers). */
+export function waitsForIsr(log: PartitionLog, acks: Acks | undefined): boolean {
+  return (acks ?? "all") === "all" && log.highWatermarkMode === "explicit";
+}
+
 /**
  * Waits until the ISR holds the records up to `lastOffset` written in `epoch`. Anything
  * that leaves it undecided (leadership lost, the wait running out, the ISR shrinking
@@ -69,7 +74,7 @@ export async function awaitReplication(
   epoch: number,
   acks: Acks | undefined,
 ): Promise<void> {
-  if ((acks ?? "all") !== "all" || log.highWatermarkMode !== "explicit") return;
+  if (!waitsForIsr(log, acks)) return;
   const reached = await new Promise<boolean>((resolve) => {
     if (log.highWatermark > lastOffset) return resolve(true);
     const signals = [ctx.lifetime, state.lifetime.signal];

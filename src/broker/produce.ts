@@ -6,7 +6,7 @@ import { availabilityNow } from "./leader-wait.ts";
 import { assertNotLost } from "./lost-replicas.ts";
 import { surelyNotWritten } from "./partition-availability.ts";
 import { routePartition, type RoutingPolicy } from "./partition-router.ts";
-import { assertEnoughReplicas, awaitReplication, awaitsReplicas, leaderEpochFor } from "./produce-acks.ts";
+import { assertEnoughReplicas, awaitReplication, awaitsReplicas, leaderEpochFor, waitsForIsr } from "./produce-acks.ts";
 import { type Attempt, deliverAnywhere, deliverToPartition, leaderDeadline, nextLivePartition } from "./produce-routing.ts";
 import { isInternalTopic, type PartitionState, type TopicState } from "./topic-catalog.ts";
 import type { Acks, ProduceAck, ProduceFailure, ProduceOutcome, ProduceRecord } from "./types.ts";
@@ -63,12 +63,14 @@ async function appendHere(ctx: CoreContext, topic: string, ps: PartitionState, r
   if (ctx.logs.get(ps) === undefined) assertNotLost(ctx, state, ps);
   assertEnoughReplicas(state, ps, acks);
   const started = performance.now();
-  const lease = await ctx.logs.lease(ps);
+  // Not awaited unless it must wait (a close of the log running), nor is an ISR that
+  // acks do not ask for: each await is a turn of the microtask queue per produce.
+  const lease = ctx.logs.leaseIfReady(ps) ?? (await ctx.logs.lease(ps));
   let baseOffset: number;
   try {
     const epoch = leaderEpochFor(ps, lease.log);
     ({ baseOffset } = await lease.log.append(records));
-    await awaitReplication(ctx, state, ps, lease.log, baseOffset + records.length - 1, epoch, acks);
+    if (waitsForIsr(lease.log, acks)) await awaitReplication(ctx, state, ps, lease.log, baseOffset + records.length - 1, epoch, acks);
   } finally {
     lease.release();
   }
