@@ -120,7 +120,8 @@ export class HttpWorkers {
    * as the route lets it.
    */
   private listenPrivately(maxBodyBytes: number): void {
-    removeStaleSockets();
+    // In the background: a connection tried per stale socket found, and nothing here waits on them.
+    void removeStaleSockets().catch(() => undefined);
     rmSync(this.socketPath, { force: true });
     const app = this.app;
     // Bun's types leave idleTimeout out for a Unix socket; the server takes it all the same.

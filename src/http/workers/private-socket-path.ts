@@ -16,11 +16,13 @@ export function privateSocketPath(pid: number, brokerId: number, dir: string = t
 /**
  * Removes the sockets left by brokers that died without closing them (kill -9, a crash,
  * the OOM killer: a clean stop removes its own), so that they do not pile up in /tmp.
- * Only sockets of this user whose process is gone: a live process of that id keeps its
- * socket even when it is something else (a reused pid costs a file, not a broker's
- * socket). Returns the paths removed.
+ * Only sockets of this user whose process is gone and on which nothing listens: a pid
+ * names a process of its own namespace only, and a temporary directory shared with a
+ * container (another pid namespace) may hold a live broker's socket under a pid that
+ * is free here; a refused connection is what says the socket is dead. Returns the paths
+ * removed.
  */
-export function removeStaleSockets(dir: string = tmpdir(), alive: (pid: number) => boolean = processAlive): string[] {
+export async function removeStaleSockets(dir: string = tmpdir(), alive: (pid: number) => boolean = processAlive): Promise<string[]> {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -36,7 +38,7 @@ export function removeStaleSockets(dir: string = tmpdir(), alive: (pid: number) 
     try {
       const stat = lstatSync(path);
       if (!stat.isSocket() || (uid !== undefined && stat.uid !== uid)) continue;
-      if (alive(Number(match[1]))) continue;
+      if (alive(Number(match[1])) || (await listening(path))) continue;
       rmSync(path, { force: true });
       removed.push(path);
     } catch {
@@ -44,6 +46,19 @@ export function removeStaleSockets(dir: string = tmpdir(), alive: (pid: number) 
     }
   }
   return removed;
+}
+
+/** Whether something accepts a connection on the Unix socket at `path` (it is closed again at once). */
+async function listening(path: string): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ unix: path, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch (error) {
+    // Refused: a socket file nobody listens on. Anything else (a full backlog, say): leave it.
+    const code = (error as NodeJS.ErrnoException).code;
+    return code !== "ECONNREFUSED" && code !== "ENOENT";
+  }
 }
 
 /** Whether a process of this id exists (signal 0 checks without sending one; EPERM: it exists, another user's). */
