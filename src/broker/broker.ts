@@ -448,6 +448,7 @@ export class Broker {
 /** A broker by id: this one, one the directory knows, one metadata recorded, else a placeholder name. */
 function brokerRefOf(directory: BrokerDirectory, metadata: MetadataStore, id: number): BrokerRef {
   if (id === directory.self.id) return directory.self;
-  const address = directory.brokers().find((b) => b.id === id)?.address ?? brokerAddress(metadata.current, id) ?? `broker-${id}`;
+  const known = directory.brokerOf !== undefined ? directory.brokerOf(id) : directory.brokers().find((b) => b.id === id);
+  const address = known?.address ?? brokerAddress(metadata.current, id) ?? `broker-${id}`;
   return { id, address };
 }

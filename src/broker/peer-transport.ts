@@ -14,6 +14,8 @@ export interface BrokerDirectory {
   readonly self: BrokerRef;
   /** Every configured broker, self included (order does not matter). */
   brokers(): BrokerRef[];
+  /** The one of brokers() with this id, found without building the list (a follower asks per fetch). */
+  brokerOf?(id: number): BrokerRef | undefined;
   /**
    * False while this broker counts `id` down (missed heartbeats, a refused call), so a
    * produce can skip or wait for its partitions; absent: every broker counts as up.

@@ -109,7 +109,12 @@ export class ClusterLink {
       sessionTimeoutMs: config.sessionTimeoutMs ?? CLUSTER_QUORUM.sessionTimeoutMs.default,
       log: options.log,
     });
-    this.directory = { self: membership.self, brokers: () => this.knownBrokers(), isAlive: (id) => membership.isAlive(id) };
+    this.directory = {
+      self: membership.self,
+      brokers: () => this.knownBrokers(),
+      brokerOf: (id) => this.knownBroker(id),
+      isAlive: (id) => membership.isAlive(id),
+    };
     this.peers = new PeerForwarder(this.node.forwarder, config.maxBodyBytes);
   }
 
@@ -208,6 +213,14 @@ export class ClusterLink {
     // What heartbeats say is newer than what metadata recorded.
     for (const b of this.node.membership.knownIdentities()) byId.set(b.id, b);
     return [...byId.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** knownBrokers()'s entry for `id`, as it would be, without building the list. */
+  private knownBroker(id: number): BrokerRef | undefined {
+    const heard = this.node.membership.addressOf(id);
+    if (heard !== undefined) return { id, address: heard };
+    const recorded = this.store?.current.brokers.find((b) => b.id === id);
+    return recorded === undefined ? undefined : { id: recorded.id, address: recorded.address };
   }
 
   private boundBroker(): Broker {

@@ -53,6 +53,22 @@ describe("broker request signatures", () => {
     expect(parseBrokerRequestAuth(formatBrokerRequestAuth(auth))).toEqual(auth);
   });
 
+  test("signatures are byte-for-byte those of earlier versions (brokers of two versions sign for each other)", () => {
+    // Made by the node:crypto implementation this one replaced (Bun's own HMAC since).
+    const header =
+      "StreamNest-HMAC-SHA256 cluster=cluster-A,sender=1,receiver=2,ts=1800000000000,nonce=OtkZ5zMxVZdtnsdmU5dUNA,sig=8Gu8c0lcg2vumW8GU8lJe27BpU82YRPULZAhNIfVw34";
+    expect(verifier().verify(header, REQUEST, NOW)).toBe(1);
+    expect(refusal(() => verifier().verify(header, { ...REQUEST, body: '{"term":4}' }, NOW))).toEqual(unauthorized("broker request signature does not verify"));
+    const nonce = "OtkZ5zMxVZdtnsdmU5dUNA";
+    const parts = [new Uint8Array([1, 2, 3]), new TextEncoder().encode("ünïcode")];
+    expect(signBrokerResponse(KEY, { clusterId: "cluster-A", responderId: 2, requestNonce: nonce, status: 200, body: parts })).toBe(
+      "hMvdjCayITVyEv09iKbjvh18hRls2V4519ev2LUoPBQ",
+    );
+    expect(signBrokerResponse(KEY, { clusterId: "cluster-A", responderId: 2, requestNonce: nonce, status: 409, body: '{"error":"é"}' })).toBe(
+      "8rHcPpnX64jdYbpEd5HRMTMLb3WJ9uxmcsk4MPLGm5s",
+    );
+  });
+
   test("the secret appears nowhere in what is sent", () => {
     const header = formatBrokerRequestAuth(signed());
     expect(header).not.toContain(SECRET);

@@ -99,6 +99,16 @@ describe("ClusterLink", () => {
     }
   });
 
+  test("the directory finds one broker as its list of every broker has it, and no broker it does not know", () => {
+    for (const n of nodes) {
+      const directory = n.link.directory;
+      const all = directory.brokers();
+      expect(all.map((b) => b.id)).toEqual([1, 2]);
+      for (const b of all) expect(directory.brokerOf?.(b.id)).toEqual(b);
+      expect(directory.brokerOf?.(3)).toBeUndefined();
+    }
+  });
+
   test("produce calls for one leader in the same turn travel as one request, each with its own outcome", async () => {
     const before = await internalProduceRequests(nodes[0]);
     const acks = await Promise.all(
