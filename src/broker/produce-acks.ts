@@ -2,6 +2,7 @@ import { REPLICATION_LIMITS } from "../config/replication.ts";
 import { StreamNestError } from "../lib/errors.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import type { CoreContext } from "./core-context.ts";
+import { highWatermarkPast } from "./isr-waits.ts";
 import { isrOf } from "./metadata.ts";
 import { partitionName } from "./partition-router.ts";
 import type { PartitionState, TopicState } from "./topic-catalog.ts";
@@ -75,26 +76,12 @@ export async function awaitReplication(
   acks: Acks | undefined,
 ): Promise<void> {
   if (!waitsForIsr(log, acks)) return;
-  const reached = await new Promise<boolean>((resolve) => {
-    if (log.highWatermark > lastOffset) return resolve(true);
-    const signals = [ctx.lifetime, state.lifetime.signal];
-    const finish = (ok: boolean): void => {
-      off();
-      clearTimeout(timer);
-      clearInterval(watch);
-      for (const s of signals) s.removeEventListener("abort", abort);
-      resolve(ok);
-    };
-    const abort = (): void => finish(false);
-    const off = log.onHighWatermark((hw) => {
-      if (hw > lastOffset) finish(true);
-    });
-    const timer = setTimeout(() => finish(false), ACK_TIMEOUT_MS);
-    // Leadership lost while waiting: the answer cannot come from here any more.
-    const watch = setInterval(() => {
-      if (ps.assignment.leader !== ctx.directory.self.id || ps.assignment.leaderEpoch !== epoch) finish(false);
-    }, 50);
-    for (const s of signals) s.addEventListener("abort", abort, { once: true });
+  // Leadership lost while waiting: the answer cannot come from here any more.
+  const reached = await highWatermarkPast(log, {
+    lastOffset,
+    holds: () => ps.assignment.leader === ctx.directory.self.id && ps.assignment.leaderEpoch === epoch,
+    timeoutMs: ACK_TIMEOUT_MS,
+    signals: [ctx.lifetime, state.lifetime.signal],
   });
   const where = partitionName(state.meta.name, ps.partition);
   const stillOurs = ps.assignment.leader === ctx.directory.self.id && ps.assignment.leaderEpoch === epoch && safeEpochAt(log, lastOffset) === epoch;
