@@ -75,8 +75,7 @@ function mac(key: Uint8Array, text: string): Buffer {
 
 /** 16 random bytes, base64url (22 characters). */
 function newNonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+  return crypto.getRandomValues(Buffer.allocUnsafe(16)).toString("base64url");
 }
 
 export interface SignRequestInput {

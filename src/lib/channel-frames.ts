@@ -15,6 +15,8 @@
  * is then closed, as a broken HTTP exchange would be.
  */
 
+import { putUint32 } from "./fast-bytes.ts";
+
 const CALL = 1;
 const ANSWER = 2;
 const CALL_HEAD = 1 + 4 + 2;
@@ -66,10 +68,10 @@ export function encodeCall(call: ChannelCall): Uint8Array {
   const auth = call.authorization;
   checkTextLength(auth, "the authorization");
   const frame = new Uint8Array(CALL_HEAD + auth.length + call.body.length);
-  const view = new DataView(frame.buffer);
   frame[0] = CALL;
-  view.setUint32(1, call.id);
-  view.setUint16(5, auth.length);
+  putUint32(frame, 1, call.id);
+  frame[5] = auth.length >>> 8;
+  frame[6] = auth.length & 0xff;
   putAscii(frame, CALL_HEAD, auth, "the authorization");
   frame.set(call.body, CALL_HEAD + auth.length);
   return frame;

@@ -38,3 +38,14 @@ export function copyBytes(src: Uint8Array, dst: Uint8Array, at: number): void {
   if (Buffer.isBuffer(src)) src.copy(dst, at);
   else dst.set(src, at);
 }
+
+/**
+ * Writes `value` big-endian at `at`, as DataView.setUint32 does, without a DataView: one
+ * needs the array's .buffer, which JSC makes (~0.3 µs) for a small array on first use.
+ */
+export function putUint32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
+}

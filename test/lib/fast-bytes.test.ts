@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { copyBytes, unfilledBytes } from "../../src/lib/fast-bytes.ts";
+import { copyBytes, putUint32, unfilledBytes } from "../../src/lib/fast-bytes.ts";
 
 describe("unfilledBytes", () => {
   test("is a plain Uint8Array of the length asked, in memory of its own", () => {
@@ -37,6 +37,20 @@ describe("copyBytes", () => {
       expect(() => copyBytes(src, dst, 2)).toThrow(RangeError);
       expect(() => copyBytes(src, dst, -1)).toThrow(RangeError);
       expect([...dst]).toEqual([0, 0, 0, 0, 0]);
+    }
+  });
+});
+
+describe("putUint32", () => {
+  test("writes big-endian exactly as DataView.setUint32 does, at any position, and nothing around it", () => {
+    for (const value of [0, 1, 0xff, 0x100, 0x1234_5678, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff]) {
+      for (const at of [0, 3]) {
+        const mine = new Uint8Array(9).fill(0xaa);
+        const theirs = new Uint8Array(9).fill(0xaa);
+        putUint32(mine, at, value);
+        new DataView(theirs.buffer).setUint32(at, value);
+        expect([...mine]).toEqual([...theirs]);
+      }
     }
   });
 });

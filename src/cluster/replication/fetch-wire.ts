@@ -1,5 +1,6 @@
 import { StreamNestError } from "../../lib/errors.ts";
 import type { FrameChunk } from "../../storage/frame-chunk.ts";
+import { putUint32 } from "../../lib/fast-bytes.ts";
 import { MIN_FRAME_BYTES } from "../../storage/record-codec.ts";
 import type { EpochRun, FetchVerdict, ReplicaFetch } from "./types.ts";
 
@@ -128,7 +129,7 @@ function frame(head: unknown, parts: Uint8Array[]): Uint8Array {
   let total = 4 + json.length;
   for (const p of parts) total += p.length;
   const out = new Uint8Array(total);
-  new DataView(out.buffer).setUint32(0, json.length);
+  putUint32(out, 0, json.length);
   out.set(json, 4);
   let at = 4 + json.length;
   for (const p of parts) {
