@@ -360,9 +360,9 @@ export class Broker {
         const ps = this.replicaPartition(topic, topicId, partition);
         return ps ? this.logs.touch(ps) : undefined;
       },
-      replicaLease: async (topic, topicId, partition) => {
+      replicaLease: (topic, topicId, partition) => {
         const ps = this.replicaPartition(topic, topicId, partition);
-        return ps ? this.logs.lease(ps) : undefined;
+        return ps ? (this.logs.leaseIfReady(ps) ?? this.logs.lease(ps)) : undefined;
       },
       replicaLogIfOpen: (topic, partition) => {
         const ps = ctx.catalog.get(topic)?.partitions[partition];

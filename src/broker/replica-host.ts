@@ -25,8 +25,12 @@ export interface ReplicaHost {
    * (or another incarnation).
    */
   replicaLog(topic: string, topicId: string, partition: number): PartitionLog | undefined;
-  /** A lease on the log (opened if need be, after any close of it still running), held across awaits until released. */
-  replicaLease(topic: string, topicId: string, partition: number): Promise<LogLease | undefined>;
+  /**
+   * A lease on the log (opened if need be, after any close of it still running), held
+   * across awaits until released; given at once, not as a promise, when no close of the
+   * log is running (a follower takes two per fetch round).
+   */
+  replicaLease(topic: string, topicId: string, partition: number): LogLease | undefined | Promise<LogLease | undefined>;
   /** The log if it is open now; nothing is opened. */
   replicaLogIfOpen(topic: string, partition: number): PartitionLog | undefined;
   /** Calls `listener` with each log object opened from now on (see LogLeases.onOpen). */

@@ -25,7 +25,7 @@ export interface FollowerLoopOptions {
    * the log and released before waiting on the leader, so an idle follower's log may be
    * closed to make room (--max-open-partitions). Undefined once the topic is gone.
    */
-  lease: () => Promise<LogLease | undefined>;
+  lease: () => LogLease | undefined | Promise<LogLease | undefined>;
   transport: ReplicaFetchTransport;
   brokerRef: (id: number) => BrokerRef;
   warn: (message: string) => void;
@@ -58,7 +58,10 @@ export class FollowerLoop {
       const epoch = this.leaderEpoch;
       let lease: LogLease | undefined;
       try {
-        lease = await this.options.lease();
+        // Awaited only when it is a promise: each await is a turn of the microtask queue, on
+        // the path of every acks=all produce (the leader answers once this fetch says where we are).
+        const taking = this.options.lease();
+        lease = taking instanceof Promise ? await taking : taking;
         if (!lease) return;
         const request = nextFetch(this.options.self, epoch, lease.log);
         lease.release();
@@ -78,7 +81,8 @@ export class FollowerLoop {
         );
         if (signal.aborted || leader !== this.leader || epoch !== this.leaderEpoch) continue;
         const { head, chunk } = decodeFetchAnswer(bytes);
-        lease = await this.options.lease();
+        const retaking = this.options.lease();
+        lease = retaking instanceof Promise ? await retaking : retaking;
         if (!lease) return;
         let backOff: boolean;
         try {
