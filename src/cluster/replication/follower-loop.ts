@@ -35,6 +35,10 @@ export class FollowerLoop {
   private leader = -1;
   private leaderEpoch = -1;
   private readonly stopper = new AbortController();
+  /** Aborted when the leader or its epoch changes: ends a fetch still waiting on the one before. */
+  private term = new AbortController();
+  /** Aborted by stop() or by the end of the term: what each fetch of the term listens to. */
+  private termSignal: AbortSignal = this.stopper.signal;
   private running: Promise<void> | undefined;
   private lastWarning = "";
 
@@ -42,6 +46,14 @@ export class FollowerLoop {
 
   /** Follows `leader` in `leaderEpoch`; starts the loop on first call. */
   follow(leader: number, leaderEpoch: number): void {
+    if (leader !== this.leader || leaderEpoch !== this.leaderEpoch) {
+      // A fetch still waiting on the old leader (paused, or cut off from this broker)
+      // would hold this follower back from the new one until it timed out (the wait plus
+      // 2 s), and with it every acks=all produce the new leader needs this copy for.
+      this.term.abort();
+      this.term = new AbortController();
+      this.termSignal = AbortSignal.any([this.stopper.signal, this.term.signal]);
+    }
     this.leader = leader;
     this.leaderEpoch = leaderEpoch;
     this.running ??= this.loop();
@@ -56,6 +68,7 @@ export class FollowerLoop {
     while (!signal.aborted) {
       const leader = this.leader;
       const epoch = this.leaderEpoch;
+      const term = this.termSignal;
       let lease: LogLease | undefined;
       try {
         // Awaited only when it is a promise: each await is a turn of the microtask queue, on
@@ -77,7 +90,7 @@ export class FollowerLoop {
           this.options.brokerRef(leader),
           body,
           REPLICATION_LIMITS.fetchWaitMs.value + 2_000,
-          signal,
+          term,
         );
         if (signal.aborted || leader !== this.leader || epoch !== this.leaderEpoch) continue;
         const { head, chunk } = decodeFetchAnswer(bytes);
@@ -99,6 +112,8 @@ export class FollowerLoop {
         lease?.release();
         lease = undefined;
         if (signal.aborted) break;
+        // The leader moved while this fetch waited on it: on to the new one, at once.
+        if (term.aborted) continue;
         const message = `following partition ${this.options.partition} of "${this.options.topic}" from broker ${leader}: ${error instanceof Error ? error.message : String(error)}`;
         // Said once per kind of failure: a leader down for seconds would fill the log otherwise.
         if (message !== this.lastWarning) this.options.warn(message);

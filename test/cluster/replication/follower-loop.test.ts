@@ -1,0 +1,74 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { FollowerLoop } from "../../../src/cluster/replication/follower-loop.ts";
+import { decodeFetchRequest } from "../../../src/cluster/replication/fetch-wire.ts";
+import type { ReplicaFetchTransport } from "../../../src/cluster/replication/replica-manager.ts";
+import { REPLICATION_LIMITS } from "../../../src/config/replication.ts";
+import { PartitionLog } from "../../../src/storage/index.ts";
+import { cleanupsAfterEach } from "../../helpers/cleanups.ts";
+import { untilTrue } from "../../helpers/until.ts";
+import { tempDir } from "../../storage/fixtures/records.ts";
+
+/**
+ * The follower's loop over a real log, with the network injected: a leader that never
+ * answers (paused with SIGSTOP, or cut off) is a fetch that hangs until it is aborted.
+ */
+
+const cleanups = cleanupsAfterEach();
+
+interface Fetch {
+  leader: number;
+  leaderEpoch: number;
+  at: number;
+  signal: AbortSignal;
+}
+
+test("a fetch left waiting on a leader that was replaced is dropped at once: the follower fetches from the new leader without waiting for its timeout", async () => {
+  const dir = tempDir("streamnest-follower-loop-");
+  cleanups.push(dir.remove);
+  const log = PartitionLog.open(join(dir.path, "t-0"), { fsync: "never", highWatermark: "explicit" });
+  cleanups.push(() => log.close());
+  const fetches: Fetch[] = [];
+  // No leader answers: every fetch waits until its signal ends it.
+  const transport: ReplicaFetchTransport = {
+    fetch: (leader, request, _timeoutMs, signal) => {
+      fetches.push({ leader: leader.id, leaderEpoch: decodeFetchRequest(request).leaderEpoch, at: performance.now(), signal });
+      return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+    },
+  };
+  const warnings: string[] = [];
+  const loop = new FollowerLoop({
+    self: 3,
+    topic: "t",
+    topicId: "t-id",
+    partition: 0,
+    lease: () => ({ log, release: () => {} }),
+    transport,
+    brokerRef: (id) => ({ id, address: `broker-${id}:1` }),
+    warn: (message) => warnings.push(message),
+  });
+  cleanups.push(() => loop.stop());
+
+  loop.follow(1, 4);
+  await untilTrue("a fetch to broker 1", async () => fetches.length === 1, 5_000);
+  expect([fetches[0].leader, fetches[0].leaderEpoch, fetches[0].signal.aborted]).toEqual([1, 4, false]);
+  // The same leader and epoch again (metadata moved for another reason): the fetch waits on.
+  loop.follow(1, 4);
+  await Bun.sleep(20);
+  expect(fetches.length).toBe(1);
+  expect(fetches[0].signal.aborted).toBe(false);
+
+  const movedAt = performance.now();
+  loop.follow(2, 5);
+  await untilTrue("a fetch to broker 2", async () => fetches.length === 2, 5_000);
+  expect(fetches[0].signal.aborted).toBe(true);
+  expect([fetches[1].leader, fetches[1].leaderEpoch, fetches[1].signal.aborted]).toEqual([2, 5, false]);
+  // Well before the old fetch's own timeout, and without the pause after a failed fetch.
+  expect(fetches[1].at - movedAt).toBeLessThan(REPLICATION_LIMITS.fetchBackoffMs.value);
+  // Leaving a leader is not a failure worth a line in the log.
+  expect(warnings).toEqual([]);
+
+  loop.stop();
+  await untilTrue("the last fetch ended", async () => fetches[1].signal.aborted, 5_000);
+  expect(fetches.length).toBe(2);
+});
