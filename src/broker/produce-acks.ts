@@ -76,9 +76,9 @@ export async function awaitReplication(
   acks: Acks | undefined,
 ): Promise<void> {
   if (!waitsForIsr(log, acks)) return;
-  // Leadership lost while waiting: the answer cannot come from here any more.
   const reached = await highWatermarkPast(log, {
     lastOffset,
+    // Leadership lost while waiting: the answer cannot come from here any more.
     holds: () => ps.assignment.leader === ctx.directory.self.id && ps.assignment.leaderEpoch === epoch,
     timeoutMs: ACK_TIMEOUT_MS,
     signals: [ctx.lifetime, state.lifetime.signal],
