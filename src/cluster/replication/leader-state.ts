@@ -16,6 +16,8 @@ interface FollowerProgress {
   /** The leader's LEO and the time at its previous fetch, for the caught-up rule. */
   previousFetchLeaderLeo: number;
   previousFetchMs: number;
+  /** Its fetches waiting at this leader for an append (parked; one at a time, normally). */
+  parked: number;
 }
 
 export class LeaderState {
@@ -28,6 +30,8 @@ export class LeaderState {
   private pendingSince = 0;
   /** Members of an expansion given up on (expirePending): still counted for the HW until a registration says. */
   private unconfirmed: number[] = [];
+  /** The leader's LEO as its appends and the fetches it served last saw it. */
+  private leaderLeo: number;
 
   constructor(
     readonly self: number,
@@ -39,10 +43,11 @@ export class LeaderState {
   ) {
     this.registration = registration;
     this.hw = highWatermark;
+    this.leaderLeo = epochStartOffset;
     // Every ISR member counts as caught up when leadership starts, as in Kafka, so the
     // lag clock of a follower starts with this leader, not with its last fetch elsewhere.
     for (const r of registration.replicas)
-      if (r !== self) this.followers.set(r, { leo: null, lastCaughtUpMs: now, previousFetchLeaderLeo: 0, previousFetchMs: now });
+      if (r !== self) this.followers.set(r, { leo: null, lastCaughtUpMs: now, previousFetchLeaderLeo: 0, previousFetchMs: now, parked: 0 });
   }
 
   get partition(): PartitionRegistration {
@@ -75,10 +80,32 @@ export class LeaderState {
     return this.followers.get(replica)?.leo ?? null;
   }
 
-  /** Milliseconds since the follower last reached the leader's log end. */
+  /** Milliseconds since the follower last reached the leader's log end (0 while it waits there). */
   followerCaughtUpAgo(replica: number, now: number): number {
     const f = this.followers.get(replica);
-    return f === undefined ? 0 : Math.max(0, now - f.lastCaughtUpMs);
+    return f === undefined || this.waitsAtLogEnd(f) ? 0 : Math.max(0, now - f.lastCaughtUpMs);
+  }
+
+  /**
+   * A fetch of `replica` waits here for an append (long poll). While it waits at the log
+   * end, the follower is caught up: without this, an idle follower's lag clock ran from the
+   * arrival of its waiting fetch, and a lag time below the fetch wait (--replica-lag-time-ms
+   * takes 100 ms; fetches wait up to 500) shrank the ISR of every idle partition and grew it
+   * back at the next fetch, over and over, refusing acks=all produces while it was short.
+   * (Kafka keeps a follower whose LEO equals the leader's in sync, and requires
+   * replica.fetch.wait.max.ms below replica.lag.time.max.ms.)
+   */
+  fetchParked(replica: number): void {
+    const f = this.followers.get(replica);
+    if (f !== undefined) f.parked++;
+  }
+
+  /** The waiting fetch of `replica` is answered: caught up until now if it waited at the log end. */
+  fetchUnparked(replica: number, now: number): void {
+    const f = this.followers.get(replica);
+    if (f === undefined || f.parked === 0) return;
+    if (this.waitsAtLogEnd(f)) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, now);
+    f.parked--;
   }
 
   /** How far behind the leader's LEO each follower is, in records (unknown: the whole log). */
@@ -114,6 +141,7 @@ export class LeaderState {
    * it moved, and an ISR expansion to propose when an out-of-sync follower caught up.
    */
   recordFetch(fetch: ReplicaFetch, log: ReplicaLogView, now: number): { highWatermark: number | null; expand: IsrChangeProposal | null } {
+    this.noteLeaderLeo(log.logEndOffset, now);
     const f = this.followers.get(fetch.replica);
     if (!f) return { highWatermark: null, expand: null };
     f.leo = fetch.fetchOffset;
@@ -128,13 +156,26 @@ export class LeaderState {
   }
 
   /** The leader's own append moved its LEO: the HW may follow (an ISR of the leader alone). */
-  leaderAppended(logEndOffset: number): number | null {
+  leaderAppended(logEndOffset: number, now: number): number | null {
+    this.noteLeaderLeo(logEndOffset, now);
     return this.advanceHighWatermark(logEndOffset) ? this.hw : null;
+  }
+
+  /** The leader's LEO is `logEndOffset`: a follower that waited at the old one was caught up until now. */
+  private noteLeaderLeo(logEndOffset: number, now: number): void {
+    if (logEndOffset === this.leaderLeo) return;
+    for (const f of this.followers.values()) if (this.waitsAtLogEnd(f)) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, now);
+    this.leaderLeo = logEndOffset;
+  }
+
+  private waitsAtLogEnd(f: FollowerProgress): boolean {
+    return f.parked > 0 && f.leo === this.leaderLeo;
   }
 
   /**
    * ISR members (other than the leader) not caught up for longer than `lagMs` (Kafka's
-   * replica.lag.time.max.ms): the shrink to propose, or null. Never below the leader.
+   * replica.lag.time.max.ms): the shrink to propose, or null. Never below the leader. A
+   * follower whose fetch waits at the log end is caught up (fetchParked).
    */
   shrinkFor(now: number, lagMs: number): IsrChangeProposal | null {
     if (this.pending) return null;
@@ -142,7 +183,7 @@ export class LeaderState {
     const keep = isr.filter((r) => {
       if (r === this.self) return true;
       const f = this.followers.get(r);
-      return f !== undefined && now - f.lastCaughtUpMs <= lagMs;
+      return f !== undefined && (this.waitsAtLogEnd(f) || now - f.lastCaughtUpMs <= lagMs);
     });
     if (keep.length === isr.length) return null;
     this.pending = { isr: keep, leaderEpoch, partitionEpoch };
@@ -185,7 +226,7 @@ export class LeaderState {
     this.unconfirmed = [];
     for (const r of registration.replicas)
       if (r !== this.self && !this.followers.has(r))
-        this.followers.set(r, { leo: null, lastCaughtUpMs: 0, previousFetchLeaderLeo: 0, previousFetchMs: 0 });
+        this.followers.set(r, { leo: null, lastCaughtUpMs: 0, previousFetchLeaderLeo: 0, previousFetchMs: 0, parked: 0 });
     this.advanceHighWatermark(logEndOffset);
     return true;
   }

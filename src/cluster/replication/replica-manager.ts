@@ -320,7 +320,7 @@ export class ReplicaManager {
     const state = new LeaderState(this.host.self, registration, log.logEndOffset, log.highWatermark, this.now());
     h.leader = { state };
     h.hwStale = log.highWatermark < log.logEndOffset;
-    const hw = state.leaderAppended(log.logEndOffset);
+    const hw = state.leaderAppended(log.logEndOffset, this.now());
     if (hw !== null) this.moveHighWatermark(h, hw);
     this.markEstablished(h);
   }
@@ -353,7 +353,7 @@ export class ReplicaManager {
     h.listened?.off();
     const off = log.onAppend((end) => {
       if (h.leader) {
-        const hw = h.leader.state.leaderAppended(end);
+        const hw = h.leader.state.leaderAppended(end, this.now());
         if (hw !== null) this.moveHighWatermark(h, hw, log);
       }
       for (const wake of [...h.waiting]) wake(end);
@@ -409,7 +409,7 @@ export class ReplicaManager {
     this.recordFetch(h, state, request, log);
     if (log.logEndOffset <= request.fetchOffset && request.maxWaitMs > 0) {
       // Waits without holding the log (thousands of idle followers must not keep thousands open).
-      await this.waitForData(h, request, signal);
+      await this.waitForData(h, state, request, signal);
       log = this.logOf(h);
       if (!log || h.leader?.state !== state)
         return encodeFetchAnswerParts({ ...base, verdict: { kind: "not-leader", leaderEpoch: h.registration.leaderEpoch } }, EMPTY_CHUNK);
@@ -432,10 +432,14 @@ export class ReplicaManager {
     if (expand) this.proposeIsr(h, state, expand.isr);
   }
 
-  private waitForData(h: Hosted, request: FetchRequestHead, signal: AbortSignal | undefined): Promise<void> {
+  private waitForData(h: Hosted, state: LeaderState, request: FetchRequestHead, signal: AbortSignal | undefined): Promise<void> {
     const wait = Math.min(request.maxWaitMs, REPLICATION_LIMITS.fetchWaitMs.value);
     return new Promise<void>((resolve) => {
+      let waiting = true;
       const done = (): void => {
+        if (!waiting) return;
+        waiting = false;
+        state.fetchUnparked(request.replica, this.now());
         h.waiting.delete(wake);
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
@@ -447,6 +451,7 @@ export class ReplicaManager {
         if (end > request.fetchOffset || end < 0) done();
       };
       h.waiting.add(wake);
+      state.fetchParked(request.replica);
       const timer = setTimeout(done, wait);
       signal?.addEventListener("abort", done, { once: true });
       this.host.lifetime.addEventListener("abort", done, { once: true });

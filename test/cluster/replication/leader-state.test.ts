@@ -118,6 +118,51 @@ describe("LeaderState", () => {
 
   test("a leader alone in the ISR commits what it appends", () => {
     const { log, state } = leaderWith(4, [1]);
-    expect(state.leaderAppended(log.logEndOffset)).toBe(4);
+    expect(state.leaderAppended(log.logEndOffset, 1001)).toBe(4);
+  });
+
+  test("a follower whose fetch waits at the log end stays in sync however long the partition is idle, and its lag clock starts at the append it has not fetched", () => {
+    // Incident: with --replica-lag-time-ms=200 (below the 500 ms a fetch waits), the ISR of
+    // an idle RF=3 partition shrank and grew back 8 times in 4 s, at 1 or 2 members most of
+    // that time, and acks=all produces were refused NOT_ENOUGH_REPLICAS meanwhile.
+    const { log, state } = leaderWith(10);
+    state.recordFetch(fetch(2, 10), log, 2000);
+    state.fetchParked(2);
+    state.recordFetch(fetch(3, 10), log, 2000);
+    state.fetchParked(3);
+    expect(state.shrinkFor(2000 + 60_000, 200)).toBeNull();
+    expect(state.followerCaughtUpAgo(2, 2000 + 60_000)).toBe(0);
+    // 3's wait ends empty (the long poll's timeout): caught up until then; it fetches again.
+    state.fetchUnparked(3, 2500);
+    expect(state.followerCaughtUpAgo(3, 2600)).toBe(100);
+    expect(state.shrinkFor(2600, 200)).toBeNull();
+    state.recordFetch(fetch(3, 10), log, 2601);
+    state.fetchParked(3);
+    // An append at 70,000: both were caught up until then; the clock runs from there.
+    log.append(["v10"], 3);
+    expect(state.leaderAppended(log.logEndOffset, 70_000)).toBeNull();
+    state.fetchUnparked(2, 70_000);
+    state.fetchUnparked(3, 70_000);
+    expect(state.followerCaughtUpAgo(2, 70_150)).toBe(150);
+    expect(state.shrinkFor(70_200, 200)).toBeNull();
+    // 2 fetches the record and waits again; 3 never comes back (a cut link): out once 200 ms passed.
+    state.recordFetch(fetch(2, 11), log, 70_010);
+    state.fetchParked(2);
+    expect(state.shrinkFor(70_201, 200)).toEqual({ isr: [1, 2], leaderEpoch: 3, partitionEpoch: 5 });
+  });
+
+  test("a follower that stopped fetching is not kept in sync by the fetch it left waiting once that wait ended", () => {
+    const { log, state } = leaderWith(10);
+    state.recordFetch(fetch(2, 10), log, 1000);
+    state.fetchParked(2);
+    state.recordFetch(fetch(3, 10), log, 1000);
+    state.fetchParked(3);
+    state.fetchUnparked(3, 1500);
+    // 3 sends nothing more; the partition stays idle: its lag clock runs from the end of its wait.
+    expect(state.shrinkFor(1500 + 10_000, 10_000)).toBeNull();
+    expect(state.shrinkFor(1500 + 10_001, 10_000)).toEqual({ isr: [1, 2], leaderEpoch: 3, partitionEpoch: 5 });
+    // A second end of the same wait changes nothing.
+    state.fetchUnparked(3, 20_000);
+    expect(state.followerCaughtUpAgo(3, 20_000)).toBe(18_500);
   });
 });

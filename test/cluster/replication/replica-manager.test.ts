@@ -23,7 +23,7 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function pair(options: { maxOpenPartitions?: number; unclean?: boolean } = {}): { brokers: Broker[]; managers: ReplicaManager[]; down: Set<number> } {
+function pair(options: { maxOpenPartitions?: number; unclean?: boolean; lagTimeMs?: number } = {}): { brokers: Broker[]; managers: ReplicaManager[]; down: Set<number> } {
   root = mkdtempSync(join(tmpdir(), "streamnest-replica-manager-"));
   const refs = [
     { id: 1, address: "one:1" },
@@ -60,7 +60,7 @@ function pair(options: { maxOpenPartitions?: number; unclean?: boolean } = {}): 
         b.replicaHost(),
         { fetch: (leader, body, _timeout, signal) => (down.has(leader.id) ? Promise.reject(new Error("down")) : managers[leader.id - 1].serveFetch(body, signal).then((parts) => ({ bytes: joinParts(parts), authenticated: false }))) },
         { isAlive: (id) => !down.has(id) },
-        { lagTimeMs: 10_000, unclean: options.unclean ?? false, livenessGraceMs: 0 },
+        { lagTimeMs: options.lagTimeMs ?? 10_000, unclean: options.unclean ?? false, livenessGraceMs: 0 },
       ),
     );
   cleanup.push(async () => {
@@ -78,6 +78,25 @@ async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await Bun.sleep(25);
   if (!check()) throw new Error(`${what} never happened`);
 }
+
+test("an idle follower waiting at the leader's log end stays in the ISR with a lag time shorter than its fetch's wait", async () => {
+  // Fetches wait up to 500 ms at the leader; the ISR of an idle partition shrank and grew
+  // back at each of them when the lag time was below that (--replica-lag-time-ms=200).
+  const { brokers } = pair({ lagTimeMs: 100 });
+  const [one, two] = brokers;
+  expect(await one.createTopic("idle", 1, { replicationFactor: 2, minInsyncReplicas: 2 })).toBe("created");
+  expect(await one.produce("idle", record("a"))).toEqual({ partition: 0, offset: 0 });
+  const isrs: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    isrs.push(String(one.metadata.topic("idle")!.partitions[0].isr));
+    await Bun.sleep(50);
+  }
+  expect(new Set(isrs)).toEqual(new Set(["1,2"]));
+  expect(one.metadata.topic("idle")!.partitions[0].partitionEpoch).toBe(0);
+  // And after the idle time, an append is answered at once by the follower's waiting fetch.
+  expect(await one.produce("idle", record("b"))).toEqual({ partition: 0, offset: 1 });
+  expect(two.replicaHost().replicaLog("idle", one.metadata.topic("idle")!.id, 0)!.logEndOffset).toBe(2);
+}, 30_000);
 
 test("acks=all is answered once the follower has the records; a dead leader is replaced by the follower in the ISR", async () => {
   const { brokers, managers, down } = pair();

@@ -215,7 +215,7 @@ export class ReplicationSim {
     const value = `v${this.produced++}`;
     const offset = b.log.append([value], b.known.leaderEpoch);
     this.pending.push({ broker: b.id, incarnation: b.incarnation, epoch: b.known.leaderEpoch, offset, value });
-    const hw = b.leader.leaderAppended(b.log.logEndOffset);
+    const hw = b.leader.leaderAppended(b.log.logEndOffset, this.now);
     if (hw !== null) b.log.setHighWatermark(hw);
     this.settleAcks();
   }
