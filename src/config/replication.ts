@@ -61,6 +61,12 @@ export const REPLICATION = section({
 
 export const REPLICATION_LIMITS = {
   fetchWaitMs: limit(500, "longest a follower's fetch waits at the leader for new records", "ms"),
+  // Each fetch that waited out its time doubles the next one's, from fetchWaitMs up to this:
+  // every partition's followers fetch on their own, so an idle broker answered and sent two
+  // fetches a second per partition it follows or leads (300 idle RF=3 partitions took 17% of
+  // a core per broker). A follower waiting at the log end counts as caught up however long
+  // it waits (leader-state.ts), and an append answers it at once.
+  fetchIdleWaitMs: limit(4_000, "longest a follower's fetch waits at the leader once the partition is idle", "ms"),
   fetchMaxBytes: limit(4 * 1024 * 1024, "bytes of records in one replica fetch answer (at least one record)", "bytes"),
   fetchBackoffMs: limit(100, "wait before a follower retries a failed fetch", "ms"),
   channelCallMaxBytes: limit(64 * 1024, "largest call a leader takes on a replication channel (a fetch request is a few hundred bytes)", "bytes"),

@@ -41,6 +41,8 @@ export class FollowerLoop {
   private termSignal: AbortSignal = this.stopper.signal;
   private running: Promise<void> | undefined;
   private lastWarning = "";
+  /** How long the next fetch may wait at the leader (see nextWaitMs). */
+  private waitMs = REPLICATION_LIMITS.fetchWaitMs.value;
 
   constructor(private readonly options: FollowerLoopOptions) {}
 
@@ -52,6 +54,7 @@ export class FollowerLoop {
       // 2 s), and with it every acks=all produce the new leader needs this copy for.
       this.term.abort();
       this.term = new AbortController();
+      this.waitMs = REPLICATION_LIMITS.fetchWaitMs.value;
       this.termSignal = AbortSignal.any([this.stopper.signal, this.term.signal]);
     }
     this.leader = leader;
@@ -84,14 +87,9 @@ export class FollowerLoop {
           topic: this.options.topic,
           topicId: this.options.topicId,
           partition: this.options.partition,
-          maxWaitMs: REPLICATION_LIMITS.fetchWaitMs.value,
+          maxWaitMs: this.waitMs,
         });
-        const { bytes, authenticated } = await this.options.transport.fetch(
-          this.options.brokerRef(leader),
-          body,
-          REPLICATION_LIMITS.fetchWaitMs.value + 2_000,
-          term,
-        );
+        const { bytes, authenticated } = await this.options.transport.fetch(this.options.brokerRef(leader), body, this.waitMs + 2_000, term);
         if (signal.aborted || leader !== this.leader || epoch !== this.leaderEpoch) continue;
         const { head, chunk } = decodeFetchAnswer(bytes);
         const retaking = this.options.lease();
@@ -106,6 +104,7 @@ export class FollowerLoop {
         }
         // Fenced, not the leader (yet), or an epoch this broker does not know yet: the
         // metadata will say more; wait a moment rather than spin.
+        this.waitMs = nextWaitMs(this.waitMs, head, chunk);
         if (backOff) await sleep(REPLICATION_LIMITS.fetchBackoffMs.value, signal);
         this.lastWarning = "";
       } catch (error) {
@@ -118,6 +117,7 @@ export class FollowerLoop {
         // Said once per kind of failure: a leader down for seconds would fill the log otherwise.
         if (message !== this.lastWarning) this.options.warn(message);
         this.lastWarning = message;
+        this.waitMs = REPLICATION_LIMITS.fetchWaitMs.value;
         await sleep(REPLICATION_LIMITS.fetchBackoffMs.value, signal);
       }
     }
@@ -158,6 +158,17 @@ async function applyAnswer(log: PartitionLog, head: FetchAnswerHead, chunk: Fram
   const hw = followerHighWatermark(head.highWatermark, log);
   if (hw > log.highWatermark) log.setHighWatermark(hw);
   return false;
+}
+
+/**
+ * The wait of the fetch after `head`: doubled, up to fetchIdleWaitMs, when the leader had
+ * nothing to send (the fetch waited out its time at the log end); back to fetchWaitMs
+ * otherwise, so the high watermark of a partition that just went quiet still reaches the
+ * follower within fetchWaitMs.
+ */
+export function nextWaitMs(waitMs: number, head: FetchAnswerHead, chunk: FrameChunk): number {
+  if (head.verdict.kind === "read" && chunk.count === 0) return Math.min(waitMs * 2, REPLICATION_LIMITS.fetchIdleWaitMs.value);
+  return REPLICATION_LIMITS.fetchWaitMs.value;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

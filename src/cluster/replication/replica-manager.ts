@@ -433,7 +433,7 @@ export class ReplicaManager {
   }
 
   private waitForData(h: Hosted, state: LeaderState, request: FetchRequestHead, signal: AbortSignal | undefined): Promise<void> {
-    const wait = Math.min(request.maxWaitMs, REPLICATION_LIMITS.fetchWaitMs.value);
+    const wait = Math.min(request.maxWaitMs, REPLICATION_LIMITS.fetchIdleWaitMs.value);
     return new Promise<void>((resolve) => {
       let waiting = true;
       const done = (): void => {
