@@ -102,9 +102,9 @@ export class FollowerLoop {
           lease.release();
           lease = undefined;
         }
+        this.waitMs = nextWaitMs(this.waitMs, head, chunk);
         // Fenced, not the leader (yet), or an epoch this broker does not know yet: the
         // metadata will say more; wait a moment rather than spin.
-        this.waitMs = nextWaitMs(this.waitMs, head, chunk);
         if (backOff) await sleep(REPLICATION_LIMITS.fetchBackoffMs.value, signal);
         this.lastWarning = "";
       } catch (error) {
