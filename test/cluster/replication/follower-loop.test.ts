@@ -24,6 +24,22 @@ interface Fetch {
   signal: AbortSignal;
 }
 
+/** Broker 3's loop over partition 0 of "t", stopped after the test. */
+function followerOf(log: PartitionLog, transport: ReplicaFetchTransport, warn: (message: string) => void = () => {}): FollowerLoop {
+  const loop = new FollowerLoop({
+    self: 3,
+    topic: "t",
+    topicId: "t-id",
+    partition: 0,
+    lease: () => ({ log, release: () => {} }),
+    transport,
+    brokerRef: (id) => ({ id, address: `broker-${id}:1` }),
+    warn,
+  });
+  cleanups.push(() => loop.stop());
+  return loop;
+}
+
 test("a fetch left waiting on a leader that was replaced is dropped at once: the follower fetches from the new leader without waiting for its timeout", async () => {
   const dir = tempDir("streamnest-follower-loop-");
   cleanups.push(dir.remove);
@@ -38,17 +54,7 @@ test("a fetch left waiting on a leader that was replaced is dropped at once: the
     },
   };
   const warnings: string[] = [];
-  const loop = new FollowerLoop({
-    self: 3,
-    topic: "t",
-    topicId: "t-id",
-    partition: 0,
-    lease: () => ({ log, release: () => {} }),
-    transport,
-    brokerRef: (id) => ({ id, address: `broker-${id}:1` }),
-    warn: (message) => warnings.push(message),
-  });
-  cleanups.push(() => loop.stop());
+  const loop = followerOf(log, transport, (message) => warnings.push(message));
 
   loop.follow(1, 4);
   await untilTrue("a fetch to broker 1", async () => fetches.length === 1, 5_000);
@@ -93,17 +99,7 @@ test("an idle follower's fetches wait longer and longer at the leader, up to the
       return { bytes: encodeFetchAnswer({ verdict: { kind: "read" }, highWatermark: 0, logStartOffset: 0, runs }, chunk), authenticated: false };
     },
   };
-  const loop = new FollowerLoop({
-    self: 3,
-    topic: "t",
-    topicId: "t-id",
-    partition: 0,
-    lease: () => ({ log, release: () => {} }),
-    transport,
-    brokerRef: (id) => ({ id, address: `broker-${id}:1` }),
-    warn: () => {},
-  });
-  cleanups.push(() => loop.stop());
+  const loop = followerOf(log, transport);
   loop.follow(1, 4);
   await untilTrue("seven fetches", async () => asked.length >= 7, 5_000);
   loop.stop();
