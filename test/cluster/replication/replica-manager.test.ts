@@ -93,7 +93,7 @@ test("an idle follower waiting at the leader's log end stays in the ISR with a l
   }
   expect(new Set(isrs)).toEqual(new Set(["1,2"]));
   expect(one.metadata.topic("idle")!.partitions[0].partitionEpoch).toBe(0);
-  // And after the idle time, an append is answered at once by the follower's waiting fetch.
+  // After the idle time an acks=all append is acknowledged, the follower holding it.
   expect(await one.produce("idle", record("b"))).toEqual({ partition: 0, offset: 1 });
   expect(two.replicaHost().replicaLog("idle", one.metadata.topic("idle")!.id, 0)!.logEndOffset).toBe(2);
 }, 30_000);
