@@ -15,7 +15,7 @@
  *    max.in.flight.requests.per.connection, 5 by default, per broker connection, and each
  *    broker here leads one partition. One request at a time would measure a batch's
  *    latency (a replication round trip), not throughput. Measured after
- *    STREAMNEST_BENCH_WARMUP_SECONDS of the same load, not measured.
+ *    STREAMNEST_BENCH_BATCH_WARMUP_SECONDS (default 10) of the same load, not measured.
  * 3. Produce to SSE: a live tail (GET /topics/:topic/partitions/0/records/stream) open on
  *    partition 0's leader, single acks=all produces to that leader paced at 1,000 msg/s for
  *    STREAMNEST_BENCH_SSE_SECONDS (default 10), each carrying its send time; the time from
@@ -28,7 +28,7 @@
  *    the kill to that acknowledgement, median and max over the kills (target: max < 5 s).
  *    The killed broker is started again and the ISR is full again before the next kill.
  * STREAMNEST_BENCH_LOAD_SECONDS (default 5), STREAMNEST_BENCH_KILLS (default 10),
- * STREAMNEST_BENCH_WARMUP_SECONDS,
+ * STREAMNEST_BENCH_WARMUP_SECONDS, STREAMNEST_BENCH_BATCH_WARMUP_SECONDS,
  * STREAMNEST_BENCH_CONCURRENCY (default "16,64"), STREAMNEST_BENCH_PAIRS, STREAMNEST_BENCH_BATCH_INFLIGHT and
  * STREAMNEST_BENCH_SSE_SECONDS shorten or vary a run.
  */
@@ -47,6 +47,14 @@ const SSE_SECONDS = Number(process.env.STREAMNEST_BENCH_SSE_SECONDS ?? 10);
 const SSE_WARMUP_SECONDS = Number(process.env.STREAMNEST_BENCH_SSE_WARMUP_SECONDS ?? 2);
 /** Seconds of RF=1 then RF=3 load, not measured, before phase 1's pairs at each concurrency. */
 const WARMUP_SECONDS = Number(process.env.STREAMNEST_BENCH_WARMUP_SECONDS ?? 3);
+/**
+ * Seconds of phase 2's load, not measured, before its clock starts. Longer than phase 1's:
+ * under 1,000-message batches the brokers' JIT threads (JITWorker, JSCWarmUp in
+ * /proc/PID/task) took 177, 69, 85, 33 then 20 ticks per 3 s (summed over the three
+ * brokers, against ~450 of their main threads), settling only after ~10 s, while the
+ * rate climbed 171, 249, 338, 452, 468, 489 batches/s over the same 3-s windows.
+ */
+const BATCH_WARMUP_SECONDS = Number(process.env.STREAMNEST_BENCH_BATCH_WARMUP_SECONDS ?? 10);
 /** RF=1/RF=3 pairs per concurrency of phase 1; the median pair is quoted. */
 const PAIRS = Number(process.env.STREAMNEST_BENCH_PAIRS ?? 3);
 const BATCH_SIZE = 1_000;
@@ -288,19 +296,18 @@ async function batchThroughput(cluster: Cluster): Promise<string[]> {
     );
     return batches;
   };
-  // Warm, as phase 1: the first seconds of 1,000-message bodies measured the JIT compiling
-  // their path (its thread took a fifth of each broker's CPU) and 5x the page faults of
-  // the steady state: 322k msg/s, then 395k in the next 5 s of the same cluster. The
-  // warm-up's pages are written out before the clock starts (settleWrites, as before it).
+  // Warm (BATCH_WARMUP_SECONDS): the first seconds of 1,000-message bodies measured the JIT
+  // compiling their path and 5x the page faults of the steady state. The warm-up's pages
+  // are written out before the clock starts (settleWrites, as before it).
   await Promise.all(leaders.flatMap((_, p) => Array.from({ length: BATCH_INFLIGHT }, () => send(p))));
-  await drive(WARMUP_SECONDS);
+  await drive(BATCH_WARMUP_SECONDS);
   settleWrites();
   const started = performance.now();
   const batches = await drive(LOAD_SECONDS);
   const rate = (batches * BATCH_SIZE) / ((performance.now() - started) / 1000);
   return [
     `Batch produce: ${BATCH_SIZE.toLocaleString("en")} × ${MESSAGE.length} B per request, 3 partitions each sent to its leader (brokers ${leaders.join(", ")}), ` +
-      `${BATCH_INFLIGHT} requests in flight per leader (as a producer's max.in.flight.requests.per.connection), ${LOAD_SECONDS} s after ${WARMUP_SECONDS} s not measured.`,
+      `${BATCH_INFLIGHT} requests in flight per leader (as a producer's max.in.flight.requests.per.connection), ${LOAD_SECONDS} s after ${BATCH_WARMUP_SECONDS} s not measured.`,
     `| batch produce | ${Math.round(rate).toLocaleString("en")} msg/s | ≥ 400,000 msg/s |`,
   ];
 }
