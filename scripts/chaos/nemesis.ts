@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import type { FaultEvent } from "./availability.ts";
 import { type ChaosCluster, partitionsSeenBy, upBrokers, waitForFullIsr } from "./cluster.ts";
 import type { FaultKind } from "./options.ts";
@@ -13,6 +14,15 @@ import type { SeededRandom } from "./random.ts";
  * partition's ISR to be full again, so that the run tests single faults, the guarantee
  * of issue 12 (RF 3, min ISR 2). The run goes on past its duration if a kind asked for
  * has not had its turn yet.
+ *
+ * A wipe (kill -9, the broker's data dir removed, started again) comes once, after the
+ * others, aimed at a partition's leader: the broker must copy its partitions back from
+ * the others before it counts as in sync (issue 12's lost disk). Once only, because a
+ * voter whose disk was wiped stays an observer (voters are static: README, "Voters"), so
+ * the quorum has no voter to spare afterwards: a second wipe of another voter would
+ * leave it without a majority for good, and any fault after the first stops metadata
+ * changes until it heals. The other kinds stop starting WIPE_RESERVE_MS earlier to
+ * leave it room.
  */
 
 export interface NemesisOptions {
@@ -38,29 +48,40 @@ export interface NemesisResult {
 }
 
 const ISR_WAIT_MS = 30_000;
+/** How much sooner the other kinds stop starting when a wipe is to come: its fault and heal. */
+const WIPE_RESERVE_MS = 15_000;
 
 export async function runNemesis(chaos: ChaosCluster, random: SeededRandom, options: NemesisOptions): Promise<NemesisResult> {
   const result: NemesisResult = { faults: [], unhealed: [], longestIsrWaitMs: 0 };
   if (options.kinds.length === 0) return result;
-  let next = random.int(0, options.kinds.length - 1);
+  const wipe = options.kinds.includes("wipe");
+  const cycled = options.kinds.filter((k) => k !== "wipe");
+  const lastStartAt = wipe ? options.lastStartAt - WIPE_RESERVE_MS : options.lastStartAt;
+  let next = cycled.length > 0 ? random.int(0, cycled.length - 1) : 0;
   const done = new Set<FaultKind>();
   await Bun.sleep(random.int(2_000, 4_000));
   // Past lastStartAt only to give a kind not yet injected its turn: every kind asked for is injected.
-  while (options.clock() < options.lastStartAt || options.kinds.some((k) => !done.has(k))) {
-    const kind = options.kinds[next++ % options.kinds.length];
-    const fault = await inject(chaos, random, options, kind, !done.has(kind) || random.next() < 0.5);
+  while (cycled.length > 0 && (options.clock() < lastStartAt || cycled.some((k) => !done.has(k)))) {
+    const kind = cycled[next++ % cycled.length];
+    await oneFault(chaos, random, options, result, kind, !done.has(kind) || random.next() < 0.5);
     done.add(kind);
-    result.faults.push(fault);
-    options.log(`  ${fault.start} ms: ${kind} of ${fault.target}, healed at ${fault.end} ms`);
-    const healed = await waitForFullIsr(chaos, options.topic, ISR_WAIT_MS);
-    result.longestIsrWaitMs = Math.max(result.longestIsrWaitMs, healed.ms);
-    if (!healed.ok) {
-      result.unhealed.push(`after ${kind} of ${fault.target}: ${healed.detail}`);
-      options.log(`  ISRs not full ${ISR_WAIT_MS} ms after the heal: ${healed.detail}`);
-    }
-    await Bun.sleep(random.int(1_000, 3_000));
   }
+  if (wipe) await oneFault(chaos, random, options, result, "wipe", true);
   return result;
+}
+
+/** Injects one fault, heals it, and waits for full ISRs again; then a pause before the next. */
+async function oneFault(chaos: ChaosCluster, random: SeededRandom, options: NemesisOptions, result: NemesisResult, kind: FaultKind, aimAtLeader: boolean): Promise<void> {
+  const fault = await inject(chaos, random, options, kind, aimAtLeader);
+  result.faults.push(fault);
+  options.log(`  ${fault.start} ms: ${kind} of ${fault.target}, healed at ${fault.end} ms`);
+  const healed = await waitForFullIsr(chaos, options.topic, ISR_WAIT_MS);
+  result.longestIsrWaitMs = Math.max(result.longestIsrWaitMs, healed.ms);
+  if (!healed.ok) {
+    result.unhealed.push(`after ${kind} of ${fault.target}: ${healed.detail}`);
+    options.log(`  ISRs not full ${ISR_WAIT_MS} ms after the heal: ${healed.detail}`);
+  }
+  await Bun.sleep(random.int(1_000, 3_000));
 }
 
 async function inject(chaos: ChaosCluster, random: SeededRandom, options: NemesisOptions, kind: FaultKind, aimAtLeader: boolean): Promise<FaultEvent> {
@@ -78,9 +99,10 @@ async function inject(chaos: ChaosCluster, random: SeededRandom, options: Nemesi
   const { id, why } = await target(chaos, random, options.topic, aimAtLeader);
   const broker = chaos.cluster.broker(id);
   const start = clock();
-  if (kind === "kill") {
+  if (kind === "kill" || kind === "wipe") {
     chaos.down.add(id);
     await broker.kill9();
+    if (kind === "wipe") rmSync(broker.dataDir, { recursive: true, force: true });
     await Bun.sleep(random.int(1_000, 5_000));
     await chaos.cluster.start(id);
     chaos.down.delete(id);

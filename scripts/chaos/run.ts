@@ -3,7 +3,7 @@ import { type ChaosOptions, parseOptions } from "./options.ts";
 import { runChaos } from "./run-chaos.ts";
 
 /**
- * `npm run chaos -- [--duration=120] [--brokers=3] [--faults=kill,pause,partition] [--seed=N]`:
+ * `npm run chaos -- [--duration=120] [--brokers=3] [--faults=kill,pause,partition[,wipe]] [--seed=N]`:
  * one chaos run (run-chaos.ts), its report printed; exit 1 on any violation of the
  * history, 2 when the run itself fell short or broke off (no acknowledged write, a
  * cluster that did not heal, a topic that could not be created), 0 otherwise. The seed replays the run's choices.

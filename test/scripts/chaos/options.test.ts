@@ -21,13 +21,16 @@ describe("the chaos run's flags", () => {
     expect(parseOptions(["--seed=1", "--bin=x"], { STREAMNEST_BIN: "y" }).bin).toBe("x");
     expect(parseOptions(["--faults=none"], {}).faults).toEqual([]);
     expect(parseOptions(["--faults=kill,kill"], {}).faults).toEqual(["kill"]);
+    // A wipe only when named: it leaves the quorum a voter short for the rest of the run.
+    expect(parseOptions([], {}).faults).toEqual(["kill", "pause", "partition"]);
+    expect(parseOptions(["--faults=wipe,kill"], {}).faults).toEqual(["wipe", "kill"]);
     expect(() => parseOptions(["--metadata-quorum=controller"], {})).toThrow("unknown flag --metadata-quorum");
   });
 
   test("bad flags are refused, naming the flag", () => {
     expect(() => parseOptions(["--duration=0"], {})).toThrow("--duration must be an integer from 5 to 86400");
     expect(() => parseOptions(["--brokers=2"], {})).toThrow("--brokers must be an integer from 3 to 9");
-    expect(() => parseOptions(["--faults=kill,flood"], {})).toThrow('unknown fault "flood"');
+    expect(() => parseOptions(["--faults=kill,flood"], {})).toThrow('unknown fault "flood"; the faults are kill, pause, partition, wipe (or none)');
     expect(() => parseOptions(["--speed=2"], {})).toThrow("unknown flag --speed");
     expect(() => parseOptions(["duration=2"], {})).toThrow('unexpected argument "duration=2"');
   });
