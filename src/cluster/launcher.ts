@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { BROKER_RUNTIME_ENV } from "../config/runtime-env.ts";
 import { clusterSecret, CLUSTER_SECRET_ENV } from "./cluster-secret.ts";
+import { brokersLeftOut, leftOutWarning } from "./left-out-brokers.ts";
 import { describePortProblem, portProblems } from "./port-check.ts";
 import { selfCommand } from "./self-command.ts";
 import { BrokerSupervisor, DEFAULT_RESTART_POLICY, type RestartPolicy, type SupervisorOutput } from "./supervisor.ts";
@@ -111,6 +112,8 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
     writeLine("stderr", `Error: ${dataDirError}`);
     return 1;
   }
+  const leftOut = brokersLeftOut(dataDir, count);
+  if (leftOut.length > 0) writeLine("stderr", leftOutWarning(dataDir, count, leftOut));
   const secret = options.clusterSecret ?? clusterSecret();
   const policy: RestartPolicy = { ...DEFAULT_RESTART_POLICY, ...options.restartPolicy };
   const wildcard = host === undefined || WILDCARD_HOSTS.has(host);
