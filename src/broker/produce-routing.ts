@@ -65,8 +65,7 @@ export async function deliverToPartition<T>(
     try {
       return await attempt(ps, leader);
     } catch (error) {
-      // Offline for lost data: only an operator brings it back, waiting does not.
-      if (!waits || !retriable(error) || isDataLost(error)) throw error;
+      if (!triedAgain(policy, error, retriable)) throw error;
       const after = availabilityNow(ctx, ctx.catalog.partition(ctx.catalog.topic(topic), partition).assignment);
       if (after.kind === "offline" || Date.now() >= deadline) throw noLeaderError(topic, partition, after, ctx.brokerRef, waitedMs(), error);
       waited = true;
@@ -74,6 +73,15 @@ export async function deliverToPartition<T>(
       else await waitForLeaderChange(ctx, topic, partition, from, deadline);
     }
   }
+}
+
+/**
+ * Whether deliverToPartition tries a partition again after this failure of an attempt
+ * (else the failure is the answer): a policy that waits, and a failure `retriable` takes,
+ * but never lost data, which only an operator brings back, not waiting.
+ */
+export function triedAgain(policy: RoutingPolicy, error: unknown, retriable: (error: unknown) => boolean = surelyNotWritten): boolean {
+  return policy.waitsForLeader === true && retriable(error) && !isDataLost(error);
 }
 
 /**

@@ -63,7 +63,7 @@ export function ownerFastPath(app: StreamNestApp, broker: Broker, options: FastP
     const ask = mayBeBatch(body) ? undefined : plainProduce(body);
     // The body is read: the app gets the same request with the bytes it carried.
     if (ask === undefined) return app.fetch(new Request(request.url, { method: "POST", headers: request.headers, body, signal: request.signal }));
-    return answerResponse(await calls.answer({ i: 0, a: authorization(request), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value, c: ask.acks }));
+    return respond(calls.answer({ i: 0, a: authorization(request), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value, c: ask.acks }));
   };
   return (request) => {
     const url = request.url;

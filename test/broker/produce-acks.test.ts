@@ -114,3 +114,26 @@ test("a fenced broker gets no replicas: the default factor is capped at the live
     message: "replication factor 2 needs 2 brokers; the cluster has 1",
   });
 });
+
+test("a produce that waits, led here while the log takes up its epoch, is written once the log has it, once", async () => {
+  // A broker of its own that waits for leaders (the HTTP adapter's policy), unlike the one above.
+  const self = { id: 1, address: "one:1" };
+  const waiting = Broker.open(brokerConfig({ id: 1, dataDir: join(root, "waits"), leaderWaitMs: 5000 }), {
+    directory: { self, brokers: () => [self, { id: 2, address: "two:2" }] },
+  });
+  try {
+    expect(await waiting.createTopic("taking", 1, { replicationFactor: 2 })).toBe("created");
+    const meta = waiting.metadata.topic("taking")!;
+    const log = waiting.replicaHost().replicaLog("taking", meta.id, 0)!;
+    // The first try goes straight to the log led here and is refused (LEADER_UNAVAILABLE,
+    // nothing written); the produce tries again until the driver's epoch is in the log.
+    const produced = waiting.produce("taking", rec({ message: "once", partition: 0, acks: "1" }));
+    await Bun.sleep(250);
+    expect(log.endOffset).toBe(0);
+    log.assignEpoch(0, 0);
+    expect(await produced).toEqual({ partition: 0, offset: 0 });
+    expect(log.endOffset).toBe(1);
+  } finally {
+    await waiting.close();
+  }
+});
