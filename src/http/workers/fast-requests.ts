@@ -1,5 +1,6 @@
 import { toProduceRecord } from "../produce-records.ts";
 import { StreamNestError } from "../../lib/errors.ts";
+import { scanProduce } from "./produce-scan.ts";
 
 /**
  * The requests a worker thread answers without the owner's HTTP stack: the plainest
@@ -103,6 +104,14 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * whose parser names the first bad byte.
  */
 export function plainProduce(body: Uint8Array): ProduceAsk | undefined {
+  // Most bodies are read in place (produce-scan.ts); the others are parsed as JSON.
+  const scanned = scanProduce(body);
+  if (scanned === null) return parsedProduce(body);
+  return plainTopic(scanned.topic) ? scanned : undefined;
+}
+
+/** plainProduce by JSON.parse: for any body; the answer scanProduce must agree with where it reads one. */
+export function parsedProduce(body: Uint8Array): ProduceAsk | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(decoder.decode(body));
@@ -113,7 +122,7 @@ export function plainProduce(body: Uint8Array): ProduceAsk | undefined {
   const fields = parsed as Record<string, unknown>;
   for (const name in fields) if (!PRODUCE_FIELDS.has(name)) return undefined;
   const { topic, message, key, partition, acks } = fields;
-  if (typeof topic !== "string" || !PLAIN_TOPIC.test(topic) || topic.startsWith("__") || topic === "." || topic === "..") return undefined;
+  if (typeof topic !== "string" || !plainTopic(topic)) return undefined;
   if (typeof message !== "string") return undefined;
   if (key !== undefined && typeof key !== "string") return undefined;
   if (partition !== undefined && !(typeof partition === "number" && Number.isSafeInteger(partition) && partition >= 0)) return undefined;
@@ -130,4 +139,9 @@ export function plainProduce(body: Uint8Array): ProduceAsk | undefined {
     if (error instanceof StreamNestError) return undefined;
     throw error;
   }
+}
+
+/** A topic a plain produce may name: valid, needing no decoding, and not internal (written by the broker only). */
+function plainTopic(topic: string): boolean {
+  return PLAIN_TOPIC.test(topic) && !topic.startsWith("__") && topic !== "." && topic !== "..";
 }
