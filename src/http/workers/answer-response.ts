@@ -8,6 +8,8 @@ import type { Answer } from "./worker-messages.ts";
  * nothing in its answer.
  */
 const JSON_HEADERS = new Headers({ "content-type": "application/json" });
+/** One init for every 200: an object literal per answer was one allocation more per request. */
+const JSON_INIT: ResponseInit = { headers: JSON_HEADERS };
 const ERROR_TYPE = "application/json;charset=utf-8";
 const ERROR_HEADERS = new Headers({ "content-type": ERROR_TYPE });
 
@@ -15,8 +17,8 @@ export function answerResponse(answer: Answer): Response {
   if (answer.s === 204) return new Response(null, { status: 204 });
   if (answer.w !== undefined) return new Response(answer.b, { status: answer.s, headers: { "content-type": ERROR_TYPE, "www-authenticate": answer.w } });
   if (answer.s !== 200) return new Response(answer.b, { status: answer.s, headers: ERROR_HEADERS });
-  if (answer.m !== undefined) return new Response(`{"offset":${answer.o},"message":${JSON.stringify(answer.m)}}`, { headers: JSON_HEADERS });
-  return new Response(`{"offset":${answer.o},"partition":${answer.p}}`, { headers: JSON_HEADERS });
+  if (answer.m !== undefined) return new Response(`{"offset":${answer.o},"message":${JSON.stringify(answer.m)}}`, JSON_INIT);
+  return new Response(`{"offset":${answer.o},"partition":${answer.p}}`, JSON_INIT);
 }
 
 /** A 500 of the fast path's own making, worded as the app's error mapping words one. */
