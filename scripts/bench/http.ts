@@ -5,10 +5,12 @@
  * broker measurement runs once per --workers value (BENCH_WORKERS, default 1,2).
  *
  * The single-message ratios (produce against the POST ceiling, /consume against the GET
- * ceiling) are taken in BENCH_PAIRS (default 3) back-to-back pairs, the ceiling then the
+ * ceiling) are taken in BENCH_PAIRS (default 5) back-to-back pairs, the ceiling then the
  * broker, and the median pair's ratio is quoted: this machine is shared, and a ceiling
  * measured once, a minute before the broker, swung the quoted ratio by half (the same
- * build read 37% and 62% of the GET ceiling in two runs). The write phases' dirty pages
+ * build read 37% and 62% of the GET ceiling in two runs). Three pairs were too few: one
+ * run's produce pairs read 79%, 105% and 75%, another's /consume pairs 85%, 59% and 49%,
+ * so the middle of three still moved by ten points from run to run. The write phases' dirty pages
  * are written out (sync) before the read phases, which otherwise met their writeback.
  * Before a ratio's pairs, BENCH_WARMUP_SECONDS (default 2) of the same load on each, not
  * measured: the first pair otherwise measured the broker's JIT compiling the path.
@@ -26,7 +28,7 @@ import { settleWrites } from "./cluster.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 /** Seconds of each half of a ceiling/broker pair. */
 const PAIR_SECONDS = Math.max(2, Math.round(SECONDS / 2));
 /** Seconds of the ceiling's then the broker's load, not measured, before a ratio's pairs. */
