@@ -45,13 +45,18 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 /** Encoded header keys, computed once per record while sizing and reused while writing. */
 export interface SizedRecord {
   record: RecordInput;
-  headerKeys: Uint8Array[];
+  headerKeys: readonly Uint8Array[];
   frameBytes: number;
 }
+
+/** The header keys of a record without headers (never added to: sizeRecord builds a list of its own for headers). */
+const NO_HEADER_KEYS: readonly Uint8Array[] = [];
 
 export function sizeRecord(record: RecordInput): SizedRecord {
   let bytes = FRAME_PREFIX_BYTES + FIXED_BODY_BYTES + (record.value?.length ?? 0);
   if (record.key !== null) bytes += record.key.length;
+  // Most records have no headers: one shared empty list, not an array per record.
+  if (record.headers.length === 0) return { record, headerKeys: NO_HEADER_KEYS, frameBytes: bytes };
   const headerKeys: Uint8Array[] = [];
   for (const header of record.headers) {
     const key = utf8.encode(header.key);

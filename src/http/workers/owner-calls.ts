@@ -26,6 +26,8 @@ import { type Answer, type Call, type ConsumeCall, isProduceCall, type ProduceCa
 // The routes' own rules (route-permissions.ts), found once rather than per call.
 const PRODUCE_RULE: RouteRule = routeRule("POST", "/produce");
 const CONSUME_RULE: RouteRule = routeRule("GET", "/consume");
+/** A plain produce carries no headers; the core never adds to a record's list. */
+const NO_HEADERS: ProduceRecord["headers"] = [];
 
 export class OwnerCalls {
   private readonly produced: () => void;
@@ -122,7 +124,7 @@ export class OwnerCalls {
 
   /** The answer to a produce; never rejects (a failure is answered as failed() maps it). */
   private produce(call: ProduceCall): Promise<Answer> {
-    const record: ProduceRecord = { key: call.k, value: call.v, headers: [] };
+    const record: ProduceRecord = { key: call.k, value: call.v, headers: NO_HEADERS };
     if (call.p >= 0) record.partition = call.p;
     if (call.c !== undefined) record.acks = call.c;
     return this.broker.produce(call.t, record).then(
