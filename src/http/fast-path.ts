@@ -63,7 +63,10 @@ export function ownerFastPath(app: StreamNestApp, broker: Broker, options: FastP
     const ask = mayBeBatch(body) ? undefined : plainProduce(body);
     // The body is read: the app gets the same request with the bytes it carried.
     if (ask === undefined) return app.fetch(new Request(request.url, { method: "POST", headers: request.headers, body, signal: request.signal }));
-    return respond(calls.answer({ i: 0, a: authorization(request), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value, c: ask.acks }));
+    const answer = calls.answer({ i: 0, a: authorization(request), t: ask.topic, p: ask.partition, k: ask.key, v: ask.value, c: ask.acks });
+    // Awaited, not returned: an async function that returns a promise adopts it in two
+    // more turns of the microtask queue (ECMA-262's NewPromiseResolveThenableJob).
+    return answerResponse(answer instanceof Promise ? await answer : answer);
   };
   return (request) => {
     const url = request.url;

@@ -258,12 +258,24 @@ describe("TailCache", () => {
     expect(cache.startOffset).toBeNull();
   });
 
-  test("bytes that are not whole frames are not cached", () => {
+  test("bytes that are not whole frames are not cached, and a cache holding some is emptied", () => {
     const cache = new TailCache(100_000, new TailCacheBudget(1_000_000));
     const seg = segmentIn();
     const bytes = frames(0, 3).subarray(0, 50);
     seg.append(bytes);
     cache.append(0, bytes, seg, 0);
     expect(cache.startOffset).toBeNull();
+    // Whole frames with one byte after them: the lengths run past the end.
+    const other = segmentIn();
+    write(cache, other, 0, 3);
+    expect([cache.startOffset, cache.endOffset]).toEqual([0, 3]);
+    const whole = frames(3, 2);
+    cache.append(3, Uint8Array.of(...whole, 0), other, other.size);
+    expect(cache.startOffset).toBeNull();
+    expect(cache.read(0, 10, 10, 1_000_000)).toBeUndefined();
+    // Whole frames are held again, each at its own offset.
+    write(cache, other, 3, 2);
+    expect(cache.read(3, 10, 10, 1_000_000)).toEqual(range(3, 5));
+    expect(cache.read(4, 10, 10, 1_000_000)).toEqual(range(4, 5));
   });
 });
