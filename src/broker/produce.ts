@@ -37,9 +37,10 @@ export async function produce(ctx: CoreContext, topic: string, input: ProduceRec
   assertRunning(ctx);
   const state = ctx.catalog.topic(topic);
   assertWritable(state.meta.name);
-  const record = toRecord(ctx, state, input, Date.now());
+  const now = Date.now();
+  const record = toRecord(ctx, state, input, now);
   const fixed = fixedPartition(state, input, record);
-  const deadline = leaderDeadline(ctx, policy);
+  const deadline = leaderDeadline(ctx, policy, now);
   // Led here (the plain case of a busy partition): straight to the log, without the
   // routing loop's frames and awaits, which cost as much again as the append under
   // single-message load. What the loop's first turn would do, since this broker is
@@ -114,7 +115,7 @@ export async function produceBatch(
   // Records without key or partition while no partition has a live leader: placed once one has.
   const unplaced = newGroup();
   const now = Date.now();
-  const deadline = leaderDeadline(ctx, policy);
+  const deadline = leaderDeadline(ctx, policy, now);
   const liveness = new Map<number, boolean>();
   for (let i = 0; i < inputs.length; i++) {
     try {
