@@ -145,6 +145,48 @@ describe("IndexChunks", () => {
     expect(budget.used).toBeLessThanOrEqual(budget.limitBytes);
   });
 
+  test("every offset of groups of random sizes, with gaps and segment changes (seeded), is found from memory at its exact place", () => {
+    // A chunk's group is guessed from its span; a guess is wrong wherever sizes differ.
+    let seed = 20261207;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      // The high bits: an LCG's low bits repeat with a short period.
+      return (seed >>> 16) % n;
+    };
+    const groups: LoadedGroup[] = [];
+    const expected = new Map<number, FramePlace>();
+    let offset = 0;
+    let segment = 0;
+    let position = 0;
+    while (offset < 8 * CHUNK_OFFSETS) {
+      // Mostly full groups, some of one record (a producer sending one at a time), any size between.
+      const pick = next(4);
+      const size = pick === 0 ? 1 : pick === 1 ? 1 + next(GROUP_ENTRIES) : GROUP_ENTRIES;
+      const ends = new Uint8Array(size * 4);
+      const view = new DataView(ends.buffer);
+      let end = 0;
+      for (let k = 0; k < size; k++) {
+        const length = 30 + next(200);
+        expected.set(offset + k, { segment, position: position + end, length });
+        end += length;
+        view.setUint32(k * 4, end, true);
+      }
+      groups.push({ base: offset, last: offset + size - 1, segment, position, ends });
+      offset += size;
+      position += end;
+      if (next(12) === 0) offset += 1 + next(300);
+      if (next(10) === 0) {
+        segment = offset;
+        position = 0;
+      }
+    }
+    const source = loaderOver(groups);
+    const chunks = new IndexChunks(source.load, new IndexChunkBudget(1 << 24));
+    for (let o = 0; o <= offset + 2; o++) chunks.place(o);
+    for (let o = 0; o <= offset + 2; o++) expect([o, chunks.place(o)]).toEqual([o, expected.get(o) ?? null]);
+    expect(source.calls).toBe(Math.ceil((offset + 3) / CHUNK_OFFSETS));
+  });
+
   test("a group starting before its chunk is found for the chunk's first offsets", () => {
     // Groups of 32 from offset 10: the one holding offset 1024 starts at 1002, in the chunk before.
     const groups = fullGroups(40).map((g) => ({ ...g, base: g.base + 10, last: g.last + 10 }));
